@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Set up and run Corridor from a fresh clone with nothing but Python >= 3.11.
+
+    python3 run.py demo     # create .venv from the lock, load the demo camp, serve it
+    python3 run.py test     # create .venv from the dev lock, run lint, types and the whole test suite
+
+Anything after the first word is passed on: ``python3 run.py demo --port 8080``,
+``python3 run.py test -m "not browser"``. The virtual environment is rebuilt whenever
+the lock file changes, so a stale install never hides a missing dependency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("CORRIDOR_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _run(*args: str | Path) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT)
+
+
+def ensure_venv(lock: str) -> None:
+    """Create the venv and install exactly what ``lock`` pins (hash-checked), once per lock version."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older python3
+        sys.exit("Corridor needs Python 3.11 or newer; this is " + sys.version.split()[0])
+    digest = hashlib.sha256((ROOT / lock).read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / f".installed-{lock}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    python = BIN / "python"
+    _run(python, "-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r", lock)
+    _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        ensure_venv("requirements.lock")
+        return subprocess.call([str(BIN / "corridor"), "demo", *rest], cwd=ROOT)
+    ensure_venv("requirements-dev.lock")
+    python = str(BIN / "python")
+    for step in (
+        [python, "-m", "ruff", "check", "src", "tests", "benchmarks", "run.py"],
+        [python, "-m", "mypy"],
+        [python, "-m", "pytest", *rest],
+    ):
+        print("+", " ".join(step[2:]), flush=True)
+        code = subprocess.call(step, cwd=ROOT)
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

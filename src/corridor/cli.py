@@ -1,0 +1,78 @@
+"""The ``corridor`` command: one entry point, one sub-command per task.
+
+Sub-commands live beside the code they drive (``corridor.planning.cli``, ``corridor.simulation.cli``,
+``corridor.commands``) and are imported only when called, so ``corridor --help`` stays instant even
+though the planner pulls in OR-Tools. Each sub-command's docstring is its ``--help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+# name -> "module:attribute". Pure commands (plan, simulate) never touch Django; the rest call
+# ``setup_django()`` first.
+COMMANDS: dict[str, str] = {
+    "demo": "corridor.commands:demo",
+    "serve": "corridor.commands:serve",
+    "migrate": "corridor.commands:migrate",
+    "load-scenario": "corridor.commands:load_scenario",
+    "users": "corridor.commands:users",
+    "verify": "corridor.commands:verify",
+    "export": "corridor.commands:export",
+    "plan": "corridor.planning.cli:plan",
+    "simulate": "corridor.simulation.cli:simulate",
+}
+
+
+class UserError(click.ClickException):
+    """A mistake in what the user asked for: one clear line on stderr and exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"corridor: error: {self.format_message()}", err=True)
+
+
+def setup_django() -> None:
+    """Configure Django for a command that needs the database; bad settings become a UserError."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+    import django
+
+    from corridor.env import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="corridor")
+def cli() -> None:
+    """Corridor: register, plan, record and report patient transfers out of a closed camp."""
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="corridor", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

@@ -1,0 +1,191 @@
+"""CLI sub-commands that work on the database. Each parses its arguments, calls services, prints."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from corridor.cli import UserError, setup_django
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_django(func: F) -> F:
+    """Set up Django before the command runs and turn a refused service call into one clear line."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        setup_django()
+        from corridor.errors import CorridorError
+
+        try:
+            return func(*args, **kwargs)
+        except CorridorError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    from corridor.accounts.services import ensure_groups
+    from corridor.register.services import ensure_priority_classes
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    ensure_groups()
+    ensure_priority_classes(by=None)
+
+
+@click.command()
+@with_django
+def migrate() -> None:
+    """Create or upgrade the database, the roles and the default priority classes."""
+    _migrate(verbosity=1)
+    click.echo("database ready")
+
+
+@click.command("load-scenario")
+@click.argument("name_or_path")
+@with_django
+def load_scenario(name_or_path: str) -> None:
+    """Load a scenario by name (e.g. demo-camp) or from a JSON file. Loading the same one twice does nothing."""
+    from corridor.scenarios.loader import load
+
+    _migrate()
+    result = load(name_or_path)
+    click.echo(result.describe())
+
+
+DEMO_ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Set everything up, print the logins, and stop.")
+@with_django
+def demo(port: int, no_serve: bool) -> None:
+    """Set up the demo camp and serve it on 127.0.0.1: database, scenario, one login per role."""
+    from django.conf import settings
+
+    from corridor.accounts.services import create_user
+    from corridor.scenarios.loader import load
+
+    data_dir: Path = settings.DATA_DIR
+    click.echo(f"data directory: {data_dir}")
+    _migrate()
+    click.echo(load("demo-camp").describe())
+    logins_file = data_dir / "demo-logins.txt"
+    logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
+    from django.contrib.auth.models import User
+
+    for role in DEMO_ROLES:
+        username = f"demo-{role}"
+        if username not in logins or not User.objects.filter(username=username).exists():
+            password = secrets.token_urlsafe(12)
+            if User.objects.filter(username=username).exists():
+                user = User.objects.get(username=username)
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            else:
+                create_user(username=username, role=role, password=password, by=None)
+            logins[username] = password
+    fd = os.open(logins_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(logins, handle, indent=1)
+    click.echo("demo logins (one per role; also kept in demo-logins.txt in the data directory):")
+    for username, password in logins.items():
+        click.echo(f"  {username:<20} {password}")
+    if not no_serve:
+        _serve("127.0.0.1", port)
+
+
+def _serve(host: str, port: int) -> None:
+    from django.core.management import call_command
+
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)")
+    call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=False)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@with_django
+def serve(host: str, port: int) -> None:
+    """Serve the workspace (development server; for a deployment see docs/deploy.md)."""
+    _migrate()
+    _serve(host, port)
+
+
+@click.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(DEMO_ROLES))
+@click.option(
+    "--password-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding the password (so it never appears in the shell history).",
+)
+@with_django
+def users_add(name: str, role: str, password_file: Path) -> None:
+    """Create user NAME with one role."""
+    from corridor.accounts.services import create_user
+
+    try:
+        password = password_file.read_text().strip()
+    except OSError as exc:
+        raise UserError(f"cannot read {password_file}: {exc.strerror}") from None
+    if not password:
+        raise UserError(f"{password_file} is empty")
+    create_user(username=name, role=role, password=password, by=None)
+    click.echo(f"created {name} ({role})")
+
+
+@click.command()
+@with_django
+def verify() -> None:
+    """Recompute the whole hash chain. Exit 0 with the count and head hash, or 1 naming the first bad entry."""
+    from corridor.ledger.services import verify as verify_ledger
+
+    verdict = verify_ledger()
+    if verdict.ok:
+        click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
+        return
+    click.echo(f"BROKEN: entry {verdict.bad_seq}: {verdict.problem}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def export() -> None:
+    """Export records for outsiders."""
+
+
+@export.command("ledger")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def export_ledger(fmt: str, out: Path | None) -> None:
+    """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain."""
+    from corridor.ledger.exports import write_jsonl
+
+    if out is None:
+        write_jsonl(sys.stdout)
+        return
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("w", encoding="utf-8") as handle:
+        count = write_jsonl(handle)
+    tmp.replace(out)  # never leave a truncated export under the real name
+    click.echo(f"wrote {count} entries to {out}", err=True)

@@ -1,0 +1,149 @@
+"""Typed readers for settings that come from the environment.
+
+Each reader fails at start-up with the variable's name in the message, so a typo in a deployment's
+configuration stops the process before it serves a single request, instead of surfacing weeks later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A setting in the environment is malformed or unusable."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def envint(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envdate(name: str) -> dt.date | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a date written YYYY-MM-DD; got {raw!r}") from None
+
+
+def envsecret(name: str) -> str | None:
+    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE`` (never both)."""
+    direct = os.environ.get(name)
+    file_name = os.environ.get(f"{name}_FILE")
+    if direct and file_name:
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    if file_name:
+        try:
+            value = Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
+        if not value:
+            raise ConfigError(f"{name}_FILE: {file_name} is empty")
+        return value
+    return direct or None
+
+
+def data_dir() -> Path:
+    """The folder that holds the database, keys and generated files (``CORRIDOR_DATA_DIR``)."""
+    return Path(os.environ.get("CORRIDOR_DATA_DIR", "corridor-data")).expanduser().resolve()
+
+
+def secret_key(folder: Path) -> str:
+    """``CORRIDOR_SECRET_KEY`` (or ``_FILE``); absent both, a key generated once and kept in ``folder``."""
+    configured = envsecret("CORRIDOR_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Created with O_EXCL so two processes starting together cannot end up with different keys.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def database_from_url(url: str, *, name: str = "CORRIDOR_DATABASE_URL") -> dict[str, object]:
+    """Turn ``sqlite:///path`` or ``postgres://user:pw@host:port/db?opt=v`` into a Django DATABASES entry."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = unquote(parts.path)
+        if parts.netloc:
+            raise ConfigError(f"{name}: write sqlite:///relative.db or sqlite:////absolute.db; got {url!r}")
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise ConfigError(f"{name}: the SQLite URL names no file: {url!r}")
+        return sqlite_database(Path(path))
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        db_name = unquote(parts.path.lstrip("/"))
+        if not db_name:
+            raise ConfigError(f"{name}: the PostgreSQL URL names no database: {url!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"{name}: the port in {url!r} is not a number") from None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": db_name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "OPTIONS": dict(parse_qsl(parts.query)),
+            "CONN_MAX_AGE": 0,
+        }
+    raise ConfigError(f"{name} must start with sqlite:// or postgres://; got {url!r}")
+
+
+def sqlite_database(path: Path) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # WAL lets readers go on while one writer appends; IMMEDIATE takes the write lock at BEGIN so
+            # two ledger appends queue up instead of failing with "database is locked" mid-transaction.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        },
+    }

@@ -1,0 +1,72 @@
+"""Every ledger event type, source and certainty level, in one place.
+
+docs/ledger.md lists the same; a test fails if the two disagree. Add a type here, document it there.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    WITNESS = "witness", _("witness")
+    DOCUMENT = "document", _("document")
+    MEDIA = "media", _("media")
+    OFFICIAL_STATEMENT = "official_statement", _("official statement")
+    PUBLICATION = "publication", _("publication")
+    SYSTEM = "system", _("system")
+
+
+class Certainty(models.TextChoices):
+    CONFIRMED = "confirmed", _("confirmed")
+    PROBABLE = "probable", _("probable")
+    POSSIBLE = "possible", _("possible")
+    UNVERIFIED = "unverified", _("unverified")
+
+
+# type code -> what it records. Order is the reading order of docs/ledger.md.
+EVENT_TYPES: dict[str, str] = {
+    "site.created": "A camp or crossing was added to the register.",
+    "site.changed": "A site's name, population or time zone was changed.",
+    "facility.created": "A hospital was added, with its specialties, hours and travel time.",
+    "facility.changed": "A hospital's specialties, hours, closed days or travel time were changed.",
+    "priority.changed": "The deadline or weight of a priority class was changed.",
+    "rules.changed": "A new set of access rules takes effect from a date (capacity, facilities, weekdays, choices).",
+    "patient.registered": "A patient was registered under a pseudonymous code.",
+    "patient.changed": "A patient's sex, birth year or status was changed.",
+    "identity.changed": "A patient's protected identity fields were changed (the values are not in the ledger).",
+    "identity.viewed": "Someone was shown a patient's identity fields.",
+    "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
+    "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
+    "referral.closed": "A referral left the waiting list: treated, died, left the camp or withdrawn.",
+    "plan.proposed": "The planner proposed a day's trip, a standby list and a forecast.",
+    "trip.requested": "A trip with its manifest was requested from the authority.",
+    "trip.approved": "The authority approved a requested trip.",
+    "trip.denied": "The authority denied a requested trip, with the reason given if any.",
+    "trip.cancelled": "A trip was cancelled, with who cancelled it and the reason given if any.",
+    "trip.manifest_changed": "Patients or escorts were added to or removed from a trip before it left.",
+    "gate.arrived": "The trip reached the gate.",
+    "gate.released": "The gate let the trip through; hours held are computed from arrival.",
+    "gate.held": "The trip was held at the gate (recorded with the hours held when released).",
+    "gate.turned_back": "The gate sent the trip back.",
+    "trip.departed": "The trip left the camp.",
+    "trip.arrived": "The trip reached the hospital; late if after the facility's closing time.",
+    "trip.returned": "The trip came back to the camp.",
+    "patient.seen": "A patient was seen at the hospital (and whether a procedure was done or admitted).",
+    "patient.not_seen": "A patient reached the hospital but was not seen: no doctor, refused, or turned back.",
+    "appointment.missed": "A patient missed an appointment because the trip was late, held or cancelled.",
+    "patient.died": "A patient died while waiting for care.",
+    "patient.left": "A patient left the camp or the waiting list.",
+    "incident.recorded": "An obstruction incident: what happened, to what, reported how and how surely.",
+    "supply.blocked": "A delivery of fuel, food, medicine or another supply was blocked at the gate.",
+    "entry.corrected": "A correction of an earlier entry: the corrected values, the reason, and the entry's number.",
+    "entry.retracted": "An earlier entry is withdrawn as wrong, with the reason; it stays in the ledger.",
+    "scenario.loaded": "A scenario (such as the demo camp) was loaded; the records it created follow.",
+    "user.created": "A user account was created with a role.",
+    "export.created": "A report or export was generated, with its SHA-256.",
+}
+
+
+def describe(type_code: str) -> str:
+    return EVENT_TYPES[type_code]

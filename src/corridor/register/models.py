@@ -1,0 +1,217 @@
+"""The register: sites, hospitals, patients (with identities kept apart), referrals and access rules.
+
+Nothing here is written except through :mod:`corridor.register.services`, which records every change
+in the ledger in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Specialty(models.TextChoices):
+    ONCOLOGY = "oncology", _("oncology")
+    OPHTHALMOLOGY = "ophthalmology", _("ophthalmology")
+    CARDIOLOGY = "cardiology", _("cardiology")
+    ORTHOPAEDICS = "orthopaedics", _("orthopaedics")
+    NEPHROLOGY = "nephrology", _("nephrology / dialysis")
+    NEUROLOGY = "neurology", _("neurology")
+    GENERAL_SURGERY = "general_surgery", _("general surgery")
+    OBSTETRICS = "obstetrics", _("obstetrics")
+    PAEDIATRICS = "paediatrics", _("paediatrics")
+    IMAGING = "imaging", _("imaging")
+    OTHER = "other", _("other")
+
+
+class Site(models.Model):
+    """A camp or a crossing whose residents need care outside."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    population = models.PositiveIntegerField(default=0)
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Facility(models.Model):
+    """A hospital or clinic outside the gate."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    specialties = models.JSONField(default=list, help_text="codes from the controlled list of specialties")
+    # {"0": ["08:00", "14:00"], …}: weekday (0 = Monday) -> opening and closing time; a missing weekday is closed.
+    opening_hours = models.JSONField(default=dict)
+    travel_minutes = models.PositiveIntegerField(default=60, help_text="usual travel time from the site")
+    closed_dates = models.JSONField(default=list, help_text="ISO dates on which the facility is closed")
+
+    class Meta:
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """Opening and closing time on ``day``, or None when closed that day."""
+        if day.isoformat() in self.closed_dates:
+            return None
+        hours = self.opening_hours.get(str(day.weekday()))
+        if not hours:
+            return None
+        return dt.time.fromisoformat(hours[0]), dt.time.fromisoformat(hours[1])
+
+    @property
+    def closed_weekdays(self) -> list[int]:
+        return [d for d in range(7) if not self.opening_hours.get(str(d))]
+
+
+class PriorityClass(models.Model):
+    """A clinical priority with its deadline (days from referral) and weight for planning."""
+
+    code = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=64)
+    deadline_days = models.PositiveIntegerField()
+    weight = models.PositiveIntegerField()
+    rank = models.PositiveSmallIntegerField(help_text="1 is the most urgent")
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name_plural = "priority classes"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "f", _("female")
+        MALE = "m", _("male")
+        UNKNOWN = "u", _("not recorded")
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        IN_TREATMENT = "in_treatment", _("in treatment")
+        TREATED = "treated", _("treated")
+        DECEASED = "deceased", _("deceased")
+        LEFT = "left", _("left")
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    code = models.CharField(max_length=32, unique=True, help_text="pseudonymous code, e.g. P-0042")
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    synthetic = models.BooleanField(default=False, help_text="made up for the demo or tests")
+    depends_on_power = models.BooleanField(default=False)
+    registered_on = models.DateField()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PatientIdentity(models.Model):
+    """Who a patient is. Kept apart so that it can be encrypted, and so that every read can be audited."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
+    full_name = models.CharField(max_length=200)
+    contact = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "patient identities"
+
+    def __str__(self) -> str:
+        return f"identity of {self.patient_id}"
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        TREATED = "treated", _("treated")
+        DIED = "died", _("died while waiting")
+        LEFT = "left", _("left the waiting list")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    specialty = models.CharField(max_length=32, choices=Specialty.choices)
+    diagnosis_icd10 = models.CharField(max_length=8, blank=True)
+    diagnosis = models.CharField(max_length=200, blank=True)
+    priority = models.ForeignKey(PriorityClass, on_delete=models.PROTECT, related_name="referrals")
+    referral_date = models.DateField()
+    due_date = models.DateField(help_text="referral date plus the priority class's deadline")
+    fit_to_travel_from = models.DateField(null=True, blank=True)
+    eligible_facilities = models.ManyToManyField(Facility, related_name="referrals")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    closed_on = models.DateField(null=True, blank=True)
+    synthetic = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["referral_date", "id"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"R-{self.pk} {self.patient_id} {self.specialty}"
+
+    @property
+    def release_date(self) -> dt.date:
+        return max(self.referral_date, self.fit_to_travel_from or self.referral_date)
+
+
+class AccessRuleSet(models.Model):
+    """The gate's rules from a date on. The newest set whose period covers a date is the one in force."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="rule_sets")
+    effective_from = models.DateField()
+    effective_until = models.DateField(null=True, blank=True)
+    max_patients_per_day = models.PositiveSmallIntegerField()
+    max_escorts_per_day = models.PositiveSmallIntegerField(default=0)
+    max_facilities_per_day = models.PositiveSmallIntegerField(default=1)
+    allowed_weekdays = models.JSONField(default=list, help_text="0 = Monday … 6 = Sunday")
+    camp_chooses_patients = models.BooleanField(default=False)
+    camp_chooses_escorts = models.BooleanField(default=False)
+    camp_chooses_doctor = models.BooleanField(default=False)
+    camp_chooses_appointment_time = models.BooleanField(default=False)
+    camp_chooses_interpreter = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=32)
+    certainty = models.CharField(max_length=32)
+    recorded_seq = models.BigIntegerField(help_text="the rules.changed ledger entry that set these rules")
+
+    class Meta:
+        ordering = ["effective_from", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} rules from {self.effective_from}"
+
+    @classmethod
+    def in_force(cls, site: Site, day: dt.date) -> AccessRuleSet | None:
+        """The rules in force at ``site`` on ``day``: the latest-starting set whose period covers it."""
+        return (
+            cls.objects.filter(site=site, effective_from__lte=day)
+            .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=day))
+            .order_by("-effective_from", "-id")
+            .first()
+        )
+
+    def allows(self, day: dt.date) -> bool:
+        return day.weekday() in self.allowed_weekdays
+
+
+class Scenario(models.Model):
+    """A loaded scenario (the demo camp, a training set) and its own clock."""
+
+    name = models.CharField(max_length=64, unique=True)
+    checksum = models.CharField(max_length=64)
+    today = models.DateField(null=True, blank=True)
+    loaded_seq = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return self.name

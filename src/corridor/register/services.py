@@ -1,0 +1,732 @@
+"""Every change to the register, each with its ledger entry in the same transaction.
+
+Each function validates its input first and raises :class:`corridor.errors.InvalidInput` (naming the
+field), :class:`NotAllowed` or :class:`Conflict` before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from corridor.accounts.roles import Actor, Can, require
+from corridor.clock import start_of
+from corridor.errors import Conflict, InvalidInput, NotFound
+from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Certainty, Source
+from corridor.register.models import (
+    AccessRuleSet,
+    Facility,
+    Patient,
+    PatientIdentity,
+    PriorityClass,
+    Referral,
+    Site,
+    Specialty,
+)
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
+_ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+DEFAULT_PRIORITY_CLASSES = (
+    # code, name, deadline in days, weight, rank
+    ("P1", "emergency", 1, 10, 1),
+    ("P2", "urgent", 14, 5, 2),
+    ("P3", "soon", 30, 2, 3),
+    ("P4", "routine", 90, 1, 4),
+)
+
+
+def _code(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not _CODE.match(value):
+        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", field)
+    return value
+
+
+def _text(value: str | None, field: str, *, required: bool = True, max_length: int = 200) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput("is required", field)
+    if len(value) > max_length:
+        raise InvalidInput(f"is longer than {max_length} characters", field)
+    return value
+
+
+def _evidence(source: str, certainty: str) -> None:
+    if source not in Source.values:
+        raise InvalidInput(f"must be one of {', '.join(Source.values)}", "source")
+    if certainty not in Certainty.values:
+        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}", "certainty")
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise InvalidInput("must be a date, not a date and time", field)
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None
+
+
+def _specialties(values: Iterable[str], field: str = "specialties") -> list[str]:
+    chosen = list(dict.fromkeys(values))
+    unknown = [v for v in chosen if v not in Specialty.values]
+    if unknown:
+        raise InvalidInput(f"unknown specialty {unknown[0]!r}; use one of {', '.join(Specialty.values)}", field)
+    if not chosen:
+        raise InvalidInput("name at least one specialty", field)
+    return chosen
+
+
+def _opening_hours(hours: dict[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    clean: dict[str, list[str]] = {}
+    for key, span in (hours or {}).items():
+        if str(key) not in {str(d) for d in range(7)}:
+            raise InvalidInput(f"weekday {key!r} must be 0 (Monday) to 6 (Sunday)", "opening_hours")
+        if not span:
+            continue
+        if len(span) != 2 or not all(isinstance(t, str) and _HHMM.match(t) for t in span):
+            raise InvalidInput(f"weekday {key}: give opening and closing time as HH:MM", "opening_hours")
+        if span[0] >= span[1]:
+            raise InvalidInput(f"weekday {key}: closing time must be after opening time", "opening_hours")
+        clean[str(key)] = [span[0], span[1]]
+    return clean
+
+
+# ---------------------------------------------------------------------------------------------- sites
+
+
+def create_site(*, code: str, name: str, country: str, population: int = 0, time_zone: str = "UTC", by: Actor) -> Site:
+    """Add a camp or crossing to the register."""
+    require(by, Can.MANAGE_REFERENCE)
+    code = _code(code, "code")
+    name = _text(name, "name")
+    country = (country or "").strip().upper()
+    if not re.match(r"^[A-Z]{2}$", country):
+        raise InvalidInput("use the two-letter ISO 3166 code", "country")
+    if not isinstance(population, int) or population < 0:
+        raise InvalidInput("must be a whole number, zero or more", "population")
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {time_zone!r}", "time_zone") from None
+    with transaction.atomic():
+        if Site.objects.filter(code=code).exists():
+            raise Conflict(f"a site with code {code} already exists")
+        site = Site.objects.create(code=code, name=name, country=country, population=population, time_zone=time_zone)
+        ledger.append(
+            "site.created",
+            by=by,
+            subjects=[f"site:{code}"],
+            payload={
+                "site": code,
+                "name": name,
+                "country": country,
+                "population": population,
+                "time_zone": time_zone,
+            },
+        )
+    return site
+
+
+# ----------------------------------------------------------------------------------------- facilities
+
+
+def create_facility(
+    *,
+    code: str,
+    name: str,
+    specialties: Iterable[str],
+    opening_hours: dict[str, Sequence[str]] | None = None,
+    travel_minutes: int = 60,
+    closed_dates: Iterable[str | dt.date] = (),
+    by: Actor,
+) -> Facility:
+    """Add a hospital with its specialties, opening hours per weekday and travel time from the site."""
+    require(by, Can.MANAGE_REFERENCE)
+    code = _code(code, "code")
+    name = _text(name, "name")
+    chosen = _specialties(specialties)
+    hours = _opening_hours(opening_hours)
+    if not isinstance(travel_minutes, int) or not 0 <= travel_minutes <= 24 * 60:
+        raise InvalidInput("must be a whole number of minutes between 0 and 1440", "travel_minutes")
+    closed = sorted({_date(d, "closed_dates").isoformat() for d in closed_dates})
+    with transaction.atomic():
+        if Facility.objects.filter(code=code).exists():
+            raise Conflict(f"a facility with code {code} already exists")
+        facility = Facility.objects.create(
+            code=code,
+            name=name,
+            specialties=chosen,
+            opening_hours=hours,
+            travel_minutes=travel_minutes,
+            closed_dates=closed,
+        )
+        ledger.append(
+            "facility.created",
+            by=by,
+            subjects=[f"facility:{code}"],
+            payload={
+                "facility": code,
+                "name": name,
+                "specialties": chosen,
+                "opening_hours": hours,
+                "travel_minutes": travel_minutes,
+                "closed_dates": closed,
+            },
+        )
+    return facility
+
+
+def change_facility(
+    facility: Facility,
+    *,
+    by: Actor,
+    name: str | None = None,
+    specialties: Iterable[str] | None = None,
+    opening_hours: dict[str, Sequence[str]] | None = None,
+    travel_minutes: int | None = None,
+    closed_dates: Iterable[str | dt.date] | None = None,
+) -> Facility:
+    """Change a hospital's details; the ledger entry lists the new values of what changed."""
+    require(by, Can.MANAGE_REFERENCE)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _text(name, "name")
+    if specialties is not None:
+        changes["specialties"] = _specialties(specialties)
+    if opening_hours is not None:
+        changes["opening_hours"] = _opening_hours(opening_hours)
+    if travel_minutes is not None:
+        if not isinstance(travel_minutes, int) or not 0 <= travel_minutes <= 24 * 60:
+            raise InvalidInput("must be a whole number of minutes between 0 and 1440", "travel_minutes")
+        changes["travel_minutes"] = travel_minutes
+    if closed_dates is not None:
+        changes["closed_dates"] = sorted({_date(d, "closed_dates").isoformat() for d in closed_dates})
+    changes = {k: v for k, v in changes.items() if getattr(facility, k) != v}
+    if not changes:
+        raise InvalidInput("nothing to change")
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(facility, key, value)
+        facility.save(update_fields=list(changes))
+        ledger.append(
+            "facility.changed",
+            by=by,
+            subjects=[f"facility:{facility.code}"],
+            payload={"facility": facility.code, **changes},
+        )
+    return facility
+
+
+# ------------------------------------------------------------------------------------ priority classes
+
+
+def ensure_priority_classes(*, by: Actor) -> list[PriorityClass]:
+    """Create the default table (P1 1 day … P4 90 days) where a class is missing; change nothing else."""
+    created = []
+    with transaction.atomic():
+        for code, name, deadline, weight, rank in DEFAULT_PRIORITY_CLASSES:
+            if not PriorityClass.objects.filter(code=code).exists():
+                created.append(
+                    set_priority_class(code=code, name=name, deadline_days=deadline, weight=weight, rank=rank, by=by)
+                )
+    return created
+
+
+def set_priority_class(*, code: str, name: str, deadline_days: int, weight: int, rank: int, by: Actor) -> PriorityClass:
+    """Create or change a priority class. Existing referrals keep the due date they were given."""
+    require(by, Can.MANAGE_REFERENCE)
+    code = _code(code, "code")
+    name = _text(name, "name", max_length=64)
+    for field, value, low in (("deadline_days", deadline_days, 0), ("weight", weight, 1), ("rank", rank, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InvalidInput(f"must be a whole number, at least {low}", field)
+    with transaction.atomic():
+        priority, _ = PriorityClass.objects.update_or_create(
+            code=code, defaults={"name": name, "deadline_days": deadline_days, "weight": weight, "rank": rank}
+        )
+        ledger.append(
+            "priority.changed",
+            by=by,
+            subjects=[f"priority:{code}"],
+            payload={
+                "priority": code,
+                "name": name,
+                "deadline_days": deadline_days,
+                "weight": weight,
+                "rank": rank,
+            },
+        )
+    return priority
+
+
+# ------------------------------------------------------------------------------------------- patients
+
+SEXES = {choice.value for choice in Patient.Sex}
+
+
+def register_patient(
+    *,
+    site: Site,
+    code: str,
+    registered_on: dt.date,
+    sex: str = Patient.Sex.UNKNOWN,
+    birth_year: int | None = None,
+    identity: dict[str, str] | None = None,
+    depends_on_power: bool = False,
+    synthetic: bool = False,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+) -> Patient:
+    """Register a patient under a pseudonymous code; identity fields go to their own table, never the ledger."""
+    require(by, Can.MANAGE_PATIENTS)
+    code = _code(code, "code")
+    registered_on = _date(registered_on, "registered_on")
+    if sex not in SEXES:
+        raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
+    if birth_year is not None and (not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year):
+        raise InvalidInput(f"must be a year between 1900 and {registered_on.year}", "birth_year")
+    _evidence(source, certainty)
+    identity_fields = _identity_fields(identity) if identity else None
+    with transaction.atomic():
+        if Patient.objects.filter(code=code).exists():
+            raise Conflict(f"a patient with code {code} already exists")
+        patient = Patient.objects.create(
+            site=site,
+            code=code,
+            sex=sex,
+            birth_year=birth_year,
+            registered_on=registered_on,
+            depends_on_power=depends_on_power,
+            synthetic=synthetic,
+        )
+        if identity_fields:
+            PatientIdentity.objects.create(patient=patient, **identity_fields)
+        ledger.append(
+            "patient.registered",
+            by=by,
+            subjects=[f"patient:{code}", f"site:{site.code}"],
+            payload={
+                "patient": code,
+                "site": site.code,
+                "sex": sex,
+                "birth_year": birth_year,
+                "depends_on_power": depends_on_power,
+                "synthetic": synthetic,
+                "has_identity": bool(identity_fields),
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(registered_on),
+        )
+    return patient
+
+
+def _identity_fields(identity: dict[str, str]) -> dict[str, str]:
+    allowed = {"full_name", "contact", "notes"}
+    unknown = set(identity) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown identity field {sorted(unknown)[0]!r}", "identity")
+    return {
+        "full_name": _text(identity.get("full_name"), "identity.full_name"),
+        "contact": _text(identity.get("contact"), "identity.contact", required=False),
+        "notes": _text(identity.get("notes"), "identity.notes", required=False, max_length=5000),
+    }
+
+
+def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) -> PatientIdentity:
+    """Replace a patient's identity fields. The ledger records that they changed and which, not the values."""
+    require(by, Can.MANAGE_PATIENTS)
+    fields = _identity_fields(identity)
+    with transaction.atomic():
+        record, created = PatientIdentity.objects.get_or_create(patient=patient, defaults=fields)
+        changed = sorted(fields) if created else sorted(k for k, v in fields.items() if getattr(record, k) != v)
+        if not changed:
+            raise InvalidInput("nothing to change", "identity")
+        for key, value in fields.items():
+            setattr(record, key, value)
+        record.save()
+        ledger.append(
+            "identity.changed",
+            by=by,
+            subjects=[f"patient:{patient.code}"],
+            payload={"patient": patient.code, "fields": changed},
+        )
+    return record
+
+
+def view_identity(patient: Patient, *, by: Actor, purpose: str = "") -> PatientIdentity | None:
+    """Return a patient's identity for display, recording who saw it in the ledger first."""
+    require(by, Can.SEE_IDENTITIES)
+    with transaction.atomic():
+        identity = PatientIdentity.objects.filter(patient=patient).first()
+        ledger.append(
+            "identity.viewed",
+            by=by,
+            subjects=[f"patient:{patient.code}"],
+            payload={"patient": patient.code, "purpose": _text(purpose, "purpose", required=False)},
+        )
+    return identity
+
+
+def change_patient(
+    patient: Patient,
+    *,
+    by: Actor,
+    sex: str | None = None,
+    birth_year: int | None = None,
+    depends_on_power: bool | None = None,
+) -> Patient:
+    require(by, Can.MANAGE_PATIENTS)
+    changes: dict[str, Any] = {}
+    if sex is not None:
+        if sex not in SEXES:
+            raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
+        changes["sex"] = sex
+    if birth_year is not None:
+        if not isinstance(birth_year, int) or not 1900 <= birth_year <= patient.registered_on.year:
+            raise InvalidInput(f"must be a year between 1900 and {patient.registered_on.year}", "birth_year")
+        changes["birth_year"] = birth_year
+    if depends_on_power is not None:
+        changes["depends_on_power"] = bool(depends_on_power)
+    changes = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+    if not changes:
+        raise InvalidInput("nothing to change")
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(patient, key, value)
+        patient.save(update_fields=list(changes))
+        ledger.append(
+            "patient.changed",
+            by=by,
+            subjects=[f"patient:{patient.code}"],
+            payload={"patient": patient.code, **changes},
+        )
+    return patient
+
+
+def get_patient(code: str) -> Patient:
+    try:
+        return Patient.objects.get(code=code)
+    except Patient.DoesNotExist:
+        raise NotFound(f"no patient with code {code!r}") from None
+
+
+# ------------------------------------------------------------------------------------------ referrals
+
+
+def create_referral(
+    *,
+    patient: Patient,
+    specialty: str,
+    priority: str,
+    referral_date: dt.date,
+    eligible_facilities: Iterable[Facility | str] = (),
+    diagnosis_icd10: str = "",
+    diagnosis: str = "",
+    fit_to_travel_from: dt.date | None = None,
+    synthetic: bool = False,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+) -> Referral:
+    """Refer a patient for outside care. The due date is the referral date plus the class's deadline.
+
+    With no eligible facilities given, every facility offering the specialty is eligible.
+    """
+    require(by, Can.MANAGE_REFERRALS)
+    if specialty not in Specialty.values:
+        raise InvalidInput(f"unknown specialty {specialty!r}; use one of {', '.join(Specialty.values)}", "specialty")
+    try:
+        priority_class = PriorityClass.objects.get(code=priority)
+    except PriorityClass.DoesNotExist:
+        known = ", ".join(PriorityClass.objects.values_list("code", flat=True)) or "none defined"
+        raise InvalidInput(f"unknown priority class {priority!r} (known: {known})", "priority") from None
+    referral_date = _date(referral_date, "referral_date")
+    fit = _date(fit_to_travel_from, "fit_to_travel_from") if fit_to_travel_from else None
+    icd = (diagnosis_icd10 or "").strip().upper()
+    if icd and not _ICD10.match(icd):
+        raise InvalidInput(f"{icd!r} is not an ICD-10 code such as C50.9", "diagnosis_icd10")
+    diagnosis = _text(diagnosis, "diagnosis", required=False)
+    _evidence(source, certainty)
+    if patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
+        raise Conflict(f"patient {patient.code} is {patient.get_status_display()}; no new referral")
+    facilities = _facilities(eligible_facilities, specialty)
+    due = referral_date + dt.timedelta(days=priority_class.deadline_days)
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            patient=patient,
+            specialty=specialty,
+            priority=priority_class,
+            referral_date=referral_date,
+            due_date=due,
+            fit_to_travel_from=fit,
+            diagnosis_icd10=icd,
+            diagnosis=diagnosis,
+            synthetic=synthetic,
+        )
+        referral.eligible_facilities.set(facilities)
+        ledger.append(
+            "referral.created",
+            by=by,
+            subjects=[f"patient:{patient.code}", f"referral:{referral.pk}"],
+            payload={
+                "referral": referral.pk,
+                "patient": patient.code,
+                "specialty": specialty,
+                "priority": priority_class.code,
+                "referral_date": referral_date.isoformat(),
+                "due_date": due.isoformat(),
+                "fit_to_travel_from": fit.isoformat() if fit else None,
+                "diagnosis_icd10": icd,
+                "facilities": sorted(f.code for f in facilities),
+                "synthetic": synthetic,
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(referral_date),
+        )
+    return referral
+
+
+def _facilities(values: Iterable[Facility | str], specialty: str) -> list[Facility]:
+    chosen: list[Facility] = []
+    for value in values:
+        if isinstance(value, Facility):
+            chosen.append(value)
+            continue
+        try:
+            chosen.append(Facility.objects.get(code=value))
+        except Facility.DoesNotExist:
+            raise InvalidInput(f"no facility with code {value!r}", "eligible_facilities") from None
+    if not chosen:
+        chosen = [f for f in Facility.objects.order_by("code") if specialty in f.specialties]
+        if not chosen:
+            raise InvalidInput(
+                f"no facility offers {specialty}; add one or name the eligible facilities",
+                "eligible_facilities",
+            )
+    for facility in chosen:
+        if specialty not in facility.specialties:
+            raise InvalidInput(f"{facility.code} does not offer {specialty}", "eligible_facilities")
+    return chosen
+
+
+def close_referral(
+    referral: Referral,
+    *,
+    reason: str,
+    on: dt.date,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+    note: str = "",
+) -> Referral:
+    """Take a referral off the waiting list: treated, died, left or withdrawn."""
+    require(by, Can.MANAGE_REFERRALS)
+    return _close_referral(referral, reason=reason, on=on, by=by, source=source, certainty=certainty, note=note)
+
+
+def _close_referral(
+    referral: Referral,
+    *,
+    reason: str,
+    on: dt.date,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+    note: str = "",
+) -> Referral:
+    """close_referral without the permission check, for services that close referrals as a consequence."""
+    reasons = {Referral.Status.TREATED, Referral.Status.DIED, Referral.Status.LEFT, Referral.Status.WITHDRAWN}
+    if reason not in reasons:
+        raise InvalidInput(f"must be one of {', '.join(sorted(reasons))}", "reason")
+    on = _date(on, "on")
+    _evidence(source, certainty)
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if referral.status != Referral.Status.WAITING:
+            raise Conflict(f"referral {referral.pk} is already closed ({referral.status})")
+        if on < referral.referral_date:
+            raise InvalidInput("cannot be before the referral date", "on")
+        referral.status = reason
+        referral.closed_on = on
+        referral.save(update_fields=["status", "closed_on"])
+        ledger.append(
+            "referral.closed",
+            by=by,
+            subjects=[f"patient:{referral.patient.code}", f"referral:{referral.pk}"],
+            payload={
+                "referral": referral.pk,
+                "patient": referral.patient.code,
+                "reason": reason,
+                "closed_on": on.isoformat(),
+                "note": _text(note, "note", required=False, max_length=2000),
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(on),
+        )
+    return referral
+
+
+def record_death(
+    patient: Patient,
+    *,
+    on: dt.date,
+    by: Actor,
+    source: str,
+    certainty: str,
+    circumstances: str = "",
+    after_denied_care: bool = False,
+) -> Patient:
+    """Record a death while waiting: the patient's open referrals close as 'died'."""
+    require(by, Can.RECORD_INCIDENTS)
+    on = _date(on, "on")
+    _evidence(source, certainty)
+    circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        if patient.status == Patient.Status.DECEASED:
+            raise Conflict(f"patient {patient.code}'s death is already recorded; record a correction instead")
+        waiting = list(patient.referrals.filter(status=Referral.Status.WAITING).select_related("priority"))
+        patient.status = Patient.Status.DECEASED
+        patient.save(update_fields=["status"])
+        ledger.append(
+            "patient.died",
+            by=by,
+            subjects=[f"patient:{patient.code}", *(f"referral:{r.pk}" for r in waiting)],
+            payload={
+                "patient": patient.code,
+                "date": on.isoformat(),
+                "circumstances": circumstances,
+                "after_denied_care": after_denied_care,
+                "waiting_referrals": [
+                    {
+                        "referral": r.pk,
+                        "specialty": r.specialty,
+                        "priority": r.priority.code,
+                        "diagnosis_icd10": r.diagnosis_icd10,
+                        "days_waited": (on - r.referral_date).days,
+                    }
+                    for r in waiting
+                ],
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(on),
+        )
+        for referral in waiting:
+            _close_referral(
+                referral,
+                reason=Referral.Status.DIED,
+                on=max(on, referral.referral_date),
+                by=by,
+                source=source,
+                certainty=certainty,
+            )
+    return patient
+
+
+# --------------------------------------------------------------------------------------- access rules
+
+
+def set_access_rules(
+    *,
+    site: Site,
+    effective_from: dt.date,
+    max_patients_per_day: int,
+    max_facilities_per_day: int = 1,
+    max_escorts_per_day: int = 0,
+    allowed_weekdays: Iterable[int] = range(7),
+    effective_until: dt.date | None = None,
+    camp_chooses_patients: bool = False,
+    camp_chooses_escorts: bool = False,
+    camp_chooses_doctor: bool = False,
+    camp_chooses_appointment_time: bool = False,
+    camp_chooses_interpreter: bool = False,
+    notes: str = "",
+    by: Actor,
+    source: str,
+    certainty: str,
+) -> AccessRuleSet:
+    """Record the gate's rules from a date on. Earlier rule sets stay; the newest covering a date wins."""
+    require(by, Can.CHANGE_RULES)
+    effective_from = _date(effective_from, "effective_from")
+    until = _date(effective_until, "effective_until") if effective_until else None
+    if until and until < effective_from:
+        raise InvalidInput("must not be before effective_from", "effective_until")
+    for field, value in (
+        ("max_patients_per_day", max_patients_per_day),
+        ("max_facilities_per_day", max_facilities_per_day),
+        ("max_escorts_per_day", max_escorts_per_day),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1000:
+            raise InvalidInput("must be a whole number from 0 to 1000", field)
+    weekdays = sorted(set(allowed_weekdays))
+    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
+        raise InvalidInput("weekdays are 0 (Monday) to 6 (Sunday)", "allowed_weekdays")
+    _evidence(source, certainty)
+    notes = _text(notes, "notes", required=False, max_length=5000)
+    choices = {
+        "camp_chooses_patients": camp_chooses_patients,
+        "camp_chooses_escorts": camp_chooses_escorts,
+        "camp_chooses_doctor": camp_chooses_doctor,
+        "camp_chooses_appointment_time": camp_chooses_appointment_time,
+        "camp_chooses_interpreter": camp_chooses_interpreter,
+    }
+    with transaction.atomic():
+        entry = ledger.append(
+            "rules.changed",
+            by=by,
+            subjects=[f"site:{site.code}"],
+            payload={
+                "site": site.code,
+                "effective_from": effective_from.isoformat(),
+                "effective_until": until.isoformat() if until else None,
+                "max_patients_per_day": max_patients_per_day,
+                "max_escorts_per_day": max_escorts_per_day,
+                "max_facilities_per_day": max_facilities_per_day,
+                "allowed_weekdays": weekdays,
+                **choices,
+                "notes": notes,
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(effective_from),
+        )
+        try:
+            with transaction.atomic():
+                rules = AccessRuleSet.objects.create(
+                    site=site,
+                    effective_from=effective_from,
+                    effective_until=until,
+                    max_patients_per_day=max_patients_per_day,
+                    max_escorts_per_day=max_escorts_per_day,
+                    max_facilities_per_day=max_facilities_per_day,
+                    allowed_weekdays=weekdays,
+                    notes=notes,
+                    source=source,
+                    certainty=certainty,
+                    recorded_seq=entry.seq,
+                    **choices,
+                )
+        except IntegrityError as exc:  # pragma: no cover - guarded by validation above
+            raise Conflict(str(exc)) from None
+    return rules
+
+
+def rules_in_force(site: Site, day: dt.date) -> AccessRuleSet | None:
+    """The access rules in force at ``site`` on ``day`` (None before any rules were recorded)."""
+    return AccessRuleSet.in_force(site, day)

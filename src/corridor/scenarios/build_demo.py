@@ -1,0 +1,561 @@
+"""Build the demo camp scenario (``demo-camp.json``) from a fixed seed. Pure Python, no Django.
+
+The camp is synthetic: about 3,000 residents near a capital, seven hospitals, a waiting list of a
+few hundred referrals, and trips since March 2014 under the access rules reported for such camps
+(from mid-June 2014 at most four patients a day, to one hospital a day). Five case histories follow
+published accounts, pseudonymised, with source "publication" and certainty "unverified"; everything
+else is marked synthetic. Run ``python -m corridor.scenarios.build_demo`` to rewrite the JSON; a test
+checks that the shipped file is exactly what this produces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+SEED = 20141014
+TODAY = dt.date(2014, 10, 14)
+HISTORY_FROM = dt.date(2014, 3, 1)
+RULES_CHANGE = dt.date(2014, 6, 15)
+FRIDAY = 4
+ALL_BUT_FRIDAY = [0, 1, 2, 3, 5, 6]
+WORK_WEEK = [6, 0, 1, 2, 3]  # Sunday to Thursday
+
+FACILITIES: list[dict[str, Any]] = [
+    {
+        "code": "H-01",
+        "name": "Capital Oncology Hospital",
+        "specialties": ["oncology", "imaging"],
+        "days": WORK_WEEK,
+        "hours": ["08:00", "14:00"],
+        "travel_minutes": 70,
+    },
+    {
+        "code": "H-02",
+        "name": "National Eye Hospital",
+        "specialties": ["ophthalmology"],
+        "days": WORK_WEEK,
+        "hours": ["08:00", "13:00"],
+        "travel_minutes": 60,
+    },
+    {
+        "code": "H-03",
+        "name": "Heart Centre",
+        "specialties": ["cardiology"],
+        "days": ALL_BUT_FRIDAY,
+        "hours": ["08:00", "12:30"],
+        "travel_minutes": 75,
+    },
+    {
+        "code": "H-04",
+        "name": "City Teaching Hospital",
+        "specialties": ["general_surgery", "orthopaedics", "neurology", "imaging", "other"],
+        "days": ALL_BUT_FRIDAY,
+        "hours": ["08:00", "14:00"],
+        "travel_minutes": 50,
+    },
+    {
+        "code": "H-05",
+        "name": "Kidney and Dialysis Centre",
+        "specialties": ["nephrology"],
+        "days": ALL_BUT_FRIDAY,
+        "hours": ["07:00", "15:00"],
+        "travel_minutes": 55,
+    },
+    {
+        "code": "H-06",
+        "name": "Women's and Children's Hospital",
+        "specialties": ["obstetrics", "paediatrics"],
+        "days": WORK_WEEK,
+        "hours": ["08:00", "14:00"],
+        "travel_minutes": 65,
+    },
+    {
+        "code": "H-07",
+        "name": "Orthopaedic and Neurology Hospital",
+        "specialties": ["orthopaedics", "neurology"],
+        "days": WORK_WEEK,
+        "hours": ["08:00", "13:30"],
+        "travel_minutes": 80,
+    },
+]
+SPECIALTY_MIX = {
+    "oncology": 0.15,
+    "ophthalmology": 0.15,
+    "cardiology": 0.12,
+    "orthopaedics": 0.14,
+    "nephrology": 0.05,
+    "neurology": 0.08,
+    "general_surgery": 0.10,
+    "obstetrics": 0.05,
+    "paediatrics": 0.05,
+    "imaging": 0.08,
+    "other": 0.03,
+}
+PRIORITY_MIX = {"P1": 0.05, "P2": 0.25, "P3": 0.35, "P4": 0.35}
+DEADLINE = {"P1": 1, "P2": 14, "P3": 30, "P4": 90}
+PUBLICATION = {"source": "publication", "certainty": "unverified"}
+SYNTHETIC = {"source": "document", "certainty": "confirmed", "synthetic": True}
+WITNESS = {"source": "witness", "certainty": "confirmed"}
+
+
+def _eligible(specialty: str) -> list[str]:
+    return [f["code"] for f in FACILITIES if specialty in f["specialties"]]
+
+
+def _open(code: str, day: dt.date) -> bool:
+    return day.weekday() in next(f for f in FACILITIES if f["code"] == code)["days"]
+
+
+def _at(day: dt.date, hhmm: str) -> str:
+    """A local time at the camp (UTC+3) as an ISO string with offset."""
+    return f"{day.isoformat()}T{hhmm}:00+03:00"
+
+
+def _hhmm(minutes: float) -> str:
+    minutes = int(round(minutes))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def build(seed: int = SEED) -> dict[str, Any]:
+    rng = random.Random(seed)
+    actions: list[dict[str, Any]] = []
+    patients: list[dict[str, Any]] = []
+    waiting: dict[str, dict[str, Any]] = {}  # referral ref -> referral
+    counter = {"patient": 4, "referral": 0, "trip": 0}
+
+    def new_patient(code: str | None = None, registered: dt.date = HISTORY_FROM, **extra: Any) -> str:
+        if code is None:
+            counter["patient"] += 1
+            code = f"P-{counter['patient']:04d}"
+        number = int(code.split("-")[1])
+        patient = {
+            "code": code,
+            "registered_on": registered.isoformat(),
+            "sex": rng.choice(["f", "m"]),
+            "birth_year": rng.randint(1935, 2012),
+            "identity": {
+                "full_name": f"Synthetic Resident {number:04d}",
+                "contact": f"Block {number % 40 + 1}",
+                "notes": "",
+            },
+            "synthetic": True,
+            "depends_on_power": False,
+            **extra,
+        }
+        patients.append(patient)
+        return code
+
+    def refer(patient: str, day: dt.date, specialty: str, priority: str, evidence: dict[str, Any], **extra: Any) -> str:
+        counter["referral"] += 1
+        ref = f"R{counter['referral']}"
+        referral = {
+            "action": "referral",
+            "ref": ref,
+            "patient": patient,
+            "specialty": specialty,
+            "priority": priority,
+            "referral_date": day.isoformat(),
+            "facilities": _eligible(specialty),
+            **evidence,
+            **extra,
+        }
+        actions.append(referral)
+        waiting[ref] = referral
+        return ref
+
+    # The five published case histories (pseudonymous codes P-0001 … P-0004).
+    new_patient("P-0001", dt.date(2014, 4, 5), sex="m", birth_year=1961, synthetic=False)
+    new_patient("P-0002", dt.date(2012, 10, 14), sex="f", birth_year=1950, synthetic=False)
+    new_patient("P-0003", dt.date(2013, 2, 1), sex="m", birth_year=1957, synthetic=False, depends_on_power=True)
+    new_patient("P-0004", dt.date(2014, 7, 28), sex="m", birth_year=1966, synthetic=False)
+
+    # A backlog from before the window: long waits for routine surgery.
+    old_referrals: list[tuple[dt.date, str, str, dict[str, Any]]] = []
+    old_referrals.append(
+        (
+            dt.date(2012, 10, 14),
+            "P-0002",
+            "ophthalmology",
+            {**PUBLICATION, "diagnosis": "cataract, both eyes; surgery needed", "diagnosis_icd10": "H26.9"},
+        )
+    )
+    for _ in range(38):
+        day = dt.date(2012, 11, 1) + dt.timedelta(days=rng.randint(0, 480))
+        code = new_patient(registered=day)
+        specialty = rng.choice(["ophthalmology", "orthopaedics", "general_surgery", "neurology"])
+        old_referrals.append((day, code, specialty, SYNTHETIC))
+    for day, code, specialty, evidence in sorted(old_referrals, key=lambda r: r[0]):
+        refer(code, day, specialty, "P4" if evidence is PUBLICATION or rng.random() < 0.6 else "P3", evidence)
+
+    # Trips fixed by the case histories: date -> (facility, patient who must be on it, what happened).
+    fixed: dict[dt.date, dict[str, Any]] = {}
+    cancel_dates = [
+        dt.date(2014, 6, 22),
+        dt.date(2014, 7, 6),
+        dt.date(2014, 7, 27),
+        dt.date(2014, 8, 17),
+        dt.date(2014, 9, 7),
+        dt.date(2014, 9, 28),
+    ]
+    fixed[dt.date(2014, 5, 15)] = {"facility": "H-07", "patient": "P-0001", "fate": "seen_cancer"}
+    for day in cancel_dates:
+        fixed[day] = {"facility": "H-01", "patient": "P-0001", "fate": "cancelled"}
+    fixed[dt.date(2014, 8, 20)] = {"facility": "H-01", "patient": "P-0004", "fate": "denied"}
+    fixed[dt.date(2014, 9, 3)] = {"facility": "H-01", "patient": "P-0004", "fate": "denied"}
+    fixed[dt.date(2014, 10, 11)] = {"facility": "H-03", "patient": "P-0003", "fate": "held"}
+
+    # Arrivals: Poisson, about 1.5 referrals a day across the classes.
+    day = dt.date(2014, 1, 1)
+    special_referrals = {
+        dt.date(2014, 4, 5): (
+            "P-0001",
+            "orthopaedics",
+            "P3",
+            {**PUBLICATION, "diagnosis": "pain in the hip and back; orthopaedic visit"},
+        ),
+        dt.date(2014, 7, 28): (
+            "P-0004",
+            "oncology",
+            "P2",
+            {**PUBLICATION, "diagnosis": "stomach cancer", "diagnosis_icd10": "C16.9"},
+        ),
+        dt.date(2014, 10, 10): (
+            "P-0003",
+            "cardiology",
+            "P1",
+            {**PUBLICATION, "diagnosis": "unstable angina", "diagnosis_icd10": "I20.0"},
+        ),
+    }
+    deaths = 0
+    while day < TODAY:
+        if day in special_referrals:
+            code, specialty, priority, evidence = special_referrals[day]
+            refer(code, day, specialty, priority, evidence)
+        for _ in range(_poisson(rng, 1.5)):
+            code = new_patient(registered=day)
+            specialty = rng.choices(list(SPECIALTY_MIX), weights=list(SPECIALTY_MIX.values()))[0]
+            priority = rng.choices(list(PRIORITY_MIX), weights=list(PRIORITY_MIX.values()))[0]
+            if specialty == "nephrology" and rng.random() < 0.6:
+                next(p for p in patients if p["code"] == code)["depends_on_power"] = True
+            refer(code, day, specialty, priority, SYNTHETIC)
+        if day >= HISTORY_FROM and day.weekday() != FRIDAY:
+            _one_day_of_trips(rng, day, fixed.get(day), waiting, actions, counter, refer)
+        # Deaths while waiting among the most urgent (synthetic).
+        for referral in list(waiting.values()):
+            if referral["ref"] not in waiting or referral["patient"] in {"P-0001", "P-0002", "P-0003", "P-0004"}:
+                continue
+            if referral["priority"] in ("P1", "P2") and rng.random() < 0.002:
+                actions.append(
+                    {
+                        "action": "death",
+                        "patient": referral["patient"],
+                        "date": day.isoformat(),
+                        "circumstances": "died while waiting (synthetic)",
+                        **SYNTHETIC,
+                    }
+                )
+                for other, item in list(waiting.items()):
+                    if item["patient"] == referral["patient"]:
+                        del waiting[other]
+                deaths += 1
+        if day == dt.date(2014, 9, 18):
+            actions.append(
+                {
+                    "action": "death",
+                    "patient": "P-0004",
+                    "date": day.isoformat(),
+                    **PUBLICATION,
+                    "after_denied_care": True,
+                    "circumstances": "died after two denied trips to the oncology hospital",
+                }
+            )
+            for other, item in list(waiting.items()):
+                if item["patient"] == "P-0004":
+                    del waiting[other]
+        day += dt.timedelta(days=1)
+
+    # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since.
+    for item, start, quantity, unit in (
+        ("diesel", dt.date(2014, 8, 13), 30000, "litres"),
+        ("food", dt.date(2014, 8, 20), 9000, "rations"),
+        ("medicine", dt.date(2014, 8, 20), 120, "boxes"),
+    ):
+        attempt = start
+        while attempt < TODAY:
+            actions.append(
+                {
+                    "action": "supply.blocked",
+                    "item": item,
+                    "date": attempt.isoformat(),
+                    "quantity": quantity,
+                    "unit": unit,
+                    "reason": "",
+                    **(PUBLICATION if attempt == start else SYNTHETIC),
+                }
+            )
+            attempt += dt.timedelta(days=7)
+
+    actions.sort(key=_action_date)
+    return {
+        "format": "corridor-scenario/1",
+        "name": "demo-camp",
+        "description": "A synthetic camp of about 3,000 residents near a capital city, 2012–2014. Case "
+        "histories P-0001 to P-0004 follow published accounts (pseudonymised); everything else is synthetic.",
+        "today": TODAY.isoformat(),
+        "site": {
+            "code": "CAMP-1",
+            "name": "Demo Camp",
+            "country": "XX",
+            "population": 3000,
+            "time_zone": "Etc/GMT-3",
+        },
+        "facilities": [
+            {
+                "code": f["code"],
+                "name": f["name"],
+                "specialties": f["specialties"],
+                "opening_hours": {str(d): f["hours"] for d in f["days"]},
+                "travel_minutes": f["travel_minutes"],
+            }
+            for f in FACILITIES
+        ],
+        "rules": [
+            {
+                "effective_from": "2013-01-01",
+                "max_patients_per_day": 10,
+                "max_facilities_per_day": 3,
+                "max_escorts_per_day": 10,
+                "allowed_weekdays": ALL_BUT_FRIDAY,
+                "camp_chooses_patients": True,
+                "camp_chooses_escorts": True,
+                "camp_chooses_appointment_time": True,
+                "notes": "Rules reported before mid-2014.",
+                **PUBLICATION,
+            },
+            {
+                "effective_from": RULES_CHANGE.isoformat(),
+                "max_patients_per_day": 4,
+                "max_facilities_per_day": 1,
+                "max_escorts_per_day": 4,
+                "allowed_weekdays": ALL_BUT_FRIDAY,
+                "notes": "Reported: at most four patients a day, to one hospital a day; the camp chooses neither "
+                "the doctor, the hospital, the appointment time nor the interpreter.",
+                **PUBLICATION,
+            },
+        ],
+        "patients": sorted(patients, key=lambda p: p["code"]),
+        "actions": actions,
+    }
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _action_date(action: dict[str, Any]) -> str:
+    for key in ("referral_date", "date"):
+        if key in action:
+            return str(action[key])
+    raise KeyError(action)
+
+
+def _one_day_of_trips(
+    rng: random.Random,
+    day: dt.date,
+    fixed: dict[str, Any] | None,
+    waiting: dict[str, dict[str, Any]],
+    actions: list[dict[str, Any]],
+    counter: dict[str, int],
+    refer: Any,
+) -> None:
+    after = day >= RULES_CHANGE
+    capacity, n_facilities = (4, 1) if after else (10, 3)
+    released = {ref: r for ref, r in waiting.items() if r["referral_date"] <= day.isoformat()}
+    # The authority's order: first come, first served, whatever the urgency.
+    queue = sorted(released.items(), key=lambda item: (item[1]["referral_date"], int(item[0][1:])))
+    facilities: list[str] = []
+    if fixed:
+        facilities.append(fixed["facility"])
+    for _, referral in queue:
+        if len(facilities) >= n_facilities:
+            break
+        for code in referral["facilities"]:
+            if code not in facilities and _open(code, day):
+                facilities.append(code)
+                break
+    seats = capacity
+    for facility in facilities:
+        if seats <= 0:
+            break
+        chosen: list[str] = []
+        if fixed and facility == fixed["facility"]:
+            chosen += [ref for ref, r in queue if r["patient"] == fixed["patient"] and facility in r["facilities"]][:1]
+        for ref, referral in queue:
+            if len(chosen) >= min(seats, 4 if after else 5):
+                break
+            if (
+                ref not in chosen
+                and facility in referral["facilities"]
+                and not referral["patient"].startswith(("P-0001", "P-0002", "P-0003", "P-0004"))
+                and all(waiting[c]["patient"] != referral["patient"] for c in chosen)
+            ):
+                chosen.append(ref)
+        if not chosen:
+            continue
+        seats -= len(chosen)
+        queue = [(ref, r) for ref, r in queue if ref not in chosen]
+        counter["trip"] += 1
+        trip = f"T{counter['trip']}"
+        fate = fixed["fate"] if fixed and facility == fixed["facility"] else None
+        evidence = PUBLICATION if fate else SYNTHETIC
+        actions.append(
+            {
+                "action": "trip.request",
+                "ref": trip,
+                "date": day.isoformat(),
+                "facility": facility,
+                "referrals": chosen,
+                **evidence,
+            }
+        )
+        if fate is None:
+            draw = rng.random()
+            fate = (
+                ("denied" if draw < 0.15 else "cancelled" if draw < 0.35 else "went")
+                if after
+                else ("denied" if draw < 0.04 else "cancelled" if draw < 0.08 else "went")
+            )
+        if fate == "denied":
+            actions.append({"action": "trip.deny", "trip": trip, "date": day.isoformat(), "reason": "", **evidence})
+            continue
+        if fate == "cancelled":
+            actions.append({"action": "trip.approve", "trip": trip, "date": day.isoformat(), **evidence})
+            actions.append(
+                {
+                    "action": "trip.cancel",
+                    "trip": trip,
+                    "date": day.isoformat(),
+                    "reason": "",
+                    "cancelled_by": "authority",
+                    **evidence,
+                }
+            )
+            continue
+        actions.append({"action": "trip.approve", "trip": trip, "date": day.isoformat(), **evidence})
+        info = next(f for f in FACILITIES if f["code"] == facility)
+        gate = 7 * 60 + 30 + rng.randint(0, 30)
+        held = 210 if fate == "held" else rng.expovariate(1 / (90 if after else 40))
+        release = gate + held
+        arrive = release + info["travel_minutes"] + rng.randint(-10, 20)
+        closes = int(info["hours"][1][:2]) * 60 + int(info["hours"][1][3:])
+        gate_evidence = PUBLICATION if fate == "held" else {**WITNESS, "synthetic": True}
+        actions.append(
+            {
+                "action": "gate.arrive",
+                "trip": trip,
+                "date": day.isoformat(),
+                "at": _at(day, _hhmm(gate)),
+                **gate_evidence,
+            }
+        )
+        actions.append(
+            {
+                "action": "gate.release",
+                "trip": trip,
+                "date": day.isoformat(),
+                "at": _at(day, _hhmm(min(release, 23 * 60))),
+                **gate_evidence,
+            }
+        )
+        actions.append(
+            {
+                "action": "trip.arrive",
+                "trip": trip,
+                "date": day.isoformat(),
+                "at": _at(day, _hhmm(min(arrive, 23 * 60 + 30))),
+                **gate_evidence,
+            }
+        )
+        late = arrive > closes
+        for ref in chosen:
+            referral = waiting[ref]
+            if late:
+                outcome, note = "no_doctor", "arrived after the doctors had left"
+            else:
+                draw = rng.random()
+                outcome = (
+                    "seen"
+                    if draw < 0.72
+                    else "procedure_done"
+                    if draw < 0.82
+                    else "admitted"
+                    if draw < 0.87
+                    else "no_doctor"
+                    if draw < 0.95
+                    else "refused"
+                )
+                note = ""
+            if fate == "seen_cancer" and referral["patient"] == "P-0001":
+                outcome, note = "seen", "first seen; metastatic cancer found"
+            actions.append(
+                {
+                    "action": "outcome",
+                    "trip": trip,
+                    "date": day.isoformat(),
+                    "patient": referral["patient"],
+                    "outcome": outcome,
+                    "note": note,
+                    **(PUBLICATION if referral["patient"] in ("P-0001", "P-0003") else SYNTHETIC),
+                }
+            )
+            if outcome in ("seen", "procedure_done", "admitted"):
+                del waiting[ref]
+        actions.append(
+            {
+                "action": "trip.return",
+                "trip": trip,
+                "date": day.isoformat(),
+                "at": _at(day, "17:00"),
+                **{**WITNESS, "synthetic": True},
+            }
+        )
+        if fate == "seen_cancer":
+            refer(
+                "P-0001",
+                day,
+                "oncology",
+                "P2",
+                {**PUBLICATION, "diagnosis": "metastatic cancer", "diagnosis_icd10": "C79.9"},
+            )
+
+
+def path() -> Path:
+    return Path(__file__).with_name("demo-camp.json")
+
+
+def dumps(scenario: dict[str, Any]) -> str:
+    """The scenario as JSON with one record a line, so that a change to the generator reads as a small diff."""
+    head = {k: v for k, v in scenario.items() if k not in ("patients", "actions")}
+    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ","]
+    for key in ("patients", "actions"):
+        rows = [json.dumps(row, ensure_ascii=False) for row in scenario[key]]
+        lines.append(f' "{key}": [\n  ' + ",\n  ".join(rows) + "\n ]" + ("," if key == "patients" else ""))
+    return "\n".join(lines) + "\n}\n"
+
+
+def main() -> None:
+    path().write_text(dumps(build()), encoding="utf-8")
+    print(f"wrote {path()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Load a scenario file through the services, so that every record it creates is in the ledger.
+
+A scenario is loaded in one transaction: all of it or nothing. Loading one that is already loaded
+(same name, same checksum) does nothing; a different file under a loaded name is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from corridor.clock import start_of
+from corridor.errors import Conflict, InvalidInput
+from corridor.ledger import services as ledger
+from corridor.register import services as register
+from corridor.register.models import Facility, Patient, Referral, Scenario
+from corridor.supplies import services as supplies
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
+
+BUILT_IN = {"demo-camp": Path(__file__).with_name("demo-camp.json")}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    name: str
+    loaded: bool
+    entries: tuple[int, int]
+    counts: dict[str, int]
+
+    def describe(self) -> str:
+        first, last = self.entries
+        if not self.loaded:
+            return f"scenario {self.name} is already loaded (ledger entries {first}–{last}); nothing to do"
+        parts = ", ".join(f"{n} {what}" for what, n in self.counts.items())
+        return f"loaded scenario {self.name}: {parts}; ledger entries {first}–{last}"
+
+
+def resolve(name_or_path: str) -> Path:
+    if name_or_path in BUILT_IN:
+        return BUILT_IN[name_or_path]
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise InvalidInput(f"no built-in scenario {name_or_path!r} (known: {', '.join(BUILT_IN)}) and no such file")
+    return path
+
+
+def load(name_or_path: str) -> LoadResult:
+    path = resolve(name_or_path)
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != "corridor-scenario/1":
+        raise InvalidInput(f"{path.name}: format must be corridor-scenario/1", "format")
+    name = str(data.get("name") or "")
+    checksum = hashlib.sha256(raw).hexdigest()
+    existing = Scenario.objects.filter(name=name).first()
+    if existing:
+        if existing.checksum != checksum:
+            raise Conflict(f"another version of scenario {name} is already loaded; use a fresh data directory")
+        first = int(existing.loaded_seq)
+        return LoadResult(name, False, (_first_seq_of(existing), first), {})
+    with transaction.atomic():
+        first_seq = ledger.head()[0] + 1
+        counts = _apply(data)
+        entry = ledger.append(
+            "scenario.loaded",
+            by=None,
+            subjects=[f"scenario:{name}"],
+            payload={
+                "scenario": name,
+                "sha256": checksum,
+                "first_entry": first_seq,
+                "counts": counts,
+                "description": data.get("description", ""),
+            },
+        )
+        today = dt.date.fromisoformat(data["today"]) if data.get("today") else None
+        Scenario.objects.create(name=name, checksum=checksum, today=today, loaded_seq=entry.seq)
+    return LoadResult(name, True, (first_seq, entry.seq), counts)
+
+
+def _first_seq_of(scenario: Scenario) -> int:
+    entry = ledger.Entry.objects.get(seq=scenario.loaded_seq)
+    return int(entry.payload.get("first_entry", scenario.loaded_seq))
+
+
+def _evidence(item: dict[str, Any]) -> dict[str, str]:
+    return {"source": item.get("source", "system"), "certainty": item.get("certainty", "confirmed")}
+
+
+def _at(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise InvalidInput(f"time {text!r} lacks a UTC offset", "at")
+    return moment
+
+
+def _apply(data: dict[str, Any]) -> dict[str, int]:
+    register.ensure_priority_classes(by=None)
+    s = data["site"]
+    site = register.create_site(
+        code=s["code"],
+        name=s["name"],
+        country=s["country"],
+        population=s.get("population", 0),
+        time_zone=s.get("time_zone", "UTC"),
+        by=None,
+    )
+    for f in data.get("facilities", []):
+        register.create_facility(
+            code=f["code"],
+            name=f["name"],
+            specialties=f["specialties"],
+            opening_hours=f.get("opening_hours"),
+            travel_minutes=f.get("travel_minutes", 60),
+            closed_dates=f.get("closed_dates", []),
+            by=None,
+        )
+    for r in data.get("rules", []):
+        fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
+        register.set_access_rules(site=site, by=None, **fields, **_evidence(r))
+    for p in data.get("patients", []):
+        register.register_patient(
+            site=site,
+            code=p["code"],
+            registered_on=dt.date.fromisoformat(p["registered_on"]),
+            sex=p.get("sex", "u"),
+            birth_year=p.get("birth_year"),
+            identity=p.get("identity"),
+            depends_on_power=p.get("depends_on_power", False),
+            synthetic=p.get("synthetic", False),
+            by=None,
+            **_evidence(p),
+        )
+    referrals: dict[str, Referral] = {}
+    trips: dict[str, Trip] = {}
+    facilities = {f.code: f for f in Facility.objects.all()}
+    counts = {
+        "patients": len(data.get("patients", [])),
+        "referrals": 0,
+        "trips": 0,
+        "deaths": 0,
+        "blocked deliveries": 0,
+    }
+    for index, action in enumerate(data.get("actions", [])):
+        try:
+            _apply_action(action, site, facilities, referrals, trips, counts)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidInput(f"actions[{index}] ({action.get('action')}): {exc}") from None
+    return counts
+
+
+def _apply_action(
+    action: dict[str, Any],
+    site: Any,
+    facilities: dict[str, Facility],
+    referrals: dict[str, Referral],
+    trips: dict[str, Trip],
+    counts: dict[str, int],
+) -> None:
+    kind = action["action"]
+    evidence = _evidence(action)
+    synthetic = bool(action.get("synthetic", False))
+    if kind == "referral":
+        referrals[action["ref"]] = register.create_referral(
+            patient=Patient.objects.get(code=action["patient"]),
+            specialty=action["specialty"],
+            priority=action["priority"],
+            referral_date=dt.date.fromisoformat(action["referral_date"]),
+            eligible_facilities=[facilities[c] for c in action.get("facilities", [])],
+            diagnosis=action.get("diagnosis", ""),
+            diagnosis_icd10=action.get("diagnosis_icd10", ""),
+            synthetic=synthetic,
+            by=None,
+            **evidence,
+        )
+        counts["referrals"] += 1
+    elif kind == "trip.request":
+        day = dt.date.fromisoformat(action["date"])
+        chosen = [Referral.objects.get(pk=referrals[ref].pk) for ref in action["referrals"]]
+        trips[action["ref"]] = transfers.request_trip(
+            site=site,
+            day=day,
+            facility=facilities[action["facility"]],
+            referrals=chosen,
+            synthetic=synthetic,
+            by=None,
+            at=dt.datetime.combine(day, dt.time(5, 0), tzinfo=dt.UTC),
+            **evidence,
+        )
+        counts["trips"] += 1
+    elif kind in ("trip.approve", "trip.deny", "trip.cancel"):
+        trip = trips[action["trip"]]
+        when = dt.datetime.combine(dt.date.fromisoformat(action["date"]), dt.time(6, 0), tzinfo=dt.UTC)
+        if kind == "trip.approve":
+            trips[action["trip"]] = transfers.approve_trip(trip, by=None, at=when, **evidence)
+        elif kind == "trip.deny":
+            trips[action["trip"]] = transfers.deny_trip(
+                trip, reason=action.get("reason", ""), by=None, at=when, **evidence
+            )
+        else:
+            trips[action["trip"]] = transfers.cancel_trip(
+                trip,
+                reason=action.get("reason", ""),
+                cancelled_by=action.get("cancelled_by", "authority"),
+                by=None,
+                at=when,
+                **evidence,
+            )
+    elif kind in ("gate.arrive", "gate.release", "trip.arrive", "trip.return"):
+        service = {
+            "gate.arrive": transfers.record_gate_arrival,
+            "gate.release": transfers.record_gate_release,
+            "trip.arrive": transfers.record_hospital_arrival,
+            "trip.return": transfers.record_return,
+        }[kind]
+        trips[action["trip"]] = service(trips[action["trip"]], at=_at(action["at"]), by=None, **evidence)
+    elif kind == "outcome":
+        trip = trips[action["trip"]]
+        transfers.record_outcome(
+            trip,
+            patient=Patient.objects.get(code=action["patient"]),
+            outcome=action["outcome"],
+            note=action.get("note", ""),
+            by=None,
+            at=start_of(trip.date),
+            **evidence,
+        )
+    elif kind == "death":
+        register.record_death(
+            Patient.objects.get(code=action["patient"]),
+            on=dt.date.fromisoformat(action["date"]),
+            circumstances=action.get("circumstances", ""),
+            after_denied_care=action.get("after_denied_care", False),
+            by=None,
+            **evidence,
+        )
+        counts["deaths"] += 1
+    elif kind == "supply.blocked":
+        supplies.record_blocked_delivery(
+            site=site,
+            item=action["item"],
+            on=dt.date.fromisoformat(action["date"]),
+            quantity=action.get("quantity"),
+            unit=action.get("unit", ""),
+            reason=action.get("reason", ""),
+            by=None,
+            **evidence,
+        )
+        counts["blocked deliveries"] += 1
+    else:
+        raise ValueError(f"unknown action {kind!r}")

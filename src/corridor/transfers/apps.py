@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TransfersConfig(AppConfig):
+    name = "corridor.transfers"
+    verbose_name = "Transfers"

@@ -1,0 +1,94 @@
+"""Trips out of the camp, their manifests, and what happened at the gate and the hospital."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from corridor.register.models import Facility, Patient, Referral, Site
+
+
+class Trip(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved")
+        DENIED = "denied", _("denied")
+        CANCELLED = "cancelled", _("cancelled")
+        DEPARTED = "departed", _("departed")
+        RETURNED = "returned", _("returned")
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trips")
+    date = models.DateField(db_index=True)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="trips")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    status_reason = models.TextField(blank=True)
+    cancelled_by = models.CharField(max_length=32, blank=True, help_text="authority, camp, hospital or other")
+    appointment_time = models.TimeField(null=True, blank=True)
+    # The gate timeline. Times are aware datetimes in UTC; the UI shows them in the site's time zone.
+    gate_arrived_at = models.DateTimeField(null=True, blank=True)
+    gate_released_at = models.DateTimeField(null=True, blank=True)
+    hospital_arrived_at = models.DateTimeField(null=True, blank=True)
+    facility_closes_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    turned_back_at_gate = models.BooleanField(default=False)
+    synthetic = models.BooleanField(default=False, help_text="made up for the demo or tests")
+
+    class Meta:
+        ordering = ["-date", "id"]
+
+    def __str__(self) -> str:
+        return f"T-{self.pk} {self.date} {self.facility_id}"
+
+    @property
+    def code(self) -> str:
+        return f"T-{self.pk}"
+
+    @property
+    def hours_held(self) -> float | None:
+        """Hours between reaching the gate and being let through."""
+        if self.gate_arrived_at and self.gate_released_at:
+            return round((self.gate_released_at - self.gate_arrived_at).total_seconds() / 3600, 2)
+        return None
+
+    @property
+    def arrived_late(self) -> bool | None:
+        if self.hospital_arrived_at and self.facility_closes_at:
+            return self.hospital_arrived_at > self.facility_closes_at
+        return None
+
+
+class TripPassenger(models.Model):
+    """One person on a trip's manifest: a patient (with the referral it serves) or an escort."""
+
+    class Role(models.TextChoices):
+        PATIENT = "patient", _("patient")
+        ESCORT = "escort", _("escort")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SEEN = "seen", _("seen")
+        PROCEDURE_DONE = "procedure_done", _("seen, procedure done")
+        ADMITTED = "admitted", _("seen and admitted")
+        NO_DOCTOR = "no_doctor", _("not seen: no doctor")
+        REFUSED = "refused", _("not seen: refused")
+        TURNED_BACK = "turned_back", _("not seen: turned back")
+
+    SEEN_OUTCOMES = (Outcome.SEEN, Outcome.PROCEDURE_DONE, Outcome.ADMITTED)
+
+    trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="passengers")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="trip_places")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="trips")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.PATIENT)
+    escort_for = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome_note = models.TextField(blank=True)
+    removed = models.BooleanField(default=False, help_text="taken off the manifest before departure")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trip", "patient"], name="trip_passenger_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} on {self.trip_id}"

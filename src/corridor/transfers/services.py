@@ -1,0 +1,661 @@
+"""Trips: request, answer, cancel, and the gate timeline, each with its ledger entry.
+
+The access rules in force on the trip's date are checked when a trip is requested or its manifest
+changes: the gate's capacity, its weekdays, how many hospitals a day, and each hospital's hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+
+from corridor.accounts.roles import Actor, Can, require
+from corridor.clock import start_of
+from corridor.errors import Conflict, InvalidInput
+from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Certainty, Source
+from corridor.register import services as register
+from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
+from corridor.transfers.models import Trip, TripPassenger
+
+ACTIVE = (
+    Trip.Status.PROPOSED,
+    Trip.Status.REQUESTED,
+    Trip.Status.APPROVED,
+    Trip.Status.DEPARTED,
+    Trip.Status.RETURNED,
+)
+CANCELLERS = ("authority", "camp", "hospital", "other")
+
+
+def _evidence(source: str, certainty: str) -> None:
+    if source not in Source.values:
+        raise InvalidInput(f"must be one of {', '.join(Source.values)}", "source")
+    if certainty not in Certainty.values:
+        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}", "certainty")
+
+
+def _aware(moment: dt.datetime, field: str) -> dt.datetime:
+    if not isinstance(moment, dt.datetime):
+        raise InvalidInput("must be a date and time", field)
+    if moment.tzinfo is None:
+        raise InvalidInput("must include a time zone", field)
+    return moment
+
+
+def _subjects(trip: Trip) -> list[str]:
+    codes = trip.passengers.filter(removed=False).values_list("patient__code", flat=True)
+    return [f"trip:{trip.pk}", f"facility:{trip.facility.code}", *(f"patient:{c}" for c in codes)]
+
+
+def check_manifest(
+    *,
+    site: Site,
+    day: dt.date,
+    facility: Facility,
+    referrals: Sequence[Referral],
+    escorts: int = 0,
+    exclude_trip: Trip | None = None,
+) -> AccessRuleSet:
+    """Check a proposed manifest against the rules in force; return those rules or raise InvalidInput."""
+    rules = AccessRuleSet.in_force(site, day)
+    if rules is None:
+        raise InvalidInput(f"no access rules are recorded for {site.code} on {day}; record them first", "date")
+    if not rules.allows(day):
+        raise InvalidInput(f"the rules in force do not allow trips on {day:%A}s", "date")
+    if facility.hours_on(day) is None:
+        raise InvalidInput(f"{facility.code} is closed on {day}", "facility")
+    if not referrals:
+        raise InvalidInput("name at least one patient", "patients")
+    same_day = Trip.objects.filter(site=site, date=day, status__in=ACTIVE)
+    if exclude_trip is not None:
+        same_day = same_day.exclude(pk=exclude_trip.pk)
+    seats_taken = TripPassenger.objects.filter(
+        trip__in=same_day, role=TripPassenger.Role.PATIENT, removed=False
+    ).count()
+    if seats_taken + len(referrals) > rules.max_patients_per_day:
+        raise InvalidInput(
+            f"the rules allow {rules.max_patients_per_day} patients a day; {seats_taken} already booked on {day}, "
+            f"{len(referrals)} asked",
+            "patients",
+        )
+    escorts_taken = TripPassenger.objects.filter(
+        trip__in=same_day, role=TripPassenger.Role.ESCORT, removed=False
+    ).count()
+    if escorts and escorts_taken + escorts > rules.max_escorts_per_day:
+        raise InvalidInput(f"the rules allow {rules.max_escorts_per_day} escorts a day", "escorts")
+    facilities = set(same_day.values_list("facility_id", flat=True)) | {facility.pk}
+    if len(facilities) > rules.max_facilities_per_day:
+        raise InvalidInput(
+            f"the rules allow {rules.max_facilities_per_day} hospital(s) a day and another trip on {day} "
+            "already goes elsewhere",
+            "facility",
+        )
+    seen: set[int] = set()
+    for referral in referrals:
+        code = referral.patient.code
+        if referral.pk in seen:
+            raise InvalidInput(f"{code} is listed twice", "patients")
+        seen.add(referral.pk)
+        if referral.status != Referral.Status.WAITING:
+            raise InvalidInput(f"{code}'s referral {referral.pk} is not waiting ({referral.status})", "patients")
+        if referral.patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
+            raise InvalidInput(f"{code} is {referral.patient.get_status_display()}", "patients")
+        if referral.release_date > day:
+            raise InvalidInput(f"{code} is not referred or fit to travel before {referral.release_date}", "patients")
+        if not referral.eligible_facilities.filter(pk=facility.pk).exists():
+            raise InvalidInput(f"{facility.code} is not eligible for {code}'s referral", "patients")
+        if TripPassenger.objects.filter(trip__in=same_day, patient=referral.patient, removed=False).exists():
+            raise InvalidInput(f"{code} is already on a trip on {day}", "patients")
+    return rules
+
+
+def request_trip(
+    *,
+    site: Site,
+    day: dt.date,
+    facility: Facility,
+    referrals: Sequence[Referral],
+    escorts: Iterable[tuple[Patient, Patient]] = (),
+    appointment_time: dt.time | None = None,
+    plan_seq: int | None = None,
+    synthetic: bool = False,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> Trip:
+    """Request a trip from the authority with its manifest: patients (by referral) and escorts.
+
+    ``escorts`` pairs (escort, escorted patient). ``plan_seq`` links the trip to the plan it follows.
+    """
+    require(by, Can.MANAGE_TRIPS)
+    _evidence(source, certainty)
+    escort_pairs = list(escorts)
+    with transaction.atomic():
+        check_manifest(site=site, day=day, facility=facility, referrals=referrals, escorts=len(escort_pairs))
+        trip = Trip.objects.create(
+            site=site,
+            date=day,
+            facility=facility,
+            status=Trip.Status.REQUESTED,
+            appointment_time=appointment_time,
+            synthetic=synthetic,
+        )
+        for referral in referrals:
+            TripPassenger.objects.create(trip=trip, patient=referral.patient, referral=referral)
+        for escort, escorted in escort_pairs:
+            TripPassenger.objects.create(trip=trip, patient=escort, role=TripPassenger.Role.ESCORT, escort_for=escorted)
+        ledger.append(
+            "trip.requested",
+            by=by,
+            subjects=_subjects(trip),
+            payload={
+                "trip": trip.pk,
+                "date": day.isoformat(),
+                "facility": facility.code,
+                "patients": [r.patient.code for r in referrals],
+                "referrals": [r.pk for r in referrals],
+                "escorts": [{"escort": e.code, "for": p.code} for e, p in escort_pairs],
+                "appointment_time": appointment_time.isoformat() if appointment_time else None,
+                "plan": plan_seq,
+                "synthetic": synthetic,
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=at,
+        )
+    return trip
+
+
+def _transition(
+    trip: Trip,
+    *,
+    allowed_from: Iterable[str],
+    to: str,
+    event: str,
+    by: Actor,
+    capability: Can,
+    source: str,
+    certainty: str,
+    occurred_at: dt.datetime | None,
+    payload: dict[str, object] | None = None,
+    update: dict[str, object] | None = None,
+) -> Trip:
+    require(by, capability)
+    _evidence(source, certainty)
+    with transaction.atomic():
+        locked = Trip.objects.select_for_update().select_related("facility").get(pk=trip.pk)
+        if locked.status not in allowed_from:
+            raise Conflict(f"trip {locked.code} is {locked.status}; cannot record {event}")
+        locked.status = to
+        fields = ["status"]
+        for key, value in (update or {}).items():
+            setattr(locked, key, value)
+            fields.append(key)
+        locked.save(update_fields=fields)
+        ledger.append(
+            event,
+            by=by,
+            subjects=_subjects(locked),
+            payload={
+                "trip": locked.pk,
+                "date": locked.date.isoformat(),
+                "facility": locked.facility.code,
+                **(payload or {}),
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=occurred_at,
+        )
+    trip.refresh_from_db()
+    return trip
+
+
+def approve_trip(
+    trip: Trip,
+    *,
+    by: Actor,
+    source: str = Source.OFFICIAL_STATEMENT,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> Trip:
+    """The authority approved the trip."""
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.REQUESTED],
+        to=Trip.Status.APPROVED,
+        event="trip.approved",
+        by=by,
+        capability=Can.MANAGE_TRIPS,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+    )
+
+
+def deny_trip(
+    trip: Trip,
+    *,
+    reason: str = "",
+    by: Actor,
+    source: str = Source.OFFICIAL_STATEMENT,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> Trip:
+    """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
+    reason = (reason or "").strip()
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.REQUESTED],
+        to=Trip.Status.DENIED,
+        event="trip.denied",
+        by=by,
+        capability=Can.MANAGE_TRIPS,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"reason": reason or None},
+        update={"status_reason": reason},
+    )
+
+
+def cancel_trip(
+    trip: Trip,
+    *,
+    reason: str = "",
+    cancelled_by: str = "authority",
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> Trip:
+    """The trip was cancelled before it left (by the authority, the camp, the hospital or other)."""
+    if cancelled_by not in CANCELLERS:
+        raise InvalidInput(f"must be one of {', '.join(CANCELLERS)}", "cancelled_by")
+    reason = (reason or "").strip()
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED],
+        to=Trip.Status.CANCELLED,
+        event="trip.cancelled",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"reason": reason or None, "cancelled_by": cancelled_by},
+        update={"status_reason": reason, "cancelled_by": cancelled_by},
+    )
+
+
+def record_departure(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The trip left the camp."""
+    _aware(at, "at")
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.APPROVED],
+        to=Trip.Status.DEPARTED,
+        event="trip.departed",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"at": at.isoformat()},
+    )
+
+
+def record_gate_arrival(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The trip reached the gate (recording its departure first if that was not recorded)."""
+    _aware(at, "at")
+    with transaction.atomic():
+        if trip.status == Trip.Status.APPROVED:
+            trip = record_departure(trip, at=at, by=by, source=source, certainty=certainty)
+        if trip.gate_arrived_at is not None:
+            raise Conflict(f"trip {trip.code} already reached the gate at {trip.gate_arrived_at:%H:%M}")
+        return _transition(
+            trip,
+            allowed_from=[Trip.Status.DEPARTED],
+            to=Trip.Status.DEPARTED,
+            event="gate.arrived",
+            by=by,
+            capability=Can.RECORD_GATE,
+            source=source,
+            certainty=certainty,
+            occurred_at=at,
+            payload={"at": at.isoformat()},
+            update={"gate_arrived_at": at},
+        )
+
+
+def record_gate_hold(
+    trip: Trip,
+    *,
+    since: dt.datetime,
+    note: str = "",
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> Trip:
+    """A hold at the gate in progress (the hours held are recorded when it is released)."""
+    _aware(since, "since")
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.DEPARTED],
+        to=Trip.Status.DEPARTED,
+        event="gate.held",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"since": since.isoformat(), "note": (note or "").strip()},
+    )
+
+
+def record_gate_release(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The gate let the trip through; the hours held since arrival go into the entry."""
+    _aware(at, "at")
+    if trip.gate_arrived_at is None:
+        raise Conflict(f"record when trip {trip.code} reached the gate first")
+    if at < trip.gate_arrived_at:
+        raise InvalidInput("the release cannot be before the arrival at the gate", "at")
+    if trip.gate_released_at is not None:
+        raise Conflict(f"trip {trip.code} was already released at {trip.gate_released_at:%H:%M}")
+    hours = round((at - trip.gate_arrived_at).total_seconds() / 3600, 2)
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.DEPARTED],
+        to=Trip.Status.DEPARTED,
+        event="gate.released",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"at": at.isoformat(), "hours_held": hours},
+        update={"gate_released_at": at},
+    )
+
+
+def record_turned_back(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    reason: str = "",
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The gate sent the trip back: every patient on it is recorded as not seen (turned back)."""
+    _aware(at, "at")
+    with transaction.atomic():
+        trip = _transition(
+            trip,
+            allowed_from=[Trip.Status.DEPARTED],
+            to=Trip.Status.RETURNED,
+            event="gate.turned_back",
+            by=by,
+            capability=Can.RECORD_GATE,
+            source=source,
+            certainty=certainty,
+            occurred_at=at,
+            payload={"at": at.isoformat(), "reason": (reason or "").strip() or None},
+            update={"turned_back_at_gate": True, "returned_at": at, "status_reason": reason},
+        )
+        trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).update(
+            outcome=TripPassenger.Outcome.TURNED_BACK
+        )
+    return trip
+
+
+def record_hospital_arrival(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The trip reached the hospital; the entry says whether it was after the facility closed."""
+    _aware(at, "at")
+    if trip.hospital_arrived_at is not None:
+        raise Conflict(f"trip {trip.code}'s arrival is already recorded")
+    if trip.gate_arrived_at and at < trip.gate_arrived_at:
+        raise InvalidInput("the arrival at the hospital cannot be before the arrival at the gate", "at")
+    closes_at = facility_closing(trip)
+    late = bool(closes_at and at > closes_at)
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.DEPARTED],
+        to=Trip.Status.DEPARTED,
+        event="trip.arrived",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={
+            "at": at.isoformat(),
+            "late": late,
+            "facility_closes_at": closes_at.isoformat() if closes_at else None,
+        },
+        update={"hospital_arrived_at": at, "facility_closes_at": closes_at},
+    )
+
+
+def facility_closing(trip: Trip) -> dt.datetime | None:
+    """When the trip's facility closes on the trip's date, in the site's time zone."""
+    hours = trip.facility.hours_on(trip.date)
+    if hours is None:
+        return None
+    zone = zoneinfo.ZoneInfo(trip.site.time_zone)
+    return dt.datetime.combine(trip.date, hours[1], tzinfo=zone)
+
+
+def record_outcome(
+    trip: Trip,
+    *,
+    patient: Patient,
+    outcome: str,
+    note: str = "",
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+    at: dt.datetime | None = None,
+) -> TripPassenger:
+    """What happened to one patient at the hospital. Seen closes the referral as treated."""
+    require(by, Can.RECORD_GATE)
+    _evidence(source, certainty)
+    if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
+        choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
+        raise InvalidInput(f"must be one of {', '.join(choices)}", "outcome")
+    with transaction.atomic():
+        trip = Trip.objects.select_for_update().get(pk=trip.pk)
+        if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
+            raise Conflict(f"trip {trip.code} did not reach the hospital ({trip.status})")
+        try:
+            place = trip.passengers.select_related("referral").get(
+                patient=patient, role=TripPassenger.Role.PATIENT, removed=False
+            )
+        except TripPassenger.DoesNotExist:
+            raise InvalidInput(f"{patient.code} is not a patient on trip {trip.code}", "patient") from None
+        if place.outcome != TripPassenger.Outcome.PENDING:
+            raise Conflict(f"{patient.code}'s outcome on trip {trip.code} is already recorded; correct it instead")
+        place.outcome = outcome
+        place.outcome_note = (note or "").strip()
+        place.save(update_fields=["outcome", "outcome_note"])
+        seen = outcome in TripPassenger.SEEN_OUTCOMES
+        when = at or start_of(trip.date)
+        ledger.append(
+            "patient.seen" if seen else "patient.not_seen",
+            by=by,
+            subjects=[
+                f"trip:{trip.pk}",
+                f"patient:{patient.code}",
+                *([f"referral:{place.referral_id}"] if place.referral_id else []),
+            ],
+            payload={
+                "trip": trip.pk,
+                "patient": patient.code,
+                "referral": place.referral_id,
+                "outcome": outcome,
+                "note": place.outcome_note,
+                "date": trip.date.isoformat(),
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=when,
+        )
+        if seen and place.referral and place.referral.status == Referral.Status.WAITING:
+            register._close_referral(
+                place.referral,
+                reason=Referral.Status.TREATED,
+                on=trip.date,
+                by=by,
+                source=source,
+                certainty=certainty,
+            )
+            if not patient.referrals.filter(status=Referral.Status.WAITING).exists():
+                Patient.objects.filter(pk=patient.pk).update(
+                    status=Patient.Status.IN_TREATMENT if outcome == "admitted" else Patient.Status.TREATED
+                )
+    return place
+
+
+def record_missed_appointment(
+    trip: Trip,
+    *,
+    patient: Patient,
+    reason: str,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """A patient's appointment was missed because the trip was late, held or cancelled."""
+    require(by, Can.RECORD_GATE)
+    _evidence(source, certainty)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why the appointment was missed", "reason")
+    if not trip.passengers.filter(patient=patient).exists():
+        raise InvalidInput(f"{patient.code} is not on trip {trip.code}", "patient")
+    with transaction.atomic():
+        ledger.append(
+            "appointment.missed",
+            by=by,
+            subjects=[f"trip:{trip.pk}", f"patient:{patient.code}"],
+            payload={
+                "trip": trip.pk,
+                "patient": patient.code,
+                "reason": reason,
+                "date": trip.date.isoformat(),
+            },
+            source=source,
+            certainty=certainty,
+            occurred_at=start_of(trip.date),
+        )
+    return trip
+
+
+def record_return(
+    trip: Trip,
+    *,
+    at: dt.datetime,
+    by: Actor,
+    source: str = Source.WITNESS,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """The trip came back to the camp."""
+    _aware(at, "at")
+    return _transition(
+        trip,
+        allowed_from=[Trip.Status.DEPARTED],
+        to=Trip.Status.RETURNED,
+        event="trip.returned",
+        by=by,
+        capability=Can.RECORD_GATE,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        payload={"at": at.isoformat()},
+        update={"returned_at": at},
+    )
+
+
+def change_manifest(
+    trip: Trip,
+    *,
+    add: Sequence[Referral] = (),
+    remove: Sequence[Patient] = (),
+    reason: str,
+    by: Actor,
+    source: str = Source.SYSTEM,
+    certainty: str = Certainty.CONFIRMED,
+) -> Trip:
+    """Swap patients on a trip that has not left yet, with the reason recorded."""
+    require(by, Can.MANAGE_TRIPS)
+    _evidence(source, certainty)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why the manifest changes", "reason")
+    if not add and not remove:
+        raise InvalidInput("add or remove at least one patient", "patients")
+    with transaction.atomic():
+        trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
+        if trip.status not in (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED):
+            raise Conflict(f"trip {trip.code} is {trip.status}; its manifest can no longer change")
+        removed = []
+        for patient in remove:
+            count = trip.passengers.filter(patient=patient, removed=False).update(removed=True)
+            if not count:
+                raise InvalidInput(f"{patient.code} is not on trip {trip.code}", "remove")
+            removed.append(patient.code)
+        if add:
+            check_manifest(site=trip.site, day=trip.date, facility=trip.facility, referrals=list(add))
+        for referral in add:
+            TripPassenger.objects.update_or_create(
+                trip=trip,
+                patient=referral.patient,
+                defaults={"referral": referral, "removed": False, "role": TripPassenger.Role.PATIENT},
+            )
+        ledger.append(
+            "trip.manifest_changed",
+            by=by,
+            subjects=[*_subjects(trip), *(f"patient:{c}" for c in removed)],
+            payload={
+                "trip": trip.pk,
+                "added": [r.patient.code for r in add],
+                "removed": removed,
+                "reason": reason,
+            },
+            source=source,
+            certainty=certainty,
+        )
+    return trip
