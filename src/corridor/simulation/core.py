@@ -1,0 +1,108 @@
+"""Run a scenario, or several side by side on common random numbers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor.simulation.engine import make_plan, simulate_batch
+from corridor.simulation.model import WAIT_THRESHOLDS, Scenario
+from corridor.simulation.results import (
+    OVER,
+    QUEUE,
+    TREATED,
+    WAIT_SUM,
+    Accumulator,
+    Estimate,
+    SimulationResult,
+    paired_ratio_difference,
+)
+
+# Replications per batch: large enough that NumPy's per-call overhead is shared, small enough that the
+# per-patient arrays of one batch (a few tens of bytes per patient) stay well under a hundred megabytes.
+DEFAULT_BATCH = 500
+
+
+def simulate(
+    scenario: Scenario, *, batch_size: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None
+) -> SimulationResult:
+    """Simulate ``scenario.replications`` independent runs in batches and summarise them.
+
+    Results depend only on the scenario (seed included), not on ``batch_size``: every replication draws
+    from its own random streams.
+    """
+    if batch_size < 1:
+        raise ValueError("batch size must be >= 1")
+    started = time.perf_counter()
+    plan = make_plan(scenario)
+    acc = Accumulator(plan)
+    for first in range(0, scenario.replications, batch_size):
+        count = min(batch_size, scenario.replications - first)
+        acc.add(simulate_batch(plan, first, count))
+        if progress is not None:
+            progress(count)
+    return acc.result(seconds=time.perf_counter() - started)
+
+
+@dataclass
+class Difference:
+    """One scenario against the first, on the same replications: (this) - (first)."""
+
+    name: str
+    mean_wait: dict[str, Estimate]
+    p_wait_over: dict[int, Estimate]
+    mean_waiting_after_trip: Estimate
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scenario": self.name,
+            "mean_wait_days": {k: e.value for k, e in self.mean_wait.items()},
+            "mean_wait_ci95": {k: e.ci() for k, e in self.mean_wait.items()},
+            "p_wait_over_days_all": {str(d): e.value for d, e in self.p_wait_over.items()},
+            "p_wait_over_days_all_ci95": {str(d): e.ci() for d, e in self.p_wait_over.items()},
+            "mean_waiting_after_trip": self.mean_waiting_after_trip.value,
+            "mean_waiting_after_trip_ci95": self.mean_waiting_after_trip.ci(),
+        }
+
+
+def differences(results: Sequence[SimulationResult]) -> list[Difference]:
+    """Paired differences of every result from the first (classes matched by name)."""
+    if not results:
+        return []
+    base = results[0]
+    base_names = list(base.classes)
+    out = []
+    for other in results[1:]:
+        if other.per_replication.shape[0] != base.per_replication.shape[0]:
+            raise ValueError("paired differences need the same number of replications in every scenario")
+        names = [n for n in other.classes if n in base.classes]
+        waits = {}
+        for name in names:
+            a = base.per_replication[:, base_names.index(name), :]
+            b = other.per_replication[:, list(other.classes).index(name), :]
+            waits[name] = paired_ratio_difference(a[:, WAIT_SUM], a[:, TREATED], b[:, WAIT_SUM],
+                                                  b[:, TREATED])
+        a, b = base.per_replication[:, -1, :], other.per_replication[:, -1, :]
+        over = {
+            d: paired_ratio_difference(a[:, OVER[d]], a[:, TREATED], b[:, OVER[d]], b[:, TREATED])
+            for d in WAIT_THRESHOLDS
+        }
+        ones = np.ones(len(a))
+        queue = paired_ratio_difference(a[:, QUEUE], ones, b[:, QUEUE], ones)
+        out.append(Difference(other.scenario.name, waits, over, queue))
+    return out
+
+
+def compare(
+    scenarios: Sequence[Scenario], *, batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[SimulationResult], list[Difference]]:
+    """Simulate scenarios on common random numbers: the same seed, so the same referrals (for classes
+    with the same rate) and the same cancellation draws, which makes their differences precise."""
+    if len({s.seed for s in scenarios}) > 1 or len({s.replications for s in scenarios}) > 1:
+        raise ValueError("compared scenarios must share the seed and the number of replications")
+    results = [simulate(s, batch_size=batch_size, progress=progress) for s in scenarios]
+    return results, differences(results)
