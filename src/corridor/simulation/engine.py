@@ -283,7 +283,6 @@ def _run_days(
     hazards = plan.has_hazards
     head = start.copy()
     last = len(referral_day) - 1
-    window = np.arange(K, dtype=np.int64)
     cell_class = plan.cell_class
     F = s.facilities_per_day
     H = len(plan.facilities)
@@ -317,28 +316,8 @@ def _run_days(
             cells = np.where(np.repeat(open_, by_facility.shape[1], axis=1), cells, C)
         else:
             cells = np.broadcast_to(all_cells, (len(rows), C))
-        seats = np.full(len(rows), K, dtype=np.int64)
-        active = np.arange(len(rows))
-        while active.size:
-            h, seats_left, more = _choose(
-                keys, t, h, end, cells, active, seats, window, referral_day, abandon_day, served_day,
-                cell_class, last, hazards, C,
-            )
-            seats = seats_left
-            if not hazards:
-                break
-            # Dead or departed patients inside the window can leave seats free while a queue still
-            # holds living patients beyond it: go round again for those replications only.
-            h = _skip_departed(h, end, abandon_day, last, t)
-            active = more[seats[more] > 0] if more.size else more
-            if active.size:
-                sentinel = np.zeros((len(rows), 1), dtype=np.int64)
-                padded_h = np.concatenate([h, sentinel], axis=1)[active]
-                padded_e = np.concatenate([end, sentinel], axis=1)[active]
-                sub = cells[active]
-                still = np.take_along_axis(padded_h, sub, axis=1) < np.take_along_axis(padded_e, sub, axis=1)
-                active = active[still.any(axis=1)]
-        head[rows] = h
+        head[rows] = _choose(keys, t, h, end, cells, K, referral_day, abandon_day, served_day, cell_class,
+                             hazards)
 
 
 def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int, t: int) -> IntArray:
@@ -352,46 +331,46 @@ def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int,
 
 
 def _choose(
-    keys: _Keys, t: int, h: IntArray, end: IntArray, cells: npt.NDArray[np.int64], active: IntArray,
-    seats: IntArray, window: IntArray, referral_day: IntArray, abandon_day: IntArray,
-    served_day: IntArray, cell_class: IntArray, last: int, hazards: bool, C: int,
-) -> tuple[IntArray, IntArray, IntArray]:
-    """One round of choosing: the best ``seats`` patients among the first K of each allowed queue.
+    keys: _Keys, t: int, h: IntArray, end: IntArray, cells: npt.NDArray[np.int64], K: int,
+    referral_day: IntArray, abandon_day: IntArray, served_day: IntArray, cell_class: IntArray,
+    hazards: bool,
+) -> IntArray:
+    """Send the day's best K patients among the allowed queues; return the queues' new heads.
 
-    The first K of each queue always contain the day's K best patients, because each queue is already
-    in the policy's order. Returns the new heads, the seats left and the replications that used a
-    whole window of some queue (only those can need another round).
+    Each queue is already in the policy's order, so its first K living patients always include every
+    one of its patients who can travel today: the choice is a sort of at most (queues x K) candidates.
+    ``cells`` lists each replication's allowed queues, with ``C`` (one past the last) meaning none.
     """
-    K = len(window)
-    n_rows = len(active)
-    hh = np.concatenate([h, np.zeros((h.shape[0], 1), dtype=np.int64)], axis=1)[active]
-    ee = np.concatenate([end, np.zeros((end.shape[0], 1), dtype=np.int64)], axis=1)[active]
-    sub = np.asarray(cells)[active]  # (n_rows, m) cell indices, C = none
-    m = sub.shape[1]
-    first = np.take_along_axis(hh, sub, axis=1)
-    stop = np.take_along_axis(ee, sub, axis=1)
-    idx = first[:, :, None] + window  # (n_rows, m, K)
-    valid = idx < stop[:, :, None]
-    safe = np.minimum(idx, last)
-    if hazards:
+    rows, C = h.shape
+    last = len(referral_day) - 1
+    sentinel = np.zeros((rows, 1), dtype=np.int64)
+    first = np.take_along_axis(np.concatenate([h, sentinel], axis=1), cells, axis=1)
+    stop = np.take_along_axis(np.concatenate([end, sentinel], axis=1), cells, axis=1)
+    width = K
+    while True:
+        window = np.arange(width, dtype=np.int64)
+        idx = first[:, :, None] + window  # (rows, allowed queues, width)
+        valid = idx < stop[:, :, None]
+        safe = np.minimum(idx, last)
+        if not hazards:
+            break
+        # Patients who died or left are still in the arrays; widen the window until it holds K living
+        # patients of every queue, or the whole queue.
         valid &= abandon_day[safe] >= t
-    cls = cell_class[np.minimum(sub, C - 1)][:, :, None]
-    key = keys(cls, referral_day[safe], t)
-    # Break ties inside a queue by position so that the chosen patients of a queue are always its first.
-    key = np.where(valid, key * K + window, _INF).reshape(n_rows, m * K)
-    order = np.argsort(key, axis=1, kind="stable")
-    take = np.arange(m * K)[None, :] < seats[active][:, None]
-    chosen = np.zeros_like(take)
-    np.put_along_axis(chosen, order, take, axis=1)
+        short = (valid.sum(axis=2) < K) & (first + width < stop)
+        if not short.any():
+            break
+        width *= 2
+    cls = cell_class[np.minimum(cells, C - 1)][:, :, None]
+    # Ties inside a queue go by position, so the chosen patients of a queue always come first in it.
+    key = np.where(valid, keys(cls, referral_day[safe], t) * width + window, _INF).reshape(rows, -1)
+    order = np.argsort(key, axis=1, kind="stable")[:, :K]
+    chosen = np.zeros(key.shape, dtype=bool)
+    np.put_along_axis(chosen, order, True, axis=1)
     chosen &= key < _INF
-    chosen3 = chosen.reshape(n_rows, m, K)
+    chosen3 = chosen.reshape(idx.shape)
     served_day[idx[chosen3]] = t
     advance = (chosen3 * (window + 1)).max(axis=2)
-    new_first = first + advance
-    np.put_along_axis(hh, sub, new_first, axis=1)  # the sentinel column absorbs writes for "no cell"
-    h = h.copy()
-    h[active] = hh[:, :-1]
-    seats = seats.copy()
-    seats[active] -= chosen.sum(axis=1)
-    exhausted = (advance == K) | (valid.sum(axis=2) < np.minimum(K, stop - first))
-    return h, seats, active[exhausted.any(axis=1)]
+    new_h = np.concatenate([h, sentinel], axis=1)
+    np.put_along_axis(new_h, cells, first + advance, axis=1)  # the sentinel column absorbs "no queue"
+    return new_h[:, :C]
