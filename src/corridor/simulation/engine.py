@@ -245,8 +245,14 @@ def simulate_batch(plan: Plan, first: int, count: int) -> Batch:
 
 
 def _draw_abandonment(
-    plan: Plan, first: int, R: int, start: IntArray, per_queue: IntArray, referral_day: IntArray,
-    abandon_day: IntArray, dies: BoolArray,
+    plan: Plan,
+    first: int,
+    R: int,
+    start: IntArray,
+    per_queue: IntArray,
+    referral_day: IntArray,
+    abandon_day: IntArray,
+    dies: BoolArray,
 ) -> None:
     """Sample each patient's death-or-leaving day at referral, from the class's daily hazards.
 
@@ -272,8 +278,13 @@ def _draw_abandonment(
 
 
 def _run_days(
-    plan: Plan, trips: BoolArray, start: IntArray, end_by_day: IntArray, referral_day: IntArray,
-    abandon_day: IntArray, served_day: IntArray,
+    plan: Plan,
+    trips: BoolArray,
+    start: IntArray,
+    end_by_day: IntArray,
+    referral_day: IntArray,
+    abandon_day: IntArray,
+    served_day: IntArray,
 ) -> None:
     """Walk the days, choosing each day's travellers in every replication whose trip happens."""
     s = plan.scenario
@@ -316,8 +327,9 @@ def _run_days(
             cells = np.where(np.repeat(open_, by_facility.shape[1], axis=1), cells, C)
         else:
             cells = np.broadcast_to(all_cells, (len(rows), C))
-        head[rows] = _choose(keys, t, h, end, cells, K, referral_day, abandon_day, served_day, cell_class,
-                             hazards)
+        head[rows] = _choose(
+            keys, t, h, end, cells, K, referral_day, abandon_day, served_day, cell_class, hazards
+        )
 
 
 def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int, t: int) -> IntArray:
@@ -331,8 +343,16 @@ def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int,
 
 
 def _choose(
-    keys: _Keys, t: int, h: IntArray, end: IntArray, cells: npt.NDArray[np.int64], K: int,
-    referral_day: IntArray, abandon_day: IntArray, served_day: IntArray, cell_class: IntArray,
+    keys: _Keys,
+    t: int,
+    h: IntArray,
+    end: IntArray,
+    cells: npt.NDArray[np.int64],
+    K: int,
+    referral_day: IntArray,
+    abandon_day: IntArray,
+    served_day: IntArray,
+    cell_class: IntArray,
     hazards: bool,
 ) -> IntArray:
     """Send the day's best K patients among the allowed queues; return the queues' new heads.

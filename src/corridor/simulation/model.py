@@ -19,8 +19,17 @@ POLICIES: dict[str, str] = {
 }
 
 SPECIALTIES: tuple[str, ...] = (
-    "oncology", "ophthalmology", "cardiology", "orthopaedics", "nephrology", "neurology",
-    "general_surgery", "obstetrics", "paediatrics", "imaging", "other",
+    "oncology",
+    "ophthalmology",
+    "cardiology",
+    "orthopaedics",
+    "nephrology",
+    "neurology",
+    "general_surgery",
+    "obstetrics",
+    "paediatrics",
+    "imaging",
+    "other",
 )
 
 # The register's default priority table: code -> (label, deadline in days, weight).
@@ -84,8 +93,9 @@ class PriorityClass:
         if self.initial_backlog < 0:
             raise ScenarioError(f"{where}: initial backlog must be >= 0, got {self.initial_backlog}")
         if self.initial_ages and len(self.initial_ages) != self.initial_backlog:
-            raise ScenarioError(f"{where}: {len(self.initial_ages)} ages given for a backlog of "
-                                f"{self.initial_backlog}")
+            raise ScenarioError(
+                f"{where}: {len(self.initial_ages)} ages given for a backlog of {self.initial_backlog}"
+            )
         if any(age < 0 for age in self.initial_ages):
             raise ScenarioError(f"{where}: initial ages must be >= 0 days")
         _check_mix(self.specialty_mix, where)

@@ -61,8 +61,12 @@ def _t(df: int) -> float:
     return float(stdtrit(df, 0.975))
 
 
-def ratio_estimate(num: FloatArray, den: FloatArray, *, bounds: tuple[float, float] | None = None,
-                   ) -> Estimate:
+def ratio_estimate(
+    num: FloatArray,
+    den: FloatArray,
+    *,
+    bounds: tuple[float, float] | None = None,
+) -> Estimate:
     """sum(num) / sum(den) over replications, with a delta-method interval (clipped to ``bounds``)."""
     total = float(den.sum())
     if total <= 0:
@@ -80,7 +84,8 @@ def ratio_estimate(num: FloatArray, den: FloatArray, *, bounds: tuple[float, flo
     return Estimate(value, low, high)
 
 
-def mean_estimate(x: FloatArray) -> Estimate:
+def mean_estimate(x: FloatArray, *, lower: float | None = None) -> Estimate:
+    """Mean over replications with its t interval (clipped below at ``lower``)."""
     r = len(x)
     if r == 0:
         return Estimate(None)
@@ -88,7 +93,8 @@ def mean_estimate(x: FloatArray) -> Estimate:
     if r < 2:
         return Estimate(value)
     half = _t(r - 1) * math.sqrt(float(x.var(ddof=1)) / r)
-    return Estimate(value, value - half, value + half)
+    low = value - half if lower is None else max(lower, value - half)
+    return Estimate(value, low, value + half)
 
 
 def paired_ratio_difference(
@@ -226,8 +232,12 @@ def scenario_dict(s: Scenario) -> dict[str, Any]:
         "atc_k": s.atc_k,
         "classes": [
             {
-                "name": c.name, "rate": c.rate, "deadline_days": c.deadline_days, "weight": c.weight,
-                "death_hazard": c.death_hazard, "leave_hazard": c.leave_hazard,
+                "name": c.name,
+                "rate": c.rate,
+                "deadline_days": c.deadline_days,
+                "weight": c.weight,
+                "death_hazard": c.death_hazard,
+                "leave_hazard": c.leave_hazard,
                 "initial_backlog": c.initial_backlog,
             }
             for c in s.ranked
@@ -332,18 +342,18 @@ class Accumulator:
                 deadline_days=deadlines[k],
                 referred_per_replication=float(col[:, REFERRED].mean()),
                 treated_per_replication=float(col[:, TREATED].mean()),
-                mean_wait=ratio_estimate(col[:, WAIT_SUM], col[:, TREATED]),
+                mean_wait=ratio_estimate(col[:, WAIT_SUM], col[:, TREATED], bounds=(0.0, math.inf)),
                 percentiles={q: self._percentile(hist[:, k, :], q) for q in PERCENTILES},
                 p_wait_over={
                     d: ratio_estimate(col[:, OVER[d]], col[:, TREATED], bounds=UNIT) for d in WAIT_THRESHOLDS
                 },
                 p_wait_over_deadline=ratio_estimate(col[:, OVER_DEADLINE], col[:, TREATED], bounds=UNIT),
                 share_missed_deadline=ratio_estimate(col[:, MISSED], col[:, DUE], bounds=UNIT),
-                mean_waiting=mean_estimate(col[:, QUEUE]),
+                mean_waiting=mean_estimate(col[:, QUEUE], lower=0.0),
             )
             if s.has_hazards:
-                summary.deaths = mean_estimate(col[:, DIED])
-                summary.left = mean_estimate(col[:, LEFT])
+                summary.deaths = mean_estimate(col[:, DIED], lower=0.0)
+                summary.left = mean_estimate(col[:, LEFT], lower=0.0)
                 summary.deaths_per_1000_referred = ratio_estimate(1000 * col[:, DIED], col[:, REFERRED])
             classes[name] = summary
         return SimulationResult(
@@ -379,4 +389,3 @@ class Accumulator:
         low = np.array([np.searchsorted(row, 0.025 * n - 1e-9) for row in cdf], dtype=float)
         high = np.array([np.searchsorted(row, 0.975 * n - 1e-9) for row in cdf], dtype=float)
         return BacklogSeries(mean, mean - half, mean + half, low, high)
-

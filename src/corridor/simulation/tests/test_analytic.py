@@ -22,8 +22,7 @@ WIDEN = 3.29 / 1.96
 def one_class(rate: float, capacity: int, p: float, **kw: object) -> Scenario:
     base: dict[str, object] = {"policy": "fifo", "facilities_per_day": 1, "seed": 7}
     base.update(kw)
-    return Scenario(classes=(PriorityClass("P", rate, 30),), capacity=capacity, trip_probability=p,
-                    **base)  # type: ignore[arg-type]
+    return Scenario(classes=(PriorityClass("P", rate, 30),), capacity=capacity, trip_probability=p, **base)  # type: ignore[arg-type]
 
 
 def agrees(estimate: Estimate, exact: float, *, max_half_width: float) -> None:
@@ -37,18 +36,19 @@ def agrees(estimate: Estimate, exact: float, *, max_half_width: float) -> None:
 
 # (lambda, K, p, warm-up days, measured days): the warm-up grows with 1 / (1 - rho)^2, the relaxation time.
 CASES = [
-    (1.5, 2, 1.0, 100, 1500),   # rho = 0.75
-    (2.0, 4, 0.6, 200, 1500),   # rho = 0.83, many cancellations
-    (0.5, 1, 0.6, 300, 2000),   # rho = 0.83, one seat
-    (3.0, 4, 0.8, 600, 2500),   # rho = 0.94
-    (3.8, 4, 1.0, 800, 3000),   # rho = 0.95, no cancellations
+    (1.5, 2, 1.0, 100, 1500),  # rho = 0.75
+    (2.0, 4, 0.6, 200, 1500),  # rho = 0.83, many cancellations
+    (0.5, 1, 0.6, 300, 2000),  # rho = 0.83, one seat
+    (3.0, 4, 0.8, 600, 2500),  # rho = 0.94
+    (3.8, 4, 1.0, 800, 3000),  # rho = 0.95, no cancellations
     (3.1, 4, 0.8, 1500, 4000),  # rho = 0.97
 ]
 
 
 @pytest.mark.parametrize(("rate", "capacity", "p", "warmup", "days"), CASES)
-def test_fifo_means_match_the_bulk_service_queue(rate: float, capacity: int, p: float, warmup: int,
-                                                 days: int) -> None:
+def test_fifo_means_match_the_bulk_service_queue(
+    rate: float, capacity: int, p: float, warmup: int, days: int
+) -> None:
     exact = bulk_service_queue(rate, capacity, p)
     result = simulate(one_class(rate, capacity, p, days=days, warmup_days=warmup, replications=200))
     everyone = result.classes["all"]
@@ -86,7 +86,7 @@ def test_the_one_seat_chain_matches_its_closed_form(rate: float, p: float) -> No
     q = bulk_service_queue(rate, 1, p)
     closed = (rate**2 + 2 * rate * (1 - p)) / (2 * (p - rate))
     assert q.mean_queue == pytest.approx(closed, rel=1e-8)
-    assert q.pi[0] == pytest.approx((p - rate) / p * 2.718281828459045 ** rate, rel=1e-8)
+    assert q.pi[0] == pytest.approx((p - rate) / p * 2.718281828459045**rate, rel=1e-8)
 
 
 def test_the_truncated_tail_is_negligible() -> None:

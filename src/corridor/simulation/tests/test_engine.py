@@ -23,8 +23,14 @@ THREE = (default_class("P1", 0.4), default_class("P2", 1.0), default_class("P4",
 
 
 def scenario(**kw: object) -> Scenario:
-    base: dict[str, object] = {"classes": THREE, "capacity": 4, "trip_probability": 0.8, "days": 60,
-                               "replications": 6, "seed": 11}
+    base: dict[str, object] = {
+        "classes": THREE,
+        "capacity": 4,
+        "trip_probability": 0.8,
+        "days": 60,
+        "replications": 6,
+        "seed": 11,
+    }
     base.update(kw)
     return Scenario(**base)  # type: ignore[arg-type]
 
@@ -87,8 +93,11 @@ def test_each_day_the_policy_chooses_its_best_waiting_patients(policy: str) -> N
 
 @pytest.mark.parametrize("policy", ["priority", "atc"])
 def test_with_one_hospital_a_day_only_that_hospitals_patients_travel(policy: str) -> None:
-    s = scenario(policy=policy, specialty_mix=(("oncology", 0.5), ("cardiology", 0.3), ("other", 0.2)),
-                 facilities=(("cardiology", "H-2"), ("oncology", "H-1")))
+    s = scenario(
+        policy=policy,
+        specialty_mix=(("oncology", 0.5), ("cardiology", 0.3), ("other", 0.2)),
+        facilities=(("cardiology", "H-2"), ("oncology", "H-1")),
+    )
     plan = make_plan(s)
     assert plan.facilities == ("H-1", "H-2", "other")
     check_day_by_day(plan, simulate_batch(plan, 0, 4))
@@ -115,16 +124,38 @@ def test_deaths_and_leaving_remove_patients_after_the_trip() -> None:
     backlog=st.integers(0, 15),
     mixed=st.booleans(),
 )
-def test_any_scenario_keeps_every_rule(rates: list[float], capacity: int, p: float, facilities: int,
-                                       policy: str, hazard: float | None, backlog: int, mixed: bool) -> None:
+def test_any_scenario_keeps_every_rule(
+    rates: list[float],
+    capacity: int,
+    p: float,
+    facilities: int,
+    policy: str,
+    hazard: float | None,
+    backlog: int,
+    mixed: bool,
+) -> None:
     classes = tuple(
-        PriorityClass(f"P{i + 1}", rate, deadline_days=(1, 14, 90)[i], weight=(10, 5, 1)[i],
-                      death_hazard=hazard, initial_backlog=backlog, initial_ages=tuple(range(backlog)))
+        PriorityClass(
+            f"P{i + 1}",
+            rate,
+            deadline_days=(1, 14, 90)[i],
+            weight=(10, 5, 1)[i],
+            death_hazard=hazard,
+            initial_backlog=backlog,
+            initial_ages=tuple(range(backlog)),
+        )
         for i, rate in enumerate(rates)
     )
     mix = (("oncology", 0.5), ("cardiology", 0.3), ("imaging", 0.2)) if mixed else ()
-    s = scenario(classes=classes, capacity=capacity, trip_probability=p, facilities_per_day=facilities,
-                 policy=policy, specialty_mix=mix, days=25)
+    s = scenario(
+        classes=classes,
+        capacity=capacity,
+        trip_probability=p,
+        facilities_per_day=facilities,
+        policy=policy,
+        specialty_mix=mix,
+        days=25,
+    )
     plan = make_plan(s)
     b = simulate_batch(plan, 0, 2)
     check_day_by_day(plan, b)
@@ -135,8 +166,10 @@ def test_any_scenario_keeps_every_rule(rates: list[float], capacity: int, p: flo
 def test_the_total_backlog_does_not_depend_on_the_policy() -> None:
     # With no facility limit and no deaths, who travels changes but how many cannot: on common random
     # numbers the four policies give the very same backlog path.
-    backlogs = [simulate(scenario(policy=pol, replications=50, days=200)).backlog.mean
-                for pol in ("fifo", "priority", "edf", "atc")]
+    backlogs = [
+        simulate(scenario(policy=pol, replications=50, days=200)).backlog.mean
+        for pol in ("fifo", "priority", "edf", "atc")
+    ]
     for other in backlogs[1:]:
         np.testing.assert_array_equal(backlogs[0], other)
 
@@ -153,7 +186,8 @@ def test_priority_serves_the_emergencies_first() -> None:
 def test_results_do_not_depend_on_the_batch_size() -> None:
     s = scenario(replications=23, days=90)
     assert simulate(s, batch_size=5).to_dict() | {"seconds": 0} == simulate(s, batch_size=100).to_dict() | {
-        "seconds": 0}
+        "seconds": 0
+    }
 
 
 def test_the_same_seed_gives_the_same_result_and_another_seed_does_not() -> None:
@@ -179,8 +213,10 @@ def test_scenarios_share_referrals_and_cancellations() -> None:
 
 def test_an_old_routine_referral_goes_before_a_new_emergency_under_earliest_deadline() -> None:
     # A P4 referred 200 days ago was due 110 days ago; under EDF it travels first, under priority it waits.
-    classes = (replace(default_class("P1", 0.0), initial_backlog=1),
-               replace(default_class("P4", 0.0), initial_backlog=1, initial_ages=(199,)))
+    classes = (
+        replace(default_class("P1", 0.0), initial_backlog=1),
+        replace(default_class("P4", 0.0), initial_backlog=1, initial_ages=(199,)),
+    )
     for policy, first in (("edf", "P4"), ("priority", "P1")):
         plan = make_plan(scenario(classes=classes, capacity=1, trip_probability=1.0, policy=policy, days=3))
         b = simulate_batch(plan, 0, 1)
@@ -193,8 +229,17 @@ def test_without_trips_the_waiting_list_settles_where_deaths_balance_referrals()
     # and a share h_d / (h_d + h_l) of departures are deaths.
     rate, die, leave = 2.0, 0.03, 0.02
     cls = PriorityClass("P", rate, 30, death_hazard=die, leave_hazard=leave)
-    result = simulate(Scenario(classes=(cls,), capacity=4, trip_probability=0.0, days=400, warmup_days=300,
-                               replications=100, seed=3))
+    result = simulate(
+        Scenario(
+            classes=(cls,),
+            capacity=4,
+            trip_probability=0.0,
+            days=400,
+            warmup_days=300,
+            replications=100,
+            seed=3,
+        )
+    )
     queue = result.mean_waiting_after_trip
     assert queue.contains(rate / (die + leave)) or abs(queue.value - rate / (die + leave)) < 1.0  # type: ignore[operator]
     summary = result.classes["all"]
@@ -217,7 +262,8 @@ def test_a_trip_may_visit_more_hospitals_and_then_carries_more_patients() -> Non
     mix = (("oncology", 0.4), ("cardiology", 0.3), ("imaging", 0.3))
     waits = {
         f: simulate(scenario(specialty_mix=mix, facilities_per_day=f, replications=60, days=365, capacity=6))
-        .classes["all"].mean_wait.value
+        .classes["all"]
+        .mean_wait.value
         for f in (1, 3)
     }
     assert waits[1] is not None and waits[3] is not None
