@@ -126,19 +126,17 @@ def window_milp(a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_
     m = build(a, integer=True, pattern=pattern, free_days=free_days)
     h = m.highs
     h.setOptionValue("time_limit", max(0.05, time_limit - (time.monotonic() - start)))
-    # Warm start from the current pattern: its x from the flow, its y as given.
+    # Warm start from the current pattern: its y as given, each planned patient at the first chosen
+    # facility of their day that accepts them.
     current = assign(a, pattern)
-    col = np.zeros(m.nx + len(m.yt))
-    on_day = current.day[m.xi] == m.xt
-    col[: m.nx] = on_day & np.isin(m.xh, [-1])  # facility resolved below
     chosen = np.zeros((a.T, a.H), dtype=bool)
     for k in range(pattern.shape[1]):
         ok = pattern[:, k] >= 0
         chosen[np.nonzero(ok)[0], pattern[ok, k]] = True
+    col = np.zeros(m.nx + len(m.yt))
     col[m.nx:] = chosen[m.yt, m.yh]
-    # a patient travels to the first chosen facility of the day that accepts them
     taken = np.zeros(a.n, dtype=bool)
-    for k in np.nonzero(on_day & chosen[m.xt, m.xh])[0]:
+    for k in np.nonzero((current.day[m.xi] == m.xt) & chosen[m.xt, m.xh])[0]:
         if not taken[m.xi[k]]:
             col[k] = 1.0
             taken[m.xi[k]] = True

@@ -1,0 +1,112 @@
+"""Iterated local search over each day's facility, patients placed exactly by min-cost flow.
+
+A move gives one day another facility. Scoring every move exactly would take one flow per move, so
+moves are screened first: with each patient priced at the saving they get in the current plan, the
+reduced value of facility h on day t (the same computation as the Lagrangian dual, see
+:mod:`corridor.planning.lagrange`) estimates what the move gains, and only the most promising few
+are scored exactly. When no screened move helps, a few days are perturbed (iterated local search)
+and the search restarts from there; the best plan is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor.planning.arrays import Arrays, Assignment, IntArray, Pattern, assign
+from corridor.planning.lagrange import Lagrangian
+
+
+@dataclass
+class SearchResult:
+    pattern: Pattern
+    assignment: Assignment
+    evaluations: int
+    rounds: int
+
+
+def _current_savings(a: Arrays, lag: Lagrangian, day: IntArray) -> np.ndarray:
+    lam = np.zeros(a.n)
+    planned = np.nonzero((day >= 0) & a.active)[0]
+    lam[planned] = lag.S[planned, day[planned]]
+    return lam
+
+
+def _day_load(a: Arrays, lag: Lagrangian, day: IntArray) -> np.ndarray:
+    load = np.zeros(a.T)
+    planned = np.nonzero((day >= 0) & a.active)[0]
+    np.add.at(load, day[planned], lag.S[planned, day[planned]])
+    return load
+
+
+def local_search(a: Arrays, lag: Lagrangian, pattern: Pattern, deadline: float, *, screen: int = 12,
+                 rng: np.random.Generator | None = None,
+                 on_improve: Callable[[int], None] | None = None) -> SearchResult:
+    """Improve ``pattern`` until no screened single-day move helps or ``deadline`` passes."""
+    rng = rng or np.random.default_rng(0)
+    current = assign(a, pattern, lag.S.astype(np.int64))
+    S_int = lag.S.astype(np.int64)
+    evals, rounds = 1, 0
+    pattern = pattern.copy()
+    movable = (a.maxfac > 0) & ~lag.forced.any(axis=1) & lag.allowed.any(axis=1)
+    while time.monotonic() < deadline:
+        rounds += 1
+        _, _, value, _ = lag.evaluate(_current_savings(a, lag, current.day))
+        load = _day_load(a, lag, current.day)
+        gain = value - load[:, None]
+        # Only single-facility slot 0 moves; days with several facilities change one slot.
+        cur = pattern[:, 0]
+        has = cur >= 0
+        gain[np.nonzero(has)[0], cur[has]] = -np.inf
+        gain[~movable] = -np.inf
+        gain[~lag.allowed] = -np.inf
+        flat = np.argsort(-gain, axis=None)
+        improved = False
+        checked = 0
+        for f in flat:
+            t, h = divmod(int(f), a.H)
+            if not np.isfinite(gain[t, h]) or checked >= screen or time.monotonic() >= deadline:
+                break
+            checked += 1
+            trial = pattern.copy()
+            trial[t, 0] = h
+            result = assign(a, trial, S_int)
+            evals += 1
+            if result.cost < current.cost:
+                pattern, current, improved = trial, result, True
+                if on_improve is not None:
+                    on_improve(current.cost)
+                break
+        if not improved:
+            break
+    return SearchResult(pattern, current, evals, rounds)
+
+
+def iterated_local_search(a: Arrays, lag: Lagrangian, start: Pattern, deadline: float, *, seed: int = 0,
+                          on_improve: Callable[[int], None] | None = None) -> SearchResult:
+    """Local search, then repeatedly perturb a few consecutive days of the best plan and search again."""
+    rng = np.random.default_rng(seed)
+    best = local_search(a, lag, start, deadline, on_improve=on_improve)
+    evals, rounds = best.evaluations, best.rounds
+    movable = np.nonzero((a.maxfac > 0) & ~lag.forced.any(axis=1) & lag.allowed.any(axis=1))[0]
+    if len(movable) == 0:
+        return best
+    while time.monotonic() < deadline:
+        trial = best.pattern.copy()
+        width = int(rng.integers(2, 6))
+        first = int(rng.choice(movable))
+        for t in range(first, min(a.T, first + width)):
+            if t in movable:
+                options = np.nonzero(lag.allowed[t])[0]
+                trial[t, 0] = int(rng.choice(options))
+        result = local_search(a, lag, trial, deadline, rng=rng)
+        evals += result.evaluations
+        rounds += result.rounds
+        if result.assignment.cost < best.assignment.cost:
+            best = SearchResult(result.pattern, result.assignment, evals, rounds)
+            if on_improve is not None:
+                on_improve(best.assignment.cost)
+    return SearchResult(best.pattern, best.assignment, evals, rounds)

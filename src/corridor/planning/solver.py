@@ -1,0 +1,205 @@
+"""The planner: constructive start, local search, then exact re-optimisation of windows of days.
+
+1. Start from the better of ATC (look-ahead searched) and FIFO, patients re-placed by min-cost flow.
+2. Local search over single days' facilities, screened by reduced values (:mod:`.search`).
+3. Large neighbourhood search: free the facility choice of a window of consecutive days, hold every
+   other day's facility, let *all* patients move, and solve that MILP exactly with HiGHS
+   (:func:`corridor.planning.cpsat.window_milp`). Held days contribute one facility each, so the
+   model stays small however large the instance; this is how big instances decompose instead of
+   handing one huge model to a solver.
+4. The second core first computes the strong LP bound (interior point), then solves windows of its
+   own; its windows are merged into the current plan when they still improve it.
+
+The Lagrangian dual gives a quick bound from the start; the LP bound replaces it when it is better.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from corridor.planning.arrays import Arrays, Pattern, assign, compile_instance, to_plan
+from corridor.planning.baselines import _dispatch, atc_pattern
+from corridor.planning.cpsat import window_milp
+from corridor.planning.lagrange import Lagrangian, solve_dual
+from corridor.planning.lp import relax
+from corridor.planning.model import Instance, Plan
+from corridor.planning.search import local_search
+
+# progress(elapsed seconds, best objective so far, best lower bound so far, phase)
+Progress = Callable[[float, float, float, str], None]
+
+
+@dataclass
+class _State:
+    a: Arrays
+    pattern: Pattern
+    cost: int
+    bound: float
+    start: float
+    progress: Progress | None
+
+    def offer(self, pattern: Pattern, phase: str) -> bool:
+        cost = assign(self.a, pattern).cost
+        if cost < self.cost:
+            self.pattern, self.cost = pattern, cost
+            self.report(phase)
+            return True
+        return False
+
+    def report(self, phase: str) -> None:
+        if self.progress is not None:
+            self.progress(time.monotonic() - self.start, float(self.cost), self.bound, phase)
+
+
+_WORKER_ARRAYS: Arrays | None = None
+
+
+def _init_worker(a: Arrays) -> None:
+    global _WORKER_ARRAYS
+    _WORKER_ARRAYS = a
+
+
+def _worker_relax(time_limit: float) -> tuple[float, bool]:
+    assert _WORKER_ARRAYS is not None
+    r = relax(_WORKER_ARRAYS, time_limit)
+    return r.bound, r.optimal
+
+
+def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pattern | None:
+    assert _WORKER_ARRAYS is not None
+    return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
+
+
+def _windows(T: int, width: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """One sweep of overlapping windows over the horizon, from a random offset."""
+    step = max(1, width // 2)
+    offset = int(rng.integers(0, step))
+    starts = list(range(-offset, T, step))
+    return [(max(0, s), min(T, s + width)) for s in starts if min(T, s + width) > max(0, s)]
+
+
+def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None = None, *, workers: int = 2,
+                 seed: int = 0, window: int = 10, lp_bound: bool = True,
+                 start_pattern: Pattern | None = None) -> tuple[Pattern, int, float, dict[str, Any]]:
+    """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats)."""
+    start = time.monotonic()
+    deadline = start + time_limit
+    rng = np.random.default_rng(seed)
+    lag = Lagrangian(a)
+    candidates: list[tuple[str, Pattern]] = []
+    atc_pat, _, k = atc_pattern(a)
+    candidates.append(("atc", atc_pat))
+    order = np.argsort(a.release, kind="stable")
+    priority = np.empty(a.n, dtype=np.int64)
+    priority[order] = np.arange(a.n)
+    candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
+    if start_pattern is not None:
+        candidates.append(("previous", start_pattern))
+    costs = [(assign(a, p).cost, name, p) for name, p in candidates]
+    cost, name, pattern = min(costs, key=lambda c: c[0])
+    state = _State(a, pattern, cost, 0.0, start, progress)
+    state.report(f"start ({name})")
+    stats: dict[str, Any] = {"start": name, "atc_lookahead": k, "windows": 0, "merged": 0}
+
+    pool: ProcessPoolExecutor | None = None
+    lp_future: Future[tuple[float, bool]] | None = None
+    win_future: Future[Pattern | None] | None = None
+    win_free: np.ndarray | None = None
+    if workers > 1 and time_limit >= 2.0 and (os.cpu_count() or 1) > 1:
+        try:
+            ctx = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
+            if lp_bound:
+                lp_future = pool.submit(_worker_relax, max(0.5, 0.7 * time_limit))
+        except (ValueError, OSError):  # pragma: no cover - platforms without fork
+            pool = None
+
+    try:
+        # A quick dual bound, its day choices tried as starts (Lagrangian heuristic).
+        dual = solve_dual(a, min(0.1 * time_limit, 3.0), upper=float(state.cost), iterations=150, lag=lag)
+        state.bound = dual.bound
+        for p in dual.patterns[-5:]:
+            state.offer(p, "lagrangian")
+        ls = local_search(a, lag, state.pattern, min(deadline, time.monotonic() + 0.15 * time_limit))
+        state.offer(ls.pattern, "local search")
+
+        sweep = 0
+        while time.monotonic() < deadline - 0.05:
+            width = window if sweep % 2 == 0 else max(4, window * 3 // 2)
+            for lo, hi in _windows(a.T, width, rng):
+                if time.monotonic() >= deadline - 0.05:
+                    break
+                free = np.zeros(a.T, dtype=bool)
+                free[lo:hi] = True
+                if pool is not None and lp_future is not None and lp_future.done():
+                    bound, optimal = lp_future.result()
+                    if optimal and bound > state.bound:
+                        state.bound = bound
+                        state.report("lp bound")
+                    lp_future = None
+                if pool is not None and lp_future is None:
+                    if win_future is not None and win_future.done():
+                        result = win_future.result()
+                        if result is not None and win_free is not None:
+                            merged = state.pattern.copy()
+                            merged[win_free] = result[win_free]
+                            if state.offer(merged, "window (core 2)"):
+                                stats["merged"] += 1
+                        win_future = None
+                    if win_future is None:
+                        # The other core takes the window half a horizon away, where it interacts least.
+                        shift = (lo + a.T // 2) % a.T
+                        win_free = np.zeros(a.T, dtype=bool)
+                        win_free[shift:min(a.T, shift + width)] = True
+                        left = deadline - time.monotonic()
+                        win_future = pool.submit(_worker_window, state.pattern.copy(), win_free,
+                                                 min(3.0, max(0.1, left - 0.2)))
+                left = deadline - time.monotonic()
+                result = window_milp(a, state.pattern, free, min(3.0, max(0.05, left - 0.05)))
+                stats["windows"] += 1
+                if result is not None:
+                    state.offer(result, "window")
+            sweep += 1
+        if win_future is not None and win_free is not None:
+            try:
+                result = win_future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.5)
+            except Exception:  # noqa: BLE001 - a late or failed helper never costs the plan
+                result = None
+            if result is not None:
+                merged = state.pattern.copy()
+                merged[win_free] = result[win_free]
+                state.offer(merged, "window (core 2)")
+        if lp_future is not None and lp_future.done():
+            bound, optimal = lp_future.result()
+            if optimal and bound > state.bound:
+                state.bound = bound
+    finally:
+        if pool is not None:
+            # A helper still inside HiGHS would hold the core past the limit: stop it outright.
+            helpers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in helpers:
+                proc.terminate()
+    stats["seconds"] = round(time.monotonic() - start, 2)
+    bound = min(state.bound, float(state.cost))
+    return state.pattern, state.cost, bound, stats
+
+
+def solve(instance: Instance, time_limit: float = 30.0, progress: Progress | None = None, *,
+          workers: int = 2, seed: int = 0) -> Plan:
+    """The best plan found within ``time_limit`` seconds, with its objective and a proven lower bound."""
+    a = compile_instance(instance)
+    pattern, cost, bound, stats = solve_arrays(a, time_limit, progress, workers=workers, seed=seed)
+    result = assign(a, pattern)
+    plan = to_plan(a, pattern, result.day)
+    plan.lower_bound = bound
+    plan.meta.update(method="planner", **stats)
+    return plan
