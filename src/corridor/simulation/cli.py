@@ -268,6 +268,8 @@ def simulate(
         raise UserError("several scenarios given: add --compare to run them side by side")
     if compare and len(scenarios) < 2:
         raise UserError("--compare needs at least two scenarios (files or shipped names; see --list)")
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        raise UserError(f"--chart {chart}: use a .png or .svg file name")
     if since is not None and not from_record:
         raise UserError("--since goes with --from-record")
 
@@ -316,8 +318,6 @@ def simulate(
             results, diffs = [run_one(built[0], batch_size=batch_size, progress=bar.update)], []
 
     if chart is not None:
-        if chart.suffix.lower() not in (".png", ".svg"):
-            raise UserError(f"--chart {chart}: use a .png or .svg file name")
         report.chart(results, chart)
 
     if as_json:
