@@ -62,9 +62,16 @@ def make_reference(name: str, seconds: float) -> dict[str, Any]:
         if best is None or (plan.objective or 0) < best[0]:
             best = (plan.objective or 0.0, plan_to_dict(plan))
     assert best is not None
-    return {"instance": name, "patients": INSTANCES[name][0], "horizon_days": INSTANCES[name][1],
-            "seed": INSTANCES[name][2], "seconds_per_run": seconds, "runs": runs,
-            "objective": best[0], "plan": best[1]}
+    return {
+        "instance": name,
+        "patients": INSTANCES[name][0],
+        "horizon_days": INSTANCES[name][1],
+        "seed": INSTANCES[name][2],
+        "seconds_per_run": seconds,
+        "runs": runs,
+        "objective": best[0],
+        "plan": best[1],
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -213,14 +213,30 @@ def to_plan(a: Arrays, pattern: Pattern, day: IntArray, *, fill: bool = True) ->
         for h in pattern[t]:
             if h >= 0:
                 members.setdefault((t, int(h)), [])
-    for i in np.nonzero(day >= 0)[0]:
-        t = int(day[i])
-        if a.fixed_day[i] == t:
-            h = int(a.fixed_fac[i])
+    for j in np.nonzero(day >= 0)[0]:
+        t = int(day[j])
+        if a.fixed_day[j] == t:
+            fac = int(a.fixed_fac[j])
         else:
-            h = next(int(h) for h in pattern[t] if h >= 0 and a.elig[i, h])
-        members.setdefault((t, h), []).append(inst.patients[i].id)
+            fac = next(int(k) for k in pattern[t] if k >= 0 and a.elig[j, k])
+        members.setdefault((t, fac), []).append(inst.patients[j].id)
     trips = [Trip(t, inst.facilities[h].id, tuple(ps)) for (t, h), ps in sorted(members.items()) if ps]
     plan = Plan(trips)
     plan.objective = float(cost_of_days(a, day))
     return plan
+
+
+def pattern_of(a: Arrays, plan: Plan, first_day: int = 0) -> Pattern:
+    """The facilities each day of ``plan`` visits (from ``first_day`` on), forced days kept as forced."""
+    pattern = empty_pattern(a)
+    index = {f.id: h for h, f in enumerate(a.instance.facilities)}
+    fill = (pattern >= 0).sum(axis=1)
+    for trip in plan.sorted().trips:
+        h, t = index.get(trip.facility, -1), trip.day
+        if h < 0 or not first_day <= t < a.T or not a.open[t, h] or h in pattern[t] or fill[t] >= a.fmax:
+            continue
+        if fill[t] >= max(1, int(a.maxfac[t])):
+            continue
+        pattern[t, fill[t]] = h
+        fill[t] += 1
+    return pattern

@@ -44,7 +44,7 @@ def _dispatch(a: Arrays, priority: np.ndarray | None, lookahead: float) -> tuple
         forced = [int(h) for h in pattern[t] if h >= 0]
         if priority is None:
             slack = np.maximum(a.due - t, 0).astype(np.float64)
-            index = a.weight * np.exp(-slack / lookahead)
+            index: np.ndarray = a.weight * np.exp(-slack / lookahead)
         else:
             index = -priority.astype(np.float64)
         for h in forced:

@@ -27,7 +27,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         if self.report is not None:
-            self.report(self.const - self.ObjectiveValue(), self.const - self.BestObjectiveBound())
+            self.report(self.const - self.objective_value, self.const - self.best_objective_bound)
 
 
 def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern | None = None,
@@ -48,11 +48,11 @@ def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern 
     model = cp_model.CpModel()
     y: dict[tuple[int, int], cp_model.IntVar] = {}
     for t, h in zip(*np.nonzero(allowed), strict=True):
-        var = model.NewBoolVar(f"y{t}_{h}")
+        var = model.new_bool_var(f"y{t}_{h}")
         y[int(t), int(h)] = var
         if fixed_th[t, h] > 0:
-            model.Add(var == 1)
-    x = [model.NewBoolVar(f"x{k}") for k in range(len(xi))]
+            model.add(var == 1)
+    x = [model.new_bool_var(f"x{k}") for k in range(len(xi))]
     by_patient: dict[int, list[cp_model.IntVar]] = {}
     by_th: dict[tuple[int, int], list[cp_model.IntVar]] = {}
     by_day: dict[int, list[cp_model.IntVar]] = {}
@@ -60,36 +60,36 @@ def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern 
         by_patient.setdefault(i, []).append(x[k])
         by_th.setdefault((t, h), []).append(x[k])
         by_day.setdefault(t, []).append(x[k])
-        model.AddImplication(x[k], y[t, h])
+        model.add_implication(x[k], y[t, h])
     for vars_ in by_patient.values():
-        model.AddAtMostOne(vars_)
+        model.add_at_most_one(vars_)
     for (t, h), vars_ in by_th.items():
-        model.Add(sum(vars_) + int(fixed_th[t, h]) <= int(a.cap[t]) * y[t, h])
+        model.add(sum(vars_) + int(fixed_th[t, h]) <= int(a.cap[t]) * y[t, h])
     for t, vars_ in by_day.items():
-        model.Add(sum(vars_) <= int(free_cap[t]))
+        model.add(sum(vars_) <= int(free_cap[t]))
     for t in range(T):
         ys = [y[t, h] for h in range(a.H) if (t, h) in y]
         if ys:
-            model.Add(sum(ys) <= int(a.maxfac[t]))
-    model.Maximize(sum(int(savings[i, t]) * x[k] for k, (i, t) in enumerate(zip(xi.tolist(), xt.tolist(),
+            model.add(sum(ys) <= int(a.maxfac[t]))
+    model.maximize(sum(int(savings[i, t]) * x[k] for k, (i, t) in enumerate(zip(xi.tolist(), xt.tolist(),
                                                                                    strict=True))))
     if hint is not None:
         for (t, h), var in y.items():
-            model.AddHint(var, int(h in hint[t]))
+            model.add_hint(var, int(h in hint[t]))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     const = a.base_cost - int(_fixed_savings(a))
-    status = solver.Solve(model, _Progress(report, const))
+    status = solver.solve(model, _Progress(report, const))
     pattern = empty_pattern(a)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         fill = (pattern >= 0).sum(axis=1)
         for (t, h), var in y.items():
-            if solver.Value(var) and h not in pattern[t] and fill[t] < a.fmax:
+            if solver.value(var) and h not in pattern[t] and fill[t] < a.fmax:
                 pattern[t, fill[t]] = h
                 fill[t] += 1
-        bound = float(const - solver.BestObjectiveBound())
+        bound = float(const - solver.best_objective_bound)
     else:
         bound = 0.0
     return pattern, max(0.0, bound)
@@ -136,10 +136,10 @@ def window_milp(a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_
     col = np.zeros(m.nx + len(m.yt))
     col[m.nx:] = chosen[m.yt, m.yh]
     taken = np.zeros(a.n, dtype=bool)
-    for k in np.nonzero((current.day[m.xi] == m.xt) & chosen[m.xt, m.xh])[0]:
-        if not taken[m.xi[k]]:
-            col[k] = 1.0
-            taken[m.xi[k]] = True
+    for c in np.nonzero((current.day[m.xi] == m.xt) & chosen[m.xt, m.xh])[0]:
+        if not taken[m.xi[c]]:
+            col[c] = 1.0
+            taken[m.xi[c]] = True
     sol = highspy.HighsSolution()
     sol.col_value = col.tolist()
     h.setSolution(sol)

@@ -37,14 +37,14 @@ def generate_dict(n: int, *, horizon: int = 90, facilities: int = 12, seed: int 
         for h, fid in enumerate(fac_ids)
     ]
     days = [{"day": t, "closed": True} for t in sorted(rng.sample(range(horizon), min(closed_days, horizon)))]
-    patients = []
+    patients: list[dict[str, Any]] = []
     for k in range(n):
         release = rng.randrange(horizon)
         elig = rng.sample(fac_ids, rng.randint(1, min(3, facilities)))
         patients.append({
             "id": f"P{k + 1}",
             "release": release,
-            "due": release + rng.randint(*due_window),
+            "due": release + rng.randint(due_window[0], due_window[1]),
             "weight": rng.choice(WEIGHTS),
             "facilities": elig,
             "fixed": None,

@@ -88,7 +88,7 @@ class Lagrangian:
             m = int(a.maxfac[t])
             if m <= 0 or not self.allowed[t].any():
                 continue
-            forced = list(np.nonzero(self.forced[t])[0])
+            forced = [int(h) for h in np.nonzero(self.forced[t])[0]]
             rest = [int(h) for h in np.argsort(-value[t]) if self.allowed[t, h] and not self.forced[t, h]]
             chosen = (forced + rest)[:max(m, len(forced))]
             for k2, h in enumerate(chosen[: pattern.shape[1]]):

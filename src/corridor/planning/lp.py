@@ -14,6 +14,8 @@ window sub-problems of the solver (days outside the window held at a given patte
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -23,6 +25,31 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from corridor.planning.arrays import Arrays, IntArray, Pattern, fixed_savings
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs(threads: int = 1) -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints a banner on standard output the first time one is made
+    in a process, which would corrupt ``plan solve --out -``; that once, standard output is muted."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        try:
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    return h
 
 
 @dataclass
@@ -136,9 +163,7 @@ def build(a: Arrays, *, integer: bool = False, pattern: Pattern | None = None,
     lp.a_matrix_.num_row_ = matrix.shape[0]
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kContinuous] * nx + [highspy.HighsVarType.kInteger] * ny
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", threads)
+    h = new_highs(threads)
     h.passModel(lp)
     return Model(a, xi, xt, xh, yt, yh, const, h)
 

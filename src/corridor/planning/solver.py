@@ -132,10 +132,10 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
         state.offer(ls.pattern, "local search")
 
         sweep = 0
-        while time.monotonic() < deadline - 0.05:
+        while time.monotonic() < deadline - 0.05 and state.cost > state.bound:
             width = window if sweep % 2 == 0 else max(4, window * 3 // 2)
             for lo, hi in _windows(a.T, width, rng):
-                if time.monotonic() >= deadline - 0.05:
+                if time.monotonic() >= deadline - 0.05 or state.cost <= state.bound:
                     break
                 free = np.zeros(a.T, dtype=bool)
                 free[lo:hi] = True
