@@ -26,7 +26,6 @@ from scipy import sparse
 
 from corridor.planning.arrays import Arrays, IntArray, Pattern, fixed_savings
 
-
 _BANNER_SHOWN = False
 
 
