@@ -15,6 +15,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -53,16 +54,38 @@ def main(argv: list[str]) -> int:
         ensure_venv("requirements.lock")
         return subprocess.call([str(BIN / "corridor"), "demo", *rest], cwd=ROOT)
     ensure_venv("requirements-dev.lock")
+    return run_tests(rest)
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    """Lint, type-check, then the suite on SQLite, then its database tests on PostgreSQL if configured."""
     python = str(BIN / "python")
-    for step in (
-        [python, "-m", "ruff", "check", "src", "tests", "benchmarks", "run.py"],
-        [python, "-m", "mypy"],
-        [python, "-m", "pytest", *rest],
-    ):
-        print("+", " ".join(step[2:]), flush=True)
-        code = subprocess.call(step, cwd=ROOT)
-        if code:
-            return code
+    with tempfile.TemporaryDirectory(prefix="corridor-test-") as data_dir:
+        base = {**os.environ, "CORRIDOR_DATA_DIR": data_dir}
+        base.pop("CORRIDOR_DATABASE_URL", None)
+        steps: list[tuple[str, list[str], dict[str, str]]] = [
+            ("ruff", [python, "-m", "ruff", "check", "src", "tests", "benchmarks", "run.py", "conftest.py"], base),
+            ("mypy", [python, "-m", "mypy"], base),
+            ("tests on SQLite", [python, "-m", "pytest", *pytest_args], base),
+        ]
+        postgres = os.environ.get("CORRIDOR_TEST_DATABASE_URL")
+        if postgres:
+            steps.append(
+                (
+                    "database tests on PostgreSQL",
+                    [python, "-m", "pytest", "-m", "database", *pytest_args],
+                    {**base, "CORRIDOR_DATABASE_URL": postgres},
+                )
+            )
+        elif os.environ.get("CI"):
+            print("CI is set but CORRIDOR_TEST_DATABASE_URL is not: refusing to skip the PostgreSQL suite")
+            return 1
+        for label, command, environment in steps:
+            print(f"== {label}", flush=True)
+            code = subprocess.call(command, cwd=ROOT, env=environment)
+            if code:
+                print(f"== {label} failed (exit code {code})", flush=True)
+                return code
     return 0
 
 

@@ -67,10 +67,6 @@ DATABASES = {
     if _database_url
     else env.sqlite_database(DATA_DIR / "corridor.sqlite3")
 }
-# The test runner swaps in CORRIDOR_TEST_DATABASE_URL so the same suite runs on PostgreSQL too.
-_test_database_url = os.environ.get("CORRIDOR_TEST_DATABASE_URL")
-if _test_database_url:
-    DATABASES["default"] = env.database_from_url(_test_database_url, name="CORRIDOR_TEST_DATABASE_URL")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

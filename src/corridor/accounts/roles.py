@@ -72,7 +72,7 @@ def roles_of(user: Actor) -> set[Role]:
         return set(Role)
     if not user.is_authenticated:
         return set()
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
     return {role for role in Role if role.value in names}
 
 

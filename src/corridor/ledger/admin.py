@@ -8,4 +8,4 @@ from corridor.ledger.models import Entry
 class EntryAdmin(ReadOnlyAdmin):
     list_display = ("seq", "type", "occurred_at", "recorded_by", "source", "certainty", "corrects", "hash")
     list_filter = ("type", "source", "certainty")
-    search_fields = ("subjects_json", "type")
+    search_fields = ("body",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -87,7 +87,7 @@ def _specialties(values: Iterable[str], field: str = "specialties") -> list[str]
     return chosen
 
 
-def _opening_hours(hours: dict[str, Sequence[str]] | None) -> dict[str, list[str]]:
+def _opening_hours(hours: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
     clean: dict[str, list[str]] = {}
     for key, span in (hours or {}).items():
         if str(key) not in {str(d) for d in range(7)}:
@@ -146,7 +146,7 @@ def create_facility(
     code: str,
     name: str,
     specialties: Iterable[str],
-    opening_hours: dict[str, Sequence[str]] | None = None,
+    opening_hours: Mapping[str, Sequence[str]] | None = None,
     travel_minutes: int = 60,
     closed_dates: Iterable[str | dt.date] = (),
     by: Actor,
@@ -193,7 +193,7 @@ def change_facility(
     by: Actor,
     name: str | None = None,
     specialties: Iterable[str] | None = None,
-    opening_hours: dict[str, Sequence[str]] | None = None,
+    opening_hours: Mapping[str, Sequence[str]] | None = None,
     travel_minutes: int | None = None,
     closed_dates: Iterable[str | dt.date] | None = None,
 ) -> Facility:

@@ -209,7 +209,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
     fixed[dt.date(2014, 9, 3)] = {"facility": "H-01", "patient": "P-0004", "fate": "denied"}
     fixed[dt.date(2014, 10, 11)] = {"facility": "H-03", "patient": "P-0003", "fate": "held"}
 
-    # Arrivals: Poisson, about 1.5 referrals a day across the classes.
+    # Arrivals: Poisson, about 2.2 referrals a day across the classes.
     day = dt.date(2014, 1, 1)
     special_referrals = {
         dt.date(2014, 4, 5): (
@@ -236,7 +236,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
         if day in special_referrals:
             code, specialty, priority, evidence = special_referrals[day]
             refer(code, day, specialty, priority, evidence)
-        for _ in range(_poisson(rng, 1.5)):
+        for _ in range(_poisson(rng, 2.2)):
             code = new_patient(registered=day)
             specialty = rng.choices(list(SPECIALTY_MIX), weights=list(SPECIALTY_MIX.values()))[0]
             priority = rng.choices(list(PRIORITY_MIX), weights=list(PRIORITY_MIX.values()))[0]
@@ -280,7 +280,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
         day += dt.timedelta(days=1)
 
     # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since.
-    for item, start, quantity, unit in (
+    for supply, start, quantity, unit in (
         ("diesel", dt.date(2014, 8, 13), 30000, "litres"),
         ("food", dt.date(2014, 8, 20), 9000, "rations"),
         ("medicine", dt.date(2014, 8, 20), 120, "boxes"),
@@ -290,7 +290,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
             actions.append(
                 {
                     "action": "supply.blocked",
-                    "item": item,
+                    "item": supply,
                     "date": attempt.isoformat(),
                     "quantity": quantity,
                     "unit": unit,
@@ -456,6 +456,8 @@ def _one_day_of_trips(
         held = 210 if fate == "held" else rng.expovariate(1 / (90 if after else 40))
         release = gate + held
         arrive = release + info["travel_minutes"] + rng.randint(-10, 20)
+        if fate == "held":  # as reported: held 3.5 hours from 07:45, at the hospital after the doctors left
+            gate, release, arrive = 7 * 60 + 45, 7 * 60 + 45 + 210, 12 * 60 + 40
         closes = int(info["hours"][1][:2]) * 60 + int(info["hours"][1][3:])
         gate_evidence = PUBLICATION if fate == "held" else {**WITNESS, "synthetic": True}
         actions.append(

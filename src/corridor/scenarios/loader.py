@@ -93,7 +93,7 @@ def _first_seq_of(scenario: Scenario) -> int:
     return int(entry.payload.get("first_entry", scenario.loaded_seq))
 
 
-def _evidence(item: dict[str, Any]) -> dict[str, str]:
+def _evidence(item: dict[str, Any]) -> dict[str, Any]:
     return {"source": item.get("source", "system"), "certainty": item.get("certainty", "confirmed")}
 
 

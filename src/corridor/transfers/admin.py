@@ -4,7 +4,7 @@ from corridor.admin_base import ReadOnlyAdmin
 from corridor.transfers.models import Trip, TripPassenger
 
 
-class PassengerInline(admin.TabularInline):  # type: ignore[type-arg]
+class PassengerInline(admin.TabularInline):
     model = TripPassenger
     fields = ("patient", "role", "referral", "outcome", "removed")
     readonly_fields = fields

@@ -3,7 +3,7 @@ from django.db import migrations
 ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
 
 
-def create_groups(apps, schema_editor):  # type: ignore[no-untyped-def]
+def create_groups(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for name in ROLES:
         Group.objects.get_or_create(name=name)

@@ -6,7 +6,7 @@ TABLES = ("ledger_entry", "ledger_subject")
 MESSAGE = "ledger entries are append-only: record a correction instead"
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor == "sqlite":
@@ -32,7 +32,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
             raise RuntimeError(f"Corridor supports SQLite and PostgreSQL, not {vendor}")
 
 
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor == "sqlite":

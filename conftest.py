@@ -1,0 +1,109 @@
+"""Shared fixtures: one user per role plus an outsider, and a small camp with rules and hospitals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+DAY = dt.date(2014, 10, 12)  # a Sunday
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests that touch the database carry the "database" marker, so the PostgreSQL pass can select them.
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("django_db") or {"db", "transactional_db", "django_db_setup"} & set(fixtures):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture
+def users(db: Any) -> dict[str, Any]:
+    """alice-style users: one per role, and ``outsider`` with an account but no role."""
+    from django.contrib.auth.models import User
+
+    from corridor.accounts.roles import Role
+    from corridor.accounts.services import create_user
+
+    made = {
+        role.value: create_user(username=role.value, role=role.value, password="x", by=None, check_password=False)
+        for role in Role
+    }
+    made["outsider"] = User.objects.create_user(username="outsider", password="x")
+    return made
+
+
+@pytest.fixture
+def camp(db: Any) -> Any:
+    """A site with default priority classes, three hospitals and rules of 4 patients, 1 hospital a day."""
+    from corridor.register import services as register
+
+    register.ensure_priority_classes(by=None)
+    site = register.create_site(
+        code="CAMP-T", name="Test Camp", country="XX", population=3000, time_zone="Etc/GMT-3", by=None
+    )
+    every_day = {str(d): ["08:00", "14:00"] for d in range(7)}
+    register.create_facility(code="H-1", name="Oncology", specialties=["oncology"], opening_hours=every_day, by=None)
+    register.create_facility(
+        code="H-2",
+        name="Eyes",
+        specialties=["ophthalmology"],
+        opening_hours={str(d): ["08:00", "13:00"] for d in range(5)},
+        by=None,
+    )
+    register.create_facility(
+        code="H-3",
+        name="Heart",
+        specialties=["cardiology", "oncology"],
+        opening_hours={str(d): ["08:00", "12:30"] for d in range(7)},
+        travel_minutes=75,
+        by=None,
+    )
+    register.set_access_rules(
+        site=site,
+        effective_from=dt.date(2014, 1, 1),
+        max_patients_per_day=4,
+        max_escorts_per_day=2,
+        max_facilities_per_day=1,
+        by=None,
+        source="publication",
+        certainty="unverified",
+    )
+    return site
+
+
+@pytest.fixture
+def make_referral(camp: Any) -> Callable[..., Any]:
+    """Register a patient (if new) and refer them; returns the referral."""
+    from corridor.register import services as register
+    from corridor.register.models import Patient
+
+    def make(
+        code: str,
+        specialty: str = "oncology",
+        priority: str = "P2",
+        referral_date: dt.date = dt.date(2014, 9, 1),
+        **extra: Any,
+    ) -> Any:
+        patient = Patient.objects.filter(code=code).first() or register.register_patient(
+            site=camp,
+            code=code,
+            registered_on=referral_date,
+            sex="f",
+            birth_year=1970,
+            identity={"full_name": f"Test Person {code}", "contact": "Block 7"},
+            by=None,
+        )
+        return register.create_referral(
+            patient=patient, specialty=specialty, priority=priority, referral_date=referral_date, by=None, **extra
+        )
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests create many users and do not test the hasher's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

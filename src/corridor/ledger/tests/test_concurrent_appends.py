@@ -1,0 +1,103 @@
+"""Two processes appending at the same moment never fork the chain (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corridor import env
+
+WORKER = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor.ledger import services as ledger
+name, count = sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+sys.stdin.readline()  # start together
+for i in range(count):
+    ledger.append("incident.recorded", by=name, subjects=[f"site:{name}"], payload={"i": i})
+"""
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """A database of its own (committed data and processes of their own do not fit in a test transaction)."""
+    url = os.environ.get("CORRIDOR_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'concurrent.sqlite3'}"
+        return
+    import psycopg
+
+    settings = env.database_from_url(url)
+    name = f"corridor_concurrency_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.connect(
+        dbname=str(settings["NAME"]),
+        user=str(settings["USER"]) or None,
+        password=str(settings["PASSWORD"]) or None,
+        host=str(settings["HOST"]) or None,
+        port=str(settings["PORT"]) or None,
+        autocommit=True,
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _environment(url: str, data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "CORRIDOR_DATABASE_URL": url, "CORRIDOR_DATA_DIR": str(data_dir)}
+
+
+@pytest.mark.slow
+def test_two_processes_appending_1000_entries_each_leave_one_unbroken_chain(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    environment = _environment(fresh_database, tmp_path)
+    corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
+    subprocess.run([*corridor, "migrate"], env=environment, check=True, capture_output=True)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, name, "1000"],
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("alpha", "beta")
+    ]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+    result = subprocess.run([*corridor, "verify"], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # 4 default priority classes are recorded by migrate, then the 2,000 appends.
+    assert result.stdout.startswith("ok: 2004 entries"), result.stdout
+    count = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='corridor.settings';"
+            "django.setup(); from corridor.ledger.models import Entry;"
+            "print(Entry.objects.filter(type='incident.recorded').values('recorded_by').distinct().count())",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert count.stdout.strip() == "2"  # both writers really interleaved into the one chain

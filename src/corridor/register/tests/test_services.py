@@ -1,0 +1,376 @@
+"""Register services: each writes its state and its ledger entry together, or neither."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from corridor.errors import Conflict, CorridorError, InvalidInput, NotAllowed
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register import services as register
+from corridor.register.models import AccessRuleSet, Facility, Patient, PatientIdentity, Referral, Site
+
+pytestmark = pytest.mark.django_db
+
+
+def _types_since(seq: int) -> list[str]:
+    return list(Entry.objects.filter(seq__gt=seq).order_by("seq").values_list("type", flat=True))
+
+
+def test_registering_a_patient_keeps_the_identity_out_of_the_ledger(camp: Site) -> None:
+    before = ledger.head()[0]
+    patient = register.register_patient(
+        site=camp,
+        code="P-0042",
+        registered_on=dt.date(2014, 4, 5),
+        sex="m",
+        birth_year=1961,
+        identity={"full_name": "Test Name Alpha"},
+        by=None,
+    )
+    assert PatientIdentity.objects.get(patient=patient).full_name == "Test Name Alpha"
+    assert _types_since(before) == ["patient.registered"]
+    entry = Entry.objects.get(seq=before + 1)
+    assert entry.subjects == ["patient:P-0042", "site:CAMP-T"]
+    assert "Test Name Alpha" not in entry.payload_json
+    assert entry.occurred_at.startswith("2014-04-05")
+
+
+def test_a_referral_gets_its_due_date_from_the_priority_class(make_referral: Callable[..., Referral]) -> None:
+    referral = make_referral("P-1", priority="P2", referral_date=dt.date(2014, 9, 1))
+    assert referral.due_date == dt.date(2014, 9, 15)
+    urgent = make_referral("P-2", priority="P1", referral_date=dt.date(2014, 9, 1))
+    assert urgent.due_date == dt.date(2014, 9, 2)
+    assert Entry.objects.filter(type="referral.created").count() == 2
+
+
+def test_without_named_hospitals_every_hospital_with_the_specialty_is_eligible(
+    make_referral: Callable[..., Referral],
+) -> None:
+    referral = make_referral("P-1", specialty="oncology")
+    assert sorted(f.code for f in referral.eligible_facilities.all()) == ["H-1", "H-3"]
+
+
+def test_viewing_an_identity_is_recorded_with_who_and_whose(camp: Site, users: dict[str, Any]) -> None:
+    patient = register.register_patient(
+        site=camp, code="P-7", registered_on=dt.date(2014, 1, 1), identity={"full_name": "Test Name Beta"}, by=None
+    )
+    identity = register.view_identity(patient, by=users["coordinator"], purpose="call before the trip")
+    assert identity is not None and identity.full_name == "Test Name Beta"
+    entry = Entry.objects.order_by("-seq").first()
+    assert entry is not None
+    assert (entry.type, entry.recorded_by, entry.subjects) == ("identity.viewed", "coordinator", ["patient:P-7"])
+
+
+@pytest.mark.parametrize("role", ["monitor", "auditor", "admin", "outsider"])
+def test_roles_without_identity_access_are_refused_and_nothing_is_recorded(
+    camp: Site, users: dict[str, Any], role: str
+) -> None:
+    patient = register.register_patient(
+        site=camp, code="P-7", registered_on=dt.date(2014, 1, 1), identity={"full_name": "Test Name Beta"}, by=None
+    )
+    before = ledger.head()[0]
+    with pytest.raises(NotAllowed):
+        register.view_identity(patient, by=users[role])
+    assert ledger.head()[0] == before
+
+
+def test_a_death_closes_the_patients_waiting_referrals(make_referral: Callable[..., Referral]) -> None:
+    referral = make_referral("P-4", referral_date=dt.date(2014, 7, 28))
+    patient = referral.patient
+    before = ledger.head()[0]
+    register.record_death(
+        patient, on=dt.date(2014, 9, 18), by=None, source="publication", certainty="unverified", after_denied_care=True
+    )
+    referral.refresh_from_db()
+    patient.refresh_from_db()
+    assert (patient.status, referral.status, referral.closed_on) == ("deceased", "died", dt.date(2014, 9, 18))
+    assert _types_since(before) == ["patient.died", "referral.closed"]
+    died = Entry.objects.get(seq=before + 1)
+    assert died.payload["waiting_referrals"][0]["days_waited"] == 52
+    with pytest.raises(Conflict):
+        register.record_death(patient, on=dt.date(2014, 9, 19), by=None, source="witness", certainty="confirmed")
+
+
+def test_the_rules_in_force_follow_each_change(camp: Site) -> None:
+    register.set_access_rules(
+        site=camp,
+        effective_from=dt.date(2014, 6, 15),
+        max_patients_per_day=4,
+        max_facilities_per_day=1,
+        by=None,
+        source="publication",
+        certainty="unverified",
+    )
+    register.set_access_rules(
+        site=camp,
+        effective_from=dt.date(2014, 8, 1),
+        effective_until=dt.date(2014, 8, 10),
+        max_patients_per_day=0,
+        by=None,
+        source="witness",
+        certainty="confirmed",
+        notes="gate closed",
+    )
+    register.set_access_rules(
+        site=camp,
+        effective_from=dt.date(2014, 9, 1),
+        max_patients_per_day=10,
+        max_facilities_per_day=2,
+        allowed_weekdays=[6, 0, 1, 2, 3],
+        by=None,
+        source="official_statement",
+        certainty="probable",
+    )
+
+    def cap(day: dt.date) -> int | None:
+        rules = register.rules_in_force(camp, day)
+        return rules.max_patients_per_day if rules else None
+
+    assert cap(dt.date(2013, 12, 31)) is None
+    assert cap(dt.date(2014, 6, 14)) == 4  # the fixture's rules from 2014-01-01
+    assert cap(dt.date(2014, 6, 15)) == 4
+    assert cap(dt.date(2014, 8, 1)) == 0
+    assert cap(dt.date(2014, 8, 10)) == 0
+    assert cap(dt.date(2014, 8, 11)) == 4  # the temporary closure ended; the June rules apply again
+    assert cap(dt.date(2014, 9, 1)) == 10
+    rules = register.rules_in_force(camp, dt.date(2014, 9, 5))
+    assert rules is not None and not rules.allows(dt.date(2014, 9, 5))  # a Friday
+    assert Entry.objects.filter(type="rules.changed").count() == 4
+
+
+def test_a_failure_after_the_state_change_leaves_neither_state_nor_entry(
+    camp: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_append(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger, "append", broken_append)
+    before = (Patient.objects.count(), PatientIdentity.objects.count(), Entry.objects.count())
+    with pytest.raises(RuntimeError):
+        register.register_patient(
+            site=camp, code="P-9", registered_on=dt.date(2014, 1, 1), identity={"full_name": "Test Name Gamma"}, by=None
+        )
+    assert (Patient.objects.count(), PatientIdentity.objects.count(), Entry.objects.count()) == before
+
+
+def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
+    patient = register.register_patient(site=camp, code="P-50", registered_on=dt.date(2014, 1, 1), by=None)
+    facility = Facility.objects.get(code="H-1")
+    ok_rules: dict[str, Any] = {
+        "site": camp,
+        "effective_from": dt.date(2014, 1, 1),
+        "max_patients_per_day": 4,
+        "by": None,
+        "source": "witness",
+        "certainty": "confirmed",
+    }
+    return [
+        ("site code", lambda: register.create_site(code="bad code!", name="X", country="XX", by=None), "code"),
+        ("site country", lambda: register.create_site(code="S2", name="X", country="Iraqi", by=None), "country"),
+        (
+            "site zone",
+            lambda: register.create_site(code="S2", name="X", country="XX", time_zone="Mars/Base", by=None),
+            "time_zone",
+        ),
+        (
+            "facility specialty",
+            lambda: register.create_facility(code="H-9", name="X", specialties=["magic"], by=None),
+            "specialties",
+        ),
+        (
+            "facility hours",
+            lambda: register.create_facility(
+                code="H-9", name="X", specialties=["other"], opening_hours={"0": ["14:00", "08:00"]}, by=None
+            ),
+            "opening_hours",
+        ),
+        (
+            "facility weekday",
+            lambda: register.create_facility(
+                code="H-9", name="X", specialties=["other"], opening_hours={"7": ["08:00", "14:00"]}, by=None
+            ),
+            "opening_hours",
+        ),
+        (
+            "patient sex",
+            lambda: register.register_patient(
+                site=camp, code="P-51", registered_on=dt.date(2014, 1, 1), sex="z", by=None
+            ),
+            "sex",
+        ),
+        (
+            "patient birth year",
+            lambda: register.register_patient(
+                site=camp, code="P-51", birth_year=2030, registered_on=dt.date(2014, 1, 1), by=None
+            ),
+            "birth_year",
+        ),
+        (
+            "patient identity",
+            lambda: register.register_patient(
+                site=camp,
+                code="P-51",
+                registered_on="2014-01-01",  # type: ignore[arg-type]
+                identity={"full_name": " "},
+                by=None,
+            ),
+            "identity.full_name",
+        ),
+        (
+            "patient date",
+            lambda: register.register_patient(
+                site=camp,
+                code="P-51",
+                registered_on="14/1/2014",  # type: ignore[arg-type]
+                by=None,
+            ),
+            "registered_on",
+        ),
+        (
+            "referral specialty",
+            lambda: register.create_referral(
+                patient=patient, specialty="x", priority="P2", referral_date=dt.date(2014, 1, 1), by=None
+            ),
+            "specialty",
+        ),
+        (
+            "referral priority",
+            lambda: register.create_referral(
+                patient=patient, specialty="oncology", priority="P9", referral_date=dt.date(2014, 1, 1), by=None
+            ),
+            "priority",
+        ),
+        (
+            "referral icd",
+            lambda: register.create_referral(
+                patient=patient,
+                specialty="oncology",
+                priority="P2",
+                referral_date=dt.date(2014, 1, 1),
+                diagnosis_icd10="cancer",
+                by=None,
+            ),
+            "diagnosis_icd10",
+        ),
+        (
+            "referral facility",
+            lambda: register.create_referral(
+                patient=patient,
+                specialty="ophthalmology",
+                priority="P2",
+                referral_date=dt.date(2014, 1, 1),
+                eligible_facilities=[facility],
+                by=None,
+            ),
+            "eligible_facilities",
+        ),
+        (
+            "referral source",
+            lambda: register.create_referral(
+                patient=patient,
+                specialty="oncology",
+                priority="P2",
+                referral_date=dt.date(2014, 1, 1),
+                source="rumour",
+                by=None,
+            ),
+            "source",
+        ),
+        (
+            "rules capacity",
+            lambda: register.set_access_rules(**{**ok_rules, "max_patients_per_day": -1}),
+            "max_patients_per_day",
+        ),
+        (
+            "rules weekday",
+            lambda: register.set_access_rules(**{**ok_rules, "allowed_weekdays": [7]}),
+            "allowed_weekdays",
+        ),
+        (
+            "rules period",
+            lambda: register.set_access_rules(**{**ok_rules, "effective_until": dt.date(2013, 1, 1)}),
+            "effective_until",
+        ),
+        ("rules certainty", lambda: register.set_access_rules(**{**ok_rules, "certainty": "sure"}), "certainty"),
+        (
+            "death source",
+            lambda: register.record_death(patient, on=dt.date(2014, 1, 2), by=None, source="x", certainty="confirmed"),
+            "source",
+        ),
+        (
+            "priority weight",
+            lambda: register.set_priority_class(code="P5", name="x", deadline_days=5, weight=0, rank=5, by=None),
+            "weight",
+        ),
+    ]
+
+
+def test_bad_input_to_every_register_service_names_the_field_and_writes_nothing(camp: Site) -> None:
+    for label, call, field in _calls(camp):
+        counts = (
+            Entry.objects.count(),
+            Site.objects.count(),
+            Facility.objects.count(),
+            Patient.objects.count(),
+            Referral.objects.count(),
+            AccessRuleSet.objects.count(),
+        )
+        with pytest.raises(InvalidInput) as caught:
+            call()
+        assert caught.value.field == field, label
+        after = (
+            Entry.objects.count(),
+            Site.objects.count(),
+            Facility.objects.count(),
+            Patient.objects.count(),
+            Referral.objects.count(),
+            AccessRuleSet.objects.count(),
+        )
+        assert after == counts, label
+
+
+def test_duplicate_codes_are_refused(camp: Site) -> None:
+    with pytest.raises(Conflict, match="already exists"):
+        register.create_site(code="CAMP-T", name="Again", country="XX", by=None)
+    register.register_patient(site=camp, code="P-1", registered_on=dt.date(2014, 1, 1), by=None)
+    with pytest.raises(Conflict, match="already exists"):
+        register.register_patient(site=camp, code="P-1", registered_on=dt.date(2014, 1, 1), by=None)
+
+
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        ("coordinator", True),
+        ("clinician", True),
+        ("monitor", False),
+        ("auditor", False),
+        ("admin", False),
+        ("outsider", False),
+    ],
+)
+def test_only_coordinators_and_clinicians_may_refer(
+    make_referral: Callable[..., Referral], users: dict[str, Any], role: str, allowed: bool
+) -> None:
+    patient = make_referral("P-1").patient
+
+    def call() -> Referral:
+        return register.create_referral(
+            patient=patient, specialty="oncology", priority="P3", referral_date=dt.date(2014, 9, 2), by=users[role]
+        )
+
+    if allowed:
+        assert call().priority.code == "P3"
+    else:
+        with pytest.raises(NotAllowed):
+            call()
+        assert Referral.objects.count() == 1
+
+
+def test_every_refusal_is_a_corridor_error() -> None:
+    for error in (InvalidInput, NotAllowed, Conflict):
+        assert issubclass(error, CorridorError)

@@ -1,0 +1,199 @@
+"""Trips under the access rules, and the gate timeline recorded as evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import DAY
+from corridor.errors import Conflict, InvalidInput, NotAllowed
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register.models import Facility, Referral, Site
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip, TripPassenger
+
+pytestmark = pytest.mark.django_db
+CAMP_TIME = dt.timezone(dt.timedelta(hours=3))
+
+
+def _at(hhmm: str, day: dt.date = DAY) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(hhmm), tzinfo=CAMP_TIME)
+
+
+@pytest.fixture
+def four(make_referral: Callable[..., Referral]) -> list[Referral]:
+    return [make_referral(f"P-{i}") for i in range(1, 6)][:4]
+
+
+def _request(camp: Site, referrals: list[Referral], facility: str = "H-1", day: dt.date = DAY, **kw: Any) -> Trip:
+    return transfers.request_trip(site=camp, day=day, facility=Facility.objects.get(code=facility),
+                                  referrals=referrals, by=None, **kw)
+
+
+def test_a_requested_trip_records_its_manifest(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four)
+    entry = Entry.objects.order_by("-seq").first()
+    assert entry is not None and entry.type == "trip.requested"
+    assert entry.payload["patients"] == ["P-1", "P-2", "P-3", "P-4"]
+    assert f"trip:{trip.pk}" in entry.subjects and "patient:P-3" in entry.subjects
+    assert trip.passengers.count() == 4
+
+
+def test_the_daily_capacity_is_never_exceeded(camp: Site, make_referral: Callable[..., Referral],
+                                              four: list[Referral]) -> None:
+    _request(camp, four[:3])
+    fifth = make_referral("P-9")
+    sixth = make_referral("P-10")
+    with pytest.raises(InvalidInput, match="4 patients a day; 3 already booked"):
+        _request(camp, [fifth, sixth])
+    assert Trip.objects.count() == 1
+
+
+def test_a_second_hospital_on_the_same_day_is_refused_under_one_hospital_a_day(
+    camp: Site, make_referral: Callable[..., Referral], four: list[Referral]
+) -> None:
+    _request(camp, four[:1])
+    eyes = make_referral("P-20", specialty="ophthalmology")
+    monday = DAY + dt.timedelta(days=1)
+    _request(camp, four[1:2], day=monday)
+    with pytest.raises(InvalidInput) as caught:
+        _request(camp, [eyes], facility="H-2", day=monday)
+    assert caught.value.field == "facility"
+    assert "1 hospital(s) a day" in str(caught.value)
+
+
+def test_a_closed_hospital_day_and_an_ineligible_hospital_are_refused(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    eyes = make_referral("P-20", specialty="ophthalmology")
+    with pytest.raises(InvalidInput, match="closed"):
+        _request(camp, [eyes], facility="H-2")  # H-2 is closed on Sundays
+    with pytest.raises(InvalidInput, match="not eligible"):
+        _request(camp, [eyes], facility="H-1")
+
+
+def test_a_patient_cannot_travel_before_the_referral(camp: Site, make_referral: Callable[..., Referral]) -> None:
+    late = make_referral("P-30", referral_date=DAY + dt.timedelta(days=2))
+    with pytest.raises(InvalidInput, match="not referred or fit to travel before"):
+        _request(camp, [late])
+
+
+def test_a_cardiac_patient_held_three_and_a_half_hours_arrives_after_closing(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    heart = make_referral("P-3", specialty="cardiology", priority="P1", referral_date=DAY - dt.timedelta(days=1))
+    trip = _request(camp, [heart], facility="H-3")
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:45"), by=None)
+    transfers.record_gate_release(trip, at=_at("11:15"), by=None)
+    transfers.record_hospital_arrival(trip, at=_at("12:40"), by=None)
+    transfers.record_outcome(trip, patient=heart.patient, outcome="no_doctor", note="doctors had left", by=None)
+    trip.refresh_from_db()
+    assert trip.hours_held == 3.5 and trip.arrived_late is True and trip.status == "departed"
+    released = Entry.objects.get(type="gate.released")
+    assert released.payload["hours_held"] == 3.5
+    arrived = Entry.objects.get(type="trip.arrived")
+    assert arrived.payload["late"] is True
+    heart.refresh_from_db()
+    assert heart.status == "waiting"  # not seen: still waiting
+    assert [e.type for e in ledger.entries_about("patient:P-3")] == [
+        "patient.registered", "referral.created", "trip.requested", "trip.approved", "trip.departed",
+        "gate.arrived", "gate.released", "trip.arrived", "patient.not_seen",
+    ]
+    timeline = [e.type for e in ledger.entries_about(f"trip:{trip.pk}")]
+    assert timeline == ["trip.requested", "trip.approved", "trip.departed", "gate.arrived", "gate.released",
+                        "trip.arrived", "patient.not_seen"]
+
+
+def test_being_seen_closes_the_referral_as_treated(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    transfers.record_gate_release(trip, at=_at("08:00"), by=None)
+    transfers.record_hospital_arrival(trip, at=_at("09:10"), by=None)
+    transfers.record_outcome(trip, patient=four[0].patient, outcome="procedure_done", by=None)
+    four[0].refresh_from_db()
+    four[0].patient.refresh_from_db()
+    assert (four[0].status, four[0].closed_on, four[0].patient.status) == ("treated", DAY, "treated")
+    with pytest.raises(Conflict, match="already recorded"):
+        transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+
+
+def test_a_cancellation_keeps_the_reason_and_frees_the_seats(camp: Site, four: list[Referral],
+                                                             make_referral: Callable[..., Referral]) -> None:
+    trip = _request(camp, four)
+    transfers.approve_trip(trip, by=None)
+    transfers.cancel_trip(trip, reason="no reason given", cancelled_by="authority", by=None)
+    trip.refresh_from_db()
+    assert (trip.status, trip.status_reason, trip.cancelled_by) == ("cancelled", "no reason given", "authority")
+    entry = Entry.objects.get(type="trip.cancelled")
+    assert entry.payload["reason"] == "no reason given" and entry.source == "witness"
+    again = _request(camp, four)  # the cancelled trip no longer holds seats
+    assert again.status == "requested"
+    with pytest.raises(Conflict, match="cancelled"):
+        transfers.approve_trip(trip, by=None)
+
+
+def test_the_gate_timeline_refuses_impossible_times(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:1])
+    with pytest.raises(Conflict):
+        transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)  # not approved yet
+    transfers.approve_trip(trip, by=None)
+    with pytest.raises(Conflict, match="reached the gate first"):
+        transfers.record_gate_release(trip, at=_at("08:00"), by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    with pytest.raises(InvalidInput, match="before the arrival"):
+        transfers.record_gate_release(trip, at=_at("07:00"), by=None)
+    with pytest.raises(InvalidInput, match="time zone"):
+        transfers.record_gate_release(trip, at=dt.datetime(2014, 10, 12, 9), by=None)
+
+
+def test_turned_back_at_the_gate_marks_every_patient(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:2])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    transfers.record_turned_back(trip, at=_at("10:30"), reason="closed for the day", by=None)
+    outcomes = set(trip.passengers.values_list("outcome", flat=True))
+    assert outcomes == {TripPassenger.Outcome.TURNED_BACK}
+    with pytest.raises(Conflict):
+        transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+
+
+def test_a_manifest_change_records_the_swap_and_the_reason(camp: Site, four: list[Referral],
+                                                           make_referral: Callable[..., Referral]) -> None:
+    trip = _request(camp, four)
+    newcomer = make_referral("P-77", priority="P1", referral_date=DAY)
+    with pytest.raises(InvalidInput, match="4 patients a day"):
+        transfers.change_manifest(trip, add=[newcomer], reason="emergency", by=None)
+    transfers.change_manifest(trip, add=[newcomer], remove=[four[3].patient], reason="emergency", by=None)
+    entry = Entry.objects.get(type="trip.manifest_changed")
+    assert entry.payload == {"trip": trip.pk, "added": ["P-77"], "removed": ["P-4"], "reason": "emergency"}
+    assert sorted(trip.passengers.filter(removed=False).values_list("patient__code", flat=True)) == [
+        "P-1", "P-2", "P-3", "P-77"]
+
+
+@pytest.mark.parametrize("role, may_request, may_record_gate", [
+    ("coordinator", True, True), ("clinician", False, False), ("monitor", False, True), ("auditor", False, False),
+    ("admin", False, False), ("outsider", False, False)])
+def test_roles_are_enforced_by_the_trip_services(camp: Site, four: list[Referral], users: dict[str, Any], role: str,
+                                                 may_request: bool, may_record_gate: bool) -> None:
+    user = users[role]
+    if may_request:
+        trip = transfers.request_trip(site=camp, day=DAY, facility=Facility.objects.get(code="H-1"),
+                                      referrals=four[:1], by=user)
+    else:
+        with pytest.raises(NotAllowed):
+            transfers.request_trip(site=camp, day=DAY, facility=Facility.objects.get(code="H-1"),
+                                   referrals=four[:1], by=user)
+        trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    if may_record_gate:
+        transfers.record_gate_arrival(trip, at=_at("07:30"), by=user)
+        assert Entry.objects.filter(type="gate.arrived", recorded_by=user.username).count() == 1
+    else:
+        with pytest.raises(NotAllowed):
+            transfers.record_gate_arrival(trip, at=_at("07:30"), by=user)

@@ -1,0 +1,91 @@
+"""Settings come from the environment and fail loudly, naming the variable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from corridor import env
+
+
+def test_booleans_accept_the_usual_words_and_refuse_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    for word, value in (("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False), ("", False)):
+        monkeypatch.setenv("CORRIDOR_DEBUG", word)
+        assert env.envbool("CORRIDOR_DEBUG") is value
+    monkeypatch.setenv("CORRIDOR_DEBUG", "maybe")
+    with pytest.raises(env.ConfigError, match="CORRIDOR_DEBUG"):
+        env.envbool("CORRIDOR_DEBUG")
+
+
+def test_integers_and_dates_name_the_variable_when_malformed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORRIDOR_X", "four")
+    with pytest.raises(env.ConfigError, match="CORRIDOR_X must be a whole number"):
+        env.envint("CORRIDOR_X", 1)
+    monkeypatch.setenv("CORRIDOR_TODAY", "11/10/2014")
+    with pytest.raises(env.ConfigError, match="CORRIDOR_TODAY must be a date"):
+        env.envdate("CORRIDOR_TODAY")
+    monkeypatch.setenv("CORRIDOR_TODAY", "2014-10-11")
+    assert env.envdate("CORRIDOR_TODAY") == dt.date(2014, 10, 11)
+
+
+def test_a_secret_comes_from_the_variable_or_its_file_but_not_both(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("CORRIDOR_SECRET_KEY_FILE", str(secret))
+    assert env.envsecret("CORRIDOR_SECRET_KEY") == "s3cret"
+    monkeypatch.setenv("CORRIDOR_SECRET_KEY", "other")
+    with pytest.raises(env.ConfigError, match="not both"):
+        env.envsecret("CORRIDOR_SECRET_KEY")
+    monkeypatch.delenv("CORRIDOR_SECRET_KEY")
+    monkeypatch.setenv("CORRIDOR_SECRET_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(env.ConfigError, match="CORRIDOR_SECRET_KEY_FILE: cannot read"):
+        env.envsecret("CORRIDOR_SECRET_KEY")
+
+
+def test_without_a_secret_key_one_is_generated_once_and_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CORRIDOR_SECRET_KEY", raising=False)
+    monkeypatch.delenv("CORRIDOR_SECRET_KEY_FILE", raising=False)
+    first = env.secret_key(tmp_path)
+    assert len(first) > 40 and env.secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "postgres://alice:p%40ss@db.example:5433/corridor?sslmode=require",
+            {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "corridor",
+                "USER": "alice",
+                "PASSWORD": "p@ss",
+                "HOST": "db.example",
+                "PORT": "5433",
+                "OPTIONS": {"sslmode": "require"},
+            },
+        ),
+        ("postgresql://127.0.0.1/test", {"NAME": "test", "HOST": "127.0.0.1", "PORT": ""}),
+        ("sqlite:///relative/c.sqlite3", {"ENGINE": "django.db.backends.sqlite3", "NAME": "relative/c.sqlite3"}),
+        ("sqlite:////abs/c.sqlite3", {"NAME": "/abs/c.sqlite3"}),
+    ],
+)
+def test_database_urls_become_django_settings(url: str, expected: dict[str, object]) -> None:
+    parsed = env.database_from_url(url)
+    assert {k: parsed[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host", "sqlite://", "postgres://h:port/db"])
+def test_unusable_database_urls_are_refused_with_the_variable_name(url: str) -> None:
+    with pytest.raises(env.ConfigError, match="CORRIDOR_DATABASE_URL"):
+        env.database_from_url(url)
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions() -> None:
+    options = env.sqlite_database(Path("x.sqlite3"))["OPTIONS"]
+    assert isinstance(options, dict)
+    assert "journal_mode=WAL" in options["init_command"] and options["transaction_mode"] == "IMMEDIATE"
