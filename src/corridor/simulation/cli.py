@@ -235,7 +235,7 @@ def simulate(
     with_hazards: bool,
     as_json: bool,
     chart: Path | None,
-    batch_size: int,
+    batch_size: int | None,
     list_scenarios: bool,
     **options: Any,
 ) -> None:
@@ -262,7 +262,7 @@ def simulate(
         for name, path in sorted(scenario_files.shipped().items()):
             click.echo(f"{name}: {scenario_files.load(str(path)).description}")
         return
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise UserError("--batch-size must be >= 1")
     if len(scenarios) > 1 and not compare:
         raise UserError("several scenarios given: add --compare to run them side by side")

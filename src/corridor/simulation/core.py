@@ -21,19 +21,30 @@ from corridor.simulation.results import (
     paired_ratio_difference,
 )
 
-# Replications per batch: large enough that NumPy's per-call overhead is shared, small enough that the
-# per-patient arrays of one batch (a few tens of bytes per patient) stay well under a hundred megabytes.
-DEFAULT_BATCH = 500
+# A batch holds about this many patients: large enough that NumPy's per-call overhead is shared by many
+# replications, small enough that one batch's arrays (a few tens of bytes per patient) stay near 100 MB.
+PATIENTS_PER_BATCH = 4_000_000
+MAX_BATCH = 1000
+
+
+def auto_batch_size(scenario: Scenario) -> int:
+    """Replications per batch, from the patients a replication is expected to hold."""
+    per_replication = scenario.total_rate * (scenario.warmup_days + scenario.days) + sum(
+        c.initial_backlog for c in scenario.classes
+    )
+    return max(1, min(MAX_BATCH, scenario.replications, int(PATIENTS_PER_BATCH / max(per_replication, 1.0))))
 
 
 def simulate(
-    scenario: Scenario, *, batch_size: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None
+    scenario: Scenario, *, batch_size: int | None = None, progress: Callable[[int], None] | None = None
 ) -> SimulationResult:
     """Simulate ``scenario.replications`` independent runs in batches and summarise them.
 
     Results depend only on the scenario (seed included), not on ``batch_size``: every replication draws
     from its own random streams.
     """
+    if batch_size is None:
+        batch_size = auto_batch_size(scenario)
     if batch_size < 1:
         raise ValueError("batch size must be >= 1")
     started = time.perf_counter()
@@ -100,7 +111,7 @@ def differences(results: Sequence[SimulationResult]) -> list[Difference]:
 def compare(
     scenarios: Sequence[Scenario],
     *,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[SimulationResult], list[Difference]]:
     """Simulate scenarios on common random numbers: the same seed, so the same referrals (for classes

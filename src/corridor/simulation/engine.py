@@ -9,9 +9,11 @@ How it works, and why it is fast:
   slice between a head pointer and the number of patients referred so far.
 * Each day only the first K patients of each cell can travel, so the day's choice is a sort of at most
   cells x K candidates per replication, done for all replications at once.
-* Arrivals, cancellations, deaths and leaving are drawn up front for the whole horizon (a patient's
-  death or leaving day is sampled at referral; it happens unless the patient travels first), and every
-  statistic is computed afterwards from the per-patient arrays with ``bincount``.
+* Arrivals, cancellations, deaths and leaving are drawn up front for the whole horizon from
+  counter-based streams (a patient's death or leaving day is sampled at referral; it happens unless
+  the patient travels first). The day loop only moves each queue's head; the day each patient
+  travelled is recovered afterwards from the heads' history with one sorted search, and every
+  statistic is computed from the per-patient arrays with ``bincount``.
 
 Timing convention: patients referred during day t may travel on day t's trip; the wait is travel day
 minus referral day in whole days; the queue is counted just after each day's trip; deaths and leaving
@@ -20,29 +22,20 @@ happen after the trip, so they are counted in that day's queue and gone the next
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from corridor.simulation import streams
 from corridor.simulation.model import ANY_FACILITY, Scenario
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.signedinteger[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
 NEVER = np.iinfo(np.int32).max // 2
 _INF = np.iinfo(np.int64).max // 4
-
-# Random stream purposes. Each (replication, purpose, class) has its own counter-based generator, so
-# scenarios that share a class's arrival rate see the same referrals, and results do not depend on
-# how replications are split into batches.
-_ARRIVALS, _TRIPS, _HAZARDS = 1, 2, 3
-
-
-def _stream(seed: int, replication: int, purpose: int, label: str = "") -> np.random.Generator:
-    tag = (purpose << 28) | (zlib.crc32(label.encode()) & 0x0FFFFFFF)
-    return np.random.Generator(np.random.Philox(key=[seed, (replication << 32) | tag]))
 
 
 @dataclass(frozen=True)
@@ -141,13 +134,26 @@ class Batch:
 
     first_replication: int
     replications: int
-    rep: IntArray
-    cell: IntArray
+    cells: int
+    queue_id: IntArray  # replication (within the batch) x cells + cell
     referral_day: IntArray
     served_day: IntArray
     abandon_day: IntArray
     dies: BoolArray
     trips: BoolArray  # (replications, days): whether each day's trip happened
+    # (replications, classes, days): waiting just after each trip; None when deaths make it a recount
+    queue: IntArray | None = None
+    referrals: IntArray | None = None  # (replications, classes, offset + days) referrals by day
+    offset: int = 0
+
+    @property
+    def rep(self) -> IntArray:
+        """Replication of each patient, counted from the batch's first."""
+        return self.queue_id // self.cells
+
+    @property
+    def cell(self) -> IntArray:
+        return self.queue_id % self.cells
 
 
 class _Keys:
@@ -203,54 +209,105 @@ def simulate_batch(plan: Plan, first: int, count: int) -> Batch:
     """Simulate replications ``first`` .. ``first + count - 1`` of the plan's scenario."""
     s = plan.scenario
     T, R, C = plan.total_days, count, plan.n_cells
-    K = s.capacity
     D = plan.offset + T
+    reps = np.arange(first, first + R, dtype=np.uint64)[:, None]
+    days = np.arange(T, dtype=np.uint64)[None, :] + np.uint64(streams.DAY_SHIFT)
 
     counts = np.zeros((R, C, D), dtype=np.int64)
     counts[:, :, : plan.offset] = plan.initial
-    trips = np.zeros((R, T), dtype=bool)
-    class_cells = [np.flatnonzero(plan.cell_class == c) for c in range(plan.n_classes)]
-    names = [cls.name for cls in s.ranked]
-    for i in range(R):
-        rep = first + i
-        for c, own in enumerate(class_cells):
-            draws = _stream(s.seed, rep, _ARRIVALS, names[c]).poisson(plan.cell_rate[own], size=(T, len(own)))
-            counts[i, own, plan.offset :] = draws.T
-        # Comparing one uniform per day with p couples scenarios: a trip that happens at p = 0.8 also
-        # happens at p = 0.9, so differences between scenarios are not noise.
-        trips[i] = _stream(s.seed, rep, _TRIPS).random(T) < s.trip_probability
+    for c, cls in enumerate(s.ranked):
+        own = np.flatnonzero(plan.cell_class == c)
+        rate = float(plan.cell_rate[own].sum())
+        u = streams.uniforms(streams.key(s.seed, streams.ARRIVALS, cls.name), reps, days)
+        total = streams.poisson_from_uniform(u, rate)
+        if len(own) == 1:
+            counts[:, own[0], plan.offset :] = total
+        elif rate > 0:
+            counts[:, own, plan.offset :] = _split(s.seed, cls.name, first, total, plan.cell_rate[own] / rate)
+    # One uniform per day compared with p: a trip that happens at p = 0.8 also happens at p = 0.9.
+    trips = streams.uniforms(streams.key(s.seed, streams.TRIPS), reps, days) < s.trip_probability
 
     per_queue = counts.sum(axis=2).reshape(-1)
     n = int(per_queue.sum())
     start = (np.cumsum(per_queue) - per_queue).reshape(R, C)
-    referral_day = np.repeat(np.tile(np.arange(D, dtype=np.int64) - plan.offset, R * C), counts.reshape(-1))
-    cell = np.repeat(np.tile(np.arange(C, dtype=np.int64), R), per_queue)
-    rep_index = np.repeat(np.arange(R, dtype=np.int64), per_queue.reshape(R, C).sum(axis=1))
+    flat_counts = counts.reshape(-1)
+    # Per-patient arrays are 32-bit: they are the bulk of the memory traffic, and days and ids fit.
+    referral_day = np.repeat(np.tile(np.arange(D, dtype=np.int32) - plan.offset, R * C), flat_counts)
+    queue_id = np.repeat(np.arange(R * C, dtype=np.int32), per_queue)
     # end_by_day[t] = one past the last patient of each queue referred by day t.
     end_by_day = np.ascontiguousarray(
         np.moveaxis(start[:, :, None] + np.cumsum(counts, axis=2)[:, :, plan.offset :], 2, 0)
     )
-    del counts
 
-    abandon_day = np.full(n, NEVER, dtype=np.int64)
+    abandon_day = np.full(n, NEVER, dtype=np.int32)
     dies = np.zeros(n, dtype=bool)
     if plan.has_hazards:
-        _draw_abandonment(plan, first, R, start, per_queue.reshape(R, C), referral_day, abandon_day, dies)
+        # A patient's coordinates: replication, referral day, place among that day's referrals to the cell.
+        block_start = np.cumsum(flat_counts) - flat_counts
+        place = np.arange(n, dtype=np.int64) - np.repeat(block_start, flat_counts)
+        _draw_abandonment(plan, first + queue_id // C, queue_id % C, referral_day, place, abandon_day, dies)
 
-    served_day = np.full(n, -1, dtype=np.int64)
-    if n and K > 0:
-        _run_days(plan, trips, start, end_by_day, referral_day, abandon_day, served_day)
+    if n and s.capacity > 0:
+        heads = _run_days(plan, trips, start, end_by_day, referral_day, abandon_day)
+    else:
+        heads = np.broadcast_to(start, (T, R, C))
+    # A queue's head passes its patients in order, so the day each patient was passed is the day index
+    # repeated by how far the head moved that day (day T, "never", for those still behind it).
+    moved = np.empty((R, C, T + 1), dtype=np.int64)
+    moved[:, :, :T] = np.diff(np.moveaxis(heads, 0, 2), axis=2, prepend=start[:, :, None])
+    moved[:, :, T] = per_queue.reshape(R, C) - (heads[-1] - start)
+    passed = np.repeat(np.tile(np.arange(T + 1, dtype=np.int32), R * C), moved.reshape(-1))
+    # Passed over while dead means died or left; passed alive means travelled that day.
+    travelled = passed < T
+    if plan.has_hazards:
+        travelled &= abandon_day >= passed
+    served_day = np.where(travelled, passed, np.int32(-1))
+    queue = None
+    if not plan.has_hazards:
+        waiting = np.moveaxis(end_by_day - heads, 0, 2)  # (R, cells, T)
+        queue = np.zeros((R, plan.n_classes, T), dtype=np.int64)
+        for c in range(plan.n_classes):
+            queue[:, c, :] = waiting[:, plan.cell_class == c, :].sum(axis=1)
+    # Referrals per (replication, class) and referral day, for the counts that need no per-patient detail.
+    by_class = np.zeros((R, plan.n_classes, D), dtype=np.int64)
+    for c in range(plan.n_classes):
+        by_class[:, c, :] = counts[:, plan.cell_class == c, :].sum(axis=1)
+    return Batch(
+        first,
+        R,
+        C,
+        queue_id,
+        referral_day,
+        served_day,
+        abandon_day,
+        dies,
+        trips,
+        queue,
+        by_class,
+        plan.offset,
+    )
 
-    return Batch(first, R, rep_index, cell, referral_day, served_day, abandon_day, dies, trips)
+
+def _split(seed: int, name: str, first: int, total: IntArray, shares: npt.NDArray[np.float64]) -> IntArray:
+    """Send each of a class's referrals to a hospital by the class's specialty mix: (R, cells, T) counts."""
+    R, T = total.shape
+    flat = total.reshape(-1)
+    n = int(flat.sum())
+    slot = np.repeat(np.arange(R * T, dtype=np.int64), flat)
+    place = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(flat) - flat, flat)
+    rep, day = slot // T, slot % T
+    u = streams.uniforms(streams.key(seed, streams.SPLIT, name), rep + first, day + streams.DAY_SHIFT, place)
+    which = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), len(shares) - 1)
+    out = np.bincount((rep * len(shares) + which) * T + day, minlength=R * len(shares) * T)
+    return out.reshape(R, len(shares), T)
 
 
 def _draw_abandonment(
     plan: Plan,
-    first: int,
-    R: int,
-    start: IntArray,
-    per_queue: IntArray,
+    rep: IntArray,
+    cell: IntArray,
     referral_day: IntArray,
+    place: IntArray,
     abandon_day: IntArray,
     dies: BoolArray,
 ) -> None:
@@ -259,22 +316,23 @@ def _draw_abandonment(
     With a constant daily hazard h the number of nights survived is geometric, so sampling it up front
     is exact; the patient dies or leaves on that day only if still waiting then.
     """
-    names = [cls.name for cls in plan.scenario.ranked]
-    for c in range(plan.n_classes):
-        hazard = plan.death[c] + plan.leave[c]
-        if hazard <= 0:
+    seed = plan.scenario.seed
+    cls_of = plan.cell_class[cell]
+    for c, cls in enumerate(plan.scenario.ranked):
+        hazard = float(plan.death[c] + plan.leave[c])
+        mine = np.flatnonzero(cls_of == c)
+        if hazard <= 0 or mine.size == 0:
             continue
-        own = np.flatnonzero(plan.cell_class == c)
-        for i in range(R):
-            # A class's cells are contiguous in the layout, so its patients in one replication are too.
-            lo = int(start[i, own[0]])
-            hi = int(start[i, own[-1]] + per_queue[i, own[-1]])
-            if hi == lo:
-                continue
-            g = _stream(plan.scenario.seed, first + i, _HAZARDS, names[c])
-            nights = g.geometric(hazard, size=hi - lo)
-            abandon_day[lo:hi] = np.maximum(referral_day[lo:hi], 0) + nights - 1
-            dies[lo:hi] = g.random(hi - lo) < plan.death[c] / hazard
+        coords = (
+            rep[mine],
+            referral_day[mine] + streams.DAY_SHIFT,
+            place[mine],
+            plan.cell_facility[cell[mine]],
+        )
+        u = streams.uniforms(streams.key(seed, streams.HAZARD, cls.name), *coords)
+        abandon_day[mine] = np.maximum(referral_day[mine], 0) + streams.geometric_from_uniform(u, hazard) - 1
+        u = streams.uniforms(streams.key(seed, streams.DEATH, cls.name), *coords)
+        dies[mine] = u < plan.death[c] / hazard
 
 
 def _run_days(
@@ -284,15 +342,31 @@ def _run_days(
     end_by_day: IntArray,
     referral_day: IntArray,
     abandon_day: IntArray,
-    served_day: IntArray,
-) -> None:
-    """Walk the days, choosing each day's travellers in every replication whose trip happens."""
+) -> IntArray:
+    """Walk the days; return each queue's head just after each day's trip, shape (days, R, cells)."""
     s = plan.scenario
     K = s.capacity
     C = plan.n_cells
-    keys = _Keys(plan)
-    hazards = plan.has_hazards
+    T = plan.total_days
+    heads = np.empty((T, *start.shape), dtype=np.int64)
     head = start.copy()
+    hazards = plan.has_hazards
+    if not hazards and not plan.limits_facilities and (s.policy == "priority" or plan.n_classes == 1):
+        # The order between queues never changes (one queue per class, served most urgent first), so a day
+        # is just filling the seats class by class: a few operations on (R, classes) arrays.
+        seats = np.where(trips, K, 0).T.copy()  # (T, R)
+        ends = np.ascontiguousarray(np.moveaxis(end_by_day, 2, 1))  # (T, classes, R): rows stay contiguous
+        by_class = np.ascontiguousarray(head.T)
+        for t in range(T):
+            room = seats[t].copy()
+            for c in range(C):
+                take = np.minimum(ends[t, c] - by_class[c], room)
+                by_class[c] += take
+                room -= take
+            heads[t] = by_class.T
+        return heads
+
+    keys = _Keys(plan)
     last = len(referral_day) - 1
     cell_class = plan.cell_class
     F = s.facilities_per_day
@@ -307,29 +381,28 @@ def _run_days(
             by_facility[f, : len(own)] = own
     all_cells = np.arange(C, dtype=np.int64)
 
-    for t in range(plan.total_days):
+    for t in range(T):
         rows = np.flatnonzero(trips[:, t])
-        if rows.size == 0:
-            continue
-        end = end_by_day[t][rows]
-        h = head[rows]
-        if hazards:
-            h = _skip_departed(h, end, abandon_day, last, t)
-        if limited:
-            head_key = np.full((len(rows), C + 1), _INF, dtype=np.int64)
-            waiting = h < end
-            r0 = referral_day[np.minimum(h, last)]
-            head_key[:, :C] = np.where(waiting, keys(cell_class[None, :], r0, t), _INF)
-            best = head_key[:, by_facility].min(axis=2)  # (rows, facilities)
-            chosen = np.argsort(best, axis=1, kind="stable")[:, :F]
-            open_ = np.take_along_axis(best, chosen, axis=1) < _INF
-            cells = by_facility[chosen].reshape(len(rows), -1)
-            cells = np.where(np.repeat(open_, by_facility.shape[1], axis=1), cells, C)
-        else:
-            cells = np.broadcast_to(all_cells, (len(rows), C))
-        head[rows] = _choose(
-            keys, t, h, end, cells, K, referral_day, abandon_day, served_day, cell_class, hazards
-        )
+        if rows.size:
+            end = end_by_day[t][rows]
+            h = head[rows]
+            if hazards:
+                h = _skip_departed(h, end, abandon_day, last, t)
+            if limited:
+                head_key = np.full((len(rows), C + 1), _INF, dtype=np.int64)
+                waiting = h < end
+                r0 = referral_day[np.minimum(h, last)]
+                head_key[:, :C] = np.where(waiting, keys(cell_class[None, :], r0, t), _INF)
+                best = head_key[:, by_facility].min(axis=2)  # (rows, facilities)
+                chosen = np.argsort(best, axis=1, kind="stable")[:, :F]
+                open_ = np.take_along_axis(best, chosen, axis=1) < _INF
+                cells = by_facility[chosen].reshape(len(rows), -1)
+                cells = np.where(np.repeat(open_, by_facility.shape[1], axis=1), cells, C)
+            else:
+                cells = np.broadcast_to(all_cells, (len(rows), C))
+            head[rows] = _choose(keys, t, h, end, cells, K, referral_day, abandon_day, cell_class, hazards)
+        heads[t] = head
+    return heads
 
 
 def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int, t: int) -> IntArray:
@@ -351,7 +424,6 @@ def _choose(
     K: int,
     referral_day: IntArray,
     abandon_day: IntArray,
-    served_day: IntArray,
     cell_class: IntArray,
     hazards: bool,
 ) -> IntArray:
@@ -389,7 +461,6 @@ def _choose(
     np.put_along_axis(chosen, order, True, axis=1)
     chosen &= key < _INF
     chosen3 = chosen.reshape(idx.shape)
-    served_day[idx[chosen3]] = t
     advance = (chosen3 * (window + 1)).max(axis=2)
     new_h = np.concatenate([h, sentinel], axis=1)
     np.put_along_axis(new_h, cells, first + advance, axis=1)  # the sentinel column absorbs "no queue"

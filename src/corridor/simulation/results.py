@@ -267,47 +267,61 @@ class Accumulator:
         """Fold one batch of simulated patients into the totals."""
         plan, T, C, R = self.plan, self.T, self.C, b.replications
         warm = plan.scenario.warmup_days
-        cls = plan.cell_class[b.cell]
-        group = b.rep * C + cls
+        # (replication, class) of each patient, through a small table indexed by its queue
+        group_of_queue = (np.arange(R)[:, None] * C + plan.cell_class[None, :]).reshape(-1)
+        group = group_of_queue[b.queue_id]
         r, s = b.referral_day, b.served_day
         stats = np.zeros((R * C, N_STATS))
 
-        def count(mask: npt.NDArray[np.bool_], weights: FloatArray | None = None) -> FloatArray:
-            w = None if weights is None else weights[mask]
-            return np.bincount(group[mask], weights=w, minlength=R * C).astype(float)
+        def count(mask: npt.NDArray[np.bool_]) -> FloatArray:
+            return np.bincount(group[mask], minlength=R * C).astype(float)
 
+        # Waits of the treated as one histogram per (replication, class): every wait statistic, and the
+        # sections' histograms for the percentile intervals, are sums over it.
         treated = s >= warm
-        wait = s - r
-        deadline = plan.deadline[cls]
-        stats[:, REFERRED] = count(r >= warm)
-        stats[:, TREATED] = count(treated)
-        stats[:, WAIT_SUM] = count(treated, wait.astype(float))
+        width = self.max_wait + 1
+        hist = np.bincount(group[treated] * width + (s - r)[treated], minlength=R * C * width)
+        hist = hist.reshape(R * C, width)
+        below = np.cumsum(hist, axis=1)  # below[:, d] = treated with W <= d
+        stats[:, TREATED] = below[:, -1]
+        stats[:, WAIT_SUM] = hist @ np.arange(width, dtype=np.float64)
         for d, column in OVER.items():
-            stats[:, column] = count(treated & (wait > d))
-        stats[:, OVER_DEADLINE] = count(treated & (wait > deadline))
-        due = r + deadline
-        due_in = (due >= warm) & (due < T)
-        stats[:, DUE] = count(due_in)
-        stats[:, MISSED] = count(due_in & ~((s >= 0) & (s <= due)))
-        gone = (s < 0) & (b.abandon_day < T) & (b.abandon_day >= warm)
-        stats[:, DIED] = count(gone & b.dies)
-        stats[:, LEFT] = count(gone & ~b.dies)
+            stats[:, column] = below[:, -1] - below[:, min(d, width - 1)]
+        group_deadline = np.minimum(np.tile(plan.deadline, R), width - 1)
+        stats[:, OVER_DEADLINE] = below[:, -1] - below[np.arange(R * C), group_deadline]
+        section = (b.first_replication + np.arange(R)) % self.sections
+        np.add.at(self.wait_hist, section, hist.reshape(R, C, width))
+
+        assert b.referrals is not None
+        by_day = b.referrals  # (R, classes, offset + T), column = referral day + offset
+        days = np.arange(by_day.shape[2]) - b.offset
+        stats[:, REFERRED] = by_day[:, :, days >= warm].sum(axis=2).reshape(-1)
+        due_by_day = days[None, :] + plan.deadline[:, None]  # (classes, days)
+        due_window = (due_by_day >= warm) & (due_by_day < T)
+        stats[:, DUE] = (by_day * due_window[None, :, :]).sum(axis=2).reshape(-1)
+        due = r + np.tile(plan.deadline, R)[group]
+        # Missed: due inside the window and not travelled by the due day.
+        missed = (due >= warm) & (due < T) & ((s < 0) | (s > due))
+        stats[:, MISSED] = count(missed)
+        if plan.has_hazards:
+            gone = (s < 0) & (b.abandon_day < T) & (b.abandon_day >= warm)
+            stats[:, DIED] = count(gone & b.dies)
+            stats[:, LEFT] = count(gone & ~b.dies)
 
         # Queue just after each trip: in from referral (day 0 for the initial backlog) until travel, or
         # until the day after dying or leaving, or the end.
-        entry = np.maximum(r, 0)
-        exit_ = np.where(s >= 0, s, np.where(b.abandon_day < T, b.abandon_day + 1, T))
-        exit_ = np.minimum(exit_, T)
-        width = T + 1
-        flow = np.bincount(group * width + entry, minlength=R * C * width) - np.bincount(
-            group * width + exit_, minlength=R * C * width
-        )
-        queue = np.cumsum(flow.reshape(R, C, width), axis=2)[:, :, :T]
+        if b.queue is not None:
+            queue = b.queue
+        else:
+            entry = np.maximum(r, 0)
+            exit_ = np.where(s >= 0, s, np.where(b.abandon_day < T, b.abandon_day + 1, T))
+            exit_ = np.minimum(exit_, T)
+            width = T + 1
+            flow = np.bincount(group * width + entry, minlength=R * C * width) - np.bincount(
+                group * width + exit_, minlength=R * C * width
+            )
+            queue = np.cumsum(flow.reshape(R, C, width), axis=2)[:, :, :T]
         stats[:, QUEUE] = queue[:, :, warm:].mean(axis=2).reshape(-1)
-
-        section = (b.first_replication + b.rep[treated]) % self.sections
-        index = (section * C + cls[treated]) * (self.max_wait + 1) + wait[treated]
-        self.wait_hist += np.bincount(index, minlength=self.wait_hist.size).reshape(self.wait_hist.shape)
 
         total = queue.sum(axis=1)  # (R, T)
         self.queue_sum += total.sum(axis=0)
@@ -386,6 +400,6 @@ class Accumulator:
         else:
             half = np.zeros_like(mean)
         cdf = np.cumsum(self.queue_hist, axis=1)
-        low = np.array([np.searchsorted(row, 0.025 * n - 1e-9) for row in cdf], dtype=float)
-        high = np.array([np.searchsorted(row, 0.975 * n - 1e-9) for row in cdf], dtype=float)
+        low = np.argmax(cdf >= 0.025 * n - 1e-9, axis=1).astype(float)
+        high = np.argmax(cdf >= 0.975 * n - 1e-9, axis=1).astype(float)
         return BacklogSeries(mean, mean - half, mean + half, low, high)
