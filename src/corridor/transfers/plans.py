@@ -1,0 +1,267 @@
+"""Daily plans from the register: build the planner's instance, record its proposal, accept it.
+
+The planner (:mod:`corridor.planning`) is a pure core that knows days as numbers and patients as
+ids. This module is the adapter: day 0 is the plan's date, each waiting referral is one planner
+"patient", the access rules in force give each day's capacity, hospitals a day and allowed weekdays,
+and trips already requested or approved are kept as fixed appointments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from corridor import clock
+from corridor.accounts.roles import Actor, Can, require
+from corridor.errors import Conflict, InvalidInput, NotFound
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register.models import AccessRuleSet, Facility, Referral, Site
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
+
+PENDING = (Trip.Status.REQUESTED, Trip.Status.APPROVED)
+
+
+def _planner_ids(referrals: Sequence[Referral]) -> dict[int, str]:
+    """Readable ids for the planner: the patient's code, with the referral number when a patient has two."""
+    codes = [r.patient.code for r in referrals]
+    return {
+        r.pk: (r.patient.code if codes.count(r.patient.code) == 1 else f"{r.patient.code}/{r.pk}") for r in referrals
+    }
+
+
+def build_instance(
+    site: Site, day: dt.date, horizon_days: int
+) -> tuple[dict[str, Any], dict[str, Referral], list[dict[str, Any]], bool]:
+    """The planning instance as of ``day``: (instance dict, id -> referral, approved trips, cancelled today)."""
+    referrals = list(
+        Referral.objects.filter(status=Referral.Status.WAITING, patient__site=site)
+        .select_related("patient", "priority")
+        .prefetch_related("eligible_facilities")
+        .order_by("referral_date", "pk")
+    )
+    referrals = [r for r in referrals if r.patient.status not in ("deceased", "left")]
+    ids = _planner_ids(referrals)
+    facilities = list(Facility.objects.order_by("code"))
+    days = []
+    for offset in range(horizon_days):
+        date = day + dt.timedelta(days=offset)
+        rules = AccessRuleSet.in_force(site, date)
+        if rules is None or not rules.allows(date) or rules.max_patients_per_day == 0:
+            days.append({"day": offset, "capacity": 0, "max_facilities": 0, "closed": True})
+        else:
+            days.append(
+                {
+                    "day": offset,
+                    "capacity": rules.max_patients_per_day,
+                    "max_facilities": max(1, rules.max_facilities_per_day),
+                    "closed": False,
+                }
+            )
+    patients = []
+    for referral in referrals:
+        eligible = [f.code for f in referral.eligible_facilities.all()]
+        if not eligible:
+            continue
+        patients.append(
+            {
+                "id": ids[referral.pk],
+                "release": max(0, (referral.release_date - day).days),
+                "due": (referral.due_date - day).days,
+                "weight": referral.priority.weight,
+                "facilities": eligible,
+                "fixed": None,
+            }
+        )
+    instance = {
+        "format": "corridor-planning-instance/1",
+        "horizon_days": horizon_days,
+        "default_capacity": 0,
+        "default_max_facilities": 1,
+        "start_weekday": day.weekday(),
+        "days": days,
+        "facilities": [{"id": f.code, "closed_weekdays": f.closed_weekdays} for f in facilities],
+        "patients": patients,
+    }
+    by_id = {ids[r.pk]: r for r in referrals}
+    pid_of = {r.pk: ids[r.pk] for r in referrals}
+    approved = []
+    for trip in Trip.objects.filter(
+        site=site, date__gte=day, date__lt=day + dt.timedelta(days=horizon_days), status__in=PENDING
+    ).select_related("facility"):
+        on_board = [
+            pid_of[p.referral_id]
+            for p in trip.passengers.filter(removed=False, role="patient")
+            if p.referral_id in pid_of
+        ]
+        if on_board:
+            approved.append({"day": (trip.date - day).days, "facility": trip.facility.code, "patients": on_board})
+    cancelled_today = Trip.objects.filter(
+        site=site, date=day, status__in=(Trip.Status.CANCELLED, Trip.Status.DENIED)
+    ).exists()
+    return instance, by_id, approved, cancelled_today
+
+
+def propose_plan(
+    *, site: Site, day: dt.date | None = None, by: Actor, horizon_days: int = 60, time_limit: float = 10.0
+) -> Entry:
+    """Run the rolling planner for ``day`` (today by default) and record its proposal as ``plan.proposed``."""
+    require(by, Can.MANAGE_TRIPS)
+    from corridor.planning.rolling import plan_today
+
+    day = day or clock.today()
+    if not 7 <= horizon_days <= 366:
+        raise InvalidInput("must be between 7 and 366 days", "horizon_days")
+    instance, by_id, approved, cancelled_today = build_instance(site, day, horizon_days)
+    rules = AccessRuleSet.in_force(site, day)
+    if not instance["patients"]:
+        result: dict[str, Any] = {
+            "trip": None,
+            "trips_today": [],
+            "standby": [],
+            "forecast": [],
+            "objective": 0,
+            "lower_bound": 0,
+            "explanations": [],
+        }
+    else:
+        result = plan_today(instance, 0, approved, cancelled_today=cancelled_today, time_limit=time_limit).to_dict()
+
+    def person(pid: str, **extra: Any) -> dict[str, Any]:
+        referral = by_id[pid]
+        return {
+            "id": pid,
+            "patient": referral.patient.code,
+            "referral": referral.pk,
+            "priority": referral.priority.code,
+            "due_date": referral.due_date.isoformat(),
+            **extra,
+        }
+
+    late = {f["patient"]: f["days_late"] for f in result["forecast"]}
+    trip = result["trip"]
+    payload = {
+        "site": site.code,
+        "date": day.isoformat(),
+        "horizon_days": horizon_days,
+        "trip": None
+        if trip is None
+        else {
+            "facility": trip["facility"],
+            "patients": [person(pid, days_late=late.get(pid, 0)) for pid in trip["patients"]],
+        },
+        "standby": [person(pid) for pid in result["standby"]],
+        "forecast": [
+            person(
+                f["patient"],
+                facility=f["facility"],
+                days_late=f["days_late"],
+                planned_date=None
+                if f["planned_day"] is None
+                else (day + dt.timedelta(days=f["planned_day"])).isoformat(),
+            )
+            for f in result["forecast"]
+        ],
+        "objective": result["objective"],
+        "lower_bound": result["lower_bound"],
+        "explanations": result["explanations"],
+        "kept_trips": approved,
+        "cancelled_today": cancelled_today,
+        "rules": None
+        if rules is None
+        else {
+            "max_patients_per_day": rules.max_patients_per_day,
+            "max_facilities_per_day": rules.max_facilities_per_day,
+            "allowed_weekdays": rules.allowed_weekdays,
+        },
+    }
+    subjects = [f"site:{site.code}"]
+    if trip is not None:
+        subjects += [f"facility:{trip['facility']}", *(f"patient:{by_id[p].patient.code}" for p in trip["patients"])]
+    with transaction.atomic():
+        return ledger.append("plan.proposed", by=by, subjects=subjects, payload=payload)
+
+
+def latest_plan(site: Site, day: dt.date) -> Entry | None:
+    """The most recent plan proposed for ``site`` on ``day``."""
+    return (
+        Entry.objects.filter(type="plan.proposed", subject_rows__key=f"site:{site.code}")
+        .filter(body__contains=f'"date":"{day.isoformat()}"')
+        .order_by("-seq")
+        .first()
+    )
+
+
+def _plan_trip(plan: Entry) -> tuple[Site, dt.date, Facility | None, list[Referral]]:
+    if plan.type != "plan.proposed":
+        raise InvalidInput(f"ledger entry {plan.seq} is not a plan", "plan")
+    payload = plan.payload
+    try:
+        site = Site.objects.get(code=payload["site"])
+    except Site.DoesNotExist:
+        raise NotFound(f"site {payload['site']} no longer exists") from None
+    day = dt.date.fromisoformat(payload["date"])
+    trip = payload.get("trip")
+    if trip is None:
+        return site, day, None, []
+    facility = Facility.objects.get(code=trip["facility"])
+    referrals = list(Referral.objects.filter(pk__in=[p["referral"] for p in trip["patients"]]))
+    referrals.sort(key=lambda r: [p["referral"] for p in trip["patients"]].index(r.pk))
+    return site, day, facility, referrals
+
+
+def check_plan_change(plan: Entry, facility: Facility, referrals: Sequence[Referral]) -> list[str]:
+    """What the rules in force say about a changed trip, as sentences (empty when it is allowed)."""
+    site, day, _, _ = _plan_trip(plan)
+    try:
+        transfers.check_manifest(site=site, day=day, facility=facility, referrals=referrals)
+    except InvalidInput as exc:
+        return [exc.detail]
+    return []
+
+
+def accept_plan(
+    plan: Entry,
+    *,
+    by: Actor,
+    facility: Facility | None = None,
+    referrals: Sequence[Referral] | None = None,
+    reason: str = "",
+) -> Trip:
+    """Request today's trip as planned, or as changed by the coordinator (a change needs a reason)."""
+    require(by, Can.MANAGE_TRIPS)
+    site, day, planned_facility, planned = _plan_trip(plan)
+    chosen_facility = facility or planned_facility
+    chosen = list(referrals) if referrals is not None else planned
+    if chosen_facility is None or not chosen:
+        raise InvalidInput("the plan has no trip for that day; choose a hospital and patients", "patients")
+    changed = chosen_facility != planned_facility or [r.pk for r in chosen] != [r.pk for r in planned]
+    if changed and not reason.strip():
+        raise InvalidInput("say why the trip differs from the plan", "reason")
+    if Trip.objects.filter(site=site, date=day, status__in=PENDING, passengers__referral__in=chosen).exists():
+        raise Conflict("some of these patients already have a trip requested that day")
+    with transaction.atomic():
+        trip = transfers.request_trip(
+            site=site, day=day, facility=chosen_facility, referrals=chosen, plan_seq=plan.seq, by=by
+        )
+        if changed:
+            ledger.append(
+                "trip.manifest_changed",
+                by=by,
+                subjects=[f"trip:{trip.pk}", *(f"patient:{r.patient.code}" for r in chosen)],
+                payload={
+                    "trip": trip.pk,
+                    "plan": plan.seq,
+                    "reason": reason.strip(),
+                    "changed_from_plan": True,
+                    "planned_facility": planned_facility.code if planned_facility else None,
+                    "planned_patients": [r.patient.code for r in planned],
+                    "added": [r.patient.code for r in chosen if r not in planned],
+                    "removed": [r.patient.code for r in planned if r not in chosen],
+                },
+            )
+    return trip
