@@ -191,8 +191,9 @@ class Calibration:
     def apply(self, base: Scenario, *, with_hazards: bool = False) -> Scenario:
         """The base scenario with the ledger's arrivals, trip probability, backlog and mixes.
 
-        The base keeps the access rules (capacity, facilities per day, policy) and any deadlines and
-        weights it defines; classes it lacks come from the register's default table.
+        The base keeps the access rules (capacity, facilities per day, policy), a trip probability its
+        file states, its hospital per specialty, and any deadlines and weights it defines; classes it
+        lacks come from the register's default table.
         """
         known = {c.name: c for c in base.classes}
         classes = []
@@ -216,10 +217,13 @@ class Calibration:
             classes.append(cls)
         facilities = dict(base.facilities) or self.facilities
         p = self.trip_probability
+        # A scenario file that states a trip probability is asking "what if it were this?": keep it.
+        if p is None or "trip_probability" in base.stated:
+            p = base.trip_probability
         return replace(
             base,
             classes=tuple(classes),
-            trip_probability=base.trip_probability if p is None else p,
+            trip_probability=p,
             facilities=tuple(sorted(facilities.items())),
             specialty_mix=(),
         )

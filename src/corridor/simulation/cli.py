@@ -168,7 +168,17 @@ def _ledger_events() -> list[dict[str, Any]]:
     ]
 
 
-@click.command()
+class _OneLineErrors(click.Command):
+    """Turn click's own usage errors (a bad number, an unknown option) into the one-line UserError."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise UserError(f"{exc.format_message()} (see corridor simulate --help)") from None
+
+
+@click.command(cls=_OneLineErrors)
 @click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
 @click.option("--compare", is_flag=True, help="Run the SCENARIOs side by side on common random numbers.")
 @click.option(

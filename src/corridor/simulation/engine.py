@@ -35,6 +35,8 @@ IntArray = npt.NDArray[np.signedinteger[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
 NEVER = np.iinfo(np.int32).max // 2
+# The fixed-order shortcut in _run_days; tests switch it off to check it against the general path.
+FAST_PATH = True
 _INF = np.iinfo(np.int64).max // 4
 
 
@@ -351,7 +353,8 @@ def _run_days(
     heads = np.empty((T, *start.shape), dtype=np.int64)
     head = start.copy()
     hazards = plan.has_hazards
-    if not hazards and not plan.limits_facilities and (s.policy == "priority" or plan.n_classes == 1):
+    fixed_order = s.policy == "priority" or plan.n_classes == 1
+    if FAST_PATH and fixed_order and not hazards and not plan.limits_facilities:
         # The order between queues never changes (one queue per class, served most urgent first), so a day
         # is just filling the seats class by class: a few operations on (R, classes) arrays.
         seats = np.where(trips, K, 0).T.copy()  # (T, R)

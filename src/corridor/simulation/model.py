@@ -137,6 +137,8 @@ class Scenario:
     facilities: tuple[tuple[str, str], ...] = ()
     atc_k: float = 2.0
     source: str = field(default="", compare=False)
+    # Settings a scenario file states explicitly: calibration from the ledger leaves those alone.
+    stated: frozenset[str] = field(default=frozenset(), compare=False)
 
     def validate(self) -> Scenario:
         """Raise ScenarioError for the first thing that cannot be simulated; return self otherwise."""

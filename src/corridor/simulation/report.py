@@ -187,7 +187,14 @@ def chart(results: Sequence[SimulationResult], path: Path) -> Path:
     for d in WAIT_THRESHOLDS:
         right.axvline(d, color="grey", linestyle=":", linewidth=1)
     right.set_ylim(0, 1)
-    right.set_xlim(left=0)
+    # A few very old referrals in a backlog would stretch the axis over years: show up to the 99.5th
+    # percentile of the longest-waiting scenario (the table gives the rest).
+    tails = []
+    for r in results:
+        hist = r.wait_histogram[-1]
+        if hist.sum() > 0:
+            tails.append(int(np.searchsorted(np.cumsum(hist), 0.995 * hist.sum())))
+    right.set_xlim(0, max([*tails, max(WAIT_THRESHOLDS)]) * 1.05 + 1)
     right.legend(loc="upper right", fontsize="small")
     fig.suptitle(
         "Corridor what-if simulation (wait = travel day - referral day; queue counted after the trip)",

@@ -182,6 +182,7 @@ def from_mapping(data: dict[str, Any], *, source: str = "", default_name: str = 
         else (),
         facilities=tuple((str(k), str(v)) for k, v in facilities.items()),
         source=source,
+        stated=frozenset(data),
         **settings,
     )
     try:

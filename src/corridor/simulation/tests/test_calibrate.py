@@ -203,6 +203,19 @@ def test_applying_a_calibration_keeps_the_rules_and_takes_the_record() -> None:
     s.validate()
 
 
+def test_a_scenario_file_that_states_a_trip_probability_keeps_it() -> None:
+    ledger = Ledger()
+    ledger.refer(day(0))
+    ledger.trip(day(1), "departed", [])
+    ledger.trip(day(2), "cancelled", [])
+    c = calibrate(ledger.events)
+    what_if = Scenario(
+        classes=(default_class("P2", 1.0),), trip_probability=1.0, stated=frozenset({"trip_probability"})
+    )
+    assert c.apply(what_if).trip_probability == 1.0
+    assert c.apply(Scenario(classes=(default_class("P2", 1.0),))).trip_probability == pytest.approx(0.5)
+
+
 def test_a_ledger_without_referrals_cannot_be_calibrated() -> None:
     with pytest.raises(CalibrationError, match=r"referral\.created"):
         calibrate(

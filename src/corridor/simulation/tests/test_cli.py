@@ -126,6 +126,9 @@ def test_death_figures_appear_only_with_hazards() -> None:
         (["demo-gate-4-80", "demo-gate-12-100"], "--compare"),
         (["--compare", "demo-gate-4-80"], "at least two"),
         (["--arrival-rate", "3", "--chart", "out.pdf"], ".png or .svg"),
+        (["--arrival-rate", "3", "--capacity", "four"], "'four' is not a valid integer"),
+        (["--arrival-rate", "3", "--policy", "lottery"], "'lottery' is not one of"),
+        (["--arrival-rate", "3", "--no-such-flag"], "No such option"),
     ],
 )
 def test_a_user_mistake_is_one_line_and_exit_code_2(args: list[str], message: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corridor.simulation import engine
 from corridor.simulation.core import simulate
 from corridor.simulation.engine import Batch, Plan, make_plan, simulate_batch
 from corridor.simulation.model import PriorityClass, Scenario, ScenarioError, default_class
@@ -181,6 +182,17 @@ def test_priority_serves_the_emergencies_first() -> None:
     assert p1 < p2 < p4
     fifo = simulate(scenario(policy="fifo", replications=100, days=365)).classes["P1"].mean_wait.value
     assert fifo is not None and p1 < fifo
+
+
+@pytest.mark.parametrize("classes", [THREE, (default_class("P2", 3.1),)])
+def test_the_fixed_order_shortcut_gives_exactly_what_the_general_path_gives(
+    classes: tuple[PriorityClass, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = scenario(classes=classes, policy="priority", replications=40, days=200)
+    fast = simulate(s).to_dict() | {"seconds": 0}
+    monkeypatch.setattr(engine, "FAST_PATH", False)
+    general = simulate(s).to_dict() | {"seconds": 0}
+    assert fast == general
 
 
 def test_results_do_not_depend_on_the_batch_size() -> None:
