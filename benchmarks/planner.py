@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from corridor.planning import arrays
+from corridor.planning.baselines import atc, fifo
 from corridor.planning.cpsat import cpsat_pattern, milp_pattern
 from corridor.planning.generate import generate
-from corridor.planning.model import Instance, check_plan, plan_to_dict
+from corridor.planning.lagrange import solve_dual
+from corridor.planning.lp import relax
+from corridor.planning.model import Instance, Plan, check_plan, load_plan, objective, plan_to_dict
+from corridor.planning.rolling import plan_today, situation
+from corridor.planning.solver import solve
 
 HERE = Path(__file__).resolve().parent
 REFERENCES = HERE / "references"
@@ -74,11 +82,127 @@ def make_reference(name: str, seconds: float) -> dict[str, Any]:
     }
 
 
+def offline_row(name: str, seconds: float, bound_seconds: float) -> dict[str, Any]:
+    """FIFO, ATC, CP-SAT alone (same time, 2 workers), the planner, the LP bound, the reference."""
+    inst = instance(name)
+    a = arrays.compile_instance(inst)
+    row: dict[str, Any] = {"instance": name, "n": len(inst.patients), "T": inst.horizon_days}
+    row["fifo"] = _checked(inst, fifo(inst))
+    row["atc"] = _checked(inst, atc(inst))
+    pattern, _ = cpsat_pattern(a, seconds, workers=2)
+    row["cpsat"] = _checked(inst, arrays.to_plan(a, pattern, arrays.assign(a, pattern).day))
+    start = time.monotonic()
+    plan = solve(inst, seconds, workers=2)
+    row["planner_seconds"] = round(time.monotonic() - start, 1)
+    row["planner"] = _checked(inst, plan)
+    row["planner_bound"] = plan.lower_bound
+    relaxation = relax(a, bound_seconds)
+    row["lp_bound"] = relaxation.bound if relaxation.optimal else None
+    if row["lp_bound"] is None:
+        row["lagrangian_bound"] = solve_dual(a, 30.0, iterations=2000).bound
+    ref_path = REFERENCES / f"{name}.json"
+    if ref_path.exists():
+        ref = json.loads(ref_path.read_text())
+        ref_plan = load_plan(ref["plan"])
+        assert not check_plan(inst, ref_plan), f"stored reference for {name} breaks a rule"
+        row["reference"] = objective(inst, ref_plan)
+    return row
+
+
+def _checked(inst: Instance, plan: Any) -> float:
+    violations = check_plan(inst, plan)
+    assert not violations, violations[:3]
+    return float(objective(inst, plan))
+
+
+def _ratio(x: float | None, ref: float | None) -> str:
+    if x is None or not ref:
+        return "-"
+    return f"{x / ref:.3f}"
+
+
+def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
+    print(f"\nOffline, loaded instances ({seconds:g} s for CP-SAT alone and for the planner, 2 cores)\n")
+    head = ("instance", "n", "T", "FIFO", "ATC", "CP-SAT", "planner", "LP bound", "reference",
+            "ATC/ref", "CP-SAT/ref", "planner/ref", "planner/ATC", "gap to bound")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        ref = r.get("reference")
+        bound = r["lp_bound"] if r["lp_bound"] is not None else r.get("lagrangian_bound")
+        bound_text = f"{bound:g}" + ("" if r["lp_bound"] is not None else " (Lagrangian)")
+        gap = (r["planner"] - bound) / r["planner"] if r["planner"] else 0.0
+        cells = (r["instance"], r["n"], r["T"], f"{r['fifo']:g}", f"{r['atc']:g}", f"{r['cpsat']:g}",
+                 f"{r['planner']:g}", bound_text, "-" if ref is None else f"{ref:g}", _ratio(r["atc"], ref),
+                 _ratio(r["cpsat"], ref), _ratio(r["planner"], ref), _ratio(r["planner"], r["atc"]), f"{gap:.1%}")
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+# ------------------------------------------------------------------------------------------ online
+
+
+def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: float = 0.15,
+             cancel_rate: float = 0.10) -> float:
+    """Referrals become known on their release day; each morning the policy picks today's trip from
+    what is known; the trip is then cancelled with probability ``cancel_rate`` (same draws for every
+    policy, so the comparison is paired). Returns the final weighted tardiness."""
+    full = generate(n, horizon=horizon, seed=10_000 + seed)
+    cancel = random.Random(seed).random
+    cancelled = [cancel() < cancel_rate for _ in range(horizon)]
+    travelled: dict[str, int] = {}
+    previous: Plan | None = None
+    for today in range(horizon):
+        known = [p for p in full.patients if p.release <= today and p.id not in travelled]
+        if not known:
+            continue
+        current = replace(full, patients=tuple(known))
+        if policy == "atc":
+            plan = atc(situation(current, today))
+        else:
+            referred = [p for p in full.patients if p.release <= today]
+            rolling = plan_today(current, today, time_limit=budget, previous=previous, explain=False,
+                                 arrival_rate=len(referred) / (today + 1), history=referred, seed=seed)
+            plan, previous = rolling.plan, rolling.plan
+        if cancelled[today]:
+            continue
+        for trip in plan.trips:
+            if trip.day == today:
+                for pid in trip.patients:
+                    travelled[pid] = today
+    return float(sum(p.weight * max(0, travelled.get(p.id, horizon) - p.due) for p in full.patients))
+
+
+def _simulate_pair(seed: int) -> tuple[int, float, float]:
+    return seed, simulate(seed, "atc"), simulate(seed, "planner")
+
+
+def online(seeds: int) -> None:
+    start = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = sorted(pool.map(_simulate_pair, range(1, seeds + 1)))
+    print(f"\nOnline: referrals arrive over time, 10 % of trips cancelled, re-planned daily "
+          f"(n = 450, T = 90, {seeds} seeds, {time.monotonic() - start:.0f} s)\n")
+    print("| seed | ATC | planner | planner/ATC |")
+    print("|---|---|---|---|")
+    for seed, a_cost, p_cost in results:
+        print(f"| {seed} | {a_cost:g} | {p_cost:g} | {_ratio(p_cost, a_cost)} |")
+    total_a = sum(r[1] for r in results)
+    total_p = sum(r[2] for r in results)
+    worse = sum(1 for r in results if r[2] > r[1])
+    print(f"| total | {total_a:g} | {total_p:g} | {_ratio(total_p, total_a)} |")
+    print(f"\nplanner vs ATC: {1 - total_p / total_a:.1%} less weighted tardiness in total; "
+          f"worse than ATC on {worse} of {seeds} seeds")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--make-references", action="store_true", help="recompute the stored references")
     parser.add_argument("--reference-seconds", type=float, default=300.0)
     parser.add_argument("--instances", nargs="*", default=list(INSTANCES))
+    parser.add_argument("--seconds", type=float, default=30.0, help="time for the planner and CP-SAT alone")
+    parser.add_argument("--bound-seconds", type=float, default=300.0, help="time for the LP bound")
+    parser.add_argument("--seeds", type=int, default=20, help="online simulation seeds")
+    parser.add_argument("--only", choices=["offline", "online"])
     args = parser.parse_args(argv)
     if args.make_references:
         REFERENCES.mkdir(exist_ok=True)
@@ -88,6 +212,14 @@ def main(argv: list[str]) -> int:
             ref = make_reference(name, args.reference_seconds)
             (REFERENCES / f"{name}.json").write_text(json.dumps(ref, indent=1) + "\n")
         return 0
+    if args.only != "online":
+        rows = []
+        for name in args.instances:
+            rows.append(offline_row(name, args.seconds, args.bound_seconds))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        print_offline(rows, args.seconds)
+    if args.only != "offline":
+        online(args.seeds)
     return 0
 
 

@@ -78,17 +78,26 @@ def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pat
     return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
 
 
-def _windows(T: int, width: int, rng: np.random.Generator) -> list[tuple[int, int]]:
-    """One sweep of overlapping windows over the horizon, from a random offset."""
+# A window's MILP is stopped after this long; its incumbent is still used.
+WINDOW_SECONDS = 2.0
+
+
+def _windows(T: int, width: int, rng: np.random.Generator, focus: int | None = None) -> list[tuple[int, int]]:
+    """One sweep of half-overlapping windows over the horizon, from a random offset; with ``focus``
+    the sweep starts there (rolling planning: today's decision matters most)."""
     step = max(1, width // 2)
+    if focus is not None:
+        starts = list(range(focus, T, step))
+        return [(s, min(T, s + width)) for s in starts]
     offset = int(rng.integers(0, step))
     starts = list(range(-offset, T, step))
     return [(max(0, s), min(T, s + width)) for s in starts if min(T, s + width) > max(0, s)]
 
 
 def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None = None, *, workers: int = 2,
-                 seed: int = 0, window: int = 10, lp_bound: bool = True,
-                 start_pattern: Pattern | None = None) -> tuple[Pattern, int, float, dict[str, Any]]:
+                 seed: int = 0, window: int = 6, lp_bound: bool = True,
+                 start_pattern: Pattern | None = None,
+                 focus: int | None = None) -> tuple[Pattern, int, float, dict[str, Any]]:
     """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats)."""
     start = time.monotonic()
     deadline = start + time_limit
@@ -124,17 +133,21 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
 
     try:
         # A quick dual bound, its day choices tried as starts (Lagrangian heuristic).
-        dual = solve_dual(a, min(0.1 * time_limit, 3.0), upper=float(state.cost), iterations=150, lag=lag)
+        dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
         state.bound = dual.bound
         for p in dual.patterns[-5:]:
             state.offer(p, "lagrangian")
-        ls = local_search(a, lag, state.pattern, min(deadline, time.monotonic() + 0.15 * time_limit))
+        ls = local_search(a, lag, state.pattern, min(deadline, time.monotonic() + 0.05 * time_limit))
         state.offer(ls.pattern, "local search")
 
-        sweep = 0
+        # Small windows solve in a fraction of a second and already fix most of a constructive plan;
+        # a full sweep without improvement widens them.
+        widths = [w for w in (window, window + window // 2, 2 * window) if w <= max(window, a.T)]
+        level = 0
         while time.monotonic() < deadline - 0.05 and state.cost > state.bound:
-            width = window if sweep % 2 == 0 else max(4, window * 3 // 2)
-            for lo, hi in _windows(a.T, width, rng):
+            width = widths[level]
+            before = state.cost
+            for lo, hi in _windows(a.T, width, rng, focus):
                 if time.monotonic() >= deadline - 0.05 or state.cost <= state.bound:
                     break
                 free = np.zeros(a.T, dtype=bool)
@@ -161,13 +174,14 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
                         win_free[shift:min(a.T, shift + width)] = True
                         left = deadline - time.monotonic()
                         win_future = pool.submit(_worker_window, state.pattern.copy(), win_free,
-                                                 min(3.0, max(0.1, left - 0.2)))
+                                                 min(WINDOW_SECONDS, max(0.1, left - 0.2)))
                 left = deadline - time.monotonic()
-                result = window_milp(a, state.pattern, free, min(3.0, max(0.05, left - 0.05)))
+                result = window_milp(a, state.pattern, free, min(WINDOW_SECONDS, max(0.05, left - 0.05)))
                 stats["windows"] += 1
                 if result is not None:
                     state.offer(result, "window")
-            sweep += 1
+            if state.cost >= before:
+                level = min(level + 1, len(widths) - 1)
         if win_future is not None and win_free is not None:
             try:
                 result = win_future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.5)
