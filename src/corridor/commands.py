@@ -155,12 +155,18 @@ def users_add(name: str, role: str, password_file: Path) -> None:
 
 
 @click.command()
+@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes hashing in parallel (default: one per core for large ledgers).",
+)
 @with_django
-def verify() -> None:
+def verify(deep: bool, workers: int | None) -> None:
     """Recompute the whole hash chain. Exit 0 with the count and head hash, or 1 naming the first bad entry."""
     from corridor.ledger.services import verify as verify_ledger
 
-    verdict = verify_ledger()
+    verdict = verify_ledger(deep=deep, workers=workers)
     if verdict.ok:
         click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
         return

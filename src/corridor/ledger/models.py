@@ -29,7 +29,9 @@ class BodyField(models.Func):
         self.key = key
         super().__init__(models.F("body"), output_field=output_field)
 
-    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         body, params = compiler.compile(self.source_expressions[0])
         return f"json_extract({body}, '$.{self.key}')", tuple(params)
 

@@ -10,12 +10,14 @@ import datetime as dt
 import hashlib
 import json
 import math
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical
@@ -190,13 +192,15 @@ def iter_rows(batch: int = 20_000) -> Iterator[tuple[int, str, str]]:
             last = rows[-1][0]
 
 
-def verify(*, deep: bool = False) -> canonical.Verdict:
+def verify(*, deep: bool = False, workers: int | None = None) -> canonical.Verdict:
     """Recompute the whole chain from the stored rows.
 
     ``deep`` also checks that each body is canonical JSON with exactly the documented fields and that
-    the subject index matches the bodies: slower, for audits rather than routine checks.
+    the subject index matches the bodies: slower, for audits rather than routine checks. ``workers``
+    splits a large ledger's hashing across processes (default: one per core, for ledgers of more than
+    ``PARALLEL_FROM`` entries, when no transaction is open).
     """
-    verdict = _fast_verify() if not deep else None
+    verdict = None if deep else _fast_verify(workers)
     if verdict is None:  # an anomaly somewhere, or a deep check: walk the chain to name the first bad entry
         verdict = canonical.verify_rows(iter_rows())
     if not verdict.ok or not deep:
@@ -208,31 +212,65 @@ def verify(*, deep: bool = False) -> canonical.Verdict:
     return verdict
 
 
-def _fast_verify(batch: int = 50_000) -> canonical.Verdict | None:
+PARALLEL_FROM = 200_000
+
+
+def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
     """The routine check of the whole chain, or None at the first sign of trouble.
 
     Python hashes every body and compares each entry's prev_hash (a column the database generates
     from the body) with the previous entry's hash, so no body is parsed here. The order is proven by
     the links and contiguity by the sequence numbers. On any anomaly the caller walks the chain again
     slowly to name the first bad entry and say what is wrong with it.
+
+    Hashing a million bodies is CPU-bound, so a large ledger is split into contiguous ranges checked
+    by separate processes; each reports the prev_hash of its first entry and the hash of its last,
+    and the ranges must join up.
     """
+    highest = head()[0]
+    count = workers if workers is not None else (os.cpu_count() or 1) if highest >= PARALLEL_FROM else 1
+    if count <= 1 or highest < count or connection.in_atomic_block:
+        result = _check_range(1, highest)
+        return (
+            None
+            if result is None
+            else canonical.Verdict(True, highest, result[1] if highest else canonical.GENESIS_HASH)
+        )
+    bounds = [(1 + highest * k // count, highest * (k + 1) // count) for k in range(count)]
+    connections.close_all()  # each forked worker opens its own connection
+    context = multiprocessing.get_context("fork")
+    with context.Pool(count) as pool:
+        results = pool.starmap(_check_range, bounds)
+    prev = canonical.GENESIS_HASH
+    for result in results:
+        if result is None or result[0] != prev:
+            return None
+        prev = result[1]
+    return canonical.Verdict(True, highest, prev)
+
+
+def _check_range(first: int, last: int, batch: int = 50_000) -> tuple[str, str] | None:
+    """Check entries first..last: (prev_hash of the first, hash of the last), or None on any anomaly."""
+    if last < first:
+        return (canonical.GENESIS_HASH, canonical.GENESIS_HASH)
     sha256 = hashlib.sha256
     as_bytes = "CAST(body AS BLOB)" if connection.vendor == "sqlite" else "convert_to(body, 'UTF8')"
-    query = f"SELECT seq, {as_bytes}, hash, prev_hash FROM ledger_entry WHERE seq > %s AND seq <= %s ORDER BY seq"
-    highest = head()[0]
-    expected, prev = 1, canonical.GENESIS_HASH
+    query = f"SELECT seq, {as_bytes}, hash, prev_hash FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq"
+    expected, start, prev = first, "", ""
     with connection.cursor() as cursor:
-        while expected <= highest:
-            cursor.execute(query, [expected - 1, expected - 1 + batch])
+        while expected <= last:
+            cursor.execute(query, [expected, min(last, expected + batch - 1)])
             rows = cursor.fetchall()
             if not rows:
                 return None
+            if expected == first:
+                start = prev = rows[0][3]
             for seq, body, stored, linked_to in rows:
                 if seq != expected or linked_to != prev or sha256(body).hexdigest() != stored:
                     return None
                 prev = stored
                 expected += 1
-    return canonical.Verdict(True, expected - 1, prev)
+    return start, prev
 
 
 def _deep_problem(seq: int, body: str) -> str | None:

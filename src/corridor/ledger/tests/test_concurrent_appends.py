@@ -26,6 +26,23 @@ for i in range(count):
     ledger.append("incident.recorded", by=name, subjects=[f"site:{name}"], payload={"i": i})
 """
 
+TAMPER = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from django.db import connection
+from corridor.ledger.models import Entry
+seq = int(sys.argv[1])
+body = Entry.objects.get(seq=seq).body.replace('"payload":{"i":', '"payload":{"i":1')
+with connection.cursor() as cursor:
+    if connection.vendor == "sqlite":
+        cursor.execute("DROP TRIGGER ledger_entry_no_update")
+    else:
+        cursor.execute("DROP TRIGGER ledger_entry_append_only ON ledger_entry")
+    cursor.execute("UPDATE ledger_entry SET body = %s WHERE seq = %s", [body, seq])
+"""
+
 
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[str]:
@@ -101,3 +118,10 @@ def test_two_processes_appending_1000_entries_each_leave_one_unbroken_chain(
         check=True,
     )
     assert count.stdout.strip() == "2"  # both writers really interleaved into the one chain
+
+    # The same verdict when the hashing is split across processes, and the same first bad entry.
+    parallel = subprocess.run([*corridor, "verify", "--workers", "3"], env=environment, capture_output=True, text=True)
+    assert (parallel.returncode, parallel.stdout) == (0, result.stdout)
+    subprocess.run([sys.executable, "-c", TAMPER, "1700"], env=environment, check=True)
+    broken = subprocess.run([*corridor, "verify", "--workers", "3"], env=environment, capture_output=True, text=True)
+    assert broken.returncode == 1 and "entry 1700" in broken.stderr, broken.stderr

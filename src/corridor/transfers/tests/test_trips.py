@@ -30,8 +30,9 @@ def four(make_referral: Callable[..., Referral]) -> list[Referral]:
 
 
 def _request(camp: Site, referrals: list[Referral], facility: str = "H-1", day: dt.date = DAY, **kw: Any) -> Trip:
-    return transfers.request_trip(site=camp, day=day, facility=Facility.objects.get(code=facility),
-                                  referrals=referrals, by=None, **kw)
+    return transfers.request_trip(
+        site=camp, day=day, facility=Facility.objects.get(code=facility), referrals=referrals, by=None, **kw
+    )
 
 
 def test_a_requested_trip_records_its_manifest(camp: Site, four: list[Referral]) -> None:
@@ -43,8 +44,9 @@ def test_a_requested_trip_records_its_manifest(camp: Site, four: list[Referral])
     assert trip.passengers.count() == 4
 
 
-def test_the_daily_capacity_is_never_exceeded(camp: Site, make_referral: Callable[..., Referral],
-                                              four: list[Referral]) -> None:
+def test_the_daily_capacity_is_never_exceeded(
+    camp: Site, make_referral: Callable[..., Referral], four: list[Referral]
+) -> None:
     _request(camp, four[:3])
     fifth = make_referral("P-9")
     sixth = make_referral("P-10")
@@ -101,12 +103,26 @@ def test_a_cardiac_patient_held_three_and_a_half_hours_arrives_after_closing(
     heart.refresh_from_db()
     assert heart.status == "waiting"  # not seen: still waiting
     assert [e.type for e in ledger.entries_about("patient:P-3")] == [
-        "patient.registered", "referral.created", "trip.requested", "trip.approved", "trip.departed",
-        "gate.arrived", "gate.released", "trip.arrived", "patient.not_seen",
+        "patient.registered",
+        "referral.created",
+        "trip.requested",
+        "trip.approved",
+        "trip.departed",
+        "gate.arrived",
+        "gate.released",
+        "trip.arrived",
+        "patient.not_seen",
     ]
     timeline = [e.type for e in ledger.entries_about(f"trip:{trip.pk}")]
-    assert timeline == ["trip.requested", "trip.approved", "trip.departed", "gate.arrived", "gate.released",
-                        "trip.arrived", "patient.not_seen"]
+    assert timeline == [
+        "trip.requested",
+        "trip.approved",
+        "trip.departed",
+        "gate.arrived",
+        "gate.released",
+        "trip.arrived",
+        "patient.not_seen",
+    ]
 
 
 def test_being_seen_closes_the_referral_as_treated(camp: Site, four: list[Referral]) -> None:
@@ -123,8 +139,9 @@ def test_being_seen_closes_the_referral_as_treated(camp: Site, four: list[Referr
         transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
 
 
-def test_a_cancellation_keeps_the_reason_and_frees_the_seats(camp: Site, four: list[Referral],
-                                                             make_referral: Callable[..., Referral]) -> None:
+def test_a_cancellation_keeps_the_reason_and_frees_the_seats(
+    camp: Site, four: list[Referral], make_referral: Callable[..., Referral]
+) -> None:
     trip = _request(camp, four)
     transfers.approve_trip(trip, by=None)
     transfers.cancel_trip(trip, reason="no reason given", cancelled_by="authority", by=None)
@@ -163,8 +180,9 @@ def test_turned_back_at_the_gate_marks_every_patient(camp: Site, four: list[Refe
         transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
 
 
-def test_a_manifest_change_records_the_swap_and_the_reason(camp: Site, four: list[Referral],
-                                                           make_referral: Callable[..., Referral]) -> None:
+def test_a_manifest_change_records_the_swap_and_the_reason(
+    camp: Site, four: list[Referral], make_referral: Callable[..., Referral]
+) -> None:
     trip = _request(camp, four)
     newcomer = make_referral("P-77", priority="P1", referral_date=DAY)
     with pytest.raises(InvalidInput, match="4 patients a day"):
@@ -173,22 +191,37 @@ def test_a_manifest_change_records_the_swap_and_the_reason(camp: Site, four: lis
     entry = Entry.objects.get(type="trip.manifest_changed")
     assert entry.payload == {"trip": trip.pk, "added": ["P-77"], "removed": ["P-4"], "reason": "emergency"}
     assert sorted(trip.passengers.filter(removed=False).values_list("patient__code", flat=True)) == [
-        "P-1", "P-2", "P-3", "P-77"]
+        "P-1",
+        "P-2",
+        "P-3",
+        "P-77",
+    ]
 
 
-@pytest.mark.parametrize("role, may_request, may_record_gate", [
-    ("coordinator", True, True), ("clinician", False, False), ("monitor", False, True), ("auditor", False, False),
-    ("admin", False, False), ("outsider", False, False)])
-def test_roles_are_enforced_by_the_trip_services(camp: Site, four: list[Referral], users: dict[str, Any], role: str,
-                                                 may_request: bool, may_record_gate: bool) -> None:
+@pytest.mark.parametrize(
+    "role, may_request, may_record_gate",
+    [
+        ("coordinator", True, True),
+        ("clinician", False, False),
+        ("monitor", False, True),
+        ("auditor", False, False),
+        ("admin", False, False),
+        ("outsider", False, False),
+    ],
+)
+def test_roles_are_enforced_by_the_trip_services(
+    camp: Site, four: list[Referral], users: dict[str, Any], role: str, may_request: bool, may_record_gate: bool
+) -> None:
     user = users[role]
     if may_request:
-        trip = transfers.request_trip(site=camp, day=DAY, facility=Facility.objects.get(code="H-1"),
-                                      referrals=four[:1], by=user)
+        trip = transfers.request_trip(
+            site=camp, day=DAY, facility=Facility.objects.get(code="H-1"), referrals=four[:1], by=user
+        )
     else:
         with pytest.raises(NotAllowed):
-            transfers.request_trip(site=camp, day=DAY, facility=Facility.objects.get(code="H-1"),
-                                   referrals=four[:1], by=user)
+            transfers.request_trip(
+                site=camp, day=DAY, facility=Facility.objects.get(code="H-1"), referrals=four[:1], by=user
+            )
         trip = _request(camp, four[:1])
     transfers.approve_trip(trip, by=None)
     if may_record_gate:
