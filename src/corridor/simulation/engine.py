@@ -12,7 +12,7 @@ How it works, and why it is fast:
 * Arrivals, cancellations, deaths and leaving are drawn up front for the whole horizon from
   counter-based streams (a patient's death or leaving day is sampled at referral; it happens unless
   the patient travels first). The day loop only moves each queue's head; the day each patient
-  travelled is recovered afterwards from the heads' history with one sorted search, and every
+  travelled is recovered afterwards from how far the heads moved each day, and every
   statistic is computed from the per-patient arrays with ``bincount``.
 
 Timing convention: patients referred during day t may travel on day t's trip; the wait is travel day
@@ -236,10 +236,8 @@ def simulate_batch(plan: Plan, first: int, count: int) -> Batch:
     # Per-patient arrays are 32-bit: they are the bulk of the memory traffic, and days and ids fit.
     referral_day = np.repeat(np.tile(np.arange(D, dtype=np.int32) - plan.offset, R * C), flat_counts)
     queue_id = np.repeat(np.arange(R * C, dtype=np.int32), per_queue)
-    # end_by_day[t] = one past the last patient of each queue referred by day t.
-    end_by_day = np.ascontiguousarray(
-        np.moveaxis(start[:, :, None] + np.cumsum(counts, axis=2)[:, :, plan.offset :], 2, 0)
-    )
+    # ends[:, :, t] = one past the last patient of each queue referred by day t.
+    ends = start[:, :, None] + np.cumsum(counts, axis=2)[:, :, plan.offset :]
 
     abandon_day = np.full(n, NEVER, dtype=np.int32)
     dies = np.zeros(n, dtype=bool)
@@ -250,14 +248,14 @@ def simulate_batch(plan: Plan, first: int, count: int) -> Batch:
         _draw_abandonment(plan, first + queue_id // C, queue_id % C, referral_day, place, abandon_day, dies)
 
     if n and s.capacity > 0:
-        heads = _run_days(plan, trips, start, end_by_day, referral_day, abandon_day)
+        heads = _run_days(plan, trips, start, ends, referral_day, abandon_day)
     else:
-        heads = np.broadcast_to(start, (T, R, C))
+        heads = np.broadcast_to(start[:, :, None], (R, C, T))
     # A queue's head passes its patients in order, so the day each patient was passed is the day index
     # repeated by how far the head moved that day (day T, "never", for those still behind it).
     moved = np.empty((R, C, T + 1), dtype=np.int64)
-    moved[:, :, :T] = np.diff(np.moveaxis(heads, 0, 2), axis=2, prepend=start[:, :, None])
-    moved[:, :, T] = per_queue.reshape(R, C) - (heads[-1] - start)
+    moved[:, :, :T] = np.diff(heads, axis=2, prepend=start[:, :, None])
+    moved[:, :, T] = per_queue.reshape(R, C) - (heads[:, :, -1] - start)
     passed = np.repeat(np.tile(np.arange(T + 1, dtype=np.int32), R * C), moved.reshape(-1))
     # Passed over while dead means died or left; passed alive means travelled that day.
     travelled = passed < T
@@ -266,7 +264,7 @@ def simulate_batch(plan: Plan, first: int, count: int) -> Batch:
     served_day = np.where(travelled, passed, np.int32(-1))
     queue = None
     if not plan.has_hazards:
-        waiting = np.moveaxis(end_by_day - heads, 0, 2)  # (R, cells, T)
+        waiting = ends - heads  # (R, cells, T)
         queue = np.zeros((R, plan.n_classes, T), dtype=np.int64)
         for c in range(plan.n_classes):
             queue[:, c, :] = waiting[:, plan.cell_class == c, :].sum(axis=1)
@@ -341,16 +339,16 @@ def _run_days(
     plan: Plan,
     trips: BoolArray,
     start: IntArray,
-    end_by_day: IntArray,
+    ends: IntArray,
     referral_day: IntArray,
     abandon_day: IntArray,
 ) -> IntArray:
-    """Walk the days; return each queue's head just after each day's trip, shape (days, R, cells)."""
+    """Walk the days; return each queue's head just after each day's trip, shape (R, cells, days)."""
     s = plan.scenario
     K = s.capacity
     C = plan.n_cells
     T = plan.total_days
-    heads = np.empty((T, *start.shape), dtype=np.int64)
+    heads = np.empty((*start.shape, T), dtype=np.int64)
     head = start.copy()
     hazards = plan.has_hazards
     fixed_order = s.policy == "priority" or plan.n_classes == 1
@@ -358,15 +356,15 @@ def _run_days(
         # The order between queues never changes (one queue per class, served most urgent first), so a day
         # is just filling the seats class by class: a few operations on (R, classes) arrays.
         seats = np.where(trips, K, 0).T.copy()  # (T, R)
-        ends = np.ascontiguousarray(np.moveaxis(end_by_day, 2, 1))  # (T, classes, R): rows stay contiguous
+        by_day = np.ascontiguousarray(ends.transpose(2, 1, 0))  # (T, classes, R): rows stay contiguous
         by_class = np.ascontiguousarray(head.T)
         for t in range(T):
             room = seats[t].copy()
             for c in range(C):
-                take = np.minimum(ends[t, c] - by_class[c], room)
+                take = np.minimum(by_day[t, c] - by_class[c], room)
                 by_class[c] += take
                 room -= take
-            heads[t] = by_class.T
+            heads[:, :, t] = by_class.T
         return heads
 
     keys = _Keys(plan)
@@ -387,7 +385,7 @@ def _run_days(
     for t in range(T):
         rows = np.flatnonzero(trips[:, t])
         if rows.size:
-            end = end_by_day[t][rows]
+            end = ends[rows, :, t]
             h = head[rows]
             if hazards:
                 h = _skip_departed(h, end, abandon_day, last, t)
@@ -404,7 +402,7 @@ def _run_days(
             else:
                 cells = np.broadcast_to(all_cells, (len(rows), C))
             head[rows] = _choose(keys, t, h, end, cells, K, referral_day, abandon_day, cell_class, hazards)
-        heads[t] = head
+        heads[:, :, t] = head
     return heads
 
 
