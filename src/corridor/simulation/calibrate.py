@@ -75,6 +75,7 @@ class Calibration:
     until: dt.date
     referrals: dict[str, int]
     backlog_ages: dict[str, list[int]]
+    backlog_specialties: dict[str, list[str]]  # aligned with backlog_ages
     trips_departed: int
     trips_not_happening: int
     trips_undecided: int
@@ -200,12 +201,15 @@ class Calibration:
         for name in self.classes():
             cls = known.get(name) or default_class(name, 0.0)
             mix = self.specialty_mix.get(name, {})
-            ages = tuple(sorted(self.backlog_ages.get(name, [])))
+            waiting = sorted(
+                zip(self.backlog_ages.get(name, []), self.backlog_specialties.get(name, []), strict=True)
+            )
             cls = replace(
                 cls,
                 rate=self.rates.get(name, 0.0),
-                initial_backlog=len(ages),
-                initial_ages=ages,
+                initial_backlog=len(waiting),
+                initial_ages=tuple(age for age, _ in waiting),
+                initial_specialties=tuple(specialty for _, specialty in waiting),
                 specialty_mix=tuple(sorted((s, float(n)) for s, n in mix.items())) or cls.specialty_mix,
             )
             if with_hazards:
@@ -301,6 +305,7 @@ def calibrate(
     referrals: Counter[str] = Counter()
     mix: dict[str, Counter[str]] = defaultdict(Counter)
     ages: dict[str, list[int]] = defaultdict(list)
+    waiting_specialties: dict[str, list[str]] = defaultdict(list)
     exposure: Counter[str] = Counter()
     died: Counter[str] = Counter()
     left: Counter[str] = Counter()
@@ -314,6 +319,7 @@ def calibrate(
         closing = closed.get(rid)
         if closing is None or closing[0] > end:
             ages[name].append((end - day).days)
+            waiting_specialties[name].append(referral_specialty[rid])
         # Days spent waiting inside the window: the exposure for the death and leaving hazards.
         out = min(closing[0], end + dt.timedelta(days=1)) if closing else end + dt.timedelta(days=1)
         exposure[name] += max(0, (out - max(day, start)).days)
@@ -357,6 +363,7 @@ def calibrate(
         until=end,
         referrals={n: referrals.get(n, 0) for n in names},
         backlog_ages={n: ages.get(n, []) for n in names},
+        backlog_specialties={n: waiting_specialties.get(n, []) for n in names},
         trips_departed=departed,
         trips_not_happening=not_happening,
         trips_undecided=undecided,

@@ -120,8 +120,13 @@ def _overrides(base: Scenario, o: dict[str, Any]) -> Scenario:
     classes = _apply_per_class(
         classes, o["initial_backlog"], "--initial-backlog", "initial_backlog", _int, bare_means_all=False
     )
+    # A backlog changed on the command line no longer matches the ledger's ages and specialties.
     classes = tuple(
-        replace(c, initial_ages=()) if len(c.initial_ages) != c.initial_backlog else c for c in classes
+        c
+        if len(c.initial_ages) in (0, c.initial_backlog)
+        and len(c.initial_specialties) in (0, c.initial_backlog)
+        else replace(c, initial_ages=(), initial_specialties=())
+        for c in classes
     )
     changes: dict[str, Any] = {"classes": classes}
     for key in (

@@ -100,16 +100,23 @@ def make_plan(scenario: Scenario) -> Plan:
         if not cls.initial_backlog:
             continue
         own = np.flatnonzero(cell_class == c)
-        total = cell_rate[own].sum()
-        shares = cell_rate[own] / total if total > 0 else np.full(len(own), 1 / len(own))
-        ages = sorted(cls.initial_ages or [0] * cls.initial_backlog, reverse=True)
-        # Spread the backlog over the class's facilities in proportion to its mix, deterministically: the
-        # j-th patient goes to the facility whose cumulative share covers (j + 1/2) / n.
-        bounds = np.cumsum(shares)
-        positions = (np.arange(len(ages)) + 0.5) / len(ages)
-        which = np.minimum(np.searchsorted(bounds, positions), len(own) - 1)
-        for age, k in zip(ages, which, strict=True):
-            initial[own[k], offset - 1 - age] += 1
+        ages = list(cls.initial_ages or [0] * cls.initial_backlog)
+        if cls.initial_specialties and len(own) > 1:
+            # Each waiting patient queues for the hospital of their own specialty.
+            cell_of = {facilities[int(cell_facility[k])]: int(k) for k in own}
+            cells_of_patients = [cell_of[scenario.facility_of(sp)] for sp in cls.initial_specialties]
+        else:
+            total = cell_rate[own].sum()
+            shares = cell_rate[own] / total if total > 0 else np.full(len(own), 1 / len(own))
+            # Spread the backlog over the class's facilities in proportion to its mix, deterministically:
+            # the positions (j + 1/2) / n, each mapped to the facility whose cumulative share covers it,
+            # dealt to the patients in a golden-ratio order so that old and recent referrals mix.
+            deal = np.argsort(np.argsort((np.arange(len(ages)) * 0.6180339887498949) % 1.0))
+            positions = (deal + 0.5) / len(ages)
+            picks = np.minimum(np.searchsorted(np.cumsum(shares), positions), len(own) - 1)
+            cells_of_patients = [int(own[k]) for k in picks]
+        for age, k in zip(ages, cells_of_patients, strict=True):
+            initial[k, offset - 1 - age] += 1
 
     return Plan(
         scenario=scenario,

@@ -73,6 +73,9 @@ class PriorityClass:
     # Ages in days (0 = referred the day before the simulation starts) of the initial backlog, when the
     # ledger knows them; otherwise every initial patient is taken as referred that day.
     initial_ages: tuple[int, ...] = ()
+    # Specialties of the initial backlog, aligned with ``initial_ages`` (from the ledger), so that each
+    # waiting patient queues for the right hospital; otherwise the backlog is spread by the mix.
+    initial_specialties: tuple[str, ...] = ()
     specialty_mix: tuple[tuple[str, float], ...] = ()
 
     def validate(self) -> None:
@@ -95,6 +98,11 @@ class PriorityClass:
         if self.initial_ages and len(self.initial_ages) != self.initial_backlog:
             raise ScenarioError(
                 f"{where}: {len(self.initial_ages)} ages given for a backlog of {self.initial_backlog}"
+            )
+        if self.initial_specialties and len(self.initial_specialties) != self.initial_backlog:
+            raise ScenarioError(
+                f"{where}: {len(self.initial_specialties)} specialties given for a backlog of "
+                f"{self.initial_backlog}"
             )
         if any(age < 0 for age in self.initial_ages):
             raise ScenarioError(f"{where}: initial ages must be >= 0 days")
@@ -222,6 +230,10 @@ class Scenario:
             for specialty, share in mix.items():
                 hospital = self.facility_of(specialty)
                 by_facility[hospital] = by_facility.get(hospital, 0.0) + share
+            if mix:
+                # Patients already waiting for a specialty no longer referred still need their hospital.
+                for specialty in cls.initial_specialties:
+                    by_facility.setdefault(self.facility_of(specialty), 0.0)
             for hospital, share in by_facility.items():
                 if hospital not in facilities:
                     facilities.append(hospital)

@@ -198,6 +198,10 @@ def test_applying_a_calibration_keeps_the_rules_and_takes_the_record() -> None:
     assert rates == {"P2": pytest.approx(0.5), "P4": pytest.approx(0.5)}
     p4 = next(cls for cls in s.classes if cls.name == "P4")
     assert p4.initial_backlog == 10 and p4.initial_ages == tuple(range(1, 20, 2))
+    # Each waiting referral keeps its specialty: P4 referrals are on even days, cardiology every 4th.
+    assert p4.initial_specialties == tuple(
+        "cardiology" if (19 - age) % 4 == 0 else "oncology" for age in p4.initial_ages
+    )
     assert dict(p4.specialty_mix) == {"cardiology": 5.0, "oncology": 5.0}
     assert all(cls.death_hazard is None for cls in s.classes)
     s.validate()

@@ -236,6 +236,37 @@ def test_an_old_routine_referral_goes_before_a_new_emergency_under_earliest_dead
         assert [plan.scenario.ranked[int(plan.cell_class[c])].name for c in on_day_0] == [first]
 
 
+def test_a_waiting_patient_from_the_ledger_queues_for_the_hospital_of_their_specialty() -> None:
+    eyes = replace(
+        default_class("P3", 1.0),
+        specialty_mix=(("oncology", 1.0),),
+        initial_backlog=2,
+        initial_ages=(5, 40),
+        initial_specialties=("ophthalmology", "oncology"),
+    )
+    plan = make_plan(scenario(classes=(eyes,), facilities=(("oncology", "H-01"), ("ophthalmology", "H-02"))))
+    waiting = {plan.facilities[int(plan.cell_facility[c])]: np.flatnonzero(plan.initial[c]) for c in range(2)}
+    # Column offset - 1 - age holds a patient of that age.
+    assert waiting["H-02"].tolist() == [plan.offset - 1 - 5]
+    assert waiting["H-01"].tolist() == [plan.offset - 1 - 40]
+
+
+def test_an_initial_backlog_without_specialties_is_spread_by_the_mix_whatever_the_ages() -> None:
+    cls = replace(
+        default_class("P3", 1.0),
+        initial_backlog=100,
+        initial_ages=tuple(range(100)),
+        specialty_mix=(("oncology", 0.75), ("imaging", 0.25)),
+    )
+    plan = make_plan(scenario(classes=(cls,)))
+    per_cell = plan.initial.sum(axis=1)
+    assert sorted(per_cell.tolist()) == [25, 75]
+    # Old and recent referrals both reach both hospitals.
+    assert all(
+        row[: plan.offset // 2].sum() > 0 and row[plan.offset // 2 :].sum() > 0 for row in plan.initial
+    )
+
+
 def test_without_trips_the_waiting_list_settles_where_deaths_balance_referrals() -> None:
     # No trip ever happens, so a patient waits until dying or leaving: E[queue] = lambda / (h_d + h_l),
     # and a share h_d / (h_d + h_l) of departures are deaths.
