@@ -22,7 +22,7 @@ def _est(e: Estimate | None, digits: int = 1, scale: float = 1.0) -> str:
         return "-"
     if e.low is None or e.high is None:
         return _num(e.value * scale, digits)
-    return f"{e.value * scale:.{digits}f} ({e.low * scale:.{digits}f}-{e.high * scale:.{digits}f})"
+    return f"{e.value * scale:.{digits}f} [{e.low * scale:.{digits}f}, {e.high * scale:.{digits}f}]"
 
 
 def _pct(e: Estimate | None) -> str:
@@ -138,12 +138,17 @@ def comparison(results: Sequence[SimulationResult], diffs: Sequence[Difference])
     if diffs:
         lines += [
             "",
-            f"Differences from {names[0]} on common random numbers (same referrals and cancellations):",
+            f"Differences from {names[0]} on common random numbers (same referrals and cancellations),",
         ]
+        lines.append("with paired 95 % intervals:")
         for diff in diffs:
-            parts = [f"mean wait {k} {_est(e, 2)} days" for k, e in diff.mean_wait.items()]
-            parts.append(f"waiting after trip {_est(diff.mean_waiting_after_trip)}")
-            lines.append(f"  {diff.name}: " + "; ".join(parts))
+            lines.append(f"  {diff.name}:")
+            lines += [f"    mean wait {k}: {_est(e, 2)} days" for k, e in diff.mean_wait.items()]
+            lines += [
+                f"    P(W>{d}) all: {_est(e, 1, 100.0)} percentage points"
+                for d, e in diff.p_wait_over.items()
+            ]
+            lines.append(f"    waiting after trip: {_est(diff.mean_waiting_after_trip)} patients")
     return lines
 
 
