@@ -104,6 +104,8 @@ class PriorityClass:
                 f"{where}: {len(self.initial_specialties)} specialties given for a backlog of "
                 f"{self.initial_backlog}"
             )
+        for specialty in self.initial_specialties:
+            _check_specialty(specialty, where)
         if any(age < 0 for age in self.initial_ages):
             raise ScenarioError(f"{where}: initial ages must be >= 0 days")
         _check_mix(self.specialty_mix, where)
@@ -113,10 +115,17 @@ class PriorityClass:
         return (self.death_hazard or 0.0) + (self.leave_hazard or 0.0)
 
 
+def _check_specialty(name: str, where: str) -> None:
+    if name not in SPECIALTIES:
+        raise ScenarioError(f"{where}: unknown specialty {name!r}; use one of {', '.join(SPECIALTIES)}")
+
+
 def _check_mix(mix: tuple[tuple[str, float], ...], where: str) -> None:
     names = [name for name, _ in mix]
     if len(set(names)) != len(names):
         raise ScenarioError(f"{where}: a specialty is listed twice in the mix")
+    for name in names:
+        _check_specialty(name, where)
     for name, share in mix:
         if not (math.isfinite(share) and share >= 0):
             raise ScenarioError(f"{where}: share of {name} must be >= 0, got {share}")
@@ -181,6 +190,10 @@ class Scenario:
         served = dict(self.facilities)
         if len(served) != len(self.facilities):
             raise ScenarioError("a specialty is mapped to two facilities")
+        for specialty, hospital in self.facilities:
+            _check_specialty(specialty, "facilities")
+            if not hospital.strip():
+                raise ScenarioError(f"facilities: no hospital named for {specialty}")
         return self
 
     @property

@@ -78,5 +78,9 @@ def geometric_from_uniform(u: FloatArray, p: float) -> npt.NDArray[np.int64]:
         return np.ones(np.shape(u), dtype=np.int64)
     # 1 - u is in (0, 1], so the logarithm is finite; a tiny p can still give astronomically many trials,
     # which are capped far beyond any horizon.
-    trials = np.floor(np.log1p(-u) / math.log1p(-p)) + 1
-    return np.minimum(trials, 1 << 30).astype(np.int64)
+    cap = 1 << 30
+    if math.log1p(-p) == 0.0:  # p below double precision: never, as far as any horizon goes
+        return np.full(np.shape(u), cap, dtype=np.int64)
+    with np.errstate(over="ignore"):  # a tiny p overflows to inf, which the cap absorbs
+        trials = np.floor(np.log1p(-u) / math.log1p(-p)) + 1
+    return np.minimum(trials, cap).astype(np.int64)

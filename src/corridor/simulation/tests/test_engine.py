@@ -326,8 +326,47 @@ def test_a_trip_may_visit_more_hospitals_and_then_carries_more_patients() -> Non
         ({"classes": (PriorityClass("P1", -1.0, 1),)}, "arrival rate"),
         ({"classes": (PriorityClass("P1", 1.0, 1, death_hazard=0.7, leave_hazard=0.6),)}, "more than 1"),
         ({"classes": (PriorityClass("all", 1.0, 1),)}, "reserved"),
+        ({"specialty_mix": (("oncolgy", 1.0),)}, "unknown specialty 'oncolgy'"),
+        ({"facilities": (("eyes", "H-02"),)}, "unknown specialty 'eyes'"),
     ],
 )
 def test_an_impossible_scenario_is_refused_with_a_reason(change: dict[str, object], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         make_plan(scenario(**change))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rate=st.floats(0.1, 4.0),
+    capacity=st.integers(0, 6),
+    p=st.floats(0.0, 1.0),
+    policy=st.sampled_from(["fifo", "priority", "edf", "atc"]),
+    hazard=st.one_of(st.none(), st.floats(0.0, 0.2)),
+    facilities=st.integers(1, 3),
+)
+def test_every_referral_is_treated_dead_gone_or_still_waiting(
+    rate: float, capacity: int, p: float, policy: str, hazard: float | None, facilities: int
+) -> None:
+    classes = tuple(replace(c, rate=rate * c.rate, death_hazard=hazard, leave_hazard=hazard) for c in THREE)
+    mix = (("oncology", 0.5), ("cardiology", 0.3), ("imaging", 0.2))
+    s = scenario(
+        classes=classes,
+        capacity=capacity,
+        trip_probability=p,
+        policy=policy,
+        specialty_mix=mix,
+        facilities_per_day=facilities,
+        replications=7,
+        days=40,
+    )
+    result = simulate(s)
+    everyone = result.per_replication[:, -1, :]
+    from corridor.simulation.results import DIED, LEFT, REFERRED, TREATED
+
+    gone = everyone[:, DIED].mean() + everyone[:, LEFT].mean()
+    accounted = everyone[:, TREATED].mean() + gone + result.backlog.mean[-1]
+    if not hazard:
+        assert everyone[:, REFERRED].mean() == pytest.approx(accounted)
+    else:
+        # The last day's queue is counted before that night's deaths, so those are counted twice.
+        assert 0 <= accounted - everyone[:, REFERRED].mean() <= gone + 1e-9
