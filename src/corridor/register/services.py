@@ -138,6 +138,35 @@ def create_site(*, code: str, name: str, country: str, population: int = 0, time
     return site
 
 
+def change_site(
+    site: Site, *, by: Actor, name: str | None = None, population: int | None = None, time_zone: str | None = None
+) -> Site:
+    """Change a site's name, population or time zone; the ledger entry lists the new values."""
+    require(by, Can.MANAGE_REFERENCE)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _text(name, "name")
+    if population is not None:
+        if not isinstance(population, int) or isinstance(population, bool) or population < 0:
+            raise InvalidInput("must be a whole number, zero or more", "population")
+        changes["population"] = population
+    if time_zone is not None:
+        try:
+            zoneinfo.ZoneInfo(time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(f"unknown time zone {time_zone!r}", "time_zone") from None
+        changes["time_zone"] = time_zone
+    changes = {k: v for k, v in changes.items() if getattr(site, k) != v}
+    if not changes:
+        raise InvalidInput("nothing to change")
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(site, key, value)
+        site.save(update_fields=list(changes))
+        ledger.append("site.changed", by=by, subjects=[f"site:{site.code}"], payload={"site": site.code, **changes})
+    return site
+
+
 # ----------------------------------------------------------------------------------------- facilities
 
 
