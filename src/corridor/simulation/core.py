@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corridor.simulation.engine import make_plan, simulate_batch
+from corridor.simulation.engine import Plan, make_plan, simulate_batch
 from corridor.simulation.model import WAIT_THRESHOLDS, Scenario
 from corridor.simulation.results import (
     OVER,
@@ -21,18 +21,23 @@ from corridor.simulation.results import (
     paired_ratio_difference,
 )
 
-# A batch holds about this many patients: large enough that NumPy's per-call overhead is shared by many
-# replications, small enough that one batch's arrays (a few tens of bytes per patient) stay near 100 MB.
-PATIENTS_PER_BATCH = 4_000_000
+# A batch's working memory: per patient, a handful of 4- and 8-byte arrays; per queue and day, a handful
+# of 8-byte arrays (referrals, ends and heads of the queues). Batches are sized to stay near this budget,
+# large enough that NumPy's per-call overhead is shared by many replications.
+BATCH_BYTES = 200_000_000
+BYTES_PER_PATIENT = 48
+BYTES_PER_QUEUE_DAY = 56
 MAX_BATCH = 1000
 
 
-def auto_batch_size(scenario: Scenario) -> int:
-    """Replications per batch, from the patients a replication is expected to hold."""
-    per_replication = scenario.total_rate * (scenario.warmup_days + scenario.days) + sum(
-        c.initial_backlog for c in scenario.classes
+def auto_batch_size(plan: Plan) -> int:
+    """Replications per batch, from the memory one replication is expected to need."""
+    s = plan.scenario
+    patients = s.total_rate * plan.total_days + sum(c.initial_backlog for c in s.classes)
+    per_replication = BYTES_PER_PATIENT * patients + BYTES_PER_QUEUE_DAY * plan.n_cells * (
+        plan.offset + plan.total_days
     )
-    return max(1, min(MAX_BATCH, scenario.replications, int(PATIENTS_PER_BATCH / max(per_replication, 1.0))))
+    return max(1, min(MAX_BATCH, s.replications, int(BATCH_BYTES / max(per_replication, 1.0))))
 
 
 def simulate(
@@ -43,12 +48,12 @@ def simulate(
     Results depend only on the scenario (seed included), not on ``batch_size``: every replication draws
     from its own random streams.
     """
-    if batch_size is None:
-        batch_size = auto_batch_size(scenario)
-    if batch_size < 1:
-        raise ValueError("batch size must be >= 1")
     started = time.perf_counter()
     plan = make_plan(scenario)
+    if batch_size is None:
+        batch_size = auto_batch_size(plan)
+    if batch_size < 1:
+        raise ValueError("batch size must be >= 1")
     acc = Accumulator(plan)
     for first in range(0, scenario.replications, batch_size):
         count = min(batch_size, scenario.replications - first)
