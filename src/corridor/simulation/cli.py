@@ -239,7 +239,7 @@ class _OneLineErrors(click.Command):
     help="Write a chart of the backlog and the waits (.png or .svg).",
 )
 @click.option(
-    "--batch-size", type=int, help="Replications simulated at once (default: about four million patients)."
+    "--batch-size", type=int, help="Replications simulated at once (default: as many as fit in about 200 MB)."
 )
 @click.option("--list", "list_scenarios", is_flag=True, help="List the shipped scenarios and stop.")
 def simulate(
