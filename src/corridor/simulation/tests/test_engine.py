@@ -184,7 +184,10 @@ def test_priority_serves_the_emergencies_first() -> None:
     assert fifo is not None and p1 < fifo
 
 
-@pytest.mark.parametrize("classes", [THREE, (default_class("P2", 3.1),)])
+WITH_BACKLOG = tuple(replace(c, initial_backlog=6, initial_ages=(0, 3, 3, 9, 40, 200)) for c in THREE)
+
+
+@pytest.mark.parametrize("classes", [THREE, (default_class("P2", 3.1),), WITH_BACKLOG])
 def test_the_fixed_order_shortcut_gives_exactly_what_the_general_path_gives(
     classes: tuple[PriorityClass, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
