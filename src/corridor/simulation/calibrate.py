@@ -122,7 +122,7 @@ class Calibration:
         order = list(DEFAULT_CLASSES)
         return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
-    def describe(self) -> list[str]:
+    def describe(self, *, with_hazards: bool = False) -> list[str]:
         """One line per estimate, saying what it rests on."""
         lines = [
             f"calibrated from {self.events_used} ledger events, window {self.since} to {self.until} "
@@ -155,10 +155,18 @@ class Calibration:
         left = sum(h.events for h in self.leavings.values())
         exposure = sum(h.exposure_days for h in self.deaths.values())
         if exposure:
+            used = "used, by class:" if with_hazards else "used only with --with-hazards"
             lines.append(
-                f"  while waiting: {deaths} died and {left} left over {exposure} patient-days "
-                "(hazards used only with --with-hazards)"
+                f"  while waiting: {deaths} died and {left} left over {exposure} patient-days ({used})"
             )
+            if with_hazards:
+                for name in self.classes():
+                    d, gone = self.deaths.get(name), self.leavings.get(name)
+                    if d is not None and gone is not None and d.rate is not None:
+                        lines.append(
+                            f"    {name}: death hazard {d.rate:.5f} a day ({d.events} deaths), "
+                            f"leaving {gone.rate or 0:.5f} ({gone.events})"
+                        )
         if self.facilities:
             mapping = ", ".join(f"{s}->{f}" for s, f in sorted(self.facilities.items()))
             lines.append(f"  hospital per specialty, from trips: {mapping}")

@@ -316,7 +316,7 @@ def simulate(
         raise UserError(str(exc)) from None
 
     if calibration is not None and not as_json:
-        for line in calibration.describe():
+        for line in calibration.describe(with_hazards=with_hazards):
             click.echo(line, err=True)
 
     from corridor.simulation import report

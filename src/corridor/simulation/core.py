@@ -11,6 +11,7 @@ import numpy as np
 from corridor.simulation.engine import Plan, make_plan, simulate_batch
 from corridor.simulation.model import WAIT_THRESHOLDS, Scenario
 from corridor.simulation.results import (
+    DIED,
     OVER,
     QUEUE,
     TREATED,
@@ -71,9 +72,15 @@ class Difference:
     mean_wait: dict[str, Estimate]
     p_wait_over: dict[int, Estimate]
     mean_waiting_after_trip: Estimate
+    deaths: Estimate | None = None  # only when both scenarios model deaths
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        extra = (
+            {}
+            if self.deaths is None
+            else {"deaths_while_waiting": self.deaths.value, "deaths_while_waiting_ci95": self.deaths.ci()}
+        )
+        return extra | {
             "scenario": self.name,
             "mean_wait_days": {k: e.value for k, e in self.mean_wait.items()},
             "mean_wait_ci95": {k: e.ci() for k, e in self.mean_wait.items()},
@@ -109,7 +116,10 @@ def differences(results: Sequence[SimulationResult]) -> list[Difference]:
         }
         ones = np.ones(len(a))
         queue = paired_ratio_difference(a[:, QUEUE], ones, b[:, QUEUE], ones)
-        out.append(Difference(other.scenario.name, waits, over, queue))
+        deaths = None
+        if base.scenario.has_hazards and other.scenario.has_hazards:
+            deaths = paired_ratio_difference(a[:, DIED], ones, b[:, DIED], ones)
+        out.append(Difference(other.scenario.name, waits, over, queue, deaths))
     return out
 
 

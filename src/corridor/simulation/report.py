@@ -149,6 +149,10 @@ def comparison(results: Sequence[SimulationResult], diffs: Sequence[Difference])
                 for d, e in diff.p_wait_over.items()
             ]
             lines.append(f"    waiting after trip: {_est(diff.mean_waiting_after_trip)} patients")
+            if diff.deaths is not None:
+                lines.append(
+                    f"    deaths while waiting: {_est(diff.deaths)} per {results[0].scenario.days} days"
+                )
     return lines
 
 

@@ -233,3 +233,12 @@ def test_flags_override_a_scenario_file() -> None:
     assert data["scenario"]["capacity"] == 6
     rates = {c["name"]: c["rate"] for c in data["scenario"]["classes"]}
     assert rates["P1"] == 0.5 and rates["P2"] == 0.55
+
+
+def test_compare_with_hazards_reports_the_paired_difference_in_deaths() -> None:
+    data = run_json("--compare", "demo-gate-4-80", "demo-gate-12-100", "--death-hazard", "0.01", *SMALL)
+    diff = data["differences"][0]
+    low, high = diff["deaths_while_waiting_ci95"]
+    assert low <= diff["deaths_while_waiting"] <= high < 0, "shorter waits leave less time to die waiting"
+    plain = run_json("--compare", "demo-gate-4-80", "demo-gate-12-100", *SMALL)
+    assert "deaths_while_waiting" not in plain["differences"][0]
