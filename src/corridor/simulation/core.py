@@ -46,8 +46,8 @@ def simulate(
 ) -> SimulationResult:
     """Simulate ``scenario.replications`` independent runs in batches and summarise them.
 
-    Results depend only on the scenario (seed included), not on ``batch_size``: every replication draws
-    from its own random streams.
+    Results depend only on the scenario (seed included), not on ``batch_size``: every random number is a
+    function of the seed and of the replication, day and patient it is for (see ``streams``).
     """
     started = time.perf_counter()
     plan = make_plan(scenario)
