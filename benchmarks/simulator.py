@@ -101,28 +101,34 @@ def simpy_replication(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return sums, counts
 
 
-def run_simpy(replications: int, seed: int) -> tuple[float, dict[str, Any]]:
-    started = time.perf_counter()
+@dataclass
+class Timing:
+    wall: float  # seconds on the clock
+    cpu: float  # seconds of this process's CPU time
+
+
+def run_simpy(replications: int, seed: int) -> tuple[Timing, dict[str, Any]]:
+    started, cpu = time.perf_counter(), time.process_time()
     sums = np.zeros((replications, len(RATES)))
     counts = np.zeros((replications, len(RATES)))
     for r in range(replications):
         rng = np.random.default_rng([seed, r])
         sums[r], counts[r] = simpy_replication(rng)
-    seconds = time.perf_counter() - started
+    timing = Timing(time.perf_counter() - started, time.process_time() - cpu)
     waits = {name: ratio_estimate(sums[:, c], counts[:, c]) for c, name in enumerate(RATES)}
     waits["all"] = ratio_estimate(sums.sum(axis=1), counts.sum(axis=1))
-    return seconds, waits
+    return timing, waits
 
 
 def run_vectorised(
     replications: int, seed: int, batch_size: int | None, repeats: int
-) -> tuple[list[float], dict[str, Any]]:
+) -> tuple[list[Timing], dict[str, Any]]:
     """Time ``repeats`` identical runs (the machine is shared: the median is the figure used)."""
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = simulate(scenario(replications, seed), batch_size=batch_size)
-        times.append(time.perf_counter() - started)
+        times.append(Timing(time.perf_counter() - started, time.process_time() - cpu))
     table = result.per_replication
     names = list(result.classes)
     waits = {
@@ -153,10 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     simulate(scenario(10), batch_size=10)  # import and first-call costs are not the engine's speed
     load_before = os.getloadavg()[0]
     vec_times, vec = run_vectorised(args.replications, args.seed, args.batch_size, args.repeats)
-    vec_seconds = statistics.median(vec_times)
-    simpy_seconds, sim = run_simpy(args.simpy_replications, args.seed + 1)
-    speedup = (simpy_seconds / args.simpy_replications) / (vec_seconds / args.replications)
-    best = (simpy_seconds / args.simpy_replications) / (min(vec_times) / args.replications)
+    vec_wall = statistics.median(t.wall for t in vec_times)
+    vec_cpu = statistics.median(t.cpu for t in vec_times)
+    simpy_time, sim = run_simpy(args.simpy_replications, args.seed + 1)
+    load_after = os.getloadavg()[0]
+    per_rep = {
+        "vectorised": (vec_wall / args.replications, vec_cpu / args.replications),
+        "simpy": (simpy_time.wall / args.simpy_replications, simpy_time.cpu / args.simpy_replications),
+    }
+    speedup_wall = per_rep["simpy"][0] / per_rep["vectorised"][0]
+    speedup_cpu = per_rep["simpy"][1] / per_rep["vectorised"][1]
 
     agreement = {}
     for name in [*RATES, "all"]:
@@ -175,27 +187,35 @@ def main(argv: list[str] | None = None) -> int:
     one, four = args.memory_batch, 4 * args.memory_batch
     mem_one, mem_four = peak_memory(one, args.memory_batch), peak_memory(four, args.memory_batch)
 
-    figures = {
-        "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+    figures: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "system": f"{sum(RATES.values()):.1f} referrals/day in {len(RATES)} classes, K={CAPACITY}, "
         f"p={TRIP_PROBABILITY}, priority, {DAYS} days",
-        "load_average_at_start": round(load_before, 2),
+        "load_average": [round(load_before, 2), round(load_after, 2)],
         "vectorised": {
             "replications": args.replications,
-            "seconds_median": round(vec_seconds, 3),
-            "seconds_all_runs": [round(t, 3) for t in vec_times],
+            "wall_seconds_median": round(vec_wall, 3),
+            "cpu_seconds_median": round(vec_cpu, 3),
+            "wall_seconds_runs": [round(t.wall, 3) for t in vec_times],
         },
-        "simpy": {"replications": args.simpy_replications, "seconds": round(simpy_seconds, 3)},
-        "speedup_per_replication": round(speedup, 1),
-        "speedup_per_replication_best_run": round(best, 1),
+        "simpy": {
+            "replications": args.simpy_replications,
+            "wall_seconds": round(simpy_time.wall, 3),
+            "cpu_seconds": round(simpy_time.cpu, 3),
+        },
+        "speedup_per_replication_wall": round(speedup_wall, 1),
+        "speedup_per_replication_cpu": round(speedup_cpu, 1),
         "mean_wait_days": agreement,
         "peak_memory_mb": {
             f"{one} replications": round(mem_one / 2**20, 1),
             f"{four} replications": round(mem_four / 2**20, 1),
         },
     }
+    # The machine is shared with other heavy jobs: CPU time measures the work each model does, while the
+    # clock also measures how often the scheduler let it run. Both are printed; the target uses CPU time.
     targets = {
-        "at least 50x faster than SimPy": speedup >= 50,
+        "at least 50x faster than SimPy (CPU time per replication)": speedup_cpu >= 50,
         "agree within their 95 % intervals": all(v["agree"] for v in agreement.values()),
         "memory flat in replications (4x replications < 1.3x peak)": mem_four < 1.3 * mem_one,
     }
@@ -203,17 +223,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(figures, indent=1))
     else:
-        print(f"system: {figures['system']}; {figures['machine']}; load average {load_before:.1f}")
-        runs = ", ".join(f"{t:.3f}" for t in vec_times)
         print(
-            f"vectorised: {args.replications} replications in {vec_seconds:.3f} s, median of "
-            f"{len(vec_times)} runs ({1000 * vec_seconds / args.replications:.3f} ms each; runs {runs} s)"
+            f"system: {figures['system']}; {figures['machine']}; "
+            f"load average {load_before:.1f} before, {load_after:.1f} after"
+        )
+        runs = ", ".join(f"{t.wall:.3f}" for t in vec_times)
+        print(
+            f"vectorised: {args.replications} replications: {vec_wall:.3f} s wall, {vec_cpu:.3f} s CPU "
+            f"(medians of {len(vec_times)} runs; wall {runs} s)"
         )
         print(
-            f"SimPy:      {args.simpy_replications} replications in {simpy_seconds:.2f} s "
-            f"({1000 * simpy_seconds / args.simpy_replications:.2f} ms each)"
+            f"SimPy:      {args.simpy_replications} replications: {simpy_time.wall:.2f} s wall, "
+            f"{simpy_time.cpu:.2f} s CPU"
         )
-        print(f"speed-up per replication: {speedup:.0f}x (best run: {best:.0f}x)")
+        print(f"speed-up per replication: {speedup_cpu:.0f}x in CPU time, {speedup_wall:.0f}x on the clock")
         print("mean wait, days (vectorised vs SimPy, difference ± 95 % half-width):")
         for name, v in agreement.items():
             print(

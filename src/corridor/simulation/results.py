@@ -284,13 +284,17 @@ class Accumulator:
         hist = hist.reshape(R * C, width)
         below = np.cumsum(hist, axis=1)  # below[:, d] = treated with W <= d
         stats[:, TREATED] = below[:, -1]
-        stats[:, WAIT_SUM] = hist @ np.arange(width, dtype=np.float64)
+        # Sum of waits = sum over d of the number waiting more than d (no matrix product: BLAS threads
+        # would compete with the other work on the machine for nothing).
+        stats[:, WAIT_SUM] = (below[:, -1:] - below).sum(axis=1)
         for d, column in OVER.items():
             stats[:, column] = below[:, -1] - below[:, min(d, width - 1)]
         group_deadline = np.minimum(np.tile(plan.deadline, R), width - 1)
         stats[:, OVER_DEADLINE] = below[:, -1] - below[np.arange(R * C), group_deadline]
         section = (b.first_replication + np.arange(R)) % self.sections
-        np.add.at(self.wait_hist, section, hist.reshape(R, C, width))
+        by_replication = hist.reshape(R, C, width)
+        for g in range(self.sections):
+            self.wait_hist[g] += by_replication[section == g].sum(axis=0)
 
         assert b.referrals is not None
         by_day = b.referrals  # (R, classes, offset + T), column = referral day + offset
@@ -385,7 +389,9 @@ class Accumulator:
         pooled = _percentile(hist.sum(axis=0), q)
         if pooled is None:
             return Estimate(None)
-        values = [v for v in (_percentile(h, q) for h in hist) if v is not None]
+        totals = hist.sum(axis=1)
+        found = np.argmax(np.cumsum(hist, axis=1) >= q / 100 * totals[:, None] - 1e-9, axis=1)
+        values = [float(v) for v, total in zip(found, totals, strict=True) if total > 0]
         if len(values) < 2:
             return Estimate(pooled)
         half = _t(len(values) - 1) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
