@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "export": "corridor.commands:export",
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
+    "supplies": "corridor.supplies.cli:supplies",
 }
 
 

@@ -14,6 +14,7 @@ DEBUG = env.envbool("CORRIDOR_DEBUG", False)
 SECRET_KEY = env.secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
+AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

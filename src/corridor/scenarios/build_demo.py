@@ -279,26 +279,9 @@ def build(seed: int = SEED) -> dict[str, Any]:
                     del waiting[other]
         day += dt.timedelta(days=1)
 
-    # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since.
-    for supply, start, quantity, unit in (
-        ("diesel", dt.date(2014, 8, 13), 30000, "litres"),
-        ("food", dt.date(2014, 8, 20), 9000, "rations"),
-        ("medicine", dt.date(2014, 8, 20), 120, "boxes"),
-    ):
-        attempt = start
-        while attempt < TODAY:
-            actions.append(
-                {
-                    "action": "supply.blocked",
-                    "item": supply,
-                    "date": attempt.isoformat(),
-                    "quantity": quantity,
-                    "unit": unit,
-                    "reason": "",
-                    **(PUBLICATION if attempt == start else SYNTHETIC),
-                }
-            )
-            attempt += dt.timedelta(days=7)
+    # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since; the
+    # stocks, deliveries, power and patients that depend on them (see _supplies).
+    actions.extend(_supplies(seed, patients, actions))
 
     actions.sort(key=_action_date)
     return {
@@ -351,6 +334,294 @@ def build(seed: int = SEED) -> dict[str, Any]:
         "patients": sorted(patients, key=lambda p: p["code"]),
         "actions": actions,
     }
+
+
+# The camp's supplies (synthetic). Per item: code, name, category, unit, critical threshold, whether it
+# needs power, stock on SUPPLIES_FROM, the weekly delivery asked for, the rounding of counts, and the
+# daily use through the phases of the blockade as (from, mean use a day): rationing follows the blockade.
+SUPPLIES_FROM = dt.date(2014, 6, 1)
+FUEL_BLOCKED = dt.date(2014, 8, 13)
+FOOD_AND_MEDICINE_BLOCKED = dt.date(2014, 8, 20)
+SUPPLY_ITEMS: list[dict[str, Any]] = [
+    {
+        "code": "diesel",
+        "name": "Diesel for the generators",
+        "category": "diesel",
+        "unit": "litres",
+        "critical_threshold": 2000,
+        "needs_power": False,
+        "stock": 9500,
+        "weekly": 2400,
+        "round": 10,
+        "use": [(SUPPLIES_FROM, 340), (dt.date(2014, 8, 16), 170), (dt.date(2014, 9, 6), 80)],
+    },
+    {
+        "code": "food",
+        "name": "Food rations (one person, one day)",
+        "category": "food",
+        "unit": "rations",
+        "critical_threshold": 3000,
+        "needs_power": False,
+        "stock": 34000,
+        "weekly": 9000,
+        "round": 10,
+        "use": [(SUPPLIES_FROM, 1280), (dt.date(2014, 8, 24), 450)],
+    },
+    {
+        "code": "insulin",
+        "name": "Insulin (10 ml vials, kept cold)",
+        "category": "medicine",
+        "unit": "vials",
+        "critical_threshold": 40,
+        "needs_power": True,
+        "stock": 330,
+        "weekly": 32,
+        "round": 1,
+        "use": [(SUPPLIES_FROM, 4.5)],
+    },
+    {
+        "code": "antibiotics",
+        "name": "Antibiotics (adult courses)",
+        "category": "medicine",
+        "unit": "courses",
+        "critical_threshold": 100,
+        "needs_power": False,
+        "stock": 650,
+        "weekly": 100,
+        "round": 1,
+        "use": [(SUPPLIES_FROM, 14), (dt.date(2014, 9, 1), 9)],
+    },
+    {
+        "code": "oxygen",
+        "name": "Medical oxygen cylinders",
+        "category": "oxygen",
+        "unit": "cylinders",
+        "critical_threshold": 10,
+        "needs_power": False,
+        "stock": 40,
+        "weekly": 14,
+        "round": 1,
+        "use": [(SUPPLIES_FROM, 2)],
+    },
+    {
+        "code": "water",
+        "name": "Trucked drinking water",
+        "category": "water",
+        "unit": "cubic metres",
+        "critical_threshold": 150,
+        "needs_power": True,
+        "stock": 650,
+        "weekly": 200,
+        "round": 1,
+        "use": [(SUPPLIES_FROM, 28)],
+    },
+    {
+        "code": "septic",
+        "name": "Free space in the septic tanks",
+        "category": "sewage_service",
+        "unit": "cubic metres",
+        "critical_threshold": 100,
+        "needs_power": False,
+        "stock": 600,
+        "weekly": 120,
+        "round": 1,
+        "use": [(SUPPLIES_FROM, 18)],
+    },
+]
+GENERATOR: dict[str, Any] = {"code": "GEN-1", "fuel": "diesel", "litres_per_hour": 16}
+
+
+def _allowed_share(code: str, day: dt.date) -> float:
+    """How much of the week's delivery the gate let through: all before the blockade, then none (fuel,
+    food, medicine), or part (oxygen refills, septic trucks)."""
+    if code == "diesel":
+        return 0.0 if day >= FUEL_BLOCKED else 1.0
+    if code in ("food", "insulin", "antibiotics"):
+        return 0.0 if day >= FOOD_AND_MEDICINE_BLOCKED else 1.0
+    if code == "oxygen":
+        return 12 / 14 if day >= FOOD_AND_MEDICINE_BLOCKED else 1.0
+    if code == "septic":
+        return 0.75 if day >= FUEL_BLOCKED else 1.0
+    return 1.0
+
+
+def _supplies(seed: int, patients: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stocks, weekly deliveries (allowed, then blocked), counts twice a week, power and dependences.
+
+    Its own random stream, so that the camp's patients and trips stay exactly as they were.
+    """
+    rng = random.Random(f"{seed}-supplies")
+    out: list[dict[str, Any]] = []
+    start = SUPPLIES_FROM.isoformat()
+    for item in SUPPLY_ITEMS:
+        out.append(
+            {
+                "action": "supply.item",
+                "date": start,
+                **{k: item[k] for k in ("code", "name", "category", "unit", "critical_threshold", "needs_power")},
+                "synthetic": True,
+            }
+        )
+    out.append({"action": "generator", "date": start, **GENERATOR, "synthetic": True})
+    # Known losses, recorded as adjustments (not use): a leak, and insulin spoiled in a long outage.
+    losses = {
+        ("diesel", dt.date(2014, 9, 2)): (-150, "leak found in the day tank"),
+        ("insulin", dt.date(2014, 9, 20)): (-12, "spoiled: the refrigerator was off through a 19-hour outage"),
+    }
+    outage_day = dt.date(2014, 9, 19)
+    stock = {item["code"]: float(item["stock"]) for item in SUPPLY_ITEMS}
+    day = SUPPLIES_FROM
+    while day < TODAY:
+        counting = day.weekday() in (2, 6)  # Wednesdays and Sundays, at the close of the day
+        diesel_today = 0.0
+        for item in SUPPLY_ITEMS:
+            code = item["code"]
+            rate = [mean for since, mean in item["use"] if since <= day][-1]
+            used = min(max(rate * (1 + rng.gauss(0, 0.08)), 0.0), stock[code])
+            if code == "diesel" and day == outage_day:
+                used = min(5 * GENERATOR["litres_per_hour"], stock[code])
+            stock[code] -= used
+            if code == "diesel":
+                diesel_today = used
+            if day.weekday() == 2 and day >= SUPPLIES_FROM + dt.timedelta(days=3):
+                share = _allowed_share(code, day)
+                blocked_elsewhere = (code == "diesel" and day >= FUEL_BLOCKED) or (
+                    code in ("food", "insulin", "antibiotics") and day >= FOOD_AND_MEDICINE_BLOCKED
+                )
+                if not blocked_elsewhere:
+                    allowed = round(item["weekly"] * share)
+                    stock[code] += allowed
+                    out.append(
+                        {
+                            "action": "supply.delivery",
+                            "item": code,
+                            "date": day.isoformat(),
+                            "quantity": item["weekly"],
+                            "unit": item["unit"],
+                            "status": "allowed" if share == 1.0 else "partly_allowed",
+                            "quantity_allowed": allowed,
+                            "reason": "" if share == 1.0 else "only part of the trucks let through; no reason given",
+                            **SYNTHETIC,
+                        }
+                    )
+            if (code, day) in losses:
+                quantity, reason = losses[(code, day)]
+                stock[code] += quantity
+                out.append(
+                    {
+                        "action": "supply.adjust",
+                        "item": code,
+                        "date": day.isoformat(),
+                        "quantity": quantity,
+                        "unit": item["unit"],
+                        "reason": reason,
+                        **SYNTHETIC,
+                    }
+                )
+            if counting:
+                step = item["round"]
+                out.append(
+                    {
+                        "action": "supply.count",
+                        "item": code,
+                        "date": day.isoformat(),
+                        "quantity": round(stock[code] / step) * step,
+                        "unit": item["unit"],
+                        **SYNTHETIC,
+                    }
+                )
+        if day >= FUEL_BLOCKED and (counting or day == outage_day):
+            out.append(
+                {
+                    "action": "power.day",
+                    "generator": GENERATOR["code"],
+                    "date": day.isoformat(),
+                    "fuel_used": round(diesel_today),
+                    "note": "19 hours without power; the clinic's refrigerator off" if day == outage_day else "",
+                    **SYNTHETIC,
+                }
+            )
+        day += dt.timedelta(days=1)
+
+    # The blocked deliveries, as reported: the first of each from a publication, the weekly attempts since.
+    for supply, blocked_from, quantity, unit in (
+        ("diesel", FUEL_BLOCKED, 2400, "litres"),
+        ("food", FOOD_AND_MEDICINE_BLOCKED, 9000, "rations"),
+        ("medicine", FOOD_AND_MEDICINE_BLOCKED, 120, "boxes"),
+    ):
+        attempt = blocked_from
+        while attempt < TODAY:
+            out.append(
+                {
+                    "action": "supply.blocked",
+                    "item": supply,
+                    "date": attempt.isoformat(),
+                    "quantity": quantity,
+                    "unit": unit,
+                    "reason": "",
+                    **(PUBLICATION if attempt == blocked_from else SYNTHETIC),
+                }
+            )
+            attempt += dt.timedelta(days=7)
+
+    # Who depends on what: dialysis patients on power and water, some on insulin kept cold, a few on oxygen.
+    died = {a["patient"]: a["date"] for a in actions if a["action"] == "death"}
+    candidates = [
+        p
+        for p in patients
+        if p["synthetic"] and p["code"] not in died and p["registered_on"] <= start and not p["depends_on_power"]
+    ]
+    for p in patients:
+        since = max(p["registered_on"], start)
+        if p["synthetic"] and p["depends_on_power"] and died.get(p["code"], "9999") > since:
+            for needed in ("diesel", "water"):
+                out.append(
+                    {
+                        "action": "dependence",
+                        "patient": p["code"],
+                        "item": needed,
+                        "need": "dialysis",
+                        "date": since,
+                        **SYNTHETIC,
+                    }
+                )
+    chosen = rng.sample(candidates, 16)
+    for p in chosen[:12]:
+        p["depends_on_power"] = True  # the insulin must be kept cold
+        out.append(
+            {
+                "action": "dependence",
+                "patient": p["code"],
+                "item": "insulin",
+                "need": "refrigerated_medicine",
+                "date": start,
+                **SYNTHETIC,
+            }
+        )
+    for p in chosen[12:15]:
+        out.append(
+            {
+                "action": "dependence",
+                "patient": p["code"],
+                "item": "oxygen",
+                "need": "oxygen",
+                "date": start,
+                **SYNTHETIC,
+            }
+        )
+    concentrator = chosen[15]
+    concentrator["depends_on_power"] = True
+    out.append(
+        {
+            "action": "dependence",
+            "patient": concentrator["code"],
+            "item": "diesel",
+            "need": "oxygen",
+            "date": start,
+            **SYNTHETIC,
+        }
+    )
+    return out
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

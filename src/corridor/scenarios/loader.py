@@ -21,6 +21,7 @@ from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Scenario
 from corridor.supplies import services as supplies
+from corridor.supplies.models import Generator as SupplyGenerator
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -253,9 +254,108 @@ def _apply_action(
             quantity=action.get("quantity"),
             unit=action.get("unit", ""),
             reason=action.get("reason", ""),
+            synthetic=synthetic,
             by=None,
             **evidence,
         )
         counts["blocked deliveries"] += 1
+    elif kind.startswith(("supply.", "generator", "power.", "dependence")):
+        _apply_supply_action(kind, action, site, evidence, synthetic, counts)
+    else:
+        raise ValueError(f"unknown action {kind!r}")
+
+
+def _apply_supply_action(
+    kind: str, action: dict[str, Any], site: Any, evidence: dict[str, Any], synthetic: bool, counts: dict[str, int]
+) -> None:
+    """Supply items, stock counts and adjustments, deliveries, generators, power days and dependences."""
+    on = dt.date.fromisoformat(action["date"])
+    if kind == "supply.item":
+        supplies.define_item(
+            site=site,
+            code=action["code"],
+            name=action["name"],
+            category=action["category"],
+            unit=action["unit"],
+            critical_threshold=action.get("critical_threshold"),
+            daily_use_set=action.get("daily_use_set"),
+            needs_power=action.get("needs_power", False),
+            synthetic=synthetic,
+            by=None,
+        )
+        counts["supply items"] = counts.get("supply items", 0) + 1
+        return
+    if kind == "generator":
+        supplies.add_generator(
+            site=site,
+            code=action["code"],
+            fuel=supplies.get_item(site, action["fuel"]),
+            litres_per_hour=action["litres_per_hour"],
+            synthetic=synthetic,
+            by=None,
+        )
+        return
+    if kind == "power.day":
+        supplies.record_power_day(
+            generator=SupplyGenerator.objects.get(site=site, code=action["generator"]),
+            on=on,
+            hours_run=action.get("hours_run"),
+            fuel_used=action.get("fuel_used"),
+            outage_hours=action.get("outage_hours"),
+            note=action.get("note", ""),
+            by=None,
+            **evidence,
+        )
+        return
+    if kind == "dependence":
+        supplies.record_dependence(
+            patient=Patient.objects.get(code=action["patient"]),
+            item=supplies.get_item(site, action["item"]),
+            need=action["need"],
+            since=on,
+            daily_quantity=action.get("daily_quantity"),
+            by=None,
+            **evidence,
+        )
+        counts["dependences"] = counts.get("dependences", 0) + 1
+        return
+    item = supplies.get_item(site, action["item"])
+    if kind == "supply.count":
+        supplies.record_count(
+            item=item, on=on, quantity=action["quantity"], unit=action["unit"], synthetic=synthetic, by=None, **evidence
+        )
+        counts["stock counts"] = counts.get("stock counts", 0) + 1
+    elif kind == "supply.adjust":
+        supplies.record_adjustment(
+            item=item,
+            on=on,
+            quantity=action["quantity"],
+            unit=action["unit"],
+            reason=action["reason"],
+            synthetic=synthetic,
+            by=None,
+            **evidence,
+        )
+    elif kind == "supply.delivery":
+        delivery = supplies.request_delivery(
+            site=site,
+            item=item,
+            on=on,
+            quantity=action.get("quantity"),
+            unit=action.get("unit", ""),
+            synthetic=synthetic,
+            by=None,
+            **evidence,
+        )
+        supplies.decide_delivery(
+            delivery,
+            status=action["status"],
+            on=on,
+            quantity_allowed=action.get("quantity_allowed"),
+            reason=action.get("reason", ""),
+            by=None,
+            **evidence,
+        )
+        counts["deliveries allowed"] = counts.get("deliveries allowed", 0) + 1
     else:
         raise ValueError(f"unknown action {kind!r}")

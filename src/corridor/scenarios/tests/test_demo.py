@@ -61,6 +61,23 @@ def test_the_demo_loads_once_and_a_second_load_changes_nothing(settings: object)
     assert fuel.first() is not None and fuel.first().occurred_at.startswith("2014-08-13")  # type: ignore[union-attr]
     food = Entry.objects.filter(type="supply.blocked", body__contains='"food"').order_by("occurred_at")
     assert food.first().occurred_at.startswith("2014-08-20")  # type: ignore[union-attr]
+    # The blockade: fuel and medicine run down from their first blocked delivery, and who is at risk shows.
+    from corridor.supplies import queries as supplies
+    from corridor.supplies.models import StockRecord, SupplyItem
+
+    site = SupplyItem.objects.get(code="diesel").site
+    status = {s.code: s for s in supplies.status(site, dt.date(2014, 10, 14))}
+    diesel, insulin = status["diesel"], status["insulin"]
+    assert diesel.blocked_since == dt.date(2014, 8, 13) and insulin.blocked_since == dt.date(2014, 8, 20)
+    assert diesel.level == "critical" and diesel.run_out_date and diesel.run_out_date.month == 10
+    assert insulin.run_out_date and insulin.run_out_date <= dt.date(2014, 11, 14)
+    fuel_counts = StockRecord.objects.filter(item__code="diesel", kind="count", on__gte=dt.date(2014, 8, 13))
+    levels = list(fuel_counts.order_by("on").values_list("quantity", flat=True))
+    assert levels[0] > 5 * levels[-1] and all(a >= b for a, b in zip(levels, levels[1:], strict=False))
+    risks = {r.patient: r for r in supplies.patients_at_risk(site, dt.date(2014, 10, 14))}
+    assert risks["P-0003"].at_risk_from == diesel.run_out_date and not risks["P-0003"].explicit
+    assert any(r.needs == ("refrigerated_medicine",) and "diesel" in r.depends_on for r in risks.values())
+    assert not StockRecord.objects.filter(synthetic=False).exists()
     # Synthetic records say so.
     assert Patient.objects.filter(synthetic=True).count() == Patient.objects.count() - 4
     assert Trip.objects.filter(synthetic=False).count() == 10  # the case histories' own trips
