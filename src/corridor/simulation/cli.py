@@ -156,21 +156,28 @@ def _ledger_events() -> list[dict[str, Any]]:
     from corridor.cli import setup_django
 
     setup_django()
+    from django.db import DatabaseError
+
     from corridor.ledger.models import Entry
     from corridor.simulation.calibrate import EVENT_TYPES
 
     # Through the model's own fields and ``payload`` property, not its storage columns, which may change.
     entries = Entry.objects.filter(type__in=EVENT_TYPES).order_by("seq").iterator()
-    return [
-        {
-            "seq": e.seq,
-            "type": e.type,
-            "occurred_at": e.occurred_at,
-            "payload": e.payload,
-            "corrects": getattr(e, "corrects", None),
-        }
-        for e in entries
-    ]
+    try:
+        return [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "payload": e.payload,
+                "corrects": getattr(e, "corrects", None),
+            }
+            for e in entries
+        ]
+    except DatabaseError as exc:
+        raise UserError(
+            f"cannot read the ledger ({exc}); run 'corridor migrate' or 'corridor demo' first"
+        ) from None
 
 
 class _OneLineErrors(click.Command):
