@@ -177,6 +177,8 @@ class _Keys:
         self.policy = s.policy
         self.n_classes = plan.n_classes
         self.deadline = plan.deadline
+        self.weight = plan.weight
+        self.atc_k = s.atc_k
         self.shift = plan.offset + 1  # makes r + shift >= 1
         span = plan.offset + plan.total_days + int(plan.deadline.max()) + 2
         self.span = span
@@ -201,6 +203,12 @@ class _Keys:
             rank[order] = np.cumsum(new)
             self.atc_rank = rank.reshape(plan.n_classes, len(slack))
             self.slack_lo = lo
+
+    def atc_index(self, cls: IntArray, referral: IntArray, t: int) -> npt.NDArray[np.float64]:
+        """The ATC index w / p * exp(-max(0, d - t - p) / (k * pbar)) with p = pbar = 1."""
+        slack = referral + self.deadline[cls] - t
+        index: npt.NDArray[np.float64] = self.weight[cls] * np.exp(-np.maximum(0, slack - 1) / self.atc_k)
+        return index
 
     def __call__(self, cls: IntArray, referral: IntArray, t: int) -> IntArray:
         r = referral + self.shift
@@ -396,7 +404,11 @@ def _run_days(
             h = head[rows]
             if hazards:
                 h = _skip_departed(h, end, abandon_day, last, t)
-            if limited:
+            if limited and s.policy == "atc":
+                cells = _atc_batches(
+                    keys, t, h, end, K, F, by_facility, referral_day, abandon_day, cell_class, hazards
+                )
+            elif limited:
                 head_key = np.full((len(rows), C + 1), _INF, dtype=np.int64)
                 waiting = h < end
                 r0 = referral_day[np.minimum(h, last)]
@@ -411,6 +423,60 @@ def _run_days(
             head[rows] = _choose(keys, t, h, end, cells, K, referral_day, abandon_day, cell_class, hazards)
         heads[:, :, t] = head
     return heads
+
+
+def _atc_batches(
+    keys: _Keys,
+    t: int,
+    h: IntArray,
+    end: IntArray,
+    K: int,
+    F: int,
+    by_facility: IntArray,
+    referral_day: IntArray,
+    abandon_day: IntArray,
+    cell_class: IntArray,
+    hazards: bool,
+) -> IntArray:
+    """The day's hospitals under ATC, as the planner's batching rule (BATC) picks them: the F hospitals
+    whose best K waiting patients have the largest sum of ATC indices. Returns the allowed queues."""
+    rows, C = h.shape
+    idx, valid, safe, _ = _window(h, end, K, abandon_day, len(referral_day) - 1, hazards, t)
+    index = np.where(valid, keys.atc_index(cell_class[None, :, None], referral_day[safe], t), 0.0)
+    padded = np.concatenate([index, np.zeros((rows, 1, index.shape[2]))], axis=1)
+    per_facility = padded[:, by_facility, :].reshape(rows, by_facility.shape[0], -1)
+    value = -np.sort(-per_facility, axis=2)[:, :, :K].sum(axis=2)  # (rows, hospitals)
+    anyone = np.concatenate([valid.any(axis=2), np.zeros((rows, 1), dtype=bool)], axis=1)
+    value = np.where(anyone[:, by_facility].any(axis=2), value, -np.inf)
+    chosen = np.argsort(-value, axis=1, kind="stable")[:, :F]
+    open_ = np.take_along_axis(value, chosen, axis=1) > -np.inf
+    cells = by_facility[chosen].reshape(rows, -1)
+    return np.where(np.repeat(open_, by_facility.shape[1], axis=1), cells, C)
+
+
+def _window(
+    first: IntArray, stop: IntArray, K: int, abandon_day: IntArray, last: int, hazards: bool, t: int
+) -> tuple[IntArray, BoolArray, IntArray, IntArray]:
+    """The candidates of each queue: positions ``first`` .. up to K living patients before ``stop``.
+
+    Returns the patient indices (queues x width), which are real living patients, the same indices
+    clipped to the arrays (for safe gathering), and the window offsets.
+    """
+    width = K
+    while True:
+        window = np.arange(width, dtype=np.int64)
+        idx = first[..., None] + window
+        valid = idx < stop[..., None]
+        safe = np.minimum(idx, last)
+        if not hazards:
+            return idx, valid, safe, window
+        # Patients who died or left are still in the arrays; widen the window until it holds K living
+        # patients of every queue, or the whole queue.
+        valid &= abandon_day[safe] >= t
+        short = (valid.sum(axis=-1) < K) & (first + width < stop)
+        if not short.any():
+            return idx, valid, safe, window
+        width *= 2
 
 
 def _skip_departed(h: IntArray, end: IntArray, abandon_day: IntArray, last: int, t: int) -> IntArray:
@@ -442,25 +508,11 @@ def _choose(
     ``cells`` lists each replication's allowed queues, with ``C`` (one past the last) meaning none.
     """
     rows, C = h.shape
-    last = len(referral_day) - 1
     sentinel = np.zeros((rows, 1), dtype=np.int64)
     first = np.take_along_axis(np.concatenate([h, sentinel], axis=1), cells, axis=1)
     stop = np.take_along_axis(np.concatenate([end, sentinel], axis=1), cells, axis=1)
-    width = K
-    while True:
-        window = np.arange(width, dtype=np.int64)
-        idx = first[:, :, None] + window  # (rows, allowed queues, width)
-        valid = idx < stop[:, :, None]
-        safe = np.minimum(idx, last)
-        if not hazards:
-            break
-        # Patients who died or left are still in the arrays; widen the window until it holds K living
-        # patients of every queue, or the whole queue.
-        valid &= abandon_day[safe] >= t
-        short = (valid.sum(axis=2) < K) & (first + width < stop)
-        if not short.any():
-            break
-        width *= 2
+    idx, valid, safe, window = _window(first, stop, K, abandon_day, len(referral_day) - 1, hazards, t)
+    width = len(window)
     cls = cell_class[np.minimum(cells, C - 1)][:, :, None]
     # Ties inside a queue go by position, so the chosen patients of a queue always come first in it.
     key = np.where(valid, keys(cls, referral_day[safe], t) * width + window, _INF).reshape(rows, -1)

@@ -50,6 +50,26 @@ def policy_key(plan: Plan, cls: int, referral: int, t: int) -> tuple[float, ...]
     return (-round(index, 12), due, cls)
 
 
+def check_hospitals(plan: Plan, b: Batch, waiting: np.ndarray, served: np.ndarray, t: int) -> None:
+    """Every hospital visited is among the day's F best: by the sum of the best K ATC indices waiting
+    there under ATC (the planner's batching rule), by its best waiting patient under the others."""
+    s = plan.scenario
+    by_hospital: dict[int, list[tuple[float, ...]]] = {}
+    for i in waiting:
+        key = policy_key(plan, int(plan.cell_class[b.cell[i]]), int(b.referral_day[i]), t)
+        by_hospital.setdefault(int(plan.cell_facility[b.cell[i]]), []).append(key)
+    if s.policy == "atc":
+        # Larger is better: the batch value, negated so that smaller is better as for the others.
+        score = {
+            f: (-round(sum(-k[0] for k in sorted(keys)[: s.capacity]), 9),) for f, keys in by_hospital.items()
+        }
+    else:
+        score = {f: min(keys) for f, keys in by_hospital.items()}
+    cutoff = sorted(score.values())[min(s.facilities_per_day, len(score)) - 1]
+    for f in {int(plan.cell_facility[c]) for c in b.cell[served]}:
+        assert score[f] <= cutoff, f"{s.policy}: hospital {plan.facilities[f]} was not among the day's best"
+
+
 def check_day_by_day(plan: Plan, b: Batch) -> None:
     """Every rule, replayed by hand for each replication and day."""
     s = plan.scenario
@@ -80,10 +100,8 @@ def check_day_by_day(plan: Plan, b: Batch) -> None:
             rest = [of(i) for i in eligible]
             if key and rest:
                 assert max(key) <= min(rest), f"{s.policy}: a better patient was left behind on day {t}"
-            if plan.limits_facilities and served.size and left.size:
-                # The day's facility is the one of the best waiting patient (for F = 1).
-                everyone = [of(i) for i in np.concatenate([served, left])]
-                assert min(everyone) == min(key) or s.facilities_per_day > 1
+            if plan.limits_facilities and served.size:
+                check_hospitals(plan, b, np.concatenate([served, left]), served, t)
 
 
 @pytest.mark.parametrize("policy", ["fifo", "priority", "edf", "atc"])
