@@ -58,6 +58,7 @@ def check_hospitals(plan: Plan, b: Batch, waiting: np.ndarray, served: np.ndarra
     for i in waiting:
         key = policy_key(plan, int(plan.cell_class[b.cell[i]]), int(b.referral_day[i]), t)
         by_hospital.setdefault(int(plan.cell_facility[b.cell[i]]), []).append(key)
+    score: dict[int, tuple[float, ...]]
     if s.policy == "atc":
         # Larger is better: the batch value, negated so that smaller is better as for the others.
         score = {
