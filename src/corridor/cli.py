@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "export": "corridor.commands:export",
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
+    "checkpoint": "corridor.ledger.cli:checkpoint",
+    "prove": "corridor.ledger.cli:prove",
     "supplies": "corridor.supplies.cli:supplies",
 }
 

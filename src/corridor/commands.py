@@ -182,11 +182,19 @@ def export() -> None:
 @export.command("ledger")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--with-checkpoint",
+    is_flag=True,
+    help="Also write OUT.evidence.json: the latest signed checkpoint and its key (see docs/evidence.md).",
+)
 @with_django
-def export_ledger(fmt: str, out: Path | None) -> None:
+def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False) -> None:
     """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain."""
-    from corridor.ledger.exports import write_jsonl
+    from corridor.ledger.exports import checkpoint_for_export, write_evidence_sidecar, write_jsonl
 
+    if with_checkpoint and out is None:
+        raise UserError("--with-checkpoint writes a second file beside the export: give --out")
+    sidecar = checkpoint_for_export() if with_checkpoint else None
     if out is None:
         write_jsonl(sys.stdout)
         return
@@ -195,3 +203,5 @@ def export_ledger(fmt: str, out: Path | None) -> None:
         count = write_jsonl(handle)
     tmp.replace(out)  # never leave a truncated export under the real name
     click.echo(f"wrote {count} entries to {out}", err=True)
+    if sidecar is not None:
+        click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)

@@ -76,6 +76,8 @@ EVENT_TYPES: dict[str, str] = {
     "scenario.loaded": "A scenario (such as the demo camp) was loaded; the records it created follow.",
     "user.created": "A user account was created with a role.",
     "export.created": "A report or export was generated, with its SHA-256.",
+    "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
+    "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
 }
 
 

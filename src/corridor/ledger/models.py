@@ -121,3 +121,26 @@ class Subject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} in #{self.entry_id}"
+
+
+TREE_INDEX_BITS = 40  # up to 2**40 leaves; a node's key is level << 40 | index
+
+
+class TreeNode(models.Model):
+    """The hash of one perfect subtree of the ledger's Merkle tree (see ``corridor.ledger.merkle``).
+
+    Level 1 and up only: a leaf hash is recomputed from its entry's body when a proof needs it. A
+    perfect subtree's hash never changes once its entries exist, so the table is append-only like the
+    ledger (the database refuses UPDATE and DELETE) and is extended when a checkpoint is signed. It
+    can always be rebuilt from the bodies; a proof made from it is checked against the signed root
+    before it is handed out.
+    """
+
+    node = models.BigIntegerField(primary_key=True, help_text="level << 40 | index")
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["node"]
+
+    def __str__(self) -> str:
+        return f"level {self.node >> TREE_INDEX_BITS} node {self.node & ((1 << TREE_INDEX_BITS) - 1)}"

@@ -105,18 +105,16 @@ def append(
         raise InvalidInput("must be an object", "payload")
     _check_json(payload, "payload")
     recorded_by = actor_name(by)
-    recorded = now or dt.datetime.now(dt.UTC)
-    occurred = occurred_at or recorded
-    if occurred.tzinfo is None:
+    if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
         raise InvalidInput("must include a time zone", "occurred_at")
 
     fields = {
         "certainty": certainty,
         "corrects": corrects,
-        "occurred_at": canonical.format_time(occurred),
+        "occurred_at": "",
         "payload": payload,
         "prev_hash": "",
-        "recorded_at": canonical.format_time(recorded),
+        "recorded_at": "",
         "recorded_by": recorded_by,
         "seq": 0,
         "source": source,
@@ -128,6 +126,11 @@ def append(
         if corrects is not None and not Entry.objects.filter(seq=corrects).exists():
             raise NotFound(f"there is no ledger entry {corrects} to correct")
         last_seq, last_hash = _lock_head()
+        # The clock is read only once the append lock is held, so recorded_at never goes backwards along
+        # the chain: an entry can then be placed against a signed checkpoint's time (docs/evidence.md).
+        recorded = now or dt.datetime.now(dt.UTC)
+        fields["recorded_at"] = canonical.format_time(recorded)
+        fields["occurred_at"] = canonical.format_time(occurred_at or recorded)
         fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
         body = canonical.canonical_json(fields)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()

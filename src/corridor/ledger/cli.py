@@ -1,0 +1,104 @@
+"""``corridor checkpoint`` and ``corridor prove``: thin commands over ``corridor.ledger.evidence``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from corridor.cli import UserError
+from corridor.commands import with_django
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a half-written checkpoint or proof is worse than none."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _emit(data: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        _write(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
+@click.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint here.")
+@click.option("--print-key", is_flag=True, help="Print the verifier key to publish, and sign nothing.")
+@with_django
+def checkpoint(out: Path | None, print_key: bool) -> None:
+    """Sign a checkpoint of the whole ledger (tree size, Merkle root, time, head) and record it in the ledger.
+
+    The checkpoint is written to checkpoints/checkpoint-N.txt in the data directory (and to --out):
+    publish it or send it to partners. See docs/evidence.md.
+    """
+    from django.conf import settings
+
+    from corridor.ledger import evidence
+
+    if print_key:
+        click.echo(evidence.verifier_key().encode())
+        return
+    entry, note = evidence.sign_checkpoint(by=None)
+    payload = entry.payload
+    target = Path(settings.DATA_DIR) / "checkpoints" / f"checkpoint-{payload['tree_size']}.txt"
+    _write(target, note)
+    if out is not None:
+        _write(out, note)
+    click.echo(f"signed: {payload['tree_size']} entries, root {payload['root_hash']}, at {payload['time']}")
+    click.echo(f"recorded as ledger entry {entry.seq}; written to {target}" + (f" and {out}" if out else ""))
+    click.echo(f"verifier key: {payload['verifier_key']}")
+
+
+@click.group()
+def prove() -> None:
+    """Proofs for outsiders: an entry's inclusion in a checkpoint, or one checkpoint extending another."""
+
+
+@prove.command("entry")
+@click.argument("seq", type=click.IntRange(min=1))
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The checkpoint to prove against (default: the latest signed).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None) -> None:
+    """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1)."""
+    from corridor.ledger import evidence
+
+    note = evidence.resolve_checkpoint(str(checkpoint_file)) if checkpoint_file is not None else None
+    bundle = evidence.evidence_for([seq], checkpoint=note)
+    if bundle["checkpoint"] is None:
+        raise UserError("no checkpoint has been signed yet: run corridor checkpoint first")
+    if bundle["entries"][0]["inclusion_proof"] is None:
+        raise UserError(f"entry {seq} is newer than the checkpoint of {bundle['tree_size']} entries")
+    _emit(bundle, out)
+
+
+@prove.command("consistency")
+@click.argument("old")
+@click.argument("new")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def prove_consistency(old: str, new: str, out: Path | None) -> None:
+    """Proof that checkpoint OLD's entries are the start of checkpoint NEW's, unchanged (corridor-consistency/1).
+
+    OLD and NEW are checkpoint files, or tree sizes of checkpoints recorded in the ledger.
+    """
+    from corridor.ledger import evidence
+
+    _emit(evidence.prove_consistency(evidence.resolve_checkpoint(old), evidence.resolve_checkpoint(new)), out)

@@ -1,0 +1,369 @@
+"""Evidence that outsiders can check: the stored Merkle tree, signed checkpoints, and proofs (docs/evidence.md).
+
+``sign_checkpoint`` extends the stored tree to the ledger's head (checking the new entries' chain on the
+way), checks that the new tree still contains the previous checkpoint's, signs, and appends a
+``checkpoint.signed`` entry, all under the append lock in one transaction. ``evidence_for`` gives a
+report or an export what an outsider needs to check the entries it cites: the checkpoint, the public
+key, and an inclusion proof per entry. Every proof is verified against the signed root before it is
+handed out, so a tampered database yields an error here rather than a proof that fails elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.db import connection, transaction
+
+from corridor.errors import Conflict, InvalidInput, NotFound
+from corridor.ledger import canonical, checkpoints, merkle
+from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Certainty, Source
+from corridor.ledger.models import TREE_INDEX_BITS, Entry
+
+SIGNING_KEY_VARIABLE = "CORRIDOR_SIGNING_KEY_FILE"
+EVIDENCE_FORMAT = "corridor-evidence/1"
+CONSISTENCY_FORMAT = "corridor-consistency/1"
+CHECKPOINT_TYPE = "checkpoint.signed"
+_BATCH = 50_000
+
+
+# --- the signing key -------------------------------------------------------------------------------
+
+
+def signing_key_path() -> Path:
+    """``CORRIDOR_SIGNING_KEY_FILE`` if set, else ``signing-key.pem`` in the data directory."""
+    configured = os.environ.get("CORRIDOR_SIGNING_KEY_FILE", "").strip()
+    return Path(configured).expanduser() if configured else Path(settings.DATA_DIR) / "signing-key.pem"
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The checkpoint signing key. One is generated in the data directory on first use, never at a
+    configured path: a missing configured key is a mistake to report, not to paper over."""
+    path = signing_key_path()
+    try:
+        if os.environ.get(SIGNING_KEY_VARIABLE, "").strip():
+            return checkpoints.load_private_key(path)
+        return checkpoints.load_or_create_private_key(path)
+    except checkpoints.CheckpointError as exc:
+        raise InvalidInput(str(exc), SIGNING_KEY_VARIABLE) from None
+
+
+def verifier_key() -> checkpoints.VerifierKey:
+    """The public half, to publish: outsiders check checkpoints with it."""
+    return checkpoints.verifier_key_for(signing_key())
+
+
+# --- the stored tree --------------------------------------------------------------------------------
+
+
+def _node_id(level: int, index: int) -> int:
+    return level << TREE_INDEX_BITS | index
+
+
+class DatabaseSource:
+    """Perfect subtree hashes from the database: level 0 from the entries' bodies, the rest from the tree table."""
+
+    def fetch(self, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+        found: dict[merkle.Node, bytes] = {}
+        leaves = [index for level, index in nodes if level == 0]
+        inner = [_node_id(level, index) for level, index in nodes if level > 0]
+        with connection.cursor() as cursor:
+            if leaves:
+                marks = ",".join(["%s"] * len(leaves))
+                cursor.execute(f"SELECT seq, body FROM ledger_entry WHERE seq IN ({marks})", [i + 1 for i in leaves])
+                for seq, body in cursor.fetchall():
+                    found[(0, int(seq) - 1)] = merkle.leaf_hash(body.encode("utf-8"))
+            if inner:
+                marks = ",".join(["%s"] * len(inner))
+                cursor.execute(f"SELECT node, hash FROM ledger_treenode WHERE node IN ({marks})", inner)
+                for node, value in cursor.fetchall():
+                    found[(int(node) >> TREE_INDEX_BITS, int(node) & ((1 << TREE_INDEX_BITS) - 1))] = bytes(value)
+        missing = [node for node in nodes if node not in found]
+        if missing:
+            raise KeyError(f"the stored tree lacks {missing[0]}")
+        return found
+
+
+def stored_tree_size() -> int:
+    """How many leaves the stored tree summarises: twice its level-1 nodes (an odd last leaf is not stored)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(node) FROM ledger_treenode WHERE node < %s", [_node_id(2, 0)])
+        (highest,) = cursor.fetchone() or (None,)
+    return 0 if highest is None else 2 * (int(highest) - _node_id(1, 0) + 1)
+
+
+def _hash_of_entry(seq: int) -> str:
+    if seq == 0:
+        return canonical.GENESIS_HASH
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hash FROM ledger_entry WHERE seq = %s", [seq])
+        row = cursor.fetchone()
+    if row is None:
+        raise Conflict(f"ledger entry {seq} is missing; run corridor verify")
+    return str(row[0])
+
+
+def _leaves(start: int, end: int) -> list[bytes]:
+    """Leaf hashes of entries ``start + 1`` to ``end``, checking on the way that they chain from entry ``start``."""
+    sha256 = hashlib.sha256
+    leaves: list[bytes] = []
+    prev = _hash_of_entry(start)
+    expected = start + 1
+    with connection.cursor() as cursor:
+        while expected <= end:
+            cursor.execute(
+                "SELECT seq, body, hash FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq",
+                [expected, min(end, expected + _BATCH - 1)],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                raise Conflict(f"the ledger is broken at entry {expected}: it is missing; run corridor verify")
+            for seq, body, stored in rows:
+                data = body.encode("utf-8")
+                if seq != expected or sha256(data).hexdigest() != stored or canonical.prev_hash_in(body) != prev:
+                    raise Conflict(f"the ledger is broken at entry {expected}; run corridor verify for details")
+                leaves.append(merkle.leaf_hash(data))
+                prev = stored
+                expected += 1
+    return leaves
+
+
+def extend_tree(size: int) -> int:
+    """Store every perfect subtree over the first ``size`` entries that is not stored yet; return how many.
+
+    Only the entries after the stored part are read (and their chain checked): signing a checkpoint a
+    day costs the day's entries, not the whole ledger. Call it under the append lock.
+    """
+    start = stored_tree_size()
+    if size >> 1 <= start >> 1:
+        return 0
+    hashes = _leaves(start, size)
+    rows: list[tuple[int, bytes]] = []
+    level, first = 0, start
+    source = DatabaseSource()
+    while True:
+        low, high = start >> (level + 1), size >> (level + 1)
+        if high <= low:
+            break
+        if first > 2 * low:  # the first new node's left child was stored by an earlier checkpoint
+            hashes.insert(0, source.fetch([(level, first - 1)])[(level, first - 1)])
+            first -= 1
+        parents = [merkle.node_hash(hashes[2 * j], hashes[2 * j + 1]) for j in range(high - low)]
+        rows.extend((_node_id(level + 1, low + j), value) for j, value in enumerate(parents))
+        hashes, first, level = parents, low, level + 1
+    with connection.cursor() as cursor:
+        for at in range(0, len(rows), _BATCH):
+            cursor.executemany("INSERT INTO ledger_treenode (node, hash) VALUES (%s, %s)", rows[at : at + _BATCH])
+    return len(rows)
+
+
+# --- checkpoints ------------------------------------------------------------------------------------
+
+
+def checkpoint_notes() -> list[str]:
+    """Every checkpoint recorded in the ledger, oldest first."""
+    entries = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("seq")
+    return [str(entry.payload["note"]) for entry in entries]
+
+
+def latest_checkpoint() -> str | None:
+    entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
+    return str(entry.payload["note"]) if entry else None
+
+
+def checkpoint_of_size(size: int) -> str:
+    """The checkpoint recorded in the ledger for a tree of ``size`` entries."""
+    for note in checkpoint_notes():
+        if checkpoints.parse(note)[0].size == size:
+            return note
+    raise NotFound(f"no checkpoint of {size} entries has been signed")
+
+
+def read_checkpoint(note: str) -> checkpoints.Checkpoint:
+    """A checkpoint of this ledger: signed by its key, well formed, and matching the ledger as it is now."""
+    try:
+        checkpoint = checkpoints.verify(note, verifier_key())
+    except checkpoints.CheckpointError as exc:
+        raise InvalidInput(str(exc), "checkpoint") from None
+    if checkpoint.size > ledger.head()[0]:
+        raise Conflict(f"the checkpoint covers {checkpoint.size} entries, more than this ledger holds")
+    try:
+        current = merkle.root(DatabaseSource(), checkpoint.size)
+    except KeyError:
+        raise Conflict(f"the stored tree does not reach {checkpoint.size} entries; run corridor verify") from None
+    if current != checkpoint.root:
+        raise Conflict(
+            f"the ledger no longer matches the checkpoint of {checkpoint.size} entries signed at {checkpoint.time}: "
+            "its history was rewritten; run corridor verify"
+        )
+    return checkpoint
+
+
+def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) -> tuple[Entry, str]:
+    """Sign a checkpoint of the whole ledger, append its ``checkpoint.signed`` entry, and return both.
+
+    Refused (Conflict, nothing written) if the entries since the stored tree do not chain, or if the
+    new tree does not contain the previous checkpoint's tree: a rewritten history is never signed.
+    """
+    key = signing_key()
+    origin = checkpoints.verifier_key_for(key).name
+    with transaction.atomic():
+        size, head_hash = ledger._lock_head()
+        extend_tree(size)
+        source = DatabaseSource()
+        root = merkle.root(source, size)
+        previous = latest_checkpoint()
+        if previous is not None:
+            before = checkpoints.parse(previous)[0]
+            proof = merkle.consistency_proof(source, before.size, size) if before.size <= size else []
+            if not merkle.verify_consistency(before.size, size, before.root, root, proof):
+                raise Conflict(
+                    f"the ledger does not extend the checkpoint of {before.size} entries signed at {before.time}: "
+                    "its history was rewritten; nothing was signed; run corridor verify"
+                )
+        moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        last_recorded = Entry.objects.filter(seq=size).values_list("recorded_at", flat=True).first()
+        if last_recorded and canonical.format_time(moment) < last_recorded:
+            raise Conflict(f"the clock ({canonical.format_time(moment)}) is behind the last entry ({last_recorded})")
+        checkpoint = checkpoints.Checkpoint(origin, size, root, canonical.format_time(moment), head_hash)
+        note = checkpoints.sign(checkpoint, key)
+        entry = ledger.append(
+            CHECKPOINT_TYPE,
+            by=by,
+            payload={
+                "origin": origin,
+                "tree_size": size,
+                "root_hash": root.hex(),
+                "head_hash": head_hash,
+                "time": checkpoint.time,
+                "verifier_key": checkpoints.verifier_key_for(key).encode(),
+                "note": note,
+            },
+            source=Source.SYSTEM,
+            certainty=Certainty.CONFIRMED,
+            now=moment,
+        )
+    return entry, note
+
+
+# --- proofs -----------------------------------------------------------------------------------------
+
+
+def _entry_records(seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    found = {entry.seq: entry.as_record() for entry in Entry.objects.filter(seq__in=list(seqs))}
+    missing = [seq for seq in seqs if seq not in found]
+    if missing:
+        raise NotFound(f"there is no ledger entry {missing[0]}")
+    return found
+
+
+def _checked_seqs(seqs: Iterable[int]) -> list[int]:
+    result = []
+    for seq in seqs:
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+            raise InvalidInput(f"{seq!r} is not an entry number", "seqs")
+        result.append(seq)
+    return sorted(set(result))
+
+
+def inclusion_proof(seq: int, checkpoint: checkpoints.Checkpoint) -> list[bytes]:
+    """The inclusion proof of entry ``seq`` in ``checkpoint``'s tree, verified before it is returned."""
+    source = DatabaseSource()
+    proof = merkle.inclusion_proof(source, seq - 1, checkpoint.size)
+    leaf = source.fetch([(0, seq - 1)])[(0, seq - 1)]
+    if not merkle.verify_inclusion(seq - 1, checkpoint.size, leaf, proof, checkpoint.root):
+        size = checkpoint.size
+        raise Conflict(f"entry {seq} no longer matches the checkpoint of {size} entries: run corridor verify")
+    return proof
+
+
+def evidence_for(
+    seqs: Iterable[int],
+    *,
+    checkpoint: str | None = None,
+    sign_if_needed: bool = False,
+    by: ledger.Actor = None,
+) -> dict[str, Any]:
+    """What an outsider needs to check the cited entries: a signed checkpoint, its key, and a proof for each.
+
+    ``checkpoint`` is the note to prove against (default: the latest signed). With ``sign_if_needed``
+    a new checkpoint is signed first (by ``by``) when none exists or a cited entry is newer than it;
+    otherwise entries newer than the checkpoint come with ``"inclusion_proof": None``. The result is
+    plain JSON data (format ``corridor-evidence/1``, described in docs/evidence.md) that
+    ``verifier/corridor_verify.py evidence`` checks.
+    """
+    wanted = _checked_seqs(seqs)
+    records = _entry_records(wanted)
+    note = checkpoint if checkpoint is not None else latest_checkpoint()
+    if sign_if_needed and checkpoint is None:
+        newest = wanted[-1] if wanted else 0
+        if note is None or checkpoints.parse(note)[0].size < newest:
+            note = sign_checkpoint(by=by)[1]
+    parsed = read_checkpoint(note) if note is not None else None
+    size = parsed.size if parsed else 0
+    entries = []
+    for seq in wanted:
+        proof = inclusion_proof(seq, parsed) if parsed is not None and seq <= size else None
+        entries.append(
+            {
+                "entry": records[seq],
+                "leaf_index": seq - 1,
+                "inclusion_proof": [value.hex() for value in proof] if proof is not None else None,
+            }
+        )
+    return {
+        "format": EVIDENCE_FORMAT,
+        "checkpoint": note,
+        "verifier_key": verifier_key().encode(),
+        "tree_size": size,
+        "root_hash": parsed.root.hex() if parsed else None,
+        "entries": entries,
+    }
+
+
+def prove_consistency(old_note: str, new_note: str) -> dict[str, Any]:
+    """Proof that ``old_note``'s tree is a prefix of ``new_note``'s (format ``corridor-consistency/1``)."""
+    old, new = read_checkpoint(old_note), read_checkpoint(new_note)
+    if old.size > new.size:
+        raise InvalidInput(f"the old checkpoint covers {old.size} entries, the new one only {new.size}", "old")
+    proof = merkle.consistency_proof(DatabaseSource(), old.size, new.size)
+    if not merkle.verify_consistency(old.size, new.size, old.root, new.root, proof):
+        raise Conflict("the stored tree does not prove these checkpoints consistent; run corridor verify")
+    return {
+        "format": CONSISTENCY_FORMAT,
+        "old": old_note,
+        "new": new_note,
+        "verifier_key": verifier_key().encode(),
+        "proof": [value.hex() for value in proof],
+    }
+
+
+def resolve_checkpoint(reference: str) -> str:
+    """A checkpoint note from a file name, or from a tree size of a checkpoint recorded in the ledger."""
+    if reference.isdigit():
+        return checkpoint_of_size(int(reference))
+    try:
+        return Path(reference).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {reference}: {getattr(exc, 'strerror', None) or exc}", "checkpoint") from None
+
+
+def export_evidence() -> dict[str, Any]:
+    """The sidecar of a full export: the latest checkpoint and its key.
+
+    A full export needs no proof per entry: the verifier rebuilds the whole tree from the export and
+    compares its root with the signed one, which checks every entry at once.
+    """
+    bundle = evidence_for([])
+    bundle["note"] = (
+        "A full export: the verifier rebuilds the Merkle tree from every entry and compares its root with the "
+        "checkpoint's, so no per-entry proofs are needed. See docs/evidence.md."
+    )
+    return bundle

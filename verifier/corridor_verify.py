@@ -1,0 +1,639 @@
+#!/usr/bin/env python3
+"""Check a Corridor ledger export, evidence bundle or consistency proof without trusting Corridor.
+
+One file. It needs Python 3.8 or newer and, to check signatures, the ``cryptography`` package
+(``pip install cryptography``); nothing else. Read it: everything it checks is below, and
+docs/evidence.md explains the formats.
+
+    python3 corridor_verify.py chain LEDGER.jsonl
+    python3 corridor_verify.py export LEDGER.jsonl --key KEY [--checkpoint FILE ...] [--attachments DIR]
+    python3 corridor_verify.py evidence BUNDLE.json --key KEY [--attachments DIR]
+    python3 corridor_verify.py consistency PROOF.json --key KEY
+    python3 corridor_verify.py checkpoint FILE --key KEY
+
+KEY is the ledger's verifier key (one line: ``name+keyid+base64``) or a file holding it. Get it from
+the organisation that keeps the ledger by a channel you trust, not from the bundle you are checking.
+
+Exit status: 0 when everything checked holds, 1 when something does not (the first problem is named),
+2 when the input cannot be read.
+
+What each command establishes:
+
+chain
+    The hash chain of an export (``corridor export ledger``): every entry's hash is the SHA-256 of its
+    canonical body and names the previous entry's hash, from entry 1 on with no gaps. The same verdict
+    as ``corridor verify``.
+export
+    The chain, and then, for every checkpoint given with ``--checkpoint`` and every checkpoint recorded
+    in the export itself (``checkpoint.signed`` entries): the signature is the key's; the export holds
+    at least the entries the checkpoint covers; the Merkle root of the first N entries is the signed
+    root and entry N's hash is the signed head, so none of them was altered, removed, inserted or
+    reordered since; and no entry is back-dated: an entry the checkpoint covers was recorded no later
+    than the checkpoint's time, and one it does not cover was recorded no earlier.
+evidence
+    A bundle of selected entries with inclusion proofs (``corridor prove entry``, or a report's evidence):
+    the checkpoint's signature, each entry's hash, each proof against the signed root, and the times.
+consistency
+    Two checkpoints and a consistency proof (``corridor prove consistency``): the older tree is a prefix
+    of the newer, so nothing the older one covered was changed before the newer was signed.
+checkpoint
+    One checkpoint's signature, and what it says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+FIELDS = (
+    "certainty",
+    "corrects",
+    "occurred_at",
+    "payload",
+    "prev_hash",
+    "recorded_at",
+    "recorded_by",
+    "seq",
+    "source",
+    "subjects",
+    "type",
+    "v",
+)
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+SIGNATURE_DASH = "\u2014 "
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_NAME = re.compile(r"^[^\s+]+$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_SIZE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+
+
+class Failed(Exception):
+    """Something checked does not hold."""
+
+
+class Unreadable(Exception):
+    """The input is not what this tool reads."""
+
+
+# --- the entries and their chain (docs/ledger.md) -----------------------------------------------------
+
+
+def body_of(record: dict[str, Any]) -> str:
+    """An entry's canonical body: its twelve fields as JSON, keys sorted, compact, UTF-8 as itself."""
+    missing = [name for name in FIELDS if name not in record]
+    if missing:
+        raise Unreadable("entry lacks field(s): " + ", ".join(missing))
+    fields = {name: record[name] for name in FIELDS}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class Verdict:
+    def __init__(self, ok: bool, count: int, head: str, bad_seq: int | None = None, problem: str | None = None) -> None:
+        self.ok, self.count, self.head, self.bad_seq, self.problem = ok, count, head, bad_seq, problem
+
+    def line(self) -> str:
+        if self.ok:
+            return "ok: %d entries, head %s" % (self.count, self.head)
+        return "BROKEN: entry %s: %s" % (self.bad_seq, self.problem)
+
+
+def verify_chain(records: Iterable[dict[str, Any]]) -> Verdict:
+    """Walk the entries in order and stop at the first whose number, hash or link is wrong."""
+    expected, prev, before_prev = 1, GENESIS_HASH, None
+    for record in records:
+        seq = int(record["seq"])
+        body = body_of(record)
+        stored = str(record.get("hash", ""))
+        if seq != expected:
+            if seq > expected:
+                missing = str(expected) if seq == expected + 1 else "%d to %d" % (expected, seq - 1)
+                return Verdict(False, expected - 1, prev, expected, "entry %s missing" % missing)
+            return Verdict(False, expected - 1, prev, seq, "sequence number repeated or out of order")
+        if hashlib.sha256(body.encode("utf-8")).hexdigest() != stored:
+            return Verdict(False, expected - 1, prev, seq, "content does not match its hash: the entry was altered")
+        if record["prev_hash"] != prev:
+            if before_prev is not None and record["prev_hash"] == before_prev:
+                return Verdict(
+                    False, expected - 1, prev, seq - 1, "entry %d was inserted: entry %d links past it" % (seq - 1, seq)
+                )
+            written = record.get("seq")
+            if isinstance(written, int) and written != seq:
+                problem = "holds entry %d: entries were reordered, removed or renumbered" % written
+            else:
+                problem = "does not link to the entry before it: an entry was inserted or reordered here"
+            return Verdict(False, expected - 1, prev, seq, problem)
+        before_prev, prev = prev, stored
+        expected += 1
+    return Verdict(True, expected - 1, prev)
+
+
+def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
+    try:
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise Unreadable("cannot read %s: %s" % (path, exc.strerror)) from None
+    try:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise Unreadable("line %d is not JSON: %s" % (number, exc)) from None
+            if not isinstance(record, dict) or not isinstance(record.get("seq"), int):
+                raise Unreadable("line %d is not a ledger entry" % number)
+            yield record
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+# --- the Merkle tree (RFC 9162, section 2.1) ----------------------------------------------------------
+
+
+def leaf_hash(body: str) -> bytes:
+    return hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class RootBuilder:
+    """The tree's root as leaves are added one by one, keeping one hash per set bit of the size."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.stack: list[tuple[int, bytes]] = []
+
+    def append(self, leaf: bytes) -> None:
+        level, value = 0, leaf
+        while self.stack and self.stack[-1][0] == level:
+            value = node_hash(self.stack.pop()[1], value)
+            level += 1
+        self.stack.append((level, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        value = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            value = node_hash(left, value)
+        return value
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
+    """RFC 9162 section 2.1.3.2, step by step."""
+    if not 0 <= index < size or any(len(p) != 32 for p in proof):
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(first: int, second: int, first_hash: bytes, second_hash: bytes, proof: Sequence[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2, step by step; equal sizes and an empty first tree decided first."""
+    if not 0 <= first <= second or any(len(p) != 32 for p in proof):
+        return False
+    if first == 0:
+        return not proof and first_hash == EMPTY_ROOT
+    if first == second:
+        return not proof and first_hash == second_hash
+    if not proof:
+        return False
+    path = list(proof)
+    if first & (first - 1) == 0:
+        path.insert(0, first_hash)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == first_hash and sr == second_hash and sn == 0
+
+
+# --- keys and checkpoints (signed notes) ---------------------------------------------------------------
+
+
+class Key:
+    """A verifier key: ``name+keyid+base64(0x01 || Ed25519 public key)``."""
+
+    def __init__(self, text: str) -> None:
+        parts = text.strip().split("+", 2)
+        if len(parts) != 3 or not _NAME.match(parts[0]) or not re.match(r"^[0-9a-f]{8}$", parts[1]):
+            raise Unreadable("a verifier key reads name+8-hex-digit-key-id+base64-key")
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except binascii.Error:
+            raise Unreadable("the verifier key's key is not base64") from None
+        if len(raw) != 33 or raw[:1] != b"\x01":
+            raise Unreadable("the verifier key is not an Ed25519 key")
+        self.name, self.key_id, self.public = parts[0], bytes.fromhex(parts[1]), raw[1:]
+        computed = hashlib.sha256(self.name.encode() + b"\n" + raw).digest()[:4]
+        if computed != self.key_id or base64.b64encode(raw).decode() != parts[2]:
+            raise Unreadable("the verifier key's ID does not match its name and key")
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            from cryptography.exceptions import InvalidSignature
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        except ImportError:  # pragma: no cover - depends on the outsider's machine
+            raise Unreadable("checking signatures needs the cryptography package: pip install cryptography") from None
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+class Checkpoint:
+    def __init__(self, origin: str, size: int, root: bytes, time: str, head: str) -> None:
+        self.origin, self.size, self.root, self.time, self.head = origin, size, root, time, head
+
+    def describe(self) -> str:
+        return "checkpoint of %d entries signed at %s" % (self.size, self.time)
+
+
+def read_checkpoint(note: str, key: Key) -> Checkpoint:
+    """Parse a checkpoint exactly and check that ``key`` signed it; raise Failed otherwise."""
+    if not isinstance(note, str) or "\r" in note or not note.endswith("\n"):
+        raise Failed("the checkpoint is not lines ending in a newline")
+    text, separator, signatures = note.partition("\n\n")
+    lines = text.split("\n")
+    if not separator or len(lines) != 5:
+        raise Failed("the checkpoint is not five lines, a blank line and signatures")
+    origin, size, root, time, head = lines
+    try:
+        root_hash = base64.b64decode(root, validate=True)
+    except binascii.Error:
+        raise Failed("the checkpoint's root hash is not base64") from None
+    well_formed = (
+        _NAME.match(origin)
+        and _SIZE.match(size)
+        and len(root_hash) == 32
+        and base64.b64encode(root_hash).decode() == root
+        and time.startswith("time ")
+        and _TIME.match(time[5:])
+        and head.startswith("head ")
+        and _HEX64.match(head[5:])
+    )
+    if not well_formed:
+        raise Failed("the checkpoint's text is not origin, size, base64 root, 'time …' and 'head …'")
+    try:
+        datetime.datetime.strptime(time[5:], TIME_FORMAT)
+    except ValueError:
+        raise Failed("the checkpoint's time is not a real date and time") from None
+    signed = (text + "\n").encode("utf-8")
+    ours = False
+    for line in signatures[:-1].split("\n"):
+        if not line.startswith(SIGNATURE_DASH):
+            raise Failed("a signature line does not start with an em dash")
+        name, _, encoded = line[len(SIGNATURE_DASH) :].partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise Failed("a signature is not base64") from None
+        if len(raw) != 68 or base64.b64encode(raw).decode() != encoded:
+            raise Failed("a signature is not 68 bytes of canonical base64")
+        if name == key.name and raw[:4] == key.key_id:
+            ours = True
+            if key.verify(signed, raw[4:]):
+                if origin != key.name:
+                    raise Failed("the checkpoint is for %s, the key for %s" % (origin, key.name))
+                return Checkpoint(origin, int(size), root_hash, time[5:], head[5:])
+    if ours:
+        raise Failed("the signature does not verify: the checkpoint or the key was altered")
+    raise Failed("the checkpoint carries no signature by %s+%s" % (key.name, key.key_id.hex()))
+
+
+def check_times(checkpoints: list[Checkpoint]) -> None:
+    """Checkpoints of more entries must not be dated before checkpoints of fewer."""
+    ordered = sorted(checkpoints, key=lambda c: (c.size, c.time))
+    for at in range(1, len(ordered)):
+        earlier, later = ordered[at - 1], ordered[at]
+        if later.time < earlier.time:
+            raise Failed("the %s is dated before the %s" % (later.describe(), earlier.describe()))
+
+
+# --- the commands ---------------------------------------------------------------------------------------
+
+
+def _load_key(text: str) -> Key:
+    if os.path.isfile(text):
+        with open(text, encoding="utf-8") as handle:
+            text = handle.read()
+    return Key(text)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable("cannot read %s: %s" % (path, exc)) from None
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_read_text(path))
+    except ValueError as exc:
+        raise Unreadable("%s is not JSON: %s" % (path, exc)) from None
+    if not isinstance(value, dict):
+        raise Unreadable("%s is not a JSON object" % path)
+    return value
+
+
+def _checkpoint_in(path: str) -> str:
+    """A checkpoint file, or the checkpoint inside an evidence bundle (an export's .evidence.json)."""
+    text = _read_text(path)
+    if not text.lstrip().startswith("{"):
+        return text
+    note = _read_json(path).get("checkpoint")
+    if not isinstance(note, str):
+        raise Unreadable("%s holds no checkpoint" % path)
+    return note
+
+
+def _hashes(values: Any) -> list[bytes]:
+    if not isinstance(values, list) or not all(isinstance(v, str) and _HEX64.match(v) for v in values):
+        raise Failed("a proof is not a list of 64-hex-digit hashes")
+    return [bytes.fromhex(v) for v in values]
+
+
+def _check_attachment(directory: str, digest: Any) -> bool | None:
+    """True if the file is there and intact, None if it was not supplied; Failed if it is damaged."""
+    if not isinstance(digest, str) or not _HEX64.match(digest):
+        raise Failed("an attachment entry does not name a SHA-256")
+    for path in (os.path.join(directory, digest[:2], digest), os.path.join(directory, digest)):
+        if os.path.isfile(path):
+            hasher = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    hasher.update(chunk)
+            if hasher.hexdigest() != digest:
+                raise Failed("attachment %s does not match its hash: the file was altered" % digest)
+            return True
+    return None
+
+
+def verify_export(
+    records: Iterable[dict[str, Any]], key: Key, notes: Sequence[str] = (), attachments: str | None = None
+) -> list[str]:
+    """Check an export against the given checkpoints and those it records; return what was established."""
+    # Fixed-width byte arrays rather than lists of strings keep a million entries in about 120 MB.
+    leaves, hashes, recorded, occurred = bytearray(), bytearray(), bytearray(), bytearray()
+    recorded_notes: list[str] = []
+    other_keys = 0
+    files: list[tuple[int, Any]] = []
+
+    def walk() -> Iterator[dict[str, Any]]:
+        nonlocal other_keys
+        for record in records:
+            yield record
+            leaves.extend(leaf_hash(body_of(record)))
+            hashes.extend(bytes.fromhex(str(record["hash"])))
+            for array, name in ((recorded, "recorded_at"), (occurred, "occurred_at")):
+                value = record[name]
+                if not isinstance(value, str) or not _TIME.match(value):
+                    raise Failed("entry %d's %s is not a ledger time" % (record["seq"], name))
+                array.extend(value.encode("ascii"))
+            payload = record.get("payload")
+            if record.get("type") == "checkpoint.signed" and isinstance(payload, dict):
+                note = payload.get("note")
+                if isinstance(note, str) and note.startswith(key.name + "\n"):
+                    recorded_notes.append(note)
+                else:
+                    other_keys += 1
+            if record.get("type") == "attachment.added" and isinstance(payload, dict):
+                files.append((int(record["seq"]), payload.get("sha256")))
+
+    verdict = verify_chain(walk())
+    if not verdict.ok:
+        raise Failed("the chain is broken at entry %s: %s" % (verdict.bad_seq, verdict.problem))
+    count = verdict.count
+    report = ["chain: %d entries, head %s" % (count, verdict.head)]
+    given = [read_checkpoint(note, key) for note in notes]
+    try:
+        in_ledger = [read_checkpoint(note, key) for note in recorded_notes]
+    except Failed as exc:
+        raise Failed("a checkpoint recorded in the ledger does not verify: %s" % exc) from None
+    every = sorted(given + in_ledger, key=lambda c: (c.size, c.time))
+    if not every:
+        raise Failed("no checkpoint signed by this key to check the export against")
+    check_times(every)
+    if every[-1].size > count:
+        raise Failed("the %s, but the export has only %d: entries were removed" % (every[-1].describe(), count))
+
+    # The root of the first N entries for every checkpoint's N, in one pass over the leaves.
+    roots = {0: EMPTY_ROOT}
+    builder = RootBuilder()
+    sizes = {c.size for c in every}
+    for index in range(every[-1].size):
+        builder.append(bytes(leaves[32 * index : 32 * index + 32]))
+        if builder.size in sizes:
+            roots[builder.size] = builder.root()
+    for checkpoint in every:
+        if roots[checkpoint.size] != checkpoint.root:
+            raise Failed(
+                "the first %d entries do not have the root of the %s: an entry it covers was altered, "
+                "removed, inserted or reordered" % (checkpoint.size, checkpoint.describe())
+            )
+        head = hashes[32 * checkpoint.size - 32 : 32 * checkpoint.size].hex() if checkpoint.size else GENESIS_HASH
+        if head != checkpoint.head:
+            raise Failed("entry %d's hash is not the head of the %s" % (checkpoint.size, checkpoint.describe()))
+
+    # Back-dating: each entry was recorded no later than the first checkpoint that covers it, and no
+    # earlier than the last checkpoint that does not (checkpoint times rise with their sizes: checked above).
+    earliest = {c.size: c for c in reversed(every)}  # per size, the earliest-dated checkpoint
+    latest_of = {c.size: c for c in every}  # per size, the latest-dated one
+    ordered = sorted(sizes)
+    ahead, behind = 0, None
+    for seq in range(1, count + 1):
+        while ahead < len(ordered) and ordered[ahead] < seq:
+            behind = latest_of[ordered[ahead]]
+            ahead += 1
+        when = recorded[27 * seq - 27 : 27 * seq].decode("ascii")
+        if ahead < len(ordered) and when > earliest[ordered[ahead]].time:
+            cover = earliest[ordered[ahead]]
+            raise Failed("entry %d is covered by the %s but says it was recorded later" % (seq, cover.describe()))
+        if behind is not None and when < behind.time:
+            raise Failed(
+                "entry %d is not covered by the %s but says it was recorded before it: it is back-dated"
+                % (seq, behind.describe())
+            )
+    last = every[-1]
+    late_reports = sum(
+        1 for seq in range(last.size + 1, count + 1) if occurred[27 * seq - 27 : 27 * seq].decode("ascii") < last.time
+    )
+    report.append(
+        "checkpoints: %d verified (%d given, %d recorded in the ledger)" % (len(every), len(given), len(in_ledger))
+    )
+    if other_keys:
+        report.append("checkpoints by other keys, not checked: %d" % other_keys)
+    report.append("covered by the latest (%s): entries 1 to %d, unaltered and in order" % (last.describe(), last.size))
+    report.append("times: no entry is back-dated against any checkpoint")
+    if count > last.size:
+        report.append(
+            "not yet covered by a checkpoint: entries %d to %d (chained, not signed; %d of them describe events "
+            "that occurred before the latest checkpoint: late reporting, not back-dating)"
+            % (last.size + 1, count, late_reports)
+        )
+    if attachments is not None:
+        found = sum(1 for _, digest in files if _check_attachment(attachments, digest))
+        report.append("attachments: %d intact, %d not supplied" % (found, len(files) - found))
+    return report
+
+
+def verify_evidence(bundle: dict[str, Any], key: Key, attachments: str | None = None) -> list[str]:
+    """Check a bundle of entries with inclusion proofs against its checkpoint; return what was established."""
+    if bundle.get("format") != "corridor-evidence/1":
+        raise Unreadable("not a corridor-evidence/1 bundle")
+    if not isinstance(bundle.get("checkpoint"), str):
+        raise Failed("the bundle has no checkpoint: none had been signed when it was made")
+    checkpoint = read_checkpoint(bundle["checkpoint"], key)
+    if bundle.get("tree_size") != checkpoint.size or bundle.get("root_hash") != checkpoint.root.hex():
+        raise Failed("the bundle's tree size or root does not match its checkpoint")
+    entries = bundle.get("entries")
+    if not isinstance(entries, list):
+        raise Unreadable("the bundle has no list of entries")
+    found = 0
+    for item in entries:
+        if not isinstance(item, dict) or not isinstance(item.get("entry"), dict):
+            raise Unreadable("an item of the bundle is not an entry with its proof")
+        record = item["entry"]
+        seq = record.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise Failed("an entry has no valid number")
+        body = body_of(record)
+        if hashlib.sha256(body.encode("utf-8")).hexdigest() != record.get("hash"):
+            raise Failed("entry %d does not match its hash: it was altered" % seq)
+        if item.get("leaf_index") != seq - 1:
+            raise Failed("entry %d is given at the wrong place in the tree" % seq)
+        if item.get("inclusion_proof") is None:
+            raise Failed("entry %d is not covered by the %s: it cannot be verified yet" % (seq, checkpoint.describe()))
+        proof = _hashes(item["inclusion_proof"])
+        if not verify_inclusion(seq - 1, checkpoint.size, leaf_hash(body), proof, checkpoint.root):
+            problem = "entry %d is not in the %s: it was altered or the proof is wrong"
+            raise Failed(problem % (seq, checkpoint.describe()))
+        if seq == checkpoint.size and record.get("hash") != checkpoint.head:
+            raise Failed("entry %d's hash is not the checkpoint's head" % seq)
+        if str(record.get("recorded_at")) > checkpoint.time:
+            raise Failed("entry %d says it was recorded after the %s that covers it" % (seq, checkpoint.describe()))
+        if attachments is not None and record.get("type") == "attachment.added":
+            payload = record.get("payload")
+            if _check_attachment(attachments, payload.get("sha256") if isinstance(payload, dict) else None):
+                found += 1
+    report = [
+        "%s: signature verified" % checkpoint.describe(),
+        "entries: %d, each included in it, unaltered, and recorded no later than it" % len(entries),
+    ]
+    if attachments is not None:
+        report.append("attachments: %d intact" % found)
+    return report
+
+
+def verify_consistency_bundle(bundle: dict[str, Any], key: Key) -> list[str]:
+    if bundle.get("format") != "corridor-consistency/1":
+        raise Unreadable("not a corridor-consistency/1 proof")
+    old = read_checkpoint(bundle.get("old"), key)  # type: ignore[arg-type]
+    new = read_checkpoint(bundle.get("new"), key)  # type: ignore[arg-type]
+    proof = _hashes(bundle.get("proof"))
+    if not verify_consistency(old.size, new.size, old.root, new.root, proof):
+        problem = "the %s does not extend the %s: history was rewritten between them"
+        raise Failed(problem % (new.describe(), old.describe()))
+    check_times([old, new])
+    return ["the %s extends the %s: nothing it covered was changed" % (new.describe(), old.describe())]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="corridor_verify.py",
+        description="Check a Corridor ledger export, evidence bundle or consistency proof.",
+        epilog="See the top of this file and docs/evidence.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    chain = commands.add_parser("chain", help="the hash chain of an export (as corridor verify)")
+    chain.add_argument("file", help="the JSONL export, or - for standard input")
+    export = commands.add_parser("export", help="an export against checkpoints")
+    export.add_argument("file")
+    export.add_argument(
+        "--checkpoint", action="append", default=[], help="a checkpoint file or evidence bundle (repeatable)"
+    )
+    evidence = commands.add_parser("evidence", help="entries with inclusion proofs")
+    evidence.add_argument("file")
+    consistency = commands.add_parser("consistency", help="two checkpoints and a consistency proof")
+    consistency.add_argument("file")
+    checkpoint = commands.add_parser("checkpoint", help="one checkpoint's signature")
+    checkpoint.add_argument("file")
+    for sub in (export, evidence, consistency, checkpoint):
+        sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")
+    for sub in (export, evidence):
+        sub.add_argument("--attachments", help="a folder of attachment files named by their SHA-256")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "chain":
+            verdict = verify_chain(read_jsonl(args.file))
+            print(verdict.line())
+            return 0 if verdict.ok else 1
+        key = _load_key(args.key)
+        if args.command == "export":
+            notes = [_checkpoint_in(path) for path in args.checkpoint]
+            report = verify_export(read_jsonl(args.file), key, notes, args.attachments)
+        elif args.command == "evidence":
+            report = verify_evidence(_read_json(args.file), key, args.attachments)
+        elif args.command == "consistency":
+            report = verify_consistency_bundle(_read_json(args.file), key)
+        else:
+            report = [read_checkpoint(_read_text(args.file), key).describe() + ": signature verified"]
+    except Failed as exc:
+        print("FAILED: %s" % exc)
+        return 1
+    except Unreadable as exc:
+        print("corridor_verify.py: error: %s" % exc, file=sys.stderr)
+        return 2
+    for line in report:
+        print(line)
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
