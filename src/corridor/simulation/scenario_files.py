@@ -93,11 +93,17 @@ def load(name_or_path: str) -> Scenario:
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix in (".yaml", ".yml"):
-            import yaml  # only YAML files need it
-
+            try:
+                import yaml  # only YAML files need it, and it is not a runtime dependency
+            except ImportError:
+                raise ScenarioError(
+                    f"{path.name}: reading YAML needs PyYAML; write the scenario in TOML"
+                ) from None
             data = yaml.safe_load(text)
         else:
             data = tomllib.loads(text)
+    except ScenarioError:
+        raise
     except Exception as exc:  # the parsers' own errors name the line
         raise ScenarioError(f"{path.name}: cannot be read: {exc}") from None
     if not isinstance(data, dict):
