@@ -12,7 +12,7 @@ of the optimisation ("inactive") and only fill seats nobody else can use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,18 +45,27 @@ class Arrays:
     fixed_fac: IntArray
     active: BoolArray  # (n,) not fixed and costs something when left out
 
+    # Cost model: a patient travelling on day t costs late_cost(t); see with_risk. Defaults: the objective.
+    scale: int = 1
+    risk_share: int = 0
+    risk_delay: int = 0
+
     @property
     def base_cost(self) -> int:
         return int(self.unplanned.sum())
 
-    def saving(self, i: int | IntArray, t: int | IntArray) -> IntArray:
-        """Cost avoided by taking patient ``i`` on day ``t`` rather than not at all."""
-        return np.asarray(self.weight[i] * (self.T - np.maximum(t, self.due[i])), dtype=np.int64)
+    def late_cost(self, w: IntArray, d: IntArray, t: IntArray | int) -> IntArray:
+        """Cost of travelling on day ``t`` in this cost model (the objective when not risk-adjusted)."""
+        late = (self.scale - self.risk_share) * w * np.maximum(0, t - d)
+        if self.risk_share:
+            late = late + self.risk_share * w * np.maximum(0, np.asarray(t) + self.risk_delay - d)
+        return np.asarray(np.minimum(late, self.scale * w * np.maximum(0, self.T - d)), dtype=np.int64)
 
     def saving_matrix(self) -> IntArray:
-        """(n, T) savings, zero where the patient is not yet released or inactive."""
+        """(n, T) cost avoided by travelling on day t rather than not at all; zero where the patient is
+        not yet released or inactive."""
         t = np.arange(self.T)
-        s = self.weight[:, None] * (self.T - np.maximum(t[None, :], self.due[:, None]))
+        s = self.unplanned[:, None] - self.late_cost(self.weight[:, None], self.due[:, None], t[None, :])
         s = np.where(t[None, :] >= self.release[:, None], s, 0)
         s[~self.active] = 0
         return np.maximum(s, 0).astype(np.int64)
@@ -174,7 +183,19 @@ def fixed_savings(a: Arrays) -> IntArray:
     i = np.nonzero(a.fixed_day >= 0)[0]
     if len(i) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.maximum(0, a.weight[i] * (a.T - np.maximum(a.fixed_day[i], a.due[i])))
+    return np.maximum(0, a.unplanned[i] - a.late_cost(a.weight[i], a.due[i], a.fixed_day[i]))
+
+
+def with_risk(a: Arrays, share: int, delay: int, scale: int = 10) -> Arrays:
+    """The same instance with a cost that hedges against cancelled trips (rolling planning).
+
+    A trip is cancelled with probability about ``share / scale``, and its patients then travel some
+    ``delay`` days later. Costing a trip on day t as ``(1 - p) * late(t) + p * late(t + delay)``
+    makes a patient planned right on their deadline cost more than one planned with room to spare,
+    which the tardiness objective alone ignores. Costs are scaled by ``scale`` to stay integers.
+    """
+    return replace(a, scale=scale, risk_share=share, risk_delay=delay,
+                   unplanned=scale * a.weight * np.maximum(0, a.T - a.due))
 
 
 def cost_of_days(a: Arrays, day: IntArray) -> int:

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from corridor.planning.arrays import assign, compile_instance, pattern_of, to_plan
+from corridor.planning.arrays import assign, compile_instance, pattern_of, to_plan, with_risk
 from corridor.planning.explain import Explanation, explain_day
 from corridor.planning.lagrange import solve_dual
 from corridor.planning.model import Appointment, Instance, Patient, Plan, Trip, load_instance
+from corridor.planning.rollout import sample_future
 from corridor.planning.solver import solve_arrays
 
 
@@ -95,67 +96,53 @@ def situation(instance: Instance, today: int, approved: Iterable[Trip | Mapping[
     return replace(instance, days=tuple(days), patients=tuple(patients))
 
 
-def expected_arrivals(templates: Sequence[Patient], rate: float, today: int, horizon: int, seed: int,
-                      taken: set[str]) -> list[Patient]:
-    """A sampled scenario of future referrals: ``rate`` a day (Poisson) from tomorrow on, each a copy
-    of a random past referral (its weight, accepted facilities and time to deadline)."""
-    rng = np.random.default_rng(seed)
-    out: list[Patient] = []
-    if rate <= 0 or not templates:
-        return out
-    for t in range(today + 1, horizon):
-        for j in range(int(rng.poisson(rate))):
-            p = templates[int(rng.integers(len(templates)))]
-            pid = f"~expected-{t}-{j}"
-            while pid in taken:
-                pid += "~"
-            out.append(Patient(pid, t, t + max(0, p.due - p.release), p.weight, p.facilities, None))
-    return out
-
-
 def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Sequence[Trip | Mapping[str, Any]] = (),
                *, cancelled_today: bool = False, unavailable_today: Iterable[str] = (), time_limit: float = 10.0,
-               previous: Plan | None = None, workers: int = 1, standby_size: int = 8,
-               explain: bool = True, arrival_rate: float = 0.0, history: Sequence[Patient] = (),
-               seed: int = 0) -> RollingPlan:
+               previous: Plan | None = None, workers: int = 1, standby_size: int = 8, explain: bool = True,
+               arrival_rate: float = 0.0, history: Sequence[Patient] = (), cancel_rate: float = 0.0,
+               replan_delay: int = 5, seed: int = 0) -> RollingPlan:
     """Re-plan the rest of the horizon as of ``today`` and describe today's decision.
 
     ``instance`` lists the patients still waiting (a JSON dict is validated with
     :func:`load_instance`); ``approved`` trips are kept as they are; ``cancelled_today`` closes
     today; ``unavailable_today`` names patients who cannot travel today. ``previous`` (yesterday's
-    plan) seeds the search so the plan changes no more than it has to.
+    plan) seeds the search, so daily re-planning keeps improving one plan instead of starting over.
 
-    With ``arrival_rate`` (referrals a day, e.g. the recent average) the plan also makes room for a
-    sampled scenario of future referrals, copied from ``history`` (past referrals; the waiting
-    patients if empty). Without it, a plan of only the waiting patients sees the next weeks as
-    empty and happily postpones anyone not yet late, which new urgent referrals then pay for. The
-    expected patients never appear in the result; they only shape today's choice and the forecast.
+    A plan of only the waiting patients sees the coming weeks as empty and postpones anyone not yet
+    late, which the next urgent referrals then pay for. With ``arrival_rate`` (referrals a day,
+    e.g. the recent average) the plan also makes room for a sampled scenario of future referrals
+    copied from ``history`` (past referrals; the waiting patients if empty). With ``cancel_rate``
+    (share of trips cancelled) a patient planned right on their deadline costs as if, with that
+    probability, they travelled ``replan_delay`` days later. Neither changes what is reported: the
+    objective, bound, forecast and explanations are for the waiting patients and the true cost.
     """
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
     if not 0 <= today < inst.horizon_days:
         raise ValueError(f"today: must be a day of the horizon 0..{inst.horizon_days - 1}")
     current = situation(inst, today, approved, cancelled_today, unavailable_today)
     real = compile_instance(current)
-    expected = expected_arrivals(list(history) or list(current.patients), arrival_rate, today,
-                                 current.horizon_days, seed * 100_003 + today,
-                                 {p.id for p in current.patients})
-    a = compile_instance(replace(current, patients=current.patients + tuple(expected))) if expected else real
+    rng = np.random.default_rng(seed * 100_003 + today)
+    scenario = sample_future(current, list(history) or list(current.patients), arrival_rate, today, rng)
+    a = compile_instance(scenario) if len(scenario.patients) > real.n else real
+    if cancel_rate > 0:
+        a = with_risk(a, max(1, round(10 * cancel_rate)), replan_delay)
+    hedged = a is not real
     start = pattern_of(a, previous, today) if previous is not None else None
-    pattern, _, bound, _ = solve_arrays(a, time_limit, workers=workers, start_pattern=start,
-                                        lp_bound=workers > 1 and not expected, focus=today)
-    result = assign(a, pattern)
-    plan = to_plan(real, pattern, result.day[: real.n])
-    if expected:
-        # The bound above counted expected patients too; only a bound on the waiting ones is valid.
-        bound = min(solve_dual(real, min(1.0, 0.1 * time_limit), iterations=100).bound, plan.objective or 0.0)
-    plan.lower_bound = bound
+    pattern, _, bound, _ = solve_arrays(a, time_limit * (0.9 if hedged else 1.0), workers=workers,
+                                        start_pattern=start, lp_bound=workers > 1 and not hedged, focus=today)
+    # Sampled patients come after the waiting ones, so the first real.n entries are the plan.
+    plan = to_plan(real, pattern, assign(a, pattern).day[: real.n])
+    if hedged or bound <= 0:
+        # The search's bound was for another cost; a quick dual bound is valid for this one.
+        bound = solve_dual(real, max(0.02, 0.1 * time_limit), iterations=100).bound
+    plan.lower_bound = min(bound, plan.objective or 0.0)
     trips_today = [t for t in plan.trips if t.day == today]
     on_trip = {pid for t in trips_today for pid in t.patients}
     standby = _standby(real, plan, today, on_trip, trips_today, standby_size)
     forecast = _forecast(current, plan)
     explanations = explain_day(real, pattern_of(real, plan, today), plan, today) if explain else []
     return RollingPlan(today, trips_today[0] if trips_today else None, trips_today, standby, forecast,
-                       int(plan.objective or 0), bound, plan, explanations)
+                       int(plan.objective or 0), plan.lower_bound, plan, explanations)
 
 
 def _standby(a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: list[Trip], size: int) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from corridor.planning.arrays import Arrays, Pattern, assign, compile_instance, to_plan
-from corridor.planning.baselines import _dispatch, atc_pattern
+from corridor.planning.baselines import LOOKAHEADS, _dispatch, atc_pattern
 from corridor.planning.cpsat import window_milp
 from corridor.planning.lagrange import Lagrangian, solve_dual
 from corridor.planning.lp import relax
@@ -96,21 +96,24 @@ def _windows(T: int, width: int, rng: np.random.Generator, focus: int | None = N
 
 def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None = None, *, workers: int = 2,
                  seed: int = 0, window: int = 6, lp_bound: bool = True,
-                 start_pattern: Pattern | None = None,
-                 focus: int | None = None) -> tuple[Pattern, int, float, dict[str, Any]]:
+                 start_pattern: Pattern | None = None, focus: int | None = None,
+                 lookahead: float = 2.0) -> tuple[Pattern, int, float, dict[str, Any]]:
     """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats)."""
     start = time.monotonic()
     deadline = start + time_limit
     rng = np.random.default_rng(seed)
     lag = Lagrangian(a)
     candidates: list[tuple[str, Pattern]] = []
-    atc_pat, _, k = atc_pattern(a)
+    # Re-planning from yesterday's plan needs no full look-ahead search: the windows matter more.
+    lookaheads = (lookahead,) if start_pattern is not None else LOOKAHEADS
+    atc_pat, _, k = atc_pattern(a, lookaheads)
     candidates.append(("atc", atc_pat))
-    order = np.argsort(a.release, kind="stable")
-    priority = np.empty(a.n, dtype=np.int64)
-    priority[order] = np.arange(a.n)
-    candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
-    if start_pattern is not None:
+    if start_pattern is None:
+        order = np.argsort(a.release, kind="stable")
+        priority = np.empty(a.n, dtype=np.int64)
+        priority[order] = np.arange(a.n)
+        candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
+    else:
         candidates.append(("previous", start_pattern))
     costs = [(assign(a, p).cost, name, p) for name, p in candidates]
     cost, name, pattern = min(costs, key=lambda c: c[0])
@@ -132,13 +135,15 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
             pool = None
 
     try:
-        # A quick dual bound, its day choices tried as starts (Lagrangian heuristic).
-        dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
-        state.bound = dual.bound
-        for p in dual.patterns[-5:]:
-            state.offer(p, "lagrangian")
-        ls = local_search(a, lag, state.pattern, min(deadline, time.monotonic() + 0.05 * time_limit))
-        state.offer(ls.pattern, "local search")
+        # A quick dual bound, its day choices tried as starts (Lagrangian heuristic), and a short local
+        # search; with a budget of a second or less (daily re-planning) windows are the better use.
+        if time_limit > 1.0:
+            dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
+            state.bound = dual.bound
+            for p in dual.patterns[-5:]:
+                state.offer(p, "lagrangian")
+            ls = local_search(a, lag, state.pattern, min(deadline, time.monotonic() + 0.05 * time_limit))
+            state.offer(ls.pattern, "local search")
 
         # Small windows solve in a fraction of a second and already fix most of a constructive plan;
         # a full sweep without improvement widens them.
