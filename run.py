@@ -64,7 +64,11 @@ def run_tests(pytest_args: list[str]) -> int:
         base = {**os.environ, "CORRIDOR_DATA_DIR": data_dir}
         base.pop("CORRIDOR_DATABASE_URL", None)
         steps: list[tuple[str, list[str], dict[str, str]]] = [
-            ("ruff", [python, "-m", "ruff", "check", "src", "tests", "benchmarks", "run.py", "conftest.py"], base),
+            (
+                "ruff",
+                [python, "-m", "ruff", "check", "src", "tests", "benchmarks", "verifier", "run.py", "conftest.py"],
+                base,
+            ),
             ("mypy", [python, "-m", "mypy"], base),
             ("tests on SQLite", [python, "-m", "pytest", *pytest_args], base),
         ]
