@@ -124,7 +124,7 @@ def verify_rows(rows: Iterable[tuple[int, str, str]]) -> Verdict:
         if sha256(body.encode()).hexdigest() != stored:
             return Verdict(False, expected - 1, prev_hash, seq, _diagnose_bad_hash(seq, body, stored))
         at = body.rfind(marker) + skip
-        if body[at : at + 64] != prev_hash:
+        if body[at : at + 65] != prev_hash + '"':  # the quote: a longer value must not pass as the hash
             if before_prev is not None and body[at : at + 64] == before_prev:
                 problem = f"entry {seq - 1} was inserted: entry {seq} links past it"
                 return Verdict(False, expected - 1, prev_hash, seq - 1, problem)

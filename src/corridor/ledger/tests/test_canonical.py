@@ -120,3 +120,16 @@ def test_times_are_written_in_utc_with_microseconds() -> None:
     moment = dt.datetime(2014, 10, 11, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=3)))
     assert canonical.format_time(moment) == "2014-10-11T08:30:00.000000Z"
     assert canonical.parse_time("2014-10-11T08:30:00.000000Z") == moment
+
+
+@given(chains(min_size=3, max_size=6), st.data())
+@settings(max_examples=20)
+def test_a_prev_hash_with_anything_after_the_real_hash_is_a_broken_link(
+    records: list[dict[str, Any]], data: Any
+) -> None:
+    index = data.draw(st.integers(1, len(records) - 1))
+    record = dict(records[index])
+    record["prev_hash"] = record["prev_hash"] + data.draw(st.text(min_size=1, max_size=3))
+    record["hash"] = canonical.hash_record(record)  # a forger recomputes the entry's own hash
+    verdict = canonical.verify_records([*records[:index], record])
+    assert (verdict.ok, verdict.bad_seq) == (False, index + 1)
