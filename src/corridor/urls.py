@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from corridor.web.throttle import ThrottledLoginView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in with throttling; it must come before Django's own login view in the include below.
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("corridor.web.urls")),
 ]

@@ -1,0 +1,201 @@
+"""Forms of the workspace. They check what a form can check (required, dates, choices) with translated
+messages; the services then check the rules, and their refusals are shown beside the field they name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from corridor.errors import CorridorError, InvalidInput
+from corridor.ledger.catalogue import EVENT_TYPES, Certainty, Source
+from corridor.register.models import Facility, Patient, PriorityClass, Referral, Specialty
+from corridor.transfers.models import TripPassenger
+from corridor.web.labels import CANCELLED_BY, PRIORITY_NAMES, event_label
+
+
+def show_error(form: forms.Form, error: CorridorError) -> None:
+    """Put a service's refusal on the field it names (or on the whole form)."""
+    field = error.field if isinstance(error, InvalidInput) else None
+    if field and "." in field:
+        field = field.split(".")[-1]
+    message = error.detail if isinstance(error, InvalidInput) else str(error)
+    form.add_error(field if field in form.fields else None, message)
+
+
+def _choose(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
+    """Set a choice field's choices when the form is made (they come from the database)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class EvidenceForm(forms.Form):
+    """Where the information comes from and how sure it is: every record carries both."""
+
+    source = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.WITNESS)
+    certainty = forms.ChoiceField(label=_("Certainty"), choices=Certainty.choices, initial=Certainty.CONFIRMED)
+
+
+class PatientForm(EvidenceForm):
+    code = forms.CharField(label=_("Code"), max_length=32, help_text=_("Pseudonymous, e.g. P-0042. Never a name."))
+    registered_on = forms.DateField(label=_("Registered on"), widget=DateInput())
+    sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices, initial=Patient.Sex.UNKNOWN)
+    birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900, max_value=2100)
+    depends_on_power = forms.BooleanField(label=_("Depends on electricity (dialysis, oxygen…)"), required=False)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    contact = forms.CharField(label=_("Contact"), max_length=200, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    field_order = ["code", "registered_on", "sex", "birth_year", "depends_on_power", "full_name", "contact", "notes"]
+
+
+class PatientEditForm(forms.Form):
+    sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices)
+    birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900, max_value=2100)
+    depends_on_power = forms.BooleanField(label=_("Depends on electricity (dialysis, oxygen…)"), required=False)
+
+
+class IdentityForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    contact = forms.CharField(label=_("Contact"), max_length=200, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PurposeForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Why do you need to see it?"),
+        max_length=200,
+        required=False,
+        help_text=_("Recorded in the ledger with your name."),
+    )
+
+
+class ReferralForm(EvidenceForm):
+    specialty = forms.ChoiceField(label=_("Specialty"), choices=Specialty.choices)
+    priority = forms.ChoiceField(label=_("Priority"))
+    referral_date = forms.DateField(label=_("Referral date"), widget=DateInput())
+    eligible_facilities = forms.MultipleChoiceField(
+        label=_("Hospitals"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every hospital offering the specialty."),
+    )
+    diagnosis_icd10 = forms.CharField(label=_("ICD-10 code"), max_length=8, required=False)
+    diagnosis = forms.CharField(label=_("Diagnosis"), max_length=200, required=False)
+    fit_to_travel_from = forms.DateField(label=_("Fit to travel from"), required=False, widget=DateInput())
+
+    field_order = ["specialty", "priority", "referral_date", "eligible_facilities", "diagnosis_icd10", "diagnosis"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        priorities = PriorityClass.objects.order_by("rank")
+        _choose(self, "priority", [(p.code, f"{p.code} · {PRIORITY_NAMES.get(p.name, p.name)}") for p in priorities])
+        _choose(
+            self, "eligible_facilities", [(f.code, f"{f.code} · {f.name}") for f in Facility.objects.order_by("code")]
+        )
+        self.fields["source"].initial = Source.DOCUMENT
+
+
+class CloseReferralForm(EvidenceForm):
+    reason = forms.ChoiceField(
+        label=_("Why"),
+        choices=[
+            (s.value, s.label) for s in (Referral.Status.TREATED, Referral.Status.LEFT, Referral.Status.WITHDRAWN)
+        ],
+    )
+    on = forms.DateField(label=_("Date"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class DeathForm(EvidenceForm):
+    on = forms.DateField(label=_("Date of death"), widget=DateInput())
+    circumstances = forms.CharField(
+        label=_("Circumstances"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    after_denied_care = forms.BooleanField(label=_("After care was denied or delayed"), required=False)
+
+
+class PlanChangeForm(forms.Form):
+    facility = forms.ChoiceField(label=_("Hospital"))
+    referrals = forms.MultipleChoiceField(label=_("Patients"), widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("Why the change"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, facilities: list[Facility], candidates: list[dict[str, Any]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _choose(self, "facility", [(f.code, f"{f.code} · {f.name}") for f in facilities])
+        _choose(self, "referrals", [(str(c["referral"]), c["label"]) for c in candidates])
+
+
+# ------------------------------------------------------------------------------------------- trips
+
+
+class MomentForm(EvidenceForm):
+    """When something happened: a time of day on the trip's date (or another date), in the site's time zone."""
+
+    time = forms.TimeField(label=_("Time"), widget=TimeInput())
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+
+    def moment(self, zone: str) -> dt.datetime:
+        return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+class ReasonForm(MomentForm):
+    reason = forms.CharField(
+        label=_("Reason given"), max_length=2000, required=False, help_text=_("Leave empty if none was given.")
+    )
+
+
+class CancelForm(ReasonForm):
+    cancelled_by = forms.ChoiceField(label=_("Cancelled by"), choices=list(CANCELLED_BY.items()), initial="authority")
+
+
+class HoldForm(MomentForm):
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class OutcomeForm(EvidenceForm):
+    patient = forms.ChoiceField(label=_("Patient"))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[c for c in TripPassenger.Outcome.choices if c[0] != TripPassenger.Outcome.PENDING]
+    )
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, patients: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choose(self, "patient", [(code, code) for code in patients])
+
+
+# ------------------------------------------------------------------------------------------ ledger
+
+
+class LedgerFilterForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), required=False)
+    subject = forms.CharField(label=_("About"), required=False, max_length=100, help_text=_("e.g. P-0042 or trip:12"))
+    certainty = forms.ChoiceField(label=_("Certainty"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        types = sorted(((code, event_label(code)) for code in EVENT_TYPES), key=lambda c: str(c[1]))
+        _choose(self, "type", [("", _("any")), *types])
+        _choose(self, "certainty", [("", _("any")), *Certainty.choices])

@@ -1,0 +1,247 @@
+"""Translated names for the ledger's event types, and one short sentence per entry for timelines.
+
+The ledger's codes (``trip.denied``) stay as they are in exports and filters; people read these.
+Payloads hold pseudonymous codes only, never identity fields, so summaries may quote them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from corridor.ledger.models import Entry
+from corridor.register.models import Referral, Specialty
+from corridor.transfers.models import TripPassenger
+from corridor.web import l10n
+
+EVENT_LABELS: dict[str, str | Promise] = {
+    "site.created": _("site added"),
+    "site.changed": _("site changed"),
+    "facility.created": _("hospital added"),
+    "facility.changed": _("hospital changed"),
+    "priority.changed": _("priority class set"),
+    "rules.changed": _("access rules changed"),
+    "patient.registered": _("patient registered"),
+    "patient.changed": _("patient changed"),
+    "identity.changed": _("identity changed"),
+    "identity.viewed": _("identity viewed"),
+    "referral.created": _("referred"),
+    "referral.changed": _("referral changed"),
+    "referral.closed": _("referral closed"),
+    "plan.proposed": _("plan proposed"),
+    "trip.requested": _("trip requested"),
+    "trip.approved": _("trip approved"),
+    "trip.denied": _("trip denied"),
+    "trip.cancelled": _("trip cancelled"),
+    "trip.manifest_changed": _("manifest changed"),
+    "gate.arrived": _("at the gate"),
+    "gate.released": _("released at the gate"),
+    "gate.held": _("held at the gate"),
+    "gate.turned_back": _("turned back at the gate"),
+    "trip.departed": _("trip left the camp"),
+    "trip.arrived": _("arrived at the hospital"),
+    "trip.returned": _("trip returned"),
+    "patient.seen": _("seen at the hospital"),
+    "patient.not_seen": _("not seen at the hospital"),
+    "appointment.missed": _("appointment missed"),
+    "patient.died": _("died while waiting"),
+    "patient.left": _("left the camp or the list"),
+    "incident.recorded": _("incident recorded"),
+    "supply.blocked": _("delivery blocked"),
+    "entry.corrected": _("entry corrected"),
+    "entry.retracted": _("entry retracted"),
+    "scenario.loaded": _("scenario loaded"),
+    "user.created": _("user created"),
+    "export.created": _("export created"),
+}
+
+CANCELLED_BY = {
+    "authority": _("the authority"),
+    "camp": _("the camp"),
+    "hospital": _("the hospital"),
+    "other": _("someone else"),
+}
+
+
+def event_label(type_code: str) -> str:
+    label = EVENT_LABELS.get(type_code)
+    return str(label) if label is not None else type_code
+
+
+def _trip(p: dict[str, Any]) -> str:
+    return f"T-{p['trip']}" if p.get("trip") is not None else ""
+
+
+def _day(value: Any) -> str:
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "")
+    language = get_language()
+    return l10n.solar_hijri(day) if l10n.base(language) == "fa" else l10n.gregorian(day, language)
+
+
+def _choice(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def summary(entry: Entry) -> str:
+    """One plain sentence about what ``entry`` records, in the active language ('' when the label says it all)."""
+    p = entry.payload
+    kind = entry.type
+    reason = (p.get("reason") or "").strip() if isinstance(p.get("reason"), str) else ""
+    if kind == "referral.created":
+        return _g("%(specialty)s, priority %(priority)s, due %(due)s") % {
+            "specialty": _choice(Specialty, p.get("specialty")),
+            "priority": p.get("priority", ""),
+            "due": _day(p.get("due_date")),
+        }
+    if kind == "referral.closed":
+        return _g("referral %(referral)s: %(reason)s") % {
+            "referral": p.get("referral"),
+            "reason": _choice(Referral.Status, p.get("reason")),
+        }
+    if kind == "trip.requested":
+        return _g("%(trip)s to %(facility)s on %(date)s: %(patients)s") % {
+            "trip": _trip(p),
+            "facility": p.get("facility", ""),
+            "date": _day(p.get("date")),
+            "patients": ", ".join(p.get("patients", [])),
+        }
+    if kind in ("trip.denied", "trip.cancelled", "gate.turned_back"):
+        who = CANCELLED_BY.get(p.get("cancelled_by", ""), "")
+        parts = [_trip(p)]
+        if who:
+            parts.append(_g("by %(who)s") % {"who": who})
+        parts.append(_g("reason given: %(reason)s") % {"reason": reason} if reason else _g("no reason given"))
+        return " · ".join(parts)
+    if kind == "gate.held":
+        since = str(p.get("since") or "")
+        return _g("%(trip)s held since %(time)s") % {
+            "trip": _trip(p),
+            "time": l10n.digits(since[11:16], get_language()),
+        }
+    if kind == "gate.released":
+        return _g("%(trip)s held %(hours)s hours") % {
+            "trip": _trip(p),
+            "hours": l10n.number(p.get("hours_held"), get_language()),
+        }
+    if kind == "trip.arrived":
+        late = _g("after the hospital closed") if p.get("late") else _g("in time")
+        return f"{_trip(p)} · {late}"
+    if kind in ("patient.seen", "patient.not_seen"):
+        return f"{_trip(p)} · {_choice(TripPassenger.Outcome, p.get('outcome'))}"
+    if kind == "trip.manifest_changed":
+        return _g("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
+            "added": ", ".join(p.get("added", [])) or "–",
+            "removed": ", ".join(p.get("removed", [])) or "–",
+            "reason": reason or "–",
+        }
+    if kind == "patient.died":
+        return _g("on %(date)s") % {"date": _day(p.get("date"))}
+    if kind == "plan.proposed":
+        trip = p.get("trip") or {}
+        patients = ", ".join(x.get("patient", "") for x in trip.get("patients", []))
+        return f"{_day(p.get('date'))} · {trip.get('facility', '–')} · {patients}"
+    if kind == "supply.blocked":
+        return f"{p.get('item', '')} · {_day(p.get('date'))}"
+    if kind in ("entry.corrected", "entry.retracted"):
+        return _g("of entry %(seq)s: %(reason)s") % {"seq": entry.corrects, "reason": reason}
+    if kind.startswith(("trip.", "gate.")):
+        return _trip(p)
+    return ""
+
+
+def _days(n: int) -> str:
+    language = get_language()
+    return ngettext("%(n)s day", "%(n)s days", n) % {"n": l10n.number(n, language)}
+
+
+def explanation(item: dict[str, Any], plan_date: dt.date) -> str:
+    """The planner's explanation in the active language, from its code and fields (English as a fallback)."""
+    language = get_language()
+    code = item.get("code")
+
+    def on(day: Any) -> str:
+        if day is None:
+            return ""
+        return _day((plan_date + dt.timedelta(days=int(day))).isoformat())
+
+    def n(value: Any) -> str:
+        return l10n.number(value, language)
+
+    if code == "no-trip":
+        return _g("No trip is planned on %(date)s.") % {"date": on(item.get("day"))}
+    if code == "why-facility":
+        if item.get("fixed_appointment"):
+            return _g("%(facility)s, because a fixed appointment is kept there.") % {"facility": item["facility"]}
+        alternatives = item.get("alternatives") or []
+        if alternatives:
+            best = alternatives[0]
+            return _g(
+                "%(facility)s: the best alternative, %(other)s, would make the plan %(cost)s weighted days "
+                "later in total."
+            ) % {"facility": item["facility"], "other": best["facility"], "cost": n(best["extra_cost"])}
+        return _g("%(facility)s is the only hospital open that day.") % {"facility": item["facility"]}
+    if code == "patient-fixed":
+        return _g("%(patient)s has a fixed appointment.") % {"patient": item["patient"]}
+    if code == "patient-overdue":
+        return _g("%(patient)s is already %(days)s past the deadline (weight %(weight)s).") % {
+            "patient": item["patient"],
+            "days": _days(-int(item["slack_days"])),
+            "weight": n(item["weight"]),
+        }
+    if code == "patient-due":
+        return _g("%(patient)s must travel within %(days)s (weight %(weight)s).") % {
+            "patient": item["patient"],
+            "days": _days(int(item["slack_days"])),
+            "weight": n(item["weight"]),
+        }
+    if code == "projected-late":
+        if item.get("planned_day") is None:
+            return _g("%(patient)s will be at least %(days)s late: no trip within the plan's horizon.") % {
+                "patient": item["patient"],
+                "days": _days(int(item["days_late"])),
+            }
+        return _g("%(patient)s will be %(days)s late (planned for %(date)s).") % {
+            "patient": item["patient"],
+            "days": _days(int(item["days_late"])),
+            "date": on(item["planned_day"]),
+        }
+    if code == "more-late":
+        return _g("Late patients not listed here: %(count)s.") % {"count": n(item["count"])}
+    if code == "bound":
+        return _g(
+            "No plan can do better than %(bound)s weighted days late; this plan has %(objective)s "
+            "(%(gap)s%% above that bound)."
+        ) % {
+            "bound": n(item["bound"]),
+            "objective": n(item["objective"]),
+            "gap": n(round(100 * float(item.get("gap") or 0))),
+        }
+    return str(item.get("sentence", ""))
+
+
+ROLE_LABELS: dict[str, str | Promise] = {
+    "coordinator": _("coordinator"),
+    "clinician": _("clinician"),
+    "monitor": _("monitor"),
+    "auditor": _("auditor"),
+    "admin": _("administrator"),
+}
+
+# The default priority classes' names (see register.services.DEFAULT_PRIORITY_CLASSES); others show as entered.
+PRIORITY_NAMES: dict[str, str | Promise] = {
+    "emergency": _("emergency"),
+    "urgent": _("urgent"),
+    "soon": _("soon"),
+    "routine": _("routine"),
+}

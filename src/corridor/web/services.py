@@ -1,0 +1,31 @@
+"""The workspace's own writes: a user's language. Case data is written only by the other apps' services.
+
+A language choice is a display preference, not evidence about anyone, so it has no ledger entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from corridor.errors import InvalidInput
+from corridor.web.models import Preference
+
+
+def set_language(user: Any, language: str) -> Preference:
+    """Remember ``language`` (one of settings.LANGUAGES) for ``user``."""
+    codes = [code for code, _ in settings.LANGUAGES]
+    if language not in codes:
+        raise InvalidInput(f"must be one of {', '.join(codes)}", "language")
+    if not user.is_authenticated:
+        raise InvalidInput("sign in to keep a language", "user")
+    preference, _ = Preference.objects.update_or_create(user=user, defaults={"language": language})
+    return preference
+
+
+def language_of(user: Any) -> str:
+    """The user's chosen language, or '' when they have not chosen one."""
+    if not user.is_authenticated:
+        return ""
+    return Preference.objects.filter(user=user).values_list("language", flat=True).first() or ""

@@ -1,0 +1,178 @@
+"""Template filters and tags of the workspace: localised numbers and dates, labels, navigation, bars."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from corridor.ledger.canonical import parse_time
+from corridor.web import l10n, labels, nav
+
+register = template.Library()
+
+
+@register.filter
+def num(value: Any, decimals: int | None = None) -> str:
+    """A number in the active language's digits, grouped by thousands."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = float(value) if "." in value else int(value)
+        except ValueError:
+            return l10n.digits(value, get_language())
+    return l10n.number(value, get_language(), decimals)
+
+
+@register.filter
+def digits(value: Any) -> str:
+    """Any text (a code, a time) with its digits in the active language's."""
+    return l10n.digits(str(value), get_language())
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+@register.filter
+def day(value: Any) -> SafeString | str:
+    """A date for people: Gregorian, and in Persian the Solar Hijri date first with the Gregorian beside it."""
+    date = _as_date(value)
+    if date is None:
+        return ""
+    language = get_language()
+    iso = date.isoformat()
+    if l10n.base(language) == "fa":
+        return format_html(
+            '<time datetime="{}">{}</time> <span class="greg">{}</span>',
+            iso,
+            l10n.solar_hijri(date),
+            l10n.gregorian(date, language),
+        )
+    return format_html('<time datetime="{}">{}</time>', iso, l10n.gregorian(date, language))
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return parse_time(value)
+        except ValueError:
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                return None
+    return None
+
+
+@register.filter
+def moment(value: Any, zone: str = "UTC") -> SafeString | str:
+    """A date and a time of day, in time zone ``zone`` (the site's)."""
+    when = _aware(value)
+    if when is None:
+        return ""
+    try:
+        local = when.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = when
+    return format_html("{} {}", day(local.date()), l10n.clock(local, get_language()))
+
+
+@register.filter
+def clock(value: Any, zone: str = "UTC") -> str:
+    """The time of day only, in time zone ``zone``."""
+    when = _aware(value)
+    if when is None:
+        return ""
+    with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+        when = when.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
+    return l10n.clock(when, get_language())
+
+
+@register.filter
+def event_label(type_code: str) -> str:
+    return labels.event_label(type_code)
+
+
+@register.filter
+def summary(entry: Any) -> str:
+    return labels.summary(entry)
+
+
+@register.filter
+def percent(value: Any, total: Any) -> int:
+    """``value`` as a whole percentage of ``total`` (for bar widths), 0 when total is 0."""
+    try:
+        return round(100 * float(value) / float(total)) if float(total) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.inclusion_tag("corridor/_nav.html", takes_context=True)
+def navigation(context: template.Context) -> dict[str, Any]:
+    request = context["request"]
+    return {"links": nav.links(request.user, request.path), "request": request}
+
+
+@register.simple_tag(takes_context=True)
+def role_names(context: template.Context) -> str:
+    """The signed-in user's roles, translated, for the header."""
+    from corridor.web.access import _roles
+
+    user = context["request"].user
+    if not user.is_authenticated:
+        return ""
+    return ", ".join(str(labels.ROLE_LABELS.get(r.value, r.value)) for r in sorted(_roles(user)))
+
+
+@register.filter
+def patient_code(subject: str) -> str:
+    """``patient:P-0042`` -> ``P-0042`` ('' for other kinds of subject)."""
+    return subject.split(":", 1)[1] if subject.startswith("patient:") else ""
+
+
+@register.filter
+def source_label(code: str) -> str:
+    from corridor.ledger.catalogue import Source
+
+    try:
+        return str(Source(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def certainty_label(code: str) -> str:
+    from corridor.ledger.catalogue import Certainty
+
+    try:
+        return str(Certainty(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def cancelled_by(code: str) -> str:
+    return str(labels.CANCELLED_BY.get(code, code))
+
+
+@register.filter
+def priority_name(name: str) -> str:
+    return str(labels.PRIORITY_NAMES.get(name, name))

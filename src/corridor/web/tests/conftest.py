@@ -1,0 +1,92 @@
+"""The workspace's fixtures: a small camp with a plan, a trip, identities, and one client per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from conftest import DAY
+from corridor.ledger.models import Entry
+from corridor.register.models import Facility, Patient, Referral, Site
+from corridor.transfers import plans
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
+
+ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
+IDENTITY_MARK = "Test Person"  # conftest's make_referral names everyone "Test Person <code>"
+
+
+@dataclass
+class Scene:
+    site: Site
+    patients: list[Patient]
+    referrals: list[Referral]
+    trip: Trip
+    plan: Entry
+    users: dict[str, Any]
+
+    def kwargs(self, name: str) -> dict[str, Any]:
+        """Arguments for the URL ``web:<name>``, pointing at this scene's objects."""
+        if name in ("patient", "patient_edit", "patient_identity", "identity_edit", "referral_create", "patient_death"):
+            return {"code": self.patients[0].code}
+        if name == "referral_close":
+            return {"pk": self.referrals[0].pk}
+        if name == "trip" or name.startswith("trip_"):
+            return {"pk": self.trip.pk}
+        if name == "ledger_entry":
+            return {"seq": self.plan.seq}
+        return {}
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    # Login throttling counts in the cache, which outlives a test's database transaction.
+    cache.clear()
+
+
+@pytest.fixture
+def today(settings: Any) -> dt.date:
+    settings.TODAY = DAY
+    return DAY
+
+
+@pytest.fixture
+def scene(
+    today: dt.date, camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any], monkeypatch: Any
+) -> Scene:
+    """Six waiting oncology patients (some past their deadline), a requested trip and today's plan."""
+    from corridor.web.views import plans as plan_views
+
+    monkeypatch.setattr(plan_views, "PLAN_SECONDS", 1.0)
+    referrals = [
+        make_referral(f"P-{i:04d}", priority="P2", referral_date=today - dt.timedelta(days=30 - 3 * i))
+        for i in range(6)
+    ]
+    trip = transfers.request_trip(
+        site=camp,
+        day=today + dt.timedelta(days=1),
+        facility=Facility.objects.get(code="H-1"),
+        referrals=[referrals[5]],
+        by=None,
+    )
+    plan = plans.propose_plan(site=camp, day=today, by=None, horizon_days=14, time_limit=1)
+    return Scene(camp, [r.patient for r in referrals], referrals, trip, plan, users)
+
+
+@pytest.fixture
+def client_for(users: dict[str, Any]) -> Callable[[str], Client]:
+    """A signed-in client for a role name, ``outsider`` (no role) or ``anonymous``."""
+
+    def make(who: str) -> Client:
+        client = Client()
+        if who != "anonymous":
+            client.force_login(users[who])
+        return client
+
+    return make

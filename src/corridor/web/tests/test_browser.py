@@ -1,0 +1,349 @@
+"""The workspace in a real browser (Debian's chromium driven by Playwright) on the demo camp.
+
+The server is ``corridor serve`` in a process of its own, on a free port, against a copy of a
+database loaded once with the demo scenario: committed data and a second process do not fit in a
+test's rolled-back transaction. Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PAGE_WEIGHT_LIMIT = 200_000  # bytes for the dashboard, static files (cached after the first visit) apart
+
+PROPOSE = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor.register.models import Site
+from corridor.transfers import plans
+plans.propose_plan(site=Site.objects.get(code="CAMP-1"), by=None, time_limit=2.0)
+"""
+
+ACCEPT_AND_APPROVE = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor import clock
+from corridor.register.models import Site
+from corridor.transfers import plans, services
+plan = plans.latest_plan(Site.objects.get(code="CAMP-1"), clock.today())
+trip = plans.accept_plan(plan, by=None)
+services.approve_trip(trip, by=None)
+print(trip.pk)
+"""
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    environment = {**os.environ, "CORRIDOR_DATA_DIR": str(data_dir)}
+    # A database of the test's own, whatever the surrounding run points at.
+    environment["CORRIDOR_DATABASE_URL"] = f"sqlite:///{data_dir / 'corridor.sqlite3'}"
+    environment.pop("CORRIDOR_TODAY", None)
+    environment.pop("CORRIDOR_HTTPS", None)
+    return environment
+
+
+def _python(code: str, data_dir: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_environment(data_dir), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the demo camp and today's proposed plan, built once per run."""
+    _require_chromium()
+    data_dir = tmp_path_factory.mktemp("demo")
+    corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
+    done = subprocess.run(
+        [*corridor, "demo", "--no-serve"], env=_environment(data_dir), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    _python(PROPOSE, data_dir)
+    return data_dir
+
+
+@dataclass
+class Server:
+    url: str
+    logins: dict[str, str]
+    data_dir: Path
+
+
+def _copy(template: Path, target: Path) -> None:
+    """The template's files, with the database copied through SQLite's backup (consistent under WAL)."""
+    for item in template.iterdir():
+        if item.is_file() and not item.name.startswith("corridor.sqlite3"):
+            shutil.copy2(item, target / item.name)
+    source = sqlite3.connect(template / "corridor.sqlite3")
+    copy = sqlite3.connect(target / "corridor.sqlite3")
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def start_server(demo_data: Path, tmp_path: Path) -> Iterator[Any]:
+    """Start ``corridor serve`` on a copy of the demo; ``prepare`` (Python) runs on the copy first."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(prepare: str | None = None) -> tuple[Server, str]:
+        data_dir = tmp_path / f"server{len(processes)}"
+        data_dir.mkdir()
+        _copy(demo_data, data_dir)
+        prepared = _python(prepare, data_dir) if prepare else ""
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from corridor.cli import main; main()", "serve", "--port", str(port)],
+            env=_environment(data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=(data_dir / "server.log").open("wb"),
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start: " + (data_dir / "server.log").read_text()[-2000:])
+            time.sleep(0.3)
+        logins = json.loads((data_dir / "demo-logins.txt").read_text())
+        return Server(url, logins, data_dir), prepared
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _sign_in(browser: Any, server: Server, role: str, **context: Any) -> Any:
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{server.url}/accounts/login/")
+    page.fill("#id_username", f"demo-{role}")
+    page.fill("#id_password", server.logins[f"demo-{role}"])
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.url == f"{server.url}/", page.url
+    return page
+
+
+def _shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _transferred(page: Any, url: str) -> tuple[int, int]:
+    """Bytes transferred loading ``url``: (everything but /static/, /static/ alone), headers included."""
+    responses: list[Any] = []
+
+    def keep(response: Any) -> None:
+        responses.append(response)
+
+    page.on("response", keep)
+    document = page.goto(url, wait_until="networkidle")
+    page.remove_listener("response", keep)
+    assert document is not None and document.status == 200 and document.url == url, document
+    own, static = 0, 0
+    for response in responses:
+        size = len(response.body()) + response.request.sizes()["responseHeadersSize"]
+        if "/static/" in response.url:
+            static += size
+        else:
+            own += size
+    return own, static
+
+
+def test_a_coordinator_accepts_todays_plan_and_records_a_cancellation(browser: Any, start_server: Any) -> None:
+    server, _ = start_server()
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    own, static = _transferred(page, f"{server.url}/")
+    print(f"dashboard: {own} bytes, static files {static} bytes on the first visit")
+    assert 0 < own < PAGE_WEIGHT_LIMIT
+    assert page.locator("#today").get_by_text("Proposed: to").is_visible()
+    _shot(page, "dashboard-en")
+
+    page.locator(".nav").get_by_role("link", name="Daily plan").click()
+    planned = page.locator("#plan-trip tbody tr").count()
+    assert planned >= 1
+    with page.expect_navigation():
+        page.click("#accept-plan")
+    assert re.search(r"/trips/\d+/$", page.url)
+    assert page.locator("h1 .status").inner_text() == "requested"
+    assert page.locator("#manifest tbody tr").count() == planned
+
+    page.locator("#action-cancel > summary").click()
+    form = page.locator("#action-cancel form")
+    form.locator("input[name=time]").fill("07:30")
+    form.locator("input[name=reason]").fill("closure announced at the gate")
+    form.locator("select[name=cancelled_by]").select_option("authority")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Record").click()
+    assert page.locator(".messages").inner_text() == "Recorded: Cancelled."
+    assert page.locator("h1 .status").inner_text() == "cancelled"
+    timeline = page.locator("#trip-timeline").inner_text()
+    assert "trip cancelled" in timeline and "closure announced at the gate" in timeline
+    assert page.locator("#actions").count() == 0  # nothing more to record on a cancelled trip
+
+
+def test_a_monitor_records_a_three_hour_gate_hold_on_a_phone(browser: Any, start_server: Any) -> None:
+    server, trip = start_server(ACCEPT_AND_APPROVE)
+    page = _sign_in(browser, server, "monitor", **PHONE)
+    page.locator("#today").get_by_role("link", name=re.compile(rf"^T-{trip} ")).first.tap()
+    page.wait_for_url(f"{server.url}/trips/{trip}/")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]  # nothing wider than the phone
+
+    def record(action: str, time: str | None = None) -> None:
+        button = page.locator(f"#action-{action} > summary")
+        assert button.bounding_box()["height"] >= 44  # a thumb's worth
+        button.tap()
+        form = page.locator(f"#action-{action} form")
+        if time:
+            form.locator("input[name=time]").fill(time)
+        with page.expect_navigation():
+            form.get_by_role("button", name="Record").tap()
+        assert page.locator(".messages").is_visible(), page.locator("main").inner_text()[:500]
+
+    record("gate_arrived", "08:00")
+    record("gate_held")  # since the arrival: prefilled
+    record("gate_released", "11:00")
+    assert page.locator("#hours-held").inner_text() == "3"
+    timeline = page.locator("#trip-timeline").inner_text()
+    assert "held at the gate" in timeline and f"T-{trip} held 3 hours" in timeline
+    assert "Arrived at the hospital" in page.locator("#actions").inner_text()
+    _shot(page, "trip-phone-en")
+
+
+def test_the_same_pages_in_persian_read_right_to_left(browser: Any, start_server: Any) -> None:
+    server, trip = start_server(ACCEPT_AND_APPROVE)
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    for path, name in (("/", "dashboard-fa"), ("/plan/", "plan-fa"), (f"/trips/{trip}/", "trip-fa")):
+        page.goto(server.url + path)
+        assert page.evaluate("document.documentElement.lang") == "fa"
+        assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+        assert page.evaluate("getComputedStyle(document.querySelector('main h1')).direction") == "rtl"
+        first, last = page.locator(".nav li").first.bounding_box(), page.locator(".nav li").last.bounding_box()
+        assert first["x"] > last["x"]  # the menu starts on the right
+        _shot(page, name)
+    page.goto(server.url + "/")
+    heading = page.locator("main h1").inner_text()
+    assert "۲۲ مهر ۱۳۹۳" in heading  # 14 October 2014 in the Solar Hijri calendar, Persian digits
+    phone = _sign_in(browser, server, "monitor", **PHONE)
+    with phone.expect_navigation():
+        phone.click("button[name=language][value=fa]")
+    phone.goto(f"{server.url}/trips/{trip}/")
+    assert phone.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
+    _shot(phone, "trip-phone-fa")
+
+
+def _identity_values() -> list[str]:
+    from corridor.scenarios.loader import BUILT_IN
+
+    scenario = json.loads(BUILT_IN["demo-camp"].read_text())
+    values = set()
+    for patient in scenario["patients"]:
+        identity = patient.get("identity") or {}
+        values |= {v for v in (identity.get("full_name"), identity.get("contact"), identity.get("notes")) if v}
+    return sorted(values, key=len, reverse=True)
+
+
+def test_no_page_a_monitor_can_open_contains_an_identity(browser: Any, start_server: Any) -> None:
+    server, _ = start_server()
+    values = _identity_values()
+    contacts = re.compile(r"\bBlock \d+\b")  # every demo contact is "Block N"
+    page = _sign_in(browser, server, "monitor", **DESKTOP)
+    seen: set[str] = set()
+    per_kind: dict[str, int] = {}
+    queue = ["/"]
+    while queue and len(seen) < 60:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        page.goto(server.url + path)
+        text = page.content()
+        leaked = [v for v in values if v in text] + contacts.findall(text)
+        assert not leaked, (path, leaked[:3])
+        for href in page.eval_on_selector_all("a[href^='/']", "links => links.map(a => a.getAttribute('href'))"):
+            href = href.split("#")[0]
+            if href.startswith(("/admin", "/accounts", "/static", "/language", "/api")) or href in seen:
+                continue
+            kind = re.sub(r"\d+", "N", href.split("?")[0])  # a few of each kind of page, not all 645 patients
+            if per_kind.get(kind, 0) < 4:
+                per_kind[kind] = per_kind.get(kind, 0) + 1
+                queue.append(href)
+    for kind in ("/plan/", "/trips/N/", "/patients/P-N/", "/ledger/N/"):
+        assert kind in per_kind or kind in seen, kind

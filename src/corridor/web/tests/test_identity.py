@@ -1,0 +1,84 @@
+"""Identities appear on one screen, to the roles that may see them, and each showing is in the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from corridor.ledger.models import Entry
+from corridor.register.models import PatientIdentity
+from corridor.web.tests.conftest import IDENTITY_MARK, Scene
+from corridor.web.tests.test_permissions import ROUTES
+
+
+def _identity_values() -> list[str]:
+    values = []
+    for identity in PatientIdentity.objects.all():
+        values += [v for v in (identity.full_name, identity.contact, identity.notes) if v]
+    return values
+
+
+@pytest.mark.parametrize("role", ["monitor", "auditor", "admin"])
+def test_no_page_a_role_without_sight_of_identities_can_open_shows_one(
+    role: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    values = _identity_values()
+    assert values and any(IDENTITY_MARK in v for v in values)  # the scene really has identities to leak
+    client = client_for(role)
+    opened = 0
+    for name, (method, who) in ROUTES.items():
+        if method != "get" or role not in who:
+            continue
+        html = client.get(reverse(f"web:{name}", kwargs=scene.kwargs(name))).content.decode()
+        opened += 1
+        leaked = [v for v in values if v in html]
+        assert not leaked, (name, leaked)
+    # And the lists and searches with their filters.
+    for url in ("/patients/?q=P-0", "/patients/?overdue=1", "/ledger/?subject=P-0000", "/ledger/?type=identity.viewed"):
+        html = client.get(url).content.decode()
+        assert not [v for v in values if v in html], url
+    assert opened >= 8
+
+
+def test_the_patient_page_never_shows_identity_fields_even_to_a_coordinator(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    html = client_for("coordinator").get(reverse("web:patient", args=[scene.patients[0].code])).content.decode()
+    assert IDENTITY_MARK not in html
+    assert reverse("web:patient_identity", args=[scene.patients[0].code]) in html  # but it links to the screen
+
+
+def test_showing_an_identity_is_recorded_with_who_whose_and_why(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    patient = scene.patients[0]
+    client = client_for("clinician")
+    url = reverse("web:patient_identity", args=[patient.code])
+    asked = client.get(url)
+    assert IDENTITY_MARK not in asked.content.decode()  # asking is not seeing
+    assert not Entry.objects.filter(type="identity.viewed").exists()
+    shown = client.post(url, {"purpose": "arrange transport"})
+    assert f"{IDENTITY_MARK} {patient.code}" in shown.content.decode()
+    viewed = Entry.objects.get(type="identity.viewed")
+    assert viewed.recorded_by == "clinician"
+    assert viewed.payload == {"patient": patient.code, "purpose": "arrange transport"}
+    assert viewed.subjects == [f"patient:{patient.code}"]
+
+
+def test_opening_the_identity_form_to_change_it_is_a_recorded_viewing(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    patient = scene.patients[1]
+    client = client_for("coordinator")
+    url = reverse("web:identity_edit", args=[patient.code])
+    html = client.get(url).content.decode()
+    assert f"{IDENTITY_MARK} {patient.code}" in html
+    assert Entry.objects.filter(type="identity.viewed", recorded_by="coordinator").count() == 1
+    response = client.post(url, {"full_name": "Renamed Person", "contact": "Block 9", "notes": ""})
+    assert response.status_code == 302
+    changed = Entry.objects.get(type="identity.changed")
+    assert changed.payload["fields"] == ["contact", "full_name"]
+    assert "Renamed" not in changed.body  # the ledger holds which fields changed, never their values

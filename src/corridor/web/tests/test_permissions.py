@@ -1,0 +1,112 @@
+"""Every page × every role, plus an account with no role and an anonymous visitor.
+
+``ROUTES`` is the one list of the workspace's URL names with who may open each, written from
+docs/roles.md rather than from the code. A new view without a row here fails the first test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from corridor.web import urls as web_urls
+from corridor.web.tests.conftest import ROLES, Scene
+
+EVERY_ROLE = frozenset(ROLES)
+COORDINATOR = frozenset({"coordinator"})
+CLINICAL = frozenset({"coordinator", "clinician"})
+GATE = frozenset({"coordinator", "monitor"})  # records gate timelines, cancellations and deaths
+
+# name -> (method, who may). "anyone" pages are open to every signed-in account and to visitors.
+ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
+    "dashboard": ("get", EVERY_ROLE),
+    "set_language": ("post", "anyone"),
+    "patients": ("get", EVERY_ROLE),
+    "patient_create": ("get", COORDINATOR),
+    "patient": ("get", EVERY_ROLE),
+    "patient_edit": ("get", COORDINATOR),
+    "patient_identity": ("get", CLINICAL),
+    "identity_edit": ("get", COORDINATOR),
+    "referral_create": ("get", CLINICAL),
+    "referral_close": ("get", CLINICAL),
+    "patient_death": ("post", GATE),
+    "plan": ("get", EVERY_ROLE),
+    "plan_propose": ("post", COORDINATOR),
+    "plan_accept": ("post", COORDINATOR),
+    "plan_check": ("post", COORDINATOR),
+    "trips": ("get", EVERY_ROLE),
+    "trip": ("get", EVERY_ROLE),
+    "trip_approve": ("post", COORDINATOR),
+    "trip_deny": ("post", COORDINATOR),
+    "trip_gate_arrived": ("post", GATE),
+    "trip_gate_held": ("post", GATE),
+    "trip_gate_released": ("post", GATE),
+    "trip_turned_back": ("post", GATE),
+    "trip_hospital_arrived": ("post", GATE),
+    "trip_outcome": ("post", GATE),
+    "trip_returned": ("post", GATE),
+    "trip_cancel": ("post", GATE),
+    "ledger": ("get", EVERY_ROLE),
+    "ledger_entry": ("get", EVERY_ROLE),
+    "ledger_verify": ("post", EVERY_ROLE),
+}
+
+VISITORS = (*ROLES, "outsider", "anonymous")
+
+
+def test_every_url_of_the_workspace_has_a_row_in_the_table() -> None:
+    names = {pattern.name for pattern in web_urls.urlpatterns}
+    assert names == set(ROUTES)
+
+
+def _expected(visitor: str, who: frozenset[str] | str, status: int, location: str) -> bool:
+    if who == "anyone":
+        return status < 400
+    if visitor == "anonymous":
+        return status == 302 and location.startswith("/accounts/login/")
+    if visitor in who:
+        return status not in (401, 403, 404, 405) and status < 500
+    return status == 403
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_page_opens_for_exactly_the_roles_that_may_use_it(
+    name: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    # One test per page with every visitor in it: the scene is built once per page, not 8 times.
+    method, who = ROUTES[name]
+    url = reverse(f"web:{name}", kwargs=scene.kwargs(name))
+    wrong = {}
+    for visitor in VISITORS:
+        response = getattr(client_for(visitor), method)(url)
+        if not _expected(visitor, who, response.status_code, response.get("Location", "")):
+            wrong[visitor] = response.status_code
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (method, _) in ROUTES.items() if method == "post"))
+def test_pages_that_record_something_refuse_a_plain_get(
+    name: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    response = client_for("coordinator").get(reverse(f"web:{name}", kwargs=scene.kwargs(name)))
+    assert response.status_code == 405
+
+
+def test_the_navigation_offers_only_what_the_role_may_open(scene: Scene, client_for: Callable[[str], Client]) -> None:
+    for role in ROLES:
+        html = client_for(role).get(reverse("web:dashboard")).content.decode()
+        assert ('href="/admin/"' in html) == (role == "admin"), role
+        assert 'href="/ledger/"' in html
+
+
+def test_a_refused_page_writes_nothing(scene: Scene, client_for: Callable[[str], Client]) -> None:
+    from corridor.ledger.models import Entry
+
+    before = Entry.objects.count()
+    client = client_for("monitor")
+    assert client.post(reverse("web:trip_approve", kwargs={"pk": scene.trip.pk}), {"time": "08:00"}).status_code == 403
+    assert client.post(reverse("web:patient_identity", kwargs={"code": scene.patients[0].code})).status_code == 403
+    assert Entry.objects.count() == before

@@ -1,0 +1,131 @@
+"""The dashboard: today's plan and trips, the backlog, who is past their deadline, this month, the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+
+from corridor import clock
+from corridor.ledger.models import Entry
+from corridor.register.models import Patient, Referral, Site
+from corridor.transfers import plans
+from corridor.transfers.models import Trip
+from corridor.web.access import requires
+from corridor.web.views.common import current_site, page
+
+WENT = (Trip.Status.DEPARTED, Trip.Status.RETURNED)
+HELD_HOURS = 1.0  # a wait at the gate of an hour or more counts as "held"
+
+
+def waiting_referrals(site: Site | None) -> Any:
+    """Referrals still waiting, of patients still in the camp."""
+    waiting = Referral.objects.filter(status=Referral.Status.WAITING).exclude(
+        patient__status__in=(Patient.Status.DECEASED, Patient.Status.LEFT)
+    )
+    return waiting.filter(patient__site=site) if site else waiting
+
+
+def accepted_trip(plan: Entry | None) -> Trip | None:
+    """The trip requested from ``plan`` (if it was accepted), whatever became of it since."""
+    if plan is None:
+        return None
+    requested = Entry.objects.filter(type="trip.requested", body__contains=f'"plan":{plan.seq},').first()
+    if requested is None:
+        return None
+    return Trip.objects.filter(pk=requested.payload["trip"]).select_related("facility").first()
+
+
+def month_days(site: Site | None, today: dt.date) -> list[dict[str, Any]]:
+    """Each day of this month so far, with what happened to its trips (for the strip of squares)."""
+    start = today.replace(day=1)
+    trips = Trip.objects.filter(date__gte=start, date__lte=today)
+    if site:
+        trips = trips.filter(site=site)
+    by_day: dict[dt.date, list[Trip]] = {}
+    for trip in trips:
+        by_day.setdefault(trip.date, []).append(trip)
+    out = []
+    for offset in range((today - start).days + 1):
+        date = start + dt.timedelta(days=offset)
+        day_trips = by_day.get(date, [])
+        if any(t.turned_back_at_gate for t in day_trips):
+            state = "turned_back"
+        elif any(t.status in WENT for t in day_trips):
+            held = any((t.hours_held or 0) >= HELD_HOURS for t in day_trips)
+            state = "held" if held else "went"
+        elif any(t.status == Trip.Status.DENIED for t in day_trips):
+            state = "denied"
+        elif any(t.status == Trip.Status.CANCELLED for t in day_trips):
+            state = "cancelled"
+        elif day_trips:
+            state = "pending"
+        else:
+            state = "none"
+        out.append({"date": date, "state": state})
+    return out
+
+
+def month_counts(site: Site | None, today: dt.date) -> dict[str, Any]:
+    trips = Trip.objects.filter(date__gte=today.replace(day=1), date__lte=today)
+    if site:
+        trips = trips.filter(site=site)
+    counts = trips.aggregate(
+        requested=Count("id"),
+        approved=Count("id", filter=Q(status__in=(Trip.Status.APPROVED, *WENT))),
+        denied=Count("id", filter=Q(status=Trip.Status.DENIED)),
+        cancelled=Count("id", filter=Q(status=Trip.Status.CANCELLED)),
+        turned_back=Count("id", filter=Q(turned_back_at_gate=True)),
+    )
+    held = [t.hours_held for t in trips.exclude(gate_released_at=None).exclude(gate_arrived_at=None)]
+    counts["held"] = sum(1 for h in held if h is not None and h >= HELD_HOURS)
+    counts["longest_hold"] = max((h for h in held if h is not None), default=None)
+    return counts
+
+
+@requires(None)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    site = current_site(request)
+    waiting = waiting_referrals(site)
+    backlog = list(
+        waiting.values("priority__code", "priority__name", "priority__rank")
+        .annotate(total=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today)))
+        .order_by("priority__rank")
+    )
+    overdue = waiting.filter(due_date__lt=today)
+    past_deadline = [
+        {"referral": r, "days": (today - r.due_date).days}
+        for r in overdue.select_related("patient", "priority").order_by("due_date", "id")[:10]
+    ]
+    plan = plans.latest_plan(site, today) if site else None
+    today_trips = (
+        Trip.objects.filter(date=today)
+        .select_related("facility")
+        .annotate(patients=Count("passengers", filter=Q(passengers__role="patient", passengers__removed=False)))
+    )
+    if site:
+        today_trips = today_trips.filter(site=site)
+    context = {
+        "site": site,
+        "plan": plan.payload if plan else None,
+        "plan_entry": plan,
+        "accepted": accepted_trip(plan),
+        "today_trips": list(today_trips),
+        "backlog": backlog,
+        "backlog_max": max((row["total"] for row in backlog), default=0),
+        "waiting_total": sum(row["total"] for row in backlog),
+        "overdue_total": overdue.count(),
+        "past_deadline": past_deadline,
+        "month": month_counts(site, today),
+        "month_days": month_days(site, today),
+        "blocked_this_month": Entry.objects.filter(
+            type="supply.blocked",
+            occurred_at__gte=today.replace(day=1).isoformat(),
+            occurred_at__lt=(today + dt.timedelta(days=1)).isoformat(),
+        ).count(),
+        "recent": list(Entry.objects.order_by("-seq")[:10]),
+    }
+    return page(request, "corridor/dashboard.html", context)

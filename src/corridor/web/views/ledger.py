@@ -1,0 +1,88 @@
+"""The ledger: filter entries, read one with its hash and corrections, verify the whole chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+
+from corridor.accounts.roles import Can
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.web import forms
+from corridor.web.access import requires
+from corridor.web.views.common import page
+
+_KIND = re.compile(r"^[a-z_]+:")
+_PATIENT = re.compile(r"^P-", re.IGNORECASE)
+_TRIP = re.compile(r"^T-(\d+)$", re.IGNORECASE)
+
+
+def subject_key(text: str) -> str:
+    """What people type (P-0042, T-12, trip:12) as the ledger's subject key."""
+    text = text.strip()
+    if _KIND.match(text):
+        return text
+    trip = _TRIP.match(text)
+    if trip:
+        return f"trip:{trip.group(1)}"
+    if _PATIENT.match(text):
+        return f"patient:{text.upper()}"
+    return text
+
+
+@requires(Can.READ_LEDGER)
+def ledger_list(request: HttpRequest) -> HttpResponse:
+    form = forms.LedgerFilterForm(request.GET or None)
+    entries = Entry.objects.order_by("-seq")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["type"]:
+            entries = entries.filter(type=data["type"])
+        if data["certainty"]:
+            entries = entries.filter(certainty=data["certainty"])
+        if data["subject"]:
+            entries = entries.filter(subject_rows__key=subject_key(data["subject"]))
+        # occurred_at is the ledger's sortable UTC text, so whole days compare as text prefixes.
+        if data["since"]:
+            entries = entries.filter(occurred_at__gte=data["since"].isoformat())
+        if data["until"]:
+            entries = entries.filter(occurred_at__lt=(data["until"] + dt.timedelta(days=1)).isoformat())
+    pages = Paginator(entries, 50)
+    current = pages.get_page(request.GET.get("page"))
+    seqs = [e.seq for e in current.object_list]
+    corrected = set(Entry.objects.filter(corrects__in=seqs).values_list("corrects", flat=True))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(
+        request,
+        "corridor/ledger/list.html",
+        {"form": form, "page_obj": current, "corrected": corrected, "query": query.urlencode()},
+    )
+
+
+@requires(Can.READ_LEDGER)
+def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
+    entry = get_object_or_404(Entry, seq=seq)
+    return page(
+        request,
+        "corridor/ledger/entry.html",
+        {
+            "entry": entry,
+            "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
+            "corrections": Entry.objects.filter(corrects=entry.seq).order_by("seq"),
+            "original": Entry.objects.filter(seq=entry.corrects).first() if entry.corrects else None,
+        },
+    )
+
+
+@require_POST
+@requires(Can.READ_LEDGER)
+def ledger_verify(request: HttpRequest) -> HttpResponse:
+    verdict = ledger.verify()
+    return page(request, "corridor/ledger/verify.html", {"verdict": verdict})

@@ -1,0 +1,319 @@
+"""Patients and referrals: search by code, register, change, refer, close, record a death, the timeline.
+
+Identity fields appear on one screen only, and each showing goes through ``view_identity`` so that the
+ledger records who saw whose identity and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Min, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from corridor import clock
+from corridor.accounts.roles import Can
+from corridor.errors import CorridorError
+from corridor.ledger import services as ledger
+from corridor.register import services as register
+from corridor.register.models import Patient, Referral
+from corridor.transfers.models import TripPassenger
+from corridor.web import forms
+from corridor.web.access import allowed, refuse, requires
+from corridor.web.views.common import current_site, page
+
+PAGE_SIZE = 50
+
+
+@requires(None)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    query = (request.GET.get("q") or "").strip()
+    status = request.GET.get("status") or ""
+    overdue_only = request.GET.get("overdue") == "1"
+    waiting_q = Q(referrals__status=Referral.Status.WAITING)
+    patients = Patient.objects.annotate(
+        waiting=Count("referrals", filter=waiting_q),
+        next_due=Min("referrals__due_date", filter=waiting_q),
+    ).order_by("code")
+    if query:
+        patients = patients.filter(code__icontains=query)
+    if status in Patient.Status.values:
+        patients = patients.filter(status=status)
+    if overdue_only:
+        patients = patients.filter(next_due__lt=today).order_by("next_due", "code")
+    pages = Paginator(patients, PAGE_SIZE)
+    current = pages.get_page(request.GET.get("page"))
+    rows = []
+    for patient in current.object_list:
+        due: dt.date | None = patient.next_due  # type: ignore[attr-defined]  # from annotate() above
+        rows.append({"patient": patient, "days_late": (today - due).days if due and due < today else 0})
+    if query and pages.count == 1 and not request.GET.get("page"):
+        return redirect("web:patient", code=current.object_list[0].code)
+    return page(
+        request,
+        "corridor/patients/list.html",
+        {
+            "rows": rows,
+            "page_obj": current,
+            "query": query,
+            "status": status,
+            "overdue_only": overdue_only,
+            "statuses": Patient.Status.choices,
+        },
+    )
+
+
+@requires(None)
+def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.select_related("site"), code=code)
+    today = clock.today()
+    referrals = list(
+        patient.referrals.select_related("priority").prefetch_related("eligible_facilities").order_by("referral_date")
+    )
+    for referral in referrals:
+        referral.days_late = (  # type: ignore[attr-defined]
+            (today - referral.due_date).days
+            if referral.status == Referral.Status.WAITING and referral.due_date < today
+            else 0
+        )
+    places = (
+        TripPassenger.objects.filter(patient=patient).select_related("trip", "trip__facility").order_by("trip__date")
+    )
+    return page(
+        request,
+        "corridor/patients/detail.html",
+        {
+            "patient": patient,
+            "site": patient.site,
+            "referrals": referrals,
+            "places": places,
+            "timeline": ledger.entries_about(f"patient:{patient.code}"),
+            "death_form": forms.DeathForm(initial={"on": today, "source": "witness"}),
+        },
+    )
+
+
+@requires(Can.MANAGE_PATIENTS)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    site = current_site(request)
+    form = forms.PatientForm(request.POST or None, initial={"registered_on": clock.today(), "source": "document"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if site is None:
+            form.add_error(None, _("Add a site first (administration)."))
+        else:
+            try:
+                patient = register.register_patient(
+                    site=site,
+                    code=data["code"],
+                    registered_on=data["registered_on"],
+                    sex=data["sex"],
+                    birth_year=data["birth_year"],
+                    depends_on_power=data["depends_on_power"],
+                    identity={"full_name": data["full_name"], "contact": data["contact"], "notes": data["notes"]},
+                    by=request.user,
+                    source=data["source"],
+                    certainty=data["certainty"],
+                )
+            except CorridorError as exc:
+                forms.show_error(form, exc)
+            else:
+                messages.success(request, _("Patient %(code)s registered.") % {"code": patient.code})
+                return redirect("web:patient", code=patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {"form": form, "title": _("Register a patient"), "submit": _("Register")},
+        status=422 if form.errors else 200,
+    )
+
+
+@requires(Can.MANAGE_PATIENTS)
+def patient_edit(request: HttpRequest, code: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, code=code)
+    initial = {"sex": patient.sex, "birth_year": patient.birth_year, "depends_on_power": patient.depends_on_power}
+    form = forms.PatientEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            register.change_patient(
+                patient,
+                by=request.user,
+                sex=data["sex"],
+                birth_year=data["birth_year"],
+                depends_on_power=data["depends_on_power"],
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:patient", code=patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {"form": form, "title": _("Change %(code)s") % {"code": patient.code}, "submit": _("Save"), "back": patient},
+        status=422 if form.errors else 200,
+    )
+
+
+@requires(Can.SEE_IDENTITIES)
+def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
+    """GET asks why; POST records the viewing in the ledger and shows the identity."""
+    patient = get_object_or_404(Patient, code=code)
+    form = forms.PurposeForm(request.POST or None)
+    identity = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            identity = register.view_identity(patient, by=request.user, purpose=form.cleaned_data["purpose"])
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+    return page(
+        request,
+        "corridor/patients/identity.html",
+        {"patient": patient, "form": form, "identity": identity, "shown": request.method == "POST" and not form.errors},
+    )
+
+
+@requires(Can.MANAGE_PATIENTS)
+def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Change identity fields. The form shows the current values, so opening it is a recorded viewing."""
+    patient = get_object_or_404(Patient, code=code)
+    if not allowed(request.user, Can.SEE_IDENTITIES):
+        return refuse(request)
+    if request.method == "POST":
+        form = forms.IdentityForm(request.POST)
+        if form.is_valid():
+            try:
+                register.change_identity(patient, identity=form.cleaned_data, by=request.user)
+            except CorridorError as exc:
+                forms.show_error(form, exc)
+            else:
+                messages.success(request, _("Identity changed."))
+                return redirect("web:patient", code=patient.code)
+    else:
+        current = register.view_identity(patient, by=request.user, purpose="edit")
+        initial: dict[str, Any] = (
+            {"full_name": current.full_name, "contact": current.contact, "notes": current.notes} if current else {}
+        )
+        form = forms.IdentityForm(initial=initial)
+    return page(
+        request,
+        "corridor/form.html",
+        {
+            "form": form,
+            "title": _("Identity of %(code)s") % {"code": patient.code},
+            "submit": _("Save"),
+            "back": patient,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@requires(Can.MANAGE_REFERRALS)
+def referral_create(request: HttpRequest, code: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, code=code)
+    form = forms.ReferralForm(request.POST or None, initial={"referral_date": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            register.create_referral(
+                patient=patient,
+                specialty=data["specialty"],
+                priority=data["priority"],
+                referral_date=data["referral_date"],
+                eligible_facilities=data["eligible_facilities"],
+                diagnosis_icd10=data["diagnosis_icd10"],
+                diagnosis=data["diagnosis"],
+                fit_to_travel_from=data["fit_to_travel_from"],
+                by=request.user,
+                source=data["source"],
+                certainty=data["certainty"],
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, _("Referral recorded."))
+            return redirect("web:patient", code=patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {"form": form, "title": _("Refer %(code)s") % {"code": patient.code}, "submit": _("Refer"), "back": patient},
+        status=422 if form.errors else 200,
+    )
+
+
+@requires(Can.MANAGE_REFERRALS)
+def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_object_or_404(Referral.objects.select_related("patient"), pk=pk)
+    form = forms.CloseReferralForm(request.POST or None, initial={"on": clock.today(), "source": "document"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            register.close_referral(
+                referral,
+                reason=data["reason"],
+                on=data["on"],
+                note=data["note"],
+                by=request.user,
+                source=data["source"],
+                certainty=data["certainty"],
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, _("Referral closed."))
+            return redirect("web:patient", code=referral.patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {
+            "form": form,
+            "title": _("Close referral %(number)s of %(code)s")
+            % {"number": referral.pk, "code": referral.patient.code},
+            "submit": _("Close the referral"),
+            "back": referral.patient,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@requires(Can.RECORD_INCIDENTS)
+def patient_death(request: HttpRequest, code: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, code=code)
+    form = forms.DeathForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            register.record_death(
+                patient,
+                on=data["on"],
+                circumstances=data["circumstances"],
+                after_denied_care=data["after_denied_care"],
+                by=request.user,
+                source=data["source"],
+                certainty=data["certainty"],
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, _("The death of %(code)s is recorded.") % {"code": patient.code})
+            return redirect("web:patient", code=patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {
+            "form": form,
+            "title": _("Record the death of %(code)s") % {"code": patient.code},
+            "submit": _("Record the death"),
+            "back": patient,
+        },
+        status=422,
+    )

@@ -1,0 +1,198 @@
+"""The daily plan: the planner's proposal with its reasons; accept it, or change it with a reason.
+
+Changes are checked against the rules in force as the coordinator edits (htmx posts the form to
+``plan_check`` on every change and swaps in the answer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from corridor import clock
+from corridor.accounts.roles import Can
+from corridor.errors import CorridorError
+from corridor.ledger.models import Entry
+from corridor.register.models import Facility, Referral
+from corridor.transfers import plans
+from corridor.web import forms, labels
+from corridor.web.access import requires
+from corridor.web.views.common import current_site, page
+from corridor.web.views.dashboard import accepted_trip
+
+# Seconds the planner may search when a coordinator asks for a plan; it stops earlier when it proves
+# its plan optimal. Short, because someone is waiting at the screen.
+PLAN_SECONDS = 8.0
+
+
+def _candidates(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The patients a coordinator may put on today's trip: the plan's, then the standby list."""
+    seen: set[int] = set()
+    out = []
+    for group, people in (("trip", (payload.get("trip") or {}).get("patients", [])), ("standby", payload["standby"])):
+        for person in people:
+            if person["referral"] in seen:
+                continue
+            seen.add(person["referral"])
+            out.append(
+                {
+                    "referral": person["referral"],
+                    "label": f"{person['patient']} · {person['priority']}",
+                    "group": group,
+                    **person,
+                }
+            )
+    return out
+
+
+def _open_facilities(day: dt.date) -> list[Facility]:
+    return [f for f in Facility.objects.order_by("code") if f.hours_on(day) is not None]
+
+
+def _change_form(entry: Entry, data: Any = None) -> forms.PlanChangeForm:
+    payload = entry.payload
+    day = dt.date.fromisoformat(payload["date"])
+    trip = payload.get("trip") or {}
+    initial = {"facility": trip.get("facility"), "referrals": [str(p["referral"]) for p in trip.get("patients", [])]}
+    return forms.PlanChangeForm(
+        data, initial=initial, facilities=_open_facilities(day), candidates=_candidates(payload)
+    )
+
+
+def _plan_entry(request: HttpRequest) -> Entry | None:
+    try:
+        seq = int(request.POST.get("plan", ""))
+    except ValueError:
+        return None
+    return Entry.objects.filter(seq=seq, type="plan.proposed").first()
+
+
+@requires(None)
+def plan(request: HttpRequest) -> HttpResponse:
+    site = current_site(request)
+    today = clock.today()
+    entry = plans.latest_plan(site, today) if site else None
+    context: dict[str, Any] = {"site": site, "entry": entry, "accepted": accepted_trip(entry)}
+    if entry is not None:
+        payload = entry.payload
+        context.update(
+            payload=payload,
+            explanations=[labels.explanation(e, today) for e in payload.get("explanations", [])],
+            form=_change_form(entry),
+            candidates=_candidates(payload),
+        )
+    return page(request, "corridor/plan/plan.html", context)
+
+
+@require_POST
+@requires(Can.MANAGE_TRIPS)
+def plan_propose(request: HttpRequest) -> HttpResponse:
+    site = current_site(request)
+    if site is None:
+        messages.error(request, _("Add a site first (administration)."))
+        return redirect("web:plan")
+    try:
+        plans.propose_plan(site=site, by=request.user, time_limit=PLAN_SECONDS)
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("A new plan is proposed."))
+    return redirect(f"{_plan_url()}?site={site.code}")
+
+
+def _plan_url() -> str:
+    from django.urls import reverse
+
+    return reverse("web:plan")
+
+
+def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
+    facility = Facility.objects.get(code=form.cleaned_data["facility"])
+    wanted = [int(pk) for pk in form.cleaned_data["referrals"]]
+    found = {r.pk: r for r in Referral.objects.filter(pk__in=wanted).select_related("patient")}
+    return facility, [found[pk] for pk in wanted if pk in found]
+
+
+@require_POST
+@requires(Can.MANAGE_TRIPS)
+def plan_accept(request: HttpRequest) -> HttpResponse:
+    """Accept the plan as proposed, or (with ``change``) as edited in the form, which needs a reason."""
+    entry = _plan_entry(request)
+    if entry is None:
+        return HttpResponseBadRequest(_("That plan does not exist."))
+    try:
+        if request.POST.get("change"):
+            form = _change_form(entry, request.POST)
+            if not form.is_valid():
+                return _replan(request, entry, form)
+            facility, referrals = _chosen(form)
+            trip = plans.accept_plan(
+                entry, by=request.user, facility=facility, referrals=referrals, reason=form.cleaned_data["reason"]
+            )
+        else:
+            trip = plans.accept_plan(entry, by=request.user)
+    except CorridorError as exc:
+        form = _change_form(entry, request.POST if request.POST.get("change") else None)
+        if request.POST.get("change"):
+            form.is_valid()
+            forms.show_error(form, exc)
+        else:
+            messages.error(request, str(exc))
+            return redirect("web:plan")
+        return _replan(request, entry, form)
+    messages.success(request, _("Trip %(trip)s requested.") % {"trip": trip.code})
+    return redirect("web:trip", pk=trip.pk)
+
+
+def _replan(request: HttpRequest, entry: Entry, form: forms.PlanChangeForm) -> HttpResponse:
+    payload = entry.payload
+    today = dt.date.fromisoformat(payload["date"])
+    return page(
+        request,
+        "corridor/plan/plan.html",
+        {
+            "entry": entry,
+            "payload": payload,
+            "accepted": accepted_trip(entry),
+            "explanations": [labels.explanation(e, today) for e in payload.get("explanations", [])],
+            "form": form,
+            "candidates": _candidates(payload),
+            "open_change": True,
+        },
+        status=422,
+    )
+
+
+@require_POST
+@requires(Can.MANAGE_TRIPS)
+def plan_check(request: HttpRequest) -> HttpResponse:
+    """The rules' verdict on the edited trip, as a fragment for htmx to swap in."""
+    entry = _plan_entry(request)
+    if entry is None:
+        return HttpResponseBadRequest(_("That plan does not exist."))
+    form = _change_form(entry, request.POST)
+    problems: list[str] = []
+    if form.is_valid():
+        facility, referrals = _chosen(form)
+        problems = plans.check_plan_change(entry, facility, referrals)
+        planned = entry.payload.get("trip") or {}
+        changed = facility.code != planned.get("facility") or [r.pk for r in referrals] != [
+            p["referral"] for p in planned.get("patients", [])
+        ]
+    else:
+        problems = [
+            f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()
+        ]
+        changed = True
+    needs_reason = changed and not (request.POST.get("reason") or "").strip()
+    return page(
+        request,
+        "corridor/plan/_check.html",
+        {"problems": problems, "changed": changed, "needs_reason": needs_reason},
+    )

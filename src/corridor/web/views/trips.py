@@ -1,0 +1,288 @@
+"""Trips and the gate timeline, made to be recorded quickly from a phone.
+
+Each action is one large button opening a small form (the time, prefilled; the reason where one is
+asked; source and certainty folded away with sensible defaults) and one service call, which writes
+its ledger entry. ``ACTIONS`` lists them; the URLs and the buttons are generated from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from corridor import clock
+from corridor.accounts.roles import Can
+from corridor.errors import CorridorError
+from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Source
+from corridor.register.models import Patient
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip, TripPassenger
+from corridor.web import forms
+from corridor.web.access import allowed, refuse, requires
+from corridor.web.views.common import page
+
+# Fields folded away under "date, source and certainty": their defaults are right most of the time.
+FOLDED = ("date", "source", "certainty")
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str | Promise
+    capability: Can
+    form: type[forms.EvidenceForm]
+    record: Callable[[Trip, forms.EvidenceForm, Any], Any]
+    shown: Callable[[Trip], bool]
+    style: str = ""  # "stop" for the red buttons (cancel, deny, turned back)
+    source: str = Source.WITNESS
+
+
+def _pending(trip: Trip) -> list[str]:
+    return list(
+        trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False, outcome=TripPassenger.Outcome.PENDING)
+        .order_by("patient__code")
+        .values_list("patient__code", flat=True)
+    )
+
+
+def _at_gate(trip: Trip) -> bool:
+    return (
+        trip.status == Trip.Status.DEPARTED
+        and trip.gate_arrived_at is not None
+        and trip.gate_released_at is None
+        and not trip.turned_back_at_gate
+    )
+
+
+def _evidence(form: forms.EvidenceForm) -> dict[str, Any]:
+    return {"source": form.cleaned_data["source"], "certainty": form.cleaned_data["certainty"]}
+
+
+def _at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime:
+    assert isinstance(form, forms.MomentForm)
+    return form.moment(trip.site.time_zone)
+
+
+ACTIONS: dict[str, Action] = {
+    "approve": Action(
+        _("Approved"),
+        Can.MANAGE_TRIPS,
+        forms.MomentForm,
+        lambda t, f, by: transfers.approve_trip(t, by=by, at=_at(f, t), **_evidence(f)),
+        lambda t: t.status == Trip.Status.REQUESTED,
+        source=Source.OFFICIAL_STATEMENT,
+    ),
+    "deny": Action(
+        _("Denied"),
+        Can.MANAGE_TRIPS,
+        forms.ReasonForm,
+        lambda t, f, by: transfers.deny_trip(t, reason=f.cleaned_data["reason"], by=by, at=_at(f, t), **_evidence(f)),
+        lambda t: t.status == Trip.Status.REQUESTED,
+        style="stop",
+        source=Source.OFFICIAL_STATEMENT,
+    ),
+    "gate_arrived": Action(
+        _("At the gate"),
+        Can.RECORD_GATE,
+        forms.MomentForm,
+        lambda t, f, by: transfers.record_gate_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
+        lambda t: t.status in (Trip.Status.APPROVED, Trip.Status.DEPARTED) and t.gate_arrived_at is None,
+    ),
+    "gate_held": Action(
+        _("Held at the gate"),
+        Can.RECORD_GATE,
+        forms.HoldForm,
+        lambda t, f, by: transfers.record_gate_hold(
+            t, since=_at(f, t), note=f.cleaned_data["note"], by=by, at=_at(f, t), **_evidence(f)
+        ),
+        _at_gate,
+    ),
+    "gate_released": Action(
+        _("Released"),
+        Can.RECORD_GATE,
+        forms.MomentForm,
+        lambda t, f, by: transfers.record_gate_release(t, at=_at(f, t), by=by, **_evidence(f)),
+        _at_gate,
+    ),
+    "turned_back": Action(
+        _("Turned back"),
+        Can.RECORD_GATE,
+        forms.ReasonForm,
+        lambda t, f, by: transfers.record_turned_back(
+            t, at=_at(f, t), reason=f.cleaned_data["reason"], by=by, **_evidence(f)
+        ),
+        _at_gate,
+        style="stop",
+    ),
+    "hospital_arrived": Action(
+        _("Arrived at the hospital"),
+        Can.RECORD_GATE,
+        forms.MomentForm,
+        lambda t, f, by: transfers.record_hospital_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
+        lambda t: t.status == Trip.Status.DEPARTED and t.gate_released_at is not None and t.hospital_arrived_at is None,
+    ),
+    "outcome": Action(
+        _("Seen / not seen"),
+        Can.RECORD_GATE,
+        forms.OutcomeForm,
+        lambda t, f, by: transfers.record_outcome(
+            t,
+            patient=Patient.objects.get(code=f.cleaned_data["patient"]),
+            outcome=f.cleaned_data["outcome"],
+            note=f.cleaned_data["note"],
+            by=by,
+            **_evidence(f),
+        ),
+        lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
+    ),
+    "returned": Action(
+        _("Back in the camp"),
+        Can.RECORD_GATE,
+        forms.MomentForm,
+        lambda t, f, by: transfers.record_return(t, at=_at(f, t), by=by, **_evidence(f)),
+        lambda t: t.status == Trip.Status.DEPARTED and t.hospital_arrived_at is not None,
+    ),
+    "cancel": Action(
+        _("Cancelled"),
+        Can.RECORD_GATE,
+        forms.CancelForm,
+        lambda t, f, by: transfers.cancel_trip(
+            t,
+            reason=f.cleaned_data["reason"],
+            cancelled_by=f.cleaned_data["cancelled_by"],
+            by=by,
+            at=_at(f, t),
+            **_evidence(f),
+        ),
+        lambda t: t.status in (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED),
+        style="stop",
+    ),
+}
+
+
+def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
+    action = ACTIONS[name]
+    zone = zoneinfo.ZoneInfo(trip.site.time_zone)
+    now = dt.datetime.now(zone)
+    initial: dict[str, Any] = {"date": trip.date, "time": now.strftime("%H:%M"), "source": action.source}
+    if name == "gate_held" and trip.gate_arrived_at:
+        since = trip.gate_arrived_at.astimezone(zone)
+        initial.update(date=since.date(), time=since.strftime("%H:%M"))
+    if action.form is forms.OutcomeForm:
+        return forms.OutcomeForm(data, initial=initial, patients=_pending(trip))
+    return action.form(data, initial=initial, prefix=None)
+
+
+def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] | None = None) -> dict[str, Any]:
+    actions = []
+    for name, action in ACTIONS.items():
+        if not action.shown(trip) or not allowed(request.user, action.capability):
+            continue
+        form = open_form[1] if open_form and open_form[0] == name else _form(name, trip)
+        actions.append(
+            {
+                "name": name,
+                "url": reverse(f"web:trip_{name}", args=[trip.pk]),
+                "label": action.label,
+                "style": action.style,
+                "form": form,
+                "main": [form[f] for f in form.fields if f not in FOLDED],
+                "more": [form[f] for f in form.fields if f in FOLDED],
+                "open": bool(open_form and open_form[0] == name),
+            }
+        )
+    passengers = trip.passengers.select_related("patient", "referral__priority", "escort_for").order_by(
+        "role", "patient__code"
+    )
+    return {
+        "trip": trip,
+        "site": trip.site,
+        "zone": trip.site.time_zone,
+        "passengers": passengers,
+        "actions": actions,
+        "entries": ledger.entries_about(f"trip:{trip.pk}"),
+    }
+
+
+@requires(None)
+def trip_list(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    trips = (
+        Trip.objects.select_related("facility")
+        .annotate(patients=Count("passengers", filter=Q(passengers__role="patient", passengers__removed=False)))
+        .order_by("-date", "-id")
+    )
+    status = request.GET.get("status") or ""
+    if status in Trip.Status.values:
+        trips = trips.filter(status=status)
+    day = request.GET.get("date") or ""
+    try:
+        trips = trips.filter(date=dt.date.fromisoformat(day)) if day else trips
+    except ValueError:
+        day = ""
+    pages = Paginator(trips, 50)
+    current = pages.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(
+        request,
+        "corridor/trips/list.html",
+        {
+            "page_obj": current,
+            "status": status,
+            "date": day,
+            "statuses": Trip.Status.choices,
+            "today": today,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@requires(None)
+def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
+    return page(request, "corridor/trips/trip.html", _trip_context(request, trip))
+
+
+def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    action = ACTIONS[name]
+    if not allowed(request.user, action.capability):
+        return refuse(request)
+    trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
+    form = _form(name, trip, request.POST)
+    if form.is_valid():
+        try:
+            action.record(trip, form, request.user)
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, _g("Recorded: %(what)s.") % {"what": action.label})
+            return redirect("web:trip", pk=trip.pk)
+    trip.refresh_from_db()
+    return page(request, "corridor/trips/trip.html", _trip_context(request, trip, (name, form)), status=422)
+
+
+def recorder(name: str) -> Callable[..., HttpResponse]:
+    """The view recording action ``name`` on a trip (POST only)."""
+
+    @require_POST
+    @requires(ACTIONS[name].capability)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return _record(request, pk, name)
+
+    view.__name__ = f"trip_{name}"
+    return view
