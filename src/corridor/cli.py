@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "supplies": "corridor.supplies.cli:supplies",
+    "report": "corridor.reports.cli:report",
 }
 
 

@@ -205,3 +205,32 @@ def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False) -> 
     click.echo(f"wrote {count} entries to {out}", err=True)
     if sidecar is not None:
         click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)
+
+
+def _dataset_export(dataset: str, help_text: str, *, month_required: bool = False) -> click.Command:
+    """``corridor export DATASET``: pseudonymised CSV, JSON or HXL; see docs/exports.md."""
+
+    @export.command(dataset, help=help_text)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "hxl"]), default="csv", show_default=True)
+    @click.option("--month", required=month_required, help="Only this month, YYYY-MM.")
+    @click.option(
+        "--audience",
+        type=click.Choice(["public", "partners"]),
+        default="public",
+        show_default=True,
+        help="Indicators only: public suppresses counts from 1 to 4; partners does not.",
+    )
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+    @with_django
+    def command(fmt: str, month: str | None, audience: str, out: Path | None) -> None:
+        from corridor.reports.cli import run_export
+
+        run_export(dataset, fmt, month, audience, out)
+
+    return command
+
+
+export_referrals = _dataset_export("referrals", "Referrals, pseudonymised: codes, age groups, no identity field.")
+export_trips = _dataset_export("trips", "Trips with the gate timeline and the WHO's request outcome.")
+export_incidents = _dataset_export("incidents", "Obstruction incidents in the WHO SSA's public columns.")
+export_indicators = _dataset_export("indicators", "Every indicator and breakdown of a month.", month_required=True)

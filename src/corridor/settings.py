@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "corridor.accounts",
     "corridor.supplies",
     "corridor.web",
+    "corridor.reports",
 ]
 
 MIDDLEWARE = [

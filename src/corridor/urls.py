@@ -8,5 +8,6 @@ urlpatterns = [
     # Sign-in with throttling; it must come before Django's own login view in the include below.
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("reports/", include("corridor.reports.urls")),
     path("", include("corridor.web.urls")),
 ]

@@ -1,0 +1,120 @@
+"""The report's charts, drawn with matplotlib (Agg backend) as PNG images.
+
+Charts carry numbers and codes only (P1, H-02, 2014-10): matplotlib does not shape Persian or Arabic
+script, so every word — title, axis meaning, legend — is in the report's HTML beside the chart,
+where the text engine shapes it properly in every language.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
+
+from corridor.reports import core  # noqa: E402
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies and in grey print.
+COLOURS = {
+    core.APPROVED: "#009E73",
+    core.DENIED: "#D55E00",
+    core.DELAYED: "#E69F00",
+    "all": "#000000",
+    "P1": "#CC79A7",
+    "P2": "#D55E00",
+    "P3": "#0072B2",
+    "P4": "#009E73",
+    "within": "#56B4E9",
+    "past": "#D55E00",
+}
+_SIZE = (6.4, 2.6)
+_DPI = 110
+
+
+def _figure() -> Figure:
+    figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    # No timestamp in the metadata, so that the same data always gives the same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _style(axes: object) -> None:
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)  # type: ignore[attr-defined]
+    axes.tick_params(labelsize=8)  # type: ignore[attr-defined]
+    axes.grid(axis="y", linewidth=0.4, alpha=0.5)  # type: ignore[attr-defined]
+
+
+def requests_by_month(series: Sequence[tuple[str, dict[str, int]]]) -> bytes:
+    """Stacked bars: requests approved, denied and delayed, month by month."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    labels = [label for label, _ in series]
+    bottom = [0] * len(series)
+    for key in (core.APPROVED, core.DENIED, core.DELAYED):
+        heights = [counts.get(key, 0) for _, counts in series]
+        axes.bar(labels, heights, bottom=bottom, color=COLOURS[key], width=0.6)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    _style(axes)
+    return _png(figure)
+
+
+def time_to_care(curve: core.Curve, curves: dict[str, core.Curve]) -> bytes:
+    """Kaplan–Meier share seen by day since referral: all referrals, and one line per priority class."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    for code, line in [("all", curve), *sorted(curves.items())]:
+        if not line.days:
+            continue
+        axes.step(
+            [0.0, *line.days],
+            [0.0, *(100 * s for s in line.seen)],
+            where="post",
+            color=COLOURS.get(code, "#999999"),
+            linewidth=2.0 if code == "all" else 1.0,
+            label=code,
+        )
+    axes.set_ylim(0, 100)
+    axes.set_xlim(left=0)
+    if curve.days or curves:
+        axes.legend(fontsize=7, frameon=False, loc="lower right")
+    _style(axes)
+    return _png(figure)
+
+
+def backlog(rows: Sequence[tuple[str, int, int]]) -> bytes:
+    """Bars per priority class: waiting within the deadline, and past it, stacked."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    labels = [code for code, _, _ in rows]
+    past = [p for _, _, p in rows]
+    within = [w - p for _, w, p in rows]
+    axes.bar(labels, within, color=COLOURS["within"], width=0.5)
+    axes.bar(labels, past, bottom=within, color=COLOURS["past"], width=0.5)
+    _style(axes)
+    return _png(figure)
+
+
+def gate_holds(holds: Sequence[tuple[dt.date, float]], start: dt.date, end: dt.date) -> bytes:
+    """One dot per trip: hours held at the gate, by day of the month."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.scatter([d.day for d, _ in holds], [h for _, h in holds], s=14, color=COLOURS["P3"])
+    axes.set_xlim(0.5, end.day + 0.5)
+    axes.set_ylim(bottom=0)
+    _style(axes)
+    return _png(figure)

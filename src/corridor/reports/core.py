@@ -1,0 +1,331 @@
+"""The indicator maths: periods, age groups, rates, percentiles, Kaplan–Meier and cell suppression.
+
+Pure Python (with numpy and scipy): no Django here, so every formula can be read and tested alone.
+The ORM layer (:mod:`corridor.reports.queries`) aggregates rows in the database and hands the
+results to these functions.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+# The WHO's age bands for patient-permit reporting.
+AGE_GROUPS = ("<18", "18-40", "41-60", ">60")
+UNKNOWN = "unknown"
+SUPPRESSION_THRESHOLD = 5
+SUPPRESSED = None  # a suppressed cell is empty, never zero: readers must not mistake it for "none"
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month and the date up to which it is reported.
+
+    ``as_of`` is the month's last day for a past month, or today for the current month: a report
+    made on 14 October counts October's events up to and including the 14th.
+    """
+
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+
+    @classmethod
+    def month(cls, text: str, today: dt.date) -> Period:
+        """Parse ``YYYY-MM``. A month that has not begun yet is refused (ValueError)."""
+        found = _MONTH.match(text.strip())
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            raise ValueError(f"a month is written YYYY-MM, such as 2014-10; got {text!r}")
+        year, month = int(found.group(1)), int(found.group(2))
+        if year < 1900:
+            raise ValueError(f"{text} is before 1900")
+        start = dt.date(year, month, 1)
+        end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        if start > today:
+            raise ValueError(f"{text} has not begun yet (today is {today.isoformat()})")
+        return cls(start, end, min(end, today))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def complete(self) -> bool:
+        return self.as_of == self.end
+
+    def previous(self, months: int = 1) -> Period:
+        """The month ``months`` before this one, complete."""
+        year, month = self.start.year, self.start.month - months
+        while month < 1:
+            year, month = year - 1, month + 12
+        start = dt.date(year, month, 1)
+        end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        return Period(start, end, end)
+
+
+def age_group(birth_year: int | None, year: int) -> str:
+    """The WHO age band of someone born in ``birth_year``, in ``year`` (age = year − birth year)."""
+    if birth_year is None:
+        return UNKNOWN
+    age = year - birth_year
+    if age < 18:
+        return "<18"
+    if age <= 40:
+        return "18-40"
+    if age <= 60:
+        return "41-60"
+    return ">60"
+
+
+def age_bounds(year: int) -> list[tuple[str, int | None, int | None]]:
+    """Each age band as (label, earliest birth year, latest birth year) for ``year``; None is open."""
+    return [
+        ("<18", year - 17, None),
+        ("18-40", year - 40, year - 18),
+        ("41-60", year - 60, year - 41),
+        (">60", None, year - 61),
+    ]
+
+
+def rate(numerator: int | None, denominator: int | None) -> float | None:
+    """A percentage, or None when there is nothing to divide by."""
+    if numerator is None or not denominator:
+        return None
+    return 100.0 * numerator / denominator
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0–100) by linear interpolation between closest ranks (Hyndman–Fan type 7)."""
+    if not values:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=float), q, method="linear"))
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None
+
+
+_ICD10_CHAPTERS: list[tuple[str, str, str]] = [
+    # (first code, last code, chapter) — WHO ICD-10 chapters I–XXII.
+    ("A00", "B99", "I infectious and parasitic"),
+    ("C00", "D48", "II neoplasms"),
+    ("D50", "D89", "III blood and immune"),
+    ("E00", "E90", "IV endocrine and metabolic"),
+    ("F00", "F99", "V mental and behavioural"),
+    ("G00", "G99", "VI nervous system"),
+    ("H00", "H59", "VII eye"),
+    ("H60", "H95", "VIII ear"),
+    ("I00", "I99", "IX circulatory"),
+    ("J00", "J99", "X respiratory"),
+    ("K00", "K93", "XI digestive"),
+    ("L00", "L99", "XII skin"),
+    ("M00", "M99", "XIII musculoskeletal"),
+    ("N00", "N99", "XIV genitourinary"),
+    ("O00", "O99", "XV pregnancy and childbirth"),
+    ("P00", "P96", "XVI perinatal"),
+    ("Q00", "Q99", "XVII congenital"),
+    ("R00", "R99", "XVIII symptoms and signs"),
+    ("S00", "T98", "XIX injury and poisoning"),
+    ("V01", "Y98", "XX external causes"),
+    ("Z00", "Z99", "XXI health services contact"),
+    ("U00", "U99", "XXII special purposes"),
+]
+NOT_CODED = "not coded"
+
+
+def diagnosis_group(icd10: str | None) -> str:
+    """The ICD-10 chapter of a code such as ``C16.9`` (``II neoplasms``), or ``not coded``."""
+    code = (icd10 or "").strip().upper()[:3]
+    if len(code) < 3:
+        return NOT_CODED
+    for first, last, chapter in _ICD10_CHAPTERS:
+        if first <= code <= last:
+            return chapter
+    return NOT_CODED
+
+
+# ------------------------------------------------------------------------------------ the WHO's requests
+
+APPROVED, DENIED, DELAYED, NOT_DUE = "approved", "denied", "delayed", "not_due"
+
+
+def classify_request(answer: str | None, answered_on: dt.date | None, trip_date: dt.date, as_of: dt.date) -> str:
+    """What became of one request, as the WHO counts permit applications.
+
+    A request is *approved* or *denied* when that definitive answer came on or before the trip date;
+    *delayed* when no answer came by then (none at all, or one that came too late). A request whose
+    trip date is after ``as_of`` is *not due* yet and is not counted.
+    """
+    if trip_date > as_of:
+        return NOT_DUE
+    if answer in (APPROVED, DENIED) and answered_on is not None and answered_on <= trip_date:
+        return answer
+    return DELAYED
+
+
+# --------------------------------------------------------------------------------------- time to care
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A Kaplan–Meier curve of time to care: the share seen by each day since referral."""
+
+    days: tuple[float, ...]
+    seen: tuple[float, ...]
+    at_risk: int
+    events: int
+    censored: int
+
+    def share_by(self, day: float) -> float | None:
+        """The estimated share seen within ``day`` days, or None with no data."""
+        if not self.at_risk:
+            return None
+        share = 0.0
+        for when, value in zip(self.days, self.seen, strict=True):
+            if when > day:
+                break
+            share = value
+        return share
+
+    @property
+    def median(self) -> float | None:
+        """The first day by which half are estimated to have been seen; None when never reached."""
+        for when, value in zip(self.days, self.seen, strict=True):
+            if value >= 0.5 - 1e-12:
+                return when
+        return None
+
+
+def kaplan_meier(durations: Sequence[float], seen: Sequence[bool]) -> Curve:
+    """Kaplan–Meier estimate of the share seen by each day, those not (yet) seen right-censored.
+
+    Uses :func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData`; nothing is hand-rolled.
+    """
+    if len(durations) != len(seen):
+        raise ValueError("durations and seen differ in length")
+    if any(d < 0 for d in durations):
+        raise ValueError("a duration is negative")
+    if not durations:
+        return Curve((), (), 0, 0, 0)
+    from scipy.stats import CensoredData, ecdf
+
+    events = [float(d) for d, s in zip(durations, seen, strict=True) if s]
+    censored = [float(d) for d, s in zip(durations, seen, strict=True) if not s]
+    result = ecdf(CensoredData(uncensored=np.asarray(events), right=np.asarray(censored)))
+    return Curve(
+        days=tuple(float(d) for d in result.cdf.quantiles),
+        seen=tuple(float(p) for p in result.cdf.probabilities),
+        at_risk=len(durations),
+        events=len(events),
+        censored=len(censored),
+    )
+
+
+# ------------------------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a breakdown table.
+
+    ``kind`` is ``label`` (the category), ``count``, ``rate`` (a percentage) or a statistic
+    (``days``, ``hours``). ``numerators`` and ``basis`` name the count columns a value is computed
+    from, so that suppressing a small count also blanks whatever would reveal it.
+    """
+
+    code: str
+    kind: str = "count"
+    numerators: tuple[str, ...] = ()
+    basis: str | None = None
+
+
+@dataclass
+class Table:
+    """A breakdown: one row a category, one column a count, rate or statistic."""
+
+    code: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+    indicator: str = ""
+
+    def column(self, code: str) -> int:
+        for index, column in enumerate(self.columns):
+            if column.code == code:
+                return index
+        raise KeyError(code)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [{c.code: row[i] for i, c in enumerate(self.columns)} for row in self.rows]
+
+
+def suppress(table: Table, threshold: int = SUPPRESSION_THRESHOLD) -> Table:
+    """A copy of ``table`` fit for the public: no count from 1 to ``threshold - 1`` can be read or derived.
+
+    1. Primary: every count from 1 to threshold − 1 is blanked (zero is shown; it discloses nobody).
+    2. Secondary: in a count column where exactly one cell is blanked, the next smallest non-zero
+       cell is blanked too, so that the hidden one cannot be recovered by subtracting from the total.
+    3. A rate or statistic is blanked when its numerator or its basis is blanked, or its basis is
+       under the threshold (a rate over three people says too much about each).
+    """
+    rows = [list(row) for row in table.rows]
+    hidden: set[tuple[int, int]] = set()
+    for j, column in enumerate(table.columns):
+        if column.kind != "count":
+            continue
+        for i, row in enumerate(rows):
+            value = row[j]
+            if isinstance(value, int) and 0 < value < threshold:
+                hidden.add((i, j))
+        blanked = [i for i in range(len(rows)) if (i, j) in hidden]
+        if len(blanked) == 1:
+            others = [
+                (rows[i][j], i)
+                for i in range(len(rows))
+                if (i, j) not in hidden and isinstance(rows[i][j], int) and rows[i][j] > 0
+            ]
+            if others:
+                hidden.add((min(others)[1], j))
+    original = table.rows
+    for j, column in enumerate(table.columns):
+        if column.kind in ("count", "label"):
+            continue
+        for i in range(len(rows)):
+            if any((i, table.column(name)) in hidden for name in column.numerators):
+                hidden.add((i, j))
+            if column.basis is not None:
+                k = table.column(column.basis)
+                basis = original[i][k]
+                if (i, k) in hidden or not isinstance(basis, int) or basis < threshold:
+                    hidden.add((i, j))
+    for i, j in hidden:
+        rows[i][j] = SUPPRESSED
+    return replace(table, rows=rows)
+
+
+def suppress_value(value: float | int | None, basis: int | None, threshold: int = SUPPRESSION_THRESHOLD) -> Any:
+    """A headline value for the public: blank when the count it rests on is from 1 to threshold − 1."""
+    if basis is not None and 0 < basis < threshold:
+        return SUPPRESSED
+    return value
+
+
+def counts_by(values: Iterable[str]) -> dict[str, int]:
+    """How many times each value occurs, in first-seen order."""
+    found: dict[str, int] = {}
+    for value in values:
+        found[value] = found.get(value, 0) + 1
+    return found
+
+
+def round_or_none(value: float | None, digits: int = 1) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(value, digits)

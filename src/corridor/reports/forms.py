@@ -1,0 +1,31 @@
+"""The forms of the reports page: which month, language and edition; which dataset and format."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from corridor.reports import exports, strings
+
+LANGUAGE_NAMES = {"en": "English", "fa": "فارسی", "ar": "العربية"}
+
+
+class ReportForm(forms.Form):
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", label=_("Month"), help_text=_("YYYY-MM"))
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    format = forms.ChoiceField(choices=[("pdf", "PDF"), ("html", "HTML")], label=_("Format"))
+    public = forms.BooleanField(required=False, label=_("Public edition (counts from 1 to 4 left blank)"))
+
+
+class ExportForm(forms.Form):
+    dataset = forms.ChoiceField(choices=[(d, d) for d in exports.DATASETS], label=_("Data"))
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("hxl", "HXL-tagged CSV"), ("json", "JSON")], label=_("Format"))
+    month = forms.RegexField(
+        regex=r"^\d{4}-\d{2}$", required=False, label=_("Month"), help_text=_("YYYY-MM; empty for all")
+    )
+    audience = forms.ChoiceField(
+        choices=[("public", _("public: small counts suppressed")), ("partners", _("partners: not suppressed"))],
+        label=_("Indicators for"),
+    )

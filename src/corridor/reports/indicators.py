@@ -1,0 +1,945 @@
+"""The built-in indicators: their documented definitions and the functions that compute them.
+
+Each compute function runs the SQL aggregation in :mod:`corridor.reports.queries` and the maths in
+:mod:`corridor.reports.core`. docs/indicators.md documents every indicator registered here; a test
+fails if the two disagree. Other apps add indicators the same way, in their own ``indicators.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from corridor.reports import core, queries, ssa
+from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
+from corridor.reports.core import Column, Period, Table
+
+WHO_BREAKDOWNS = ("age_group", "sex", "specialty", "facility", "priority")
+
+define_section(
+    "requests",
+    "Requests to leave for care",
+    order=10,
+    translations={"fa": "درخواست‌های خروج برای درمان", "ar": "طلبات الخروج للعلاج"},
+)
+define_section("care", "Time to care", order=20, translations={"fa": "زمان تا درمان", "ar": "الوقت حتى العلاج"})
+define_section(
+    "backlog",
+    "The waiting list at the end of the period",
+    order=30,
+    translations={"fa": "فهرست انتظار در پایان دوره", "ar": "قائمة الانتظار في نهاية الفترة"},
+)
+define_section("trips", "Trips and the gate", order=40, translations={"fa": "سفرها و گذرگاه", "ar": "الرحلات والبوابة"})
+define_section(
+    "deaths",
+    "Deaths while waiting",
+    order=50,
+    translations={"fa": "مرگ در انتظار درمان", "ar": "الوفيات أثناء انتظار العلاج"},
+)
+define_section(
+    "incidents",
+    "Obstruction incidents",
+    order=60,
+    translations={"fa": "رویدادهای ممانعت", "ar": "حوادث العرقلة"},
+)
+
+REQUEST_SOURCE = (
+    "transfers_trippassenger (role patient, not removed) joined to transfers_trip (date, facility, status), "
+    "register_patient (sex, birth_year) and register_referral (specialty, priority); the answer from the "
+    "first trip.approved or trip.denied ledger entry about the trip that is not retracted"
+)
+
+# ------------------------------------------------------------------------------------------- requests
+
+REQUESTS = (
+    Indicator(
+        code="requests.total",
+        section="requests",
+        title="Requests",
+        definition="Trip requests for a patient whose trip date fell in the period, one per patient and trip.",
+        formula="count of patient places on trips dated from the 1st of the month to the as-of date, excluding "
+        "trips only proposed and patients taken off the manifest",
+        unit="requests",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": (
+                "درخواست‌ها",
+                "درخواست‌های سفر برای بیمارانی که تاریخ سفرشان در این دوره بود؛ یکی برای هر بیمار در هر سفر.",
+            ),
+            "ar": (
+                "الطلبات",
+                "طلبات الرحلات للمرضى الذين وقع تاريخ رحلتهم في هذه الفترة؛ طلب واحد لكل مريض في كل رحلة.",
+            ),
+        },
+    ),
+    Indicator(
+        code="requests.approved",
+        section="requests",
+        title="Approved",
+        definition="Requests approved on or before the trip date.",
+        formula="requests whose first definitive answer is trip.approved, dated (UTC) on or before the trip date",
+        unit="requests",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("تأییدشده", "درخواست‌هایی که تا تاریخ سفر تأیید شدند."),
+            "ar": ("الموافق عليها", "الطلبات التي وُوفق عليها في تاريخ الرحلة أو قبله."),
+        },
+    ),
+    Indicator(
+        code="requests.denied",
+        section="requests",
+        title="Denied",
+        definition="Requests denied on or before the trip date.",
+        formula="requests whose first definitive answer is trip.denied, dated (UTC) on or before the trip date",
+        unit="requests",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("ردشده", "درخواست‌هایی که تا تاریخ سفر رد شدند."),
+            "ar": ("المرفوضة", "الطلبات التي رُفضت في تاريخ الرحلة أو قبله."),
+        },
+    ),
+    Indicator(
+        code="requests.delayed",
+        section="requests",
+        title="Delayed",
+        definition="Requests with no definitive answer (approval or denial) by the trip date.",
+        formula="requests − approved − denied: no answer at all, or the first answer dated after the trip date",
+        unit="requests",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("بی‌پاسخ", "درخواست‌هایی که تا تاریخ سفر پاسخ قطعی (تأیید یا رد) نگرفتند."),
+            "ar": ("المتأخرة", "الطلبات التي لم تتلقَّ ردًا نهائيًا (موافقة أو رفضًا) حتى تاريخ الرحلة."),
+        },
+    ),
+    Indicator(
+        code="requests.approval_rate",
+        section="requests",
+        title="Approval rate",
+        definition="Approved requests as a share of all requests.",
+        formula="100 × approved / requests",
+        unit="%",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("نرخ تأیید", "سهم درخواست‌های تأییدشده از همهٔ درخواست‌ها."),
+            "ar": ("نسبة الموافقة", "نسبة الطلبات الموافق عليها من مجموع الطلبات."),
+        },
+    ),
+    Indicator(
+        code="requests.denial_rate",
+        section="requests",
+        title="Denial rate",
+        definition="Denied requests as a share of all requests.",
+        formula="100 × denied / requests",
+        unit="%",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("نرخ رد", "سهم درخواست‌های ردشده از همهٔ درخواست‌ها."),
+            "ar": ("نسبة الرفض", "نسبة الطلبات المرفوضة من مجموع الطلبات."),
+        },
+    ),
+    Indicator(
+        code="requests.delay_rate",
+        section="requests",
+        title="Delay rate",
+        definition="Requests without a definitive answer by the trip date, as a share of all requests.",
+        formula="100 × delayed / requests (approval + denial + delay rates = 100 %)",
+        unit="%",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("نرخ بی‌پاسخی", "سهم درخواست‌هایی که تا تاریخ سفر پاسخ قطعی نگرفتند از همهٔ درخواست‌ها."),
+            "ar": ("نسبة التأخير", "نسبة الطلبات التي لم تتلقَّ ردًا نهائيًا حتى تاريخ الرحلة من مجموع الطلبات."),
+        },
+    ),
+    Indicator(
+        code="requests.unsuccessful_rate",
+        section="requests",
+        title="Unsuccessful rate",
+        definition="Denied and delayed requests as a share of all requests.",
+        formula="100 × (denied + delayed) / requests",
+        unit="%",
+        breakdowns=WHO_BREAKDOWNS,
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": ("نرخ ناموفق", "سهم درخواست‌های ردشده و بی‌پاسخ از همهٔ درخواست‌ها."),
+            "ar": ("نسبة الطلبات غير الناجحة", "نسبة الطلبات المرفوضة والمتأخرة من مجموع الطلبات."),
+        },
+    ),
+    Indicator(
+        code="requests.not_due",
+        section="requests",
+        title="Not yet due",
+        definition="Requests for trips dated after the report's as-of date; not counted above.",
+        formula="patient places on trips dated after the as-of date and before the month's end",
+        unit="requests",
+        breakdowns=(),
+        source=REQUEST_SOURCE,
+        translations={
+            "fa": (
+                "هنوز سررسید نشده",
+                "درخواست‌های سفرهایی که تاریخشان پس از تاریخ گزارش است؛ در ارقام بالا شمرده نشده‌اند.",
+            ),
+            "ar": ("لم يحن موعدها", "طلبات لرحلات تاريخها بعد تاريخ التقرير؛ غير محسوبة أعلاه."),
+        },
+    ),
+    Indicator(
+        code="escorts.approved",
+        section="requests",
+        title="Escorts approved",
+        definition="Escorts on requested trips whose trip was approved by the trip date.",
+        formula="escort places (role escort, not removed) on the period's trips classed approved, as for patients",
+        unit="escorts",
+        breakdowns=(),
+        source=REQUEST_SOURCE.replace("role patient", "role escort"),
+        translations={
+            "fa": ("همراهان تأییدشده", "همراهانِ سفرهای درخواستی که سفرشان تا تاریخ سفر تأیید شد."),
+            "ar": ("المرافقون الموافق عليهم", "مرافقون في رحلات مطلوبة وُوفق على رحلتهم حتى تاريخها."),
+        },
+    ),
+    Indicator(
+        code="escorts.denied",
+        section="requests",
+        title="Escorts denied",
+        definition="Escorts on requested trips whose trip was denied by the trip date.",
+        formula="escort places on the period's trips classed denied",
+        unit="escorts",
+        breakdowns=(),
+        source=REQUEST_SOURCE.replace("role patient", "role escort"),
+        translations={
+            "fa": ("همراهان ردشده", "همراهانِ سفرهای درخواستی که سفرشان تا تاریخ سفر رد شد."),
+            "ar": ("المرافقون المرفوضون", "مرافقون في رحلات مطلوبة رُفضت رحلتهم حتى تاريخها."),
+        },
+    ),
+    Indicator(
+        code="escorts.pending",
+        section="requests",
+        title="Escorts pending",
+        definition="Escorts with no answer by the trip date, or whose trip is still to come.",
+        formula="escort places on the period's trips classed delayed or not yet due",
+        unit="escorts",
+        breakdowns=(),
+        source=REQUEST_SOURCE.replace("role patient", "role escort"),
+        translations={
+            "fa": ("همراهان در انتظار پاسخ", "همراهانی که تا تاریخ سفر پاسخی نگرفتند یا سفرشان هنوز پیش رو است."),
+            "ar": ("المرافقون قيد الانتظار", "مرافقون لم يتلقوا ردًا حتى تاريخ الرحلة أو لم يحن موعد رحلتهم بعد."),
+        },
+    ),
+)
+
+REQUEST_COLUMNS = [
+    Column("category", "label"),
+    Column("requests"),
+    Column("approved"),
+    Column("denied"),
+    Column("delayed"),
+    Column("approval_rate", "rate", numerators=("approved",), basis="requests"),
+    Column("denial_rate", "rate", numerators=("denied",), basis="requests"),
+    Column("delay_rate", "rate", numerators=("delayed",), basis="requests"),
+    Column("unsuccessful_rate", "rate", numerators=("denied", "delayed"), basis="requests"),
+]
+
+
+def _request_row(category: str, counts: dict[str, int]) -> list[Any]:
+    approved, denied, delayed = counts.get(core.APPROVED, 0), counts.get(core.DENIED, 0), counts.get(core.DELAYED, 0)
+    total = approved + denied + delayed
+    return [
+        category,
+        total,
+        approved,
+        denied,
+        delayed,
+        core.rate(approved, total),
+        core.rate(denied, total),
+        core.rate(delayed, total),
+        core.rate(denied + delayed, total),
+    ]
+
+
+def compute_requests(period: Period) -> Result:
+    cube = queries.request_cube(period)
+    overall: dict[str, int] = defaultdict(int)
+    by: dict[str, dict[str, dict[str, int]]] = {name: {} for name in WHO_BREAKDOWNS}
+    for row in cube:
+        overall[row["class"]] += row["n"]
+        if row["class"] == core.NOT_DUE:
+            continue
+        for name in WHO_BREAKDOWNS:
+            category = row[name] if row[name] is not None else core.UNKNOWN
+            counts = by[name].setdefault(str(category), {})
+            counts[row["class"]] = counts.get(row["class"], 0) + row["n"]
+    tables = []
+    for name in WHO_BREAKDOWNS:
+        categories = list(by[name])
+        if name == "age_group":
+            categories = [c for c in (*core.AGE_GROUPS, core.UNKNOWN) if c in by[name]]
+        else:
+            categories.sort()
+        rows = [_request_row(c, by[name][c]) for c in categories]
+        tables.append(Table(f"requests.by_{name}", list(REQUEST_COLUMNS), rows, indicator="requests.total"))
+    headline = _request_row("all", overall)
+    total = headline[1]
+    escorts = queries.escort_counts(period)
+    values = {
+        "requests.total": Value(total, total),
+        "requests.approved": Value(headline[2], headline[2]),
+        "requests.denied": Value(headline[3], headline[3]),
+        "requests.delayed": Value(headline[4], headline[4]),
+        "requests.approval_rate": Value(headline[5], total),
+        "requests.denial_rate": Value(headline[6], total),
+        "requests.delay_rate": Value(headline[7], total),
+        "requests.unsuccessful_rate": Value(headline[8], total),
+        "requests.not_due": Value(overall.get(core.NOT_DUE, 0), overall.get(core.NOT_DUE, 0)),
+        "escorts.approved": Value(escorts.get(core.APPROVED, 0), escorts.get(core.APPROVED, 0)),
+        "escorts.denied": Value(escorts.get(core.DENIED, 0), escorts.get(core.DENIED, 0)),
+        "escorts.pending": Value(
+            escorts.get(core.DELAYED, 0) + escorts.get(core.NOT_DUE, 0),
+            escorts.get(core.DELAYED, 0) + escorts.get(core.NOT_DUE, 0),
+        ),
+    }
+    return Result(values=values, tables=tables, details={"trend": queries.months_of_requests(period, 6)})
+
+
+register(*REQUESTS, compute=compute_requests)
+
+# --------------------------------------------------------------------------------------- time to care
+
+CARE_SOURCE = (
+    "register_referral (referral_date, due_date, closed_on, priority) and transfers_trippassenger (outcome "
+    "seen, procedure_done or admitted; not removed) with transfers_trip (date)"
+)
+KM_DAYS = (7, 14, 30, 60, 90, 180, 365)
+
+CARE = (
+    Indicator(
+        code="care.seen",
+        section="care",
+        title="Referrals first seen",
+        definition="Referrals whose first completed hospital visit fell in the period.",
+        formula="referrals whose earliest trip date with outcome seen, procedure_done or admitted is in the period",
+        unit="referrals",
+        breakdowns=("priority",),
+        source=CARE_SOURCE,
+        translations={
+            "fa": ("ارجاع‌های ویزیت‌شده", "ارجاع‌هایی که نخستین ویزیت کاملشان در بیمارستان در این دوره انجام شد."),
+            "ar": ("الإحالات التي تمت معاينتها", "الإحالات التي تمت أول زيارة مكتملة لها في المستشفى خلال هذه الفترة."),
+        },
+    ),
+    Indicator(
+        code="care.days_median",
+        section="care",
+        title="Median days to care",
+        definition="Median days from referral to the first completed hospital visit, for referrals first seen in "
+        "the period.",
+        formula="median of (first visit date − referral date) in days over care.seen",
+        unit="days",
+        breakdowns=("priority",),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "میانهٔ روزها تا درمان",
+                "میانهٔ شمار روزها از ارجاع تا نخستین ویزیت کامل در بیمارستان، "
+                "برای ارجاع‌هایی که در این دوره ویزیت شدند.",
+            ),
+            "ar": (
+                "وسيط الأيام حتى العلاج",
+                "وسيط عدد الأيام من الإحالة حتى أول زيارة مكتملة في المستشفى، للإحالات التي عوينت في هذه الفترة.",
+            ),
+        },
+    ),
+    Indicator(
+        code="care.days_p90",
+        section="care",
+        title="Days to care, 90th percentile",
+        definition="Nine in ten referrals first seen in the period were seen within this many days.",
+        formula="90th percentile (linear interpolation, Hyndman–Fan type 7) of the same days",
+        unit="days",
+        breakdowns=("priority",),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "روزها تا درمان، صدک نودم",
+                "نُه دهم ارجاع‌هایی که در این دوره ویزیت شدند در این شمار روز یا کمتر ویزیت شدند.",
+            ),
+            "ar": (
+                "الأيام حتى العلاج، المئين التسعون",
+                "تسعة أعشار الإحالات التي عوينت في هذه الفترة عوينت خلال هذا العدد من الأيام أو أقل.",
+            ),
+        },
+    ),
+    Indicator(
+        code="care.within_deadline_rate",
+        section="care",
+        title="Seen within the clinical deadline",
+        definition="Share of referrals first seen in the period whose visit was on or before their due date.",
+        formula="100 × (care.seen with first visit date ≤ due date) / care.seen",
+        unit="%",
+        breakdowns=("priority",),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "ویزیت در مهلت بالینی",
+                "سهم ارجاع‌های ویزیت‌شده در این دوره که ویزیتشان تا پایان مهلت بالینی انجام شد.",
+            ),
+            "ar": (
+                "المعاينة ضمن المهلة السريرية",
+                "نسبة الإحالات التي عوينت في هذه الفترة وكانت معاينتها في موعد استحقاقها أو قبله.",
+            ),
+        },
+    ),
+    Indicator(
+        code="care.km_median_days",
+        section="care",
+        title="Median time to care (Kaplan–Meier)",
+        definition="Days by which half of the referrals made in the twelve months to the as-of date are estimated "
+        "to have been seen, counting those still waiting.",
+        formula="smallest t with Kaplan–Meier share seen ≥ 50 %, over referrals made in the 365 days to the as-of "
+        "date; event = first completed visit; censored at the as-of date (still waiting) or the closing date "
+        "(died, left, withdrawn, treated without a recorded visit); scipy.stats.ecdf on CensoredData",
+        unit="days",
+        breakdowns=("priority",),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "میانهٔ زمان تا درمان (کاپلان–مایر)",
+                "شمار روزهایی که برآورد می‌شود نیمی از ارجاع‌های دوازده ماه منتهی به تاریخ گزارش "
+                "در آن ویزیت شده باشند؛ منتظران نیز به حساب آمده‌اند.",
+            ),
+            "ar": (
+                "الوسيط الزمني حتى العلاج (كابلان–ماير)",
+                "عدد الأيام التي يُقدَّر أن نصف إحالات الأشهر الاثني عشر المنتهية بتاريخ التقرير "
+                "قد عوينت خلالها، مع احتساب من لا يزالون ينتظرون.",
+            ),
+        },
+    ),
+)
+
+
+def _days(later: dt.date, earlier: dt.date) -> int:
+    return (later - earlier).days
+
+
+def _km(rows: list[tuple[dt.date, dt.date | None, dt.date | None, str]], as_of: dt.date) -> core.Curve:
+    durations, seen = [], []
+    for referral_date, closed_on, first, _ in rows:
+        if first is not None:
+            durations.append(_days(first, referral_date))
+            seen.append(True)
+        else:
+            end = closed_on if closed_on is not None and closed_on <= as_of else as_of
+            durations.append(max(0, _days(end, referral_date)))
+            seen.append(False)
+    return core.kaplan_meier(durations, seen)
+
+
+def compute_care(period: Period) -> Result:
+    visits = queries.first_visits(period)
+    by_priority: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for visit in visits:
+        by_priority[visit["priority"]].append(visit)
+    columns = [
+        Column("category", "label"),
+        Column("seen"),
+        Column("median_days", "days", basis="seen"),
+        Column("p90_days", "days", basis="seen"),
+        Column("within_deadline"),
+        Column("within_deadline_rate", "rate", numerators=("within_deadline",), basis="seen"),
+    ]
+
+    def row(category: str, group: list[dict[str, Any]]) -> list[Any]:
+        days = [_days(v["first"], v["referral_date"]) for v in group]
+        within = sum(1 for v in group if v["first"] <= v["due_date"])
+        return [
+            category,
+            len(group),
+            core.percentile(days, 50),
+            core.percentile(days, 90),
+            within,
+            core.rate(within, len(group)),
+        ]
+
+    overall = row("all", visits)
+    table = Table("care.by_priority", columns, [row(p, by_priority[p]) for p in sorted(by_priority)], "care.seen")
+    cohort = queries.km_cohort(period)
+    curve = _km(cohort, period.as_of)
+    curves = {}
+    for code in sorted({r[3] for r in cohort}):
+        curves[code] = _km([r for r in cohort if r[3] == code], period.as_of)
+    km_table = Table(
+        "care.km_curve",
+        [Column("day", "label"), Column("cohort"), Column("share_seen", "rate", basis="cohort")],
+        [[day, curve.at_risk, _pct(curve.share_by(day))] for day in KM_DAYS],
+        "care.km_median_days",
+    )
+    km_by_priority = Table(
+        "care.km_by_priority",
+        [Column("category", "label"), Column("cohort"), Column("median_days", "days", basis="cohort")],
+        [[code, c.at_risk, c.median] for code, c in curves.items()],
+        "care.km_median_days",
+    )
+    values = {
+        "care.seen": Value(overall[1], overall[1]),
+        "care.days_median": Value(overall[2], overall[1]),
+        "care.days_p90": Value(overall[3], overall[1]),
+        "care.within_deadline_rate": Value(overall[5], overall[1]),
+        "care.km_median_days": Value(curve.median, curve.at_risk),
+    }
+    return Result(values, [table, km_table, km_by_priority], {"curve": curve, "curves": curves})
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
+
+
+register(*CARE, compute=compute_care)
+
+# -------------------------------------------------------------------------------------------- backlog
+
+BACKLOG_SOURCE = "register_referral (referral_date, due_date, status, closed_on) with register_priorityclass"
+BACKLOG = (
+    Indicator(
+        code="backlog.waiting",
+        section="backlog",
+        title="Waiting",
+        definition="Referrals waiting at the end of the period.",
+        formula="referrals with referral date ≤ as-of date and not closed by then (closed_on empty or after it)",
+        unit="referrals",
+        breakdowns=("priority",),
+        source=BACKLOG_SOURCE,
+        translations={
+            "fa": ("در انتظار", "ارجاع‌هایی که در پایان دوره هنوز در انتظار بودند."),
+            "ar": ("قيد الانتظار", "الإحالات التي كانت لا تزال تنتظر في نهاية الفترة."),
+        },
+    ),
+    Indicator(
+        code="backlog.past_deadline",
+        section="backlog",
+        title="Past the clinical deadline",
+        definition="Waiting referrals whose due date had passed.",
+        formula="backlog.waiting with due date < as-of date",
+        unit="referrals",
+        breakdowns=("priority",),
+        source=BACKLOG_SOURCE,
+        translations={
+            "fa": ("گذشته از مهلت بالینی", "ارجاع‌های در انتظاری که مهلت بالینی‌شان گذشته بود."),
+            "ar": ("تجاوزت المهلة السريرية", "الإحالات المنتظرة التي انقضى موعد استحقاقها."),
+        },
+    ),
+    Indicator(
+        code="backlog.longest_wait_days",
+        section="backlog",
+        title="Longest wait",
+        definition="Days waited so far by the referral that has waited longest.",
+        formula="as-of date − earliest referral date among backlog.waiting",
+        unit="days",
+        breakdowns=("priority",),
+        source=BACKLOG_SOURCE,
+        translations={
+            "fa": ("طولانی‌ترین انتظار", "شمار روزهایی که قدیمی‌ترین ارجاعِ در انتظار تاکنون منتظر مانده است."),
+            "ar": ("أطول انتظار", "عدد الأيام التي انتظرتها أقدم إحالة منتظرة حتى الآن."),
+        },
+    ),
+)
+
+
+def compute_backlog(period: Period) -> Result:
+    rows = queries.backlog(period.as_of)
+    columns = [
+        Column("category", "label"),
+        Column("waiting"),
+        Column("past_deadline"),
+        Column("past_deadline_rate", "rate", numerators=("past_deadline",), basis="waiting"),
+        Column("longest_wait_days", "days", basis="waiting"),
+    ]
+    table_rows = [
+        [
+            r["priority"],
+            r["waiting"],
+            r["past_deadline"],
+            core.rate(r["past_deadline"], r["waiting"]),
+            _days(period.as_of, r["oldest"]),
+        ]
+        for r in rows
+    ]
+    waiting = sum(r["waiting"] for r in rows)
+    past = sum(r["past_deadline"] for r in rows)
+    oldest = min((r["oldest"] for r in rows), default=None)
+    values = {
+        "backlog.waiting": Value(waiting, waiting),
+        "backlog.past_deadline": Value(past, past),
+        "backlog.longest_wait_days": Value(_days(period.as_of, oldest) if oldest else None, waiting),
+    }
+    return Result(values, [Table("backlog.by_priority", columns, table_rows, "backlog.waiting")])
+
+
+register(*BACKLOG, compute=compute_backlog)
+
+# ---------------------------------------------------------------------------------------------- trips
+
+TRIP_SOURCE = "transfers_trip (date, status, cancelled_by, gate and hospital times, facility_closes_at)"
+TRIPS = (
+    Indicator(
+        code="trips.total",
+        section="trips",
+        title="Trips",
+        definition="Trips requested for dates in the period, whatever became of them.",
+        formula="trips dated in the period, excluding those only proposed",
+        unit="trips",
+        breakdowns=("status",),
+        source=TRIP_SOURCE,
+        translations={
+            "fa": ("سفرها", "سفرهایی که برای تاریخ‌های این دوره درخواست شدند، با هر سرانجامی."),
+            "ar": ("الرحلات", "الرحلات المطلوبة لتواريخ في هذه الفترة، أيًّا كان مآلها."),
+        },
+    ),
+    Indicator(
+        code="trips.cancelled",
+        section="trips",
+        title="Trips cancelled",
+        definition="Trips cancelled after they were requested.",
+        formula="trips dated in the period with status cancelled",
+        unit="trips",
+        breakdowns=("cancelled_by",),
+        source=TRIP_SOURCE,
+        translations={
+            "fa": ("سفرهای لغوشده", "سفرهایی که پس از درخواست لغو شدند."),
+            "ar": ("الرحلات الملغاة", "الرحلات التي أُلغيت بعد طلبها."),
+        },
+    ),
+    Indicator(
+        code="trips.cancellations_per_patient",
+        section="trips",
+        title="Cancellations per affected patient",
+        definition="Patient places on cancelled trips, divided by the number of patients they belonged to.",
+        formula="patient places on trips.cancelled / distinct patients among them",
+        unit="cancellations per patient",
+        breakdowns=(),
+        source=TRIP_SOURCE + " and transfers_trippassenger",
+        translations={
+            "fa": (
+                "لغو به ازای هر بیمار آسیب‌دیده",
+                "جاهای بیماران در سفرهای لغوشده، تقسیم بر شمار بیمارانی که این جاها از آنِ آنان بود.",
+            ),
+            "ar": (
+                "الإلغاءات لكل مريض متأثر",
+                "مقاعد المرضى في الرحلات الملغاة مقسومةً على عدد المرضى أصحاب هذه المقاعد.",
+            ),
+        },
+    ),
+    Indicator(
+        code="trips.most_cancellations",
+        section="trips",
+        title="Most cancellations for one patient",
+        definition="The largest number of cancelled trips any one patient has had, up to the as-of date.",
+        formula="max over patients of patient places on cancelled trips dated on or before the as-of date",
+        unit="cancellations",
+        breakdowns=(),
+        source=TRIP_SOURCE + " and transfers_trippassenger",
+        translations={
+            "fa": ("بیشترین لغو برای یک بیمار", "بیشترین شمار سفرهای لغوشدهٔ یک بیمار تا تاریخ گزارش."),
+            "ar": ("أكبر عدد من الإلغاءات لمريض واحد", "أكبر عدد من الرحلات الملغاة لمريض واحد حتى تاريخ التقرير."),
+        },
+    ),
+    Indicator(
+        code="trips.hours_held_mean",
+        section="trips",
+        title="Mean hours held at the gate",
+        definition="Mean hours between reaching the gate and being let through.",
+        formula="mean of (gate_released_at − gate_arrived_at) in hours over the period's trips with both times",
+        unit="hours",
+        breakdowns=("facility",),
+        source=TRIP_SOURCE,
+        translations={
+            "fa": ("میانگین ساعت‌های توقف در گذرگاه", "میانگین ساعت‌ها از رسیدن به گذرگاه تا اجازهٔ عبور."),
+            "ar": ("متوسط ساعات الاحتجاز عند البوابة", "متوسط الساعات بين الوصول إلى البوابة والسماح بالعبور."),
+        },
+    ),
+    Indicator(
+        code="trips.hours_held_max",
+        section="trips",
+        title="Longest hold at the gate",
+        definition="The most hours any trip was held between reaching the gate and being let through.",
+        formula="max of (gate_released_at − gate_arrived_at) in hours over the same trips",
+        unit="hours",
+        breakdowns=("facility",),
+        source=TRIP_SOURCE,
+        translations={
+            "fa": (
+                "طولانی‌ترین توقف در گذرگاه",
+                "بیشترین ساعت‌هایی که یک سفر از رسیدن به گذرگاه تا اجازهٔ عبور متوقف ماند.",
+            ),
+            "ar": (
+                "أطول احتجاز عند البوابة",
+                "أكبر عدد من الساعات احتُجزت فيه رحلة بين الوصول إلى البوابة والسماح بالعبور.",
+            ),
+        },
+    ),
+    Indicator(
+        code="trips.arrived_late",
+        section="trips",
+        title="Arrivals after closing time",
+        definition="Trips that reached the hospital after it had closed for the day.",
+        formula="trips with hospital_arrived_at > facility_closes_at (the facility's closing time on the trip date)",
+        unit="trips",
+        breakdowns=("facility",),
+        source=TRIP_SOURCE,
+        translations={
+            "fa": ("رسیدن پس از ساعت تعطیلی", "سفرهایی که پس از تعطیل شدن بیمارستان در آن روز به بیمارستان رسیدند."),
+            "ar": ("الوصول بعد موعد الإغلاق", "الرحلات التي وصلت إلى المستشفى بعد إغلاقه في ذلك اليوم."),
+        },
+    ),
+    Indicator(
+        code="trips.not_seen",
+        section="trips",
+        title="Patients not seen by a doctor",
+        definition="Patients who set out but were not seen: no doctor, refused, or turned back at the gate.",
+        formula="patient places on the period's trips with outcome no_doctor, refused or turned_back",
+        unit="patients",
+        breakdowns=("outcome",),
+        source="transfers_trippassenger (outcome) with transfers_trip (date)",
+        translations={
+            "fa": (
+                "بیمارانی که پزشک ندیدند",
+                "بیمارانی که راهی شدند اما ویزیت نشدند: پزشک نبود، پذیرفته نشدند، یا در گذرگاه بازگردانده شدند.",
+            ),
+            "ar": ("مرضى لم يعاينهم طبيب", "مرضى انطلقوا ولم يُعاينوا: لا طبيب، أو رُفضوا، أو أُعيدوا عند البوابة."),
+        },
+    ),
+)
+
+
+def _hours(delta: dt.timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds() / 3600
+
+
+def compute_trips(period: Period) -> Result:
+    statuses = queries.trips_by_status(period)
+    cancelled = queries.cancellations(period)
+    holds = queries.gate_holds(period)
+    overall = queries.gate_hold_overall(period)
+    late = queries.late_arrivals(period)
+    outcomes = queries.outcomes(period)
+    not_seen = {o: outcomes.get(o, 0) for o in queries.NOT_SEEN}
+    tables = [
+        Table(
+            "trips.by_status",
+            [Column("category", "label"), Column("trips")],
+            [[s, n] for s, n in sorted(statuses.items())],
+            "trips.total",
+        ),
+        Table(
+            "trips.cancelled_by",
+            [Column("category", "label"), Column("trips"), Column("patient_places")],
+            [[r["cancelled_by"] or core.UNKNOWN, r["trips"], r["places"]] for r in cancelled["by"]],
+            "trips.cancelled",
+        ),
+        Table(
+            "trips.gate_by_facility",
+            [
+                Column("category", "label"),
+                Column("trips"),
+                Column("mean_hours", "hours", basis="trips"),
+                Column("max_hours", "hours", basis="trips"),
+            ],
+            [[r["facility"], r["trips"], _hours(r["mean"]), _hours(r["longest"])] for r in holds],
+            "trips.hours_held_mean",
+        ),
+        Table(
+            "trips.late_by_facility",
+            [
+                Column("category", "label"),
+                Column("arrived"),
+                Column("late"),
+                Column("late_rate", "rate", numerators=("late",), basis="arrived"),
+            ],
+            [[r["facility"], r["arrived"], r["late"], core.rate(r["late"], r["arrived"])] for r in late],
+            "trips.arrived_late",
+        ),
+        Table(
+            "trips.outcomes",
+            [Column("category", "label"), Column("patients")],
+            [[o, outcomes[o]] for o in sorted(outcomes)],
+            "trips.not_seen",
+        ),
+    ]
+    total_trips = sum(statuses.values())
+    affected = cancelled["patients"]
+    late_total = sum(r["late"] for r in late)
+    not_seen_total = sum(not_seen.values())
+    values = {
+        "trips.total": Value(total_trips, total_trips),
+        "trips.cancelled": Value(statuses.get("cancelled", 0), statuses.get("cancelled", 0)),
+        "trips.cancellations_per_patient": Value(cancelled["places"] / affected if affected else None, affected),
+        "trips.most_cancellations": Value(cancelled["most_for_one_patient"], None),
+        "trips.hours_held_mean": Value(_hours(overall["mean"]), overall["trips"]),
+        "trips.hours_held_max": Value(_hours(overall["longest"]), overall["trips"]),
+        "trips.arrived_late": Value(late_total, late_total),
+        "trips.not_seen": Value(not_seen_total, not_seen_total),
+    }
+    return Result(values, tables, {"holds": queries.holds_by_day(period)})
+
+
+register(*TRIPS, compute=compute_trips)
+
+# --------------------------------------------------------------------------------------------- deaths
+
+DEATH_SOURCE = (
+    "register_referral closed as died (closed_on, referral_date, diagnosis_icd10, specialty, priority), "
+    "written by the patient.died service with the patient's waiting referrals; source and certainty from "
+    "the patient.died ledger entry"
+)
+DEATHS = (
+    Indicator(
+        code="deaths.while_waiting",
+        section="deaths",
+        title="Deaths while waiting",
+        definition="Patients who died while at least one of their referrals was waiting.",
+        formula="distinct patients with a referral closed as died, closing date in the period",
+        unit="patients",
+        breakdowns=("diagnosis_group", "priority"),
+        source=DEATH_SOURCE,
+        translations={
+            "fa": ("مرگ در انتظار", "بیمارانی که در حالی درگذشتند که دست‌کم یکی از ارجاع‌هایشان در انتظار بود."),
+            "ar": ("الوفيات أثناء الانتظار", "مرضى تُوفّوا بينما كانت إحدى إحالاتهم على الأقل قيد الانتظار."),
+        },
+    ),
+    Indicator(
+        code="deaths.days_waited_median",
+        section="deaths",
+        title="Median days waited by those who died",
+        definition="For each death, the days from the longest-waiting referral to the death; the median of these.",
+        formula="median over deaths.while_waiting of max(closing date − referral date) in days",
+        unit="days",
+        breakdowns=("diagnosis_group",),
+        source=DEATH_SOURCE,
+        translations={
+            "fa": (
+                "میانهٔ روزهای انتظار درگذشتگان",
+                "برای هر مرگ، شمار روزها از قدیمی‌ترین ارجاعِ در انتظار تا مرگ؛ میانهٔ این شمارها.",
+            ),
+            "ar": (
+                "وسيط أيام انتظار المتوفين",
+                "لكل وفاة، عدد الأيام من أقدم إحالة منتظرة حتى الوفاة؛ ووسيط هذه الأعداد.",
+            ),
+        },
+    ),
+)
+
+
+def compute_deaths(period: Period) -> Result:
+    rows = queries.deaths(period)
+    per_patient: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        waited = _days(row["closed_on"], row["referral_date"])
+        known = per_patient.get(row["patient_id"])
+        if known is None or waited > known["days_waited"]:
+            per_patient[row["patient_id"]] = {
+                "date": row["closed_on"],
+                "days_waited": waited,
+                "diagnosis_group": core.diagnosis_group(row["diagnosis_icd10"]),
+                "specialty": row["specialty"],
+                "priority": row["priority__code"],
+                "source": row["source"] or "",
+                "certainty": row["certainty"] or "",
+            }
+    deaths = sorted(per_patient.values(), key=lambda d: (d["date"], -d["days_waited"]))
+    groups: dict[str, list[int]] = defaultdict(list)
+    priorities: dict[str, int] = defaultdict(int)
+    for death in deaths:
+        groups[death["diagnosis_group"]].append(death["days_waited"])
+        priorities[death["priority"]] += 1
+    tables = [
+        Table(
+            "deaths.by_diagnosis_group",
+            [Column("category", "label"), Column("deaths"), Column("median_days", "days", basis="deaths")],
+            [[g, len(days), core.percentile(days, 50)] for g, days in sorted(groups.items())],
+            "deaths.while_waiting",
+        ),
+        Table(
+            "deaths.by_priority",
+            [Column("category", "label"), Column("deaths")],
+            [[p, n] for p, n in sorted(priorities.items())],
+            "deaths.while_waiting",
+        ),
+    ]
+    days = [d["days_waited"] for d in deaths]
+    values = {
+        "deaths.while_waiting": Value(len(deaths), len(deaths)),
+        "deaths.days_waited_median": Value(core.percentile(days, 50), len(deaths)),
+    }
+    return Result(values, tables, {"deaths": deaths})
+
+
+register(*DEATHS, compute=compute_deaths)
+
+# ------------------------------------------------------------------------------------------ incidents
+
+INCIDENTS = (
+    Indicator(
+        code="incidents.total",
+        section="incidents",
+        title="Obstruction incidents",
+        definition="Incidents recorded and deliveries blocked in the period, in the terms of the WHO Surveillance "
+        "System for Attacks on Health Care.",
+        formula="incident.recorded and supply.blocked ledger entries with occurred_at in the period, not "
+        "retracted, counted after corrections",
+        unit="incidents",
+        breakdowns=("attack_type", "resource", "certainty"),
+        source="ledger entries incident.recorded (kind, resource) and supply.blocked (item), with certainty, "
+        "and entry.corrected / entry.retracted entries that name them",
+        translations={
+            "fa": (
+                "رویدادهای ممانعت",
+                "رویدادهای ثبت‌شده و محموله‌های متوقف‌شده در این دوره، با اصطلاحات "
+                "نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت.",
+            ),
+            "ar": (
+                "حوادث العرقلة",
+                "الحوادث المسجلة والشحنات الموقوفة في هذه الفترة، بمصطلحات نظام ترصد "
+                "الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية.",
+            ),
+        },
+    ),
+)
+
+
+def compute_incidents(period: Period) -> Result:
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for row in queries.incident_counts(period):
+        counts[ssa.from_counts_row(row)] += row["n"]
+    incidents = []
+    for entry, fixes in queries.incident_entries(period):
+        incident = ssa.from_entry(
+            entry.seq,
+            entry.type,
+            entry.payload,
+            entry.source,
+            entry.certainty,
+            [fix.payload.get("changes", {}) for fix in fixes],
+        )
+        incidents.append(incident)
+        if fixes:  # the SQL counts left corrected entries out: count them as corrected
+            counts[(incident.attack_type, incident.resource, incident.item, incident.certainty)] += 1
+    table = Table(
+        "incidents.by_type",
+        [
+            Column("attack_type", "label"),
+            Column("resource", "label"),
+            Column("item", "label"),
+            Column("certainty", "label"),
+            Column("incidents"),
+        ],
+        [[*key, n] for key, n in sorted(counts.items())],
+        "incidents.total",
+    )
+    total = sum(counts.values())
+    return Result({"incidents.total": Value(total, total)}, [table], {"incidents": incidents})
+
+
+register(*INCIDENTS, compute=compute_incidents)

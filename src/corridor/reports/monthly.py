@@ -1,0 +1,385 @@
+"""The monthly report: indicators, charts and incidents for one month, as HTML and as PDF.
+
+The same Django template gives the page shown in the workspace and the document handed to agencies;
+WeasyPrint lays it out as PDF with the system's Noto fonts, which shape Persian and Arabic text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from corridor.register.models import Facility, PriorityClass, Site
+from corridor.reports import catalogue, charts, core, privacy, ssa, strings
+from corridor.reports.catalogue import IndicatorSet
+from corridor.reports.core import Table
+
+CSS_PATH = Path(__file__).with_name("static") / "reports" / "report.css"
+
+# The label kind of a table's category column, by the table's code.
+_CATEGORY_KINDS = {
+    "requests.by_age_group": "age_group",
+    "requests.by_sex": "sex",
+    "requests.by_specialty": "specialty",
+    "trips.by_status": "status",
+    "trips.cancelled_by": "cancelled_by",
+    "trips.outcomes": "outcome",
+    "deaths.by_diagnosis_group": "diagnosis_group",
+}
+_UNITS: dict[str, dict[str, str]] = {
+    "requests": {"en": "requests", "fa": "درخواست", "ar": "طلب"},
+    "escorts": {"en": "escorts", "fa": "همراه", "ar": "مرافق"},
+    "referrals": {"en": "referrals", "fa": "ارجاع", "ar": "إحالة"},
+    "days": {"en": "days", "fa": "روز", "ar": "يوم"},
+    "hours": {"en": "hours", "fa": "ساعت", "ar": "ساعة"},
+    "trips": {"en": "trips", "fa": "سفر", "ar": "رحلة"},
+    "patients": {"en": "patients", "fa": "بیمار", "ar": "مريض"},
+    "incidents": {"en": "incidents", "fa": "رویداد", "ar": "حادث"},
+    "cancellations": {"en": "cancellations", "fa": "لغو", "ar": "إلغاء"},
+    "cancellations per patient": {"en": "cancellations per patient", "fa": "لغو برای هر بیمار", "ar": "إلغاء لكل مريض"},
+    "%": {"en": "%", "fa": "درصد", "ar": "٪"},
+}
+_PRIORITY_NAMES = {
+    "emergency": {"fa": "اورژانسی", "ar": "طارئة"},
+    "urgent": {"fa": "فوری", "ar": "عاجلة"},
+    "soon": {"fa": "زودهنگام", "ar": "قريبة"},
+    "routine": {"fa": "عادی", "ar": "روتينية"},
+}
+KEY_FIGURES = (
+    "requests.total",
+    "requests.approval_rate",
+    "requests.denial_rate",
+    "requests.delay_rate",
+    "care.days_median",
+    "care.km_median_days",
+    "backlog.waiting",
+    "backlog.past_deadline",
+    "trips.cancelled",
+    "trips.hours_held_max",
+    "deaths.while_waiting",
+    "incidents.total",
+)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    language: str = "en"
+    public: bool = False
+    inline_css: bool = True
+    css_href: str = ""
+
+
+def unit(code: str, language: str) -> str:
+    words = _UNITS.get(code)
+    return (words.get(language) or words["en"]) if words else code
+
+
+def _decimals(unit_code: str, value: Any) -> int:
+    if unit_code in ("%", "hours", "cancellations per patient"):
+        return 1
+    if isinstance(value, float) and not value.is_integer():
+        return 1
+    return 0
+
+
+def format_value(value: Any, unit_code: str, language: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return strings.number(value, language, _decimals(unit_code, value), percent=unit_code == "%")
+
+
+def _cell(column: core.Column, value: Any, table: Table, language: str) -> dict[str, Any]:
+    """One table cell as text, with whether it is a number (aligned to the end)."""
+    if column.kind == "label":
+        kind = column.code if column.code != "category" else _CATEGORY_KINDS.get(table.code, "")
+        if column.code == "attack_type":
+            return {"text": strings.label("attack_type", value, language), "n": False}
+        if isinstance(value, int):
+            return {"text": strings.number(value, language), "n": True}
+        if kind == "priority" or table.code.endswith("_priority"):
+            return {"text": str(value), "n": False, "code": True}
+        text = strings.label(kind, value, language) if value not in (None, "") else "—"
+        return {"text": text, "n": False, "code": text == value and kind == ""}
+    if value is None:
+        return {"text": "—", "n": True}
+    if column.kind == "count":
+        return {"text": strings.number(value, language), "n": True}
+    if column.kind == "rate":
+        return {"text": strings.number(value, language, 1, percent=True), "n": True}
+    return {"text": strings.number(value, language, 1 if column.kind == "hours" else _decimals("", value)), "n": True}
+
+
+def _table(table: Table, language: str) -> dict[str, Any]:
+    what = table.code.split(".", 1)[1].removeprefix("by_")
+    key = f"by.{what}" if f"by.{what}" in strings.MESSAGES else "by.type"
+    return {
+        "code": table.code,
+        "title": strings.tr("report.breakdown", language, what=strings.tr(key, language)),
+        "headers": [
+            {"text": strings.tr(f"col.{c.code}", language), "n": c.kind not in ("label",)} for c in table.columns
+        ],
+        "rows": [[_cell(c, row[i], table, language) for i, c in enumerate(table.columns)] for row in table.rows],
+    }
+
+
+def _public(indicators: IndicatorSet) -> tuple[dict[str, Any], list[Table]]:
+    values = {code: core.suppress_value(v.value, v.basis) for code, v in indicators.values().items()}
+    return values, [core.suppress(t) for t in indicators.tables()]
+
+
+def context(
+    indicators: IndicatorSet, options: ReportOptions, head: tuple[int, str], now: dt.datetime
+) -> dict[str, Any]:
+    """Everything the template shows, already in the report's language."""
+    language = options.language
+    period = indicators.period
+    if options.public:
+        values, tables = _public(indicators)
+    else:
+        values = {code: v.value for code, v in indicators.values().items()}
+        tables = indicators.tables()
+    tables_by_indicator: dict[str, list[Table]] = {}
+    for table in tables:
+        tables_by_indicator.setdefault(catalogue.indicator(table.indicator).section, []).append(table)
+
+    raw = indicators.values()
+
+    def shown(code: str) -> str:
+        value = values.get(code)
+        basis = raw[code].basis if code in raw else None
+        if (
+            value is None
+            and code == "care.km_median_days"
+            and basis
+            and (basis >= core.SUPPRESSION_THRESHOLD or not options.public)
+        ):
+            return strings.tr("report.not_reached", language)  # the curve exists but has not reached half
+        return format_value(value, catalogue.indicator(code).unit, language)
+
+    sections = []
+    for section in catalogue.sections():
+        members = [i for i in catalogue.indicators() if i.section == section.code]
+        if not members:
+            continue
+        sections.append(
+            {
+                "code": section.code,
+                "title": section.title_in(language),
+                "indicators": [
+                    {
+                        "code": i.code,
+                        "title": i.title_in(language),
+                        "definition": i.definition_in(language),
+                        "value": shown(i.code),
+                        "unit": unit(i.unit, language),
+                    }
+                    for i in members
+                ],
+                "tables": [_table(t, language) for t in tables_by_indicator.get(section.code, [])],
+            }
+        )
+    key_figures = [
+        {
+            "title": catalogue.indicator(c).title_in(language),
+            "value": shown(c),
+            "unit": unit(catalogue.indicator(c).unit, language),
+        }
+        for c in KEY_FIGURES
+        if c in values
+    ]
+    site = Site.objects.order_by("id").first()
+    return {
+        "lang": language,
+        "dir": "rtl" if language in strings.RTL else "ltr",
+        "css": _css(language) if options.inline_css else "",
+        "css_href": options.css_href,
+        "public": options.public,
+        "t": {key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("report.")},
+        "t_col": {
+            key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
+        },
+        "site": site.name if site else "",
+        "period": strings.month(period.start, language),
+        "period_code": period.label,
+        "counted_to": strings.tr("report.to", language, date=strings.date(period.as_of, language)),
+        "jalali": f"{strings.jalali(period.start)} – {strings.jalali(period.end)}" if language == "fa" else "",
+        "generated": strings.digits(now.strftime("%Y-%m-%d %H:%M UTC"), language),
+        "head_seq": strings.tr("report.entry", language, seq=strings.number(head[0], language)),
+        "head_hash": head[1],
+        "summary": _summary(values, language),
+        "key_figures": key_figures,
+        "charts": _charts(indicators, language, options.public),
+        "sections": sections,
+        "deaths": _deaths(indicators, language, options.public),
+        "incidents": _incidents(indicators, language),
+        "methods": strings.METHODS.get(language, strings.METHODS["en"]),
+        "priorities": _priorities(language),
+        "facilities": [(f.code, f.name) for f in Facility.objects.order_by("code")],
+    }
+
+
+_PAGE_DIGITS = {"fa": "persian", "ar": "arabic-indic"}
+
+
+def _css(language: str) -> str:
+    css = CSS_PATH.read_text(encoding="utf-8")
+    style = _PAGE_DIGITS.get(language)
+    if style:  # page numbers in the language's own digits
+        css += f'\n@page {{ @bottom-center {{ content: counter(page, {style}) " / " counter(pages, {style}); }} }}\n'
+        css += "@page :first { @bottom-center { content: none; } }\n"
+    return css
+
+
+def _summary(values: dict[str, Any], language: str) -> list[str]:
+    def n(code: str, decimals: int = 0) -> str:
+        return strings.number(values.get(code), language, decimals)
+
+    return [
+        strings.tr(
+            "summary.requests",
+            language,
+            requests=n("requests.total"),
+            approved=n("requests.approved"),
+            denied=n("requests.denied"),
+            delayed=n("requests.delayed"),
+        ),
+        strings.tr(
+            "summary.backlog",
+            language,
+            waiting=n("backlog.waiting"),
+            past=n("backlog.past_deadline"),
+            longest=n("backlog.longest_wait_days"),
+        ),
+        strings.tr(
+            "summary.trips",
+            language,
+            trips=n("trips.total"),
+            cancelled=n("trips.cancelled"),
+            mean=n("trips.hours_held_mean", 1),
+            max=n("trips.hours_held_max", 1),
+        ),
+        strings.tr("summary.deaths", language, deaths=n("deaths.while_waiting")),
+    ]
+
+
+def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[str, Any]]:
+    period = indicators.period
+    found = []
+    trend = indicators.details("requests").get("trend")
+    if trend is not None:
+        found.append(
+            {
+                "uri": charts.data_uri(charts.requests_by_month(trend)),
+                "caption": strings.tr("chart.requests", language),
+                "legend": [
+                    (key, catalogue.indicator(f"requests.{key}").title_in(language))
+                    for key in (core.APPROVED, core.DENIED, core.DELAYED)
+                ],
+            }
+        )
+    care = indicators.details("care")
+    if "curve" in care:
+        curves = care["curves"]
+        if public:  # a curve over fewer than five referrals says too much about each of them
+            curves = {k: c for k, c in curves.items() if c.at_risk >= core.SUPPRESSION_THRESHOLD}
+        curve = (
+            care["curve"]
+            if not public or care["curve"].at_risk >= core.SUPPRESSION_THRESHOLD
+            else core.Curve((), (), 0, 0, 0)
+        )
+        found.append(
+            {
+                "uri": charts.data_uri(charts.time_to_care(curve, curves)),
+                "caption": strings.tr("chart.km", language),
+                "legend": [("all", strings.tr("chart.all", language))] + [(k, k) for k in sorted(curves)],
+            }
+        )
+    backlog = next((t for t in indicators.tables() if t.code == "backlog.by_priority"), None)
+    if backlog is not None:
+        rows = [(r[0], r[1], r[2]) for r in backlog.rows]
+        if public:
+            rows = [(code, w, p) for code, w, p in rows if w >= core.SUPPRESSION_THRESHOLD]
+        found.append(
+            {
+                "uri": charts.data_uri(charts.backlog(rows)),
+                "caption": strings.tr("chart.backlog", language),
+                "legend": [
+                    ("within", strings.tr("chart.within", language)),
+                    ("past", strings.tr("chart.past", language)),
+                ],
+            }
+        )
+    holds = indicators.details("trips").get("holds")
+    if holds is not None:
+        found.append(
+            {
+                "uri": charts.data_uri(charts.gate_holds(holds, period.start, period.end)),
+                "caption": strings.tr("chart.holds", language),
+                "legend": [],
+            }
+        )
+    return found
+
+
+def _deaths(indicators: IndicatorSet, language: str, public: bool) -> list[dict[str, str]]:
+    deaths = indicators.details("deaths").get("deaths", [])
+    if public and 0 < len(deaths) < core.SUPPRESSION_THRESHOLD:
+        return []  # the count is blanked in the public edition; a list would give it away
+    return [
+        {
+            "date": strings.date(d["date"], language),
+            "days_waited": strings.number(d["days_waited"], language),
+            "diagnosis_group": strings.label("diagnosis_group", d["diagnosis_group"], language),
+            "specialty": strings.label("specialty", d["specialty"], language),
+            "priority": d["priority"],
+            "source": strings.label("source", d["source"], language),
+            "certainty": strings.label("certainty", d["certainty"], language),
+        }
+        for d in deaths
+    ]
+
+
+def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
+    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
+    redact = privacy.redactor()
+    return [
+        {
+            "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",
+            "attack_type": strings.label("attack_type", i.attack_type, language),
+            "resource": strings.label("resource", i.resource, language),
+            "item": strings.label("item", i.item, language) if i.item else "",
+            "description": redact(i.description),
+            "source": strings.label("source", i.source, language),
+            "certainty": strings.label("certainty", i.certainty, language),
+        }
+        for i in incidents
+    ]
+
+
+def _priorities(language: str) -> list[tuple[str, str]]:
+    """Each priority class with its name and clinical deadline, for the methods note."""
+    out = []
+    for p in PriorityClass.objects.order_by("rank"):
+        name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
+        days = strings.number(p.deadline_days, language)
+        out.append((p.code, f"{name} ({days} {unit('days', language)})"))
+    return out
+
+
+def render_html(indicators: IndicatorSet, options: ReportOptions, head: tuple[int, str], now: dt.datetime) -> str:
+    return render_to_string("reports/monthly.html", context(indicators, options, head, now))
+
+
+def render_pdf(html: str) -> bytes:
+    """Lay the report out as PDF. Fonts come from the system (Noto), so no network access is needed."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=None)
+    pdf: bytes = document.write_pdf()
+    return pdf

@@ -1,0 +1,427 @@
+"""The ORM aggregation behind the indicators: SQL that runs the same on SQLite and PostgreSQL.
+
+Each function groups and counts in the database and returns plain rows (dicts and tuples) for the
+pure maths in :mod:`corridor.reports.core`. "In the period" means dated from the first day of the
+month up to and including ``period.as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Substr
+from django.db.models.sql.compiler import SQLCompiler
+
+from corridor.ledger.models import Entry
+from corridor.register.models import Referral
+from corridor.reports import core
+from corridor.transfers.models import Trip, TripPassenger
+
+PATIENT = TripPassenger.Role.PATIENT
+ESCORT = TripPassenger.Role.ESCORT
+SEEN = tuple(str(o) for o in TripPassenger.SEEN_OUTCOMES)
+NOT_SEEN = (
+    TripPassenger.Outcome.NO_DOCTOR.value,
+    TripPassenger.Outcome.REFUSED.value,
+    TripPassenger.Outcome.TURNED_BACK.value,
+)
+INCIDENT_TYPES = ("incident.recorded", "supply.blocked")
+KM_WINDOW_DAYS = 365
+
+
+class PayloadKey(Func):
+    """One top-level key of an entry's payload, as text, read by the database from the stored body."""
+
+    output_field = CharField()
+
+    def __init__(self, key: str) -> None:
+        if not key.isidentifier():  # the key is written into SQL
+            raise ValueError(key)
+        self.key = key
+        super().__init__(F("body"))
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, Any]:
+        body, params = compiler.compile(self.source_expressions[0])
+        return f"json_extract({body}, '$.payload.{self.key}')", params
+
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, Any]:
+        body, params = compiler.compile(self.source_expressions[0])
+        return f"(({body})::jsonb -> 'payload' ->> '{self.key}')", params
+
+
+def not_retracted() -> Any:
+    """A filter for ledger entries that no ``entry.retracted`` entry withdraws."""
+    return ~Exists(Entry.objects.filter(type="entry.retracted", corrects=OuterRef("seq")))
+
+
+def _subject(kind: str, outer: str) -> Concat:
+    """``kind:<the outer row's field>``: the ledger's subject key for a row of the outer query."""
+    return Concat(Value(f"{kind}:"), Cast(OuterRef(outer), output_field=CharField()), output_field=CharField())
+
+
+def _in_period(period: core.Period, field: str) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
+
+
+# ------------------------------------------------------------------------------------------- requests
+
+
+def _age_group(year: int, field: str) -> Case:
+    whens = [When(**{f"{field}__isnull": True}, then=Value(core.UNKNOWN))]
+    for label, earliest, latest in core.age_bounds(year):
+        bounds: dict[str, int] = {}
+        if earliest is not None:
+            bounds[f"{field}__gte"] = earliest
+        if latest is not None:
+            bounds[f"{field}__lte"] = latest
+        whens.append(When(**bounds, then=Value(label)))
+    return Case(*whens, default=Value(core.UNKNOWN), output_field=CharField())
+
+
+def answer_subquery(trip_field: str) -> QuerySet[Any, Any]:
+    """The first definitive answer about the outer row's trip, as ``"YYYY-MM-DD trip.approved"``.
+
+    A definitive answer is a ``trip.approved`` or ``trip.denied`` entry about the trip that has not
+    been retracted; its date is the UTC date it occurred.
+    """
+    return (
+        Entry.objects.filter(type__in=("trip.approved", "trip.denied"), subject_rows__key=_subject("trip", trip_field))
+        .filter(not_retracted())
+        .order_by("seq")
+        .annotate(said=Concat(Substr("occurred_at", 1, 10), Value(" "), "type", output_field=CharField()))
+        .values("said")[:1]
+    )
+
+
+def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
+    """Every place requested on a trip dated in the month, each annotated with what became of it.
+
+    The first definitive answer is read from the ledger in one sub-query (:func:`answer_subquery`).
+    """
+    return (
+        TripPassenger.objects.filter(role=role, removed=False)
+        .filter(_in_period(period, "trip__date"))
+        .exclude(trip__status=Trip.Status.PROPOSED)
+        .annotate(
+            said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
+            trip_day=Cast("trip__date", output_field=CharField()),
+        )
+        .annotate(answered_on=Substr("said", 1, 10), answer_type=Substr("said", 12))
+        .annotate(
+            outcome_class=Case(
+                When(trip__date__gt=period.as_of, then=Value(core.NOT_DUE)),
+                When(answer_type="trip.approved", answered_on__lte=F("trip_day"), then=Value(core.APPROVED)),
+                When(answer_type="trip.denied", answered_on__lte=F("trip_day"), then=Value(core.DENIED)),
+                default=Value(core.DELAYED),
+                output_field=CharField(),
+            ),
+            age_group=_age_group(period.start.year, "patient__birth_year"),
+        )
+    )
+
+
+REQUEST_BREAKDOWNS = {
+    "age_group": "age_group",
+    "sex": "patient__sex",
+    "specialty": "referral__specialty",
+    "facility": "trip__facility__code",
+    "priority": "referral__priority__code",
+}
+
+
+def request_cube(period: core.Period) -> list[dict[str, Any]]:
+    """Patients' requests counted by every breakdown at once and by outcome class (one GROUP BY)."""
+    fields = list(REQUEST_BREAKDOWNS.values())
+    rows = requests(period).values(*fields, "outcome_class").annotate(n=Count("id")).order_by()
+    return [
+        {
+            **{name: row[field] for name, field in REQUEST_BREAKDOWNS.items()},
+            "class": row["outcome_class"],
+            "n": row["n"],
+        }
+        for row in rows
+    ]
+
+
+def escort_counts(period: core.Period) -> dict[str, int]:
+    rows = requests(period, ESCORT).values("outcome_class").annotate(n=Count("id")).order_by()
+    return {row["outcome_class"]: row["n"] for row in rows}
+
+
+# --------------------------------------------------------------------------------------- time to care
+
+
+def first_visits(period: core.Period) -> list[dict[str, Any]]:
+    """Referrals whose first completed hospital visit (seen, procedure done or admitted) is in the period."""
+    rows = (
+        TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False)
+        .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
+        .annotate(first=Min("trip__date"))
+        .filter(first__gte=period.start, first__lte=period.as_of)
+        .order_by()
+    )
+    return [
+        {
+            "referral": row["referral_id"],
+            "referral_date": row["referral__referral_date"],
+            "due_date": row["referral__due_date"],
+            "priority": row["referral__priority__code"],
+            "first": row["first"],
+        }
+        for row in rows
+    ]
+
+
+def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str]]:
+    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class)."""
+    since = period.as_of - dt.timedelta(days=KM_WINDOW_DAYS)
+    seen_by_then = Q(
+        trips__outcome__in=SEEN, trips__removed=False, trips__role=PATIENT, trips__trip__date__lte=period.as_of
+    )
+    rows = (
+        Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
+        .annotate(first=Min("trips__trip__date", filter=seen_by_then))
+        .values_list("referral_date", "closed_on", "first", "priority__code")
+        .order_by()
+    )
+    return list(rows)
+
+
+# -------------------------------------------------------------------------------------------- backlog
+
+
+def backlog(as_of: dt.date) -> list[dict[str, Any]]:
+    """Referrals waiting at the end of ``as_of`` by priority class: count, past deadline, oldest."""
+    waiting = Referral.objects.filter(referral_date__lte=as_of).filter(
+        Q(closed_on__isnull=True, status=Referral.Status.WAITING) | Q(closed_on__gt=as_of)
+    )
+    rows = (
+        waiting.values("priority__code", "priority__rank")
+        .annotate(
+            waiting=Count("id"),
+            past_deadline=Count("id", filter=Q(due_date__lt=as_of)),
+            oldest=Min("referral_date"),
+        )
+        .order_by("priority__rank")
+    )
+    return [
+        {
+            "priority": row["priority__code"],
+            "waiting": row["waiting"],
+            "past_deadline": row["past_deadline"],
+            "oldest": row["oldest"],
+        }
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- trips
+
+
+def _trips(period: core.Period) -> QuerySet[Trip]:
+    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of).exclude(status=Trip.Status.PROPOSED)
+
+
+def trips_by_status(period: core.Period) -> dict[str, int]:
+    rows = _trips(period).values("status").annotate(n=Count("id")).order_by()
+    return {row["status"]: row["n"] for row in rows}
+
+
+def cancellations(period: core.Period) -> dict[str, Any]:
+    """Cancelled trips by who cancelled them, patient places on them, and the patients affected."""
+    on_board = Q(passengers__role=PATIENT, passengers__removed=False)
+    cancelled = _trips(period).filter(status=Trip.Status.CANCELLED)
+    by = (
+        cancelled.values("cancelled_by")
+        .annotate(
+            trips=Count("id", distinct=True),
+            places=Count("passengers", filter=on_board),
+        )
+        .order_by("cancelled_by")
+    )
+    totals = cancelled.aggregate(
+        places=Count("passengers", filter=on_board),
+        patients=Count("passengers__patient", filter=on_board, distinct=True),
+    )
+    most = (
+        TripPassenger.objects.filter(
+            trip__status=Trip.Status.CANCELLED, trip__date__lte=period.as_of, role=PATIENT, removed=False
+        )
+        .values("patient_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("n", flat=True)
+        .first()
+    )
+    return {
+        "by": [dict(row) for row in by],
+        "places": totals["places"] or 0,
+        "patients": totals["patients"] or 0,
+        "most_for_one_patient": most or 0,
+    }
+
+
+def gate_holds(period: core.Period) -> list[dict[str, Any]]:
+    """Hours held at the gate by facility: trips released, mean and longest hold (as timedeltas)."""
+    held = F("gate_released_at") - F("gate_arrived_at")
+    rows = (
+        _trips(period)
+        .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
+        .values("facility__code")
+        .annotate(trips=Count("id"), mean=Avg(held), longest=Max(held))
+        .order_by("facility__code")
+    )
+    return [
+        {"facility": row["facility__code"], "trips": row["trips"], "mean": row["mean"], "longest": row["longest"]}
+        for row in rows
+    ]
+
+
+def gate_hold_overall(period: core.Period) -> dict[str, Any]:
+    held = F("gate_released_at") - F("gate_arrived_at")
+    return dict(
+        _trips(period)
+        .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
+        .aggregate(trips=Count("id"), mean=Avg(held), longest=Max(held))
+    )
+
+
+def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
+    """Trips that reached the hospital, and those that reached it after it closed, by facility."""
+    late = Q(facility_closes_at__isnull=False, hospital_arrived_at__gt=F("facility_closes_at"))
+    rows = (
+        _trips(period)
+        .filter(hospital_arrived_at__isnull=False)
+        .values("facility__code")
+        .annotate(arrived=Count("id"), late=Count("id", filter=late))
+        .order_by("facility__code")
+    )
+    return [{"facility": r["facility__code"], "arrived": r["arrived"], "late": r["late"]} for r in rows]
+
+
+def outcomes(period: core.Period) -> dict[str, int]:
+    """Patient places on the period's trips by outcome at the hospital (pending when none recorded)."""
+    rows = (
+        TripPassenger.objects.filter(role=PATIENT, removed=False, trip__in=_trips(period))
+        .values("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["outcome"]: row["n"] for row in rows}
+
+
+# --------------------------------------------------------------------------------------------- deaths
+
+
+def deaths(period: core.Period) -> list[dict[str, Any]]:
+    """Referrals closed as "died" in the period (one row each), with the death entry's source and certainty."""
+    died = (
+        Entry.objects.filter(type="patient.died", subject_rows__key=_subject("patient", "patient__code"))
+        .filter(not_retracted())
+        .order_by("-seq")
+    )
+    rows = (
+        Referral.objects.filter(status=Referral.Status.DIED, closed_on__gte=period.start, closed_on__lte=period.as_of)
+        .annotate(
+            source=Subquery(died.values("source")[:1], output_field=CharField()),
+            certainty=Subquery(died.values("certainty")[:1], output_field=CharField()),
+        )
+        .values(
+            "patient_id",
+            "referral_date",
+            "closed_on",
+            "diagnosis_icd10",
+            "specialty",
+            "priority__code",
+            "source",
+            "certainty",
+        )
+        .order_by("closed_on", "patient_id", "referral_date")
+    )
+    return [dict(row) for row in rows]
+
+
+# ------------------------------------------------------------------------------------------ incidents
+
+
+def _incident_entries(period: core.Period) -> QuerySet[Entry]:
+    after = period.as_of + dt.timedelta(days=1)
+    return (
+        Entry.objects.filter(type__in=INCIDENT_TYPES)
+        .filter(occurred_at__gte=period.start.isoformat(), occurred_at__lt=after.isoformat())
+        .filter(not_retracted())
+    )
+
+
+def incident_counts(period: core.Period) -> list[dict[str, Any]]:
+    """Uncorrected incidents of the period grouped by type, kind, resource, supply item and certainty."""
+    corrected = Exists(Entry.objects.filter(type="entry.corrected", corrects=OuterRef("seq")))
+    rows = (
+        _incident_entries(period)
+        .filter(~corrected)
+        .annotate(
+            kind=PayloadKey("kind"),
+            resource=PayloadKey("resource"),
+            item=Coalesce(PayloadKey("category"), PayloadKey("item")),
+        )
+        .values("type", "kind", "resource", "item", "certainty")
+        .annotate(n=Count("seq"))
+        .order_by("type", "kind", "resource", "item", "certainty")
+    )
+    return [dict(row) for row in rows]
+
+
+def incident_entries(period: core.Period) -> list[tuple[Entry, list[Entry]]]:
+    """The period's incidents, oldest first, each with its corrections (oldest first)."""
+    found = list(_incident_entries(period).order_by("occurred_at", "seq"))
+    corrections: dict[int, list[Entry]] = {}
+    for correction in Entry.objects.filter(type="entry.corrected", corrects__in=[e.seq for e in found]).order_by("seq"):
+        assert correction.corrects is not None
+        corrections.setdefault(int(correction.corrects), []).append(correction)
+    return [(entry, corrections.get(entry.seq, [])) for entry in found]
+
+
+def corrected_incidents(period: core.Period) -> list[tuple[Entry, list[Entry]]]:
+    return [(entry, fixes) for entry, fixes in incident_entries(period) if fixes]
+
+
+def months_of_requests(period: core.Period, months: int) -> list[tuple[str, dict[str, int]]]:
+    """Requests by outcome class for this month and the ``months - 1`` before it (for the trend chart)."""
+    series = []
+    for back in range(months - 1, -1, -1):
+        month = period.previous(back) if back else period
+        rows = requests(month).values("outcome_class").annotate(n=Count("id")).order_by()
+        series.append((month.label, {row["outcome_class"]: row["n"] for row in rows}))
+    return series
+
+
+def holds_by_day(period: core.Period) -> list[tuple[dt.date, float]]:
+    """(trip date, hours held) for every trip of the period let through the gate, for the chart."""
+    rows = (
+        _trips(period)
+        .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
+        .values_list("date", "gate_arrived_at", "gate_released_at")
+        .order_by("date", "id")
+    )
+    return [
+        (day, (released - arrived).total_seconds() / 3600) for day, arrived, released in rows if arrived and released
+    ]

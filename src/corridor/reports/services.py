@@ -1,0 +1,176 @@
+"""Making a report or an export: check the role, produce the file, record it in the ledger.
+
+Every file that leaves appends an ``export.created`` entry with its SHA-256, in the same transaction
+as its delivery: if the file cannot be written, the entry is not committed, and no file is handed
+over without its entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from corridor import clock
+from corridor.accounts.roles import Actor, Can, require
+from corridor.errors import InvalidInput
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.reports import catalogue, core, exports, monthly, strings
+
+REPORT_FORMATS = ("html", "pdf")
+Deliver = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A generated file and the ledger entry that records it."""
+
+    content: bytes
+    filename: str
+    media_type: str
+    sha256: str
+    entry: Entry
+
+
+def parse_month(month: str, today: dt.date | None = None) -> core.Period:
+    """``YYYY-MM`` as a period up to today; a clear InvalidInput on anything else."""
+    try:
+        return core.Period.month(month or "", today or clock.today())
+    except ValueError as exc:
+        raise InvalidInput(str(exc), "month") from None
+
+
+def _choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    if value not in choices:
+        raise InvalidInput(f"must be one of {', '.join(choices)}; got {value!r}", field)
+    return value
+
+
+def _record(
+    content: bytes,
+    *,
+    by: Actor,
+    filename: str,
+    media_type: str,
+    payload: dict[str, Any],
+    head: tuple[int, str],
+    deliver: Deliver | None,
+) -> Produced:
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        entry = ledger.append(
+            "export.created",
+            by=by,
+            subjects=[f"export:{payload['dataset']}"],
+            payload={
+                **payload,
+                "filename": filename,
+                "sha256": digest,
+                "bytes": len(content),
+                "ledger_head": {"seq": head[0], "hash": head[1]},
+            },
+        )
+        if deliver is not None:
+            deliver(content)  # raising here rolls the entry back: no entry without its file
+    return Produced(content, filename, media_type, digest, entry)
+
+
+def monthly_report(
+    *,
+    month: str,
+    language: str = "en",
+    fmt: str = "pdf",
+    public: bool = False,
+    by: Actor,
+    deliver: Deliver | None = None,
+    css_href: str = "",
+    now: dt.datetime | None = None,
+) -> Produced:
+    """The monthly report for ``month`` (YYYY-MM) as HTML or PDF, recorded in the ledger.
+
+    ``public`` blanks small counts (see docs/indicators.md); ``css_href`` links the stylesheet
+    instead of embedding it (for the page shown in the workspace, whose content policy forbids
+    inline styles).
+    """
+    require(by, Can.READ_LEDGER)
+    period = parse_month(month)
+    _choice(language, strings.LANGUAGES, "language")
+    _choice(fmt, REPORT_FORMATS, "format")
+    head = ledger.head()
+    when = now or dt.datetime.now(dt.UTC)
+    indicators = catalogue.compute_all(period)
+    options = monthly.ReportOptions(language, public, inline_css=not css_href, css_href=css_href)
+    html = monthly.render_html(indicators, options, head, when)
+    content = monthly.render_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+    suffix = "-public" if public else ""
+    return _record(
+        content,
+        by=by,
+        filename=f"corridor-report-{period.label}-{language}{suffix}.{fmt}",
+        media_type="application/pdf" if fmt == "pdf" else "text/html; charset=utf-8",
+        payload={
+            "dataset": "monthly-report",
+            "format": fmt,
+            "month": period.label,
+            "as_of": period.as_of.isoformat(),
+            "language": language,
+            "audience": "public" if public else "partners",
+        },
+        head=head,
+        deliver=deliver,
+    )
+
+
+def export(
+    *,
+    dataset: str,
+    fmt: str = "csv",
+    month: str | None = None,
+    audience: str = "public",
+    by: Actor,
+    deliver: Deliver | None = None,
+) -> Produced:
+    """A pseudonymised export of ``dataset`` (referrals, trips, incidents, indicators), recorded in the ledger.
+
+    ``month`` limits referrals, trips and incidents to one month and is required for indicators.
+    ``audience`` matters for indicators only: ``public`` (the default) suppresses small cells,
+    ``partners`` does not. No export ever contains an identity field.
+    """
+    require(by, Can.EXPORT)
+    _choice(dataset, exports.DATASETS, "dataset")
+    _choice(fmt, exports.FORMATS, "format")
+    _choice(audience, exports.AUDIENCES, "audience")
+    today = clock.today()
+    period = parse_month(month, today) if month else None
+    head = ledger.head()
+    if dataset == "indicators":
+        if period is None:
+            raise InvalidInput("name the month of the indicators, YYYY-MM", "month")
+        table = exports.indicators(period, audience)
+    else:
+        table = exports.BUILDERS[dataset](period, today)
+    content = exports.write(table, fmt, head)
+    span = f"-{period.label}" if period else ""
+    extension = {"csv": "csv", "hxl": "hxl.csv", "json": "json"}[fmt]
+    tag = f"-{audience}" if dataset == "indicators" else ""
+    return _record(
+        content,
+        by=by,
+        filename=f"corridor-{dataset}{span}{tag}.{extension}",
+        media_type=exports.MEDIA_TYPES[fmt],
+        payload={
+            "dataset": dataset,
+            "format": fmt,
+            "month": period.label if period else None,
+            "as_of": table.meta.get("as_of"),
+            "audience": audience if dataset == "indicators" else "partners",
+            "rows": len(table.rows),
+        },
+        head=head,
+        deliver=deliver,
+    )

@@ -1,0 +1,545 @@
+"""The report's words in English, Persian and Arabic, and numbers and dates written for each language.
+
+Kept here rather than in gettext catalogues so that a report is complete in any language whatever the
+interface's locale files hold; an indicator's own title and definition live in its catalogue entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+LANGUAGES = ("en", "fa", "ar")
+RTL = frozenset({"fa", "ar"})
+
+_DIGITS = {"fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
+_DECIMAL = {"fa": "٫", "ar": "٫"}
+_GROUP = {"fa": "٬", "ar": "٬"}
+_PERCENT = {"fa": "٪", "ar": "٪"}
+
+MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fa": [
+        "ژانویه",
+        "فوریه",
+        "مارس",
+        "آوریل",
+        "مه",
+        "ژوئن",
+        "ژوئیه",
+        "اوت",
+        "سپتامبر",
+        "اکتبر",
+        "نوامبر",
+        "دسامبر",
+    ],
+    "ar": [
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ],
+}
+JALALI_MONTHS = ["فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"]
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "report.title": {
+        "en": "Access to hospital care: monthly report",
+        "fa": "دسترسی به درمان بیمارستانی: گزارش ماهانه",
+        "ar": "الوصول إلى الرعاية في المستشفيات: التقرير الشهري",
+    },
+    "report.period": {"en": "Period", "fa": "دوره", "ar": "الفترة"},
+    "report.to": {"en": "counted to {date}", "fa": "شمرده‌شده تا {date}", "ar": "محسوبة حتى {date}"},
+    "report.site": {"en": "Site", "fa": "محل", "ar": "الموقع"},
+    "report.generated": {"en": "Generated", "fa": "تاریخ تهیه", "ar": "تاريخ الإعداد"},
+    "report.ledger_head": {
+        "en": "Ledger head at generation",
+        "fa": "آخرین ثبت دفتر هنگام تهیه",
+        "ar": "آخر قيد في السجل عند الإعداد",
+    },
+    "report.entry": {"en": "entry {seq}", "fa": "ثبت شمارهٔ {seq}", "ar": "القيد رقم {seq}"},
+    "report.verify": {
+        "en": "Anyone holding a copy of the ledger can check this hash with the command corridor verify.",
+        "fa": "هر کس نسخه‌ای از دفتر ثبت داشته باشد می‌تواند این درهم‌نگاری (هش) را با فرمان corridor verify بررسی کند.",
+        "ar": "يمكن لأي شخص يحمل نسخة من السجل التحقق من هذه البصمة بالأمر corridor verify.",
+    },
+    "report.pseudonymised": {
+        "en": "No name, contact or personal note appears in this report. Ages are shown only as age groups.",
+        "fa": "هیچ نام، نشانی تماس یا یادداشت شخصی در این گزارش نیامده است. سن‌ها فقط به صورت گروه سنی آمده‌اند.",
+        "ar": "لا يرد في هذا التقرير أي اسم أو وسيلة اتصال أو ملاحظة شخصية. تظهر الأعمار في فئات عمرية فقط.",
+    },
+    "report.public": {
+        "en": "Public edition: counts from 1 to 4, and anything that would reveal them, are left blank (—).",
+        "fa": "نسخهٔ عمومی: شمارهای ۱ تا ۴، و هر رقمی که آن‌ها را آشکار کند، خالی (—) مانده‌اند.",
+        "ar": "النسخة العامة: الأعداد من ١ إلى ٤، وكل ما قد يكشفها، تُركت فارغة (—).",
+    },
+    "report.summary": {"en": "Summary", "fa": "خلاصه", "ar": "الملخص"},
+    "report.key_figures": {"en": "Key figures", "fa": "ارقام اصلی", "ar": "الأرقام الرئيسية"},
+    "report.charts": {"en": "Charts", "fa": "نمودارها", "ar": "الرسوم البيانية"},
+    "report.indicators": {"en": "Indicators", "fa": "شاخص‌ها", "ar": "المؤشرات"},
+    "report.indicator": {"en": "Indicator", "fa": "شاخص", "ar": "المؤشر"},
+    "report.value": {"en": "Value", "fa": "مقدار", "ar": "القيمة"},
+    "report.unit": {"en": "Unit", "fa": "واحد", "ar": "الوحدة"},
+    "report.definition": {"en": "Definition", "fa": "تعریف", "ar": "التعريف"},
+    "report.breakdown": {"en": "By {what}", "fa": "بر حسب {what}", "ar": "حسب {what}"},
+    "report.incidents": {"en": "Notable incidents", "fa": "رویدادهای مهم", "ar": "حوادث بارزة"},
+    "report.deaths_list": {
+        "en": "Each death while waiting",
+        "fa": "یکایک مرگ‌ها در انتظار درمان",
+        "ar": "كل وفاة أثناء الانتظار",
+    },
+    "report.none": {
+        "en": "None recorded in this period.",
+        "fa": "در این دوره موردی ثبت نشده است.",
+        "ar": "لم يُسجَّل شيء في هذه الفترة.",
+    },
+    "report.methods": {"en": "Methods", "fa": "روش کار", "ar": "المنهجية"},
+    "report.page": {"en": "Page", "fa": "صفحهٔ", "ar": "الصفحة"},
+    "report.of": {"en": "of", "fa": "از", "ar": "من"},
+    "report.not_reached": {"en": "not reached", "fa": "هنوز نرسیده", "ar": "لم يُبلَغ بعد"},
+    "summary.requests": {
+        "en": "{requests} patients' trip requests fell due in the period: {approved} approved, {denied} denied and "
+        "{delayed} without an answer by the trip date.",
+        "fa": "در این دوره موعد {requests} درخواست سفر بیمار فرا رسید: {approved} تأیید شد، {denied} رد شد و "
+        "{delayed} تا روز سفر بی‌پاسخ ماند.",
+        "ar": "حلّ في هذه الفترة موعد {requests} من طلبات رحلات المرضى: {approved} وُوفق عليها، و{denied} رُفضت، "
+        "و{delayed} بقيت دون رد حتى تاريخ الرحلة.",
+    },
+    "summary.backlog": {
+        "en": "{waiting} referrals were waiting at the end of the period, {past} of them past their clinical "
+        "deadline; the longest had waited {longest} days.",
+        "fa": "در پایان دوره {waiting} ارجاع در انتظار بود که مهلت بالینی {past} مورد از آن‌ها گذشته بود؛ "
+        "طولانی‌ترین انتظار {longest} روز بود.",
+        "ar": "كانت {waiting} إحالة تنتظر في نهاية الفترة، منها {past} تجاوزت مهلتها السريرية؛ وقد انتظرت "
+        "أقدمها {longest} يومًا.",
+    },
+    "summary.trips": {
+        "en": "Of {trips} trips, {cancelled} were cancelled; trips were held at the gate {mean} hours on average "
+        "and {max} hours at most.",
+        "fa": "از {trips} سفر، {cancelled} سفر لغو شد؛ سفرها به طور میانگین {mean} ساعت و حداکثر {max} ساعت "
+        "در گذرگاه متوقف ماندند.",
+        "ar": "من أصل {trips} رحلة أُلغيت {cancelled}؛ واحتُجزت الرحلات عند البوابة {mean} ساعة في المتوسط "
+        "و{max} ساعة في أقصى حد.",
+    },
+    "summary.deaths": {
+        "en": "{deaths} patients died while waiting for care.",
+        "fa": "{deaths} بیمار در انتظار درمان درگذشتند.",
+        "ar": "تُوفّي {deaths} من المرضى أثناء انتظار العلاج.",
+    },
+    "chart.requests": {
+        "en": "Requests by outcome, month by month (the last bar is this period).",
+        "fa": "درخواست‌ها بر حسب سرانجام، ماه به ماه (ستون آخر همین دوره است).",
+        "ar": "الطلبات حسب المآل، شهرًا بشهر (العمود الأخير هو هذه الفترة).",
+    },
+    "chart.km": {
+        "en": "Share of referrals seen (vertical, %) by days since referral (horizontal), Kaplan–Meier estimate "
+        "for referrals of the last twelve months; one line for all and one per priority class.",
+        "fa": "سهم ارجاع‌های ویزیت‌شده (محور عمودی، درصد) بر حسب روزهای پس از ارجاع (محور افقی)، برآورد "
+        "کاپلان–مایر برای ارجاع‌های دوازده ماه گذشته؛ یک خط برای همه و یک خط برای هر ردهٔ اولویت.",
+        "ar": "نسبة الإحالات التي عوينت (المحور العمودي، %) حسب الأيام منذ الإحالة (المحور الأفقي)، تقدير "
+        "كابلان–ماير لإحالات الأشهر الاثني عشر الأخيرة؛ خط للجميع وخط لكل فئة أولوية.",
+    },
+    "chart.backlog": {
+        "en": "Referrals waiting at the end of the period by priority class: within the deadline and past it.",
+        "fa": "ارجاع‌های در انتظار در پایان دوره بر حسب ردهٔ اولویت: در مهلت و گذشته از مهلت.",
+        "ar": "الإحالات المنتظرة في نهاية الفترة حسب فئة الأولوية: ضمن المهلة وبعد تجاوزها.",
+    },
+    "chart.holds": {
+        "en": "Hours each trip was held at the gate (vertical) by day of the month (horizontal).",
+        "fa": "ساعت‌های توقف هر سفر در گذرگاه (محور عمودی) بر حسب روز ماه (محور افقی).",
+        "ar": "ساعات احتجاز كل رحلة عند البوابة (المحور العمودي) حسب يوم الشهر (المحور الأفقي).",
+    },
+    "chart.all": {"en": "all", "fa": "همه", "ar": "الكل"},
+    "chart.within": {"en": "within the deadline", "fa": "در مهلت", "ar": "ضمن المهلة"},
+    "chart.past": {"en": "past the deadline", "fa": "گذشته از مهلت", "ar": "بعد المهلة"},
+    "col.date": {"en": "Date", "fa": "تاریخ", "ar": "التاريخ"},
+    "col.days_waited": {"en": "Days waited", "fa": "روزهای انتظار", "ar": "أيام الانتظار"},
+    "col.diagnosis_group": {"en": "Diagnosis group", "fa": "گروه تشخیصی", "ar": "المجموعة التشخيصية"},
+    "col.specialty": {"en": "Specialty", "fa": "تخصص", "ar": "التخصص"},
+    "col.priority": {"en": "Priority class", "fa": "ردهٔ اولویت", "ar": "فئة الأولوية"},
+    "col.source": {"en": "Source", "fa": "منبع", "ar": "المصدر"},
+    "col.certainty": {"en": "Certainty", "fa": "درجهٔ اطمینان", "ar": "درجة اليقين"},
+    "col.attack_type": {"en": "Type (SSA)", "fa": "نوع (SSA)", "ar": "النوع (SSA)"},
+    "col.resource": {"en": "Resource affected", "fa": "منبع آسیب‌دیده", "ar": "المورد المتضرر"},
+    "col.item": {"en": "Supply", "fa": "محموله", "ar": "الإمداد"},
+    "col.description": {"en": "What happened", "fa": "شرح رویداد", "ar": "ما حدث"},
+    "col.category": {"en": "Category", "fa": "دسته", "ar": "الفئة"},
+    "col.requests": {"en": "Requests", "fa": "درخواست‌ها", "ar": "الطلبات"},
+    "col.approved": {"en": "Approved", "fa": "تأییدشده", "ar": "الموافق عليها"},
+    "col.denied": {"en": "Denied", "fa": "ردشده", "ar": "المرفوضة"},
+    "col.delayed": {"en": "Delayed", "fa": "بی‌پاسخ", "ar": "المتأخرة"},
+    "col.approval_rate": {"en": "Approved %", "fa": "٪ تأیید", "ar": "% الموافقة"},
+    "col.denial_rate": {"en": "Denied %", "fa": "٪ رد", "ar": "% الرفض"},
+    "col.delay_rate": {"en": "Delayed %", "fa": "٪ بی‌پاسخ", "ar": "% التأخير"},
+    "col.unsuccessful_rate": {"en": "Unsuccessful %", "fa": "٪ ناموفق", "ar": "% غير الناجحة"},
+    "col.seen": {"en": "Seen", "fa": "ویزیت‌شده", "ar": "عوينت"},
+    "col.median_days": {"en": "Median days", "fa": "میانهٔ روزها", "ar": "وسيط الأيام"},
+    "col.p90_days": {"en": "90th percentile, days", "fa": "صدک نودم، روز", "ar": "المئين التسعون، أيام"},
+    "col.within_deadline": {"en": "Within deadline", "fa": "در مهلت", "ar": "ضمن المهلة"},
+    "col.within_deadline_rate": {"en": "Within deadline %", "fa": "٪ در مهلت", "ar": "% ضمن المهلة"},
+    "col.day": {"en": "Days since referral", "fa": "روز پس از ارجاع", "ar": "الأيام منذ الإحالة"},
+    "col.cohort": {"en": "Referrals followed", "fa": "ارجاع‌های پیگیری‌شده", "ar": "الإحالات المتابَعة"},
+    "col.share_seen": {"en": "Seen by then %", "fa": "٪ ویزیت‌شده تا آن روز", "ar": "% عوينت حتى حينه"},
+    "col.waiting": {"en": "Waiting", "fa": "در انتظار", "ar": "قيد الانتظار"},
+    "col.past_deadline": {"en": "Past deadline", "fa": "گذشته از مهلت", "ar": "بعد المهلة"},
+    "col.past_deadline_rate": {"en": "Past deadline %", "fa": "٪ گذشته از مهلت", "ar": "% بعد المهلة"},
+    "col.longest_wait_days": {"en": "Longest wait, days", "fa": "طولانی‌ترین انتظار، روز", "ar": "أطول انتظار، أيام"},
+    "col.trips": {"en": "Trips", "fa": "سفرها", "ar": "الرحلات"},
+    "col.patient_places": {"en": "Patient places", "fa": "جای بیماران", "ar": "مقاعد المرضى"},
+    "col.mean_hours": {"en": "Mean hours", "fa": "میانگین ساعت", "ar": "متوسط الساعات"},
+    "col.max_hours": {"en": "Most hours", "fa": "بیشترین ساعت", "ar": "أقصى الساعات"},
+    "col.arrived": {"en": "Reached hospital", "fa": "رسیده به بیمارستان", "ar": "وصلت المستشفى"},
+    "col.late": {"en": "After closing", "fa": "پس از تعطیلی", "ar": "بعد الإغلاق"},
+    "col.late_rate": {"en": "After closing %", "fa": "٪ پس از تعطیلی", "ar": "% بعد الإغلاق"},
+    "col.patients": {"en": "Patients", "fa": "بیماران", "ar": "المرضى"},
+    "col.deaths": {"en": "Deaths", "fa": "مرگ‌ها", "ar": "الوفيات"},
+    "col.incidents": {"en": "Incidents", "fa": "رویدادها", "ar": "الحوادث"},
+    "by.age_group": {"en": "age group", "fa": "گروه سنی", "ar": "الفئة العمرية"},
+    "by.sex": {"en": "sex", "fa": "جنس", "ar": "الجنس"},
+    "by.specialty": {"en": "specialty", "fa": "تخصص", "ar": "التخصص"},
+    "by.facility": {"en": "destination hospital", "fa": "بیمارستان مقصد", "ar": "المستشفى المقصود"},
+    "by.priority": {"en": "priority class", "fa": "ردهٔ اولویت", "ar": "فئة الأولوية"},
+    "by.status": {"en": "status", "fa": "وضعیت", "ar": "الحالة"},
+    "by.cancelled_by": {"en": "who cancelled", "fa": "لغوکننده", "ar": "الجهة التي ألغت"},
+    "by.outcome": {"en": "outcome at the hospital", "fa": "سرانجام در بیمارستان", "ar": "المآل في المستشفى"},
+    "by.diagnosis_group": {"en": "diagnosis group", "fa": "گروه تشخیصی", "ar": "المجموعة التشخيصية"},
+    "by.type": {
+        "en": "type, resource and certainty",
+        "fa": "نوع، منبع و درجهٔ اطمینان",
+        "ar": "النوع والمورد ودرجة اليقين",
+    },
+    "by.km_curve": {
+        "en": "days since referral (Kaplan–Meier)",
+        "fa": "روزهای پس از ارجاع (کاپلان–مایر)",
+        "ar": "الأيام منذ الإحالة (كابلان–ماير)",
+    },
+    "by.gate_by_facility": {"en": "hospital", "fa": "بیمارستان", "ar": "المستشفى"},
+    "by.late_by_facility": {"en": "hospital", "fa": "بیمارستان", "ar": "المستشفى"},
+    "by.km_by_priority": {
+        "en": "priority class (Kaplan–Meier)",
+        "fa": "ردهٔ اولویت (کاپلان–مایر)",
+        "ar": "فئة الأولوية (كابلان–ماير)",
+    },
+}
+
+# Words for the codes that appear in tables, by kind.
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "sex": {
+        "f": {"en": "female", "fa": "زن", "ar": "أنثى"},
+        "m": {"en": "male", "fa": "مرد", "ar": "ذكر"},
+        "u": {"en": "not recorded", "fa": "ثبت‌نشده", "ar": "غير مسجل"},
+    },
+    "age_group": {
+        "<18": {"en": "under 18", "fa": "زیر ۱۸", "ar": "دون ١٨"},
+        "18-40": {"en": "18–40", "fa": "۱۸ تا ۴۰", "ar": "١٨ إلى ٤٠"},
+        "41-60": {"en": "41–60", "fa": "۴۱ تا ۶۰", "ar": "٤١ إلى ٦٠"},
+        ">60": {"en": "over 60", "fa": "بالای ۶۰", "ar": "فوق ٦٠"},
+    },
+    "common": {
+        "unknown": {"en": "unknown", "fa": "نامعلوم", "ar": "غير معروف"},
+        "all": {"en": "all", "fa": "همه", "ar": "الكل"},
+    },
+    "specialty": {
+        "oncology": {"en": "oncology", "fa": "سرطان‌شناسی", "ar": "الأورام"},
+        "ophthalmology": {"en": "ophthalmology", "fa": "چشم‌پزشکی", "ar": "طب العيون"},
+        "cardiology": {"en": "cardiology", "fa": "قلب", "ar": "أمراض القلب"},
+        "orthopaedics": {"en": "orthopaedics", "fa": "ارتوپدی", "ar": "جراحة العظام"},
+        "nephrology": {"en": "nephrology / dialysis", "fa": "کلیه / دیالیز", "ar": "الكلى / غسيل الكلى"},
+        "neurology": {"en": "neurology", "fa": "مغز و اعصاب", "ar": "الأعصاب"},
+        "general_surgery": {"en": "general surgery", "fa": "جراحی عمومی", "ar": "الجراحة العامة"},
+        "obstetrics": {"en": "obstetrics", "fa": "زنان و زایمان", "ar": "التوليد"},
+        "paediatrics": {"en": "paediatrics", "fa": "کودکان", "ar": "طب الأطفال"},
+        "imaging": {"en": "imaging", "fa": "تصویربرداری", "ar": "التصوير الطبي"},
+        "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
+    },
+    "status": {
+        "requested": {"en": "requested, no answer", "fa": "درخواست‌شده، بی‌پاسخ", "ar": "مطلوبة، دون رد"},
+        "approved": {
+            "en": "approved, not yet left",
+            "fa": "تأییدشده، هنوز راه نیفتاده",
+            "ar": "موافق عليها، لم تنطلق بعد",
+        },
+        "denied": {"en": "denied", "fa": "ردشده", "ar": "مرفوضة"},
+        "cancelled": {"en": "cancelled", "fa": "لغوشده", "ar": "ملغاة"},
+        "departed": {"en": "on the way", "fa": "در راه", "ar": "في الطريق"},
+        "returned": {"en": "returned", "fa": "بازگشته", "ar": "عادت"},
+    },
+    "cancelled_by": {
+        "authority": {"en": "the authority", "fa": "مقامات", "ar": "السلطات"},
+        "camp": {"en": "the camp", "fa": "اردوگاه", "ar": "المخيم"},
+        "hospital": {"en": "the hospital", "fa": "بیمارستان", "ar": "المستشفى"},
+        "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
+    },
+    "outcome": {
+        "pending": {"en": "not recorded", "fa": "ثبت‌نشده", "ar": "غير مسجل"},
+        "seen": {"en": "seen", "fa": "ویزیت شد", "ar": "عوين"},
+        "procedure_done": {"en": "seen, procedure done", "fa": "ویزیت و اقدام درمانی", "ar": "عوين وأُجري الإجراء"},
+        "admitted": {"en": "seen and admitted", "fa": "ویزیت و بستری", "ar": "عوين وأُدخل المستشفى"},
+        "no_doctor": {"en": "not seen: no doctor", "fa": "ویزیت نشد: پزشک نبود", "ar": "لم يُعاين: لا طبيب"},
+        "refused": {"en": "not seen: refused", "fa": "ویزیت نشد: پذیرفته نشد", "ar": "لم يُعاين: رُفض"},
+        "turned_back": {
+            "en": "not seen: turned back at the gate",
+            "fa": "ویزیت نشد: در گذرگاه بازگردانده شد",
+            "ar": "لم يُعاين: أُعيد عند البوابة",
+        },
+    },
+    "certainty": {
+        "confirmed": {"en": "confirmed", "fa": "قطعی", "ar": "مؤكد"},
+        "probable": {"en": "probable", "fa": "محتمل", "ar": "مرجّح"},
+        "possible": {"en": "possible", "fa": "ممکن", "ar": "ممكن"},
+        "unverified": {"en": "unverified", "fa": "راستی‌آزمایی‌نشده", "ar": "غير متحقق منه"},
+    },
+    "source": {
+        "witness": {"en": "witness", "fa": "شاهد", "ar": "شاهد"},
+        "document": {"en": "document", "fa": "سند", "ar": "وثيقة"},
+        "media": {"en": "media", "fa": "رسانه", "ar": "وسائل الإعلام"},
+        "official_statement": {"en": "official statement", "fa": "بیانیهٔ رسمی", "ar": "بيان رسمي"},
+        "publication": {"en": "publication", "fa": "نشریه", "ar": "منشور"},
+        "system": {"en": "system", "fa": "سامانه", "ar": "النظام"},
+    },
+    "item": {
+        "diesel": {"en": "diesel", "fa": "گازوئیل", "ar": "الديزل"},
+        "food": {"en": "food", "fa": "غذا", "ar": "الغذاء"},
+        "medicine": {"en": "medicine", "fa": "دارو", "ar": "الأدوية"},
+        "oxygen": {"en": "oxygen", "fa": "اکسیژن", "ar": "الأكسجين"},
+        "water": {"en": "water", "fa": "آب", "ar": "الماء"},
+        "sewage_service": {"en": "sewage service", "fa": "خدمات فاضلاب", "ar": "خدمات الصرف الصحي"},
+        "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
+    },
+    "attack_type": {
+        "violence_individual_weapons": {
+            "en": "Violence with individual weapons",
+            "fa": "خشونت با سلاح فردی",
+            "ar": "عنف بأسلحة فردية",
+        },
+        "violence_heavy_weapons": {
+            "en": "Violence with heavy weapons",
+            "fa": "خشونت با سلاح سنگین",
+            "ar": "عنف بأسلحة ثقيلة",
+        },
+        "psychological_violence": {
+            "en": "Psychological violence/threat of violence/intimidation",
+            "fa": "خشونت روانی، تهدید به خشونت یا ارعاب",
+            "ar": "عنف نفسي أو تهديد بالعنف أو ترهيب",
+        },
+        "obstruction": {
+            "en": "Obstruction to delivery of care",
+            "fa": "ممانعت از ارائهٔ مراقبت",
+            "ar": "عرقلة تقديم الرعاية",
+        },
+        "assault_without_weapons": {"en": "Assault without weapons", "fa": "حمله بدون سلاح", "ar": "اعتداء دون سلاح"},
+        "sexual_assault": {"en": "Sexual assault", "fa": "تجاوز جنسی", "ar": "اعتداء جنسي"},
+        "abduction": {
+            "en": "Abduction/arrest/detention of health personnel or patients",
+            "fa": "ربودن، بازداشت یا حبس کارکنان سلامت یا بیماران",
+            "ar": "اختطاف أو اعتقال أو احتجاز العاملين الصحيين أو المرضى",
+        },
+        "armed_search": {
+            "en": "Armed or violent search of health resource",
+            "fa": "بازرسی مسلحانه یا خشن مراکز سلامت",
+            "ar": "تفتيش مسلح أو عنيف لموارد صحية",
+        },
+        "removal_of_assets": {
+            "en": "Removal of health care assets",
+            "fa": "ضبط یا بردن اموال مراقبت سلامت",
+            "ar": "الاستيلاء على أصول الرعاية الصحية",
+        },
+        "setting_fire": {
+            "en": "Setting fire to health resources",
+            "fa": "به آتش کشیدن منابع سلامت",
+            "ar": "إضرام النار في موارد صحية",
+        },
+        "militarization": {
+            "en": "Militarization of health care facility",
+            "fa": "نظامی‌کردن مرکز درمانی",
+            "ar": "عسكرة منشأة الرعاية الصحية",
+        },
+    },
+    "resource": {
+        "facility": {"en": "Health care facility", "fa": "مرکز درمانی", "ar": "منشأة رعاية صحية"},
+        "transport": {"en": "Health care transport", "fa": "وسیلهٔ نقل درمانی", "ar": "وسيلة نقل صحية"},
+        "personnel": {"en": "Health care personnel", "fa": "کارکنان سلامت", "ar": "العاملون الصحيون"},
+        "patients": {"en": "Patients", "fa": "بیماران", "ar": "المرضى"},
+        "supplies": {"en": "Health care supplies", "fa": "تدارکات درمانی", "ar": "الإمدادات الصحية"},
+        "warehouse": {"en": "Warehouse", "fa": "انبار", "ar": "مستودع"},
+    },
+    "diagnosis_group": {
+        "not coded": {"en": "not coded", "fa": "بدون کد", "ar": "غير مرمّز"},
+        "I infectious and parasitic": {
+            "en": "I infectious and parasitic",
+            "fa": "I عفونی و انگلی",
+            "ar": "I المعدية والطفيلية",
+        },
+        "II neoplasms": {"en": "II neoplasms", "fa": "II نئوپلاسم‌ها (سرطان‌ها)", "ar": "II الأورام"},
+        "III blood and immune": {"en": "III blood and immune", "fa": "III خون و ایمنی", "ar": "III الدم والمناعة"},
+        "IV endocrine and metabolic": {
+            "en": "IV endocrine and metabolic",
+            "fa": "IV غدد درون‌ریز و متابولیک",
+            "ar": "IV الغدد الصماء والاستقلاب",
+        },
+        "V mental and behavioural": {
+            "en": "V mental and behavioural",
+            "fa": "V روانی و رفتاری",
+            "ar": "V النفسية والسلوكية",
+        },
+        "VI nervous system": {"en": "VI nervous system", "fa": "VI دستگاه عصبی", "ar": "VI الجهاز العصبي"},
+        "VII eye": {"en": "VII eye", "fa": "VII چشم", "ar": "VII العين"},
+        "VIII ear": {"en": "VIII ear", "fa": "VIII گوش", "ar": "VIII الأذن"},
+        "IX circulatory": {"en": "IX circulatory", "fa": "IX دستگاه گردش خون", "ar": "IX الدورة الدموية"},
+        "X respiratory": {"en": "X respiratory", "fa": "X دستگاه تنفس", "ar": "X الجهاز التنفسي"},
+        "XI digestive": {"en": "XI digestive", "fa": "XI دستگاه گوارش", "ar": "XI الجهاز الهضمي"},
+        "XII skin": {"en": "XII skin", "fa": "XII پوست", "ar": "XII الجلد"},
+        "XIII musculoskeletal": {
+            "en": "XIII musculoskeletal",
+            "fa": "XIII اسکلتی–عضلانی",
+            "ar": "XIII العضلات والهيكل العظمي",
+        },
+        "XIV genitourinary": {"en": "XIV genitourinary", "fa": "XIV ادراری–تناسلی", "ar": "XIV الجهاز البولي التناسلي"},
+        "XV pregnancy and childbirth": {
+            "en": "XV pregnancy and childbirth",
+            "fa": "XV بارداری و زایمان",
+            "ar": "XV الحمل والولادة",
+        },
+        "XVI perinatal": {"en": "XVI perinatal", "fa": "XVI دورهٔ پیرامون تولد", "ar": "XVI الفترة المحيطة بالولادة"},
+        "XVII congenital": {"en": "XVII congenital", "fa": "XVII مادرزادی", "ar": "XVII الخلقية"},
+        "XVIII symptoms and signs": {
+            "en": "XVIII symptoms and signs",
+            "fa": "XVIII علائم و نشانه‌ها",
+            "ar": "XVIII الأعراض والعلامات",
+        },
+        "XIX injury and poisoning": {
+            "en": "XIX injury and poisoning",
+            "fa": "XIX آسیب و مسمومیت",
+            "ar": "XIX الإصابات والتسمم",
+        },
+        "XX external causes": {"en": "XX external causes", "fa": "XX علل بیرونی", "ar": "XX الأسباب الخارجية"},
+        "XXI health services contact": {
+            "en": "XXI health services contact",
+            "fa": "XXI مراجعه به خدمات سلامت",
+            "ar": "XXI التواصل مع الخدمات الصحية",
+        },
+        "XXII special purposes": {"en": "XXII special purposes", "fa": "XXII کاربردهای ویژه", "ar": "XXII أغراض خاصة"},
+    },
+}
+
+METHODS: dict[str, list[str]] = {
+    "en": [
+        "Every figure is computed from Corridor's register and its append-only, hash-chained ledger, by the "
+        "definitions printed beside it and listed in full in the project's docs/indicators.md.",
+        "Requests follow the WHO's monthly reports on patients' permit applications: one request per patient and "
+        "trip; a request is approved or denied when that answer came on or before the trip date, and delayed when "
+        "no definitive answer came by then, so that approved, denied and delayed add up to all requests.",
+        "Time to care runs from the referral to the first completed hospital visit. Its curve is a Kaplan–Meier "
+        "estimate: people still waiting count up to today without being assumed seen or lost. Those who died or "
+        "left before being seen are also counted only up to that day, so the curve shows how soon people who "
+        "stay are seen, not how many ever are.",
+        "Incidents use the terms of the WHO Surveillance System for Attacks on Health Care: type of attack, "
+        "resource affected and level of certainty. Each incident keeps the source and certainty it was recorded "
+        "with; corrected entries count as corrected and retracted ones not at all.",
+        "Patients appear under no name. Ages are grouped; identity fields never leave the register.",
+    ],
+    "fa": [
+        "همهٔ ارقام از دفتر بیماران و دفتر ثبتِ افزایشی و زنجیره‌ایِ کوریدور، بر پایهٔ تعریف‌هایی که کنار هر رقم آمده "
+        "و متن کامل آن‌ها در پروندهٔ docs/indicators.md پروژه است، محاسبه شده‌اند.",
+        "درخواست‌ها مطابق گزارش‌های ماهانهٔ سازمان جهانی بهداشت دربارهٔ درخواست مجوز بیماران شمرده می‌شوند: یک درخواست "
+        "برای هر بیمار در هر سفر؛ درخواستی تأییدشده یا ردشده است که این پاسخ تا روز سفر رسیده باشد، و بی‌پاسخ است اگر "
+        "تا آن روز پاسخ قطعی نرسیده باشد؛ بنابراین مجموع تأییدشده، ردشده و بی‌پاسخ برابر همهٔ درخواست‌هاست.",
+        "زمان تا درمان از ارجاع تا نخستین ویزیت کامل در بیمارستان است. منحنی آن برآورد کاپلان–مایر است: کسانی که هنوز "
+        "منتظرند تا امروز به حساب می‌آیند، بی‌آنکه ویزیت‌شده یا از دست‌رفته فرض شوند. کسانی که پیش از ویزیت درگذشتند یا "
+        "رفتند نیز فقط تا همان روز شمرده می‌شوند؛ پس منحنی نشان می‌دهد کسانی که می‌مانند چه زود ویزیت می‌شوند، نه اینکه "
+        "چند نفر سرانجام ویزیت می‌شوند.",
+        "رویدادها با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت ثبت شده‌اند: نوع حمله، منبع "
+        "آسیب‌دیده و درجهٔ اطمینان. هر رویداد منبع و درجهٔ اطمینانی را که با آن ثبت شده نگه می‌دارد؛ ثبت‌های اصلاح‌شده "
+        "به صورت اصلاح‌شده و ثبت‌های پس‌گرفته‌شده اصلاً شمرده نمی‌شوند.",
+        "بیماران بی‌نام آمده‌اند. سن‌ها گروه‌بندی شده‌اند و اطلاعات هویتی هرگز از دفتر بیماران بیرون نمی‌رود.",
+    ],
+    "ar": [
+        "كل رقم محسوب من سجل كوريدور وسجله التراكمي المتسلسل بالبصمات، وفق التعريفات المطبوعة بجانبه والمفصلة "
+        "في ملف docs/indicators.md في المشروع.",
+        "تُعدّ الطلبات كما في تقارير منظمة الصحة العالمية الشهرية عن طلبات تصاريح المرضى: طلب واحد لكل مريض في كل "
+        "رحلة؛ ويكون الطلب موافقًا عليه أو مرفوضًا إذا وصل هذا الرد في تاريخ الرحلة أو قبله، ومتأخرًا إذا لم يصل رد "
+        "نهائي حتى ذلك اليوم، فيكون مجموع الموافق عليها والمرفوضة والمتأخرة مساويًا لكل الطلبات.",
+        "يُقاس الوقت حتى العلاج من الإحالة إلى أول زيارة مكتملة في المستشفى. ومنحناه تقدير كابلان–ماير: من لا يزالون "
+        "ينتظرون يُحتسبون حتى اليوم دون افتراض أنهم عوينوا أو فُقدوا. ومن تُوفّي أو غادر قبل المعاينة يُحتسب كذلك حتى "
+        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية.",
+        "تُستخدم للحوادث مصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية: نوع الهجوم، "
+        "والمورد المتضرر، ودرجة اليقين. ويحتفظ كل حادث بالمصدر ودرجة اليقين اللذين سُجّل بهما؛ وتُحتسب القيود "
+        "المصححة بعد تصحيحها ولا تُحتسب القيود المسحوبة إطلاقًا.",
+        "يظهر المرضى دون أسماء. والأعمار مجمّعة في فئات، ولا تخرج بيانات الهوية من السجل أبدًا.",
+    ],
+}
+
+
+def tr(key: str, language: str, **values: object) -> str:
+    """The message ``key`` in ``language`` (English when missing), with ``values`` filled in."""
+    text = MESSAGES[key].get(language) or MESSAGES[key]["en"]
+    return text.format(**values) if values else text
+
+
+def label(kind: str, code: object, language: str) -> str:
+    """Words for a code shown in a table (a sex, an outcome, a certainty…), or the code itself."""
+    if code is None:
+        return "—"
+    text = str(code)
+    found = LABELS.get(kind, {}).get(text) or LABELS["common"].get(text)
+    if found:
+        return found.get(language) or found["en"]
+    return text
+
+
+def digits(text: str, language: str) -> str:
+    """Write Western digits as the language's own (Persian or Arabic-Indic)."""
+    table = _DIGITS.get(language)
+    if not table:
+        return text
+    return text.translate(str.maketrans("0123456789", table))
+
+
+def number(value: float | int | None, language: str, decimals: int = 0, percent: bool = False) -> str:
+    """A number as readers of ``language`` write it; an empty (suppressed or undefined) value is a dash."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,}"
+    if language in _DIGITS:
+        text = text.replace(",", "\0").replace(".", _DECIMAL[language]).replace("\0", _GROUP[language])
+        text = digits(text, language)
+        return text + _PERCENT[language] if percent else text
+    return text + " %" if percent else text
+
+
+def date(day: dt.date, language: str) -> str:
+    """``14 October 2014`` in the language's words and digits (Gregorian calendar)."""
+    text = f"{day.day} {MONTHS.get(language, MONTHS['en'])[day.month - 1]} {day.year}"
+    return digits(text, language)
+
+
+def month(day: dt.date, language: str) -> str:
+    return digits(f"{MONTHS.get(language, MONTHS['en'])[day.month - 1]} {day.year}", language)
+
+
+def jalali(day: dt.date) -> str:
+    """The Solar Hijri date that Persian readers use, e.g. ``۲۲ مهر ۱۳۹۳``."""
+    import jdatetime
+
+    j = jdatetime.date.fromgregorian(date=day)
+    return digits(f"{j.day} {JALALI_MONTHS[j.month - 1]} {j.year}", "fa")

@@ -1,0 +1,108 @@
+"""The catalogue: what docs/indicators.md says is what the code computes, and other modules can join it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corridor.reports import catalogue, exports
+from corridor.reports.catalogue import Indicator, Result, Value
+from corridor.reports.core import Column, Period, Table
+
+DOCS = Path(__file__).resolve().parents[4] / "docs"
+_ENTRY = re.compile(
+    r"^#### `(?P<code>[a-z0-9_.]+)` — (?P<title>.+?)\n\n(?P<definition>.+?)\n\n"
+    r"- formula: (?P<formula>.+?)\n- unit: (?P<unit>.+?)\n"
+    r"- breakdowns: (?P<breakdowns>.+?)\n- source: (?P<source>.+?)$",
+    re.MULTILINE,
+)
+
+
+def _documented() -> dict[str, dict[str, str]]:
+    text = (DOCS / "indicators.md").read_text(encoding="utf-8")
+    return {m["code"]: m.groupdict() for m in _ENTRY.finditer(text)}
+
+
+def test_every_indicator_is_documented_with_its_formula_unit_breakdowns_and_source_and_nothing_else_is() -> None:
+    documented = _documented()
+    registered = {i.code: i for i in catalogue.indicators()}
+    assert sorted(documented) == sorted(registered)
+    for code, indicator in registered.items():
+        doc = documented[code]
+        assert doc["title"] == indicator.title, code
+        assert doc["definition"] == indicator.definition, code
+        assert doc["formula"] == indicator.formula, code
+        assert doc["unit"] == indicator.unit, code
+        assert doc["breakdowns"] == (", ".join(indicator.breakdowns) or "none"), code
+        assert doc["source"] == indicator.source, code
+
+
+def test_every_indicator_reads_in_english_persian_and_arabic() -> None:
+    for indicator in catalogue.indicators():
+        for language in ("fa", "ar"):
+            title, definition = indicator.translations[language]
+            assert title and definition and title != indicator.title, (indicator.code, language)
+            assert re.search(r"[\u0600-\u06FF]", title + definition), (indicator.code, language)
+
+
+def test_every_export_column_is_documented_with_its_hxl_hashtag() -> None:
+    text = (DOCS / "exports.md").read_text(encoding="utf-8")
+    for columns in (
+        exports.REFERRAL_COLUMNS,
+        exports.TRIP_COLUMNS,
+        exports.INCIDENT_COLUMNS,
+        exports.INDICATOR_COLUMNS,
+    ):
+        for column in columns:
+            assert f"| `{column.name}` | `{column.hxl}` |" in text, column.name
+
+
+@pytest.fixture
+def autonomy() -> Any:
+    """An indicator another module registers, as the blockade's days of autonomy will."""
+
+    def compute(period: Period) -> Result:
+        table = Table("supplies.by_supply", [Column("category", "label"), Column("days", "days")], [["diesel", 3.5]])
+        table.indicator = "test.days_of_autonomy"
+        return Result({"test.days_of_autonomy": Value(3.5)}, [table])
+
+    indicator = Indicator(
+        code="test.days_of_autonomy",
+        section="test_supplies",
+        title="Days of autonomy",
+        definition="How long the stock lasts.",
+        formula="stock / daily use",
+        unit="days",
+        breakdowns=("supply",),
+        source="a test",
+    )
+    catalogue.register(indicator, compute=compute)
+    yield indicator
+    catalogue.unregister(indicator.code)
+
+
+def test_another_module_adds_an_indicator_with_one_call_and_it_is_computed_with_the_rest(
+    autonomy: Indicator, db: Any
+) -> None:
+    found = catalogue.compute_all(Period.month("2014-10", dt.date(2014, 10, 14)))
+    assert found.value("test.days_of_autonomy") == 3.5
+    assert any(t.code == "supplies.by_supply" for t in found.tables())
+    assert [s.code for s in catalogue.sections()][-1] == "test_supplies"
+
+
+def test_an_indicator_cannot_be_registered_twice_or_return_what_it_did_not_declare(
+    autonomy: Indicator, db: Any
+) -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        catalogue.register(autonomy, compute=lambda period: Result())
+    bad = Indicator("test.bad", "test_supplies", "Bad", "x", "x", "x", (), "x")
+    catalogue.register(bad, compute=lambda period: Result())
+    try:
+        with pytest.raises(RuntimeError, match="test.bad"):
+            catalogue.compute_all(Period.month("2014-10", dt.date(2014, 10, 14)))
+    finally:
+        catalogue.unregister("test.bad")

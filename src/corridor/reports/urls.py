@@ -1,0 +1,11 @@
+from django.urls import path
+
+from corridor.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("monthly/", views.monthly, name="monthly"),
+    path("export/", views.export, name="export"),
+]

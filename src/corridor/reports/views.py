@@ -1,0 +1,106 @@
+"""The reports page: pick a month, open the report, download it as PDF, download exports.
+
+Thin: each view validates its form, calls one service (which checks the role again and records the
+file in the ledger), and hands the file over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.http import require_POST
+
+from corridor import clock
+from corridor.accounts.roles import Can, can
+from corridor.errors import CorridorError
+from corridor.reports import forms, services
+from corridor.web.access import requires
+
+
+def _months(today: dt.date, count: int = 12) -> list[str]:
+    found, year, month = [], today.year, today.month
+    for _ in range(count):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return found
+
+
+@requires(Can.READ_LEDGER)
+def index(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    months = _months(today)
+    language = getattr(request, "LANGUAGE_CODE", "en")
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "months": months,
+            "report_form": forms.ReportForm(
+                initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"}
+            ),
+            "export_form": forms.ExportForm(initial={"month": months[0]}),
+            "may_export": can(request.user, Can.EXPORT),
+        },
+    )
+
+
+def _errors(form: Any) -> str:
+    return "; ".join(f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items())
+
+
+def _attachment(content: bytes, media_type: str, filename: str, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(content, content_type=media_type)
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@requires(Can.READ_LEDGER)
+def monthly(request: HttpRequest) -> HttpResponse:
+    form = forms.ReportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("reports:index")
+    data = form.cleaned_data
+    html = data["format"] == "html"
+    try:
+        produced = services.monthly_report(
+            month=data["month"],
+            language=data["language"],
+            fmt=data["format"],
+            public=data["public"],
+            by=request.user,
+            css_href=static("reports/report.css") if html else "",
+        )
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:index")
+    return _attachment(produced.content, produced.media_type, produced.filename, inline=html)
+
+
+@require_POST
+@requires(Can.EXPORT)
+def export(request: HttpRequest) -> HttpResponse:
+    form = forms.ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("reports:index")
+    data = form.cleaned_data
+    try:
+        produced = services.export(
+            dataset=data["dataset"],
+            fmt=data["format"],
+            month=data["month"] or None,
+            audience=data["audience"],
+            by=request.user,
+        )
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:index")
+    return _attachment(produced.content, produced.media_type, produced.filename)
