@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "export": "corridor.commands:export",
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
+    "import": "corridor.intake.cli:import_",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "supplies": "corridor.supplies.cli:supplies",

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "corridor.transfers",
     "corridor.accounts",
     "corridor.supplies",
+    "corridor.intake",
     "corridor.web",
     "corridor.reports",
 ]

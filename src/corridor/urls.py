@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("corridor.reports.urls")),
+    path("intake/", include("corridor.intake.urls")),
     path("", include("corridor.web.urls")),
 ]

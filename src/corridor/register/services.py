@@ -619,8 +619,12 @@ def record_death(
     certainty: str,
     circumstances: str = "",
     after_denied_care: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> Patient:
-    """Record a death while waiting: the patient's open referrals close as 'died'."""
+    """Record a death while waiting: the patient's open referrals close as 'died'.
+
+    ``extra`` adds keys to the ledger payload (an import's field submission) without overriding any.
+    """
     require(by, Can.RECORD_INCIDENTS)
     on = _date(on, "on")
     _evidence(source, certainty)
@@ -637,6 +641,7 @@ def record_death(
             by=by,
             subjects=[f"patient:{patient.code}", *(f"referral:{r.pk}" for r in waiting)],
             payload={
+                **(extra or {}),
                 "patient": patient.code,
                 "date": on.isoformat(),
                 "circumstances": circumstances,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -184,6 +185,7 @@ def _transition(
     occurred_at: dt.datetime | None,
     payload: dict[str, object] | None = None,
     update: dict[str, object] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     require(by, capability)
     _evidence(source, certainty)
@@ -202,6 +204,7 @@ def _transition(
             by=by,
             subjects=_subjects(locked),
             payload={
+                **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
                 "trip": locked.pk,
                 "date": locked.date.isoformat(),
                 "facility": locked.facility.code,
@@ -272,6 +275,7 @@ def cancel_trip(
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
     at: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip was cancelled before it left (by the authority, the camp, the hospital or other)."""
     if cancelled_by not in CANCELLERS:
@@ -287,6 +291,7 @@ def cancel_trip(
         source=source,
         certainty=certainty,
         occurred_at=at,
+        extra=extra,
         payload={"reason": reason or None, "cancelled_by": cancelled_by},
         update={"status_reason": reason, "cancelled_by": cancelled_by},
     )
@@ -323,6 +328,7 @@ def record_gate_arrival(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip reached the gate (recording its departure first if that was not recorded)."""
     _aware(at, "at")
@@ -341,6 +347,7 @@ def record_gate_arrival(
             source=source,
             certainty=certainty,
             occurred_at=at,
+            extra=extra,
             payload={"at": at.isoformat()},
             update={"gate_arrived_at": at},
         )
@@ -355,6 +362,7 @@ def record_gate_hold(
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
     at: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """A hold at the gate in progress (the hours held are recorded when it is released)."""
     _aware(since, "since")
@@ -368,6 +376,7 @@ def record_gate_hold(
         source=source,
         certainty=certainty,
         occurred_at=at,
+        extra=extra,
         payload={"since": since.isoformat(), "note": (note or "").strip()},
     )
 
@@ -379,6 +388,7 @@ def record_gate_release(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The gate let the trip through; the hours held since arrival go into the entry."""
     _aware(at, "at")
@@ -399,6 +409,7 @@ def record_gate_release(
         source=source,
         certainty=certainty,
         occurred_at=at,
+        extra=extra,
         payload={"at": at.isoformat(), "hours_held": hours},
         update={"gate_released_at": at},
     )
@@ -412,6 +423,7 @@ def record_turned_back(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The gate sent the trip back: every patient on it is recorded as not seen (turned back)."""
     _aware(at, "at")
@@ -426,6 +438,7 @@ def record_turned_back(
             source=source,
             certainty=certainty,
             occurred_at=at,
+            extra=extra,
             payload={"at": at.isoformat(), "reason": (reason or "").strip() or None},
             update={"turned_back_at_gate": True, "returned_at": at, "status_reason": reason},
         )
@@ -442,6 +455,7 @@ def record_hospital_arrival(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip reached the hospital; the entry says whether it was after the facility closed."""
     _aware(at, "at")
@@ -461,6 +475,7 @@ def record_hospital_arrival(
         source=source,
         certainty=certainty,
         occurred_at=at,
+        extra=extra,
         payload={
             "at": at.isoformat(),
             "late": late,
@@ -489,6 +504,7 @@ def record_outcome(
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
     at: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> TripPassenger:
     """What happened to one patient at the hospital. Seen closes the referral as treated."""
     require(by, Can.RECORD_GATE)
@@ -522,6 +538,7 @@ def record_outcome(
                 *([f"referral:{place.referral_id}"] if place.referral_id else []),
             ],
             payload={
+                **(extra or {}),
                 "trip": trip.pk,
                 "patient": patient.code,
                 "referral": place.referral_id,
@@ -591,6 +608,7 @@ def record_return(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
+    extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip came back to the camp."""
     _aware(at, "at")
@@ -604,6 +622,7 @@ def record_return(
         source=source,
         certainty=certainty,
         occurred_at=at,
+        extra=extra,
         payload={"at": at.isoformat()},
         update={"returned_at": at},
     )

@@ -1,0 +1,472 @@
+"""Read the standard exports of ODK Central and KoBoToolbox into submissions, whatever the file format.
+
+- **CSV**: one table (KoBoToolbox's CSV export, separated by ``;`` or ``,``; ODK Central's root table).
+- **ZIP of CSV files**: ODK Central's "all submissions" download: the form's table plus one table per
+  repeat group, its rows tied to their submission by ``PARENT_KEY`` → ``KEY``.
+- **XLSX**: KoBoToolbox's export: the first sheet holds the submissions and each repeat group has a sheet
+  of its own, its rows tied by ``_parent_index`` → ``_index`` (or ``_submission__uuid`` → ``_uuid``).
+- **JSON**: KoBoToolbox's API, ``/api/v2/assets/{uid}/data/``: ``{"count": N, "results": [...]}``, repeat
+  groups nested as lists.
+
+The readers know nothing about Corridor's forms: they return each submission's cells under the names
+the export gave them, and :mod:`corridor.intake.parse` maps them onto a form. Every malformed file is an
+:class:`~corridor.errors.InvalidInput` naming the row or sheet, never a traceback. No Django here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import warnings
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from corridor.errors import InvalidInput
+
+MAX_BYTES = 20 * 1024 * 1024  # an export of a few thousand submissions is well under a megabyte
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_SUBMISSIONS = 5000
+MAX_TABLE_ROWS = 50_000
+MAX_COLUMNS = 1000
+MAX_CELLS = 2_000_000  # across every table of a file: bounds the memory a hostile file can take
+
+# Columns that tie a repeat group's rows to their submission: (child column, parent column).
+LINKS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"), ("_submission__uuid", "_uuid"))
+
+
+@dataclass
+class Row:
+    """One row of a table (or one repeat item of a JSON submission): where it is, and its cells."""
+
+    where: str
+    cells: dict[str, Any]
+
+
+@dataclass
+class RawSubmission:
+    where: str
+    cells: dict[str, Any]
+    repeats: dict[str, list[Row]] = field(default_factory=dict)
+    original: dict[str, Any] | None = None  # a JSON submission as the API gave it
+
+    def raw(self) -> dict[str, Any]:
+        """The submission as read, as JSON-safe values: what goes into the ledger."""
+        if self.original is not None:
+            return {str(key): jsonable(value) for key, value in self.original.items()}
+        data = {key: jsonable(value) for key, value in self.cells.items()}
+        for name, rows in self.repeats.items():
+            data[name] = [{key: jsonable(value) for key, value in row.cells.items()} for row in rows]
+        return data
+
+
+@dataclass
+class Export:
+    format: str  # csv, zip, xlsx, json
+    description: str
+    submissions: list[RawSubmission]
+    platform: str | None = None  # odk or kobo, when the layout says which server made it
+
+
+# Columns only one platform writes into its table of submissions.
+ODK_COLUMNS = frozenset({"KEY", "SubmissionDate", "SubmitterID", "ReviewState"})
+KOBO_COLUMNS = frozenset({"_uuid", "_submission_time", "_validation_status", "_index"})
+
+
+def _platform(header: Iterable[str]) -> str | None:
+    names = set(header)
+    odk, kobo = bool(names & ODK_COLUMNS), bool(names & KOBO_COLUMNS)
+    return "odk" if odk and not kobo else "kobo" if kobo and not odk else None
+
+
+@dataclass
+class Table:
+    name: str
+    where: str  # how a row is named: "row {n}", "sheet patients row {n}"…
+    header: list[str]
+    rows: list[Row]
+
+
+def jsonable(value: Any) -> Any:
+    """A cell as JSON: dates and times as ISO text, anything exotic as its text."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------- entry
+
+
+def read_export(data: bytes, filename: str = "") -> Export:
+    """Recognise the export's format from its content and read it. Raises InvalidInput, never anything else."""
+    if not isinstance(data, bytes | bytearray):
+        raise InvalidInput("the upload is not a file")
+    if not data.strip():
+        raise InvalidInput("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; export fewer submissions at once")
+    data = bytes(data)
+    if data.startswith(b"PK"):
+        return _read_zip(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InvalidInput("this is an old .xls workbook; export XLSX (or save it as .xlsx) and import that")
+    text = _decode(data)
+    if text.lstrip().startswith(("{", "[")):
+        return read_json(text)
+    return read_csv_text(text, name=filename or "the file")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"the file is not UTF-8 text (byte {exc.start} cannot be read); export it again as UTF-8 CSV, XLSX or JSON"
+        ) from None
+    if "\x00" in text:
+        raise InvalidInput("the file contains NUL characters: it is not a CSV or JSON export")
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ CSV
+
+
+def _delimiter(first_line: str) -> str:
+    """The separator that splits the header into the most columns (KoBoToolbox uses ';', ODK ',')."""
+    best, most = ",", 0
+    for candidate in (",", ";", "\t"):
+        try:
+            count = len(next(csv.reader([first_line], delimiter=candidate), []))
+        except csv.Error:
+            continue
+        if count > most:
+            best, most = candidate, count
+    return best
+
+
+def _csv_table(text: str, *, name: str, where: str) -> Table:
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = _delimiter(first_line)
+    try:
+        records = _bounded(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), name)
+    except csv.Error as exc:
+        raise InvalidInput(f"{name} is not readable CSV: {exc}") from None
+    return _table(records, name=name, where=where)
+
+
+def _bounded(rows: Iterable[Iterable[Any]], name: str) -> list[list[Any]]:
+    """The rows of a table, refused as soon as they are more than an export of Corridor's forms can be."""
+    records: list[list[Any]] = []
+    cells = 0
+    for row in rows:
+        record = list(row)
+        if len(record) > MAX_COLUMNS:
+            raise InvalidInput(f"{name} has more than {MAX_COLUMNS} columns")
+        cells += len(record)
+        if len(records) > MAX_TABLE_ROWS + 2 or cells > MAX_CELLS:
+            raise InvalidInput(f"{name} has more than {MAX_TABLE_ROWS} rows; export fewer submissions at once")
+        _check_strings(record)  # a workbook can spell NUL or a surrogate as _x0000_
+        records.append(record)
+    return records
+
+
+def _is_hashtag_row(cells: Iterable[Any]) -> bool:
+    """KoBoToolbox can export the HXL hashtags as a second header row; it holds no submission."""
+    texts = [str(c).strip() for c in cells if c is not None and str(c).strip()]
+    return bool(texts) and all(t.startswith("#") for t in texts)
+
+
+def _table(records: list[list[Any]], *, name: str, where: str) -> Table:
+    """A table from its rows (header first): blank rows and an HXL hashtag row are left out."""
+    numbered = [(n, row) for n, row in enumerate(records, start=1) if any(_filled(c) for c in row)]
+    if not numbered:
+        raise InvalidInput(f"{name} has no header row")
+    if len(numbered) - 1 > MAX_TABLE_ROWS:
+        raise InvalidInput(f"{name} has more than {MAX_TABLE_ROWS} rows; export fewer submissions at once")
+    header_number, header_cells = numbered[0]
+    header = [_header_text(c, i) for i, c in enumerate(header_cells, start=1)]
+    while header and header[-1].startswith("(column ") and not _column_used(numbered[1:], len(header) - 1):
+        header.pop()  # spreadsheets pad rows with empty cells
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput(f"{name} has more than {MAX_COLUMNS} columns")
+    seen: set[str] = set()
+    for index, title in enumerate(header):
+        if title in seen:
+            header[index] = title = f"{title} (column {index + 1})"
+        seen.add(title)
+    rows: list[Row] = []
+    for position, (number, cells) in enumerate(numbered[1:]):
+        if position == 0 and _is_hashtag_row(cells):
+            continue
+        extra = [c for c in cells[len(header) :] if _filled(c)]
+        if extra:
+            raise InvalidInput(
+                f"{where.format(n=number)} of {name} has more cells than the header row ({header_number})"
+            )
+        padded = list(cells[: len(header)]) + [None] * (len(header) - len(cells))
+        rows.append(Row(where.format(n=number), dict(zip(header, padded, strict=True))))
+    return Table(name, where, header, rows)
+
+
+def _filled(cell: Any) -> bool:
+    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+
+
+def _column_used(numbered: list[tuple[int, list[Any]]], index: int) -> bool:
+    return any(index < len(cells) and _filled(cells[index]) for _, cells in numbered)
+
+
+def _header_text(cell: Any, index: int) -> str:
+    text = "" if cell is None else " ".join(str(cell).split())
+    return text or f"(column {index})"
+
+
+def read_csv_text(text: str, *, name: str = "the file") -> Export:
+    table = _csv_table(text, name=name, where="row {n}")
+    submissions = [RawSubmission(row.where, row.cells) for row in _at_most(table.rows)]
+    return Export("csv", "CSV", submissions, _platform(table.header))
+
+
+# ------------------------------------------------------------------------------------------------ ZIP
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except Exception as exc:  # a damaged central directory raises whatever zipfile trips over
+        raise InvalidInput(
+            f"the file looks like a ZIP archive (or XLSX workbook) but cannot be opened: {exc}"
+        ) from None
+    if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES or len(members) > 10_000:
+        raise InvalidInput("the archive unpacks to more than 100 MB; export fewer submissions at once")
+    return archive
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return archive.read(name)
+    except Exception as exc:  # damaged or exotic compression raises from zlib, bz2, lzma or zipfile itself
+        raise InvalidInput(f"{name} in the archive cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _read_zip(data: bytes) -> Export:
+    archive = _open_zip(data)
+    names = archive.namelist()
+    if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
+        return read_xlsx(data)
+    csv_names = sorted(n for n in names if n.lower().endswith(".csv") and not n.startswith(("__MACOSX/", "media/")))
+    if not csv_names:
+        raise InvalidInput(
+            "the ZIP archive holds no CSV file; import ODK Central's CSV download or an XLSX or JSON export"
+        )
+    tables = []
+    for member in csv_names:
+        label = member.rsplit("/", 1)[-1]
+        text = _decode_member(_member(archive, member), label)
+        tables.append(_csv_table(text, name=label, where=f"{label} row {{n}}"))
+    roots = [t for t in tables if not _link_of(t)]
+    if len(roots) != 1:
+        found = ", ".join(t.name for t in roots) or "none"
+        raise InvalidInput(
+            f"an ODK Central download has one table of submissions and one per repeat group (with PARENT_KEY); "
+            f"tables without PARENT_KEY here: {found}"
+        )
+    root = roots[0]
+    stem = root.name.removesuffix(".csv").removesuffix(".CSV")
+    for table in tables:
+        if table is not root:
+            base = table.name.rsplit(".", 1)[0]
+            table.name = base.removeprefix(stem + "-") if base.startswith(stem + "-") else base
+    root_rows = [Row(row.where.removeprefix(f"{root.name} "), row.cells) for row in root.rows]
+    children = [t for t in tables if t is not root]
+    submissions = _assemble(Table(root.name, "row {n}", root.header, root_rows), children)
+    return Export("zip", "ZIP of CSV files", submissions, _platform(root.header))
+
+
+def _decode_member(data: bytes, name: str) -> str:
+    try:
+        return _decode(data)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------------- XLSX
+
+
+def read_xlsx(data: bytes) -> Export:
+    """A KoBoToolbox XLSX export. Needs openpyxl; without it the import says so and writes nothing."""
+    try:
+        from openpyxl import load_workbook
+    except ImportError:
+        raise InvalidInput(
+            "reading XLSX workbooks needs the openpyxl package, which is not installed here; "
+            "export CSV or JSON instead, or ask the administrator to install openpyxl"
+        ) from None
+    _open_zip(data)  # refuses archives that unpack to too much before openpyxl inflates anything
+    tables: list[Table] = []
+    try:
+        with warnings.catch_warnings():  # openpyxl warns about what it repairs; the refusal below is the message
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for index, sheet in enumerate(book.worksheets):
+                title = str(sheet.title)
+                if not hasattr(sheet, "iter_rows"):
+                    continue  # a chart sheet
+                sheet.reset_dimensions()  # the stored size can claim a million rows; read the cells that exist
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    records = _bounded(sheet.iter_rows(values_only=True), f"sheet {title}")
+                if not any(any(_filled(c) for c in r) for r in records):
+                    continue
+                where = "row {n}" if index == 0 else f"sheet {title} row {{n}}"
+                tables.append(_table(records, name=f"sheet {title}", where=where))
+                tables[-1].name = title
+        finally:
+            book.close()
+    except InvalidInput:
+        raise
+    except Exception as exc:  # openpyxl raises whatever its XML and ZIP layers raise on a damaged file
+        raise InvalidInput(f"the workbook cannot be read ({type(exc).__name__}: {exc}); export it again") from None
+    if not tables:
+        raise InvalidInput("the workbook has no sheet with data")
+    return Export("xlsx", "XLSX workbook", _assemble(tables[0], tables[1:]), _platform(tables[0].header))
+
+
+# ----------------------------------------------------------------------------------------- repeat rows
+
+
+def _link_of(table: Table) -> tuple[str, str] | None:
+    for child, parent in LINKS:
+        if child in table.header:
+            return child, parent
+    return None
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _assemble(root: Table, children: list[Table]) -> list[RawSubmission]:
+    """Submissions from the root table, each with its rows of every repeat table."""
+    submissions = [RawSubmission(row.where, row.cells) for row in _at_most(root.rows)]
+    for table in children:
+        link = _link_of(table)
+        if link is None:
+            raise InvalidInput(
+                f"{table.name} is not tied to the submissions: a repeat group's table needs "
+                "PARENT_KEY, _parent_index or _submission__uuid"
+            )
+        child_column, parent_column = link
+        if parent_column not in root.header:
+            raise InvalidInput(f"{table.name} refers to {parent_column}, which the table of submissions lacks")
+        by_key: dict[str, RawSubmission] = {}
+        for submission in submissions:
+            key = _key(submission.cells.get(parent_column))
+            if key:
+                if key in by_key:
+                    raise InvalidInput(f"{submission.where}: {parent_column} {key} appears twice")
+                by_key[key] = submission
+        for row in table.rows:
+            key = _key(row.cells.get(child_column))
+            owner = by_key.get(key)
+            if owner is None:
+                raise InvalidInput(f"{row.where}: {child_column} {key!r} matches no submission in the export")
+            owner.repeats.setdefault(table.name, []).append(row)
+    return submissions
+
+
+def _at_most(rows: list[Any]) -> list[Any]:
+    if len(rows) > MAX_SUBMISSIONS:
+        raise InvalidInput(f"the export holds {len(rows)} submissions; import at most {MAX_SUBMISSIONS} at once")
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------- JSON
+
+
+def read_json(text: str) -> Export:
+    """KoBoToolbox's API answer: all of it, or the refusal says which part is missing."""
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise InvalidInput("the JSON is nested too deeply to be an export") from None
+    except ValueError as exc:
+        raise InvalidInput(f"the file is not valid JSON: {exc}") from None
+    _check_strings(document)
+    if isinstance(document, dict):
+        if "@odata.context" in document:
+            raise InvalidInput("ODK Central's OData JSON is not read here: download the submissions as CSV (a ZIP)")
+        if "results" not in document or not isinstance(document["results"], list):
+            raise InvalidInput(
+                'expected the KoBoToolbox API\'s answer, {"count": …, "results": [...]}; no "results" list found'
+            )
+        results = document["results"]
+        count = document.get("count")
+        if document.get("next"):
+            raise InvalidInput(
+                f'this is one page of {count} submissions ({len(results)} here; "next" names the rest): '
+                "download all of them (a larger limit= in the address) and import the whole answer"
+            )
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count != len(results)):
+            raise InvalidInput(f'"count" says {count!r} but the answer holds {len(results)} submissions')
+    elif isinstance(document, list):
+        results = document
+    else:
+        raise InvalidInput("expected the KoBoToolbox API's JSON answer (an object with results)")
+    submissions = []
+    for number, result in enumerate(_at_most(results), start=1):
+        where = f"submission {number}"
+        if not isinstance(result, dict):
+            raise InvalidInput(f"{where} is not a JSON object")
+        cells: dict[str, Any] = {}
+        repeats: dict[str, list[Row]] = {}
+        for key, value in result.items():
+            if (
+                isinstance(value, list)
+                and value
+                and all(isinstance(item, dict) for item in value)
+                and not str(key).startswith("_")
+            ):
+                repeats[str(key)] = [
+                    Row(f"{where}, {key} {i}", {str(k): v for k, v in item.items()})
+                    for i, item in enumerate(value, start=1)
+                ]
+            else:
+                cells[str(key)] = value
+        submissions.append(RawSubmission(where, cells, repeats, original=result))
+    return Export("json", "KoBoToolbox JSON", submissions, "kobo")
+
+
+def _check_strings(document: Any) -> None:
+    """Refuse text no database can keep: NUL characters and unpaired surrogates (JSON escapes allow both)."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidInput("the file contains a NUL character (\\u0000), which no export of a form holds")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput("the file contains an unpaired surrogate (a broken \\ud800-style escape)") from None

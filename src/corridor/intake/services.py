@@ -1,0 +1,859 @@
+"""Import an export of field submissions: check every one, then record them all through the services, or none.
+
+1. **Read** the file (:mod:`corridor.intake.readers`) and map each submission onto its form
+   (:mod:`corridor.intake.parse`).
+2. **Check** each one against the register: the trip (by number, or by camp, date and hospital), each
+   patient's pseudonymous code, the camp, the delivery. An unknown code is a rejection, never a new
+   record. Each submission becomes a plan: its answers as they will be applied, and the service calls.
+3. **Apply** every plan in ONE transaction, holding the ledger's append lock: a submission already
+   imported with the same answers is skipped as a duplicate; each other one runs through the services
+   (:mod:`corridor.transfers.services`, :func:`corridor.register.services.record_death`,
+   :mod:`corridor.supplies.services`), its raw submission kept in the payload of the entries it writes.
+   If any submission is refused, by these checks or by a service, the transaction is rolled back and
+   the report names every refusal with its row and field: nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from corridor.accounts.roles import Actor, Can, require
+from corridor.errors import CorridorError, InvalidInput
+from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
+from corridor.intake.models import ImportedSubmission
+from corridor.intake.parse import Item, Parsed, Problem, parse_export
+from corridor.intake.readers import read_export
+from corridor.ledger import canonical
+from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Source
+from corridor.register import services as register
+from corridor.register.models import Facility, Patient, Site
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
+
+PLATFORMS = {"odk": "ODK", "kobo": "KoBoToolbox"}
+DEFAULT_SOURCE = Source.WITNESS
+
+
+# --------------------------------------------------------------------------------------------- report
+
+
+@dataclass
+class SubmissionReport:
+    """What became of one submission.
+
+    ``imported`` (with its ledger entries), ``ready`` (would be imported: a dry run, or held back because
+    another submission was rejected), ``duplicate`` (imported before), ``excluded`` (marked rejected on the
+    server) or ``rejected`` (with every problem: row, field, message).
+    """
+
+    where: str
+    instance_id: str
+    form: str
+    status: str
+    seqs: tuple[int, ...] = ()
+    problems: list[Problem] = field(default_factory=list)
+    note: str = ""
+
+    def line(self, dry_run: bool = False) -> str:
+        ident = f"uuid:{self.instance_id}" if self.instance_id else "(no instance ID)"
+        head = f"{self.status:<9}  {self.where}  {ident}"
+        if self.status == "imported":
+            return f"{head}  ledger entries {_span(self.seqs)}"
+        if self.status == "ready":
+            return f"{head}  " + ("would be imported" if dry_run else "not imported: another submission was rejected")
+        if self.status == "duplicate":
+            return f"{head}  {self.note}"
+        if self.status == "excluded":
+            return f"{head}  {self.note}; not imported"
+        details = "; ".join(
+            (f"{p.where}, " if p.where != self.where else "") + (f"{p.field}: " if p.field else "") + p.message
+            for p in self.problems
+        )
+        return f"{head}  {details}"
+
+
+def _span(seqs: tuple[int, ...]) -> str:
+    if not seqs:
+        return "none"
+    if list(seqs) == list(range(seqs[0], seqs[-1] + 1)) and len(seqs) > 1:
+        return f"{seqs[0]}–{seqs[-1]}"
+    return ", ".join(str(s) for s in seqs)
+
+
+@dataclass
+class ImportReport:
+    platform: str
+    filename: str
+    file_format: str
+    dry_run: bool
+    submissions: list[SubmissionReport] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.submissions if s.status == status)
+
+    @property
+    def rejected(self) -> list[SubmissionReport]:
+        return [s for s in self.submissions if s.status == "rejected"]
+
+    @property
+    def written(self) -> bool:
+        """Whether anything went into the database (never when a submission was rejected)."""
+        return self.count("imported") > 0
+
+    @property
+    def forms(self) -> list[str]:
+        return sorted({s.form for s in self.submissions if s.form})
+
+    def heading(self) -> str:
+        forms = ", ".join(self.forms) or "no Corridor form"
+        return (
+            f"{PLATFORMS.get(self.platform, self.platform)} export {self.filename} ({self.file_format}): "
+            f"{forms}; {len(self.submissions)} submission{'s' if len(self.submissions) != 1 else ''}"
+        )
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count('imported')} imported",
+            *(
+                [f"{self.count('ready')} {'would be imported' if self.dry_run else 'held back'}"]
+                if self.count("ready")
+                else []
+            ),
+            f"{self.count('duplicate')} already imported",
+            f"{self.count('excluded')} excluded",
+            f"{len(self.rejected)} rejected",
+        ]
+        text = ", ".join(parts)
+        if self.rejected:
+            return f"{text}: nothing was written; correct or remove the rejected submissions and import the file again"
+        if self.dry_run:
+            return f"{text}: checked only, nothing was written"
+        return text
+
+    def lines(self) -> list[str]:
+        return [s.line(self.dry_run) for s in self.submissions]
+
+
+# ---------------------------------------------------------------------------------------------- plans
+
+
+@dataclass
+class Step:
+    """One service call a submission makes, and how the service's field names map onto the form's."""
+
+    run: Callable[[Actor, dict[str, Any]], None]
+    where: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    parsed: Parsed
+    answers: dict[str, Any]
+    steps: list[Step]
+
+
+class _Rejected(Exception):
+    """Raised inside the import's transaction to roll everything back."""
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _evidence(p: Parsed) -> tuple[str, str]:
+    source = p.values.get("source") or DEFAULT_SOURCE
+    certainty = p.values.get("certainty") or ""
+    if not certainty:
+        p.problem("certainty", "is required: say how sure it is (confirmed, probable, possible or unverified)")
+    return str(source), str(certainty)
+
+
+def _required(p: Parsed, name: str, message: str = "is required") -> Any:
+    value = p.values.get(name)
+    if value is None:
+        p.problem(name, message)
+    return value
+
+
+def _zone(site: Site) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(site.time_zone)
+
+
+def _aware(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """A moment with its offset; one written without (a typed spreadsheet cell) is the camp's local time."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _site(p: Parsed, name: str = "site") -> Site | None:
+    code = p.values.get(name)
+    if code is None:
+        return None
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        p.problem(name, f"no camp with code {code!r} in the register")
+    return site
+
+
+def _trip(p: Parsed) -> Trip | None:
+    """The trip a submission is about: by its number, or by camp, date and hospital (exactly one trip)."""
+    values = p.values
+    number = values.get("trip_number")
+    if number:
+        if not re.match(TRIP_NUMBER_PATTERN, number.upper()):
+            p.problem("trip_number", f"{number!r} is not a trip number such as T-17")
+            return None
+        pk = int(number.upper().removeprefix("T-"))
+        trip = Trip.objects.select_related("site", "facility").filter(pk=pk).first()
+        if trip is None:
+            p.problem("trip_number", f"no trip T-{pk} in the register")
+            return None
+        for name, actual, phrase in (
+            ("trip_date", trip.date, "is on"),
+            ("site", trip.site.code, "leaves from"),
+            ("facility", trip.facility.code, "goes to"),
+        ):
+            given = values.get(name)
+            if given is not None and given != actual:
+                p.problem(name, f"trip T-{pk} {phrase} {actual}, not {given}")
+        return trip
+    missing = [name for name in ("site", "trip_date", "facility") if values.get(name) is None]
+    for name in missing:
+        p.problem(name, "is required when the trip number is not given")
+    site = _site(p)
+    code = values.get("facility")
+    facility = Facility.objects.filter(code=code).first() if code else None
+    if code and facility is None:
+        p.problem("facility", f"no hospital with code {code!r} in the register")
+    if missing or site is None or facility is None:
+        return None
+    day = values["trip_date"]
+    trips = list(Trip.objects.select_related("site", "facility").filter(site=site, date=day, facility=facility)[:3])
+    if not trips:
+        p.problem("trip_date", f"no trip from {site.code} to {facility.code} on {day} in the register")
+        return None
+    if len(trips) > 1:
+        p.problem(
+            "trip_number", f"there are several trips from {site.code} to {facility.code} on {day}: give the number"
+        )
+        return None
+    return trips[0]
+
+
+def _within_trip_day(p: Parsed, name: str, moment: dt.datetime | None, trip: Trip) -> None:
+    """Times far from the trip's date are typing mistakes more often than facts: refuse them."""
+    if moment is None:
+        return
+    local = moment.astimezone(_zone(trip.site)).date()
+    if not trip.date <= local <= trip.date + dt.timedelta(days=1):
+        p.problem(name, f"{local} is not the day of trip {trip.code} ({trip.date}) or the day after")
+
+
+def _patient(p: Parsed, code: str | None, where: str, name: str = "patient_code") -> Patient | None:
+    if code is None:
+        p.problem(name, "is required", where)
+        return None
+    patient = Patient.objects.filter(code=code).first()
+    if patient is None:
+        p.problem(
+            name,
+            f"no patient with code {code!r} in the register; check the code (an import never creates patients)",
+            where,
+        )
+    return patient
+
+
+def _fresh(pk: int) -> Trip:
+    return Trip.objects.select_related("site", "facility").get(pk=pk)
+
+
+# ------------------------------------------------------------------------------------- gate incident
+
+
+def _plan_gate_incident(p: Parsed) -> Plan | None:
+    source, certainty = _evidence(p)
+    trip = _trip(p)
+    outcome = _required(p, "outcome", "is required: released, held, turned_back or cancelled")
+    at_gate_given = _required(p, "time_at_gate")
+    released_given = p.values.get("time_released")
+    if outcome in ("released", "turned_back") and released_given is None:
+        p.problem("time_released", f"is required when the trip was {outcome.replace('_', ' ')}")
+    reason = p.values.get("reason_given") or ""
+    cancelled_by = p.values.get("cancelled_by") or "authority"
+    if trip is None or p.problems:
+        return None
+    zone = _zone(trip.site)
+    at_gate = _aware(at_gate_given, zone)
+    released = _aware(released_given, zone) if outcome in ("released", "turned_back") else None
+    assert at_gate is not None
+    if released is not None and released < at_gate:
+        p.problem("time_released", "is before the time the trip reached the gate")
+    if outcome != "cancelled":
+        _within_trip_day(p, "time_at_gate", at_gate, trip)
+        _within_trip_day(p, "time_released", released, trip)
+    if p.problems:
+        return None
+    pk = trip.pk
+    steps: list[Step] = []
+    gate = {"at": "time_at_gate", "since": "time_at_gate", "note": "reason_given"}
+    if outcome == "cancelled":
+
+        def cancel(by: Actor, extra: dict[str, Any]) -> None:
+            transfers.cancel_trip(
+                _fresh(pk),
+                reason=reason,
+                cancelled_by=cancelled_by,
+                at=at_gate,
+                by=by,
+                extra=extra,
+                source=source,
+                certainty=certainty,
+            )
+
+        steps.append(Step(cancel, p.where, {"reason": "reason_given"}))
+    else:
+
+        def arrive(by: Actor, extra: dict[str, Any]) -> None:
+            trip = _fresh(pk)
+            if trip.gate_arrived_at is not None and trip.gate_arrived_at == at_gate:
+                return  # an earlier report of this trip recorded the same arrival
+            transfers.record_gate_arrival(trip, at=at_gate, by=by, extra=extra, source=source, certainty=certainty)
+
+        steps.append(Step(arrive, p.where, gate))
+        if outcome == "held" or (outcome == "released" and reason):
+
+            def hold(by: Actor, extra: dict[str, Any]) -> None:
+                transfers.record_gate_hold(
+                    _fresh(pk),
+                    since=at_gate,
+                    note=reason,
+                    at=at_gate,
+                    by=by,
+                    extra=extra,
+                    source=source,
+                    certainty=certainty,
+                )
+
+            steps.append(Step(hold, p.where, gate))
+        if outcome == "released":
+            assert released is not None
+
+            def release(by: Actor, extra: dict[str, Any]) -> None:
+                transfers.record_gate_release(
+                    _fresh(pk), at=released, by=by, extra=extra, source=source, certainty=certainty
+                )
+
+            steps.append(Step(release, p.where, {"at": "time_released"}))
+        if outcome == "turned_back":
+            assert released is not None
+
+            def turn_back(by: Actor, extra: dict[str, Any]) -> None:
+                transfers.record_turned_back(
+                    _fresh(pk), at=released, reason=reason, by=by, extra=extra, source=source, certainty=certainty
+                )
+
+            steps.append(Step(turn_back, p.where, {"at": "time_released", "reason": "reason_given"}))
+    answers = {
+        "trip": pk,
+        "outcome": outcome,
+        "time_at_gate": _iso(at_gate),
+        "time_released": _iso(released),
+        "cancelled_by": cancelled_by if outcome == "cancelled" else None,
+        "reason_given": reason or None,
+        "witnesses": p.values.get("witnesses"),
+        "note": p.values.get("note"),
+        "source": source,
+        "certainty": certainty,
+    }
+    return Plan(p, answers, steps)
+
+
+# -------------------------------------------------------------------------------------- trip outcome
+
+
+def _plan_trip_outcome(p: Parsed) -> Plan | None:
+    source, certainty = _evidence(p)
+    trip = _trip(p)
+    items = p.repeats.get("patients", [])
+    if not items:
+        p.problem(
+            "patients",
+            "no patients listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
+            "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download",
+        )
+    patients: list[tuple[Item, Patient | None, str | None]] = []
+    seen: set[str] = set()
+    for item in items:
+        code = item.values.get("patient_code")
+        patient = _patient(p, code, item.where)
+        outcome = item.values.get("outcome")
+        if outcome is None:
+            p.problem("outcome", "is required", item.where)
+        if code in seen:
+            p.problem("patient_code", f"{code} is listed twice", item.where)
+        seen.add(code or "")
+        patients.append((item, patient, outcome))
+    if trip is None or p.problems:
+        return None
+    zone = _zone(trip.site)
+    arrival = _aware(p.values.get("hospital_arrival"), zone)
+    returned = _aware(p.values.get("time_returned"), zone)
+    _within_trip_day(p, "hospital_arrival", arrival, trip)
+    _within_trip_day(p, "time_returned", returned, trip)
+    if arrival and returned and returned < arrival:
+        p.problem("time_returned", "is before the time the trip reached the hospital")
+    if p.problems:
+        return None
+    pk = trip.pk
+    steps: list[Step] = []
+    if arrival is not None:
+
+        def arrive(by: Actor, extra: dict[str, Any]) -> None:
+            trip = _fresh(pk)
+            if trip.hospital_arrived_at is not None and trip.hospital_arrived_at == arrival:
+                return
+            transfers.record_hospital_arrival(trip, at=arrival, by=by, extra=extra, source=source, certainty=certainty)
+
+        steps.append(Step(arrive, p.where, {"at": "hospital_arrival"}))
+    for item, patient, outcome in patients:
+        assert patient is not None and outcome is not None
+        note = item.values.get("outcome_note") or ""
+
+        def record(
+            by: Actor, extra: dict[str, Any], patient: Patient = patient, outcome: str = outcome, note: str = note
+        ) -> None:
+            transfers.record_outcome(
+                _fresh(pk),
+                patient=patient,
+                outcome=outcome,
+                note=note,
+                at=arrival,
+                by=by,
+                extra=extra,
+                source=source,
+                certainty=certainty,
+            )
+
+        steps.append(
+            Step(record, item.where, {"patient": "patient_code", "note": "outcome_note", "at": "hospital_arrival"})
+        )
+    if returned is not None:
+
+        def come_back(by: Actor, extra: dict[str, Any]) -> None:
+            trip = _fresh(pk)
+            if trip.returned_at is not None and trip.returned_at == returned:
+                return
+            transfers.record_return(trip, at=returned, by=by, extra=extra, source=source, certainty=certainty)
+
+        steps.append(Step(come_back, p.where, {"at": "time_returned"}))
+    answers = {
+        "trip": pk,
+        "hospital_arrival": _iso(arrival),
+        "patients": [
+            {"patient_code": patient.code, "outcome": outcome, "outcome_note": item.values.get("outcome_note")}
+            for item, patient, outcome in patients
+            if patient is not None
+        ],
+        "time_returned": _iso(returned),
+        "note": p.values.get("note"),
+        "source": source,
+        "certainty": certainty,
+    }
+    return Plan(p, answers, steps)
+
+
+# --------------------------------------------------------------------------------------------- death
+
+
+def _plan_death(p: Parsed) -> Plan | None:
+    source, certainty = _evidence(p)
+    patient = _patient(p, p.values.get("patient_code"), p.where)
+    day = _required(p, "date_of_death")
+    answer = _required(p, "after_denied_care", "is required: yes or no")
+    circumstances = p.values.get("circumstances") or ""
+    if patient is None or p.problems:
+        return None
+    after_denied_care = answer == "yes"
+
+    def die(by: Actor, extra: dict[str, Any]) -> None:
+        register.record_death(
+            patient,
+            on=day,
+            circumstances=circumstances,
+            after_denied_care=after_denied_care,
+            by=by,
+            extra=extra,
+            source=source,
+            certainty=certainty,
+        )
+
+    answers = {
+        "patient_code": patient.code,
+        "date_of_death": _iso(day),
+        "after_denied_care": after_denied_care,
+        "circumstances": circumstances or None,
+        "source": source,
+        "certainty": certainty,
+    }
+    return Plan(p, answers, [Step(die, p.where, {"on": "date_of_death", "circumstances": "circumstances"})])
+
+
+# ------------------------------------------------------------------------------------ supply delivery
+
+
+def _delivery(p: Parsed, number: str, where: str, site: Site | None) -> Any:
+    from corridor.supplies.models import Delivery
+
+    if not re.match(DELIVERY_NUMBER_PATTERN, number.upper()):
+        p.problem("delivery_number", f"{number!r} is not a delivery number such as D-12", where)
+        return None
+    pk = int(number.upper().removeprefix("D-"))
+    delivery = Delivery.objects.select_related("site", "item").filter(pk=pk).first()
+    if delivery is None:
+        p.problem("delivery_number", f"no delivery D-{pk} in the register", where)
+    elif site is not None and delivery.site_id != site.pk:
+        p.problem("delivery_number", f"delivery D-{pk} is for {delivery.site.code}, not {site.code}", where)
+    return delivery
+
+
+def _plan_supply_delivery(p: Parsed) -> Plan | None:
+    """Each supply on the form is decided through its request when there is one, else recorded as blocked."""
+    from corridor.supplies import autonomy
+    from corridor.supplies import services as supplies
+    from corridor.supplies.models import Delivery, SupplyItem
+
+    source, certainty = _evidence(p)
+    _required(p, "site")
+    site = _site(p)
+    day = _required(p, "delivery_date")
+    reason = p.values.get("reason_given") or ""
+    items = p.repeats.get("items", [])
+    if not items:
+        p.problem(
+            "items",
+            "no supplies listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
+            "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download",
+        )
+    rows: list[tuple[Item, dict[str, Any], Any, Any]] = []
+    for item in items:
+        v = item.values
+        category, status = v.get("category"), v.get("status")
+        quantity, allowed, unit = v.get("quantity"), v.get("quantity_allowed"), v.get("unit") or ""
+        for name in ("category", "status"):
+            if v.get(name) is None:
+                p.problem(name, "is required", item.where)
+        if quantity is not None and not unit:
+            p.problem("unit", "is required with a quantity (litres, kilograms, rations…)", item.where)
+        if status == "partly_allowed" and allowed is None:
+            p.problem("quantity_allowed", "is required when the delivery was partly let through", item.where)
+        if status == "blocked" and allowed:
+            p.problem(
+                "quantity_allowed", "a blocked delivery lets nothing through: choose partly let through", item.where
+            )
+        if quantity is not None and allowed is not None and allowed > quantity:
+            p.problem("quantity_allowed", f"is more than the {quantity:g} brought", item.where)
+        stock_item = None
+        code = v.get("item_code")
+        if code and site is not None:
+            stock_item = SupplyItem.objects.filter(site=site, code=code).first()
+            if stock_item is None:
+                p.problem("item_code", f"{site.code} has no item {code!r} on its stock list", item.where)
+            elif category and stock_item.category != category:
+                p.problem("category", f"{code} is {stock_item.category}, not {category}", item.where)
+        delivery = _delivery(p, v["delivery_number"], item.where, site) if v.get("delivery_number") else None
+        if delivery is not None and stock_item is not None and delivery.item_id not in (None, stock_item.pk):
+            p.problem("delivery_number", f"delivery D-{delivery.pk} is not of {code}", item.where)
+        elif delivery is not None and category and delivery.category != category:
+            p.problem("delivery_number", f"delivery D-{delivery.pk} is {delivery.category}, not {category}", item.where)
+        rows.append((item, v, stock_item, delivery))
+    if site is None or p.problems:
+        return None
+    service_fields = {
+        "item": "item_code",
+        "on": "delivery_date",
+        "quantity": "quantity",
+        "quantity_allowed": "quantity_allowed",
+        "unit": "unit",
+        "status": "status",
+        "reason": "reason_given",
+    }
+    steps: list[Step] = []
+    for item, v, stock_item, delivery in rows:
+
+        def decide(
+            by: Actor,
+            extra: dict[str, Any],
+            v: dict[str, Any] = v,
+            stock_item: Any = stock_item,
+            delivery: Any = delivery,
+        ) -> None:
+            what = stock_item.code if stock_item is not None else v["category"]
+            target = delivery
+            if target is None:
+                requests = Delivery.objects.filter(site=site, status=Delivery.Status.REQUESTED, requested_on__lte=day)
+                requests = (
+                    requests.filter(item=stock_item)
+                    if stock_item is not None
+                    else requests.filter(item__isnull=True, category=v["category"])
+                )
+                found = list(requests.order_by("requested_on", "pk")[:2])
+                if len(found) > 1:
+                    raise InvalidInput(
+                        f"{site.code} has several open requests for {what}: give the number", "delivery_number"
+                    )
+                target = found[0] if found else None
+            if target is None and v["status"] != "blocked":
+                raise InvalidInput(
+                    f"no open request for {what} at {site.code}: a delivery let through is recorded against its "
+                    "request; a coordinator records the request first (or give its delivery number)",
+                    "delivery_number",
+                )
+            if target is None:
+                supplies.record_blocked_delivery(
+                    site=site,
+                    item=what,
+                    on=day,
+                    quantity=v.get("quantity"),
+                    unit=v.get("unit") or "",
+                    reason=reason,
+                    by=by,
+                    extra=extra,
+                    source=source,
+                    certainty=certainty,
+                )
+                return
+            amount = v.get("quantity_allowed") if v["status"] == "partly_allowed" else v.get("quantity")
+            if v["status"] == "blocked":
+                amount = None
+            if amount is not None and target.unit:
+                try:
+                    amount = autonomy.convert(amount, v.get("unit") or target.unit, target.unit, item=what)
+                except autonomy.UnitMismatch as exc:
+                    raise InvalidInput(str(exc), "unit") from None
+            supplies.decide_delivery(
+                target,
+                status=v["status"],
+                on=day,
+                quantity_allowed=amount,
+                reason=reason,
+                by=by,
+                extra=extra,
+                source=source,
+                certainty=certainty,
+            )
+
+        steps.append(Step(decide, item.where, service_fields))
+    answers = {
+        "site": site.code,
+        "delivery_date": _iso(day),
+        "items": [
+            {
+                "category": v.get("category"),
+                "item_code": v.get("item_code"),
+                "delivery": delivery.pk if delivery is not None else None,
+                "status": v.get("status"),
+                "quantity": v.get("quantity"),
+                "quantity_allowed": v.get("quantity_allowed"),
+                "unit": v.get("unit"),
+            }
+            for _, v, _, delivery in rows
+        ],
+        "reason_given": reason or None,
+        "note": p.values.get("note"),
+        "source": source,
+        "certainty": certainty,
+    }
+    return Plan(p, answers, steps)
+
+
+PLANNERS: dict[str, Callable[[Parsed], Plan | None]] = {
+    "gate_incident": _plan_gate_incident,
+    "trip_outcome": _plan_trip_outcome,
+    "death": _plan_death,
+    "supply_delivery": _plan_supply_delivery,
+}
+
+
+# ---------------------------------------------------------------------------------------------- import
+
+
+def import_export(
+    data: bytes,
+    *,
+    platform: str,
+    filename: str = "",
+    by: Actor,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import an ODK Central or KoBoToolbox export: every submission, or none.
+
+    Raises InvalidInput when the file itself cannot be read (naming the row or sheet), NotAllowed for a
+    role that may not record at the gate. Otherwise returns the report; when it lists a rejected
+    submission, nothing was written. With ``dry_run`` everything is checked and nothing is written.
+    """
+    require(by, Can.RECORD_GATE)
+    if platform not in PLATFORMS:
+        raise InvalidInput(f"must be one of {', '.join(PLATFORMS)}", "platform")
+    export = read_export(data, filename)
+    if export.platform is not None and export.platform != platform:
+        made_by = PLATFORMS[export.platform]
+        raise InvalidInput(
+            f"this is an export from {made_by}, not {PLATFORMS[platform]}: import it as one from {made_by} "
+            f"(corridor import {export.platform})",
+            "platform",
+        )
+    report = ImportReport(platform, filename or "(upload)", export.description, dry_run)
+    parsed = parse_export(export)
+    plans: list[tuple[SubmissionReport, Plan | None]] = []
+    for p in parsed:
+        entry = SubmissionReport(p.where, p.instance_id, p.form.key if p.form else "", "rejected")
+        report.submissions.append(entry)
+        plan = None
+        if not p.problems and p.form is not None:
+            if p.excluded:
+                entry.status, entry.note = "excluded", p.excluded
+                continue
+            plan = PLANNERS[p.form.key](p)
+        entry.problems = p.problems
+        plans.append((entry, plan))
+    try:
+        with transaction.atomic():
+            ledger._lock_head()  # imports queue here, so two imports of one file cannot both apply it
+            _apply(plans, platform=platform, file_format=export.format, by=by)
+            if report.rejected or dry_run:
+                raise _Rejected
+    except _Rejected:
+        for entry in report.submissions:  # rolled back: nothing was written
+            if entry.status == "imported":
+                entry.status, entry.seqs = "ready", ()
+    return report
+
+
+def _apply(plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, file_format: str, by: Actor) -> None:
+    """Skip duplicates, run every other plan through the services; refusals go into the report."""
+    ids = {i for _, plan in plans if plan for i in (*plan.parsed.ids, *plan.parsed.replaces)}
+    known = {row.instance_id: row for row in ImportedSubmission.objects.filter(instance_id__in=ids)}
+    in_file: dict[str, tuple[SubmissionReport, Plan]] = {}
+    recorded_by = ledger.actor_name(by)
+    for entry, plan in plans:
+        if plan is None:
+            if not entry.problems:
+                entry.problems.append(Problem(entry.where, None, "cannot be imported"))
+            continue
+        p = plan.parsed
+        if _is_duplicate(entry, plan, known, in_file):
+            continue
+        for ident in p.ids:
+            in_file[ident] = (entry, plan)
+        before = ledger.head()[0]
+        extra = {
+            "submission": {
+                "id": f"uuid:{p.instance_id}",
+                "form": p.form.key if p.form else "",
+                "via": f"{platform} {file_format}",
+                "data": p.raw,
+            }
+        }
+        try:
+            with transaction.atomic():
+                for step in plan.steps:
+                    _run(step, by, extra, p)
+                seqs = tuple(range(before + 1, ledger.head()[0] + 1))
+                # One row per ID the submission goes by (instanceID, and _uuid when it differs), so that
+                # an export naming it by either is known again.
+                ImportedSubmission.objects.bulk_create(
+                    ImportedSubmission(
+                        instance_id=ident,
+                        form=entry.form,
+                        answers=plan.answers,
+                        seqs=list(seqs),
+                        platform=platform,
+                        file_format=file_format,
+                        imported_at=timezone.now(),
+                        imported_by=recorded_by,
+                    )
+                    for ident in p.ids
+                )
+        except _StepFailed:
+            entry.problems = p.problems
+            continue
+        entry.status, entry.seqs = "imported", seqs
+
+
+class _StepFailed(Exception):
+    pass
+
+
+def _run(step: Step, by: Actor, extra: dict[str, Any], p: Parsed) -> None:
+    try:
+        step.run(by, extra)
+    except InvalidInput as exc:
+        name = step.fields.get(exc.field or "", exc.field) if exc.field else None
+        p.problem(name, exc.detail, step.where)
+        raise _StepFailed from None
+    except CorridorError as exc:
+        p.problem(None, str(exc), step.where)
+        raise _StepFailed from None
+
+
+def _is_duplicate(
+    entry: SubmissionReport,
+    plan: Plan,
+    known: dict[str, ImportedSubmission],
+    in_file: dict[str, tuple[SubmissionReport, Plan]],
+) -> bool:
+    """A submission imported before is skipped when its answers are the same; an edited one is refused."""
+    p = plan.parsed
+    for replaced in p.replaces:
+        if replaced in known:
+            seqs = tuple(known[replaced].seqs)
+            p.problem(
+                None,
+                f"this is an edited version of submission uuid:{replaced}, imported as ledger entries "
+                f"{_span(seqs)}: record a correction of those entries instead",
+            )
+            entry.problems = p.problems
+            return True
+    for ident in p.ids:
+        earlier = known.get(ident)
+        if earlier is not None:
+            answers, seqs, when = earlier.answers, tuple(earlier.seqs), f"ledger entries {_span(tuple(earlier.seqs))}"
+        elif ident in in_file:
+            first, first_plan = in_file[ident]
+            answers, seqs, when = first_plan.answers, first.seqs, f"{first.where} of this file"
+        else:
+            continue
+        changed = _changed(answers, plan.answers)
+        if changed:
+            p.problem(
+                None,
+                f"submission uuid:{ident} was imported before ({when}) with other answers ({', '.join(changed)}): "
+                "record a correction of those entries instead",
+            )
+            entry.problems = p.problems
+        else:
+            entry.status, entry.seqs, entry.note = "duplicate", seqs, f"already imported: {when}"
+        return True
+    return False
+
+
+def _changed(before: Any, after: dict[str, Any]) -> list[str]:
+    if not isinstance(before, dict):
+        return ["everything"]
+    normal = canonical.canonical_json
+    return sorted(k for k in {*before, *after} if normal({"v": before.get(k)}) != normal({"v": after.get(k)}))

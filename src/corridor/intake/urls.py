@@ -1,0 +1,10 @@
+from django.urls import path
+
+from corridor.intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("forms/<str:form_id>.xlsx", views.form_file, name="form"),
+]

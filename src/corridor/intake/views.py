@@ -1,0 +1,93 @@
+"""The upload page: a monitor or coordinator imports an export, and sees the same report as the CLI prints."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.translation import gettext_lazy as _
+
+from corridor.accounts.roles import Can, can
+from corridor.errors import InvalidInput, NotAllowed
+from corridor.intake.forms import FORMS
+from corridor.intake.readers import MAX_BYTES
+from corridor.intake.services import PLATFORMS, import_export
+from corridor.intake.xlsform import filename, shipped
+
+
+class UploadForm(forms.Form):
+    platform = forms.ChoiceField(
+        label=_("Exported from"), choices=list(PLATFORMS.items()), widget=forms.RadioSelect, initial="kobo"
+    )
+    file = forms.FileField(
+        label=_("Export file"),
+        help_text=_("KoBoToolbox: XLSX, JSON or CSV. ODK Central: the ZIP of CSV files, or one CSV."),
+    )
+    dry_run = forms.BooleanField(label=_("Only check it; write nothing"), required=False)
+
+
+def _base() -> str:
+    """The workspace's page frame when it is installed, else a plain one of this app's own."""
+    try:
+        get_template("corridor/base.html")
+    except TemplateDoesNotExist:
+        return "intake/base.html"
+    return "corridor/base.html"
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, object], status: int = 200) -> HttpResponse:
+    forms_list = [(form, filename(form)) for form in FORMS.values()]
+    return render(request, template, {"base": _base(), "forms": forms_list, **context}, status=status)
+
+
+def _refuse(request: HttpRequest) -> HttpResponse:
+    return _page(request, "intake/refused.html", {}, status=403)
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """GET: the upload form and the forms to download. POST: import, and show the report."""
+    if not can(request.user, Can.RECORD_GATE):
+        return _refuse(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return _page(request, "intake/upload.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    upload = form.cleaned_data["file"]
+    if upload.size > MAX_BYTES:
+        form.add_error("file", _("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES // (1024 * 1024)})
+        return _page(request, "intake/upload.html", {"form": form}, status=400)
+    try:
+        report = import_export(
+            upload.read(),
+            platform=form.cleaned_data["platform"],
+            filename=upload.name or "",
+            by=request.user,
+            dry_run=form.cleaned_data["dry_run"],
+        )
+    except NotAllowed:
+        return _refuse(request)
+    except InvalidInput as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.detail)
+        else:
+            form.add_error("file", str(exc))
+        return _page(request, "intake/upload.html", {"form": form}, status=400)
+    return _page(request, "intake/result.html", {"report": report, "form": UploadForm()})
+
+
+@login_required
+def form_file(request: HttpRequest, form_id: str) -> HttpResponse:
+    """One of the shipped XLSForms, to upload to KoBoToolbox or ODK Central."""
+    if not can(request.user, Can.RECORD_GATE):
+        return _refuse(request)
+    found = next((form for form in FORMS.values() if form.form_id == form_id), None)
+    if found is None:
+        raise Http404("no such form")
+    response = HttpResponse(
+        shipped(found), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename(found)}"'
+    return response
