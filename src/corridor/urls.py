@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("corridor.reports.urls")),
     path("intake/", include("corridor.intake.urls")),
+    path("supplies/", include("corridor.supplies.urls")),
     path("", include("corridor.web.urls")),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -178,8 +178,26 @@ def item_status(item: SupplyItem, today: dt.date, *, alert_after: int | None = N
 
 
 def status(site: Site, today: dt.date, *, alert_after: int | None = None) -> list[ItemStatus]:
-    """Every item of the site on ``today``, in the order of the site's stock list."""
-    return [item_status(item, today, alert_after=alert_after) for item in SupplyItem.objects.filter(site=site)]
+    """Every item of the site on ``today``, in the order of the site's stock list.
+
+    An item that needs power (kept cold, pumped) says so when the fuel runs out before it does.
+    """
+    rows = [item_status(item, today, alert_after=alert_after) for item in SupplyItem.objects.filter(site=site)]
+    fuel = power_item(site)
+    fuel_state = next((r for r in rows if fuel is not None and r.code == fuel.code), None)
+    if fuel_state is None or fuel_state.run_out_date is None:
+        return rows
+    out = []
+    for row in rows:
+        if (
+            row.needs_power
+            and row.code != fuel_state.code
+            and (row.run_out_date is None or fuel_state.run_out_date < row.run_out_date)
+        ):
+            note = f"needs power: the fuel ({fuel_state.code}) runs out about {fuel_state.run_out_date}, before it"
+            row = replace(row, notes=(*row.notes, note))
+        out.append(row)
+    return out
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ def test_the_status_gives_stock_days_run_out_and_blockade_start_per_item(stocked
     assert insulin.days_of_autonomy is None and insulin.use_basis == "none" and insulin.level == "unknown"
     assert insulin.blocked_since == dt.date(2014, 8, 20)  # the medicine convoy counts against each medicine
     assert any("no consumption recorded" in note for note in insulin.notes)
+    assert "needs power: the fuel (diesel) runs out about 2014-09-02, before it" in insulin.notes
 
 
 def test_alerts_follow_the_configured_number_of_days(stocked: dict[str, SupplyItem], settings: Any) -> None:

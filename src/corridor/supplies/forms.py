@@ -1,0 +1,116 @@
+"""Forms of the supplies pages. They check what a form can (required, numbers, dates, choices); the
+services check the rules, and a refusal is shown beside the field it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from corridor.errors import CorridorError, InvalidInput
+from corridor.ledger.catalogue import Certainty, Source
+from corridor.register.models import Site
+from corridor.supplies.models import Category, Delivery, Generator, SupplyItem
+
+
+def show_error(form: forms.Form, error: CorridorError) -> None:
+    """Put a service's refusal on the field it names, or on the whole form."""
+    field = error.field if isinstance(error, InvalidInput) else None
+    message = error.detail if isinstance(error, InvalidInput) else str(error)
+    form.add_error(field if field in form.fields else None, message)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class EvidenceForm(forms.Form):
+    """Where the information comes from and how sure it is: every record carries both."""
+
+    source = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.WITNESS)
+    certainty = forms.ChoiceField(label=_("Certainty"), choices=Certainty.choices, initial=Certainty.CONFIRMED)
+
+
+def _items(site: Site, *, categories: bool = False) -> list[tuple[str, str]]:
+    choices = [(i.code, f"{i.name} ({i.unit})") for i in SupplyItem.objects.filter(site=site)]
+    if categories:
+        choices += [(value, _("all %(category)s") % {"category": label}) for value, label in Category.choices]
+    return choices
+
+
+class _SiteForm(EvidenceForm):
+    def __init__(self, *args: Any, site: Site, categories: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+        if "item" in self.fields:
+            self.fields["item"].choices = _items(site, categories=categories)  # type: ignore[attr-defined]
+
+
+class CountForm(_SiteForm):
+    item = forms.ChoiceField(label=_("Item"))
+    on = forms.DateField(label=_("Counted at the close of"), widget=DateInput())
+    quantity = forms.FloatField(label=_("Stock counted"), min_value=0)
+    unit = forms.CharField(label=_("Unit"), max_length=32, required=False, help_text=_("Blank: the item's unit."))
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class AdjustmentForm(_SiteForm):
+    item = forms.ChoiceField(label=_("Item"))
+    on = forms.DateField(label=_("Date"), widget=DateInput())
+    quantity = forms.FloatField(label=_("Change"), help_text=_("Negative for a loss, spoilage or theft."))
+    unit = forms.CharField(label=_("Unit"), max_length=32, required=False, help_text=_("Blank: the item's unit."))
+    reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+
+class RequestForm(_SiteForm):
+    item = forms.ChoiceField(label=_("Item or category"))
+    on = forms.DateField(label=_("Requested on"), widget=DateInput())
+    quantity = forms.FloatField(label=_("Quantity requested"), min_value=0, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=32, required=False, help_text=_("Blank: the item's unit."))
+
+
+class BlockedForm(_SiteForm):
+    item = forms.ChoiceField(label=_("Item or category"))
+    on = forms.DateField(label=_("Blocked on"), widget=DateInput())
+    quantity = forms.FloatField(label=_("Quantity"), min_value=0, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=32, required=False)
+    reason = forms.CharField(label=_("Reason given"), max_length=2000, required=False)
+
+
+class AnswerForm(EvidenceForm):
+    status = forms.ChoiceField(
+        label=_("What the gate did"),
+        choices=[(s.value, s.label) for s in Delivery.Status if s != Delivery.Status.REQUESTED],
+    )
+    on = forms.DateField(label=_("On"), widget=DateInput())
+    quantity_allowed = forms.FloatField(
+        label=_("Quantity let through"), min_value=0, required=False, help_text=_("For a partly allowed delivery.")
+    )
+    reason = forms.CharField(label=_("Reason given"), max_length=2000, required=False)
+
+
+class PowerForm(EvidenceForm):
+    generator = forms.ChoiceField(label=_("Generator"))
+    on = forms.DateField(label=_("Day"), widget=DateInput())
+    hours_run = forms.FloatField(label=_("Hours run"), min_value=0, max_value=24, required=False)
+    fuel_used = forms.FloatField(
+        label=_("Fuel used (litres)"), min_value=0, required=False, help_text=_("Gives the hours when they are blank.")
+    )
+    outage_hours = forms.FloatField(
+        label=_("Hours without power"),
+        min_value=0,
+        max_value=24,
+        required=False,
+        help_text=_("Blank: the rest of the day."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["generator"].choices = [  # type: ignore[attr-defined]
+            (g.code, g.code) for g in Generator.objects.filter(site=site)
+        ]

@@ -1,0 +1,261 @@
+"""The supplies pages: thin views that read through :mod:`corridor.supplies.queries` or call one service.
+
+Each page checks the role again (the services check it first): any role may read; recording needs the
+capability the service asks for.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from corridor import clock
+from corridor.accounts.roles import Can, can, roles_of
+from corridor.errors import CorridorError
+from corridor.register.models import Site
+from corridor.supplies import display, forms, queries
+from corridor.supplies import services as supplies
+from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def requires(*capabilities: Can) -> Callable[[V], V]:
+    """Signed in, then any role (no capability named) or one of ``capabilities``; else 403."""
+
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            allowed = any(can(user, c) for c in capabilities) if capabilities else bool(roles_of(user))
+            if not allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _site(request: HttpRequest) -> Site | None:
+    code = request.GET.get("site") or request.POST.get("site")
+    sites = Site.objects.order_by("code")
+    return (sites.filter(code=code).first() if code else None) or sites.first()
+
+
+def _may(user: Any) -> dict[str, bool]:
+    return {
+        "count": can(user, Can.MANAGE_TRIPS),
+        "gate": can(user, Can.RECORD_GATE),
+        "blocked": can(user, Can.RECORD_INCIDENTS),
+    }
+
+
+@requires()
+def status(request: HttpRequest) -> HttpResponse:
+    """Every item with its chart, the alerts, power, the patients at risk, deliveries and the month."""
+    site = _site(request)
+    today = clock.today()
+    context: dict[str, Any] = {"site": site, "today": today, "may": _may(request.user)}
+    if site is not None:
+        statuses = queries.status(site, today)
+        items = {i.code: i for i in SupplyItem.objects.filter(site=site)}
+        deliveries = Delivery.objects.filter(site=site).select_related("item").order_by("-requested_on", "-id")
+        context |= {
+            "rows": [{"status": s, "svg": display.item_chart(items[s.code], s, today, width=300)} for s in statuses],
+            "alerts": queries.alerts(site, today, statuses),
+            "alert_days": queries.alert_days(),
+            "risks": queries.patients_at_risk(site, today, statuses),
+            "power": queries.power(site, today, statuses),
+            "power_days": PowerDay.objects.filter(generator__site=site, on__lte=today)
+            .select_related("generator")
+            .order_by("-on")[:14],
+            "pending": deliveries.filter(status=Delivery.Status.REQUESTED),
+            "deliveries": deliveries.exclude(status=Delivery.Status.REQUESTED)[:25],
+            "month": queries.month_figures(site, today.year, today.month, today),
+        }
+    return render(request, "supplies/status.html", context)
+
+
+def _form_page(
+    request: HttpRequest, form: django_forms.Form, title: str, submit: str, call: Callable[[dict[str, Any]], str]
+) -> HttpResponse:
+    """Show ``form``; on a valid POST run ``call`` (a service) and go back to the supplies page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = call(form.cleaned_data)
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("supplies:status")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "supplies/form.html", {"form": form, "title": title, "submit": submit}, status=status)
+
+
+def _initial(request: HttpRequest) -> dict[str, Any]:
+    return {"on": clock.today()}
+
+
+def _get_site(request: HttpRequest) -> Site:
+    site = _site(request)
+    if site is None:
+        raise PermissionDenied("no site is registered yet")
+    return site
+
+
+@requires(Can.MANAGE_TRIPS)
+def record_count(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.CountForm(request.POST or None, site=site, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        item = supplies.get_item(site, data["item"])
+        record = supplies.record_count(
+            item=item,
+            on=data["on"],
+            quantity=data["quantity"],
+            unit=data["unit"] or item.unit,
+            note=data["note"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("The count of %(item)s is recorded: %(n)s %(unit)s.") % {
+            "item": item.name,
+            "n": f"{record.quantity:g}",
+            "unit": item.unit,
+        }
+
+    return _form_page(request, form, _("Record a stock count"), _("Record the count"), call)
+
+
+@requires(Can.MANAGE_TRIPS)
+def record_adjustment(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.AdjustmentForm(request.POST or None, site=site, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        item = supplies.get_item(site, data["item"])
+        supplies.record_adjustment(
+            item=item,
+            on=data["on"],
+            quantity=data["quantity"],
+            unit=data["unit"] or item.unit,
+            reason=data["reason"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("The adjustment of %(item)s is recorded.") % {"item": item.name}
+
+    return _form_page(request, form, _("Record a loss or a stock found"), _("Record the adjustment"), call)
+
+
+@requires(Can.MANAGE_TRIPS)
+def request_delivery(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.RequestForm(request.POST or None, site=site, categories=True, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        delivery = supplies.request_delivery(
+            site=site,
+            item=data["item"],
+            on=data["on"],
+            quantity=data["quantity"],
+            unit=data["unit"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("Delivery %(n)s is recorded as requested.") % {"n": delivery.pk}
+
+    return _form_page(request, form, _("Record a delivery requested"), _("Record the request"), call)
+
+
+@requires(Can.RECORD_GATE)
+def answer_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = get_object_or_404(Delivery, pk=pk)
+    form = forms.AnswerForm(request.POST or None, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        supplies.decide_delivery(
+            delivery,
+            status=data["status"],
+            on=data["on"],
+            quantity_allowed=data["quantity_allowed"],
+            reason=data["reason"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("The gate's answer to delivery %(n)s is recorded.") % {"n": delivery.pk}
+
+    what = delivery.item.name if delivery.item else delivery.get_category_display()
+    title = _("What the gate did with delivery %(n)s (%(what)s, requested %(on)s)") % {
+        "n": delivery.pk,
+        "what": what,
+        "on": delivery.requested_on,
+    }
+    return _form_page(request, form, title, _("Record the answer"), call)
+
+
+@requires(Can.RECORD_INCIDENTS)
+def record_blocked(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.BlockedForm(request.POST or None, site=site, categories=True, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        supplies.record_blocked_delivery(
+            site=site,
+            item=data["item"],
+            on=data["on"],
+            quantity=data["quantity"],
+            unit=data["unit"],
+            reason=data["reason"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("The blocked delivery is recorded.")
+
+    return _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call)
+
+
+@requires(Can.MANAGE_TRIPS)
+def record_power(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.PowerForm(request.POST or None, site=site, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        generator = get_object_or_404(Generator, site=site, code=data["generator"])
+        day = supplies.record_power_day(
+            generator=generator,
+            on=data["on"],
+            hours_run=data["hours_run"],
+            fuel_used=data["fuel_used"],
+            outage_hours=data["outage_hours"],
+            note=data["note"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("%(code)s on %(on)s: %(hours)s hours run, %(outage)s without power.") % {
+            "code": generator.code,
+            "on": day.on,
+            "hours": f"{day.hours_run:g}",
+            "outage": f"{day.outage_hours:g}",
+        }
+
+    return _form_page(request, form, _("Record a day of power"), _("Record the day"), call)
