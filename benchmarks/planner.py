@@ -141,11 +141,17 @@ def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
 # ------------------------------------------------------------------------------------------ online
 
 
-def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: float = 0.15,
+def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: float = 0.3,
              cancel_rate: float = 0.10) -> float:
-    """Referrals become known on their release day; each morning the policy picks today's trip from
-    what is known; the trip is then cancelled with probability ``cancel_rate`` (same draws for every
-    policy, so the comparison is paired). Returns the final weighted tardiness."""
+    """One run of rolling planning; returns the final weighted tardiness of all referrals.
+
+    Referrals become known on their release day. Each morning the policy picks today's trip from
+    what is known: ``atc`` runs the ATC rule (look-ahead searched) on the known patients, ``planner``
+    calls :func:`plan_today` with yesterday's plan, the referral rate so far, the past referrals and
+    the cancellation rate, and ``budget`` seconds. The trip is then cancelled with probability
+    ``cancel_rate``; its patients keep waiting. The draws are the same for every policy, so the
+    comparison is paired.
+    """
     full = generate(n, horizon=horizon, seed=10_000 + seed)
     cancel = random.Random(seed).random
     cancelled = [cancel() < cancel_rate for _ in range(horizon)]
@@ -161,7 +167,8 @@ def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: fl
         else:
             referred = [p for p in full.patients if p.release <= today]
             rolling = plan_today(current, today, time_limit=budget, previous=previous, explain=False,
-                                 arrival_rate=len(referred) / (today + 1), history=referred, seed=seed)
+                                 arrival_rate=len(referred) / (today + 1), history=referred,
+                                 cancel_rate=cancel_rate, seed=seed)
             plan, previous = rolling.plan, rolling.plan
         if cancelled[today]:
             continue
@@ -200,7 +207,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reference-seconds", type=float, default=300.0)
     parser.add_argument("--instances", nargs="*", default=list(INSTANCES))
     parser.add_argument("--seconds", type=float, default=30.0, help="time for the planner and CP-SAT alone")
-    parser.add_argument("--bound-seconds", type=float, default=300.0, help="time for the LP bound")
+    parser.add_argument("--bound-seconds", type=float, default=120.0, help="time for the LP bound")
     parser.add_argument("--seeds", type=int, default=20, help="online simulation seeds")
     parser.add_argument("--only", choices=["offline", "online"])
     args = parser.parse_args(argv)

@@ -8,17 +8,18 @@ records as a ``plan.proposed`` ledger entry.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from corridor.planning.arrays import assign, compile_instance, pattern_of, to_plan, with_risk
+from corridor.planning.arrays import assign, compile_instance, pattern_of, to_plan
 from corridor.planning.explain import Explanation, explain_day
 from corridor.planning.lagrange import solve_dual
 from corridor.planning.model import Appointment, Instance, Patient, Plan, Trip, load_instance
-from corridor.planning.rollout import sample_future
+from corridor.planning.rollout import decide_today
 from corridor.planning.solver import solve_arrays
 
 
@@ -100,7 +101,7 @@ def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Seq
                *, cancelled_today: bool = False, unavailable_today: Iterable[str] = (), time_limit: float = 10.0,
                previous: Plan | None = None, workers: int = 1, standby_size: int = 8, explain: bool = True,
                arrival_rate: float = 0.0, history: Sequence[Patient] = (), cancel_rate: float = 0.0,
-               replan_delay: int = 5, seed: int = 0) -> RollingPlan:
+               replan_delay: int = 5, scenarios: int = 2, seed: int = 0) -> RollingPlan:
     """Re-plan the rest of the horizon as of ``today`` and describe today's decision.
 
     ``instance`` lists the patients still waiting (a JSON dict is validated with
@@ -108,39 +109,49 @@ def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Seq
     today; ``unavailable_today`` names patients who cannot travel today. ``previous`` (yesterday's
     plan) seeds the search, so daily re-planning keeps improving one plan instead of starting over.
 
-    A plan of only the waiting patients sees the coming weeks as empty and postpones anyone not yet
-    late, which the next urgent referrals then pay for. With ``arrival_rate`` (referrals a day,
-    e.g. the recent average) the plan also makes room for a sampled scenario of future referrals
-    copied from ``history`` (past referrals; the waiting patients if empty). With ``cancel_rate``
-    (share of trips cancelled) a patient planned right on their deadline costs as if, with that
-    probability, they travelled ``replan_delay`` days later. Neither changes what is reported: the
-    objective, bound, forecast and explanations are for the waiting patients and the true cost.
+    With ``arrival_rate`` (referrals a day, e.g. the recent average) or ``cancel_rate`` (share of
+    trips cancelled recently), today's trip is chosen across ``scenarios`` sampled futures built
+    from ``history`` (past referrals; the waiting patients if empty), see
+    :mod:`corridor.planning.rollout`; the rest of the horizon is then planned around it. The
+    objective, bound, forecast and explanations are always for the waiting patients and true cost.
     """
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
     if not 0 <= today < inst.horizon_days:
         raise ValueError(f"today: must be a day of the horizon 0..{inst.horizon_days - 1}")
+    started = time.monotonic()
+    approved = [_as_trip(t) for t in approved]
     current = situation(inst, today, approved, cancelled_today, unavailable_today)
-    real = compile_instance(current)
-    rng = np.random.default_rng(seed * 100_003 + today)
-    scenario = sample_future(current, list(history) or list(current.patients), arrival_rate, today, rng)
-    a = compile_instance(scenario) if len(scenario.patients) > real.n else real
-    if cancel_rate > 0:
-        a = with_risk(a, max(1, round(10 * cancel_rate)), replan_delay)
-    hedged = a is not real
+    a = compile_instance(current)
+    decided_by = "plan"
+    if (arrival_rate > 0 or cancel_rate > 0) and not (a.fixed_day == today).any():
+        rng = np.random.default_rng(seed * 100_003 + today)
+        choice = decide_today(current, today, list(history) or list(current.patients), arrival_rate,
+                              cancel_rate, replan_delay, scenarios, rng)
+        if choice is not None and len(choice[1]):
+            h, chosen = choice
+            trip = Trip(today, current.facilities[h].id, tuple(current.patients[i].id for i in chosen))
+            current = situation(inst, today, [*approved, trip], cancelled_today, unavailable_today)
+            a = compile_instance(current)
+            decided_by = "scenarios"
     start = pattern_of(a, previous, today) if previous is not None else None
-    pattern, _, bound, _ = solve_arrays(a, time_limit * (0.9 if hedged else 1.0), workers=workers,
-                                        start_pattern=start, lp_bound=workers > 1 and not hedged, focus=today)
-    # Sampled patients come after the waiting ones, so the first real.n entries are the plan.
-    plan = to_plan(real, pattern, assign(a, pattern).day[: real.n])
-    if hedged or bound <= 0:
-        # The search's bound was for another cost; a quick dual bound is valid for this one.
-        bound = solve_dual(real, max(0.02, 0.1 * time_limit), iterations=100).bound
+    left = max(0.05, time_limit - (time.monotonic() - started))
+    pattern, _, bound, _ = solve_arrays(a, left, workers=workers, start_pattern=start, lp_bound=workers > 1,
+                                        focus=today)
+    plan = to_plan(a, pattern, assign(a, pattern).day)
+    if bound <= 0:
+        bound = solve_dual(a, max(0.02, 0.1 * time_limit), iterations=100).bound
+    if decided_by == "scenarios":
+        # The bound above holds with today's trip fixed; dropping that constraint can only lower it.
+        bound = min(bound, solve_dual(compile_instance(situation(inst, today, approved, cancelled_today,
+                                                                 unavailable_today)),
+                                      max(0.02, 0.1 * time_limit), iterations=100).bound)
     plan.lower_bound = min(bound, plan.objective or 0.0)
+    plan.meta["today_decided_by"] = decided_by
     trips_today = [t for t in plan.trips if t.day == today]
     on_trip = {pid for t in trips_today for pid in t.patients}
-    standby = _standby(real, plan, today, on_trip, trips_today, standby_size)
+    standby = _standby(a, plan, today, on_trip, trips_today, standby_size)
     forecast = _forecast(current, plan)
-    explanations = explain_day(real, pattern_of(real, plan, today), plan, today) if explain else []
+    explanations = explain_day(a, pattern, plan, today) if explain else []
     return RollingPlan(today, trips_today[0] if trips_today else None, trips_today, standby, forecast,
                        int(plan.objective or 0), plan.lower_bound, plan, explanations)
 

@@ -129,7 +129,11 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
         try:
             ctx = multiprocessing.get_context("fork")
             pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
-            if lp_bound:
+            # The LP takes about a second of CPU per 4,000 patient-day-facility columns; when it cannot
+            # finish in most of the budget, the helper goes straight to windows and the Lagrangian
+            # bound stands.
+            columns = int((a.active[:, None] & a.elig).sum()) * a.T // 2
+            if lp_bound and columns / 4000 < 0.5 * time_limit:
                 lp_future = pool.submit(_worker_relax, max(0.5, 0.7 * time_limit))
         except (ValueError, OSError):  # pragma: no cover - platforms without fork
             pool = None
