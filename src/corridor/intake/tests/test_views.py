@@ -90,3 +90,9 @@ def test_a_form_downloads_as_the_shipped_xlsform(users: dict[str, Any]) -> None:
     assert response.content == shipped(FORMS["trip_outcome"])
     assert response["Content-Disposition"] == 'attachment; filename="corridor_trip_outcome.xlsx"'
     assert _client(users["monitor"]).get("/intake/forms/nothing.xlsx").status_code == 404
+
+
+def test_the_navigation_leads_monitors_and_coordinators_to_the_page(users: dict[str, Any]) -> None:
+    for role in ("monitor", "coordinator", "auditor", "clinician"):
+        page = _client(users[role]).get("/").content.decode()
+        assert ('href="/intake/"' in page) == (role in ("monitor", "coordinator")), role
