@@ -48,6 +48,7 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
     day = _day(today)
     rows = queries.status(chosen, day)
     risks = queries.patients_at_risk(chosen, day, rows)
+    power = queries.power(chosen, day, rows)
     if as_json:
         click.echo(
             json.dumps(
@@ -58,6 +59,7 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
                     "items": [r.as_json() for r in rows],
                     "alerts": [a.__dict__ for a in queries.alerts(chosen, day, rows)],
                     "patients_at_risk": [r.as_json() for r in risks],
+                    "power": [p.__dict__ for p in power],
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -79,6 +81,12 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
         )
         for note in r.notes:
             click.echo(f"{'':<14} note: {note}")
+    for p in power:
+        if p.hours_per_day is not None:
+            click.echo(
+                f"{p.generator}: about {p.hours_per_day:.1f} hours a day on the fuel used, "
+                f"{p.outage_hours_per_day:.1f} without power"
+            )
     if risks:
         click.echo(f"\n{len(risks)} patients whose care depends on these supplies; the first at risk:")
         for risk in risks[:10]:

@@ -169,3 +169,33 @@ def test_chart_labels_are_escaped(camp: Site, settings: Any) -> None:
     html = Template("{% load supplies %}{% blockade_card %}").render(Context({"site": camp, "today": TODAY}))
     assert "<svg" in html and "<script>" not in html
     assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;: stock in boxes</title>" in html
+
+
+# name -> who may open it (from docs/blockade.md's table); every other role gets 403.
+ROUTES: dict[str, frozenset[str]] = {
+    "status": frozenset({"coordinator", "clinician", "monitor", "auditor", "admin"}),
+    "count": frozenset({"coordinator"}),
+    "adjust": frozenset({"coordinator"}),
+    "request": frozenset({"coordinator"}),
+    "power": frozenset({"coordinator"}),
+    "answer": frozenset({"coordinator", "monitor"}),
+    "blocked": frozenset({"coordinator", "monitor"}),
+}
+
+
+def test_every_supplies_page_has_a_row_in_the_table() -> None:
+    from corridor.supplies import urls
+
+    assert {pattern.name for pattern in urls.urlpatterns} == set(ROUTES)
+
+
+def test_each_page_opens_for_exactly_the_roles_that_may_use_it(stocked: SupplyItem, users: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    delivery = supplies.request_delivery(site=stocked.site, item=stocked, on=TODAY, by=None)
+    for name, who in ROUTES.items():
+        url = reverse(f"supplies:{name}", args=[delivery.pk] if name == "answer" else [])
+        for visitor, user in users.items():
+            status = _client(user).get(url).status_code
+            assert status == (200 if visitor in who else 403), (name, visitor, status)
+        assert Client().get(url).status_code == 302, name

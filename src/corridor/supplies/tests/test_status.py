@@ -136,8 +136,10 @@ def test_the_command_prints_the_status_and_its_json(stocked: dict[str, SupplyIte
         "blocked_since": "2014-08-13",
     }
     assert data["today"] == "2014-08-31" and data["alerts"][0]["item"] == "diesel"
+    assert data["power"][0]["generator"] == "GEN-1" and data["power"][0]["hours_per_day"] == pytest.approx(10)
     text = runner.invoke(cli, ["supplies", "status"])
     assert text.exit_code == 0 and "diesel" in text.output and "2014-09-02" in text.output
+    assert "GEN-1: about 10.0 hours a day on the fuel used, 14.0 without power" in text.output
     month = runner.invoke(cli, ["supplies", "month", "2014-08", "--json"])
     assert month.exit_code == 0 and json.loads(month.output)[0]["blockade_days"] == 19
 
