@@ -30,6 +30,11 @@ COMMANDS: dict[str, str] = {
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "supplies": "corridor.supplies.cli:supplies",
+    "tokens": "corridor.accounts.cli:tokens",
+    "backup": "corridor.ops.cli:backup",
+    "restore": "corridor.ops.cli:restore",
+    "check-deploy": "corridor.ops.cli:check_deploy",
+    "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
     "report": "corridor.reports.cli:report",
 }
 

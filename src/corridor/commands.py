@@ -118,10 +118,23 @@ def _serve(host: str, port: int) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--production", is_flag=True, help="Serve with gunicorn (several processes), not the dev server.")
+@click.option("--workers", type=click.IntRange(1, 64), help="With --production: processes [CORRIDOR_WORKERS].")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="With --production.")
+@click.option("--access-log", is_flag=True, help="With --production: log every request line to stdout.")
 @with_django
-def serve(host: str, port: int) -> None:
-    """Serve the workspace (development server; for a deployment see docs/deploy.md)."""
+def serve(host: str, port: int, production: bool, workers: int | None, threads: int, access_log: bool) -> None:
+    """Serve the workspace: the development server, or with --production gunicorn (see docs/cli.md)."""
     _migrate()
+    if production:
+        from django.conf import settings
+
+        from corridor.ops.production import run
+
+        workers = workers or settings.WORKERS
+        click.echo(f"serving on http://{host}:{port}/ with {workers} worker(s) x {threads} thread(s) (Ctrl-C stops)")
+        run(host, port, workers=workers, threads=threads, access_log=access_log)
+        return
     _serve(host, port)
 
 

@@ -6,6 +6,7 @@ configuration stops the process before it serves a single request, instead of su
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import secrets
@@ -60,6 +61,18 @@ def envdate(name: str) -> dt.date | None:
         raise ConfigError(f"{name} must be a date written YYYY-MM-DD; got {raw!r}") from None
 
 
+_RATE_UNITS = {"s": 1, "second": 1, "m": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def envrate(name: str, default: str) -> str:
+    """A rate limit written ``COUNT/UNIT`` (unit: second, minute, hour or day, or s, m, h, d)."""
+    raw = os.environ.get(name, default).strip()
+    count, _, unit = raw.partition("/")
+    if not (count.isascii() and count.isdigit()) or int(count) < 1 or unit not in _RATE_UNITS:
+        raise ConfigError(f"{name} must be COUNT/UNIT such as 600/minute (second, minute, hour, day); got {raw!r}")
+    return f"{int(count)}/{unit[0]}"  # the form django-ninja's throttles read
+
+
 def envsecret(name: str) -> str | None:
     """Read a secret from ``NAME`` or from the file named by ``NAME_FILE`` (never both)."""
     direct = os.environ.get(name)
@@ -102,9 +115,65 @@ def secret_key(folder: Path) -> str:
     return key
 
 
+IDENTITY_KEY_FILE_NAME = "identity_key"
+
+
+def parse_identity_keys(text: str, *, name: str = "CORRIDOR_IDENTITY_KEY") -> list[str]:
+    """Keys for the identity fields: URL-safe base64 of 32 bytes each, separated by commas or white space.
+
+    The first key encrypts; every key listed decrypts, so a new key can be put in front of the old one
+    while ``corridor rotate-identity-key`` re-encrypts the rows.
+    """
+    keys = [part for part in text.replace(",", " ").split() if part]
+    if not keys:
+        raise ConfigError(f"{name} holds no key")
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii") + b"=" * (-len(key) % 4))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            # The message names the position, never the key.
+            raise ConfigError(f"{name}: key {position} is not URL-safe base64 of 32 bytes")
+    return keys
+
+
+def new_identity_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def identity_keys(folder: Path) -> tuple[list[str], str]:
+    """The identity keys and where they come from: ``CORRIDOR_IDENTITY_KEY`` (or ``_FILE``), else a key
+    generated once into ``folder`` (like the secret key). Returns (keys, origin), origin one of
+    ``environment`` or ``data-dir``."""
+    configured = envsecret("CORRIDOR_IDENTITY_KEY")
+    if configured:
+        return parse_identity_keys(configured), "environment"
+    key_file = folder / IDENTITY_KEY_FILE_NAME
+    if not key_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_identity_key() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+    try:
+        text = key_file.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the identity key {key_file}: {exc.strerror}") from None
+    return parse_identity_keys(text, name=str(key_file)), "data-dir"
+
+
 def database_from_url(url: str, *, name: str = "CORRIDOR_DATABASE_URL") -> dict[str, object]:
     """Turn ``sqlite:///path`` or ``postgres://user:pw@host:port/db?opt=v`` into a Django DATABASES entry."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced "[" read as an IPv6 address
+        raise ConfigError(f"{name} is not a URL ({exc}): {url!r}") from None
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
         path = unquote(parts.path)

@@ -12,6 +12,8 @@ DATA_DIR = env.data_dir()
 
 DEBUG = env.envbool("CORRIDOR_DEBUG", False)
 SECRET_KEY = env.secret_key(DATA_DIR)
+# Encrypts patients' identity fields (see corridor.register.crypto); never stored in the database.
+IDENTITY_KEYS, IDENTITY_KEY_ORIGIN = env.identity_keys(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
@@ -31,9 +33,12 @@ INSTALLED_APPS = [
     "corridor.intake",
     "corridor.web",
     "corridor.reports",
+    "ninja",  # only for its bundled API docs assets, served locally instead of from a CDN
+    "corridor.api",
 ]
 
 MIDDLEWARE = [
+    "corridor.api.middleware.ApiErrorMiddleware",  # JSON errors under /api/, whichever layer refused
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,10 +131,30 @@ LOGIN_LOCKOUT_SECONDS = 15 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a proxy that terminates TLS: secure cookies, HSTS, redirect plain HTTP, trust X-Forwarded-Proto.
+HTTPS = env.envbool("CORRIDOR_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+
+# gunicorn processes for `corridor serve --production` (and what check-deploy weighs against SQLite).
+WORKERS = env.envint("CORRIDOR_WORKERS", 2, minimum=1)
+# The API's rate limit per token (and per address without one), counted in a cache every worker shares.
+API_RATE_LIMIT = env.envrate("CORRIDOR_API_RATE_LIMIT", "600/minute")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Tokens, keys, passwords and identity fields are blanked out of every record before it is written.
+    "filters": {"redact": {"()": "corridor.logging_filters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.envstr("CORRIDOR_LOG_LEVEL", "WARNING")},
 }

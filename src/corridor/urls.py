@@ -5,6 +5,7 @@ from corridor.web.throttle import ThrottledLoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("corridor.api.urls")),
     # Sign-in with throttling; it must come before Django's own login view in the include below.
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -47,3 +47,9 @@ def create_user(*, username: str, role: str, password: str, by: Actor, check_pas
             "user.created", by=by, subjects=[f"user:{username}"], payload={"username": username, "role": role}
         )
     return user
+
+
+# API tokens live in their own module; re-exported so that every accounts service is found here.
+from corridor.accounts.tokens import issue_token, revoke_token  # noqa: E402
+
+__all__ = ["create_user", "ensure_groups", "issue_token", "revoke_token"]

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from corridor.register.crypto import EncryptedTextField
+
 
 class Specialty(models.TextChoices):
     ONCOLOGY = "oncology", _("oncology")
@@ -121,9 +123,10 @@ class PatientIdentity(models.Model):
     """Who a patient is. Kept apart so that it can be encrypted, and so that every read can be audited."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
-    full_name = models.CharField(max_length=200)
-    contact = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    # Encrypted at rest with a key kept outside the database (see corridor.register.crypto).
+    full_name = EncryptedTextField(max_length=200)
+    contact = EncryptedTextField(max_length=200, blank=True)
+    notes = EncryptedTextField(blank=True)
 
     class Meta:
         verbose_name_plural = "patient identities"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import DataError, transaction
 
 from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
@@ -61,6 +62,15 @@ def load(name_or_path: str) -> LoadResult:
         raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != "corridor-scenario/1":
         raise InvalidInput(f"{path.name}: format must be corridor-scenario/1", "format")
+    try:
+        return _load_checked(path, raw, data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, DataError, ObjectDoesNotExist) as exc:
+        # A malformed file: one line saying what is wrong. The transaction has rolled back: nothing is written.
+        problem = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise InvalidInput(f"{path.name}: {problem}") from None
+
+
+def _load_checked(path: Path, raw: bytes, data: dict[str, Any]) -> LoadResult:
     name = str(data.get("name") or "")
     checksum = hashlib.sha256(raw).hexdigest()
     existing = Scenario.objects.filter(name=name).first()

@@ -1,0 +1,260 @@
+"""The API's plumbing: token authentication, rate limits, one error object, pagination, write receipts.
+
+Endpoints are thin: they parse (django-ninja and :mod:`corridor.api.schemas`), call one service, and
+return what it made together with the ledger entry it appended. Every refusal, whatever raised it,
+leaves as the same JSON error object (:class:`corridor.api.schemas.ErrorOut`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.openapi.docs import Swagger
+from ninja.security import HttpBearer
+from ninja.throttling import AnonRateThrottle, UserRateThrottle
+from pydantic import Field
+
+from corridor.accounts import tokens
+from corridor.accounts.models import ApiToken
+from corridor.accounts.roles import Can, require, roles_of
+from corridor.errors import Conflict, CorridorError, InvalidInput, NotAllowed, NotFound
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register.crypto import IdentityKeyError
+
+from .schemas import EntryRef
+
+logger = logging.getLogger("corridor.api")
+
+ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 422, 429})
+T = TypeVar("T")
+
+
+class _RateFromSettings:
+    """Take the rate from ``settings.API_RATE_LIMIT`` at each request, so that it can be changed in tests."""
+
+    rate: str | None
+    num_requests: int | None
+    duration: int | None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = settings.API_RATE_LIMIT
+        if rate != self.rate:
+            self.rate = rate
+            self.num_requests, self.duration = self.parse_rate(rate)  # type: ignore[attr-defined]
+        allowed: bool = super().allow_request(request)  # type: ignore[misc]
+        return allowed
+
+
+class PerUserRate(_RateFromSettings, UserRateThrottle):
+    """Requests per user (every token of a user shares the allowance)."""
+
+
+class FailuresPerAddress(_RateFromSettings, AnonRateThrottle):
+    """Failed authentications per client address."""
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer cor_…``. A token whose user has no role authenticates but may do nothing."""
+
+    openapi_description = "A personal API token (`corridor tokens issue`), sent as `Authorization: Bearer cor_…`."
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Failed attempts count against the caller's address, so guessing tokens is slow as well as futile.
+        self.failures = FailuresPerAddress(settings.API_RATE_LIMIT)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        result = super().__call__(request)
+        if result is None and not self.failures.allow_request(request):
+            raise Throttled(wait=int(self.failures.wait() or 1))
+        return result
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = tokens.authenticate(token)
+        if found is None:
+            return None
+        request.user = found.user
+        return found
+
+
+def user_of(request: HttpRequest) -> User:
+    auth: ApiToken = request.auth  # type: ignore[attr-defined]
+    return auth.user
+
+
+def reader(request: HttpRequest) -> User:
+    """The caller, who must hold a role to read anything (pseudonymous data only)."""
+    user = user_of(request)
+    if not roles_of(user):
+        raise NotAllowed("your account has no role, so it may read nothing")
+    return user
+
+
+def acting(request: HttpRequest, capability: Can) -> User:
+    """The caller, checked for ``capability`` here as well as in the service it is about to call."""
+    user = reader(request)
+    require(user, capability)
+    return user
+
+
+def recorded(action: Callable[[], T]) -> tuple[T, EntryRef]:
+    """Run a service and return its result with the last ledger entry it appended.
+
+    The outer transaction keeps the ledger's append lock (SQLite's write lock, PostgreSQL's
+    transaction-level advisory lock) until it commits, so the head read here is this action's entry.
+    """
+    with transaction.atomic():
+        before = ledger.head()[0]
+        result = action()
+        seq, digest = ledger.head()
+        if seq <= before:  # pragma: no cover - every service appends; this guards against one that does not
+            raise RuntimeError("the action wrote no ledger entry")
+        kind = Entry.objects.values_list("type", flat=True).get(seq=seq)
+    return result, EntryRef(seq=seq, hash=digest, type=kind)
+
+
+class Page(Schema):
+    limit: int = Field(50, ge=1, le=500, description="items per page (at most 500)")
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+def page_of(queryset: QuerySet[Any] | Iterable[Any], page: Page, convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """One page of ``queryset``: {items, count, limit, offset}."""
+    if isinstance(queryset, QuerySet):
+        count = queryset.count()
+        items = [convert(o) for o in queryset[page.offset : page.offset + page.limit]]
+    else:
+        rows = list(queryset)
+        count = len(rows)
+        items = [convert(o) for o in rows[page.offset : page.offset + page.limit]]
+    return {"items": items, "count": count, "limit": page.limit, "offset": page.offset}
+
+
+def responses(ok: Any, status: int = 200) -> dict[Any, Any]:
+    """The response map of an operation: its success schema and the error object for every refusal."""
+    from .schemas import ErrorOut
+
+    return {status: ok, ERROR_STATUSES: ErrorOut}
+
+
+# ------------------------------------------------------------------------------------------------ errors
+
+
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body = {"error": {"status": status, "code": code, "message": message, "field": field, "details": details}}
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = []
+    for problem in exc.errors:
+        # Only location, message and type: pydantic's context may hold objects that are not JSON.
+        location = [str(part) for part in problem.get("loc", ())]
+        details.append({"loc": location, "msg": str(problem.get("msg", "")), "type": str(problem.get("type", ""))})
+    first = details[0] if details else {"loc": [], "msg": "invalid input"}
+    location = list(first["loc"])
+    # ["body", "data", "identity", "full_name"] names the field identity.full_name: drop where it was
+    # sent and, for a body, the endpoint's own parameter name.
+    parts = location[2:] if location[:1] == ["body"] else location[1:]
+    field = ".".join(parts) or None
+    message = f"{field}: {first['msg']}" if field else str(first["msg"])
+    return error_response(request, 422, "invalid_input", message, field=field, details=details)
+
+
+def _corridor_error(request: HttpRequest, exc: CorridorError) -> HttpResponse:
+    if isinstance(exc, InvalidInput):
+        return error_response(request, 422, "invalid_input", str(exc), field=exc.field)
+    if isinstance(exc, NotAllowed):
+        return error_response(request, 403, "not_allowed", str(exc))
+    if isinstance(exc, NotFound):
+        return error_response(request, 404, "not_found", str(exc))
+    if isinstance(exc, Conflict):
+        return error_response(request, 409, "conflict", str(exc))
+    return error_response(request, 422, "refused", str(exc))
+
+
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc, Throttled):
+        wait = max(1, int(exc.wait or 1))
+        return error_response(
+            request,
+            429,
+            "rate_limited",
+            f"too many requests; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    if isinstance(exc, AuthenticationError):
+        return error_response(
+            request,
+            401,
+            "not_authenticated",
+            "send a valid API token: Authorization: Bearer cor_…",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    codes = {400: "bad_request", 403: "not_allowed", 404: "not_found", 405: "method_not_allowed"}
+    return error_response(request, exc.status_code, codes.get(exc.status_code, "refused"), exc.message)
+
+
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "not found")
+
+
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    message = "the server could not complete the request; it has been logged"
+    if isinstance(exc, IdentityKeyError):
+        message = "identity fields cannot be decrypted with the configured key; tell the administrator"
+    return error_response(request, 500, "server_error", message)
+
+
+DESCRIPTION = """
+Corridor's JSON API: the register, trips and the gate timeline, plans, the ledger and supplies.
+
+Authenticate with a personal token (`corridor tokens issue USER --label WHAT`), sent as
+`Authorization: Bearer cor_…`. A token can do what its user's role can do (docs/roles.md).
+Patients are pseudonymous: identity fields are returned only to roles that may see them, only when
+asked for, and every such reading is an `identity.viewed` ledger entry. Every write goes through
+Corridor's services and answers with the ledger entry it appended (`entry`). Every error is
+`{"error": {"status", "code", "message", "field", "details"}}`.
+"""
+
+api = NinjaAPI(
+    title="Corridor API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=TokenAuth(),
+    throttle=[PerUserRate(settings.API_RATE_LIMIT)],
+    # Swagger UI from the copy bundled with django-ninja (static files), never from a CDN; the validator
+    # badge would call out to the internet, so it is switched off.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_exception_handler(ValidationError, _validation)  # type: ignore[arg-type]
+api.add_exception_handler(CorridorError, _corridor_error)  # type: ignore[arg-type]
+api.add_exception_handler(HttpError, _http_error)  # type: ignore[arg-type]
+api.add_exception_handler(Http404, _not_found)  # type: ignore[arg-type]
+api.add_exception_handler(Exception, _server_error)  # type: ignore[arg-type]

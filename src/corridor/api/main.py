@@ -1,0 +1,12 @@
+"""The API as mounted at /api/: the core object with every resource's routes."""
+
+from __future__ import annotations
+
+from corridor.api import records, register, transfers
+from corridor.api.core import api
+
+api.add_router("", register.router)
+api.add_router("", transfers.router)
+api.add_router("", records.router)
+
+__all__ = ["api"]

@@ -1,0 +1,231 @@
+"""The ledger (read, verify, correct), the identity-view audit, incidents, the dashboard, and the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+from pydantic import Field
+
+from corridor import clock
+from corridor.accounts.roles import ROLE_CAPABILITIES, Can, roles_of
+from corridor.errors import NotFound
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register.models import Facility, Patient, Referral
+from corridor.supplies import services as supplies
+from corridor.transfers.models import Trip
+
+from .core import acting, reader, recorded, responses, user_of
+from .register import _site
+from .schemas import (
+    CorrectionIn,
+    DashboardOut,
+    EntryOut,
+    EntryRef,
+    IdentityViewOut,
+    IncidentIn,
+    MeOut,
+    PageMeta,
+    Seq,
+    VerdictOut,
+)
+
+router = Router()
+
+_TYPE = r"^[a-z_]+\.[a-z_]+$"
+_SUBJECT = r"^[a-z_]+:[A-Za-z0-9._\-]{1,80}$"
+
+
+def entry_out(entry: Entry) -> dict[str, Any]:
+    return entry.as_record()
+
+
+class LedgerPage(Schema):
+    items: list[EntryOut]
+    count: int | None = Field(description="entries matching, when asked for with count=true")
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last page")
+
+
+class LedgerQuery(Schema):
+    after: int = Field(0, ge=0, le=2**53, description="only entries after this seq (keyset pagination)")
+    limit: int = Field(100, ge=1, le=500)
+    type: str | None = Field(None, pattern=_TYPE, max_length=64)
+    subject: str | None = Field(None, pattern=_SUBJECT, max_length=100)
+    recorded_by: str | None = Field(None, pattern=r"^[\w.@+\-]{1,150}$")
+    count: bool = False
+
+
+@router.get("/ledger", response=responses(LedgerPage), tags=["ledger"])
+def list_entries(request: HttpRequest, query: Query[LedgerQuery]) -> dict[str, Any]:
+    """Ledger entries in order, as exported (every hashed field plus its hash), filtered by type, subject
+    or recorder. Page with ``after``: the ledger only grows, so pages never shift."""
+    acting(request, Can.READ_LEDGER)
+    entries = Entry.objects.order_by("seq")
+    if query.type:
+        entries = entries.filter(type=query.type)
+    if query.subject:
+        entries = entries.filter(subject_rows__key=query.subject)
+    if query.recorded_by:
+        entries = entries.filter(recorded_by=query.recorded_by)
+    total = entries.count() if query.count else None
+    rows = list(entries.filter(seq__gt=query.after)[: query.limit + 1])
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return {
+        "items": [entry_out(e) for e in rows],
+        "count": total,
+        "next_after": rows[-1].seq if more and rows else None,
+    }
+
+
+@router.get("/ledger/verify", response=responses(VerdictOut), tags=["ledger"])
+def verify(request: HttpRequest) -> dict[str, Any]:
+    """Recompute the whole hash chain now: its length and head hash, or the first bad entry."""
+    acting(request, Can.READ_LEDGER)
+    verdict = ledger.verify()
+    return {
+        "ok": verdict.ok,
+        "count": verdict.count,
+        "head_hash": verdict.head_hash,
+        "bad_seq": verdict.bad_seq,
+        "problem": verdict.problem,
+    }
+
+
+@router.get("/ledger/{seq}", response=responses(EntryOut), tags=["ledger"])
+def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
+    acting(request, Can.READ_LEDGER)
+    entry = Entry.objects.filter(seq=seq).first()
+    if entry is None:
+        raise NotFound(f"there is no ledger entry {seq}")
+    return entry_out(entry)
+
+
+@router.post("/ledger/{seq}/corrections", response=responses(EntryOut, 201), tags=["ledger"])
+def correct_entry(request: HttpRequest, seq: Seq, data: CorrectionIn) -> Status[dict[str, Any]]:
+    """Correct (or with ``retract``, withdraw) an entry by appending a new one; the original stays."""
+    user = acting(request, Can.CORRECT_LEDGER)
+    entry, _ = recorded(
+        lambda: ledger.correct(
+            seq,
+            by=user,
+            reason=data.reason,
+            changes=data.changes,
+            source=data.source,
+            certainty=data.certainty,
+            retract=data.retract,
+        )
+    )
+    return Status(201, entry_out(entry))
+
+
+class IdentityViewPage(PageMeta):
+    items: list[IdentityViewOut]
+
+
+class AuditQuery(Schema):
+    patient: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
+    viewed_by: str | None = Field(None, pattern=r"^[\w.@+\-]{1,150}$")
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@router.get("/audit/identity-views", response=responses(IdentityViewPage), tags=["ledger"])
+def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
+    """Who was shown whose identity, when and why (``identity.viewed`` entries), newest first."""
+    acting(request, Can.READ_LEDGER)
+    entries = Entry.objects.filter(type="identity.viewed").order_by("-seq")
+    if query.patient:
+        entries = entries.filter(subject_rows__key=f"patient:{query.patient}")
+    if query.viewed_by:
+        entries = entries.filter(recorded_by=query.viewed_by)
+    total = entries.count()
+    items = [
+        {
+            "seq": e.seq,
+            "viewed_at": e.recorded_at,
+            "viewed_by": e.recorded_by,
+            "patient": e.payload.get("patient", ""),
+            "purpose": e.payload.get("purpose", ""),
+        }
+        for e in entries[query.offset : query.offset + query.limit]
+    ]
+    return {"items": items, "count": total, "limit": query.limit, "offset": query.offset}
+
+
+# ------------------------------------------------------------------------------------------ incidents
+
+
+@router.post("/incidents", response=responses(EntryRef, 201), tags=["incidents and supplies"])
+def record_incident(request: HttpRequest, data: IncidentIn) -> Status[EntryRef]:
+    """An obstruction of health care: the kind of attack and the resource affected."""
+    user = acting(request, Can.RECORD_INCIDENTS)
+    site = _site(data.site)
+    _, entry = recorded(
+        lambda: supplies.record_incident(
+            site=site,
+            kind=data.kind,
+            resource=data.resource,
+            description=data.description,
+            on=data.on,
+            subjects=data.subjects,
+            by=user,
+            source=data.source,
+            certainty=data.certainty,
+        )
+    )
+    return Status(201, entry)
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+
+@router.get("/dashboard", response=responses(DashboardOut), tags=["dashboard"])
+def dashboard(request: HttpRequest) -> dict[str, Any]:
+    """The waiting list and the gate in numbers: what a coordinator looks at first."""
+    reader(request)
+    today = clock.today()
+    waiting = Referral.objects.filter(status=Referral.Status.WAITING)
+    by_priority = waiting.values("priority__code").annotate(n=Count("id")).order_by("priority__rank")
+    trips = Trip.objects.values("status").annotate(n=Count("id")).order_by("status")
+    seq, head = ledger.head()
+    return {
+        "today": today,
+        "patients": Patient.objects.count(),
+        "facilities": Facility.objects.count(),
+        "waiting": waiting.count(),
+        "past_deadline": waiting.filter(due_date__lt=today).count(),
+        "waiting_by_priority": [{"key": row["priority__code"], "count": row["n"]} for row in by_priority],
+        "trips_by_status": [{"key": row["status"], "count": row["n"]} for row in trips],
+        "deaths_while_waiting": Referral.objects.filter(status=Referral.Status.DIED).count(),
+        "ledger_entries": seq,
+        "ledger_head": head,
+    }
+
+
+# --------------------------------------------------------------------------------------------- caller
+
+
+@router.get("/me", response=responses(MeOut), tags=["account"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    """Who this token acts for, with which roles and capabilities."""
+    user = user_of(request)
+    roles = sorted(roles_of(user))
+    token = request.auth  # type: ignore[attr-defined]
+    return {
+        "username": user.get_username(),
+        "roles": [r.value for r in roles],
+        "capabilities": sorted({c.value for r in roles for c in ROLE_CAPABILITIES[r]}),
+        "token": {
+            "id": token.pk,
+            "label": token.label,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "created_by": token.created_by,
+            "revoked_at": token.revoked_at,
+        },
+    }

@@ -1,0 +1,426 @@
+"""Sites, facilities, patients (pseudonymous; identities audited), referrals and access rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from corridor.accounts.roles import Can, can
+from corridor.errors import NotAllowed, NotFound
+from corridor.register import services as register
+from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
+
+from .core import Page, acting, page_of, reader, recorded, responses
+from .schemas import (
+    Code,
+    Date,
+    DeathIn,
+    EntryRef,
+    FacilityChange,
+    FacilityIn,
+    FacilityOut,
+    Id,
+    IdentityIn,
+    IdentityOut,
+    PageMeta,
+    PatientChange,
+    PatientIn,
+    PatientOut,
+    Purpose,
+    ReferralClose,
+    ReferralIn,
+    ReferralOut,
+    RulesIn,
+    RulesOut,
+    SiteIn,
+    SiteOut,
+)
+
+router = Router()
+
+
+def _site(code: str) -> Site:
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        raise NotFound(f"no site with code {code!r}")
+    return site
+
+
+def _facility(code: str) -> Facility:
+    facility = Facility.objects.filter(code=code).first()
+    if facility is None:
+        raise NotFound(f"no facility with code {code!r}")
+    return facility
+
+
+def _referral(referral_id: Id) -> Referral:
+    referral = Referral.objects.select_related("patient", "priority").filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound(f"no referral {referral_id}")
+    return referral
+
+
+# --------------------------------------------------------------------------------------------- sites
+
+
+class SitePage(PageMeta):
+    items: list[SiteOut]
+
+
+class SiteWritten(SiteOut):
+    entry: EntryRef
+
+
+def site_out(site: Site) -> dict[str, Any]:
+    return {
+        "code": site.code,
+        "name": site.name,
+        "country": site.country,
+        "population": site.population,
+        "time_zone": site.time_zone,
+    }
+
+
+@router.get("/sites", response=responses(SitePage), tags=["register"])
+def list_sites(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+    """Camps and crossings."""
+    reader(request)
+    return page_of(Site.objects.order_by("code"), page, site_out)
+
+
+@router.get("/sites/{code}", response=responses(SiteOut), tags=["register"])
+def get_site(request: HttpRequest, code: Code) -> dict[str, Any]:
+    reader(request)
+    return site_out(_site(code))
+
+
+@router.post("/sites", response=responses(SiteWritten, 201), tags=["register"])
+def create_site(request: HttpRequest, data: SiteIn) -> Status[dict[str, Any]]:
+    """Add a camp or crossing (admin)."""
+    user = acting(request, Can.MANAGE_REFERENCE)
+    site, entry = recorded(lambda: register.create_site(**data.dict(), by=user))
+    return Status(201, {**site_out(site), "entry": entry})
+
+
+# ---------------------------------------------------------------------------------------- facilities
+
+
+class FacilityPage(PageMeta):
+    items: list[FacilityOut]
+
+
+class FacilityWritten(FacilityOut):
+    entry: EntryRef
+
+
+def facility_out(facility: Facility) -> dict[str, Any]:
+    return {
+        "code": facility.code,
+        "name": facility.name,
+        "specialties": facility.specialties,
+        "opening_hours": facility.opening_hours,
+        "travel_minutes": facility.travel_minutes,
+        "closed_dates": facility.closed_dates,
+    }
+
+
+@router.get("/facilities", response=responses(FacilityPage), tags=["register"])
+def list_facilities(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+    """Hospitals outside the gate, with specialties, hours and travel time."""
+    reader(request)
+    return page_of(Facility.objects.order_by("code"), page, facility_out)
+
+
+@router.get("/facilities/{code}", response=responses(FacilityOut), tags=["register"])
+def get_facility(request: HttpRequest, code: Code) -> dict[str, Any]:
+    reader(request)
+    return facility_out(_facility(code))
+
+
+@router.post("/facilities", response=responses(FacilityWritten, 201), tags=["register"])
+def create_facility(request: HttpRequest, data: FacilityIn) -> Status[dict[str, Any]]:
+    """Add a hospital (admin)."""
+    user = acting(request, Can.MANAGE_REFERENCE)
+    fields = data.dict()
+    facility, entry = recorded(lambda: register.create_facility(**fields, by=user))
+    return Status(201, {**facility_out(facility), "entry": entry})
+
+
+@router.patch("/facilities/{code}", response=responses(FacilityWritten), tags=["register"])
+def change_facility(request: HttpRequest, code: Code, data: FacilityChange) -> dict[str, Any]:
+    """Change a hospital's details (admin); only the fields sent change."""
+    user = acting(request, Can.MANAGE_REFERENCE)
+    facility = _facility(code)
+    changes = data.dict(exclude_none=True)
+    facility, entry = recorded(lambda: register.change_facility(facility, by=user, **changes))
+    return {**facility_out(facility), "entry": entry}
+
+
+# ------------------------------------------------------------------------------------------ patients
+
+
+class PatientPage(PageMeta):
+    items: list[PatientOut]
+
+
+class PatientWritten(PatientOut):
+    entry: EntryRef
+
+
+class PatientFilter(Schema):
+    site: Code | None = None
+    status: str | None = None
+
+
+def patient_out(patient: Patient) -> dict[str, Any]:
+    return {
+        "code": patient.code,
+        "site": patient.site.code,
+        "sex": patient.sex,
+        "birth_year": patient.birth_year,
+        "status": patient.status,
+        "registered_on": patient.registered_on,
+        "depends_on_power": patient.depends_on_power,
+        "synthetic": patient.synthetic,
+        "identity": None,
+    }
+
+
+def _patient(code: str) -> Patient:
+    patient = Patient.objects.select_related("site").filter(code=code).first()
+    if patient is None:
+        raise NotFound(f"no patient with code {code!r}")
+    return patient
+
+
+def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[str, Any]:
+    """Read a patient's identity through the audited service: the ledger records the reading first."""
+    user = reader(request)
+    if not can(user, Can.SEE_IDENTITIES):
+        raise NotAllowed("your role may not see identities")
+    identity, entry = recorded(lambda: register.view_identity(patient, by=user, purpose=purpose))
+    return {
+        "patient": patient.code,
+        "full_name": identity.full_name if identity else None,
+        "contact": identity.contact if identity else None,
+        "notes": identity.notes if identity else None,
+        "viewed_entry": entry.seq,
+    }
+
+
+@router.get("/patients", response=responses(PatientPage), tags=["patients"])
+def list_patients(request: HttpRequest, page: Query[Page], filters: Query[PatientFilter]) -> dict[str, Any]:
+    """Patients under their pseudonymous codes; never identity fields."""
+    reader(request)
+    patients = Patient.objects.select_related("site").order_by("code")
+    if filters.site:
+        patients = patients.filter(site__code=filters.site)
+    if filters.status:
+        patients = patients.filter(status=filters.status)
+    return page_of(patients, page, patient_out)
+
+
+@router.get("/patients/{code}", response=responses(PatientOut), tags=["patients"])
+def get_patient(request: HttpRequest, code: Code, with_identity: bool = False, purpose: Purpose = "") -> dict[str, Any]:
+    """One patient. ``with_identity=true`` adds the identity fields for roles that may see them (an
+    ``identity.viewed`` entry records the reading, with ``purpose``); other roles are refused."""
+    reader(request)
+    patient = _patient(code)
+    out = patient_out(patient)
+    if with_identity:
+        out["identity"] = identity_out(request, patient, purpose)
+    return out
+
+
+@router.get("/patients/{code}/identity", response=responses(IdentityOut), tags=["patients"])
+def get_identity(request: HttpRequest, code: Code, purpose: Purpose = "") -> dict[str, Any]:
+    """A patient's identity fields, for roles that may see them; recorded as ``identity.viewed``."""
+    reader(request)
+    return identity_out(request, _patient(code), purpose)
+
+
+@router.put("/patients/{code}/identity", response=responses(EntryRef), tags=["patients"])
+def put_identity(request: HttpRequest, code: Code, data: IdentityIn) -> EntryRef:
+    """Replace a patient's identity fields (the ledger records which changed, never the values)."""
+    user = acting(request, Can.MANAGE_PATIENTS)
+    patient = _patient(code)
+    _, entry = recorded(lambda: register.change_identity(patient, identity=data.dict(), by=user))
+    return entry
+
+
+@router.post("/patients", response=responses(PatientWritten, 201), tags=["patients"])
+def register_patient(request: HttpRequest, data: PatientIn) -> Status[dict[str, Any]]:
+    """Register a patient under a pseudonymous code, with identity fields if given (kept encrypted)."""
+    user = acting(request, Can.MANAGE_PATIENTS)
+    fields = data.dict()
+    site = _site(fields.pop("site"))
+    patient, entry = recorded(lambda: register.register_patient(site=site, **fields, by=user))
+    return Status(201, {**patient_out(patient), "entry": entry})
+
+
+@router.patch("/patients/{code}", response=responses(PatientWritten), tags=["patients"])
+def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dict[str, Any]:
+    user = acting(request, Can.MANAGE_PATIENTS)
+    patient = _patient(code)
+    patient, entry = recorded(lambda: register.change_patient(patient, by=user, **data.dict(exclude_none=True)))
+    return {**patient_out(patient), "entry": entry}
+
+
+@router.post("/patients/{code}/death", response=responses(PatientWritten, 201), tags=["patients"])
+def record_death(request: HttpRequest, code: Code, data: DeathIn) -> Status[dict[str, Any]]:
+    """A death while waiting; the patient's open referrals close as died."""
+    user = acting(request, Can.RECORD_INCIDENTS)
+    patient = _patient(code)
+    patient, entry = recorded(lambda: register.record_death(patient, by=user, **data.dict()))
+    return Status(201, {**patient_out(_patient(code)), "entry": entry})
+
+
+# ----------------------------------------------------------------------------------------- referrals
+
+
+class ReferralPage(PageMeta):
+    items: list[ReferralOut]
+
+
+class ReferralWritten(ReferralOut):
+    entry: EntryRef
+
+
+class ReferralFilter(Schema):
+    status: str | None = None
+    patient: Code | None = None
+    priority: Code | None = None
+    specialty: Code | None = None
+    due_before: Date | None = None
+
+
+def referral_out(referral: Referral) -> dict[str, Any]:
+    return {
+        "id": referral.pk,
+        "patient": referral.patient.code,
+        "specialty": referral.specialty,
+        "diagnosis_icd10": referral.diagnosis_icd10,
+        "diagnosis": referral.diagnosis,
+        "priority": referral.priority.code,
+        "referral_date": referral.referral_date,
+        "due_date": referral.due_date,
+        "fit_to_travel_from": referral.fit_to_travel_from,
+        "eligible_facilities": sorted(f.code for f in referral.eligible_facilities.all()),
+        "status": referral.status,
+        "closed_on": referral.closed_on,
+        "synthetic": referral.synthetic,
+    }
+
+
+@router.get("/referrals", response=responses(ReferralPage), tags=["referrals"])
+def list_referrals(request: HttpRequest, page: Query[Page], filters: Query[ReferralFilter]) -> dict[str, Any]:
+    """Referrals, oldest first; filter by status (``waiting``), patient, priority, specialty, due date."""
+    reader(request)
+    referrals = (
+        Referral.objects.select_related("patient", "priority")
+        .prefetch_related("eligible_facilities")
+        .order_by("referral_date", "pk")
+    )
+    if filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.patient:
+        referrals = referrals.filter(patient__code=filters.patient)
+    if filters.priority:
+        referrals = referrals.filter(priority__code=filters.priority)
+    if filters.specialty:
+        referrals = referrals.filter(specialty=filters.specialty)
+    if filters.due_before:
+        referrals = referrals.filter(due_date__lt=filters.due_before)
+    return page_of(referrals, page, referral_out)
+
+
+@router.get("/referrals/{referral_id}", response=responses(ReferralOut), tags=["referrals"])
+def get_referral(request: HttpRequest, referral_id: Id) -> dict[str, Any]:
+    reader(request)
+    return referral_out(_referral(referral_id))
+
+
+@router.post("/referrals", response=responses(ReferralWritten, 201), tags=["referrals"])
+def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, Any]]:
+    """Refer a patient; the due date is the referral date plus the priority class's deadline."""
+    user = acting(request, Can.MANAGE_REFERRALS)
+    fields = data.dict()
+    patient = _patient(fields.pop("patient"))
+    referral, entry = recorded(lambda: register.create_referral(patient=patient, **fields, by=user))
+    return Status(201, {**referral_out(_referral(referral.pk)), "entry": entry})
+
+
+@router.post("/referrals/{referral_id}/close", response=responses(ReferralWritten), tags=["referrals"])
+def close_referral(request: HttpRequest, referral_id: Id, data: ReferralClose) -> dict[str, Any]:
+    """Take a referral off the waiting list: treated, died, left or withdrawn."""
+    user = acting(request, Can.MANAGE_REFERRALS)
+    referral = _referral(referral_id)
+    _, entry = recorded(lambda: register.close_referral(referral, by=user, **data.dict()))
+    return {**referral_out(_referral(referral.pk)), "entry": entry}
+
+
+# ------------------------------------------------------------------------------------ access rules
+
+
+class RulesPage(PageMeta):
+    items: list[RulesOut]
+
+
+class RulesWritten(RulesOut):
+    entry: EntryRef
+
+
+def rules_out(rules: AccessRuleSet) -> dict[str, Any]:
+    return {
+        "id": rules.pk,
+        "site": rules.site.code,
+        "effective_from": rules.effective_from,
+        "effective_until": rules.effective_until,
+        "max_patients_per_day": rules.max_patients_per_day,
+        "max_escorts_per_day": rules.max_escorts_per_day,
+        "max_facilities_per_day": rules.max_facilities_per_day,
+        "allowed_weekdays": rules.allowed_weekdays,
+        "camp_chooses_patients": rules.camp_chooses_patients,
+        "camp_chooses_escorts": rules.camp_chooses_escorts,
+        "camp_chooses_doctor": rules.camp_chooses_doctor,
+        "camp_chooses_appointment_time": rules.camp_chooses_appointment_time,
+        "camp_chooses_interpreter": rules.camp_chooses_interpreter,
+        "notes": rules.notes,
+        "source": rules.source,
+        "certainty": rules.certainty,
+        "recorded_seq": rules.recorded_seq,
+    }
+
+
+@router.get("/sites/{code}/rules", response=responses(RulesPage), tags=["access rules"])
+def list_rules(request: HttpRequest, code: Code, page: Query[Page]) -> dict[str, Any]:
+    """Every set of access rules recorded for a site, oldest first."""
+    reader(request)
+    site = _site(code)
+    return page_of(AccessRuleSet.objects.filter(site=site).select_related("site"), page, rules_out)
+
+
+@router.get("/sites/{code}/rules/in-force", response=responses(RulesOut), tags=["access rules"])
+def rules_in_force(request: HttpRequest, code: Code, on: Date | None = None) -> dict[str, Any]:
+    """The rules in force on a date (default today by Corridor's clock)."""
+    from corridor import clock
+
+    reader(request)
+    site = _site(code)
+    day = on or clock.today()
+    rules = register.rules_in_force(site, day)
+    if rules is None:
+        raise NotFound(f"no access rules are recorded for {site.code} on {day}")
+    return rules_out(rules)
+
+
+@router.post("/sites/{code}/rules", response=responses(RulesWritten, 201), tags=["access rules"])
+def set_rules(request: HttpRequest, code: Code, data: RulesIn) -> Status[dict[str, Any]]:
+    """Record the gate's rules from a date on (earlier sets stay; the newest covering a date wins)."""
+    user = acting(request, Can.CHANGE_RULES)
+    site = _site(code)
+    rules, entry = recorded(lambda: register.set_access_rules(site=site, by=user, **data.dict()))
+    return Status(201, {**rules_out(rules), "entry": entry})

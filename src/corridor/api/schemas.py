@@ -1,0 +1,501 @@
+"""What the API accepts and returns.
+
+Inputs are bounded everywhere (text without control characters, whole numbers and dates within
+sensible ranges) so that hostile input is refused with a 422 naming the field before any service runs,
+instead of reaching the database as something it cannot store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, Field, StringConstraints
+
+# --------------------------------------------------------------------------------------------- inputs
+
+# One line of text: no control characters at all. A paragraph may hold tabs and line breaks.
+LINE = r"^[^\x00-\x1f\x7f]*$"
+PARAGRAPH = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
+
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, min_length=1, max_length=32)]
+Line = Annotated[str, StringConstraints(pattern=LINE, max_length=200)]
+Paragraph = Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=5000)]
+Purpose = Annotated[str, StringConstraints(pattern=LINE, max_length=200)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Seq = Annotated[int, Field(ge=1, le=2**53)]
+Count = Annotated[int, Field(ge=0, le=1000)]
+Quantity = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+SourceCode = Literal["witness", "document", "media", "official_statement", "publication", "system"]
+CertaintyCode = Literal["confirmed", "probable", "possible", "unverified"]
+SpecialtyCode = Literal[
+    "oncology",
+    "ophthalmology",
+    "cardiology",
+    "orthopaedics",
+    "nephrology",
+    "neurology",
+    "general_surgery",
+    "obstetrics",
+    "paediatrics",
+    "imaging",
+    "other",
+]
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+def _moment_in_range(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone")
+    _date_in_range(value.date())
+    return value
+
+
+Date = Annotated[dt.date, AfterValidator(_date_in_range)]
+Moment = Annotated[dt.datetime, AfterValidator(_moment_in_range)]
+Weekday = Annotated[int, Field(ge=0, le=6)]
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class Evidence(Schema):
+    """How the recorded fact is known, and how surely."""
+
+    source: SourceCode = "witness"
+    certainty: CertaintyCode = "confirmed"
+
+
+# -------------------------------------------------------------------------------------------- outputs
+
+
+class ErrorBody(Schema):
+    status: int
+    code: str = Field(description="invalid_input, not_authenticated, not_allowed, not_found, conflict, rate_limited…")
+    message: str
+    field: str | None = Field(None, description="the input field at fault, when there is one")
+    details: list[dict[str, Any]] | None = Field(None, description="every validation problem, for invalid_input")
+
+
+class ErrorOut(Schema):
+    """Every error the API returns, whatever its cause."""
+
+    error: ErrorBody
+
+
+class EntryRef(Schema):
+    """The ledger entry a write produced: cite it, or verify it in an export."""
+
+    seq: int
+    hash: str
+    type: str
+
+
+class PageMeta(Schema):
+    count: int = Field(description="how many items match, over all pages")
+    limit: int
+    offset: int
+
+
+class SiteOut(Schema):
+    code: str
+    name: str
+    country: str
+    population: int
+    time_zone: str
+
+
+class SiteIn(Schema):
+    code: Code
+    name: Line
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+    population: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+    time_zone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")] = "UTC"
+
+
+class FacilityOut(Schema):
+    code: str
+    name: str
+    specialties: list[str]
+    opening_hours: dict[str, list[str]]
+    travel_minutes: int
+    closed_dates: list[str]
+
+
+OpeningHours = dict[Literal["0", "1", "2", "3", "4", "5", "6"], Annotated[list[HHMM], Field(max_length=2)]]
+
+
+class FacilityIn(Schema):
+    code: Code
+    name: Line
+    specialties: Annotated[list[SpecialtyCode], Field(min_length=1, max_length=11)]
+    opening_hours: OpeningHours = Field(default_factory=dict)
+    travel_minutes: Annotated[int, Field(ge=0, le=1440)] = 60
+    closed_dates: Annotated[list[Date], Field(max_length=400)] = Field(default_factory=list)
+
+
+class FacilityChange(Schema):
+    name: Line | None = None
+    specialties: Annotated[list[SpecialtyCode], Field(min_length=1, max_length=11)] | None = None
+    opening_hours: OpeningHours | None = None
+    travel_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
+    closed_dates: Annotated[list[Date], Field(max_length=400)] | None = None
+
+
+class IdentityIn(Schema):
+    full_name: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=200)]
+    contact: Line = ""
+    notes: Paragraph = ""
+
+
+class IdentityOut(Schema):
+    patient: str
+    full_name: str | None
+    contact: str | None
+    notes: str | None
+    viewed_entry: int = Field(description="the identity.viewed ledger entry that records this reading")
+
+
+SexCode = Literal["f", "m", "u"]
+
+
+class PatientOut(Schema):
+    """A patient under a pseudonymous code. Identity fields appear only when asked for and allowed."""
+
+    code: str
+    site: str
+    sex: str
+    birth_year: int | None
+    status: str
+    registered_on: dt.date
+    depends_on_power: bool
+    synthetic: bool
+    identity: IdentityOut | None = None
+
+
+class PatientIn(Evidence):
+    site: Code
+    code: Code
+    registered_on: Date
+    sex: SexCode = "u"
+    birth_year: Annotated[int, Field(ge=1900, le=2199)] | None = None
+    depends_on_power: bool = False
+    identity: IdentityIn | None = None
+
+
+class PatientChange(Schema):
+    sex: SexCode | None = None
+    birth_year: Annotated[int, Field(ge=1900, le=2199)] | None = None
+    depends_on_power: bool | None = None
+
+
+class DeathIn(Evidence):
+    on: Date
+    circumstances: Paragraph = ""
+    after_denied_care: bool = False
+
+
+class ReferralOut(Schema):
+    id: int
+    patient: str
+    specialty: str
+    diagnosis_icd10: str
+    diagnosis: str
+    priority: str
+    referral_date: dt.date
+    due_date: dt.date
+    fit_to_travel_from: dt.date | None
+    eligible_facilities: list[str]
+    status: str
+    closed_on: dt.date | None
+    synthetic: bool
+
+
+class ReferralIn(Evidence):
+    patient: Code
+    specialty: SpecialtyCode
+    priority: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,8}$")]
+    referral_date: Date
+    eligible_facilities: Annotated[list[Code], Field(max_length=50)] = Field(default_factory=list)
+    diagnosis_icd10: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.]{0,8}$")] = ""
+    diagnosis: Line = ""
+    fit_to_travel_from: Date | None = None
+
+
+class ReferralClose(Evidence):
+    reason: Literal["treated", "died", "left", "withdrawn"]
+    on: Date
+    note: Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=2000)] = ""
+
+
+class RulesOut(Schema):
+    id: int
+    site: str
+    effective_from: dt.date
+    effective_until: dt.date | None
+    max_patients_per_day: int
+    max_escorts_per_day: int
+    max_facilities_per_day: int
+    allowed_weekdays: list[int]
+    camp_chooses_patients: bool
+    camp_chooses_escorts: bool
+    camp_chooses_doctor: bool
+    camp_chooses_appointment_time: bool
+    camp_chooses_interpreter: bool
+    notes: str
+    source: str
+    certainty: str
+    recorded_seq: int
+
+
+class RulesIn(Evidence):
+    effective_from: Date
+    effective_until: Date | None = None
+    max_patients_per_day: Count
+    max_facilities_per_day: Count = 1
+    max_escorts_per_day: Count = 0
+    allowed_weekdays: Annotated[list[Weekday], Field(max_length=7)] = Field(default_factory=lambda: list(range(7)))
+    camp_chooses_patients: bool = False
+    camp_chooses_escorts: bool = False
+    camp_chooses_doctor: bool = False
+    camp_chooses_appointment_time: bool = False
+    camp_chooses_interpreter: bool = False
+    notes: Paragraph = ""
+
+
+class PassengerOut(Schema):
+    patient: str
+    role: str
+    referral: int | None
+    escort_for: str | None
+    outcome: str
+    outcome_note: str
+    removed: bool
+
+
+class TripOut(Schema):
+    id: int
+    site: str
+    date: dt.date
+    facility: str
+    status: str
+    status_reason: str
+    cancelled_by: str
+    appointment_time: dt.time | None
+    gate_arrived_at: dt.datetime | None
+    gate_released_at: dt.datetime | None
+    hours_held: float | None
+    hospital_arrived_at: dt.datetime | None
+    facility_closes_at: dt.datetime | None
+    arrived_late: bool | None
+    returned_at: dt.datetime | None
+    turned_back_at_gate: bool
+    synthetic: bool
+    passengers: list[PassengerOut]
+
+
+class EscortIn(Schema):
+    escort: Code
+    escorting: Code
+
+
+class TripIn(Evidence):
+    site: Code
+    date: Date
+    facility: Code
+    referrals: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    escorts: Annotated[list[EscortIn], Field(max_length=100)] = Field(default_factory=list)
+    appointment_time: dt.time | None = None
+    source: SourceCode = "system"
+
+
+class AnswerIn(Evidence):
+    """The authority's answer or a cancellation, when it happened and the reason it gave (if any)."""
+
+    at: Moment | None = None
+    reason: Paragraph = ""
+    source: SourceCode = "official_statement"
+
+
+class CancelIn(AnswerIn):
+    cancelled_by: Literal["authority", "camp", "hospital", "other"] = "authority"
+    source: SourceCode = "witness"
+
+
+class MomentIn(Evidence):
+    at: Moment
+
+
+class HoldIn(Evidence):
+    since: Moment
+    note: Paragraph = ""
+
+
+class TurnedBackIn(MomentIn):
+    reason: Paragraph = ""
+
+
+class OutcomeIn(Evidence):
+    patient: Code
+    outcome: Literal["seen", "procedure_done", "admitted", "no_doctor", "refused", "turned_back"]
+    note: Paragraph = ""
+    at: Moment | None = None
+
+
+class MissedIn(Evidence):
+    patient: Code
+    reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
+
+
+class ManifestIn(Schema):
+    add: Annotated[list[Id], Field(max_length=100)] = Field(default_factory=list, description="referral ids to add")
+    remove: Annotated[list[Code], Field(max_length=100)] = Field(
+        default_factory=list, description="patient codes to take off"
+    )
+    reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
+
+
+class TimelineEvent(Schema):
+    seq: int
+    type: str
+    occurred_at: str
+    recorded_by: str
+    source: str
+    certainty: str
+    payload: dict[str, Any]
+
+
+class TimelineOut(Schema):
+    trip: TripOut
+    events: list[TimelineEvent]
+
+
+class EntryOut(Schema):
+    seq: int
+    type: str
+    occurred_at: str
+    recorded_at: str
+    recorded_by: str
+    subjects: list[str]
+    payload: dict[str, Any]
+    source: str
+    certainty: str
+    corrects: int | None
+    prev_hash: str
+    hash: str
+
+
+class CorrectionIn(Schema):
+    reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
+    changes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], Any] = Field(default_factory=dict)
+    retract: bool = False
+    source: SourceCode = "witness"
+    certainty: CertaintyCode = "confirmed"
+
+
+class VerdictOut(Schema):
+    ok: bool
+    count: int
+    head_hash: str
+    bad_seq: int | None
+    problem: str | None
+
+
+class IdentityViewOut(Schema):
+    seq: int
+    viewed_at: str
+    viewed_by: str
+    patient: str
+    purpose: str
+
+
+class PlanProposeIn(Schema):
+    date: Date | None = Field(None, description="the day to plan (default: today by Corridor's clock)")
+    horizon_days: Annotated[int, Field(ge=7, le=366)] = 60
+    time_limit: Annotated[float, Field(ge=0.1, le=30, allow_inf_nan=False)] = 5.0
+
+
+class PlanOut(Schema):
+    seq: int
+    hash: str
+    recorded_at: str
+    recorded_by: str
+    site: str
+    date: str
+    trip: dict[str, Any] | None
+    standby: list[dict[str, Any]]
+    forecast: list[dict[str, Any]]
+    objective: float
+    lower_bound: float
+    explanations: list[Any]
+
+
+class PlanAcceptIn(Schema):
+    facility: Code | None = None
+    referrals: Annotated[list[Id], Field(max_length=100)] | None = None
+    reason: Paragraph = ""
+
+
+class BlockedDeliveryIn(Evidence):
+    site: Code
+    item: Literal["diesel", "food", "medicine", "oxygen", "water", "sewage_service", "other"]
+    on: Date
+    quantity: Quantity | None = None
+    unit: Annotated[str, StringConstraints(pattern=LINE, max_length=50)] = ""
+    reason: Paragraph = ""
+
+
+class IncidentIn(Evidence):
+    site: Code
+    kind: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
+    resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
+    description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
+    on: Date
+    subjects: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[a-z_]+:[A-Za-z0-9._\-]{1,80}$")]], Field(max_length=50)
+    ] = Field(default_factory=list)
+    certainty: CertaintyCode = "unverified"
+
+
+class CountOut(Schema):
+    key: str
+    count: int
+
+
+class DashboardOut(Schema):
+    """The coordinator's morning view, in numbers."""
+
+    today: dt.date
+    patients: int
+    facilities: int
+    waiting: int
+    past_deadline: int
+    waiting_by_priority: list[CountOut]
+    trips_by_status: list[CountOut]
+    deaths_while_waiting: int
+    ledger_entries: int
+    ledger_head: str
+
+
+class TokenOut(Schema):
+    id: int
+    label: str
+    prefix: str
+    created_at: dt.datetime
+    created_by: str
+    revoked_at: dt.datetime | None
+
+
+class MeOut(Schema):
+    username: str
+    roles: list[str]
+    capabilities: list[str]
+    token: TokenOut

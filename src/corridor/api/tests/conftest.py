@@ -1,0 +1,82 @@
+"""API test fixtures: a token per role, a client that sends it, and the demo-sized camp's trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # Rate limits are counted in the file cache, which a test's rollback does not undo.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def tokens(users: dict[str, Any]) -> dict[str, str]:
+    """One token per role, plus ``outsider`` (a token issued while it had a role that it has since lost)."""
+    from django.contrib.auth.models import Group
+
+    from corridor.accounts.tokens import issue_token
+
+    made = {}
+    for name, user in users.items():
+        if name == "outsider":
+            group = Group.objects.get(name="monitor")
+            user.groups.add(group)
+            made[name] = issue_token(user, by=None, label="test")[1]
+            user.groups.remove(group)
+        else:
+            made[name] = issue_token(user, by=None, label="test")[1]
+    return made
+
+
+@pytest.fixture
+def api_client() -> Callable[[str | None], Client]:
+    def make(token: str | None) -> Client:
+        headers = {"HTTP_HOST": "127.0.0.1"}
+        if token:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        client = Client()
+        client.defaults.update(headers)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def trips(camp: Any, make_referral: Callable[..., Any]) -> dict[str, Any]:
+    """Trips at each step of the gate timeline, all on Monday 13 October 2014 to hospital H-1."""
+    from corridor.register.models import Facility
+    from corridor.transfers import services as transfers
+
+    day = dt.date(2014, 10, 13)
+    at = dt.datetime(2014, 10, 13, 5, 0, tzinfo=dt.UTC)
+    facility = Facility.objects.get(code="H-1")
+
+    def trip(code: str, day: dt.date = day) -> Any:
+        referral = make_referral(code)
+        return transfers.request_trip(site=camp, day=day, facility=facility, referrals=[referral], by=None)
+
+    requested = trip("P-REQ")
+    approved = transfers.approve_trip(trip("P-APP"), by=None)
+    at_gate = transfers.record_gate_arrival(transfers.approve_trip(trip("P-GATE"), by=None), at=at, by=None)
+    arrived = transfers.approve_trip(trip("P-ARR", dt.date(2014, 10, 14)), by=None)
+    arrived = transfers.record_gate_arrival(arrived, at=at + dt.timedelta(days=1), by=None)
+    arrived = transfers.record_gate_release(arrived, at=at + dt.timedelta(days=1, hours=2), by=None)
+    arrived = transfers.record_hospital_arrival(arrived, at=at + dt.timedelta(days=1, hours=3), by=None)
+    waiting = make_referral("P-WAIT")
+    return {
+        "requested": requested,
+        "approved": approved,
+        "at_gate": at_gate,
+        "arrived": arrived,
+        "waiting": waiting,
+        "facility": facility,
+    }

@@ -1,0 +1,321 @@
+"""The JSON API: one error object, writes through the services with their ledger entries, audited identities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+
+Clients = Callable[[str | None], Client]
+
+
+def _json(response: Any) -> Any:
+    return json.loads(response.content)
+
+
+def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = _json(response)
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"status", "code", "message", "field", "details"}
+    assert error["status"] == status and error["code"] == code and error["message"]
+    return dict(error)
+
+
+def test_every_kind_of_refusal_is_the_same_error_object(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    coordinator = api_client(tokens["coordinator"])
+    _assert_error(api_client(None).get("/api/sites"), 401, "not_authenticated")
+    _assert_error(api_client("cor_" + "x" * 43).get("/api/sites"), 401, "not_authenticated")
+    site = {"code": "CAMP-2", "name": "Second Camp", "country": "XX"}
+    _assert_error(
+        api_client(tokens["monitor"]).post("/api/sites", site, content_type="application/json"), 403, "not_allowed"
+    )
+    _assert_error(coordinator.get("/api/patients/P-NOBODY"), 404, "not_found")
+    _assert_error(coordinator.get("/api/no/such/path"), 404, "not_found")
+    _assert_error(coordinator.delete("/api/sites"), 405, "method_not_allowed")
+    _assert_error(coordinator.post("/api/patients", "{not json", content_type="application/json"), 400, "bad_request")
+    invalid = _assert_error(
+        coordinator.post("/api/patients", {"site": "CAMP-T", "code": "bad code!"}, content_type="application/json"),
+        422,
+        "invalid_input",
+    )
+    assert invalid["field"] == "code" and invalid["details"]
+    # Refused by a service rather than by the schema: the same object, naming the field.
+    refused = _assert_error(
+        coordinator.post(
+            "/api/patients",
+            {"site": "CAMP-T", "code": "P-NEW", "registered_on": "2014-10-01", "birth_year": 2015},
+            content_type="application/json",
+        ),
+        422,
+        "invalid_input",
+    )
+    assert refused["field"] == "birth_year"
+    released = f"/api/trips/{trips['requested'].pk}/gate-released"
+    _assert_error(
+        coordinator.post(released, {"at": "2014-10-13T08:00:00+03:00"}, content_type="application/json"),
+        409,
+        "conflict",
+    )
+
+
+@override_settings(API_RATE_LIMIT="3/m")
+def test_a_token_that_calls_too_often_is_told_when_to_come_back(tokens: dict[str, str], api_client: Clients) -> None:
+    client = api_client(tokens["auditor"])
+    assert [client.get("/api/dashboard").status_code for _ in range(3)] == [200, 200, 200]
+    error = _assert_error(client.get("/api/dashboard"), 429, "rate_limited")
+    assert "try again" in error["message"]
+    assert int(client.get("/api/dashboard")["Retry-After"]) >= 1
+    # Another token has its own allowance.
+    assert api_client(tokens["monitor"]).get("/api/dashboard").status_code == 200
+
+
+@override_settings(API_RATE_LIMIT="3/m")
+def test_guessing_tokens_from_one_address_is_slowed_down(api_client: Clients, db: Any) -> None:
+    statuses = [api_client(f"cor_guess{i:040d}").get("/api/sites").status_code for i in range(5)]
+    assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429
+
+
+def test_a_gate_timeline_write_answers_with_the_ledger_entry_it_appended(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    trip = trips["approved"]
+    response = api_client(tokens["monitor"]).post(
+        f"/api/trips/{trip.pk}/gate-arrived",
+        {"at": "2014-10-13T07:10:00+03:00", "source": "witness", "certainty": "probable"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = _json(response)
+    assert body["status"] == "departed" and body["gate_arrived_at"] == "2014-10-13T04:10:00Z"
+    entry = Entry.objects.get(seq=body["entry"]["seq"])
+    assert (entry.type, entry.hash) == ("gate.arrived", body["entry"]["hash"]) == (body["entry"]["type"], entry.hash)
+    assert f"trip:{trip.pk}" in entry.subjects and entry.recorded_by == "monitor" and entry.certainty == "probable"
+    assert ledger.verify().ok
+    timeline = _json(api_client(tokens["auditor"]).get(f"/api/trips/{trip.pk}/timeline"))
+    assert [e["type"] for e in timeline["events"]] == [
+        "trip.requested",
+        "trip.approved",
+        "trip.departed",
+        "gate.arrived",
+    ]
+
+
+def test_a_refused_write_leaves_the_ledger_and_the_record_as_they_were(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    trip = trips["at_gate"]
+    head = ledger.head()
+    response = api_client(tokens["coordinator"]).post(
+        f"/api/trips/{trip.pk}/gate-released",
+        {"at": "2014-10-13T01:00:00+00:00"},  # before it reached the gate
+        content_type="application/json",
+    )
+    _assert_error(response, 422, "invalid_input")
+    trip.refresh_from_db()
+    assert ledger.head() == head and trip.gate_released_at is None
+
+
+def test_lists_come_in_pages_with_the_total(tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]) -> None:
+    client = api_client(tokens["clinician"])
+    first = _json(client.get("/api/patients?limit=2"))
+    second = _json(client.get("/api/patients?limit=2&offset=2"))
+    assert first["count"] == second["count"] == 5
+    assert [p["code"] for p in first["items"] + second["items"]] == ["P-APP", "P-ARR", "P-GATE", "P-REQ"]
+    _assert_error(client.get("/api/patients?limit=501"), 422, "invalid_input")
+    waiting = _json(client.get("/api/referrals?status=waiting&patient=P-WAIT"))
+    assert waiting["count"] == 1 and waiting["items"][0]["due_date"] == "2014-09-15"
+
+
+def test_the_ledger_is_read_page_by_page_after_a_sequence_number(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    client = api_client(tokens["auditor"])
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = _json(client.get(f"/api/ledger?limit=7&after={after}"))
+        seen += [e["seq"] for e in page["items"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert seen == list(range(1, ledger.head()[0] + 1))
+    filtered = _json(client.get("/api/ledger?type=trip.approved&count=true"))
+    assert filtered["count"] == 3 and {e["type"] for e in filtered["items"]} == {"trip.approved"}
+    assert _json(client.get("/api/ledger/verify")) == {
+        "ok": True,
+        "count": ledger.head()[0],
+        "head_hash": ledger.head()[1],
+        "bad_seq": None,
+        "problem": None,
+    }
+
+
+def test_a_monitor_never_sees_a_name(tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]) -> None:
+    client = api_client(tokens["monitor"])
+    bodies = [
+        client.get(path).content
+        for path in ("/api/patients", "/api/patients/P-REQ", "/api/trips", f"/api/trips/{trips['arrived'].pk}/timeline")
+    ]
+    assert all(b"Test Person" not in body for body in bodies)
+    _assert_error(client.get("/api/patients/P-REQ?with_identity=true"), 403, "not_allowed")
+    _assert_error(client.get("/api/patients/P-REQ/identity"), 403, "not_allowed")
+    _assert_error(api_client(tokens["auditor"]).get("/api/patients/P-REQ/identity"), 403, "not_allowed")
+    assert not Entry.objects.filter(type="identity.viewed").exists()
+
+
+def test_reading_an_identity_is_recorded_and_an_auditor_can_list_who_read_whose(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    coordinator = api_client(tokens["coordinator"])
+    listed = _json(coordinator.get("/api/patients"))
+    assert all(p["identity"] is None for p in listed["items"])  # lists are pseudonymous even for coordinators
+    one = _json(coordinator.get("/api/patients/P-REQ?with_identity=true&purpose=arrange+escort"))
+    assert one["identity"]["full_name"] == "Test Person P-REQ"
+    viewed = Entry.objects.get(seq=one["identity"]["viewed_entry"])
+    assert viewed.type == "identity.viewed" and viewed.recorded_by == "coordinator"
+    assert viewed.payload == {"patient": "P-REQ", "purpose": "arrange escort"}
+    assert "Test Person" not in viewed.body
+    _json(api_client(tokens["clinician"]).get("/api/patients/P-APP/identity"))
+    audit = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views"))
+    assert [(v["viewed_by"], v["patient"], v["purpose"]) for v in audit["items"]] == [
+        ("clinician", "P-APP", ""),
+        ("coordinator", "P-REQ", "arrange escort"),
+    ]
+    only = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views?patient=P-REQ"))
+    assert only["count"] == 1 and only["items"][0]["seq"] == viewed.seq
+
+
+def test_identities_are_written_through_the_service_and_the_ledger_never_holds_them(
+    tokens: dict[str, str], api_client: Clients, camp: Any
+) -> None:
+    coordinator = api_client(tokens["coordinator"])
+    created = coordinator.post(
+        "/api/patients",
+        {
+            "site": "CAMP-T",
+            "code": "P-API",
+            "registered_on": "2014-10-01",
+            "sex": "f",
+            "identity": {"full_name": "Synthetic Api Person", "contact": "Block 9"},
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert _json(created)["entry"]["type"] == "patient.registered"
+    changed = coordinator.put(
+        "/api/patients/P-API/identity",
+        {"full_name": "Synthetic Api Person", "contact": "Block 10"},
+        content_type="application/json",
+    )
+    assert _json(changed)["type"] == "identity.changed"
+    assert not Entry.objects.filter(body__contains="Synthetic Api").exists()
+    assert not Entry.objects.filter(body__contains="Block 10").exists()
+    assert _json(coordinator.get("/api/patients/P-API/identity"))["contact"] == "Block 10"
+
+
+def test_a_revoked_token_is_refused_from_the_moment_it_is_revoked(users: dict[str, Any], api_client: Clients) -> None:
+    from corridor.accounts.tokens import issue_token, revoke_token
+
+    token, secret = issue_token(users["auditor"], by=users["auditor"], label="laptop")
+    client = api_client(secret)
+    assert client.get("/api/me").status_code == 200
+    revoke_token(token.pk, by=users["auditor"], reason="laptop lost")
+    _assert_error(client.get("/api/me"), 401, "not_authenticated")
+
+
+def test_a_plan_is_proposed_read_and_accepted_through_the_api(
+    tokens: dict[str, str], api_client: Clients, make_referral: Callable[..., Any]
+) -> None:
+    make_referral("P-PLAN", referral_date=dt.date(2014, 10, 1))
+    client = api_client(tokens["coordinator"])
+    proposed = client.post(
+        "/api/sites/CAMP-T/plans",
+        {"date": "2014-10-13", "horizon_days": 14, "time_limit": 1},
+        content_type="application/json",
+    )
+    assert proposed.status_code == 201, proposed.content
+    plan = _json(proposed)
+    assert plan["entry"]["type"] == "plan.proposed" and plan["trip"]["patients"][0]["patient"] == "P-PLAN"
+    latest = _json(client.get("/api/sites/CAMP-T/plans/latest?on=2014-10-13"))
+    assert latest["seq"] == plan["seq"] == plan["entry"]["seq"]
+    accepted = client.post(f"/api/plans/{plan['seq']}/accept", {}, content_type="application/json")
+    assert accepted.status_code == 201, accepted.content
+    trip = _json(accepted)
+    assert trip["entry"]["type"] == "trip.requested" and [p["patient"] for p in trip["passengers"]] == ["P-PLAN"]
+    assert Entry.objects.get(seq=trip["entry"]["seq"]).payload["plan"] == plan["seq"]
+
+
+def test_the_docs_page_loads_nothing_from_the_internet(client: Client, db: Any) -> None:
+    page = client.get("/api/docs", HTTP_HOST="127.0.0.1")
+    assert page.status_code == 200
+    html = page.content.decode()
+    references = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert references and all(ref.startswith("/static/") for ref in references), references
+    settings_json = json.loads(re.search(r'id="swagger-settings">(.*?)</script>', html, re.DOTALL).group(1))  # type: ignore[union-attr]
+    assert settings_json["validatorUrl"] is None and settings_json["url"] == "/api/openapi.json"
+    assert "Content-Security-Policy" in page and "https:" not in page["Content-Security-Policy"]
+    for ref in references:
+        assert client.get(ref, HTTP_HOST="127.0.0.1").status_code == 200, ref
+
+
+def test_the_openapi_document_covers_every_resource(client: Client, db: Any) -> None:
+    spec = json.loads(client.get("/api/openapi.json", HTTP_HOST="127.0.0.1").content)
+    paths = set(spec["paths"])
+    for expected in (
+        "/api/sites",
+        "/api/facilities",
+        "/api/patients",
+        "/api/patients/{code}/identity",
+        "/api/referrals",
+        "/api/sites/{code}/rules",
+        "/api/trips",
+        "/api/trips/{trip_id}/timeline",
+        "/api/trips/{trip_id}/gate-arrived",
+        "/api/sites/{code}/plans",
+        "/api/plans/{seq}/accept",
+        "/api/ledger",
+        "/api/audit/identity-views",
+        "/api/incidents",
+        "/api/dashboard",
+    ):
+        assert expected in paths, expected
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert {"401", "403", "422", "429"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("field", ["source", "certainty"])
+def test_evidence_levels_outside_the_catalogue_are_refused(
+    field: str, tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    response = api_client(tokens["monitor"]).post(
+        f"/api/trips/{trips['approved'].pk}/departed",
+        {"at": "2014-10-13T06:00:00+03:00", field: "rumour"},
+        content_type="application/json",
+    )
+    assert _assert_error(response, 422, "invalid_input")["field"] == field
+
+
+def test_the_api_s_choices_are_the_catalogues_choices() -> None:
+    from typing import get_args
+
+    from corridor.api import schemas
+    from corridor.ledger.catalogue import Certainty, Source
+    from corridor.register.models import Specialty
+
+    assert set(get_args(schemas.SpecialtyCode)) == set(Specialty.values)
+    assert set(get_args(schemas.SourceCode)) == set(Source.values)
+    assert set(get_args(schemas.CertaintyCode)) == set(Certainty.values)

@@ -1,0 +1,183 @@
+"""Who may call what: every endpoint against every role, a role-less account, a revoked token and no token.
+
+The expectations below are written from docs/roles.md, not derived from the code: a role that may act
+gets a success (each call runs in its own savepoint, rolled back, so every role acts on the same
+state); any other role gets 403; a revoked token or none gets 401. Nothing refused writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from corridor.ledger import services as ledger
+
+ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
+EVERYONE = frozenset(ROLES)
+COORDINATOR = frozenset({"coordinator"})
+GATE = frozenset({"coordinator", "monitor"})  # records gate timelines, cancellations, deaths, incidents
+REFERRALS = frozenset({"coordinator", "clinician"})
+IDENTITIES = frozenset({"coordinator", "clinician"})
+REFERENCE = frozenset({"admin"})
+RULES = frozenset({"coordinator", "admin"})
+CORRECTIONS = frozenset({"coordinator", "monitor"})
+
+AT = "2014-10-13T09:00:00+03:00"
+
+# (method, path template, body, roles that may call it). {requested}, {approved}, {at_gate}, {arrived}
+# and {waiting} are filled in with the fixture's trips and referral.
+MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
+    ("get", "/api/sites", None, EVERYONE),
+    ("get", "/api/sites/CAMP-T", None, EVERYONE),
+    ("post", "/api/sites", {"code": "CAMP-2", "name": "Second", "country": "XX"}, REFERENCE),
+    ("get", "/api/facilities", None, EVERYONE),
+    ("get", "/api/facilities/H-1", None, EVERYONE),
+    ("post", "/api/facilities", {"code": "H-9", "name": "New", "specialties": ["imaging"]}, REFERENCE),
+    ("patch", "/api/facilities/H-1", {"travel_minutes": 95}, REFERENCE),
+    ("get", "/api/sites/CAMP-T/rules", None, EVERYONE),
+    ("get", "/api/sites/CAMP-T/rules/in-force?on=2014-10-13", None, EVERYONE),
+    (
+        "post",
+        "/api/sites/CAMP-T/rules",
+        {"effective_from": "2014-11-01", "max_patients_per_day": 2, "source": "official_statement"},
+        RULES,
+    ),
+    ("get", "/api/patients", None, EVERYONE),
+    ("get", "/api/patients/P-REQ", None, EVERYONE),
+    ("get", "/api/patients/P-REQ?with_identity=true", None, IDENTITIES),
+    ("get", "/api/patients/P-REQ/identity", None, IDENTITIES),
+    ("put", "/api/patients/P-REQ/identity", {"full_name": "Test Person Renamed"}, COORDINATOR),
+    ("post", "/api/patients", {"site": "CAMP-T", "code": "P-NEW", "registered_on": "2014-10-01"}, COORDINATOR),
+    ("patch", "/api/patients/P-REQ", {"birth_year": 1971}, COORDINATOR),
+    ("post", "/api/patients/P-WAIT/death", {"on": "2014-10-12", "source": "witness"}, GATE),
+    ("get", "/api/referrals", None, EVERYONE),
+    ("get", "/api/referrals/{waiting}", None, EVERYONE),
+    (
+        "post",
+        "/api/referrals",
+        {"patient": "P-WAIT", "specialty": "cardiology", "priority": "P3", "referral_date": "2014-10-01"},
+        REFERRALS,
+    ),
+    ("post", "/api/referrals/{waiting}/close", {"reason": "withdrawn", "on": "2014-10-12"}, REFERRALS),
+    ("get", "/api/trips", None, EVERYONE),
+    ("get", "/api/trips/{arrived}", None, EVERYONE),
+    ("get", "/api/trips/{arrived}/timeline", None, EVERYONE),
+    (
+        "post",
+        "/api/trips",
+        {"site": "CAMP-T", "date": "2014-10-13", "facility": "H-1", "referrals": ["{waiting}"]},
+        COORDINATOR,
+    ),
+    ("post", "/api/trips/{requested}/approve", {}, COORDINATOR),
+    ("post", "/api/trips/{requested}/deny", {"reason": "no reason given"}, COORDINATOR),
+    ("post", "/api/trips/{requested}/cancel", {"cancelled_by": "authority"}, GATE),
+    ("post", "/api/trips/{requested}/manifest", {"add": ["{waiting}"], "reason": "urgent case"}, COORDINATOR),
+    ("post", "/api/trips/{approved}/departed", {"at": AT}, GATE),
+    ("post", "/api/trips/{approved}/gate-arrived", {"at": AT}, GATE),
+    ("post", "/api/trips/{at_gate}/gate-held", {"since": AT}, GATE),
+    ("post", "/api/trips/{at_gate}/gate-released", {"at": AT}, GATE),
+    ("post", "/api/trips/{at_gate}/turned-back", {"at": AT, "reason": "closed"}, GATE),
+    ("post", "/api/trips/{at_gate}/hospital-arrived", {"at": AT}, GATE),
+    ("post", "/api/trips/{arrived}/outcomes", {"patient": "P-ARR", "outcome": "seen"}, GATE),
+    ("post", "/api/trips/{arrived}/missed-appointments", {"patient": "P-ARR", "reason": "held at the gate"}, GATE),
+    ("post", "/api/trips/{arrived}/returned", {"at": "2014-10-14T16:00:00+03:00"}, GATE),
+    ("post", "/api/sites/CAMP-T/plans", {"date": "2014-10-13", "horizon_days": 7, "time_limit": 0.5}, COORDINATOR),
+    ("get", "/api/sites/CAMP-T/plans/latest?on=2014-10-15", None, EVERYONE),
+    ("post", "/api/plans/{plan}/accept", {}, COORDINATOR),
+    ("get", "/api/ledger", None, EVERYONE),
+    ("get", "/api/ledger/1", None, EVERYONE),
+    ("get", "/api/ledger/verify", None, EVERYONE),
+    ("post", "/api/ledger/1/corrections", {"reason": "typo", "changes": {"name": "Fixed"}}, CORRECTIONS),
+    ("get", "/api/audit/identity-views", None, EVERYONE),
+    (
+        "post",
+        "/api/incidents",
+        {
+            "site": "CAMP-T",
+            "kind": "obstruction",
+            "resource": "ambulance",
+            "description": "held 4 h",
+            "on": "2014-10-12",
+        },
+        GATE,
+    ),
+    ("get", "/api/dashboard", None, EVERYONE),
+    ("get", "/api/me", None, EVERYONE | {"outsider"}),
+]
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, str):
+        for name, number in ids.items():
+            if value == "{" + name + "}":
+                return number
+            value = value.replace("{" + name + "}", str(number))
+        return value
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _call(client: Client, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    if body is None:
+        return getattr(client, method)(path)
+    return getattr(client, method)(path, body, content_type="application/json")
+
+
+@pytest.fixture
+def plan_seq(camp: Any, trips: dict[str, Any]) -> int:
+    import datetime as dt
+
+    from corridor.transfers.plans import propose_plan
+
+    return propose_plan(site=camp, day=dt.date(2014, 10, 15), by=None, horizon_days=7, time_limit=0.5).seq
+
+
+@pytest.mark.parametrize(("method", "template", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_each_role_may_call_exactly_what_its_role_allows(
+    method: str,
+    template: str,
+    body: dict[str, Any] | None,
+    allowed: frozenset[str],
+    tokens: dict[str, str],
+    trips: dict[str, Any],
+    api_client: Callable[[str | None], Client],
+    request: pytest.FixtureRequest,
+) -> None:
+    from corridor.accounts.tokens import issue_token, revoke_token
+
+    revoked, revoked_secret = issue_token(_user("coordinator"), by=None, label="old")
+    revoke_token(revoked.pk, by=None)
+    ids = {name: t.pk for name, t in trips.items() if hasattr(t, "pk")}
+    if "plan" in template:  # the planner runs only for the tests that need a plan
+        ids["plan"] = request.getfixturevalue("plan_seq")
+    path, payload = _fill(template, ids), _fill(body, ids)
+    callers = {**tokens, "revoked": revoked_secret, "nobody": None}
+    outcomes = {}
+    for caller, secret in callers.items():
+        with transaction.atomic():
+            head = ledger.head()
+            response = _call(api_client(secret), method, path, payload)
+            refused = response.status_code in (401, 403)
+            if refused:
+                assert ledger.head() == head, f"{caller} was refused but something was written"
+            transaction.set_rollback(True)
+        outcomes[caller] = response.status_code
+        if caller in allowed:
+            assert response.status_code in (200, 201), (caller, response.status_code, response.content)
+    expected = {
+        caller: ("ok" if caller in allowed else 401 if caller in ("revoked", "nobody") else 403) for caller in callers
+    }
+    assert {c: ("ok" if s in (200, 201) else s) for c, s in outcomes.items()} == expected
+
+
+def _user(name: str) -> Any:
+    from django.contrib.auth.models import User
+
+    return User.objects.get(username=name)

@@ -1,0 +1,437 @@
+"""Trips, their manifests, the gate timeline, and the daily plans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from corridor import clock
+from corridor.accounts.roles import Can
+from corridor.errors import InvalidInput, NotFound
+from corridor.ledger.models import Entry
+from corridor.register.models import Facility, Referral
+from corridor.transfers import plans
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip, TripPassenger
+
+from .core import Page, acting, page_of, reader, recorded, responses
+from .register import _facility, _patient, _site
+from .schemas import (
+    AnswerIn,
+    CancelIn,
+    Code,
+    Date,
+    EntryRef,
+    HoldIn,
+    Id,
+    ManifestIn,
+    MissedIn,
+    MomentIn,
+    OutcomeIn,
+    PageMeta,
+    PlanAcceptIn,
+    PlanOut,
+    PlanProposeIn,
+    Seq,
+    TimelineOut,
+    TripIn,
+    TripOut,
+    TurnedBackIn,
+)
+
+router = Router()
+
+
+def _trips() -> Any:
+    return Trip.objects.select_related("site", "facility").prefetch_related(
+        Prefetch(
+            "passengers",
+            queryset=TripPassenger.objects.select_related("patient", "escort_for").order_by("pk"),
+        )
+    )
+
+
+def _trip(trip_id: int) -> Trip:
+    trip = _trips().filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound(f"no trip {trip_id}")
+    return trip
+
+
+def trip_out(trip: Trip) -> dict[str, Any]:
+    return {
+        "id": trip.pk,
+        "site": trip.site.code,
+        "date": trip.date,
+        "facility": trip.facility.code,
+        "status": trip.status,
+        "status_reason": trip.status_reason,
+        "cancelled_by": trip.cancelled_by,
+        "appointment_time": trip.appointment_time,
+        "gate_arrived_at": trip.gate_arrived_at,
+        "gate_released_at": trip.gate_released_at,
+        "hours_held": trip.hours_held,
+        "hospital_arrived_at": trip.hospital_arrived_at,
+        "facility_closes_at": trip.facility_closes_at,
+        "arrived_late": trip.arrived_late,
+        "returned_at": trip.returned_at,
+        "turned_back_at_gate": trip.turned_back_at_gate,
+        "synthetic": trip.synthetic,
+        "passengers": [
+            {
+                "patient": p.patient.code,
+                "role": p.role,
+                "referral": p.referral_id,
+                "escort_for": p.escort_for.code if p.escort_for else None,
+                "outcome": p.outcome,
+                "outcome_note": p.outcome_note,
+                "removed": p.removed,
+            }
+            for p in trip.passengers.all()
+        ],
+    }
+
+
+class TripPage(PageMeta):
+    items: list[TripOut]
+
+
+class TripWritten(TripOut):
+    entry: EntryRef
+
+
+class TripFilter(Schema):
+    site: Code | None = None
+    status: str | None = None
+    date: Date | None = None
+    date_from: Date | None = None
+    date_to: Date | None = None
+
+
+@router.get("/trips", response=responses(TripPage), tags=["trips"])
+def list_trips(request: HttpRequest, page: Query[Page], filters: Query[TripFilter]) -> dict[str, Any]:
+    """Trips, newest first, with their manifests and gate timelines."""
+    reader(request)
+    trips = _trips().order_by("-date", "-pk")
+    if filters.site:
+        trips = trips.filter(site__code=filters.site)
+    if filters.status:
+        trips = trips.filter(status=filters.status)
+    if filters.date:
+        trips = trips.filter(date=filters.date)
+    if filters.date_from:
+        trips = trips.filter(date__gte=filters.date_from)
+    if filters.date_to:
+        trips = trips.filter(date__lte=filters.date_to)
+    return page_of(trips, page, trip_out)
+
+
+@router.get("/trips/{trip_id}", response=responses(TripOut), tags=["trips"])
+def get_trip(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
+    reader(request)
+    return trip_out(_trip(trip_id))
+
+
+@router.get("/trips/{trip_id}/timeline", response=responses(TimelineOut), tags=["trips"])
+def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
+    """The trip and every ledger entry about it, in the order recorded: request, answer, gate, hospital."""
+    reader(request)
+    trip = _trip(trip_id)
+    entries = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}").order_by("seq")
+    return {
+        "trip": trip_out(trip),
+        "events": [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "recorded_by": e.recorded_by,
+                "source": e.source,
+                "certainty": e.certainty,
+                "payload": e.payload,
+            }
+            for e in entries
+        ],
+    }
+
+
+@router.post("/trips", response=responses(TripWritten, 201), tags=["trips"])
+def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
+    """Request a trip from the authority with its manifest; the access rules in force are checked."""
+    user = acting(request, Can.MANAGE_TRIPS)
+    site = _site(data.site)
+    facility = _facility(data.facility)
+    referrals = list(Referral.objects.select_related("patient").filter(pk__in=data.referrals))
+    missing = sorted(set(data.referrals) - {r.pk for r in referrals})
+    if missing:
+        raise InvalidInput(f"no referral {missing[0]}", "referrals")
+    referrals.sort(key=lambda r: data.referrals.index(r.pk))
+    escorts = [(_patient(e.escort), _patient(e.escorting)) for e in data.escorts]
+    trip, entry = recorded(
+        lambda: transfers.request_trip(
+            site=site,
+            day=data.date,
+            facility=facility,
+            referrals=referrals,
+            escorts=escorts,
+            appointment_time=data.appointment_time,
+            by=user,
+            source=data.source,
+            certainty=data.certainty,
+        )
+    )
+    return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
+
+
+def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
+    user = acting(request, capability)
+    trip = _trip(trip_id)
+    _, entry = recorded(lambda: action(trip, user))
+    return {**trip_out(_trip(trip_id)), "entry": entry}
+
+
+@router.post("/trips/{trip_id}/approve", response=responses(TripWritten), tags=["trips"])
+def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
+    """The authority approved the trip."""
+    return _step(
+        request,
+        trip_id,
+        Can.MANAGE_TRIPS,
+        lambda t, u: transfers.approve_trip(t, by=u, at=data.at, source=data.source, certainty=data.certainty),
+    )
+
+
+@router.post("/trips/{trip_id}/deny", response=responses(TripWritten), tags=["trips"])
+def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
+    """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
+    return _step(
+        request,
+        trip_id,
+        Can.MANAGE_TRIPS,
+        lambda t, u: transfers.deny_trip(
+            t, reason=data.reason, by=u, at=data.at, source=data.source, certainty=data.certainty
+        ),
+    )
+
+
+@router.post("/trips/{trip_id}/cancel", response=responses(TripWritten), tags=["trips"])
+def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, Any]:
+    """The trip was cancelled before it left, by the authority, the camp, the hospital or other."""
+    return _step(
+        request,
+        trip_id,
+        Can.RECORD_GATE,
+        lambda t, u: transfers.cancel_trip(
+            t,
+            reason=data.reason,
+            cancelled_by=data.cancelled_by,
+            by=u,
+            at=data.at,
+            source=data.source,
+            certainty=data.certainty,
+        ),
+    )
+
+
+@router.post("/trips/{trip_id}/manifest", response=responses(TripWritten), tags=["trips"])
+def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict[str, Any]:
+    """Add referrals to or take patients off a trip that has not left, with the reason."""
+    add = list(Referral.objects.select_related("patient").filter(pk__in=data.add))
+    missing = sorted(set(data.add) - {r.pk for r in add})
+    if missing:
+        raise InvalidInput(f"no referral {missing[0]}", "add")
+    remove = [_patient(code) for code in data.remove]
+    return _step(
+        request,
+        trip_id,
+        Can.MANAGE_TRIPS,
+        lambda t, u: transfers.change_manifest(t, add=add, remove=remove, reason=data.reason, by=u),
+    )
+
+
+# ------------------------------------------------------------------------------------- gate timeline
+
+
+def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
+    def endpoint(request: HttpRequest, trip_id: int, data: MomentIn) -> dict[str, Any]:
+        return _step(
+            request,
+            trip_id,
+            Can.RECORD_GATE,
+            lambda t, u: service(t, at=data.at, by=u, source=data.source, certainty=data.certainty),
+        )
+
+    return endpoint
+
+
+@router.post("/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"])
+def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
+    """The trip left the camp."""
+    return _moment(transfers.record_departure)(request, trip_id, data)
+
+
+@router.post("/trips/{trip_id}/gate-arrived", response=responses(TripWritten), tags=["gate timeline"])
+def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
+    """The trip reached the gate (its departure is recorded first if it was not)."""
+    return _moment(transfers.record_gate_arrival)(request, trip_id, data)
+
+
+@router.post("/trips/{trip_id}/gate-held", response=responses(TripWritten), tags=["gate timeline"])
+def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]:
+    """A hold at the gate in progress since a time."""
+    return _step(
+        request,
+        trip_id,
+        Can.RECORD_GATE,
+        lambda t, u: transfers.record_gate_hold(
+            t, since=data.since, note=data.note, by=u, source=data.source, certainty=data.certainty
+        ),
+    )
+
+
+@router.post("/trips/{trip_id}/gate-released", response=responses(TripWritten), tags=["gate timeline"])
+def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
+    """The gate let the trip through; the hours held since arrival go into the entry."""
+    return _moment(transfers.record_gate_release)(request, trip_id, data)
+
+
+@router.post("/trips/{trip_id}/turned-back", response=responses(TripWritten), tags=["gate timeline"])
+def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[str, Any]:
+    """The gate sent the trip back: every patient on it is recorded as not seen."""
+    return _step(
+        request,
+        trip_id,
+        Can.RECORD_GATE,
+        lambda t, u: transfers.record_turned_back(
+            t, at=data.at, reason=data.reason, by=u, source=data.source, certainty=data.certainty
+        ),
+    )
+
+
+@router.post("/trips/{trip_id}/hospital-arrived", response=responses(TripWritten), tags=["gate timeline"])
+def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
+    """The trip reached the hospital; late if after the facility closed."""
+    return _moment(transfers.record_hospital_arrival)(request, trip_id, data)
+
+
+@router.post("/trips/{trip_id}/outcomes", response=responses(TripWritten, 201), tags=["gate timeline"])
+def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
+    """What happened to one patient at the hospital; seen closes the referral as treated."""
+    patient = _patient(data.patient)
+    written = _step(
+        request,
+        trip_id,
+        Can.RECORD_GATE,
+        lambda t, u: transfers.record_outcome(
+            t,
+            patient=patient,
+            outcome=data.outcome,
+            note=data.note,
+            at=data.at,
+            by=u,
+            source=data.source,
+            certainty=data.certainty,
+        ),
+    )
+    return Status(201, written)
+
+
+@router.post("/trips/{trip_id}/missed-appointments", response=responses(TripWritten, 201), tags=["gate timeline"])
+def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str, Any]]:
+    """A patient's appointment was missed because the trip was late, held or cancelled."""
+    patient = _patient(data.patient)
+    written = _step(
+        request,
+        trip_id,
+        Can.RECORD_GATE,
+        lambda t, u: transfers.record_missed_appointment(
+            t, patient=patient, reason=data.reason, by=u, source=data.source, certainty=data.certainty
+        ),
+    )
+    return Status(201, written)
+
+
+@router.post("/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"])
+def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
+    """The trip came back to the camp."""
+    return _moment(transfers.record_return)(request, trip_id, data)
+
+
+# --------------------------------------------------------------------------------------------- plans
+
+
+class PlanWritten(PlanOut):
+    entry: EntryRef
+
+
+class AcceptedOut(TripOut):
+    entry: EntryRef
+
+
+def plan_out(entry: Entry) -> dict[str, Any]:
+    payload = entry.payload
+    return {
+        "seq": entry.seq,
+        "hash": entry.hash,
+        "recorded_at": entry.recorded_at,
+        "recorded_by": entry.recorded_by,
+        "site": payload.get("site", ""),
+        "date": payload.get("date", ""),
+        "trip": payload.get("trip"),
+        "standby": payload.get("standby", []),
+        "forecast": payload.get("forecast", []),
+        "objective": payload.get("objective", 0),
+        "lower_bound": payload.get("lower_bound", 0),
+        "explanations": payload.get("explanations", []),
+    }
+
+
+@router.post("/sites/{code}/plans", response=responses(PlanWritten, 201), tags=["plans"])
+def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Status[dict[str, Any]]:
+    """Run the planner for a day and record its proposal (``plan.proposed``)."""
+    user = acting(request, Can.MANAGE_TRIPS)
+    site = _site(code)
+    entry, ref = recorded(
+        lambda: plans.propose_plan(
+            site=site, day=data.date, by=user, horizon_days=data.horizon_days, time_limit=data.time_limit
+        )
+    )
+    return Status(201, {**plan_out(entry), "entry": ref})
+
+
+@router.get("/sites/{code}/plans/latest", response=responses(PlanOut), tags=["plans"])
+def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dict[str, Any]:
+    """The most recent plan proposed for a day (default today by Corridor's clock)."""
+    reader(request)
+    site = _site(code)
+    day = on or clock.today()
+    entry = plans.latest_plan(site, day)
+    if entry is None:
+        raise NotFound(f"no plan has been proposed for {site.code} on {day}")
+    return plan_out(entry)
+
+
+@router.post("/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"])
+def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[dict[str, Any]]:
+    """Request the plan's trip as proposed, or changed (a different hospital or patients need a reason)."""
+    user = acting(request, Can.MANAGE_TRIPS)
+    plan = Entry.objects.filter(seq=seq).first()
+    if plan is None or plan.type != "plan.proposed":
+        raise NotFound(f"ledger entry {seq} is not a plan")
+    facility: Facility | None = _facility(data.facility) if data.facility else None
+    referrals: list[Referral] | None = None
+    if data.referrals is not None:
+        referrals = list(Referral.objects.select_related("patient").filter(pk__in=data.referrals))
+        missing = sorted(set(data.referrals) - {r.pk for r in referrals})
+        if missing:
+            raise InvalidInput(f"no referral {missing[0]}", "referrals")
+        referrals.sort(key=lambda r: data.referrals.index(r.pk))  # type: ignore[union-attr]
+    trip, entry = recorded(
+        lambda: plans.accept_plan(plan, by=user, facility=facility, referrals=referrals, reason=data.reason)
+    )
+    return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})

@@ -1,0 +1,271 @@
+"""Backups and restores that keep the ledger whole.
+
+SQLite is copied with its online backup API (a consistent snapshot even while the server writes);
+PostgreSQL with ``pg_dump`` inside an exported snapshot, so the head hash reported for the backup is
+exactly the one in the file. A restore checks the file first, keeps a copy of the database it replaces,
+and reports the restored head hash, which ``corridor verify`` prints again afterwards.
+
+The identity key is not in a backup (it never is in the database): keep it, and its backups, apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from corridor.errors import Conflict, InvalidInput
+from corridor.ledger import canonical
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PGDUMP_MAGIC = b"PGDMP"
+
+
+class ToolMissing(InvalidInput):
+    """A program the backup needs (pg_dump, pg_restore) is not installed."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a backup holds: its ledger's length and head hash."""
+
+    entries: int
+    head: str
+
+    def describe(self) -> str:
+        return f"{self.entries} ledger entries, head {self.head}"
+
+
+def _database() -> dict[str, Any]:
+    return dict(settings.DATABASES["default"])
+
+
+def vendor() -> str:
+    return str(connection.vendor)
+
+
+def _sqlite_snapshot(db: sqlite3.Connection) -> Snapshot:
+    """Verify the whole chain in an SQLite file and return its length and head."""
+    rows = db.execute("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")
+    verdict = canonical.verify_rows(rows)
+    if not verdict.ok:
+        raise InvalidInput(f"the ledger in it does not verify: entry {verdict.bad_seq}: {verdict.problem}")
+    return Snapshot(verdict.count, verdict.head_hash)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+# ------------------------------------------------------------------------------------------- backup
+
+
+def backup(out: Path) -> Snapshot:
+    """Write a consistent copy of the database to ``out`` (never a half-written file under that name)."""
+    out = out.expanduser()
+    if out.is_dir():
+        raise InvalidInput(f"{out} is a directory; name the file to write", "out")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"the folder {out.parent} does not exist", "out")
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    # Owner-only from the first byte: a backup holds everything the database does.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        snapshot = _backup_sqlite(partial) if vendor() == "sqlite" else _backup_postgresql(partial)
+        _fsync(partial)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return snapshot
+
+
+def _backup_sqlite(target: Path) -> Snapshot:
+    source = sqlite3.connect(str(_database()["NAME"]))
+    copy = sqlite3.connect(str(target))
+    try:
+        source.backup(copy)
+        # One self-contained file: no -wal beside it to forget when the backup is copied away.
+        copy.execute("PRAGMA journal_mode=DELETE")
+        problems = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        if problems != "ok":  # pragma: no cover - the copy of a sound database is sound
+            raise Conflict(f"the copy failed SQLite's integrity check: {problems}")
+        return _sqlite_snapshot(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+def _pg_environment() -> dict[str, str]:
+    db = _database()
+    environment = dict(os.environ)
+    for key, variable in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
+        if db.get(key):
+            environment[variable] = str(db[key])
+    options = db.get("OPTIONS") or {}
+    if options.get("sslmode"):
+        environment["PGSSLMODE"] = str(options["sslmode"])
+    environment["PGDATABASE"] = str(db["NAME"])
+    return environment
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise ToolMissing(
+            f"{name} is not installed, and PostgreSQL is backed up and restored with it; install PostgreSQL's "
+            "client tools (on Debian: apt-get install postgresql-client) in the same major version as the server"
+        )
+    return found
+
+
+def _run(args: list[str], what: str) -> None:
+    result = subprocess.run(args, env=_pg_environment(), capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise Conflict(f"{what} failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}")
+
+
+def _backup_postgresql(target: Path) -> Snapshot:
+    pg_dump = _tool("pg_dump")
+    import psycopg
+
+    environment = _pg_environment()
+    # A REPEATABLE READ transaction exports its snapshot; pg_dump dumps exactly that snapshot, so the
+    # head read here is the head in the file even while the server goes on appending.
+    with psycopg.connect(
+        dbname=environment["PGDATABASE"],
+        host=environment.get("PGHOST"),
+        port=environment.get("PGPORT"),
+        user=environment.get("PGUSER"),
+        password=environment.get("PGPASSWORD"),
+    ) as pg:
+        pg.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot_id = pg.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
+        rows = pg.execute("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")
+        verdict = canonical.verify_rows((int(s), str(b), str(h)) for s, b, h in rows)
+        if not verdict.ok:
+            raise InvalidInput(f"the ledger does not verify: entry {verdict.bad_seq}: {verdict.problem}")
+        options = ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}"]
+        _run([pg_dump, *options, "-f", str(target)], "pg_dump")
+        pg.execute("COMMIT")
+    return Snapshot(verdict.count, verdict.head_hash)
+
+
+# ------------------------------------------------------------------------------------------ restore
+
+
+def kind_of(path: Path) -> str:
+    """ "sqlite" or "postgresql" by the file's first bytes; InvalidInput for anything else."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", "file") from None
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PGDUMP_MAGIC):
+        return "postgresql"
+    raise InvalidInput(f"{path} is not a Corridor backup (neither an SQLite file nor a pg_dump archive)", "file")
+
+
+def inspect_sqlite(path: Path) -> Snapshot:
+    """Check an SQLite backup file without changing it: sound, a Corridor database, ledger verifies."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise InvalidInput(f"{path} cannot be opened: {exc}", "file") from None
+    try:
+        if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise InvalidInput(f"{path} is damaged (SQLite's integrity check fails)", "file")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"ledger_entry", "django_migrations"} <= tables:
+            raise InvalidInput(f"{path} is an SQLite file but not a Corridor database", "file")
+        return _sqlite_snapshot(db)
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"{path} is damaged: {exc}", "file") from None
+    finally:
+        db.close()
+
+
+def current_entries() -> int:
+    from corridor.ledger.models import Entry
+
+    try:
+        return Entry.objects.count()
+    except Exception:  # no ledger table yet: an empty, unmigrated database
+        return 0
+
+
+def restore(path: Path, *, replace: bool) -> tuple[Snapshot | None, Path | None]:
+    """Replace the database with the backup at ``path``.
+
+    Refuses (writing nothing) when the file is not a sound Corridor backup for this database engine,
+    or when the database already holds ledger entries and ``replace`` is not given. With ``replace``,
+    the current database is first backed up into the data directory. Returns (what was restored, where
+    the replaced database was saved).
+    """
+    path = path.expanduser()
+    kind = kind_of(path)
+    if kind != vendor():
+        raise InvalidInput(f"{path} is a {kind} backup but this Corridor uses {vendor()}", "file")
+    existing = current_entries()
+    if existing and not replace:
+        raise Conflict(
+            f"the database already holds {existing} ledger entries; pass --replace to overwrite it "
+            "(a copy of it is saved in the data directory first)"
+        )
+    snapshot = inspect_sqlite(path) if kind == "sqlite" else None
+    saved = None
+    if existing:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        suffix = ".sqlite3" if kind == "sqlite" else ".dump"
+        saved = Path(settings.DATA_DIR) / f"before-restore-{stamp}{suffix}"
+        backup(saved)
+    connection.close()
+    if kind == "sqlite":
+        _restore_sqlite(path)
+    else:
+        _restore_postgresql(path)
+    return snapshot, saved
+
+
+def _restore_sqlite(path: Path) -> None:
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    target = sqlite3.connect(str(_database()["NAME"]), timeout=30)
+    try:
+        # The backup API replaces every page of the target in one step, under its write lock.
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
+    finally:
+        target.close()
+        source.close()
+
+
+def _restore_postgresql(path: Path) -> None:
+    pg_restore = _tool("pg_restore")
+    # One transaction: the old tables are dropped and the backup's created, or nothing changes.
+    _run(
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "-d",
+            _pg_environment()["PGDATABASE"],
+            str(path),
+        ],
+        "pg_restore",
+    )

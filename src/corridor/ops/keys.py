@@ -1,0 +1,81 @@
+"""Rotating the identity key.
+
+With the key generated into the data directory, Corridor rotates it itself, in an order that is safe
+at every step: the new key is written in front of the old one (both decrypt), every row is
+re-encrypted under the new key in one transaction, and only then is the old key dropped from the file.
+A crash at any point leaves a key file that decrypts every row.
+
+With a key set by ``CORRIDOR_IDENTITY_KEY`` (or ``_FILE``), the operator holds the keys: they put the
+new key first and the old one after it, run the rotation, then remove the old one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from corridor import env
+from corridor.errors import InvalidInput
+from corridor.register.crypto import key_id, key_ids_in_use, reencrypt_identities
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rows: int
+    key: str
+    retired: list[str]
+    origin: str
+
+
+def _write_keys(path: Path, keys: list[str]) -> None:
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(keys) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _use(keys: list[str]) -> None:
+    settings.IDENTITY_KEYS = keys
+
+
+def rotate() -> Rotation:
+    """Re-encrypt every identity under a new key (data directory) or under the first key listed (environment)."""
+    keys = list(settings.IDENTITY_KEYS)
+    before = {key_id(k) for k in keys}
+    if settings.IDENTITY_KEY_ORIGIN == "data-dir":
+        path = Path(settings.DATA_DIR) / env.IDENTITY_KEY_FILE_NAME
+        new = env.new_identity_key()
+        _write_keys(path, [new, *keys])
+        _use([new, *keys])
+        rows, kid = reencrypt_identities(by=None)
+        # A server still running may have committed a row under the old key while this ran: go again
+        # until no row needs the old key, and only then drop it.
+        for _ in range(3):
+            if set(key_ids_in_use()) <= {kid}:
+                break
+            rows, kid = reencrypt_identities(by=None)
+        else:
+            raise InvalidInput("identity rows keep being written under the old key; stop the servers and run again")
+        _write_keys(path, [new])
+        _use([new])
+        return Rotation(rows, kid, sorted(before), "data-dir")
+    in_use = key_ids_in_use()
+    if len(keys) == 1 and set(in_use) <= {key_id(keys[0])}:
+        raise InvalidInput(
+            "the identity key comes from CORRIDOR_IDENTITY_KEY (or _FILE) and every row already uses it: put a new "
+            "key first and the current one after it (separated by a comma or a new line), run this again, then "
+            "remove the old key"
+        )
+    rows, kid = reencrypt_identities(by=None)
+    return Rotation(rows, kid, sorted(before - {kid}), "environment")

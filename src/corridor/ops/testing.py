@@ -1,0 +1,66 @@
+"""Helpers for tests that need a database of their own (committed data, several processes, kill -9)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from corridor import env
+
+CORRIDOR = [sys.executable, "-c", "from corridor.cli import main; main()"]
+
+
+@contextmanager
+def own_database(folder: Path) -> Iterator[str]:
+    """A database URL of its own: a file in ``folder`` on SQLite, a fresh database on PostgreSQL when the
+    tests run against it (``CORRIDOR_DATABASE_URL``); dropped afterwards."""
+    url = os.environ.get("CORRIDOR_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{folder / 'own.sqlite3'}"
+        return
+    import psycopg
+
+    settings = env.database_from_url(url)
+    name = f"corridor_own_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.connect(
+        dbname=str(settings["NAME"]),
+        user=str(settings["USER"]) or None,
+        password=str(settings["PASSWORD"]) or None,
+        host=str(settings["HOST"]) or None,
+        port=str(settings["PORT"]) or None,
+        autocommit=True,
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def environment(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CORRIDOR_DATABASE_URL": url, "CORRIDOR_DATA_DIR": str(data_dir), **extra}
+
+
+def corridor(args: list[str], env_vars: dict[str, str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``corridor ARGS`` in a process of its own."""
+    result = subprocess.run([*CORRIDOR, *args], env=env_vars, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"corridor {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+def python(code: str, env_vars: dict[str, str]) -> str:
+    """Run Python ``code`` with Django set up against that environment; returns what it printed."""
+    prelude = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'corridor.settings'; django.setup()\n"
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code], env=env_vars, capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        raise AssertionError(result.stderr)
+    return result.stdout

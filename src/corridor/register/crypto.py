@@ -1,0 +1,194 @@
+"""Identity fields encrypted at rest, with a key kept outside the database.
+
+A stored value is ``aesgcm1$KEYID$BASE64`` where BASE64 holds a random 96-bit nonce followed by the
+AES-256-GCM ciphertext and tag. The additional authenticated data is the field's label
+(``register.patientidentity.full_name``), so a value copied into another column does not decrypt.
+KEYID is the first 8 hex digits of the key's SHA-256: it says which key a row needs without revealing
+anything about the key.
+
+The keys come from ``settings.IDENTITY_KEYS`` (``CORRIDOR_IDENTITY_KEY`` or its ``_FILE`` variant, or
+a key generated once into the data directory): the first encrypts, all of them decrypt. Rotating the
+key re-encrypts every row under the first key (:func:`reencrypt_identities`), with a ledger entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.db import models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+PREFIX = "aesgcm1"
+
+
+class IdentityKeyError(RuntimeError):
+    """A stored identity cannot be decrypted with the keys configured (a lost or wrong key, or tampering)."""
+
+
+def key_id(key: str) -> str:
+    """The public name of a key: the first 8 hex digits of its SHA-256."""
+    return hashlib.sha256(key.encode("ascii")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    primary: str
+    ciphers: dict[str, AESGCM]
+
+    def encrypt(self, plaintext: str, context: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self.ciphers[self.primary].encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
+        return f"{PREFIX}${self.primary}${base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+
+    def decrypt(self, stored: str, context: str) -> str:
+        prefix, kid, body = split(stored)
+        cipher = self.ciphers.get(kid)
+        if cipher is None:
+            raise IdentityKeyError(
+                f"an identity field was encrypted with key {kid}, which is not configured; set "
+                "CORRIDOR_IDENTITY_KEY (or restore the identity_key file) to the key used when it was written"
+            )
+        try:
+            raw = base64.urlsafe_b64decode(body.encode("ascii"))
+            return cipher.decrypt(raw[:12], raw[12:], context.encode("utf-8")).decode("utf-8")
+        except (InvalidTag, ValueError, UnicodeError):
+            raise IdentityKeyError(f"an identity field ({context}) does not decrypt with key {kid}: altered") from None
+
+
+def split(stored: str) -> tuple[str, str, str]:
+    """(format, key id, body) of a stored value; IdentityKeyError if it is not an encrypted value."""
+    parts = stored.split("$")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        raise IdentityKeyError("an identity field is stored unencrypted; run `corridor migrate`")
+    return parts[0], parts[1], parts[2]
+
+
+@functools.lru_cache(maxsize=8)
+def _keyring(keys: tuple[str, ...]) -> Keyring:
+    ciphers = {}
+    for key in keys:
+        raw = base64.urlsafe_b64decode(key.encode("ascii") + b"=" * (-len(key) % 4))
+        ciphers[key_id(key)] = AESGCM(raw)
+    return Keyring(primary=key_id(keys[0]), ciphers=ciphers)
+
+
+_key_file_seen: dict[str, int] = {}
+
+
+def _follow_key_file() -> None:
+    """With the key kept in the data directory, notice a rotation made by another process.
+
+    ``corridor rotate-identity-key`` rewrites the file while servers may be running; a server that
+    kept using the old key would write rows no key in the file can read once the old key is dropped.
+    """
+    if getattr(settings, "IDENTITY_KEY_ORIGIN", "") != "data-dir":
+        return
+    from corridor import env
+
+    path = os.path.join(settings.DATA_DIR, env.IDENTITY_KEY_FILE_NAME)
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return
+    seen = _key_file_seen.setdefault(path, mtime)
+    if mtime != seen:
+        _key_file_seen[path] = mtime
+        settings.IDENTITY_KEYS = env.identity_keys(settings.DATA_DIR)[0]
+
+
+def keyring() -> Keyring:
+    """The keyring for the keys configured now (cached per set of keys, so tests may override them)."""
+    _follow_key_file()
+    keys = tuple(settings.IDENTITY_KEYS)
+    if not keys:
+        raise IdentityKeyError("no identity key is configured")
+    return _keyring(keys)
+
+
+class EncryptedTextField(models.TextField):
+    """A text column whose values the database only ever sees encrypted.
+
+    Lookups other than ``isnull`` cannot work on it (every encryption of a value differs), so the
+    register never filters or orders by these fields.
+    """
+
+    description = "Text encrypted with AES-256-GCM"
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        self.context = f"{cls._meta.label_lower}.{name}"
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
+        if value is None:
+            return None
+        return keyring().decrypt(value, self.context)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        return keyring().encrypt(str(value), self.context)
+
+
+ENCRYPTED_FIELDS = ("full_name", "contact", "notes")
+
+
+def key_ids_in_use() -> dict[str, int]:
+    """How many identity rows each key id encrypts (read from the stored values, nothing decrypted)."""
+    from django.db import connection
+
+    from corridor.register.models import PatientIdentity
+
+    table = PatientIdentity._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(f) for f in ENCRYPTED_FIELDS)
+    counts: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(table)}")
+        for row in cursor.fetchall():
+            for value in row:
+                if value is None:
+                    continue
+                try:
+                    kid = split(value)[1]
+                except IdentityKeyError:
+                    kid = "unencrypted"
+                counts[kid] = counts.get(kid, 0) + 1
+    return counts
+
+
+def reencrypt_identities(*, by: Any) -> tuple[int, str]:
+    """Re-encrypt every identity row under the first configured key, with an ``identity.rekeyed`` entry.
+
+    Returns (rows re-encrypted, the key id now in use). Every row is decrypted with whichever
+    configured key it needs, so this fails (writing nothing) if any row needs a key that is missing.
+    """
+    from corridor.accounts.roles import Can, require
+    from corridor.ledger import services as ledger
+    from corridor.register.models import PatientIdentity
+
+    require(by, Can.MANAGE_USERS)
+    ring = keyring()
+    before = key_ids_in_use()
+    with transaction.atomic():
+        rows = list(PatientIdentity.objects.select_for_update().order_by("pk"))
+        for start in range(0, len(rows), 500):
+            PatientIdentity.objects.bulk_update(rows[start : start + 500], list(ENCRYPTED_FIELDS))
+        ledger.append(
+            "identity.rekeyed",
+            by=by,
+            subjects=[],
+            payload={
+                "key": ring.primary,
+                "rows": len(rows),
+                "previous_keys": sorted(k for k in before if k != ring.primary),
+            },
+        )
+    return len(rows), ring.primary
