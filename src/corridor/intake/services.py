@@ -733,7 +733,7 @@ def import_export(
         plans.append((entry, plan))
     try:
         with transaction.atomic():
-            ledger._lock_head()  # imports queue here, so two imports of one file cannot both apply it
+            ledger.lock()  # imports queue here, so two imports of one file cannot both apply it
             _apply(plans, platform=platform, file_format=export.format, by=by)
             if report.rejected or dry_run:
                 raise _Rejected

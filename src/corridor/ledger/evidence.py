@@ -215,7 +215,7 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
     key = signing_key()
     origin = checkpoints.verifier_key_for(key).name
     with transaction.atomic():
-        size, head_hash = ledger._lock_head()
+        size, head_hash = ledger.lock()
         extend_tree(size)
         source = DatabaseSource()
         root = merkle.root(source, size)

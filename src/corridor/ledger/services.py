@@ -62,6 +62,15 @@ _INSERT_SUBJECT = "INSERT INTO ledger_subject (entry_id, key) VALUES (%s, %s)"
 _HEAD = "SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
 
 
+def lock() -> tuple[int, str]:
+    """Take the ledger's append lock until the current transaction ends; return (last seq, last hash).
+
+    For work that must see a stable head across several appends (an import checking for duplicates,
+    a checkpoint), called inside ``transaction.atomic()``.
+    """
+    return _lock_head()
+
+
 def _lock_head() -> tuple[int, str]:
     """Take the append lock for this transaction and return (last seq, last hash).
 

@@ -158,8 +158,16 @@ def _recell(data: bytes, fmt: str, draw: Callable[..., Any]) -> bytes:
         result = document["results"][0]
         key = draw(st.sampled_from(sorted(result)))
         result[key] = draw(JSON_VALUE)
-        if draw(st.booleans()) and isinstance(result.get("patients"), list) and result["patients"]:
-            item = result["patients"][0]
+        patients = result.get("patients")
+        # The first draw may already have replaced "patients" with something that is not a list of answers.
+        if (
+            draw(st.booleans())
+            and isinstance(patients, list)
+            and patients
+            and isinstance(patients[0], dict)
+            and patients[0]
+        ):
+            item = patients[0]
             item[draw(st.sampled_from(sorted(item)))] = draw(JSON_VALUE)
         return json.dumps(document, allow_nan=True).encode()
     if fmt == "kobo csv":
