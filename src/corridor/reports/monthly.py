@@ -116,11 +116,10 @@ def _cell(column: core.Column, value: Any, table: Table, language: str) -> dict[
 
 
 def _table(table: Table, language: str) -> dict[str, Any]:
-    what = table.code.split(".", 1)[1].removeprefix("by_")
-    key = f"by.{what}" if f"by.{what}" in strings.MESSAGES else "by.type"
+    what = table.code.split(".", 1)[-1].removeprefix("by_")
     return {
         "code": table.code,
-        "title": strings.tr("report.breakdown", language, what=strings.tr(key, language)),
+        "title": strings.tr("report.breakdown", language, what=strings.tr(f"by.{what}", language)),
         "headers": [
             {"text": strings.tr(f"col.{c.code}", language), "n": c.kind not in ("label",)} for c in table.columns
         ],

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from corridor.register.models import PatientIdentity
 
 WITHHELD = "[withheld]"
-_TOKEN = re.compile(r"\S+")
-_EDGE = re.compile(r"^\W+|\W+$")
+_WORD = re.compile(r"\w+")
 _SHORTEST = 3  # shorter values ("Al", "7") would blank ordinary words
 _NGRAM = 12
 
 
 def _normal(text: str) -> str:
-    return " ".join(_EDGE.sub("", t) for t in text.lower().split())
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def identity_values() -> list[str]:
@@ -38,9 +37,10 @@ def identity_values() -> list[str]:
 def redactor() -> Callable[[str], str]:
     """A function that replaces every identity value in a text by ``[withheld]``.
 
-    Identity values are matched as whole runs of words, ignoring case and surrounding punctuation;
-    values longer than twelve words (notes) are matched as plain substrings. The values are read
-    once, on first use, so a report without free text never reads them.
+    Identity values are matched as whole runs of words, ignoring case and the punctuation between
+    them ("Test Person Bravo's" holds "Test Person Bravo"); values longer than twelve words (notes)
+    are matched as plain substrings. The values are read once, on first use, so a report without
+    free text never reads them.
     """
     state: dict[str, object] = {}
 
@@ -52,7 +52,10 @@ def redactor() -> Callable[[str], str]:
                 normal = _normal(value)
                 if not normal:
                     continue
-                (short.add(normal) if len(normal.split()) <= _NGRAM else long.append(value))
+                if len(normal.split()) <= _NGRAM:
+                    short.add(normal)
+                else:
+                    long.append(value)
             state["short"], state["long"] = short, long
         return state["short"], state["long"]  # type: ignore[return-value]
 
@@ -62,12 +65,12 @@ def redactor() -> Callable[[str], str]:
         short, long = load()
         for value in long:
             text = re.sub(re.escape(value), WITHHELD, text, flags=re.IGNORECASE)
-        tokens = list(_TOKEN.finditer(text))
+        tokens = list(_WORD.finditer(text))
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(tokens):
             for n in range(min(_NGRAM, len(tokens) - i), 0, -1):
-                if _normal(" ".join(t.group() for t in tokens[i : i + n])) in short:
+                if " ".join(t.group().lower() for t in tokens[i : i + n]) in short:
                     spans.append((tokens[i].start(), tokens[i + n - 1].end()))
                     i += n
                     break

@@ -142,9 +142,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "و{max} ساعة في أقصى حد.",
     },
     "summary.deaths": {
-        "en": "{deaths} patients died while waiting for care.",
-        "fa": "{deaths} بیمار در انتظار درمان درگذشتند.",
-        "ar": "تُوفّي {deaths} من المرضى أثناء انتظار العلاج.",
+        "en": "Died while waiting for care: {deaths}.",
+        "fa": "درگذشتگان در انتظار درمان: {deaths}.",
+        "ar": "المتوفون أثناء انتظار العلاج: {deaths}.",
     },
     "chart.requests": {
         "en": "Requests by outcome, month by month (the last bar is this period).",
@@ -221,7 +221,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "by.priority": {"en": "priority class", "fa": "ردهٔ اولویت", "ar": "فئة الأولوية"},
     "by.status": {"en": "status", "fa": "وضعیت", "ar": "الحالة"},
     "by.cancelled_by": {"en": "who cancelled", "fa": "لغوکننده", "ar": "الجهة التي ألغت"},
-    "by.outcome": {"en": "outcome at the hospital", "fa": "سرانجام در بیمارستان", "ar": "المآل في المستشفى"},
+    "by.outcomes": {"en": "outcome at the hospital", "fa": "سرانجام در بیمارستان", "ar": "المآل في المستشفى"},
     "by.diagnosis_group": {"en": "diagnosis group", "fa": "گروه تشخیصی", "ar": "المجموعة التشخيصية"},
     "by.type": {
         "en": "type, resource and certainty",
@@ -491,8 +491,15 @@ METHODS: dict[str, list[str]] = {
 
 
 def tr(key: str, language: str, **values: object) -> str:
-    """The message ``key`` in ``language`` (English when missing), with ``values`` filled in."""
-    text = MESSAGES[key].get(language) or MESSAGES[key]["en"]
+    """The message ``key`` in ``language`` (English when missing), with ``values`` filled in.
+
+    An unknown key gives its last part in plain words, so that a table added by another module
+    without words of its own still reads.
+    """
+    found = MESSAGES.get(key)
+    if found is None:  # a word another module's table did not provide: its code, readable
+        return key.split(".", 1)[-1].replace("_", " ")
+    text = found.get(language) or found["en"]
     return text.format(**values) if values else text
 
 

@@ -1,0 +1,80 @@
+"""The reports page: pick a month, open the report, download the PDF and exports — by role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from corridor.ledger.models import Entry
+from corridor.reports.tests import fixtures
+
+
+@pytest.fixture
+def october(camp: Any, settings: Any) -> None:
+    settings.TODAY = fixtures.AS_OF
+    fixtures.build(camp)
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anyone_without_a_role_is_kept_out(db: Any, users: dict[str, Any]) -> None:
+    assert Client().get("/reports/").status_code == 302
+    assert _client(users["outsider"]).get("/reports/").status_code == 403
+    assert _client(users["outsider"]).post("/reports/monthly/", {"month": "2014-10"}).status_code == 403
+
+
+def test_a_monitor_makes_reports_but_sees_no_export_form(october: None, users: dict[str, Any]) -> None:
+    page = _client(users["monitor"]).get("/reports/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'action="/reports/monthly/"' in html and "2014-10" in html
+    assert 'action="/reports/export/"' not in html
+    assert _client(users["monitor"]).post("/reports/export/", {"dataset": "trips"}).status_code == 403
+
+
+def test_the_html_report_opens_in_the_page_with_its_stylesheet_linked_and_is_recorded(
+    october: None, users: dict[str, Any]
+) -> None:
+    response = _client(users["monitor"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "fa", "format": "html"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Content-Disposition"].startswith("inline;")
+    html = response.content.decode()
+    assert 'dir="rtl"' in html and "reports/report.css" in html and "<style>" not in html
+    assert 'style="' not in html  # the content policy forbids inline styles
+    entry = Entry.objects.filter(type="export.created").latest("seq")
+    assert (entry.recorded_by, entry.payload["language"], entry.payload["format"]) == ("monitor", "fa", "html")
+
+
+def test_the_pdf_downloads_as_an_attachment(october: None, users: dict[str, Any]) -> None:
+    response = _client(users["coordinator"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "en", "format": "pdf", "public": "on"}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="corridor-report-2014-10-en-public.pdf"'
+    assert response.content.startswith(b"%PDF")
+
+
+def test_an_auditor_downloads_an_export(october: None, users: dict[str, Any]) -> None:
+    response = _client(users["auditor"]).post(
+        "/reports/export/", {"dataset": "incidents", "format": "hxl", "month": "2014-10", "audience": "public"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="corridor-incidents-2014-10.hxl.csv"'
+    assert response.content.decode().splitlines()[1].startswith("#country+code,#date+occurred,")
+
+
+def test_a_month_not_yet_begun_comes_back_as_a_message(october: None, users: dict[str, Any]) -> None:
+    client = _client(users["auditor"])
+    response = client.post("/reports/monthly/", {"month": "2015-01", "language": "en", "format": "html"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/reports/"
+    assert "has not begun yet" in response.content.decode()
+    assert not Entry.objects.filter(type="export.created").exists()
