@@ -108,7 +108,7 @@ class Lagrangian:
 
 def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterations: int = 400,
                on_pattern: Callable[[Pattern], float | None] | None = None,
-               lag: Lagrangian | None = None) -> Dual:
+               lag: Lagrangian | None = None, lam0: FloatArray | None = None) -> Dual:
     """Subgradient optimisation with Polyak steps towards the best known plan's cost ``upper``.
 
     ``on_pattern`` is called with each new day choice (the Lagrangian heuristic); if it returns a
@@ -117,8 +117,10 @@ def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterati
     start = time.monotonic()
     lag = lag or Lagrangian(a)
     lam = np.zeros(a.n)
-    # Start from a price near the typical saving of the patients that will not fit.
-    if a.active.any():
+    if lam0 is not None:
+        lam = lam0.copy()
+    elif a.active.any():
+        # Start from a price near the typical saving of the patients that will not fit.
         lam[a.active] = np.quantile(lag.S[a.active].max(axis=1), 0.5) * 0.5
     best_total, best_lam, best_value = math.inf, lam.copy(), np.zeros((a.T, a.H))
     theta, stall = 1.0, 0

@@ -115,13 +115,20 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
         candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
     else:
         candidates.append(("previous", start_pattern))
+    timed = time.monotonic()
     costs = [(assign(a, p).cost, name, p) for name, p in candidates]
+    # Keep back time for the final placement and for taking the helper down, so the whole call
+    # stays within the limit even on large instances.
+    deadline -= 2 * (time.monotonic() - timed) / len(candidates) + 0.1
+    polish = min(2.0, 0.05 * time_limit)  # final dual iterations when the LP is not solved
+    deadline -= polish
     cost, name, pattern = min(costs, key=lambda c: c[0])
     state = _State(a, pattern, cost, 0.0, start, progress)
     state.report(f"start ({name})")
     stats: dict[str, Any] = {"start": name, "atc_lookahead": k, "windows": 0, "merged": 0}
 
     pool: ProcessPoolExecutor | None = None
+    lp_done = False
     lp_future: Future[tuple[float, bool]] | None = None
     win_future: Future[Pattern | None] | None = None
     win_free: np.ndarray | None = None
@@ -133,14 +140,15 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
             # finish in most of the budget, the helper goes straight to windows and the Lagrangian
             # bound stands.
             columns = int((a.active[:, None] & a.elig).sum()) * a.T // 2
-            if lp_bound and columns / 4000 < 0.5 * time_limit:
-                lp_future = pool.submit(_worker_relax, max(0.5, 0.7 * time_limit))
+            if lp_bound and columns / 4000 < 0.6 * time_limit:
+                lp_future = pool.submit(_worker_relax, max(0.5, 0.9 * time_limit - 0.5))
         except (ValueError, OSError):  # pragma: no cover - platforms without fork
             pool = None
 
     try:
         # A quick dual bound, its day choices tried as starts (Lagrangian heuristic), and a short local
         # search; with a budget of a second or less (daily re-planning) windows are the better use.
+        dual = None
         if time_limit > 1.0:
             dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
             state.bound = dual.bound
@@ -153,16 +161,18 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
         # a full sweep without improvement widens them.
         widths = [w for w in (window, window + window // 2, 2 * window) if w <= max(window, a.T)]
         level = 0
-        while time.monotonic() < deadline - 0.05 and state.cost > state.bound:
+        overhead = 0.05  # time a window takes beyond its solver limit (building the model), largest seen
+        while time.monotonic() < deadline - overhead and state.cost > state.bound:
             width = widths[level]
             before = state.cost
             for lo, hi in _windows(a.T, width, rng, focus):
-                if time.monotonic() >= deadline - 0.05 or state.cost <= state.bound:
+                if time.monotonic() >= deadline - overhead or state.cost <= state.bound:
                     break
                 free = np.zeros(a.T, dtype=bool)
                 free[lo:hi] = True
                 if pool is not None and lp_future is not None and lp_future.done():
                     bound, optimal = lp_future.result()
+                    lp_done = lp_done or optimal
                     if optimal and bound > state.bound:
                         state.bound = bound
                         state.report("lp bound")
@@ -185,7 +195,10 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
                         win_future = pool.submit(_worker_window, state.pattern.copy(), win_free,
                                                  min(WINDOW_SECONDS, max(0.1, left - 0.2)))
                 left = deadline - time.monotonic()
-                result = window_milp(a, state.pattern, free, min(WINDOW_SECONDS, max(0.05, left - 0.05)))
+                limit = min(WINDOW_SECONDS, max(0.05, left - overhead))
+                began = time.monotonic()
+                result = window_milp(a, state.pattern, free, limit)
+                overhead = max(overhead, time.monotonic() - began - limit)
                 stats["windows"] += 1
                 if result is not None:
                     state.offer(result, "window")
@@ -193,17 +206,25 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
                 level = min(level + 1, len(widths) - 1)
         if win_future is not None and win_free is not None:
             try:
-                result = win_future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.5)
+                result = win_future.result(timeout=max(0.0, deadline - time.monotonic()))
             except Exception:  # noqa: BLE001 - a late or failed helper never costs the plan
                 result = None
             if result is not None:
                 merged = state.pattern.copy()
                 merged[win_free] = result[win_free]
                 state.offer(merged, "window (core 2)")
-        if lp_future is not None and lp_future.done():
-            bound, optimal = lp_future.result()
+        if lp_future is not None:
+            try:
+                bound, optimal = lp_future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - an unfinished LP leaves the Lagrangian bound
+                bound, optimal = 0.0, False
+            lp_done = lp_done or optimal
             if optimal and bound > state.bound:
                 state.bound = bound
+        if not lp_done and dual is not None and time.monotonic() < deadline + polish:
+            # No LP bound: resume the dual with the final plan's cost as the step target.
+            more = solve_dual(a, polish, upper=float(state.cost), iterations=1000, lag=lag, lam0=dual.lam)
+            state.bound = max(state.bound, more.bound)
     finally:
         if pool is not None:
             # A helper still inside HiGHS would hold the core past the limit: stop it outright.

@@ -55,3 +55,24 @@ def test_the_result_is_plain_json_with_sentences_and_structured_explanations() -
     assert "bound" in codes and ("why-facility" in codes or "no-trip" in codes)
     assert out["sentences"] and all(isinstance(s, str) for s in out["sentences"])
     assert out["lower_bound"] <= out["objective"]
+
+
+def test_expected_referrals_and_cancellations_shape_todays_trip_but_never_the_rules() -> None:
+    inst = generate(40, horizon=12, facilities=3, seed=11, due_window=(0, 5), closed_weekdays=1)
+    history = list(inst.patients)
+    result = plan_today(inst, 3, time_limit=0.5, arrival_rate=3.0, history=history, cancel_rate=0.1, seed=1)
+    assert result.plan.meta["today_decided_by"] == "scenarios"
+    assert result.trip is not None and len(result.trip.patients) <= inst.days[3].capacity
+    # Only waiting patients are planned; sampled referrals never leak into the result.
+    assert {pid for t in result.plan.trips for pid in t.patients} <= {p.id for p in inst.patients}
+    assert check_plan(situation(inst, 3), result.plan) == []
+    assert result.lower_bound is not None and result.lower_bound <= result.objective
+
+
+def test_yesterdays_plan_seeds_todays_and_the_same_inputs_give_the_same_trip() -> None:
+    inst = generate(30, horizon=10, facilities=3, seed=12, due_window=(0, 4))
+    yesterday = plan_today(inst, 0, time_limit=0.3, arrival_rate=2.0, seed=3)
+    first = plan_today(inst, 1, time_limit=0.3, previous=yesterday.plan, arrival_rate=2.0, seed=3)
+    again = plan_today(inst, 1, time_limit=0.3, previous=yesterday.plan, arrival_rate=2.0, seed=3)
+    assert first.trip == again.trip
+    assert check_plan(situation(inst, 1), first.plan) == []
