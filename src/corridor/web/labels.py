@@ -10,8 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language, ngettext
-from django.utils.translation import gettext as _g
+from django.utils.translation import get_language, get_language_bidi, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from corridor.ledger.models import Entry
@@ -58,6 +57,22 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "scenario.loaded": _("scenario loaded"),
     "user.created": _("user created"),
     "export.created": _("export created"),
+    "identity.rekeyed": _("identities re-encrypted"),
+    "supply.item_defined": _("supply item added"),
+    "supply.item_changed": _("supply item changed"),
+    "supply.counted": _("stock counted"),
+    "supply.adjusted": _("stock adjusted"),
+    "supply.requested": _("delivery requested"),
+    "supply.allowed": _("delivery let through"),
+    "supply.partly_allowed": _("delivery partly let through"),
+    "power.generator_added": _("generator added"),
+    "power.recorded": _("power recorded"),
+    "dependence.recorded": _("dependence on a supply recorded"),
+    "dependence.ended": _("dependence on a supply ended"),
+    "token.issued": _("API token issued"),
+    "token.revoked": _("API token revoked"),
+    "checkpoint.signed": _("checkpoint signed"),
+    "attachment.added": _("attachment added"),
 }
 
 CANCELLED_BY = {
@@ -73,8 +88,22 @@ def event_label(type_code: str) -> str:
     return str(label) if label is not None else type_code
 
 
+def iso(code: Any) -> str:
+    """A code (P-0042, T-12, H-01) kept in one piece inside right-to-left text.
+
+    Without the isolates a Persian number next to a code joins its left-to-right run, so
+    "P-0412 ۱۰۸ روز" would read as if the number came first.
+    """
+    text = str(code)
+    return f"\u2068{text}\u2069" if get_language_bidi() else text
+
+
+def _codes(values: Any) -> str:
+    return ", ".join(iso(v) for v in values)
+
+
 def _trip(p: dict[str, Any]) -> str:
-    return f"T-{p['trip']}" if p.get("trip") is not None else ""
+    return iso(f"T-{p['trip']}") if p.get("trip") is not None else ""
 
 
 def _day(value: Any) -> str:
@@ -99,62 +128,65 @@ def summary(entry: Entry) -> str:
     kind = entry.type
     reason = (p.get("reason") or "").strip() if isinstance(p.get("reason"), str) else ""
     if kind == "referral.created":
-        return _g("%(specialty)s, priority %(priority)s, due %(due)s") % {
+        return gettext("%(specialty)s, priority %(priority)s, due %(due)s") % {
             "specialty": _choice(Specialty, p.get("specialty")),
             "priority": p.get("priority", ""),
             "due": _day(p.get("due_date")),
         }
     if kind == "referral.closed":
-        return _g("referral %(referral)s: %(reason)s") % {
-            "referral": p.get("referral"),
+        return gettext("referral %(referral)s: %(reason)s") % {
+            "referral": l10n.digits(str(p.get("referral")), get_language()),
             "reason": _choice(Referral.Status, p.get("reason")),
         }
     if kind == "trip.requested":
-        return _g("%(trip)s to %(facility)s on %(date)s: %(patients)s") % {
+        return gettext("%(trip)s to %(facility)s on %(date)s: %(patients)s") % {
             "trip": _trip(p),
-            "facility": p.get("facility", ""),
+            "facility": iso(p.get("facility", "")),
             "date": _day(p.get("date")),
-            "patients": ", ".join(p.get("patients", [])),
+            "patients": _codes(p.get("patients", [])),
         }
     if kind in ("trip.denied", "trip.cancelled", "gate.turned_back"):
         who = CANCELLED_BY.get(p.get("cancelled_by", ""), "")
         parts = [_trip(p)]
         if who:
-            parts.append(_g("by %(who)s") % {"who": who})
-        parts.append(_g("reason given: %(reason)s") % {"reason": reason} if reason else _g("no reason given"))
+            parts.append(gettext("by %(who)s") % {"who": who})
+        parts.append(gettext("reason given: %(reason)s") % {"reason": reason} if reason else gettext("no reason given"))
         return " · ".join(parts)
     if kind == "gate.held":
         since = str(p.get("since") or "")
-        return _g("%(trip)s held since %(time)s") % {
+        return gettext("%(trip)s held since %(time)s") % {
             "trip": _trip(p),
             "time": l10n.digits(since[11:16], get_language()),
         }
     if kind == "gate.released":
-        return _g("%(trip)s held %(hours)s hours") % {
+        return gettext("%(trip)s held %(hours)s hours") % {
             "trip": _trip(p),
             "hours": l10n.number(p.get("hours_held"), get_language()),
         }
     if kind == "trip.arrived":
-        late = _g("after the hospital closed") if p.get("late") else _g("in time")
+        late = gettext("after the hospital closed") if p.get("late") else gettext("in time")
         return f"{_trip(p)} · {late}"
     if kind in ("patient.seen", "patient.not_seen"):
         return f"{_trip(p)} · {_choice(TripPassenger.Outcome, p.get('outcome'))}"
     if kind == "trip.manifest_changed":
-        return _g("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
-            "added": ", ".join(p.get("added", [])) or "–",
-            "removed": ", ".join(p.get("removed", [])) or "–",
+        return gettext("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
+            "added": _codes(p.get("added", [])) or "–",
+            "removed": _codes(p.get("removed", [])) or "–",
             "reason": reason or "–",
         }
     if kind == "patient.died":
-        return _g("on %(date)s") % {"date": _day(p.get("date"))}
+        return gettext("on %(date)s") % {"date": _day(p.get("date"))}
     if kind == "plan.proposed":
         trip = p.get("trip") or {}
-        patients = ", ".join(x.get("patient", "") for x in trip.get("patients", []))
-        return f"{_day(p.get('date'))} · {trip.get('facility', '–')} · {patients}"
+        patients = _codes(x.get("patient", "") for x in trip.get("patients", []))
+        return f"{_day(p.get('date'))} · {iso(trip.get('facility', '–'))} · {patients}"
     if kind == "supply.blocked":
         return f"{p.get('item', '')} · {_day(p.get('date'))}"
     if kind in ("entry.corrected", "entry.retracted"):
-        return _g("of entry %(seq)s: %(reason)s") % {"seq": entry.corrects, "reason": reason}
+        return gettext("of entry %(seq)s: %(reason)s") % {
+            "seq": l10n.digits(str(entry.corrects), get_language()),
+            "reason": reason,
+        }
     if kind.startswith(("trip.", "gate.")):
         return _trip(p)
     return ""
@@ -179,47 +211,48 @@ def explanation(item: dict[str, Any], plan_date: dt.date) -> str:
         return l10n.number(value, language)
 
     if code == "no-trip":
-        return _g("No trip is planned on %(date)s.") % {"date": on(item.get("day"))}
+        return gettext("No trip is planned on %(date)s.") % {"date": on(item.get("day"))}
     if code == "why-facility":
         if item.get("fixed_appointment"):
-            return _g("%(facility)s, because a fixed appointment is kept there.") % {"facility": item["facility"]}
+            sentence = gettext("%(facility)s, because a fixed appointment is kept there.")
+            return sentence % {"facility": iso(item["facility"])}
         alternatives = item.get("alternatives") or []
         if alternatives:
             best = alternatives[0]
-            return _g(
+            return gettext(
                 "%(facility)s: the best alternative, %(other)s, would make the plan %(cost)s weighted days "
                 "later in total."
-            ) % {"facility": item["facility"], "other": best["facility"], "cost": n(best["extra_cost"])}
-        return _g("%(facility)s is the only hospital open that day.") % {"facility": item["facility"]}
+            ) % {"facility": iso(item["facility"]), "other": iso(best["facility"]), "cost": n(best["extra_cost"])}
+        return gettext("%(facility)s is the only hospital open that day.") % {"facility": iso(item["facility"])}
     if code == "patient-fixed":
-        return _g("%(patient)s has a fixed appointment.") % {"patient": item["patient"]}
+        return gettext("%(patient)s has a fixed appointment.") % {"patient": iso(item["patient"])}
     if code == "patient-overdue":
-        return _g("%(patient)s is already %(days)s past the deadline (weight %(weight)s).") % {
-            "patient": item["patient"],
+        return gettext("%(patient)s is already %(days)s past the deadline (weight %(weight)s).") % {
+            "patient": iso(item["patient"]),
             "days": _days(-int(item["slack_days"])),
             "weight": n(item["weight"]),
         }
     if code == "patient-due":
-        return _g("%(patient)s must travel within %(days)s (weight %(weight)s).") % {
-            "patient": item["patient"],
+        return gettext("%(patient)s must travel within %(days)s (weight %(weight)s).") % {
+            "patient": iso(item["patient"]),
             "days": _days(int(item["slack_days"])),
             "weight": n(item["weight"]),
         }
     if code == "projected-late":
         if item.get("planned_day") is None:
-            return _g("%(patient)s will be at least %(days)s late: no trip within the plan's horizon.") % {
-                "patient": item["patient"],
+            return gettext("%(patient)s will be at least %(days)s late: no trip within the plan's horizon.") % {
+                "patient": iso(item["patient"]),
                 "days": _days(int(item["days_late"])),
             }
-        return _g("%(patient)s will be %(days)s late (planned for %(date)s).") % {
-            "patient": item["patient"],
+        return gettext("%(patient)s will be %(days)s late (planned for %(date)s).") % {
+            "patient": iso(item["patient"]),
             "days": _days(int(item["days_late"])),
             "date": on(item["planned_day"]),
         }
     if code == "more-late":
-        return _g("Late patients not listed here: %(count)s.") % {"count": n(item["count"])}
+        return gettext("Late patients not listed here: %(count)s.") % {"count": n(item["count"])}
     if code == "bound":
-        return _g(
+        return gettext(
             "No plan can do better than %(bound)s weighted days late; this plan has %(objective)s "
             "(%(gap)s%% above that bound)."
         ) % {

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -270,7 +270,7 @@ def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         except CorridorError as exc:
             forms.show_error(form, exc)
         else:
-            messages.success(request, _g("Recorded: %(what)s.") % {"what": action.label})
+            messages.success(request, gettext("Recorded: %(what)s.") % {"what": action.label})
             return redirect("web:trip", pk=trip.pk)
     trip.refresh_from_db()
     return page(request, "corridor/trips/trip.html", _trip_context(request, trip, (name, form)), status=422)
