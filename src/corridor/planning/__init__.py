@@ -8,11 +8,13 @@ Map of the package:
 - ``arrays``     numpy view of an instance; exact patient placement for fixed facilities (min-cost flow)
 - ``baselines``  :func:`fifo` (referral order) and :func:`atc` (BATC-II, look-ahead searched)
 - ``lp``         the strong facility-indexed LP relaxation and MILP (HiGHS)
+- ``bounds``     :func:`lower_bound`: the best of the LP and its Lagrangian dual
 - ``lagrange``   the same bound through its Lagrangian dual, fast; reduced values guide the search
 - ``cpsat``      whole-model CP-SAT and HiGHS MILP runs, and the exact window sub-problem
 - ``search``     local search over each day's facility
 - ``solver``     :func:`solve`: start, local search, window MILPs on two cores, bound
 - ``rolling``    :func:`plan_today`: today's trip, standby list, forecast, explanations
+- ``rollout``    today's trip chosen across sampled futures (referrals arriving, trips cancelled)
 - ``explain``    plain-English explanations with structured fields
 - ``generate``   the seeded benchmark and test instance generator
 - ``cli``        ``corridor plan solve | check | bound``

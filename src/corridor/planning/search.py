@@ -4,8 +4,8 @@ A move gives one day another facility. Scoring every move exactly would take one
 moves are screened first: with each patient priced at the saving they get in the current plan, the
 reduced value of facility h on day t (the same computation as the Lagrangian dual, see
 :mod:`corridor.planning.lagrange`) estimates what the move gains, and only the most promising few
-are scored exactly. When no screened move helps, a few days are perturbed (iterated local search)
-and the search restarts from there; the best plan is kept.
+are scored exactly. The search stops when none of the screened moves helps; the window MILPs of
+:mod:`corridor.planning.solver` take over from there.
 """
 
 from __future__ import annotations
@@ -43,10 +43,8 @@ def _day_load(a: Arrays, lag: Lagrangian, day: IntArray) -> np.ndarray:
 
 
 def local_search(a: Arrays, lag: Lagrangian, pattern: Pattern, deadline: float, *, screen: int = 12,
-                 rng: np.random.Generator | None = None,
                  on_improve: Callable[[int], None] | None = None) -> SearchResult:
     """Improve ``pattern`` until no screened single-day move helps or ``deadline`` passes."""
-    rng = rng or np.random.default_rng(0)
     current = assign(a, pattern, lag.S.astype(np.int64))
     S_int = lag.S.astype(np.int64)
     evals, rounds = 1, 0
@@ -83,30 +81,3 @@ def local_search(a: Arrays, lag: Lagrangian, pattern: Pattern, deadline: float, 
         if not improved:
             break
     return SearchResult(pattern, current, evals, rounds)
-
-
-def iterated_local_search(a: Arrays, lag: Lagrangian, start: Pattern, deadline: float, *, seed: int = 0,
-                          on_improve: Callable[[int], None] | None = None) -> SearchResult:
-    """Local search, then repeatedly perturb a few consecutive days of the best plan and search again."""
-    rng = np.random.default_rng(seed)
-    best = local_search(a, lag, start, deadline, on_improve=on_improve)
-    evals, rounds = best.evaluations, best.rounds
-    movable = np.nonzero((a.maxfac > 0) & ~lag.forced.any(axis=1) & lag.allowed.any(axis=1))[0]
-    if len(movable) == 0:
-        return best
-    while time.monotonic() < deadline:
-        trial = best.pattern.copy()
-        width = int(rng.integers(2, 6))
-        first = int(rng.choice(movable))
-        for t in range(first, min(a.T, first + width)):
-            if t in movable:
-                options = np.nonzero(lag.allowed[t])[0]
-                trial[t, 0] = int(rng.choice(options))
-        result = local_search(a, lag, trial, deadline, rng=rng)
-        evals += result.evaluations
-        rounds += result.rounds
-        if result.assignment.cost < best.assignment.cost:
-            best = SearchResult(result.pattern, result.assignment, evals, rounds)
-            if on_improve is not None:
-                on_improve(best.assignment.cost)
-    return SearchResult(best.pattern, best.assignment, evals, rounds)
