@@ -235,6 +235,11 @@ def test_a_coordinator_accepts_todays_plan_and_records_a_cancellation(browser: A
     page.locator(".nav").get_by_role("link", name="Daily plan").click()
     planned = page.locator("#plan-trip tbody tr").count()
     assert planned >= 1
+    # Editing the trip asks the server (htmx, under the Content Security Policy) what the rules say.
+    page.locator("#change summary").click()
+    page.locator("#change input[name=referrals]").first.uncheck()
+    page.locator("#plan-check").get_by_text("Say why the trip differs from the plan.").wait_for()
+    assert "The rules in force allow this trip." in page.locator("#plan-check").inner_text()
     with page.expect_navigation():
         page.click("#accept-plan")
     assert re.search(r"/trips/\d+/$", page.url)

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,13 +104,7 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("A new plan is proposed."))
-    return redirect(f"{_plan_url()}?site={site.code}")
-
-
-def _plan_url() -> str:
-    from django.urls import reverse
-
-    return reverse("web:plan")
+    return redirect(f"{reverse('web:plan')}?site={site.code}")
 
 
 def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
