@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from corridor.reports import core
 from corridor.reports.core import Period, Table
 
 LANGUAGES = ("en", "fa", "ar")
@@ -59,10 +60,33 @@ class Indicator:
 
 @dataclass(frozen=True)
 class Value:
-    """A headline value and the count it rests on (for suppression in public exports)."""
+    """A headline value, and what public editions need to know to suppress it.
+
+    ``basis`` is how many people or things it rests on; ``count`` says it is itself a count;
+    ``numerators`` names the count indicators a rate is made of (or gives those counts, when they
+    are not indicators themselves); ``part_of`` names the total a count adds up to with its siblings
+    (requests.approved, .denied and .delayed make requests.total).
+    """
 
     value: float | int | None
     basis: int | None = None
+    count: bool = False
+    numerators: tuple[str | int, ...] = ()
+    part_of: str | None = None
+
+    @classmethod
+    def of_count(cls, n: int, part_of: str | None = None) -> Value:
+        return cls(n, n, count=True, part_of=part_of)
+
+
+def public_values(values: Mapping[str, Value]) -> dict[str, Any]:
+    """Headline values fit for the public: small counts, and whatever would reveal them, blank (None)."""
+    cells = {
+        code: core.Cell(v.value, count=v.count, numerators=v.numerators, basis=v.basis, part_of=v.part_of)
+        for code, v in values.items()
+    }
+    hidden = core.suppress_cells(cells)
+    return {code: (None if code in hidden else v.value) for code, v in values.items()}
 
 
 @dataclass

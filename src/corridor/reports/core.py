@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -107,10 +106,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     if not values:
         return None
     return float(np.percentile(np.asarray(values, dtype=float), q, method="linear"))
-
-
-def mean(values: Sequence[float]) -> float | None:
-    return float(sum(values) / len(values)) if values else None
 
 
 _ICD10_CHAPTERS: list[tuple[str, str, str]] = [
@@ -238,13 +233,16 @@ class Column:
 
     ``kind`` is ``label`` (the category), ``count``, ``rate`` (a percentage) or a statistic
     (``days``, ``hours``). ``numerators`` and ``basis`` name the count columns a value is computed
-    from, so that suppressing a small count also blanks whatever would reveal it.
+    from, and ``part_of`` the count column a count adds up to with its siblings (approved, denied
+    and delayed make up requests), so that suppressing a small count also blanks whatever would
+    reveal it.
     """
 
     code: str
     kind: str = "count"
     numerators: tuple[str, ...] = ()
     basis: str | None = None
+    part_of: str | None = None
 
 
 @dataclass
@@ -256,76 +254,95 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     indicator: str = ""
 
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column code."""
+        return [{c.code: row[i] for i, c in enumerate(self.columns)} for row in self.rows]
+
     def column(self, code: str) -> int:
         for index, column in enumerate(self.columns):
             if column.code == code:
                 return index
         raise KeyError(code)
 
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [{c.code: row[i] for i, c in enumerate(self.columns)} for row in self.rows]
+
+@dataclass(frozen=True)
+class Cell:
+    """A number to publish, and what it is made of (for :func:`suppress_cells`)."""
+
+    value: Any
+    count: bool = False
+    numerators: tuple[Any, ...] = ()
+    basis: Any = None
+    part_of: Any = None
+    column: Any = None
+
+
+def _small(value: Any, threshold: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < threshold
+
+
+def suppress_cells(cells: dict[Any, Cell], threshold: int = SUPPRESSION_THRESHOLD) -> set[Any]:
+    """The keys of the cells to blank so that no count from 1 to ``threshold - 1`` can be read or derived.
+
+    1. Primary: every count from 1 to threshold − 1 (zero is shown: it discloses nobody).
+    2. Complementary, until nothing changes: wherever exactly one count is blank among the parts of
+       a total (approved, denied and delayed of the requests), or among the counts of one column of
+       a table, the smallest other non-zero one is blanked too, so that the hidden one cannot be
+       recovered by subtraction.
+    3. A rate or statistic is blank when a count it is made of is blank, or when it rests on 1 to
+       ``threshold - 1`` (a rate over three people says too much about each). ``numerators`` and
+       ``basis`` are the keys of those counts, or the counts themselves.
+    """
+    hidden = {key for key, cell in cells.items() if cell.count and _small(cell.value, threshold)}
+    groups: dict[Any, list[Any]] = {}
+    for key, cell in cells.items():
+        if cell.count and cell.part_of is not None:
+            groups.setdefault(("part", cell.part_of), []).append(key)
+        if cell.count and cell.column is not None:
+            groups.setdefault(("column", cell.column), []).append(key)
+    changed = True
+    while changed:
+        changed = False
+        for members in groups.values():
+            if sum(1 for key in members if key in hidden) != 1:
+                continue
+            others = [
+                (cells[key].value, str(key), key)
+                for key in members
+                if key not in hidden and isinstance(cells[key].value, int) and cells[key].value > 0
+            ]
+            if others:
+                hidden.add(min(others)[2])
+                changed = True
+    for key, cell in cells.items():
+        if cell.count:
+            continue
+        if any(n in hidden or (n not in cells and _small(n, threshold)) for n in cell.numerators):
+            hidden.add(key)
+        if cell.basis is not None:
+            basis = cells[cell.basis].value if cell.basis in cells else cell.basis
+            if cell.basis in hidden or _small(basis, threshold):
+                hidden.add(key)
+    return hidden
 
 
 def suppress(table: Table, threshold: int = SUPPRESSION_THRESHOLD) -> Table:
-    """A copy of ``table`` fit for the public: no count from 1 to ``threshold - 1`` can be read or derived.
-
-    1. Primary: every count from 1 to threshold − 1 is blanked (zero is shown; it discloses nobody).
-    2. Secondary: in a count column where exactly one cell is blanked, the next smallest non-zero
-       cell is blanked too, so that the hidden one cannot be recovered by subtracting from the total.
-    3. A rate or statistic is blanked when its numerator or its basis is blanked, or its basis is
-       under the threshold (a rate over three people says too much about each).
-    """
+    """A copy of ``table`` fit for the public, blanked by the rules of :func:`suppress_cells`."""
+    codes = {column.code: j for j, column in enumerate(table.columns)}
+    cells: dict[tuple[int, int], Cell] = {}
+    for i, row in enumerate(table.rows):
+        for j, column in enumerate(table.columns):
+            if column.kind == "label":
+                continue
+            cells[(i, j)] = Cell(
+                value=row[j],
+                count=column.kind == "count",
+                numerators=tuple((i, codes[n]) for n in column.numerators),
+                basis=(i, codes[column.basis]) if column.basis is not None else None,
+                part_of=(i, codes[column.part_of]) if column.part_of is not None else None,
+                column=j,
+            )
     rows = [list(row) for row in table.rows]
-    hidden: set[tuple[int, int]] = set()
-    for j, column in enumerate(table.columns):
-        if column.kind != "count":
-            continue
-        for i, row in enumerate(rows):
-            value = row[j]
-            if isinstance(value, int) and 0 < value < threshold:
-                hidden.add((i, j))
-        blanked = [i for i in range(len(rows)) if (i, j) in hidden]
-        if len(blanked) == 1:
-            others = [
-                (rows[i][j], i)
-                for i in range(len(rows))
-                if (i, j) not in hidden and isinstance(rows[i][j], int) and rows[i][j] > 0
-            ]
-            if others:
-                hidden.add((min(others)[1], j))
-    original = table.rows
-    for j, column in enumerate(table.columns):
-        if column.kind in ("count", "label"):
-            continue
-        for i in range(len(rows)):
-            if any((i, table.column(name)) in hidden for name in column.numerators):
-                hidden.add((i, j))
-            if column.basis is not None:
-                k = table.column(column.basis)
-                basis = original[i][k]
-                if (i, k) in hidden or not isinstance(basis, int) or basis < threshold:
-                    hidden.add((i, j))
-    for i, j in hidden:
+    for i, j in suppress_cells(cells, threshold):
         rows[i][j] = SUPPRESSED
     return replace(table, rows=rows)
-
-
-def suppress_value(value: float | int | None, basis: int | None, threshold: int = SUPPRESSION_THRESHOLD) -> Any:
-    """A headline value for the public: blank when the count it rests on is from 1 to threshold − 1."""
-    if basis is not None and 0 < basis < threshold:
-        return SUPPRESSED
-    return value
-
-
-def counts_by(values: Iterable[str]) -> dict[str, int]:
-    """How many times each value occurs, in first-seen order."""
-    found: dict[str, int] = {}
-    for value in values:
-        found[value] = found.get(value, 0) + 1
-    return found
-
-
-def round_or_none(value: float | None, digits: int = 1) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return round(value, digits)

@@ -271,9 +271,11 @@ def indicators(period: core.Period, audience: str) -> Dataset:
     public = audience == "public"
     rows: list[list[Any]] = []
     common = [period.label, period.as_of]
-    for code, value in found.values().items():
+    values = found.values()
+    blanked = catalogue.public_values(values) if public else {code: v.value for code, v in values.items()}
+    for code, value in values.items():
         entry = catalogue.indicator(code)
-        shown = core.suppress_value(value.value, value.basis) if public else value.value
+        shown = blanked[code]
         rows.append(
             [*common, code, entry.title, "", "all", code, shown, entry.unit, shown is None and value.value is not None]
         )

@@ -236,9 +236,9 @@ REQUESTS = (
 REQUEST_COLUMNS = [
     Column("category", "label"),
     Column("requests"),
-    Column("approved"),
-    Column("denied"),
-    Column("delayed"),
+    Column("approved", part_of="requests"),
+    Column("denied", part_of="requests"),
+    Column("delayed", part_of="requests"),
     Column("approval_rate", "rate", numerators=("approved",), basis="requests"),
     Column("denial_rate", "rate", numerators=("denied",), basis="requests"),
     Column("delay_rate", "rate", numerators=("delayed",), basis="requests"),
@@ -287,21 +287,18 @@ def compute_requests(period: Period) -> Result:
     total = headline[1]
     escorts = queries.escort_counts(period)
     values = {
-        "requests.total": Value(total, total),
-        "requests.approved": Value(headline[2], headline[2]),
-        "requests.denied": Value(headline[3], headline[3]),
-        "requests.delayed": Value(headline[4], headline[4]),
-        "requests.approval_rate": Value(headline[5], total),
-        "requests.denial_rate": Value(headline[6], total),
-        "requests.delay_rate": Value(headline[7], total),
-        "requests.unsuccessful_rate": Value(headline[8], total),
-        "requests.not_due": Value(overall.get(core.NOT_DUE, 0), overall.get(core.NOT_DUE, 0)),
-        "escorts.approved": Value(escorts.get(core.APPROVED, 0), escorts.get(core.APPROVED, 0)),
-        "escorts.denied": Value(escorts.get(core.DENIED, 0), escorts.get(core.DENIED, 0)),
-        "escorts.pending": Value(
-            escorts.get(core.DELAYED, 0) + escorts.get(core.NOT_DUE, 0),
-            escorts.get(core.DELAYED, 0) + escorts.get(core.NOT_DUE, 0),
-        ),
+        "requests.total": Value.of_count(total),
+        "requests.approved": Value.of_count(headline[2], part_of="requests.total"),
+        "requests.denied": Value.of_count(headline[3], part_of="requests.total"),
+        "requests.delayed": Value.of_count(headline[4], part_of="requests.total"),
+        "requests.approval_rate": Value(headline[5], total, numerators=("requests.approved",)),
+        "requests.denial_rate": Value(headline[6], total, numerators=("requests.denied",)),
+        "requests.delay_rate": Value(headline[7], total, numerators=("requests.delayed",)),
+        "requests.unsuccessful_rate": Value(headline[8], total, numerators=("requests.denied", "requests.delayed")),
+        "requests.not_due": Value.of_count(overall.get(core.NOT_DUE, 0)),
+        "escorts.approved": Value.of_count(escorts.get(core.APPROVED, 0)),
+        "escorts.denied": Value.of_count(escorts.get(core.DENIED, 0)),
+        "escorts.pending": Value.of_count(escorts.get(core.DELAYED, 0) + escorts.get(core.NOT_DUE, 0)),
     }
     return Result(values=values, tables=tables, details={"trend": queries.months_of_requests(period, 6)})
 
@@ -484,10 +481,10 @@ def compute_care(period: Period) -> Result:
         "care.km_median_days",
     )
     values = {
-        "care.seen": Value(overall[1], overall[1]),
+        "care.seen": Value.of_count(overall[1]),
         "care.days_median": Value(overall[2], overall[1]),
         "care.days_p90": Value(overall[3], overall[1]),
-        "care.within_deadline_rate": Value(overall[5], overall[1]),
+        "care.within_deadline_rate": Value(overall[5], overall[1], numerators=(overall[4],)),
         "care.km_median_days": Value(curve.median, curve.at_risk),
     }
     return Result(values, [table, km_table, km_by_priority], {"curve": curve, "curves": curves})
@@ -571,8 +568,8 @@ def compute_backlog(period: Period) -> Result:
     past = sum(r["past_deadline"] for r in rows)
     oldest = min((r["oldest"] for r in rows), default=None)
     values = {
-        "backlog.waiting": Value(waiting, waiting),
-        "backlog.past_deadline": Value(past, past),
+        "backlog.waiting": Value.of_count(waiting),
+        "backlog.past_deadline": Value.of_count(past),
         "backlog.longest_wait_days": Value(_days(period.as_of, oldest) if oldest else None, waiting),
     }
     return Result(values, [Table("backlog.by_priority", columns, table_rows, "backlog.waiting")])
@@ -773,14 +770,14 @@ def compute_trips(period: Period) -> Result:
     late_total = sum(r["late"] for r in late)
     not_seen_total = sum(not_seen.values())
     values = {
-        "trips.total": Value(total_trips, total_trips),
-        "trips.cancelled": Value(statuses.get("cancelled", 0), statuses.get("cancelled", 0)),
+        "trips.total": Value.of_count(total_trips),
+        "trips.cancelled": Value.of_count(statuses.get("cancelled", 0)),
         "trips.cancellations_per_patient": Value(cancelled["places"] / affected if affected else None, affected),
         "trips.most_cancellations": Value(cancelled["most_for_one_patient"], None),
         "trips.hours_held_mean": Value(_hours(overall["mean"]), overall["trips"]),
         "trips.hours_held_max": Value(_hours(overall["longest"]), overall["trips"]),
-        "trips.arrived_late": Value(late_total, late_total),
-        "trips.not_seen": Value(not_seen_total, not_seen_total),
+        "trips.arrived_late": Value.of_count(late_total),
+        "trips.not_seen": Value.of_count(not_seen_total),
     }
     return Result(values, tables, {"holds": queries.holds_by_day(period)})
 
@@ -870,7 +867,7 @@ def compute_deaths(period: Period) -> Result:
     ]
     days = [d["days_waited"] for d in deaths]
     values = {
-        "deaths.while_waiting": Value(len(deaths), len(deaths)),
+        "deaths.while_waiting": Value.of_count(len(deaths)),
         "deaths.days_waited_median": Value(core.percentile(days, 50), len(deaths)),
     }
     return Result(values, tables, {"deaths": deaths})
@@ -939,7 +936,7 @@ def compute_incidents(period: Period) -> Result:
         "incidents.total",
     )
     total = sum(counts.values())
-    return Result({"incidents.total": Value(total, total)}, [table], {"incidents": incidents})
+    return Result({"incidents.total": Value.of_count(total)}, [table], {"incidents": incidents})
 
 
 register(*INCIDENTS, compute=compute_incidents)

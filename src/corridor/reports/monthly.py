@@ -41,7 +41,7 @@ _UNITS: dict[str, dict[str, str]] = {
     "incidents": {"en": "incidents", "fa": "رویداد", "ar": "حادث"},
     "cancellations": {"en": "cancellations", "fa": "لغو", "ar": "إلغاء"},
     "cancellations per patient": {"en": "cancellations per patient", "fa": "لغو برای هر بیمار", "ar": "إلغاء لكل مريض"},
-    "%": {"en": "%", "fa": "درصد", "ar": "٪"},
+    "%": {"en": "", "fa": "", "ar": ""},  # the value already carries its percent sign
 }
 _PRIORITY_NAMES = {
     "emergency": {"fa": "اورژانسی", "ar": "طارئة"},
@@ -75,7 +75,9 @@ class ReportOptions:
 
 def unit(code: str, language: str) -> str:
     words = _UNITS.get(code)
-    return (words.get(language) or words["en"]) if words else code
+    if words is None:
+        return code
+    return words.get(language, words["en"])
 
 
 def _decimals(unit_code: str, value: Any) -> int:
@@ -95,24 +97,26 @@ def format_value(value: Any, unit_code: str, language: str) -> str:
 
 
 def _cell(column: core.Column, value: Any, table: Table, language: str) -> dict[str, Any]:
-    """One table cell as text, with whether it is a number (aligned to the end)."""
+    """One table cell as text, whether it is a number (aligned to the end), and whether it is a code."""
     if column.kind == "label":
-        kind = column.code if column.code != "category" else _CATEGORY_KINDS.get(table.code, "")
-        if column.code == "attack_type":
-            return {"text": strings.label("attack_type", value, language), "n": False}
-        if isinstance(value, int):
+        if isinstance(value, int):  # days since referral, in the Kaplan–Meier table
             return {"text": strings.number(value, language), "n": True}
-        if kind == "priority" or table.code.endswith("_priority"):
-            return {"text": str(value), "n": False, "code": True}
-        text = strings.label(kind, value, language) if value not in (None, "") else "—"
-        return {"text": text, "n": False, "code": text == value and kind == ""}
+        if value in (None, ""):
+            return {"text": "—", "n": False}
+        if isinstance(value, dt.date):
+            return {"text": strings.date(value, language), "n": False}
+        kind = column.code if column.code != "category" else _CATEGORY_KINDS.get(table.code, "")
+        text = strings.label(kind, value, language)
+        # A code with no words (P1, H-02) is isolated so that it reads left to right in any language.
+        return {"text": text, "n": False, "code": text == str(value)}
     if value is None:
         return {"text": "—", "n": True}
     if column.kind == "count":
         return {"text": strings.number(value, language), "n": True}
     if column.kind == "rate":
         return {"text": strings.number(value, language, 1, percent=True), "n": True}
-    return {"text": strings.number(value, language, 1 if column.kind == "hours" else _decimals("", value)), "n": True}
+    decimals = 1 if column.kind == "hours" else _decimals("", value)
+    return {"text": strings.number(value, language, decimals), "n": True}
 
 
 def _table(table: Table, language: str) -> dict[str, Any]:
@@ -128,8 +132,7 @@ def _table(table: Table, language: str) -> dict[str, Any]:
 
 
 def _public(indicators: IndicatorSet) -> tuple[dict[str, Any], list[Table]]:
-    values = {code: core.suppress_value(v.value, v.basis) for code, v in indicators.values().items()}
-    return values, [core.suppress(t) for t in indicators.tables()]
+    return catalogue.public_values(indicators.values()), [core.suppress(t) for t in indicators.tables()]
 
 
 def context(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pytest
 from hypothesis import given, settings
@@ -134,6 +133,27 @@ def test_public_tables_blank_small_counts_and_whatever_would_reveal_them() -> No
     assert _table().rows[0][1] == 40  # the original is untouched
 
 
+def test_a_lone_blank_part_of_a_total_takes_a_sibling_with_it() -> None:
+    table = Table(
+        "t",
+        [
+            Column("category", "label"),
+            Column("requests"),
+            Column("approved", part_of="requests"),
+            Column("denied", part_of="requests"),
+            Column("delayed", part_of="requests"),
+        ],
+        [["a", 30, 20, 2, 8], ["b", 30, 25, 5, 0], ["c", 30, 10, 10, 10]],
+    )
+    rows = {row[0]: row[1:] for row in core.suppress(table).rows}
+    # a: denied 2 is blank; delayed 8, the smallest other, goes too — or 30 − 20 − 8 would give it away.
+    assert rows["a"] == [30, 20, None, None]
+    # The denied column now has one blank (a); its smallest other non-zero cell (b's 5) goes too,
+    # and then b's approved, the only other non-zero part, so that b's 5 cannot be recovered either.
+    assert rows["b"][2] is None and rows["b"][1] is None and rows["b"][3] == 0
+    assert rows["c"][0] == 30
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.integers(0, 30), min_size=1, max_size=8))
 def test_no_public_count_from_one_to_four_survives_and_a_lone_blank_cannot_be_recovered(counts: list[int]) -> None:
@@ -146,10 +166,40 @@ def test_no_public_count_from_one_to_four_survives_and_a_lone_blank_cannot_be_re
         assert len(blanked) >= 2 or not nonzero_shown
 
 
-def test_a_headline_value_resting_on_fewer_than_five_is_blank_in_public() -> None:
-    assert core.suppress_value(50.0, 4) is None
-    assert core.suppress_value(50.0, 5) == 50.0
-    assert core.suppress_value(0, 0) == 0
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(0, 12)), min_size=1, max_size=6))
+def test_no_blank_part_of_a_total_can_be_recovered_from_its_row(parts: list[tuple[int, int, int]]) -> None:
+    columns = [Column("category", "label"), Column("total")] + [
+        Column(name, part_of="total") for name in ("x", "y", "z")
+    ]
+    table = Table("t", columns, [[str(i), sum(p), *p] for i, p in enumerate(parts)])
+    for row in core.suppress(table).rows:
+        blank = [v for v in row[2:] if v is None]
+        if row[1] is not None and blank:
+            # With the total shown, at least two parts must be unknown (or the rest are all zero).
+            assert len(blank) >= 2 or all(v == 0 for v in row[2:] if v is not None)
+
+
+def test_headline_values_for_the_public_hide_small_counts_their_rates_and_their_complements() -> None:
+    from corridor.reports.catalogue import Value, public_values
+
+    values = {
+        "requests.total": Value.of_count(30),
+        "requests.approved": Value.of_count(20, part_of="requests.total"),
+        "requests.denied": Value.of_count(2, part_of="requests.total"),
+        "requests.delayed": Value.of_count(8, part_of="requests.total"),
+        "requests.denial_rate": Value(100 * 2 / 30, 30, numerators=("requests.denied",)),
+        "requests.approval_rate": Value(100 * 20 / 30, 30, numerators=("requests.approved",)),
+        "care.within_deadline_rate": Value(25.0, 12, numerators=(3,)),
+        "care.days_median": Value(4.0, 3),
+        "deaths.while_waiting": Value.of_count(0),
+    }
+    shown = public_values(values)
+    assert shown["requests.denied"] is None and shown["requests.delayed"] is None
+    assert shown["requests.denial_rate"] is None and shown["requests.approval_rate"] == pytest.approx(200 / 3)
+    assert shown["care.within_deadline_rate"] is None  # 3 of 12
+    assert shown["care.days_median"] is None  # a median of three people
+    assert shown["requests.total"] == 30 and shown["deaths.while_waiting"] == 0
 
 
 @pytest.mark.parametrize(
@@ -186,8 +236,3 @@ def test_corrections_apply_in_order_to_an_incident() -> None:
         [{"certainty": "probable"}, {"certainty": "confirmed", "resource": "personnel"}],
     )
     assert (incident.certainty, incident.resource, incident.source) == ("confirmed", "personnel", "witness")
-
-
-def test_rounding_keeps_undefined_values_undefined() -> None:
-    assert core.round_or_none(float("nan")) is None and core.round_or_none(2.345, 2) == 2.35
-    assert math.isclose(core.mean([1, 2]) or 0, 1.5)
