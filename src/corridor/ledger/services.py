@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, connections, transaction
 
+from corridor import clock
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical
 from corridor.ledger.catalogue import EVENT_TYPES, Certainty, Source
@@ -139,7 +140,7 @@ def append(
         # the chain: an entry can then be placed against a signed checkpoint's time (docs/evidence.md).
         recorded = now or dt.datetime.now(dt.UTC)
         fields["recorded_at"] = canonical.format_time(recorded)
-        fields["occurred_at"] = canonical.format_time(occurred_at or recorded)
+        fields["occurred_at"] = canonical.format_time(occurred_at or clock.now(recorded))
         fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
         body = canonical.canonical_json(fields)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()

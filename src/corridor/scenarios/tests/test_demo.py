@@ -94,3 +94,11 @@ def test_a_changed_file_under_a_loaded_name_is_refused(tmp_path: object) -> None
     path.write_text(json.dumps({"format": "corridor-scenario/1", "name": "demo-camp"}))
     with pytest.raises(Conflict, match="another version"):
         loader.load(str(path))
+
+
+@pytest.mark.django_db
+def test_an_event_without_its_own_time_is_placed_on_the_scenarios_date(settings: object) -> None:
+    settings.TODAY = dt.date(2014, 10, 14)  # type: ignore[attr-defined]
+    entry = ledger.append("incident.recorded", by="tester", payload={"note": "seen at the gate"})
+    assert entry.occurred_at.startswith("2014-10-14T")
+    assert not entry.recorded_at.startswith("2014-")  # when it was really written down
