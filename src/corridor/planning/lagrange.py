@@ -111,6 +111,9 @@ def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterati
                lag: Lagrangian | None = None, lam0: FloatArray | None = None) -> Dual:
     """Subgradient optimisation with Polyak steps towards the best known plan's cost ``upper``.
 
+    The step factor starts at 2 and halves after 30 iterations without a better bound; halving
+    sooner stalls far from the LP value on loaded instances.
+
     ``on_pattern`` is called with each new day choice (the Lagrangian heuristic); if it returns a
     plan cost lower than ``upper`` the step target tightens.
     """
@@ -123,7 +126,7 @@ def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterati
         # Start from a price near the typical saving of the patients that will not fit.
         lam[a.active] = np.quantile(lag.S[a.active].max(axis=1), 0.5) * 0.5
     best_total, best_lam, best_value = math.inf, lam.copy(), np.zeros((a.T, a.H))
-    theta, stall = 1.0, 0
+    theta, stall = 2.0, 0
     seen: set[bytes] = set()
     patterns: list[Pattern] = []
     it = 0
@@ -133,7 +136,7 @@ def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterati
             best_total, best_lam, best_value, stall = total, lam.copy(), value, 0
         else:
             stall += 1
-            if stall >= 12:
+            if stall >= 30:
                 theta, stall = theta / 2, 0
         key = pattern.tobytes()
         if key not in seen:

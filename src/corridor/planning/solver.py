@@ -78,6 +78,17 @@ def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pat
     return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
 
 
+def _idle_cores() -> float:
+    """Cores not already busy: the helper process only pays when it does not compete with this one
+    (on a machine shared with other work, two processes on one free core both crawl)."""
+    cores = os.cpu_count() or 1
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)  # the load average counts this process too
+    except OSError:  # pragma: no cover - platforms without a load average
+        others = 0.0
+    return cores - 1 - others
+
+
 # A window's MILP is stopped after this long; its incumbent is still used.
 WINDOW_SECONDS = 2.0
 
@@ -120,7 +131,7 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
     # Keep back time for the final placement and for taking the helper down, so the whole call
     # stays within the limit even on large instances.
     deadline -= 2 * (time.monotonic() - timed) / len(candidates) + 0.1
-    polish = min(2.0, 0.05 * time_limit)  # final dual iterations when the LP is not solved
+    polish = min(2.5, 0.08 * time_limit)  # final dual iterations when the LP is not solved
     deadline -= polish
     cost, name, pattern = min(costs, key=lambda c: c[0])
     state = _State(a, pattern, cost, 0.0, start, progress)
@@ -148,7 +159,6 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
     try:
         # A quick dual bound, its day choices tried as starts (Lagrangian heuristic), and a short local
         # search; with a budget of a second or less (daily re-planning) windows are the better use.
-        dual = None
         if time_limit > 1.0:
             dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
             state.bound = dual.bound
@@ -221,9 +231,15 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
             lp_done = lp_done or optimal
             if optimal and bound > state.bound:
                 state.bound = bound
-        if not lp_done and dual is not None and time.monotonic() < deadline + polish:
-            # No LP bound: resume the dual with the final plan's cost as the step target.
-            more = solve_dual(a, polish, upper=float(state.cost), iterations=1000, lag=lag, lam0=dual.lam)
+        if not lp_done and time_limit > 1.0 and time.monotonic() < deadline + polish:
+            # No LP bound: run the dual again, aiming at the final plan's cost and starting from the
+            # prices that plan implies (each patient's saving in it), which converges far faster
+            # than from zero on loaded instances.
+            final = assign(a, state.pattern)
+            lam0 = np.zeros(a.n)
+            planned = np.nonzero((final.day >= 0) & a.active)[0]
+            lam0[planned] = lag.S[planned, final.day[planned]]
+            more = solve_dual(a, polish, upper=float(state.cost), iterations=5000, lag=lag, lam0=lam0)
             state.bound = max(state.bound, more.bound)
     finally:
         if pool is not None:
