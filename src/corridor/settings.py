@@ -139,13 +139,16 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 
 # gunicorn processes for `corridor serve --production` (and what check-deploy weighs against SQLite).
 WORKERS = env.envint("CORRIDOR_WORKERS", 2, minimum=1)
-# The API's rate limit per token (and per address without one), counted in a cache every worker shares.
+# The API's rate limit per user (and for failed sign-ins per address). It is counted in each worker's
+# memory: a file write per request would cost more than the request, and a client's kept-alive
+# connection stays with one worker.
 API_RATE_LIMIT = env.envrate("CORRIDOR_API_RATE_LIMIT", "600/minute")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
-    }
+    },
+    "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

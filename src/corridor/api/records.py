@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
@@ -189,22 +189,41 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
     """The waiting list and the gate in numbers: what a coordinator looks at first."""
     reader(request)
     today = clock.today()
-    waiting = Referral.objects.filter(status=Referral.Status.WAITING)
-    by_priority = waiting.values("priority__code").annotate(n=Count("id")).order_by("priority__rank")
-    trips = Trip.objects.values("status").annotate(n=Count("id")).order_by("status")
     seq, head = ledger.head()
-    return {
+    # Every change to the register appends to the ledger in the same transaction, so the head names
+    # the state these figures describe: while it stands still they cannot change. The head is read
+    # first, so figures stored under it are never older than it.
+    global _dashboard_cache
+    cached = _dashboard_cache
+    if cached is not None and cached[0] == (seq, head, today):
+        return cached[1]
+    waiting = Q(status=Referral.Status.WAITING)
+    referrals = Referral.objects.aggregate(
+        waiting=Count("id", filter=waiting),
+        past_deadline=Count("id", filter=waiting & Q(due_date__lt=today)),
+        died=Count("id", filter=Q(status=Referral.Status.DIED)),
+    )
+    by_priority = (
+        Referral.objects.filter(waiting).values("priority__code").annotate(n=Count("id")).order_by("priority__rank")
+    )
+    trips = Trip.objects.values("status").annotate(n=Count("id")).order_by("status")
+    figures = {
         "today": today,
         "patients": Patient.objects.count(),
         "facilities": Facility.objects.count(),
-        "waiting": waiting.count(),
-        "past_deadline": waiting.filter(due_date__lt=today).count(),
+        "waiting": referrals["waiting"],
+        "past_deadline": referrals["past_deadline"],
         "waiting_by_priority": [{"key": row["priority__code"], "count": row["n"]} for row in by_priority],
         "trips_by_status": [{"key": row["status"], "count": row["n"]} for row in trips],
-        "deaths_while_waiting": Referral.objects.filter(status=Referral.Status.DIED).count(),
+        "deaths_while_waiting": referrals["died"],
         "ledger_entries": seq,
         "ledger_head": head,
     }
+    _dashboard_cache = ((seq, head, today), figures)
+    return figures
+
+
+_dashboard_cache: tuple[tuple[int, str, Any], dict[str, Any]] | None = None
 
 
 # --------------------------------------------------------------------------------------------- caller

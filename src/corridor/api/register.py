@@ -8,12 +8,12 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from corridor.accounts.roles import Can, can
+from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 
-from .core import Page, acting, page_of, reader, recorded, responses
+from .core import Page, acting, allowed, page_of, reader, recorded, responses
 from .schemas import (
     Code,
     Date,
@@ -199,7 +199,7 @@ def _patient(code: str) -> Patient:
 def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[str, Any]:
     """Read a patient's identity through the audited service: the ledger records the reading first."""
     user = reader(request)
-    if not can(user, Can.SEE_IDENTITIES):
+    if not allowed(request, Can.SEE_IDENTITIES):
         raise NotAllowed("your role may not see identities")
     identity, entry = recorded(lambda: register.view_identity(patient, by=user, purpose=purpose))
     return {

@@ -190,7 +190,10 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
 
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
-    trip = _trip(trip_id)
+    # The service reads the trip again under its lock; this copy only needs what the services look at.
+    trip = Trip.objects.select_related("site", "facility").filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound(f"no trip {trip_id}")
     _, entry = recorded(lambda: action(trip, user))
     return {**trip_out(_trip(trip_id)), "entry": entry}
 

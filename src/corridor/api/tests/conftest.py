@@ -12,10 +12,10 @@ from django.test import Client
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
-    # Rate limits are counted in the file cache, which a test's rollback does not undo.
-    from django.core.cache import cache
+    # Rate limits are counted in a cache, which a test's rollback does not undo.
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["api-throttle"].clear()
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ def _head(output: str) -> tuple[int, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_a_restore_brings_back_the_ledger_the_backup_was_taken_at(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -72,6 +73,7 @@ def test_a_restore_brings_back_the_ledger_the_backup_was_taken_at(tmp_path: Path
 
 
 @pytest.mark.slow
+@pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_a_file_that_is_not_a_sound_backup_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()

@@ -127,6 +127,7 @@ def test_keys_that_are_not_32_bytes_of_base64_stop_the_start_naming_the_variable
 
 
 @pytest.mark.slow
+@pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_the_migration_encrypts_identities_written_before_it(tmp_path: Path) -> None:
     with own_database(tmp_path) as url:
         variables = environment(url, tmp_path)

@@ -1,0 +1,372 @@
+"""Load benchmark: concurrent API clients against `corridor serve --production` on 127.0.0.1.
+
+    python benchmarks/load.py [--seconds 120] [--clients 50] [--workers 3] [--threads 4] [--think 0.5]
+                              [--write-share 0.2] [--database-url postgres://…]
+
+Sets up a data directory of its own (the demo camp, plus a site with enough approved trips for the
+run), starts `corridor serve --production`, and runs ``--clients`` clients for ``--seconds``. Each
+client has its own user and token and loops: with probability ``--write-share`` it records the next
+step of a trip's gate timeline through the API (gate arrival, release, hospital arrival, return — each a
+ledger entry), otherwise it reads the dashboard (`GET /api/dashboard`); then it waits ``--think``
+seconds, exponentially distributed. Half a second is already far busier than people at phones (50 of
+them would make some 6,000 requests a minute); ``--think 0`` is a closed loop that measures capacity.
+
+Prints requests, errors (any status other than the expected success, or a failed connection),
+throughput, the server's CPU time per request, and p50/p95/p99 latency for dashboard reads and for
+writes (goal: dashboard p95 at most 150 ms, zero errors). Afterwards it stops the server, runs
+`corridor verify`, and checks that every write the server acknowledged is in the ledger with the hash,
+type and trip it answered with.
+
+The clients are separate processes (threads within each), so their own work does not queue behind one
+interpreter lock; on a small machine they share the cores with the server, which the figures include.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRIDOR = [sys.executable, "-c", "from corridor.cli import main; main()"]
+STEPS = ("gate-arrived", "gate-released", "hospital-arrived", "returned")
+EXPECTED_TYPE = {
+    "gate-arrived": "gate.arrived",
+    "gate-released": "gate.released",
+    "hospital-arrived": "trip.arrived",
+    "returned": "trip.returned",
+}
+
+SETUP = """
+import datetime as dt, json, sys
+from django.db import transaction
+from corridor.accounts.services import create_user
+from corridor.accounts.tokens import issue_token
+from corridor.register import services as register
+from corridor.transfers import services as transfers
+
+trips_wanted, clients = int(sys.argv[1]), int(sys.argv[2])
+every_day = {str(d): ["00:00", "23:59"] for d in range(7)}
+with transaction.atomic():
+    site = register.create_site(code="BENCH", name="Benchmark Camp", country="XX", time_zone="UTC", by=None)
+    hospital = register.create_facility(code="H-BENCH", name="Benchmark Hospital", specialties=["oncology"],
+                                        opening_hours=every_day, by=None)
+    register.set_access_rules(site=site, effective_from=dt.date(2014, 1, 1), max_patients_per_day=1000,
+                              max_facilities_per_day=1, by=None, source="system", certainty="confirmed")
+    trips = []
+    for i in range(trips_wanted):
+        day = dt.date(2014, 10, 20) + dt.timedelta(days=i // 900)  # the gate's rules allow 1,000 a day
+        patient = register.register_patient(site=site, code=f"P-B{i:05d}", registered_on=dt.date(2014, 9, 1),
+                                            identity={"full_name": f"Synthetic Bench {i:05d}"}, by=None)
+        referral = register.create_referral(patient=patient, specialty="oncology", priority="P3",
+                                            referral_date=dt.date(2014, 9, 1), eligible_facilities=[hospital], by=None)
+        trip = transfers.request_trip(site=site, day=day, facility=hospital, referrals=[referral], by=None)
+        trips.append([transfers.approve_trip(trip, by=None).pk, day.isoformat()])
+    tokens = []
+    for c in range(clients):
+        role = "coordinator" if c % 2 == 0 else "monitor"
+        user = create_user(username=f"bench-{c:02d}", role=role, password="x", by=None, check_password=False)
+        tokens.append(issue_token(user, by=None, label="load benchmark")[1])
+print(json.dumps({"trips": trips, "tokens": tokens}))
+"""
+
+CHECK = """
+import json, sys
+from corridor.ledger.models import Entry
+acknowledged = json.load(open(sys.argv[1]))
+rows = {seq: (h, t, s) for seq, h, t, s in (
+    (e.seq, e.hash, e.type, e.subjects) for e in Entry.objects.filter(seq__in=[a["seq"] for a in acknowledged]))}
+missing = [a for a in acknowledged
+           if a["seq"] not in rows or rows[a["seq"]][0] != a["hash"] or rows[a["seq"]][1] != a["type"]
+           or f"trip:{a['trip']}" not in rows[a["seq"]][2]]
+print(json.dumps({"acknowledged": len(acknowledged), "missing": len(missing), "examples": missing[:3]}))
+"""
+
+
+def _django(code: str, env: dict[str, str], *args: str) -> str:
+    prelude = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'corridor.settings'; django.setup()\n"
+    result = subprocess.run([sys.executable, "-c", prelude + code, *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"setup failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit("the server exited during start-up")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/openapi.json", headers={"Host": "127.0.0.1"})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    sys.exit("the server did not come up")
+
+
+# ---------------------------------------------------------------------------------------------- clients
+
+
+class Client:
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes, float]:
+        payload = json.dumps(body).encode() if body is not None else None
+        for attempt in (1, 2):
+            connection = self.connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection = connection
+            start = time.perf_counter()
+            try:
+                connection.request(method, path, body=payload, headers=self.headers)
+                response = connection.getresponse()
+                data = response.read()
+                elapsed = time.perf_counter() - start
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+                    self.connection = None
+                return response.status, data, elapsed
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A kept-alive connection the server had closed: reconnect once (nothing was processed).
+                connection.close()
+                self.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _client_thread(
+    port: int, token: str, trips: list[list[Any]], lock: Any, deadline: float, think: float, share: float, seed: int,
+    out: list[dict[str, Any]],
+) -> None:
+    rng = random.Random(seed)
+    client = Client(port, token)
+    trip: int | None = None
+    day = ""
+    step = 0
+    moment = 0
+    while time.time() < deadline:
+        if rng.random() < share:
+            if trip is None or step == len(STEPS):
+                with lock:
+                    try:
+                        trip, day = trips.pop()
+                    except IndexError:  # every trip has been through the gate: only read from now on
+                        trip = None
+                step = 0
+            if trip is None:
+                continue
+            name = STEPS[step]
+            moment += 1
+            at = f"{day}T{5 + step * 3:02d}:{moment % 60:02d}:00+00:00"
+            try:
+                path = f"/api/trips/{trip}/{name}"
+                status, body, elapsed = client.call("POST", path, {"at": at, "source": "witness"})
+            except OSError as exc:
+                out.append({"kind": "write", "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
+                continue
+            ok = status == 200
+            record: dict[str, Any] = {"kind": "write", "ok": ok, "status": status, "ms": elapsed * 1000}
+            if ok:
+                entry = json.loads(body)["entry"]
+                record["ack"] = {"seq": entry["seq"], "hash": entry["hash"], "type": entry["type"], "trip": trip}
+                if entry["type"] != EXPECTED_TYPE[name]:
+                    record["ok"] = False
+            else:
+                record["error"] = body[:200].decode("utf-8", "replace")
+            out.append(record)
+            step += 1
+        else:
+            try:
+                status, body, elapsed = client.call("GET", "/api/dashboard")
+            except OSError as exc:
+                out.append({"kind": "dashboard", "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
+                continue
+            out.append({"kind": "dashboard", "ok": status == 200, "status": status, "ms": elapsed * 1000,
+                        **({} if status == 200 else {"error": body[:200].decode("utf-8", "replace")})})
+        time.sleep(rng.expovariate(1 / think) if think > 0 else 0)
+
+
+def _client_process(
+    port: int, tokens: list[str], trips: Any, deadline: float, think: float, share: float, seed: int,
+    results: Any,
+) -> None:
+    lock = threading.Lock()
+    out: list[dict[str, Any]] = []
+    threads = [
+        threading.Thread(
+            target=_client_thread,
+            args=(port, token, trips, lock, deadline, think, share, seed * 1000 + i, out),
+        )
+        for i, token in enumerate(tokens)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(out)
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time of process ``root`` and its children (the gunicorn master and workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root or int(fields[1]) == root:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--think", type=float, default=0.5, help="mean pause between a client's requests (s)")
+    parser.add_argument("--write-share", type=float, default=0.2)
+    parser.add_argument("--processes", type=int, default=5, help="client processes (the clients are split)")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (a database of its own); default SQLite")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="corridor-load-"))
+    env = {**os.environ, "CORRIDOR_DATA_DIR": str(folder), "CORRIDOR_API_RATE_LIMIT": "6000/minute"}
+    env.pop("CORRIDOR_DATABASE_URL", None)
+    if args.database_url:
+        env["CORRIDOR_DATABASE_URL"] = args.database_url
+    trips_wanted = int(args.clients * args.seconds / max(args.think, 0.05) * args.write_share / len(STEPS) * 1.5) + 50
+    print(f"setting up in {folder}: the demo camp and {trips_wanted} approved trips …", flush=True)
+    started = time.perf_counter()
+    subprocess.run([*CORRIDOR, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([*CORRIDOR, "load-scenario", "demo-camp"], env=env, check=True, capture_output=True)
+    setup = json.loads(_django(SETUP, env, str(trips_wanted), str(args.clients)))
+    print(f"  set up in {time.perf_counter() - started:.0f} s", flush=True)
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", str(args.workers),
+         "--threads", str(args.threads)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_until_up(port, server)
+        print(
+            f"running {args.clients} clients for {args.seconds:g} s against corridor serve --production "
+            f"({args.workers} workers x {args.threads} threads, {'PostgreSQL' if args.database_url else 'SQLite'}; "
+            f"{os.cpu_count()} cores shared with the clients) …",
+            flush=True,
+        )
+        manager = multiprocessing.Manager()
+        trips = manager.list(setup["trips"])
+        results = manager.Queue()
+        deadline = time.time() + args.seconds
+        groups = [setup["tokens"][i :: args.processes] for i in range(args.processes)]
+        processes = [
+            multiprocessing.Process(
+                target=_client_process,
+                args=(port, group, trips, deadline, args.think, args.write_share, i, results),
+            )
+            for i, group in enumerate(groups)
+            if group
+        ]
+        cpu_before = _cpu_seconds(server.pid)
+        run_start = time.perf_counter()
+        for process in processes:
+            process.start()
+        records: list[dict[str, Any]] = []
+        for _ in processes:
+            records += results.get()
+        for process in processes:
+            process.join()
+        wall = time.perf_counter() - run_start
+        server_cpu = _cpu_seconds(server.pid) - cpu_before
+        load = os.getloadavg()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    reads = [r for r in records if r["kind"] == "dashboard"]
+    writes = [r for r in records if r["kind"] == "write"]
+    errors = [r for r in records if not r["ok"]]
+    print(f"\nrequests: {len(records)} in {wall:.1f} s ({len(records) / wall:.1f}/s); errors: {len(errors)}")
+    print(
+        f"server CPU: {server_cpu:.1f} s, {server_cpu / max(1, len(records)) * 1000:.1f} ms per request; "
+        f"load average at the end {load[0]:.1f} on {os.cpu_count()} cores"
+    )
+    for name, group in (("dashboard reads", reads), ("gate-timeline writes", writes)):
+        ms = [r["ms"] for r in group if r["ok"]]
+        print(
+            f"  {name:<22} {len(group):>6}  p50 {_percentile(ms, 50):7.1f} ms  p95 {_percentile(ms, 95):7.1f} ms  "
+            f"p99 {_percentile(ms, 99):7.1f} ms  max {max(ms, default=float('nan')):7.1f} ms"
+        )
+    p95 = _percentile([r["ms"] for r in reads if r["ok"]], 95)
+    print(f"  goal: dashboard p95 <= 150 ms: {'met' if p95 <= 150 else 'NOT met'} ({p95:.1f} ms)")
+    for error in errors[:5]:
+        print(f"  error: {error['kind']} {error['status']} {error.get('error', '')}")
+
+    acknowledged = [r["ack"] for r in writes if r.get("ack")]
+    ack_file = folder / "acknowledged.json"
+    ack_file.write_text(json.dumps(acknowledged))
+    verify = subprocess.run([*CORRIDOR, "verify"], env=env, capture_output=True, text=True)
+    print(f"\nafter the run: corridor verify: {(verify.stdout or verify.stderr).strip()}")
+    check = json.loads(_django(CHECK, env, str(ack_file)))
+    print(
+        f"acknowledged writes: {check['acknowledged']}; found in the ledger with the same hash, type and trip: "
+        f"{check['acknowledged'] - check['missing']}; missing: {check['missing']}"
+    )
+    if check["examples"]:
+        print(f"  e.g. {check['examples']}")
+    ok = not errors and verify.returncode == 0 and check["missing"] == 0
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

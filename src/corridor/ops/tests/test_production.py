@@ -1,0 +1,74 @@
+"""`corridor serve --production`: gunicorn answers the API and static files, with the security headers."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from corridor.ops.production import options
+from corridor.ops.testing import CORRIDOR, corridor, environment, own_database
+
+
+def test_gunicorn_runs_threaded_workers_without_logging_requests_unless_asked() -> None:
+    chosen = options("127.0.0.1", 8000, workers=3, threads=4, access_log=False, timeout=60)
+    assert chosen["bind"] == "127.0.0.1:8000" and chosen["workers"] == 3 and chosen["worker_class"] == "gthread"
+    assert chosen["accesslog"] is None
+    assert options("::1", 8000, workers=1, threads=1, access_log=True, timeout=60)["bind"] == "[::1]:8000"
+    single = options("127.0.0.1", 8000, workers=1, threads=1, access_log=True, timeout=60)
+    assert single["worker_class"] == "sync" and single["accesslog"] == "-"
+
+
+def _get(port: int, path: str) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers={"Host": "127.0.0.1"})
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+@pytest.mark.slow
+@pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
+def test_serve_production_answers_the_api_and_static_files_with_security_headers(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with own_database(tmp_path) as url:
+        variables = environment(url, data)
+        corridor(["migrate"], variables)
+        server = subprocess.Popen(
+            [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", "2", "--threads", "2"],
+            env=variables,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                try:
+                    spec = _get(port, "/api/openapi.json")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the server did not come up"
+                    time.sleep(0.2)
+            assert spec.status == 200
+            refused = _get(port, "/api/dashboard")
+            assert refused.status == 401 and refused.getheader("Content-Type", "").startswith("application/json")
+            docs = _get(port, "/api/docs")
+            assert docs.status == 200
+            assert docs.getheader("X-Frame-Options") == "DENY"
+            assert docs.getheader("X-Content-Type-Options") == "nosniff"
+            assert "default-src 'self'" in (docs.getheader("Content-Security-Policy") or "")
+            assert _get(port, "/static/ninja/swagger-ui-bundle.js").status == 200
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        assert server.returncode == 0
