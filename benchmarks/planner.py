@@ -65,7 +65,11 @@ def make_reference(name: str, seconds: float) -> dict[str, Any]:
         result = arrays.assign(a, pattern)
         plan = arrays.to_plan(a, pattern, result.day)
         assert not check_plan(inst, plan), check_plan(inst, plan)[:3]
-        runs[method] = {"objective": plan.objective, "bound": bound, "seconds": round(time.monotonic() - start, 1)}
+        runs[method] = {
+            "objective": plan.objective,
+            "bound": bound,
+            "seconds": round(time.monotonic() - start, 1),
+        }
         print(f"{name} {method}: objective {plan.objective} bound {bound:.1f}", flush=True)
         if best is None or (plan.objective or 0) < best[0]:
             best = (plan.objective or 0.0, plan_to_dict(plan))
@@ -123,8 +127,22 @@ def _ratio(x: float | None, ref: float | None) -> str:
 
 def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
     print(f"\nOffline, loaded instances ({seconds:g} s for CP-SAT alone and for the planner, 2 cores)\n")
-    head = ("instance", "n", "T", "FIFO", "ATC", "CP-SAT", "planner", "LP bound", "reference",
-            "ATC/ref", "CP-SAT/ref", "planner/ref", "planner/ATC", "gap to bound")
+    head = (
+        "instance",
+        "n",
+        "T",
+        "FIFO",
+        "ATC",
+        "CP-SAT",
+        "planner",
+        "LP bound",
+        "reference",
+        "ATC/ref",
+        "CP-SAT/ref",
+        "planner/ref",
+        "planner/ATC",
+        "gap to bound",
+    )
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -132,17 +150,31 @@ def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
         bound = r["lp_bound"] if r["lp_bound"] is not None else r.get("lagrangian_bound")
         bound_text = f"{bound:g}" + ("" if r["lp_bound"] is not None else " (Lagrangian)")
         gap = (r["planner"] - bound) / r["planner"] if r["planner"] else 0.0
-        cells = (r["instance"], r["n"], r["T"], f"{r['fifo']:g}", f"{r['atc']:g}", f"{r['cpsat']:g}",
-                 f"{r['planner']:g}", bound_text, "-" if ref is None else f"{ref:g}", _ratio(r["atc"], ref),
-                 _ratio(r["cpsat"], ref), _ratio(r["planner"], ref), _ratio(r["planner"], r["atc"]), f"{gap:.1%}")
+        cells = (
+            r["instance"],
+            r["n"],
+            r["T"],
+            f"{r['fifo']:g}",
+            f"{r['atc']:g}",
+            f"{r['cpsat']:g}",
+            f"{r['planner']:g}",
+            bound_text,
+            "-" if ref is None else f"{ref:g}",
+            _ratio(r["atc"], ref),
+            _ratio(r["cpsat"], ref),
+            _ratio(r["planner"], ref),
+            _ratio(r["planner"], r["atc"]),
+            f"{gap:.1%}",
+        )
         print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 # ------------------------------------------------------------------------------------------ online
 
 
-def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: float = 0.3,
-             cancel_rate: float = 0.10) -> float:
+def simulate(
+    seed: int, policy: str, n: int = 450, horizon: int = 90, budget: float = 0.3, cancel_rate: float = 0.10
+) -> float:
     """One run of rolling planning; returns the final weighted tardiness of all referrals.
 
     Referrals become known on their release day. Each morning the policy picks today's trip from
@@ -166,9 +198,17 @@ def simulate(seed: int, policy: str, n: int = 450, horizon: int = 90, budget: fl
             plan = atc(situation(current, today))
         else:
             referred = [p for p in full.patients if p.release <= today]
-            rolling = plan_today(current, today, time_limit=budget, previous=previous, explain=False,
-                                 arrival_rate=len(referred) / (today + 1), history=referred,
-                                 cancel_rate=cancel_rate, seed=seed)
+            rolling = plan_today(
+                current,
+                today,
+                time_limit=budget,
+                previous=previous,
+                explain=False,
+                arrival_rate=len(referred) / (today + 1),
+                history=referred,
+                cancel_rate=cancel_rate,
+                seed=seed,
+            )
             plan, previous = rolling.plan, rolling.plan
         if cancelled[today]:
             continue
@@ -187,8 +227,10 @@ def online(seeds: int) -> None:
     start = time.monotonic()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         results = sorted(pool.map(_simulate_pair, range(1, seeds + 1)))
-    print(f"\nOnline: referrals arrive over time, 10 % of trips cancelled, re-planned daily "
-          f"(n = 450, T = 90, {seeds} seeds, {time.monotonic() - start:.0f} s)\n")
+    print(
+        f"\nOnline: referrals arrive over time, 10 % of trips cancelled, re-planned daily "
+        f"(n = 450, T = 90, {seeds} seeds, {time.monotonic() - start:.0f} s)\n"
+    )
     print("| seed | ATC | planner | planner/ATC |")
     print("|---|---|---|---|")
     for seed, a_cost, p_cost in results:
@@ -197,12 +239,16 @@ def online(seeds: int) -> None:
     total_p = sum(r[2] for r in results)
     worse = sum(1 for r in results if r[2] > r[1])
     print(f"| total | {total_a:g} | {total_p:g} | {_ratio(total_p, total_a)} |")
-    print(f"\nplanner vs ATC: {1 - total_p / total_a:.1%} less weighted tardiness in total; "
-          f"worse than ATC on {worse} of {seeds} seeds")
+    print(
+        f"\nplanner vs ATC: {1 - total_p / total_a:.1%} less weighted tardiness in total; "
+        f"worse than ATC on {worse} of {seeds} seeds"
+    )
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--make-references", action="store_true", help="recompute the stored references")
     parser.add_argument("--reference-seconds", type=float, default=300.0)
     parser.add_argument("--instances", nargs="*", default=list(INSTANCES))

@@ -51,8 +51,22 @@ _LAZY = {
 }
 
 __all__ = [
-    "Instance", "InstanceError", "Plan", "RollingPlan", "Trip", "Violation", "atc", "check_plan", "fifo",
-    "instance_to_dict", "load_instance", "load_plan", "lower_bound", "objective", "plan_to_dict", "plan_today",
+    "Instance",
+    "InstanceError",
+    "Plan",
+    "RollingPlan",
+    "Trip",
+    "Violation",
+    "atc",
+    "check_plan",
+    "fifo",
+    "instance_to_dict",
+    "load_instance",
+    "load_plan",
+    "lower_bound",
+    "objective",
+    "plan_to_dict",
+    "plan_today",
     "solve",
 ]
 

@@ -108,8 +108,24 @@ def compile_instance(instance: Instance) -> Arrays:
         fixed_day[index[pid]] = appt.day
         fixed_fac[index[pid]] = fac_index[appt.facility]
     active = (fixed_day < 0) & (unplanned > 0) & (release < T)
-    return Arrays(instance, n, T, H, max(1, int(maxfac.max(initial=1))), release, due, weight, elig, open_,
-                  cap, maxfac, unplanned, fixed_day, fixed_fac, active)
+    return Arrays(
+        instance,
+        n,
+        T,
+        H,
+        max(1, int(maxfac.max(initial=1))),
+        release,
+        due,
+        weight,
+        elig,
+        open_,
+        cap,
+        maxfac,
+        unplanned,
+        fixed_day,
+        fixed_fac,
+        active,
+    )
 
 
 # A pattern is a (T, fmax) int array of facility indices per day, -1 for "no facility in this slot".
@@ -194,8 +210,13 @@ def with_risk(a: Arrays, share: int, delay: int, scale: int = 10) -> Arrays:
     makes a patient planned right on their deadline cost more than one planned with room to spare,
     which the tardiness objective alone ignores. Costs are scaled by ``scale`` to stay integers.
     """
-    return replace(a, scale=scale, risk_share=share, risk_delay=delay,
-                   unplanned=scale * a.weight * np.maximum(0, a.T - a.due))
+    return replace(
+        a,
+        scale=scale,
+        risk_share=share,
+        risk_delay=delay,
+        unplanned=scale * a.weight * np.maximum(0, a.T - a.due),
+    )
 
 
 def cost_of_days(a: Arrays, day: IntArray) -> int:

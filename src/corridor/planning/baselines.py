@@ -61,7 +61,7 @@ def _dispatch(a: Arrays, priority: np.ndarray | None, lookahead: float) -> tuple
                     vals = index[ready & a.elig[:, h]]
                     if len(vals) == 0:
                         continue
-                    top = np.partition(vals, -min(len(vals), seats[t]))[-min(len(vals), seats[t]):]
+                    top = np.partition(vals, -min(len(vals), seats[t]))[-min(len(vals), seats[t]) :]
                     if top.sum() > best_value:
                         best_h, best_value = h, float(top.sum())
                 if best_h < 0:

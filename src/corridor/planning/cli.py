@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 from corridor.cli import UserError
-from corridor.planning.model import Instance, InstanceError, Plan, check_plan, load_instance, load_plan, objective
+from corridor.planning.model import (
+    Instance,
+    InstanceError,
+    Plan,
+    check_plan,
+    load_instance,
+    load_plan,
+    objective,
+)
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -55,16 +63,29 @@ def plan() -> None:
 
 @plan.command()
 @click.argument("instance_path", metavar="INSTANCE.json")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to search.")
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds to search."
+)
 @click.option("--out", metavar="PLAN.json", help="Write the plan here ('-' for standard output).")
-@click.option("--workers", type=click.IntRange(1, 2), default=2, show_default=True,
-              help="Processes to use (the second computes the LP bound, then searches).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 2),
+    default=2,
+    show_default=True,
+    help="Processes to use (the second computes the LP bound, then searches).",
+)
 @click.option("--method", type=click.Choice(["planner", "atc", "fifo"]), default="planner", show_default=True)
 @click.option("--explain", is_flag=True, help="Explain day 0's trip, who is projected late and the bound.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def solve(instance_path: str, time_limit: float, out: str | None, workers: int, method: str, explain: bool,
-          quiet: bool) -> None:
+def solve(
+    instance_path: str,
+    time_limit: float,
+    out: str | None,
+    workers: int,
+    method: str,
+    explain: bool,
+    quiet: bool,
+) -> None:
     """Find the best plan within the time limit; print its objective, the lower bound and the gap."""
     inst = _instance(instance_path)
     from corridor.planning import baselines, solver
@@ -118,8 +139,13 @@ def check(instance_path: str, plan_path: str) -> None:
 
 @plan.command()
 @click.argument("instance_path", metavar="INSTANCE.json")
-@click.option("--time-limit", type=click.FloatRange(min=0.5), default=300.0, show_default=True,
-              help="Seconds for the LP; the Lagrangian bound is used if it does not finish.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.5),
+    default=300.0,
+    show_default=True,
+    help="Seconds for the LP; the Lagrangian bound is used if it does not finish.",
+)
 def bound(instance_path: str, time_limit: float) -> None:
     """A lower bound from the strong LP relaxation (x[i,t,h] <= y[t,h]): no plan can do better."""
     inst = _instance(instance_path)
@@ -134,5 +160,7 @@ def bound(instance_path: str, time_limit: float) -> None:
     if lp.optimal:
         click.echo(f"lower bound {max(lp.bound, dual.bound):g} (strong LP relaxation, {lp.seconds:.1f}s)")
     else:
-        click.echo(f"lower bound {dual.bound:g} (Lagrangian dual of the strong LP; the LP itself did not finish "
-                   f"in {time_limit:g}s)")
+        click.echo(
+            f"lower bound {dual.bound:g} (Lagrangian dual of the strong LP; the LP itself did not finish "
+            f"in {time_limit:g}s)"
+        )

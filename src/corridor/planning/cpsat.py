@@ -30,8 +30,14 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self.report(self.const - self.objective_value, self.const - self.best_objective_bound)
 
 
-def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern | None = None,
-                  report: Callable[[float, float], None] | None = None, seed: int = 0) -> tuple[Pattern, float]:
+def cpsat_pattern(
+    a: Arrays,
+    time_limit: float,
+    workers: int = 2,
+    hint: Pattern | None = None,
+    report: Callable[[float, float], None] | None = None,
+    seed: int = 0,
+) -> tuple[Pattern, float]:
     """Solve the full model with CP-SAT; returns the best pattern found and CP-SAT's proven bound."""
     T = a.T
     t_idx = np.arange(T)
@@ -41,9 +47,14 @@ def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern 
     free_cap = a.cap - fixed_th.sum(axis=1)
     allowed = a.open & (a.maxfac > 0)[:, None]
     savings = a.saving_matrix()
-    mask = (a.active[:, None, None] & (t_idx[None, :] >= a.release[:, None])[:, :, None]
-            & a.elig[:, None, :] & allowed[None, :, :] & (free_cap > 0)[None, :, None]
-            & (savings > 0)[:, :, None])
+    mask = (
+        a.active[:, None, None]
+        & (t_idx[None, :] >= a.release[:, None])[:, :, None]
+        & a.elig[:, None, :]
+        & allowed[None, :, :]
+        & (free_cap > 0)[None, :, None]
+        & (savings > 0)[:, :, None]
+    )
     xi, xt, xh = np.nonzero(mask)
     model = cp_model.CpModel()
     y: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -71,8 +82,9 @@ def cpsat_pattern(a: Arrays, time_limit: float, workers: int = 2, hint: Pattern 
         ys = [y[t, h] for h in range(a.H) if (t, h) in y]
         if ys:
             model.add(sum(ys) <= int(a.maxfac[t]))
-    model.maximize(sum(int(savings[i, t]) * x[k] for k, (i, t) in enumerate(zip(xi.tolist(), xt.tolist(),
-                                                                                   strict=True))))
+    model.maximize(
+        sum(int(savings[i, t]) * x[k] for k, (i, t) in enumerate(zip(xi.tolist(), xt.tolist(), strict=True)))
+    )
     if hint is not None:
         for (t, h), var in y.items():
             model.add_hint(var, int(h in hint[t]))
@@ -101,8 +113,9 @@ def _fixed_savings(a: Arrays) -> int:
     return int(fixed_savings(a).sum())
 
 
-def milp_pattern(a: Arrays, time_limit: float, threads: int = 1,
-                 report: Callable[[float, float], None] | None = None) -> tuple[Pattern, float]:
+def milp_pattern(
+    a: Arrays, time_limit: float, threads: int = 1, report: Callable[[float, float], None] | None = None
+) -> tuple[Pattern, float]:
     """Solve the full strong MILP with HiGHS; returns the incumbent's pattern and the dual bound."""
     m = build(a, integer=True, threads=threads)
     h = m.highs
@@ -117,7 +130,9 @@ def milp_pattern(a: Arrays, time_limit: float, threads: int = 1,
     return pattern, max(0.0, bound)
 
 
-def window_milp(a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_limit: float) -> Pattern | None:
+def window_milp(
+    a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_limit: float
+) -> Pattern | None:
     """Re-choose the facilities of ``free_days`` optimally (all patients may move), others held.
 
     Returns the improved pattern, or None when HiGHS found nothing within ``time_limit``.
@@ -134,7 +149,7 @@ def window_milp(a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_
         ok = pattern[:, k] >= 0
         chosen[np.nonzero(ok)[0], pattern[ok, k]] = True
     col = np.zeros(m.nx + len(m.yt))
-    col[m.nx:] = chosen[m.yt, m.yh]
+    col[m.nx :] = chosen[m.yt, m.yh]
     taken = np.zeros(a.n, dtype=bool)
     for c in np.nonzero((current.day[m.xi] == m.xt) & chosen[m.xt, m.xh])[0]:
         if not taken[m.xi[c]]:

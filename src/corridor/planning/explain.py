@@ -29,7 +29,9 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def explain_day(a: Arrays, pattern: Pattern, plan: Plan, day: int, *, late_limit: int = 10) -> list[Explanation]:
+def explain_day(
+    a: Arrays, pattern: Pattern, plan: Plan, day: int, *, late_limit: int = 10, decided_by: str = "plan"
+) -> list[Explanation]:
     """Why ``day``'s facility and patients, who is projected late, and what the bound says."""
     inst = a.instance
     out: list[Explanation] = []
@@ -54,15 +56,32 @@ def explain_day(a: Arrays, pattern: Pattern, plan: Plan, day: int, *, late_limit
         forced = any(a.fixed_day[patients[pid][0]] == day for pid in trip.patients if pid in patients)
         if forced:
             sentence = f"Day {day} goes to {trip.facility} because a fixed appointment is kept there."
+        elif decided_by == "scenarios":
+            sentence = (
+                f"Day {day} goes to {trip.facility}: of the facilities open that day it left the fewest "
+                f"weighted days late across sampled futures with new referrals and cancelled trips."
+            )
         elif alternatives:
             delta, other = alternatives[0]
-            sentence = (f"Day {day} goes to {trip.facility}: the best alternative, {other}, would make the "
-                        f"plan {delta} weighted days later in total.")
+            sentence = (
+                f"Day {day} goes to {trip.facility}: the best alternative, {other}, would make the "
+                f"plan {delta} weighted days later in total."
+            )
         else:
             sentence = f"Day {day} goes to {trip.facility}, the only facility open that day."
-        out.append(Explanation("why-facility", sentence, {
-            "day": day, "facility": trip.facility, "fixed_appointment": forced,
-            "alternatives": [{"facility": f, "extra_cost": d} for d, f in alternatives[:3]]}))
+        out.append(
+            Explanation(
+                "why-facility",
+                sentence,
+                {
+                    "day": day,
+                    "facility": trip.facility,
+                    "fixed_appointment": forced,
+                    "decided_by": decided_by,
+                    "alternatives": [{"facility": f, "extra_cost": d} for d, f in alternatives[:3]],
+                },
+            )
+        )
         for pid in trip.patients:
             i, p = patients[pid]
             slack = p.due - day
@@ -75,8 +94,13 @@ def explain_day(a: Arrays, pattern: Pattern, plan: Plan, day: int, *, late_limit
             else:
                 reason = f"must travel within {_days(slack)} (weight {p.weight})"
                 code = "patient-due"
-            out.append(Explanation(code, f"{pid} travels on day {day}: {reason}.", {
-                "patient": pid, "day": day, "weight": p.weight, "due": p.due, "slack_days": slack}))
+            out.append(
+                Explanation(
+                    code,
+                    f"{pid} travels on day {day}: {reason}.",
+                    {"patient": pid, "day": day, "weight": p.weight, "due": p.due, "slack_days": slack},
+                )
+            )
     day_of = plan.day_of()
     late: list[tuple[int, int, str]] = []
     for p in inst.patients:
@@ -90,16 +114,30 @@ def explain_day(a: Arrays, pattern: Pattern, plan: Plan, day: int, *, late_limit
         planned = day_of.get(pid)
         where = f"planned on day {planned}" if planned is not None else "not planned within the horizon"
         more = "" if planned is not None else " at least"
-        out.append(Explanation("projected-late", f"{pid} is projected to be{more} {_days(days_late)} late "
-                               f"({where}).", {"patient": pid, "days_late": days_late, "planned_day": planned,
-                                               "weighted": weighted}))
+        out.append(
+            Explanation(
+                "projected-late",
+                f"{pid} is projected to be{more} {_days(days_late)} late ({where}).",
+                {"patient": pid, "days_late": days_late, "planned_day": planned, "weighted": weighted},
+            )
+        )
     if len(late) > late_limit:
-        out.append(Explanation("more-late", f"{len(late) - late_limit} more patients are projected to be late.",
-                               {"count": len(late) - late_limit}))
+        out.append(
+            Explanation(
+                "more-late",
+                f"{len(late) - late_limit} more patients are projected to be late.",
+                {"count": len(late) - late_limit},
+            )
+        )
     if plan.lower_bound is not None:
         bound = int(plan.lower_bound)
         gap = (cost - bound) / cost if cost > 0 else 0.0
-        out.append(Explanation("bound", f"No plan can do better than {bound} weighted days late; this plan has "
-                               f"{cost} ({gap:.0%} above that bound).",
-                               {"bound": bound, "objective": cost, "gap": round(gap, 4)}))
+        out.append(
+            Explanation(
+                "bound",
+                f"No plan can do better than {bound} weighted days late; this plan has "
+                f"{cost} ({gap:.0%} above that bound).",
+                {"bound": bound, "objective": cost, "gap": round(gap, 4)},
+            )
+        )
     return out

@@ -17,19 +17,50 @@ from corridor.planning.model import INSTANCE_FORMAT, Instance, load_instance
 WEIGHTS = (1, 2, 5, 10)
 
 
-def generate(n: int, *, horizon: int = 90, facilities: int = 12, seed: int = 0, capacity: int = 4,
-             max_facilities: int = 1, due_window: tuple[int, int] = (1, 30), closed_days: int = 0,
-             closed_weekdays: int = 0, fixed: int = 0) -> Instance:
+def generate(
+    n: int,
+    *,
+    horizon: int = 90,
+    facilities: int = 12,
+    seed: int = 0,
+    capacity: int = 4,
+    max_facilities: int = 1,
+    due_window: tuple[int, int] = (1, 30),
+    closed_days: int = 0,
+    closed_weekdays: int = 0,
+    fixed: int = 0,
+) -> Instance:
     """A random instance; ``closed_days``, ``closed_weekdays`` and ``fixed`` add the irregularities the
     tests need (that many closed days, facilities with one closed weekday, fixed appointments)."""
-    return load_instance(generate_dict(n, horizon=horizon, facilities=facilities, seed=seed, capacity=capacity,
-                                       max_facilities=max_facilities, due_window=due_window,
-                                       closed_days=closed_days, closed_weekdays=closed_weekdays, fixed=fixed))
+    return load_instance(
+        generate_dict(
+            n,
+            horizon=horizon,
+            facilities=facilities,
+            seed=seed,
+            capacity=capacity,
+            max_facilities=max_facilities,
+            due_window=due_window,
+            closed_days=closed_days,
+            closed_weekdays=closed_weekdays,
+            fixed=fixed,
+        )
+    )
 
 
-def generate_dict(n: int, *, horizon: int = 90, facilities: int = 12, seed: int = 0, capacity: int = 4,
-                  max_facilities: int = 1, due_window: tuple[int, int] = (1, 30), closed_days: int = 0,
-                  closed_weekdays: int = 0, fixed: int = 0) -> dict[str, Any]:
+def generate_dict(
+    n: int,
+    *,
+    horizon: int = 90,
+    facilities: int = 12,
+    seed: int = 0,
+    capacity: int = 4,
+    max_facilities: int = 1,
+    due_window: tuple[int, int] = (1, 30),
+    closed_days: int = 0,
+    closed_weekdays: int = 0,
+    fixed: int = 0,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     fac_ids = [f"H{h + 1}" for h in range(facilities)]
     facs = [
@@ -41,17 +72,22 @@ def generate_dict(n: int, *, horizon: int = 90, facilities: int = 12, seed: int 
     for k in range(n):
         release = rng.randrange(horizon)
         elig = rng.sample(fac_ids, rng.randint(1, min(3, facilities)))
-        patients.append({
-            "id": f"P{k + 1}",
-            "release": release,
-            "due": release + rng.randint(due_window[0], due_window[1]),
-            "weight": rng.choice(WEIGHTS),
-            "facilities": elig,
-            "fixed": None,
-        })
+        patients.append(
+            {
+                "id": f"P{k + 1}",
+                "release": release,
+                "due": release + rng.randint(due_window[0], due_window[1]),
+                "weight": rng.choice(WEIGHTS),
+                "facilities": elig,
+                "fixed": None,
+            }
+        )
     for k in rng.sample(range(n), min(fixed, n)):
         p = patients[k]
-        p["fixed"] = {"facility": rng.choice(p["facilities"]), "day": min(horizon - 1, p["release"] + rng.randrange(5))}
+        p["fixed"] = {
+            "facility": rng.choice(p["facilities"]),
+            "day": min(horizon - 1, p["release"] + rng.randrange(5)),
+        }
     return {
         "format": INSTANCE_FORMAT,
         "horizon_days": horizon,

@@ -90,7 +90,7 @@ class Lagrangian:
                 continue
             forced = [int(h) for h in np.nonzero(self.forced[t])[0]]
             rest = [int(h) for h in np.argsort(-value[t]) if self.allowed[t, h] and not self.forced[t, h]]
-            chosen = (forced + rest)[:max(m, len(forced))]
+            chosen = (forced + rest)[: max(m, len(forced))]
             for k2, h in enumerate(chosen[: pattern.shape[1]]):
                 pattern[t, k2] = h
             for h in chosen:
@@ -106,9 +106,15 @@ class Lagrangian:
         return max(0.0, math.ceil(self.const - total - 1e-6))
 
 
-def solve_dual(a: Arrays, time_limit: float, upper: float | None = None, iterations: int = 400,
-               on_pattern: Callable[[Pattern], float | None] | None = None,
-               lag: Lagrangian | None = None, lam0: FloatArray | None = None) -> Dual:
+def solve_dual(
+    a: Arrays,
+    time_limit: float,
+    upper: float | None = None,
+    iterations: int = 400,
+    on_pattern: Callable[[Pattern], float | None] | None = None,
+    lag: Lagrangian | None = None,
+    lam0: FloatArray | None = None,
+) -> Dual:
     """Subgradient optimisation with Polyak steps towards the best known plan's cost ``upper``.
 
     The step factor starts at 2 and halves after 30 iterations without a better bound; halving

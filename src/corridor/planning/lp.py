@@ -76,9 +76,15 @@ class Relaxation:
     optimal: bool
 
 
-def build(a: Arrays, *, integer: bool = False, pattern: Pattern | None = None,
-          free_days: NDArray[np.bool_] | None = None, patients: NDArray[np.bool_] | None = None,
-          threads: int = 1) -> Model:
+def build(
+    a: Arrays,
+    *,
+    integer: bool = False,
+    pattern: Pattern | None = None,
+    free_days: NDArray[np.bool_] | None = None,
+    patients: NDArray[np.bool_] | None = None,
+    threads: int = 1,
+) -> Model:
     """Build the model. With ``pattern`` and ``free_days`` only the free days choose facilities; the
     others keep the pattern's facilities. ``patients`` restricts which active patients may move."""
     T, H = a.T, a.H
@@ -101,9 +107,14 @@ def build(a: Arrays, *, integer: bool = False, pattern: Pattern | None = None,
 
     act = a.active if patients is None else (a.active & patients)
     savings = a.saving_matrix()
-    mask = (act[:, None, None] & (t_idx[None, :] >= a.release[:, None])[:, :, None]
-            & a.elig[:, None, :] & allowed[None, :, :] & (free_cap > 0)[None, :, None]
-            & (savings > 0)[:, :, None])
+    mask = (
+        act[:, None, None]
+        & (t_idx[None, :] >= a.release[:, None])[:, :, None]
+        & a.elig[:, None, :]
+        & allowed[None, :, :]
+        & (free_cap > 0)[None, :, None]
+        & (savings > 0)[:, :, None]
+    )
     xi, xt, xh = (v.astype(np.int64) for v in np.nonzero(mask))
     yt, yh = (v.astype(np.int64) for v in np.nonzero(allowed))
     nx, ny = len(xi), len(yt)
@@ -120,8 +131,14 @@ def build(a: Arrays, *, integer: bool = False, pattern: Pattern | None = None,
     ncol = nx + ny
     xcols = np.arange(nx)
 
-    def add(r: IntArray, c: IntArray, v: NDArray[np.float64], nrows: int,
-            lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
+    def add(
+        r: IntArray,
+        c: IntArray,
+        v: NDArray[np.float64],
+        nrows: int,
+        lower: NDArray[np.float64],
+        upper: NDArray[np.float64],
+    ) -> None:
         rows.append(sparse.coo_matrix((v, (r, c)), shape=(nrows, ncol)))
         lo.append(lower)
         hi.append(upper)
@@ -134,16 +151,27 @@ def build(a: Arrays, *, integer: bool = False, pattern: Pattern | None = None,
     # seats per facility-day, linked to y
     th_row = np.full((T, H), -1, dtype=np.int64)
     th_row[yt, yh] = np.arange(ny)
-    add(np.concatenate([th_row[xt, xh], np.arange(ny)]), np.concatenate([xcols, nx + np.arange(ny)]),
-        np.concatenate([np.ones(nx), -a.cap[yt].astype(np.float64)]), ny,
-        np.full(ny, -inf), -fixed_th[yt, yh].astype(np.float64))
+    add(
+        np.concatenate([th_row[xt, xh], np.arange(ny)]),
+        np.concatenate([xcols, nx + np.arange(ny)]),
+        np.concatenate([np.ones(nx), -a.cap[yt].astype(np.float64)]),
+        ny,
+        np.full(ny, -inf),
+        -fixed_th[yt, yh].astype(np.float64),
+    )
     # seats per day (binding only when several facilities a day are allowed)
     add(xt, xcols, np.ones(nx), T, np.full(T, -inf), np.maximum(free_cap, 0).astype(np.float64))
     # facilities per day
     add(yt, nx + np.arange(ny), np.ones(ny), T, np.full(T, -inf), a.maxfac.astype(np.float64))
     # x <= y
-    add(np.concatenate([xcols, xcols]), np.concatenate([xcols, ycol[xt, xh]]),
-        np.concatenate([np.ones(nx), -np.ones(nx)]), nx, np.full(nx, -inf), np.zeros(nx))
+    add(
+        np.concatenate([xcols, xcols]),
+        np.concatenate([xcols, ycol[xt, xh]]),
+        np.concatenate([np.ones(nx), -np.ones(nx)]),
+        nx,
+        np.full(nx, -inf),
+        np.zeros(nx),
+    )
 
     matrix = sparse.vstack(rows).tocsc()
     lp = highspy.HighsLp()
@@ -173,8 +201,9 @@ def relax(a: Arrays, time_limit: float = 60.0) -> Relaxation:
     start = time.monotonic()
     m = build(a)
     if m.nx == 0:  # nobody can be helped by any trip: the cost is fixed
-        return Relaxation(max(0.0, m.const), np.zeros((a.T, a.H)), np.zeros((a.n, a.T)),
-                          time.monotonic() - start, True)
+        return Relaxation(
+            max(0.0, m.const), np.zeros((a.T, a.H)), np.zeros((a.n, a.T)), time.monotonic() - start, True
+        )
     h = m.highs
     h.setOptionValue("time_limit", max(0.5, time_limit - (time.monotonic() - start)))
     h.setOptionValue("solver", "ipm")
@@ -187,7 +216,7 @@ def relax(a: Arrays, time_limit: float = 60.0) -> Relaxation:
     if optimal:
         col = np.asarray(h.getSolution().col_value)
         np.add.at(x_day, (m.xi, m.xt), col[: m.nx])
-        y[m.yt, m.yh] = col[m.nx:]
+        y[m.yt, m.yh] = col[m.nx :]
         value = m.const + h.getInfo().objective_function_value
         # Plans cost whole numbers; the margin absorbs the interior point method's tolerance.
         bound = max(0.0, float(np.ceil(value - 1e-6 * max(1.0, m.const))))
@@ -198,7 +227,7 @@ def pattern_from_columns(m: Model, col: NDArray[np.float64]) -> Pattern:
     a = m.a
     pattern = np.full((a.T, a.fmax), -1, dtype=np.int64)
     fill = np.zeros(a.T, dtype=np.int64)
-    ys = col[m.nx:]
+    ys = col[m.nx :]
     for k in np.argsort(-ys):
         if ys[k] < 0.5:
             break

@@ -123,8 +123,9 @@ def _fail(path: str, message: str) -> InstanceError:
     return InstanceError(f"{path}: {message}")
 
 
-def _int(data: Mapping[str, Any], key: str, path: str, *, minimum: int | None = None,
-         default: int | None = None) -> int:
+def _int(
+    data: Mapping[str, Any], key: str, path: str, *, minimum: int | None = None, default: int | None = None
+) -> int:
     if key not in data or data[key] is None:
         if default is not None:
             return default
@@ -257,8 +258,9 @@ def load_instance(data: Any) -> Instance:
             raise _fail(f"{path}facilities", "must list at least one facility")
         patients.append(Patient(pid, release, due, weight, tuple(elig), fixed))
 
-    return Instance(horizon, tuple(days), tuple(facilities), tuple(patients), start_weekday,
-                    default_capacity, default_max)
+    return Instance(
+        horizon, tuple(days), tuple(facilities), tuple(patients), start_weekday, default_capacity, default_max
+    )
 
 
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
@@ -276,7 +278,9 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "default_max_facilities": instance.default_max_facilities,
         "start_weekday": instance.start_weekday,
         "days": days,
-        "facilities": [{"id": f.id, "closed_weekdays": sorted(f.closed_weekdays)} for f in instance.facilities],
+        "facilities": [
+            {"id": f.id, "closed_weekdays": sorted(f.closed_weekdays)} for f in instance.facilities
+        ],
         "patients": [
             {
                 "id": p.id,
@@ -311,8 +315,9 @@ def load_plan(data: Any) -> Plan:
     values: dict[str, float | None] = {}
     for key in ("objective", "lower_bound"):
         value = root.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or not math.isfinite(value)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+        ):
             raise _fail(key, "must be a number or null")
         values[key] = None if value is None else float(value)
     return Plan(trips, values["objective"], values["lower_bound"])
@@ -322,7 +327,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     ordered = plan.sorted()
     return {
         "format": PLAN_FORMAT,
-        "trips": [{"day": t.day, "facility": t.facility, "patients": list(t.patients)} for t in ordered.trips],
+        "trips": [
+            {"day": t.day, "facility": t.facility, "patients": list(t.patients)} for t in ordered.trips
+        ],
         "objective": _number(plan.objective),
         "lower_bound": _number(plan.lower_bound),
     }
@@ -403,26 +410,42 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
     for k, trip in enumerate(plan.trips):
         path = f"trips[{k}]"
         if not 0 <= trip.day < instance.horizon_days:
-            out.append(Violation("day-outside-horizon", f"{path}.day",
-                                 f"day {trip.day} is outside the horizon 0..{instance.horizon_days - 1}"))
+            out.append(
+                Violation(
+                    "day-outside-horizon",
+                    f"{path}.day",
+                    f"day {trip.day} is outside the horizon 0..{instance.horizon_days - 1}",
+                )
+            )
             continue
         spec = instance.days[trip.day]
         facility = by_id.get(trip.facility)
         if facility is None:
-            out.append(Violation("unknown-facility", f"{path}.facility", f"unknown facility {trip.facility!r}"))
+            out.append(
+                Violation("unknown-facility", f"{path}.facility", f"unknown facility {trip.facility!r}")
+            )
             continue
         if spec.closed or spec.capacity <= 0 or spec.max_facilities <= 0:
             out.append(Violation("closed-day", f"{path}.day", f"day {trip.day} is closed"))
         elif not instance.is_open(trip.day, facility):
-            out.append(Violation("closed-weekday", f"{path}.facility",
-                                 f"{trip.facility} is closed on weekday {instance.weekday(trip.day)} "
-                                 f"(day {trip.day})"))
+            out.append(
+                Violation(
+                    "closed-weekday",
+                    f"{path}.facility",
+                    f"{trip.facility} is closed on weekday {instance.weekday(trip.day)} (day {trip.day})",
+                )
+            )
         day_facs = facs.setdefault(trip.day, set())
         day_facs.add(trip.facility)
         if len(day_facs) > spec.max_facilities:
-            out.append(Violation("too-many-facilities", f"{path}.facility",
-                                 f"day {trip.day} would go to {len(day_facs)} facilities, at most "
-                                 f"{spec.max_facilities} allowed"))
+            out.append(
+                Violation(
+                    "too-many-facilities",
+                    f"{path}.facility",
+                    f"day {trip.day} would go to {len(day_facs)} facilities, at most "
+                    f"{spec.max_facilities} allowed",
+                )
+            )
         for j, pid in enumerate(trip.patients):
             ppath = f"{path}.patients[{j}]"
             patient = patients.get(pid)
@@ -430,26 +453,45 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
                 out.append(Violation("unknown-patient", ppath, f"unknown patient {pid!r}"))
                 continue
             if pid in where:
-                out.append(Violation("planned-twice", ppath,
-                                     f"{pid} is already planned on day {where[pid][0]}"))
+                out.append(
+                    Violation("planned-twice", ppath, f"{pid} is already planned on day {where[pid][0]}")
+                )
                 continue
             where[pid] = (trip.day, trip.facility)
             if trip.facility not in patient.facilities:
                 out.append(Violation("not-eligible", ppath, f"{pid} is not eligible at {trip.facility}"))
             if trip.day < patient.release:
-                out.append(Violation("before-release", ppath,
-                                     f"{pid} is released on day {patient.release}, planned on day {trip.day}"))
+                out.append(
+                    Violation(
+                        "before-release",
+                        ppath,
+                        f"{pid} is released on day {patient.release}, planned on day {trip.day}",
+                    )
+                )
             seats[trip.day] = seats.get(trip.day, 0) + 1
             if seats[trip.day] == spec.capacity + 1:
-                out.append(Violation("over-capacity", ppath,
-                                     f"day {trip.day} has more than its {spec.capacity} seats"))
+                out.append(
+                    Violation(
+                        "over-capacity", ppath, f"day {trip.day} has more than its {spec.capacity} seats"
+                    )
+                )
     for pid, appt in binding_appointments(instance).items():
         if where.get(pid) != (appt.day, appt.facility):
-            out.append(Violation("fixed-not-kept", f"patients[{pid}].fixed",
-                                 f"{pid}'s appointment at {appt.facility} on day {appt.day} is not kept"))
+            out.append(
+                Violation(
+                    "fixed-not-kept",
+                    f"patients[{pid}].fixed",
+                    f"{pid}'s appointment at {appt.facility} on day {appt.day} is not kept",
+                )
+            )
     if plan.objective is not None:
         actual = objective(instance, plan)
         if abs(actual - plan.objective) > 1e-6 * max(1.0, abs(actual)):
-            out.append(Violation("wrong-objective", "objective",
-                                 f"states {plan.objective:g}, the plan's weighted tardiness is {actual}"))
+            out.append(
+                Violation(
+                    "wrong-objective",
+                    "objective",
+                    f"states {plan.objective:g}, the plan's weighted tardiness is {actual}",
+                )
+            )
     return out

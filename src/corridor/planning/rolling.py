@@ -32,8 +32,13 @@ class ForecastEntry:
     weighted_late: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"patient": self.patient, "planned_day": self.planned_day, "facility": self.facility,
-                "days_late": self.days_late, "weighted_late": self.weighted_late}
+        return {
+            "patient": self.patient,
+            "planned_day": self.planned_day,
+            "facility": self.facility,
+            "days_late": self.days_late,
+            "weighted_late": self.weighted_late,
+        }
 
 
 @dataclass
@@ -52,10 +57,12 @@ class RollingPlan:
         """JSON-ready form: what a ``plan.proposed`` ledger entry stores."""
         return {
             "today": self.today,
-            "trip": None if self.trip is None else {"day": self.trip.day, "facility": self.trip.facility,
-                                                    "patients": list(self.trip.patients)},
-            "trips_today": [{"day": t.day, "facility": t.facility, "patients": list(t.patients)}
-                            for t in self.trips_today],
+            "trip": None
+            if self.trip is None
+            else {"day": self.trip.day, "facility": self.trip.facility, "patients": list(self.trip.patients)},
+            "trips_today": [
+                {"day": t.day, "facility": t.facility, "patients": list(t.patients)} for t in self.trips_today
+            ],
             "standby": list(self.standby),
             "forecast": [f.to_dict() for f in self.forecast],
             "objective": self.objective,
@@ -71,8 +78,13 @@ def _as_trip(raw: Trip | Mapping[str, Any]) -> Trip:
     return Trip(int(raw["day"]), str(raw["facility"]), tuple(str(p) for p in raw["patients"]))
 
 
-def situation(instance: Instance, today: int, approved: Iterable[Trip | Mapping[str, Any]] = (),
-              cancelled_today: bool = False, unavailable_today: Iterable[str] = ()) -> Instance:
+def situation(
+    instance: Instance,
+    today: int,
+    approved: Iterable[Trip | Mapping[str, Any]] = (),
+    cancelled_today: bool = False,
+    unavailable_today: Iterable[str] = (),
+) -> Instance:
     """The instance as it stands today: past days closed, today closed if its trip was cancelled,
     approved trips turned into fixed appointments, patients unable to travel today released tomorrow."""
     days = list(instance.days)
@@ -91,17 +103,32 @@ def situation(instance: Instance, today: int, approved: Iterable[Trip | Mapping[
     for p in instance.patients:
         release = max(p.release, today + 1 if p.id in away else today)
         appt = fixed.get(p.id, p.fixed)
-        facilities = p.facilities if appt is None or appt.facility in p.facilities else (*p.facilities,
-                                                                                          appt.facility)
+        facilities = (
+            p.facilities if appt is None or appt.facility in p.facilities else (*p.facilities, appt.facility)
+        )
         patients.append(replace(p, release=release, fixed=appt, facilities=facilities))
     return replace(instance, days=tuple(days), patients=tuple(patients))
 
 
-def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Sequence[Trip | Mapping[str, Any]] = (),
-               *, cancelled_today: bool = False, unavailable_today: Iterable[str] = (), time_limit: float = 10.0,
-               previous: Plan | None = None, workers: int = 1, standby_size: int = 8, explain: bool = True,
-               arrival_rate: float = 0.0, history: Sequence[Patient] = (), cancel_rate: float = 0.0,
-               replan_delay: int = 5, scenarios: int = 2, seed: int = 0) -> RollingPlan:
+def plan_today(
+    instance: Instance | Mapping[str, Any],
+    today: int,
+    approved: Sequence[Trip | Mapping[str, Any]] = (),
+    *,
+    cancelled_today: bool = False,
+    unavailable_today: Iterable[str] = (),
+    time_limit: float = 10.0,
+    previous: Plan | None = None,
+    workers: int = 1,
+    standby_size: int = 8,
+    explain: bool = True,
+    arrival_rate: float = 0.0,
+    history: Sequence[Patient] = (),
+    cancel_rate: float = 0.0,
+    replan_delay: int = 5,
+    scenarios: int = 2,
+    seed: int = 0,
+) -> RollingPlan:
     """Re-plan the rest of the horizon as of ``today`` and describe today's decision.
 
     ``instance`` lists the patients still waiting (a JSON dict is validated with
@@ -121,12 +148,20 @@ def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Seq
     started = time.monotonic()
     approved = [_as_trip(t) for t in approved]
     current = situation(inst, today, approved, cancelled_today, unavailable_today)
-    a = compile_instance(current)
+    a = base = compile_instance(current)
     decided_by = "plan"
     if (arrival_rate > 0 or cancel_rate > 0) and not (a.fixed_day == today).any():
         rng = np.random.default_rng(seed * 100_003 + today)
-        choice = decide_today(current, today, list(history) or list(current.patients), arrival_rate,
-                              cancel_rate, replan_delay, scenarios, rng)
+        choice = decide_today(
+            current,
+            today,
+            list(history) or list(current.patients),
+            arrival_rate,
+            cancel_rate,
+            replan_delay,
+            scenarios,
+            rng,
+        )
         if choice is not None and len(choice[1]):
             h, chosen = choice
             trip = Trip(today, current.facilities[h].id, tuple(current.patients[i].id for i in chosen))
@@ -135,28 +170,41 @@ def plan_today(instance: Instance | Mapping[str, Any], today: int, approved: Seq
             decided_by = "scenarios"
     start = pattern_of(a, previous, today) if previous is not None else None
     left = max(0.05, time_limit - (time.monotonic() - started))
-    pattern, _, bound, _ = solve_arrays(a, left, workers=workers, start_pattern=start, lp_bound=workers > 1,
-                                        focus=today)
+    pattern, _, bound, _ = solve_arrays(
+        a, left, workers=workers, start_pattern=start, lp_bound=workers > 1, focus=today
+    )
     plan = to_plan(a, pattern, assign(a, pattern).day)
     if bound <= 0:
         bound = solve_dual(a, max(0.02, 0.1 * time_limit), iterations=100).bound
     if decided_by == "scenarios":
         # The bound above holds with today's trip fixed; dropping that constraint can only lower it.
-        bound = min(bound, solve_dual(compile_instance(situation(inst, today, approved, cancelled_today,
-                                                                 unavailable_today)),
-                                      max(0.02, 0.1 * time_limit), iterations=100).bound)
+        bound = min(bound, solve_dual(base, max(0.02, 0.1 * time_limit), iterations=100).bound)
     plan.lower_bound = min(bound, plan.objective or 0.0)
     plan.meta["today_decided_by"] = decided_by
     trips_today = [t for t in plan.trips if t.day == today]
     on_trip = {pid for t in trips_today for pid in t.patients}
     standby = _standby(a, plan, today, on_trip, trips_today, standby_size)
     forecast = _forecast(current, plan)
-    explanations = explain_day(a, pattern, plan, today) if explain else []
-    return RollingPlan(today, trips_today[0] if trips_today else None, trips_today, standby, forecast,
-                       int(plan.objective or 0), plan.lower_bound, plan, explanations)
+    # Explained against the instance without today's choice fixed, so alternatives can be priced.
+    explanations = []
+    if explain:
+        explanations = explain_day(base, pattern_of(base, plan, today), plan, today, decided_by=decided_by)
+    return RollingPlan(
+        today,
+        trips_today[0] if trips_today else None,
+        trips_today,
+        standby,
+        forecast,
+        int(plan.objective or 0),
+        plan.lower_bound,
+        plan,
+        explanations,
+    )
 
 
-def _standby(a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: list[Trip], size: int) -> list[str]:
+def _standby(
+    a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: list[Trip], size: int
+) -> list[str]:
     """Waiting patients who could take a freed seat today, most valuable first: the value of a seat
     is how much later (weighted) the patient would otherwise travel."""
     inst = a.instance
@@ -171,8 +219,11 @@ def _standby(a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: lis
         if p.fixed is not None and p.id in day_of and day_of[p.id] != today:
             continue
         later = day_of.get(p.id, inst.horizon_days)
-        gain = inst.trip_cost(p, later) - inst.trip_cost(p, today) if later < inst.horizon_days else (
-            inst.unplanned_cost(p) - inst.trip_cost(p, today))
+        gain = (
+            inst.trip_cost(p, later) - inst.trip_cost(p, today)
+            if later < inst.horizon_days
+            else (inst.unplanned_cost(p) - inst.trip_cost(p, today))
+        )
         ranked.append((-gain, p.due, -p.weight, p.id))
     ranked.sort()
     return [pid for *_, pid in ranked[:size]]

@@ -25,8 +25,9 @@ from corridor.planning.model import Instance, Patient
 LOOKAHEADS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def sample_future(current: Instance, templates: Sequence[Patient], rate: float, today: int,
-                  rng: np.random.Generator) -> Instance:
+def sample_future(
+    current: Instance, templates: Sequence[Patient], rate: float, today: int, rng: np.random.Generator
+) -> Instance:
     """``current`` plus referrals sampled from tomorrow on: Poisson(``rate``) a day, each a copy of
     a random past referral (weight, accepted facilities, time to deadline)."""
     taken = {p.id for p in current.patients}
@@ -42,8 +43,16 @@ def sample_future(current: Instance, templates: Sequence[Patient], rate: float, 
     return replace(current, patients=current.patients + tuple(extra))
 
 
-def decide_today(current: Instance, today: int, templates: Sequence[Patient], rate: float, cancel_rate: float,
-                 delay: int, scenarios: int, rng: np.random.Generator) -> tuple[int, IntArray] | None:
+def decide_today(
+    current: Instance,
+    today: int,
+    templates: Sequence[Patient],
+    rate: float,
+    cancel_rate: float,
+    delay: int,
+    scenarios: int,
+    rng: np.random.Generator,
+) -> tuple[int, IntArray] | None:
     """(facility index, patient indices into ``current.patients``) for today, or None if no trip.
 
     ``current`` must already be the situation as of today (past days closed, approved trips fixed).

@@ -42,8 +42,15 @@ def _day_load(a: Arrays, lag: Lagrangian, day: IntArray) -> np.ndarray:
     return load
 
 
-def local_search(a: Arrays, lag: Lagrangian, pattern: Pattern, deadline: float, *, screen: int = 12,
-                 on_improve: Callable[[int], None] | None = None) -> SearchResult:
+def local_search(
+    a: Arrays,
+    lag: Lagrangian,
+    pattern: Pattern,
+    deadline: float,
+    *,
+    screen: int = 12,
+    on_improve: Callable[[int], None] | None = None,
+) -> SearchResult:
     """Improve ``pattern`` until no screened single-day move helps or ``deadline`` passes."""
     current = assign(a, pattern, lag.S.astype(np.int64))
     S_int = lag.S.astype(np.int64)

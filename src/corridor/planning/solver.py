@@ -105,10 +105,19 @@ def _windows(T: int, width: int, rng: np.random.Generator, focus: int | None = N
     return [(max(0, s), min(T, s + width)) for s in starts if min(T, s + width) > max(0, s)]
 
 
-def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None = None, *, workers: int = 2,
-                 seed: int = 0, window: int = 6, lp_bound: bool = True,
-                 start_pattern: Pattern | None = None, focus: int | None = None,
-                 lookahead: float = 2.0) -> tuple[Pattern, int, float, dict[str, Any]]:
+def solve_arrays(
+    a: Arrays,
+    time_limit: float = 30.0,
+    progress: Progress | None = None,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    window: int = 6,
+    lp_bound: bool = True,
+    start_pattern: Pattern | None = None,
+    focus: int | None = None,
+    lookahead: float = 2.0,
+) -> tuple[Pattern, int, float, dict[str, Any]]:
     """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats)."""
     start = time.monotonic()
     deadline = start + time_limit
@@ -160,7 +169,9 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
         # A quick dual bound, its day choices tried as starts (Lagrangian heuristic), and a short local
         # search; with a budget of a second or less (daily re-planning) windows are the better use.
         if time_limit > 1.0:
-            dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
+            dual = solve_dual(
+                a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag
+            )
             state.bound = dual.bound
             for p in dual.patterns[-5:]:
                 state.offer(p, "lagrangian")
@@ -200,10 +211,14 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
                         # The other core takes the window half a horizon away, where it interacts least.
                         shift = (lo + a.T // 2) % a.T
                         win_free = np.zeros(a.T, dtype=bool)
-                        win_free[shift:min(a.T, shift + width)] = True
+                        win_free[shift : min(a.T, shift + width)] = True
                         left = deadline - time.monotonic()
-                        win_future = pool.submit(_worker_window, state.pattern.copy(), win_free,
-                                                 min(WINDOW_SECONDS, max(0.1, left - 0.2)))
+                        win_future = pool.submit(
+                            _worker_window,
+                            state.pattern.copy(),
+                            win_free,
+                            min(WINDOW_SECONDS, max(0.1, left - 0.2)),
+                        )
                 left = deadline - time.monotonic()
                 limit = min(WINDOW_SECONDS, max(0.05, left - overhead))
                 began = time.monotonic()
@@ -253,8 +268,14 @@ def solve_arrays(a: Arrays, time_limit: float = 30.0, progress: Progress | None 
     return state.pattern, state.cost, bound, stats
 
 
-def solve(instance: Instance, time_limit: float = 30.0, progress: Progress | None = None, *,
-          workers: int = 2, seed: int = 0) -> Plan:
+def solve(
+    instance: Instance,
+    time_limit: float = 30.0,
+    progress: Progress | None = None,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+) -> Plan:
     """The best plan found within ``time_limit`` seconds, with its objective and a proven lower bound."""
     a = compile_instance(instance)
     pattern, cost, bound, stats = solve_arrays(a, time_limit, progress, workers=workers, seed=seed)

@@ -13,7 +13,9 @@ from corridor.planning.generate import generate_dict
 
 def write_instance(tmp_path: Path) -> Path:
     path = tmp_path / "instance.json"
-    path.write_text(json.dumps(generate_dict(30, horizon=8, facilities=3, seed=2, due_window=(0, 4), fixed=2)))
+    path.write_text(
+        json.dumps(generate_dict(30, horizon=8, facilities=3, seed=2, due_window=(0, 4), fixed=2))
+    )
     return path
 
 
@@ -21,8 +23,10 @@ def test_a_solved_plan_passes_check_with_the_same_objective(tmp_path: Path) -> N
     inst = write_instance(tmp_path)
     out = tmp_path / "plan.json"
     runner = CliRunner()
-    solved = runner.invoke(cli, ["plan", "solve", str(inst), "--time-limit", "0.5", "--workers", "1",
-                                 "--out", str(out), "--quiet"])
+    solved = runner.invoke(
+        cli,
+        ["plan", "solve", str(inst), "--time-limit", "0.5", "--workers", "1", "--out", str(out), "--quiet"],
+    )
     assert solved.exit_code == 0, solved.output
     assert "objective" in solved.output and "lower bound" in solved.output and "gap" in solved.output
     stated = json.loads(out.read_text())["objective"]
@@ -35,8 +39,12 @@ def test_check_exits_1_naming_the_first_violation(tmp_path: Path) -> None:
     inst = write_instance(tmp_path)
     data = json.loads(inst.read_text())
     pid = data["patients"][0]["id"]
-    bad = {"format": "corridor-plan/1", "trips": [{"day": 99, "facility": "H1", "patients": [pid]}],
-           "objective": None, "lower_bound": None}
+    bad = {
+        "format": "corridor-plan/1",
+        "trips": [{"day": 99, "facility": "H1", "patients": [pid]}],
+        "objective": None,
+        "lower_bound": None,
+    }
     plan = tmp_path / "bad.json"
     plan.write_text(json.dumps(bad))
     result = CliRunner().invoke(cli, ["plan", "check", str(inst), str(plan)])
@@ -62,8 +70,10 @@ def test_bound_prints_a_lower_bound_no_plan_can_beat(tmp_path: Path) -> None:
     assert result.exit_code == 0
     bound = float(result.output.split()[2])
     out = tmp_path / "plan.json"
-    runner.invoke(cli, ["plan", "solve", str(inst), "--time-limit", "0.5", "--workers", "1", "--out", str(out),
-                        "--quiet"])
+    runner.invoke(
+        cli,
+        ["plan", "solve", str(inst), "--time-limit", "0.5", "--workers", "1", "--out", str(out), "--quiet"],
+    )
     assert bound <= json.loads(out.read_text())["objective"]
 
 

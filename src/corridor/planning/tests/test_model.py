@@ -31,24 +31,42 @@ def small() -> dict[str, Any]:
         "patients": [
             {"id": "A", "release": 0, "due": 0, "weight": 10, "facilities": ["H1"], "fixed": None},
             {"id": "B", "release": 1, "due": 3, "weight": 2, "facilities": ["H1", "H2"], "fixed": None},
-            {"id": "C", "release": 0, "due": 9, "weight": 5, "facilities": ["H2"],
-             "fixed": {"facility": "H2", "day": 3}},
+            {
+                "id": "C",
+                "release": 0,
+                "due": 9,
+                "weight": 5,
+                "facilities": ["H2"],
+                "fixed": {"facility": "H2", "day": 3},
+            },
         ],
     }
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d["patients"][1].__setitem__("due", "soon"), "patients[1].due: must be a whole number"),
-    (lambda d: d["patients"][0].__setitem__("weight", 0), "patients[0].weight: must be at least 1"),
-    (lambda d: d["patients"][2].__setitem__("facilities", ["H9"]), "patients[2].facilities[0]: unknown facility"),
-    (lambda d: d.__setitem__("horizon_days", 2.5), "horizon_days: must be a whole number"),
-    (lambda d: d["days"][0].__setitem__("day", 7), "days[0].day: must be below horizon_days"),
-    (lambda d: d["facilities"][0].__setitem__("closed_weekdays", [8]), "facilities[0].closed_weekdays[0]"),
-    (lambda d: d.__setitem__("format", "other/1"), "format: must be"),
-    (lambda d: d["patients"][1].__setitem__("id", "A"), "patients[1].id: 'A' is listed twice"),
-    (lambda d: d["patients"][2]["fixed"].__setitem__("day", True), "patients[2].fixed.day: must be a whole number"),
-    (lambda d: d["patients"][0].pop("release"), "patients[0].release: is required"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["patients"][1].__setitem__("due", "soon"), "patients[1].due: must be a whole number"),
+        (lambda d: d["patients"][0].__setitem__("weight", 0), "patients[0].weight: must be at least 1"),
+        (
+            lambda d: d["patients"][2].__setitem__("facilities", ["H9"]),
+            "patients[2].facilities[0]: unknown facility",
+        ),
+        (lambda d: d.__setitem__("horizon_days", 2.5), "horizon_days: must be a whole number"),
+        (lambda d: d["days"][0].__setitem__("day", 7), "days[0].day: must be below horizon_days"),
+        (
+            lambda d: d["facilities"][0].__setitem__("closed_weekdays", [8]),
+            "facilities[0].closed_weekdays[0]",
+        ),
+        (lambda d: d.__setitem__("format", "other/1"), "format: must be"),
+        (lambda d: d["patients"][1].__setitem__("id", "A"), "patients[1].id: 'A' is listed twice"),
+        (
+            lambda d: d["patients"][2]["fixed"].__setitem__("day", True),
+            "patients[2].fixed.day: must be a whole number",
+        ),
+        (lambda d: d["patients"][0].pop("release"), "patients[0].release: is required"),
+    ],
+)
 def test_a_malformed_instance_is_rejected_naming_the_field(edit: Any, message: str) -> None:
     data = small()
     edit(data)
@@ -78,19 +96,22 @@ def test_a_patient_left_out_counts_as_travelling_on_the_horizon_end() -> None:
     assert objective(inst, plan) == 10 * 5 + 2 * 2
 
 
-@pytest.mark.parametrize(("trips", "code"), [
-    ([Trip(2, "H2", ("B",))], "closed-day"),
-    ([Trip(1, "H1", ("B",))], "closed-weekday"),
-    ([Trip(0, "H2", ("A",))], "not-eligible"),
-    ([Trip(0, "H1", ("B",))], "before-release"),
-    ([Trip(0, "H1", ("A",)), Trip(1, "H2", ("A",))], "planned-twice"),
-    ([Trip(4, "H2", ("A", "B", "C"))], "over-capacity"),
-    ([Trip(0, "H1", ("A",)), Trip(0, "H2", ())], "too-many-facilities"),
-    ([Trip(9, "H1", ("A",))], "day-outside-horizon"),
-    ([Trip(0, "H7", ("A",))], "unknown-facility"),
-    ([Trip(0, "H1", ("Z",))], "unknown-patient"),
-    ([Trip(4, "H2", ("C",))], "fixed-not-kept"),
-])
+@pytest.mark.parametrize(
+    ("trips", "code"),
+    [
+        ([Trip(2, "H2", ("B",))], "closed-day"),
+        ([Trip(1, "H1", ("B",))], "closed-weekday"),
+        ([Trip(0, "H2", ("A",))], "not-eligible"),
+        ([Trip(0, "H1", ("B",))], "before-release"),
+        ([Trip(0, "H1", ("A",)), Trip(1, "H2", ("A",))], "planned-twice"),
+        ([Trip(4, "H2", ("A", "B", "C"))], "over-capacity"),
+        ([Trip(0, "H1", ("A",)), Trip(0, "H2", ())], "too-many-facilities"),
+        ([Trip(9, "H1", ("A",))], "day-outside-horizon"),
+        ([Trip(0, "H7", ("A",))], "unknown-facility"),
+        ([Trip(0, "H1", ("Z",))], "unknown-patient"),
+        ([Trip(4, "H2", ("C",))], "fixed-not-kept"),
+    ],
+)
 def test_each_broken_rule_is_reported_with_its_code(trips: list[Trip], code: str) -> None:
     inst = load_instance(small())
     fixed = [] if any("C" in t.patients for t in trips) else [Trip(3, "H2", ("C",))]
@@ -120,4 +141,6 @@ def test_plans_round_trip_through_their_json_form() -> None:
 
 def test_a_malformed_plan_is_rejected_naming_the_field() -> None:
     with pytest.raises(ValueError, match=r"^trips\[0\]\.patients\[1\]"):
-        load_plan({"format": "corridor-plan/1", "trips": [{"day": 0, "facility": "H1", "patients": ["A", 3]}]})
+        load_plan(
+            {"format": "corridor-plan/1", "trips": [{"day": 0, "facility": "H1", "patients": ["A", 3]}]}
+        )
