@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem("web:patients", _("Patients")),
     NavItem("supplies:status", _("Supplies")),
     NavItem("intake:upload", _("Field intake"), Can.RECORD_GATE),
+    NavItem("reports:index", _("Reports"), Can.READ_LEDGER),
     NavItem("web:ledger", _("Ledger"), Can.READ_LEDGER),
     NavItem("admin:index", _("Administration"), Can.MANAGE_USERS),
 ]
