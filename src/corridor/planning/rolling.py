@@ -17,10 +17,9 @@ import numpy as np
 
 from corridor.planning.arrays import assign, compile_instance, pattern_of, to_plan
 from corridor.planning.explain import Explanation, explain_day
-from corridor.planning.lagrange import solve_dual
 from corridor.planning.model import Appointment, Instance, Patient, Plan, Trip, load_instance
 from corridor.planning.rollout import decide_today
-from corridor.planning.solver import solve_arrays
+from corridor.planning.solver import dual_from_plan, solve_arrays
 
 
 @dataclass(frozen=True)
@@ -174,11 +173,10 @@ def plan_today(
         a, left, workers=workers, start_pattern=start, lp_bound=workers > 1, focus=today
     )
     plan = to_plan(a, pattern, assign(a, pattern).day)
-    if bound <= 0:
-        bound = solve_dual(a, max(0.02, 0.1 * time_limit), iterations=100).bound
-    if decided_by == "scenarios":
-        # The bound above holds with today's trip fixed; dropping that constraint can only lower it.
-        bound = min(bound, solve_dual(base, max(0.02, 0.1 * time_limit), iterations=100).bound)
+    if bound <= 0 or decided_by == "scenarios":
+        # Today's trip chosen across futures is fixed in ``a``, so a bound for ``a`` would not hold
+        # for the waiting patients' own problem; the dual on ``base`` does, aimed at this plan.
+        bound = dual_from_plan(base, pattern_of(base, plan, today), max(0.02, 0.1 * time_limit)).bound
     plan.lower_bound = min(bound, plan.objective or 0.0)
     plan.meta["today_decided_by"] = decided_by
     trips_today = [t for t in plan.trips if t.day == today]
