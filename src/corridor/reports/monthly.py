@@ -7,6 +7,7 @@ WeasyPrint lays it out as PDF with the system's Noto fonts, which shape Persian 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,18 @@ def _public(indicators: IndicatorSet) -> tuple[dict[str, Any], list[Table]]:
     return catalogue.public_values(indicators.values()), [core.suppress(t) for t in indicators.tables()]
 
 
+def cited_entries(indicators: IndicatorSet) -> list[int]:
+    """The ledger entries the report cites: its incidents (deaths are cited through their incident rows)."""
+    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
+    return sorted({i.seq for i in incidents})
+
+
 def context(
-    indicators: IndicatorSet, options: ReportOptions, head: tuple[int, str], now: dt.datetime
+    indicators: IndicatorSet,
+    options: ReportOptions,
+    head: tuple[int, str],
+    now: dt.datetime,
+    evidence: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, already in the report's language."""
     language = options.language
@@ -220,6 +231,7 @@ def context(
         "sections": sections,
         "deaths": _deaths(indicators, language, options.public),
         "incidents": _incidents(indicators, language),
+        "evidence": _evidence(evidence),
         "methods": strings.METHODS.get(language, strings.METHODS["en"]),
         "priorities": _priorities(language),
         "facilities": [(f.code, f.name) for f in Facility.objects.order_by("code")],
@@ -353,6 +365,7 @@ def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
     return [
         {
             "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",
+            "seq": i.seq,
             "attack_type": strings.label("attack_type", i.attack_type, language),
             "resource": strings.label("resource", i.resource, language),
             "item": strings.label("item", i.item, language) if i.item else "",
@@ -362,6 +375,19 @@ def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
         }
         for i in incidents
     ]
+
+
+def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The checkpoint the cited entries are proved against, as shown on the page (None: nothing to show)."""
+    if not evidence or not evidence.get("entries"):
+        return None
+    proved = [e for e in evidence["entries"] if e.get("inclusion_proof") is not None]
+    return {
+        "checkpoint": evidence.get("checkpoint") or "",
+        "proved": len(proved),
+        "cited": len(evidence["entries"]),
+        "complete": bool(evidence.get("checkpoint")) and len(proved) == len(evidence["entries"]),
+    }
 
 
 def _priorities(language: str) -> list[tuple[str, str]]:
@@ -374,14 +400,32 @@ def _priorities(language: str) -> list[tuple[str, str]]:
     return out
 
 
-def render_html(indicators: IndicatorSet, options: ReportOptions, head: tuple[int, str], now: dt.datetime) -> str:
-    return render_to_string("reports/monthly.html", context(indicators, options, head, now))
+def render_html(
+    indicators: IndicatorSet,
+    options: ReportOptions,
+    head: tuple[int, str],
+    now: dt.datetime,
+    evidence: dict[str, Any] | None = None,
+) -> str:
+    return render_to_string("reports/monthly.html", context(indicators, options, head, now, evidence))
 
 
-def render_pdf(html: str) -> bytes:
-    """Lay the report out as PDF. Fonts come from the system (Noto), so no network access is needed."""
+def render_pdf(html: str, evidence: dict[str, Any] | None = None) -> bytes:
+    """Lay the report out as PDF, with the cited entries' proofs attached as ``evidence.json``.
+
+    Fonts come from the system (Noto), so no network access is needed.
+    """
     import weasyprint
 
     document = weasyprint.HTML(string=html, base_url=None)
-    pdf: bytes = document.write_pdf()
+    attachments = []
+    if evidence and evidence.get("entries"):
+        attachments.append(
+            weasyprint.Attachment(
+                string=json.dumps(evidence, ensure_ascii=False, indent=1),
+                name="evidence.json",
+                description="Signed checkpoint and inclusion proofs of the ledger entries this report cites",
+            )
+        )
+    pdf: bytes = document.write_pdf(attachments=attachments)
     return pdf

@@ -105,8 +105,12 @@ def monthly_report(
     when = now or dt.datetime.now(dt.UTC)
     indicators = catalogue.compute_all(period)
     options = monthly.ReportOptions(language, public, inline_css=not css_href, css_href=css_href)
-    html = monthly.render_html(indicators, options, head, when)
-    content = monthly.render_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+    from corridor.ledger.evidence import evidence_for
+
+    # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
+    evidence = evidence_for(monthly.cited_entries(indicators))
+    html = monthly.render_html(indicators, options, head, when, evidence)
+    content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
     suffix = "-public" if public else ""
     return _record(
         content,
@@ -120,10 +124,21 @@ def monthly_report(
             "as_of": period.as_of.isoformat(),
             "language": language,
             "audience": "public" if public else "partners",
+            "cited_entries": len(evidence["entries"]),
+            "checkpoint_size": _checkpoint_size(evidence),
         },
         head=head,
         deliver=deliver,
     )
+
+
+def _checkpoint_size(evidence: dict[str, Any]) -> int | None:
+    note = evidence.get("checkpoint")
+    if not note:
+        return None
+    from corridor.ledger import checkpoints
+
+    return checkpoints.parse(note)[0].size
 
 
 def export(

@@ -78,6 +78,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "آخر قيد في السجل عند الإعداد",
     },
     "report.entry": {"en": "entry {seq}", "fa": "ثبت شمارهٔ {seq}", "ar": "القيد رقم {seq}"},
+    "report.evidence": {"en": "Evidence", "fa": "شواهد", "ar": "الأدلة"},
+    "report.evidence_checkpoint": {
+        "en": "The entries cited in this report (their numbers are given beside each incident) are included in "
+        "the signed checkpoint below. Their inclusion proofs are attached to this file as evidence.json; "
+        "anyone can check them with the standalone verifier and the published key.",
+        "fa": "ثبت‌هایی که این گزارش به آن‌ها استناد می‌کند (شمارهٔ هر یک کنار هر رویداد آمده است) در نقطهٔ "
+        "بازبینی امضاشدهٔ زیر گنجانده شده‌اند. اثبات‌های گنجاندن آن‌ها با نام evidence.json به این پرونده پیوست "
+        "شده است و هر کس می‌تواند آن‌ها را با برنامهٔ بازبینی مستقل و کلید منتشرشده بررسی کند.",
+        "ar": "القيود التي يستشهد بها هذا التقرير (رقم كل منها بجانب كل حادث) مشمولة في نقطة التحقق الموقعة "
+        "أدناه. أدلة شمولها مرفقة بهذا الملف باسم evidence.json، ويمكن لأي شخص التحقق منها بأداة التحقق "
+        "المستقلة والمفتاح المنشور.",
+    },
+    "report.evidence_none": {
+        "en": "No signed checkpoint covers the entries cited here yet: run corridor checkpoint and generate the "
+        "report again to attach their proofs.",
+        "fa": "هنوز هیچ نقطهٔ بازبینی امضاشده‌ای ثبت‌های مورد استناد این گزارش را در بر نمی‌گیرد: فرمان "
+        "corridor checkpoint را اجرا کنید و گزارش را دوباره بسازید تا اثبات‌ها پیوست شوند.",
+        "ar": "لا تشمل أي نقطة تحقق موقعة القيود المستشهد بها هنا بعد: نفّذ الأمر corridor checkpoint ثم أنشئ "
+        "التقرير من جديد لإرفاق أدلتها.",
+    },
     "report.verify": {
         "en": "Anyone holding a copy of the ledger can check this hash with the command corridor verify.",
         "fa": "هر کس نسخه‌ای از دفتر ثبت داشته باشد می‌تواند این درهم‌نگاری (هش) را با فرمان corridor verify بررسی کند.",
