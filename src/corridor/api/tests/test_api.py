@@ -319,3 +319,41 @@ def test_the_api_s_choices_are_the_catalogues_choices() -> None:
     assert set(get_args(schemas.SpecialtyCode)) == set(Specialty.values)
     assert set(get_args(schemas.SourceCode)) == set(Source.values)
     assert set(get_args(schemas.CertaintyCode)) == set(Certainty.values)
+
+
+def test_an_export_answers_the_file_with_its_sha256_and_ledger_entry_and_no_name(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    import hashlib
+
+    response = api_client(tokens["auditor"]).post(
+        "/api/exports", {"dataset": "trips", "format": "csv", "month": "2014-10"}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    body = _json(response)
+    assert hashlib.sha256(body["content"].encode()).hexdigest() == body["sha256"]
+    entry = Entry.objects.get(seq=body["entry"]["seq"])
+    assert entry.type == "export.created" and entry.payload["sha256"] == body["sha256"]
+    assert "P-REQ" in body["content"] and "Test Person" not in body["content"]
+    refused = api_client(tokens["monitor"]).post("/api/exports", {"dataset": "trips"}, content_type="application/json")
+    _assert_error(refused, 403, "not_allowed")
+
+
+def test_public_indicators_blank_small_counts_that_partners_see(
+    tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    public = {
+        v["code"]: v["value"]
+        for v in _json(api_client(tokens["monitor"]).get("/api/indicators?month=2014-10"))["values"]
+    }
+    partners = {
+        v["code"]: v["value"]
+        for v in _json(api_client(tokens["auditor"]).get("/api/indicators?month=2014-10&audience=partners"))["values"]
+    }
+    assert partners["requests.total"] == 4  # four patients on trips in October
+    assert public["requests.total"] is None  # fewer than five: blank, never zero
+    _assert_error(
+        api_client(tokens["monitor"]).get("/api/indicators?month=2014-10&audience=partners"), 403, "not_allowed"
+    )
+    catalogue = _json(api_client(tokens["monitor"]).get("/api/indicators/catalogue"))
+    assert {i["code"] for i in catalogue} == set(partners)

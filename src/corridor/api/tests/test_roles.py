@@ -25,6 +25,7 @@ IDENTITIES = frozenset({"coordinator", "clinician"})
 REFERENCE = frozenset({"admin"})
 RULES = frozenset({"coordinator", "admin"})
 CORRECTIONS = frozenset({"coordinator", "monitor"})
+EXPORTS = frozenset({"coordinator", "auditor"})
 
 AT = "2014-10-13T09:00:00+03:00"
 
@@ -106,6 +107,17 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         GATE,
     ),
     ("get", "/api/dashboard", None, EVERYONE),
+    ("get", "/api/indicators/catalogue", None, EVERYONE),
+    ("get", "/api/indicators?month=2014-10", None, EVERYONE),
+    ("get", "/api/indicators?month=2014-10&audience=partners", None, EXPORTS),
+    ("post", "/api/exports", {"dataset": "trips", "format": "csv", "month": "2014-10"}, EXPORTS),
+    ("get", "/api/supplies?site=CAMP-T", None, EVERYONE),
+    (
+        "post",
+        "/api/supplies/blocked",
+        {"site": "CAMP-T", "item": "diesel", "on": "2014-10-12", "source": "witness"},
+        GATE,
+    ),
     ("get", "/api/me", None, EVERYONE | {"outsider"}),
 ]
 
