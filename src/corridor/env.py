@@ -152,15 +152,20 @@ def identity_keys(folder: Path) -> tuple[list[str], str]:
     key_file = folder / IDENTITY_KEY_FILE_NAME
     if not key_file.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        # Written in full under a private name, then published with link(), which fails if the file
+        # exists: two processes starting together agree on one key and never read a half-written one.
+        partial = folder / f".{IDENTITY_KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_identity_key() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(partial, key_file)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(new_identity_key() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+        finally:
+            partial.unlink()
     try:
         text = key_file.read_text()
     except OSError as exc:

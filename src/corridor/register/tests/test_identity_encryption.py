@@ -161,3 +161,19 @@ def test_the_migration_encrypts_identities_written_before_it(tmp_path: Path) -> 
         if url.startswith("sqlite"):
             dump = "\n".join(sqlite3.connect(url.removeprefix("sqlite:///")).iterdump())
             assert NAME not in dump and "Nameperson" not in dump
+
+
+def test_without_a_configured_key_one_is_generated_once_owner_only_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORRIDOR_IDENTITY_KEY", raising=False)
+    monkeypatch.delenv("CORRIDOR_IDENTITY_KEY_FILE", raising=False)
+    first, origin = env.identity_keys(tmp_path)
+    assert origin == "data-dir" and len(first) == 1
+    assert env.identity_keys(tmp_path)[0] == first
+    key_file = tmp_path / env.IDENTITY_KEY_FILE_NAME
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [env.IDENTITY_KEY_FILE_NAME]  # no partial file left behind
+    monkeypatch.setenv("CORRIDOR_IDENTITY_KEY", "not a key")
+    with pytest.raises(env.ConfigError, match="CORRIDOR_IDENTITY_KEY"):
+        env.identity_keys(tmp_path)
