@@ -106,6 +106,19 @@ def build_instance(
     return instance, by_id, approved, cancelled_today
 
 
+RECENT_DAYS = 60
+
+
+def recent_rates(site: Site, day: dt.date) -> tuple[float, float]:
+    """Referrals a day and the share of trips cancelled or denied, over the last ``RECENT_DAYS`` days."""
+    since = day - dt.timedelta(days=RECENT_DAYS)
+    referrals = Referral.objects.filter(patient__site=site, referral_date__gte=since, referral_date__lt=day).count()
+    trips = Trip.objects.filter(site=site, date__gte=since, date__lt=day).exclude(status=Trip.Status.PROPOSED)
+    asked = trips.count()
+    failed = trips.filter(status__in=(Trip.Status.CANCELLED, Trip.Status.DENIED)).count()
+    return round(referrals / RECENT_DAYS, 3), round(failed / asked, 3) if asked else 0.0
+
+
 def propose_plan(
     *, site: Site, day: dt.date | None = None, by: Actor, horizon_days: int = 60, time_limit: float = 10.0
 ) -> Entry:
@@ -118,6 +131,7 @@ def propose_plan(
         raise InvalidInput("must be between 7 and 366 days", "horizon_days")
     instance, by_id, approved, cancelled_today = build_instance(site, day, horizon_days)
     rules = AccessRuleSet.in_force(site, day)
+    arrival_rate, cancel_rate = recent_rates(site, day)
     if not instance["patients"]:
         result: dict[str, Any] = {
             "trip": None,
@@ -129,7 +143,17 @@ def propose_plan(
             "explanations": [],
         }
     else:
-        result = plan_today(instance, 0, approved, cancelled_today=cancelled_today, time_limit=time_limit).to_dict()
+        # With the recent rates, today's trip is chosen across sampled futures rather than as if nobody
+        # else will be referred and no trip cancelled: the planner's tests show the difference online.
+        result = plan_today(
+            instance,
+            0,
+            approved,
+            cancelled_today=cancelled_today,
+            time_limit=time_limit,
+            arrival_rate=arrival_rate,
+            cancel_rate=cancel_rate,
+        ).to_dict()
 
     def person(pid: str, **extra: Any) -> dict[str, Any]:
         referral = by_id[pid]
@@ -171,6 +195,7 @@ def propose_plan(
         "explanations": result["explanations"],
         "kept_trips": approved,
         "cancelled_today": cancelled_today,
+        "assumed": {"arrival_rate": arrival_rate, "cancel_rate": cancel_rate},
         "rules": None
         if rules is None
         else {

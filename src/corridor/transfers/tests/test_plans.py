@@ -110,3 +110,10 @@ def test_only_coordinators_may_propose_or_accept_plans(
     entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
     with pytest.raises(NotAllowed):
         plans.accept_plan(entry, by=users[role])
+
+
+def test_the_plan_assumes_the_recent_rates_of_referral_and_cancellation(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    assumed = entry.payload["assumed"]
+    # Seven of the eight referrals fall in the last 60 days (P-90 is referred today); no trip yet.
+    assert assumed == {"arrival_rate": round(7 / 60, 3), "cancel_rate": 0.0}
