@@ -365,7 +365,7 @@ def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
     return [
         {
             "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",
-            "seq": i.seq,
+            "seq": str(i.seq),
             "attack_type": strings.label("attack_type", i.attack_type, language),
             "resource": strings.label("resource", i.resource, language),
             "item": strings.label("item", i.item, language) if i.item else "",
