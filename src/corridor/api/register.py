@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -172,7 +172,7 @@ class PatientWritten(PatientOut):
 
 class PatientFilter(Schema):
     site: Code | None = None
-    status: str | None = None
+    status: Literal["waiting", "in_treatment", "treated", "deceased", "left"] | None = None
 
 
 def patient_out(patient: Patient) -> dict[str, Any]:
@@ -290,7 +290,7 @@ class ReferralWritten(ReferralOut):
 
 
 class ReferralFilter(Schema):
-    status: str | None = None
+    status: Literal["waiting", "treated", "died", "left", "withdrawn"] | None = None
     patient: Code | None = None
     priority: Code | None = None
     specialty: Code | None = None

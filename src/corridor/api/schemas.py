@@ -61,6 +61,26 @@ def _moment_in_range(value: dt.datetime) -> dt.datetime:
     return value
 
 
+def _storable(value: Any, depth: int = 0) -> Any:
+    """A JSON value the ledger can store as text on both databases: no NUL or other control character
+    (PostgreSQL's jsonb refuses \\u0000), no lone surrogate (not UTF-8), not nested absurdly deep."""
+    if depth > 8:
+        raise ValueError("is nested too deeply")
+    if isinstance(value, str):
+        if any(ord(c) < 32 and c not in "\t\n\r" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("text must not hold control characters")
+        if len(value) > 5000:
+            raise ValueError("text is longer than 5000 characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, depth + 1)
+            _storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, depth + 1)
+    return value
+
+
 Date = Annotated[dt.date, AfterValidator(_date_in_range)]
 Moment = Annotated[dt.datetime, AfterValidator(_moment_in_range)]
 Weekday = Annotated[int, Field(ge=0, le=6)]
@@ -395,7 +415,9 @@ class EntryOut(Schema):
 
 class CorrectionIn(Schema):
     reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
-    changes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], Any] = Field(default_factory=dict)
+    changes: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], Any], AfterValidator(_storable)
+    ] = Field(default_factory=dict)
     retract: bool = False
     source: SourceCode = "witness"
     certainty: CertaintyCode = "confirmed"

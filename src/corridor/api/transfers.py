@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -107,7 +107,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: str | None = None
+    status: Literal["proposed", "requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None

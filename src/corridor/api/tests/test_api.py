@@ -357,3 +357,27 @@ def test_public_indicators_blank_small_counts_that_partners_see(
     )
     catalogue = _json(api_client(tokens["monitor"]).get("/api/indicators/catalogue"))
     assert {i["code"] for i in catalogue} == set(partners)
+
+
+def test_the_api_s_status_filters_are_the_models_statuses() -> None:
+    from typing import get_args
+
+    from corridor.api.register import PatientFilter, ReferralFilter
+    from corridor.api.transfers import TripFilter
+    from corridor.register.models import Patient, Referral
+    from corridor.transfers.models import Trip
+
+    for schema, model in ((PatientFilter, Patient), (ReferralFilter, Referral), (TripFilter, Trip)):
+        literal = get_args(schema.model_fields["status"].annotation)[0]
+        assert set(get_args(literal)) == set(model.Status.values), schema
+
+
+@pytest.mark.parametrize("text", ["a\\u0000b", "\\ud800", "\\u001b[31m"])
+def test_a_correction_carrying_text_the_ledger_cannot_store_is_refused_before_anything_is_written(
+    text: str, tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]
+) -> None:
+    head = ledger.head()
+    body = '{"reason": "typo", "changes": {"note": "' + text + '"}}'
+    response = api_client(tokens["monitor"]).post("/api/ledger/1/corrections", body, content_type="application/json")
+    assert _assert_error(response, 422, "invalid_input")["field"] == "changes"
+    assert ledger.head() == head
