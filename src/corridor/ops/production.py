@@ -24,8 +24,13 @@ class CorridorServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from django.urls import get_resolver
+
         from corridor.wsgi import application
 
+        # Import every view (the API's routers, the workspace, the reports) in the master before it
+        # forks, so that no worker's first request waits for the imports.
+        get_resolver().url_patterns  # noqa: B018
         return application
 
 
