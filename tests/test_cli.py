@@ -63,6 +63,17 @@ def test_the_ledger_export_lets_an_outsider_re_verify_the_chain(runner: CliRunne
 
 
 @pytest.mark.django_db
+def test_a_user_named_like_an_email_address_is_recorded_too(runner: CliRunner, tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough passphrase\n")
+    result = runner.invoke(
+        cli, ["users", "add", "amina+gate@example.org", "--role", "monitor", "--password-file", str(secret)]
+    )
+    assert result.exit_code == 0, result.output
+    assert Entry.objects.get(type="user.created").subjects == ["user:amina+gate@example.org"]
+
+
+@pytest.mark.django_db
 def test_users_add_creates_a_user_with_a_role_and_records_it(runner: CliRunner, tmp_path: Path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("a long enough passphrase\n")

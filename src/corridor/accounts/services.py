@@ -24,7 +24,7 @@ def create_user(*, username: str, role: str, password: str, by: Actor, check_pas
     """Create a user with one role; the ledger records who was created with which role, never the password."""
     require(by, Can.MANAGE_USERS)
     username = (username or "").strip()
-    if not re.match(r"^[\w.@+-]{1,150}$", username):
+    if not re.match(r"^[A-Za-z0-9_.@+-]{1,90}$", username):  # also a ledger subject: user:NAME
         raise InvalidInput("use letters, digits and . @ + - _ only", "username")
     if role not in Role.__members__.values():
         raise InvalidInput(f"must be one of {', '.join(r.value for r in Role)}", "role")

@@ -27,7 +27,7 @@ from corridor.ledger.models import Entry, Subject
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
-_SUBJECT = re.compile(r"^[a-z_]+:[A-Za-z0-9._\-]{1,80}$")
+_SUBJECT = re.compile(r"^[a-z_]+:[A-Za-z0-9._\-@+]{1,90}$")
 # Any constant will do: it only has to be the same for every process appending to this database.
 _PG_LOCK_KEY = 0x436F72726964  # "Corrid"
 
@@ -43,13 +43,26 @@ def actor_name(by: Actor) -> str:
     return by.get_username()
 
 
+def _check_text(value: str, path: str) -> None:
+    # PostgreSQL's jsonb (behind the generated columns) refuses NUL, and UTF-8 cannot hold a lone surrogate.
+    if "\x00" in value:
+        raise InvalidInput("must not contain a NUL character", path)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("is not valid text (a lone surrogate)", path) from None
+
+
 def _check_json(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        _check_text(value, path)
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput("must be a finite number", path)
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput("object keys must be text", path)
+            _check_text(key, path)
             _check_json(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):

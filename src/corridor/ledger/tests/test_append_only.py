@@ -211,6 +211,8 @@ def test_a_correction_is_a_new_entry_pointing_at_the_old_one(ten_entries: list[E
         ({"subjects": ["P-0042"]}, "subjects"),
         ({"payload": {"x": float("nan")}}, "payload.x"),
         ({"payload": {"when": dt.date(2014, 1, 1)}}, "payload.when"),
+        ({"payload": {"note": "gate\x00closed"}}, "payload.note"),
+        ({"payload": {"note": "\ud800"}}, "payload.note"),
         ({"occurred_at": dt.datetime(2014, 1, 1)}, "occurred_at"),
     ],
 )
