@@ -13,7 +13,8 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -218,8 +219,15 @@ def iter_rows(batch: int = 20_000) -> Iterator[tuple[int, str, str]]:
             last = rows[-1][0]
 
 
-def verify(*, deep: bool = False, workers: int | None = None) -> canonical.Verdict:
-    """Recompute the whole chain from the stored rows.
+def verify(
+    *, deep: bool = False, workers: int | None = None, checkpoint_files: Sequence[Path] = ()
+) -> canonical.Verdict:
+    """Recompute the whole chain from the stored rows, then hold it against every signed checkpoint.
+
+    The checkpoints are those recorded in the ledger, the files in the data directory's
+    ``checkpoints`` folder and ``checkpoint_files``: a chain rewritten and recomputed behind the
+    database's back verifies on its own, but contradicts a checkpoint signed before the rewrite
+    (``corridor.ledger.guards``).
 
     ``deep`` also checks that each body is canonical JSON with exactly the documented fields and that
     the subject index matches the bodies: slower, for audits rather than routine checks. ``workers``
@@ -229,6 +237,14 @@ def verify(*, deep: bool = False, workers: int | None = None) -> canonical.Verdi
     verdict = None if deep else _fast_verify(workers)
     if verdict is None:  # an anomaly somewhere, or a deep check: walk the chain to name the first bad entry
         verdict = canonical.verify_rows(iter_rows())
+    if verdict.ok:
+        from django.conf import settings
+
+        from corridor.ledger import guards
+
+        verdict = guards.check_against_checkpoints(
+            guards.django_query(), verdict, data_dir=Path(settings.DATA_DIR), extra=checkpoint_files
+        )
     if not verdict.ok or not deep:
         return verdict
     for seq, body, _ in iter_rows():
