@@ -19,7 +19,7 @@ from corridor.transfers import plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 
-from .core import Page, acting, page_of, reader, recorded, responses
+from .core import Page, acting, page_of, reader, recorded, requires, responses
 from .register import _facility, _patient, _site
 from .schemas import (
     AnswerIn,
@@ -160,7 +160,7 @@ def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     }
 
 
-@router.post("/trips", response=responses(TripWritten, 201), tags=["trips"])
+@router.post("/trips", response=responses(TripWritten, 201), tags=["trips"], auth=requires(Can.MANAGE_TRIPS))
 def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     """Request a trip from the authority with its manifest; the access rules in force are checked."""
     user = acting(request, Can.MANAGE_TRIPS)
@@ -198,7 +198,9 @@ def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[
     return {**trip_out(_trip(trip_id)), "entry": entry}
 
 
-@router.post("/trips/{trip_id}/approve", response=responses(TripWritten), tags=["trips"])
+@router.post(
+    "/trips/{trip_id}/approve", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS)
+)
 def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
     """The authority approved the trip."""
     return _step(
@@ -209,7 +211,7 @@ def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str,
     )
 
 
-@router.post("/trips/{trip_id}/deny", response=responses(TripWritten), tags=["trips"])
+@router.post("/trips/{trip_id}/deny", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS))
 def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
     """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
     return _step(
@@ -222,7 +224,7 @@ def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, An
     )
 
 
-@router.post("/trips/{trip_id}/cancel", response=responses(TripWritten), tags=["trips"])
+@router.post("/trips/{trip_id}/cancel", response=responses(TripWritten), tags=["trips"], auth=requires(Can.RECORD_GATE))
 def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, Any]:
     """The trip was cancelled before it left, by the authority, the camp, the hospital or other."""
     return _step(
@@ -241,7 +243,9 @@ def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, 
     )
 
 
-@router.post("/trips/{trip_id}/manifest", response=responses(TripWritten), tags=["trips"])
+@router.post(
+    "/trips/{trip_id}/manifest", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS)
+)
 def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict[str, Any]:
     """Add referrals to or take patients off a trip that has not left, with the reason."""
     add = list(Referral.objects.select_related("patient").filter(pk__in=data.add))
@@ -272,19 +276,31 @@ def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn
     return endpoint
 
 
-@router.post("/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
+)
 def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip left the camp."""
     return _moment(transfers.record_departure)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/gate-arrived", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-arrived",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the gate (its departure is recorded first if it was not)."""
     return _moment(transfers.record_gate_arrival)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/gate-held", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-held",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]:
     """A hold at the gate in progress since a time."""
     return _step(
@@ -297,13 +313,23 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
     )
 
 
-@router.post("/trips/{trip_id}/gate-released", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-released",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The gate let the trip through; the hours held since arrival go into the entry."""
     return _moment(transfers.record_gate_release)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/turned-back", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/turned-back",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[str, Any]:
     """The gate sent the trip back: every patient on it is recorded as not seen."""
     return _step(
@@ -316,13 +342,23 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
     )
 
 
-@router.post("/trips/{trip_id}/hospital-arrived", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/hospital-arrived",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the hospital; late if after the facility closed."""
     return _moment(transfers.record_hospital_arrival)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/outcomes", response=responses(TripWritten, 201), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/outcomes",
+    response=responses(TripWritten, 201),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
     """What happened to one patient at the hospital; seen closes the referral as treated."""
     patient = _patient(data.patient)
@@ -344,7 +380,12 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
     return Status(201, written)
 
 
-@router.post("/trips/{trip_id}/missed-appointments", response=responses(TripWritten, 201), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/missed-appointments",
+    response=responses(TripWritten, 201),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str, Any]]:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
     patient = _patient(data.patient)
@@ -359,7 +400,9 @@ def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str
     return Status(201, written)
 
 
-@router.post("/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
+)
 def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip came back to the camp."""
     return _moment(transfers.record_return)(request, trip_id, data)
@@ -394,7 +437,9 @@ def plan_out(entry: Entry) -> dict[str, Any]:
     }
 
 
-@router.post("/sites/{code}/plans", response=responses(PlanWritten, 201), tags=["plans"])
+@router.post(
+    "/sites/{code}/plans", response=responses(PlanWritten, 201), tags=["plans"], auth=requires(Can.MANAGE_TRIPS)
+)
 def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Status[dict[str, Any]]:
     """Run the planner for a day and record its proposal (``plan.proposed``)."""
     user = acting(request, Can.MANAGE_TRIPS)
@@ -419,7 +464,9 @@ def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dic
     return plan_out(entry)
 
 
-@router.post("/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"])
+@router.post(
+    "/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"], auth=requires(Can.MANAGE_TRIPS)
+)
 def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[dict[str, Any]]:
     """Request the plan's trip as proposed, or changed (a different hospital or patients need a reason)."""
     user = acting(request, Can.MANAGE_TRIPS)

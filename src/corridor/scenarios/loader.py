@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError, transaction
 
+from corridor import jsonlimits
 from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
@@ -57,8 +57,10 @@ def load(name_or_path: str) -> LoadResult:
     path = resolve(name_or_path)
     raw = path.read_bytes()
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = jsonlimits.loads(raw)
+    except jsonlimits.TooDeep as exc:
+        raise InvalidInput(f"{path.name} cannot be read: {exc}") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
         raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != "corridor-scenario/1":
         raise InvalidInput(f"{path.name}: format must be corridor-scenario/1", "format")
