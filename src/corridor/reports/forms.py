@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,14 @@ class ReportForm(forms.Form):
     )
     format = forms.ChoiceField(choices=[("pdf", "PDF"), ("html", "HTML")], label=_("Format"))
     public = forms.BooleanField(required=False, label=_("Public edition (counts from 1 to 4 left blank)"))
+
+    def __init__(self, *args: Any, may_see_small_counts: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_see_small_counts:
+            # A role that may not export sees the public edition only, as in the API: the box is ticked
+            # and fixed (a disabled field ignores what is posted and keeps its initial value).
+            self.fields["public"].disabled = True
+            self.fields["public"].initial = True
 
 
 class ExportForm(forms.Form):

@@ -16,8 +16,8 @@ from typing import Any
 from django.db import transaction
 
 from corridor import clock
-from corridor.accounts.roles import Actor, Can, require
-from corridor.errors import InvalidInput
+from corridor.accounts.roles import Actor, Can, can, require
+from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.reports import catalogue, core, exports, monthly, strings
@@ -98,6 +98,9 @@ def monthly_report(
     inline styles).
     """
     require(by, Can.READ_LEDGER)
+    if not public and not can(by, Can.EXPORT):
+        # The same audience rule as the API's indicators: unsuppressed small counts need a role that may export.
+        raise NotAllowed("your role may see the public edition only (small counts left blank)")
     period = parse_month(month)
     _choice(language, strings.LANGUAGES, "language")
     _choice(fmt, REPORT_FORMATS, "format")

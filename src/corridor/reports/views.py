@@ -41,7 +41,8 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "months": months,
             "report_form": forms.ReportForm(
-                initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"}
+                initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"},
+                may_see_small_counts=can(request.user, Can.EXPORT),
             ),
             "export_form": forms.ExportForm(initial={"month": months[0]}),
             "may_export": can(request.user, Can.EXPORT),
@@ -63,7 +64,7 @@ def _attachment(content: bytes, media_type: str, filename: str, inline: bool = F
 @require_POST
 @requires(Can.READ_LEDGER)
 def monthly(request: HttpRequest) -> HttpResponse:
-    form = forms.ReportForm(request.POST)
+    form = forms.ReportForm(request.POST, may_see_small_counts=can(request.user, Can.EXPORT))
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("reports:index")

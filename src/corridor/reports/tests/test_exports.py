@@ -148,7 +148,7 @@ def test_exports_need_the_export_capability_and_reports_a_role(october: dict[str
         services.export(dataset="referrals", by=users["monitor"])
     with pytest.raises(NotAllowed):
         services.monthly_report(month="2014-10", fmt="html", by=users["outsider"])
-    produced = services.monthly_report(month="2014-10", fmt="html", by=users["monitor"])
+    produced = services.monthly_report(month="2014-10", fmt="html", public=True, by=users["monitor"])
     assert Entry.objects.get(seq=produced.entry.seq).recorded_by == "monitor"
     assert services.export(dataset="incidents", by=users["auditor"]).entry.recorded_by == "auditor"
 

@@ -78,3 +78,27 @@ def test_a_month_not_yet_begun_comes_back_as_a_message(october: None, users: dic
     assert response.redirect_chain[-1][0] == "/reports/"
     assert "has not begun yet" in response.content.decode()
     assert not Entry.objects.filter(type="export.created").exists()
+
+
+def test_a_role_that_may_not_export_gets_the_public_report_however_it_asks(
+    october: None, users: dict[str, Any]
+) -> None:
+    from corridor.errors import NotAllowed
+    from corridor.reports import services
+
+    page = _client(users["monitor"]).get("/reports/").content.decode()
+    assert 'name="public"' in page and "disabled" in page.split('name="public"')[1].split(">")[0]
+    # Without "public" in the form (the box left unticked, or the request made by hand): small counts blanked.
+    response = _client(users["monitor"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html"}
+    )
+    assert response.status_code == 200
+    assert Entry.objects.filter(type="export.created").latest("seq").payload["audience"] == "public"
+    assert "-public." in response["Content-Disposition"]
+    with pytest.raises(NotAllowed, match="public edition only"):
+        services.monthly_report(month="2014-10", fmt="html", public=False, by=users["monitor"])
+    # A role that may export chooses.
+    response = _client(users["coordinator"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html"}
+    )
+    assert Entry.objects.filter(type="export.created").latest("seq").payload["audience"] == "partners"
