@@ -7,12 +7,14 @@ in the ledger in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.crypto import EncryptedTextField
+from corridor.register.crypto import ENCRYPTED_FIELDS, EncryptedTextField, Sealed
 
 
 class Specialty(models.TextChoices):
@@ -133,6 +135,18 @@ class PatientIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"identity of {self.patient_id}"
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], *args: Any, **kwargs: Any
+    ) -> Self:
+        """Open the encrypted fields with this row's patient id: a value moved from another row fails here."""
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        for name in ENCRYPTED_FIELDS:
+            value = instance.__dict__.get(name)
+            if isinstance(value, Sealed):
+                instance.__dict__[name] = value.open(instance.patient_id)
+        return instance
 
 
 class Referral(models.Model):

@@ -156,8 +156,8 @@ def test_no_identity_value_appears_anywhere_in_any_export_or_report(demo: None, 
     values = sorted(
         {
             v.strip()
-            for row in PatientIdentity.objects.values_list("full_name", "contact", "notes")
-            for v in row
+            for identity in PatientIdentity.objects.all()  # through the model, which opens each value
+            for v in (identity.full_name, identity.contact, identity.notes)
             if v and v.strip()
         }
     )
