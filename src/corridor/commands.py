@@ -49,7 +49,16 @@ def _migrate(verbosity: int = 0) -> None:
 @with_django
 def migrate() -> None:
     """Create or upgrade the database, the roles and the default priority classes."""
+    from corridor.ledger.guards import database_problems
+
     _migrate(verbosity=1)
+    # Migrations already applied are not run again, so a trigger dropped since is not put back here:
+    # say so rather than report a ready database (docs/deploy.md, "The ledger's guards").
+    problems = database_problems()
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if problems:
+        raise UserError("the database is migrated but the ledger is not guarded: run corridor verify")
     click.echo("database ready")
 
 

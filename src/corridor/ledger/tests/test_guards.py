@@ -185,3 +185,11 @@ def test_a_trigger_replaced_by_a_harmless_one_is_noticed() -> None:
             "BEGIN RETURN OLD; END $$ LANGUAGE plpgsql"
         )
     assert any("not the one the migrations create" in problem for problem in guards.database_problems())
+
+
+def test_migrate_says_the_ledger_is_unguarded_rather_than_ready() -> None:
+    assert CliRunner().invoke(cli, ["migrate"]).output.strip().endswith("database ready")
+    _drop_triggers()
+    result = CliRunner().invoke(cli, ["migrate"])
+    assert result.exit_code == 2 and "UNGUARDED: the trigger ledger_entry_" in result.output
+    assert "database ready" not in result.output
