@@ -212,6 +212,8 @@ def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] =
         if not path.is_file():
             raise UserError(f"cannot read {path}: no such file")
     problems = database_problems()
+    if any(problem == "the table ledger_entry is missing" for problem in problems):
+        raise UserError("this database holds no ledger yet: run corridor migrate")
     verdict = verify_ledger(deep=deep, workers=workers, checkpoint_files=checkpoint_files)
     if not verdict.ok:
         where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""

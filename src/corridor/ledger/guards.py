@@ -327,7 +327,10 @@ def against_checkpoints(query: Query, verdict: canonical.Verdict, anchors: Seque
             continue
         first, exact = first_rewritten(query, point)
         if exact:
-            problem = f"contradicts {anchor.describe()}: rewritten from here on (its history was recomputed)"
+            problem = (
+                f"contradicts {anchor.describe()}: this entry and every later one were rewritten (entry "
+                f"{first - 1} may be too: the signed tree covers the two together)"
+            )
         else:
             problem = f"contradicts {anchor.describe()}: its hash is not the signed head; the history was rewritten"
         return canonical.Verdict(False, count, verdict.head_hash, first, problem)
