@@ -193,3 +193,38 @@ def test_migrate_says_the_ledger_is_unguarded_rather_than_ready() -> None:
     result = CliRunner().invoke(cli, ["migrate"])
     assert result.exit_code == 2 and "UNGUARDED: the trigger ledger_entry_" in result.output
     assert "database ready" not in result.output
+
+
+def test_a_ledger_table_without_its_constraints_or_generated_columns_is_not_guarded() -> None:
+    import sqlite3
+
+    from django.db import connection as django_connection
+
+    if django_connection.vendor != "sqlite":
+        pytest.skip("reads the SQLite schema")
+    with django_connection.cursor() as cursor:
+        cursor.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name LIKE 'ledger%' AND sql IS NOT NULL")
+        schema = cursor.fetchall()
+    db = sqlite3.connect(":memory:")
+    for kind, name, sql in schema:
+        if name == "ledger_entry":
+            # A forger's table: prev_hash a plain column anyone can write, and no unique constraint on it.
+            sql = sql.replace(
+                '"prev_hash" varchar(64) GENERATED ALWAYS AS (json_extract("body", \'$.prev_hash\')) STORED',
+                '"prev_hash" varchar(64)',
+            ).replace(', CONSTRAINT "ledger_entry_prev_hash_unique" UNIQUE ("prev_hash")', "")
+        if kind in ("table", "trigger"):
+            db.execute(sql)
+    problems = guards.guard_problems(guards.sqlite_query(db), "sqlite")
+    assert "ledger_entry.prev_hash is not generated from the body" in problems
+    assert "the unique constraint ledger_entry_prev_hash_unique on ledger_entry.prev_hash is missing" in problems
+    assert len(problems) == 2
+
+
+def test_on_postgresql_a_dropped_unique_constraint_is_not_guarded() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite cannot drop a constraint; the test above covers its schema")
+    _sql("ALTER TABLE ledger_entry DROP CONSTRAINT ledger_entry_prev_hash_unique")
+    assert guards.database_problems() == [
+        "the unique constraint ledger_entry_prev_hash_unique on ledger_entry.prev_hash is missing"
+    ]
