@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -19,6 +20,16 @@ def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
         os.replace(partial, path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
@@ -52,11 +63,29 @@ def checkpoint(out: Path | None, print_key: bool) -> None:
         return
     entry, note = evidence.sign_checkpoint(by=None)
     payload = entry.payload
-    target = Path(settings.DATA_DIR) / "checkpoints" / f"checkpoint-{payload['tree_size']}.txt"
+    folder = Path(settings.DATA_DIR) / "checkpoints"
+    target = folder / f"checkpoint-{payload['tree_size']}.txt"
     _write(target, note)
+    for number, stamp in enumerate(payload.get("timestamps", []), start=1):
+        _write_bytes(folder / f"checkpoint-{payload['tree_size']}.{number}.tsr", base64.b64decode(stamp["response"]))
     if out is not None:
         _write(out, note)
     click.echo(f"signed: {payload['tree_size']} entries, root {payload['root_hash']}, at {payload['time']}")
+    for outcome in payload.get("witnesses", []):
+        click.echo(
+            f"witness {outcome['name']}: {outcome['result']}" + (f" ({outcome['reason']})" if outcome["reason"] else "")
+        )
+    policy = payload.get("witness_policy")
+    if policy and policy["of"]:
+        verdict = "witnessed" if payload["witnessed"] else "NOT WITNESSED"
+        click.echo(
+            f"{verdict}: {policy['cosigned']} of {policy['of']} witnesses co-signed; "
+            f"the policy needs {policy['quorum']}"
+        )
+    for stamp in payload.get("timestamps", []):
+        click.echo(f"time-stamped by {stamp['tsa']} at {stamp['time']}")
+    for failure in payload.get("timestamp_failures", []):
+        click.echo(f"NOT time-stamped by {failure['tsa']}: {failure['reason']}")
     click.echo(f"recorded as ledger entry {entry.seq}; written to {target}" + (f" and {out}" if out else ""))
     click.echo(f"verifier key: {payload['verifier_key']}")
 

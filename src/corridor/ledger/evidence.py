@@ -207,21 +207,35 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
 
 
 def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) -> tuple[Entry, str]:
-    """Sign a checkpoint of the whole ledger, append its ``checkpoint.signed`` entry, and return both.
+    """Sign a checkpoint of the whole ledger, have it witnessed and time-stamped, record it, return both.
 
     Refused (Conflict, nothing written) if the entries since the stored tree do not chain, or if the
     new tree does not contain the previous checkpoint's tree: a rewritten history is never signed.
+
+    With witnesses (``CORRIDOR_WITNESSES``) or time-stamping authorities (``CORRIDOR_TSA_URLS``)
+    configured, the append lock is released while they are asked, so a slow or absent witness never
+    holds up the camp's work; the ``checkpoint.signed`` entry then records who co-signed, who refused
+    and why, whether the policy (k of n) holds, and the time-stamp tokens. A checkpoint below the
+    policy is recorded all the same, marked ``"witnessed": false``. The returned note is the checkpoint
+    with every cosignature it got (the one to publish).
     """
+    from corridor.ledger import witnessing
+
     key = signing_key()
     origin = checkpoints.verifier_key_for(key).name
+    witnesses = witnessing.parse_witnesses(settings.WITNESSES)
+    tsas = list(settings.TSA_URLS)
+    outside = bool(witnesses or tsas)
     with transaction.atomic():
         size, head_hash = ledger.lock()
         extend_tree(size)
         source = DatabaseSource()
         root = merkle.root(source, size)
         previous = latest_checkpoint()
+        before_size = 0
         if previous is not None:
             before = checkpoints.parse(previous)[0]
+            before_size = before.size
             proof = merkle.consistency_proof(source, before.size, size) if before.size <= size else []
             if not merkle.verify_consistency(before.size, size, before.root, root, proof):
                 raise Conflict(
@@ -234,23 +248,60 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
             raise Conflict(f"the clock ({canonical.format_time(moment)}) is behind the last entry ({last_recorded})")
         checkpoint = checkpoints.Checkpoint(origin, size, root, canonical.format_time(moment), head_hash)
         note = checkpoints.sign(checkpoint, key)
+        payload: dict[str, Any] = {
+            "origin": origin,
+            "tree_size": size,
+            "root_hash": root.hex(),
+            "head_hash": head_hash,
+            "time": checkpoint.time,
+            "verifier_key": checkpoints.verifier_key_for(key).encode(),
+            "note": note,
+        }
+        if not outside:
+            payload.update(_witness_record(witnessing.Gathered(), 0, [], []))
+            entry = ledger.append(
+                CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED, now=moment
+            )
+            return entry, note
+
+    # Outside the lock: the stored tree's nodes never change, so proofs can be read while entries are added.
+    def proof_for(old: int) -> list[bytes]:
+        return merkle.consistency_proof(DatabaseSource(), old, size)
+
+    timeout, retries = settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES
+    gathered = witnessing.gather(note, size, before_size, proof_for, witnesses, timeout=timeout, retries=retries)
+    published = note + "".join(gathered.lines)
+    stamps, failures = witnessing.timestamp(published.encode("utf-8"), tsas, timeout=timeout, retries=retries)
+    payload.update(_witness_record(gathered, settings.WITNESS_QUORUM, stamps, failures))
+    with transaction.atomic():
+        ledger.lock()
+        newest = latest_checkpoint()
+        if newest is not None and checkpoints.parse(newest)[0].size > size:
+            raise Conflict("a checkpoint of more entries was recorded meanwhile; this one was not recorded")
         entry = ledger.append(
-            CHECKPOINT_TYPE,
-            by=by,
-            payload={
-                "origin": origin,
-                "tree_size": size,
-                "root_hash": root.hex(),
-                "head_hash": head_hash,
-                "time": checkpoint.time,
-                "verifier_key": checkpoints.verifier_key_for(key).encode(),
-                "note": note,
-            },
-            source=Source.SYSTEM,
-            certainty=Certainty.CONFIRMED,
-            now=moment,
+            CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED
         )
-    return entry, note
+    return entry, published
+
+
+def _witness_record(
+    gathered: Any, quorum: int, stamps: list[dict[str, Any]], failures: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The part of a ``checkpoint.signed`` payload that says who witnessed it and who dated it."""
+    cosigned = sum(1 for outcome in gathered.outcomes if outcome.line)
+    return {
+        "cosignatures": gathered.lines,
+        "witnesses": [outcome.record() for outcome in gathered.outcomes],
+        "witness_policy": {"quorum": quorum, "of": len(gathered.outcomes), "cosigned": cosigned},
+        "witnessed": bool(gathered.outcomes) and cosigned >= quorum,
+        "timestamps": stamps,
+        "timestamp_failures": failures,
+    }
+
+
+def published_checkpoint(payload: dict[str, Any]) -> str:
+    """The checkpoint as published: the keeper's note followed by the witnesses' cosignature lines."""
+    return str(payload["note"]) + "".join(str(line) for line in payload.get("cosignatures", []))
 
 
 # --- proofs -----------------------------------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""Checkpoints gather witnesses' cosignatures and RFC 3161 time stamps; a missing witness never blocks."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rfc3161_client
+from cryptography import x509
+
+from corridor.ledger import cosignatures, evidence
+from corridor.ledger import services as ledger
+from corridor.ledger import witness as service
+from corridor.ledger.tests.tsa import LocalTSA, make_tsa
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
+    settings.DATA_DIR = tmp_path / "corridor"
+    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
+
+
+def _append(count: int) -> None:
+    for i in range(count):
+        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
+                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+
+
+class Running:
+    def __init__(self, folder: Path, name: str) -> None:
+        self.key = service.init(folder, name=name, logs=[evidence.verifier_key().encode()])
+        self.state = service.Witness(folder)
+        self.server = service.make_server(self.state, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def witnesses(tmp_path: Path, settings: Any) -> Iterator[list[Running]]:
+    running = [Running(tmp_path / f"w{i}", f"witness.example/w{i}") for i in range(3)]
+    settings.WITNESSES = [(w.url, w.key.encode()) for w in running]
+    settings.WITNESS_QUORUM = 2
+    yield running
+    for w in running:
+        w.stop()
+
+
+@pytest.fixture
+def tsa(tmp_path: Path, settings: Any) -> Iterator[LocalTSA]:
+    local = LocalTSA(make_tsa(tmp_path / "tsa"))
+    settings.TSA_URLS = [local.url]
+    yield local
+    local.stop()
+
+
+def test_a_checkpoint_gets_three_cosignatures_and_a_time_stamp(witnesses: list[Running], tsa: LocalTSA) -> None:
+    _append(5)
+    entry, published = evidence.sign_checkpoint()
+    payload = entry.payload
+    assert [w["result"] for w in payload["witnesses"]] == ["cosigned"] * 3
+    assert payload["witnessed"] is True and payload["witness_policy"] == {"quorum": 2, "of": 3, "cosigned": 3}
+    note = cosignatures.parse_note(published)
+    assert all(cosignatures.cosignature_time(note, w.key) for w in witnesses)
+    assert published == evidence.published_checkpoint(payload)
+    (stamp,) = payload["timestamps"]
+    response = rfc3161_client.decode_timestamp_response(base64.b64decode(stamp["response"]))
+    ca = x509.load_pem_x509_certificate(tsa.files.ca.read_bytes())
+    assert (
+        rfc3161_client.VerifierBuilder().add_root_certificate(ca).build().verify_message(response, published.encode())
+    )
+    _append(3)
+    second, _ = evidence.sign_checkpoint()
+    assert [w["result"] for w in second.payload["witnesses"]] == ["cosigned"] * 3
+    assert [cosignatures.parse_note(n).size for n in witnesses[0].state.cosigned(payload["origin"])] == [5, 9]
+
+
+def test_a_witness_that_is_down_is_recorded_and_two_of_three_still_holds(witnesses: list[Running]) -> None:
+    _append(4)
+    witnesses[2].stop()
+    entry, published = evidence.sign_checkpoint()
+    results = {w["name"]: w["result"] for w in entry.payload["witnesses"]}
+    assert results == {"witness.example/w0": "cosigned", "witness.example/w1": "cosigned",
+                       "witness.example/w2": "unreachable"}  # fmt: skip
+    assert entry.payload["witnessed"] is True and len(entry.payload["cosignatures"]) == 2
+
+
+def test_below_the_policy_the_checkpoint_is_kept_and_marked_not_witnessed(
+    witnesses: list[Running], settings: Any
+) -> None:
+    settings.WITNESS_QUORUM = 3
+    _append(2)
+    witnesses[0].stop()
+    witnesses[1].stop()
+    entry, _ = evidence.sign_checkpoint()
+    assert entry.payload["witnessed"] is False and entry.payload["witness_policy"]["cosigned"] == 1
+    assert evidence.latest_checkpoint() == entry.payload["note"]
+
+
+def test_a_witness_that_missed_a_checkpoint_catches_up_from_the_size_it_holds(
+    witnesses: list[Running], settings: Any
+) -> None:
+    _append(3)
+    settings.WITNESSES = settings.WITNESSES[:1]
+    settings.WITNESS_QUORUM = 1
+    evidence.sign_checkpoint()
+    _append(3)
+    settings.WITNESSES = [(w.url, w.key.encode()) for w in witnesses]
+    entry, _ = evidence.sign_checkpoint()  # w1 and w2 hold nothing: they answer 409 "0", and get a second request
+    assert [w["result"] for w in entry.payload["witnesses"]] == ["cosigned"] * 3
+
+
+def test_a_port_nobody_listens_on_costs_no_more_than_the_retries(settings: Any) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    key = service.init(Path(settings.DATA_DIR) / "lonely", name="lonely.example/w").encode()
+    settings.WITNESSES, settings.WITNESS_QUORUM = [(f"http://127.0.0.1:{port}", key)], 1
+    _append(1)
+    entry, _ = evidence.sign_checkpoint()
+    (outcome,) = entry.payload["witnesses"]
+    assert outcome["result"] == "unreachable" and "no answer" in outcome["reason"]
+    assert entry.payload["witnessed"] is False
