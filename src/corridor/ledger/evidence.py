@@ -369,14 +369,25 @@ def evidence_for(
                 "inclusion_proof": [value.hex() for value in proof] if proof is not None else None,
             }
         )
+    recorded = _recorded_payload(note) if note is not None else None
     return {
         "format": EVIDENCE_FORMAT,
-        "checkpoint": note,
+        "checkpoint": published_checkpoint(recorded) if recorded else note,
         "verifier_key": verifier_key().encode(),
         "tree_size": size,
         "root_hash": parsed.root.hex() if parsed else None,
         "entries": entries,
+        "timestamps": list(recorded.get("timestamps", [])) if recorded else [],
     }
+
+
+def _recorded_payload(note: str) -> dict[str, Any] | None:
+    """The ``checkpoint.signed`` payload that recorded ``note`` (its cosignatures and time stamps), if any."""
+    text = note.partition("\n\n")[0]
+    for entry in Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq"):
+        if str(entry.payload.get("note", "")).partition("\n\n")[0] == text:
+            return dict(entry.payload)
+    return None
 
 
 def prove_consistency(old_note: str, new_note: str) -> dict[str, Any]:
