@@ -12,6 +12,7 @@ everything it checks is below, and docs/evidence.md explains the formats.
     python3 corridor_verify.py evidence BUNDLE.json --key KEY [--attachments DIR]
     python3 corridor_verify.py consistency PROOF.json --key KEY
     python3 corridor_verify.py checkpoint FILE --key KEY [--timestamp TSR ...]
+    python3 corridor_verify.py mirror DIR --key KEY [--entry N ...]
 
 ``export``, ``evidence`` and ``checkpoint`` also take a policy: ``--witness WITNESS_KEY`` (repeatable, or a
 file of keys), ``--quorum K`` (how many of them must have co-signed; default all) and ``--tsa-cert PEM``
@@ -46,6 +47,11 @@ consistency
     of the newer, so nothing the older one covered was changed before the newer was signed.
 checkpoint
     One checkpoint's signature, and what it says.
+mirror
+    A copy of the log published as static tiles (``corridor publish-log``, C2SP tlog-tiles): the
+    checkpoint's signature; for each ``--entry N``, the entry from its bundle and its inclusion proof
+    computed from the tiles; with no ``--entry``, every entry against the tiles and the tiles against
+    the checkpoint's root.
 """
 
 from __future__ import annotations
@@ -809,6 +815,149 @@ def verify_export_policy(records: Iterable[dict[str, Any]], key: Key, policy: Po
     return report
 
 
+# --- a mirror of the published tiles (C2SP tlog-tiles) -------------------------------------------------------
+
+
+class Mirror:
+    """The tiles of a tree of ``size`` leaves under ``folder`` (a copy of ``corridor publish-log``'s output)."""
+
+    def __init__(self, folder: str, size: int) -> None:
+        self.folder, self.size = folder, size
+        self._tiles: dict[tuple[int, int], list[bytes]] = {}
+
+    @staticmethod
+    def index_path(index: int) -> str:
+        digits = "%03d" % index
+        digits = "0" * (-len(digits) % 3) + digits
+        groups = [digits[at : at + 3] for at in range(0, len(digits), 3)]
+        return "/".join(["x" + group for group in groups[:-1]] + [groups[-1]])
+
+    def path(self, level: Any, index: int) -> str:
+        """The file of tile ``index`` at ``level`` (or of entry bundle ``index``), full or partial."""
+        tile_level = 0 if level == "entries" else level
+        full = (index + 1) * 256 ** (tile_level + 1) <= self.size
+        width = 256 if full else (self.size // 256**tile_level) % 256
+        suffix = "" if full else ".p/%d" % width
+        return os.path.join(self.folder, "tile", str(level), *(self.index_path(index) + suffix).split("/"))
+
+    def tile(self, level: int, index: int) -> list[bytes]:
+        if (level, index) not in self._tiles:
+            with open(self.path(level, index), "rb") as handle:
+                data = handle.read()
+            if len(data) % 32:
+                raise Failed("tile %d/%d is not a whole number of hashes" % (level, index))
+            self._tiles[(level, index)] = [data[at : at + 32] for at in range(0, len(data), 32)]
+        return self._tiles[(level, index)]
+
+    def subtree(self, level: int, index: int) -> bytes:
+        """The hash of the perfect subtree of ``2**level`` leaves at ``index``, from the tiles."""
+        tile_level, below = divmod(level, 8)
+        first = index << below  # its first hash at level 8 * tile_level
+        hashes = []
+        for position in range(first, first + (1 << below)):
+            tile = self.tile(tile_level, position // 256)
+            if position % 256 >= len(tile):
+                raise Failed("tile %d/%d is shorter than the checkpoint needs" % (tile_level, position // 256))
+            hashes.append(tile[position % 256])
+        while len(hashes) > 1:
+            hashes = [node_hash(hashes[at], hashes[at + 1]) for at in range(0, len(hashes), 2)]
+        return hashes[0]
+
+    def node(self, start: int, end: int) -> bytes:
+        """The hash of the tree node over leaves [start, end): its perfect parts, folded from the right."""
+        parts = []
+        while start < end:
+            level = ((start & -start).bit_length() - 1) if start else (end - start).bit_length() - 1
+            while (1 << level) > end - start:
+                level -= 1
+            parts.append(self.subtree(level, start >> level))
+            start += 1 << level
+        result = parts[-1]
+        for value in reversed(parts[:-1]):
+            result = node_hash(value, result)
+        return result
+
+    def entry(self, seq: int) -> bytes:
+        with open(self.path("entries", (seq - 1) // 256), "rb") as handle:
+            data = handle.read()
+        bodies, at = [], 0
+        while at + 2 <= len(data):
+            length = int.from_bytes(data[at : at + 2], "big")
+            bodies.append(data[at + 2 : at + 2 + length])
+            at += 2 + length
+        if at != len(data) or (seq - 1) % 256 >= len(bodies):
+            raise Failed("the entry bundle holding entry %d is malformed or short" % seq)
+        return bodies[(seq - 1) % 256]
+
+
+def _inclusion_path(index: int, size: int) -> list[tuple[int, int]]:
+    ranges = []
+    start, end = 0, size
+    while end - start > 1:
+        k = 1 << ((end - start - 1).bit_length() - 1)
+        if index < start + k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+    ranges.reverse()
+    return ranges
+
+
+def verify_mirror(folder: str, key: Key, seqs: Sequence[int], policy: Policy) -> list[str]:
+    """Check a mirror: its checkpoint (and policy), then each entry asked for, or with none asked, every one."""
+    note = _read_text(os.path.join(folder, "checkpoint"))
+    checkpoint = read_checkpoint(note, key)
+    report = ["%s: signature verified" % checkpoint.describe()]
+    if policy.active:
+        stamps = []
+        number = 1
+        while os.path.isfile(os.path.join(folder, "checkpoint.%d.tsr" % number)):
+            stamps.append(_read_bytes(os.path.join(folder, "checkpoint.%d.tsr" % number)))
+            number += 1
+        report += check_policy(checkpoint, note, stamps, policy)[1]
+    mirror = Mirror(folder, checkpoint.size)
+    try:
+        if not seqs:
+            root = mirror.node(0, checkpoint.size) if checkpoint.size else EMPTY_ROOT
+            if root != checkpoint.root:
+                raise Failed("the tiles do not add up to the checkpoint's root: the mirror was altered")
+            for tile in range((checkpoint.size + 255) // 256):
+                leaves = mirror.tile(0, tile)
+                for offset, leaf in enumerate(leaves):
+                    if leaf_hash(mirror.entry(tile * 256 + offset + 1).decode("utf-8")) != leaf:
+                        raise Failed(
+                            "entry %d does not match its leaf hash: it was altered" % (tile * 256 + offset + 1)
+                        )
+            report.append(
+                "every entry, 1 to %d, matches the tiles, and the tiles the checkpoint's root" % checkpoint.size
+            )
+            return report
+        for seq in seqs:
+            if not 1 <= seq <= checkpoint.size:
+                raise Failed("entry %d is not covered by the %s" % (seq, checkpoint.describe()))
+            body = mirror.entry(seq)
+            try:
+                record = json.loads(body.decode("utf-8"))
+            except ValueError:
+                raise Failed("entry %d in the mirror is not JSON" % seq) from None
+            if not isinstance(record, dict) or record.get("seq") != seq:
+                raise Failed("the entry at place %d of the mirror says it is entry %s" % (seq, record.get("seq")))
+            proof = [mirror.node(start, end) for start, end in _inclusion_path(seq - 1, checkpoint.size)]
+            if not verify_inclusion(seq - 1, checkpoint.size, leaf_hash(body.decode("utf-8")), proof, checkpoint.root):
+                raise Failed("entry %d is not in the %s: the mirror was altered" % (seq, checkpoint.describe()))
+            if str(record.get("recorded_at")) > checkpoint.time:
+                raise Failed("entry %d says it was recorded after the checkpoint that covers it" % seq)
+            report.append(
+                "entry %d (%s, recorded %s) is included in it, unaltered: hash %s"
+                % (seq, record.get("type"), record.get("recorded_at"), hashlib.sha256(body).hexdigest())
+            )
+    except OSError as exc:
+        raise Failed("the mirror lacks a file the checkpoint needs: %s" % exc) from None
+    return report
+
+
 def _add_policy_arguments(*subs: argparse.ArgumentParser) -> None:
     for sub in subs:
         sub.add_argument(
@@ -868,11 +1017,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     consistency.add_argument("file")
     checkpoint = commands.add_parser("checkpoint", help="one checkpoint's signature")
     checkpoint.add_argument("file")
-    for sub in (export, evidence, consistency, checkpoint):
+    mirror = commands.add_parser("mirror", help="entries from a mirror of the published tiles")
+    mirror.add_argument("folder", help="a copy of what corridor publish-log wrote")
+    mirror.add_argument("--entry", type=int, action="append", default=[], help="an entry number (default: all)")
+    for sub in (export, evidence, consistency, checkpoint, mirror):
         sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")
     for sub in (export, evidence):
         sub.add_argument("--attachments", help="a folder of attachment files named by their SHA-256")
-    _add_policy_arguments(export, evidence, checkpoint)
+    _add_policy_arguments(export, evidence, checkpoint, mirror)
     checkpoint.add_argument("--timestamp", action="append", default=[], help="an RFC 3161 response file (.tsr) over it")
     args = parser.parse_args(argv)
     try:
@@ -897,6 +1049,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report += check_policy(signed, bundle["checkpoint"], _responses(bundle.get("timestamps")), policy)[1]
         elif args.command == "consistency":
             report = verify_consistency_bundle(_read_json(args.file), key)
+        elif args.command == "mirror":
+            report = verify_mirror(args.folder, key, args.entry, policy)
         else:
             text = _read_text(args.file)
             signed = read_checkpoint(text, key)

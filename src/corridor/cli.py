@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "witness": "corridor.ledger.witness_cli:witness",
+    "publish-log": "corridor.ledger.cli:publish_log",
     "supplies": "corridor.supplies.cli:supplies",
     "tokens": "corridor.accounts.cli:tokens",
     "backup": "corridor.ops.cli:backup",

@@ -47,8 +47,9 @@ def _emit(data: dict[str, Any], out: Path | None) -> None:
 @click.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint here.")
 @click.option("--print-key", is_flag=True, help="Print the verifier key to publish, and sign nothing.")
+@click.option("--if-due", is_flag=True, help="Sign only if one is due (CORRIDOR_CHECKPOINT_EVERY_*): for cron.")
 @with_django
-def checkpoint(out: Path | None, print_key: bool) -> None:
+def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
     """Sign a checkpoint of the whole ledger (tree size, Merkle root, time, head) and record it in the ledger.
 
     The checkpoint is written to checkpoints/checkpoint-N.txt in the data directory (and to --out):
@@ -61,6 +62,12 @@ def checkpoint(out: Path | None, print_key: bool) -> None:
     if print_key:
         click.echo(evidence.verifier_key().encode())
         return
+    if if_due:
+        reason = evidence.checkpoint_due()
+        if reason is None:
+            click.echo("no checkpoint due")
+            return
+        click.echo(f"due: {reason}")
     entry, note = evidence.sign_checkpoint(by=None)
     payload = entry.payload
     folder = Path(settings.DATA_DIR) / "checkpoints"
@@ -131,3 +138,22 @@ def prove_consistency(old: str, new: str, out: Path | None) -> None:
     from corridor.ledger import evidence
 
     _emit(evidence.prove_consistency(evidence.resolve_checkpoint(old), evidence.resolve_checkpoint(new)), out)
+
+
+@click.command("publish-log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@with_django
+def publish_log(out: Path) -> None:
+    """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
+
+    Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
+    mirror. See docs/evidence.md.
+    """
+    from corridor.ledger import evidence
+
+    try:
+        done = evidence.publish_log(out)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot publish to {out}: {exc}") from None
+    state = "witnessed" if done["witnessed"] else "NOT WITNESSED"
+    click.echo(f"published {done['tree_size']} entries ({state} checkpoint) to {out}; {done['files']} files written")

@@ -10,6 +10,7 @@ handed out, so a tampered database yields an error here rather than a proof that
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -429,3 +430,79 @@ def export_evidence() -> dict[str, Any]:
         "checkpoint's, so no per-entry proofs are needed. See docs/evidence.md."
     )
     return bundle
+
+
+# --- publishing the log as static tiles (C2SP tlog-tiles) ---------------------------------------------------
+
+
+def publish_log(out: Path) -> dict[str, Any]:
+    """Write the latest checkpoint's tree as tiles, entry bundles and the checkpoint under ``out``.
+
+    The leaves are recomputed from the entries' bodies and their root compared with the signed one
+    before the checkpoint is written: a database altered behind Corridor's back is refused here
+    (Conflict) instead of being published. Returns what was written.
+    """
+    from corridor.ledger import tiles
+
+    entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
+    if entry is None:
+        raise Conflict("no checkpoint has been signed yet: run corridor checkpoint first")
+    payload = entry.payload
+    checkpoint = checkpoints.parse(str(payload["note"]))[0]
+    size = checkpoint.size
+    writer = tiles.Writer(out)
+    leaves: list[bytes] = []
+    builder = merkle.RootBuilder()
+    pending: list[bytes] = []
+    sha256 = hashlib.sha256
+    with connection.cursor() as cursor:
+        for start in range(1, size + 1, _BATCH):
+            end = min(size, start + _BATCH - 1)
+            cursor.execute(
+                "SELECT seq, body FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq", [start, end]
+            )
+            rows = cursor.fetchall()
+            if len(rows) != end - start + 1:
+                raise Conflict(f"ledger entries between {start} and {end} are missing; run corridor verify")
+            for _, body in rows:
+                data = body.encode("utf-8")
+                leaf = sha256(merkle.LEAF_PREFIX + data).digest()
+                leaves.append(leaf)
+                builder.append(leaf)
+                pending.append(data)
+                if len(pending) == tiles.TILE_WIDTH:
+                    index = len(leaves) // tiles.TILE_WIDTH - 1
+                    writer.write(tiles.tile_path("entries", index), tiles.bundle(pending), immutable=True)
+                    pending = []
+    if builder.root() != checkpoint.root:
+        raise Conflict(f"the ledger no longer matches the checkpoint of {size} entries: nothing was published")
+    if pending:
+        index, width = divmod(len(leaves), tiles.TILE_WIDTH)
+        writer.write(tiles.tile_path("entries", index, width), tiles.bundle(pending), immutable=False)
+    tiles.write_tiles(writer, leaves)
+    for number, stamp in enumerate(payload.get("timestamps", []), start=1):
+        writer.write(f"checkpoint.{number}.tsr", base64.b64decode(stamp["response"]), immutable=False)
+    writer.write("checkpoint", published_checkpoint(payload).encode("utf-8"), immutable=False)
+    return {"tree_size": size, "files": writer.written, "witnessed": bool(payload.get("witnessed"))}
+
+
+def checkpoint_due(now: dt.datetime | None = None) -> str | None:
+    """Why a checkpoint is due (``corridor checkpoint --if-due``), or None if it is not.
+
+    Due when entries exist and none was signed yet, when ``CORRIDOR_CHECKPOINT_EVERY_ENTRIES`` entries
+    follow the last checkpoint, or when ``CORRIDOR_CHECKPOINT_EVERY_HOURS`` have passed since it and
+    anything besides its own entry was recorded.
+    """
+    size = ledger.head()[0]
+    entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
+    if entry is None:
+        return f"no checkpoint yet, {size} entries" if size else None
+    covered = int(entry.payload["tree_size"])
+    new = size - covered - 1  # the checkpoint's own entry does not count
+    if new >= settings.CHECKPOINT_EVERY_ENTRIES:
+        return f"{new} entries since the last checkpoint"
+    signed = checkpoints.parse(str(entry.payload["note"]))[0].moment
+    hours = ((now or dt.datetime.now(dt.UTC)) - signed).total_seconds() / 3600
+    if new > 0 and hours >= settings.CHECKPOINT_EVERY_HOURS:
+        return f"{new} entries and {hours:.0f} hours since the last checkpoint"
+    return None
