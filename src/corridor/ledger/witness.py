@@ -238,6 +238,7 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "corridor-witness"
+        timeout = 30  # seconds a connection may sit idle or half-sent before it is dropped
 
         def _send(self, answer: Answer) -> None:
             data = answer.body.encode("utf-8")
