@@ -97,9 +97,11 @@ class Note:
 
 def parse_note(note: str) -> Note:
     """Split a checkpoint note into its text and signature lines (C2SP signed-note, tlog-checkpoint)."""
-    if "\r" in note or not note.endswith("\n"):
-        raise NoteError("a note is lines ending in a newline, without carriage returns")
-    text, separator, rest = note.partition("\n\n")
+    if not note.endswith("\n") or any(ord(char) < 0x20 and char != "\n" for char in note):
+        raise NoteError("a note is lines ending in a newline, without control characters")
+    # The text ends at the last blank line (signed-note); a checkpoint's own lines are never empty.
+    text, separator, rest = note[:-1].rpartition("\n\n")
+    rest += "\n"
     if not separator or not rest:
         raise NoteError("a note is its text, a blank line, and at least one signature line")
     lines = text.split("\n")

@@ -27,6 +27,7 @@ from corridor.ledger import cosignatures
 
 COSIGNED, REFUSED, UNREACHABLE = "cosigned", "refused", "unreachable"
 USER_AGENT = "corridor-checkpoint"
+MAX_ANSWER = 1 << 20  # bytes read from a witness or an authority: more is not an answer
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ def _post(url: str, body: bytes, content_type: str, timeout: float) -> tuple[int
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured http(s) URLs
-            return response.status, response.read(), response.headers.get("Content-Type", "")
+            return response.status, response.read(MAX_ANSWER), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), exc.headers.get("Content-Type", "") if exc.headers else ""
+        return exc.code, exc.read(MAX_ANSWER), exc.headers.get("Content-Type", "") if exc.headers else ""
 
 
 def _ask(witness: Witness, note: str, old: int, proof: list[bytes], timeout: float, retries: int) -> Outcome:

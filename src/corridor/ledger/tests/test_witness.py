@@ -114,7 +114,9 @@ def test_a_second_tree_of_the_same_size_is_refused_and_both_are_kept(witness: se
 
 
 def test_a_malformed_request_is_400(witness: service.Witness) -> None:
-    for body in [b"", b"old 01\n\n" + _note(3).encode(), b"old 0\nnot-base64!\n\n" + _note(3).encode(), b"\xff"]:
+    control = _note(3).replace("corridor.ledger", "corridor\tledger", 1).encode()
+    for body in [b"", b"old 01\n\n" + _note(3).encode(), b"old 0\nnot-base64!\n\n" + _note(3).encode(), b"\xff",
+                 b"old 0\n\n" + control]:  # fmt: skip
         assert witness.add_checkpoint(body).status == 400
 
 
