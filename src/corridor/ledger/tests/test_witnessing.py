@@ -133,3 +133,37 @@ def test_a_port_nobody_listens_on_costs_no_more_than_the_retries(settings: Any) 
     (outcome,) = entry.payload["witnesses"]
     assert outcome["result"] == "unreachable" and "no answer" in outcome["reason"]
     assert entry.payload["witnessed"] is False
+
+
+def test_an_evidence_bundle_carries_the_cosignatures_and_time_stamp_and_meets_the_policy(
+    witnesses: list[Running], tsa: LocalTSA, tmp_path: Path
+) -> None:
+    import contextlib
+    import io
+    import json
+
+    from corridor.ledger.tests.ledgers import load_verifier
+
+    _append(3)
+    _, published = evidence.sign_checkpoint()
+    bundle = evidence.evidence_for([2])
+    assert bundle["checkpoint"] == published and len(bundle["timestamps"]) == 1
+    path = tmp_path / "entry-2.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    policy = [arg for w in witnesses for arg in ("--witness", w.key.encode())]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = load_verifier().main(
+            [
+                "evidence",
+                str(path),
+                "--key",
+                evidence.verifier_key().encode(),
+                *policy,
+                "--quorum",
+                "3",
+                "--tsa-cert",
+                str(tsa.files.ca),
+            ]  # fmt: skip
+        )
+    assert status == 0 and "co-signed by 3 of 3 witnesses" in out.getvalue() and "trusted time" in out.getvalue()
