@@ -116,12 +116,9 @@ class LocalTSA:
         with self._lock, tempfile.TemporaryDirectory() as scratch:
             request, response = Path(scratch) / "q.tsq", Path(scratch) / "r.tsr"
             request.write_bytes(query)
-            done = subprocess.run(
-                ["openssl", "ts", "-reply", "-config", str(self.files.config), "-queryfile", str(request),
-                 "-out", str(response)],  # fmt: skip
-                capture_output=True,
-                check=False,
-            )
+            command = ["openssl", "ts", "-reply", "-config", str(self.files.config)]
+            command += ["-queryfile", str(request), "-out", str(response)]
+            done = subprocess.run(command, capture_output=True, check=False)
             return response.read_bytes() if done.returncode == 0 and response.exists() else b""
 
     def stop(self) -> None:
