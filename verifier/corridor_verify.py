@@ -18,7 +18,8 @@ everything it checks is below, and docs/evidence.md explains the formats.
 file of keys), ``--quorum K`` (how many of them must have co-signed; default all) and ``--tsa-cert PEM``
 (a trusted time-stamping authority's root certificate, and its own). Then, for each checkpoint, the
 verifier reports which witnesses co-signed, whether the policy holds, and the trusted time, and fails
-when the policy does not hold (for an export: on the checkpoint covering the most entries).
+when the policy does not hold (for an export: when no checkpoint it records meets it; entries after
+the largest that does are reported as the keeper's word).
 
 KEY is the ledger's verifier key (one line: ``name+keyid+base64``) or a file holding it. Get it from
 the organisation that keeps the ledger by a channel you trust, not from the bundle you are checking.
@@ -789,8 +790,9 @@ def _responses(values: Any) -> list[bytes]:
 def verify_export_policy(records: Iterable[dict[str, Any]], key: Key, policy: Policy) -> list[str]:
     """Check the witness and time-stamp policy on the checkpoints an export records.
 
-    Every recorded checkpoint is reported; the one covering the most entries must meet the policy (it
-    vouches, through the Merkle root the export check recomputed, for every entry before it).
+    Every recorded checkpoint is reported. At least one must meet the policy: the export check has
+    already matched every checkpoint's root against the entries, so the largest one that meets it vouches
+    for every entry it covers. Entries after it are vouched for only by the keeper (or not at all).
     """
     found: list[tuple[Checkpoint, str, list[bytes]]] = []
     for record in records:
@@ -808,10 +810,21 @@ def verify_export_policy(records: Iterable[dict[str, Any]], key: Key, policy: Po
     if not found:
         raise Failed("the export records no checkpoint to check the policy on")
     report = []
-    latest = max(range(len(found)), key=lambda i: (found[i][0].size, found[i][0].time))
-    for index, (checkpoint, published, responses) in enumerate(found):
-        _, lines = check_policy(checkpoint, published, responses, policy, required=index == latest)
+    best = None
+    for checkpoint, published, responses in found:
+        holds, lines = check_policy(checkpoint, published, responses, policy, required=False)
         report.extend(lines)
+        if holds and (best is None or checkpoint.size > best.size):
+            best = checkpoint
+    if best is None:
+        raise Failed("no checkpoint recorded in the export meets the policy")
+    largest = max(c.size for c, _, _ in found)
+    report.append("policy: entries 1 to %d are covered by a checkpoint that meets it" % best.size)
+    if largest > best.size:
+        report.append(
+            "entries %d to %d are covered only by checkpoints that do not meet it (the keeper's word)"
+            % (best.size + 1, largest)
+        )
     return report
 
 

@@ -37,8 +37,13 @@ def _append(count: int) -> None:
 
 class Running:
     def __init__(self, folder: Path, name: str) -> None:
+        self.folder = folder
         self.key = service.init(folder, name=name, logs=[evidence.verifier_key().encode()])
-        self.state = service.Witness(folder)
+        self.start()
+
+    def start(self) -> None:
+        """Serve (again) on a free port, with the state kept in the witness's folder."""
+        self.state = service.Witness(self.folder)
         self.server = service.make_server(self.state, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -167,3 +172,49 @@ def test_an_evidence_bundle_carries_the_cosignatures_and_time_stamp_and_meets_th
             ]  # fmt: skip
         )
     assert status == 0 and "co-signed by 3 of 3 witnesses" in out.getvalue() and "trusted time" in out.getvalue()
+
+
+def test_an_export_vouched_by_witnesses_up_to_the_last_witnessed_checkpoint(
+    witnesses: list[Running], tmp_path: Path, settings: Any
+) -> None:
+    import contextlib
+    import io
+
+    from corridor.ledger import exports
+    from corridor.ledger.tests.ledgers import load_verifier
+
+    verifier = load_verifier()
+    policy = [arg for w in witnesses for arg in ("--witness", w.key.encode())] + ["--quorum", "2"]
+    key = evidence.verifier_key().encode()
+    path = tmp_path / "ledger.jsonl"
+
+    def check() -> tuple[int, str]:
+        with open(path, "w", encoding="utf-8") as handle:
+            exports.write_jsonl(handle)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = verifier.main(["export", str(path), "--key", key, *policy])
+        return status, out.getvalue()
+
+    _append(3)
+    for w in witnesses:
+        w.stop()
+    unwitnessed, _ = evidence.sign_checkpoint()
+    status, out = check()
+    assert status == 1 and "no checkpoint recorded in the export meets the policy" in out, out
+    for w in witnesses:
+        w.start()  # back on new ports, with the state they kept
+    settings.WITNESSES = [(w.url, w.key.encode()) for w in witnesses]
+    _append(2)
+    witnessed, _ = evidence.sign_checkpoint()
+    assert witnessed.payload["witnessed"] is True
+    for w in witnesses[:2]:
+        w.stop()
+    _append(2)
+    evidence.sign_checkpoint()
+    status, out = check()
+    size = witnessed.payload["tree_size"]
+    assert status == 0, out
+    assert f"policy: entries 1 to {size} are covered by a checkpoint that meets it" in out
+    assert f"entries {size + 1} to " in out and "the keeper's word" in out
+    assert unwitnessed.payload["witness_policy"]["cosigned"] == 0
