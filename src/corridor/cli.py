@@ -29,8 +29,6 @@ COMMANDS: dict[str, str] = {
     "import": "corridor.intake.cli:import_",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
-    "witness": "corridor.ledger.witness_cli:witness",
-    "publish-log": "corridor.ledger.cli:publish_log",
     "supplies": "corridor.supplies.cli:supplies",
     "tokens": "corridor.accounts.cli:tokens",
     "backup": "corridor.ops.cli:backup",
@@ -38,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "check-deploy": "corridor.ops.cli:check_deploy",
     "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
     "report": "corridor.reports.cli:report",
+    "witness": "corridor.ledger.witness_cli:witness",
+    "publish-log": "corridor.ledger.cli:publish_log",
 }
 
 
