@@ -79,7 +79,7 @@ EVENT_TYPES: dict[str, str] = {
     "token.issued": "An API token was issued to a user (its id and label, never the token).",
     "token.revoked": "An API token was revoked; requests bearing it are refused from then on.",
     "export.created": "A report or export was generated, with its SHA-256.",
-    "checkpoint.signed": "A signed ledger checkpoint (size, Merkle root, time, head), its cosignatures, time stamps.",
+    "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
     "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
 }
 
