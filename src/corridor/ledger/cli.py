@@ -97,6 +97,25 @@ def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
     click.echo(f"verifier key: {payload['verifier_key']}")
 
 
+@click.command("publish-log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@with_django
+def publish_log(out: Path) -> None:
+    """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
+
+    Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
+    mirror. See docs/evidence.md.
+    """
+    from corridor.ledger import evidence
+
+    try:
+        done = evidence.publish_log(out)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot publish to {out}: {exc}") from None
+    state = "witnessed" if done["witnessed"] else "NOT WITNESSED"
+    click.echo(f"published {done['tree_size']} entries ({state} checkpoint) to {out}; {done['files']} files written")
+
+
 @click.group()
 def prove() -> None:
     """Proofs for outsiders: an entry's inclusion in a checkpoint, or one checkpoint extending another."""
@@ -138,22 +157,3 @@ def prove_consistency(old: str, new: str, out: Path | None) -> None:
     from corridor.ledger import evidence
 
     _emit(evidence.prove_consistency(evidence.resolve_checkpoint(old), evidence.resolve_checkpoint(new)), out)
-
-
-@click.command("publish-log")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
-@with_django
-def publish_log(out: Path) -> None:
-    """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
-
-    Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
-    mirror. See docs/evidence.md.
-    """
-    from corridor.ledger import evidence
-
-    try:
-        done = evidence.publish_log(out)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot publish to {out}: {exc}") from None
-    state = "witnessed" if done["witnessed"] else "NOT WITNESSED"
-    click.echo(f"published {done['tree_size']} entries ({state} checkpoint) to {out}; {done['files']} files written")
