@@ -229,3 +229,30 @@ def test_the_command_line_changes_accounts_through_the_services(users: dict[str,
     assert "clinician,monitor" in listing.output and "must change password" in listing.output
     refused = runner.invoke(cli, ["users", "deactivate", "nobody", "--reason", "x"])
     assert refused.exit_code == 2 and "no user named" in refused.output
+
+
+def test_the_api_changes_accounts_through_the_same_services(users: dict[str, Any]) -> None:
+    from corridor.accounts.tokens import issue_token
+
+    _, secret = issue_token(users["admin"], by=None, label="test")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    def call(method: str, path: str, body: dict[str, Any]) -> Any:
+        return getattr(api, method)(path, body, content_type="application/json")
+
+    created = call("post", "/api/users", {"username": "api-made", "roles": ["monitor"], "password": PASSWORD})
+    assert created.status_code == 201 and created.json()["must_change_password"] is True
+    assert created.json()["entry"]["type"] == "user.created"
+    own = call("put", "/api/users/admin/roles", {"roles": ["admin", "coordinator"]})
+    assert own.status_code == 403
+    assert call("post", "/api/users/api-made/deactivate", {"reason": ""}).status_code == 422
+    assert call("post", "/api/users/api-made/deactivate", {"reason": "test over"}).json()["active"] is False
+    back = call("post", "/api/users/api-made/reactivate", {})
+    assert back.status_code == 200 and back.json()["entry"]["type"] == "user.reactivated"
+    issued = call("post", "/api/users/api-made/tokens", {"label": "gate phone"})
+    assert issued.status_code == 201 and issued.json()["secret"].startswith("cor_")
+    revoked = call("post", f"/api/tokens/{issued.json()['id']}/revoke", {"reason": "lost phone"})
+    assert revoked.status_code == 200 and revoked.json()["type"] == "token.revoked"
+    assert call("post", "/api/users/nobody/password-reset", {"password": PASSWORD}).status_code == 404
+    types = list(Entry.objects.filter(recorded_by="admin").values_list("type", flat=True))
+    assert types == ["user.created", "user.deactivated", "user.reactivated", "token.issued", "token.revoked"]

@@ -26,6 +26,10 @@ REFERENCE = frozenset({"admin"})
 RULES = frozenset({"coordinator", "admin"})
 CORRECTIONS = frozenset({"coordinator", "monitor"})
 EXPORTS = frozenset({"coordinator", "auditor"})
+ADMIN = frozenset({"admin"})
+AUDITOR = frozenset({"auditor"})
+BREAK_GLASS = frozenset({"admin", "auditor"})
+PASSPHRASE = "a long enough passphrase"
 
 AT = "2014-10-13T09:00:00+03:00"
 
@@ -119,6 +123,16 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         GATE,
     ),
     ("get", "/api/me", None, EVERYONE | {"outsider"}),
+    ("get", "/api/users", None, ADMIN),
+    ("post", "/api/users", {"username": "new-one", "roles": ["monitor"], "password": PASSPHRASE}, ADMIN),
+    ("put", "/api/users/clinician/roles", {"roles": ["clinician", "monitor"]}, ADMIN),
+    ("post", "/api/users/clinician/password-reset", {"password": PASSPHRASE}, ADMIN),
+    ("post", "/api/users/clinician/deactivate", {"reason": "left"}, ADMIN),
+    ("post", "/api/users/clinician/tokens", {"label": "another system"}, ADMIN),
+    ("post", "/api/tokens/1/revoke", {}, ADMIN),
+    ("post", "/api/patients/P-REQ/break-glass", {"reason": "the hospital cannot find the patient"}, BREAK_GLASS),
+    ("get", "/api/audit/break-glass", None, AUDITOR),
+    ("get", "/api/audit/sign-ins", None, AUDITOR),
 ]
 
 
