@@ -395,7 +395,7 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
     return record
 
 
-def view_identity(patient: Patient, *, by: Actor, purpose: str = "") -> PatientIdentity | None:
+def view_identity(patient: Patient, *, by: Actor, purpose: str | None = None) -> PatientIdentity | None:
     """Return a patient's identity for display, recording who saw it in the ledger first.
 
     Roles that see identities may; an admin or auditor may only under an open break-glass grant for
@@ -411,7 +411,8 @@ def view_identity(patient: Patient, *, by: Actor, purpose: str = "") -> PatientI
                 raise NotAllowed("your role sees an identity only by breaking the glass, with a reason")
             raise NotAllowed("your role may not see identities")
         payload["break_glass_entry"] = grant.entry_seq
-    payload["purpose"] = _text(purpose, "purpose", required=False)
+    # Every reading says why: an empty purpose is refused before anything is shown or written.
+    payload["purpose"] = _text(purpose, "purpose")
     with transaction.atomic():
         identity = PatientIdentity.objects.filter(patient=patient).first()
         ledger.append("identity.viewed", by=by, subjects=[f"patient:{patient.code}"], payload=payload)

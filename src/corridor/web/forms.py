@@ -84,7 +84,6 @@ class PurposeForm(forms.Form):
     purpose = forms.CharField(
         label=_("Why do you need to see it?"),
         max_length=200,
-        required=False,
         help_text=_("Recorded in the ledger with your name."),
     )
 
