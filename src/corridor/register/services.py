@@ -395,11 +395,15 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
     return record
 
 
-def view_identity(patient: Patient, *, by: Actor, purpose: str | None = None) -> PatientIdentity | None:
+def view_identity(
+    patient: Patient, *, by: Actor, purpose: str | None = None, via_token: Any = None
+) -> PatientIdentity | None:
     """Return a patient's identity for display, recording who saw it in the ledger first.
 
     Roles that see identities may; an admin or auditor may only under an open break-glass grant for
     this patient (``corridor.accounts.breakglass``), and the entry then names the grant's entry.
+    Through the API the entry also names the token and who issued it: a token an admin issued for
+    someone else reads as that person, and the trail must still lead to the admin.
     """
     from corridor.accounts.breakglass import active_grant
 
@@ -413,6 +417,9 @@ def view_identity(patient: Patient, *, by: Actor, purpose: str | None = None) ->
         payload["break_glass_entry"] = grant.entry_seq
     # Every reading says why: an empty purpose is refused before anything is shown or written.
     payload["purpose"] = _text(purpose, "purpose")
+    if via_token is not None:
+        payload["token"] = via_token.pk
+        payload["token_issued_by"] = via_token.created_by
     with transaction.atomic():
         identity = PatientIdentity.objects.filter(patient=patient).first()
         ledger.append("identity.viewed", by=by, subjects=[f"patient:{patient.code}"], payload=payload)

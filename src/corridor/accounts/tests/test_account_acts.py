@@ -3,6 +3,7 @@ and an auditor can see it; nobody changes their own roles; Django's admin cannot
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,17 @@ def test_the_api_changes_accounts_through_the_same_services(users: dict[str, Any
     assert call("post", "/api/users/nobody/password-reset", {"password": PASSWORD}).status_code == 404
     types = list(Entry.objects.filter(recorded_by="admin").values_list("type", flat=True))
     assert types == ["user.created", "user.deactivated", "user.reactivated", "token.issued", "token.revoked"]
+
+
+def test_a_token_an_admin_issued_for_the_clinician_leaves_the_admins_name_on_every_identity_it_reads(
+    users: dict[str, Any], make_referral: Any
+) -> None:
+    make_referral("P-0001")
+    page = _client(users["admin"]).post("/users/clinician/tokens/", {"label": "just testing"})
+    secret = re.search(r'<code id="secret">(cor_[\w-]+)</code>', page.content.decode())
+    assert secret is not None
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret.group(1)}")
+    assert api.get("/api/patients/P-0001/identity?purpose=look").status_code == 200
+    viewed = Entry.objects.get(type="identity.viewed")
+    assert viewed.recorded_by == "clinician" and viewed.payload["token_issued_by"] == "admin"
+    assert Entry.objects.get(type="token.issued").recorded_by == "admin"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
+from corridor.accounts.models import ApiToken
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 
@@ -186,7 +187,13 @@ def test_reading_an_identity_is_recorded_and_an_auditor_can_list_who_read_whose(
     assert one["identity"]["full_name"] == "Test Person P-REQ"
     viewed = Entry.objects.get(seq=one["identity"]["viewed_entry"])
     assert viewed.type == "identity.viewed" and viewed.recorded_by == "coordinator"
-    assert viewed.payload == {"patient": "P-REQ", "purpose": "arrange escort"}
+    token_id = ApiToken.objects.get(user__username="coordinator").pk
+    assert viewed.payload == {
+        "patient": "P-REQ",
+        "purpose": "arrange escort",
+        "token": token_id,
+        "token_issued_by": "system",
+    }
     assert "Test Person" not in viewed.body
     _json(api_client(tokens["clinician"]).get("/api/patients/P-APP/identity?purpose=call+the+family"))
     audit = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views"))
