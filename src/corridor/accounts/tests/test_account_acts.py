@@ -271,3 +271,8 @@ def test_a_token_an_admin_issued_for_the_clinician_leaves_the_admins_name_on_eve
     viewed = Entry.objects.get(type="identity.viewed")
     assert viewed.recorded_by == "clinician" and viewed.payload["token_issued_by"] == "admin"
     assert Entry.objects.get(type="token.issued").recorded_by == "admin"
+
+
+def test_a_users_page_shows_that_users_roles_not_the_admins(users: dict[str, Any]) -> None:
+    page = _client(users["admin"]).get("/users/clinician/").content.decode()
+    assert "Roles: clinician ·" in page

@@ -57,7 +57,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, user: User, **bound: Any) -> dict[str, Any]:
     return {
         "person": user,
-        "roles": sorted(r.value for r in roles_of(user)),
+        "person_roles": sorted(r.value for r in roles_of(user)),
         "tokens": ApiToken.objects.filter(user=user).order_by("-pk"),
         "roles_form": bound.get("roles_form")
         or forms.RolesForm(initial={"roles": sorted(r.value for r in roles_of(user))}),
