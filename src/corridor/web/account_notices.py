@@ -45,7 +45,7 @@ def notices_since_last_sign_in(user: Any, request: Any = None) -> list[str]:
     out = []
     for entry in entries.order_by("seq")[:20]:
         out.append(
-            _("%(what)s by %(who)s on %(when)s (ledger entry %(seq)s).")
+            _("On %(when)s, %(who)s: %(what)s (ledger entry %(seq)s).")
             % {
                 "what": event_label(entry.type),
                 "who": entry.recorded_by,

@@ -57,7 +57,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "scenario.loaded": _("scenario loaded"),
     "user.created": _("user created"),
     "user.roles_changed": _("user's roles changed"),
-    "user.password_reset": _("password reset by someone else"),
+    "user.password_reset": _("password reset"),
     "user.password_changed": _("password changed"),
     "user.deactivated": _("user deactivated"),
     "user.reactivated": _("user reactivated"),

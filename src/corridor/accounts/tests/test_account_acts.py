@@ -166,7 +166,7 @@ def test_an_admin_who_resets_the_clinicians_password_and_signs_in_as_them_leaves
     response = _sign_in(real, "clinician", "from the second admin 3")
     assert response.status_code == 302
     shown = [str(m) for m in response.wsgi_request._messages]
-    assert any("by admin" in m and f"entry {reset.seq}" in m for m in shown), shown
+    assert any("admin: password reset" in m and f"entry {reset.seq}" in m for m in shown), shown
     auditor_view = _client(users["auditor"]).get("/audit/sign-ins/?username=clinician").content.decode()
     assert "10.0.0.66" in auditor_view
 
