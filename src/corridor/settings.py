@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "corridor.web.middleware.UserLanguageMiddleware",
+    "corridor.web.middleware.PasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -126,8 +127,10 @@ CONTENT_SECURITY_POLICY = {
 }
 # Login throttling (every sign-in form, the admin's too) counts failures in Django's cache.
 AUTHENTICATION_BACKENDS = ["corridor.web.throttle.ThrottledModelBackend"]
-LOGIN_FAILURES_ALLOWED = 5  # per user name and per address, within LOGIN_LOCKOUT_SECONDS
+LOGIN_FAILURES_ALLOWED = 5  # per address and user name (x4 per address), within LOGIN_LOCKOUT_SECONDS
 LOGIN_LOCKOUT_SECONDS = 15 * 60
+# How long a break-glass grant to see one patient's identity lasts (docs/roles.md).
+BREAK_GLASS_SECONDS = env.envint("CORRIDOR_BREAK_GLASS_SECONDS", 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

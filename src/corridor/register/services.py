@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from corridor.accounts.roles import Actor, Can, require
+from corridor.accounts.roles import Actor, Can, can, require
 from corridor.clock import start_of
-from corridor.errors import Conflict, InvalidInput, NotFound
+from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import (
@@ -395,17 +395,34 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
     return record
 
 
-def view_identity(patient: Patient, *, by: Actor, purpose: str = "") -> PatientIdentity | None:
-    """Return a patient's identity for display, recording who saw it in the ledger first."""
-    require(by, Can.SEE_IDENTITIES)
+def view_identity(
+    patient: Patient, *, by: Actor, purpose: str | None = None, via_token: Any = None
+) -> PatientIdentity | None:
+    """Return a patient's identity for display, recording who saw it in the ledger first.
+
+    Roles that see identities may; an admin or auditor may only under an open break-glass grant for
+    this patient (``corridor.accounts.breakglass``), and the entry then names the grant's entry.
+    Through the API the entry also names the token and who issued it: a token an admin issued for
+    someone else reads as that person, and the trail must still lead to the admin.
+    """
+    from corridor.accounts.breakglass import active_grant
+
+    payload: dict[str, Any] = {"patient": patient.code}
+    if not can(by, Can.SEE_IDENTITIES):
+        grant = active_grant(by, patient)
+        if grant is None:
+            if can(by, Can.BREAK_GLASS):
+                raise NotAllowed("your role sees an identity only by breaking the glass, with a reason")
+            raise NotAllowed("your role may not see identities")
+        payload["break_glass_entry"] = grant.entry_seq
+    # Every reading says why: an empty purpose is refused before anything is shown or written.
+    payload["purpose"] = _text(purpose, "purpose")
+    if via_token is not None:
+        payload["token"] = via_token.pk
+        payload["token_issued_by"] = via_token.created_by
     with transaction.atomic():
         identity = PatientIdentity.objects.filter(patient=patient).first()
-        ledger.append(
-            "identity.viewed",
-            by=by,
-            subjects=[f"patient:{patient.code}"],
-            payload={"patient": patient.code, "purpose": _text(purpose, "purpose", required=False)},
-        )
+        ledger.append("identity.viewed", by=by, subjects=[f"patient:{patient.code}"], payload=payload)
     return identity
 
 

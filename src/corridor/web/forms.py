@@ -84,7 +84,6 @@ class PurposeForm(forms.Form):
     purpose = forms.CharField(
         label=_("Why do you need to see it?"),
         max_length=200,
-        required=False,
         help_text=_("Recorded in the ledger with your name."),
     )
 
@@ -199,3 +198,61 @@ class LedgerFilterForm(forms.Form):
         types = sorted(((code, event_label(code)) for code in EVENT_TYPES), key=lambda c: str(c[1]))
         _choose(self, "type", [("", _("any")), *types])
         _choose(self, "certainty", [("", _("any")), *Certainty.choices])
+
+
+def _role_choices() -> list[tuple[str, Any]]:
+    from corridor.web.labels import ROLE_LABELS
+
+    return [(code, ROLE_LABELS[code]) for code in ROLE_LABELS]
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=90)
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    password = forms.CharField(
+        label=_("First password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The user must change it at the first sign-in."),
+    )
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class ResetPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The user must change it at the next sign-in and is told that you reset it."),
+    )
+
+
+class AccountReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class TokenForm(forms.Form):
+    label = forms.CharField(label=_("What the token is for"), max_length=100)
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("Current password"), widget=forms.PasswordInput(render_value=False))
+    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(render_value=False))
+    new_password_again = forms.CharField(label=_("New password again"), widget=forms.PasswordInput(render_value=False))
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why must you see this identity?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the ledger, shown to the auditors and on every coordinator's dashboard."),
+    )

@@ -32,6 +32,8 @@ NAV: list[NavItem] = [
     NavItem("intake:upload", _("Field intake"), Can.RECORD_GATE),
     NavItem("reports:index", _("Reports"), Can.READ_LEDGER),
     NavItem("web:ledger", _("Ledger"), Can.READ_LEDGER),
+    NavItem("web:users", _("Users"), Can.MANAGE_USERS),
+    NavItem("web:sign_ins", _("Access review"), Can.REVIEW_ACCESS),
     NavItem("admin:index", _("Administration"), Can.MANAGE_USERS),
 ]
 

@@ -176,3 +176,9 @@ def cancelled_by(code: str) -> str:
 @register.filter
 def priority_name(name: str) -> str:
     return str(labels.PRIORITY_NAMES.get(name, name))
+
+
+@register.filter
+def role_label(code: str) -> str:
+    """A role's code (``admin``) as people read it, translated."""
+    return str(labels.ROLE_LABELS.get(code, code))

@@ -9,15 +9,25 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 
 from corridor import clock
+from corridor.accounts.roles import Can, Role
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral, Site
 from corridor.transfers import plans
 from corridor.transfers.models import Trip
-from corridor.web.access import requires
+from corridor.web.access import _roles, allowed, requires
 from corridor.web.views.common import current_site, page
 
 WENT = (Trip.Status.DEPARTED, Trip.Status.RETURNED)
 HELD_HOURS = 1.0  # a wait at the gate of an hour or more counts as "held"
+
+
+def break_glass_alerts(user: Any) -> list[Any]:
+    """Break-glass accesses no auditor has acknowledged yet: every coordinator and auditor sees them here."""
+    from corridor.accounts.breakglass import unacknowledged
+
+    if Role.COORDINATOR not in _roles(user) and not allowed(user, Can.REVIEW_ACCESS):
+        return []
+    return list(unacknowledged()[:20])
 
 
 def waiting_referrals(site: Site | None) -> Any:
@@ -127,5 +137,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             occurred_at__lt=(today + dt.timedelta(days=1)).isoformat(),
         ).count(),
         "recent": list(Entry.objects.order_by("-seq")[:10]),
+        "break_glass": break_glass_alerts(request.user),
     }
     return page(request, "corridor/dashboard.html", context)
