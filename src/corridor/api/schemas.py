@@ -311,6 +311,7 @@ class TripOut(Schema):
     cancelled_by: str
     appointment_time: dt.time | None
     gate_arrived_at: dt.datetime | None
+    held_since: dt.datetime | None = None
     gate_released_at: dt.datetime | None
     hours_held: float | None
     hospital_arrived_at: dt.datetime | None

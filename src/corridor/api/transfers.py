@@ -18,6 +18,7 @@ from corridor.register.models import Facility, Referral
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS
 
 from .core import Page, acting, page_of, reader, recorded, responses
 from .register import _facility, _patient, _site
@@ -74,6 +75,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
         "cancelled_by": trip.cancelled_by,
         "appointment_time": trip.appointment_time,
         "gate_arrived_at": trip.gate_arrived_at,
+        "held_since": trip.held_since,
         "gate_released_at": trip.gate_released_at,
         "hours_held": trip.hours_held,
         "hospital_arrived_at": trip.hospital_arrived_at,
@@ -107,7 +109,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: Literal["proposed", "requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
+    status: Literal["requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None
@@ -204,7 +206,7 @@ def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str,
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
+        TRANSITIONS["approve"].capability,
         lambda t, u: transfers.approve_trip(t, by=u, at=data.at, source=data.source, certainty=data.certainty),
     )
 
@@ -215,7 +217,7 @@ def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, An
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
+        TRANSITIONS["deny"].capability,
         lambda t, u: transfers.deny_trip(
             t, reason=data.reason, by=u, at=data.at, source=data.source, certainty=data.certainty
         ),
@@ -228,7 +230,7 @@ def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, 
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["cancel"].capability,
         lambda t, u: transfers.cancel_trip(
             t,
             reason=data.reason,
@@ -260,12 +262,12 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
 # ------------------------------------------------------------------------------------- gate timeline
 
 
-def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
+def _moment(name: str, service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
     def endpoint(request: HttpRequest, trip_id: int, data: MomentIn) -> dict[str, Any]:
         return _step(
             request,
             trip_id,
-            Can.RECORD_GATE,
+            TRANSITIONS[name].capability,
             lambda t, u: service(t, at=data.at, by=u, source=data.source, certainty=data.certainty),
         )
 
@@ -275,13 +277,13 @@ def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn
 @router.post("/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"])
 def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip left the camp."""
-    return _moment(transfers.record_departure)(request, trip_id, data)
+    return _moment("depart", transfers.record_departure)(request, trip_id, data)
 
 
 @router.post("/trips/{trip_id}/gate-arrived", response=responses(TripWritten), tags=["gate timeline"])
 def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the gate (its departure is recorded first if it was not)."""
-    return _moment(transfers.record_gate_arrival)(request, trip_id, data)
+    return _moment("gate_arrived", transfers.record_gate_arrival)(request, trip_id, data)
 
 
 @router.post("/trips/{trip_id}/gate-held", response=responses(TripWritten), tags=["gate timeline"])
@@ -290,7 +292,7 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["gate_held"].capability,
         lambda t, u: transfers.record_gate_hold(
             t, since=data.since, note=data.note, by=u, source=data.source, certainty=data.certainty
         ),
@@ -300,7 +302,7 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
 @router.post("/trips/{trip_id}/gate-released", response=responses(TripWritten), tags=["gate timeline"])
 def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The gate let the trip through; the hours held since arrival go into the entry."""
-    return _moment(transfers.record_gate_release)(request, trip_id, data)
+    return _moment("gate_released", transfers.record_gate_release)(request, trip_id, data)
 
 
 @router.post("/trips/{trip_id}/turned-back", response=responses(TripWritten), tags=["gate timeline"])
@@ -309,7 +311,7 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["turned_back"].capability,
         lambda t, u: transfers.record_turned_back(
             t, at=data.at, reason=data.reason, by=u, source=data.source, certainty=data.certainty
         ),
@@ -319,7 +321,7 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
 @router.post("/trips/{trip_id}/hospital-arrived", response=responses(TripWritten), tags=["gate timeline"])
 def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the hospital; late if after the facility closed."""
-    return _moment(transfers.record_hospital_arrival)(request, trip_id, data)
+    return _moment("hospital_arrived", transfers.record_hospital_arrival)(request, trip_id, data)
 
 
 @router.post("/trips/{trip_id}/outcomes", response=responses(TripWritten, 201), tags=["gate timeline"])
@@ -362,7 +364,7 @@ def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str
 @router.post("/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"])
 def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip came back to the camp."""
-    return _moment(transfers.record_return)(request, trip_id, data)
+    return _moment("returned", transfers.record_return)(request, trip_id, data)
 
 
 # --------------------------------------------------------------------------------------------- plans

@@ -160,7 +160,7 @@ def test_the_gate_timeline_refuses_impossible_times(camp: Site, four: list[Refer
     with pytest.raises(Conflict):
         transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)  # not approved yet
     transfers.approve_trip(trip, by=None)
-    with pytest.raises(Conflict, match="reached the gate first"):
+    with pytest.raises(Conflict, match="approved; cannot record gate.released"):
         transfers.record_gate_release(trip, at=_at("08:00"), by=None)
     transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
     with pytest.raises(InvalidInput, match="before the arrival"):

@@ -31,7 +31,9 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.register.models import Patient
 from corridor.transfers import services as transfers
+from corridor.transfers import transitions
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
 from corridor.web.views.common import page
@@ -42,13 +44,24 @@ FOLDED = ("date", "source", "certainty")
 
 @dataclass(frozen=True)
 class Action:
+    """A button on the trip page. For a gate transition, when it shows and who may press it come from
+    :data:`corridor.transfers.transitions.TRANSITIONS` (the table the service enforces)."""
+
     label: str | Promise
-    capability: Can
     form: type[forms.EvidenceForm]
     record: Callable[[Trip, forms.EvidenceForm, Any], Any]
-    shown: Callable[[Trip], bool]
     style: str = ""  # "stop" for the red buttons (cancel, deny, turned back)
     source: str = Source.WITNESS
+    capability: Can = Can.RECORD_GATE  # for steps outside the table (the outcomes)
+    extra_shown: Callable[[Trip], bool] | None = None  # for steps outside the table
+
+    def shown(self, name: str, trip: Trip) -> bool:
+        if name in TRANSITIONS:
+            return transitions.offered(name, trip)
+        return bool(self.extra_shown and self.extra_shown(trip))
+
+    def needs(self, name: str) -> Can:
+        return TRANSITIONS[name].capability if name in TRANSITIONS else self.capability
 
 
 def _pending(trip: Trip) -> list[str]:
@@ -56,15 +69,6 @@ def _pending(trip: Trip) -> list[str]:
         trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False, outcome=TripPassenger.Outcome.PENDING)
         .order_by("patient__code")
         .values_list("patient__code", flat=True)
-    )
-
-
-def _at_gate(trip: Trip) -> bool:
-    return (
-        trip.status == Trip.Status.DEPARTED
-        and trip.gate_arrived_at is not None
-        and trip.gate_released_at is None
-        and not trip.turned_back_at_gate
     )
 
 
@@ -80,64 +84,49 @@ def _at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime:
 ACTIONS: dict[str, Action] = {
     "approve": Action(
         _("Approved"),
-        Can.MANAGE_TRIPS,
         forms.MomentForm,
         lambda t, f, by: transfers.approve_trip(t, by=by, at=_at(f, t), **_evidence(f)),
-        lambda t: t.status == Trip.Status.REQUESTED,
         source=Source.OFFICIAL_STATEMENT,
     ),
     "deny": Action(
         _("Denied"),
-        Can.MANAGE_TRIPS,
         forms.ReasonForm,
         lambda t, f, by: transfers.deny_trip(t, reason=f.cleaned_data["reason"], by=by, at=_at(f, t), **_evidence(f)),
-        lambda t: t.status == Trip.Status.REQUESTED,
         style="stop",
         source=Source.OFFICIAL_STATEMENT,
     ),
     "gate_arrived": Action(
         _("At the gate"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_gate_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status in (Trip.Status.APPROVED, Trip.Status.DEPARTED) and t.gate_arrived_at is None,
     ),
     "gate_held": Action(
         _("Held at the gate"),
-        Can.RECORD_GATE,
         forms.HoldForm,
         lambda t, f, by: transfers.record_gate_hold(
             t, since=_at(f, t), note=f.cleaned_data["note"], by=by, at=_at(f, t), **_evidence(f)
         ),
-        _at_gate,
     ),
     "gate_released": Action(
         _("Released"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_gate_release(t, at=_at(f, t), by=by, **_evidence(f)),
-        _at_gate,
     ),
     "turned_back": Action(
         _("Turned back"),
-        Can.RECORD_GATE,
         forms.ReasonForm,
         lambda t, f, by: transfers.record_turned_back(
             t, at=_at(f, t), reason=f.cleaned_data["reason"], by=by, **_evidence(f)
         ),
-        _at_gate,
         style="stop",
     ),
     "hospital_arrived": Action(
         _("Arrived at the hospital"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_hospital_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status == Trip.Status.DEPARTED and t.gate_released_at is not None and t.hospital_arrived_at is None,
     ),
     "outcome": Action(
         _("Seen / not seen"),
-        Can.RECORD_GATE,
         forms.OutcomeForm,
         lambda t, f, by: transfers.record_outcome(
             t,
@@ -147,18 +136,15 @@ ACTIONS: dict[str, Action] = {
             by=by,
             **_evidence(f),
         ),
-        lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
+        extra_shown=lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
     ),
     "returned": Action(
         _("Back in the camp"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_return(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status == Trip.Status.DEPARTED and t.hospital_arrived_at is not None,
     ),
     "cancel": Action(
         _("Cancelled"),
-        Can.RECORD_GATE,
         forms.CancelForm,
         lambda t, f, by: transfers.cancel_trip(
             t,
@@ -168,7 +154,6 @@ ACTIONS: dict[str, Action] = {
             at=_at(f, t),
             **_evidence(f),
         ),
-        lambda t: t.status in (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED),
         style="stop",
     ),
 }
@@ -190,7 +175,8 @@ def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
 def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] | None = None) -> dict[str, Any]:
     actions = []
     for name, action in ACTIONS.items():
-        if not action.shown(trip) or not allowed(request.user, action.capability):
+        answering = bool(open_form and open_form[0] == name)  # a refused tap shows its form with the reason
+        if not (action.shown(name, trip) or answering) or not allowed(request.user, action.needs(name)):
             continue
         form = open_form[1] if open_form and open_form[0] == name else _form(name, trip)
         actions.append(
@@ -260,7 +246,7 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = ACTIONS[name]
-    if not allowed(request.user, action.capability):
+    if not allowed(request.user, action.needs(name)):
         return refuse(request)
     trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
     form = _form(name, trip, request.POST)
@@ -280,7 +266,7 @@ def recorder(name: str) -> Callable[..., HttpResponse]:
     """The view recording action ``name`` on a trip (POST only)."""
 
     @require_POST
-    @requires(ACTIONS[name].capability)
+    @requires(ACTIONS[name].needs(name))
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         return _record(request, pk, name)
 
