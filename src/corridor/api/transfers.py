@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -190,6 +191,13 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
 
 
+def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
+    """``at`` when the time of day is known, else ``on`` (the date alone); not both."""
+    if data.at is not None and data.on is not None:
+        raise InvalidInput("give the time (at) or the date alone (on), not both", "on")
+    return data.at if data.at is not None else data.on
+
+
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
     # The service reads the trip again under its lock; this copy only needs what the services look at.
@@ -207,7 +215,7 @@ def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str,
         request,
         trip_id,
         TRANSITIONS["approve"].capability,
-        lambda t, u: transfers.approve_trip(t, by=u, at=data.at, source=data.source, certainty=data.certainty),
+        lambda t, u: transfers.approve_trip(t, by=u, at=_when(data), source=data.source, certainty=data.certainty),
     )
 
 
@@ -219,7 +227,7 @@ def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, An
         trip_id,
         TRANSITIONS["deny"].capability,
         lambda t, u: transfers.deny_trip(
-            t, reason=data.reason, by=u, at=data.at, source=data.source, certainty=data.certainty
+            t, reason=data.reason, by=u, at=_when(data), source=data.source, certainty=data.certainty
         ),
     )
 
@@ -236,7 +244,7 @@ def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, 
             reason=data.reason,
             cancelled_by=data.cancelled_by,
             by=u,
-            at=data.at,
+            at=_when(data),
             source=data.source,
             certainty=data.certainty,
         ),
@@ -337,7 +345,7 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
             patient=patient,
             outcome=data.outcome,
             note=data.note,
-            at=data.at,
+            at=_when(data),
             by=u,
             source=data.source,
             certainty=data.certainty,

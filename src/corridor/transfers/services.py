@@ -13,11 +13,12 @@ from typing import Any
 
 from django.db import transaction
 
+from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.transfers.models import Trip, TripPassenger
@@ -45,6 +46,38 @@ def _aware(moment: dt.datetime, field: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise InvalidInput("must include a time zone", field)
     return moment
+
+
+def _requested_at(trip: Trip) -> dt.datetime | None:
+    """When the trip's request was recorded as made (from its ``trip.requested`` entry)."""
+    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.requested").order_by("seq").first()
+    if entry is None:
+        return None
+    return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+def check_trip_moment(trip: Trip, field: str, moment: dt.datetime | dt.date) -> dt.datetime | dt.date:
+    """A moment of ``trip``'s day as evidence: not in the future, not before the trip was requested.
+
+    A trip event may be up to :data:`corridor.clock.REQUEST_MARGIN` before the request's recorded moment
+    (a request written down late carries the time it was written). A date alone (the time of day not
+    known) is checked as a date.
+    """
+    requested = _requested_at(trip)
+    if not isinstance(moment, dt.datetime) and isinstance(moment, dt.date):
+        return clock.check_day(
+            "on" if field == "at" else field,  # a date alone is given as "on"
+            moment,
+            not_before=(requested - clock.REQUEST_MARGIN).date() if requested else None,
+            what="the day before the trip was requested",
+        )
+    return clock.check_moment(
+        field,
+        moment,
+        not_before=requested - clock.REQUEST_MARGIN if requested else None,
+        what="the trip was requested, less a day's margin",
+        zone=trip.site.time_zone,
+    )
 
 
 def _subjects(trip: Trip) -> list[str]:
@@ -135,6 +168,8 @@ def request_trip(
     """
     require(by, Can.MANAGE_TRIPS)
     _evidence(source, certainty)
+    if at is not None:
+        clock.check_moment("at", at, zone=site.time_zone)
     escort_pairs = list(escorts)
     with transaction.atomic():
         check_manifest(site=site, day=day, facility=facility, referrals=referrals, escorts=len(escort_pairs))
@@ -179,18 +214,20 @@ def _transition(
     by: Actor,
     source: str,
     certainty: str,
-    occurred_at: dt.datetime | None,
+    occurred_at: dt.datetime | dt.date | None,
     payload: dict[str, object] | Callable[[Trip], dict[str, object]] | None = None,
     update: dict[str, object] | None = None,
     check: Callable[[Trip], None] | None = None,
     extra: dict[str, Any] | None = None,
+    field: str = "at",
 ) -> Trip:
     """Record transition ``name`` of :data:`TRANSITIONS` on ``trip``, or refuse and write nothing.
 
     The trip is read again under its row lock and every precondition (the table's states and guard, then
     ``check`` on the input) is asked of that locked row, never of the caller's copy: of two identical
     taps, the second finds the step recorded and is answered "already recorded". ``payload`` may be a
-    function of the locked row (e.g. the hours held, counted from what the row holds).
+    function of the locked row (e.g. the hours held, counted from what the row holds). ``occurred_at``
+    may be a date alone when the time of day is not known: the entry then has date precision.
     """
     step = TRANSITIONS[name]
     require(by, step.capability)
@@ -200,6 +237,8 @@ def _transition(
         why = refusal(name, locked)
         if why is not None:
             raise Conflict(why)
+        if occurred_at is not None:
+            check_trip_moment(locked, field, occurred_at)
         if check is not None:
             check(locked)
         if name == "gate_arrived" and locked.status == Trip.Status.APPROVED:
@@ -233,10 +272,17 @@ def _transition(
             },
             source=source,
             certainty=certainty,
-            occurred_at=occurred_at,
+            **_when(occurred_at),
         )
     trip.refresh_from_db()
     return trip
+
+
+def _when(moment: dt.datetime | dt.date | None) -> dict[str, Any]:
+    """The ledger's arguments for a moment, or for a date alone (stored with date precision)."""
+    if isinstance(moment, dt.datetime) or moment is None:
+        return {"occurred_at": moment}
+    return {"occurred_on": moment}
 
 
 def approve_trip(
@@ -245,7 +291,7 @@ def approve_trip(
     by: Actor,
     source: str = Source.OFFICIAL_STATEMENT,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
 ) -> Trip:
     """The authority approved the trip."""
     return _transition(trip, "approve", by=by, source=source, certainty=certainty, occurred_at=at)
@@ -258,7 +304,7 @@ def deny_trip(
     by: Actor,
     source: str = Source.OFFICIAL_STATEMENT,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
 ) -> Trip:
     """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
     reason = (reason or "").strip()
@@ -282,7 +328,7 @@ def cancel_trip(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip was cancelled before it left (by the authority, the camp, the hospital or other)."""
@@ -366,6 +412,7 @@ def record_gate_hold(
         source=source,
         certainty=certainty,
         occurred_at=at or since,
+        field="at" if at else "since",
         extra=extra,
         check=check,
         payload={"since": since.isoformat(), "note": (note or "").strip()},
@@ -503,7 +550,7 @@ def record_outcome(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> TripPassenger:
     """What happened to one patient at the hospital. Seen closes the referral as treated."""
@@ -528,7 +575,11 @@ def record_outcome(
         place.outcome_note = (note or "").strip()
         place.save(update_fields=["outcome", "outcome_note"])
         seen = outcome in TripPassenger.SEEN_OUTCOMES
-        when = at or start_of(trip.date)
+        if at is not None:
+            check_trip_moment(trip, "at", at)
+            arrived = trip.hospital_arrived_at
+            if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
+                raise InvalidInput("the outcome cannot be before the arrival at the hospital", "at")
         ledger.append(
             "patient.seen" if seen else "patient.not_seen",
             by=by,
@@ -548,7 +599,7 @@ def record_outcome(
             },
             source=source,
             certainty=certainty,
-            occurred_at=when,
+            **_when(at or trip.date),  # known only by its date: stored as such, never as a made-up hour
         )
         if seen and place.referral and place.referral.status == Referral.Status.WAITING:
             register._close_referral(
@@ -596,7 +647,7 @@ def record_missed_appointment(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(trip.date),
+            occurred_on=trip.date,
         )
     return trip
 

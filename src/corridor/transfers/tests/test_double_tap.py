@@ -158,7 +158,12 @@ def run() -> None:
             patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(2014, 9, 1), by=None
         )
         trip = transfers.request_trip(
-            site=site, day=_day[0], facility=Facility.objects.get(code="H-1"), referrals=[referral], by=None
+            site=site,
+            day=_day[0],
+            facility=Facility.objects.get(code="H-1"),
+            referrals=[referral],
+            by=None,
+            at=_at("05:00"),
         )
         trip = prepare(trip)
         before = Entry.objects.filter(type=event).count()

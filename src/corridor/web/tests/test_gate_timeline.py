@@ -20,7 +20,12 @@ def _yesterdays_trip(scene: Scene) -> Trip:
     # Yesterday's trip: every time of day recorded on it is in the past, whatever the real clock says.
     day = scene.trip.date - dt.timedelta(days=2)
     trip = transfers.request_trip(
-        site=scene.site, day=day, facility=Facility.objects.get(code="H-1"), referrals=scene.referrals[:2], by=None
+        site=scene.site,
+        day=day,
+        facility=Facility.objects.get(code="H-1"),
+        referrals=scene.referrals[:2],
+        by=None,
+        at=dt.datetime.combine(day - dt.timedelta(days=3), dt.time(9), tzinfo=dt.UTC),  # asked ahead
     )
     return transfers.approve_trip(trip, by=None, at=dt.datetime.combine(day, dt.time(5), tzinfo=dt.UTC))
 

@@ -77,21 +77,37 @@ def _evidence(form: forms.EvidenceForm) -> dict[str, Any]:
 
 
 def _at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime:
-    assert isinstance(form, forms.MomentForm)
+    assert isinstance(form, forms.MomentForm) and not isinstance(form, forms.AnswerForm)
     return form.moment(trip.site.time_zone)
+
+
+def _answered(form: forms.EvidenceForm, trip: Trip) -> dt.datetime | dt.date:
+    """The moment entered, or the date alone when the time of day was left empty."""
+    assert isinstance(form, forms.AnswerForm)
+    return form.moment(trip.site.time_zone)
+
+
+def _outcome_at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime | None:
+    """The time of day entered for an outcome, on the trip's date; None when not known."""
+    entered = form.cleaned_data.get("time")
+    if entered is None:
+        return None
+    return dt.datetime.combine(trip.date, entered, tzinfo=zoneinfo.ZoneInfo(trip.site.time_zone))
 
 
 ACTIONS: dict[str, Action] = {
     "approve": Action(
         _("Approved"),
-        forms.MomentForm,
-        lambda t, f, by: transfers.approve_trip(t, by=by, at=_at(f, t), **_evidence(f)),
+        forms.AnswerForm,
+        lambda t, f, by: transfers.approve_trip(t, by=by, at=_answered(f, t), **_evidence(f)),
         source=Source.OFFICIAL_STATEMENT,
     ),
     "deny": Action(
         _("Denied"),
-        forms.ReasonForm,
-        lambda t, f, by: transfers.deny_trip(t, reason=f.cleaned_data["reason"], by=by, at=_at(f, t), **_evidence(f)),
+        forms.AnswerReasonForm,
+        lambda t, f, by: transfers.deny_trip(
+            t, reason=f.cleaned_data["reason"], by=by, at=_answered(f, t), **_evidence(f)
+        ),
         style="stop",
         source=Source.OFFICIAL_STATEMENT,
     ),
@@ -133,6 +149,7 @@ ACTIONS: dict[str, Action] = {
             patient=Patient.objects.get(code=f.cleaned_data["patient"]),
             outcome=f.cleaned_data["outcome"],
             note=f.cleaned_data["note"],
+            at=_outcome_at(f, t),
             by=by,
             **_evidence(f),
         ),
@@ -151,7 +168,7 @@ ACTIONS: dict[str, Action] = {
             reason=f.cleaned_data["reason"],
             cancelled_by=f.cleaned_data["cancelled_by"],
             by=by,
-            at=_at(f, t),
+            at=_answered(f, t),
             **_evidence(f),
         ),
         style="stop",
@@ -162,8 +179,15 @@ ACTIONS: dict[str, Action] = {
 def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
     action = ACTIONS[name]
     zone = zoneinfo.ZoneInfo(trip.site.time_zone)
+    # The clock is read for the time only when it says something true: on the real date. On a scenario
+    # clock in another year, the time is left for the person to enter (or, for an answer, left unknown).
     now = dt.datetime.now(zone)
-    initial: dict[str, Any] = {"date": trip.date, "time": now.strftime("%H:%M"), "source": action.source}
+    day = trip.date
+    if issubclass(action.form, forms.AnswerForm):
+        day = min(clock.today(), trip.date)  # an answer comes before the trip, and never after today
+    initial: dict[str, Any] = {"date": day, "source": action.source}
+    if day == now.date():
+        initial["time"] = now.strftime("%H:%M")
     if name == "gate_held" and trip.gate_arrived_at:
         since = trip.gate_arrived_at.astimezone(zone)
         initial.update(date=since.date(), time=since.strftime("%H:%M"))
