@@ -311,6 +311,7 @@ class TripOut(Schema):
     cancelled_by: str
     appointment_time: dt.time | None
     gate_arrived_at: dt.datetime | None
+    held_since: dt.datetime | None = None
     gate_released_at: dt.datetime | None
     hours_held: float | None
     hospital_arrived_at: dt.datetime | None
@@ -338,9 +339,13 @@ class TripIn(Evidence):
 
 
 class AnswerIn(Evidence):
-    """The authority's answer or a cancellation, when it happened and the reason it gave (if any)."""
+    """The authority's answer or a cancellation, when it happened and the reason it gave (if any).
+
+    ``at`` when the time of day is known; else ``on``, the date alone (stored with date precision).
+    """
 
     at: Moment | None = None
+    on: Date | None = Field(default=None, description="the date alone, when the time of day is not known")
     reason: Paragraph = ""
     source: SourceCode = "official_statement"
 
@@ -368,6 +373,7 @@ class OutcomeIn(Evidence):
     outcome: Literal["seen", "procedure_done", "admitted", "no_doctor", "refused", "turned_back"]
     note: Paragraph = ""
     at: Moment | None = None
+    on: Date | None = Field(default=None, description="the date alone, when the time of day is not known")
 
 
 class MissedIn(Evidence):

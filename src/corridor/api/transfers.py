@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from corridor.register.models import Facility, Referral
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS
 
 from .core import Page, acting, page_of, reader, recorded, requires, responses
 from .register import _facility, _patient, _site
@@ -74,6 +76,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
         "cancelled_by": trip.cancelled_by,
         "appointment_time": trip.appointment_time,
         "gate_arrived_at": trip.gate_arrived_at,
+        "held_since": trip.held_since,
         "gate_released_at": trip.gate_released_at,
         "hours_held": trip.hours_held,
         "hospital_arrived_at": trip.hospital_arrived_at,
@@ -107,7 +110,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: Literal["proposed", "requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
+    status: Literal["requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None
@@ -188,6 +191,13 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
 
 
+def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
+    """``at`` when the time of day is known, else ``on`` (the date alone); not both."""
+    if data.at is not None and data.on is not None:
+        raise InvalidInput("give the time (at) or the date alone (on), not both", "on")
+    return data.at if data.at is not None else data.on
+
+
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
     # The service reads the trip again under its lock; this copy only needs what the services look at.
@@ -206,8 +216,8 @@ def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str,
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
-        lambda t, u: transfers.approve_trip(t, by=u, at=data.at, source=data.source, certainty=data.certainty),
+        TRANSITIONS["approve"].capability,
+        lambda t, u: transfers.approve_trip(t, by=u, at=_when(data), source=data.source, certainty=data.certainty),
     )
 
 
@@ -217,9 +227,9 @@ def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, An
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
+        TRANSITIONS["deny"].capability,
         lambda t, u: transfers.deny_trip(
-            t, reason=data.reason, by=u, at=data.at, source=data.source, certainty=data.certainty
+            t, reason=data.reason, by=u, at=_when(data), source=data.source, certainty=data.certainty
         ),
     )
 
@@ -230,13 +240,13 @@ def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, 
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["cancel"].capability,
         lambda t, u: transfers.cancel_trip(
             t,
             reason=data.reason,
             cancelled_by=data.cancelled_by,
             by=u,
-            at=data.at,
+            at=_when(data),
             source=data.source,
             certainty=data.certainty,
         ),
@@ -264,12 +274,12 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
 # ------------------------------------------------------------------------------------- gate timeline
 
 
-def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
+def _moment(name: str, service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
     def endpoint(request: HttpRequest, trip_id: int, data: MomentIn) -> dict[str, Any]:
         return _step(
             request,
             trip_id,
-            Can.RECORD_GATE,
+            TRANSITIONS[name].capability,
             lambda t, u: service(t, at=data.at, by=u, source=data.source, certainty=data.certainty),
         )
 
@@ -281,7 +291,7 @@ def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn
 )
 def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip left the camp."""
-    return _moment(transfers.record_departure)(request, trip_id, data)
+    return _moment("depart", transfers.record_departure)(request, trip_id, data)
 
 
 @router.post(
@@ -292,7 +302,7 @@ def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any
 )
 def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the gate (its departure is recorded first if it was not)."""
-    return _moment(transfers.record_gate_arrival)(request, trip_id, data)
+    return _moment("gate_arrived", transfers.record_gate_arrival)(request, trip_id, data)
 
 
 @router.post(
@@ -306,7 +316,7 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["gate_held"].capability,
         lambda t, u: transfers.record_gate_hold(
             t, since=data.since, note=data.note, by=u, source=data.source, certainty=data.certainty
         ),
@@ -321,7 +331,7 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
 )
 def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The gate let the trip through; the hours held since arrival go into the entry."""
-    return _moment(transfers.record_gate_release)(request, trip_id, data)
+    return _moment("gate_released", transfers.record_gate_release)(request, trip_id, data)
 
 
 @router.post(
@@ -335,7 +345,7 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["turned_back"].capability,
         lambda t, u: transfers.record_turned_back(
             t, at=data.at, reason=data.reason, by=u, source=data.source, certainty=data.certainty
         ),
@@ -350,7 +360,7 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
 )
 def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the hospital; late if after the facility closed."""
-    return _moment(transfers.record_hospital_arrival)(request, trip_id, data)
+    return _moment("hospital_arrived", transfers.record_hospital_arrival)(request, trip_id, data)
 
 
 @router.post(
@@ -371,7 +381,7 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
             patient=patient,
             outcome=data.outcome,
             note=data.note,
-            at=data.at,
+            at=_when(data),
             by=u,
             source=data.source,
             certainty=data.certainty,
@@ -405,7 +415,7 @@ def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str
 )
 def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip came back to the camp."""
-    return _moment(transfers.record_return)(request, trip_id, data)
+    return _moment("returned", transfers.record_return)(request, trip_id, data)
 
 
 # --------------------------------------------------------------------------------------------- plans

@@ -338,8 +338,11 @@ def _plan_gate_incident(p: Parsed) -> Plan | None:
         if outcome == "held" or (outcome == "released" and reason):
 
             def hold(by: Actor, extra: dict[str, Any]) -> None:
+                trip = _fresh(pk)
+                if trip.held_since is not None and trip.held_since == at_gate:
+                    return  # an earlier report of this trip recorded the same hold
                 transfers.record_gate_hold(
-                    _fresh(pk),
+                    trip,
                     since=at_gate,
                     note=reason,
                     at=at_gate,

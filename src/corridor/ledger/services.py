@@ -110,10 +110,18 @@ def append(
     source: str = Source.SYSTEM,
     certainty: str = Certainty.CONFIRMED,
     occurred_at: dt.datetime | None = None,
+    occurred_on: dt.date | None = None,
     corrects: int | None = None,
     now: dt.datetime | None = None,
 ) -> Entry:
-    """Append one entry and return it. Raises InvalidInput, writing nothing, on any bad field."""
+    """Append one entry and return it. Raises InvalidInput, writing nothing, on any bad field.
+
+    ``occurred_on`` records an event known only by its date: it is stored with date precision (the
+    payload says ``"precision": "date"``, ``occurred_at`` holds midday UTC only to sort by) and shown
+    as "time not recorded", never as a made-up hour. Without either, the event happened now; on a
+    scenario clock whose date is not the real one, the real time of day means nothing there, so the
+    event is recorded on the scenario's date with date precision.
+    """
     if type not in EVENT_TYPES:
         raise InvalidInput(f"unknown event type {type!r}; see the catalogue in docs/ledger.md", "type")
     if source not in Source.values:
@@ -127,6 +135,15 @@ def append(
     payload = payload or {}
     if not isinstance(payload, dict):
         raise InvalidInput("must be an object", "payload")
+    if occurred_at is None and occurred_on is None and now is None:
+        day = clock.today()
+        if day != dt.datetime.now(dt.UTC).date():
+            occurred_on = day
+    if occurred_on is not None:
+        if occurred_at is not None:
+            raise InvalidInput("give the moment or the date, not both", "occurred_at")
+        occurred_at = clock.start_of(occurred_on)
+        payload = {**payload, "precision": "date"}
     _check_json(payload, "payload")
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from corridor import clock
 from corridor.accounts.roles import Actor, Can, can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
@@ -321,7 +321,7 @@ def register_patient(
     """Register a patient under a pseudonymous code; identity fields go to their own table, never the ledger."""
     require(by, Can.MANAGE_PATIENTS)
     code = _code(code, "code")
-    registered_on = _date(registered_on, "registered_on")
+    registered_on = clock.check_day("registered_on", _date(registered_on, "registered_on"))
     if sex not in SEXES:
         raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
     if birth_year is not None and (not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year):
@@ -357,7 +357,7 @@ def register_patient(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(registered_on),
+            occurred_on=registered_on,
         )
     return patient
 
@@ -499,7 +499,12 @@ def create_referral(
     except PriorityClass.DoesNotExist:
         known = ", ".join(PriorityClass.objects.values_list("code", flat=True)) or "none defined"
         raise InvalidInput(f"unknown priority class {priority!r} (known: {known})", "priority") from None
-    referral_date = _date(referral_date, "referral_date")
+    referral_date = clock.check_day(
+        "referral_date",
+        _date(referral_date, "referral_date"),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what="the patient's year of birth",
+    )
     fit = _date(fit_to_travel_from, "fit_to_travel_from") if fit_to_travel_from else None
     icd = (diagnosis_icd10 or "").strip().upper()
     if icd and not _ICD10.match(icd):
@@ -541,7 +546,7 @@ def create_referral(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(referral_date),
+            occurred_on=referral_date,
         )
     return referral
 
@@ -598,7 +603,7 @@ def _close_referral(
     reasons = {Referral.Status.TREATED, Referral.Status.DIED, Referral.Status.LEFT, Referral.Status.WITHDRAWN}
     if reason not in reasons:
         raise InvalidInput(f"must be one of {', '.join(sorted(reasons))}", "reason")
-    on = _date(on, "on")
+    on = clock.check_day("on", _date(on, "on"))
     _evidence(source, certainty)
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -622,7 +627,7 @@ def _close_referral(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
     return referral
 
@@ -643,7 +648,12 @@ def record_death(
     ``extra`` adds keys to the ledger payload (an import's field submission) without overriding any.
     """
     require(by, Can.RECORD_INCIDENTS)
-    on = _date(on, "on")
+    on = clock.check_day(
+        "on",
+        _date(on, "on"),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what="the patient's year of birth",
+    )
     _evidence(source, certainty)
     circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
     with transaction.atomic():
@@ -676,7 +686,7 @@ def record_death(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         for referral in waiting:
             _close_referral(
@@ -755,7 +765,7 @@ def set_access_rules(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(effective_from),
+            occurred_on=effective_from,
         )
         try:
             with transaction.atomic():

@@ -143,16 +143,12 @@ TRIP_COLUMNS = [
 def trips(period: core.Period | None, today: dt.date) -> Dataset:
     """Every trip (or the month's), one row each, with the WHO's request outcome and the gate timeline."""
     on_board = Q(passengers__removed=False)
-    qs = (
-        Trip.objects.select_related("facility")
-        .annotate(
-            said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
-            n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
-            n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
-            n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
-            n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
-        )
-        .exclude(status=Trip.Status.PROPOSED)
+    qs = Trip.objects.select_related("facility").annotate(
+        said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
+        n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
+        n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
+        n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
+        n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
     )
     as_of = today
     if period is not None:

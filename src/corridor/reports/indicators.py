@@ -648,7 +648,10 @@ TRIPS = (
         section="trips",
         title="Mean hours held at the gate",
         definition="Mean hours between reaching the gate and being let through.",
-        formula="mean of (gate_released_at − gate_arrived_at) in hours over the period's trips with both times",
+        formula=(
+            "mean of (gate_released_at − held_since, else gate_arrived_at) in hours over the period's trips "
+            "with both times"
+        ),
         unit="hours",
         breakdowns=("facility",),
         source=TRIP_SOURCE,
@@ -662,7 +665,7 @@ TRIPS = (
         section="trips",
         title="Longest hold at the gate",
         definition="The most hours any trip was held between reaching the gate and being let through.",
-        formula="max of (gate_released_at − gate_arrived_at) in hours over the same trips",
+        formula="max of (gate_released_at − held_since, else gate_arrived_at) in hours over the same trips",
         unit="hours",
         breakdowns=("facility",),
         source=TRIP_SOURCE,

@@ -120,7 +120,6 @@ def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
     return (
         TripPassenger.objects.filter(role=role, removed=False)
         .filter(_in_period(period, "trip__date"))
-        .exclude(trip__status=Trip.Status.PROPOSED)
         .annotate(
             said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
             trip_day=Cast("trip__date", output_field=CharField()),
@@ -238,7 +237,7 @@ def backlog(as_of: dt.date) -> list[dict[str, Any]]:
 
 
 def _trips(period: core.Period) -> QuerySet[Trip]:
-    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of).exclude(status=Trip.Status.PROPOSED)
+    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of)
 
 
 def trips_by_status(period: core.Period) -> dict[str, int]:
@@ -280,9 +279,13 @@ def cancellations(period: core.Period) -> dict[str, Any]:
     }
 
 
+# A hold counts from when it began as entered, else from the arrival at the gate (as Trip.hours_held).
+HOLD_BEGAN = Coalesce("held_since", "gate_arrived_at")
+
+
 def gate_holds(period: core.Period) -> list[dict[str, Any]]:
     """Hours held at the gate by facility: trips released, mean and longest hold (as timedeltas)."""
-    held = F("gate_released_at") - F("gate_arrived_at")
+    held = F("gate_released_at") - HOLD_BEGAN
     rows = (
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
@@ -297,7 +300,7 @@ def gate_holds(period: core.Period) -> list[dict[str, Any]]:
 
 
 def gate_hold_overall(period: core.Period) -> dict[str, Any]:
-    held = F("gate_released_at") - F("gate_arrived_at")
+    held = F("gate_released_at") - HOLD_BEGAN
     return dict(
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
@@ -419,7 +422,8 @@ def holds_by_day(period: core.Period) -> list[tuple[dt.date, float]]:
     rows = (
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
-        .values_list("date", "gate_arrived_at", "gate_released_at")
+        .annotate(began=HOLD_BEGAN)
+        .values_list("date", "began", "gate_released_at")
         .order_by("date", "id")
     )
     return [

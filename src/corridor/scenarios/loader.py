@@ -16,7 +16,6 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError, transaction
 
 from corridor import jsonlimits
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register import services as register
@@ -245,7 +244,7 @@ def _apply_action(
             outcome=action["outcome"],
             note=action.get("note", ""),
             by=None,
-            at=start_of(trip.date),
+            at=None,  # the scenario gives no time of day: the outcome is known by the trip's date only
             **evidence,
         )
     elif kind == "death":

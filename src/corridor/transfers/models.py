@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from corridor.register.models import Facility, Patient, Referral, Site
 
+HELD_LABEL = _("held at the gate")
+
 
 class Trip(models.Model):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", _("proposed")
         REQUESTED = "requested", _("requested")
         APPROVED = "approved", _("approved")
         DENIED = "denied", _("denied")
@@ -27,6 +28,8 @@ class Trip(models.Model):
     appointment_time = models.TimeField(null=True, blank=True)
     # The gate timeline. Times are aware datetimes in UTC; the UI shows them in the site's time zone.
     gate_arrived_at = models.DateTimeField(null=True, blank=True)
+    # When the hold began as the person recording it entered it (may be later than the arrival).
+    held_since = models.DateTimeField(null=True, blank=True)
     gate_released_at = models.DateTimeField(null=True, blank=True)
     hospital_arrived_at = models.DateTimeField(null=True, blank=True)
     facility_closes_at = models.DateTimeField(null=True, blank=True)
@@ -46,10 +49,21 @@ class Trip(models.Model):
 
     @property
     def hours_held(self) -> float | None:
-        """Hours between reaching the gate and being let through."""
-        if self.gate_arrived_at and self.gate_released_at:
-            return round((self.gate_released_at - self.gate_arrived_at).total_seconds() / 3600, 2)
+        """Hours held at the gate: from when the hold began as entered (else the arrival) to the release."""
+        start = self.held_since or self.gate_arrived_at
+        if start and self.gate_released_at:
+            return round((self.gate_released_at - start).total_seconds() / 3600, 2)
         return None
+
+    @property
+    def held_now(self) -> bool:
+        """Held at the gate: a hold is recorded and the trip was neither let through nor sent back."""
+        return self.held_since is not None and self.gate_released_at is None and not self.turned_back_at_gate
+
+    @property
+    def status_label(self) -> str:
+        """The status as a person reads it: "held at the gate" while held, else the status's label."""
+        return str(HELD_LABEL) if self.held_now else str(self.get_status_display())
 
     @property
     def arrived_late(self) -> bool | None:

@@ -180,10 +180,12 @@ def summary(entry: Entry) -> str:
         return " · ".join(parts)
     if kind == "gate.held":
         since = str(p.get("since") or "")
-        return gettext("%(trip)s held since %(time)s") % {
+        text = gettext("%(trip)s held since %(time)s") % {
             "trip": _trip(p),
             "time": l10n.digits(since[11:16], get_language()),
         }
+        note = (p.get("note") or "").strip() if isinstance(p.get("note"), str) else ""
+        return f"{text} · {note}" if note else text
     if kind == "gate.released":
         return gettext("%(trip)s held %(hours)s hours") % {
             "trip": _trip(p),
@@ -193,7 +195,9 @@ def summary(entry: Entry) -> str:
         late = gettext("after the hospital closed") if p.get("late") else gettext("in time")
         return f"{_trip(p)} · {late}"
     if kind in ("patient.seen", "patient.not_seen"):
-        return f"{_trip(p)} · {_choice(TripPassenger.Outcome, p.get('outcome'))}"
+        note = (p.get("note") or "").strip() if isinstance(p.get("note"), str) else ""
+        parts = [_trip(p), iso(str(p.get("patient") or "")), str(_choice(TripPassenger.Outcome, p.get("outcome")))]
+        return " · ".join(x for x in (*parts, note) if x)
     if kind == "trip.manifest_changed":
         return gettext("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
             "added": _codes(p.get("added", [])) or "–",

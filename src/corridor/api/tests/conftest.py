@@ -62,7 +62,14 @@ def trips(camp: Any, make_referral: Callable[..., Any]) -> dict[str, Any]:
 
     def trip(code: str, day: dt.date = day) -> Any:
         referral = make_referral(code)
-        return transfers.request_trip(site=camp, day=day, facility=facility, referrals=[referral], by=None)
+        return transfers.request_trip(
+            site=camp,
+            day=day,
+            facility=facility,
+            referrals=[referral],
+            by=None,
+            at=dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC),  # asked ahead
+        )
 
     requested = trip("P-REQ")
     approved = transfers.approve_trip(trip("P-APP"), by=None)

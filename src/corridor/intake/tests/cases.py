@@ -50,6 +50,7 @@ def make_trip(camp: Site, referrals: list[Referral], days: int, status: str = "a
         facility=Facility.objects.get(code="H-1"),
         referrals=referrals,
         by=None,
+        at=dt.datetime.combine(DAY + dt.timedelta(days=days - 2), dt.time(9), tzinfo=dt.UTC),  # asked ahead
     )
     if status in ("approved", "departed"):
         trip = transfers.approve_trip(trip, by=None)

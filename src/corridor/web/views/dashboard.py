@@ -31,8 +31,9 @@ def break_glass_alerts(user: Any) -> list[Any]:
 
 
 def waiting_referrals(site: Site | None) -> Any:
-    """Referrals still waiting, of patients still in the camp."""
-    waiting = Referral.objects.filter(status=Referral.Status.WAITING).exclude(
+    """Referrals still waiting, of patients still in the camp, referred by today (as the monthly report
+    counts its backlog: a referral dated after today is not yet waiting)."""
+    waiting = Referral.objects.filter(status=Referral.Status.WAITING, referral_date__lte=clock.today()).exclude(
         patient__status__in=(Patient.Status.DECEASED, Patient.Status.LEFT)
     )
     return waiting.filter(patient__site=site) if site else waiting
