@@ -144,6 +144,7 @@ ACTIONS: dict[str, Action] = {
             patient=Patient.objects.get(code=f.cleaned_data["patient"]),
             outcome=f.cleaned_data["outcome"],
             note=f.cleaned_data["note"],
+            follow_up_due=f.cleaned_data.get("follow_up_due"),
             by=by,
             **_evidence(f),
         ),
