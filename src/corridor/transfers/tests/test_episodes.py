@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -177,3 +178,20 @@ def test_the_dashboard_counts_follow_ups_as_waiting_and_the_seen_as_in_care(
     ).values()
     assert (values["backlog.waiting"].value, values["episodes.in_care"].value) == (1, 1)
     assert Patient.objects.get(code="P-2").status == "in_treatment"
+
+
+def test_the_patient_and_trip_pages_show_the_follow_up_and_the_care_going_on(
+    camp: Site, make_referral: Callable[..., Referral], client: Any, users: dict[str, Any], settings: Any
+) -> None:
+    settings.TODAY = DAY
+    referral = make_referral("P-1")
+    trip = _went(camp, [referral])
+    transfers.record_outcome(
+        trip, patient=referral.patient, outcome="follow_up", follow_up_due=DAY + dt.timedelta(days=21), by=None
+    )
+    client.force_login(users["monitor"])
+    patient_page = client.get("/patients/P-1/").content.decode()
+    # Waiting again, for the follow-up: by its own date, and not late although the first deadline has passed.
+    assert 'follow-up by <time datetime="2014-11-02">' in patient_page and "days late" not in patient_page
+    trip_page = client.get(f"/trips/{trip.pk}/").content.decode()
+    assert 'seen, follow-up needed · follow-up by <time datetime="2014-11-02">' in trip_page
