@@ -143,6 +143,20 @@ WORKERS = env.envint("CORRIDOR_WORKERS", 2, minimum=1)
 # memory: a file write per request would cost more than the request, and a client's kept-alive
 # connection stays with one worker.
 API_RATE_LIMIT = env.envrate("CORRIDOR_API_RATE_LIMIT", "600/minute")
+# Checkpoints the keeper cannot forge alone (docs/evidence.md): independent witnesses that co-sign each
+# checkpoint, how many of them must (k of n; default a majority), RFC 3161 time-stamping authorities,
+# how long to wait for each and how often to retry; and when `corridor checkpoint --if-due` signs.
+WITNESSES = env.envwitnesses("CORRIDOR_WITNESSES")
+WITNESS_QUORUM = env.envint("CORRIDOR_WITNESS_QUORUM", len(WITNESSES) // 2 + 1 if WITNESSES else 0, minimum=0)
+if len(WITNESSES) < WITNESS_QUORUM:
+    raise env.ConfigError(f"CORRIDOR_WITNESS_QUORUM is {WITNESS_QUORUM}, but only {len(WITNESSES)} witnesses are named")
+TSA_URLS = env.envlist("CORRIDOR_TSA_URLS")
+if any(not url.startswith(("http://", "https://")) for url in TSA_URLS):
+    raise env.ConfigError(f"CORRIDOR_TSA_URLS must be http(s) URLs; got {' '.join(TSA_URLS)!r}")
+CHECKPOINT_TIMEOUT = env.envint("CORRIDOR_CHECKPOINT_TIMEOUT", 5, minimum=1)
+CHECKPOINT_RETRIES = env.envint("CORRIDOR_CHECKPOINT_RETRIES", 2, minimum=0)
+CHECKPOINT_EVERY_ENTRIES = env.envint("CORRIDOR_CHECKPOINT_EVERY_ENTRIES", 1000, minimum=1)
+CHECKPOINT_EVERY_HOURS = env.envint("CORRIDOR_CHECKPOINT_EVERY_HOURS", 24, minimum=1)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

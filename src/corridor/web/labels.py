@@ -125,11 +125,30 @@ def _choice(choices: Any, value: Any) -> str:
         return str(value or "")
 
 
+def _checkpoint(p: dict[str, Any]) -> str:
+    """How many entries a checkpoint covers, whether its witnesses' policy held, whether it was time-stamped."""
+    language = get_language()
+    parts = [gettext("%(size)s entries") % {"size": l10n.number(p.get("tree_size"), language)}]
+    policy = p.get("witness_policy") or {}
+    if policy.get("of"):
+        numbers = {key: l10n.number(policy.get(key), language) for key in ("cosigned", "of", "quorum")}
+        if p.get("witnessed"):
+            parts.append(gettext("co-signed by %(cosigned)s of %(of)s witnesses") % numbers)
+        else:
+            text = gettext("not witnessed: %(cosigned)s of %(of)s witnesses co-signed, %(quorum)s needed")
+            parts.append(text % numbers)
+    if p.get("timestamps"):
+        parts.append(gettext("time-stamped"))
+    return " · ".join(parts)
+
+
 def summary(entry: Entry) -> str:
     """One plain sentence about what ``entry`` records, in the active language ('' when the label says it all)."""
     p = entry.payload
     kind = entry.type
     reason = (p.get("reason") or "").strip() if isinstance(p.get("reason"), str) else ""
+    if kind == "checkpoint.signed":
+        return _checkpoint(p)
     if kind == "referral.created":
         return gettext("%(specialty)s, priority %(priority)s, due %(due)s") % {
             "specialty": _choice(Specialty, p.get("specialty")),
