@@ -23,11 +23,12 @@ from corridor.ledger.catalogue import Certainty, Source
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Site
 from corridor.transfers.models import Companion, CompanionIdentity, Trip, TripCompanion, TripPassenger
+from corridor.transfers.services import ACTIVE
 
 KINDS = tuple(Companion.Kind.values)
 ANSWERS = tuple(a for a in TripCompanion.Answer.values if a != TripCompanion.Answer.PENDING)
 # Trips whose companions may still be asked for: the camp asks before the trip leaves.
-ASKABLE = (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED)
+ASKABLE = (Trip.Status.REQUESTED, Trip.Status.APPROVED)
 # Trips whose companions may be answered about: the answer can come late, even after the trip.
 ANSWERABLE = (*ASKABLE, Trip.Status.DENIED, Trip.Status.CANCELLED, Trip.Status.DEPARTED, Trip.Status.RETURNED)
 
@@ -154,7 +155,7 @@ def ask_companion(
             raise Conflict(f"{companion.code} is already asked for on trip {trip.code}")
         rules = AccessRuleSet.in_force(trip.site, trip.date)
         if role == Companion.Kind.ESCORT and rules is not None:
-            same_day = Trip.objects.filter(site=trip.site, date=trip.date, status__in=ASKABLE)
+            same_day = Trip.objects.filter(site=trip.site, date=trip.date, status__in=ACTIVE)
             escorts = (
                 TripPassenger.objects.filter(trip__in=same_day, role=TripPassenger.Role.ESCORT, removed=False).count()
                 + TripCompanion.objects.filter(trip__in=same_day, role=Companion.Kind.ESCORT)

@@ -54,7 +54,7 @@ COMPANIONS = (
         section=SECTION,
         title="Companions asked for",
         definition="Escorts, interpreters and nurses the camp asked for, per patient, on trips dated in the period.",
-        formula="companions asked for on trips dated in the period, excluding trips only proposed",
+        formula="companions asked for on trips dated in the period",
         unit="companions",
         breakdowns=("role",),
         source=SOURCE,
@@ -128,9 +128,7 @@ COMPANIONS = (
 
 
 def asked(period: Period) -> QuerySet[TripCompanion]:
-    return TripCompanion.objects.filter(trip__date__gte=period.start, trip__date__lte=period.as_of).exclude(
-        trip__status=Trip.Status.PROPOSED
-    )
+    return TripCompanion.objects.filter(trip__date__gte=period.start, trip__date__lte=period.as_of)
 
 
 def trips_without_interpreter(period: Period) -> int:
