@@ -307,7 +307,7 @@ class ReferralWritten(ReferralOut):
 
 
 class ReferralFilter(Schema):
-    status: Literal["waiting", "treated", "died", "left", "withdrawn"] | None = None
+    status: Literal["waiting", "in_care", "treated", "died", "left", "withdrawn"] | None = None
     patient: Code | None = None
     priority: Code | None = None
     specialty: Code | None = None
@@ -327,6 +327,7 @@ def referral_out(referral: Referral) -> dict[str, Any]:
         "fit_to_travel_from": referral.fit_to_travel_from,
         "eligible_facilities": sorted(f.code for f in referral.eligible_facilities.all()),
         "status": referral.status,
+        "follow_up_due": referral.follow_up_due,
         "closed_on": referral.closed_on,
         "synthetic": referral.synthetic,
     }
@@ -412,6 +413,7 @@ def rules_out(rules: AccessRuleSet) -> dict[str, Any]:
         "camp_chooses_doctor": rules.camp_chooses_doctor,
         "camp_chooses_appointment_time": rules.camp_chooses_appointment_time,
         "camp_chooses_interpreter": rules.camp_chooses_interpreter,
+        "camp_chooses_nurse": rules.camp_chooses_nurse,
         "notes": rules.notes,
         "source": rules.source,
         "certainty": rules.certainty,

@@ -93,6 +93,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
                 "escort_for": p.escort_for.code if p.escort_for else None,
                 "outcome": p.outcome,
                 "outcome_note": p.outcome_note,
+                "follow_up_due": p.follow_up_due,
                 "removed": p.removed,
             }
             for p in trip.passengers.all()
@@ -370,7 +371,8 @@ def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[
     auth=requires(Can.RECORD_GATE),
 )
 def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
-    """What happened to one patient at the hospital; seen closes the referral as treated."""
+    """What happened to one patient at the hospital. Seen leaves the referral open, in care or waiting for
+    the follow-up due by ``follow_up_due``; only ``care_complete`` closes it."""
     patient = _patient(data.patient)
     written = _step(
         request,
@@ -381,6 +383,7 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
             patient=patient,
             outcome=data.outcome,
             note=data.note,
+            follow_up_due=data.follow_up_due,
             at=_when(data),
             by=u,
             source=data.source,

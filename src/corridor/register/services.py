@@ -584,7 +584,7 @@ def close_referral(
     certainty: str = Certainty.CONFIRMED,
     note: str = "",
 ) -> Referral:
-    """Take a referral off the waiting list: treated, died, left or withdrawn."""
+    """End a referral's episode of care: care complete (code ``treated``), died, left or withdrawn."""
     require(by, Can.MANAGE_REFERRALS)
     return _close_referral(referral, reason=reason, on=on, by=by, source=source, certainty=certainty, note=note)
 
@@ -607,7 +607,7 @@ def _close_referral(
     _evidence(source, certainty)
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
-        if referral.status != Referral.Status.WAITING:
+        if referral.status not in Referral.OPEN:
             raise Conflict(f"referral {referral.pk} is already closed ({referral.status})")
         if on < referral.referral_date:
             raise InvalidInput("cannot be before the referral date", "on")
@@ -660,7 +660,7 @@ def record_death(
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.status == Patient.Status.DECEASED:
             raise Conflict(f"patient {patient.code}'s death is already recorded; record a correction instead")
-        waiting = list(patient.referrals.filter(status=Referral.Status.WAITING).select_related("priority"))
+        waiting = list(patient.referrals.filter(status__in=Referral.OPEN).select_related("priority"))
         patient.status = Patient.Status.DECEASED
         patient.save(update_fields=["status"])
         ledger.append(
@@ -717,6 +717,7 @@ def set_access_rules(
     camp_chooses_doctor: bool = False,
     camp_chooses_appointment_time: bool = False,
     camp_chooses_interpreter: bool = False,
+    camp_chooses_nurse: bool = False,
     notes: str = "",
     by: Actor,
     source: str,
@@ -746,6 +747,7 @@ def set_access_rules(
         "camp_chooses_doctor": camp_chooses_doctor,
         "camp_chooses_appointment_time": camp_chooses_appointment_time,
         "camp_chooses_interpreter": camp_chooses_interpreter,
+        "camp_chooses_nurse": camp_chooses_nurse,
     }
     with transaction.atomic():
         entry = ledger.append(

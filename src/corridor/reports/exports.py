@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Count, Q, Subquery
+from django.db.models import CharField, Count, Min, Q, Subquery
 
 from corridor.register.models import Referral, Site
 from corridor.reports import catalogue, core, privacy, queries, ssa
@@ -68,9 +68,13 @@ REFERRAL_COLUMNS = [
     Col("priority", "#severity+priority+code", "the priority class (P1 … P4)"),
     Col("referral_date", "#date+referral", "when the patient was referred"),
     Col("due_date", "#date+due", "the clinical deadline"),
-    Col("status", "#status+referral", "waiting, treated, died, left or withdrawn"),
-    Col("closed_on", "#date+closed", "when the referral left the waiting list"),
-    Col("days_waited", "#meta+days_waited+num", "days from referral to closing, or to the export's as-of date"),
+    Col("status", "#status+referral", "waiting, in_care, treated (care complete), died, left or withdrawn"),
+    Col("closed_on", "#date+closed", "when the referral's episode of care ended"),
+    Col(
+        "days_waited",
+        "#meta+days_waited+num",
+        "days from referral to the first visit, else to closing, else to the export's as-of date",
+    ),
     Col("facilities", "#loc+hospital+code", "the hospitals eligible, space-separated codes"),
     Col("site", "#loc+camp+code", "the camp's code"),
     Col("synthetic", "#meta+synthetic", "true for made-up demo or test records"),
@@ -87,8 +91,13 @@ def referrals(period: core.Period | None, today: dt.date) -> Dataset:
             Q(closed_on__isnull=True) | Q(closed_on__gte=period.start)
         )
     rows = []
+    seen_by_then = Q(
+        trips__outcome__in=queries.SEEN, trips__removed=False, trips__role=queries.PATIENT, trips__trip__date__lte=as_of
+    )
+    rows_qs = rows_qs.annotate(first_visit=Min("trips__trip__date", filter=seen_by_then))
     for r in rows_qs.order_by("referral_date", "id"):
         end = r.closed_on if r.closed_on and r.closed_on <= as_of else as_of
+        end = min(end, r.first_visit or end)  # first_visit: from annotate() above
         rows.append(
             [
                 r.pk,

@@ -309,7 +309,8 @@ register(*REQUESTS, compute=compute_requests)
 
 CARE_SOURCE = (
     "register_referral (referral_date, due_date, closed_on, priority) and transfers_trippassenger (outcome "
-    "seen, procedure_done or admitted; not removed) with transfers_trip (date)"
+    "seen, procedure_done, admitted, treatment_started, follow_up or care_complete; not removed) with "
+    "transfers_trip (date)"
 )
 KM_DAYS = (7, 14, 30, 60, 90, 180, 365)
 
@@ -319,7 +320,8 @@ CARE = (
         section="care",
         title="Referrals first seen",
         definition="Referrals whose first completed hospital visit fell in the period.",
-        formula="referrals whose earliest trip date with outcome seen, procedure_done or admitted is in the period",
+        formula="referrals whose earliest trip date with an outcome in which the patient was seen (seen, "
+        "procedure_done, admitted, treatment_started, follow_up, care_complete) is in the period",
         unit="referrals",
         breakdowns=("priority",),
         source=CARE_SOURCE,
@@ -331,7 +333,7 @@ CARE = (
     Indicator(
         code="care.days_median",
         section="care",
-        title="Median days to care",
+        title="Median days to first visit",
         definition="Median days from referral to the first completed hospital visit, for referrals first seen in "
         "the period.",
         formula="median of (first visit date − referral date) in days over care.seen",
@@ -340,12 +342,12 @@ CARE = (
         source=CARE_SOURCE,
         translations={
             "fa": (
-                "میانهٔ روزها تا درمان",
+                "میانهٔ روزها تا نخستین ویزیت",
                 "میانهٔ شمار روزها از ارجاع تا نخستین ویزیت کامل در بیمارستان، "
                 "برای ارجاع‌هایی که در این دوره ویزیت شدند.",
             ),
             "ar": (
-                "وسيط الأيام حتى العلاج",
+                "وسيط الأيام حتى أول زيارة",
                 "وسيط عدد الأيام من الإحالة حتى أول زيارة مكتملة في المستشفى، للإحالات التي عوينت في هذه الفترة.",
             ),
         },
@@ -498,14 +500,18 @@ register(*CARE, compute=compute_care)
 
 # -------------------------------------------------------------------------------------------- backlog
 
-BACKLOG_SOURCE = "register_referral (referral_date, due_date, status, closed_on) with register_priorityclass"
+BACKLOG_SOURCE = (
+    "register_referral (referral_date, due_date, follow_up_due, status, closed_on) with register_priorityclass, "
+    "and transfers_trippassenger (outcome) with transfers_trip (date) for the first visit"
+)
 BACKLOG = (
     Indicator(
         code="backlog.waiting",
         section="backlog",
         title="Waiting",
-        definition="Referrals waiting at the end of the period.",
-        formula="referrals with referral date ≤ as-of date and not closed by then (closed_on empty or after it)",
+        definition="Referrals waiting for a visit (the first, or a follow-up) at the end of the period.",
+        formula="referrals with referral date ≤ as-of date, not closed by then (closed_on empty or after it), and "
+        "waiting for a visit: not first seen by then, or waiting now for a follow-up",
         unit="referrals",
         breakdowns=("priority",),
         source=BACKLOG_SOURCE,
@@ -519,7 +525,7 @@ BACKLOG = (
         section="backlog",
         title="Past the clinical deadline",
         definition="Waiting referrals whose due date had passed.",
-        formula="backlog.waiting with due date < as-of date",
+        formula="backlog.waiting with due date (a follow-up's own deadline when it waits for one) < as-of date",
         unit="referrals",
         breakdowns=("priority",),
         source=BACKLOG_SOURCE,

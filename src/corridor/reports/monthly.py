@@ -34,6 +34,7 @@ _CATEGORY_KINDS = {
 _UNITS: dict[str, dict[str, str]] = {
     "requests": {"en": "requests", "fa": "درخواست", "ar": "طلب"},
     "escorts": {"en": "escorts", "fa": "همراه", "ar": "مرافق"},
+    "companions": {"en": "companions", "fa": "همراه", "ar": "مرافق"},
     "referrals": {"en": "referrals", "fa": "ارجاع", "ar": "إحالة"},
     "days": {"en": "days", "fa": "روز", "ar": "يوم"},
     "hours": {"en": "hours", "fa": "ساعت", "ar": "ساعة"},

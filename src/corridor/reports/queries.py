@@ -32,18 +32,14 @@ from django.db.models.functions import Cast, Coalesce, Concat, Substr
 from django.db.models.sql.compiler import SQLCompiler
 
 from corridor.ledger.models import Entry
-from corridor.register.models import Referral
+from corridor.register.models import Referral, deadline_expression
 from corridor.reports import core
 from corridor.transfers.models import Trip, TripPassenger
 
 PATIENT = TripPassenger.Role.PATIENT
 ESCORT = TripPassenger.Role.ESCORT
 SEEN = tuple(str(o) for o in TripPassenger.SEEN_OUTCOMES)
-NOT_SEEN = (
-    TripPassenger.Outcome.NO_DOCTOR.value,
-    TripPassenger.Outcome.REFUSED.value,
-    TripPassenger.Outcome.TURNED_BACK.value,
-)
+NOT_SEEN = tuple(str(o) for o in TripPassenger.NOT_SEEN_OUTCOMES)
 INCIDENT_TYPES = ("incident.recorded", "supply.blocked")
 KM_WINDOW_DAYS = 365
 
@@ -208,16 +204,36 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
 # -------------------------------------------------------------------------------------------- backlog
 
 
+def first_visit_on_or_before(as_of: dt.date) -> Exists:
+    """A referral (the outer row) was first seen at the hospital on or before ``as_of``."""
+    return Exists(
+        TripPassenger.objects.filter(
+            referral=OuterRef("pk"), role=PATIENT, removed=False, outcome__in=SEEN, trip__date__lte=as_of
+        )
+    )
+
+
+def open_referrals(as_of: dt.date) -> QuerySet[Referral]:
+    """Referrals made by ``as_of`` whose episode of care had not ended by then."""
+    return Referral.objects.filter(referral_date__lte=as_of).filter(
+        Q(closed_on__isnull=True, status__in=Referral.OPEN) | Q(closed_on__gt=as_of)
+    )
+
+
+def waiting_q(as_of: dt.date) -> Q:
+    """Of the open referrals, those waiting for a visit at the end of ``as_of``: not yet seen by then, or
+    waiting now for a follow-up (a follow-up's wait is known as it stands today)."""
+    return ~first_visit_on_or_before(as_of) | Q(closed_on__isnull=True, status=Referral.Status.WAITING)
+
+
 def backlog(as_of: dt.date) -> list[dict[str, Any]]:
     """Referrals waiting at the end of ``as_of`` by priority class: count, past deadline, oldest."""
-    waiting = Referral.objects.filter(referral_date__lte=as_of).filter(
-        Q(closed_on__isnull=True, status=Referral.Status.WAITING) | Q(closed_on__gt=as_of)
-    )
+    waiting = open_referrals(as_of).filter(waiting_q(as_of)).annotate(next_due=deadline_expression())
     rows = (
         waiting.values("priority__code", "priority__rank")
         .annotate(
             waiting=Count("id"),
-            past_deadline=Count("id", filter=Q(due_date__lt=as_of)),
+            past_deadline=Count("id", filter=Q(next_due__lt=as_of)),
             oldest=Min("referral_date"),
         )
         .order_by("priority__rank")

@@ -312,9 +312,16 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "outcome": {
         "pending": {"en": "not recorded", "fa": "ثبت‌نشده", "ar": "غير مسجل"},
-        "seen": {"en": "seen", "fa": "ویزیت شد", "ar": "عوين"},
+        "seen": {
+            "en": "seen for diagnosis or review",
+            "fa": "ویزیت برای تشخیص یا بررسی",
+            "ar": "عوين للتشخيص أو المراجعة",
+        },
         "procedure_done": {"en": "seen, procedure done", "fa": "ویزیت و اقدام درمانی", "ar": "عوين وأُجري الإجراء"},
         "admitted": {"en": "seen and admitted", "fa": "ویزیت و بستری", "ar": "عوين وأُدخل المستشفى"},
+        "treatment_started": {"en": "seen, treatment started", "fa": "ویزیت و آغاز درمان", "ar": "عوين وبدأ العلاج"},
+        "follow_up": {"en": "seen, follow-up needed", "fa": "ویزیت، نیاز به پیگیری", "ar": "عوين، تلزم متابعة"},
+        "care_complete": {"en": "seen, care complete", "fa": "ویزیت، پایان درمان", "ar": "عوين، اكتملت الرعاية"},
         "no_doctor": {"en": "not seen: no doctor", "fa": "ویزیت نشد: پزشک نبود", "ar": "لم يُعاين: لا طبيب"},
         "refused": {"en": "not seen: refused", "fa": "ویزیت نشد: پذیرفته نشد", "ar": "لم يُعاين: رُفض"},
         "turned_back": {
@@ -322,6 +329,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "fa": "ویزیت نشد: در گذرگاه بازگردانده شد",
             "ar": "لم يُعاين: أُعيد عند البوابة",
         },
+        "not_seen_other": {"en": "not seen: other reason", "fa": "ویزیت نشد: دلیل دیگر", "ar": "لم يُعاين: سبب آخر"},
     },
     "certainty": {
         "confirmed": {"en": "confirmed", "fa": "قطعی", "ar": "مؤكد"},

@@ -22,6 +22,7 @@ from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Scenario
 from corridor.supplies import services as supplies
 from corridor.supplies.models import Generator as SupplyGenerator
+from corridor.transfers import companions
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -243,10 +244,47 @@ def _apply_action(
             patient=Patient.objects.get(code=action["patient"]),
             outcome=action["outcome"],
             note=action.get("note", ""),
+            follow_up_due=dt.date.fromisoformat(action["follow_up_due"]) if action.get("follow_up_due") else None,
             by=None,
             at=None,  # the scenario gives no time of day: the outcome is known by the trip's date only
             **evidence,
         )
+    elif kind == "companion":
+        companions.register_companion(
+            site=site,
+            code=action["code"],
+            kind=action["kind"],
+            registered_on=dt.date.fromisoformat(action["date"]),
+            synthetic=synthetic,
+            by=None,
+            **evidence,
+        )
+    elif kind in ("companion.ask", "companion.answer"):
+        trip = trips[action["trip"]]
+        companion = companions.get_companion(action["companion"])
+        # Asked with the request (05:00 UTC on the trip's date), answered with the authority's answer (06:00).
+        hour = 5 if kind == "companion.ask" else 6
+        when = dt.datetime.combine(dt.date.fromisoformat(action["date"]), dt.time(hour, 0), tzinfo=dt.UTC)
+        if kind == "companion.ask":
+            companions.ask_companion(
+                trip,
+                companion=companion,
+                for_patient=Patient.objects.get(code=action["for"]),
+                note=action.get("note", ""),
+                by=None,
+                at=when,
+                **evidence,
+            )
+        else:
+            companions.record_companion_answer(
+                trip,
+                companion=companion,
+                answer=action["answer"],
+                note=action.get("note", ""),
+                by=None,
+                at=when,
+                **evidence,
+            )
     elif kind == "death":
         register.record_death(
             Patient.objects.get(code=action["patient"]),

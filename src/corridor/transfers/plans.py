@@ -71,7 +71,7 @@ def build_instance(
             {
                 "id": ids[referral.pk],
                 "release": max(0, (referral.release_date - day).days),
-                "due": (referral.due_date - day).days,
+                "due": (referral.deadline - day).days,
                 "weight": referral.priority.weight,
                 "facilities": eligible,
                 "fixed": None,

@@ -19,7 +19,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Entry
-from corridor.register import services as register
+from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS, refusal
@@ -134,8 +134,8 @@ def check_manifest(
         if referral.pk in seen:
             raise InvalidInput(f"{code} is listed twice", "patients")
         seen.add(referral.pk)
-        if referral.status != Referral.Status.WAITING:
-            raise InvalidInput(f"{code}'s referral {referral.pk} is not waiting ({referral.status})", "patients")
+        if referral.status not in Referral.OPEN:
+            raise InvalidInput(f"{code}'s referral {referral.pk} is closed ({referral.status})", "patients")
         if referral.patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
             raise InvalidInput(f"{code} is {referral.patient.get_status_display()}", "patients")
         if referral.release_date > day:
@@ -547,18 +547,24 @@ def record_outcome(
     patient: Patient,
     outcome: str,
     note: str = "",
+    follow_up_due: dt.date | None = None,
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
     at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> TripPassenger:
-    """What happened to one patient at the hospital. Seen closes the referral as treated."""
+    """What happened to one patient at the hospital, and what it does to the referral's episode of care.
+
+    Being seen does not close the referral: it is in care (or waits for the follow-up due by
+    ``follow_up_due``) until care is complete; see :mod:`corridor.register.episodes`.
+    """
     require(by, Can.RECORD_GATE)
     _evidence(source, certainty)
     if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
         choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
         raise InvalidInput(f"must be one of {', '.join(choices)}", "outcome")
+    episodes.check_follow_up(outcome, follow_up_due, trip.date)
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
@@ -573,13 +579,17 @@ def record_outcome(
             raise Conflict(f"already recorded: {patient.code}'s outcome on trip {trip.code}; correct it instead")
         place.outcome = outcome
         place.outcome_note = (note or "").strip()
-        place.save(update_fields=["outcome", "outcome_note"])
+        place.follow_up_due = follow_up_due
+        place.save(update_fields=["outcome", "outcome_note", "follow_up_due"])
         seen = outcome in TripPassenger.SEEN_OUTCOMES
         if at is not None:
             check_trip_moment(trip, "at", at)
             arrived = trip.hospital_arrived_at
             if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
                 raise InvalidInput("the outcome cannot be before the arrival at the hospital", "at")
+        referral_status = (
+            episodes.predicted_status(place.referral.status, outcome, follow_up_due) if place.referral else None
+        )
         ledger.append(
             "patient.seen" if seen else "patient.not_seen",
             by=by,
@@ -596,24 +606,23 @@ def record_outcome(
                 "outcome": outcome,
                 "note": place.outcome_note,
                 "date": trip.date.isoformat(),
+                "follow_up_due": follow_up_due.isoformat() if follow_up_due else None,
+                "referral_status": referral_status,
             },
             source=source,
             certainty=certainty,
             **_when(at or trip.date),  # known only by its date: stored as such, never as a made-up hour
         )
-        if seen and place.referral and place.referral.status == Referral.Status.WAITING:
-            register._close_referral(
-                place.referral,
-                reason=Referral.Status.TREATED,
+        if seen and place.referral_id:
+            episodes.apply_visit(
+                place.referral_id,
+                outcome=outcome,
                 on=trip.date,
+                follow_up_due=follow_up_due,
                 by=by,
                 source=source,
                 certainty=certainty,
             )
-            if not patient.referrals.filter(status=Referral.Status.WAITING).exists():
-                Patient.objects.filter(pk=patient.pk).update(
-                    status=Patient.Status.IN_TREATMENT if outcome == "admitted" else Patient.Status.TREATED
-                )
     return place
 
 

@@ -198,6 +198,12 @@ class OutcomeForm(EvidenceForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[c for c in TripPassenger.Outcome.choices if c[0] != TripPassenger.Outcome.PENDING]
     )
+    follow_up_due = forms.DateField(
+        label=_("Follow-up due by"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("When the hospital asked to see the patient again; the referral waits for that visit."),
+    )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
     time = forms.TimeField(
         label=_("Time"), widget=TimeInput(), required=False, help_text=_("Leave empty if the time is not known.")

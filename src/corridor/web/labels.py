@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from corridor.ledger.models import Entry
 from corridor.register.models import Referral, Specialty
-from corridor.transfers.models import TripPassenger
+from corridor.transfers.models import Companion, TripCompanion, TripPassenger
 from corridor.web import l10n
 
 EVENT_LABELS: dict[str, str | Promise] = {
@@ -38,6 +38,9 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "trip.denied": _("trip denied"),
     "trip.cancelled": _("trip cancelled"),
     "trip.manifest_changed": _("manifest changed"),
+    "companion.registered": _("companion added to the roster"),
+    "trip.companion_asked": _("companion asked for"),
+    "trip.companion_answered": _("answer about a companion"),
     "gate.arrived": _("at the gate"),
     "gate.released": _("released at the gate"),
     "gate.held": _("held at the gate"),
@@ -217,9 +220,32 @@ def summary(entry: Entry) -> str:
             "seq": l10n.digits(str(entry.corrects), get_language()),
             "reason": reason,
         }
+    if kind in ("trip.companion_asked", "trip.companion_answered"):
+        return companion_summary(p)
     if kind.startswith(("trip.", "gate.")):
         return _trip(p)
     return ""
+
+
+def companion_summary(p: dict[str, Any]) -> str:
+    """ "C-0003, interpreter for P-0005 · rejected · what was said": a companion asked for, or the answer."""
+    parts = [
+        _trip(p),
+        gettext("%(companion)s, %(role)s for %(patient)s")
+        % {
+            "companion": iso(p.get("companion", "")),
+            "role": _choice(Companion.Kind, p.get("role")),
+            "patient": iso(p.get("for", "")),
+        },
+    ]
+    if p.get("answer"):
+        parts.append(_choice(TripCompanion.Answer, p.get("answer")))
+    elif p.get("camp_may_choose") is False:
+        parts.append(gettext("the rules do not let the camp choose"))
+    note = p.get("note")
+    if isinstance(note, str) and note.strip():
+        parts.append(note.strip())
+    return " · ".join(part for part in parts if part)
 
 
 def _days(n: int) -> str:

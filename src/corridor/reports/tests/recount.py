@@ -16,7 +16,8 @@ from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral
 from corridor.transfers.models import Trip, TripPassenger
 
-SEEN = {"seen", "procedure_done", "admitted"}
+SEEN = {"seen", "procedure_done", "admitted", "treatment_started", "follow_up", "care_complete"}
+TREATMENT = {"procedure_done", "admitted", "treatment_started", "care_complete"}
 
 
 def _age(birth: int | None, year: int) -> str:
@@ -154,16 +155,32 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     out["care.km_median_days"] = _km_median(pairs)
     out["km_share"] = {day: _km_share(pairs, day) for day in (7, 14, 30, 60, 90, 180, 365)}
 
-    # Backlog.
-    waiting = [
+    # Backlog: open at the as-of date and waiting for a visit (not seen by then, or waiting now for a
+    # follow-up); the rest of the open referrals are in care.
+    open_then = [
         r
         for r in referrals.values()
         if r.referral_date <= as_of
-        and (r.closed_on is None and r.status == "waiting" or (r.closed_on and r.closed_on > as_of))
+        and (r.closed_on is None and r.status in ("waiting", "in_care") or (r.closed_on and r.closed_on > as_of))
     ]
+    waiting = [r for r in open_then if r.pk not in first_by_then or (r.closed_on is None and r.status == "waiting")]
     out["backlog.waiting"] = len(waiting)
-    out["backlog.past_deadline"] = sum(1 for r in waiting if r.due_date < as_of)
+    out["backlog.past_deadline"] = sum(1 for r in waiting if (r.follow_up_due or r.due_date) < as_of)
     out["backlog.longest_wait_days"] = max(((as_of - r.referral_date).days for r in waiting), default=None)
+
+    # Episodes of care.
+    out["episodes.in_care"] = len(open_then) - len(waiting)
+    treated_first: dict[int, dt.date] = {}
+    for place in places:
+        if place.removed or place.role != "patient" or place.outcome not in TREATMENT or not place.referral_id:
+            continue
+        day = trips[place.trip_id].date
+        treated_first[place.referral_id] = min(day, treated_first.get(place.referral_id, day))
+    treated_now = [(referrals[r], day) for r, day in treated_first.items() if start <= day <= as_of]
+    out["episodes.treated"] = len(treated_now)
+    out["episodes.treatment_days_median"] = _quantile([(day - r.referral_date).days for r, day in treated_now], 0.5)
+    on_time = sum(1 for r, day in treated_now if day <= r.due_date)
+    out["episodes.treated_within_deadline_rate"] = 100 * on_time / len(treated_now) if treated_now else None
 
     # Trips.
     month_trips = [t for t in trips.values() if start <= t.date <= as_of and t.status != "proposed"]

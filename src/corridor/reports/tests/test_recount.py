@@ -25,7 +25,17 @@ from corridor.transfers.models import Trip
 PLUS3 = dt.timezone(dt.timedelta(hours=3))
 BASE = dt.date(2014, 8, 15)
 SPECIALTIES = ("oncology", "ophthalmology", "cardiology")
-OUTCOMES = ("seen", "procedure_done", "admitted", "no_doctor", "refused")
+OUTCOMES = (
+    "seen",
+    "procedure_done",
+    "admitted",
+    "treatment_started",
+    "follow_up",
+    "care_complete",
+    "no_doctor",
+    "refused",
+    "not_seen_other",
+)
 
 patient_plan = st.fixed_dictionaries(
     {
@@ -218,7 +228,9 @@ def _trip(camp: Any, day: dt.date, t: dict[str, Any], patients: list[Patient], e
     trip = transfers.record_hospital_arrival(trip, at=arrival, by=None)
     on_board = [p.patient for p in trip.passengers.filter(role="patient", removed=False).select_related("patient")]
     for patient, outcome in zip(on_board, t["outcomes"], strict=False):
-        transfers.record_outcome(trip, patient=patient, outcome=outcome, by=None)
+        # A follow-up is due a fortnight after the visit.
+        due = trip.date + dt.timedelta(days=14) if outcome == "follow_up" else None
+        transfers.record_outcome(trip, patient=patient, outcome=outcome, follow_up_due=due, by=None)
 
 
 def _close(a: Any, b: Any) -> bool:

@@ -126,20 +126,6 @@ def test_a_cardiac_patient_held_three_and_a_half_hours_arrives_after_closing(
     ]
 
 
-def test_being_seen_closes_the_referral_as_treated(camp: Site, four: list[Referral]) -> None:
-    trip = _request(camp, four[:1])
-    transfers.approve_trip(trip, by=None)
-    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
-    transfers.record_gate_release(trip, at=_at("08:00"), by=None)
-    transfers.record_hospital_arrival(trip, at=_at("09:10"), by=None)
-    transfers.record_outcome(trip, patient=four[0].patient, outcome="procedure_done", by=None)
-    four[0].refresh_from_db()
-    four[0].patient.refresh_from_db()
-    assert (four[0].status, four[0].closed_on, four[0].patient.status) == ("treated", DAY, "treated")
-    with pytest.raises(Conflict, match="already recorded"):
-        transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
-
-
 def test_a_cancellation_keeps_the_reason_and_frees_the_seats(
     camp: Site, four: list[Referral], make_referral: Callable[..., Referral]
 ) -> None:

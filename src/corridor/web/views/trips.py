@@ -150,6 +150,7 @@ ACTIONS: dict[str, Action] = {
             outcome=f.cleaned_data["outcome"],
             note=f.cleaned_data["note"],
             at=_outcome_at(f, t),
+            follow_up_due=f.cleaned_data.get("follow_up_due"),
             by=by,
             **_evidence(f),
         ),
