@@ -17,6 +17,8 @@ IDENTITY_KEYS, IDENTITY_KEY_ORIGIN = env.identity_keys(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
+# A hold at the gate this long or longer counts as an obstruction incident (docs/indicators.md).
+GATE_HOLD_THRESHOLD_MINUTES = env.envint("CORRIDOR_GATE_HOLD_THRESHOLD_MINUTES", 120, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

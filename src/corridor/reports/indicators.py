@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from corridor.reports import core, queries, ssa
+from corridor.reports import core, obstruction, queries
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
 from corridor.reports.core import Column, Period, Table
 
@@ -600,7 +600,8 @@ TRIPS = (
         section="trips",
         title="Trips cancelled",
         definition="Trips cancelled after they were requested.",
-        formula="trips dated in the period with status cancelled",
+        formula="trips dated in the period with a trip.cancelled ledger entry, as it stands after corrections and "
+        "retractions",
         unit="trips",
         breakdowns=("cancelled_by",),
         source=TRIP_SOURCE,
@@ -771,7 +772,7 @@ def compute_trips(period: Period) -> Result:
     not_seen_total = sum(not_seen.values())
     values = {
         "trips.total": Value.of_count(total_trips),
-        "trips.cancelled": Value.of_count(statuses.get("cancelled", 0)),
+        "trips.cancelled": Value.of_count(cancelled["trips"]),
         "trips.cancellations_per_patient": Value(cancelled["places"] / affected if affected else None, affected),
         "trips.most_cancellations": Value(cancelled["most_for_one_patient"], None),
         "trips.hours_held_mean": Value(_hours(overall["mean"]), overall["trips"]),
@@ -882,24 +883,29 @@ INCIDENTS = (
         code="incidents.total",
         section="incidents",
         title="Obstruction incidents",
-        definition="Incidents recorded and deliveries blocked in the period, in the terms of the WHO Surveillance "
-        "System for Attacks on Health Care.",
-        formula="incident.recorded and supply.blocked ledger entries with occurred_at in the period, not "
-        "retracted, counted after corrections",
+        definition="Obstruction of care in the period, in the terms of the WHO Surveillance System for Attacks on "
+        "Health Care: permits denied, requests left unanswered by the appointment date, trips cancelled by the "
+        "authority, holds at the gate over the threshold, trips turned back, arrivals after closing, companions "
+        "refused, deliveries blocked or cut, and incidents recorded.",
+        formula="incidents derived by the catalogue in corridor.reports.obstruction from the ledger entries dated in "
+        "the period (the payload's date), retracted entries left out and corrections applied",
         unit="incidents",
-        breakdowns=("attack_type", "resource", "certainty"),
-        source="ledger entries incident.recorded (kind, resource) and supply.blocked (item), with certainty, "
-        "and entry.corrected / entry.retracted entries that name them",
+        breakdowns=("kind", "attack_type", "resource", "certainty"),
+        source="ledger entries trip.requested, trip.approved, trip.denied, trip.cancelled, gate.released, "
+        "gate.turned_back, trip.arrived, trip.companion_answered, supply.blocked, supply.partly_allowed and "
+        "incident.recorded, and the entry.corrected / entry.retracted entries that name them",
         translations={
             "fa": (
                 "رویدادهای ممانعت",
-                "رویدادهای ثبت‌شده و محموله‌های متوقف‌شده در این دوره، با اصطلاحات "
-                "نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت.",
+                "ممانعت از درمان در این دوره با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت: "
+                "مجوزهای ردشده، درخواست‌های بی‌پاسخ تا روز نوبت، سفرهای لغوشده از سوی مقامات، توقف در گذرگاه بیش از "
+                "آستانه، بازگرداندن، رسیدن پس از تعطیلی، رد همراه، محموله‌های متوقف یا کاسته، و رویدادهای ثبت‌شده.",
             ),
             "ar": (
                 "حوادث العرقلة",
-                "الحوادث المسجلة والشحنات الموقوفة في هذه الفترة، بمصطلحات نظام ترصد "
-                "الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية.",
+                "عرقلة الرعاية في هذه الفترة بمصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة "
+                "العالمية: تصاريح مرفوضة، وطلبات بلا رد حتى الموعد، ورحلات ألغتها السلطات، واحتجاز عند البوابة فوق "
+                "الحد، وإعادة من البوابة، ووصول بعد الإغلاق، ورفض مرافقين، وشحنات موقوفة أو مقلّصة، وحوادث مسجلة.",
             ),
         },
     ),
@@ -907,25 +913,12 @@ INCIDENTS = (
 
 
 def compute_incidents(period: Period) -> Result:
-    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    for row in queries.incident_counts(period):
-        counts[ssa.from_counts_row(row)] += row["n"]
-    incidents = []
-    for entry, fixes in queries.incident_entries(period):
-        incident = ssa.from_entry(
-            entry.seq,
-            entry.type,
-            entry.payload,
-            entry.source,
-            entry.certainty,
-            [fix.payload.get("changes", {}) for fix in fixes],
-        )
-        incidents.append(incident)
-        if fixes:  # the SQL counts left corrected entries out: count them as corrected
-            counts[(incident.attack_type, incident.resource, incident.item, incident.certainty)] += 1
+    incidents = queries.obstruction_incidents(period)
+    counts = obstruction.counts(incidents)
     table = Table(
         "incidents.by_type",
         [
+            Column("kind", "label"),
             Column("attack_type", "label"),
             Column("resource", "label"),
             Column("item", "label"),

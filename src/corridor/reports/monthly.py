@@ -15,7 +15,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from corridor.register.models import Facility, PriorityClass, Site
-from corridor.reports import catalogue, charts, core, privacy, ssa, strings
+from corridor.reports import catalogue, charts, core, obstruction, privacy, strings
 from corridor.reports.catalogue import IndicatorSet
 from corridor.reports.core import Table
 
@@ -138,8 +138,8 @@ def _public(indicators: IndicatorSet) -> tuple[dict[str, Any], list[Table]]:
 
 def cited_entries(indicators: IndicatorSet) -> list[int]:
     """The ledger entries the report cites: its incidents (deaths are cited through their incident rows)."""
-    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
-    return sorted({i.seq for i in incidents})
+    incidents: list[obstruction.Incident] = indicators.details("incidents").get("incidents", [])
+    return sorted({seq for i in incidents for seq in i.entries})
 
 
 def context(
@@ -359,22 +359,38 @@ def _deaths(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
     ]
 
 
-def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
-    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
+def place_names() -> dict[str, str]:
+    """Hospitals and sites by code, for writing their names rather than their codes."""
+    names = {f.code: f.name for f in Facility.objects.all()}
+    names.update({s.code: s.name for s in Site.objects.all()})
+    return names
+
+
+def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[dict[str, str]]:
+    """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
+    places = place_names()
     redact = privacy.redactor()
     return [
         {
             "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",
             "seq": str(i.seq),
+            "entries": ", ".join(f"#{n}" for n in i.entries),
+            "place": places.get(i.place, i.place) or "—",
+            "kind": strings.label("kind", i.kind, language),
             "attack_type": strings.label("attack_type", i.attack_type, language),
             "resource": strings.label("resource", i.resource, language),
             "item": strings.label("item", i.item, language) if i.item else "",
+            "what": obstruction.sentence(i, language, places),
             "description": redact(i.description),
             "source": strings.label("source", i.source, language),
             "certainty": strings.label("certainty", i.certainty, language),
         }
         for i in incidents
     ]
+
+
+def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
+    return incident_rows(indicators.details("incidents").get("incidents", []), language)
 
 
 def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -260,10 +260,98 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fa": "ردهٔ اولویت (کاپلان–مایر)",
         "ar": "فئة الأولوية (كابلان–ماير)",
     },
+    # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
+    "what.permit_denied": {
+        "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",
+        "fa": "مقامات مجوز سفر {patients} بیمار به {place} را رد کردند.",
+        "ar": "رفضت السلطات تصريح رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.no_answer": {
+        "en": "A trip to {place} for {patients} patient(s), requested on {requested}, had no answer by the "
+        "appointment date.",
+        "fa": "درخواست سفر {patients} بیمار به {place} که در {requested} داده شد، تا روز نوبت بی‌پاسخ ماند.",
+        "ar": "لم يصل رد حتى موعد المراجعة على طلب رحلة إلى {place} لـ{patients} من المرضى قُدّم في {requested}.",
+    },
+    "what.cancelled_by_authority": {
+        "en": "The authority cancelled a trip to {place} carrying {patients} patient(s).",
+        "fa": "مقامات سفر {patients} بیمار به {place} را لغو کردند.",
+        "ar": "ألغت السلطات رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.held_at_gate": {
+        "en": "A trip to {place} carrying {patients} patient(s) was held at the gate for {hours} hours.",
+        "fa": "سفر {patients} بیمار به {place} {hours} ساعت در گذرگاه متوقف ماند.",
+        "ar": "احتُجزت رحلة إلى {place} تقل {patients} من المرضى عند البوابة {hours} ساعة.",
+    },
+    "what.turned_back": {
+        "en": "The gate turned back a trip to {place} carrying {patients} patient(s).",
+        "fa": "سفر {patients} بیمار به {place} در گذرگاه بازگردانده شد.",
+        "ar": "أُعيدت من البوابة رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.arrived_after_closing": {
+        "en": "A trip carrying {patients} patient(s) reached {place} after it had closed for the day.",
+        "fa": "سفر {patients} بیمار پس از تعطیل شدن {place} در آن روز به آنجا رسید.",
+        "ar": "وصلت رحلة تقل {patients} من المرضى إلى {place} بعد إغلاقه في ذلك اليوم.",
+    },
+    "what.companion_rejected": {
+        "en": "The authority refused the {role} of a patient travelling to {place}.",
+        "fa": "مقامات {role} بیمارِ عازم {place} را نپذیرفتند.",
+        "ar": "رفضت السلطات {role} مريض متوجه إلى {place}.",
+    },
+    "what.delivery_blocked": {
+        "en": "A delivery of {item} ({amount}) was blocked at the gate.",
+        "fa": "محمولهٔ {item} ({amount}) در گذرگاه متوقف شد.",
+        "ar": "أُوقفت عند البوابة شحنة {item} ({amount}).",
+    },
+    "what.delivery_cut": {
+        "en": "Only {allowed} of a delivery of {item} ({amount}) was let through.",
+        "fa": "از محمولهٔ {item} ({amount}) تنها {allowed} اجازهٔ عبور گرفت.",
+        "ar": "لم يُسمح إلا بمرور {allowed} من شحنة {item} ({amount}).",
+    },
+    "what.recorded": {
+        "en": "{type}, affecting {resource}.",
+        "fa": "{type}؛ آسیب‌دیده: {resource}.",
+        "ar": "{type}، والمتضرر: {resource}.",
+    },
+    "what.unknown_amount": {"en": "quantity not recorded", "fa": "مقدار ثبت نشده", "ar": "الكمية غير مسجلة"},
+    "what.reason": {
+        "en": "Reason given: “{reason}”.",
+        "fa": "دلیل اعلام‌شده: «{reason}».",
+        "ar": "السبب المعلن: «{reason}».",
+    },
+    "what.no_reason": {"en": "No reason was given.", "fa": "دلیلی اعلام نشد.", "ar": "لم يُذكر أي سبب."},
+    "col.kind": {"en": "What", "fa": "چه", "ar": "ماذا"},
+    "col.what_happened": {"en": "What happened", "fa": "چه روی داد", "ar": "ما الذي حدث"},
+    "col.place": {"en": "Place", "fa": "مکان", "ar": "المكان"},
+    "col.entries": {"en": "Ledger entries", "fa": "ثبت‌های دفتر", "ar": "قيود السجل"},
 }
 
 # Words for the codes that appear in tables, by kind.
 LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "kind": {
+        "permit_denied": {"en": "Permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "no_answer": {"en": "No answer by the appointment", "fa": "بی‌پاسخ تا روز نوبت", "ar": "لا رد حتى الموعد"},
+        "cancelled_by_authority": {
+            "en": "Trip cancelled by the authority",
+            "fa": "لغو سفر از سوی مقامات",
+            "ar": "إلغاء الرحلة من السلطات",
+        },
+        "held_at_gate": {"en": "Held at the gate", "fa": "توقف در گذرگاه", "ar": "احتجاز عند البوابة"},
+        "turned_back": {"en": "Turned back", "fa": "بازگردانده‌شده", "ar": "إعادة من البوابة"},
+        "arrived_after_closing": {
+            "en": "Arrived after closing",
+            "fa": "رسیدن پس از تعطیلی",
+            "ar": "الوصول بعد الإغلاق",
+        },
+        "companion_rejected": {"en": "Companion refused", "fa": "رد همراه", "ar": "رفض المرافق"},
+        "delivery_blocked": {"en": "Delivery blocked", "fa": "توقف محموله", "ar": "منع الشحنة"},
+        "delivery_cut": {"en": "Delivery cut", "fa": "کاهش محموله", "ar": "تقليص الشحنة"},
+        "recorded": {"en": "Recorded incident", "fa": "رویداد ثبت‌شده", "ar": "حادث مسجل"},
+    },
+    "companion": {
+        "escort": {"en": "escort", "fa": "همراه", "ar": "مرافق"},
+        "interpreter": {"en": "interpreter", "fa": "مترجم", "ar": "مترجم"},
+        "nurse": {"en": "nurse", "fa": "پرستار", "ar": "ممرض"},
+    },
     "sex": {
         "f": {"en": "female", "fa": "زن", "ar": "أنثى"},
         "m": {"en": "male", "fa": "مرد", "ar": "ذكر"},

@@ -97,7 +97,8 @@ def test_the_october_2014_report_renders_to_pdf_pages_with_real_text_laid_out_in
     fonts = _run("pdffonts", str(pdf))
     if language == "en":
         assert "Access to hospital care" in text and "Kaplan–Meier" in text and "October 2014" in text
-        assert "Obstruction to delivery of care" in text
+        assert "Obstruction to delivery" in text and "Held at the gate" in text and "Permit denied" in text
+        assert "was held at the gate for" in text  # what happened, in words
         title = next(line for line in _lines(pdf, 1) if "Access to hospital care" in line[3])
         assert title[0] < 0.2 * title[2]  # starts at the left margin
         assert not ARABIC_LETTERS.search(text)
