@@ -69,6 +69,30 @@ def monthly(month: str, fmt: str, language: str, public: bool, out: Path | None)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
 
 
+@report.command("narrative")
+@click.option("--month", required=True, help="The month, YYYY-MM (e.g. 2014-10).")
+@click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
+@click.option("--text", help="The narrative; without it, read from --file or standard input.")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A text file.")
+@click.option("--author", help="The username of the monitor who wrote it (printed in the report).")
+@with_django
+def narrative(month: str, language: str, text: str | None, path: Path | None, author: str | None) -> None:
+    """Record a monitor's narrative for the month's report (a report.narrative ledger entry)."""
+    from django.contrib.auth.models import User
+
+    from corridor.reports import services
+
+    writer = None
+    if author:
+        writer = User.objects.filter(username=author, is_active=True).first()
+        if writer is None:
+            raise UserError(f"--author: there is no active account {author!r}")
+    if text is None:
+        text = path.read_text(encoding="utf-8") if path else sys.stdin.read()
+    entry = services.write_narrative(month=month, text=text, language=language, by=writer)
+    click.echo(f"narrative for {month} ({language}) recorded as ledger entry {entry.seq}")
+
+
 def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Path | None) -> None:
     """One ``corridor export DATASET`` command: produce, record, write, say what was written."""
     from corridor.reports import services

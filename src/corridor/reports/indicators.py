@@ -913,7 +913,8 @@ INCIDENTS = (
 
 
 def compute_incidents(period: Period) -> Result:
-    incidents = queries.obstruction_incidents(period)
+    records = queries.obstruction_records(period)
+    incidents = queries.obstruction_incidents(period, records=records)
     counts = obstruction.counts(incidents)
     table = Table(
         "incidents.by_type",
@@ -929,7 +930,8 @@ def compute_incidents(period: Period) -> Result:
         "incidents.total",
     )
     total = sum(counts.values())
-    return Result({"incidents.total": Value.of_count(total)}, [table], {"incidents": incidents})
+    refusals = obstruction.refusals(records, start=period.start, as_of=period.as_of)
+    return Result({"incidents.total": Value.of_count(total)}, [table], {"incidents": incidents, "refusals": refusals})
 
 
 register(*INCIDENTS, compute=compute_incidents)

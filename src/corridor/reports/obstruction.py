@@ -40,6 +40,8 @@ class Record:
     subjects: tuple[str, ...] = ()
     corrects: int | None = None
     corrected_by: tuple[int, ...] = ()
+    recorded_by: str = ""
+    recorded_at: str = ""
 
     @classmethod
     def of(cls, fields: Mapping[str, Any]) -> Record:
@@ -53,6 +55,8 @@ class Record:
             certainty=str(fields.get("certainty") or ""),
             subjects=tuple(fields.get("subjects") or ()),
             corrects=fields.get("corrects"),
+            recorded_by=str(fields.get("recorded_by") or ""),
+            recorded_at=str(fields.get("recorded_at") or ""),
         )
 
     @property
@@ -409,4 +413,42 @@ def counts(incidents: Iterable[Incident]) -> dict[tuple[str, str, str, str, str]
     out: dict[tuple[str, str, str, str, str], int] = {}
     for incident in incidents:
         out[incident.key] = out.get(incident.key, 0) + 1
+    return out
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A permit denied or a trip cancelled (by anyone), with the reason given, for the report's table."""
+
+    date: str
+    place: str
+    action: str  # "denied" or "cancelled"
+    by: str  # who: the authority, the camp, the hospital, other
+    reason: str
+    patients: int
+    seq: int
+    entries: tuple[int, ...]
+
+
+def refusals(records: Iterable[Record], *, start: dt.date, as_of: dt.date) -> list[Refusal]:
+    """Every standing trip.denied and trip.cancelled entry dated from ``start`` to ``as_of``, oldest first."""
+    first, last = start.isoformat(), as_of.isoformat()
+    out = []
+    for record in effective(records):
+        if record.type not in ("trip.denied", "trip.cancelled") or not first <= record.day <= last:
+            continue
+        denied = record.type == "trip.denied"
+        out.append(
+            Refusal(
+                date=record.day,
+                place=str(record.payload.get("facility") or ""),
+                action="denied" if denied else "cancelled",
+                by=AUTHORITY if denied else str(record.payload.get("cancelled_by") or "other"),
+                reason=str(record.payload.get("reason") or "").strip(),
+                patients=len(record.patients),
+                seq=record.seq,
+                entries=(record.seq, *record.corrected_by),
+            )
+        )
+    out.sort(key=lambda r: (r.date, r.seq))
     return out

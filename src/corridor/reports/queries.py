@@ -426,15 +426,39 @@ def ledger_records(types: tuple[str, ...], first: dt.date | None, last: dt.date)
     return with_corrections(_records(rows.order_by("seq")))
 
 
-def obstruction_incidents(period: core.Period, hold_threshold_hours: float | None = None) -> list[obstruction.Incident]:
+def obstruction_incidents(
+    period: core.Period, hold_threshold_hours: float | None = None, records: list[obstruction.Record] | None = None
+) -> list[obstruction.Incident]:
     """Every obstruction incident of the period, derived from the ledger as it stands (see docs/indicators.md)."""
-    records = ledger_records(obstruction.READ_TYPES, period.start, period.as_of)
+    if records is None:
+        records = obstruction_records(period)
     return obstruction.derive(
         records,
         start=period.start,
         as_of=period.as_of,
         hold_threshold_hours=hold_threshold() if hold_threshold_hours is None else hold_threshold_hours,
     )
+
+
+def obstruction_records(period: core.Period) -> list[obstruction.Record]:
+    """The entries the obstruction catalogue reads for the period, with their corrections."""
+    return ledger_records(obstruction.READ_TYPES, period.start, period.as_of)
+
+
+def narrative(period: core.Period, language: str) -> obstruction.Record | None:
+    """The month's standing narrative: the latest in ``language``, else the latest in any language."""
+    found = [
+        r
+        for r in obstruction.effective(
+            with_corrections(
+                _records(Entry.objects.filter(type="report.narrative", subject_rows__key=f"report:{period.label}"))
+            )
+        )
+        if r.type == "report.narrative"
+    ]
+    mine = [r for r in found if r.payload.get("language") == language]
+    chosen = (mine or found)[-1:]
+    return chosen[0] if chosen else None
 
 
 def hold_threshold() -> float:

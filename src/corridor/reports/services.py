@@ -20,7 +20,7 @@ from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
-from corridor.reports import catalogue, core, exports, monthly, strings
+from corridor.reports import catalogue, core, exports, monthly, queries, strings
 
 REPORT_FORMATS = ("html", "pdf")
 Deliver = Callable[[bytes], None]
@@ -108,8 +108,10 @@ def monthly_report(
     from corridor.ledger.evidence import evidence_for
 
     # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
-    evidence = evidence_for(monthly.cited_entries(indicators))
-    html = monthly.render_html(indicators, options, head, when, evidence)
+    narrative = queries.narrative(period, language)
+    cited = monthly.cited_entries(indicators) + ([narrative.seq] if narrative else [])
+    evidence = evidence_for(sorted(set(cited)))
+    html = monthly.render_html(indicators, options, head, when, evidence, narrative)
     content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
     suffix = "-public" if public else ""
     return _record(
@@ -129,6 +131,33 @@ def monthly_report(
         },
         head=head,
         deliver=deliver,
+    )
+
+
+NARRATIVE_MAX_CHARS = 6000
+
+
+def write_narrative(*, month: str, text: str, language: str = "en", by: Actor) -> Entry:
+    """A monitor's narrative for ``month``'s report, appended to the ledger so that its text is evidence too.
+
+    The latest narrative of a month (in the report's language, else in any) is the one printed, with
+    who wrote it; an earlier one stays in the ledger and can be corrected or retracted like any entry.
+    """
+    require(by, Can.RECORD_INCIDENTS)
+    period = parse_month(month)
+    _choice(language, strings.LANGUAGES, "language")
+    body = (text or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise InvalidInput("write the narrative", "text")
+    if len(body) > NARRATIVE_MAX_CHARS:
+        raise InvalidInput(f"at most {NARRATIVE_MAX_CHARS} characters; got {len(body)}", "text")
+    return ledger.append(
+        "report.narrative",
+        by=by,
+        subjects=[f"report:{period.label}"],
+        payload={"month": period.label, "language": language, "text": body},
+        source="witness",
+        certainty="confirmed",
     )
 
 

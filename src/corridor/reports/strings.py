@@ -260,6 +260,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fa": "ردهٔ اولویت (کاپلان–مایر)",
         "ar": "فئة الأولوية (كابلان–ماير)",
     },
+    "summary.incidents": {
+        "en": "{total} obstruction incidents were recorded: {kinds}.",
+        "fa": "{total} رویداد ممانعت ثبت شد: {kinds}.",
+        "ar": "سُجّل {total} من حوادث العرقلة: {kinds}.",
+    },
+    "report.issued_by": {"en": "Issued by", "fa": "صادرکننده", "ar": "الجهة المُصدِرة"},
+    "report.contact": {"en": "Contact", "fa": "تماس", "ar": "للتواصل"},
+    "report.period_covered": {"en": "Period covered", "fa": "دورهٔ گزارش", "ar": "الفترة المشمولة"},
+    "report.data_as_of": {"en": "Data as of", "fa": "داده‌ها تا تاریخ", "ar": "البيانات حتى"},
+    "report.generated_on": {"en": "Generated", "fa": "تاریخ تهیهٔ این نسخه", "ar": "تاريخ إعداد هذه النسخة"},
+    "report.narrative": {
+        "en": "The month in the monitors' words",
+        "fa": "این ماه به روایت ناظران",
+        "ar": "الشهر بكلمات المراقبين",
+    },
+    "report.narrative_by": {
+        "en": "Written by {by} on {date}; ledger entry {seq}.",
+        "fa": "نوشتهٔ {by} در {date}؛ ثبت شمارهٔ {seq} دفتر.",
+        "ar": "كتبه {by} في {date}؛ القيد رقم {seq} في السجل.",
+    },
+    "report.narrative_none": {
+        "en": "No monitor has written a narrative for this month.",
+        "fa": "هیچ ناظری برای این ماه روایتی ننوشته است.",
+        "ar": "لم يكتب أي مراقب سردًا لهذا الشهر.",
+    },
+    "report.refusals": {
+        "en": "Permits denied and trips cancelled, with the reasons given",
+        "fa": "مجوزهای ردشده و سفرهای لغوشده، با دلایل اعلام‌شده",
+        "ar": "التصاريح المرفوضة والرحلات الملغاة، مع الأسباب المعلنة",
+    },
+    "report.no_reason": {"en": "no reason given", "fa": "دلیلی اعلام نشد", "ar": "لم يُذكر سبب"},
+    "report.figures_cover": {"en": "At a glance", "fa": "در یک نگاه", "ar": "لمحة سريعة"},
+    "report.evidence_how": {
+        "en": "How to check this report: every incident and denial above gives the numbers of the ledger entries "
+        "it rests on. The ledger is append-only and each entry is chained to the one before by its SHA-256 "
+        "hash, so an entry cannot be changed or removed without breaking every later hash. At intervals the "
+        "ledger is signed: the signed checkpoint below states how many entries it held and the root hash of "
+        "all of them. The file evidence.json attached to this PDF holds each cited entry and the proof that it "
+        "is part of that checkpoint. Anyone who has the issuing organisation's public key can check, with a "
+        "freely available verifier and without access to the rest of the ledger, that the entries are "
+        "exactly as cited and were signed at that time. Ask the issuing organisation for its public key and "
+        "the verifier.",
+        "fa": "چگونه این گزارش را بررسی کنیم: کنار هر رویداد و هر رد مجوز، شمارهٔ ثبت‌های دفتر که به آن‌ها تکیه "
+        "دارد آمده است. دفتر فقط افزودنی است و هر ثبت با درهم‌نگاری SHA-256 به ثبت پیشین زنجیر شده است؛ پس هیچ "
+        "ثبتی را نمی‌توان تغییر داد یا حذف کرد بی‌آنکه همهٔ درهم‌نگاری‌های پس از آن بشکنند. دفتر هر چند گاه امضا "
+        "می‌شود: نقطهٔ بازبینی امضاشدهٔ زیر می‌گوید دفتر در آن هنگام چند ثبت داشت و درهم‌نگاری ریشهٔ همهٔ آن‌ها "
+        "چیست. پروندهٔ evidence.json که به این PDF پیوست است، هر ثبتِ مورد استناد و اثبات گنجاندن آن در این نقطهٔ "
+        "بازبینی را در بر دارد. هر کس کلید عمومی سازمان صادرکننده را داشته باشد، می‌تواند با یک برنامهٔ بازبینی "
+        "آزاد و بی‌دسترسی به باقی دفتر بررسی کند که این ثبت‌ها همان‌اند که نقل شده و در آن هنگام امضا شده‌اند. "
+        "کلید عمومی و برنامهٔ بازبینی را از سازمان صادرکننده بخواهید.",
+        "ar": "كيف تتحقق من هذا التقرير: بجانب كل حادث وكل رفض أرقامُ قيود السجل التي يستند إليها. السجل تراكمي لا "
+        "يُحذف منه شيء، وكل قيد مربوط بالذي قبله ببصمة SHA-256، فلا يمكن تغيير قيد أو حذفه دون كسر كل البصمات "
+        "التي تليه. ويُوقَّع السجل على فترات: تذكر نقطة التحقق الموقعة أدناه عدد القيود التي كان يضمها وبصمة "
+        "الجذر لها جميعًا. ويحوي الملف evidence.json المرفق بهذا الـPDF كل قيد مستشهد به ودليل شموله في نقطة "
+        "التحقق تلك. ويستطيع كل من لديه المفتاح العام للجهة المُصدِرة أن يتحقق، بأداة تحقق متاحة مجانًا ودون "
+        "الوصول إلى بقية السجل، من أن القيود كما استُشهد بها وأنها وُقّعت في ذلك الوقت. اطلب المفتاح العام وأداة "
+        "التحقق من الجهة المُصدِرة.",
+    },
+    "report.evidence_pending": {
+        "en": "The ledger had not yet been signed since the entries cited here were recorded, so no proofs are "
+        "attached to this edition. Ask the issuing organisation for an edition made after its next signed "
+        "checkpoint: it will carry the proofs.",
+        "fa": "از هنگام ثبتِ ثبت‌های مورد استناد این گزارش، دفتر هنوز امضا نشده بود؛ پس هیچ اثباتی به این نسخه "
+        "پیوست نیست. نسخه‌ای را که پس از نقطهٔ بازبینی امضاشدهٔ بعدی تهیه شود از سازمان صادرکننده بخواهید؛ آن "
+        "نسخه اثبات‌ها را در بر خواهد داشت.",
+        "ar": "لم يكن السجل قد وُقّع بعدُ منذ تسجيل القيود المستشهد بها هنا، فلا أدلة مرفقة بهذه النسخة. اطلب من "
+        "الجهة المُصدِرة نسخة تُعدّ بعد نقطة التحقق الموقعة التالية: ستحمل الأدلة.",
+    },
+    "report.head_note": {
+        "en": "The ledger's latest entry when this file was made, and its hash: any later copy of the ledger "
+        "that holds this entry with this hash contains everything this report was made from, unchanged.",
+        "fa": "آخرین ثبت دفتر هنگام تهیهٔ این پرونده و درهم‌نگاری آن: هر نسخهٔ بعدی دفتر که این ثبت را با همین "
+        "درهم‌نگاری داشته باشد، همهٔ آنچه این گزارش از آن ساخته شده را بی‌تغییر در بر دارد.",
+        "ar": "آخر قيد في السجل عند إعداد هذا الملف وبصمته: أي نسخة لاحقة من السجل تحوي هذا القيد بهذه البصمة "
+        "تتضمن كل ما أُعدّ منه هذا التقرير دون تغيير.",
+    },
+    "col.hospital": {"en": "Hospital", "fa": "بیمارستان", "ar": "المستشفى"},
+    "col.action": {"en": "What", "fa": "چه", "ar": "ماذا"},
+    "col.by": {"en": "By", "fa": "از سوی", "ar": "من جانب"},
+    "col.reason": {"en": "Reason given", "fa": "دلیل اعلام‌شده", "ar": "السبب المعلن"},
     # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
     "what.permit_denied": {
         "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",
@@ -346,6 +426,10 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "delivery_blocked": {"en": "Delivery blocked", "fa": "توقف محموله", "ar": "منع الشحنة"},
         "delivery_cut": {"en": "Delivery cut", "fa": "کاهش محموله", "ar": "تقليص الشحنة"},
         "recorded": {"en": "Recorded incident", "fa": "رویداد ثبت‌شده", "ar": "حادث مسجل"},
+    },
+    "action": {
+        "denied": {"en": "permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "cancelled": {"en": "trip cancelled", "fa": "لغو سفر", "ar": "إلغاء الرحلة"},
     },
     "companion": {
         "escort": {"en": "escort", "fa": "همراه", "ar": "مرافق"},

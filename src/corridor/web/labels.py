@@ -57,6 +57,8 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "scenario.loaded": _("scenario loaded"),
     "user.created": _("user created"),
     "export.created": _("export created"),
+    "report.narrative": _("report narrative written"),
+    "site.published": _("public site published"),
     "identity.rekeyed": _("identities re-encrypted"),
     "supply.item_defined": _("supply item added"),
     "supply.item_changed": _("supply item changed"),

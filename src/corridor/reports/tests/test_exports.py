@@ -203,3 +203,20 @@ def test_the_command_line_writes_reports_and_exports_and_says_what_it_recorded(
     result = runner.invoke(cli, ["export", "trips", "--month", "October", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2 and "corridor: error: month:" in result.output
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.csv.partial").exists()
+
+
+def test_the_command_line_records_a_narrative_in_the_authors_name_and_refuses_an_unknown_author(
+    october: dict[str, Any], users: dict[str, Any]
+) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["report", "narrative", "--month", "2014-10", "--language", "fa", "--author", "monitor"],
+        input="ماه سختی بود.",
+    )
+    assert result.exit_code == 0, result.output
+    entry = Entry.objects.filter(type="report.narrative").latest("seq")
+    assert (entry.recorded_by, entry.payload["text"], entry.payload["language"]) == ("monitor", "ماه سختی بود.", "fa")
+    refused = runner.invoke(cli, ["report", "narrative", "--month", "2014-10", "--text", "x", "--author", "nobody"])
+    assert refused.exit_code != 0 and "--author" in refused.output
+    assert Entry.objects.filter(type="report.narrative").count() == 1
