@@ -391,6 +391,32 @@ CARE = (
         },
     ),
     Indicator(
+        code="care.seen_within_90_days",
+        section="care",
+        title="Seen within 90 days (competing risks)",
+        definition="Share of the referrals made in the twelve months to the as-of date estimated to have been seen "
+        "within 90 days, with death and leaving counted as ending the wait rather than hidden as if they might "
+        "still be seen.",
+        formula="Aalen–Johansen cumulative incidence of the first completed visit at 90 days over referrals made in "
+        "the 365 days to the as-of date; competing events: closed as died or left (COMPETING_EVENTS); censored at "
+        "the as-of date (still waiting) or the closing date (withdrawn, treated without a recorded visit)",
+        unit="%",
+        breakdowns=(),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "ویزیت‌شده تا ۹۰ روز (خطرهای رقیب)",
+                "سهم برآوردیِ ارجاع‌های دوازده ماه منتهی به تاریخ گزارش که تا ۹۰ روز ویزیت شدند؛ مرگ و رفتن "
+                "پایان انتظار شمرده می‌شوند، نه اینکه پنهان شوند گویی هنوز ممکن است ویزیت شوند.",
+            ),
+            "ar": (
+                "المعاينون خلال ٩٠ يومًا (المخاطر المتنافسة)",
+                "النسبة المقدّرة من إحالات الأشهر الاثني عشر المنتهية بتاريخ التقرير التي عوينت خلال ٩٠ يومًا، "
+                "مع احتساب الوفاة والمغادرة نهايةً للانتظار لا إخفائهما كأن أصحابهما قد يُعاينون بعد.",
+            ),
+        },
+    ),
+    Indicator(
         code="care.km_median_days",
         section="care",
         title="Median time to care (Kaplan–Meier)",
@@ -422,9 +448,27 @@ def _days(later: dt.date, earlier: dt.date) -> int:
     return (later - earlier).days
 
 
-def _km(rows: list[tuple[dt.date, dt.date | None, dt.date | None, str]], as_of: dt.date) -> core.Curve:
+Cohort = list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]
+
+
+def _competing(rows: Cohort, as_of: dt.date) -> core.Incidence:
+    """Time to care with death and leaving as competing events (Aalen–Johansen)."""
+    durations, causes = [], []
+    for referral_date, closed_on, first, _, status in rows:
+        if first is not None:
+            durations.append(_days(first, referral_date))
+            causes.append(core.CARE)
+            continue
+        closed = closed_on is not None and closed_on <= as_of
+        end = closed_on if closed and closed_on is not None else as_of
+        durations.append(max(0, _days(end, referral_date)))
+        causes.append(queries.COMPETING_EVENTS.get(status, core.CENSORED) if closed else core.CENSORED)
+    return core.aalen_johansen(durations, causes)
+
+
+def _km(rows: Cohort, as_of: dt.date) -> core.Curve:
     durations, seen = [], []
-    for referral_date, closed_on, first, _ in rows:
+    for referral_date, closed_on, first, _, _status in rows:
         if first is not None:
             durations.append(_days(first, referral_date))
             seen.append(True)
@@ -480,14 +524,43 @@ def compute_care(period: Period) -> Result:
         [[code, c.at_risk, c.median] for code, c in curves.items()],
         "care.km_median_days",
     )
+    incidence = _competing(cohort, period.as_of)
+    competing = Table(
+        "care.competing_risks",
+        [
+            Column("day", "label"),
+            Column("cohort"),
+            Column("share_seen", "rate", basis="cohort"),
+            Column("share_died", "rate", basis="cohort"),
+            Column("share_left", "rate", basis="cohort"),
+            Column("km_share_seen", "rate", basis="cohort"),
+        ],
+        [
+            [
+                day,
+                incidence.at_risk,
+                _pct(incidence.share_by(core.CARE, day)),
+                _pct(incidence.share_by(core.DIED, day)),
+                _pct(incidence.share_by(core.LEFT, day)),
+                _pct(curve.share_by(day)),
+            ]
+            for day in KM_DAYS
+        ],
+        "care.seen_within_90_days",
+    )
     values = {
+        "care.seen_within_90_days": Value(_pct(incidence.share_by(core.CARE, 90)), incidence.at_risk),
         "care.seen": Value.of_count(overall[1]),
         "care.days_median": Value(overall[2], overall[1]),
         "care.days_p90": Value(overall[3], overall[1]),
         "care.within_deadline_rate": Value(overall[5], overall[1], numerators=(overall[4],)),
         "care.km_median_days": Value(curve.median, curve.at_risk),
     }
-    return Result(values, [table, km_table, km_by_priority], {"curve": curve, "curves": curves})
+    return Result(
+        values,
+        [table, km_table, km_by_priority, competing],
+        {"curve": curve, "curves": curves, "incidence": incidence},
+    )
 
 
 def _pct(share: float | None) -> float | None:

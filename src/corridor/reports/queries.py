@@ -191,8 +191,13 @@ def first_visits(period: core.Period) -> list[dict[str, Any]]:
     ]
 
 
-def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str]]:
-    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class)."""
+# How a referral that closed without a visit ended, as a competing event of time to care. The one place
+# that reads closing statuses for the competing-risks estimate: a new way of ending is added here.
+COMPETING_EVENTS = {Referral.Status.DIED.value: core.DIED, Referral.Status.LEFT.value: core.LEFT}
+
+
+def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]:
+    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class, status)."""
     since = period.as_of - dt.timedelta(days=KM_WINDOW_DAYS)
     seen_by_then = Q(
         trips__outcome__in=SEEN, trips__removed=False, trips__role=PATIENT, trips__trip__date__lte=period.as_of
@@ -200,7 +205,7 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
     rows = (
         Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
         .annotate(first=Min("trips__trip__date", filter=seen_by_then))
-        .values_list("referral_date", "closed_on", "first", "priority__code")
+        .values_list("referral_date", "closed_on", "first", "priority__code", "status")
         .order_by()
     )
     return list(rows)

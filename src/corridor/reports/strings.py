@@ -336,6 +336,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "آخر قيد في السجل عند إعداد هذا الملف وبصمته: أي نسخة لاحقة من السجل تحوي هذا القيد بهذه البصمة "
         "تتضمن كل ما أُعدّ منه هذا التقرير دون تغيير.",
     },
+    "col.share_died": {"en": "Died waiting %", "fa": "درگذشته در انتظار ٪", "ar": "توفّوا منتظرين ٪"},
+    "col.share_left": {"en": "Left %", "fa": "رفته ٪", "ar": "غادروا ٪"},
+    "col.km_share_seen": {
+        "en": "Seen %, Kaplan–Meier (deaths hidden)",
+        "fa": "ویزیت‌شده ٪، کاپلان–مایر (مرگ‌ها پنهان)",
+        "ar": "المعاينون ٪، كابلان–ماير (الوفيات مخفية)",
+    },
+    "by.competing_risks": {
+        "en": "days since referral, with death and leaving as competing events (Aalen–Johansen)",
+        "fa": "روز از ارجاع، با مرگ و رفتن به عنوان رویدادهای رقیب (آلن–یوهانسن)",
+        "ar": "الأيام منذ الإحالة، مع الوفاة والمغادرة حدثين متنافسين (آلن–يوهانسن)",
+    },
     "col.hospital": {"en": "Hospital", "fa": "بیمارستان", "ar": "المستشفى"},
     "col.action": {"en": "What", "fa": "چه", "ar": "ماذا"},
     "col.by": {"en": "By", "fa": "از سوی", "ar": "من جانب"},
@@ -644,7 +656,10 @@ METHODS: dict[str, list[str]] = {
         "Time to care runs from the referral to the first completed hospital visit. Its curve is a Kaplan–Meier "
         "estimate: people still waiting count up to today without being assumed seen or lost. Those who died or "
         "left before being seen are also counted only up to that day, so the curve shows how soon people who "
-        "stay are seen, not how many ever are.",
+        "stay are seen, not how many ever are. Beside it, the competing-risks table (Aalen–Johansen) counts "
+        "death and leaving as ending the wait: its shares of seen, died and left add up, with those still "
+        "waiting, to everyone referred. Where many die waiting, the Kaplan–Meier share seen is higher than the "
+        "competing-risks one; the gap is the care that the dead were never given.",
         "Incidents use the terms of the WHO Surveillance System for Attacks on Health Care: type of attack, "
         "resource affected and level of certainty. Each incident keeps the source and certainty it was recorded "
         "with; corrected entries count as corrected and retracted ones not at all.",
@@ -659,7 +674,9 @@ METHODS: dict[str, list[str]] = {
         "زمان تا درمان از ارجاع تا نخستین ویزیت کامل در بیمارستان است. منحنی آن برآورد کاپلان–مایر است: کسانی که هنوز "
         "منتظرند تا امروز به حساب می‌آیند، بی‌آنکه ویزیت‌شده یا از دست‌رفته فرض شوند. کسانی که پیش از ویزیت درگذشتند یا "
         "رفتند نیز فقط تا همان روز شمرده می‌شوند؛ پس منحنی نشان می‌دهد کسانی که می‌مانند چه زود ویزیت می‌شوند، نه اینکه "
-        "چند نفر سرانجام ویزیت می‌شوند.",
+        "چند نفر سرانجام ویزیت می‌شوند. در کنار آن، جدول خطرهای رقیب (آلن–یوهانسن) مرگ و رفتن را پایان انتظار می‌شمارد: "
+        "سهم ویزیت‌شدگان، درگذشتگان و رفتگان با منتظران روی هم همهٔ ارجاع‌شدگان است. هر جا بسیاری در انتظار بمیرند، سهم "
+        "ویزیت‌شده در کاپلان–مایر از سهم خطرهای رقیب بیشتر است؛ این فاصله درمانی است که درگذشتگان هرگز نگرفتند.",
         "رویدادها با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت ثبت شده‌اند: نوع حمله، منبع "
         "آسیب‌دیده و درجهٔ اطمینان. هر رویداد منبع و درجهٔ اطمینانی را که با آن ثبت شده نگه می‌دارد؛ ثبت‌های اصلاح‌شده "
         "به صورت اصلاح‌شده و ثبت‌های پس‌گرفته‌شده اصلاً شمرده نمی‌شوند.",
@@ -673,7 +690,10 @@ METHODS: dict[str, list[str]] = {
         "نهائي حتى ذلك اليوم، فيكون مجموع الموافق عليها والمرفوضة والمتأخرة مساويًا لكل الطلبات.",
         "يُقاس الوقت حتى العلاج من الإحالة إلى أول زيارة مكتملة في المستشفى. ومنحناه تقدير كابلان–ماير: من لا يزالون "
         "ينتظرون يُحتسبون حتى اليوم دون افتراض أنهم عوينوا أو فُقدوا. ومن تُوفّي أو غادر قبل المعاينة يُحتسب كذلك حتى "
-        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية.",
+        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية. وبجانبه جدول المخاطر "
+        "المتنافسة (آلن–يوهانسن) الذي يعدّ الوفاة والمغادرة نهايةً للانتظار: نسب المعاينين والمتوفين والمغادرين مع "
+        "المنتظرين تساوي كل المُحالين. وحيث يموت كثيرون منتظرين تكون نسبة المعاينين في كابلان–ماير أعلى منها في "
+        "المخاطر المتنافسة؛ والفرق هو العلاج الذي لم ينله الموتى قط.",
         "تُستخدم للحوادث مصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية: نوع الهجوم، "
         "والمورد المتضرر، ودرجة اليقين. ويحتفظ كل حادث بالمصدر ودرجة اليقين اللذين سُجّل بهما؛ وتُحتسب القيود "
         "المصححة بعد تصحيحها ولا تُحتسب القيود المسحوبة إطلاقًا.",
