@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "check-deploy": "corridor.ops.cli:check_deploy",
     "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
     "report": "corridor.reports.cli:report",
+    "dossier": "corridor.reports.cli:dossier",
 }
 
 

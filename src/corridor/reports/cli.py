@@ -109,3 +109,29 @@ def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Pa
     where = str(out) if out else "standard output"
     click.echo(f"wrote {rows} rows of {dataset} to {where}", err=True)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+
+
+@click.command()
+@click.argument("code")
+@click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
+@click.option("--with-identity", is_flag=True, help="Name the person (recorded as an identity view).")
+@click.option("--purpose", default="", help="Why the identity version is needed (required with --with-identity).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def dossier(code: str, language: str, with_identity: bool, purpose: str, out: Path | None) -> None:
+    """One patient's case as a PDF for a UN Special Procedures communication, with its evidence attached."""
+    from corridor.reports import services
+
+    if out is None and sys.stdout.isatty():
+        raise UserError("a PDF is a binary file: name it with --out, or redirect standard output")
+    produced = services.case_dossier(
+        code=code,
+        language=language,
+        with_identity=with_identity,
+        purpose=purpose,
+        by=None,
+        deliver=deliver_to(out, binary=True),
+    )
+    where = str(out) if out else "standard output"
+    click.echo(f"wrote {produced.filename} ({len(produced.content)} bytes) to {where}", err=True)
+    click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)

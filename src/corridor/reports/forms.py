@@ -42,3 +42,11 @@ class NarrativeForm(forms.Form):
         label=_("Narrative"),
         help_text=_("What the month meant for patients, in your words. It is printed in the report with your name."),
     )
+
+
+class DossierForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    with_identity = forms.BooleanField(required=False, label=_("Name the person (recorded as an identity view)"))
+    purpose = forms.CharField(required=False, max_length=500, label=_("Purpose"))

@@ -493,14 +493,16 @@ def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def priority_name(p: PriorityClass, language: str) -> str:
+    """A priority class's name with its clinical deadline, e.g. ``urgent (14 days)``."""
+    name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
+    days = strings.number(p.deadline_days, language)
+    return f"{name} ({days} {unit('days', language)})"
+
+
 def _priorities(language: str) -> list[tuple[str, str]]:
     """Each priority class with its name and clinical deadline, for the methods note."""
-    out = []
-    for p in PriorityClass.objects.order_by("rank"):
-        name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
-        days = strings.number(p.deadline_days, language)
-        out.append((p.code, f"{name} ({days} {unit('days', language)})"))
-    return out
+    return [(p.code, priority_name(p, language)) for p in PriorityClass.objects.order_by("rank")]
 
 
 def render_html(

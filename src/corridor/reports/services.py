@@ -161,6 +161,65 @@ def write_narrative(*, month: str, text: str, language: str = "en", by: Actor) -
     )
 
 
+def case_dossier(
+    *,
+    code: str,
+    language: str = "en",
+    with_identity: bool = False,
+    purpose: str = "",
+    by: Actor,
+    deliver: Deliver | None = None,
+    now: dt.datetime | None = None,
+) -> Produced:
+    """One patient's case as a PDF, with the inclusion proofs of every entry it cites, recorded in the ledger.
+
+    Pseudonymised unless ``with_identity``: then the role must be allowed to see identities, a
+    ``purpose`` is required, and the view is recorded as an ``identity.viewed`` entry with it.
+    """
+    from corridor.ledger.evidence import evidence_for
+    from corridor.register import services as register
+    from corridor.register.models import Patient
+    from corridor.reports import dossier
+
+    require(by, Can.READ_LEDGER)
+    _choice(language, strings.LANGUAGES, "language")
+    patient = Patient.objects.select_related("site").filter(code=(code or "").strip()).first()
+    if patient is None:
+        raise InvalidInput(f"there is no patient {code!r}", "patient")
+    identity = None
+    if with_identity:
+        require(by, Can.SEE_IDENTITIES)
+        if not (purpose or "").strip():
+            raise InvalidInput("say why the identity version is needed", "purpose")
+    head = ledger.head()
+    when = now or dt.datetime.now(dt.UTC)
+    values, cited = dossier.context(patient, language, clock.today(), head, when)
+    with transaction.atomic():
+        if with_identity:
+            found = register.view_identity(patient, by=by, purpose=f"case dossier: {purpose.strip()}")
+            identity = {"full_name": found.full_name, "contact": found.contact} if found else None
+            values["identity"] = identity
+        evidence = evidence_for(cited, sign_if_needed=True, by=by)
+        content = monthly.render_pdf(dossier.render_html(values), evidence)
+        return _record(
+            content,
+            by=by,
+            filename=f"corridor-dossier-{patient.code}-{language}{'-identity' if with_identity else ''}.pdf",
+            media_type="application/pdf",
+            payload={
+                "dataset": "dossier",
+                "format": "pdf",
+                "patient": patient.code,
+                "language": language,
+                "audience": "identity" if with_identity else "pseudonymised",
+                "cited_entries": len(cited),
+                "checkpoint_size": _checkpoint_size(evidence),
+            },
+            head=head,
+            deliver=deliver,
+        )
+
+
 def _checkpoint_size(evidence: dict[str, Any]) -> int | None:
     note = evidence.get("checkpoint")
     if not note:

@@ -352,6 +352,101 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col.action": {"en": "What", "fa": "چه", "ar": "ماذا"},
     "col.by": {"en": "By", "fa": "از سوی", "ar": "من جانب"},
     "col.reason": {"en": "Reason given", "fa": "دلیل اعلام‌شده", "ar": "السبب المعلن"},
+    "dossier.title": {
+        "en": "Case dossier: access to hospital care",
+        "fa": "پروندهٔ موردی: دسترسی به درمان بیمارستانی",
+        "ar": "ملف حالة: الوصول إلى الرعاية في المستشفيات",
+    },
+    "dossier.pseudonymised": {
+        "en": "Pseudonymised: the person appears under a code. The issuing organisation can identify them to a "
+        "mandate holder on request, with the person's consent.",
+        "fa": "با نام مستعار: این شخص با یک کد آمده است. سازمان صادرکننده می‌تواند در صورت درخواست و با رضایت او، "
+        "هویتش را به دارندهٔ مأموریت اعلام کند.",
+        "ar": "باسم مستعار: يظهر الشخص برمز. ويمكن للجهة المُصدِرة أن تكشف هويته لصاحب الولاية عند الطلب وبموافقته.",
+    },
+    "dossier.identity_note": {
+        "en": "Identity version: this copy names the person. Its making was recorded in the ledger with its purpose.",
+        "fa": "نسخهٔ هویتی: این نسخه نام شخص را دارد. تهیهٔ آن با هدفش در دفتر ثبت شده است.",
+        "ar": "نسخة الهوية: تسمّي هذه النسخة الشخص. وقد سُجّل إعدادها في السجل مع الغرض منه.",
+    },
+    "dossier.who": {"en": "1. Who", "fa": "۱. چه کسی", "ar": "١. مَن"},
+    "dossier.what": {
+        "en": "2. What happened: the referrals and the time waited",
+        "fa": "۲. چه روی داد: ارجاع‌ها و زمان انتظار",
+        "ar": "٢. ماذا حدث: الإحالات ومدة الانتظار",
+    },
+    "dossier.when": {
+        "en": "3. When and where: every step in order",
+        "fa": "۳. کی و کجا: همهٔ گام‌ها به ترتیب",
+        "ar": "٣. متى وأين: كل خطوة بالترتيب",
+    },
+    "dossier.incidents": {
+        "en": "4. By whom: obstruction of the person's care",
+        "fa": "۴. به دست چه کسی: ممانعت از درمان این شخص",
+        "ar": "٤. على يد مَن: عرقلة رعاية هذا الشخص",
+    },
+    "dossier.remedy": {
+        "en": "5. What was done to seek a remedy",
+        "fa": "۵. برای جبران چه شد",
+        "ar": "٥. ما الذي فُعل لطلب الانتصاف",
+    },
+    "dossier.evidence": {"en": "6. Evidence", "fa": "۶. شواهد", "ar": "٦. الأدلة"},
+    "dossier.code": {"en": "Code", "fa": "کد", "ar": "الرمز"},
+    "dossier.name": {"en": "Name", "fa": "نام", "ar": "الاسم"},
+    "dossier.contact": {"en": "Contact", "fa": "تماس", "ar": "للتواصل"},
+    "dossier.sex": {"en": "Sex", "fa": "جنس", "ar": "الجنس"},
+    "dossier.age_group": {"en": "Age group", "fa": "گروه سنی", "ar": "الفئة العمرية"},
+    "dossier.site": {"en": "Place of residence", "fa": "محل سکونت", "ar": "مكان الإقامة"},
+    "dossier.data_as_of": {"en": "Data as of", "fa": "داده‌ها تا تاریخ", "ar": "البيانات حتى"},
+    "dossier.generated": {"en": "Generated", "fa": "تاریخ تهیه", "ar": "تاريخ الإعداد"},
+    "dossier.issued_by": {"en": "Issued by", "fa": "صادرکننده", "ar": "الجهة المُصدِرة"},
+    "dossier.referred": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
+    "dossier.deadline": {"en": "Clinical deadline", "fa": "مهلت بالینی", "ar": "المهلة السريرية"},
+    "dossier.status": {"en": "Now", "fa": "اکنون", "ar": "الآن"},
+    "dossier.waited": {"en": "waiting {days} days", "fa": "{days} روز در انتظار", "ar": "ينتظر منذ {days} يومًا"},
+    "dossier.waited_seen": {
+        "en": "seen after {days} days",
+        "fa": "پس از {days} روز ویزیت شد",
+        "ar": "عوين بعد {days} يومًا",
+    },
+    "dossier.past_deadline": {
+        "en": "{days} days past the clinical deadline",
+        "fa": "{days} روز پس از مهلت بالینی",
+        "ar": "بعد المهلة السريرية بـ{days} يومًا",
+    },
+    "dossier.within_deadline": {
+        "en": "within the clinical deadline ({days} days to spare)",
+        "fa": "در مهلت بالینی ({days} روز مانده)",
+        "ar": "ضمن المهلة السريرية (متبقٍ {days} يومًا)",
+    },
+    "dossier.hours_held": {"en": "held {hours} hours", "fa": "{hours} ساعت توقف", "ar": "احتُجزت {hours} ساعة"},
+    "dossier.by_whom": {
+        "en": "{count} of the acts below were done by the authority that controls the crossing (permits, the gate, "
+        "cancellations), as recorded from these sources: {sources}.",
+        "fa": "{count} مورد از کارهای زیر را مقاماتی انجام دادند که گذرگاه را در دست دارند (مجوزها، گذرگاه، لغوها)، "
+        "بر پایهٔ این منابع: {sources}.",
+        "ar": "قامت بـ{count} من الأفعال أدناه السلطاتُ التي تتحكم بالمعبر (التصاريح، البوابة، الإلغاءات)، كما سُجّلت "
+        "من هذه المصادر: {sources}.",
+    },
+    "dossier.remedies": {
+        "en": "The camp asked the authority {requests} times for permission for this person to travel to "
+        "hospital: {approved} approved, {denied} denied and {unanswered} never answered.",
+        "fa": "اردوگاه {requests} بار از مقامات برای سفر این شخص به بیمارستان اجازه خواست: {approved} تأیید، "
+        "{denied} رد و {unanswered} هرگز پاسخ داده نشد.",
+        "ar": "طلب المخيم من السلطات {requests} مرة السماح لهذا الشخص بالسفر إلى المستشفى: وُوفق على {approved}، "
+        "ورُفض {denied}، ولم يُردّ على {unanswered} قط.",
+    },
+    "dossier.ledger_head": {
+        "en": "Ledger's latest entry when this file was made",
+        "fa": "آخرین ثبت دفتر هنگام تهیهٔ این پرونده",
+        "ar": "آخر قيد في السجل عند إعداد هذا الملف",
+    },
+    "dossier.cited": {
+        "en": "Ledger entries cited, with their proofs in evidence.json",
+        "fa": "ثبت‌های مورد استناد، با اثبات‌هایشان در evidence.json",
+        "ar": "قيود السجل المستشهد بها، مع أدلتها في evidence.json",
+    },
+    "dossier.none": {"en": "None recorded.", "fa": "موردی ثبت نشده است.", "ar": "لم يُسجَّل شيء."},
     # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
     "what.permit_denied": {
         "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",
@@ -442,6 +537,38 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     "action": {
         "denied": {"en": "permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
         "cancelled": {"en": "trip cancelled", "fa": "لغو سفر", "ar": "إلغاء الرحلة"},
+    },
+    "referral_status": {
+        "waiting": {"en": "waiting", "fa": "در انتظار", "ar": "قيد الانتظار"},
+        "treated": {"en": "treated", "fa": "درمان‌شده", "ar": "عولج"},
+        "died": {"en": "died while waiting", "fa": "در انتظار درگذشت", "ar": "توفي أثناء الانتظار"},
+        "left": {"en": "left the waiting list", "fa": "از فهرست انتظار رفت", "ar": "غادر قائمة الانتظار"},
+        "withdrawn": {"en": "withdrawn", "fa": "پس‌گرفته", "ar": "سُحبت"},
+    },
+    "event": {
+        "patient.registered": {"en": "Registered", "fa": "ثبت‌نام", "ar": "التسجيل"},
+        "referral.created": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
+        "referral.changed": {"en": "Referral changed", "fa": "تغییر ارجاع", "ar": "تعديل الإحالة"},
+        "trip.requested": {"en": "Permit requested", "fa": "درخواست مجوز", "ar": "طلب التصريح"},
+        "trip.approved": {"en": "Permit approved", "fa": "تأیید مجوز", "ar": "الموافقة على التصريح"},
+        "trip.denied": {"en": "Permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "trip.cancelled": {"en": "Trip cancelled", "fa": "لغو سفر", "ar": "إلغاء الرحلة"},
+        "trip.manifest_changed": {"en": "Passengers changed", "fa": "تغییر مسافران", "ar": "تغيير الركاب"},
+        "gate.arrived": {"en": "Reached the gate", "fa": "رسیدن به گذرگاه", "ar": "الوصول إلى البوابة"},
+        "gate.held": {"en": "Held at the gate", "fa": "توقف در گذرگاه", "ar": "احتجاز عند البوابة"},
+        "gate.released": {"en": "Let through the gate", "fa": "عبور از گذرگاه", "ar": "العبور من البوابة"},
+        "gate.turned_back": {"en": "Turned back at the gate", "fa": "بازگردانده در گذرگاه", "ar": "إعادة من البوابة"},
+        "trip.departed": {"en": "Left the camp", "fa": "خروج از اردوگاه", "ar": "مغادرة المخيم"},
+        "trip.arrived": {"en": "Reached the hospital", "fa": "رسیدن به بیمارستان", "ar": "الوصول إلى المستشفى"},
+        "trip.companion_answered": {"en": "Companion answered", "fa": "پاسخ دربارهٔ همراه", "ar": "الرد بشأن المرافق"},
+        "patient.seen": {"en": "Seen at the hospital", "fa": "ویزیت در بیمارستان", "ar": "المعاينة في المستشفى"},
+        "patient.not_seen": {"en": "Not seen", "fa": "ویزیت نشد", "ar": "لم يُعاين"},
+        "appointment.missed": {"en": "Appointment missed", "fa": "نوبت از دست رفت", "ar": "فوات الموعد"},
+        "trip.returned": {"en": "Back in the camp", "fa": "بازگشت به اردوگاه", "ar": "العودة إلى المخيم"},
+        "referral.closed": {"en": "Referral closed", "fa": "بستن ارجاع", "ar": "إغلاق الإحالة"},
+        "patient.died": {"en": "Died", "fa": "درگذشت", "ar": "الوفاة"},
+        "patient.left": {"en": "Left", "fa": "رفتن", "ar": "المغادرة"},
+        "incident.recorded": {"en": "Incident recorded", "fa": "ثبت رویداد", "ar": "تسجيل حادث"},
     },
     "companion": {
         "escort": {"en": "escort", "fa": "همراه", "ar": "مرافق"},

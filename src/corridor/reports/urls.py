@@ -9,4 +9,5 @@ urlpatterns = [
     path("monthly/", views.monthly, name="monthly"),
     path("export/", views.export, name="export"),
     path("narrative/", views.narrative, name="narrative"),
+    path("dossier/<str:code>/", views.dossier, name="dossier"),
 ]

@@ -126,3 +126,25 @@ def narrative(request: HttpRequest) -> HttpResponse:
         return redirect("reports:index")
     messages.success(request, _("Narrative recorded as ledger entry %(seq)s.") % {"seq": entry.seq})
     return redirect("reports:index")
+
+
+@require_POST
+@requires(Can.READ_LEDGER)
+def dossier(request: HttpRequest, code: str) -> HttpResponse:
+    form = forms.DossierForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("web:patient", code)
+    data = form.cleaned_data
+    try:
+        produced = services.case_dossier(
+            code=code,
+            language=data["language"],
+            with_identity=data["with_identity"],
+            purpose=data["purpose"],
+            by=request.user,
+        )
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+        return redirect("web:patient", code)
+    return _attachment(produced.content, produced.media_type, produced.filename)
