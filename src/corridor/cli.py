@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
     "report": "corridor.reports.cli:report",
     "dossier": "corridor.reports.cli:dossier",
+    "publish": "corridor.reports.cli:publish",
 }
 
 

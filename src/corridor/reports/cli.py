@@ -135,3 +135,16 @@ def dossier(code: str, language: str, with_identity: bool, purpose: str, out: Pa
     where = str(out) if out else "standard output"
     click.echo(f"wrote {produced.filename} ({len(produced.content)} bytes) to {where}", err=True)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write.")
+@click.option("--months", default=12, show_default=True, help="How many months up to this one.")
+@with_django
+def publish(out: Path, months: int) -> None:
+    """The public site: aggregate figures, charts, downloads and checkpoints as static HTML, CSS and SVG."""
+    from corridor.reports import services
+
+    entry = services.publish_site(out=out, months=months, by=None)
+    click.echo(f"wrote {entry.payload['files']} files and manifest.json to {out}")
+    click.echo(f"manifest sha256 {entry.payload['manifest_sha256']}, ledger entry {entry.seq}")

@@ -220,6 +220,43 @@ def case_dossier(
         )
 
 
+def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
+    """Write the public site into ``out`` and record its SHA-256 manifest as a ``site.published`` entry.
+
+    The files are written inside the transaction that appends the entry: if writing fails, nothing is
+    recorded. Only aggregates leave: suppressed counts, rates and days (see docs/exports.md).
+    """
+    from pathlib import Path
+
+    from corridor.ledger import evidence
+    from corridor.reports import publish
+
+    require(by, Can.EXPORT)
+    if not 1 <= months <= 60:
+        raise InvalidInput(f"from 1 to 60 months; got {months}", "months")
+    head = ledger.head()
+    files = publish.build(clock.today(), months, head, evidence.latest_checkpoint(), evidence.verifier_key().encode())
+    listing = publish.manifest(files)
+    files["manifest.json"] = listing
+    with transaction.atomic():
+        entry = ledger.append(
+            "site.published",
+            by=by,
+            subjects=["export:public-site"],
+            payload={
+                "files": len(files) - 1,
+                "manifest_sha256": hashlib.sha256(listing).hexdigest(),
+                "months": months,
+                "ledger_head": {"seq": head[0], "hash": head[1]},
+            },
+        )
+        try:
+            publish.write(Path(out), files)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write the site: {exc.strerror}", "out") from None
+    return entry
+
+
 def _checkpoint_size(evidence: dict[str, Any]) -> int | None:
     note = evidence.get("checkpoint")
     if not note:
