@@ -19,6 +19,14 @@ TODAY = env.envdate("CORRIDOR_TODAY")
 # How far past Corridor's "now" a recorded moment may be (clocks of phones and servers drift).
 CLOCK_TOLERANCE_MINUTES = env.envint("CORRIDOR_CLOCK_TOLERANCE_MINUTES", 10, minimum=0)
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
+# A hold at the gate this long or longer counts as an obstruction incident (docs/indicators.md).
+GATE_HOLD_THRESHOLD_MINUTES = env.envint("CORRIDOR_GATE_HOLD_THRESHOLD_MINUTES", 120, minimum=0)
+# Who issues the reports and dossiers: printed on every cover (docs/indicators.md).
+REPORT_ORGANISATION = env.envstr("CORRIDOR_REPORT_ORGANISATION", "").strip()
+REPORT_CONTACT = env.envstr("CORRIDOR_REPORT_CONTACT", "").strip()
+REPORT_LOGO = env.envfile("CORRIDOR_REPORT_LOGO")
+if REPORT_LOGO is not None and REPORT_LOGO.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+    raise env.ConfigError("CORRIDOR_REPORT_LOGO must be a PNG, JPEG or SVG file")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

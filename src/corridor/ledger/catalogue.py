@@ -89,6 +89,8 @@ EVENT_TYPES: dict[str, str] = {
     "access.break_glass": "An admin or auditor opened time-limited access to one patient's identity, with the reason.",
     "access.break_glass_acknowledged": "An auditor acknowledged a break-glass access after reviewing it.",
     "export.created": "A report or export was generated, with its SHA-256.",
+    "report.narrative": "A monitor's narrative for a month's report: the month, its language and the text.",
+    "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
     "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
 }

@@ -216,6 +216,7 @@ INCIDENT_COLUMNS = [
     Col("Supply", "#item+name", "for a blocked delivery: diesel, food, medicine …"),
     Col("Source Type", "#meta+source", "how it is known: witness, document, media …"),
     Col("Ledger Entry", "#meta+ledger+id", "the ledger entry's number, to trace it and its corrections"),
+    Col("Obstruction", "#event+category", "Corridor's kind: permit_denied, held_at_gate … (indicators.md)"),
 ]
 
 
@@ -225,28 +226,21 @@ def incidents(period: core.Period | None, today: dt.date) -> Dataset:
     country = site.country if site else ""
     span = period or core.Period(dt.date(1900, 1, 1), today, today)
     rows = []
-    for entry, fixes in queries.incident_entries(span):
-        incident = ssa.from_entry(
-            entry.seq,
-            entry.type,
-            entry.payload,
-            entry.source,
-            entry.certainty,
-            [f.payload.get("changes", {}) for f in fixes],
-        )
+    for incident in queries.obstruction_incidents(span):
         rows.append(
             [
                 country,
                 incident.date,
                 ssa.attack_label(incident.attack_type),
                 ssa.resource_label(incident.resource),
-                str(entry.payload.get("facility_type") or ""),
+                str(incident.facts.get("facility_type") or ""),
                 incident.deaths,
                 incident.injured,
                 ssa.certainty_label(incident.certainty),
                 incident.item,
                 incident.source,
                 incident.seq,
+                incident.kind,
             ]
         )
     return Dataset("incidents", list(INCIDENT_COLUMNS), rows, {"as_of": span.as_of.isoformat()})

@@ -39,3 +39,24 @@ class ExportForm(forms.Form):
         choices=[("public", _("public: small counts suppressed")), ("partners", _("partners: not suppressed"))],
         label=_("Indicators for"),
     )
+
+
+class NarrativeForm(forms.Form):
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", label=_("Month"), help_text=_("YYYY-MM"))
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=6000,
+        label=_("Narrative"),
+        help_text=_("What the month meant for patients, in your words. It is printed in the report with your name."),
+    )
+
+
+class DossierForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    with_identity = forms.BooleanField(required=False, label=_("Name the person (recorded as an identity view)"))
+    purpose = forms.CharField(required=False, max_length=500, label=_("Purpose"))

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from corridor.reports import core, queries, ssa
+from corridor.reports import core, obstruction, queries
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
 from corridor.reports.core import Column, Period, Table
 
@@ -393,6 +393,32 @@ CARE = (
         },
     ),
     Indicator(
+        code="care.seen_within_90_days",
+        section="care",
+        title="Seen within 90 days (competing risks)",
+        definition="Share of the referrals made in the twelve months to the as-of date estimated to have been seen "
+        "within 90 days, with death and leaving counted as ending the wait rather than hidden as if they might "
+        "still be seen.",
+        formula="Aalen–Johansen cumulative incidence of the first completed visit at 90 days over referrals made in "
+        "the 365 days to the as-of date; competing events: closed as died or left (COMPETING_EVENTS); censored at "
+        "the as-of date (still waiting) or the closing date (withdrawn, treated without a recorded visit)",
+        unit="%",
+        breakdowns=(),
+        source=CARE_SOURCE,
+        translations={
+            "fa": (
+                "ویزیت‌شده تا ۹۰ روز (خطرهای رقیب)",
+                "سهم برآوردیِ ارجاع‌های دوازده ماه منتهی به تاریخ گزارش که تا ۹۰ روز ویزیت شدند؛ مرگ و رفتن "
+                "پایان انتظار شمرده می‌شوند، نه اینکه پنهان شوند گویی هنوز ممکن است ویزیت شوند.",
+            ),
+            "ar": (
+                "المعاينون خلال ٩٠ يومًا (المخاطر المتنافسة)",
+                "النسبة المقدّرة من إحالات الأشهر الاثني عشر المنتهية بتاريخ التقرير التي عوينت خلال ٩٠ يومًا، "
+                "مع احتساب الوفاة والمغادرة نهايةً للانتظار لا إخفائهما كأن أصحابهما قد يُعاينون بعد.",
+            ),
+        },
+    ),
+    Indicator(
         code="care.km_median_days",
         section="care",
         title="Median time to care (Kaplan–Meier)",
@@ -424,9 +450,27 @@ def _days(later: dt.date, earlier: dt.date) -> int:
     return (later - earlier).days
 
 
-def _km(rows: list[tuple[dt.date, dt.date | None, dt.date | None, str]], as_of: dt.date) -> core.Curve:
+Cohort = list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]
+
+
+def _competing(rows: Cohort, as_of: dt.date) -> core.Incidence:
+    """Time to care with death and leaving as competing events (Aalen–Johansen)."""
+    durations, causes = [], []
+    for referral_date, closed_on, first, _, status in rows:
+        if first is not None:
+            durations.append(_days(first, referral_date))
+            causes.append(core.CARE)
+            continue
+        closed = closed_on is not None and closed_on <= as_of
+        end = closed_on if closed and closed_on is not None else as_of
+        durations.append(max(0, _days(end, referral_date)))
+        causes.append(queries.COMPETING_EVENTS.get(status, core.CENSORED) if closed else core.CENSORED)
+    return core.aalen_johansen(durations, causes)
+
+
+def _km(rows: Cohort, as_of: dt.date) -> core.Curve:
     durations, seen = [], []
-    for referral_date, closed_on, first, _ in rows:
+    for referral_date, closed_on, first, _, _status in rows:
         if first is not None:
             durations.append(_days(first, referral_date))
             seen.append(True)
@@ -482,14 +526,43 @@ def compute_care(period: Period) -> Result:
         [[code, c.at_risk, c.median] for code, c in curves.items()],
         "care.km_median_days",
     )
+    incidence = _competing(cohort, period.as_of)
+    competing = Table(
+        "care.competing_risks",
+        [
+            Column("day", "label"),
+            Column("cohort"),
+            Column("share_seen", "rate", basis="cohort"),
+            Column("share_died", "rate", basis="cohort"),
+            Column("share_left", "rate", basis="cohort"),
+            Column("km_share_seen", "rate", basis="cohort"),
+        ],
+        [
+            [
+                day,
+                incidence.at_risk,
+                _pct(incidence.share_by(core.CARE, day)),
+                _pct(incidence.share_by(core.DIED, day)),
+                _pct(incidence.share_by(core.LEFT, day)),
+                _pct(curve.share_by(day)),
+            ]
+            for day in KM_DAYS
+        ],
+        "care.seen_within_90_days",
+    )
     values = {
+        "care.seen_within_90_days": Value(_pct(incidence.share_by(core.CARE, 90)), incidence.at_risk),
         "care.seen": Value.of_count(overall[1]),
         "care.days_median": Value(overall[2], overall[1]),
         "care.days_p90": Value(overall[3], overall[1]),
         "care.within_deadline_rate": Value(overall[5], overall[1], numerators=(overall[4],)),
         "care.km_median_days": Value(curve.median, curve.at_risk),
     }
-    return Result(values, [table, km_table, km_by_priority], {"curve": curve, "curves": curves})
+    return Result(
+        values,
+        [table, km_table, km_by_priority, competing],
+        {"curve": curve, "curves": curves, "incidence": incidence},
+    )
 
 
 def _pct(share: float | None) -> float | None:
@@ -606,7 +679,8 @@ TRIPS = (
         section="trips",
         title="Trips cancelled",
         definition="Trips cancelled after they were requested.",
-        formula="trips dated in the period with status cancelled",
+        formula="trips dated in the period with a trip.cancelled ledger entry, as it stands after corrections and "
+        "retractions",
         unit="trips",
         breakdowns=("cancelled_by",),
         source=TRIP_SOURCE,
@@ -780,7 +854,7 @@ def compute_trips(period: Period) -> Result:
     not_seen_total = sum(not_seen.values())
     values = {
         "trips.total": Value.of_count(total_trips),
-        "trips.cancelled": Value.of_count(statuses.get("cancelled", 0)),
+        "trips.cancelled": Value.of_count(cancelled["trips"]),
         "trips.cancellations_per_patient": Value(cancelled["places"] / affected if affected else None, affected),
         "trips.most_cancellations": Value(cancelled["most_for_one_patient"], None),
         "trips.hours_held_mean": Value(_hours(overall["mean"]), overall["trips"]),
@@ -891,24 +965,29 @@ INCIDENTS = (
         code="incidents.total",
         section="incidents",
         title="Obstruction incidents",
-        definition="Incidents recorded and deliveries blocked in the period, in the terms of the WHO Surveillance "
-        "System for Attacks on Health Care.",
-        formula="incident.recorded and supply.blocked ledger entries with occurred_at in the period, not "
-        "retracted, counted after corrections",
+        definition="Obstruction of care in the period, in the terms of the WHO Surveillance System for Attacks on "
+        "Health Care: permits denied, requests left unanswered by the appointment date, trips cancelled by the "
+        "authority, holds at the gate over the threshold, trips turned back, arrivals after closing, companions "
+        "refused, deliveries blocked or cut, and incidents recorded.",
+        formula="incidents derived by the catalogue in corridor.reports.obstruction from the ledger entries dated in "
+        "the period (the payload's date), retracted entries left out and corrections applied",
         unit="incidents",
-        breakdowns=("attack_type", "resource", "certainty"),
-        source="ledger entries incident.recorded (kind, resource) and supply.blocked (item), with certainty, "
-        "and entry.corrected / entry.retracted entries that name them",
+        breakdowns=("kind", "attack_type", "resource", "certainty"),
+        source="ledger entries trip.requested, trip.approved, trip.denied, trip.cancelled, gate.released, "
+        "gate.turned_back, trip.arrived, trip.companion_answered, supply.blocked, supply.partly_allowed and "
+        "incident.recorded, and the entry.corrected / entry.retracted entries that name them",
         translations={
             "fa": (
                 "رویدادهای ممانعت",
-                "رویدادهای ثبت‌شده و محموله‌های متوقف‌شده در این دوره، با اصطلاحات "
-                "نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت.",
+                "ممانعت از درمان در این دوره با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت: "
+                "مجوزهای ردشده، درخواست‌های بی‌پاسخ تا روز نوبت، سفرهای لغوشده از سوی مقامات، توقف در گذرگاه بیش از "
+                "آستانه، بازگرداندن، رسیدن پس از تعطیلی، رد همراه، محموله‌های متوقف یا کاسته، و رویدادهای ثبت‌شده.",
             ),
             "ar": (
                 "حوادث العرقلة",
-                "الحوادث المسجلة والشحنات الموقوفة في هذه الفترة، بمصطلحات نظام ترصد "
-                "الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية.",
+                "عرقلة الرعاية في هذه الفترة بمصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة "
+                "العالمية: تصاريح مرفوضة، وطلبات بلا رد حتى الموعد، ورحلات ألغتها السلطات، واحتجاز عند البوابة فوق "
+                "الحد، وإعادة من البوابة، ووصول بعد الإغلاق، ورفض مرافقين، وشحنات موقوفة أو مقلّصة، وحوادث مسجلة.",
             ),
         },
     ),
@@ -916,25 +995,13 @@ INCIDENTS = (
 
 
 def compute_incidents(period: Period) -> Result:
-    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    for row in queries.incident_counts(period):
-        counts[ssa.from_counts_row(row)] += row["n"]
-    incidents = []
-    for entry, fixes in queries.incident_entries(period):
-        incident = ssa.from_entry(
-            entry.seq,
-            entry.type,
-            entry.payload,
-            entry.source,
-            entry.certainty,
-            [fix.payload.get("changes", {}) for fix in fixes],
-        )
-        incidents.append(incident)
-        if fixes:  # the SQL counts left corrected entries out: count them as corrected
-            counts[(incident.attack_type, incident.resource, incident.item, incident.certainty)] += 1
+    records = queries.obstruction_records(period)
+    incidents = queries.obstruction_incidents(period, records=records)
+    counts = obstruction.counts(incidents)
     table = Table(
         "incidents.by_type",
         [
+            Column("kind", "label"),
             Column("attack_type", "label"),
             Column("resource", "label"),
             Column("item", "label"),
@@ -945,7 +1012,8 @@ def compute_incidents(period: Period) -> Result:
         "incidents.total",
     )
     total = sum(counts.values())
-    return Result({"incidents.total": Value.of_count(total)}, [table], {"incidents": incidents})
+    refusals = obstruction.refusals(records, start=period.start, as_of=period.as_of)
+    return Result({"incidents.total": Value.of_count(total)}, [table], {"incidents": incidents, "refusals": refusals})
 
 
 register(*INCIDENTS, compute=compute_incidents)

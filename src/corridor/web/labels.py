@@ -67,6 +67,8 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "access.break_glass": _("break-glass access to an identity"),
     "access.break_glass_acknowledged": _("break-glass access acknowledged"),
     "export.created": _("export created"),
+    "report.narrative": _("report narrative written"),
+    "site.published": _("public site published"),
     "identity.rekeyed": _("identities re-encrypted"),
     "supply.item_defined": _("supply item added"),
     "supply.item_changed": _("supply item changed"),

@@ -12,6 +12,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
+
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral
 from corridor.transfers.models import Trip, TripPassenger
@@ -60,6 +62,27 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     """Every headline value and the main breakdowns, from raw rows."""
     bodies = [json.loads(body) for body in Entry.objects.order_by("seq").values_list("body", flat=True)]
     retracted = {b["corrects"] for b in bodies if b["type"] == "entry.retracted"}
+    # Every entry as it stands: retracted ones gone, corrections (not themselves retracted) applied in order.
+    standing: list[dict[str, Any]] = []
+    fixes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for body in bodies:
+        if body["type"] == "entry.corrected" and body["seq"] not in retracted:
+            fixes[body["corrects"]].append(body["payload"].get("changes", {}))
+    for body in bodies:
+        if body["type"] in ("entry.corrected", "entry.retracted") or body["seq"] in retracted:
+            continue
+        now = {**body, "payload": dict(body["payload"])}
+        for change in fixes[body["seq"]]:
+            for key, value in change.items():
+                if key in ("certainty", "source"):
+                    now[key] = value
+                else:
+                    now["payload"][key] = value
+        standing.append(now)
+    cancelled_by: dict[int, str] = {}
+    for body in standing:
+        if body["type"] == "trip.cancelled":
+            cancelled_by[int(body["payload"]["trip"])] = body["payload"].get("cancelled_by") or "unknown"
     trips = {t.pk: t for t in Trip.objects.all()}
     patients = {p.pk: p for p in Patient.objects.all()}
     referrals = {r.pk: r for r in Referral.objects.select_related("priority")}
@@ -186,7 +209,7 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     month_trips = [t for t in trips.values() if start <= t.date <= as_of and t.status != "proposed"]
     month_ids = {t.pk for t in month_trips}
     out["trips.total"] = len(month_trips)
-    cancelled = [t for t in month_trips if t.status == "cancelled"]
+    cancelled = [t for t in month_trips if t.pk in cancelled_by]
     out["trips.cancelled"] = len(cancelled)
     cancelled_places = [
         p for p in places if p.trip_id in {t.pk for t in cancelled} and p.role == "patient" and not p.removed
@@ -196,7 +219,7 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     per_patient: dict[int, int] = defaultdict(int)
     for p in places:
         trip = trips[p.trip_id]
-        if trip.status == "cancelled" and trip.date <= as_of and p.role == "patient" and not p.removed:
+        if p.trip_id in cancelled_by and trip.date <= as_of and p.role == "patient" and not p.removed:
             per_patient[p.patient_id] += 1
     out["trips.most_cancellations"] = max(per_patient.values(), default=0)
     holds = [
@@ -228,21 +251,41 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     out["deaths.while_waiting"] = len(died)
     out["deaths.days_waited_median"] = float(statistics.median(died.values())) if died else None
 
-    # Incidents.
-    changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for body in bodies:
-        if body["type"] == "entry.corrected":
-            changes[body["corrects"]].append(body["payload"].get("changes", {}))
+    # Incidents: every kind of obstruction, read from the entries as they stand.
+    threshold = settings.GATE_HOLD_THRESHOLD_MINUTES / 60
+    answers: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for body in standing:
+        if body["type"] in ("trip.approved", "trip.denied", "trip.cancelled"):
+            answers[str(body["payload"]["trip"])].append((body["type"], body["occurred_at"][:10]))
     incidents: dict[str, int] = defaultdict(int)
-    for body in bodies:
-        if body["type"] not in ("incident.recorded", "supply.blocked") or body["seq"] in retracted:
+    for body in standing:
+        payload, kind = body["payload"], body["type"]
+        when = str(payload.get("date") or body["occurred_at"][:10])
+        if not start.isoformat() <= when <= as_of.isoformat():
             continue
-        if not start.isoformat() <= body["occurred_at"][:10] <= as_of.isoformat():
-            continue
-        certainty = body["certainty"]
-        for change in changes[body["seq"]]:
-            certainty = change.get("certainty", certainty)
-        incidents[certainty] += 1
+        if kind == "trip.requested":
+            said = answers[str(payload["trip"])]
+            counts_ = not any(t == "trip.denied" for t, _ in said) and not any(
+                t in ("trip.approved", "trip.cancelled") and on <= when for t, on in said
+            )
+        elif kind == "trip.cancelled":
+            counts_ = payload.get("cancelled_by") == "authority"
+        elif kind == "gate.released":
+            counts_ = payload["hours_held"] >= threshold
+        elif kind == "trip.arrived":
+            counts_ = payload.get("late") is True
+        elif kind == "trip.companion_answered":
+            counts_ = payload.get("answer") == "rejected"
+        else:
+            counts_ = kind in (
+                "trip.denied",
+                "gate.turned_back",
+                "supply.blocked",
+                "supply.partly_allowed",
+                "incident.recorded",
+            )
+        if counts_:
+            incidents[body["certainty"]] += 1
     out["incidents.total"] = sum(incidents.values())
     out["incidents"] = dict(incidents)
     return out

@@ -109,7 +109,16 @@ def test_the_incident_export_has_the_ssa_public_columns_after_corrections_and_no
         "Total Injured",
         "Certainty Level",
     ]
-    found = {(r[1], r[2], r[3], r[7], r[8]) for r in rows[1:]}
+    found = {(r[1], r[2], r[3], r[7], r[8]) for r in rows[1:] if r[11] in ("recorded", "delivery_blocked")}
+    assert {r[11] for r in rows[1:]} == {
+        "arrived_after_closing",
+        "cancelled_by_authority",
+        "delivery_blocked",
+        "held_at_gate",
+        "no_answer",
+        "permit_denied",
+        "recorded",
+    }
     assert found == {
         ("2014-10-03", "Obstruction to delivery of care", "Health care supplies", "Confirmed", "medicine"),
         ("2014-10-07", "Obstruction to delivery of care", "Health care transport", "Possible", ""),
@@ -196,3 +205,20 @@ def test_the_command_line_writes_reports_and_exports_and_says_what_it_recorded(
     result = runner.invoke(cli, ["export", "trips", "--month", "October", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2 and "corridor: error: month:" in result.output
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.csv.partial").exists()
+
+
+def test_the_command_line_records_a_narrative_in_the_authors_name_and_refuses_an_unknown_author(
+    october: dict[str, Any], users: dict[str, Any]
+) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["report", "narrative", "--month", "2014-10", "--language", "fa", "--author", "monitor"],
+        input="ماه سختی بود.",
+    )
+    assert result.exit_code == 0, result.output
+    entry = Entry.objects.filter(type="report.narrative").latest("seq")
+    assert (entry.recorded_by, entry.payload["text"], entry.payload["language"]) == ("monitor", "ماه سختی بود.", "fa")
+    refused = runner.invoke(cli, ["report", "narrative", "--month", "2014-10", "--text", "x", "--author", "nobody"])
+    assert refused.exit_code != 0 and "--author" in refused.output
+    assert Entry.objects.filter(type="report.narrative").count() == 1

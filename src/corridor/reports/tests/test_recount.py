@@ -57,6 +57,7 @@ trip_plan = st.fixed_dictionaries(
         "retract_answer": st.sampled_from((False, False, False, False, True)),
         "fate": st.sampled_from(("stay", "cancel", "go", "go", "go", "turned_back", "remove_one")),
         "cancelled_by": st.sampled_from(("authority", "camp", "hospital", "other")),
+        "fix_cancellation": st.sampled_from(("keep", "keep", "to_camp", "to_authority", "retract")),
         "gate_minutes": st.one_of(st.none(), st.integers(0, 420), st.integers(0, 420)),
         "arrive_at": st.integers(9 * 60, 15 * 60),
         "outcomes": st.lists(st.sampled_from(OUTCOMES), min_size=3, max_size=3),
@@ -213,7 +214,19 @@ def _trip(camp: Any, day: dt.date, t: dict[str, Any], patients: list[Patient], e
         )
     trip = Trip.objects.get(pk=trip.pk)
     if t["fate"] == "cancel":
-        _try(transfers.cancel_trip, trip, cancelled_by=t["cancelled_by"], by=None, at=when)
+        cancelled = _try(transfers.cancel_trip, trip, cancelled_by=t["cancelled_by"], by=None, at=when)
+        if cancelled is not None and t["fix_cancellation"] != "keep":
+            entry = ledger.entries_about(f"trip:{trip.pk}")[-1]
+            fix = t["fix_cancellation"]
+            ledger.correct(
+                entry.seq,
+                by=None,
+                reason="misheard",
+                changes={} if fix == "retract" else {"cancelled_by": fix.removeprefix("to_")},
+                source="witness",
+                certainty="confirmed",
+                retract=fix == "retract",
+            )
         return
     if t["fate"] not in ("go", "turned_back") or trip.status != "approved" or t["gate_minutes"] is None:
         return
@@ -268,6 +281,6 @@ def test_the_sql_indicators_equal_a_slow_recount_from_raw_rows(camp: Any, plan: 
             assert _close(curve[day], None if share is None else 100 * share), ("km", day)
         by_certainty: dict[str, int] = defaultdict(int)
         for row in next(t for t in found.tables() if t.code == "incidents.by_type").rows:
-            by_certainty[row[3]] += row[4]
+            by_certainty[row[4]] += row[5]
         assert dict(by_certainty) == expected["incidents"]
         transaction.set_rollback(True)
