@@ -80,7 +80,11 @@ EVENT_TYPES: dict[str, str] = {
     "token.revoked": "An API token was revoked; requests bearing it are refused from then on.",
     "export.created": "A report or export was generated, with its SHA-256.",
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
-    "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
+    "attachment.added": (
+        "A photo, video, recording or document was stored sealed by its SHA-256 and attached to an entry: its "
+        "detected type, size, C2PA provenance (valid, invalid or none) and the hashes of its derivatives."
+    ),
+    "attachment.viewed": "Someone was given an attachment's original bytes (which, and why).",
 }
 
 
