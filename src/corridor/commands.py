@@ -168,7 +168,11 @@ def users_add(name: str, role: str, password_file: Path) -> None:
 
 
 @click.command()
-@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index, and every attached file against its hash.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -180,11 +184,18 @@ def verify(deep: bool, workers: int | None) -> None:
     from corridor.ledger.services import verify as verify_ledger
 
     verdict = verify_ledger(deep=deep, workers=workers)
-    if verdict.ok:
-        click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
-        return
-    click.echo(f"BROKEN: entry {verdict.bad_seq}: {verdict.problem}", err=True)
-    sys.exit(1)
+    if not verdict.ok:
+        click.echo(f"BROKEN: entry {verdict.bad_seq}: {verdict.problem}", err=True)
+        sys.exit(1)
+    if deep:
+        from corridor.ledger.attachments import check_store
+
+        problems = check_store()
+        for problem in problems:
+            click.echo(f"BROKEN: {problem}", err=True)
+        if problems:
+            sys.exit(1)
+    click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
 
 
 @click.group()

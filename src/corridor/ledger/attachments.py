@@ -35,6 +35,7 @@ from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import media, sealed
 from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Attachment, Entry
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -176,6 +177,11 @@ def attach(
     refused or interrupted leaves no file and no entry.
     """
     require(by, Can.ADD_ATTACHMENTS)
+    # Checked before a byte is read, so a bad field never costs an upload.
+    if source not in Source.values:
+        raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
+    if certainty not in Certainty.values:
+        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
     if isinstance(subjects, str):
         raise InvalidInput("give a list of subjects, not one string", "subjects")
     subject_list = list(subjects)
