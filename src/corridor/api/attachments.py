@@ -90,14 +90,9 @@ def add_attachment(request: HttpRequest, seq: Seq) -> Any:
     to the same entry answers with the first attachment. Over the size limit of its kind, or of a type not
     accepted: refused, and nothing is kept."""
     user = acting(request, Can.ADD_ATTACHMENTS)
-    largest = max(attachments.limits().values())
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > largest + 1024 * 1024:
-        message = f"the upload is larger than the largest file accepted ({largest // (1024 * 1024)} MB)"
-        return error_response(request, 413, "too_large", message)
+    refused = attachments.declared_too_large(request.META.get("CONTENT_LENGTH"))
+    if refused:
+        return error_response(request, 413, "too_large", refused)
     if not Entry.objects.filter(seq=seq).exists():
         raise NotFound(f"there is no ledger entry {seq}")
     files = request.FILES.getlist("file")

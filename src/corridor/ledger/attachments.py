@@ -62,6 +62,26 @@ def _keys() -> tuple[str, dict[str, bytes]]:
     return key_id(keys[0]), raw
 
 
+def declared_too_large(content_length: str | None) -> str | None:
+    """A refusal to give before reading an upload whose declared length exceeds every limit, else None."""
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        return None
+    largest = max(limits().values())
+    if declared > largest + 1024 * 1024:  # room for the multipart envelope and the other fields
+        return f"the upload is larger than the largest file accepted ({largest // (1024 * 1024)} MB)"
+    return None
+
+
+# Entries that files document: what happened, not the system's own book-keeping.
+_NOT_ATTACHABLE = ("attachment.", "checkpoint.", "token.", "user.", "identity.", "scenario.", "export.")
+
+
+def attachable(entry_type: str) -> bool:
+    return not entry_type.startswith(_NOT_ATTACHABLE)
+
+
 def limits() -> dict[str, int]:
     """The largest file of each kind, in bytes (``CORRIDOR_ATTACHMENT_MAX_MB_*``)."""
     return {kind: int(mb) * 1024 * 1024 for kind, mb in settings.ATTACHMENT_MAX_MB.items()}
@@ -192,8 +212,8 @@ def attach(
         original = Entry.objects.filter(seq=entry).first()
         if original is None:
             raise NotFound(f"there is no ledger entry {entry}")
-        if original.type in ("attachment.added", "attachment.viewed"):
-            raise InvalidInput("attach files to the entry they document, not to another attachment", "entry")
+        if not attachable(original.type):
+            raise InvalidInput(f"a file cannot document a {original.type} entry; attach it to what happened", "entry")
         inherited = original.subjects
     if isinstance(file, Path):
         if not file.is_file():
