@@ -460,6 +460,52 @@ def check_store() -> list[str]:
     return problems
 
 
+def _objects() -> Iterator[Path]:
+    folder = store_dir()
+    if not folder.is_dir():
+        return
+    for sub in sorted(folder.iterdir()):
+        if sub.is_dir() and len(sub.name) == 2 and not sub.name.startswith("."):
+            yield from (p for p in sorted(sub.iterdir()) if _SHA256.match(p.name))
+
+
+def keys_in_use() -> dict[str, int]:
+    """How many stored objects each key id seals (``unsealed`` for files stored in the clear)."""
+    counts: dict[str, int] = {}
+    for path in _objects():
+        with path.open("rb") as handle:
+            head = handle.read(len(sealed.MAGIC) + 8)
+        kid = head[len(sealed.MAGIC) :].decode("ascii", "replace") if head.startswith(sealed.MAGIC) else "unsealed"
+        counts[kid] = counts.get(kid, 0) + 1
+    return counts
+
+
+def reseal_all() -> int:
+    """Seal every stored object under the first configured key (after a key rotation; files stored in the
+    clear are sealed too). Each file is checked against its hash as it is read, written whole under a
+    temporary name and renamed over the old one. Returns how many were resealed."""
+    primary, keys = _keys()
+    count = 0
+    for path in _objects():
+        with path.open("rb") as handle:
+            head = handle.read(len(sealed.MAGIC) + 8)
+        if head == sealed.MAGIC + primary.encode("ascii"):
+            continue
+        digest = path.name
+        with _incoming() as (out, temporary):
+            sealer = sealed.Sealer(out, primary, keys[primary])
+            for chunk in open_stream(digest):
+                sealer.write(chunk)
+            if sealer.finish() != digest:  # pragma: no cover - open_stream has checked the hash
+                raise InvalidInput(f"attachment {digest} is damaged", "sha256")
+            out.flush()
+            os.fsync(out.fileno())
+            os.chmod(temporary, 0o440)
+            os.replace(temporary, path)
+        count += 1
+    return count
+
+
 def export_files(seqs: Iterable[int], folder: Path) -> list[str]:
     """Write the original (unsealed) bytes of the attachments among entries ``seqs`` into ``folder/ab/abcdef…``,
     for an outsider's verifier; return the hashes written. Each is checked against its hash as it is copied."""

@@ -96,6 +96,7 @@ def rotate_identity_key() -> None:
 
     rotation = rotate()
     click.echo(f"re-encrypted {rotation.rows} identities under key {rotation.key}")
+    click.echo(f"resealed {rotation.attachments} attachment files under key {rotation.key}")
     if rotation.origin == "environment" and rotation.retired:
         click.echo(
             f"no identity needs key(s) {', '.join(rotation.retired)} any more: remove them from CORRIDOR_IDENTITY_KEY",

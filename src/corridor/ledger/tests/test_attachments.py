@@ -270,3 +270,24 @@ def test_a_damaged_or_missing_file_is_found_by_the_store_check_and_the_outsiders
         attachments.read(digest)
     path.unlink()
     assert attachments.check_store() == [f"entry {entry.seq}: attachment {digest} is missing"]
+
+
+def test_a_key_rotation_reseals_every_attachment_before_the_old_key_is_dropped(
+    users: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    from corridor import env
+    from corridor.ops import keys
+    from corridor.register.crypto import key_id
+
+    old = env.new_identity_key()
+    (tmp_path / env.IDENTITY_KEY_FILE_NAME).write_text(old + "\n")
+    settings.IDENTITY_KEYS, settings.IDENTITY_KEY_ORIGIN = [old], "data-dir"
+    photo = samples.photo_with_metadata()
+    entry = attachments.attach(
+        io.BytesIO(photo), subjects=["trip:1"], by=users["monitor"], source="media", certainty="possible"
+    )
+    assert attachments.keys_in_use() == {key_id(old): 3}  # the original, the derivative and the thumbnail
+    rotation = keys.rotate()
+    assert rotation.attachments == 3 and old not in settings.IDENTITY_KEYS
+    assert attachments.keys_in_use() == {rotation.key: 3}
+    assert attachments.read(entry.payload["sha256"]) == photo and attachments.check_store() == []
