@@ -91,7 +91,7 @@ def limits() -> dict[str, int]:
 def _incoming() -> Iterator[tuple[IO[bytes], Path]]:
     """A private temporary file inside the store, removed unless the caller moved it into place."""
     folder = store_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, name = tempfile.mkstemp(dir=folder, prefix=".incoming-")
     path = Path(name)
     try:
@@ -105,10 +105,10 @@ def _incoming() -> Iterator[tuple[IO[bytes], Path]]:
 def _place(temporary: Path, digest: str) -> bool:
     """Move a sealed file into place under its hash; False (and nothing moved) if the hash is already stored."""
     target = path_for(digest)
-    target.parent.mkdir(exist_ok=True)
+    target.parent.mkdir(exist_ok=True, mode=0o700)
     if target.exists():
         return False
-    os.chmod(temporary, 0o440)
+    os.chmod(temporary, 0o400)
     os.replace(temporary, target)
     return True
 
@@ -500,7 +500,7 @@ def reseal_all() -> int:
                 raise InvalidInput(f"attachment {digest} is damaged", "sha256")
             out.flush()
             os.fsync(out.fileno())
-            os.chmod(temporary, 0o440)
+            os.chmod(temporary, 0o400)
             os.replace(temporary, path)
         count += 1
     return count

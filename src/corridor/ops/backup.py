@@ -95,7 +95,7 @@ def _copy_store(source: Path, target: Path, *, replace: bool) -> int:
             destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = destination.with_name("." + item.name + ".partial")
             shutil.copyfile(item, partial)
-            os.chmod(partial, 0o440)
+            os.chmod(partial, 0o400)
             _fsync(partial)
             os.replace(partial, destination)
             copied += 1
