@@ -87,6 +87,14 @@ def test_a_monitor_attaches_a_photo_to_a_gate_hold_and_sees_a_metadata_free_thum
     assert "Download the original" not in page.locator("#trip-timeline").inner_text()  # monitors: derivatives only
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "attachments-trip-phone-en.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/trips/{trip}/")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert "پیوست کردن" in page.locator("#trip-timeline details.attach summary").first.inner_text()
+    assert page.locator("#trip-timeline img.thumbnail").count() == 1
+    assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
+    page.screenshot(path=str(SCREENSHOTS / "attachments-trip-phone-fa.png"), full_page=True)
 
     stored = json.loads(_python(STORED, server.data_dir))
     assert stored["documents"] == "gate.held" and stored["by"] == "demo-monitor"
