@@ -18,9 +18,9 @@ from ninja.responses import Status
 from pydantic import Field
 
 from corridor.accounts.roles import Can
-from corridor.errors import InvalidInput, NotFound
+from corridor.errors import InvalidInput
 from corridor.ledger import attachments
-from corridor.ledger.models import Attachment, Entry
+from corridor.ledger.models import Attachment
 
 from .core import acting, error_response, responses
 from .schemas import Purpose, Seq
@@ -93,8 +93,7 @@ def add_attachment(request: HttpRequest, seq: Seq) -> Any:
     refused = attachments.declared_too_large(request.META.get("CONTENT_LENGTH"))
     if refused:
         return error_response(request, 413, "too_large", refused)
-    if not Entry.objects.filter(seq=seq).exists():
-        raise NotFound(f"there is no ledger entry {seq}")
+    attachments.target(seq)
     files = request.FILES.getlist("file")
     if len(files) != 1:
         raise InvalidInput("send exactly one file in the multipart field 'file'", "file")

@@ -82,6 +82,17 @@ def attachable(entry_type: str) -> bool:
     return not entry_type.startswith(_NOT_ATTACHABLE)
 
 
+def target(seq: int) -> Entry:
+    """The entry a file would document: NotFound if there is none, InvalidInput if files cannot document it.
+    The edges ask before reading an upload, so a wrong number never costs one."""
+    found = Entry.objects.filter(seq=seq).first()
+    if found is None:
+        raise NotFound(f"there is no ledger entry {seq}")
+    if not attachable(found.type):
+        raise InvalidInput(f"a file cannot document a {found.type} entry; attach it to what happened", "entry")
+    return found
+
+
 def limits() -> dict[str, int]:
     """The largest file of each kind, in bytes (``CORRIDOR_ATTACHMENT_MAX_MB_*``)."""
     return {kind: int(mb) * 1024 * 1024 for kind, mb in settings.ATTACHMENT_MAX_MB.items()}
@@ -207,14 +218,7 @@ def attach(
     subject_list = list(subjects)
     if entry is None and not subject_list:
         raise InvalidInput("say what the file is evidence of: an entry number or subjects", "entry")
-    inherited: list[str] = []
-    if entry is not None:
-        original = Entry.objects.filter(seq=entry).first()
-        if original is None:
-            raise NotFound(f"there is no ledger entry {entry}")
-        if not attachable(original.type):
-            raise InvalidInput(f"a file cannot document a {original.type} entry; attach it to what happened", "entry")
-        inherited = original.subjects
+    inherited = target(entry).subjects if entry is not None else []
     if isinstance(file, Path):
         if not file.is_file():
             raise InvalidInput(f"{file} is not a file", "file")

@@ -107,3 +107,18 @@ def test_derivatives_and_originals_go_to_exactly_the_roles_in_the_table(
             assert viewed.payload["purpose"] == "case review"
         else:
             assert Entry.objects.filter(type="attachment.viewed").count() == before
+
+
+def test_an_entry_that_files_cannot_document_is_refused_before_the_body_is_read(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.http.multipartparser import MultiPartParser
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(MultiPartParser, "parse", never)
+    loaded = ledger.append("scenario.loaded", by="tester", payload={}).seq
+    refused = _upload(api_client(tokens["monitor"]), loaded, b"%PDF-1.4 x")
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "entry"
+    assert _upload(api_client(tokens["monitor"]), 10**6, b"%PDF-1.4 x").status_code == 404

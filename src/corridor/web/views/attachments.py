@@ -41,6 +41,12 @@ def attachment_add(request: HttpRequest, seq: int) -> HttpResponse:
     refused = attachments.declared_too_large(request.META.get("CONTENT_LENGTH"))
     if refused:
         return HttpResponse(refused, status=413, content_type="text/plain; charset=utf-8")
+    try:
+        attachments.target(seq)
+    except NotFound:
+        return HttpResponse(status=404)
+    except CorridorError as exc:
+        return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
     csrf = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})  # type: ignore[arg-type]
     if csrf is not None:
         return csrf
