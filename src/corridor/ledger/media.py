@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -63,14 +64,18 @@ class Derivatives:
     media_type: str
 
 
-def _clean(picture: Image.Image, edge: int, fmt: str) -> bytes:
-    copy = picture.copy()
-    copy.thumbnail((edge, edge))
+def _encode(picture: Image.Image, fmt: str) -> bytes:
     # A new image from the pixels alone: nothing of the original's info dict (EXIF, XMP, ICC, comments) follows.
-    bare = Image.frombytes(copy.mode, copy.size, copy.tobytes())
+    bare = Image.frombytes(picture.mode, picture.size, picture.tobytes())
     out = io.BytesIO()
     bare.save(out, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
     return out.getvalue()
+
+
+def _fit(picture: Image.Image, edge: int) -> Image.Image:
+    if max(picture.size) <= edge:
+        return picture
+    return ImageOps.contain(picture, (edge, edge), Image.Resampling.LANCZOS)
 
 
 def derivatives(source: BinaryIO) -> Derivatives:
@@ -83,15 +88,20 @@ def derivatives(source: BinaryIO) -> Derivatives:
     try:
         with Image.open(source) as opened:
             opened.seek(0)
-            picture = ImageOps.exif_transpose(opened) or opened
-            picture.load()
-    except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
+            # A JPEG is decoded at the smallest scale still covering the derivative (1/2, 1/4, 1/8 of the
+            # full size): a 48-MP phone photo then takes tens of megabytes to decode, not hundreds.
+            scale = min(1.0, DERIVATIVE_EDGE / max(opened.size))
+            opened.draft("RGB", (math.ceil(opened.size[0] * scale), math.ceil(opened.size[1] * scale)))
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            picture = _fit(upright if upright is not None else opened, DERIVATIVE_EDGE)
+            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+                picture, fmt, media_type = picture.convert("RGBA"), "PNG", "image/png"
+            else:
+                picture, fmt, media_type = picture.convert("RGB"), "JPEG", "image/jpeg"
+    except (OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
         raise ValueError(f"the image cannot be read: {exc}") from None
-    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-        picture, fmt, media_type = picture.convert("RGBA"), "PNG", "image/png"
-    else:
-        picture, fmt, media_type = picture.convert("RGB"), "JPEG", "image/jpeg"
-    return Derivatives(_clean(picture, DERIVATIVE_EDGE, fmt), _clean(picture, THUMBNAIL_EDGE, fmt), media_type)
+    return Derivatives(_encode(picture, fmt), _encode(_fit(picture, THUMBNAIL_EDGE), fmt), media_type)
 
 
 @dataclass(frozen=True)

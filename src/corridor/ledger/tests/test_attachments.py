@@ -291,3 +291,24 @@ def test_a_key_rotation_reseals_every_attachment_before_the_old_key_is_dropped(
     assert rotation.attachments == 3 and old not in settings.IDENTITY_KEYS
     assert attachments.keys_in_use() == {rotation.key: 3}
     assert attachments.read(entry.payload["sha256"]) == photo and attachments.check_store() == []
+
+
+def test_a_photo_taken_sideways_is_shown_upright_and_a_large_one_is_decoded_at_a_reduced_scale(
+    users: dict[str, Any],
+) -> None:
+    from corridor.ledger import media
+
+    picture = Image.new("RGB", (640, 480), (20, 80, 160))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to view
+    sideways = io.BytesIO()
+    picture.save(sideways, "JPEG", exif=exif.tobytes())
+    made = media.derivatives(io.BytesIO(sideways.getvalue()))
+    assert Image.open(io.BytesIO(made.image)).size == (480, 640)
+    assert not Image.open(io.BytesIO(made.image)).getexif()
+    large = io.BytesIO()
+    Image.new("RGB", (6400, 4800), (1, 2, 3)).save(large, "JPEG")
+    opened = Image.open(io.BytesIO(large.getvalue()))
+    opened.draft("RGB", (1600, 1200))
+    assert opened.size == (1600, 1200)  # what derivatives() asks of the decoder: 1/4 of the pixels a side
+    assert Image.open(io.BytesIO(media.derivatives(io.BytesIO(large.getvalue())).image)).size == (1600, 1200)
