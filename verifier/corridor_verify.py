@@ -466,12 +466,30 @@ def _hashes(values: Any) -> list[bytes]:
     return [bytes.fromhex(v) for v in values]
 
 
+SEALED_MAGIC = b"CRDRSEAL1\n"
+
+
+def refuse_sealed_attachment(path: str, digest: str) -> None:
+    """Corridor keeps attachments sealed (encrypted) in its store; a sealed copy cannot be checked here.
+
+    Say so plainly rather than report the file as altered: the files to check are the originals
+    written by ``corridor prove entry N --attachments DIR``.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(len(SEALED_MAGIC)) == SEALED_MAGIC:
+            raise Unreadable(
+                "attachment %s is a sealed copy from Corridor's store, not the original: ask for the folder "
+                "written by `corridor prove entry N --attachments DIR`" % digest
+            )
+
+
 def _check_attachment(directory: str, digest: Any) -> bool | None:
     """True if the file is there and intact, None if it was not supplied; Failed if it is damaged."""
     if not isinstance(digest, str) or not _HEX64.match(digest):
         raise Failed("an attachment entry does not name a SHA-256")
     for path in (os.path.join(directory, digest[:2], digest), os.path.join(directory, digest)):
         if os.path.isfile(path):
+            refuse_sealed_attachment(path, digest)
             hasher = hashlib.sha256()
             with open(path, "rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):

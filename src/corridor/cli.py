@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import": "corridor.intake.cli:import_",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
+    "attach": "corridor.ledger.cli:attach",
     "supplies": "corridor.supplies.cli:supplies",
     "tokens": "corridor.accounts.cli:tokens",
     "backup": "corridor.ops.cli:backup",

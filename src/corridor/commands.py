@@ -258,7 +258,11 @@ def users_reactivate(name: str, reason: str) -> None:
 
 
 @click.command()
-@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index, and every attached file against its hash.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -291,6 +295,13 @@ def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] =
         click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
     for problem in problems:
         click.echo(f"UNGUARDED: {problem}", err=True)
+    if deep:
+        from corridor.ledger.attachments import check_store
+
+        damaged = check_store()
+        for problem in damaged:
+            click.echo(f"BROKEN: {problem}", err=True)
+        problems = [*problems, *damaged]
     if not verdict.ok or problems:
         sys.exit(1)
     click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")

@@ -126,6 +126,13 @@ def secret_key(folder: Path) -> str:
     return key
 
 
+def upload_dir(folder: Path) -> Path:
+    """Where uploads are spooled while they arrive: inside the attachment store, so nothing leaves it."""
+    path = folder / "attachments" / ".uploads"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
 IDENTITY_KEY_FILE_NAME = "identity_key"
 
 

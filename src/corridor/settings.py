@@ -177,6 +177,18 @@ CACHES = {
     },
     "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Attachments (corridor.ledger.attachments): the largest file of each kind, in megabytes. Uploads are
+# spooled to a temporary file inside the store (never held in memory, never written outside it) from
+# the first 64 KB on.
+ATTACHMENT_MAX_MB = {
+    "image": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_IMAGE", 25, minimum=1),
+    "video": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_VIDEO", 500, minimum=1),
+    "audio": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_AUDIO", 100, minimum=1),
+    "document": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_DOCUMENT", 50, minimum=1),
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = str(env.upload_dir(DATA_DIR))
+FILE_UPLOAD_PERMISSIONS = 0o600
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

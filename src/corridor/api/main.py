@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corridor.api import accounts, companions, records, register, reports, transfers
+from corridor.api import accounts, attachments, companions, records, register, reports, transfers
 from corridor.api.core import api
 
 api.add_router("", register.router)
@@ -11,5 +11,6 @@ api.add_router("", records.router)
 api.add_router("", reports.router)
 api.add_router("", accounts.router)
 api.add_router("", companions.router)
+api.add_router("", attachments.router)
 
 __all__ = ["api"]

@@ -92,7 +92,11 @@ EVENT_TYPES: dict[str, str] = {
     "report.narrative": "A monitor's narrative for a month's report: the month, its language and the text.",
     "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
-    "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
+    "attachment.added": (
+        "A photo, video, recording or document was stored sealed by its SHA-256 and attached to an entry: its "
+        "detected type, size, C2PA provenance (valid, invalid or none) and the hashes of its derivatives."
+    ),
+    "attachment.viewed": "Someone was given an attachment's original bytes (which, and why).",
 }
 
 

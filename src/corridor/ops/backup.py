@@ -5,7 +5,12 @@ PostgreSQL with ``pg_dump`` inside an exported snapshot, so the head hash report
 exactly the one in the file. A restore checks the file first, keeps a copy of the database it replaces,
 and reports the restored head hash, which ``corridor verify`` prints again afterwards.
 
+The attachment store goes beside the backup file, in ``FILE.attachments/``: its files are copied as
+they are stored, sealed under the identity key, and a restore puts them back and then opens every file
+the restored ledger names, checking it against its hash.
+
 The identity key is not in a backup (it never is in the database): keep it, and its backups, apart.
+Without it the sealed attachments cannot be read either.
 """
 
 from __future__ import annotations
@@ -68,6 +73,52 @@ def _fsync(path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- backup
+
+
+def attachments_beside(path: Path) -> Path:
+    """Where the attachment store of the backup ``path`` is kept: ``path.attachments/``."""
+    return path.with_name(path.name + ".attachments")
+
+
+def _copy_store(source: Path, target: Path, *, replace: bool) -> int:
+    """Copy every stored object (``ab/abcdef…``) from ``source`` to ``target``, each written whole (a
+    temporary name, fsync, rename); objects already there are kept unless ``replace``. Returns how many."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for folder in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for item in sorted(folder.iterdir()):
+            if not item.is_file() or item.name.startswith("."):
+                continue
+            destination = target / folder.name / item.name
+            if destination.exists() and not replace:
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            partial = destination.with_name("." + item.name + ".partial")
+            shutil.copyfile(item, partial)
+            os.chmod(partial, 0o400)
+            _fsync(partial)
+            os.replace(partial, destination)
+            copied += 1
+    return copied
+
+
+def backup_attachments(out: Path) -> int:
+    """Copy the attachment store (sealed, as stored) beside the backup ``out``; return the files copied."""
+    from corridor.ledger.attachments import store_dir
+
+    target = attachments_beside(out.expanduser())
+    target.mkdir(exist_ok=True, mode=0o700)
+    return _copy_store(store_dir(), target, replace=False)
+
+
+def restore_attachments(path: Path) -> tuple[int, list[str]]:
+    """Put back the attachment store kept beside the backup ``path``, then check every file the (restored)
+    ledger names against its hash. Returns (files copied, problems: missing or damaged files)."""
+    from corridor.ledger.attachments import check_store, store_dir
+
+    copied = _copy_store(attachments_beside(path.expanduser()), store_dir(), replace=True)
+    return copied, check_store()
 
 
 def backup(out: Path) -> Snapshot:

@@ -85,6 +85,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "token.revoked": _("API token revoked"),
     "checkpoint.signed": _("checkpoint signed"),
     "attachment.added": _("attachment added"),
+    "attachment.viewed": _("attachment original viewed"),
 }
 
 CANCELLED_BY = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from corridor.web.views import account, audit, companions, dashboard, ledger, patients, plans, trips, users
+from corridor.web.views import account, attachments, audit, companions, dashboard, ledger, patients, plans, trips, users
 
 app_name = "web"
 
@@ -50,4 +50,7 @@ urlpatterns = [
     path("ledger/", ledger.ledger_list, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
     path("ledger/<int:seq>/", ledger.ledger_entry, name="ledger_entry"),
+    path("ledger/<int:seq>/attach/", attachments.attachment_add, name="attachment_add"),
+    path("attachments/<int:seq>/image/", attachments.attachment_image, name="attachment_image"),
+    path("attachments/<int:seq>/original/", attachments.attachment_original, name="attachment_original"),
 ]

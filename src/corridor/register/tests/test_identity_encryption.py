@@ -105,9 +105,10 @@ def test_a_generated_key_is_rotated_safely_and_the_ledger_records_it(patient: An
         assert (tmp_path / env.IDENTITY_KEY_FILE_NAME).stat().st_mode & 0o077 == 0
 
 
-def test_a_key_from_the_environment_is_rotated_by_putting_the_new_one_first(patient: Any) -> None:
+def test_a_key_from_the_environment_is_rotated_by_putting_the_new_one_first(patient: Any, tmp_path: Path) -> None:
     current = list(settings.IDENTITY_KEYS)
-    with override_settings(IDENTITY_KEY_ORIGIN="environment"):
+    # A data directory of its own: the rotation reseals the attachment store under the new key.
+    with override_settings(IDENTITY_KEY_ORIGIN="environment", DATA_DIR=tmp_path):
         with pytest.raises(InvalidInput, match="put a new key first"):
             keys.rotate()
         new = env.new_identity_key()

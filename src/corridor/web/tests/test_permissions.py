@@ -72,6 +72,10 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "ledger": ("get", EVERY_ROLE),
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_verify": ("post", EVERY_ROLE),
+    # Attachments (docs/roles.md): attach and see derivatives; originals for the roles that see identities.
+    "attachment_add": ("post", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_image": ("get", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_original": ("get", CLINICAL),
 }
 
 VISITORS = (*ROLES, "outsider", "anonymous")
