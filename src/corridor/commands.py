@@ -187,7 +187,11 @@ def users_add(name: str, role: str, password_file: Path) -> None:
 
 
 @click.command()
-@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index and each checkpoint's Merkle root.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
