@@ -409,9 +409,7 @@ def signing_verifier_key() -> checkpoints.VerifierKey | None:
         return None
 
 
-def roots_against_checkpoints(
-    query: Query, verdict: canonical.Verdict, anchors: Sequence[Anchor]
-) -> canonical.Verdict:
+def roots_against_checkpoints(query: Query, verdict: canonical.Verdict, anchors: Sequence[Anchor]) -> canonical.Verdict:
     """The deep check: each checkpoint's Merkle root recomputed from the bodies, in one pass.
 
     With the heads matching, the entries are those signed; a root that differs then means the signed
