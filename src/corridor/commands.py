@@ -261,7 +261,8 @@ def users_reactivate(name: str, reason: str) -> None:
 @click.option(
     "--deep",
     is_flag=True,
-    help="Also check each body's canonical form, the subject index, and every attached file against its hash.",
+    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
+    "and every attached file against its hash.",
 )
 @click.option(
     "--workers",

@@ -409,14 +409,48 @@ def signing_verifier_key() -> checkpoints.VerifierKey | None:
         return None
 
 
+def roots_against_checkpoints(query: Query, verdict: canonical.Verdict, anchors: Sequence[Anchor]) -> canonical.Verdict:
+    """The deep check: each checkpoint's Merkle root recomputed from the bodies, in one pass.
+
+    With the heads matching, the entries are those signed; a root that differs then means the signed
+    tree was not the tree of those entries (a fault of the signer, or a note made elsewhere).
+    """
+    if not verdict.ok or not anchors:
+        return verdict
+    wanted: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        wanted.setdefault(anchor.checkpoint.size, []).append(anchor)
+    for anchor in wanted.get(0, []):
+        if anchor.checkpoint.root != merkle.EMPTY_ROOT:
+            return canonical.Verdict(False, verdict.count, verdict.head_hash, None, f"{anchor.describe()}: wrong root")
+    builder, last, highest = merkle.RootBuilder(), 0, max(wanted)
+    while last < highest:
+        rows = query(
+            "SELECT seq, body FROM ledger_entry WHERE seq > %s AND seq <= %s ORDER BY seq",
+            [last, min(highest, last + _BATCH)],
+        )
+        if not rows:
+            break
+        for seq, body in rows:
+            builder.append(merkle.leaf_hash(str(body).encode("utf-8")))
+            last = int(seq)
+            for anchor in wanted.get(last, []):
+                if anchor.checkpoint.root != builder.root():
+                    problem = f"the Merkle root of entries 1 to {last} is not the one signed in {anchor.describe()}"
+                    return canonical.Verdict(False, verdict.count, verdict.head_hash, last, problem)
+    return verdict
+
+
 def check_against_checkpoints(
-    query: Query, verdict: canonical.Verdict, *, data_dir: Path, extra: Sequence[Path] = ()
+    query: Query, verdict: canonical.Verdict, *, data_dir: Path, extra: Sequence[Path] = (), deep: bool = False
 ) -> canonical.Verdict:
-    """``verdict`` checked against every checkpoint in the database, in ``data_dir`` and in ``extra``."""
+    """``verdict`` checked against every checkpoint in the database, in ``data_dir`` and in ``extra``;
+    with ``deep``, each checkpoint's Merkle root is recomputed from the bodies as well."""
     if not verdict.ok:
         return verdict
     notes = [*stored_notes(query), *file_notes(data_dir_files(data_dir)), *file_notes(extra)]
     anchors, refusal = read_anchors(notes, signing_verifier_key())
     if refusal is not None:
         return canonical.Verdict(False, verdict.count, verdict.head_hash, None, refusal)
-    return against_checkpoints(query, verdict, anchors)
+    verdict = against_checkpoints(query, verdict, anchors)
+    return roots_against_checkpoints(query, verdict, anchors) if deep else verdict

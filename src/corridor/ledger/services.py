@@ -246,10 +246,11 @@ def verify(
     database's back verifies on its own, but contradicts a checkpoint signed before the rewrite
     (``corridor.ledger.guards``).
 
-    ``deep`` also checks that each body is canonical JSON with exactly the documented fields and that
-    the subject index matches the bodies: slower, for audits rather than routine checks. ``workers``
-    splits a large ledger's hashing across processes (default: one per core, for ledgers of more than
-    ``PARALLEL_FROM`` entries, when no transaction is open).
+    ``deep`` also checks that each body is canonical JSON with exactly the documented fields, that
+    the subject index matches the bodies, and that each checkpoint's Merkle root is the bodies' tree:
+    slower, for audits rather than routine checks. ``workers`` splits a large ledger's hashing across
+    processes (default: one per core, for ledgers of more than ``PARALLEL_FROM`` entries, when no
+    transaction is open).
     """
     verdict = None if deep else _fast_verify(workers)
     if verdict is None:  # an anomaly somewhere, or a deep check: walk the chain to name the first bad entry
@@ -260,7 +261,7 @@ def verify(
         from corridor.ledger import guards
 
         verdict = guards.check_against_checkpoints(
-            guards.django_query(), verdict, data_dir=Path(settings.DATA_DIR), extra=checkpoint_files
+            guards.django_query(), verdict, data_dir=Path(settings.DATA_DIR), extra=checkpoint_files, deep=deep
         )
     if not verdict.ok or not deep:
         return verdict

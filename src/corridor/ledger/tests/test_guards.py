@@ -228,3 +228,19 @@ def test_on_postgresql_a_dropped_unique_constraint_is_not_guarded() -> None:
     assert guards.database_problems() == [
         "the unique constraint ledger_entry_prev_hash_unique on ledger_entry.prev_hash is missing"
     ]
+
+
+def test_deep_verify_recomputes_each_checkpoints_merkle_root(tmp_path: Path) -> None:
+    from corridor.ledger import checkpoints
+
+    _append(6)
+    _, note = evidence.sign_checkpoint()
+    signed = checkpoints.parse(note)[0]
+    # Signed with the ledger's key, naming the right head but another tree: the head check cannot tell.
+    odd = checkpoints.Checkpoint(signed.origin, signed.size, b"\x07" * 32, signed.time, signed.head)
+    folder = tmp_path / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    (folder / "checkpoint-6.txt").write_text(checkpoints.sign(odd, evidence.signing_key()), encoding="utf-8")
+    assert ledger.verify().ok
+    verdict = ledger.verify(deep=True)
+    assert not verdict.ok and verdict.bad_seq == 6 and "Merkle root of entries 1 to 6" in str(verdict.problem)
