@@ -1,4 +1,4 @@
-"""Joins two migrations written side by side: episodes of care with companions, and identities bound to their patient."""
+"""Joins two migrations written side by side: episodes of care, and identities bound to their patient."""
 
 from django.db import migrations
 
@@ -8,4 +8,4 @@ class Migration(migrations.Migration):
         ("register", "0003_h13b_episodes_companions"),
         ("register", "0003_h14b_bind_identity"),
     ]
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []

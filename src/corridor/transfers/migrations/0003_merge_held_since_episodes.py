@@ -8,4 +8,4 @@ class Migration(migrations.Migration):
         ("transfers", "0002_h13a_held_since"),
         ("transfers", "0002_h13b_episodes_companions"),
     ]
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []
