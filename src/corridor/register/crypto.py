@@ -52,18 +52,18 @@ class Keyring:
         sealed = self.ciphers[self.primary].encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
         return f"{PREFIX}${self.primary}${base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
 
-    def seal(self, plaintext: str, context: str, patient_id: int) -> str:
-        """``plaintext`` encrypted for one field of one patient's identity row."""
+    def seal(self, plaintext: str, context: str, patient_id: int, owner: str = "patient") -> str:
+        """``plaintext`` encrypted for one field of one person's identity row (a patient's, a companion's)."""
         nonce = os.urandom(12)
-        data = bound_context(context, patient_id).encode("utf-8")
+        data = bound_context(context, patient_id, owner).encode("utf-8")
         sealed = self.ciphers[self.primary].encrypt(nonce, plaintext.encode("utf-8"), data)
         return f"{BOUND_PREFIX}${self.primary}${base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
 
-    def open(self, stored: str, context: str, patient_id: int) -> str:
-        """The plaintext of a value sealed for this field of this patient; IdentityKeyError otherwise."""
+    def open(self, stored: str, context: str, patient_id: int, owner: str = "patient") -> str:
+        """The plaintext of a value sealed for this field of this person; IdentityKeyError otherwise."""
         if split(stored)[0] != BOUND_PREFIX:
-            raise IdentityKeyError(f"an identity field ({context}) is not bound to its patient: run `corridor migrate`")
-        return self._decrypt(stored, bound_context(context, patient_id), context)
+            raise IdentityKeyError(f"an identity field ({context}) is not bound to its {owner}: run `corridor migrate`")
+        return self._decrypt(stored, bound_context(context, patient_id, owner), context)
 
     def decrypt(self, stored: str, context: str) -> str:
         """An ``aesgcm1`` value (bound to its field only): for migrations."""
@@ -89,9 +89,9 @@ class Keyring:
             ) from None
 
 
-def bound_context(context: str, patient_id: int) -> str:
-    """The associated data of one field of one patient's identity."""
-    return f"{context}|patient:{int(patient_id)}"
+def bound_context(context: str, owner_id: int, owner: str = "patient") -> str:
+    """The associated data of one field of one person's identity (``owner`` names the row it belongs to)."""
+    return f"{context}|{owner}:{int(owner_id)}"
 
 
 def split(stored: str) -> tuple[str, str, str]:
@@ -151,14 +151,15 @@ class Sealed:
     nothing, rather than a name.
     """
 
-    __slots__ = ("context", "stored")
+    __slots__ = ("context", "owner", "stored")
 
-    def __init__(self, stored: str, context: str) -> None:
+    def __init__(self, stored: str, context: str, owner: str = "patient") -> None:
         self.stored = stored
         self.context = context
+        self.owner = owner
 
-    def open(self, patient_id: int) -> str:
-        return keyring().open(self.stored, self.context, patient_id)
+    def open(self, owner_id: int) -> str:
+        return keyring().open(self.stored, self.context, owner_id, self.owner)
 
     def __repr__(self) -> str:
         return f"<sealed {self.context}>"
@@ -179,6 +180,12 @@ class EncryptedTextField(models.TextField):
 
     description = "Text encrypted with AES-256-GCM, bound to its patient"
 
+    def __init__(self, *args: Any, owner: str = "patient", **kwargs: Any) -> None:
+        # The foreign key naming whose identity the row is ("patient", "companion"): the value is bound
+        # to that row's id. Not a column property, so it stays out of deconstruct() and the migrations.
+        self.owner = owner
+        super().__init__(*args, **kwargs)
+
     def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)
         self.context = f"{cls._meta.label_lower}.{name}"
@@ -186,7 +193,7 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Sealed | None:
         if value is None:
             return None
-        return Sealed(value, self.context)
+        return Sealed(value, self.context, self.owner)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = getattr(model_instance, self.attname)
@@ -196,7 +203,8 @@ class EncryptedTextField(models.TextField):
             return Ciphertext(value.stored)
         if isinstance(value, Ciphertext):
             return value
-        return Ciphertext(keyring().seal(str(value), self.context, model_instance.patient_id))  # type: ignore[attr-defined]
+        owner_id = getattr(model_instance, f"{self.owner}_id")
+        return Ciphertext(keyring().seal(str(value), self.context, owner_id, self.owner))
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
@@ -210,29 +218,38 @@ class EncryptedTextField(models.TextField):
         )
 
 
-ENCRYPTED_FIELDS = ("full_name", "contact", "notes")
+
+
+def identity_models() -> list[type[models.Model]]:
+    """Every model that keeps identity fields (patients', companions'), found by their encrypted fields."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if any(isinstance(f, EncryptedTextField) for f in m._meta.fields)]
+
+
+def _encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
+    return [f for f in model._meta.fields if isinstance(f, EncryptedTextField)]
 
 
 def key_ids_in_use() -> dict[str, int]:
-    """How many identity rows each key id encrypts (read from the stored values, nothing decrypted)."""
+    """How many identity values each key id encrypts (read from the stored values, nothing decrypted)."""
     from django.db import connection
 
-    from corridor.register.models import PatientIdentity
-
-    table = PatientIdentity._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(f) for f in ENCRYPTED_FIELDS)
     counts: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(table)}")
-        for row in cursor.fetchall():
-            for value in row:
-                if value is None:
-                    continue
-                try:
-                    kid = split(value)[1]
-                except IdentityKeyError:
-                    kid = "unencrypted"
-                counts[kid] = counts.get(kid, 0) + 1
+    for model in identity_models():
+        table = connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _encrypted_fields(model))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {table}")
+            for row in cursor.fetchall():
+                for value in row:
+                    if value is None:
+                        continue
+                    try:
+                        kid = split(value)[1]
+                    except IdentityKeyError:
+                        kid = "unencrypted"
+                    counts[kid] = counts.get(kid, 0) + 1
     return counts
 
 
@@ -244,29 +261,33 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
     """
     from corridor.accounts.roles import Can, require
     from corridor.ledger import services as ledger
-    from corridor.register.models import PatientIdentity
 
     require(by, Can.MANAGE_USERS)
     ring = keyring()
     before = key_ids_in_use()
     with transaction.atomic():
-        rows = list(PatientIdentity.objects.select_for_update().order_by("pk"))
-        for row in rows:
-            for name in ENCRYPTED_FIELDS:
-                value = getattr(row, name)
-                if value is not None:
-                    context = f"{PatientIdentity._meta.label_lower}.{name}"
-                    setattr(row, name, Ciphertext(ring.seal(str(value), context, row.patient_id)))
-        for start in range(0, len(rows), 500):
-            PatientIdentity.objects.bulk_update(rows[start : start + 500], list(ENCRYPTED_FIELDS))
+        count = 0
+        for model in identity_models():
+            fields = _encrypted_fields(model)
+            rows = list(model._default_manager.select_for_update().order_by("pk"))
+            for row in rows:
+                for field in fields:
+                    value = getattr(row, field.attname)
+                    if value is not None:
+                        owner_id = getattr(row, f"{field.owner}_id")
+                        sealed = ring.seal(str(value), field.context, owner_id, field.owner)
+                        setattr(row, field.attname, Ciphertext(sealed))
+            for start in range(0, len(rows), 500):
+                model._default_manager.bulk_update(rows[start : start + 500], [f.name for f in fields])
+            count += len(rows)
         ledger.append(
             "identity.rekeyed",
             by=by,
             subjects=[],
             payload={
                 "key": ring.primary,
-                "rows": len(rows),
+                "rows": count,
                 "previous_keys": sorted(k for k in before if k != ring.primary),
             },
         )
-    return len(rows), ring.primary
+    return count, ring.primary

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.crypto import ENCRYPTED_FIELDS, EncryptedTextField, Sealed
+from corridor.register.crypto import EncryptedTextField, Sealed
 
 
 class Specialty(models.TextChoices):
@@ -122,7 +122,26 @@ class Patient(models.Model):
         return self.code
 
 
-class PatientIdentity(models.Model):
+class SealedIdentity(models.Model):
+    """A row of identity fields, each sealed for the person it belongs to (see corridor.register.crypto)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], *args: Any, **kwargs: Any
+    ) -> Self:
+        """Open the encrypted fields with this row's owner id: a value moved from another row fails here."""
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        for field in cls._meta.fields:
+            value = instance.__dict__.get(field.attname)
+            if isinstance(field, EncryptedTextField) and isinstance(value, Sealed):
+                instance.__dict__[field.attname] = value.open(getattr(instance, f"{field.owner}_id"))
+        return instance
+
+
+class PatientIdentity(SealedIdentity):
     """Who a patient is. Kept apart so that it can be encrypted, and so that every read can be audited."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
@@ -136,18 +155,6 @@ class PatientIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"identity of {self.patient_id}"
-
-    @classmethod
-    def from_db(
-        cls, db: str | None, field_names: Collection[str], values: Collection[Any], *args: Any, **kwargs: Any
-    ) -> Self:
-        """Open the encrypted fields with this row's patient id: a value moved from another row fails here."""
-        instance = super().from_db(db, field_names, values, *args, **kwargs)
-        for name in ENCRYPTED_FIELDS:
-            value = instance.__dict__.get(name)
-            if isinstance(value, Sealed):
-                instance.__dict__[name] = value.open(instance.patient_id)
-        return instance
 
 
 class Referral(models.Model):

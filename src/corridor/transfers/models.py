@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from corridor.register.crypto import EncryptedTextField
-from corridor.register.models import Facility, Patient, Referral, Site
+from corridor.register.models import Facility, Patient, Referral, SealedIdentity, Site
 
 HELD_LABEL = _("held at the gate")
 
@@ -153,13 +153,13 @@ class Companion(models.Model):
         return self.code
 
 
-class CompanionIdentity(models.Model):
-    """Who a companion is, encrypted at rest; every read is recorded in the ledger."""
+class CompanionIdentity(SealedIdentity):
+    """Who a companion is, encrypted at rest and bound to the companion; every read is recorded in the ledger."""
 
     companion = models.OneToOneField(Companion, on_delete=models.PROTECT, related_name="identity")
-    full_name = EncryptedTextField(max_length=200)
-    contact = EncryptedTextField(max_length=200, blank=True)
-    notes = EncryptedTextField(blank=True)
+    full_name = EncryptedTextField(max_length=200, owner="companion")
+    contact = EncryptedTextField(max_length=200, blank=True, owner="companion")
+    notes = EncryptedTextField(blank=True, owner="companion")
 
     class Meta:
         verbose_name_plural = "companion identities"

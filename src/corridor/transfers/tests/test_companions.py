@@ -25,13 +25,15 @@ OCTOBER = Period(dt.date(2014, 10, 1), dt.date(2014, 10, 31), DAY)
 
 
 def _trip(camp: Site, referrals: list[Referral], day: dt.date = DAY) -> Trip:
+    asked = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9), tzinfo=CAMP_TIME)  # permits are asked ahead
     return transfers.request_trip(
-        site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=referrals, by=None
+        site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=referrals, by=None, at=asked
     )
 
 
 def _went(trip: Trip) -> Trip:
-    trip = transfers.approve_trip(trip, by=None)
+    asked = dt.datetime.combine(trip.date - dt.timedelta(days=1), dt.time(9), tzinfo=CAMP_TIME)
+    trip = transfers.approve_trip(trip, by=None, at=asked)
     return transfers.record_departure(trip, at=dt.datetime.combine(trip.date, dt.time(7, 0), tzinfo=CAMP_TIME), by=None)
 
 
