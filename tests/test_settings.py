@@ -89,3 +89,16 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions() -> None:
     options = env.sqlite_database(Path("x.sqlite3"))["OPTIONS"]
     assert isinstance(options, dict)
     assert "journal_mode=WAL" in options["init_command"] and options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_logo_must_be_a_readable_file_and_the_message_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert env.envfile("CORRIDOR_REPORT_LOGO") is None
+    monkeypatch.setenv("CORRIDOR_REPORT_LOGO", str(tmp_path / "missing.png"))
+    with pytest.raises(env.ConfigError, match="CORRIDOR_REPORT_LOGO"):
+        env.envfile("CORRIDOR_REPORT_LOGO")
+    logo = tmp_path / "logo.svg"
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    monkeypatch.setenv("CORRIDOR_REPORT_LOGO", str(logo))
+    assert env.envfile("CORRIDOR_REPORT_LOGO") == logo.resolve()
