@@ -15,6 +15,10 @@ Prints:
    imports it triggers) and the median of three more. Goal: at most 3 s.
 2. the month's PDF report end to end (``corridor.reports.services.monthly_report``: indicators,
    charts, HTML, WeasyPrint, the export.created entry), in English and in Persian. Goal: at most 10 s.
+3. the case dossier of the patient with the most trips (``corridor.reports.services.case_dossier``:
+   timeline, incidents, inclusion proofs, PDF): the first run, which signs a checkpoint over the whole
+   ledger because none covers the cited entries yet, then in Persian with that checkpoint. Goal: at most 3 s.
+4. the public site of twelve months (``corridor.reports.services.publish_site``). Goal: at most 60 s.
 """
 
 from __future__ import annotations
@@ -414,6 +418,32 @@ def measure(month: str) -> None:
         produced = services.monthly_report(month=month, language=language, fmt="pdf", by=None)
         took = time.perf_counter() - started
         print(f"PDF report {month} ({language}): {took:.2f} s, {len(produced.content):,} bytes (goal <= 10 s)")
+    from django.db.models import Count
+
+    from corridor.transfers.models import TripPassenger
+
+    busiest = (
+        TripPassenger.objects.filter(role="patient")
+        .values("patient__code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "patient__code")
+        .first()
+    )
+    assert busiest is not None
+    code = busiest["patient__code"]
+    for language, what in (("en", "first, signing a checkpoint"), ("fa", "with that checkpoint")):
+        started = time.perf_counter()
+        produced = services.case_dossier(code=code, language=language, by=None)
+        took = time.perf_counter() - started
+        print(
+            f"case dossier {code} ({busiest['n']} trips, {language}, {what}): {took:.2f} s, "
+            f"{produced.entry.payload['cited_entries']} entries proved, {len(produced.content):,} bytes (goal <= 3 s)"
+        )
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        entry = services.publish_site(out=out, months=12, by=None)
+        took = time.perf_counter() - started
+        print(f"public site, 12 months: {took:.2f} s, {entry.payload['files']} files (goal <= 60 s)")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}")
 
 

@@ -121,3 +121,16 @@ def test_witnesses_come_inline_or_from_a_file_and_bad_ones_stop_start_up(
             env.envwitnesses("CORRIDOR_WITNESSES")
     monkeypatch.setenv("CORRIDOR_TSA_URLS", "https://tsa.example/a, https://tsa.example/b")
     assert env.envlist("CORRIDOR_TSA_URLS") == ["https://tsa.example/a", "https://tsa.example/b"]
+
+
+def test_a_logo_must_be_a_readable_file_and_the_message_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert env.envfile("CORRIDOR_REPORT_LOGO") is None
+    monkeypatch.setenv("CORRIDOR_REPORT_LOGO", str(tmp_path / "missing.png"))
+    with pytest.raises(env.ConfigError, match="CORRIDOR_REPORT_LOGO"):
+        env.envfile("CORRIDOR_REPORT_LOGO")
+    logo = tmp_path / "logo.svg"
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    monkeypatch.setenv("CORRIDOR_REPORT_LOGO", str(logo))
+    assert env.envfile("CORRIDOR_REPORT_LOGO") == logo.resolve()

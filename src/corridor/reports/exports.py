@@ -264,9 +264,13 @@ INDICATOR_COLUMNS = [
 _UNIT_OF_KIND = {"count": "", "rate": "%", "days": "days", "hours": "hours"}
 
 
-def indicators(period: core.Period, audience: str) -> Dataset:
-    """Every indicator's headline value and every breakdown cell, one row each (long format)."""
-    found = catalogue.compute_all(period)
+def indicators(period: core.Period, audience: str, found: catalogue.IndicatorSet | None = None) -> Dataset:
+    """Every indicator's headline value and every breakdown cell, one row each (long format).
+
+    ``found`` is the period's indicator set when the caller has computed it already.
+    """
+    if found is None:
+        found = catalogue.compute_all(period)
     public = audience == "public"
     rows: list[list[Any]] = []
     common = [period.label, period.as_of]

@@ -166,8 +166,8 @@ def build(today: dt.date, months: int, head: tuple[int, str], checkpoint: str | 
         for row in table.rows if table else []:
             blockade_rows.setdefault(str(row[0]), {})[p.label] = row[5]
     files: dict[str, bytes] = {"style.css": CSS.encode("utf-8")}
-    for p, _found in computed:
-        dataset = exports.indicators(p, "public")
+    for p, found in computed:
+        dataset = exports.indicators(p, "public", found)
         for fmt, suffix in (("csv", "csv"), ("json", "json"), ("hxl", "hxl.csv")):
             files[f"data/indicators-{p.label}.{suffix}"] = exports.write(dataset, fmt, head)
     if checkpoint:
