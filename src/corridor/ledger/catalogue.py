@@ -75,6 +75,7 @@ EVENT_TYPES: dict[str, str] = {
     "entry.corrected": "A correction of an earlier entry: the corrected values, the reason, and the entry's number.",
     "entry.retracted": "An earlier entry is withdrawn as wrong, with the reason; it stays in the ledger.",
     "scenario.loaded": "A scenario (such as the demo camp) was loaded; the records it created follow.",
+    "scenario.clock_moved": "The loaded scenario's clock was moved forward (the demo's life, day by day).",
     "user.created": "A user account was created with a role.",
     "token.issued": "An API token was issued to a user (its id and label, never the token).",
     "token.revoked": "An API token was revoked; requests bearing it are refused from then on.",

@@ -55,6 +55,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "entry.corrected": _("entry corrected"),
     "entry.retracted": _("entry retracted"),
     "scenario.loaded": _("scenario loaded"),
+    "scenario.clock_moved": _("scenario clock moved"),
     "user.created": _("user created"),
     "export.created": _("export created"),
     "identity.rekeyed": _("identities re-encrypted"),
