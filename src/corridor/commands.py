@@ -80,8 +80,15 @@ DEMO_ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print the logins, and stop.")
+@click.option(
+    "--advance",
+    type=click.IntRange(0, 366),
+    default=0,
+    help="Then live N days forward: the scenario's clock moves, patients are referred, trips planned and answered.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="With --advance: the authority's random seed.")
 @with_django
-def demo(port: int, no_serve: bool) -> None:
+def demo(port: int, no_serve: bool, advance: int, seed: int) -> None:
     """Set up the demo camp and serve it on 127.0.0.1: database, scenario, one login per role."""
     from django.conf import settings
 
@@ -112,6 +119,19 @@ def demo(port: int, no_serve: bool) -> None:
     click.echo("demo logins (one per role; also kept in demo-logins.txt in the data directory):")
     for username, password in logins.items():
         click.echo(f"  {username:<20} {password}")
+    if advance:
+        from corridor.errors import CorridorError
+        from corridor.scenarios.living import advance as live
+
+        try:
+            report = live(advance, seed=seed)
+        except CorridorError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(report.describe())
+        for violation in report.violations:
+            click.echo(f"violation: {violation}", err=True)
+        if report.violations:
+            raise SystemExit(1)
     if not no_serve:
         _serve("127.0.0.1", port)
 

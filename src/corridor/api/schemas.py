@@ -480,6 +480,9 @@ class PlanOut(Schema):
     objective: float
     lower_bound: float
     explanations: list[Any]
+    booked: dict[str, Any] | None = Field(
+        default=None, description="what the day already holds: trips, patients, hospitals, and whether it is used up"
+    )
 
 
 class PlanAcceptIn(Schema):

@@ -447,6 +447,7 @@ def plan_out(entry: Entry) -> dict[str, Any]:
         "objective": payload.get("objective", 0),
         "lower_bound": payload.get("lower_bound", 0),
         "explanations": payload.get("explanations", []),
+        "booked": payload.get("booked"),
     }
 
 

@@ -78,6 +78,7 @@ EVENT_TYPES: dict[str, str] = {
     "entry.corrected": "A correction of an earlier entry: the corrected values, the reason, and the entry's number.",
     "entry.retracted": "An earlier entry is withdrawn as wrong, with the reason; it stays in the ledger.",
     "scenario.loaded": "A scenario (such as the demo camp) was loaded; the records it created follow.",
+    "scenario.clock_moved": "The loaded scenario's clock was moved forward (the demo's life, day by day).",
     "user.created": "A user account was created with its roles (never its password).",
     "user.roles_changed": "A user's roles were replaced: the roles before and after, and who changed them.",
     "user.password_reset": "Someone else set a user's password; the user must change it at the next sign-in.",

@@ -2,8 +2,11 @@
 
 The planner (:mod:`corridor.planning`) is a pure core that knows days as numbers and patients as
 ids. This module is the adapter: day 0 is the plan's date, each waiting referral is one planner
-"patient", the access rules in force give each day's capacity, hospitals a day and allowed weekdays,
-and trips already requested or approved are kept as fixed appointments.
+"patient", the access rules in force give each day's capacity, hospitals a day and allowed weekdays.
+Every trip already requested, approved or done (departed, returned) counts against its day: its seats and
+its hospitals are taken from what the rules allow, and its patients are not proposed again, so a plan for
+any day never exceeds the rules in force, counting what is already booked. A cancelled or denied trip
+books nothing: re-planning frees its seats (except on a day that has come, which it closes).
 """
 
 from __future__ import annotations
@@ -21,9 +24,29 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.models import AccessRuleSet, Facility, Referral, Site
 from corridor.transfers import services as transfers
-from corridor.transfers.models import Trip
+from corridor.transfers.models import Trip, TripPassenger
 
 PENDING = (Trip.Status.REQUESTED, Trip.Status.APPROVED)
+BOOKED = (Trip.Status.REQUESTED, Trip.Status.APPROVED, Trip.Status.DEPARTED, Trip.Status.RETURNED)
+
+
+def booked_on(site: Site, start: dt.date, days: int) -> dict[dt.date, dict[str, Any]]:
+    """What is already booked on each day from ``start``: trips, patient seats, hospitals."""
+    out: dict[dt.date, dict[str, Any]] = {}
+    trips = Trip.objects.filter(
+        site=site, date__gte=start, date__lt=start + dt.timedelta(days=days), status__in=BOOKED
+    ).select_related("facility")
+    for trip in trips.order_by("date", "pk"):
+        day = out.setdefault(trip.date, {"trips": [], "seats": 0, "facilities": [], "patients": []})
+        on_board = list(
+            trip.passengers.filter(removed=False, role="patient").values_list("referral_id", "patient__code")
+        )
+        day["trips"].append(trip.code)
+        day["seats"] += len(on_board)
+        day["patients"] += [code for _, code in on_board]
+        if trip.facility.code not in day["facilities"]:
+            day["facilities"].append(trip.facility.code)
+    return out
 
 
 def _planner_ids(referrals: Sequence[Referral]) -> dict[int, str]:
@@ -45,23 +68,30 @@ def build_instance(
         .order_by("referral_date", "pk")
     )
     referrals = [r for r in referrals if r.patient.status not in ("deceased", "left")]
+    # Patients already on a requested or approved trip from today on (for this day or another) are
+    # booked: they are not proposed again.
+    pending = set(
+        TripPassenger.objects.filter(
+            trip__site=site, trip__date__gte=min(day, clock.today()), trip__status__in=PENDING, removed=False
+        ).values_list("referral_id", flat=True)
+    )
+    referrals = [r for r in referrals if r.pk not in pending]
+    booked = booked_on(site, day, horizon_days)
+    # A patient on a trip that already went on a day of the horizon is not proposed for that day again.
+    went_on = {code: d for d, b in booked.items() for code in b["patients"]}
     ids = _planner_ids(referrals)
     facilities = list(Facility.objects.order_by("code"))
     days = []
     for offset in range(horizon_days):
         date = day + dt.timedelta(days=offset)
         rules = AccessRuleSet.in_force(site, date)
-        if rules is None or not rules.allows(date) or rules.max_patients_per_day == 0:
+        taken = booked.get(date, {"seats": 0, "facilities": []})
+        seats = 0 if rules is None else rules.max_patients_per_day - taken["seats"]
+        hospitals = 0 if rules is None else rules.max_facilities_per_day - len(taken["facilities"])
+        if rules is None or not rules.allows(date) or seats <= 0 or hospitals <= 0:
             days.append({"day": offset, "capacity": 0, "max_facilities": 0, "closed": True})
         else:
-            days.append(
-                {
-                    "day": offset,
-                    "capacity": rules.max_patients_per_day,
-                    "max_facilities": max(1, rules.max_facilities_per_day),
-                    "closed": False,
-                }
-            )
+            days.append({"day": offset, "capacity": seats, "max_facilities": max(1, hospitals), "closed": False})
     patients = []
     for referral in referrals:
         eligible = [f.code for f in referral.eligible_facilities.all()]
@@ -70,7 +100,11 @@ def build_instance(
         patients.append(
             {
                 "id": ids[referral.pk],
-                "release": max(0, (referral.release_date - day).days),
+                "release": max(
+                    0,
+                    (referral.release_date - day).days,
+                    (went_on[referral.patient.code] - day).days + 1 if referral.patient.code in went_on else 0,
+                ),
                 "due": (referral.deadline - day).days,
                 "weight": referral.priority.weight,
                 "facilities": eligible,
@@ -88,21 +122,14 @@ def build_instance(
         "patients": patients,
     }
     by_id = {ids[r.pk]: r for r in referrals}
-    pid_of = {r.pk: ids[r.pk] for r in referrals}
-    approved = []
-    for trip in Trip.objects.filter(
-        site=site, date__gte=day, date__lt=day + dt.timedelta(days=horizon_days), status__in=PENDING
-    ).select_related("facility"):
-        on_board = [
-            pid_of[p.referral_id]
-            for p in trip.passengers.filter(removed=False, role="patient")
-            if p.referral_id in pid_of
-        ]
-        if on_board:
-            approved.append({"day": (trip.date - day).days, "facility": trip.facility.code, "patients": on_board})
-    cancelled_today = Trip.objects.filter(
-        site=site, date=day, status__in=(Trip.Status.CANCELLED, Trip.Status.DENIED)
-    ).exists()
+    # Booked trips are counted in the days' capacities above, not given to the planner as fixed trips.
+    approved: list[dict[str, Any]] = []
+    # A trip cancelled or denied on a day that has come closes that day; on a day still ahead it frees
+    # its seats for a new request.
+    cancelled_today = (
+        day <= clock.today()
+        and Trip.objects.filter(site=site, date=day, status__in=(Trip.Status.CANCELLED, Trip.Status.DENIED)).exists()
+    )
     return instance, by_id, approved, cancelled_today
 
 
@@ -132,7 +159,9 @@ def propose_plan(
     instance, by_id, approved, cancelled_today = build_instance(site, day, horizon_days)
     rules = AccessRuleSet.in_force(site, day)
     arrival_rate, cancel_rate = recent_rates(site, day)
-    if not instance["patients"]:
+    taken = booked_on(site, day, 1).get(day, {"trips": [], "seats": 0, "facilities": [], "patients": []})
+    used_up = bool(instance["days"][0]["closed"] and taken["trips"] and rules is not None and rules.allows(day))
+    if not instance["patients"] or used_up:
         result: dict[str, Any] = {
             "trip": None,
             "trips_today": [],
@@ -195,6 +224,13 @@ def propose_plan(
         "explanations": result["explanations"],
         "kept_trips": approved,
         "cancelled_today": cancelled_today,
+        # What the day already holds; used up when the rules leave no seat or no hospital for another trip.
+        "booked": {
+            "trips": taken["trips"],
+            "patients": taken["seats"],
+            "facilities": taken["facilities"],
+            "used_up": used_up,
+        },
         "assumed": {"arrival_rate": arrival_rate, "cancel_rate": cancel_rate},
         "rules": None
         if rules is None
@@ -290,3 +326,51 @@ def accept_plan(
                 },
             )
     return trip
+
+
+def day_strip(site: Site, start: dt.date, days: int = 14) -> list[dict[str, Any]]:
+    """The coming days as a coordinator sees them: each day's trips and one word for the day.
+
+    The word is the status of the day's booked trip (requested, approved, departed, returned), else
+    denied or cancelled when every trip that day was, else open (the rules allow a trip) or closed.
+    """
+    booked = booked_on(site, start, days)
+    trips = Trip.objects.filter(site=site, date__gte=start, date__lt=start + dt.timedelta(days=days)).select_related(
+        "facility"
+    )
+    by_day: dict[dt.date, list[Trip]] = {}
+    for trip in trips.order_by("date", "pk"):
+        by_day.setdefault(trip.date, []).append(trip)
+    out = []
+    for offset in range(days):
+        date = start + dt.timedelta(days=offset)
+        rules = AccessRuleSet.in_force(site, date)
+        day_trips = by_day.get(date, [])
+        live = [t for t in day_trips if t.status in BOOKED]
+        taken = booked.get(date, {"seats": 0, "facilities": []})
+        if live:
+            state = live[0].status
+        elif day_trips:
+            state = day_trips[-1].status
+        elif rules is not None and rules.allows(date) and rules.max_patients_per_day > 0:
+            state = "open"
+        else:
+            state = "closed"
+        used_up = bool(
+            live
+            and rules is not None
+            and (
+                taken["seats"] >= rules.max_patients_per_day or len(taken["facilities"]) >= rules.max_facilities_per_day
+            )
+        )
+        out.append({"date": date, "state": state, "trips": day_trips, "used_up": used_up})
+    return out
+
+
+def next_day_to_plan(site: Site, start: dt.date | None = None, days: int = 60) -> dt.date:
+    """The first day from ``start`` (today) with no trip requested that the rules allow (else ``start``)."""
+    start = start or clock.today()
+    for day in day_strip(site, start, days):
+        if day["state"] in ("open", "denied", "cancelled"):
+            return day["date"]
+    return start

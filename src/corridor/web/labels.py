@@ -58,6 +58,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "entry.corrected": _("entry corrected"),
     "entry.retracted": _("entry retracted"),
     "scenario.loaded": _("scenario loaded"),
+    "scenario.clock_moved": _("scenario clock moved"),
     "user.created": _("user created"),
     "user.roles_changed": _("user's roles changed"),
     "user.password_reset": _("password reset"),

@@ -96,6 +96,21 @@ def moment(value: Any, zone: str = "UTC") -> SafeString | str:
 
 
 @register.filter
+def day_state(code: str) -> str:
+    """One word for a day on the plan's strip: a trip's status, or open / closed."""
+    from corridor.transfers.models import Trip
+
+    if code == "open":
+        return gettext("open")
+    if code == "closed":
+        return gettext("no trips allowed")
+    try:
+        return str(Trip.Status(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
 def when(entry: Any, zone: str = "UTC") -> SafeString | str:
     """When a ledger entry's event happened: its date and time, or its date alone when only the date is
     known (``"precision": "date"``), said so ("14 Oct 2014, time not recorded"), never a made-up hour."""

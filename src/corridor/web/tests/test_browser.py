@@ -390,3 +390,61 @@ def test_a_coordinator_records_a_rejected_interpreter_on_a_trip_page(browser: An
     assert "مترجم" in page.locator("#companion-C-0001").inner_text()  # interpreter
     assert "ردشده" in page.locator("#companion-C-0001").inner_text()  # rejected
     _shot(page, "companions-trip-fa")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+
+
+def _keep(page: Any, name: str) -> Path:
+    """A screenshot the documentation shows (docs/screenshots/), besides the test artefacts."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_a_coordinator_plans_tomorrow_and_the_day_after_and_sees_both_on_the_day_strip(
+    browser: Any, start_server: Any
+) -> None:
+    server, _ = start_server()
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    trips = []
+    for offset in (1, 2):  # tomorrow and the day after, on the scenario's clock (14 October 2014)
+        day = f"2014-10-{14 + offset}"
+        page.goto(f"{server.url}/plan/?date={day}")
+        assert page.locator("main h1 time").get_attribute("datetime") == day
+        with page.expect_navigation():
+            page.click("#propose-plan")
+        assert page.locator("#plan-trip tbody tr").count() >= 1
+        with page.expect_navigation():
+            page.click("#accept-plan")
+        assert re.search(r"/trips/\d+/$", page.url)
+        trips.append(page.url)
+    # The authority denies the first; nobody wrote down the hour of its answer.
+    page.goto(trips[0])
+    page.locator("#action-deny > summary").click()
+    form = page.locator("#action-deny form")
+    assert form.locator("input[name=time]").input_value() == ""  # no hour made up for the answer
+    form.locator("input[name=reason]").fill("no reason given at the office")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Record").click()
+    assert page.locator("h1 .status").inner_text() == "denied"
+    timeline = page.locator("#trip-timeline").inner_text()
+    assert "14 Oct 2014, time not recorded" in timeline
+    _keep(page, "timeline-unknown-time-en")
+
+    page.goto(f"{server.url}/plan/?date=2014-10-14")
+    strip = page.locator("#day-strip")
+    assert strip.locator("li.denied").count() == 1 and strip.locator("li.requested").count() == 1
+    assert "T-" in strip.locator("li.denied").inner_text() and "T-" in strip.locator("li.requested").inner_text()
+    _keep(page, "day-strip-en")
+
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/plan/?date=2014-10-14")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert page.locator("#day-strip li.denied").count() == 1
+    _keep(page, "day-strip-fa")
+    page.goto(trips[0])
+    assert "ساعت ثبت نشده" in page.locator("#trip-timeline").inner_text()
+    _keep(page, "timeline-unknown-time-fa")

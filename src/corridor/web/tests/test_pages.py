@@ -157,7 +157,7 @@ def test_accepting_the_plan_requests_its_trip(scene: Scene, client_for: Callable
     trip = Trip.objects.exclude(pk=scene.trip.pk).get()
     assert response.status_code == 302 and response["Location"] == reverse("web:trip", args=[trip.pk])
     assert Entry.objects.filter(type="trip.requested").last().payload["plan"] == scene.plan.seq  # type: ignore[union-attr]
-    html = client.get(reverse("web:plan")).content.decode()
+    html = client.get(reverse("web:plan"), {"date": scene.plan.payload["date"]}).content.decode()
     assert "Accepted: trip" in html and 'id="accept-plan"' not in html
 
 

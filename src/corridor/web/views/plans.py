@@ -20,7 +20,7 @@ from corridor import clock
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
-from corridor.register.models import Facility, Referral
+from corridor.register.models import Facility, Referral, Site
 from corridor.transfers import plans
 from corridor.web import forms, labels
 from corridor.web.access import requires
@@ -74,17 +74,36 @@ def _plan_entry(request: HttpRequest) -> Entry | None:
     return Entry.objects.filter(seq=seq, type="plan.proposed").first()
 
 
+STRIP_DAYS = 14  # the coming days shown as a strip above the plan
+
+
+def _day(request: HttpRequest, site: Any) -> dt.date:
+    """The day asked for (``?date=`` or the posted ``date``), else the next day with no trip requested."""
+    given = request.POST.get("date") or request.GET.get("date") or ""
+    try:
+        return dt.date.fromisoformat(given)
+    except ValueError:
+        return plans.next_day_to_plan(site) if site else clock.today()
+
+
+def _plan_url(site: Any, day: dt.date) -> str:
+    return f"{reverse('web:plan')}?site={site.code}&date={day.isoformat()}"
+
+
 @requires(None)
 def plan(request: HttpRequest) -> HttpResponse:
     site = current_site(request)
-    today = clock.today()
-    entry = plans.latest_plan(site, today) if site else None
-    context: dict[str, Any] = {"site": site, "entry": entry, "accepted": accepted_trip(entry)}
+    day = _day(request, site)
+    entry = plans.latest_plan(site, day) if site else None
+    context: dict[str, Any] = {"site": site, "day": day, "entry": entry, "accepted": accepted_trip(entry)}
+    if site is not None:
+        strip = plans.day_strip(site, min(day, clock.today()), STRIP_DAYS)
+        context["strip"] = [{**d, "url": _plan_url(site, d["date"]), "chosen": d["date"] == day} for d in strip]
     if entry is not None:
         payload = entry.payload
         context.update(
             payload=payload,
-            explanations=[labels.explanation(e, today) for e in payload.get("explanations", [])],
+            explanations=[labels.explanation(e, day) for e in payload.get("explanations", [])],
             form=_change_form(entry),
             candidates=_candidates(payload),
         )
@@ -98,13 +117,14 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
     if site is None:
         messages.error(request, _("Add a site first (administration)."))
         return redirect("web:plan")
+    day = _day(request, site)
     try:
-        plans.propose_plan(site=site, by=request.user, time_limit=PLAN_SECONDS)
+        plans.propose_plan(site=site, day=day, by=request.user, time_limit=PLAN_SECONDS)
     except CorridorError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("A new plan is proposed."))
-    return redirect(f"{reverse('web:plan')}?site={site.code}")
+    return redirect(_plan_url(site, day))
 
 
 def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
@@ -139,7 +159,9 @@ def plan_accept(request: HttpRequest) -> HttpResponse:
             forms.show_error(form, exc)
         else:
             messages.error(request, str(exc))
-            return redirect("web:plan")
+            site = Site.objects.filter(code=entry.payload.get("site")).first()
+            day = dt.date.fromisoformat(entry.payload["date"])
+            return redirect(_plan_url(site, day) if site else reverse("web:plan"))
         return _replan(request, entry, form)
     messages.success(request, _("Trip %(trip)s requested.") % {"trip": trip.code})
     return redirect("web:trip", pk=trip.pk)
@@ -152,6 +174,7 @@ def _replan(request: HttpRequest, entry: Entry, form: forms.PlanChangeForm) -> H
         request,
         "corridor/plan/plan.html",
         {
+            "day": today,
             "entry": entry,
             "payload": payload,
             "accepted": accepted_trip(entry),

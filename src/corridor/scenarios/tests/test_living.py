@@ -1,0 +1,41 @@
+"""A living camp: the demo driven 60 days forward through the services, checked after every day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from corridor import clock
+from corridor.errors import CorridorError
+from corridor.ledger.models import Entry
+from corridor.scenarios import living, loader
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.slow
+def test_sixty_days_of_a_living_camp_never_break_a_rule_or_a_count() -> None:
+    loader.load("demo-camp")
+    start = clock.today()
+    report = living.advance(60, seed=13)
+    print(report.describe())
+    assert report.days == 60 and (clock.today() - start).days == 60
+    assert report.violations == []
+    assert report.checks >= 60 * 10
+    assert report.counts.get("trips went", 0) > 0 and report.counts.get("denied", 0) > 0
+    assert Entry.objects.filter(type="scenario.clock_moved").count() == 60
+
+
+def test_the_scenario_clock_moves_only_forward_and_records_each_move() -> None:
+    with pytest.raises(CorridorError, match="run corridor demo first"):
+        living.advance(1)
+    loader.load("demo-camp")
+    day = clock.today()
+    report = living.advance(2, seed=1)
+    assert report.days == 2 and report.violations == [] and report.checks > 0
+    moved = Entry.objects.filter(type="scenario.clock_moved").order_by("seq")
+    assert [e.payload["to"] for e in moved] == [(day + dt.timedelta(days=n)).isoformat() for n in (1, 2)]
+    assert all(e.payload["precision"] == "date" for e in moved)
+    with pytest.raises(CorridorError, match="only moves forward"):
+        living.move_clock(day)
