@@ -196,7 +196,7 @@ class EncryptedTextField(models.TextField):
             return Ciphertext(value.stored)
         if isinstance(value, Ciphertext):
             return value
-        return Ciphertext(keyring().seal(str(value), self.context, model_instance.patient_id))  # type: ignore[attr-defined]
+        return Ciphertext(keyring().seal(str(value), self.context, owner_id(model_instance)))
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
@@ -213,26 +213,41 @@ class EncryptedTextField(models.TextField):
 ENCRYPTED_FIELDS = ("full_name", "contact", "notes")
 
 
+def owner_id(row: models.Model) -> int:
+    """The id an identity row's ciphertexts are bound to: its patient's, or (a model naming another owner in
+    ``IDENTITY_OWNER``, such as a companion's identity) that owner's."""
+    return int(getattr(row, getattr(type(row), "IDENTITY_OWNER", "patient_id")))
+
+
+def identity_models() -> list[type[models.Model]]:
+    """Every model holding encrypted identity fields (patients', companions'…), for key rotation and audit."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models()
+        if any(isinstance(field, EncryptedTextField) for field in model._meta.concrete_fields)
+    ]
+
+
 def key_ids_in_use() -> dict[str, int]:
     """How many identity rows each key id encrypts (read from the stored values, nothing decrypted)."""
     from django.db import connection
 
-    from corridor.register.models import PatientIdentity
-
-    table = PatientIdentity._meta.db_table
     columns = ", ".join(connection.ops.quote_name(f) for f in ENCRYPTED_FIELDS)
     counts: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(table)}")
-        for row in cursor.fetchall():
-            for value in row:
-                if value is None:
-                    continue
-                try:
-                    kid = split(value)[1]
-                except IdentityKeyError:
-                    kid = "unencrypted"
-                counts[kid] = counts.get(kid, 0) + 1
+        for model in identity_models():
+            cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(model._meta.db_table)}")
+            for row in cursor.fetchall():
+                for value in row:
+                    if value is None:
+                        continue
+                    try:
+                        kid = split(value)[1]
+                    except IdentityKeyError:
+                        kid = "unencrypted"
+                    counts[kid] = counts.get(kid, 0) + 1
     return counts
 
 
@@ -244,29 +259,31 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
     """
     from corridor.accounts.roles import Can, require
     from corridor.ledger import services as ledger
-    from corridor.register.models import PatientIdentity
 
     require(by, Can.MANAGE_USERS)
     ring = keyring()
     before = key_ids_in_use()
+    total = 0
     with transaction.atomic():
-        rows = list(PatientIdentity.objects.select_for_update().order_by("pk"))
-        for row in rows:
-            for name in ENCRYPTED_FIELDS:
-                value = getattr(row, name)
-                if value is not None:
-                    context = f"{PatientIdentity._meta.label_lower}.{name}"
-                    setattr(row, name, Ciphertext(ring.seal(str(value), context, row.patient_id)))
-        for start in range(0, len(rows), 500):
-            PatientIdentity.objects.bulk_update(rows[start : start + 500], list(ENCRYPTED_FIELDS))
+        for model in identity_models():
+            rows = list(model._default_manager.select_for_update().order_by("pk"))
+            for row in rows:
+                for name in ENCRYPTED_FIELDS:
+                    value = getattr(row, name)
+                    if value is not None:
+                        context = f"{model._meta.label_lower}.{name}"
+                        setattr(row, name, Ciphertext(ring.seal(str(value), context, owner_id(row))))
+            for start in range(0, len(rows), 500):
+                model._default_manager.bulk_update(rows[start : start + 500], list(ENCRYPTED_FIELDS))
+            total += len(rows)
         ledger.append(
             "identity.rekeyed",
             by=by,
             subjects=[],
             payload={
                 "key": ring.primary,
-                "rows": len(rows),
+                "rows": total,
                 "previous_keys": sorted(k for k in before if k != ring.primary),
             },
         )
-    return len(rows), ring.primary
+    return total, ring.primary

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any, Self
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.crypto import EncryptedTextField
+from corridor.register.crypto import ENCRYPTED_FIELDS, EncryptedTextField, Sealed
 from corridor.register.models import Facility, Patient, Referral, Site
 
 HELD_LABEL = _("held at the gate")
@@ -154,7 +157,10 @@ class Companion(models.Model):
 
 
 class CompanionIdentity(models.Model):
-    """Who a companion is, encrypted at rest; every read is recorded in the ledger."""
+    """Who a companion is, encrypted at rest like a patient's identity (each value bound to this companion's
+    row, so a value moved from another row fails to open); every read is recorded in the ledger."""
+
+    IDENTITY_OWNER = "companion_id"
 
     companion = models.OneToOneField(Companion, on_delete=models.PROTECT, related_name="identity")
     full_name = EncryptedTextField(max_length=200)
@@ -166,6 +172,18 @@ class CompanionIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"identity of {self.companion_id}"
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], *args: Any, **kwargs: Any
+    ) -> Self:
+        """Open the encrypted fields with this row's companion id."""
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        for name in ENCRYPTED_FIELDS:
+            value = instance.__dict__.get(name)
+            if isinstance(value, Sealed):
+                instance.__dict__[name] = value.open(instance.companion_id)
+        return instance
 
 
 class TripCompanion(models.Model):
