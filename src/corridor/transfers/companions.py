@@ -15,15 +15,15 @@ from typing import Any
 
 from django.db import transaction
 
+from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Site
 from corridor.transfers.models import Companion, CompanionIdentity, Trip, TripCompanion, TripPassenger
-from corridor.transfers.services import ACTIVE
+from corridor.transfers.services import ACTIVE, _when, check_trip_moment
 
 KINDS = tuple(Companion.Kind.values)
 ANSWERS = tuple(a for a in TripCompanion.Answer.values if a != TripCompanion.Answer.PENDING)
@@ -64,7 +64,7 @@ def register_companion(
     code = register._code(code, "code")
     if kind not in KINDS:
         raise InvalidInput(f"must be one of {', '.join(KINDS)}", "kind")
-    registered_on = register._date(registered_on, "registered_on")
+    registered_on = clock.check_day("registered_on", register._date(registered_on, "registered_on"))
     register._evidence(source, certainty)
     fields = register._identity_fields(identity) if identity else None
     with transaction.atomic():
@@ -89,7 +89,7 @@ def register_companion(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(registered_on),
+            occurred_on=registered_on,  # known by its date only: never a made-up hour
         )
     return companion
 
@@ -129,7 +129,7 @@ def ask_companion(
     by: Actor,
     source: str = Source.SYSTEM,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
 ) -> TripCompanion:
     """The camp asks for ``companion`` to go with ``for_patient`` on ``trip`` (as ``role``, by default the
     companion's own kind). Refused when the trip has left, the patient is not on it, the companion is
@@ -144,6 +144,8 @@ def ask_companion(
         trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
         if trip.status not in ASKABLE:
             raise Conflict(f"trip {trip.code} is {trip.status}; companions are asked for before it leaves")
+        if at is not None:
+            check_trip_moment(trip, "at", at)
         if companion.site_id != trip.site_id:
             raise InvalidInput(f"{companion.code} is not on {trip.site.code}'s roster", "companion")
         on_board = TripPassenger.objects.filter(
@@ -183,7 +185,7 @@ def ask_companion(
             },
             source=source,
             certainty=certainty,
-            occurred_at=at,
+            **_when(at),  # None: now, on Corridor's clock; a date alone: stored with date precision
         )
     return asked
 
@@ -197,7 +199,7 @@ def record_companion_answer(
     by: Actor,
     source: str = Source.OFFICIAL_STATEMENT,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> TripCompanion:
     """The authority's answer about one companion asked for on ``trip``: approved, rejected, substituted
@@ -211,6 +213,8 @@ def record_companion_answer(
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in ANSWERABLE:
             raise Conflict(f"trip {trip.code} is {trip.status}; no answer can be recorded")
+        if at is not None:
+            check_trip_moment(trip, "at", at)
         try:
             asked = TripCompanion.objects.select_related("for_patient").get(trip=trip, companion=companion)
         except TripCompanion.DoesNotExist:
@@ -240,6 +244,6 @@ def record_companion_answer(
             },
             source=source,
             certainty=certainty,
-            occurred_at=at,
+            **_when(at),
         )
     return asked

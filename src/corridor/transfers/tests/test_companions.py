@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import DAY
+from corridor import env
 from corridor.errors import Conflict, InvalidInput, NotAllowed
 from corridor.ledger.models import Entry
 from corridor.register import services as register
@@ -25,15 +26,14 @@ OCTOBER = Period(dt.date(2014, 10, 1), dt.date(2014, 10, 31), DAY)
 
 
 def _trip(camp: Site, referrals: list[Referral], day: dt.date = DAY) -> Trip:
-    asked = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9), tzinfo=CAMP_TIME)  # permits are asked ahead
+    asked = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9, 0), tzinfo=CAMP_TIME)  # days ahead
     return transfers.request_trip(
         site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=referrals, by=None, at=asked
     )
 
 
 def _went(trip: Trip) -> Trip:
-    asked = dt.datetime.combine(trip.date - dt.timedelta(days=1), dt.time(9), tzinfo=CAMP_TIME)
-    trip = transfers.approve_trip(trip, by=None, at=asked)
+    trip = transfers.approve_trip(trip, by=None)
     return transfers.record_departure(trip, at=dt.datetime.combine(trip.date, dt.time(7, 0), tzinfo=CAMP_TIME), by=None)
 
 
@@ -197,3 +197,47 @@ def test_a_role_that_may_not_see_identities_never_sees_a_companions_identity(
     assert seen is not None and seen.full_name == "Test Companion C-1"
     viewed = Entry.objects.get(type="identity.viewed")
     assert viewed.payload == {"companion": "C-1", "purpose": "arranging the trip"}
+
+
+def test_an_answer_dated_in_the_future_or_before_the_request_is_refused_and_nothing_is_written(
+    camp: Site, make_referral: Callable[..., Referral], roster: dict[str, Companion], settings: Any
+) -> None:
+    settings.TODAY = DAY
+    referral = make_referral("P-1")
+    trip = _trip(camp, [referral], DAY)
+    companions.ask_companion(trip, companion=roster["C-1"], for_patient=referral.patient, by=None)
+    before = Entry.objects.count()
+    for moment in (dt.datetime(2099, 1, 1, 9, 0, tzinfo=CAMP_TIME), dt.datetime(2014, 1, 1, 9, 0, tzinfo=CAMP_TIME)):
+        with pytest.raises(InvalidInput) as refused:
+            companions.record_companion_answer(trip, companion=roster["C-1"], answer="rejected", at=moment, by=None)
+        assert refused.value.field == "at"
+    assert Entry.objects.count() == before and trip.companions.get().answer == "pending"
+    # A day alone (the time not recorded) is kept as a day, never given a made-up hour.
+    companions.record_companion_answer(trip, companion=roster["C-1"], answer="rejected", at=DAY, by=None)
+    answered = Entry.objects.get(type="trip.companion_answered")
+    assert answered.payload.get("precision") == "date"
+
+
+def test_a_companions_identity_is_resealed_with_the_patients_when_the_key_changes(
+    roster: dict[str, Companion], settings: Any
+) -> None:
+    from corridor.register import crypto
+    from corridor.register.models import PatientIdentity
+
+    current = list(settings.IDENTITY_KEYS)
+    new = env.new_identity_key()
+    settings.IDENTITY_KEYS = [new, *current]
+    rows, key = crypto.reencrypt_identities(by=None)
+    assert rows == len(roster) + PatientIdentity.objects.count() and key == crypto.key_id(new)
+    settings.IDENTITY_KEYS = [new]  # the old key dropped: the companions still read
+    assert CompanionIdentity.objects.get(companion=roster["C-4"]).full_name == "Test Companion C-4"
+    # A value moved to another companion's row does not open there.
+    one, other = (CompanionIdentity.objects.get(companion=roster[c]) for c in ("C-1", "C-2"))
+    stored: Any = CompanionIdentity.objects.filter(pk=one.pk).values_list("full_name", flat=True).get()  # Sealed
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(CompanionIdentity._meta.db_table)
+        cursor.execute(f"UPDATE {table} SET full_name = %s WHERE id = %s", [stored.stored, other.pk])
+    with pytest.raises(crypto.IdentityKeyError):
+        CompanionIdentity.objects.get(pk=other.pk)

@@ -25,11 +25,11 @@ CAMP_TIME = dt.timezone(dt.timedelta(hours=3))
 
 def _went(camp: Site, referrals: list[Referral], day: dt.date = DAY) -> Trip:
     """A trip that reached the hospital on ``day`` with ``referrals`` on board."""
-    asked = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9), tzinfo=CAMP_TIME)  # permits are asked ahead
+    asked = dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9, 0), tzinfo=CAMP_TIME)  # days ahead
     trip = transfers.request_trip(
         site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=referrals, by=None, at=asked
     )
-    transfers.approve_trip(trip, by=None, at=asked + dt.timedelta(hours=5))
+    transfers.approve_trip(trip, by=None)
     at = dt.datetime.combine(day, dt.time(7, 30), tzinfo=CAMP_TIME)
     transfers.record_gate_arrival(trip, at=at, by=None)
     transfers.record_gate_release(trip, at=at + dt.timedelta(minutes=30), by=None)
