@@ -251,37 +251,42 @@ def attach(
                 existing = Attachment.objects.filter(documents=entry, sha256=digest).select_related("added").first()
                 if existing is not None:
                     return existing.added
-            if _place(temporary, digest):
+            placed = _place(temporary, digest)
+            if placed:
                 written.append(path_for(digest))
-        extra = _describe(file, path_for(digest), digest, media_type, kind, written)
-        with transaction.atomic():
-            added = ledger.append(
-                "attachment.added",
-                by=by,
-                subjects=[*inherited, *subject_list],
-                payload={
-                    "entry": entry,
-                    "sha256": digest,
-                    "bytes": size,
-                    "media_type": media_type,
-                    "kind": kind,
-                    **extra,
-                },
-                source=source,
-                certainty=certainty,
-                occurred_at=occurred_at,
-            )
-            Attachment.objects.create(
-                added=added,
-                documents=entry,
-                sha256=digest,
-                media_type=media_type,
-                kind=kind,
-                size=size,
-                c2pa=str(extra["c2pa"]),
-                derivative=extra["derivative"] or "",
-                thumbnail=extra["thumbnail"] or "",
-            )
+            extra = _describe(file, path_for(digest), digest, media_type, kind, written)
+            with transaction.atomic():
+                added = ledger.append(
+                    "attachment.added",
+                    by=by,
+                    subjects=[*inherited, *subject_list],
+                    payload={
+                        "entry": entry,
+                        "sha256": digest,
+                        "bytes": size,
+                        "media_type": media_type,
+                        "kind": kind,
+                        **extra,
+                    },
+                    source=source,
+                    certainty=certainty,
+                    occurred_at=occurred_at,
+                )
+                Attachment.objects.create(
+                    added=added,
+                    documents=entry,
+                    sha256=digest,
+                    media_type=media_type,
+                    kind=kind,
+                    size=size,
+                    c2pa=str(extra["c2pa"]),
+                    derivative=extra["derivative"] or "",
+                    thumbnail=extra["thumbnail"] or "",
+                )
+            if not placed:
+                # The same bytes were already stored by another upload, whose own entry may have been refused
+                # meanwhile and its copy removed: this entry names the file, so this copy takes its place.
+                _place(temporary, digest)
         return added
     except IntegrityError:
         # Another request attached the same bytes to the same entry a moment ago: that is the attachment.
