@@ -16,7 +16,17 @@ SECRET_KEY = env.secret_key(DATA_DIR)
 IDENTITY_KEYS, IDENTITY_KEY_ORIGIN = env.identity_keys(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
+# How far past Corridor's "now" a recorded moment may be (clocks of phones and servers drift).
+CLOCK_TOLERANCE_MINUTES = env.envint("CORRIDOR_CLOCK_TOLERANCE_MINUTES", 10, minimum=0)
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
+# A hold at the gate this long or longer counts as an obstruction incident (docs/indicators.md).
+GATE_HOLD_THRESHOLD_MINUTES = env.envint("CORRIDOR_GATE_HOLD_THRESHOLD_MINUTES", 120, minimum=0)
+# Who issues the reports and dossiers: printed on every cover (docs/indicators.md).
+REPORT_ORGANISATION = env.envstr("CORRIDOR_REPORT_ORGANISATION", "").strip()
+REPORT_CONTACT = env.envstr("CORRIDOR_REPORT_CONTACT", "").strip()
+REPORT_LOGO = env.envfile("CORRIDOR_REPORT_LOGO")
+if REPORT_LOGO is not None and REPORT_LOGO.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+    raise env.ConfigError("CORRIDOR_REPORT_LOGO must be a PNG, JPEG or SVG file")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "corridor.web.middleware.UserLanguageMiddleware",
+    "corridor.web.middleware.PasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -126,8 +137,10 @@ CONTENT_SECURITY_POLICY = {
 }
 # Login throttling (every sign-in form, the admin's too) counts failures in Django's cache.
 AUTHENTICATION_BACKENDS = ["corridor.web.throttle.ThrottledModelBackend"]
-LOGIN_FAILURES_ALLOWED = 5  # per user name and per address, within LOGIN_LOCKOUT_SECONDS
+LOGIN_FAILURES_ALLOWED = 5  # per address and user name (x4 per address), within LOGIN_LOCKOUT_SECONDS
 LOGIN_LOCKOUT_SECONDS = 15 * 60
+# How long a break-glass grant to see one patient's identity lasts (docs/roles.md).
+BREAK_GLASS_SECONDS = env.envint("CORRIDOR_BREAK_GLASS_SECONDS", 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -143,6 +156,20 @@ WORKERS = env.envint("CORRIDOR_WORKERS", 2, minimum=1)
 # memory: a file write per request would cost more than the request, and a client's kept-alive
 # connection stays with one worker.
 API_RATE_LIMIT = env.envrate("CORRIDOR_API_RATE_LIMIT", "600/minute")
+# Checkpoints the keeper cannot forge alone (docs/evidence.md): independent witnesses that co-sign each
+# checkpoint, how many of them must (k of n; default a majority), RFC 3161 time-stamping authorities,
+# how long to wait for each and how often to retry; and when `corridor checkpoint --if-due` signs.
+WITNESSES = env.envwitnesses("CORRIDOR_WITNESSES")
+WITNESS_QUORUM = env.envint("CORRIDOR_WITNESS_QUORUM", len(WITNESSES) // 2 + 1 if WITNESSES else 0, minimum=0)
+if len(WITNESSES) < WITNESS_QUORUM:
+    raise env.ConfigError(f"CORRIDOR_WITNESS_QUORUM is {WITNESS_QUORUM}, but only {len(WITNESSES)} witnesses are named")
+TSA_URLS = env.envlist("CORRIDOR_TSA_URLS")
+if any(not url.startswith(("http://", "https://")) for url in TSA_URLS):
+    raise env.ConfigError(f"CORRIDOR_TSA_URLS must be http(s) URLs; got {' '.join(TSA_URLS)!r}")
+CHECKPOINT_TIMEOUT = env.envint("CORRIDOR_CHECKPOINT_TIMEOUT", 5, minimum=1)
+CHECKPOINT_RETRIES = env.envint("CORRIDOR_CHECKPOINT_RETRIES", 2, minimum=0)
+CHECKPOINT_EVERY_ENTRIES = env.envint("CORRIDOR_CHECKPOINT_EVERY_ENTRIES", 1000, minimum=1)
+CHECKPOINT_EVERY_HOURS = env.envint("CORRIDOR_CHECKPOINT_EVERY_HOURS", 24, minimum=1)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

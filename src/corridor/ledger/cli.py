@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,16 @@ def _write(path: Path, text: str) -> None:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def _emit(data: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     if out is None:
@@ -36,8 +47,9 @@ def _emit(data: dict[str, Any], out: Path | None) -> None:
 @click.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint here.")
 @click.option("--print-key", is_flag=True, help="Print the verifier key to publish, and sign nothing.")
+@click.option("--if-due", is_flag=True, help="Sign only if one is due (CORRIDOR_CHECKPOINT_EVERY_*): for cron.")
 @with_django
-def checkpoint(out: Path | None, print_key: bool) -> None:
+def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
     """Sign a checkpoint of the whole ledger (tree size, Merkle root, time, head) and record it in the ledger.
 
     The checkpoint is written to checkpoints/checkpoint-N.txt in the data directory (and to --out):
@@ -50,15 +62,58 @@ def checkpoint(out: Path | None, print_key: bool) -> None:
     if print_key:
         click.echo(evidence.verifier_key().encode())
         return
+    if if_due:
+        reason = evidence.checkpoint_due()
+        if reason is None:
+            click.echo("no checkpoint due")
+            return
+        click.echo(f"due: {reason}")
     entry, note = evidence.sign_checkpoint(by=None)
     payload = entry.payload
-    target = Path(settings.DATA_DIR) / "checkpoints" / f"checkpoint-{payload['tree_size']}.txt"
+    folder = Path(settings.DATA_DIR) / "checkpoints"
+    target = folder / f"checkpoint-{payload['tree_size']}.txt"
     _write(target, note)
+    for number, stamp in enumerate(payload.get("timestamps", []), start=1):
+        _write_bytes(folder / f"checkpoint-{payload['tree_size']}.{number}.tsr", base64.b64decode(stamp["response"]))
     if out is not None:
         _write(out, note)
     click.echo(f"signed: {payload['tree_size']} entries, root {payload['root_hash']}, at {payload['time']}")
+    for outcome in payload.get("witnesses", []):
+        click.echo(
+            f"witness {outcome['name']}: {outcome['result']}" + (f" ({outcome['reason']})" if outcome["reason"] else "")
+        )
+    policy = payload.get("witness_policy")
+    if policy and policy["of"]:
+        verdict = "witnessed" if payload["witnessed"] else "NOT WITNESSED"
+        click.echo(
+            f"{verdict}: {policy['cosigned']} of {policy['of']} witnesses co-signed; "
+            f"the policy needs {policy['quorum']}"
+        )
+    for stamp in payload.get("timestamps", []):
+        click.echo(f"time-stamped by {stamp['tsa']} at {stamp['time']}")
+    for failure in payload.get("timestamp_failures", []):
+        click.echo(f"NOT time-stamped by {failure['tsa']}: {failure['reason']}")
     click.echo(f"recorded as ledger entry {entry.seq}; written to {target}" + (f" and {out}" if out else ""))
     click.echo(f"verifier key: {payload['verifier_key']}")
+
+
+@click.command("publish-log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@with_django
+def publish_log(out: Path) -> None:
+    """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
+
+    Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
+    mirror. See docs/evidence.md.
+    """
+    from corridor.ledger import evidence
+
+    try:
+        done = evidence.publish_log(out)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot publish to {out}: {exc}") from None
+    state = "witnessed" if done["witnessed"] else "NOT WITNESSED"
+    click.echo(f"published {done['tree_size']} entries ({state} checkpoint) to {out}; {done['files']} files written")
 
 
 @click.group()

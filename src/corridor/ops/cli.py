@@ -49,7 +49,8 @@ def restore(file: Path, replace: bool) -> None:
         click.echo(f"the database it replaced is saved in {saved}", err=True)
     verdict = verify()
     if not verdict.ok:
-        click.echo(f"BROKEN after restore: entry {verdict.bad_seq}: {verdict.problem}", err=True)
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        click.echo(f"BROKEN after restore: {where}{verdict.problem}", err=True)
         sys.exit(1)
     if expected is not None and (verdict.count, verdict.head_hash) != (expected.entries, expected.head):
         found = f"{verdict.count} entries, head {verdict.head_hash}"

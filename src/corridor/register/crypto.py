@@ -1,8 +1,11 @@
 """Identity fields encrypted at rest, with a key kept outside the database.
 
-A stored value is ``aesgcm1$KEYID$BASE64`` where BASE64 holds a random 96-bit nonce followed by the
-AES-256-GCM ciphertext and tag. The additional authenticated data is the field's label
-(``register.patientidentity.full_name``), so a value copied into another column does not decrypt.
+A stored value is ``aesgcm2$KEYID$BASE64`` where BASE64 holds a random 96-bit nonce followed by the
+AES-256-GCM ciphertext and tag. The additional authenticated data is the field's label and the
+patient's row id (``register.patientidentity.full_name|patient:42``), so a value copied into another
+column, or into another patient's row, does not decrypt: two patients' names swapped in the database
+are detected, not shown. (``aesgcm1`` values, bound to the label only, were written before; migration
+register 0003 re-encrypts them, and they are refused after it.)
 KEYID is the first 8 hex digits of the key's SHA-256: it says which key a row needs without revealing
 anything about the key.
 
@@ -26,7 +29,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-PREFIX = "aesgcm1"
+PREFIX = "aesgcm1"  # bound to the field only: read by migrations, never written or accepted by the model
+BOUND_PREFIX = "aesgcm2"  # bound to the field and the patient
 
 
 class IdentityKeyError(RuntimeError):
@@ -48,7 +52,26 @@ class Keyring:
         sealed = self.ciphers[self.primary].encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
         return f"{PREFIX}${self.primary}${base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
 
+    def seal(self, plaintext: str, context: str, patient_id: int) -> str:
+        """``plaintext`` encrypted for one field of one patient's identity row."""
+        nonce = os.urandom(12)
+        data = bound_context(context, patient_id).encode("utf-8")
+        sealed = self.ciphers[self.primary].encrypt(nonce, plaintext.encode("utf-8"), data)
+        return f"{BOUND_PREFIX}${self.primary}${base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+
+    def open(self, stored: str, context: str, patient_id: int) -> str:
+        """The plaintext of a value sealed for this field of this patient; IdentityKeyError otherwise."""
+        if split(stored)[0] != BOUND_PREFIX:
+            raise IdentityKeyError(f"an identity field ({context}) is not bound to its patient: run `corridor migrate`")
+        return self._decrypt(stored, bound_context(context, patient_id), context)
+
     def decrypt(self, stored: str, context: str) -> str:
+        """An ``aesgcm1`` value (bound to its field only): for migrations."""
+        if split(stored)[0] != PREFIX:
+            raise IdentityKeyError(f"an identity field ({context}) is not in the format {PREFIX}")
+        return self._decrypt(stored, context, context)
+
+    def _decrypt(self, stored: str, data: str, context: str) -> str:
         prefix, kid, body = split(stored)
         cipher = self.ciphers.get(kid)
         if cipher is None:
@@ -58,15 +81,23 @@ class Keyring:
             )
         try:
             raw = base64.urlsafe_b64decode(body.encode("ascii"))
-            return cipher.decrypt(raw[:12], raw[12:], context.encode("utf-8")).decode("utf-8")
+            return cipher.decrypt(raw[:12], raw[12:], data.encode("utf-8")).decode("utf-8")
         except (InvalidTag, ValueError, UnicodeError):
-            raise IdentityKeyError(f"an identity field ({context}) does not decrypt with key {kid}: altered") from None
+            raise IdentityKeyError(
+                f"an identity field ({context}) does not decrypt with key {kid}: altered, or moved from another "
+                "patient's row"
+            ) from None
+
+
+def bound_context(context: str, patient_id: int) -> str:
+    """The associated data of one field of one patient's identity."""
+    return f"{context}|patient:{int(patient_id)}"
 
 
 def split(stored: str) -> tuple[str, str, str]:
     """(format, key id, body) of a stored value; IdentityKeyError if it is not an encrypted value."""
     parts = stored.split("$")
-    if len(parts) != 3 or parts[0] != PREFIX:
+    if len(parts) != 3 or parts[0] not in (PREFIX, BOUND_PREFIX):
         raise IdentityKeyError("an identity field is stored unencrypted; run `corridor migrate`")
     return parts[0], parts[1], parts[2]
 
@@ -113,29 +144,70 @@ def keyring() -> Keyring:
     return _keyring(keys)
 
 
-class EncryptedTextField(models.TextField):
-    """A text column whose values the database only ever sees encrypted.
+class Sealed:
+    """A stored value as read from the database, not yet opened: the model opens it with its patient id.
 
-    Lookups other than ``isnull`` cannot work on it (every encryption of a value differs), so the
-    register never filters or orders by these fields.
+    Anything that reads these columns without the model (``values_list``) gets this, which shows
+    nothing, rather than a name.
     """
 
-    description = "Text encrypted with AES-256-GCM"
+    __slots__ = ("context", "stored")
+
+    def __init__(self, stored: str, context: str) -> None:
+        self.stored = stored
+        self.context = context
+
+    def open(self, patient_id: int) -> str:
+        return keyring().open(self.stored, self.context, patient_id)
+
+    def __repr__(self) -> str:
+        return f"<sealed {self.context}>"
+
+
+class Ciphertext(str):
+    """A value already sealed for its row, passed to the database as it is."""
+
+
+class EncryptedTextField(models.TextField):
+    """A text column whose values the database only ever sees encrypted, each bound to its row's patient.
+
+    The field encrypts in ``pre_save``, where it sees the row (and so the patient id); the model opens
+    the values it loads (:meth:`corridor.register.models.PatientIdentity.from_db`). Lookups other than
+    ``isnull`` cannot work on it (every encryption of a value differs), so the register never filters
+    or orders by these fields, and a plaintext written without its row (``update()``) is refused.
+    """
+
+    description = "Text encrypted with AES-256-GCM, bound to its patient"
 
     def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)
         self.context = f"{cls._meta.label_lower}.{name}"
 
-    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Sealed | None:
         if value is None:
             return None
-        return keyring().decrypt(value, self.context)
+        return Sealed(value, self.context)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if value is None:
+            return None
+        if isinstance(value, Sealed):
+            return Ciphertext(value.stored)
+        if isinstance(value, Ciphertext):
+            return value
+        return Ciphertext(keyring().seal(str(value), self.context, model_instance.patient_id))  # type: ignore[attr-defined]
 
     def get_prep_value(self, value: Any) -> Any:
-        value = super().get_prep_value(value)
         if value is None:
             return None
-        return keyring().encrypt(str(value), self.context)
+        if isinstance(value, Sealed):
+            return value.stored
+        if isinstance(value, Ciphertext):
+            return str(value)
+        raise IdentityKeyError(
+            f"{self.context} is written through the model's save(), which binds it to its patient; not with update()"
+        )
 
 
 ENCRYPTED_FIELDS = ("full_name", "contact", "notes")
@@ -179,6 +251,12 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
     before = key_ids_in_use()
     with transaction.atomic():
         rows = list(PatientIdentity.objects.select_for_update().order_by("pk"))
+        for row in rows:
+            for name in ENCRYPTED_FIELDS:
+                value = getattr(row, name)
+                if value is not None:
+                    context = f"{PatientIdentity._meta.label_lower}.{name}"
+                    setattr(row, name, Ciphertext(ring.seal(str(value), context, row.patient_id)))
         for start in range(0, len(rows), 500):
             PatientIdentity.objects.bulk_update(rows[start : start + 500], list(ENCRYPTED_FIELDS))
         ledger.append(

@@ -34,7 +34,21 @@ class Scene:
 
     def kwargs(self, name: str) -> dict[str, Any]:
         """Arguments for the URL ``web:<name>``, pointing at this scene's objects."""
-        if name in ("patient", "patient_edit", "patient_identity", "identity_edit", "referral_create", "patient_death"):
+        if name == "user_token_revoke":
+            return {"username": "clinician", "token_id": 1}
+        if name.startswith("user") and name not in ("users", "user_create"):
+            return {"username": "clinician"}
+        if name == "break_glass_acknowledge":
+            return {"pk": 1}
+        if name in (
+            "patient",
+            "patient_edit",
+            "patient_identity",
+            "identity_edit",
+            "referral_create",
+            "patient_death",
+            "patient_break_glass",
+        ):
             return {"code": self.patients[0].code}
         if name == "referral_close":
             return {"pk": self.referrals[0].pk}

@@ -137,6 +137,25 @@ def test_every_event_type_and_explanation_has_words_in_each_language() -> None:
                 )
 
 
+def test_a_checkpoint_says_in_each_language_whether_its_witnesses_policy_held() -> None:
+    from types import SimpleNamespace
+
+    def entry(payload: dict[str, Any]) -> Any:
+        return SimpleNamespace(type="checkpoint.signed", payload=payload, corrects=None)
+
+    held = {"tree_size": 1042, "witnessed": True, "witness_policy": {"quorum": 2, "of": 3, "cosigned": 3},
+            "timestamps": [{"tsa": "t"}]}  # fmt: skip
+    short = {"tree_size": 7, "witnessed": False, "witness_policy": {"quorum": 2, "of": 3, "cosigned": 1}}
+    with translation.override("en"):
+        assert labels.summary(entry(held)) == "1,042 entries · co-signed by 3 of 3 witnesses · time-stamped"
+        assert labels.summary(entry(short)) == "7 entries · not witnessed: 1 of 3 witnesses co-signed, 2 needed"
+        assert labels.summary(entry({"tree_size": 5})) == "5 entries"
+    for language in ("fa", "ar"):
+        with translation.override(language):
+            text = labels.summary(entry(short))
+            assert "witness" not in text and "entries" not in text and text
+
+
 def test_numbers_and_dates_are_written_the_local_way() -> None:
     day = dt.date(2014, 10, 14)
     assert l10n.number(12345, "fa") == "۱۲٬۳۴۵" and l10n.number(3.5, "ar") == "٣٫٥"
@@ -235,3 +254,36 @@ def test_a_persian_dashboard_gives_solar_hijri_dates_and_persian_digits(
     assert "۱۲ اکتبر ۲۰۱۴" in heading.group(1)  # and the Gregorian date beside it
     waiting = re.search(r'id="backlog".*?<b>(.*?)</b>', html, re.DOTALL)
     assert waiting is not None and waiting.group(1) == "۶"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_english_is_left_on_the_account_and_access_review_pages(
+    language: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    from corridor.accounts import breakglass
+    from corridor.accounts.tokens import issue_token
+
+    issue_token(scene.users["clinician"], by=None, label="gate phone")
+    breakglass.open_break_glass(scene.patients[0], reason="hospital query", by=scene.users["auditor"])
+    Client().post("/accounts/login/", {"username": "monitor", "password": "wrong"})
+    pages = {
+        "admin": ["/users/", "/users/new/", "/users/clinician/", "/account/password/"],
+        "auditor": [
+            "/audit/sign-ins/",
+            "/audit/break-glass/",
+            "/",
+            reverse("web:patient_break_glass", args=[scene.patients[1].code]),
+        ],
+    }
+    leftovers = {}
+    for role, urls in pages.items():
+        client = client_for(role)
+        assert client.post(reverse("web:set_language"), {"language": language}).status_code == 302
+        for url in urls:
+            html = client.get(url).content.decode()
+            assert f'<html lang="{language}" dir="rtl">' in html, url
+            allowed_data = re.compile(r"\b(UTC|gate phone|hospital query|wrong|cor_\w+|\d+\.\d+\.\d+\.\d+)\b")
+            english = [t for t in _texts(html) if re.search(r"[a-z]{3}", allowed_data.sub("", DATA.sub("", t)))]
+            if english:
+                leftovers[url] = english
+    assert not leftovers, "\n".join(f"{u}: {t}" for u, t in leftovers.items())
