@@ -22,7 +22,7 @@ from corridor.errors import InvalidInput
 from corridor.ledger import attachments
 from corridor.ledger.models import Attachment
 
-from .core import acting, error_response, responses
+from .core import acting, error_response, requires, responses
 from .schemas import Purpose, Seq
 
 router = Router()
@@ -80,6 +80,7 @@ _UPLOAD = {
 
 @router.post(
     "/ledger/{seq}/attachments",
+    auth=requires(Can.ADD_ATTACHMENTS),
     response=responses(AttachmentOut, 201),
     tags=["attachments"],
     openapi_extra=_UPLOAD,

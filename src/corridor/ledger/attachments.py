@@ -251,37 +251,45 @@ def attach(
                 existing = Attachment.objects.filter(documents=entry, sha256=digest).select_related("added").first()
                 if existing is not None:
                     return existing.added
-            if _place(temporary, digest):
+            placed = _place(temporary, digest)
+            if placed:
                 written.append(path_for(digest))
-        extra = _describe(file, path_for(digest), digest, media_type, kind, written)
-        with transaction.atomic():
-            added = ledger.append(
-                "attachment.added",
-                by=by,
-                subjects=[*inherited, *subject_list],
-                payload={
-                    "entry": entry,
-                    "sha256": digest,
-                    "bytes": size,
-                    "media_type": media_type,
-                    "kind": kind,
-                    **extra,
-                },
-                source=source,
-                certainty=certainty,
-                occurred_at=occurred_at,
-            )
-            Attachment.objects.create(
-                added=added,
-                documents=entry,
-                sha256=digest,
-                media_type=media_type,
-                kind=kind,
-                size=size,
-                c2pa=str(extra["c2pa"]),
-                derivative=extra["derivative"] or "",
-                thumbnail=extra["thumbnail"] or "",
-            )
+            kept: list[bytes] = []
+            extra = _describe(file, path_for(digest), digest, media_type, kind, written, kept)
+            with transaction.atomic():
+                added = ledger.append(
+                    "attachment.added",
+                    by=by,
+                    subjects=[*inherited, *subject_list],
+                    payload={
+                        "entry": entry,
+                        "sha256": digest,
+                        "bytes": size,
+                        "media_type": media_type,
+                        "kind": kind,
+                        **extra,
+                    },
+                    source=source,
+                    certainty=certainty,
+                    occurred_at=occurred_at,
+                )
+                Attachment.objects.create(
+                    added=added,
+                    documents=entry,
+                    sha256=digest,
+                    media_type=media_type,
+                    kind=kind,
+                    size=size,
+                    c2pa=str(extra["c2pa"]),
+                    derivative=extra["derivative"] or "",
+                    thumbnail=extra["thumbnail"] or "",
+                )
+            if not placed:
+                # The same bytes were already stored by another upload, whose own entry may have been refused
+                # meanwhile and its copy removed: this entry names the file, so this copy takes its place.
+                _place(temporary, digest)
+            for data in kept:
+                put_bytes(data)  # a no-op unless the object was removed meanwhile
         return added
     except IntegrityError:
         # Another request attached the same bytes to the same entry a moment ago: that is the attachment.
@@ -307,16 +315,22 @@ def _discard(paths: list[Path]) -> None:
 
 
 def _describe(
-    file: BinaryIO, sealed_path: Path, digest: str, media_type: str, kind: str, written: list[Path]
+    file: BinaryIO, sealed_path: Path, digest: str, media_type: str, kind: str, written: list[Path], kept: list[bytes]
 ) -> dict[str, str | None]:
-    """Provenance and derivatives of the stored file, for the entry's payload."""
+    """Provenance and derivatives of the stored file, for the entry's payload. The small objects stored on the
+    way (manifest report, derivative, thumbnail) are also added to ``kept``, so that they can be stored again
+    if a concurrent upload's clean-up removed them before this entry was written."""
+
+    def store(data: bytes) -> str:
+        name, new = put_bytes(data)
+        if new:
+            written.append(path_for(name))
+        kept.append(data)
+        return name
+
     with _plaintext(file, sealed_path, digest) as plain:
         proof = media.provenance(plain, media_type)
-        manifest = None
-        if proof.manifest is not None:
-            manifest, new = put_bytes(proof.manifest.encode("utf-8"))
-            if new:
-                written.append(path_for(manifest))
+        manifest = store(proof.manifest.encode("utf-8")) if proof.manifest is not None else None
         derivative = thumbnail = None
         if kind == "image":
             plain.seek(0)
@@ -324,12 +338,7 @@ def _describe(
                 made = media.derivatives(plain)
             except ValueError as exc:
                 raise InvalidInput(str(exc), "file") from None
-            for data in (made.image, made.thumbnail):
-                name, new = put_bytes(data)
-                if new:
-                    written.append(path_for(name))
-            derivative = hashlib.sha256(made.image).hexdigest()
-            thumbnail = hashlib.sha256(made.thumbnail).hexdigest()
+            derivative, thumbnail = store(made.image), store(made.thumbnail)
     return {"c2pa": proof.status, "c2pa_manifest": manifest, "derivative": derivative, "thumbnail": thumbnail}
 
 

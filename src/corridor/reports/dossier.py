@@ -149,7 +149,12 @@ def context(
         unanswered=strings.number(sum(1 for r in requests if r.trip not in answered), language),
     )
     by_authority = [i for i in incidents if i.kind != "recorded" and not i.kind.startswith("delivery")]
-    cited = sorted({n for r in standing for n in (r.seq, *r.corrected_by)} | {n for i in incidents for n in i.entries})
+    files = _attached_files(patient.code, language)
+    cited = sorted(
+        {n for r in standing for n in (r.seq, *r.corrected_by)}
+        | {n for i in incidents for n in i.entries}
+        | {f["seq"] for f in files}
+    )
     age = core.age_group(patient.birth_year, today.year)
     found = {
         "lang": language,
@@ -173,6 +178,7 @@ def context(
             sources=", ".join(sorted({strings.label("source", i.source, language) for i in by_authority})) or "—",
         ),
         "remedies": remedies,
+        "files": files,
         "generated": strings.digits(now.strftime("%Y-%m-%d %H:%M UTC"), language),
         "data_as_of": strings.date(today, language),
         "head_seq": strings.number(head[0], language),
@@ -181,6 +187,30 @@ def context(
         "cited": strings.number(len(cited), language),
     }
     return found, cited
+
+
+def _attached_files(code: str, language: str) -> list[dict[str, Any]]:
+    """The files attached as evidence to entries about the patient: named by hash, never shown in the dossier
+    (the originals are sealed; ``corridor prove entry N --attachments DIR`` hands them over for checking)."""
+    rows = []
+    for entry in Entry.objects.filter(type="attachment.added", subject_rows__key=f"patient:{code}").order_by("seq"):
+        p = entry.payload
+        rows.append(
+            {
+                "seq": entry.seq,
+                "date": strings.date(dt.date.fromisoformat(entry.recorded_at[:10]), language),
+                "what": strings.tr(
+                    "dossier.file",
+                    language,
+                    kind=strings.tr(f"dossier.kind_{p.get('kind', 'document')}", language),
+                    documents=f"#{p.get('entry')}" if p.get("entry") else "—",
+                    c2pa=strings.tr(f"dossier.c2pa_{p.get('c2pa', 'none')}", language),
+                ),
+                "sha256": p.get("sha256", ""),
+                "entries": f"#{entry.seq}",
+            }
+        )
+    return rows
 
 
 def render_html(values: dict[str, Any]) -> str:

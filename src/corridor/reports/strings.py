@@ -447,6 +447,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "قيود السجل المستشهد بها، مع أدلتها في evidence.json",
     },
     "dossier.none": {"en": "None recorded.", "fa": "موردی ثبت نشده است.", "ar": "لم يُسجَّل شيء."},
+    "dossier.files": {
+        "en": "Files attached as evidence (kept sealed and exactly as received; each named by its SHA-256)",
+        "fa": "پرونده‌های پیوست‌شده به‌عنوان شاهد (مهروموم‌شده و دقیقاً همان‌گونه که رسیده؛ هر یک با SHA-256 خود)",
+        "ar": "الملفات المرفقة دليلًا (محفوظة مختومة كما وردت تمامًا؛ كلٌّ منها باسم SHA-256 الخاص به)",
+    },
+    "dossier.file": {
+        "en": "{kind}, documenting entry {documents}; C2PA provenance: {c2pa}",
+        "fa": "{kind}، مستندِ ثبت {documents}؛ منشأ C2PA: {c2pa}",
+        "ar": "{kind}، يوثّق القيد {documents}؛ مصدر C2PA: {c2pa}",
+    },
+    "dossier.kind_image": {"en": "photo", "fa": "عکس", "ar": "صورة"},
+    "dossier.kind_video": {"en": "video", "fa": "ویدیو", "ar": "فيديو"},
+    "dossier.kind_audio": {"en": "audio recording", "fa": "ضبط صدا", "ar": "تسجيل صوتي"},
+    "dossier.kind_document": {"en": "document", "fa": "سند", "ar": "مستند"},
+    "dossier.c2pa_valid": {"en": "verifies", "fa": "تأیید می‌شود", "ar": "يتحقق"},
+    "dossier.c2pa_invalid": {"en": "does not verify", "fa": "تأیید نمی‌شود", "ar": "لا يتحقق"},
+    "dossier.c2pa_none": {"en": "none", "fa": "ندارد", "ar": "لا يوجد"},
     # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
     "what.permit_denied": {
         "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",

@@ -312,3 +312,28 @@ def test_a_photo_taken_sideways_is_shown_upright_and_a_large_one_is_decoded_at_a
     opened.draft("RGB", (1600, 1200))
     assert opened.size == (1600, 1200)  # what derivatives() asks of the decoder: 1/4 of the pixels a side
     assert Image.open(io.BytesIO(media.derivatives(io.BytesIO(large.getvalue())).image)).size == (1600, 1200)
+
+
+def test_a_copy_removed_by_another_failed_upload_meanwhile_is_put_back_by_the_upload_that_names_it(
+    users: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = samples.photo_with_metadata()
+    first = attachments.attach(
+        io.BytesIO(photo), entry=_incident(), by=users["monitor"], source="media", certainty="possible"
+    )
+    removed = [attachments.path_for(first.payload[k]) for k in ("sha256", "derivative", "thumbnail")]
+    describe = attachments._describe
+
+    def meanwhile(*args: Any) -> Any:
+        found = describe(*args)
+        for path in removed:  # what a concurrent upload of the same bytes does when its own entry is refused
+            path.chmod(0o600)
+            path.unlink()
+        return found
+
+    monkeypatch.setattr(attachments, "_describe", meanwhile)
+    second = attachments.attach(
+        io.BytesIO(photo), entry=_incident(), by=users["monitor"], source="media", certainty="possible"
+    )
+    assert second.seq != first.seq and attachments.read(second.payload["sha256"]) == photo
+    assert attachments.check_store() == []

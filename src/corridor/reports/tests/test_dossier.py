@@ -137,3 +137,29 @@ def test_the_command_line_writes_the_dossier(october: dict[str, Any], tmp_path: 
     assert out.read_bytes().startswith(b"%PDF")
     missing = CliRunner().invoke(cli, ["dossier", "P-ZZZ", "--out", str(tmp_path / "x.pdf")])
     assert missing.exit_code != 0 and "P-ZZZ" in missing.output
+
+
+@needs_poppler
+def test_files_attached_to_the_patients_entries_are_cited_by_hash_and_their_entries_proved(
+    october: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    import hashlib
+    import io
+
+    from corridor.ledger import attachments
+    from corridor.ledger.tests import samples
+
+    settings.DATA_DIR = tmp_path
+    about = Entry.objects.filter(subject_rows__key="patient:P-C").order_by("seq").first()
+    assert about is not None
+    photo = samples.photo_with_metadata()
+    added = attachments.attach(io.BytesIO(photo), entry=about.seq, by=None, source="media", certainty="confirmed")
+    pdf = _pdf(tmp_path, services.case_dossier(code="P-C", by=None).content)
+    bundle = _evidence(pdf, tmp_path)
+    assert added.seq in {item["entry"]["seq"] for item in bundle["entries"]}
+    handed = tmp_path / "files"
+    attachments.export_files([added.seq], handed)
+    report = verifier.verify_evidence(bundle, verifier.Key(bundle["verifier_key"]), str(handed))
+    assert "attachments: 1 intact" in report
+    text = _text(pdf)
+    assert hashlib.sha256(photo).hexdigest() in text.replace("\n", "") and "photo, documenting entry" in text
