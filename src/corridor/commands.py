@@ -105,7 +105,15 @@ def demo(port: int, no_serve: bool) -> None:
     for username, password in logins.items():
         click.echo(f"  {username:<20} {password}")
     if not no_serve:
-        _serve("127.0.0.1", port)
+        # The background worker runs beside the server (plans, reports, the schedule), and stops with it.
+        import subprocess
+
+        worker = subprocess.Popen([sys.executable, "-c", "from corridor.cli import main; main()", "worker"])
+        try:
+            _serve("127.0.0.1", port)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def _serve(host: str, port: int) -> None:

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "corridor.intake",
     "corridor.web",
     "corridor.reports",
+    "django_tasks",
+    "django_tasks_db",
+    "corridor.jobs",
     "ninja",  # only for its bundled API docs assets, served locally instead of from a CDN
     "corridor.api",
 ]
@@ -164,6 +167,8 @@ CACHES = {
     },
     "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Background jobs (corridor.jobs): the django-tasks database backend, run by `corridor worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
