@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from corridor.api import records, register, reports, transfers
+from corridor.api import jobs, records, register, reports, transfers
 from corridor.api.core import api
 
 api.add_router("", register.router)
 api.add_router("", transfers.router)
 api.add_router("", records.router)
 api.add_router("", reports.router)
+api.add_router("", jobs.router)
 
 __all__ = ["api"]
