@@ -80,6 +80,10 @@ def plan(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     entry = plans.latest_plan(site, today) if site else None
     context: dict[str, Any] = {"site": site, "entry": entry, "accepted": accepted_trip(entry)}
+    if request.GET.get("job", "").isdigit():
+        from corridor.jobs.services import visible_to
+
+        context["job"] = visible_to(request.user).defer("content").filter(pk=int(request.GET["job"])).first()
     if entry is not None:
         payload = entry.payload
         context.update(
@@ -98,13 +102,15 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
     if site is None:
         messages.error(request, _("Add a site first (administration)."))
         return redirect("web:plan")
+    # The planner runs as a background job; the page keeps showing the previous plan meanwhile.
+    from corridor.jobs import services as jobs
+
     try:
-        plans.propose_plan(site=site, by=request.user, time_limit=PLAN_SECONDS)
+        job = jobs.submit("plan", {"site": site.code, "time_limit": PLAN_SECONDS}, by=request.user)
     except CorridorError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _("A new plan is proposed."))
-    return redirect(f"{reverse('web:plan')}?site={site.code}")
+        return redirect(f"{reverse('web:plan')}?site={site.code}")
+    return redirect(f"{reverse('web:plan')}?site={site.code}&job={job.pk}")
 
 
 def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
