@@ -57,7 +57,8 @@ def submit(
 def _enqueue(job: Job) -> None:
     from corridor.jobs.tasks import run_job
 
-    result = run_job.enqueue(job.pk)
+    # What people asked for runs before the schedule's routine work.
+    result = run_job.using(priority=-10 if job.schedule else 0).enqueue(job.pk)
     job.task_id = str(result.id)
     job.save(update_fields=["task_id"])
 

@@ -14,6 +14,18 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_tests_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs in-process here, inside the test's transaction: on PostgreSQL, its between-task
+    ``close_old_connections`` would close that transaction's connection, so it is left open."""
+    from django_tasks_db.management.commands import db_worker
+
+    from corridor.jobs import worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+
+
 @pytest.mark.django_db
 def test_checkpoint_job_returns_at_once_and_a_worker_batch_signs_it(tmp_path: Path) -> None:
     ledger.append("incident.recorded", by="t", payload={"i": 1})

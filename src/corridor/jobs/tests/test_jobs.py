@@ -67,3 +67,12 @@ def test_every_kind_names_a_function_that_exists() -> None:
     for name in registry.KINDS:
         assert callable(registry.resolve(name))
     assert {item.kind for item in schedule.ITEMS} <= set(registry.KINDS)
+
+
+def test_what_a_person_asked_for_runs_before_the_schedules_routine_work(users: dict[str, Any], camp: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    schedule.run_due()
+    asked = services.submit("verify", {}, by=users["auditor"])
+    first = DBTaskResult.objects.ready().get_locked()
+    assert first is not None and str(first.pk) == asked.task_id
