@@ -76,3 +76,20 @@ def test_what_a_person_asked_for_runs_before_the_schedules_routine_work(users: d
     asked = services.submit("verify", {}, by=users["auditor"])
     first = DBTaskResult.objects.ready().get_locked()
     assert first is not None and str(first.pk) == asked.task_id
+
+
+def test_a_simulation_job_reports_its_replications_as_progress_and_keeps_the_figures(
+    users: dict[str, Any], monkeypatch: Any
+) -> None:
+    seen: list[tuple[float, str]] = []
+    real = services.report_progress
+
+    def watch(job_id: int, fraction: float, text: str) -> None:
+        seen.append((fraction, text))
+        real(job_id, fraction, text)
+
+    monkeypatch.setattr(services, "report_progress", watch)
+    job = services.submit("simulation", {"scenario": "demo-gate-4-80", "replications": 20}, by=users["auditor"])
+    assert services.run(job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert seen[-1] == (1.0, "20 of 20 replications") and job.data["scenario"]["replications"] == 20
