@@ -6,10 +6,11 @@ with the job's completion. Services that compute and write in one call run whole
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from corridor.errors import InvalidInput
-from corridor.jobs.registry import Finish, Progress, Result
+from corridor.jobs.registry import Finish, Progress, Result, WritesItself
 
 
 def _site(params: dict[str, Any]) -> Any:
@@ -22,7 +23,7 @@ def _site(params: dict[str, Any]) -> Any:
     return site
 
 
-def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
     import datetime as dt
 
     from corridor.transfers import plans
@@ -32,63 +33,79 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     seconds = float(params.get("time_limit", 8.0))
     progress(0.1, f"planning the day for {site.code} (up to {seconds:g} s)")
 
-    def finish() -> Result:
-        entry = plans.propose_plan(site=site, day=day, by=by, time_limit=seconds)
-        return Result(
-            f"plan proposed for {entry.payload['date']}: ledger entry {entry.seq}",
-            link=f"/plan/?site={site.code}",
-            data={"entry": entry.seq, "site": site.code, "date": entry.payload["date"]},
+    def run(complete: Callable[[Result], None]) -> None:
+        def then(entry: Any) -> None:
+            complete(
+                Result(
+                    f"plan proposed for {entry.payload['date']}: ledger entry {entry.seq}",
+                    link=f"/plan/?site={site.code}",
+                    data={"entry": entry.seq, "site": site.code, "date": entry.payload["date"]},
+                )
+            )
+
+        plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then)
+
+    return WritesItself(run)
+
+
+def _delivered(complete: Callable[[Result], None], media_type: str) -> Callable[[bytes], None]:
+    """A report service's ``deliver``: called in its transaction right after its ``export.created`` entry."""
+
+    def deliver(content: bytes) -> None:
+        from corridor.ledger.models import Entry
+
+        entry = Entry.objects.order_by("-seq").first()
+        assert entry is not None and entry.type == "export.created"
+        payload = entry.payload
+        complete(
+            Result(
+                f"{payload['filename']}: {len(content)} bytes, ledger entry {entry.seq}",
+                data={"entry": entry.seq, "sha256": payload["sha256"]},
+                content=content,
+                filename=payload["filename"],
+                media_type=media_type,
+            )
         )
 
-    return finish
+    return deliver
 
 
-def _produced(produced: Any) -> Result:
-    return Result(
-        f"{produced.filename}: {len(produced.content)} bytes, ledger entry {produced.entry.seq}",
-        data={"entry": produced.entry.seq, "sha256": produced.sha256},
-        content=produced.content,
-        filename=produced.filename,
-        media_type=produced.media_type,
-    )
-
-
-def monthly_report(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+def monthly_report(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
     from corridor.reports import services
 
+    fmt = str(params.get("format", "pdf"))
     progress(0.1, f"computing the indicators of {params.get('month')}")
 
-    def finish() -> Result:
-        return _produced(
-            services.monthly_report(
-                month=str(params.get("month", "")),
-                language=str(params.get("language", "en")),
-                fmt=str(params.get("format", "pdf")),
-                public=bool(params.get("public", False)),
-                by=by,
-            )
+    def run(complete: Callable[[Result], None]) -> None:
+        services.monthly_report(
+            month=str(params.get("month", "")),
+            language=str(params.get("language", "en")),
+            fmt=fmt,
+            public=bool(params.get("public", False)),
+            by=by,
+            deliver=_delivered(complete, "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"),
         )
 
-    return finish
+    return WritesItself(run)
 
 
-def export(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
-    from corridor.reports import services
+def export(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    from corridor.reports import exports, services
 
+    fmt = str(params.get("format", "csv"))
     progress(0.1, f"exporting {params.get('dataset')}")
 
-    def finish() -> Result:
-        return _produced(
-            services.export(
-                dataset=str(params.get("dataset", "")),
-                fmt=str(params.get("format", "csv")),
-                month=params.get("month") or None,
-                audience=str(params.get("audience", "public")),
-                by=by,
-            )
+    def run(complete: Callable[[Result], None]) -> None:
+        services.export(
+            dataset=str(params.get("dataset", "")),
+            fmt=fmt,
+            month=params.get("month") or None,
+            audience=str(params.get("audience", "public")),
+            by=by,
+            deliver=_delivered(complete, exports.MEDIA_TYPES.get(fmt, "text/plain")),
         )
 
-    return finish
+    return WritesItself(run)
 
 
 def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:

@@ -29,7 +29,18 @@ Progress = Callable[[float, str], None]
 # writes, run in one transaction together with the job's own completion, so a job killed mid-way has
 # written nothing.
 Finish = Callable[[], Result]
-Run = Callable[[dict[str, Any], Any, Progress], Finish]
+
+
+@dataclass(frozen=True)
+class WritesItself:
+    """Work whose service opens its own write transaction (computing first, outside it) and calls
+    ``complete`` with the result inside that transaction, so the job's completion commits with the
+    work's ledger entry without holding the write lock while it computes."""
+
+    run: Callable[[Callable[[Result], None]], None]
+
+
+Run = Callable[[dict[str, Any], Any, Progress], Finish | WritesItself]
 
 
 @dataclass(frozen=True)

@@ -86,23 +86,31 @@ def run(job_id: int) -> str:
         job.save()
     try:
         by = job.owner
-        finish = registry.resolve(job.kind)(job.params, by, lambda f, t: report_progress(job_id, f, t))
-        with transaction.atomic():
-            result = finish()
-            done = Job.objects.select_for_update().get(pk=job_id)
-            done.state = Job.State.SUCCEEDED
-            done.progress, done.progress_text = 1.0, "done"
-            done.answer, done.link, done.data = result.answer, result.link, result.data
-            done.content, done.filename, done.media_type = result.content, result.filename, result.media_type
-            done.finished_at = _now()
-            done.save()
-        return done.state
+        work = registry.resolve(job.kind)(job.params, by, lambda f, t: report_progress(job_id, f, t))
+        if isinstance(work, registry.WritesItself):
+            work.run(lambda result: _succeed(job_id, result))
+        else:
+            with transaction.atomic():
+                _succeed(job_id, work())
+        return Job.objects.values_list("state", flat=True).get(pk=job_id)
     except CorridorError as exc:
         _fail(job_id, str(exc))
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
         _fail(job_id, f"internal error: {type(exc).__name__}")
     return Job.State.FAILED
+
+
+def _succeed(job_id: int, result: registry.Result) -> None:
+    """Record a job's result; called inside the transaction that writes the work itself."""
+    assert transaction.get_connection().in_atomic_block, "a job completes in the transaction of its work"
+    done = Job.objects.select_for_update().get(pk=job_id)
+    done.state = Job.State.SUCCEEDED
+    done.progress, done.progress_text = 1.0, "done"
+    done.answer, done.link, done.data = result.answer, result.link, result.data
+    done.content, done.filename, done.media_type = result.content, result.filename, result.media_type
+    done.finished_at = _now()
+    done.save()
 
 
 def _fail(job_id: int, error: str) -> None:
