@@ -93,3 +93,15 @@ def test_a_simulation_job_reports_its_replications_as_progress_and_keeps_the_fig
     assert services.run(job.pk) == Job.State.SUCCEEDED
     job.refresh_from_db()
     assert seen[-1] == (1.0, "20 of 20 replications") and job.data["scenario"]["replications"] == 20
+
+
+def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
+    users: dict[str, Any], camp: Any, monkeypatch: Any
+) -> None:
+    def broken(job_id: int, result: Any) -> None:
+        raise RuntimeError("the job's record could not be written")
+
+    monkeypatch.setattr(services, "_succeed", broken)
+    job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
+    assert services.run(job.pk) == Job.State.FAILED
+    assert not Entry.objects.filter(type="plan.proposed").exists()  # the entry went back with the job's record
