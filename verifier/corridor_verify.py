@@ -101,6 +101,55 @@ class Unreadable(Exception):
     """The input is not what this tool reads."""
 
 
+# --- reading JSON strictly ------------------------------------------------------------------------------
+
+MAX_DEPTH = 64  # far deeper than any entry, bundle or proof; a deeper input is refused, not recursed into
+RECORD_FIELDS = frozenset(FIELDS) | {"hash"}
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects in ``text`` nest deeper than ``limit``, found without parsing it."""
+    if text.count("[") + text.count("{") <= limit:  # the common case, at C speed
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise Unreadable("the key %r appears twice in one object" % name)
+        found[name] = value
+    return found
+
+
+def loads(text: str, where: str) -> Any:
+    """JSON as the ledger writes it: no key twice in an object, no nesting deeper than MAX_DEPTH."""
+    if json_depth_exceeds(text):
+        raise Unreadable("%s nests deeper than %d levels" % (where, MAX_DEPTH))
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise Unreadable("%s is not JSON: %s" % (where, exc)) from None
+
+
 # --- the entries and their chain (docs/ledger.md) -----------------------------------------------------
 
 
@@ -159,15 +208,23 @@ def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
     except OSError as exc:
         raise Unreadable("cannot read %s: %s" % (path, exc.strerror)) from None
     try:
-        for number, line in enumerate(handle, 1):
+        number = 0
+        while True:
+            try:
+                line = handle.readline()
+            except (UnicodeDecodeError, OSError) as exc:
+                raise Unreadable("line %d cannot be read as UTF-8 text: %s" % (number + 1, exc)) from None
+            if not line:
+                break
+            number += 1
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise Unreadable("line %d is not JSON: %s" % (number, exc)) from None
+            record = loads(line, "line %d" % number)
             if not isinstance(record, dict) or not isinstance(record.get("seq"), int):
                 raise Unreadable("line %d is not a ledger entry" % number)
+            unknown = sorted(set(record) - RECORD_FIELDS)
+            if unknown:
+                raise Unreadable("line %d has field(s) no entry has: %s" % (number, ", ".join(unknown)))
             yield record
     finally:
         if handle is not sys.stdin:
@@ -373,8 +430,7 @@ def check_times(checkpoints: list[Checkpoint]) -> None:
 
 def _load_key(text: str) -> Key:
     if os.path.isfile(text):
-        with open(text, encoding="utf-8") as handle:
-            text = handle.read()
+        text = _read_text(text)
     return Key(text)
 
 
@@ -387,10 +443,7 @@ def _read_text(path: str) -> str:
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    try:
-        value = json.loads(_read_text(path))
-    except ValueError as exc:
-        raise Unreadable("%s is not JSON: %s" % (path, exc)) from None
+    value = loads(_read_text(path), path)
     if not isinstance(value, dict):
         raise Unreadable("%s is not a JSON object" % path)
     return value
@@ -413,12 +466,30 @@ def _hashes(values: Any) -> list[bytes]:
     return [bytes.fromhex(v) for v in values]
 
 
+SEALED_MAGIC = b"CRDRSEAL1\n"
+
+
+def refuse_sealed_attachment(path: str, digest: str) -> None:
+    """Corridor keeps attachments sealed (encrypted) in its store; a sealed copy cannot be checked here.
+
+    Say so plainly rather than report the file as altered: the files to check are the originals
+    written by ``corridor prove entry N --attachments DIR``.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(len(SEALED_MAGIC)) == SEALED_MAGIC:
+            raise Unreadable(
+                "attachment %s is a sealed copy from Corridor's store, not the original: ask for the folder "
+                "written by `corridor prove entry N --attachments DIR`" % digest
+            )
+
+
 def _check_attachment(directory: str, digest: Any) -> bool | None:
     """True if the file is there and intact, None if it was not supplied; Failed if it is damaged."""
     if not isinstance(digest, str) or not _HEX64.match(digest):
         raise Failed("an attachment entry does not name a SHA-256")
     for path in (os.path.join(directory, digest[:2], digest), os.path.join(directory, digest)):
         if os.path.isfile(path):
+            refuse_sealed_attachment(path, digest)
             hasher = hashlib.sha256()
             with open(path, "rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):

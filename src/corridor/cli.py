@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import": "corridor.intake.cli:import_",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
+    "attach": "corridor.ledger.cli:attach",
     "supplies": "corridor.supplies.cli:supplies",
     "tokens": "corridor.accounts.cli:tokens",
     "backup": "corridor.ops.cli:backup",
@@ -40,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "publish-log": "corridor.ledger.cli:publish_log",
     "worker": "corridor.jobs.cli:worker",
     "jobs": "corridor.jobs.cli:jobs",
+    "dossier": "corridor.reports.cli:dossier",
+    "publish": "corridor.reports.cli:publish",
 }
 
 

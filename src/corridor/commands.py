@@ -49,7 +49,16 @@ def _migrate(verbosity: int = 0) -> None:
 @with_django
 def migrate() -> None:
     """Create or upgrade the database, the roles and the default priority classes."""
+    from corridor.ledger.guards import database_problems
+
     _migrate(verbosity=1)
+    # Migrations already applied are not run again, so a trigger dropped since is not put back here:
+    # say so rather than report a ready database (docs/deploy.md, "The ledger's guards").
+    problems = database_problems()
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if problems:
+        raise UserError("the database is migrated but the ledger is not guarded: run corridor verify")
     click.echo("database ready")
 
 
@@ -76,7 +85,7 @@ def demo(port: int, no_serve: bool) -> None:
     """Set up the demo camp and serve it on 127.0.0.1: database, scenario, one login per role."""
     from django.conf import settings
 
-    from corridor.accounts.services import create_user
+    from corridor.accounts.services import create_user, reset_password
     from corridor.scenarios.loader import load
 
     data_dir: Path = settings.DATA_DIR
@@ -92,9 +101,8 @@ def demo(port: int, no_serve: bool) -> None:
         if username not in logins or not User.objects.filter(username=username).exists():
             password = secrets.token_urlsafe(12)
             if User.objects.filter(username=username).exists():
-                user = User.objects.get(username=username)
-                user.set_password(password)
-                user.save(update_fields=["password"])
+                # Through the service, so the new demo password is a ledger entry like any reset.
+                reset_password(User.objects.get(username=username), password=password, by=None, force_change=False)
             else:
                 create_user(username=username, role=role, password=password, by=None)
             logins[username] = password
@@ -137,8 +145,18 @@ def serve(host: str, port: int, production: bool, workers: int | None, threads: 
     if production:
         from django.conf import settings
 
+        from corridor.ledger.guards import database_problems
         from corridor.ops.production import run
 
+        # The ledger's append-only triggers are its first line of defence: a production server does not
+        # start on a database where they were dropped, disabled or replaced (docs/deploy.md).
+        problems = database_problems()
+        if problems:
+            raise UserError(
+                "the ledger is not guarded, so the server will not start: "
+                + "; ".join(problems)
+                + " (see docs/deploy.md, 'The ledger's guards')"
+            )
         workers = workers or settings.WORKERS
         click.echo(f"serving on http://{host}:{port}/ with {workers} worker(s) x {threads} thread(s) (Ctrl-C stops)")
         run(host, port, workers=workers, threads=threads, access_log=access_log)
@@ -148,51 +166,154 @@ def serve(host: str, port: int, production: bool, workers: int | None, threads: 
 
 @click.group()
 def users() -> None:
-    """Manage user accounts."""
+    """Manage user accounts (acting as the system; every change is a ledger entry)."""
 
 
-@users.command("add")
-@click.argument("name")
-@click.option("--role", required=True, type=click.Choice(DEMO_ROLES))
-@click.option(
-    "--password-file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A file holding the password (so it never appears in the shell history).",
-)
-@with_django
-def users_add(name: str, role: str, password_file: Path) -> None:
-    """Create user NAME with one role."""
-    from corridor.accounts.services import create_user
-
+def _password_from(password_file: Path) -> str:
     try:
         password = password_file.read_text().strip()
     except OSError as exc:
         raise UserError(f"cannot read {password_file}: {exc.strerror}") from None
     if not password:
         raise UserError(f"{password_file} is empty")
-    create_user(username=name, role=role, password=password, by=None)
-    click.echo(f"created {name} ({role})")
+    return password
+
+
+_PASSWORD_FILE = click.option(
+    "--password-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding the password (so it never appears in the shell history).",
+)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice(DEMO_ROLES), help="Repeatable.")
+@_PASSWORD_FILE
+@with_django
+def users_add(name: str, roles: tuple[str, ...], password_file: Path) -> None:
+    """Create user NAME with one or more roles."""
+    from corridor.accounts.services import create_user
+
+    create_user(username=name, role=list(roles), password=_password_from(password_file), by=None)
+    click.echo(f"created {name} ({', '.join(sorted(set(roles)))})")
+
+
+@users.command("list")
+@with_django
+def users_list() -> None:
+    """List users: name, roles, active or deactivated, whether a password change is pending."""
+    from django.contrib.auth.models import User
+
+    from corridor.accounts.roles import roles_of
+    from corridor.accounts.services import must_change_password
+
+    for user in User.objects.order_by("username"):
+        roles = ",".join(sorted(r.value for r in roles_of(user))) or "-"
+        state = "active" if user.is_active else "deactivated"
+        pending = "  must change password" if must_change_password(user) else ""
+        click.echo(f"{user.get_username():<24} {roles:<28} {state}{pending}")
+
+
+@users.command("roles")
+@click.argument("name")
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice(DEMO_ROLES), help="Repeatable.")
+@click.option("--reason", default="", help="Why (kept in the ledger).")
+@with_django
+def users_roles(name: str, roles: tuple[str, ...], reason: str) -> None:
+    """Replace NAME's roles with the given ones."""
+    from corridor.accounts.services import change_roles, get_user
+
+    change_roles(get_user(name), roles=list(roles), reason=reason, by=None)
+    click.echo(f"{name}: {', '.join(sorted(set(roles)))}")
+
+
+@users.command("reset-password")
+@click.argument("name")
+@_PASSWORD_FILE
+@with_django
+def users_reset_password(name: str, password_file: Path) -> None:
+    """Set NAME's password; NAME must change it at the next sign-in and is told it was reset."""
+    from corridor.accounts.services import get_user, reset_password
+
+    reset_password(get_user(name), password=_password_from(password_file), by=None)
+    click.echo(f"reset the password of {name}; it must be changed at the next sign-in")
+
+
+@users.command("deactivate")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (kept in the ledger).")
+@with_django
+def users_deactivate(name: str, reason: str) -> None:
+    """Deactivate NAME: no sign-in, no API token; nothing NAME recorded is touched."""
+    from corridor.accounts.services import deactivate_user, get_user
+
+    deactivate_user(get_user(name), reason=reason, by=None)
+    click.echo(f"deactivated {name}")
+
+
+@users.command("reactivate")
+@click.argument("name")
+@click.option("--reason", default="", help="Why (kept in the ledger).")
+@with_django
+def users_reactivate(name: str, reason: str) -> None:
+    """Give NAME's deactivated account its access back."""
+    from corridor.accounts.services import get_user, reactivate_user
+
+    reactivate_user(get_user(name), reason=reason, by=None)
+    click.echo(f"reactivated {name}")
 
 
 @click.command()
-@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
+    "and every attached file against its hash.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     help="Processes hashing in parallel (default: one per core for large ledgers).",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also hold the chain against this signed checkpoint file (repeatable).",
+)
 @with_django
-def verify(deep: bool, workers: int | None) -> None:
-    """Recompute the whole hash chain. Exit 0 with the count and head hash, or 1 naming the first bad entry."""
+def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] = ()) -> None:
+    """Recompute the whole hash chain and hold it against every signed checkpoint (in the database, in the
+    data directory's checkpoints folder, and any given). Exit 0 with the count and head hash, or 1 naming
+    the first bad entry."""
+    from corridor.ledger.guards import database_problems
     from corridor.ledger.services import verify as verify_ledger
 
-    verdict = verify_ledger(deep=deep, workers=workers)
-    if verdict.ok:
-        click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
-        return
-    click.echo(f"BROKEN: entry {verdict.bad_seq}: {verdict.problem}", err=True)
-    sys.exit(1)
+    for path in checkpoint_files:
+        if not path.is_file():
+            raise UserError(f"cannot read {path}: no such file")
+    problems = database_problems()
+    if any(problem == "the table ledger_entry is missing" for problem in problems):
+        raise UserError("this database holds no ledger yet: run corridor migrate")
+    verdict = verify_ledger(deep=deep, workers=workers, checkpoint_files=checkpoint_files)
+    if not verdict.ok:
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if deep:
+        from corridor.ledger.attachments import check_store
+
+        damaged = check_store()
+        for problem in damaged:
+            click.echo(f"BROKEN: {problem}", err=True)
+        problems = [*problems, *damaged]
+    if not verdict.ok or problems:
+        sys.exit(1)
+    click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
 
 
 @click.group()

@@ -90,6 +90,17 @@ def envsecret(name: str) -> str | None:
     return direct or None
 
 
+def envfile(name: str) -> Path | None:
+    """A file that must exist and be readable when ``name`` is set (e.g. a logo), or None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise ConfigError(f"{name} must name a readable file; got {raw!r}")
+    return path.resolve()
+
+
 def data_dir() -> Path:
     """The folder that holds the database, keys and generated files (``CORRIDOR_DATA_DIR``)."""
     return Path(os.environ.get("CORRIDOR_DATA_DIR", "corridor-data")).expanduser().resolve()
@@ -113,6 +124,13 @@ def secret_key(folder: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def upload_dir(folder: Path) -> Path:
+    """Where uploads are spooled while they arrive: inside the attachment store, so nothing leaves it."""
+    path = folder / "attachments" / ".uploads"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
 
 
 IDENTITY_KEY_FILE_NAME = "identity_key"

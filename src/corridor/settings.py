@@ -16,7 +16,17 @@ SECRET_KEY = env.secret_key(DATA_DIR)
 IDENTITY_KEYS, IDENTITY_KEY_ORIGIN = env.identity_keys(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
+# How far past Corridor's "now" a recorded moment may be (clocks of phones and servers drift).
+CLOCK_TOLERANCE_MINUTES = env.envint("CORRIDOR_CLOCK_TOLERANCE_MINUTES", 10, minimum=0)
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
+# A hold at the gate this long or longer counts as an obstruction incident (docs/indicators.md).
+GATE_HOLD_THRESHOLD_MINUTES = env.envint("CORRIDOR_GATE_HOLD_THRESHOLD_MINUTES", 120, minimum=0)
+# Who issues the reports and dossiers: printed on every cover (docs/indicators.md).
+REPORT_ORGANISATION = env.envstr("CORRIDOR_REPORT_ORGANISATION", "").strip()
+REPORT_CONTACT = env.envstr("CORRIDOR_REPORT_CONTACT", "").strip()
+REPORT_LOGO = env.envfile("CORRIDOR_REPORT_LOGO")
+if REPORT_LOGO is not None and REPORT_LOGO.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+    raise env.ConfigError("CORRIDOR_REPORT_LOGO must be a PNG, JPEG or SVG file")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "corridor.web.middleware.UserLanguageMiddleware",
+    "corridor.web.middleware.PasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -129,8 +140,10 @@ CONTENT_SECURITY_POLICY = {
 }
 # Login throttling (every sign-in form, the admin's too) counts failures in Django's cache.
 AUTHENTICATION_BACKENDS = ["corridor.web.throttle.ThrottledModelBackend"]
-LOGIN_FAILURES_ALLOWED = 5  # per user name and per address, within LOGIN_LOCKOUT_SECONDS
+LOGIN_FAILURES_ALLOWED = 5  # per address and user name (x4 per address), within LOGIN_LOCKOUT_SECONDS
 LOGIN_LOCKOUT_SECONDS = 15 * 60
+# How long a break-glass grant to see one patient's identity lasts (docs/roles.md).
+BREAK_GLASS_SECONDS = env.envint("CORRIDOR_BREAK_GLASS_SECONDS", 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -169,6 +182,18 @@ CACHES = {
 }
 # Background jobs (corridor.jobs): the django-tasks database backend, run by `corridor worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Attachments (corridor.ledger.attachments): the largest file of each kind, in megabytes. Uploads are
+# spooled to a temporary file inside the store (never held in memory, never written outside it) from
+# the first 64 KB on.
+ATTACHMENT_MAX_MB = {
+    "image": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_IMAGE", 25, minimum=1),
+    "video": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_VIDEO", 500, minimum=1),
+    "audio": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_AUDIO", 100, minimum=1),
+    "document": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_DOCUMENT", 50, minimum=1),
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = str(env.upload_dir(DATA_DIR))
+FILE_UPLOAD_PERMISSIONS = 0o600
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

@@ -1,17 +1,27 @@
-"""User accounts and their roles."""
+"""User accounts and their roles: every change an act with its ledger entry, in one transaction.
+
+Separation of duties is enforced here, not in the pages: nobody changes their own roles, deactivates
+their own account or resets their own password (they change it, knowing the old one). A password set
+by someone else must be changed at the next sign-in, and the entry names who set it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from corridor.accounts.roles import Actor, Can, Role, require
-from corridor.errors import Conflict, InvalidInput
+from corridor.accounts.models import AccountState
+from corridor.accounts.roles import Actor, Can, Role, require, roles_of
+from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,90}$")  # also a ledger subject: user:NAME
 
 
 def ensure_groups() -> None:
@@ -20,36 +30,209 @@ def ensure_groups() -> None:
         Group.objects.get_or_create(name=role.value)
 
 
-def create_user(*, username: str, role: str, password: str, by: Actor, check_password: bool = True) -> User:
-    """Create a user with one role; the ledger records who was created with which role, never the password."""
+def _subject(user: AbstractBaseUser) -> str:
+    return f"user:{user.get_username()}"
+
+
+def _is(by: Actor, user: AbstractBaseUser) -> bool:
+    return isinstance(by, AbstractBaseUser) and by.pk == user.pk
+
+
+def _roles(roles: Iterable[str] | str) -> list[str]:
+    given = [roles] if isinstance(roles, str) else list(roles)
+    valid = {r.value for r in Role}
+    for role in given:
+        if role not in valid:
+            raise InvalidInput(f"must be one of {', '.join(r.value for r in Role)}; got {role!r}", "roles")
+    if not given:
+        raise InvalidInput("give at least one role (deactivate the account to take every access away)", "roles")
+    return sorted(set(given))
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), "password") from None
+
+
+def _set_roles(user: User, roles: list[str]) -> None:
+    ensure_groups()
+    user.groups.set(Group.objects.filter(name__in=roles))
+    # Django's own admin is read-only for everyone; staff status only lets the admin role browse it.
+    staff = Role.ADMIN.value in roles
+    if user.is_staff != staff or user.is_superuser != staff:
+        user.is_staff = user.is_superuser = staff
+        user.save(update_fields=["is_staff", "is_superuser"])
+
+
+def get_user(username: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"there is no user named {username!r}")
+    return user
+
+
+def create_user(
+    *, username: str, role: str | Iterable[str], password: str, by: Actor, check_password: bool = True
+) -> User:
+    """Create a user with one or more roles; the ledger records who was created with which roles, never the
+    password. A password chosen by someone else must be changed at the first sign-in (not for the system's)."""
     require(by, Can.MANAGE_USERS)
     username = (username or "").strip()
-    if not re.match(r"^[A-Za-z0-9_.@+-]{1,90}$", username):  # also a ledger subject: user:NAME
-        raise InvalidInput("use letters, digits and . @ + - _ only", "username")
-    if role not in Role.__members__.values():
-        raise InvalidInput(f"must be one of {', '.join(r.value for r in Role)}", "role")
+    if not USERNAME.match(username):
+        raise InvalidInput("use letters, digits and . @ + - _ only (at most 90)", "username")
+    roles = _roles(role)
     if check_password:
-        try:
-            validate_password(password)
-        except ValidationError as exc:
-            raise InvalidInput(" ".join(exc.messages), "password") from None
+        _check_password(password)
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise Conflict(f"a user named {username} already exists")
-        ensure_groups()
         user = User.objects.create_user(username=username, password=password)
-        if role == Role.ADMIN:
-            user.is_staff = True
-            user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
-        user.groups.add(Group.objects.get(name=role))
+        _set_roles(user, roles)
+        forced = by is not None and not isinstance(by, str)
+        if forced:
+            AccountState.objects.create(
+                user=user, must_change_password=True, reset_by=ledger.actor_name(by), reset_at=dt.datetime.now(dt.UTC)
+            )
+        payload: dict[str, object] = {"username": username, "role": roles[0], "roles": roles}
+        ledger.append("user.created", by=by, subjects=[f"user:{username}"], payload=payload)
+    return user
+
+
+def change_roles(user: User, *, roles: Iterable[str], by: Actor, reason: str = "") -> User:
+    """Replace a user's roles. Nobody changes their own: another admin (or the command line) must."""
+    require(by, Can.MANAGE_USERS)
+    if _is(by, user):
+        raise NotAllowed("nobody may change their own roles; ask another admin")
+    new = _roles(roles)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        old = sorted(r.value for r in roles_of(user))
+        if old == new:
+            raise InvalidInput(f"{user.get_username()} already has exactly these roles", "roles")
+        _set_roles(user, new)
         ledger.append(
-            "user.created", by=by, subjects=[f"user:{username}"], payload={"username": username, "role": role}
+            "user.roles_changed",
+            by=by,
+            subjects=[_subject(user)],
+            payload={"username": user.get_username(), "from": old, "to": new, "reason": reason.strip() or None},
         )
     return user
+
+
+def reset_password(user: User, *, password: str, by: Actor, force_change: bool = True) -> User:
+    """Set another user's password. The entry names who reset it; unless the system resets it with
+    ``force_change=False`` (the demo's own logins), the user must choose a new one at the next sign-in
+    and is told who reset it and when. Their open sessions end, since the password changed."""
+    require(by, Can.MANAGE_USERS)
+    if _is(by, user):
+        raise NotAllowed("change your own password on the password page, with your current one")
+    if not force_change and not (by is None or isinstance(by, str)):
+        raise NotAllowed("a password reset by a person must be changed by the user at the next sign-in")
+    _check_password(password, user)
+    now = dt.datetime.now(dt.UTC)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        AccountState.objects.update_or_create(
+            user=user,
+            defaults={"must_change_password": force_change, "reset_by": ledger.actor_name(by), "reset_at": now},
+        )
+        ledger.append(
+            "user.password_reset",
+            by=by,
+            subjects=[_subject(user)],
+            payload={
+                "username": user.get_username(),
+                "reset_by": ledger.actor_name(by),
+                "must_change": force_change,
+            },
+        )
+    return user
+
+
+def change_password(user: User, *, old_password: str, new_password: str) -> User:
+    """A user changes their own password, proving the current one; clears a pending forced change."""
+    if not user.is_authenticated or not user.is_active:
+        raise NotAllowed("sign in first")
+    if not user.check_password(old_password):
+        raise InvalidInput("is not your current password", "old_password")
+    if old_password == new_password:
+        raise InvalidInput("must differ from the current password", "new_password")
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), "new_password") from None
+    with transaction.atomic():
+        state = AccountState.objects.select_for_update().filter(user=user).first()
+        after_reset = state.reset_by if state is not None and state.must_change_password else None
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        if state is not None and state.must_change_password:
+            state.must_change_password = False
+            state.save(update_fields=["must_change_password"])
+        ledger.append(
+            "user.password_changed",
+            by=user,
+            subjects=[_subject(user)],
+            payload={"username": user.get_username(), "after_reset_by": after_reset},
+        )
+    return user
+
+
+def must_change_password(user: AbstractBaseUser) -> AccountState | None:
+    """The pending forced change of ``user``'s password (who reset it, when), or None."""
+    return AccountState.objects.filter(user_id=user.pk, must_change_password=True).first()
+
+
+def _set_active(user: User, *, active: bool, by: Actor, reason: str) -> User:
+    require(by, Can.MANAGE_USERS)
+    if _is(by, user):
+        raise NotAllowed("nobody may deactivate or reactivate their own account")
+    reason = (reason or "").strip()
+    if not active and not reason:
+        raise InvalidInput("say why the account is deactivated", "reason")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active == active:
+            state = "active" if active else "deactivated"
+            raise Conflict(f"{user.get_username()} is already {state}")
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        ledger.append(
+            "user.reactivated" if active else "user.deactivated",
+            by=by,
+            subjects=[_subject(user)],
+            payload={"username": user.get_username(), "reason": reason or None},
+        )
+    return user
+
+
+def deactivate_user(user: User, *, by: Actor, reason: str) -> User:
+    """Take every access away (sign-in and API tokens) without deleting anything the user recorded."""
+    return _set_active(user, active=False, by=by, reason=reason)
+
+
+def reactivate_user(user: User, *, by: Actor, reason: str = "") -> User:
+    """Give a deactivated account its access back, with the roles it had."""
+    return _set_active(user, active=True, by=by, reason=reason)
 
 
 # API tokens live in their own module; re-exported so that every accounts service is found here.
 from corridor.accounts.tokens import issue_token, revoke_token  # noqa: E402
 
-__all__ = ["create_user", "ensure_groups", "issue_token", "revoke_token"]
+__all__ = [
+    "change_password",
+    "change_roles",
+    "create_user",
+    "deactivate_user",
+    "ensure_groups",
+    "get_user",
+    "issue_token",
+    "must_change_password",
+    "reactivate_user",
+    "reset_password",
+    "revoke_token",
+]

@@ -1,6 +1,6 @@
 """Background jobs: ask for long work (plan, report, export, simulation, checkpoint) and follow it.
 
-``POST /api/jobs`` answers 202 at once with the job's URL; ``GET /api/jobs/{id}`` shows its state and
+``POST /api/jobs/{kind}`` answers 202 at once with the job's URL; ``GET /api/jobs/{id}`` shows its state and
 progress until it has succeeded (with its answer and result) or failed (with the reason).
 """
 
@@ -14,15 +14,16 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from corridor.accounts.roles import Can
 from corridor.errors import NotFound
+from corridor.jobs.registry import KINDS
 
-from .core import reader, responses
+from .core import reader, requires, responses
 
 router = Router()
 
 
 class JobIn(Schema):
-    kind: str = Field(description="plan, report, export, simulation, checkpoint, verify or supply-alerts")
     params: dict[str, Any] = Field(
         default_factory=dict,
         description='as the matching command or endpoint takes them, e.g. {"site": "CAMP-1"} for a plan, '
@@ -71,14 +72,20 @@ def _job(request: HttpRequest, job_id: int) -> Any:
     return job
 
 
-@router.post("/jobs", response=responses(JobOut, 202), tags=["jobs"])
-def submit_job(request: HttpRequest, data: JobIn) -> Status[dict[str, Any]]:
-    """Queue long work as a job and answer at once (202) with its URL; a worker runs it."""
-    from corridor.jobs import services
+def _submit_route(kind: str, capability: Can, label: str) -> None:
+    def submit_job(request: HttpRequest, data: JobIn) -> Status[dict[str, Any]]:
+        from corridor.jobs import services
 
-    user = reader(request)
-    job = services.submit(data.kind, data.params, by=user)
-    return Status(202, _out(job))
+        job = services.submit(kind, data.params, by=reader(request))
+        return Status(202, _out(job))
+
+    submit_job.__name__ = f"submit_{kind.replace('-', '_')}_job"
+    submit_job.__doc__ = f"Queue a {label} as a job and answer at once (202) with its URL; a worker runs it."
+    router.post(f"/jobs/{kind}", response=responses(JobOut, 202), tags=["jobs"], auth=requires(capability))(submit_job)
+
+
+for _kind in KINDS.values():
+    _submit_route(_kind.name, Can(_kind.permission or "read_ledger"), _kind.label)
 
 
 @router.get("/jobs/{job_id}", response=responses(JobOut), tags=["jobs"])

@@ -137,10 +137,21 @@ def prove() -> None:
     help="The checkpoint to prove against (default: the latest signed).",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--attachments",
+    "attachments_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the original files attached to the entry into this folder (DIR/ab/abcdef…), unsealed, "
+    "for the verifier's --attachments check.",
+)
 @with_django
-def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None) -> None:
-    """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1)."""
-    from corridor.ledger import evidence
+def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None, attachments_dir: Path | None) -> None:
+    """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1).
+
+    The files attached to SEQ as evidence (their attachment.added entries) are proved with it, when the
+    checkpoint covers them.
+    """
+    from corridor.ledger import attachments, evidence
 
     note = evidence.resolve_checkpoint(str(checkpoint_file)) if checkpoint_file is not None else None
     bundle = evidence.evidence_for([seq], checkpoint=note)
@@ -148,6 +159,12 @@ def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None) -> Non
         raise UserError("no checkpoint has been signed yet: run corridor checkpoint first")
     if bundle["entries"][0]["inclusion_proof"] is None:
         raise UserError(f"entry {seq} is newer than the checkpoint of {bundle['tree_size']} entries")
+    files = [a.added_id for a in attachments.for_entries([seq]).get(seq, []) if a.added_id <= bundle["tree_size"]]
+    if files:
+        bundle = evidence.evidence_for([seq, *files], checkpoint=bundle["checkpoint"])
+    if attachments_dir is not None:
+        written = attachments.export_files([seq, *files], attachments_dir)
+        click.echo(f"wrote {len(written)} attached files to {attachments_dir}", err=True)
     _emit(bundle, out)
 
 
@@ -164,3 +181,36 @@ def prove_consistency(old: str, new: str, out: Path | None) -> None:
     from corridor.ledger import evidence
 
     _emit(evidence.prove_consistency(evidence.resolve_checkpoint(old), evidence.resolve_checkpoint(new)), out)
+
+
+@click.command()
+@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    required=True,
+    type=click.Choice(["witness", "document", "media", "official_statement", "publication"]),
+    help="Where the files come from.",
+)
+@click.option(
+    "--certainty",
+    required=True,
+    type=click.Choice(["confirmed", "probable", "possible", "unverified"]),
+    help="How sure the record is.",
+)
+@with_django
+def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> None:
+    """Attach FILES to ledger entry SEQ as evidence, each as an attachment.added entry.
+
+    Each file is read once as a stream, its type detected from its content, sealed into the attachment
+    store under its SHA-256; its name is not recorded. A file already attached to SEQ is not added twice.
+    """
+    from corridor.ledger import attachments
+
+    for path in files:
+        entry = attachments.attach(path, entry=seq, by=None, source=source, certainty=certainty)
+        payload = entry.payload
+        click.echo(
+            f"entry {entry.seq}: {payload['media_type']}, {payload['bytes']} bytes, sha256 {payload['sha256']}, "
+            f"C2PA {payload['c2pa']}"
+        )

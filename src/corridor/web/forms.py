@@ -23,6 +23,8 @@ def show_error(form: forms.Form, error: CorridorError) -> None:
     field = error.field if isinstance(error, InvalidInput) else None
     if field and "." in field:
         field = field.split(".")[-1]
+    if field in ("at", "on", "since") and "date" in form.fields:
+        field = "date"  # the services' moment is the form's date (and time)
     message = error.detail if isinstance(error, InvalidInput) else str(error)
     form.add_error(field if field in form.fields else None, message)
 
@@ -84,7 +86,6 @@ class PurposeForm(forms.Form):
     purpose = forms.CharField(
         label=_("Why do you need to see it?"),
         max_length=200,
-        required=False,
         help_text=_("Recorded in the ledger with your name."),
     )
 
@@ -158,13 +159,33 @@ class MomentForm(EvidenceForm):
         return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=zoneinfo.ZoneInfo(zone))
 
 
+class AnswerForm(MomentForm):
+    """When the authority answered (or the trip was cancelled): the time of day may be unknown."""
+
+    time = forms.TimeField(
+        label=_("Time"), widget=TimeInput(), required=False, help_text=_("Leave empty if the time is not known.")
+    )
+
+    def moment(self, zone: str) -> dt.datetime | dt.date:  # type: ignore[override]
+        """The date and time, or the date alone when no time was entered (stored as "time not recorded")."""
+        if self.cleaned_data.get("time") is None:
+            return self.cleaned_data["date"]
+        return super().moment(zone)
+
+
 class ReasonForm(MomentForm):
     reason = forms.CharField(
         label=_("Reason given"), max_length=2000, required=False, help_text=_("Leave empty if none was given.")
     )
 
 
-class CancelForm(ReasonForm):
+class AnswerReasonForm(AnswerForm):
+    reason = forms.CharField(
+        label=_("Reason given"), max_length=2000, required=False, help_text=_("Leave empty if none was given.")
+    )
+
+
+class CancelForm(AnswerReasonForm):
     cancelled_by = forms.ChoiceField(label=_("Cancelled by"), choices=list(CANCELLED_BY.items()), initial="authority")
 
 
@@ -177,7 +198,16 @@ class OutcomeForm(EvidenceForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[c for c in TripPassenger.Outcome.choices if c[0] != TripPassenger.Outcome.PENDING]
     )
+    follow_up_due = forms.DateField(
+        label=_("Follow-up due by"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("When the hospital asked to see the patient again; the referral waits for that visit."),
+    )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+    time = forms.TimeField(
+        label=_("Time"), widget=TimeInput(), required=False, help_text=_("Leave empty if the time is not known.")
+    )
 
     def __init__(self, *args: Any, patients: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,3 +229,61 @@ class LedgerFilterForm(forms.Form):
         types = sorted(((code, event_label(code)) for code in EVENT_TYPES), key=lambda c: str(c[1]))
         _choose(self, "type", [("", _("any")), *types])
         _choose(self, "certainty", [("", _("any")), *Certainty.choices])
+
+
+def _role_choices() -> list[tuple[str, Any]]:
+    from corridor.web.labels import ROLE_LABELS
+
+    return [(code, ROLE_LABELS[code]) for code in ROLE_LABELS]
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=90)
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    password = forms.CharField(
+        label=_("First password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The user must change it at the first sign-in."),
+    )
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class ResetPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The user must change it at the next sign-in and is told that you reset it."),
+    )
+
+
+class AccountReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class TokenForm(forms.Form):
+    label = forms.CharField(label=_("What the token is for"), max_length=100)
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("Current password"), widget=forms.PasswordInput(render_value=False))
+    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(render_value=False))
+    new_password_again = forms.CharField(label=_("New password again"), widget=forms.PasswordInput(render_value=False))
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why must you see this identity?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the ledger, shown to the auditors and on every coordinator's dashboard."),
+    )

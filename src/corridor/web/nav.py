@@ -28,10 +28,13 @@ NAV: list[NavItem] = [
     NavItem("web:plan", _("Daily plan")),
     NavItem("web:trips", _("Trips")),
     NavItem("web:patients", _("Patients")),
+    NavItem("web:companions", _("Companions")),
     NavItem("supplies:status", _("Supplies")),
     NavItem("intake:upload", _("Field intake"), Can.RECORD_GATE),
     NavItem("reports:index", _("Reports"), Can.READ_LEDGER),
     NavItem("web:ledger", _("Ledger"), Can.READ_LEDGER),
+    NavItem("web:users", _("Users"), Can.MANAGE_USERS),
+    NavItem("web:sign_ins", _("Access review"), Can.REVIEW_ACCESS),
     NavItem("admin:index", _("Administration"), Can.MANAGE_USERS),
 ]
 

@@ -1,4 +1,10 @@
-"""Login throttling: after a few failures for one user name or from one address, refuse for a while.
+"""Login throttling by address: after a few failures from one address, that address waits a while.
+
+Throttling by user name would let anyone lock a user out by typing five wrong passwords for them, from
+anywhere. So the count is kept per address and user name (five failures: that address may not try that
+name again for a while; the user signs in from any other address) and per address (twenty failures,
+whatever the names: the address may not sign anyone in). Someone behind the same router as a guesser
+shares the guesser's address; the sign-in audit (docs/roles.md) shows the auditors who was guessing.
 
 Counting happens in Django's cache (shared by every worker on the machine). The check sits in the
 authentication backend, so the admin's sign-in form is throttled like the workspace's.
@@ -22,13 +28,22 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _address(request: HttpRequest | None) -> str:
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
 def _keys(request: HttpRequest | None, username: str | None) -> list[str]:
-    keys = []
+    """The counters a failure from this address for this name adds to: (address, name) and address."""
+    address = _address(request)
+    if not address:
+        return []
+    keys = ["login-fail:addr:" + _digest(address)]
     if username:
-        keys.append("login-fail:user:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32])
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    if address:
-        keys.append("login-fail:addr:" + hashlib.sha256(address.encode()).hexdigest()[:32])
+        keys.append("login-fail:pair:" + _digest(address + "\n" + username.strip().lower()))
     return keys
 
 
@@ -39,7 +54,7 @@ def _limit(key: str) -> int:
 
 
 def locked(request: HttpRequest | None, username: str | None) -> bool:
-    """Whether sign-in is refused for this user name or this address right now."""
+    """Whether sign-in is refused from this address (for this name, or for every name) right now."""
     return any((cache.get(key) or 0) >= _limit(key) for key in _keys(request, username))
 
 
@@ -56,13 +71,15 @@ def _count_failure(sender: Any, credentials: dict[str, Any], request: HttpReques
 
 @receiver(user_logged_in)
 def _forget_failures(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    # Only the user name's count: one person signing in must not unlock an address someone is guessing from.
-    for key in _keys(None, user.get_username()):
-        cache.delete(key)
+    # Only this address's count for this name: one person signing in must not unlock an address that is
+    # guessing other names.
+    for key in _keys(request, user.get_username()):
+        if ":pair:" in key:
+            cache.delete(key)
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's password check, refused outright while the name or the address is locked out."""
+    """Django's password check, refused outright while the address is locked out (for this name or all)."""
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any

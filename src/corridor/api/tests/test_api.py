@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
+from corridor.accounts.models import ApiToken
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 
@@ -186,12 +187,18 @@ def test_reading_an_identity_is_recorded_and_an_auditor_can_list_who_read_whose(
     assert one["identity"]["full_name"] == "Test Person P-REQ"
     viewed = Entry.objects.get(seq=one["identity"]["viewed_entry"])
     assert viewed.type == "identity.viewed" and viewed.recorded_by == "coordinator"
-    assert viewed.payload == {"patient": "P-REQ", "purpose": "arrange escort"}
+    token_id = ApiToken.objects.get(user__username="coordinator").pk
+    assert viewed.payload == {
+        "patient": "P-REQ",
+        "purpose": "arrange escort",
+        "token": token_id,
+        "token_issued_by": "system",
+    }
     assert "Test Person" not in viewed.body
-    _json(api_client(tokens["clinician"]).get("/api/patients/P-APP/identity"))
+    _json(api_client(tokens["clinician"]).get("/api/patients/P-APP/identity?purpose=call+the+family"))
     audit = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views"))
     assert [(v["viewed_by"], v["patient"], v["purpose"]) for v in audit["items"]] == [
-        ("clinician", "P-APP", ""),
+        ("clinician", "P-APP", "call the family"),
         ("coordinator", "P-REQ", "arrange escort"),
     ]
     only = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views?patient=P-REQ"))
@@ -223,7 +230,7 @@ def test_identities_are_written_through_the_service_and_the_ledger_never_holds_t
     assert _json(changed)["type"] == "identity.changed"
     assert not Entry.objects.filter(body__contains="Synthetic Api").exists()
     assert not Entry.objects.filter(body__contains="Block 10").exists()
-    assert _json(coordinator.get("/api/patients/P-API/identity"))["contact"] == "Block 10"
+    assert _json(coordinator.get("/api/patients/P-API/identity?purpose=check+the+contact"))["contact"] == "Block 10"
 
 
 def test_a_revoked_token_is_refused_from_the_moment_it_is_revoked(users: dict[str, Any], api_client: Clients) -> None:

@@ -16,7 +16,7 @@ def test_asking_for_a_plan_answers_202_at_once_with_the_job_url_and_nothing_plan
     tokens: dict[str, str], camp: Any, api_client: Callable[[str | None], Client]
 ) -> None:
     client = api_client(tokens["coordinator"])
-    response = client.post("/api/jobs", {"kind": "plan", "params": {"site": "CAMP-T"}}, content_type="application/json")
+    response = client.post("/api/jobs/plan", {"params": {"site": "CAMP-T"}}, content_type="application/json")
     assert response.status_code == 202, response.content
     job = response.json()
     assert job["url"] == f"/api/jobs/{job['id']}" and job["state"] == "queued" and job["progress"] == 0
@@ -31,14 +31,16 @@ def test_asking_for_a_plan_answers_202_at_once_with_the_job_url_and_nothing_plan
 def test_a_job_is_refused_to_a_role_that_may_not_do_its_work_and_hidden_from_other_users(
     tokens: dict[str, str], camp: Any, api_client: Callable[[str | None], Client]
 ) -> None:
-    body = {"kind": "plan", "params": {}}
-    assert api_client(tokens["auditor"]).post("/api/jobs", body, content_type="application/json").status_code == 403
-    assert api_client(None).post("/api/jobs", body, content_type="application/json").status_code == 401
-    refused = api_client(tokens["coordinator"]).post("/api/jobs", {"kind": "x"}, content_type="application/json")
-    assert refused.status_code == 422 and refused.json()["error"]["field"] == "kind"
+    body: dict[str, Any] = {"params": {}}
+    assert (
+        api_client(tokens["auditor"]).post("/api/jobs/plan", body, content_type="application/json").status_code == 403
+    )
+    assert api_client(None).post("/api/jobs/plan", body, content_type="application/json").status_code == 401
+    unknown = api_client(tokens["coordinator"]).post("/api/jobs/x", body, content_type="application/json")
+    assert unknown.status_code in (404, 405)  # no such kind: no such route
     job = (
         api_client(tokens["auditor"])
-        .post("/api/jobs", {"kind": "export", "params": {"dataset": "trips"}}, content_type="application/json")
+        .post("/api/jobs/export", {"params": {"dataset": "trips"}}, content_type="application/json")
         .json()
     )
     assert api_client(tokens["clinician"]).get(job["url"]).status_code == 404
@@ -49,7 +51,7 @@ def test_an_export_job_gives_its_file_once_done(
     tokens: dict[str, str], camp: Any, api_client: Callable[[str | None], Client]
 ) -> None:
     client = api_client(tokens["auditor"])
-    job = client.post("/api/jobs", {"kind": "export", "params": {"dataset": "trips"}}, content_type="application/json")
+    job = client.post("/api/jobs/export", {"params": {"dataset": "trips"}}, content_type="application/json")
     url = job.json()["url"]
     assert client.get(f"{url}/result").status_code == 404
     services.run(job.json()["id"])

@@ -26,6 +26,10 @@ REFERENCE = frozenset({"admin"})
 RULES = frozenset({"coordinator", "admin"})
 CORRECTIONS = frozenset({"coordinator", "monitor"})
 EXPORTS = frozenset({"coordinator", "auditor"})
+ADMIN = frozenset({"admin"})
+AUDITOR = frozenset({"auditor"})
+BREAK_GLASS = frozenset({"admin", "auditor"})
+PASSPHRASE = "a long enough passphrase"
 
 AT = "2014-10-13T09:00:00+03:00"
 
@@ -49,8 +53,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ),
     ("get", "/api/patients", None, EVERYONE),
     ("get", "/api/patients/P-REQ", None, EVERYONE),
-    ("get", "/api/patients/P-REQ?with_identity=true", None, IDENTITIES),
-    ("get", "/api/patients/P-REQ/identity", None, IDENTITIES),
+    ("get", "/api/patients/P-REQ?with_identity=true&purpose=escort", None, IDENTITIES),
+    ("get", "/api/patients/P-REQ/identity?purpose=escort", None, IDENTITIES),
     ("put", "/api/patients/P-REQ/identity", {"full_name": "Test Person Renamed"}, COORDINATOR),
     ("post", "/api/patients", {"site": "CAMP-T", "code": "P-NEW", "registered_on": "2014-10-01"}, COORDINATOR),
     ("patch", "/api/patients/P-REQ", {"birth_year": 1971}, COORDINATOR),
@@ -86,6 +90,17 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("post", "/api/trips/{arrived}/outcomes", {"patient": "P-ARR", "outcome": "seen"}, GATE),
     ("post", "/api/trips/{arrived}/missed-appointments", {"patient": "P-ARR", "reason": "held at the gate"}, GATE),
     ("post", "/api/trips/{arrived}/returned", {"at": "2014-10-14T16:00:00+03:00"}, GATE),
+    ("get", "/api/companions", None, EVERYONE),
+    (
+        "post",
+        "/api/companions",
+        {"site": "CAMP-T", "code": "C-NEW", "kind": "escort", "registered_on": "2014-10-01"},
+        COORDINATOR,
+    ),
+    ("get", "/api/companions/C-INT/identity", None, IDENTITIES),
+    ("get", "/api/trips/{requested}/companions", None, EVERYONE),
+    ("post", "/api/trips/{requested}/companions", {"companion": "C-NURSE", "for_patient": "P-REQ"}, COORDINATOR),
+    ("post", "/api/trips/{requested}/companions/C-INT/answer", {"answer": "rejected"}, COORDINATOR),
     ("post", "/api/sites/CAMP-T/plans", {"date": "2014-10-13", "horizon_days": 7, "time_limit": 0.5}, COORDINATOR),
     ("get", "/api/sites/CAMP-T/plans/latest?on=2014-10-15", None, EVERYONE),
     ("post", "/api/plans/{plan}/accept", {}, COORDINATOR),
@@ -119,6 +134,16 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         GATE,
     ),
     ("get", "/api/me", None, EVERYONE | {"outsider"}),
+    ("get", "/api/users", None, ADMIN),
+    ("post", "/api/users", {"username": "new-one", "roles": ["monitor"], "password": PASSPHRASE}, ADMIN),
+    ("put", "/api/users/clinician/roles", {"roles": ["clinician", "monitor"]}, ADMIN),
+    ("post", "/api/users/clinician/password-reset", {"password": PASSPHRASE}, ADMIN),
+    ("post", "/api/users/clinician/deactivate", {"reason": "left"}, ADMIN),
+    ("post", "/api/users/clinician/tokens", {"label": "another system"}, ADMIN),
+    ("post", "/api/tokens/1/revoke", {}, ADMIN),
+    ("post", "/api/patients/P-REQ/break-glass", {"reason": "the hospital cannot find the patient"}, BREAK_GLASS),
+    ("get", "/api/audit/break-glass", None, AUDITOR),
+    ("get", "/api/audit/sign-ins", None, AUDITOR),
 ]
 
 

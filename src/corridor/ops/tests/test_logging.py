@@ -94,7 +94,7 @@ def test_using_the_api_logs_no_token_no_key_and_no_name(
         content_type="application/json",
     )
     assert created.status_code == 201
-    assert client.get("/api/patients/P-LOG/identity").status_code == 200
+    assert client.get("/api/patients/P-LOG/identity?purpose=logging+check").status_code == 200
     # Refusals are logged by Django: a bad token, a refused write carrying a name.
     Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}x").get("/api/sites")
     refused = client.put("/api/patients/P-NOBODY/identity", {"full_name": NAME}, content_type="application/json")

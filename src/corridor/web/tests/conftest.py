@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,15 +34,43 @@ class Scene:
 
     def kwargs(self, name: str) -> dict[str, Any]:
         """Arguments for the URL ``web:<name>``, pointing at this scene's objects."""
-        if name in ("patient", "patient_edit", "patient_identity", "identity_edit", "referral_create", "patient_death"):
+        if name == "user_token_revoke":
+            return {"username": "clinician", "token_id": 1}
+        if name.startswith("user") and name not in ("users", "user_create"):
+            return {"username": "clinician"}
+        if name == "break_glass_acknowledge":
+            return {"pk": 1}
+        if name in (
+            "patient",
+            "patient_edit",
+            "patient_identity",
+            "identity_edit",
+            "referral_create",
+            "patient_death",
+            "patient_break_glass",
+        ):
             return {"code": self.patients[0].code}
         if name == "referral_close":
             return {"pk": self.referrals[0].pk}
         if name == "trip" or name.startswith("trip_"):
             return {"pk": self.trip.pk}
-        if name == "ledger_entry":
+        if name in ("ledger_entry", "attachment_add"):
             return {"seq": self.plan.seq}
+        if name in ("attachment_image", "attachment_original"):
+            return {"seq": self.photo().seq}
         return {}
+
+    def photo(self) -> Entry:
+        """A photo attached to the plan's entry (made on first use: only the attachment pages need it)."""
+        from corridor.ledger.attachments import attach
+        from corridor.ledger.tests.samples import photo_with_metadata
+
+        existing = Entry.objects.filter(type="attachment.added").order_by("seq").first()
+        if existing is not None:
+            return existing
+        return attach(
+            io.BytesIO(photo_with_metadata()), entry=self.plan.seq, by=None, source="media", certainty="confirmed"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -254,3 +254,36 @@ def test_a_persian_dashboard_gives_solar_hijri_dates_and_persian_digits(
     assert "۱۲ اکتبر ۲۰۱۴" in heading.group(1)  # and the Gregorian date beside it
     waiting = re.search(r'id="backlog".*?<b>(.*?)</b>', html, re.DOTALL)
     assert waiting is not None and waiting.group(1) == "۶"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_english_is_left_on_the_account_and_access_review_pages(
+    language: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    from corridor.accounts import breakglass
+    from corridor.accounts.tokens import issue_token
+
+    issue_token(scene.users["clinician"], by=None, label="gate phone")
+    breakglass.open_break_glass(scene.patients[0], reason="hospital query", by=scene.users["auditor"])
+    Client().post("/accounts/login/", {"username": "monitor", "password": "wrong"})
+    pages = {
+        "admin": ["/users/", "/users/new/", "/users/clinician/", "/account/password/"],
+        "auditor": [
+            "/audit/sign-ins/",
+            "/audit/break-glass/",
+            "/",
+            reverse("web:patient_break_glass", args=[scene.patients[1].code]),
+        ],
+    }
+    leftovers = {}
+    for role, urls in pages.items():
+        client = client_for(role)
+        assert client.post(reverse("web:set_language"), {"language": language}).status_code == 302
+        for url in urls:
+            html = client.get(url).content.decode()
+            assert f'<html lang="{language}" dir="rtl">' in html, url
+            allowed_data = re.compile(r"\b(UTC|gate phone|hospital query|wrong|cor_\w+|\d+\.\d+\.\d+\.\d+)\b")
+            english = [t for t in _texts(html) if re.search(r"[a-z]{3}", allowed_data.sub("", DATA.sub("", t)))]
+            if english:
+                leftovers[url] = english
+    assert not leftovers, "\n".join(f"{u}: {t}" for u, t in leftovers.items())

@@ -19,11 +19,27 @@ EVERY_ROLE = frozenset(ROLES)
 COORDINATOR = frozenset({"coordinator"})
 CLINICAL = frozenset({"coordinator", "clinician"})
 GATE = frozenset({"coordinator", "monitor"})  # records gate timelines, cancellations and deaths
+ADMIN = frozenset({"admin"})  # accounts: users, roles, passwords, tokens
+AUDITOR = frozenset({"auditor"})  # reviews sign-ins and break-glass accesses
+BREAK_GLASS = frozenset({"admin", "auditor"})  # may ask to see one identity for a while, with a reason
 
 # name -> (method, who may). "anyone" pages are open to every signed-in account and to visitors.
 ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "dashboard": ("get", EVERY_ROLE),
     "set_language": ("post", "anyone"),
+    "password_change": ("get", EVERY_ROLE),
+    "users": ("get", ADMIN),
+    "user_create": ("get", ADMIN),
+    "user": ("get", ADMIN),
+    "user_roles": ("post", ADMIN),
+    "user_password_reset": ("post", ADMIN),
+    "user_active": ("post", ADMIN),
+    "user_token_issue": ("post", ADMIN),
+    "user_token_revoke": ("post", ADMIN),
+    "sign_ins": ("get", AUDITOR),
+    "break_glass_list": ("get", AUDITOR),
+    "break_glass_acknowledge": ("post", AUDITOR),
+    "patient_break_glass": ("get", BREAK_GLASS),
     "patients": ("get", EVERY_ROLE),
     "patient_create": ("get", COORDINATOR),
     "patient": ("get", EVERY_ROLE),
@@ -49,9 +65,17 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "trip_outcome": ("post", GATE),
     "trip_returned": ("post", GATE),
     "trip_cancel": ("post", GATE),
+    "trip_companion_ask": ("post", COORDINATOR),
+    "trip_companion_answer": ("post", COORDINATOR),
+    "companions": ("get", EVERY_ROLE),
+    "companion_create": ("get", COORDINATOR),
     "ledger": ("get", EVERY_ROLE),
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_verify": ("post", EVERY_ROLE),
+    # Attachments (docs/roles.md): attach and see derivatives; originals for the roles that see identities.
+    "attachment_add": ("post", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_image": ("get", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_original": ("get", CLINICAL),
 }
 
 VISITORS = (*ROLES, "outsider", "anonymous")

@@ -1,16 +1,24 @@
-"""Choosing a language: remembered for the signed-in user, and in a cookie for the sign-in page."""
+"""The signed-in user's own account: the language (remembered, and in a cookie for the sign-in page) and
+the password (changed with the current one; required after someone else reset it)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from corridor.errors import InvalidInput
-from corridor.web import services
-from corridor.web.middleware import SESSION_KEY
+from corridor.accounts import services as accounts
+from corridor.errors import CorridorError, InvalidInput
+from corridor.web import forms, services
+from corridor.web.access import requires
+from corridor.web.middleware import MUST_CHANGE_KEY, SESSION_KEY
+from corridor.web.views.common import page
 
 
 @require_POST
@@ -39,3 +47,37 @@ def set_language(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
     )
     return response
+
+
+@requires(None)
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; after a reset by someone else, says who reset it and when."""
+    pending = accounts.must_change_password(request.user)  # type: ignore[arg-type]
+    form = forms.PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            accounts.change_password(
+                request.user,  # type: ignore[arg-type]
+                old_password=data["old_password"],
+                new_password=data["new_password"],
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+            request.session.pop(MUST_CHANGE_KEY, None)
+            messages.success(request, _("Password changed."))
+            return redirect("web:dashboard")
+    notice = None
+    if pending is not None and pending.reset_at is not None:
+        notice = _(
+            "Your password was reset by %(who)s on %(when)s UTC. Choose a new one to go on; if you did not ask "
+            "for this, tell an auditor."
+        ) % {"who": pending.reset_by, "when": f"{pending.reset_at:%Y-%m-%d %H:%M}"}
+    return page(
+        request,
+        "corridor/form.html",
+        {"form": form, "title": _("Change your password"), "submit": _("Change the password"), "notice": notice},
+        status=422 if form.errors else 200,
+    )

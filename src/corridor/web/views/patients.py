@@ -12,12 +12,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from corridor import clock
+from corridor.accounts import breakglass
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
@@ -40,7 +42,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     waiting_q = Q(referrals__status=Referral.Status.WAITING)
     patients = Patient.objects.annotate(
         waiting=Count("referrals", filter=waiting_q),
-        next_due=Min("referrals__due_date", filter=waiting_q),
+        next_due=Min(Coalesce("referrals__follow_up_due", "referrals__due_date"), filter=waiting_q),
     ).order_by("code")
     if query:
         patients = patients.filter(code__icontains=query)
@@ -79,8 +81,8 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     for referral in referrals:
         referral.days_late = (  # type: ignore[attr-defined]
-            (today - referral.due_date).days
-            if referral.status == Referral.Status.WAITING and referral.due_date < today
+            (today - referral.deadline).days
+            if referral.status == Referral.Status.WAITING and referral.deadline < today
             else 0
         )
     places = (
@@ -163,10 +165,15 @@ def patient_edit(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@requires(Can.SEE_IDENTITIES)
+@requires(None)
 def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
-    """GET asks why; POST records the viewing in the ledger and shows the identity."""
+    """GET asks why; POST records the viewing in the ledger and shows the identity.
+
+    Roles that see identities may open it; an admin or auditor only under an open break-glass grant.
+    """
     patient = get_object_or_404(Patient, code=code)
+    if not allowed(request.user, Can.SEE_IDENTITIES) and breakglass.active_grant(request.user, patient) is None:
+        return refuse(request)
     form = forms.PurposeForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,83 @@
+"""What auditors review: sign-ins (the plain audit table) and break-glass accesses to identities."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from corridor.accounts import breakglass
+from corridor.accounts.models import BreakGlass, SignIn
+from corridor.accounts.roles import Can
+from corridor.errors import CorridorError
+from corridor.register.models import Patient
+from corridor.web import forms
+from corridor.web.access import requires
+from corridor.web.views.common import page
+
+
+@requires(Can.REVIEW_ACCESS)
+def sign_ins(request: HttpRequest) -> HttpResponse:
+    rows = SignIn.objects.all()
+    name = (request.GET.get("username") or "").strip()
+    if name:
+        rows = rows.filter(username=name)
+    outcome = request.GET.get("outcome") or ""
+    if outcome in SignIn.Outcome.values:
+        rows = rows.filter(outcome=outcome)
+    current = Paginator(rows, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(
+        request,
+        "corridor/audit/sign_ins.html",
+        {"page_obj": current, "query": query.urlencode(), "username": name, "outcome": outcome},
+    )
+
+
+@requires(Can.REVIEW_ACCESS)
+def break_glass_list(request: HttpRequest) -> HttpResponse:
+    rows = BreakGlass.objects.select_related("user", "patient").order_by("acknowledged_at", "-opened_at")
+    current = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return page(request, "corridor/audit/break_glass.html", {"page_obj": current, "query": ""})
+
+
+@require_POST
+@requires(Can.REVIEW_ACCESS)
+def break_glass_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        breakglass.acknowledge(pk, by=request.user, note=request.POST.get("note", ""))
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Break-glass access acknowledged."))
+    return redirect("web:break_glass_list")
+
+
+@requires(Can.BREAK_GLASS)
+def patient_break_glass(request: HttpRequest, code: str) -> HttpResponse:
+    """An admin or auditor asks, with a reason, to see one identity for a while; then sees the identity page."""
+    patient = get_object_or_404(Patient, code=code)
+    form = forms.BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            breakglass.open_break_glass(patient, reason=form.cleaned_data["reason"], by=request.user)
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            messages.warning(request, _("Break-glass access opened; the coordinators and auditors see it."))
+            return redirect("web:patient_identity", code=patient.code)
+    return page(
+        request,
+        "corridor/form.html",
+        {
+            "form": form,
+            "title": _("Break the glass for %(code)s") % {"code": patient.code},
+            "submit": _("Break the glass"),
+            "back": patient,
+        },
+        status=422 if form.errors else 200,
+    )
