@@ -116,7 +116,9 @@ def demo(port: int, no_serve: bool) -> None:
         # The background worker runs beside the server (plans, reports, the schedule), and stops with it.
         import subprocess
 
-        worker = subprocess.Popen([sys.executable, "-c", "from corridor.cli import main; main()", "worker"])
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from corridor.cli import main; main()", "worker", "--parent", str(os.getpid())]
+        )
         try:
             _serve("127.0.0.1", port)
         finally:

@@ -23,14 +23,21 @@ from corridor.commands import with_django
 )
 @click.option("--batch", is_flag=True, help="Run what is queued (and due on the schedule), then stop.")
 @click.option("--no-schedule", is_flag=True, help="Run jobs only; leave the schedule to another worker.")
+@click.option("--parent", type=int, hidden=True, help="Stop when this process (corridor demo's server) is gone.")
 @with_django
-def worker(interval: float, batch: bool, no_schedule: bool) -> None:
+def worker(interval: float, batch: bool, no_schedule: bool, parent: int | None = None) -> None:
     """Run background jobs and the schedule: plans, reports, exports, simulations, checkpoints (docs/deploy.md)."""
     from corridor.commands import _migrate
     from corridor.jobs.worker import loop
 
     _migrate()
-    loop(interval=interval, batch=batch, scheduled=not no_schedule, say=lambda line: click.echo(line, err=True))
+    loop(
+        interval=interval,
+        batch=batch,
+        scheduled=not no_schedule,
+        parent=parent,
+        say=lambda line: click.echo(line, err=True),
+    )
 
 
 def _line(job: Any) -> str:

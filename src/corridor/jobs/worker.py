@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -9,7 +10,12 @@ from django.db import close_old_connections
 
 
 def loop(
-    *, interval: float = 1.0, batch: bool = False, scheduled: bool = True, say: Callable[[str], None] = print
+    *,
+    interval: float = 1.0,
+    batch: bool = False,
+    scheduled: bool = True,
+    parent: int | None = None,
+    say: Callable[[str], None] = print,
 ) -> None:
     """Run tasks until stopped; with ``batch``, run what is queued (and due) and return."""
     from django_tasks_db.management.commands.db_worker import Worker
@@ -35,7 +41,7 @@ def loop(
             excluded_queue_names=[],
         )
         worker.run()
-        if batch:
+        if batch or (parent is not None and os.getppid() != parent):
             return
         time.sleep(interval)
 
