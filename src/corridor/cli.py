@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "report": "corridor.reports.cli:report",
     "witness": "corridor.ledger.witness_cli:witness",
     "publish-log": "corridor.ledger.cli:publish_log",
+    "worker": "corridor.jobs.cli:worker",
+    "jobs": "corridor.jobs.cli:jobs",
     "dossier": "corridor.reports.cli:dossier",
     "publish": "corridor.reports.cli:publish",
 }

@@ -133,7 +133,17 @@ def demo(port: int, no_serve: bool, advance: int, seed: int) -> None:
         if report.violations:
             raise SystemExit(1)
     if not no_serve:
-        _serve("127.0.0.1", port)
+        # The background worker runs beside the server (plans, reports, the schedule), and stops with it.
+        import subprocess
+
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from corridor.cli import main; main()", "worker", "--parent", str(os.getpid())]
+        )
+        try:
+            _serve("127.0.0.1", port)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def _serve(host: str, port: int) -> None:

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "corridor.intake",
     "corridor.web",
     "corridor.reports",
+    "django_tasks",
+    "django_tasks_db",
+    "corridor.jobs",
     "ninja",  # only for its bundled API docs assets, served locally instead of from a CDN
     "corridor.api",
 ]
@@ -177,6 +180,8 @@ CACHES = {
     },
     "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Background jobs (corridor.jobs): the django-tasks database backend, run by `corridor worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Attachments (corridor.ledger.attachments): the largest file of each kind, in megabytes. Uploads are
 # spooled to a temporary file inside the store (never held in memory, never written outside it) from
 # the first 64 KB on.

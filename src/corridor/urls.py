@@ -17,5 +17,6 @@ urlpatterns = [
     path("reports/", include("corridor.reports.urls")),
     path("intake/", include("corridor.intake.urls")),
     path("supplies/", include("corridor.supplies.urls")),
+    path("jobs/", include("corridor.jobs.urls")),
     path("", include("corridor.web.urls")),
 ]

@@ -12,6 +12,7 @@ import click
 
 from corridor.cli import UserError
 from corridor.commands import with_django
+from corridor.jobs.cli import job_options, submit_or_wait
 
 
 def _write(path: Path, text: str) -> None:
@@ -48,8 +49,9 @@ def _emit(data: dict[str, Any], out: Path | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint here.")
 @click.option("--print-key", is_flag=True, help="Print the verifier key to publish, and sign nothing.")
 @click.option("--if-due", is_flag=True, help="Sign only if one is due (CORRIDOR_CHECKPOINT_EVERY_*): for cron.")
+@job_options
 @with_django
-def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
+def checkpoint(out: Path | None, print_key: bool, if_due: bool, as_job: bool = False, wait: bool = False) -> None:
     """Sign a checkpoint of the whole ledger (tree size, Merkle root, time, head) and record it in the ledger.
 
     The checkpoint is written to checkpoints/checkpoint-N.txt in the data directory (and to --out):
@@ -61,6 +63,11 @@ def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
 
     if print_key:
         click.echo(evidence.verifier_key().encode())
+        return
+    if as_job or wait:
+        job = submit_or_wait("checkpoint", {"if_due": if_due}, wait=wait)
+        if wait and out is not None and job.content is not None:
+            _write(out, bytes(job.content).decode("utf-8"))
         return
     if if_due:
         reason = evidence.checkpoint_due()

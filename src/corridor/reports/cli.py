@@ -11,6 +11,7 @@ import click
 
 from corridor.cli import UserError
 from corridor.commands import with_django
+from corridor.jobs.cli import job_options, submit_or_wait
 
 
 def deliver_to(out: Path | None, *, binary: bool) -> Callable[[bytes], None]:
@@ -49,10 +50,20 @@ def report() -> None:
 @click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
 @click.option("--public", is_flag=True, help="Blank counts from 1 to 4 and whatever would reveal them.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@job_options
 @with_django
-def monthly(month: str, fmt: str, language: str, public: bool, out: Path | None) -> None:
+def monthly(
+    month: str, fmt: str, language: str, public: bool, out: Path | None, as_job: bool = False, wait: bool = False
+) -> None:
     """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256."""
     from corridor.reports import services
+
+    if as_job or wait:
+        params = {"month": month, "format": fmt, "language": language, "public": public}
+        job = submit_or_wait("report", params, wait=wait)
+        if wait and job.content is not None:
+            deliver_to(out, binary=fmt == "pdf")(bytes(job.content))
+        return
 
     if out is None and fmt == "pdf" and sys.stdout.isatty():
         raise UserError("a PDF is a binary file: name it with --out, or redirect standard output")

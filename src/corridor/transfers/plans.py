@@ -12,7 +12,7 @@ books nothing: re-planning frees its seats (except on a day that has come, which
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -147,9 +147,18 @@ def recent_rates(site: Site, day: dt.date) -> tuple[float, float]:
 
 
 def propose_plan(
-    *, site: Site, day: dt.date | None = None, by: Actor, horizon_days: int = 60, time_limit: float = 10.0
+    *,
+    site: Site,
+    day: dt.date | None = None,
+    by: Actor,
+    horizon_days: int = 60,
+    time_limit: float = 10.0,
+    then: Callable[[Entry], None] | None = None,
 ) -> Entry:
-    """Run the rolling planner for ``day`` (today by default) and record its proposal as ``plan.proposed``."""
+    """Run the rolling planner for ``day`` (today by default) and record its proposal as ``plan.proposed``.
+
+    ``then`` runs in the transaction that records it (a background job records its completion there).
+    """
     require(by, Can.MANAGE_TRIPS)
     from corridor.planning.rolling import plan_today
 
@@ -244,7 +253,10 @@ def propose_plan(
     if trip is not None:
         subjects += [f"facility:{trip['facility']}", *(f"patient:{by_id[p].patient.code}" for p in trip["patients"])]
     with transaction.atomic():
-        return ledger.append("plan.proposed", by=by, subjects=subjects, payload=payload)
+        entry = ledger.append("plan.proposed", by=by, subjects=subjects, payload=payload)
+        if then is not None:
+            then(entry)
+        return entry
 
 
 def latest_plan(site: Site, day: dt.date) -> Entry | None:

@@ -185,8 +185,19 @@ def test_changing_the_plan_is_checked_as_you_edit_and_needs_a_reason(
 
 
 def test_proposing_a_plan_records_it(scene: Scene, client_for: Callable[[str], Client]) -> None:
-    response = client_for("coordinator").post(reverse("web:plan_propose"))
-    assert response.status_code == 302
+    from corridor.jobs import services as jobs
+
+    client = client_for("coordinator")
+    response = client.post(reverse("web:plan_propose"))
+    assert response.status_code == 302 and "job=" in response["Location"]
+    job_id = int(response["Location"].rsplit("job=", 1)[1])
+    # At once: the previous plan stays on the page, with the new one's progress polled beneath the button.
+    shown = client.get(response["Location"]).content.decode()
+    assert f'hx-get="/jobs/{job_id}/progress/"' in shown and 'id="plan-trip"' in shown
+    assert Entry.objects.filter(type="plan.proposed").count() == 1
+    jobs.run(job_id)  # what the worker does
+    done = client.get(f"/jobs/{job_id}/progress/").content.decode()
+    assert "hx-get" not in done and "/plan/?site=" in done
     assert Entry.objects.filter(type="plan.proposed").count() == 2
     assert Entry.objects.filter(type="plan.proposed").last().recorded_by == "coordinator"  # type: ignore[union-attr]
 

@@ -99,6 +99,10 @@ def plan(request: HttpRequest) -> HttpResponse:
     if site is not None:
         strip = plans.day_strip(site, min(day, clock.today()), STRIP_DAYS)
         context["strip"] = [{**d, "url": _plan_url(site, d["date"]), "chosen": d["date"] == day} for d in strip]
+    if request.GET.get("job", "").isdigit():
+        from corridor.jobs.services import visible_to
+
+        context["job"] = visible_to(request.user).defer("content").filter(pk=int(request.GET["job"])).first()
     if entry is not None:
         payload = entry.payload
         context.update(
@@ -118,13 +122,17 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Add a site first (administration)."))
         return redirect("web:plan")
     day = _day(request, site)
+    # The planner runs as a background job; the page keeps showing the previous plan meanwhile.
+    from corridor.jobs import services as jobs
+
     try:
-        plans.propose_plan(site=site, day=day, by=request.user, time_limit=PLAN_SECONDS)
+        job = jobs.submit(
+            "plan", {"site": site.code, "date": day.isoformat(), "time_limit": PLAN_SECONDS}, by=request.user
+        )
     except CorridorError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _("A new plan is proposed."))
-    return redirect(_plan_url(site, day))
+        return redirect(_plan_url(site, day))
+    return redirect(f"{_plan_url(site, day)}&job={job.pk}")
 
 
 def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:

@@ -1,0 +1,200 @@
+"""What each job kind does: thin calls of the services that already do the work.
+
+Each returns ``finish``, the writes, which :func:`corridor.jobs.services.run` runs in one transaction
+with the job's completion. Services that compute and write in one call run whole inside ``finish``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from corridor.errors import InvalidInput
+from corridor.jobs.registry import Finish, Progress, Result, WritesItself
+
+
+def _site(params: dict[str, Any]) -> Any:
+    from corridor.register.models import Site
+
+    code = params.get("site")
+    site = Site.objects.filter(code=code).first() if code else Site.objects.order_by("pk").first()
+    if site is None:
+        raise InvalidInput(f"no site {code!r}" if code else "add a site first", "site")
+    return site
+
+
+def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    import datetime as dt
+
+    from corridor.transfers import plans
+
+    site = _site(params)
+    day = dt.date.fromisoformat(params["date"]) if params.get("date") else None
+    seconds = float(params.get("time_limit", 8.0))
+    progress(0.1, f"planning the day for {site.code} (up to {seconds:g} s)")
+
+    def run(complete: Callable[[Result], None]) -> None:
+        def then(entry: Any) -> None:
+            complete(
+                Result(
+                    f"plan proposed for {entry.payload['date']}: ledger entry {entry.seq}",
+                    link=f"/plan/?site={site.code}",
+                    data={"entry": entry.seq, "site": site.code, "date": entry.payload["date"]},
+                )
+            )
+
+        plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then)
+
+    return WritesItself(run)
+
+
+def _delivered(complete: Callable[[Result], None], media_type: str) -> Callable[[bytes], None]:
+    """A report service's ``deliver``: called in its transaction right after its ``export.created`` entry."""
+
+    def deliver(content: bytes) -> None:
+        from corridor.ledger.models import Entry
+
+        entry = Entry.objects.order_by("-seq").first()
+        assert entry is not None and entry.type == "export.created"
+        payload = entry.payload
+        complete(
+            Result(
+                f"{payload['filename']}: {len(content)} bytes, ledger entry {entry.seq}",
+                data={"entry": entry.seq, "sha256": payload["sha256"]},
+                content=content,
+                filename=payload["filename"],
+                media_type=media_type,
+            )
+        )
+
+    return deliver
+
+
+def monthly_report(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    from corridor.reports import services
+
+    fmt = str(params.get("format", "pdf"))
+    progress(0.1, f"computing the indicators of {params.get('month')}")
+
+    def run(complete: Callable[[Result], None]) -> None:
+        services.monthly_report(
+            month=str(params.get("month", "")),
+            language=str(params.get("language", "en")),
+            fmt=fmt,
+            public=bool(params.get("public", False)),
+            by=by,
+            deliver=_delivered(complete, "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"),
+        )
+
+    return WritesItself(run)
+
+
+def export(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    from corridor.reports import exports, services
+
+    fmt = str(params.get("format", "csv"))
+    progress(0.1, f"exporting {params.get('dataset')}")
+
+    def run(complete: Callable[[Result], None]) -> None:
+        services.export(
+            dataset=str(params.get("dataset", "")),
+            fmt=fmt,
+            month=params.get("month") or None,
+            audience=str(params.get("audience", "public")),
+            by=by,
+            deliver=_delivered(complete, exports.MEDIA_TYPES.get(fmt, "text/plain")),
+        )
+
+    return WritesItself(run)
+
+
+def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+    """A shipped or named scenario file, simulated (pure: nothing to write but the job's result)."""
+    from dataclasses import replace
+
+    from corridor.simulation import report, scenario_files
+    from corridor.simulation.core import simulate
+    from corridor.simulation.model import ScenarioError
+
+    try:
+        scenario = scenario_files.load(str(params.get("scenario", "")))
+        if params.get("replications"):
+            scenario = replace(scenario, replications=int(params["replications"]))
+        scenario.validate()
+    except (ScenarioError, ValueError) as exc:
+        raise InvalidInput(str(exc), "scenario") from None
+    total = scenario.replications
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(done / total, f"{done} of {total} replications")
+
+    outcome = simulate(scenario, progress=step)
+
+    def finish() -> Result:
+        return Result(" / ".join(report.headline(outcome)[:1]) or "simulated", data=outcome.to_dict())
+
+    return finish
+
+
+def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+    """Sign a checkpoint (only when one is due, with ``if_due``), and keep its note in the data directory."""
+    from corridor.ledger import evidence
+
+    if params.get("if_due"):
+        reason = evidence.checkpoint_due()
+        if reason is None:
+            return lambda: Result("no checkpoint due")
+        progress(0.1, f"due: {reason}")
+
+    def finish() -> Result:
+        from django.db import transaction
+
+        entry, note = evidence.sign_checkpoint(by=None)
+        size = entry.payload["tree_size"]
+        transaction.on_commit(lambda: _keep_note(size, note))
+        return Result(
+            f"signed: {size} entries, root {entry.payload['root_hash']}",
+            data={"entry": entry.seq, "tree_size": size},
+            content=note.encode("utf-8"),
+            filename=f"checkpoint-{size}.txt",
+            media_type="text/plain; charset=utf-8",
+        )
+
+    return finish
+
+
+def _keep_note(size: int, note: str) -> None:
+    import os
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"checkpoint-{size}.txt.partial"
+    partial.write_text(note, encoding="utf-8")
+    os.replace(partial, folder / f"checkpoint-{size}.txt")
+
+
+def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+    from corridor.ledger import services
+
+    progress(0.1, "verifying the ledger")
+    verdict = services.verify()
+    if not verdict.ok:
+        raise InvalidInput(verdict.describe(), "ledger")
+    return lambda: Result(verdict.describe(), data={"count": verdict.count, "head": verdict.head_hash})
+
+
+def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+    from corridor import clock
+    from corridor.register.models import Site
+    from corridor.supplies import queries
+
+    today = clock.today()
+    lines = [f"{site.code}: {a.message}" for site in Site.objects.order_by("code") for a in queries.alerts(site, today)]
+    answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
+    return lambda: Result(answer, data={"alerts": lines})

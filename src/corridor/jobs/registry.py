@@ -1,0 +1,78 @@
+"""The job kinds, defined once: name -> the function that runs it, its label and who may start it.
+
+Pure: dotted paths only, imported when a job runs, so no app imports the jobs app to be runnable and
+the jobs app imports no other app's models at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished job leaves: one sentence, and optionally a link, data and a file."""
+
+    answer: str
+    link: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    content: bytes | None = None
+    filename: str = ""
+    media_type: str = ""
+
+
+Progress = Callable[[float, str], None]
+# A kind computes what it can outside any transaction (reporting progress), then returns ``finish``: the
+# writes, run in one transaction together with the job's own completion, so a job killed mid-way has
+# written nothing.
+Finish = Callable[[], Result]
+
+
+@dataclass(frozen=True)
+class WritesItself:
+    """Work whose service opens its own write transaction (computing first, outside it) and calls
+    ``complete`` with the result inside that transaction, so the job's completion commits with the
+    work's ledger entry without holding the write lock while it computes."""
+
+    run: Callable[[Callable[[Result], None]], None]
+
+
+Run = Callable[[dict[str, Any], Any, Progress], Finish | WritesItself]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    target: str  # "module:function"
+    label: str
+    permission: str | None  # a corridor.accounts.roles.Can value, checked when the job is asked for
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("plan", "corridor.jobs.kinds:plan_proposal", "plan proposal", "manage_trips"),
+        Kind("report", "corridor.jobs.kinds:monthly_report", "monthly report", "read_ledger"),
+        Kind("export", "corridor.jobs.kinds:export", "export", "export"),
+        Kind("simulation", "corridor.jobs.kinds:simulation", "simulation", "read_ledger"),
+        Kind("checkpoint", "corridor.jobs.kinds:checkpoint", "checkpoint", "manage_users"),
+        Kind("verify", "corridor.jobs.kinds:verify", "ledger verification", "read_ledger"),
+        Kind("supply-alerts", "corridor.jobs.kinds:supply_alerts", "supply alerts", "read_ledger"),
+    )
+}
+
+
+def kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise KeyError(f"no job kind {name!r}; known: {', '.join(sorted(KINDS))}") from None
+
+
+def resolve(name: str) -> Run:
+    module_name, attribute = kind(name).target.split(":")
+    run: Run = getattr(importlib.import_module(module_name), attribute)
+    return run

@@ -1,0 +1,154 @@
+"""Scheduled work, defined in one place: what runs, when, as which job.
+
+``corridor worker`` calls :func:`run_due` between tasks (``corridor jobs --run-due`` does it once, for
+cron). An item is due when it never ran or its rule's latest occurrence is after its last run; each run
+is an ordinary job, so its outcome, progress and result are the job's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every ``minutes`` minutes after the last run."""
+
+    minutes: int
+
+    def latest(self, last: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+        return now if last is None else last + dt.timedelta(minutes=self.minutes)
+
+    def describe(self) -> str:
+        return f"every {self.minutes} min"
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Every day at ``hour``:``minute`` UTC."""
+
+    hour: int
+    minute: int = 0
+
+    def latest(self, last: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+        today = now.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+        return today if today <= now else today - dt.timedelta(days=1)
+
+    def describe(self) -> str:
+        return f"daily at {self.hour:02d}:{self.minute:02d} UTC"
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """On day ``day`` of every month at ``hour``:00 UTC."""
+
+    day: int
+    hour: int = 0
+
+    def latest(self, last: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+        this = now.replace(day=self.day, hour=self.hour, minute=0, second=0, microsecond=0)
+        if this <= now:
+            return this
+        previous = (this.replace(day=1) - dt.timedelta(days=1)).replace(day=self.day)
+        return previous
+
+    def describe(self) -> str:
+        return f"monthly on day {self.day} at {self.hour:02d}:00 UTC"
+
+
+Rule = Every | Daily | Monthly
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    rule: Rule
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+ITEMS: tuple[Item, ...] = (
+    Item("checkpoint", Every(15), "checkpoint", {"if_due": True}, "sign a checkpoint when one is due"),
+    Item("verify", Daily(2), "verify", {}, "verify the whole ledger"),
+    Item("monthly-report", Monthly(1, 3), "report", {"month": "previous"}, "last month's report (PDF)"),
+    Item("supply-alerts", Daily(6), "supply-alerts", {}, "supply items below threshold or short of days"),
+)
+
+
+def is_due(item: Item, last: dt.datetime | None, now: dt.datetime) -> bool:
+    """Pure: whether ``item``, last run at ``last``, is due at ``now``."""
+    if last is None:
+        return True
+    return last < item.rule.latest(last, now) <= now
+
+
+def next_run(item: Item, last: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """Pure: when ``item`` is next due (``now`` if it is due already)."""
+    if is_due(item, last, now):
+        return now
+    if isinstance(item.rule, Every):
+        return item.rule.latest(last, now)
+    probe = now
+    step = dt.timedelta(hours=1)
+    while not (last is not None and last < item.rule.latest(last, probe)):  # at most ~31 days of hours
+        probe += step
+    return item.rule.latest(last, probe)
+
+
+def _params(item: Item, now: dt.datetime) -> dict[str, Any]:
+    params = dict(item.params)
+    if params.get("month") == "previous":
+        from corridor import clock
+
+        first = clock.today().replace(day=1)
+        params["month"] = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    return params
+
+
+@dataclass(frozen=True)
+class Queued:
+    item: Item
+    job: Any
+
+
+def run_due(now: dt.datetime | None = None) -> list[Queued]:
+    """Queue a job for every item that is due at ``now`` (the real time by default)."""
+    from corridor.jobs import services
+    from corridor.jobs.models import Job
+
+    now = now or dt.datetime.now(UTC)
+    queued = []
+    for item in ITEMS:
+        with transaction.atomic():
+            last = Job.objects.filter(schedule=item.name).order_by("-id").values_list("created_at", flat=True).first()
+            if not is_due(item, last, now):
+                continue
+            job = services.submit(item.kind, _params(item, now), by=None, schedule=item.name, now=now)
+        queued.append(Queued(item, job))
+    return queued
+
+
+@dataclass(frozen=True)
+class Status:
+    item: Item
+    last: Any  # the latest Job of the item, or None
+    next_run: dt.datetime
+
+
+def status(now: dt.datetime | None = None) -> list[Status]:
+    """Each scheduled item with its last run (a job, with its outcome) and its next run."""
+    from corridor.jobs.models import Job
+
+    now = now or dt.datetime.now(UTC)
+    out = []
+    for item in ITEMS:
+        last = Job.objects.filter(schedule=item.name).order_by("-id").first()
+        out.append(Status(item, last, next_run(item, last.created_at if last else None, now)))
+    return out

@@ -1,0 +1,107 @@
+"""Jobs: asked for at once, run by a worker, progress shown, result and ledger entry written together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from corridor.errors import InvalidInput, NotAllowed
+from corridor.jobs import registry, schedule, services
+from corridor.jobs.models import Job
+from corridor.ledger.models import Entry
+
+
+def _queued_task_count() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(status="READY").count()
+
+
+def test_asking_for_a_job_queues_it_and_its_task_at_once(users: dict[str, Any]) -> None:
+    job = services.submit("verify", {}, by=users["auditor"])
+    assert job.state == Job.State.QUEUED and job.owner == users["auditor"] and job.task_id
+    assert _queued_task_count() == 1
+
+
+def test_a_role_that_may_not_do_the_work_may_not_ask_for_the_job(users: dict[str, Any]) -> None:
+    with pytest.raises(NotAllowed):
+        services.submit("plan", {}, by=users["auditor"])
+    with pytest.raises(InvalidInput, match="kind"):
+        services.submit("nonsense", {}, by=users["admin"])
+    assert not Job.objects.exists()
+
+
+def test_a_checkpoint_job_writes_its_ledger_entry_and_result_together(users: dict[str, Any], camp: Any) -> None:
+    job = services.submit("checkpoint", {}, by=users["admin"])
+    assert services.run(job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    entry = Entry.objects.get(type="checkpoint.signed")
+    assert job.data["entry"] == entry.seq and job.progress == 1.0
+    assert job.content and job.filename == f"checkpoint-{entry.payload['tree_size']}.txt"
+    assert services.run(job.pk) == Job.State.SUCCEEDED  # a second delivery of the task does nothing
+    assert Entry.objects.filter(type="checkpoint.signed").count() == 1
+
+
+def test_a_refused_job_fails_with_the_reason_and_writes_nothing(users: dict[str, Any], camp: Any) -> None:
+    before = Entry.objects.count()
+    job = services.submit("report", {"month": "2014-13"}, by=users["auditor"])
+    assert services.run(job.pk) == Job.State.FAILED
+    job.refresh_from_db()
+    assert "month" in job.error and Entry.objects.count() == before
+
+
+def test_a_job_left_running_by_a_dead_worker_is_queued_again_then_failed(users: dict[str, Any]) -> None:
+    job = services.submit("verify", {}, by=users["auditor"])
+    for attempt in (1, 2):
+        Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, attempts=attempt, worker="nowhere:1")
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=services.STALE_SECONDS + 1)
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=old)
+        assert [j.pk for j in services.recover_abandoned()] == [job.pk]
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "stopped mid-way 2 times" in job.error
+
+
+def test_every_kind_names_a_function_that_exists() -> None:
+    for name in registry.KINDS:
+        assert callable(registry.resolve(name))
+    assert {item.kind for item in schedule.ITEMS} <= set(registry.KINDS)
+
+
+def test_what_a_person_asked_for_runs_before_the_schedules_routine_work(users: dict[str, Any], camp: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    schedule.run_due()
+    asked = services.submit("verify", {}, by=users["auditor"])
+    first = DBTaskResult.objects.ready().get_locked()
+    assert first is not None and str(first.pk) == asked.task_id
+
+
+def test_a_simulation_job_reports_its_replications_as_progress_and_keeps_the_figures(
+    users: dict[str, Any], monkeypatch: Any
+) -> None:
+    seen: list[tuple[float, str]] = []
+    real = services.report_progress
+
+    def watch(job_id: int, fraction: float, text: str) -> None:
+        seen.append((fraction, text))
+        real(job_id, fraction, text)
+
+    monkeypatch.setattr(services, "report_progress", watch)
+    job = services.submit("simulation", {"scenario": "demo-gate-4-80", "replications": 20}, by=users["auditor"])
+    assert services.run(job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert seen[-1] == (1.0, "20 of 20 replications") and job.data["scenario"]["replications"] == 20
+
+
+def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
+    users: dict[str, Any], camp: Any, monkeypatch: Any
+) -> None:
+    def broken(job_id: int, result: Any) -> None:
+        raise RuntimeError("the job's record could not be written")
+
+    monkeypatch.setattr(services, "_succeed", broken)
+    job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
+    assert services.run(job.pk) == Job.State.FAILED
+    assert not Entry.objects.filter(type="plan.proposed").exists()  # the entry went back with the job's record
