@@ -276,3 +276,14 @@ def test_a_token_an_admin_issued_for_the_clinician_leaves_the_admins_name_on_eve
 def test_a_users_page_shows_that_users_roles_not_the_admins(users: dict[str, Any]) -> None:
     page = _client(users["admin"]).get("/users/clinician/").content.decode()
     assert "Roles: clinician ·" in page
+
+
+def test_deactivating_an_account_ends_its_open_sessions_and_its_tokens_at_once(users: dict[str, Any]) -> None:
+    from corridor.accounts.tokens import issue_token
+
+    _, secret = issue_token(users["monitor"], by=None, label="field phone")
+    session = _client(users["monitor"])
+    assert session.get("/").status_code == 200
+    accounts.deactivate_user(users["monitor"], reason="phone lost with the password", by=users["admin"])
+    assert session.get("/").status_code == 302
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/me").status_code == 401
