@@ -287,3 +287,13 @@ def test_deactivating_an_account_ends_its_open_sessions_and_its_tokens_at_once(u
     accounts.deactivate_user(users["monitor"], reason="phone lost with the password", by=users["admin"])
     assert session.get("/").status_code == 302
     assert Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/me").status_code == 401
+
+
+def test_a_password_reset_ends_the_users_open_sessions(users: dict[str, Any]) -> None:
+    session = Client()
+    users["clinician"].set_password(PASSWORD)
+    users["clinician"].save()
+    assert _sign_in(session, "clinician", PASSWORD).status_code == 302
+    assert session.get("/").status_code == 200
+    accounts.reset_password(users["clinician"], password="set by the admin 4", by=users["admin"])
+    assert session.get("/").status_code == 302
