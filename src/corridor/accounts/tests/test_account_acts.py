@@ -186,8 +186,11 @@ def test_sign_ins_failures_and_sign_outs_are_recorded_and_shown_to_auditors(user
         ("signed_in", "monitor", "10.1.2.3"),
         ("signed_out", "monitor", "10.1.2.3"),
     ]
+    accounts.change_roles(users["outsider"], roles=["coordinator"], by=users["admin"])
     page = _client(users["auditor"]).get("/audit/sign-ins/")
     assert page.status_code == 200 and "nobody-by-this-name" in page.content.decode()
+    granted = Entry.objects.get(type="user.roles_changed")
+    assert f'href="/ledger/{granted.seq}/"' in page.content.decode()  # the latest account acts, too
     assert _client(users["admin"]).get("/audit/sign-ins/").status_code == 403
 
 
