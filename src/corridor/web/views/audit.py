@@ -54,7 +54,8 @@ def sign_ins(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "username": name,
             "outcome": outcome,
-            "account_acts": list(account_acts),
+            # Recorded times in UTC, like the sign-ins beside them.
+            "account_acts": [(e, e.recorded_at[:16].replace("T", " ") + " UTC") for e in account_acts],
         },
     )
 
