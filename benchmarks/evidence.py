@@ -9,7 +9,11 @@ Prints, from one run on SQLite in a temporary data directory:
 3. inclusion proofs for ``--proofs`` random entries: generation (the stored tree plus one body, as
    ``corridor prove entry`` does before its own check), verification by ``corridor.ledger.merkle`` and by
    the standalone verifier (leaf hash of the body plus the RFC 9162 walk). Goal: at most 10 ms each;
-4. consistency proofs between random earlier sizes and the latest checkpoint, generated and verified.
+4. consistency proofs between random earlier sizes and the latest checkpoint, generated and verified;
+5. ``--witnessed`` checkpoints with three ``corridor witness serve`` processes and a local RFC 3161
+   authority (OpenSSL's ``ts -reply``) on loopback, each after ``--witnessed-new`` entries: signing,
+   three cosignatures with consistency proofs, a time stamp, the entry. Goal: median and p99 <= 1 s;
+6. ``corridor publish-log`` of the whole ledger as static tiles into an empty folder. Goal: <= 60 s.
 The ledger is filled with bulk inserts of valid canonical bodies (as benchmarks/ledger.py does).
 """
 
@@ -37,6 +41,8 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--new", type=int, default=1000)
+    parser.add_argument("--witnessed", type=int, default=30)
+    parser.add_argument("--witnessed-new", type=int, default=100)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="corridor-bench-"))
     os.environ["CORRIDOR_DATA_DIR"] = str(folder)
@@ -52,6 +58,8 @@ def main() -> None:
     fill(args.entries)
     checkpoints_benchmark(args.rounds, args.new)
     proofs_benchmark(args.proofs)
+    witnessed_benchmark(folder, args.witnessed, args.witnessed_new)
+    publish_benchmark(folder)
 
 
 def fill(count: int) -> None:
@@ -198,6 +206,63 @@ def proofs_benchmark(count: int) -> None:
         checked.append(time.perf_counter() - start)
     print(_summary("consistency proof generation", made))
     print(_summary("consistency proof verification", checked))
+
+
+def witnessed_benchmark(folder: Path, rounds: int, new: int) -> None:
+    """Checkpoints co-signed by three witness processes and time-stamped by a local TSA, all on loopback."""
+    import subprocess
+
+    from django.conf import settings
+
+    from corridor.ledger import evidence, witness
+    from corridor.ledger import services as ledger
+    from corridor.ledger.tests.tsa import LocalTSA, make_tsa
+
+    if rounds < 1:
+        return
+    log_key = evidence.verifier_key().encode()
+    processes, pairs = [], []
+    tsa = LocalTSA(make_tsa(folder / "tsa"))
+    try:
+        for i in range(3):
+            data = folder / f"witness-{i}"
+            key = witness.init(data, name=f"w{i}.bench/corridor", logs=[log_key])
+            command = [sys.executable, "-u", "-c", "from corridor.cli import main; main()", "witness", "serve",
+                       "--data", str(data), "--port", "0"]  # fmt: skip
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+            processes.append(process)
+            assert process.stdout is not None
+            line = ""
+            while not line.startswith("listening on "):
+                line = process.stdout.readline()
+                if not line:
+                    raise SystemExit("a witness did not start")
+            pairs.append((line.split()[-1].rstrip("/"), key.encode()))
+        settings.WITNESSES, settings.WITNESS_QUORUM, settings.TSA_URLS = pairs, 2, [tsa.url]
+        times, cosigned = [], 0
+        for _ in range(rounds):
+            fill(ledger.head()[0] + new)
+            seconds, result = _timed(evidence.sign_checkpoint)
+            entry = result[0]  # type: ignore[index]
+            times.append(seconds)
+            cosigned += entry.payload["witness_policy"]["cosigned"] == 3 and len(entry.payload["timestamps"]) == 1
+        print(_summary(f"checkpoint with 3 witnesses and a TSA on loopback, {new} new entries each", times, 1000))
+        print(f"  {cosigned} of {rounds} checkpoints had 3 cosignatures and a time stamp")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        tsa.stop()
+        settings.WITNESSES, settings.WITNESS_QUORUM, settings.TSA_URLS = [], 0, []
+
+
+def publish_benchmark(folder: Path) -> None:
+    from corridor.ledger import evidence
+
+    target = folder / "published"
+    seconds, result = _timed(lambda: evidence.publish_log(target))
+    done: dict[str, object] = result  # type: ignore[assignment]
+    print(f"publish-log: {done['tree_size']:,} entries, {done['files']:,} files in {seconds:.1f} s (goal <= 60 s)")
 
 
 if __name__ == "__main__":

@@ -370,17 +370,18 @@ def _trip(
             chain.add(event, moment, subjects, {"trip": pk, "at": moment.isoformat()}, source="witness")
         late = trip.hospital_arrived_at > trip.facility_closes_at
         for i, referral in enumerate(chosen):
-            outcome = "no_doctor" if late or rng.random() < 0.12 else "seen"
+            # Seen once and done: the visit completes the care, so the referral closes as care complete.
+            outcome = "no_doctor" if late or rng.random() < 0.12 else "care_complete"
             outcomes[i] = outcome
             code = referral.patient.code
             chain.add(
-                "patient.seen" if outcome == "seen" else "patient.not_seen",
+                "patient.seen" if outcome == "care_complete" else "patient.not_seen",
                 _at(day, 12),
                 [f"trip:{pk}", f"patient:{code}", f"referral:{referral.pk}"],
                 {"trip": pk, "patient": code, "referral": referral.pk, "outcome": outcome},
                 source="witness",
             )
-            if outcome == "seen":
+            if outcome == "care_complete":
                 close(referral, "treated", day)
     for referral, outcome in zip(chosen, outcomes, strict=True):
         passengers.append(TripPassenger(trip=trip, patient=referral.patient, referral=referral, outcome=outcome))

@@ -97,6 +97,8 @@ def test_users_add_creates_a_user_with_a_role_and_records_it(runner: CliRunner, 
         (["users", "add", "amina", "--role", "monitor", "--password-file", "{short}"], "password"),
         (["load-scenario", "no-such-scenario"], "no built-in scenario"),
         (["load-scenario", "{notjson}"], "not valid JSON"),
+        (["load-scenario", "{deep}"], "more than 64 levels deep"),
+        (["load-scenario", "{binary}"], "not valid JSON"),
     ],
 )
 def test_a_users_mistake_is_one_line_and_exit_code_2(
@@ -105,7 +107,10 @@ def test_a_users_mistake_is_one_line_and_exit_code_2(
     (tmp_path / "pw").write_text("a long enough passphrase")
     (tmp_path / "short").write_text("abc")
     (tmp_path / "notjson").write_text("{")
-    args = [a.format(pw=tmp_path / "pw", short=tmp_path / "short", notjson=tmp_path / "notjson") for a in arguments]
+    (tmp_path / "deep").write_text('{"format": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    (tmp_path / "binary").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" * 100)
+    files = {name: tmp_path / name for name in ("pw", "short", "notjson", "deep", "binary")}
+    args = [a.format(**files) for a in arguments]
     result = runner.invoke(cli, args)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()

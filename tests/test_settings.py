@@ -89,3 +89,35 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions() -> None:
     options = env.sqlite_database(Path("x.sqlite3"))["OPTIONS"]
     assert isinstance(options, dict)
     assert "journal_mode=WAL" in options["init_command"] and options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_witnesses_come_inline_or_from_a_file_and_bad_ones_stop_start_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from corridor.ledger.cosignatures import witness_key_for
+
+    one = witness_key_for("w1.example/c", Ed25519PrivateKey.generate()).encode()
+    two = witness_key_for("w2.example/c", Ed25519PrivateKey.generate()).encode()
+    monkeypatch.setenv("CORRIDOR_WITNESSES", f"http://127.0.0.1:1/ {one}; https://w2.example/witness {two}")
+    assert env.envwitnesses("CORRIDOR_WITNESSES") == [("http://127.0.0.1:1", one), ("https://w2.example/witness", two)]
+    listed = tmp_path / "witnesses"
+    listed.write_text(f"# our partners\nhttps://w1.example {one}  # the first\n\n")
+    monkeypatch.setenv("CORRIDOR_WITNESSES_FILE", str(listed))
+    with pytest.raises(env.ConfigError, match="not both"):
+        env.envwitnesses("CORRIDOR_WITNESSES")
+    monkeypatch.delenv("CORRIDOR_WITNESSES")
+    assert env.envwitnesses("CORRIDOR_WITNESSES") == [("https://w1.example", one)]
+    monkeypatch.delenv("CORRIDOR_WITNESSES_FILE")
+    for bad, message in (
+        (f"ftp://w1.example {one}", "URL KEY"),
+        (f"https://w1.example {one[:-2]}xx", "CORRIDOR_WITNESSES"),
+        (f"https://a.example {one}; https://b.example {one}", "named twice"),
+        ("https://w1.example", "URL KEY"),
+    ):
+        monkeypatch.setenv("CORRIDOR_WITNESSES", bad)
+        with pytest.raises(env.ConfigError, match=message):
+            env.envwitnesses("CORRIDOR_WITNESSES")
+    monkeypatch.setenv("CORRIDOR_TSA_URLS", "https://tsa.example/a, https://tsa.example/b")
+    assert env.envlist("CORRIDOR_TSA_URLS") == ["https://tsa.example/a", "https://tsa.example/b"]

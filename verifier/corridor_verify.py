@@ -2,14 +2,24 @@
 """Check a Corridor ledger export, evidence bundle or consistency proof without trusting Corridor.
 
 One file. It needs Python 3.8 or newer and, to check signatures, the ``cryptography`` package
-(``pip install cryptography``); nothing else. Read it: everything it checks is below, and
-docs/evidence.md explains the formats.
+(``pip install cryptography``); to check RFC 3161 time stamps (``--tsa-cert``), also ``rfc3161-client``
+(``pip install rfc3161-client``: Trail of Bits', the one Sigstore uses, built on ``cryptography``; a time
+stamp is a CMS signature whose checking ``cryptography`` does not offer). Nothing else. Read it:
+everything it checks is below, and docs/evidence.md explains the formats.
 
     python3 corridor_verify.py chain LEDGER.jsonl
     python3 corridor_verify.py export LEDGER.jsonl --key KEY [--checkpoint FILE ...] [--attachments DIR]
     python3 corridor_verify.py evidence BUNDLE.json --key KEY [--attachments DIR]
     python3 corridor_verify.py consistency PROOF.json --key KEY
-    python3 corridor_verify.py checkpoint FILE --key KEY
+    python3 corridor_verify.py checkpoint FILE --key KEY [--timestamp TSR ...]
+    python3 corridor_verify.py mirror DIR --key KEY [--entry N ...]
+
+``export``, ``evidence`` and ``checkpoint`` also take a policy: ``--witness WITNESS_KEY`` (repeatable, or a
+file of keys), ``--quorum K`` (how many of them must have co-signed; default all) and ``--tsa-cert PEM``
+(a trusted time-stamping authority's root certificate, and its own). Then, for each checkpoint, the
+verifier reports which witnesses co-signed, whether the policy holds, and the trusted time, and fails
+when the policy does not hold (for an export: when no checkpoint it records meets it; entries after
+the largest that does are reported as the keeper's word).
 
 KEY is the ledger's verifier key (one line: ``name+keyid+base64``) or a file holding it. Get it from
 the organisation that keeps the ledger by a channel you trust, not from the bundle you are checking.
@@ -38,6 +48,11 @@ consistency
     of the newer, so nothing the older one covered was changed before the newer was signed.
 checkpoint
     One checkpoint's signature, and what it says.
+mirror
+    A copy of the log published as static tiles (``corridor publish-log``, C2SP tlog-tiles): the
+    checkpoint's signature; for each ``--entry N``, the entry from its bundle and its inclusion proof
+    computed from the tiles; with no ``--entry``, every entry against the tiles and the tiles against
+    the checkpoint's root.
 """
 
 from __future__ import annotations
@@ -84,6 +99,55 @@ class Failed(Exception):
 
 class Unreadable(Exception):
     """The input is not what this tool reads."""
+
+
+# --- reading JSON strictly ------------------------------------------------------------------------------
+
+MAX_DEPTH = 64  # far deeper than any entry, bundle or proof; a deeper input is refused, not recursed into
+RECORD_FIELDS = frozenset(FIELDS) | {"hash"}
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects in ``text`` nest deeper than ``limit``, found without parsing it."""
+    if text.count("[") + text.count("{") <= limit:  # the common case, at C speed
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise Unreadable("the key %r appears twice in one object" % name)
+        found[name] = value
+    return found
+
+
+def loads(text: str, where: str) -> Any:
+    """JSON as the ledger writes it: no key twice in an object, no nesting deeper than MAX_DEPTH."""
+    if json_depth_exceeds(text):
+        raise Unreadable("%s nests deeper than %d levels" % (where, MAX_DEPTH))
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise Unreadable("%s is not JSON: %s" % (where, exc)) from None
 
 
 # --- the entries and their chain (docs/ledger.md) -----------------------------------------------------
@@ -144,15 +208,23 @@ def read_jsonl(path: str) -> Iterator[dict[str, Any]]:
     except OSError as exc:
         raise Unreadable("cannot read %s: %s" % (path, exc.strerror)) from None
     try:
-        for number, line in enumerate(handle, 1):
+        number = 0
+        while True:
+            try:
+                line = handle.readline()
+            except (UnicodeDecodeError, OSError) as exc:
+                raise Unreadable("line %d cannot be read as UTF-8 text: %s" % (number + 1, exc)) from None
+            if not line:
+                break
+            number += 1
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise Unreadable("line %d is not JSON: %s" % (number, exc)) from None
+            record = loads(line, "line %d" % number)
             if not isinstance(record, dict) or not isinstance(record.get("seq"), int):
                 raise Unreadable("line %d is not a ledger entry" % number)
+            unknown = sorted(set(record) - RECORD_FIELDS)
+            if unknown:
+                raise Unreadable("line %d has field(s) no entry has: %s" % (number, ", ".join(unknown)))
             yield record
     finally:
         if handle is not sys.stdin:
@@ -331,8 +403,8 @@ def read_checkpoint(note: str, key: Key) -> Checkpoint:
             raw = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             raise Failed("a signature is not base64") from None
-        if len(raw) != 68 or base64.b64encode(raw).decode() != encoded:
-            raise Failed("a signature is not 68 bytes of canonical base64")
+        if len(raw) not in (68, 76) or base64.b64encode(raw).decode() != encoded:  # 76: a witness's cosignature
+            raise Failed("a signature is not 68 (or 76) bytes of canonical base64")
         if name == key.name and raw[:4] == key.key_id:
             ours = True
             if key.verify(signed, raw[4:]):
@@ -358,8 +430,7 @@ def check_times(checkpoints: list[Checkpoint]) -> None:
 
 def _load_key(text: str) -> Key:
     if os.path.isfile(text):
-        with open(text, encoding="utf-8") as handle:
-            text = handle.read()
+        text = _read_text(text)
     return Key(text)
 
 
@@ -372,10 +443,7 @@ def _read_text(path: str) -> str:
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    try:
-        value = json.loads(_read_text(path))
-    except ValueError as exc:
-        raise Unreadable("%s is not JSON: %s" % (path, exc)) from None
+    value = loads(_read_text(path), path)
     if not isinstance(value, dict):
         raise Unreadable("%s is not a JSON object" % path)
     return value
@@ -398,12 +466,30 @@ def _hashes(values: Any) -> list[bytes]:
     return [bytes.fromhex(v) for v in values]
 
 
+SEALED_MAGIC = b"CRDRSEAL1\n"
+
+
+def refuse_sealed_attachment(path: str, digest: str) -> None:
+    """Corridor keeps attachments sealed (encrypted) in its store; a sealed copy cannot be checked here.
+
+    Say so plainly rather than report the file as altered: the files to check are the originals
+    written by ``corridor prove entry N --attachments DIR``.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(len(SEALED_MAGIC)) == SEALED_MAGIC:
+            raise Unreadable(
+                "attachment %s is a sealed copy from Corridor's store, not the original: ask for the folder "
+                "written by `corridor prove entry N --attachments DIR`" % digest
+            )
+
+
 def _check_attachment(directory: str, digest: Any) -> bool | None:
     """True if the file is there and intact, None if it was not supplied; Failed if it is damaged."""
     if not isinstance(digest, str) or not _HEX64.match(digest):
         raise Failed("an attachment entry does not name a SHA-256")
     for path in (os.path.join(directory, digest[:2], digest), os.path.join(directory, digest)):
         if os.path.isfile(path):
+            refuse_sealed_attachment(path, digest)
             hasher = hashlib.sha256()
             with open(path, "rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -583,6 +669,418 @@ def verify_consistency_bundle(bundle: dict[str, Any], key: Key) -> list[str]:
     return ["the %s extends the %s: nothing it covered was changed" % (new.describe(), old.describe())]
 
 
+# --- witnesses and time stamps (C2SP tlog-cosignature, RFC 3161) --------------------------------------------
+
+
+class WitnessKey:
+    """A witness's key: ``name+keyid+base64(0x04 || Ed25519 public key)`` (the cosignature/v1 type)."""
+
+    def __init__(self, text: str) -> None:
+        parts = text.strip().split("+", 2)
+        if len(parts) != 3 or not _NAME.match(parts[0]) or not re.match(r"^[0-9a-f]{8}$", parts[1]):
+            raise Unreadable("a witness key reads name+8-hex-digit-key-id+base64-key")
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except binascii.Error:
+            raise Unreadable("the witness key's key is not base64") from None
+        if len(raw) != 33 or raw[:1] != b"\x04":
+            raise Unreadable("the witness key is not an Ed25519 cosignature/v1 key (type 0x04)")
+        self.name, self.key_id, self.public = parts[0], bytes.fromhex(parts[1]), raw[1:]
+        computed = hashlib.sha256(self.name.encode() + b"\n" + raw).digest()[:4]
+        if computed != self.key_id or base64.b64encode(raw).decode() != parts[2]:
+            raise Unreadable("the witness key's ID does not match its name and key")
+        self.text = text.strip()
+
+
+class Policy:
+    """What the reader requires: cosignatures by ``quorum`` of ``witnesses``; time stamps by trusted TSAs."""
+
+    def __init__(self, witnesses: Sequence[WitnessKey], quorum: int | None, tsa_certs: Sequence[bytes]) -> None:
+        self.witnesses = list(witnesses)
+        self.quorum = len(self.witnesses) if quorum is None else quorum
+        if not 0 <= self.quorum <= len(self.witnesses):
+            raise Unreadable("--quorum must be between 0 and the number of --witness keys (%d)" % len(self.witnesses))
+        self.tsa_certs = list(tsa_certs)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.witnesses or self.tsa_certs)
+
+
+def cosigned_by(note: str, witnesses: Sequence[WitnessKey]) -> dict[str, int]:
+    """The witnesses (by name) whose valid cosignature ``note`` carries, with their timestamps.
+
+    A line by a witness given that does not verify (made over another checkpoint, or altered) is a
+    failure, not something to skip: a witness never signs what it did not see. Lines by keys not given
+    are ignored, as signed notes require.
+    """
+    text, _, signatures = note.partition("\n\n")
+    body = text + "\n"
+    found: dict[str, int] = {}
+    for line in signatures[:-1].split("\n"):
+        name, _, encoded = line[len(SIGNATURE_DASH) :].partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise Failed("a signature is not base64") from None
+        for witness in witnesses:
+            if name != witness.name or raw[:4] != witness.key_id:
+                continue
+            timestamp = int.from_bytes(raw[4:12], "big") if len(raw) == 76 else 0
+            message = ("cosignature/v1\ntime %d\n" % timestamp + body).encode("utf-8")
+            if not (0 < timestamp < 2**63 and _ed25519_verifies(witness.public, message, raw[12:])):
+                raise Failed(
+                    "the cosignature by witness %s does not verify: it was made over another checkpoint, "
+                    "or altered" % witness.name
+                )
+            found[witness.name] = timestamp
+    return found
+
+
+def _ed25519_verifies(public: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:  # pragma: no cover - depends on the outsider's machine
+        raise Unreadable("checking signatures needs the cryptography package: pip install cryptography") from None
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _load_certificates(pem: bytes) -> list[Any]:
+    from cryptography import x509
+
+    try:
+        return list(x509.load_pem_x509_certificates(pem))
+    except ValueError as exc:
+        raise Unreadable("a --tsa-cert file is not PEM certificates: %s" % exc) from None
+
+
+def trusted_time(data: bytes, response: bytes, tsa_certs: Sequence[bytes]) -> str:
+    """The time an RFC 3161 token over exactly ``data`` vouches for, if a trusted TSA signed it; else Failed.
+
+    ``tsa_certs`` are PEM files: the self-signed certificates in them are the roots trusted, the others
+    the TSA's own certificate and intermediates. The check is rfc3161-client's (as Sigstore's): the CMS
+    signature, the certificate chain at the token's time, the critical timeStamping key usage, and the
+    message digest.
+    """
+    try:
+        import rfc3161_client
+    except ImportError:  # pragma: no cover - depends on the outsider's machine
+        raise Unreadable("checking time stamps needs rfc3161-client: pip install rfc3161-client") from None
+    try:
+        token = rfc3161_client.decode_timestamp_response(response)
+    except ValueError as exc:
+        raise Failed("a time stamp is not an RFC 3161 response: %s" % exc) from None
+    algorithms = {"2.16.840.1.101.3.4.2.1": hashlib.sha256, "2.16.840.1.101.3.4.2.2": hashlib.sha384,
+                  "2.16.840.1.101.3.4.2.3": hashlib.sha512}  # fmt: skip
+    imprint = token.tst_info.message_imprint
+    digest = algorithms.get(imprint.hash_algorithm.dotted_string)
+    if digest is None or imprint.message != digest(data).digest():
+        raise Failed("a time stamp is over other bytes than this checkpoint")
+    builder = rfc3161_client.VerifierBuilder()
+    for pem in tsa_certs:
+        for certificate in _load_certificates(pem):
+            if certificate.issuer == certificate.subject:
+                builder = builder.add_root_certificate(certificate)
+            else:
+                builder = builder.add_intermediate_certificate(certificate)
+    try:
+        builder.build().verify_message(token, data)
+    except (rfc3161_client.VerificationError, ValueError) as exc:
+        raise Failed("a time stamp is not by a trusted time-stamping authority: %s" % exc) from None
+    return token.tst_info.gen_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_policy(
+    checkpoint: Checkpoint, note: str, responses: Sequence[bytes], policy: Policy, *, required: bool = True
+) -> tuple[bool, list[str]]:
+    """Whether ``note`` (the published checkpoint, cosignatures included) meets ``policy``, and why.
+
+    With ``required`` a checkpoint that does not meet it raises Failed; otherwise it is reported.
+    """
+    lines = []
+    holds = True
+    if policy.witnesses:
+        found = cosigned_by(note, policy.witnesses)
+        names = ", ".join(sorted(found)) or "none"
+        missing = ", ".join(sorted(w.name for w in policy.witnesses if w.name not in found)) or "none"
+        verdict = "holds" if len(found) >= policy.quorum else "DOES NOT HOLD"
+        lines.append(
+            "%s: co-signed by %d of %d witnesses (%s; not by: %s); policy %d of %d %s"
+            % (checkpoint.describe(), len(found), len(policy.witnesses), names, missing, policy.quorum,
+               len(policy.witnesses), verdict)
+        )  # fmt: skip
+        holds = len(found) >= policy.quorum
+    if policy.tsa_certs:
+        times = []
+        for response in responses:
+            try:
+                times.append(trusted_time(note.encode("utf-8"), response, policy.tsa_certs))
+            except Failed as exc:
+                if "other bytes" in str(exc) or required:
+                    raise
+                lines.append("%s: %s" % (checkpoint.describe(), exc))
+        if times:
+            earliest = min(times)
+            if checkpoint.time[:19] > earliest[:19] and _seconds_between(earliest, checkpoint.time) > 60:
+                raise Failed(
+                    "the %s claims a time after its trusted time stamp (%s)" % (checkpoint.describe(), earliest)
+                )
+            lines.append("%s: trusted time %s (it existed no later than this)" % (checkpoint.describe(), earliest))
+        else:
+            holds = False
+            lines.append("%s: NO trusted time stamp" % checkpoint.describe())
+    if required and not holds:
+        raise Failed(lines[-1] if lines else "the policy does not hold")
+    return holds, lines
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    a = datetime.datetime.strptime(earlier[:19], "%Y-%m-%dT%H:%M:%S")
+    b = datetime.datetime.strptime(later[:19], "%Y-%m-%dT%H:%M:%S")
+    return (b - a).total_seconds()
+
+
+def _responses(values: Any) -> list[bytes]:
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("response"), str) for v in values
+    ):
+        raise Unreadable('the time stamps are not a list of {"tsa", "response"} objects')
+    try:
+        return [base64.b64decode(v["response"], validate=True) for v in values]
+    except binascii.Error:
+        raise Unreadable("a time stamp is not base64") from None
+
+
+def verify_export_policy(records: Iterable[dict[str, Any]], key: Key, policy: Policy) -> list[str]:
+    """Check the witness and time-stamp policy on the checkpoints an export records.
+
+    Every recorded checkpoint is reported. At least one must meet the policy: the export check has
+    already matched every checkpoint's root against the entries, so the largest one that meets it vouches
+    for every entry it covers. Entries after it are vouched for only by the keeper (or not at all).
+    """
+    found: list[tuple[Checkpoint, str, list[bytes]]] = []
+    for record in records:
+        payload = record.get("payload")
+        if record.get("type") != "checkpoint.signed" or not isinstance(payload, dict):
+            continue
+        note = payload.get("note")
+        if not isinstance(note, str) or not note.startswith(key.name + "\n"):
+            continue
+        cosignatures = payload.get("cosignatures") or []
+        if not isinstance(cosignatures, list) or not all(isinstance(line, str) for line in cosignatures):
+            raise Unreadable("a checkpoint's cosignatures are not a list of lines")
+        published = note + "".join(cosignatures)
+        found.append((read_checkpoint(published, key), published, _responses(payload.get("timestamps"))))
+    if not found:
+        raise Failed("the export records no checkpoint to check the policy on")
+    report = []
+    best = None
+    for checkpoint, published, responses in found:
+        holds, lines = check_policy(checkpoint, published, responses, policy, required=False)
+        report.extend(lines)
+        if holds and (best is None or checkpoint.size > best.size):
+            best = checkpoint
+    if best is None:
+        raise Failed("no checkpoint recorded in the export meets the policy")
+    largest = max(c.size for c, _, _ in found)
+    report.append("policy: entries 1 to %d are covered by a checkpoint that meets it" % best.size)
+    if largest > best.size:
+        report.append(
+            "entries %d to %d are covered only by checkpoints that do not meet it (the keeper's word)"
+            % (best.size + 1, largest)
+        )
+    return report
+
+
+# --- a mirror of the published tiles (C2SP tlog-tiles) -------------------------------------------------------
+
+
+class Mirror:
+    """The tiles of a tree of ``size`` leaves under ``folder`` (a copy of ``corridor publish-log``'s output)."""
+
+    def __init__(self, folder: str, size: int) -> None:
+        self.folder, self.size = folder, size
+        self._tiles: dict[tuple[int, int], list[bytes]] = {}
+
+    @staticmethod
+    def index_path(index: int) -> str:
+        digits = "%03d" % index
+        digits = "0" * (-len(digits) % 3) + digits
+        groups = [digits[at : at + 3] for at in range(0, len(digits), 3)]
+        return "/".join(["x" + group for group in groups[:-1]] + [groups[-1]])
+
+    def path(self, level: Any, index: int) -> str:
+        """The file of tile ``index`` at ``level`` (or of entry bundle ``index``), full or partial."""
+        tile_level = 0 if level == "entries" else level
+        full = (index + 1) * 256 ** (tile_level + 1) <= self.size
+        width = 256 if full else (self.size // 256**tile_level) % 256
+        suffix = "" if full else ".p/%d" % width
+        return os.path.join(self.folder, "tile", str(level), *(self.index_path(index) + suffix).split("/"))
+
+    def tile(self, level: int, index: int) -> list[bytes]:
+        if (level, index) not in self._tiles:
+            with open(self.path(level, index), "rb") as handle:
+                data = handle.read()
+            if len(data) % 32:
+                raise Failed("tile %d/%d is not a whole number of hashes" % (level, index))
+            self._tiles[(level, index)] = [data[at : at + 32] for at in range(0, len(data), 32)]
+        return self._tiles[(level, index)]
+
+    def subtree(self, level: int, index: int) -> bytes:
+        """The hash of the perfect subtree of ``2**level`` leaves at ``index``, from the tiles."""
+        tile_level, below = divmod(level, 8)
+        first = index << below  # its first hash at level 8 * tile_level
+        hashes = []
+        for position in range(first, first + (1 << below)):
+            tile = self.tile(tile_level, position // 256)
+            if position % 256 >= len(tile):
+                raise Failed("tile %d/%d is shorter than the checkpoint needs" % (tile_level, position // 256))
+            hashes.append(tile[position % 256])
+        while len(hashes) > 1:
+            hashes = [node_hash(hashes[at], hashes[at + 1]) for at in range(0, len(hashes), 2)]
+        return hashes[0]
+
+    def node(self, start: int, end: int) -> bytes:
+        """The hash of the tree node over leaves [start, end): its perfect parts, folded from the right."""
+        parts = []
+        while start < end:
+            level = ((start & -start).bit_length() - 1) if start else (end - start).bit_length() - 1
+            while (1 << level) > end - start:
+                level -= 1
+            parts.append(self.subtree(level, start >> level))
+            start += 1 << level
+        result = parts[-1]
+        for value in reversed(parts[:-1]):
+            result = node_hash(value, result)
+        return result
+
+    def entry(self, seq: int) -> bytes:
+        with open(self.path("entries", (seq - 1) // 256), "rb") as handle:
+            data = handle.read()
+        bodies, at = [], 0
+        while at + 2 <= len(data):
+            length = int.from_bytes(data[at : at + 2], "big")
+            bodies.append(data[at + 2 : at + 2 + length])
+            at += 2 + length
+        if at != len(data) or (seq - 1) % 256 >= len(bodies):
+            raise Failed("the entry bundle holding entry %d is malformed or short" % seq)
+        return bodies[(seq - 1) % 256]
+
+
+def _inclusion_path(index: int, size: int) -> list[tuple[int, int]]:
+    ranges = []
+    start, end = 0, size
+    while end - start > 1:
+        k = 1 << ((end - start - 1).bit_length() - 1)
+        if index < start + k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+    ranges.reverse()
+    return ranges
+
+
+def verify_mirror(folder: str, key: Key, seqs: Sequence[int], policy: Policy) -> list[str]:
+    """Check a mirror: its checkpoint (and policy), then each entry asked for, or with none asked, every one."""
+    note = _read_text(os.path.join(folder, "checkpoint"))
+    checkpoint = read_checkpoint(note, key)
+    report = ["%s: signature verified" % checkpoint.describe()]
+    if policy.active:
+        stamps = []
+        number = 1
+        while os.path.isfile(os.path.join(folder, "checkpoint.%d.tsr" % number)):
+            stamps.append(_read_bytes(os.path.join(folder, "checkpoint.%d.tsr" % number)))
+            number += 1
+        report += check_policy(checkpoint, note, stamps, policy)[1]
+    mirror = Mirror(folder, checkpoint.size)
+    try:
+        if not seqs:
+            root = mirror.node(0, checkpoint.size) if checkpoint.size else EMPTY_ROOT
+            if root != checkpoint.root:
+                raise Failed("the tiles do not add up to the checkpoint's root: the mirror was altered")
+            for tile in range((checkpoint.size + 255) // 256):
+                leaves = mirror.tile(0, tile)
+                for offset, leaf in enumerate(leaves):
+                    if leaf_hash(mirror.entry(tile * 256 + offset + 1).decode("utf-8")) != leaf:
+                        raise Failed(
+                            "entry %d does not match its leaf hash: it was altered" % (tile * 256 + offset + 1)
+                        )
+            report.append(
+                "every entry, 1 to %d, matches the tiles, and the tiles the checkpoint's root" % checkpoint.size
+            )
+            return report
+        for seq in seqs:
+            if not 1 <= seq <= checkpoint.size:
+                raise Failed("entry %d is not covered by the %s" % (seq, checkpoint.describe()))
+            body = mirror.entry(seq)
+            try:
+                record = json.loads(body.decode("utf-8"))
+            except ValueError:
+                raise Failed("entry %d in the mirror is not JSON" % seq) from None
+            if not isinstance(record, dict) or record.get("seq") != seq:
+                raise Failed("the entry at place %d of the mirror says it is entry %s" % (seq, record.get("seq")))
+            proof = [mirror.node(start, end) for start, end in _inclusion_path(seq - 1, checkpoint.size)]
+            if not verify_inclusion(seq - 1, checkpoint.size, leaf_hash(body.decode("utf-8")), proof, checkpoint.root):
+                raise Failed("entry %d is not in the %s: the mirror was altered" % (seq, checkpoint.describe()))
+            if str(record.get("recorded_at")) > checkpoint.time:
+                raise Failed("entry %d says it was recorded after the checkpoint that covers it" % seq)
+            report.append(
+                "entry %d (%s, recorded %s) is included in it, unaltered: hash %s"
+                % (seq, record.get("type"), record.get("recorded_at"), hashlib.sha256(body).hexdigest())
+            )
+    except OSError as exc:
+        raise Failed("the mirror lacks a file the checkpoint needs: %s" % exc) from None
+    return report
+
+
+def _add_policy_arguments(*subs: argparse.ArgumentParser) -> None:
+    for sub in subs:
+        sub.add_argument(
+            "--witness", action="append", default=[], help="a witness key, or a file of them one a line (repeatable)"
+        )
+        sub.add_argument("--quorum", type=int, help="how many of the witnesses must co-sign (default: all given)")
+        sub.add_argument(
+            "--tsa-cert",
+            action="append",
+            default=[],
+            help="PEM certificates of a trusted TSA and its root (repeatable)",
+        )
+
+
+def _policy_from(args: argparse.Namespace) -> Policy:
+    witnesses: list[WitnessKey] = []
+    for value in args.witness:
+        text = _read_text(value) if os.path.isfile(value) else value
+        witnesses.extend(WitnessKey(line) for line in text.splitlines() if line.strip())
+    if args.quorum is not None and not witnesses:
+        raise Unreadable("--quorum needs --witness keys")
+    certs: list[bytes] = []
+    for path in args.tsa_cert:
+        try:
+            with open(path, "rb") as handle:
+                certs.append(handle.read())
+        except OSError as exc:
+            raise Unreadable("cannot read %s: %s" % (path, exc)) from None
+    return Policy(witnesses, args.quorum, certs)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise Unreadable("cannot read %s: %s" % (path, exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="corridor_verify.py",
@@ -603,10 +1101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     consistency.add_argument("file")
     checkpoint = commands.add_parser("checkpoint", help="one checkpoint's signature")
     checkpoint.add_argument("file")
-    for sub in (export, evidence, consistency, checkpoint):
+    mirror = commands.add_parser("mirror", help="entries from a mirror of the published tiles")
+    mirror.add_argument("folder", help="a copy of what corridor publish-log wrote")
+    mirror.add_argument("--entry", type=int, action="append", default=[], help="an entry number (default: all)")
+    for sub in (export, evidence, consistency, checkpoint, mirror):
         sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")
     for sub in (export, evidence):
         sub.add_argument("--attachments", help="a folder of attachment files named by their SHA-256")
+    _add_policy_arguments(export, evidence, checkpoint, mirror)
+    checkpoint.add_argument("--timestamp", action="append", default=[], help="an RFC 3161 response file (.tsr) over it")
     args = parser.parse_args(argv)
     try:
         if args.command == "chain":
@@ -614,15 +1117,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(verdict.line())
             return 0 if verdict.ok else 1
         key = _load_key(args.key)
+        policy = _policy_from(args) if args.command != "consistency" else Policy([], None, [])
         if args.command == "export":
             notes = [_checkpoint_in(path) for path in args.checkpoint]
+            if policy.active and args.file == "-":
+                raise Unreadable("checking the witness or time-stamp policy needs the export as a file, not -")
             report = verify_export(read_jsonl(args.file), key, notes, args.attachments)
+            if policy.active:
+                report += verify_export_policy(read_jsonl(args.file), key, policy)
         elif args.command == "evidence":
-            report = verify_evidence(_read_json(args.file), key, args.attachments)
+            bundle = _read_json(args.file)
+            report = verify_evidence(bundle, key, args.attachments)
+            if policy.active:
+                signed = read_checkpoint(bundle["checkpoint"], key)
+                report += check_policy(signed, bundle["checkpoint"], _responses(bundle.get("timestamps")), policy)[1]
         elif args.command == "consistency":
             report = verify_consistency_bundle(_read_json(args.file), key)
+        elif args.command == "mirror":
+            report = verify_mirror(args.folder, key, args.entry, policy)
         else:
-            report = [read_checkpoint(_read_text(args.file), key).describe() + ": signature verified"]
+            text = _read_text(args.file)
+            signed = read_checkpoint(text, key)
+            report = [signed.describe() + ": signature verified"]
+            if policy.active:
+                responses = [_read_bytes(path) for path in args.timestamp]
+                report += check_policy(signed, text, responses, policy)[1]
     except Failed as exc:
         print("FAILED: %s" % exc)
         return 1

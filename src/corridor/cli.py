@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import": "corridor.intake.cli:import_",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
+    "attach": "corridor.ledger.cli:attach",
     "supplies": "corridor.supplies.cli:supplies",
     "tokens": "corridor.accounts.cli:tokens",
     "backup": "corridor.ops.cli:backup",
@@ -36,6 +37,10 @@ COMMANDS: dict[str, str] = {
     "check-deploy": "corridor.ops.cli:check_deploy",
     "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
     "report": "corridor.reports.cli:report",
+    "witness": "corridor.ledger.witness_cli:witness",
+    "publish-log": "corridor.ledger.cli:publish_log",
+    "dossier": "corridor.reports.cli:dossier",
+    "publish": "corridor.reports.cli:publish",
 }
 
 

@@ -5,6 +5,7 @@ Order: ``CORRIDOR_TODAY`` if set; else the clock of the most recently loaded sce
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.conf import settings
@@ -37,3 +38,87 @@ def now(real: dt.datetime | None = None) -> dt.datetime:
 def start_of(day: dt.date) -> dt.datetime:
     """Midday UTC on ``day``: the instant recorded for events known only by their date."""
     return dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
+
+
+# ----------------------------------------------------------------------------------- truthful times
+#
+# One validator for every stored moment and date. A moment after "now" on Corridor's clock (plus a small
+# tolerance, CORRIDOR_CLOCK_TOLERANCE_MINUTES) is refused, and so is one before what it depends on. With
+# a scenario clock (or CORRIDOR_TODAY) on another date than the real one, the real time of day means
+# nothing there: the whole of the scenario's date counts as past, in any time zone.
+
+# A trip event may be recorded up to this long before the moment its request was recorded: a request
+# written down after the fact carries the time it was written, not always the time it was made.
+REQUEST_MARGIN = dt.timedelta(days=1)
+# The latest instant that is still the given date somewhere (UTC−12).
+_LAST_ZONE = dt.timezone(dt.timedelta(hours=-12))
+
+
+def latest_moment(real: dt.datetime | None = None, zone: str | None = None) -> dt.datetime:
+    """The latest instant that may be recorded as having happened: now, plus the tolerance.
+
+    On a scenario clock, the end of the scenario's date in time zone ``zone`` (the site's; when it is
+    not known, the last time zone on Earth).
+    """
+    real = real or dt.datetime.now(dt.UTC)
+    tolerance = dt.timedelta(minutes=getattr(settings, "CLOCK_TOLERANCE_MINUTES", 10))
+    day = today()
+    if day == real.date():
+        return real + tolerance
+    where: dt.tzinfo = _LAST_ZONE
+    if zone:
+        import zoneinfo
+
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            where = zoneinfo.ZoneInfo(zone)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=where) + tolerance
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def check_moment(
+    field: str,
+    value: object,
+    *,
+    not_before: dt.datetime | None = None,
+    what: str = "",
+    now: dt.datetime | None = None,
+    zone: str | None = None,
+) -> dt.datetime:
+    """``value`` if it is an aware date and time that has happened and is not before ``not_before``.
+
+    ``what`` names what it depends on ("the trip was requested"). Raises InvalidInput naming ``field``.
+    """
+    from corridor.errors import InvalidInput
+
+    if not isinstance(value, dt.datetime):
+        raise InvalidInput("must be a date and time", field)
+    if value.tzinfo is None:
+        raise InvalidInput("must include a time zone", field)
+    limit = latest_moment(now, zone)
+    if value > limit:
+        raise InvalidInput(f"{_when(value)} is in the future (Corridor's clock: {today()})", field)
+    if not_before is not None and value < not_before:
+        raise InvalidInput(f"{_when(value)} is before {what or 'what it depends on'} ({_when(not_before)})", field)
+    return value
+
+
+def check_day(field: str, value: object, *, not_before: dt.date | None = None, what: str = "") -> dt.date:
+    """``value`` if it is a date not after today (Corridor's clock) and not before ``not_before``."""
+    from corridor.errors import InvalidInput
+
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InvalidInput("must be a date", field)
+    day = today()
+    if value > day:
+        raise InvalidInput(f"{value} is after today ({day})", field)
+    if not_before is not None and value < not_before:
+        raise InvalidInput(f"{value} is before {what or 'what it depends on'} ({not_before})", field)
+    return value
+
+
+def date_only(moment: object) -> bool:
+    """Whether a ledger payload says its moment is known only by its date (``"precision": "date"``)."""
+    return isinstance(moment, dict) and moment.get("precision") == "date"

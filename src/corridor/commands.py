@@ -49,7 +49,16 @@ def _migrate(verbosity: int = 0) -> None:
 @with_django
 def migrate() -> None:
     """Create or upgrade the database, the roles and the default priority classes."""
+    from corridor.ledger.guards import database_problems
+
     _migrate(verbosity=1)
+    # Migrations already applied are not run again, so a trigger dropped since is not put back here:
+    # say so rather than report a ready database (docs/deploy.md, "The ledger's guards").
+    problems = database_problems()
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if problems:
+        raise UserError("the database is migrated but the ledger is not guarded: run corridor verify")
     click.echo("database ready")
 
 
@@ -128,8 +137,18 @@ def serve(host: str, port: int, production: bool, workers: int | None, threads: 
     if production:
         from django.conf import settings
 
+        from corridor.ledger.guards import database_problems
         from corridor.ops.production import run
 
+        # The ledger's append-only triggers are its first line of defence: a production server does not
+        # start on a database where they were dropped, disabled or replaced (docs/deploy.md).
+        problems = database_problems()
+        if problems:
+            raise UserError(
+                "the ledger is not guarded, so the server will not start: "
+                + "; ".join(problems)
+                + " (see docs/deploy.md, 'The ledger's guards')"
+            )
         workers = workers or settings.WORKERS
         click.echo(f"serving on http://{host}:{port}/ with {workers} worker(s) x {threads} thread(s) (Ctrl-C stops)")
         run(host, port, workers=workers, threads=threads, access_log=access_log)
@@ -239,23 +258,54 @@ def users_reactivate(name: str, reason: str) -> None:
 
 
 @click.command()
-@click.option("--deep", is_flag=True, help="Also check each body's canonical form and the subject index.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
+    "and every attached file against its hash.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     help="Processes hashing in parallel (default: one per core for large ledgers).",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also hold the chain against this signed checkpoint file (repeatable).",
+)
 @with_django
-def verify(deep: bool, workers: int | None) -> None:
-    """Recompute the whole hash chain. Exit 0 with the count and head hash, or 1 naming the first bad entry."""
+def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] = ()) -> None:
+    """Recompute the whole hash chain and hold it against every signed checkpoint (in the database, in the
+    data directory's checkpoints folder, and any given). Exit 0 with the count and head hash, or 1 naming
+    the first bad entry."""
+    from corridor.ledger.guards import database_problems
     from corridor.ledger.services import verify as verify_ledger
 
-    verdict = verify_ledger(deep=deep, workers=workers)
-    if verdict.ok:
-        click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
-        return
-    click.echo(f"BROKEN: entry {verdict.bad_seq}: {verdict.problem}", err=True)
-    sys.exit(1)
+    for path in checkpoint_files:
+        if not path.is_file():
+            raise UserError(f"cannot read {path}: no such file")
+    problems = database_problems()
+    if any(problem == "the table ledger_entry is missing" for problem in problems):
+        raise UserError("this database holds no ledger yet: run corridor migrate")
+    verdict = verify_ledger(deep=deep, workers=workers, checkpoint_files=checkpoint_files)
+    if not verdict.ok:
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if deep:
+        from corridor.ledger.attachments import check_store
+
+        damaged = check_store()
+        for problem in damaged:
+            click.echo(f"BROKEN: {problem}", err=True)
+        problems = [*problems, *damaged]
+    if not verdict.ok or problems:
+        sys.exit(1)
+    click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
 
 
 @click.group()

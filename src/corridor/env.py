@@ -90,6 +90,17 @@ def envsecret(name: str) -> str | None:
     return direct or None
 
 
+def envfile(name: str) -> Path | None:
+    """A file that must exist and be readable when ``name`` is set (e.g. a logo), or None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise ConfigError(f"{name} must name a readable file; got {raw!r}")
+    return path.resolve()
+
+
 def data_dir() -> Path:
     """The folder that holds the database, keys and generated files (``CORRIDOR_DATA_DIR``)."""
     return Path(os.environ.get("CORRIDOR_DATA_DIR", "corridor-data")).expanduser().resolve()
@@ -113,6 +124,13 @@ def secret_key(folder: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def upload_dir(folder: Path) -> Path:
+    """Where uploads are spooled while they arrive: inside the attachment store, so nothing leaves it."""
+    path = folder / "attachments" / ".uploads"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
 
 
 IDENTITY_KEY_FILE_NAME = "identity_key"
@@ -221,3 +239,45 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "timeout": 30,
         },
     }
+
+
+def envlist(name: str) -> list[str]:
+    """A list written with commas, spaces or new lines between its items (empty when unset)."""
+    raw = os.environ.get(name, "")
+    return [item for item in raw.replace(",", " ").split() if item]
+
+
+def envwitnesses(name: str) -> list[tuple[str, str]]:
+    """Witnesses as ``(URL, witness key)`` pairs, from ``NAME`` or the file named by ``NAME_FILE``.
+
+    One witness a line (or separated by ``;``): its URL prefix, a space, its key
+    ``name+keyid+base64``; ``#`` starts a comment. Each key is checked here, so a typo stops start-up.
+    """
+    from corridor.ledger.cosignatures import NoteError, parse_witness_key
+
+    direct = os.environ.get(name, "")
+    file_name = os.environ.get(f"{name}_FILE", "")
+    if direct.strip() and file_name.strip():
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    text = direct
+    if file_name.strip():
+        try:
+            text = Path(file_name).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
+    witnesses: list[tuple[str, str]] = []
+    for line in text.replace(";", "\n").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2 or urlsplit(parts[0]).scheme not in ("http", "https") or not urlsplit(parts[0]).netloc:
+            raise ConfigError(f"{name}: each witness is 'URL KEY' (an http(s) URL, a witness key); got {line!r}")
+        try:
+            key = parse_witness_key(parts[1])
+        except NoteError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+        if any(known == key.encode() for _, known in witnesses):
+            raise ConfigError(f"{name}: the witness {key.name} is named twice")
+        witnesses.append((parts[0].rstrip("/"), key.encode()))
+    return witnesses

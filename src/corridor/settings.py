@@ -16,7 +16,17 @@ SECRET_KEY = env.secret_key(DATA_DIR)
 IDENTITY_KEYS, IDENTITY_KEY_ORIGIN = env.identity_keys(DATA_DIR)
 ALLOWED_HOSTS = [h.strip() for h in env.envstr("CORRIDOR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 TODAY = env.envdate("CORRIDOR_TODAY")
+# How far past Corridor's "now" a recorded moment may be (clocks of phones and servers drift).
+CLOCK_TOLERANCE_MINUTES = env.envint("CORRIDOR_CLOCK_TOLERANCE_MINUTES", 10, minimum=0)
 AUTONOMY_ALERT_DAYS = env.envint("CORRIDOR_AUTONOMY_ALERT_DAYS", 7, minimum=1)
+# A hold at the gate this long or longer counts as an obstruction incident (docs/indicators.md).
+GATE_HOLD_THRESHOLD_MINUTES = env.envint("CORRIDOR_GATE_HOLD_THRESHOLD_MINUTES", 120, minimum=0)
+# Who issues the reports and dossiers: printed on every cover (docs/indicators.md).
+REPORT_ORGANISATION = env.envstr("CORRIDOR_REPORT_ORGANISATION", "").strip()
+REPORT_CONTACT = env.envstr("CORRIDOR_REPORT_CONTACT", "").strip()
+REPORT_LOGO = env.envfile("CORRIDOR_REPORT_LOGO")
+if REPORT_LOGO is not None and REPORT_LOGO.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+    raise env.ConfigError("CORRIDOR_REPORT_LOGO must be a PNG, JPEG or SVG file")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -146,6 +156,20 @@ WORKERS = env.envint("CORRIDOR_WORKERS", 2, minimum=1)
 # memory: a file write per request would cost more than the request, and a client's kept-alive
 # connection stays with one worker.
 API_RATE_LIMIT = env.envrate("CORRIDOR_API_RATE_LIMIT", "600/minute")
+# Checkpoints the keeper cannot forge alone (docs/evidence.md): independent witnesses that co-sign each
+# checkpoint, how many of them must (k of n; default a majority), RFC 3161 time-stamping authorities,
+# how long to wait for each and how often to retry; and when `corridor checkpoint --if-due` signs.
+WITNESSES = env.envwitnesses("CORRIDOR_WITNESSES")
+WITNESS_QUORUM = env.envint("CORRIDOR_WITNESS_QUORUM", len(WITNESSES) // 2 + 1 if WITNESSES else 0, minimum=0)
+if len(WITNESSES) < WITNESS_QUORUM:
+    raise env.ConfigError(f"CORRIDOR_WITNESS_QUORUM is {WITNESS_QUORUM}, but only {len(WITNESSES)} witnesses are named")
+TSA_URLS = env.envlist("CORRIDOR_TSA_URLS")
+if any(not url.startswith(("http://", "https://")) for url in TSA_URLS):
+    raise env.ConfigError(f"CORRIDOR_TSA_URLS must be http(s) URLs; got {' '.join(TSA_URLS)!r}")
+CHECKPOINT_TIMEOUT = env.envint("CORRIDOR_CHECKPOINT_TIMEOUT", 5, minimum=1)
+CHECKPOINT_RETRIES = env.envint("CORRIDOR_CHECKPOINT_RETRIES", 2, minimum=0)
+CHECKPOINT_EVERY_ENTRIES = env.envint("CORRIDOR_CHECKPOINT_EVERY_ENTRIES", 1000, minimum=1)
+CHECKPOINT_EVERY_HOURS = env.envint("CORRIDOR_CHECKPOINT_EVERY_HOURS", 24, minimum=1)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -153,6 +177,18 @@ CACHES = {
     },
     "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
+# Attachments (corridor.ledger.attachments): the largest file of each kind, in megabytes. Uploads are
+# spooled to a temporary file inside the store (never held in memory, never written outside it) from
+# the first 64 KB on.
+ATTACHMENT_MAX_MB = {
+    "image": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_IMAGE", 25, minimum=1),
+    "video": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_VIDEO", 500, minimum=1),
+    "audio": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_AUDIO", 100, minimum=1),
+    "document": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_DOCUMENT", 50, minimum=1),
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = str(env.upload_dir(DATA_DIR))
+FILE_UPLOAD_PERMISSIONS = 0o600
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

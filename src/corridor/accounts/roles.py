@@ -34,6 +34,11 @@ class Can(StrEnum):
     MANAGE_USERS = "manage_users"
     BREAK_GLASS = "break_glass"  # see one identity for a while, with a reason, in view of everyone
     REVIEW_ACCESS = "review_access"  # sign-ins and break-glass accesses; acknowledges the latter
+    ADD_ATTACHMENTS = "add_attachments"
+    # Attachments: what the workspace shows (images re-encoded without metadata, thumbnails) versus the
+    # original bytes (faces, voices, device metadata), each viewing of which is recorded in the ledger.
+    VIEW_DERIVATIVES = "view_derivatives"
+    VIEW_ORIGINALS = "view_originals"
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
@@ -49,10 +54,31 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
             Can.READ_LEDGER,
             Can.EXPORT,
             Can.CORRECT_LEDGER,
+            Can.ADD_ATTACHMENTS,
+            Can.VIEW_DERIVATIVES,
+            Can.VIEW_ORIGINALS,
         }
     ),
-    Role.CLINICIAN: frozenset({Can.MANAGE_REFERRALS, Can.SEE_IDENTITIES, Can.READ_LEDGER}),
-    Role.MONITOR: frozenset({Can.RECORD_GATE, Can.RECORD_INCIDENTS, Can.READ_LEDGER, Can.CORRECT_LEDGER}),
+    Role.CLINICIAN: frozenset(
+        {
+            Can.MANAGE_REFERRALS,
+            Can.SEE_IDENTITIES,
+            Can.READ_LEDGER,
+            Can.ADD_ATTACHMENTS,
+            Can.VIEW_DERIVATIVES,
+            Can.VIEW_ORIGINALS,
+        }
+    ),
+    Role.MONITOR: frozenset(
+        {
+            Can.RECORD_GATE,
+            Can.RECORD_INCIDENTS,
+            Can.READ_LEDGER,
+            Can.CORRECT_LEDGER,
+            Can.ADD_ATTACHMENTS,
+            Can.VIEW_DERIVATIVES,
+        }
+    ),
     Role.AUDITOR: frozenset({Can.READ_LEDGER, Can.EXPORT, Can.BREAK_GLASS, Can.REVIEW_ACCESS}),
     Role.ADMIN: frozenset({Can.MANAGE_REFERENCE, Can.CHANGE_RULES, Can.MANAGE_USERS, Can.READ_LEDGER, Can.BREAK_GLASS}),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corridor.api import accounts, records, register, reports, transfers
+from corridor.api import accounts, attachments, companions, records, register, reports, transfers
 from corridor.api.core import api
 
 api.add_router("", register.router)
@@ -10,5 +10,7 @@ api.add_router("", transfers.router)
 api.add_router("", records.router)
 api.add_router("", reports.router)
 api.add_router("", accounts.router)
+api.add_router("", companions.router)
+api.add_router("", attachments.router)
 
 __all__ = ["api"]

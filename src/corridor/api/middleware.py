@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger("corridor.api")
@@ -16,9 +18,15 @@ CODES = {
     403: "not_allowed",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
+    414: "uri_too_long",
+    417: "expectation_failed",
+    422: "invalid_input",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "server_error",
+    501: "not_implemented",
 }
 MESSAGES = {
     404: "no such API path; see /api/docs",
@@ -61,5 +69,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
             return None
+        if isinstance(exception, RequestDataTooBig):
+            return _error(413, f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+        if isinstance(exception, SuspiciousOperation):
+            return _error(400, "the request was refused as malformed")
         logger.error("API error on %s %s", request.method, request.path, exc_info=exception)
         return _error(500, MESSAGES[500])

@@ -19,7 +19,7 @@ from corridor.register.models import Facility, Patient, Referral
 from corridor.supplies import services as supplies
 from corridor.transfers.models import Trip
 
-from .core import acting, reader, recorded, responses, user_of
+from .core import acting, reader, recorded, requires, responses, user_of
 from .register import _site
 from .schemas import (
     CorrectionIn,
@@ -105,7 +105,9 @@ def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     return entry_out(entry)
 
 
-@router.post("/ledger/{seq}/corrections", response=responses(EntryOut, 201), tags=["ledger"])
+@router.post(
+    "/ledger/{seq}/corrections", response=responses(EntryOut, 201), tags=["ledger"], auth=requires(Can.CORRECT_LEDGER)
+)
 def correct_entry(request: HttpRequest, seq: Seq, data: CorrectionIn) -> Status[dict[str, Any]]:
     """Correct (or with ``retract``, withdraw) an entry by appending a new one; the original stays."""
     user = acting(request, Can.CORRECT_LEDGER)
@@ -160,7 +162,12 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
 # ------------------------------------------------------------------------------------------ incidents
 
 
-@router.post("/incidents", response=responses(EntryRef, 201), tags=["incidents and supplies"])
+@router.post(
+    "/incidents",
+    response=responses(EntryRef, 201),
+    tags=["incidents and supplies"],
+    auth=requires(Can.RECORD_INCIDENTS),
+)
 def record_incident(request: HttpRequest, data: IncidentIn) -> Status[EntryRef]:
     """An obstruction of health care: the kind of attack and the resource affected."""
     user = acting(request, Can.RECORD_INCIDENTS)

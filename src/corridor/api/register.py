@@ -13,7 +13,7 @@ from corridor.errors import NotAllowed, NotFound
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 
-from .core import Page, acting, allowed, page_of, reader, recorded, responses
+from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses
 from .schemas import (
     Code,
     Date,
@@ -97,7 +97,7 @@ def get_site(request: HttpRequest, code: Code) -> dict[str, Any]:
     return site_out(_site(code))
 
 
-@router.post("/sites", response=responses(SiteWritten, 201), tags=["register"])
+@router.post("/sites", response=responses(SiteWritten, 201), tags=["register"], auth=requires(Can.MANAGE_REFERENCE))
 def create_site(request: HttpRequest, data: SiteIn) -> Status[dict[str, Any]]:
     """Add a camp or crossing (admin)."""
     user = acting(request, Can.MANAGE_REFERENCE)
@@ -140,7 +140,9 @@ def get_facility(request: HttpRequest, code: Code) -> dict[str, Any]:
     return facility_out(_facility(code))
 
 
-@router.post("/facilities", response=responses(FacilityWritten, 201), tags=["register"])
+@router.post(
+    "/facilities", response=responses(FacilityWritten, 201), tags=["register"], auth=requires(Can.MANAGE_REFERENCE)
+)
 def create_facility(request: HttpRequest, data: FacilityIn) -> Status[dict[str, Any]]:
     """Add a hospital (admin)."""
     user = acting(request, Can.MANAGE_REFERENCE)
@@ -149,7 +151,9 @@ def create_facility(request: HttpRequest, data: FacilityIn) -> Status[dict[str, 
     return Status(201, {**facility_out(facility), "entry": entry})
 
 
-@router.patch("/facilities/{code}", response=responses(FacilityWritten), tags=["register"])
+@router.patch(
+    "/facilities/{code}", response=responses(FacilityWritten), tags=["register"], auth=requires(Can.MANAGE_REFERENCE)
+)
 def change_facility(request: HttpRequest, code: Code, data: FacilityChange) -> dict[str, Any]:
     """Change a hospital's details (admin); only the fields sent change."""
     user = acting(request, Can.MANAGE_REFERENCE)
@@ -244,7 +248,9 @@ def get_identity(request: HttpRequest, code: Code, purpose: Purpose = "") -> dic
     return identity_out(request, _patient(code), purpose)
 
 
-@router.put("/patients/{code}/identity", response=responses(EntryRef), tags=["patients"])
+@router.put(
+    "/patients/{code}/identity", response=responses(EntryRef), tags=["patients"], auth=requires(Can.MANAGE_PATIENTS)
+)
 def put_identity(request: HttpRequest, code: Code, data: IdentityIn) -> EntryRef:
     """Replace a patient's identity fields (the ledger records which changed, never the values)."""
     user = acting(request, Can.MANAGE_PATIENTS)
@@ -253,7 +259,9 @@ def put_identity(request: HttpRequest, code: Code, data: IdentityIn) -> EntryRef
     return entry
 
 
-@router.post("/patients", response=responses(PatientWritten, 201), tags=["patients"])
+@router.post(
+    "/patients", response=responses(PatientWritten, 201), tags=["patients"], auth=requires(Can.MANAGE_PATIENTS)
+)
 def register_patient(request: HttpRequest, data: PatientIn) -> Status[dict[str, Any]]:
     """Register a patient under a pseudonymous code, with identity fields if given (kept encrypted)."""
     user = acting(request, Can.MANAGE_PATIENTS)
@@ -263,7 +271,9 @@ def register_patient(request: HttpRequest, data: PatientIn) -> Status[dict[str, 
     return Status(201, {**patient_out(patient), "entry": entry})
 
 
-@router.patch("/patients/{code}", response=responses(PatientWritten), tags=["patients"])
+@router.patch(
+    "/patients/{code}", response=responses(PatientWritten), tags=["patients"], auth=requires(Can.MANAGE_PATIENTS)
+)
 def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dict[str, Any]:
     user = acting(request, Can.MANAGE_PATIENTS)
     patient = _patient(code)
@@ -271,7 +281,12 @@ def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dic
     return {**patient_out(patient), "entry": entry}
 
 
-@router.post("/patients/{code}/death", response=responses(PatientWritten, 201), tags=["patients"])
+@router.post(
+    "/patients/{code}/death",
+    response=responses(PatientWritten, 201),
+    tags=["patients"],
+    auth=requires(Can.RECORD_INCIDENTS),
+)
 def record_death(request: HttpRequest, code: Code, data: DeathIn) -> Status[dict[str, Any]]:
     """A death while waiting; the patient's open referrals close as died."""
     user = acting(request, Can.RECORD_INCIDENTS)
@@ -292,7 +307,7 @@ class ReferralWritten(ReferralOut):
 
 
 class ReferralFilter(Schema):
-    status: Literal["waiting", "treated", "died", "left", "withdrawn"] | None = None
+    status: Literal["waiting", "in_care", "treated", "died", "left", "withdrawn"] | None = None
     patient: Code | None = None
     priority: Code | None = None
     specialty: Code | None = None
@@ -312,6 +327,7 @@ def referral_out(referral: Referral) -> dict[str, Any]:
         "fit_to_travel_from": referral.fit_to_travel_from,
         "eligible_facilities": sorted(f.code for f in referral.eligible_facilities.all()),
         "status": referral.status,
+        "follow_up_due": referral.follow_up_due,
         "closed_on": referral.closed_on,
         "synthetic": referral.synthetic,
     }
@@ -345,7 +361,9 @@ def get_referral(request: HttpRequest, referral_id: Id) -> dict[str, Any]:
     return referral_out(_referral(referral_id))
 
 
-@router.post("/referrals", response=responses(ReferralWritten, 201), tags=["referrals"])
+@router.post(
+    "/referrals", response=responses(ReferralWritten, 201), tags=["referrals"], auth=requires(Can.MANAGE_REFERRALS)
+)
 def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, Any]]:
     """Refer a patient; the due date is the referral date plus the priority class's deadline."""
     user = acting(request, Can.MANAGE_REFERRALS)
@@ -355,7 +373,12 @@ def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, 
     return Status(201, {**referral_out(_referral(referral.pk)), "entry": entry})
 
 
-@router.post("/referrals/{referral_id}/close", response=responses(ReferralWritten), tags=["referrals"])
+@router.post(
+    "/referrals/{referral_id}/close",
+    response=responses(ReferralWritten),
+    tags=["referrals"],
+    auth=requires(Can.MANAGE_REFERRALS),
+)
 def close_referral(request: HttpRequest, referral_id: Id, data: ReferralClose) -> dict[str, Any]:
     """Take a referral off the waiting list: treated, died, left or withdrawn."""
     user = acting(request, Can.MANAGE_REFERRALS)
@@ -390,6 +413,7 @@ def rules_out(rules: AccessRuleSet) -> dict[str, Any]:
         "camp_chooses_doctor": rules.camp_chooses_doctor,
         "camp_chooses_appointment_time": rules.camp_chooses_appointment_time,
         "camp_chooses_interpreter": rules.camp_chooses_interpreter,
+        "camp_chooses_nurse": rules.camp_chooses_nurse,
         "notes": rules.notes,
         "source": rules.source,
         "certainty": rules.certainty,
@@ -419,7 +443,9 @@ def rules_in_force(request: HttpRequest, code: Code, on: Date | None = None) -> 
     return rules_out(rules)
 
 
-@router.post("/sites/{code}/rules", response=responses(RulesWritten, 201), tags=["access rules"])
+@router.post(
+    "/sites/{code}/rules", response=responses(RulesWritten, 201), tags=["access rules"], auth=requires(Can.CHANGE_RULES)
+)
 def set_rules(request: HttpRequest, code: Code, data: RulesIn) -> Status[dict[str, Any]]:
     """Record the gate's rules from a date on (earlier sets stay; the newest covering a date wins)."""
     user = acting(request, Can.CHANGE_RULES)

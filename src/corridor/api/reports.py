@@ -13,7 +13,7 @@ from corridor import clock
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed
 
-from .core import acting, allowed, reader, recorded, responses
+from .core import acting, allowed, reader, recorded, requires, responses
 from .register import _site
 from .schemas import LINE, PARAGRAPH, Code, Date, EntryRef, Evidence, Quantity
 
@@ -125,7 +125,7 @@ class ExportOut(Schema):
     entry: EntryRef
 
 
-@router.post("/exports", response=responses(ExportOut, 201), tags=["indicators and exports"])
+@router.post("/exports", response=responses(ExportOut, 201), tags=["indicators and exports"], auth=requires(Can.EXPORT))
 def make_export(request: HttpRequest, data: ExportIn) -> Status[dict[str, Any]]:
     """A pseudonymised export (no identity field, ever), recorded as ``export.created`` with its SHA-256."""
     from corridor.reports import services
@@ -191,7 +191,12 @@ class BlockedIn(Evidence):
     reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=2000)] = ""
 
 
-@router.post("/supplies/blocked", response=responses(EntryRef, 201), tags=["indicators and exports"])
+@router.post(
+    "/supplies/blocked",
+    response=responses(EntryRef, 201),
+    tags=["indicators and exports"],
+    auth=requires(Can.RECORD_INCIDENTS),
+)
 def blocked_delivery(request: HttpRequest, data: BlockedIn) -> Status[EntryRef]:
     """A delivery stopped at the gate: what, how much, and the reason given (if any)."""
     from corridor.supplies import services

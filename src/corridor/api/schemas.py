@@ -235,6 +235,7 @@ class ReferralOut(Schema):
     fit_to_travel_from: dt.date | None
     eligible_facilities: list[str]
     status: str
+    follow_up_due: dt.date | None = None
     closed_on: dt.date | None
     synthetic: bool
 
@@ -270,6 +271,7 @@ class RulesOut(Schema):
     camp_chooses_doctor: bool
     camp_chooses_appointment_time: bool
     camp_chooses_interpreter: bool
+    camp_chooses_nurse: bool
     notes: str
     source: str
     certainty: str
@@ -288,6 +290,7 @@ class RulesIn(Evidence):
     camp_chooses_doctor: bool = False
     camp_chooses_appointment_time: bool = False
     camp_chooses_interpreter: bool = False
+    camp_chooses_nurse: bool = False
     notes: Paragraph = ""
 
 
@@ -298,6 +301,7 @@ class PassengerOut(Schema):
     escort_for: str | None
     outcome: str
     outcome_note: str
+    follow_up_due: dt.date | None = None
     removed: bool
 
 
@@ -311,6 +315,7 @@ class TripOut(Schema):
     cancelled_by: str
     appointment_time: dt.time | None
     gate_arrived_at: dt.datetime | None
+    held_since: dt.datetime | None = None
     gate_released_at: dt.datetime | None
     hours_held: float | None
     hospital_arrived_at: dt.datetime | None
@@ -338,9 +343,13 @@ class TripIn(Evidence):
 
 
 class AnswerIn(Evidence):
-    """The authority's answer or a cancellation, when it happened and the reason it gave (if any)."""
+    """The authority's answer or a cancellation, when it happened and the reason it gave (if any).
+
+    ``at`` when the time of day is known; else ``on``, the date alone (stored with date precision).
+    """
 
     at: Moment | None = None
+    on: Date | None = Field(default=None, description="the date alone, when the time of day is not known")
     reason: Paragraph = ""
     source: SourceCode = "official_statement"
 
@@ -365,9 +374,22 @@ class TurnedBackIn(MomentIn):
 
 class OutcomeIn(Evidence):
     patient: Code
-    outcome: Literal["seen", "procedure_done", "admitted", "no_doctor", "refused", "turned_back"]
+    outcome: Literal[
+        "seen",
+        "procedure_done",
+        "admitted",
+        "treatment_started",
+        "follow_up",
+        "care_complete",
+        "no_doctor",
+        "refused",
+        "turned_back",
+        "not_seen_other",
+    ]
     note: Paragraph = ""
+    follow_up_due: Date | None = None
     at: Moment | None = None
+    on: Date | None = Field(default=None, description="the date alone, when the time of day is not known")
 
 
 class MissedIn(Evidence):

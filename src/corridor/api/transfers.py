@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -18,8 +19,9 @@ from corridor.register.models import Facility, Referral
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS
 
-from .core import Page, acting, page_of, reader, recorded, responses
+from .core import Page, acting, page_of, reader, recorded, requires, responses
 from .register import _facility, _patient, _site
 from .schemas import (
     AnswerIn,
@@ -74,6 +76,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
         "cancelled_by": trip.cancelled_by,
         "appointment_time": trip.appointment_time,
         "gate_arrived_at": trip.gate_arrived_at,
+        "held_since": trip.held_since,
         "gate_released_at": trip.gate_released_at,
         "hours_held": trip.hours_held,
         "hospital_arrived_at": trip.hospital_arrived_at,
@@ -90,6 +93,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
                 "escort_for": p.escort_for.code if p.escort_for else None,
                 "outcome": p.outcome,
                 "outcome_note": p.outcome_note,
+                "follow_up_due": p.follow_up_due,
                 "removed": p.removed,
             }
             for p in trip.passengers.all()
@@ -107,7 +111,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: Literal["proposed", "requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
+    status: Literal["requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None
@@ -160,7 +164,7 @@ def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     }
 
 
-@router.post("/trips", response=responses(TripWritten, 201), tags=["trips"])
+@router.post("/trips", response=responses(TripWritten, 201), tags=["trips"], auth=requires(Can.MANAGE_TRIPS))
 def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     """Request a trip from the authority with its manifest; the access rules in force are checked."""
     user = acting(request, Can.MANAGE_TRIPS)
@@ -188,6 +192,13 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
 
 
+def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
+    """``at`` when the time of day is known, else ``on`` (the date alone); not both."""
+    if data.at is not None and data.on is not None:
+        raise InvalidInput("give the time (at) or the date alone (on), not both", "on")
+    return data.at if data.at is not None else data.on
+
+
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
     # The service reads the trip again under its lock; this copy only needs what the services look at.
@@ -198,50 +209,54 @@ def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[
     return {**trip_out(_trip(trip_id)), "entry": entry}
 
 
-@router.post("/trips/{trip_id}/approve", response=responses(TripWritten), tags=["trips"])
+@router.post(
+    "/trips/{trip_id}/approve", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS)
+)
 def approve_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
     """The authority approved the trip."""
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
-        lambda t, u: transfers.approve_trip(t, by=u, at=data.at, source=data.source, certainty=data.certainty),
+        TRANSITIONS["approve"].capability,
+        lambda t, u: transfers.approve_trip(t, by=u, at=_when(data), source=data.source, certainty=data.certainty),
     )
 
 
-@router.post("/trips/{trip_id}/deny", response=responses(TripWritten), tags=["trips"])
+@router.post("/trips/{trip_id}/deny", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS))
 def deny_trip(request: HttpRequest, trip_id: Id, data: AnswerIn) -> dict[str, Any]:
     """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
     return _step(
         request,
         trip_id,
-        Can.MANAGE_TRIPS,
+        TRANSITIONS["deny"].capability,
         lambda t, u: transfers.deny_trip(
-            t, reason=data.reason, by=u, at=data.at, source=data.source, certainty=data.certainty
+            t, reason=data.reason, by=u, at=_when(data), source=data.source, certainty=data.certainty
         ),
     )
 
 
-@router.post("/trips/{trip_id}/cancel", response=responses(TripWritten), tags=["trips"])
+@router.post("/trips/{trip_id}/cancel", response=responses(TripWritten), tags=["trips"], auth=requires(Can.RECORD_GATE))
 def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, Any]:
     """The trip was cancelled before it left, by the authority, the camp, the hospital or other."""
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["cancel"].capability,
         lambda t, u: transfers.cancel_trip(
             t,
             reason=data.reason,
             cancelled_by=data.cancelled_by,
             by=u,
-            at=data.at,
+            at=_when(data),
             source=data.source,
             certainty=data.certainty,
         ),
     )
 
 
-@router.post("/trips/{trip_id}/manifest", response=responses(TripWritten), tags=["trips"])
+@router.post(
+    "/trips/{trip_id}/manifest", response=responses(TripWritten), tags=["trips"], auth=requires(Can.MANAGE_TRIPS)
+)
 def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict[str, Any]:
     """Add referrals to or take patients off a trip that has not left, with the reason."""
     add = list(Referral.objects.select_related("patient").filter(pk__in=data.add))
@@ -260,71 +275,104 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
 # ------------------------------------------------------------------------------------- gate timeline
 
 
-def _moment(service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
+def _moment(name: str, service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
     def endpoint(request: HttpRequest, trip_id: int, data: MomentIn) -> dict[str, Any]:
         return _step(
             request,
             trip_id,
-            Can.RECORD_GATE,
+            TRANSITIONS[name].capability,
             lambda t, u: service(t, at=data.at, by=u, source=data.source, certainty=data.certainty),
         )
 
     return endpoint
 
 
-@router.post("/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
+)
 def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip left the camp."""
-    return _moment(transfers.record_departure)(request, trip_id, data)
+    return _moment("depart", transfers.record_departure)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/gate-arrived", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-arrived",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the gate (its departure is recorded first if it was not)."""
-    return _moment(transfers.record_gate_arrival)(request, trip_id, data)
+    return _moment("gate_arrived", transfers.record_gate_arrival)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/gate-held", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-held",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]:
     """A hold at the gate in progress since a time."""
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["gate_held"].capability,
         lambda t, u: transfers.record_gate_hold(
             t, since=data.since, note=data.note, by=u, source=data.source, certainty=data.certainty
         ),
     )
 
 
-@router.post("/trips/{trip_id}/gate-released", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/gate-released",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The gate let the trip through; the hours held since arrival go into the entry."""
-    return _moment(transfers.record_gate_release)(request, trip_id, data)
+    return _moment("gate_released", transfers.record_gate_release)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/turned-back", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/turned-back",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[str, Any]:
     """The gate sent the trip back: every patient on it is recorded as not seen."""
     return _step(
         request,
         trip_id,
-        Can.RECORD_GATE,
+        TRANSITIONS["turned_back"].capability,
         lambda t, u: transfers.record_turned_back(
             t, at=data.at, reason=data.reason, by=u, source=data.source, certainty=data.certainty
         ),
     )
 
 
-@router.post("/trips/{trip_id}/hospital-arrived", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/hospital-arrived",
+    response=responses(TripWritten),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the hospital; late if after the facility closed."""
-    return _moment(transfers.record_hospital_arrival)(request, trip_id, data)
+    return _moment("hospital_arrived", transfers.record_hospital_arrival)(request, trip_id, data)
 
 
-@router.post("/trips/{trip_id}/outcomes", response=responses(TripWritten, 201), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/outcomes",
+    response=responses(TripWritten, 201),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
-    """What happened to one patient at the hospital; seen closes the referral as treated."""
+    """What happened to one patient at the hospital. Seen leaves the referral open, in care or waiting for
+    the follow-up due by ``follow_up_due``; only ``care_complete`` closes it."""
     patient = _patient(data.patient)
     written = _step(
         request,
@@ -335,7 +383,8 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
             patient=patient,
             outcome=data.outcome,
             note=data.note,
-            at=data.at,
+            follow_up_due=data.follow_up_due,
+            at=_when(data),
             by=u,
             source=data.source,
             certainty=data.certainty,
@@ -344,7 +393,12 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
     return Status(201, written)
 
 
-@router.post("/trips/{trip_id}/missed-appointments", response=responses(TripWritten, 201), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/missed-appointments",
+    response=responses(TripWritten, 201),
+    tags=["gate timeline"],
+    auth=requires(Can.RECORD_GATE),
+)
 def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str, Any]]:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
     patient = _patient(data.patient)
@@ -359,10 +413,12 @@ def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str
     return Status(201, written)
 
 
-@router.post("/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"])
+@router.post(
+    "/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
+)
 def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip came back to the camp."""
-    return _moment(transfers.record_return)(request, trip_id, data)
+    return _moment("returned", transfers.record_return)(request, trip_id, data)
 
 
 # --------------------------------------------------------------------------------------------- plans
@@ -394,7 +450,9 @@ def plan_out(entry: Entry) -> dict[str, Any]:
     }
 
 
-@router.post("/sites/{code}/plans", response=responses(PlanWritten, 201), tags=["plans"])
+@router.post(
+    "/sites/{code}/plans", response=responses(PlanWritten, 201), tags=["plans"], auth=requires(Can.MANAGE_TRIPS)
+)
 def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Status[dict[str, Any]]:
     """Run the planner for a day and record its proposal (``plan.proposed``)."""
     user = acting(request, Can.MANAGE_TRIPS)
@@ -419,7 +477,9 @@ def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dic
     return plan_out(entry)
 
 
-@router.post("/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"])
+@router.post(
+    "/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"], auth=requires(Can.MANAGE_TRIPS)
+)
 def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[dict[str, Any]]:
     """Request the plan's trip as proposed, or changed (a different hospital or patients need a reason)."""
     user = acting(request, Can.MANAGE_TRIPS)

@@ -167,13 +167,19 @@ CANCELLERS = (
     Choice("other", ("Someone else", "کسی دیگر", "جهة أخرى")),
 )
 CARE_OUTCOMES = (
-    Choice("seen", ("Seen", "ویزیت شد", "تمت معاينته")),
+    Choice("seen", ("Seen for diagnosis or review", "برای تشخیص یا بررسی ویزیت شد", "تمت معاينته للتشخيص أو المراجعة")),
     Choice("procedure_done", ("Seen, procedure done", "ویزیت شد و اقدام درمانی انجام شد", "تمت معاينته وأُجري الإجراء")),
     Choice("admitted", ("Seen and admitted", "ویزیت و بستری شد", "تمت معاينته وأُدخل المستشفى")),
+    Choice("treatment_started", ("Seen, treatment started", "ویزیت شد و درمان آغاز شد", "تمت معاينته وبدأ العلاج")),
+    Choice("follow_up", ("Seen, follow-up needed", "ویزیت شد، نیاز به ویزیت پیگیری", "تمت معاينته، تلزم زيارة متابعة")),
+    Choice("care_complete", ("Seen, care complete", "ویزیت شد، درمان به پایان رسید", "تمت معاينته، اكتملت الرعاية")),
     Choice("no_doctor", ("Not seen: no doctor", "ویزیت نشد: پزشک نبود", "لم يُعاين: لا يوجد طبيب")),
     Choice("refused", ("Not seen: refused", "ویزیت نشد: پذیرفته نشد", "لم يُعاين: رُفض")),
     Choice("turned_back", ("Not seen: turned back", "ویزیت نشد: برگردانده شد", "لم يُعاين: أُعيد")),
+    Choice("not_seen_other", ("Not seen: other reason", "ویزیت نشد: دلیل دیگر", "لم يُعاين: سبب آخر")),
 )
+# Outcomes after which the hospital may ask to see the patient again (corridor.register.episodes).
+FOLLOW_UP_AFTER = ("seen", "procedure_done", "admitted", "treatment_started", "follow_up")
 DELIVERY_STATUSES = (
     Choice("allowed", ("Let through in full", "به‌طور کامل اجازهٔ ورود داده شد", "سُمح بدخولها كاملة")),
     Choice("partly_allowed", ("Partly let through", "بخشی از آن اجازهٔ ورود یافت", "سُمح بدخول جزء منها")),
@@ -418,6 +424,23 @@ TRIP_OUTCOME = Form(
                     ("What happened at the hospital?", "در بیمارستان چه شد؟", "ماذا حدث في المستشفى؟"),
                     hxl="#status +care",
                     required=True,
+                ),
+                Field(
+                    "date",
+                    "follow_up_due",
+                    (
+                        "By when must the patient be seen again?",
+                        "بیمار تا چه تاریخی باید دوباره ویزیت شود؟",
+                        "متى يجب أن يُعاين المريض مرة أخرى؟",
+                    ),
+                    hint=(
+                        "Only if the hospital asked for a follow-up visit",
+                        "فقط اگر بیمارستان ویزیت پیگیری خواسته است",
+                        "فقط إذا طلب المستشفى زيارة متابعة",
+                    ),
+                    hxl="#date +due +followup",
+                    required=False,
+                    relevant=" or ".join(f"${{outcome}} = '{o}'" for o in FOLLOW_UP_AFTER),
                 ),
                 Field(
                     "text",

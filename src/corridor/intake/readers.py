@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 import warnings
 import zipfile
@@ -26,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from corridor import jsonlimits
 from corridor.errors import InvalidInput
 
 MAX_BYTES = 20 * 1024 * 1024  # an export of a few thousand submissions is well under a megabyte
@@ -403,8 +403,8 @@ def _at_most(rows: list[Any]) -> list[Any]:
 def read_json(text: str) -> Export:
     """KoBoToolbox's API answer: all of it, or the refusal says which part is missing."""
     try:
-        document = json.loads(text)
-    except RecursionError:
+        document = jsonlimits.loads(text)
+    except jsonlimits.TooDeep:
         raise InvalidInput("the JSON is nested too deeply to be an export") from None
     except ValueError as exc:
         raise InvalidInput(f"the file is not valid JSON: {exc}") from None

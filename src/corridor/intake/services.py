@@ -338,8 +338,11 @@ def _plan_gate_incident(p: Parsed) -> Plan | None:
         if outcome == "held" or (outcome == "released" and reason):
 
             def hold(by: Actor, extra: dict[str, Any]) -> None:
+                trip = _fresh(pk)
+                if trip.held_since is not None and trip.held_since == at_gate:
+                    return  # an earlier report of this trip recorded the same hold
                 transfers.record_gate_hold(
-                    _fresh(pk),
+                    trip,
                     since=at_gate,
                     note=reason,
                     at=at_gate,
@@ -433,15 +436,22 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
     for item, patient, outcome in patients:
         assert patient is not None and outcome is not None
         note = item.values.get("outcome_note") or ""
+        follow_up_due = item.values.get("follow_up_due")
 
         def record(
-            by: Actor, extra: dict[str, Any], patient: Patient = patient, outcome: str = outcome, note: str = note
+            by: Actor,
+            extra: dict[str, Any],
+            patient: Patient = patient,
+            outcome: str = outcome,
+            note: str = note,
+            follow_up_due: dt.date | None = follow_up_due,
         ) -> None:
             transfers.record_outcome(
                 _fresh(pk),
                 patient=patient,
                 outcome=outcome,
                 note=note,
+                follow_up_due=follow_up_due,
                 at=arrival,
                 by=by,
                 extra=extra,
@@ -450,7 +460,16 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
             )
 
         steps.append(
-            Step(record, item.where, {"patient": "patient_code", "note": "outcome_note", "at": "hospital_arrival"})
+            Step(
+                record,
+                item.where,
+                {
+                    "patient": "patient_code",
+                    "note": "outcome_note",
+                    "follow_up_due": "follow_up_due",
+                    "at": "hospital_arrival",
+                },
+            )
         )
     if returned is not None:
 
@@ -465,7 +484,12 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
         "trip": pk,
         "hospital_arrival": _iso(arrival),
         "patients": [
-            {"patient_code": patient.code, "outcome": outcome, "outcome_note": item.values.get("outcome_note")}
+            {
+                "patient_code": patient.code,
+                "outcome": outcome,
+                "outcome_note": item.values.get("outcome_note"),
+                "follow_up_due": _iso(item.values.get("follow_up_due")),
+            }
             for item, patient, outcome in patients
             if patient is not None
         ],

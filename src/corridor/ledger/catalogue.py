@@ -36,17 +36,20 @@ EVENT_TYPES: dict[str, str] = {
     "patient.registered": "A patient was registered under a pseudonymous code.",
     "patient.changed": "A patient's sex, birth year or status was changed.",
     "identity.changed": "A patient's protected identity fields were changed (the values are not in the ledger).",
-    "identity.viewed": "Someone was shown a patient's identity fields.",
+    "identity.viewed": "Someone was shown a patient's or a companion's identity fields.",
     "identity.rekeyed": "Every identity field was re-encrypted under a new key (its id, never the key, is recorded).",
     "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
-    "referral.closed": "A referral left the waiting list: treated, died, left the camp or withdrawn.",
+    "referral.closed": "A referral's episode of care ended: care complete (code treated), died, left or withdrawn.",
     "plan.proposed": "The planner proposed a day's trip, a standby list and a forecast.",
     "trip.requested": "A trip with its manifest was requested from the authority.",
     "trip.approved": "The authority approved a requested trip.",
     "trip.denied": "The authority denied a requested trip, with the reason given if any.",
     "trip.cancelled": "A trip was cancelled, with who cancelled it and the reason given if any.",
     "trip.manifest_changed": "Patients or escorts were added to or removed from a trip before it left.",
+    "companion.registered": "A camp escort, interpreter or nurse joined the roster under a pseudonymous code.",
+    "trip.companion_asked": "The camp asked for an escort, interpreter or nurse to go with a patient on a trip.",
+    "trip.companion_answered": "The authority's answer on one companion: approved, rejected, substituted or none.",
     "gate.arrived": "The trip reached the gate.",
     "gate.released": "The gate let the trip through; hours held are computed from arrival.",
     "gate.held": "The trip was held at the gate (recorded with the hours held when released).",
@@ -54,7 +57,7 @@ EVENT_TYPES: dict[str, str] = {
     "trip.departed": "The trip left the camp.",
     "trip.arrived": "The trip reached the hospital; late if after the facility's closing time.",
     "trip.returned": "The trip came back to the camp.",
-    "patient.seen": "A patient was seen at the hospital (and whether a procedure was done or admitted).",
+    "patient.seen": "A patient was seen at the hospital: what was done, the referral's new status, any follow-up.",
     "patient.not_seen": "A patient reached the hospital but was not seen: no doctor, refused, or turned back.",
     "appointment.missed": "A patient missed an appointment because the trip was late, held or cancelled.",
     "patient.died": "A patient died while waiting for care.",
@@ -86,8 +89,14 @@ EVENT_TYPES: dict[str, str] = {
     "access.break_glass": "An admin or auditor opened time-limited access to one patient's identity, with the reason.",
     "access.break_glass_acknowledged": "An auditor acknowledged a break-glass access after reviewing it.",
     "export.created": "A report or export was generated, with its SHA-256.",
+    "report.narrative": "A monitor's narrative for a month's report: the month, its language and the text.",
+    "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
-    "attachment.added": "A photo, video or document was stored by its SHA-256 and attached to an entry or subjects.",
+    "attachment.added": (
+        "A photo, video, recording or document was stored sealed by its SHA-256 and attached to an entry: its "
+        "detected type, size, C2PA provenance (valid, invalid or none) and the hashes of its derivatives."
+    ),
+    "attachment.viewed": "Someone was given an attachment's original bytes (which, and why).",
 }
 
 

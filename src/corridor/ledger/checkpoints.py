@@ -181,8 +181,9 @@ def parse(note: str) -> tuple[Checkpoint, list[tuple[str, bytes, bytes]]]:
             raw = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             raise CheckpointError("a signature is not base64") from None
-        if not _NAME.match(name) or len(raw) != 68 or base64.b64encode(raw).decode() != encoded:
-            raise CheckpointError("a signature line is a key name and 68 bytes of canonical base64")
+        # 68 bytes: a key ID and an Ed25519 signature; 76: a witness's cosignature (key ID, time, signature).
+        if not _NAME.match(name) or len(raw) not in (68, 76) or base64.b64encode(raw).decode() != encoded:
+            raise CheckpointError("a signature line is a key name and 68 (or 76) bytes of canonical base64")
         found.append((name, raw[:4], raw[4:]))
     return checkpoint, found
 

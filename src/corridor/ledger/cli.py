@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,16 @@ def _write(path: Path, text: str) -> None:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def _emit(data: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     if out is None:
@@ -36,8 +47,9 @@ def _emit(data: dict[str, Any], out: Path | None) -> None:
 @click.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint here.")
 @click.option("--print-key", is_flag=True, help="Print the verifier key to publish, and sign nothing.")
+@click.option("--if-due", is_flag=True, help="Sign only if one is due (CORRIDOR_CHECKPOINT_EVERY_*): for cron.")
 @with_django
-def checkpoint(out: Path | None, print_key: bool) -> None:
+def checkpoint(out: Path | None, print_key: bool, if_due: bool) -> None:
     """Sign a checkpoint of the whole ledger (tree size, Merkle root, time, head) and record it in the ledger.
 
     The checkpoint is written to checkpoints/checkpoint-N.txt in the data directory (and to --out):
@@ -50,15 +62,58 @@ def checkpoint(out: Path | None, print_key: bool) -> None:
     if print_key:
         click.echo(evidence.verifier_key().encode())
         return
+    if if_due:
+        reason = evidence.checkpoint_due()
+        if reason is None:
+            click.echo("no checkpoint due")
+            return
+        click.echo(f"due: {reason}")
     entry, note = evidence.sign_checkpoint(by=None)
     payload = entry.payload
-    target = Path(settings.DATA_DIR) / "checkpoints" / f"checkpoint-{payload['tree_size']}.txt"
+    folder = Path(settings.DATA_DIR) / "checkpoints"
+    target = folder / f"checkpoint-{payload['tree_size']}.txt"
     _write(target, note)
+    for number, stamp in enumerate(payload.get("timestamps", []), start=1):
+        _write_bytes(folder / f"checkpoint-{payload['tree_size']}.{number}.tsr", base64.b64decode(stamp["response"]))
     if out is not None:
         _write(out, note)
     click.echo(f"signed: {payload['tree_size']} entries, root {payload['root_hash']}, at {payload['time']}")
+    for outcome in payload.get("witnesses", []):
+        click.echo(
+            f"witness {outcome['name']}: {outcome['result']}" + (f" ({outcome['reason']})" if outcome["reason"] else "")
+        )
+    policy = payload.get("witness_policy")
+    if policy and policy["of"]:
+        verdict = "witnessed" if payload["witnessed"] else "NOT WITNESSED"
+        click.echo(
+            f"{verdict}: {policy['cosigned']} of {policy['of']} witnesses co-signed; "
+            f"the policy needs {policy['quorum']}"
+        )
+    for stamp in payload.get("timestamps", []):
+        click.echo(f"time-stamped by {stamp['tsa']} at {stamp['time']}")
+    for failure in payload.get("timestamp_failures", []):
+        click.echo(f"NOT time-stamped by {failure['tsa']}: {failure['reason']}")
     click.echo(f"recorded as ledger entry {entry.seq}; written to {target}" + (f" and {out}" if out else ""))
     click.echo(f"verifier key: {payload['verifier_key']}")
+
+
+@click.command("publish-log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@with_django
+def publish_log(out: Path) -> None:
+    """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
+
+    Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
+    mirror. See docs/evidence.md.
+    """
+    from corridor.ledger import evidence
+
+    try:
+        done = evidence.publish_log(out)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot publish to {out}: {exc}") from None
+    state = "witnessed" if done["witnessed"] else "NOT WITNESSED"
+    click.echo(f"published {done['tree_size']} entries ({state} checkpoint) to {out}; {done['files']} files written")
 
 
 @click.group()
@@ -75,10 +130,21 @@ def prove() -> None:
     help="The checkpoint to prove against (default: the latest signed).",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--attachments",
+    "attachments_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the original files attached to the entry into this folder (DIR/ab/abcdef…), unsealed, "
+    "for the verifier's --attachments check.",
+)
 @with_django
-def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None) -> None:
-    """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1)."""
-    from corridor.ledger import evidence
+def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None, attachments_dir: Path | None) -> None:
+    """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1).
+
+    The files attached to SEQ as evidence (their attachment.added entries) are proved with it, when the
+    checkpoint covers them.
+    """
+    from corridor.ledger import attachments, evidence
 
     note = evidence.resolve_checkpoint(str(checkpoint_file)) if checkpoint_file is not None else None
     bundle = evidence.evidence_for([seq], checkpoint=note)
@@ -86,6 +152,12 @@ def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None) -> Non
         raise UserError("no checkpoint has been signed yet: run corridor checkpoint first")
     if bundle["entries"][0]["inclusion_proof"] is None:
         raise UserError(f"entry {seq} is newer than the checkpoint of {bundle['tree_size']} entries")
+    files = [a.added_id for a in attachments.for_entries([seq]).get(seq, []) if a.added_id <= bundle["tree_size"]]
+    if files:
+        bundle = evidence.evidence_for([seq, *files], checkpoint=bundle["checkpoint"])
+    if attachments_dir is not None:
+        written = attachments.export_files([seq, *files], attachments_dir)
+        click.echo(f"wrote {len(written)} attached files to {attachments_dir}", err=True)
     _emit(bundle, out)
 
 
@@ -102,3 +174,36 @@ def prove_consistency(old: str, new: str, out: Path | None) -> None:
     from corridor.ledger import evidence
 
     _emit(evidence.prove_consistency(evidence.resolve_checkpoint(old), evidence.resolve_checkpoint(new)), out)
+
+
+@click.command()
+@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    required=True,
+    type=click.Choice(["witness", "document", "media", "official_statement", "publication"]),
+    help="Where the files come from.",
+)
+@click.option(
+    "--certainty",
+    required=True,
+    type=click.Choice(["confirmed", "probable", "possible", "unverified"]),
+    help="How sure the record is.",
+)
+@with_django
+def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> None:
+    """Attach FILES to ledger entry SEQ as evidence, each as an attachment.added entry.
+
+    Each file is read once as a stream, its type detected from its content, sealed into the attachment
+    store under its SHA-256; its name is not recorded. A file already attached to SEQ is not added twice.
+    """
+    from corridor.ledger import attachments
+
+    for path in files:
+        entry = attachments.attach(path, entry=seq, by=None, source=source, certainty=certainty)
+        payload = entry.payload
+        click.echo(
+            f"entry {entry.seq}: {payload['media_type']}, {payload['bytes']} bytes, sha256 {payload['sha256']}, "
+            f"C2PA {payload['c2pa']}"
+        )

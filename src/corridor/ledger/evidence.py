@@ -10,6 +10,7 @@ handed out, so a tampered database yields an error here rather than a proof that
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -207,21 +208,35 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
 
 
 def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) -> tuple[Entry, str]:
-    """Sign a checkpoint of the whole ledger, append its ``checkpoint.signed`` entry, and return both.
+    """Sign a checkpoint of the whole ledger, have it witnessed and time-stamped, record it, return both.
 
     Refused (Conflict, nothing written) if the entries since the stored tree do not chain, or if the
     new tree does not contain the previous checkpoint's tree: a rewritten history is never signed.
+
+    With witnesses (``CORRIDOR_WITNESSES``) or time-stamping authorities (``CORRIDOR_TSA_URLS``)
+    configured, the append lock is released while they are asked, so a slow or absent witness never
+    holds up the camp's work; the ``checkpoint.signed`` entry then records who co-signed, who refused
+    and why, whether the policy (k of n) holds, and the time-stamp tokens. A checkpoint below the
+    policy is recorded all the same, marked ``"witnessed": false``. The returned note is the checkpoint
+    with every cosignature it got (the one to publish).
     """
+    from corridor.ledger import witnessing
+
     key = signing_key()
     origin = checkpoints.verifier_key_for(key).name
+    witnesses = witnessing.parse_witnesses(settings.WITNESSES)
+    tsas = list(settings.TSA_URLS)
+    outside = bool(witnesses or tsas)
     with transaction.atomic():
         size, head_hash = ledger.lock()
         extend_tree(size)
         source = DatabaseSource()
         root = merkle.root(source, size)
         previous = latest_checkpoint()
+        before_size = 0
         if previous is not None:
             before = checkpoints.parse(previous)[0]
+            before_size = before.size
             proof = merkle.consistency_proof(source, before.size, size) if before.size <= size else []
             if not merkle.verify_consistency(before.size, size, before.root, root, proof):
                 raise Conflict(
@@ -234,23 +249,60 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
             raise Conflict(f"the clock ({canonical.format_time(moment)}) is behind the last entry ({last_recorded})")
         checkpoint = checkpoints.Checkpoint(origin, size, root, canonical.format_time(moment), head_hash)
         note = checkpoints.sign(checkpoint, key)
+        payload: dict[str, Any] = {
+            "origin": origin,
+            "tree_size": size,
+            "root_hash": root.hex(),
+            "head_hash": head_hash,
+            "time": checkpoint.time,
+            "verifier_key": checkpoints.verifier_key_for(key).encode(),
+            "note": note,
+        }
+        if not outside:
+            payload.update(_witness_record(witnessing.Gathered(), 0, [], []))
+            entry = ledger.append(
+                CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED, now=moment
+            )
+            return entry, note
+
+    # Outside the lock: the stored tree's nodes never change, so proofs can be read while entries are added.
+    def proof_for(old: int) -> list[bytes]:
+        return merkle.consistency_proof(DatabaseSource(), old, size)
+
+    timeout, retries = settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES
+    gathered = witnessing.gather(note, size, before_size, proof_for, witnesses, timeout=timeout, retries=retries)
+    published = note + "".join(gathered.lines)
+    stamps, failures = witnessing.timestamp(published.encode("utf-8"), tsas, timeout=timeout, retries=retries)
+    payload.update(_witness_record(gathered, settings.WITNESS_QUORUM, stamps, failures))
+    with transaction.atomic():
+        ledger.lock()
+        newest = latest_checkpoint()
+        if newest is not None and checkpoints.parse(newest)[0].size > size:
+            raise Conflict("a checkpoint of more entries was recorded meanwhile; this one was not recorded")
         entry = ledger.append(
-            CHECKPOINT_TYPE,
-            by=by,
-            payload={
-                "origin": origin,
-                "tree_size": size,
-                "root_hash": root.hex(),
-                "head_hash": head_hash,
-                "time": checkpoint.time,
-                "verifier_key": checkpoints.verifier_key_for(key).encode(),
-                "note": note,
-            },
-            source=Source.SYSTEM,
-            certainty=Certainty.CONFIRMED,
-            now=moment,
+            CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED
         )
-    return entry, note
+    return entry, published
+
+
+def _witness_record(
+    gathered: Any, quorum: int, stamps: list[dict[str, Any]], failures: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The part of a ``checkpoint.signed`` payload that says who witnessed it and who dated it."""
+    cosigned = sum(1 for outcome in gathered.outcomes if outcome.line)
+    return {
+        "cosignatures": gathered.lines,
+        "witnesses": [outcome.record() for outcome in gathered.outcomes],
+        "witness_policy": {"quorum": quorum, "of": len(gathered.outcomes), "cosigned": cosigned},
+        "witnessed": bool(gathered.outcomes) and cosigned >= quorum,
+        "timestamps": stamps,
+        "timestamp_failures": failures,
+    }
+
+
+def published_checkpoint(payload: dict[str, Any]) -> str:
+    """The checkpoint as published: the keeper's note followed by the witnesses' cosignature lines."""
+    return str(payload["note"]) + "".join(str(line) for line in payload.get("cosignatures", []))
 
 
 # --- proofs -----------------------------------------------------------------------------------------
@@ -318,14 +370,25 @@ def evidence_for(
                 "inclusion_proof": [value.hex() for value in proof] if proof is not None else None,
             }
         )
+    recorded = _recorded_payload(note) if note is not None else None
     return {
         "format": EVIDENCE_FORMAT,
-        "checkpoint": note,
+        "checkpoint": published_checkpoint(recorded) if recorded else note,
         "verifier_key": verifier_key().encode(),
         "tree_size": size,
         "root_hash": parsed.root.hex() if parsed else None,
         "entries": entries,
+        "timestamps": list(recorded.get("timestamps", [])) if recorded else [],
     }
+
+
+def _recorded_payload(note: str) -> dict[str, Any] | None:
+    """The ``checkpoint.signed`` payload that recorded ``note`` (its cosignatures and time stamps), if any."""
+    text = note.partition("\n\n")[0]
+    for entry in Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq"):
+        if str(entry.payload.get("note", "")).partition("\n\n")[0] == text:
+            return dict(entry.payload)
+    return None
 
 
 def prove_consistency(old_note: str, new_note: str) -> dict[str, Any]:
@@ -367,3 +430,79 @@ def export_evidence() -> dict[str, Any]:
         "checkpoint's, so no per-entry proofs are needed. See docs/evidence.md."
     )
     return bundle
+
+
+# --- publishing the log as static tiles (C2SP tlog-tiles) ---------------------------------------------------
+
+
+def publish_log(out: Path) -> dict[str, Any]:
+    """Write the latest checkpoint's tree as tiles, entry bundles and the checkpoint under ``out``.
+
+    The leaves are recomputed from the entries' bodies and their root compared with the signed one
+    before the checkpoint is written: a database altered behind Corridor's back is refused here
+    (Conflict) instead of being published. Returns what was written.
+    """
+    from corridor.ledger import tiles
+
+    entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
+    if entry is None:
+        raise Conflict("no checkpoint has been signed yet: run corridor checkpoint first")
+    payload = entry.payload
+    checkpoint = checkpoints.parse(str(payload["note"]))[0]
+    size = checkpoint.size
+    writer = tiles.Writer(out)
+    leaves: list[bytes] = []
+    builder = merkle.RootBuilder()
+    pending: list[bytes] = []
+    sha256 = hashlib.sha256
+    with connection.cursor() as cursor:
+        for start in range(1, size + 1, _BATCH):
+            end = min(size, start + _BATCH - 1)
+            cursor.execute(
+                "SELECT seq, body FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq", [start, end]
+            )
+            rows = cursor.fetchall()
+            if len(rows) != end - start + 1:
+                raise Conflict(f"ledger entries between {start} and {end} are missing; run corridor verify")
+            for _, body in rows:
+                data = body.encode("utf-8")
+                leaf = sha256(merkle.LEAF_PREFIX + data).digest()
+                leaves.append(leaf)
+                builder.append(leaf)
+                pending.append(data)
+                if len(pending) == tiles.TILE_WIDTH:
+                    index = len(leaves) // tiles.TILE_WIDTH - 1
+                    writer.write(tiles.tile_path("entries", index), tiles.bundle(pending), immutable=True)
+                    pending = []
+    if builder.root() != checkpoint.root:
+        raise Conflict(f"the ledger no longer matches the checkpoint of {size} entries: nothing was published")
+    if pending:
+        index, width = divmod(len(leaves), tiles.TILE_WIDTH)
+        writer.write(tiles.tile_path("entries", index, width), tiles.bundle(pending), immutable=False)
+    tiles.write_tiles(writer, leaves)
+    for number, stamp in enumerate(payload.get("timestamps", []), start=1):
+        writer.write(f"checkpoint.{number}.tsr", base64.b64decode(stamp["response"]), immutable=False)
+    writer.write("checkpoint", published_checkpoint(payload).encode("utf-8"), immutable=False)
+    return {"tree_size": size, "files": writer.written, "witnessed": bool(payload.get("witnessed"))}
+
+
+def checkpoint_due(now: dt.datetime | None = None) -> str | None:
+    """Why a checkpoint is due (``corridor checkpoint --if-due``), or None if it is not.
+
+    Due when entries exist and none was signed yet, when ``CORRIDOR_CHECKPOINT_EVERY_ENTRIES`` entries
+    follow the last checkpoint, or when ``CORRIDOR_CHECKPOINT_EVERY_HOURS`` have passed since it and
+    anything besides its own entry was recorded.
+    """
+    size = ledger.head()[0]
+    entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
+    if entry is None:
+        return f"no checkpoint yet, {size} entries" if size else None
+    covered = int(entry.payload["tree_size"])
+    new = size - covered - 1  # the checkpoint's own entry does not count
+    if new >= settings.CHECKPOINT_EVERY_ENTRIES:
+        return f"{new} entries since the last checkpoint"
+    signed = checkpoints.parse(str(entry.payload["note"]))[0].moment
+    hours = ((now or dt.datetime.now(dt.UTC)) - signed).total_seconds() / 3600
+    if new > 0 and hours >= settings.CHECKPOINT_EVERY_HOURS:
+        return f"{new} entries and {hours:.0f} hours since the last checkpoint"
+    return None

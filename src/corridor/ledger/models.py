@@ -144,3 +144,27 @@ class TreeNode(models.Model):
 
     def __str__(self) -> str:
         return f"level {self.node >> TREE_INDEX_BITS} node {self.node & ((1 << TREE_INDEX_BITS) - 1)}"
+
+
+class Attachment(models.Model):
+    """A file attached to the ledger: an index of the ``attachment.added`` entries, for pages and checks.
+
+    Everything here is also in the entry's payload (which is the evidence); the row adds the
+    uniqueness rule (one file once per documented entry) and lets pages find an entry's files.
+    """
+
+    added = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="attachment")
+    documents = models.BigIntegerField(null=True, help_text="the ledger entry the file is evidence for")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    media_type = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16)
+    size = models.BigIntegerField()
+    c2pa = models.CharField(max_length=8)
+    derivative = models.CharField(max_length=64, blank=True)
+    thumbnail = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["documents", "sha256"], name="ledger_attachment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sha256[:12]} on #{self.documents}"

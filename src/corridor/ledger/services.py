@@ -13,7 +13,8 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -109,10 +110,18 @@ def append(
     source: str = Source.SYSTEM,
     certainty: str = Certainty.CONFIRMED,
     occurred_at: dt.datetime | None = None,
+    occurred_on: dt.date | None = None,
     corrects: int | None = None,
     now: dt.datetime | None = None,
 ) -> Entry:
-    """Append one entry and return it. Raises InvalidInput, writing nothing, on any bad field."""
+    """Append one entry and return it. Raises InvalidInput, writing nothing, on any bad field.
+
+    ``occurred_on`` records an event known only by its date: it is stored with date precision (the
+    payload says ``"precision": "date"``, ``occurred_at`` holds midday UTC only to sort by) and shown
+    as "time not recorded", never as a made-up hour. Without either, the event happened now; on a
+    scenario clock whose date is not the real one, the real time of day means nothing there, so the
+    event is recorded on the scenario's date with date precision.
+    """
     if type not in EVENT_TYPES:
         raise InvalidInput(f"unknown event type {type!r}; see the catalogue in docs/ledger.md", "type")
     if source not in Source.values:
@@ -126,6 +135,15 @@ def append(
     payload = payload or {}
     if not isinstance(payload, dict):
         raise InvalidInput("must be an object", "payload")
+    if occurred_at is None and occurred_on is None and now is None:
+        day = clock.today()
+        if day != dt.datetime.now(dt.UTC).date():
+            occurred_on = day
+    if occurred_on is not None:
+        if occurred_at is not None:
+            raise InvalidInput("give the moment or the date, not both", "occurred_at")
+        occurred_at = clock.start_of(occurred_on)
+        payload = {**payload, "precision": "date"}
     _check_json(payload, "payload")
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
@@ -218,17 +236,33 @@ def iter_rows(batch: int = 20_000) -> Iterator[tuple[int, str, str]]:
             last = rows[-1][0]
 
 
-def verify(*, deep: bool = False, workers: int | None = None) -> canonical.Verdict:
-    """Recompute the whole chain from the stored rows.
+def verify(
+    *, deep: bool = False, workers: int | None = None, checkpoint_files: Sequence[Path] = ()
+) -> canonical.Verdict:
+    """Recompute the whole chain from the stored rows, then hold it against every signed checkpoint.
 
-    ``deep`` also checks that each body is canonical JSON with exactly the documented fields and that
-    the subject index matches the bodies: slower, for audits rather than routine checks. ``workers``
-    splits a large ledger's hashing across processes (default: one per core, for ledgers of more than
-    ``PARALLEL_FROM`` entries, when no transaction is open).
+    The checkpoints are those recorded in the ledger, the files in the data directory's
+    ``checkpoints`` folder and ``checkpoint_files``: a chain rewritten and recomputed behind the
+    database's back verifies on its own, but contradicts a checkpoint signed before the rewrite
+    (``corridor.ledger.guards``).
+
+    ``deep`` also checks that each body is canonical JSON with exactly the documented fields, that
+    the subject index matches the bodies, and that each checkpoint's Merkle root is the bodies' tree:
+    slower, for audits rather than routine checks. ``workers`` splits a large ledger's hashing across
+    processes (default: one per core, for ledgers of more than ``PARALLEL_FROM`` entries, when no
+    transaction is open).
     """
     verdict = None if deep else _fast_verify(workers)
     if verdict is None:  # an anomaly somewhere, or a deep check: walk the chain to name the first bad entry
         verdict = canonical.verify_rows(iter_rows())
+    if verdict.ok:
+        from django.conf import settings
+
+        from corridor.ledger import guards
+
+        verdict = guards.check_against_checkpoints(
+            guards.django_query(), verdict, data_dir=Path(settings.DATA_DIR), extra=checkpoint_files, deep=deep
+        )
     if not verdict.ok or not deep:
         return verdict
     for seq, body, _ in iter_rows():

@@ -5,13 +5,19 @@ PostgreSQL with ``pg_dump`` inside an exported snapshot, so the head hash report
 exactly the one in the file. A restore checks the file first, keeps a copy of the database it replaces,
 and reports the restored head hash, which ``corridor verify`` prints again afterwards.
 
+The attachment store goes beside the backup file, in ``FILE.attachments/``: its files are copied as
+they are stored, sealed under the identity key, and a restore puts them back and then opens every file
+the restored ledger names, checking it against its hash.
+
 The identity key is not in a backup (it never is in the database): keep it, and its backups, apart.
+Without it the sealed attachments cannot be read either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -23,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from corridor.errors import Conflict, InvalidInput
-from corridor.ledger import canonical
+from corridor.ledger import canonical, guards
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -67,6 +73,52 @@ def _fsync(path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- backup
+
+
+def attachments_beside(path: Path) -> Path:
+    """Where the attachment store of the backup ``path`` is kept: ``path.attachments/``."""
+    return path.with_name(path.name + ".attachments")
+
+
+def _copy_store(source: Path, target: Path, *, replace: bool) -> int:
+    """Copy every stored object (``ab/abcdef…``) from ``source`` to ``target``, each written whole (a
+    temporary name, fsync, rename); objects already there are kept unless ``replace``. Returns how many."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for folder in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for item in sorted(folder.iterdir()):
+            if not item.is_file() or item.name.startswith("."):
+                continue
+            destination = target / folder.name / item.name
+            if destination.exists() and not replace:
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            partial = destination.with_name("." + item.name + ".partial")
+            shutil.copyfile(item, partial)
+            os.chmod(partial, 0o400)
+            _fsync(partial)
+            os.replace(partial, destination)
+            copied += 1
+    return copied
+
+
+def backup_attachments(out: Path) -> int:
+    """Copy the attachment store (sealed, as stored) beside the backup ``out``; return the files copied."""
+    from corridor.ledger.attachments import store_dir
+
+    target = attachments_beside(out.expanduser())
+    target.mkdir(exist_ok=True, mode=0o700)
+    return _copy_store(store_dir(), target, replace=False)
+
+
+def restore_attachments(path: Path) -> tuple[int, list[str]]:
+    """Put back the attachment store kept beside the backup ``path``, then check every file the (restored)
+    ledger names against its hash. Returns (files copied, problems: missing or damaged files)."""
+    from corridor.ledger.attachments import check_store, store_dir
+
+    copied = _copy_store(attachments_beside(path.expanduser()), store_dir(), replace=True)
+    return copied, check_store()
 
 
 def backup(out: Path) -> Snapshot:
@@ -190,11 +242,86 @@ def inspect_sqlite(path: Path) -> Snapshot:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"ledger_entry", "django_migrations"} <= tables:
             raise InvalidInput(f"{path} is an SQLite file but not a Corridor database", "file")
-        return _sqlite_snapshot(db)
+        snapshot = _sqlite_snapshot(db)
+        _check_guarded(path, guards.sqlite_query(db), "sqlite", snapshot)
+        return snapshot
     except sqlite3.DatabaseError as exc:
         raise InvalidInput(f"{path} is damaged: {exc}", "file") from None
     finally:
         db.close()
+
+
+def _check_guarded(path: Path, query: guards.Query, kind: str, snapshot: Snapshot) -> None:
+    """Refuse a backup whose ledger guards differ from what the migrations create, or whose chain
+    contradicts a signed checkpoint (its own, or one in this data directory): InvalidInput, nothing replaced."""
+    applied = {str(name) for (name,) in query("SELECT name FROM django_migrations WHERE app = %s", ["ledger"])}
+    problems = guards.guard_problems(query, kind, applied=applied)
+    if problems:
+        raise InvalidInput(
+            f"{path} is refused: its ledger is not guarded as the migrations leave it ({'; '.join(problems)}); "
+            "nothing was replaced",
+            "file",
+        )
+    verdict = guards.check_against_checkpoints(
+        query, canonical.Verdict(True, snapshot.entries, snapshot.head), data_dir=Path(settings.DATA_DIR)
+    )
+    if not verdict.ok:
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        raise InvalidInput(
+            f"{path} is refused: its ledger does not verify: {where}{verdict.problem}; nothing was replaced", "file"
+        )
+
+
+def inspect_postgresql(path: Path) -> Snapshot:
+    """Check a pg_dump archive without touching the database: restore it into a scratch database, check
+    it there as :func:`inspect_sqlite` does, and drop the scratch database."""
+    import psycopg
+
+    pg_restore = _tool("pg_restore")
+    environment = _pg_environment()
+    scratch = f"corridor_restore_check_{secrets.token_hex(6)}"
+    params: dict[str, Any] = {
+        "host": environment.get("PGHOST"),
+        "port": environment.get("PGPORT"),
+        "user": environment.get("PGUSER"),
+        "password": environment.get("PGPASSWORD"),
+    }
+    try:
+        admin = psycopg.connect(dbname=environment["PGDATABASE"], autocommit=True, **params)
+    except psycopg.Error as exc:
+        raise Conflict(f"cannot connect to PostgreSQL to check the backup: {exc}") from None
+    with admin:
+        try:
+            admin.execute(f'CREATE DATABASE "{scratch}"')
+        except psycopg.Error as exc:
+            raise Conflict(
+                "a PostgreSQL backup is checked in a scratch database before anything is replaced, and this role "
+                f"cannot create one ({str(exc).strip()}): grant it CREATEDB; nothing was replaced"
+            ) from None
+        try:
+            args = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", scratch, str(path)]
+            try:
+                _run([pg_restore, *args], "pg_restore")
+            except Conflict as exc:
+                raise InvalidInput(f"{path} is damaged: {exc}; nothing was replaced", "file") from None
+            with psycopg.connect(dbname=scratch, **params) as db:
+                query = guards.psycopg_query(db)
+                tables = {
+                    str(r[0]) for r in query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()", [])
+                }
+                if not {"ledger_entry", "django_migrations"} <= tables:
+                    raise InvalidInput(f"{path} is a pg_dump archive but not of a Corridor database", "file")
+                rows = query("SELECT seq, body, hash FROM ledger_entry ORDER BY seq", [])
+                verdict = canonical.verify_rows((int(seq), str(body), str(digest)) for seq, body, digest in rows)
+                if not verdict.ok:
+                    raise InvalidInput(
+                        f"the ledger in it does not verify: entry {verdict.bad_seq}: {verdict.problem}", "file"
+                    )
+                snapshot = Snapshot(verdict.count, verdict.head_hash)
+                _check_guarded(path, query, "postgresql", snapshot)
+                return snapshot
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 def current_entries() -> int:
@@ -206,13 +333,15 @@ def current_entries() -> int:
         return 0
 
 
-def restore(path: Path, *, replace: bool) -> tuple[Snapshot | None, Path | None]:
+def restore(path: Path, *, replace: bool) -> tuple[Snapshot, Path | None]:
     """Replace the database with the backup at ``path``.
 
     Refuses (writing nothing) when the file is not a sound Corridor backup for this database engine,
-    or when the database already holds ledger entries and ``replace`` is not given. With ``replace``,
-    the current database is first backed up into the data directory. Returns (what was restored, where
-    the replaced database was saved).
+    when its ledger's append-only triggers, constraints or generated columns differ from what the
+    migrations create, when its chain does not verify or contradicts a signed checkpoint (its own or
+    one in this data directory), or when the database already holds ledger entries and ``replace`` is
+    not given. With ``replace``, the current database is first backed up into the data directory.
+    Returns (what was restored, where the replaced database was saved).
     """
     path = path.expanduser()
     kind = kind_of(path)
@@ -224,7 +353,7 @@ def restore(path: Path, *, replace: bool) -> tuple[Snapshot | None, Path | None]
             f"the database already holds {existing} ledger entries; pass --replace to overwrite it "
             "(a copy of it is saved in the data directory first)"
         )
-    snapshot = inspect_sqlite(path) if kind == "sqlite" else None
+    snapshot = inspect_sqlite(path) if kind == "sqlite" else inspect_postgresql(path)
     saved = None
     if existing:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

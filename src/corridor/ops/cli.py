@@ -18,11 +18,14 @@ def backup(out: Path) -> None:
     """Copy the database to FILE while it runs: SQLite's online backup, or pg_dump for PostgreSQL."""
     from django.conf import settings
 
+    from corridor.ops.backup import attachments_beside, backup_attachments
     from corridor.ops.backup import backup as make_backup
     from corridor.register.crypto import key_id
 
     snapshot = make_backup(out)
     click.echo(f"backed up {snapshot.describe()} to {out}")
+    copied = backup_attachments(out)
+    click.echo(f"attachment store copied to {attachments_beside(out)} ({copied} new files)")
     click.echo(
         f"the identity key ({key_id(settings.IDENTITY_KEYS[0])}) is not in the backup: keep it, and a copy of it, "
         "apart from the backup, or the names in it cannot be read",
@@ -46,12 +49,21 @@ def restore(file: Path, replace: bool) -> None:
         click.echo(f"the database it replaced is saved in {saved}", err=True)
     verdict = verify()
     if not verdict.ok:
-        click.echo(f"BROKEN after restore: entry {verdict.bad_seq}: {verdict.problem}", err=True)
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        click.echo(f"BROKEN after restore: {where}{verdict.problem}", err=True)
         sys.exit(1)
     if expected is not None and (verdict.count, verdict.head_hash) != (expected.entries, expected.head):
         found = f"{verdict.count} entries, head {verdict.head_hash}"
         raise UserError(f"restored {found}; the file held {expected.describe()}")
     click.echo(f"restored {verdict.count} ledger entries, head {verdict.head_hash}")
+    from corridor.ops.backup import restore_attachments
+
+    copied, problems = restore_attachments(file)
+    for problem in problems:
+        click.echo(f"BROKEN after restore: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"restored {copied} attachment files; every attached file matches its hash")
     from django.db import connection
 
     executor = MigrationExecutor(connection)
@@ -85,6 +97,7 @@ def rotate_identity_key() -> None:
 
     rotation = rotate()
     click.echo(f"re-encrypted {rotation.rows} identities under key {rotation.key}")
+    click.echo(f"resealed {rotation.attachments} attachment files under key {rotation.key}")
     if rotation.origin == "environment" and rotation.retired:
         click.echo(
             f"no identity needs key(s) {', '.join(rotation.retired)} any more: remove them from CORRIDOR_IDENTITY_KEY",

@@ -158,12 +158,21 @@ def _database() -> list[Finding]:
             Finding("error", "corridor.E031", f"{len(pending)} migration(s) not applied: run `corridor migrate`")
         )
         return found
+    from corridor.ledger.guards import database_problems
     from corridor.ledger.services import verify
 
+    for problem in database_problems():
+        found.append(Finding("error", "corridor.E035", f"the ledger is not guarded: {problem}"))
     verdict = verify()
     if not verdict.ok:
         found.append(
-            Finding("error", "corridor.E032", f"the ledger does not verify: entry {verdict.bad_seq}: {verdict.problem}")
+            Finding(
+                "error",
+                "corridor.E032",
+                "the ledger does not verify: "
+                + (f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else "")
+                + str(verdict.problem),
+            )
         )
     workers = int(getattr(settings, "WORKERS", 1))
     if connection.vendor == "sqlite" and workers > 1:

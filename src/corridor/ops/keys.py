@@ -28,6 +28,7 @@ class Rotation:
     key: str
     retired: list[str]
     origin: str
+    attachments: int = 0  # stored attachment files resealed under the new key
 
 
 def _write_keys(path: Path, keys: list[str]) -> None:
@@ -67,15 +68,32 @@ def rotate() -> Rotation:
             rows, kid = reencrypt_identities(by=None)
         else:
             raise InvalidInput("identity rows keep being written under the old key; stop the servers and run again")
+        # Attachments are sealed under the same key: reseal them before the old key goes, again until
+        # no upload made meanwhile by a running server still needs it.
+        resealed = _reseal_attachments(kid)
         _write_keys(path, [new])
         _use([new])
-        return Rotation(rows, kid, sorted(before), "data-dir")
+        return Rotation(rows, kid, sorted(before), "data-dir", resealed)
     in_use = key_ids_in_use()
-    if len(keys) == 1 and set(in_use) <= {key_id(keys[0])}:
+    from corridor.ledger.attachments import keys_in_use as sealed_with
+
+    if len(keys) == 1 and set(in_use) <= {key_id(keys[0])} and set(sealed_with()) <= {key_id(keys[0])}:
         raise InvalidInput(
             "the identity key comes from CORRIDOR_IDENTITY_KEY (or _FILE) and every row already uses it: put a new "
             "key first and the current one after it (separated by a comma or a new line), run this again, then "
             "remove the old key"
         )
     rows, kid = reencrypt_identities(by=None)
-    return Rotation(rows, kid, sorted(before - {kid}), "environment")
+    resealed = _reseal_attachments(kid)
+    return Rotation(rows, kid, sorted(before - {kid}), "environment", resealed)
+
+
+def _reseal_attachments(kid: str) -> int:
+    from corridor.ledger.attachments import keys_in_use, reseal_all
+
+    total = 0
+    for _ in range(3):
+        total += reseal_all()
+        if set(keys_in_use()) <= {kid}:
+            return total
+    raise InvalidInput("attachments keep being stored under the old key; stop the servers and run again")

@@ -6,11 +6,51 @@ needed on a small deployment; put a TLS-terminating proxy in front and set ``COR
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 PERSISTENT_CONNECTION_SECONDS = 300
+
+
+GUNICORN_MESSAGES = {
+    400: "the request is malformed (its request line, headers or body framing)",
+    403: "the request was refused by the server",
+    414: "the request line (method and path with its query) is longer than the server accepts",
+    417: "the server cannot meet the request's Expect header",
+    431: "the request's headers are more or larger than the server accepts",
+    500: "the server could not complete the request; it has been logged",
+    501: "the request uses a transfer coding the server does not implement",
+}
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own refusals (a request it cannot parse, before Corridor sees it) as the API's error object.
+
+    gunicorn writes these as HTML from ``gunicorn.util.write_error``; Corridor's server replaces that
+    function, so that a client of the API gets the same JSON shape for a 414 or 431 as for any other
+    error. gunicorn's detail (which may quote the request) goes to its log, not to the client.
+    """
+    from corridor.api.middleware import CODES
+
+    body = json.dumps(
+        {
+            "error": {
+                "status": status_int,
+                "code": CODES.get(status_int, "bad_request" if status_int < 500 else "server_error"),
+                "message": GUNICORN_MESSAGES.get(status_int, reason),
+                "field": None,
+                "details": None,
+            }
+        }
+    ).encode("utf-8")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 class CorridorServer(BaseApplication):
@@ -22,6 +62,8 @@ class CorridorServer(BaseApplication):
         for key, value in self.options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
+        # gunicorn's workers call util.write_error for the requests they refuse themselves.
+        gunicorn_util.write_error = write_json_error
 
     def load(self) -> Any:
         from django.urls import get_resolver

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from corridor import jsonlimits
 from corridor.cli import UserError
 from corridor.planning.model import (
     Instance,
@@ -23,11 +24,13 @@ from corridor.planning.model import (
 
 def _read_json(path: str, what: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return jsonlimits.loads(Path(path).read_bytes())
     except OSError as exc:
         raise UserError(f"{what} {path}: cannot be read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{what} {path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except ValueError as exc:  # nested too deeply, or not UTF-8
+        raise UserError(f"{what} {path}: cannot be read ({exc})") from None
 
 
 def _instance(path: str) -> Instance:

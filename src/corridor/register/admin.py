@@ -93,6 +93,7 @@ class AccessRuleSetAdmin(ServiceAdmin):
         "camp_chooses_doctor",
         "camp_chooses_appointment_time",
         "camp_chooses_interpreter",
+        "camp_chooses_nurse",
         "notes",
         "source",
         "certainty",

@@ -7,12 +7,15 @@ in the ledger in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.crypto import EncryptedTextField
+from corridor.register.crypto import EncryptedTextField, Sealed
 
 
 class Specialty(models.TextChoices):
@@ -98,8 +101,8 @@ class Patient(models.Model):
 
     class Status(models.TextChoices):
         WAITING = "waiting", _("waiting")
-        IN_TREATMENT = "in_treatment", _("in treatment")
-        TREATED = "treated", _("treated")
+        IN_TREATMENT = "in_treatment", _("in care")
+        TREATED = "treated", _("care complete")
         DECEASED = "deceased", _("deceased")
         LEFT = "left", _("left")
 
@@ -119,7 +122,26 @@ class Patient(models.Model):
         return self.code
 
 
-class PatientIdentity(models.Model):
+class SealedIdentity(models.Model):
+    """A row of identity fields, each sealed for the person it belongs to (see corridor.register.crypto)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], *args: Any, **kwargs: Any
+    ) -> Self:
+        """Open the encrypted fields with this row's owner id: a value moved from another row fails here."""
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        for field in cls._meta.fields:
+            value = instance.__dict__.get(field.attname)
+            if isinstance(field, EncryptedTextField) and isinstance(value, Sealed):
+                instance.__dict__[field.attname] = value.open(getattr(instance, f"{field.owner}_id"))
+        return instance
+
+
+class PatientIdentity(SealedIdentity):
     """Who a patient is. Kept apart so that it can be encrypted, and so that every read can be audited."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
@@ -136,9 +158,17 @@ class PatientIdentity(models.Model):
 
 
 class Referral(models.Model):
+    """One need for care outside, and its episode of care until the care is complete.
+
+    ``waiting``: a visit is due (the first one, or a follow-up by ``follow_up_due``); ``in_care``: seen,
+    no trip due now; the closed statuses end the episode. The code ``treated`` is kept for "care
+    complete" so that older ledger entries and reports read the same.
+    """
+
     class Status(models.TextChoices):
         WAITING = "waiting", _("waiting")
-        TREATED = "treated", _("treated")
+        IN_CARE = "in_care", _("in care")
+        TREATED = "treated", _("care complete")
         DIED = "died", _("died while waiting")
         LEFT = "left", _("left the waiting list")
         WITHDRAWN = "withdrawn", _("withdrawn")
@@ -153,8 +183,13 @@ class Referral(models.Model):
     fit_to_travel_from = models.DateField(null=True, blank=True)
     eligible_facilities = models.ManyToManyField(Facility, related_name="referrals")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    follow_up_due = models.DateField(
+        null=True, blank=True, help_text="the deadline of the follow-up visit asked for at the last visit"
+    )
     closed_on = models.DateField(null=True, blank=True)
     synthetic = models.BooleanField(default=False)
+
+    OPEN = (Status.WAITING, Status.IN_CARE)
 
     class Meta:
         ordering = ["referral_date", "id"]
@@ -166,6 +201,20 @@ class Referral(models.Model):
     @property
     def release_date(self) -> dt.date:
         return max(self.referral_date, self.fit_to_travel_from or self.referral_date)
+
+    @property
+    def deadline(self) -> dt.date:
+        """The date the next visit is due by: the follow-up's own deadline, else the referral's."""
+        return self.follow_up_due or self.due_date
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+def deadline_expression() -> Coalesce:
+    """:attr:`Referral.deadline` as a database expression, for filtering and ordering in SQL."""
+    return Coalesce("follow_up_due", "due_date")
 
 
 class AccessRuleSet(models.Model):
@@ -183,6 +232,7 @@ class AccessRuleSet(models.Model):
     camp_chooses_doctor = models.BooleanField(default=False)
     camp_chooses_appointment_time = models.BooleanField(default=False)
     camp_chooses_interpreter = models.BooleanField(default=False)
+    camp_chooses_nurse = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     source = models.CharField(max_length=32)
     certainty = models.CharField(max_length=32)

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from corridor import clock
 from corridor.accounts.roles import Actor, Can, can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
@@ -321,7 +321,7 @@ def register_patient(
     """Register a patient under a pseudonymous code; identity fields go to their own table, never the ledger."""
     require(by, Can.MANAGE_PATIENTS)
     code = _code(code, "code")
-    registered_on = _date(registered_on, "registered_on")
+    registered_on = clock.check_day("registered_on", _date(registered_on, "registered_on"))
     if sex not in SEXES:
         raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
     if birth_year is not None and (not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year):
@@ -357,7 +357,7 @@ def register_patient(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(registered_on),
+            occurred_on=registered_on,
         )
     return patient
 
@@ -499,7 +499,12 @@ def create_referral(
     except PriorityClass.DoesNotExist:
         known = ", ".join(PriorityClass.objects.values_list("code", flat=True)) or "none defined"
         raise InvalidInput(f"unknown priority class {priority!r} (known: {known})", "priority") from None
-    referral_date = _date(referral_date, "referral_date")
+    referral_date = clock.check_day(
+        "referral_date",
+        _date(referral_date, "referral_date"),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what="the patient's year of birth",
+    )
     fit = _date(fit_to_travel_from, "fit_to_travel_from") if fit_to_travel_from else None
     icd = (diagnosis_icd10 or "").strip().upper()
     if icd and not _ICD10.match(icd):
@@ -541,7 +546,7 @@ def create_referral(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(referral_date),
+            occurred_on=referral_date,
         )
     return referral
 
@@ -579,7 +584,7 @@ def close_referral(
     certainty: str = Certainty.CONFIRMED,
     note: str = "",
 ) -> Referral:
-    """Take a referral off the waiting list: treated, died, left or withdrawn."""
+    """End a referral's episode of care: care complete (code ``treated``), died, left or withdrawn."""
     require(by, Can.MANAGE_REFERRALS)
     return _close_referral(referral, reason=reason, on=on, by=by, source=source, certainty=certainty, note=note)
 
@@ -598,11 +603,11 @@ def _close_referral(
     reasons = {Referral.Status.TREATED, Referral.Status.DIED, Referral.Status.LEFT, Referral.Status.WITHDRAWN}
     if reason not in reasons:
         raise InvalidInput(f"must be one of {', '.join(sorted(reasons))}", "reason")
-    on = _date(on, "on")
+    on = clock.check_day("on", _date(on, "on"))
     _evidence(source, certainty)
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
-        if referral.status != Referral.Status.WAITING:
+        if referral.status not in Referral.OPEN:
             raise Conflict(f"referral {referral.pk} is already closed ({referral.status})")
         if on < referral.referral_date:
             raise InvalidInput("cannot be before the referral date", "on")
@@ -622,7 +627,7 @@ def _close_referral(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
     return referral
 
@@ -643,14 +648,19 @@ def record_death(
     ``extra`` adds keys to the ledger payload (an import's field submission) without overriding any.
     """
     require(by, Can.RECORD_INCIDENTS)
-    on = _date(on, "on")
+    on = clock.check_day(
+        "on",
+        _date(on, "on"),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what="the patient's year of birth",
+    )
     _evidence(source, certainty)
     circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.status == Patient.Status.DECEASED:
             raise Conflict(f"patient {patient.code}'s death is already recorded; record a correction instead")
-        waiting = list(patient.referrals.filter(status=Referral.Status.WAITING).select_related("priority"))
+        waiting = list(patient.referrals.filter(status__in=Referral.OPEN).select_related("priority"))
         patient.status = Patient.Status.DECEASED
         patient.save(update_fields=["status"])
         ledger.append(
@@ -676,7 +686,7 @@ def record_death(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         for referral in waiting:
             _close_referral(
@@ -707,6 +717,7 @@ def set_access_rules(
     camp_chooses_doctor: bool = False,
     camp_chooses_appointment_time: bool = False,
     camp_chooses_interpreter: bool = False,
+    camp_chooses_nurse: bool = False,
     notes: str = "",
     by: Actor,
     source: str,
@@ -736,6 +747,7 @@ def set_access_rules(
         "camp_chooses_doctor": camp_chooses_doctor,
         "camp_chooses_appointment_time": camp_chooses_appointment_time,
         "camp_chooses_interpreter": camp_chooses_interpreter,
+        "camp_chooses_nurse": camp_chooses_nurse,
     }
     with transaction.atomic():
         entry = ledger.append(
@@ -755,7 +767,7 @@ def set_access_rules(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(effective_from),
+            occurred_on=effective_from,
         )
         try:
             with transaction.atomic():

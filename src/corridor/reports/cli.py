@@ -69,6 +69,30 @@ def monthly(month: str, fmt: str, language: str, public: bool, out: Path | None)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
 
 
+@report.command("narrative")
+@click.option("--month", required=True, help="The month, YYYY-MM (e.g. 2014-10).")
+@click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
+@click.option("--text", help="The narrative; without it, read from --file or standard input.")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A text file.")
+@click.option("--author", help="The username of the monitor who wrote it (printed in the report).")
+@with_django
+def narrative(month: str, language: str, text: str | None, path: Path | None, author: str | None) -> None:
+    """Record a monitor's narrative for the month's report (a report.narrative ledger entry)."""
+    from django.contrib.auth.models import User
+
+    from corridor.reports import services
+
+    writer = None
+    if author:
+        writer = User.objects.filter(username=author, is_active=True).first()
+        if writer is None:
+            raise UserError(f"--author: there is no active account {author!r}")
+    if text is None:
+        text = path.read_text(encoding="utf-8") if path else sys.stdin.read()
+    entry = services.write_narrative(month=month, text=text, language=language, by=writer)
+    click.echo(f"narrative for {month} ({language}) recorded as ledger entry {entry.seq}")
+
+
 def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Path | None) -> None:
     """One ``corridor export DATASET`` command: produce, record, write, say what was written."""
     from corridor.reports import services
@@ -85,3 +109,42 @@ def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Pa
     where = str(out) if out else "standard output"
     click.echo(f"wrote {rows} rows of {dataset} to {where}", err=True)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+
+
+@click.command()
+@click.argument("code")
+@click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
+@click.option("--with-identity", is_flag=True, help="Name the person (recorded as an identity view).")
+@click.option("--purpose", default="", help="Why the identity version is needed (required with --with-identity).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def dossier(code: str, language: str, with_identity: bool, purpose: str, out: Path | None) -> None:
+    """One patient's case as a PDF for a UN Special Procedures communication, with its evidence attached."""
+    from corridor.reports import services
+
+    if out is None and sys.stdout.isatty():
+        raise UserError("a PDF is a binary file: name it with --out, or redirect standard output")
+    produced = services.case_dossier(
+        code=code,
+        language=language,
+        with_identity=with_identity,
+        purpose=purpose,
+        by=None,
+        deliver=deliver_to(out, binary=True),
+    )
+    where = str(out) if out else "standard output"
+    click.echo(f"wrote {produced.filename} ({len(produced.content)} bytes) to {where}", err=True)
+    click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write.")
+@click.option("--months", default=12, show_default=True, help="How many months up to this one.")
+@with_django
+def publish(out: Path, months: int) -> None:
+    """The public site: aggregate figures, charts, downloads and checkpoints as static HTML, CSS and SVG."""
+    from corridor.reports import services
+
+    entry = services.publish_site(out=out, months=months, by=None)
+    click.echo(f"wrote {entry.payload['files']} files and manifest.json to {out}")
+    click.echo(f"manifest sha256 {entry.payload['manifest_sha256']}, ledger entry {entry.seq}")

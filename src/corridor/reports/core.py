@@ -224,6 +224,68 @@ def kaplan_meier(durations: Sequence[float], seen: Sequence[bool]) -> Curve:
     )
 
 
+# ------------------------------------------------------------------------------------ competing risks
+
+CENSORED, CARE, DIED, LEFT = 0, 1, 2, 3
+CAUSES = (CARE, DIED, LEFT)
+
+
+@dataclass(frozen=True)
+class Incidence:
+    """Cumulative incidence of each cause (Aalen–Johansen): the share who had it by each event day.
+
+    Unlike one minus a Kaplan–Meier curve that censors deaths, the shares of care, death and leaving
+    add up with those still waiting to the whole cohort, so nobody who died is counted as if they
+    might still be seen.
+    """
+
+    days: tuple[float, ...]
+    by_cause: dict[int, tuple[float, ...]]
+    at_risk: int
+
+    def share_by(self, cause: int, day: float) -> float | None:
+        """The estimated share who had ``cause`` within ``day`` days, or None with no data."""
+        if not self.at_risk:
+            return None
+        values = self.by_cause.get(cause, ())
+        index = int(np.searchsorted(np.asarray(self.days), day, side="right")) - 1
+        return float(values[index]) if index >= 0 and values else 0.0
+
+
+def aalen_johansen(durations: Sequence[float], causes: Sequence[int]) -> Incidence:
+    """The Aalen–Johansen estimate of every cause's cumulative incidence.
+
+    ``causes`` holds, for each person, the event that ended their time (CARE, DIED, LEFT) or CENSORED.
+    At each event time t with n at risk (time ≥ t) and d_k events of cause k, with S the all-cause
+    Kaplan–Meier survival just before t: CIF_k(t) = CIF_k(t−) + S(t−) · d_k / n. A censored time tied
+    with an event counts as still at risk at that time (the usual convention).
+    """
+    if len(durations) != len(causes):
+        raise ValueError("durations and causes differ in length")
+    time = np.asarray(durations, dtype=float)
+    cause = np.asarray(causes, dtype=int)
+    if time.size and (time < 0).any():
+        raise ValueError("a duration is negative")
+    if cause.size and not np.isin(cause, (CENSORED, *CAUSES)).all():
+        raise ValueError("a cause is not one of CENSORED, CARE, DIED, LEFT")
+    events = np.unique(time[cause != CENSORED])
+    if not events.size:
+        return Incidence((), {k: () for k in CAUSES}, int(time.size))
+    ordered = np.sort(time)
+    at_risk = time.size - np.searchsorted(ordered, events, side="left")
+    index = np.searchsorted(events, time[cause != CENSORED])
+    happened = cause[cause != CENSORED]
+    per_cause = {k: np.bincount(index[happened == k], minlength=events.size) for k in CAUSES}
+    total = sum(per_cause.values())
+    survival = np.cumprod(1.0 - total / at_risk)
+    before = np.concatenate(([1.0], survival[:-1]))
+    return Incidence(
+        days=tuple(float(t) for t in events),
+        by_cause={k: tuple(float(v) for v in np.cumsum(before * per_cause[k] / at_risk)) for k in CAUSES},
+        at_risk=int(time.size),
+    )
+
+
 # ------------------------------------------------------------------------------------------- tables
 
 

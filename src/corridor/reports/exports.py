@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Count, Q, Subquery
+from django.db.models import CharField, Count, Min, Q, Subquery
 
 from corridor.register.models import Referral, Site
 from corridor.reports import catalogue, core, privacy, queries, ssa
@@ -68,9 +68,13 @@ REFERRAL_COLUMNS = [
     Col("priority", "#severity+priority+code", "the priority class (P1 … P4)"),
     Col("referral_date", "#date+referral", "when the patient was referred"),
     Col("due_date", "#date+due", "the clinical deadline"),
-    Col("status", "#status+referral", "waiting, treated, died, left or withdrawn"),
-    Col("closed_on", "#date+closed", "when the referral left the waiting list"),
-    Col("days_waited", "#meta+days_waited+num", "days from referral to closing, or to the export's as-of date"),
+    Col("status", "#status+referral", "waiting, in_care, treated (care complete), died, left or withdrawn"),
+    Col("closed_on", "#date+closed", "when the referral's episode of care ended"),
+    Col(
+        "days_waited",
+        "#meta+days_waited+num",
+        "days from referral to the first visit, else to closing, else to the export's as-of date",
+    ),
     Col("facilities", "#loc+hospital+code", "the hospitals eligible, space-separated codes"),
     Col("site", "#loc+camp+code", "the camp's code"),
     Col("synthetic", "#meta+synthetic", "true for made-up demo or test records"),
@@ -87,8 +91,13 @@ def referrals(period: core.Period | None, today: dt.date) -> Dataset:
             Q(closed_on__isnull=True) | Q(closed_on__gte=period.start)
         )
     rows = []
+    seen_by_then = Q(
+        trips__outcome__in=queries.SEEN, trips__removed=False, trips__role=queries.PATIENT, trips__trip__date__lte=as_of
+    )
+    rows_qs = rows_qs.annotate(first_visit=Min("trips__trip__date", filter=seen_by_then))
     for r in rows_qs.order_by("referral_date", "id"):
         end = r.closed_on if r.closed_on and r.closed_on <= as_of else as_of
+        end = min(end, r.first_visit or end)  # first_visit: from annotate() above
         rows.append(
             [
                 r.pk,
@@ -143,16 +152,12 @@ TRIP_COLUMNS = [
 def trips(period: core.Period | None, today: dt.date) -> Dataset:
     """Every trip (or the month's), one row each, with the WHO's request outcome and the gate timeline."""
     on_board = Q(passengers__removed=False)
-    qs = (
-        Trip.objects.select_related("facility")
-        .annotate(
-            said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
-            n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
-            n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
-            n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
-            n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
-        )
-        .exclude(status=Trip.Status.PROPOSED)
+    qs = Trip.objects.select_related("facility").annotate(
+        said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
+        n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
+        n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
+        n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
+        n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
     )
     as_of = today
     if period is not None:
@@ -211,6 +216,7 @@ INCIDENT_COLUMNS = [
     Col("Supply", "#item+name", "for a blocked delivery: diesel, food, medicine …"),
     Col("Source Type", "#meta+source", "how it is known: witness, document, media …"),
     Col("Ledger Entry", "#meta+ledger+id", "the ledger entry's number, to trace it and its corrections"),
+    Col("Obstruction", "#event+category", "Corridor's kind: permit_denied, held_at_gate … (indicators.md)"),
 ]
 
 
@@ -220,28 +226,21 @@ def incidents(period: core.Period | None, today: dt.date) -> Dataset:
     country = site.country if site else ""
     span = period or core.Period(dt.date(1900, 1, 1), today, today)
     rows = []
-    for entry, fixes in queries.incident_entries(span):
-        incident = ssa.from_entry(
-            entry.seq,
-            entry.type,
-            entry.payload,
-            entry.source,
-            entry.certainty,
-            [f.payload.get("changes", {}) for f in fixes],
-        )
+    for incident in queries.obstruction_incidents(span):
         rows.append(
             [
                 country,
                 incident.date,
                 ssa.attack_label(incident.attack_type),
                 ssa.resource_label(incident.resource),
-                str(entry.payload.get("facility_type") or ""),
+                str(incident.facts.get("facility_type") or ""),
                 incident.deaths,
                 incident.injured,
                 ssa.certainty_label(incident.certainty),
                 incident.item,
                 incident.source,
                 incident.seq,
+                incident.kind,
             ]
         )
     return Dataset("incidents", list(INCIDENT_COLUMNS), rows, {"as_of": span.as_of.isoformat()})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,14 @@ class ReportForm(forms.Form):
     format = forms.ChoiceField(choices=[("pdf", "PDF"), ("html", "HTML")], label=_("Format"))
     public = forms.BooleanField(required=False, label=_("Public edition (counts from 1 to 4 left blank)"))
 
+    def __init__(self, *args: Any, may_see_small_counts: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_see_small_counts:
+            # A role that may not export sees the public edition only, as in the API: the box is ticked
+            # and fixed (a disabled field ignores what is posted and keeps its initial value).
+            self.fields["public"].disabled = True
+            self.fields["public"].initial = True
+
 
 class ExportForm(forms.Form):
     dataset = forms.ChoiceField(choices=[(d, d) for d in exports.DATASETS], label=_("Data"))
@@ -29,3 +39,24 @@ class ExportForm(forms.Form):
         choices=[("public", _("public: small counts suppressed")), ("partners", _("partners: not suppressed"))],
         label=_("Indicators for"),
     )
+
+
+class NarrativeForm(forms.Form):
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", label=_("Month"), help_text=_("YYYY-MM"))
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=6000,
+        label=_("Narrative"),
+        help_text=_("What the month meant for patients, in your words. It is printed in the report with your name."),
+    )
+
+
+class DossierForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in strings.LANGUAGES], label=_("Language")
+    )
+    with_identity = forms.BooleanField(required=False, label=_("Name the person (recorded as an identity view)"))
+    purpose = forms.CharField(required=False, max_length=500, label=_("Purpose"))

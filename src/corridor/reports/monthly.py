@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
 
 from corridor.register.models import Facility, PriorityClass, Site
-from corridor.reports import catalogue, charts, core, privacy, ssa, strings
+from corridor.reports import catalogue, charts, core, obstruction, privacy, strings
 from corridor.reports.catalogue import IndicatorSet
 from corridor.reports.core import Table
 
@@ -34,6 +34,7 @@ _CATEGORY_KINDS = {
 _UNITS: dict[str, dict[str, str]] = {
     "requests": {"en": "requests", "fa": "درخواست", "ar": "طلب"},
     "escorts": {"en": "escorts", "fa": "همراه", "ar": "مرافق"},
+    "companions": {"en": "companions", "fa": "همراه", "ar": "مرافق"},
     "referrals": {"en": "referrals", "fa": "ارجاع", "ar": "إحالة"},
     "days": {"en": "days", "fa": "روز", "ar": "يوم"},
     "hours": {"en": "hours", "fa": "ساعت", "ar": "ساعة"},
@@ -120,8 +121,11 @@ def _cell(column: core.Column, value: Any, table: Table, language: str) -> dict[
     return {"text": strings.number(value, language, decimals), "n": True}
 
 
-def _table(table: Table, language: str) -> dict[str, Any]:
+def _table(table: Table, language: str, names: dict[str, str] | None = None) -> dict[str, Any]:
     what = table.code.split(".", 1)[-1].removeprefix("by_")
+    if names and table.columns and table.columns[0].kind == "label" and "facility" in table.code:
+        # A hospital by its name, not its code.
+        table = replace(table, rows=[[names.get(str(r[0]), r[0]), *r[1:]] for r in table.rows])
     return {
         "code": table.code,
         "title": strings.tr("report.breakdown", language, what=strings.tr(f"by.{what}", language)),
@@ -137,9 +141,11 @@ def _public(indicators: IndicatorSet) -> tuple[dict[str, Any], list[Table]]:
 
 
 def cited_entries(indicators: IndicatorSet) -> list[int]:
-    """The ledger entries the report cites: its incidents (deaths are cited through their incident rows)."""
-    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
-    return sorted({i.seq for i in incidents})
+    """The ledger entries the report cites: its incidents, denials and cancellations, with their corrections."""
+    details = indicators.details("incidents")
+    incidents: list[obstruction.Incident] = details.get("incidents", [])
+    refusals: list[obstruction.Refusal] = details.get("refusals", [])
+    return sorted({seq for i in incidents for seq in i.entries} | {seq for r in refusals for seq in r.entries})
 
 
 def context(
@@ -148,6 +154,7 @@ def context(
     head: tuple[int, str],
     now: dt.datetime,
     evidence: dict[str, Any] | None = None,
+    narrative: obstruction.Record | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, already in the report's language."""
     language = options.language
@@ -175,6 +182,7 @@ def context(
             return strings.tr("report.not_reached", language)  # the curve exists but has not reached half
         return format_value(value, catalogue.indicator(code).unit, language)
 
+    names = place_names()
     sections = []
     for section in catalogue.sections():
         members = [i for i in catalogue.indicators() if i.section == section.code]
@@ -194,7 +202,7 @@ def context(
                     }
                     for i in members
                 ],
-                "tables": [_table(t, language) for t in tables_by_indicator.get(section.code, [])],
+                "tables": [_table(t, language, names) for t in tables_by_indicator.get(section.code, [])],
             }
         )
     key_figures = [
@@ -218,6 +226,11 @@ def context(
             key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
         },
         "site": site.name if site else "",
+        **issuer(),
+        "period_covered": f"{strings.date(period.start, language)} – {strings.date(period.end, language)}",
+        "data_as_of": strings.date(period.as_of, language),
+        "narrative": _narrative(narrative, language),
+        "refusals": refusal_rows(indicators.details("incidents").get("refusals", []), language),
         "period": strings.month(period.start, language),
         "period_code": period.label,
         "counted_to": strings.tr("report.to", language, date=strings.date(period.as_of, language)),
@@ -225,7 +238,8 @@ def context(
         "generated": strings.digits(now.strftime("%Y-%m-%d %H:%M UTC"), language),
         "head_seq": strings.tr("report.entry", language, seq=strings.number(head[0], language)),
         "head_hash": head[1],
-        "summary": _summary(values, language),
+        # The public edition leaves the kinds out: a small count among them would show through.
+        "summary": _summary(values, language) + ([] if options.public else _summary_incidents(indicators, language)),
         "key_figures": key_figures,
         "charts": _charts(indicators, language, options.public),
         "sections": sections,
@@ -234,7 +248,6 @@ def context(
         "evidence": _evidence(evidence),
         "methods": strings.METHODS.get(language, strings.METHODS["en"]),
         "priorities": _priorities(language),
-        "facilities": [(f.code, f.name) for f in Facility.objects.order_by("code")],
     }
 
 
@@ -279,6 +292,26 @@ def _summary(values: dict[str, Any], language: str) -> list[str]:
             max=n("trips.hours_held_max", 1),
         ),
         strings.tr("summary.deaths", language, deaths=n("deaths.while_waiting")),
+    ]
+
+
+def _summary_incidents(indicators: IndicatorSet, language: str) -> list[str]:
+    """One sentence: how many obstruction incidents, of which kinds (most frequent first)."""
+    incidents: list[obstruction.Incident] = indicators.details("incidents").get("incidents", [])
+    if not incidents:
+        return []
+    by_kind: dict[str, int] = {}
+    for incident in incidents:
+        by_kind[incident.kind] = by_kind.get(incident.kind, 0) + 1
+    parts = [
+        f"{strings.label('kind', kind, language)} {strings.number(n, language)}"
+        for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    separator = "، " if language in strings.RTL else ", "
+    return [
+        strings.tr(
+            "summary.incidents", language, total=strings.number(len(incidents), language), kinds=separator.join(parts)
+        )
     ]
 
 
@@ -359,22 +392,93 @@ def _deaths(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
     ]
 
 
-def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
-    incidents: list[ssa.Incident] = indicators.details("incidents").get("incidents", [])
+def issuer() -> dict[str, str]:
+    """Who issues the report: organisation, contact and logo (as a data URI) from the settings."""
+    import base64
+
+    from django.conf import settings
+
+    logo = ""
+    path = getattr(settings, "REPORT_LOGO", None)
+    if path is not None:
+        kind = {".svg": "image/svg+xml", ".png": "image/png"}.get(Path(path).suffix.lower(), "image/jpeg")
+        logo = f"data:{kind};base64,{base64.b64encode(Path(path).read_bytes()).decode('ascii')}"
+    return {
+        "organisation": getattr(settings, "REPORT_ORGANISATION", ""),
+        "contact": getattr(settings, "REPORT_CONTACT", ""),
+        "logo": logo,
+    }
+
+
+def _narrative(record: obstruction.Record | None, language: str) -> dict[str, Any] | None:
+    """The month's narrative as paragraphs, with who wrote it, when, and its entry number."""
+    if record is None:
+        return None
+    text = str(record.payload.get("text") or "")
+    written = dt.date.fromisoformat(record.recorded_at[:10]) if record.recorded_at else None
+    return {
+        "paragraphs": [p.strip() for p in text.split("\n\n") if p.strip()],
+        "byline": strings.tr(
+            "report.narrative_by",
+            language,
+            by=record.recorded_by,
+            date=strings.date(written, language) if written else "—",
+            seq=strings.number(record.seq, language),
+        ),
+        "seq": record.seq,
+    }
+
+
+def refusal_rows(refusals: list[obstruction.Refusal], language: str) -> list[dict[str, str]]:
+    """Denials and cancellations as the report lists them, hospitals by name, reasons as given."""
+    places = place_names()
+    redact = privacy.redactor()
+    return [
+        {
+            "date": strings.date(dt.date.fromisoformat(r.date), language),
+            "entries": ", ".join(f"#{n}" for n in r.entries),
+            "place": places.get(r.place, r.place) or "—",
+            "action": strings.label("action", r.action, language),
+            "by": strings.label("cancelled_by", r.by, language),
+            "patients": strings.number(r.patients, language),
+            "reason": redact(r.reason) if r.reason else strings.tr("report.no_reason", language),
+        }
+        for r in refusals
+    ]
+
+
+def place_names() -> dict[str, str]:
+    """Hospitals and sites by code, for writing their names rather than their codes."""
+    names = {f.code: f.name for f in Facility.objects.all()}
+    names.update({s.code: s.name for s in Site.objects.all()})
+    return names
+
+
+def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[dict[str, str]]:
+    """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
+    places = place_names()
     redact = privacy.redactor()
     return [
         {
             "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",
             "seq": str(i.seq),
+            "entries": ", ".join(f"#{n}" for n in i.entries),
+            "place": places.get(i.place, i.place) or "—",
+            "kind": strings.label("kind", i.kind, language),
             "attack_type": strings.label("attack_type", i.attack_type, language),
             "resource": strings.label("resource", i.resource, language),
             "item": strings.label("item", i.item, language) if i.item else "",
+            "what": obstruction.sentence(i, language, places),
             "description": redact(i.description),
             "source": strings.label("source", i.source, language),
             "certainty": strings.label("certainty", i.certainty, language),
         }
         for i in incidents
     ]
+
+
+def _incidents(indicators: IndicatorSet, language: str) -> list[dict[str, str]]:
+    return incident_rows(indicators.details("incidents").get("incidents", []), language)
 
 
 def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -390,14 +494,16 @@ def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def priority_name(p: PriorityClass, language: str) -> str:
+    """A priority class's name with its clinical deadline, e.g. ``urgent (14 days)``."""
+    name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
+    days = strings.number(p.deadline_days, language)
+    return f"{name} ({days} {unit('days', language)})"
+
+
 def _priorities(language: str) -> list[tuple[str, str]]:
     """Each priority class with its name and clinical deadline, for the methods note."""
-    out = []
-    for p in PriorityClass.objects.order_by("rank"):
-        name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
-        days = strings.number(p.deadline_days, language)
-        out.append((p.code, f"{name} ({days} {unit('days', language)})"))
-    return out
+    return [(p.code, priority_name(p, language)) for p in PriorityClass.objects.order_by("rank")]
 
 
 def render_html(
@@ -406,8 +512,9 @@ def render_html(
     head: tuple[int, str],
     now: dt.datetime,
     evidence: dict[str, Any] | None = None,
+    narrative: obstruction.Record | None = None,
 ) -> str:
-    return render_to_string("reports/monthly.html", context(indicators, options, head, now, evidence))
+    return render_to_string("reports/monthly.html", context(indicators, options, head, now, evidence, narrative))
 
 
 def render_pdf(html: str, evidence: dict[str, Any] | None = None) -> bytes:

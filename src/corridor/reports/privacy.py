@@ -26,8 +26,10 @@ def _normal(text: str) -> str:
 def identity_values() -> list[str]:
     """Every non-empty identity value (full name, contact, notes), longest first."""
     found: set[str] = set()
-    for row in PatientIdentity.objects.values_list("full_name", "contact", "notes").iterator(chunk_size=5000):
-        for value in row:
+    # Through the model, which opens each value with its patient id (values_list would see sealed values).
+    rows = PatientIdentity.objects.only("patient_id", "full_name", "contact", "notes").iterator(chunk_size=5000)
+    for row in rows:
+        for value in (row.full_name, row.contact, row.notes):
             value = (value or "").strip()
             if len(value) >= _SHORTEST:
                 found.add(value)

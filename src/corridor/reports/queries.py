@@ -8,6 +8,7 @@ month up to and including ``period.as_of``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -32,19 +33,14 @@ from django.db.models.functions import Cast, Coalesce, Concat, Substr
 from django.db.models.sql.compiler import SQLCompiler
 
 from corridor.ledger.models import Entry
-from corridor.register.models import Referral
-from corridor.reports import core
+from corridor.register.models import Referral, deadline_expression
+from corridor.reports import core, obstruction
 from corridor.transfers.models import Trip, TripPassenger
 
 PATIENT = TripPassenger.Role.PATIENT
 ESCORT = TripPassenger.Role.ESCORT
 SEEN = tuple(str(o) for o in TripPassenger.SEEN_OUTCOMES)
-NOT_SEEN = (
-    TripPassenger.Outcome.NO_DOCTOR.value,
-    TripPassenger.Outcome.REFUSED.value,
-    TripPassenger.Outcome.TURNED_BACK.value,
-)
-INCIDENT_TYPES = ("incident.recorded", "supply.blocked")
+NOT_SEEN = tuple(str(o) for o in TripPassenger.NOT_SEEN_OUTCOMES)
 KM_WINDOW_DAYS = 365
 
 
@@ -120,7 +116,6 @@ def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
     return (
         TripPassenger.objects.filter(role=role, removed=False)
         .filter(_in_period(period, "trip__date"))
-        .exclude(trip__status=Trip.Status.PROPOSED)
         .annotate(
             said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
             trip_day=Cast("trip__date", output_field=CharField()),
@@ -191,8 +186,13 @@ def first_visits(period: core.Period) -> list[dict[str, Any]]:
     ]
 
 
-def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str]]:
-    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class)."""
+# How a referral that closed without a visit ended, as a competing event of time to care. The one place
+# that reads closing statuses for the competing-risks estimate: a new way of ending is added here.
+COMPETING_EVENTS = {Referral.Status.DIED.value: core.DIED, Referral.Status.LEFT.value: core.LEFT}
+
+
+def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]:
+    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class, status)."""
     since = period.as_of - dt.timedelta(days=KM_WINDOW_DAYS)
     seen_by_then = Q(
         trips__outcome__in=SEEN, trips__removed=False, trips__role=PATIENT, trips__trip__date__lte=period.as_of
@@ -200,7 +200,7 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
     rows = (
         Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
         .annotate(first=Min("trips__trip__date", filter=seen_by_then))
-        .values_list("referral_date", "closed_on", "first", "priority__code")
+        .values_list("referral_date", "closed_on", "first", "priority__code", "status")
         .order_by()
     )
     return list(rows)
@@ -209,16 +209,36 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
 # -------------------------------------------------------------------------------------------- backlog
 
 
+def first_visit_on_or_before(as_of: dt.date) -> Exists:
+    """A referral (the outer row) was first seen at the hospital on or before ``as_of``."""
+    return Exists(
+        TripPassenger.objects.filter(
+            referral=OuterRef("pk"), role=PATIENT, removed=False, outcome__in=SEEN, trip__date__lte=as_of
+        )
+    )
+
+
+def open_referrals(as_of: dt.date) -> QuerySet[Referral]:
+    """Referrals made by ``as_of`` whose episode of care had not ended by then."""
+    return Referral.objects.filter(referral_date__lte=as_of).filter(
+        Q(closed_on__isnull=True, status__in=Referral.OPEN) | Q(closed_on__gt=as_of)
+    )
+
+
+def waiting_q(as_of: dt.date) -> Q:
+    """Of the open referrals, those waiting for a visit at the end of ``as_of``: not yet seen by then, or
+    waiting now for a follow-up (a follow-up's wait is known as it stands today)."""
+    return ~first_visit_on_or_before(as_of) | Q(closed_on__isnull=True, status=Referral.Status.WAITING)
+
+
 def backlog(as_of: dt.date) -> list[dict[str, Any]]:
     """Referrals waiting at the end of ``as_of`` by priority class: count, past deadline, oldest."""
-    waiting = Referral.objects.filter(referral_date__lte=as_of).filter(
-        Q(closed_on__isnull=True, status=Referral.Status.WAITING) | Q(closed_on__gt=as_of)
-    )
+    waiting = open_referrals(as_of).filter(waiting_q(as_of)).annotate(next_due=deadline_expression())
     rows = (
         waiting.values("priority__code", "priority__rank")
         .annotate(
             waiting=Count("id"),
-            past_deadline=Count("id", filter=Q(due_date__lt=as_of)),
+            past_deadline=Count("id", filter=Q(next_due__lt=as_of)),
             oldest=Min("referral_date"),
         )
         .order_by("priority__rank")
@@ -238,7 +258,7 @@ def backlog(as_of: dt.date) -> list[dict[str, Any]]:
 
 
 def _trips(period: core.Period) -> QuerySet[Trip]:
-    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of).exclude(status=Trip.Status.PROPOSED)
+    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of)
 
 
 def trips_by_status(period: core.Period) -> dict[str, int]:
@@ -246,43 +266,49 @@ def trips_by_status(period: core.Period) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+def _patient_places(trip_ids: list[int]) -> list[tuple[int, int]]:
+    """(trip id, patient id) of every patient place on these trips."""
+    out: list[tuple[int, int]] = []
+    for i in range(0, len(trip_ids), 500):
+        out += TripPassenger.objects.filter(trip_id__in=trip_ids[i : i + 500], role=PATIENT, removed=False).values_list(
+            "trip_id", "patient_id"
+        )
+    return out
+
+
 def cancellations(period: core.Period) -> dict[str, Any]:
-    """Cancelled trips by who cancelled them, patient places on them, and the patients affected."""
-    on_board = Q(passengers__role=PATIENT, passengers__removed=False)
-    cancelled = _trips(period).filter(status=Trip.Status.CANCELLED)
-    by = (
-        cancelled.values("cancelled_by")
-        .annotate(
-            trips=Count("id", distinct=True),
-            places=Count("passengers", filter=on_board),
-        )
-        .order_by("cancelled_by")
-    )
-    totals = cancelled.aggregate(
-        places=Count("passengers", filter=on_board),
-        patients=Count("passengers__patient", filter=on_board, distinct=True),
-    )
-    most = (
-        TripPassenger.objects.filter(
-            trip__status=Trip.Status.CANCELLED, trip__date__lte=period.as_of, role=PATIENT, removed=False
-        )
-        .values("patient_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .values_list("n", flat=True)
-        .first()
-    )
+    """Cancelled trips by who cancelled them, patient places on them, and the patients affected.
+
+    Which trips were cancelled, and by whom, is read from the trip.cancelled entries as they stand
+    after corrections and retractions (:func:`standing_cancellations`).
+    """
+    standing = standing_cancellations(period.start, period.as_of)
+    places = _patient_places(sorted(standing))
+    by: dict[str, dict[str, Any]] = {}
+    for who in standing.values():
+        row = by.setdefault(who, {"cancelled_by": who, "trips": 0, "places": 0})
+        row["trips"] += 1
+    for trip_id, _patient in places:
+        by[standing[trip_id]]["places"] += 1
+    per_patient: dict[int, int] = {}
+    for _trip, patient in _patient_places(sorted(standing_cancellations(None, period.as_of))):
+        per_patient[patient] = per_patient.get(patient, 0) + 1
     return {
-        "by": [dict(row) for row in by],
-        "places": totals["places"] or 0,
-        "patients": totals["patients"] or 0,
-        "most_for_one_patient": most or 0,
+        "trips": len(standing),
+        "by": [by[k] for k in sorted(by)],
+        "places": len(places),
+        "patients": len({p for _t, p in places}),
+        "most_for_one_patient": max(per_patient.values(), default=0),
     }
+
+
+# A hold counts from when it began as entered, else from the arrival at the gate (as Trip.hours_held).
+HOLD_BEGAN = Coalesce("held_since", "gate_arrived_at")
 
 
 def gate_holds(period: core.Period) -> list[dict[str, Any]]:
     """Hours held at the gate by facility: trips released, mean and longest hold (as timedeltas)."""
-    held = F("gate_released_at") - F("gate_arrived_at")
+    held = F("gate_released_at") - HOLD_BEGAN
     rows = (
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
@@ -297,7 +323,7 @@ def gate_holds(period: core.Period) -> list[dict[str, Any]]:
 
 
 def gate_hold_overall(period: core.Period) -> dict[str, Any]:
-    held = F("gate_released_at") - F("gate_arrived_at")
+    held = F("gate_released_at") - HOLD_BEGAN
     return dict(
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
@@ -363,47 +389,6 @@ def deaths(period: core.Period) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------ incidents
 
 
-def _incident_entries(period: core.Period) -> QuerySet[Entry]:
-    after = period.as_of + dt.timedelta(days=1)
-    return (
-        Entry.objects.filter(type__in=INCIDENT_TYPES)
-        .filter(occurred_at__gte=period.start.isoformat(), occurred_at__lt=after.isoformat())
-        .filter(not_retracted())
-    )
-
-
-def incident_counts(period: core.Period) -> list[dict[str, Any]]:
-    """Uncorrected incidents of the period grouped by type, kind, resource, supply item and certainty."""
-    corrected = Exists(Entry.objects.filter(type="entry.corrected", corrects=OuterRef("seq")))
-    rows = (
-        _incident_entries(period)
-        .filter(~corrected)
-        .annotate(
-            kind=PayloadKey("kind"),
-            resource=PayloadKey("resource"),
-            item=Coalesce(PayloadKey("category"), PayloadKey("item")),
-        )
-        .values("type", "kind", "resource", "item", "certainty")
-        .annotate(n=Count("seq"))
-        .order_by("type", "kind", "resource", "item", "certainty")
-    )
-    return [dict(row) for row in rows]
-
-
-def incident_entries(period: core.Period) -> list[tuple[Entry, list[Entry]]]:
-    """The period's incidents, oldest first, each with its corrections (oldest first)."""
-    found = list(_incident_entries(period).order_by("occurred_at", "seq"))
-    corrections: dict[int, list[Entry]] = {}
-    for correction in Entry.objects.filter(type="entry.corrected", corrects__in=[e.seq for e in found]).order_by("seq"):
-        assert correction.corrects is not None
-        corrections.setdefault(int(correction.corrects), []).append(correction)
-    return [(entry, corrections.get(entry.seq, [])) for entry in found]
-
-
-def corrected_incidents(period: core.Period) -> list[tuple[Entry, list[Entry]]]:
-    return [(entry, fixes) for entry, fixes in incident_entries(period) if fixes]
-
-
 def months_of_requests(period: core.Period, months: int) -> list[tuple[str, dict[str, int]]]:
     """Requests by outcome class for this month and the ``months - 1`` before it (for the trend chart)."""
     series = []
@@ -419,9 +404,103 @@ def holds_by_day(period: core.Period) -> list[tuple[dt.date, float]]:
     rows = (
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
-        .values_list("date", "gate_arrived_at", "gate_released_at")
+        .annotate(began=HOLD_BEGAN)
+        .values_list("date", "began", "gate_released_at")
         .order_by("date", "id")
     )
     return [
         (day, (released - arrived).total_seconds() / 3600) for day, arrived, released in rows if arrived and released
     ]
+
+
+# ---------------------------------------------------------------------------------------- obstruction
+
+
+def _records(rows: QuerySet[Entry]) -> list[obstruction.Record]:
+    return [obstruction.Record.of(json.loads(body)) for body in rows.values_list("body", flat=True)]
+
+
+def with_corrections(records: list[obstruction.Record]) -> list[obstruction.Record]:
+    """``records`` and every correction or retraction naming them (and retractions of those corrections)."""
+    out = list(records)
+    wanted = [r.seq for r in records]
+    for _round in range(2):
+        found: list[obstruction.Record] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            found += _records(
+                Entry.objects.filter(type__in=(obstruction.CORRECTED, obstruction.RETRACTED), corrects__in=chunk)
+            )
+        out += found
+        wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
+        if not wanted:
+            break
+    return out
+
+
+def ledger_records(types: tuple[str, ...], first: dt.date | None, last: dt.date) -> list[obstruction.Record]:
+    """Entries of ``types`` whose day (the payload's ``date``) falls from ``first`` to ``last``, with their fixes.
+
+    Every trip event carries its trip's date and every incident or delivery its own, so one filter on
+    the payload's date finds a trip's request, answers and cancellation together.
+    """
+    day = PayloadKey("date")
+    rows = Entry.objects.filter(type__in=types).annotate(day=day).filter(day__lte=last.isoformat())
+    if first is not None:
+        rows = rows.filter(day__gte=first.isoformat())
+    return with_corrections(_records(rows.order_by("seq")))
+
+
+def obstruction_incidents(
+    period: core.Period, hold_threshold_hours: float | None = None, records: list[obstruction.Record] | None = None
+) -> list[obstruction.Incident]:
+    """Every obstruction incident of the period, derived from the ledger as it stands (see docs/indicators.md)."""
+    if records is None:
+        records = obstruction_records(period)
+    return obstruction.derive(
+        records,
+        start=period.start,
+        as_of=period.as_of,
+        hold_threshold_hours=hold_threshold() if hold_threshold_hours is None else hold_threshold_hours,
+    )
+
+
+def obstruction_records(period: core.Period) -> list[obstruction.Record]:
+    """The entries the obstruction catalogue reads for the period, with their corrections."""
+    return ledger_records(obstruction.READ_TYPES, period.start, period.as_of)
+
+
+def narrative(period: core.Period, language: str) -> obstruction.Record | None:
+    """The month's standing narrative: the latest in ``language``, else the latest in any language."""
+    found = [
+        r
+        for r in obstruction.effective(
+            with_corrections(
+                _records(Entry.objects.filter(type="report.narrative", subject_rows__key=f"report:{period.label}"))
+            )
+        )
+        if r.type == "report.narrative"
+    ]
+    mine = [r for r in found if r.payload.get("language") == language]
+    chosen = (mine or found)[-1:]
+    return chosen[0] if chosen else None
+
+
+def hold_threshold() -> float:
+    """Hours held at the gate from which a hold counts as an obstruction incident (a setting)."""
+    from django.conf import settings
+
+    return float(getattr(settings, "GATE_HOLD_THRESHOLD_MINUTES", 120)) / 60
+
+
+def standing_cancellations(first: dt.date | None, last: dt.date) -> dict[int, str]:
+    """Trips with a standing trip.cancelled entry dated from ``first`` to ``last``: trip id -> who cancelled it.
+
+    Read from the ledger after corrections and retractions (the same rule as the incidents), not from
+    the trip row, so that a corrected or withdrawn cancellation counts as it stands.
+    """
+    out: dict[int, str] = {}
+    for record in obstruction.effective(ledger_records(("trip.cancelled",), first, last)):
+        if record.type == "trip.cancelled" and record.trip is not None and record.trip.isdigit():
+            out[int(record.trip)] = str(record.payload.get("cancelled_by") or core.UNKNOWN)
+    return out

@@ -16,11 +16,11 @@ from typing import Any
 from django.db import transaction
 
 from corridor import clock
-from corridor.accounts.roles import Actor, Can, require
-from corridor.errors import InvalidInput
+from corridor.accounts.roles import Actor, Can, can, require
+from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
-from corridor.reports import catalogue, core, exports, monthly, strings
+from corridor.reports import catalogue, core, exports, monthly, queries, strings
 
 REPORT_FORMATS = ("html", "pdf")
 Deliver = Callable[[bytes], None]
@@ -98,6 +98,9 @@ def monthly_report(
     inline styles).
     """
     require(by, Can.READ_LEDGER)
+    if not public and not can(by, Can.EXPORT):
+        # The same audience rule as the API's indicators: unsuppressed small counts need a role that may export.
+        raise NotAllowed("your role may see the public edition only (small counts left blank)")
     period = parse_month(month)
     _choice(language, strings.LANGUAGES, "language")
     _choice(fmt, REPORT_FORMATS, "format")
@@ -108,8 +111,10 @@ def monthly_report(
     from corridor.ledger.evidence import evidence_for
 
     # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
-    evidence = evidence_for(monthly.cited_entries(indicators))
-    html = monthly.render_html(indicators, options, head, when, evidence)
+    narrative = queries.narrative(period, language)
+    cited = monthly.cited_entries(indicators) + ([narrative.seq] if narrative else [])
+    evidence = evidence_for(sorted(set(cited)))
+    html = monthly.render_html(indicators, options, head, when, evidence, narrative)
     content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
     suffix = "-public" if public else ""
     return _record(
@@ -130,6 +135,129 @@ def monthly_report(
         head=head,
         deliver=deliver,
     )
+
+
+NARRATIVE_MAX_CHARS = 6000
+
+
+def write_narrative(*, month: str, text: str, language: str = "en", by: Actor) -> Entry:
+    """A monitor's narrative for ``month``'s report, appended to the ledger so that its text is evidence too.
+
+    The latest narrative of a month (in the report's language, else in any) is the one printed, with
+    who wrote it; an earlier one stays in the ledger and can be corrected or retracted like any entry.
+    """
+    require(by, Can.RECORD_INCIDENTS)
+    period = parse_month(month)
+    _choice(language, strings.LANGUAGES, "language")
+    body = (text or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise InvalidInput("write the narrative", "text")
+    if len(body) > NARRATIVE_MAX_CHARS:
+        raise InvalidInput(f"at most {NARRATIVE_MAX_CHARS} characters; got {len(body)}", "text")
+    return ledger.append(
+        "report.narrative",
+        by=by,
+        subjects=[f"report:{period.label}"],
+        payload={"month": period.label, "language": language, "text": body},
+        source="witness",
+        certainty="confirmed",
+    )
+
+
+def case_dossier(
+    *,
+    code: str,
+    language: str = "en",
+    with_identity: bool = False,
+    purpose: str = "",
+    by: Actor,
+    deliver: Deliver | None = None,
+    now: dt.datetime | None = None,
+) -> Produced:
+    """One patient's case as a PDF, with the inclusion proofs of every entry it cites, recorded in the ledger.
+
+    Pseudonymised unless ``with_identity``: then the role must be allowed to see identities, a
+    ``purpose`` is required, and the view is recorded as an ``identity.viewed`` entry with it.
+    """
+    from corridor.ledger.evidence import evidence_for
+    from corridor.register import services as register
+    from corridor.register.models import Patient
+    from corridor.reports import dossier
+
+    require(by, Can.READ_LEDGER)
+    _choice(language, strings.LANGUAGES, "language")
+    patient = Patient.objects.select_related("site").filter(code=(code or "").strip()).first()
+    if patient is None:
+        raise InvalidInput(f"there is no patient {code!r}", "patient")
+    identity = None
+    if with_identity:
+        require(by, Can.SEE_IDENTITIES)
+        if not (purpose or "").strip():
+            raise InvalidInput("say why the identity version is needed", "purpose")
+    head = ledger.head()
+    when = now or dt.datetime.now(dt.UTC)
+    values, cited = dossier.context(patient, language, clock.today(), head, when)
+    with transaction.atomic():
+        if with_identity:
+            found = register.view_identity(patient, by=by, purpose=f"case dossier: {purpose.strip()}")
+            identity = {"full_name": found.full_name, "contact": found.contact} if found else None
+            values["identity"] = identity
+        evidence = evidence_for(cited, sign_if_needed=True, by=by)
+        content = monthly.render_pdf(dossier.render_html(values), evidence)
+        return _record(
+            content,
+            by=by,
+            filename=f"corridor-dossier-{patient.code}-{language}{'-identity' if with_identity else ''}.pdf",
+            media_type="application/pdf",
+            payload={
+                "dataset": "dossier",
+                "format": "pdf",
+                "patient": patient.code,
+                "language": language,
+                "audience": "identity" if with_identity else "pseudonymised",
+                "cited_entries": len(cited),
+                "checkpoint_size": _checkpoint_size(evidence),
+            },
+            head=head,
+            deliver=deliver,
+        )
+
+
+def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
+    """Write the public site into ``out`` and record its SHA-256 manifest as a ``site.published`` entry.
+
+    The files are written inside the transaction that appends the entry: if writing fails, nothing is
+    recorded. Only aggregates leave: suppressed counts, rates and days (see docs/exports.md).
+    """
+    from pathlib import Path
+
+    from corridor.ledger import evidence
+    from corridor.reports import publish
+
+    require(by, Can.EXPORT)
+    if not 1 <= months <= 60:
+        raise InvalidInput(f"from 1 to 60 months; got {months}", "months")
+    head = ledger.head()
+    files = publish.build(clock.today(), months, head, evidence.latest_checkpoint(), evidence.verifier_key().encode())
+    listing = publish.manifest(files)
+    files["manifest.json"] = listing
+    with transaction.atomic():
+        entry = ledger.append(
+            "site.published",
+            by=by,
+            subjects=["export:public-site"],
+            payload={
+                "files": len(files) - 1,
+                "manifest_sha256": hashlib.sha256(listing).hexdigest(),
+                "months": months,
+                "ledger_head": {"seq": head[0], "hash": head[1]},
+            },
+        )
+        try:
+            publish.write(Path(out), files)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write the site: {exc.strerror}", "out") from None
+    return entry
 
 
 def _checkpoint_size(evidence: dict[str, Any]) -> int | None:

@@ -260,10 +260,321 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fa": "ردهٔ اولویت (کاپلان–مایر)",
         "ar": "فئة الأولوية (كابلان–ماير)",
     },
+    "summary.incidents": {
+        "en": "{total} obstruction incidents were recorded: {kinds}.",
+        "fa": "{total} رویداد ممانعت ثبت شد: {kinds}.",
+        "ar": "سُجّل {total} من حوادث العرقلة: {kinds}.",
+    },
+    "report.issued_by": {"en": "Issued by", "fa": "صادرکننده", "ar": "الجهة المُصدِرة"},
+    "report.contact": {"en": "Contact", "fa": "تماس", "ar": "للتواصل"},
+    "report.period_covered": {"en": "Period covered", "fa": "دورهٔ گزارش", "ar": "الفترة المشمولة"},
+    "report.data_as_of": {"en": "Data as of", "fa": "داده‌ها تا تاریخ", "ar": "البيانات حتى"},
+    "report.generated_on": {"en": "Generated", "fa": "تاریخ تهیهٔ این نسخه", "ar": "تاريخ إعداد هذه النسخة"},
+    "report.narrative": {
+        "en": "The month in the monitors' words",
+        "fa": "این ماه به روایت ناظران",
+        "ar": "الشهر بكلمات المراقبين",
+    },
+    "report.narrative_by": {
+        "en": "Written by {by} on {date}; ledger entry {seq}.",
+        "fa": "نوشتهٔ {by} در {date}؛ ثبت شمارهٔ {seq} دفتر.",
+        "ar": "كتبه {by} في {date}؛ القيد رقم {seq} في السجل.",
+    },
+    "report.narrative_none": {
+        "en": "No monitor has written a narrative for this month.",
+        "fa": "هیچ ناظری برای این ماه روایتی ننوشته است.",
+        "ar": "لم يكتب أي مراقب سردًا لهذا الشهر.",
+    },
+    "report.refusals": {
+        "en": "Permits denied and trips cancelled, with the reasons given",
+        "fa": "مجوزهای ردشده و سفرهای لغوشده، با دلایل اعلام‌شده",
+        "ar": "التصاريح المرفوضة والرحلات الملغاة، مع الأسباب المعلنة",
+    },
+    "report.no_reason": {"en": "no reason given", "fa": "دلیلی اعلام نشد", "ar": "لم يُذكر سبب"},
+    "report.figures_cover": {"en": "At a glance", "fa": "در یک نگاه", "ar": "لمحة سريعة"},
+    "report.evidence_how": {
+        "en": "How to check this report: every incident and denial above gives the numbers of the ledger entries "
+        "it rests on. The ledger is append-only and each entry is chained to the one before by its SHA-256 "
+        "hash, so an entry cannot be changed or removed without breaking every later hash. At intervals the "
+        "ledger is signed: the signed checkpoint below states how many entries it held and the root hash of "
+        "all of them. The file evidence.json attached to this PDF holds each cited entry and the proof that it "
+        "is part of that checkpoint. Anyone who has the issuing organisation's public key can check, with a "
+        "freely available verifier and without access to the rest of the ledger, that the entries are "
+        "exactly as cited and were signed at that time. Ask the issuing organisation for its public key and "
+        "the verifier.",
+        "fa": "چگونه این گزارش را بررسی کنیم: کنار هر رویداد و هر رد مجوز، شمارهٔ ثبت‌های دفتر که به آن‌ها تکیه "
+        "دارد آمده است. دفتر فقط افزودنی است و هر ثبت با درهم‌نگاری SHA-256 به ثبت پیشین زنجیر شده است؛ پس هیچ "
+        "ثبتی را نمی‌توان تغییر داد یا حذف کرد بی‌آنکه همهٔ درهم‌نگاری‌های پس از آن بشکنند. دفتر هر چند گاه امضا "
+        "می‌شود: نقطهٔ بازبینی امضاشدهٔ زیر می‌گوید دفتر در آن هنگام چند ثبت داشت و درهم‌نگاری ریشهٔ همهٔ آن‌ها "
+        "چیست. پروندهٔ evidence.json که به این PDF پیوست است، هر ثبتِ مورد استناد و اثبات گنجاندن آن در این نقطهٔ "
+        "بازبینی را در بر دارد. هر کس کلید عمومی سازمان صادرکننده را داشته باشد، می‌تواند با یک برنامهٔ بازبینی "
+        "آزاد و بی‌دسترسی به باقی دفتر بررسی کند که این ثبت‌ها همان‌اند که نقل شده و در آن هنگام امضا شده‌اند. "
+        "کلید عمومی و برنامهٔ بازبینی را از سازمان صادرکننده بخواهید.",
+        "ar": "كيف تتحقق من هذا التقرير: بجانب كل حادث وكل رفض أرقامُ قيود السجل التي يستند إليها. السجل تراكمي لا "
+        "يُحذف منه شيء، وكل قيد مربوط بالذي قبله ببصمة SHA-256، فلا يمكن تغيير قيد أو حذفه دون كسر كل البصمات "
+        "التي تليه. ويُوقَّع السجل على فترات: تذكر نقطة التحقق الموقعة أدناه عدد القيود التي كان يضمها وبصمة "
+        "الجذر لها جميعًا. ويحوي الملف evidence.json المرفق بهذا الـPDF كل قيد مستشهد به ودليل شموله في نقطة "
+        "التحقق تلك. ويستطيع كل من لديه المفتاح العام للجهة المُصدِرة أن يتحقق، بأداة تحقق متاحة مجانًا ودون "
+        "الوصول إلى بقية السجل، من أن القيود كما استُشهد بها وأنها وُقّعت في ذلك الوقت. اطلب المفتاح العام وأداة "
+        "التحقق من الجهة المُصدِرة.",
+    },
+    "report.evidence_pending": {
+        "en": "The ledger had not yet been signed since the entries cited here were recorded, so no proofs are "
+        "attached to this edition. Ask the issuing organisation for an edition made after its next signed "
+        "checkpoint: it will carry the proofs.",
+        "fa": "از هنگام ثبتِ ثبت‌های مورد استناد این گزارش، دفتر هنوز امضا نشده بود؛ پس هیچ اثباتی به این نسخه "
+        "پیوست نیست. نسخه‌ای را که پس از نقطهٔ بازبینی امضاشدهٔ بعدی تهیه شود از سازمان صادرکننده بخواهید؛ آن "
+        "نسخه اثبات‌ها را در بر خواهد داشت.",
+        "ar": "لم يكن السجل قد وُقّع بعدُ منذ تسجيل القيود المستشهد بها هنا، فلا أدلة مرفقة بهذه النسخة. اطلب من "
+        "الجهة المُصدِرة نسخة تُعدّ بعد نقطة التحقق الموقعة التالية: ستحمل الأدلة.",
+    },
+    "report.head_note": {
+        "en": "The ledger's latest entry when this file was made, and its hash: any later copy of the ledger "
+        "that holds this entry with this hash contains everything this report was made from, unchanged.",
+        "fa": "آخرین ثبت دفتر هنگام تهیهٔ این پرونده و درهم‌نگاری آن: هر نسخهٔ بعدی دفتر که این ثبت را با همین "
+        "درهم‌نگاری داشته باشد، همهٔ آنچه این گزارش از آن ساخته شده را بی‌تغییر در بر دارد.",
+        "ar": "آخر قيد في السجل عند إعداد هذا الملف وبصمته: أي نسخة لاحقة من السجل تحوي هذا القيد بهذه البصمة "
+        "تتضمن كل ما أُعدّ منه هذا التقرير دون تغيير.",
+    },
+    "col.share_died": {"en": "Died waiting %", "fa": "درگذشته در انتظار ٪", "ar": "توفّوا منتظرين ٪"},
+    "col.share_left": {"en": "Left %", "fa": "رفته ٪", "ar": "غادروا ٪"},
+    "col.km_share_seen": {
+        "en": "Seen %, Kaplan–Meier (deaths hidden)",
+        "fa": "ویزیت‌شده ٪، کاپلان–مایر (مرگ‌ها پنهان)",
+        "ar": "المعاينون ٪، كابلان–ماير (الوفيات مخفية)",
+    },
+    "by.competing_risks": {
+        "en": "days since referral, with death and leaving as competing events (Aalen–Johansen)",
+        "fa": "روز از ارجاع، با مرگ و رفتن به عنوان رویدادهای رقیب (آلن–یوهانسن)",
+        "ar": "الأيام منذ الإحالة، مع الوفاة والمغادرة حدثين متنافسين (آلن–يوهانسن)",
+    },
+    "col.hospital": {"en": "Hospital", "fa": "بیمارستان", "ar": "المستشفى"},
+    "col.action": {"en": "What", "fa": "چه", "ar": "ماذا"},
+    "col.by": {"en": "By", "fa": "از سوی", "ar": "من جانب"},
+    "col.reason": {"en": "Reason given", "fa": "دلیل اعلام‌شده", "ar": "السبب المعلن"},
+    "dossier.title": {
+        "en": "Case dossier: access to hospital care",
+        "fa": "پروندهٔ موردی: دسترسی به درمان بیمارستانی",
+        "ar": "ملف حالة: الوصول إلى الرعاية في المستشفيات",
+    },
+    "dossier.pseudonymised": {
+        "en": "Pseudonymised: the person appears under a code. The issuing organisation can identify them to a "
+        "mandate holder on request, with the person's consent.",
+        "fa": "با نام مستعار: این شخص با یک کد آمده است. سازمان صادرکننده می‌تواند در صورت درخواست و با رضایت او، "
+        "هویتش را به دارندهٔ مأموریت اعلام کند.",
+        "ar": "باسم مستعار: يظهر الشخص برمز. ويمكن للجهة المُصدِرة أن تكشف هويته لصاحب الولاية عند الطلب وبموافقته.",
+    },
+    "dossier.identity_note": {
+        "en": "Identity version: this copy names the person. Its making was recorded in the ledger with its purpose.",
+        "fa": "نسخهٔ هویتی: این نسخه نام شخص را دارد. تهیهٔ آن با هدفش در دفتر ثبت شده است.",
+        "ar": "نسخة الهوية: تسمّي هذه النسخة الشخص. وقد سُجّل إعدادها في السجل مع الغرض منه.",
+    },
+    "dossier.who": {"en": "1. Who", "fa": "۱. چه کسی", "ar": "١. مَن"},
+    "dossier.what": {
+        "en": "2. What happened: the referrals and the time waited",
+        "fa": "۲. چه روی داد: ارجاع‌ها و زمان انتظار",
+        "ar": "٢. ماذا حدث: الإحالات ومدة الانتظار",
+    },
+    "dossier.when": {
+        "en": "3. When and where: every step in order",
+        "fa": "۳. کی و کجا: همهٔ گام‌ها به ترتیب",
+        "ar": "٣. متى وأين: كل خطوة بالترتيب",
+    },
+    "dossier.incidents": {
+        "en": "4. By whom: obstruction of the person's care",
+        "fa": "۴. به دست چه کسی: ممانعت از درمان این شخص",
+        "ar": "٤. على يد مَن: عرقلة رعاية هذا الشخص",
+    },
+    "dossier.remedy": {
+        "en": "5. What was done to seek a remedy",
+        "fa": "۵. برای جبران چه شد",
+        "ar": "٥. ما الذي فُعل لطلب الانتصاف",
+    },
+    "dossier.evidence": {"en": "6. Evidence", "fa": "۶. شواهد", "ar": "٦. الأدلة"},
+    "dossier.code": {"en": "Code", "fa": "کد", "ar": "الرمز"},
+    "dossier.name": {"en": "Name", "fa": "نام", "ar": "الاسم"},
+    "dossier.contact": {"en": "Contact", "fa": "تماس", "ar": "للتواصل"},
+    "dossier.sex": {"en": "Sex", "fa": "جنس", "ar": "الجنس"},
+    "dossier.age_group": {"en": "Age group", "fa": "گروه سنی", "ar": "الفئة العمرية"},
+    "dossier.site": {"en": "Place of residence", "fa": "محل سکونت", "ar": "مكان الإقامة"},
+    "dossier.data_as_of": {"en": "Data as of", "fa": "داده‌ها تا تاریخ", "ar": "البيانات حتى"},
+    "dossier.generated": {"en": "Generated", "fa": "تاریخ تهیه", "ar": "تاريخ الإعداد"},
+    "dossier.issued_by": {"en": "Issued by", "fa": "صادرکننده", "ar": "الجهة المُصدِرة"},
+    "dossier.referred": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
+    "dossier.deadline": {"en": "Clinical deadline", "fa": "مهلت بالینی", "ar": "المهلة السريرية"},
+    "dossier.status": {"en": "Now", "fa": "اکنون", "ar": "الآن"},
+    "dossier.waited": {"en": "waiting {days} days", "fa": "{days} روز در انتظار", "ar": "ينتظر منذ {days} يومًا"},
+    "dossier.waited_seen": {
+        "en": "seen after {days} days",
+        "fa": "پس از {days} روز ویزیت شد",
+        "ar": "عوين بعد {days} يومًا",
+    },
+    "dossier.past_deadline": {
+        "en": "{days} days past the clinical deadline",
+        "fa": "{days} روز پس از مهلت بالینی",
+        "ar": "بعد المهلة السريرية بـ{days} يومًا",
+    },
+    "dossier.within_deadline": {
+        "en": "within the clinical deadline ({days} days to spare)",
+        "fa": "در مهلت بالینی ({days} روز مانده)",
+        "ar": "ضمن المهلة السريرية (متبقٍ {days} يومًا)",
+    },
+    "dossier.hours_held": {"en": "held {hours} hours", "fa": "{hours} ساعت توقف", "ar": "احتُجزت {hours} ساعة"},
+    "dossier.by_whom": {
+        "en": "{count} of the acts below were done by the authority that controls the crossing (permits, the gate, "
+        "cancellations), as recorded from these sources: {sources}.",
+        "fa": "{count} مورد از کارهای زیر را مقاماتی انجام دادند که گذرگاه را در دست دارند (مجوزها، گذرگاه، لغوها)، "
+        "بر پایهٔ این منابع: {sources}.",
+        "ar": "قامت بـ{count} من الأفعال أدناه السلطاتُ التي تتحكم بالمعبر (التصاريح، البوابة، الإلغاءات)، كما سُجّلت "
+        "من هذه المصادر: {sources}.",
+    },
+    "dossier.remedies": {
+        "en": "The camp asked the authority {requests} times for permission for this person to travel to "
+        "hospital: {approved} approved, {denied} denied and {unanswered} never answered.",
+        "fa": "اردوگاه {requests} بار از مقامات برای سفر این شخص به بیمارستان اجازه خواست: {approved} تأیید، "
+        "{denied} رد و {unanswered} هرگز پاسخ داده نشد.",
+        "ar": "طلب المخيم من السلطات {requests} مرة السماح لهذا الشخص بالسفر إلى المستشفى: وُوفق على {approved}، "
+        "ورُفض {denied}، ولم يُردّ على {unanswered} قط.",
+    },
+    "dossier.ledger_head": {
+        "en": "Ledger's latest entry when this file was made",
+        "fa": "آخرین ثبت دفتر هنگام تهیهٔ این پرونده",
+        "ar": "آخر قيد في السجل عند إعداد هذا الملف",
+    },
+    "dossier.cited": {
+        "en": "Ledger entries cited, with their proofs in evidence.json",
+        "fa": "ثبت‌های مورد استناد، با اثبات‌هایشان در evidence.json",
+        "ar": "قيود السجل المستشهد بها، مع أدلتها في evidence.json",
+    },
+    "dossier.none": {"en": "None recorded.", "fa": "موردی ثبت نشده است.", "ar": "لم يُسجَّل شيء."},
+    # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
+    "what.permit_denied": {
+        "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",
+        "fa": "مقامات مجوز سفر {patients} بیمار به {place} را رد کردند.",
+        "ar": "رفضت السلطات تصريح رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.no_answer": {
+        "en": "A trip to {place} for {patients} patient(s), requested on {requested}, had no answer by the "
+        "appointment date.",
+        "fa": "درخواست سفر {patients} بیمار به {place} که در {requested} داده شد، تا روز نوبت بی‌پاسخ ماند.",
+        "ar": "لم يصل رد حتى موعد المراجعة على طلب رحلة إلى {place} لـ{patients} من المرضى قُدّم في {requested}.",
+    },
+    "what.cancelled_by_authority": {
+        "en": "The authority cancelled a trip to {place} carrying {patients} patient(s).",
+        "fa": "مقامات سفر {patients} بیمار به {place} را لغو کردند.",
+        "ar": "ألغت السلطات رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.held_at_gate": {
+        "en": "A trip to {place} carrying {patients} patient(s) was held at the gate for {hours} hours.",
+        "fa": "سفر {patients} بیمار به {place} {hours} ساعت در گذرگاه متوقف ماند.",
+        "ar": "احتُجزت رحلة إلى {place} تقل {patients} من المرضى عند البوابة {hours} ساعة.",
+    },
+    "what.turned_back": {
+        "en": "The gate turned back a trip to {place} carrying {patients} patient(s).",
+        "fa": "سفر {patients} بیمار به {place} در گذرگاه بازگردانده شد.",
+        "ar": "أُعيدت من البوابة رحلة إلى {place} تقل {patients} من المرضى.",
+    },
+    "what.arrived_after_closing": {
+        "en": "A trip carrying {patients} patient(s) reached {place} after it had closed for the day.",
+        "fa": "سفر {patients} بیمار پس از تعطیل شدن {place} در آن روز به آنجا رسید.",
+        "ar": "وصلت رحلة تقل {patients} من المرضى إلى {place} بعد إغلاقه في ذلك اليوم.",
+    },
+    "what.companion_rejected": {
+        "en": "The authority refused the {role} of a patient travelling to {place}.",
+        "fa": "مقامات {role} بیمارِ عازم {place} را نپذیرفتند.",
+        "ar": "رفضت السلطات {role} مريض متوجه إلى {place}.",
+    },
+    "what.delivery_blocked": {
+        "en": "A delivery of {item} ({amount}) was blocked at the gate.",
+        "fa": "محمولهٔ {item} ({amount}) در گذرگاه متوقف شد.",
+        "ar": "أُوقفت عند البوابة شحنة {item} ({amount}).",
+    },
+    "what.delivery_cut": {
+        "en": "Only {allowed} of a delivery of {item} ({amount}) was let through.",
+        "fa": "از محمولهٔ {item} ({amount}) تنها {allowed} اجازهٔ عبور گرفت.",
+        "ar": "لم يُسمح إلا بمرور {allowed} من شحنة {item} ({amount}).",
+    },
+    "what.recorded": {
+        "en": "{type}, affecting {resource}.",
+        "fa": "{type}؛ آسیب‌دیده: {resource}.",
+        "ar": "{type}، والمتضرر: {resource}.",
+    },
+    "what.unknown_amount": {"en": "quantity not recorded", "fa": "مقدار ثبت نشده", "ar": "الكمية غير مسجلة"},
+    "what.reason": {
+        "en": "Reason given: “{reason}”.",
+        "fa": "دلیل اعلام‌شده: «{reason}».",
+        "ar": "السبب المعلن: «{reason}».",
+    },
+    "what.no_reason": {"en": "No reason was given.", "fa": "دلیلی اعلام نشد.", "ar": "لم يُذكر أي سبب."},
+    "col.kind": {"en": "What", "fa": "چه", "ar": "ماذا"},
+    "col.what_happened": {"en": "What happened", "fa": "چه روی داد", "ar": "ما الذي حدث"},
+    "col.place": {"en": "Place", "fa": "مکان", "ar": "المكان"},
+    "col.entries": {"en": "Ledger entries", "fa": "ثبت‌های دفتر", "ar": "قيود السجل"},
 }
 
 # Words for the codes that appear in tables, by kind.
 LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "kind": {
+        "permit_denied": {"en": "Permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "no_answer": {"en": "No answer by the appointment", "fa": "بی‌پاسخ تا روز نوبت", "ar": "لا رد حتى الموعد"},
+        "cancelled_by_authority": {
+            "en": "Trip cancelled by the authority",
+            "fa": "لغو سفر از سوی مقامات",
+            "ar": "إلغاء الرحلة من السلطات",
+        },
+        "held_at_gate": {"en": "Held at the gate", "fa": "توقف در گذرگاه", "ar": "احتجاز عند البوابة"},
+        "turned_back": {"en": "Turned back", "fa": "بازگردانده‌شده", "ar": "إعادة من البوابة"},
+        "arrived_after_closing": {
+            "en": "Arrived after closing",
+            "fa": "رسیدن پس از تعطیلی",
+            "ar": "الوصول بعد الإغلاق",
+        },
+        "companion_rejected": {"en": "Companion refused", "fa": "رد همراه", "ar": "رفض المرافق"},
+        "delivery_blocked": {"en": "Delivery blocked", "fa": "توقف محموله", "ar": "منع الشحنة"},
+        "delivery_cut": {"en": "Delivery cut", "fa": "کاهش محموله", "ar": "تقليص الشحنة"},
+        "recorded": {"en": "Recorded incident", "fa": "رویداد ثبت‌شده", "ar": "حادث مسجل"},
+    },
+    "action": {
+        "denied": {"en": "permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "cancelled": {"en": "trip cancelled", "fa": "لغو سفر", "ar": "إلغاء الرحلة"},
+    },
+    "referral_status": {
+        "waiting": {"en": "waiting", "fa": "در انتظار", "ar": "قيد الانتظار"},
+        "treated": {"en": "treated", "fa": "درمان‌شده", "ar": "عولج"},
+        "died": {"en": "died while waiting", "fa": "در انتظار درگذشت", "ar": "توفي أثناء الانتظار"},
+        "left": {"en": "left the waiting list", "fa": "از فهرست انتظار رفت", "ar": "غادر قائمة الانتظار"},
+        "withdrawn": {"en": "withdrawn", "fa": "پس‌گرفته", "ar": "سُحبت"},
+    },
+    "event": {
+        "patient.registered": {"en": "Registered", "fa": "ثبت‌نام", "ar": "التسجيل"},
+        "referral.created": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
+        "referral.changed": {"en": "Referral changed", "fa": "تغییر ارجاع", "ar": "تعديل الإحالة"},
+        "trip.requested": {"en": "Permit requested", "fa": "درخواست مجوز", "ar": "طلب التصريح"},
+        "trip.approved": {"en": "Permit approved", "fa": "تأیید مجوز", "ar": "الموافقة على التصريح"},
+        "trip.denied": {"en": "Permit denied", "fa": "رد مجوز", "ar": "رفض التصريح"},
+        "trip.cancelled": {"en": "Trip cancelled", "fa": "لغو سفر", "ar": "إلغاء الرحلة"},
+        "trip.manifest_changed": {"en": "Passengers changed", "fa": "تغییر مسافران", "ar": "تغيير الركاب"},
+        "gate.arrived": {"en": "Reached the gate", "fa": "رسیدن به گذرگاه", "ar": "الوصول إلى البوابة"},
+        "gate.held": {"en": "Held at the gate", "fa": "توقف در گذرگاه", "ar": "احتجاز عند البوابة"},
+        "gate.released": {"en": "Let through the gate", "fa": "عبور از گذرگاه", "ar": "العبور من البوابة"},
+        "gate.turned_back": {"en": "Turned back at the gate", "fa": "بازگردانده در گذرگاه", "ar": "إعادة من البوابة"},
+        "trip.departed": {"en": "Left the camp", "fa": "خروج از اردوگاه", "ar": "مغادرة المخيم"},
+        "trip.arrived": {"en": "Reached the hospital", "fa": "رسیدن به بیمارستان", "ar": "الوصول إلى المستشفى"},
+        "trip.companion_answered": {"en": "Companion answered", "fa": "پاسخ دربارهٔ همراه", "ar": "الرد بشأن المرافق"},
+        "patient.seen": {"en": "Seen at the hospital", "fa": "ویزیت در بیمارستان", "ar": "المعاينة في المستشفى"},
+        "patient.not_seen": {"en": "Not seen", "fa": "ویزیت نشد", "ar": "لم يُعاين"},
+        "appointment.missed": {"en": "Appointment missed", "fa": "نوبت از دست رفت", "ar": "فوات الموعد"},
+        "trip.returned": {"en": "Back in the camp", "fa": "بازگشت به اردوگاه", "ar": "العودة إلى المخيم"},
+        "referral.closed": {"en": "Referral closed", "fa": "بستن ارجاع", "ar": "إغلاق الإحالة"},
+        "patient.died": {"en": "Died", "fa": "درگذشت", "ar": "الوفاة"},
+        "patient.left": {"en": "Left", "fa": "رفتن", "ar": "المغادرة"},
+        "incident.recorded": {"en": "Incident recorded", "fa": "ثبت رویداد", "ar": "تسجيل حادث"},
+    },
+    "companion": {
+        "escort": {"en": "escort", "fa": "همراه", "ar": "مرافق"},
+        "interpreter": {"en": "interpreter", "fa": "مترجم", "ar": "مترجم"},
+        "nurse": {"en": "nurse", "fa": "پرستار", "ar": "ممرض"},
+    },
     "sex": {
         "f": {"en": "female", "fa": "زن", "ar": "أنثى"},
         "m": {"en": "male", "fa": "مرد", "ar": "ذكر"},
@@ -312,9 +623,16 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "outcome": {
         "pending": {"en": "not recorded", "fa": "ثبت‌نشده", "ar": "غير مسجل"},
-        "seen": {"en": "seen", "fa": "ویزیت شد", "ar": "عوين"},
+        "seen": {
+            "en": "seen for diagnosis or review",
+            "fa": "ویزیت برای تشخیص یا بررسی",
+            "ar": "عوين للتشخيص أو المراجعة",
+        },
         "procedure_done": {"en": "seen, procedure done", "fa": "ویزیت و اقدام درمانی", "ar": "عوين وأُجري الإجراء"},
         "admitted": {"en": "seen and admitted", "fa": "ویزیت و بستری", "ar": "عوين وأُدخل المستشفى"},
+        "treatment_started": {"en": "seen, treatment started", "fa": "ویزیت و آغاز درمان", "ar": "عوين وبدأ العلاج"},
+        "follow_up": {"en": "seen, follow-up needed", "fa": "ویزیت، نیاز به پیگیری", "ar": "عوين، تلزم متابعة"},
+        "care_complete": {"en": "seen, care complete", "fa": "ویزیت، پایان درمان", "ar": "عوين، اكتملت الرعاية"},
         "no_doctor": {"en": "not seen: no doctor", "fa": "ویزیت نشد: پزشک نبود", "ar": "لم يُعاين: لا طبيب"},
         "refused": {"en": "not seen: refused", "fa": "ویزیت نشد: پذیرفته نشد", "ar": "لم يُعاين: رُفض"},
         "turned_back": {
@@ -322,6 +640,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "fa": "ویزیت نشد: در گذرگاه بازگردانده شد",
             "ar": "لم يُعاين: أُعيد عند البوابة",
         },
+        "not_seen_other": {"en": "not seen: other reason", "fa": "ویزیت نشد: دلیل دیگر", "ar": "لم يُعاين: سبب آخر"},
     },
     "certainty": {
         "confirmed": {"en": "confirmed", "fa": "قطعی", "ar": "مؤكد"},
@@ -472,7 +791,10 @@ METHODS: dict[str, list[str]] = {
         "Time to care runs from the referral to the first completed hospital visit. Its curve is a Kaplan–Meier "
         "estimate: people still waiting count up to today without being assumed seen or lost. Those who died or "
         "left before being seen are also counted only up to that day, so the curve shows how soon people who "
-        "stay are seen, not how many ever are.",
+        "stay are seen, not how many ever are. Beside it, the competing-risks table (Aalen–Johansen) counts "
+        "death and leaving as ending the wait: its shares of seen, died and left add up, with those still "
+        "waiting, to everyone referred. Where many die waiting, the Kaplan–Meier share seen is higher than the "
+        "competing-risks one; the gap is the care that the dead were never given.",
         "Incidents use the terms of the WHO Surveillance System for Attacks on Health Care: type of attack, "
         "resource affected and level of certainty. Each incident keeps the source and certainty it was recorded "
         "with; corrected entries count as corrected and retracted ones not at all.",
@@ -487,7 +809,9 @@ METHODS: dict[str, list[str]] = {
         "زمان تا درمان از ارجاع تا نخستین ویزیت کامل در بیمارستان است. منحنی آن برآورد کاپلان–مایر است: کسانی که هنوز "
         "منتظرند تا امروز به حساب می‌آیند، بی‌آنکه ویزیت‌شده یا از دست‌رفته فرض شوند. کسانی که پیش از ویزیت درگذشتند یا "
         "رفتند نیز فقط تا همان روز شمرده می‌شوند؛ پس منحنی نشان می‌دهد کسانی که می‌مانند چه زود ویزیت می‌شوند، نه اینکه "
-        "چند نفر سرانجام ویزیت می‌شوند.",
+        "چند نفر سرانجام ویزیت می‌شوند. در کنار آن، جدول خطرهای رقیب (آلن–یوهانسن) مرگ و رفتن را پایان انتظار می‌شمارد: "
+        "سهم ویزیت‌شدگان، درگذشتگان و رفتگان با منتظران روی هم همهٔ ارجاع‌شدگان است. هر جا بسیاری در انتظار بمیرند، سهم "
+        "ویزیت‌شده در کاپلان–مایر از سهم خطرهای رقیب بیشتر است؛ این فاصله درمانی است که درگذشتگان هرگز نگرفتند.",
         "رویدادها با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت ثبت شده‌اند: نوع حمله، منبع "
         "آسیب‌دیده و درجهٔ اطمینان. هر رویداد منبع و درجهٔ اطمینانی را که با آن ثبت شده نگه می‌دارد؛ ثبت‌های اصلاح‌شده "
         "به صورت اصلاح‌شده و ثبت‌های پس‌گرفته‌شده اصلاً شمرده نمی‌شوند.",
@@ -501,7 +825,10 @@ METHODS: dict[str, list[str]] = {
         "نهائي حتى ذلك اليوم، فيكون مجموع الموافق عليها والمرفوضة والمتأخرة مساويًا لكل الطلبات.",
         "يُقاس الوقت حتى العلاج من الإحالة إلى أول زيارة مكتملة في المستشفى. ومنحناه تقدير كابلان–ماير: من لا يزالون "
         "ينتظرون يُحتسبون حتى اليوم دون افتراض أنهم عوينوا أو فُقدوا. ومن تُوفّي أو غادر قبل المعاينة يُحتسب كذلك حتى "
-        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية.",
+        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية. وبجانبه جدول المخاطر "
+        "المتنافسة (آلن–يوهانسن) الذي يعدّ الوفاة والمغادرة نهايةً للانتظار: نسب المعاينين والمتوفين والمغادرين مع "
+        "المنتظرين تساوي كل المُحالين. وحيث يموت كثيرون منتظرين تكون نسبة المعاينين في كابلان–ماير أعلى منها في "
+        "المخاطر المتنافسة؛ والفرق هو العلاج الذي لم ينله الموتى قط.",
         "تُستخدم للحوادث مصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية: نوع الهجوم، "
         "والمورد المتضرر، ودرجة اليقين. ويحتفظ كل حادث بالمصدر ودرجة اليقين اللذين سُجّل بهما؛ وتُحتسب القيود "
         "المصححة بعد تصحيحها ولا تُحتسب القيود المسحوبة إطلاقًا.",

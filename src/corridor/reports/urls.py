@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("monthly/", views.monthly, name="monthly"),
     path("export/", views.export, name="export"),
+    path("narrative/", views.narrative, name="narrative"),
+    path("dossier/<str:code>/", views.dossier, name="dossier"),
 ]

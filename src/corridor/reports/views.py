@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from corridor import clock
@@ -24,7 +25,7 @@ from corridor.web.access import requires
 
 def _months(today: dt.date, count: int = 12) -> list[str]:
     found, year, month = [], today.year, today.month
-    for _ in range(count):
+    for _month in range(count):
         found.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return found
@@ -41,10 +42,13 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "months": months,
             "report_form": forms.ReportForm(
-                initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"}
+                initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"},
+                may_see_small_counts=can(request.user, Can.EXPORT),
             ),
             "export_form": forms.ExportForm(initial={"month": months[0]}),
             "may_export": can(request.user, Can.EXPORT),
+            "may_write": can(request.user, Can.RECORD_INCIDENTS),
+            "narrative_form": forms.NarrativeForm(initial={"month": months[0], "language": language}),
         },
     )
 
@@ -63,7 +67,7 @@ def _attachment(content: bytes, media_type: str, filename: str, inline: bool = F
 @require_POST
 @requires(Can.READ_LEDGER)
 def monthly(request: HttpRequest) -> HttpResponse:
-    form = forms.ReportForm(request.POST)
+    form = forms.ReportForm(request.POST, may_see_small_counts=can(request.user, Can.EXPORT))
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("reports:index")
@@ -103,4 +107,45 @@ def export(request: HttpRequest) -> HttpResponse:
     except CorridorError as exc:
         messages.error(request, str(exc))
         return redirect("reports:index")
+    return _attachment(produced.content, produced.media_type, produced.filename)
+
+
+@require_POST
+@requires(Can.RECORD_INCIDENTS)
+def narrative(request: HttpRequest) -> HttpResponse:
+    form = forms.NarrativeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("reports:index")
+    data = form.cleaned_data
+    try:
+        entry = services.write_narrative(
+            month=data["month"], text=data["text"], language=data["language"], by=request.user
+        )
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:index")
+    messages.success(request, _("Narrative recorded as ledger entry %(seq)s.") % {"seq": entry.seq})
+    return redirect("reports:index")
+
+
+@require_POST
+@requires(Can.READ_LEDGER)
+def dossier(request: HttpRequest, code: str) -> HttpResponse:
+    form = forms.DossierForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("web:patient", code)
+    data = form.cleaned_data
+    try:
+        produced = services.case_dossier(
+            code=code,
+            language=data["language"],
+            with_identity=data["with_identity"],
+            purpose=data["purpose"],
+            by=request.user,
+        )
+    except CorridorError as exc:
+        messages.error(request, str(exc))
+        return redirect("web:patient", code)
     return _attachment(produced.content, produced.media_type, produced.filename)

@@ -282,6 +282,9 @@ def build(seed: int = SEED) -> dict[str, Any]:
     # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since; the
     # stocks, deliveries, power and patients that depend on them (see _supplies).
     actions.extend(_supplies(seed, patients, actions))
+    # Companions: the roster, and the reported case of a cardiac patient whose interpreter and nurse were
+    # rejected trip after trip (see _companions).
+    actions[:] = _companions(actions)
 
     actions.sort(key=_action_date)
     return {
@@ -632,6 +635,94 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
+ROSTER = (
+    ("C-0001", "interpreter"),
+    ("C-0002", "nurse"),
+    ("C-0003", "escort"),
+    ("C-0004", "escort"),
+)
+
+
+def _companions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Put the camp's companions on the roster, and ask for them on trips.
+
+    As reported, residents cannot choose the nurse or the interpreter, and a cardiac patient's
+    interpreter and nurse were rejected again and again: the cardiology patient with the most trips
+    asks for interpreter C-0001 and nurse C-0002 on each; the authority rejects the interpreter every
+    time and the nurse too, once sending a nurse of its own instead. P-0003's escort on the trip held
+    at the gate was approved. Each ask follows its trip's request, before anything else on that trip.
+    """
+    specialty = {a["ref"]: a["specialty"] for a in actions if a["action"] == "referral"}
+    patient_of = {a["ref"]: a["patient"] for a in actions if a["action"] == "referral"}
+    trips_of: dict[str, list[str]] = {}
+    for action in actions:
+        if action["action"] == "trip.request":
+            for ref in action["referrals"]:
+                if specialty[ref] == "cardiology" and not patient_of[ref].startswith("P-000"):
+                    trips_of.setdefault(patient_of[ref], []).append(action["ref"])
+    cardiac = max(sorted(trips_of), key=lambda code: len(trips_of[code]))
+    case_trips = trips_of[cardiac]
+    out: list[dict[str, Any]] = [
+        {"action": "companion", "code": code, "kind": kind, "date": "2014-01-01", **SYNTHETIC} for code, kind in ROSTER
+    ]
+    for action in actions:
+        out.append(action)
+        if action["action"] != "trip.request":
+            continue
+        trip, day = action["ref"], action["date"]
+        patients = [patient_of[ref] for ref in action["referrals"]]
+        if trip in case_trips:
+            for companion, role in (("C-0001", "interpreter"), ("C-0002", "nurse")):
+                out.append(
+                    {
+                        "action": "companion.ask",
+                        "trip": trip,
+                        "date": day,
+                        "companion": companion,
+                        "for": cardiac,
+                        **PUBLICATION,
+                    }
+                )
+                answer = "rejected"
+                note = f"the {role} was not allowed through; no reason given"
+                if role == "nurse" and case_trips.index(trip) == 1:
+                    answer, note = "substituted", "the authority sent a nurse of its own choosing"
+                out.append(
+                    {
+                        "action": "companion.answer",
+                        "trip": trip,
+                        "date": day,
+                        "companion": companion,
+                        "answer": answer,
+                        "note": note,
+                        **PUBLICATION,
+                    }
+                )
+        elif "P-0003" in patients and day == "2014-10-11":
+            out.append(
+                {
+                    "action": "companion.ask",
+                    "trip": trip,
+                    "date": day,
+                    "companion": "C-0003",
+                    "for": "P-0003",
+                    **PUBLICATION,
+                }
+            )
+            out.append(
+                {
+                    "action": "companion.answer",
+                    "trip": trip,
+                    "date": day,
+                    "companion": "C-0003",
+                    "answer": "approved",
+                    "note": "",
+                    **PUBLICATION,
+                }
+            )
+    return out
+
+
 def _action_date(action: dict[str, Any]) -> str:
     for key in ("referral_date", "date"):
         if key in action:
@@ -766,7 +857,9 @@ def _one_day_of_trips(
             else:
                 draw = rng.random()
                 outcome = (
-                    "seen"
+                    "care_complete"
+                    if draw < 0.40
+                    else "seen"
                     if draw < 0.72
                     else "procedure_done"
                     if draw < 0.82
@@ -778,7 +871,8 @@ def _one_day_of_trips(
                 )
                 note = ""
             if fate == "seen_cancer" and referral["patient"] == "P-0001":
-                outcome, note = "seen", "first seen; metastatic cancer found"
+                # Seen for diagnosis, not treated: the referral stays in care and oncology is referred anew.
+                outcome, note = "seen", "first seen; metastatic cancer found; referred on to oncology"
             actions.append(
                 {
                     "action": "outcome",
@@ -790,7 +884,7 @@ def _one_day_of_trips(
                     **(PUBLICATION if referral["patient"] in ("P-0001", "P-0003") else SYNTHETIC),
                 }
             )
-            if outcome in ("seen", "procedure_done", "admitted"):
+            if outcome in ("seen", "procedure_done", "admitted", "care_complete"):
                 del waiting[ref]
         actions.append(
             {

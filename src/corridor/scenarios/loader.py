@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,14 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError, transaction
 
-from corridor.clock import start_of
+from corridor import jsonlimits
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Scenario
 from corridor.supplies import services as supplies
 from corridor.supplies.models import Generator as SupplyGenerator
+from corridor.transfers import companions
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -57,8 +57,10 @@ def load(name_or_path: str) -> LoadResult:
     path = resolve(name_or_path)
     raw = path.read_bytes()
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = jsonlimits.loads(raw)
+    except jsonlimits.TooDeep as exc:
+        raise InvalidInput(f"{path.name} cannot be read: {exc}") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
         raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != "corridor-scenario/1":
         raise InvalidInput(f"{path.name}: format must be corridor-scenario/1", "format")
@@ -242,10 +244,47 @@ def _apply_action(
             patient=Patient.objects.get(code=action["patient"]),
             outcome=action["outcome"],
             note=action.get("note", ""),
+            follow_up_due=dt.date.fromisoformat(action["follow_up_due"]) if action.get("follow_up_due") else None,
             by=None,
-            at=start_of(trip.date),
+            at=None,  # the scenario gives no time of day: the outcome is known by the trip's date only
             **evidence,
         )
+    elif kind == "companion":
+        companions.register_companion(
+            site=site,
+            code=action["code"],
+            kind=action["kind"],
+            registered_on=dt.date.fromisoformat(action["date"]),
+            synthetic=synthetic,
+            by=None,
+            **evidence,
+        )
+    elif kind in ("companion.ask", "companion.answer"):
+        trip = trips[action["trip"]]
+        companion = companions.get_companion(action["companion"])
+        # Asked with the request (05:00 UTC on the trip's date), answered with the authority's answer (06:00).
+        hour = 5 if kind == "companion.ask" else 6
+        when = dt.datetime.combine(dt.date.fromisoformat(action["date"]), dt.time(hour, 0), tzinfo=dt.UTC)
+        if kind == "companion.ask":
+            companions.ask_companion(
+                trip,
+                companion=companion,
+                for_patient=Patient.objects.get(code=action["for"]),
+                note=action.get("note", ""),
+                by=None,
+                at=when,
+                **evidence,
+            )
+        else:
+            companions.record_companion_answer(
+                trip,
+                companion=companion,
+                answer=action["answer"],
+                note=action.get("note", ""),
+                by=None,
+                at=when,
+                **evidence,
+            )
     elif kind == "death":
         register.record_death(
             Patient.objects.get(code=action["patient"]),

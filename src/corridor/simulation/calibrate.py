@@ -125,15 +125,13 @@ class Calibration:
     def describe(self, *, with_hazards: bool = False) -> list[str]:
         """One line per estimate, saying what it rests on."""
         lines = [
-            f"calibrated from {self.events_used} ledger events, window {self.since} to {self.until} "
-            f"({self.days} days)"
+            f"calibrated from {self.events_used} ledger events, window {self.since} to {self.until} ({self.days} days)"
         ]
         for name in self.classes():
             n = self.referrals.get(name, 0)
             low, high = self.rate_interval(name)
             lines.append(
-                f"  arrival rate {name}: {n / self.days:.3f} a day (95 % {low:.3f}-{high:.3f}) "
-                f"from {n} referrals"
+                f"  arrival rate {name}: {n / self.days:.3f} a day (95 % {low:.3f}-{high:.3f}) from {n} referrals"
             )
         p = self.trip_probability
         p_text = "not estimated" if p is None else f"{p:.3f}"
@@ -148,17 +146,14 @@ class Calibration:
             waits = self.observed_waits.get(name, [])
             if waits:
                 lines.append(
-                    f"  observed mean wait {name}: {sum(waits) / len(waits):.1f} days over "
-                    f"{len(waits)} patients seen"
+                    f"  observed mean wait {name}: {sum(waits) / len(waits):.1f} days over {len(waits)} patients seen"
                 )
         deaths = sum(h.events for h in self.deaths.values())
         left = sum(h.events for h in self.leavings.values())
         exposure = sum(h.exposure_days for h in self.deaths.values())
         if exposure:
             used = "used, by class:" if with_hazards else "used only with --with-hazards"
-            lines.append(
-                f"  while waiting: {deaths} died and {left} left over {exposure} patient-days ({used})"
-            )
+            lines.append(f"  while waiting: {deaths} died and {left} left over {exposure} patient-days ({used})")
             if with_hazards:
                 for name in self.classes():
                     d, gone = self.deaths.get(name), self.leavings.get(name)
@@ -209,9 +204,7 @@ class Calibration:
         for name in self.classes():
             cls = known.get(name) or default_class(name, 0.0)
             mix = self.specialty_mix.get(name, {})
-            waiting = sorted(
-                zip(self.backlog_ages.get(name, []), self.backlog_specialties.get(name, []), strict=True)
-            )
+            waiting = sorted(zip(self.backlog_ages.get(name, []), self.backlog_specialties.get(name, []), strict=True))
             cls = replace(
                 cls,
                 rate=self.rates.get(name, 0.0),
@@ -317,6 +310,14 @@ def calibrate(
     exposure: Counter[str] = Counter()
     died: Counter[str] = Counter()
     left: Counter[str] = Counter()
+    # A referral's wait ends at its first visit: the referral stays open while the patient is in care
+    # (corridor.register.episodes), so the visit, not the closing, ends the wait the simulator models.
+    first_seen: dict[Any, dt.date] = {}
+    for trip_id, rid, patient in seen:
+        trip = trips.get(trip_id)
+        rid = rid if rid in referral_class else patient_referral.get(str(patient))
+        if trip is not None and rid is not None:
+            first_seen[rid] = min(first_seen.get(rid, trip["date"]), trip["date"])
     for rid, name in referral_class.items():
         day = referral_date[rid]
         if day > end:
@@ -325,6 +326,8 @@ def calibrate(
             referrals[name] += 1
             mix[name][referral_specialty[rid]] += 1
         closing = closed.get(rid)
+        if rid in first_seen and (closing is None or first_seen[rid] < closing[0]):
+            closing = (first_seen[rid], "treated")
         if closing is None or closing[0] > end:
             ages[name].append((end - day).days)
             waiting_specialties[name].append(referral_specialty[rid])

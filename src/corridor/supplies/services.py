@@ -23,7 +23,6 @@ from django.db import transaction
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
@@ -73,12 +72,7 @@ def _number(value: Any, field: str, *, minimum: float | None = 0.0, allow_none: 
 
 def _day(value: Any, field: str = "on") -> dt.date:
     """A past or present date: nothing about the stock can be recorded before it happens."""
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise InvalidInput("must be a date", field)
-    today = clock.today()
-    if value > today:
-        raise InvalidInput(f"{value} is after today ({today})", field)
-    return value
+    return clock.check_day(field, value)
 
 
 def _in_unit(item: SupplyItem, quantity: float, unit: str, field: str = "unit") -> float:
@@ -268,7 +262,7 @@ def record_count(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         return StockRecord.objects.create(
             item=item,
@@ -339,7 +333,7 @@ def record_adjustment(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         return StockRecord.objects.create(
             item=item,
@@ -443,7 +437,7 @@ def request_delivery(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         delivery.requested_seq = entry.seq
         delivery.save(update_fields=["requested_seq"])
@@ -512,7 +506,7 @@ def decide_delivery(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         delivery.decided_seq = entry.seq
         delivery.save(update_fields=["status", "decided_on", "quantity_allowed", "reason", "decided_seq"])
@@ -584,7 +578,7 @@ def record_blocked_delivery(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         delivery.requested_seq = delivery.decided_seq = entry.seq
         delivery.save(update_fields=["requested_seq", "decided_seq"])
@@ -689,7 +683,7 @@ def record_power_day(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
         return PowerDay.objects.create(
             generator=generator,
@@ -746,7 +740,7 @@ def record_dependence(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(since),
+            occurred_on=since,
         )
         return Dependence.objects.create(
             patient=patient, item=item, need=need, since=since, daily_quantity=daily, recorded_seq=entry.seq
@@ -776,7 +770,7 @@ def end_dependence(dependence: Dependence, *, on: dt.date, reason: str, by: Acto
                 "date": on.isoformat(),
                 "reason": reason,
             },
-            occurred_at=start_of(on),
+            occurred_on=on,
         )
     return dependence
 
@@ -816,5 +810,5 @@ def record_incident(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(on),
+            occurred_on=on,
         )

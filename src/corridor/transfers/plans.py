@@ -71,7 +71,7 @@ def build_instance(
             {
                 "id": ids[referral.pk],
                 "release": max(0, (referral.release_date - day).days),
-                "due": (referral.due_date - day).days,
+                "due": (referral.deadline - day).days,
                 "weight": referral.priority.weight,
                 "facilities": eligible,
                 "fixed": None,
@@ -113,7 +113,7 @@ def recent_rates(site: Site, day: dt.date) -> tuple[float, float]:
     """Referrals a day and the share of trips cancelled or denied, over the last ``RECENT_DAYS`` days."""
     since = day - dt.timedelta(days=RECENT_DAYS)
     referrals = Referral.objects.filter(patient__site=site, referral_date__gte=since, referral_date__lt=day).count()
-    trips = Trip.objects.filter(site=site, date__gte=since, date__lt=day).exclude(status=Trip.Status.PROPOSED)
+    trips = Trip.objects.filter(site=site, date__gte=since, date__lt=day)
     asked = trips.count()
     failed = trips.filter(status__in=(Trip.Status.CANCELLED, Trip.Status.DENIED)).count()
     return round(referrals / RECENT_DAYS, 3), round(failed / asked, 3) if asked else 0.0

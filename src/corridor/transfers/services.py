@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 
+from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
-from corridor.clock import start_of
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
-from corridor.register import services as register
+from corridor.ledger.models import Entry
+from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS, refusal
 
 ACTIVE = (
-    Trip.Status.PROPOSED,
     Trip.Status.REQUESTED,
     Trip.Status.APPROVED,
     Trip.Status.DEPARTED,
@@ -45,6 +46,38 @@ def _aware(moment: dt.datetime, field: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise InvalidInput("must include a time zone", field)
     return moment
+
+
+def _requested_at(trip: Trip) -> dt.datetime | None:
+    """When the trip's request was recorded as made (from its ``trip.requested`` entry)."""
+    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.requested").order_by("seq").first()
+    if entry is None:
+        return None
+    return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+def check_trip_moment(trip: Trip, field: str, moment: dt.datetime | dt.date) -> dt.datetime | dt.date:
+    """A moment of ``trip``'s day as evidence: not in the future, not before the trip was requested.
+
+    A trip event may be up to :data:`corridor.clock.REQUEST_MARGIN` before the request's recorded moment
+    (a request written down late carries the time it was written). A date alone (the time of day not
+    known) is checked as a date.
+    """
+    requested = _requested_at(trip)
+    if not isinstance(moment, dt.datetime) and isinstance(moment, dt.date):
+        return clock.check_day(
+            "on" if field == "at" else field,  # a date alone is given as "on"
+            moment,
+            not_before=(requested - clock.REQUEST_MARGIN).date() if requested else None,
+            what="the day before the trip was requested",
+        )
+    return clock.check_moment(
+        field,
+        moment,
+        not_before=requested - clock.REQUEST_MARGIN if requested else None,
+        what="the trip was requested, less a day's margin",
+        zone=trip.site.time_zone,
+    )
 
 
 def _subjects(trip: Trip) -> list[str]:
@@ -101,8 +134,8 @@ def check_manifest(
         if referral.pk in seen:
             raise InvalidInput(f"{code} is listed twice", "patients")
         seen.add(referral.pk)
-        if referral.status != Referral.Status.WAITING:
-            raise InvalidInput(f"{code}'s referral {referral.pk} is not waiting ({referral.status})", "patients")
+        if referral.status not in Referral.OPEN:
+            raise InvalidInput(f"{code}'s referral {referral.pk} is closed ({referral.status})", "patients")
         if referral.patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
             raise InvalidInput(f"{code} is {referral.patient.get_status_display()}", "patients")
         if referral.release_date > day:
@@ -135,6 +168,8 @@ def request_trip(
     """
     require(by, Can.MANAGE_TRIPS)
     _evidence(source, certainty)
+    if at is not None:
+        clock.check_moment("at", at, zone=site.time_zone)
     escort_pairs = list(escorts)
     with transaction.atomic():
         check_manifest(site=site, day=day, facility=facility, referrals=referrals, escorts=len(escort_pairs))
@@ -174,33 +209,58 @@ def request_trip(
 
 def _transition(
     trip: Trip,
+    name: str,
     *,
-    allowed_from: Iterable[str],
-    to: str,
-    event: str,
     by: Actor,
-    capability: Can,
     source: str,
     certainty: str,
-    occurred_at: dt.datetime | None,
-    payload: dict[str, object] | None = None,
+    occurred_at: dt.datetime | dt.date | None,
+    payload: dict[str, object] | Callable[[Trip], dict[str, object]] | None = None,
     update: dict[str, object] | None = None,
+    check: Callable[[Trip], None] | None = None,
     extra: dict[str, Any] | None = None,
+    field: str = "at",
 ) -> Trip:
-    require(by, capability)
+    """Record transition ``name`` of :data:`TRANSITIONS` on ``trip``, or refuse and write nothing.
+
+    The trip is read again under its row lock and every precondition (the table's states and guard, then
+    ``check`` on the input) is asked of that locked row, never of the caller's copy: of two identical
+    taps, the second finds the step recorded and is answered "already recorded". ``payload`` may be a
+    function of the locked row (e.g. the hours held, counted from what the row holds). ``occurred_at``
+    may be a date alone when the time of day is not known: the entry then has date precision.
+    """
+    step = TRANSITIONS[name]
+    require(by, step.capability)
     _evidence(source, certainty)
     with transaction.atomic():
-        locked = Trip.objects.select_for_update().select_related("facility").get(pk=trip.pk)
-        if locked.status not in allowed_from:
-            raise Conflict(f"trip {locked.code} is {locked.status}; cannot record {event}")
-        locked.status = to
+        locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
+        why = refusal(name, locked)
+        if why is not None:
+            raise Conflict(why)
+        if occurred_at is not None:
+            check_trip_moment(locked, field, occurred_at)
+        if check is not None:
+            check(locked)
+        if name == "gate_arrived" and locked.status == Trip.Status.APPROVED:
+            # Reaching the gate shows the trip left: record the departure first, in this transaction.
+            locked = _transition(
+                locked,
+                "depart",
+                by=by,
+                source=source,
+                certainty=certainty,
+                occurred_at=occurred_at,
+                payload={"at": occurred_at.isoformat() if occurred_at else None},
+            )
+        body = payload(locked) if callable(payload) else payload
+        locked.status = step.target(locked)
         fields = ["status"]
         for key, value in (update or {}).items():
             setattr(locked, key, value)
             fields.append(key)
         locked.save(update_fields=fields)
         ledger.append(
-            event,
+            step.event,
             by=by,
             subjects=_subjects(locked),
             payload={
@@ -208,14 +268,21 @@ def _transition(
                 "trip": locked.pk,
                 "date": locked.date.isoformat(),
                 "facility": locked.facility.code,
-                **(payload or {}),
+                **(body or {}),
             },
             source=source,
             certainty=certainty,
-            occurred_at=occurred_at,
+            **_when(occurred_at),
         )
     trip.refresh_from_db()
     return trip
+
+
+def _when(moment: dt.datetime | dt.date | None) -> dict[str, Any]:
+    """The ledger's arguments for a moment, or for a date alone (stored with date precision)."""
+    if isinstance(moment, dt.datetime) or moment is None:
+        return {"occurred_at": moment}
+    return {"occurred_on": moment}
 
 
 def approve_trip(
@@ -224,20 +291,10 @@ def approve_trip(
     by: Actor,
     source: str = Source.OFFICIAL_STATEMENT,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
 ) -> Trip:
     """The authority approved the trip."""
-    return _transition(
-        trip,
-        allowed_from=[Trip.Status.REQUESTED],
-        to=Trip.Status.APPROVED,
-        event="trip.approved",
-        by=by,
-        capability=Can.MANAGE_TRIPS,
-        source=source,
-        certainty=certainty,
-        occurred_at=at,
-    )
+    return _transition(trip, "approve", by=by, source=source, certainty=certainty, occurred_at=at)
 
 
 def deny_trip(
@@ -247,17 +304,14 @@ def deny_trip(
     by: Actor,
     source: str = Source.OFFICIAL_STATEMENT,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
 ) -> Trip:
     """The authority denied the trip; ``reason`` is what it said (empty when it gave none)."""
     reason = (reason or "").strip()
     return _transition(
         trip,
-        allowed_from=[Trip.Status.REQUESTED],
-        to=Trip.Status.DENIED,
-        event="trip.denied",
+        "deny",
         by=by,
-        capability=Can.MANAGE_TRIPS,
         source=source,
         certainty=certainty,
         occurred_at=at,
@@ -274,7 +328,7 @@ def cancel_trip(
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Trip:
     """The trip was cancelled before it left (by the authority, the camp, the hospital or other)."""
@@ -283,11 +337,8 @@ def cancel_trip(
     reason = (reason or "").strip()
     return _transition(
         trip,
-        allowed_from=[Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED],
-        to=Trip.Status.CANCELLED,
-        event="trip.cancelled",
+        "cancel",
         by=by,
-        capability=Can.RECORD_GATE,
         source=source,
         certainty=certainty,
         occurred_at=at,
@@ -308,16 +359,7 @@ def record_departure(
     """The trip left the camp."""
     _aware(at, "at")
     return _transition(
-        trip,
-        allowed_from=[Trip.Status.APPROVED],
-        to=Trip.Status.DEPARTED,
-        event="trip.departed",
-        by=by,
-        capability=Can.RECORD_GATE,
-        source=source,
-        certainty=certainty,
-        occurred_at=at,
-        payload={"at": at.isoformat()},
+        trip, "depart", by=by, source=source, certainty=certainty, occurred_at=at, payload={"at": at.isoformat()}
     )
 
 
@@ -332,25 +374,17 @@ def record_gate_arrival(
 ) -> Trip:
     """The trip reached the gate (recording its departure first if that was not recorded)."""
     _aware(at, "at")
-    with transaction.atomic():
-        if trip.status == Trip.Status.APPROVED:
-            trip = record_departure(trip, at=at, by=by, source=source, certainty=certainty)
-        if trip.gate_arrived_at is not None:
-            raise Conflict(f"trip {trip.code} already reached the gate at {trip.gate_arrived_at:%H:%M}")
-        return _transition(
-            trip,
-            allowed_from=[Trip.Status.DEPARTED],
-            to=Trip.Status.DEPARTED,
-            event="gate.arrived",
-            by=by,
-            capability=Can.RECORD_GATE,
-            source=source,
-            certainty=certainty,
-            occurred_at=at,
-            extra=extra,
-            payload={"at": at.isoformat()},
-            update={"gate_arrived_at": at},
-        )
+    return _transition(
+        trip,
+        "gate_arrived",
+        by=by,
+        source=source,
+        certainty=certainty,
+        occurred_at=at,
+        extra=extra,
+        payload={"at": at.isoformat()},
+        update={"gate_arrived_at": at},
+    )
 
 
 def record_gate_hold(
@@ -364,20 +398,25 @@ def record_gate_hold(
     at: dt.datetime | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Trip:
-    """A hold at the gate in progress (the hours held are recorded when it is released)."""
+    """A hold at the gate in progress since ``since`` (as entered); the hours held count from it."""
     _aware(since, "since")
+
+    def check(locked: Trip) -> None:
+        if locked.gate_arrived_at is not None and since < locked.gate_arrived_at:
+            raise InvalidInput("the hold cannot begin before the trip reached the gate", "since")
+
     return _transition(
         trip,
-        allowed_from=[Trip.Status.DEPARTED],
-        to=Trip.Status.DEPARTED,
-        event="gate.held",
+        "gate_held",
         by=by,
-        capability=Can.RECORD_GATE,
         source=source,
         certainty=certainty,
-        occurred_at=at,
+        occurred_at=at or since,
+        field="at" if at else "since",
         extra=extra,
+        check=check,
         payload={"since": since.isoformat(), "note": (note or "").strip()},
+        update={"held_since": since},
     )
 
 
@@ -390,27 +429,31 @@ def record_gate_release(
     certainty: str = Certainty.CONFIRMED,
     extra: dict[str, Any] | None = None,
 ) -> Trip:
-    """The gate let the trip through; the hours held since arrival go into the entry."""
+    """The gate let the trip through; the hours held (from the hold as entered, else the arrival) go in."""
     _aware(at, "at")
-    if trip.gate_arrived_at is None:
-        raise Conflict(f"record when trip {trip.code} reached the gate first")
-    if at < trip.gate_arrived_at:
-        raise InvalidInput("the release cannot be before the arrival at the gate", "at")
-    if trip.gate_released_at is not None:
-        raise Conflict(f"trip {trip.code} was already released at {trip.gate_released_at:%H:%M}")
-    hours = round((at - trip.gate_arrived_at).total_seconds() / 3600, 2)
+
+    def check(locked: Trip) -> None:
+        assert locked.gate_arrived_at is not None  # the guard asked
+        if at < locked.gate_arrived_at:
+            raise InvalidInput("the release cannot be before the arrival at the gate", "at")
+        if locked.held_since is not None and at < locked.held_since:
+            raise InvalidInput("the release cannot be before the hold began", "at")
+
+    def payload(locked: Trip) -> dict[str, object]:
+        start = locked.held_since or locked.gate_arrived_at
+        assert start is not None
+        return {"at": at.isoformat(), "hours_held": round((at - start).total_seconds() / 3600, 2)}
+
     return _transition(
         trip,
-        allowed_from=[Trip.Status.DEPARTED],
-        to=Trip.Status.DEPARTED,
-        event="gate.released",
+        "gate_released",
         by=by,
-        capability=Can.RECORD_GATE,
         source=source,
         certainty=certainty,
         occurred_at=at,
         extra=extra,
-        payload={"at": at.isoformat(), "hours_held": hours},
+        check=check,
+        payload=payload,
         update={"gate_released_at": at},
     )
 
@@ -427,18 +470,21 @@ def record_turned_back(
 ) -> Trip:
     """The gate sent the trip back: every patient on it is recorded as not seen (turned back)."""
     _aware(at, "at")
+
+    def check(locked: Trip) -> None:
+        if locked.gate_arrived_at is not None and at < locked.gate_arrived_at:
+            raise InvalidInput("the trip cannot be sent back before it reached the gate", "at")
+
     with transaction.atomic():
         trip = _transition(
             trip,
-            allowed_from=[Trip.Status.DEPARTED],
-            to=Trip.Status.RETURNED,
-            event="gate.turned_back",
+            "turned_back",
             by=by,
-            capability=Can.RECORD_GATE,
             source=source,
             certainty=certainty,
             occurred_at=at,
             extra=extra,
+            check=check,
             payload={"at": at.isoformat(), "reason": (reason or "").strip() or None},
             update={"turned_back_at_gate": True, "returned_at": at, "status_reason": reason},
         )
@@ -459,23 +505,24 @@ def record_hospital_arrival(
 ) -> Trip:
     """The trip reached the hospital; the entry says whether it was after the facility closed."""
     _aware(at, "at")
-    if trip.hospital_arrived_at is not None:
-        raise Conflict(f"trip {trip.code}'s arrival is already recorded")
-    if trip.gate_arrived_at and at < trip.gate_arrived_at:
-        raise InvalidInput("the arrival at the hospital cannot be before the arrival at the gate", "at")
+
+    def check(locked: Trip) -> None:
+        if locked.gate_arrived_at and at < locked.gate_arrived_at:
+            raise InvalidInput("the arrival at the hospital cannot be before the arrival at the gate", "at")
+        if locked.gate_released_at and at < locked.gate_released_at:
+            raise InvalidInput("the arrival at the hospital cannot be before the release at the gate", "at")
+
     closes_at = facility_closing(trip)
     late = bool(closes_at and at > closes_at)
     return _transition(
         trip,
-        allowed_from=[Trip.Status.DEPARTED],
-        to=Trip.Status.DEPARTED,
-        event="trip.arrived",
+        "hospital_arrived",
         by=by,
-        capability=Can.RECORD_GATE,
         source=source,
         certainty=certainty,
         occurred_at=at,
         extra=extra,
+        check=check,
         payload={
             "at": at.isoformat(),
             "late": late,
@@ -500,18 +547,24 @@ def record_outcome(
     patient: Patient,
     outcome: str,
     note: str = "",
+    follow_up_due: dt.date | None = None,
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
-    at: dt.datetime | None = None,
+    at: dt.datetime | dt.date | None = None,
     extra: dict[str, Any] | None = None,
 ) -> TripPassenger:
-    """What happened to one patient at the hospital. Seen closes the referral as treated."""
+    """What happened to one patient at the hospital, and what it does to the referral's episode of care.
+
+    Being seen does not close the referral: it is in care (or waits for the follow-up due by
+    ``follow_up_due``) until care is complete; see :mod:`corridor.register.episodes`.
+    """
     require(by, Can.RECORD_GATE)
     _evidence(source, certainty)
     if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
         choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
         raise InvalidInput(f"must be one of {', '.join(choices)}", "outcome")
+    episodes.check_follow_up(outcome, follow_up_due, trip.date)
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
@@ -523,12 +576,20 @@ def record_outcome(
         except TripPassenger.DoesNotExist:
             raise InvalidInput(f"{patient.code} is not a patient on trip {trip.code}", "patient") from None
         if place.outcome != TripPassenger.Outcome.PENDING:
-            raise Conflict(f"{patient.code}'s outcome on trip {trip.code} is already recorded; correct it instead")
+            raise Conflict(f"already recorded: {patient.code}'s outcome on trip {trip.code}; correct it instead")
         place.outcome = outcome
         place.outcome_note = (note or "").strip()
-        place.save(update_fields=["outcome", "outcome_note"])
+        place.follow_up_due = follow_up_due
+        place.save(update_fields=["outcome", "outcome_note", "follow_up_due"])
         seen = outcome in TripPassenger.SEEN_OUTCOMES
-        when = at or start_of(trip.date)
+        if at is not None:
+            check_trip_moment(trip, "at", at)
+            arrived = trip.hospital_arrived_at
+            if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
+                raise InvalidInput("the outcome cannot be before the arrival at the hospital", "at")
+        referral_status = (
+            episodes.predicted_status(place.referral.status, outcome, follow_up_due) if place.referral else None
+        )
         ledger.append(
             "patient.seen" if seen else "patient.not_seen",
             by=by,
@@ -545,24 +606,23 @@ def record_outcome(
                 "outcome": outcome,
                 "note": place.outcome_note,
                 "date": trip.date.isoformat(),
+                "follow_up_due": follow_up_due.isoformat() if follow_up_due else None,
+                "referral_status": referral_status,
             },
             source=source,
             certainty=certainty,
-            occurred_at=when,
+            **_when(at or trip.date),  # known only by its date: stored as such, never as a made-up hour
         )
-        if seen and place.referral and place.referral.status == Referral.Status.WAITING:
-            register._close_referral(
-                place.referral,
-                reason=Referral.Status.TREATED,
+        if seen and place.referral_id:
+            episodes.apply_visit(
+                place.referral_id,
+                outcome=outcome,
                 on=trip.date,
+                follow_up_due=follow_up_due,
                 by=by,
                 source=source,
                 certainty=certainty,
             )
-            if not patient.referrals.filter(status=Referral.Status.WAITING).exists():
-                Patient.objects.filter(pk=patient.pk).update(
-                    status=Patient.Status.IN_TREATMENT if outcome == "admitted" else Patient.Status.TREATED
-                )
     return place
 
 
@@ -596,7 +656,7 @@ def record_missed_appointment(
             },
             source=source,
             certainty=certainty,
-            occurred_at=start_of(trip.date),
+            occurred_on=trip.date,
         )
     return trip
 
@@ -612,17 +672,21 @@ def record_return(
 ) -> Trip:
     """The trip came back to the camp."""
     _aware(at, "at")
+
+    def check(locked: Trip) -> None:
+        latest = max((m for m in (locked.gate_released_at, locked.hospital_arrived_at) if m), default=None)
+        if latest is not None and at < latest:
+            raise InvalidInput("the return cannot be before the trip's last recorded step", "at")
+
     return _transition(
         trip,
-        allowed_from=[Trip.Status.DEPARTED],
-        to=Trip.Status.RETURNED,
-        event="trip.returned",
+        "returned",
         by=by,
-        capability=Can.RECORD_GATE,
         source=source,
         certainty=certainty,
         occurred_at=at,
         extra=extra,
+        check=check,
         payload={"at": at.isoformat()},
         update={"returned_at": at},
     )
@@ -648,7 +712,7 @@ def change_manifest(
         raise InvalidInput("add or remove at least one patient", "patients")
     with transaction.atomic():
         trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
-        if trip.status not in (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED):
+        if trip.status not in (Trip.Status.REQUESTED, Trip.Status.APPROVED):
             raise Conflict(f"trip {trip.code} is {trip.status}; its manifest can no longer change")
         removed = []
         for patient in remove:

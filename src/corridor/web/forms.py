@@ -23,6 +23,8 @@ def show_error(form: forms.Form, error: CorridorError) -> None:
     field = error.field if isinstance(error, InvalidInput) else None
     if field and "." in field:
         field = field.split(".")[-1]
+    if field in ("at", "on", "since") and "date" in form.fields:
+        field = "date"  # the services' moment is the form's date (and time)
     message = error.detail if isinstance(error, InvalidInput) else str(error)
     form.add_error(field if field in form.fields else None, message)
 
@@ -157,13 +159,33 @@ class MomentForm(EvidenceForm):
         return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=zoneinfo.ZoneInfo(zone))
 
 
+class AnswerForm(MomentForm):
+    """When the authority answered (or the trip was cancelled): the time of day may be unknown."""
+
+    time = forms.TimeField(
+        label=_("Time"), widget=TimeInput(), required=False, help_text=_("Leave empty if the time is not known.")
+    )
+
+    def moment(self, zone: str) -> dt.datetime | dt.date:  # type: ignore[override]
+        """The date and time, or the date alone when no time was entered (stored as "time not recorded")."""
+        if self.cleaned_data.get("time") is None:
+            return self.cleaned_data["date"]
+        return super().moment(zone)
+
+
 class ReasonForm(MomentForm):
     reason = forms.CharField(
         label=_("Reason given"), max_length=2000, required=False, help_text=_("Leave empty if none was given.")
     )
 
 
-class CancelForm(ReasonForm):
+class AnswerReasonForm(AnswerForm):
+    reason = forms.CharField(
+        label=_("Reason given"), max_length=2000, required=False, help_text=_("Leave empty if none was given.")
+    )
+
+
+class CancelForm(AnswerReasonForm):
     cancelled_by = forms.ChoiceField(label=_("Cancelled by"), choices=list(CANCELLED_BY.items()), initial="authority")
 
 
@@ -176,7 +198,16 @@ class OutcomeForm(EvidenceForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[c for c in TripPassenger.Outcome.choices if c[0] != TripPassenger.Outcome.PENDING]
     )
+    follow_up_due = forms.DateField(
+        label=_("Follow-up due by"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("When the hospital asked to see the patient again; the referral waits for that visit."),
+    )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+    time = forms.TimeField(
+        label=_("Time"), widget=TimeInput(), required=False, help_text=_("Leave empty if the time is not known.")
+    )
 
     def __init__(self, *args: Any, patients: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from corridor.ledger.models import Entry
 from corridor.register.models import Referral, Specialty
-from corridor.transfers.models import TripPassenger
+from corridor.transfers.models import Companion, TripCompanion, TripPassenger
 from corridor.web import l10n
 
 EVENT_LABELS: dict[str, str | Promise] = {
@@ -38,6 +38,9 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "trip.denied": _("trip denied"),
     "trip.cancelled": _("trip cancelled"),
     "trip.manifest_changed": _("manifest changed"),
+    "companion.registered": _("companion added to the roster"),
+    "trip.companion_asked": _("companion asked for"),
+    "trip.companion_answered": _("answer about a companion"),
     "gate.arrived": _("at the gate"),
     "gate.released": _("released at the gate"),
     "gate.held": _("held at the gate"),
@@ -64,6 +67,8 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "access.break_glass": _("break-glass access to an identity"),
     "access.break_glass_acknowledged": _("break-glass access acknowledged"),
     "export.created": _("export created"),
+    "report.narrative": _("report narrative written"),
+    "site.published": _("public site published"),
     "identity.rekeyed": _("identities re-encrypted"),
     "supply.item_defined": _("supply item added"),
     "supply.item_changed": _("supply item changed"),
@@ -80,6 +85,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "token.revoked": _("API token revoked"),
     "checkpoint.signed": _("checkpoint signed"),
     "attachment.added": _("attachment added"),
+    "attachment.viewed": _("attachment original viewed"),
 }
 
 CANCELLED_BY = {
@@ -129,11 +135,30 @@ def _choice(choices: Any, value: Any) -> str:
         return str(value or "")
 
 
+def _checkpoint(p: dict[str, Any]) -> str:
+    """How many entries a checkpoint covers, whether its witnesses' policy held, whether it was time-stamped."""
+    language = get_language()
+    parts = [gettext("%(size)s entries") % {"size": l10n.number(p.get("tree_size"), language)}]
+    policy = p.get("witness_policy") or {}
+    if policy.get("of"):
+        numbers = {key: l10n.number(policy.get(key), language) for key in ("cosigned", "of", "quorum")}
+        if p.get("witnessed"):
+            parts.append(gettext("co-signed by %(cosigned)s of %(of)s witnesses") % numbers)
+        else:
+            text = gettext("not witnessed: %(cosigned)s of %(of)s witnesses co-signed, %(quorum)s needed")
+            parts.append(text % numbers)
+    if p.get("timestamps"):
+        parts.append(gettext("time-stamped"))
+    return " · ".join(parts)
+
+
 def summary(entry: Entry) -> str:
     """One plain sentence about what ``entry`` records, in the active language ('' when the label says it all)."""
     p = entry.payload
     kind = entry.type
     reason = (p.get("reason") or "").strip() if isinstance(p.get("reason"), str) else ""
+    if kind == "checkpoint.signed":
+        return _checkpoint(p)
     if kind == "referral.created":
         return gettext("%(specialty)s, priority %(priority)s, due %(due)s") % {
             "specialty": _choice(Specialty, p.get("specialty")),
@@ -161,10 +186,12 @@ def summary(entry: Entry) -> str:
         return " · ".join(parts)
     if kind == "gate.held":
         since = str(p.get("since") or "")
-        return gettext("%(trip)s held since %(time)s") % {
+        text = gettext("%(trip)s held since %(time)s") % {
             "trip": _trip(p),
             "time": l10n.digits(since[11:16], get_language()),
         }
+        note = (p.get("note") or "").strip() if isinstance(p.get("note"), str) else ""
+        return f"{text} · {note}" if note else text
     if kind == "gate.released":
         return gettext("%(trip)s held %(hours)s hours") % {
             "trip": _trip(p),
@@ -174,7 +201,9 @@ def summary(entry: Entry) -> str:
         late = gettext("after the hospital closed") if p.get("late") else gettext("in time")
         return f"{_trip(p)} · {late}"
     if kind in ("patient.seen", "patient.not_seen"):
-        return f"{_trip(p)} · {_choice(TripPassenger.Outcome, p.get('outcome'))}"
+        note = (p.get("note") or "").strip() if isinstance(p.get("note"), str) else ""
+        parts = [_trip(p), iso(str(p.get("patient") or "")), str(_choice(TripPassenger.Outcome, p.get("outcome")))]
+        return " · ".join(x for x in (*parts, note) if x)
     if kind == "trip.manifest_changed":
         return gettext("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
             "added": _codes(p.get("added", [])) or "–",
@@ -194,9 +223,32 @@ def summary(entry: Entry) -> str:
             "seq": l10n.digits(str(entry.corrects), get_language()),
             "reason": reason,
         }
+    if kind in ("trip.companion_asked", "trip.companion_answered"):
+        return companion_summary(p)
     if kind.startswith(("trip.", "gate.")):
         return _trip(p)
     return ""
+
+
+def companion_summary(p: dict[str, Any]) -> str:
+    """ "C-0003, interpreter for P-0005 · rejected · what was said": a companion asked for, or the answer."""
+    parts = [
+        _trip(p),
+        gettext("%(companion)s, %(role)s for %(patient)s")
+        % {
+            "companion": iso(p.get("companion", "")),
+            "role": _choice(Companion.Kind, p.get("role")),
+            "patient": iso(p.get("for", "")),
+        },
+    ]
+    if p.get("answer"):
+        parts.append(_choice(TripCompanion.Answer, p.get("answer")))
+    elif p.get("camp_may_choose") is False:
+        parts.append(gettext("the rules do not let the camp choose"))
+    note = p.get("note")
+    if isinstance(note, str) and note.strip():
+        parts.append(note.strip())
+    return " · ".join(part for part in parts if part)
 
 
 def _days(n: int) -> str:

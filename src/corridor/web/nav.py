@@ -28,6 +28,7 @@ NAV: list[NavItem] = [
     NavItem("web:plan", _("Daily plan")),
     NavItem("web:trips", _("Trips")),
     NavItem("web:patients", _("Patients")),
+    NavItem("web:companions", _("Companions")),
     NavItem("supplies:status", _("Supplies")),
     NavItem("intake:upload", _("Field intake"), Can.RECORD_GATE),
     NavItem("reports:index", _("Reports"), Can.READ_LEDGER),

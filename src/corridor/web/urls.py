@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from corridor.web.views import account, audit, dashboard, ledger, patients, plans, trips, users
+from corridor.web.views import account, attachments, audit, companions, dashboard, ledger, patients, plans, trips, users
 
 app_name = "web"
 
@@ -43,7 +43,14 @@ urlpatterns = [
         path(f"trips/<int:pk>/{name.replace('_', '-')}/", trips.recorder(name), name=f"trip_{name}")
         for name in trips.ACTIONS
     ),
+    path("trips/<int:pk>/companions/ask/", companions.trip_companion_ask, name="trip_companion_ask"),
+    path("trips/<int:pk>/companions/answer/", companions.trip_companion_answer, name="trip_companion_answer"),
+    path("companions/", companions.companion_list, name="companions"),
+    path("companions/new/", companions.companion_create, name="companion_create"),
     path("ledger/", ledger.ledger_list, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
     path("ledger/<int:seq>/", ledger.ledger_entry, name="ledger_entry"),
+    path("ledger/<int:seq>/attach/", attachments.attachment_add, name="attachment_add"),
+    path("attachments/<int:seq>/image/", attachments.attachment_image, name="attachment_image"),
+    path("attachments/<int:seq>/original/", attachments.attachment_original, name="attachment_original"),
 ]

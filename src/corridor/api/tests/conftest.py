@@ -62,7 +62,14 @@ def trips(camp: Any, make_referral: Callable[..., Any]) -> dict[str, Any]:
 
     def trip(code: str, day: dt.date = day) -> Any:
         referral = make_referral(code)
-        return transfers.request_trip(site=camp, day=day, facility=facility, referrals=[referral], by=None)
+        return transfers.request_trip(
+            site=camp,
+            day=day,
+            facility=facility,
+            referrals=[referral],
+            by=None,
+            at=dt.datetime.combine(day - dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC),  # asked ahead
+        )
 
     requested = trip("P-REQ")
     approved = transfers.approve_trip(trip("P-APP"), by=None)
@@ -72,6 +79,19 @@ def trips(camp: Any, make_referral: Callable[..., Any]) -> dict[str, Any]:
     arrived = transfers.record_gate_release(arrived, at=at + dt.timedelta(days=1, hours=2), by=None)
     arrived = transfers.record_hospital_arrival(arrived, at=at + dt.timedelta(days=1, hours=3), by=None)
     waiting = make_referral("P-WAIT")
+    # The roster: an interpreter asked for P-REQ on the requested trip (no answer yet), and a free nurse.
+    from corridor.transfers import companions
+
+    interpreter = companions.register_companion(
+        site=camp,
+        code="C-INT",
+        kind="interpreter",
+        registered_on=dt.date(2014, 1, 1),
+        identity={"full_name": "Test Interpreter"},
+        by=None,
+    )
+    companions.register_companion(site=camp, code="C-NURSE", kind="nurse", registered_on=dt.date(2014, 1, 1), by=None)
+    companions.ask_companion(requested, companion=interpreter, for_patient=requested.passengers.get().patient, by=None)
     return {
         "requested": requested,
         "approved": approved,

@@ -50,6 +50,7 @@ def make_trip(camp: Site, referrals: list[Referral], days: int, status: str = "a
         facility=Facility.objects.get(code="H-1"),
         referrals=referrals,
         by=None,
+        at=dt.datetime.combine(DAY + dt.timedelta(days=days - 2), dt.time(9), tzinfo=dt.UTC),  # asked ahead
     )
     if status in ("approved", "departed"):
         trip = transfers.approve_trip(trip, by=None)
@@ -148,7 +149,7 @@ def trip_outcome(camp: Site, make_referral: Callable[..., Referral]) -> Case:
                 ),
                 {
                     "patients": [
-                        {"patient_code": "P-201", "outcome": "seen"},
+                        {"patient_code": "P-201", "outcome": "follow_up", "follow_up_due": day(25)},
                         {"patient_code": "P-202", "outcome": "no_doctor", "outcome_note": "the clinic was closed"},
                     ]
                 },
@@ -156,11 +157,12 @@ def trip_outcome(camp: Site, make_referral: Callable[..., Referral]) -> Case:
             Submission(
                 new_uuid(),
                 answers(form, site="CAMP-T", trip_date=day(5), facility="H-1", certainty="probable", source="document"),
-                {"patients": [{"patient_code": "P-203", "outcome": "admitted"}]},
+                {"patients": [{"patient_code": "P-203", "outcome": "care_complete"}]},
             ),
         ],
         [
-            ["trip.arrived", "patient.seen", "referral.closed", "patient.not_seen", "trip.returned"],
+            # A follow-up keeps the referral open (waiting for it); care complete closes it.
+            ["trip.arrived", "patient.seen", "patient.not_seen", "trip.returned"],
             ["patient.seen", "referral.closed"],
         ],
         [first, second],

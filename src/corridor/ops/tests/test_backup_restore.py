@@ -112,3 +112,78 @@ def test_backing_up_postgresql_without_pg_dump_says_what_to_install(monkeypatch:
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)
     with pytest.raises(InvalidInput, match="pg_dump is not installed.*postgresql-client"):
         backup._tool("pg_dump")
+
+
+UNGUARD = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for table in ("ledger_entry", "ledger_subject", "ledger_treenode"):
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        else:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+"""
+
+REWRITE = """
+import hashlib, json
+from django.db import connection
+from corridor.ledger import canonical
+from corridor.ledger.models import Entry
+prev = Entry.objects.get(seq=FIRST - 1).hash
+with connection.cursor() as cursor:
+    for seq, body in Entry.objects.filter(seq__gte=FIRST).order_by("seq").values_list("seq", "body"):
+        fields = json.loads(body)
+        if seq == FIRST:
+            fields["recorded_by"] = "someone-else"
+        fields["prev_hash"] = prev
+        body = canonical.canonical_json(fields)
+        prev = hashlib.sha256(body.encode()).hexdigest()
+        cursor.execute("UPDATE ledger_entry SET body = %s, hash = %s WHERE seq = %s", [body, prev, seq])
+# The careful attacker puts the triggers back, exactly as the migrations made them.
+import importlib
+with connection.schema_editor() as editor:
+    for name in ("0002_append_only", "0003_tree_nodes"):
+        importlib.import_module(f"corridor.ledger.migrations.{name}").forwards(None, editor)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
+def test_a_backup_without_its_triggers_or_with_a_rewritten_history_is_refused_and_nothing_replaced(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with own_database(tmp_path) as url:
+        variables = environment(url, data)
+        corridor(["migrate"], variables)
+        python(SEED.replace("COUNT", "4").replace("START", "1"), variables)
+        corridor(["checkpoint"], variables)
+        python(MORE, variables)
+        good = tmp_path / "good.backup"
+        corridor(["backup", "--out", str(good)], variables)
+        python(UNGUARD, variables)
+        unguarded = tmp_path / "unguarded.backup"
+        corridor(["backup", "--out", str(unguarded)], variables)
+        python(REWRITE.replace("FIRST", "3"), variables)
+        rewritten = tmp_path / "rewritten.backup"
+        corridor(["backup", "--out", str(rewritten)], variables)  # the chain alone verifies
+        assert "corridor.E035" not in corridor(["check-deploy"], variables, check=False).stdout
+
+        restored = corridor(["restore", str(good), "--replace"], variables)
+        at_good = _head(restored.stdout)
+        assert _head(corridor(["verify"], variables).stdout) == at_good
+        saved = set(data.glob("before-restore-*"))
+
+        refused = corridor(["restore", str(unguarded), "--replace"], variables, check=False)
+        assert refused.returncode == 2 and "not guarded" in refused.stderr and "ledger_entry_" in refused.stderr
+        refused = corridor(["restore", str(rewritten), "--replace"], variables, check=False)
+        assert refused.returncode == 2 and "contradicts the checkpoint" in refused.stderr
+        entry = re.search(r"entry (\d+): contradicts", refused.stderr)
+        assert entry and int(entry.group(1)) >= 3
+        # Nothing replaced: the database is still the good one, guarded, and no copy of it was made.
+        assert _head(corridor(["verify"], variables).stdout) == at_good
+        assert set(data.glob("before-restore-*")) == saved
+        assert "corridor.E035" not in corridor(["check-deploy"], variables, check=False).stdout

@@ -124,3 +124,35 @@ def test_corridor_https_turns_on_secure_cookies_hsts_and_the_redirect(monkeypatc
     finally:
         monkeypatch.delenv("CORRIDOR_HTTPS")
         importlib.reload(settings_module)
+
+
+def _drop_entry_update_trigger() -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER ledger_entry_no_update")
+            return "ledger_entry_no_update"
+        cursor.execute("DROP TRIGGER ledger_entry_append_only ON ledger_entry")
+        return "ledger_entry_append_only"
+
+
+def test_a_dropped_ledger_trigger_is_an_error(data_dir: Path, db: Any) -> None:
+    with override_settings(DATA_DIR=data_dir):
+        assert "corridor.E035" not in _codes(corridor_findings())
+        name = _drop_entry_update_trigger()
+        found = [f for f in corridor_findings() if f.code == "corridor.E035"]
+    assert found and found[0].level == "error" and name in found[0].message
+
+
+def test_serve_production_refuses_to_start_on_an_unguarded_ledger(
+    data_dir: Path, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    monkeypatch.setattr("corridor.ops.production.run", lambda *args, **kwargs: started.append("gunicorn"))
+    monkeypatch.setattr("corridor.commands._migrate", lambda: None)
+    with override_settings(DATA_DIR=data_dir):
+        assert CliRunner().invoke(cli, ["serve", "--production"]).exit_code == 0
+        assert started == ["gunicorn"]
+        name = _drop_entry_update_trigger()
+        result = CliRunner().invoke(cli, ["serve", "--production"])
+    assert result.exit_code == 2 and "not guarded" in result.output and name in result.output
+    assert started == ["gunicorn"]

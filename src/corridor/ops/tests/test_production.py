@@ -68,7 +68,31 @@ def test_serve_production_answers_the_api_and_static_files_with_security_headers
             assert docs.getheader("X-Content-Type-Options") == "nosniff"
             assert "default-src 'self'" in (docs.getheader("Content-Security-Policy") or "")
             assert _get(port, "/static/ninja/swagger-ui-bundle.js").status == 200
+            too_long = _get(port, "/api/patients?q=" + "x" * 9000)  # refused by gunicorn itself
+            assert too_long.status == 414 and too_long.getheader("Content-Type") == "application/json"
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         assert server.returncode == 0
+
+
+def test_gunicorns_own_refusals_are_the_apis_json_error_object() -> None:
+    import json
+
+    from gunicorn import util
+
+    from corridor.ops.production import CorridorServer, write_json_error
+
+    CorridorServer(options("127.0.0.1", 8000, workers=1, threads=1, access_log=False, timeout=60))
+    assert util.write_error is write_json_error  # what gunicorn's workers call for a request they refuse
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        util.write_error(ours, 414, "URI Too Long", "GET /api/" + "x" * 9000)
+        ours.shutdown(socket.SHUT_WR)
+        raw = b""
+        while chunk := theirs.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 URI Too Long") and b"Content-Type: application/json" in head
+    error = json.loads(body)["error"]
+    assert error["status"] == 414 and error["code"] == "uri_too_long" and "x" * 100 not in error["message"]

@@ -57,7 +57,7 @@ def test_a_database_dump_contains_no_name_contact_or_note(patient: Any) -> None:
     assert "P-SECRET" in dump  # the dump really holds the register
     for secret in (NAME, "Nameperson", CONTACT, "Block Qz", "insulin"):
         assert secret not in dump
-    assert dump.count(crypto.PREFIX + "$") >= 3
+    assert dump.count(crypto.BOUND_PREFIX + "$") >= 3
     identity = PatientIdentity.objects.get(patient=patient)
     assert (identity.full_name, identity.contact, identity.notes) == (NAME, CONTACT + " east", "")
 
@@ -105,9 +105,10 @@ def test_a_generated_key_is_rotated_safely_and_the_ledger_records_it(patient: An
         assert (tmp_path / env.IDENTITY_KEY_FILE_NAME).stat().st_mode & 0o077 == 0
 
 
-def test_a_key_from_the_environment_is_rotated_by_putting_the_new_one_first(patient: Any) -> None:
+def test_a_key_from_the_environment_is_rotated_by_putting_the_new_one_first(patient: Any, tmp_path: Path) -> None:
     current = list(settings.IDENTITY_KEYS)
-    with override_settings(IDENTITY_KEY_ORIGIN="environment"):
+    # A data directory of its own: the rotation reseals the attachment store under the new key.
+    with override_settings(IDENTITY_KEY_ORIGIN="environment", DATA_DIR=tmp_path):
         with pytest.raises(InvalidInput, match="put a new key first"):
             keys.rotate()
         new = env.new_identity_key()
@@ -156,7 +157,7 @@ def test_the_migration_encrypts_identities_written_before_it(tmp_path: Path) -> 
             variables,
         )
         raw, decrypted = stored.strip().splitlines()
-        assert NAME not in raw and CONTACT not in raw and crypto.PREFIX in raw
+        assert NAME not in raw and CONTACT not in raw and crypto.BOUND_PREFIX in raw
         assert decrypted == NAME
         if url.startswith("sqlite"):
             dump = "\n".join(sqlite3.connect(url.removeprefix("sqlite:///")).iterdump())

@@ -95,7 +95,9 @@ def build(site: Site) -> dict[str, Any]:
         )
     h1, h2, h3 = (Facility.objects.get(code=c) for c in ("H-1", "H-2", "H-3"))
 
-    def ask(day: dt.date, facility: Facility, letters: str, escorts: tuple[tuple[str, str], ...] = ()) -> Trip:
+    def ask(
+        day: dt.date, facility: Facility, letters: str, escorts: tuple[tuple[str, str], ...] = (), ahead: int = 2
+    ) -> Trip:
         return transfers.request_trip(
             site=site,
             day=day,
@@ -103,7 +105,7 @@ def build(site: Site) -> dict[str, Any]:
             referrals=[Referral.objects.get(pk=referrals[x].pk) for x in letters],
             escorts=[(patients[e], patients[p]) for e, p in escorts],
             by=None,
-            at=_utc(day - dt.timedelta(days=2), 5),
+            at=_utc(day - dt.timedelta(days=ahead), 5),
         )
 
     trips: dict[str, Trip] = {}
@@ -143,7 +145,7 @@ def build(site: Site) -> dict[str, Any]:
     transfers.approve_trip(t, by=None, at=_utc(d(2014, 10, 15), 6))
     transfers.cancel_trip(t, by=None, at=_utc(d(2014, 10, 16), 6))
     # T6: after the as-of date.
-    trips["T6"] = ask(d(2014, 10, 25), h1, "D")
+    trips["T6"] = ask(d(2014, 10, 25), h1, "D", ahead=6)  # asked on the as-of date, not after it
     # F dies waiting.
     register.record_death(patients["F"], on=d(2014, 10, 10), source="witness", certainty="probable", by=None)
     # Incidents.

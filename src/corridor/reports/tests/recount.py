@@ -12,11 +12,14 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
+
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral
 from corridor.transfers.models import Trip, TripPassenger
 
-SEEN = {"seen", "procedure_done", "admitted"}
+SEEN = {"seen", "procedure_done", "admitted", "treatment_started", "follow_up", "care_complete"}
+TREATMENT = {"procedure_done", "admitted", "treatment_started", "care_complete"}
 
 
 def _age(birth: int | None, year: int) -> str:
@@ -59,6 +62,27 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     """Every headline value and the main breakdowns, from raw rows."""
     bodies = [json.loads(body) for body in Entry.objects.order_by("seq").values_list("body", flat=True)]
     retracted = {b["corrects"] for b in bodies if b["type"] == "entry.retracted"}
+    # Every entry as it stands: retracted ones gone, corrections (not themselves retracted) applied in order.
+    standing: list[dict[str, Any]] = []
+    fixes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for body in bodies:
+        if body["type"] == "entry.corrected" and body["seq"] not in retracted:
+            fixes[body["corrects"]].append(body["payload"].get("changes", {}))
+    for body in bodies:
+        if body["type"] in ("entry.corrected", "entry.retracted") or body["seq"] in retracted:
+            continue
+        now = {**body, "payload": dict(body["payload"])}
+        for change in fixes[body["seq"]]:
+            for key, value in change.items():
+                if key in ("certainty", "source"):
+                    now[key] = value
+                else:
+                    now["payload"][key] = value
+        standing.append(now)
+    cancelled_by: dict[int, str] = {}
+    for body in standing:
+        if body["type"] == "trip.cancelled":
+            cancelled_by[int(body["payload"]["trip"])] = body["payload"].get("cancelled_by") or "unknown"
     trips = {t.pk: t for t in Trip.objects.all()}
     patients = {p.pk: p for p in Patient.objects.all()}
     referrals = {r.pk: r for r in Referral.objects.select_related("priority")}
@@ -154,22 +178,38 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     out["care.km_median_days"] = _km_median(pairs)
     out["km_share"] = {day: _km_share(pairs, day) for day in (7, 14, 30, 60, 90, 180, 365)}
 
-    # Backlog.
-    waiting = [
+    # Backlog: open at the as-of date and waiting for a visit (not seen by then, or waiting now for a
+    # follow-up); the rest of the open referrals are in care.
+    open_then = [
         r
         for r in referrals.values()
         if r.referral_date <= as_of
-        and (r.closed_on is None and r.status == "waiting" or (r.closed_on and r.closed_on > as_of))
+        and (r.closed_on is None and r.status in ("waiting", "in_care") or (r.closed_on and r.closed_on > as_of))
     ]
+    waiting = [r for r in open_then if r.pk not in first_by_then or (r.closed_on is None and r.status == "waiting")]
     out["backlog.waiting"] = len(waiting)
-    out["backlog.past_deadline"] = sum(1 for r in waiting if r.due_date < as_of)
+    out["backlog.past_deadline"] = sum(1 for r in waiting if (r.follow_up_due or r.due_date) < as_of)
     out["backlog.longest_wait_days"] = max(((as_of - r.referral_date).days for r in waiting), default=None)
+
+    # Episodes of care.
+    out["episodes.in_care"] = len(open_then) - len(waiting)
+    treated_first: dict[int, dt.date] = {}
+    for place in places:
+        if place.removed or place.role != "patient" or place.outcome not in TREATMENT or not place.referral_id:
+            continue
+        day = trips[place.trip_id].date
+        treated_first[place.referral_id] = min(day, treated_first.get(place.referral_id, day))
+    treated_now = [(referrals[r], day) for r, day in treated_first.items() if start <= day <= as_of]
+    out["episodes.treated"] = len(treated_now)
+    out["episodes.treatment_days_median"] = _quantile([(day - r.referral_date).days for r, day in treated_now], 0.5)
+    on_time = sum(1 for r, day in treated_now if day <= r.due_date)
+    out["episodes.treated_within_deadline_rate"] = 100 * on_time / len(treated_now) if treated_now else None
 
     # Trips.
     month_trips = [t for t in trips.values() if start <= t.date <= as_of and t.status != "proposed"]
     month_ids = {t.pk for t in month_trips}
     out["trips.total"] = len(month_trips)
-    cancelled = [t for t in month_trips if t.status == "cancelled"]
+    cancelled = [t for t in month_trips if t.pk in cancelled_by]
     out["trips.cancelled"] = len(cancelled)
     cancelled_places = [
         p for p in places if p.trip_id in {t.pk for t in cancelled} and p.role == "patient" and not p.removed
@@ -179,7 +219,7 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     per_patient: dict[int, int] = defaultdict(int)
     for p in places:
         trip = trips[p.trip_id]
-        if trip.status == "cancelled" and trip.date <= as_of and p.role == "patient" and not p.removed:
+        if p.trip_id in cancelled_by and trip.date <= as_of and p.role == "patient" and not p.removed:
             per_patient[p.patient_id] += 1
     out["trips.most_cancellations"] = max(per_patient.values(), default=0)
     holds = [
@@ -211,21 +251,41 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     out["deaths.while_waiting"] = len(died)
     out["deaths.days_waited_median"] = float(statistics.median(died.values())) if died else None
 
-    # Incidents.
-    changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for body in bodies:
-        if body["type"] == "entry.corrected":
-            changes[body["corrects"]].append(body["payload"].get("changes", {}))
+    # Incidents: every kind of obstruction, read from the entries as they stand.
+    threshold = settings.GATE_HOLD_THRESHOLD_MINUTES / 60
+    answers: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for body in standing:
+        if body["type"] in ("trip.approved", "trip.denied", "trip.cancelled"):
+            answers[str(body["payload"]["trip"])].append((body["type"], body["occurred_at"][:10]))
     incidents: dict[str, int] = defaultdict(int)
-    for body in bodies:
-        if body["type"] not in ("incident.recorded", "supply.blocked") or body["seq"] in retracted:
+    for body in standing:
+        payload, kind = body["payload"], body["type"]
+        when = str(payload.get("date") or body["occurred_at"][:10])
+        if not start.isoformat() <= when <= as_of.isoformat():
             continue
-        if not start.isoformat() <= body["occurred_at"][:10] <= as_of.isoformat():
-            continue
-        certainty = body["certainty"]
-        for change in changes[body["seq"]]:
-            certainty = change.get("certainty", certainty)
-        incidents[certainty] += 1
+        if kind == "trip.requested":
+            said = answers[str(payload["trip"])]
+            counts_ = not any(t == "trip.denied" for t, _ in said) and not any(
+                t in ("trip.approved", "trip.cancelled") and on <= when for t, on in said
+            )
+        elif kind == "trip.cancelled":
+            counts_ = payload.get("cancelled_by") == "authority"
+        elif kind == "gate.released":
+            counts_ = payload["hours_held"] >= threshold
+        elif kind == "trip.arrived":
+            counts_ = payload.get("late") is True
+        elif kind == "trip.companion_answered":
+            counts_ = payload.get("answer") == "rejected"
+        else:
+            counts_ = kind in (
+                "trip.denied",
+                "gate.turned_back",
+                "supply.blocked",
+                "supply.partly_allowed",
+                "incident.recorded",
+            )
+        if counts_:
+            incidents[body["certainty"]] += 1
     out["incidents.total"] = sum(incidents.values())
     out["incidents"] = dict(incidents)
     return out

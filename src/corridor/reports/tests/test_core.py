@@ -236,3 +236,63 @@ def test_corrections_apply_in_order_to_an_incident() -> None:
         [{"certainty": "probable"}, {"certainty": "confirmed", "resource": "personnel"}],
     )
     assert (incident.certainty, incident.resource, incident.source) == ("confirmed", "personnel", "witness")
+
+
+# ------------------------------------------------------------------------------------ competing risks
+
+
+def test_the_aalen_johansen_estimate_matches_a_hand_worked_cohort() -> None:
+    # Six referrals: seen on day 1; died on day 2 and seen on day 2; still waiting at day 3; seen on
+    # day 4; left on day 5. By hand: CIF_care = 1/6 at day 1, 1/6 + (5/6)(1/5) = 1/3 at day 2, and
+    # 1/3 + (1/2)(1/2) = 7/12 at day 4; CIF_died = 1/6 from day 2; CIF_left = (1/4)(1/1) = 1/4 at day 5.
+    durations = [1, 2, 2, 3, 4, 5]
+    causes = [core.CARE, core.DIED, core.CARE, core.CENSORED, core.CARE, core.LEFT]
+    found = core.aalen_johansen(durations, causes)
+    assert found.days == (1.0, 2.0, 4.0, 5.0)
+    assert found.by_cause[core.CARE] == pytest.approx((1 / 6, 1 / 3, 7 / 12, 7 / 12))
+    assert found.by_cause[core.DIED] == pytest.approx((0, 1 / 6, 1 / 6, 1 / 6))
+    assert found.by_cause[core.LEFT] == pytest.approx((0, 0, 0, 1 / 4))
+    assert found.share_by(core.CARE, 3.5) == pytest.approx(1 / 3) and found.share_by(core.CARE, 0.5) == 0
+    # Everyone ends somewhere: the three shares add up to one once nobody is left at risk.
+    assert sum(found.by_cause[k][-1] for k in core.CAUSES) == pytest.approx(1)
+    # The naive curve, deaths and leaving censored, says two thirds are seen by day 4: more than 7/12.
+    naive = core.kaplan_meier(durations, [c == core.CARE for c in causes])
+    assert naive.share_by(4) == pytest.approx(2 / 3)
+    assert found.share_by(core.CARE, 4) == pytest.approx(7 / 12)
+
+
+def test_the_aalen_johansen_estimate_refuses_what_it_cannot_mean() -> None:
+    with pytest.raises(ValueError):
+        core.aalen_johansen([1, 2], [core.CARE])
+    with pytest.raises(ValueError):
+        core.aalen_johansen([1], [7])
+    assert core.aalen_johansen([], []).share_by(core.CARE, 10) is None
+    assert core.aalen_johansen([3, 4], [core.CENSORED, core.CENSORED]).share_by(core.CARE, 10) == 0.0
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0.01, 400, allow_nan=False), st.sampled_from((0, 1, 1, 1, 2, 3))),
+        min_size=2,
+        max_size=60,
+        unique_by=lambda pair: pair[0],
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_the_aalen_johansen_estimate_equals_lifelines_on_random_data(pairs: list[tuple[float, int]]) -> None:
+    import warnings
+
+    from lifelines import AalenJohansenFitter
+
+    durations = [d for d, _ in pairs]
+    causes = [c for _, c in pairs]
+    found = core.aalen_johansen(durations, causes)
+    for cause in core.CAUSES:
+        if cause not in causes:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reference = AalenJohansenFitter(calculate_variance=False).fit(durations, causes, event_of_interest=cause)
+        table = reference.cumulative_density_
+        for when, value in zip(table.index, table.iloc[:, 0], strict=True):
+            assert found.share_by(cause, float(when)) == pytest.approx(float(value), abs=1e-9), (cause, when)

@@ -31,7 +31,8 @@ def _rows(content: bytes) -> list[list[str]]:
 
 
 def _identity_values() -> list[str]:
-    return [v for row in PatientIdentity.objects.values_list("full_name", "contact", "notes") for v in row if v]
+    rows = PatientIdentity.objects.all()  # through the model, which opens each value with its patient id
+    return [v for i in rows for v in (i.full_name, i.contact, i.notes) if v]
 
 
 def test_referrals_leave_under_codes_and_age_groups_with_no_identity_field(october: dict[str, Any]) -> None:
@@ -44,7 +45,8 @@ def test_referrals_leave_under_codes_and_age_groups_with_no_identity_field(octob
         by_patient["P-A"][3] == "<18" and by_patient["P-E"][3] == "unknown" and by_patient["P-F"][6] == "IX circulatory"
     )
     assert (by_patient["P-D"][10], by_patient["P-D"][12]) == ("waiting", "80")  # referred 1 August
-    assert (by_patient["P-A"][10], by_patient["P-A"][11], by_patient["P-A"][12]) == ("treated", "2014-10-05", "34")
+    # Seen on 5 October: still in care (not closed), and the wait ended at that first visit.
+    assert (by_patient["P-A"][10], by_patient["P-A"][11], by_patient["P-A"][12]) == ("in_care", "", "34")
     text = content.decode("utf-8").lower()
     assert all(value.lower() not in text for value in _identity_values())
 
@@ -107,7 +109,16 @@ def test_the_incident_export_has_the_ssa_public_columns_after_corrections_and_no
         "Total Injured",
         "Certainty Level",
     ]
-    found = {(r[1], r[2], r[3], r[7], r[8]) for r in rows[1:]}
+    found = {(r[1], r[2], r[3], r[7], r[8]) for r in rows[1:] if r[11] in ("recorded", "delivery_blocked")}
+    assert {r[11] for r in rows[1:]} == {
+        "arrived_after_closing",
+        "cancelled_by_authority",
+        "delivery_blocked",
+        "held_at_gate",
+        "no_answer",
+        "permit_denied",
+        "recorded",
+    }
     assert found == {
         ("2014-10-03", "Obstruction to delivery of care", "Health care supplies", "Confirmed", "medicine"),
         ("2014-10-07", "Obstruction to delivery of care", "Health care transport", "Possible", ""),
@@ -148,7 +159,7 @@ def test_exports_need_the_export_capability_and_reports_a_role(october: dict[str
         services.export(dataset="referrals", by=users["monitor"])
     with pytest.raises(NotAllowed):
         services.monthly_report(month="2014-10", fmt="html", by=users["outsider"])
-    produced = services.monthly_report(month="2014-10", fmt="html", by=users["monitor"])
+    produced = services.monthly_report(month="2014-10", fmt="html", public=True, by=users["monitor"])
     assert Entry.objects.get(seq=produced.entry.seq).recorded_by == "monitor"
     assert services.export(dataset="incidents", by=users["auditor"]).entry.recorded_by == "auditor"
 
@@ -194,3 +205,20 @@ def test_the_command_line_writes_reports_and_exports_and_says_what_it_recorded(
     result = runner.invoke(cli, ["export", "trips", "--month", "October", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2 and "corridor: error: month:" in result.output
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.csv.partial").exists()
+
+
+def test_the_command_line_records_a_narrative_in_the_authors_name_and_refuses_an_unknown_author(
+    october: dict[str, Any], users: dict[str, Any]
+) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["report", "narrative", "--month", "2014-10", "--language", "fa", "--author", "monitor"],
+        input="ماه سختی بود.",
+    )
+    assert result.exit_code == 0, result.output
+    entry = Entry.objects.filter(type="report.narrative").latest("seq")
+    assert (entry.recorded_by, entry.payload["text"], entry.payload["language"]) == ("monitor", "ماه سختی بود.", "fa")
+    refused = runner.invoke(cli, ["report", "narrative", "--month", "2014-10", "--text", "x", "--author", "nobody"])
+    assert refused.exit_code != 0 and "--author" in refused.output
+    assert Entry.objects.filter(type="report.narrative").count() == 1

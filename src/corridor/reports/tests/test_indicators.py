@@ -170,20 +170,38 @@ def test_deaths_while_waiting_carry_diagnosis_group_days_waited_source_and_certa
     }
 
 
-def test_incidents_count_in_ssa_terms_after_corrections_without_retracted_ones(october: catalogue.IndicatorSet) -> None:
-    assert october.value("incidents.total") == 3
+def test_obstruction_is_counted_in_full_in_ssa_terms_after_corrections_without_retracted_ones(
+    october: catalogue.IndicatorSet,
+) -> None:
+    # T1 held 2.5 h and T5 3.5 h (over the 2-hour threshold), T5 arrived after closing, T2 denied, T3 approved
+    # only after its date and T4 never answered, T7 cancelled by the authority, and the three recorded incidents.
+    assert october.value("incidents.total") == 10
     table = next(t for t in october.tables() if t.code == "incidents.by_type")
     assert sorted(tuple(r) for r in table.rows) == [
-        ("abduction", "patients", "", "confirmed", 1),
-        ("obstruction", "supplies", "medicine", "confirmed", 1),
-        ("obstruction", "transport", "", "possible", 1),
+        ("arrived_after_closing", "obstruction", "patients", "", "confirmed", 1),
+        ("cancelled_by_authority", "obstruction", "transport", "", "confirmed", 1),
+        ("delivery_blocked", "obstruction", "supplies", "medicine", "confirmed", 1),
+        ("held_at_gate", "obstruction", "transport", "", "confirmed", 2),
+        ("no_answer", "obstruction", "patients", "", "confirmed", 2),
+        ("permit_denied", "obstruction", "patients", "", "confirmed", 1),
+        ("recorded", "abduction", "patients", "", "confirmed", 1),
+        ("recorded", "obstruction", "transport", "", "possible", 1),
     ]
     listed = october.details("incidents")["incidents"]
-    assert [(i.date, i.certainty) for i in listed] == [
-        ("2014-10-03", "confirmed"),
-        ("2014-10-07", "possible"),
-        ("2014-10-11", "confirmed"),
+    assert [(i.date, i.kind, i.certainty) for i in listed] == [
+        ("2014-10-03", "delivery_blocked", "confirmed"),
+        ("2014-10-05", "held_at_gate", "confirmed"),
+        ("2014-10-06", "permit_denied", "confirmed"),
+        ("2014-10-07", "recorded", "possible"),
+        ("2014-10-08", "no_answer", "confirmed"),
+        ("2014-10-11", "recorded", "confirmed"),
+        ("2014-10-12", "no_answer", "confirmed"),
+        ("2014-10-14", "held_at_gate", "confirmed"),
+        ("2014-10-14", "arrived_after_closing", "confirmed"),
+        ("2014-10-16", "cancelled_by_authority", "confirmed"),
     ]
+    corrected = next(i for i in listed if i.date == "2014-10-11")
+    assert len(corrected.entries) == 2  # the incident and its correction, both cited
 
 
 def test_every_indicator_is_computed_and_none_is_left_over(october: catalogue.IndicatorSet) -> None:

@@ -78,3 +78,63 @@ def test_a_month_not_yet_begun_comes_back_as_a_message(october: None, users: dic
     assert response.redirect_chain[-1][0] == "/reports/"
     assert "has not begun yet" in response.content.decode()
     assert not Entry.objects.filter(type="export.created").exists()
+
+
+def test_a_role_that_may_not_export_gets_the_public_report_however_it_asks(
+    october: None, users: dict[str, Any]
+) -> None:
+    from corridor.errors import NotAllowed
+    from corridor.reports import services
+
+    page = _client(users["monitor"]).get("/reports/").content.decode()
+    assert 'name="public"' in page and "disabled" in page.split('name="public"')[1].split(">")[0]
+    # Without "public" in the form (the box left unticked, or the request made by hand): small counts blanked.
+    response = _client(users["monitor"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html"}
+    )
+    assert response.status_code == 200
+    assert Entry.objects.filter(type="export.created").latest("seq").payload["audience"] == "public"
+    assert "-public." in response["Content-Disposition"]
+    with pytest.raises(NotAllowed, match="public edition only"):
+        services.monthly_report(month="2014-10", fmt="html", public=False, by=users["monitor"])
+    # A role that may export chooses.
+    response = _client(users["coordinator"]).post(
+        "/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html"}
+    )
+    assert Entry.objects.filter(type="export.created").latest("seq").payload["audience"] == "partners"
+
+
+def test_a_monitor_writes_the_months_narrative_and_the_report_prints_it_with_who_wrote_it(
+    october: None, users: dict[str, Any], settings: Any
+) -> None:
+    settings.REPORT_ORGANISATION = "Camp Health Committee"
+    settings.REPORT_CONTACT = "reports@example.org"
+    client = _client(users["monitor"])
+    text = "The gate closed early all month.\n\nFamilies have stopped asking for routine permits."
+    page = client.post("/reports/narrative/", {"month": "2014-10", "language": "en", "text": text}, follow=True)
+    assert "Narrative recorded as ledger entry" in page.content.decode()
+    entry = Entry.objects.filter(type="report.narrative").latest("seq")
+    assert (entry.recorded_by, entry.payload["month"], entry.subjects) == ("monitor", "2014-10", ["report:2014-10"])
+    html = client.post("/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html"}).content.decode()
+    assert "<p>The gate closed early all month.</p>" in html
+    assert "Written by monitor on " in html and f"ledger entry {entry.seq}." in html
+    assert "Camp Health Committee" in html and "reports@example.org" in html
+    for label in ("Period covered", "Data as of", "Generated", "Issued by", "Contact"):
+        assert f"<dt>{label}</dt>" in html
+    # Denials and cancellations with the reasons given, hospitals by name.
+    assert "Permits denied and trips cancelled, with the reasons given" in html
+    assert "<td>Heart</td><td>permit denied</td><td>the authority</td>" in html and "<td>security</td>" in html
+    assert "<td>Eyes</td><td>trip cancelled</td><td>the hospital</td>" in html and "<td>doctor away</td>" in html
+    assert "no reason given" in html  # T7, cancelled by the authority without a word
+
+
+def test_only_those_who_record_incidents_write_narratives_and_an_empty_one_writes_nothing(
+    october: None, users: dict[str, Any]
+) -> None:
+    data = {"month": "2014-10", "language": "en", "text": "x"}
+    assert _client(users["auditor"]).post("/reports/narrative/", data).status_code == 403
+    assert _client(users["clinician"]).post("/reports/narrative/", data).status_code == 403
+    assert 'action="/reports/narrative/"' not in _client(users["auditor"]).get("/reports/").content.decode()
+    response = _client(users["monitor"]).post("/reports/narrative/", {**data, "text": "   "}, follow=True)
+    assert "text:" in response.content.decode()
+    assert not Entry.objects.filter(type="report.narrative").exists()

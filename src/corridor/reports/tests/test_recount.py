@@ -25,7 +25,17 @@ from corridor.transfers.models import Trip
 PLUS3 = dt.timezone(dt.timedelta(hours=3))
 BASE = dt.date(2014, 8, 15)
 SPECIALTIES = ("oncology", "ophthalmology", "cardiology")
-OUTCOMES = ("seen", "procedure_done", "admitted", "no_doctor", "refused")
+OUTCOMES = (
+    "seen",
+    "procedure_done",
+    "admitted",
+    "treatment_started",
+    "follow_up",
+    "care_complete",
+    "no_doctor",
+    "refused",
+    "not_seen_other",
+)
 
 patient_plan = st.fixed_dictionaries(
     {
@@ -47,6 +57,7 @@ trip_plan = st.fixed_dictionaries(
         "retract_answer": st.sampled_from((False, False, False, False, True)),
         "fate": st.sampled_from(("stay", "cancel", "go", "go", "go", "turned_back", "remove_one")),
         "cancelled_by": st.sampled_from(("authority", "camp", "hospital", "other")),
+        "fix_cancellation": st.sampled_from(("keep", "keep", "to_camp", "to_authority", "retract")),
         "gate_minutes": st.one_of(st.none(), st.integers(0, 420), st.integers(0, 420)),
         "arrive_at": st.integers(9 * 60, 15 * 60),
         "outcomes": st.lists(st.sampled_from(OUTCOMES), min_size=3, max_size=3),
@@ -203,7 +214,19 @@ def _trip(camp: Any, day: dt.date, t: dict[str, Any], patients: list[Patient], e
         )
     trip = Trip.objects.get(pk=trip.pk)
     if t["fate"] == "cancel":
-        _try(transfers.cancel_trip, trip, cancelled_by=t["cancelled_by"], by=None, at=when)
+        cancelled = _try(transfers.cancel_trip, trip, cancelled_by=t["cancelled_by"], by=None, at=when)
+        if cancelled is not None and t["fix_cancellation"] != "keep":
+            entry = ledger.entries_about(f"trip:{trip.pk}")[-1]
+            fix = t["fix_cancellation"]
+            ledger.correct(
+                entry.seq,
+                by=None,
+                reason="misheard",
+                changes={} if fix == "retract" else {"cancelled_by": fix.removeprefix("to_")},
+                source="witness",
+                certainty="confirmed",
+                retract=fix == "retract",
+            )
         return
     if t["fate"] not in ("go", "turned_back") or trip.status != "approved" or t["gate_minutes"] is None:
         return
@@ -218,7 +241,9 @@ def _trip(camp: Any, day: dt.date, t: dict[str, Any], patients: list[Patient], e
     trip = transfers.record_hospital_arrival(trip, at=arrival, by=None)
     on_board = [p.patient for p in trip.passengers.filter(role="patient", removed=False).select_related("patient")]
     for patient, outcome in zip(on_board, t["outcomes"], strict=False):
-        transfers.record_outcome(trip, patient=patient, outcome=outcome, by=None)
+        # A follow-up is due a fortnight after the visit.
+        due = trip.date + dt.timedelta(days=14) if outcome == "follow_up" else None
+        transfers.record_outcome(trip, patient=patient, outcome=outcome, follow_up_due=due, by=None)
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -256,6 +281,6 @@ def test_the_sql_indicators_equal_a_slow_recount_from_raw_rows(camp: Any, plan: 
             assert _close(curve[day], None if share is None else 100 * share), ("km", day)
         by_certainty: dict[str, int] = defaultdict(int)
         for row in next(t for t in found.tables() if t.code == "incidents.by_type").rows:
-            by_certainty[row[3]] += row[4]
+            by_certainty[row[4]] += row[5]
         assert dict(by_certainty) == expected["incidents"]
         transaction.set_rollback(True)

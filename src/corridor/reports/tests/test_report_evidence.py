@@ -71,9 +71,10 @@ def test_the_pdf_has_the_proofs_attached_as_evidence_json(camp: Site, tmp_path: 
     assert verifier.verify_evidence(bundle, verifier.Key(bundle["verifier_key"]))
 
 
-def test_without_a_checkpoint_the_report_says_how_to_get_one(camp: Site) -> None:
+def test_without_a_checkpoint_the_report_says_what_to_ask_for_in_words_never_a_command(camp: Site) -> None:
     _incident(camp, 7)
     html = services.monthly_report(month="2014-10", fmt="html", by=None).content.decode()
-    assert "corridor checkpoint" in html
+    assert "Ask the issuing organisation for an edition made after its next signed checkpoint" in html
+    assert "corridor checkpoint" not in html and "corridor verify" not in html
     entry: Any = json.loads(json.dumps(services.monthly_report(month="2014-10", fmt="html", by=None).entry.payload))
     assert entry["checkpoint_size"] is None

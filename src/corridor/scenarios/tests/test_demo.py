@@ -12,7 +12,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral, Scenario
 from corridor.scenarios import build_demo, loader
-from corridor.transfers.models import Trip
+from corridor.transfers.models import Trip, TripCompanion
 
 
 def test_the_shipped_demo_file_is_exactly_what_the_seeded_generator_builds() -> None:
@@ -50,6 +50,17 @@ def test_the_demo_loads_once_and_a_second_load_changes_nothing(settings: object)
     seen = [e for e in one if e.type == "patient.seen"]
     assert seen[0].payload["date"] == "2014-05-15" and "metastatic" in seen[0].payload["note"]
     assert Referral.objects.get(patient__code="P-0001", specialty="orthopaedics").referral_date == dt.date(2014, 4, 5)
+    # First seen, cancer found, treatment never started: in care, not treated; the oncology referral waits.
+    first_visit = Referral.objects.get(patient__code="P-0001", specialty="orthopaedics")
+    assert (first_visit.status, first_visit.closed_on) == ("in_care", None)
+    assert Patient.objects.get(code="P-0001").status == "in_treatment"
+    assert Referral.objects.get(patient__code="P-0001", specialty="oncology").status == "waiting"
+    # The reported cardiac patient: interpreter and nurse refused on every trip asked.
+    refused = TripCompanion.objects.filter(role__in=("interpreter", "nurse"), answer__in=("rejected", "substituted"))
+    assert refused.count() >= 4 and refused.values("for_patient").distinct().count() == 1
+    cardiac = refused.first()
+    assert cardiac is not None and cardiac.for_patient.referrals.filter(specialty="cardiology").exists()
+    assert not TripCompanion.objects.filter(role="interpreter", answer="approved").exists()
     eyes = Referral.objects.get(patient__code="P-0002")
     assert (dt.date(2014, 10, 14) - eyes.referral_date).days >= 730 and eyes.status == "waiting"
     held = Trip.objects.get(date=dt.date(2014, 10, 11), passengers__patient__code="P-0003")

@@ -8,9 +8,9 @@ import zoneinfo
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 
 from corridor.ledger.canonical import parse_time
 from corridor.web import l10n, labels, nav
@@ -93,6 +93,17 @@ def moment(value: Any, zone: str = "UTC") -> SafeString | str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         local = when
     return format_html("{} {}", day(local.date()), l10n.clock(local, get_language()))
+
+
+@register.filter
+def when(entry: Any, zone: str = "UTC") -> SafeString | str:
+    """When a ledger entry's event happened: its date and time, or its date alone when only the date is
+    known (``"precision": "date"``), said so ("14 Oct 2014, time not recorded"), never a made-up hour."""
+    payload = getattr(entry, "payload", None)
+    if isinstance(payload, dict) and payload.get("precision") == "date":
+        text = conditional_escape(gettext("%(date)s, time not recorded"))
+        return mark_safe(text % {"date": day(str(entry.occurred_at)[:10])})  # noqa: S308 - both parts escaped
+    return moment(entry.occurred_at, zone)
 
 
 @register.filter

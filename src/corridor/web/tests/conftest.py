@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,9 +54,23 @@ class Scene:
             return {"pk": self.referrals[0].pk}
         if name == "trip" or name.startswith("trip_"):
             return {"pk": self.trip.pk}
-        if name == "ledger_entry":
+        if name in ("ledger_entry", "attachment_add"):
             return {"seq": self.plan.seq}
+        if name in ("attachment_image", "attachment_original"):
+            return {"seq": self.photo().seq}
         return {}
+
+    def photo(self) -> Entry:
+        """A photo attached to the plan's entry (made on first use: only the attachment pages need it)."""
+        from corridor.ledger.attachments import attach
+        from corridor.ledger.tests.samples import photo_with_metadata
+
+        existing = Entry.objects.filter(type="attachment.added").order_by("seq").first()
+        if existing is not None:
+            return existing
+        return attach(
+            io.BytesIO(photo_with_metadata()), entry=self.plan.seq, by=None, source="media", certainty="confirmed"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -356,3 +356,37 @@ def test_no_page_a_monitor_can_open_contains_an_identity(browser: Any, start_ser
                 queue.append(href)
     for kind in ("/plan/", "/trips/N/", "/patients/P-N/", "/ledger/N/"):
         assert kind in per_kind or kind in seen, kind
+
+
+def test_a_coordinator_records_a_rejected_interpreter_on_a_trip_page(browser: Any, start_server: Any) -> None:
+    server, trip = start_server(ACCEPT_AND_APPROVE)
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    page.goto(f"{server.url}/trips/{trip}/")
+    assert "No companion asked for on this trip." in page.locator("#companions").inner_text()
+
+    def record(action: str, **choices: str) -> None:
+        page.locator(f"#action-companion-{action} > summary").click()
+        form = page.locator(f"#action-companion-{action} form")
+        for name, value in choices.items():
+            field = form.locator(f"[name={name}]")
+            if field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        with page.expect_navigation():
+            form.get_by_role("button", name="Record").click()
+        assert page.locator(".messages").inner_text() == "Recorded.", page.locator("main").inner_text()[:500]
+
+    record("ask", companion="C-0001")  # asked now: the time is prefilled
+    record("answer", companion="C-0001", answer="rejected", note="no reason given")
+    row = page.locator("#companion-C-0001").inner_text()
+    assert "interpreter" in row and "rejected" in row and "no reason given" in row
+    timeline = page.locator("#trip-timeline").inner_text()
+    assert "answer about a companion" in timeline and "C-0001, interpreter for" in timeline
+    _shot(page, "companions-trip-en")
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/trips/{trip}/")
+    assert "مترجم" in page.locator("#companion-C-0001").inner_text()  # interpreter
+    assert "ردشده" in page.locator("#companion-C-0001").inner_text()  # rejected
+    _shot(page, "companions-trip-fa")

@@ -137,6 +137,25 @@ def test_every_event_type_and_explanation_has_words_in_each_language() -> None:
                 )
 
 
+def test_a_checkpoint_says_in_each_language_whether_its_witnesses_policy_held() -> None:
+    from types import SimpleNamespace
+
+    def entry(payload: dict[str, Any]) -> Any:
+        return SimpleNamespace(type="checkpoint.signed", payload=payload, corrects=None)
+
+    held = {"tree_size": 1042, "witnessed": True, "witness_policy": {"quorum": 2, "of": 3, "cosigned": 3},
+            "timestamps": [{"tsa": "t"}]}  # fmt: skip
+    short = {"tree_size": 7, "witnessed": False, "witness_policy": {"quorum": 2, "of": 3, "cosigned": 1}}
+    with translation.override("en"):
+        assert labels.summary(entry(held)) == "1,042 entries · co-signed by 3 of 3 witnesses · time-stamped"
+        assert labels.summary(entry(short)) == "7 entries · not witnessed: 1 of 3 witnesses co-signed, 2 needed"
+        assert labels.summary(entry({"tree_size": 5})) == "5 entries"
+    for language in ("fa", "ar"):
+        with translation.override(language):
+            text = labels.summary(entry(short))
+            assert "witness" not in text and "entries" not in text and text
+
+
 def test_numbers_and_dates_are_written_the_local_way() -> None:
     day = dt.date(2014, 10, 14)
     assert l10n.number(12345, "fa") == "۱۲٬۳۴۵" and l10n.number(3.5, "ar") == "٣٫٥"

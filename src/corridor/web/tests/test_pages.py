@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
@@ -194,9 +195,10 @@ def test_proposing_a_plan_records_it(scene: Scene, client_for: Callable[[str], C
 
 
 def test_the_gate_timeline_is_recorded_step_by_step_with_source_and_certainty(
-    scene: Scene, client_for: Callable[[str], Client]
+    scene: Scene, client_for: Callable[[str], Client], settings: Any
 ) -> None:
     trip = scene.trip
+    settings.TODAY = trip.date  # the trip's day has come: its times are no longer in the future
     coordinator, monitor = client_for("coordinator"), client_for("monitor")
     day = trip.date.isoformat()
 
@@ -223,8 +225,9 @@ def test_the_gate_timeline_is_recorded_step_by_step_with_source_and_certainty(
 
 
 def test_a_cancellation_keeps_who_cancelled_and_the_reason_given(
-    scene: Scene, client_for: Callable[[str], Client]
+    scene: Scene, client_for: Callable[[str], Client], settings: Any
 ) -> None:
+    settings.TODAY = scene.trip.date  # the trip's day has come
     response = client_for("monitor").post(
         reverse("web:trip_cancel", args=[scene.trip.pk]),
         {
@@ -245,10 +248,11 @@ def test_a_cancellation_keeps_who_cancelled_and_the_reason_given(
     assert "no reason given" in html and 'class="action' not in html  # auditors read, never record
 
 
-def test_an_outcome_is_recorded_per_patient(scene: Scene, client_for: Callable[[str], Client]) -> None:
+def test_an_outcome_is_recorded_per_patient(scene: Scene, client_for: Callable[[str], Client], settings: Any) -> None:
     from corridor.transfers import services as transfers
 
     trip = scene.trip
+    settings.TODAY = trip.date  # the trip's day has come
     on = dt.datetime.combine(trip.date, dt.time(8), tzinfo=dt.UTC)
     transfers.approve_trip(trip, by=None)
     transfers.record_gate_arrival(trip, at=on, by=None)

@@ -65,9 +65,17 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "trip_outcome": ("post", GATE),
     "trip_returned": ("post", GATE),
     "trip_cancel": ("post", GATE),
+    "trip_companion_ask": ("post", COORDINATOR),
+    "trip_companion_answer": ("post", COORDINATOR),
+    "companions": ("get", EVERY_ROLE),
+    "companion_create": ("get", COORDINATOR),
     "ledger": ("get", EVERY_ROLE),
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_verify": ("post", EVERY_ROLE),
+    # Attachments (docs/roles.md): attach and see derivatives; originals for the roles that see identities.
+    "attachment_add": ("post", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_image": ("get", frozenset({"coordinator", "clinician", "monitor"})),
+    "attachment_original": ("get", CLINICAL),
 }
 
 VISITORS = (*ROLES, "outsider", "anonymous")

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from corridor import clock
 from corridor.accounts.roles import Can, Role
 from corridor.ledger.models import Entry
-from corridor.register.models import Patient, Referral, Site
+from corridor.register.models import Patient, Referral, Site, deadline_expression
 from corridor.transfers import plans
 from corridor.transfers.models import Trip
 from corridor.web.access import _roles, allowed, requires
@@ -31,11 +31,20 @@ def break_glass_alerts(user: Any) -> list[Any]:
 
 
 def waiting_referrals(site: Site | None) -> Any:
-    """Referrals still waiting, of patients still in the camp."""
-    waiting = Referral.objects.filter(status=Referral.Status.WAITING).exclude(
+    """Referrals still waiting, of patients still in the camp, referred by today (as the monthly report
+    counts its backlog: a referral dated after today is not yet waiting)."""
+    waiting = Referral.objects.filter(status=Referral.Status.WAITING, referral_date__lte=clock.today()).exclude(
         patient__status__in=(Patient.Status.DECEASED, Patient.Status.LEFT)
     )
     return waiting.filter(patient__site=site) if site else waiting
+
+
+def in_care_referrals(site: Site | None) -> Any:
+    """Referrals in care: seen, care going on, no visit due now."""
+    in_care = Referral.objects.filter(status=Referral.Status.IN_CARE).exclude(
+        patient__status__in=(Patient.Status.DECEASED, Patient.Status.LEFT)
+    )
+    return in_care.filter(patient__site=site) if site else in_care
 
 
 def accepted_trip(plan: Entry | None) -> Trip | None:
@@ -100,15 +109,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     site = current_site(request)
     waiting = waiting_referrals(site)
+    waiting = waiting.annotate(next_due=deadline_expression())
     backlog = list(
         waiting.values("priority__code", "priority__name", "priority__rank")
-        .annotate(total=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today)))
+        .annotate(total=Count("id"), overdue=Count("id", filter=Q(next_due__lt=today)))
         .order_by("priority__rank")
     )
-    overdue = waiting.filter(due_date__lt=today)
+    overdue = waiting.filter(next_due__lt=today)
     past_deadline = [
-        {"referral": r, "days": (today - r.due_date).days}
-        for r in overdue.select_related("patient", "priority").order_by("due_date", "id")[:10]
+        {"referral": r, "days": (today - r.deadline).days}
+        for r in overdue.select_related("patient", "priority").order_by("next_due", "id")[:10]
     ]
     plan = plans.latest_plan(site, today) if site else None
     today_trips = (
@@ -128,6 +138,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "backlog_max": max((row["total"] for row in backlog), default=0),
         "waiting_total": sum(row["total"] for row in backlog),
         "overdue_total": overdue.count(),
+        "in_care_total": in_care_referrals(site).count(),
         "past_deadline": past_deadline,
         "month": month_counts(site, today),
         "month_days": month_days(site, today),

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     waiting_q = Q(referrals__status=Referral.Status.WAITING)
     patients = Patient.objects.annotate(
         waiting=Count("referrals", filter=waiting_q),
-        next_due=Min("referrals__due_date", filter=waiting_q),
+        next_due=Min(Coalesce("referrals__follow_up_due", "referrals__due_date"), filter=waiting_q),
     ).order_by("code")
     if query:
         patients = patients.filter(code__icontains=query)
@@ -80,8 +81,8 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     for referral in referrals:
         referral.days_late = (  # type: ignore[attr-defined]
-            (today - referral.due_date).days
-            if referral.status == Referral.Status.WAITING and referral.due_date < today
+            (today - referral.deadline).days
+            if referral.status == Referral.Status.WAITING and referral.deadline < today
             else 0
         )
     places = (

@@ -31,7 +31,9 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.register.models import Patient
 from corridor.transfers import services as transfers
+from corridor.transfers import transitions
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.transitions import TRANSITIONS
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
 from corridor.web.views.common import page
@@ -42,13 +44,24 @@ FOLDED = ("date", "source", "certainty")
 
 @dataclass(frozen=True)
 class Action:
+    """A button on the trip page. For a gate transition, when it shows and who may press it come from
+    :data:`corridor.transfers.transitions.TRANSITIONS` (the table the service enforces)."""
+
     label: str | Promise
-    capability: Can
     form: type[forms.EvidenceForm]
     record: Callable[[Trip, forms.EvidenceForm, Any], Any]
-    shown: Callable[[Trip], bool]
     style: str = ""  # "stop" for the red buttons (cancel, deny, turned back)
     source: str = Source.WITNESS
+    capability: Can = Can.RECORD_GATE  # for steps outside the table (the outcomes)
+    extra_shown: Callable[[Trip], bool] | None = None  # for steps outside the table
+
+    def shown(self, name: str, trip: Trip) -> bool:
+        if name in TRANSITIONS:
+            return transitions.offered(name, trip)
+        return bool(self.extra_shown and self.extra_shown(trip))
+
+    def needs(self, name: str) -> Can:
+        return TRANSITIONS[name].capability if name in TRANSITIONS else self.capability
 
 
 def _pending(trip: Trip) -> list[str]:
@@ -59,116 +72,106 @@ def _pending(trip: Trip) -> list[str]:
     )
 
 
-def _at_gate(trip: Trip) -> bool:
-    return (
-        trip.status == Trip.Status.DEPARTED
-        and trip.gate_arrived_at is not None
-        and trip.gate_released_at is None
-        and not trip.turned_back_at_gate
-    )
-
-
 def _evidence(form: forms.EvidenceForm) -> dict[str, Any]:
     return {"source": form.cleaned_data["source"], "certainty": form.cleaned_data["certainty"]}
 
 
 def _at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime:
-    assert isinstance(form, forms.MomentForm)
+    assert isinstance(form, forms.MomentForm) and not isinstance(form, forms.AnswerForm)
     return form.moment(trip.site.time_zone)
+
+
+def _answered(form: forms.EvidenceForm, trip: Trip) -> dt.datetime | dt.date:
+    """The moment entered, or the date alone when the time of day was left empty."""
+    assert isinstance(form, forms.AnswerForm)
+    return form.moment(trip.site.time_zone)
+
+
+def _outcome_at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime | None:
+    """The time of day entered for an outcome, on the trip's date; None when not known."""
+    entered = form.cleaned_data.get("time")
+    if entered is None:
+        return None
+    return dt.datetime.combine(trip.date, entered, tzinfo=zoneinfo.ZoneInfo(trip.site.time_zone))
 
 
 ACTIONS: dict[str, Action] = {
     "approve": Action(
         _("Approved"),
-        Can.MANAGE_TRIPS,
-        forms.MomentForm,
-        lambda t, f, by: transfers.approve_trip(t, by=by, at=_at(f, t), **_evidence(f)),
-        lambda t: t.status == Trip.Status.REQUESTED,
+        forms.AnswerForm,
+        lambda t, f, by: transfers.approve_trip(t, by=by, at=_answered(f, t), **_evidence(f)),
         source=Source.OFFICIAL_STATEMENT,
     ),
     "deny": Action(
         _("Denied"),
-        Can.MANAGE_TRIPS,
-        forms.ReasonForm,
-        lambda t, f, by: transfers.deny_trip(t, reason=f.cleaned_data["reason"], by=by, at=_at(f, t), **_evidence(f)),
-        lambda t: t.status == Trip.Status.REQUESTED,
+        forms.AnswerReasonForm,
+        lambda t, f, by: transfers.deny_trip(
+            t, reason=f.cleaned_data["reason"], by=by, at=_answered(f, t), **_evidence(f)
+        ),
         style="stop",
         source=Source.OFFICIAL_STATEMENT,
     ),
     "gate_arrived": Action(
         _("At the gate"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_gate_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status in (Trip.Status.APPROVED, Trip.Status.DEPARTED) and t.gate_arrived_at is None,
     ),
     "gate_held": Action(
         _("Held at the gate"),
-        Can.RECORD_GATE,
         forms.HoldForm,
         lambda t, f, by: transfers.record_gate_hold(
             t, since=_at(f, t), note=f.cleaned_data["note"], by=by, at=_at(f, t), **_evidence(f)
         ),
-        _at_gate,
     ),
     "gate_released": Action(
         _("Released"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_gate_release(t, at=_at(f, t), by=by, **_evidence(f)),
-        _at_gate,
     ),
     "turned_back": Action(
         _("Turned back"),
-        Can.RECORD_GATE,
         forms.ReasonForm,
         lambda t, f, by: transfers.record_turned_back(
             t, at=_at(f, t), reason=f.cleaned_data["reason"], by=by, **_evidence(f)
         ),
-        _at_gate,
         style="stop",
     ),
     "hospital_arrived": Action(
         _("Arrived at the hospital"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_hospital_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status == Trip.Status.DEPARTED and t.gate_released_at is not None and t.hospital_arrived_at is None,
     ),
     "outcome": Action(
         _("Seen / not seen"),
-        Can.RECORD_GATE,
         forms.OutcomeForm,
         lambda t, f, by: transfers.record_outcome(
             t,
             patient=Patient.objects.get(code=f.cleaned_data["patient"]),
             outcome=f.cleaned_data["outcome"],
             note=f.cleaned_data["note"],
+            at=_outcome_at(f, t),
+            follow_up_due=f.cleaned_data.get("follow_up_due"),
             by=by,
             **_evidence(f),
         ),
-        lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
+        extra_shown=lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
     ),
     "returned": Action(
         _("Back in the camp"),
-        Can.RECORD_GATE,
         forms.MomentForm,
         lambda t, f, by: transfers.record_return(t, at=_at(f, t), by=by, **_evidence(f)),
-        lambda t: t.status == Trip.Status.DEPARTED and t.hospital_arrived_at is not None,
     ),
     "cancel": Action(
         _("Cancelled"),
-        Can.RECORD_GATE,
         forms.CancelForm,
         lambda t, f, by: transfers.cancel_trip(
             t,
             reason=f.cleaned_data["reason"],
             cancelled_by=f.cleaned_data["cancelled_by"],
             by=by,
-            at=_at(f, t),
+            at=_answered(f, t),
             **_evidence(f),
         ),
-        lambda t: t.status in (Trip.Status.PROPOSED, Trip.Status.REQUESTED, Trip.Status.APPROVED),
         style="stop",
     ),
 }
@@ -177,8 +180,15 @@ ACTIONS: dict[str, Action] = {
 def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
     action = ACTIONS[name]
     zone = zoneinfo.ZoneInfo(trip.site.time_zone)
+    # The clock is read for the time only when it says something true: on the real date. On a scenario
+    # clock in another year, the time is left for the person to enter (or, for an answer, left unknown).
     now = dt.datetime.now(zone)
-    initial: dict[str, Any] = {"date": trip.date, "time": now.strftime("%H:%M"), "source": action.source}
+    day = trip.date
+    if issubclass(action.form, forms.AnswerForm):
+        day = min(clock.today(), trip.date)  # an answer comes before the trip, and never after today
+    initial: dict[str, Any] = {"date": day, "source": action.source}
+    if day == now.date():
+        initial["time"] = now.strftime("%H:%M")
     if name == "gate_held" and trip.gate_arrived_at:
         since = trip.gate_arrived_at.astimezone(zone)
         initial.update(date=since.date(), time=since.strftime("%H:%M"))
@@ -190,7 +200,8 @@ def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
 def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] | None = None) -> dict[str, Any]:
     actions = []
     for name, action in ACTIONS.items():
-        if not action.shown(trip) or not allowed(request.user, action.capability):
+        answering = bool(open_form and open_form[0] == name)  # a refused tap shows its form with the reason
+        if not (action.shown(name, trip) or answering) or not allowed(request.user, action.needs(name)):
             continue
         form = open_form[1] if open_form and open_form[0] == name else _form(name, trip)
         actions.append(
@@ -260,7 +271,7 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = ACTIONS[name]
-    if not allowed(request.user, action.capability):
+    if not allowed(request.user, action.needs(name)):
         return refuse(request)
     trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
     form = _form(name, trip, request.POST)
@@ -280,7 +291,7 @@ def recorder(name: str) -> Callable[..., HttpResponse]:
     """The view recording action ``name`` on a trip (POST only)."""
 
     @require_POST
-    @requires(ACTIONS[name].capability)
+    @requires(ACTIONS[name].needs(name))
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         return _record(request, pk, name)
 

@@ -1,0 +1,116 @@
+"""The log published as static C2SP tlog-tiles, checked from a mirror; and checkpoints when due."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from corridor.cli import cli
+from corridor.ledger import evidence, merkle, tiles
+from corridor.ledger import services as ledger
+from corridor.ledger.tests.ledgers import load_verifier
+
+verifier = load_verifier()
+
+
+def _verify(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = verifier.main(list(args))
+    return status, out.getvalue()
+
+
+def test_tile_paths_follow_the_specification() -> None:
+    assert tiles.index_path(1234067) == "x001/x234/067"
+    assert tiles.index_path(5) == "005" and tiles.index_path(1000) == "x001/000"
+    assert tiles.tile_path(0, 273, 112) == "tile/0/273.p/112" and tiles.tile_path("entries", 7) == "tile/entries/007"
+
+
+def test_a_tree_of_70000_leaves_has_the_tiles_the_specification_lists(tmp_path: Path) -> None:
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(70_000)]
+    writer = tiles.Writer(tmp_path)
+    tiles.write_tiles(writer, leaves)
+    level0 = sorted(p.name for p in (tmp_path / "tile" / "0").rglob("*") if p.is_file())
+    assert len([p for p in (tmp_path / "tile" / "0").rglob("*") if p.is_file() and "p" not in p.parent.name]) == 273
+    assert (tmp_path / "tile/0/273.p/112").stat().st_size == 112 * 32 and level0
+    assert (tmp_path / "tile/1/000").stat().st_size == 8192
+    assert (tmp_path / "tile/1/001.p/17").stat().st_size == 17 * 32
+    assert (tmp_path / "tile/2/000.p/1").stat().st_size == 32
+    tree = merkle.MemoryTree(leaves)
+    for size in (70_000, 65_536, 256 * 273):
+        mirror = verifier.Mirror(str(tmp_path), 70_000)
+        assert mirror.node(0, size) == tree.root(size)
+
+
+@pytest.mark.django_db
+def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
+    settings.DATA_DIR = tmp_path / "corridor"
+    for i in range(600):
+        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i, "note": "غزة"},
+                      source="witness", certainty="probable",
+                      occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
+    out = tmp_path / "published"
+    result = runner.invoke(cli, ["publish-log", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "published 600 entries (NOT WITNESSED checkpoint)" in result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "checkpoint", "tile/0/000", "tile/0/001", "tile/0/002.p/88",
+        "tile/1/000.p/2", "tile/entries/000", "tile/entries/001", "tile/entries/002.p/88",
+    ]  # fmt: skip
+    assert (out / "checkpoint").read_text(encoding="utf-8") == evidence.latest_checkpoint()
+    key = evidence.verifier_key().encode()
+    mirror = tmp_path / "mirror"
+    shutil.copytree(out, mirror)  # what a plain web server would serve, copied elsewhere
+    status, report = _verify("mirror", str(mirror), "--key", key, "--entry", "1", "--entry", "300", "--entry", "600")
+    assert status == 0 and "entry 300 (gate.held" in report and report.endswith("OK\n"), report
+    assert _verify("mirror", str(mirror), "--key", key)[0] == 0
+    # Entry 300's body, altered in the mirror (same length, so only its content differs).
+    bundle = mirror / "tile/entries/001"
+    bundle.write_bytes(bundle.read_bytes().replace(b'"i":299', b'"i":298'))
+    status, report = _verify("mirror", str(mirror), "--key", key, "--entry", "300")
+    assert status == 1 and "entry 300 is not in the checkpoint" in report
+    assert _verify("mirror", str(mirror), "--key", key)[0] == 1
+    assert _verify("mirror", str(out), "--key", key, "--entry", "601")[0] == 1
+    # Published again after more entries: full tiles stay, the partial ones and the checkpoint move on.
+    for i in range(200):
+        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
+                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
+    assert runner.invoke(cli, ["publish-log", "--out", str(out)]).exit_code == 0
+    assert (out / "tile/0/003.p/33").exists() and _verify("mirror", str(out), "--key", key)[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
+    settings.DATA_DIR = tmp_path
+    settings.CHECKPOINT_EVERY_ENTRIES, settings.CHECKPOINT_EVERY_HOURS = 5, 24
+    runner = CliRunner()
+    assert runner.invoke(cli, ["checkpoint", "--if-due"]).output == "no checkpoint due\n"
+    ledger.append("gate.held", by="tester", subjects=["trip:1"], payload={}, source="witness", certainty="probable")
+    result = runner.invoke(cli, ["checkpoint", "--if-due"])
+    assert result.exit_code == 0 and result.output.startswith("due: no checkpoint yet, 1 entries\nsigned: 1 entries")
+    assert evidence.checkpoint_due() is None
+    for _ in range(4):
+        ledger.append("gate.held", by="tester", subjects=["trip:1"], payload={}, source="witness", certainty="probable")
+    assert evidence.checkpoint_due() is None  # four new entries, below five, and within the day
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
+    assert evidence.checkpoint_due(later) == "4 entries and 25 hours since the last checkpoint"
+    ledger.append("gate.held", by="tester", subjects=["trip:1"], payload={}, source="witness", certainty="probable")
+    assert evidence.checkpoint_due() == "5 entries since the last checkpoint"
+    evidence.sign_checkpoint()
+    assert evidence.checkpoint_due(later + dt.timedelta(days=3)) is None  # nothing new but its own entry

@@ -1,0 +1,120 @@
+"""Episodes of care: what a hospital visit does to the referral it served.
+
+A referral is not done when the patient is first seen. The visit's outcome moves the referral along
+its episode of care:
+
+- seen for diagnosis, procedure done, treatment started, admitted: the referral is *in care*;
+- any of those with a follow-up asked for, or "follow-up needed": the referral waits again, with its
+  own priority and the follow-up's own deadline (``follow_up_due``), so the planner offers it;
+- care complete: the referral closes (code ``treated``, shown as "care complete");
+- not seen: nothing changes; the referral keeps waiting.
+
+The referral also closes when the patient dies, leaves, or the referral is withdrawn
+(:func:`corridor.register.services.close_referral`). The rules live in :func:`next_state`, a pure
+function; :func:`apply_visit` stores its result. The ledger entry is the visit's own
+(``patient.seen``, whose payload carries the referral's new status and the follow-up deadline), or
+``referral.closed`` when care is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from corridor.accounts.roles import Actor
+from corridor.errors import InvalidInput
+
+WAITING, IN_CARE, CARE_COMPLETE = "waiting", "in_care", "treated"
+SEEN = ("seen", "procedure_done", "admitted", "treatment_started", "follow_up", "care_complete")
+NOT_SEEN = ("no_doctor", "refused", "turned_back", "not_seen_other")
+OPEN = (WAITING, IN_CARE)
+
+
+@dataclass(frozen=True)
+class Step:
+    """The referral after a visit: its status and the deadline of the follow-up it waits for."""
+
+    status: str
+    follow_up_due: dt.date | None
+    closes: bool = False
+
+
+def check_follow_up(outcome: str, follow_up_due: dt.date | None, visit_date: dt.date) -> None:
+    """Refuse a follow-up deadline that cannot be: missing when one is needed, asked with an outcome
+    that does not lead to one, or not after the visit."""
+    if outcome == "follow_up" and follow_up_due is None:
+        raise InvalidInput("give the date the follow-up visit is due by", "follow_up_due")
+    if follow_up_due is None:
+        return
+    if not isinstance(follow_up_due, dt.date) or isinstance(follow_up_due, dt.datetime):
+        raise InvalidInput("must be a date", "follow_up_due")
+    if outcome not in SEEN or outcome == "care_complete":
+        raise InvalidInput(
+            "a follow-up can only follow a visit at which the patient was seen and care goes on", "follow_up_due"
+        )
+    if follow_up_due <= visit_date:
+        raise InvalidInput(f"must be after the visit ({visit_date.isoformat()})", "follow_up_due")
+
+
+def next_state(status: str, outcome: str, follow_up_due: dt.date | None) -> Step | None:
+    """The referral's next state after a visit with ``outcome``; None when the visit changes nothing."""
+    if status not in OPEN or outcome not in SEEN:
+        return None
+    if outcome == "care_complete":
+        return Step(CARE_COMPLETE, None, closes=True)
+    if follow_up_due is not None:
+        return Step(WAITING, follow_up_due)
+    return Step(IN_CARE, None)
+
+
+def apply_visit(
+    referral_id: int,
+    *,
+    outcome: str,
+    on: dt.date,
+    follow_up_due: dt.date | None,
+    by: Actor,
+    source: str,
+    certainty: str,
+) -> str | None:
+    """Move the referral along its episode after a visit on ``on``; return its new status (None: unchanged).
+
+    Runs inside the caller's transaction, after the visit's ledger entry. Care complete closes the
+    referral through the register's closing service (its own ``referral.closed`` entry); the other
+    steps are carried by the visit's entry. The patient is "in care" while any referral is in care
+    or waiting for a follow-up after a visit, and "care complete" when none is open any more.
+    """
+    from corridor.register import services as register
+    from corridor.register.models import Patient, Referral
+
+    referral = Referral.objects.select_for_update().select_related("patient").get(pk=referral_id)
+    step = next_state(referral.status, outcome, follow_up_due)
+    if step is None:
+        return None
+    if step.closes:
+        register._close_referral(
+            referral,
+            reason=Referral.Status.TREATED,
+            on=max(on, referral.referral_date),
+            by=by,
+            source=source,
+            certainty=certainty,
+            note="care complete",
+        )
+    else:
+        referral.status = step.status
+        referral.follow_up_due = step.follow_up_due
+        referral.save(update_fields=["status", "follow_up_due"])
+    patient = referral.patient
+    if patient.status not in (Patient.Status.DECEASED, Patient.Status.LEFT):
+        still_open = patient.referrals.filter(status__in=Referral.OPEN).exists()
+        Patient.objects.filter(pk=patient.pk).update(
+            status=Patient.Status.IN_TREATMENT if still_open else Patient.Status.TREATED
+        )
+    return step.status
+
+
+def predicted_status(status: str, outcome: str, follow_up_due: dt.date | None) -> str:
+    """The status the referral will have after the visit (for the visit's ledger payload)."""
+    step = next_state(status, outcome, follow_up_due)
+    return status if step is None else step.status

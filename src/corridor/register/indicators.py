@@ -1,0 +1,205 @@
+"""Episodes of care in the report catalogue: referrals in care, time to treatment, and the share treated
+within the clinical deadline. The reports app imports this module at start-up.
+
+Time to the first visit is ``care.days_median`` (corridor.reports.indicators); docs/indicators.md says
+how each maps to the WHO's terms and documents each indicator in the same words (a test compares them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Min
+
+from corridor.reports import core, queries, strings
+from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
+from corridor.reports.core import Column, Period, Table
+from corridor.transfers.models import TripPassenger
+
+SECTION = "episodes"
+TREATMENT = tuple(str(o) for o in TripPassenger.TREATMENT_OUTCOMES)
+SOURCE = (
+    "register_referral (referral_date, due_date, status, closed_on, priority) and transfers_trippassenger "
+    "(outcome; role patient, not removed) with transfers_trip (date)"
+)
+
+define_section(
+    SECTION,
+    "Episodes of care",
+    order=25,
+    translations={"fa": "دوره‌های درمان", "ar": "نوبات الرعاية"},
+)
+
+_WORDS = {
+    "col.treated": {"en": "Treatment begun", "fa": "درمان آغازشده", "ar": "بدأ العلاج"},
+    "col.treated_within_deadline": {"en": "Within deadline", "fa": "در مهلت", "ar": "ضمن المهلة"},
+    "col.treated_within_deadline_rate": {"en": "Within deadline %", "fa": "٪ در مهلت", "ar": "% ضمن المهلة"},
+    "col.in_care": {"en": "In care", "fa": "در درمان", "ar": "قيد الرعاية"},
+}
+for _key, _text in _WORDS.items():
+    strings.MESSAGES.setdefault(_key, _text)
+
+EPISODES = (
+    Indicator(
+        code="episodes.in_care",
+        section=SECTION,
+        title="In care",
+        definition="Referrals seen at least once and still in care at the end of the period, with no visit due.",
+        formula="referrals with referral date ≤ as-of date, not closed by then, first seen on or before it, and not "
+        "waiting now for a follow-up visit",
+        unit="referrals",
+        breakdowns=("priority",),
+        source=SOURCE,
+        translations={
+            "fa": (
+                "در حال درمان",
+                "ارجاع‌هایی که دست‌کم یک بار ویزیت شده‌اند و در پایان دوره هنوز در درمان‌اند، بی‌آنکه ویزیتی سررسید باشد.",
+            ),
+            "ar": (
+                "قيد الرعاية",
+                "الإحالات التي عوينت مرة واحدة على الأقل وما زالت قيد الرعاية في نهاية الفترة، دون زيارة مستحقة.",
+            ),
+        },
+    ),
+    Indicator(
+        code="episodes.treated",
+        section=SECTION,
+        title="Treatment begun",
+        definition="Referrals whose treatment began in the period: a procedure, the start of a treatment, an "
+        "admission, or care completed at a visit.",
+        formula="referrals whose earliest trip date with outcome procedure_done, treatment_started, admitted or "
+        "care_complete is in the period",
+        unit="referrals",
+        breakdowns=("priority",),
+        source=SOURCE,
+        translations={
+            "fa": (
+                "آغاز درمان",
+                "ارجاع‌هایی که درمانشان در این دوره آغاز شد: یک عمل، شروع درمان، بستری یا پایان درمان در یک ویزیت.",
+            ),
+            "ar": (
+                "بدء العلاج",
+                "الإحالات التي بدأ علاجها في هذه الفترة: إجراء أو بدء علاج أو إدخال إلى المستشفى "
+                "أو إتمام الرعاية في زيارة.",
+            ),
+        },
+    ),
+    Indicator(
+        code="episodes.treatment_days_median",
+        section=SECTION,
+        title="Median days to treatment",
+        definition="Median days from referral to the first visit at which treatment was given or begun, for "
+        "referrals whose treatment began in the period.",
+        formula="median of (first treatment visit date − referral date) in days over episodes.treated",
+        unit="days",
+        breakdowns=("priority",),
+        source=SOURCE,
+        translations={
+            "fa": (
+                "میانهٔ روزها تا آغاز درمان",
+                "میانهٔ شمار روزها از ارجاع تا نخستین ویزیتی که در آن درمان انجام یا آغاز شد، "
+                "برای ارجاع‌هایی که درمانشان در این دوره آغاز شد.",
+            ),
+            "ar": (
+                "وسيط الأيام حتى بدء العلاج",
+                "وسيط عدد الأيام من الإحالة حتى أول زيارة قُدِّم فيها العلاج أو بدأ، "
+                "للإحالات التي بدأ علاجها في هذه الفترة.",
+            ),
+        },
+    ),
+    Indicator(
+        code="episodes.treated_within_deadline_rate",
+        section=SECTION,
+        title="Treated within the clinical deadline",
+        definition="Share of referrals whose treatment began in the period that began it on or before their due date.",
+        formula="100 × (episodes.treated with first treatment visit date ≤ due date) / episodes.treated",
+        unit="%",
+        breakdowns=("priority",),
+        source=SOURCE,
+        translations={
+            "fa": (
+                "درمان در مهلت بالینی",
+                "سهم ارجاع‌هایی که درمانشان در این دوره آغاز شد و تا پایان مهلت بالینی آغاز شد.",
+            ),
+            "ar": (
+                "العلاج ضمن المهلة السريرية",
+                "نسبة الإحالات التي بدأ علاجها في هذه الفترة وكان بدؤه في موعد استحقاقها أو قبله.",
+            ),
+        },
+    ),
+)
+
+
+def first_treatments(period: Period) -> list[dict[str, Any]]:
+    """Referrals whose first treatment visit is in the period: referral date, due date, class, that visit."""
+    rows = (
+        TripPassenger.objects.filter(role=queries.PATIENT, removed=False, outcome__in=TREATMENT, referral__isnull=False)
+        .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
+        .annotate(first=Min("trip__date"))
+        .filter(first__gte=period.start, first__lte=period.as_of)
+        .order_by()
+    )
+    return [
+        {
+            "referral_date": row["referral__referral_date"],
+            "due_date": row["referral__due_date"],
+            "priority": row["referral__priority__code"],
+            "first": row["first"],
+        }
+        for row in rows
+    ]
+
+
+def in_care_by_priority(period: Period) -> dict[str, int]:
+    """Referrals in care at the end of the as-of date, by priority class."""
+    as_of = period.as_of
+    rows = (
+        queries.open_referrals(as_of)
+        .filter(queries.first_visit_on_or_before(as_of))
+        .exclude(queries.waiting_q(as_of))
+        .values("priority__code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["priority__code"]: row["n"] for row in rows}
+
+
+def compute_episodes(period: Period) -> Result:
+    treated = first_treatments(period)
+    in_care = in_care_by_priority(period)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for visit in treated:
+        groups[visit["priority"]].append(visit)
+    columns = [
+        Column("category", "label"),
+        Column("in_care"),
+        Column("treated"),
+        Column("median_days", "days", basis="treated"),
+        Column("treated_within_deadline"),
+        Column("treated_within_deadline_rate", "rate", numerators=("treated_within_deadline",), basis="treated"),
+    ]
+
+    def row(category: str, group: list[dict[str, Any]], n_in_care: int) -> list[Any]:
+        days = [(v["first"] - v["referral_date"]).days for v in group]
+        within = sum(1 for v in group if v["first"] <= v["due_date"])
+        return [category, n_in_care, len(group), core.percentile(days, 50), within, core.rate(within, len(group))]
+
+    overall = row("all", treated, sum(in_care.values()))
+    codes = sorted(set(groups) | set(in_care))
+    table = Table(
+        "episodes.by_priority",
+        columns,
+        [row(code, groups[code], in_care.get(code, 0)) for code in codes],
+        "episodes.treated",
+    )
+    values = {
+        "episodes.in_care": Value.of_count(overall[1]),
+        "episodes.treated": Value.of_count(overall[2]),
+        "episodes.treatment_days_median": Value(overall[3], overall[2]),
+        "episodes.treated_within_deadline_rate": Value(overall[5], overall[2], numerators=(overall[4],)),
+    }
+    return Result(values, [table])
+
+
+register(*EPISODES, compute=compute_episodes)

@@ -1,0 +1,85 @@
+"""Attaching from the workspace: the attach action under a timeline entry, the thumbnail, and who gets what."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from corridor.ledger.models import Entry
+from corridor.ledger.tests import samples
+from corridor.web.tests.conftest import Scene
+
+pytestmark = pytest.mark.django_db
+
+
+def _trip_entry(scene: Scene) -> Entry:
+    return Entry.objects.filter(subject_rows__key=f"trip:{scene.trip.pk}").order_by("seq").first()  # type: ignore[return-value]
+
+
+def test_a_monitor_attaches_a_photo_to_a_trip_step_and_the_timeline_shows_its_thumbnail(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    monitor = client_for("monitor")
+    trip_page = reverse("web:trip", args=[scene.trip.pk])
+    step = _trip_entry(scene)
+    html = monitor.get(trip_page).content.decode()
+    assert f'action="{reverse("web:attachment_add", args=[step.seq])}"' in html
+    assert 'accept="image/*,video/*,audio/*,application/pdf" capture' in html
+    photo = samples.photo_with_metadata()
+    response = monitor.post(
+        reverse("web:attachment_add", args=[step.seq]),
+        {
+            "file": SimpleUploadedFile("IMG_7.jpg", photo),
+            "source": "media",
+            "certainty": "confirmed",
+            "next": trip_page,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == trip_page
+    added = Entry.objects.get(type="attachment.added")
+    assert added.payload["sha256"] == hashlib.sha256(photo).hexdigest() and added.payload["entry"] == step.seq
+    html = monitor.get(trip_page).content.decode()
+    thumbnail = reverse("web:attachment_image", args=[added.seq]) + "?thumbnail=1"
+    assert f'src="{thumbnail}"' in html
+    assert reverse("web:attachment_original", args=[added.seq]) not in html  # a monitor sees the derivative only
+    shown = monitor.get(thumbnail)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert b"SyntheticPhone" not in shown.getvalue() and b"Exif" not in shown.getvalue()
+    assert (
+        reverse("web:attachment_original", args=[added.seq])
+        in client_for("coordinator").get(trip_page).content.decode()
+    )
+
+
+def test_a_refused_or_bad_upload_keeps_nothing_and_says_why(
+    scene: Scene, client_for: Callable[[str], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step = _trip_entry(scene)
+    url = reverse("web:attachment_add", args=[step.seq])
+    bad = client_for("monitor").post(
+        url, {"file": SimpleUploadedFile("x.jpg", b"MZ\x90\x00" + b"\x00" * 64)}, follow=True
+    )
+    assert "not accepted" in bad.content.decode()
+    from django.http.multipartparser import MultiPartParser
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(MultiPartParser, "parse", never)
+    for who in ("auditor", "admin", "outsider"):
+        assert client_for(who).post(url, {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4")}).status_code == 403
+    assert not Entry.objects.filter(type="attachment.added").exists()
+
+
+def test_an_upload_without_the_form_token_is_refused_after_the_role_check(scene: Scene, users: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["monitor"])
+    url = reverse("web:attachment_add", args=[_trip_entry(scene).seq])
+    assert client.post(url, {"file": SimpleUploadedFile("p.jpg", samples.photo_with_metadata())}).status_code == 403
+    assert not Entry.objects.filter(type="attachment.added").exists()

@@ -1,0 +1,196 @@
+"""Truthful times: impossible dates refused by every service and form naming the field, nothing written;
+a time nobody entered stays unknown from the form to the ledger, the timeline and the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from corridor import clock
+from corridor.errors import InvalidInput
+from corridor.ledger import exports as ledger_exports
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register import services as register
+from corridor.register.models import Referral
+from corridor.reports import exports, queries
+from corridor.supplies import services as supplies
+from corridor.transfers import services as transfers
+from corridor.web.tests.conftest import Scene
+from corridor.web.views.dashboard import waiting_referrals
+
+UTC = dt.UTC
+
+
+def _moment(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=UTC)
+
+
+def _refused(field: str, act: Callable[[], Any]) -> None:
+    head = ledger.head()
+    with pytest.raises(InvalidInput) as caught:
+        act()
+    assert caught.value.field == field, caught.value
+    assert ledger.head() == head  # nothing written
+
+
+def test_every_service_refuses_moments_in_the_future_or_before_what_they_depend_on(scene: Scene, settings: Any) -> None:
+    settings.TODAY = trip_day = scene.trip.date
+    trip, patient = scene.trip, scene.patients[0]
+    _refused("at", lambda: transfers.cancel_trip(trip, by=None, at=_moment(dt.date(2099, 1, 1), 9)))
+    _refused("on", lambda: transfers.approve_trip(trip, by=None, at=dt.date(2099, 1, 1)))
+    _refused("at", lambda: transfers.approve_trip(trip, by=None, at=_moment(dt.date(2014, 1, 1), 9)))  # before asked
+    transfers.approve_trip(trip, by=None, at=_moment(trip_day, 4))
+    _refused("at", lambda: transfers.record_gate_arrival(trip, at=_moment(dt.date(1900, 1, 1), 8), by=None))
+    transfers.record_gate_arrival(trip, at=_moment(trip_day, 5), by=None)
+    _refused("since", lambda: transfers.record_gate_hold(trip, since=_moment(dt.date(1900, 1, 1), 8), by=None))
+    _refused("at", lambda: transfers.record_gate_release(trip, at=_moment(trip_day + dt.timedelta(days=3), 8), by=None))
+    transfers.record_gate_release(trip, at=_moment(trip_day, 6), by=None)
+    transfers.record_hospital_arrival(trip, at=_moment(trip_day, 7), by=None)
+    code = trip.passengers.get().patient
+    _refused(
+        "at", lambda: transfers.record_outcome(trip, patient=code, outcome="seen", by=None, at=_moment(trip_day, 6))
+    )
+    _refused(
+        "registered_on",
+        lambda: register.register_patient(
+            site=scene.site,
+            code="P-2030",
+            registered_on=dt.date(2030, 5, 5),
+            by=None,
+            source="document",
+            certainty="confirmed",
+        ),
+    )
+    _refused(
+        "referral_date",
+        lambda: register.create_referral(
+            patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(2031, 1, 1), by=None
+        ),
+    )
+    _refused(
+        "referral_date",
+        lambda: register.create_referral(
+            patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(1969, 12, 31), by=None
+        ),  # the patient was born in 1970
+    )
+    _refused(
+        "on",
+        lambda: register.record_death(
+            patient, on=dt.date(2099, 1, 1), by=None, source="witness", certainty="confirmed"
+        ),
+    )
+    _refused(
+        "on",
+        lambda: supplies.record_blocked_delivery(
+            site=scene.site, item="medicine", on=dt.date(2099, 1, 1), by=None, source="document", certainty="confirmed"
+        ),
+    )
+
+
+def test_the_clock_tolerance_and_the_scenario_day_bound_what_may_be_recorded(settings: Any) -> None:
+    real = dt.datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+    settings.TODAY = real.date()
+    settings.CLOCK_TOLERANCE_MINUTES = 10
+    assert clock.check_moment("at", real + dt.timedelta(minutes=9), now=real)
+    with pytest.raises(InvalidInput, match="in the future"):
+        clock.check_moment("at", real + dt.timedelta(minutes=11), now=real)
+    settings.TODAY = dt.date(2014, 10, 14)  # a scenario clock: its whole date has happened, whatever the real hour
+    late_evening = dt.datetime(2014, 10, 14, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    assert clock.check_moment("at", late_evening, now=real, zone="Asia/Gaza")
+    with pytest.raises(InvalidInput):
+        clock.check_moment("at", late_evening + dt.timedelta(hours=1), now=real, zone="Etc/GMT-3")
+
+
+def _post(client: Client, name: str, pk: int, **fields: str) -> Any:
+    return client.post(reverse(f"web:{name}", args=[pk]), {"source": "witness", "certainty": "confirmed", **fields})
+
+
+def test_the_forms_refuse_impossible_dates_beside_the_field_and_write_nothing(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    head = ledger.head()
+    cancelled = _post(
+        client_for("monitor"), "trip_cancel", scene.trip.pk, date="2099-01-01", time="09:00", cancelled_by="authority"
+    )
+    assert cancelled.status_code == 422
+    assert "is in the future" in cancelled.content.decode()
+    registered = client_for("coordinator").post(
+        reverse("web:patient_create"),
+        {
+            "code": "P-2030",
+            "registered_on": "2030-05-05",
+            "sex": "f",
+            "full_name": "Test Person X",
+            "source": "document",
+            "certainty": "confirmed",
+        },
+    )
+    assert registered.status_code in (200, 422) and "is after today" in registered.content.decode()
+    referred = client_for("clinician").post(
+        reverse("web:referral_create", args=[scene.patients[0].code]),
+        {
+            "specialty": "oncology",
+            "priority": "P2",
+            "referral_date": "2031-01-01",
+            "source": "document",
+            "certainty": "confirmed",
+        },
+    )
+    assert referred.status_code in (200, 422) and "is after today" in referred.content.decode()
+    assert ledger.head() == head
+
+
+def test_an_answer_whose_time_is_unknown_stays_unknown_from_form_to_ledger_timeline_and_exports(
+    scene: Scene, client_for: Callable[[str], Client], settings: Any
+) -> None:
+    settings.TODAY = scene.trip.date  # 13 October 2014
+    coordinator = client_for("coordinator")
+    form = coordinator.get(reverse("web:trip", args=[scene.trip.pk])).content.decode()
+    assert 'name="time" value=' not in form.split('id="action-approve"')[1].split("</form>")[0]  # no made-up hour
+    answered = _post(coordinator, "trip_approve", scene.trip.pk, date="2014-10-13", time="")
+    assert answered.status_code == 302
+    entry = Entry.objects.get(type="trip.approved")
+    assert entry.payload["precision"] == "date" and entry.occurred_at.startswith("2014-10-13")
+
+    page = coordinator.get(reverse("web:trip", args=[scene.trip.pk])).content.decode()
+    assert "13 Oct 2014</time>, time not recorded" in page
+    coordinator.post(reverse("web:set_language"), {"language": "fa"})
+    persian = coordinator.get(reverse("web:trip", args=[scene.trip.pk])).content.decode()
+    assert "ساعت ثبت نشده" in persian
+
+    trips = exports.trips(None, scene.trip.date)
+    answered_on = [c.name for c in trips.columns].index("answered_on")
+    assert [row[answered_on] for row in trips.rows] == [dt.date(2014, 10, 13)] or [
+        str(row[answered_on]) for row in trips.rows
+    ] == ["2014-10-13"]
+    out = io.StringIO()
+    ledger_exports.write_jsonl(out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    exported = next(line for line in lines if line["seq"] == entry.seq)
+    assert exported["payload"]["precision"] == "date"
+
+
+def test_outcomes_and_registrations_without_a_time_are_not_stamped_with_a_made_up_hour(scene: Scene) -> None:
+    registered = Entry.objects.filter(type="patient.registered").first()
+    referred = Entry.objects.filter(type="referral.created").first()
+    assert registered is not None and registered.payload["precision"] == "date"
+    assert referred is not None and referred.payload["precision"] == "date"
+
+
+def test_the_dashboard_waiting_count_equals_the_monthly_reports_for_the_same_day(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    # A referral dated after today (recorded before dates were checked) is not waiting yet, in either count.
+    later = Referral.objects.get(pk=scene.referrals[0].pk)
+    Referral.objects.filter(pk=later.pk).update(referral_date=dt.date(2031, 1, 1))
+    today = clock.today()
+    report = sum(row["waiting"] for row in queries.backlog(today))
+    assert waiting_referrals(None).count() == report == len(scene.referrals) - 1
