@@ -20,7 +20,7 @@ from corridor.accounts import services as accounts
 from corridor.accounts.models import BreakGlass, SignIn
 from corridor.accounts.roles import Can, roles_of
 
-from .core import Page, acting, page_of, recorded, responses
+from .core import Page, acting, page_of, recorded, requires, responses
 from .register import _patient
 from .schemas import LINE, Code, EntryRef, Id, Line
 
@@ -162,7 +162,7 @@ def list_users(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
     return page_of(User.objects.order_by("username"), page, user_out)
 
 
-@router.post("/users", response=responses(UserWritten, 201), tags=["accounts"])
+@router.post("/users", response=responses(UserWritten, 201), tags=["accounts"], auth=requires(Can.MANAGE_USERS))
 def create_user(request: HttpRequest, data: UserIn) -> Status[dict[str, Any]]:
     """Create an account (``user.created``); the user must change the password at the first sign-in."""
     by = acting(request, Can.MANAGE_USERS)
@@ -172,7 +172,9 @@ def create_user(request: HttpRequest, data: UserIn) -> Status[dict[str, Any]]:
     return Status(201, {**user_out(user), "entry": entry})
 
 
-@router.put("/users/{username}/roles", response=responses(UserWritten), tags=["accounts"])
+@router.put(
+    "/users/{username}/roles", response=responses(UserWritten), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
 def change_roles(request: HttpRequest, username: Username, data: RolesIn) -> dict[str, Any]:
     """Replace a user's roles (``user.roles_changed``); nobody changes their own."""
     by = acting(request, Can.MANAGE_USERS)
@@ -181,7 +183,12 @@ def change_roles(request: HttpRequest, username: Username, data: RolesIn) -> dic
     return {**user_out(user), "entry": entry}
 
 
-@router.post("/users/{username}/password-reset", response=responses(UserWritten), tags=["accounts"])
+@router.post(
+    "/users/{username}/password-reset",
+    response=responses(UserWritten),
+    tags=["accounts"],
+    auth=requires(Can.MANAGE_USERS),
+)
 def reset_password(request: HttpRequest, username: Username, data: PasswordIn) -> dict[str, Any]:
     """Set another user's password (``user.password_reset``); they must change it at the next sign-in."""
     by = acting(request, Can.MANAGE_USERS)
@@ -190,7 +197,9 @@ def reset_password(request: HttpRequest, username: Username, data: PasswordIn) -
     return {**user_out(user), "entry": entry}
 
 
-@router.post("/users/{username}/deactivate", response=responses(UserWritten), tags=["accounts"])
+@router.post(
+    "/users/{username}/deactivate", response=responses(UserWritten), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
 def deactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict[str, Any]:
     """No sign-in and no token for this account from now on (``user.deactivated``); a reason is required."""
     by = acting(request, Can.MANAGE_USERS)
@@ -199,7 +208,9 @@ def deactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict
     return {**user_out(user), "entry": entry}
 
 
-@router.post("/users/{username}/reactivate", response=responses(UserWritten), tags=["accounts"])
+@router.post(
+    "/users/{username}/reactivate", response=responses(UserWritten), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
 def reactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict[str, Any]:
     """Give a deactivated account its access back (``user.reactivated``)."""
     by = acting(request, Can.MANAGE_USERS)
@@ -208,7 +219,9 @@ def reactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict
     return {**user_out(user), "entry": entry}
 
 
-@router.post("/users/{username}/tokens", response=responses(TokenIssued, 201), tags=["accounts"])
+@router.post(
+    "/users/{username}/tokens", response=responses(TokenIssued, 201), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
 def issue_token(request: HttpRequest, username: Username, data: TokenIn) -> Status[dict[str, Any]]:
     """Issue a token for a user (``token.issued``); the secret is in this answer only."""
     by = acting(request, Can.MANAGE_USERS)
@@ -217,7 +230,9 @@ def issue_token(request: HttpRequest, username: Username, data: TokenIn) -> Stat
     return Status(201, {"id": token.pk, "user": username, "label": token.label, "secret": secret, "entry": entry})
 
 
-@router.post("/tokens/{token_id}/revoke", response=responses(EntryRef), tags=["accounts"])
+@router.post(
+    "/tokens/{token_id}/revoke", response=responses(EntryRef), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
 def revoke_token(request: HttpRequest, token_id: Id, data: ReasonIn) -> EntryRef:
     """Revoke a token at once (``token.revoked``)."""
     by = acting(request, Can.MANAGE_USERS)
@@ -225,7 +240,12 @@ def revoke_token(request: HttpRequest, token_id: Id, data: ReasonIn) -> EntryRef
     return entry
 
 
-@router.post("/patients/{code}/break-glass", response=responses(BreakGlassWritten, 201), tags=["patients"])
+@router.post(
+    "/patients/{code}/break-glass",
+    response=responses(BreakGlassWritten, 201),
+    tags=["patients"],
+    auth=requires(Can.BREAK_GLASS),
+)
 def break_glass(request: HttpRequest, code: Code, data: BreakGlassIn) -> Status[dict[str, Any]]:
     """Admin or auditor: open time-limited access to one patient's identity, with a reason
     (``access.break_glass``); then read it with ``GET /api/patients/{code}/identity?purpose=…``."""
@@ -245,7 +265,12 @@ def list_break_glass(request: HttpRequest, page: Query[Page], unacknowledged: bo
     return page_of(grants, page, grant_out)
 
 
-@router.post("/audit/break-glass/{grant_id}/acknowledge", response=responses(BreakGlassWritten), tags=["ledger"])
+@router.post(
+    "/audit/break-glass/{grant_id}/acknowledge",
+    response=responses(BreakGlassWritten),
+    tags=["ledger"],
+    auth=requires(Can.REVIEW_ACCESS),
+)
 def acknowledge(request: HttpRequest, grant_id: Id, data: AcknowledgeIn) -> dict[str, Any]:
     """Auditors: acknowledge a break-glass access after review (``access.break_glass_acknowledged``)."""
     by = acting(request, Can.REVIEW_ACCESS)

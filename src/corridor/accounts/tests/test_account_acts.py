@@ -186,8 +186,11 @@ def test_sign_ins_failures_and_sign_outs_are_recorded_and_shown_to_auditors(user
         ("signed_in", "monitor", "10.1.2.3"),
         ("signed_out", "monitor", "10.1.2.3"),
     ]
+    accounts.change_roles(users["outsider"], roles=["coordinator"], by=users["admin"])
     page = _client(users["auditor"]).get("/audit/sign-ins/")
     assert page.status_code == 200 and "nobody-by-this-name" in page.content.decode()
+    granted = Entry.objects.get(type="user.roles_changed")
+    assert f'href="/ledger/{granted.seq}/"' in page.content.decode()  # the latest account acts, too
     assert _client(users["admin"]).get("/audit/sign-ins/").status_code == 403
 
 
@@ -276,3 +279,24 @@ def test_a_token_an_admin_issued_for_the_clinician_leaves_the_admins_name_on_eve
 def test_a_users_page_shows_that_users_roles_not_the_admins(users: dict[str, Any]) -> None:
     page = _client(users["admin"]).get("/users/clinician/").content.decode()
     assert "Roles: clinician ·" in page
+
+
+def test_deactivating_an_account_ends_its_open_sessions_and_its_tokens_at_once(users: dict[str, Any]) -> None:
+    from corridor.accounts.tokens import issue_token
+
+    _, secret = issue_token(users["monitor"], by=None, label="field phone")
+    session = _client(users["monitor"])
+    assert session.get("/").status_code == 200
+    accounts.deactivate_user(users["monitor"], reason="phone lost with the password", by=users["admin"])
+    assert session.get("/").status_code == 302
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/me").status_code == 401
+
+
+def test_a_password_reset_ends_the_users_open_sessions(users: dict[str, Any]) -> None:
+    session = Client()
+    users["clinician"].set_password(PASSWORD)
+    users["clinician"].save()
+    assert _sign_in(session, "clinician", PASSWORD).status_code == 302
+    assert session.get("/").status_code == 200
+    accounts.reset_password(users["clinician"], password="set by the admin 4", by=users["admin"])
+    assert session.get("/").status_code == 302

@@ -13,10 +13,22 @@ from corridor.accounts import breakglass
 from corridor.accounts.models import BreakGlass, SignIn
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
+from corridor.ledger.models import Entry
 from corridor.register.models import Patient
 from corridor.web import forms
 from corridor.web.access import requires
 from corridor.web.views.common import page
+
+ACCOUNT_ACTS = (
+    "user.created",
+    "user.roles_changed",
+    "user.password_reset",
+    "user.password_changed",
+    "user.deactivated",
+    "user.reactivated",
+    "token.issued",
+    "token.revoked",
+)
 
 
 @requires(Can.REVIEW_ACCESS)
@@ -31,10 +43,20 @@ def sign_ins(request: HttpRequest) -> HttpResponse:
     current = Paginator(rows, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Account acts are in the ledger; the latest are listed here too, so that a new account with a role
+    # that sees identities, or a reset password, is in front of the auditor who reviews the sign-ins.
+    account_acts = Entry.objects.filter(type__in=ACCOUNT_ACTS).order_by("-seq")[:20]
     return page(
         request,
         "corridor/audit/sign_ins.html",
-        {"page_obj": current, "query": query.urlencode(), "username": name, "outcome": outcome},
+        {
+            "page_obj": current,
+            "query": query.urlencode(),
+            "username": name,
+            "outcome": outcome,
+            # Recorded times in UTC, like the sign-ins beside them.
+            "account_acts": [(e, e.recorded_at[:16].replace("T", " ") + " UTC") for e in account_acts],
+        },
     )
 
 

@@ -172,8 +172,11 @@ def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
     Roles that see identities may open it; an admin or auditor only under an open break-glass grant.
     """
     patient = get_object_or_404(Patient, code=code)
-    if not allowed(request.user, Can.SEE_IDENTITIES) and breakglass.active_grant(request.user, patient) is None:
-        return refuse(request)
+    grant = None
+    if not allowed(request.user, Can.SEE_IDENTITIES):
+        grant = breakglass.active_grant(request.user, patient)
+        if grant is None:
+            return refuse(request)
     form = forms.PurposeForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():
@@ -184,7 +187,13 @@ def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
     return page(
         request,
         "corridor/patients/identity.html",
-        {"patient": patient, "form": form, "identity": identity, "shown": request.method == "POST" and not form.errors},
+        {
+            "patient": patient,
+            "form": form,
+            "identity": identity,
+            "shown": request.method == "POST" and not form.errors,
+            "grant": grant,
+        },
     )
 
 
