@@ -19,7 +19,7 @@ from corridor.errors import NotAllowed, NotFound
 from corridor.transfers import companions as service
 from corridor.transfers.models import Companion, Trip, TripCompanion
 
-from .core import Page, acting, allowed, page_of, reader, recorded, responses
+from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses
 from .register import _patient, _site
 from .schemas import Code, Date, EntryRef, Evidence, Id, IdentityIn, Moment, PageMeta, Paragraph, Purpose, SourceCode
 
@@ -142,7 +142,12 @@ def list_companions(request: HttpRequest, page: Query[Page], site: Code | None =
     return page_of(roster, page, companion_out)
 
 
-@router.post("/companions", response=responses(CompanionWritten, 201), tags=["companions"])
+@router.post(
+    "/companions",
+    response=responses(CompanionWritten, 201),
+    tags=["companions"],
+    auth=requires(Can.MANAGE_PATIENTS),
+)
 def create_companion(request: HttpRequest, data: CompanionIn) -> Status[dict[str, Any]]:
     """Put a camp escort, interpreter or nurse on the roster; the identity is stored encrypted."""
     user = acting(request, Can.MANAGE_PATIENTS)
@@ -188,7 +193,12 @@ def list_trip_companions(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     return {"items": [asked_out(a) for a in rows]}
 
 
-@router.post("/trips/{trip_id}/companions", response=responses(TripCompanionWritten, 201), tags=["companions"])
+@router.post(
+    "/trips/{trip_id}/companions",
+    response=responses(TripCompanionWritten, 201),
+    tags=["companions"],
+    auth=requires(Can.MANAGE_TRIPS),
+)
 def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict[str, Any]]:
     """The camp asks for a companion to go with one patient on the trip."""
     user = acting(request, Can.MANAGE_TRIPS)
@@ -209,7 +219,12 @@ def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict
     return Status(201, {**asked_out(asked), "entry": entry})
 
 
-@router.post("/trips/{trip_id}/companions/{code}/answer", response=responses(TripCompanionWritten), tags=["companions"])
+@router.post(
+    "/trips/{trip_id}/companions/{code}/answer",
+    response=responses(TripCompanionWritten),
+    tags=["companions"],
+    auth=requires(Can.MANAGE_TRIPS),
+)
 def answer_companion(request: HttpRequest, trip_id: Id, code: Code, data: CompanionAnswerIn) -> dict[str, Any]:
     """The authority's answer about one companion: approved, rejected, substituted or no answer."""
     user = acting(request, Can.MANAGE_TRIPS)
