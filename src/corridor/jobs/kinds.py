@@ -38,7 +38,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
             complete(
                 Result(
                     f"plan proposed for {entry.payload['date']}: ledger entry {entry.seq}",
-                    link=f"/plan/?site={site.code}",
+                    link=f"/plan/?site={site.code}&date={entry.payload['date']}",
                     data={"entry": entry.seq, "site": site.code, "date": entry.payload["date"]},
                 )
             )

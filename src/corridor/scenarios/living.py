@@ -225,14 +225,24 @@ def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
     # The dashboard's waiting count = the monthly report's = a recount from the ledger.
     dashboard = waiting_referrals(site).count()
     report_count = sum(row["waiting"] for row in queries.backlog(day))
-    created = {e.payload["referral"] for e in Entry.objects.filter(type="referral.created")}
+    created = {
+        e.payload["referral"]
+        for e in Entry.objects.filter(type="referral.created")
+        if e.payload["referral_date"] <= day.isoformat()  # a referral dated after today is not yet waiting
+    }
     closed = {e.payload["referral"] for e in Entry.objects.filter(type="referral.closed")}
+    # An episode of care: after a visit the referral is in care, or waits again for its follow-up.
+    episode = {
+        e.payload["referral"]: e.payload["referral_status"]
+        for e in Entry.objects.filter(type__in=("patient.seen", "patient.not_seen")).order_by("seq")
+        if e.payload.get("referral") and e.payload.get("referral_status")
+    }
     gone = set(
         Referral.objects.filter(patient__status__in=(Patient.Status.DECEASED, Patient.Status.LEFT)).values_list(
             "pk", flat=True
         )
     )
-    recount = len(created - closed - gone)
+    recount = sum(1 for r in created - closed - gone if episode.get(r, "waiting") == "waiting")
     check(
         dashboard == report_count == recount, f"waiting: dashboard {dashboard}, report {report_count}, ledger {recount}"
     )
