@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.test import Client
 from django.urls import reverse
 
+from corridor.jobs import services as jobs
 from corridor.ledger.models import Entry
 from corridor.transfers import plans
 from corridor.transfers.models import Trip
@@ -25,7 +26,8 @@ def test_the_plan_page_takes_a_date_and_shows_the_coming_days(
     assert 'id="day-strip"' in page and 'class="requested"' in page and "T-" in page
     later = (scene.trip.date + dt.timedelta(days=2)).isoformat()
     proposed = coordinator.post(reverse("web:plan_propose"), {"site": scene.site.code, "date": later})
-    assert proposed.status_code == 302 and proposed["Location"].endswith(f"date={later}")
+    assert proposed.status_code == 302 and f"date={later}&job=" in proposed["Location"]
+    jobs.run(int(proposed["Location"].rsplit("job=", 1)[1]))  # what the worker beside the server does
     entry = Entry.objects.filter(type="plan.proposed").order_by("-seq").first()
     assert entry is not None and entry.payload["date"] == later
     accepted = coordinator.post(reverse("web:plan_accept"), {"plan": entry.seq})
@@ -36,6 +38,7 @@ def test_the_plan_page_takes_a_date_and_shows_the_coming_days(
     }  # two requests pending at once
     again = coordinator.post(reverse("web:plan_propose"), {"site": scene.site.code, "date": later})
     assert again.status_code == 302
+    jobs.run(int(again["Location"].rsplit("job=", 1)[1]))
     shown = coordinator.get(reverse("web:plan"), {"date": later}).content.decode()
     latest = plans.latest_plan(scene.site, dt.date.fromisoformat(later))
     assert latest is not None and latest.payload["booked"]["used_up"] is True  # one hospital a day, taken
