@@ -240,7 +240,7 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
         if p.trip_id in month_ids
         and p.role == "patient"
         and not p.removed
-        and p.outcome in ("no_doctor", "refused", "turned_back")
+        and p.outcome in ("no_doctor", "refused", "turned_back", "not_seen_other")
     )
 
     # Deaths.
