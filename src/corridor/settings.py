@@ -190,6 +190,7 @@ ATTACHMENT_MAX_MB = {
     "video": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_VIDEO", 500, minimum=1),
     "audio": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_AUDIO", 100, minimum=1),
     "document": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_DOCUMENT", 50, minimum=1),
+    "bundle": env.envint("CORRIDOR_ATTACHMENT_MAX_MB_BUNDLE", 500, minimum=1),  # ProofMode proof bundles (zip)
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_TEMP_DIR = str(env.upload_dir(DATA_DIR))

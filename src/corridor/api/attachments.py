@@ -37,6 +37,11 @@ class AttachmentOut(Schema):
     media_type: str = Field(description="detected from the content")
     kind: str = Field(description="image, video, audio or document")
     c2pa: str = Field(description="C2PA provenance found in the file: valid, invalid or none")
+    proofmode: str = Field(
+        description="a ProofMode proof bundle's hashes and OpenPGP signatures, checked against the bundled key: "
+        "valid, invalid or none (not a bundle)"
+    )
+    proofmode_reason: str | None = Field(description="why a ProofMode bundle is invalid")
     has_derivative: bool = Field(description="whether a metadata-free image can be shown")
     recorded_by: str
     recorded_at: str
@@ -52,6 +57,8 @@ def attachment_out(item: Attachment) -> dict[str, Any]:
         "media_type": item.media_type,
         "kind": item.kind,
         "c2pa": item.c2pa,
+        "proofmode": item.proofmode,
+        "proofmode_reason": (item.added.payload.get("proofmode_detail") or {}).get("reason"),
         "has_derivative": bool(item.derivative),
         "recorded_by": item.added.recorded_by,
         "recorded_at": item.added.recorded_at,
@@ -66,7 +73,11 @@ _UPLOAD = {
                     "type": "object",
                     "required": ["file", "source", "certainty"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the photo, video, audio or PDF"},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "the photo, video, audio, PDF or ProofMode proof bundle (zip)",
+                        },
                         "source": {"type": "string", "enum": ["witness", "document", "media", "official_statement"]},
                         "certainty": {"type": "string", "enum": ["confirmed", "probable", "possible", "unverified"]},
                     },

@@ -4,8 +4,9 @@ Every object in the store is a sealed file (``corridor.ledger.sealed``: AES-256-
 key, in chunks, its trailer bound to the plaintext's hash) at ``attachments/ab/abcdef…``, ``ab`` being
 the first two hex digits of the plaintext's SHA-256. An ``attachment.added`` entry names the entry the
 file is evidence for, its hash, size and type (detected from its content, never from a name), whether
-it carried a C2PA manifest that verifies, and the hashes of what may be shown of it (for images a
-metadata-free re-encoding and a thumbnail). The file's name is never recorded: names of photos and
+it carried a C2PA manifest that verifies, whether it is a ProofMode proof bundle whose hashes and
+signatures verify, and the hashes of what may be shown of it (for images a metadata-free re-encoding
+and a thumbnail). The file's name is never recorded: names of photos and
 scans too often carry a person's name. Because the ledger holds the hash, a checkpoint that covers the
 entry also vouches for the file's exact bytes.
 
@@ -33,7 +34,7 @@ from django.db import IntegrityError, transaction
 
 from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput, NotFound
-from corridor.ledger import media, sealed
+from corridor.ledger import media, proofmode, sealed
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Attachment, Entry
@@ -281,8 +282,9 @@ def attach(
                     kind=kind,
                     size=size,
                     c2pa=str(extra["c2pa"]),
-                    derivative=extra["derivative"] or "",
-                    thumbnail=extra["thumbnail"] or "",
+                    proofmode=str(extra["proofmode"]),
+                    derivative=str(extra["derivative"] or ""),
+                    thumbnail=str(extra["thumbnail"] or ""),
                 )
             if not placed:
                 # The same bytes were already stored by another upload, whose own entry may have been refused
@@ -316,10 +318,13 @@ def _discard(paths: list[Path]) -> None:
 
 def _describe(
     file: BinaryIO, sealed_path: Path, digest: str, media_type: str, kind: str, written: list[Path], kept: list[bytes]
-) -> dict[str, str | None]:
+) -> dict[str, object]:
     """Provenance and derivatives of the stored file, for the entry's payload. The small objects stored on the
     way (manifest report, derivative, thumbnail) are also added to ``kept``, so that they can be stored again
-    if a concurrent upload's clean-up removed them before this entry was written."""
+    if a concurrent upload's clean-up removed them before this entry was written.
+
+    A ProofMode bundle (a zip) is checked as such (``corridor.ledger.proofmode``); its C2PA provenance and
+    its derivatives are those of the media inside (the first photo, else the first media file)."""
 
     def store(data: bytes) -> str:
         name, new = put_bytes(data)
@@ -328,18 +333,40 @@ def _describe(
         kept.append(data)
         return name
 
-    with _plaintext(file, sealed_path, digest) as plain:
-        proof = media.provenance(plain, media_type)
+    def shown(plain: BinaryIO, inner_type: str) -> dict[str, object]:
+        proof = media.provenance(plain, inner_type)
         manifest = store(proof.manifest.encode("utf-8")) if proof.manifest is not None else None
         derivative = thumbnail = None
-        if kind == "image":
+        if media.ALLOWED.get(inner_type) == "image":
             plain.seek(0)
             try:
                 made = media.derivatives(plain)
             except ValueError as exc:
                 raise InvalidInput(str(exc), "file") from None
             derivative, thumbnail = store(made.image), store(made.thumbnail)
-    return {"c2pa": proof.status, "c2pa_manifest": manifest, "derivative": derivative, "thumbnail": thumbnail}
+        return {"c2pa": proof.status, "c2pa_manifest": manifest, "derivative": derivative, "thumbnail": thumbnail}
+
+    with _plaintext(file, sealed_path, digest) as plain:
+        if kind != "bundle":
+            return {**shown(plain, media_type), "proofmode": "none", "proofmode_detail": None}
+        try:
+            with proofmode.open_bundle(plain, store_dir(), limits()["bundle"], _accepted_inside) as bundle:
+                inside = sorted(bundle.media, key=lambda m: media.ALLOWED[m.media_type] != "image")
+                described: dict[str, object] = {"c2pa": "none", "c2pa_manifest": None}
+                described.update(derivative=None, thumbnail=None)
+                if inside:
+                    with inside[0].path.open("rb") as handle:
+                        described = shown(handle, inside[0].media_type)
+                detail = bundle.payload()
+                return {**described, "proofmode": detail.pop("status"), "proofmode_detail": detail}
+        except proofmode.Refused as exc:
+            raise InvalidInput(str(exc), "file") from None
+
+
+def _accepted_inside(head: bytes) -> str | None:
+    """The type of a media file inside a ProofMode bundle if it is accepted (not another zip), else None."""
+    found = media.detect(head)
+    return found if found in media.ALLOWED and media.ALLOWED[found] != "bundle" else None
 
 
 def open_stream(digest: str) -> Iterator[bytes]:

@@ -95,7 +95,8 @@ EVENT_TYPES: dict[str, str] = {
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
     "attachment.added": (
         "A photo, video, recording or document was stored sealed by its SHA-256 and attached to an entry: its "
-        "detected type, size, C2PA provenance (valid, invalid or none) and the hashes of its derivatives."
+        "detected type, size, C2PA provenance and ProofMode bundle check (valid, invalid or none) and the hashes of "
+        "its derivatives."
     ),
     "attachment.viewed": "Someone was given an attachment's original bytes (which, and why).",
 }

@@ -204,6 +204,8 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
 
     Each file is read once as a stream, its type detected from its content, sealed into the attachment
     store under its SHA-256; its name is not recorded. A file already attached to SEQ is not added twice.
+    A C2PA manifest in a file, and the hashes and OpenPGP signatures of a ProofMode proof bundle (a zip),
+    are verified and the result recorded: valid, invalid (with the reason) or none.
     """
     from corridor.ledger import attachments
 
@@ -212,5 +214,6 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
         payload = entry.payload
         click.echo(
             f"entry {entry.seq}: {payload['media_type']}, {payload['bytes']} bytes, sha256 {payload['sha256']}, "
-            f"C2PA {payload['c2pa']}"
+            f"C2PA {payload['c2pa']}, ProofMode {payload['proofmode']}"
+            + (f" ({payload['proofmode_detail']['reason']})" if payload["proofmode"] == "invalid" else "")
         )

@@ -32,8 +32,10 @@ ALLOWED: dict[str, str] = {
     "audio/ogg": "audio",
     "audio/wav": "audio",
     "application/pdf": "document",
+    # Accepted only when it is a ProofMode proof bundle (corridor.ledger.proofmode), checked once read whole.
+    "application/zip": "bundle",
 }
-KINDS = ("image", "video", "audio", "document")
+KINDS = ("image", "video", "audio", "document", "bundle")
 # puremagic's names for the same types.
 _ALIASES = {"audio/wave": "audio/wav", "audio/x-wav": "audio/wav", "application/ogg": "audio/ogg"}
 HEAD = 64 * 1024  # enough for every signature on the allow list
@@ -46,6 +48,10 @@ MAX_PIXELS = 60_000_000
 
 def detect(head: bytes) -> str | None:
     """The media type of a file from its first bytes, or None if puremagic recognises nothing."""
+    if head.startswith(b"PK\x03\x04"):
+        # puremagic guesses an Office document for any zip from its first member's name; what the zip
+        # holds is judged once it has been read whole.
+        return "application/zip"
     try:
         candidates = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):

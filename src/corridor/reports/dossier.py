@@ -195,17 +195,21 @@ def _attached_files(code: str, language: str) -> list[dict[str, Any]]:
     rows = []
     for entry in Entry.objects.filter(type="attachment.added", subject_rows__key=f"patient:{code}").order_by("seq"):
         p = entry.payload
+        what = strings.tr(
+            "dossier.file",
+            language,
+            kind=strings.tr(f"dossier.kind_{p.get('kind', 'document')}", language),
+            documents=f"#{p.get('entry')}" if p.get("entry") else "—",
+            c2pa=strings.tr(f"dossier.c2pa_{p.get('c2pa', 'none')}", language),
+        )
+        if p.get("proofmode", "none") != "none":  # entries recorded before ProofMode bundles were read have none
+            status = strings.tr(f"dossier.c2pa_{p['proofmode']}", language)
+            what = strings.tr("dossier.proofmode", language, what=what, status=status)
         rows.append(
             {
                 "seq": entry.seq,
                 "date": strings.date(dt.date.fromisoformat(entry.recorded_at[:10]), language),
-                "what": strings.tr(
-                    "dossier.file",
-                    language,
-                    kind=strings.tr(f"dossier.kind_{p.get('kind', 'document')}", language),
-                    documents=f"#{p.get('entry')}" if p.get("entry") else "—",
-                    c2pa=strings.tr(f"dossier.c2pa_{p.get('c2pa', 'none')}", language),
-                ),
+                "what": what,
                 "sha256": p.get("sha256", ""),
                 "entries": f"#{entry.seq}",
             }

@@ -461,6 +461,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dossier.kind_video": {"en": "video", "fa": "ویدیو", "ar": "فيديو"},
     "dossier.kind_audio": {"en": "audio recording", "fa": "ضبط صدا", "ar": "تسجيل صوتي"},
     "dossier.kind_document": {"en": "document", "fa": "سند", "ar": "مستند"},
+    "dossier.kind_bundle": {"en": "ProofMode proof bundle", "fa": "بستهٔ اثبات ProofMode", "ar": "حزمة إثبات ProofMode"},
+    "dossier.proofmode": {
+        "en": "{what}; ProofMode hashes and signatures: {status}",
+        "fa": "{what}؛ هش‌ها و امضاهای ProofMode: {status}",
+        "ar": "{what}؛ تجزئات وتواقيع ProofMode: {status}",
+    },
     "dossier.c2pa_valid": {"en": "verifies", "fa": "تأیید می‌شود", "ar": "يتحقق"},
     "dossier.c2pa_invalid": {"en": "does not verify", "fa": "تأیید نمی‌شود", "ar": "لا يتحقق"},
     "dossier.c2pa_none": {"en": "none", "fa": "ندارد", "ar": "لا يوجد"},

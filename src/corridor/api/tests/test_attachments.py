@@ -122,3 +122,29 @@ def test_an_entry_that_files_cannot_document_is_refused_before_the_body_is_read(
     refused = _upload(api_client(tokens["monitor"]), loaded, b"%PDF-1.4 x")
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "entry"
     assert _upload(api_client(tokens["monitor"]), 10**6, b"%PDF-1.4 x").status_code == 404
+
+
+def test_a_proofmode_bundle_uploaded_is_checked_and_a_tampered_one_answers_invalid_with_the_reason(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], incident: int
+) -> None:
+    client = api_client(tokens["monitor"])
+    photo = samples.photo_with_metadata()
+    bundle = samples.proofmode_bundle(photo)
+    good = _upload(client, incident, bundle)
+    assert good.status_code == 201, good.content
+    out = good.json()
+    assert (out["media_type"], out["kind"], out["proofmode"], out["proofmode_reason"]) == (
+        "application/zip",
+        "bundle",
+        "valid",
+        None,
+    )
+    assert out["sha256"] == hashlib.sha256(bundle).hexdigest() and out["has_derivative"]
+    shown = api_client(tokens["monitor"]).get(f"/api/attachments/{out['seq']}/image?thumbnail=true")
+    assert shown.status_code == 200 and b"SyntheticPhone" not in shown.getvalue()
+    bad = _upload(client, incident, samples.proofmode_bundle(photo, tamper_media=True)).json()
+    assert bad["proofmode"] == "invalid" and "as its proof records" in bad["proofmode_reason"]
+    plain = _upload(client, incident, photo).json()
+    assert (plain["proofmode"], plain["proofmode_reason"]) == ("none", None)
+    listed = api_client(tokens["auditor"]).get(f"/api/ledger/{incident}/attachments").json()["items"]
+    assert [i["proofmode"] for i in listed] == ["valid", "invalid", "none"]

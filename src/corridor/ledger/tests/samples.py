@@ -121,3 +121,71 @@ def c2pa_signed(image: bytes, media_type: str = "image/jpeg") -> bytes:
 def mp4_header() -> bytes:
     """The start of an MP4 file (an ``ftyp`` box), enough for its type to be recognised."""
     return b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"
+
+
+def proofmode_bundle(
+    media: bytes,
+    *,
+    name: str = "IMG_20141003_094100.jpg",
+    tamper_media: bool = False,
+    signed_by_another_key: bool = False,
+    without_media_signature: bool = False,
+    without_public_key: bool = False,
+) -> bytes:
+    """A ProofMode proof bundle as the app shares it: the media under its own name; ``H.proof.csv`` and
+    ``H.proof.json`` (H the media's SHA-256) recording that hash with synthetic device readings; ``H.asc``,
+    ``H.proof.csv.asc`` and ``H.proof.json.asc``, armoured detached OpenPGP signatures by a key made on the
+    spot; an OpenTimestamps and a SafetyNet placeholder; ``pubkey.asc`` and ``HowToVerifyProofData.txt``.
+
+    The options spoil one thing each: a byte of the media flipped after signing; every signature made by
+    another key than the one shipped; the media's signature left out; the public key left out."""
+    import csv
+    import hashlib
+    import json
+    import zipfile
+
+    import pysequoia
+
+    phone = pysequoia.Tsk.generate("ProofMode synthetic phone <proofmode@example.org>")
+    other = pysequoia.Tsk.generate("Someone else <other@example.org>")
+    signer = (other if signed_by_another_key else phone).signer()
+
+    def sign(data: bytes) -> bytes:
+        signed = pysequoia.sign(signer, data, mode=pysequoia.SignatureMode.DETACHED)
+        return signed if isinstance(signed, bytes) else str(signed).encode("ascii")
+
+    digest = hashlib.sha256(media).hexdigest()
+    proof = {
+        "File Path": f"/storage/emulated/0/DCIM/Camera/{name}",
+        "File Hash SHA256": digest,
+        "File Modified": "Fri Oct 03 09:41:00 GMT+03:00 2014",
+        "Proof Generated": "Fri Oct 03 09:41:05 GMT+03:00 2014",
+        "Manufacturer": "SyntheticPhone",
+        "Hardware": "Model 0",
+        "Location.Latitude": "31.503",
+        "Location.Longitude": "34.45",
+    }
+    as_csv = io.StringIO()
+    writer = csv.DictWriter(as_csv, fieldnames=list(proof))
+    writer.writeheader()
+    writer.writerow(proof)
+    csv_bytes = as_csv.getvalue().encode("utf-8")
+    json_bytes = json.dumps(proof, indent=2).encode("utf-8")
+    shipped = bytearray(media)
+    if tamper_media:
+        shipped[len(shipped) // 2] ^= 0x01
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(name, bytes(shipped))
+        if not without_media_signature:
+            bundle.writestr(f"{digest}.asc", sign(media))
+        bundle.writestr(f"{digest}.proof.csv", csv_bytes)
+        bundle.writestr(f"{digest}.proof.csv.asc", sign(csv_bytes))
+        bundle.writestr(f"{digest}.proof.json", json_bytes)
+        bundle.writestr(f"{digest}.proof.json.asc", sign(json_bytes))
+        bundle.writestr(f"{digest}.ots", b"\x00OpenTimestamps\x00\x00Proof\x00synthetic")
+        bundle.writestr(f"{digest}.gst", b"eyJhbGciOiJSUzI1NiJ9.eyJzeW50aGV0aWMiOnRydWV9.c2lnbmF0dXJl")
+        if not without_public_key:
+            bundle.writestr("pubkey.asc", str(phone.extract_certificate()))
+        bundle.writestr("HowToVerifyProofData.txt", "Synthetic bundle for tests.\n")
+    return out.getvalue()

@@ -53,6 +53,8 @@ def test_a_file_is_sealed_by_its_hash_and_its_entry_inherits_the_subjects(users:
         "c2pa_manifest": None,
         "derivative": None,
         "thumbnail": None,
+        "proofmode": "none",
+        "proofmode_detail": None,
     }
     assert entry.subjects == ["site:GATE", "trip:7"] and entry.recorded_by == users["monitor"].username
     sealed = attachments.path_for(digest).read_bytes()

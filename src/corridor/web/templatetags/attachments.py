@@ -14,11 +14,16 @@ KINDS = {
     "video": gettext_lazy("video"),
     "audio": gettext_lazy("audio recording"),
     "document": gettext_lazy("document"),
+    "bundle": gettext_lazy("ProofMode proof bundle"),
 }
 PROVENANCE = {
     "valid": gettext_lazy("C2PA provenance verifies"),
     "invalid": gettext_lazy("C2PA provenance does not verify"),
     "none": gettext_lazy("no provenance data"),
+}
+PROOFMODE = {
+    "valid": gettext_lazy("ProofMode signatures verify"),
+    "invalid": gettext_lazy("ProofMode signatures do not verify"),
 }
 SOURCES = ("media", "witness", "document", "official_statement")
 CERTAINTIES = ("confirmed", "probable", "possible", "unverified")
@@ -37,6 +42,12 @@ def kind_label(kind: str) -> str:
 @register.filter
 def provenance_label(status: str) -> str:
     return str(PROVENANCE.get(status, status))
+
+
+@register.filter
+def proofmode_label(status: str | None) -> str:
+    """The ProofMode result of a bundle; empty for a file that is not one (or was recorded before bundles were)."""
+    return str(PROOFMODE.get(str(status), ""))
 
 
 @register.simple_tag

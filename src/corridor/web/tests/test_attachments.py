@@ -30,7 +30,7 @@ def test_a_monitor_attaches_a_photo_to_a_trip_step_and_the_timeline_shows_its_th
     step = _trip_entry(scene)
     html = monitor.get(trip_page).content.decode()
     assert f'action="{reverse("web:attachment_add", args=[step.seq])}"' in html
-    assert 'accept="image/*,video/*,audio/*,application/pdf" capture' in html
+    assert 'accept="image/*,video/*,audio/*,application/pdf,application/zip,.zip" capture' in html
     photo = samples.photo_with_metadata()
     response = monitor.post(
         reverse("web:attachment_add", args=[step.seq]),
@@ -83,3 +83,23 @@ def test_an_upload_without_the_form_token_is_refused_after_the_role_check(scene:
     url = reverse("web:attachment_add", args=[_trip_entry(scene).seq])
     assert client.post(url, {"file": SimpleUploadedFile("p.jpg", samples.photo_with_metadata())}).status_code == 403
     assert not Entry.objects.filter(type="attachment.added").exists()
+
+
+def test_a_proofmode_bundle_attached_from_the_workspace_shows_its_photo_and_whether_its_signatures_verify(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    monitor = client_for("monitor")
+    trip_page = reverse("web:trip", args=[scene.trip.pk])
+    step = _trip_entry(scene)
+    for bundle in (
+        samples.proofmode_bundle(samples.photo_with_metadata()),
+        samples.proofmode_bundle(samples.photo_with_metadata(), signed_by_another_key=True),
+    ):
+        response = monitor.post(
+            reverse("web:attachment_add", args=[step.seq]),
+            {"file": SimpleUploadedFile("proof.zip", bundle), "source": "media", "certainty": "confirmed"},
+        )
+        assert response.status_code == 302
+    html = monitor.get(trip_page).content.decode()
+    assert html.count("ProofMode proof bundle") == 2 and html.count('class="thumbnail"') == 2
+    assert "ProofMode signatures verify" in html and "ProofMode signatures do not verify" in html

@@ -508,7 +508,7 @@ def test_a_monitor_attaches_a_photo_to_a_gate_hold_and_sees_a_metadata_free_thum
     assert summary.bounding_box()["height"] >= 24
     summary.tap()
     chooser = attach.locator("input[type=file]")
-    assert chooser.get_attribute("accept") == "image/*,video/*,audio/*,application/pdf"
+    assert chooser.get_attribute("accept") == "image/*,video/*,audio/*,application/pdf,application/zip,.zip"
     assert chooser.get_attribute("capture") is not None
     photo = samples.photo_with_metadata(size=(1200, 900))
     chooser.set_input_files(files=[{"name": "IMG_20141013_0801.jpg", "mimeType": "image/jpeg", "buffer": photo}])
