@@ -9,7 +9,9 @@ worker up with a small photo upload (so the libraries are loaded), reads the pea
 the peak again. Goal: the peak grows by less than 100 MB (the file is spooled to disk by Django and
 sealed chunk by chunk). It also checks that the stored original's SHA-256 is the one the client
 computed, then starts a second upload and cuts the connection halfway: nothing may remain (no entry,
-no file in the store, no spooled upload).
+no file in the store, no spooled upload). Last it starts a third upload and kills the server (SIGKILL,
+every process) halfway, as a power cut or the out-of-memory killer would: what the dead worker left
+is counted, the server started again, and again nothing may remain.
 
 ``measure()`` is what the slow test in src/corridor/api/tests/test_upload_server.py runs.
 """
@@ -17,15 +19,18 @@ no file in the store, no spooled upload).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,6 +199,8 @@ class Measured:
     sha256_matches: bool
     status: int
     left_after_cut: dict[str, int]
+    left_when_killed: int = 0  # temporary files the killed worker left (more than 0, or the test tests nothing)
+    left_after_restart: dict[str, int] | None = None
 
     @property
     def increase(self) -> int:
@@ -205,6 +212,59 @@ def _stored_files(folder: Path) -> int:
     return sum(1 for p in store.rglob("*") if p.is_file()) if store.exists() else 0
 
 
+def _start(env: dict[str, str], port: int, workers: int, folder: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", str(workers), "--threads", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(folder / "server.log").open("ab"),
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a loaded machine is slow
+            probe.request("GET", "/api/openapi.json", headers={"Host": "127.0.0.1"})
+            if probe.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError("the server did not start")
+        time.sleep(0.3)
+
+
+def _temporaries(folder: Path) -> dict[str, int]:
+    store = folder / "attachments"
+    return {
+        "spooled": sum(1 for _ in (store / ".uploads").iterdir()),
+        "incoming": sum(1 for _ in store.glob(".incoming-*")) + sum(1 for _ in store.glob(".proofmode-*")),
+    }
+
+
+def _killed_mid_upload(server: subprocess.Popen[bytes], port: int, setup: dict, megabytes: int, folder: Path) -> int:
+    """Upload in the background, SIGKILL every server process once half has arrived; return how many
+    temporary files the dead worker left."""
+
+    def send() -> None:
+        with contextlib.suppress(OSError):  # the server dies under it, as intended
+            upload(port, setup["token"], setup["seq"], megabytes)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    spool = folder / "attachments" / ".uploads"
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size > megabytes * CHUNK // 2 for p in spool.iterdir() if p.is_file()):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the upload to be killed never got halfway")
+        time.sleep(0.05)
+    for pid in _tree(server.pid):
+        os.kill(pid, signal.SIGKILL)
+    server.wait(timeout=20)
+    sender.join(timeout=60)
+    return sum(_temporaries(folder).values())
+
+
 def measure(megabytes: int = 200, workers: int = 1, folder: Path | None = None) -> Measured:
     folder = folder or Path(tempfile.mkdtemp(prefix="corridor-attach-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -213,25 +273,8 @@ def measure(megabytes: int = 200, workers: int = 1, folder: Path | None = None) 
     subprocess.run([*CORRIDOR, "migrate"], env=env, check=True, capture_output=True)
     setup = json.loads(_django(SETUP, env))
     port = _free_port()
-    server = subprocess.Popen(
-        [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", str(workers), "--threads", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(folder / "server.log").open("wb"),
-    )
+    server = _start(env, port, workers, folder)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                probe.request("GET", "/api/openapi.json", headers={"Host": "127.0.0.1"})
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.3)
         _photo_upload(port, setup["token"], setup["seq"])
         before = max(_memory(server.pid).values())
         started = time.perf_counter()
@@ -241,10 +284,8 @@ def measure(megabytes: int = 200, workers: int = 1, folder: Path | None = None) 
         files_before_cut = _stored_files(folder)
         upload(port, setup["token"], setup["seq"], megabytes, cut_at=megabytes // 2)
         time.sleep(2)  # the worker notices the cut connection and cleans up
-        spooled = sum(1 for p in (folder / "attachments" / ".uploads").iterdir())
-        incoming = sum(1 for p in (folder / "attachments").glob(".incoming-*"))
         left = json.loads(_django(LEFT, env))
-        return Measured(
+        measured = Measured(
             megabytes,
             seconds,
             before,
@@ -254,10 +295,18 @@ def measure(megabytes: int = 200, workers: int = 1, folder: Path | None = None) 
             {
                 "entries": left["attachments"] - 2,  # the warm-up photo and the video
                 "new_files": _stored_files(folder) - files_before_cut,
-                "spooled": spooled,
-                "incoming": incoming,
+                **_temporaries(folder),
             },
         )
+        measured.left_when_killed = _killed_mid_upload(server, port, setup, megabytes, folder)
+        server = _start(env, port, workers, folder)  # which removes what the killed worker left
+        left = json.loads(_django(LEFT, env))
+        measured.left_after_restart = {
+            "entries": left["attachments"] - 2,
+            "new_files": _stored_files(folder) - files_before_cut,
+            **_temporaries(folder),
+        }
+        return measured
     finally:
         server.terminate()
         try:
@@ -281,11 +330,17 @@ def main() -> None:
     )
     print(f"stored original's SHA-256 equals the bytes sent: {result.sha256_matches}")
     print(f"after an upload cut halfway: {result.left_after_cut} (goal: all 0)")
+    print(
+        f"a server killed halfway through an upload left {result.left_when_killed} temporary file(s); "
+        f"after it started again: {result.left_after_restart} (goal: all 0)"
+    )
     ok = (
         result.status == 201
         and result.sha256_matches
         and result.increase < 100 * mb
         and not any(result.left_after_cut.values())
+        and result.left_when_killed > 0
+        and not any((result.left_after_restart or {"missing": 1}).values())
     )
     sys.exit(0 if ok else 1)
 

@@ -163,7 +163,12 @@ def _serve(host: str, port: int) -> None:
 @with_django
 def serve(host: str, port: int, production: bool, workers: int | None, threads: int, access_log: bool) -> None:
     """Serve the workspace: the development server, or with --production gunicorn (see docs/cli.md)."""
+    from corridor.ledger.attachments import remove_leftovers
+
     _migrate()
+    removed = remove_leftovers()
+    if removed:
+        click.echo(f"removed {len(removed)} temporary file(s) left by uploads killed mid-way")
     if production:
         from django.conf import settings
 

@@ -194,6 +194,11 @@ ATTACHMENT_MAX_MB = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_TEMP_DIR = str(env.upload_dir(DATA_DIR))
+# Spooled uploads are named by the process receiving them, so a killed process's are found and removed.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "corridor.ledger.leftovers.SpoolByProcess",
+]
 FILE_UPLOAD_PERMISSIONS = 0o600
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

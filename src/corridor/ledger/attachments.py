@@ -104,7 +104,8 @@ def _incoming() -> Iterator[tuple[IO[bytes], Path]]:
     """A private temporary file inside the store, removed unless the caller moved it into place."""
     folder = store_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    # Named by this process, so that what a killed process left is found (corridor.ledger.leftovers).
+    handle, name = tempfile.mkstemp(dir=folder, prefix=f".incoming-{os.getpid()}-")
     path = Path(name)
     try:
         with os.fdopen(handle, "w+b") as out:
@@ -112,6 +113,13 @@ def _incoming() -> Iterator[tuple[IO[bytes], Path]]:
     finally:
         with suppress(FileNotFoundError):
             path.unlink()
+
+
+def remove_leftovers() -> list[str]:
+    """Remove the temporary files that uploads killed mid-way left in the store (corridor.ledger.leftovers)."""
+    from corridor.ledger.leftovers import remove_leftovers as remove
+
+    return remove(store_dir(), Path(settings.FILE_UPLOAD_TEMP_DIR))
 
 
 def _place(temporary: Path, digest: str) -> bool:
@@ -220,6 +228,7 @@ def attach(
     if entry is None and not subject_list:
         raise InvalidInput("say what the file is evidence of: an entry number or subjects", "entry")
     inherited = target(entry).subjects if entry is not None else []
+    remove_leftovers()  # a worker killed mid-upload since the server started left these
     if isinstance(file, Path):
         if not file.is_file():
             raise InvalidInput(f"{file} is not a file", "file")

@@ -26,6 +26,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -190,7 +191,7 @@ def open_bundle(source: BinaryIO, scratch: Path, max_media_bytes: int, accept: A
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise Refused(f"the zip archive cannot be read: {exc}") from None
-    folder = Path(tempfile.mkdtemp(dir=scratch, prefix=".proofmode-"))
+    folder = Path(tempfile.mkdtemp(dir=scratch, prefix=f".proofmode-{os.getpid()}-"))
     try:
         with archive:
             infos = [i for i in archive.infolist() if not i.is_dir()]

@@ -28,3 +28,6 @@ def test_a_200_mb_upload_streams_and_a_cut_upload_leaves_nothing(tmp_path: Path)
     assert result.status == 201 and result.sha256_matches
     assert result.increase < 100 * 1024 * 1024, f"the server's peak memory grew by {result.increase} bytes"
     assert result.left_after_cut == {"entries": 0, "new_files": 0, "spooled": 0, "incoming": 0}
+    # A server killed halfway leaves its spooled copy (no entry); the next start removes it.
+    assert result.left_when_killed > 0
+    assert result.left_after_restart == {"entries": 0, "new_files": 0, "spooled": 0, "incoming": 0}

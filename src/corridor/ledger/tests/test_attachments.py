@@ -339,3 +339,29 @@ def test_a_copy_removed_by_another_failed_upload_meanwhile_is_put_back_by_the_up
     )
     assert second.seq != first.seq and attachments.read(second.payload["sha256"]) == photo
     assert attachments.check_store() == []
+
+
+def test_what_a_killed_upload_left_is_removed_before_the_next_and_a_live_ones_files_are_not(
+    users: dict[str, Any], settings: Any, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "attachments" / ".uploads")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process that received an upload and was killed: its id now names no process
+    store = tmp_path / "attachments"
+    (store / ".uploads").mkdir(parents=True)
+    left = [
+        store / ".uploads" / f"{dead.pid}-abc.upload",
+        store / f".incoming-{dead.pid}-xyz",
+        store / f".proofmode-{dead.pid}-q1" / "media-0",
+    ]
+    live = [store / ".uploads" / f"{os.getpid()}-def.upload", store / f".incoming-{os.getpid()}-uvw"]
+    for path in [*left, *live]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half an upload")
+    attachments.attach(io.BytesIO(PDF), subjects=["trip:1"], by=users["monitor"], source="media", certainty="possible")
+    assert not any(p.exists() for p in left) and not (store / f".proofmode-{dead.pid}-q1").exists()
+    assert all(p.exists() for p in live)
