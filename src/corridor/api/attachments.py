@@ -39,9 +39,9 @@ class AttachmentOut(Schema):
     c2pa: str = Field(description="C2PA provenance found in the file: valid, invalid or none")
     proofmode: str = Field(
         description="a ProofMode proof bundle's hashes and OpenPGP signatures, checked against the bundled key: "
-        "valid, invalid or none (not a bundle)"
+        "valid, invalid, unchecked (hashes match; a key certified only with SHA-1 cannot be checked) or none"
     )
-    proofmode_reason: str | None = Field(description="why a ProofMode bundle is invalid")
+    proofmode_reason: str | None = Field(description="why a ProofMode bundle is invalid or unchecked")
     has_derivative: bool = Field(description="whether a metadata-free image can be shown")
     recorded_by: str
     recorded_at: str

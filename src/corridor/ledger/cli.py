@@ -215,5 +215,9 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
         click.echo(
             f"entry {entry.seq}: {payload['media_type']}, {payload['bytes']} bytes, sha256 {payload['sha256']}, "
             f"C2PA {payload['c2pa']}, ProofMode {payload['proofmode']}"
-            + (f" ({payload['proofmode_detail']['reason']})" if payload["proofmode"] == "invalid" else "")
+            + (
+                f" ({payload['proofmode_detail']['reason']})"
+                if payload["proofmode"] in ("invalid", "unchecked")
+                else ""
+            )
         )

@@ -160,7 +160,9 @@ class Attachment(models.Model):
     kind = models.CharField(max_length=16)
     size = models.BigIntegerField()
     c2pa = models.CharField(max_length=8)
-    proofmode = models.CharField(max_length=8, default="none", help_text="ProofMode bundle: valid, invalid or none")
+    proofmode = models.CharField(
+        max_length=10, default="none", help_text="ProofMode bundle: valid, invalid, unchecked or none"
+    )
     derivative = models.CharField(max_length=64, blank=True)
     thumbnail = models.CharField(max_length=64, blank=True)
 

@@ -50,6 +50,7 @@ MAX_MEMBERS = 1000
 MAX_SIDE_FILE = 10 * 1024 * 1024  # a proof, signature or key is small; anything larger is not one
 _CHUNK = 1 << 20
 _CHANGED = "the file was changed after it was signed, or the signature is not of it"
+SHA1_KEY = f"the key in {PUBKEY} is certified only with SHA-1, which the OpenPGP library's policy refuses"
 HEAD = 64 * 1024
 # Given a media file's first bytes, its media type if it is accepted, else None.
 Accept = Callable[[bytes], "str | None"]
@@ -72,7 +73,8 @@ class Media:
 
 @dataclass
 class Result:
-    status: str = "none"  # "valid", "invalid" or "none" (no bundle)
+    # "valid", "invalid", "unchecked" (the hashes match, but the signatures could not be checked) or "none"
+    status: str = "none"
     reasons: list[str] = field(default_factory=list)
     signer: str | None = None  # fingerprint of the primary key in pubkey.asc
     media: list[Media] = field(default_factory=list)
@@ -106,21 +108,29 @@ def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return archive.read(info)
 
 
-def _key_fingerprints(key: bytes) -> tuple[str, set[str]]:
-    """(the primary key's fingerprint, the fingerprints and key ids of every key in the certificate)."""
+def _key_fingerprints(key: bytes) -> tuple[str, set[str], bool]:
+    """(the primary key's fingerprint, the fingerprints and key ids of every key in the certificate, whether
+    its self-signatures are all made with SHA-1)."""
     import pysequoia
 
     cert = pysequoia.Cert.from_bytes(key)
     ids: set[str] = set()
+    self_signatures = []
     for packet in pysequoia.packet.PacketPile.from_bytes(bytes(cert)):
         if str(packet.tag) in ("Tag.PublicKey", "Tag.PublicSubkey"):
             ids.add(packet.fingerprint.lower())
             ids.add(packet.key_id.lower())
-    return cert.fingerprint.lower(), ids
+        elif str(packet.tag) == "Tag.Signature":
+            self_signatures.append(str(packet.hash_algorithm))
+    sha1_only = bool(self_signatures) and all(h == "HashAlgorithm.SHA1" for h in self_signatures)
+    return cert.fingerprint.lower(), ids, sha1_only
 
 
-def _check_signature(what: str, signature: bytes | None, key: bytes, keys: set[str], data: bytes | Path) -> str | None:
-    """None if ``signature`` is a detached signature of ``data`` by the bundled key, else why not."""
+def _check_signature(
+    what: str, signature: bytes | None, key: bytes, keys: set[str], data: bytes | Path, *, verify: bool = True
+) -> str | None:
+    """None if ``signature`` is a detached signature of ``data`` by the bundled key, else why not. Without
+    ``verify``, only that it is there, readable and names the bundled key as its issuer."""
     import pysequoia
 
     if signature is None:
@@ -132,6 +142,8 @@ def _check_signature(what: str, signature: bytes | None, key: bytes, keys: set[s
     issuer = (sig.issuer_fingerprint or sig.issuer_key_id or "").lower()
     if issuer and issuer not in keys:
         return f"{what} is signed by key {issuer}, not by the key in {PUBKEY}"
+    if not verify:
+        return None
     cert = pysequoia.Cert.from_bytes(key)
     try:
         if isinstance(data, Path):
@@ -226,6 +238,7 @@ def _check(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path,
             raise Refused(f"{info.filename} inside the bundle is larger than the limit of {limit // 2**20} MB")
         result.media.append(_extract(archive, info, folder, index, accept))
 
+    unchecked = ""
     key_info = by_name.get(PUBKEY)
     key = _read_small(archive, key_info) if key_info is not None else None
     keys: set[str] = set()
@@ -233,10 +246,16 @@ def _check(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path,
         result.reasons.append(f"the bundle has no public key ({PUBKEY})")
     else:
         try:
-            result.signer, keys = _key_fingerprints(key)
+            result.signer, keys, sha1_only = _key_fingerprints(key)
         except (RuntimeError, ValueError) as exc:
             result.reasons.append(f"{PUBKEY} is not an OpenPGP public key: {_first_line(exc)}")
             key = None
+        else:
+            if sha1_only:
+                # ProofMode's phones certify their key with SHA-1, which Sequoia's standard policy no longer
+                # accepts (and pysequoia does not yet let a caller relax): no signature by such a key can be
+                # checked here, so the result says so rather than call a genuine bundle forged.
+                unchecked = f"{SHA1_KEY}; its signatures were not checked"
     if not result.media:
         result.reasons.append("the bundle holds no media file")
     proved = {h for h, tags in named.items() if ".proof.csv" in tags or ".proof.json" in tags}
@@ -253,7 +272,9 @@ def _check(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path,
                 signature = named[claimed].get(".asc")
                 if key is not None and signature is not None:
                     # Said too, so a reader sees that the signature does not cover these bytes either.
-                    problem = _check_signature(label, _read_small(archive, signature), key, keys, item.path)
+                    problem = _check_signature(
+                        label, _read_small(archive, signature), key, keys, item.path, verify=not unchecked
+                    )
                     if problem:
                         result.reasons.append(problem)
             else:
@@ -272,16 +293,19 @@ def _check(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path,
                 result.reasons.append(f"the .proof.{kind} of {label} does not record its SHA-256")
             if key is not None:
                 problem = _check_signature(
-                    f".proof.{kind} of {label}", read.get(f".proof.{kind}.asc"), key, keys, proof
+                    f".proof.{kind} of {label}", read.get(f".proof.{kind}.asc"), key, keys, proof, verify=not unchecked
                 )
                 if problem:
                     result.reasons.append(problem)
         if key is not None:
-            problem = _check_signature(label, read.get(".asc"), key, keys, item.path)
+            problem = _check_signature(label, read.get(".asc"), key, keys, item.path, verify=not unchecked)
             if problem:
                 result.reasons.append(problem)
     if result.reasons:
         result.status = "invalid"
+    elif unchecked:
+        result.status = "unchecked"
+        result.reasons.append(unchecked)
     return result
 
 

@@ -470,6 +470,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dossier.c2pa_valid": {"en": "verifies", "fa": "تأیید می‌شود", "ar": "يتحقق"},
     "dossier.c2pa_invalid": {"en": "does not verify", "fa": "تأیید نمی‌شود", "ar": "لا يتحقق"},
     "dossier.c2pa_none": {"en": "none", "fa": "ندارد", "ar": "لا يوجد"},
+    "dossier.c2pa_unchecked": {"en": "not checked", "fa": "بررسی نشد", "ar": "لم يُتحقَّق منه"},
     # What happened, one sentence per kind of obstruction (corridor.reports.obstruction).
     "what.permit_denied": {
         "en": "The authority denied the permit for a trip to {place} carrying {patients} patient(s).",

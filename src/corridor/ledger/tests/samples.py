@@ -131,6 +131,7 @@ def proofmode_bundle(
     signed_by_another_key: bool = False,
     without_media_signature: bool = False,
     without_public_key: bool = False,
+    phone_key: RsaOpenPgpKey | None = None,
 ) -> bytes:
     """A ProofMode proof bundle as the app shares it: the media under its own name; ``H.proof.csv`` and
     ``H.proof.json`` (H the media's SHA-256) recording that hash with synthetic device readings; ``H.asc``,
@@ -138,7 +139,8 @@ def proofmode_bundle(
     spot; an OpenTimestamps and a SafetyNet placeholder; ``pubkey.asc`` and ``HowToVerifyProofData.txt``.
 
     The options spoil one thing each: a byte of the media flipped after signing; every signature made by
-    another key than the one shipped; the media's signature left out; the public key left out."""
+    another key than the one shipped; the media's signature left out; the public key left out.
+    ``phone_key`` signs instead of a key made with pysequoia (to sign with a key certified as ProofMode's are)."""
     import csv
     import hashlib
     import json
@@ -151,6 +153,8 @@ def proofmode_bundle(
     signer = (other if signed_by_another_key else phone).signer()
 
     def sign(data: bytes) -> bytes:
+        if phone_key is not None and not signed_by_another_key:
+            return phone_key.sign(data)
         signed = pysequoia.sign(signer, data, mode=pysequoia.SignatureMode.DETACHED)
         return signed if isinstance(signed, bytes) else str(signed).encode("ascii")
 
@@ -186,6 +190,89 @@ def proofmode_bundle(
         bundle.writestr(f"{digest}.ots", b"\x00OpenTimestamps\x00\x00Proof\x00synthetic")
         bundle.writestr(f"{digest}.gst", b"eyJhbGciOiJSUzI1NiJ9.eyJzeW50aGV0aWMiOnRydWV9.c2lnbmF0dXJl")
         if not without_public_key:
-            bundle.writestr("pubkey.asc", str(phone.extract_certificate()))
+            bundle.writestr("pubkey.asc", phone_key.public if phone_key else str(phone.extract_certificate()))
         bundle.writestr("HowToVerifyProofData.txt", "Synthetic bundle for tests.\n")
     return out.getvalue()
+
+
+class RsaOpenPgpKey:
+    """An RSA OpenPGP key built packet by packet (RFC 4880), as ProofMode's phones make theirs with Bouncy
+    Castle: the user ID certified with ``certify_with`` (ProofMode: SHA-1), data signed with SHA-256.
+
+    pysequoia cannot make a key with a SHA-1 certification, and a test needs one: this is the least
+    OpenPGP that such a key and its detached signatures take."""
+
+    def __init__(self, user_id: str = "noone@proofmode.witness.org", certify_with: str = "SHA1") -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = self._private.public_key().public_numbers()
+        self._created = int(dt.datetime.now(dt.UTC).timestamp()) - 86400
+        self._body = b"\x04" + self._created.to_bytes(4, "big") + b"\x01" + _mpi(numbers.n) + _mpi(numbers.e)
+        self.fingerprint = hashlib_sha1(b"\x99" + len(self._body).to_bytes(2, "big") + self._body)
+        user = user_id.encode("utf-8")
+        signed = (
+            b"\x99" + len(self._body).to_bytes(2, "big") + self._body + b"\xb4" + len(user).to_bytes(4, "big") + user
+        )
+        certification = self._signature(0x13, signed, certify_with, key_flags=True)
+        self.public = _armor("PUBLIC KEY BLOCK", _packet(6, self._body) + _packet(13, user) + _packet(2, certification))
+
+    def _signature(self, kind: int, data: bytes, hash_name: str, *, key_flags: bool = False) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        algorithm = {"SHA1": (2, hashes.SHA1()), "SHA256": (8, hashes.SHA256())}[hash_name]
+        hashed = _subpacket(2, (self._created + 60).to_bytes(4, "big")) + _subpacket(33, b"\x04" + self.fingerprint)
+        if key_flags:
+            hashed += _subpacket(27, b"\x03")  # certify and sign
+        head = bytes([4, kind, 1, algorithm[0]]) + len(hashed).to_bytes(2, "big") + hashed
+        trailer = b"\x04\xff" + len(head).to_bytes(4, "big")
+        digest = hashes.Hash(algorithm[1])
+        digest.update(data + head + trailer)
+        signature = self._private.sign(data + head + trailer, padding.PKCS1v15(), algorithm[1])
+        unhashed = _subpacket(16, self.fingerprint[-8:])
+        return (
+            head
+            + len(unhashed).to_bytes(2, "big")
+            + unhashed
+            + digest.finalize()[:2]
+            + _mpi(int.from_bytes(signature, "big"))
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        """An armoured detached signature of ``data`` (binary document, SHA-256), as ProofMode's."""
+        return _armor("SIGNATURE", _packet(2, self._signature(0x00, data, "SHA256"))).encode("ascii")
+
+
+def hashlib_sha1(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha1(data).digest()  # the v4 fingerprint is SHA-1 by definition (RFC 4880, 12.2)
+
+
+def _mpi(value: int) -> bytes:
+    return value.bit_length().to_bytes(2, "big") + value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def _packet(tag: int, body: bytes) -> bytes:
+    return bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body
+
+
+def _subpacket(kind: int, data: bytes) -> bytes:
+    return bytes([len(data) + 1, kind]) + data
+
+
+def _armor(kind: str, data: bytes) -> str:
+    import base64
+
+    crc = 0xB704CE
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    body = base64.b64encode(data).decode("ascii")
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    checksum = base64.b64encode((crc & 0xFFFFFF).to_bytes(3, "big")).decode("ascii")
+    return f"-----BEGIN PGP {kind}-----\n\n{lines}\n={checksum}\n-----END PGP {kind}-----\n"

@@ -114,3 +114,30 @@ def test_a_zip_that_is_not_a_proofmode_bundle_or_holds_what_is_not_accepted_is_r
     assert not Entry.objects.filter(type="attachment.added").exists()
     assert not [p for p in attachments.store_dir().rglob("*") if p.is_file()]
     assert not [d for d in attachments.store_dir().iterdir() if d.name.startswith(".proofmode")]
+
+
+def test_a_bundle_whose_key_is_certified_with_sha1_as_proofmodes_are_is_recorded_unchecked_not_forged(
+    users: dict[str, Any],
+) -> None:
+    import pysequoia
+
+    photo = samples.photo_with_metadata()
+    # The same hand-built key certified with SHA-256 verifies: what follows is the SHA-1 certification alone.
+    modern = _attach(samples.proofmode_bundle(photo, phone_key=samples.RsaOpenPgpKey(certify_with="SHA256")), users)
+    assert modern.payload["proofmode"] == "valid"
+    phone = samples.RsaOpenPgpKey(certify_with="SHA1")  # as ProofMode's Bouncy Castle key generation does
+    with pytest.raises(RuntimeError):  # Sequoia's standard policy refuses the key, so nothing it signed verifies
+        pysequoia.verify(
+            bytes=b"x",
+            store=lambda _ids: [pysequoia.Cert.from_bytes(phone.public.encode())],
+            signature=pysequoia.Sig.from_bytes(phone.sign(b"x")),
+        )
+    seq = _incident()
+    unchecked = _attach(samples.proofmode_bundle(photo, phone_key=phone), users, seq)
+    assert unchecked.payload["proofmode"] == "unchecked"
+    assert "certified only with SHA-1" in unchecked.payload["proofmode_detail"]["reason"]
+    assert unchecked.payload["proofmode_detail"]["signer"] == phone.fingerprint.hex()
+    # The hashes are still checked: a changed byte is still found, whatever the key.
+    tampered = _attach(samples.proofmode_bundle(photo, phone_key=phone, tamper_media=True), users, seq)
+    assert tampered.payload["proofmode"] == "invalid"
+    assert "as its proof records" in tampered.payload["proofmode_detail"]["reason"]

@@ -24,6 +24,7 @@ PROVENANCE = {
 PROOFMODE = {
     "valid": gettext_lazy("ProofMode signatures verify"),
     "invalid": gettext_lazy("ProofMode signatures do not verify"),
+    "unchecked": gettext_lazy("ProofMode signatures not checked (SHA-1 key)"),
 }
 SOURCES = ("media", "witness", "document", "official_statement")
 CERTAINTIES = ("confirmed", "probable", "possible", "unverified")
