@@ -141,3 +141,22 @@ def test_a_bundle_whose_key_is_certified_with_sha1_as_proofmodes_are_is_recorded
     tampered = _attach(samples.proofmode_bundle(photo, phone_key=phone, tamper_media=True), users, seq)
     assert tampered.payload["proofmode"] == "invalid"
     assert "as its proof records" in tampered.payload["proofmode_detail"]["reason"]
+
+
+def test_corridor_attach_prints_the_proofmode_result_and_the_reason(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from corridor.cli import cli
+
+    photo = samples.photo_with_metadata()
+    good, bad = tmp_path / "proof.zip", tmp_path / "tampered.zip"
+    good.write_bytes(samples.proofmode_bundle(photo))
+    bad.write_bytes(samples.proofmode_bundle(photo, tamper_media=True))
+    seq = _incident()
+    done = CliRunner().invoke(
+        cli, ["attach", str(seq), str(good), str(bad), "--source", "media", "--certainty", "confirmed"]
+    )
+    assert done.exit_code == 0, done.output
+    first, second = done.output.strip().splitlines()
+    assert "application/zip" in first and first.endswith("ProofMode valid")
+    assert "ProofMode invalid (media file 1 has SHA-256" in second
