@@ -8,6 +8,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What a subject looks like (``patient:P-0042``, ``user:alice@example.org``): the ledger's append, the
+# API's filters and its schemas all read this one pattern.
+SUBJECT_PATTERN = r"^[a-z_]+:[A-Za-z0-9._\-@+]{1,90}$"
+
 
 class Source(models.TextChoices):
     WITNESS = "witness", _("witness")
