@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from corridor.cli import UserError, setup_django
+from corridor.files import atomic_open
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -362,10 +363,8 @@ def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False) -> 
     if out is None:
         write_jsonl(sys.stdout)
         return
-    tmp = out.with_name(out.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_open(out) as handle:  # never leave a truncated export under the real name
         count = write_jsonl(handle)
-    tmp.replace(out)  # never leave a truncated export under the real name
     click.echo(f"wrote {count} entries to {out}", err=True)
     if sidecar is not None:
         click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from corridor.errors import InvalidInput
+from corridor.files import write_atomically
 from corridor.jobs.registry import Finish, Progress, Result, WritesItself
 
 
@@ -167,16 +168,13 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
 
 
 def _keep_note(size: int, note: str) -> None:
-    import os
     from pathlib import Path
 
     from django.conf import settings
 
     folder = Path(settings.DATA_DIR) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"checkpoint-{size}.txt.partial"
-    partial.write_text(note, encoding="utf-8")
-    os.replace(partial, folder / f"checkpoint-{size}.txt")
+    write_atomically(folder / f"checkpoint-{size}.txt", note)
 
 
 def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:

@@ -11,7 +11,6 @@ new key first and the old one after it, run the rotation, then remove the old on
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from django.conf import settings
 
 from corridor import env
 from corridor.errors import InvalidInput
+from corridor.files import write_atomically
 from corridor.register.crypto import key_id, key_ids_in_use, reencrypt_identities
 
 
@@ -32,18 +32,7 @@ class Rotation:
 
 
 def _write_keys(path: Path, keys: list[str]) -> None:
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(keys) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomically(path, "\n".join(keys) + "\n", permissions=0o600, durable=True)
 
 
 def _use(keys: list[str]) -> None:
