@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -18,7 +17,7 @@ def import_() -> None:
 
 
 def _import(platform: str, file: Path, dry_run: bool) -> None:
-    from corridor.commands import _migrate
+    from corridor.cli import migrate_database
     from corridor.intake.readers import MAX_BYTES
     from corridor.intake.services import import_export
 
@@ -28,7 +27,7 @@ def _import(platform: str, file: Path, dry_run: bool) -> None:
         data = file.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {file}: {exc.strerror}") from None
-    _migrate()
+    migrate_database()
     report = import_export(data, platform=platform, filename=file.name, by=None, dry_run=dry_run)
     click.echo(report.heading())
     for line in report.lines():

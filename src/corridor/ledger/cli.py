@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 
