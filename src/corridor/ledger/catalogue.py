@@ -29,6 +29,22 @@ class Certainty(models.TextChoices):
     UNVERIFIED = "unverified", _("unverified")
 
 
+SOURCE_MEANINGS: dict[str, str] = {
+    Source.WITNESS: "seen by the person recording it, or told them by someone who saw it",
+    Source.DOCUMENT: "a letter, a list, a medical record, a form",
+    Source.MEDIA: "a photo, a video, a recording",
+    Source.OFFICIAL_STATEMENT: "said or written by an authority",
+    Source.PUBLICATION: "a published report or article",
+    Source.SYSTEM: "recorded by Corridor itself (a plan, an export, a loaded scenario)",
+}
+
+CERTAINTY_MEANINGS: dict[str, str] = {
+    Certainty.CONFIRMED: "established by more than one independent source, or by the recorder's own observation",
+    Certainty.PROBABLE: "one credible source, consistent with what else is known",
+    Certainty.POSSIBLE: "reported, plausible, not yet corroborated",
+    Certainty.UNVERIFIED: "reported and not yet assessed",
+}
+
 # type code -> what it records. Order is the reading order of docs/ledger.md.
 EVENT_TYPES: dict[str, str] = {
     "site.created": "A camp or crossing was added to the register.",
