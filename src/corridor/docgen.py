@@ -121,7 +121,12 @@ def cli_reference() -> str:
     parts: list[str] = []
 
     def walk(command: click.Command, path: str, parent: click.Context | None) -> None:
-        with click.Context(command, info_name=path.split(" ")[-1], parent=parent, terminal_width=100) as ctx:
+        # No help option in the listing: click caches each command's help option with the names of the
+        # first context that asked, so listing it would depend on what ran before in the process.
+        # Every command takes -h and --help (docs/cli.md says so above).
+        with click.Context(
+            command, info_name=path.split(" ")[-1], parent=parent, terminal_width=100, help_option_names=[]
+        ) as ctx:
             ctx.max_content_width = 100
             parts.append(f"#### `{path}`\n\n```\n{command.get_help(ctx).rstrip()}\n```")
             if isinstance(command, click.Group):
