@@ -28,9 +28,9 @@ from django.utils import timezone
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import CorridorError, InvalidInput
 from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
-from corridor.intake.models import ImportedSubmission
+from corridor.intake.models import ImportedSubmission, Refusal
 from corridor.intake.parse import Item, Parsed, Problem, parse_export
-from corridor.intake.readers import read_export
+from corridor.intake.readers import Export, read_export
 from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
@@ -741,7 +741,28 @@ def import_export(
             f"(corridor import {export.platform})",
             "platform",
         )
-    report = ImportReport(platform, filename or "(upload)", export.description, dry_run)
+    return apply_export(export, platform=platform, name=filename or "(upload)", by=by, dry_run=dry_run)
+
+
+def apply_export(
+    export: Export,
+    *,
+    platform: str,
+    name: str,
+    by: Actor,
+    dry_run: bool = False,
+    source: str = "",
+    then: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Check every submission of ``export``, then record them all in one transaction, or none.
+
+    The one path of every way in: a file, a pull from a server, a push. ``source`` names the configured
+    server they came from (kept with each submission in the ledger). ``then`` is called inside the
+    transaction once everything is recorded, so that what the caller writes about it (a job's result)
+    commits with it or not at all.
+    """
+    require(by, Can.RECORD_GATE)
+    report = ImportReport(platform, name, export.description, dry_run)
     parsed = parse_export(export)
     plans: list[tuple[SubmissionReport, Plan | None]] = []
     for p in parsed:
@@ -758,9 +779,12 @@ def import_export(
     try:
         with transaction.atomic():
             ledger.lock()  # imports queue here, so two imports of one file cannot both apply it
-            _apply(plans, platform=platform, file_format=export.format, by=by)
+            _apply(plans, platform=platform, file_format=export.format, by=by, source=source)
             if report.rejected or dry_run:
                 raise _Rejected
+            _settle_refusals(report)
+            if then is not None:
+                then(report)
     except _Rejected:
         for entry in report.submissions:  # rolled back: nothing was written
             if entry.status == "imported":
@@ -768,7 +792,16 @@ def import_export(
     return report
 
 
-def _apply(plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, file_format: str, by: Actor) -> None:
+def _settle_refusals(report: ImportReport) -> None:
+    """A submission refused before (pulled or pushed) and now recorded, or left out, no longer waits."""
+    settled = [s.instance_id for s in report.submissions if s.instance_id and s.status != "rejected"]
+    if settled:
+        Refusal.objects.filter(instance_id__in=settled, settled_at__isnull=True).update(settled_at=timezone.now())
+
+
+def _apply(
+    plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, file_format: str, by: Actor, source: str = ""
+) -> None:
     """Skip duplicates, run every other plan through the services; refusals go into the report."""
     ids = {i for _, plan in plans if plan for i in (*plan.parsed.ids, *plan.parsed.replaces)}
     known = {row.instance_id: row for row in ImportedSubmission.objects.filter(instance_id__in=ids)}
@@ -793,6 +826,8 @@ def _apply(plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, 
                 "data": p.raw,
             }
         }
+        if source:
+            extra["submission"]["source"] = source
         try:
             with transaction.atomic():
                 for step in plan.steps:
