@@ -128,7 +128,7 @@ def pull(source: str | None) -> None:
         try:
             report = servers.pull(item, by=None)
         except CorridorError as exc:
-            click.echo(f"{item.name}: {exc}", err=True)
+            click.echo(str(exc), err=True)
             failed.append(item.name)
             continue
         click.echo(report.heading())

@@ -775,6 +775,8 @@ def apply_export(
                 continue
             plan = PLANNERS[p.form.key](p)
         entry.problems = p.problems
+        if plan is None and _recorded_unchanged(entry, p):
+            continue
         plans.append((entry, plan))
     try:
         with transaction.atomic():
@@ -790,6 +792,41 @@ def apply_export(
             if entry.status == "imported":
                 entry.status, entry.seqs = "ready", ()
     return report
+
+
+def _answers_only(raw: Any) -> Any:
+    """A submission's answers, without the server's bookkeeping (``_id``, ``__system``, review states…)."""
+    if isinstance(raw, dict):
+        return {k: _answers_only(v) for k, v in raw.items() if not str(k).startswith("_")}
+    if isinstance(raw, list):
+        return [_answers_only(v) for v in raw]
+    return raw
+
+
+def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
+    """Whether a submission that fails today's checks was recorded before with exactly these answers.
+
+    A pull reads a form's whole history each time. A submission recorded months ago is checked against
+    today's register, which may have moved on (a second trip the same day now makes "camp, date and
+    hospital" ambiguous); refusing it would block every later pull of that server. It was recorded: it is
+    a duplicate. A submission whose answers differ from what was recorded stays refused.
+    """
+    from corridor.ledger.models import Entry
+
+    known = ImportedSubmission.objects.filter(instance_id__in=p.ids).first() if p.ids else None
+    if known is None or not known.seqs:
+        return False
+    payloads = [e.payload for e in Entry.objects.filter(seq__in=known.seqs).order_by("seq")]
+    # Entries that follow from others (a departure with an arrival at the gate) do not carry the submission.
+    recorded = next(
+        (pl["submission"].get("data") for pl in payloads if isinstance(pl, dict) and "submission" in pl), None
+    )
+    normal = canonical.canonical_json
+    if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
+        return False
+    entry.status, entry.problems, entry.seqs = "duplicate", [], tuple(known.seqs)
+    entry.note = f"already imported: ledger entries {_span(tuple(known.seqs))}"
+    return True
 
 
 def _settle_refusals(report: ImportReport) -> None:

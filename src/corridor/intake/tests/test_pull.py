@@ -6,6 +6,7 @@ The servers are the recorded answers (``recorded/``) served over HTTP on 127.0.0
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 
 from corridor.intake import remote, servers
 from corridor.intake.models import ImportedSubmission, Refusal
-from corridor.intake.sources import Source
+from corridor.intake.readers import Export, odk_submissions
+from corridor.intake.services import apply_export
+from corridor.intake.sources import TOKEN_PREFIX, Source
 from corridor.intake.tests.cases import make_trip
 from corridor.intake.tests.conftest import KOBO_TOKEN, ODK_TOKEN
 from corridor.intake.tests.recorded import (
@@ -169,7 +172,7 @@ def test_a_refused_token_fails_the_job_with_the_reason_and_never_the_token(
 
     assert jobs.run(job.pk) == Job.State.FAILED
     job.refresh_from_db()
-    assert "refused the token (HTTP 401)" in job.error and "CORRIDOR_INTAKE_TOKEN_GATE_KOBO" in job.error
+    assert "refused the token (HTTP 401)" in job.error and f"{TOKEN_PREFIX}GATE_KOBO" in job.error
     assert KOBO_TOKEN not in job.error
     assert ledger.head()[0] == head
 
@@ -273,3 +276,93 @@ def test_an_odk_server_without_next_links_is_paged_with_skip(
     report = servers.pull(intake_sources["odk"])
 
     assert [s.status for s in report.submissions] == ["imported"] * 3
+
+
+def test_each_source_with_a_token_is_pulled_on_the_schedule_every_configured_minutes(
+    intake_sources: dict[str, Source], settings: Any
+) -> None:
+    import datetime as dt
+
+    from corridor.jobs import schedule
+
+    settings.INTAKE_PULL_MINUTES = 5
+    pulls = {i.name: i for i in schedule.items() if i.kind == "intake-pull"}
+    assert set(pulls) == {"intake-pull-gate-kobo", "intake-pull-hospital-odk"}  # the push-only one is not pulled
+    assert pulls["intake-pull-gate-kobo"].params == {"source": "gate-kobo"}
+    now = dt.datetime(2014, 10, 20, 8, 0, tzinfo=dt.UTC)
+
+    first = {q.item.name for q in schedule.run_due(now)}
+    soon = {q.item.name for q in schedule.run_due(now + dt.timedelta(minutes=4))}
+    later = {q.item.name for q in schedule.run_due(now + dt.timedelta(minutes=5))}
+
+    assert set(pulls) <= first
+    assert not set(pulls) & soon
+    assert set(pulls) <= later
+    assert Job.objects.filter(kind="intake-pull", schedule="intake-pull-gate-kobo").count() == 2
+
+
+def test_the_command_line_pulls_a_source_and_exits_2_when_a_submission_is_refused(
+    intake_sources: dict[str, Source], recorded_server: RecordedServer, trips: None
+) -> None:
+    from click.testing import CliRunner
+
+    from corridor.cli import cli
+
+    serve_odk(recorded_server)
+    listed = CliRunner().invoke(cli, ["intake", "sources"])
+    assert listed.exit_code == 0
+    assert "hospital-odk  odk" in listed.output and ODK_TOKEN not in listed.output
+
+    first = CliRunner().invoke(cli, ["intake", "pull", "hospital-odk"])
+
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[-1] == "3 imported, 0 already imported, 0 excluded, 0 rejected"
+
+    serve_odk(recorded_server, edited=True)
+    second = CliRunner().invoke(cli, ["intake", "pull"])  # every pulled source: the KoBo one has no answers
+
+    assert second.exit_code == 2
+    assert "gate-kobo: page 1: the server has no form aSynthDeath01 (HTTP 404)" in second.output
+    assert "with other answers (patients)" in second.output
+    assert "nothing was written from gate-kobo, hospital-odk" in second.output
+
+
+def test_pulling_an_unknown_source_is_one_line_naming_the_configured_ones(intake_sources: dict[str, Source]) -> None:
+    from click.testing import CliRunner
+
+    from corridor.cli import cli
+
+    result = CliRunner().invoke(cli, ["intake", "pull", "nowhere"])
+
+    assert result.exit_code == 2
+    assert "no intake source 'nowhere'; configured: gate-kobo, hospital-odk, deaths-push" in result.output
+
+
+def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_moved_on(
+    intake_sources: dict[str, Source],
+    recorded_server: RecordedServer,
+    trips: None,
+    camp: Site,
+    make_referral: Callable[..., Referral],
+) -> None:
+    serve_odk(recorded_server)
+    servers.pull(intake_sources["odk"])
+    # A second trip to the same hospital the same day: "camp, date and hospital" no longer names one trip.
+    make_trip(camp, [make_referral("P-209")], 4)
+    head = ledger.head()[0]
+
+    again = servers.pull(intake_sources["odk"])
+
+    # Every pull reads the whole history: one old submission refused now would block the server for good.
+    assert [s.status for s in again.submissions] == ["duplicate"] * 3, again.lines()
+    assert ledger.head()[0] == head
+    # A submission not recorded yet is still checked against today's register, and refused.
+    page = (RECORDED / "odk/submissions-1.json").read_text(encoding="utf-8")
+    new = page.replace("b2c3d4e5-0001", "b2c3d4e5-0009")
+
+    values = json.loads(new)["value"][:1]
+    report = apply_export(
+        Export("odata", "ODK Central OData", odk_submissions(values), "odk"), platform="odk", name="t", by=None
+    )
+    assert [s.status for s in report.submissions] == ["rejected"]
+    assert "several trips" in report.submissions[0].line()
