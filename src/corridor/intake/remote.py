@@ -48,9 +48,10 @@ class Pulled:
 
     def export(self) -> Export:
         """The submissions as the readers give an export's, ready for the same checks as a file."""
+        pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
         if self.source.kind == "kobo":
-            return Export("api", "KoBoToolbox API", kobo_submissions(self.results), "kobo")
-        return Export("odata", "ODK Central OData", odk_submissions(self.results), "odk")
+            return Export("api", f"KoBoToolbox API, {pages}", kobo_submissions(self.results), "kobo")
+        return Export("odata", f"ODK Central OData, {pages}", odk_submissions(self.results), "odk")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

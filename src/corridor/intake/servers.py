@@ -71,7 +71,7 @@ def pull(
         progress(0.1, f"reading {chosen.label}")
     pulled = remote.fetch(chosen)
     export = pulled.export()
-    name = f"{chosen.name} ({len(pulled.results)} submissions, {pulled.pages} page{'s' if pulled.pages != 1 else ''})"
+    name = chosen.name
     if progress:
         progress(0.5, f"checking {len(export.submissions)} submissions")
     if not export.submissions:
@@ -200,6 +200,19 @@ def _remember(
     row.way, row.form, row.problems, row.data = way, form or row.form, problems, data
     row.last_seen_at, row.times = now, row.times + 1
     row.save()
+
+
+def last_pulls() -> dict[str, Any]:
+    """Each pulled source's latest pull job (scheduled or asked for), by source name: how it went, and when."""
+    from corridor.jobs.models import Job
+
+    latest: dict[str, Any] = {}
+    for chosen in configured():
+        if chosen.pulled:
+            latest[chosen.name] = (
+                Job.objects.filter(kind="intake-pull", params__source=chosen.name).order_by("-id").first()
+            )
+    return latest
 
 
 def open_refusals(limit: int = 50) -> list[Refusal]:

@@ -44,7 +44,9 @@ def _page(request: HttpRequest, template: str, context: dict[str, object], statu
     from corridor.intake import servers
 
     forms_list = [(form, filename(form)) for form in FORMS.values()]
-    automatic = {"sources": servers.configured(), "refusals": servers.open_refusals()}
+    pulls = servers.last_pulls()
+    sources = [(source, pulls.get(source.name)) for source in servers.configured()]
+    automatic = {"sources": sources, "refusals": servers.open_refusals()}
     return render(request, template, {"base": _base(), "forms": forms_list, **automatic, **context}, status=status)
 
 

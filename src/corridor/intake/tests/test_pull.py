@@ -366,3 +366,20 @@ def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_mo
     )
     assert [s.status for s in report.submissions] == ["rejected"]
     assert "several trips" in report.submissions[0].line()
+
+
+def test_coordinators_see_each_sources_last_pull_and_why_it_failed_on_the_intake_page(
+    intake_sources: dict[str, Source], recorded_server: RecordedServer, users: dict[str, Any]
+) -> None:
+    from django.test import Client
+
+    recorded_server.answer(KOBO_DATA, status=401, body=b'{"detail": "Invalid token."}')
+    jobs.run(jobs.submit("intake-pull", {"source": "gate-kobo"}, by=None).pk)
+    coordinator = Client()
+    coordinator.force_login(users["coordinator"])
+
+    page = coordinator.get("/intake/").content.decode()
+
+    assert "gate-kobo" in page and "refused the token (HTTP 401)" in page
+    assert "Not pulled yet." in page  # hospital-odk
+    assert KOBO_TOKEN not in page and ODK_TOKEN not in page
