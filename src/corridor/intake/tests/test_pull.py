@@ -75,6 +75,7 @@ def test_a_kobo_pull_twice_with_one_new_submission_between_records_only_the_new_
     assert entry.payload["submission"]["source"] == "gate-kobo"
     assert entry.payload["submission"]["via"] == "kobo api"
     assert entry.payload["submission"]["data"]["_id"] == 9001
+    assert not Entry.objects.filter(body__contains=KOBO_TOKEN).exists()  # never in the ledger
 
     serve_kobo(recorded_server, later=True)  # a day later: one more death reported
     middle = ledger.head()[0]
