@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from corridor.accounts.roles import Actor
+from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake import remote
 from corridor.intake.models import Refusal
@@ -67,6 +67,7 @@ def pull(
     it holds is not Corridor's form at all. Otherwise returns the report: when it lists a rejected
     submission, nothing was written and each refusal is kept for coordinators to see.
     """
+    require(by, Can.RECORD_GATE)  # before the server is asked anything
     if progress:
         progress(0.1, f"reading {chosen.label}")
     pulled = remote.fetch(chosen)

@@ -384,3 +384,13 @@ def test_coordinators_see_each_sources_last_pull_and_why_it_failed_on_the_intake
     assert "gate-kobo" in page and "refused the token (HTTP 401)" in page
     assert "Not pulled yet." in page  # hospital-odk
     assert KOBO_TOKEN not in page and ODK_TOKEN not in page
+
+
+def test_a_role_that_does_not_record_at_the_gate_cannot_pull_and_the_server_is_not_asked(
+    intake_sources: dict[str, Source], recorded_server: RecordedServer, users: dict[str, Any]
+) -> None:
+    from corridor.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        servers.pull(intake_sources["kobo"], by=users["clinician"])
+    assert recorded_server.requests == []
