@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
     "import": "corridor.intake.cli:import_",
+    "intake": "corridor.intake.cli:intake",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "attach": "corridor.ledger.cli:attach",

@@ -82,3 +82,59 @@ def forms(out: Path) -> None:
             click.echo(f"wrote {path}  ({form.title[0]})")
     except OSError as exc:
         raise UserError(f"cannot write to {out}: {exc.strerror}") from None
+
+
+@click.group("intake")
+def intake() -> None:
+    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md)."""
+
+
+@intake.command("sources")
+@with_django
+def sources() -> None:
+    """List the configured intake sources: name, kind, server, form, and whether pulled or pushing."""
+    from corridor.intake import servers
+
+    configured = servers.configured()
+    if not configured:
+        click.echo("no intake sources configured (CORRIDOR_INTAKE_SOURCES, see docs/intake.md)")
+    for source in configured:
+        click.echo(source.describe())
+
+
+@intake.command("pull")
+@click.argument("source", required=False)
+@with_django
+def pull(source: str | None) -> None:
+    """Pull every submission of SOURCE (or of every source with a token) and record what is new.
+
+    Each source is one import: if any submission is refused, nothing of that source is written and the
+    refusals are listed (and kept for the intake page); the command then exits with code 2.
+    """
+    from corridor.commands import _migrate
+    from corridor.errors import CorridorError
+    from corridor.intake import servers
+
+    _migrate()
+    try:
+        chosen = [servers.source(source)] if source else [s for s in servers.configured() if s.pulled]
+    except CorridorError as exc:
+        raise UserError(str(exc)) from None
+    if not chosen:
+        raise UserError("no intake source has a token to pull with (CORRIDOR_INTAKE_SOURCES, see docs/intake.md)")
+    failed = []
+    for item in chosen:
+        try:
+            report = servers.pull(item, by=None)
+        except CorridorError as exc:
+            click.echo(str(exc), err=True)
+            failed.append(item.name)
+            continue
+        click.echo(report.heading())
+        for line in report.lines():
+            click.echo(f"  {line}")
+        click.echo(report.summary())
+        if report.rejected:
+            failed.append(item.name)
+    if failed:
+        raise UserError(f"nothing was written from {', '.join(failed)}")

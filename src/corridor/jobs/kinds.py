@@ -196,3 +196,29 @@ def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     lines = [f"{site.code}: {a.message}" for site in Site.objects.order_by("code") for a in queries.alerts(site, today)]
     answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
     return lambda: Result(answer, data={"alerts": lines})
+
+
+def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    """Pull one field intake source; the job fails, naming each refusal, when a submission is refused."""
+    from corridor.intake import servers
+
+    chosen = servers.source(str(params.get("source", "")))
+
+    def run(complete: Callable[[Result], None]) -> None:
+        def then(report: Any) -> None:
+            complete(
+                Result(
+                    f"{chosen.name}: {report.summary()}",
+                    link="/intake/",
+                    data={
+                        "source": chosen.name,
+                        **{status: report.count(status) for status in ("imported", "duplicate", "excluded")},
+                    },
+                )
+            )
+
+        report = servers.pull(chosen, by=by, progress=progress, then=then)
+        if report.rejected:
+            raise InvalidInput(servers.refused_message(report))
+
+    return WritesItself(run)
