@@ -111,11 +111,11 @@ def pull(source: str | None) -> None:
     Each source is one import: if any submission is refused, nothing of that source is written and the
     refusals are listed (and kept for the intake page); the command then exits with code 2.
     """
-    from corridor.commands import _migrate
+    from corridor.cli import migrate_database
     from corridor.errors import CorridorError
     from corridor.intake import servers
 
-    _migrate()
+    migrate_database()
     try:
         chosen = [servers.source(source)] if source else [s for s in servers.configured() if s.pulled]
     except CorridorError as exc:
