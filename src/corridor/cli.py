@@ -7,10 +7,12 @@ though the planner pulls in OR-Tools. Each sub-command's docstring is its ``--he
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -27,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
     "import": "corridor.intake.cli:import_",
+    "intake": "corridor.intake.cli:intake",
     "checkpoint": "corridor.ledger.cli:checkpoint",
     "prove": "corridor.ledger.cli:prove",
     "attach": "corridor.ledger.cli:attach",
@@ -66,6 +69,37 @@ def setup_django() -> None:
         django.setup()
     except ConfigError as exc:
         raise UserError(str(exc)) from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_django(func: F) -> F:
+    """Set up Django before the command runs and turn a refused service call into one clear line."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        setup_django()
+        from corridor.errors import CorridorError
+
+        try:
+            return func(*args, **kwargs)
+        except CorridorError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def migrate_database(verbosity: int = 0) -> None:
+    """Apply the migrations and the rows every install needs (role groups, priority classes)."""
+    from django.core.management import call_command
+
+    from corridor.accounts.services import ensure_groups
+    from corridor.register.services import ensure_priority_classes
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    ensure_groups()
+    ensure_priority_classes(by=None)
 
 
 class LazyGroup(click.Group):

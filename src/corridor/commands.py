@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from corridor.cli import UserError, setup_django
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def with_django(func: F) -> F:
-    """Set up Django before the command runs and turn a refused service call into one clear line."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        setup_django()
-        from corridor.errors import CorridorError
-
-        try:
-            return func(*args, **kwargs)
-        except CorridorError as exc:
-            raise UserError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _migrate(verbosity: int = 0) -> None:
-    from django.core.management import call_command
-
-    from corridor.accounts.services import ensure_groups
-    from corridor.register.services import ensure_priority_classes
-
-    call_command("migrate", interactive=False, verbosity=verbosity)
-    ensure_groups()
-    ensure_priority_classes(by=None)
+from corridor.cli import UserError, migrate_database, with_django
+from corridor.files import atomic_open
 
 
 @click.command()
@@ -51,7 +20,7 @@ def migrate() -> None:
     """Create or upgrade the database, the roles and the default priority classes."""
     from corridor.ledger.guards import database_problems
 
-    _migrate(verbosity=1)
+    migrate_database(verbosity=1)
     # Migrations already applied are not run again, so a trigger dropped since is not put back here:
     # say so rather than report a ready database (docs/deploy.md, "The ledger's guards").
     problems = database_problems()
@@ -69,7 +38,7 @@ def load_scenario(name_or_path: str) -> None:
     """Load a scenario by name (e.g. demo-camp) or from a JSON file. Loading the same one twice does nothing."""
     from corridor.scenarios.loader import load
 
-    _migrate()
+    migrate_database()
     result = load(name_or_path)
     click.echo(result.describe())
 
@@ -97,7 +66,7 @@ def demo(port: int, no_serve: bool, advance: int, seed: int) -> None:
 
     data_dir: Path = settings.DATA_DIR
     click.echo(f"data directory: {data_dir}")
-    _migrate()
+    migrate_database()
     click.echo(load("demo-camp").describe())
     logins_file = data_dir / "demo-logins.txt"
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
@@ -165,7 +134,7 @@ def serve(host: str, port: int, production: bool, workers: int | None, threads: 
     """Serve the workspace: the development server, or with --production gunicorn (see docs/cli.md)."""
     from corridor.ledger.attachments import remove_leftovers
 
-    _migrate()
+    migrate_database()
     removed = remove_leftovers()
     if removed:
         click.echo(f"removed {len(removed)} temporary file(s) left by uploads killed mid-way")
@@ -367,10 +336,8 @@ def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False) -> 
     if out is None:
         write_jsonl(sys.stdout)
         return
-    tmp = out.with_name(out.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_open(out) as handle:  # never leave a truncated export under the real name
         count = write_jsonl(handle)
-    tmp.replace(out)  # never leave a truncated export under the real name
     click.echo(f"wrote {count} entries to {out}", err=True)
     if sidecar is not None:
         click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from corridor import env
+from corridor.intake import sources as intake_sources
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env.data_dir()
@@ -173,6 +174,10 @@ CHECKPOINT_TIMEOUT = env.envint("CORRIDOR_CHECKPOINT_TIMEOUT", 5, minimum=1)
 CHECKPOINT_RETRIES = env.envint("CORRIDOR_CHECKPOINT_RETRIES", 2, minimum=0)
 CHECKPOINT_EVERY_ENTRIES = env.envint("CORRIDOR_CHECKPOINT_EVERY_ENTRIES", 1000, minimum=1)
 CHECKPOINT_EVERY_HOURS = env.envint("CORRIDOR_CHECKPOINT_EVERY_HOURS", 24, minimum=1)
+# Automatic field intake (docs/intake.md): the KoBoToolbox and ODK Central servers pulled on the schedule
+# or pushing to /intake/push/NAME/, their secrets from variables of their own; checked here, at start-up.
+INTAKE_SOURCES = intake_sources.from_environment()
+INTAKE_PULL_MINUTES = env.envint("CORRIDOR_INTAKE_PULL_MINUTES", 15, minimum=1)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

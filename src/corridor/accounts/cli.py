@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 
 
 @click.group()

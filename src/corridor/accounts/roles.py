@@ -83,14 +83,39 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
     Role.ADMIN: frozenset({Can.MANAGE_REFERENCE, Can.CHANGE_RULES, Can.MANAGE_USERS, Can.READ_LEDGER, Can.BREAK_GLASS}),
 }
 
+# What each role may do, in the words of docs/roles.md (generated from here).
 ROLE_DESCRIPTIONS: dict[Role, str] = {
-    Role.COORDINATOR: "Everything about patients, referrals, plans and trips; sees identities.",
-    Role.CLINICIAN: "Referrals and clinical fields; sees identities.",
-    Role.MONITOR: "Records incidents and gate timelines; sees pseudonymous codes only.",
-    Role.AUDITOR: "Reads the ledger, verifies it, exports, reviews sign-ins and break-glass accesses; "
-    "sees an identity only by breaking the glass.",
-    Role.ADMIN: "Users and reference data (sites, hospitals, priority classes, access rules); "
-    "sees an identity only by breaking the glass.",
+    Role.COORDINATOR: "everything about patients, referrals, plans and trips; records gate timelines and incidents; "
+    "sees identities; corrects ledger entries; exports; sees every break-glass access on the dashboard until an "
+    "auditor acknowledges it",
+    Role.CLINICIAN: "creates and changes referrals and their clinical fields; sees identities",
+    Role.MONITOR: "records incidents, gate timelines, cancellations and deaths; corrects ledger entries; sees "
+    "pseudonymous codes only, never identity fields",
+    Role.AUDITOR: "reads and verifies the ledger and exports; reviews sign-ins and break-glass accesses and "
+    "acknowledges the latter; sees an identity only by breaking the glass",
+    Role.ADMIN: "accounts (create, roles, password resets, deactivation, API tokens) and reference data: sites, "
+    "hospitals, priority classes, access rules; sees an identity only by breaking the glass",
+}
+
+CAPABILITY_MEANINGS: dict[Can, str] = {
+    Can.MANAGE_PATIENTS: "register patients and change their records and identities",
+    Can.MANAGE_REFERRALS: "create, change, withdraw and close referrals and their clinical fields",
+    Can.MANAGE_TRIPS: "plan, request and record the authority's answers to trips; manifests and companions; "
+    "stock counts and deliveries",
+    Can.RECORD_GATE: "record the gate timeline: cancelled, at the gate, held, released, turned back, arrived, seen",
+    Can.RECORD_INCIDENTS: "record incidents, blocked deliveries and deaths while waiting",
+    Can.SEE_IDENTITIES: "read names and contacts, with a purpose, each reading recorded",
+    Can.CHANGE_RULES: "change the access rules in force from a date",
+    Can.MANAGE_REFERENCE: "sites, hospitals, priority classes, supply items",
+    Can.READ_LEDGER: "read and verify the ledger",
+    Can.EXPORT: "pseudonymised exports and reports for partners",
+    Can.CORRECT_LEDGER: "correct or retract a ledger entry by a new entry",
+    Can.MANAGE_USERS: "accounts, roles, password resets, deactivation, API tokens, identity key rotation",
+    Can.BREAK_GLASS: "see one identity for a limited time, with a reason, in view of auditors and coordinators",
+    Can.REVIEW_ACCESS: "review sign-ins and break-glass accesses; acknowledge the latter",
+    Can.ADD_ATTACHMENTS: "attach photos, recordings and documents to an entry",
+    Can.VIEW_DERIVATIVES: "see attachments as shown: images re-encoded without metadata, thumbnails",
+    Can.VIEW_ORIGINALS: "open an attachment's original bytes (faces, voices, device metadata), each opening recorded",
 }
 
 Actor = AbstractBaseUser | AnonymousUser | str | None

@@ -14,6 +14,7 @@ from corridor import clock
 from corridor.accounts.roles import ROLE_CAPABILITIES, Can, roles_of
 from corridor.errors import NotFound
 from corridor.ledger import services as ledger
+from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral
 from corridor.supplies import services as supplies
@@ -37,7 +38,6 @@ from .schemas import (
 router = Router()
 
 _TYPE = r"^[a-z_]+\.[a-z_]+$"
-_SUBJECT = r"^[a-z_]+:[A-Za-z0-9._\-]{1,80}$"
 
 
 def entry_out(entry: Entry) -> dict[str, Any]:
@@ -54,7 +54,7 @@ class LedgerQuery(Schema):
     after: int = Field(0, ge=0, le=2**53, description="only entries after this seq (keyset pagination)")
     limit: int = Field(100, ge=1, le=500)
     type: str | None = Field(None, pattern=_TYPE, max_length=64)
-    subject: str | None = Field(None, pattern=_SUBJECT, max_length=100)
+    subject: str | None = Field(None, pattern=SUBJECT_PATTERN, max_length=100)
     recorded_by: str | None = Field(None, pattern=r"^[\w.@+\-]{1,150}$")
     count: bool = False
 

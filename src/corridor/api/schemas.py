@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
+from corridor.ledger.catalogue import SUBJECT_PATTERN
+
 # --------------------------------------------------------------------------------------------- inputs
 
 # One line of text: no control characters at all. A paragraph may hold tabs and line breaks.
@@ -491,15 +493,6 @@ class PlanAcceptIn(Schema):
     reason: Paragraph = ""
 
 
-class BlockedDeliveryIn(Evidence):
-    site: Code
-    item: Literal["diesel", "food", "medicine", "oxygen", "water", "sewage_service", "other"]
-    on: Date
-    quantity: Quantity | None = None
-    unit: Annotated[str, StringConstraints(pattern=LINE, max_length=50)] = ""
-    reason: Paragraph = ""
-
-
 class IncidentIn(Evidence):
     site: Code
     kind: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
@@ -507,7 +500,7 @@ class IncidentIn(Evidence):
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
     subjects: Annotated[
-        list[Annotated[str, StringConstraints(pattern=r"^[a-z_]+:[A-Za-z0-9._\-]{1,80}$")]], Field(max_length=50)
+        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
     ] = Field(default_factory=list)
     certainty: CertaintyCode = "unverified"
 

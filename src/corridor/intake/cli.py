@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -18,7 +17,7 @@ def import_() -> None:
 
 
 def _import(platform: str, file: Path, dry_run: bool) -> None:
-    from corridor.commands import _migrate
+    from corridor.cli import migrate_database
     from corridor.intake.readers import MAX_BYTES
     from corridor.intake.services import import_export
 
@@ -28,7 +27,7 @@ def _import(platform: str, file: Path, dry_run: bool) -> None:
         data = file.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {file}: {exc.strerror}") from None
-    _migrate()
+    migrate_database()
     report = import_export(data, platform=platform, filename=file.name, by=None, dry_run=dry_run)
     click.echo(report.heading())
     for line in report.lines():
@@ -83,3 +82,59 @@ def forms(out: Path) -> None:
             click.echo(f"wrote {path}  ({form.title[0]})")
     except OSError as exc:
         raise UserError(f"cannot write to {out}: {exc.strerror}") from None
+
+
+@click.group("intake")
+def intake() -> None:
+    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md)."""
+
+
+@intake.command("sources")
+@with_django
+def sources() -> None:
+    """List the configured intake sources: name, kind, server, form, and whether pulled or pushing."""
+    from corridor.intake import servers
+
+    configured = servers.configured()
+    if not configured:
+        click.echo("no intake sources configured (CORRIDOR_INTAKE_SOURCES, see docs/intake.md)")
+    for source in configured:
+        click.echo(source.describe())
+
+
+@intake.command("pull")
+@click.argument("source", required=False)
+@with_django
+def pull(source: str | None) -> None:
+    """Pull every submission of SOURCE (or of every source with a token) and record what is new.
+
+    Each source is one import: if any submission is refused, nothing of that source is written and the
+    refusals are listed (and kept for the intake page); the command then exits with code 2.
+    """
+    from corridor.cli import migrate_database
+    from corridor.errors import CorridorError
+    from corridor.intake import servers
+
+    migrate_database()
+    try:
+        chosen = [servers.source(source)] if source else [s for s in servers.configured() if s.pulled]
+    except CorridorError as exc:
+        raise UserError(str(exc)) from None
+    if not chosen:
+        raise UserError("no intake source has a token to pull with (CORRIDOR_INTAKE_SOURCES, see docs/intake.md)")
+    failed = []
+    for item in chosen:
+        try:
+            report = servers.pull(item, by=None)
+        except CorridorError as exc:
+            click.echo(str(exc), err=True)
+            failed.append(item.name)
+            continue
+        click.echo(report.heading())
+        for line in report.lines():
+            click.echo(f"  {line}")
+        click.echo(report.summary())
+        if report.rejected:
+            failed.append(item.name)
+    if failed:
+        raise UserError(f"nothing was written from {', '.join(failed)}")

@@ -25,3 +25,31 @@ class ImportedSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} {self.instance_id}"
+
+
+class Refusal(models.Model):
+    """A submission a server sent (pulled or pushed) that could not be recorded, waiting for a correction.
+
+    Coordinators see the open ones on the intake page. A refused submission is never lost: it stays here
+    (with what was received) until the same submission is recorded, found recorded already, or marked
+    rejected on the server and so left out (``settled_at``). Rows are written only by
+    :mod:`corridor.intake.servers` and :mod:`corridor.intake.services`. Nothing of the ledger is in it.
+    """
+
+    source = models.CharField(max_length=40, help_text="the configured source it came from")
+    way = models.CharField(max_length=8, help_text="pull or push")
+    instance_id = models.CharField(max_length=100, blank=True, help_text="empty when the body named none")
+    form = models.CharField(max_length=32, blank=True)
+    problems = models.JSONField(help_text="each reason it was refused, one line each")
+    data = models.JSONField(null=True, blank=True, help_text="the submission as received")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    times = models.PositiveIntegerField(default=1, help_text="how many pulls or pushes brought it")
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["instance_id"]), models.Index(fields=["settled_at", "-last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"refused {self.source} {self.instance_id or '(no ID)'}"

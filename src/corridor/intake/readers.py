@@ -429,8 +429,15 @@ def read_json(text: str) -> Export:
         results = document
     else:
         raise InvalidInput("expected the KoBoToolbox API's JSON answer (an object with results)")
+    return Export("json", "KoBoToolbox JSON", kobo_submissions(_at_most(results)), "kobo")
+
+
+def kobo_submissions(results: list[Any], first: int = 1) -> list[RawSubmission]:
+    """Submissions as KoBoToolbox's API (and its REST Services) give them: group paths in the keys, repeat
+    groups as lists of objects. ``first`` numbers them, for the report."""
+    _check_strings(results)
     submissions = []
-    for number, result in enumerate(_at_most(results), start=1):
+    for number, result in enumerate(results, start=first):
         where = f"submission {number}"
         if not isinstance(result, dict):
             raise InvalidInput(f"{where} is not a JSON object")
@@ -450,7 +457,53 @@ def read_json(text: str) -> Export:
             else:
                 cells[str(key)] = value
         submissions.append(RawSubmission(where, cells, repeats, original=result))
-    return Export("json", "KoBoToolbox JSON", submissions, "kobo")
+    return submissions
+
+
+# Metadata ODK Central's OData gives under ``__system``, named as its CSV download names them.
+ODK_SYSTEM = {"reviewState": "ReviewState", "submissionDate": "SubmissionDate", "submitterId": "SubmitterID"}
+
+
+def odk_submissions(values: list[Any], first: int = 1) -> list[RawSubmission]:
+    """Submissions as ODK Central's OData feed gives them (with ``$expand=*``): groups as nested objects,
+    repeat groups as lists of objects, ``__id`` the submission's ID (the CSV download's ``KEY``) and
+    ``__system`` its metadata. Cells are named by their group path, as in the CSV download."""
+    _check_strings(values)
+    submissions = []
+    for number, value in enumerate(values, start=first):
+        where = f"submission {number}"
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where} is not a JSON object")
+        cells: dict[str, Any] = {}
+        repeats: dict[str, list[Row]] = {}
+        system = value.get("__system")
+        if isinstance(system, dict):
+            cells.update({ODK_SYSTEM[k]: v for k, v in system.items() if k in ODK_SYSTEM})
+        if "__id" in value:
+            cells["KEY"] = value["__id"]
+        _flatten_odk(value, "", cells, repeats, where)
+        submissions.append(RawSubmission(where, cells, repeats, original=value))
+    return submissions
+
+
+def _flatten_odk(
+    node: dict[str, Any], prefix: str, cells: dict[str, Any], repeats: dict[str, list[Row]], where: str
+) -> None:
+    for key, value in node.items():
+        key = str(key)
+        if key.startswith("__") or "@odata." in key:
+            continue  # join keys and links between OData tables, not answers
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten_odk(value, f"{path}/", cells, repeats, where)
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            rows = repeats.setdefault(path, [])
+            for index, item in enumerate(value, start=1):
+                row: dict[str, Any] = {}
+                _flatten_odk(item, "", row, {}, where)
+                rows.append(Row(f"{where}, {key} {index}", row))
+        else:
+            cells[path] = value
 
 
 def _check_strings(document: Any) -> None:

@@ -28,9 +28,9 @@ from django.utils import timezone
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import CorridorError, InvalidInput
 from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
-from corridor.intake.models import ImportedSubmission
+from corridor.intake.models import ImportedSubmission, Refusal
 from corridor.intake.parse import Item, Parsed, Problem, parse_export
-from corridor.intake.readers import read_export
+from corridor.intake.readers import Export, read_export
 from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
@@ -741,7 +741,28 @@ def import_export(
             f"(corridor import {export.platform})",
             "platform",
         )
-    report = ImportReport(platform, filename or "(upload)", export.description, dry_run)
+    return apply_export(export, platform=platform, name=filename or "(upload)", by=by, dry_run=dry_run)
+
+
+def apply_export(
+    export: Export,
+    *,
+    platform: str,
+    name: str,
+    by: Actor,
+    dry_run: bool = False,
+    source: str = "",
+    then: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Check every submission of ``export``, then record them all in one transaction, or none.
+
+    The one path of every way in: a file, a pull from a server, a push. ``source`` names the configured
+    server they came from (kept with each submission in the ledger). ``then`` is called inside the
+    transaction once everything is recorded, so that what the caller writes about it (a job's result)
+    commits with it or not at all.
+    """
+    require(by, Can.RECORD_GATE)
+    report = ImportReport(platform, name, export.description, dry_run)
     parsed = parse_export(export)
     plans: list[tuple[SubmissionReport, Plan | None]] = []
     for p in parsed:
@@ -754,13 +775,18 @@ def import_export(
                 continue
             plan = PLANNERS[p.form.key](p)
         entry.problems = p.problems
+        if plan is None and _recorded_unchanged(entry, p):
+            continue
         plans.append((entry, plan))
     try:
         with transaction.atomic():
             ledger.lock()  # imports queue here, so two imports of one file cannot both apply it
-            _apply(plans, platform=platform, file_format=export.format, by=by)
+            _apply(plans, platform=platform, file_format=export.format, by=by, source=source)
             if report.rejected or dry_run:
                 raise _Rejected
+            _settle_refusals(report)
+            if then is not None:
+                then(report)
     except _Rejected:
         for entry in report.submissions:  # rolled back: nothing was written
             if entry.status == "imported":
@@ -768,7 +794,51 @@ def import_export(
     return report
 
 
-def _apply(plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, file_format: str, by: Actor) -> None:
+def _answers_only(raw: Any) -> Any:
+    """A submission's answers, without the server's bookkeeping (``_id``, ``__system``, review states…)."""
+    if isinstance(raw, dict):
+        return {k: _answers_only(v) for k, v in raw.items() if not str(k).startswith("_")}
+    if isinstance(raw, list):
+        return [_answers_only(v) for v in raw]
+    return raw
+
+
+def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
+    """Whether a submission that fails today's checks was recorded before with exactly these answers.
+
+    A pull reads a form's whole history each time. A submission recorded months ago is checked against
+    today's register, which may have moved on (a second trip the same day now makes "camp, date and
+    hospital" ambiguous); refusing it would block every later pull of that server. It was recorded: it is
+    a duplicate. A submission whose answers differ from what was recorded stays refused.
+    """
+    from corridor.ledger.models import Entry
+
+    known = ImportedSubmission.objects.filter(instance_id__in=p.ids).first() if p.ids else None
+    if known is None or not known.seqs:
+        return False
+    payloads = [e.payload for e in Entry.objects.filter(seq__in=known.seqs).order_by("seq")]
+    # Entries that follow from others (a departure with an arrival at the gate) do not carry the submission.
+    recorded = next(
+        (pl["submission"].get("data") for pl in payloads if isinstance(pl, dict) and "submission" in pl), None
+    )
+    normal = canonical.canonical_json
+    if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
+        return False
+    entry.status, entry.problems, entry.seqs = "duplicate", [], tuple(known.seqs)
+    entry.note = f"already imported: ledger entries {_span(tuple(known.seqs))}"
+    return True
+
+
+def _settle_refusals(report: ImportReport) -> None:
+    """A submission refused before (pulled or pushed) and now recorded, or left out, no longer waits."""
+    settled = [s.instance_id for s in report.submissions if s.instance_id and s.status != "rejected"]
+    if settled:
+        Refusal.objects.filter(instance_id__in=settled, settled_at__isnull=True).update(settled_at=timezone.now())
+
+
+def _apply(
+    plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, file_format: str, by: Actor, source: str = ""
+) -> None:
     """Skip duplicates, run every other plan through the services; refusals go into the report."""
     ids = {i for _, plan in plans if plan for i in (*plan.parsed.ids, *plan.parsed.replaces)}
     known = {row.instance_id: row for row in ImportedSubmission.objects.filter(instance_id__in=ids)}
@@ -793,6 +863,8 @@ def _apply(plans: list[tuple[SubmissionReport, Plan | None]], *, platform: str, 
                 "data": p.raw,
             }
         }
+        if source:
+            extra["submission"]["source"] = source
         try:
             with transaction.atomic():
                 for step in plan.steps:

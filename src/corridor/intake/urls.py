@@ -7,4 +7,5 @@ app_name = "intake"
 urlpatterns = [
     path("", views.upload, name="upload"),
     path("forms/<str:form_id>.xlsx", views.form_file, name="form"),
+    path("push/<str:source>/", views.push, name="push"),
 ]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from corridor.accounts.roles import Can, can
-from corridor.errors import InvalidInput, NotAllowed
+from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake.forms import FORMS
 from corridor.intake.readers import MAX_BYTES
 from corridor.intake.services import PLATFORMS, import_export
@@ -39,8 +41,13 @@ def _base() -> str:
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, object], status: int = 200) -> HttpResponse:
+    from corridor.intake import servers
+
     forms_list = [(form, filename(form)) for form in FORMS.values()]
-    return render(request, template, {"base": _base(), "forms": forms_list, **context}, status=status)
+    pulls = servers.last_pulls()
+    sources = [(source, pulls.get(source.name)) for source in servers.configured()]
+    automatic = {"sources": sources, "refusals": servers.open_refusals()}
+    return render(request, template, {"base": _base(), "forms": forms_list, **automatic, **context}, status=status)
 
 
 def _refuse(request: HttpRequest) -> HttpResponse:
@@ -91,3 +98,26 @@ def form_file(request: HttpRequest, form_id: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{filename(found)}"'
     return response
+
+
+PUSH_SECRET_HEADER = "X-Corridor-Secret"
+
+
+@csrf_exempt
+@require_POST
+def push(request: HttpRequest, source: str) -> HttpResponse:
+    """KoBoToolbox's REST Service posts one submission here (JSON), with the source's secret in a header.
+
+    2xx only once the submission is recorded, or kept as refused for coordinators to see; anything else
+    (the database unreachable) is an error KoBoToolbox retries. The secret is never logged.
+    """
+    from corridor.intake import servers
+
+    try:
+        chosen = servers.pushing_source(source, request.headers.get(PUSH_SECRET_HEADER))
+    except NotFound as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+    except NotAllowed as exc:
+        return JsonResponse({"error": str(exc)}, status=401)
+    outcome = servers.receive_push(chosen, request.body)
+    return JsonResponse(outcome.as_json(), status=201 if outcome.status == "imported" else 200)

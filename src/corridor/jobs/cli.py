@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 
 
 @click.command()
@@ -27,10 +26,10 @@ from corridor.commands import with_django
 @with_django
 def worker(interval: float, batch: bool, no_schedule: bool, parent: int | None = None) -> None:
     """Run background jobs and the schedule: plans, reports, exports, simulations, checkpoints (docs/deploy.md)."""
-    from corridor.commands import _migrate
+    from corridor.cli import migrate_database
     from corridor.jobs.worker import loop
 
-    _migrate()
+    migrate_database()
     loop(
         interval=interval,
         batch=batch,

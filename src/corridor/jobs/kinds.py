@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from corridor.errors import InvalidInput
+from corridor.files import write_atomically
 from corridor.jobs.registry import Finish, Progress, Result, WritesItself
 
 
@@ -167,16 +168,13 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
 
 
 def _keep_note(size: int, note: str) -> None:
-    import os
     from pathlib import Path
 
     from django.conf import settings
 
     folder = Path(settings.DATA_DIR) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"checkpoint-{size}.txt.partial"
-    partial.write_text(note, encoding="utf-8")
-    os.replace(partial, folder / f"checkpoint-{size}.txt")
+    write_atomically(folder / f"checkpoint-{size}.txt", note)
 
 
 def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
@@ -198,3 +196,29 @@ def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     lines = [f"{site.code}: {a.message}" for site in Site.objects.order_by("code") for a in queries.alerts(site, today)]
     answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
     return lambda: Result(answer, data={"alerts": lines})
+
+
+def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
+    """Pull one field intake source; the job fails, naming each refusal, when a submission is refused."""
+    from corridor.intake import servers
+
+    chosen = servers.source(str(params.get("source", "")))
+
+    def run(complete: Callable[[Result], None]) -> None:
+        def then(report: Any) -> None:
+            complete(
+                Result(
+                    f"{chosen.name}: {report.summary()}",
+                    link="/intake/",
+                    data={
+                        "source": chosen.name,
+                        **{status: report.count(status) for status in ("imported", "duplicate", "excluded")},
+                    },
+                )
+            )
+
+        report = servers.pull(chosen, by=by, progress=progress, then=then)
+        if report.rejected:
+            raise InvalidInput(servers.refused_message(report))
+
+    return WritesItself(run)

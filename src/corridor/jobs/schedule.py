@@ -82,6 +82,19 @@ ITEMS: tuple[Item, ...] = (
 )
 
 
+def items() -> tuple[Item, ...]:
+    """Every scheduled item: the fixed ones, and a pull of each field intake source that has a token."""
+    from django.conf import settings
+
+    every = Every(int(getattr(settings, "INTAKE_PULL_MINUTES", 15)))
+    pulls = tuple(
+        Item(f"intake-pull-{source.name}", every, "intake-pull", {"source": source.name}, f"pull {source.label}")
+        for source in getattr(settings, "INTAKE_SOURCES", [])
+        if source.pulled
+    )
+    return ITEMS + pulls
+
+
 def is_due(item: Item, last: dt.datetime | None, now: dt.datetime) -> bool:
     """Pure: whether ``item``, last run at ``last``, is due at ``now``."""
     if last is None:
@@ -125,7 +138,7 @@ def run_due(now: dt.datetime | None = None) -> list[Queued]:
 
     now = now or dt.datetime.now(UTC)
     queued = []
-    for item in ITEMS:
+    for item in items():
         with transaction.atomic():
             last = Job.objects.filter(schedule=item.name).order_by("-id").values_list("created_at", flat=True).first()
             if not is_due(item, last, now):
@@ -148,7 +161,7 @@ def status(now: dt.datetime | None = None) -> list[Status]:
 
     now = now or dt.datetime.now(UTC)
     out = []
-    for item in ITEMS:
+    for item in items():
         last = Job.objects.filter(schedule=item.name).order_by("-id").first()
         out.append(Status(item, last, next_run(item, last.created_at if last else None, now)))
     return out

@@ -8,6 +8,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What a subject looks like (``patient:P-0042``, ``user:alice@example.org``): the ledger's append, the
+# API's filters and its schemas all read this one pattern.
+SUBJECT_PATTERN = r"^[a-z_]+:[A-Za-z0-9._\-@+]{1,90}$"
+
 
 class Source(models.TextChoices):
     WITNESS = "witness", _("witness")
@@ -24,6 +28,22 @@ class Certainty(models.TextChoices):
     POSSIBLE = "possible", _("possible")
     UNVERIFIED = "unverified", _("unverified")
 
+
+SOURCE_MEANINGS: dict[str, str] = {
+    Source.WITNESS: "seen by the person recording it, or told them by someone who saw it",
+    Source.DOCUMENT: "a letter, a list, a medical record, a form",
+    Source.MEDIA: "a photo, a video, a recording",
+    Source.OFFICIAL_STATEMENT: "said or written by an authority",
+    Source.PUBLICATION: "a published report or article",
+    Source.SYSTEM: "recorded by Corridor itself (a plan, an export, a loaded scenario)",
+}
+
+CERTAINTY_MEANINGS: dict[str, str] = {
+    Certainty.CONFIRMED: "established by more than one independent source, or by the recorder's own observation",
+    Certainty.PROBABLE: "one credible source, consistent with what else is known",
+    Certainty.POSSIBLE: "reported, plausible, not yet corroborated",
+    Certainty.UNVERIFIED: "reported and not yet assessed",
+}
 
 # type code -> what it records. Order is the reading order of docs/ledger.md.
 EVENT_TYPES: dict[str, str] = {
@@ -94,9 +114,9 @@ EVENT_TYPES: dict[str, str] = {
     "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
     "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
     "attachment.added": (
-        "A photo, video, recording or document was stored sealed by its SHA-256 and attached to an entry: its "
-        "detected type, size, C2PA provenance and ProofMode bundle check (valid, invalid or none) and the hashes of "
-        "its derivatives."
+        "A photo, video, recording, document or ProofMode proof bundle was stored sealed by its SHA-256 and "
+        "attached to an entry: its detected type, size, C2PA provenance (valid, invalid or none), ProofMode check "
+        "(valid, invalid, unchecked or none) and the hashes of its derivatives."
     ),
     "attachment.viewed": "Someone was given an attachment's original bytes (which, and why).",
 }

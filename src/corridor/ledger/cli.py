@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
+from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 
 
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a half-written checkpoint or proof is worse than none."""
-    partial = path.with_name(path.name + ".partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        write_atomically(path, text)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        write_atomically(path, data)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -205,7 +198,7 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
     Each file is read once as a stream, its type detected from its content, sealed into the attachment
     store under its SHA-256; its name is not recorded. A file already attached to SEQ is not added twice.
     A C2PA manifest in a file, and the hashes and OpenPGP signatures of a ProofMode proof bundle (a zip),
-    are verified and the result recorded: valid, invalid (with the reason) or none.
+    are verified and the result recorded: valid, invalid or unchecked (with the reason), or none.
     """
     from corridor.ledger import attachments
 

@@ -27,8 +27,8 @@ from corridor.ledger import canonical, checkpoints, merkle
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import TREE_INDEX_BITS, Entry
+from corridor.ledger.signing import SIGNING_KEY_VARIABLE, signing_key_path
 
-SIGNING_KEY_VARIABLE = "CORRIDOR_SIGNING_KEY_FILE"
 EVIDENCE_FORMAT = "corridor-evidence/1"
 CONSISTENCY_FORMAT = "corridor-consistency/1"
 CHECKPOINT_TYPE = "checkpoint.signed"
@@ -36,12 +36,6 @@ _BATCH = 50_000
 
 
 # --- the signing key -------------------------------------------------------------------------------
-
-
-def signing_key_path() -> Path:
-    """``CORRIDOR_SIGNING_KEY_FILE`` if set, else ``signing-key.pem`` in the data directory."""
-    configured = os.environ.get("CORRIDOR_SIGNING_KEY_FILE", "").strip()
-    return Path(configured).expanduser() if configured else Path(settings.DATA_DIR) / "signing-key.pem"
 
 
 def signing_key() -> Ed25519PrivateKey:

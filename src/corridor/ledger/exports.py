@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
+from corridor.files import write_atomically
 from corridor.ledger.models import Entry
 
 
-def write_jsonl(handle: TextIO, batch: int = 5000) -> int:
+def write_jsonl(handle: IO[str], batch: int = 5000) -> int:
     """Write every entry as one JSON object a line (hashed fields plus ``hash``); return the count."""
     count = 0
     last = 0
@@ -42,7 +43,5 @@ def checkpoint_for_export() -> dict[str, Any]:
 def write_evidence_sidecar(export: Path, bundle: dict[str, Any]) -> Path:
     """Write ``bundle`` as ``EXPORT.evidence.json`` beside the export, whole or not at all."""
     target = export.with_name(export.name + ".evidence.json")
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(bundle, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    partial.replace(target)
+    write_atomically(target, json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
     return target

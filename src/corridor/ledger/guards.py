@@ -398,9 +398,9 @@ def first_rewritten(query: Query, point: checkpoints.Checkpoint) -> tuple[int, b
 
 def signing_verifier_key() -> checkpoints.VerifierKey | None:
     """This ledger's verifier key, from its signing key if there is one (never creating one)."""
-    from corridor.ledger import evidence
+    from corridor.ledger.signing import signing_key_path
 
-    path = evidence.signing_key_path()
+    path = signing_key_path()
     if not path.exists():
         return None
     try:

@@ -23,12 +23,12 @@ from django.db import connection, connections, transaction
 from corridor import clock
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical
-from corridor.ledger.catalogue import EVENT_TYPES, Certainty, Source
+from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, Subject
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
-_SUBJECT = re.compile(r"^[a-z_]+:[A-Za-z0-9._\-@+]{1,90}$")
+_SUBJECT = re.compile(SUBJECT_PATTERN)
 # Any constant will do: it only has to be the same for every process appending to this database.
 _PG_LOCK_KEY = 0x436F72726964  # "Corrid"
 

@@ -20,10 +20,10 @@ The checkpoint is written last, so a mirror copied at any moment never names til
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from corridor.files import write_atomically
 from corridor.ledger import merkle
 
 TILE_WIDTH = 256
@@ -84,10 +84,7 @@ class Writer:
         path = self.root / relative
         if immutable and path.exists() and path.stat().st_size == len(data):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        write_atomically(path, data)
         self.written += 1
 
 

@@ -27,7 +27,6 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -37,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from corridor.files import write_atomically
 from corridor.ledger import checkpoints, cosignatures, merkle
 
 CONFIG_NAME = "witness.json"
@@ -58,16 +58,6 @@ class Answer:
 
 def origin_hash(origin: str) -> str:
     return hashlib.sha256(origin.encode()).hexdigest()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 def init(data: Path, *, name: str | None = None, logs: Sequence[str] = ()) -> cosignatures.WitnessKey:
@@ -96,7 +86,7 @@ def init(data: Path, *, name: str | None = None, logs: Sequence[str] = ()) -> co
         if log.encode() not in known:
             known.append(log.encode())
     config["logs"] = known
-    _write_atomically(config_path, json.dumps(config, indent=1) + "\n")
+    write_atomically(config_path, json.dumps(config, indent=1) + "\n", durable=True)
     return witness_key
 
 
@@ -197,8 +187,8 @@ class Witness:
             line = cosignatures.cosign(note.text, self.name, self.key, timestamp)
             cosigned = text + line
             folder = self.folder(note.origin)
-            _write_atomically(folder / "cosigned" / f"{note.size}-{note.root.hex()[:16]}.txt", cosigned)
-            _write_atomically(folder / "checkpoint", cosigned)
+            write_atomically(folder / "cosigned" / f"{note.size}-{note.root.hex()[:16]}.txt", cosigned, durable=True)
+            write_atomically(folder / "checkpoint", cosigned, durable=True)
         return Answer(200, line)
 
     def _log_signature_problem(self, note: cosignatures.Note, keys: list[checkpoints.VerifierKey]) -> str | None:
@@ -223,7 +213,7 @@ class Witness:
     def _keep_conflict(self, note: cosignatures.Note, text: str) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.folder(note.origin) / "conflicts" / f"{note.size}-{note.root.hex()[:16]}-{stamp}.txt"
-        _write_atomically(path, text)
+        write_atomically(path, text, durable=True)
 
     def checkpoint_for(self, digest: str) -> Answer:
         if not re.fullmatch(r"[0-9a-f]{64}", digest):

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 
 
 @click.command()

@@ -11,15 +11,26 @@ new key first and the old one after it, run the rotation, then remove the old on
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from corridor import env
+from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput
-from corridor.register.crypto import key_id, key_ids_in_use, reencrypt_identities
+from corridor.files import write_atomically
+from corridor.ledger import services as ledger
+from corridor.register.crypto import (
+    Ciphertext,
+    encrypted_fields,
+    identity_models,
+    key_id,
+    key_ids_in_use,
+    keyring,
+)
 
 
 @dataclass(frozen=True)
@@ -32,18 +43,7 @@ class Rotation:
 
 
 def _write_keys(path: Path, keys: list[str]) -> None:
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(keys) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomically(path, "\n".join(keys) + "\n", permissions=0o600, durable=True)
 
 
 def _use(keys: list[str]) -> None:
@@ -97,3 +97,40 @@ def _reseal_attachments(kid: str) -> int:
         if set(keys_in_use()) <= {kid}:
             return total
     raise InvalidInput("attachments keep being stored under the old key; stop the servers and run again")
+
+
+def reencrypt_identities(*, by: Any) -> tuple[int, str]:
+    """Re-encrypt every identity row under the first configured key, with an ``identity.rekeyed`` entry.
+
+    Returns (rows re-encrypted, the key id now in use). Every row is decrypted with whichever
+    configured key it needs, so this fails (writing nothing) if any row needs a key that is missing.
+    """
+    require(by, Can.MANAGE_USERS)
+    ring = keyring()
+    before = key_ids_in_use()
+    with transaction.atomic():
+        count = 0
+        for model in identity_models():
+            fields = encrypted_fields(model)
+            rows = list(model._default_manager.select_for_update().order_by("pk"))
+            for row in rows:
+                for field in fields:
+                    value = getattr(row, field.attname)
+                    if value is not None:
+                        owner_id = getattr(row, f"{field.owner}_id")
+                        sealed = ring.seal(str(value), field.context, owner_id, field.owner)
+                        setattr(row, field.attname, Ciphertext(sealed))
+            for start in range(0, len(rows), 500):
+                model._default_manager.bulk_update(rows[start : start + 500], [f.name for f in fields])
+            count += len(rows)
+        ledger.append(
+            "identity.rekeyed",
+            by=by,
+            subjects=[],
+            payload={
+                "key": ring.primary,
+                "rows": count,
+                "previous_keys": sorted(k for k in before if k != ring.primary),
+            },
+        )
+    return count, ring.primary

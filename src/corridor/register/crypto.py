@@ -11,7 +11,7 @@ anything about the key.
 
 The keys come from ``settings.IDENTITY_KEYS`` (``CORRIDOR_IDENTITY_KEY`` or its ``_FILE`` variant, or
 a key generated once into the data directory): the first encrypts, all of them decrypt. Rotating the
-key re-encrypts every row under the first key (:func:`reencrypt_identities`), with a ledger entry.
+key re-encrypts every row under the first key (:func:`corridor.ops.keys.reencrypt_identities`), with a ledger entry.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 PREFIX = "aesgcm1"  # bound to the field only: read by migrations, never written or accepted by the model
@@ -227,7 +227,7 @@ def identity_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if any(isinstance(f, EncryptedTextField) for f in m._meta.fields)]
 
 
-def _encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
     return [f for f in model._meta.fields if isinstance(f, EncryptedTextField)]
 
 
@@ -238,7 +238,7 @@ def key_ids_in_use() -> dict[str, int]:
     counts: dict[str, int] = {}
     for model in identity_models():
         table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _encrypted_fields(model))
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in encrypted_fields(model))
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {columns} FROM {table}")
             for row in cursor.fetchall():
@@ -251,43 +251,3 @@ def key_ids_in_use() -> dict[str, int]:
                         kid = "unencrypted"
                     counts[kid] = counts.get(kid, 0) + 1
     return counts
-
-
-def reencrypt_identities(*, by: Any) -> tuple[int, str]:
-    """Re-encrypt every identity row under the first configured key, with an ``identity.rekeyed`` entry.
-
-    Returns (rows re-encrypted, the key id now in use). Every row is decrypted with whichever
-    configured key it needs, so this fails (writing nothing) if any row needs a key that is missing.
-    """
-    from corridor.accounts.roles import Can, require
-    from corridor.ledger import services as ledger
-
-    require(by, Can.MANAGE_USERS)
-    ring = keyring()
-    before = key_ids_in_use()
-    with transaction.atomic():
-        count = 0
-        for model in identity_models():
-            fields = _encrypted_fields(model)
-            rows = list(model._default_manager.select_for_update().order_by("pk"))
-            for row in rows:
-                for field in fields:
-                    value = getattr(row, field.attname)
-                    if value is not None:
-                        owner_id = getattr(row, f"{field.owner}_id")
-                        sealed = ring.seal(str(value), field.context, owner_id, field.owner)
-                        setattr(row, field.attname, Ciphertext(sealed))
-            for start in range(0, len(rows), 500):
-                model._default_manager.bulk_update(rows[start : start + 500], [f.name for f in fields])
-            count += len(rows)
-        ledger.append(
-            "identity.rekeyed",
-            by=by,
-            subjects=[],
-            payload={
-                "key": ring.primary,
-                "rows": count,
-                "previous_keys": sorted(k for k in before if k != ring.primary),
-            },
-        )
-    return count, ring.primary

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from corridor import clock
+from corridor import clock, validate
 from corridor.accounts.roles import Actor, Can, can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
@@ -29,8 +29,10 @@ from corridor.register.models import (
     Site,
     Specialty,
 )
+from corridor.validate import code as _code
+from corridor.validate import date as _date
+from corridor.validate import evidence as _evidence
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
 _ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -43,38 +45,8 @@ DEFAULT_PRIORITY_CLASSES = (
 )
 
 
-def _code(value: str, field: str) -> str:
-    value = (value or "").strip()
-    if not _CODE.match(value):
-        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", field)
-    return value
-
-
 def _text(value: str | None, field: str, *, required: bool = True, max_length: int = 200) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput("is required", field)
-    if len(value) > max_length:
-        raise InvalidInput(f"is longer than {max_length} characters", field)
-    return value
-
-
-def _evidence(source: str, certainty: str) -> None:
-    if source not in Source.values:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}", "source")
-    if certainty not in Certainty.values:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}", "certainty")
-
-
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise InvalidInput("must be a date, not a date and time", field)
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None
+    return validate.text(value, field, required=required, max_length=max_length)
 
 
 def _specialties(values: Iterable[str], field: str = "specialties") -> list[str]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
+from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 
 
@@ -28,12 +27,9 @@ def deliver_to(out: Path | None, *, binary: bool) -> Callable[[bytes], None]:
             sys.stdout.buffer.write(content)
             sys.stdout.flush()
             return
-        partial = out.with_name(out.name + ".partial")
         try:
-            partial.write_bytes(content)
-            os.replace(partial, out)
+            write_atomically(out, content)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise UserError(f"cannot write {out}: {exc.strerror}") from None
 
     return deliver

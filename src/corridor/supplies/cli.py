@@ -7,7 +7,7 @@ import json
 
 import click
 
-from corridor.commands import with_django
+from corridor.cli import with_django
 
 
 def _day(value: str | None) -> dt.date:

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import transaction
 
-from corridor import clock
+from corridor import clock, validate
 from corridor.accounts.roles import Actor, Can, can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
@@ -30,6 +30,7 @@ from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Site
 from corridor.supplies import autonomy
 from corridor.supplies.models import Category, Delivery, Dependence, Generator, PowerDay, StockRecord, SupplyItem
+from corridor.validate import evidence as _evidence
 
 ITEMS = tuple(Category.values)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
@@ -44,20 +45,8 @@ def _require_any(by: Actor, *capabilities: Can) -> None:
         raise NotAllowed(f"your role may not {capabilities[0].value.replace('_', ' ')}")
 
 
-def _evidence(source: str, certainty: str) -> None:
-    if source not in Source.values:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}", "source")
-    if certainty not in Certainty.values:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}", "certainty")
-
-
 def _text(value: str | None, field: str, *, required: bool = False, max_length: int = 2000) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput("is required", field)
-    if len(text) > max_length:
-        raise InvalidInput(f"is longer than {max_length} characters", field)
-    return text
+    return validate.text(value, field, required=required, max_length=max_length)
 
 
 def _number(value: Any, field: str, *, minimum: float | None = 0.0, allow_none: bool = False) -> float | None:

@@ -23,6 +23,7 @@ from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS, refusal
+from corridor.validate import evidence as _evidence
 
 ACTIVE = (
     Trip.Status.REQUESTED,
@@ -31,13 +32,6 @@ ACTIVE = (
     Trip.Status.RETURNED,
 )
 CANCELLERS = ("authority", "camp", "hospital", "other")
-
-
-def _evidence(source: str, certainty: str) -> None:
-    if source not in Source.values:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}", "source")
-    if certainty not in Certainty.values:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}", "certainty")
 
 
 def _aware(moment: dt.datetime, field: str) -> dt.datetime:

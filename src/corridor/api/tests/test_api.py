@@ -164,6 +164,20 @@ def test_the_ledger_is_read_page_by_page_after_a_sequence_number(
     }
 
 
+def test_the_ledger_is_filtered_by_any_subject_the_ledger_accepts(
+    tokens: dict[str, str], api_client: Clients, users: dict[str, Any]
+) -> None:
+    # A user's subject is ``user:NAME`` and names may hold @ and +: the API's filter reads the ledger's
+    # own subject pattern, so what the ledger can hold the API can find.
+    from corridor.accounts.services import create_user
+
+    create_user(
+        username="field.worker+2@example.org", role="monitor", password="x", by=users["admin"], check_password=False
+    )
+    page = _json(api_client(tokens["auditor"]).get("/api/ledger?subject=user:field.worker%2B2@example.org&count=true"))
+    assert page["count"] == 1 and page["items"][0]["type"] == "user.created"
+
+
 def test_a_monitor_never_sees_a_name(tokens: dict[str, str], api_client: Clients, trips: dict[str, Any]) -> None:
     client = api_client(tokens["monitor"])
     bodies = [

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from corridor import env
+from corridor.ops.testing import own_database
 
 WORKER = """
 import os, sys
@@ -47,28 +46,8 @@ with connection.cursor() as cursor:
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own (committed data and processes of their own do not fit in a test transaction)."""
-    url = os.environ.get("CORRIDOR_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'concurrent.sqlite3'}"
-        return
-    import psycopg
-
-    settings = env.database_from_url(url)
-    name = f"corridor_concurrency_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(
-        dbname=str(settings["NAME"]),
-        user=str(settings["USER"]) or None,
-        password=str(settings["PASSWORD"]) or None,
-        host=str(settings["HOST"]) or None,
-        port=str(settings["PORT"]) or None,
-        autocommit=True,
-    )
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with own_database(tmp_path) as url:
+        yield url
 
 
 def _environment(url: str, data_dir: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from corridor.cli import cli
 from corridor.errors import Conflict, InvalidInput, NotFound
@@ -17,6 +17,9 @@ from corridor.ledger import canonical, checkpoints, evidence, merkle
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry, TreeNode
 from corridor.ledger.tests.ledgers import load_verifier
+from corridor.ledger.tests.tampering import append_held as _append
+from corridor.ledger.tests.tampering import drop_triggers as _drop_triggers
+from corridor.ledger.tests.tampering import sql as _sql
 
 pytestmark = pytest.mark.django_db
 verifier = load_verifier()
@@ -26,34 +29,6 @@ verifier = load_verifier()
 def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
     settings.DATA_DIR = tmp_path
-
-
-def _append(count: int) -> None:
-    for i in range(count):
-        ledger.append(
-            "gate.held",
-            by="tester",
-            subjects=[f"trip:{i}"],
-            payload={"i": i, "note": "غزة"},
-            source="witness",
-            certainty="probable",
-            occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
-        )
-
-
-def _sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or [])
-
-
-def _drop_triggers() -> None:
-    if connection.vendor == "sqlite":
-        for table in ("ledger_entry", "ledger_subject", "ledger_treenode"):
-            _sql(f"DROP TRIGGER {table}_no_update")
-            _sql(f"DROP TRIGGER {table}_no_delete")
-    else:
-        for table in ("ledger_entry", "ledger_subject", "ledger_treenode"):
-            _sql(f"DROP TRIGGER {table}_append_only ON {table}")
 
 
 def _memory_tree() -> merkle.MemoryTree:

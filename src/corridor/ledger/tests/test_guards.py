@@ -4,7 +4,6 @@ hashes recomputed) verifies as a chain, but contradicts the checkpoints signed b
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -18,6 +17,9 @@ from corridor.cli import cli
 from corridor.ledger import canonical, evidence, guards
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.tampering import append_held as _append
+from corridor.ledger.tests.tampering import drop_triggers as _drop_triggers
+from corridor.ledger.tests.tampering import sql as _sql
 
 pytestmark = pytest.mark.django_db
 
@@ -26,33 +28,6 @@ pytestmark = pytest.mark.django_db
 def _own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
     settings.DATA_DIR = tmp_path
-
-
-def _append(count: int) -> None:
-    for i in range(count):
-        ledger.append(
-            "gate.held",
-            by="tester",
-            subjects=[f"trip:{i}"],
-            payload={"i": i, "note": "غزة"},
-            source="witness",
-            certainty="probable",
-            occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
-        )
-
-
-def _sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or [])
-
-
-def _drop_triggers() -> None:
-    for table in ("ledger_entry", "ledger_subject", "ledger_treenode"):
-        if connection.vendor == "sqlite":
-            _sql(f"DROP TRIGGER {table}_no_update")
-            _sql(f"DROP TRIGGER {table}_no_delete")
-        else:
-            _sql(f"DROP TRIGGER {table}_append_only ON {table}")
 
 
 def rewrite_from(first: int) -> None:

@@ -148,7 +148,7 @@ def test_serve_production_refuses_to_start_on_an_unguarded_ledger(
 ) -> None:
     started: list[str] = []
     monkeypatch.setattr("corridor.ops.production.run", lambda *args, **kwargs: started.append("gunicorn"))
-    monkeypatch.setattr("corridor.commands._migrate", lambda: None)
+    monkeypatch.setattr("corridor.commands.migrate_database", lambda: None)
     with override_settings(DATA_DIR=data_dir):
         assert CliRunner().invoke(cli, ["serve", "--production"]).exit_code == 0
         assert started == ["gunicorn"]

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from corridor import env
 from corridor.errors import CorridorError
+from corridor.intake import services as intake
 from corridor.ledger import services as ledger
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -279,10 +280,9 @@ def test_a_restore_refuses_any_file_that_is_not_a_sound_backup_before_touching_a
 def test_the_odk_and_kobo_importer_refuses_random_files_cleanly_and_writes_nothing(
     raw: bytes, platform: str, db: Any
 ) -> None:
-    services = pytest.importorskip("corridor.intake.services")
     before = _state()
     try:
-        report = services.import_export(raw, platform=platform, filename="upload", by=None)
+        report = intake.import_export(raw, platform=platform, filename="upload", by=None)
     except CorridorError as exc:
         assert str(exc)
     else:

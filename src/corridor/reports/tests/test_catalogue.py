@@ -14,33 +14,6 @@ from corridor.reports.catalogue import Indicator, Result, Value
 from corridor.reports.core import Column, Period, Table
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
-_ENTRY = re.compile(
-    r"^#### `(?P<code>[a-z0-9_.]+)` — (?P<title>.+?)\n\n(?P<definition>.+?)\n\n"
-    r"- formula: (?P<formula>.+?)\n- unit: (?P<unit>.+?)\n"
-    r"- breakdowns: (?P<breakdowns>.+?)\n- source: (?P<source>.+?)$",
-    re.MULTILINE,
-)
-
-
-def _documented() -> dict[str, dict[str, str]]:
-    text = (DOCS / "indicators.md").read_text(encoding="utf-8")
-    return {m["code"]: m.groupdict() for m in _ENTRY.finditer(text)}
-
-
-def test_every_indicator_is_documented_with_its_formula_unit_breakdowns_and_source_and_nothing_else_is() -> None:
-    documented = _documented()
-    registered = {i.code: i for i in catalogue.indicators()}
-    assert sorted(documented) == sorted(registered)
-    for code, indicator in registered.items():
-        doc = documented[code]
-        assert doc["title"] == indicator.title, code
-        assert doc["definition"] == indicator.definition, code
-        assert doc["formula"] == indicator.formula, code
-        assert doc["unit"] == indicator.unit, code
-        assert doc["breakdowns"] == (", ".join(indicator.breakdowns) or "none"), code
-        assert doc["source"] == indicator.source, code
-
-
 def test_every_indicator_reads_in_english_persian_and_arabic() -> None:
     for indicator in catalogue.indicators():
         for language in ("fa", "ar"):

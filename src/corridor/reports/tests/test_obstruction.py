@@ -151,9 +151,3 @@ def test_a_corrected_cancellation_changes_the_counts(camp: Any) -> None:
     assert (slow["incidents.total"], slow["trips.cancelled"]) == (after.value("incidents.total"), 1)
 
 
-def test_every_kind_of_obstruction_is_documented_with_its_events() -> None:
-    from pathlib import Path
-
-    docs = (Path(__file__).resolve().parents[4] / "docs" / "indicators.md").read_text(encoding="utf-8")
-    for kind in obstruction.KINDS.values():
-        assert f"| `{kind.code}` | {', '.join(f'`{e}`' for e in kind.events)} |" in docs, kind.code

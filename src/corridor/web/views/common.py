@@ -37,6 +37,3 @@ def page(
     }
     return render(request, template, full, status=status)
 
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"

@@ -1,0 +1,221 @@
+"""Automatic intake: pull each configured server's submissions, and take KoBoToolbox's pushes.
+
+Both go through :func:`corridor.intake.services.apply_export`, exactly as a file does: every submission
+checked, then all recorded in one transaction or none; a submission recorded before (by a file, a pull or
+a push) is a duplicate and writes nothing; an edited one is refused with the entries to correct.
+
+- :func:`pull` reads every page first (:mod:`corridor.intake.remote`), outside any transaction; a
+  network error, a refused token, a server error or a malformed page raises PullFailed before anything
+  is applied. A refused submission is kept as a :class:`~corridor.intake.models.Refusal` and the pull
+  writes nothing else, so the job fails saying why and the next run tries again.
+- :func:`receive_push` applies the one submission a REST Service posts. It returns once the submission
+  is recorded, or kept as refused; the endpoint answers 2xx only then, and an error on the way (the
+  database unreachable) is a 5xx that KoBoToolbox retries.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from corridor.accounts.roles import Actor, Can, require
+from corridor.errors import InvalidInput, NotAllowed, NotFound
+from corridor.intake import remote
+from corridor.intake.models import Refusal
+from corridor.intake.parse import canonical_id
+from corridor.intake.readers import Export, jsonable, kobo_submissions
+from corridor.intake.services import ImportReport, apply_export
+from corridor.intake.sources import Source
+
+MAX_PUSH_BYTES = 2 * 1024 * 1024  # one submission of Corridor's forms is a few kilobytes
+MAX_KEPT_BODY = 4000  # of a push that is not a submission at all, enough to recognise it
+
+
+def configured() -> list[Source]:
+    return list(getattr(settings, "INTAKE_SOURCES", []))
+
+
+def source(name: str) -> Source:
+    """The configured source called ``name``; NotFound lists the ones there are."""
+    for candidate in configured():
+        if candidate.name == name:
+            return candidate
+    known = ", ".join(s.name for s in configured()) or "none (see CORRIDOR_INTAKE_SOURCES in docs/intake.md)"
+    raise NotFound(f"no intake source {name!r}; configured: {known}")
+
+
+# ------------------------------------------------------------------------------------------------ pull
+
+
+def pull(
+    chosen: Source,
+    *,
+    by: Actor = None,
+    progress: Callable[[float, str], None] | None = None,
+    then: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Fetch every submission of ``chosen``'s form and apply them as one import.
+
+    Raises PullFailed (nothing applied) when the server cannot be read in full, InvalidInput when what
+    it holds is not Corridor's form at all. Otherwise returns the report: when it lists a rejected
+    submission, nothing was written and each refusal is kept for coordinators to see.
+    """
+    require(by, Can.RECORD_GATE)  # before the server is asked anything
+    if progress:
+        progress(0.1, f"reading {chosen.label}")
+    pulled = remote.fetch(chosen)
+    export = pulled.export()
+    name = chosen.name
+    if progress:
+        progress(0.5, f"checking {len(export.submissions)} submissions")
+    if not export.submissions:
+        report = ImportReport(chosen.kind, name, export.description, dry_run=False)
+        if then is not None:
+            with transaction.atomic():
+                then(report)
+        return report
+    report = apply_export(export, platform=chosen.kind, name=name, by=by, source=chosen.name, then=then)
+    if report.rejected:
+        _keep_refusals(chosen, "pull", report, export)
+    return report
+
+
+def refused_message(report: ImportReport) -> str:
+    """Why a pull wrote nothing, in one message for the job's error: each refusal on its own line."""
+    lines = [s.line() for s in report.rejected]
+    return f"{report.summary()}\n" + "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ push
+
+
+@dataclass
+class PushOutcome:
+    """What became of a pushed submission: ``imported``, ``duplicate``, ``excluded`` or ``refused``."""
+
+    status: str
+    instance_id: str = ""
+    seqs: tuple[int, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "id": self.instance_id, "ledger": list(self.seqs), "problems": self.problems}
+
+
+def pushing_source(name: str, secret: str | None) -> Source:
+    """The source a push names, if the secret it carries is that source's. NotFound, or NotAllowed."""
+    try:
+        chosen = source(name)
+    except NotFound:
+        raise NotFound("no such intake source") from None  # a caller without the secret learns no names
+    if not chosen.pushed:
+        raise NotFound("no such intake source")
+    assert chosen.push_secret is not None
+    if not secret or not hmac.compare_digest(secret.encode("utf-8"), chosen.push_secret.encode("utf-8")):
+        raise NotAllowed("the push secret is missing or wrong")
+    return chosen
+
+
+def receive_push(chosen: Source, body: bytes) -> PushOutcome:
+    """Apply one submission KoBoToolbox's REST Service posted for ``chosen`` (JSON), or keep it as refused."""
+    if len(body) > MAX_PUSH_BYTES:
+        return _refuse_body(chosen, body, f"the body is larger than {MAX_PUSH_BYTES // (1024 * 1024)} MB")
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _refuse_body(chosen, body, f"the body is not JSON ({str(exc)[:100]}): choose JSON in the REST Service")
+    if not isinstance(document, dict):
+        return _refuse_body(chosen, body, "the body is not one submission (a JSON object)")
+    try:
+        export = Export("push", "KoBoToolbox REST Service", kobo_submissions([document]), "kobo")
+        report = apply_export(export, platform="kobo", name=f"{chosen.name} (push)", by=None, source=chosen.name)
+    except InvalidInput as exc:
+        return _refuse_document(chosen, document, [str(exc)])
+    [entry] = report.submissions
+    if entry.status == "rejected":
+        _keep_refusals(chosen, "push", report, export)
+        return PushOutcome("refused", entry.instance_id, problems=[entry.line()])
+    return PushOutcome(entry.status, entry.instance_id, entry.seqs)
+
+
+# -------------------------------------------------------------------------------------------- refusals
+
+
+def _keep_refusals(chosen: Source, way: str, report: ImportReport, export: Export) -> None:
+    """Keep each rejected submission of ``report`` (one row per submission, counted each time it comes)."""
+    raw = {sub.where: sub.raw() for sub in export.submissions}
+    with transaction.atomic():
+        for entry in report.rejected:
+            _remember(chosen, way, entry.instance_id, entry.form, [entry.line()], raw.get(entry.where))
+
+
+def _refuse_document(chosen: Source, document: dict[str, Any], problems: list[str]) -> PushOutcome:
+    ident = ""
+    for key in ("meta/instanceID", "_uuid"):
+        if isinstance(document.get(key), str):
+            ident = canonical_id(document[key])[:100]
+            break
+    data = {str(k): jsonable(v) for k, v in document.items()}
+    with transaction.atomic():
+        _remember(chosen, "push", ident, "", problems, data)
+    return PushOutcome("refused", ident, problems=problems)
+
+
+def _refuse_body(chosen: Source, body: bytes, problem: str) -> PushOutcome:
+    text = body[:MAX_KEPT_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
+    with transaction.atomic():
+        _remember(chosen, "push", "", "", [problem], {"body": text})
+    return PushOutcome("refused", problems=[problem])
+
+
+def _remember(
+    chosen: Source, way: str, instance_id: str, form: str, problems: list[str], data: dict[str, Any] | None
+) -> None:
+    now = timezone.now()
+    row = (
+        Refusal.objects.select_for_update()
+        .filter(source=chosen.name, instance_id=instance_id, settled_at__isnull=True)
+        .first()
+        if instance_id
+        else None
+    )
+    if row is None:
+        Refusal.objects.create(
+            source=chosen.name,
+            way=way,
+            instance_id=instance_id,
+            form=form,
+            problems=problems,
+            data=data,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        return
+    row.way, row.form, row.problems, row.data = way, form or row.form, problems, data
+    row.last_seen_at, row.times = now, row.times + 1
+    row.save()
+
+
+def last_pulls() -> dict[str, Any]:
+    """Each pulled source's latest pull job (scheduled or asked for), by source name: how it went, and when."""
+    from corridor.jobs.models import Job
+
+    latest: dict[str, Any] = {}
+    for chosen in configured():
+        if chosen.pulled:
+            latest[chosen.name] = (
+                Job.objects.filter(kind="intake-pull", params__source=chosen.name).order_by("-id").first()
+            )
+    return latest
+
+
+def open_refusals(limit: int = 50) -> list[Refusal]:
+    """The refused submissions still waiting for a correction, latest first."""
+    return list(Refusal.objects.filter(settled_at__isnull=True)[:limit])

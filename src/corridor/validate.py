@@ -1,0 +1,54 @@
+"""The checks every service makes of what it is given, written once.
+
+Each raises :class:`corridor.errors.InvalidInput` naming the field, so every edge (form, API, CLI)
+shows the same sentence. Times are checked by :mod:`corridor.clock` (``check_moment``, ``check_day``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from corridor.errors import InvalidInput
+from corridor.ledger.catalogue import Certainty, Source
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
+
+
+def code(value: str, field: str) -> str:
+    """A short reference code (a site, hospital, item): 1–32 letters, digits, '.', '_' or '-'."""
+    value = (value or "").strip()
+    if not CODE.match(value):
+        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", field)
+    return value
+
+
+def text(value: str | None, field: str, *, required: bool, max_length: int) -> str:
+    """Free text, stripped; refused when required and empty, or longer than ``max_length``."""
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput("is required", field)
+    if len(value) > max_length:
+        raise InvalidInput(f"is longer than {max_length} characters", field)
+    return value
+
+
+def evidence(source: str, certainty: str) -> None:
+    """A source and a certainty level from the ledger's catalogue (docs/ledger.md)."""
+    if source not in Source.values:
+        raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
+    if certainty not in Certainty.values:
+        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
+
+
+def date(value: Any, field: str) -> dt.date:
+    """A calendar date, or its ISO form; a date and time is refused rather than silently cut."""
+    if isinstance(value, dt.datetime):
+        raise InvalidInput("must be a date, not a date and time", field)
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None

@@ -1,0 +1,36 @@
+"""Files written whole or not at all."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from corridor.files import atomic_open, write_atomically
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "export.jsonl"
+    target.write_text("the old export\n")
+    with pytest.raises(RuntimeError), atomic_open(target) as handle:
+        handle.write("the first half of the new export")
+        raise RuntimeError("the disk filled up")
+    assert target.read_text() == "the old export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["export.jsonl"]
+
+
+def test_a_key_file_is_never_readable_by_others_even_while_it_is_written(tmp_path: Path) -> None:
+    target = tmp_path / "keys" / "identity.keys"
+    with atomic_open(target, permissions=0o600, durable=True) as handle:
+        partial = target.with_name(target.name + ".partial")
+        assert stat.S_IMODE(partial.stat().st_mode) & 0o077 == 0
+        handle.write("k1\n")
+    assert target.read_text() == "k1\n" and stat.S_IMODE(target.stat().st_mode) & 0o077 == 0
+
+
+def test_bytes_and_text_both_take_the_target_s_name_only_when_complete(tmp_path: Path) -> None:
+    write_atomically(tmp_path / "tile", b"\x00\x01")
+    write_atomically(tmp_path / "note.txt", "سلام\n")
+    assert (tmp_path / "tile").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "سلام\n"
