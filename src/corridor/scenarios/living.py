@@ -270,8 +270,8 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
     # asked a day ahead), so tomorrow's plan accounts for everyone waiting tonight.
     tomorrow = day + dt.timedelta(days=1)
     if hands.by_api():
-        body: dict[str, Any] = {"date": tomorrow.isoformat(), "horizon_days": 14, "time_limit": 0.3}
-        proposal = hands.post("coordinator", f"sites/{site.code}/plans", body)
+        wanted: dict[str, Any] = {"date": tomorrow.isoformat(), "horizon_days": 14, "time_limit": 0.3}
+        proposal = hands.post("coordinator", f"sites/{site.code}/plans", wanted)
         if proposal["trip"] is not None:
             # A request the rules refuse is a conflict or an invalid input, as it is to anyone.
             accepted = hands.post("coordinator", f"plans/{proposal['seq']}/accept", {}, refusals=(400, 409))
