@@ -159,7 +159,7 @@ def test_a_checkpoint_says_in_each_language_whether_its_witnesses_policy_held() 
 def test_a_list_of_codes_is_separated_by_the_languages_own_comma() -> None:
     from types import SimpleNamespace
 
-    requested = SimpleNamespace(
+    requested: Any = SimpleNamespace(
         type="trip.requested",
         payload={"trip": 269, "facility": "H-01", "date": "2014-10-15", "patients": ["P-0454", "P-0538"]},
         corrects=None,
