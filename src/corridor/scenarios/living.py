@@ -92,8 +92,6 @@ class Hands:
     depend on which door each act took. About half the acts go through the API: both doors every day.
     """
 
-    ROLES = ("coordinator", "monitor")
-
     def __init__(self, seed: int, report: Report, api_share: float = 0.5) -> None:
         self.rng = random.Random(f"doors:{seed}")
         self.report = report
