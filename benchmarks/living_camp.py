@@ -1,12 +1,14 @@
-"""Living-camp benchmark: the demo camp driven N days forward through the services, checked every day.
+"""Living-camp benchmark: the demo camp driven N days forward through the services and the API, checked daily.
 
     python benchmarks/living_camp.py [--days 60] [--seed 13]
 
 In a temporary data directory on SQLite: loads the demo camp, then each day moves the scenario's clock,
-refers new patients, plans and requests the next day's trip, lets a seeded authority answer (approve,
-deny, cancel, no answer), records the gate (holds, turned back), the hospital and the return, and runs
-the checks (rules in force, trip states, dashboard = monthly report = ledger recount, ledger verified,
-no made-up hours). Prints the days run, the checks made, the violations, and the seconds taken.
+refers new patients, lets a seeded authority answer (approve, deny, cancel, no answer), records the gate
+(holds, turned back), the hospital and the return, plans and requests the next day's trip (about half
+of these acts through the JSON API with a token per role, the rest through the services), and runs the
+checks (rules in force, trip states, dashboard = monthly report = ledger recount, every waiting referral
+on the next day's plan or a trip, ledger verified, no made-up hours). Prints the days run, the checks
+made, the violations, and the seconds taken.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
-"""A living camp: the demo driven forward day by day through the services, with a seeded authority.
+"""A living camp: the demo driven forward day by day through the services and the JSON API, with a seeded
+authority.
 
 Each day the scenario's clock moves one day on (``scenario.clock_moved``); new patients are referred,
-some die waiting; the coordinator plans the day and requests the planned trip; a seeded authority
-answers (approves, denies, cancels or leaves it unanswered); an approved trip goes to the gate, is
-sometimes held (with the hold's note) or turned back, reaches the hospital, each patient is seen or not,
-and the trip comes back; a delivery is sometimes blocked. After every day the checks run: the rules in
-force never exceeded, no trip in an impossible state, the dashboard's waiting count equal to the monthly
-report's and to a recount from the ledger, the ledger verified, nothing stamped at a time nobody entered.
+some die waiting; a seeded authority answers the day's requested trips (approves, denies, cancels or
+leaves them unanswered); an approved trip goes to the gate, is sometimes held (with the hold's note) or
+turned back, reaches the hospital, each patient is seen or not, and the trip comes back; a delivery is
+sometimes blocked; in the evening the coordinator plans tomorrow and requests the planned trip. About half
+the acts go through the JSON API with a token of the role that would do them (see :class:`Hands`), the
+rest through the services. After every day the checks run: the rules in force never exceeded, no trip in
+an impossible state, the dashboard's waiting count equal to the monthly report's and to a recount from
+the ledger, every waiting referral on tomorrow's plan or already on a trip, the ledger verified, nothing
+stamped at a time nobody entered.
 
 Run it with ``corridor demo --advance N --seed S`` or ``benchmarks/living_camp.py``.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,11 +83,94 @@ def _at(day: dt.date, zone: dt.tzinfo, hour: int, minute: int = 0) -> dt.datetim
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
 
 
-def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, serial: list[int]) -> None:
+class Hands:
+    """Who does each act and through which door: the services directly, or the JSON API with a token of the
+    role that would do it (a coordinator answers for the authority's office, a monitor records the gate).
+
+    The door is drawn from a generator of its own, seeded from the run's seed, so the same seed always sends
+    the same acts through the same door, and the camp's story (drawn from the other generator) does not
+    depend on which door each act took. About half the acts go through the API: both doors every day.
+    """
+
+    def __init__(self, seed: int, report: Report, api_share: float = 0.5) -> None:
+        self.rng = random.Random(f"doors:{seed}")
+        self.report = report
+        self.api_share = api_share
+        self.clients: dict[str, Any] = {}
+
+    def _client(self, role: str) -> Any:
+        if role not in self.clients:
+            self.clients[role] = _api_client(role)
+        return self.clients[role]
+
+    def by_api(self) -> bool:
+        """Whether the next act goes through the API (else through the services)."""
+        chosen = self.rng.random() < self.api_share
+        self.report.add("acts via the API" if chosen else "acts via the services")
+        return chosen
+
+    def post(self, role: str, path: str, body: dict[str, Any], *, refusals: tuple[int, ...] = ()) -> dict[str, Any]:
+        """POST ``body`` to ``/api/<path>`` as ``role``; a refusal not listed in ``refusals`` stops the run."""
+        with warnings.catch_warnings():
+            # The static files' middleware warns that a data directory without collected static files has
+            # none to serve; the API needs none.
+            warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+            answer = self._client(role).post(f"/api/{path}", data=body, content_type="application/json")
+        payload: dict[str, Any] = answer.json()
+        if answer.status_code >= 300 and answer.status_code not in refusals:
+            raise CorridorError(f"the API refused POST /api/{path} as {role}: {answer.status_code} {payload}")
+        payload["status"] = answer.status_code
+        return payload
+
+
+def _api_client(role: str) -> Any:
+    """A client of the JSON API (in this process, through every middleware) with a fresh token of ``role``.
+
+    The living camp's users (``living-<role>``) are created through the accounts services on first use, and
+    each run issues its own token: both are ledger entries like any other user's.
+    """
+    import secrets
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from corridor.accounts.services import create_user
+    from corridor.accounts.tokens import issue_token
+
+    username = f"living-{role}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = create_user(username=username, role=role, password=secrets.token_urlsafe(24), by=None)
+    _, secret = issue_token(user, by=None, label="living camp")
+    return Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, serial: list[int], hands: Hands) -> None:
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(site.time_zone)
-    # New referrals: a new patient, sometimes two, each referred today.
+
+    def step(trip: Trip, action: str, service: Any, role: str = "monitor", **facts: Any) -> None:
+        """One act on a trip through the door ``hands`` picks: ``service(trip, **facts)`` or
+        ``POST /api/trips/<id>/<action>`` with the same facts in JSON (a moment as ISO 8601 with its zone,
+        a date alone as ``on``, a patient by code)."""
+        if not hands.by_api():
+            service(trip, by=None, **facts)
+            return
+        body: dict[str, Any] = {}
+        for name, value in facts.items():
+            if isinstance(value, Patient):
+                body[name] = value.code
+            elif isinstance(value, dt.datetime):
+                body[name] = value.isoformat()
+            elif isinstance(value, dt.date):
+                body["on"] = value.isoformat()
+            elif value is not None:
+                body[name] = value
+        hands.post(role, f"trips/{trip.pk}/{action}", body)
+
+    # New referrals: a new patient, sometimes two, each referred today. These stay on the services' door:
+    # they are made-up people, and the API (rightly) has no way to mark what it is given as synthetic.
     for _ in range(rng.choice((0, 1, 1, 2))):
         serial[0] += 1
         patient = register.register_patient(
@@ -112,9 +200,13 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
         )
         if waiting:
             patient = Patient.objects.get(pk=rng.choice(waiting))
-            register.record_death(patient, on=day, by=None, source="witness", certainty="probable")
+            if hands.by_api():
+                body = {"on": day.isoformat(), "source": "witness", "certainty": "probable"}
+                hands.post("monitor", f"patients/{patient.code}/death", body)
+            else:
+                register.record_death(patient, on=day, by=None, source="witness", certainty="probable")
             report.add("deaths")
-    # A delivery blocked at the gate, now and then.
+    # A delivery blocked at the gate, now and then (made up, so through the services, as referrals are).
     if rng.random() < 0.1:
         supplies.record_blocked_delivery(
             site=site,
@@ -128,15 +220,6 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
             synthetic=True,
         )
         report.add("deliveries blocked")
-    # The coordinator plans tomorrow and requests it (permits are asked a day ahead).
-    tomorrow = day + dt.timedelta(days=1)
-    proposal = plans.propose_plan(site=site, day=tomorrow, by=None, horizon_days=14, time_limit=0.3)
-    if proposal.payload["trip"] is not None:
-        try:
-            plans.accept_plan(proposal, by=None)
-            report.add("trips requested")
-        except CorridorError:
-            report.add("requests refused")
     # The authority answers today's requested trips; approved trips go.
     for trip in Trip.objects.filter(site=site, date=day, status=Trip.Status.REQUESTED).select_related(
         "site", "facility"
@@ -146,45 +229,59 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
             report.add("no answer")
             continue
         if roll < 0.27:
-            transfers.deny_trip(trip, reason=rng.choice(("", "security")), by=None, at=_at(day, zone, 6, 30))
+            reason = rng.choice(("", "security"))
+            step(trip, "deny", transfers.deny_trip, "coordinator", reason=reason, at=_at(day, zone, 6, 30))
             report.add("denied")
             continue
-        transfers.approve_trip(trip, by=None, at=day)  # the hour of the answer is not known
+        step(trip, "approve", transfers.approve_trip, "coordinator", at=day)  # the hour of the answer is not known
         report.add("approved")
         if rng.random() < 0.1:
-            transfers.cancel_trip(
-                trip, reason="closure announced", cancelled_by="authority", by=None, at=_at(day, zone, 7)
-            )
+            closed = _at(day, zone, 7)
+            step(trip, "cancel", transfers.cancel_trip, reason="closure announced", cancelled_by="authority", at=closed)
             report.add("cancelled")
             continue
         arrived = _at(day, zone, 7, rng.choice((0, 15, 30)))
-        transfers.record_gate_arrival(trip, at=arrived, by=None)
+        step(trip, "gate-arrived", transfers.record_gate_arrival, at=arrived)
         if rng.random() < 0.3:
             since = arrived + dt.timedelta(minutes=rng.choice((0, 15, 30)))
-            transfers.record_gate_hold(trip, since=since, note=rng.choice(HOLD_NOTES), by=None)
+            step(trip, "gate-held", transfers.record_gate_hold, since=since, note=rng.choice(HOLD_NOTES))
             report.add("holds")
             if rng.random() < 0.15:
-                transfers.record_turned_back(trip, at=since + dt.timedelta(hours=2), reason="gate closed", by=None)
+                back = since + dt.timedelta(hours=2)
+                step(trip, "turned-back", transfers.record_turned_back, at=back, reason="gate closed")
                 report.add("turned back")
                 continue
             released = since + dt.timedelta(minutes=rng.randint(30, 240))
         else:
             released = arrived + dt.timedelta(minutes=rng.randint(10, 40))
-        transfers.record_gate_release(trip, at=released, by=None)
+        step(trip, "gate-released", transfers.record_gate_release, at=released)
         reached = released + dt.timedelta(minutes=rng.randint(40, 90))
-        transfers.record_hospital_arrival(trip, at=reached, by=None)
+        step(trip, "hospital-arrived", transfers.record_hospital_arrival, at=reached)
         for place in trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).select_related("patient"):
             outcome = rng.choices(("seen", "procedure_done", "admitted", "no_doctor"), (6, 2, 1, 1))[0]
             known = rng.random() < 0.5  # half the time nobody wrote down the hour of the visit
-            transfers.record_outcome(
-                trip,
-                patient=place.patient,
-                outcome=outcome,
-                by=None,
-                at=reached + dt.timedelta(minutes=30) if known else None,
-            )
-        transfers.record_return(trip, at=reached + dt.timedelta(hours=5), by=None)
+            visit = reached + dt.timedelta(minutes=30) if known else None
+            step(trip, "outcomes", transfers.record_outcome, patient=place.patient, outcome=outcome, at=visit)
+        step(trip, "returned", transfers.record_return, at=reached + dt.timedelta(hours=5))
         report.add("trips went")
+    # In the evening, with the day's news in, the coordinator plans tomorrow and requests it (permits are
+    # asked a day ahead), so tomorrow's plan accounts for everyone waiting tonight.
+    tomorrow = day + dt.timedelta(days=1)
+    if hands.by_api():
+        wanted: dict[str, Any] = {"date": tomorrow.isoformat(), "horizon_days": 14, "time_limit": 0.3}
+        proposal = hands.post("coordinator", f"sites/{site.code}/plans", wanted)
+        if proposal["trip"] is not None:
+            # A request the rules refuse is a conflict or an invalid input, as it is to anyone.
+            accepted = hands.post("coordinator", f"plans/{proposal['seq']}/accept", {}, refusals=(400, 409))
+            report.add("trips requested" if accepted["status"] == 201 else "requests refused")
+    else:
+        entry = plans.propose_plan(site=site, day=tomorrow, by=None, horizon_days=14, time_limit=0.3)
+        if entry.payload["trip"] is not None:
+            try:
+                plans.accept_plan(entry, by=None)
+                report.add("trips requested")
+            except CorridorError:
+                report.add("requests refused")
 
 
 # Events this run records by their date only: none of them may carry an hour.
@@ -246,6 +343,17 @@ def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
     check(
         dashboard == report_count == recount, f"waiting: dashboard {dashboard}, report {report_count}, ledger {recount}"
     )
+    # Every waiting referral (as the dashboard counts them) is on tomorrow's plan, which was made last thing
+    # today: on its trip, its standby list or its forecast for the horizon (planned on a day or named as
+    # not fitting in it), or already on a trip requested or approved from today on. None dropped silently.
+    tomorrow = day + dt.timedelta(days=1)
+    plan = plans.latest_plan(site, tomorrow)
+    check(plan is not None, f"no plan was proposed for {tomorrow}")
+    if plan is not None:
+        missing = sorted(
+            waiting_referrals(site).exclude(pk__in=plans.accounted_for(plan)).values_list("patient__code", flat=True)
+        )
+        check(not missing, f"{len(missing)} waiting on neither the plan for {tomorrow} nor a trip: {missing[:5]}")
     # Nothing stamped at a time nobody entered: today's entries with a moment carry one that was given.
     check(ledger.verify().ok, "the ledger does not verify")
     made_up = [
@@ -264,12 +372,13 @@ def advance(days: int, *, seed: int = 0, check: bool = True) -> Report:
         raise CorridorError("no site: run corridor demo first")
     report = Report()
     serial = [Patient.objects.filter(code__startswith="P-L").count()]
+    hands = Hands(seed, report)
     for _ in range(days):
         day = clock.today() + dt.timedelta(days=1)
         since = ledger.head()[0]
         with transaction.atomic():
             move_clock(day)
-            _live_day(site, day, rng, report, serial)
+            _live_day(site, day, rng, report, serial, hands)
         report.days += 1
         if check:
             check_day(site, day, report, since)

@@ -95,15 +95,17 @@ def register_companion(
 
 
 def view_companion_identity(companion: Companion, *, by: Actor, purpose: str = "") -> CompanionIdentity | None:
-    """A companion's identity for display, recording who saw it in the ledger first."""
+    """A companion's identity for display, recording who saw it in the ledger first. As for a patient's,
+    every reading says why: an empty purpose is refused before anything is shown or written."""
     require(by, Can.SEE_IDENTITIES)
+    purpose = register._text(purpose, "purpose")
     with transaction.atomic():
         identity = CompanionIdentity.objects.filter(companion=companion).first()
         ledger.append(
             "identity.viewed",
             by=by,
             subjects=[f"companion:{companion.code}"],
-            payload={"companion": companion.code, "purpose": register._text(purpose, "purpose", required=False)},
+            payload={"companion": companion.code, "purpose": purpose},
         )
     return identity
 

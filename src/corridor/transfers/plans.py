@@ -259,6 +259,24 @@ def propose_plan(
         return entry
 
 
+def accounted_for(plan: Entry) -> set[int]:
+    """The referrals ``plan`` accounts for: those on its trip, its standby list or its forecast (which names
+    every referral it planned, on a day of the horizon or as not fitting in it), and those already on a
+    trip requested or approved from the plan's day or today, whichever is earlier (the planner leaves
+    them out because they are booked). A waiting referral outside this set was dropped by the planner."""
+    payload = plan.payload
+    listed = [
+        *(payload.get("trip") or {}).get("patients", []),
+        *payload.get("standby", []),
+        *payload.get("forecast", []),
+    ]
+    day = min(dt.date.fromisoformat(payload["date"]), clock.today())
+    booked = TripPassenger.objects.filter(
+        trip__site__code=payload["site"], trip__date__gte=day, trip__status__in=PENDING, removed=False
+    ).values_list("referral_id", flat=True)
+    return {person["referral"] for person in listed} | {pk for pk in booked if pk is not None}
+
+
 def latest_plan(site: Site, day: dt.date) -> Entry | None:
     """The most recent plan proposed for ``site`` on ``day``."""
     return (

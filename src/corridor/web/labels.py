@@ -113,7 +113,8 @@ def iso(code: Any) -> str:
 
 
 def _codes(values: Any) -> str:
-    return ", ".join(iso(v) for v in values)
+    # Translators: the separator between codes in a list (Persian and Arabic use their own comma).
+    return gettext(", ").join(iso(v) for v in values)
 
 
 def _trip(p: dict[str, Any]) -> str:

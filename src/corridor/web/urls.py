@@ -47,6 +47,7 @@ urlpatterns = [
     path("trips/<int:pk>/companions/answer/", companions.trip_companion_answer, name="trip_companion_answer"),
     path("companions/", companions.companion_list, name="companions"),
     path("companions/new/", companions.companion_create, name="companion_create"),
+    path("companions/<str:code>/identity/", companions.companion_identity, name="companion_identity"),
     path("ledger/", ledger.ledger_list, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
     path("ledger/<int:seq>/", ledger.ledger_entry, name="ledger_entry"),

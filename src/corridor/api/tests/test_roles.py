@@ -97,7 +97,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         {"site": "CAMP-T", "code": "C-NEW", "kind": "escort", "registered_on": "2014-10-01"},
         COORDINATOR,
     ),
-    ("get", "/api/companions/C-INT/identity", None, IDENTITIES),
+    ("get", "/api/companions/C-INT/identity?purpose=escort", None, IDENTITIES),
     ("get", "/api/trips/{requested}/companions", None, EVERYONE),
     ("post", "/api/trips/{requested}/companions", {"companion": "C-NURSE", "for_patient": "P-REQ"}, COORDINATOR),
     ("post", "/api/trips/{requested}/companions/C-INT/answer", {"answer": "rejected"}, COORDINATOR),

@@ -39,3 +39,34 @@ def test_the_scenario_clock_moves_only_forward_and_records_each_move() -> None:
     assert all(e.payload["precision"] == "date" for e in moved)
     with pytest.raises(CorridorError, match="only moves forward"):
         living.move_clock(day)
+
+
+def test_a_waiting_referral_the_planner_drops_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from corridor.transfers import plans
+
+    loader.load("demo-camp")
+    build = plans.build_instance
+    dropped: list[str] = []
+
+    def forgetful(*args: object, **kwargs: object) -> object:
+        # A planner adapter with a bug: it leaves the longest-waiting patient out of the instance.
+        instance, by_id, approved, cancelled = build(*args, **kwargs)  # type: ignore[arg-type]
+        first = instance["patients"].pop(0)
+        dropped.append(by_id[first["id"]].patient.code)
+        return instance, by_id, approved, cancelled
+
+    monkeypatch.setattr(plans, "build_instance", forgetful)
+    report = living.advance(1, seed=3)
+    assert dropped
+    waiting = [v for v in report.violations if "waiting on neither the plan" in v]
+    assert len(waiting) == 1 and dropped[-1] in waiting[0], report.violations
+
+
+def test_the_living_camp_acts_through_the_api_as_well_as_the_services() -> None:
+    loader.load("demo-camp")
+    report = living.advance(3, seed=13)
+    assert report.violations == []
+    assert report.counts["acts via the API"] > 0 and report.counts["acts via the services"] > 0
+    by_api = Entry.objects.filter(recorded_by__in=("living-coordinator", "living-monitor"))
+    assert by_api.filter(type="plan.proposed").exists() or by_api.filter(type__startswith="trip.").exists()
+    assert set(by_api.values_list("type", flat=True)) - {"plan.proposed"}, "only plans went through the API"

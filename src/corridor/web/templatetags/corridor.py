@@ -60,7 +60,7 @@ def day(value: Any) -> SafeString | str:
     iso = date.isoformat()
     if l10n.base(language) == "fa":
         return format_html(
-            '<time datetime="{}">{}</time> <span class="greg">{}</span>',
+            '<time datetime="{}">{}</time><span class="greg"> {}</span>',
             iso,
             l10n.solar_hijri(date),
             l10n.gregorian(date, language),

@@ -58,7 +58,26 @@ class Scene:
             return {"seq": self.plan.seq}
         if name in ("attachment_image", "attachment_original"):
             return {"seq": self.photo().seq}
+        if name == "companion_identity":
+            return {"code": self.companion().code}
         return {}
+
+    def companion(self) -> Any:
+        """An interpreter on the roster, named like the patients (made on first use)."""
+        from corridor.transfers import companions
+        from corridor.transfers.models import Companion
+
+        existing = Companion.objects.filter(code="C-0001").first()
+        if existing is not None:
+            return existing
+        return companions.register_companion(
+            site=self.site,
+            code="C-0001",
+            kind="interpreter",
+            registered_on=DAY,
+            identity={"full_name": f"{IDENTITY_MARK} C-0001", "contact": "Block 7"},
+            by=None,
+        )
 
     def photo(self) -> Entry:
         """A photo attached to the plan's entry (made on first use: only the attachment pages need it)."""

@@ -373,10 +373,68 @@ def test_no_page_a_monitor_can_open_contains_an_identity(browser: Any, start_ser
         assert kind in per_kind or kind in seen, kind
 
 
-def test_a_coordinator_records_a_rejected_interpreter_on_a_trip_page(browser: Any, start_server: Any) -> None:
-    server, trip = start_server(ACCEPT_AND_APPROVE)
+SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+
+
+def _keep(page: Any, name: str) -> Path:
+    """A screenshot the documentation shows (docs/screenshots/), besides the test artefacts."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+WIDTHS = (390, 1366)  # a phone and a laptop: the documentation's screenshots are taken at both
+
+
+def _keep_at_widths(page: Any, name: str) -> None:
+    """``name``-390.png and ``name``-1366.png, each checked for content wider than the window."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
+        _keep(page, f"{name}-{width}")
+    page.set_viewport_size(DESKTOP["viewport"])
+
+
+def test_a_coordinator_plans_two_days_requests_both_and_sees_a_denial_and_a_rejected_interpreter_on_the_day_strip(
+    browser: Any, start_server: Any
+) -> None:
+    server, _ = start_server()
     page = _sign_in(browser, server, "coordinator", **DESKTOP)
-    page.goto(f"{server.url}/trips/{trip}/")
+    trips = []
+    for offset in (1, 2):  # tomorrow and the day after, on the scenario's clock (14 October 2014)
+        day = f"2014-10-{14 + offset}"
+        page.goto(f"{server.url}/plan/?date={day}")
+        assert page.locator("main h1 time").get_attribute("datetime") == day
+        with page.expect_navigation():
+            page.click("#propose-plan")
+        # The planner runs as a job beside the server; its progress card links to the plan when done.
+        page.locator(".job-succeeded").wait_for(timeout=120_000)
+        with page.expect_navigation():
+            page.locator(".job-succeeded a.go").click()
+        assert page.locator("main h1 time").get_attribute("datetime") == day
+        assert page.locator("#plan-trip tbody tr").count() >= 1
+        with page.expect_navigation():
+            page.click("#accept-plan")
+        assert re.search(r"/trips/\d+/$", page.url)
+        assert page.locator("h1 .status").inner_text() == "requested"
+        trips.append(page.url)
+
+    # The authority denies tomorrow's; nobody wrote down the hour of its answer.
+    page.goto(trips[0])
+    page.locator("#action-deny > summary").click()
+    form = page.locator("#action-deny form")
+    assert form.locator("input[name=time]").input_value() == ""  # no hour made up for the answer
+    form.locator("input[name=reason]").fill("no reason given at the office")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Record").click()
+    assert page.locator("h1 .status").inner_text() == "denied"
+    timeline = page.locator("#trip-timeline").inner_text()
+    assert "14 Oct 2014, time not recorded" in timeline and "no reason given at the office" in timeline
+
+    # On the day after's trip, the coordinator asks for an interpreter and the authority rejects them.
+    page.goto(trips[1])
     assert "No companion asked for on this trip." in page.locator("#companions").inner_text()
 
     def record(action: str, **choices: str) -> None:
@@ -398,76 +456,35 @@ def test_a_coordinator_records_a_rejected_interpreter_on_a_trip_page(browser: An
     assert "interpreter" in row and "rejected" in row and "no reason given" in row
     timeline = page.locator("#trip-timeline").inner_text()
     assert "answer about a companion" in timeline and "C-0001, interpreter for" in timeline
-    _shot(page, "companions-trip-en")
-    with page.expect_navigation():
-        page.click("button[name=language][value=fa]")
-    page.goto(f"{server.url}/trips/{trip}/")
-    assert "مترجم" in page.locator("#companion-C-0001").inner_text()  # interpreter
-    assert "ردشده" in page.locator("#companion-C-0001").inner_text()  # rejected
-    _shot(page, "companions-trip-fa")
+    assert page.locator("h1 .status").inner_text() == "requested"  # a rejected companion does not deny the trip
+    _keep(page, "companions-trip-en")
 
-
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-
-
-def _keep(page: Any, name: str) -> Path:
-    """A screenshot the documentation shows (docs/screenshots/), besides the test artefacts."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def test_a_coordinator_plans_tomorrow_and_the_day_after_and_sees_both_on_the_day_strip(
-    browser: Any, start_server: Any
-) -> None:
-    server, _ = start_server()
-    page = _sign_in(browser, server, "coordinator", **DESKTOP)
-    trips = []
-    for offset in (1, 2):  # tomorrow and the day after, on the scenario's clock (14 October 2014)
-        day = f"2014-10-{14 + offset}"
-        page.goto(f"{server.url}/plan/?date={day}")
-        assert page.locator("main h1 time").get_attribute("datetime") == day
-        with page.expect_navigation():
-            page.click("#propose-plan")
-        # The planner runs as a job beside the server; its progress card links to the plan when done.
-        page.locator(".job-succeeded").wait_for(timeout=120_000)
-        with page.expect_navigation():
-            page.locator(".job-succeeded a.go").click()
-        assert page.locator("main h1 time").get_attribute("datetime") == day
-        assert page.locator("#plan-trip tbody tr").count() >= 1
-        with page.expect_navigation():
-            page.click("#accept-plan")
-        assert re.search(r"/trips/\d+/$", page.url)
-        trips.append(page.url)
-    # The authority denies the first; nobody wrote down the hour of its answer.
-    page.goto(trips[0])
-    page.locator("#action-deny > summary").click()
-    form = page.locator("#action-deny form")
-    assert form.locator("input[name=time]").input_value() == ""  # no hour made up for the answer
-    form.locator("input[name=reason]").fill("no reason given at the office")
-    with page.expect_navigation():
-        form.get_by_role("button", name="Record").click()
-    assert page.locator("h1 .status").inner_text() == "denied"
-    timeline = page.locator("#trip-timeline").inner_text()
-    assert "14 Oct 2014, time not recorded" in timeline
-    _keep(page, "timeline-unknown-time-en")
-
+    # Both on the day strip: tomorrow denied, the day after requested.
     page.goto(f"{server.url}/plan/?date=2014-10-14")
     strip = page.locator("#day-strip")
-    assert strip.locator("li.denied").count() == 1 and strip.locator("li.requested").count() == 1
-    assert "T-" in strip.locator("li.denied").inner_text() and "T-" in strip.locator("li.requested").inner_text()
-    _keep(page, "day-strip-en")
+    denied, requested = strip.locator("li.denied"), strip.locator("li.requested")
+    assert denied.count() == 1 and requested.count() == 1
+    assert denied.locator("time").get_attribute("datetime") == "2014-10-15"
+    assert requested.locator("time").get_attribute("datetime") == "2014-10-16"
+    tomorrow, after = (re.search(r"/trips/(\d+)/$", url).group(1) for url in trips)  # type: ignore[union-attr]
+    assert f"T-{tomorrow}" in denied.inner_text() and f"T-{after}" in requested.inner_text()
+    _keep_at_widths(page, "day-strip-en")
+    page.goto(trips[0])
+    _keep_at_widths(page, "timeline-unknown-time-en")
 
     with page.expect_navigation():
         page.click("button[name=language][value=fa]")
     page.goto(f"{server.url}/plan/?date=2014-10-14")
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
-    assert page.locator("#day-strip li.denied").count() == 1
-    _keep(page, "day-strip-fa")
+    assert page.locator("#day-strip li.denied").count() == 1 and page.locator("#day-strip li.requested").count() == 1
+    _keep_at_widths(page, "day-strip-fa")
     page.goto(trips[0])
-    assert "ساعت ثبت نشده" in page.locator("#trip-timeline").inner_text()
-    _keep(page, "timeline-unknown-time-fa")
+    assert "ساعت ثبت نشده" in page.locator("#trip-timeline").inner_text()  # time not recorded
+    _keep_at_widths(page, "timeline-unknown-time-fa")
+    page.goto(trips[1])
+    assert "مترجم" in page.locator("#companion-C-0001").inner_text()  # interpreter
+    assert "ردشده" in page.locator("#companion-C-0001").inner_text()  # rejected
+    _keep(page, "companions-trip-fa")
 
 
 ATTACHMENT_SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"

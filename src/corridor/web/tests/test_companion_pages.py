@@ -91,3 +91,17 @@ def test_a_monitor_may_not_ask_or_answer(scene: Scene, interpreter: str, client_
     )
     assert "Ask for a companion" not in client.get(reverse("web:trip", args=[scene.trip.pk])).content.decode()
     assert Entry.objects.count() == before
+
+
+def test_a_denied_trip_offers_no_companion_to_ask_for(
+    scene: Scene, interpreter: str, client_for: Callable[[str], Client]
+) -> None:
+    from corridor.transfers import services as transfers
+
+    client = client_for("coordinator")
+    url = reverse("web:trip", args=[scene.trip.pk])
+    assert "Ask for a companion" in client.get(url).content.decode()
+    transfers.deny_trip(scene.trip, reason="", by=None, at=dt.date(2014, 10, 12))
+    page = client.get(url).content.decode()
+    # The service would refuse: a companion is asked for before the trip leaves, and a denied trip never will.
+    assert "Ask for a companion" not in page and 'id="action-companion-ask"' not in page

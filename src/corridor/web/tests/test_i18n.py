@@ -156,6 +156,22 @@ def test_a_checkpoint_says_in_each_language_whether_its_witnesses_policy_held() 
             assert "witness" not in text and "entries" not in text and text
 
 
+def test_a_list_of_codes_is_separated_by_the_languages_own_comma() -> None:
+    from types import SimpleNamespace
+
+    requested: Any = SimpleNamespace(
+        type="trip.requested",
+        payload={"trip": 269, "facility": "H-01", "date": "2014-10-15", "patients": ["P-0454", "P-0538"]},
+        corrects=None,
+    )
+    with translation.override("en"):
+        assert labels.summary(requested).endswith("P-0454, P-0538")
+    for language in ("fa", "ar"):
+        with translation.override(language):
+            text = labels.summary(requested)
+            assert "\u2068P-0454\u2069، \u2068P-0538\u2069" in text and ", " not in text
+
+
 def test_numbers_and_dates_are_written_the_local_way() -> None:
     day = dt.date(2014, 10, 14)
     assert l10n.number(12345, "fa") == "۱۲٬۳۴۵" and l10n.number(3.5, "ar") == "٣٫٥"

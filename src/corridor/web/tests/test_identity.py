@@ -84,3 +84,36 @@ def test_opening_the_identity_form_to_change_it_is_a_recorded_viewing(
     changed = Entry.objects.get(type="identity.changed")
     assert changed.payload["fields"] == ["contact", "full_name"]
     assert "Renamed" not in changed.body  # the ledger holds which fields changed, never their values
+
+
+def test_showing_a_companions_identity_asks_why_and_is_recorded_like_a_patients(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    companion = scene.companion()
+    client = client_for("coordinator")
+    roster = client.get(reverse("web:companions")).content.decode()
+    url = reverse("web:companion_identity", args=[companion.code])
+    assert url in roster and IDENTITY_MARK not in roster  # the roster links to the screen, never shows a name
+    asked = client.get(url).content.decode()
+    assert IDENTITY_MARK not in asked  # asking is not seeing
+    refused = client.post(url, {"purpose": "  "})
+    assert refused.status_code == 422 and IDENTITY_MARK not in refused.content.decode()
+    assert not Entry.objects.filter(type="identity.viewed").exists()  # no reason, nothing shown, nothing written
+    shown = client.post(url, {"purpose": "arrange the interpreter's pass"}).content.decode()
+    assert f"{IDENTITY_MARK} C-0001" in shown and "Block 7" in shown
+    viewed = Entry.objects.get(type="identity.viewed")
+    assert viewed.recorded_by == "coordinator" and viewed.subjects == ["companion:C-0001"]
+    assert viewed.payload == {"companion": "C-0001", "purpose": "arrange the interpreter's pass", "precision": "date"}
+
+
+@pytest.mark.parametrize("role", ["monitor", "auditor", "admin"])
+def test_a_role_without_sight_of_identities_cannot_open_a_companions(
+    role: str, scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    companion = scene.companion()
+    client = client_for(role)
+    url = reverse("web:companion_identity", args=[companion.code])
+    assert url not in client.get(reverse("web:companions")).content.decode()
+    for answer in (client.get(url), client.post(url, {"purpose": "curious"})):
+        assert answer.status_code == 403 and IDENTITY_MARK not in answer.content.decode()
+    assert not Entry.objects.filter(type="identity.viewed").exists()

@@ -69,6 +69,7 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "trip_companion_answer": ("post", COORDINATOR),
     "companions": ("get", EVERY_ROLE),
     "companion_create": ("get", COORDINATOR),
+    "companion_identity": ("get", CLINICAL),
     "ledger": ("get", EVERY_ROLE),
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_verify": ("post", EVERY_ROLE),

@@ -24,7 +24,7 @@ from corridor.transfers import companions as service
 from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 from corridor.web import companion_forms as forms
 from corridor.web.access import allowed, requires
-from corridor.web.forms import show_error
+from corridor.web.forms import PurposeForm, show_error
 from corridor.web.views.common import current_site, page
 from corridor.web.views.trips import FOLDED, _trip_context
 
@@ -60,10 +60,12 @@ def companions_context(request: Any, trip: Trip, open_form: tuple[str, Any] | No
     may = allowed(request.user, Can.MANAGE_TRIPS)
     forms_shown = []
     if may:
-        for name, make, label in (
-            ("ask", ask_form, gettext("Ask for a companion")),
-            ("answer", answer_form, gettext("Answer about a companion")),
+        for name, make, label, states in (
+            ("ask", ask_form, gettext("Ask for a companion"), service.ASKABLE),
+            ("answer", answer_form, gettext("Answer about a companion"), service.ANSWERABLE),
         ):
+            if trip.status not in states:  # offered only where the service would accept it
+                continue
             form = open_form[1] if open_form and open_form[0] == name else make(trip)
             field = form.fields["companion"]
             if not getattr(field, "choices", None):
@@ -141,6 +143,27 @@ def companion_list(request: HttpRequest) -> HttpResponse:
     if site:
         roster = roster.filter(site=site)
     return page(request, "corridor/companions/list.html", {"roster": list(roster)})
+
+
+@requires(Can.SEE_IDENTITIES)
+def companion_identity(request: HttpRequest, code: str) -> HttpResponse:
+    """GET asks why; POST records the viewing in the ledger (``identity.viewed``) and shows the identity,
+    as for a patient's. Only roles that see identities may: companions have no break-glass grants."""
+    companion = get_object_or_404(Companion, code=code)
+    form = PurposeForm(request.POST or None)
+    identity = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            identity = service.view_companion_identity(companion, by=request.user, purpose=form.cleaned_data["purpose"])
+        except CorridorError as exc:
+            show_error(form, exc)
+    context = {
+        "companion": companion,
+        "form": form,
+        "identity": identity,
+        "shown": request.method == "POST" and not form.errors,
+    }
+    return page(request, "corridor/companions/identity.html", context, status=422 if form.errors else 200)
 
 
 @requires(Can.MANAGE_PATIENTS)
