@@ -53,7 +53,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process: alive
         return True
-    return True
+    try:
+        # A killed process whose parent died too can stay a zombie until init reaps it: it is gone all the same.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def remove_leftovers(store: Path, spool: Path) -> list[str]:
