@@ -680,6 +680,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "oxygen": {"en": "oxygen", "fa": "اکسیژن", "ar": "الأكسجين"},
         "water": {"en": "water", "fa": "آب", "ar": "الماء"},
         "sewage_service": {"en": "sewage service", "fa": "خدمات فاضلاب", "ar": "خدمات الصرف الصحي"},
+        "insulin": {"en": "insulin", "fa": "انسولین", "ar": "الإنسولين"},
+        "antibiotics": {"en": "antibiotics", "fa": "آنتی‌بیوتیک", "ar": "المضادات الحيوية"},
+        "septic": {"en": "septic tanks", "fa": "مخزن‌های فاضلاب", "ar": "خزانات الصرف الصحي"},
         "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
     },
     "attack_type": {
