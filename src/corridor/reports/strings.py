@@ -557,6 +557,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "referral_status": {
         "waiting": {"en": "waiting", "fa": "در انتظار", "ar": "قيد الانتظار"},
+        "in_care": {"en": "in care", "fa": "در حال درمان", "ar": "قيد العلاج"},
         "treated": {"en": "treated", "fa": "درمان‌شده", "ar": "عولج"},
         "died": {"en": "died while waiting", "fa": "در انتظار درگذشت", "ar": "توفي أثناء الانتظار"},
         "left": {"en": "left the waiting list", "fa": "از فهرست انتظار رفت", "ar": "غادر قائمة الانتظار"},
