@@ -131,15 +131,22 @@ EPISODES = (
 )
 
 
-def first_treatments(period: Period) -> list[dict[str, Any]]:
-    """Referrals whose first treatment visit is in the period: referral date, due date, class, that visit."""
-    rows = (
+def _first_treatment_rows() -> Any:
+    return (
         TripPassenger.objects.filter(role=queries.PATIENT, removed=False, outcome__in=TREATMENT, referral__isnull=False)
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
-        .filter(first__gte=period.start, first__lte=period.as_of)
         .order_by()
     )
+
+
+def first_treatments(period: Period) -> list[dict[str, Any]]:
+    """Referrals whose first treatment visit is in the period: referral date, due date, class, that visit."""
+    if queries.sharing():  # every referral's first treatment read once, each period taking its own
+        rows = queries.once(("first_treatments",), lambda: list(_first_treatment_rows()))
+        rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
+    else:
+        rows = _first_treatment_rows().filter(first__gte=period.start, first__lte=period.as_of)
     return [
         {
             "referral_date": row["referral__referral_date"],

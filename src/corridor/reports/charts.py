@@ -86,12 +86,10 @@ def time_to_care(curve: core.Curve, curves: dict[str, core.Curve]) -> bytes:
             where="post",
             color=COLOURS.get(code, "#999999"),
             linewidth=2.0 if code == "all" else 1.0,
-            label=code,
         )
     axes.set_ylim(0, 100)
     axes.set_xlim(left=0)
-    if curve.days or curves:
-        axes.legend(fontsize=7, frameon=False, loc="lower right")
+    # No legend inside the image: "all" is a word, and the report's HTML legend names each line in its language.
     _style(axes)
     return _png(figure)
 

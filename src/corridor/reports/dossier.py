@@ -60,7 +60,9 @@ def _event(record: obstruction.Record, language: str, places: dict[str, str]) ->
     place = payload.get("facility")
     details = []
     if place:
-        details.append(places.get(str(place), str(place)))
+        # A hospital's name is written as the register holds it, often in Latin letters: isolated (FSI … PDI)
+        # so that in a Persian or Arabic line the figures beside it stay on their own side.
+        details.append(f"\u2068{places.get(str(place), str(place))}\u2069")
     if record.type == "gate.released" and isinstance(payload.get("hours_held"), int | float):
         details.append(
             strings.tr("dossier.hours_held", language, hours=strings.number(payload["hours_held"], language, 1))

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from corridor.reports import catalogue, core, exports, monthly, obstruction, strings
+from corridor.reports import catalogue, core, exports, monthly, obstruction, queries, strings
 from corridor.reports.core import Column, Table
 
 FIGURES = (
@@ -157,7 +157,8 @@ def build(today: dt.date, months: int, head: tuple[int, str], checkpoint: str | 
     site = Site.objects.order_by("id").first()
     site_name = site.name if site else ""
     periods = months_back(today, months)
-    computed = [(p, catalogue.compute_all(p)) for p in periods]
+    with queries.shared_reads():  # the months overlap: what several of them read is read once
+        computed = [(p, catalogue.compute_all(p)) for p in periods]
     public = [(p, catalogue.public_values(found.values())) for p, found in computed]
     timeline = timeline_table([(p.label, found.details("incidents").get("incidents", [])) for p, found in computed])
     blockade_rows: dict[str, dict[str, Any]] = {}

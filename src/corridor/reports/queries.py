@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
+from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -42,6 +46,42 @@ ESCORT = TripPassenger.Role.ESCORT
 SEEN = tuple(str(o) for o in TripPassenger.SEEN_OUTCOMES)
 NOT_SEEN = tuple(str(o) for o in TripPassenger.NOT_SEEN_OUTCOMES)
 KM_WINDOW_DAYS = 365
+T = TypeVar("T")
+
+# Reads that several periods ask for alike, kept for the length of one ``shared_reads()`` block.
+_shared: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("corridor_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within the block, a read that many periods repeat is made once and each period filters it.
+
+    The public site computes twelve months in a row: each month's trend counts the five months
+    before it again, and the first visits, the time-to-care cohort and the ledger's obstruction
+    entries are read whole for every month. Inside this block they are read once. Use it for one
+    sitting only: what was read is not refreshed.
+    """
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def sharing() -> bool:
+    """Whether a ``shared_reads()`` block is open."""
+    return _shared.get() is not None
+
+
+def once(key: tuple[Any, ...], read: Callable[[], T]) -> T:
+    """``read()``, made only once per key inside a ``shared_reads()`` block (every time outside one)."""
+    memo = _shared.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    found: T = memo[key]
+    return found
 
 
 class PayloadKey(Func):
@@ -165,15 +205,22 @@ def escort_counts(period: core.Period) -> dict[str, int]:
 # --------------------------------------------------------------------------------------- time to care
 
 
-def first_visits(period: core.Period) -> list[dict[str, Any]]:
-    """Referrals whose first completed hospital visit (seen, procedure done or admitted) is in the period."""
-    rows = (
+def _first_visit_rows() -> QuerySet[Any, Any]:
+    return (
         TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False)
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
-        .filter(first__gte=period.start, first__lte=period.as_of)
         .order_by()
     )
+
+
+def first_visits(period: core.Period) -> list[dict[str, Any]]:
+    """Referrals whose first completed hospital visit (seen, procedure done or admitted) is in the period."""
+    if sharing():  # every referral's first visit read once, each period taking its own
+        rows: Any = once(("first_visits",), lambda: list(_first_visit_rows()))
+        rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
+    else:
+        rows = _first_visit_rows().filter(first__gte=period.start, first__lte=period.as_of)
     return [
         {
             "referral": row["referral_id"],
@@ -192,18 +239,33 @@ COMPETING_EVENTS = {Referral.Status.DIED.value: core.DIED, Referral.Status.LEFT.
 
 
 def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]:
-    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class, status)."""
+    """Referrals made in the twelve months to ``as_of``: (referral date, closed on, first visit, class, status).
+
+    The first visit is the earliest on or before ``as_of``: the earliest of all if it was by then, else none.
+    """
     since = period.as_of - dt.timedelta(days=KM_WINDOW_DAYS)
-    seen_by_then = Q(
-        trips__outcome__in=SEEN, trips__removed=False, trips__role=PATIENT, trips__trip__date__lte=period.as_of
-    )
-    rows = (
-        Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
-        .annotate(first=Min("trips__trip__date", filter=seen_by_then))
-        .values_list("referral_date", "closed_on", "first", "priority__code", "status")
-        .order_by()
-    )
-    return list(rows)
+    seen = Q(trips__outcome__in=SEEN, trips__removed=False, trips__role=PATIENT)
+    if sharing():  # every referral read once, each period taking its twelve months
+        rows: Any = once(
+            ("km_cohort",),
+            lambda: list(
+                Referral.objects.annotate(first=Min("trips__trip__date", filter=seen))
+                .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+                .order_by()
+            ),
+        )
+        rows = [row for row in rows if since < row[0] <= period.as_of]
+    else:
+        rows = (
+            Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
+            .annotate(first=Min("trips__trip__date", filter=seen & Q(trips__trip__date__lte=period.as_of)))
+            .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+            .order_by()
+        )
+    return [
+        (referral_date, closed_on, first if first is not None and first <= period.as_of else None, code, status)
+        for referral_date, closed_on, first, code, status in rows
+    ]
 
 
 # -------------------------------------------------------------------------------------------- backlog
@@ -394,9 +456,13 @@ def months_of_requests(period: core.Period, months: int) -> list[tuple[str, dict
     series = []
     for back in range(months - 1, -1, -1):
         month = period.previous(back) if back else period
-        rows = requests(month).values("outcome_class").annotate(n=Count("id")).order_by()
-        series.append((month.label, {row["outcome_class"]: row["n"] for row in rows}))
+        series.append((month.label, once(("requests_by_class", month), partial(_requests_by_class, month))))
     return series
+
+
+def _requests_by_class(month: core.Period) -> dict[str, int]:
+    rows = requests(month).values("outcome_class").annotate(n=Count("id")).order_by()
+    return {row["outcome_class"]: row["n"] for row in rows}
 
 
 def holds_by_day(period: core.Period) -> list[tuple[dt.date, float]]:
@@ -444,11 +510,48 @@ def ledger_records(types: tuple[str, ...], first: dt.date | None, last: dt.date)
     Every trip event carries its trip's date and every incident or delivery its own, so one filter on
     the payload's date finds a trip's request, answers and cancellation together.
     """
+    if sharing():  # every entry of these types and every fix read once, each period taking its own days
+        everything = once(("ledger_records", types), lambda: _records(Entry.objects.filter(type__in=types)))
+        fixes = once(("ledger_fixes",), _fixes_by_target)
+        low, high = first.isoformat() if first is not None else None, last.isoformat()
+        chosen = [r for r in everything if _dated_within(r, low, high)]
+        return _with_fixes(sorted(chosen, key=lambda r: r.seq), fixes)
     day = PayloadKey("date")
     rows = Entry.objects.filter(type__in=types).annotate(day=day).filter(day__lte=last.isoformat())
     if first is not None:
         rows = rows.filter(day__gte=first.isoformat())
     return with_corrections(_records(rows.order_by("seq")))
+
+
+def _dated_within(record: obstruction.Record, low: str | None, high: str) -> bool:
+    """The payload's ``date`` from ``low`` to ``high``, compared as text as the database compares it."""
+    day = record.payload.get("date")
+    return isinstance(day, str) and day <= high and (low is None or day >= low)
+
+
+def _fixes_by_target() -> dict[int, list[obstruction.Record]]:
+    """Every correction and retraction in the ledger, by the entry it names."""
+    found: dict[int, list[obstruction.Record]] = {}
+    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+    for record in _records(Entry.objects.filter(type__in=kinds).order_by("seq")):
+        if record.corrects is not None:
+            found.setdefault(int(record.corrects), []).append(record)
+    return found
+
+
+def _with_fixes(
+    records: list[obstruction.Record], fixes: dict[int, list[obstruction.Record]]
+) -> list[obstruction.Record]:
+    """What :func:`with_corrections` gives, from fixes already read: the fixes and the retractions of those."""
+    out = list(records)
+    wanted = [r.seq for r in records]
+    for _round in range(2):
+        found = [fix for seq in wanted for fix in fixes.get(seq, [])]
+        out += found
+        wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
+        if not wanted:
+            break
+    return out
 
 
 def obstruction_incidents(

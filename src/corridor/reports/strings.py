@@ -564,6 +564,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "referral_status": {
         "waiting": {"en": "waiting", "fa": "در انتظار", "ar": "قيد الانتظار"},
+        "in_care": {"en": "in care", "fa": "در حال درمان", "ar": "قيد العلاج"},
         "treated": {"en": "treated", "fa": "درمان‌شده", "ar": "عولج"},
         "died": {"en": "died while waiting", "fa": "در انتظار درگذشت", "ar": "توفي أثناء الانتظار"},
         "left": {"en": "left the waiting list", "fa": "از فهرست انتظار رفت", "ar": "غادر قائمة الانتظار"},
@@ -687,6 +688,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "oxygen": {"en": "oxygen", "fa": "اکسیژن", "ar": "الأكسجين"},
         "water": {"en": "water", "fa": "آب", "ar": "الماء"},
         "sewage_service": {"en": "sewage service", "fa": "خدمات فاضلاب", "ar": "خدمات الصرف الصحي"},
+        "insulin": {"en": "insulin", "fa": "انسولین", "ar": "الإنسولين"},
+        "antibiotics": {"en": "antibiotics", "fa": "آنتی‌بیوتیک", "ar": "المضادات الحيوية"},
+        "septic": {"en": "septic tanks", "fa": "مخزن‌های فاضلاب", "ar": "خزانات الصرف الصحي"},
         "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
     },
     "attack_type": {

@@ -71,6 +71,18 @@ def test_every_entry_has_a_proof_that_both_verifiers_accept() -> None:
         assert merkle.verify_inclusion(record["seq"] - 1, 12, leaf, proof, checkpoint.root)
 
 
+def test_the_proofs_of_many_entries_are_read_in_a_few_queries_not_two_per_entry(
+    django_assert_max_num_queries: Any,
+) -> None:
+    _append(600)
+    evidence.sign_checkpoint()
+    checkpoint = checkpoints.parse(evidence.latest_checkpoint() or "")[0]
+    with django_assert_max_num_queries(12):
+        proofs = evidence.inclusion_proofs(list(range(1, 601)), checkpoint)
+    tree = _memory_tree()
+    assert proofs == {seq: merkle.inclusion_proof(tree, seq - 1, checkpoint.size) for seq in range(1, 601)}
+
+
 def test_an_entry_newer_than_the_checkpoint_has_no_proof_unless_a_new_one_is_signed() -> None:
     _append(3)
     evidence.sign_checkpoint()

@@ -117,6 +117,48 @@ def test_the_october_2014_report_renders_to_pdf_pages_with_real_text_laid_out_in
         assert title[0] > 0.2 * title[2]
 
 
+# Words every page of a document carries in its language (the page numbers aside): prose, not only digits.
+LETTERS = {
+    "en": re.compile(r"[A-Za-z]{3}"),
+    "fa": re.compile(r"[\u0600-\u06FF]{3}"),
+    "ar": re.compile(r"[\u0600-\u06FF]{3}"),
+}
+PERSIAN_ONLY, ARABIC_ONLY = "پچژگ", "ةى"
+
+
+def _pages(pdf: Path) -> list[str]:
+    """The text of each page of ``pdf``, bidi controls removed."""
+    count = int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(pdf))).group(1))  # type: ignore[union-attr]
+    return [
+        BIDI_CONTROLS.sub("", _run("pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-")) for n in range(1, count + 1)
+    ]
+
+
+@needs_poppler
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "fa", "ar"])
+def test_every_page_of_the_report_and_of_a_dossier_has_text_in_its_language(
+    demo: None, db: Any, tmp_path: Path, language: str
+) -> None:
+    report = tmp_path / "report.pdf"
+    services.monthly_report(month="2014-10", language=language, fmt="pdf", by=None, deliver=_write(report))
+    dossier = tmp_path / "dossier.pdf"
+    services.case_dossier(code="P-0001", language=language, by=None, deliver=_write(dossier))
+    for pdf, fewest, most in ((report, 6, 16), (dossier, 2, 8)):
+        pages = _pages(pdf)
+        assert fewest <= len(pages) <= most, (pdf.name, len(pages))
+        for number, text in enumerate(pages, start=1):
+            assert LETTERS[language].search(text), (pdf.name, number)
+        everything = "".join(pages)
+        assert not PRESENTATION_FORMS.search(everything)
+        if language == "en":
+            assert not ARABIC_LETTERS.search(everything)
+        else:  # Persian pages in Persian letters, Arabic pages in Arabic ones: not one language for the other
+            own, other = (PERSIAN_ONLY, ARABIC_ONLY) if language == "fa" else (ARABIC_ONLY, PERSIAN_ONLY)
+            assert any(letter in everything for letter in own), pdf.name
+    assert "P-0001" in "".join(_pages(dossier))
+
+
 def _every_file(tmp: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for dataset in ("referrals", "trips", "incidents"):

@@ -163,3 +163,13 @@ def test_files_attached_to_the_patients_entries_are_cited_by_hash_and_their_entr
     assert "attachments: 1 intact" in report
     text = _text(pdf)
     assert hashlib.sha256(photo).hexdigest() in text.replace("\n", "") and "photo, documenting entry" in text
+
+
+def test_every_status_a_referral_can_have_reads_in_three_languages() -> None:
+    from corridor.register.models import Referral
+    from corridor.reports import strings
+
+    for status in Referral.Status:
+        words = strings.LABELS["referral_status"].get(status.value, {})
+        assert set(words) == set(strings.LANGUAGES), status  # not the bare code, as "in_care" once was
+        assert "_" not in words["en"] and all(words[lang] != status.value for lang in ("fa", "ar")), status

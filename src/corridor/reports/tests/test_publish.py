@@ -100,3 +100,34 @@ def test_the_pages_read_in_three_languages_and_only_exporters_publish(
     result = CliRunner().invoke(cli, ["publish", "--out", str(tmp_path / "cli"), "--months", "1"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cli" / "fa" / "index.html").exists()
+
+
+def test_months_computed_together_for_the_site_equal_each_month_computed_alone(camp: Any, settings: Any) -> None:
+    from corridor.ledger import services as ledger
+    from corridor.reports import catalogue, publish, queries
+
+    settings.TODAY = fixtures.AS_OF
+    made = fixtures.build(camp)
+    # A corrected cancellation, and a correction withdrawn: the fixes read once must apply as when read alone.
+    cancelled = ledger.entries_about(f"trip:{made['trips']['T7'].pk}")[-1]
+    ledger.correct(
+        cancelled.seq,
+        by=None,
+        reason="the camp",
+        changes={"cancelled_by": "camp"},
+        source="witness",
+        certainty="confirmed",
+    )
+    other = ledger.entries_about(f"trip:{made['trips']['T3'].pk}")[-1]
+    fix = ledger.correct(
+        other.seq, by=None, reason="unsure", changes={"certainty": "possible"}, source="witness", certainty="confirmed"
+    )
+    ledger.correct(
+        fix.seq, by=None, reason="wrong fix", changes={}, source="witness", certainty="confirmed", retract=True
+    )
+    periods = publish.months_back(fixtures.AS_OF, 3)
+    alone = [catalogue.compute_all(p).results for p in periods]
+    with queries.shared_reads():
+        together = [catalogue.compute_all(p).results for p in periods]
+    assert together == alone
+    assert sum(r["incidents"].values["incidents.total"].value or 0 for r in alone) > 0  # not an empty comparison
