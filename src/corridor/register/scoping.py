@@ -112,7 +112,7 @@ def may_act_at(user: Any, site: Any) -> bool:
 def require_site(user: Any, site: Any, what: str = "site") -> None:
     """Refuse (NotFound, as if it did not exist) an act of ``user`` on records of a site they do not work at."""
     if not may_act_at(user, site):
-        raise NotFound(f"there is no {what} {getattr(site, 'code', site)}")
+        raise NotFound(f"there is no such {what}")
 
 
 def entries_for_sites(queryset: QuerySet[Any], sites: Iterable[int] | None) -> QuerySet[Any]:
