@@ -143,12 +143,12 @@ def crossing(camp: Any, users: dict[str, Any]) -> Any:
     patient = register.register_patient(
         site=site,
         code="X-0001",
-        registered_on=dt.date(2014, 9, 1),
+        registered_on=dt.date(2014, 1, 1),
         identity={"full_name": "Crossing Person X-0001"},
         by=None,
     )
     referral = register.create_referral(
-        patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(2014, 9, 1), by=None
+        patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(2014, 1, 2), by=None
     )
     trip = transfers.request_trip(
         site=site,

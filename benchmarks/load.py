@@ -112,7 +112,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

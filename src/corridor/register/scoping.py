@@ -44,6 +44,7 @@ SITE_PATHS: dict[str, str] = {
     "supplies.PowerDay": "generator__site_id",
     "supplies.Dependence": "patient__site_id",
     "accounts.BreakGlass": "patient__site_id",
+    "accounts.SiteMembership": "site_id",
 }
 
 # ledger subject kind -> (model label, the field the subject's id names)
