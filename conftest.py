@@ -26,9 +26,14 @@ def users(db: Any) -> dict[str, Any]:
 
     from corridor.accounts.roles import Role
     from corridor.accounts.services import create_user
+    from corridor.register.models import Site
 
+    # Everyone works at every site that exists yet; ``camp`` adds its site to those made before it.
+    sites = list(Site.objects.values_list("code", flat=True))
     made = {
-        role.value: create_user(username=role.value, role=role.value, password="x", by=None, check_password=False)
+        role.value: create_user(
+            username=role.value, role=role.value, password="x", by=None, check_password=False, sites=sites
+        )
         for role in Role
     }
     made["outsider"] = User.objects.create_user(username="outsider", password="x")
@@ -38,12 +43,17 @@ def users(db: Any) -> dict[str, Any]:
 @pytest.fixture
 def camp(db: Any) -> Any:
     """A site with default priority classes, three hospitals and rules of 4 patients, 1 hospital a day."""
+    from django.contrib.auth.models import User
+
+    from corridor.accounts.services import change_sites, sites_of
     from corridor.register import services as register
 
     register.ensure_priority_classes(by=None)
     site = register.create_site(
         code="CAMP-T", name="Test Camp", country="XX", population=3000, time_zone="Etc/GMT-3", by=None
     )
+    for user in User.objects.filter(groups__isnull=False).distinct():  # the role accounts made before the camp
+        change_sites(user, sites=[*sites_of(user), site.code], by=None)
     every_day = {str(d): ["08:00", "14:00"] for d in range(7)}
     register.create_facility(code="H-1", name="Oncology", specialties=["oncology"], opening_hours=every_day, by=None)
     register.create_facility(
@@ -107,3 +117,50 @@ def make_referral(camp: Any) -> Callable[..., Any]:
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests create many users and do not test the hasher's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def crossing(camp: Any, users: dict[str, Any]) -> Any:
+    """A second, small site (a crossing) with a patient, a referral and a requested trip of its own, and
+    one account per role that works there only: ``crossing.users["coordinator"]`` and so on."""
+    from types import SimpleNamespace
+
+    from corridor.accounts.roles import Role
+    from corridor.accounts.services import create_user
+    from corridor.register import services as register
+    from corridor.register.models import Facility
+    from corridor.transfers import services as transfers
+
+    site = register.create_site(code="XING-T", name="Test Crossing", country="XX", population=400, by=None)
+    register.set_access_rules(
+        site=site,
+        effective_from=dt.date(2014, 1, 1),
+        max_patients_per_day=2,
+        by=None,
+        source="publication",
+        certainty="unverified",
+    )
+    patient = register.register_patient(
+        site=site,
+        code="X-0001",
+        registered_on=dt.date(2014, 1, 1),
+        identity={"full_name": "Crossing Person X-0001"},
+        by=None,
+    )
+    referral = register.create_referral(
+        patient=patient, specialty="oncology", priority="P2", referral_date=dt.date(2014, 1, 2), by=None
+    )
+    trip = transfers.request_trip(
+        site=site,
+        day=DAY + dt.timedelta(days=1),
+        facility=Facility.objects.get(code="H-1"),
+        referrals=[referral],
+        by=None,
+    )
+    made = {
+        role.value: create_user(
+            username=f"{role.value}-x", role=role.value, password="x", by=None, check_password=False, sites=[site.code]
+        )
+        for role in Role
+    }
+    return SimpleNamespace(site=site, patient=patient, referral=referral, trip=trip, users=made, codes=("X-0001",))

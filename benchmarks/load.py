@@ -78,7 +78,9 @@ with transaction.atomic():
     tokens = []
     for c in range(clients):
         role = "coordinator" if c % 2 == 0 else "monitor"
-        user = create_user(username=f"bench-{c:02d}", role=role, password="x", by=None, check_password=False)
+        # Each client works at the benchmark site and the demo camp, so every read is scoped to two sites.
+        user = create_user(username=f"bench-{c:02d}", role=role, password="x", by=None, check_password=False,
+                           sites=["BENCH", "CAMP-1"])
         tokens.append(issue_token(user, by=None, label="load benchmark")[1])
 print(json.dumps({"trips": trips, "tokens": tokens}))
 """
@@ -110,7 +112,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -44,6 +44,14 @@ def load_scenario(name_or_path: str) -> None:
 
 
 DEMO_ROLES = ("coordinator", "clinician", "monitor", "auditor", "admin")
+# The demo's logins and the sites each works at: the camp's staff at the camp, the auditor and the admin
+# at both, and the crossing's coordinator at the crossing only (so the boundary can be seen).
+DEMO_LOGINS: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{f"demo-{role}": (role, ("CAMP-1",)) for role in ("coordinator", "clinician", "monitor")},
+    "demo-auditor": ("auditor", ("CAMP-1", "XING-1")),
+    "demo-admin": ("admin", ("CAMP-1", "XING-1")),
+    "demo-crossing": ("coordinator", ("XING-1",)),
+}
 
 
 @click.command()
@@ -72,22 +80,22 @@ def demo(port: int, no_serve: bool, advance: int, seed: int) -> None:
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
     from django.contrib.auth.models import User
 
-    for role in DEMO_ROLES:
-        username = f"demo-{role}"
+    for username, (role, sites) in DEMO_LOGINS.items():
         if username not in logins or not User.objects.filter(username=username).exists():
             password = secrets.token_urlsafe(12)
             if User.objects.filter(username=username).exists():
                 # Through the service, so the new demo password is a ledger entry like any reset.
                 reset_password(User.objects.get(username=username), password=password, by=None, force_change=False)
             else:
-                create_user(username=username, role=role, password=password, by=None)
+                create_user(username=username, role=role, password=password, sites=sites, by=None)
             logins[username] = password
     fd = os.open(logins_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(logins, handle, indent=1)
-    click.echo("demo logins (one per role; also kept in demo-logins.txt in the data directory):")
+    click.echo("demo logins (role, sites; also kept in demo-logins.txt in the data directory):")
     for username, password in logins.items():
-        click.echo(f"  {username:<20} {password}")
+        role, sites = DEMO_LOGINS.get(username, ("?", ()))
+        click.echo(f"  {username:<20} {password:<18} {role:<12} {', '.join(sites)}")
     if advance:
         from corridor.errors import CorridorError
         from corridor.scenarios.living import advance as live
@@ -186,14 +194,22 @@ _PASSWORD_FILE = click.option(
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "roles", required=True, multiple=True, type=click.Choice(DEMO_ROLES), help="Repeatable.")
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    help="A site code the user works at (repeatable); left out: the only site of a one-site install, else none.",
+)
 @_PASSWORD_FILE
 @with_django
-def users_add(name: str, roles: tuple[str, ...], password_file: Path) -> None:
-    """Create user NAME with one or more roles."""
-    from corridor.accounts.services import create_user
+def users_add(name: str, roles: tuple[str, ...], sites: tuple[str, ...], password_file: Path) -> None:
+    """Create user NAME with one or more roles, at one or more sites."""
+    from corridor.accounts.services import create_user, sites_of
 
-    create_user(username=name, role=list(roles), password=_password_from(password_file), by=None)
-    click.echo(f"created {name} ({', '.join(sorted(set(roles)))})")
+    user = create_user(
+        username=name, role=list(roles), password=_password_from(password_file), sites=list(sites) or None, by=None
+    )
+    click.echo(f"created {name} ({', '.join(sorted(set(roles)))}) at {', '.join(sites_of(user)) or 'no site'}")
 
 
 @users.command("list")
@@ -203,13 +219,27 @@ def users_list() -> None:
     from django.contrib.auth.models import User
 
     from corridor.accounts.roles import roles_of
-    from corridor.accounts.services import must_change_password
+    from corridor.accounts.services import must_change_password, sites_of
 
     for user in User.objects.order_by("username"):
         roles = ",".join(sorted(r.value for r in roles_of(user))) or "-"
         state = "active" if user.is_active else "deactivated"
         pending = "  must change password" if must_change_password(user) else ""
-        click.echo(f"{user.get_username():<24} {roles:<28} {state}{pending}")
+        sites = ",".join(sites_of(user)) or "-"
+        click.echo(f"{user.get_username():<24} {roles:<28} {sites:<20} {state}{pending}")
+
+
+@users.command("sites")
+@click.argument("name")
+@click.option("--site", "sites", multiple=True, help="A site code (repeatable); none at all leaves the user no site.")
+@click.option("--reason", default="", help="Why (kept in the ledger).")
+@with_django
+def users_sites(name: str, sites: tuple[str, ...], reason: str) -> None:
+    """Replace the sites NAME works at with the given ones."""
+    from corridor.accounts.services import change_sites, get_user
+
+    change_sites(get_user(name), sites=list(sites), reason=reason, by=None)
+    click.echo(f"{name}: {', '.join(sorted(set(sites))) or 'no site'}")
 
 
 @users.command("roles")

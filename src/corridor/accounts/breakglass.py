@@ -21,6 +21,7 @@ from corridor.accounts.models import BreakGlass
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
+from corridor.register.scoping import require_site, visible
 
 
 def _now() -> dt.datetime:
@@ -32,6 +33,7 @@ def open_break_glass(patient: Any, *, reason: str, by: Actor) -> BreakGlass:
     require(by, Can.BREAK_GLASS)
     if not isinstance(by, AbstractBaseUser):
         raise NotAllowed("only a signed-in person can break the glass")
+    require_site(by, patient.site_id, "patient")  # only at a site the admin or auditor works at
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why you must see this identity", "reason")
@@ -71,7 +73,8 @@ def acknowledge(grant_id: int, *, by: Actor, note: str = "") -> BreakGlass:
     """An auditor acknowledges a break-glass access after reviewing it; nobody acknowledges their own."""
     require(by, Can.REVIEW_ACCESS)
     with transaction.atomic():
-        grant = BreakGlass.objects.select_for_update().select_related("user", "patient").filter(pk=grant_id).first()
+        grants = visible(BreakGlass.objects.select_for_update().select_related("user", "patient"), by)
+        grant = grants.filter(pk=grant_id).first()
         if grant is None:
             raise NotFound(f"there is no break-glass access {grant_id}")
         if isinstance(by, AbstractBaseUser) and by.pk == grant.user_id:

@@ -92,3 +92,19 @@ class BreakGlass(models.Model):
 
     def __str__(self) -> str:
         return f"break-glass {self.pk}"
+
+
+class SiteMembership(models.Model):
+    """One site a user works at. Every per-site read goes through ``corridor.register.scoping``, which
+    asks this table; a user with no row sees no patient, trip, plan or stock. Written only by
+    ``corridor.accounts.services`` (``user.created``, ``user.sites_changed``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships")
+    site = models.ForeignKey("register.Site", on_delete=models.PROTECT, related_name="memberships")
+
+    class Meta:
+        ordering = ["site__code"]
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="accounts_site_membership_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.site_id}"

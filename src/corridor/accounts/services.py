@@ -16,10 +16,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from corridor.accounts.models import AccountState
+from corridor.accounts.models import AccountState, SiteMembership
 from corridor.accounts.roles import Actor, Can, Role, require, roles_of
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
+from corridor.register.models import Site
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,90}$")  # also a ledger subject: user:NAME
 
@@ -66,6 +67,24 @@ def _set_roles(user: User, roles: list[str]) -> None:
         user.save(update_fields=["is_staff", "is_superuser"])
 
 
+def _sites(codes: Iterable[str] | str | None) -> list[Site]:
+    """The sites named by ``codes``. ``None``: the one site of a one-site install, else none."""
+    if codes is None:
+        only = list(Site.objects.all()[:2])
+        return only if len(only) == 1 else []
+    given = [codes] if isinstance(codes, str) else sorted({c.strip() for c in codes if c.strip()})
+    found = {site.code: site for site in Site.objects.filter(code__in=given)}
+    missing = [code for code in given if code not in found]
+    if missing:
+        raise InvalidInput(f"there is no site {', '.join(missing)}", "sites")
+    return [found[code] for code in given]
+
+
+def sites_of(user: AbstractBaseUser) -> list[str]:
+    """The codes of the sites ``user`` works at, in order."""
+    return list(SiteMembership.objects.filter(user_id=user.pk).values_list("site__code", flat=True))
+
+
 def get_user(username: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
@@ -74,15 +93,24 @@ def get_user(username: str) -> User:
 
 
 def create_user(
-    *, username: str, role: str | Iterable[str], password: str, by: Actor, check_password: bool = True
+    *,
+    username: str,
+    role: str | Iterable[str],
+    password: str,
+    by: Actor,
+    check_password: bool = True,
+    sites: Iterable[str] | str | None = None,
 ) -> User:
-    """Create a user with one or more roles; the ledger records who was created with which roles, never the
-    password. A password chosen by someone else must be changed at the first sign-in (not for the system's)."""
+    """Create a user with one or more roles at the sites named (codes); the ledger records who was created
+    with which roles and sites, never the password. Without ``sites``, a one-site install gives that site
+    and a several-site install none (an admin assigns them). A password chosen by someone else must be
+    changed at the first sign-in (not for the system's)."""
     require(by, Can.MANAGE_USERS)
     username = (username or "").strip()
     if not USERNAME.match(username):
         raise InvalidInput("use letters, digits and . @ + - _ only (at most 90)", "username")
     roles = _roles(role)
+    chosen = _sites(sites)
     if check_password:
         _check_password(password)
     with transaction.atomic():
@@ -90,12 +118,18 @@ def create_user(
             raise Conflict(f"a user named {username} already exists")
         user = User.objects.create_user(username=username, password=password)
         _set_roles(user, roles)
+        SiteMembership.objects.bulk_create([SiteMembership(user=user, site=site) for site in chosen])
         forced = by is not None and not isinstance(by, str)
         if forced:
             AccountState.objects.create(
                 user=user, must_change_password=True, reset_by=ledger.actor_name(by), reset_at=dt.datetime.now(dt.UTC)
             )
-        payload: dict[str, object] = {"username": username, "role": roles[0], "roles": roles}
+        payload: dict[str, object] = {
+            "username": username,
+            "role": roles[0],
+            "roles": roles,
+            "sites": [site.code for site in chosen],
+        }
         ledger.append("user.created", by=by, subjects=[f"user:{username}"], payload=payload)
     return user
 
@@ -114,6 +148,31 @@ def change_roles(user: User, *, roles: Iterable[str], by: Actor, reason: str = "
         _set_roles(user, new)
         ledger.append(
             "user.roles_changed",
+            by=by,
+            subjects=[_subject(user)],
+            payload={"username": user.get_username(), "from": old, "to": new, "reason": reason.strip() or None},
+        )
+    return user
+
+
+def change_sites(user: User, *, sites: Iterable[str], by: Actor, reason: str = "") -> User:
+    """Replace the sites a user works at. Nobody changes their own, as with roles. An empty list is
+    allowed: the account keeps its roles and sees no per-site record until given a site again."""
+    require(by, Can.MANAGE_USERS)
+    if _is(by, user):
+        raise NotAllowed("nobody may change their own sites; ask another admin")
+    chosen = _sites(list(sites))
+    new = [site.code for site in chosen]
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        old = sites_of(user)
+        if old == new:
+            raise InvalidInput(f"{user.get_username()} already works at exactly these sites", "sites")
+        SiteMembership.objects.filter(user=user).exclude(site__in=chosen).delete()
+        have = set(SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
+        SiteMembership.objects.bulk_create([SiteMembership(user=user, site=s) for s in chosen if s.pk not in have])
+        ledger.append(
+            "user.sites_changed",
             by=by,
             subjects=[_subject(user)],
             payload={"username": user.get_username(), "from": old, "to": new, "reason": reason.strip() or None},
@@ -226,6 +285,7 @@ from corridor.accounts.tokens import issue_token, revoke_token  # noqa: E402
 __all__ = [
     "change_password",
     "change_roles",
+    "change_sites",
     "create_user",
     "deactivate_user",
     "ensure_groups",
@@ -235,4 +295,5 @@ __all__ = [
     "reactivate_user",
     "reset_password",
     "revoke_token",
+    "sites_of",
 ]

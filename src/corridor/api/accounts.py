@@ -19,6 +19,7 @@ from corridor.accounts import breakglass
 from corridor.accounts import services as accounts
 from corridor.accounts.models import BreakGlass, SignIn
 from corridor.accounts.roles import Can, roles_of
+from corridor.register.scoping import visible
 
 from .core import Page, acting, page_of, recorded, requires, responses
 from .register import _patient
@@ -35,6 +36,7 @@ Reason = Annotated[str, StringConstraints(pattern=LINE, max_length=500)]
 class UserOut(Schema):
     username: str
     roles: list[str]
+    sites: list[str] = Field(description="the codes of the sites the user works at; they see only these sites' records")
     active: bool
     must_change_password: bool
 
@@ -50,10 +52,18 @@ class UserIn(Schema):
     username: Username
     roles: list[RoleCode] = Field(min_length=1, max_length=5)
     password: Secret = Field(description="the first password; the user must change it at the first sign-in")
+    sites: list[Code] | None = Field(
+        None, max_length=100, description="site codes; left out: the one site of a one-site install, else none"
+    )
 
 
 class UserWritten(UserOut):
     entry: EntryRef
+
+
+class SitesIn(Schema):
+    sites: list[Code] = Field(max_length=100, description="site codes; an empty list leaves the account no site")
+    reason: Reason = ""
 
 
 class RolesIn(Schema):
@@ -136,6 +146,7 @@ def user_out(user: User) -> dict[str, Any]:
     return {
         "username": user.get_username(),
         "roles": sorted(r.value for r in roles_of(user)),
+        "sites": accounts.sites_of(user),
         "active": user.is_active,
         "must_change_password": accounts.must_change_password(user) is not None,
     }
@@ -167,7 +178,9 @@ def create_user(request: HttpRequest, data: UserIn) -> Status[dict[str, Any]]:
     """Create an account (``user.created``); the user must change the password at the first sign-in."""
     by = acting(request, Can.MANAGE_USERS)
     user, entry = recorded(
-        lambda: accounts.create_user(username=data.username, role=list(data.roles), password=data.password, by=by)
+        lambda: accounts.create_user(
+            username=data.username, role=list(data.roles), password=data.password, sites=data.sites, by=by
+        )
     )
     return Status(201, {**user_out(user), "entry": entry})
 
@@ -180,6 +193,17 @@ def change_roles(request: HttpRequest, username: Username, data: RolesIn) -> dic
     by = acting(request, Can.MANAGE_USERS)
     user = accounts.get_user(username)
     user, entry = recorded(lambda: accounts.change_roles(user, roles=list(data.roles), reason=data.reason, by=by))
+    return {**user_out(user), "entry": entry}
+
+
+@router.put(
+    "/users/{username}/sites", response=responses(UserWritten), tags=["accounts"], auth=requires(Can.MANAGE_USERS)
+)
+def change_sites(request: HttpRequest, username: Username, data: SitesIn) -> dict[str, Any]:
+    """Replace the sites a user works at (``user.sites_changed``); nobody changes their own."""
+    by = acting(request, Can.MANAGE_USERS)
+    user = accounts.get_user(username)
+    user, entry = recorded(lambda: accounts.change_sites(user, sites=list(data.sites), reason=data.reason, by=by))
     return {**user_out(user), "entry": entry}
 
 
@@ -250,7 +274,7 @@ def break_glass(request: HttpRequest, code: Code, data: BreakGlassIn) -> Status[
     """Admin or auditor: open time-limited access to one patient's identity, with a reason
     (``access.break_glass``); then read it with ``GET /api/patients/{code}/identity?purpose=…``."""
     by = acting(request, Can.BREAK_GLASS)
-    patient = _patient(code)
+    patient = _patient(request, code)
     grant, entry = recorded(lambda: breakglass.open_break_glass(patient, reason=data.reason, by=by))
     return Status(201, {**grant_out(grant), "written": entry})
 
@@ -258,8 +282,8 @@ def break_glass(request: HttpRequest, code: Code, data: BreakGlassIn) -> Status[
 @router.get("/audit/break-glass", response=responses(BreakGlassPage), tags=["ledger"])
 def list_break_glass(request: HttpRequest, page: Query[Page], unacknowledged: bool = False) -> dict[str, Any]:
     """Auditors: every break-glass access, newest first (``unacknowledged=true``: only those not yet reviewed)."""
-    acting(request, Can.REVIEW_ACCESS)
-    grants = BreakGlass.objects.select_related("user", "patient").order_by("-opened_at", "-pk")
+    by = acting(request, Can.REVIEW_ACCESS)
+    grants = visible(BreakGlass.objects.select_related("user", "patient"), by).order_by("-opened_at", "-pk")
     if unacknowledged:
         grants = grants.filter(acknowledged_at=None)
     return page_of(grants, page, grant_out)

@@ -21,6 +21,7 @@ from corridor.accounts.roles import Can
 from corridor.errors import InvalidInput
 from corridor.ledger import attachments
 from corridor.ledger.models import Attachment
+from corridor.register.scoping import require_entry
 
 from .core import acting, error_response, requires, responses
 from .schemas import Purpose, Seq
@@ -105,6 +106,7 @@ def add_attachment(request: HttpRequest, seq: Seq) -> Any:
     refused = attachments.declared_too_large(request.META.get("CONTENT_LENGTH"))
     if refused:
         return error_response(request, 413, "too_large", refused)
+    require_entry(user, seq)
     attachments.target(seq)
     files = request.FILES.getlist("file")
     if len(files) != 1:
@@ -130,7 +132,7 @@ class AttachmentList(Schema):
 @router.get("/ledger/{seq}/attachments", response=responses(AttachmentList), tags=["attachments"])
 def list_attachments(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     """The files attached to entry ``seq`` as evidence (their hashes, types and provenance; not their bytes)."""
-    acting(request, Can.READ_LEDGER)
+    require_entry(acting(request, Can.READ_LEDGER), seq)
     items = Attachment.objects.filter(documents=seq).select_related("added").order_by("added_id")
     return {"items": [attachment_out(i) for i in items]}
 
@@ -152,6 +154,7 @@ def _stream(shown: attachments.Shown, name: str) -> HttpResponseBase:
 def get_derivative(request: HttpRequest, seq: Seq, thumbnail: bool = False) -> HttpResponseBase:
     """The image of attachment ``seq`` re-encoded without any metadata (or its 320-px thumbnail)."""
     user = acting(request, Can.VIEW_DERIVATIVES)
+    require_entry(user, seq)
     shown = attachments.view_derivative(seq, by=user, thumbnail=thumbnail)
     return _stream(shown, f"attachment-{seq}{'-thumbnail' if thumbnail else ''}")
 
@@ -166,6 +169,7 @@ def get_original(request: HttpRequest, seq: Seq, purpose: Purpose = "") -> HttpR
     """The original bytes of attachment ``seq``, for roles that may see them; each download is recorded first
     as an ``attachment.viewed`` entry (with ``purpose``), like a reading of a patient's identity."""
     user = acting(request, Can.VIEW_ORIGINALS)
+    require_entry(user, seq)
     shown = attachments.view_original(seq, by=user, purpose=purpose)
     response = _stream(shown, f"attachment-{seq}")
     response["X-Corridor-Viewed-Entry"] = str(shown.viewed.seq if shown.viewed else "")

@@ -16,11 +16,12 @@ from ninja.responses import Status
 
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
+from corridor.register.scoping import visible
 from corridor.transfers import companions as service
 from corridor.transfers.models import Companion, Trip, TripCompanion
 
-from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses
-from .register import _patient, _site
+from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
+from .register import _my_site, _patient
 from .schemas import Code, Date, EntryRef, Evidence, Id, IdentityIn, Moment, PageMeta, Paragraph, Purpose, SourceCode
 
 router = Router()
@@ -118,15 +119,15 @@ def asked_out(asked: TripCompanion) -> dict[str, Any]:
     }
 
 
-def _companion(code: str) -> Companion:
-    companion = Companion.objects.select_related("site").filter(code=code).first()
+def _companion(request: HttpRequest, code: str) -> Companion:
+    companion = visible(Companion.objects.select_related("site"), user_of(request)).filter(code=code).first()
     if companion is None:
         raise NotFound(f"no companion with code {code!r}")
     return companion
 
 
-def _trip(trip_id: int) -> Trip:
-    trip = Trip.objects.select_related("site", "facility").filter(pk=trip_id).first()
+def _trip(request: HttpRequest, trip_id: int) -> Trip:
+    trip = visible(Trip.objects.select_related("site", "facility"), user_of(request)).filter(pk=trip_id).first()
     if trip is None:
         raise NotFound(f"no trip {trip_id}")
     return trip
@@ -136,7 +137,7 @@ def _trip(trip_id: int) -> Trip:
 def list_companions(request: HttpRequest, page: Query[Page], site: Code | None = None) -> dict[str, Any]:
     """The roster: pseudonymous codes and roles, never identities."""
     reader(request)
-    roster = Companion.objects.select_related("site").order_by("code")
+    roster = visible(Companion.objects.select_related("site"), user_of(request)).order_by("code")
     if site:
         roster = roster.filter(site__code=site)
     return page_of(roster, page, companion_out)
@@ -151,7 +152,7 @@ def list_companions(request: HttpRequest, page: Query[Page], site: Code | None =
 def create_companion(request: HttpRequest, data: CompanionIn) -> Status[dict[str, Any]]:
     """Put a camp escort, interpreter or nurse on the roster; the identity is stored encrypted."""
     user = acting(request, Can.MANAGE_PATIENTS)
-    site = _site(data.site)
+    site = _my_site(request, data.site)
     companion, entry = recorded(
         lambda: service.register_companion(
             site=site,
@@ -173,7 +174,7 @@ def get_companion_identity(request: HttpRequest, code: Code, purpose: Purpose = 
     user = reader(request)
     if not allowed(request, Can.SEE_IDENTITIES):
         raise NotAllowed("your role may not see identities")
-    companion = _companion(code)
+    companion = _companion(request, code)
     identity, entry = recorded(lambda: service.view_companion_identity(companion, by=user, purpose=purpose))
     return {
         "companion": companion.code,
@@ -188,7 +189,7 @@ def get_companion_identity(request: HttpRequest, code: Code, purpose: Purpose = 
 def list_trip_companions(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     """The companions asked for on a trip, per patient, with the authority's answer about each."""
     reader(request)
-    trip = _trip(trip_id)
+    trip = _trip(request, trip_id)
     rows = trip.companions.select_related("companion", "for_patient").order_by("for_patient__code", "role", "id")
     return {"items": [asked_out(a) for a in rows]}
 
@@ -202,7 +203,11 @@ def list_trip_companions(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
 def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict[str, Any]]:
     """The camp asks for a companion to go with one patient on the trip."""
     user = acting(request, Can.MANAGE_TRIPS)
-    trip, companion, patient = _trip(trip_id), _companion(data.companion), _patient(data.for_patient)
+    trip, companion, patient = (
+        _trip(request, trip_id),
+        _companion(request, data.companion),
+        _patient(request, data.for_patient),
+    )
     asked, entry = recorded(
         lambda: service.ask_companion(
             trip,
@@ -228,7 +233,7 @@ def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict
 def answer_companion(request: HttpRequest, trip_id: Id, code: Code, data: CompanionAnswerIn) -> dict[str, Any]:
     """The authority's answer about one companion: approved, rejected, substituted or no answer."""
     user = acting(request, Can.MANAGE_TRIPS)
-    trip, companion = _trip(trip_id), _companion(code)
+    trip, companion = _trip(request, trip_id), _companion(request, code)
     asked, entry = recorded(
         lambda: service.record_companion_answer(
             trip,

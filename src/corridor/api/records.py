@@ -17,11 +17,12 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral
+from corridor.register.scoping import for_sites, require_entry, site_ids, sites_of_subjects, visible
 from corridor.supplies import services as supplies
 from corridor.transfers.models import Trip
 
 from .core import acting, reader, recorded, requires, responses, user_of
-from .register import _site
+from .register import _my_site
 from .schemas import (
     CorrectionIn,
     DashboardOut,
@@ -64,7 +65,7 @@ def list_entries(request: HttpRequest, query: Query[LedgerQuery]) -> dict[str, A
     """Ledger entries in order, as exported (every hashed field plus its hash), filtered by type, subject
     or recorder. Page with ``after``: the ledger only grows, so pages never shift."""
     acting(request, Can.READ_LEDGER)
-    entries = Entry.objects.order_by("seq")
+    entries = visible(Entry.objects.order_by("seq"), user_of(request))
     if query.type:
         entries = entries.filter(type=query.type)
     if query.subject:
@@ -99,7 +100,7 @@ def verify(request: HttpRequest) -> dict[str, Any]:
 @router.get("/ledger/{seq}", response=responses(EntryOut), tags=["ledger"])
 def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     acting(request, Can.READ_LEDGER)
-    entry = Entry.objects.filter(seq=seq).first()
+    entry = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
     if entry is None:
         raise NotFound(f"there is no ledger entry {seq}")
     return entry_out(entry)
@@ -111,6 +112,7 @@ def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
 def correct_entry(request: HttpRequest, seq: Seq, data: CorrectionIn) -> Status[dict[str, Any]]:
     """Correct (or with ``retract``, withdraw) an entry by appending a new one; the original stays."""
     user = acting(request, Can.CORRECT_LEDGER)
+    require_entry(user, seq)
     entry, _ = recorded(
         lambda: ledger.correct(
             seq,
@@ -140,7 +142,7 @@ class AuditQuery(Schema):
 def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
     """Who was shown whose identity, when and why (``identity.viewed`` entries), newest first."""
     acting(request, Can.READ_LEDGER)
-    entries = Entry.objects.filter(type="identity.viewed").order_by("-seq")
+    entries = visible(Entry.objects.filter(type="identity.viewed"), user_of(request)).order_by("-seq")
     if query.patient:
         entries = entries.filter(subject_rows__key=f"patient:{query.patient}")
     if query.viewed_by:
@@ -171,7 +173,9 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
 def record_incident(request: HttpRequest, data: IncidentIn) -> Status[EntryRef]:
     """An obstruction of health care: the kind of attack and the resource affected."""
     user = acting(request, Can.RECORD_INCIDENTS)
-    site = _site(data.site)
+    site = _my_site(request, data.site)
+    if not sites_of_subjects(s for s in data.subjects or () if not s.startswith("site:")) <= {site.pk}:
+        raise NotFound("a subject named is not of this site")
     _, entry = recorded(
         lambda: supplies.record_incident(
             site=site,
@@ -194,29 +198,33 @@ def record_incident(request: HttpRequest, data: IncidentIn) -> Status[EntryRef]:
 @router.get("/dashboard", response=responses(DashboardOut), tags=["dashboard"])
 def dashboard(request: HttpRequest) -> dict[str, Any]:
     """The waiting list and the gate in numbers: what a coordinator looks at first."""
-    reader(request)
+    user = reader(request)
     today = clock.today()
     seq, head = ledger.head()
+    sites = site_ids(user) or frozenset()
     # Every change to the register appends to the ledger in the same transaction, so the head names
     # the state these figures describe: while it stands still they cannot change. The head is read
     # first, so figures stored under it are never older than it.
-    global _dashboard_cache
-    cached = _dashboard_cache
-    if cached is not None and cached[0] == (seq, head, today):
-        return cached[1]
+    key = (seq, head, today, sites)
+    cached = _dashboard_cache.get(key)
+    if cached is not None:
+        return cached
     waiting = Q(status=Referral.Status.WAITING)
-    referrals = Referral.objects.aggregate(
+    referrals = for_sites(Referral.objects.all(), sites).aggregate(
         waiting=Count("id", filter=waiting),
         past_deadline=Count("id", filter=waiting & Q(due_date__lt=today)),
         died=Count("id", filter=Q(status=Referral.Status.DIED)),
     )
     by_priority = (
-        Referral.objects.filter(waiting).values("priority__code").annotate(n=Count("id")).order_by("priority__rank")
+        for_sites(Referral.objects.filter(waiting), sites)
+        .values("priority__code")
+        .annotate(n=Count("id"))
+        .order_by("priority__rank")
     )
-    trips = Trip.objects.values("status").annotate(n=Count("id")).order_by("status")
+    trips = for_sites(Trip.objects.all(), sites).values("status").annotate(n=Count("id")).order_by("status")
     figures = {
         "today": today,
-        "patients": Patient.objects.count(),
+        "patients": for_sites(Patient.objects.all(), sites).count(),
         "facilities": Facility.objects.count(),
         "waiting": referrals["waiting"],
         "past_deadline": referrals["past_deadline"],
@@ -226,11 +234,14 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "ledger_entries": seq,
         "ledger_head": head,
     }
-    _dashboard_cache = ((seq, head, today), figures)
+    if len(_dashboard_cache) > 32:  # a few site sets at most; the ledger's head moves on anyway
+        _dashboard_cache.clear()
+    _dashboard_cache[key] = figures
     return figures
 
 
-_dashboard_cache: tuple[tuple[int, str, Any], dict[str, Any]] | None = None
+# (ledger seq, head, today, the caller's sites) -> figures: each set of sites has its own.
+_dashboard_cache: dict[tuple[int, str, Any, frozenset[int]], dict[str, Any]] = {}
 
 
 # --------------------------------------------------------------------------------------------- caller

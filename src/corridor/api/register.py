@@ -12,8 +12,9 @@ from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
+from corridor.register.scoping import visible
 
-from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses
+from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
 from .schemas import (
     Code,
     Date,
@@ -56,8 +57,18 @@ def _facility(code: str) -> Facility:
     return facility
 
 
-def _referral(referral_id: Id) -> Referral:
-    referral = Referral.objects.select_related("patient", "priority").filter(pk=referral_id).first()
+def _my_site(request: HttpRequest, code: str) -> Site:
+    """A site the caller works at: per-site records (patients, rules, trips) are read and written only there."""
+    site = visible(Site.objects.all(), user_of(request)).filter(code=code).first()
+    if site is None:
+        raise NotFound(f"no site with code {code!r}")
+    return site
+
+
+def _referral(request: HttpRequest, referral_id: Id) -> Referral:
+    referral = (
+        visible(Referral.objects.select_related("patient", "priority"), user_of(request)).filter(pk=referral_id).first()
+    )
     if referral is None:
         raise NotFound(f"no referral {referral_id}")
     return referral
@@ -193,8 +204,8 @@ def patient_out(patient: Patient) -> dict[str, Any]:
     }
 
 
-def _patient(code: str) -> Patient:
-    patient = Patient.objects.select_related("site").filter(code=code).first()
+def _patient(request: HttpRequest, code: str) -> Patient:
+    patient = visible(Patient.objects.select_related("site"), user_of(request)).filter(code=code).first()
     if patient is None:
         raise NotFound(f"no patient with code {code!r}")
     return patient
@@ -221,7 +232,7 @@ def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[s
 def list_patients(request: HttpRequest, page: Query[Page], filters: Query[PatientFilter]) -> dict[str, Any]:
     """Patients under their pseudonymous codes; never identity fields."""
     reader(request)
-    patients = Patient.objects.select_related("site").order_by("code")
+    patients = visible(Patient.objects.select_related("site"), user_of(request)).order_by("code")
     if filters.site:
         patients = patients.filter(site__code=filters.site)
     if filters.status:
@@ -234,7 +245,7 @@ def get_patient(request: HttpRequest, code: Code, with_identity: bool = False, p
     """One patient. ``with_identity=true`` adds the identity fields for roles that may see them (an
     ``identity.viewed`` entry records the reading, with ``purpose``); other roles are refused."""
     reader(request)
-    patient = _patient(code)
+    patient = _patient(request, code)
     out = patient_out(patient)
     if with_identity:
         out["identity"] = identity_out(request, patient, purpose)
@@ -245,7 +256,7 @@ def get_patient(request: HttpRequest, code: Code, with_identity: bool = False, p
 def get_identity(request: HttpRequest, code: Code, purpose: Purpose = "") -> dict[str, Any]:
     """A patient's identity fields, for roles that may see them; recorded as ``identity.viewed``."""
     reader(request)
-    return identity_out(request, _patient(code), purpose)
+    return identity_out(request, _patient(request, code), purpose)
 
 
 @router.put(
@@ -254,7 +265,7 @@ def get_identity(request: HttpRequest, code: Code, purpose: Purpose = "") -> dic
 def put_identity(request: HttpRequest, code: Code, data: IdentityIn) -> EntryRef:
     """Replace a patient's identity fields (the ledger records which changed, never the values)."""
     user = acting(request, Can.MANAGE_PATIENTS)
-    patient = _patient(code)
+    patient = _patient(request, code)
     _, entry = recorded(lambda: register.change_identity(patient, identity=data.dict(), by=user))
     return entry
 
@@ -266,7 +277,7 @@ def register_patient(request: HttpRequest, data: PatientIn) -> Status[dict[str, 
     """Register a patient under a pseudonymous code, with identity fields if given (kept encrypted)."""
     user = acting(request, Can.MANAGE_PATIENTS)
     fields = data.dict()
-    site = _site(fields.pop("site"))
+    site = _my_site(request, fields.pop("site"))
     patient, entry = recorded(lambda: register.register_patient(site=site, **fields, by=user))
     return Status(201, {**patient_out(patient), "entry": entry})
 
@@ -276,7 +287,7 @@ def register_patient(request: HttpRequest, data: PatientIn) -> Status[dict[str, 
 )
 def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dict[str, Any]:
     user = acting(request, Can.MANAGE_PATIENTS)
-    patient = _patient(code)
+    patient = _patient(request, code)
     patient, entry = recorded(lambda: register.change_patient(patient, by=user, **data.dict(exclude_none=True)))
     return {**patient_out(patient), "entry": entry}
 
@@ -290,9 +301,9 @@ def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dic
 def record_death(request: HttpRequest, code: Code, data: DeathIn) -> Status[dict[str, Any]]:
     """A death while waiting; the patient's open referrals close as died."""
     user = acting(request, Can.RECORD_INCIDENTS)
-    patient = _patient(code)
+    patient = _patient(request, code)
     patient, entry = recorded(lambda: register.record_death(patient, by=user, **data.dict()))
-    return Status(201, {**patient_out(_patient(code)), "entry": entry})
+    return Status(201, {**patient_out(_patient(request, code)), "entry": entry})
 
 
 # ----------------------------------------------------------------------------------------- referrals
@@ -338,7 +349,7 @@ def list_referrals(request: HttpRequest, page: Query[Page], filters: Query[Refer
     """Referrals, oldest first; filter by status (``waiting``), patient, priority, specialty, due date."""
     reader(request)
     referrals = (
-        Referral.objects.select_related("patient", "priority")
+        visible(Referral.objects.select_related("patient", "priority"), user_of(request))
         .prefetch_related("eligible_facilities")
         .order_by("referral_date", "pk")
     )
@@ -358,7 +369,7 @@ def list_referrals(request: HttpRequest, page: Query[Page], filters: Query[Refer
 @router.get("/referrals/{referral_id}", response=responses(ReferralOut), tags=["referrals"])
 def get_referral(request: HttpRequest, referral_id: Id) -> dict[str, Any]:
     reader(request)
-    return referral_out(_referral(referral_id))
+    return referral_out(_referral(request, referral_id))
 
 
 @router.post(
@@ -368,9 +379,9 @@ def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, 
     """Refer a patient; the due date is the referral date plus the priority class's deadline."""
     user = acting(request, Can.MANAGE_REFERRALS)
     fields = data.dict()
-    patient = _patient(fields.pop("patient"))
+    patient = _patient(request, fields.pop("patient"))
     referral, entry = recorded(lambda: register.create_referral(patient=patient, **fields, by=user))
-    return Status(201, {**referral_out(_referral(referral.pk)), "entry": entry})
+    return Status(201, {**referral_out(_referral(request, referral.pk)), "entry": entry})
 
 
 @router.post(
@@ -382,9 +393,9 @@ def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, 
 def close_referral(request: HttpRequest, referral_id: Id, data: ReferralClose) -> dict[str, Any]:
     """Take a referral off the waiting list: treated, died, left or withdrawn."""
     user = acting(request, Can.MANAGE_REFERRALS)
-    referral = _referral(referral_id)
+    referral = _referral(request, referral_id)
     _, entry = recorded(lambda: register.close_referral(referral, by=user, **data.dict()))
-    return {**referral_out(_referral(referral.pk)), "entry": entry}
+    return {**referral_out(_referral(request, referral.pk)), "entry": entry}
 
 
 # ------------------------------------------------------------------------------------ access rules
@@ -425,7 +436,7 @@ def rules_out(rules: AccessRuleSet) -> dict[str, Any]:
 def list_rules(request: HttpRequest, code: Code, page: Query[Page]) -> dict[str, Any]:
     """Every set of access rules recorded for a site, oldest first."""
     reader(request)
-    site = _site(code)
+    site = _my_site(request, code)
     return page_of(AccessRuleSet.objects.filter(site=site).select_related("site"), page, rules_out)
 
 
@@ -435,7 +446,7 @@ def rules_in_force(request: HttpRequest, code: Code, on: Date | None = None) -> 
     from corridor import clock
 
     reader(request)
-    site = _site(code)
+    site = _my_site(request, code)
     day = on or clock.today()
     rules = register.rules_in_force(site, day)
     if rules is None:
@@ -449,6 +460,6 @@ def rules_in_force(request: HttpRequest, code: Code, on: Date | None = None) -> 
 def set_rules(request: HttpRequest, code: Code, data: RulesIn) -> Status[dict[str, Any]]:
     """Record the gate's rules from a date on (earlier sets stay; the newest covering a date wins)."""
     user = acting(request, Can.CHANGE_RULES)
-    site = _site(code)
+    site = _my_site(request, code)
     rules, entry = recorded(lambda: register.set_access_rules(site=site, by=user, **data.dict()))
     return Status(201, {**rules_out(rules), "entry": entry})

@@ -12,9 +12,10 @@ from pydantic import Field, StringConstraints
 from corridor import clock
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed
+from corridor.register.scoping import require_site
 
 from .core import acting, allowed, reader, recorded, requires, responses
-from .register import _site
+from .register import _my_site
 from .schemas import LINE, PARAGRAPH, Code, Date, EntryRef, Evidence, Quantity
 
 router = Router()
@@ -169,8 +170,9 @@ def supplies_status(request: HttpRequest, site: Code | None = None) -> dict[str,
     """Where each supply stands today: stock, use, days of autonomy and run-out date, alerts."""
     from corridor.supplies import queries
 
-    reader(request)
+    user = reader(request)
     where = queries.get_site(site)
+    require_site(user, where)
     today = clock.today()
     rows = queries.status(where, today)
     alerts = queries.alerts(where, today, rows)
@@ -202,7 +204,7 @@ def blocked_delivery(request: HttpRequest, data: BlockedIn) -> Status[EntryRef]:
     from corridor.supplies import services
 
     user = acting(request, Can.RECORD_INCIDENTS)
-    where = _site(data.site)
+    where = _my_site(request, data.site)
     _, entry = recorded(
         lambda: services.record_blocked_delivery(
             site=where,

@@ -16,13 +16,14 @@ from corridor.accounts.roles import Can
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Referral
+from corridor.register.scoping import visible
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS
 
-from .core import Page, acting, page_of, reader, recorded, requires, responses
-from .register import _facility, _patient, _site
+from .core import Page, acting, page_of, reader, recorded, requires, responses, user_of
+from .register import _facility, _my_site, _patient
 from .schemas import (
     AnswerIn,
     CancelIn,
@@ -49,17 +50,21 @@ from .schemas import (
 router = Router()
 
 
-def _trips() -> Any:
-    return Trip.objects.select_related("site", "facility").prefetch_related(
-        Prefetch(
-            "passengers",
-            queryset=TripPassenger.objects.select_related("patient", "escort_for").order_by("pk"),
+def _trips(request: HttpRequest) -> Any:
+    return (
+        visible(Trip.objects.all(), user_of(request))
+        .select_related("site", "facility")
+        .prefetch_related(
+            Prefetch(
+                "passengers",
+                queryset=TripPassenger.objects.select_related("patient", "escort_for").order_by("pk"),
+            )
         )
     )
 
 
-def _trip(trip_id: int) -> Trip:
-    trip = _trips().filter(pk=trip_id).first()
+def _trip(request: HttpRequest, trip_id: int) -> Trip:
+    trip = _trips(request).filter(pk=trip_id).first()
     if trip is None:
         raise NotFound(f"no trip {trip_id}")
     return trip
@@ -121,7 +126,7 @@ class TripFilter(Schema):
 def list_trips(request: HttpRequest, page: Query[Page], filters: Query[TripFilter]) -> dict[str, Any]:
     """Trips, newest first, with their manifests and gate timelines."""
     reader(request)
-    trips = _trips().order_by("-date", "-pk")
+    trips = _trips(request).order_by("-date", "-pk")
     if filters.site:
         trips = trips.filter(site__code=filters.site)
     if filters.status:
@@ -138,15 +143,15 @@ def list_trips(request: HttpRequest, page: Query[Page], filters: Query[TripFilte
 @router.get("/trips/{trip_id}", response=responses(TripOut), tags=["trips"])
 def get_trip(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     reader(request)
-    return trip_out(_trip(trip_id))
+    return trip_out(_trip(request, trip_id))
 
 
 @router.get("/trips/{trip_id}/timeline", response=responses(TimelineOut), tags=["trips"])
 def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     """The trip and every ledger entry about it, in the order recorded: request, answer, gate, hospital."""
     reader(request)
-    trip = _trip(trip_id)
-    entries = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}").order_by("seq")
+    trip = _trip(request, trip_id)
+    entries = visible(Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}"), user_of(request)).order_by("seq")
     return {
         "trip": trip_out(trip),
         "events": [
@@ -168,14 +173,16 @@ def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
 def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     """Request a trip from the authority with its manifest; the access rules in force are checked."""
     user = acting(request, Can.MANAGE_TRIPS)
-    site = _site(data.site)
+    site = _my_site(request, data.site)
     facility = _facility(data.facility)
-    referrals = list(Referral.objects.select_related("patient").filter(pk__in=data.referrals))
+    referrals = list(
+        visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.referrals)
+    )
     missing = sorted(set(data.referrals) - {r.pk for r in referrals})
     if missing:
         raise InvalidInput(f"no referral {missing[0]}", "referrals")
     referrals.sort(key=lambda r: data.referrals.index(r.pk))
-    escorts = [(_patient(e.escort), _patient(e.escorting)) for e in data.escorts]
+    escorts = [(_patient(request, e.escort), _patient(request, e.escorting)) for e in data.escorts]
     trip, entry = recorded(
         lambda: transfers.request_trip(
             site=site,
@@ -189,7 +196,7 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
             certainty=data.certainty,
         )
     )
-    return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
+    return Status(201, {**trip_out(_trip(request, trip.pk)), "entry": entry})
 
 
 def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
@@ -202,11 +209,11 @@ def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
     # The service reads the trip again under its lock; this copy only needs what the services look at.
-    trip = Trip.objects.select_related("site", "facility").filter(pk=trip_id).first()
+    trip = visible(Trip.objects.select_related("site", "facility"), user).filter(pk=trip_id).first()
     if trip is None:
         raise NotFound(f"no trip {trip_id}")
     _, entry = recorded(lambda: action(trip, user))
-    return {**trip_out(_trip(trip_id)), "entry": entry}
+    return {**trip_out(_trip(request, trip_id)), "entry": entry}
 
 
 @router.post(
@@ -259,11 +266,13 @@ def cancel_trip(request: HttpRequest, trip_id: Id, data: CancelIn) -> dict[str, 
 )
 def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict[str, Any]:
     """Add referrals to or take patients off a trip that has not left, with the reason."""
-    add = list(Referral.objects.select_related("patient").filter(pk__in=data.add))
+    acting(request, Can.MANAGE_TRIPS)
+    _trip(request, trip_id)  # another site's trip is not found, whatever the body names
+    add = list(visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.add))
     missing = sorted(set(data.add) - {r.pk for r in add})
     if missing:
         raise InvalidInput(f"no referral {missing[0]}", "add")
-    remove = [_patient(code) for code in data.remove]
+    remove = [_patient(request, code) for code in data.remove]
     return _step(
         request,
         trip_id,
@@ -373,7 +382,7 @@ def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[
 def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
     """What happened to one patient at the hospital. Seen leaves the referral open, in care or waiting for
     the follow-up due by ``follow_up_due``; only ``care_complete`` closes it."""
-    patient = _patient(data.patient)
+    patient = _patient(request, data.patient)
     written = _step(
         request,
         trip_id,
@@ -401,7 +410,7 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
 )
 def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str, Any]]:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
-    patient = _patient(data.patient)
+    patient = _patient(request, data.patient)
     written = _step(
         request,
         trip_id,
@@ -457,7 +466,7 @@ def plan_out(entry: Entry) -> dict[str, Any]:
 def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Status[dict[str, Any]]:
     """Run the planner for a day and record its proposal (``plan.proposed``)."""
     user = acting(request, Can.MANAGE_TRIPS)
-    site = _site(code)
+    site = _my_site(request, code)
     entry, ref = recorded(
         lambda: plans.propose_plan(
             site=site, day=data.date, by=user, horizon_days=data.horizon_days, time_limit=data.time_limit
@@ -470,7 +479,7 @@ def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Statu
 def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dict[str, Any]:
     """The most recent plan proposed for a day (default today by Corridor's clock)."""
     reader(request)
-    site = _site(code)
+    site = _my_site(request, code)
     day = on or clock.today()
     entry = plans.latest_plan(site, day)
     if entry is None:
@@ -484,13 +493,15 @@ def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dic
 def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[dict[str, Any]]:
     """Request the plan's trip as proposed, or changed (a different hospital or patients need a reason)."""
     user = acting(request, Can.MANAGE_TRIPS)
-    plan = Entry.objects.filter(seq=seq).first()
+    plan = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
     if plan is None or plan.type != "plan.proposed":
         raise NotFound(f"ledger entry {seq} is not a plan")
     facility: Facility | None = _facility(data.facility) if data.facility else None
     referrals: list[Referral] | None = None
     if data.referrals is not None:
-        referrals = list(Referral.objects.select_related("patient").filter(pk__in=data.referrals))
+        referrals = list(
+            visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.referrals)
+        )
         missing = sorted(set(data.referrals) - {r.pk for r in referrals})
         if missing:
             raise InvalidInput(f"no referral {missing[0]}", "referrals")
@@ -498,4 +509,4 @@ def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[di
     trip, entry = recorded(
         lambda: plans.accept_plan(plan, by=user, facility=facility, referrals=referrals, reason=data.reason)
     )
-    return Status(201, {**trip_out(_trip(trip.pk)), "entry": entry})
+    return Status(201, {**trip_out(_trip(request, trip.pk)), "entry": entry})

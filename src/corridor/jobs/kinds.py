@@ -14,11 +14,14 @@ from corridor.files import write_atomically
 from corridor.jobs.registry import Finish, Progress, Result, WritesItself
 
 
-def _site(params: dict[str, Any]) -> Any:
+def _site(params: dict[str, Any], by: Any) -> Any:
+    """The site named, else the first the job's owner works at (another site's code is not found)."""
     from corridor.register.models import Site
+    from corridor.register.scoping import visible
 
+    sites = visible(Site.objects.order_by("pk"), by)
     code = params.get("site")
-    site = Site.objects.filter(code=code).first() if code else Site.objects.order_by("pk").first()
+    site = sites.filter(code=code).first() if code else sites.first()
     if site is None:
         raise InvalidInput(f"no site {code!r}" if code else "add a site first", "site")
     return site
@@ -29,7 +32,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
 
     from corridor.transfers import plans
 
-    site = _site(params)
+    site = _site(params, by)
     day = dt.date.fromisoformat(params["date"]) if params.get("date") else None
     seconds = float(params.get("time_limit", 8.0))
     progress(0.1, f"planning the day for {site.code} (up to {seconds:g} s)")

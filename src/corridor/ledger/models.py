@@ -123,6 +123,24 @@ class Subject(models.Model):
         return f"{self.key} in #{self.entry_id}"
 
 
+class EntrySite(models.Model):
+    """Which site an entry concerns, resolved from its subjects when it is appended (an index, not evidence).
+
+    Entries with no row are install-wide (accounts, hospitals, priority classes, checkpoints). The
+    mapping from a subject to its site is defined once, in ``corridor.register.scoping``; the hashed
+    body is never touched. A plain integer, not a foreign key, so the ledger needs no other app.
+    """
+
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="site_rows")
+    site_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "site_id"], name="ledger_entry_site_unique")]
+
+    def __str__(self) -> str:
+        return f"site {self.site_id} in #{self.entry_id}"
+
+
 TREE_INDEX_BITS = 40  # up to 2**40 leaves; a node's key is level << 40 | index
 
 

@@ -74,6 +74,7 @@ def _check_json(value: Any, path: str) -> None:
 
 _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
 _INSERT_SUBJECT = "INSERT INTO ledger_subject (entry_id, key) VALUES (%s, %s)"
+_INSERT_SITE = "INSERT INTO ledger_entrysite (entry_id, site_id) VALUES (%s, %s)"
 _HEAD = "SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
 
 
@@ -180,6 +181,12 @@ def append(
             cursor.execute(_INSERT_ENTRY, [last_seq + 1, body, digest])
             if subject_list:
                 cursor.executemany(_INSERT_SUBJECT, [(last_seq + 1, key) for key in subject_list])
+                # Which site the entry concerns, for scoping reads (never part of the hashed body).
+                from corridor.register.scoping import sites_of_subjects
+
+                sites = sorted(sites_of_subjects(subject_list))
+                if sites:
+                    cursor.executemany(_INSERT_SITE, [(last_seq + 1, site) for site in sites])
     entry = Entry(seq=last_seq + 1, body=body, hash=digest)
     entry.__dict__["_fields"] = fields
     return entry

@@ -29,6 +29,7 @@ from corridor.register.models import (
     Site,
     Specialty,
 )
+from corridor.register.scoping import require_site
 from corridor.validate import code as _code
 from corridor.validate import date as _date
 from corridor.validate import evidence as _evidence
@@ -292,6 +293,7 @@ def register_patient(
 ) -> Patient:
     """Register a patient under a pseudonymous code; identity fields go to their own table, never the ledger."""
     require(by, Can.MANAGE_PATIENTS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     code = _code(code, "code")
     registered_on = clock.check_day("registered_on", _date(registered_on, "registered_on"))
     if sex not in SEXES:
@@ -349,6 +351,7 @@ def _identity_fields(identity: dict[str, str]) -> dict[str, str]:
 def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) -> PatientIdentity:
     """Replace a patient's identity fields. The ledger records that they changed and which, not the values."""
     require(by, Can.MANAGE_PATIENTS)
+    require_site(by, patient.site_id, "patient")
     fields = _identity_fields(identity)
     with transaction.atomic():
         record, created = PatientIdentity.objects.get_or_create(patient=patient, defaults=fields)
@@ -387,6 +390,7 @@ def view_identity(
                 raise NotAllowed("your role sees an identity only by breaking the glass, with a reason")
             raise NotAllowed("your role may not see identities")
         payload["break_glass_entry"] = grant.entry_seq
+    require_site(by, patient.site_id, "patient")  # never another site's identity, whatever the role
     # Every reading says why: an empty purpose is refused before anything is shown or written.
     payload["purpose"] = _text(purpose, "purpose")
     if via_token is not None:
@@ -407,6 +411,7 @@ def change_patient(
     depends_on_power: bool | None = None,
 ) -> Patient:
     require(by, Can.MANAGE_PATIENTS)
+    require_site(by, patient.site_id, "patient")
     changes: dict[str, Any] = {}
     if sex is not None:
         if sex not in SEXES:
@@ -464,6 +469,7 @@ def create_referral(
     With no eligible facilities given, every facility offering the specialty is eligible.
     """
     require(by, Can.MANAGE_REFERRALS)
+    require_site(by, patient.site_id, "patient")
     if specialty not in Specialty.values:
         raise InvalidInput(f"unknown specialty {specialty!r}; use one of {', '.join(Specialty.values)}", "specialty")
     try:
@@ -558,6 +564,7 @@ def close_referral(
 ) -> Referral:
     """End a referral's episode of care: care complete (code ``treated``), died, left or withdrawn."""
     require(by, Can.MANAGE_REFERRALS)
+    require_site(by, referral.patient.site_id, "patient")
     return _close_referral(referral, reason=reason, on=on, by=by, source=source, certainty=certainty, note=note)
 
 
@@ -620,6 +627,7 @@ def record_death(
     ``extra`` adds keys to the ledger payload (an import's field submission) without overriding any.
     """
     require(by, Can.RECORD_INCIDENTS)
+    require_site(by, patient.site_id, "patient")
     on = clock.check_day(
         "on",
         _date(on, "on"),
@@ -697,6 +705,7 @@ def set_access_rules(
 ) -> AccessRuleSet:
     """Record the gate's rules from a date on. Earlier rule sets stay; the newest covering a date wins."""
     require(by, Can.CHANGE_RULES)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     effective_from = _date(effective_from, "effective_from")
     until = _date(effective_until, "effective_until") if effective_until else None
     if until and until < effective_from:

@@ -12,13 +12,14 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import CharField, Count, Min, Q, Subquery
 
 from corridor.register.models import Referral, Site
+from corridor.register.scoping import for_sites
 from corridor.reports import catalogue, core, privacy, queries, ssa
 from corridor.transfers.models import Trip, TripPassenger
 
@@ -81,9 +82,14 @@ REFERRAL_COLUMNS = [
 ]
 
 
-def referrals(period: core.Period | None, today: dt.date) -> Dataset:
-    """Every referral (or those on the waiting list at some time in ``period``), one row each."""
-    rows_qs = Referral.objects.select_related("patient__site", "priority").prefetch_related("eligible_facilities")
+def referrals(period: core.Period | None, today: dt.date, sites: Iterable[int] | None = None) -> Dataset:
+    """Every referral of ``sites`` (ids; None: every site), or those on the waiting list at some time in
+    ``period``, one row each."""
+    rows_qs = (
+        for_sites(Referral.objects.all(), sites)
+        .select_related("patient__site", "priority")
+        .prefetch_related("eligible_facilities")
+    )
     as_of = today
     if period is not None:
         as_of = period.as_of
@@ -149,15 +155,20 @@ TRIP_COLUMNS = [
 ]
 
 
-def trips(period: core.Period | None, today: dt.date) -> Dataset:
-    """Every trip (or the month's), one row each, with the WHO's request outcome and the gate timeline."""
+def trips(period: core.Period | None, today: dt.date, sites: Iterable[int] | None = None) -> Dataset:
+    """Every trip of ``sites`` (or the month's), one row each, with the WHO's request outcome and the gate
+    timeline."""
     on_board = Q(passengers__removed=False)
-    qs = Trip.objects.select_related("facility").annotate(
-        said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
-        n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
-        n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
-        n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
-        n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
+    qs = (
+        for_sites(Trip.objects.all(), sites)
+        .select_related("facility")
+        .annotate(
+            said=Subquery(queries.answer_subquery("id"), output_field=CharField()),
+            n_patients=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.PATIENT)),
+            n_escorts=Count("passengers", filter=on_board & Q(passengers__role=TripPassenger.Role.ESCORT)),
+            n_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.SEEN)),
+            n_not_seen=Count("passengers", filter=on_board & Q(passengers__outcome__in=queries.NOT_SEEN)),
+        )
     )
     as_of = today
     if period is not None:
@@ -220,8 +231,10 @@ INCIDENT_COLUMNS = [
 ]
 
 
-def incidents(period: core.Period | None, today: dt.date) -> Dataset:
-    """Obstruction incidents in the SSA's public columns, after corrections, retracted ones left out."""
+def incidents(period: core.Period | None, today: dt.date, sites: Iterable[int] | None = None) -> Dataset:
+    """Obstruction incidents in the SSA's public columns, after corrections, retracted ones left out.
+
+    Install-wide whatever ``sites`` says: these are the public columns published as they are (docs/roles.md)."""
     site = Site.objects.order_by("id").first()
     country = site.country if site else ""
     span = period or core.Period(dt.date(1900, 1, 1), today, today)

@@ -20,6 +20,7 @@ from corridor.accounts.roles import Actor, Can, can, require
 from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register.scoping import site_ids, visible
 from corridor.reports import catalogue, core, exports, monthly, queries, strings
 
 REPORT_FORMATS = ("html", "pdf")
@@ -78,6 +79,14 @@ def _record(
         if deliver is not None:
             deliver(content)  # raising here rolls the entry back: no entry without its file
     return Produced(content, filename, media_type, digest, entry)
+
+
+def _site_codes(by: Actor) -> list[str] | None:
+    """The sites a row-level export was limited to (the exporter's), or None for every site."""
+    from corridor.register.models import Site
+
+    ids = site_ids(by)
+    return None if ids is None else sorted(Site.objects.filter(pk__in=ids).values_list("code", flat=True))
 
 
 def monthly_report(
@@ -186,7 +195,8 @@ def case_dossier(
 
     require(by, Can.READ_LEDGER)
     _choice(language, strings.LANGUAGES, "language")
-    patient = Patient.objects.select_related("site").filter(code=(code or "").strip()).first()
+    # A patient of a site the user does not work at is "not there", as on every page.
+    patient = visible(Patient.objects.select_related("site"), by).filter(code=(code or "").strip()).first()
     if patient is None:
         raise InvalidInput(f"there is no patient {code!r}", "patient")
     identity = None
@@ -296,7 +306,7 @@ def export(
             raise InvalidInput("name the month of the indicators, YYYY-MM", "month")
         table = exports.indicators(period, audience)
     else:
-        table = exports.BUILDERS[dataset](period, today)
+        table = exports.BUILDERS[dataset](period, today, sites=site_ids(by))
     content = exports.write(table, fmt, head)
     span = f"-{period.label}" if period else ""
     extension = {"csv": "csv", "hxl": "hxl.csv", "json": "json"}[fmt]
@@ -313,6 +323,7 @@ def export(
             "as_of": table.meta.get("as_of"),
             "audience": audience if dataset == "indicators" else "partners",
             "rows": len(table.rows),
+            "sites": _site_codes(by) if dataset in ("referrals", "trips") else None,
         },
         head=head,
         deliver=deliver,

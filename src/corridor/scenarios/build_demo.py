@@ -286,6 +286,9 @@ def build(seed: int = SEED) -> dict[str, Any]:
     # rejected trip after trip (see _companions).
     actions[:] = _companions(actions)
 
+    crossing_patients, crossing_actions = _crossing()
+    patients.extend(crossing_patients)
+    actions.extend(crossing_actions)
     actions.sort(key=_action_date)
     return {
         "format": "corridor-scenario/1",
@@ -334,9 +337,93 @@ def build(seed: int = SEED) -> dict[str, Any]:
                 **PUBLICATION,
             },
         ],
+        "other_sites": [CROSSING],
         "patients": sorted(patients, key=lambda p: p["code"]),
         "actions": actions,
     }
+
+
+# The second, small site: a crossing beside the camp, with its own rules, a coordinator who works there
+# only, and records nobody at the camp sees (docs/roles.md, "Sites"). Fixed, synthetic data: it draws
+# nothing from the camp's random stream, so the camp's history is the same with or without it.
+CROSSING: dict[str, Any] = {
+    "code": "XING-1",
+    "name": "Demo Crossing",
+    "country": "XX",
+    "population": 600,
+    "time_zone": "Etc/GMT-3",
+    "rules": [
+        {
+            "effective_from": "2014-01-01",
+            "max_patients_per_day": 2,
+            "max_facilities_per_day": 1,
+            "max_escorts_per_day": 2,
+            "allowed_weekdays": WORK_WEEK,
+            "notes": "Reported for the crossing: two patients a day, to one hospital.",
+            **PUBLICATION,
+        }
+    ],
+}
+
+
+def _crossing() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The crossing's few patients, their referrals, one trip and one supply item."""
+    site = {"site": CROSSING["code"]}
+    cases = [  # code, sex, birth year, specialty, priority, referred on
+        ("X-0001", "f", 1958, "oncology", "P2", dt.date(2014, 9, 22)),
+        ("X-0002", "m", 2009, "ophthalmology", "P3", dt.date(2014, 9, 3)),
+        ("X-0003", "m", 1947, "cardiology", "P2", dt.date(2014, 10, 1)),
+        ("X-0004", "f", 1990, "oncology", "P4", dt.date(2014, 8, 18)),
+    ]
+    patients = [
+        {
+            "code": code,
+            "registered_on": "2014-03-01",
+            "sex": sex,
+            "birth_year": born,
+            "identity": {"full_name": f"Synthetic Crossing Resident {code[2:]}", "contact": "Crossing shelter"},
+            "synthetic": True,
+            **site,
+        }
+        for code, sex, born, *_ in cases
+    ]
+    actions: list[dict[str, Any]] = [
+        {
+            "action": "referral",
+            "ref": f"XR{n}",
+            "patient": code,
+            "specialty": specialty,
+            "priority": priority,
+            "referral_date": day.isoformat(),
+            "facilities": _eligible(specialty),
+            **SYNTHETIC,
+            **site,
+        }
+        for n, (code, _sex, _born, specialty, priority, day) in enumerate(cases, start=1)
+    ]
+    # One trip to the oncology hospital for the two oncology referrals, asked for tomorrow.
+    trip_day = TODAY + dt.timedelta(days=1)
+    actions.append(
+        {
+            "action": "trip.request",
+            "ref": "XT1",
+            "date": trip_day.isoformat(),
+            "facility": "H-01",
+            "referrals": ["XR1", "XR4"],
+            **SYNTHETIC,
+            **site,
+        }
+    )
+    water = {"code": "water", "name": "Trucked drinking water", "category": "water", "unit": "cubic metres"}
+    actions.append(
+        {"action": "supply.item", "date": "2014-09-01", **water, "critical_threshold": 30, "needs_power": False}
+        | {"synthetic": True, **site}
+    )
+    actions.append(
+        {"action": "supply.count", "item": "water", "date": TODAY.isoformat(), "quantity": 85, "unit": "cubic metres"}
+        | {**SYNTHETIC, **site}
+    )
+    return patients, actions
 
 
 # The camp's supplies (synthetic). Per item: code, name, category, unit, critical threshold, whether it

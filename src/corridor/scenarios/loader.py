@@ -141,9 +141,25 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
     for r in data.get("rules", []):
         fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
         register.set_access_rules(site=site, by=None, **fields, **_evidence(r))
+    # Further sites (a crossing beside the camp), each with its own rules; a patient or an action names
+    # its site with "site", and without it belongs to the first.
+    sites = {site.code: site}
+    for extra in data.get("other_sites", []):
+        other = register.create_site(
+            code=extra["code"],
+            name=extra["name"],
+            country=extra["country"],
+            population=extra.get("population", 0),
+            time_zone=extra.get("time_zone", "UTC"),
+            by=None,
+        )
+        sites[other.code] = other
+        for r in extra.get("rules", []):
+            fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
+            register.set_access_rules(site=other, by=None, **fields, **_evidence(r))
     for p in data.get("patients", []):
         register.register_patient(
-            site=site,
+            site=sites[p.get("site", site.code)],
             code=p["code"],
             registered_on=dt.date.fromisoformat(p["registered_on"]),
             sex=p.get("sex", "u"),
@@ -166,7 +182,7 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
     }
     for index, action in enumerate(data.get("actions", [])):
         try:
-            _apply_action(action, site, facilities, referrals, trips, counts)
+            _apply_action(action, sites[action.get("site", site.code)], facilities, referrals, trips, counts)
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInput(f"actions[{index}] ({action.get('action')}): {exc}") from None
     return counts

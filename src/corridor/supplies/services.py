@@ -28,6 +28,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Site
+from corridor.register.scoping import require_site
 from corridor.supplies import autonomy
 from corridor.supplies.models import Category, Delivery, Dependence, Generator, PowerDay, StockRecord, SupplyItem
 from corridor.validate import evidence as _evidence
@@ -398,6 +399,7 @@ def request_delivery(
 ) -> Delivery:
     """A delivery asked of the authority: of one item (its stock rises when let through) or a whole category."""
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     on = _day(on)
     target, category = _target(site, item)
     amount, unit_text = _quantity_for(target, quantity, unit)
@@ -522,6 +524,7 @@ def record_blocked_delivery(
     on the same day, in one ``supply.blocked`` entry. ``item`` is an item of the site or a category.
     """
     require(by, Can.RECORD_INCIDENTS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     if (
         isinstance(item, str)
         and item.strip() not in ITEMS
@@ -781,6 +784,7 @@ def record_incident(
 ) -> Entry:
     """An obstruction of health care, in the WHO SSA's terms: the kind of attack and the resource affected."""
     require(by, Can.RECORD_INCIDENTS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     if not description.strip():
         raise InvalidInput("describe what happened", "description")
     if not kind.strip() or not resource.strip():

@@ -22,6 +22,7 @@ from corridor import clock
 from corridor.accounts.roles import Can, can, roles_of
 from corridor.errors import CorridorError
 from corridor.register.models import Site
+from corridor.register.scoping import visible
 from corridor.supplies import display, forms, queries
 from corridor.supplies import services as supplies
 from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
@@ -49,8 +50,9 @@ def requires(*capabilities: Can) -> Callable[[V], V]:
 
 
 def _site(request: HttpRequest) -> Site | None:
+    """The site asked for among the user's own, else their first; None when they work at none."""
     code = request.GET.get("site") or request.POST.get("site")
-    sites = Site.objects.order_by("code")
+    sites = visible(Site.objects.order_by("code"), request.user)
     return (sites.filter(code=code).first() if code else None) or sites.first()
 
 
@@ -111,7 +113,7 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
 def _get_site(request: HttpRequest) -> Site:
     site = _site(request)
     if site is None:
-        raise PermissionDenied("no site is registered yet")
+        raise PermissionDenied("no site of yours is registered yet")
     return site
 
 
@@ -186,7 +188,7 @@ def request_delivery(request: HttpRequest) -> HttpResponse:
 
 @requires(Can.RECORD_GATE)
 def answer_delivery(request: HttpRequest, pk: int) -> HttpResponse:
-    delivery = get_object_or_404(Delivery, pk=pk)
+    delivery = get_object_or_404(visible(Delivery.objects.all(), request.user), pk=pk)
     form = forms.AnswerForm(request.POST or None, initial=_initial(request))
 
     def call(data: dict[str, Any]) -> str:

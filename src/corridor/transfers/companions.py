@@ -22,6 +22,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Site
+from corridor.register.scoping import require_site
 from corridor.transfers.models import Companion, CompanionIdentity, Trip, TripCompanion, TripPassenger
 from corridor.transfers.services import ACTIVE, _when, check_trip_moment
 
@@ -61,6 +62,7 @@ def register_companion(
     ``identity`` (full_name, contact, notes) goes to its own encrypted table, never to the ledger.
     """
     require(by, Can.MANAGE_PATIENTS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     code = register._code(code, "code")
     if kind not in KINDS:
         raise InvalidInput(f"must be one of {', '.join(KINDS)}", "kind")
@@ -99,6 +101,7 @@ def view_companion_identity(companion: Companion, *, by: Actor, purpose: str = "
     every reading says why: an empty purpose is refused before anything is shown or written."""
     require(by, Can.SEE_IDENTITIES)
     purpose = register._text(purpose, "purpose")
+    require_site(by, companion.site_id, "companion")
     with transaction.atomic():
         identity = CompanionIdentity.objects.filter(companion=companion).first()
         ledger.append(

@@ -23,6 +23,7 @@ from corridor.errors import Conflict, InvalidInput, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.models import AccessRuleSet, Facility, Referral, Site
+from corridor.register.scoping import require_site
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 
@@ -160,6 +161,7 @@ def propose_plan(
     ``then`` runs in the transaction that records it (a background job records its completion there).
     """
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     from corridor.planning.rolling import plan_today
 
     day = day or clock.today()

@@ -21,6 +21,7 @@ from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Entry
 from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
+from corridor.register.scoping import require_site
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS, refusal
 from corridor.validate import evidence as _evidence
@@ -161,6 +162,7 @@ def request_trip(
     ``escorts`` pairs (escort, escorted patient). ``plan_seq`` links the trip to the plan it follows.
     """
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, site)  # only at a site the user works at; another site's is not found
     _evidence(source, certainty)
     if at is not None:
         clock.check_moment("at", at, zone=site.time_zone)
@@ -225,6 +227,7 @@ def _transition(
     """
     step = TRANSITIONS[name]
     require(by, step.capability)
+    require_site(by, trip.site_id, "trip")
     _evidence(source, certainty)
     with transaction.atomic():
         locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
@@ -554,6 +557,7 @@ def record_outcome(
     ``follow_up_due``) until care is complete; see :mod:`corridor.register.episodes`.
     """
     require(by, Can.RECORD_GATE)
+    require_site(by, trip.site_id, "trip")
     _evidence(source, certainty)
     if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
         choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
@@ -631,6 +635,7 @@ def record_missed_appointment(
 ) -> Trip:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
     require(by, Can.RECORD_GATE)
+    require_site(by, trip.site_id, "trip")
     _evidence(source, certainty)
     reason = (reason or "").strip()
     if not reason:
@@ -698,6 +703,7 @@ def change_manifest(
 ) -> Trip:
     """Swap patients on a trip that has not left yet, with the reason recorded."""
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, trip.site_id, "trip")
     _evidence(source, certainty)
     reason = (reason or "").strip()
     if not reason:

@@ -237,9 +237,22 @@ def _role_choices() -> list[tuple[str, Any]]:
     return [(code, ROLE_LABELS[code]) for code in ROLE_LABELS]
 
 
+def _site_choices() -> list[tuple[str, str]]:
+    from corridor.register.models import Site
+
+    return [(site.code, f"{site.code} · {site.name}") for site in Site.objects.order_by("code")]
+
+
 class UserCreateForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=90)
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    sites = forms.MultipleChoiceField(
+        label=_("Sites"),
+        choices=_site_choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("The user sees and changes the records of these sites only."),
+    )
     password = forms.CharField(
         label=_("First password"),
         widget=forms.PasswordInput(render_value=False),
@@ -249,6 +262,13 @@ class UserCreateForm(forms.Form):
 
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=_role_choices, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class SitesForm(forms.Form):
+    sites = forms.MultipleChoiceField(
+        label=_("Sites"), choices=_site_choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 

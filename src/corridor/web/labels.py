@@ -61,6 +61,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "scenario.clock_moved": _("scenario clock moved"),
     "user.created": _("user created"),
     "user.roles_changed": _("user's roles changed"),
+    "user.sites_changed": _("user's sites changed"),
     "user.password_reset": _("password reset"),
     "user.password_changed": _("password changed"),
     "user.deactivated": _("user deactivated"),

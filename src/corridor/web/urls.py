@@ -16,6 +16,7 @@ urlpatterns = [
     path("users/new/", users.user_create, name="user_create"),
     path("users/<str:username>/", users.user_detail, name="user"),
     path("users/<str:username>/roles/", users.user_roles, name="user_roles"),
+    path("users/<str:username>/sites/", users.user_sites, name="user_sites"),
     path("users/<str:username>/password-reset/", users.user_password_reset, name="user_password_reset"),
     path("users/<str:username>/active/", users.user_active, name="user_active"),
     path("users/<str:username>/tokens/", users.user_token_issue, name="user_token_issue"),

@@ -7,6 +7,7 @@ state); any other role gets 403; a revoked token or none gets 401. Nothing refus
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +138,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("get", "/api/users", None, ADMIN),
     ("post", "/api/users", {"username": "new-one", "roles": ["monitor"], "password": PASSPHRASE}, ADMIN),
     ("put", "/api/users/clinician/roles", {"roles": ["clinician", "monitor"]}, ADMIN),
+    ("put", "/api/users/clinician/sites", {"sites": []}, ADMIN),
     ("post", "/api/users/clinician/password-reset", {"password": PASSPHRASE}, ADMIN),
     ("post", "/api/users/clinician/deactivate", {"reason": "left"}, ADMIN),
     ("post", "/api/users/clinician/tokens", {"label": "another system"}, ADMIN),
@@ -220,3 +222,65 @@ def _user(name: str) -> Any:
     from django.contrib.auth.models import User
 
     return User.objects.get(username=name)
+
+
+# Reference data every site reads alike (docs/roles.md, "Sites"): the camp's own row in the site list.
+SITE_REFERENCE = frozenset({"/api/sites/CAMP-T"})
+CAMP_MARKS = ("P-REQ", "P-APP", "P-GATE", "P-ARR", "P-WAIT", "C-INT", "C-NURSE")
+CAMP_RECORDS = ("{requested}", "{approved}", "{at_gate}", "{arrived}", "{waiting}", "{plan}", "CAMP-T", *CAMP_MARKS)
+
+
+def _names_a_camp_record(template: str, body: dict[str, Any] | None) -> bool:
+    if template in SITE_REFERENCE or template.split("?")[0] in SITE_REFERENCE:
+        return False
+    text = template + repr(body or {})
+    return any(mark in text for mark in CAMP_RECORDS)
+
+
+@pytest.mark.parametrize(("method", "template", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_no_endpoint_shows_or_changes_the_records_of_a_site_the_caller_does_not_work_at(
+    method: str,
+    template: str,
+    body: dict[str, Any] | None,
+    allowed: frozenset[str],
+    tokens: dict[str, str],
+    trips: dict[str, Any],
+    crossing: Any,
+    api_client: Callable[[str | None], Client],
+    request: pytest.FixtureRequest,
+) -> None:
+    # Endpoint × role × (own site, other site), with records at both. The crossing's callers name the
+    # camp's records and must find nothing (404 where a record is named, never its contents); the camp's
+    # callers must see nothing of the crossing. Nobody's call writes an entry about the other site.
+    from corridor.accounts.tokens import issue_token
+    from corridor.ledger.models import EntrySite
+
+    ids = {name: t.pk for name, t in trips.items() if hasattr(t, "pk")}
+    ids["token"] = issue_token(_user("clinician"), by=None, label="to revoke")[0].pk
+    if "plan" in template:
+        ids["plan"] = request.getfixturevalue("plan_seq")
+    path, payload = _fill(template, ids), _fill(body, ids)
+    names_a_record = _names_a_camp_record(template, body) and "/api/users" not in template
+    wrong = {}
+    for role in ROLES:
+        crossing_token = issue_token(crossing.users[role], by=None, label="test")[1]
+        for caller, secret, other, marks in (
+            (f"{role} of the camp", tokens[role], crossing.site, crossing.codes),
+            (f"{role} of the crossing", crossing_token, trips["requested"].site, CAMP_MARKS),
+        ):
+            with transaction.atomic():
+                before = EntrySite.objects.filter(site_id=other.pk).count()
+                response = _call(api_client(secret), method, path, payload)
+                body_bytes = b"".join(response.streaming_content) if response.streaming else response.content
+                wrote = EntrySite.objects.filter(site_id=other.pk).count() != before
+                transaction.set_rollback(True)
+            # A code the caller sent may come back in the refusal ("no patient with code …"): not a leak.
+            asked = path + json.dumps(payload)
+            seen = [mark for mark in marks if mark.encode() in body_bytes and mark not in asked]
+            if seen:
+                wrong[caller] = f"shows {seen}"
+            if wrote:
+                wrong[caller] = "wrote about the other site"
+            if other != crossing.site and names_a_record and role in allowed and response.status_code != 404:
+                wrong[caller] = f"answered {response.status_code}, not 404"
+    assert wrong == {}

@@ -199,3 +199,30 @@ def test_each_page_opens_for_exactly_the_roles_that_may_use_it(stocked: SupplyIt
             status = _client(user).get(url).status_code
             assert status == (200 if visitor in who else 403), (name, visitor, status)
         assert Client().get(url).status_code == 302, name
+
+
+def test_no_supplies_page_shows_or_changes_the_stock_of_a_site_the_visitor_does_not_work_at(
+    stocked: SupplyItem, crossing: Any
+) -> None:
+    # Route × role, for the crossing's accounts, pointed at the camp's delivery and naming the camp:
+    # the camp's items, patients and deliveries never show, the delivery is not found, nothing is written.
+    from django.urls import reverse
+
+    from corridor.ledger.models import EntrySite
+
+    delivery = supplies.request_delivery(site=stocked.site, item=stocked, on=TODAY, by=None)
+    before = EntrySite.objects.filter(site_id=stocked.site.pk).count()
+    wrong = {}
+    for name, who in ROUTES.items():
+        url = reverse(f"supplies:{name}", args=[delivery.pk] if name == "answer" else [])
+        for role, user in crossing.users.items():
+            client = _client(user)
+            shown = client.get(url, {"site": stocked.site.code})
+            posted = client.post(url, {"site": stocked.site.code, "item": "diesel", "quantity": 5, "on": TODAY})
+            for response in (shown, posted):
+                if b"Diesel" in response.content or b"P-7" in response.content:
+                    wrong[(name, role)] = "shows the camp's stock"
+            if name == "answer" and role in who and shown.status_code != 404:
+                wrong[(name, role)] = f"answered {shown.status_code}, not 404"
+    assert wrong == {}
+    assert EntrySite.objects.filter(site_id=stocked.site.pk).count() == before

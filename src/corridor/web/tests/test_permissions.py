@@ -7,6 +7,7 @@ docs/roles.md rather than from the code. A new view without a row here fails the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -32,6 +33,7 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "user_create": ("get", ADMIN),
     "user": ("get", ADMIN),
     "user_roles": ("post", ADMIN),
+    "user_sites": ("post", ADMIN),
     "user_password_reset": ("post", ADMIN),
     "user_active": ("post", ADMIN),
     "user_token_issue": ("post", ADMIN),
@@ -135,3 +137,70 @@ def test_a_refused_page_writes_nothing(scene: Scene, client_for: Callable[[str],
     assert client.post(reverse("web:trip_approve", kwargs={"pk": scene.trip.pk}), {"time": "08:00"}).status_code == 403
     assert client.post(reverse("web:patient_identity", kwargs={"code": scene.patients[0].code})).status_code == 403
     assert Entry.objects.count() == before
+
+
+# Pages that concern accounts and the install, not any site's records (docs/roles.md, "Sites").
+INSTALL_WIDE = frozenset(
+    {
+        "set_language",
+        "password_change",
+        "users",
+        "user_create",
+        "user",
+        "user_roles",
+        "user_sites",
+        "user_password_reset",
+        "user_active",
+        "user_token_issue",
+        "user_token_revoke",
+        "sign_ins",
+        "break_glass_acknowledge",
+    }
+)
+
+
+def _writes_about(site: Any) -> int:
+    from corridor.ledger.models import EntrySite
+
+    return EntrySite.objects.filter(site_id=site.pk).count()
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_no_page_shows_or_changes_the_records_of_a_site_the_visitor_does_not_work_at(
+    name: str, scene: Scene, crossing: Any, client_for: Callable[[str], Client]
+) -> None:
+    # Route × role × (own site, other site), with records at both: the camp's accounts open each page
+    # pointed at the camp's records and must see nothing of the crossing; the crossing's accounts open
+    # the same addresses and must find nothing of the camp (404 where the address names a record).
+    method, who = ROUTES[name]
+    kwargs = scene.kwargs(name)
+    url = reverse(f"web:{name}", kwargs=kwargs)
+    camp_marks = [p.code for p in scene.patients]
+    posted = {"site": scene.site.code, "plan": scene.plan.seq, "patient": scene.patients[0].code}
+    wrong: dict[str, Any] = {}
+    for role in ROLES:
+        for visitor, other_site, marks in (
+            (client_for(role), crossing.site, crossing.codes),
+            (_signed_in(crossing.users[role]), scene.site, camp_marks),
+        ):
+            before = _writes_about(other_site)
+            response = getattr(visitor, method)(url, posted) if method == "post" else visitor.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[union-attr]
+            body = body.replace(url.encode(), b"")  # the address asked for, echoed back (the language form)
+            seen = [mark for mark in marks if mark.encode() in body]
+            key = f"{role} of {'the crossing' if other_site == scene.site else 'the camp'}"
+            if seen:
+                wrong[key] = f"shows {seen}"
+            if _writes_about(other_site) != before:
+                wrong[key] = "wrote about the other site"
+            names_a_record = bool(kwargs) and name not in INSTALL_WIDE
+            allowed_role = who == "anyone" or role in who
+            if other_site == scene.site and names_a_record and allowed_role and response.status_code != 404:
+                wrong[key] = f"answered {response.status_code}, not 404"
+    assert wrong == {}
+
+
+def _signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, NotFound
 from corridor.ledger import attachments
+from corridor.register.scoping import require_entry
 from corridor.web.access import requires
 
 
@@ -42,6 +43,7 @@ def attachment_add(request: HttpRequest, seq: int) -> HttpResponse:
     if refused:
         return HttpResponse(refused, status=413, content_type="text/plain; charset=utf-8")
     try:
+        require_entry(request.user, seq)
         attachments.target(seq)
     except NotFound:
         return HttpResponse(status=404)
@@ -84,6 +86,7 @@ def _stream(shown: attachments.Shown, disposition: str) -> HttpResponse:
 def attachment_image(request: HttpRequest, seq: int) -> HttpResponse:
     """The image re-encoded without metadata (``?thumbnail=1``: its thumbnail)."""
     try:
+        require_entry(request.user, seq)
         shown = attachments.view_derivative(seq, by=request.user, thumbnail=request.GET.get("thumbnail") == "1")
     except NotFound:
         return HttpResponse(status=404)
@@ -95,6 +98,7 @@ def attachment_image(request: HttpRequest, seq: int) -> HttpResponse:
 def attachment_original(request: HttpRequest, seq: int) -> HttpResponse:
     """The original bytes, as a download; the viewing is recorded first (``attachment.viewed``)."""
     try:
+        require_entry(request.user, seq)
         shown = attachments.view_original(seq, by=request.user, purpose=request.GET.get("purpose", "")[:500])
     except NotFound:
         return HttpResponse(status=404)

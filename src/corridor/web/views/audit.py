@@ -15,6 +15,7 @@ from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient
+from corridor.register.scoping import visible
 from corridor.web import forms
 from corridor.web.access import requires
 from corridor.web.views.common import page
@@ -62,7 +63,9 @@ def sign_ins(request: HttpRequest) -> HttpResponse:
 
 @requires(Can.REVIEW_ACCESS)
 def break_glass_list(request: HttpRequest) -> HttpResponse:
-    rows = BreakGlass.objects.select_related("user", "patient").order_by("acknowledged_at", "-opened_at")
+    rows = visible(BreakGlass.objects.select_related("user", "patient"), request.user).order_by(
+        "acknowledged_at", "-opened_at"
+    )
     current = Paginator(rows, 100).get_page(request.GET.get("page"))
     return page(request, "corridor/audit/break_glass.html", {"page_obj": current, "query": ""})
 
@@ -82,7 +85,7 @@ def break_glass_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Can.BREAK_GLASS)
 def patient_break_glass(request: HttpRequest, code: str) -> HttpResponse:
     """An admin or auditor asks, with a reason, to see one identity for a while; then sees the identity page."""
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     form = forms.BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

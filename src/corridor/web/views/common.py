@@ -9,18 +9,29 @@ from django.shortcuts import render
 
 from corridor import clock
 from corridor.register.models import Site
+from corridor.register.scoping import visible
 from corridor.web.access import capabilities
 
 
+def user_sites(request: HttpRequest) -> list[Site]:
+    """The sites the signed-in user works at, in order (cached on the request)."""
+    cached: list[Site] | None = getattr(request, "_corridor_site_list", None)
+    if cached is None:
+        cached = list(visible(Site.objects.order_by("code"), request.user))
+        request._corridor_site_list = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def current_site(request: HttpRequest) -> Site | None:
-    """The site chosen with ``?site=CODE``, else the first one (most installations have one camp)."""
+    """The site chosen with ``?site=CODE`` among the user's own, else their first; None when they have
+    none (every per-site list is then empty). Another site's code is ignored, as if it did not exist."""
     code = request.GET.get("site") or request.POST.get("site")
-    sites = Site.objects.order_by("code")
+    sites = user_sites(request)
     if code:
-        chosen = sites.filter(code=code).first()
+        chosen = next((site for site in sites if site.code == code), None)
         if chosen is not None:
             return chosen
-    return sites.first()
+    return sites[0] if sites else None
 
 
 def page(
@@ -32,6 +43,7 @@ def page(
         "caps": capabilities(request.user),
         "today": clock.today(),
         "site": site,
+        "user_sites": user_sites(request) if request.user.is_authenticated else [],
         "zone": site.time_zone if site else "UTC",
         **(context or {}),
     }

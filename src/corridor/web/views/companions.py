@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from corridor import clock
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
+from corridor.register.scoping import visible
 from corridor.transfers import companions as service
 from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 from corridor.web import companion_forms as forms
@@ -85,7 +86,7 @@ def companions_context(request: Any, trip: Trip, open_form: tuple[str, Any] | No
 
 
 def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
+    trip = get_object_or_404(visible(Trip.objects.select_related("site", "facility"), request.user), pk=pk)
     form: Any = ask_form(trip, request.POST) if name == "ask" else answer_form(trip, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -139,7 +140,7 @@ def trip_companion_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def companion_list(request: HttpRequest) -> HttpResponse:
     """The roster: codes and roles only; identities are never listed."""
     site = current_site(request)
-    roster = Companion.objects.order_by("kind", "code")
+    roster = visible(Companion.objects.order_by("kind", "code"), request.user)
     if site:
         roster = roster.filter(site=site)
     return page(request, "corridor/companions/list.html", {"roster": list(roster)})

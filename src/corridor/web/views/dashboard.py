@@ -12,6 +12,7 @@ from corridor import clock
 from corridor.accounts.roles import Can, Role
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral, Site, deadline_expression
+from corridor.register.scoping import for_sites, visible
 from corridor.transfers import plans
 from corridor.transfers.models import Trip
 from corridor.web.access import _roles, allowed, requires
@@ -22,12 +23,13 @@ HELD_HOURS = 1.0  # a wait at the gate of an hour or more counts as "held"
 
 
 def break_glass_alerts(user: Any) -> list[Any]:
-    """Break-glass accesses no auditor has acknowledged yet: every coordinator and auditor sees them here."""
+    """Break-glass accesses no auditor has acknowledged yet, of the user's sites: every coordinator and
+    auditor sees them here."""
     from corridor.accounts.breakglass import unacknowledged
 
     if Role.COORDINATOR not in _roles(user) and not allowed(user, Can.REVIEW_ACCESS):
         return []
-    return list(unacknowledged()[:20])
+    return list(visible(unacknowledged(), user)[:20])
 
 
 def waiting_referrals(site: Site | None) -> Any:
@@ -108,6 +110,8 @@ def month_counts(site: Site | None, today: dt.date) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     site = current_site(request)
+    if site is None:  # an account given no site yet sees no per-site count at all
+        return page(request, "corridor/no_site.html", {"site": None})
     waiting = waiting_referrals(site)
     waiting = waiting.annotate(next_due=deadline_expression())
     backlog = list(
@@ -120,14 +124,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {"referral": r, "days": (today - r.deadline).days}
         for r in overdue.select_related("patient", "priority").order_by("next_due", "id")[:10]
     ]
-    plan = plans.latest_plan(site, today) if site else None
+    plan = plans.latest_plan(site, today)
     today_trips = (
         Trip.objects.filter(date=today)
         .select_related("facility")
         .annotate(patients=Count("passengers", filter=Q(passengers__role="patient", passengers__removed=False)))
+        .filter(site=site)
     )
-    if site:
-        today_trips = today_trips.filter(site=site)
     context = {
         "site": site,
         "plan": plan.payload if plan else None,
@@ -144,10 +147,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "month_days": month_days(site, today),
         "blocked_this_month": Entry.objects.filter(
             type="supply.blocked",
+            site_rows__site_id=site.pk,
             occurred_at__gte=today.replace(day=1).isoformat(),
             occurred_at__lt=(today + dt.timedelta(days=1)).isoformat(),
         ).count(),
-        "recent": list(Entry.objects.order_by("-seq")[:10]),
+        "recent": list(for_sites(Entry.objects.order_by("-seq"), [site.pk])[:10]),
         "break_glass": break_glass_alerts(request.user),
     }
     return page(request, "corridor/dashboard.html", context)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from corridor.accounts.roles import Can
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register.scoping import visible
 from corridor.web import forms
 from corridor.web.access import requires
 from corridor.web.views.common import page
@@ -39,7 +40,7 @@ def subject_key(text: str) -> str:
 @requires(Can.READ_LEDGER)
 def ledger_list(request: HttpRequest) -> HttpResponse:
     form = forms.LedgerFilterForm(request.GET or None)
-    entries = Entry.objects.order_by("-seq")
+    entries = visible(Entry.objects.order_by("-seq"), request.user)
     if form.is_valid():
         data = form.cleaned_data
         if data["type"]:
@@ -68,15 +69,17 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Can.READ_LEDGER)
 def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
-    entry = get_object_or_404(Entry, seq=seq)
+    entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
     return page(
         request,
         "corridor/ledger/entry.html",
         {
             "entry": entry,
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
-            "corrections": Entry.objects.filter(corrects=entry.seq).order_by("seq"),
-            "original": Entry.objects.filter(seq=entry.corrects).first() if entry.corrects else None,
+            "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
+            "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
+            if entry.corrects
+            else None,
         },
     )
 

@@ -25,6 +25,7 @@ from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Patient, Referral
+from corridor.register.scoping import visible
 from corridor.transfers.models import TripPassenger
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
@@ -40,10 +41,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or ""
     overdue_only = request.GET.get("overdue") == "1"
     waiting_q = Q(referrals__status=Referral.Status.WAITING)
-    patients = Patient.objects.annotate(
-        waiting=Count("referrals", filter=waiting_q),
-        next_due=Min(Coalesce("referrals__follow_up_due", "referrals__due_date"), filter=waiting_q),
-    ).order_by("code")
+    patients = (
+        visible(Patient.objects.all(), request.user)
+        .annotate(
+            waiting=Count("referrals", filter=waiting_q),
+            next_due=Min(Coalesce("referrals__follow_up_due", "referrals__due_date"), filter=waiting_q),
+        )
+        .order_by("code")
+    )
     if query:
         patients = patients.filter(code__icontains=query)
     if status in Patient.Status.values:
@@ -74,7 +79,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @requires(None)
 def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.select_related("site"), code=code)
+    patient = get_object_or_404(visible(Patient.objects.select_related("site"), request.user), code=code)
     today = clock.today()
     referrals = list(
         patient.referrals.select_related("priority").prefetch_related("eligible_facilities").order_by("referral_date")
@@ -139,7 +144,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @requires(Can.MANAGE_PATIENTS)
 def patient_edit(request: HttpRequest, code: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     initial = {"sex": patient.sex, "birth_year": patient.birth_year, "depends_on_power": patient.depends_on_power}
     form = forms.PatientEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +176,7 @@ def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
 
     Roles that see identities may open it; an admin or auditor only under an open break-glass grant.
     """
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     grant = None
     if not allowed(request.user, Can.SEE_IDENTITIES):
         grant = breakglass.active_grant(request.user, patient)
@@ -200,7 +205,7 @@ def patient_identity(request: HttpRequest, code: str) -> HttpResponse:
 @requires(Can.MANAGE_PATIENTS)
 def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Change identity fields. The form shows the current values, so opening it is a recorded viewing."""
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     if not allowed(request.user, Can.SEE_IDENTITIES):
         return refuse(request)
     if request.method == "POST":
@@ -234,7 +239,7 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @requires(Can.MANAGE_REFERRALS)
 def referral_create(request: HttpRequest, code: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     form = forms.ReferralForm(request.POST or None, initial={"referral_date": clock.today()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -267,7 +272,7 @@ def referral_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @requires(Can.MANAGE_REFERRALS)
 def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_object_or_404(Referral.objects.select_related("patient"), pk=pk)
+    referral = get_object_or_404(visible(Referral.objects.select_related("patient"), request.user), pk=pk)
     form = forms.CloseReferralForm(request.POST or None, initial={"on": clock.today(), "source": "document"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -303,7 +308,7 @@ def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Can.RECORD_INCIDENTS)
 def patient_death(request: HttpRequest, code: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, code=code)
+    patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     form = forms.DeathForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

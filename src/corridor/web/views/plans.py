@@ -21,6 +21,7 @@ from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Referral, Site
+from corridor.register.scoping import visible
 from corridor.transfers import plans
 from corridor.web import forms, labels
 from corridor.web.access import requires
@@ -71,7 +72,7 @@ def _plan_entry(request: HttpRequest) -> Entry | None:
         seq = int(request.POST.get("plan", ""))
     except ValueError:
         return None
-    return Entry.objects.filter(seq=seq, type="plan.proposed").first()
+    return visible(Entry.objects.filter(seq=seq, type="plan.proposed"), request.user).first()
 
 
 STRIP_DAYS = 14  # the coming days shown as a strip above the plan
@@ -135,10 +136,10 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
     return redirect(f"{_plan_url(site, day)}&job={job.pk}")
 
 
-def _chosen(form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
+def _chosen(request: HttpRequest, form: forms.PlanChangeForm) -> tuple[Facility, list[Referral]]:
     facility = Facility.objects.get(code=form.cleaned_data["facility"])
     wanted = [int(pk) for pk in form.cleaned_data["referrals"]]
-    found = {r.pk: r for r in Referral.objects.filter(pk__in=wanted).select_related("patient")}
+    found = {r.pk: r for r in visible(Referral.objects.filter(pk__in=wanted), request.user).select_related("patient")}
     return facility, [found[pk] for pk in wanted if pk in found]
 
 
@@ -154,7 +155,7 @@ def plan_accept(request: HttpRequest) -> HttpResponse:
             form = _change_form(entry, request.POST)
             if not form.is_valid():
                 return _replan(request, entry, form)
-            facility, referrals = _chosen(form)
+            facility, referrals = _chosen(request, form)
             trip = plans.accept_plan(
                 entry, by=request.user, facility=facility, referrals=referrals, reason=form.cleaned_data["reason"]
             )
@@ -205,7 +206,7 @@ def plan_check(request: HttpRequest) -> HttpResponse:
     form = _change_form(entry, request.POST)
     problems: list[str] = []
     if form.is_valid():
-        facility, referrals = _chosen(form)
+        facility, referrals = _chosen(request, form)
         problems = plans.check_plan_change(entry, facility, referrals)
         planned = entry.payload.get("trip") or {}
         changed = facility.code != planned.get("facility") or [r.pk for r in referrals] != [

@@ -30,6 +30,7 @@ from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.register.models import Patient
+from corridor.register.scoping import visible
 from corridor.transfers import services as transfers
 from corridor.transfers import transitions
 from corridor.transfers.models import Trip, TripPassenger
@@ -233,7 +234,7 @@ def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] |
 def trip_list(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     trips = (
-        Trip.objects.select_related("facility")
+        visible(Trip.objects.select_related("facility"), request.user)
         .annotate(patients=Count("passengers", filter=Q(passengers__role="patient", passengers__removed=False)))
         .order_by("-date", "-id")
     )
@@ -265,7 +266,7 @@ def trip_list(request: HttpRequest) -> HttpResponse:
 
 @requires(None)
 def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
+    trip = get_object_or_404(visible(Trip.objects.select_related("site", "facility"), request.user), pk=pk)
     return page(request, "corridor/trips/trip.html", _trip_context(request, trip))
 
 
@@ -273,7 +274,7 @@ def _record(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = ACTIONS[name]
     if not allowed(request.user, action.needs(name)):
         return refuse(request)
-    trip = get_object_or_404(Trip.objects.select_related("site", "facility"), pk=pk)
+    trip = get_object_or_404(visible(Trip.objects.select_related("site", "facility"), request.user), pk=pk)
     form = _form(name, trip, request.POST)
     if form.is_valid():
         try:

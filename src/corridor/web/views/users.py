@@ -27,8 +27,15 @@ from corridor.web.views.common import page
 
 @requires(Can.MANAGE_USERS)
 def user_list(request: HttpRequest) -> HttpResponse:
-    people = User.objects.order_by("username").prefetch_related("groups")
-    rows = [{"user": u, "roles": sorted(g.name for g in u.groups.all())} for u in people]
+    people = User.objects.order_by("username").prefetch_related("groups", "site_memberships__site")
+    rows = [
+        {
+            "user": u,
+            "roles": sorted(g.name for g in u.groups.all()),
+            "sites": sorted(m.site.code for m in u.site_memberships.all()),
+        }
+        for u in people
+    ]
     return page(request, "corridor/users/list.html", {"rows": rows})
 
 
@@ -39,7 +46,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = accounts.create_user(
-                username=data["username"], role=data["roles"], password=data["password"], by=request.user
+                username=data["username"],
+                role=data["roles"],
+                password=data["password"],
+                sites=data["sites"],
+                by=request.user,
             )
         except CorridorError as exc:
             forms.show_error(form, exc)
@@ -59,6 +70,8 @@ def _detail(request: HttpRequest, user: User, **bound: Any) -> dict[str, Any]:
         "person": user,
         "person_roles": sorted(r.value for r in roles_of(user)),
         "tokens": ApiToken.objects.filter(user=user).order_by("-pk"),
+        "person_sites": accounts.sites_of(user),
+        "sites_form": bound.get("sites_form") or forms.SitesForm(initial={"sites": accounts.sites_of(user)}),
         "roles_form": bound.get("roles_form")
         or forms.RolesForm(initial={"roles": sorted(r.value for r in roles_of(user))}),
         "reset_form": bound.get("reset_form") or forms.ResetPasswordForm(),
@@ -110,6 +123,19 @@ def user_roles(request: HttpRequest, username: str) -> HttpResponse:
         "roles_form",
         lambda u, d: accounts.change_roles(u, roles=d["roles"], reason=d["reason"], by=request.user),
         _("Roles changed."),
+    )
+
+
+@require_POST
+@requires(Can.MANAGE_USERS)
+def user_sites(request: HttpRequest, username: str) -> HttpResponse:
+    return _act(
+        request,
+        username,
+        forms.SitesForm,
+        "sites_form",
+        lambda u, d: accounts.change_sites(u, sites=d["sites"], reason=d["reason"], by=request.user),
+        _("Sites changed."),
     )
 
 

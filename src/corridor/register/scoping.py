@@ -1,0 +1,159 @@
+"""Sites as a boundary: the one place that says how each kind of record belongs to a site.
+
+A user works at one or more sites (``accounts.SiteMembership``). Every page, endpoint, export and
+command that reads per-site records filters them here, with :func:`for_sites` (a set of site ids)
+or :func:`visible` (a user's). A record of another site is not found, never "forbidden": a user
+learns nothing about the other site's patients, not even that a code exists. Scripts and loaders
+(an actor of ``None`` or a name) act for every site.
+
+``SITE_PATHS`` names, for each model holding per-site records, the lookup from the model to its site;
+:func:`for_sites` refuses a model that is not in it, so a new model cannot be read unscoped by
+accident. ``SUBJECT_SITES`` does the same for ledger subjects: ``corridor.ledger.services.append``
+records which site each entry concerns (``ledger.EntrySite``) from its subjects, and
+:func:`entries_for_sites` shows a user the install-wide entries plus those of their sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.db.models import Exists, Model, OuterRef, QuerySet
+
+from corridor.errors import NotFound
+
+M = TypeVar("M", bound=Model)
+
+# model label -> lookup from that model to its site's id
+SITE_PATHS: dict[str, str] = {
+    "register.Site": "id",
+    "register.Patient": "site_id",
+    "register.PatientIdentity": "patient__site_id",
+    "register.Referral": "patient__site_id",
+    "register.AccessRuleSet": "site_id",
+    "transfers.Trip": "site_id",
+    "transfers.TripPassenger": "trip__site_id",
+    "transfers.Companion": "site_id",
+    "transfers.CompanionIdentity": "companion__site_id",
+    "transfers.TripCompanion": "trip__site_id",
+    "supplies.SupplyItem": "site_id",
+    "supplies.Delivery": "site_id",
+    "supplies.Generator": "site_id",
+    "supplies.StockRecord": "item__site_id",
+    "supplies.PowerDay": "generator__site_id",
+    "supplies.Dependence": "patient__site_id",
+    "accounts.BreakGlass": "patient__site_id",
+    "accounts.SiteMembership": "site_id",
+}
+
+# ledger subject kind -> (model label, the field the subject's id names)
+SUBJECT_SITES: dict[str, tuple[str, str]] = {
+    "site": ("register.Site", "code"),
+    "patient": ("register.Patient", "code"),
+    "referral": ("register.Referral", "pk"),
+    "trip": ("transfers.Trip", "pk"),
+    "companion": ("transfers.Companion", "code"),
+    "delivery": ("supplies.Delivery", "pk"),
+}
+
+EVERY_SITE = None  # what site_ids() answers for scripts and loaders
+
+
+def site_ids(user: Any) -> frozenset[int] | None:
+    """The ids of the sites ``user`` works at; ``None`` (every site) for a script or loader.
+
+    Looked up once per request object: a page asks many times (menu, lists, counts).
+    """
+    if user is None or isinstance(user, str):
+        return EVERY_SITE
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached: frozenset[int] | None = getattr(user, "_corridor_sites", None)
+    if cached is None:
+        membership = apps.get_model("accounts", "SiteMembership")
+        cached = frozenset(membership.objects.filter(user_id=user.pk).values_list("site_id", flat=True))
+        user._corridor_sites = cached
+    return cached
+
+
+def for_sites(queryset: QuerySet[M], sites: Iterable[int] | None) -> QuerySet[M]:
+    """``queryset`` narrowed to the records of ``sites`` (ids; ``None`` is every site)."""
+    label = queryset.model._meta.label
+    if label == "ledger.Entry":
+        return entries_for_sites(queryset, sites)
+    path = SITE_PATHS.get(label)
+    if path is None:
+        raise LookupError(f"{label} has no site path in corridor.register.scoping.SITE_PATHS")
+    if sites is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": list(sites)})
+
+
+def visible(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
+    """``queryset`` narrowed to the sites ``user`` works at."""
+    return for_sites(queryset, site_ids(user))
+
+
+def get_visible(queryset: QuerySet[M], user: Any, what: str, **lookup: Any) -> M:
+    """The one record of ``user``'s sites matching ``lookup``; NotFound (the same answer as for a record
+    that does not exist) otherwise."""
+    found = visible(queryset, user).filter(**lookup).first()
+    if found is None:
+        raise NotFound(f"there is no {what} {next(iter(lookup.values()), '')}".rstrip())
+    return found
+
+
+def may_act_at(user: Any, site: Any) -> bool:
+    """Whether ``user`` works at ``site`` (a Site or its id)."""
+    ids = site_ids(user)
+    return ids is None or getattr(site, "pk", site) in ids
+
+
+def require_site(user: Any, site: Any, what: str = "site") -> None:
+    """Refuse (NotFound, as if it did not exist) an act of ``user`` on records of a site they do not work at."""
+    if not may_act_at(user, site):
+        raise NotFound(f"there is no such {what}")
+
+
+def entries_for_sites(queryset: QuerySet[Any], sites: Iterable[int] | None) -> QuerySet[Any]:
+    """Ledger entries a member of ``sites`` may read: install-wide ones (no site) and those whose every
+    site is one of ``sites``. An entry touching a site outside them is left out whole."""
+    if sites is None:
+        return queryset
+    entry_site = apps.get_model("ledger", "EntrySite")
+    elsewhere = entry_site.objects.filter(entry_id=OuterRef("seq")).exclude(site_id__in=list(sites))
+    return queryset.exclude(Exists(elsewhere))
+
+
+def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
+    """The ids of the sites that ledger subjects (``patient:P-0042``, ``trip:12``) belong to.
+
+    An entry naming its site (``site:CODE``) is taken at its word; otherwise each kind that belongs to
+    a site is looked up, one query per kind present. Subjects of other kinds (users, hospitals) have none.
+    """
+    by_kind: dict[str, list[str]] = {}
+    for subject in subjects:
+        kind, _, ident = subject.partition(":")
+        if kind in SUBJECT_SITES:
+            by_kind.setdefault(kind, []).append(ident)
+    if "site" in by_kind:
+        by_kind = {"site": by_kind["site"]}
+    found: set[int] = set()
+    for kind, idents in by_kind.items():
+        label, field = SUBJECT_SITES[kind]
+        model = apps.get_model(label)
+        if field == "pk":
+            idents = [i for i in idents if i.isdigit()]
+        if not idents:
+            continue
+        path = SITE_PATHS[label]
+        found.update(model.objects.filter(**{f"{field}__in": idents}).values_list(path, flat=True))
+    return found
+
+
+def require_entry(user: Any, seq: int) -> None:
+    """Refuse (NotFound) a read of or an attachment to ledger entry ``seq`` that ``user``'s sites may not see."""
+    entry = apps.get_model("ledger", "Entry")
+    if not visible(entry.objects.filter(seq=seq), user).exists():
+        raise NotFound(f"there is no ledger entry {seq}")
