@@ -615,12 +615,12 @@ def _kept_for_the_day(page: Any, trip: str) -> None:
     )
 
 
-def _tap_offline(page: Any, step: str, hhmm: str) -> None:
+def _tap_offline(page: Any, step: str, hhmm: str, prefilled: str = "") -> None:
     page.clock.set_fixed_time(f"2014-10-14T{hhmm}:00+03:00")
     page.locator(f"#action-{step} > summary").tap()
     form = page.locator(f"#action-{step} form")
     assert form.locator(".tap-time").is_visible()
-    assert form.locator("input[name=time]").input_value() == ""  # empty: the moment of the tap
+    assert form.locator("input[name=time]").input_value() == prefilled  # empty: the moment of the tap
     form.locator("button[type=submit]").tap()
 
 
@@ -710,7 +710,7 @@ def test_a_tap_the_trip_changed_under_is_shown_on_the_phone_in_its_language(brow
         page.click("button[name=language][value=fa]")
     page.goto(f"{server.url}/trips/{trip}/")
     page.context.set_offline(True)
-    _tap_offline(page, "gate_held", "08:05")
+    _tap_offline(page, "gate_held", "08:05", prefilled="07:50")  # the hold's beginning: the arrival
     page.locator("#outbox .outbox-waiting li").first.wait_for()
     assert "در انتظار ارسال" in page.locator("#outbox h2").inner_text()
     _python_args(RECORDED_ELSEWHERE, server.data_dir, trip, "record_gate_release", "08:00")
