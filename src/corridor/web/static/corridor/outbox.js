@@ -223,7 +223,9 @@
           done += 1;
           tx.objectStore("taps").delete(t.order);
           if (result.status !== "recorded") {
-            tx.objectStore("answers").put({ key: t.key, user: user, trip: t.trip, message: result.message });
+            // The services' own words are in English for now: shown beside the message on English pages.
+            var message = result.message + (language === "en" && result.detail && result.status === "refused" ? " (" + result.detail + ")" : "");
+            tx.objectStore("answers").put({ key: t.key, user: user, trip: t.trip, message: message });
           }
         });
         tx.oncomplete = function () { db.close(); resolve(done > 0); };
@@ -245,7 +247,9 @@
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      tap(form);
+      if (form.dataset.busy) return;  // a double tap on "Record" is one tap
+      form.dataset.busy = "1";
+      tap(form).then(function () { delete form.dataset.busy; }, function () { delete form.dataset.busy; });
     });
   });
 
