@@ -174,7 +174,8 @@
     if (sending || !navigator.onLine) return render();
     var taps;
     return all("taps").then(function (found) {
-      taps = found.sort(function (a, b) { return a.order - b.order; });
+      // The oldest first, at most as many as the server takes at once (MOST_TAPS); the rest follow.
+      taps = found.sort(function (a, b) { return a.order - b.order; }).slice(0, 100);
       if (!taps.length) return null;
       sending = true;
       render();
