@@ -168,3 +168,8 @@ def test_the_service_worker_is_our_static_file_served_where_it_may_control_the_t
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/javascript")
     assert reverse("web:outbox_worker") == "/trips/worker.js"  # its scope: /trips/
     assert b"caches.open" in answer.content and b"://" not in answer.content  # nothing from elsewhere
+
+
+def test_the_keys_of_sent_taps_are_read_only_in_the_admin(admin_client: Client) -> None:
+    assert admin_client.get("/admin/transfers/gatetap/").status_code == 200
+    assert admin_client.get("/admin/transfers/gatetap/add/").status_code == 403  # written only with their entries
