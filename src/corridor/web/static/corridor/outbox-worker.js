@@ -9,6 +9,15 @@
 var PAGES = "corridor-pages-v1";
 var STATIC = "corridor-static-v1";
 var FRESH = 15 * 60 * 1000;
+// Django's pages vary on the cookie and the language; a kept copy is this user's own (the cache is
+// forgotten at sign-out) in the language they chose, so it is found whatever the request's headers.
+// A page is kept under the request that brought it (a visit, or the list of the day's pages): two
+// copies that never replace each other, so that one being rewritten never leaves the page without one.
+var ANY = { ignoreVary: true };
+
+function keep(cache, request, response) {
+  return cache.put(request, response);
+}
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 
@@ -38,12 +47,12 @@ self.addEventListener("message", function (event) {
     if (!ours(url)) return null;
     var store = url.pathname.indexOf("/static/") === 0 ? STATIC : PAGES;
     return caches.open(store).then(function (cache) {
-      return cache.match(url.href).then(function (kept) {
+      return cache.match(url.href, ANY).then(function (kept) {
         // Over a poor link, a page kept in the last quarter of an hour is not fetched again.
         var age = kept ? Date.now() - Date.parse(kept.headers.get("Date") || "") : Infinity;
         if (age < FRESH) return null;
         return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
-          return keepable(response) ? cache.put(url.href, response) : null;
+          return keepable(response) ? keep(cache, url.href, response) : null;
         });
       });
     }).catch(function () { return null; });
@@ -59,15 +68,19 @@ self.addEventListener("fetch", function (event) {
     fetch(request).then(function (response) {
       if (keepable(response)) {
         var copy = response.clone();
-        caches.open(store).then(function (cache) { return cache.put(request, copy); });
+        caches.open(store).then(function (cache) { return keep(cache, request, copy); });
       }
       return response;
     }).catch(function () {
       return caches.open(store).then(function (cache) {
-        return cache.match(request).then(function (kept) {
+        // By its address: Chromium does not match a reload's navigation request to the kept copy.
+        return cache.match(request.url, ANY).then(function (kept) {
           if (kept) return kept;
           // A page not kept: the day's list, if it was.
-          return caches.match(url.pathname.indexOf("/static/") === 0 ? request : "/trips/", { ignoreSearch: true });
+          return caches.match(url.pathname.indexOf("/static/") === 0 ? request : "/trips/", {
+            ignoreSearch: true,
+            ignoreVary: true,
+          });
         });
       }).then(function (kept) {
         return kept || new Response("", { status: 503, statusText: "offline" });

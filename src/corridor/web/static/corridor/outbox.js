@@ -190,8 +190,8 @@
           return copy;
         }) }),
       }).then(function (response) {
-        if (response.type === "opaqueredirect" || response.status === 403) throw new Error(box.dataset.signIn);
-        if (!response.ok) throw new Error(box.dataset.failed);
+        if (response.type === "opaqueredirect" || response.status === 403) throw { said: box.dataset.signIn };
+        if (!response.ok) throw { said: box.dataset.failed };
         return response.json();
       }).then(function (answer) {
         return settle(taps, answer.results || []);
@@ -204,7 +204,8 @@
       else return render();
     }, function (error) {
       sending = false;
-      lastFailure = navigator.onLine ? (error && error.message && error.message !== "Failed to fetch" ? error.message : box.dataset.failed) : "";
+      // Said in the user's language: ours, or "will try again" for a cut connection and anything else.
+      lastFailure = navigator.onLine ? (error && error.said) || box.dataset.failed : "";
       return render();
     });
   }
