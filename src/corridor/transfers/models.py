@@ -194,3 +194,30 @@ class TripCompanion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.companion_id} for {self.for_patient_id} on {self.trip_id}"
+
+
+# ------------------------------------------------------------------------------------ the phone's outbox
+
+
+class GateTap(models.Model):
+    """A gate step tapped on a phone and sent from its outbox, known by the key the phone gave it.
+
+    The key is unique here, and the row is written in the transaction that appends the step's ledger
+    entry (whose payload carries the key too): a key can be applied once, whichever process receives it
+    and however often the phone sends it again. Only applied taps have a row; a tap the trip refused
+    wrote nothing and has none. Written only by :mod:`corridor.transfers.outbox`.
+    """
+
+    key = models.UUIDField(unique=True, help_text="given by the phone when the step was tapped")
+    trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="taps")
+    step = models.CharField(max_length=32, help_text="the gate transition, e.g. gate_arrived")
+    seqs = models.JSONField(help_text="the ledger entries the tap became (a gate arrival may record the departure)")
+    tapped_at = models.DateTimeField(help_text="the phone's clock when the step was tapped")
+    received_at = models.DateTimeField(help_text="the server's clock when the tap was applied")
+    recorded_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.step} on {self.trip_id} ({self.key})"

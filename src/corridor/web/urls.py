@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from corridor.web.views import account, attachments, audit, companions, dashboard, ledger, patients, plans, trips, users
+from corridor.web.views import (
+    account,
+    attachments,
+    audit,
+    companions,
+    dashboard,
+    ledger,
+    outbox,
+    patients,
+    plans,
+    trips,
+    users,
+)
 
 app_name = "web"
 
@@ -40,6 +52,8 @@ urlpatterns = [
     path("plan/check/", plans.plan_check, name="plan_check"),
     path("trips/", trips.trip_list, name="trips"),
     path("trips/<int:pk>/", trips.trip_detail, name="trip"),
+    path("trips/outbox/", outbox.outbox_send, name="outbox"),
+    path("trips/worker.js", outbox.outbox_worker, name="outbox_worker"),
     *(
         path(f"trips/<int:pk>/{name.replace('_', '-')}/", trips.recorder(name), name=f"trip_{name}")
         for name in trips.ACTIONS

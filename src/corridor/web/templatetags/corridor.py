@@ -121,6 +121,23 @@ def when(entry: Any, zone: str = "UTC") -> SafeString | str:
     return moment(entry.occurred_at, zone)
 
 
+# A tap sent this long after it was made was held on the phone, and its entry says so.
+SENT_LATE = dt.timedelta(minutes=5)
+
+
+@register.filter
+def sent_late(entry: Any) -> str:
+    """When an entry tapped on a phone reached the server, if that was well after the tap (its outbox
+    waited for a connection); empty otherwise. The entry's ``occurred_at`` is the tap's time."""
+    payload = getattr(entry, "payload", None)
+    if not isinstance(payload, dict) or not isinstance(payload.get("tap"), dict):
+        return ""
+    occurred, recorded = _aware(entry.occurred_at), _aware(entry.recorded_at)
+    if occurred is None or recorded is None or recorded - occurred < SENT_LATE:
+        return ""
+    return str(entry.recorded_at)
+
+
 @register.filter
 def clock(value: Any, zone: str = "UTC") -> str:
     """The time of day only, in time zone ``zone``."""

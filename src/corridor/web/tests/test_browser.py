@@ -563,3 +563,176 @@ def test_a_monitor_attaches_a_photo_to_a_gate_hold_and_sees_a_metadata_free_thum
     picture = Image.open(io.BytesIO(derivative))
     assert not picture.getexif() and samples.GPS_IFD not in picture.getexif().get_ifd(samples.GPS_IFD)
     assert b"Exif" not in derivative and b"SyntheticPhone" not in derivative
+
+
+OUTBOX_ENTRIES = """
+import json, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor.ledger.models import Entry
+entries = Entry.objects.filter(subject_rows__key=f"trip:{sys.argv[1]}").order_by("seq")
+print(json.dumps([{"seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+                   "tap": e.payload.get("tap")} for e in entries]))
+"""
+
+RECORDED_ELSEWHERE = """
+import datetime as dt, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor.transfers import services
+from corridor.transfers.models import Trip
+trip = Trip.objects.get(pk=int(sys.argv[1]))
+at = dt.datetime.combine(trip.date, dt.time.fromisoformat(sys.argv[3]), tzinfo=dt.timezone(dt.timedelta(hours=3)))
+getattr(services, sys.argv[2])(trip, at=at, by="demo-coordinator")
+"""
+
+# The phone's clock at each tap: the scenario's day (14 October 2014) at the camp (UTC+3).
+FIVE_TAPS = (
+    ("gate_arrived", "08:00"),
+    ("gate_held", "08:20"),
+    ("gate_released", "10:05"),
+    ("hospital_arrived", "11:10"),
+    ("returned", "15:30"),
+)
+
+SEND_AGAIN = """async (taps) => {
+  const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+  const answer = await fetch("/trips/outbox/", {method: "POST", headers: {"Content-Type": "application/json",
+    "X-CSRFToken": token}, body: JSON.stringify({taps})});
+  return (await answer.json()).results;
+}"""
+
+WAITING = """() => new Promise((resolve, reject) => {
+  const request = indexedDB.open("corridor-outbox", 1);
+  request.onsuccess = () => {
+    const all = request.result.transaction("taps").objectStore("taps").getAll();
+    all.onsuccess = () => resolve(all.result);
+    all.onerror = () => reject(all.error);
+  };
+})"""
+
+
+def _python_args(code: str, data_dir: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=_environment(data_dir), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _kept_for_the_day(page: Any, trip: str) -> None:
+    """Wait until the service worker controls the page and has kept the trip's page."""
+    # Functions, not expressions: Playwright evaluates an expression with eval, which the CSP refuses.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    kept = f"(await caches.open('corridor-pages-v1')).match('/trips/{trip}/', {{ignoreVary: true}})"
+    page.wait_for_function(f"async () => Boolean(await {kept})", timeout=30_000)
+
+
+def _tap_offline(page: Any, step: str, hhmm: str, prefilled: str = "") -> None:
+    page.clock.set_fixed_time(f"2014-10-14T{hhmm}:00+03:00")
+    page.locator(f"#action-{step} > summary").tap()
+    form = page.locator(f"#action-{step} form")
+    assert form.locator(".tap-time").is_visible()
+    assert form.locator("input[name=time]").input_value() == prefilled  # empty: the moment of the tap
+    form.locator("button[type=submit]").tap()
+
+
+def test_a_monitor_taps_five_gate_steps_offline_and_they_are_recorded_once_when_the_connection_returns(
+    browser: Any, start_server: Any
+) -> None:
+    server, trip = start_server(ACCEPT_AND_APPROVE)
+    page = _sign_in(browser, server, "monitor", **PHONE)
+    page.goto(f"{server.url}/trips/{trip}/")
+    _kept_for_the_day(page, trip)
+    assert page.locator("#outbox h2").inner_text() == "Nothing waiting to be sent."
+
+    page.context.set_offline(True)
+    _kept_for_the_day(page, trip)  # the worker may still be keeping the day's pages it was asked for
+    page.reload()  # without a connection: the service worker's copy of the page
+    assert page.locator("h1").inner_text().startswith(f"T-{trip} ")
+    for number, (step, hhmm) in enumerate(FIVE_TAPS, start=1):
+        _tap_offline(page, step, hhmm)
+        page.locator("#outbox .outbox-waiting li").nth(number - 1).wait_for()
+        if number == 2:
+            assert page.locator("#outbox h2").inner_text() == "Waiting to be sent: 2"
+            assert page.locator("#outbox .outbox-state").inner_text().startswith("No connection: the taps are kept")
+            assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
+            _keep(page, "outbox-trip-phone-en")
+    waiting = page.locator("#outbox .outbox-waiting").inner_text()
+    assert "At the gate · " in waiting and "tapped at 08:00" in waiting and "tapped at 15:30" in waiting
+    # The buttons follow the taps waiting: after "back in the camp" there is nothing left to tap.
+    assert page.locator("#actions details.action:not([hidden])").count() == 0
+    taps = page.evaluate(WAITING)
+    assert [t["step"] for t in taps] == [step for step, _ in FIVE_TAPS]
+    before = json.loads(_python_args(OUTBOX_ENTRIES, server.data_dir, trip))
+
+    with page.expect_navigation(timeout=30_000):  # once sent, the page shows the trip as the server has it
+        page.context.set_offline(False)
+    page.locator("#outbox h2").get_by_text("Nothing waiting to be sent.").wait_for()
+    assert page.locator(".messages").inner_text().count("Recorded:") == 5
+    assert page.locator("h1 .status").inner_text() == "returned"
+    assert page.locator("#hours-held").inner_text() == "1.8"  # 1.75 hours: from the hold tapped at 08:20 to 10:05
+    assert page.locator("#trip-timeline").inner_text().count("Tapped on a phone without a connection; received") == 5
+
+    after = json.loads(_python_args(OUTBOX_ENTRIES, server.data_dir, trip))
+    added = after[len(before) :]
+    assert [e["type"] for e in added] == [
+        "trip.departed",  # reaching the gate of an approved trip records its departure first
+        "gate.arrived",
+        "gate.held",
+        "gate.released",
+        "trip.arrived",
+        "trip.returned",
+    ]
+    for entry, tap, (_, hhmm) in zip(added[1:], taps, FIVE_TAPS, strict=True):
+        hour, minute = hhmm.split(":")
+        assert entry["occurred_at"] == f"2014-10-14T{int(hour) - 3:02d}:{minute}:00.000000Z"  # the tap, in UTC
+        assert entry["tap"]["key"] == tap["key"]
+        assert entry["recorded_at"] > "2015"  # received now, on the real clock: recorded late, and visibly so
+
+    answers = page.evaluate(SEND_AGAIN, [{k: v for k, v in t.items() if k not in ("order", "user")} for t in taps])
+    assert [(a["status"], a["replayed"]) for a in answers] == [("recorded", True)] * 5
+    assert json.loads(_python_args(OUTBOX_ENTRIES, server.data_dir, trip)) == after  # the same outbox adds nothing
+
+
+def test_a_tap_the_trip_changed_under_is_shown_on_the_phone_in_its_language(browser: Any, start_server: Any) -> None:
+    server, trip = start_server(ACCEPT_AND_APPROVE)
+    page = _sign_in(browser, server, "monitor", **PHONE)
+    page.goto(f"{server.url}/trips/{trip}/")
+    _kept_for_the_day(page, trip)
+    page.context.set_offline(True)
+    _tap_offline(page, "gate_arrived", "08:00")
+    page.locator("#outbox .outbox-waiting li").first.wait_for()
+    # Another monitor, online, was quicker.
+    _python_args(RECORDED_ELSEWHERE, server.data_dir, trip, "record_gate_arrival", "07:50")
+    with page.expect_navigation(timeout=30_000):
+        page.context.set_offline(False)
+    conflict = page.locator("#outbox .outbox-conflicts li")
+    conflict.wait_for()
+    assert conflict.locator("p").inner_text() == (
+        "At the gate, tapped at 08:00, was not recorded: the trip changed meanwhile. "
+        "Its arrival at the gate was recorded at 07:50."
+    )
+    assert page.locator("#outbox h2").inner_text() == "Nothing waiting to be sent."
+    _keep(page, "outbox-conflict-phone-en")
+    page.reload()
+    conflict.wait_for()  # kept until the monitor has seen it
+    conflict.get_by_role("button", name="Seen").tap()
+    page.wait_for_function("() => document.querySelectorAll('#outbox .outbox-conflicts li').length === 0")
+
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/trips/{trip}/")
+    page.context.set_offline(True)
+    _tap_offline(page, "gate_held", "08:05", prefilled="07:50")  # the hold's beginning: the arrival
+    page.locator("#outbox .outbox-waiting li").first.wait_for()
+    assert "در انتظار ارسال" in page.locator("#outbox h2").inner_text()
+    _python_args(RECORDED_ELSEWHERE, server.data_dir, trip, "record_gate_release", "08:00")
+    page.context.set_offline(False)
+    conflict.wait_for()
+    text = conflict.locator("p").inner_text()
+    assert "ثبت نشد" in text and "۰۸:۰۵" in text and "۰۸:۰۰" in text  # not recorded; Persian digits
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    _keep(page, "outbox-conflict-phone-fa")

@@ -67,6 +67,8 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "trip_outcome": ("post", GATE),
     "trip_returned": ("post", GATE),
     "trip_cancel": ("post", GATE),
+    "outbox": ("post", GATE),
+    "outbox_worker": ("get", "anyone"),
     "trip_companion_ask": ("post", COORDINATOR),
     "trip_companion_answer": ("post", COORDINATOR),
     "companions": ("get", EVERY_ROLE),

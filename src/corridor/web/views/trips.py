@@ -8,6 +8,7 @@ its ledger entry. ``ACTIONS`` lists them; the URLs and the buttons are generated
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,14 +32,16 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.register.models import Patient
 from corridor.register.scoping import visible
+from corridor.transfers import outbox, transitions
 from corridor.transfers import services as transfers
-from corridor.transfers import transitions
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
 from corridor.web.views.common import page
 
+# Trips with nothing left to record at the gate: the phone need not keep their pages.
+DONE = (Trip.Status.DENIED, Trip.Status.CANCELLED)
 # Fields folded away under "date, source and certainty": their defaults are right most of the time.
 FOLDED = ("date", "source", "certainty")
 
@@ -195,14 +198,42 @@ def _form(name: str, trip: Trip, data: Any = None) -> forms.EvidenceForm:
         initial.update(date=since.date(), time=since.strftime("%H:%M"))
     if action.form is forms.OutcomeForm:
         return forms.OutcomeForm(data, initial=initial, patients=_pending(trip))
-    return action.form(data, initial=initial, prefix=None)
+    form = action.form(data, initial=initial, prefix=None)
+    if name == "gate_held" and trip.gate_arrived_at:
+        # The phone's script empties a prefilled "now" (stale on a page kept for the day), not this.
+        form.fields["time"].widget.attrs["data-arrival"] = ""
+    return form
+
+
+def day_trips() -> list[str]:
+    """The pages a monitor needs for today's trips, for the phone to keep when the connection goes."""
+    today = clock.today()
+    pks = Trip.objects.filter(date=today).exclude(status__in=DONE).order_by("id").values_list("pk", flat=True)
+    return [f"{reverse('web:trips')}?date={today.isoformat()}", *(reverse("web:trip", args=[pk]) for pk in pks)]
+
+
+def _outbox_context(request: HttpRequest, ahead: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """What the page's outbox needs: who taps, and the pages to keep; on a trip page, its next steps."""
+    if not allowed(request.user, Can.RECORD_GATE):
+        return {}
+    context: dict[str, Any] = {
+        "outbox": {"user": request.user.get_username(), "pages": json.dumps(day_trips())},
+    }
+    if ahead is not None:
+        context["outbox"]["ahead"] = json.dumps(ahead, separators=(",", ":"))
+    return context
 
 
 def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] | None = None) -> dict[str, Any]:
     actions = []
+    # Steps the phone may tap later without a connection: their buttons are on the page, hidden until
+    # taps waiting in its outbox bring the trip to them (without a script they stay hidden).
+    ahead = outbox.ahead(trip) if allowed(request.user, Can.RECORD_GATE) else {}
+    later = {name for steps in ahead.values() for name in steps}
     for name, action in ACTIONS.items():
         answering = bool(open_form and open_form[0] == name)  # a refused tap shows its form with the reason
-        if not (action.shown(name, trip) or answering) or not allowed(request.user, action.needs(name)):
+        shown = action.shown(name, trip) or answering
+        if not (shown or name in later) or not allowed(request.user, action.needs(name)):
             continue
         form = open_form[1] if open_form and open_form[0] == name else _form(name, trip)
         actions.append(
@@ -215,6 +246,8 @@ def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] |
                 "main": [form[f] for f in form.fields if f not in FOLDED],
                 "more": [form[f] for f in form.fields if f in FOLDED],
                 "open": bool(open_form and open_form[0] == name),
+                "offline": name in outbox.STEPS,
+                "hidden": not shown,
             }
         )
     passengers = trip.passengers.select_related("patient", "referral__priority", "escort_for").order_by(
@@ -227,6 +260,7 @@ def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] |
         "passengers": passengers,
         "actions": actions,
         "entries": ledger.entries_about(f"trip:{trip.pk}"),
+        **_outbox_context(request, ahead),
     }
 
 
@@ -260,6 +294,7 @@ def trip_list(request: HttpRequest) -> HttpResponse:
             "statuses": Trip.Status.choices,
             "today": today,
             "query": query.urlencode(),
+            **_outbox_context(request),
         },
     )
 
