@@ -109,17 +109,16 @@ def _lock_head() -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, canonical.GENESIS_HASH)
 
 
-def _lock_head_and_today() -> tuple[int, str, dt.date]:
+def _lock_head_and_today(cursor: Any) -> tuple[int, str, dt.date]:
     """:func:`_lock_head` and Corridor's date (:func:`corridor.clock.today`) in one statement.
 
     Appends are hot: reading the scenario clock through the ORM took two queries per entry, more
     time than the insert itself. Read here, it is also read under the lock, like ``recorded_at``.
     """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        cursor.execute(_HEAD_AND_TODAY)
-        seq, digest, scenario_today = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+    cursor.execute(_HEAD_AND_TODAY)
+    seq, digest, scenario_today = cursor.fetchone()
     day = clock.today_from(scenario_today)
     return (int(seq), str(digest), day) if seq is not None else (0, canonical.GENESIS_HASH, day)
 
@@ -185,22 +184,24 @@ def append(
     with transaction.atomic():
         if corrects is not None and not Entry.objects.filter(seq=corrects).exists():
             raise NotFound(f"there is no ledger entry {corrects} to correct")
-        last_seq, last_hash, day = _lock_head_and_today()
-        # The clock is read only once the append lock is held, so recorded_at never goes backwards along
-        # the chain: an entry can then be placed against a signed checkpoint's time (docs/evidence.md).
-        recorded = now or dt.datetime.now(dt.UTC)
-        if occurred_at is None and now is None and day != recorded.date():
-            # On a scenario clock whose date is not the real one, the real time of day means nothing:
-            # the event is recorded on the scenario's date with date precision.
-            occurred_at = clock.start_of(day)
-            fields["payload"] = {**payload, "precision": "date"}
-        fields["recorded_at"] = canonical.format_time(recorded)
-        fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
-        fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
-        body = canonical.canonical_json(fields)
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        # Raw SQL: the ORM would re-read the generated columns after the insert, and appends are hot.
+        # Raw SQL through one cursor: the ORM would re-read the generated columns after the insert,
+        # and appends are hot (benchmarks/ledger.py holds them against raw SQLite inserts).
         with connection.cursor() as cursor:
+            last_seq, last_hash, day = _lock_head_and_today(cursor)
+            # The clock is read only once the append lock is held, so recorded_at never goes backwards
+            # along the chain: an entry can then be placed against a signed checkpoint's time
+            # (docs/evidence.md).
+            recorded = now or dt.datetime.now(dt.UTC)
+            if occurred_at is None and now is None and day != recorded.date():
+                # On a scenario clock whose date is not the real one, the real time of day means nothing:
+                # the event is recorded on the scenario's date with date precision.
+                occurred_at = clock.start_of(day)
+                fields["payload"] = {**payload, "precision": "date"}
+            fields["recorded_at"] = canonical.format_time(recorded)
+            fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
+            fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
+            body = canonical.canonical_json(fields)
+            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
             cursor.execute(_INSERT_ENTRY, [last_seq + 1, body, digest])
             if subject_list:
                 # One statement for all of an entry's subjects: executemany costs a round per row.
