@@ -81,6 +81,12 @@ def plan() -> None:
 @click.option("--method", type=click.Choice(["planner", "atc", "fifo"]), default="planner", show_default=True)
 @click.option("--explain", is_flag=True, help="Explain day 0's trip, who is projected late and the bound.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--reproducible",
+    is_flag=True,
+    help="Search within the default work budget instead of the time limit: the same plan on any machine.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search's random choices.")
 def solve(
     instance_path: str,
     time_limit: float,
@@ -89,8 +95,10 @@ def solve(
     method: str,
     explain: bool,
     quiet: bool,
+    reproducible: bool,
+    seed: int,
 ) -> None:
-    """Find the best plan within the time limit; print its objective, the lower bound and the gap."""
+    """Find the best plan within the time limit (or the work budget); print its objective, the bound and the gap."""
     inst = _instance(instance_path)
     from corridor.planning import baselines, solver
 
@@ -103,7 +111,10 @@ def solve(
         click.echo(("\r\033[K" + line) if tty else line, err=True, nl=not tty)
 
     if method == "planner":
-        result = solver.solve(inst, time_limit, progress, workers=workers)
+        from corridor.planning.budget import Budget
+
+        budget = Budget(seed=seed) if reproducible else None
+        result = solver.solve(inst, time_limit, progress, workers=workers, seed=seed, budget=budget)
         if tty and not quiet:
             click.echo("", err=True)
     elif method == "atc":
