@@ -340,17 +340,17 @@ def main(argv: list[str]) -> int:
             ref = make_reference(name, args.reference_seconds)
             (REFERENCES / f"{name}.json").write_text(json.dumps(ref, indent=1) + "\n")
         return 0
+    if args.only == "reproducible":
+        budget = Budget(windows=args.windows, window_nodes=args.window_nodes)
+        names = [n for n in args.instances if INSTANCES[n][3]]
+        print_reproducible([reproducible_row(n, budget) for n in names], budget)
+        return 0
     if args.only != "online":
         rows = []
         for name in args.instances:
             rows.append(offline_row(name, args.seconds, args.bound_seconds))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         print_offline(rows, args.seconds)
-    if args.only == "reproducible":
-        budget = Budget(windows=args.windows, window_nodes=args.window_nodes)
-        names = [n for n in args.instances if INSTANCES[n][3]]
-        print_reproducible([reproducible_row(n, budget) for n in names], budget)
-        return 0
     if args.only != "offline":
         online(args.seeds)
     return 0
