@@ -5,10 +5,11 @@
 Prints, from one run:
 1. appends per second through ``corridor.ledger.services.append`` (one transaction per entry, as in
    production) against raw ``sqlite3`` inserts of the same rows with the same durability (one
-   ``BEGIN IMMEDIATE … COMMIT`` per entry, WAL, synchronous=NORMAL). Goal: at least 30 % of raw.
+   ``BEGIN IMMEDIATE … COMMIT`` per entry, WAL, synchronous=NORMAL). Goal: at least 60 % of raw.
 2. verification of ``--entries`` entries (``corridor verify``'s code path: read every row from the
    database, hash its body, check its link and sequence number) against hashlib's SHA-256 over the
-   same bodies' bytes, one digest per entry, already in memory. Goal: at least 30 % of hashlib's rate.
+   same bodies' bytes, one digest per entry, already in memory. Goals: at least 50 % of hashlib's
+   rate with one process, 80 % with two.
 Everything runs in a temporary data directory on SQLite.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import sqlite3
 import sys
@@ -47,23 +49,15 @@ def _payload(i: int) -> dict[str, object]:
     return {"trip": i, "date": "2014-10-11", "facility": "H-03", "reason": None, "hours_held": 3.5}
 
 
-def appends(count: int, folder: Path) -> None:
+def appends(count: int, folder: Path, rounds: int = 10) -> float:
+    """Appends per second through the services against raw inserts of the very same rows.
+
+    The two alternate in ``rounds`` blocks (a block through the services, then the same rows raw), so
+    a busy neighbour on a shared machine slows both alike and the ratio stays meaningful.
+    """
     from corridor.ledger import services as ledger
     from corridor.ledger.models import Entry
 
-    start = time.perf_counter()
-    for i in range(count):
-        ledger.append(
-            "gate.released",
-            by="bench",
-            subjects=[f"trip:{i}", "patient:P-0003"],
-            payload=_payload(i),
-            source="witness",
-            certainty="confirmed",
-        )
-    service_rate = count / (time.perf_counter() - start)
-
-    rows = list(Entry.objects.order_by("seq").values_list("seq", "body", "hash"))
     raw = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=NORMAL")
@@ -74,23 +68,47 @@ def appends(count: int, folder: Path) -> None:
         "ORDER BY type = 'table' DESC"
     ):
         raw.execute(sql.replace('REFERENCES "ledger_entry"', "REFERENCES ledger_entry"))
-    start = time.perf_counter()
-    for seq, body, digest in rows:
-        raw.execute("BEGIN IMMEDIATE")
-        raw.execute("SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1").fetchone()
-        raw.execute("INSERT INTO ledger_entry (seq, body, hash) VALUES (?, ?, ?)", (seq, body, digest))
-        raw.executemany(
-            "INSERT INTO ledger_subject (entry_id, key) VALUES (?, ?)", [(seq, f"trip:{seq}"), (seq, "patient:P-0003")]
-        )
-        raw.execute("COMMIT")
-    raw_rate = len(rows) / (time.perf_counter() - start)
+    source.close()
+    service_seconds = raw_seconds = 0.0
+    done = 0
+    for block in range(rounds):
+        size = count // rounds + (1 if block < count % rounds else 0)
+        start = time.perf_counter()
+        for i in range(done, done + size):
+            ledger.append(
+                "gate.released",
+                by="bench",
+                subjects=[f"trip:{i}", "patient:P-0003"],
+                payload=_payload(i),
+                source="witness",
+                certainty="confirmed",
+            )
+        service_seconds += time.perf_counter() - start
+        rows = list(Entry.objects.filter(seq__gt=done).order_by("seq").values_list("seq", "body", "hash"))
+        start = time.perf_counter()
+        for seq, body, digest in rows:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1").fetchone()
+            raw.execute("INSERT INTO ledger_entry (seq, body, hash) VALUES (?, ?, ?)", (seq, body, digest))
+            raw.executemany(
+                "INSERT INTO ledger_subject (entry_id, key) VALUES (?, ?)",
+                [(seq, f"trip:{seq}"), (seq, "patient:P-0003")],
+            )
+            raw.execute("COMMIT")
+        raw_seconds += time.perf_counter() - start
+        done += size
+    raw.close()
+    service_rate, raw_rate = count / service_seconds, count / raw_seconds
+    ratio = service_rate / raw_rate
     print(
-        f"appends: service layer {service_rate:,.0f}/s, raw sqlite3 {raw_rate:,.0f}/s, "
-        f"ratio {service_rate / raw_rate:.0%} (goal >= 30%)"
+        f"appends: service layer {service_rate:,.0f}/s, raw sqlite3 {raw_rate:,.0f}/s "
+        f"({count:,} each, interleaved in {rounds} blocks)"
     )
+    print(f"APPEND RATIO: {ratio:.0%} of raw SQLite inserts (goal >= 60%)")
+    return ratio
 
 
-def verification(count: int) -> None:
+def verification(count: int, rounds: int = 2) -> None:
     from django.db import connection, transaction
 
     from corridor.ledger import canonical
@@ -132,27 +150,38 @@ def verification(count: int) -> None:
     print(f"filled the ledger to {count:,} entries in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
     connection.close()  # verification in parallel forks workers; they open their own connections
-    timings = {}
-    for workers in (1, os.cpu_count() or 1):
-        start = time.perf_counter()
-        verdict = ledger.verify(workers=workers)
-        timings[workers] = time.perf_counter() - start
-        assert verdict.ok and verdict.count == count, verdict.describe()
-
     blobs = [body.encode() for _, body, _ in ledger.iter_rows()]
-    start = time.perf_counter()
-    for blob in blobs:
-        sha256(blob).hexdigest()
-    hash_seconds = time.perf_counter() - start
     megabytes = sum(map(len, blobs)) / 1e6
+    connection.close()
+    cores = min(2, os.cpu_count() or 1)
+    # Each measurement is repeated and alternated with the others, and the best time of each kept: on a
+    # shared machine a neighbour's burst then cannot land on one side of a ratio only.
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for blob in blobs:
+            sha256(blob).hexdigest()
+        best["hashlib"] = min(best.get("hashlib", math.inf), time.perf_counter() - start)
+        for workers in sorted({1, cores}):
+            start = time.perf_counter()
+            verdict = ledger.verify(workers=workers)
+            best[f"verify{workers}"] = min(best.get(f"verify{workers}", math.inf), time.perf_counter() - start)
+            assert verdict.ok and verdict.count == count, verdict.describe()
+    hash_seconds = best["hashlib"]
     print(
-        f"hashlib SHA-256 over the same bodies ({megabytes:,.0f} MB): {count / hash_seconds:,.0f} entries/s, "
-        "one process"
+        f"hashlib SHA-256 over the same bodies ({megabytes:,.0f} MB, already in memory): "
+        f"{count / hash_seconds:,.0f} entries/s, one process (best of {rounds})"
     )
-    for workers, seconds in timings.items():
+    for workers in sorted({1, cores}):
+        seconds = best[f"verify{workers}"]
+        goal = "50%" if workers == 1 else "80%"
         print(
             f"verify with {workers} process(es): {count:,} entries in {seconds:.2f} s = {count / seconds:,.0f} "
-            f"entries/s; ratio {hash_seconds / seconds:.0%} of hashlib (goal >= 30%)"
+            f"entries/s (best of {rounds})"
+        )
+        print(
+            f"VERIFY RATIO ({workers} {'cores' if workers > 1 else 'core'}): {hash_seconds / seconds:.0%} "
+            f"of hashlib on one core (goal >= {goal})"
         )
 
 

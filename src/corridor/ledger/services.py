@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import multiprocessing
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +29,9 @@ from corridor.ledger.models import Entry, Subject
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
+# Django builds ``Choices.values`` anew on every access; appends check them on every entry.
+_SOURCES = frozenset(Source.values)
+_CERTAINTIES = frozenset(Certainty.values)
 _SUBJECT = re.compile(SUBJECT_PATTERN)
 # Any constant will do: it only has to be the same for every process appending to this database.
 _PG_LOCK_KEY = 0x436F72726964  # "Corrid"
@@ -73,9 +77,14 @@ def _check_json(value: Any, path: str) -> None:
 
 
 _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
-_INSERT_SUBJECT = "INSERT INTO ledger_subject (entry_id, key) VALUES (%s, %s)"
+_INSERT_SUBJECTS = "INSERT INTO ledger_subject (entry_id, key) VALUES"
 _INSERT_SITE = "INSERT INTO ledger_entrysite (entry_id, site_id) VALUES (%s, %s)"
 _HEAD = "SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
+_HEAD_AND_TODAY = (
+    "SELECT (SELECT seq FROM ledger_entry ORDER BY seq DESC LIMIT 1),"
+    " (SELECT hash FROM ledger_entry ORDER BY seq DESC LIMIT 1),"
+    f" ({clock.SCENARIO_TODAY_SQL})"
+)
 
 
 def lock() -> tuple[int, str]:
@@ -102,6 +111,20 @@ def _lock_head() -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, canonical.GENESIS_HASH)
 
 
+def _lock_head_and_today(cursor: Any) -> tuple[int, str, dt.date]:
+    """:func:`_lock_head` and Corridor's date (:func:`corridor.clock.today`) in one statement.
+
+    Appends are hot: reading the scenario clock through the ORM took two queries per entry, more
+    time than the insert itself. Read here, it is also read under the lock, like ``recorded_at``.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+    cursor.execute(_HEAD_AND_TODAY)
+    seq, digest, scenario_today = cursor.fetchone()
+    day = clock.today_from(scenario_today)
+    return (int(seq), str(digest), day) if seq is not None else (0, canonical.GENESIS_HASH, day)
+
+
 def append(
     type: str,
     *,
@@ -125,9 +148,9 @@ def append(
     """
     if type not in EVENT_TYPES:
         raise InvalidInput(f"unknown event type {type!r}; see the catalogue in docs/ledger.md", "type")
-    if source not in Source.values:
+    if source not in _SOURCES:
         raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
-    if certainty not in Certainty.values:
+    if certainty not in _CERTAINTIES:
         raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
     subject_list = sorted(set(subjects))
     for subject in subject_list:
@@ -136,10 +159,6 @@ def append(
     payload = payload or {}
     if not isinstance(payload, dict):
         raise InvalidInput("must be an object", "payload")
-    if occurred_at is None and occurred_on is None and now is None:
-        day = clock.today()
-        if day != dt.datetime.now(dt.UTC).date():
-            occurred_on = day
     if occurred_on is not None:
         if occurred_at is not None:
             raise InvalidInput("give the moment or the date, not both", "occurred_at")
@@ -167,20 +186,31 @@ def append(
     with transaction.atomic():
         if corrects is not None and not Entry.objects.filter(seq=corrects).exists():
             raise NotFound(f"there is no ledger entry {corrects} to correct")
-        last_seq, last_hash = _lock_head()
-        # The clock is read only once the append lock is held, so recorded_at never goes backwards along
-        # the chain: an entry can then be placed against a signed checkpoint's time (docs/evidence.md).
-        recorded = now or dt.datetime.now(dt.UTC)
-        fields["recorded_at"] = canonical.format_time(recorded)
-        fields["occurred_at"] = canonical.format_time(occurred_at or clock.now(recorded))
-        fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
-        body = canonical.canonical_json(fields)
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        # Raw SQL: the ORM would re-read the generated columns after the insert, and appends are hot.
+        # Raw SQL through one cursor: the ORM would re-read the generated columns after the insert,
+        # and appends are hot (benchmarks/ledger.py holds them against raw SQLite inserts).
         with connection.cursor() as cursor:
+            last_seq, last_hash, day = _lock_head_and_today(cursor)
+            # The clock is read only once the append lock is held, so recorded_at never goes backwards
+            # along the chain: an entry can then be placed against a signed checkpoint's time
+            # (docs/evidence.md).
+            recorded = now or dt.datetime.now(dt.UTC)
+            if occurred_at is None and now is None and day != recorded.date():
+                # On a scenario clock whose date is not the real one, the real time of day means nothing:
+                # the event is recorded on the scenario's date with date precision.
+                occurred_at = clock.start_of(day)
+                fields["payload"] = {**payload, "precision": "date"}
+            fields["recorded_at"] = canonical.format_time(recorded)
+            fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
+            fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
+            body = canonical.canonical_json(fields)
+            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
             cursor.execute(_INSERT_ENTRY, [last_seq + 1, body, digest])
             if subject_list:
-                cursor.executemany(_INSERT_SUBJECT, [(last_seq + 1, key) for key in subject_list])
+                # One statement for all of an entry's subjects: executemany costs a round per row.
+                rows = ", ".join(["(%s, %s)"] * len(subject_list))
+                cursor.execute(
+                    f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (last_seq + 1, key)]
+                )
                 # Which site the entry concerns, for scoping reads (never part of the hashed body).
                 from corridor.register.scoping import sites_of_subjects
 
@@ -316,27 +346,38 @@ def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
     return canonical.Verdict(True, highest, prev)
 
 
+_HEX = operator.methodcaller("hexdigest")
+_BODY, _HASH, _LINK = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+
+
 def _check_range(first: int, last: int, batch: int = 50_000) -> tuple[str, str] | None:
-    """Check entries first..last: (prev_hash of the first, hash of the last), or None on any anomaly."""
+    """Check entries first..last: (prev_hash of the first, hash of the last), or None on any anomaly.
+
+    Each batch is checked whole in C-level loops: its columns taken out by ``map``, the bodies hashed
+    by ``map``, the hashes and links compared as lists. A Python loop over the rows, or ``zip(*rows)``,
+    took longer than the hashing itself. Sequence numbers are the primary key, so a batch holding as
+    many rows as its range is wide holds every one of them: contiguity needs no column.
+    """
     if last < first:
         return (canonical.GENESIS_HASH, canonical.GENESIS_HASH)
     sha256 = hashlib.sha256
     as_bytes = "CAST(body AS BLOB)" if connection.vendor == "sqlite" else "convert_to(body, 'UTF8')"
-    query = f"SELECT seq, {as_bytes}, hash, prev_hash FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq"
+    query = f"SELECT {as_bytes}, hash, prev_hash FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq"
     expected, start, prev = first, "", ""
     with connection.cursor() as cursor:
         while expected <= last:
-            cursor.execute(query, [expected, min(last, expected + batch - 1)])
+            hi = min(last, expected + batch - 1)
+            cursor.execute(query, [expected, hi])
             rows = cursor.fetchall()
-            if not rows:
+            if len(rows) != hi - expected + 1:
                 return None
+            hashes, links = list(map(_HASH, rows)), list(map(_LINK, rows))
             if expected == first:
-                start = prev = rows[0][3]
-            for seq, body, stored, linked_to in rows:
-                if seq != expected or linked_to != prev or sha256(body).hexdigest() != stored:
-                    return None
-                prev = stored
-                expected += 1
+                start = prev = links[0]
+            if links[0] != prev or links[1:] != hashes[:-1] or list(map(_HEX, map(sha256, map(_BODY, rows)))) != hashes:
+                return None
+            prev = hashes[-1]
+            expected = hi + 1
     return start, prev
 
 

@@ -11,6 +11,7 @@ import click
 
 from corridor import jsonlimits
 from corridor.cli import UserError
+from corridor.commands import with_django
 from corridor.planning.model import (
     Instance,
     InstanceError,
@@ -80,6 +81,12 @@ def plan() -> None:
 @click.option("--method", type=click.Choice(["planner", "atc", "fifo"]), default="planner", show_default=True)
 @click.option("--explain", is_flag=True, help="Explain day 0's trip, who is projected late and the bound.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--reproducible",
+    is_flag=True,
+    help="Search within the default work budget instead of the time limit: the same plan on any machine.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search's random choices.")
 def solve(
     instance_path: str,
     time_limit: float,
@@ -88,8 +95,10 @@ def solve(
     method: str,
     explain: bool,
     quiet: bool,
+    reproducible: bool,
+    seed: int,
 ) -> None:
-    """Find the best plan within the time limit; print its objective, the lower bound and the gap."""
+    """Find the best plan within the time limit (or the work budget); print its objective, the bound and the gap."""
     inst = _instance(instance_path)
     from corridor.planning import baselines, solver
 
@@ -102,7 +111,10 @@ def solve(
         click.echo(("\r\033[K" + line) if tty else line, err=True, nl=not tty)
 
     if method == "planner":
-        result = solver.solve(inst, time_limit, progress, workers=workers)
+        from corridor.planning.budget import Budget
+
+        budget = Budget(seed=seed) if reproducible else None
+        result = solver.solve(inst, time_limit, progress, workers=workers, seed=seed, budget=budget)
         if tty and not quiet:
             click.echo("", err=True)
     elif method == "atc":
@@ -167,3 +179,35 @@ def bound(instance_path: str, time_limit: float) -> None:
             f"lower bound {dual.bound:g} (Lagrangian dual of the strong LP; the LP itself did not finish "
             f"in {time_limit:g}s)"
         )
+
+
+@plan.command()
+@click.argument("entry", type=int)
+@click.option("--out", metavar="RESULT.json", help="Write the re-derived output here ('-' for standard output).")
+@with_django
+def replay(entry: int, out: str | None) -> None:
+    """Re-derive a recorded plan (ledger entry ENTRY) from its instance, seed and budget; exit 1 if it differs.
+
+    The entry holds the instance the planner saw, its hash, the seed and the work budget; the planner is
+    run again on them and its output compared byte for byte (by hash) with what was recorded.
+    """
+    from corridor.errors import NotFound
+    from corridor.ledger.models import Entry
+    from corridor.transfers.plans import canonical_json, replay_plan
+
+    found = Entry.objects.filter(seq=entry).first()
+    if found is None:
+        raise NotFound(f"no ledger entry {entry}")
+    result = replay_plan(found)
+    if out == "-":
+        click.echo(canonical_json(result.result).decode())
+    elif out:
+        Path(out).write_bytes(canonical_json(result.result) + b"\n")
+    click.echo(f"instance sha256 {result.instance_sha256}", err=out == "-")
+    if not result.identical:
+        click.echo(
+            f"differs: entry {entry} recorded {result.recorded_sha256}, the replay gives {result.replayed_sha256}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"identical: entry {entry} re-derived byte for byte (sha256 {result.replayed_sha256})", err=out == "-")

@@ -7,6 +7,7 @@ decomposes instead; the solver still uses :func:`window_milp` on small windows o
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -131,16 +132,28 @@ def milp_pattern(
 
 
 def window_milp(
-    a: Arrays, pattern: Pattern, free_days: NDArray[np.bool_], time_limit: float
+    a: Arrays,
+    pattern: Pattern,
+    free_days: NDArray[np.bool_],
+    time_limit: float,
+    *,
+    nodes: int | None = None,
+    seed: int = 0,
 ) -> Pattern | None:
     """Re-choose the facilities of ``free_days`` optimally (all patients may move), others held.
 
-    Returns the improved pattern, or None when HiGHS found nothing within ``time_limit``.
+    Returns the improved pattern, or None when HiGHS found nothing within ``time_limit``. With
+    ``nodes`` (and an infinite ``time_limit``) HiGHS stops after that many branch-and-bound nodes
+    instead: one thread and a fixed seed make the result the same on any machine.
     """
     start = time.monotonic()
     m = build(a, integer=True, pattern=pattern, free_days=free_days)
     h = m.highs
-    h.setOptionValue("time_limit", max(0.05, time_limit - (time.monotonic() - start)))
+    if math.isfinite(time_limit):
+        h.setOptionValue("time_limit", max(0.05, time_limit - (time.monotonic() - start)))
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", max(1, nodes))
+        h.setOptionValue("random_seed", seed)
     # Warm start from the current pattern: its y as given, each planned patient at the first chosen
     # facility of their day that accepts them.
     current = assign(a, pattern)

@@ -8,6 +8,7 @@ records as a ``plan.proposed`` ledger entry.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from corridor.planning.arrays import assign, compile_instance, pattern_of, to_pl
 from corridor.planning.explain import Explanation, explain_day
 from corridor.planning.model import Appointment, Instance, Patient, Plan, Trip, load_instance
 from corridor.planning.rollout import decide_today
-from corridor.planning.solver import dual_from_plan, solve_arrays
+from corridor.planning.solver import Budget, dual_from_plan, solve_arrays
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def plan_today(
     replan_delay: int = 5,
     scenarios: int = 2,
     seed: int = 0,
+    budget: Budget | None = None,
 ) -> RollingPlan:
     """Re-plan the rest of the horizon as of ``today`` and describe today's decision.
 
@@ -140,6 +142,10 @@ def plan_today(
     from ``history`` (past referrals; the waiting patients if empty), see
     :mod:`corridor.planning.rollout`; the rest of the horizon is then planned around it. The
     objective, bound, forecast and explanations are always for the waiting patients and true cost.
+
+    With ``budget`` the search is bounded by work, not by ``time_limit`` (see
+    :class:`corridor.planning.solver.Budget`): the same inputs give the same plan on any machine.
+    The sampled futures then draw from ``budget.seed`` instead of ``seed``.
     """
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
     if not 0 <= today < inst.horizon_days:
@@ -150,7 +156,7 @@ def plan_today(
     a = base = compile_instance(current)
     decided_by = "plan"
     if (arrival_rate > 0 or cancel_rate > 0) and not (a.fixed_day == today).any():
-        rng = np.random.default_rng(seed * 100_003 + today)
+        rng = np.random.default_rng((budget.seed if budget is not None else seed) * 100_003 + today)
         choice = decide_today(
             current,
             today,
@@ -170,13 +176,18 @@ def plan_today(
     start = pattern_of(a, previous, today) if previous is not None else None
     left = max(0.05, time_limit - (time.monotonic() - started))
     pattern, _, bound, _ = solve_arrays(
-        a, left, workers=workers, start_pattern=start, lp_bound=workers > 1, focus=today
+        a, left, workers=workers, start_pattern=start, lp_bound=workers > 1, focus=today, budget=budget
     )
     plan = to_plan(a, pattern, assign(a, pattern).day)
     if bound <= 0 or decided_by == "scenarios":
         # Today's trip chosen across futures is fixed in ``a``, so a bound for ``a`` would not hold
         # for the waiting patients' own problem; the dual on ``base`` does, aimed at this plan.
-        bound = dual_from_plan(base, pattern_of(base, plan, today), max(0.02, 0.1 * time_limit)).bound
+        if budget is not None:
+            bound = dual_from_plan(
+                base, pattern_of(base, plan, today), math.inf, iterations=budget.polish_iterations
+            ).bound
+        else:
+            bound = dual_from_plan(base, pattern_of(base, plan, today), max(0.02, 0.1 * time_limit)).bound
     plan.lower_bound = min(bound, plan.objective or 0.0)
     plan.meta["today_decided_by"] = decided_by
     trips_today = [t for t in plan.trips if t.day == today]

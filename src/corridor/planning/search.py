@@ -50,14 +50,16 @@ def local_search(
     *,
     screen: int = 12,
     on_improve: Callable[[int], None] | None = None,
+    max_rounds: int | None = None,
 ) -> SearchResult:
-    """Improve ``pattern`` until no screened single-day move helps or ``deadline`` passes."""
+    """Improve ``pattern`` until no screened single-day move helps, ``deadline`` passes or
+    ``max_rounds`` rounds are done (a work limit: the result then does not depend on the clock)."""
     current = assign(a, pattern, lag.S.astype(np.int64))
     S_int = lag.S.astype(np.int64)
     evals, rounds = 1, 0
     pattern = pattern.copy()
     movable = (a.maxfac > 0) & ~lag.forced.any(axis=1) & lag.allowed.any(axis=1)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (max_rounds is None or rounds < max_rounds):
         rounds += 1
         _, _, value, _ = lag.evaluate(_current_savings(a, lag, current.day))
         load = _day_load(a, lag, current.day)

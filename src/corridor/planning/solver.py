@@ -15,6 +15,7 @@ The Lagrangian dual gives a quick bound from the start; the LP bound replaces it
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -27,6 +28,7 @@ import numpy as np
 
 from corridor.planning.arrays import Arrays, Pattern, assign, compile_instance, to_plan
 from corridor.planning.baselines import LOOKAHEADS, _dispatch, atc_pattern
+from corridor.planning.budget import Budget
 from corridor.planning.cpsat import window_milp
 from corridor.planning.lagrange import Dual, Lagrangian, solve_dual
 from corridor.planning.lp import relax
@@ -70,6 +72,12 @@ def _init_worker(a: Arrays) -> None:
 def _worker_relax(time_limit: float) -> tuple[float, bool]:
     assert _WORKER_ARRAYS is not None
     r = relax(_WORKER_ARRAYS, time_limit)
+    return r.bound, r.optimal
+
+
+def _worker_relax_exact() -> tuple[float, bool]:
+    assert _WORKER_ARRAYS is not None
+    r = relax(_WORKER_ARRAYS, math.inf)
     return r.bound, r.optimal
 
 
@@ -117,8 +125,18 @@ def solve_arrays(
     start_pattern: Pattern | None = None,
     focus: int | None = None,
     lookahead: float = 2.0,
+    budget: Budget | None = None,
 ) -> tuple[Pattern, int, float, dict[str, Any]]:
-    """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats)."""
+    """Best pattern within ``time_limit`` seconds; returns (pattern, objective, lower bound, stats).
+
+    With ``budget`` the search is bounded by work instead (see :class:`Budget`; ``time_limit`` and
+    ``seed`` are then ignored) and goes to :func:`solve_budgeted`.
+    """
+    if budget is not None:
+        return solve_budgeted(
+            a, budget, progress, workers=workers, lp_bound=lp_bound, start_pattern=start_pattern,
+            focus=focus, lookahead=lookahead, window=window,
+        )
     start = time.monotonic()
     deadline = start + time_limit
     rng = np.random.default_rng(seed)
@@ -264,7 +282,121 @@ def solve_arrays(
     return state.pattern, state.cost, bound, stats
 
 
-def dual_from_plan(a: Arrays, pattern: Pattern, seconds: float, lag: Lagrangian | None = None) -> Dual:
+def _start(
+    a: Arrays, start_pattern: Pattern | None, lookahead: float
+) -> tuple[list[tuple[int, str, Pattern]], float]:
+    """The constructive starts and their costs: ATC (look-ahead searched) and FIFO, or yesterday's plan."""
+    candidates: list[tuple[str, Pattern]] = []
+    # Re-planning from yesterday's plan needs no full look-ahead search: the windows matter more.
+    lookaheads = (lookahead,) if start_pattern is not None else LOOKAHEADS
+    atc_pat, _, k = atc_pattern(a, lookaheads)
+    candidates.append(("atc", atc_pat))
+    if start_pattern is None:
+        order = np.argsort(a.release, kind="stable")
+        priority = np.empty(a.n, dtype=np.int64)
+        priority[order] = np.arange(a.n)
+        candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
+    else:
+        candidates.append(("previous", start_pattern))
+    return [(assign(a, p).cost, name, p) for name, p in candidates], k
+
+
+def solve_budgeted(
+    a: Arrays,
+    budget: Budget,
+    progress: Progress | None = None,
+    *,
+    workers: int = 2,
+    lp_bound: bool = True,
+    start_pattern: Pattern | None = None,
+    focus: int | None = None,
+    lookahead: float = 2.0,
+    window: int = 6,
+) -> tuple[Pattern, int, float, dict[str, Any]]:
+    """The planner bounded by work: same steps as :func:`solve_arrays`, no clock in any decision.
+
+    The plan depends only on ``a``, ``start_pattern``, ``focus`` and ``budget``. With ``workers`` > 1
+    and ``lp_bound`` a helper process solves the strong LP to optimality meanwhile; the bound is
+    reported as soon as it is known and stops the search only once the plan is proven optimal, which
+    cannot change the plan (only strictly better plans are ever accepted).
+    """
+    start = time.monotonic()
+    rng = np.random.default_rng(budget.seed)
+    lag = Lagrangian(a)
+    costs, k = _start(a, start_pattern, lookahead)
+    cost, name, pattern = min(costs, key=lambda c: c[0])
+    state = _State(a, pattern, cost, 0.0, start, progress)
+    state.report(f"start ({name})")
+    stats: dict[str, Any] = {"start": name, "atc_lookahead": k, "windows": 0, "budget": budget.to_dict()}
+
+    pool: ProcessPoolExecutor | None = None
+    lp_future: Future[tuple[float, bool]] | None = None
+    lp_done = False
+    if workers > 1 and lp_bound and (os.cpu_count() or 1) > 1:
+        try:
+            ctx = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
+            lp_future = pool.submit(_worker_relax_exact)
+        except (ValueError, OSError):  # pragma: no cover - platforms without fork
+            pool = None
+
+    def take_lp(wait: bool) -> None:
+        nonlocal lp_future, lp_done
+        if lp_future is None or not (wait or lp_future.done()):
+            return
+        bound, optimal = lp_future.result()
+        lp_future = None
+        lp_done = optimal
+        if optimal and bound > state.bound:
+            state.bound = bound
+            state.report("lp bound")
+
+    try:
+        if budget.dual_iterations > 0:
+            dual = solve_dual(a, math.inf, upper=float(state.cost), iterations=budget.dual_iterations, lag=lag)
+            state.bound = dual.bound
+            for p in dual.patterns[-5:]:
+                state.offer(p, "lagrangian")
+        if budget.search_rounds > 0:
+            ls = local_search(a, lag, state.pattern, math.inf, max_rounds=budget.search_rounds)
+            state.offer(ls.pattern, "local search")
+        widths = [w for w in (window, window + window // 2, 2 * window) if w <= max(window, a.T)]
+        level, stalled = 0, 0
+        # A count of sweeps, not of seconds, ends the search when the widest windows stop paying.
+        while stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps:
+            before = state.cost
+            for lo, hi in _windows(a.T, widths[level], rng, focus):
+                take_lp(wait=False)
+                if stats["windows"] >= budget.windows or state.cost <= state.bound:
+                    break
+                free = np.zeros(a.T, dtype=bool)
+                free[lo:hi] = True
+                result = window_milp(a, state.pattern, free, math.inf, nodes=budget.window_nodes, seed=budget.seed)
+                stats["windows"] += 1
+                if result is not None:
+                    state.offer(result, "window")
+            if state.cost >= before:
+                stalled = stalled + 1 if level == len(widths) - 1 else 0
+                level = min(level + 1, len(widths) - 1)
+            else:
+                stalled = 0
+        take_lp(wait=True)
+        if not lp_done and budget.polish_iterations > 0:
+            more = dual_from_plan(a, state.pattern, math.inf, lag, iterations=budget.polish_iterations)
+            state.bound = max(state.bound, more.bound)
+    finally:
+        if pool is not None:
+            helpers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in helpers:
+                proc.terminate()
+    stats["seconds"] = round(time.monotonic() - start, 2)
+    return state.pattern, state.cost, min(state.bound, float(state.cost)), stats
+
+
+def dual_from_plan(
+    a: Arrays, pattern: Pattern, seconds: float, lag: Lagrangian | None = None, *, iterations: int = 5000
+) -> Dual:
     """The Lagrangian bound, aimed at ``pattern``'s cost and started from the prices it implies
     (each patient's saving in it); from there it converges far faster than from zero."""
     lag = lag or Lagrangian(a)
@@ -272,7 +404,7 @@ def dual_from_plan(a: Arrays, pattern: Pattern, seconds: float, lag: Lagrangian 
     lam0 = np.zeros(a.n)
     planned = np.nonzero((final.day >= 0) & a.active)[0]
     lam0[planned] = lag.S[planned, final.day[planned]]
-    return solve_dual(a, seconds, upper=float(final.cost), iterations=5000, lag=lag, lam0=lam0)
+    return solve_dual(a, seconds, upper=float(final.cost), iterations=iterations, lag=lag, lam0=lam0)
 
 
 def solve(
@@ -282,10 +414,12 @@ def solve(
     *,
     workers: int = 2,
     seed: int = 0,
+    budget: Budget | None = None,
 ) -> Plan:
-    """The best plan found within ``time_limit`` seconds, with its objective and a proven lower bound."""
+    """The best plan found within ``time_limit`` seconds, or within ``budget``'s work (reproducible),
+    with its objective and a proven lower bound."""
     a = compile_instance(instance)
-    pattern, cost, bound, stats = solve_arrays(a, time_limit, progress, workers=workers, seed=seed)
+    pattern, cost, bound, stats = solve_arrays(a, time_limit, progress, workers=workers, seed=seed, budget=budget)
     result = assign(a, pattern)
     plan = to_plan(a, pattern, result.day)
     plan.lower_bound = bound

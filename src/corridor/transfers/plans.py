@@ -12,7 +12,10 @@ books nothing: re-planning frees its seats (except on a day that has come, which
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +25,15 @@ from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import Conflict, InvalidInput, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.planning.budget import Budget
 from corridor.register.models import AccessRuleSet, Facility, Referral, Site
 from corridor.register.scoping import require_site
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
+
+# Recorded plans are searched within this much work, not a number of seconds: the same register gives
+# the same proposal on any machine and under any load, and ``corridor plan replay`` re-derives it.
+RECORDED_BUDGET = Budget()
 
 PENDING = (Trip.Status.REQUESTED, Trip.Status.APPROVED)
 BOOKED = (Trip.Status.REQUESTED, Trip.Status.APPROVED, Trip.Status.DEPARTED, Trip.Status.RETURNED)
@@ -154,16 +162,19 @@ def propose_plan(
     by: Actor,
     horizon_days: int = 60,
     time_limit: float = 10.0,
+    budget: Budget | None = RECORDED_BUDGET,
     then: Callable[[Entry], None] | None = None,
 ) -> Entry:
     """Run the rolling planner for ``day`` (today by default) and record its proposal as ``plan.proposed``.
 
-    ``then`` runs in the transaction that records it (a background job records its completion there).
+    The planner is bounded by ``budget`` (work, not seconds), so the entry records everything needed to
+    re-derive the same plan anywhere: the instance, its hash, the seed and the budget (``planner`` in the
+    payload; ``corridor plan replay`` checks it). With ``budget=None`` it searches for ``time_limit``
+    seconds instead and the plan is not reproducible. ``then`` runs in the transaction that records it
+    (a background job records its completion there).
     """
     require(by, Can.MANAGE_TRIPS)
     require_site(by, site)  # only at a site the user works at; another site's is not found
-    from corridor.planning.rolling import plan_today
-
     day = day or clock.today()
     if not 7 <= horizon_days <= 366:
         raise InvalidInput("must be between 7 and 366 days", "horizon_days")
@@ -172,6 +183,13 @@ def propose_plan(
     arrival_rate, cancel_rate = recent_rates(site, day)
     taken = booked_on(site, day, 1).get(day, {"trips": [], "seats": 0, "facilities": [], "patients": []})
     used_up = bool(instance["days"][0]["closed"] and taken["trips"] and rules is not None and rules.allows(day))
+    inputs = {
+        "today": 0,
+        "approved": approved,
+        "cancelled_today": cancelled_today,
+        "arrival_rate": arrival_rate,
+        "cancel_rate": cancel_rate,
+    }
     if not instance["patients"] or used_up:
         result: dict[str, Any] = {
             "trip": None,
@@ -185,15 +203,7 @@ def propose_plan(
     else:
         # With the recent rates, today's trip is chosen across sampled futures rather than as if nobody
         # else will be referred and no trip cancelled: the planner's tests show the difference online.
-        result = plan_today(
-            instance,
-            0,
-            approved,
-            cancelled_today=cancelled_today,
-            time_limit=time_limit,
-            arrival_rate=arrival_rate,
-            cancel_rate=cancel_rate,
-        ).to_dict()
+        result = run_planner(instance, inputs, budget, time_limit)
 
     def person(pid: str, **extra: Any) -> dict[str, Any]:
         referral = by_id[pid]
@@ -251,6 +261,19 @@ def propose_plan(
             "allowed_weekdays": rules.allowed_weekdays,
         },
     }
+    if budget is not None:
+        payload["planner"] = {
+            "mode": "reproducible",
+            "instance": instance,
+            "instance_sha256": instance_hash(instance),
+            "inputs": inputs,
+            "seed": budget.seed,
+            "budget": budget.to_dict(),
+            # The planner's own output, hashed: a replay must give these very bytes.
+            "result_sha256": result_hash(result),
+        }
+    else:
+        payload["planner"] = {"mode": "timed", "seconds": time_limit}
     subjects = [f"site:{site.code}"]
     if trip is not None:
         subjects += [f"facility:{trip['facility']}", *(f"patient:{by_id[p].patient.code}" for p in trip["patients"])]
@@ -277,6 +300,74 @@ def accounted_for(plan: Entry) -> set[int]:
         trip__site__code=payload["site"], trip__date__gte=day, trip__status__in=PENDING, removed=False
     ).values_list("referral_id", flat=True)
     return {person["referral"] for person in listed} | {pk for pk in booked if pk is not None}
+
+
+def instance_hash(instance: dict[str, Any]) -> str:
+    """SHA-256 of the instance's canonical JSON (keys sorted, no white space): what a replay must match."""
+    return hashlib.sha256(canonical_json(instance)).hexdigest()
+
+
+def result_hash(result: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(result)).hexdigest()
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def run_planner(
+    instance: dict[str, Any], inputs: dict[str, Any], budget: Budget | None, time_limit: float = 10.0
+) -> dict[str, Any]:
+    """The rolling planner's output for a recorded instance and inputs (the same call records and replays)."""
+    from corridor.planning.rolling import plan_today
+
+    # With the recent rates, today's trip is chosen across sampled futures rather than as if nobody
+    # else will be referred and no trip cancelled: the planner's tests show the difference online.
+    return plan_today(
+        instance,
+        int(inputs["today"]),
+        inputs["approved"],
+        cancelled_today=bool(inputs["cancelled_today"]),
+        time_limit=time_limit,
+        arrival_rate=float(inputs["arrival_rate"]),
+        cancel_rate=float(inputs["cancel_rate"]),
+        budget=budget,
+    ).to_dict()
+
+
+@dataclass(frozen=True)
+class Replay:
+    entry: int
+    instance_sha256: str
+    recorded_sha256: str
+    replayed_sha256: str
+    result: dict[str, Any]
+
+    @property
+    def identical(self) -> bool:
+        return self.recorded_sha256 == self.replayed_sha256
+
+
+def replay_plan(plan: Entry) -> Replay:
+    """Re-derive a recorded plan from its entry alone: same instance (hash checked), seed and budget.
+
+    Raises InvalidInput when the entry is not a plan, was searched against the clock, or its stored
+    instance no longer matches its recorded hash.
+    """
+    if plan.type != "plan.proposed":
+        raise InvalidInput(f"ledger entry {plan.seq} is not a plan", "plan")
+    planner = plan.payload.get("planner") or {}
+    if planner.get("mode") != "reproducible":
+        raise InvalidInput(f"ledger entry {plan.seq} was searched against the clock: it cannot be replayed", "plan")
+    instance = planner["instance"]
+    digest = instance_hash(instance)
+    if digest != planner["instance_sha256"]:
+        raise InvalidInput(f"ledger entry {plan.seq}: the stored instance does not match its hash", "plan")
+    from corridor.planning.budget import Budget
+
+    budget = Budget.from_dict(planner["budget"])
+    result = run_planner(instance, planner["inputs"], budget)
+    return Replay(plan.seq, digest, planner["result_sha256"], result_hash(result), result)
 
 
 def latest_plan(site: Site, day: dt.date) -> Entry | None:

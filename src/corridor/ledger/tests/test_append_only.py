@@ -238,3 +238,17 @@ def test_correcting_an_entry_that_does_not_exist_is_refused() -> None:
 
 def test_a_patients_timeline_lists_only_entries_about_them(ten_entries: list[Entry]) -> None:
     assert [e.seq for e in ledger.entries_about("site:S3")] == [4]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 10, 50_000])
+def test_the_fast_check_joins_its_batches_and_finds_a_gap_or_a_changed_hash_in_any_of_them(
+    ten_entries: list[Entry], no_triggers: None, batch: int
+) -> None:
+    assert ledger._check_range(1, 10, batch) == ("0" * 64, ten_entries[-1].hash)
+    assert ledger._check_range(4, 9, batch) == (ten_entries[3].prev_hash, ten_entries[8].hash)
+    _sql("UPDATE ledger_entry SET hash = %s WHERE seq = 8", ["c" * 64])
+    assert ledger._check_range(1, 10, batch) is None
+    _sql("UPDATE ledger_entry SET hash = %s WHERE seq = 8", [ten_entries[7].hash])
+    _sql("DELETE FROM ledger_subject WHERE entry_id = 5")
+    _sql("DELETE FROM ledger_entry WHERE seq = 5")
+    assert ledger._check_range(1, 10, batch) is None

@@ -82,3 +82,16 @@ def test_baseline_methods_are_available_from_solve(tmp_path: Path) -> None:
     for method in ("fifo", "atc"):
         result = CliRunner().invoke(cli, ["plan", "solve", str(inst), "--method", method, "--quiet"])
         assert result.exit_code == 0 and "objective" in result.output
+
+
+def test_a_reproducible_solve_writes_the_same_plan_twice(tmp_path: Path) -> None:
+    inst = write_instance(tmp_path)
+    outputs = []
+    for name in ("first.json", "second.json"):
+        out = tmp_path / name
+        solved = CliRunner().invoke(
+            cli, ["plan", "solve", str(inst), "--reproducible", "--seed", "4", "--out", str(out), "--quiet"]
+        )
+        assert solved.exit_code == 0, solved.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

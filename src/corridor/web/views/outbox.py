@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.register.scoping import visible
 from corridor.transfers import outbox
 from corridor.transfers.models import Trip
 from corridor.web import l10n
@@ -109,7 +110,9 @@ def _send(request: HttpRequest, item: Any) -> dict[str, Any]:
         return {"key": None, "status": "refused", "message": gettext("This tap could not be read.")}
     answer: dict[str, Any] = {"key": str(item.get("key")), "step": item.get("step"), "trip": item.get("trip")}
     number = _number(item.get("trip"))
-    trip = Trip.objects.select_related("site", "facility").filter(pk=number).first() if number else None
+    # Another site's trip reads as no trip at all, as on every page (docs/roles.md, Sites).
+    trips = visible(Trip.objects.select_related("site", "facility"), request.user)
+    trip = trips.filter(pk=number).first() if number else None
     step = str(item.get("step"))
     if trip is None or step not in outbox.STEPS:
         return {**answer, "status": "refused", "message": gettext("This tap could not be read.")}

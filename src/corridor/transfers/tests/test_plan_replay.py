@@ -1,0 +1,84 @@
+"""A recorded plan is reproducible: its entry holds the instance, seed and budget, and a replay matches it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DAY
+from corridor.cli import cli
+from corridor.errors import InvalidInput
+from corridor.ledger.models import Entry
+from corridor.planning.budget import Budget
+from corridor.register.models import Referral, Site
+from corridor.transfers import plans
+
+pytestmark = pytest.mark.django_db
+
+SMALL = Budget(seed=5, dual_iterations=60, search_rounds=40, windows=16, window_nodes=50, polish_iterations=100)
+
+
+@pytest.fixture
+def waiting(make_referral: Callable[..., Referral]) -> list[Referral]:
+    made = [make_referral(f"P-{i}", priority="P2", referral_date=DAY - dt.timedelta(days=20 - i)) for i in range(9)]
+    made.append(make_referral("P-90", specialty="cardiology", priority="P1", referral_date=DAY))
+    return made
+
+
+def test_a_recorded_plan_holds_its_instance_hash_seed_and_budget(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=SMALL)
+    planner = entry.payload["planner"]
+    assert planner["mode"] == "reproducible" and planner["seed"] == 5 and planner["budget"] == SMALL.to_dict()
+    instance, *_ = plans.build_instance(camp, DAY, 14)
+    assert planner["instance"] == instance
+    assert planner["instance_sha256"] == plans.instance_hash(instance)
+
+
+def test_plan_replay_reproduces_a_recorded_plan_byte_for_byte(
+    camp: Site, waiting: list[Referral], tmp_path: Path
+) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=SMALL)
+    out = tmp_path / "replayed.json"
+    replayed = CliRunner().invoke(cli, ["plan", "replay", str(entry.seq), "--out", str(out)], catch_exceptions=False)
+    assert replayed.exit_code == 0, replayed.output
+    assert f"identical: entry {entry.seq}" in replayed.output
+    result = json.loads(out.read_bytes())
+    # The re-derived output is the recorded plan: the same bytes, and the same trip as the entry shows.
+    assert plans.result_hash(result) == entry.payload["planner"]["result_sha256"]
+    assert result["objective"] == entry.payload["objective"] and result["lower_bound"] == entry.payload["lower_bound"]
+    trip = entry.payload["trip"]
+    assert result["trip"]["facility"] == trip["facility"]
+    assert result["trip"]["patients"] == [p["id"] for p in trip["patients"]]
+    assert result["standby"] == [p["id"] for p in entry.payload["standby"]]
+
+
+def test_the_default_recorded_plan_is_reproducible_too(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
+    assert entry.payload["planner"]["budget"] == plans.RECORDED_BUDGET.to_dict()
+    assert plans.replay_plan(entry).identical
+
+
+def test_a_replay_refuses_an_instance_that_does_not_match_its_hash(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=SMALL)
+    # Never saved (the ledger is append-only): an entry read from a tampered copy of the database.
+    fields = copy.deepcopy(entry.fields)
+    fields["payload"]["planner"]["instance"]["patients"][0]["weight"] = 1
+    forged = Entry(seq=entry.seq, body=json.dumps(fields))
+    forged.type = entry.type
+    with pytest.raises(InvalidInput, match="does not match its hash"):
+        plans.replay_plan(forged)
+
+
+def test_a_plan_searched_against_the_clock_says_it_cannot_be_replayed(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=None, time_limit=0.5)
+    assert entry.payload["planner"] == {"mode": "timed", "seconds": 0.5}
+    refused = CliRunner().invoke(cli, ["plan", "replay", str(entry.seq)])
+    assert refused.exit_code != 0 and "searched against the clock" in refused.output
+    missing = CliRunner().invoke(cli, ["plan", "replay", "9999"])
+    assert missing.exit_code != 0 and "no ledger entry 9999" in missing.output
