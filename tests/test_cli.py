@@ -85,7 +85,7 @@ def test_users_add_creates_a_user_with_a_role_and_records_it(runner: CliRunner, 
     assert list(user.groups.values_list("name", flat=True)) == ["monitor"]
     assert user.check_password("a long enough passphrase")
     entry = Entry.objects.get(type="user.created")
-    assert entry.payload == {"username": "amina", "role": "monitor", "roles": ["monitor"]}
+    assert entry.payload == {"username": "amina", "role": "monitor", "roles": ["monitor"], "sites": []}
 
 
 @pytest.mark.django_db

@@ -37,6 +37,7 @@ SITE_PATHS: dict[str, str] = {
     "transfers.Companion": "site_id",
     "transfers.CompanionIdentity": "companion__site_id",
     "transfers.TripCompanion": "trip__site_id",
+    "transfers.GateTap": "trip__site_id",
     "supplies.SupplyItem": "site_id",
     "supplies.Delivery": "site_id",
     "supplies.Generator": "site_id",

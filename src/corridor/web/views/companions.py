@@ -150,7 +150,7 @@ def companion_list(request: HttpRequest) -> HttpResponse:
 def companion_identity(request: HttpRequest, code: str) -> HttpResponse:
     """GET asks why; POST records the viewing in the ledger (``identity.viewed``) and shows the identity,
     as for a patient's. Only roles that see identities may: companions have no break-glass grants."""
-    companion = get_object_or_404(Companion, code=code)
+    companion = get_object_or_404(visible(Companion.objects.all(), request.user), code=code)
     form = PurposeForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():
