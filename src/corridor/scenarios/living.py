@@ -140,7 +140,13 @@ def _api_client(role: str) -> Any:
     username = f"living-{role}"
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = create_user(username=username, role=role, password=secrets.token_urlsafe(24), by=None)
+        from corridor.register.models import Site
+
+        # The camp's own staff: with a second site in the install they must be given the camp explicitly.
+        sites = list(Site.objects.order_by("pk").values_list("code", flat=True)[:1])
+        user = create_user(
+            username=username, role=role, password=secrets.token_urlsafe(24), by=None, sites=sites
+        )
     _, secret = issue_token(user, by=None, label="living camp")
     return Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
