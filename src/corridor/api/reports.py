@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 from corridor import clock
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed
-from corridor.register.scoping import require_site
+from corridor.register.scoping import require_site, site_ids
 
 from .core import acting, allowed, reader, recorded, requires, responses
 from .register import _my_site
@@ -85,11 +85,11 @@ def indicator_values(request: HttpRequest, query: Query[IndicatorQuery]) -> dict
     from corridor.reports import catalogue
     from corridor.reports.services import parse_month
 
-    acting(request, Can.READ_LEDGER)
+    user = acting(request, Can.READ_LEDGER)
     if query.audience == "partners" and not allowed(request, Can.EXPORT):
         raise NotAllowed("your role may not see the partners' figures (unsuppressed small counts)")
     period = parse_month(query.month)
-    computed = catalogue.compute_all(period)
+    computed = catalogue.compute_all(period, sites=site_ids(user))  # the caller's sites' records only
     raw = computed.values()
     shown = catalogue.public_values(raw) if query.audience == "public" else {c: v.value for c, v in raw.items()}
     by_code = {i.code: i for i in catalogue.indicators()}

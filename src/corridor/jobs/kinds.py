@@ -87,6 +87,7 @@ def monthly_report(params: dict[str, Any], by: Any, progress: Progress) -> Write
             fmt=fmt,
             public=bool(params.get("public", False)),
             by=by,
+            site=str(params.get("site", "")),
             deliver=_delivered(complete, "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"),
         )
 

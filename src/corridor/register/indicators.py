@@ -133,7 +133,8 @@ EPISODES = (
 
 def _first_treatment_rows() -> Any:
     return (
-        TripPassenger.objects.filter(role=queries.PATIENT, removed=False, outcome__in=TREATMENT, referral__isnull=False)
+        queries.scoped(TripPassenger.objects.filter(role=queries.PATIENT, removed=False, outcome__in=TREATMENT))
+        .filter(referral__isnull=False)
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
         .order_by()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from corridor.reports import core
+from corridor.reports import core, scope
 from corridor.reports.core import Period, Table
 
 LANGUAGES = ("en", "fa", "ar")
@@ -184,6 +184,7 @@ class IndicatorSet:
 
     period: Period
     results: dict[str, Result]
+    sites: frozenset[int] | None = None  # the sites counted (ids); None for every site
 
     def value(self, code: str) -> Any:
         section = _indicators[code].section
@@ -202,8 +203,18 @@ class IndicatorSet:
         return self.results[section].details if section in self.results else {}
 
 
-def compute_all(period: Period, only: Iterable[str] | None = None) -> IndicatorSet:
-    """Compute every registered indicator (or the sections named in ``only``) for ``period``."""
+def compute_all(
+    period: Period, only: Iterable[str] | None = None, sites: Iterable[int] | None = None
+) -> IndicatorSet:
+    """Compute every registered indicator (or the sections named in ``only``) for ``period``, counting
+    the records of ``sites`` only (site ids; ``None`` for every site)."""
+    with scope.covering(sites):
+        found = _compute_all(period, only)
+    found.sites = scope.frozen(sites)
+    return found
+
+
+def _compute_all(period: Period, only: Iterable[str] | None) -> IndicatorSet:
     wanted = set(only) if only is not None else None
     results: dict[str, Result] = {s.code: Result() for s in sections() if wanted is None or s.code in wanted}
     for registration in list(_registrations):

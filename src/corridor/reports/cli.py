@@ -45,17 +45,25 @@ def report() -> None:
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
 @click.option("--language", type=click.Choice(["en", "fa", "ar"]), default="en", show_default=True)
 @click.option("--public", is_flag=True, help="Blank counts from 1 to 4 and whatever would reveal them.")
+@click.option("--site", default="", help="Count one site's records only (its code; default: every site).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @job_options
 @with_django
 def monthly(
-    month: str, fmt: str, language: str, public: bool, out: Path | None, as_job: bool = False, wait: bool = False
+    month: str,
+    fmt: str,
+    language: str,
+    public: bool,
+    out: Path | None,
+    site: str = "",
+    as_job: bool = False,
+    wait: bool = False,
 ) -> None:
     """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256."""
     from corridor.reports import services
 
     if as_job or wait:
-        params = {"month": month, "format": fmt, "language": language, "public": public}
+        params = {"month": month, "format": fmt, "language": language, "public": public, "site": site}
         job = submit_or_wait("report", params, wait=wait)
         if wait and job.content is not None:
             deliver_to(out, binary=fmt == "pdf")(bytes(job.content))
@@ -69,6 +77,7 @@ def monthly(
         fmt=fmt,
         public=public,
         by=None,
+        site=site,
         deliver=deliver_to(out, binary=fmt == "pdf"),
     )
     where = str(out) if out else "standard output"

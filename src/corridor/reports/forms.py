@@ -19,9 +19,18 @@ class ReportForm(forms.Form):
     )
     format = forms.ChoiceField(choices=[("pdf", "PDF"), ("html", "HTML")], label=_("Format"))
     public = forms.BooleanField(required=False, label=_("Public edition (counts from 1 to 4 left blank)"))
+    site = forms.ChoiceField(required=False, label=_("Site"))
 
-    def __init__(self, *args: Any, may_see_small_counts: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, may_see_small_counts: bool = True, sites: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The report counts the user's sites; one who works at several may ask for one of them alone.
+        if sites is not None and len(sites) > 1:
+            choice: Any = self.fields["site"]
+            choice.choices = [("", _("All my sites")), *sites]
+        else:
+            del self.fields["site"]
         if not may_see_small_counts:
             # A role that may not export sees the public edition only, as in the API: the box is ticked
             # and fixed (a disabled field ignores what is posted and keeps its initial value).

@@ -214,7 +214,6 @@ def context(
         for c in KEY_FIGURES
         if c in values
     ]
-    site = Site.objects.order_by("id").first()
     return {
         "lang": language,
         "dir": "rtl" if language in strings.RTL else "ltr",
@@ -225,7 +224,7 @@ def context(
         "t_col": {
             key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
         },
-        "site": site.name if site else "",
+        "site": site_names(indicators.sites),
         **issuer(),
         "period_covered": f"{strings.date(period.start, language)} – {strings.date(period.end, language)}",
         "data_as_of": strings.date(period.as_of, language),
@@ -390,6 +389,14 @@ def _deaths(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
         }
         for d in deaths
     ]
+
+
+def site_names(sites: frozenset[int] | None) -> str:
+    """The names of the sites a report counts, for its cover (every site when ``sites`` is None)."""
+    chosen = Site.objects.order_by("id")
+    if sites is not None:
+        chosen = chosen.filter(id__in=sorted(sites))
+    return ", ".join(chosen.values_list("name", flat=True))
 
 
 def issuer() -> dict[str, str]:

@@ -150,15 +150,22 @@ def _svg_bars(labels: list[str], values: list[int | None], language: str, title:
     return "".join(parts)
 
 
-def build(today: dt.date, months: int, head: tuple[int, str], checkpoint: str | None, key: str) -> dict[str, bytes]:
-    """Every file of the site by its path, from the indicators of the ``months`` months to today."""
-    from corridor.register.models import Site
+def build(
+    today: dt.date,
+    months: int,
+    head: tuple[int, str],
+    checkpoint: str | None,
+    key: str,
+    sites: frozenset[int] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the site by its path, from the indicators of the ``months`` months to today, counting
+    the records of ``sites`` (ids; ``None`` for every site)."""
+    from corridor.reports.monthly import site_names
 
-    site = Site.objects.order_by("id").first()
-    site_name = site.name if site else ""
+    site_name = site_names(sites)
     periods = months_back(today, months)
     with queries.shared_reads():  # the months overlap: what several of them read is read once
-        computed = [(p, catalogue.compute_all(p)) for p in periods]
+        computed = [(p, catalogue.compute_all(p, sites=sites)) for p in periods]
     public = [(p, catalogue.public_values(found.values())) for p, found in computed]
     timeline = timeline_table([(p.label, found.details("incidents").get("incidents", [])) for p, found in computed])
     blockade_rows: dict[str, dict[str, Any]] = {}

@@ -26,6 +26,7 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -38,7 +39,8 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from corridor.ledger.models import Entry
 from corridor.register.models import Referral, deadline_expression
-from corridor.reports import core, obstruction
+from corridor.register.scoping import for_sites
+from corridor.reports import core, obstruction, scope
 from corridor.transfers.models import Trip, TripPassenger
 
 PATIENT = TripPassenger.Role.PATIENT
@@ -47,6 +49,7 @@ SEEN = tuple(str(o) for o in TripPassenger.SEEN_OUTCOMES)
 NOT_SEEN = tuple(str(o) for o in TripPassenger.NOT_SEEN_OUTCOMES)
 KM_WINDOW_DAYS = 365
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # Reads that several periods ask for alike, kept for the length of one ``shared_reads()`` block.
 _shared: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("corridor_shared_reads", default=None)
@@ -78,10 +81,20 @@ def once(key: tuple[Any, ...], read: Callable[[], T]) -> T:
     memo = _shared.get()
     if memo is None:
         return read()
+    key = (*key, scope.current())  # what one reader's sites give is not another's
     if key not in memo:
         memo[key] = read()
     found: T = memo[key]
     return found
+
+
+def scoped(queryset: QuerySet[M]) -> QuerySet[M]:
+    """``queryset`` narrowed to the sites the computation in progress covers (:mod:`corridor.reports.scope`).
+
+    Every indicator's base query goes through here: a trip, a referral or a ledger entry of a site the
+    reader does not work at is not counted.
+    """
+    return for_sites(queryset, scope.current())
 
 
 class PayloadKey(Func):
@@ -154,7 +167,7 @@ def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
     The first definitive answer is read from the ledger in one sub-query (:func:`answer_subquery`).
     """
     return (
-        TripPassenger.objects.filter(role=role, removed=False)
+        scoped(TripPassenger.objects.filter(role=role, removed=False))
         .filter(_in_period(period, "trip__date"))
         .annotate(
             said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
@@ -207,7 +220,7 @@ def escort_counts(period: core.Period) -> dict[str, int]:
 
 def _first_visit_rows() -> QuerySet[Any, Any]:
     return (
-        TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False)
+        scoped(TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False))
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
         .order_by()
@@ -249,7 +262,8 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
         rows: Any = once(
             ("km_cohort",),
             lambda: list(
-                Referral.objects.annotate(first=Min("trips__trip__date", filter=seen))
+                scoped(Referral.objects.all())
+                .annotate(first=Min("trips__trip__date", filter=seen))
                 .values_list("referral_date", "closed_on", "first", "priority__code", "status")
                 .order_by()
             ),
@@ -257,7 +271,7 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
         rows = [row for row in rows if since < row[0] <= period.as_of]
     else:
         rows = (
-            Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of)
+            scoped(Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of))
             .annotate(first=Min("trips__trip__date", filter=seen & Q(trips__trip__date__lte=period.as_of)))
             .values_list("referral_date", "closed_on", "first", "priority__code", "status")
             .order_by()
@@ -282,7 +296,7 @@ def first_visit_on_or_before(as_of: dt.date) -> Exists:
 
 def open_referrals(as_of: dt.date) -> QuerySet[Referral]:
     """Referrals made by ``as_of`` whose episode of care had not ended by then."""
-    return Referral.objects.filter(referral_date__lte=as_of).filter(
+    return scoped(Referral.objects.filter(referral_date__lte=as_of)).filter(
         Q(closed_on__isnull=True, status__in=Referral.OPEN) | Q(closed_on__gt=as_of)
     )
 
@@ -320,7 +334,7 @@ def backlog(as_of: dt.date) -> list[dict[str, Any]]:
 
 
 def _trips(period: core.Period) -> QuerySet[Trip]:
-    return Trip.objects.filter(date__gte=period.start, date__lte=period.as_of)
+    return scoped(Trip.objects.filter(date__gte=period.start, date__lte=period.as_of))
 
 
 def trips_by_status(period: core.Period) -> dict[str, int]:
@@ -428,7 +442,8 @@ def deaths(period: core.Period) -> list[dict[str, Any]]:
         .order_by("-seq")
     )
     rows = (
-        Referral.objects.filter(status=Referral.Status.DIED, closed_on__gte=period.start, closed_on__lte=period.as_of)
+        scoped(Referral.objects.filter(status=Referral.Status.DIED))
+        .filter(closed_on__gte=period.start, closed_on__lte=period.as_of)
         .annotate(
             source=Subquery(died.values("source")[:1], output_field=CharField()),
             certainty=Subquery(died.values("certainty")[:1], output_field=CharField()),
@@ -486,6 +501,10 @@ def _records(rows: QuerySet[Entry]) -> list[obstruction.Record]:
     return [obstruction.Record.of(json.loads(body)) for body in rows.values_list("body", flat=True)]
 
 
+def _records_of(types: tuple[str, ...]) -> list[obstruction.Record]:
+    return _records(scoped(Entry.objects.filter(type__in=types)))
+
+
 def with_corrections(records: list[obstruction.Record]) -> list[obstruction.Record]:
     """``records`` and every correction or retraction naming them (and retractions of those corrections)."""
     out = list(records)
@@ -511,13 +530,13 @@ def ledger_records(types: tuple[str, ...], first: dt.date | None, last: dt.date)
     the payload's date finds a trip's request, answers and cancellation together.
     """
     if sharing():  # every entry of these types and every fix read once, each period taking its own days
-        everything = once(("ledger_records", types), lambda: _records(Entry.objects.filter(type__in=types)))
+        everything = once(("ledger_records", types), partial(_records_of, types))
         fixes = once(("ledger_fixes",), _fixes_by_target)
         low, high = first.isoformat() if first is not None else None, last.isoformat()
         chosen = [r for r in everything if _dated_within(r, low, high)]
         return _with_fixes(sorted(chosen, key=lambda r: r.seq), fixes)
     day = PayloadKey("date")
-    rows = Entry.objects.filter(type__in=types).annotate(day=day).filter(day__lte=last.isoformat())
+    rows = scoped(Entry.objects.filter(type__in=types)).annotate(day=day).filter(day__lte=last.isoformat())
     if first is not None:
         rows = rows.filter(day__gte=first.isoformat())
     return with_corrections(_records(rows.order_by("seq")))

@@ -17,9 +17,10 @@ from django.db import transaction
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, can, require
-from corridor.errors import InvalidInput, NotAllowed
+from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register.models import Site
 from corridor.register.scoping import site_ids, visible
 from corridor.reports import catalogue, core, exports, monthly, queries, strings
 
@@ -83,10 +84,27 @@ def _record(
 
 def _site_codes(by: Actor) -> list[str] | None:
     """The sites a row-level export was limited to (the exporter's), or None for every site."""
-    from corridor.register.models import Site
+    return _codes(site_ids(by))
 
-    ids = site_ids(by)
-    return None if ids is None else sorted(Site.objects.filter(pk__in=ids).values_list("code", flat=True))
+
+def report_sites(by: Actor, site: str = "") -> frozenset[int] | None:
+    """The sites a report for ``by`` counts: theirs (``None``, every site, for a script), or the one
+    named by ``site`` if it is one of theirs. A site they do not work at is "not there", as everywhere."""
+    mine = site_ids(by)
+    code = (site or "").strip()
+    if not code:
+        return mine
+    found = visible(Site.objects.filter(code=code), by).values_list("id", flat=True).first()
+    if found is None:
+        raise NotFound(f"there is no site {code}")
+    return frozenset({found})
+
+
+def _codes(sites: frozenset[int] | None) -> list[str] | None:
+    """Site codes for a ledger payload (``None``: every site)."""
+    if sites is None:
+        return None
+    return sorted(Site.objects.filter(id__in=sorted(sites)).values_list("code", flat=True))
 
 
 def monthly_report(
@@ -99,8 +117,11 @@ def monthly_report(
     deliver: Deliver | None = None,
     css_href: str = "",
     now: dt.datetime | None = None,
+    site: str = "",
 ) -> Produced:
     """The monthly report for ``month`` (YYYY-MM) as HTML or PDF, recorded in the ledger.
+
+    It counts the records of the sites ``by`` works at, or of the one named by ``site`` (a code) among them.
 
     ``public`` blanks small counts (see docs/indicators.md); ``css_href`` links the stylesheet
     instead of embedding it (for the page shown in the workspace, whose content policy forbids
@@ -115,7 +136,8 @@ def monthly_report(
     _choice(fmt, REPORT_FORMATS, "format")
     head = ledger.head()
     when = now or dt.datetime.now(dt.UTC)
-    indicators = catalogue.compute_all(period)
+    sites = report_sites(by, site)
+    indicators = catalogue.compute_all(period, sites=sites)
     options = monthly.ReportOptions(language, public, inline_css=not css_href, css_href=css_href)
     from corridor.ledger.evidence import evidence_for
 
@@ -125,7 +147,7 @@ def monthly_report(
     evidence = evidence_for(sorted(set(cited)))
     html = monthly.render_html(indicators, options, head, when, evidence, narrative)
     content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
-    suffix = "-public" if public else ""
+    suffix = (f"-{site.strip()}" if site.strip() else "") + ("-public" if public else "")
     return _record(
         content,
         by=by,
@@ -138,6 +160,7 @@ def monthly_report(
             "as_of": period.as_of.isoformat(),
             "language": language,
             "audience": "public" if public else "partners",
+            "sites": _codes(sites),
             "cited_entries": len(evidence["entries"]),
             "checkpoint_size": _checkpoint_size(evidence),
         },
@@ -248,7 +271,9 @@ def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
     if not 1 <= months <= 60:
         raise InvalidInput(f"from 1 to 60 months; got {months}", "months")
     head = ledger.head()
-    files = publish.build(clock.today(), months, head, evidence.latest_checkpoint(), evidence.verifier_key().encode())
+    files = publish.build(
+        clock.today(), months, head, evidence.latest_checkpoint(), evidence.verifier_key().encode(), site_ids(by)
+    )
     listing = publish.manifest(files)
     files["manifest.json"] = listing
     with transaction.atomic():
@@ -260,6 +285,7 @@ def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
                 "files": len(files) - 1,
                 "manifest_sha256": hashlib.sha256(listing).hexdigest(),
                 "months": months,
+                "sites": _site_codes(by),
                 "ledger_head": {"seq": head[0], "hash": head[1]},
             },
         )
@@ -304,7 +330,7 @@ def export(
     if dataset == "indicators":
         if period is None:
             raise InvalidInput("name the month of the indicators, YYYY-MM", "month")
-        table = exports.indicators(period, audience)
+        table = exports.indicators(period, audience, catalogue.compute_all(period, sites=site_ids(by)))
     else:
         table = exports.BUILDERS[dataset](period, today, sites=site_ids(by))
     content = exports.write(table, fmt, head)

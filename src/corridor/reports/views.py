@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 from corridor import clock
 from corridor.accounts.roles import Can, can
 from corridor.errors import CorridorError
+from corridor.register.models import Site
+from corridor.register.scoping import visible
 from corridor.reports import forms, services
 from corridor.web.access import requires
 
@@ -44,6 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "report_form": forms.ReportForm(
                 initial={"month": months[0], "language": language if language in forms.LANGUAGE_NAMES else "en"},
                 may_see_small_counts=can(request.user, Can.EXPORT),
+                sites=_my_sites(request.user),
             ),
             "export_form": forms.ExportForm(initial={"month": months[0]}),
             "may_export": can(request.user, Can.EXPORT),
@@ -51,6 +54,11 @@ def index(request: HttpRequest) -> HttpResponse:
             "narrative_form": forms.NarrativeForm(initial={"month": months[0], "language": language}),
         },
     )
+
+
+def _my_sites(user: Any) -> list[tuple[str, str]]:
+    """(code, name) of the sites ``user`` works at, for the report's choice of site."""
+    return list(visible(Site.objects.order_by("code"), user).values_list("code", "name"))
 
 
 def _errors(form: Any) -> str:
@@ -67,7 +75,9 @@ def _attachment(content: bytes, media_type: str, filename: str, inline: bool = F
 @require_POST
 @requires(Can.READ_LEDGER)
 def monthly(request: HttpRequest) -> HttpResponse:
-    form = forms.ReportForm(request.POST, may_see_small_counts=can(request.user, Can.EXPORT))
+    form = forms.ReportForm(
+        request.POST, may_see_small_counts=can(request.user, Can.EXPORT), sites=_my_sites(request.user)
+    )
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("reports:index")
@@ -79,6 +89,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
             language=data["language"],
             fmt=data["format"],
             public=data["public"],
+            site=data.get("site") or "",
             by=request.user,
             css_href=static("reports/report.css") if html else "",
         )

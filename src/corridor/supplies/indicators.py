@@ -11,6 +11,7 @@ from corridor.register.models import Site
 from corridor.reports import strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
 from corridor.reports.core import Column, Period, Table
+from corridor.reports.queries import scoped
 from corridor.supplies import autonomy, queries
 from corridor.supplies.models import Delivery, SupplyItem
 
@@ -107,7 +108,7 @@ SHARE_ALLOWED = Indicator(
 
 def compute(period: Period) -> Result:
     """The three indicators for ``period`` over every site, with one row per supply item."""
-    sites = list(Site.objects.order_by("code"))
+    sites = list(scoped(Site.objects.order_by("code")))
     several = len(sites) > 1
     rows: list[list[object]] = []
     all_periods: list[autonomy.Period] = []
@@ -132,7 +133,7 @@ def compute(period: Period) -> Result:
                     None if month.share_allowed is None else round(100 * month.share_allowed, 1),
                 ]
             )
-    answered = Delivery.objects.filter(requested_on__gte=period.start, requested_on__lte=period.as_of).exclude(
+    answered = scoped(Delivery.objects.filter(requested_on__gte=period.start, requested_on__lte=period.as_of)).exclude(
         status=Delivery.Status.REQUESTED
     )
     decisions = [

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from corridor.reports import core, strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
 from corridor.reports.core import Column, Period, Table
+from corridor.reports.queries import scoped
 from corridor.transfers.models import Companion, Trip, TripCompanion
 
 SECTION = "companions"
@@ -128,13 +129,13 @@ COMPANIONS = (
 
 
 def asked(period: Period) -> QuerySet[TripCompanion]:
-    return TripCompanion.objects.filter(trip__date__gte=period.start, trip__date__lte=period.as_of)
+    return scoped(TripCompanion.objects.filter(trip__date__gte=period.start, trip__date__lte=period.as_of))
 
 
 def trips_without_interpreter(period: Period) -> int:
     interpreters = TripCompanion.objects.filter(trip=OuterRef("pk"), role=Companion.Kind.INTERPRETER)
     return (
-        Trip.objects.filter(date__gte=period.start, date__lte=period.as_of, status__in=WENT)
+        scoped(Trip.objects.filter(date__gte=period.start, date__lte=period.as_of, status__in=WENT))
         .filter(Exists(interpreters))
         .exclude(Exists(interpreters.filter(answer=TripCompanion.Answer.APPROVED)))
         .count()

@@ -79,8 +79,11 @@ def test_the_october_2014_report_renders_to_pdf_pages_with_real_text_laid_out_in
     demo: None, db: Any, language: str
 ) -> None:
     pdf = ARTIFACTS / f"report-2014-10-{language}.pdf"
-    produced = services.monthly_report(month="2014-10", language=language, fmt="pdf", by=None, deliver=_write(pdf))
+    produced = services.monthly_report(
+        month="2014-10", language=language, fmt="pdf", by=None, site="CAMP-1", deliver=_write(pdf)
+    )
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == produced.sha256 == produced.entry.payload["sha256"]
+    assert produced.entry.payload["sites"] == ["CAMP-1"]
 
     pages = int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(pdf))).group(1))  # type: ignore[union-attr]
     assert 6 <= pages <= 16
@@ -95,6 +98,7 @@ def test_the_october_2014_report_renders_to_pdf_pages_with_real_text_laid_out_in
     head = produced.entry.payload["ledger_head"]["hash"]
     assert head in text  # the cover carries the ledger head at generation
     fonts = _run("pdffonts", str(pdf))
+    assert "Demo Camp" in text and "Demo Crossing" not in text  # the camp's report, named and counted alone
     if language == "en":
         assert "Access to hospital care" in text and "Kaplan–Meier" in text and "October 2014" in text
         assert "Obstruction to delivery" in text and "Held at the gate" in text and "Permit denied" in text
