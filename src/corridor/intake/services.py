@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Site
+from corridor.register.scoping import for_sites, site_ids
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -200,11 +202,20 @@ def _aware(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> dt.datetime |
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
+# The sites of the user an import is checked for: a camp, trip, patient or delivery of another site is
+# "not in the register" to them, in the preview as in the import (docs/roles.md, "Sites").
+_importer_sites: ContextVar[frozenset[int] | None] = ContextVar("corridor_importer_sites", default=None)
+
+
+def _mine(queryset: Any) -> Any:
+    return for_sites(queryset, _importer_sites.get())
+
+
 def _site(p: Parsed, name: str = "site") -> Site | None:
     code = p.values.get(name)
     if code is None:
         return None
-    site = Site.objects.filter(code=code).first()
+    site = _mine(Site.objects.filter(code=code)).first()
     if site is None:
         p.problem(name, f"no camp with code {code!r} in the register")
     return site
@@ -219,7 +230,7 @@ def _trip(p: Parsed) -> Trip | None:
             p.problem("trip_number", f"{number!r} is not a trip number such as T-17")
             return None
         pk = int(number.upper().removeprefix("T-"))
-        trip = Trip.objects.select_related("site", "facility").filter(pk=pk).first()
+        trip = _mine(Trip.objects.select_related("site", "facility").filter(pk=pk)).first()
         if trip is None:
             p.problem("trip_number", f"no trip T-{pk} in the register")
             return None
@@ -268,7 +279,7 @@ def _patient(p: Parsed, code: str | None, where: str, name: str = "patient_code"
     if code is None:
         p.problem(name, "is required", where)
         return None
-    patient = Patient.objects.filter(code=code).first()
+    patient = _mine(Patient.objects.filter(code=code)).first()
     if patient is None:
         p.problem(
             name,
@@ -547,7 +558,7 @@ def _delivery(p: Parsed, number: str, where: str, site: Site | None) -> Any:
         p.problem("delivery_number", f"{number!r} is not a delivery number such as D-12", where)
         return None
     pk = int(number.upper().removeprefix("D-"))
-    delivery = Delivery.objects.select_related("site", "item").filter(pk=pk).first()
+    delivery = _mine(Delivery.objects.select_related("site", "item").filter(pk=pk)).first()
     if delivery is None:
         p.problem("delivery_number", f"no delivery D-{pk} in the register", where)
     elif site is not None and delivery.site_id != site.pk:
@@ -765,19 +776,11 @@ def apply_export(
     report = ImportReport(platform, name, export.description, dry_run)
     parsed = parse_export(export)
     plans: list[tuple[SubmissionReport, Plan | None]] = []
-    for p in parsed:
-        entry = SubmissionReport(p.where, p.instance_id, p.form.key if p.form else "", "rejected")
-        report.submissions.append(entry)
-        plan = None
-        if not p.problems and p.form is not None:
-            if p.excluded:
-                entry.status, entry.note = "excluded", p.excluded
-                continue
-            plan = PLANNERS[p.form.key](p)
-        entry.problems = p.problems
-        if plan is None and _recorded_unchanged(entry, p):
-            continue
-        plans.append((entry, plan))
+    checking = _importer_sites.set(site_ids(by))
+    try:
+        _plan_all(parsed, report, plans)
+    finally:
+        _importer_sites.reset(checking)
     try:
         with transaction.atomic():
             ledger.lock()  # imports queue here, so two imports of one file cannot both apply it
@@ -792,6 +795,23 @@ def apply_export(
             if entry.status == "imported":
                 entry.status, entry.seqs = "ready", ()
     return report
+
+
+def _plan_all(parsed: list[Parsed], report: ImportReport, plans: list[tuple[SubmissionReport, Plan | None]]) -> None:
+    """Check each parsed submission and plan what recording it will do, into ``report`` and ``plans``."""
+    for p in parsed:
+        entry = SubmissionReport(p.where, p.instance_id, p.form.key if p.form else "", "rejected")
+        report.submissions.append(entry)
+        plan = None
+        if not p.problems and p.form is not None:
+            if p.excluded:
+                entry.status, entry.note = "excluded", p.excluded
+                continue
+            plan = PLANNERS[p.form.key](p)
+        entry.problems = p.problems
+        if plan is None and _recorded_unchanged(entry, p):
+            continue
+        plans.append((entry, plan))
 
 
 def _answers_only(raw: Any) -> Any:

@@ -25,7 +25,7 @@ from corridor import clock
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
-from corridor.ledger.models import Entry, Subject
+from corridor.ledger.models import Entry, EntrySite, Subject
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
@@ -395,6 +395,13 @@ def _deep_problem(seq: int, body: str) -> str | None:
     indexed = sorted(Subject.objects.filter(entry_id=seq).values_list("key", flat=True))
     if indexed != fields["subjects"]:
         return "the subject index does not match the body"
+    # Who may read the entry follows from its site rows: a row removed would show another site's entry
+    # to users who do not work there (docs/roles.md, "Sites"), so they are held to the subjects too.
+    from corridor.register.scoping import sites_of_subjects
+
+    sited = sorted(EntrySite.objects.filter(entry_id=seq).values_list("site_id", flat=True))
+    if sited != sorted(sites_of_subjects(fields["subjects"])):
+        return "the site index does not match the sites of the body's subjects"
     return None
 
 

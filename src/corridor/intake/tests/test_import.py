@@ -274,3 +274,15 @@ def test_an_export_is_imported_as_coming_from_the_server_that_made_it(
     with pytest.raises(InvalidInput, match="export from KoBoToolbox, not ODK"):
         import_export(kobo_json(FORMS["death"], case.submissions), platform="odk", filename="d.json", by=monitor)
     assert not ImportedSubmission.objects.exists()
+
+
+def test_an_import_checked_for_a_user_of_another_site_finds_nothing_of_this_one_and_writes_nothing(
+    field_state: Callable[[str], Case], crossing: Any
+) -> None:
+    case = field_state("gate_incident")  # a trip of the camp; the crossing's monitor does not work there
+    seq = ledger.head()[0]
+    for dry_run in (True, False):
+        report = _json("gate_incident", case.submissions, crossing.users["monitor"], dry_run=dry_run)
+        [problem] = report.rejected[0].problems
+        assert problem.field == "trip_number" and problem.message == f"no trip {case.trips[0].code} in the register"
+    assert ledger.head()[0] == seq

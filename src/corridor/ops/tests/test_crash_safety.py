@@ -85,5 +85,7 @@ def test_kill_9_in_the_middle_of_loading_the_demo_camp_leaves_nothing_half_writt
         again = corridor(["load-scenario", "demo-camp"], variables)
         assert again.stdout.startswith("loaded scenario demo-camp")
         assert corridor(["verify"], variables).stdout.startswith("ok:")
+        # Every entry's site rows are those of its subjects, the demo's crossing included.
+        assert corridor(["verify", "--deep"], variables).stdout.startswith("ok:")
         sites, patients, *_ = ast.literal_eval(python(COUNTS, variables))
         assert sites == 2 and patients > 600  # the camp and the crossing

@@ -126,3 +126,19 @@ def test_the_migration_indexes_existing_entries_as_appending_does(crossing: Any)
     migration = importlib.import_module("corridor.register.migrations.0005_h14s_entry_sites")
     migration.backfill(django_apps, connection.schema_editor())
     assert set(EntrySite.objects.values_list("entry_id", "site_id")) == indexed
+
+
+def test_a_deep_verification_holds_every_entrys_site_rows_to_its_subjects(crossing: Any) -> None:
+    from corridor.ledger import services as ledger
+
+    assert ledger.verify(deep=True).ok  # as appended: the camp's and the crossing's entries alike
+    row = EntrySite.objects.filter(site_id=crossing.site.pk).order_by("entry_id").first()
+    assert row is not None
+    seq = row.entry_id
+    # Removing the row would show the crossing's entry to the camp's users as if it were install-wide.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM ledger_entrysite WHERE id = %s", [row.pk])
+    assert ledger.verify().ok  # the chain itself is intact …
+    deep = ledger.verify(deep=True)
+    assert (deep.ok, deep.bad_seq) == (False, seq)
+    assert deep.problem == "the site index does not match the sites of the body's subjects"
