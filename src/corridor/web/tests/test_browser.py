@@ -736,3 +736,25 @@ def test_a_tap_the_trip_changed_under_is_shown_on_the_phone_in_its_language(brow
     assert "ثبت نشد" in text and "۰۸:۰۵" in text and "۰۸:۰۰" in text  # not recorded; Persian digits
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     _keep(page, "outbox-conflict-phone-fa")
+
+
+def test_an_admin_of_the_camp_and_the_crossing_makes_the_crossings_report_alone_in_three_languages(
+    browser: Any, start_server: Any
+) -> None:
+    server, _ = start_server()
+    page = _sign_in(browser, server, "admin", **DESKTOP)
+    for language in ("en", "fa", "ar"):
+        if language != "en":
+            with page.expect_navigation():
+                page.click(f"button[name=language][value={language}]")
+        page.goto(f"{server.url}/reports/")
+        codes = page.locator("#id_site option").evaluate_all("options => options.map(o => o.value)")
+        assert codes == ["", "CAMP-1", "XING-1"]
+        _keep_at_widths(page, f"reports-site-choice-{language}")
+    page.fill("#id_month", "2014-10")
+    page.select_option("#id_format", "html")
+    page.select_option("#id_site", "XING-1")
+    with page.expect_navigation():
+        page.click("#id_site >> xpath=ancestor::form//button[@type='submit']")
+    text = page.locator("body").inner_text()
+    assert "Demo Crossing" in text and "Demo Camp" not in text
