@@ -155,7 +155,10 @@ def make_export(request: HttpRequest, data: ExportIn) -> Status[dict[str, Any]]:
 class SupplyAlert(Schema):
     item: str
     level: str
-    message: str
+    message: str = Field(description="the alert in English; `reasons` has the same as codes and values")
+    reasons: list[dict[str, Any]] = Field(description="why, each as a code and its values, to word in any language")
+    run_out_date: str | None
+    blocked_since: str | None
 
 
 class SuppliesOut(Schema):
@@ -180,7 +183,7 @@ def supplies_status(request: HttpRequest, site: Code | None = None) -> dict[str,
         "site": where.code,
         "today": today.isoformat(),
         "items": [row.as_json() for row in rows],
-        "alerts": [{"item": a.item, "level": a.level, "message": a.message} for a in alerts],
+        "alerts": [a.as_json() for a in alerts],
     }
 
 

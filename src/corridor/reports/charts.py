@@ -2,7 +2,8 @@
 
 Charts carry numbers and codes only (P1, H-02, 2014-10): matplotlib does not shape Persian or Arabic
 script, so every word — title, axis meaning, legend — is in the report's HTML beside the chart,
-where the text engine shapes it properly in every language.
+where the text engine shapes it properly in every language. Digits need no shaping: each chart
+writes its ticks and month labels in the report language's digits (``digits``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from corridor.reports import core  # noqa: E402
 
@@ -52,28 +54,38 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _style(axes: object) -> None:
+Digits = Callable[[str], str]
+
+
+def _local(digits: Digits) -> FuncFormatter:
+    return FuncFormatter(lambda value, _position: digits(f"{value:g}"))
+
+
+def _style(axes: object, digits: Digits, *, numeric_x: bool = True) -> None:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)  # type: ignore[attr-defined]
     axes.tick_params(labelsize=8)  # type: ignore[attr-defined]
     axes.grid(axis="y", linewidth=0.4, alpha=0.5)  # type: ignore[attr-defined]
+    axes.yaxis.set_major_formatter(_local(digits))  # type: ignore[attr-defined]
+    if numeric_x:
+        axes.xaxis.set_major_formatter(_local(digits))  # type: ignore[attr-defined]
 
 
-def requests_by_month(series: Sequence[tuple[str, dict[str, int]]]) -> bytes:
+def requests_by_month(series: Sequence[tuple[str, dict[str, int]]], digits: Digits = str) -> bytes:
     """Stacked bars: requests approved, denied and delayed, month by month."""
     figure = _figure()
     axes = figure.add_subplot()
-    labels = [label for label, _ in series]
+    labels = [digits(label) for label, _ in series]
     bottom = [0] * len(series)
     for key in (core.APPROVED, core.DENIED, core.DELAYED):
         heights = [counts.get(key, 0) for _, counts in series]
         axes.bar(labels, heights, bottom=bottom, color=COLOURS[key], width=0.6)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    _style(axes)
+    _style(axes, digits, numeric_x=False)
     return _png(figure)
 
 
-def time_to_care(curve: core.Curve, curves: dict[str, core.Curve]) -> bytes:
+def time_to_care(curve: core.Curve, curves: dict[str, core.Curve], digits: Digits = str) -> bytes:
     """Kaplan–Meier share seen by day since referral: all referrals, and one line per priority class."""
     figure = _figure()
     axes = figure.add_subplot()
@@ -90,11 +102,11 @@ def time_to_care(curve: core.Curve, curves: dict[str, core.Curve]) -> bytes:
     axes.set_ylim(0, 100)
     axes.set_xlim(left=0)
     # No legend inside the image: "all" is a word, and the report's HTML legend names each line in its language.
-    _style(axes)
+    _style(axes, digits)
     return _png(figure)
 
 
-def backlog(rows: Sequence[tuple[str, int, int]]) -> bytes:
+def backlog(rows: Sequence[tuple[str, int, int]], digits: Digits = str) -> bytes:
     """Bars per priority class: waiting within the deadline, and past it, stacked."""
     figure = _figure()
     axes = figure.add_subplot()
@@ -103,16 +115,16 @@ def backlog(rows: Sequence[tuple[str, int, int]]) -> bytes:
     within = [w - p for _, w, p in rows]
     axes.bar(labels, within, color=COLOURS["within"], width=0.5)
     axes.bar(labels, past, bottom=within, color=COLOURS["past"], width=0.5)
-    _style(axes)
+    _style(axes, digits, numeric_x=False)
     return _png(figure)
 
 
-def gate_holds(holds: Sequence[tuple[dt.date, float]], start: dt.date, end: dt.date) -> bytes:
+def gate_holds(holds: Sequence[tuple[dt.date, float]], start: dt.date, end: dt.date, digits: Digits = str) -> bytes:
     """One dot per trip: hours held at the gate, by day of the month."""
     figure = _figure()
     axes = figure.add_subplot()
     axes.scatter([d.day for d, _ in holds], [h for _, h in holds], s=14, color=COLOURS["P3"])
     axes.set_xlim(0.5, end.day + 0.5)
     axes.set_ylim(bottom=0)
-    _style(axes)
+    _style(axes, digits)
     return _png(figure)

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from corridor.register.models import Facility, PriorityClass, Site
 from corridor.reports import catalogue, charts, core, obstruction, privacy, strings
 from corridor.reports.catalogue import IndicatorSet
 from corridor.reports.core import Table
+from corridor.supplies import wording as supply_words
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 CSS_PATH = Path(__file__).with_name("static") / "reports" / "report.css"
 
@@ -105,8 +110,12 @@ def _cell(column: core.Column, value: Any, table: Table, language: str) -> dict[
             return {"text": strings.number(value, language), "n": True}
         if value in (None, ""):
             return {"text": "—", "n": False}
-        if isinstance(value, dt.date):
-            return {"text": strings.date(value, language), "n": False}
+        if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+            return {"text": strings.date(day, language), "n": False}
+        if column.code == "unit":
+            with translation.override(language):
+                return {"text": supply_words.unit(str(value)), "n": False}
         kind = column.code if column.code != "category" else _CATEGORY_KINDS.get(table.code, "")
         text = strings.label(kind, value, language)
         # A code with no words (P1, H-02) is isolated so that it reads left to right in any language.
@@ -317,11 +326,15 @@ def _summary_incidents(indicators: IndicatorSet, language: str) -> list[str]:
 def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[str, Any]]:
     period = indicators.period
     found = []
+
+    def local(text: str) -> str:
+        return strings.digits(text, language)
+
     trend = indicators.details("requests").get("trend")
     if trend is not None:
         found.append(
             {
-                "uri": charts.data_uri(charts.requests_by_month(trend)),
+                "uri": charts.data_uri(charts.requests_by_month(trend, local)),
                 "caption": strings.tr("chart.requests", language),
                 "legend": [
                     (key, catalogue.indicator(f"requests.{key}").title_in(language))
@@ -341,9 +354,10 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
         )
         found.append(
             {
-                "uri": charts.data_uri(charts.time_to_care(curve, curves)),
+                "uri": charts.data_uri(charts.time_to_care(curve, curves, local)),
                 "caption": strings.tr("chart.km", language),
-                "legend": [("all", strings.tr("chart.all", language))] + [(k, k) for k in sorted(curves)],
+                "legend": [("all", strings.tr("chart.all", language))]
+                + [(k, _priority_label(k, language)) for k in sorted(curves)],
             }
         )
     backlog = next((t for t in indicators.tables() if t.code == "backlog.by_priority"), None)
@@ -353,7 +367,7 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
             rows = [(code, w, p) for code, w, p in rows if w >= core.SUPPRESSION_THRESHOLD]
         found.append(
             {
-                "uri": charts.data_uri(charts.backlog(rows)),
+                "uri": charts.data_uri(charts.backlog(rows, local)),
                 "caption": strings.tr("chart.backlog", language),
                 "legend": [
                     ("within", strings.tr("chart.within", language)),
@@ -365,7 +379,7 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
     if holds is not None:
         found.append(
             {
-                "uri": charts.data_uri(charts.gate_holds(holds, period.start, period.end)),
+                "uri": charts.data_uri(charts.gate_holds(holds, period.start, period.end, local)),
                 "caption": strings.tr("chart.holds", language),
                 "legend": [],
             }
@@ -464,6 +478,7 @@ def place_names() -> dict[str, str]:
 def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[dict[str, str]]:
     """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
     places = place_names()
+    units = supply_words.units_in(language)
     redact = privacy.redactor()
     return [
         {
@@ -475,7 +490,7 @@ def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[
             "attack_type": strings.label("attack_type", i.attack_type, language),
             "resource": strings.label("resource", i.resource, language),
             "item": strings.label("item", i.item, language) if i.item else "",
-            "what": obstruction.sentence(i, language, places),
+            "what": obstruction.sentence(i, language, places, units),
             "description": redact(i.description),
             "source": strings.label("source", i.source, language),
             "certainty": strings.label("certainty", i.certainty, language),
@@ -506,6 +521,12 @@ def priority_name(p: PriorityClass, language: str) -> str:
     name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
     days = strings.number(p.deadline_days, language)
     return f"{name} ({days} {unit('days', language)})"
+
+
+def _priority_label(code: str, language: str) -> str:
+    """A priority class's code with its name and deadline in the language ("P1 · urgent (14 days)")."""
+    found = PriorityClass.objects.filter(code=code).first()
+    return f"{code} · {priority_name(found, language)}" if found else code
 
 
 def _priorities(language: str) -> list[tuple[str, str]]:

@@ -348,10 +348,16 @@ def _number(value: Any, language: str) -> str:
     return strings.number(value, language, 0 if float(value).is_integer() else 1)
 
 
-def sentence(incident: Incident, language: str, places: Mapping[str, str] | None = None) -> str:
+def sentence(
+    incident: Incident,
+    language: str,
+    places: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
+) -> str:
     """What happened, in one sentence in ``language``, made from the incident's facts (never free text).
 
-    ``places`` names the hospitals and sites by code; a patient is never named, only counted.
+    ``places`` names the hospitals and sites by code, ``units`` the units in the language; a patient is
+    never named, only counted.
     """
     place = (places or {}).get(incident.place, incident.place) or "—"
     facts = incident.facts
@@ -368,7 +374,8 @@ def sentence(incident: Incident, language: str, places: Mapping[str, str] | None
     if incident.kind in ("delivery_blocked", "delivery_cut"):
         item = strings.label("item", incident.item, language) if incident.item else "—"
         quantity = _number(facts.get("quantity"), language)
-        amount = f"{quantity} {facts.get('unit') or ''}".strip() if quantity else ""
+        unit = str(facts.get("unit") or "")
+        amount = f"{quantity} {(units or {}).get(unit, unit)}".strip() if quantity else ""
         text = strings.tr(
             f"what.{incident.kind}",
             language,

@@ -24,6 +24,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corridor.notices import Notice
+
 # --------------------------------------------------------------------------------------------- units
 
 # canonical unit -> (dimension, factor to the dimension's base unit)
@@ -130,7 +132,7 @@ class UseEstimate:
     high: float | None
     basis: str
     intervals: int = 0
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,12 @@ class Autonomy:
     run_out: dt.date | None
     run_out_earliest: dt.date | None
     run_out_latest: dt.date | None
-    note: str = ""
+    note: Notice | None = None
 
 
 def measured_intervals(
     counts: Iterable[Count], movements: Iterable[Movement], *, until: dt.date | None = None
-) -> tuple[list[Interval], list[str]]:
+) -> tuple[list[Interval], list[Notice]]:
     """Use between each pair of consecutive counts (up to ``until``), and warnings about intervals left out.
 
     Two counts on the same day: the later one in the given order stands. An interval in which the stock
@@ -163,7 +165,7 @@ def measured_intervals(
     days = sorted(by_day)
     moves = sorted((m for m in movements if until is None or m.on <= until), key=lambda m: m.on)
     intervals: list[Interval] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     index = 0
     for start, end in zip(days, days[1:], strict=False):
         while index < len(moves) and moves[index].on <= start:
@@ -174,10 +176,7 @@ def measured_intervals(
             index += 1
         used = by_day[start] + inflow - by_day[end]
         if used < -1e-9:
-            warnings.append(
-                f"the stock rose by {-used:g} between the counts of {start} and {end} with no delivery or "
-                "adjustment to explain it; that interval is left out of the use estimate"
-            )
+            warnings.append(Notice.of("supply.unexplained_rise", rise=-used, start=start, end=end))
             continue
         intervals.append(Interval(start, end, max(used, 0.0)))
     return intervals, warnings
@@ -189,7 +188,7 @@ def estimate_use(
     today: dt.date,
     set_daily: float | None = None,
     window_days: int = 28,
-    warnings: Sequence[str] = (),
+    warnings: Sequence[Notice] = (),
 ) -> UseEstimate:
     """Expected daily use from the intervals ending in the last ``window_days`` (else the last three).
 
@@ -257,15 +256,15 @@ def autonomy(stock: float, use: UseEstimate, today: dt.date) -> Autonomy:
     if stock < 0 or not math.isfinite(stock):
         raise ValueError("the stock must be a finite number, zero or more")
     if use.daily is None:
-        return Autonomy(stock, None, None, None, None, None, None, "no consumption recorded: count it twice, or set it")
+        return Autonomy(stock, None, None, None, None, None, None, Notice.of("supply.no_use_recorded"))
     if use.daily <= 0:
-        return Autonomy(stock, None, None, None, None, None, None, "no use measured: the stock is not going down")
+        return Autonomy(stock, None, None, None, None, None, None, Notice.of("supply.not_going_down"))
     days, run_out = _run_out(today, stock, use.daily)
     days_low, earliest = _run_out(today, stock, use.high)
     days_high, latest = _run_out(today, stock, use.low)
-    note = "" if days_high is not None else "at the lowest measured use the stock does not go down"
+    note = None if days_high is not None else Notice.of("supply.steady_at_lowest_use")
     if run_out is None:
-        note = f"lasts more than {HORIZON_DAYS} days at the expected use"
+        note = Notice.of("supply.beyond_horizon", days=HORIZON_DAYS)
     return Autonomy(stock, days, days_low, days_high, run_out, earliest, latest, note)
 
 
@@ -404,7 +403,7 @@ class ItemFigures:
     last_count: Count | None
     use: UseEstimate
     autonomy: Autonomy | None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Notice, ...] = field(default=())
 
 
 def figures(

@@ -42,7 +42,7 @@ def supplies() -> None:
 @with_django
 def status_command(site: str | None, today: str | None, as_json: bool) -> None:
     """Per item: stock, unit, days of autonomy (with its range), run-out date and blockade start."""
-    from corridor.supplies import queries
+    from corridor.supplies import queries, wording
 
     chosen = queries.get_site(site)
     day = _day(today)
@@ -57,7 +57,7 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
                     "today": day.isoformat(),
                     "alert_days": queries.alert_days(),
                     "items": [r.as_json() for r in rows],
-                    "alerts": [a.__dict__ for a in queries.alerts(chosen, day, rows)],
+                    "alerts": [a.as_json() for a in queries.alerts(chosen, day, rows)],
                     "patients_at_risk": [r.as_json() for r in risks],
                     "power": [p.__dict__ for p in power],
                 },
@@ -77,10 +77,10 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
         click.echo(
             f"{r.code:<14} {_fmt(r.stock, 0):>11} {r.unit:<10} {_fmt(r.daily_use):>9} {_fmt(r.days_of_autonomy):>6} "
             f"{span:>12} {str(r.run_out_date or '—'):<10} {r.blocked_since or '—'}"
-            + ("  ← " + "; ".join(r.alerts) if r.alerts else "")
+            + ("  ← " + "; ".join(wording.english(a) for a in r.alerts) if r.alerts else "")
         )
         for note in r.notes:
-            click.echo(f"{'':<14} note: {note}")
+            click.echo(f"{'':<14} note: {wording.english(note)}")
     for p in power:
         if p.hours_per_day is not None:
             click.echo(

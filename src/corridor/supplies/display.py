@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 
 from corridor.register.models import Site
-from corridor.supplies import chart, queries
+from corridor.supplies import chart, queries, wording
 from corridor.supplies.models import SupplyItem
 
 CHART_PAST_DAYS = 120
@@ -23,12 +23,13 @@ def item_chart(item: SupplyItem, state: queries.ItemStatus, today: dt.date, *, w
     svg = chart.stock_svg(
         points,
         title=item.name,
-        unit=item.unit,
+        unit=wording.unit(item.unit),
         today=today,
         threshold=item.critical_threshold,
         blocked_since=state.blocked_since,
         level=state.level,
         width=width,
+        words=wording.chart_words(),
     )
     return mark_safe(svg)  # noqa: S308 - built from numbers and escaped labels only (see corridor.supplies.chart)
 
@@ -66,4 +67,5 @@ def card(site: Site | None, today: dt.date) -> dict[str, Any]:
         "first_at_risk": min(dated, default=None),
         "first_risks": risks[:5],
         "power": queries.power(site, today, statuses),
+        "names": {code: item.name for code, item in items.items()},
     }

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db.models import Q
 
 from corridor.errors import InvalidInput
+from corridor.notices import Notice
 from corridor.register.models import Patient, Site
-from corridor.supplies import autonomy
+from corridor.supplies import autonomy, wording
 from corridor.supplies.models import Delivery, Dependence, Generator, PowerDay, SupplyItem
 from corridor.supplies.services import counts_and_movements
 
@@ -78,8 +79,8 @@ class ItemStatus:
     critical_threshold: float | None
     needs_power: bool
     level: str
-    alerts: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    alerts: tuple[Notice, ...] = ()
+    notes: tuple[Notice, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON values: dates as ISO text, figures rounded for reading."""
@@ -92,6 +93,11 @@ class ItemStatus:
             elif isinstance(value, tuple):
                 value = list(value)
             out[key] = value
+        # Each alert and note as the English sentence and, for a client that words it itself, its code.
+        out["alerts"] = [wording.english(n) for n in self.alerts]
+        out["notes"] = [wording.english(n) for n in self.notes]
+        out["alert_codes"] = [n.as_json() for n in self.alerts]
+        out["note_codes"] = [n.as_json() for n in self.notes]
         return out
 
 
@@ -119,12 +125,12 @@ def periods_for(item: SupplyItem, until: dt.date) -> list[autonomy.Period]:
 
 def _level(
     stock: float | None, threshold: float | None, days: float | None, use_basis: str, alert_after: int
-) -> tuple[str, list[str]]:
-    alerts: list[str] = []
+) -> tuple[str, list[Notice]]:
+    alerts: list[Notice] = []
     if stock is not None and threshold is not None and stock < threshold:
-        alerts.append(f"below its critical threshold of {threshold:g}")
+        alerts.append(Notice.of("supply.below_threshold", threshold=threshold))
     if days is not None and days < alert_after:
-        alerts.append(f"less than {alert_after} days of autonomy")
+        alerts.append(Notice.of("supply.few_days_left", days=alert_after))
     if alerts:
         return "critical", alerts
     if stock is None or (days is None and use_basis == "none"):
@@ -146,7 +152,7 @@ def item_status(item: SupplyItem, today: dt.date, *, alert_after: int | None = N
     level, alerts = _level(figures.stock, item.critical_threshold, days, figures.use.basis, alert_after)
     notes = list(figures.warnings)
     if figures.stock is None:
-        notes.append("never counted")
+        notes.append(Notice.of("supply.never_counted"))
     elif auto and auto.note:
         notes.append(auto.note)
     return ItemStatus(
@@ -194,7 +200,7 @@ def status(site: Site, today: dt.date, *, alert_after: int | None = None) -> lis
             and row.code != fuel_state.code
             and (row.run_out_date is None or fuel_state.run_out_date < row.run_out_date)
         ):
-            note = f"needs power: the fuel ({fuel_state.code}) runs out about {fuel_state.run_out_date}, before it"
+            note = Notice.of("supply.fuel_runs_out_first", fuel=fuel_state.code, on=fuel_state.run_out_date)
             row = replace(row, notes=(*row.notes, note))
         out.append(row)
     return out
@@ -202,9 +208,29 @@ def status(site: Site, today: dt.date, *, alert_after: int | None = None) -> lis
 
 @dataclass(frozen=True)
 class Alert:
+    """An item in alert: why (its alerts), when it runs out and since when its deliveries are blocked."""
+
     item: str
     level: str
-    message: str
+    name: str
+    reasons: tuple[Notice, ...]
+    run_out_date: dt.date | None
+    blocked_since: dt.date | None
+
+    @property
+    def message(self) -> str:
+        """The alert in English, for logs, the CLI and the API."""
+        return wording.english_alert(self)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "level": self.level,
+            "message": self.message,
+            "reasons": [r.as_json() for r in self.reasons],
+            "run_out_date": self.run_out_date.isoformat() if self.run_out_date else None,
+            "blocked_since": self.blocked_since.isoformat() if self.blocked_since else None,
+        }
 
 
 def alerts(site: Site, today: dt.date, statuses: Sequence[ItemStatus] | None = None) -> list[Alert]:
@@ -212,12 +238,7 @@ def alerts(site: Site, today: dt.date, statuses: Sequence[ItemStatus] | None = N
     rows = status(site, today) if statuses is None else statuses
     flagged = [s for s in rows if s.alerts]
     flagged.sort(key=lambda s: (s.days_of_autonomy if s.days_of_autonomy is not None else float("inf"), s.code))
-    out = []
-    for s in flagged:
-        runs_out = f"; runs out about {s.run_out_date}" if s.run_out_date else ""
-        blocked = f"; deliveries blocked since {s.blocked_since}" if s.blocked_since else ""
-        out.append(Alert(s.code, s.level, f"{s.name}: {' and '.join(s.alerts)}{runs_out}{blocked}"))
-    return out
+    return [Alert(s.code, s.level, s.name, s.alerts, s.run_out_date, s.blocked_since) for s in flagged]
 
 
 # ------------------------------------------------------------------------------------ patients at risk

@@ -86,6 +86,7 @@ def status(request: HttpRequest) -> HttpResponse:
             "pending": deliveries.filter(status=Delivery.Status.REQUESTED),
             "deliveries": deliveries.exclude(status=Delivery.Status.REQUESTED)[:25],
             "month": queries.month_figures(site, today.year, today.month, today),
+            "names": {code: item.name for code, item in items.items()},
         }
     return render(request, "supplies/status.html", context)
 

@@ -69,3 +69,13 @@ def solar_hijri(day: dt.date) -> str:
 def clock(moment: dt.datetime | dt.time, language: str | None) -> str:
     """Hours and minutes, 24-hour, in the language's digits."""
     return digits(f"{moment.hour:02d}:{moment.minute:02d}", language)
+
+
+def short_day(day: dt.date, language: str | None) -> str:
+    """A day and month without the year, for chart axes: "18 Jun", "۲۸ خرداد" (Solar Hijri), "١٨ يونيو"."""
+    if base(language) == "fa":
+        j = jdatetime.date.fromgregorian(date=day)
+        return digits(f"{j.day} {PERSIAN_MONTHS[j.month - 1]}", "fa")
+    with translation.override(base(language)):
+        text = formats.date_format(day, "j M" if base(language) == "en" else "j F")
+    return digits(text, language)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from django.template import Context, Template
 from django.test import Client
+from django.utils import translation
 
 from corridor.ledger.models import Entry
+from corridor.notices import Notice
 from corridor.register import services as register
 from corridor.register.models import Site
 from corridor.supplies import services as supplies
+from corridor.supplies import wording
 from corridor.supplies.models import Delivery, StockRecord, SupplyItem
+from corridor.web.tests.test_i18n import _texts
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +231,35 @@ def test_no_supplies_page_shows_or_changes_the_stock_of_a_site_the_visitor_does_
                 wrong[(name, role)] = f"answered {shown.status_code}, not 404"
     assert wrong == {}
     assert EntrySite.objects.filter(site_id=stocked.site.pk).count() == before
+
+
+@pytest.mark.parametrize(("language", "digit", "to"), [("fa", "۰", "تا"), ("ar", "٠", "إلى")])
+def test_the_supplies_page_and_the_blockade_card_leave_no_english_in_persian_and_arabic(
+    stocked: SupplyItem, users: dict[str, Any], language: str, digit: str, to: str
+) -> None:
+    client = _client(users["coordinator"])
+    assert client.post("/language/", {"language": language}).status_code == 302
+    page = client.get("/supplies/").content.decode()
+    card = client.get("/").content.decode()
+    start = card.index('<section class="card" id="blockade">')
+    card = card[start : card.index("</section>", start)]
+    # What was entered stays as entered: the names and codes of the item, the camp and the patient.
+    data = re.compile(r"\b(Diesel|diesel|P-7|Test Camp|Corridor|English|coordinator)\b")
+    for html in (page, card):
+        english = [t for t in _texts(html) if re.search(r"[A-Za-z]{3}", data.sub("", t))]
+        assert not english, english
+    assert digit in page and f" {to} " in page  # local digits; a range in words, not a reversible dash
+    assert "2014-08" not in re.sub(r'datetime="[^"]+"', "", page)  # no ISO date left for people to read
+    assert 'class="chart"' in page and 'direction="rtl"' in page  # the chart's dates read right to left
+
+
+def test_alerts_and_notes_are_codes_until_a_page_words_them() -> None:
+    """The English sentence of the CLI and the API and the page's Persian one come from one notice."""
+    notice = Notice.of("supply.few_days_left", days=7)
+    assert wording.english(notice) == "less than 7 days of autonomy"
+    with translation.override("ar"):
+        assert str(wording.html(notice)) == "أقل من <bdi>٧</bdi> أيام من الاكتفاء"
+    with translation.override("ar"):
+        assert "<bdi>١١</bdi> يومًا" in str(wording.html(Notice.of("supply.few_days_left", days=11)))
+    with translation.override("fa"):
+        assert str(wording.between(6.8, None)) == "<bdi>۶٫۸</bdi> تا <bdi>∞</bdi>"

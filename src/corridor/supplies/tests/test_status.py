@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from corridor.cli import cli
 from corridor.register import services as register
 from corridor.register.models import Site
-from corridor.supplies import queries
+from corridor.supplies import queries, wording
 from corridor.supplies import services as supplies
 from corridor.supplies.models import SupplyItem
 
@@ -67,8 +67,9 @@ def test_the_status_gives_stock_days_run_out_and_blockade_start_per_item(stocked
     insulin = rows["insulin"]
     assert insulin.days_of_autonomy is None and insulin.use_basis == "none" and insulin.level == "unknown"
     assert insulin.blocked_since == dt.date(2014, 8, 20)  # the medicine convoy counts against each medicine
-    assert any("no consumption recorded" in note for note in insulin.notes)
-    assert "needs power: the fuel (diesel) runs out about 2014-09-02, before it" in insulin.notes
+    notes = [wording.english(note) for note in insulin.notes]
+    assert any("no consumption recorded" in note for note in notes)
+    assert "needs power: the fuel (diesel) runs out about 2014-09-02, before it" in notes
 
 
 def test_alerts_follow_the_configured_number_of_days(stocked: dict[str, SupplyItem], settings: Any) -> None:

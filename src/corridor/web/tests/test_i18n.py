@@ -24,14 +24,11 @@ from corridor.web.tests.conftest import Scene
 PACKAGE = Path(__file__).resolve().parents[2]
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("fa", "ar")
-# Files whose strings people read: the workspace, and the choices of the models it shows.
-SOURCES = [
-    *sorted((PACKAGE / "web").rglob("*.py")),
-    PACKAGE / "register" / "models.py",
-    PACKAGE / "transfers" / "models.py",
-    PACKAGE / "ledger" / "catalogue.py",
-]
-TEMPLATES = sorted((PACKAGE / "web" / "templates").rglob("*.html"))
+# Files whose strings people read: every app's code and templates (not its tests or migrations).
+SOURCES = sorted(
+    p for p in PACKAGE.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(PACKAGE).parts)
+)
+TEMPLATES = sorted(PACKAGE.rglob("templates/**/*.html"))
 
 
 def _unescape(text: str) -> str:
@@ -66,8 +63,10 @@ def _template_msgids() -> set[str]:
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'{%\s*translate\s+"([^"]+)"', text))
         found |= set(re.findall(r"{{\s*_\('([^']+)'\)\s*}}", text))
-        for body in re.findall(r"{%\s*blocktranslate[^%]*%}(.*?){%\s*endblocktranslate\s*%}", text, re.DOTALL):
+        for tag, body in re.findall(r"{%\s*blocktranslate([^%]*)%}(.*?){%\s*endblocktranslate\s*%}", text, re.DOTALL):
             singular = body.split("{% plural %}")[0]
+            if "trimmed" in tag.split():  # as Django does: each line stripped, joined by one space
+                singular = " ".join(line.strip() for line in singular.splitlines() if line.strip())
             found.add(re.sub(r"{{\s*(\w+)\s*}}", r"%(\1)s", singular))
     return found
 
