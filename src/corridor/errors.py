@@ -1,28 +1,66 @@
-"""Errors raised by services. Edges turn them into a form message, an API error object or one CLI line."""
+"""Errors raised by services. Edges turn them into a form message, an API error object or one CLI line.
+
+A refusal carries a ``code`` (stable, for clients) and its English sentence as a template with named
+values (``"the rules allow %(limit)s patients a day"``, ``limit=4``), so each edge can word it in its
+reader's language (``corridor.refusals``) while the English stays in the logs. Older refusals without
+values are a plain sentence; their code is the class's.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class CorridorError(Exception):
     """Base class: the request was refused and nothing was written."""
 
+    default_code = "refused"
+
+    def __init__(self, message: str = "", *, code: str | None = None, **values: Any) -> None:
+        self.template = message
+        self.values = values
+        self.code = code or self.default_code
+        super().__init__(self.sentence)
+
+    @property
+    def sentence(self) -> str:
+        """The refusal in English (its template filled with its values)."""
+        return self.template % self.values if self.values else self.template
+
+    def __str__(self) -> str:
+        return self.sentence
+
 
 class InvalidInput(CorridorError):
     """The input is malformed or breaks a rule; the message says which field and why."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+    default_code = "invalid_input"
+
+    def __init__(self, message: str, field: str | None = None, *, code: str | None = None, **values: Any) -> None:
         self.field = field
-        self.detail = message
+        super().__init__(message, code=code, **values)
+
+    @property
+    def detail(self) -> str:
+        return self.sentence
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.sentence}" if self.field else self.sentence
 
 
 class NotAllowed(CorridorError):
     """The acting user's role may not do this."""
 
+    default_code = "not_allowed"
+
 
 class Conflict(CorridorError):
     """The request does not fit the current state (a trip already cancelled, a patient already deceased…)."""
 
+    default_code = "conflict"
+
 
 class NotFound(CorridorError):
     """A referenced object does not exist."""
+
+    default_code = "not_found"

@@ -26,7 +26,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle, UserRateThrottle
 from pydantic import Field
 
-from corridor import jsonlimits
+from corridor import jsonlimits, refusals
 from corridor.accounts import tokens
 from corridor.accounts.models import ApiToken
 from corridor.accounts.roles import ROLE_CAPABILITIES, Can, Role, roles_of
@@ -217,8 +217,12 @@ def error_response(
     field: str | None = None,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    reason: str | None = None,
+    values: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    body = {"error": {"status": status, "code": code, "message": message, "field": field, "details": details}}
+    # ``reason`` and ``values``: a service's refusal's own code and values, beside the kind of error.
+    error = {"status": status, "code": code, "message": message, "field": field, "details": details}
+    body = {"error": {**error, "reason": reason, "values": values if reason is not None else None}}
     response = api.create_response(request, body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -242,15 +246,23 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 def _corridor_error(request: HttpRequest, exc: CorridorError) -> HttpResponse:
+    """The refusal in the caller's language, with its code and values for a client that words it itself."""
+    said = refusals.as_json(exc)
     if isinstance(exc, InvalidInput):
-        return error_response(request, 422, "invalid_input", str(exc), field=exc.field)
-    if isinstance(exc, NotAllowed):
-        return error_response(request, 403, "not_allowed", str(exc))
-    if isinstance(exc, NotFound):
-        return error_response(request, 404, "not_found", str(exc))
-    if isinstance(exc, Conflict):
-        return error_response(request, 409, "conflict", str(exc))
-    return error_response(request, 422, "refused", str(exc))
+        message = f"{exc.field}: {refusals.in_language(exc)}" if exc.field else refusals.in_language(exc)
+        return error_response(request, 422, "invalid_input", message, field=exc.field, **said)
+    status, kind = next(
+        ((s, k) for cls, s, k in _KINDS if isinstance(exc, cls)),
+        (422, "refused"),
+    )
+    return error_response(request, status, kind, refusals.in_language(exc), **said)
+
+
+_KINDS: tuple[tuple[type[CorridorError], int, str], ...] = (
+    (NotAllowed, 403, "not_allowed"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+)
 
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -309,7 +321,7 @@ Authenticate with a personal token (`corridor tokens issue USER --label WHAT`), 
 Patients are pseudonymous: identity fields are returned only to roles that may see them, only when
 asked for, and every such reading is an `identity.viewed` ledger entry. Every write goes through
 Corridor's services and answers with the ledger entry it appended (`entry`). Every error is
-`{"error": {"status", "code", "message", "field", "details"}}`.
+`{"error": {"status", "code", "message", "field", "details", "reason", "values"}}`.
 """
 
 api = NinjaAPI(

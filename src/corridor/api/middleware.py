@@ -43,6 +43,8 @@ def _error(status: int, message: str) -> JsonResponse:
             "message": message,
             "field": None,
             "details": None,
+            "reason": None,
+            "values": None,
         }
     }
     return JsonResponse(body, status=status)

@@ -105,6 +105,8 @@ class ErrorBody(Schema):
     message: str
     field: str | None = Field(None, description="the input field at fault, when there is one")
     details: list[dict[str, Any]] | None = Field(None, description="every validation problem, for invalid_input")
+    reason: str | None = Field(None, description="a service's refusal: its code (e.g. trip.over_patients_per_day)")
+    values: dict[str, Any] | None = Field(None, description="the refusal's values, to word it in any language")
 
 
 class ErrorOut(Schema):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from corridor import refusals
 from corridor.accounts.roles import Can, can
 from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake.forms import FORMS
@@ -78,9 +79,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _refuse(request)
     except InvalidInput as exc:
         if exc.field in form.fields:
-            form.add_error(exc.field, exc.detail)
+            form.add_error(exc.field, refusals.in_language(exc))
         else:
-            form.add_error("file", str(exc))
+            form.add_error("file", refusals.in_language(exc))
         return _page(request, "intake/upload.html", {"form": form}, status=400)
     return _page(request, "intake/result.html", {"report": report, "form": UploadForm()})
 

@@ -43,6 +43,8 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
                 "message": GUNICORN_MESSAGES.get(status_int, reason),
                 "field": None,
                 "details": None,
+                "reason": None,
+                "values": None,
             }
         }
     ).encode("utf-8")

@@ -16,7 +16,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from corridor import clock
+from corridor import clock, refusals
 from corridor.accounts.roles import Can, can
 from corridor.errors import CorridorError
 from corridor.register.models import Site
@@ -94,7 +94,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
             css_href=static("reports/report.css") if html else "",
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return redirect("reports:index")
     return _attachment(produced.content, produced.media_type, produced.filename, inline=html)
 
@@ -116,7 +116,7 @@ def export(request: HttpRequest) -> HttpResponse:
             by=request.user,
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return redirect("reports:index")
     return _attachment(produced.content, produced.media_type, produced.filename)
 
@@ -134,7 +134,7 @@ def narrative(request: HttpRequest) -> HttpResponse:
             month=data["month"], text=data["text"], language=data["language"], by=request.user
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return redirect("reports:index")
     messages.success(request, _("Narrative recorded as ledger entry %(seq)s.") % {"seq": entry.seq})
     return redirect("reports:index")
@@ -157,6 +157,6 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
             by=request.user,
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return redirect("web:patient", code)
     return _attachment(produced.content, produced.media_type, produced.filename)

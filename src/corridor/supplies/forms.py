@@ -8,17 +8,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Site
 from corridor.supplies.models import Category, Delivery, Generator, SupplyItem
+from corridor.web.forms import show_error
 
-
-def show_error(form: forms.Form, error: CorridorError) -> None:
-    """Put a service's refusal on the field it names, or on the whole form."""
-    field = error.field if isinstance(error, InvalidInput) else None
-    message = error.detail if isinstance(error, InvalidInput) else str(error)
-    form.add_error(field if field in form.fields else None, message)
+__all__ = ["show_error"]  # the workspace's one way of showing a refusal, used by the supplies views too
 
 
 class DateInput(forms.DateInput):

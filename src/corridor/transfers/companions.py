@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
@@ -170,7 +171,12 @@ def ask_companion(
                 .count()
             )
             if escorts + 1 > rules.max_escorts_per_day:
-                raise InvalidInput(f"the rules allow {rules.max_escorts_per_day} escorts a day", "companion")
+                raise InvalidInput(
+                    _("escorts a day the rules allow: %(limit)s"),
+                    "companion",
+                    code="trip.over_escorts_per_day",
+                    limit=rules.max_escorts_per_day,
+                )
         may_choose = camp_may_choose(rules, role)
         asked = TripCompanion.objects.create(
             trip=trip, companion=companion, for_patient=for_patient, role=role, camp_may_choose=may_choose

@@ -398,13 +398,13 @@ def _plan_trip(plan: Entry) -> tuple[Site, dt.date, Facility | None, list[Referr
     return site, day, facility, referrals
 
 
-def check_plan_change(plan: Entry, facility: Facility, referrals: Sequence[Referral]) -> list[str]:
-    """What the rules in force say about a changed trip, as sentences (empty when it is allowed)."""
+def check_plan_change(plan: Entry, facility: Facility, referrals: Sequence[Referral]) -> list[InvalidInput]:
+    """What the rules in force say about a changed trip, as refusals (empty when it is allowed)."""
     site, day, _, _ = _plan_trip(plan)
     try:
         transfers.check_manifest(site=site, day=day, facility=facility, referrals=referrals)
     except InvalidInput as exc:
-        return [exc.detail]
+        return [exc]
     return []
 
 

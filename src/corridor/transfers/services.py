@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
@@ -23,7 +24,7 @@ from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.register.scoping import require_site
 from corridor.transfers.models import Trip, TripPassenger
-from corridor.transfers.transitions import TRANSITIONS, refusal
+from corridor.transfers.transitions import TRANSITIONS, conflict
 from corridor.validate import evidence as _evidence
 
 ACTIVE = (
@@ -37,9 +38,9 @@ CANCELLERS = ("authority", "camp", "hospital", "other")
 
 def _aware(moment: dt.datetime, field: str) -> dt.datetime:
     if not isinstance(moment, dt.datetime):
-        raise InvalidInput("must be a date and time", field)
+        raise InvalidInput(_("must be a date and time"), field, code="moment.not_a_time")
     if moment.tzinfo is None:
-        raise InvalidInput("must include a time zone", field)
+        raise InvalidInput(_("must include a time zone"), field, code="moment.no_time_zone")
     return moment
 
 
@@ -92,13 +93,27 @@ def check_manifest(
     """Check a proposed manifest against the rules in force; return those rules or raise InvalidInput."""
     rules = AccessRuleSet.in_force(site, day)
     if rules is None:
-        raise InvalidInput(f"no access rules are recorded for {site.code} on {day}; record them first", "date")
+        raise InvalidInput(
+            _("no access rules are recorded for %(site)s on %(day)s; record them first"),
+            "date",
+            code="trip.no_rules",
+            site=site.code,
+            day=day,
+        )
     if not rules.allows(day):
-        raise InvalidInput(f"the rules in force do not allow trips on {day:%A}s", "date")
+        raise InvalidInput(
+            _("the rules in force do not allow trips on %(day)s"), "date", code="trip.day_not_allowed", day=day
+        )
     if facility.hours_on(day) is None:
-        raise InvalidInput(f"{facility.code} is closed on {day}", "facility")
+        raise InvalidInput(
+            _("%(hospital)s is closed on %(day)s"),
+            "facility",
+            code="trip.hospital_closed",
+            hospital=facility.code,
+            day=day,
+        )
     if not referrals:
-        raise InvalidInput("name at least one patient", "patients")
+        raise InvalidInput(_("name at least one patient"), "patients", code="trip.no_patients")
     same_day = Trip.objects.filter(site=site, date=day, status__in=ACTIVE)
     if exclude_trip is not None:
         same_day = same_day.exclude(pk=exclude_trip.pk)
@@ -107,38 +122,79 @@ def check_manifest(
     ).count()
     if seats_taken + len(referrals) > rules.max_patients_per_day:
         raise InvalidInput(
-            f"the rules allow {rules.max_patients_per_day} patients a day; {seats_taken} already booked on {day}, "
-            f"{len(referrals)} asked",
+            _("patients a day the rules allow: %(limit)s; already booked on %(day)s: %(booked)s; asked: %(asked)s"),
             "patients",
+            code="trip.over_patients_per_day",
+            limit=rules.max_patients_per_day,
+            booked=seats_taken,
+            day=day,
+            asked=len(referrals),
         )
     escorts_taken = TripPassenger.objects.filter(
         trip__in=same_day, role=TripPassenger.Role.ESCORT, removed=False
     ).count()
     if escorts and escorts_taken + escorts > rules.max_escorts_per_day:
-        raise InvalidInput(f"the rules allow {rules.max_escorts_per_day} escorts a day", "escorts")
+        raise InvalidInput(
+            _("escorts a day the rules allow: %(limit)s"),
+            "escorts",
+            code="trip.over_escorts_per_day",
+            limit=rules.max_escorts_per_day,
+        )
     facilities = set(same_day.values_list("facility_id", flat=True)) | {facility.pk}
     if len(facilities) > rules.max_facilities_per_day:
         raise InvalidInput(
-            f"the rules allow {rules.max_facilities_per_day} hospital(s) a day and another trip on {day} "
-            "already goes elsewhere",
+            _("hospitals a day the rules allow: %(limit)s; another trip on %(day)s already goes elsewhere"),
             "facility",
+            code="trip.over_hospitals_per_day",
+            limit=rules.max_facilities_per_day,
+            day=day,
         )
     seen: set[int] = set()
     for referral in referrals:
         code = referral.patient.code
         if referral.pk in seen:
-            raise InvalidInput(f"{code} is listed twice", "patients")
+            raise InvalidInput(_("%(patient)s is listed twice"), "patients", code="trip.patient_twice", patient=code)
         seen.add(referral.pk)
         if referral.status not in Referral.OPEN:
-            raise InvalidInput(f"{code}'s referral {referral.pk} is closed ({referral.status})", "patients")
+            raise InvalidInput(
+                _("the referral of %(patient)s is closed (%(referral_status)s)"),
+                "patients",
+                code="trip.referral_closed",
+                patient=code,
+                referral_status=referral.status,
+            )
         if referral.patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
-            raise InvalidInput(f"{code} is {referral.patient.get_status_display()}", "patients")
+            raise InvalidInput(
+                _("%(patient)s is %(patient_status)s"),
+                "patients",
+                code="trip.patient_not_waiting",
+                patient=code,
+                patient_status=referral.patient.status,
+            )
         if referral.release_date > day:
-            raise InvalidInput(f"{code} is not referred or fit to travel before {referral.release_date}", "patients")
+            raise InvalidInput(
+                _("%(patient)s is not referred or fit to travel before %(day)s"),
+                "patients",
+                code="trip.patient_not_yet_released",
+                patient=code,
+                day=referral.release_date,
+            )
         if not referral.eligible_facilities.filter(pk=facility.pk).exists():
-            raise InvalidInput(f"{facility.code} is not eligible for {code}'s referral", "patients")
+            raise InvalidInput(
+                _("%(hospital)s is not eligible for the referral of %(patient)s"),
+                "patients",
+                code="trip.hospital_not_eligible",
+                hospital=facility.code,
+                patient=code,
+            )
         if TripPassenger.objects.filter(trip__in=same_day, patient=referral.patient, removed=False).exists():
-            raise InvalidInput(f"{code} is already on a trip on {day}", "patients")
+            raise InvalidInput(
+                _("%(patient)s is already on a trip on %(day)s"),
+                "patients",
+                code="trip.patient_already_booked",
+                patient=code,
+                day=day,
+            )
     return rules
 
 
@@ -231,9 +287,9 @@ def _transition(
     _evidence(source, certainty)
     with transaction.atomic():
         locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
-        why = refusal(name, locked)
+        why = conflict(name, locked)
         if why is not None:
-            raise Conflict(why)
+            raise why
         if occurred_at is not None:
             check_trip_moment(locked, field, occurred_at)
         if check is not None:
@@ -400,7 +456,9 @@ def record_gate_hold(
 
     def check(locked: Trip) -> None:
         if locked.gate_arrived_at is not None and since < locked.gate_arrived_at:
-            raise InvalidInput("the hold cannot begin before the trip reached the gate", "since")
+            raise InvalidInput(
+                _("the hold cannot begin before the trip reached the gate"), "since", code="trip.hold_before_gate"
+            )
 
     return _transition(
         trip,
@@ -432,9 +490,11 @@ def record_gate_release(
     def check(locked: Trip) -> None:
         assert locked.gate_arrived_at is not None  # the guard asked
         if at < locked.gate_arrived_at:
-            raise InvalidInput("the release cannot be before the arrival at the gate", "at")
+            raise InvalidInput(
+                _("the release cannot be before the arrival at the gate"), "at", code="trip.release_before_gate"
+            )
         if locked.held_since is not None and at < locked.held_since:
-            raise InvalidInput("the release cannot be before the hold began", "at")
+            raise InvalidInput(_("the release cannot be before the hold began"), "at", code="trip.release_before_hold")
 
     def payload(locked: Trip) -> dict[str, object]:
         start = locked.held_since or locked.gate_arrived_at
@@ -470,7 +530,9 @@ def record_turned_back(
 
     def check(locked: Trip) -> None:
         if locked.gate_arrived_at is not None and at < locked.gate_arrived_at:
-            raise InvalidInput("the trip cannot be sent back before it reached the gate", "at")
+            raise InvalidInput(
+                _("the trip cannot be sent back before it reached the gate"), "at", code="trip.turned_back_before_gate"
+            )
 
     with transaction.atomic():
         trip = _transition(
@@ -505,9 +567,17 @@ def record_hospital_arrival(
 
     def check(locked: Trip) -> None:
         if locked.gate_arrived_at and at < locked.gate_arrived_at:
-            raise InvalidInput("the arrival at the hospital cannot be before the arrival at the gate", "at")
+            raise InvalidInput(
+                _("the arrival at the hospital cannot be before the arrival at the gate"),
+                "at",
+                code="trip.arrival_before_gate",
+            )
         if locked.gate_released_at and at < locked.gate_released_at:
-            raise InvalidInput("the arrival at the hospital cannot be before the release at the gate", "at")
+            raise InvalidInput(
+                _("the arrival at the hospital cannot be before the release at the gate"),
+                "at",
+                code="trip.arrival_before_release",
+            )
 
     closes_at = facility_closing(trip)
     late = bool(closes_at and at > closes_at)
@@ -566,15 +636,31 @@ def record_outcome(
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
-            raise Conflict(f"trip {trip.code} did not reach the hospital ({trip.status})")
+            raise Conflict(
+                _("trip %(trip)s did not reach the hospital (%(status)s)"),
+                code="trip.not_at_hospital",
+                trip=trip.code,
+                status=trip.status,
+            )
         try:
             place = trip.passengers.select_related("referral").get(
                 patient=patient, role=TripPassenger.Role.PATIENT, removed=False
             )
         except TripPassenger.DoesNotExist:
-            raise InvalidInput(f"{patient.code} is not a patient on trip {trip.code}", "patient") from None
+            raise InvalidInput(
+                _("%(patient)s is not a patient on trip %(trip)s"),
+                "patient",
+                code="trip.not_a_passenger",
+                patient=patient.code,
+                trip=trip.code,
+            ) from None
         if place.outcome != TripPassenger.Outcome.PENDING:
-            raise Conflict(f"already recorded: {patient.code}'s outcome on trip {trip.code}; correct it instead")
+            raise Conflict(
+                _("already recorded: the outcome of %(patient)s on trip %(trip)s; correct it instead"),
+                code="trip.outcome_already_recorded",
+                patient=patient.code,
+                trip=trip.code,
+            )
         place.outcome = outcome
         place.outcome_note = (note or "").strip()
         place.follow_up_due = follow_up_due
@@ -584,7 +670,11 @@ def record_outcome(
             check_trip_moment(trip, "at", at)
             arrived = trip.hospital_arrived_at
             if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
-                raise InvalidInput("the outcome cannot be before the arrival at the hospital", "at")
+                raise InvalidInput(
+                    _("the outcome cannot be before the arrival at the hospital"),
+                    "at",
+                    code="trip.outcome_before_arrival",
+                )
         referral_status = (
             episodes.predicted_status(place.referral.status, outcome, follow_up_due) if place.referral else None
         )
@@ -639,9 +729,15 @@ def record_missed_appointment(
     _evidence(source, certainty)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("say why the appointment was missed", "reason")
+        raise InvalidInput(_("say why the appointment was missed"), "reason", code="trip.missed_without_reason")
     if not trip.passengers.filter(patient=patient).exists():
-        raise InvalidInput(f"{patient.code} is not on trip {trip.code}", "patient")
+        raise InvalidInput(
+            _("%(patient)s is not on trip %(trip)s"),
+            "patient",
+            code="trip.not_on_trip",
+            patient=patient.code,
+            trip=trip.code,
+        )
     with transaction.atomic():
         ledger.append(
             "appointment.missed",
@@ -675,7 +771,11 @@ def record_return(
     def check(locked: Trip) -> None:
         latest = max((m for m in (locked.gate_released_at, locked.hospital_arrived_at) if m), default=None)
         if latest is not None and at < latest:
-            raise InvalidInput("the return cannot be before the trip's last recorded step", "at")
+            raise InvalidInput(
+                _("the return cannot be before the last recorded step of the trip"),
+                "at",
+                code="trip.return_before_last_step",
+            )
 
     return _transition(
         trip,
@@ -707,18 +807,29 @@ def change_manifest(
     _evidence(source, certainty)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("say why the manifest changes", "reason")
+        raise InvalidInput(_("say why the manifest changes"), "reason", code="trip.manifest_without_reason")
     if not add and not remove:
-        raise InvalidInput("add or remove at least one patient", "patients")
+        raise InvalidInput(_("add or remove at least one patient"), "patients", code="trip.manifest_unchanged")
     with transaction.atomic():
         trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
         if trip.status not in (Trip.Status.REQUESTED, Trip.Status.APPROVED):
-            raise Conflict(f"trip {trip.code} is {trip.status}; its manifest can no longer change")
+            raise Conflict(
+                _("trip %(trip)s is %(status)s; its manifest can no longer change"),
+                code="trip.manifest_closed",
+                trip=trip.code,
+                status=trip.status,
+            )
         removed = []
         for patient in remove:
             count = trip.passengers.filter(patient=patient, removed=False).update(removed=True)
             if not count:
-                raise InvalidInput(f"{patient.code} is not on trip {trip.code}", "remove")
+                raise InvalidInput(
+                    _("%(patient)s is not on trip %(trip)s"),
+                    "remove",
+                    code="trip.not_on_trip",
+                    patient=patient.code,
+                    trip=trip.code,
+                )
             removed.append(patient.code)
         if add:
             check_manifest(site=trip.site, day=trip.date, facility=trip.facility, referrals=list(add))

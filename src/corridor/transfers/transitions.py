@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop as _
+
 from corridor.accounts.roles import Can
+from corridor.errors import Conflict
 from corridor.transfers.models import Trip
 
 S = Trip.Status
@@ -122,12 +125,31 @@ TRANSITIONS: dict[str, Transition] = {
 
 def refusal(name: str, trip: Trip) -> str | None:
     """Why transition ``name`` cannot be recorded on ``trip`` now (``None`` when it can)."""
+    why = conflict(name, trip)
+    return None if why is None else str(why)
+
+
+def conflict(name: str, trip: Trip) -> Conflict | None:
+    """The refusal of transition ``name`` on ``trip`` now, with its code and values (``None`` when allowed)."""
     step = TRANSITIONS[name]
+    status = trip.status  # a code: the English sentence says it as it is, each edge in its own words
     if trip.status not in step.from_states:
         if step.to_state is not None and trip.status == step.to_state:
-            return f"already recorded: trip {trip.code} is already {trip.status}"
-        return f"trip {trip.code} is {trip.status}; cannot record {step.event}"
-    return step.guard(trip)
+            return Conflict(
+                _("already recorded: trip %(trip)s is already %(status)s"),
+                code="trip.already_recorded",
+                trip=trip.code,
+                status=status,
+            )
+        return Conflict(
+            _("trip %(trip)s is %(status)s; cannot record %(event)s"),
+            code="trip.wrong_state",
+            trip=trip.code,
+            status=status,
+            event=step.event,
+        )
+    guarded = step.guard(trip)
+    return None if guarded is None else Conflict(guarded, code="trip.not_now")
 
 
 def allowed(name: str, trip: Trip) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from corridor import refusals
 from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import EVENT_TYPES, Certainty, Source
 from corridor.register.models import Facility, Patient, PriorityClass, Referral, Specialty
@@ -25,8 +26,7 @@ def show_error(form: forms.Form, error: CorridorError) -> None:
         field = field.split(".")[-1]
     if field in ("at", "on", "since") and "date" in form.fields:
         field = "date"  # the services' moment is the form's date (and time)
-    message = error.detail if isinstance(error, InvalidInput) else str(error)
-    form.add_error(field if field in form.fields else None, message)
+    form.add_error(field if field in form.fields else None, refusals.in_language(error))
 
 
 def _choose(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:

@@ -28,7 +28,7 @@ def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     body = _json(response)
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"status", "code", "message", "field", "details"}
+    assert set(error) == {"status", "code", "message", "field", "details", "reason", "values"}
     assert error["status"] == status and error["code"] == code and error["message"]
     return dict(error)
 

@@ -36,7 +36,8 @@ def _error(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.content[:300])
     assert response["Content-Type"].startswith("application/json")
     error: dict[str, Any] = json.loads(response.content)["error"]
-    assert error["status"] == status and set(error) == {"status", "code", "message", "field", "details"}
+    assert error["status"] == status
+    assert set(error) == {"status", "code", "message", "field", "details", "reason", "values"}
     return error
 
 

@@ -74,8 +74,9 @@ def test_changing_the_plan_needs_a_reason_and_is_checked_against_the_rules(camp:
     entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
     eyes = Facility.objects.get(code="H-2")
     five = [r for r in waiting if r.specialty == "oncology"][:5]
-    assert any("4 patients a day" in p for p in plans.check_plan_change(entry, Facility.objects.get(code="H-1"), five))
-    assert any("closed" in p for p in plans.check_plan_change(entry, eyes, waiting[-1:]))  # Sunday
+    too_many = plans.check_plan_change(entry, Facility.objects.get(code="H-1"), five)
+    assert [p.code for p in too_many] == ["trip.over_patients_per_day"] and "allow: 4" in str(too_many[0])
+    assert any("closed" in str(p) for p in plans.check_plan_change(entry, eyes, waiting[-1:]))  # Sunday
     with pytest.raises(InvalidInput) as caught:
         plans.accept_plan(entry, by=None, facility=Facility.objects.get(code="H-1"), referrals=five[:2])
     assert caught.value.field == "reason"

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -170,7 +171,7 @@ def test_changing_the_plan_is_checked_as_you_edit_and_needs_a_reason(
     assert len(too_many) > 4
     base = {"plan": scene.plan.seq, "facility": planned["facility"], "change": "1"}
     check = client.post(reverse("web:plan_check"), {**base, "referrals": too_many}, HTTP_HX_REQUEST="true")
-    assert check.status_code == 200 and "4 patients a day" in check.content.decode()
+    assert check.status_code == 200 and "patients a day the rules allow: 4" in check.content.decode()
     assert "<html" not in check.content.decode()  # a fragment for htmx, not a page
     fewer = [p["referral"] for p in planned["patients"]][:1]
     fine = client.post(reverse("web:plan_check"), {**base, "referrals": fewer, "reason": "family asked"})
@@ -334,3 +335,20 @@ def test_verifying_the_chain_shows_its_head(scene: Scene, client_for: Callable[[
     html = client_for("auditor").post(reverse("web:ledger_verify")).content.decode()
     count, head = ledger.head()
     assert "The chain is intact" in html and head in html and str(count) in html
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("fa", "بیمارانی که قاعده‌ها در روز اجازه می‌دهند: ۴"), ("ar", "المرضى المسموح بهم يوميًا وفق القواعد: ٤")],
+)
+def test_a_refusal_of_the_rules_is_said_in_the_coordinators_language(
+    scene: Scene, client_for: Callable[[str], Client], language: str, said: str
+) -> None:
+    client = client_for("coordinator")
+    assert client.post(reverse("web:set_language"), {"language": language}).status_code == 302
+    planned = scene.plan.payload["trip"]
+    too_many = [p["referral"] for p in planned["patients"] + scene.plan.payload["standby"]]
+    base = {"plan": scene.plan.seq, "facility": planned["facility"], "change": "1"}
+    html = client.post(reverse("web:plan_check"), {**base, "referrals": too_many}, HTTP_HX_REQUEST="true")
+    text = html.content.decode()
+    assert said in text and "rules allow" not in text and "already booked" not in text

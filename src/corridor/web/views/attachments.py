@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from corridor import refusals
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, NotFound
 from corridor.ledger import attachments
@@ -48,7 +49,7 @@ def attachment_add(request: HttpRequest, seq: int) -> HttpResponse:
     except NotFound:
         return HttpResponse(status=404)
     except CorridorError as exc:
-        return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
+        return HttpResponse(refusals.in_language(exc), status=422, content_type="text/plain; charset=utf-8")
     csrf = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})  # type: ignore[arg-type]
     if csrf is not None:
         return csrf
@@ -65,7 +66,7 @@ def attachment_add(request: HttpRequest, seq: int) -> HttpResponse:
             certainty=request.POST.get("certainty", "confirmed"),
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return _back(request, seq)
     finally:
         upload.close()

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from corridor import refusals
 from corridor.accounts import breakglass
 from corridor.accounts.models import BreakGlass, SignIn
 from corridor.accounts.roles import Can
@@ -76,7 +77,7 @@ def break_glass_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         breakglass.acknowledge(pk, by=request.user, note=request.POST.get("note", ""))
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
     else:
         messages.success(request, _("Break-glass access acknowledged."))
     return redirect("web:break_glass_list")

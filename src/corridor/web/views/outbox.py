@@ -25,6 +25,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from corridor import refusals
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
@@ -136,9 +137,9 @@ def _send(request: HttpRequest, item: Any) -> dict[str, Any]:
             by=request.user,
         )
     except InvalidInput as exc:
-        result = outbox.TapResult(str(key), step, "refused", detail=exc.detail, field=exc.field)
+        result = outbox.TapResult(str(key), step, "refused", detail=refusals.in_language(exc), field=exc.field)
     except CorridorError as exc:
-        result = outbox.TapResult(str(key), step, "refused", detail=str(exc))
+        result = outbox.TapResult(str(key), step, "refused", detail=refusals.in_language(exc))
     message = _message(result, trip, label, tapped)
     if result.status == "recorded" and not result.replayed:
         messages.success(request, message)  # shown on the page the phone reloads once the outbox is sent

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from corridor import clock
+from corridor import clock, refusals
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
@@ -131,7 +131,7 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
             "plan", {"site": site.code, "date": day.isoformat(), "time_limit": PLAN_SECONDS}, by=request.user
         )
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
         return redirect(_plan_url(site, day))
     return redirect(f"{_plan_url(site, day)}&job={job.pk}")
 
@@ -167,7 +167,7 @@ def plan_accept(request: HttpRequest) -> HttpResponse:
             form.is_valid()
             forms.show_error(form, exc)
         else:
-            messages.error(request, str(exc))
+            messages.error(request, refusals.in_language(exc))
             site = Site.objects.filter(code=entry.payload.get("site")).first()
             day = dt.date.fromisoformat(entry.payload["date"])
             return redirect(_plan_url(site, day) if site else reverse("web:plan"))
@@ -207,7 +207,7 @@ def plan_check(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     if form.is_valid():
         facility, referrals = _chosen(request, form)
-        problems = plans.check_plan_change(entry, facility, referrals)
+        problems = [refusals.in_language(p) for p in plans.check_plan_change(entry, facility, referrals)]
         planned = entry.payload.get("trip") or {}
         changed = facility.code != planned.get("facility") or [r.pk for r in referrals] != [
             p["referral"] for p in planned.get("patients", [])

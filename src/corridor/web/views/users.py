@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from corridor import refusals
 from corridor.accounts import services as accounts
 from corridor.accounts.models import ApiToken
 from corridor.accounts.roles import Can, roles_of
@@ -184,7 +185,7 @@ def user_token_revoke(request: HttpRequest, username: str, token_id: int) -> Htt
             raise NotFound(f"{username} has no token {token_id}")
         accounts.revoke_token(token_id, by=request.user, reason=request.POST.get("reason", ""))
     except CorridorError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusals.in_language(exc))
     else:
         messages.success(request, _("Token revoked."))
     return redirect("web:user", username=username)

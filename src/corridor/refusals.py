@@ -1,0 +1,80 @@
+"""A service's refusal in the reader's language: its template translated, its values written the local way.
+
+The services raise :class:`~corridor.errors.CorridorError` with an English template and named values; the
+template is the message id in the translation catalogues. :func:`in_language` is what the workspace and
+the API show; the English sentence (``str(error)``) is what the logs keep. A refusal whose template has
+no translation yet is shown as its English sentence, never as a template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import get_language, gettext
+
+from corridor.errors import CorridorError
+from corridor.register.models import Patient, Referral
+from corridor.transfers.models import Trip
+from corridor.web import l10n, labels
+
+
+def _local(value: Any, language: str | None) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{l10n.gregorian(value.date(), language)} {l10n.clock(value, language)}"
+    if isinstance(value, dt.date):
+        if l10n.base(language) == "fa":
+            return f"{l10n.solar_hijri(value)} ({l10n.gregorian(value, language)})"
+        return l10n.gregorian(value, language)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return l10n.number(value, language)
+    return str(value)
+
+
+# Values that are codes, said in words: the key names what the code is.
+_CODES: dict[str, Callable[[str], str]] = {
+    "event": labels.event_label,
+    "status": lambda code: str(Trip.Status(code).label),
+    "referral_status": lambda code: str(Referral.Status(code).label),
+    "patient_status": lambda code: str(Patient.Status(code).label),
+}
+
+
+def _worded(key: str, value: Any, language: str | None) -> str:
+    words = _CODES.get(key)
+    if words is not None:
+        try:
+            return words(str(value))
+        except ValueError:  # not a code of that list: say it as it is
+            return str(value)
+    return _local(value, language)
+
+
+def in_language(error: CorridorError) -> str:
+    """The refusal's sentence in the active language (without the field it concerns)."""
+    if not error.values:
+        return gettext(error.template) if error.template else error.sentence
+    language = get_language()
+    try:
+        return gettext(error.template) % {k: _worded(k, v, language) for k, v in error.values.items()}
+    except (KeyError, ValueError, TypeError):  # a translation that lost a value: say it in English
+        return error.sentence
+
+
+def as_json(error: CorridorError) -> dict[str, Any]:
+    """The refusal's code and values for an API client (dates as ISO text)."""
+    return {
+        "reason": error.code,
+        "values": {k: _json(v) for k, v in error.values.items()},
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)  # a label: in the caller's language
