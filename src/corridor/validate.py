@@ -12,6 +12,7 @@ from typing import Any
 
 from corridor.errors import InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.names import LANGUAGES
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
 
@@ -54,9 +55,6 @@ def date(value: Any, field: str) -> dt.date:
         raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None
 
 
-NAME_LANGUAGES = ("en", "fa", "ar")
-
-
 def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[str, str]:
     """A reference row's name in other languages: {"fa": …, "ar": …}, each optional, each one line.
 
@@ -70,8 +68,8 @@ def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[st
         raise InvalidInput(f'must be an object such as {{"fa": "…", "ar": "…"}}; got {type(value).__name__}', field)
     clean: dict[str, str] = {}
     for language, name in value.items():
-        if language not in NAME_LANGUAGES:
-            raise InvalidInput(f"unknown language {language!r}; use {', '.join(NAME_LANGUAGES)}", field)
+        if language not in LANGUAGES:
+            raise InvalidInput(f"unknown language {language!r}; use {', '.join(LANGUAGES)}", field)
         if not isinstance(name, str):
             raise InvalidInput("must be text", f"{field}.{language}")
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from corridor.names import name_in
 from corridor.register.crypto import EncryptedTextField, Sealed
 
 
@@ -47,8 +48,7 @@ class Named(models.Model):
 
     def name_in(self, language: str | None) -> str:
         """The name in ``language`` ("fa", "fa-ir", "ar"…), or ``name`` when none was given in it."""
-        code = (language or "").split("-")[0].lower()
-        return (self.names or {}).get(code) or self.name
+        return name_in(self.name, self.names, language)
 
 
 class Site(Named):
