@@ -203,9 +203,7 @@ class IndicatorSet:
         return self.results[section].details if section in self.results else {}
 
 
-def compute_all(
-    period: Period, only: Iterable[str] | None = None, sites: Iterable[int] | None = None
-) -> IndicatorSet:
+def compute_all(period: Period, only: Iterable[str] | None = None, sites: Iterable[int] | None = None) -> IndicatorSet:
     """Compute every registered indicator (or the sections named in ``only``) for ``period``, counting
     the records of ``sites`` only (site ids; ``None`` for every site)."""
     with scope.covering(sites):

@@ -14,6 +14,8 @@ from corridor.reports.catalogue import Indicator, Result, Value
 from corridor.reports.core import Column, Period, Table
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
+
+
 def test_every_indicator_reads_in_english_persian_and_arabic() -> None:
     for indicator in catalogue.indicators():
         for language in ("fa", "ar"):

@@ -149,5 +149,3 @@ def test_a_corrected_cancellation_changes_the_counts(camp: Any) -> None:
     assert catalogue.compute_all(period).value("trips.cancelled") == 1
     slow = recount(period.start, period.end, period.as_of)
     assert (slow["incidents.total"], slow["trips.cancelled"]) == (after.value("incidents.total"), 1)
-
-
