@@ -12,6 +12,7 @@ from typing import Any
 
 from corridor.errors import InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.names import LANGUAGES
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
 
@@ -52,3 +53,26 @@ def date(value: Any, field: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None
+
+
+def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[str, str]:
+    """A reference row's name in other languages: {"fa": …, "ar": …}, each optional, each one line.
+
+    Only the interface's languages are taken, so a misspelt key ("pe", "farsi") is refused rather than kept
+    where no page would ever show it. A language left out falls back to the row's one name; one given as empty
+    text is refused, since it would read as a mistake rather than as "no rendering".
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f'must be an object such as {{"fa": "…", "ar": "…"}}; got {type(value).__name__}', field)
+    clean: dict[str, str] = {}
+    for language, name in value.items():
+        if language not in LANGUAGES:
+            raise InvalidInput(f"unknown language {language!r}; use {', '.join(LANGUAGES)}", field)
+        if not isinstance(name, str):
+            raise InvalidInput("must be text", f"{field}.{language}")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+            raise InvalidInput("must be one line, without control characters", f"{field}.{language}")
+        clean[language] = text(name, f"{field}.{language}", required=True, max_length=max_length)
+    return dict(sorted(clean.items()))

@@ -89,6 +89,7 @@ def site_out(site: Site) -> dict[str, Any]:
     return {
         "code": site.code,
         "name": site.name,
+        "names": site.names,
         "country": site.country,
         "population": site.population,
         "time_zone": site.time_zone,
@@ -131,6 +132,7 @@ def facility_out(facility: Facility) -> dict[str, Any]:
     return {
         "code": facility.code,
         "name": facility.name,
+        "names": facility.names,
         "specialties": facility.specialties,
         "opening_hours": facility.opening_hours,
         "travel_minutes": facility.travel_minutes,

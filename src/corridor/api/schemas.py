@@ -129,9 +129,19 @@ class PageMeta(Schema):
     offset: int
 
 
+# A reference row's name in Persian and Arabic (and English, when it differs from ``name``): each optional.
+Names = Annotated[
+    dict[Literal["en", "fa", "ar"], Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=200)]],
+    Field(
+        description='the name in other languages, e.g. {"fa": "…", "ar": "…"}; a page in a language left out shows name'
+    ),
+]
+
+
 class SiteOut(Schema):
     code: str
     name: str
+    names: dict[str, str]
     country: str
     population: int
     time_zone: str
@@ -140,6 +150,7 @@ class SiteOut(Schema):
 class SiteIn(Schema):
     code: Code
     name: Line
+    names: Names = Field(default_factory=dict)
     country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
     population: Annotated[int, Field(ge=0, le=100_000_000)] = 0
     time_zone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")] = "UTC"
@@ -148,6 +159,7 @@ class SiteIn(Schema):
 class FacilityOut(Schema):
     code: str
     name: str
+    names: dict[str, str]
     specialties: list[str]
     opening_hours: dict[str, list[str]]
     travel_minutes: int
@@ -160,6 +172,7 @@ OpeningHours = dict[Literal["0", "1", "2", "3", "4", "5", "6"], Annotated[list[H
 class FacilityIn(Schema):
     code: Code
     name: Line
+    names: Names = Field(default_factory=dict)
     specialties: Annotated[list[SpecialtyCode], Field(min_length=1, max_length=11)]
     opening_hours: OpeningHours = Field(default_factory=dict)
     travel_minutes: Annotated[int, Field(ge=0, le=1440)] = 60
@@ -168,6 +181,7 @@ class FacilityIn(Schema):
 
 class FacilityChange(Schema):
     name: Line | None = None
+    names: Names | None = None
     specialties: Annotated[list[SpecialtyCode], Field(min_length=1, max_length=11)] | None = None
     opening_hours: OpeningHours | None = None
     travel_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
@@ -501,9 +515,9 @@ class IncidentIn(Evidence):
     resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
-    subjects: Annotated[
-        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
-    ] = Field(default_factory=list)
+    subjects: Annotated[list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)] = Field(
+        default_factory=list
+    )
     certainty: CertaintyCode = "unverified"
 
 

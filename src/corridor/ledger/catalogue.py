@@ -48,9 +48,11 @@ CERTAINTY_MEANINGS: dict[str, str] = {
 # type code -> what it records. Order is the reading order of docs/ledger.md.
 EVENT_TYPES: dict[str, str] = {
     "site.created": "A camp or crossing was added to the register.",
-    "site.changed": "A site's name, population or time zone was changed.",
+    "site.changed": "A site's name (in any language), population or time zone was changed.",
     "facility.created": "A hospital was added, with its specialties, hours and travel time.",
-    "facility.changed": "A hospital's specialties, hours, closed days or travel time were changed.",
+    "facility.changed": (
+        "A hospital's name (in any language), specialties, hours, closed days or travel time were changed."
+    ),
     "priority.changed": "The deadline or weight of a priority class was changed.",
     "rules.changed": "A new set of access rules takes effect from a date (capacity, facilities, weekdays, choices).",
     "patient.registered": "A patient was registered under a pseudonymous code.",
@@ -84,7 +86,9 @@ EVENT_TYPES: dict[str, str] = {
     "patient.left": "A patient left the camp or the waiting list.",
     "incident.recorded": "An obstruction incident: what happened, to what, reported how and how surely.",
     "supply.item_defined": "A supply item was added to a site's stock list: unit, critical threshold, set daily use.",
-    "supply.item_changed": "A supply item's name, critical threshold, set daily use or need of power was changed.",
+    "supply.item_changed": (
+        "A supply item's name (in any language), critical threshold, set daily use or need of power was changed."
+    ),
     "supply.counted": "The stock of a supply item was counted (the stock at the close of that day).",
     "supply.adjusted": "Stock changed other than by use (a loss, spoilage, a recount), with the reason.",
     "supply.requested": "A delivery of fuel, food, medicine or another supply was requested from the authority.",

@@ -13,7 +13,7 @@ from corridor.register.models import AccessRuleSet, Facility, Patient, PriorityC
 @admin.register(Site)
 class SiteAdmin(ServiceAdmin):
     list_display = ("code", "name", "country", "population", "time_zone")
-    fields = ("code", "name", "country", "population", "time_zone")
+    fields = ("code", "name", "names", "country", "population", "time_zone")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("code", "country") if obj else ()
@@ -21,11 +21,17 @@ class SiteAdmin(ServiceAdmin):
     def apply(self, request: HttpRequest, obj: Any, data: dict[str, Any], change: bool) -> Any:
         if change:
             return services.change_site(
-                obj, by=request.user, name=data["name"], population=data["population"], time_zone=data["time_zone"]
+                obj,
+                by=request.user,
+                name=data["name"],
+                names=data["names"] or {},
+                population=data["population"],
+                time_zone=data["time_zone"],
             )
         return services.create_site(
             code=data["code"],
             name=data["name"],
+            names=data["names"] or {},
             country=data["country"],
             population=data["population"],
             time_zone=data["time_zone"],
@@ -36,13 +42,14 @@ class SiteAdmin(ServiceAdmin):
 @admin.register(Facility)
 class FacilityAdmin(ServiceAdmin):
     list_display = ("code", "name", "specialties", "travel_minutes")
-    fields = ("code", "name", "specialties", "opening_hours", "travel_minutes", "closed_dates")
+    fields = ("code", "name", "names", "specialties", "opening_hours", "travel_minutes", "closed_dates")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("code",) if obj else ()
 
     def apply(self, request: HttpRequest, obj: Any, data: dict[str, Any], change: bool) -> Any:
         details = {k: data[k] for k in ("name", "specialties", "opening_hours", "travel_minutes", "closed_dates")}
+        details["names"] = data["names"] or {}
         if change:
             return services.change_facility(obj, by=request.user, **details)
         return services.create_facility(code=data["code"], by=request.user, **details)

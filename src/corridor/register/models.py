@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from corridor.names import name_in
 from corridor.register.crypto import EncryptedTextField, Sealed
 
 
@@ -32,11 +33,28 @@ class Specialty(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Site(models.Model):
+class Named(models.Model):
+    """Reference data a reader sees by name: a name given once, and its renderings in Persian and Arabic.
+
+    ``name`` is the one every row has (usually English); ``names`` holds the others, keyed by language
+    code, each optional. A page in a language with no rendering shows ``name`` rather than nothing.
+    """
+
+    name = models.CharField(max_length=200)
+    names = models.JSONField(default=dict, blank=True, help_text='{"fa": "…", "ar": "…"}: the name in other languages')
+
+    class Meta:
+        abstract = True
+
+    def name_in(self, language: str | None) -> str:
+        """The name in ``language`` ("fa", "fa-ir", "ar"…), or ``name`` when none was given in it."""
+        return name_in(self.name, self.names, language)
+
+
+class Site(Named):
     """A camp or a crossing whose residents need care outside."""
 
     code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
     population = models.PositiveIntegerField(default=0)
     time_zone = models.CharField(max_length=64, default="UTC")
@@ -45,11 +63,10 @@ class Site(models.Model):
         return self.name
 
 
-class Facility(models.Model):
+class Facility(Named):
     """A hospital or clinic outside the gate."""
 
     code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
     specialties = models.JSONField(default=list, help_text="codes from the controlled list of specialties")
     # {"0": ["08:00", "14:00"], …}: weekday (0 = Monday) -> opening and closing time; a missing weekday is closed.
     opening_hours = models.JSONField(default=dict)

@@ -78,11 +78,21 @@ def _opening_hours(hours: Mapping[str, Sequence[str]] | None) -> dict[str, list[
 # ---------------------------------------------------------------------------------------------- sites
 
 
-def create_site(*, code: str, name: str, country: str, population: int = 0, time_zone: str = "UTC", by: Actor) -> Site:
-    """Add a camp or crossing to the register."""
+def create_site(
+    *,
+    code: str,
+    name: str,
+    country: str,
+    population: int = 0,
+    time_zone: str = "UTC",
+    names: Mapping[str, str] | None = None,
+    by: Actor,
+) -> Site:
+    """Add a camp or crossing to the register, with its name in Persian and Arabic if given."""
     require(by, Can.MANAGE_REFERENCE)
     code = _code(code, "code")
     name = _text(name, "name")
+    other_names = validate.names(names)
     country = (country or "").strip().upper()
     if not re.match(r"^[A-Z]{2}$", country):
         raise InvalidInput("use the two-letter ISO 3166 code", "country")
@@ -95,7 +105,9 @@ def create_site(*, code: str, name: str, country: str, population: int = 0, time
     with transaction.atomic():
         if Site.objects.filter(code=code).exists():
             raise Conflict(f"a site with code {code} already exists")
-        site = Site.objects.create(code=code, name=name, country=country, population=population, time_zone=time_zone)
+        site = Site.objects.create(
+            code=code, name=name, names=other_names, country=country, population=population, time_zone=time_zone
+        )
         ledger.append(
             "site.created",
             by=by,
@@ -103,6 +115,7 @@ def create_site(*, code: str, name: str, country: str, population: int = 0, time
             payload={
                 "site": code,
                 "name": name,
+                "names": other_names,
                 "country": country,
                 "population": population,
                 "time_zone": time_zone,
@@ -112,13 +125,24 @@ def create_site(*, code: str, name: str, country: str, population: int = 0, time
 
 
 def change_site(
-    site: Site, *, by: Actor, name: str | None = None, population: int | None = None, time_zone: str | None = None
+    site: Site,
+    *,
+    by: Actor,
+    name: str | None = None,
+    names: Mapping[str, str] | None = None,
+    population: int | None = None,
+    time_zone: str | None = None,
 ) -> Site:
-    """Change a site's name, population or time zone; the ledger entry lists the new values."""
+    """Change a site's name (or its names in other languages, all given anew), population or time zone.
+
+    The ledger entry lists the new values of what changed.
+    """
     require(by, Can.MANAGE_REFERENCE)
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _text(name, "name")
+    if names is not None:
+        changes["names"] = validate.names(names)
     if population is not None:
         if not isinstance(population, int) or isinstance(population, bool) or population < 0:
             raise InvalidInput("must be a whole number, zero or more", "population")
@@ -151,12 +175,17 @@ def create_facility(
     opening_hours: Mapping[str, Sequence[str]] | None = None,
     travel_minutes: int = 60,
     closed_dates: Iterable[str | dt.date] = (),
+    names: Mapping[str, str] | None = None,
     by: Actor,
 ) -> Facility:
-    """Add a hospital with its specialties, opening hours per weekday and travel time from the site."""
+    """Add a hospital with its specialties, opening hours per weekday and travel time from the site.
+
+    ``names`` gives its name in Persian and Arabic ({"fa": …, "ar": …}), each optional.
+    """
     require(by, Can.MANAGE_REFERENCE)
     code = _code(code, "code")
     name = _text(name, "name")
+    other_names = validate.names(names)
     chosen = _specialties(specialties)
     hours = _opening_hours(opening_hours)
     if not isinstance(travel_minutes, int) or not 0 <= travel_minutes <= 24 * 60:
@@ -168,6 +197,7 @@ def create_facility(
         facility = Facility.objects.create(
             code=code,
             name=name,
+            names=other_names,
             specialties=chosen,
             opening_hours=hours,
             travel_minutes=travel_minutes,
@@ -180,6 +210,7 @@ def create_facility(
             payload={
                 "facility": code,
                 "name": name,
+                "names": other_names,
                 "specialties": chosen,
                 "opening_hours": hours,
                 "travel_minutes": travel_minutes,
@@ -194,16 +225,22 @@ def change_facility(
     *,
     by: Actor,
     name: str | None = None,
+    names: Mapping[str, str] | None = None,
     specialties: Iterable[str] | None = None,
     opening_hours: Mapping[str, Sequence[str]] | None = None,
     travel_minutes: int | None = None,
     closed_dates: Iterable[str | dt.date] | None = None,
 ) -> Facility:
-    """Change a hospital's details; the ledger entry lists the new values of what changed."""
+    """Change a hospital's details; ``names`` replaces all its other-language names at once.
+
+    The ledger entry lists the new values of what changed.
+    """
     require(by, Can.MANAGE_REFERENCE)
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _text(name, "name")
+    if names is not None:
+        changes["names"] = validate.names(names)
     if specialties is not None:
         changes["specialties"] = _specialties(specialties)
     if opening_hours is not None:

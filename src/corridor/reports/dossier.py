@@ -92,7 +92,7 @@ def context(
     identity: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[int]]:
     """What the dossier shows, in ``language``, and the ledger entries it cites."""
-    places = monthly.place_names()
+    places = monthly.place_names(language)
     records = patient_records(patient.code)
     standing = [r for r in obstruction.effective(records) if r.type in TIMELINE_TYPES]
     first = min((dt.date.fromisoformat(r.occurred_at[:10]) for r in standing), default=today)
@@ -169,7 +169,7 @@ def context(
         "sex": strings.label("sex", patient.sex, language),
         "age_group": strings.label("age_group", age, language),
         "identity": identity,
-        "site": patient.site.name,
+        "site": patient.site.name_in(language),
         "referrals": referrals,
         "timeline": timeline,
         "incidents": monthly.incident_rows(incidents, language),

@@ -191,7 +191,7 @@ def context(
             return strings.tr("report.not_reached", language)  # the curve exists but has not reached half
         return format_value(value, catalogue.indicator(code).unit, language)
 
-    names = place_names()
+    names = place_names(language)
     sections = []
     for section in catalogue.sections():
         members = [i for i in catalogue.indicators() if i.section == section.code]
@@ -233,7 +233,7 @@ def context(
         "t_col": {
             key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
         },
-        "site": site_names(indicators.sites),
+        "site": site_names(indicators.sites, language),
         **issuer(),
         "period_covered": f"{strings.date(period.start, language)} – {strings.date(period.end, language)}",
         "data_as_of": strings.date(period.as_of, language),
@@ -405,12 +405,12 @@ def _deaths(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
     ]
 
 
-def site_names(sites: frozenset[int] | None) -> str:
-    """The names of the sites a report counts, for its cover (every site when ``sites`` is None)."""
+def site_names(sites: frozenset[int] | None, language: str = "en") -> str:
+    """The names of the sites a report counts, in ``language``, for its cover (every site when ``sites`` is None)."""
     chosen = Site.objects.order_by("id")
     if sites is not None:
         chosen = chosen.filter(id__in=sorted(sites))
-    return ", ".join(chosen.values_list("name", flat=True))
+    return strings.join((site.name_in(language) for site in chosen), language)
 
 
 def issuer() -> dict[str, str]:
@@ -452,7 +452,7 @@ def _narrative(record: obstruction.Record | None, language: str) -> dict[str, An
 
 def refusal_rows(refusals: list[obstruction.Refusal], language: str) -> list[dict[str, str]]:
     """Denials and cancellations as the report lists them, hospitals by name, reasons as given."""
-    places = place_names()
+    places = place_names(language)
     redact = privacy.redactor()
     return [
         {
@@ -468,16 +468,16 @@ def refusal_rows(refusals: list[obstruction.Refusal], language: str) -> list[dic
     ]
 
 
-def place_names() -> dict[str, str]:
-    """Hospitals and sites by code, for writing their names rather than their codes."""
-    names = {f.code: f.name for f in Facility.objects.all()}
-    names.update({s.code: s.name for s in Site.objects.all()})
+def place_names(language: str = "en") -> dict[str, str]:
+    """Hospitals and sites by code, for writing their names (in ``language`` when given in it) rather than codes."""
+    names = {f.code: f.name_in(language) for f in Facility.objects.all()}
+    names.update({s.code: s.name_in(language) for s in Site.objects.all()})
     return names
 
 
 def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[dict[str, str]]:
     """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
-    places = place_names()
+    places = place_names(language)
     units = supply_words.units_in(language)
     redact = privacy.redactor()
     return [

@@ -162,7 +162,6 @@ def build(
     the records of ``sites`` (ids; ``None`` for every site)."""
     from corridor.reports.monthly import site_names
 
-    site_name = site_names(sites)
     periods = months_back(today, months)
     with queries.shared_reads():  # the months overlap: what several of them read is read once
         computed = [(p, catalogue.compute_all(p, sites=sites)) for p in periods]
@@ -185,7 +184,7 @@ def build(
     for language in strings.LANGUAGES:
         page = _page(
             language,
-            site_name,
+            site_names(sites, language),
             today,
             public,
             timeline,

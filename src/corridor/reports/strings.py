@@ -7,6 +7,7 @@ interface's locale files hold; an indicator's own title and definition live in i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 LANGUAGES = ("en", "fa", "ar")
 RTL = frozenset({"fa", "ar"})
@@ -15,6 +16,8 @@ _DIGITS = {"fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
 _DECIMAL = {"fa": "٫", "ar": "٫"}
 _GROUP = {"fa": "٬", "ar": "٬"}
 _PERCENT = {"fa": "٪", "ar": "٪"}
+# Between the items of a list ("Demo Camp, Demo Crossing"): Persian and Arabic write the reversed comma.
+_LIST_SEPARATOR = {"fa": "، ", "ar": "، "}
 
 MONTHS = {
     "en": [
@@ -887,6 +890,11 @@ def label(kind: str, code: object, language: str) -> str:
     if found:
         return found.get(language) or found["en"]
     return text
+
+
+def join(items: Iterable[str], language: str) -> str:
+    """Items of a list joined by the comma of ``language``."""
+    return _LIST_SEPARATOR.get(language, ", ").join(items)
 
 
 def digits(text: str, language: str) -> str:

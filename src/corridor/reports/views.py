@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -57,8 +58,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _my_sites(user: Any) -> list[tuple[str, str]]:
-    """(code, name) of the sites ``user`` works at, for the report's choice of site."""
-    return list(visible(Site.objects.order_by("code"), user).values_list("code", "name"))
+    """(code, name in the active language) of the sites ``user`` works at, for the report's choice of site."""
+    language = get_language()
+    return [(site.code, site.name_in(language)) for site in visible(Site.objects.order_by("code"), user)]
 
 
 def _errors(form: Any) -> str:

@@ -83,6 +83,35 @@ FACILITIES: list[dict[str, Any]] = [
         "travel_minutes": 80,
     },
 ]
+# The reference names in Persian and Arabic, keyed by the English name a row is given, so that a page in
+# either language names the camp's hospitals, sites and supplies the way a reader there would say them.
+NAMES: dict[str, dict[str, str]] = {
+    "Demo Camp": {"fa": "اردوگاه نمونه", "ar": "المخيم التجريبي"},
+    "Demo Crossing": {"fa": "گذرگاه نمونه", "ar": "المعبر التجريبي"},
+    "Capital Oncology Hospital": {"fa": "بیمارستان سرطان پایتخت", "ar": "مستشفى العاصمة للأورام"},
+    "National Eye Hospital": {"fa": "بیمارستان ملی چشم", "ar": "مستشفى العيون الوطني"},
+    "Heart Centre": {"fa": "مرکز قلب", "ar": "مركز القلب"},
+    "City Teaching Hospital": {"fa": "بیمارستان آموزشی شهر", "ar": "مستشفى المدينة التعليمي"},
+    "Kidney and Dialysis Centre": {"fa": "مرکز کلیه و دیالیز", "ar": "مركز الكلى وغسيل الكلى"},
+    "Women's and Children's Hospital": {"fa": "بیمارستان زنان و کودکان", "ar": "مستشفى النساء والأطفال"},
+    "Orthopaedic and Neurology Hospital": {"fa": "بیمارستان ارتوپدی و اعصاب", "ar": "مستشفى العظام والأعصاب"},
+    "Diesel for the generators": {"fa": "گازوئیل مولدها", "ar": "ديزل المولدات"},
+    "Food rations (one person, one day)": {
+        "fa": "جیره غذایی (یک نفر، یک روز)",
+        "ar": "حصص غذائية (شخص واحد، يوم واحد)",
+    },
+    "Insulin (10 ml vials, kept cold)": {
+        "fa": "انسولین (ویال ۱۰ میلی‌لیتری، نگه‌داری در سرما)",
+        "ar": "إنسولين (قوارير 10 مل، تُحفظ باردة)",
+    },
+    "Antibiotics (adult courses)": {
+        "fa": "آنتی‌بیوتیک (دوره‌های درمان بزرگسالان)",
+        "ar": "مضادات حيوية (علاجات للبالغين)",
+    },
+    "Medical oxygen cylinders": {"fa": "کپسول‌های اکسیژن پزشکی", "ar": "أسطوانات الأكسجين الطبي"},
+    "Trucked drinking water": {"fa": "آب آشامیدنی تانکری", "ar": "مياه الشرب المنقولة بالصهاريج"},
+    "Free space in the septic tanks": {"fa": "ظرفیت خالی چاه‌های فاضلاب", "ar": "السعة الفارغة في خزانات الصرف الصحي"},
+}
 SPECIALTY_MIX = {
     "oncology": 0.15,
     "ophthalmology": 0.15,
@@ -299,6 +328,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
         "site": {
             "code": "CAMP-1",
             "name": "Demo Camp",
+            "names": NAMES["Demo Camp"],
             "country": "XX",
             "population": 3000,
             "time_zone": "Etc/GMT-3",
@@ -307,6 +337,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
             {
                 "code": f["code"],
                 "name": f["name"],
+                "names": NAMES[f["name"]],
                 "specialties": f["specialties"],
                 "opening_hours": {str(d): f["hours"] for d in f["days"]},
                 "travel_minutes": f["travel_minutes"],
@@ -349,6 +380,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
 CROSSING: dict[str, Any] = {
     "code": "XING-1",
     "name": "Demo Crossing",
+    "names": NAMES["Demo Crossing"],
     "country": "XX",
     "population": 600,
     "time_zone": "Etc/GMT-3",
@@ -414,7 +446,13 @@ def _crossing() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             **site,
         }
     )
-    water = {"code": "water", "name": "Trucked drinking water", "category": "water", "unit": "cubic metres"}
+    water = {
+        "code": "water",
+        "name": "Trucked drinking water",
+        "names": NAMES["Trucked drinking water"],
+        "category": "water",
+        "unit": "cubic metres",
+    }
     actions.append(
         {"action": "supply.item", "date": "2014-09-01", **water, "critical_threshold": 30, "needs_power": False}
         | {"synthetic": True, **site}
@@ -549,6 +587,7 @@ def _supplies(seed: int, patients: list[dict[str, Any]], actions: list[dict[str,
                 "action": "supply.item",
                 "date": start,
                 **{k: item[k] for k in ("code", "name", "category", "unit", "critical_threshold", "needs_power")},
+                "names": NAMES[item["name"]],
                 "synthetic": True,
             }
         )

@@ -126,6 +126,7 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
         country=s["country"],
         population=s.get("population", 0),
         time_zone=s.get("time_zone", "UTC"),
+        names=s.get("names"),
         by=None,
     )
     for f in data.get("facilities", []):
@@ -136,6 +137,7 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
             opening_hours=f.get("opening_hours"),
             travel_minutes=f.get("travel_minutes", 60),
             closed_dates=f.get("closed_dates", []),
+            names=f.get("names"),
             by=None,
         )
     for r in data.get("rules", []):
@@ -151,6 +153,7 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
             country=extra["country"],
             population=extra.get("population", 0),
             time_zone=extra.get("time_zone", "UTC"),
+            names=extra.get("names"),
             by=None,
         )
         sites[other.code] = other
@@ -346,6 +349,7 @@ def _apply_supply_action(
             daily_use_set=action.get("daily_use_set"),
             needs_power=action.get("needs_power", False),
             synthetic=synthetic,
+            names=action.get("names"),
             by=None,
         )
         counts["supply items"] = counts.get("supply items", 0) + 1

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from corridor.register.models import Site
 from corridor.supplies import chart, queries, wording
@@ -22,7 +23,7 @@ def item_chart(item: SupplyItem, state: queries.ItemStatus, today: dt.date, *, w
     points = queries.stock_history(item, start, end, today)
     svg = chart.stock_svg(
         points,
-        title=item.name,
+        title=item.name_in(get_language()),
         unit=wording.unit(item.unit),
         today=today,
         threshold=item.critical_threshold,
@@ -67,5 +68,5 @@ def card(site: Site | None, today: dt.date) -> dict[str, Any]:
         "first_at_risk": min(dated, default=None),
         "first_risks": risks[:5],
         "power": queries.power(site, today, statuses),
-        "names": {code: item.name for code, item in items.items()},
+        "names": {code: item.name_in(get_language()) for code, item in items.items()},
     }

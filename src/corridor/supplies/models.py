@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.models import Patient, Site
+from corridor.register.models import Named, Patient, Site
 
 
 class Category(models.TextChoices):
@@ -22,12 +22,11 @@ class Category(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class SupplyItem(models.Model):
+class SupplyItem(Named):
     """Something the camp keeps a stock of and runs out of: diesel in litres, insulin in vials…"""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="supply_items")
     code = models.CharField(max_length=32, help_text="e.g. diesel, insulin; unique within the site")
-    name = models.CharField(max_length=200)
     category = models.CharField(max_length=16, choices=Category.choices)
     unit = models.CharField(max_length=32, help_text="the unit every quantity of this item is kept in")
     critical_threshold = models.FloatField(null=True, blank=True, help_text="alert when the stock falls below this")

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from corridor.errors import InvalidInput
+from corridor.names import name_in
 from corridor.notices import Notice
 from corridor.register.models import Patient, Site
 from corridor.supplies import autonomy, wording
@@ -81,6 +82,11 @@ class ItemStatus:
     level: str
     alerts: tuple[Notice, ...] = ()
     notes: tuple[Notice, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name_in(self, language: str | None) -> str:
+        """The item's name in ``language``, or its one name when none was given in it."""
+        return name_in(self.name, self.names, language)
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON values: dates as ISO text, figures rounded for reading."""
@@ -158,6 +164,7 @@ def item_status(item: SupplyItem, today: dt.date, *, alert_after: int | None = N
     return ItemStatus(
         code=item.code,
         name=item.name,
+        names=dict(item.names or {}),
         category=item.category,
         unit=item.unit,
         stock=figures.stock,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -111,14 +112,19 @@ def define_item(
     daily_use_set: float | None = None,
     needs_power: bool = False,
     synthetic: bool = False,
+    names: Mapping[str, str] | None = None,
     by: Actor,
 ) -> SupplyItem:
-    """Add an item to a site's stock list, with the unit all its quantities are kept in."""
+    """Add an item to a site's stock list, with the unit all its quantities are kept in.
+
+    ``names`` gives its name in Persian and Arabic ({"fa": …, "ar": …}), each optional.
+    """
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
     code = (code or "").strip()
     if not _CODE.match(code):
         raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", "code")
     name = _text(name, "name", required=True, max_length=200)
+    other_names = validate.names(names)
     if category not in ITEMS:
         raise InvalidInput(f"must be one of {', '.join(ITEMS)}", "category")
     try:
@@ -136,6 +142,7 @@ def define_item(
             site=site,
             code=code,
             name=name,
+            names=other_names,
             category=category,
             unit=unit,
             critical_threshold=threshold,
@@ -151,6 +158,7 @@ def define_item(
                 "site": site.code,
                 "item": code,
                 "name": name,
+                "names": other_names,
                 "category": category,
                 "unit": unit,
                 "critical_threshold": threshold,
@@ -167,12 +175,14 @@ def change_item(
     *,
     by: Actor,
     name: str | None = None,
+    names: Mapping[str, str] | None = None,
     critical_threshold: float | None = _UNSET,
     daily_use_set: float | None = _UNSET,
     needs_power: bool | None = None,
     reason: str = "",
 ) -> SupplyItem:
-    """Change an item's name, threshold, set daily use (None: measure it again) or need of power.
+    """Change an item's name (``names``: all its other-language names, given anew), threshold, set daily use
+    (None: measure it again) or need of power.
 
     The unit cannot change: every recorded quantity is in it. Define a new item instead.
     """
@@ -180,6 +190,8 @@ def change_item(
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _text(name, "name", required=True, max_length=200)
+    if names is not None:
+        changes["names"] = validate.names(names)
     if critical_threshold is not _UNSET:
         changes["critical_threshold"] = _number(critical_threshold, "critical_threshold", allow_none=True)
     if daily_use_set is not _UNSET:

@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from corridor import clock
@@ -86,7 +87,7 @@ def status(request: HttpRequest) -> HttpResponse:
             "pending": deliveries.filter(status=Delivery.Status.REQUESTED),
             "deliveries": deliveries.exclude(status=Delivery.Status.REQUESTED)[:25],
             "month": queries.month_figures(site, today.year, today.month, today),
-            "names": {code: item.name for code, item in items.items()},
+            "names": {code: item.name_in(get_language()) for code, item in items.items()},
         }
     return render(request, "supplies/status.html", context)
 

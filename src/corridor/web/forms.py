@@ -9,6 +9,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from corridor import refusals
@@ -111,7 +112,9 @@ class ReferralForm(EvidenceForm):
         priorities = PriorityClass.objects.order_by("rank")
         _choose(self, "priority", [(p.code, f"{p.code} · {PRIORITY_NAMES.get(p.name, p.name)}") for p in priorities])
         _choose(
-            self, "eligible_facilities", [(f.code, f"{f.code} · {f.name}") for f in Facility.objects.order_by("code")]
+            self,
+            "eligible_facilities",
+            [(f.code, f"{f.code} · {f.name_in(get_language())}") for f in Facility.objects.order_by("code")],
         )
         self.fields["source"].initial = Source.DOCUMENT
 
@@ -142,7 +145,7 @@ class PlanChangeForm(forms.Form):
 
     def __init__(self, *args: Any, facilities: list[Facility], candidates: list[dict[str, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        _choose(self, "facility", [(f.code, f"{f.code} · {f.name}") for f in facilities])
+        _choose(self, "facility", [(f.code, f"{f.code} · {f.name_in(get_language())}") for f in facilities])
         _choose(self, "referrals", [(str(c["referral"]), c["label"]) for c in candidates])
 
 
@@ -240,7 +243,7 @@ def _role_choices() -> list[tuple[str, Any]]:
 def _site_choices() -> list[tuple[str, str]]:
     from corridor.register.models import Site
 
-    return [(site.code, f"{site.code} · {site.name}") for site in Site.objects.order_by("code")]
+    return [(site.code, f"{site.code} · {site.name_in(get_language())}") for site in Site.objects.order_by("code")]
 
 
 class UserCreateForm(forms.Form):

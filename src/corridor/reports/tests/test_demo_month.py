@@ -26,6 +26,7 @@ from corridor.register.models import PatientIdentity, Site
 from corridor.reports import catalogue, services
 from corridor.reports.core import Period
 from corridor.scenarios import loader
+from corridor.scenarios.build_demo import NAMES
 from corridor.supplies import services as supplies
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -98,7 +99,8 @@ def test_the_october_2014_report_renders_to_pdf_pages_with_real_text_laid_out_in
     head = produced.entry.payload["ledger_head"]["hash"]
     assert head in text  # the cover carries the ledger head at generation
     fonts = _run("pdffonts", str(pdf))
-    assert "Demo Camp" in text and "Demo Crossing" not in text  # the camp's report, named and counted alone
+    camp, crossing = (NAMES[n].get(language, n) for n in ("Demo Camp", "Demo Crossing"))
+    assert camp in text and crossing not in text  # the camp's report, named in its language and counted alone
     if language == "en":
         assert "Access to hospital care" in text and "Kaplan–Meier" in text and "October 2014" in text
         assert "Obstruction to delivery" in text and "Held at the gate" in text and "Permit denied" in text

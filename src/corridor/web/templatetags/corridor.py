@@ -32,6 +32,29 @@ def num(value: Any, decimals: int | None = None) -> str:
 
 
 @register.filter
+def named(value: Any) -> str:
+    """A hospital's, site's or supply item's name in the active language; its one name when none was given in it."""
+    if value is None:
+        return ""
+    name_in = getattr(value, "name_in", None)
+    return name_in(get_language()) if callable(name_in) else str(value)
+
+
+@register.filter
+def hospital(code: Any) -> str:
+    """A hospital known only by its code (a plan's payload keeps codes): "H-01 · its name in the active language".
+
+    A code no longer in the register is shown as it is rather than hidden.
+    """
+    from corridor.register.models import Facility
+
+    facility = Facility.objects.filter(code=str(code)).first() if code else None
+    if facility is None:
+        return str(code or "")
+    return f"{facility.code} · {facility.name_in(get_language())}"
+
+
+@register.filter
 def digits(value: Any) -> str:
     """Any text (a code, a time) with its digits in the active language's."""
     return l10n.digits(str(value), get_language())
