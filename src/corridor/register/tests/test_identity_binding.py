@@ -83,6 +83,7 @@ def test_the_migrations_bind_identities_then_move_them_under_data_keys_and_the_m
     _store(other, ring.encrypt("Synthetic Person Two", label))
     for patient, name in ((one, "Synthetic Person One"), (other, "Synthetic Person Two")):
         _store(patient, ring.encrypt(f"Tent of {name}", "register.patientidentity.contact"), "contact")
+        _store(patient, ring.encrypt("", "register.patientidentity.notes"), "notes")
     with pytest.raises(crypto.IdentityKeyError, match="not under its patient's data key"):
         PatientIdentity.objects.get(patient=one)
     editor = SimpleNamespace(connection=connection)  # all the migrations use of their schema editor

@@ -94,14 +94,16 @@ def test_a_generated_key_is_rotated_safely_and_the_ledger_records_it(patient: An
     (tmp_path / env.IDENTITY_KEY_FILE_NAME).write_text("\n".join(ring) + "\n")
     with override_settings(DATA_DIR=tmp_path, IDENTITY_KEYS=ring, IDENTITY_KEY_ORIGIN="data-dir"):
         register.change_identity(patient, identity={"full_name": NAME, "contact": "Tent 1"}, by=None)
-        assert set(crypto.key_ids_in_use()) == {crypto.key_id(old)}
+        # The patient's data key, made with the fixture's row, is still wrapped by the key of that time.
+        session = crypto.key_id(ring[1])
+        assert set(crypto.key_ids_in_use()) == {session}
         rotation = keys.rotate()
         new = (tmp_path / env.IDENTITY_KEY_FILE_NAME).read_text().split()
         assert len(new) == 1 and new[0] != old
         assert set(crypto.key_ids_in_use()) == {crypto.key_id(new[0])} == {rotation.key}
         assert PatientIdentity.objects.get(patient=patient).contact == "Tent 1"
         entry = Entry.objects.filter(type="identity.rekeyed").get()
-        assert entry.payload == {"key": rotation.key, "rows": 1, "previous_keys": [crypto.key_id(old)]}
+        assert entry.payload == {"key": rotation.key, "rows": 1, "previous_keys": [session]}
         assert old not in entry.body and new[0] not in entry.body
         assert (tmp_path / env.IDENTITY_KEY_FILE_NAME).stat().st_mode & 0o077 == 0
 
