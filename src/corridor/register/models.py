@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from corridor.register.crypto import EncryptedTextField, Sealed
+from corridor.register.crypto import EncryptedTextField, Erased, Sealed
 
 
 class Specialty(models.TextChoices):
@@ -139,6 +139,11 @@ class SealedIdentity(models.Model):
             if isinstance(field, EncryptedTextField) and isinstance(value, Sealed):
                 instance.__dict__[field.attname] = value.open(getattr(instance, f"{field.owner}_id"))
         return instance
+
+    @property
+    def erased(self) -> bool:
+        """Whether this person's identity was erased: each field then reads "erased" (corridor.register.erasure)."""
+        return any(isinstance(getattr(self, f.attname), Erased) for f in self._meta.fields)
 
 
 class PatientIdentity(SealedIdentity):

@@ -239,3 +239,43 @@ def test_the_chain_its_proofs_and_the_monthly_indicators_are_the_same_after_an_e
     verdict = ledger.verify()
     assert verdict.ok and verdict.count == head[0] + 2
     evidence.sign_checkpoint(by=None)  # the new tree still contains the old one
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ar"])
+def test_the_identity_page_says_in_each_language_that_the_identity_was_erased(
+    patient: Patient, admins: tuple[Any, Any], users: dict[str, Any], language: str
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import translation
+
+    _erase(patient, admins)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(users["coordinator"])
+    client.cookies["django_language"] = language
+    html = client.post(reverse("web:patient_identity", args=[patient.code]), {"purpose": "escort"}).content.decode()
+    with translation.override(language):
+        sentence = translation.gettext("This person's identity was erased: it can no longer be read.")
+    assert sentence in html, html
+    assert not [mark for mark in MARKS if mark in html]
+    assert reverse("web:identity_edit", args=[patient.code]) not in html
+
+
+def test_a_companions_identity_is_erased_the_same_way(camp: Any, admins: tuple[Any, Any]) -> None:
+    from corridor.transfers import companions
+    from corridor.transfers.models import CompanionIdentity
+
+    escort = companions.register_companion(
+        site=camp,
+        code="C-ERASE",
+        kind="escort",
+        registered_on=dt.date(2014, 1, 1),
+        identity={"full_name": NAME},
+        by=None,
+    )
+    assert DataKey.objects.filter(kind="companion", person_id=escort.pk).exists()
+    found = erasure.find_person("C-ERASE", admins[0])
+    assert found == escort
+    _erase(found, admins)
+    assert CompanionIdentity.objects.get(companion=escort).full_name == crypto.ERASED
+    assert Entry.objects.filter(type="erasure.confirmed").get().subjects == ["companion:C-ERASE"]
