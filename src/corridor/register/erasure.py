@@ -57,7 +57,7 @@ def _named_admin(by: Actor) -> str:
     if by is None or isinstance(by, str) or not getattr(by, "is_authenticated", False):
         raise NotAllowed("an erasure is asked for and confirmed by two named admins, not by a script")
     require(by, Can.ERASE_IDENTITIES)
-    return str(by.get_username())  # type: ignore[union-attr]
+    return str(by.get_username())
 
 
 def request_erasure(person: Any, *, reason: str, by: Actor, retention: bool = False) -> Erasure:
