@@ -148,7 +148,7 @@ def test_the_api_asks_confirms_and_cancels_erasures_for_admins_only(
     done = post(second, "P-WAITING", {"action": "confirm"})
     assert done.status_code == 200 and done.json()["decided_by"] == "admin-two"
     identity = client(users["coordinator"]).get("/api/patients/P-WAITING/identity?purpose=escort").json()
-    assert (identity["full_name"], identity["contact"]) == ("erased", "erased")
+    assert (identity["full_name"], identity["contact"], identity["erased"]) == ("erased", "erased", True)
     assert post(first, "P-LEFT-NEW", {"action": "request", "reason": "mistake"}).status_code == 200
     cancelled = post(second, "P-LEFT-NEW", {"action": "cancel", "reason": "wrong person"})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
