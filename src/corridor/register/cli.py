@@ -9,20 +9,34 @@ import click
 from corridor.cli import UserError, with_django
 
 
-def _admin(username: str) -> Any:
+def _admin(username: str, *, sign: bool = True) -> Any:
+    """The active user ``username``; with ``sign``, only once they have typed their password.
+
+    The second admin's confirmation means something only if that admin is there: anyone at the server's
+    shell could otherwise name any account with --as.
+    """
     from django.contrib.auth.models import User
 
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         raise UserError(f"no active user named {username!r}")
+    if sign:
+        _sign(user)
     return user
+
+
+def _sign(user: Any) -> None:
+    password = click.prompt(f"{user.get_username()}'s password", hide_input=True, err=True)
+    if not user.check_password(password):
+        raise UserError(f"that is not {user.get_username()}'s password")
 
 
 AS_OPTION = click.option(
     "--as",
     "username",
     required=True,
-    help="The admin acting (recorded in the ledger); the one who confirms must not be the one who asked.",
+    help="The admin acting, who types their password (recorded in the ledger); the one who confirms must not be "
+    "the one who asked.",
 )
 
 
@@ -39,8 +53,9 @@ def erase(code: str, reason: str | None, confirm: bool, cancel: bool, username: 
 
     if sum((bool(reason) and not cancel, confirm, cancel)) != 1:
         raise UserError("give one of --reason TEXT (to ask), --confirm or --cancel")
-    by = _admin(username)
-    person = erasure.find_person(code, by)
+    by = _admin(username, sign=False)
+    person = erasure.find_person(code, by)  # a mistyped code is said before anyone types a password
+    _sign(by)
     if confirm:
         erasure.confirm_erasure(person, by=by)
         click.echo(f"erased the identity of {code}: its data key is destroyed; the ledger records the erasure")
@@ -73,7 +88,7 @@ def list_due(years: int | None, username: str | None) -> None:
     """List the patients whose identity the schedule says may now be erased."""
     from corridor.register import erasure
 
-    found = erasure.due(by=_admin(username) if username else None, years=years)
+    found = erasure.due(by=_admin(username, sign=False) if username else None, years=years)
     for item in found:
         waiting = "  erasure asked, waiting for confirmation" if item.requested else ""
         click.echo(f"{item.code:<14} {item.site:<10} {item.status:<10} since {item.since.isoformat()}{waiting}")

@@ -86,13 +86,13 @@ def test_retention_asks_then_a_second_admin_confirms_through_the_command(
     listed = runner.invoke(cli, ["retention", "list", "--years", "5"])
     assert listed.exit_code == 0, listed.output
     assert "P-DIED-OLD" in listed.output and "P-LEFT-OLD" in listed.output and "P-LEFT-NEW" not in listed.output
-    asked = runner.invoke(cli, ["retention", "request", "--years", "5", "--as", "admin"])
+    asked = runner.invoke(cli, ["retention", "request", "--years", "5", "--as", "admin"], input="x\n")
     assert asked.exit_code == 0 and "asked for 2 erasures" in asked.output, asked.output
     assert PatientIdentity.objects.get(patient__code="P-LEFT-OLD").full_name == "Synthetic Retained P-LEFT-OLD"
     assert "waiting for confirmation" in runner.invoke(cli, ["retention", "list", "--years", "5"]).output
-    same = runner.invoke(cli, ["retention", "confirm", "--as", "admin"])
+    same = runner.invoke(cli, ["retention", "confirm", "--as", "admin"], input="x\n")
     assert same.exit_code == 0 and "erased 0 identities" in same.output  # the one who asked cannot confirm
-    done = runner.invoke(cli, ["retention", "confirm", "--as", "admin-two"])
+    done = runner.invoke(cli, ["retention", "confirm", "--as", "admin-two"], input="x\n")
     assert done.exit_code == 0 and "erased 2 identities" in done.output, done.output
     for code in ("P-LEFT-OLD", "P-DIED-OLD"):
         assert PatientIdentity.objects.get(patient__code=code).full_name == crypto.ERASED
@@ -105,20 +105,23 @@ def test_corridor_erase_asks_confirms_and_refuses_the_same_admin_twice(
     register_of_2021: dict[str, Patient], admins: tuple[Any, Any]
 ) -> None:
     runner = CliRunner()
-    asked = runner.invoke(cli, ["erase", "P-WAITING", "--reason", "court order 12/2021", "--as", "admin"])
+    asked = runner.invoke(cli, ["erase", "P-WAITING", "--reason", "court order 12/2021", "--as", "admin"], input="x\n")
     assert asked.exit_code == 0 and "--confirm" in asked.output, asked.output
-    again = runner.invoke(cli, ["erase", "P-WAITING", "--confirm", "--as", "admin"])
+    again = runner.invoke(cli, ["erase", "P-WAITING", "--confirm", "--as", "admin"], input="x\n")
     assert again.exit_code == 2 and "second admin" in again.output
+    # Naming another admin is not enough: they type their own password.
+    impostor = runner.invoke(cli, ["erase", "P-WAITING", "--confirm", "--as", "admin-two"], input="guess\n")
+    assert impostor.exit_code == 2 and "not admin-two's password" in impostor.output
     assert PatientIdentity.objects.get(patient__code="P-WAITING").full_name != crypto.ERASED
-    done = runner.invoke(cli, ["erase", "P-WAITING", "--confirm", "--as", "admin-two"])
+    done = runner.invoke(cli, ["erase", "P-WAITING", "--confirm", "--as", "admin-two"], input="x\n")
     assert done.exit_code == 0, done.output
     assert PatientIdentity.objects.get(patient__code="P-WAITING").full_name == crypto.ERASED
     verdict = runner.invoke(cli, ["verify"])
     assert verdict.exit_code == 0 and verdict.output.startswith("ok:")
     for arguments in (["P-NOBODY", "--reason", "x", "--as", "admin"], ["P-LEFT-NEW", "--as", "admin"]):
-        refused = runner.invoke(cli, ["erase", *arguments])
+        refused = runner.invoke(cli, ["erase", *arguments], input="x\n")
         assert refused.exit_code == 2 and refused.output.startswith("corridor: error:"), refused.output
-    coordinator = runner.invoke(cli, ["erase", "P-LEFT-NEW", "--reason", "x", "--as", "coordinator"])
+    coordinator = runner.invoke(cli, ["erase", "P-LEFT-NEW", "--reason", "x", "--as", "coordinator"], input="x\n")
     assert coordinator.exit_code == 2 and "may not" in coordinator.output
 
 
