@@ -236,8 +236,8 @@ def test_the_chain_its_proofs_and_the_monthly_indicators_are_the_same_after_an_e
     assert [(t.code, t.rows) for t in catalogue.compute_all(period).tables()] == before
     assert evidence.inclusion_proofs(cited, checkpoint) == proofs
     assert [e.hash for e in Entry.objects.filter(seq__lte=head[0]).order_by("seq")][-1] == head[1]
-    verdict = ledger.verify()
-    assert verdict.ok and verdict.count == head[0] + 2
+    verdict = ledger.verify(deep=True)  # the chain, the checkpoint, and every entry's site rows
+    assert verdict.ok and verdict.count == head[0] + 2, verdict.problem
     evidence.sign_checkpoint(by=None)  # the new tree still contains the old one
 
 
@@ -279,3 +279,34 @@ def test_a_companions_identity_is_erased_the_same_way(camp: Any, admins: tuple[A
     _erase(found, admins)
     assert CompanionIdentity.objects.get(companion=escort).full_name == crypto.ERASED
     assert Entry.objects.filter(type="erasure.confirmed").get().subjects == ["companion:C-ERASE"]
+
+
+@pytest.mark.slow
+def test_the_database_file_itself_keeps_no_copy_of_an_erased_persons_key(tmp_path: Any) -> None:
+    # A real SQLite file, written by processes of their own (so the erasure commits and its clean-up runs):
+    # a logical dump hides freed pages and the write-ahead log, the bytes of the file do not.
+    from corridor.ops.testing import corridor, environment, python
+
+    url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+    variables = environment(url, tmp_path)
+    corridor(["migrate"], variables)
+    keys = python(
+        "import datetime as dt\n"
+        "from corridor.accounts.services import create_user\n"
+        "from corridor.register import erasure, services as register\n"
+        "from corridor.register.models import DataKey\n"
+        "site = register.create_site(code='S', name='S', country='XX', by=None)\n"
+        "people = [register.register_patient(site=site, code=f'P-{i}', registered_on=dt.date(2014, 1, 1),\n"
+        f"    identity={{'full_name': '{NAME} ' + str(i)}}, by=None) for i in range(3)]\n"
+        "a, b = (create_user(username=n, role='admin', password='x', by=None, check_password=False, sites=['S'])\n"
+        "    for n in ('a', 'b'))\n"
+        "wrapped = [DataKey.objects.get(person_id=p.pk).wrapped.split('$')[2] for p in people]\n"
+        "erasure.request_erasure(people[1], reason='asked', by=a)\n"
+        "erasure.confirm_erasure(people[1], by=b)\n"
+        "print(' '.join(wrapped))\n",
+        variables,
+    ).split()
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("own.sqlite3*"))
+    assert keys[0].encode() in raw and keys[2].encode() in raw  # the others' keys are there to be found
+    assert keys[1].encode() not in raw and keys[1][:16].encode() not in raw
+    assert not [mark for mark in MARKS if mark.encode() in raw]
