@@ -59,6 +59,10 @@ def erase(code: str, reason: str | None, confirm: bool, cancel: bool, username: 
     if confirm:
         erasure.confirm_erasure(person, by=by)
         click.echo(f"erased the identity of {code}: its data key is destroyed; the ledger records the erasure")
+        click.echo(
+            "backups made before now still hold the key, readable with the identity key: see docs/privacy.md",
+            err=True,
+        )
     elif cancel:
         erasure.cancel_erasure(person, by=by, reason=reason or "")
         click.echo(f"cancelled the erasure of {code}")

@@ -248,6 +248,7 @@ def test_the_identity_page_says_in_each_language_that_the_identity_was_erased(
     from django.test import Client
     from django.urls import reverse
     from django.utils import translation
+    from django.utils.html import escape
 
     _erase(patient, admins)
     client = Client(HTTP_HOST="127.0.0.1")
@@ -259,6 +260,9 @@ def test_the_identity_page_says_in_each_language_that_the_identity_was_erased(
     assert sentence in html, html
     assert not [mark for mark in MARKS if mark in html]
     assert reverse("web:identity_edit", args=[patient.code]) not in html
+    edit = client.get(reverse("web:identity_edit", args=[patient.code]), follow=True)
+    assert edit.redirect_chain[-1][0] == reverse("web:patient", args=[patient.code])
+    assert escape(sentence) in edit.content.decode()  # a message, escaped like any
 
 
 def test_a_companions_identity_is_erased_the_same_way(camp: Any, admins: tuple[Any, Any]) -> None:
