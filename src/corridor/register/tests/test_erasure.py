@@ -101,6 +101,15 @@ def test_text_encrypted_for_a_person_reads_back_and_only_for_that_person(patient
         crypto.decrypt_for(patient, stored, "register.referral.diagnosis")
 
 
+def test_a_data_key_copied_into_another_persons_row_does_not_open_there(patient: Patient, neighbour: Patient) -> None:
+    # Someone with write access to the database cannot make one person's key open another's values.
+    mine = DataKey.objects.get(kind="patient", person_id=patient.pk)
+    DataKey.objects.filter(kind="patient", person_id=neighbour.pk).update(wrapped=mine.wrapped, key_id=mine.key_id)
+    with pytest.raises(crypto.IdentityKeyError, match="altered"):
+        PatientIdentity.objects.get(patient=neighbour)
+    assert PatientIdentity.objects.get(patient=patient).full_name == NAME
+
+
 def test_rotating_the_identity_key_rewraps_data_keys_and_leaves_every_identity_value_as_it_was(
     patient: Patient, neighbour: Patient, settings: Any
 ) -> None:
