@@ -134,3 +134,15 @@ def test_a_logo_must_be_a_readable_file_and_the_message_names_the_variable(
     logo.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     monkeypatch.setenv("CORRIDOR_REPORT_LOGO", str(logo))
     assert env.envfile("CORRIDOR_REPORT_LOGO") == logo.resolve()
+
+
+def test_a_retention_period_that_is_not_a_whole_number_of_years_stops_the_start(tmp_path: Path) -> None:
+    from corridor.ops.testing import corridor, environment
+
+    url = f"sqlite:///{tmp_path / 'corridor.sqlite3'}"
+    for bad, message in (("-1", "must be at least 0"), ("five", "must be a whole number")):
+        result = corridor(["retention", "list"], environment(url, tmp_path, CORRIDOR_RETENTION_YEARS=bad), check=False)
+        assert result.returncode == 2, result.stderr
+        assert f"CORRIDOR_RETENTION_YEARS {message}" in result.stderr
+    unset = corridor(["retention", "list"], environment(url, tmp_path, CORRIDOR_RETENTION_YEARS="0"), check=False)
+    assert unset.returncode == 2 and "no retention period is set" in unset.stderr

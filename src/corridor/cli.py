@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "restore": "corridor.ops.cli:restore",
     "check-deploy": "corridor.ops.cli:check_deploy",
     "rotate-identity-key": "corridor.ops.cli:rotate_identity_key",
+    "erase": "corridor.register.cli:erase",
+    "retention": "corridor.register.cli:retention",
     "report": "corridor.reports.cli:report",
     "witness": "corridor.ledger.witness_cli:witness",
     "publish-log": "corridor.ledger.cli:publish_log",

@@ -145,6 +145,9 @@ LOGIN_FAILURES_ALLOWED = 5  # per address and user name (x4 per address), within
 LOGIN_LOCKOUT_SECONDS = 15 * 60
 # How long a break-glass grant to see one patient's identity lasts (docs/roles.md).
 BREAK_GLASS_SECONDS = env.envint("CORRIDOR_BREAK_GLASS_SECONDS", 3600, minimum=60)
+# The retention schedule (docs/privacy.md): identities of patients who left or died this many years ago
+# are listed for erasure. 0, the default, lists none until the organisation has chosen its period.
+RETENTION_YEARS = env.envint("CORRIDOR_RETENTION_YEARS", 0, minimum=0)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

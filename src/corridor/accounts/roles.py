@@ -32,6 +32,7 @@ class Can(StrEnum):
     EXPORT = "export"
     CORRECT_LEDGER = "correct_ledger"
     MANAGE_USERS = "manage_users"
+    ERASE_IDENTITIES = "erase_identities"  # one admin asks, a second confirms
     BREAK_GLASS = "break_glass"  # see one identity for a while, with a reason, in view of everyone
     REVIEW_ACCESS = "review_access"  # sign-ins and break-glass accesses; acknowledges the latter
     ADD_ATTACHMENTS = "add_attachments"
@@ -80,7 +81,16 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
         }
     ),
     Role.AUDITOR: frozenset({Can.READ_LEDGER, Can.EXPORT, Can.BREAK_GLASS, Can.REVIEW_ACCESS}),
-    Role.ADMIN: frozenset({Can.MANAGE_REFERENCE, Can.CHANGE_RULES, Can.MANAGE_USERS, Can.READ_LEDGER, Can.BREAK_GLASS}),
+    Role.ADMIN: frozenset(
+        {
+            Can.MANAGE_REFERENCE,
+            Can.CHANGE_RULES,
+            Can.MANAGE_USERS,
+            Can.ERASE_IDENTITIES,
+            Can.READ_LEDGER,
+            Can.BREAK_GLASS,
+        }
+    ),
 }
 
 # What each role may do, in the words of docs/roles.md (generated from here).
@@ -94,7 +104,8 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.AUDITOR: "reads and verifies the ledger and exports; reviews sign-ins and break-glass accesses and "
     "acknowledges the latter; sees an identity only by breaking the glass",
     Role.ADMIN: "accounts (create, roles, password resets, deactivation, API tokens) and reference data: sites, "
-    "hospitals, priority classes, access rules; sees an identity only by breaking the glass",
+    "hospitals, priority classes, access rules; asks for or confirms (never both) the erasure of a person's "
+    "identity; sees an identity only by breaking the glass",
 }
 
 CAPABILITY_MEANINGS: dict[Can, str] = {
@@ -111,6 +122,8 @@ CAPABILITY_MEANINGS: dict[Can, str] = {
     Can.EXPORT: "pseudonymised exports and reports for partners",
     Can.CORRECT_LEDGER: "correct or retract a ledger entry by a new entry",
     Can.MANAGE_USERS: "accounts, roles, password resets, deactivation, API tokens, identity key rotation",
+    Can.ERASE_IDENTITIES: "ask for, confirm or cancel the erasure of one person's identity at one's sites; the "
+    "admin who asks cannot confirm (docs/privacy.md)",
     Can.BREAK_GLASS: "see one identity for a limited time, with a reason, in view of auditors and coordinators",
     Can.REVIEW_ACCESS: "review sign-ins and break-glass accesses; acknowledge the latter",
     Can.ADD_ATTACHMENTS: "attach photos, recordings and documents to an entry",

@@ -60,6 +60,7 @@ class CompanionIdentityOut(Schema):
     full_name: str | None
     contact: str | None
     notes: str | None
+    erased: bool = Field(False, description='the identity was erased: each field reads "erased" (docs/privacy.md)')
     viewed_entry: int = Field(description="the identity.viewed ledger entry that records this reading")
 
 
@@ -181,6 +182,7 @@ def get_companion_identity(request: HttpRequest, code: Code, purpose: Purpose = 
         "full_name": identity.full_name if identity else None,
         "contact": identity.contact if identity else None,
         "notes": identity.notes if identity else None,
+        "erased": bool(identity and identity.erased),
         "viewed_entry": entry.seq,
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corridor.api import accounts, attachments, companions, jobs, records, register, reports, transfers
+from corridor.api import accounts, attachments, companions, erasures, jobs, records, register, reports, transfers
 from corridor.api.core import api
 
 api.add_router("", register.router)
@@ -13,5 +13,6 @@ api.add_router("", jobs.router)
 api.add_router("", accounts.router)
 api.add_router("", companions.router)
 api.add_router("", attachments.router)
+api.add_router("", erasures.router)
 
 __all__ = ["api"]

@@ -226,6 +226,7 @@ def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[s
         "full_name": identity.full_name if identity else None,
         "contact": identity.contact if identity else None,
         "notes": identity.notes if identity else None,
+        "erased": bool(identity and identity.erased),
         "viewed_entry": entry.seq,
     }
 

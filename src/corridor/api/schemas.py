@@ -199,6 +199,7 @@ class IdentityOut(Schema):
     full_name: str | None
     contact: str | None
     notes: str | None
+    erased: bool = Field(False, description='the identity was erased: each field reads "erased" (docs/privacy.md)')
     viewed_entry: int = Field(description="the identity.viewed ledger entry that records this reading")
 
 

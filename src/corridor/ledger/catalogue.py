@@ -59,7 +59,13 @@ EVENT_TYPES: dict[str, str] = {
     "patient.changed": "A patient's sex, birth year or status was changed.",
     "identity.changed": "A patient's protected identity fields were changed (the values are not in the ledger).",
     "identity.viewed": "Someone was shown a patient's or a companion's identity fields.",
-    "identity.rekeyed": "Every identity field was re-encrypted under a new key (its id, never the key, is recorded).",
+    "identity.rekeyed": "Every person's data key was re-wrapped under a new identity key (its id, never the key, "
+    "is recorded); the identity values themselves are not re-encrypted.",
+    "erasure.requested": "An admin asked for one person's identity to be erased, with a reason; nothing is erased "
+    "until a second admin confirms.",
+    "erasure.confirmed": "A second admin confirmed an erasure: the person's data key was destroyed, so their identity "
+    "fields can no longer be read anywhere. Records that and when, never what was erased.",
+    "erasure.cancelled": "An erasure request was withdrawn before it was confirmed; nothing was erased.",
     "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
     "referral.closed": "A referral's episode of care ended: care complete (code treated), died, left or withdrawn.",

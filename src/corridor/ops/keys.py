@@ -1,9 +1,10 @@
 """Rotating the identity key.
 
-With the key generated into the data directory, Corridor rotates it itself, in an order that is safe
-at every step: the new key is written in front of the old one (both decrypt), every row is
-re-encrypted under the new key in one transaction, and only then is the old key dropped from the file.
-A crash at any point leaves a key file that decrypts every row.
+The identity key wraps each person's data key (corridor.register.crypto): rotating it re-wraps those,
+never re-encrypting an identity value. With the key generated into the data directory, Corridor rotates
+it itself, in an order that is safe at every step: the new key is written in front of the old one (both
+decrypt), every data key is re-wrapped under the new key in one transaction, and only then is the old
+key dropped from the file. A crash at any point leaves a key file that decrypts every data key.
 
 With a key set by ``CORRIDOR_IDENTITY_KEY`` (or ``_FILE``), the operator holds the keys: they put the
 new key first and the old one after it, run the rotation, then remove the old one.
@@ -23,14 +24,8 @@ from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput
 from corridor.files import write_atomically
 from corridor.ledger import services as ledger
-from corridor.register.crypto import (
-    Ciphertext,
-    encrypted_fields,
-    identity_models,
-    key_id,
-    key_ids_in_use,
-    keyring,
-)
+from corridor.register.crypto import key_id, key_ids_in_use, keyring
+from corridor.register.models import DataKey
 
 
 @dataclass(frozen=True)
@@ -100,37 +95,30 @@ def _reseal_attachments(kid: str) -> int:
 
 
 def reencrypt_identities(*, by: Any) -> tuple[int, str]:
-    """Re-encrypt every identity row under the first configured key, with an ``identity.rekeyed`` entry.
+    """Re-wrap every person's data key under the first configured key, with an ``identity.rekeyed`` entry.
 
-    Returns (rows re-encrypted, the key id now in use). Every row is decrypted with whichever
-    configured key it needs, so this fails (writing nothing) if any row needs a key that is missing.
+    The identity values are not touched: they are encrypted under each person's data key, which does not
+    change. Returns (data keys re-wrapped, the key id now in use). Every data key is unwrapped with whichever
+    configured key it needs, so this fails (writing nothing) if any needs a key that is missing. Erased
+    people's keys are gone and stay gone.
     """
     require(by, Can.MANAGE_USERS)
     ring = keyring()
     before = key_ids_in_use()
     with transaction.atomic():
-        count = 0
-        for model in identity_models():
-            fields = encrypted_fields(model)
-            rows = list(model._default_manager.select_for_update().order_by("pk"))
-            for row in rows:
-                for field in fields:
-                    value = getattr(row, field.attname)
-                    if value is not None:
-                        owner_id = getattr(row, f"{field.owner}_id")
-                        sealed = ring.seal(str(value), field.context, owner_id, field.owner)
-                        setattr(row, field.attname, Ciphertext(sealed))
-            for start in range(0, len(rows), 500):
-                model._default_manager.bulk_update(rows[start : start + 500], [f.name for f in fields])
-            count += len(rows)
+        rows = list(DataKey.objects.select_for_update().exclude(wrapped="").order_by("pk"))
+        for row in rows:
+            row.wrapped = ring.wrap(ring.unwrap(row.wrapped, row.kind, row.person_id), row.kind, row.person_id)
+        for start in range(0, len(rows), 500):
+            DataKey.objects.bulk_update(rows[start : start + 500], ["wrapped"])
         ledger.append(
             "identity.rekeyed",
             by=by,
             subjects=[],
             payload={
                 "key": ring.primary,
-                "rows": count,
+                "rows": len(rows),
                 "previous_keys": sorted(k for k in before if k != ring.primary),
             },
         )
-    return count, ring.primary
+    return len(rows), ring.primary

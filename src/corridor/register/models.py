@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from corridor.names import name_in
-from corridor.register.crypto import EncryptedTextField, Sealed
+from corridor.register.crypto import EncryptedTextField, Erased, Sealed
 
 
 class Specialty(models.TextChoices):
@@ -157,6 +157,11 @@ class SealedIdentity(models.Model):
                 instance.__dict__[field.attname] = value.open(getattr(instance, f"{field.owner}_id"))
         return instance
 
+    @property
+    def erased(self) -> bool:
+        """Whether this person's identity was erased: each field then reads "erased" (corridor.register.erasure)."""
+        return any(isinstance(getattr(self, f.attname), Erased) for f in self._meta.fields)
+
 
 class PatientIdentity(SealedIdentity):
     """Who a patient is. Kept apart so that it can be encrypted, and so that every read can be audited."""
@@ -285,3 +290,67 @@ class Scenario(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DataKey(models.Model):
+    """One person's own key (a patient's, a companion's), under which their identity values are encrypted.
+
+    Kept wrapped (encrypted) by the configured identity key, bound to the person; made the first time
+    something is encrypted for them. Erasing the person overwrites and empties ``wrapped`` and sets
+    ``erased_at``: the row stays as the mark that nothing may be encrypted for them again.
+    """
+
+    class Kind(models.TextChoices):
+        PATIENT = "patient", _("patient")
+        COMPANION = "companion", _("companion")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Not a foreign key: a companion lives in the transfers app, which depends on this one.
+    person_id = models.PositiveBigIntegerField()
+    key_id = models.CharField(max_length=16, help_text="random public name of the key, written in each value")
+    wrapped = models.TextField(blank=True, help_text="the key sealed under the identity key; empty once erased")
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "person_id"], name="one_data_key_per_person")]
+
+    def __str__(self) -> str:
+        return f"data key of {self.kind} {self.person_id}"
+
+
+class Erasure(models.Model):
+    """A request to erase one person's identity, then its confirmation by a second admin, or its cancellation.
+
+    Holds the person's pseudonymous code, never what was erased.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        CONFIRMED = "confirmed", _("confirmed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    kind = models.CharField(max_length=16, choices=DataKey.Kind.choices)
+    code = models.CharField(max_length=32, help_text="the person's pseudonymous code")
+    person_id = models.PositiveBigIntegerField()
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    retention = models.BooleanField(default=False, help_text="asked for by the retention schedule")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    requested_by = models.CharField(max_length=150)
+    requested_seq = models.BigIntegerField(help_text="the erasure.requested ledger entry")
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_seq = models.BigIntegerField(null=True, blank=True, help_text="the erasure.confirmed or cancelled entry")
+
+    class Meta:
+        ordering = ["requested_seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "person_id"],
+                condition=Q(state="requested"),
+                name="one_open_erasure_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.code} ({self.state})"

@@ -32,6 +32,7 @@ SITE_PATHS: dict[str, str] = {
     "register.PatientIdentity": "patient__site_id",
     "register.Referral": "patient__site_id",
     "register.AccessRuleSet": "site_id",
+    "register.Erasure": "site_id",
     "transfers.Trip": "site_id",
     "transfers.TripPassenger": "trip__site_id",
     "transfers.Companion": "site_id",

@@ -19,6 +19,7 @@ from corridor.accounts.roles import Actor, Can, can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.register.crypto import is_erased
 from corridor.register.models import (
     AccessRuleSet,
     Facility,
@@ -390,6 +391,8 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
     require(by, Can.MANAGE_PATIENTS)
     require_site(by, patient.site_id, "patient")
     fields = _identity_fields(identity)
+    if is_erased(patient):
+        raise Conflict(f"{patient.code}'s identity was erased: nothing can be kept for them again")
     with transaction.atomic():
         record, created = PatientIdentity.objects.get_or_create(patient=patient, defaults=fields)
         changed = sorted(fields) if created else sorted(k for k, v in fields.items() if getattr(record, k) != v)

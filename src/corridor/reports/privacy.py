@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from corridor.register.crypto import Erased, preloaded_data_keys
 from corridor.register.models import PatientIdentity
 
 WITHHELD = "[withheld]"
@@ -27,9 +28,13 @@ def identity_values() -> list[str]:
     """Every non-empty identity value (full name, contact, notes), longest first."""
     found: set[str] = set()
     # Through the model, which opens each value with its patient id (values_list would see sealed values).
-    rows = PatientIdentity.objects.only("patient_id", "full_name", "contact", "notes").iterator(chunk_size=5000)
+    # Every data key in one query, not one per patient.
+    with preloaded_data_keys():
+        rows = list(PatientIdentity.objects.only("patient_id", "full_name", "contact", "notes"))
     for row in rows:
         for value in (row.full_name, row.contact, row.notes):
+            if isinstance(value, Erased):  # nothing left to withhold: "erased" is not a name
+                continue
             value = (value or "").strip()
             if len(value) >= _SHORTEST:
                 found.add(value)

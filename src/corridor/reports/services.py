@@ -234,6 +234,8 @@ def case_dossier(
         if with_identity:
             found = register.view_identity(patient, by=by, purpose=f"case dossier: {purpose.strip()}")
             identity = {"full_name": found.full_name, "contact": found.contact} if found else None
+            if found is not None and found.erased:  # said in the dossier's language, with nothing else
+                identity = {"full_name": strings.tr("dossier.erased", language), "contact": ""}
             values["identity"] = identity
         evidence = evidence_for(cited, sign_if_needed=True, by=by)
         content = monthly.render_pdf(dossier.render_html(values), evidence)

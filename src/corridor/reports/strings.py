@@ -372,6 +372,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fa": "نسخهٔ هویتی: این نسخه نام شخص را دارد. تهیهٔ آن با هدفش در دفتر ثبت شده است.",
         "ar": "نسخة الهوية: تسمّي هذه النسخة الشخص. وقد سُجّل إعدادها في السجل مع الغرض منه.",
     },
+    "dossier.erased": {
+        "en": "erased: this person's identity can no longer be read",
+        "fa": "پاک شده: هویت این شخص دیگر خواندنی نیست",
+        "ar": "ممحوّة: لم يعد من الممكن قراءة هوية هذا الشخص",
+    },
     "dossier.who": {"en": "1. Who", "fa": "۱. چه کسی", "ar": "١. مَن"},
     "dossier.what": {
         "en": "2. What happened: the referrals and the time waited",

@@ -146,6 +146,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("post", "/api/patients/P-REQ/break-glass", {"reason": "the hospital cannot find the patient"}, BREAK_GLASS),
     ("get", "/api/audit/break-glass", None, AUDITOR),
     ("get", "/api/audit/sign-ins", None, AUDITOR),
+    ("get", "/api/erasures", None, ADMIN),
+    ("post", "/api/erasures/P-REQ", {"action": "request", "reason": "the family asked"}, ADMIN),
 ]
 
 

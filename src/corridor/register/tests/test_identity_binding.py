@@ -13,9 +13,10 @@ from django.db import connection, transaction
 
 from corridor.register import crypto
 from corridor.register import services as register
-from corridor.register.models import PatientIdentity
+from corridor.register.models import DataKey, PatientIdentity
 
 migration = importlib.import_module("corridor.register.migrations.0003_h14b_bind_identity")
+data_keys = importlib.import_module("corridor.register.migrations.0007_h18e_data_keys")
 
 
 @pytest.fixture
@@ -47,11 +48,11 @@ def _store(patient: Any, value: str, column: str = "full_name") -> None:
 def test_two_patients_ciphertexts_swapped_are_detected(two: tuple[Any, Any], users: dict[str, Any]) -> None:
     one, other = two
     first, second = _stored(one), _stored(other)
-    assert first.startswith(crypto.BOUND_PREFIX + "$")
+    assert first.startswith(crypto.PERSONAL_PREFIX + "$")
     _store(one, second)
     _store(other, first)
     for patient in two:
-        with pytest.raises(crypto.IdentityKeyError, match="moved from another patient's row"):
+        with pytest.raises(crypto.IdentityKeyError, match="moved from another person's row"):
             PatientIdentity.objects.get(patient=patient)
         with pytest.raises(crypto.IdentityKeyError), transaction.atomic():
             register.view_identity(patient, by=users["coordinator"], purpose="checking the swap")
@@ -71,7 +72,7 @@ def test_values_read_without_the_model_stay_sealed(two: tuple[Any, Any]) -> None
     assert all(isinstance(v, crypto.Sealed) and "Synthetic" not in repr(v) for v in values)
 
 
-def test_the_migration_binds_identities_encrypted_before_it_and_the_model_refuses_unbound_ones(
+def test_the_migrations_bind_identities_then_move_them_under_data_keys_and_the_model_refuses_older_ones(
     two: tuple[Any, Any],
 ) -> None:
     one, other = two
@@ -80,14 +81,28 @@ def test_the_migration_binds_identities_encrypted_before_it_and_the_model_refuse
     # As rows were stored before the migration: bound to the field only.
     _store(one, ring.encrypt("Synthetic Person One", label))
     _store(other, ring.encrypt("Synthetic Person Two", label))
-    with pytest.raises(crypto.IdentityKeyError, match="not bound to its patient"):
+    for patient, name in ((one, "Synthetic Person One"), (other, "Synthetic Person Two")):
+        _store(patient, ring.encrypt(f"Tent of {name}", "register.patientidentity.contact"), "contact")
+        _store(patient, ring.encrypt("", "register.patientidentity.notes"), "notes")
+    with pytest.raises(crypto.IdentityKeyError, match="not under its patient's data key"):
         PatientIdentity.objects.get(patient=one)
-    editor = SimpleNamespace(connection=connection)  # all the migration uses of its schema editor
+    editor = SimpleNamespace(connection=connection)  # all the migrations use of their schema editor
     migration.bind(None, editor)
     assert _stored(one).startswith(crypto.BOUND_PREFIX + "$")
+    with pytest.raises(crypto.IdentityKeyError, match="not under its patient's data key"):
+        PatientIdentity.objects.get(patient=one)
+    DataKey.objects.all().delete()  # as before 0006: no data key yet
+    data_keys.to_data_keys(None, editor)
+    assert _stored(one).startswith(crypto.PERSONAL_PREFIX + "$")
+    assert DataKey.objects.filter(kind="patient").count() == 2
     assert PatientIdentity.objects.get(patient=one).full_name == "Synthetic Person One"
     assert PatientIdentity.objects.get(patient=other).contact == "Tent of Synthetic Person Two"
-    migration.bind(None, editor)  # re-running changes nothing
+    unchanged = _stored(one)
+    migration.bind(None, editor)  # re-running either changes nothing
+    data_keys.to_data_keys(None, editor)
+    assert _stored(one) == unchanged and DataKey.objects.count() == 2
+    data_keys.from_data_keys(None, editor)
+    assert _stored(one).startswith(crypto.BOUND_PREFIX + "$")
     migration.unbind(None, editor)
     assert _stored(one).startswith(crypto.PREFIX + "$")
     assert ring.decrypt(_stored(one), label) == "Synthetic Person One"

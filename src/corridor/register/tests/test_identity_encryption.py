@@ -57,7 +57,8 @@ def test_a_database_dump_contains_no_name_contact_or_note(patient: Any) -> None:
     assert "P-SECRET" in dump  # the dump really holds the register
     for secret in (NAME, "Nameperson", CONTACT, "Block Qz", "insulin"):
         assert secret not in dump
-    assert dump.count(crypto.BOUND_PREFIX + "$") >= 3
+    assert dump.count(crypto.PERSONAL_PREFIX + "$") >= 3  # the values, under the patient's data key
+    assert dump.count(crypto.BOUND_PREFIX + "$") >= 1  # the data key, wrapped
     identity = PatientIdentity.objects.get(patient=patient)
     assert (identity.full_name, identity.contact, identity.notes) == (NAME, CONTACT + " east", "")
 
@@ -93,14 +94,16 @@ def test_a_generated_key_is_rotated_safely_and_the_ledger_records_it(patient: An
     (tmp_path / env.IDENTITY_KEY_FILE_NAME).write_text("\n".join(ring) + "\n")
     with override_settings(DATA_DIR=tmp_path, IDENTITY_KEYS=ring, IDENTITY_KEY_ORIGIN="data-dir"):
         register.change_identity(patient, identity={"full_name": NAME, "contact": "Tent 1"}, by=None)
-        assert set(crypto.key_ids_in_use()) == {crypto.key_id(old)}
+        # The patient's data key, made with the fixture's row, is still wrapped by the key of that time.
+        session = crypto.key_id(ring[1])
+        assert set(crypto.key_ids_in_use()) == {session}
         rotation = keys.rotate()
         new = (tmp_path / env.IDENTITY_KEY_FILE_NAME).read_text().split()
         assert len(new) == 1 and new[0] != old
         assert set(crypto.key_ids_in_use()) == {crypto.key_id(new[0])} == {rotation.key}
         assert PatientIdentity.objects.get(patient=patient).contact == "Tent 1"
         entry = Entry.objects.filter(type="identity.rekeyed").get()
-        assert entry.payload == {"key": rotation.key, "rows": 1, "previous_keys": [crypto.key_id(old)]}
+        assert entry.payload == {"key": rotation.key, "rows": 1, "previous_keys": [session]}
         assert old not in entry.body and new[0] not in entry.body
         assert (tmp_path / env.IDENTITY_KEY_FILE_NAME).stat().st_mode & 0o077 == 0
 
@@ -157,7 +160,7 @@ def test_the_migration_encrypts_identities_written_before_it(tmp_path: Path) -> 
             variables,
         )
         raw, decrypted = stored.strip().splitlines()
-        assert NAME not in raw and CONTACT not in raw and crypto.BOUND_PREFIX in raw
+        assert NAME not in raw and CONTACT not in raw and crypto.PERSONAL_PREFIX in raw
         assert decrypted == NAME
         if url.startswith("sqlite"):
             dump = "\n".join(sqlite3.connect(url.removeprefix("sqlite:///")).iterdump())

@@ -115,6 +115,30 @@ def test_the_identity_version_names_the_person_only_for_those_who_may_and_record
     assert produced.entry.payload["audience"] == "identity"
 
 
+@needs_poppler
+def test_after_an_erasure_the_identity_version_says_erased_in_its_language_and_names_nobody(
+    october: dict[str, Any], users: dict[str, Any], camp: Any, tmp_path: Path
+) -> None:
+    from corridor.accounts.services import create_user
+    from corridor.register import erasure
+    from corridor.register.models import Patient
+    from corridor.reports import strings
+
+    second = create_user(
+        username="admin-2", role="admin", password="x", by=None, check_password=False, sites=["CAMP-T"]
+    )
+    patient = Patient.objects.get(code="P-A")
+    erasure.request_erasure(patient, reason="the family asked", by=users["admin"])
+    erasure.confirm_erasure(patient, by=second)
+    for language in ("en", "fa"):
+        produced = services.case_dossier(
+            code="P-A", language=language, with_identity=True, purpose="a communication", by=users["coordinator"]
+        )
+        text = " ".join(_text(_pdf(tmp_path, produced.content)).split())
+        assert "Test Person Alpha" not in text and "Block 3" not in text
+        assert strings.tr("dossier.erased", language).split(":")[0] in text, (language, text[:400])
+
+
 def test_the_patient_page_offers_the_dossier_and_the_button_gives_the_pdf(
     october: dict[str, Any], users: dict[str, Any]
 ) -> None:

@@ -24,6 +24,7 @@ from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
 from corridor.register import services as register
+from corridor.register.crypto import is_erased
 from corridor.register.models import Patient, Referral
 from corridor.register.scoping import visible
 from corridor.transfers.models import TripPassenger
@@ -208,6 +209,9 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
     patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     if not allowed(request.user, Can.SEE_IDENTITIES):
         return refuse(request)
+    if is_erased(patient):  # nothing can be kept for them again: no form to fill in vain
+        messages.error(request, _("This person's identity was erased: it can no longer be read."))
+        return redirect("web:patient", code=patient.code)
     if request.method == "POST":
         form = forms.IdentityForm(request.POST)
         if form.is_valid():

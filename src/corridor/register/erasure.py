@@ -1,0 +1,276 @@
+"""Erasing one person's identity (crypto-shredding), and the retention schedule that proposes erasures.
+
+An admin asks (``erasure.requested``, with a reason); a second admin confirms (``erasure.confirmed``)
+or either cancels (``erasure.cancelled``). Confirming destroys the person's data key
+(:mod:`corridor.register.crypto`): their identity fields, and any text encrypted for them with
+``encrypt_for``, stay in the database as ciphertext nothing can open, and every read answers "erased".
+Nothing else changes: the ledger keeps every entry (it never held identities), so the chain, the
+checkpoints, the proofs and every indicator read the same before and after. The ledger records that and
+when a person was erased, by whom and why, never what was erased.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from corridor import clock, validate
+from corridor.accounts.roles import Actor, Can, require
+from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from corridor.ledger import services as ledger
+from corridor.register.crypto import is_erased
+from corridor.register.models import DataKey, Erasure, Patient
+from corridor.register.scoping import for_sites, require_site, site_ids
+
+log = logging.getLogger(__name__)
+
+RETENTION_REASON = "retention: left or died {years} or more years ago (CORRIDOR_RETENTION_YEARS)"
+
+
+def find_person(code: str, by: Actor = None) -> Any:
+    """The patient or companion with this code, at one of ``by``'s sites; NotFound otherwise."""
+    from corridor.transfers.models import Companion
+
+    for model in (Patient, Companion):
+        person = for_sites(model.objects.all(), site_ids(by)).filter(code=code).first()
+        if person is not None:
+            return person
+    raise NotFound(f"no patient or companion with code {code!r}")
+
+
+def _kind(person: Any) -> str:
+    return str(person._meta.model_name)
+
+
+def _named_admin(by: Actor) -> str:
+    """The username of the admin acting: an erasure is never asked for or confirmed by a script."""
+    if by is None or isinstance(by, str) or not getattr(by, "is_authenticated", False):
+        raise NotAllowed("an erasure is asked for and confirmed by two named admins, not by a script")
+    require(by, Can.ERASE_IDENTITIES)
+    return str(by.get_username())
+
+
+def request_erasure(person: Any, *, reason: str, by: Actor, retention: bool = False) -> Erasure:
+    """Ask for ``person``'s identity to be erased. Nothing is erased until a second admin confirms."""
+    username = _named_admin(by)
+    require_site(by, person.site_id, _kind(person))
+    reason = validate.text(reason, "reason", required=True, max_length=2000)
+    kind = _kind(person)
+    with transaction.atomic():
+        if is_erased(person):
+            raise Conflict(f"{person.code}'s identity is already erased")
+        if Erasure.objects.select_for_update().filter(kind=kind, person_id=person.pk, state="requested").exists():
+            raise Conflict(f"an erasure of {person.code} is already waiting for a second admin's confirmation")
+        entry = ledger.append(
+            "erasure.requested",
+            by=by,
+            subjects=[f"{kind}:{person.code}"],
+            payload={"person": person.code, "kind": kind, "reason": reason, "retention": retention},
+        )
+        return Erasure.objects.create(
+            kind=kind,
+            code=person.code,
+            person_id=person.pk,
+            site_id=person.site_id,
+            reason=reason,
+            retention=retention,
+            requested_by=username,
+            requested_seq=entry.seq,
+        )
+
+
+def _open_request(person: Any) -> Erasure:
+    found = (
+        Erasure.objects.select_for_update()
+        .filter(kind=_kind(person), person_id=person.pk, state=Erasure.State.REQUESTED)
+        .first()
+    )
+    if found is None:
+        raise Conflict(f"no erasure of {person.code} is waiting for confirmation; one admin asks first")
+    return found
+
+
+def confirm_erasure(person: Any, *, by: Actor) -> Erasure:
+    """Confirm another admin's request: destroy ``person``'s data key, so their identity reads "erased"."""
+    username = _named_admin(by)
+    require_site(by, person.site_id, _kind(person))
+    with transaction.atomic():
+        request = _open_request(person)
+        if request.requested_by == username:
+            raise NotAllowed("the admin who asked for an erasure cannot confirm it: a second admin must")
+        _destroy_data_key(_kind(person), person.pk)
+        entry = ledger.append(
+            "erasure.confirmed",
+            by=by,
+            subjects=[f"{request.kind}:{request.code}"],
+            payload={"person": request.code, "kind": request.kind, "request": request.requested_seq},
+        )
+        request.state = Erasure.State.CONFIRMED
+        request.decided_by = username
+        request.decided_seq = entry.seq
+        request.save(update_fields=["state", "decided_by", "decided_seq"])
+        transaction.on_commit(_reclaim_space)
+    return request
+
+
+def cancel_erasure(person: Any, *, by: Actor, reason: str = "") -> Erasure:
+    """Withdraw a request not yet confirmed (the admin who asked, or another)."""
+    username = _named_admin(by)
+    require_site(by, person.site_id, _kind(person))
+    reason = validate.text(reason, "reason", required=False, max_length=2000)
+    with transaction.atomic():
+        request = _open_request(person)
+        entry = ledger.append(
+            "erasure.cancelled",
+            by=by,
+            subjects=[f"{request.kind}:{request.code}"],
+            payload={"person": request.code, "kind": request.kind, "request": request.requested_seq, "reason": reason},
+        )
+        request.state = Erasure.State.CANCELLED
+        request.decided_by = username
+        request.decided_seq = entry.seq
+        request.save(update_fields=["state", "decided_by", "decided_seq"])
+    return request
+
+
+def _destroy_data_key(kind: str, person_id: int) -> None:
+    """Overwrite the wrapped key with random bytes, then empty it; keep the row as the mark of the erasure.
+
+    A person with no data key yet gets an empty one, so nothing can be encrypted for them afterwards.
+    """
+    if connection.vendor == "sqlite":
+        # Pages SQLite frees are zeroed rather than left with the old bytes in the file.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+    now = timezone.now()
+    row = DataKey.objects.select_for_update().filter(kind=kind, person_id=person_id).first()
+    if row is None:
+        DataKey.objects.create(kind=kind, person_id=person_id, key_id=secrets.token_hex(4), wrapped="", erased_at=now)
+        return
+    noise = base64.urlsafe_b64encode(os.urandom(len(row.wrapped))).decode("ascii")[: len(row.wrapped)]
+    DataKey.objects.filter(pk=row.pk).update(wrapped=noise)
+    DataKey.objects.filter(pk=row.pk).update(wrapped="", erased_at=now)
+
+
+def _reclaim_space() -> None:
+    """After the erasure commits, have the database drop the old versions of the key's row from its files.
+
+    SQLite (in WAL mode) keeps the page as it was until a checkpoint writes the new one over it; PostgreSQL
+    keeps the old row version until a vacuum. Best effort: a failure leaves the key to the next checkpoint
+    or autovacuum, and is logged.
+    """
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif connection.vendor == "postgresql" and connection.get_autocommit():
+                cursor.execute(f"VACUUM {connection.ops.quote_name(DataKey._meta.db_table)}")
+    except DatabaseError as exc:  # pragma: no cover - depends on other connections holding the database
+        log.warning("the erased data key's old row could not be reclaimed yet: %s", exc)
+
+
+# ------------------------------------------------------------------------------------------ retention
+
+
+@dataclass(frozen=True)
+class Due:
+    """A patient whose identity the retention schedule says may be erased."""
+
+    code: str
+    site: str
+    status: str
+    since: dt.date  # the date of death recorded, else the last day their care closed
+    requested: bool  # an erasure is already waiting for confirmation
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def retention_years(years: int | None = None) -> int:
+    chosen = settings.RETENTION_YEARS if years is None else years
+    if not isinstance(chosen, int) or chosen < 1:
+        raise InvalidInput("no retention period is set: set CORRIDOR_RETENTION_YEARS or give --years", "years")
+    return chosen
+
+
+def due(*, by: Actor, years: int | None = None, today: dt.date | None = None) -> list[Due]:
+    """Patients at ``by``'s sites who left the camp or died ``years`` or more years ago and still have a
+    readable identity. The date is that of the recorded death, else the last day any referral closed (else
+    the day they were registered)."""
+    from corridor.ledger.models import Entry
+
+    years = retention_years(years)
+    cutoff = _years_before(today or clock.today(), years)
+    patients = (
+        for_sites(Patient.objects.all(), site_ids(by))
+        .filter(status__in=(Patient.Status.DECEASED, Patient.Status.LEFT))
+        .select_related("site")
+        .annotate(last_closed=Max("referrals__closed_on"))
+        .order_by("code")
+    )
+    live = set(
+        DataKey.objects.filter(kind="patient", erased_at__isnull=True, person_id__in=patients.values("pk"))
+        .exclude(wrapped="")
+        .values_list("person_id", flat=True)
+    )
+    waiting = set(
+        Erasure.objects.filter(kind="patient", state=Erasure.State.REQUESTED).values_list("person_id", flat=True)
+    )
+    found = []
+    for patient in patients:
+        if patient.pk not in live:
+            continue
+        since = patient.last_closed or patient.registered_on
+        if patient.status == Patient.Status.DECEASED:
+            died = (
+                Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}")
+                .order_by("-seq")
+                .values_list("occurred_at", flat=True)
+                .first()
+            )
+            if died:
+                since = dt.date.fromisoformat(died[:10])
+        if since <= cutoff:
+            found.append(Due(patient.code, patient.site.code, patient.status, since, patient.pk in waiting))
+    return found
+
+
+def request_due(*, by: Actor, years: int | None = None, today: dt.date | None = None) -> list[Erasure]:
+    """Ask for the erasure of every patient the schedule lists that no request is waiting for."""
+    years = retention_years(years)
+    asked = []
+    with transaction.atomic():
+        for item in due(by=by, years=years, today=today):
+            if not item.requested:
+                person = Patient.objects.get(code=item.code)
+                asked.append(
+                    request_erasure(person, reason=RETENTION_REASON.format(years=years), by=by, retention=True)
+                )
+    return asked
+
+
+def confirm_due(*, by: Actor) -> list[Erasure]:
+    """Confirm every retention request at ``by``'s sites that another admin made."""
+    username = _named_admin(by)
+    waiting = for_sites(
+        Erasure.objects.filter(state=Erasure.State.REQUESTED, retention=True, kind="patient"), site_ids(by)
+    ).exclude(requested_by=username)
+    done = []
+    with transaction.atomic():
+        for request in list(waiting):
+            done.append(confirm_erasure(Patient.objects.get(pk=request.person_id), by=by))
+    return done
