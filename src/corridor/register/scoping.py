@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from corridor.errors import NotFound
@@ -141,16 +142,46 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
     if "site" in by_kind:
         by_kind = {"site": by_kind["site"]}
     found: set[int] = set()
-    for kind, idents in by_kind.items():
-        label, field = SUBJECT_SITES[kind]
-        model = apps.get_model(label)
-        if field == "pk":
-            idents = [i for i in idents if i.isdigit()]
-        if not idents:
-            continue
-        path = SITE_PATHS[label]
-        found.update(model.objects.filter(**{f"{field}__in": idents}).values_list(path, flat=True))
+    with connection.cursor() as cursor:
+        for kind, idents in by_kind.items():
+            params: list[object] = (
+                [int(i) for i in dict.fromkeys(idents) if i.isdigit()]
+                if SUBJECT_SITES[kind][1] == "pk"
+                else list(dict.fromkeys(idents))
+            )
+            if not params:
+                continue
+            cursor.execute(_site_sql(kind, len(params)), params)
+            found.update(site for (site,) in cursor.fetchall())
     return found
+
+
+# (database vendor, subject kind, number of ids) -> the SQL selecting those subjects' sites. Every ledger
+# append asks; building and compiling the queryset each time cost more than all the rest of an append
+# (benchmarks/ledger.py). The SQL depends only on the schema, so it is compiled once per shape; the
+# query itself still runs on every call, so a site, patient or trip added later is found like any other.
+_SITE_SQL: dict[tuple[str, str, int], str] = {}
+
+
+def _site_sql(kind: str, count: int) -> str:
+    key = (connection.vendor, kind, count)
+    sql = _SITE_SQL.get(key)
+    if sql is None:
+        label, field = SUBJECT_SITES[kind]
+        # Distinct stand-ins, so the ORM keeps one placeholder for each id; they are never sent.
+        sample: list[object] = list(range(1, count + 1)) if field == "pk" else [f"id{i}" for i in range(count)]
+        query = (
+            apps.get_model(label)
+            .objects.filter(**{f"{field}__in": sample})
+            .order_by()
+            .values_list(SITE_PATHS[label], flat=True)
+            .query
+        )
+        sql, compiled = query.sql_with_params()
+        if list(compiled) != sample:  # the SQL must take exactly the ids, in order, to be reused for others
+            raise LookupError(f"cannot compile the site lookup of {kind} subjects once for all")
+        _SITE_SQL[key] = sql
+    return sql
 
 
 def require_entry(user: Any, seq: int) -> None:
