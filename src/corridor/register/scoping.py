@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, QuerySet
 
 from corridor.errors import NotFound
 
@@ -132,7 +132,20 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
     """The ids of the sites that ledger subjects (``patient:P-0042``, ``trip:12``) belong to.
 
     An entry naming its site (``site:CODE``) is taken at its word; otherwise each kind that belongs to
-    a site is looked up, one query per kind present. Subjects of other kinds (users, hospitals) have none.
+    a site is looked up. Subjects of other kinds (users, hospitals) have none.
+    """
+    lookup = sites_query(subjects)
+    if lookup is None:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(*lookup)
+        return {site for (site,) in cursor.fetchall()}
+
+
+def sites_query(subjects: Iterable[str]) -> tuple[str, list[object]] | None:
+    """The SQL (and its parameters) selecting, as ``site_ref``, the sites of ledger subjects, as
+    :func:`sites_of_subjects` reads them; a site may come more than once. None when no subject can
+    belong to a site. The ledger's append inserts an entry's site rows from it in one statement.
     """
     by_kind: dict[str, list[str]] = {}
     for subject in subjects:
@@ -141,25 +154,26 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
             by_kind.setdefault(kind, []).append(ident)
     if "site" in by_kind:
         by_kind = {"site": by_kind["site"]}
-    found: set[int] = set()
-    with connection.cursor() as cursor:
-        for kind, idents in by_kind.items():
-            params: list[object] = (
-                [int(i) for i in dict.fromkeys(idents) if i.isdigit()]
-                if SUBJECT_SITES[kind][1] == "pk"
-                else list(dict.fromkeys(idents))
-            )
-            if not params:
-                continue
-            cursor.execute(_site_sql(kind, len(params)), params)
-            found.update(site for (site,) in cursor.fetchall())
-    return found
+    parts: list[str] = []
+    params: list[object] = []
+    for kind, idents in by_kind.items():
+        ids: list[object] = (
+            [int(i) for i in dict.fromkeys(idents) if i.isdigit()]
+            if SUBJECT_SITES[kind][1] == "pk"
+            else list(dict.fromkeys(idents))
+        )
+        if ids:
+            parts.append(_site_sql(kind, len(ids)))
+            params.extend(ids)
+    if not parts:
+        return None
+    return " UNION ALL ".join(parts), params
 
 
 # (database vendor, subject kind, number of ids) -> the SQL selecting those subjects' sites. Every ledger
-# append asks; building and compiling the queryset each time cost more than all the rest of an append
+# append asks; building and compiling a queryset each time cost more than all the rest of an append
 # (benchmarks/ledger.py). The SQL depends only on the schema, so it is compiled once per shape; the
-# query itself still runs on every call, so a site, patient or trip added later is found like any other.
+# query itself still runs on every append, so a site, patient or trip added later is found like any other.
 _SITE_SQL: dict[tuple[str, str, int], str] = {}
 
 
@@ -174,7 +188,7 @@ def _site_sql(kind: str, count: int) -> str:
             apps.get_model(label)
             .objects.filter(**{f"{field}__in": sample})
             .order_by()
-            .values_list(SITE_PATHS[label], flat=True)
+            .values(site_ref=F(SITE_PATHS[label]))
             .query
         )
         sql, compiled = query.sql_with_params()
