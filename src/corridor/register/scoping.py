@@ -158,7 +158,7 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[object]] | None:
     params: list[object] = []
     for kind, idents in by_kind.items():
         ids: list[object] = (
-            [int(i) for i in dict.fromkeys(idents) if i.isdigit()]
+            [int(i) for i in dict.fromkeys(idents) if i.isdigit() and int(i) < _BIGGEST_ID]
             if SUBJECT_SITES[kind][1] == "pk"
             else list(dict.fromkeys(idents))
         )
@@ -169,6 +169,9 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[object]] | None:
         return None
     return " UNION ALL ".join(parts), params
 
+
+# An id beyond a 64-bit key names no record (the ORM answered nothing for it too) and cannot be bound.
+_BIGGEST_ID = 2**63
 
 # (database vendor, subject kind, number of ids) -> the SQL selecting those subjects' sites. Every ledger
 # append asks; building and compiling a queryset each time cost more than all the rest of an append
