@@ -25,7 +25,9 @@ def test_a_state_change_and_its_entry_are_rolled_back_together() -> None:
     assert ledger.verify().ok
 
 
-def test_an_append_failing_at_its_site_rows_leaves_no_entry_and_no_subject_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_append_failing_at_its_site_rows_leaves_no_entry_and_no_subject_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from corridor.register import scoping
 
     site = register.create_site(code="KEEP-T", name="Kept", country="XX", by=None)
