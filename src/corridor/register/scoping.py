@@ -137,12 +137,13 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
     lookup = sites_query(subjects)
     if lookup is None:
         return set()
+    sql, params = lookup
     with connection.cursor() as cursor:
-        cursor.execute(*lookup)
+        cursor.execute(sql, params)
         return {site for (site,) in cursor.fetchall()}
 
 
-def sites_query(subjects: Iterable[str]) -> tuple[str, list[object]] | None:
+def sites_query(subjects: Iterable[str]) -> tuple[str, list[int | str]] | None:
     """The SQL (and its parameters) selecting, as ``site_ref``, the sites of ledger subjects, as
     :func:`sites_of_subjects` reads them; a site may come more than once. None when no subject can
     belong to a site. The ledger's append inserts an entry's site rows from it in one statement.
@@ -155,9 +156,9 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[object]] | None:
     if "site" in by_kind:
         by_kind = {"site": by_kind["site"]}
     parts: list[str] = []
-    params: list[object] = []
+    params: list[int | str] = []
     for kind, idents in by_kind.items():
-        ids: list[object] = (
+        ids: list[int | str] = (
             [int(i) for i in dict.fromkeys(idents) if i.isdigit() and int(i) < _BIGGEST_ID]
             if SUBJECT_SITES[kind][1] == "pk"
             else list(dict.fromkeys(idents))
