@@ -78,7 +78,7 @@ def _check_json(value: Any, path: str) -> None:
 
 _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
 _INSERT_SUBJECTS = "INSERT INTO ledger_subject (entry_id, key) VALUES"
-_INSERT_SITE = "INSERT INTO ledger_entrysite (entry_id, site_id) VALUES (%s, %s)"
+_INSERT_SITES = "INSERT INTO ledger_entrysite (entry_id, site_id) SELECT DISTINCT %s, site_ref FROM"
 _HEAD = "SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
 _HEAD_AND_TODAY = (
     "SELECT (SELECT seq FROM ledger_entry ORDER BY seq DESC LIMIT 1),"
@@ -211,12 +211,13 @@ def append(
                 cursor.execute(
                     f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (last_seq + 1, key)]
                 )
-                # Which site the entry concerns, for scoping reads (never part of the hashed body).
-                from corridor.register.scoping import sites_of_subjects
+                # Which sites the entry concerns, for scoping reads (never part of the hashed body): looked
+                # up and inserted in one statement, as ``sites_of_subjects`` would find them.
+                from corridor.register.scoping import sites_query
 
-                sites = sorted(sites_of_subjects(subject_list))
-                if sites:
-                    cursor.executemany(_INSERT_SITE, [(last_seq + 1, site) for site in sites])
+                lookup = sites_query(subject_list)
+                if lookup is not None:
+                    cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [last_seq + 1, *lookup[1]])
     entry = Entry(seq=last_seq + 1, body=body, hash=digest)
     entry.__dict__["_fields"] = fields
     return entry

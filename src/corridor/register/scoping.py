@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import Exists, F, Model, OuterRef, QuerySet
 
 from corridor.errors import NotFound
 
@@ -132,7 +133,21 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
     """The ids of the sites that ledger subjects (``patient:P-0042``, ``trip:12``) belong to.
 
     An entry naming its site (``site:CODE``) is taken at its word; otherwise each kind that belongs to
-    a site is looked up, one query per kind present. Subjects of other kinds (users, hospitals) have none.
+    a site is looked up. Subjects of other kinds (users, hospitals) have none.
+    """
+    lookup = sites_query(subjects)
+    if lookup is None:
+        return set()
+    sql, params = lookup
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {site for (site,) in cursor.fetchall()}
+
+
+def sites_query(subjects: Iterable[str]) -> tuple[str, list[int | str]] | None:
+    """The SQL (and its parameters) selecting, as ``site_ref``, the sites of ledger subjects, as
+    :func:`sites_of_subjects` reads them; a site may come more than once. None when no subject can
+    belong to a site. The ledger's append inserts an entry's site rows from it in one statement.
     """
     by_kind: dict[str, list[str]] = {}
     for subject in subjects:
@@ -141,17 +156,51 @@ def sites_of_subjects(subjects: Iterable[str]) -> set[int]:
             by_kind.setdefault(kind, []).append(ident)
     if "site" in by_kind:
         by_kind = {"site": by_kind["site"]}
-    found: set[int] = set()
+    parts: list[str] = []
+    params: list[int | str] = []
     for kind, idents in by_kind.items():
+        ids: list[int | str] = (
+            [int(i) for i in dict.fromkeys(idents) if i.isdigit() and int(i) < _BIGGEST_ID]
+            if SUBJECT_SITES[kind][1] == "pk"
+            else list(dict.fromkeys(idents))
+        )
+        if ids:
+            parts.append(_site_sql(kind, len(ids)))
+            params.extend(ids)
+    if not parts:
+        return None
+    return " UNION ALL ".join(parts), params
+
+
+# An id beyond a 64-bit key names no record (the ORM answered nothing for it too) and cannot be bound.
+_BIGGEST_ID = 2**63
+
+# (database vendor, subject kind, number of ids) -> the SQL selecting those subjects' sites. Every ledger
+# append asks; building and compiling a queryset each time cost more than all the rest of an append
+# (benchmarks/ledger.py). The SQL depends only on the schema, so it is compiled once per shape; the
+# query itself still runs on every append, so a site, patient or trip added later is found like any other.
+_SITE_SQL: dict[tuple[str, str, int], str] = {}
+
+
+def _site_sql(kind: str, count: int) -> str:
+    key = (connection.vendor, kind, count)
+    sql = _SITE_SQL.get(key)
+    if sql is None:
         label, field = SUBJECT_SITES[kind]
-        model = apps.get_model(label)
-        if field == "pk":
-            idents = [i for i in idents if i.isdigit()]
-        if not idents:
-            continue
-        path = SITE_PATHS[label]
-        found.update(model.objects.filter(**{f"{field}__in": idents}).values_list(path, flat=True))
-    return found
+        # Distinct stand-ins, so the ORM keeps one placeholder for each id; they are never sent.
+        sample: list[object] = list(range(1, count + 1)) if field == "pk" else [f"id{i}" for i in range(count)]
+        query = (
+            apps.get_model(label)
+            .objects.filter(**{f"{field}__in": sample})
+            .order_by()
+            .values(site_ref=F(SITE_PATHS[label]))
+            .query
+        )
+        sql, compiled = query.sql_with_params()
+        if list(compiled) != sample:  # the SQL must take exactly the ids, in order, to be reused for others
+            raise LookupError(f"cannot compile the site lookup of {kind} subjects once for all")
+        _SITE_SQL[key] = sql
+    return sql
 
 
 def require_entry(user: Any, seq: int) -> None:

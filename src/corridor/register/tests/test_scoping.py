@@ -14,7 +14,7 @@ from corridor.accounts import services as accounts
 from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.ledger.models import Entry, EntrySite
 from corridor.register import services as register
-from corridor.register.models import Patient, Referral
+from corridor.register.models import Patient, Referral, Site
 from corridor.register.scoping import SITE_PATHS, for_sites, get_visible, site_ids, visible
 from corridor.transfers.models import Trip
 
@@ -142,3 +142,35 @@ def test_a_deep_verification_holds_every_entrys_site_rows_to_its_subjects(crossi
     deep = ledger.verify(deep=True)
     assert (deep.ok, deep.bad_seq) == (False, seq)
     assert deep.problem == "the site index does not match the sites of the body's subjects"
+
+
+def test_the_site_lookup_compiled_once_finds_a_site_and_patient_added_after_it(camp: Any) -> None:
+    from corridor.ledger import services as ledger
+
+    camp_patient = register.register_patient(
+        site=Site.objects.get(code="CAMP-T"),
+        code="C-0901",
+        registered_on=dt.date(2014, 1, 1),
+        identity={"full_name": "Camp Person C-0901"},
+        by=None,
+    )
+    first = ledger.append("patient.changed", by=None, subjects=[f"patient:{camp_patient.code}"])
+    # The lookup of one patient's site is compiled now; a site and a patient created afterwards must
+    # still be found by it, not answered from anything remembered about the first append.
+    later_site = register.create_site(code="LATE-T", name="Late Site", country="XX", by=None)
+    later = register.register_patient(
+        site=later_site,
+        code="L-0001",
+        registered_on=dt.date(2014, 1, 1),
+        identity={"full_name": "Late Person L-0001"},
+        by=None,
+    )
+    second = ledger.append("patient.changed", by=None, subjects=["patient:L-0001"])
+    both = ledger.append("patient.changed", by=None, subjects=["patient:L-0001", "patient:C-0901"])
+    def sites_of(entry: Entry) -> set[int]:
+        return set(EntrySite.objects.filter(entry_id=entry.seq).values_list("site_id", flat=True))
+
+    assert sites_of(first) == {camp_patient.site_id}
+    assert sites_of(second) == {later.site_id} == {later_site.pk}
+    assert sites_of(both) == {camp_patient.site_id, later_site.pk}
+    assert ledger.verify(deep=True).ok  # the site rows agree with sites_of_subjects for every entry
