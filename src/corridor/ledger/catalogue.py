@@ -57,6 +57,7 @@ EVENT_TYPES: dict[str, str] = {
     "patient.changed": "A patient's sex, birth year or status was changed.",
     "identity.changed": "A patient's protected identity fields were changed (the values are not in the ledger).",
     "identity.viewed": "Someone was shown a patient's or a companion's identity fields.",
+    "text.viewed": "Someone without the right to read clinical text was shown one entry's withheld text, and why.",
     "identity.rekeyed": "Every identity field was re-encrypted under a new key (its id, never the key, is recorded).",
     "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
