@@ -115,9 +115,7 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     "supplies.SupplyItem": _fields(
         public="id site code name category unit critical_threshold daily_use_set needs_power synthetic"
     ),
-    "supplies.StockRecord": _fields(
-        public="id item on kind quantity reason source certainty synthetic recorded_seq"
-    ),
+    "supplies.StockRecord": _fields(public="id item on kind quantity reason source certainty synthetic recorded_seq"),
     "supplies.Delivery": _fields(
         public="id site item category requested_on quantity_requested unit status decided_on quantity_allowed "
         "reason source certainty synthetic requested_seq decided_seq"

@@ -176,7 +176,7 @@ def get_withheld_text(request: HttpRequest, seq: Seq, purpose: Purpose = "") -> 
     """An entry's withheld clinical or identifying text, for an auditor: the reading is recorded first, as a
     ``text.viewed`` entry with ``purpose``; other roles see that text as ``[withheld]``."""
     user = acting(request, Can.REVIEW_ACCESS)
-    payload, viewed = recorded(lambda: withheld.read_text(seq, by=user, purpose=purpose))
+    (payload, _), viewed = recorded(lambda: withheld.read_text(seq, by=user, purpose=purpose))
     entry = Entry.objects.get(seq=seq)
     return {"entry": {**entry.as_record(), "payload": payload}, "viewed": viewed}
 
