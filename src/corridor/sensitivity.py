@@ -43,7 +43,13 @@ WITHHELD = gettext_lazy("[withheld]")
 
 
 def _fields(**by_class: str) -> dict[str, Sensitivity]:
-    return {name: Sensitivity(cls) for cls, names in by_class.items() for name in names.split()}
+    table: dict[str, Sensitivity] = {}
+    for cls, names in by_class.items():
+        for name in names.split():
+            if name in table:  # one name in two classes would be settled silently by the order written
+                raise ValueError(f"{name} is classed twice")
+            table[name] = Sensitivity(cls)
+    return table
 
 
 # "app_label.Model" -> field name -> class. Every concrete field of every Corridor model is here.
@@ -158,13 +164,18 @@ KEYS: dict[str, Sensitivity] = _fields(
     "appointment_time plan since reason kind resource status tree_size root_hash files manifest_sha256 rows "
     "format media_type bytes c2pa proofmode proofmode_detail derivative thumbnail entry timestamps language "
     "text month horizon_days standby forecast planner seconds expires_at identity_key key_id count today days "
-    "moved_from moved_to retract corrects",
-    pseudonymous="patient patients escorts referrals referral companion for role answer camp_may_choose "
+    "moved_from moved_to retract corrects "
+    # The planner's proposal: its figures, and sentences it writes itself from codes (never typed text).
+    "alternatives arrival_rate assumed booked bound cancel_rate cancelled_today code day days_late decided_by due "
+    "explanations extra_cost fixed_appointment gap id kept_trips lower_bound objective planned_day rules sentence "
+    "slack_days trips used_up weighted",
+    pseudonymous="priority patient patients escorts referrals referral companion for role answer camp_may_choose "
     "has_identity registered_on sex birth_year depends_on_power specialty diagnosis_icd10 due_date referral_date "
     "fit_to_travel_from facilities outcome referral_status follow_up_due closed_on need daily_quantity "
     "waiting_referrals days_waited after_denied_care user username roles before after sites token token_issued_by "
     "label by break_glass_entry grant subjects instance_id form source certainty added removed",
-    clinical="diagnosis note notes circumstances outcome_note",
+    # A field submission as the server sent it (its answers, free text included), kept whole in the entry.
+    clinical="diagnosis note notes circumstances outcome_note submission",
     identifying="purpose full_name contact",
 )
 
@@ -181,7 +192,7 @@ EVENT_KEYS: dict[tuple[str, str], Sensitivity] = {
 }
 
 # Keys whose value is a mapping keyed by data (weekdays, counts' labels), classed as a whole, never walked.
-OPAQUE = frozenset({"opening_hours", "counts", "proofmode_detail", "planner", "forecast"})
+OPAQUE = frozenset({"opening_hours", "counts", "proofmode_detail", "planner", "forecast", "submission"})
 
 
 def field_class(label: str, field: str) -> Sensitivity | None:

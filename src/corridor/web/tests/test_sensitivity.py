@@ -81,9 +81,12 @@ def marked(scene: Scene, client_for: Callable[[str], Client]) -> Scene:
         scene.referrals[2], reason="withdrawn", on=scene.trip.date - dt.timedelta(days=3),
         note=MARKERS["closing note"], by=coordinator, source="witness", certainty="confirmed",
     )  # fmt: skip
-    assert _api(coordinator).get(
-        f"/api/patients/{patient.code}/identity", {"purpose": MARKERS["identity purpose (API)"]}
-    ).status_code == 200
+    assert (
+        _api(coordinator)
+        .get(f"/api/patients/{patient.code}/identity", {"purpose": MARKERS["identity purpose (API)"]})
+        .status_code
+        == 200
+    )
 
     # Yesterday's trip, its gate note typed on the trip page, its outcome note recorded at the hospital.
     day = scene.trip.date - dt.timedelta(days=2)
@@ -237,3 +240,17 @@ def test_the_api_gives_an_auditor_the_withheld_text_with_a_purpose_and_refuses_a
     body = answer.json()
     assert MARKERS["death circumstances (intake)"] in str(body["entry"]["payload"])
     assert Entry.objects.get(seq=body["viewed"]["seq"]).type == "text.viewed"
+
+
+def test_every_payload_key_of_the_seeded_ledger_has_a_class(marked: Scene) -> None:
+    from corridor import sensitivity
+
+    unclassed = sorted(
+        {
+            f"{entry.type}: {key}"
+            for entry in Entry.objects.all()
+            for key in sensitivity.payload_keys(entry.payload)
+            if sensitivity.key_class(entry.type, key) is None
+        }
+    )
+    assert unclassed == []
