@@ -64,18 +64,17 @@ def test_only_the_roles_that_see_identities_read_clinical_text() -> None:
     assert readers.isdisjoint({Role.MONITOR, Role.AUDITOR, Role.ADMIN})
 
 
-def test_an_unclassed_payload_key_is_withheld_from_a_monitor() -> None:
+def test_an_unclassed_payload_key_is_withheld_from_a_monitor_and_shown_to_a_coordinator(
+    users: dict[str, Any],
+) -> None:
     # Fail closed: a key added without a class is treated as clinical until it is classed.
-    class Monitor:
-        is_authenticated = True
-
-        class groups:  # noqa: N801 - stands in for the related manager
-            @staticmethod
-            def values_list(*_: Any, **__: Any) -> list[str]:
-                return ["monitor"]
-
-    shown = sensitivity.redact({"patient": "P-1", "brand_new_key": "text", "note": ""}, Monitor(), "gate.held")
-    assert shown == {"patient": "P-1", "brand_new_key": "[withheld]", "note": ""}
+    payload = {"patient": "P-1", "brand_new_key": "text", "note": ""}
+    assert sensitivity.redact(payload, users["monitor"], "gate.held") == {
+        "patient": "P-1",
+        "brand_new_key": "[withheld]",
+        "note": "",
+    }
+    assert sensitivity.redact(payload, users["coordinator"], "gate.held") == payload
 
 
 def test_no_export_column_is_a_clinical_or_identifying_field() -> None:
