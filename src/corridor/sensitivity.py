@@ -218,7 +218,15 @@ def payload_keys(payload: Any) -> Iterable[str]:
 
 
 def may_read_clinical(user: Actor) -> bool:
-    return can(user, Can.READ_CLINICAL)
+    """Whether ``user`` reads clinical text, asked once per user object: a page or an API list asks for every
+    row, and a user's roles are not changed in the middle of one request."""
+    if user is None or isinstance(user, str):
+        return can(user, Can.READ_CLINICAL)
+    cached: bool | None = user.__dict__.get("_corridor_read_clinical")
+    if cached is None:
+        cached = can(user, Can.READ_CLINICAL)
+        user.__dict__["_corridor_read_clinical"] = cached
+    return cached
 
 
 def visible(cls: Sensitivity | None, user: Actor) -> bool:
@@ -268,17 +276,23 @@ def redact_entry(entry: Any, user: Actor) -> Any:
     Only the parsed copy changes: the stored body and its hash stay as they are, so verification is untouched;
     the body itself is never shown to a role without read_clinical (see :func:`entry_record`).
     """
-    if may_read_clinical(user):
+    return _redact_entry(entry, may_read_clinical(user))
+
+
+def _redact_entry(entry: Any, allowed: bool) -> Any:
+    if allowed:
         return entry
     fields = dict(entry.fields)
-    fields["payload"] = redact(fields["payload"], user, entry.type)
+    fields["payload"] = dict(_redacted(entry.type, fields["payload"]))
     entry.__dict__["_fields"] = fields
     entry.__dict__["_redacted"] = fields["payload"] != _parsed(entry)["payload"]
     return entry
 
 
 def redact_entries(entries: Iterable[Any], user: Actor) -> list[Any]:
-    return [redact_entry(e, user) for e in entries]
+    """Each of ``entries`` redacted for ``user`` (whose roles are read once, not once an entry)."""
+    allowed = may_read_clinical(user)
+    return [_redact_entry(e, allowed) for e in entries]
 
 
 def _parsed(entry: Any) -> dict[str, Any]:
