@@ -186,10 +186,29 @@ def test_a_monitors_crawl_of_every_api_read_finds_no_clinical_or_identifying_tex
     assert _found(_api(marked.users["monitor"]), _api_reads(marked)) == {}
 
 
+def _admin_pages() -> list[str]:
+    """The Django admin: every registered model's list, and the page of each of its records."""
+    from django.contrib import admin
+
+    urls = []
+    for model in admin.site._registry:
+        meta = model._meta
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        urls += [
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
+            for pk in model.objects.values_list("pk", flat=True)[:200]
+        ]
+    return urls
+
+
 def test_an_auditor_and_an_admin_find_none_either(marked: Scene, client_for: Callable[[str], Client]) -> None:
     for role in ("auditor", "admin"):
         assert _found(client_for(role), _pages(marked)) == {}, role
         assert _found(_api(marked.users[role]), _api_reads(marked)) == {}, role
+    # The admin's own pages (the Django admin) withhold the same fields, and searching them finds nothing.
+    assert _found(client_for("admin"), _admin_pages()) == {}
+    searched = client_for("admin").get(reverse("admin:ledger_entry_changelist"), {"q": MARKERS["outcome note"]})
+    assert "body" not in searched.context_data["cl"].search_fields  # type: ignore[attr-defined]
 
 
 def test_a_coordinator_reading_the_same_pages_and_api_finds_every_marker(
