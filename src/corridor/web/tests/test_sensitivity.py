@@ -11,17 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from django.test import Client
 from django.urls import reverse
 
 from corridor.accounts.tokens import issue_token
 from corridor.api.main import api
+from corridor.cli import cli
 from corridor.intake.forms import FORMS
 from corridor.intake.services import import_export
-from corridor.intake.tests.cases import answers, new_uuid
+from corridor.intake.tests.cases import answers, at, make_trip, new_uuid
 from corridor.intake.tests.exports import Submission, kobo_json
 from corridor.ledger.models import Entry
 from corridor.register import services as register
@@ -39,6 +42,8 @@ MARKERS = {
     "outcome note": "mkOutcomeNote4475",
     "identity purpose (API)": "mkPurpose4476",
     "death circumstances (intake)": "mkCircumstances4477",
+    "gate note (CLI import)": "mkGateNoteCli4478",
+    "field note (CLI import)": "mkFieldNoteCli4479",
 }
 
 
@@ -51,7 +56,7 @@ def _api(user: Any) -> Client:
 
 
 @pytest.fixture
-def marked(scene: Scene, client_for: Callable[[str], Client]) -> Scene:
+def marked(scene: Scene, client_for: Callable[[str], Client], tmp_path: Path) -> Scene:
     """The scene with every sensitive free-text field holding its marker."""
     users = scene.users
     coordinator = users["coordinator"]
@@ -123,6 +128,21 @@ def marked(scene: Scene, client_for: Callable[[str], Client]) -> Scene:
         kobo_json(FORMS["death"], [submission]), platform="kobo", filename="data.json", by=coordinator
     )
     assert [s.status for s in report.submissions] == ["imported"], report.submissions
+
+    # A hold at the gate reported on the field form and imported on the command line.
+    held = make_trip(scene.site, [scene.referrals[4]], -4)
+    reported = Submission(
+        new_uuid(),
+        answers(
+            "gate_incident", trip_number=held.code, outcome="held", time_at_gate=at(-4, "10:00"),
+            reason_given=MARKERS["gate note (CLI import)"], note=MARKERS["field note (CLI import)"],
+            witnesses="2", certainty="possible",
+        ),
+    )  # fmt: skip
+    export = tmp_path / "gate.json"
+    export.write_bytes(kobo_json(FORMS["gate_incident"], [reported]))
+    result = CliRunner().invoke(cli, ["import", "kobo", str(export)])
+    assert result.exit_code == 0, result.output
     return scene
 
 
