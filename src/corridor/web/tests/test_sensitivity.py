@@ -216,7 +216,7 @@ def _admin_pages() -> list[str]:
         urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
         urls += [
             reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
-            for pk in model.objects.values_list("pk", flat=True)[:200]
+            for pk in model._default_manager.values_list("pk", flat=True)[:200]
         ]
     return urls
 
