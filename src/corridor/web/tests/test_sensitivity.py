@@ -243,9 +243,13 @@ def test_a_coordinator_reading_the_same_pages_and_api_finds_every_marker(
 def test_a_monitor_sees_that_a_gate_note_was_written_but_not_its_words(
     marked: Scene, client_for: Callable[[str], Client]
 ) -> None:
-    held = Entry.objects.get(type="gate.held")
+    [held] = [e for e in Entry.objects.filter(type="gate.held") if e.payload["note"] == MARKERS["gate note (web)"]]
     page = client_for("monitor").get(reverse("web:ledger_entry", args=[held.seq])).content.decode()
     assert "[withheld]" in page and MARKERS["gate note (web)"] not in page
+    assert (
+        MARKERS["gate note (web)"]
+        in client_for("coordinator").get(reverse("web:ledger_entry", args=[held.seq])).content.decode()
+    )
     assert "Read the withheld text" not in page  # the audited reading is the auditors'
 
 
