@@ -154,7 +154,7 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
 
 # Ledger payload keys, whatever the event (nested keys are classed by the same table).
 KEYS: dict[str, Sensitivity] = _fields(
-    public="site facility date at precision synthetic trip name country population time_zone opening_hours "
+    public="site facility date at precision synthetic trip name names country population time_zone opening_hours "
     "closed_dates specialties travel_minutes deadline_days rank weight effective_from effective_until "
     "max_patients_per_day max_escorts_per_day max_facilities_per_day allowed_weekdays camp_chooses_patients "
     "camp_chooses_escorts camp_chooses_doctor camp_chooses_appointment_time camp_chooses_interpreter "
