@@ -19,6 +19,30 @@ from corridor.errors import CorridorError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Read-only pages, without the clinical or identifying fields for a role that may not read them."""
+
+    def _withheld(self, request: HttpRequest) -> list[str]:
+        from corridor import sensitivity
+
+        label = self.model._meta.label
+        return [
+            f.name
+            for f in self.model._meta.concrete_fields
+            if not sensitivity.visible(sensitivity.field_class(label, f.name), request.user)
+        ]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*(super().get_exclude(request, obj) or ()), *self._withheld(request)]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        withheld = set(self._withheld(request))
+        return [f for f in super().get_fields(request, obj) if f not in withheld]
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        # Searching a withheld field would tell, by what it finds, the text it holds.
+        withheld = set(self._withheld(request))
+        return [f for f in super().get_search_fields(request) if f.split("__")[0] not in withheld]
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

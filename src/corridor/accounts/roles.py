@@ -26,6 +26,9 @@ class Can(StrEnum):
     RECORD_GATE = "record_gate"
     RECORD_INCIDENTS = "record_incidents"
     SEE_IDENTITIES = "see_identities"
+    # Free text that may describe a person's health or identify them (diagnoses, notes, purposes); see
+    # corridor.sensitivity. Without it such text shows as "[withheld]" and is read only through the audited path.
+    READ_CLINICAL = "read_clinical"
     CHANGE_RULES = "change_rules"
     MANAGE_REFERENCE = "manage_reference"
     READ_LEDGER = "read_ledger"
@@ -51,6 +54,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
             Can.RECORD_GATE,
             Can.RECORD_INCIDENTS,
             Can.SEE_IDENTITIES,
+            Can.READ_CLINICAL,
             Can.CHANGE_RULES,
             Can.READ_LEDGER,
             Can.EXPORT,
@@ -64,6 +68,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Can]] = {
         {
             Can.MANAGE_REFERRALS,
             Can.SEE_IDENTITIES,
+            Can.READ_CLINICAL,
             Can.READ_LEDGER,
             Can.ADD_ATTACHMENTS,
             Can.VIEW_DERIVATIVES,
@@ -116,6 +121,8 @@ CAPABILITY_MEANINGS: dict[Can, str] = {
     Can.RECORD_GATE: "record the gate timeline: cancelled, at the gate, held, released, turned back, arrived, seen",
     Can.RECORD_INCIDENTS: "record incidents, blocked deliveries and deaths while waiting",
     Can.SEE_IDENTITIES: "read names and contacts, with a purpose, each reading recorded",
+    Can.READ_CLINICAL: "read clinical and identifying free text (diagnoses, outcome and gate notes, purposes, "
+    "field submissions' notes); other roles see it withheld and read one entry's text with a purpose, recorded",
     Can.CHANGE_RULES: "change the access rules in force from a date",
     Can.MANAGE_REFERENCE: "sites, hospitals, priority classes, supply items",
     Can.READ_LEDGER: "read and verify the ledger",

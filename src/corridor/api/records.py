@@ -10,10 +10,11 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts.roles import ROLE_CAPABILITIES, Can, roles_of
 from corridor.errors import NotFound
 from corridor.ledger import services as ledger
+from corridor.ledger import withheld
 from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral
@@ -32,6 +33,7 @@ from .schemas import (
     IncidentIn,
     MeOut,
     PageMeta,
+    Purpose,
     Seq,
     VerdictOut,
 )
@@ -41,8 +43,9 @@ router = Router()
 _TYPE = r"^[a-z_]+\.[a-z_]+$"
 
 
-def entry_out(entry: Entry) -> dict[str, Any]:
-    return entry.as_record()
+def entry_out(entry: Entry, user: Any) -> dict[str, Any]:
+    """The entry as exported; for a role without read_clinical its free text is withheld (``redacted``)."""
+    return sensitivity.entry_record(entry, user)
 
 
 class LedgerPage(Schema):
@@ -77,7 +80,7 @@ def list_entries(request: HttpRequest, query: Query[LedgerQuery]) -> dict[str, A
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return {
-        "items": [entry_out(e) for e in rows],
+        "items": [entry_out(e, user_of(request)) for e in rows],
         "count": total,
         "next_after": rows[-1].seq if more and rows else None,
     }
@@ -103,7 +106,7 @@ def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     entry = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
     if entry is None:
         raise NotFound(f"there is no ledger entry {seq}")
-    return entry_out(entry)
+    return entry_out(entry, user_of(request))
 
 
 @router.post(
@@ -124,7 +127,7 @@ def correct_entry(request: HttpRequest, seq: Seq, data: CorrectionIn) -> Status[
             retract=data.retract,
         )
     )
-    return Status(201, entry_out(entry))
+    return Status(201, entry_out(entry, user))
 
 
 class IdentityViewPage(PageMeta):
@@ -154,11 +157,28 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
             "viewed_at": e.recorded_at,
             "viewed_by": e.recorded_by,
             "patient": e.payload.get("patient", ""),
-            "purpose": e.payload.get("purpose", ""),
+            "purpose": sensitivity.redact(e.payload, user_of(request), e.type).get("purpose", ""),
         }
         for e in entries[query.offset : query.offset + query.limit]
     ]
     return {"items": items, "count": total, "limit": query.limit, "offset": query.offset}
+
+
+class WithheldTextOut(Schema):
+    entry: EntryOut = Field(description="the entry, its payload whole")
+    viewed: EntryRef = Field(description="the text.viewed entry that records this reading")
+
+
+@router.get(
+    "/ledger/{seq}/text", response=responses(WithheldTextOut), tags=["ledger"], auth=requires(Can.REVIEW_ACCESS)
+)
+def get_withheld_text(request: HttpRequest, seq: Seq, purpose: Purpose = "") -> dict[str, Any]:
+    """An entry's withheld clinical or identifying text, for an auditor: the reading is recorded first, as a
+    ``text.viewed`` entry with ``purpose``; other roles see that text as ``[withheld]``."""
+    user = acting(request, Can.REVIEW_ACCESS)
+    (payload, _), viewed = recorded(lambda: withheld.read_text(seq, by=user, purpose=purpose))
+    entry = Entry.objects.get(seq=seq)
+    return {"entry": {**entry.as_record(), "payload": payload}, "viewed": viewed}
 
 
 # ------------------------------------------------------------------------------------------ incidents

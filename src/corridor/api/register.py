@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
+from corridor import sensitivity
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
 from corridor.register import services as register
@@ -328,13 +329,13 @@ class ReferralFilter(Schema):
     due_before: Date | None = None
 
 
-def referral_out(referral: Referral) -> dict[str, Any]:
+def referral_out(referral: Referral, user: Any) -> dict[str, Any]:
     return {
         "id": referral.pk,
         "patient": referral.patient.code,
         "specialty": referral.specialty,
         "diagnosis_icd10": referral.diagnosis_icd10,
-        "diagnosis": referral.diagnosis,
+        "diagnosis": sensitivity.field_text(referral, "diagnosis", user),
         "priority": referral.priority.code,
         "referral_date": referral.referral_date,
         "due_date": referral.due_date,
@@ -366,13 +367,13 @@ def list_referrals(request: HttpRequest, page: Query[Page], filters: Query[Refer
         referrals = referrals.filter(specialty=filters.specialty)
     if filters.due_before:
         referrals = referrals.filter(due_date__lt=filters.due_before)
-    return page_of(referrals, page, referral_out)
+    return page_of(referrals, page, lambda r: referral_out(r, user_of(request)))
 
 
 @router.get("/referrals/{referral_id}", response=responses(ReferralOut), tags=["referrals"])
 def get_referral(request: HttpRequest, referral_id: Id) -> dict[str, Any]:
     reader(request)
-    return referral_out(_referral(request, referral_id))
+    return referral_out(_referral(request, referral_id), user_of(request))
 
 
 @router.post(
@@ -384,7 +385,7 @@ def create_referral(request: HttpRequest, data: ReferralIn) -> Status[dict[str, 
     fields = data.dict()
     patient = _patient(request, fields.pop("patient"))
     referral, entry = recorded(lambda: register.create_referral(patient=patient, **fields, by=user))
-    return Status(201, {**referral_out(_referral(request, referral.pk)), "entry": entry})
+    return Status(201, {**referral_out(_referral(request, referral.pk), user_of(request)), "entry": entry})
 
 
 @router.post(
@@ -398,7 +399,7 @@ def close_referral(request: HttpRequest, referral_id: Id, data: ReferralClose) -
     user = acting(request, Can.MANAGE_REFERRALS)
     referral = _referral(request, referral_id)
     _, entry = recorded(lambda: register.close_referral(referral, by=user, **data.dict()))
-    return {**referral_out(_referral(request, referral.pk)), "entry": entry}
+    return {**referral_out(_referral(request, referral.pk), user_of(request)), "entry": entry}
 
 
 # ------------------------------------------------------------------------------------ access rules

@@ -452,6 +452,11 @@ class EntryOut(Schema):
     corrects: int | None
     prev_hash: str
     hash: str
+    redacted: bool = Field(
+        False,
+        description="true when clinical or identifying text is withheld from the caller's role: the record no "
+        "longer hashes to `hash` (read it whole with GET /api/ledger/{seq}/text)",
+    )
 
 
 class CorrectionIn(Schema):

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts.roles import Can
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger.models import Entry
@@ -70,7 +70,7 @@ def _trip(request: HttpRequest, trip_id: int) -> Trip:
     return trip
 
 
-def trip_out(trip: Trip) -> dict[str, Any]:
+def trip_out(trip: Trip, user: Any) -> dict[str, Any]:
     return {
         "id": trip.pk,
         "site": trip.site.code,
@@ -97,7 +97,7 @@ def trip_out(trip: Trip) -> dict[str, Any]:
                 "referral": p.referral_id,
                 "escort_for": p.escort_for.code if p.escort_for else None,
                 "outcome": p.outcome,
-                "outcome_note": p.outcome_note,
+                "outcome_note": sensitivity.field_text(p, "outcome_note", user),
                 "follow_up_due": p.follow_up_due,
                 "removed": p.removed,
             }
@@ -137,13 +137,13 @@ def list_trips(request: HttpRequest, page: Query[Page], filters: Query[TripFilte
         trips = trips.filter(date__gte=filters.date_from)
     if filters.date_to:
         trips = trips.filter(date__lte=filters.date_to)
-    return page_of(trips, page, trip_out)
+    return page_of(trips, page, lambda t: trip_out(t, user_of(request)))
 
 
 @router.get("/trips/{trip_id}", response=responses(TripOut), tags=["trips"])
 def get_trip(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     reader(request)
-    return trip_out(_trip(request, trip_id))
+    return trip_out(_trip(request, trip_id), user_of(request))
 
 
 @router.get("/trips/{trip_id}/timeline", response=responses(TimelineOut), tags=["trips"])
@@ -153,7 +153,7 @@ def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     trip = _trip(request, trip_id)
     entries = visible(Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}"), user_of(request)).order_by("seq")
     return {
-        "trip": trip_out(trip),
+        "trip": trip_out(trip, user_of(request)),
         "events": [
             {
                 "seq": e.seq,
@@ -162,7 +162,7 @@ def trip_timeline(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
                 "recorded_by": e.recorded_by,
                 "source": e.source,
                 "certainty": e.certainty,
-                "payload": e.payload,
+                "payload": sensitivity.redact(e.payload, user_of(request), e.type),
             }
             for e in entries
         ],
@@ -196,7 +196,7 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
             certainty=data.certainty,
         )
     )
-    return Status(201, {**trip_out(_trip(request, trip.pk)), "entry": entry})
+    return Status(201, {**trip_out(_trip(request, trip.pk), user_of(request)), "entry": entry})
 
 
 def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
@@ -213,7 +213,7 @@ def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[
     if trip is None:
         raise NotFound(f"no trip {trip_id}")
     _, entry = recorded(lambda: action(trip, user))
-    return {**trip_out(_trip(request, trip_id)), "entry": entry}
+    return {**trip_out(_trip(request, trip_id), user_of(request)), "entry": entry}
 
 
 @router.post(
@@ -509,4 +509,4 @@ def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[di
     trip, entry = recorded(
         lambda: plans.accept_plan(plan, by=user, facility=facility, referrals=referrals, reason=data.reason)
     )
-    return Status(201, {**trip_out(_trip(request, trip.pk)), "entry": entry})
+    return Status(201, {**trip_out(_trip(request, trip.pk), user_of(request)), "entry": entry})

@@ -66,6 +66,7 @@ EVENT_TYPES: dict[str, str] = {
     "erasure.confirmed": "A second admin confirmed an erasure: the person's data key was destroyed, so their identity "
     "fields can no longer be read anywhere. Records that and when, never what was erased.",
     "erasure.cancelled": "An erasure request was withdrawn before it was confirmed; nothing was erased.",
+    "text.viewed": "Someone without the right to read clinical text was shown one entry's withheld text, and why.",
     "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
     "referral.closed": "A referral's episode of care ended: care complete (code treated), died, left or withdrawn.",

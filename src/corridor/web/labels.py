@@ -91,6 +91,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "checkpoint.signed": _("checkpoint signed"),
     "attachment.added": _("attachment added"),
     "attachment.viewed": _("attachment original viewed"),
+    "text.viewed": _("withheld text read"),
 }
 
 CANCELLED_BY = {

@@ -211,10 +211,14 @@ def test_reading_an_identity_is_recorded_and_an_auditor_can_list_who_read_whose(
     assert "Test Person" not in viewed.body
     _json(api_client(tokens["clinician"]).get("/api/patients/P-APP/identity?purpose=call+the+family"))
     audit = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views"))
+    # The auditor sees who read whose identity and that a purpose was given; its words are withheld
+    # (clinical and identifying text) and read through GET /api/ledger/{seq}/text, itself recorded.
     assert [(v["viewed_by"], v["patient"], v["purpose"]) for v in audit["items"]] == [
-        ("clinician", "P-APP", "call the family"),
-        ("coordinator", "P-REQ", "arrange escort"),
+        ("clinician", "P-APP", "[withheld]"),
+        ("coordinator", "P-REQ", "[withheld]"),
     ]
+    mine = _json(coordinator.get("/api/audit/identity-views"))
+    assert [v["purpose"] for v in mine["items"]] == ["call the family", "arrange escort"]
     only = _json(api_client(tokens["auditor"]).get("/api/audit/identity-views?patient=P-REQ"))
     assert only["count"] == 1 and only["items"][0]["seq"] == viewed.seq
 

@@ -248,3 +248,11 @@ def priority_name(name: str) -> str:
 def role_label(code: str) -> str:
     """A role's code (``admin``) as people read it, translated."""
     return str(labels.ROLE_LABELS.get(code, code))
+
+
+@register.simple_tag(takes_context=True)
+def sensitive(context: template.Context, obj: Any, field: str) -> str:
+    """``obj.field`` as the signed-in user may see it: clinical text shows as "[withheld]" to other roles."""
+    from corridor import sensitivity
+
+    return sensitivity.field_text(obj, field, context["request"].user)

@@ -45,7 +45,10 @@ def test_a_held_trip_reads_held_at_the_gate_with_its_note_and_cannot_be_held_twi
     assert _post(monitor, trip, "gate_held", time="08:15", note="papers checked twice")[0] == 302
     page = monitor.get(reverse("web:trip", args=[trip.pk])).content.decode()
     assert re.search(r'<span class="status held">held at the gate</span>', page)
-    assert "papers checked twice" in page  # the note is on the timeline, not only in the raw entry
+    # The note is clinical text (corridor.sensitivity): the monitor who typed it sees that one was written;
+    # a coordinator reads it on the timeline, not only in the raw entry.
+    assert "papers checked twice" not in page and "[withheld]" in page
+    assert "papers checked twice" in client_for("coordinator").get(reverse("web:trip", args=[trip.pk])).content.decode()
     assert 'id="action-gate_held"' not in page and 'id="action-gate_released"' in page
 
     status, again = _post(monitor, trip, "gate_held", time="08:15", note="papers checked twice")

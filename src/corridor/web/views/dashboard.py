@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts.roles import Can, Role
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral, Site, deadline_expression
@@ -151,7 +151,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             occurred_at__gte=today.replace(day=1).isoformat(),
             occurred_at__lt=(today + dt.timedelta(days=1)).isoformat(),
         ).count(),
-        "recent": list(for_sites(Entry.objects.order_by("-seq"), [site.pk])[:10]),
+        "recent": sensitivity.redact_entries(for_sites(Entry.objects.order_by("-seq"), [site.pk])[:10], request.user),
         "break_glass": break_glass_alerts(request.user),
     }
     return page(request, "corridor/dashboard.html", context)

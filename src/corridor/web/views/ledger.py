@@ -11,8 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
+from corridor import sensitivity
 from corridor.accounts.roles import Can
+from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
+from corridor.ledger import withheld
 from corridor.ledger.models import Entry
 from corridor.register.scoping import visible
 from corridor.web import forms
@@ -56,6 +59,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(occurred_at__lt=(data["until"] + dt.timedelta(days=1)).isoformat())
     pages = Paginator(entries, 50)
     current = pages.get_page(request.GET.get("page"))
+    current.object_list = sensitivity.redact_entries(current.object_list, request.user)
     seqs = [e.seq for e in current.object_list]
     corrected = set(Entry.objects.filter(corrects__in=seqs).values_list("corrects", flat=True))
     query = request.GET.copy()
@@ -70,16 +74,40 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 @requires(Can.READ_LEDGER)
 def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
     entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
+    sensitivity.redact_entry(entry, request.user)
     return page(
         request,
         "corridor/ledger/entry.html",
         {
             "entry": entry,
+            "withheld": entry.__dict__.get("_redacted", False),
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
             "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
             "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
             if entry.corrects
             else None,
+        },
+    )
+
+
+@requires(Can.REVIEW_ACCESS)
+def ledger_text(request: HttpRequest, seq: int) -> HttpResponse:
+    """GET asks why; POST records the reading (``text.viewed``) and shows the entry's withheld text."""
+    entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
+    form = forms.PurposeForm(request.POST or None)
+    payload = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            payload, _ = withheld.read_text(seq, by=request.user, purpose=form.cleaned_data["purpose"])
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+    return page(
+        request,
+        "corridor/ledger/text.html",
+        {
+            "entry": entry,
+            "form": form,
+            "payload": json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) if payload else None,
         },
     )
 

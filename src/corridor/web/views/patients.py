@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts import breakglass
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
@@ -102,7 +102,7 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
             "site": patient.site,
             "referrals": referrals,
             "places": places,
-            "timeline": ledger.entries_about(f"patient:{patient.code}"),
+            "timeline": sensitivity.redact_entries(ledger.entries_about(f"patient:{patient.code}"), request.user),
             "death_form": forms.DeathForm(initial={"on": today, "source": "witness"}),
         },
     )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
@@ -259,7 +259,7 @@ def _trip_context(request: HttpRequest, trip: Trip, open_form: tuple[str, Any] |
         "zone": trip.site.time_zone,
         "passengers": passengers,
         "actions": actions,
-        "entries": ledger.entries_about(f"trip:{trip.pk}"),
+        "entries": sensitivity.redact_entries(ledger.entries_about(f"trip:{trip.pk}"), request.user),
         **_outbox_context(request, ahead),
     }
 

@@ -1,0 +1,300 @@
+"""A monitor's crawl of every page and every API read finds none of the clinical or identifying text.
+
+Each sensitive free-text field is seeded with its own marker string through the edge that writes it in
+practice (a service, a web form, the API, a field submission); then every page of the permission matrix,
+every ledger entry, trip and patient page, and every API GET is read as a monitor, and as a coordinator (who
+must see the markers, or the crawl would prove nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from django.test import Client
+from django.urls import reverse
+
+from corridor.accounts.tokens import issue_token
+from corridor.api.main import api
+from corridor.cli import cli
+from corridor.intake.forms import FORMS
+from corridor.intake.services import import_export
+from corridor.intake.tests.cases import answers, at, make_trip, new_uuid
+from corridor.intake.tests.exports import Submission, kobo_json
+from corridor.ledger.models import Entry
+from corridor.register import services as register
+from corridor.register.models import Facility, Patient, Referral
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
+from corridor.web.tests.conftest import Scene
+from corridor.web.tests.test_permissions import ROUTES
+
+MARKERS = {
+    "diagnosis (service)": "mkDiagSvc4471",
+    "diagnosis (API)": "mkDiagApi4472",
+    "closing note": "mkCloseNote4473",
+    "gate note (web)": "mkGateNote4474",
+    "outcome note": "mkOutcomeNote4475",
+    "identity purpose (API)": "mkPurpose4476",
+    "death circumstances (intake)": "mkCircumstances4477",
+    "gate note (CLI import)": "mkGateNoteCli4478",
+    "field note (CLI import)": "mkFieldNoteCli4479",
+}
+
+
+def _api(user: Any) -> Client:
+    client = Client()
+    client.defaults.update(
+        {"HTTP_HOST": "127.0.0.1", "HTTP_AUTHORIZATION": f"Bearer {issue_token(user, by=None, label='crawl')[1]}"}
+    )
+    return client
+
+
+@pytest.fixture
+def marked(scene: Scene, client_for: Callable[[str], Client], tmp_path: Path) -> Scene:
+    """The scene with every sensitive free-text field holding its marker."""
+    users = scene.users
+    coordinator = users["coordinator"]
+    patient = scene.patients[0]
+    register.create_referral(
+        patient=patient,
+        specialty="cardiology",
+        priority="P3",
+        referral_date=scene.trip.date - dt.timedelta(days=20),
+        diagnosis=MARKERS["diagnosis (service)"],
+        by=coordinator,
+    )
+    clinician_api = _api(users["clinician"])
+    answer = clinician_api.post(
+        "/api/referrals",
+        {
+            "patient": scene.patients[1].code,
+            "specialty": "ophthalmology",
+            "priority": "P3",
+            "referral_date": (scene.trip.date - dt.timedelta(days=20)).isoformat(),
+            "diagnosis": MARKERS["diagnosis (API)"],
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.content
+    register.close_referral(
+        scene.referrals[2], reason="withdrawn", on=scene.trip.date - dt.timedelta(days=3),
+        note=MARKERS["closing note"], by=coordinator, source="witness", certainty="confirmed",
+    )  # fmt: skip
+    assert (
+        _api(coordinator)
+        .get(f"/api/patients/{patient.code}/identity", {"purpose": MARKERS["identity purpose (API)"]})
+        .status_code
+        == 200
+    )
+
+    # Yesterday's trip, its gate note typed on the trip page, its outcome note recorded at the hospital.
+    day = scene.trip.date - dt.timedelta(days=2)
+    trip = transfers.request_trip(
+        site=scene.site, day=day, facility=Facility.objects.get(code="H-1"), referrals=scene.referrals[:2],
+        by=None, at=dt.datetime.combine(day - dt.timedelta(days=3), dt.time(9), tzinfo=dt.UTC),
+    )  # fmt: skip
+    trip = transfers.approve_trip(trip, by=None, at=dt.datetime.combine(day, dt.time(5), tzinfo=dt.UTC))
+    web = client_for("coordinator")
+    for action, fields in (("gate_arrived", {"time": "08:00"}), ("gate_held", {"time": "08:15"})):
+        data = {"date": day.isoformat(), "source": "witness", "certainty": "confirmed", **fields}
+        if action == "gate_held":
+            data["note"] = MARKERS["gate note (web)"]
+        assert web.post(reverse(f"web:trip_{action}", args=[trip.pk]), data).status_code == 302
+    on = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    trip = Trip.objects.get(pk=trip.pk)
+    transfers.record_gate_release(trip, at=on, by=None)
+    transfers.record_hospital_arrival(trip, at=on + dt.timedelta(hours=1), by=None)
+    transfers.record_outcome(
+        trip, patient=scene.patients[0], outcome="seen", note=MARKERS["outcome note"], by=coordinator,
+        at=on + dt.timedelta(hours=2),
+    )  # fmt: skip
+
+    # A death reported on the field form, its circumstances in the submission the ledger keeps.
+    submission = Submission(
+        new_uuid(),
+        answers(
+            "death", patient_code=scene.patients[3].code, date_of_death=(day - dt.timedelta(days=1)).isoformat(),
+            after_denied_care="no", circumstances=MARKERS["death circumstances (intake)"], source="document",
+            certainty="confirmed",
+        ),
+    )  # fmt: skip
+    report = import_export(
+        kobo_json(FORMS["death"], [submission]), platform="kobo", filename="data.json", by=coordinator
+    )
+    assert [s.status for s in report.submissions] == ["imported"], report.submissions
+
+    # A hold at the gate reported on the field form and imported on the command line.
+    held = make_trip(scene.site, [scene.referrals[4]], -4)
+    reported = Submission(
+        new_uuid(),
+        answers(
+            "gate_incident", trip_number=held.code, outcome="held", time_at_gate=at(-4, "10:00"),
+            reason_given=MARKERS["gate note (CLI import)"], note=MARKERS["field note (CLI import)"],
+            witnesses="2", certainty="possible",
+        ),
+    )  # fmt: skip
+    export = tmp_path / "gate.json"
+    export.write_bytes(kobo_json(FORMS["gate_incident"], [reported]))
+    result = CliRunner().invoke(cli, ["import", "kobo", str(export)])
+    assert result.exit_code == 0, result.output
+    return scene
+
+
+def _pages(scene: Scene) -> list[str]:
+    """Every page a role may open: the permission matrix's pages, every entry, trip, patient, the reports."""
+    urls = [
+        reverse(f"web:{name}", kwargs=scene.kwargs(name))
+        for name, (method, _) in sorted(ROUTES.items())
+        if method == "get" and name not in ("outbox_worker",)
+    ]
+    urls += [reverse("web:ledger_entry", args=[seq]) for seq in Entry.objects.values_list("seq", flat=True)]
+    urls += [reverse("web:ledger") + f"?page={n}" for n in range(1, Entry.objects.count() // 50 + 2)]
+    urls += [reverse("web:trip", args=[pk]) for pk in Trip.objects.values_list("pk", flat=True)]
+    urls += [reverse("web:patient", args=[code]) for code in Patient.objects.values_list("code", flat=True)]
+    urls += ["/reports/", "/reports/monthly/", "/supplies/", "/intake/", "/jobs/schedule/"]
+    return urls
+
+
+def _api_reads(scene: Scene) -> list[str]:
+    """Every API GET, each path parameter filled with every value the scene holds for it."""
+    values: dict[str, list[str]] = {
+        "code": [p.code for p in Patient.objects.all()] + [scene.site.code],
+        "referral_id": [str(pk) for pk in Referral.objects.values_list("pk", flat=True)],
+        "trip_id": [str(pk) for pk in Trip.objects.values_list("pk", flat=True)],
+        "seq": [str(seq) for seq in Entry.objects.values_list("seq", flat=True)],
+        "job_id": ["1"],
+    }
+    urls = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        if "get" not in operations:
+            continue
+        names = re.findall(r"{(\w+)}", path)
+        if not names:
+            urls.append(path + "?limit=500")
+            continue
+        [name] = names
+        urls += [path.replace(f"{{{name}}}", value) for value in values[name]]
+    return urls
+
+
+def _found(client: Client, urls: list[str]) -> dict[str, list[str]]:
+    """Which markers each URL's answer holds."""
+    found: dict[str, list[str]] = {}
+    for url in urls:
+        response = client.get(url)
+        raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+        body = raw.decode(errors="replace")
+        hits = [label for label, marker in MARKERS.items() if marker in body]
+        if hits:
+            found[url] = hits
+    return found
+
+
+def test_a_monitors_crawl_of_every_page_finds_no_clinical_or_identifying_text(
+    marked: Scene, client_for: Callable[[str], Client]
+) -> None:
+    assert _found(client_for("monitor"), _pages(marked)) == {}
+
+
+def test_a_monitors_crawl_of_every_api_read_finds_no_clinical_or_identifying_text(marked: Scene) -> None:
+    assert _found(_api(marked.users["monitor"]), _api_reads(marked)) == {}
+
+
+def _admin_pages() -> list[str]:
+    """The Django admin: every registered model's list, and the page of each of its records."""
+    from django.contrib import admin
+
+    urls = []
+    for model in admin.site._registry:
+        meta = model._meta
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        urls += [
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
+            for pk in model._default_manager.values_list("pk", flat=True)[:200]
+        ]
+    return urls
+
+
+def test_an_auditor_and_an_admin_find_none_either(marked: Scene, client_for: Callable[[str], Client]) -> None:
+    for role in ("auditor", "admin"):
+        assert _found(client_for(role), _pages(marked)) == {}, role
+        assert _found(_api(marked.users[role]), _api_reads(marked)) == {}, role
+    # The admin's own pages (the Django admin) withhold the same fields, and offer no search over them.
+    assert _found(client_for("admin"), _admin_pages()) == {}
+    searched = client_for("admin").get(reverse("admin:ledger_entry_changelist"), {"q": MARKERS["outcome note"]})
+    listing: Any = searched.context_data
+    assert "body" not in listing["cl"].search_fields
+
+
+def test_a_coordinator_reading_the_same_pages_and_api_finds_every_marker(
+    marked: Scene, client_for: Callable[[str], Client]
+) -> None:
+    seen = {label for hits in _found(client_for("coordinator"), _pages(marked)).values() for label in hits}
+    seen |= {label for hits in _found(_api(marked.users["coordinator"]), _api_reads(marked)).values() for label in hits}
+    assert seen == set(MARKERS)
+
+
+def test_a_monitor_sees_that_a_gate_note_was_written_but_not_its_words(
+    marked: Scene, client_for: Callable[[str], Client]
+) -> None:
+    [held] = [e for e in Entry.objects.filter(type="gate.held") if e.payload["note"] == MARKERS["gate note (web)"]]
+    page = client_for("monitor").get(reverse("web:ledger_entry", args=[held.seq])).content.decode()
+    assert "[withheld]" in page and MARKERS["gate note (web)"] not in page
+    assert (
+        MARKERS["gate note (web)"]
+        in client_for("coordinator").get(reverse("web:ledger_entry", args=[held.seq])).content.decode()
+    )
+    assert "Read the withheld text" not in page  # the audited reading is the auditors'
+
+
+def test_an_auditor_reads_a_withheld_purpose_only_by_giving_a_reason_and_the_reading_is_recorded(
+    marked: Scene, client_for: Callable[[str], Client]
+) -> None:
+    viewed = Entry.objects.filter(type="identity.viewed").latest("seq")
+    auditor = client_for("auditor")
+    listed = _api(marked.users["auditor"]).get("/api/audit/identity-views").json()["items"]
+    assert {"viewed_by": "coordinator", "purpose": "[withheld]"}.items() <= listed[0].items()
+
+    url = reverse("web:ledger_text", args=[viewed.seq])
+    assert MARKERS["identity purpose (API)"] not in auditor.get(url).content.decode()
+    refused = auditor.post(url, {"purpose": ""})
+    assert MARKERS["identity purpose (API)"] not in refused.content.decode()
+    assert not Entry.objects.filter(type="text.viewed").exists()
+
+    shown = auditor.post(url, {"purpose": "quarterly access review"}).content.decode()
+    assert MARKERS["identity purpose (API)"] in shown
+    reading = Entry.objects.get(type="text.viewed")
+    assert reading.recorded_by == "auditor"
+    assert {"entry": viewed.seq, "purpose": "quarterly access review"}.items() <= reading.payload.items()
+
+
+def test_the_api_gives_an_auditor_the_withheld_text_with_a_purpose_and_refuses_a_monitor(marked: Scene) -> None:
+    died = Entry.objects.get(type="patient.died")
+    url = f"/api/ledger/{died.seq}/text"
+    assert _api(marked.users["monitor"]).get(url, {"purpose": "curious"}).status_code == 403
+    assert _api(marked.users["auditor"]).get(url).status_code in (400, 422)
+    answer = _api(marked.users["auditor"]).get(url, {"purpose": "checking an import"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert MARKERS["death circumstances (intake)"] in str(body["entry"]["payload"])
+    assert Entry.objects.get(seq=body["viewed"]["seq"]).type == "text.viewed"
+
+
+def test_every_payload_key_of_the_seeded_ledger_has_a_class(marked: Scene) -> None:
+    from corridor import sensitivity
+
+    unclassed = sorted(
+        {
+            f"{entry.type}: {key}"
+            for entry in Entry.objects.all()
+            for key in sensitivity.payload_keys(entry.payload)
+            if sensitivity.key_class(entry.type, key) is None
+        }
+    )
+    assert unclassed == []
