@@ -19,6 +19,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.database)
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Any:
+    """Each test starts in English: a request in Persian leaves its language active in the thread (Django
+    does not deactivate it), and the next test's English sentences would otherwise depend on the order."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def users(db: Any) -> dict[str, Any]:
     """alice-style users: one per role, and ``outsider`` with an account but no role."""
