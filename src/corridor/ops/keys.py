@@ -31,6 +31,7 @@ from corridor.register.crypto import (
     key_ids_in_use,
     keyring,
 )
+from corridor.register.name_index import rebuild as rebuild_name_index
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
             for start in range(0, len(rows), 500):
                 model._default_manager.bulk_update(rows[start : start + 500], [f.name for f in fields])
             count += len(rows)
+        # The name index is keyed from the identity key too: rebuilt under the new key in the same
+        # transaction, or searches by name would stop finding anyone once the old key is dropped.
+        rebuild_name_index()
         ledger.append(
             "identity.rekeyed",
             by=by,
