@@ -284,11 +284,13 @@ class NameToken(models.Model):
     companion = models.ForeignKey(
         "transfers.Companion", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # The owner's site, kept here so a search reads only the tokens of the user's sites.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64)
     key = models.CharField(max_length=16)
 
     class Meta:
-        indexes = [models.Index(fields=["digest"])]
+        indexes = [models.Index(fields=["digest", "site"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(patient__isnull=False, companion__isnull=True)

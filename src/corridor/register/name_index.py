@@ -66,12 +66,13 @@ def _primary() -> str:
     return str(settings.IDENTITY_KEYS[0])
 
 
-def _replace(owner: str, owner_id: int, name: str | None) -> None:
-    NameToken.objects.filter(**{f"{owner}_id": owner_id}).delete()
+def _replace(owner: str, person: Any, name: str | None) -> None:
+    NameToken.objects.filter(**{f"{owner}_id": person.pk}).delete()
     if name:
         key = _primary()
         NameToken.objects.bulk_create(
-            NameToken(**{f"{owner}_id": owner_id}, digest=d, key=key_id(key)) for d in digests(name, key)
+            NameToken(**{f"{owner}_id": person.pk}, site_id=person.site_id, digest=d, key=key_id(key))
+            for d in digests(name, key)
         )
 
 
@@ -81,12 +82,12 @@ def index_patient(patient: Patient, name: str | None) -> None:
     Called by the services that set a name, inside their transaction, so the index never disagrees
     with the name it was made from.
     """
-    _replace("patient", patient.pk, name)
+    _replace("patient", patient, name)
 
 
 def index_companion(companion: Any, name: str | None) -> None:
     """As :func:`index_patient`, for a companion on the roster."""
-    _replace("companion", companion.pk, name)
+    _replace("companion", companion, name)
 
 
 def rebuild() -> int:
@@ -95,7 +96,7 @@ def rebuild() -> int:
     For a key rotation (the old key's entries would stop matching once the old key is dropped) and
     for an index that is missing. Reads every identity through the model, which opens the names.
     """
-    from corridor.transfers.models import CompanionIdentity
+    from corridor.transfers.models import Companion, CompanionIdentity
 
     key = _primary()
     kid = key_id(key)
@@ -103,29 +104,32 @@ def rebuild() -> int:
     with transaction.atomic():
         NameToken.objects.all().delete()
         rows: list[NameToken] = []
-        for identity in PatientIdentity.objects.only("patient_id", "full_name").iterator(chunk_size=2000):
-            rows.extend(
-                NameToken(patient_id=identity.patient_id, digest=d, key=kid) for d in digests(identity.full_name, key)
-            )
-            count += 1
-        for other in CompanionIdentity.objects.only("companion_id", "full_name").iterator(chunk_size=2000):
-            rows.extend(
-                NameToken(companion_id=other.companion_id, digest=d, key=kid) for d in digests(other.full_name, key)
-            )
-            count += 1
+        for owner, people, identities in (
+            ("patient", Patient.objects, PatientIdentity.objects),
+            ("companion", Companion.objects, CompanionIdentity.objects),
+        ):
+            site_of = dict(people.values_list("pk", "site_id"))
+            for identity in identities.only(f"{owner}_id", "full_name").iterator(chunk_size=2000):
+                person = getattr(identity, f"{owner}_id")
+                rows.extend(
+                    NameToken(**{f"{owner}_id": person}, site_id=site_of[person], digest=d, key=kid)
+                    for d in digests(identity.full_name, key)
+                )
+                count += 1
         NameToken.objects.bulk_create(rows, batch_size=2000)
     return count
 
 
-def _matching(owner: str, words: list[str]) -> list[int]:
-    """Ids of the ``owner`` rows whose name holds every one of ``words``, under any configured key."""
+def _matching(owner: str, words: list[str], by: Actor) -> list[int]:
+    """Ids of ``by``'s sites' ``owner`` rows whose name holds every one of ``words``, under any configured key."""
     keys = list(settings.IDENTITY_KEYS)
-    # Each word matches if any key's digest of it does; a row matches if it matches every word.
-    # A word's digests differ per key, so count the distinct words matched, not the digests.
+    tokens_here = visible(NameToken.objects.filter(**{f"{owner}__isnull": False}), by)
+    # A word matches if any key's digest of it does; a row matches if it matches every word. A word's
+    # digests differ per key, so count the distinct words matched, not the digests.
     found: dict[int, set[int]] = {}
     for position, word in enumerate(words):
-        ids = NameToken.objects.filter(digest__in=[digest(word, k) for k in keys], **{f"{owner}__isnull": False})
-        for owner_id in ids.values_list(f"{owner}_id", flat=True).distinct():
+        ids = tokens_here.filter(digest__in=[digest(word, k) for k in keys]).values_list(f"{owner}_id", flat=True)
+        for owner_id in ids.distinct():
             found.setdefault(owner_id, set()).add(position)
     return [owner_id for owner_id, seen in found.items() if len(seen) == len(words)]
 
@@ -156,8 +160,8 @@ def search_by_name(*, query: str, purpose: str, by: Actor, via_token: Any = None
     if not words:
         raise InvalidInput("type at least one word of the name", "query")
     purpose = validate.text(purpose, "purpose")
-    patient_ids = _matching("patient", words)
-    companion_ids = _matching("companion", words)
+    patient_ids = _matching("patient", words, by)
+    companion_ids = _matching("companion", words, by)
     patients = list(visible(Patient.objects.filter(pk__in=patient_ids).select_related("site"), by))
     companions = list(visible(Companion.objects.filter(pk__in=companion_ids).select_related("site"), by))
     if len(patients) + len(companions) > MAX_RESULTS:

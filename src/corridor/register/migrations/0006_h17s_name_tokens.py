@@ -12,8 +12,14 @@ from django.db import migrations, models
 
 # table, the column naming the owner, the field's context (its label in the associated data), owner kind
 IDENTITIES = (
-    ("register_patientidentity", "patient_id", "register.patientidentity.full_name", "patient"),
-    ("transfers_companionidentity", "companion_id", "transfers.companionidentity.full_name", "companion"),
+    ("register_patientidentity", "register_patient", "patient_id", "register.patientidentity.full_name", "patient"),
+    (
+        "transfers_companionidentity",
+        "transfers_companion",
+        "companion_id",
+        "transfers.companionidentity.full_name",
+        "companion",
+    ),
 )
 
 
@@ -28,11 +34,16 @@ def backfill(apps, schema_editor):
     ring = keyring()
     rows = []
     with schema_editor.connection.cursor() as cursor:
-        for table, column, context, owner in IDENTITIES:
-            cursor.execute(f"SELECT {column}, full_name FROM {table} WHERE full_name IS NOT NULL")
-            for owner_id, stored in cursor.fetchall():
+        for table, people, column, context, owner in IDENTITIES:
+            cursor.execute(
+                f"SELECT i.{column}, p.site_id, i.full_name FROM {table} i JOIN {people} p ON p.id = i.{column} "
+                "WHERE i.full_name IS NOT NULL"
+            )
+            for owner_id, site_id, stored in cursor.fetchall():
                 name = ring.open(stored, context, owner_id, owner)
-                rows.extend(token(**{column: owner_id}, digest=d, key=key_id(key)) for d in digests(name, key))
+                rows.extend(
+                    token(**{column: owner_id}, site_id=site_id, digest=d, key=key_id(key)) for d in digests(name, key)
+                )
     token.objects.bulk_create(rows, batch_size=2000)
 
 
@@ -69,9 +80,15 @@ class Migration(migrations.Migration):
                         to="register.patient",
                     ),
                 ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="register.site"
+                    ),
+                ),
             ],
             options={
-                "indexes": [models.Index(fields=["digest"], name="register_na_digest_25a561_idx")],
+                "indexes": [models.Index(fields=["digest", "site"], name="register_na_digest_260d3e_idx")],
                 "constraints": [
                     models.CheckConstraint(
                         condition=models.Q(
