@@ -218,6 +218,8 @@ class EncryptedTextField(models.TextField):
         )
 
 
+
+
 def identity_models() -> list[type[models.Model]]:
     """Every model that keeps identity fields (patients', companions'), found by their encrypted fields."""
     from django.apps import apps
