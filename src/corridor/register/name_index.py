@@ -156,10 +156,10 @@ def search_by_name(*, query: str, purpose: str, by: Actor, via_token: Any = None
     from corridor.transfers.models import Companion, CompanionIdentity
 
     require(by, Can.SEE_IDENTITIES)
-    words = tokens(validate.text(query, "query", max_length=200))
+    words = tokens(validate.text(query, "query", required=True, max_length=200))
     if not words:
         raise InvalidInput("type at least one word of the name", "query")
-    purpose = validate.text(purpose, "purpose")
+    purpose = validate.text(purpose, "purpose", required=True, max_length=200)
     patient_ids = _matching("patient", words, by)
     companion_ids = _matching("companion", words, by)
     patients = list(visible(Patient.objects.filter(pk__in=patient_ids).select_related("site"), by))
