@@ -65,3 +65,13 @@ def test_the_purpose_is_required(
     )
     assert response.status_code == 422 and "کریمی" not in response.content.decode()
     assert not Entry.objects.filter(type="identity.viewed").exists()
+
+
+def test_the_identity_audit_lists_the_patients_a_search_showed(
+    karimi: Any, tokens: dict[str, str], api_client: Callable[[str | None], Client]
+) -> None:
+    api_client(tokens["coordinator"]).post(
+        URL, {"query": "کریمی", "purpose": "confirm a transfer"}, content_type="application/json"
+    )
+    audit = api_client(tokens["auditor"]).get("/api/audit/identity-views?patient=P-0500").json()
+    assert [(i["patients"], i["purpose"]) for i in audit["items"]] == [(["P-0500"], "confirm a transfer")]
