@@ -250,7 +250,12 @@ class NameSearchOut(Schema):
 
 
 # Before the routes under /patients/{code}, which would otherwise take "search-by-name" for a code.
-@router.post("/patients/search-by-name", response=responses(NameSearchOut), tags=["patients"])
+@router.post(
+    "/patients/search-by-name",
+    response=responses(NameSearchOut),
+    tags=["patients"],
+    auth=requires(Can.SEE_IDENTITIES),
+)
 def search_by_name(request: HttpRequest, data: NameSearchIn) -> dict[str, Any]:
     """Patients and companions of your sites whose name holds every word of ``query`` (Persian and Arabic
     spellings of a letter count as one), for roles that may see identities; recorded as ``identity.viewed``
