@@ -91,6 +91,8 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     "register.DataKey": _fields(
         public="id kind key_id created_at erased_at", pseudonymous="person_id", identifying="wrapped"
     ),
+    # A keyed digest of one word of a name: whoever holds the key and guesses the name could confirm it.
+    "register.NameToken": _fields(public="id site key", pseudonymous="patient companion", identifying="digest"),
     # An erasure says that and when, never what: its reason is written for the second admin, like a break-glass reason.
     "register.Erasure": _fields(
         public="id kind state retention requested_seq decided_seq",

@@ -157,6 +157,7 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
             "viewed_at": e.recorded_at,
             "viewed_by": e.recorded_by,
             "patient": e.payload.get("patient", ""),
+            "patients": e.payload.get("patients") or [p for p in [e.payload.get("patient")] if p],
             "purpose": sensitivity.redact(e.payload, user_of(request), e.type).get("purpose", ""),
         }
         for e in entries[query.offset : query.offset + query.limit]

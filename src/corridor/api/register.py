@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from corridor import sensitivity
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
+from corridor.ledger.models import Entry
+from corridor.register import name_index
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.register.scoping import visible
@@ -230,6 +233,47 @@ def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[s
         "erased": bool(identity and identity.erased),
         "viewed_entry": entry.seq,
     }
+
+
+class NameSearchIn(Schema):
+    query: str = Field(min_length=1, max_length=200, description="one or more words of the name, in any spelling")
+    purpose: Purpose = Field(description="why the names are needed; recorded in the ledger")
+
+
+class NameMatchOut(Schema):
+    kind: Literal["patient", "companion"]
+    code: str
+    full_name: str
+    site: str
+    detail: str = Field(description="the patient's status or the companion's role")
+
+
+class NameSearchOut(Schema):
+    items: list[NameMatchOut]
+    viewed_entry: int | None = Field(description="the identity.viewed entry recording this showing; none if nobody")
+
+
+# Before the routes under /patients/{code}, which would otherwise take "search-by-name" for a code.
+@router.post(
+    "/patients/search-by-name",
+    response=responses(NameSearchOut),
+    tags=["patients"],
+    auth=requires(Can.SEE_IDENTITIES),
+)
+def search_by_name(request: HttpRequest, data: NameSearchIn) -> dict[str, Any]:
+    """Patients and companions of your sites whose name holds every word of ``query`` (Persian and Arabic
+    spellings of a letter count as one), for roles that may see identities; recorded as ``identity.viewed``
+    with ``purpose`` when it shows names. A POST, so the name searched for stays out of URLs and logs."""
+    user = acting(request, Can.SEE_IDENTITIES)
+    with transaction.atomic():
+        found = name_index.search_by_name(
+            query=data.query,
+            purpose=data.purpose,
+            by=user,
+            via_token=request.auth,  # type: ignore[attr-defined]
+        )
+        entry = Entry.objects.filter(type="identity.viewed").order_by("-seq").first() if found else None
+    return {"items": [vars(m) for m in found], "viewed_entry": entry.seq if entry else None}
 
 
 @router.get("/patients", response=responses(PatientPage), tags=["patients"])

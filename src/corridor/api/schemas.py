@@ -482,6 +482,9 @@ class IdentityViewOut(Schema):
     viewed_at: str
     viewed_by: str
     patient: str
+    patients: list[str] = Field(
+        default_factory=list, description="every patient shown: one, or several for a search by name"
+    )
     purpose: str
 
 

@@ -26,6 +26,7 @@ from corridor.files import write_atomically
 from corridor.ledger import services as ledger
 from corridor.register.crypto import key_id, key_ids_in_use, keyring
 from corridor.register.models import DataKey
+from corridor.register.name_index import rebuild as rebuild_name_index
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
             row.wrapped = ring.wrap(ring.unwrap(row.wrapped, row.kind, row.person_id), row.kind, row.person_id)
         for start in range(0, len(rows), 500):
             DataKey.objects.bulk_update(rows[start : start + 500], ["wrapped"])
+        # The name index is keyed from the identity key too: rebuilt under the new key in the same
+        # transaction, or searches by name would stop finding anyone once the old key is dropped.
+        rebuild_name_index()
         ledger.append(
             "identity.rekeyed",
             by=by,

@@ -29,7 +29,7 @@ from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.register.crypto import is_erased
-from corridor.register.models import DataKey, Erasure, Patient
+from corridor.register.models import DataKey, Erasure, NameToken, Patient
 from corridor.register.scoping import for_sites, require_site, site_ids
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,8 @@ def confirm_erasure(person: Any, *, by: Actor) -> Erasure:
         if request.requested_by == username:
             raise NotAllowed("the admin who asked for an erasure cannot confirm it: a second admin must")
         _destroy_data_key(_kind(person), person.pk)
+        # The name's keyed digests would still let someone who guesses the name confirm it: gone too.
+        NameToken.objects.filter(**{_kind(person): person}).delete()
         entry = ledger.append(
             "erasure.confirmed",
             by=by,

@@ -354,3 +354,38 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"erasure of {self.code} ({self.state})"
+
+
+class NameToken(models.Model):
+    """One word of a patient's or a companion's name, as a keyed digest: what a search by name looks up.
+
+    The names themselves are encrypted and cannot be searched in SQL; this table holds, for each
+    folded word of a name (:mod:`corridor.register.names`), its HMAC under a key derived from the
+    identity key (:mod:`corridor.register.name_index`). Nothing in it reads back as a name without
+    that key. ``key`` is the id of the identity key the digest was made under, so that a rotation can
+    rebuild the index and a search still finds rows made under an older key meanwhile.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    companion = models.ForeignKey(
+        "transfers.Companion", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The owner's site, kept here so a search reads only the tokens of the user's sites.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    key = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["digest", "site"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(patient__isnull=False, companion__isnull=True)
+                | Q(patient__isnull=True, companion__isnull=False),
+                name="name_token_has_one_owner",
+            ),
+            models.UniqueConstraint(fields=["patient", "digest"], name="name_token_patient_digest"),
+            models.UniqueConstraint(fields=["companion", "digest"], name="name_token_companion_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"name token of {self.patient_id or self.companion_id}"

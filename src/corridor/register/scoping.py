@@ -31,6 +31,7 @@ SITE_PATHS: dict[str, str] = {
     "register.Site": "id",
     "register.Patient": "site_id",
     "register.PatientIdentity": "patient__site_id",
+    "register.NameToken": "site_id",
     "register.Referral": "patient__site_id",
     "register.AccessRuleSet": "site_id",
     "register.Erasure": "site_id",

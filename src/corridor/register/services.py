@@ -30,6 +30,7 @@ from corridor.register.models import (
     Site,
     Specialty,
 )
+from corridor.register.name_index import index_patient
 from corridor.register.scoping import require_site
 from corridor.validate import code as _code
 from corridor.validate import date as _date
@@ -354,6 +355,7 @@ def register_patient(
         )
         if identity_fields:
             PatientIdentity.objects.create(patient=patient, **identity_fields)
+            index_patient(patient, identity_fields["full_name"])
         ledger.append(
             "patient.registered",
             by=by,
@@ -401,6 +403,8 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
         for key, value in fields.items():
             setattr(record, key, value)
         record.save()
+        if "full_name" in changed:
+            index_patient(patient, fields["full_name"])  # the old name's words stop finding this patient
         ledger.append(
             "identity.changed",
             by=by,

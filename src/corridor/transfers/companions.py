@@ -23,6 +23,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Site
+from corridor.register.name_index import index_companion
 from corridor.register.scoping import require_site
 from corridor.transfers.models import Companion, CompanionIdentity, Trip, TripCompanion, TripPassenger
 from corridor.transfers.services import ACTIVE, _when, check_trip_moment
@@ -78,6 +79,7 @@ def register_companion(
         )
         if fields:
             CompanionIdentity.objects.create(companion=companion, **fields)
+            index_companion(companion, fields["full_name"])
         ledger.append(
             "companion.registered",
             by=by,

@@ -91,6 +91,15 @@ class PurposeForm(forms.Form):
     )
 
 
+class NameSearchForm(PurposeForm):
+    query = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("Every word must match. Persian and Arabic spellings of a letter count as one."),
+    )
+    field_order = ["query", "purpose"]
+
+
 class ReferralForm(EvidenceForm):
     specialty = forms.ChoiceField(label=_("Specialty"), choices=Specialty.choices)
     priority = forms.ChoiceField(label=_("Priority"))

@@ -38,6 +38,7 @@ urlpatterns = [
     path("audit/break-glass/<int:pk>/acknowledge/", audit.break_glass_acknowledge, name="break_glass_acknowledge"),
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_create, name="patient_create"),
+    path("patients/by-name/", patients.patient_search_by_name, name="patient_search_by_name"),
     path("patients/<str:code>/", patients.patient_detail, name="patient"),
     path("patients/<str:code>/change/", patients.patient_edit, name="patient_edit"),
     path("patients/<str:code>/identity/", patients.patient_identity, name="patient_identity"),

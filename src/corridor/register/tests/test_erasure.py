@@ -323,3 +323,17 @@ def test_the_database_file_itself_keeps_no_copy_of_an_erased_persons_key(tmp_pat
     assert keys[0].encode() in raw and keys[2].encode() in raw  # the others' keys are there to be found
     assert keys[1].encode() not in raw and keys[1][:16].encode() not in raw
     assert not [mark for mark in MARKS if mark.encode() in raw]
+
+
+def test_an_erased_person_is_found_by_no_name_search_and_a_rebuilt_index_leaves_them_out(
+    patient: Patient, neighbour: Patient, admins: tuple[Any, Any]
+) -> None:
+    from corridor.register import name_index
+    from corridor.register.models import NameToken
+
+    assert NameToken.objects.filter(patient=patient).exists()  # the name was indexed when it was given
+    _erase(patient, admins)
+    assert not NameToken.objects.filter(patient=patient).exists()
+    name_index.rebuild()  # as a key rotation does: the erased name cannot be read, so it is not indexed
+    assert not NameToken.objects.filter(patient=patient).exists()
+    assert NameToken.objects.filter(patient=neighbour).exists()

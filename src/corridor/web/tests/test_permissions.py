@@ -44,6 +44,7 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "patient_break_glass": ("get", BREAK_GLASS),
     "patients": ("get", EVERY_ROLE),
     "patient_create": ("get", COORDINATOR),
+    "patient_search_by_name": ("get", CLINICAL),
     "patient": ("get", EVERY_ROLE),
     "patient_edit": ("get", COORDINATOR),
     "patient_identity": ("get", CLINICAL),

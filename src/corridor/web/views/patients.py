@@ -23,11 +23,12 @@ from corridor.accounts import breakglass
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
+from corridor.register import name_index
 from corridor.register import services as register
 from corridor.register.crypto import is_erased
 from corridor.register.models import Patient, Referral
 from corridor.register.scoping import visible
-from corridor.transfers.models import TripPassenger
+from corridor.transfers.models import Companion, TripPassenger
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
 from corridor.web.views.common import current_site, page
@@ -76,6 +77,26 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "statuses": Patient.Status.choices,
         },
     )
+
+
+@requires(Can.SEE_IDENTITIES)
+def patient_search_by_name(request: HttpRequest) -> HttpResponse:
+    """GET asks for a name and why; POST searches (recorded as an ``identity.viewed`` entry when it
+    shows names). A POST, so that the name searched for stays out of addresses and server logs."""
+    form = forms.NameSearchForm(request.POST or None)
+    found = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            matches = name_index.search_by_name(
+                query=form.cleaned_data["query"], purpose=form.cleaned_data["purpose"], by=request.user
+            )
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            # The status or role as its label in the page's language; the service gives codes.
+            labels = {**dict(Patient.Status.choices), **dict(Companion.Kind.choices)}
+            found = [{"match": m, "detail": labels.get(m.detail, m.detail)} for m in matches]
+    return page(request, "corridor/patients/by_name.html", {"form": form, "found": found})
 
 
 @requires(None)
