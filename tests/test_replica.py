@@ -59,10 +59,10 @@ def _wait_for_standby(primary: dict[str, Any], standby: dict[str, Any], timeout:
 @pytest.fixture
 def standby(transactional_db: Any, settings: Any) -> Iterator[dict[str, Any]]:
     """The router switched on, its replica alias pointing at the real standby's copy of the test database."""
-    url = _standby_url()
     primary = connections["default"].settings_dict
     if primary["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("the replica tests run in the PostgreSQL pass (the primary here is SQLite)")
+    url = _standby_url()
     where = env.database_from_url(url, name="CORRIDOR_TEST_REPLICA_URL")
     standby = {**primary, **{key: where[key] for key in ("HOST", "PORT", "USER", "PASSWORD")}}
     with _on(standby, "postgres") as conn:
