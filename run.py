@@ -78,6 +78,7 @@ def run_tests(pytest_args: list[str]) -> int:
                 (
                     "database tests on PostgreSQL",
                     [python, "-m", "pytest", "-m", "database", *pytest_args],
+                    # CORRIDOR_TEST_REPLICA_URL, when set, passes through `base` to the replica tests.
                     {**base, "CORRIDOR_DATABASE_URL": postgres},
                 )
             )

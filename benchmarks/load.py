@@ -2,6 +2,8 @@
 
     python benchmarks/load.py [--seconds 120] [--clients 50] [--workers 3] [--threads 4] [--think 0.5]
                               [--write-share 0.2] [--database-url postgres://…]
+    python benchmarks/load.py --compare --database-url postgres://…/db --replica-url postgres://…:5433/db \
+                              --clients 300 --seconds 120
 
 Sets up a data directory of its own (the demo camp, plus a site with enough approved trips for the
 run), starts `corridor serve --production`, and runs ``--clients`` clients for ``--seconds``. Each
@@ -16,6 +18,12 @@ throughput, the server's CPU time per request, and p50/p95/p99 latency for dashb
 writes (goal: dashboard p95 at most 150 ms, zero errors). Afterwards it stops the server, runs
 `corridor verify`, and checks that every write the server acknowledged is in the ledger with the hash,
 type and trip it answered with.
+
+``--indicator-share`` of the reads ask for a month's indicators (`GET /api/indicators`) instead of the
+dashboard. ``--compare`` runs the same load twice on the same data, one after the other: first against
+one server on the primary alone, then against three `corridor serve --production` processes (each with
+``--workers``), a `corridor worker`, and the replica (``CORRIDOR_DATABASE_REPLICA_URL``), the clients
+spread over the three servers as a load balancer would; each phase gets its own trips to move.
 
 The clients are separate processes (threads within each), so their own work does not queue behind one
 interpreter lock; on a small machine they share the cores with the server, which the figures include.
@@ -162,11 +170,19 @@ class Client:
 
 
 def _client_thread(
-    port: int, token: str, trips: list[list[Any]], lock: Any, deadline: float, think: float, share: float, seed: int,
+    port: int | list[int],
+    token: str,
+    trips: list[list[Any]],
+    lock: Any,
+    deadline: float,
+    think: float,
+    share: float,
+    seed: int,
     out: list[dict[str, Any]],
+    indicators: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
-    client = Client(port, token)
+    client = Client(port if isinstance(port, int) else port[seed % len(port)], token)
     trip: int | None = None
     day = ""
     step = 0
@@ -203,26 +219,45 @@ def _client_thread(
             out.append(record)
             step += 1
         else:
+            kind, path = (
+                ("indicators", "/api/indicators?month=2014-10")
+                if rng.random() < indicators
+                else ("dashboard", "/api/dashboard")
+            )
             try:
-                status, body, elapsed = client.call("GET", "/api/dashboard")
+                status, body, elapsed = client.call("GET", path)
             except OSError as exc:
-                out.append({"kind": "dashboard", "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
+                out.append({"kind": kind, "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
                 continue
-            out.append({"kind": "dashboard", "ok": status == 200, "status": status, "ms": elapsed * 1000,
-                        **({} if status == 200 else {"error": body[:200].decode("utf-8", "replace")})})
+            out.append(
+                {
+                    "kind": kind,
+                    "ok": status == 200,
+                    "status": status,
+                    "ms": elapsed * 1000,
+                    **({} if status == 200 else {"error": body[:200].decode("utf-8", "replace")}),
+                }
+            )
         time.sleep(rng.expovariate(1 / think) if think > 0 else 0)
 
 
 def _client_process(
-    port: int, tokens: list[str], trips: Any, deadline: float, think: float, share: float, seed: int,
+    port: int | list[int],
+    tokens: list[str],
+    trips: Any,
+    deadline: float,
+    think: float,
+    share: float,
+    seed: int,
     results: Any,
+    indicators: float = 0.0,
 ) -> None:
     lock = threading.Lock()
     out: list[dict[str, Any]] = []
     threads = [
         threading.Thread(
             target=_client_thread,
-            args=(port, token, trips, lock, deadline, think, share, seed * 1000 + i, out),
+            args=(port, token, trips, lock, deadline, think, share, seed * 1000 + i, out, indicators),
         )
         for i, token in enumerate(tokens)
     ]
@@ -259,6 +294,127 @@ def _percentile(values: list[float], q: float) -> float:
 # ------------------------------------------------------------------------------------------------- main
 
 
+def _transactions(url: str | None) -> int | None:
+    """Transactions the database at ``url`` has seen (on a standby: the reads it served), or None."""
+    if not url:
+        return None
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(row.fetchone()[0])  # type: ignore[index]
+
+
+def _start_server(env: dict[str, str], workers: int, threads: int) -> tuple[int, subprocess.Popen[bytes]]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return port, server
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _phase(
+    label: str,
+    env: dict[str, str],
+    servers: int,
+    with_worker: bool,
+    tokens: list[str],
+    trips_list: list[Any],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Start ``servers`` servers (and a worker), run the clients against them, stop them, return the figures."""
+    started = [_start_server(env, args.workers, args.threads) for _ in range(servers)]
+    processes = [server for _, server in started]
+    if with_worker:
+        processes.append(
+            subprocess.Popen([*CORRIDOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+    ports = [port for port, _ in started]
+    try:
+        for port, server in started:
+            _wait_until_up(port, server)
+        print(
+            f"\n== {label}: {args.clients} clients for {args.seconds:g} s against {servers} x corridor serve "
+            f"--production ({args.workers} workers x {args.threads} threads each)"
+            f"{' and a worker' if with_worker else ''}"
+            f"; {os.cpu_count()} cores shared with the clients and the database …",
+            flush=True,
+        )
+        manager = multiprocessing.Manager()
+        trips = manager.list(trips_list)
+        results = manager.Queue()
+        deadline = time.time() + args.seconds
+        groups = [tokens[i :: args.processes] for i in range(args.processes)]
+        clients = [
+            multiprocessing.Process(
+                target=_client_process,
+                args=(ports, group, trips, deadline, args.think, args.write_share, i, results, args.indicator_share),
+            )
+            for i, group in enumerate(groups)
+            if group
+        ]
+        cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
+        replica_before = _transactions(env.get("CORRIDOR_DATABASE_REPLICA_URL"))
+        run_start = time.perf_counter()
+        for process in clients:
+            process.start()
+        records: list[dict[str, Any]] = []
+        for _ in clients:
+            records += results.get()
+        for process in clients:
+            process.join()
+        wall = time.perf_counter() - run_start
+        server_cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
+        load = os.getloadavg()
+        replica_after = _transactions(env.get("CORRIDOR_DATABASE_REPLICA_URL"))
+    finally:
+        _stop(processes)
+    errors = [r for r in records if not r["ok"]]
+    print(f"requests: {len(records)} in {wall:.1f} s ({len(records) / wall:.1f}/s); errors: {len(errors)}")
+    print(
+        f"server CPU: {server_cpu:.1f} s, {server_cpu / max(1, len(records)) * 1000:.1f} ms per request; "
+        f"load average at the end {load[0]:.1f} on {os.cpu_count()} cores"
+    )
+    routes = (
+        ("GET /api/dashboard", "dashboard"),
+        ("GET /api/indicators", "indicators"),
+        ("POST /api/trips/{id}/{step}", "write"),
+    )
+    for name, kind in routes:
+        group = [r for r in records if r["kind"] == kind]
+        if not group:
+            continue
+        ms = [r["ms"] for r in group if r["ok"]]
+        failed = sum(not r["ok"] for r in group)
+        print(
+            f"  {name:<28} {len(group):>6} ({failed} errors)  p50 {_percentile(ms, 50):7.1f} ms"
+            f"  p95 {_percentile(ms, 95):7.1f} ms  p99 {_percentile(ms, 99):7.1f} ms"
+            f"  max {max(ms, default=float('nan')):7.1f} ms"
+        )
+    if replica_before is not None and replica_after is not None:
+        print(f"  transactions served by the replica during the run: {replica_after - replica_before}")
+    p95 = _percentile([r["ms"] for r in records if r["kind"] == "dashboard" and r["ok"]], 95)
+    print(f"  goal: dashboard p95 <= 150 ms: {'met' if p95 <= 150 else 'NOT met'} ({p95:.1f} ms)")
+    for error in errors[:5]:
+        print(f"  error: {error['kind']} {error['status']} {error.get('error', '')}")
+    return {"records": records, "errors": errors, "wall": wall}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=120)
@@ -267,92 +423,61 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--think", type=float, default=0.5, help="mean pause between a client's requests (s)")
     parser.add_argument("--write-share", type=float, default=0.2)
+    parser.add_argument("--indicator-share", type=float, default=0.0, help="share of reads that ask for indicators")
     parser.add_argument("--processes", type=int, default=5, help="client processes (the clients are split)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (a database of its own); default SQLite")
+    parser.add_argument("--replica-url", default=None, help="a streaming replica of --database-url (for --compare)")
+    parser.add_argument(
+        "--compare", action="store_true", help="one server on the primary, then three servers, a worker and the replica"
+    )
+    parser.add_argument("--trips", type=int, default=None,
+                        help="approved trips per phase (default: enough for the offered load at --think)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
+    if args.compare and not (args.database_url and args.replica_url):
+        parser.error("--compare needs --database-url (the primary) and --replica-url (its streaming replica)")
 
     folder = Path(tempfile.mkdtemp(prefix="corridor-load-"))
     env = {**os.environ, "CORRIDOR_DATA_DIR": str(folder), "CORRIDOR_API_RATE_LIMIT": "6000/minute"}
     env.pop("CORRIDOR_DATABASE_URL", None)
+    env.pop("CORRIDOR_DATABASE_REPLICA_URL", None)
     if args.database_url:
         env["CORRIDOR_DATABASE_URL"] = args.database_url
-    trips_wanted = int(args.clients * args.seconds / max(args.think, 0.05) * args.write_share / len(STEPS) * 1.5) + 50
+    phases = 2 if args.compare else 1
+    per_phase = int(args.clients * args.seconds / max(args.think, 0.05) * args.write_share / len(STEPS) * 1.5) + 50
+    per_phase = args.trips or per_phase
+    trips_wanted = per_phase * phases
     print(f"setting up in {folder}: the demo camp and {trips_wanted} approved trips …", flush=True)
     started = time.perf_counter()
     subprocess.run([*CORRIDOR, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*CORRIDOR, "load-scenario", "demo-camp"], env=env, check=True, capture_output=True)
     setup = json.loads(_django(SETUP, env, str(trips_wanted), str(args.clients)))
     print(f"  set up in {time.perf_counter() - started:.0f} s", flush=True)
+    # The demo camp's clock stands before the trips' days; the servers' clock is put after the last of
+    # them, so no gate time recorded during the run is refused as in the future.
+    env["CORRIDOR_TODAY"] = max(day for _, day in setup["trips"])
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", str(args.workers),
-         "--threads", str(args.threads)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_until_up(port, server)
-        print(
-            f"running {args.clients} clients for {args.seconds:g} s against corridor serve --production "
-            f"({args.workers} workers x {args.threads} threads, {'PostgreSQL' if args.database_url else 'SQLite'}; "
-            f"{os.cpu_count()} cores shared with the clients) …",
-            flush=True,
+    outcomes = []
+    if args.compare:
+        outcomes.append(
+            _phase("one server, the primary alone", env, 1, False, setup["tokens"], setup["trips"][:per_phase], args)
         )
-        manager = multiprocessing.Manager()
-        trips = manager.list(setup["trips"])
-        results = manager.Queue()
-        deadline = time.time() + args.seconds
-        groups = [setup["tokens"][i :: args.processes] for i in range(args.processes)]
-        processes = [
-            multiprocessing.Process(
-                target=_client_process,
-                args=(port, group, trips, deadline, args.think, args.write_share, i, results),
+        replicated = {**env, "CORRIDOR_DATABASE_REPLICA_URL": args.replica_url}
+        outcomes.append(
+            _phase(
+                "three servers, a worker, the primary and its replica",
+                replicated,
+                3,
+                True,
+                setup["tokens"],
+                setup["trips"][per_phase:],
+                args,
             )
-            for i, group in enumerate(groups)
-            if group
-        ]
-        cpu_before = _cpu_seconds(server.pid)
-        run_start = time.perf_counter()
-        for process in processes:
-            process.start()
-        records: list[dict[str, Any]] = []
-        for _ in processes:
-            records += results.get()
-        for process in processes:
-            process.join()
-        wall = time.perf_counter() - run_start
-        server_cpu = _cpu_seconds(server.pid) - cpu_before
-        load = os.getloadavg()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-    reads = [r for r in records if r["kind"] == "dashboard"]
-    writes = [r for r in records if r["kind"] == "write"]
-    errors = [r for r in records if not r["ok"]]
-    print(f"\nrequests: {len(records)} in {wall:.1f} s ({len(records) / wall:.1f}/s); errors: {len(errors)}")
-    print(
-        f"server CPU: {server_cpu:.1f} s, {server_cpu / max(1, len(records)) * 1000:.1f} ms per request; "
-        f"load average at the end {load[0]:.1f} on {os.cpu_count()} cores"
-    )
-    for name, group in (("dashboard reads", reads), ("gate-timeline writes", writes)):
-        ms = [r["ms"] for r in group if r["ok"]]
-        print(
-            f"  {name:<22} {len(group):>6}  p50 {_percentile(ms, 50):7.1f} ms  p95 {_percentile(ms, 95):7.1f} ms  "
-            f"p99 {_percentile(ms, 99):7.1f} ms  max {max(ms, default=float('nan')):7.1f} ms"
         )
-    p95 = _percentile([r["ms"] for r in reads if r["ok"]], 95)
-    print(f"  goal: dashboard p95 <= 150 ms: {'met' if p95 <= 150 else 'NOT met'} ({p95:.1f} ms)")
-    for error in errors[:5]:
-        print(f"  error: {error['kind']} {error['status']} {error.get('error', '')}")
+    else:
+        outcomes.append(_phase("one server", env, 1, False, setup["tokens"], setup["trips"], args))
 
-    acknowledged = [r["ack"] for r in writes if r.get("ack")]
+    acknowledged = [r["ack"] for o in outcomes for r in o["records"] if r.get("ack")]
     ack_file = folder / "acknowledged.json"
     ack_file.write_text(json.dumps(acknowledged))
     verify = subprocess.run([*CORRIDOR, "verify"], env=env, capture_output=True, text=True)
@@ -364,7 +489,7 @@ def main() -> None:
     )
     if check["examples"]:
         print(f"  e.g. {check['examples']}")
-    ok = not errors and verify.returncode == 0 and check["missing"] == 0
+    ok = not any(o["errors"] for o in outcomes) and verify.returncode == 0 and check["missing"] == 0
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     sys.exit(0 if ok else 1)

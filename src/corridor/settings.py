@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "corridor.api.middleware.ApiErrorMiddleware",  # JSON errors under /api/, whichever layer refused
+    "corridor.replica.ReplicaMiddleware",  # lag-tolerant reads to the replica; read-your-writes (a no-op without one)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,6 +93,21 @@ DATABASES = {
     if _database_url
     else env.sqlite_database(DATA_DIR / "corridor.sqlite3")
 }
+
+# A PostgreSQL streaming replica for reads that tolerate lag (corridor/replica.py, docs/deploy.md). In
+# tests it mirrors the primary, so Django does not try to create a test database on a read-only server.
+REPLICA_MAX_LAG_SECONDS = env.envint("CORRIDOR_REPLICA_MAX_LAG_SECONDS", 5, minimum=0)
+_replica_url = env.envstr("CORRIDOR_DATABASE_REPLICA_URL").strip()
+if _replica_url:
+    if not _database_url:
+        raise env.ConfigError("CORRIDOR_DATABASE_REPLICA_URL needs CORRIDOR_DATABASE_URL (a PostgreSQL primary)")
+    DATABASES["replica"] = {
+        **env.database_from_url(_replica_url, name="CORRIDOR_DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise env.ConfigError("CORRIDOR_DATABASE_REPLICA_URL must be a postgres:// URL (a streaming replica)")
+    DATABASE_ROUTERS = ["corridor.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
