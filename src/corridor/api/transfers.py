@@ -116,7 +116,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: Literal["requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
+    status: TripStatusCode | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None
