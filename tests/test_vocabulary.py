@@ -86,7 +86,7 @@ def copies(tree: ast.AST, path: str, defining: dict[str, str]) -> list[tuple[str
             continue
         for name, codes in lists.items():
             if len(words & codes) >= 2 and defining[name] != path:
-                found.append((path, name, node.lineno))
+                found.append((path, name, getattr(node, "lineno", 0)))
     return found
 
 

@@ -28,7 +28,8 @@ from .schemas import Code, Date, EntryRef, Evidence, Id, IdentityIn, Moment, Pag
 router = Router()
 
 if TYPE_CHECKING:
-    KindCode = AnswerCode = str
+    KindCode = str
+    AnswerCode = str
 else:
     KindCode = vocabulary.enum("companion_kind")
     AnswerCode = vocabulary.enum("companion_answer")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -30,10 +30,12 @@ from .schemas import (
     PatientChange,
     PatientIn,
     PatientOut,
+    PatientStatusCode,
     Purpose,
     ReferralClose,
     ReferralIn,
     ReferralOut,
+    ReferralStatusCode,
     RulesIn,
     RulesOut,
     SiteIn,

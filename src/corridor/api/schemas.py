@@ -37,8 +37,16 @@ Quantity = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 # or miss one they added. mypy sees plain strings (an enum built at run time is no type to it); pydantic
 # and the OpenAPI document see the named enums.
 if TYPE_CHECKING:
-    SourceCode = CertaintyCode = SpecialtyCode = SexCode = CancelledByCode = OutcomeCode = ClosingReason = str
-    PatientStatusCode = ReferralStatusCode = TripStatusCode = str
+    SourceCode = str
+    CertaintyCode = str
+    SpecialtyCode = str
+    SexCode = str
+    CancelledByCode = str
+    OutcomeCode = str
+    ClosingReason = str
+    PatientStatusCode = str
+    ReferralStatusCode = str
+    TripStatusCode = str
 else:
     PatientStatusCode = vocabulary.enum("patient_status")
     ReferralStatusCode = vocabulary.enum("referral_status")
@@ -48,8 +56,12 @@ else:
     SpecialtyCode = vocabulary.enum("specialty")
     SexCode = vocabulary.enum("sex")
     CancelledByCode = vocabulary.enum("cancelled_by")
-    OutcomeCode = vocabulary.enum("outcome", only=[o for o in TripPassenger.Outcome if o != TripPassenger.Outcome.PENDING])
-    ClosingReason = vocabulary.enum("referral_status", "ClosingReason", only=[s for s in Referral.Status if s not in Referral.OPEN])
+    OutcomeCode = vocabulary.enum(
+        "outcome", only=[o for o in TripPassenger.Outcome if o != TripPassenger.Outcome.PENDING]
+    )
+    ClosingReason = vocabulary.enum(
+        "referral_status", "ClosingReason", only=[s for s in Referral.Status if s not in Referral.OPEN]
+    )
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -44,6 +44,7 @@ from .schemas import (
     TimelineOut,
     TripIn,
     TripOut,
+    TripStatusCode,
     TurnedBackIn,
 )
 

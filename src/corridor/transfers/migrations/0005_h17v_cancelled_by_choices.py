@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transfers', '0004_gate_taps'),
+        ("transfers", "0004_gate_taps"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trip',
-            name='cancelled_by',
-            field=models.CharField(blank=True, choices=[('authority', 'the authority'), ('camp', 'the camp'), ('hospital', 'the hospital'), ('other', 'someone else')], max_length=32),
+            model_name="trip",
+            name="cancelled_by",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("authority", "the authority"),
+                    ("camp", "the camp"),
+                    ("hospital", "the hospital"),
+                    ("other", "someone else"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
