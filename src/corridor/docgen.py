@@ -139,6 +139,19 @@ def cli_reference() -> str:
     return "\n\n".join(parts)
 
 
+def vocabulary_lists() -> str:
+    """Every code list with its words in English, Persian and Arabic (the gettext labels)."""
+    from corridor import vocabulary
+
+    sections = []
+    for name in vocabulary.CODE_LISTS:
+        rows = [(f"`{code}`", *vocabulary.labels(name, code)) for code in vocabulary.codes(name)]
+        sections.append(f"### `{name}`\n\n" + _table(("code", "English", "Persian", "Arabic"), rows))
+    for name in vocabulary.CODE_ONLY:
+        sections.append(f"### `{name}`\n\n" + ", ".join(f"`{code}`" for code in vocabulary.codes(name)))
+    return "\n\n".join(sections)
+
+
 # (file, part) -> what writes it
 PARTS: dict[tuple[str, str], Callable[[], str]] = {
     ("docs/ledger.md", "sources"): sources,
@@ -149,6 +162,7 @@ PARTS: dict[tuple[str, str], Callable[[], str]] = {
     ("docs/indicators.md", "obstruction kinds"): obstruction_kinds,
     ("docs/indicators.md", "indicator catalogue"): indicator_catalogue,
     ("docs/cli.md", "command reference"): cli_reference,
+    ("docs/vocabulary.md", "code lists"): vocabulary_lists,
 }
 
 

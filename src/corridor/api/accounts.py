@@ -7,7 +7,7 @@ way (nobody changes their own roles…) and answers with its ledger entry.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
@@ -15,6 +15,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
+from corridor import vocabulary
 from corridor.accounts import breakglass
 from corridor.accounts import services as accounts
 from corridor.accounts.models import BreakGlass, SignIn
@@ -27,7 +28,10 @@ from .schemas import LINE, Code, EntryRef, Id, Line
 
 router = Router()
 
-RoleCode = Literal["coordinator", "clinician", "monitor", "auditor", "admin"]
+if TYPE_CHECKING:
+    RoleCode = str
+else:
+    RoleCode = vocabulary.enum("role")
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@+-]{1,90}$")]
 Secret = Annotated[str, StringConstraints(max_length=200)]
 Reason = Annotated[str, StringConstraints(pattern=LINE, max_length=500)]

@@ -17,9 +17,11 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from corridor import vocabulary
 from corridor.accounts.roles import Can
 from corridor.errors import InvalidInput
 from corridor.ledger import attachments
+from corridor.ledger.catalogue import ATTACHMENT_SOURCES
 from corridor.ledger.models import Attachment
 from corridor.register.scoping import require_entry
 
@@ -79,8 +81,8 @@ _UPLOAD = {
                             "format": "binary",
                             "description": "the photo, video, audio, PDF or ProofMode proof bundle (zip)",
                         },
-                        "source": {"type": "string", "enum": ["witness", "document", "media", "official_statement"]},
-                        "certainty": {"type": "string", "enum": ["confirmed", "probable", "possible", "unverified"]},
+                        "source": {"type": "string", "enum": [str(s) for s in ATTACHMENT_SOURCES]},
+                        "certainty": {"type": "string", "enum": list(vocabulary.codes("certainty"))},
                     },
                 }
             }

@@ -8,12 +8,13 @@ Identities are never listed; a role that may see them reads one through the audi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from corridor import vocabulary
 from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
 from corridor.register.scoping import visible
@@ -26,8 +27,12 @@ from .schemas import Code, Date, EntryRef, Evidence, Id, IdentityIn, Moment, Pag
 
 router = Router()
 
-KindCode = Literal["escort", "interpreter", "nurse"]
-AnswerCode = Literal["approved", "rejected", "substituted", "no_answer"]
+if TYPE_CHECKING:
+    KindCode = str
+    AnswerCode = str
+else:
+    KindCode = vocabulary.enum("companion_kind")
+    AnswerCode = vocabulary.enum("companion_answer")
 
 
 class CompanionOut(Schema):

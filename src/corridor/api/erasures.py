@@ -27,7 +27,7 @@ class ErasureIn(Schema):
 class ErasureOut(Schema):
     person: str
     kind: Literal["patient", "companion"]
-    state: Literal["requested", "confirmed", "cancelled"]
+    state: Erasure.State  # the model's own list, not a copy of it
     reason: str
     retention: bool
     requested_by: str

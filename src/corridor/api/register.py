@@ -34,10 +34,12 @@ from .schemas import (
     PatientChange,
     PatientIn,
     PatientOut,
+    PatientStatusCode,
     Purpose,
     ReferralClose,
     ReferralIn,
     ReferralOut,
+    ReferralStatusCode,
     RulesIn,
     RulesOut,
     SiteIn,
@@ -193,7 +195,7 @@ class PatientWritten(PatientOut):
 
 class PatientFilter(Schema):
     site: Code | None = None
-    status: Literal["waiting", "in_treatment", "treated", "deceased", "left"] | None = None
+    status: PatientStatusCode | None = None
 
 
 def patient_out(patient: Patient) -> dict[str, Any]:
@@ -366,7 +368,7 @@ class ReferralWritten(ReferralOut):
 
 
 class ReferralFilter(Schema):
-    status: Literal["waiting", "in_care", "treated", "died", "left", "withdrawn"] | None = None
+    status: ReferralStatusCode | None = None
     patient: Code | None = None
     priority: Code | None = None
     specialty: Code | None = None

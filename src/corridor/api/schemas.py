@@ -8,12 +8,15 @@ instead of reaching the database as something it cannot store.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
+from corridor import vocabulary
 from corridor.ledger.catalogue import SUBJECT_PATTERN
+from corridor.register.models import Referral
+from corridor.transfers.models import TripPassenger
 
 # --------------------------------------------------------------------------------------------- inputs
 
@@ -30,21 +33,35 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Seq = Annotated[int, Field(ge=1, le=2**53)]
 Count = Annotated[int, Field(ge=0, le=1000)]
 Quantity = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
-SourceCode = Literal["witness", "document", "media", "official_statement", "publication", "system"]
-CertaintyCode = Literal["confirmed", "probable", "possible", "unverified"]
-SpecialtyCode = Literal[
-    "oncology",
-    "ophthalmology",
-    "cardiology",
-    "orthopaedics",
-    "nephrology",
-    "neurology",
-    "general_surgery",
-    "obstetrics",
-    "paediatrics",
-    "imaging",
-    "other",
-]
+# The code lists come from corridor.vocabulary, so the API cannot accept a code the models do not know
+# or miss one they added. mypy sees plain strings (an enum built at run time is no type to it); pydantic
+# and the OpenAPI document see the named enums.
+if TYPE_CHECKING:
+    SourceCode = str
+    CertaintyCode = str
+    SpecialtyCode = str
+    SexCode = str
+    CancelledByCode = str
+    OutcomeCode = str
+    ClosingReason = str
+    PatientStatusCode = str
+    ReferralStatusCode = str
+    TripStatusCode = str
+else:
+    PatientStatusCode = vocabulary.enum("patient_status")
+    ReferralStatusCode = vocabulary.enum("referral_status")
+    TripStatusCode = vocabulary.enum("trip_status")
+    SourceCode = vocabulary.enum("source")
+    CertaintyCode = vocabulary.enum("certainty")
+    SpecialtyCode = vocabulary.enum("specialty")
+    SexCode = vocabulary.enum("sex")
+    CancelledByCode = vocabulary.enum("cancelled_by")
+    OutcomeCode = vocabulary.enum(
+        "outcome", only=[o for o in TripPassenger.Outcome if o != TripPassenger.Outcome.PENDING]
+    )
+    ClosingReason = vocabulary.enum(
+        "referral_status", "ClosingReason", only=[s for s in Referral.Status if s not in Referral.OPEN]
+    )
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
@@ -203,9 +220,6 @@ class IdentityOut(Schema):
     viewed_entry: int = Field(description="the identity.viewed ledger entry that records this reading")
 
 
-SexCode = Literal["f", "m", "u"]
-
-
 class PatientOut(Schema):
     """A patient under a pseudonymous code. Identity fields appear only when asked for and allowed."""
 
@@ -271,7 +285,7 @@ class ReferralIn(Evidence):
 
 
 class ReferralClose(Evidence):
-    reason: Literal["treated", "died", "left", "withdrawn"]
+    reason: ClosingReason
     on: Date
     note: Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=2000)] = ""
 
@@ -374,7 +388,7 @@ class AnswerIn(Evidence):
 
 
 class CancelIn(AnswerIn):
-    cancelled_by: Literal["authority", "camp", "hospital", "other"] = "authority"
+    cancelled_by: CancelledByCode = "authority"
     source: SourceCode = "witness"
 
 
@@ -393,18 +407,7 @@ class TurnedBackIn(MomentIn):
 
 class OutcomeIn(Evidence):
     patient: Code
-    outcome: Literal[
-        "seen",
-        "procedure_done",
-        "admitted",
-        "treatment_started",
-        "follow_up",
-        "care_complete",
-        "no_doctor",
-        "refused",
-        "turned_back",
-        "not_seen_other",
-    ]
+    outcome: OutcomeCode
     note: Paragraph = ""
     follow_up_due: Date | None = None
     at: Moment | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -44,6 +44,7 @@ from .schemas import (
     TimelineOut,
     TripIn,
     TripOut,
+    TripStatusCode,
     TurnedBackIn,
 )
 
@@ -116,7 +117,7 @@ class TripWritten(TripOut):
 
 class TripFilter(Schema):
     site: Code | None = None
-    status: Literal["requested", "approved", "denied", "cancelled", "departed", "returned"] | None = None
+    status: TripStatusCode | None = None
     date: Date | None = None
     date_from: Date | None = None
     date_to: Date | None = None

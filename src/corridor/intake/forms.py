@@ -7,13 +7,16 @@ exports can be merged with other humanitarian data. :mod:`corridor.intake.xlsfor
 definitions out as the ``.xlsx`` files people upload to KoBoToolbox or ODK Central; the tests build
 them with pyxform and check that the shipped files match this module.
 
-No Django here: the readers and the tests use it without a database.
+No database here: the readers and the tests use it without one. The shared code lists (who cancelled)
+take their labels from :mod:`corridor.vocabulary` and its translations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from corridor import vocabulary
 
 # (English, Persian, Arabic)
 Labels = tuple[str, str, str]
@@ -160,12 +163,8 @@ GATE_OUTCOMES = (
         ("Cancelled before it left", "پیش از حرکت لغو شد", "أُلغيت قبل انطلاقها"),
     ),
 )
-CANCELLERS = (
-    Choice("authority", ("The authority", "مقامات", "السلطات")),
-    Choice("camp", ("The camp", "اردوگاه", "المخيم")),
-    Choice("hospital", ("The hospital", "بیمارستان", "المستشفى")),
-    Choice("other", ("Someone else", "کسی دیگر", "جهة أخرى")),
-)
+# Who cancelled is the code list every screen shows: its words come from its translations.
+CANCELLERS = tuple(Choice(code, vocabulary.labels("cancelled_by", code)) for code in vocabulary.codes("cancelled_by"))
 CARE_OUTCOMES = (
     Choice("seen", ("Seen for diagnosis or review", "برای تشخیص یا بررسی ویزیت شد", "تمت معاينته للتشخيص أو المراجعة")),
     Choice("procedure_done", ("Seen, procedure done", "ویزیت شد و اقدام درمانی انجام شد", "تمت معاينته وأُجري الإجراء")),

@@ -29,6 +29,9 @@ class Certainty(models.TextChoices):
     UNVERIFIED = "unverified", _("unverified")
 
 
+# Where an attached file can come from: a file is evidence someone holds, not a publication or the system.
+ATTACHMENT_SOURCES = (Source.MEDIA, Source.WITNESS, Source.DOCUMENT, Source.OFFICIAL_STATEMENT)
+
 SOURCE_MEANINGS: dict[str, str] = {
     Source.WITNESS: "seen by the person recording it, or told them by someone who saw it",
     Source.DOCUMENT: "a letter, a list, a medical record, a form",

@@ -12,6 +12,7 @@ import click
 from corridor.cli import UserError, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
+from corridor.ledger.catalogue import Certainty, Source
 
 
 def _write(path: Path, text: str) -> None:
@@ -182,13 +183,13 @@ def prove_consistency(old: str, new: str, out: Path | None) -> None:
 @click.option(
     "--source",
     required=True,
-    type=click.Choice(["witness", "document", "media", "official_statement", "publication"]),
+    type=click.Choice([str(s) for s in Source if s != Source.SYSTEM]),
     help="Where the files come from.",
 )
 @click.option(
     "--certainty",
     required=True,
-    type=click.Choice(["confirmed", "probable", "possible", "unverified"]),
+    type=click.Choice(Certainty.values),
     help="How sure the record is.",
 )
 @with_django

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from corridor.register.models import Facility, PriorityClass, Site
 from corridor.reports import catalogue, charts, core, obstruction, privacy, strings
@@ -519,8 +520,12 @@ def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
 def priority_name(p: PriorityClass, language: str) -> str:
     """A priority class's name with its clinical deadline, e.g. ``urgent (14 days)``."""
     name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
-    days = strings.number(p.deadline_days, language)
-    return f"{name} ({days} {unit('days', language)})"
+    with translation.override(language):
+        # The same plural forms as the screens' "N days" (Arabic has six, Persian two).
+        days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {
+            "n": strings.number(p.deadline_days, language)
+        }
+    return f"{name} ({days})"
 
 
 def _priority_label(code: str, language: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from corridor import vocabulary
+
 LANGUAGES = ("en", "fa", "ar")
 RTL = frozenset({"fa", "ar"})
 
@@ -648,12 +650,6 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "departed": {"en": "on the way", "fa": "در راه", "ar": "في الطريق"},
         "returned": {"en": "returned", "fa": "بازگشته", "ar": "عادت"},
     },
-    "cancelled_by": {
-        "authority": {"en": "the authority", "fa": "مقامات", "ar": "السلطات"},
-        "camp": {"en": "the camp", "fa": "اردوگاه", "ar": "المخيم"},
-        "hospital": {"en": "the hospital", "fa": "بیمارستان", "ar": "المستشفى"},
-        "other": {"en": "other", "fa": "دیگر", "ar": "أخرى"},
-    },
     "outcome": {
         "pending": {"en": "not recorded", "fa": "ثبت‌نشده", "ar": "غير مسجل"},
         "seen": {
@@ -873,6 +869,10 @@ METHODS: dict[str, list[str]] = {
 }
 
 
+# Kinds whose words are the code list's own gettext labels (corridor.vocabulary), as on every screen.
+VOCABULARY = {"cancelled_by": "cancelled_by"}
+
+
 def tr(key: str, language: str, **values: object) -> str:
     """The message ``key`` in ``language`` (English when missing), with ``values`` filled in.
 
@@ -891,6 +891,8 @@ def label(kind: str, code: object, language: str) -> str:
     if code is None:
         return "—"
     text = str(code)
+    if kind in VOCABULARY and text in vocabulary.codes(VOCABULARY[kind]):
+        return vocabulary.label(VOCABULARY[kind], text, language)
     found = LABELS.get(kind, {}).get(text) or LABELS["common"].get(text)
     if found:
         return found.get(language) or found["en"]

@@ -20,12 +20,18 @@ class Trip(models.Model):
         DEPARTED = "departed", _("departed")
         RETURNED = "returned", _("returned")
 
+    class CancelledBy(models.TextChoices):
+        AUTHORITY = "authority", _("the authority")
+        CAMP = "camp", _("the camp")
+        HOSPITAL = "hospital", _("the hospital")
+        OTHER = "other", _("someone else")
+
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trips")
     date = models.DateField(db_index=True)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="trips")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     status_reason = models.TextField(blank=True)
-    cancelled_by = models.CharField(max_length=32, blank=True, help_text="authority, camp, hospital or other")
+    cancelled_by = models.CharField(max_length=32, blank=True, choices=CancelledBy.choices)
     appointment_time = models.TimeField(null=True, blank=True)
     # The gate timeline. Times are aware datetimes in UTC; the UI shows them in the site's time zone.
     gate_arrived_at = models.DateTimeField(null=True, blank=True)

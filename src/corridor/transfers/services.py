@@ -33,7 +33,7 @@ ACTIVE = (
     Trip.Status.DEPARTED,
     Trip.Status.RETURNED,
 )
-CANCELLERS = ("authority", "camp", "hospital", "other")
+CANCELLERS = tuple(Trip.CancelledBy.values)
 
 
 def _aware(moment: dt.datetime, field: str) -> dt.datetime:
@@ -377,7 +377,7 @@ def cancel_trip(
     trip: Trip,
     *,
     reason: str = "",
-    cancelled_by: str = "authority",
+    cancelled_by: str = Trip.CancelledBy.AUTHORITY,
     by: Actor,
     source: str = Source.WITNESS,
     certainty: str = Certainty.CONFIRMED,
@@ -396,8 +396,8 @@ def cancel_trip(
         certainty=certainty,
         occurred_at=at,
         extra=extra,
-        payload={"reason": reason or None, "cancelled_by": cancelled_by},
-        update={"status_reason": reason, "cancelled_by": cancelled_by},
+        payload={"reason": reason or None, "cancelled_by": str(cancelled_by)},
+        update={"status_reason": reason, "cancelled_by": str(cancelled_by)},
     )
 
 

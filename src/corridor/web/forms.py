@@ -16,8 +16,8 @@ from corridor import refusals
 from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import EVENT_TYPES, Certainty, Source
 from corridor.register.models import Facility, Patient, PriorityClass, Referral, Specialty
-from corridor.transfers.models import TripPassenger
-from corridor.web.labels import CANCELLED_BY, PRIORITY_NAMES, event_label
+from corridor.transfers.models import Trip, TripPassenger
+from corridor.web.labels import PRIORITY_NAMES, event_label
 
 
 def show_error(form: forms.Form, error: CorridorError) -> None:
@@ -198,7 +198,9 @@ class AnswerReasonForm(AnswerForm):
 
 
 class CancelForm(AnswerReasonForm):
-    cancelled_by = forms.ChoiceField(label=_("Cancelled by"), choices=list(CANCELLED_BY.items()), initial="authority")
+    cancelled_by = forms.ChoiceField(
+        label=_("Cancelled by"), choices=Trip.CancelledBy.choices, initial=Trip.CancelledBy.AUTHORITY
+    )
 
 
 class HoldForm(MomentForm):

@@ -13,6 +13,8 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, get_language_bidi, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from corridor import vocabulary
+from corridor.accounts.roles import Role
 from corridor.ledger.models import Entry
 from corridor.register.models import Referral, Specialty
 from corridor.transfers.models import Companion, TripCompanion, TripPassenger
@@ -93,14 +95,6 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "attachment.viewed": _("attachment original viewed"),
     "text.viewed": _("withheld text read"),
 }
-
-CANCELLED_BY = {
-    "authority": _("the authority"),
-    "camp": _("the camp"),
-    "hospital": _("the hospital"),
-    "other": _("someone else"),
-}
-
 
 def event_label(type_code: str) -> str:
     label = EVENT_LABELS.get(type_code)
@@ -185,7 +179,7 @@ def summary(entry: Entry) -> str:
             "patients": _codes(p.get("patients", [])),
         }
     if kind in ("trip.denied", "trip.cancelled", "gate.turned_back"):
-        who = CANCELLED_BY.get(p.get("cancelled_by", ""), "")
+        who = vocabulary.label("cancelled_by", p.get("cancelled_by", ""))
         parts = [_trip(p)]
         if who:
             parts.append(gettext("by %(who)s") % {"who": who})
@@ -329,12 +323,14 @@ def explanation(item: dict[str, Any], plan_date: dt.date) -> str:
     return str(item.get("sentence", ""))
 
 
+# Keyed by the roles themselves: accounts.roles is read without translations (services check roles), so
+# the words live here, once.
 ROLE_LABELS: dict[str, str | Promise] = {
-    "coordinator": _("coordinator"),
-    "clinician": _("clinician"),
-    "monitor": _("monitor"),
-    "auditor": _("auditor"),
-    "admin": _("administrator"),
+    Role.COORDINATOR: _("coordinator"),
+    Role.CLINICIAN: _("clinician"),
+    Role.MONITOR: _("monitor"),
+    Role.AUDITOR: _("auditor"),
+    Role.ADMIN: _("administrator"),
 }
 
 # The default priority classes' names (see register.services.DEFAULT_PRIORITY_CLASSES); others show as entered.

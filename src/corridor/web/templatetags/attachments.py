@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext, gettext_lazy
 
 from corridor.ledger.attachments import attachable as _attachable
+from corridor.ledger.catalogue import ATTACHMENT_SOURCES, Certainty
 
 register = template.Library()
 
@@ -26,8 +27,8 @@ PROOFMODE = {
     "invalid": gettext_lazy("ProofMode signatures do not verify"),
     "unchecked": gettext_lazy("ProofMode signatures not checked (SHA-1 key)"),
 }
-SOURCES = ("media", "witness", "document", "official_statement")
-CERTAINTIES = ("confirmed", "probable", "possible", "unverified")
+SOURCES = tuple(str(s) for s in ATTACHMENT_SOURCES)
+CERTAINTIES = tuple(Certainty.values)
 
 
 @register.filter

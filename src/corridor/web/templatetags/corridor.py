@@ -12,6 +12,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from corridor import vocabulary
 from corridor.ledger.canonical import parse_time
 from corridor.web import l10n, labels, nav
 
@@ -236,7 +237,7 @@ def certainty_label(code: str) -> str:
 
 @register.filter
 def cancelled_by(code: str) -> str:
-    return str(labels.CANCELLED_BY.get(code, code))
+    return vocabulary.label("cancelled_by", code)
 
 
 @register.filter
