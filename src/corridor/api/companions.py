@@ -53,7 +53,7 @@ class CompanionIn(Evidence):
     kind: KindCode
     registered_on: Date
     identity: IdentityIn | None = None
-    source: SourceCode = "document"
+    source: SourceCode = SourceCode("document")
 
 
 class CompanionWritten(CompanionOut):
@@ -93,14 +93,14 @@ class AskIn(Evidence):
     role: KindCode | None = None
     note: Paragraph = ""
     at: Moment | None = None
-    source: SourceCode = "system"
+    source: SourceCode = SourceCode("system")
 
 
 class CompanionAnswerIn(Evidence):
     answer: AnswerCode
     note: Paragraph = ""
     at: Moment | None = None
-    source: SourceCode = "official_statement"
+    source: SourceCode = SourceCode("official_statement")
 
 
 def companion_out(companion: Companion) -> dict[str, Any]:

@@ -109,8 +109,8 @@ HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 class Evidence(Schema):
     """How the recorded fact is known, and how surely."""
 
-    source: SourceCode = "witness"
-    certainty: CertaintyCode = "confirmed"
+    source: SourceCode = SourceCode("witness")
+    certainty: CertaintyCode = CertaintyCode("confirmed")
 
 
 # -------------------------------------------------------------------------------------------- outputs
@@ -238,7 +238,7 @@ class PatientIn(Evidence):
     site: Code
     code: Code
     registered_on: Date
-    sex: SexCode = "u"
+    sex: SexCode = SexCode("u")
     birth_year: Annotated[int, Field(ge=1900, le=2199)] | None = None
     depends_on_power: bool = False
     identity: IdentityIn | None = None
@@ -372,7 +372,7 @@ class TripIn(Evidence):
     referrals: Annotated[list[Id], Field(min_length=1, max_length=100)]
     escorts: Annotated[list[EscortIn], Field(max_length=100)] = Field(default_factory=list)
     appointment_time: dt.time | None = None
-    source: SourceCode = "system"
+    source: SourceCode = SourceCode("system")
 
 
 class AnswerIn(Evidence):
@@ -384,12 +384,12 @@ class AnswerIn(Evidence):
     at: Moment | None = None
     on: Date | None = Field(default=None, description="the date alone, when the time of day is not known")
     reason: Paragraph = ""
-    source: SourceCode = "official_statement"
+    source: SourceCode = SourceCode("official_statement")
 
 
 class CancelIn(AnswerIn):
-    cancelled_by: CancelledByCode = "authority"
-    source: SourceCode = "witness"
+    cancelled_by: CancelledByCode = CancelledByCode("authority")
+    source: SourceCode = SourceCode("witness")
 
 
 class MomentIn(Evidence):
@@ -468,8 +468,8 @@ class CorrectionIn(Schema):
         dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], Any], AfterValidator(_storable)
     ] = Field(default_factory=dict)
     retract: bool = False
-    source: SourceCode = "witness"
-    certainty: CertaintyCode = "confirmed"
+    source: SourceCode = SourceCode("witness")
+    certainty: CertaintyCode = CertaintyCode("confirmed")
 
 
 class VerdictOut(Schema):
@@ -527,10 +527,10 @@ class IncidentIn(Evidence):
     resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
-    subjects: Annotated[list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)] = Field(
-        default_factory=list
-    )
-    certainty: CertaintyCode = "unverified"
+    subjects: Annotated[
+        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
+    ] = Field(default_factory=list)
+    certainty: CertaintyCode = CertaintyCode("unverified")
 
 
 class CountOut(Schema):

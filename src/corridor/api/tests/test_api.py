@@ -334,16 +334,21 @@ def test_evidence_levels_outside_the_catalogue_are_refused(
     assert _assert_error(response, 422, "invalid_input")["field"] == field
 
 
-def test_the_api_s_choices_are_the_catalogues_choices() -> None:
-    from typing import get_args
+def _values(codes: Any) -> list[str]:
+    # The enums are built from the vocabulary at run time; mypy knows them as plain strings.
+    return [member.value for member in codes]
 
+
+def test_the_api_s_choices_are_the_catalogues_choices() -> None:
     from corridor.api import schemas
     from corridor.ledger.catalogue import Certainty, Source
     from corridor.register.models import Specialty
+    from corridor.transfers.models import Trip
 
-    assert set(get_args(schemas.SpecialtyCode)) == set(Specialty.values)
-    assert set(get_args(schemas.SourceCode)) == set(Source.values)
-    assert set(get_args(schemas.CertaintyCode)) == set(Certainty.values)
+    assert _values(schemas.SpecialtyCode) == Specialty.values
+    assert _values(schemas.SourceCode) == Source.values
+    assert _values(schemas.CertaintyCode) == Certainty.values
+    assert _values(schemas.CancelledByCode) == Trip.CancelledBy.values
 
 
 def test_an_export_answers_the_file_with_its_sha256_and_ledger_entry_and_no_name(
@@ -393,8 +398,8 @@ def test_the_api_s_status_filters_are_the_models_statuses() -> None:
     from corridor.transfers.models import Trip
 
     for schema, model in ((PatientFilter, Patient), (ReferralFilter, Referral), (TripFilter, Trip)):
-        literal = get_args(schema.model_fields["status"].annotation)[0]
-        assert set(get_args(literal)) == set(model.Status.values), schema
+        codes = get_args(schema.model_fields["status"].annotation)[0]
+        assert _values(codes) == model.Status.values, schema
 
 
 @pytest.mark.parametrize("text", ["a\\u0000b", "\\ud800", "\\u001b[31m"])
