@@ -28,6 +28,7 @@ import pytest
 from PIL import Image
 
 from corridor.ledger.tests import samples
+from corridor.scenarios.build_demo import NAMES
 
 pytestmark = pytest.mark.browser
 
@@ -627,7 +628,12 @@ def _kept_for_the_day(page: Any, trip: str) -> None:
     # Functions, not expressions: Playwright evaluates an expression with eval, which the CSP refuses.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     kept = f"(await caches.open('corridor-pages-v1')).match('/trips/{trip}/', {{ignoreVary: true}})"
-    page.wait_for_function(f"async () => Boolean(await {kept})", timeout=30_000)
+    # Polled from here: evaluate awaits the check's promise, where a promise returned to wait_for_function
+    # would count as true at once and let the test go offline before the page was kept.
+    deadline = time.monotonic() + 30
+    while not page.evaluate(f"async () => Boolean(await {kept})"):
+        assert time.monotonic() < deadline, f"the service worker did not keep /trips/{trip}/ within 30 s"
+        page.wait_for_timeout(250)
 
 
 def _tap_offline(page: Any, step: str, hhmm: str, prefilled: str = "") -> None:
@@ -757,4 +763,5 @@ def test_an_admin_of_the_camp_and_the_crossing_makes_the_crossings_report_alone_
     with page.expect_navigation():
         page.click("#id_site >> xpath=ancestor::form//button[@type='submit']")
     text = page.locator("body").inner_text()
-    assert "Demo Crossing" in text and "Demo Camp" not in text
+    crossing, camp = (NAMES[name]["ar"] for name in ("Demo Crossing", "Demo Camp"))  # the page is in Arabic now
+    assert crossing in text and camp not in text
