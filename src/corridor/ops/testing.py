@@ -64,3 +64,20 @@ def python(code: str, env_vars: dict[str, str]) -> str:
     if result.returncode != 0:
         raise AssertionError(result.stderr)
     return result.stdout
+
+
+def database_text() -> str:
+    """Everything the test database holds, as text: SQLite's iterdump, or every row of every PostgreSQL
+    table. Tests search it for what must not be stored in the clear (a name, an erased identity)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return "\n".join(connection.connection.iterdump())
+    lines = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'SELECT t::text FROM "{table}" AS t')
+            lines += [row[0] for row in cursor.fetchall()]
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ from corridor.errors import Conflict, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.ops import keys
+from corridor.ops.testing import database_text
 from corridor.register import crypto, erasure
 from corridor.register import services as register
 from corridor.register.models import DataKey, Erasure, Patient, PatientIdentity
@@ -23,18 +24,6 @@ CONTACT = "Tent 77, Block Zephyr"
 NOTE = "allergic to marmalade-xq"
 MARKS = (NAME, "Quillfeather", CONTACT, "Zephyr", "marmalade-xq")
 
-
-def _dump() -> str:
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        return "\n".join(connection.connection.iterdump())
-    lines = []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        for (table,) in cursor.fetchall():
-            cursor.execute(f'SELECT t::text FROM "{table}" AS t')
-            lines += [row[0] for row in cursor.fetchall()]
-    return "\n".join(lines)
 
 
 def _stored(patient: Any) -> tuple[str, ...]:
@@ -215,7 +204,7 @@ def test_a_database_dump_after_the_erasure_holds_no_marker_and_no_key_to_open_it
 ) -> None:
     wrapped = DataKey.objects.get(kind="patient", person_id=patient.pk).wrapped
     _erase(patient, admins)
-    dump = _dump()
+    dump = database_text()
     assert "P-ERASE" in dump  # the dump really holds the register
     assert not [mark for mark in MARKS if mark in dump]
     assert wrapped not in dump and wrapped.split("$")[2][:24] not in dump

@@ -15,7 +15,7 @@ from corridor import env
 from corridor.errors import InvalidInput
 from corridor.ledger.models import Entry
 from corridor.ops import keys
-from corridor.ops.testing import corridor, environment, own_database, python
+from corridor.ops.testing import corridor, database_text, environment, own_database, python
 from corridor.register import crypto
 from corridor.register import services as register
 from corridor.register.models import PatientIdentity
@@ -23,19 +23,6 @@ from corridor.register.models import PatientIdentity
 NAME = "Synthetic Nameperson Qx"
 CONTACT = "Tent 42, Block Qz"
 
-
-def _dump() -> str:
-    """Everything the database holds, as text: SQLite's iterdump, or every row of every PostgreSQL table."""
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        return "\n".join(connection.connection.iterdump())
-    lines = []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        for (table,) in cursor.fetchall():
-            cursor.execute(f'SELECT t::text FROM "{table}" AS t')
-            lines += [row[0] for row in cursor.fetchall()]
-    return "\n".join(lines)
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def patient(camp: Any) -> Any:
 
 def test_a_database_dump_contains_no_name_contact_or_note(patient: Any) -> None:
     register.change_identity(patient, identity={"full_name": NAME, "contact": CONTACT + " east"}, by=None)
-    dump = _dump()
+    dump = database_text()
     assert "P-SECRET" in dump  # the dump really holds the register
     for secret in (NAME, "Nameperson", CONTACT, "Block Qz", "insulin"):
         assert secret not in dump
