@@ -202,6 +202,32 @@ def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     return lambda: Result(answer, data={"alerts": lines})
 
 
+def retention_due(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
+    """Count, per site, the identities the retention period says may now be erased. Erasing needs two
+    named admins (``corridor retention request`` and ``confirm``), so the schedule only tells them; the
+    answer names no patient, because every admin sees scheduled jobs, whatever their sites."""
+    from collections import Counter
+
+    from django.conf import settings
+
+    from corridor.register import erasure
+
+    years = int(settings.RETENTION_YEARS)
+    if years < 1:
+        return lambda: Result("no retention period is set (CORRIDOR_RETENTION_YEARS)", data={"years": 0})
+    due = erasure.due(by=None, years=years)
+    sites = Counter(item.site for item in due)
+    waiting = Counter(item.site for item in due if item.requested)
+    answer = f"{len(due)} identities past the {years}-year retention period" + (
+        ": " + "; ".join(f"{site} {count} ({waiting[site]} asked for)" for site, count in sorted(sites.items()))
+        + "; two admins erase them with corridor retention request and confirm"
+        if due
+        else ""
+    )
+    data = {"years": years, "sites": {site: {"due": n, "asked_for": waiting[site]} for site, n in sites.items()}}
+    return lambda: Result(answer, data=data)
+
+
 def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
     """Pull one field intake source; the job fails, naming each refusal, when a submission is refused."""
     from corridor.intake import servers

@@ -83,8 +83,15 @@ ITEMS: tuple[Item, ...] = (
 
 
 def items() -> tuple[Item, ...]:
-    """Every scheduled item: the fixed ones, and a pull of each field intake source that has a token."""
+    """Every scheduled item: the fixed ones, the retention review once a retention period is set, and a
+    pull of each field intake source that has a token."""
     from django.conf import settings
+
+    retention = (
+        (Item("retention-due", Daily(4), "retention-due", {}, "identities past the retention period"),)
+        if int(getattr(settings, "RETENTION_YEARS", 0)) > 0
+        else ()
+    )
 
     every = Every(int(getattr(settings, "INTAKE_PULL_MINUTES", 15)))
     pulls = tuple(
@@ -92,7 +99,7 @@ def items() -> tuple[Item, ...]:
         for source in getattr(settings, "INTAKE_SOURCES", [])
         if source.pulled
     )
-    return ITEMS + pulls
+    return ITEMS + retention + pulls
 
 
 def is_due(item: Item, last: dt.datetime | None, now: dt.datetime) -> bool:

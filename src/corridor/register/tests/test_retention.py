@@ -157,3 +157,32 @@ def test_the_api_asks_confirms_and_cancels_erasures_for_admins_only(
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     assert post(first, "P-NOBODY", {"action": "request", "reason": "x"}).status_code == 404
     assert post(first, "P-LEFT-NEW", {"action": "confirm"}).status_code == 409
+
+
+def test_the_schedule_reviews_retention_daily_once_a_period_is_set_and_names_no_patient(
+    register_of_2021: dict[str, Patient], admins: tuple[Any, Any], camp: Any, settings: Any
+) -> None:
+    from corridor.jobs import schedule, services
+    from corridor.jobs.models import Job
+
+    now = dt.datetime(2021, 6, 1, 5, 0, tzinfo=dt.UTC)
+    settings.RETENTION_YEARS = 0
+    assert "retention-due" not in {item.name for item in schedule.items()}
+
+    settings.RETENTION_YEARS = 5
+    erasure.request_erasure(register_of_2021["P-DIED-OLD"], reason="asked by the family", by=admins[0])
+    queued = {q.item.name: q.job for q in schedule.run_due(now=now)}
+    job = queued["retention-due"]
+    assert job.owner is None and job.kind == "retention-due"
+    assert services.run(job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert job.answer.startswith(f"2 identities past the 5-year retention period: {camp.code} 2 (1 asked for)")
+    for code in register_of_2021:
+        assert code not in job.answer and code not in json.dumps(job.data)
+    assert job.data["sites"] == {camp.code: {"due": 2, "asked_for": 1}}
+    # Nothing was erased or asked for by the schedule: that takes two named admins.
+    assert Entry.objects.filter(type="erasure.requested").count() == 1
+    assert not Entry.objects.filter(type="erasure.confirmed").exists()
+
+    assert "retention-due" not in {q.item.name for q in schedule.run_due(now=now + dt.timedelta(hours=2))}
+    assert "retention-due" in {q.item.name for q in schedule.run_due(now=now + dt.timedelta(days=1))}
