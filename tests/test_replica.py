@@ -183,6 +183,43 @@ def test_a_standby_further_behind_than_allowed_is_not_read(standby: dict[str, An
         assert replica.read_database() == replica.REPLICA
 
 
+@pytest.mark.parametrize("failure", ["raised", "answered 500"])
+def test_a_read_the_standby_drops_is_answered_again_from_the_primary(standby: dict[str, Any], failure: str) -> None:
+    from django.db import DatabaseError
+
+    from corridor.register.models import Site
+
+    _make_site("REPL-R")
+    _wait_for_standby(connections["default"].settings_dict, standby)
+    asked: list[str] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        asked.append(replica.read_database())
+        if len(asked) == 1:
+            # The standby ends this session mid-request, as it does when a query conflicts with recovery.
+            server = connections[replica.REPLICA]
+            server.ensure_connection()
+            with _on(standby, "postgres") as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", [server.connection.info.backend_pid])
+        try:
+            codes = sorted(Site.objects.values_list("code", flat=True))
+        except DatabaseError:
+            if failure == "raised":
+                raise
+            return HttpResponse("the API's error object", status=500)  # what the API makes of it
+        return HttpResponse(",".join(codes))
+
+    retry = replica.RetryOnPrimaryMiddleware(view)
+    with replica.lag_tolerant():
+        response = retry.process_view(RequestFactory().get("/api/dashboard"), view, (), {})
+        assert response is not None and response.status_code == 200
+        assert "REPL-R" in response.content.decode()
+        assert asked == [replica.REPLICA, replica.PRIMARY]
+        assert replica.read_database() == replica.PRIMARY  # the replica is left alone for a moment
+    # Outside a lag-tolerant request the middleware leaves the view to Django.
+    assert retry.process_view(RequestFactory().get("/patients/"), view, (), {}) is None
+
+
 def test_only_aggregate_pages_are_lag_tolerant() -> None:
     assert replica.is_lag_tolerant("GET", "/")
     assert replica.is_lag_tolerant("GET", "/api/dashboard")

@@ -9,11 +9,17 @@ Read-your-writes: a request that changed something sets the ``corridor_wrote`` c
 it lasts that browser (or API client keeping cookies) reads from the primary, so it never sees a page
 older than what it just did. A write inside a request also sends that request's later reads to the
 primary.
+
+A standby may cancel a query that conflicts with what it is replaying, or drop its connections when it
+restarts. A lag-tolerant request whose replica read failed that way is answered again from the primary
+(:class:`RetryOnPrimaryMiddleware`), so the person sees the page, not an error; the replica is left
+alone for a moment.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PRIMARY = "default"
@@ -42,6 +50,9 @@ LAG_TOLERANT: tuple[tuple[str, str], ...] = (
 _tolerant: contextvars.ContextVar[bool] = contextvars.ContextVar("corridor_lag_tolerant", default=False)
 # None: nobody is tracking writes here (a command, a worker), so a write must not change later reads.
 _wrote: contextvars.ContextVar[bool | None] = contextvars.ContextVar("corridor_wrote", default=None)
+
+# Set when a query on the replica failed during this request (see RetryOnPrimaryMiddleware).
+_replica_failed: contextvars.ContextVar[bool] = contextvars.ContextVar("corridor_replica_failed", default=False)
 
 # Per process: (checked at, monotonic) -> lag in seconds, or None when the replica could not be asked.
 _lag_cache: dict[str, tuple[float, float | None]] = {}
@@ -113,7 +124,19 @@ def read_database() -> str:
     lag = replica_lag()
     if lag is None or lag > settings.REPLICA_MAX_LAG_SECONDS:
         return PRIMARY
+    wrappers = connections[REPLICA].execute_wrappers
+    if _note_failure not in wrappers:
+        wrappers.append(_note_failure)
     return REPLICA
+
+
+def _note_failure(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
+    """Installed on the replica's connection: remembers that one of this request's reads failed there."""
+    try:
+        return execute(sql, params, many, context)
+    except DatabaseError:
+        _replica_failed.set(True)
+        raise
 
 
 class ReplicaRouter:
@@ -172,3 +195,46 @@ class ReplicaMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+class RetryOnPrimaryMiddleware:
+    """Last in ``MIDDLEWARE``, so every other middleware's checks (sign-in, CSRF) have run: calls the
+    view of a lag-tolerant request itself, and when a read on the replica failed (a query the standby
+    cancelled, a connection it dropped), calls it once more with every read on the primary.
+
+    Safe to repeat: a request's reads go to the primary from its first write on, so a failed replica
+    read means nothing was written yet. A failure shows either as the exception (a page) or as the
+    API's 5xx answer (the API turns exceptions into its error object before they get here).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if not (configured() and _tolerant.get()):
+            return None
+        token = _replica_failed.set(False)
+        try:
+            response: HttpResponse | None
+            try:
+                response = view(request, *args, **kwargs)
+            except DatabaseError:
+                if not _replica_failed.get():
+                    raise
+                response = None
+            if not _replica_failed.get() or (response is not None and response.status_code < 500):
+                return response
+            logger.warning(
+                "a read on the replica failed during %s %s: answered from the primary", request.method, request.path
+            )
+            _lag_cache[REPLICA] = (time.monotonic(), None)  # the primary alone, until the next lag check
+            connections[REPLICA].close()
+            with read_your_writes(True):
+                return view(request, *args, **kwargs)
+        finally:
+            _replica_failed.reset(token)

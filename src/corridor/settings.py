@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "corridor.web.middleware.PasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "corridor.replica.RetryOnPrimaryMiddleware",  # last: a lag-tolerant read the replica failed, again on the primary
 ]
 
 ROOT_URLCONF = "corridor.urls"
