@@ -35,7 +35,9 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
     site = _site(params, by)
     day = dt.date.fromisoformat(params["date"]) if params.get("date") else None
     seconds = float(params.get("time_limit", 8.0))
-    progress(0.1, f"planning the day for {site.code} (up to {seconds:g} s)")
+    # The recorded planner is bounded by work, not seconds (the same register gives the same plan on any
+    # machine), so how long it takes depends on the machine: no duration is promised here.
+    progress(0.1, f"planning the day for {site.code}")
 
     def run(complete: Callable[[Result], None]) -> None:
         def then(entry: Any) -> None:
@@ -47,7 +49,13 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
                 )
             )
 
-        plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then)
+        def first(trip: dict[str, Any] | None) -> None:
+            if trip is not None:
+                progress(
+                    0.3, f"first answer: {trip['facility']}; the planner is looking for a better one", {"first": trip}
+                )
+
+        plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then, first=first)
 
     return WritesItself(run)
 
@@ -219,7 +227,8 @@ def retention_due(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     sites = Counter(item.site for item in due)
     waiting = Counter(item.site for item in due if item.requested)
     answer = f"{len(due)} identities past the {years}-year retention period" + (
-        ": " + "; ".join(f"{site} {count} ({waiting[site]} asked for)" for site, count in sorted(sites.items()))
+        ": "
+        + "; ".join(f"{site} {count} ({waiting[site]} asked for)" for site, count in sorted(sites.items()))
         + "; two admins erase them with corridor retention request and confirm"
         if due
         else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,13 @@ class Result:
     media_type: str = ""
 
 
-Progress = Callable[[float, str], None]
+class Progress(Protocol):
+    """How far a job is: a fraction and a sentence, and optionally ``data`` shown while it runs (a plan
+    job's first answer), replaced by the result's data when it finishes."""
+
+    def __call__(self, fraction: float, text: str, data: dict[str, Any] | None = None) -> None: ...
+
+
 # A kind computes what it can outside any transaction (reporting progress), then returns ``finish``: the
 # writes, run in one transaction together with the job's own completion, so a job killed mid-way has
 # written nothing.

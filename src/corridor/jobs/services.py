@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import socket
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -62,12 +63,14 @@ def _enqueue(job: Job) -> None:
     job.save(update_fields=["task_id"])
 
 
-def report_progress(job_id: int, fraction: float, text: str) -> None:
-    """Record how far a running job is (also its sign of life); outside any transaction, so it shows."""
+def report_progress(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None) -> None:
+    """Record how far a running job is (also its sign of life); outside any transaction, so it shows.
+    ``data``, when given, is what the job can already show (its result's data replaces it)."""
     fraction = min(max(fraction, 0.0), 1.0)
-    Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-        progress=fraction, progress_text=text[:200], heartbeat_at=_now()
-    )
+    fields: dict[str, Any] = {"progress": fraction, "progress_text": text[:200], "heartbeat_at": _now()}
+    if data is not None:
+        fields["data"] = data
+    Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(**fields)
 
 
 def run(job_id: int) -> str:
@@ -85,7 +88,7 @@ def run(job_id: int) -> str:
         job.save()
     try:
         by = job.owner
-        work = registry.resolve(job.kind)(job.params, by, lambda f, t: report_progress(job_id, f, t))
+        work = registry.resolve(job.kind)(job.params, by, partial(report_progress, job_id))
         if isinstance(work, registry.WritesItself):
             work.run(lambda result: _succeed(job_id, result))
         else:

@@ -164,6 +164,7 @@ def propose_plan(
     time_limit: float = 10.0,
     budget: Budget | None = RECORDED_BUDGET,
     then: Callable[[Entry], None] | None = None,
+    first: Callable[[dict[str, Any] | None], None] | None = None,
 ) -> Entry:
     """Run the rolling planner for ``day`` (today by default) and record its proposal as ``plan.proposed``.
 
@@ -171,7 +172,9 @@ def propose_plan(
     re-derive the same plan anywhere: the instance, its hash, the seed and the budget (``planner`` in the
     payload; ``corridor plan replay`` checks it). With ``budget=None`` it searches for ``time_limit``
     seconds instead and the plan is not reproducible. ``then`` runs in the transaction that records it
-    (a background job records its completion there).
+    (a background job records its completion there). ``first`` is handed :func:`first_answer`'s trip
+    before the planner starts, so a person waiting sees a fair answer at once; only the planner's is
+    recorded.
     """
     require(by, Can.MANAGE_TRIPS)
     require_site(by, site)  # only at a site the user works at; another site's is not found
@@ -201,6 +204,10 @@ def propose_plan(
             "explanations": [],
         }
     else:
+        if first is not None:
+            # A trip cancelled or denied today closes the day for the planner: for its first answer too.
+            trip = None if cancelled_today else first_answer(instance)
+            first(None if trip is None else {**trip, "patients": [by_id[p].patient.code for p in trip["patients"]]})
         # With the recent rates, today's trip is chosen across sampled futures rather than as if nobody
         # else will be referred and no trip cancelled: the planner's tests show the difference online.
         result = run_planner(instance, inputs, budget, time_limit)
@@ -282,6 +289,18 @@ def propose_plan(
         if then is not None:
             then(entry)
         return entry
+
+
+def first_answer(instance: dict[str, Any]) -> dict[str, Any] | None:
+    """The day's trip by a dispatch rule (ATC, the planner's own baseline): computed in a fraction of a
+    second, shown while the planner searches for a better plan, never recorded as the proposal. Its
+    patients are the instance's ids."""
+    from corridor.planning.baselines import atc
+    from corridor.planning.model import load_instance
+
+    plan = atc(load_instance(instance))
+    trip = next((t for t in plan.trips if t.day == 0), None)
+    return None if trip is None else {"facility": trip.facility, "patients": list(trip.patients)}
 
 
 def accounted_for(plan: Entry) -> set[int]:

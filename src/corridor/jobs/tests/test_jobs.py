@@ -105,3 +105,38 @@ def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
     job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
     assert services.run(job.pk) == Job.State.FAILED
     assert not Entry.objects.filter(type="plan.proposed").exists()  # the entry went back with the job's record
+
+
+def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the_planners_plan(
+    users: dict[str, Any], camp: Any, make_referral: Any, monkeypatch: Any
+) -> None:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from conftest import DAY
+
+    for i in range(5):
+        make_referral(f"P-{i}", priority="P2", referral_date=DAY - dt.timedelta(days=20 - i))
+    shown: list[tuple[dict[str, Any], str, int]] = []
+    real = services.report_progress
+
+    def watch(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None) -> None:
+        real(job_id, fraction, text, data)
+        if data is not None:
+            job = Job.objects.get(pk=job_id)
+            with translation.override("fa"):
+                page = render_to_string("jobs/_progress.html", {"job": job})
+            shown.append((job.data, page, Entry.objects.filter(type="plan.proposed").count()))
+
+    monkeypatch.setattr(services, "report_progress", watch)
+    job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
+    assert services.run(job.pk) == Job.State.SUCCEEDED
+    [(data, page, plans_then)] = shown
+    first = data["first"]
+    assert plans_then == 0  # shown while the planner still searched
+    assert first["facility"] in {"H-1", "H-3"} and 1 <= len(first["patients"]) <= 4
+    assert set(first["patients"]) <= {f"P-{i}" for i in range(5)}  # patient codes, not the planner's ids
+    assert 'id="first-answer"' in page and "پاسخ نخست" in page and first["patients"][0] in page
+    job.refresh_from_db()
+    assert "first" not in job.data and job.data["entry"]  # the result replaced it
+    assert Entry.objects.filter(type="plan.proposed").count() == 1
