@@ -136,7 +136,9 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
     assert plans_then == 0  # shown while the planner still searched
     assert first["facility"] in {"H-1", "H-3"} and 1 <= len(first["patients"]) <= 4
     assert set(first["patients"]) <= {f"P-{i}" for i in range(5)}  # patient codes, not the planner's ids
-    assert 'id="first-answer"' in page and "پاسخ نخست" in page and first["patients"][0] in page
+    assert 'id="first-answer"' in page and "پاسخ نخست" in page
+    # Each code isolated (a right-to-left line would otherwise break "P-1" apart), with the Persian comma.
+    assert f"<bdi>{first['patients'][0]}</bdi>" in page and ("</bdi>، <bdi>" in page or len(first["patients"]) == 1)
     job.refresh_from_db()
     assert "first" not in job.data and job.data["entry"]  # the result replaced it
     assert Entry.objects.filter(type="plan.proposed").count() == 1

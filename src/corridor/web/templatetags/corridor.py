@@ -56,6 +56,20 @@ def hospital(code: Any) -> str:
 
 
 @register.filter
+def bdi(value: Any) -> SafeString:
+    """``value`` isolated from the text around it (a Latin code or name inside a right-to-left sentence)."""
+    return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def codes(values: Any) -> SafeString:
+    """Codes (patients, trips, hospitals) as a list: each isolated, so a right-to-left line keeps "P-0583"
+    whole and in its order, joined by the language's comma (Persian and Arabic write "،")."""
+    comma = "، " if l10n.base(get_language()) in ("fa", "ar") else ", "
+    return mark_safe(comma.join(str(bdi(value)) for value in values or ()))
+
+
+@register.filter
 def digits(value: Any) -> str:
     """Any text (a code, a time) with its digits in the active language's."""
     return l10n.digits(str(value), get_language())
