@@ -92,7 +92,8 @@ def _ask(witness: Witness, note: str, old: int, proof: list[bytes], timeout: flo
         if status >= 500:
             last = f"HTTP {status}: {text[:200]}"
             continue
-        if status == 409 and text.isdigit():
+        # A 409 carries the size the witness holds (text/x.tlog.size), or, for a split view, its reason.
+        if status == 409 and content_type.split(";")[0].strip() == "text/x.tlog.size" and text.isdigit():
             return Outcome(witness, REFUSED, f"HTTP 409: it last co-signed {text} entries", holds=int(text),
                            attempts=attempt + 1)  # fmt: skip
         if status != 200:
