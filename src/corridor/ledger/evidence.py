@@ -14,7 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,9 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
     return checkpoint
 
 
-def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) -> tuple[Entry, str]:
+def sign_checkpoint(
+    *, by: ledger.Actor = None, now: dt.datetime | None = None, then: Callable[[Entry, str], None] | None = None
+) -> tuple[Entry, str]:
     """Sign a checkpoint of the whole ledger, have it witnessed and time-stamped, record it, return both.
 
     Refused (Conflict, nothing written) if the entries since the stored tree do not chain, or if the
@@ -213,6 +215,10 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
     and why, whether the policy (k of n) holds, and the time-stamp tokens. A checkpoint below the
     policy is recorded all the same, marked ``"witnessed": false``. The returned note is the checkpoint
     with every cosignature it got (the one to publish).
+
+    ``then(entry, published)`` runs in the transaction that records the entry (a background job records
+    its own completion there), so callers never need to wrap this in a transaction of their own, which
+    would hold the append lock while the witnesses are asked.
     """
     from corridor.ledger import witnessing
 
@@ -257,6 +263,8 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
             entry = ledger.append(
                 CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED, now=moment
             )
+            if then is not None:
+                then(entry, note)
             return entry, note
 
     # Outside the lock: the stored tree's nodes never change, so proofs can be read while entries are added.
@@ -276,6 +284,8 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
         entry = ledger.append(
             CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED
         )
+        if then is not None:
+            then(entry, published)
     return entry, published
 
 
