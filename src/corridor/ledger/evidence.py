@@ -390,9 +390,7 @@ def evidence_for(
     records = _entry_records(wanted)
     note = checkpoint if checkpoint is not None else latest_checkpoint()
     if sign_if_needed and checkpoint is None:
-        newest = wanted[-1] if wanted else 0
-        if note is None or checkpoints.parse(note)[0].size < newest:
-            note = sign_checkpoint(by=by)[1]
+        note = sign_checkpoint_covering(wanted, by=by) or note
     parsed = read_checkpoint(note) if note is not None else None
     size = parsed.size if parsed else 0
     proofs = inclusion_proofs([seq for seq in wanted if seq <= size], parsed) if parsed is not None else {}
@@ -416,6 +414,19 @@ def evidence_for(
         "entries": entries,
         "timestamps": list(recorded.get("timestamps", [])) if recorded else [],
     }
+
+
+def sign_checkpoint_covering(seqs: Iterable[int], *, by: ledger.Actor = None) -> str | None:
+    """Sign a checkpoint if none covers the newest of ``seqs`` yet; return it as published, or None.
+
+    Call it before opening a transaction of one's own: signing asks the witnesses and time-stamping
+    authorities, which must not happen while the append lock is held.
+    """
+    newest = max(seqs, default=0)
+    note = latest_checkpoint()
+    if note is not None and checkpoints.parse(note)[0].size >= newest:
+        return None
+    return sign_checkpoint(by=by)[1]
 
 
 def _recorded_payload(note: str) -> dict[str, Any] | None:
