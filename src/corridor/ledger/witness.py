@@ -218,9 +218,12 @@ class Witness:
                 return
 
     def _keep_conflict(self, note: cosignatures.Note, text: str) -> None:
+        folder = self.folder(note.origin) / "conflicts"
+        prefix = f"{note.size}-{note.root.hex()[:16]}-"
+        if any(path.read_text(encoding="utf-8") == text for path in folder.glob(prefix + "*.txt")):
+            return  # the same proof, sent again (a log retrying after a 409): kept once
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = self.folder(note.origin) / "conflicts" / f"{note.size}-{note.root.hex()[:16]}-{stamp}.txt"
-        write_atomically(path, text, durable=True)
+        write_atomically(folder / f"{prefix}{stamp}.txt", text, durable=True)
 
     def checkpoint_for(self, digest: str) -> Answer:
         if not re.fullmatch(r"[0-9a-f]{64}", digest):

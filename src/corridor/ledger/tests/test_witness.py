@@ -122,6 +122,7 @@ def test_a_second_tree_of_the_same_size_is_refused_and_both_are_kept(witness: se
     split = _note(10, other_root)
     answer = witness.add_checkpoint(_request(10, split, proof=[]))
     assert answer.status == 409 and "split view" in answer.body  # tlog-witness: same size, another root
+    assert witness.add_checkpoint(_request(0, split, proof=[])).status == 409  # sent again, as a log retrying
     assert witness.conflicts(LOG.name) == [split]
     assert [cosignatures.parse_note(n).root for n in witness.cosigned(LOG.name)] == [TREE.root(10)]
 
