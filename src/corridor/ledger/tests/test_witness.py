@@ -162,3 +162,15 @@ def test_init_keeps_the_key_and_adds_logs(tmp_path: Path) -> None:
     assert list(service.Witness(tmp_path / "w").logs) == [LOG.name]
     with pytest.raises(service.WitnessError):
         service.init(tmp_path / "w", name="another")
+
+
+def test_the_witness_loads_no_django_and_so_cannot_reach_corridors_database() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from corridor.cli import cli; from corridor.ledger import witness, witness_cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'psycopg', 'sqlite3'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout
