@@ -62,7 +62,8 @@ class Gathered:
 
 
 def parse_witnesses(pairs: Sequence[tuple[str, str]]) -> list[Witness]:
-    return [Witness(url, cosignatures.parse_witness_key(key)) for url, key in pairs]
+    """The configured witnesses; a URL is a prefix, so ``https://w.example/`` asks ``https://w.example/add-checkpoint``."""
+    return [Witness(url.rstrip("/"), cosignatures.parse_witness_key(key)) for url, key in pairs]
 
 
 def _post(url: str, body: bytes, content_type: str, timeout: float) -> tuple[int, bytes, str]:

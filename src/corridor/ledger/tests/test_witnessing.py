@@ -123,7 +123,7 @@ def test_a_witness_that_missed_a_checkpoint_catches_up_from_the_size_it_holds(
     settings.WITNESS_QUORUM = 1
     evidence.sign_checkpoint()
     _append(3)
-    settings.WITNESSES = [(w.url, w.key.encode()) for w in witnesses]
+    settings.WITNESSES = [(w.url + "/", w.key.encode()) for w in witnesses]  # a prefix written with its slash
     entry, _ = evidence.sign_checkpoint()  # w1 and w2 hold nothing: they answer 409 "0", and get a second request
     assert [w["result"] for w in entry.payload["witnesses"]] == ["cosigned"] * 3
 
