@@ -12,7 +12,7 @@ everything it checks is below, and docs/evidence.md explains the formats.
     python3 corridor_verify.py evidence BUNDLE.json --key KEY [--attachments DIR]
     python3 corridor_verify.py consistency PROOF.json --key KEY
     python3 corridor_verify.py checkpoint FILE --key KEY [--timestamp TSR ...]
-    python3 corridor_verify.py mirror DIR --key KEY [--entry N ...]
+    python3 corridor_verify.py mirror DIR-OR-URL --key KEY [--entry N ...]
 
 ``export``, ``evidence`` and ``checkpoint`` also take a policy: ``--witness WITNESS_KEY`` (repeatable, or a
 file of keys), ``--quorum K`` (how many of them must have co-signed; default all) and ``--tsa-cert PEM``
@@ -49,10 +49,10 @@ consistency
 checkpoint
     One checkpoint's signature, and what it says.
 mirror
-    A copy of the log published as static tiles (``corridor publish-log``, C2SP tlog-tiles): the
-    checkpoint's signature; for each ``--entry N``, the entry from its bundle and its inclusion proof
-    computed from the tiles; with no ``--entry``, every entry against the tiles and the tiles against
-    the checkpoint's root.
+    A copy of the log published as static tiles (``corridor publish-log``, C2SP tlog-tiles), as a
+    folder or at an http(s) URL (then only the files needed are fetched): the checkpoint's signature;
+    for each ``--entry N``, the entry from its bundle and its inclusion proof computed from the tiles;
+    with no ``--entry``, every entry against the tiles and the tiles against the checkpoint's root.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+MIRROR_FILE_LIMIT = 256 * (2 + 65535)  # the largest file of a published log: a full entry bundle
 FIELDS = (
     "certainty",
     "corrects",
@@ -902,11 +903,35 @@ def verify_export_policy(records: Iterable[dict[str, Any]], key: Key, policy: Po
 # --- a mirror of the published tiles (C2SP tlog-tiles) -------------------------------------------------------
 
 
-class Mirror:
-    """The tiles of a tree of ``size`` leaves under ``folder`` (a copy of ``corridor publish-log``'s output)."""
+def read_published(location: str, relative: str) -> bytes:
+    """The file ``relative`` (``checkpoint``, ``tile/0/000``…) of a published log: a folder, or an http(s) URL.
 
-    def __init__(self, folder: str, size: int) -> None:
-        self.folder, self.size = folder, size
+    A missing file raises OSError either way. Over HTTP only the files needed are fetched (a few tiles
+    and one entry bundle for one entry), with the standard library.
+    """
+    if location.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
+        url = location.rstrip("/") + "/" + relative
+        request = urllib.request.Request(url, headers={"User-Agent": "corridor-verify"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - the reader's own URL
+                return bytes(answer.read(MIRROR_FILE_LIMIT + 1))
+        except urllib.error.HTTPError as exc:
+            raise OSError("%s: HTTP %d" % (url, exc.code)) from None
+        except (urllib.error.URLError, ValueError) as exc:
+            raise OSError("%s: %s" % (url, getattr(exc, "reason", exc))) from None
+    with open(os.path.join(location, *relative.split("/")), "rb") as handle:
+        return handle.read(MIRROR_FILE_LIMIT + 1)
+
+
+class Mirror:
+    """The tiles of a tree of ``size`` leaves at ``location`` (a copy of ``corridor publish-log``'s output:
+    a folder, or the URL of a web server that serves one)."""
+
+    def __init__(self, location: str, size: int) -> None:
+        self.location, self.size = location, size
         self._tiles: dict[tuple[int, int], list[bytes]] = {}
 
     @staticmethod
@@ -922,13 +947,12 @@ class Mirror:
         full = (index + 1) * 256 ** (tile_level + 1) <= self.size
         width = 256 if full else (self.size // 256**tile_level) % 256
         suffix = "" if full else ".p/%d" % width
-        return os.path.join(self.folder, "tile", str(level), *(self.index_path(index) + suffix).split("/"))
+        return "tile/%s/%s%s" % (level, self.index_path(index), suffix)
 
     def tile(self, level: int, index: int) -> list[bytes]:
         if (level, index) not in self._tiles:
-            with open(self.path(level, index), "rb") as handle:
-                data = handle.read()
-            if len(data) % 32:
+            data = read_published(self.location, self.path(level, index))
+            if len(data) % 32 or len(data) > 256 * 32:
                 raise Failed("tile %d/%d is not a whole number of hashes" % (level, index))
             self._tiles[(level, index)] = [data[at : at + 32] for at in range(0, len(data), 32)]
         return self._tiles[(level, index)]
@@ -962,8 +986,7 @@ class Mirror:
         return result
 
     def entry(self, seq: int) -> bytes:
-        with open(self.path("entries", (seq - 1) // 256), "rb") as handle:
-            data = handle.read()
+        data = read_published(self.location, self.path("entries", (seq - 1) // 256))
         bodies, at = [], 0
         while at + 2 <= len(data):
             length = int.from_bytes(data[at : at + 2], "big")
@@ -989,19 +1012,24 @@ def _inclusion_path(index: int, size: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def verify_mirror(folder: str, key: Key, seqs: Sequence[int], policy: Policy) -> list[str]:
-    """Check a mirror: its checkpoint (and policy), then each entry asked for, or with none asked, every one."""
-    note = _read_text(os.path.join(folder, "checkpoint"))
+def verify_mirror(location: str, key: Key, seqs: Sequence[int], policy: Policy) -> list[str]:
+    """Check a mirror (a folder or a URL): its checkpoint (and policy), then each entry asked for, or every one."""
+    try:
+        note = read_published(location, "checkpoint").decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable("cannot read the mirror's checkpoint: %s" % exc) from None
     checkpoint = read_checkpoint(note, key)
     report = ["%s: signature verified" % checkpoint.describe()]
     if policy.active:
         stamps = []
-        number = 1
-        while os.path.isfile(os.path.join(folder, "checkpoint.%d.tsr" % number)):
-            stamps.append(_read_bytes(os.path.join(folder, "checkpoint.%d.tsr" % number)))
-            number += 1
+        if policy.tsa_certs:
+            for number in range(1, 10):  # checkpoint.1.tsr, checkpoint.2.tsr… until one is missing
+                try:
+                    stamps.append(read_published(location, "checkpoint.%d.tsr" % number))
+                except OSError:
+                    break
         report += check_policy(checkpoint, note, stamps, policy)[1]
-    mirror = Mirror(folder, checkpoint.size)
+    mirror = Mirror(location, checkpoint.size)
     try:
         if not seqs:
             root = mirror.node(0, checkpoint.size) if checkpoint.size else EMPTY_ROOT
@@ -1102,7 +1130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     checkpoint = commands.add_parser("checkpoint", help="one checkpoint's signature")
     checkpoint.add_argument("file")
     mirror = commands.add_parser("mirror", help="entries from a mirror of the published tiles")
-    mirror.add_argument("folder", help="a copy of what corridor publish-log wrote")
+    mirror.add_argument("folder", help="a copy of what corridor publish-log wrote: a folder, or its http(s) URL")
     mirror.add_argument("--entry", type=int, action="append", default=[], help="an entry number (default: all)")
     for sub in (export, evidence, consistency, checkpoint, mirror):
         sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")

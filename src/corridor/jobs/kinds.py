@@ -152,8 +152,12 @@ def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     return finish
 
 
-def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
-    """Sign a checkpoint (only when one is due, with ``if_due``), and keep its note in the data directory."""
+def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish | WritesItself:
+    """Sign a checkpoint (only when one is due, with ``if_due``), and keep its note in the data directory.
+
+    The service writes in its own transactions: the append lock is released while witnesses and
+    time-stamping authorities are asked, so a witness that is down never holds up the camp's work.
+    """
     from corridor.ledger import evidence
 
     if params.get("if_due"):
@@ -162,24 +166,38 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
             return lambda: Result("no checkpoint due")
         progress(0.1, f"due: {reason}")
 
-    def finish() -> Result:
+    def run(complete: Callable[[Result], None]) -> None:
         from django.db import transaction
 
-        entry, note = evidence.sign_checkpoint(by=None)
-        size = entry.payload["tree_size"]
-        transaction.on_commit(lambda: _keep_note(size, note))
-        return Result(
-            f"signed: {size} entries, root {entry.payload['root_hash']}",
-            data={"entry": entry.seq, "tree_size": size},
-            content=note.encode("utf-8"),
-            filename=f"checkpoint-{size}.txt",
-            media_type="text/plain; charset=utf-8",
-        )
+        def then(entry: Any, note: str) -> None:
+            payload = entry.payload
+            size = payload["tree_size"]
+            stamps = [str(stamp["response"]) for stamp in payload.get("timestamps", [])]
+            transaction.on_commit(lambda: _keep_note(size, note, stamps))
+            policy = payload.get("witness_policy") or {}
+            witnessed = ""
+            if policy.get("of"):
+                state = "witnessed" if payload.get("witnessed") else "NOT witnessed"
+                witnessed = f"; {state}, {policy['cosigned']} of {policy['of']} witnesses"
+            complete(
+                Result(
+                    f"signed: {size} entries, root {payload['root_hash']}{witnessed}",
+                    data={"entry": entry.seq, "tree_size": size, "witnessed": bool(payload.get("witnessed"))},
+                    content=note.encode("utf-8"),
+                    filename=f"checkpoint-{size}.txt",
+                    media_type="text/plain; charset=utf-8",
+                )
+            )
 
-    return finish
+        progress(0.2, "signing; asking the witnesses and time-stamping authorities")
+        evidence.sign_checkpoint(by=None, then=then)
+
+    return WritesItself(run)
 
 
-def _keep_note(size: int, note: str) -> None:
+def _keep_note(size: int, note: str, stamps: list[str]) -> None:
+    """The checkpoint as published, and its time-stamp tokens, beside the others in the data directory."""
+    import base64
     from pathlib import Path
 
     from django.conf import settings
@@ -187,6 +205,8 @@ def _keep_note(size: int, note: str) -> None:
     folder = Path(settings.DATA_DIR) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     write_atomically(folder / f"checkpoint-{size}.txt", note)
+    for number, stamp in enumerate(stamps, start=1):
+        write_atomically(folder / f"checkpoint-{size}.{number}.tsr", base64.b64decode(stamp))
 
 
 def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:

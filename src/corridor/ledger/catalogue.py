@@ -127,7 +127,11 @@ EVENT_TYPES: dict[str, str] = {
     "export.created": "A report or export was generated, with its SHA-256.",
     "report.narrative": "A monitor's narrative for a month's report: the month, its language and the text.",
     "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
-    "checkpoint.signed": "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head.",
+    "checkpoint.signed": (
+        "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head; the witnesses that "
+        "co-signed it and those that refused or could not be reached (and why), whether the k-of-n policy held, "
+        "and its RFC 3161 time stamps."
+    ),
     "attachment.added": (
         "A photo, video, recording, document or ProofMode proof bundle was stored sealed by its SHA-256 and "
         "attached to an entry: its detected type, size, C2PA provenance (valid, invalid or none), ProofMode check "

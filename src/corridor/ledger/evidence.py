@@ -14,7 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,9 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
     return checkpoint
 
 
-def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) -> tuple[Entry, str]:
+def sign_checkpoint(
+    *, by: ledger.Actor = None, now: dt.datetime | None = None, then: Callable[[Entry, str], None] | None = None
+) -> tuple[Entry, str]:
     """Sign a checkpoint of the whole ledger, have it witnessed and time-stamped, record it, return both.
 
     Refused (Conflict, nothing written) if the entries since the stored tree do not chain, or if the
@@ -213,6 +215,10 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
     and why, whether the policy (k of n) holds, and the time-stamp tokens. A checkpoint below the
     policy is recorded all the same, marked ``"witnessed": false``. The returned note is the checkpoint
     with every cosignature it got (the one to publish).
+
+    ``then(entry, published)`` runs in the transaction that records the entry (a background job records
+    its own completion there), so callers never need to wrap this in a transaction of their own, which
+    would hold the append lock while the witnesses are asked.
     """
     from corridor.ledger import witnessing
 
@@ -257,6 +263,8 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
             entry = ledger.append(
                 CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED, now=moment
             )
+            if then is not None:
+                then(entry, note)
             return entry, note
 
     # Outside the lock: the stored tree's nodes never change, so proofs can be read while entries are added.
@@ -276,6 +284,8 @@ def sign_checkpoint(*, by: ledger.Actor = None, now: dt.datetime | None = None) 
         entry = ledger.append(
             CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED
         )
+        if then is not None:
+            then(entry, published)
     return entry, published
 
 
@@ -380,9 +390,7 @@ def evidence_for(
     records = _entry_records(wanted)
     note = checkpoint if checkpoint is not None else latest_checkpoint()
     if sign_if_needed and checkpoint is None:
-        newest = wanted[-1] if wanted else 0
-        if note is None or checkpoints.parse(note)[0].size < newest:
-            note = sign_checkpoint(by=by)[1]
+        note = sign_checkpoint_covering(wanted, by=by) or note
     parsed = read_checkpoint(note) if note is not None else None
     size = parsed.size if parsed else 0
     proofs = inclusion_proofs([seq for seq in wanted if seq <= size], parsed) if parsed is not None else {}
@@ -406,6 +414,19 @@ def evidence_for(
         "entries": entries,
         "timestamps": list(recorded.get("timestamps", [])) if recorded else [],
     }
+
+
+def sign_checkpoint_covering(seqs: Iterable[int], *, by: ledger.Actor = None) -> str | None:
+    """Sign a checkpoint if none covers the newest of ``seqs`` yet; return it as published, or None.
+
+    Call it before opening a transaction of one's own: signing asks the witnesses and time-stamping
+    authorities, which must not happen while the append lock is held.
+    """
+    newest = max(seqs, default=0)
+    note = latest_checkpoint()
+    if note is not None and checkpoints.parse(note)[0].size >= newest:
+        return None
+    return sign_checkpoint(by=by)[1]
 
 
 def _recorded_payload(note: str) -> dict[str, Any] | None:

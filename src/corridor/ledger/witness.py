@@ -9,8 +9,9 @@ answers two requests:
     log's key signed it and it extends, by the proof, the last checkpoint the witness co-signed for
     that log. Refusals use the specification's status codes: 404 unknown log, 403 no valid log
     signature, 400 malformed or old size above the new size (a rollback), 409 (body: the size the
-    witness holds) when the old size is not the one it co-signed last, 422 when the proof does not
-    verify or a tree of the same size has another root (a split view).
+    witness holds, ``text/x.tlog.size``) when the old size is not the one it co-signed last, 409 (body:
+    the reason) when the old size is the checkpoint's and the roots differ (a split view), 422 when the
+    consistency proof does not verify.
 ``GET /<hex SHA-256 of the origin>/checkpoint``
     The latest checkpoint it co-signed for that log, with the log's signature and its own.
 
@@ -180,7 +181,8 @@ class Witness:
             if old == 0 and proof:
                 return Answer(422, "no proof is needed, or allowed, from the empty tree\n")
             if old == note.size and known_root != note.root:
-                return Answer(422, f"split view: a tree of {old} entries with another root was co-signed before\n")
+                # tlog-witness: the same size with another root is a conflict (409), not a bad proof.
+                return Answer(409, f"split view: a tree of {old} entries with another root was co-signed before\n")
             if not merkle.verify_consistency(old, note.size, known_root, note.root, proof):
                 return Answer(422, f"the consistency proof from {old} to {note.size} entries does not verify\n")
             timestamp = max(int(time.time()), 1)
@@ -192,15 +194,20 @@ class Witness:
         return Answer(200, line)
 
     def _log_signature_problem(self, note: cosignatures.Note, keys: list[checkpoints.VerifierKey]) -> str | None:
-        found = False
+        """Why the log's signature is missing or wrong (403), or None if one by a key it trusts verifies.
+
+        tlog-witness: signatures by unknown keys are ignored, and one valid signature by a trusted key
+        is enough (a log may sign with a retiring and a new key at once).
+        """
+        problem = f"no signature by a known key of {note.origin}"
         for name, raw in note.signatures:
             for key in keys:
                 if name != key.name or raw[:4] != key.key_id:
                     continue
-                if len(raw) != 68 or not key.verify(note.text.encode(), raw[4:]):
-                    return f"the signature by {key.name} does not verify"
-                found = True
-        return None if found else f"no signature by a known key of {note.origin}"
+                if len(raw) == 68 and key.verify(note.text.encode(), raw[4:]):
+                    return None
+                problem = f"the signature by {key.name} does not verify"
+        return problem
 
     def _check_against_history(self, note: cosignatures.Note, text: str) -> None:
         """Keep ``text`` as a conflict if an earlier co-signed checkpoint had its size and another root."""
@@ -211,9 +218,12 @@ class Witness:
                 return
 
     def _keep_conflict(self, note: cosignatures.Note, text: str) -> None:
+        folder = self.folder(note.origin) / "conflicts"
+        prefix = f"{note.size}-{note.root.hex()[:16]}-"
+        if any(path.read_text(encoding="utf-8") == text for path in folder.glob(prefix + "*.txt")):
+            return  # the same proof, sent again (a log retrying after a 409): kept once
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = self.folder(note.origin) / "conflicts" / f"{note.size}-{note.root.hex()[:16]}-{stamp}.txt"
-        write_atomically(path, text, durable=True)
+        write_atomically(folder / f"{prefix}{stamp}.txt", text, durable=True)
 
     def checkpoint_for(self, digest: str) -> Answer:
         if not re.fullmatch(r"[0-9a-f]{64}", digest):

@@ -62,7 +62,8 @@ class Gathered:
 
 
 def parse_witnesses(pairs: Sequence[tuple[str, str]]) -> list[Witness]:
-    return [Witness(url, cosignatures.parse_witness_key(key)) for url, key in pairs]
+    """The configured witnesses; a URL is a prefix, so ``https://w.example/`` asks ``https://w.example/add-checkpoint``."""
+    return [Witness(url.rstrip("/"), cosignatures.parse_witness_key(key)) for url, key in pairs]
 
 
 def _post(url: str, body: bytes, content_type: str, timeout: float) -> tuple[int, bytes, str]:
@@ -92,7 +93,8 @@ def _ask(witness: Witness, note: str, old: int, proof: list[bytes], timeout: flo
         if status >= 500:
             last = f"HTTP {status}: {text[:200]}"
             continue
-        if status == 409 and text.isdigit():
+        # A 409 carries the size the witness holds (text/x.tlog.size), or, for a split view, its reason.
+        if status == 409 and content_type.split(";")[0].strip() == "text/x.tlog.size" and text.isdigit():
             return Outcome(witness, REFUSED, f"HTTP 409: it last co-signed {text} entries", holds=int(text),
                            attempts=attempt + 1)  # fmt: skip
         if status != 200:

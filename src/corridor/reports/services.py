@@ -211,7 +211,7 @@ def case_dossier(
     Pseudonymised unless ``with_identity``: then the role must be allowed to see identities, a
     ``purpose`` is required, and the view is recorded as an ``identity.viewed`` entry with it.
     """
-    from corridor.ledger.evidence import evidence_for
+    from corridor.ledger.evidence import evidence_for, sign_checkpoint_covering
     from corridor.register import services as register
     from corridor.register.models import Patient
     from corridor.reports import dossier
@@ -230,6 +230,8 @@ def case_dossier(
     head = ledger.head()
     when = now or dt.datetime.now(dt.UTC)
     values, cited = dossier.context(patient, language, clock.today(), head, when)
+    # Signed first, outside the transaction below: the witnesses are asked with no lock held.
+    sign_checkpoint_covering(cited, by=by)
     with transaction.atomic():
         if with_identity:
             found = register.view_identity(patient, by=by, purpose=f"case dossier: {purpose.strip()}")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import http.server
 import io
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,24 @@ def _verify(*args: str) -> tuple[int, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         status = verifier.main(list(args))
     return status, out.getvalue()
+
+
+@contextlib.contextmanager
+def _served(folder: Path) -> Iterator[str]:
+    """``folder`` served by the standard library's plain file server on a free loopback port."""
+    handler = functools.partial(QuietFiles, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
 
 
 def test_tile_paths_follow_the_specification() -> None:
@@ -76,6 +98,15 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
     status, report = _verify("mirror", str(mirror), "--key", key, "--entry", "1", "--entry", "300", "--entry", "600")
     assert status == 0 and "entry 300 (gate.held" in report and report.endswith("OK\n"), report
     assert _verify("mirror", str(mirror), "--key", key)[0] == 0
+    with _served(mirror) as url:  # the same mirror behind a plain web server, read over HTTP
+        status, report = _verify("mirror", url, "--key", key, "--entry", "300")
+        assert status == 0 and "entry 300 (gate.held" in report, report
+        assert _verify("mirror", url, "--key", key)[0] == 0
+        assert _verify("mirror", url + "/nothing-here", "--key", key)[0] == 2
+        (mirror / "tile/0/001").write_bytes(bytes(8192))  # a tile altered on the server
+        status, report = _verify("mirror", url, "--key", key, "--entry", "300")
+        assert status == 1 and "entry 300 is not in the checkpoint" in report, report
+        shutil.copy(out / "tile/0/001", mirror / "tile/0/001")
     # Entry 300's body, altered in the mirror (same length, so only its content differs).
     bundle = mirror / "tile/entries/001"
     bundle.write_bytes(bundle.read_bytes().replace(b'"i":299', b'"i":298'))

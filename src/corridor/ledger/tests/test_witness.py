@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import urllib.error
 import urllib.request
@@ -70,6 +71,9 @@ def test_a_cosignature_is_the_documented_message_signed_by_the_witness_key(witne
 
     Ed25519PublicKey.from_public_bytes(witness.public.public).verify(raw[12:], message)
     assert cosignatures.parse_witness_key(witness.public.encode()) == witness.public
+    # tlog-cosignature: key ID = SHA-256(name || "\n" || 0x04 || public key)[:4], computed here by hand.
+    expected = hashlib.sha256(b"witness.example/w1\n\x04" + witness.public.public).digest()[:4]
+    assert raw[:4] == expected and witness.public.encode().split("+")[1] == expected.hex()
 
 
 def test_an_unknown_log_is_404_and_a_bad_log_signature_403(witness: service.Witness, tmp_path: Path) -> None:
@@ -81,6 +85,15 @@ def test_an_unknown_log_is_404_and_a_bad_log_signature_403(witness: service.Witn
     tampered = _note(10).replace(base64.b64encode(TREE.root(10)).decode(), base64.b64encode(TREE.root(11)).decode())
     assert witness.add_checkpoint(_request(0, tampered)).status == 403
     assert witness.cosigned(LOG.name) == []
+
+
+def test_one_valid_log_signature_is_enough_and_unknown_signers_are_ignored(witness: service.Witness) -> None:
+    stranger = checkpoints.verifier_key_for(FORGER)
+    strangers = f"\u2014 {stranger.name} {base64.b64encode(stranger.key_id + bytes(64)).decode()}\n"
+    retired = f"\u2014 {LOG.name} {base64.b64encode(LOG.key_id + bytes(64)).decode()}\n"  # a second, bad line
+    answer = witness.add_checkpoint(_request(0, _note(10) + strangers + retired))
+    assert answer.status == 200, answer.body
+    assert witness.add_checkpoint(_request(10, _note(20).split("\n\n")[0] + "\n\n" + retired)).status == 403
 
 
 def test_a_wrong_old_size_is_409_with_the_size_the_witness_holds(witness: service.Witness) -> None:
@@ -108,7 +121,8 @@ def test_a_second_tree_of_the_same_size_is_refused_and_both_are_kept(witness: se
     other_root = merkle.MemoryTree([*LEAVES[:9], merkle.leaf_hash(b"other")]).root(10)
     split = _note(10, other_root)
     answer = witness.add_checkpoint(_request(10, split, proof=[]))
-    assert answer.status == 422 and "split view" in answer.body
+    assert answer.status == 409 and "split view" in answer.body  # tlog-witness: same size, another root
+    assert witness.add_checkpoint(_request(0, split, proof=[])).status == 409  # sent again, as a log retrying
     assert witness.conflicts(LOG.name) == [split]
     assert [cosignatures.parse_note(n).root for n in witness.cosigned(LOG.name)] == [TREE.root(10)]
 
@@ -148,3 +162,15 @@ def test_init_keeps_the_key_and_adds_logs(tmp_path: Path) -> None:
     assert list(service.Witness(tmp_path / "w").logs) == [LOG.name]
     with pytest.raises(service.WitnessError):
         service.init(tmp_path / "w", name="another")
+
+
+def test_the_witness_loads_no_django_and_so_cannot_reach_corridors_database() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from corridor.cli import cli; from corridor.ledger import witness, witness_cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'psycopg', 'sqlite3'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout

@@ -179,7 +179,7 @@ def test_witnesses_and_a_time_stamp_make_a_checkpoint_the_keeper_cannot_forge_al
         split_note, current.size, current.size, lambda old: [],
         witnessing.parse_witnesses([(processes[0].url, setup["keys"][0])]), timeout=3, retries=0,
     ).outcomes  # fmt: skip
-    assert outcome.result == "refused" and "422" in outcome.reason and "split view" in outcome.reason
+    assert outcome.result == "refused" and "409" in outcome.reason and "split view" in outcome.reason
     kept = service.Witness(processes[0].folder)
     assert kept.conflicts(current.origin) == [split_note]
     assert [cosignatures.parse_note(n).root for n in kept.cosigned(current.origin)][-1] == current.root

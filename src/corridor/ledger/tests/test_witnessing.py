@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -122,7 +123,7 @@ def test_a_witness_that_missed_a_checkpoint_catches_up_from_the_size_it_holds(
     settings.WITNESS_QUORUM = 1
     evidence.sign_checkpoint()
     _append(3)
-    settings.WITNESSES = [(w.url, w.key.encode()) for w in witnesses]
+    settings.WITNESSES = [(w.url + "/", w.key.encode()) for w in witnesses]  # a prefix written with its slash
     entry, _ = evidence.sign_checkpoint()  # w1 and w2 hold nothing: they answer 409 "0", and get a second request
     assert [w["result"] for w in entry.payload["witnesses"]] == ["cosigned"] * 3
 
@@ -218,3 +219,36 @@ def test_an_export_vouched_by_witnesses_up_to_the_last_witnessed_checkpoint(
     assert f"policy: entries 1 to {size} are covered by a checkpoint that meets it" in out
     assert f"entries {size + 1} to " in out and "the keeper's word" in out
     assert unwitnessed.payload["witness_policy"]["cosigned"] == 0
+
+
+def test_a_scheduled_checkpoint_asks_the_witnesses_with_no_transaction_of_its_own_open(
+    witnesses: list[Running], tsa: LocalTSA, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import connections
+
+    from corridor.jobs import services as jobs
+    from corridor.jobs.models import Job
+
+    _append(3)
+    worker = connections["default"]  # this thread's connection: the one the job writes with
+    test_blocks = len(worker.atomic_blocks)  # the test's own transaction, rolled back at its end
+    seen: list[int] = []
+    asked = witnesses[0].state.add_checkpoint
+
+    def add_checkpoint(body: bytes) -> service.Answer:
+        seen.append(len(worker.atomic_blocks) - test_blocks)  # one open here would hold the append lock
+        return asked(body)
+
+    witnesses[0].state.add_checkpoint = add_checkpoint  # type: ignore[method-assign]
+    job = jobs.submit("checkpoint", {"if_due": True}, by=None, schedule="checkpoint")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.run(job.pk) == Job.State.SUCCEEDED
+    job.refresh_from_db()
+    assert seen == [0]
+    assert "witnessed, 3 of 3 witnesses" in job.answer and job.data["witnessed"] is True
+    size, content = job.data["tree_size"], job.content
+    assert content is not None
+    folder = Path(evidence.settings.DATA_DIR) / "checkpoints"
+    assert (folder / f"checkpoint-{size}.txt").read_bytes() == bytes(content)
+    token = rfc3161_client.decode_timestamp_response((folder / f"checkpoint-{size}.1.tsr").read_bytes())
+    assert token.tst_info.message_imprint.message == hashlib.sha256(bytes(content)).digest()

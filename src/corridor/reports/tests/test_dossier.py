@@ -197,3 +197,39 @@ def test_every_status_a_referral_can_have_reads_in_three_languages() -> None:
         words = strings.LABELS["referral_status"].get(status.value, {})
         assert set(words) == set(strings.LANGUAGES), status  # not the bare code, as "in_care" once was
         assert "_" not in words["en"] and all(words[lang] != status.value for lang in ("fa", "ar")), status
+
+
+def test_a_dossier_that_needs_a_checkpoint_asks_the_witness_with_no_transaction_of_its_own_open(
+    october: dict[str, Any], tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from django.db import connections
+
+    from corridor.ledger import evidence
+    from corridor.ledger import witness as service
+
+    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
+    settings.DATA_DIR = tmp_path / "corridor"
+    key = service.init(tmp_path / "w", name="witness.example/w", logs=[evidence.verifier_key().encode()])
+    state = service.Witness(tmp_path / "w")
+    server = service.make_server(state, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.WITNESSES, settings.WITNESS_QUORUM = [(f"http://127.0.0.1:{server.server_address[1]}", key.encode())], 1
+    connection = connections["default"]
+    test_blocks = len(connection.atomic_blocks)  # the test's own transaction
+    seen: list[int] = []
+    asked = state.add_checkpoint
+
+    def add_checkpoint(body: bytes) -> service.Answer:
+        seen.append(len(connection.atomic_blocks) - test_blocks)  # one open here would hold the append lock
+        return asked(body)
+
+    state.add_checkpoint = add_checkpoint  # type: ignore[method-assign]
+    try:
+        services.case_dossier(code="P-C", by=None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [0]
+    assert Entry.objects.filter(type="checkpoint.signed").get().payload["witnessed"] is True
