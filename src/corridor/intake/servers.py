@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput, NotAllowed, NotFound
@@ -58,7 +59,7 @@ def pull(
     chosen: Source,
     *,
     by: Actor = None,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Callable[..., None] | None = None,
     then: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Fetch every submission of ``chosen``'s form and apply them as one import.
@@ -69,12 +70,12 @@ def pull(
     """
     require(by, Can.RECORD_GATE)  # before the server is asked anything
     if progress:
-        progress(0.1, f"reading {chosen.label}")
+        progress(0.1, _("reading %(source)s"), source=chosen.label)
     pulled = remote.fetch(chosen)
     export = pulled.export()
     name = chosen.name
     if progress:
-        progress(0.5, f"checking {len(export.submissions)} submissions")
+        progress(0.5, _("checking %(count)s submissions"), count=len(export.submissions))
     if not export.submissions:
         report = ImportReport(chosen.kind, name, export.description, dry_run=False)
         if then is not None:

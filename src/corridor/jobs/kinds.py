@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
+
 from corridor.errors import InvalidInput
 from corridor.files import write_atomically
 from corridor.jobs.registry import Finish, Progress, Result, WritesItself
@@ -37,7 +39,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
     seconds = float(params.get("time_limit", 8.0))
     # The recorded planner is bounded by work, not seconds (the same register gives the same plan on any
     # machine), so how long it takes depends on the machine: no duration is promised here.
-    progress(0.1, f"planning the day for {site.code}")
+    progress(0.1, _("planning the day for %(site)s"), site=site.code)
 
     def run(complete: Callable[[Result], None]) -> None:
         def then(entry: Any) -> None:
@@ -51,9 +53,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
 
         def first(trip: dict[str, Any] | None) -> None:
             if trip is not None:
-                progress(
-                    0.3, f"first answer: {trip['facility']}; the planner is looking for a better one", {"first": trip}
-                )
+                progress(0.3, _("the planner is looking for a better plan than its first answer"), {"first": trip})
 
         plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then, first=first)
 
@@ -86,7 +86,7 @@ def monthly_report(params: dict[str, Any], by: Any, progress: Progress) -> Write
     from corridor.reports import services
 
     fmt = str(params.get("format", "pdf"))
-    progress(0.1, f"computing the indicators of {params.get('month')}")
+    progress(0.1, _("computing the indicators of %(month)s"), month=str(params.get("month", "")))
 
     def run(complete: Callable[[Result], None]) -> None:
         services.monthly_report(
@@ -106,7 +106,7 @@ def export(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:
     from corridor.reports import exports, services
 
     fmt = str(params.get("format", "csv"))
-    progress(0.1, f"exporting {params.get('dataset')}")
+    progress(0.1, _("exporting %(dataset)s"), dataset=str(params.get("dataset", "")))
 
     def run(complete: Callable[[Result], None]) -> None:
         services.export(
@@ -142,7 +142,7 @@ def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     def step(count: int) -> None:
         nonlocal done
         done += count
-        progress(done / total, f"{done} of {total} replications")
+        progress(done / total, _("%(done)s of %(total)s replications"), done=done, total=total)
 
     outcome = simulate(scenario, progress=step)
 
@@ -164,7 +164,7 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish | 
         reason = evidence.checkpoint_due()
         if reason is None:
             return lambda: Result("no checkpoint due")
-        progress(0.1, f"due: {reason}")
+        progress(0.1, _("a checkpoint is due: %(reason)s"), reason=reason)
 
     def run(complete: Callable[[Result], None]) -> None:
         from django.db import transaction
@@ -189,7 +189,7 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish | 
                 )
             )
 
-        progress(0.2, "signing; asking the witnesses and time-stamping authorities")
+        progress(0.2, _("signing; asking the witnesses and time-stamping authorities"))
         evidence.sign_checkpoint(by=None, then=then)
 
     return WritesItself(run)
@@ -212,7 +212,7 @@ def _keep_note(size: int, note: str, stamps: list[str]) -> None:
 def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     from corridor.ledger import services
 
-    progress(0.1, "verifying the ledger")
+    progress(0.1, _("verifying the ledger"))
     verdict = services.verify()
     if not verdict.ok:
         raise InvalidInput(verdict.describe(), "ledger")

@@ -21,7 +21,9 @@ class Job(models.Model):
     params = models.JSONField(default=dict)
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
     progress = models.FloatField(default=0.0)  # 0..1
-    progress_text = models.CharField(max_length=200, blank=True)
+    progress_text = models.CharField(max_length=200, blank=True)  # in English, for the API, the CLI and logs
+    # The same sentence as its template and values, so the workspace says it in the reader's language.
+    progress_said = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=100, blank=True)  # "host:pid" of the process running it
     task_id = models.CharField(max_length=64, blank=True)  # the queue's id of the task that runs it

@@ -25,10 +25,11 @@ class Result:
 
 
 class Progress(Protocol):
-    """How far a job is: a fraction and a sentence, and optionally ``data`` shown while it runs (a plan
-    job's first answer), replaced by the result's data when it finishes."""
+    """How far a job is: a fraction and a sentence (an English template marked for translation, its
+    ``values`` named), and optionally ``data`` shown while it runs (a plan job's first answer), replaced
+    by the result's data when it finishes."""
 
-    def __call__(self, fraction: float, text: str, data: dict[str, Any] | None = None) -> None: ...
+    def __call__(self, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any) -> None: ...
 
 
 # A kind computes what it can outside any transaction (reporting progress), then returns ``finish``: the

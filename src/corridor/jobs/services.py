@@ -63,11 +63,20 @@ def _enqueue(job: Job) -> None:
     job.save(update_fields=["task_id"])
 
 
-def report_progress(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None) -> None:
+def report_progress(
+    job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any
+) -> None:
     """Record how far a running job is (also its sign of life); outside any transaction, so it shows.
-    ``data``, when given, is what the job can already show (its result's data replaces it)."""
+    ``text`` is a template with ``values``: kept filled in English and as it is, for the workspace to
+    translate. ``data``, when given, is what the job can already show (its result's data replaces it)."""
     fraction = min(max(fraction, 0.0), 1.0)
-    fields: dict[str, Any] = {"progress": fraction, "progress_text": text[:200], "heartbeat_at": _now()}
+    sentence = text % values if values else text
+    fields: dict[str, Any] = {
+        "progress": fraction,
+        "progress_text": sentence[:200],
+        "progress_said": {"template": text, "values": values},
+        "heartbeat_at": _now(),
+    }
     if data is not None:
         fields["data"] = data
     Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(**fields)

@@ -84,15 +84,25 @@ def test_a_simulation_job_reports_its_replications_as_progress_and_keeps_the_fig
     seen: list[tuple[float, str]] = []
     real = services.report_progress
 
-    def watch(job_id: int, fraction: float, text: str) -> None:
-        seen.append((fraction, text))
-        real(job_id, fraction, text)
+    def watch(job_id: int, fraction: float, text: str, data: Any = None, **values: Any) -> None:
+        seen.append((fraction, text % values))
+        real(job_id, fraction, text, data, **values)
 
     monkeypatch.setattr(services, "report_progress", watch)
     job = services.submit("simulation", {"scenario": "demo-gate-4-80", "replications": 20}, by=users["auditor"])
     assert services.run(job.pk) == Job.State.SUCCEEDED
     job.refresh_from_db()
     assert seen[-1] == (1.0, "20 of 20 replications") and job.data["scenario"]["replications"] == 20
+    # As the page saw it just before the end:
+    job.progress, job.state, job.progress_text = 1.0, Job.State.RUNNING, "20 of 20 replications"
+    from django.utils import translation
+
+    from corridor.web.templatetags.corridor import progress_said
+
+    with translation.override("ar"):
+        assert progress_said(job) == "٢٠ من ٢٠ تكرارًا"
+    job.progress_text = "queued again: worker w1 stopped mid-way"  # a sentence written without a template
+    assert progress_said(job) == job.progress_text
 
 
 def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
@@ -120,8 +130,8 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
     shown: list[tuple[dict[str, Any], str, int]] = []
     real = services.report_progress
 
-    def watch(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None) -> None:
-        real(job_id, fraction, text, data)
+    def watch(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any) -> None:
+        real(job_id, fraction, text, data, **values)
         if data is not None:
             job = Job.objects.get(pk=job_id)
             with translation.override("fa"):
@@ -137,8 +147,10 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
     assert first["facility"] in {"H-1", "H-3"} and 1 <= len(first["patients"]) <= 4
     assert set(first["patients"]) <= {f"P-{i}" for i in range(5)}  # patient codes, not the planner's ids
     assert 'id="first-answer"' in page and "پاسخ نخست" in page
+    assert "برنامه‌ریز در پی برنامه‌ای بهتر از پاسخ نخست خود است" in page  # the progress line in Persian too
     # Each code isolated (a right-to-left line would otherwise break "P-1" apart), with the Persian comma.
-    assert f"<bdi>{first['patients'][0]}</bdi>" in page and ("</bdi>، <bdi>" in page or len(first["patients"]) == 1)
+    assert f'<bdi class="code">{first["patients"][0]}</bdi>' in page
+    assert "</bdi>، <bdi" in page or len(first["patients"]) == 1
     job.refresh_from_db()
     assert "first" not in job.data and job.data["entry"]  # the result replaced it
     assert Entry.objects.filter(type="plan.proposed").count() == 1

@@ -56,6 +56,20 @@ def hospital(code: Any) -> str:
 
 
 @register.filter
+def progress_said(job: Any) -> str:
+    """A running job's progress in the active language: its template translated and its values written
+    the local way; its English sentence when it has no template (or one older than the sentence)."""
+    from corridor.errors import CorridorError
+    from corridor.refusals import in_language
+
+    said = job.progress_said or {}
+    template, values = said.get("template"), said.get("values") or {}
+    if not template or (template % values if values else template) != job.progress_text:
+        return str(job.progress_text)
+    return in_language(CorridorError(template, **values))
+
+
+@register.filter
 def bdi(value: Any) -> SafeString:
     """``value`` isolated from the text around it (a Latin code or name inside a right-to-left sentence)."""
     return format_html("<bdi>{}</bdi>", value)
@@ -66,7 +80,8 @@ def codes(values: Any) -> SafeString:
     """Codes (patients, trips, hospitals) as a list: each isolated, so a right-to-left line keeps "P-0583"
     whole and in its order, joined by the language's comma (Persian and Arabic write "،")."""
     comma = "، " if l10n.base(get_language()) in ("fa", "ar") else ", "
-    return mark_safe(comma.join(str(bdi(value)) for value in values or ()))
+    # "code": kept on one line, or a narrow screen breaks "P-0583" after its hyphen.
+    return mark_safe(comma.join(str(format_html('<bdi class="code">{}</bdi>', value)) for value in values or ()))
 
 
 @register.filter
