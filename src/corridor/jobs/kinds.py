@@ -194,10 +194,13 @@ def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
 def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     from corridor import clock
     from corridor.register.models import Site
+    from corridor.register.scoping import visible
     from corridor.supplies import queries
 
     today = clock.today()
-    lines = [f"{site.code}: {a.message}" for site in Site.objects.order_by("code") for a in queries.alerts(site, today)]
+    # The sites of the one who asked; the schedule's own run (by None) covers every site.
+    sites = visible(Site.objects.order_by("code"), by)
+    lines = [f"{site.code}: {a.message}" for site in sites for a in queries.alerts(site, today)]
     answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
     return lambda: Result(answer, data={"alerts": lines})
 
