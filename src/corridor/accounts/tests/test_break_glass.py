@@ -157,3 +157,12 @@ def test_a_malformed_break_glass_time_stops_the_start_naming_the_variable(tmp_pa
         timeout=120,
     )
     assert done.returncode == 2 and "CORRIDOR_BREAK_GLASS_SECONDS must be at least 60" in done.stderr
+
+
+def test_a_grant_is_shown_to_the_coordinators_of_the_patients_site_not_to_another_sites(
+    users: dict[str, Any], patient: Any, crossing: Any
+) -> None:
+    breakglass.open_break_glass(patient, reason="family tracing request", by=users["auditor"])
+    assert "family tracing request" in _client(users["coordinator"]).get("/").content.decode()
+    elsewhere = _client(crossing.users["coordinator"]).get("/").content.decode()
+    assert 'id="break-glass"' not in elsewhere and "P-0001" not in elsewhere
