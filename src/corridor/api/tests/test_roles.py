@@ -166,7 +166,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
 OUTSIDE_THE_MATRIX = {
     ("get", "/api/jobs/{job_id}"): "a job of one's own: jobs/tests, test_jobs_api",
     ("get", "/api/jobs/{job_id}/result"): "a job of one's own: jobs/tests, test_jobs_api",
-    ("get", "/api/ledger/{seq}/text"): "needs an entry with withheld text: ledger/tests (withheld)",
+    ("get", "/api/ledger/{seq}/text"): "web/tests/test_sensitivity.py: another site's auditor cannot read it",
     ("get", "/api/ledger/{seq}/attachments"): "api/tests/test_attachments.py: another site's account finds neither",
     ("post", "/api/ledger/{seq}/attachments"): "api/tests/test_attachments.py: another site's account finds neither",
     ("get", "/api/attachments/{seq}/image"): "api/tests/test_attachments.py: another site's account finds neither",
