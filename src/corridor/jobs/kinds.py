@@ -121,8 +121,14 @@ def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     from corridor.simulation.core import simulate
     from corridor.simulation.model import ScenarioError
 
+    name = str(params.get("scenario", ""))
+    # A job is asked for through the API by any role: it names a shipped scenario, never a path on the
+    # server (which would read any file the server can, and say whether it exists). The CLI takes paths.
+    if name not in scenario_files.shipped():
+        names = ", ".join(sorted(scenario_files.shipped()))
+        raise InvalidInput(f"no shipped scenario {name[:80]!r} (shipped scenarios: {names})", "scenario")
     try:
-        scenario = scenario_files.load(str(params.get("scenario", "")))
+        scenario = scenario_files.load(name)
         if params.get("replications"):
             scenario = replace(scenario, replications=int(params["replications"]))
         scenario.validate()

@@ -105,3 +105,15 @@ def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
     job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
     assert services.run(job.pk) == Job.State.FAILED
     assert not Entry.objects.filter(type="plan.proposed").exists()  # the entry went back with the job's record
+
+
+def test_a_simulation_job_runs_a_shipped_scenario_never_a_file_of_the_server(
+    users: dict[str, Any], tmp_path: Any
+) -> None:
+    secret = tmp_path / "secret.toml"
+    secret.write_text('name = "read from the server"\n', encoding="utf-8")
+    for name in (str(secret), str(tmp_path), "/etc/passwd", "../scenarios/demo-gate-4-80"):
+        job = services.submit("simulation", {"scenario": name}, by=users["monitor"])
+        assert services.run(job.pk) == Job.State.FAILED, name
+        job.refresh_from_db()
+        assert "no shipped scenario" in job.error and "read from the server" not in job.error, job.error
