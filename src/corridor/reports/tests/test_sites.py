@@ -105,9 +105,7 @@ def test_the_reports_page_offers_a_choice_of_site_only_to_a_user_of_several(
     assert "Test Crossing" in answer.content.decode() and "Test Camp" not in answer.content.decode()
 
 
-def test_a_narrative_is_printed_only_in_the_reports_of_its_writers_sites(
-    two_sites: Any, users: dict[str, Any]
-) -> None:
+def test_a_narrative_is_printed_only_in_the_reports_of_its_writers_sites(two_sites: Any, users: dict[str, Any]) -> None:
     from corridor.ledger.models import Entry
 
     written = services.write_narrative(
@@ -127,3 +125,22 @@ def test_a_narrative_is_printed_only_in_the_reports_of_its_writers_sites(
     with pytest.raises(NotFound, match="no site CAMP-T"):
         services.write_narrative(month="2014-10", text="x", site="CAMP-T", by=two_sites.users["monitor"])
     assert Entry.objects.filter(type="report.narrative").count() == 1
+
+
+def test_a_monitor_of_both_sites_writes_the_crossings_narrative_from_the_reports_page(
+    two_sites: Any, users: dict[str, Any]
+) -> None:
+    from corridor.accounts.services import change_sites
+    from corridor.ledger.models import Entry
+
+    change_sites(users["monitor"], sites=["CAMP-T", "XING-T"], by=None)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(users["monitor"])
+    page = client.get("/reports/").content.decode()
+    assert page.count('name="site"') == 2  # the report's choice and the narrative's
+    text = "Nine days without a crossing."
+    client.post("/reports/narrative/", {"month": "2014-10", "language": "en", "text": text, "site": "XING-T"})
+    assert Entry.objects.get(type="report.narrative").subjects == ["report:2014-10", "site:XING-T"]
+    crossing = services.monthly_report(month="2014-10", fmt="html", by=two_sites.users["coordinator"])
+    camp = services.monthly_report(month="2014-10", fmt="html", by=users["coordinator"])
+    assert text in crossing.content.decode() and text not in camp.content.decode()
