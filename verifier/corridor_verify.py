@@ -1051,8 +1051,8 @@ def verify_mirror(location: str, key: Key, seqs: Sequence[int], policy: Policy) 
                 raise Failed("entry %d is not covered by the %s" % (seq, checkpoint.describe()))
             body = mirror.entry(seq)
             try:
-                record = json.loads(body.decode("utf-8"))
-            except ValueError:
+                record = loads(body.decode("utf-8"), "entry %d in the mirror" % seq)
+            except (Unreadable, ValueError):  # not UTF-8, not JSON, a key twice, or nested too deep
                 raise Failed("entry %d in the mirror is not JSON" % seq) from None
             if not isinstance(record, dict) or record.get("seq") != seq:
                 raise Failed("the entry at place %d of the mirror says it is entry %s" % (seq, record.get("seq")))

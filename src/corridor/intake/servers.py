@@ -16,7 +16,6 @@ a push) is a duplicate and writes nothing; an edited one is refused with the ent
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
 
+from corridor import jsonlimits
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake import remote
@@ -129,8 +129,8 @@ def receive_push(chosen: Source, body: bytes) -> PushOutcome:
     if len(body) > MAX_PUSH_BYTES:
         return _refuse_body(chosen, body, f"the body is larger than {MAX_PUSH_BYTES // (1024 * 1024)} MB")
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = jsonlimits.loads(body)
+    except ValueError as exc:  # not UTF-8, not JSON, or nested past the limit
         return _refuse_body(chosen, body, f"the body is not JSON ({str(exc)[:100]}): choose JSON in the REST Service")
     if not isinstance(document, dict):
         return _refuse_body(chosen, body, "the body is not one submission (a JSON object)")

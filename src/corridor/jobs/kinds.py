@@ -129,8 +129,14 @@ def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     from corridor.simulation.core import simulate
     from corridor.simulation.model import ScenarioError
 
+    name = str(params.get("scenario", ""))
+    # A job is asked for through the API by any role: it names a shipped scenario, never a path on the
+    # server (which would read any file the server can, and say whether it exists). The CLI takes paths.
+    if name not in scenario_files.shipped():
+        names = ", ".join(sorted(scenario_files.shipped()))
+        raise InvalidInput(f"no shipped scenario {name[:80]!r} (shipped scenarios: {names})", "scenario")
     try:
-        scenario = scenario_files.load(str(params.get("scenario", "")))
+        scenario = scenario_files.load(name)
         if params.get("replications"):
             scenario = replace(scenario, replications=int(params["replications"]))
         scenario.validate()
@@ -222,10 +228,13 @@ def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
 def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     from corridor import clock
     from corridor.register.models import Site
+    from corridor.register.scoping import visible
     from corridor.supplies import queries
 
     today = clock.today()
-    lines = [f"{site.code}: {a.message}" for site in Site.objects.order_by("code") for a in queries.alerts(site, today)]
+    # The sites of the one who asked; the schedule's own run (by None) covers every site.
+    sites = visible(Site.objects.order_by("code"), by)
+    lines = [f"{site.code}: {a.message}" for site in sites for a in queries.alerts(site, today)]
     answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
     return lambda: Result(answer, data={"alerts": lines})
 
@@ -243,7 +252,8 @@ def retention_due(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     years = int(settings.RETENTION_YEARS)
     if years < 1:
         return lambda: Result("no retention period is set (CORRIDOR_RETENTION_YEARS)", data={"years": 0})
-    due = erasure.due(by=None, years=years)
+    # The sites of the admin who asked; the schedule's own run (by None) covers every site.
+    due = erasure.due(by=by, years=years)
     sites = Counter(item.site for item in due)
     waiting = Counter(item.site for item in due if item.requested)
     answer = f"{len(due)} identities past the {years}-year retention period" + (

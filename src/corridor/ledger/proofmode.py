@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -36,6 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+from corridor import jsonlimits
 
 PUBKEY = "pubkey.asc"
 HOW_TO = "HowToVerifyProofData.txt"
@@ -163,8 +164,8 @@ def _recorded_hashes(kind: str, text: bytes) -> tuple[set[str], set[str]]:
     decoded = text.decode("utf-8", "replace")
     if kind == "json":
         try:
-            parsed = json.loads(decoded)
-        except ValueError:
+            parsed = jsonlimits.loads(decoded)
+        except ValueError:  # not JSON, or nested past the limit
             return set(), set()
         rows = [r for r in (parsed if isinstance(parsed, list) else [parsed]) if isinstance(r, dict)]
     else:

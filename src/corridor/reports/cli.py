@@ -91,8 +91,9 @@ def monthly(
 @click.option("--text", help="The narrative; without it, read from --file or standard input.")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A text file.")
 @click.option("--author", help="The username of the monitor who wrote it (printed in the report).")
+@click.option("--site", default="", help="The site it is about (a code); default: the author's sites.")
 @with_django
-def narrative(month: str, language: str, text: str | None, path: Path | None, author: str | None) -> None:
+def narrative(month: str, language: str, text: str | None, path: Path | None, author: str | None, site: str) -> None:
     """Record a monitor's narrative for the month's report (a report.narrative ledger entry)."""
     from django.contrib.auth.models import User
 
@@ -105,7 +106,7 @@ def narrative(month: str, language: str, text: str | None, path: Path | None, au
             raise UserError(f"--author: there is no active account {author!r}")
     if text is None:
         text = path.read_text(encoding="utf-8") if path else sys.stdin.read()
-    entry = services.write_narrative(month=month, text=text, language=language, by=writer)
+    entry = services.write_narrative(month=month, text=text, language=language, site=site, by=writer)
     click.echo(f"narrative for {month} ({language}) recorded as ledger entry {entry.seq}")
 
 

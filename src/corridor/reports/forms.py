@@ -61,6 +61,17 @@ class NarrativeForm(forms.Form):
         label=_("Narrative"),
         help_text=_("What the month meant for patients, in your words. It is printed in the report with your name."),
     )
+    site = forms.ChoiceField(required=False, label=_("Site"))
+
+    def __init__(self, *args: Any, sites: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A narrative is printed in the reports of the sites it is about: one who works at several may
+        # write about one of them (docs/roles.md, "Sites").
+        if sites is not None and len(sites) > 1:
+            choice: Any = self.fields["site"]
+            choice.choices = [("", _("All my sites")), *sites]
+        else:
+            del self.fields["site"]
 
 
 class DossierForm(forms.Form):

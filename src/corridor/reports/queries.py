@@ -592,17 +592,23 @@ def obstruction_records(period: core.Period) -> list[obstruction.Record]:
     return ledger_records(obstruction.READ_TYPES, period.start, period.as_of)
 
 
-def narrative(period: core.Period, language: str) -> obstruction.Record | None:
-    """The month's standing narrative: the latest in ``language``, else the latest in any language."""
-    found = [
-        r
-        for r in obstruction.effective(
-            with_corrections(
-                _records(Entry.objects.filter(type="report.narrative", subject_rows__key=f"report:{period.label}"))
-            )
-        )
-        if r.type == "report.narrative"
-    ]
+def narrative(period: core.Period, language: str, sites: frozenset[int] | None = None) -> obstruction.Record | None:
+    """The month's standing narrative for a report of ``sites`` (``None``: every site): the latest in
+    ``language``, else the latest in any language.
+
+    A narrative is about the sites its writer worked at (its ``site:`` subjects); a report prints only
+    one about some of its own sites, so nobody of another site puts words in a site's report. A
+    narrative about no site (written by a script) goes only into a report of every site.
+    """
+    from corridor.ledger.models import EntrySite
+
+    entries = Entry.objects.filter(type="report.narrative", subject_rows__key=f"report:{period.label}")
+    if sites is not None:
+        about: dict[int, set[int]] = {}
+        for entry_id, site_id in EntrySite.objects.filter(entry__in=entries).values_list("entry_id", "site_id"):
+            about.setdefault(entry_id, set()).add(site_id)
+        entries = entries.filter(pk__in=[e for e, its in about.items() if its <= sites])
+    found = [r for r in obstruction.effective(with_corrections(_records(entries))) if r.type == "report.narrative"]
     mine = [r for r in found if r.payload.get("language") == language]
     chosen = (mine or found)[-1:]
     return chosen[0] if chosen else None

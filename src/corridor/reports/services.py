@@ -142,7 +142,7 @@ def monthly_report(
     from corridor.ledger.evidence import evidence_for
 
     # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
-    narrative = queries.narrative(period, language)
+    narrative = queries.narrative(period, language, sites)
     cited = monthly.cited_entries(indicators) + ([narrative.seq] if narrative else [])
     evidence = evidence_for(sorted(set(cited)))
     html = monthly.render_html(indicators, options, head, when, evidence, narrative)
@@ -172,8 +172,11 @@ def monthly_report(
 NARRATIVE_MAX_CHARS = 6000
 
 
-def write_narrative(*, month: str, text: str, language: str = "en", by: Actor) -> Entry:
+def write_narrative(*, month: str, text: str, language: str = "en", site: str = "", by: Actor) -> Entry:
     """A monitor's narrative for ``month``'s report, appended to the ledger so that its text is evidence too.
+
+    It is about the sites ``by`` works at, or the one named by ``site`` among them (its ``site:``
+    subjects), and is printed only in reports of those sites.
 
     The latest narrative of a month (in the report's language, else in any) is the one printed, with
     who wrote it; an earlier one stays in the ledger and can be corrected or retracted like any entry.
@@ -186,10 +189,11 @@ def write_narrative(*, month: str, text: str, language: str = "en", by: Actor) -
         raise InvalidInput("write the narrative", "text")
     if len(body) > NARRATIVE_MAX_CHARS:
         raise InvalidInput(f"at most {NARRATIVE_MAX_CHARS} characters; got {len(body)}", "text")
+    codes = _codes(report_sites(by, site))
     return ledger.append(
         "report.narrative",
         by=by,
-        subjects=[f"report:{period.label}"],
+        subjects=[f"report:{period.label}", *(f"site:{code}" for code in codes or ())],
         payload={"month": period.label, "language": language, "text": body},
         source="witness",
         certainty="confirmed",

@@ -52,7 +52,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "export_form": forms.ExportForm(initial={"month": months[0]}),
             "may_export": can(request.user, Can.EXPORT),
             "may_write": can(request.user, Can.RECORD_INCIDENTS),
-            "narrative_form": forms.NarrativeForm(initial={"month": months[0], "language": language}),
+            "narrative_form": forms.NarrativeForm(
+                initial={"month": months[0], "language": language}, sites=_my_sites(request.user)
+            ),
         },
     )
 
@@ -126,14 +128,18 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Can.RECORD_INCIDENTS)
 def narrative(request: HttpRequest) -> HttpResponse:
-    form = forms.NarrativeForm(request.POST)
+    form = forms.NarrativeForm(request.POST, sites=_my_sites(request.user))
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("reports:index")
     data = form.cleaned_data
     try:
         entry = services.write_narrative(
-            month=data["month"], text=data["text"], language=data["language"], by=request.user
+            month=data["month"],
+            text=data["text"],
+            language=data["language"],
+            site=data.get("site") or "",
+            by=request.user,
         )
     except CorridorError as exc:
         messages.error(request, refusals.in_language(exc))

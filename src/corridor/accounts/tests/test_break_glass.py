@@ -11,7 +11,7 @@ from django.test import Client
 
 from corridor.accounts import breakglass
 from corridor.accounts.roles import ROLE_CAPABILITIES, Can, Role
-from corridor.errors import InvalidInput, NotAllowed
+from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.ledger.models import Entry
 from corridor.register import services as register
 
@@ -157,3 +157,24 @@ def test_a_malformed_break_glass_time_stops_the_start_naming_the_variable(tmp_pa
         timeout=120,
     )
     assert done.returncode == 2 and "CORRIDOR_BREAK_GLASS_SECONDS must be at least 60" in done.stderr
+
+
+def test_a_grant_is_shown_to_the_coordinators_of_the_patients_site_not_to_another_sites(
+    users: dict[str, Any], patient: Any, crossing: Any
+) -> None:
+    breakglass.open_break_glass(patient, reason="family tracing request", by=users["auditor"])
+    assert "family tracing request" in _client(users["coordinator"]).get("/").content.decode()
+    elsewhere = _client(crossing.users["coordinator"]).get("/").content.decode()
+    assert 'id="break-glass"' not in elsewhere and "P-0001" not in elsewhere
+
+
+def test_an_auditor_of_another_site_can_neither_see_nor_acknowledge_a_grant(
+    users: dict[str, Any], patient: Any, crossing: Any
+) -> None:
+    grant = breakglass.open_break_glass(patient, reason="family tracing request", by=users["auditor"])
+    elsewhere = crossing.users["auditor"]
+    assert "family tracing request" not in _client(elsewhere).get("/audit/break-glass/").content.decode()
+    with pytest.raises(NotFound):
+        breakglass.acknowledge(grant.pk, by=elsewhere)
+    assert _client(elsewhere).post(f"/audit/break-glass/{grant.pk}/acknowledge/").status_code in (302, 404)
+    assert not Entry.objects.filter(type="access.break_glass_acknowledged").exists()

@@ -148,3 +148,25 @@ def test_a_proofmode_bundle_uploaded_is_checked_and_a_tampered_one_answers_inval
     assert (plain["proofmode"], plain["proofmode_reason"]) == ("none", None)
     listed = api_client(tokens["auditor"]).get(f"/api/ledger/{incident}/attachments").json()["items"]
     assert [i["proofmode"] for i in listed] == ["valid", "invalid", "none"]
+
+
+def test_another_sites_account_finds_neither_the_entry_nor_its_attachments(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], crossing: Any, camp: Any
+) -> None:
+    from corridor.accounts.tokens import issue_token
+
+    seq = ledger.append(
+        "incident.recorded", by="tester", subjects=[f"site:{camp.code}"], payload={}, source="witness"
+    ).seq
+    added = _upload(api_client(tokens["monitor"]), seq, samples.photo_with_metadata())
+    assert added.status_code == 201, added.content
+    attachment = added.json()["seq"]
+    for role in ("coordinator", "clinician", "monitor"):
+        other = api_client(issue_token(crossing.users[role], by=None, label="test")[1])
+        assert other.get(f"/api/ledger/{seq}/attachments").status_code == 404, role
+        assert other.get(f"/api/attachments/{attachment}/image").status_code == 404, role
+        original = other.get(f"/api/attachments/{attachment}/original?purpose=checking")
+        assert original.status_code in (403, 404), role  # a monitor may not open originals anywhere
+        assert _upload(other, seq, samples.photo_with_metadata()).status_code == 404, role
+    assert Entry.objects.filter(type="attachment.viewed").count() == 0
+    assert Entry.objects.filter(type="attachment.added").count() == 1

@@ -106,6 +106,7 @@ def test_a_refused_push_is_kept_for_coordinators_and_recorded_once_corrected(
     [
         (b"<data><patient_code>P-305</patient_code></data>", "the body is not JSON"),
         (b"[1, 2]", "not one submission"),
+        (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "more than 64 levels deep"),
         (json.dumps({"_id": 1, "name": "a survey of something else"}).encode(), "corridor_form"),
     ],
 )

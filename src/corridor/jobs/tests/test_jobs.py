@@ -154,3 +154,15 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
     job.refresh_from_db()
     assert "first" not in job.data and job.data["entry"]  # the result replaced it
     assert Entry.objects.filter(type="plan.proposed").count() == 1
+
+
+def test_a_simulation_job_runs_a_shipped_scenario_never_a_file_of_the_server(
+    users: dict[str, Any], tmp_path: Any
+) -> None:
+    secret = tmp_path / "secret.toml"
+    secret.write_text('name = "read from the server"\n', encoding="utf-8")
+    for name in (str(secret), str(tmp_path), "/etc/passwd", "../scenarios/demo-gate-4-80"):
+        job = services.submit("simulation", {"scenario": name}, by=users["monitor"])
+        assert services.run(job.pk) == Job.State.FAILED, name
+        job.refresh_from_db()
+        assert "no shipped scenario" in job.error and "read from the server" not in job.error, job.error

@@ -160,3 +160,9 @@ def test_corridor_attach_prints_the_proofmode_result_and_the_reason(tmp_path: Pa
     first, second = done.output.strip().splitlines()
     assert "application/zip" in first and first.endswith("ProofMode valid")
     assert "ProofMode invalid (media file 1 has SHA-256" in second
+
+
+def test_a_proof_nested_past_the_limit_records_no_hash_rather_than_crash() -> None:
+    from corridor.ledger import proofmode
+
+    assert proofmode._recorded_hashes("json", b"[" * 100_000 + b"]" * 100_000) == (set(), set())

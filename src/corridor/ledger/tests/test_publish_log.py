@@ -145,3 +145,29 @@ def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(
     assert evidence.checkpoint_due() == "5 entries since the last checkpoint"
     evidence.sign_checkpoint()
     assert evidence.checkpoint_due(later + dt.timedelta(days=3)) is None  # nothing new but its own entry
+
+
+@pytest.mark.django_db
+def test_a_mirror_entry_nested_past_the_limit_fails_without_a_traceback(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
+    settings.DATA_DIR = tmp_path / "corridor"
+    for i in range(3):
+        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
+                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
+    out = tmp_path / "published"
+    assert runner.invoke(cli, ["publish-log", "--out", str(out)]).exit_code == 0
+    bundle = next(p for p in (out / "tile" / "entries").rglob("*") if p.is_file())  # 000.p/3
+    data, bodies, at = bundle.read_bytes(), [], 0
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 2], "big")
+        bodies.append(data[at + 2 : at + 2 + length])
+        at += 2 + length
+    bodies[0] = b"[" * 30_000 + b"]" * 30_000  # entry 1, replaced by a bomb for the parser
+    bundle.write_bytes(b"".join(len(body).to_bytes(2, "big") + body for body in bodies))
+    key = evidence.verifier_key().encode()
+    status, report = _verify("mirror", str(out), "--key", key, "--entry", "1")
+    assert status == 1 and "entry 1 in the mirror is not JSON" in report and "Traceback" not in report

@@ -103,3 +103,44 @@ def test_the_reports_page_offers_a_choice_of_site_only_to_a_user_of_several(
     answer = both.post("/reports/monthly/", {"month": "2014-10", "language": "en", "format": "html", "site": "XING-T"})
     assert answer.status_code == 200
     assert "Test Crossing" in answer.content.decode() and "Test Camp" not in answer.content.decode()
+
+
+def test_a_narrative_is_printed_only_in_the_reports_of_its_writers_sites(two_sites: Any, users: dict[str, Any]) -> None:
+    from corridor.ledger.models import Entry
+
+    written = services.write_narrative(
+        month="2014-10", text="The crossing closed for nine days.", by=two_sites.users["monitor"]
+    )
+    assert written.subjects == ["report:2014-10", "site:XING-T"]
+    crossing = services.monthly_report(month="2014-10", fmt="html", by=two_sites.users["coordinator"])
+    camp = services.monthly_report(month="2014-10", fmt="html", by=users["coordinator"])
+    everywhere = services.monthly_report(month="2014-10", fmt="html", by=None)
+    assert "The crossing closed for nine days." in crossing.content.decode()
+    assert "The crossing closed for nine days." not in camp.content.decode()
+    assert "The crossing closed for nine days." in everywhere.content.decode()
+    # Nor can the camp read it in the ledger; another site's writer is refused a site of the camp.
+    ledger_page = Client()
+    ledger_page.force_login(users["coordinator"])
+    assert f'href="/ledger/{written.seq}/"' not in ledger_page.get("/ledger/").content.decode()
+    with pytest.raises(NotFound, match="no site CAMP-T"):
+        services.write_narrative(month="2014-10", text="x", site="CAMP-T", by=two_sites.users["monitor"])
+    assert Entry.objects.filter(type="report.narrative").count() == 1
+
+
+def test_a_monitor_of_both_sites_writes_the_crossings_narrative_from_the_reports_page(
+    two_sites: Any, users: dict[str, Any]
+) -> None:
+    from corridor.accounts.services import change_sites
+    from corridor.ledger.models import Entry
+
+    change_sites(users["monitor"], sites=["CAMP-T", "XING-T"], by=None)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(users["monitor"])
+    page = client.get("/reports/").content.decode()
+    assert page.count('name="site"') == 2  # the report's choice and the narrative's
+    text = "Nine days without a crossing."
+    client.post("/reports/narrative/", {"month": "2014-10", "language": "en", "text": text, "site": "XING-T"})
+    assert Entry.objects.get(type="report.narrative").subjects == ["report:2014-10", "site:XING-T"]
+    crossing = services.monthly_report(month="2014-10", fmt="html", by=two_sites.users["coordinator"])
+    camp = services.monthly_report(month="2014-10", fmt="html", by=users["coordinator"])
+    assert text in crossing.content.decode() and text not in camp.content.decode()

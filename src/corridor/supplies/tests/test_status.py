@@ -153,3 +153,18 @@ def test_the_command_refuses_a_bad_date_or_site_in_one_line(stocked: dict[str, S
     assert unknown.exit_code == 2 and "no site 'NOWHERE'" in unknown.output
     month = runner.invoke(cli, ["supplies", "month", "August"])
     assert month.exit_code == 2 and "YYYY-MM" in month.output
+
+
+def test_the_supply_alerts_job_names_the_alerts_of_the_askers_sites_only(
+    stocked: dict[str, SupplyItem], users: dict[str, Any], crossing: Any
+) -> None:
+    from corridor.jobs import kinds
+
+    def alerts(by: Any) -> list[str]:
+        return list(kinds.supply_alerts({}, by, lambda fraction, message: None)().data["alerts"])
+
+    camp = stocked["diesel"].site.code
+    everywhere = alerts(None)  # the schedule's own run covers every site
+    assert everywhere and all(line.startswith(f"{camp}: ") for line in everywhere)
+    assert alerts(users["coordinator"]) == everywhere
+    assert alerts(crossing.users["coordinator"]) == []  # the camp's diesel is none of the crossing's business

@@ -173,3 +173,13 @@ def test_the_service_worker_is_our_static_file_served_where_it_may_control_the_t
 def test_the_keys_of_sent_taps_are_read_only_in_the_admin(admin_client: Client) -> None:
     assert admin_client.get("/admin/transfers/gatetap/").status_code == 200
     assert admin_client.get("/admin/transfers/gatetap/add/").status_code == 403  # written only with their entries
+
+
+def test_an_outbox_nested_past_the_limit_is_refused_as_unreadable_and_writes_nothing(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    before = Entry.objects.count()
+    body = '{"taps": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client_for("monitor").post(reverse("web:outbox"), body, content_type="application/json")
+    assert response.status_code == 400 and response.json() == {"error": "The outbox could not be read."}
+    assert Entry.objects.count() == before

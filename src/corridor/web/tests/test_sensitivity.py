@@ -298,3 +298,13 @@ def test_every_payload_key_of_the_seeded_ledger_has_a_class(marked: Scene) -> No
         }
     )
     assert unclassed == []
+
+
+def test_an_auditor_of_another_site_cannot_read_the_withheld_text_of_this_ones_entry(
+    marked: Scene, crossing: Any
+) -> None:
+    died = Entry.objects.get(type="patient.died")
+    answer = _api(crossing.users["auditor"]).get(f"/api/ledger/{died.seq}/text", {"purpose": "checking an import"})
+    assert answer.status_code == 404
+    assert MARKERS["death circumstances (intake)"] not in answer.content.decode()
+    assert not Entry.objects.filter(type="text.viewed").exists()

@@ -13,7 +13,6 @@ the answer gives, per tap, what became of it and a message in the user's languag
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from corridor import refusals
+from corridor import jsonlimits, refusals
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
@@ -167,8 +166,8 @@ def outbox_send(request: HttpRequest) -> JsonResponse:
     """Apply the taps of a phone's outbox in the order given: ``{"taps": [{key, trip, step, tapped_at,
     date?, time?, note?, reason?, source?, certainty?}, …]}``. Answers ``{"results": [...]}``, one per tap."""
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
+        body = jsonlimits.loads(request.body or b"null")
+    except ValueError:  # not UTF-8, not JSON, or nested past the limit
         body = None
     taps = body.get("taps") if isinstance(body, dict) else None
     if not isinstance(taps, list) or not 0 < len(taps) <= MOST_TAPS:
