@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -498,10 +498,16 @@ def check_file(digest: str) -> str | None:
     return None
 
 
-def check_store() -> list[str]:
-    """Every problem with the files the ledger names: missing, or not matching their hash. Empty if none."""
+def check_store(progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """Every problem with the files the ledger names: missing, or not matching their hash. Empty if none.
+
+    ``progress(done, total)`` is told after each attachment entry, for the scheduled check's progress bar."""
     problems = []
-    for item in Entry.objects.filter(type="attachment.added").order_by("seq"):
+    added = Entry.objects.filter(type="attachment.added").order_by("seq")
+    total = added.count()
+    for done, item in enumerate(added.iterator(), start=1):
+        if progress is not None:
+            progress(done, total)
         for digest in digests_of(item.payload):
             problem = check_file(digest)
             if problem:
