@@ -148,3 +148,33 @@ def test_a_proofmode_bundle_uploaded_is_checked_and_a_tampered_one_answers_inval
     assert (plain["proofmode"], plain["proofmode_reason"]) == ("none", None)
     listed = api_client(tokens["auditor"]).get(f"/api/ledger/{incident}/attachments").json()["items"]
     assert [i["proofmode"] for i in listed] == ["valid", "invalid", "none"]
+
+
+def test_names_that_climb_out_of_the_store_write_nothing_outside_it(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], incident: int, settings: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    settings.DATA_DIR = data
+    settings.FILE_UPLOAD_TEMP_DIR = str(data / "attachments" / ".uploads")
+    (data / "attachments" / ".uploads").mkdir(parents=True)
+    client = api_client(tokens["monitor"])
+    photo = samples.photo_with_metadata()
+    climbing = "../../../../outside.jpg"
+    sent = client.post(
+        f"/api/ledger/{incident}/attachments",
+        {"file": SimpleUploadedFile(climbing, photo), "source": "media", "certainty": "confirmed"},
+    )
+    assert sent.status_code == 201, sent.content
+    # A ProofMode bundle whose media is named to climb out when extracted (a "zip slip").
+    bundle = samples.proofmode_bundle(samples.photo_with_metadata(colour=(1, 2, 3)), name="../../../outside.jpg")
+    unpacked = client.post(
+        f"/api/ledger/{incident}/attachments",
+        {"file": SimpleUploadedFile(climbing, bundle), "source": "media", "certainty": "confirmed"},
+    )
+    assert unpacked.status_code == 201 and unpacked.json()["proofmode"] == "valid", unpacked.content
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    store = data / "attachments"
+    assert written and all(p.is_relative_to(store) for p in written)
+    assert all(len(p.name) == 64 and p.parent.parent == store for p in written)  # sealed objects named by hash
+    assert not list(tmp_path.parent.parent.rglob("outside.jpg"))
