@@ -456,12 +456,17 @@ def read_head_is_png(digest: str) -> bool:
     return first.startswith(b"\x89PNG")
 
 
-def view_original(seq: int, *, by: ledger.Actor, purpose: str = "") -> Shown:
-    """The original bytes of attachment entry ``seq``, recording who was given them first (``attachment.viewed``)."""
+def view_original(seq: int, *, by: ledger.Actor, purpose: str | None = None) -> Shown:
+    """The original bytes of attachment entry ``seq``, recording who was given them and why first
+    (``attachment.viewed``), as a reading of an identity is: an empty purpose is refused before anything
+    is read or written."""
+    from corridor import validate
+
     require(by, Can.VIEW_ORIGINALS)
     found = attachment_of(seq)
-    if not isinstance(purpose, str) or len(purpose) > 500:
-        raise InvalidInput("at most 500 characters", "purpose")
+    if purpose is not None and not isinstance(purpose, str):
+        raise InvalidInput("give the purpose as text", "purpose")
+    purpose = validate.text(purpose, "purpose", required=True, max_length=500)
     stream = open_stream(found.sha256)
     viewed = ledger.append(
         "attachment.viewed",

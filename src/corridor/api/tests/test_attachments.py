@@ -107,6 +107,9 @@ def test_derivatives_and_originals_go_to_exactly_the_roles_in_the_table(
             assert viewed.payload["purpose"] == "case review"
         else:
             assert Entry.objects.filter(type="attachment.viewed").count() == before
+    unexplained = api_client(tokens["coordinator"]).get(f"/api/attachments/{seq}/original")
+    assert unexplained.status_code == 422 and unexplained.json()["error"]["field"] == "purpose"
+    assert Entry.objects.filter(type="attachment.viewed").count() == 2  # the coordinator's and the clinician's
 
 
 def test_an_entry_that_files_cannot_document_is_refused_before_the_body_is_read(

@@ -221,6 +221,10 @@ def test_monitors_see_derivatives_only_and_every_viewing_of_an_original_is_recor
     for role in ("auditor", "admin", "outsider"):
         with pytest.raises(NotAllowed):
             attachments.view_derivative(added.seq, by=users[role])
+    for unexplained in (None, "", "   "):
+        with pytest.raises(InvalidInput, match="required"):
+            attachments.view_original(added.seq, by=users["coordinator"], purpose=unexplained)
+    assert not Entry.objects.filter(type="attachment.viewed").exists()
     original = attachments.view_original(added.seq, by=users["coordinator"], purpose="case file")
     assert b"".join(original.chunks) == photo
     assert original.viewed is not None and original.viewed.payload == {

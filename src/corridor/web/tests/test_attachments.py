@@ -51,10 +51,17 @@ def test_a_monitor_attaches_a_photo_to_a_trip_step_and_the_timeline_shows_its_th
     shown = monitor.get(thumbnail)
     assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
     assert b"SyntheticPhone" not in shown.getvalue() and b"Exif" not in shown.getvalue()
-    assert (
-        reverse("web:attachment_original", args=[added.seq])
-        in client_for("coordinator").get(trip_page).content.decode()
-    )
+    coordinator = client_for("coordinator")
+    original = reverse("web:attachment_original", args=[added.seq])
+    assert original in coordinator.get(trip_page).content.decode()
+    asked = coordinator.get(original)  # the link asks why before anything is read or recorded
+    assert asked.status_code == 200 and 'name="purpose"' in asked.content.decode()
+    assert coordinator.post(original, {"purpose": ""}).status_code == 422
+    assert not Entry.objects.filter(type="attachment.viewed").exists()
+    download = coordinator.post(original, {"purpose": "the family's complaint"})
+    assert download.status_code == 200 and b"".join(download.streaming_content) == photo  # type: ignore[attr-defined]
+    viewed = Entry.objects.get(type="attachment.viewed")
+    assert viewed.payload["purpose"] == "the family's complaint" and viewed.recorded_by == "coordinator"
 
 
 def test_a_refused_or_bad_upload_keeps_nothing_and_says_why(
