@@ -169,7 +169,8 @@ def get_derivative(request: HttpRequest, seq: Seq, thumbnail: bool = False) -> H
 )
 def get_original(request: HttpRequest, seq: Seq, purpose: Purpose = "") -> HttpResponseBase:
     """The original bytes of attachment ``seq``, for roles that may see them; each download is recorded first
-    as an ``attachment.viewed`` entry (with ``purpose``), like a reading of a patient's identity."""
+    as an ``attachment.viewed`` entry with its ``purpose``, which is required (422 without one), like a
+    reading of a patient's identity."""
     user = acting(request, Can.VIEW_ORIGINALS)
     require_entry(user, seq)
     shown = attachments.view_original(seq, by=user, purpose=purpose)

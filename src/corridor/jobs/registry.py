@@ -67,6 +67,7 @@ KINDS: dict[str, Kind] = {
         Kind("simulation", "corridor.jobs.kinds:simulation", "simulation", "read_ledger"),
         Kind("checkpoint", "corridor.jobs.kinds:checkpoint", "checkpoint", "manage_users"),
         Kind("verify", "corridor.jobs.kinds:verify", "ledger verification", "read_ledger"),
+        Kind("verify-attachments", "corridor.jobs.kinds:verify_attachments", "attached files check", "read_ledger"),
         Kind("supply-alerts", "corridor.jobs.kinds:supply_alerts", "supply alerts", "read_ledger"),
         Kind("retention-due", "corridor.jobs.kinds:retention_due", "retention review", "erase_identities"),
         Kind("intake-pull", "corridor.jobs.kinds:intake_pull", "field intake pull", "record_gate"),

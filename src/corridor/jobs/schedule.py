@@ -77,6 +77,13 @@ class Item:
 ITEMS: tuple[Item, ...] = (
     Item("checkpoint", Every(15), "checkpoint", {"if_due": True}, "sign a checkpoint when one is due"),
     Item("verify", Daily(2), "verify", {}, "verify the whole ledger"),
+    Item(
+        "verify-attachments",
+        Daily(2, 30),
+        "verify-attachments",
+        {},
+        "check every attached file against its hash (as verify --deep)",
+    ),
     Item("monthly-report", Monthly(1, 3), "report", {"month": "previous"}, "last month's report (PDF)"),
     Item("supply-alerts", Daily(6), "supply-alerts", {}, "supply items below threshold or short of days"),
 )

@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -456,12 +456,17 @@ def read_head_is_png(digest: str) -> bool:
     return first.startswith(b"\x89PNG")
 
 
-def view_original(seq: int, *, by: ledger.Actor, purpose: str = "") -> Shown:
-    """The original bytes of attachment entry ``seq``, recording who was given them first (``attachment.viewed``)."""
+def view_original(seq: int, *, by: ledger.Actor, purpose: str | None = None) -> Shown:
+    """The original bytes of attachment entry ``seq``, recording who was given them and why first
+    (``attachment.viewed``), as a reading of an identity is: an empty purpose is refused before anything
+    is read or written."""
+    from corridor import validate
+
     require(by, Can.VIEW_ORIGINALS)
     found = attachment_of(seq)
-    if not isinstance(purpose, str) or len(purpose) > 500:
-        raise InvalidInput("at most 500 characters", "purpose")
+    if purpose is not None and not isinstance(purpose, str):
+        raise InvalidInput("give the purpose as text", "purpose")
+    purpose = validate.text(purpose, "purpose", required=True, max_length=500)
     stream = open_stream(found.sha256)
     viewed = ledger.append(
         "attachment.viewed",
@@ -498,10 +503,16 @@ def check_file(digest: str) -> str | None:
     return None
 
 
-def check_store() -> list[str]:
-    """Every problem with the files the ledger names: missing, or not matching their hash. Empty if none."""
+def check_store(progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """Every problem with the files the ledger names: missing, or not matching their hash. Empty if none.
+
+    ``progress(done, total)`` is told after each attachment entry, for the scheduled check's progress bar."""
     problems = []
-    for item in Entry.objects.filter(type="attachment.added").order_by("seq"):
+    added = Entry.objects.filter(type="attachment.added").order_by("seq")
+    total = added.count()
+    for done, item in enumerate(added.iterator(), start=1):
+        if progress is not None:
+            progress(done, total)
         for digest in digests_of(item.payload):
             problem = check_file(digest)
             if problem:

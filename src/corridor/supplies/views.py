@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -220,8 +221,10 @@ def record_blocked(request: HttpRequest) -> HttpResponse:
     site = _get_site(request)
     form = forms.BlockedForm(request.POST or None, site=site, categories=True, initial=_initial(request))
 
+    recorded: list[int] = []
+
     def call(data: dict[str, Any]) -> str:
-        supplies.record_blocked_delivery(
+        entry = supplies.record_blocked_delivery(
             site=site,
             item=data["item"],
             on=data["on"],
@@ -232,9 +235,16 @@ def record_blocked(request: HttpRequest) -> HttpResponse:
             source=data["source"],
             certainty=data["certainty"],
         )
+        recorded.append(entry.seq)
+        if can(request.user, Can.ADD_ATTACHMENTS):
+            return _("The blocked delivery is recorded. Attach a photo of the refusal or a document below.")
         return _("The blocked delivery is recorded.")
 
-    return _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call)
+    response = _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call)
+    if recorded and can(request.user, Can.ADD_ATTACHMENTS):
+        # Straight to the entry, whose Attach action takes the photo of the refusal while it is at hand.
+        return redirect(reverse("web:ledger_entry", args=[recorded[0]]) + f"#attach-{recorded[0]}")
+    return response
 
 
 @requires(Can.MANAGE_TRIPS)

@@ -107,6 +107,9 @@ def test_derivatives_and_originals_go_to_exactly_the_roles_in_the_table(
             assert viewed.payload["purpose"] == "case review"
         else:
             assert Entry.objects.filter(type="attachment.viewed").count() == before
+    unexplained = api_client(tokens["coordinator"]).get(f"/api/attachments/{seq}/original")
+    assert unexplained.status_code == 422 and unexplained.json()["error"]["field"] == "purpose"
+    assert Entry.objects.filter(type="attachment.viewed").count() == 2  # the coordinator's and the clinician's
 
 
 def test_an_entry_that_files_cannot_document_is_refused_before_the_body_is_read(
@@ -170,3 +173,33 @@ def test_another_sites_account_finds_neither_the_entry_nor_its_attachments(
         assert _upload(other, seq, samples.photo_with_metadata()).status_code == 404, role
     assert Entry.objects.filter(type="attachment.viewed").count() == 0
     assert Entry.objects.filter(type="attachment.added").count() == 1
+
+
+def test_names_that_climb_out_of_the_store_write_nothing_outside_it(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], incident: int, settings: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    settings.DATA_DIR = data
+    settings.FILE_UPLOAD_TEMP_DIR = str(data / "attachments" / ".uploads")
+    (data / "attachments" / ".uploads").mkdir(parents=True)
+    client = api_client(tokens["monitor"])
+    photo = samples.photo_with_metadata()
+    climbing = "../../../../outside.jpg"
+    sent = client.post(
+        f"/api/ledger/{incident}/attachments",
+        {"file": SimpleUploadedFile(climbing, photo), "source": "media", "certainty": "confirmed"},
+    )
+    assert sent.status_code == 201, sent.content
+    # A ProofMode bundle whose media is named to climb out when extracted (a "zip slip").
+    bundle = samples.proofmode_bundle(samples.photo_with_metadata(colour=(1, 2, 3)), name="../../../outside.jpg")
+    unpacked = client.post(
+        f"/api/ledger/{incident}/attachments",
+        {"file": SimpleUploadedFile(climbing, bundle), "source": "media", "certainty": "confirmed"},
+    )
+    assert unpacked.status_code == 201 and unpacked.json()["proofmode"] == "valid", unpacked.content
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    store = data / "attachments"
+    assert written and all(p.is_relative_to(store) for p in written)
+    assert all(len(p.name) == 64 and p.parent.parent == store for p in written)  # sealed objects named by hash
+    assert not list(tmp_path.parent.parent.rglob("outside.jpg"))

@@ -221,6 +221,10 @@ def test_monitors_see_derivatives_only_and_every_viewing_of_an_original_is_recor
     for role in ("auditor", "admin", "outsider"):
         with pytest.raises(NotAllowed):
             attachments.view_derivative(added.seq, by=users[role])
+    for unexplained in (None, "", "   "):
+        with pytest.raises(InvalidInput, match="required"):
+            attachments.view_original(added.seq, by=users["coordinator"], purpose=unexplained)
+    assert not Entry.objects.filter(type="attachment.viewed").exists()
     original = attachments.view_original(added.seq, by=users["coordinator"], purpose="case file")
     assert b"".join(original.chunks) == photo
     assert original.viewed is not None and original.viewed.payload == {
@@ -365,3 +369,42 @@ def test_what_a_killed_upload_left_is_removed_before_the_next_and_a_live_ones_fi
     attachments.attach(io.BytesIO(PDF), subjects=["trip:1"], by=users["monitor"], source="media", certainty="possible")
     assert not any(p.exists() for p in left) and not (store / f".proofmode-{dead.pid}-q1").exists()
     assert all(p.exists() for p in live)
+
+
+def test_the_nightly_scheduled_check_fails_naming_a_damaged_or_missing_attachment(
+    users: dict[str, Any], camp: Any
+) -> None:
+    from corridor.jobs import schedule, services
+    from corridor.jobs.models import Job
+
+    item = next(i for i in schedule.ITEMS if i.kind == "verify-attachments")
+    assert isinstance(item.rule, schedule.Daily)
+    photo = attachments.attach(
+        io.BytesIO(samples.photo_with_metadata()),
+        entry=_incident(),
+        by=users["monitor"],
+        source="media",
+        certainty="confirmed",
+    )
+    document = attachments.attach(
+        io.BytesIO(PDF), entry=_incident(), by=users["monitor"], source="document", certainty="confirmed"
+    )
+
+    def scheduled_run() -> Job:
+        job = services.submit(item.kind, {}, by=None, schedule=item.name)
+        services.run(job.pk)
+        job.refresh_from_db()
+        return job
+
+    healthy = scheduled_run()
+    assert healthy.state == Job.State.SUCCEEDED and healthy.data["count"] == 2
+    damaged = attachments.path_for(photo.payload["thumbnail"])
+    damaged.chmod(0o600)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 1
+    damaged.write_bytes(bytes(data))
+    attachments.path_for(document.payload["sha256"]).unlink()
+    broken = scheduled_run()
+    assert broken.state == Job.State.FAILED
+    assert f"entry {photo.seq}: attachment {photo.payload['thumbnail']} is damaged" in broken.error
+    assert f"entry {document.seq}: attachment {document.payload['sha256']} is missing" in broken.error

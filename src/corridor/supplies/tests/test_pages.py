@@ -150,6 +150,32 @@ def test_a_monitor_records_what_the_gate_did_with_a_requested_delivery(
     assert again.status_code == 422 and "already recorded" in again.content.decode()
 
 
+def test_a_blocked_delivery_recorded_by_a_monitor_leads_to_its_entry_where_a_photo_of_the_refusal_is_attached(
+    stocked: SupplyItem, users: dict[str, Any], settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from corridor.ledger.models import Attachment
+    from corridor.ledger.tests import samples
+
+    settings.DATA_DIR = tmp_path
+    monitor = _client(users["monitor"])
+    response = monitor.post(
+        "/supplies/blocked/",
+        {"item": "diesel", "on": "2014-08-30", "reason": "no permit", "source": "witness", "certainty": "confirmed"},
+    )
+    blocked = Entry.objects.filter(type="supply.blocked").latest("seq")
+    assert response.status_code == 302 and response["Location"] == f"/ledger/{blocked.seq}/#attach-{blocked.seq}"
+    page = monitor.get(response["Location"]).content.decode()
+    assert "The blocked delivery is recorded." in page and f'action="/ledger/{blocked.seq}/attach/"' in page
+    attached = monitor.post(
+        f"/ledger/{blocked.seq}/attach/",
+        {"file": SimpleUploadedFile("refusal.jpg", samples.photo_with_metadata()), "source": "media"},
+    )
+    assert attached.status_code == 302
+    assert Attachment.objects.get().documents == blocked.seq
+
+
 def test_the_dashboard_card_shows_each_item_in_its_colour_with_a_chart(stocked: SupplyItem) -> None:
     html = Template("{% load supplies %}{% blockade_card %}").render(Context({"site": stocked.site, "today": TODAY}))
     assert 'id="blockade"' in html and "<svg" in html

@@ -51,10 +51,17 @@ def test_a_monitor_attaches_a_photo_to_a_trip_step_and_the_timeline_shows_its_th
     shown = monitor.get(thumbnail)
     assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
     assert b"SyntheticPhone" not in shown.getvalue() and b"Exif" not in shown.getvalue()
-    assert (
-        reverse("web:attachment_original", args=[added.seq])
-        in client_for("coordinator").get(trip_page).content.decode()
-    )
+    coordinator = client_for("coordinator")
+    original = reverse("web:attachment_original", args=[added.seq])
+    assert original in coordinator.get(trip_page).content.decode()
+    asked = coordinator.get(original)  # the link asks why before anything is read or recorded
+    assert asked.status_code == 200 and 'name="purpose"' in asked.content.decode()
+    assert coordinator.post(original, {"purpose": ""}).status_code == 422
+    assert not Entry.objects.filter(type="attachment.viewed").exists()
+    download = coordinator.post(original, {"purpose": "the family's complaint"})
+    assert download.status_code == 200 and b"".join(download.streaming_content) == photo  # type: ignore[attr-defined]
+    viewed = Entry.objects.get(type="attachment.viewed")
+    assert viewed.payload["purpose"] == "the family's complaint" and viewed.recorded_by == "coordinator"
 
 
 def test_a_refused_or_bad_upload_keeps_nothing_and_says_why(
@@ -103,3 +110,29 @@ def test_a_proofmode_bundle_attached_from_the_workspace_shows_its_photo_and_whet
     html = monitor.get(trip_page).content.decode()
     assert html.count("ProofMode proof bundle") == 2 and html.count('class="thumbnail"') == 2
     assert "ProofMode signatures verify" in html and "ProofMode signatures do not verify" in html
+
+
+def test_a_death_recorded_by_a_monitor_takes_a_document_from_the_patients_timeline(
+    scene: Scene, client_for: Callable[[str], Client], settings: Any, tmp_path: Any
+) -> None:
+    settings.DATA_DIR = tmp_path
+    monitor = client_for("monitor")
+    patient = scene.patients[2]
+    recorded = monitor.post(
+        reverse("web:patient_death", args=[patient.code]),
+        {"on": "2014-10-11", "circumstances": "", "source": "witness", "certainty": "probable"},
+    )
+    page = reverse("web:patient", args=[patient.code])
+    assert recorded.status_code == 302 and recorded["Location"] == page
+    died = Entry.objects.get(type="patient.died")
+    attach = reverse("web:attachment_add", args=[died.seq])
+    assert f'action="{attach}"' in monitor.get(page).content.decode()
+    letter = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n trailer a hospital's letter\n"
+    response = monitor.post(
+        attach, {"file": SimpleUploadedFile("letter.pdf", letter), "source": "document", "next": page}
+    )
+    assert response.status_code == 302 and response["Location"] == page
+    added = Entry.objects.get(type="attachment.added")
+    assert added.payload["entry"] == died.seq and added.payload["media_type"] == "application/pdf"
+    assert f"patient:{patient.code}" in added.subjects
+    assert "letter.pdf" not in added.body

@@ -17,14 +17,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from corridor import refusals
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError, NotFound
 from corridor.ledger import attachments
 from corridor.register.scoping import require_entry
+from corridor.web import forms
 from corridor.web.access import requires
+from corridor.web.forms import PurposeForm
+from corridor.web.views.common import page
 
 
 def _back(request: HttpRequest, seq: int) -> HttpResponse:
@@ -94,13 +97,34 @@ def attachment_image(request: HttpRequest, seq: int) -> HttpResponse:
     return _stream(shown, "inline")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @requires(Can.VIEW_ORIGINALS)
 def attachment_original(request: HttpRequest, seq: int) -> HttpResponse:
-    """The original bytes, as a download; the viewing is recorded first (``attachment.viewed``)."""
+    """GET asks why; POST records the viewing with that purpose (``attachment.viewed``), then gives the
+    original bytes as a download, as the reading of an identity is asked for and recorded."""
     try:
         require_entry(request.user, seq)
-        shown = attachments.view_original(seq, by=request.user, purpose=request.GET.get("purpose", "")[:500])
+        attachments.attachment_of(seq)
     except NotFound:
         return HttpResponse(status=404)
-    return _stream(shown, f'attachment; filename="attachment-{seq}"')
+    form = PurposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shown = attachments.view_original(seq, by=request.user, purpose=form.cleaned_data["purpose"])
+        except NotFound:
+            return HttpResponse(status=404)
+        except CorridorError as exc:
+            forms.show_error(form, exc)
+        else:
+            return _stream(shown, f'attachment; filename="attachment-{seq}"')
+    return page(
+        request,
+        "corridor/form.html",
+        {
+            "form": form,
+            "title": _("Download the original of attachment %(seq)s") % {"seq": seq},
+            "notice": _("The original may show faces, voices and where and when it was taken."),
+            "submit": _("Download the original"),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
