@@ -12,14 +12,13 @@ import base64
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
+from corridor.reports import core
 
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from corridor.reports import core  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies and in grey print.
 COLOURS = {
@@ -39,6 +38,12 @@ _DPI = 110
 
 
 def _figure() -> Figure:
+    # Imported here, not with the module: a server process that never draws a chart never loads it.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
     return figure
 
@@ -58,6 +63,8 @@ Digits = Callable[[str], str]
 
 
 def _local(digits: Digits) -> FuncFormatter:
+    from matplotlib.ticker import FuncFormatter
+
     return FuncFormatter(lambda value, _position: digits(f"{value:g}"))
 
 
