@@ -22,7 +22,9 @@ from corridor.web import l10n, labels
 
 def _local(value: Any, language: str | None) -> str:
     if isinstance(value, dt.datetime):
-        return f"{l10n.gregorian(value.date(), language)} {l10n.clock(value, language)}"
+        # The clock's refusals give moments in UTC: say so, or "05:00" reads as the camp's time.
+        zone = " UTC" if value.utcoffset() == dt.timedelta(0) else ""
+        return f"{l10n.gregorian(value.date(), language)} {l10n.clock(value, language)}{zone}"
     if isinstance(value, dt.date):
         if l10n.base(language) == "fa":
             return f"{l10n.solar_hijri(value)} ({l10n.gregorian(value, language)})"
@@ -40,6 +42,8 @@ _CODES: dict[str, Callable[[str], str]] = {
     "status": lambda code: str(Trip.Status(code).label),
     "referral_status": lambda code: str(Referral.Status(code).label),
     "patient_status": lambda code: str(Patient.Status(code).label),
+    # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
+    "what": gettext,
 }
 
 
