@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import get_language, gettext
 
 from corridor.errors import CorridorError
-from corridor.register.models import Patient, Referral
+from corridor.register.models import Patient, Referral, Specialty
 from corridor.transfers.models import Trip
 from corridor.web import l10n, labels
 
@@ -42,12 +42,15 @@ _CODES: dict[str, Callable[[str], str]] = {
     "status": lambda code: str(Trip.Status(code).label),
     "referral_status": lambda code: str(Referral.Status(code).label),
     "patient_status": lambda code: str(Patient.Status(code).label),
+    "specialty": lambda code: str(Specialty(code).label),
     # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
     "what": gettext,
 }
 
 
 def _worded(key: str, value: Any, language: str | None) -> str:
+    if key.endswith("year") and isinstance(value, int):  # a year is not grouped by thousands: "۲۰۱۴"
+        return l10n.digits(str(value), language)
     words = _CODES.get(key)
     if words is not None:
         try:
