@@ -16,7 +16,7 @@ from django.utils.translation import get_language, gettext
 
 from corridor.errors import CorridorError
 from corridor.register.models import Patient, Referral, Specialty
-from corridor.transfers.models import Trip
+from corridor.transfers.models import Trip, TripCompanion
 from corridor.web import l10n, labels
 
 
@@ -43,6 +43,7 @@ _CODES: dict[str, Callable[[str], str]] = {
     "referral_status": lambda code: str(Referral.Status(code).label),
     "patient_status": lambda code: str(Patient.Status(code).label),
     "specialty": lambda code: str(Specialty(code).label),
+    "answer": lambda code: str(TripCompanion.Answer(code).label),
     # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
     "what": gettext,
 }
