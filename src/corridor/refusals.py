@@ -49,7 +49,13 @@ _CODES: dict[str, Callable[[str], str]] = {
 }
 
 
+# Values that are codes joined into a list ("witness, document"): Persian and Arabic join them with "،".
+_LISTS = {"choices", "known", "languages", "sites"}
+
+
 def _worded(key: str, value: Any, language: str | None) -> str:
+    if key in _LISTS and isinstance(value, str) and l10n.base(language) in ("fa", "ar"):
+        return value.replace(", ", "، ")
     if key.endswith("year") and isinstance(value, int):  # a year is not grouped by thousands: "۲۰۱۴"
         return l10n.digits(str(value), language)
     words = _CODES.get(key)

@@ -170,3 +170,12 @@ def test_an_overlong_name_is_refused_in_the_readers_language_with_local_digits(
     assert str(refused.value) == "names.fa: is longer than 200 characters"
     with translation.override(language):
         assert in_language(refused.value) == said
+
+
+def test_a_name_in_an_unknown_language_lists_the_languages_with_the_readers_comma(camp: Site) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register.create_facility(code="H-9", name="Eyes Two", specialties=["ophthalmology"], names={"pe": "x"}, by=None)
+    assert refused.value.code == "names.unknown_language"
+    assert str(refused.value) == "names: unknown language 'pe'; use en, fa, ar"
+    with translation.override("fa"):
+        assert in_language(refused.value) == "زبان ناشناخته 'pe'؛ یکی از en، fa، ar را به کار ببرید"
