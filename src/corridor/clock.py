@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
 
 def today() -> dt.date:
@@ -101,10 +102,6 @@ def latest_moment(real: dt.datetime | None = None, zone: str | None = None) -> d
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=where) + tolerance
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def check_moment(
     field: str,
     value: object,
@@ -116,19 +113,33 @@ def check_moment(
 ) -> dt.datetime:
     """``value`` if it is an aware date and time that has happened and is not before ``not_before``.
 
-    ``what`` names what it depends on ("the trip was requested"). Raises InvalidInput naming ``field``.
+    ``what`` names what it depends on (``_("the trip was requested")``: a message id, said in the reader's
+    language). Raises InvalidInput naming ``field``.
     """
     from corridor.errors import InvalidInput
 
     if not isinstance(value, dt.datetime):
-        raise InvalidInput("must be a date and time", field)
+        raise InvalidInput(_("must be a date and time"), field, code="moment.not_a_time")
     if value.tzinfo is None:
-        raise InvalidInput("must include a time zone", field)
+        raise InvalidInput(_("must include a time zone"), field, code="moment.no_time_zone")
     limit = latest_moment(now, zone)
     if value > limit:
-        raise InvalidInput(f"{_when(value)} is in the future (Corridor's clock: {today()})", field)
+        raise InvalidInput(
+            _("%(moment)s is in the future (Corridor's clock: %(today)s)"),
+            field,
+            code="moment.in_future",
+            moment=value.astimezone(dt.UTC),
+            today=today(),
+        )
     if not_before is not None and value < not_before:
-        raise InvalidInput(f"{_when(value)} is before {what or 'what it depends on'} ({_when(not_before)})", field)
+        raise InvalidInput(
+            _("%(moment)s is before %(what)s (%(not_before)s)"),
+            field,
+            code="moment.too_early",
+            moment=value.astimezone(dt.UTC),
+            what=what or _("what it depends on"),
+            not_before=not_before.astimezone(dt.UTC),
+        )
     return value
 
 
@@ -137,12 +148,19 @@ def check_day(field: str, value: object, *, not_before: dt.date | None = None, w
     from corridor.errors import InvalidInput
 
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise InvalidInput("must be a date", field)
+        raise InvalidInput(_("must be a date"), field, code="date.not_a_date")
     day = today()
     if value > day:
-        raise InvalidInput(f"{value} is after today ({day})", field)
+        raise InvalidInput(_("%(day)s is after today (%(today)s)"), field, code="date.in_future", day=value, today=day)
     if not_before is not None and value < not_before:
-        raise InvalidInput(f"{value} is before {what or 'what it depends on'} ({not_before})", field)
+        raise InvalidInput(
+            _("%(day)s is before %(what)s (%(not_before)s)"),
+            field,
+            code="date.too_early",
+            day=value,
+            what=what or _("what it depends on"),
+            not_before=not_before,
+        )
     return value
 
 

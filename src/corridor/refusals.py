@@ -15,14 +15,16 @@ from typing import Any
 from django.utils.translation import get_language, gettext
 
 from corridor.errors import CorridorError
-from corridor.register.models import Patient, Referral
-from corridor.transfers.models import Trip
+from corridor.register.models import Patient, Referral, Specialty
+from corridor.transfers.models import Trip, TripCompanion
 from corridor.web import l10n, labels
 
 
 def _local(value: Any, language: str | None) -> str:
     if isinstance(value, dt.datetime):
-        return f"{l10n.gregorian(value.date(), language)} {l10n.clock(value, language)}"
+        # The clock's refusals give moments in UTC: say so, or "05:00" reads as the camp's time.
+        zone = " UTC" if value.utcoffset() == dt.timedelta(0) else ""
+        return f"{l10n.gregorian(value.date(), language)} {l10n.clock(value, language)}{zone}"
     if isinstance(value, dt.date):
         if l10n.base(language) == "fa":
             return f"{l10n.solar_hijri(value)} ({l10n.gregorian(value, language)})"
@@ -40,10 +42,22 @@ _CODES: dict[str, Callable[[str], str]] = {
     "status": lambda code: str(Trip.Status(code).label),
     "referral_status": lambda code: str(Referral.Status(code).label),
     "patient_status": lambda code: str(Patient.Status(code).label),
+    "specialty": lambda code: str(Specialty(code).label),
+    "answer": lambda code: str(TripCompanion.Answer(code).label),
+    # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
+    "what": gettext,
 }
 
 
+# Values that are codes joined into a list ("witness, document"): Persian and Arabic join them with "،".
+_LISTS = {"choices", "known", "languages", "sites"}
+
+
 def _worded(key: str, value: Any, language: str | None) -> str:
+    if key in _LISTS and isinstance(value, str) and l10n.base(language) in ("fa", "ar"):
+        return value.replace(", ", "، ")
+    if key.endswith("year") and isinstance(value, int):  # a year is not grouped by thousands: "۲۰۱۴"
+        return l10n.digits(str(value), language)
     words = _CODES.get(key)
     if words is not None:
         try:

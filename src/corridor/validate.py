@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
+
 from corridor.errors import InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.names import LANGUAGES
@@ -21,7 +23,9 @@ def code(value: str, field: str) -> str:
     """A short reference code (a site, hospital, item): 1–32 letters, digits, '.', '_' or '-'."""
     value = (value or "").strip()
     if not CODE.match(value):
-        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", field)
+        raise InvalidInput(
+            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"), field, code="code.malformed", least=1, most=32
+        )
     return value
 
 
@@ -29,30 +33,44 @@ def text(value: str | None, field: str, *, required: bool, max_length: int) -> s
     """Free text, stripped; refused when required and empty, or longer than ``max_length``."""
     value = (value or "").strip()
     if required and not value:
-        raise InvalidInput("is required", field)
+        raise InvalidInput(_("is required"), field, code="text.required")
     if len(value) > max_length:
-        raise InvalidInput(f"is longer than {max_length} characters", field)
+        raise InvalidInput(_("is longer than %(limit)s characters"), field, code="text.too_long", limit=max_length)
     return value
 
 
 def evidence(source: str, certainty: str) -> None:
     """A source and a certainty level from the ledger's catalogue (docs/ledger.md)."""
     if source not in Source.values:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "source",
+            code="evidence.unknown_source",
+            choices=", ".join(Source.values),
+            value=source,
+        )
     if certainty not in Certainty.values:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "certainty",
+            code="evidence.unknown_certainty",
+            choices=", ".join(Certainty.values),
+            value=certainty,
+        )
 
 
 def date(value: Any, field: str) -> dt.date:
     """A calendar date, or its ISO form; a date and time is refused rather than silently cut."""
     if isinstance(value, dt.datetime):
-        raise InvalidInput("must be a date, not a date and time", field)
+        raise InvalidInput(_("must be a date, not a date and time"), field, code="date.has_time")
     if isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(f"must be a date written YYYY-MM-DD; got {value!r}", field) from None
+        raise InvalidInput(
+            _("must be a date written YYYY-MM-DD; got %(value)r"), field, code="date.not_iso", value=value
+        ) from None
 
 
 def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[str, str]:
@@ -65,14 +83,29 @@ def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[st
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f'must be an object such as {{"fa": "…", "ar": "…"}}; got {type(value).__name__}', field)
+        raise InvalidInput(
+            _('must be an object such as {"fa": "…", "ar": "…"}; got %(type)s'),
+            field,
+            code="names.not_an_object",
+            type=type(value).__name__,
+        )
     clean: dict[str, str] = {}
     for language, name in value.items():
         if language not in LANGUAGES:
-            raise InvalidInput(f"unknown language {language!r}; use {', '.join(LANGUAGES)}", field)
+            raise InvalidInput(
+                _("unknown language %(language)r; use %(languages)s"),
+                field,
+                code="names.unknown_language",
+                language=language,
+                languages=", ".join(LANGUAGES),
+            )
         if not isinstance(name, str):
-            raise InvalidInput("must be text", f"{field}.{language}")
+            raise InvalidInput(_("must be text"), f"{field}.{language}", code="names.not_text")
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
-            raise InvalidInput("must be one line, without control characters", f"{field}.{language}")
+            raise InvalidInput(
+                _("must be one line, without control characters"),
+                f"{field}.{language}",
+                code="names.control_characters",
+            )
         clean[language] = text(name, f"{field}.{language}", required=True, max_length=max_length)
     return dict(sorted(clean.items()))

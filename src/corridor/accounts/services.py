@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.models import AccountState, SiteMembership
 from corridor.accounts.roles import Actor, Can, Role, require, roles_of
@@ -44,9 +45,19 @@ def _roles(roles: Iterable[str] | str) -> list[str]:
     valid = {r.value for r in Role}
     for role in given:
         if role not in valid:
-            raise InvalidInput(f"must be one of {', '.join(r.value for r in Role)}; got {role!r}", "roles")
+            raise InvalidInput(
+                _("must be one of %(choices)s; got %(value)r"),
+                "roles",
+                code="account.unknown_role",
+                choices=", ".join(r.value for r in Role),
+                value=role,
+            )
     if not given:
-        raise InvalidInput("give at least one role (deactivate the account to take every access away)", "roles")
+        raise InvalidInput(
+            _("give at least one role (deactivate the account to take every access away)"),
+            "roles",
+            code="account.no_role",
+        )
     return sorted(set(given))
 
 
@@ -54,7 +65,8 @@ def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages), "password") from None
+        # Django's password validators say why in the reader's language already.
+        raise InvalidInput(" ".join(exc.messages), "password", code="account.weak_password") from None
 
 
 def _set_roles(user: User, roles: list[str]) -> None:
@@ -76,7 +88,9 @@ def _sites(codes: Iterable[str] | str | None) -> list[Site]:
     found = {site.code: site for site in Site.objects.filter(code__in=given)}
     missing = [code for code in given if code not in found]
     if missing:
-        raise InvalidInput(f"there is no site {', '.join(missing)}", "sites")
+        raise InvalidInput(
+            _("there is no site %(sites)s"), "sites", code="account.unknown_site", sites=", ".join(missing)
+        )
     return [found[code] for code in given]
 
 
@@ -88,7 +102,7 @@ def sites_of(user: AbstractBaseUser) -> list[str]:
 def get_user(username: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise NotFound(f"there is no user named {username!r}")
+        raise NotFound(_("there is no user named %(username)r"), code="account.not_found", username=username)
     return user
 
 
@@ -108,14 +122,19 @@ def create_user(
     require(by, Can.MANAGE_USERS)
     username = (username or "").strip()
     if not USERNAME.match(username):
-        raise InvalidInput("use letters, digits and . @ + - _ only (at most 90)", "username")
+        raise InvalidInput(
+            _("use letters, digits and . @ + - _ only (at most %(most)s)"),
+            "username",
+            code="account.bad_username",
+            most=90,
+        )
     roles = _roles(role)
     chosen = _sites(sites)
     if check_password:
         _check_password(password)
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise Conflict(f"a user named {username} already exists")
+            raise Conflict(_("a user named %(username)s already exists"), code="account.exists", username=username)
         user = User.objects.create_user(username=username, password=password)
         _set_roles(user, roles)
         SiteMembership.objects.bulk_create([SiteMembership(user=user, site=site) for site in chosen])
@@ -138,13 +157,18 @@ def change_roles(user: User, *, roles: Iterable[str], by: Actor, reason: str = "
     """Replace a user's roles. Nobody changes their own: another admin (or the command line) must."""
     require(by, Can.MANAGE_USERS)
     if _is(by, user):
-        raise NotAllowed("nobody may change their own roles; ask another admin")
+        raise NotAllowed(_("nobody may change their own roles; ask another admin"), code="account.own_roles")
     new = _roles(roles)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         old = sorted(r.value for r in roles_of(user))
         if old == new:
-            raise InvalidInput(f"{user.get_username()} already has exactly these roles", "roles")
+            raise InvalidInput(
+                _("%(username)s already has exactly these roles"),
+                "roles",
+                code="account.same_roles",
+                username=user.get_username(),
+            )
         _set_roles(user, new)
         ledger.append(
             "user.roles_changed",
@@ -160,14 +184,19 @@ def change_sites(user: User, *, sites: Iterable[str], by: Actor, reason: str = "
     allowed: the account keeps its roles and sees no per-site record until given a site again."""
     require(by, Can.MANAGE_USERS)
     if _is(by, user):
-        raise NotAllowed("nobody may change their own sites; ask another admin")
+        raise NotAllowed(_("nobody may change their own sites; ask another admin"), code="account.own_sites")
     chosen = _sites(list(sites))
     new = [site.code for site in chosen]
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         old = sites_of(user)
         if old == new:
-            raise InvalidInput(f"{user.get_username()} already works at exactly these sites", "sites")
+            raise InvalidInput(
+                _("%(username)s already works at exactly these sites"),
+                "sites",
+                code="account.same_sites",
+                username=user.get_username(),
+            )
         SiteMembership.objects.filter(user=user).exclude(site__in=chosen).delete()
         have = set(SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
         SiteMembership.objects.bulk_create([SiteMembership(user=user, site=s) for s in chosen if s.pk not in have])
@@ -186,9 +215,14 @@ def reset_password(user: User, *, password: str, by: Actor, force_change: bool =
     and is told who reset it and when. Their open sessions end, since the password changed."""
     require(by, Can.MANAGE_USERS)
     if _is(by, user):
-        raise NotAllowed("change your own password on the password page, with your current one")
+        raise NotAllowed(
+            _("change your own password on the password page, with your current one"), code="account.own_password"
+        )
     if not force_change and not (by is None or isinstance(by, str)):
-        raise NotAllowed("a password reset by a person must be changed by the user at the next sign-in")
+        raise NotAllowed(
+            _("a password reset by a person must be changed by the user at the next sign-in"),
+            code="account.reset_not_forced",
+        )
     _check_password(password, user)
     now = dt.datetime.now(dt.UTC)
     with transaction.atomic():
@@ -215,15 +249,15 @@ def reset_password(user: User, *, password: str, by: Actor, force_change: bool =
 def change_password(user: User, *, old_password: str, new_password: str) -> User:
     """A user changes their own password, proving the current one; clears a pending forced change."""
     if not user.is_authenticated or not user.is_active:
-        raise NotAllowed("sign in first")
+        raise NotAllowed(_("sign in first"), code="account.signed_out")
     if not user.check_password(old_password):
-        raise InvalidInput("is not your current password", "old_password")
+        raise InvalidInput(_("is not your current password"), "old_password", code="account.wrong_password")
     if old_password == new_password:
-        raise InvalidInput("must differ from the current password", "new_password")
+        raise InvalidInput(_("must differ from the current password"), "new_password", code="account.same_password")
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages), "new_password") from None
+        raise InvalidInput(" ".join(exc.messages), "new_password", code="account.weak_password") from None
     with transaction.atomic():
         state = AccountState.objects.select_for_update().filter(user=user).first()
         after_reset = state.reset_by if state is not None and state.must_change_password else None
@@ -249,15 +283,15 @@ def must_change_password(user: AbstractBaseUser) -> AccountState | None:
 def _set_active(user: User, *, active: bool, by: Actor, reason: str) -> User:
     require(by, Can.MANAGE_USERS)
     if _is(by, user):
-        raise NotAllowed("nobody may deactivate or reactivate their own account")
+        raise NotAllowed(_("nobody may deactivate or reactivate their own account"), code="account.own_activity")
     reason = (reason or "").strip()
     if not active and not reason:
-        raise InvalidInput("say why the account is deactivated", "reason")
+        raise InvalidInput(_("say why the account is deactivated"), "reason", code="account.no_reason")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
-            state = "active" if active else "deactivated"
-            raise Conflict(f"{user.get_username()} is already {state}")
+            already = _("%(username)s is already active") if active else _("%(username)s is already deactivated")
+            raise Conflict(already, code="account.unchanged", username=user.get_username())
         user.is_active = active
         user.save(update_fields=["is_active"])
         ledger.append(

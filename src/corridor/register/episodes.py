@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop as _
+
 from corridor.accounts.roles import Actor
 from corridor.errors import InvalidInput
 
@@ -43,17 +45,24 @@ def check_follow_up(outcome: str, follow_up_due: dt.date | None, visit_date: dt.
     """Refuse a follow-up deadline that cannot be: missing when one is needed, asked with an outcome
     that does not lead to one, or not after the visit."""
     if outcome == "follow_up" and follow_up_due is None:
-        raise InvalidInput("give the date the follow-up visit is due by", "follow_up_due")
+        raise InvalidInput(_("give the date the follow-up visit is due by"), "follow_up_due", code="follow_up.no_date")
     if follow_up_due is None:
         return
     if not isinstance(follow_up_due, dt.date) or isinstance(follow_up_due, dt.datetime):
-        raise InvalidInput("must be a date", "follow_up_due")
+        raise InvalidInput(_("must be a date"), "follow_up_due", code="date.not_a_date")
     if outcome not in SEEN or outcome == "care_complete":
         raise InvalidInput(
-            "a follow-up can only follow a visit at which the patient was seen and care goes on", "follow_up_due"
+            _("a follow-up can only follow a visit at which the patient was seen and care goes on"),
+            "follow_up_due",
+            code="follow_up.not_after_care",
         )
     if follow_up_due <= visit_date:
-        raise InvalidInput(f"must be after the visit ({visit_date.isoformat()})", "follow_up_due")
+        raise InvalidInput(
+            _("must be after the visit (%(visit)s)"),
+            "follow_up_due",
+            code="follow_up.not_after_visit",
+            visit=visit_date,
+        )
 
 
 def next_state(status: str, outcome: str, follow_up_due: dt.date | None) -> Step | None:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import models, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import validate
 from corridor.accounts.roles import Actor, Can, require
@@ -160,14 +161,19 @@ def search_by_name(*, query: str, purpose: str, by: Actor, via_token: Any = None
     require(by, Can.SEE_IDENTITIES)
     words = tokens(validate.text(query, "query", required=True, max_length=200))
     if not words:
-        raise InvalidInput("type at least one word of the name", "query")
+        raise InvalidInput(_("type at least one word of the name"), "query", code="search.no_word")
     purpose = validate.text(purpose, "purpose", required=True, max_length=200)
     patient_ids = _matching("patient", words, by)
     companion_ids = _matching("companion", words, by)
     patients = list(visible(Patient.objects.filter(pk__in=patient_ids).select_related("site"), by))
     companions = list(visible(Companion.objects.filter(pk__in=companion_ids).select_related("site"), by))
     if len(patients) + len(companions) > MAX_RESULTS:
-        raise InvalidInput(f"more than {MAX_RESULTS} people match; add another word of the name", "query")
+        raise InvalidInput(
+            _("more than %(limit)s people match; add another word of the name"),
+            "query",
+            code="search.too_many",
+            limit=MAX_RESULTS,
+        )
     if not patients and not companions:
         return []
     payload: dict[str, Any] = {

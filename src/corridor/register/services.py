@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock, validate
 from corridor.accounts.roles import Actor, Can, can, require
@@ -56,9 +57,15 @@ def _specialties(values: Iterable[str], field: str = "specialties") -> list[str]
     chosen = list(dict.fromkeys(values))
     unknown = [v for v in chosen if v not in Specialty.values]
     if unknown:
-        raise InvalidInput(f"unknown specialty {unknown[0]!r}; use one of {', '.join(Specialty.values)}", field)
+        raise InvalidInput(
+            _("unknown specialty %(specialty)r; use one of %(choices)s"),
+            field,
+            code="specialty.unknown",
+            specialty=unknown[0],
+            choices=", ".join(Specialty.values),
+        )
     if not chosen:
-        raise InvalidInput("name at least one specialty", field)
+        raise InvalidInput(_("name at least one specialty"), field, code="facility.no_specialty")
     return chosen
 
 
@@ -66,13 +73,30 @@ def _opening_hours(hours: Mapping[str, Sequence[str]] | None) -> dict[str, list[
     clean: dict[str, list[str]] = {}
     for key, span in (hours or {}).items():
         if str(key) not in {str(d) for d in range(7)}:
-            raise InvalidInput(f"weekday {key!r} must be 0 (Monday) to 6 (Sunday)", "opening_hours")
+            raise InvalidInput(
+                _("weekday %(weekday)r must be %(first)s (Monday) to %(last)s (Sunday)"),
+                "opening_hours",
+                code="hours.unknown_weekday",
+                weekday=key,
+                first=0,
+                last=6,
+            )
         if not span:
             continue
         if len(span) != 2 or not all(isinstance(t, str) and _HHMM.match(t) for t in span):
-            raise InvalidInput(f"weekday {key}: give opening and closing time as HH:MM", "opening_hours")
+            raise InvalidInput(
+                _("weekday %(weekday)s: give opening and closing time as HH:MM"),
+                "opening_hours",
+                code="hours.not_hh_mm",
+                weekday=key,
+            )
         if span[0] >= span[1]:
-            raise InvalidInput(f"weekday {key}: closing time must be after opening time", "opening_hours")
+            raise InvalidInput(
+                _("weekday %(weekday)s: closing time must be after opening time"),
+                "opening_hours",
+                code="hours.closing_before_opening",
+                weekday=key,
+            )
         clean[str(key)] = [span[0], span[1]]
     return clean
 
@@ -97,16 +121,18 @@ def create_site(
     other_names = validate.names(names)
     country = (country or "").strip().upper()
     if not re.match(r"^[A-Z]{2}$", country):
-        raise InvalidInput("use the two-letter ISO 3166 code", "country")
+        raise InvalidInput(_("use the two-letter ISO 3166 code"), "country", code="site.unknown_country")
     if not isinstance(population, int) or population < 0:
-        raise InvalidInput("must be a whole number, zero or more", "population")
+        raise InvalidInput(_("must be a whole number, zero or more"), "population", code="site.bad_population")
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {time_zone!r}", "time_zone") from None
+        raise InvalidInput(
+            _("unknown time zone %(zone)r"), "time_zone", code="site.unknown_time_zone", zone=time_zone
+        ) from None
     with transaction.atomic():
         if Site.objects.filter(code=code).exists():
-            raise Conflict(f"a site with code {code} already exists")
+            raise Conflict(_("a site with code %(site)s already exists"), code="site.exists", site=code)
         site = Site.objects.create(
             code=code, name=name, names=other_names, country=country, population=population, time_zone=time_zone
         )
@@ -147,17 +173,19 @@ def change_site(
         changes["names"] = validate.names(names)
     if population is not None:
         if not isinstance(population, int) or isinstance(population, bool) or population < 0:
-            raise InvalidInput("must be a whole number, zero or more", "population")
+            raise InvalidInput(_("must be a whole number, zero or more"), "population", code="site.bad_population")
         changes["population"] = population
     if time_zone is not None:
         try:
             zoneinfo.ZoneInfo(time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput(f"unknown time zone {time_zone!r}", "time_zone") from None
+            raise InvalidInput(
+                _("unknown time zone %(zone)r"), "time_zone", code="site.unknown_time_zone", zone=time_zone
+            ) from None
         changes["time_zone"] = time_zone
     changes = {k: v for k, v in changes.items() if getattr(site, k) != v}
     if not changes:
-        raise InvalidInput("nothing to change")
+        raise InvalidInput(_("nothing to change"), code="change.nothing")
     with transaction.atomic():
         for key, value in changes.items():
             setattr(site, key, value)
@@ -191,11 +219,17 @@ def create_facility(
     chosen = _specialties(specialties)
     hours = _opening_hours(opening_hours)
     if not isinstance(travel_minutes, int) or not 0 <= travel_minutes <= 24 * 60:
-        raise InvalidInput("must be a whole number of minutes between 0 and 1440", "travel_minutes")
+        raise InvalidInput(
+            _("must be a whole number of minutes between %(least)s and %(most)s"),
+            "travel_minutes",
+            code="facility.bad_travel_minutes",
+            least=0,
+            most=1440,
+        )
     closed = sorted({_date(d, "closed_dates").isoformat() for d in closed_dates})
     with transaction.atomic():
         if Facility.objects.filter(code=code).exists():
-            raise Conflict(f"a facility with code {code} already exists")
+            raise Conflict(_("a facility with code %(facility)s already exists"), code="facility.exists", facility=code)
         facility = Facility.objects.create(
             code=code,
             name=name,
@@ -249,13 +283,19 @@ def change_facility(
         changes["opening_hours"] = _opening_hours(opening_hours)
     if travel_minutes is not None:
         if not isinstance(travel_minutes, int) or not 0 <= travel_minutes <= 24 * 60:
-            raise InvalidInput("must be a whole number of minutes between 0 and 1440", "travel_minutes")
+            raise InvalidInput(
+                _("must be a whole number of minutes between %(least)s and %(most)s"),
+                "travel_minutes",
+                code="facility.bad_travel_minutes",
+                least=0,
+                most=1440,
+            )
         changes["travel_minutes"] = travel_minutes
     if closed_dates is not None:
         changes["closed_dates"] = sorted({_date(d, "closed_dates").isoformat() for d in closed_dates})
     changes = {k: v for k, v in changes.items() if getattr(facility, k) != v}
     if not changes:
-        raise InvalidInput("nothing to change")
+        raise InvalidInput(_("nothing to change"), code="change.nothing")
     with transaction.atomic():
         for key, value in changes.items():
             setattr(facility, key, value)
@@ -291,9 +331,11 @@ def set_priority_class(*, code: str, name: str, deadline_days: int, weight: int,
     name = _text(name, "name", max_length=64)
     for field, value, low in (("deadline_days", deadline_days, 0), ("weight", weight, 1), ("rank", rank, 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise InvalidInput(f"must be a whole number, at least {low}", field)
+            raise InvalidInput(
+                _("must be a whole number, at least %(least)s"), field, code="priority.too_small", least=low
+            )
     with transaction.atomic():
-        priority, _ = PriorityClass.objects.update_or_create(
+        priority, _created = PriorityClass.objects.update_or_create(
             code=code, defaults={"name": name, "deadline_days": deadline_days, "weight": weight, "rank": rank}
         )
         ledger.append(
@@ -336,14 +378,22 @@ def register_patient(
     code = _code(code, "code")
     registered_on = clock.check_day("registered_on", _date(registered_on, "registered_on"))
     if sex not in SEXES:
-        raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "sex", code="patient.unknown_sex", choices=", ".join(sorted(SEXES))
+        )
     if birth_year is not None and (not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year):
-        raise InvalidInput(f"must be a year between 1900 and {registered_on.year}", "birth_year")
+        raise InvalidInput(
+            _("must be a year between %(first_year)s and %(last_year)s"),
+            "birth_year",
+            code="patient.bad_birth_year",
+            first_year=1900,
+            last_year=registered_on.year,
+        )
     _evidence(source, certainty)
     identity_fields = _identity_fields(identity) if identity else None
     with transaction.atomic():
         if Patient.objects.filter(code=code).exists():
-            raise Conflict(f"a patient with code {code} already exists")
+            raise Conflict(_("a patient with code %(patient)s already exists"), code="patient.exists", patient=code)
         patient = Patient.objects.create(
             site=site,
             code=code,
@@ -380,7 +430,9 @@ def _identity_fields(identity: dict[str, str]) -> dict[str, str]:
     allowed = {"full_name", "contact", "notes"}
     unknown = set(identity) - allowed
     if unknown:
-        raise InvalidInput(f"unknown identity field {sorted(unknown)[0]!r}", "identity")
+        raise InvalidInput(
+            _("unknown identity field %(name)r"), "identity", code="identity.unknown_field", name=sorted(unknown)[0]
+        )
     return {
         "full_name": _text(identity.get("full_name"), "identity.full_name"),
         "contact": _text(identity.get("contact"), "identity.contact", required=False),
@@ -394,12 +446,16 @@ def change_identity(patient: Patient, *, identity: dict[str, str], by: Actor) ->
     require_site(by, patient.site_id, "patient")
     fields = _identity_fields(identity)
     if is_erased(patient):
-        raise Conflict(f"{patient.code}'s identity was erased: nothing can be kept for them again")
+        raise Conflict(
+            _("%(patient)s's identity was erased: nothing can be kept for them again"),
+            code="identity.erased",
+            patient=patient.code,
+        )
     with transaction.atomic():
         record, created = PatientIdentity.objects.get_or_create(patient=patient, defaults=fields)
         changed = sorted(fields) if created else sorted(k for k, v in fields.items() if getattr(record, k) != v)
         if not changed:
-            raise InvalidInput("nothing to change", "identity")
+            raise InvalidInput(_("nothing to change"), "identity", code="change.nothing")
         for key, value in fields.items():
             setattr(record, key, value)
         record.save()
@@ -431,8 +487,11 @@ def view_identity(
         grant = active_grant(by, patient)
         if grant is None:
             if can(by, Can.BREAK_GLASS):
-                raise NotAllowed("your role sees an identity only by breaking the glass, with a reason")
-            raise NotAllowed("your role may not see identities")
+                raise NotAllowed(
+                    _("your role sees an identity only by breaking the glass, with a reason"),
+                    code="identity.break_glass_first",
+                )
+            raise NotAllowed(_("your role may not see identities"), code="identity.not_allowed")
         payload["break_glass_entry"] = grant.entry_seq
     require_site(by, patient.site_id, "patient")  # never another site's identity, whatever the role
     # Every reading says why: an empty purpose is refused before anything is shown or written.
@@ -459,17 +518,25 @@ def change_patient(
     changes: dict[str, Any] = {}
     if sex is not None:
         if sex not in SEXES:
-            raise InvalidInput(f"must be one of {', '.join(sorted(SEXES))}", "sex")
+            raise InvalidInput(
+                _("must be one of %(choices)s"), "sex", code="patient.unknown_sex", choices=", ".join(sorted(SEXES))
+            )
         changes["sex"] = sex
     if birth_year is not None:
         if not isinstance(birth_year, int) or not 1900 <= birth_year <= patient.registered_on.year:
-            raise InvalidInput(f"must be a year between 1900 and {patient.registered_on.year}", "birth_year")
+            raise InvalidInput(
+                _("must be a year between %(first_year)s and %(last_year)s"),
+                "birth_year",
+                code="patient.bad_birth_year",
+                first_year=1900,
+                last_year=patient.registered_on.year,
+            )
         changes["birth_year"] = birth_year
     if depends_on_power is not None:
         changes["depends_on_power"] = bool(depends_on_power)
     changes = {k: v for k, v in changes.items() if getattr(patient, k) != v}
     if not changes:
-        raise InvalidInput("nothing to change")
+        raise InvalidInput(_("nothing to change"), code="change.nothing")
     with transaction.atomic():
         for key, value in changes.items():
             setattr(patient, key, value)
@@ -487,7 +554,7 @@ def get_patient(code: str) -> Patient:
     try:
         return Patient.objects.get(code=code)
     except Patient.DoesNotExist:
-        raise NotFound(f"no patient with code {code!r}") from None
+        raise NotFound(_("no patient with code %(patient)r"), code="patient.not_found", patient=code) from None
 
 
 # ------------------------------------------------------------------------------------------ referrals
@@ -515,26 +582,52 @@ def create_referral(
     require(by, Can.MANAGE_REFERRALS)
     require_site(by, patient.site_id, "patient")
     if specialty not in Specialty.values:
-        raise InvalidInput(f"unknown specialty {specialty!r}; use one of {', '.join(Specialty.values)}", "specialty")
+        raise InvalidInput(
+            _("unknown specialty %(specialty)r; use one of %(choices)s"),
+            "specialty",
+            code="specialty.unknown",
+            specialty=specialty,
+            choices=", ".join(Specialty.values),
+        )
     try:
         priority_class = PriorityClass.objects.get(code=priority)
     except PriorityClass.DoesNotExist:
-        known = ", ".join(PriorityClass.objects.values_list("code", flat=True)) or "none defined"
-        raise InvalidInput(f"unknown priority class {priority!r} (known: {known})", "priority") from None
+        known = ", ".join(PriorityClass.objects.values_list("code", flat=True))
+        if not known:
+            raise InvalidInput(
+                _("unknown priority class %(priority)r (known: none defined)"),
+                "priority",
+                code="referral.unknown_priority",
+                priority=priority,
+            ) from None
+        raise InvalidInput(
+            _("unknown priority class %(priority)r (known: %(known)s)"),
+            "priority",
+            code="referral.unknown_priority",
+            priority=priority,
+            known=known,
+        ) from None
     referral_date = clock.check_day(
         "referral_date",
         _date(referral_date, "referral_date"),
         not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what="the patient's year of birth",
+        what=_("the patient's year of birth"),
     )
     fit = _date(fit_to_travel_from, "fit_to_travel_from") if fit_to_travel_from else None
     icd = (diagnosis_icd10 or "").strip().upper()
     if icd and not _ICD10.match(icd):
-        raise InvalidInput(f"{icd!r} is not an ICD-10 code such as C50.9", "diagnosis_icd10")
+        raise InvalidInput(
+            _("%(icd10)r is not an ICD-10 code such as C50.9"), "diagnosis_icd10", code="referral.not_icd10", icd10=icd
+        )
     diagnosis = _text(diagnosis, "diagnosis", required=False)
     _evidence(source, certainty)
     if patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
-        raise Conflict(f"patient {patient.code} is {patient.get_status_display()}; no new referral")
+        raise Conflict(
+            _("patient %(patient)s is %(patient_status)s; no new referral"),
+            code="referral.patient_gone",
+            patient=patient.code,
+            patient_status=patient.status,
+        )
     facilities = _facilities(eligible_facilities, specialty)
     due = referral_date + dt.timedelta(days=priority_class.deadline_days)
     with transaction.atomic():
@@ -582,17 +675,30 @@ def _facilities(values: Iterable[Facility | str], specialty: str) -> list[Facili
         try:
             chosen.append(Facility.objects.get(code=value))
         except Facility.DoesNotExist:
-            raise InvalidInput(f"no facility with code {value!r}", "eligible_facilities") from None
+            raise InvalidInput(
+                _("no facility with code %(facility)r"),
+                "eligible_facilities",
+                code="referral.unknown_facility",
+                facility=value,
+            ) from None
     if not chosen:
         chosen = [f for f in Facility.objects.order_by("code") if specialty in f.specialties]
         if not chosen:
             raise InvalidInput(
-                f"no facility offers {specialty}; add one or name the eligible facilities",
+                _("no facility offers %(specialty)s; add one or name the eligible facilities"),
                 "eligible_facilities",
+                code="referral.no_facility_offers",
+                specialty=specialty,
             )
     for facility in chosen:
         if specialty not in facility.specialties:
-            raise InvalidInput(f"{facility.code} does not offer {specialty}", "eligible_facilities")
+            raise InvalidInput(
+                _("%(facility)s does not offer %(specialty)s"),
+                "eligible_facilities",
+                code="referral.facility_lacks_specialty",
+                facility=facility.code,
+                specialty=specialty,
+            )
     return chosen
 
 
@@ -625,15 +731,25 @@ def _close_referral(
     """close_referral without the permission check, for services that close referrals as a consequence."""
     reasons = {Referral.Status.TREATED, Referral.Status.DIED, Referral.Status.LEFT, Referral.Status.WITHDRAWN}
     if reason not in reasons:
-        raise InvalidInput(f"must be one of {', '.join(sorted(reasons))}", "reason")
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "reason",
+            code="referral.unknown_reason",
+            choices=", ".join(sorted(reasons)),
+        )
     on = clock.check_day("on", _date(on, "on"))
     _evidence(source, certainty)
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.status not in Referral.OPEN:
-            raise Conflict(f"referral {referral.pk} is already closed ({referral.status})")
+            raise Conflict(
+                _("referral %(referral)s is already closed (%(referral_status)s)"),
+                code="referral.closed",
+                referral=str(referral.pk),
+                referral_status=referral.status,
+            )
         if on < referral.referral_date:
-            raise InvalidInput("cannot be before the referral date", "on")
+            raise InvalidInput(_("cannot be before the referral date"), "on", code="referral.closed_before_referral")
         referral.status = reason
         referral.closed_on = on
         referral.save(update_fields=["status", "closed_on"])
@@ -676,14 +792,18 @@ def record_death(
         "on",
         _date(on, "on"),
         not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what="the patient's year of birth",
+        what=_("the patient's year of birth"),
     )
     _evidence(source, certainty)
     circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.status == Patient.Status.DECEASED:
-            raise Conflict(f"patient {patient.code}'s death is already recorded; record a correction instead")
+            raise Conflict(
+                _("patient %(patient)s's death is already recorded; record a correction instead"),
+                code="patient.death_recorded",
+                patient=patient.code,
+            )
         waiting = list(patient.referrals.filter(status__in=Referral.OPEN).select_related("priority"))
         patient.status = Patient.Status.DECEASED
         patient.save(update_fields=["status"])
@@ -753,17 +873,29 @@ def set_access_rules(
     effective_from = _date(effective_from, "effective_from")
     until = _date(effective_until, "effective_until") if effective_until else None
     if until and until < effective_from:
-        raise InvalidInput("must not be before effective_from", "effective_until")
+        raise InvalidInput(_("must not be before effective_from"), "effective_until", code="rules.until_before_from")
     for field, value in (
         ("max_patients_per_day", max_patients_per_day),
         ("max_facilities_per_day", max_facilities_per_day),
         ("max_escorts_per_day", max_escorts_per_day),
     ):
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1000:
-            raise InvalidInput("must be a whole number from 0 to 1000", field)
+            raise InvalidInput(
+                _("must be a whole number from %(least)s to %(most)s"),
+                field,
+                code="rules.bad_limit",
+                least=0,
+                most=1000,
+            )
     weekdays = sorted(set(allowed_weekdays))
     if any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
-        raise InvalidInput("weekdays are 0 (Monday) to 6 (Sunday)", "allowed_weekdays")
+        raise InvalidInput(
+            _("weekdays are %(first)s (Monday) to %(last)s (Sunday)"),
+            "allowed_weekdays",
+            code="rules.unknown_weekday",
+            first=0,
+            last=6,
+        )
     _evidence(source, certainty)
     notes = _text(notes, "notes", required=False, max_length=5000)
     choices = {

@@ -67,13 +67,15 @@ def register_companion(
     require_site(by, site)  # only at a site the user works at; another site's is not found
     code = register._code(code, "code")
     if kind not in KINDS:
-        raise InvalidInput(f"must be one of {', '.join(KINDS)}", "kind")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "kind", code="companion.unknown_kind", choices=", ".join(KINDS)
+        )
     registered_on = clock.check_day("registered_on", register._date(registered_on, "registered_on"))
     register._evidence(source, certainty)
     fields = register._identity_fields(identity) if identity else None
     with transaction.atomic():
         if Companion.objects.filter(code=code).exists() or Patient.objects.filter(code=code).exists():
-            raise Conflict(f"the code {code} is already in use")
+            raise Conflict(_("the code %(code_taken)s is already in use"), code="companion.code_taken", code_taken=code)
         companion = Companion.objects.create(
             site=site, code=code, kind=kind, registered_on=registered_on, synthetic=synthetic
         )
@@ -120,7 +122,9 @@ def get_companion(code: str) -> Companion:
     try:
         return Companion.objects.get(code=code)
     except Companion.DoesNotExist:
-        raise InvalidInput(f"no companion with code {code}", "companion") from None
+        raise InvalidInput(
+            _("no companion with code %(companion)s"), "companion", code="companion.not_found", companion=code
+        ) from None
 
 
 def _subjects(trip: Trip, companion: Companion, patient: Patient) -> list[str]:
@@ -146,23 +150,47 @@ def ask_companion(
     register._evidence(source, certainty)
     role = role or companion.kind
     if role not in KINDS:
-        raise InvalidInput(f"must be one of {', '.join(KINDS)}", "role")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "role", code="companion.unknown_role", choices=", ".join(KINDS)
+        )
     note = register._text(note, "note", required=False, max_length=2000)
     with transaction.atomic():
         trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
         if trip.status not in ASKABLE:
-            raise Conflict(f"trip {trip.code} is {trip.status}; companions are asked for before it leaves")
+            raise Conflict(
+                _("trip %(trip)s is %(status)s; companions are asked for before it leaves"),
+                code="companion.trip_left",
+                trip=trip.code,
+                status=trip.status,
+            )
         if at is not None:
             check_trip_moment(trip, "at", at)
         if companion.site_id != trip.site_id:
-            raise InvalidInput(f"{companion.code} is not on {trip.site.code}'s roster", "companion")
+            raise InvalidInput(
+                _("%(companion)s is not on %(site)s's roster"),
+                "companion",
+                code="companion.other_site",
+                companion=companion.code,
+                site=trip.site.code,
+            )
         on_board = TripPassenger.objects.filter(
             trip=trip, patient=for_patient, role=TripPassenger.Role.PATIENT, removed=False
         ).exists()
         if not on_board:
-            raise InvalidInput(f"{for_patient.code} is not a patient on trip {trip.code}", "for_patient")
+            raise InvalidInput(
+                _("%(patient)s is not a patient on trip %(trip)s"),
+                "for_patient",
+                code="companion.patient_not_on_trip",
+                patient=for_patient.code,
+                trip=trip.code,
+            )
         if TripCompanion.objects.filter(trip=trip, companion=companion).exists():
-            raise Conflict(f"{companion.code} is already asked for on trip {trip.code}")
+            raise Conflict(
+                _("%(companion)s is already asked for on trip %(trip)s"),
+                code="companion.already_asked",
+                companion=companion.code,
+                trip=trip.code,
+            )
         rules = AccessRuleSet.in_force(trip.site, trip.date)
         if role == Companion.Kind.ESCORT and rules is not None:
             same_day = Trip.objects.filter(site=trip.site, date=trip.date, status__in=ACTIVE)
@@ -220,22 +248,41 @@ def record_companion_answer(
     require(by, Can.MANAGE_TRIPS)
     register._evidence(source, certainty)
     if answer not in ANSWERS:
-        raise InvalidInput(f"must be one of {', '.join(ANSWERS)}", "answer")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "answer", code="companion.unknown_answer", choices=", ".join(ANSWERS)
+        )
     note = register._text(note, "note", required=False, max_length=2000)
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in ANSWERABLE:
-            raise Conflict(f"trip {trip.code} is {trip.status}; no answer can be recorded")
+            raise Conflict(
+                _("trip %(trip)s is %(status)s; no answer can be recorded"),
+                code="companion.trip_not_answerable",
+                trip=trip.code,
+                status=trip.status,
+            )
         if at is not None:
             check_trip_moment(trip, "at", at)
         try:
             asked = TripCompanion.objects.select_related("for_patient").get(trip=trip, companion=companion)
         except TripCompanion.DoesNotExist:
-            raise InvalidInput(f"{companion.code} was not asked for on trip {trip.code}", "companion") from None
+            raise InvalidInput(
+                _("%(companion)s was not asked for on trip %(trip)s"),
+                "companion",
+                code="companion.not_asked",
+                companion=companion.code,
+                trip=trip.code,
+            ) from None
         if asked.answer != TripCompanion.Answer.PENDING:
             raise Conflict(
-                f"the answer about {companion.code} on trip {trip.code} is already recorded ({asked.answer}); "
-                "correct it instead"
+                _(
+                    "the answer about %(companion)s on trip %(trip)s is already recorded (%(answer)s); "
+                    "correct it instead"
+                ),
+                code="companion.answered",
+                companion=companion.code,
+                trip=trip.code,
+                answer=asked.answer,
             )
         asked.answer = answer
         asked.answer_note = note

@@ -65,13 +65,13 @@ def check_trip_moment(trip: Trip, field: str, moment: dt.datetime | dt.date) -> 
             "on" if field == "at" else field,  # a date alone is given as "on"
             moment,
             not_before=(requested - clock.REQUEST_MARGIN).date() if requested else None,
-            what="the day before the trip was requested",
+            what=_("the day before the trip was requested"),
         )
     return clock.check_moment(
         field,
         moment,
         not_before=requested - clock.REQUEST_MARGIN if requested else None,
-        what="the trip was requested, less a day's margin",
+        what=_("the trip was requested, less a day's margin"),
         zone=trip.site.time_zone,
     )
 

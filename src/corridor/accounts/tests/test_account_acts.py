@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from corridor.accounts import services as accounts
 from corridor.accounts.models import SignIn
@@ -20,6 +21,7 @@ from corridor.admin_base import ReadOnlyAdmin, ServiceAdmin
 from corridor.cli import cli
 from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 
 PASSWORD = "a long enough passphrase"
 
@@ -300,3 +302,23 @@ def test_a_password_reset_ends_the_users_open_sessions(users: dict[str, Any]) ->
     assert session.get("/").status_code == 200
     accounts.reset_password(users["clinician"], password="set by the admin 4", by=users["admin"])
     assert session.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fa", "فقط حرف، رقم و . @ + - _ به کار ببرید (حداکثر ۹۰)"),
+        ("ar", "استخدم الحروف والأرقام و . @ + - _ فقط (٩٠ على الأكثر)"),
+    ],
+)
+def test_a_malformed_username_is_refused_in_the_readers_language_with_local_digits(
+    users: dict[str, Any], language: str, said: str
+) -> None:
+    before = User.objects.count()
+    with pytest.raises(InvalidInput) as refused:
+        accounts.create_user(username="no spaces", role="monitor", password="x" * 20, by=users["admin"])
+    assert refused.value.code == "account.bad_username" and refused.value.values == {"most": 90}
+    assert str(refused.value) == "username: use letters, digits and . @ + - _ only (at most 90)"
+    assert User.objects.count() == before
+    with translation.override(language):
+        assert in_language(refused.value) == said

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from corridor.errors import InvalidInput
 from corridor.ledger.models import Entry
 from corridor.names import name_in
+from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Facility, Site
 from corridor.supplies import services as supplies
@@ -151,3 +153,29 @@ def test_the_api_takes_names_in_and_gives_them_back(camp: Site, users: dict[str,
     )
     assert site.status_code == 201, site.content
     assert client.get("/api/sites/S-9").json()["names"] == {"ar": "موقع آخر"}
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("fa", "بیش از ۲۰۰ نویسه است"), ("ar", "أطول من ٢٠٠ حرفًا")],
+)
+def test_an_overlong_name_is_refused_in_the_readers_language_with_local_digits(
+    camp: Site, language: str, said: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register.create_facility(
+            code="H-9", name="Eyes Two", specialties=["ophthalmology"], names={"fa": "چ" * 201}, by=None
+        )
+    assert refused.value.code == "text.too_long" and refused.value.values == {"limit": 200}
+    assert str(refused.value) == "names.fa: is longer than 200 characters"
+    with translation.override(language):
+        assert in_language(refused.value) == said
+
+
+def test_a_name_in_an_unknown_language_lists_the_languages_with_the_readers_comma(camp: Site) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register.create_facility(code="H-9", name="Eyes Two", specialties=["ophthalmology"], names={"pe": "x"}, by=None)
+    assert refused.value.code == "names.unknown_language"
+    assert str(refused.value) == "names: unknown language 'pe'; use en, fa, ar"
+    with translation.override("fa"):
+        assert in_language(refused.value) == "زبان ناشناخته 'pe'؛ یکی از en، fa، ar را به کار ببرید"

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.db import connection
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 from corridor.register import name_index
 from corridor.register import services as register
 from corridor.register.models import NameToken, Patient, Site
@@ -209,3 +211,24 @@ def test_a_search_matching_too_many_people_shows_nobody(
         name_index.search_by_name(query="Mohammad", purpose="test", by=users["coordinator"])
     assert refused.value.field == "query"
     assert len(name_index.search_by_name(query="mohammad person1", purpose="test", by=users["coordinator"])) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fa", "بیش از ۲ نفر با این نام جور درمی‌آیند؛ واژهٔ دیگری از نام را بیفزایید"),
+        ("ar", "يطابق الاسمَ أكثر من ٢ شخصًا؛ أضف كلمة أخرى من الاسم"),
+    ],
+)
+def test_too_many_matches_are_refused_in_the_readers_language_with_local_digits(
+    users: dict[str, Any], camp: Site, monkeypatch: pytest.MonkeyPatch, language: str, said: str
+) -> None:
+    monkeypatch.setattr(name_index, "MAX_RESULTS", 2)
+    for number in range(3):
+        _register(camp, f"P-03{number:02d}", f"Mohammad Person{number}")
+    with pytest.raises(InvalidInput) as refused:
+        name_index.search_by_name(query="Mohammad", purpose="test", by=users["coordinator"])
+    assert refused.value.code == "search.too_many" and refused.value.values == {"limit": 2}
+    assert str(refused.value) == "query: more than 2 people match; add another word of the name"
+    with translation.override(language):
+        assert in_language(refused.value) == said

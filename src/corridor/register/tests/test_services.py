@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from corridor.errors import Conflict, CorridorError, InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, PatientIdentity, Referral, Site
 
@@ -374,3 +376,30 @@ def test_only_coordinators_and_clinicians_may_refer(
 def test_every_refusal_is_a_corridor_error() -> None:
     for error in (InvalidInput, NotAllowed, Conflict):
         assert issubclass(error, CorridorError)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("fa", "باید سالی میان ۱۹۰۰ و ۲۰۱۴ باشد"), ("ar", "يجب أن تكون سنة بين ١٩٠٠ و٢٠١٤")],
+)
+def test_a_birth_year_out_of_range_is_refused_in_the_readers_language_with_local_digits(
+    camp: Site, language: str, said: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        register.register_patient(site=camp, code="P-52", birth_year=2030, registered_on=dt.date(2014, 1, 1), by=None)
+    assert caught.value.code == "patient.bad_birth_year"
+    assert caught.value.values == {"first_year": 1900, "last_year": 2014}
+    assert str(caught.value) == "birth_year: must be a year between 1900 and 2014"
+    with translation.override(language):
+        assert in_language(caught.value) == said  # a year is not grouped by thousands
+
+
+def test_a_referral_for_a_patient_who_died_names_the_status_in_words(make_referral: Callable[..., Referral]) -> None:
+    patient = make_referral("P-53").patient
+    register.record_death(patient, on=dt.date(2014, 9, 2), by=None, source="document", certainty="confirmed")
+    with pytest.raises(Conflict) as caught:
+        make_referral("P-53", referral_date=dt.date(2014, 9, 3))
+    assert caught.value.code == "referral.patient_gone"
+    assert str(caught.value) == "patient P-53 is deceased; no new referral"
+    with translation.override("ar"):
+        assert in_language(caught.value) == "حالة المريض P-53: «متوفّى»؛ لا إحالة جديدة"

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from conftest import DAY
 from corridor import env
 from corridor.errors import Conflict, InvalidInput, NotAllowed
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Facility, Referral, Site
 from corridor.reports import catalogue
@@ -243,3 +245,27 @@ def test_a_companions_identity_is_resealed_with_the_patients_when_the_key_change
         cursor.execute(f"UPDATE {table} SET full_name = %s WHERE id = %s", [stored.stored, other.pk])
     with pytest.raises(crypto.IdentityKeyError):
         CompanionIdentity.objects.get(pk=other.pk)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fa", "پاسخ دربارهٔ C-1 در سفر {trip} پیش‌تر ثبت شده است («ردشده»)؛ به جای آن اصلاحش کنید"),
+        ("ar", "الرد بشأن C-1 في الرحلة {trip} مسجّل من قبل («مرفوض»)؛ صحّحه بدلًا من ذلك"),
+    ],
+)
+def test_a_second_answer_is_refused_in_the_readers_language_with_the_first_answer_in_words(
+    camp: Site, make_referral: Callable[..., Referral], roster: dict[str, Companion], language: str, said: str
+) -> None:
+    heart = make_referral("P-1", specialty="oncology")
+    trip = _trip(camp, [heart])
+    companions.ask_companion(trip, companion=roster["C-1"], for_patient=heart.patient, by=None)
+    companions.record_companion_answer(trip, companion=roster["C-1"], answer="rejected", by=None)
+    with pytest.raises(Conflict) as refused:
+        companions.record_companion_answer(trip, companion=roster["C-1"], answer="approved", by=None)
+    assert refused.value.code == "companion.answered"
+    assert str(refused.value) == (
+        f"the answer about C-1 on trip {trip.code} is already recorded (rejected); correct it instead"
+    )
+    with translation.override(language):
+        assert in_language(refused.value) == said.format(trip=trip.code)

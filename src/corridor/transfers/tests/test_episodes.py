@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from conftest import DAY
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.reports import catalogue
@@ -196,3 +198,19 @@ def test_the_patient_and_trip_pages_show_the_follow_up_and_the_care_going_on(
     assert 'follow-up by <time datetime="2014-11-02">' in patient_page and "days late" not in patient_page
     trip_page = client.get(f"/trips/{trip.pk}/").content.decode()
     assert 'seen, follow-up needed · follow-up by <time datetime="2014-11-02">' in trip_page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("fa", "باید پس از ویزیت (۲۰ مهر ۱۳۹۳ (۱۲ اکتبر ۲۰۱۴)) باشد"), ("ar", "يجب أن يكون بعد الزيارة (١٢ أكتوبر ٢٠١٤)")],
+)
+def test_a_follow_up_before_the_visit_is_refused_in_the_readers_language_with_its_date(
+    camp: Site, make_referral: Callable[..., Referral], language: str, said: str
+) -> None:
+    referral = make_referral("P-1")
+    trip = _went(camp, [referral])
+    with pytest.raises(InvalidInput) as refused:
+        transfers.record_outcome(trip, patient=referral.patient, outcome="follow_up", follow_up_due=DAY, by=None)
+    assert refused.value.code == "follow_up.not_after_visit" and refused.value.values == {"visit": DAY}
+    with translation.override(language):
+        assert in_language(refused.value) == said

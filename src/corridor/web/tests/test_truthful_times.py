@@ -194,3 +194,34 @@ def test_the_dashboard_waiting_count_equals_the_monthly_reports_for_the_same_day
     today = clock.today()
     report = sum(row["waiting"] for row in queries.backlog(today))
     assert waiting_referrals(None).count() == report == len(scene.referrals) - 1
+
+
+@pytest.mark.parametrize(
+    ("language", "future", "after_today", "year"),
+    [
+        ("fa", "در آینده است (ساعت Corridor:", "پس از امروز", "۲۰۹۹"),
+        ("ar", "في المستقبل (ساعة Corridor:", "بعد اليوم", "٢٠٩٩"),
+    ],
+)
+def test_an_impossible_date_is_refused_in_the_readers_language_with_local_digits(
+    scene: Scene, client_for: Callable[[str], Client], language: str, future: str, after_today: str, year: str
+) -> None:
+    monitor, coordinator = client_for("monitor"), client_for("coordinator")
+    for client in (monitor, coordinator):
+        assert client.post(reverse("web:set_language"), {"language": language}).status_code == 302
+    cancelled = _post(monitor, "trip_cancel", scene.trip.pk, date="2099-01-01", time="09:00", cancelled_by="authority")
+    text = cancelled.content.decode()
+    assert cancelled.status_code == 422 and future in text and f"{year} " in text and "in the future" not in text
+    registered = coordinator.post(
+        reverse("web:patient_create"),
+        {
+            "code": "P-2030",
+            "registered_on": "2099-05-05",
+            "sex": "f",
+            "full_name": "Test Person X",
+            "source": "document",
+            "certainty": "confirmed",
+        },
+    )
+    text = registered.content.decode()
+    assert after_today in text and year in text and "is after today" not in text
