@@ -157,8 +157,8 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     "web.Preference": _fields(pseudonymous="id user language"),
     # A job belongs to its owner and is shown to no one else.
     "jobs.Job": _fields(
-        public="id kind state progress progress_text progress_said attempts worker task_id schedule link filename media_type "
-        "created_at started_at heartbeat_at finished_at error",
+        public="id kind state progress progress_text progress_said attempts worker task_id schedule link filename "
+        "media_type created_at started_at heartbeat_at finished_at error",
         pseudonymous="owner params answer data content",
     ),
 }

@@ -161,7 +161,7 @@ def test_the_supply_alerts_job_names_the_alerts_of_the_askers_sites_only(
     from corridor.jobs import kinds
 
     def alerts(by: Any) -> list[str]:
-        return list(kinds.supply_alerts({}, by, lambda fraction, message: None)().data["alerts"])
+        return list(kinds.supply_alerts({}, by, lambda fraction, text, data=None, **values: None)().data["alerts"])
 
     camp = stocked["diesel"].site.code
     everywhere = alerts(None)  # the schedule's own run covers every site
