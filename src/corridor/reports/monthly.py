@@ -63,7 +63,7 @@ KEY_FIGURES = (
     "requests.denial_rate",
     "requests.delay_rate",
     "care.days_median",
-    "care.km_median_days",
+    "care.seen_within_90_days",
     "backlog.waiting",
     "backlog.past_deadline",
     "trips.cancelled",
@@ -344,21 +344,22 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
             }
         )
     care = indicators.details("care")
-    if "curve" in care:
-        curves = care["curves"]
-        if public:  # a curve over fewer than five referrals says too much about each of them
-            curves = {k: c for k, c in curves.items() if c.at_risk >= core.SUPPRESSION_THRESHOLD}
-        curve = (
-            care["curve"]
-            if not public or care["curve"].at_risk >= core.SUPPRESSION_THRESHOLD
-            else core.Curve((), (), 0, 0, 0)
-        )
+    if "incidence" in care:
+        incidence, naive = care["incidence"], care["curve"]
+        causes = [core.CARE, core.DIED, core.LEFT]
+        if public:  # a curve over fewer than five referrals, or a line of one to four deaths, says too much
+            if incidence.at_risk < core.SUPPRESSION_THRESHOLD:
+                incidence, naive, causes = core.Incidence((), {}, 0), core.Curve((), (), 0, 0, 0), []
+            causes = [c for c in causes if not 0 < care["ended"].get(c, 0) < core.SUPPRESSION_THRESHOLD]
+            if core.CARE not in causes:  # the naive curve's steps are the same few visits
+                naive = core.Curve((), (), 0, 0, 0)
+        keys = [charts.CAUSE_KEYS[c] for c in causes]
         found.append(
             {
-                "uri": charts.data_uri(charts.time_to_care(curve, curves, local)),
+                "uri": charts.data_uri(charts.time_to_care(incidence, naive, local, causes)),
                 "caption": strings.tr("chart.km", language),
-                "legend": [("all", strings.tr("chart.all", language))]
-                + [(k, _priority_label(k, language)) for k in sorted(curves)],
+                "legend": [(key, strings.tr(f"chart.{key}", language)) for key in keys]
+                + ([("naive", strings.tr("chart.naive", language))] if naive.days else []),
             }
         )
     backlog = next((t for t in indicators.tables() if t.code == "backlog.by_priority"), None)
@@ -522,16 +523,8 @@ def priority_name(p: PriorityClass, language: str) -> str:
     name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
     with translation.override(language):
         # The same plural forms as the screens' "N days" (Arabic has six, Persian two).
-        days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {
-            "n": strings.number(p.deadline_days, language)
-        }
+        days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {"n": strings.number(p.deadline_days, language)}
     return f"{name} ({days})"
-
-
-def _priority_label(code: str, language: str) -> str:
-    """A priority class's code with its name and deadline in the language ("P1 · urgent (14 days)")."""
-    found = PriorityClass.objects.filter(code=code).first()
-    return f"{code} · {priority_name(found, language)}" if found else code
 
 
 def _priorities(language: str) -> list[tuple[str, str]]:
