@@ -136,6 +136,9 @@ def _table(table: Table, language: str, names: dict[str, str] | None = None) -> 
     if names and table.columns and table.columns[0].kind == "label" and "facility" in table.code:
         # A hospital by its name, not its code.
         table = replace(table, rows=[[names.get(str(r[0]), r[0]), *r[1:]] for r in table.rows])
+    if table.code == "supplies.by_item":  # a supply by its name in the language, not its code ("CAMP-1 diesel")
+        supplies = supply_names(language)
+        table = replace(table, rows=[[supplies.get(str(r[0]), r[0]), *r[1:]] for r in table.rows])
     return {
         "code": table.code,
         "title": strings.tr("report.breakdown", language, what=strings.tr(f"by.{what}", language)),
@@ -474,6 +477,18 @@ def place_names(language: str = "en") -> dict[str, str]:
     """Hospitals and sites by code, for writing their names (in ``language`` when given in it) rather than codes."""
     names = {f.code: f.name_in(language) for f in Facility.objects.all()}
     names.update({s.code: s.name_in(language) for s in Site.objects.all()})
+    return names
+
+
+def supply_names(language: str = "en") -> dict[str, str]:
+    """Supply items by the code the supply tables give them ("diesel", or "CAMP-1 diesel" when several sites
+    are counted): the item's name in ``language``, with its site's name when the site is part of the code."""
+    from corridor.supplies.models import SupplyItem
+
+    names: dict[str, str] = {}
+    for item in SupplyItem.objects.select_related("site").order_by("site_id", "code"):
+        names[f"{item.site.code} {item.code}"] = f"{item.name_in(language)} ({item.site.name_in(language)})"
+        names.setdefault(item.code, item.name_in(language))
     return names
 
 

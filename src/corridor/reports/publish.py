@@ -249,11 +249,13 @@ def _page(
     out.append(f"<h2>{e(_w('blockade', language))}</h2><table><thead><tr><th>{e(_w('supply', language))}</th>")
     out += [f'<th class="n">{e(strings.digits(label, language))}</th>' for label in labels]
     out.append("</tr></thead><tbody>")
+    supplies = monthly.supply_names(language)
     for item, by_month in sorted(blockade.items()):
         cells = "".join(
             f'<td class="n days">{e(strings.number(by_month.get(label), language))}</td>' for label in labels
         )
-        out.append(f"<tr><td>{e(strings.label('item', item, language))}</td>{cells}</tr>")
+        name = supplies.get(item) or strings.label("item", item, language)
+        out.append(f"<tr><td>{e(name)}</td>{cells}</tr>")
     out.append("</tbody></table>")
     out.append(f"<h2>{e(_w('downloads', language))}</h2><ul>")
     out += [f'<li><a href="../{e(name)}">{e(name)}</a></li>' for name in downloads]

@@ -131,3 +131,27 @@ def test_months_computed_together_for_the_site_equal_each_month_computed_alone(c
         together = [catalogue.compute_all(p).results for p in periods]
     assert together == alone
     assert sum(r["incidents"].values["incidents.total"].value or 0 for r in alone) > 0  # not an empty comparison
+
+
+def test_supplies_under_blockade_are_named_in_the_pages_language_never_by_their_code(
+    camp: Any, settings: Any, tmp_path: Path
+) -> None:
+    from corridor.supplies import services as supplies
+
+    settings.TODAY = fixtures.AS_OF
+    fixtures.build(camp)
+    supplies.define_item(
+        site=camp,
+        code="diesel",
+        name="Diesel",
+        names={"fa": "گازوئیل", "ar": "ديزل"},
+        category="diesel",
+        unit="litre",
+        by=None,
+    )
+    out = tmp_path / "site"
+    services.publish_site(out=out, months=1, by=None)
+    for language, name in (("en", "Diesel"), ("fa", "گازوئیل"), ("ar", "ديزل")):
+        page = (out / language / "index.html").read_text(encoding="utf-8")
+        assert f"<tr><td>{name}</td>" in page, language
+        assert "<tr><td>diesel</td>" not in page
