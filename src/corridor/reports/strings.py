@@ -431,7 +431,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dossier.referred": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
     "dossier.deadline": {"en": "Clinical deadline", "fa": "مهلت بالینی", "ar": "المهلة السريرية"},
     "dossier.status": {"en": "Now", "fa": "اکنون", "ar": "الآن"},
-    "dossier.waited": {"en": "waiting {days} days", "fa": "{days} روز در انتظار", "ar": "ينتظر منذ {days} يومًا"},
+    "dossier.waited": {"en": "{days} days so far", "fa": "تاکنون {days} روز", "ar": "{days} يومًا حتى الآن"},
     "dossier.waited_seen": {
         "en": "seen after {days} days",
         "fa": "پس از {days} روز ویزیت شد",
@@ -458,11 +458,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "dossier.remedies": {
         "en": "The camp asked the authority {requests} times for permission for this person to travel to "
-        "hospital: {approved} approved, {denied} denied and {unanswered} never answered.",
+        "hospital: {approved} approved, {denied} denied and {unanswered} never answered. Trips then "
+        "cancelled by the authority: {cancelled}.",
         "fa": "اردوگاه {requests} بار از مقامات برای سفر این شخص به بیمارستان اجازه خواست: {approved} تأیید، "
-        "{denied} رد و {unanswered} هرگز پاسخ داده نشد.",
+        "{denied} رد و {unanswered} هرگز پاسخ داده نشد. سفرهایی که سپس مقامات لغو کردند: {cancelled}.",
         "ar": "طلب المخيم من السلطات {requests} مرة السماح لهذا الشخص بالسفر إلى المستشفى: وُوفق على {approved}، "
-        "ورُفض {denied}، ولم يُردّ على {unanswered} قط.",
+        "ورُفض {denied}، ولم يُردّ على {unanswered} قط. الرحلات التي ألغتها السلطات بعد ذلك: {cancelled}.",
     },
     "dossier.ledger_head": {
         "en": "Ledger's latest entry when this file was made",
