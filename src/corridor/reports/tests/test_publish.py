@@ -33,6 +33,8 @@ def site(camp: Any, settings: Any, tmp_path: Path) -> Path:
     fixtures.build(camp)
     services.write_narrative(month="2014-10", text="A narrative that must never be published.", by=None)
     evidence.sign_checkpoint(by=None)
+    services.write_narrative(month="2014-10", text="A second narrative, after the first checkpoint.", by=None)
+    evidence.sign_checkpoint(by=None)
     out = tmp_path / "site"
     services.publish_site(out=out, months=2, by=None)
     return out
@@ -82,6 +84,14 @@ def test_every_file_is_in_the_manifest_and_the_manifest_is_in_the_ledger(site: P
     assert set(manifest) == on_disk
     for name, digest in manifest.items():
         assert hashlib.sha256((site / name).read_bytes()).hexdigest() == digest, name
+    # Every checkpoint signed so far is published, listed on each page, and the latest shown whole.
+    notes = [e.payload["note"] for e in Entry.objects.filter(type="checkpoint.signed").order_by("seq")]
+    assert len(notes) == 2
+    for note in notes:
+        size = note.split("\n")[1]
+        assert (site / "checkpoints" / f"{size}.txt").read_text(encoding="utf-8") == note
+        assert f'href="../checkpoints/{size}.txt"' in (site / "fa" / "index.html").read_text(encoding="utf-8")
+    assert (site / "checkpoint.txt").read_text(encoding="utf-8") == notes[-1]
     entry = Entry.objects.filter(type="site.published").latest("seq")
     assert entry.payload["manifest_sha256"] == hashlib.sha256(listing).hexdigest()
     assert entry.payload["files"] == len(manifest)
