@@ -34,11 +34,11 @@ COLOURS = {
     "within": "#56B4E9",
     "past": "#D55E00",
     "seen": "#000000",
-    "died": "#D55E00",
-    "left": "#0072B2",
+    "death": "#D55E00",
+    "departure": "#0072B2",
     "naive": "#000000",
 }
-CAUSE_KEYS = {core.CARE: "seen", core.DIED: "died", core.LEFT: "left"}
+CAUSE_KEYS = {core.CARE: "seen", core.DIED: "death", core.LEFT: "departure"}
 _SIZE = (6.4, 2.6)
 _DPI = 110
 

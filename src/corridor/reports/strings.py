@@ -193,8 +193,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "يُعاينون بعد؛ وحيث يعلو الخطَّ المتصل، فالفرق رعايةٌ لم ينلها من توفّوا أو غادروا قط.",
     },
     "chart.seen": {"en": "seen", "fa": "ویزیت‌شده", "ar": "عوينوا"},
-    "chart.died": {"en": "died waiting", "fa": "درگذشته در انتظار", "ar": "توفّوا منتظرين"},
-    "chart.left": {"en": "left", "fa": "رفته", "ar": "غادروا"},
+    "chart.death": {"en": "died waiting", "fa": "درگذشته در انتظار", "ar": "توفّوا منتظرين"},
+    "chart.departure": {"en": "left", "fa": "رفته", "ar": "غادروا"},
     "chart.naive": {
         "en": "seen, Kaplan–Meier (naive)",
         "fa": "ویزیت‌شده، کاپلان–مایر (ساده)",

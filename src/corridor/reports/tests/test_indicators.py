@@ -239,6 +239,6 @@ def test_the_time_to_care_chart_is_the_cumulative_incidence_beside_the_naive_cur
         assert "Aalen–Johansen" in chart["caption"] and "dashed line is the naive Kaplan–Meier" in chart["caption"]
         return [key for key, _name in chart["legend"]]
 
-    assert legend(public=False) == ["seen", "died", "left", "naive"]
+    assert legend(public=False) == ["seen", "death", "departure", "naive"]
     # Two seen and one death: their lines would show when each came; nobody left, and a flat line shows nobody.
-    assert legend(public=True) == ["left"]
+    assert legend(public=True) == ["departure"]
