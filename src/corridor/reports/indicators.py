@@ -814,8 +814,9 @@ def _hours(delta: dt.timedelta | None) -> float | None:
 def compute_trips(period: Period) -> Result:
     statuses = queries.trips_by_status(period)
     cancelled = queries.cancellations(period)
-    holds = queries.gate_holds(period)
-    overall = queries.gate_hold_overall(period)
+    held = queries.holds(period)  # corrected and retracted gate.released entries applied
+    holds = queries.gate_holds(period, held)
+    overall = queries.gate_hold_overall(period, held)
     late = queries.late_arrivals(period)
     outcomes = queries.outcomes(period)
     not_seen = {o: outcomes.get(o, 0) for o in queries.NOT_SEEN}
@@ -875,7 +876,7 @@ def compute_trips(period: Period) -> Result:
         "trips.arrived_late": Value.of_count(late_total),
         "trips.not_seen": Value.of_count(not_seen_total),
     }
-    return Result(values, tables, {"holds": queries.holds_by_day(period)})
+    return Result(values, tables, {"holds": queries.holds_by_day(period, held)})
 
 
 register(*TRIPS, compute=compute_trips)
