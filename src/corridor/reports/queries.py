@@ -385,11 +385,12 @@ def _hold_fixes(period: core.Period) -> dict[int, float | None]:
     stands (None when it was retracted), so that holds follow the ledger's one rule, as incidents do."""
     raw = ledger_records(("gate.released",), period.start, period.as_of)
     originals = {r.seq: r for r in raw if r.type == "gate.released"}
-    fixed = {r.corrects for r in raw if r.type in (obstruction.CORRECTED, obstruction.RETRACTED)}
+    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
     standing = {r.seq: r for r in obstruction.effective(raw)}
     out: dict[int, float | None] = {}
     for seq in fixed:
-        original = originals.get(seq) if seq is not None else None
+        original = originals.get(seq)
         if original is None or original.trip is None or not original.trip.isdigit():
             continue
         now = standing.get(seq)
