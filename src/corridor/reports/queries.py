@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -452,17 +453,50 @@ def gate_hold_overall(
     return _summary([hours for *_rest, hours in (holds(period) if found is None else found)])
 
 
+def _arrival_fixes(period: core.Period) -> dict[int, bool | None]:
+    """Trips whose trip.arrived entry was corrected or retracted: trip id -> late as the entry now stands
+    (None when it was retracted: the arrival is not counted)."""
+    raw = ledger_records(("trip.arrived",), period.start, period.as_of)
+    originals = {r.seq: r for r in raw if r.type == "trip.arrived"}
+    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
+    standing = {r.seq: r for r in obstruction.effective(raw)}
+    out: dict[int, bool | None] = {}
+    for seq in fixed:
+        original = originals.get(seq)
+        if original is None or original.trip is None or not original.trip.isdigit():
+            continue
+        now = standing.get(seq)
+        if now is None:
+            out[int(original.trip)] = None
+        elif now.payload.get("late") != original.payload.get("late"):
+            out[int(original.trip)] = now.payload.get("late") is True
+    return out
+
+
 def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
-    """Trips that reached the hospital, and those that reached it after it closed, by facility."""
+    """Trips that reached the hospital, and those that reached it after it closed, by facility.
+
+    Read from the trip's times, unless its trip.arrived entry was corrected (its ``late`` as it stands) or
+    retracted (not counted as arrived).
+    """
     late = Q(facility_closes_at__isnull=False, hospital_arrived_at__gt=F("facility_closes_at"))
     rows = (
         _trips(period)
         .filter(hospital_arrived_at__isnull=False)
-        .values("facility__code")
-        .annotate(arrived=Count("id"), late=Count("id", filter=late))
-        .order_by("facility__code")
+        .annotate(is_late=Case(When(late, then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .values_list("id", "facility__code", "is_late")
     )
-    return [{"facility": r["facility__code"], "arrived": r["arrived"], "late": r["late"]} for r in rows]
+    fixes = _arrival_fixes(period)
+    by: dict[str, list[int]] = {}
+    for trip, facility, was_late in rows:
+        is_late = fixes.get(trip, was_late)  # None: its arrival was retracted
+        if is_late is None:
+            continue
+        counts = by.setdefault(facility, [0, 0])
+        counts[0] += 1
+        counts[1] += 1 if is_late else 0
+    return [{"facility": f, "arrived": by[f][0], "late": by[f][1]} for f in sorted(by)]
 
 
 def outcomes(period: core.Period) -> dict[str, int]:

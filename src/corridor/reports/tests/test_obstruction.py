@@ -186,3 +186,39 @@ def test_a_corrected_or_retracted_hold_at_the_gate_changes_the_hours_held_as_it_
     by_facility = {r[0]: r[1] for r in next(t for t in gone.tables() if t.code == "trips.gate_by_facility").rows}
     was = {r[0]: r[1] for r in next(t for t in before.tables() if t.code == "trips.gate_by_facility").rows}
     assert sum(by_facility.values()) == sum(was.values()) - 1
+
+
+def test_a_late_arrival_corrected_to_on_time_leaves_the_late_count_and_the_incidents(camp: Any) -> None:
+    made = fixtures.build(camp)
+    period = Period.month("2014-10", fixtures.AS_OF)
+    before = catalogue.compute_all(period)
+    late = before.value("trips.arrived_late")
+    assert late >= 1
+    arrived = next(e for e in ledger.entries_about(f"trip:{made['trips']['T5'].pk}") if e.type == "trip.arrived")
+    assert arrived.payload["late"] is True
+    ledger.correct(
+        arrived.seq,
+        by=None,
+        reason="it closed later that day",
+        changes={"late": False},
+        source="witness",
+        certainty="confirmed",
+    )
+    after = catalogue.compute_all(period)
+    assert after.value("trips.arrived_late") == late - 1
+    assert after.value("incidents.total") == before.value("incidents.total") - 1
+    ledger.correct(
+        arrived.seq,
+        by=None,
+        reason="no such arrival",
+        changes={},
+        source="witness",
+        certainty="confirmed",
+        retract=True,
+    )
+
+    def arrived_by_hospital(found: catalogue.IndicatorSet) -> int:
+        return sum(r[1] for r in next(t for t in found.tables() if t.code == "trips.late_by_facility").rows)
+
+    # The retracted arrival is not counted as an arrival at all.
+    assert arrived_by_hospital(catalogue.compute_all(period)) == arrived_by_hospital(before) - 1
