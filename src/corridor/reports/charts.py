@@ -32,7 +32,12 @@ COLOURS = {
     "P4": "#009E73",
     "within": "#56B4E9",
     "past": "#D55E00",
+    "seen": "#000000",
+    "death": "#D55E00",
+    "departure": "#0072B2",
+    "naive": "#000000",
 }
+CAUSE_KEYS = {core.CARE: "seen", core.DIED: "death", core.LEFT: "departure"}
 _SIZE = (6.4, 2.6)
 _DPI = 110
 
@@ -92,23 +97,42 @@ def requests_by_month(series: Sequence[tuple[str, dict[str, int]]], digits: Digi
     return _png(figure)
 
 
-def time_to_care(curve: core.Curve, curves: dict[str, core.Curve], digits: Digits = str) -> bytes:
-    """Kaplan–Meier share seen by day since referral: all referrals, and one line per priority class."""
+def time_to_care(
+    incidence: core.Incidence,
+    naive: core.Curve,
+    digits: Digits = str,
+    causes: Sequence[int] = core.CAUSES,
+) -> bytes:
+    """Time to care as cumulative incidence (Aalen–Johansen): the share seen, died waiting and left by day
+    since referral, each a solid line, with the naive Kaplan–Meier share seen dashed beside them.
+
+    ``causes`` are the lines to draw (the public edition leaves out one that rests on fewer than five people).
+    """
     figure = _figure()
     axes = figure.add_subplot()
-    for code, line in [("all", curve), *sorted(curves.items())]:
-        if not line.days:
+    for cause in causes:
+        values = incidence.by_cause.get(cause, ())
+        if not incidence.days or not values:
             continue
         axes.step(
-            [0.0, *line.days],
-            [0.0, *(100 * s for s in line.seen)],
+            [0.0, *incidence.days],
+            [0.0, *(100 * v for v in values)],
             where="post",
-            color=COLOURS.get(code, "#999999"),
-            linewidth=2.0 if code == "all" else 1.0,
+            color=COLOURS[CAUSE_KEYS[cause]],
+            linewidth=2.0 if cause == core.CARE else 1.4,
+        )
+    if naive.days:
+        axes.step(
+            [0.0, *naive.days],
+            [0.0, *(100 * s for s in naive.seen)],
+            where="post",
+            color=COLOURS["naive"],
+            linewidth=1.2,
+            linestyle=(0, (4, 2)),
         )
     axes.set_ylim(0, 100)
     axes.set_xlim(left=0)
-    # No legend inside the image: "all" is a word, and the report's HTML legend names each line in its language.
+    # No legend inside the image: the report's HTML legend names each line in its language.
     _style(axes, digits)
     return _png(figure)
 

@@ -149,6 +149,16 @@ def context(
         approved=strings.number(sum(1 for r in requests if answered.get(r.trip) == "trip.approved"), language),
         denied=strings.number(sum(1 for r in requests if answered.get(r.trip) == "trip.denied"), language),
         unanswered=strings.number(sum(1 for r in requests if r.trip not in answered), language),
+        cancelled=strings.number(
+            len(
+                {
+                    r.trip
+                    for r in standing
+                    if r.type == "trip.cancelled" and r.payload.get("cancelled_by") == "authority"
+                }
+            ),
+            language,
+        ),
     )
     by_authority = [i for i in incidents if i.kind != "recorded" and not i.kind.startswith("delivery")]
     files = _attached_files(patient.code, language)

@@ -453,8 +453,9 @@ def _days(later: dt.date, earlier: dt.date) -> int:
 Cohort = list[tuple[dt.date, dt.date | None, dt.date | None, str, str]]
 
 
-def _competing(rows: Cohort, as_of: dt.date) -> core.Incidence:
-    """Time to care with death and leaving as competing events (Aalen–Johansen)."""
+def _competing(rows: Cohort, as_of: dt.date) -> tuple[core.Incidence, list[int], list[int]]:
+    """Time to care with death and leaving as competing events (Aalen–Johansen), with the days and causes it
+    was estimated from (so that the public edition can count the deaths and departures behind each share)."""
     durations, causes = [], []
     for referral_date, closed_on, first, _, status in rows:
         if first is not None:
@@ -465,7 +466,12 @@ def _competing(rows: Cohort, as_of: dt.date) -> core.Incidence:
         end = closed_on if closed and closed_on is not None else as_of
         durations.append(max(0, _days(end, referral_date)))
         causes.append(queries.COMPETING_EVENTS.get(status, core.CENSORED) if closed else core.CENSORED)
-    return core.aalen_johansen(durations, causes)
+    return core.aalen_johansen(durations, causes), durations, causes
+
+
+def _by_day(durations: list[int], causes: list[int], cause: int, day: int) -> int:
+    """How many in the cohort had ``cause`` within ``day`` days (the count behind a share, for suppression)."""
+    return sum(1 for d, c in zip(durations, causes, strict=True) if c == cause and d <= day)
 
 
 def _km(rows: Cohort, as_of: dt.date) -> core.Curve:
@@ -526,15 +532,19 @@ def compute_care(period: Period) -> Result:
         [[code, c.at_risk, c.median] for code, c in curves.items()],
         "care.km_median_days",
     )
-    incidence = _competing(cohort, period.as_of)
+    incidence, durations, causes = _competing(cohort, period.as_of)
+    # The counts of deaths and departures behind each share travel with it, so that the public edition
+    # blanks a share that rests on one to four people (a share of 0.5 % of 182 is one death).
     competing = Table(
         "care.competing_risks",
         [
             Column("day", "label"),
             Column("cohort"),
             Column("share_seen", "rate", basis="cohort"),
-            Column("share_died", "rate", basis="cohort"),
-            Column("share_left", "rate", basis="cohort"),
+            Column("died"),
+            Column("share_died", "rate", numerators=("died",), basis="cohort"),
+            Column("left"),
+            Column("share_left", "rate", numerators=("left",), basis="cohort"),
             Column("km_share_seen", "rate", basis="cohort"),
         ],
         [
@@ -542,7 +552,9 @@ def compute_care(period: Period) -> Result:
                 day,
                 incidence.at_risk,
                 _pct(incidence.share_by(core.CARE, day)),
+                _by_day(durations, causes, core.DIED, day),
                 _pct(incidence.share_by(core.DIED, day)),
+                _by_day(durations, causes, core.LEFT, day),
                 _pct(incidence.share_by(core.LEFT, day)),
                 _pct(curve.share_by(day)),
             ]
@@ -550,6 +562,7 @@ def compute_care(period: Period) -> Result:
         ],
         "care.seen_within_90_days",
     )
+    ended = {cause: sum(1 for c in causes if c == cause) for cause in core.CAUSES}
     values = {
         "care.seen_within_90_days": Value(_pct(incidence.share_by(core.CARE, 90)), incidence.at_risk),
         "care.seen": Value.of_count(overall[1]),
@@ -561,7 +574,7 @@ def compute_care(period: Period) -> Result:
     return Result(
         values,
         [table, km_table, km_by_priority, competing],
-        {"curve": curve, "curves": curves, "incidence": incidence},
+        {"curve": curve, "curves": curves, "incidence": incidence, "ended": ended},
     )
 
 
@@ -801,8 +814,9 @@ def _hours(delta: dt.timedelta | None) -> float | None:
 def compute_trips(period: Period) -> Result:
     statuses = queries.trips_by_status(period)
     cancelled = queries.cancellations(period)
-    holds = queries.gate_holds(period)
-    overall = queries.gate_hold_overall(period)
+    held = queries.holds(period)  # corrected and retracted gate.released entries applied
+    holds = queries.gate_holds(period, held)
+    overall = queries.gate_hold_overall(period, held)
     late = queries.late_arrivals(period)
     outcomes = queries.outcomes(period)
     not_seen = {o: outcomes.get(o, 0) for o in queries.NOT_SEEN}
@@ -862,7 +876,7 @@ def compute_trips(period: Period) -> Result:
         "trips.arrived_late": Value.of_count(late_total),
         "trips.not_seen": Value.of_count(not_seen_total),
     }
-    return Result(values, tables, {"holds": queries.holds_by_day(period)})
+    return Result(values, tables, {"holds": queries.holds_by_day(period, held)})
 
 
 register(*TRIPS, compute=compute_trips)

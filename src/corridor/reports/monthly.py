@@ -63,7 +63,7 @@ KEY_FIGURES = (
     "requests.denial_rate",
     "requests.delay_rate",
     "care.days_median",
-    "care.km_median_days",
+    "care.seen_within_90_days",
     "backlog.waiting",
     "backlog.past_deadline",
     "trips.cancelled",
@@ -136,6 +136,9 @@ def _table(table: Table, language: str, names: dict[str, str] | None = None) -> 
     if names and table.columns and table.columns[0].kind == "label" and "facility" in table.code:
         # A hospital by its name, not its code.
         table = replace(table, rows=[[names.get(str(r[0]), r[0]), *r[1:]] for r in table.rows])
+    if table.code == "supplies.by_item":  # a supply by its name in the language, not its code ("CAMP-1 diesel")
+        supplies = supply_names(language)
+        table = replace(table, rows=[[supplies.get(str(r[0]), r[0]), *r[1:]] for r in table.rows])
     return {
         "code": table.code,
         "title": strings.tr("report.breakdown", language, what=strings.tr(f"by.{what}", language)),
@@ -344,21 +347,22 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
             }
         )
     care = indicators.details("care")
-    if "curve" in care:
-        curves = care["curves"]
-        if public:  # a curve over fewer than five referrals says too much about each of them
-            curves = {k: c for k, c in curves.items() if c.at_risk >= core.SUPPRESSION_THRESHOLD}
-        curve = (
-            care["curve"]
-            if not public or care["curve"].at_risk >= core.SUPPRESSION_THRESHOLD
-            else core.Curve((), (), 0, 0, 0)
-        )
+    if "incidence" in care:
+        incidence, naive = care["incidence"], care["curve"]
+        causes = [core.CARE, core.DIED, core.LEFT]
+        if public:  # a curve over fewer than five referrals, or a line of one to four deaths, says too much
+            if incidence.at_risk < core.SUPPRESSION_THRESHOLD:
+                incidence, naive, causes = core.Incidence((), {}, 0), core.Curve((), (), 0, 0, 0), []
+            causes = [c for c in causes if not 0 < care["ended"].get(c, 0) < core.SUPPRESSION_THRESHOLD]
+            if core.CARE not in causes:  # the naive curve's steps are the same few visits
+                naive = core.Curve((), (), 0, 0, 0)
+        keys = [charts.CAUSE_KEYS[c] for c in causes]
         found.append(
             {
-                "uri": charts.data_uri(charts.time_to_care(curve, curves, local)),
+                "uri": charts.data_uri(charts.time_to_care(incidence, naive, local, causes)),
                 "caption": strings.tr("chart.km", language),
-                "legend": [("all", strings.tr("chart.all", language))]
-                + [(k, _priority_label(k, language)) for k in sorted(curves)],
+                "legend": [(key, strings.tr(f"chart.{key}", language)) for key in keys]
+                + ([("naive", strings.tr("chart.naive", language))] if naive.days else []),
             }
         )
     backlog = next((t for t in indicators.tables() if t.code == "backlog.by_priority"), None)
@@ -476,6 +480,18 @@ def place_names(language: str = "en") -> dict[str, str]:
     return names
 
 
+def supply_names(language: str = "en") -> dict[str, str]:
+    """Supply items by the code the supply tables give them ("diesel", or "CAMP-1 diesel" when several sites
+    are counted): the item's name in ``language``, with its site's name when the site is part of the code."""
+    from corridor.supplies.models import SupplyItem
+
+    names: dict[str, str] = {}
+    for item in SupplyItem.objects.select_related("site").order_by("site_id", "code"):
+        names[f"{item.site.code} {item.code}"] = f"{item.name_in(language)} ({item.site.name_in(language)})"
+        names.setdefault(item.code, item.name_in(language))
+    return names
+
+
 def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[dict[str, str]]:
     """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
     places = place_names(language)
@@ -522,16 +538,8 @@ def priority_name(p: PriorityClass, language: str) -> str:
     name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
     with translation.override(language):
         # The same plural forms as the screens' "N days" (Arabic has six, Persian two).
-        days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {
-            "n": strings.number(p.deadline_days, language)
-        }
+        days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {"n": strings.number(p.deadline_days, language)}
     return f"{name} ({days})"
-
-
-def _priority_label(code: str, language: str) -> str:
-    """A priority class's code with its name and deadline in the language ("P1 · urgent (14 days)")."""
-    found = PriorityClass.objects.filter(code=code).first()
-    return f"{code} · {priority_name(found, language)}" if found else code
 
 
 def _priorities(language: str) -> list[tuple[str, str]]:

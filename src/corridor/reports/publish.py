@@ -12,9 +12,11 @@ import datetime as dt
 import hashlib
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from corridor.ledger import checkpoints
 from corridor.reports import catalogue, core, exports, monthly, obstruction, queries, strings
 from corridor.reports.core import Column, Table
 
@@ -91,6 +93,22 @@ WORDS: dict[str, dict[str, str]] = {
         "ar": "لم تُوقَّع أي نقطة تحقق بعد.",
     },
     "key": {"en": "Verifier key", "fa": "کلید بازبینی", "ar": "مفتاح التحقق"},
+    "history": {
+        "en": "Every checkpoint signed so far, oldest first. Each later one holds every entry of the earlier "
+        "ones unchanged: the issuing organisation can give anyone the proof that one checkpoint extends "
+        "another, which the standalone verifier checks, so a ledger rewritten after a checkpoint was "
+        "published would be caught.",
+        "fa": "همهٔ نقطه‌های بازبینی امضاشده تا کنون، از قدیم به جدید. هر نقطهٔ بعدی همهٔ ثبت‌های نقطه‌های پیشین را "
+        "بی‌تغییر در بر دارد: سازمان صادرکننده می‌تواند به هر کس اثبات کند که یک نقطهٔ بازبینی دنبالهٔ نقطهٔ "
+        "دیگری است، و برنامهٔ بازبینی مستقل آن را بررسی می‌کند؛ پس دفتری که پس از انتشار یک نقطهٔ بازبینی "
+        "بازنویسی شود رسوا می‌شود.",
+        "ar": "كل نقاط التحقق الموقعة حتى الآن، من الأقدم إلى الأحدث. وكل نقطة لاحقة تحوي كل قيود النقاط السابقة "
+        "دون تغيير: يمكن للجهة المُصدِرة أن تعطي أي أحد البرهان على أن نقطة تحقق امتداد لأخرى، وتتحقق منه أداة "
+        "التحقق المستقلة، فيُكشف أي سجل أُعيدت كتابته بعد نشر نقطة تحقق.",
+    },
+    "entries": {"en": "Entries", "fa": "شمار ثبت‌ها", "ar": "عدد القيود"},
+    "signed": {"en": "Signed at (UTC)", "fa": "زمان امضا (UTC)", "ar": "وقت التوقيع (UTC)"},
+    "file": {"en": "File", "fa": "پرونده", "ar": "الملف"},
     "supply": {"en": "Supply", "fa": "کالا", "ar": "الإمداد"},
 }
 LANGUAGE_NAMES = {"en": "English", "fa": "فارسی", "ar": "العربية"}
@@ -157,9 +175,11 @@ def build(
     checkpoint: str | None,
     key: str,
     sites: frozenset[int] | None = None,
+    history: Sequence[str] = (),
 ) -> dict[str, bytes]:
     """Every file of the site by its path, from the indicators of the ``months`` months to today, counting
-    the records of ``sites`` (ids; ``None`` for every site)."""
+    the records of ``sites`` (ids; ``None`` for every site). ``history`` holds every signed checkpoint,
+    oldest first: each is published as ``checkpoints/SIZE.txt`` and listed on the pages."""
     from corridor.reports.monthly import site_names
 
     periods = months_back(today, months)
@@ -180,6 +200,11 @@ def build(
     if checkpoint:
         files["checkpoint.txt"] = checkpoint.encode("utf-8")
     files["verifier-key.txt"] = (key + "\n").encode("utf-8")
+    published = []
+    for note in history:
+        signed = checkpoints.parse(note)[0]
+        files[f"checkpoints/{signed.size}.txt"] = note.encode("utf-8")
+        published.append((signed.size, signed.time[:16].replace("T", " ")))
     downloads = sorted(name for name in files if name.startswith("data/"))
     for language in strings.LANGUAGES:
         page = _page(
@@ -193,6 +218,7 @@ def build(
             checkpoint,
             key,
             [p.label for p in periods],
+            published,
         )
         files[f"{language}/index.html"] = page.encode("utf-8")
     files["index.html"] = files["en/index.html"].replace(b'href="../', b'href="')
@@ -210,6 +236,7 @@ def _page(
     checkpoint: str | None,
     key: str,
     labels: list[str],
+    published: Sequence[tuple[int, str]] = (),
 ) -> str:
     e = html.escape
     direction = "rtl" if language in strings.RTL else "ltr"
@@ -249,11 +276,13 @@ def _page(
     out.append(f"<h2>{e(_w('blockade', language))}</h2><table><thead><tr><th>{e(_w('supply', language))}</th>")
     out += [f'<th class="n">{e(strings.digits(label, language))}</th>' for label in labels]
     out.append("</tr></thead><tbody>")
+    supplies = monthly.supply_names(language)
     for item, by_month in sorted(blockade.items()):
         cells = "".join(
             f'<td class="n days">{e(strings.number(by_month.get(label), language))}</td>' for label in labels
         )
-        out.append(f"<tr><td>{e(strings.label('item', item, language))}</td>{cells}</tr>")
+        name = supplies.get(item) or strings.label("item", item, language)
+        out.append(f"<tr><td>{e(name)}</td>{cells}</tr>")
     out.append("</tbody></table>")
     out.append(f"<h2>{e(_w('downloads', language))}</h2><ul>")
     out += [f'<li><a href="../{e(name)}">{e(name)}</a></li>' for name in downloads]
@@ -264,6 +293,17 @@ def _page(
     else:
         out.append(f"<p>{e(_w('no_checkpoint', language))}</p>")
     out.append(f"<p>{e(_w('key', language))}:</p><pre>{e(key)}</pre>")
+    if published:
+        out.append(f"<p>{e(_w('history', language))}</p><table><thead><tr>")
+        out.append(f'<th class="n">{e(_w("entries", language))}</th><th>{e(_w("signed", language))}</th>')
+        out.append(f"<th>{e(_w('file', language))}</th></tr></thead><tbody>")
+        for size, when in published:
+            name = f"checkpoints/{size}.txt"
+            out.append(
+                f'<tr><td class="n">{e(strings.number(size, language))}</td><td><bdi>{e(when)}</bdi></td>'
+                f'<td><a href="../{name}">{name}</a></td></tr>'
+            )
+        out.append("</tbody></table>")
     out.append("</body></html>")
     return "\n".join(out)
 

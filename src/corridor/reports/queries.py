@@ -17,14 +17,13 @@ from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
-    Avg,
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
     F,
     Func,
-    Max,
     Min,
     Model,
     OuterRef,
@@ -382,42 +381,122 @@ def cancellations(period: core.Period) -> dict[str, Any]:
 HOLD_BEGAN = Coalesce("held_since", "gate_arrived_at")
 
 
-def gate_holds(period: core.Period) -> list[dict[str, Any]]:
-    """Hours held at the gate by facility: trips released, mean and longest hold (as timedeltas)."""
-    held = F("gate_released_at") - HOLD_BEGAN
+def _hold_fixes(period: core.Period) -> dict[int, float | None]:
+    """Trips whose gate.released entry was corrected or retracted: trip id -> hours held as the entry now
+    stands (None when it was retracted), so that holds follow the ledger's one rule, as incidents do."""
+    raw = ledger_records(("gate.released",), period.start, period.as_of)
+    originals = {r.seq: r for r in raw if r.type == "gate.released"}
+    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
+    standing = {r.seq: r for r in obstruction.effective(raw)}
+    out: dict[int, float | None] = {}
+    for seq in fixed:
+        original = originals.get(seq)
+        if original is None or original.trip is None or not original.trip.isdigit():
+            continue
+        now = standing.get(seq)
+        if now is None:
+            out[int(original.trip)] = None
+        elif now.payload.get("hours_held") != original.payload.get("hours_held"):
+            hours = now.payload.get("hours_held")
+            if isinstance(hours, int | float) and not isinstance(hours, bool) and hours >= 0:
+                out[int(original.trip)] = float(hours)
+    return out
+
+
+def holds(period: core.Period) -> list[tuple[int, str, dt.date, float]]:
+    """(trip id, facility code, trip date, hours held) for every trip of the period let through the gate.
+
+    Hours come from the trip's gate times, unless its gate.released entry was corrected (the corrected
+    hours) or retracted (left out).
+    """
     rows = (
         _trips(period)
         .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
-        .values("facility__code")
-        .annotate(trips=Count("id"), mean=Avg(held), longest=Max(held))
-        .order_by("facility__code")
+        .annotate(began=HOLD_BEGAN)
+        .values_list("id", "facility__code", "date", "began", "gate_released_at")
+        .order_by("date", "id")
     )
-    return [
-        {"facility": row["facility__code"], "trips": row["trips"], "mean": row["mean"], "longest": row["longest"]}
-        for row in rows
-    ]
+    fixes = _hold_fixes(period)
+    out = []
+    for trip, facility, day, began, released in rows:
+        if trip in fixes:
+            hours = fixes[trip]
+            if hours is not None:
+                out.append((trip, facility, day, hours))
+        elif began and released:
+            out.append((trip, facility, day, (released - began).total_seconds() / 3600))
+    return out
 
 
-def gate_hold_overall(period: core.Period) -> dict[str, Any]:
-    held = F("gate_released_at") - HOLD_BEGAN
-    return dict(
-        _trips(period)
-        .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
-        .aggregate(trips=Count("id"), mean=Avg(held), longest=Max(held))
-    )
+def _summary(hours: list[float]) -> dict[str, Any]:
+    if not hours:
+        return {"trips": 0, "mean": None, "longest": None}
+    return {
+        "trips": len(hours),
+        "mean": dt.timedelta(hours=sum(hours) / len(hours)),
+        "longest": dt.timedelta(hours=max(hours)),
+    }
+
+
+def gate_holds(period: core.Period, found: list[tuple[int, str, dt.date, float]] | None = None) -> list[dict[str, Any]]:
+    """Hours held at the gate by facility: trips released, mean and longest hold (as timedeltas)."""
+    by: dict[str, list[float]] = {}
+    for _trip, facility, _day, hours in holds(period) if found is None else found:
+        by.setdefault(facility, []).append(hours)
+    return [{"facility": facility, **_summary(by[facility])} for facility in sorted(by)]
+
+
+def gate_hold_overall(
+    period: core.Period, found: list[tuple[int, str, dt.date, float]] | None = None
+) -> dict[str, Any]:
+    return _summary([hours for *_rest, hours in (holds(period) if found is None else found)])
+
+
+def _arrival_fixes(period: core.Period) -> dict[int, bool | None]:
+    """Trips whose trip.arrived entry was corrected or retracted: trip id -> late as the entry now stands
+    (None when it was retracted: the arrival is not counted)."""
+    raw = ledger_records(("trip.arrived",), period.start, period.as_of)
+    originals = {r.seq: r for r in raw if r.type == "trip.arrived"}
+    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
+    standing = {r.seq: r for r in obstruction.effective(raw)}
+    out: dict[int, bool | None] = {}
+    for seq in fixed:
+        original = originals.get(seq)
+        if original is None or original.trip is None or not original.trip.isdigit():
+            continue
+        now = standing.get(seq)
+        if now is None:
+            out[int(original.trip)] = None
+        elif now.payload.get("late") != original.payload.get("late"):
+            out[int(original.trip)] = now.payload.get("late") is True
+    return out
 
 
 def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
-    """Trips that reached the hospital, and those that reached it after it closed, by facility."""
+    """Trips that reached the hospital, and those that reached it after it closed, by facility.
+
+    Read from the trip's times, unless its trip.arrived entry was corrected (its ``late`` as it stands) or
+    retracted (not counted as arrived).
+    """
     late = Q(facility_closes_at__isnull=False, hospital_arrived_at__gt=F("facility_closes_at"))
     rows = (
         _trips(period)
         .filter(hospital_arrived_at__isnull=False)
-        .values("facility__code")
-        .annotate(arrived=Count("id"), late=Count("id", filter=late))
-        .order_by("facility__code")
+        .annotate(is_late=Case(When(late, then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .values_list("id", "facility__code", "is_late")
     )
-    return [{"facility": r["facility__code"], "arrived": r["arrived"], "late": r["late"]} for r in rows]
+    fixes = _arrival_fixes(period)
+    by: dict[str, list[int]] = {}
+    for trip, facility, was_late in rows:
+        is_late = fixes.get(trip, was_late)  # None: its arrival was retracted
+        if is_late is None:
+            continue
+        counts = by.setdefault(facility, [0, 0])
+        counts[0] += 1
+        counts[1] += 1 if is_late else 0
+    return [{"facility": f, "arrived": by[f][0], "late": by[f][1]} for f in sorted(by)]
 
 
 def outcomes(period: core.Period) -> dict[str, int]:
@@ -480,18 +559,11 @@ def _requests_by_class(month: core.Period) -> dict[str, int]:
     return {row["outcome_class"]: row["n"] for row in rows}
 
 
-def holds_by_day(period: core.Period) -> list[tuple[dt.date, float]]:
+def holds_by_day(
+    period: core.Period, found: list[tuple[int, str, dt.date, float]] | None = None
+) -> list[tuple[dt.date, float]]:
     """(trip date, hours held) for every trip of the period let through the gate, for the chart."""
-    rows = (
-        _trips(period)
-        .filter(gate_arrived_at__isnull=False, gate_released_at__isnull=False)
-        .annotate(began=HOLD_BEGAN)
-        .values_list("date", "began", "gate_released_at")
-        .order_by("date", "id")
-    )
-    return [
-        (day, (released - arrived).total_seconds() / 3600) for day, arrived, released in rows if arrived and released
-    ]
+    return [(day, hours) for _trip, _facility, day, hours in (holds(period) if found is None else found)]
 
 
 # ---------------------------------------------------------------------------------------- obstruction

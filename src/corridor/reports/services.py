@@ -280,7 +280,13 @@ def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
         raise InvalidInput(f"from 1 to 60 months; got {months}", "months")
     head = ledger.head()
     files = publish.build(
-        clock.today(), months, head, evidence.latest_checkpoint(), evidence.verifier_key().encode(), site_ids(by)
+        clock.today(),
+        months,
+        head,
+        evidence.latest_checkpoint(),
+        evidence.verifier_key().encode(),
+        site_ids(by),
+        evidence.checkpoint_notes(),
     )
     listing = publish.manifest(files)
     files["manifest.json"] = listing

@@ -177,12 +177,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "الطلبات حسب المآل، شهرًا بشهر (العمود الأخير هو هذه الفترة).",
     },
     "chart.km": {
-        "en": "Share of referrals seen (vertical, %) by days since referral (horizontal), Kaplan–Meier estimate "
-        "for referrals of the last twelve months; one line for all and one per priority class.",
-        "fa": "سهم ارجاع‌های ویزیت‌شده (محور عمودی، درصد) بر حسب روزهای پس از ارجاع (محور افقی)، برآورد "
-        "کاپلان–مایر برای ارجاع‌های دوازده ماه گذشته؛ یک خط برای همه و یک خط برای هر ردهٔ اولویت.",
-        "ar": "نسبة الإحالات التي عوينت (المحور العمودي، %) حسب الأيام منذ الإحالة (المحور الأفقي)، تقدير "
-        "كابلان–ماير لإحالات الأشهر الاثني عشر الأخيرة؛ خط للجميع وخط لكل فئة أولوية.",
+        "en": "Referrals of the last twelve months by days since referral (horizontal): the share seen, the share "
+        "who died waiting and the share who left (vertical, %), with death and leaving as competing events "
+        "(Aalen–Johansen). The dashed line is the naive Kaplan–Meier share seen, which counts those who died or "
+        "left as if they might still be seen; where it lies above the solid line, the gap is care that people "
+        "who died or left never received.",
+        "fa": "ارجاع‌های دوازده ماه گذشته بر حسب روزهای پس از ارجاع (محور افقی): سهم ویزیت‌شدگان، سهم درگذشتگان "
+        "در انتظار و سهم رفتگان (محور عمودی، درصد)، با مرگ و رفتن به عنوان رویدادهای رقیب (آلن–یوهانسن). خط "
+        "نقطه‌چین سهم ویزیت‌شدگان به برآورد سادهٔ کاپلان–مایر است که درگذشتگان و رفتگان را چنان می‌شمارد که "
+        "گویی هنوز ممکن است ویزیت شوند؛ هر جا بالاتر از خط پیوسته باشد، فاصله درمانی است که درگذشتگان و "
+        "رفتگان هرگز نگرفتند.",
+        "ar": "إحالات الأشهر الاثني عشر الأخيرة حسب الأيام منذ الإحالة (المحور الأفقي): نسبة من عوينوا ونسبة من "
+        "توفّوا منتظرين ونسبة من غادروا (المحور العمودي، %)، مع الوفاة والمغادرة حدثين متنافسين (آلن–يوهانسن). "
+        "والخط المتقطع هو نسبة المعاينين بتقدير كابلان–ماير البسيط، الذي يعدّ من توفّوا أو غادروا كأنهم قد "
+        "يُعاينون بعد؛ وحيث يعلو الخطَّ المتصل، فالفرق رعايةٌ لم ينلها من توفّوا أو غادروا قط.",
+    },
+    "chart.seen": {"en": "seen", "fa": "ویزیت‌شده", "ar": "عوينوا"},
+    "chart.death": {"en": "died waiting", "fa": "درگذشته در انتظار", "ar": "توفّوا منتظرين"},
+    "chart.departure": {"en": "left", "fa": "رفته", "ar": "غادروا"},
+    "chart.naive": {
+        "en": "seen, Kaplan–Meier (naive)",
+        "fa": "ویزیت‌شده، کاپلان–مایر (ساده)",
+        "ar": "عوينوا، كابلان–ماير (بسيط)",
     },
     "chart.backlog": {
         "en": "Referrals waiting at the end of the period by priority class: within the deadline and past it.",
@@ -343,6 +359,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "col.share_died": {"en": "Died waiting %", "fa": "درگذشته در انتظار ٪", "ar": "توفّوا منتظرين ٪"},
     "col.share_left": {"en": "Left %", "fa": "رفته ٪", "ar": "غادروا ٪"},
+    "col.died": {"en": "Died waiting", "fa": "درگذشته در انتظار", "ar": "توفّوا منتظرين"},
+    "col.left": {"en": "Left", "fa": "رفته", "ar": "غادروا"},
     "col.km_share_seen": {
         "en": "Seen %, Kaplan–Meier (deaths hidden)",
         "fa": "ویزیت‌شده ٪، کاپلان–مایر (مرگ‌ها پنهان)",
@@ -413,7 +431,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dossier.referred": {"en": "Referred", "fa": "ارجاع", "ar": "الإحالة"},
     "dossier.deadline": {"en": "Clinical deadline", "fa": "مهلت بالینی", "ar": "المهلة السريرية"},
     "dossier.status": {"en": "Now", "fa": "اکنون", "ar": "الآن"},
-    "dossier.waited": {"en": "waiting {days} days", "fa": "{days} روز در انتظار", "ar": "ينتظر منذ {days} يومًا"},
+    "dossier.waited": {"en": "{days} days so far", "fa": "تاکنون {days} روز", "ar": "{days} يومًا حتى الآن"},
     "dossier.waited_seen": {
         "en": "seen after {days} days",
         "fa": "پس از {days} روز ویزیت شد",
@@ -440,11 +458,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "dossier.remedies": {
         "en": "The camp asked the authority {requests} times for permission for this person to travel to "
-        "hospital: {approved} approved, {denied} denied and {unanswered} never answered.",
+        "hospital: {approved} approved, {denied} denied and {unanswered} never answered. Trips then "
+        "cancelled by the authority: {cancelled}.",
         "fa": "اردوگاه {requests} بار از مقامات برای سفر این شخص به بیمارستان اجازه خواست: {approved} تأیید، "
-        "{denied} رد و {unanswered} هرگز پاسخ داده نشد.",
+        "{denied} رد و {unanswered} هرگز پاسخ داده نشد. سفرهایی که سپس مقامات لغو کردند: {cancelled}.",
         "ar": "طلب المخيم من السلطات {requests} مرة السماح لهذا الشخص بالسفر إلى المستشفى: وُوفق على {approved}، "
-        "ورُفض {denied}، ولم يُردّ على {unanswered} قط.",
+        "ورُفض {denied}، ولم يُردّ على {unanswered} قط. الرحلات التي ألغتها السلطات بعد ذلك: {cancelled}.",
     },
     "dossier.ledger_head": {
         "en": "Ledger's latest entry when this file was made",
@@ -820,13 +839,14 @@ METHODS: dict[str, list[str]] = {
         "Requests follow the WHO's monthly reports on patients' permit applications: one request per patient and "
         "trip; a request is approved or denied when that answer came on or before the trip date, and delayed when "
         "no definitive answer came by then, so that approved, denied and delayed add up to all requests.",
-        "Time to care runs from the referral to the first completed hospital visit. Its curve is a Kaplan–Meier "
-        "estimate: people still waiting count up to today without being assumed seen or lost. Those who died or "
-        "left before being seen are also counted only up to that day, so the curve shows how soon people who "
-        "stay are seen, not how many ever are. Beside it, the competing-risks table (Aalen–Johansen) counts "
-        "death and leaving as ending the wait: its shares of seen, died and left add up, with those still "
-        "waiting, to everyone referred. Where many die waiting, the Kaplan–Meier share seen is higher than the "
-        "competing-risks one; the gap is the care that the dead were never given.",
+        "Time to care runs from the referral to the first completed hospital visit. Its curve is a cumulative "
+        "incidence (Aalen–Johansen) with death and leaving as competing events: people still waiting count up "
+        "to today without being assumed seen or lost, and those who died or left before being seen end their "
+        "wait there, so the shares seen, died and left add up, with those still waiting, to everyone referred. "
+        "The dashed Kaplan–Meier curve beside it treats the dead and those who left as if they might still be "
+        "seen, so it shows how soon people who stay are seen, not how many ever are. Where many die waiting, the "
+        "Kaplan–Meier share seen is higher than the competing-risks one; the gap is the care that the dead were "
+        "never given.",
         "Incidents use the terms of the WHO Surveillance System for Attacks on Health Care: type of attack, "
         "resource affected and level of certainty. Each incident keeps the source and certainty it was recorded "
         "with; corrected entries count as corrected and retracted ones not at all.",
@@ -838,12 +858,13 @@ METHODS: dict[str, list[str]] = {
         "درخواست‌ها مطابق گزارش‌های ماهانهٔ سازمان جهانی بهداشت دربارهٔ درخواست مجوز بیماران شمرده می‌شوند: یک درخواست "
         "برای هر بیمار در هر سفر؛ درخواستی تأییدشده یا ردشده است که این پاسخ تا روز سفر رسیده باشد، و بی‌پاسخ است اگر "
         "تا آن روز پاسخ قطعی نرسیده باشد؛ بنابراین مجموع تأییدشده، ردشده و بی‌پاسخ برابر همهٔ درخواست‌هاست.",
-        "زمان تا درمان از ارجاع تا نخستین ویزیت کامل در بیمارستان است. منحنی آن برآورد کاپلان–مایر است: کسانی که هنوز "
-        "منتظرند تا امروز به حساب می‌آیند، بی‌آنکه ویزیت‌شده یا از دست‌رفته فرض شوند. کسانی که پیش از ویزیت درگذشتند یا "
-        "رفتند نیز فقط تا همان روز شمرده می‌شوند؛ پس منحنی نشان می‌دهد کسانی که می‌مانند چه زود ویزیت می‌شوند، نه اینکه "
-        "چند نفر سرانجام ویزیت می‌شوند. در کنار آن، جدول خطرهای رقیب (آلن–یوهانسن) مرگ و رفتن را پایان انتظار می‌شمارد: "
-        "سهم ویزیت‌شدگان، درگذشتگان و رفتگان با منتظران روی هم همهٔ ارجاع‌شدگان است. هر جا بسیاری در انتظار بمیرند، سهم "
-        "ویزیت‌شده در کاپلان–مایر از سهم خطرهای رقیب بیشتر است؛ این فاصله درمانی است که درگذشتگان هرگز نگرفتند.",
+        "زمان تا درمان از ارجاع تا نخستین ویزیت کامل در بیمارستان است. منحنی آن بروز تجمعی (آلن–یوهانسن) است با مرگ "
+        "و رفتن به عنوان رویدادهای رقیب: کسانی که هنوز منتظرند تا امروز به حساب می‌آیند، بی‌آنکه ویزیت‌شده یا از "
+        "دست‌رفته فرض شوند، و انتظار کسانی که پیش از ویزیت درگذشتند یا رفتند همان‌جا پایان می‌یابد؛ پس سهم ویزیت‌شدگان، "
+        "درگذشتگان و رفتگان با منتظران روی هم همهٔ ارجاع‌شدگان است. منحنی نقطه‌چین کاپلان–مایر در کنار آن درگذشتگان و "
+        "رفتگان را چنان می‌شمارد که گویی هنوز ممکن است ویزیت شوند؛ پس نشان می‌دهد کسانی که می‌مانند چه زود ویزیت "
+        "می‌شوند، نه اینکه چند نفر سرانجام ویزیت می‌شوند. هر جا بسیاری در انتظار بمیرند، سهم ویزیت‌شده در کاپلان–مایر "
+        "از سهم خطرهای رقیب بیشتر است؛ این فاصله درمانی است که درگذشتگان هرگز نگرفتند.",
         "رویدادها با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت ثبت شده‌اند: نوع حمله، منبع "
         "آسیب‌دیده و درجهٔ اطمینان. هر رویداد منبع و درجهٔ اطمینانی را که با آن ثبت شده نگه می‌دارد؛ ثبت‌های اصلاح‌شده "
         "به صورت اصلاح‌شده و ثبت‌های پس‌گرفته‌شده اصلاً شمرده نمی‌شوند.",
@@ -855,12 +876,12 @@ METHODS: dict[str, list[str]] = {
         "تُعدّ الطلبات كما في تقارير منظمة الصحة العالمية الشهرية عن طلبات تصاريح المرضى: طلب واحد لكل مريض في كل "
         "رحلة؛ ويكون الطلب موافقًا عليه أو مرفوضًا إذا وصل هذا الرد في تاريخ الرحلة أو قبله، ومتأخرًا إذا لم يصل رد "
         "نهائي حتى ذلك اليوم، فيكون مجموع الموافق عليها والمرفوضة والمتأخرة مساويًا لكل الطلبات.",
-        "يُقاس الوقت حتى العلاج من الإحالة إلى أول زيارة مكتملة في المستشفى. ومنحناه تقدير كابلان–ماير: من لا يزالون "
-        "ينتظرون يُحتسبون حتى اليوم دون افتراض أنهم عوينوا أو فُقدوا. ومن تُوفّي أو غادر قبل المعاينة يُحتسب كذلك حتى "
-        "ذلك اليوم فقط، فيُظهر المنحنى سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية. وبجانبه جدول المخاطر "
-        "المتنافسة (آلن–يوهانسن) الذي يعدّ الوفاة والمغادرة نهايةً للانتظار: نسب المعاينين والمتوفين والمغادرين مع "
-        "المنتظرين تساوي كل المُحالين. وحيث يموت كثيرون منتظرين تكون نسبة المعاينين في كابلان–ماير أعلى منها في "
-        "المخاطر المتنافسة؛ والفرق هو العلاج الذي لم ينله الموتى قط.",
+        "يُقاس الوقت حتى العلاج من الإحالة إلى أول زيارة مكتملة في المستشفى. ومنحناه حدوث تراكمي (آلن–يوهانسن) مع "
+        "الوفاة والمغادرة حدثين متنافسين: من لا يزالون ينتظرون يُحتسبون حتى اليوم دون افتراض أنهم عوينوا أو فُقدوا، "
+        "ومن تُوفّي أو غادر قبل المعاينة ينتهي انتظاره هناك، فتساوي نسب المعاينين والمتوفين والمغادرين مع المنتظرين "
+        "كل المُحالين. أما منحنى كابلان–ماير المتقطع بجانبه فيعدّ المتوفين والمغادرين كأنهم قد يُعاينون بعد، فيُظهر "
+        "سرعة معاينة من يبقون، لا عدد من يُعاينون في النهاية. وحيث يموت كثيرون منتظرين تكون نسبة المعاينين في "
+        "كابلان–ماير أعلى منها في المخاطر المتنافسة؛ والفرق هو العلاج الذي لم ينله الموتى قط.",
         "تُستخدم للحوادث مصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة العالمية: نوع الهجوم، "
         "والمورد المتضرر، ودرجة اليقين. ويحتفظ كل حادث بالمصدر ودرجة اليقين اللذين سُجّل بهما؛ وتُحتسب القيود "
         "المصححة بعد تصحيحها ولا تُحتسب القيود المسحوبة إطلاقًا.",

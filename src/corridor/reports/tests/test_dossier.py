@@ -189,6 +189,17 @@ def test_files_attached_to_the_patients_entries_are_cited_by_hash_and_their_entr
     assert hashlib.sha256(photo).hexdigest() in text.replace("\n", "") and "photo, documenting entry" in text
 
 
+@needs_poppler
+def test_the_remedy_section_counts_the_trips_the_authority_cancelled_after_asking(
+    october: dict[str, Any], tmp_path: Path
+) -> None:
+    # D asked three times: T0 (cancelled by the camp), T4, and T7 (approved, then cancelled by the authority).
+    text = " ".join(_text(_pdf(tmp_path, services.case_dossier(code="P-D", by=None).content)).split())
+    assert "Trips then cancelled by the authority: 1." in text
+    farsi = " ".join(_text(_pdf(tmp_path, services.case_dossier(code="P-D", language="fa", by=None).content)).split())
+    assert "سفرهایی که سپس مقامات لغو کردند" in farsi  # pdftotext moves the RTL line's colon and figure
+
+
 def test_every_status_a_referral_can_have_reads_in_three_languages() -> None:
     from corridor.register.models import Referral
     from corridor.reports import strings

@@ -207,3 +207,38 @@ def test_obstruction_is_counted_in_full_in_ssa_terms_after_corrections_without_r
 def test_every_indicator_is_computed_and_none_is_left_over(october: catalogue.IndicatorSet) -> None:
     assert set(october.values()) == {i.code for i in catalogue.indicators()}
     assert all(t.indicator in october.values() for t in october.tables())
+
+
+def test_the_competing_risks_table_carries_the_deaths_behind_each_share_so_the_public_edition_blanks_a_few(
+    october: catalogue.IndicatorSet,
+) -> None:
+    from corridor.reports import core
+
+    # F died waiting at 30 days: the only death in the cohort of seven.
+    risks = _table(october, "care.competing_risks")
+    assert (risks["7"]["died"], risks["7"]["share_died"]) == (0, 0.0)
+    assert risks["30"]["died"] == 1 and risks["30"]["share_died"] > 0
+    public = core.suppress(next(t for t in october.tables() if t.code == "care.competing_risks"))
+    rows = {str(r[0]): dict(zip([c.code for c in public.columns[1:]], r[1:], strict=True)) for r in public.rows}
+    assert rows["30"]["died"] == core.SUPPRESSED and rows["30"]["share_died"] == core.SUPPRESSED
+    assert rows["7"]["share_died"] == 0.0 and rows["30"]["share_seen"] == risks["30"]["share_seen"]
+
+
+def test_the_time_to_care_chart_is_the_cumulative_incidence_beside_the_naive_curve_and_says_why(
+    october: catalogue.IndicatorSet,
+) -> None:
+    import datetime as dt
+
+    from corridor.reports import monthly
+
+    def legend(public: bool) -> list[str]:
+        found = monthly.context(
+            october, monthly.ReportOptions(public=public), (1, "0" * 64), dt.datetime(2014, 11, 1, tzinfo=dt.UTC)
+        )
+        chart = next(c for c in found["charts"] if c["caption"].startswith("Referrals of the last twelve months"))
+        assert "Aalen–Johansen" in chart["caption"] and "dashed line is the naive Kaplan–Meier" in chart["caption"]
+        return [key for key, _name in chart["legend"]]
+
+    assert legend(public=False) == ["seen", "death", "departure", "naive"]
+    # Two seen and one death: their lines would show when each came; nobody left, and a flat line shows nobody.
+    assert legend(public=True) == ["departure"]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from corridor.ledger import services as ledger
-from corridor.reports import catalogue, obstruction
+from corridor.reports import catalogue, obstruction, queries
 from corridor.reports.core import Period
 from corridor.reports.obstruction import Record
 from corridor.reports.tests import fixtures
@@ -149,3 +149,76 @@ def test_a_corrected_cancellation_changes_the_counts(camp: Any) -> None:
     assert catalogue.compute_all(period).value("trips.cancelled") == 1
     slow = recount(period.start, period.end, period.as_of)
     assert (slow["incidents.total"], slow["trips.cancelled"]) == (after.value("incidents.total"), 1)
+
+
+def test_a_corrected_or_retracted_hold_at_the_gate_changes_the_hours_held_as_it_changes_the_incidents(
+    camp: Any,
+) -> None:
+    made = fixtures.build(camp)
+    period = Period.month("2014-10", fixtures.AS_OF)
+    before = catalogue.compute_all(period)
+    assert before.value("trips.hours_held_max") == 3.5  # T5, held from 07:45 to 11:15
+    released = next(e for e in ledger.entries_about(f"trip:{made['trips']['T5'].pk}") if e.type == "gate.released")
+    ledger.correct(
+        released.seq,
+        by=None,
+        reason="the gate log says 1.5 hours",
+        changes={"hours_held": 1.5},
+        source="witness",
+        certainty="confirmed",
+    )
+    after = catalogue.compute_all(period)
+    assert after.value("trips.hours_held_max") == 2.5  # T1's hold is now the longest
+    assert after.value("incidents.total") == before.value("incidents.total") - 1  # under the 2-hour threshold
+    held = {t: h for t, _f, _d, h in queries.holds(period)}
+    assert held[made["trips"]["T5"].pk] == 1.5
+    ledger.correct(
+        released.seq,
+        by=None,
+        reason="no such release",
+        changes={},
+        source="witness",
+        certainty="confirmed",
+        retract=True,
+    )
+    gone = catalogue.compute_all(period)
+    assert made["trips"]["T5"].pk not in {t for t, *_rest in queries.holds(period)}
+    by_facility = {r[0]: r[1] for r in next(t for t in gone.tables() if t.code == "trips.gate_by_facility").rows}
+    was = {r[0]: r[1] for r in next(t for t in before.tables() if t.code == "trips.gate_by_facility").rows}
+    assert sum(by_facility.values()) == sum(was.values()) - 1
+
+
+def test_a_late_arrival_corrected_to_on_time_leaves_the_late_count_and_the_incidents(camp: Any) -> None:
+    made = fixtures.build(camp)
+    period = Period.month("2014-10", fixtures.AS_OF)
+    before = catalogue.compute_all(period)
+    late = before.value("trips.arrived_late")
+    assert late >= 1
+    arrived = next(e for e in ledger.entries_about(f"trip:{made['trips']['T5'].pk}") if e.type == "trip.arrived")
+    assert arrived.payload["late"] is True
+    ledger.correct(
+        arrived.seq,
+        by=None,
+        reason="it closed later that day",
+        changes={"late": False},
+        source="witness",
+        certainty="confirmed",
+    )
+    after = catalogue.compute_all(period)
+    assert after.value("trips.arrived_late") == late - 1
+    assert after.value("incidents.total") == before.value("incidents.total") - 1
+    ledger.correct(
+        arrived.seq,
+        by=None,
+        reason="no such arrival",
+        changes={},
+        source="witness",
+        certainty="confirmed",
+        retract=True,
+    )
+
+    def arrived_by_hospital(found: catalogue.IndicatorSet) -> int:
+        return sum(r[1] for r in next(t for t in found.tables() if t.code == "trips.late_by_facility").rows)
+
+    # The retracted arrival is not counted as an arrival at all.
+    assert arrived_by_hospital(catalogue.compute_all(period)) == arrived_by_hospital(before) - 1

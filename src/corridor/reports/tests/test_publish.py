@@ -33,6 +33,8 @@ def site(camp: Any, settings: Any, tmp_path: Path) -> Path:
     fixtures.build(camp)
     services.write_narrative(month="2014-10", text="A narrative that must never be published.", by=None)
     evidence.sign_checkpoint(by=None)
+    services.write_narrative(month="2014-10", text="A second narrative, after the first checkpoint.", by=None)
+    evidence.sign_checkpoint(by=None)
     out = tmp_path / "site"
     services.publish_site(out=out, months=2, by=None)
     return out
@@ -82,6 +84,14 @@ def test_every_file_is_in_the_manifest_and_the_manifest_is_in_the_ledger(site: P
     assert set(manifest) == on_disk
     for name, digest in manifest.items():
         assert hashlib.sha256((site / name).read_bytes()).hexdigest() == digest, name
+    # Every checkpoint signed so far is published, listed on each page, and the latest shown whole.
+    notes = [e.payload["note"] for e in Entry.objects.filter(type="checkpoint.signed").order_by("seq")]
+    assert len(notes) == 2
+    for note in notes:
+        size = note.split("\n")[1]
+        assert (site / "checkpoints" / f"{size}.txt").read_text(encoding="utf-8") == note
+        assert f'href="../checkpoints/{size}.txt"' in (site / "fa" / "index.html").read_text(encoding="utf-8")
+    assert (site / "checkpoint.txt").read_text(encoding="utf-8") == notes[-1]
     entry = Entry.objects.filter(type="site.published").latest("seq")
     assert entry.payload["manifest_sha256"] == hashlib.sha256(listing).hexdigest()
     assert entry.payload["files"] == len(manifest)
@@ -131,3 +141,27 @@ def test_months_computed_together_for_the_site_equal_each_month_computed_alone(c
         together = [catalogue.compute_all(p).results for p in periods]
     assert together == alone
     assert sum(r["incidents"].values["incidents.total"].value or 0 for r in alone) > 0  # not an empty comparison
+
+
+def test_supplies_under_blockade_are_named_in_the_pages_language_never_by_their_code(
+    camp: Any, settings: Any, tmp_path: Path
+) -> None:
+    from corridor.supplies import services as supplies
+
+    settings.TODAY = fixtures.AS_OF
+    fixtures.build(camp)
+    supplies.define_item(
+        site=camp,
+        code="diesel",
+        name="Diesel",
+        names={"fa": "گازوئیل", "ar": "ديزل"},
+        category="diesel",
+        unit="litre",
+        by=None,
+    )
+    out = tmp_path / "site"
+    services.publish_site(out=out, months=1, by=None)
+    for language, name in (("en", "Diesel"), ("fa", "گازوئیل"), ("ar", "ديزل")):
+        page = (out / language / "index.html").read_text(encoding="utf-8")
+        assert f"<tr><td>{name}</td>" in page, language
+        assert "<tr><td>diesel</td>" not in page
