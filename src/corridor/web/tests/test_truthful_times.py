@@ -145,6 +145,13 @@ def test_the_forms_refuse_impossible_dates_beside_the_field_and_write_nothing(
         },
     )
     assert referred.status_code in (200, 422) and "is after today" in referred.content.decode()
+    died = client_for("coordinator").post(
+        reverse("web:patient_death", args=[scene.patients[0].code]),
+        {"on": "2099-01-01", "source": "witness", "certainty": "confirmed"},
+    )
+    assert died.status_code in (200, 422) and "is after today" in died.content.decode()
+    answered = _post(client_for("coordinator"), "trip_approve", scene.trip.pk, date="1900-01-01", time="")
+    assert answered.status_code == 422 and "is before the day before the trip was requested" in answered.content.decode()
     assert ledger.head() == head
 
 
@@ -178,11 +185,22 @@ def test_an_answer_whose_time_is_unknown_stays_unknown_from_form_to_ledger_timel
     assert exported["payload"]["precision"] == "date"
 
 
-def test_outcomes_and_registrations_without_a_time_are_not_stamped_with_a_made_up_hour(scene: Scene) -> None:
+def test_outcomes_and_registrations_without_a_time_are_not_stamped_with_a_made_up_hour(
+    scene: Scene, settings: Any
+) -> None:
     registered = Entry.objects.filter(type="patient.registered").first()
     referred = Entry.objects.filter(type="referral.created").first()
     assert registered is not None and registered.payload["precision"] == "date"
     assert referred is not None and referred.payload["precision"] == "date"
+    settings.TODAY = day = scene.trip.date
+    trip = transfers.approve_trip(scene.trip, by=None, at=_moment(day, 4))
+    transfers.record_gate_arrival(trip, at=_moment(day, 5), by=None)
+    transfers.record_gate_release(trip, at=_moment(day, 6), by=None)
+    transfers.record_hospital_arrival(trip, at=_moment(day, 7), by=None)
+    place = trip.passengers.get()
+    transfers.record_outcome(trip, patient=place.patient, outcome="seen", by=None)  # nobody wrote down the hour
+    seen = Entry.objects.get(type="patient.seen")
+    assert seen.payload["precision"] == "date" and seen.occurred_at.startswith(day.isoformat())
 
 
 def test_the_dashboard_waiting_count_equals_the_monthly_reports_for_the_same_day(
