@@ -151,7 +151,9 @@ def test_the_forms_refuse_impossible_dates_beside_the_field_and_write_nothing(
     )
     assert died.status_code in (200, 422) and "is after today" in died.content.decode()
     answered = _post(client_for("coordinator"), "trip_approve", scene.trip.pk, date="1900-01-01", time="")
-    assert answered.status_code == 422 and "is before the day before the trip was requested" in answered.content.decode()
+    assert (
+        answered.status_code == 422 and "is before the day before the trip was requested" in answered.content.decode()
+    )
     assert ledger.head() == head
 
 
