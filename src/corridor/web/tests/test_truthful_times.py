@@ -214,3 +214,21 @@ def test_the_dashboard_waiting_count_equals_the_monthly_reports_for_the_same_day
     today = clock.today()
     report = sum(row["waiting"] for row in queries.backlog(today))
     assert waiting_referrals(None).count() == report == len(scene.referrals) - 1
+
+
+def test_a_late_report_is_kept_and_its_entry_says_how_late_it_was_recorded(
+    scene: Scene, client_for: Callable[[str], Client], settings: Any
+) -> None:
+    late = Entry.objects.filter(type="patient.registered").first()  # happened in 2014, recorded today
+    assert late is not None
+    days = (dt.datetime.fromisoformat(late.recorded_at).date() - dt.date.fromisoformat(late.occurred_at[:10])).days
+    monitor = client_for("monitor")
+    page = monitor.get(reverse("web:ledger_entry", args=[late.seq])).content.decode()
+    assert f"recorded {days} days after it happened" in page
+    settings.TODAY = dt.datetime.now(UTC).date()
+    on_time = supplies.record_incident(
+        site=scene.site, kind="closure", resource="gate", description="shut", on=settings.TODAY, by=None
+    )
+    assert "after it happened" not in monitor.get(reverse("web:ledger_entry", args=[on_time.seq])).content.decode()
+    monitor.post(reverse("web:set_language"), {"language": "fa"})
+    assert "پس از رخ‌دادن ثبت شد" in monitor.get(reverse("web:ledger_entry", args=[late.seq])).content.decode()
