@@ -24,6 +24,11 @@ def test_sixty_days_of_a_living_camp_never_break_a_rule_or_a_count() -> None:
     assert report.violations == []
     assert report.checks >= 60 * 10
     assert report.counts.get("trips went", 0) > 0 and report.counts.get("denied", 0) > 0
+    # The seeded authority also answers about each companion, rejecting interpreters and nurses now and then,
+    # and deliveries are let through as well as blocked.
+    assert report.counts.get("companions asked", 0) > 0
+    assert report.counts.get("interpreters rejected", 0) + report.counts.get("nurses rejected", 0) > 0
+    assert report.counts.get("deliveries allowed", 0) > 0 and report.counts.get("deliveries blocked", 0) > 0
     assert Entry.objects.filter(type="scenario.clock_moved").count() == 60
 
 
