@@ -35,9 +35,10 @@ from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Referral, Scenario, Site
 from corridor.supplies import services as supplies
+from corridor.supplies.models import Delivery
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
-from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 
 HOLD_NOTES = ("papers checked again", "gate closed for an hour", "no reason given at the gate")
 
@@ -238,13 +239,14 @@ def _live_day(
         asked = supplies.request_delivery(
             site=site, item="medicine", on=day, quantity=20, unit="boxes", by=None, synthetic=True
         )
-        decision = aside.choice(("allowed", "allowed", "partly_allowed", "blocked"))
+        let = Delivery.Status
+        decision = aside.choice((let.ALLOWED, let.ALLOWED, let.PARTLY_ALLOWED, let.BLOCKED))
         supplies.decide_delivery(
             asked,
             status=decision,
             on=day,
-            quantity_allowed=aside.choice((5, 10, 15)) if decision == "partly_allowed" else None,
-            reason="" if decision == "allowed" else "no reason given at the gate",
+            quantity_allowed=aside.choice((5, 10, 15)) if decision == let.PARTLY_ALLOWED else None,
+            reason="" if decision == let.ALLOWED else "no reason given at the gate",
             by=None,
             source="witness",
             certainty="probable",
@@ -333,7 +335,12 @@ def _live_day(
 # The demo's roster (scenarios/build_demo.py): the interpreter and the nurse the cardiac patient needed.
 ASKED_FOR = (("C-0001", 0.4), ("C-0002", 0.25))
 # The authority's answers about each person, with their weights: approved, rejected, substituted, none.
-COMPANION_ANSWERS = (("approved", 5), ("rejected", 3), ("substituted", 1), ("no_answer", 1))
+COMPANION_ANSWERS = (
+    (TripCompanion.Answer.APPROVED, 5),
+    (TripCompanion.Answer.REJECTED, 3),
+    (TripCompanion.Answer.SUBSTITUTED, 1),
+    (TripCompanion.Answer.NO_ANSWER, 1),
+)
 
 
 def _ask_companions(site: Site, day: dt.date, aside: random.Random, report: Report, hands: Hands) -> None:
@@ -368,7 +375,7 @@ def _answer_companions(
     trip; half the time the hour of the answer is known."""
     from corridor.transfers import companions
 
-    for asked in trip.companions.filter(answer="pending").select_related("companion"):
+    for asked in trip.companions.filter(answer=TripCompanion.Answer.PENDING).select_related("companion"):
         answer = aside.choices([a for a, _ in COMPANION_ANSWERS], [w for _, w in COMPANION_ANSWERS])[0]
         at: dt.datetime | None = _at(day, zone, 6, 15) if aside.random() < 0.5 else None
         if at is None:
@@ -494,11 +501,13 @@ def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
         for e in Entry.objects.filter(type="trip.companion_answered").order_by("seq")
     }
     asked_n = sum(1 for p in asks if in_month(p["date"]))
-    approved_n = sum(1 for p in answers.values() if in_month(p["date"]) and p["answer"] == "approved")
+    approved_n = sum(
+        1 for p in answers.values() if in_month(p["date"]) and p["answer"] == TripCompanion.Answer.APPROVED
+    )
+    clinical = (Companion.Kind.INTERPRETER, Companion.Kind.NURSE)
+    refused = (TripCompanion.Answer.REJECTED, TripCompanion.Answer.SUBSTITUTED)
     refused_n = sum(
-        1
-        for p in answers.values()
-        if in_month(p["date"]) and p["role"] in ("interpreter", "nurse") and p["answer"] in ("rejected", "substituted")
+        1 for p in answers.values() if in_month(p["date"]) and p["role"] in clinical and p["answer"] in refused
     )
     indicator = (
         values["companions.asked"].value,
