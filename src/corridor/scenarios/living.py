@@ -5,12 +5,15 @@ Each day the scenario's clock moves one day on (``scenario.clock_moved``); new p
 some die waiting; a seeded authority answers the day's requested trips (approves, denies, cancels or
 leaves them unanswered); an approved trip goes to the gate, is sometimes held (with the hold's note) or
 turned back, reaches the hospital, each patient is seen or not, and the trip comes back; a delivery is
-sometimes blocked; in the evening the coordinator plans tomorrow and requests the planned trip. About half
+sometimes let through (in full or in part) or blocked; in the evening the coordinator plans tomorrow and
+requests the planned trip, sometimes asking for the roster's interpreter or nurse, about whom the authority
+answers with its answer about the trip (approved, rejected, substituted or no answer). About half
 the acts go through the JSON API with a token of the role that would do them (see :class:`Hands`), the
 rest through the services. After every day the checks run: the rules in force never exceeded, no trip in
 an impossible state, the dashboard's waiting count equal to the monthly report's and to a recount from
-the ledger, every waiting referral on tomorrow's plan or already on a trip, the ledger verified, nothing
-stamped at a time nobody entered.
+the ledger, every waiting referral on tomorrow's plan or already on a trip, the companion indicators equal
+to a recount of the ledger's asks and answers, the ledger verified, nothing stamped at a time nobody entered
+(each act given a date alone or no time wrote exactly one entry with date precision).
 
 Run it with ``corridor demo --advance N --seed S`` or ``benchmarks/living_camp.py``.
 """
@@ -32,9 +35,10 @@ from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Referral, Scenario, Site
 from corridor.supplies import services as supplies
+from corridor.supplies.models import Delivery
 from corridor.transfers import plans
 from corridor.transfers import services as transfers
-from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 
 HOLD_NOTES = ("papers checked again", "gate closed for an hour", "no reason given at the gate")
 
@@ -47,6 +51,9 @@ class Report:
     checks: int = 0
     violations: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # The day's acts given a date alone or no time at all, by the event type they write: the checks expect
+    # exactly that many of the day's entries of each type with date precision (none made up, none lost).
+    untimed: dict[str, int] = field(default_factory=dict)
 
     def add(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -144,14 +151,22 @@ def _api_client(role: str) -> Any:
 
         # The camp's own staff: with a second site in the install they must be given the camp explicitly.
         sites = list(Site.objects.order_by("pk").values_list("code", flat=True)[:1])
-        user = create_user(
-            username=username, role=role, password=secrets.token_urlsafe(24), by=None, sites=sites
-        )
+        user = create_user(username=username, role=role, password=secrets.token_urlsafe(24), by=None, sites=sites)
     _, secret = issue_token(user, by=None, label="living camp")
     return Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
-def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, serial: list[int], hands: Hands) -> None:
+def _live_day(
+    site: Site,
+    day: dt.date,
+    rng: random.Random,
+    report: Report,
+    serial: list[int],
+    hands: Hands,
+    aside: random.Random,
+) -> None:
+    """One day of the camp. ``aside`` draws the companions and the deliveries let through, apart from ``rng``,
+    so that adding them left the rest of a seed's story as it was."""
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(site.time_zone)
@@ -160,6 +175,11 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
         """One act on a trip through the door ``hands`` picks: ``service(trip, **facts)`` or
         ``POST /api/trips/<id>/<action>`` with the same facts in JSON (a moment as ISO 8601 with its zone,
         a date alone as ``on``, a patient by code)."""
+        if action in UNTIMED_EVENTS and not isinstance(facts.get("at", facts.get("since")), dt.datetime):
+            event = UNTIMED_EVENTS[action]
+            if action == "outcomes":
+                event = "patient.seen" if facts["outcome"] in TripPassenger.SEEN_OUTCOMES else "patient.not_seen"
+            report.untimed[event] = report.untimed.get(event, 0) + 1
         if not hands.by_api():
             service(trip, by=None, **facts)
             return
@@ -212,6 +232,26 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
             else:
                 register.record_death(patient, on=day, by=None, source="witness", certainty="probable")
             report.add("deaths")
+    # A delivery asked for and let through in full or in part, or blocked, now and then, drawn from a
+    # generator of its own so that the rest of the camp's story does not depend on it (made up, so through
+    # the services, as referrals are).
+    if aside.random() < 0.15:
+        asked = supplies.request_delivery(
+            site=site, item="medicine", on=day, quantity=20, unit="boxes", by=None, synthetic=True
+        )
+        let = Delivery.Status
+        decision = aside.choice((let.ALLOWED, let.ALLOWED, let.PARTLY_ALLOWED, let.BLOCKED))
+        supplies.decide_delivery(
+            asked,
+            status=decision,
+            on=day,
+            quantity_allowed=aside.choice((5, 10, 15)) if decision == let.PARTLY_ALLOWED else None,
+            reason="" if decision == let.ALLOWED else "no reason given at the gate",
+            by=None,
+            source="witness",
+            certainty="probable",
+        )
+        report.add(f"deliveries {decision.replace('_', ' ')}")
     # A delivery blocked at the gate, now and then (made up, so through the services, as referrals are).
     if rng.random() < 0.1:
         supplies.record_blocked_delivery(
@@ -234,6 +274,7 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
         if roll < 0.12:
             report.add("no answer")
             continue
+        _answer_companions(trip, day, zone, aside, report, hands)
         if roll < 0.27:
             reason = rng.choice(("", "security"))
             step(trip, "deny", transfers.deny_trip, "coordinator", reason=reason, at=_at(day, zone, 6, 30))
@@ -288,10 +329,81 @@ def _live_day(site: Site, day: dt.date, rng: random.Random, report: Report, seri
                 report.add("trips requested")
             except CorridorError:
                 report.add("requests refused")
+    _ask_companions(site, tomorrow, aside, report, hands)
+
+
+# The demo's roster (scenarios/build_demo.py): the interpreter and the nurse the cardiac patient needed.
+ASKED_FOR = (("C-0001", 0.4), ("C-0002", 0.25))
+# The authority's answers about each person, with their weights: approved, rejected, substituted, none.
+COMPANION_ANSWERS = (
+    (TripCompanion.Answer.APPROVED, 5),
+    (TripCompanion.Answer.REJECTED, 3),
+    (TripCompanion.Answer.SUBSTITUTED, 1),
+    (TripCompanion.Answer.NO_ANSWER, 1),
+)
+
+
+def _ask_companions(site: Site, day: dt.date, aside: random.Random, report: Report, hands: Hands) -> None:
+    """The coordinator asks, now and then, for the roster's interpreter or nurse on ``day``'s requested
+    trip, for its first patient; the time of the ask is the clock's (a date alone on the scenario's)."""
+    from corridor.transfers import companions
+
+    trip = Trip.objects.filter(site=site, date=day, status=Trip.Status.REQUESTED).order_by("pk").first()
+    if trip is None:
+        return
+    first = trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).order_by("pk").first()
+    if first is None:
+        return
+    for code, share in ASKED_FOR:
+        if aside.random() >= share:
+            continue
+        report.untimed["trip.companion_asked"] = report.untimed.get("trip.companion_asked", 0) + 1
+        if hands.by_api():
+            hands.post(
+                "coordinator", f"trips/{trip.pk}/companions", {"companion": code, "for_patient": first.patient.code}
+            )
+        else:
+            companion = companions.get_companion(code)
+            companions.ask_companion(trip, companion=companion, for_patient=first.patient, by=None)
+        report.add("companions asked")
+
+
+def _answer_companions(
+    trip: Trip, day: dt.date, zone: dt.tzinfo, aside: random.Random, report: Report, hands: Hands
+) -> None:
+    """The authority's answer about each companion asked for on ``trip``, given with its answer about the
+    trip; half the time the hour of the answer is known."""
+    from corridor.transfers import companions
+
+    for asked in trip.companions.filter(answer=TripCompanion.Answer.PENDING).select_related("companion"):
+        answer = aside.choices([a for a, _ in COMPANION_ANSWERS], [w for _, w in COMPANION_ANSWERS])[0]
+        at: dt.datetime | None = _at(day, zone, 6, 15) if aside.random() < 0.5 else None
+        if at is None:
+            report.untimed["trip.companion_answered"] = report.untimed.get("trip.companion_answered", 0) + 1
+        note = "a nurse of the authority's choosing" if answer == "substituted" else ""
+        if hands.by_api():
+            body: dict[str, Any] = {"answer": answer, "note": note, "source": "official_statement"}
+            if at is not None:
+                body["at"] = at.isoformat()
+            hands.post("coordinator", f"trips/{trip.pk}/companions/{asked.companion.code}/answer", body)
+        else:
+            companions.record_companion_answer(
+                trip, companion=asked.companion, answer=answer, note=note, by=None, at=at
+            )
+        report.add(f"{asked.role}s {answer.replace('_', ' ')}")
 
 
 # Events this run records by their date only: none of them may carry an hour.
 DATE_ONLY = ("patient.registered", "referral.created", "trip.approved", "patient.died", "scenario.clock_moved")
+# Acts on a trip (by the API's action name) that the run sometimes gives no hour, and the event each writes.
+UNTIMED_EVENTS = {"approve": "trip.approved", "outcomes": "patient.seen"}
+UNTIMED_CHECKED = (
+    "trip.approved",
+    "patient.seen",
+    "patient.not_seen",
+    "trip.companion_asked",
+    "trip.companion_answered",
+)
 
 
 def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
@@ -367,6 +479,46 @@ def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
         e.seq for e in Entry.objects.filter(seq__gt=since, type__in=DATE_ONLY) if e.payload.get("precision") != "date"
     ]
     check(not made_up, f"entries {made_up[:5]} known only by their date were given an hour")
+    # And each act given a date alone or no time wrote exactly one entry with date precision: no hour made up
+    # for it, and no hour that was given lost.
+    for event in UNTIMED_CHECKED:
+        dated = sum(1 for e in Entry.objects.filter(seq__gt=since, type=event) if e.payload.get("precision") == "date")
+        expected = report.untimed.get(event, 0)
+        check(dated == expected, f"{dated} {event} entries by date alone, {expected} acts given no time")
+    # The companions' indicators for the month so far equal a recount of the ledger's asks and answers.
+    from corridor.reports.core import Period
+    from corridor.transfers.indicators import compute_companions
+
+    month = Period.month(day.strftime("%Y-%m"), day)
+    values = compute_companions(month).values
+
+    def in_month(entry_date: str) -> bool:
+        return month.start.isoformat() <= entry_date <= month.as_of.isoformat()
+
+    asks = [e.payload for e in Entry.objects.filter(type="trip.companion_asked")]
+    answers = {
+        (e.payload["trip"], e.payload["companion"]): e.payload
+        for e in Entry.objects.filter(type="trip.companion_answered").order_by("seq")
+    }
+    asked_n = sum(1 for p in asks if in_month(p["date"]))
+    approved_n = sum(
+        1 for p in answers.values() if in_month(p["date"]) and p["answer"] == TripCompanion.Answer.APPROVED
+    )
+    clinical = (Companion.Kind.INTERPRETER, Companion.Kind.NURSE)
+    refused = (TripCompanion.Answer.REJECTED, TripCompanion.Answer.SUBSTITUTED)
+    refused_n = sum(
+        1 for p in answers.values() if in_month(p["date"]) and p["role"] in clinical and p["answer"] in refused
+    )
+    indicator = (
+        values["companions.asked"].value,
+        values["companions.approved_rate"].numerators,
+        values["companions.interpreter_nurse_refused"].value,
+    )
+    check(
+        indicator == (asked_n, (approved_n,), refused_n),
+        f"companions (asked, approved, interpreters and nurses refused): indicators {indicator}, ledger "
+        f"{(asked_n, (approved_n,), refused_n)}",
+    )
 
 
 def advance(days: int, *, seed: int = 0, check: bool = True) -> Report:
@@ -380,12 +532,14 @@ def advance(days: int, *, seed: int = 0, check: bool = True) -> Report:
     report = Report()
     serial = [Patient.objects.filter(code__startswith="P-L").count()]
     hands = Hands(seed, report)
+    aside = random.Random(f"aside:{seed}")
     for _ in range(days):
         day = clock.today() + dt.timedelta(days=1)
         since = ledger.head()[0]
+        report.untimed = {}
         with transaction.atomic():
             move_clock(day)
-            _live_day(site, day, rng, report, serial, hands)
+            _live_day(site, day, rng, report, serial, hands, aside)
         report.days += 1
         if check:
             check_day(site, day, report, since)

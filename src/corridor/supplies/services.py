@@ -801,6 +801,7 @@ def record_incident(
         raise InvalidInput("describe what happened", "description")
     if not kind.strip() or not resource.strip():
         raise InvalidInput("give the kind of incident and the resource affected", "kind")
+    on = _day(on)  # an incident is recorded once it has happened, as every other dated event
     with transaction.atomic():
         return ledger.append(
             "incident.recorded",

@@ -52,6 +52,29 @@ def _post(client: Client, path: str, body: dict[str, Any]) -> tuple[int, Any]:
             {"patient": "P-WAIT", "specialty": "oncology", "priority": "P2", "referral_date": "1969-05-05"},
             "referral_date",
         ),
+        ("monitor", "/api/trips/{at_gate}/gate-released", {"at": "2099-01-01T09:00:00Z"}, "at"),
+        ("monitor", "/api/trips/{at_gate}/turned-back", {"at": "1900-01-01T09:00:00Z", "reason": "closed"}, "at"),
+        ("monitor", "/api/trips/{arrived}/returned", {"at": "2099-01-01T09:00:00Z"}, "at"),
+        ("monitor", "/api/patients/P-WAIT/death", {"on": "2099-01-01"}, "on"),
+        ("monitor", "/api/supplies/blocked", {"site": "CAMP-T", "item": "medicine", "on": "2099-01-01"}, "on"),
+        (
+            "monitor",
+            "/api/incidents",
+            {"site": "CAMP-T", "kind": "closure", "resource": "gate", "description": "shut", "on": "2099-01-01"},
+            "on",
+        ),
+        (
+            "coordinator",
+            "/api/trips/{approved}/companions",
+            {"companion": "C-NURSE", "for_patient": "P-APP", "at": "2099-01-01T09:00:00Z"},
+            "at",
+        ),
+        (
+            "coordinator",
+            "/api/trips/{requested}/companions/C-INT/answer",
+            {"answer": "rejected", "at": "2014-10-01T09:00:00Z"},  # before the trip was requested
+            "at",
+        ),
     ],
 )
 def test_every_kind_of_impossible_date_is_refused_naming_the_field_and_nothing_is_written(

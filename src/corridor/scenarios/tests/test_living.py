@@ -24,6 +24,11 @@ def test_sixty_days_of_a_living_camp_never_break_a_rule_or_a_count() -> None:
     assert report.violations == []
     assert report.checks >= 60 * 10
     assert report.counts.get("trips went", 0) > 0 and report.counts.get("denied", 0) > 0
+    # The seeded authority also answers about each companion, rejecting interpreters and nurses now and then,
+    # and deliveries are let through as well as blocked.
+    assert report.counts.get("companions asked", 0) > 0
+    assert report.counts.get("interpreters rejected", 0) + report.counts.get("nurses rejected", 0) > 0
+    assert report.counts.get("deliveries allowed", 0) > 0 and report.counts.get("deliveries blocked", 0) > 0
     assert Entry.objects.filter(type="scenario.clock_moved").count() == 60
 
 
@@ -70,3 +75,20 @@ def test_the_living_camp_acts_through_the_api_as_well_as_the_services() -> None:
     by_api = Entry.objects.filter(recorded_by__in=("living-coordinator", "living-monitor"))
     assert by_api.filter(type="plan.proposed").exists() or by_api.filter(type__startswith="trip.").exists()
     assert set(by_api.values_list("type", flat=True)) - {"plan.proposed"}, "only plans went through the API"
+
+
+def test_an_hour_made_up_for_an_act_given_no_time_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from corridor.transfers import services as transfers
+
+    loader.load("demo-camp")
+
+    def three_pm(moment: dt.datetime | dt.date | None) -> dict[str, object]:
+        # A service with a bug: a date alone is stored as if someone had seen it happen at 15:00.
+        if isinstance(moment, dt.date) and not isinstance(moment, dt.datetime):
+            moment = dt.datetime.combine(moment, dt.time(15), tzinfo=dt.UTC)
+        return {"occurred_at": moment}
+
+    monkeypatch.setattr(transfers, "_when", three_pm)
+    report = living.advance(2, seed=13)
+    made_up = [v for v in report.violations if "given no time" in v or "were given an hour" in v]
+    assert made_up, report.violations

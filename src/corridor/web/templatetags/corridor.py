@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from corridor import vocabulary
 from corridor.ledger.canonical import parse_time
@@ -189,6 +189,20 @@ def sent_late(entry: Any) -> str:
     if occurred is None or recorded is None or recorded - occurred < SENT_LATE:
         return ""
     return str(entry.recorded_at)
+
+
+@register.filter
+def recorded_after(entry: Any) -> str:
+    """How many days after it happened an entry was recorded ("3 days"), when it was a day or more: a late
+    report is kept, and read as late. Empty when it was recorded the same day or earlier. An event known
+    only by its date is counted from that date."""
+    occurred, recorded = _aware(entry.occurred_at), _aware(entry.recorded_at)
+    if occurred is None or recorded is None:
+        return ""
+    days = (recorded.date() - occurred.date()).days
+    if days < 1:
+        return ""
+    return ngettext("%(n)s day", "%(n)s days", days) % {"n": digits(days)}
 
 
 @register.filter

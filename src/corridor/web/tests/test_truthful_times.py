@@ -145,6 +145,15 @@ def test_the_forms_refuse_impossible_dates_beside_the_field_and_write_nothing(
         },
     )
     assert referred.status_code in (200, 422) and "is after today" in referred.content.decode()
+    died = client_for("coordinator").post(
+        reverse("web:patient_death", args=[scene.patients[0].code]),
+        {"on": "2099-01-01", "source": "witness", "certainty": "confirmed"},
+    )
+    assert died.status_code in (200, 422) and "is after today" in died.content.decode()
+    answered = _post(client_for("coordinator"), "trip_approve", scene.trip.pk, date="1900-01-01", time="")
+    assert (
+        answered.status_code == 422 and "is before the day before the trip was requested" in answered.content.decode()
+    )
     assert ledger.head() == head
 
 
@@ -178,11 +187,22 @@ def test_an_answer_whose_time_is_unknown_stays_unknown_from_form_to_ledger_timel
     assert exported["payload"]["precision"] == "date"
 
 
-def test_outcomes_and_registrations_without_a_time_are_not_stamped_with_a_made_up_hour(scene: Scene) -> None:
+def test_outcomes_and_registrations_without_a_time_are_not_stamped_with_a_made_up_hour(
+    scene: Scene, settings: Any
+) -> None:
     registered = Entry.objects.filter(type="patient.registered").first()
     referred = Entry.objects.filter(type="referral.created").first()
     assert registered is not None and registered.payload["precision"] == "date"
     assert referred is not None and referred.payload["precision"] == "date"
+    settings.TODAY = day = scene.trip.date
+    trip = transfers.approve_trip(scene.trip, by=None, at=_moment(day, 4))
+    transfers.record_gate_arrival(trip, at=_moment(day, 5), by=None)
+    transfers.record_gate_release(trip, at=_moment(day, 6), by=None)
+    transfers.record_hospital_arrival(trip, at=_moment(day, 7), by=None)
+    place = trip.passengers.get()
+    transfers.record_outcome(trip, patient=place.patient, outcome="seen", by=None)  # nobody wrote down the hour
+    seen = Entry.objects.get(type="patient.seen")
+    assert seen.payload["precision"] == "date" and seen.occurred_at.startswith(day.isoformat())
 
 
 def test_the_dashboard_waiting_count_equals_the_monthly_reports_for_the_same_day(
@@ -225,3 +245,21 @@ def test_an_impossible_date_is_refused_in_the_readers_language_with_local_digits
     )
     text = registered.content.decode()
     assert after_today in text and year in text and "is after today" not in text
+
+
+def test_a_late_report_is_kept_and_its_entry_says_how_late_it_was_recorded(
+    scene: Scene, client_for: Callable[[str], Client], settings: Any
+) -> None:
+    late = Entry.objects.filter(type="patient.registered").first()  # happened in 2014, recorded today
+    assert late is not None
+    days = (dt.datetime.fromisoformat(late.recorded_at).date() - dt.date.fromisoformat(late.occurred_at[:10])).days
+    monitor = client_for("monitor")
+    page = monitor.get(reverse("web:ledger_entry", args=[late.seq])).content.decode()
+    assert f"recorded {days} days after it happened" in page
+    settings.TODAY = dt.datetime.now(UTC).date()
+    on_time = supplies.record_incident(
+        site=scene.site, kind="closure", resource="gate", description="shut", on=settings.TODAY, by=None
+    )
+    assert "after it happened" not in monitor.get(reverse("web:ledger_entry", args=[on_time.seq])).content.decode()
+    monitor.post(reverse("web:set_language"), {"language": "fa"})
+    assert "پس از رخ‌دادن ثبت شد" in monitor.get(reverse("web:ledger_entry", args=[late.seq])).content.decode()
