@@ -153,6 +153,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     # Jobs are queued (202) and run later by a worker, as the job's owner, at the owner's sites.
     ("post", "/api/jobs/verify", {"params": {}}, EVERYONE),
     ("post", "/api/jobs/supply-alerts", {"params": {}}, EVERYONE),
+    ("post", "/api/jobs/verify-attachments", {"params": {}}, EVERYONE),
+    ("post", "/api/jobs/retention-due", {"params": {}}, ADMIN),
     ("post", "/api/jobs/report", {"params": {"month": "2014-10"}}, EVERYONE),
     ("post", "/api/jobs/simulation", {"params": {}}, EVERYONE),
     ("post", "/api/jobs/export", {"params": {"dataset": "trips", "month": "2014-10"}}, EXPORTS),

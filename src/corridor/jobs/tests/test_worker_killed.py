@@ -51,7 +51,7 @@ def test_a_worker_killed_mid_plan_leaves_no_plan_and_the_next_worker_runs_it_aga
         )
         deadline = time.monotonic() + 120
         # Planning, or already showing its first answer while the planner searches.
-        while not str(_state(variables)["text"]).startswith(("planning", "first answer")):
+        while not str(_state(variables)["text"]).startswith(("planning", "the planner is looking")):
             assert worker.poll() is None, worker.communicate()
             assert time.monotonic() < deadline, "the worker never started the job"
             time.sleep(0.2)
