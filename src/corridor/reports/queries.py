@@ -381,26 +381,40 @@ def cancellations(period: core.Period) -> dict[str, Any]:
 HOLD_BEGAN = Coalesce("held_since", "gate_arrived_at")
 
 
-def _hold_fixes(period: core.Period) -> dict[int, float | None]:
-    """Trips whose gate.released entry was corrected or retracted: trip id -> hours held as the entry now
-    stands (None when it was retracted), so that holds follow the ledger's one rule, as incidents do."""
-    raw = ledger_records(("gate.released",), period.start, period.as_of)
-    originals = {r.seq: r for r in raw if r.type == "gate.released"}
+_RETRACTED = object()
+
+
+def _corrected(event: str, key: str, period: core.Period) -> dict[int, Any]:
+    """Trips whose ``event`` entry was corrected or retracted: trip id -> the entry's ``key`` as it now
+    stands (``_RETRACTED`` when it was retracted), where that changed: the ledger's one rule, as
+    incidents follow it."""
+    raw = ledger_records((event,), period.start, period.as_of)
+    originals = {r.seq: r for r in raw if r.type == event}
     kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
     fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
     standing = {r.seq: r for r in obstruction.effective(raw)}
-    out: dict[int, float | None] = {}
+    out: dict[int, Any] = {}
     for seq in fixed:
         original = originals.get(seq)
         if original is None or original.trip is None or not original.trip.isdigit():
             continue
         now = standing.get(seq)
         if now is None:
-            out[int(original.trip)] = None
-        elif now.payload.get("hours_held") != original.payload.get("hours_held"):
-            hours = now.payload.get("hours_held")
-            if isinstance(hours, int | float) and not isinstance(hours, bool) and hours >= 0:
-                out[int(original.trip)] = float(hours)
+            out[int(original.trip)] = _RETRACTED
+        elif now.payload.get(key) != original.payload.get(key):
+            out[int(original.trip)] = now.payload.get(key)
+    return out
+
+
+def _hold_fixes(period: core.Period) -> dict[int, float | None]:
+    """Trips whose gate.released entry was corrected or retracted: trip id -> hours held as the entry now
+    stands (None when it was retracted; a corrected value that is no number of hours is left out)."""
+    out: dict[int, float | None] = {}
+    for trip, hours in _corrected("gate.released", "hours_held", period).items():
+        if hours is _RETRACTED:
+            out[trip] = None
+        elif isinstance(hours, int | float) and not isinstance(hours, bool) and hours >= 0:
+            out[trip] = float(hours)
     return out
 
 
@@ -456,22 +470,10 @@ def gate_hold_overall(
 def _arrival_fixes(period: core.Period) -> dict[int, bool | None]:
     """Trips whose trip.arrived entry was corrected or retracted: trip id -> late as the entry now stands
     (None when it was retracted: the arrival is not counted)."""
-    raw = ledger_records(("trip.arrived",), period.start, period.as_of)
-    originals = {r.seq: r for r in raw if r.type == "trip.arrived"}
-    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
-    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
-    standing = {r.seq: r for r in obstruction.effective(raw)}
-    out: dict[int, bool | None] = {}
-    for seq in fixed:
-        original = originals.get(seq)
-        if original is None or original.trip is None or not original.trip.isdigit():
-            continue
-        now = standing.get(seq)
-        if now is None:
-            out[int(original.trip)] = None
-        elif now.payload.get("late") != original.payload.get("late"):
-            out[int(original.trip)] = now.payload.get("late") is True
-    return out
+    return {
+        trip: None if late is _RETRACTED else late is True
+        for trip, late in _corrected("trip.arrived", "late", period).items()
+    }
 
 
 def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
