@@ -78,3 +78,29 @@ def test_a_priority_class_with_a_one_day_deadline_reads_one_day_in_the_report():
     soon = PriorityClass(code="P3", name="soon", deadline_days=30, weight=2, rank=3)
     assert priority_name(soon, "en") == "soon (30 days)"
     assert priority_name(soon, "ar") == "قريبة (٣٠ يومًا)"
+
+
+def _used_up_sentence() -> str:
+    plan = (TEMPLATES / "corridor" / "plan" / "plan.html").read_text(encoding="utf-8")
+    found = re.search(r"{% blocktranslate with trips=payload\.booked.*?{% endblocktranslate %}", plan)
+    assert found, "the plan page no longer says when a day is used up"
+    return "{% load i18n corridor %}" + found.group(0)
+
+
+@pytest.mark.parametrize(
+    ("language", "patients", "expected"),
+    [
+        ("en", 1, "already take 1 patient place and"),
+        ("en", 4, "already take 4 patient places and"),
+        ("ar", 1, "مكان المريض الوحيد (١)"),
+        ("ar", 2, "مكانَي المريضين (٢)"),
+        ("ar", 4, "٤ أماكن للمرضى"),
+        ("ar", 11, "١١ مكانًا للمرضى"),
+        ("ar", 100, "١٠٠ مكان للمرضى"),
+    ],
+)
+def test_a_used_up_day_counts_its_patient_places_in_the_languages_plural(language, patients, expected):
+    booked = {"trips": ["T-0001"], "patients": patients, "used_up": True}
+    with translation.override(language):
+        shown = Template(_used_up_sentence()).render(Context({"payload": {"booked": booked}}))
+    assert expected in shown and "(s)" not in shown and '<bdi class="code">T-0001</bdi>' in shown
