@@ -150,23 +150,27 @@ def _hhmm(minutes: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def build(seed: int = SEED) -> dict[str, Any]:
-    rng = random.Random(seed)
-    actions: list[dict[str, Any]] = []
-    patients: list[dict[str, Any]] = []
-    waiting: dict[str, dict[str, Any]] = {}  # referral ref -> referral
-    counter = {"patient": 4, "referral": 0, "trip": 0}
+class _History:
+    """The camp's register as it is drawn: patients, referrals still waiting and every action, from one
+    random stream. The steps run in a fixed order (:func:`build`), so the same seed draws the same camp."""
 
-    def new_patient(code: str | None = None, registered: dt.date = HISTORY_FROM, **extra: Any) -> str:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.actions: list[dict[str, Any]] = []
+        self.patients: list[dict[str, Any]] = []
+        self.waiting: dict[str, dict[str, Any]] = {}  # referral ref -> referral
+        self.counter = {"patient": 4, "referral": 0, "trip": 0}
+
+    def new_patient(self, code: str | None = None, registered: dt.date = HISTORY_FROM, **extra: Any) -> str:
         if code is None:
-            counter["patient"] += 1
-            code = f"P-{counter['patient']:04d}"
+            self.counter["patient"] += 1
+            code = f"P-{self.counter['patient']:04d}"
         number = int(code.split("-")[1])
         patient = {
             "code": code,
             "registered_on": registered.isoformat(),
-            "sex": rng.choice(["f", "m"]),
-            "birth_year": rng.randint(1935, 2012),
+            "sex": self.rng.choice(["f", "m"]),
+            "birth_year": self.rng.randint(1935, 2012),
             "identity": {
                 "full_name": f"Synthetic Resident {number:04d}",
                 "contact": f"Block {number % 40 + 1}",
@@ -176,12 +180,14 @@ def build(seed: int = SEED) -> dict[str, Any]:
             "depends_on_power": False,
             **extra,
         }
-        patients.append(patient)
+        self.patients.append(patient)
         return code
 
-    def refer(patient: str, day: dt.date, specialty: str, priority: str, evidence: dict[str, Any], **extra: Any) -> str:
-        counter["referral"] += 1
-        ref = f"R{counter['referral']}"
+    def refer(
+        self, patient: str, day: dt.date, specialty: str, priority: str, evidence: dict[str, Any], **extra: Any
+    ) -> str:
+        self.counter["referral"] += 1
+        ref = f"R{self.counter['referral']}"
         referral = {
             "action": "referral",
             "ref": ref,
@@ -193,132 +199,152 @@ def build(seed: int = SEED) -> dict[str, Any]:
             **evidence,
             **extra,
         }
-        actions.append(referral)
-        waiting[ref] = referral
+        self.actions.append(referral)
+        self.waiting[ref] = referral
         return ref
 
-    # The five published case histories (pseudonymous codes P-0001 … P-0004).
-    new_patient("P-0001", dt.date(2014, 4, 5), sex="m", birth_year=1961, synthetic=False)
-    new_patient("P-0002", dt.date(2012, 10, 14), sex="f", birth_year=1950, synthetic=False)
-    new_patient("P-0003", dt.date(2013, 2, 1), sex="m", birth_year=1957, synthetic=False, depends_on_power=True)
-    new_patient("P-0004", dt.date(2014, 7, 28), sex="m", birth_year=1966, synthetic=False)
-
-    # A backlog from before the window: long waits for routine surgery.
-    old_referrals: list[tuple[dt.date, str, str, dict[str, Any]]] = []
-    old_referrals.append(
-        (
-            dt.date(2012, 10, 14),
-            "P-0002",
-            "ophthalmology",
-            {**PUBLICATION, "diagnosis": "cataract, both eyes; surgery needed", "diagnosis_icd10": "H26.9"},
+    def case_histories(self) -> None:
+        """The five published case histories (pseudonymous codes P-0001 … P-0004)."""
+        self.new_patient("P-0001", dt.date(2014, 4, 5), sex="m", birth_year=1961, synthetic=False)
+        self.new_patient("P-0002", dt.date(2012, 10, 14), sex="f", birth_year=1950, synthetic=False)
+        self.new_patient(
+            "P-0003", dt.date(2013, 2, 1), sex="m", birth_year=1957, synthetic=False, depends_on_power=True
         )
-    )
-    for _ in range(38):
-        day = dt.date(2012, 11, 1) + dt.timedelta(days=rng.randint(0, 480))
-        code = new_patient(registered=day)
-        specialty = rng.choice(["ophthalmology", "orthopaedics", "general_surgery", "neurology"])
-        old_referrals.append((day, code, specialty, SYNTHETIC))
-    for day, code, specialty, evidence in sorted(old_referrals, key=lambda r: r[0]):
-        refer(code, day, specialty, "P4" if evidence is PUBLICATION or rng.random() < 0.6 else "P3", evidence)
+        self.new_patient("P-0004", dt.date(2014, 7, 28), sex="m", birth_year=1966, synthetic=False)
 
-    # Trips fixed by the case histories: date -> (facility, patient who must be on it, what happened).
-    fixed: dict[dt.date, dict[str, Any]] = {}
-    cancel_dates = [
-        dt.date(2014, 6, 22),
-        dt.date(2014, 7, 6),
-        dt.date(2014, 7, 27),
-        dt.date(2014, 8, 17),
-        dt.date(2014, 9, 7),
-        dt.date(2014, 9, 28),
-    ]
-    fixed[dt.date(2014, 5, 15)] = {"facility": "H-07", "patient": "P-0001", "fate": "seen_cancer"}
-    for day in cancel_dates:
-        fixed[day] = {"facility": "H-01", "patient": "P-0001", "fate": "cancelled"}
-    fixed[dt.date(2014, 8, 20)] = {"facility": "H-01", "patient": "P-0004", "fate": "denied"}
-    fixed[dt.date(2014, 9, 3)] = {"facility": "H-01", "patient": "P-0004", "fate": "denied"}
-    fixed[dt.date(2014, 10, 11)] = {"facility": "H-03", "patient": "P-0003", "fate": "held"}
+    def backlog(self) -> None:
+        """A backlog from before the window: long waits for routine surgery."""
+        rng = self.rng
+        old_referrals: list[tuple[dt.date, str, str, dict[str, Any]]] = [
+            (
+                dt.date(2012, 10, 14),
+                "P-0002",
+                "ophthalmology",
+                {**PUBLICATION, "diagnosis": "cataract, both eyes; surgery needed", "diagnosis_icd10": "H26.9"},
+            )
+        ]
+        for _ in range(38):
+            day = dt.date(2012, 11, 1) + dt.timedelta(days=rng.randint(0, 480))
+            code = self.new_patient(registered=day)
+            specialty = rng.choice(["ophthalmology", "orthopaedics", "general_surgery", "neurology"])
+            old_referrals.append((day, code, specialty, SYNTHETIC))
+        for day, code, specialty, evidence in sorted(old_referrals, key=lambda r: r[0]):
+            self.refer(code, day, specialty, "P4" if evidence is PUBLICATION or rng.random() < 0.6 else "P3", evidence)
 
-    # Arrivals: Poisson, about 2.2 referrals a day across the classes.
-    day = dt.date(2014, 1, 1)
-    special_referrals = {
-        dt.date(2014, 4, 5): (
-            "P-0001",
-            "orthopaedics",
-            "P3",
-            {**PUBLICATION, "diagnosis": "pain in the hip and back; orthopaedic visit"},
-        ),
-        dt.date(2014, 7, 28): (
-            "P-0004",
-            "oncology",
-            "P2",
-            {**PUBLICATION, "diagnosis": "stomach cancer", "diagnosis_icd10": "C16.9"},
-        ),
-        dt.date(2014, 10, 10): (
-            "P-0003",
-            "cardiology",
-            "P1",
-            {**PUBLICATION, "diagnosis": "unstable angina", "diagnosis_icd10": "I20.0"},
-        ),
-    }
-    deaths = 0
-    while day < TODAY:
-        if day in special_referrals:
-            code, specialty, priority, evidence = special_referrals[day]
-            refer(code, day, specialty, priority, evidence)
+    def arrivals(self, day: dt.date) -> None:
+        """One day's new referrals: Poisson, about 2.2 a day across the classes, and the case histories'."""
+        if day in _CASE_REFERRALS:
+            code, specialty, priority, evidence = _CASE_REFERRALS[day]
+            self.refer(code, day, specialty, priority, evidence)
+        rng = self.rng
         for _ in range(_poisson(rng, 2.2)):
-            code = new_patient(registered=day)
+            code = self.new_patient(registered=day)
             specialty = rng.choices(list(SPECIALTY_MIX), weights=list(SPECIALTY_MIX.values()))[0]
             priority = rng.choices(list(PRIORITY_MIX), weights=list(PRIORITY_MIX.values()))[0]
             if specialty == "nephrology" and rng.random() < 0.6:
-                next(p for p in patients if p["code"] == code)["depends_on_power"] = True
-            refer(code, day, specialty, priority, SYNTHETIC)
-        if day >= HISTORY_FROM and day.weekday() != FRIDAY:
-            _one_day_of_trips(rng, day, fixed.get(day), waiting, actions, counter, refer)
-        # Deaths while waiting among the most urgent (synthetic).
-        for referral in list(waiting.values()):
-            if referral["ref"] not in waiting or referral["patient"] in {"P-0001", "P-0002", "P-0003", "P-0004"}:
-                continue
-            if referral["priority"] in ("P1", "P2") and rng.random() < 0.002:
-                actions.append(
-                    {
-                        "action": "death",
-                        "patient": referral["patient"],
-                        "date": day.isoformat(),
-                        "circumstances": "died while waiting (synthetic)",
-                        **SYNTHETIC,
-                    }
-                )
-                for other, item in list(waiting.items()):
-                    if item["patient"] == referral["patient"]:
-                        del waiting[other]
-                deaths += 1
-        if day == dt.date(2014, 9, 18):
-            actions.append(
-                {
-                    "action": "death",
-                    "patient": "P-0004",
-                    "date": day.isoformat(),
-                    **PUBLICATION,
-                    "after_denied_care": True,
-                    "circumstances": "died after two denied trips to the oncology hospital",
-                }
-            )
-            for other, item in list(waiting.items()):
-                if item["patient"] == "P-0004":
-                    del waiting[other]
-        day += dt.timedelta(days=1)
+                next(p for p in self.patients if p["code"] == code)["depends_on_power"] = True
+            self.refer(code, day, specialty, priority, SYNTHETIC)
 
+    def _died(self, patient: str, day: dt.date, **how: Any) -> None:
+        self.actions.append({"action": "death", "patient": patient, "date": day.isoformat(), **how})
+        for other, item in list(self.waiting.items()):
+            if item["patient"] == patient:
+                del self.waiting[other]
+
+    def deaths(self, day: dt.date) -> None:
+        """Deaths while waiting among the most urgent (synthetic), and the published one of P-0004."""
+        for referral in list(self.waiting.values()):
+            if referral["ref"] not in self.waiting or referral["patient"] in {"P-0001", "P-0002", "P-0003", "P-0004"}:
+                continue
+            if referral["priority"] in ("P1", "P2") and self.rng.random() < 0.002:
+                self._died(referral["patient"], day, circumstances="died while waiting (synthetic)", **SYNTHETIC)
+        if day == dt.date(2014, 9, 18):
+            self._died(
+                "P-0004",
+                day,
+                **PUBLICATION,
+                after_denied_care=True,
+                circumstances="died after two denied trips to the oncology hospital",
+            )
+
+    def days(self) -> None:
+        """Every day from 1 January 2014 to the demo's today: arrivals, the day's trips, deaths."""
+        day = dt.date(2014, 1, 1)
+        while day < TODAY:
+            self.arrivals(day)
+            if day >= HISTORY_FROM and day.weekday() != FRIDAY:
+                self.trips(day)
+            self.deaths(day)
+            day += dt.timedelta(days=1)
+
+    def trips(self, day: dt.date) -> None:
+        _one_day_of_trips(self.rng, day, _FIXED_TRIPS.get(day), self.waiting, self.actions, self.counter, self.refer)
+
+
+# Trips fixed by the case histories: date -> (facility, patient who must be on it, what happened).
+_FIXED_TRIPS: dict[dt.date, dict[str, Any]] = {
+    dt.date(2014, 5, 15): {"facility": "H-07", "patient": "P-0001", "fate": "seen_cancer"},
+    **{
+        day: {"facility": "H-01", "patient": "P-0001", "fate": "cancelled"}
+        for day in (
+            dt.date(2014, 6, 22),
+            dt.date(2014, 7, 6),
+            dt.date(2014, 7, 27),
+            dt.date(2014, 8, 17),
+            dt.date(2014, 9, 7),
+            dt.date(2014, 9, 28),
+        )
+    },
+    dt.date(2014, 8, 20): {"facility": "H-01", "patient": "P-0004", "fate": "denied"},
+    dt.date(2014, 9, 3): {"facility": "H-01", "patient": "P-0004", "fate": "denied"},
+    dt.date(2014, 10, 11): {"facility": "H-03", "patient": "P-0003", "fate": "held"},
+}
+
+# The case histories' referrals: date -> (patient, specialty, priority, evidence).
+_CASE_REFERRALS: dict[dt.date, tuple[str, str, str, dict[str, Any]]] = {
+    dt.date(2014, 4, 5): (
+        "P-0001",
+        "orthopaedics",
+        "P3",
+        {**PUBLICATION, "diagnosis": "pain in the hip and back; orthopaedic visit"},
+    ),
+    dt.date(2014, 7, 28): (
+        "P-0004",
+        "oncology",
+        "P2",
+        {**PUBLICATION, "diagnosis": "stomach cancer", "diagnosis_icd10": "C16.9"},
+    ),
+    dt.date(2014, 10, 10): (
+        "P-0003",
+        "cardiology",
+        "P1",
+        {**PUBLICATION, "diagnosis": "unstable angina", "diagnosis_icd10": "I20.0"},
+    ),
+}
+
+
+def build(seed: int = SEED) -> dict[str, Any]:
+    """The demo scenario drawn from ``seed``: the camp's history day by day, then its blockade, companions and
+    the crossing, framed as a scenario file (the shipped ``demo-camp.json`` is ``build()``)."""
+    camp = _History(seed)
+    camp.case_histories()
+    camp.backlog()
+    camp.days()
+    actions = camp.actions
     # The blockade: fuel from 13 August, food and medicine from 20 August, weekly attempts since; the
     # stocks, deliveries, power and patients that depend on them (see _supplies).
-    actions.extend(_supplies(seed, patients, actions))
+    actions.extend(_supplies(seed, camp.patients, actions))
     # Companions: the roster, and the reported case of a cardiac patient whose interpreter and nurse were
     # rejected trip after trip (see _companions).
-    actions[:] = _companions(actions)
-
+    actions = _companions(actions)
     crossing_patients, crossing_actions = _crossing()
-    patients.extend(crossing_patients)
     actions.extend(crossing_actions)
     actions.sort(key=_action_date)
+    return _scenario([*camp.patients, *crossing_patients], actions)
+
+
+def _scenario(patients: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The scenario file around the drawn patients and actions: the sites, hospitals and rules in force."""
     return {
         "format": "corridor-scenario/1",
         "name": "demo-camp",
