@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "serve": "corridor.commands:serve",
     "migrate": "corridor.commands:migrate",
     "load-scenario": "corridor.commands:load_scenario",
-    "users": "corridor.commands:users",
+    "users": "corridor.accounts.cli:users",
     "verify": "corridor.commands:verify",
     "export": "corridor.commands:export",
     "plan": "corridor.planning.cli:plan",

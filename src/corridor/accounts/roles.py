@@ -6,15 +6,8 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from corridor.accounts.role_names import Role
 from corridor.errors import NotAllowed
-
-
-class Role(StrEnum):
-    COORDINATOR = "coordinator"
-    CLINICIAN = "clinician"
-    MONITOR = "monitor"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
 
 
 class Can(StrEnum):

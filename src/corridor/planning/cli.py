@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from corridor import jsonlimits
-from corridor.cli import UserError
-from corridor.commands import with_django
+from corridor.cli import UserError, with_django
 from corridor.planning.model import (
     Instance,
     InstanceError,
