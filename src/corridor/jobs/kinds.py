@@ -45,7 +45,8 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
         def then(entry: Any) -> None:
             complete(
                 Result(
-                    f"plan proposed for {entry.payload['date']}: ledger entry {entry.seq}",
+                    _("plan proposed for %(day)s: ledger entry %(seq)s"),
+                    values={"day": dt.date.fromisoformat(entry.payload["date"]), "seq": entry.seq},
                     link=f"/plan/?site={site.code}&date={entry.payload['date']}",
                     data={"entry": entry.seq, "site": site.code, "date": entry.payload["date"]},
                 )
@@ -71,7 +72,8 @@ def _delivered(complete: Callable[[Result], None], media_type: str) -> Callable[
         payload = entry.payload
         complete(
             Result(
-                f"{payload['filename']}: {len(content)} bytes, ledger entry {entry.seq}",
+                _("%(file)s: %(bytes)s bytes, ledger entry %(seq)s"),
+                values={"file": payload["filename"], "bytes": len(content), "seq": entry.seq},
                 data={"entry": entry.seq, "sha256": payload["sha256"]},
                 content=content,
                 filename=payload["filename"],
@@ -169,7 +171,7 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish | 
     if params.get("if_due"):
         reason = evidence.checkpoint_due()
         if reason is None:
-            return lambda: Result("no checkpoint due")
+            return lambda: Result(_("no checkpoint due"))
         progress(0.1, _("a checkpoint is due: %(reason)s"), reason=reason)
 
     def run(complete: Callable[[Result], None]) -> None:
@@ -181,13 +183,19 @@ def checkpoint(params: dict[str, Any], by: Any, progress: Progress) -> Finish | 
             stamps = [str(stamp["response"]) for stamp in payload.get("timestamps", [])]
             transaction.on_commit(lambda: _keep_note(size, note, stamps))
             policy = payload.get("witness_policy") or {}
-            witnessed = ""
+            values = {"size": size, "root": payload["root_hash"]}
+            answer = _("signed: %(size)s entries, root %(root)s")
             if policy.get("of"):
-                state = "witnessed" if payload.get("witnessed") else "NOT witnessed"
-                witnessed = f"; {state}, {policy['cosigned']} of {policy['of']} witnesses"
+                values |= {"cosigned": policy["cosigned"], "of": policy["of"]}
+                answer = (
+                    _("signed: %(size)s entries, root %(root)s; witnessed, %(cosigned)s of %(of)s witnesses")
+                    if payload.get("witnessed")
+                    else _("signed: %(size)s entries, root %(root)s; NOT witnessed, %(cosigned)s of %(of)s witnesses")
+                )
             complete(
                 Result(
-                    f"signed: {size} entries, root {payload['root_hash']}{witnessed}",
+                    answer,
+                    values=values,
                     data={"entry": entry.seq, "tree_size": size, "witnessed": bool(payload.get("witnessed"))},
                     content=note.encode("utf-8"),
                     filename=f"checkpoint-{size}.txt",
@@ -243,7 +251,11 @@ def verify_attachments(params: dict[str, Any], by: Any, progress: Progress) -> F
     from corridor.ledger.models import Attachment
 
     count = Attachment.objects.count()
-    return lambda: Result(f"every attached file matches its hash ({count} attachments)", data={"count": count})
+    return lambda: Result(
+        _("every attached file matches its hash (%(count)s attachments)"),
+        values={"count": count},
+        data={"count": count},
+    )
 
 
 def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
@@ -256,8 +268,14 @@ def supply_alerts(params: dict[str, Any], by: Any, progress: Progress) -> Finish
     # The sites of the one who asked; the schedule's own run (by None) covers every site.
     sites = visible(Site.objects.order_by("code"), by)
     lines = [f"{site.code}: {a.message}" for site in sites for a in queries.alerts(site, today)]
-    answer = f"{len(lines)} supply alert(s)" + (": " + "; ".join(lines[:5]) if lines else "")
-    return lambda: Result(answer, data={"alerts": lines})
+    if not lines:
+        return lambda: Result(_("no supply alert"), data={"alerts": lines})
+    # The alerts' own sentences stay as the supplies page words them; the count is said in the reader's language.
+    return lambda: Result(
+        _("%(count)s supply alerts: %(alerts)s"),
+        values={"count": len(lines), "alerts": "; ".join(lines[:5])},
+        data={"alerts": lines},
+    )
 
 
 def retention_due(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
@@ -272,20 +290,25 @@ def retention_due(params: dict[str, Any], by: Any, progress: Progress) -> Finish
 
     years = int(settings.RETENTION_YEARS)
     if years < 1:
-        return lambda: Result("no retention period is set (CORRIDOR_RETENTION_YEARS)", data={"years": 0})
+        return lambda: Result(_("no retention period is set (CORRIDOR_RETENTION_YEARS)"), data={"years": 0})
     # The sites of the admin who asked; the schedule's own run (by None) covers every site.
     due = erasure.due(by=by, years=years)
     sites = Counter(item.site for item in due)
     waiting = Counter(item.site for item in due if item.requested)
-    answer = f"{len(due)} identities past the {years}-year retention period" + (
-        ": "
-        + "; ".join(f"{site} {count} ({waiting[site]} asked for)" for site, count in sorted(sites.items()))
-        + "; two admins erase them with corridor retention request and confirm"
-        if due
-        else ""
-    )
     data = {"years": years, "sites": {site: {"due": n, "asked_for": waiting[site]} for site, n in sites.items()}}
-    return lambda: Result(answer, data=data)
+    if not due:
+        return lambda: Result(
+            _("no identity is past the %(years)s-year retention period"), values={"years": years}, data=data
+        )
+    by_site = "; ".join(f"{site} {count}/{waiting[site]}" for site, count in sorted(sites.items()))
+    return lambda: Result(
+        _(
+            "%(count)s identities past the %(years)s-year retention period (per site: due/asked for) %(sites)s; "
+            "two admins erase them with corridor retention request and confirm"
+        ),
+        values={"count": len(due), "years": years, "sites": by_site},
+        data=data,
+    )
 
 
 def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesItself:

@@ -28,7 +28,8 @@ class Job(models.Model):
     worker = models.CharField(max_length=100, blank=True)  # "host:pid" of the process running it
     task_id = models.CharField(max_length=64, blank=True)  # the queue's id of the task that runs it
     schedule = models.CharField(max_length=60, blank=True)  # the scheduled item that started it, if any
-    answer = models.TextField(blank=True)
+    answer = models.TextField(blank=True)  # in English, for the API, the CLI and logs
+    answer_said = models.JSONField(default=dict, blank=True)  # its template and values, as progress_said
     link = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict, blank=True)
     content = models.BinaryField(null=True, blank=True)

@@ -14,7 +14,10 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Result:
-    """What a finished job leaves: one sentence, and optionally a link, data and a file."""
+    """What a finished job leaves: one sentence, and optionally a link, data and a file.
+
+    ``answer`` is an English template marked for translation with its named ``values`` (as a refusal's),
+    so the workspace says it in the reader's language; the API, the CLI and the logs keep it filled in."""
 
     answer: str
     link: str = ""
@@ -22,6 +25,11 @@ class Result:
     content: bytes | None = None
     filename: str = ""
     media_type: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sentence(self) -> str:
+        return self.answer % self.values if self.values else self.answer
 
 
 class Progress(Protocol):

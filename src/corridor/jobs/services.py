@@ -63,9 +63,7 @@ def _enqueue(job: Job) -> None:
     job.save(update_fields=["task_id"])
 
 
-def report_progress(
-    job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any
-) -> None:
+def report_progress(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any) -> None:
     """Record how far a running job is (also its sign of life); outside any transaction, so it shows.
     ``text`` is a template with ``values``: kept filled in English and as it is, for the workspace to
     translate. ``data``, when given, is what the job can already show (its result's data replaces it)."""
@@ -118,7 +116,10 @@ def _succeed(job_id: int, result: registry.Result) -> None:
     done = Job.objects.select_for_update().get(pk=job_id)
     done.state = Job.State.SUCCEEDED
     done.progress, done.progress_text = 1.0, "done"
-    done.answer, done.link, done.data = result.answer, result.link, result.data
+    done.answer, done.link, done.data = result.sentence, result.link, result.data
+    # Stored as JSON: a date is kept as its ISO form, which the workspace reads back as a date.
+    values = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in result.values.items()}
+    done.answer_said = {"template": result.answer, "values": values}
     done.content, done.filename, done.media_type = result.content, result.filename, result.media_type
     done.finished_at = _now()
     done.save()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from django.test import Client
+from django.utils import translation
 
 from corridor.accounts.services import create_user
 from corridor.cli import cli
@@ -18,6 +19,7 @@ from corridor.ledger.models import Entry
 from corridor.register import crypto, erasure
 from corridor.register import services as register
 from corridor.register.models import Patient, PatientIdentity
+from corridor.web.templatetags.corridor import answer_said
 
 TODAY = dt.date(2021, 6, 1)
 
@@ -176,7 +178,12 @@ def test_the_schedule_reviews_retention_daily_once_a_period_is_set_and_names_no_
     assert job.owner is None and job.kind == "retention-due"
     assert services.run(job.pk) == Job.State.SUCCEEDED
     job.refresh_from_db()
-    assert job.answer.startswith(f"2 identities past the 5-year retention period: {camp.code} 2 (1 asked for)")
+    assert job.answer.startswith(
+        f"2 identities past the 5-year retention period (per site: due/asked for) {camp.code} 2/1;"
+    )
+    with translation.override("fa"):
+        said = answer_said(job)
+    assert said.startswith("۲ هویت") and f"{camp.code} 2/1" in said
     for code in register_of_2021:
         assert code not in job.answer and code not in json.dumps(job.data)
     assert job.data["sites"] == {camp.code: {"due": 2, "asked_for": 1}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import zoneinfo
 from typing import Any
 
@@ -55,18 +56,33 @@ def hospital(code: Any) -> str:
     return f"{facility.code} · {facility.name_in(get_language())}"
 
 
-@register.filter
-def progress_said(job: Any) -> str:
-    """A running job's progress in the active language: its template translated and its values written
-    the local way; its English sentence when it has no template (or one older than the sentence)."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _said(said: dict[str, Any] | None, sentence: str) -> str:
+    """A job's sentence in the active language: its template translated and its values written the local
+    way; the English sentence when it has no template (or one older than the sentence)."""
     from corridor.errors import CorridorError
     from corridor.refusals import in_language
 
-    said = job.progress_said or {}
-    template, values = said.get("template"), said.get("values") or {}
-    if not template or (template % values if values else template) != job.progress_text:
-        return str(job.progress_text)
-    return in_language(CorridorError(template, **values))
+    template, values = (said or {}).get("template"), (said or {}).get("values") or {}
+    if not template or (template % values if values else template) != sentence:
+        return str(sentence)
+    # A date was stored as its ISO form (JSON has no dates): read it back as one, to be written the local way.
+    dates = {k: dt.date.fromisoformat(v) for k, v in values.items() if isinstance(v, str) and _ISO_DAY.fullmatch(v)}
+    return in_language(CorridorError(template, **(values | dates)))
+
+
+@register.filter
+def progress_said(job: Any) -> str:
+    """A running job's progress in the active language."""
+    return _said(job.progress_said, job.progress_text)
+
+
+@register.filter
+def answer_said(job: Any) -> str:
+    """A finished job's answer in the active language."""
+    return _said(job.answer_said, job.answer)
 
 
 @register.filter
