@@ -46,12 +46,16 @@ def test_the_arabic_catalogue_declares_six_plural_forms():
         assert [catalog.plural(n) for n in (1, 2, 3, 11, 100)] == [1, 2, 3, 4, 5]
 
 
-def _rules_sentence() -> str:
-    """The plan page's own sentence on the rules, cut out of its template so the test renders what ships."""
+def _plan_sentence(opening: str) -> str:
+    """One of the plan page's own sentences, cut out of its template so the test renders what ships."""
     plan = (TEMPLATES / "corridor" / "plan" / "plan.html").read_text(encoding="utf-8")
-    found = re.search(r"{% blocktranslate with n=payload\.rules.*?{% endblocktranslate %}", plan)
-    assert found, "the plan page no longer states its rules"
+    found = re.search(re.escape("{% blocktranslate with " + opening) + r".*?{% endblocktranslate %}", plan)
+    assert found, f"the plan page no longer has its sentence opening {opening!r}"
     return "{% load i18n corridor %}" + found.group(0)
+
+
+def _rules_sentence() -> str:
+    return _plan_sentence("n=payload.rules")
 
 
 @pytest.mark.parametrize(
@@ -81,10 +85,7 @@ def test_a_priority_class_with_a_one_day_deadline_reads_one_day_in_the_report():
 
 
 def _used_up_sentence() -> str:
-    plan = (TEMPLATES / "corridor" / "plan" / "plan.html").read_text(encoding="utf-8")
-    found = re.search(r"{% blocktranslate with trips=payload\.booked.*?{% endblocktranslate %}", plan)
-    assert found, "the plan page no longer says when a day is used up"
-    return "{% load i18n corridor %}" + found.group(0)
+    return _plan_sentence("trips=payload.booked")
 
 
 @pytest.mark.parametrize(
