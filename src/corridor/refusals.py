@@ -16,6 +16,7 @@ from django.utils.translation import get_language, gettext
 
 from corridor.errors import CorridorError
 from corridor.register.models import Patient, Referral, Specialty
+from corridor.supplies.models import Delivery
 from corridor.transfers.models import Trip, TripCompanion
 from corridor.web import l10n, labels
 
@@ -44,6 +45,7 @@ _CODES: dict[str, Callable[[str], str]] = {
     "patient_status": lambda code: str(Patient.Status(code).label),
     "specialty": lambda code: str(Specialty(code).label),
     "answer": lambda code: str(TripCompanion.Answer(code).label),
+    "delivery_status": lambda code: str(Delivery.Status(code).label),
     # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
     "what": gettext,
 }

@@ -60,15 +60,28 @@ _ALIASES: dict[str, str] = {
 }
 
 
+def _(message: str) -> str:
+    """Marks a refusal's English template for the translators without importing Django (a pure core)."""
+    return message
+
+
 class UnitMismatch(ValueError):
-    """A quantity's unit cannot be turned into the unit its item is kept in."""
+    """A quantity's unit cannot be turned into the unit its item is kept in.
+
+    It carries its template, code and values as a service's refusal does, so the service that meets it can
+    refuse in the reader's language; ``str()`` is the English sentence.
+    """
+
+    def __init__(self, template: str, *, code: str, **values: object) -> None:
+        self.template, self.code, self.values = template, code, values
+        super().__init__(template % values if values else template)
 
 
 def normalise_unit(unit: str) -> str:
     """The canonical spelling of ``unit`` (``"L"`` → ``"litres"``); unknown units are only trimmed and lower-cased."""
     text = " ".join(str(unit or "").split()).lower()
     if not text:
-        raise UnitMismatch("a quantity needs a unit (litres, rations, vials…)")
+        raise UnitMismatch(_("a quantity needs a unit (litres, rations, vials…)"), code="unit.missing")
     return _ALIASES.get(text, text)
 
 
@@ -81,8 +94,15 @@ def convert(quantity: float, unit: str, to_unit: str, *, item: str = "the item")
     if a and b and a[0] == b[0]:
         return float(quantity) * a[1] / b[1]
     raise UnitMismatch(
-        f"{item} is kept in {wanted}; {quantity:g} {given} cannot be converted to {wanted} "
-        f"(record it in {wanted}, or convert it first)"
+        _(
+            "%(item)s is kept in %(wanted)s; %(quantity)s %(given)s cannot be converted to %(wanted)s "
+            "(record it in %(wanted)s, or convert it first)"
+        ),
+        code="unit.not_convertible",
+        item=item,
+        wanted=wanted,
+        quantity=int(quantity) if float(quantity).is_integer() else quantity,
+        given=given,
     )
 
 
