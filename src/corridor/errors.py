@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def template(message: str) -> str:
+    """Marks an English template for the translators, as Django's ``gettext_noop`` does, for the pure cores
+    that import no Django. Import it as ``_`` so the catalogue's extraction finds the message."""
+    return message
+
+
 class CorridorError(Exception):
     """Base class: the request was refused and nothing was written."""
 

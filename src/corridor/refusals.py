@@ -22,6 +22,8 @@ from corridor.web import l10n, labels
 
 
 def _local(value: Any, language: str | None) -> str:
+    if isinstance(value, CorridorError):  # a refusal given as the reason of another: said in the language too
+        return in_language(value)
     if isinstance(value, dt.datetime):
         # The clock's refusals give moments in UTC: say so, or "05:00" reads as the camp's time.
         zone = " UTC" if value.utcoffset() == dt.timedelta(0) else ""

@@ -24,6 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corridor.errors import template as _
 from corridor.notices import Notice
 
 # --------------------------------------------------------------------------------------------- units
@@ -58,11 +59,6 @@ _ALIASES: dict[str, str] = {
     "t": "tonnes",
     "tonne": "tonnes",
 }
-
-
-def _(message: str) -> str:
-    """Marks a refusal's English template for the translators without importing Django (a pure core)."""
-    return message
 
 
 class UnitMismatch(ValueError):
