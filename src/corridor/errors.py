@@ -17,6 +17,15 @@ def template(message: str) -> str:
     return message
 
 
+class CoreRefusal(ValueError):
+    """A pure core's refusal: a ValueError carrying its template, code and values as a service's refusal
+    does, so the service that meets it refuses with them; ``str()`` is the English sentence."""
+
+    def __init__(self, message: str, *, code: str, **values: Any) -> None:
+        self.template, self.code, self.values = message, code, values
+        super().__init__(message % values if values else message)
+
+
 class CorridorError(Exception):
     """Base class: the request was refused and nothing was written."""
 

@@ -24,6 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corridor.errors import CoreRefusal
 from corridor.errors import template as _
 from corridor.notices import Notice
 
@@ -61,16 +62,8 @@ _ALIASES: dict[str, str] = {
 }
 
 
-class UnitMismatch(ValueError):
-    """A quantity's unit cannot be turned into the unit its item is kept in.
-
-    It carries its template, code and values as a service's refusal does, so the service that meets it can
-    refuse in the reader's language; ``str()`` is the English sentence.
-    """
-
-    def __init__(self, template: str, *, code: str, **values: object) -> None:
-        self.template, self.code, self.values = template, code, values
-        super().__init__(template % values if values else template)
+class UnitMismatch(CoreRefusal):
+    """A quantity's unit cannot be turned into the unit its item is kept in."""
 
 
 def normalise_unit(unit: str) -> str:
