@@ -186,8 +186,12 @@ def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise ToolMissing(
-            f"{name} is not installed, and PostgreSQL is backed up and restored with it; install PostgreSQL's "
-            "client tools (on Debian: apt-get install postgresql-client) in the same major version as the server"
+            _(
+                "%(tool)s is not installed, and PostgreSQL is backed up and restored with it; install PostgreSQL's "
+                "client tools (on Debian: apt-get install postgresql-client) in the same major version as the server"
+            ),
+            code="backup.tool_missing",
+            tool=name,
         )
     return found
 
