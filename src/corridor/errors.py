@@ -11,6 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 
+def template(message: str) -> str:
+    """Marks an English template for the translators, as Django's ``gettext_noop`` does, for the pure cores
+    that import no Django. Import it as ``_`` so the catalogue's extraction finds the message."""
+    return message
+
+
+class CoreRefusal(ValueError):
+    """A pure core's refusal: a ValueError carrying its template, code and values as a service's refusal
+    does, so the service that meets it refuses with them; ``str()`` is the English sentence."""
+
+    def __init__(self, message: str, *, code: str, **values: Any) -> None:
+        self.template, self.code, self.values = message, code, values
+        super().__init__(message % values if values else message)
+
+
 class CorridorError(Exception):
     """Base class: the request was refused and nothing was written."""
 

@@ -16,11 +16,14 @@ from django.utils.translation import get_language, gettext
 
 from corridor.errors import CorridorError
 from corridor.register.models import Patient, Referral, Specialty
+from corridor.supplies.models import Delivery
 from corridor.transfers.models import Trip, TripCompanion
 from corridor.web import l10n, labels
 
 
 def _local(value: Any, language: str | None) -> str:
+    if isinstance(value, CorridorError):  # a refusal given as the reason of another: said in the language too
+        return in_language(value)
     if isinstance(value, dt.datetime):
         # The clock's refusals give moments in UTC: say so, or "05:00" reads as the camp's time.
         zone = " UTC" if value.utcoffset() == dt.timedelta(0) else ""
@@ -44,6 +47,7 @@ _CODES: dict[str, Callable[[str], str]] = {
     "patient_status": lambda code: str(Patient.Status(code).label),
     "specialty": lambda code: str(Specialty(code).label),
     "answer": lambda code: str(TripCompanion.Answer(code).label),
+    "delivery_status": lambda code: str(Delivery.Status(code).label),
     # What a date depends on (corridor.clock): a message id such as "the patient's year of birth".
     "what": gettext,
 }

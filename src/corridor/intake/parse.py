@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corridor.errors import InvalidInput
+from corridor.errors import template as _
 from corridor.intake.forms import FORM_MARKER, FORMS, Choice, Field, Form
 from corridor.intake.readers import Export, RawSubmission
 
@@ -267,11 +268,15 @@ def parse_export(export: Export) -> list[Parsed]:
     """Every submission of ``export`` mapped onto its form. Raises InvalidInput if none is a Corridor form."""
     parsed = [parse_submission(submission) for submission in export.submissions]
     if not parsed:
-        raise InvalidInput("the export holds no submissions")
+        raise InvalidInput(_("the export holds no submissions"), code="intake.no_submissions")
     if all(p.form is None and any(pr.field == FORM_MARKER for pr in p.problems) for p in parsed):
         raise InvalidInput(
-            f"no submission answers {FORM_MARKER}: this is not an export of one of Corridor's forms "
-            "(the forms are listed in docs/intake.md)"
+            _(
+                "no submission answers %(marker)s: this is not an export of one of Corridor's forms "
+                "(the forms are listed in docs/intake.md)"
+            ),
+            code="intake.not_corridor_form",
+            marker=FORM_MARKER,
         )
     return parsed
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from corridor import jsonlimits
 from corridor.errors import InvalidInput
+from corridor.errors import template as _
 
 MAX_BYTES = 20 * 1024 * 1024  # an export of a few thousand submissions is well under a megabyte
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
@@ -112,16 +113,22 @@ def jsonable(value: Any) -> Any:
 def read_export(data: bytes, filename: str = "") -> Export:
     """Recognise the export's format from its content and read it. Raises InvalidInput, never anything else."""
     if not isinstance(data, bytes | bytearray):
-        raise InvalidInput("the upload is not a file")
+        raise InvalidInput(_("the upload is not a file"), code="intake.not_a_file")
     if not data.strip():
-        raise InvalidInput("the file is empty")
+        raise InvalidInput(_("the file is empty"), code="intake.empty")
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; export fewer submissions at once")
+        raise InvalidInput(
+            _("the file is larger than %(mb)s MB; export fewer submissions at once"),
+            code="intake.too_large",
+            mb=MAX_BYTES // (1024 * 1024),
+        )
     data = bytes(data)
     if data.startswith(b"PK"):
         return _read_zip(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InvalidInput("this is an old .xls workbook; export XLSX (or save it as .xlsx) and import that")
+        raise InvalidInput(
+            _("this is an old .xls workbook; export XLSX (or save it as .xlsx) and import that"), code="intake.old_xls"
+        )
     text = _decode(data)
     if text.lstrip().startswith(("{", "[")):
         return read_json(text)
@@ -133,10 +140,12 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"the file is not UTF-8 text (byte {exc.start} cannot be read); export it again as UTF-8 CSV, XLSX or JSON"
+            _("the file is not UTF-8 text (byte %(byte)s cannot be read); export it again as UTF-8 CSV, XLSX or JSON"),
+            code="intake.not_utf8",
+            byte=exc.start,
         ) from None
     if "\x00" in text:
-        raise InvalidInput("the file contains NUL characters: it is not a CSV or JSON export")
+        raise InvalidInput(_("the file contains NUL characters: it is not a CSV or JSON export"), code="intake.nul")
     return text
 
 
@@ -162,7 +171,9 @@ def _csv_table(text: str, *, name: str, where: str) -> Table:
     try:
         records = _bounded(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), name)
     except csv.Error as exc:
-        raise InvalidInput(f"{name} is not readable CSV: {exc}") from None
+        raise InvalidInput(
+            _("%(name)s is not readable CSV: %(detail)s"), code="intake.bad_csv", name=name, detail=str(exc)
+        ) from None
     return _table(records, name=name, where=where)
 
 
@@ -173,13 +184,28 @@ def _bounded(rows: Iterable[Iterable[Any]], name: str) -> list[list[Any]]:
     for row in rows:
         record = list(row)
         if len(record) > MAX_COLUMNS:
-            raise InvalidInput(f"{name} has more than {MAX_COLUMNS} columns")
+            raise _too_many_columns(name)
         cells += len(record)
         if len(records) > MAX_TABLE_ROWS + 2 or cells > MAX_CELLS:
-            raise InvalidInput(f"{name} has more than {MAX_TABLE_ROWS} rows; export fewer submissions at once")
+            raise _too_many_rows(name)
         _check_strings(record)  # a workbook can spell NUL or a surrogate as _x0000_
         records.append(record)
     return records
+
+
+def _too_many_columns(name: str) -> InvalidInput:
+    return InvalidInput(
+        _("%(name)s has more than %(limit)s columns"), code="intake.too_many_columns", name=name, limit=MAX_COLUMNS
+    )
+
+
+def _too_many_rows(name: str) -> InvalidInput:
+    return InvalidInput(
+        _("%(name)s has more than %(limit)s rows; export fewer submissions at once"),
+        code="intake.too_many_rows",
+        name=name,
+        limit=MAX_TABLE_ROWS,
+    )
 
 
 def _is_hashtag_row(cells: Iterable[Any]) -> bool:
@@ -192,15 +218,15 @@ def _table(records: list[list[Any]], *, name: str, where: str) -> Table:
     """A table from its rows (header first): blank rows and an HXL hashtag row are left out."""
     numbered = [(n, row) for n, row in enumerate(records, start=1) if any(_filled(c) for c in row)]
     if not numbered:
-        raise InvalidInput(f"{name} has no header row")
+        raise InvalidInput(_("%(name)s has no header row"), code="intake.no_header", name=name)
     if len(numbered) - 1 > MAX_TABLE_ROWS:
-        raise InvalidInput(f"{name} has more than {MAX_TABLE_ROWS} rows; export fewer submissions at once")
+        raise _too_many_rows(name)
     header_number, header_cells = numbered[0]
     header = [_header_text(c, i) for i, c in enumerate(header_cells, start=1)]
     while header and header[-1].startswith("(column ") and not _column_used(numbered[1:], len(header) - 1):
         header.pop()  # spreadsheets pad rows with empty cells
     if len(header) > MAX_COLUMNS:
-        raise InvalidInput(f"{name} has more than {MAX_COLUMNS} columns")
+        raise _too_many_columns(name)
     seen: set[str] = set()
     for index, title in enumerate(header):
         if title in seen:
@@ -213,7 +239,11 @@ def _table(records: list[list[Any]], *, name: str, where: str) -> Table:
         extra = [c for c in cells[len(header) :] if _filled(c)]
         if extra:
             raise InvalidInput(
-                f"{where.format(n=number)} of {name} has more cells than the header row ({header_number})"
+                _("%(where)s of %(name)s has more cells than the header row (%(header)s)"),
+                code="intake.more_cells_than_header",
+                where=where.format(n=number),
+                name=name,
+                header=header_number,
             )
         padded = list(cells[: len(header)]) + [None] * (len(header) - len(cells))
         rows.append(Row(where.format(n=number), dict(zip(header, padded, strict=True))))
@@ -248,10 +278,16 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         members = archive.infolist()
     except Exception as exc:  # a damaged central directory raises whatever zipfile trips over
         raise InvalidInput(
-            f"the file looks like a ZIP archive (or XLSX workbook) but cannot be opened: {exc}"
+            _("the file looks like a ZIP archive (or XLSX workbook) but cannot be opened: %(detail)s"),
+            code="intake.bad_zip",
+            detail=str(exc),
         ) from None
     if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES or len(members) > 10_000:
-        raise InvalidInput("the archive unpacks to more than 100 MB; export fewer submissions at once")
+        raise InvalidInput(
+            _("the archive unpacks to more than %(mb)s MB; export fewer submissions at once"),
+            code="intake.zip_too_large",
+            mb=MAX_UNZIPPED_BYTES // (1024 * 1024),
+        )
     return archive
 
 
@@ -259,7 +295,12 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes:
     try:
         return archive.read(name)
     except Exception as exc:  # damaged or exotic compression raises from zlib, bz2, lzma or zipfile itself
-        raise InvalidInput(f"{name} in the archive cannot be read ({type(exc).__name__}: {exc})") from None
+        raise InvalidInput(
+            _("%(name)s in the archive cannot be read (%(detail)s)"),
+            code="intake.bad_zip_member",
+            name=name,
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from None
 
 
 def _read_zip(data: bytes) -> Export:
@@ -270,7 +311,8 @@ def _read_zip(data: bytes) -> Export:
     csv_names = sorted(n for n in names if n.lower().endswith(".csv") and not n.startswith(("__MACOSX/", "media/")))
     if not csv_names:
         raise InvalidInput(
-            "the ZIP archive holds no CSV file; import ODK Central's CSV download or an XLSX or JSON export"
+            _("the ZIP archive holds no CSV file; import ODK Central's CSV download or an XLSX or JSON export"),
+            code="intake.zip_without_csv",
         )
     tables = []
     for member in csv_names:
@@ -279,10 +321,21 @@ def _read_zip(data: bytes) -> Export:
         tables.append(_csv_table(text, name=label, where=f"{label} row {{n}}"))
     roots = [t for t in tables if not _link_of(t)]
     if len(roots) != 1:
-        found = ", ".join(t.name for t in roots) or "none"
+        if not roots:
+            raise InvalidInput(
+                _(
+                    "an ODK Central download has one table of submissions and one per repeat group (with PARENT_KEY); "
+                    "tables without PARENT_KEY here: none"
+                ),
+                code="intake.not_one_root",
+            )
         raise InvalidInput(
-            f"an ODK Central download has one table of submissions and one per repeat group (with PARENT_KEY); "
-            f"tables without PARENT_KEY here: {found}"
+            _(
+                "an ODK Central download has one table of submissions and one per repeat group (with PARENT_KEY); "
+                "tables without PARENT_KEY here: %(tables)s"
+            ),
+            code="intake.not_one_root",
+            tables=", ".join(t.name for t in roots),
         )
     root = roots[0]
     stem = root.name.removesuffix(".csv").removesuffix(".CSV")
@@ -300,7 +353,8 @@ def _decode_member(data: bytes, name: str) -> str:
     try:
         return _decode(data)
     except InvalidInput as exc:
-        raise InvalidInput(f"{name}: {exc}") from None
+        # The member's name before the reason, which keeps its own code and is said in the reader's language.
+        raise InvalidInput(_("%(name)s: %(reason)s"), code=exc.code, name=name, reason=exc) from None
 
 
 # ----------------------------------------------------------------------------------------------- XLSX
@@ -312,8 +366,11 @@ def read_xlsx(data: bytes) -> Export:
         from openpyxl import load_workbook
     except ImportError:
         raise InvalidInput(
-            "reading XLSX workbooks needs the openpyxl package, which is not installed here; "
-            "export CSV or JSON instead, or ask the administrator to install openpyxl"
+            _(
+                "reading XLSX workbooks needs the openpyxl package, which is not installed here; "
+                "export CSV or JSON instead, or ask the administrator to install openpyxl"
+            ),
+            code="intake.no_openpyxl",
         ) from None
     _open_zip(data)  # refuses archives that unpack to too much before openpyxl inflates anything
     tables: list[Table] = []
@@ -340,9 +397,13 @@ def read_xlsx(data: bytes) -> Export:
     except InvalidInput:
         raise
     except Exception as exc:  # openpyxl raises whatever its XML and ZIP layers raise on a damaged file
-        raise InvalidInput(f"the workbook cannot be read ({type(exc).__name__}: {exc}); export it again") from None
+        raise InvalidInput(
+            _("the workbook cannot be read (%(detail)s); export it again"),
+            code="intake.bad_workbook",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from None
     if not tables:
-        raise InvalidInput("the workbook has no sheet with data")
+        raise InvalidInput(_("the workbook has no sheet with data"), code="intake.empty_workbook")
     return Export("xlsx", "XLSX workbook", _assemble(tables[0], tables[1:]), _platform(tables[0].header))
 
 
@@ -369,31 +430,57 @@ def _assemble(root: Table, children: list[Table]) -> list[RawSubmission]:
         link = _link_of(table)
         if link is None:
             raise InvalidInput(
-                f"{table.name} is not tied to the submissions: a repeat group's table needs "
-                "PARENT_KEY, _parent_index or _submission__uuid"
+                _(
+                    "%(table)s is not tied to the submissions: a repeat group's table needs "
+                    "PARENT_KEY, _parent_index or _submission__uuid"
+                ),
+                code="intake.repeat_not_tied",
+                table=table.name,
             )
         child_column, parent_column = link
         if parent_column not in root.header:
-            raise InvalidInput(f"{table.name} refers to {parent_column}, which the table of submissions lacks")
+            raise InvalidInput(
+                _("%(table)s refers to %(column)s, which the table of submissions lacks"),
+                code="intake.repeat_parent_missing",
+                table=table.name,
+                column=parent_column,
+            )
         by_key: dict[str, RawSubmission] = {}
         for submission in submissions:
             key = _key(submission.cells.get(parent_column))
             if key:
                 if key in by_key:
-                    raise InvalidInput(f"{submission.where}: {parent_column} {key} appears twice")
+                    raise InvalidInput(
+                        _("%(where)s: %(column)s %(key)s appears twice"),
+                        code="intake.key_twice",
+                        where=submission.where,
+                        column=parent_column,
+                        key=key,
+                    )
                 by_key[key] = submission
         for row in table.rows:
             key = _key(row.cells.get(child_column))
             owner = by_key.get(key)
             if owner is None:
-                raise InvalidInput(f"{row.where}: {child_column} {key!r} matches no submission in the export")
+                raise InvalidInput(
+                    _("%(where)s: %(column)s %(key)r matches no submission in the export"),
+                    code="intake.repeat_orphan",
+                    where=row.where,
+                    column=child_column,
+                    key=key,
+                )
             owner.repeats.setdefault(table.name, []).append(row)
     return submissions
 
 
 def _at_most(rows: list[Any]) -> list[Any]:
     if len(rows) > MAX_SUBMISSIONS:
-        raise InvalidInput(f"the export holds {len(rows)} submissions; import at most {MAX_SUBMISSIONS} at once")
+        raise InvalidInput(
+            _("the export holds %(count)s submissions; import at most %(limit)s at once"),
+            code="intake.too_many_submissions",
+            count=len(rows),
+            limit=MAX_SUBMISSIONS,
+        )
     return rows
 
 
@@ -405,30 +492,48 @@ def read_json(text: str) -> Export:
     try:
         document = jsonlimits.loads(text)
     except jsonlimits.TooDeep:
-        raise InvalidInput("the JSON is nested too deeply to be an export") from None
+        raise InvalidInput(_("the JSON is nested too deeply to be an export"), code="intake.json_too_deep") from None
     except ValueError as exc:
-        raise InvalidInput(f"the file is not valid JSON: {exc}") from None
+        raise InvalidInput(
+            _("the file is not valid JSON: %(detail)s"), code="intake.bad_json", detail=str(exc)
+        ) from None
     _check_strings(document)
     if isinstance(document, dict):
         if "@odata.context" in document:
-            raise InvalidInput("ODK Central's OData JSON is not read here: download the submissions as CSV (a ZIP)")
+            raise InvalidInput(
+                _("ODK Central's OData JSON is not read here: download the submissions as CSV (a ZIP)"),
+                code="intake.odata",
+            )
         if "results" not in document or not isinstance(document["results"], list):
             raise InvalidInput(
-                'expected the KoBoToolbox API\'s answer, {"count": …, "results": [...]}; no "results" list found'
+                _('expected the KoBoToolbox API\'s answer, {"count": …, "results": [...]}; no "results" list found'),
+                code="intake.no_results",
             )
         results = document["results"]
         count = document.get("count")
         if document.get("next"):
             raise InvalidInput(
-                f'this is one page of {count} submissions ({len(results)} here; "next" names the rest): '
-                "download all of them (a larger limit= in the address) and import the whole answer"
+                _(
+                    'this is one page of %(count)s submissions (%(here)s here; "next" names the rest): '
+                    "download all of them (a larger limit= in the address) and import the whole answer"
+                ),
+                code="intake.one_page",
+                count=count,
+                here=len(results),
             )
         if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count != len(results)):
-            raise InvalidInput(f'"count" says {count!r} but the answer holds {len(results)} submissions')
+            raise InvalidInput(
+                _('"count" says %(count)r but the answer holds %(here)s submissions'),
+                code="intake.count_mismatch",
+                count=count,
+                here=len(results),
+            )
     elif isinstance(document, list):
         results = document
     else:
-        raise InvalidInput("expected the KoBoToolbox API's JSON answer (an object with results)")
+        raise InvalidInput(
+            _("expected the KoBoToolbox API's JSON answer (an object with results)"), code="intake.not_kobo"
+        )
     return Export("json", "KoBoToolbox JSON", kobo_submissions(_at_most(results)), "kobo")
 
 
@@ -440,7 +545,7 @@ def kobo_submissions(results: list[Any], first: int = 1) -> list[RawSubmission]:
     for number, result in enumerate(results, start=first):
         where = f"submission {number}"
         if not isinstance(result, dict):
-            raise InvalidInput(f"{where} is not a JSON object")
+            raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
         cells: dict[str, Any] = {}
         repeats: dict[str, list[Row]] = {}
         for key, value in result.items():
@@ -473,7 +578,7 @@ def odk_submissions(values: list[Any], first: int = 1) -> list[RawSubmission]:
     for number, value in enumerate(values, start=first):
         where = f"submission {number}"
         if not isinstance(value, dict):
-            raise InvalidInput(f"{where} is not a JSON object")
+            raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
         cells: dict[str, Any] = {}
         repeats: dict[str, list[Row]] = {}
         system = value.get("__system")
@@ -518,8 +623,13 @@ def _check_strings(document: Any) -> None:
             stack.extend(value)
         elif isinstance(value, str):
             if "\x00" in value:
-                raise InvalidInput("the file contains a NUL character (\\u0000), which no export of a form holds")
+                raise InvalidInput(
+                    _("the file contains a NUL character (\\u0000), which no export of a form holds"), code="intake.nul"
+                )
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise InvalidInput("the file contains an unpaired surrogate (a broken \\ud800-style escape)") from None
+                raise InvalidInput(
+                    _("the file contains an unpaired surrogate (a broken \\ud800-style escape)"),
+                    code="intake.surrogate",
+                ) from None

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from corridor import jsonlimits
 from corridor.errors import CorridorError, InvalidInput
+from corridor.errors import template as _
 from corridor.intake.readers import Export, kobo_submissions, odk_submissions
 from corridor.intake.sources import TOKEN_PREFIX, Source, variable_suffix
 
@@ -131,7 +132,12 @@ def _count(value: Any, name: str, source: Source, page: int) -> int | None:
 def fetch(source: Source, *, timeout: float = TIMEOUT, page_size: int = PAGE_SIZE) -> Pulled:
     """Every submission of ``source``'s form, all pages of it. Raises PullFailed."""
     if not source.pulled:
-        raise InvalidInput(f"{source.name} is not pulled: it has no {TOKEN_PREFIX}{variable_suffix(source.name)}")
+        raise InvalidInput(
+            _("%(source)s is not pulled: it has no %(variable)s"),
+            code="intake.not_pulled",
+            source=source.name,
+            variable=f"{TOKEN_PREFIX}{variable_suffix(source.name)}",
+        )
     if source.kind == "kobo":
         return _fetch_kobo(source, timeout, page_size)
     return _fetch_odk(source, timeout, page_size)

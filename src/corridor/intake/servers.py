@@ -48,8 +48,16 @@ def source(name: str) -> Source:
     for candidate in configured():
         if candidate.name == name:
             return candidate
-    known = ", ".join(s.name for s in configured()) or "none (see CORRIDOR_INTAKE_SOURCES in docs/intake.md)"
-    raise NotFound(f"no intake source {name!r}; configured: {known}")
+    known = ", ".join(s.name for s in configured())
+    if not known:
+        raise NotFound(
+            _("no intake source %(source)r; configured: none (see CORRIDOR_INTAKE_SOURCES in docs/intake.md)"),
+            code="intake.unknown_source",
+            source=name,
+        )
+    raise NotFound(
+        _("no intake source %(source)r; configured: %(known)s"), code="intake.unknown_source", source=name, known=known
+    )
 
 
 # ------------------------------------------------------------------------------------------------ pull
@@ -115,12 +123,13 @@ def pushing_source(name: str, secret: str | None) -> Source:
     try:
         chosen = source(name)
     except NotFound:
-        raise NotFound("no such intake source") from None  # a caller without the secret learns no names
+        # A caller without the secret learns no names.
+        raise NotFound(_("no such intake source"), code="intake.no_such_source") from None
     if not chosen.pushed:
-        raise NotFound("no such intake source")
+        raise NotFound(_("no such intake source"), code="intake.no_such_source")
     assert chosen.push_secret is not None
     if not secret or not hmac.compare_digest(secret.encode("utf-8"), chosen.push_secret.encode("utf-8")):
-        raise NotAllowed("the push secret is missing or wrong")
+        raise NotAllowed(_("the push secret is missing or wrong"), code="intake.wrong_secret")
     return chosen
 
 

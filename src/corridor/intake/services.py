@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import CorridorError, InvalidInput
@@ -649,14 +650,23 @@ def _plan_supply_delivery(p: Parsed) -> Plan | None:
                 found = list(requests.order_by("requested_on", "pk")[:2])
                 if len(found) > 1:
                     raise InvalidInput(
-                        f"{site.code} has several open requests for {what}: give the number", "delivery_number"
+                        _("%(site)s has several open requests for %(item)s: give the number"),
+                        "delivery_number",
+                        code="intake.several_requests",
+                        site=site.code,
+                        item=what,
                     )
                 target = found[0] if found else None
             if target is None and v["status"] != "blocked":
                 raise InvalidInput(
-                    f"no open request for {what} at {site.code}: a delivery let through is recorded against its "
-                    "request; a coordinator records the request first (or give its delivery number)",
+                    _(
+                        "no open request for %(item)s at %(site)s: a delivery let through is recorded against its "
+                        "request; a coordinator records the request first (or give its delivery number)"
+                    ),
                     "delivery_number",
+                    code="intake.no_request",
+                    item=what,
+                    site=site.code,
                 )
             if target is None:
                 supplies.record_blocked_delivery(
@@ -679,7 +689,7 @@ def _plan_supply_delivery(p: Parsed) -> Plan | None:
                 try:
                     amount = autonomy.convert(amount, v.get("unit") or target.unit, target.unit, item=what)
                 except autonomy.UnitMismatch as exc:
-                    raise InvalidInput(str(exc), "unit") from None
+                    raise InvalidInput(exc.template, "unit", code=exc.code, **exc.values) from None
             supplies.decide_delivery(
                 target,
                 status=v["status"],
@@ -743,14 +753,22 @@ def import_export(
     """
     require(by, Can.RECORD_GATE)
     if platform not in PLATFORMS:
-        raise InvalidInput(f"must be one of {', '.join(PLATFORMS)}", "platform")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "platform", code="intake.unknown_platform", choices=", ".join(PLATFORMS)
+        )
     export = read_export(data, filename)
     if export.platform is not None and export.platform != platform:
         made_by = PLATFORMS[export.platform]
         raise InvalidInput(
-            f"this is an export from {made_by}, not {PLATFORMS[platform]}: import it as one from {made_by} "
-            f"(corridor import {export.platform})",
+            _(
+                "this is an export from %(made_by)s, not %(chosen)s: import it as one from %(made_by)s "
+                "(corridor import %(platform)s)"
+            ),
             "platform",
+            code="intake.other_platform",
+            made_by=made_by,
+            chosen=PLATFORMS[platform],
+            platform=export.platform,
         )
     return apply_export(export, platform=platform, name=filename or "(upload)", by=by, dry_run=dry_run)
 

@@ -25,7 +25,9 @@ def _site(params: dict[str, Any], by: Any) -> Any:
     code = params.get("site")
     site = sites.filter(code=code).first() if code else sites.first()
     if site is None:
-        raise InvalidInput(f"no site {code!r}" if code else "add a site first", "site")
+        if code:
+            raise InvalidInput(_("no site %(site)r"), "site", code="job.unknown_site", site=code)
+        raise InvalidInput(_("add a site first"), "site", code="job.no_site")
     return site
 
 
@@ -136,14 +138,21 @@ def simulation(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     # server (which would read any file the server can, and say whether it exists). The CLI takes paths.
     if name not in scenario_files.shipped():
         names = ", ".join(sorted(scenario_files.shipped()))
-        raise InvalidInput(f"no shipped scenario {name[:80]!r} (shipped scenarios: {names})", "scenario")
+        raise InvalidInput(
+            _("no shipped scenario %(scenario)r (shipped scenarios: %(known)s)"),
+            "scenario",
+            code="job.unknown_scenario",
+            scenario=name[:80],
+            known=names,
+        )
     try:
         scenario = scenario_files.load(name)
         if params.get("replications"):
             scenario = replace(scenario, replications=int(params["replications"]))
         scenario.validate()
     except (ScenarioError, ValueError) as exc:
-        raise InvalidInput(str(exc), "scenario") from None
+        # The simulator's pure core words its own reason (in English): kept whole, with a code.
+        raise InvalidInput(str(exc), "scenario", code="job.bad_scenario") from None
     total = scenario.replications
     done = 0
 
@@ -229,7 +238,13 @@ def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
     progress(0.1, _("verifying the ledger"))
     verdict = services.verify()
     if not verdict.ok:
-        raise InvalidInput(verdict.describe(), "ledger")
+        raise InvalidInput(
+            _("ledger broken at entry %(seq)s: %(problem)s"),
+            "ledger",
+            code="job.ledger_broken",
+            seq=verdict.bad_seq,
+            problem=verdict.problem,
+        )
     return lambda: Result(verdict.describe(), data={"count": verdict.count, "head": verdict.head_hash})
 
 
@@ -247,7 +262,13 @@ def verify_attachments(params: dict[str, Any], by: Any, progress: Progress) -> F
     problems = check_store(told)
     if problems:
         shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
-        raise InvalidInput(f"{len(problems)} attached file(s) missing or damaged: {shown}", "attachments")
+        raise InvalidInput(
+            _("%(count)s attached file(s) missing or damaged: %(shown)s"),
+            "attachments",
+            code="job.attachments_damaged",
+            count=len(problems),
+            shown=shown,
+        )
     from corridor.ledger.models import Attachment
 
     count = Attachment.objects.count()
@@ -332,6 +353,7 @@ def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesIt
 
         report = servers.pull(chosen, by=by, progress=progress, then=then)
         if report.rejected:
-            raise InvalidInput(servers.refused_message(report))
+            # The import report's own lines (one per refused submission), kept whole, with a code.
+            raise InvalidInput(servers.refused_message(report), code="intake.pull_refused")
 
     return WritesItself(run)

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 from django_tasks import task
 
 from corridor.accounts.roles import Actor, Can, require
@@ -43,8 +44,14 @@ def submit(
     """Queue a job of ``kind`` for ``by``: checked now (who may, which kind), run by a worker later."""
     try:
         spec = registry.kind(kind)
-    except KeyError as exc:
-        raise InvalidInput(str(exc.args[0]), "kind") from None
+    except KeyError:
+        raise InvalidInput(
+            _("no job kind %(kind)r; known: %(known)s"),
+            "kind",
+            code="job.unknown_kind",
+            kind=kind,
+            known=", ".join(sorted(registry.KINDS)),
+        ) from None
     if spec.permission:
         require(by, Can(spec.permission))
     owner: Any = by if by is not None and not isinstance(by, str) and by.is_authenticated else None

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext_noop as _
 
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import canonical, guards
@@ -63,7 +64,12 @@ def _sqlite_snapshot(db: sqlite3.Connection) -> Snapshot:
     rows = db.execute("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")
     verdict = canonical.verify_rows(rows)
     if not verdict.ok:
-        raise InvalidInput(f"the ledger in it does not verify: entry {verdict.bad_seq}: {verdict.problem}")
+        raise InvalidInput(
+            _("the ledger in it does not verify: entry %(seq)s: %(problem)s"),
+            code="backup.ledger_broken",
+            seq=verdict.bad_seq,
+            problem=verdict.problem,
+        )
     return Snapshot(verdict.count, verdict.head_hash)
 
 
@@ -125,9 +131,13 @@ def backup(out: Path) -> Snapshot:
     """Write a consistent copy of the database to ``out`` (never a half-written file under that name)."""
     out = out.expanduser()
     if out.is_dir():
-        raise InvalidInput(f"{out} is a directory; name the file to write", "out")
+        raise InvalidInput(
+            _("%(path)s is a directory; name the file to write"), "out", code="backup.out_is_folder", path=str(out)
+        )
     if not out.parent.is_dir():
-        raise InvalidInput(f"the folder {out.parent} does not exist", "out")
+        raise InvalidInput(
+            _("the folder %(path)s does not exist"), "out", code="backup.no_folder", path=str(out.parent)
+        )
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
     # Owner-only from the first byte: a backup holds everything the database does.
@@ -150,7 +160,9 @@ def _backup_sqlite(target: Path) -> Snapshot:
         copy.execute("PRAGMA journal_mode=DELETE")
         problems = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if problems != "ok":  # pragma: no cover - the copy of a sound database is sound
-            raise Conflict(f"the copy failed SQLite's integrity check: {problems}")
+            raise Conflict(
+                _("the copy failed SQLite's integrity check: %(detail)s"), code="backup.copy_damaged", detail=problems
+            )
         return _sqlite_snapshot(copy)
     finally:
         copy.close()
@@ -174,8 +186,12 @@ def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise ToolMissing(
-            f"{name} is not installed, and PostgreSQL is backed up and restored with it; install PostgreSQL's "
-            "client tools (on Debian: apt-get install postgresql-client) in the same major version as the server"
+            _(
+                "%(tool)s is not installed, and PostgreSQL is backed up and restored with it; install PostgreSQL's "
+                "client tools (on Debian: apt-get install postgresql-client) in the same major version as the server"
+            ),
+            code="backup.tool_missing",
+            tool=name,
         )
     return found
 
@@ -184,7 +200,12 @@ def _run(args: list[str], what: str) -> None:
     result = subprocess.run(args, env=_pg_environment(), capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise Conflict(f"{what} failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}")
+        raise Conflict(
+            _("%(tool)s failed: %(detail)s"),
+            code="backup.tool_failed",
+            tool=what,
+            detail=detail[-1] if detail else f"exit {result.returncode}",
+        )
 
 
 def _backup_postgresql(target: Path) -> Snapshot:
@@ -206,7 +227,12 @@ def _backup_postgresql(target: Path) -> Snapshot:
         rows = pg.execute("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")
         verdict = canonical.verify_rows((int(s), str(b), str(h)) for s, b, h in rows)
         if not verdict.ok:
-            raise InvalidInput(f"the ledger does not verify: entry {verdict.bad_seq}: {verdict.problem}")
+            raise InvalidInput(
+                _("the ledger does not verify: entry %(seq)s: %(problem)s"),
+                code="backup.ledger_broken",
+                seq=verdict.bad_seq,
+                problem=verdict.problem,
+            )
         options = ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}"]
         _run([pg_dump, *options, "-f", str(target)], "pg_dump")
         pg.execute("COMMIT")
@@ -222,12 +248,19 @@ def kind_of(path: Path) -> str:
         with path.open("rb") as handle:
             head = handle.read(16)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", "file") from None
+        raise InvalidInput(
+            _("cannot read %(path)s: %(detail)s"), "file", code="backup.unreadable", path=str(path), detail=exc.strerror
+        ) from None
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
     if head.startswith(PGDUMP_MAGIC):
         return "postgresql"
-    raise InvalidInput(f"{path} is not a Corridor backup (neither an SQLite file nor a pg_dump archive)", "file")
+    raise InvalidInput(
+        _("%(path)s is not a Corridor backup (neither an SQLite file nor a pg_dump archive)"),
+        "file",
+        code="backup.not_a_backup",
+        path=str(path),
+    )
 
 
 def inspect_sqlite(path: Path) -> Snapshot:
@@ -235,18 +268,33 @@ def inspect_sqlite(path: Path) -> Snapshot:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise InvalidInput(f"{path} cannot be opened: {exc}", "file") from None
+        raise InvalidInput(
+            _("%(path)s cannot be opened: %(detail)s"),
+            "file",
+            code="backup.unopenable",
+            path=str(path),
+            detail=str(exc),
+        ) from None
     try:
         if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise InvalidInput(f"{path} is damaged (SQLite's integrity check fails)", "file")
+            raise InvalidInput(
+                _("%(path)s is damaged (SQLite's integrity check fails)"), "file", code="backup.damaged", path=str(path)
+            )
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"ledger_entry", "django_migrations"} <= tables:
-            raise InvalidInput(f"{path} is an SQLite file but not a Corridor database", "file")
+            raise InvalidInput(
+                _("%(path)s is an SQLite file but not a Corridor database"),
+                "file",
+                code="backup.not_corridor",
+                path=str(path),
+            )
         snapshot = _sqlite_snapshot(db)
         _check_guarded(path, guards.sqlite_query(db), "sqlite", snapshot)
         return snapshot
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"{path} is damaged: {exc}", "file") from None
+        raise InvalidInput(
+            _("%(path)s is damaged: %(detail)s"), "file", code="backup.damaged", path=str(path), detail=str(exc)
+        ) from None
     finally:
         db.close()
 
@@ -258,17 +306,34 @@ def _check_guarded(path: Path, query: guards.Query, kind: str, snapshot: Snapsho
     problems = guards.guard_problems(query, kind, applied=applied)
     if problems:
         raise InvalidInput(
-            f"{path} is refused: its ledger is not guarded as the migrations leave it ({'; '.join(problems)}); "
-            "nothing was replaced",
+            _(
+                "%(path)s is refused: its ledger is not guarded as the migrations leave it (%(problems)s); "
+                "nothing was replaced"
+            ),
             "file",
+            code="backup.unguarded",
+            path=str(path),
+            problems="; ".join(problems),
         )
     verdict = guards.check_against_checkpoints(
         query, canonical.Verdict(True, snapshot.entries, snapshot.head), data_dir=Path(settings.DATA_DIR)
     )
     if not verdict.ok:
-        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        if verdict.bad_seq is not None:
+            raise InvalidInput(
+                _("%(path)s is refused: its ledger does not verify: entry %(seq)s: %(problem)s; nothing was replaced"),
+                "file",
+                code="backup.contradicts_checkpoint",
+                path=str(path),
+                seq=verdict.bad_seq,
+                problem=verdict.problem,
+            )
         raise InvalidInput(
-            f"{path} is refused: its ledger does not verify: {where}{verdict.problem}; nothing was replaced", "file"
+            _("%(path)s is refused: its ledger does not verify: %(problem)s; nothing was replaced"),
+            "file",
+            code="backup.contradicts_checkpoint",
+            path=str(path),
+            problem=verdict.problem,
         )
 
 
@@ -289,33 +354,56 @@ def inspect_postgresql(path: Path) -> Snapshot:
     try:
         admin = psycopg.connect(dbname=environment["PGDATABASE"], autocommit=True, **params)
     except psycopg.Error as exc:
-        raise Conflict(f"cannot connect to PostgreSQL to check the backup: {exc}") from None
+        raise Conflict(
+            _("cannot connect to PostgreSQL to check the backup: %(detail)s"),
+            code="backup.no_connection",
+            detail=str(exc),
+        ) from None
     with admin:
         try:
             admin.execute(f'CREATE DATABASE "{scratch}"')
         except psycopg.Error as exc:
             raise Conflict(
-                "a PostgreSQL backup is checked in a scratch database before anything is replaced, and this role "
-                f"cannot create one ({str(exc).strip()}): grant it CREATEDB; nothing was replaced"
+                _(
+                    "a PostgreSQL backup is checked in a scratch database before anything is replaced, and this role "
+                    "cannot create one (%(detail)s): grant it CREATEDB; nothing was replaced"
+                ),
+                code="backup.no_createdb",
+                detail=str(exc).strip(),
             ) from None
         try:
             args = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", scratch, str(path)]
             try:
                 _run([pg_restore, *args], "pg_restore")
             except Conflict as exc:
-                raise InvalidInput(f"{path} is damaged: {exc}; nothing was replaced", "file") from None
+                raise InvalidInput(
+                    _("%(path)s is damaged: %(reason)s; nothing was replaced"),
+                    "file",
+                    code="backup.damaged",
+                    path=str(path),
+                    reason=exc,
+                ) from None
             with psycopg.connect(dbname=scratch, **params) as db:
                 query = guards.psycopg_query(db)
                 tables = {
                     str(r[0]) for r in query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()", [])
                 }
                 if not {"ledger_entry", "django_migrations"} <= tables:
-                    raise InvalidInput(f"{path} is a pg_dump archive but not of a Corridor database", "file")
+                    raise InvalidInput(
+                        _("%(path)s is a pg_dump archive but not of a Corridor database"),
+                        "file",
+                        code="backup.not_corridor",
+                        path=str(path),
+                    )
                 rows = query("SELECT seq, body, hash FROM ledger_entry ORDER BY seq", [])
                 verdict = canonical.verify_rows((int(seq), str(body), str(digest)) for seq, body, digest in rows)
                 if not verdict.ok:
                     raise InvalidInput(
-                        f"the ledger in it does not verify: entry {verdict.bad_seq}: {verdict.problem}", "file"
+                        _("the ledger in it does not verify: entry %(seq)s: %(problem)s"),
+                        "file",
+                        code="backup.ledger_broken",
+                        seq=verdict.bad_seq,
+                        problem=verdict.problem,
                     )
                 snapshot = Snapshot(verdict.count, verdict.head_hash)
                 _check_guarded(path, query, "postgresql", snapshot)
@@ -346,12 +434,23 @@ def restore(path: Path, *, replace: bool) -> tuple[Snapshot, Path | None]:
     path = path.expanduser()
     kind = kind_of(path)
     if kind != vendor():
-        raise InvalidInput(f"{path} is a {kind} backup but this Corridor uses {vendor()}", "file")
+        raise InvalidInput(
+            _("%(path)s is a %(kind)s backup but this Corridor uses %(vendor)s"),
+            "file",
+            code="backup.other_engine",
+            path=str(path),
+            kind=kind,
+            vendor=vendor(),
+        )
     existing = current_entries()
     if existing and not replace:
         raise Conflict(
-            f"the database already holds {existing} ledger entries; pass --replace to overwrite it "
-            "(a copy of it is saved in the data directory first)"
+            _(
+                "the database already holds %(count)s ledger entries; pass --replace to overwrite it "
+                "(a copy of it is saved in the data directory first)"
+            ),
+            code="backup.not_empty",
+            count=existing,
         )
     snapshot = inspect_sqlite(path) if kind == "sqlite" else inspect_postgresql(path)
     saved = None

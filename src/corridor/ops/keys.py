@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import env
 from corridor.accounts.roles import Can, require
@@ -58,12 +59,15 @@ def rotate() -> Rotation:
         rows, kid = reencrypt_identities(by=None)
         # A server still running may have committed a row under the old key while this ran: go again
         # until no row needs the old key, and only then drop it.
-        for _ in range(3):
+        for _round in range(3):
             if set(key_ids_in_use()) <= {kid}:
                 break
             rows, kid = reencrypt_identities(by=None)
         else:
-            raise InvalidInput("identity rows keep being written under the old key; stop the servers and run again")
+            raise InvalidInput(
+                _("identity rows keep being written under the old key; stop the servers and run again"),
+                code="keys.identities_still_written",
+            )
         # Attachments are sealed under the same key: reseal them before the old key goes, again until
         # no upload made meanwhile by a running server still needs it.
         resealed = _reseal_attachments(kid)
@@ -75,9 +79,12 @@ def rotate() -> Rotation:
 
     if len(keys) == 1 and set(in_use) <= {key_id(keys[0])} and set(sealed_with()) <= {key_id(keys[0])}:
         raise InvalidInput(
-            "the identity key comes from CORRIDOR_IDENTITY_KEY (or _FILE) and every row already uses it: put a new "
-            "key first and the current one after it (separated by a comma or a new line), run this again, then "
-            "remove the old key"
+            _(
+                "the identity key comes from CORRIDOR_IDENTITY_KEY (or _FILE) and every row already uses it: put a "
+                "new key first and the current one after it (separated by a comma or a new line), run this again, "
+                "then remove the old key"
+            ),
+            code="keys.put_a_new_key_first",
         )
     rows, kid = reencrypt_identities(by=None)
     resealed = _reseal_attachments(kid)
@@ -88,11 +95,14 @@ def _reseal_attachments(kid: str) -> int:
     from corridor.ledger.attachments import keys_in_use, reseal_all
 
     total = 0
-    for _ in range(3):
+    for _round in range(3):
         total += reseal_all()
         if set(keys_in_use()) <= {kid}:
             return total
-    raise InvalidInput("attachments keep being stored under the old key; stop the servers and run again")
+    raise InvalidInput(
+        _("attachments keep being stored under the old key; stop the servers and run again"),
+        code="keys.attachments_still_stored",
+    )
 
 
 def reencrypt_identities(*, by: Any) -> tuple[int, str]:

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from corridor.errors import CoreRefusal
+from corridor.errors import template as _
+
 # numpy (and matplotlib in the charts) are imported where they are used: a server process that only
 # records and reads pages never loads them, which keeps each worker some 50 MB smaller.
 
@@ -40,17 +43,26 @@ class Period:
 
     @classmethod
     def month(cls, text: str, today: dt.date) -> Period:
-        """Parse ``YYYY-MM``. A month that has not begun yet is refused (ValueError)."""
+        """Parse ``YYYY-MM``. A month that has not begun yet is refused (a ValueError with its code)."""
         found = _MONTH.match(text.strip())
         if not found or not 1 <= int(found.group(2)) <= 12:
-            raise ValueError(f"a month is written YYYY-MM, such as 2014-10; got {text!r}")
+            raise CoreRefusal(
+                _("a month is written YYYY-MM, such as %(example)s; got %(value)r"),
+                code="month.not_yyyy_mm",
+                example="2014-10",
+                value=text,
+            )
         year, month = int(found.group(1)), int(found.group(2))
         if year < 1900:
-            raise ValueError(f"{text} is before 1900")
+            raise CoreRefusal(
+                _("%(month)s is before %(first_year)s"), code="month.too_early", month=text, first_year=1900
+            )
         start = dt.date(year, month, 1)
         end = dt.date(year, month, calendar.monthrange(year, month)[1])
         if start > today:
-            raise ValueError(f"{text} has not begun yet (today is {today.isoformat()})")
+            raise CoreRefusal(
+                _("%(month)s has not begun yet (today is %(today)s)"), code="month.not_begun", month=text, today=today
+            )
         return cls(start, end, min(end, today))
 
     @property

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, can, require
-from corridor.errors import InvalidInput, NotAllowed, NotFound
+from corridor.errors import CoreRefusal, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.models import Site
@@ -43,13 +44,19 @@ def parse_month(month: str, today: dt.date | None = None) -> core.Period:
     """``YYYY-MM`` as a period up to today; a clear InvalidInput on anything else."""
     try:
         return core.Period.month(month or "", today or clock.today())
-    except ValueError as exc:
-        raise InvalidInput(str(exc), "month") from None
+    except CoreRefusal as exc:
+        raise InvalidInput(exc.template, "month", code=exc.code, **exc.values) from None
 
 
 def _choice(value: str, choices: tuple[str, ...], field: str) -> str:
     if value not in choices:
-        raise InvalidInput(f"must be one of {', '.join(choices)}; got {value!r}", field)
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            field,
+            code=f"report.unknown_{field}",
+            choices=", ".join(choices),
+            value=value,
+        )
     return value
 
 
@@ -96,7 +103,7 @@ def report_sites(by: Actor, site: str = "") -> frozenset[int] | None:
         return mine
     found = visible(Site.objects.filter(code=code), by).values_list("id", flat=True).first()
     if found is None:
-        raise NotFound(f"there is no site {code}")
+        raise NotFound(_("there is no site %(site)s"), code="report.unknown_site", site=code)
     return frozenset({found})
 
 
@@ -130,7 +137,9 @@ def monthly_report(
     require(by, Can.READ_LEDGER)
     if not public and not can(by, Can.EXPORT):
         # The same audience rule as the API's indicators: unsuppressed small counts need a role that may export.
-        raise NotAllowed("your role may see the public edition only (small counts left blank)")
+        raise NotAllowed(
+            _("your role may see the public edition only (small counts left blank)"), code="report.public_only"
+        )
     period = parse_month(month)
     _choice(language, strings.LANGUAGES, "language")
     _choice(fmt, REPORT_FORMATS, "format")
@@ -186,9 +195,15 @@ def write_narrative(*, month: str, text: str, language: str = "en", site: str = 
     _choice(language, strings.LANGUAGES, "language")
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
-        raise InvalidInput("write the narrative", "text")
+        raise InvalidInput(_("write the narrative"), "text", code="narrative.empty")
     if len(body) > NARRATIVE_MAX_CHARS:
-        raise InvalidInput(f"at most {NARRATIVE_MAX_CHARS} characters; got {len(body)}", "text")
+        raise InvalidInput(
+            _("at most %(limit)s characters; got %(length)s"),
+            "text",
+            code="narrative.too_long",
+            limit=NARRATIVE_MAX_CHARS,
+            length=len(body),
+        )
     codes = _codes(report_sites(by, site))
     return ledger.append(
         "report.narrative",
@@ -225,12 +240,14 @@ def case_dossier(
     # A patient of a site the user does not work at is "not there", as on every page.
     patient = visible(Patient.objects.select_related("site"), by).filter(code=(code or "").strip()).first()
     if patient is None:
-        raise InvalidInput(f"there is no patient {code!r}", "patient")
+        raise InvalidInput(
+            _("there is no patient %(patient)r"), "patient", code="dossier.unknown_patient", patient=code
+        )
     identity = None
     if with_identity:
         require(by, Can.SEE_IDENTITIES)
         if not (purpose or "").strip():
-            raise InvalidInput("say why the identity version is needed", "purpose")
+            raise InvalidInput(_("say why the identity version is needed"), "purpose", code="dossier.no_purpose")
     head = ledger.head()
     when = now or dt.datetime.now(dt.UTC)
     values, cited = dossier.context(patient, language, clock.today(), head, when)
@@ -277,7 +294,14 @@ def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
 
     require(by, Can.EXPORT)
     if not 1 <= months <= 60:
-        raise InvalidInput(f"from 1 to 60 months; got {months}", "months")
+        raise InvalidInput(
+            _("from %(least)s to %(most)s months; got %(months)s"),
+            "months",
+            code="public_site.bad_months",
+            least=1,
+            most=60,
+            months=months,
+        )
     head = ledger.head()
     files = publish.build(
         clock.today(),
@@ -306,7 +330,9 @@ def publish_site(*, out: Any, months: int = 12, by: Actor) -> Entry:
         try:
             publish.write(Path(out), files)
         except OSError as exc:
-            raise InvalidInput(f"cannot write the site: {exc.strerror}", "out") from None
+            raise InvalidInput(
+                _("cannot write the site: %(detail)s"), "out", code="public_site.not_written", detail=exc.strerror
+            ) from None
     return entry
 
 
@@ -343,7 +369,7 @@ def export(
     head = ledger.head()
     if dataset == "indicators":
         if period is None:
-            raise InvalidInput("name the month of the indicators, YYYY-MM", "month")
+            raise InvalidInput(_("name the month of the indicators, YYYY-MM"), "month", code="export.no_month")
         table = exports.indicators(period, audience, catalogue.compute_all(period, sites=site_ids(by)))
     else:
         table = exports.BUILDERS[dataset](period, today, sites=site_ids(by))

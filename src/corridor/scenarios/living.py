@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.errors import CorridorError
@@ -69,9 +70,13 @@ def move_clock(to: dt.date, *, by: Any = None) -> Scenario:
     """Move the loaded scenario's clock to ``to`` (never backwards), with its ledger entry."""
     scenario = Scenario.objects.exclude(today=None).order_by("-loaded_seq").first()
     if scenario is None or scenario.today is None:
-        raise CorridorError("no scenario with a clock is loaded: run corridor demo first")
+        raise CorridorError(_("no scenario with a clock is loaded: run corridor demo first"), code="scenario.no_clock")
     if to <= scenario.today:
-        raise CorridorError(f"the scenario's clock is at {scenario.today}; it only moves forward")
+        raise CorridorError(
+            _("the scenario's clock is at %(today)s; it only moves forward"),
+            code="scenario.clock_backwards",
+            today=scenario.today,
+        )
     with transaction.atomic():
         before = scenario.today
         scenario.today = to
@@ -125,7 +130,14 @@ class Hands:
             answer = self._client(role).post(f"/api/{path}", data=body, content_type="application/json")
         payload: dict[str, Any] = answer.json()
         if answer.status_code >= 300 and answer.status_code not in refusals:
-            raise CorridorError(f"the API refused POST /api/{path} as {role}: {answer.status_code} {payload}")
+            raise CorridorError(
+                _("the API refused POST /api/%(path)s as %(role)s: %(status)s %(answer)s"),
+                code="living.api_refused",
+                path=path,
+                role=role,
+                status=str(answer.status_code),  # an HTTP status, not a count: never grouped or localised
+                answer=str(payload),
+            )
         payload["status"] = answer.status_code
         return payload
 
@@ -152,7 +164,7 @@ def _api_client(role: str) -> Any:
         # The camp's own staff: with a second site in the install they must be given the camp explicitly.
         sites = list(Site.objects.order_by("pk").values_list("code", flat=True)[:1])
         user = create_user(username=username, role=role, password=secrets.token_urlsafe(24), by=None, sites=sites)
-    _, secret = issue_token(user, by=None, label="living camp")
+    secret = issue_token(user, by=None, label="living camp")[1]
     return Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
@@ -197,7 +209,7 @@ def _live_day(
 
     # New referrals: a new patient, sometimes two, each referred today. These stay on the services' door:
     # they are made-up people, and the API (rightly) has no way to mark what it is given as synthetic.
-    for _ in range(rng.choice((0, 1, 1, 2))):
+    for _new in range(rng.choice((0, 1, 1, 2))):
         serial[0] += 1
         patient = register.register_patient(
             site=site,
@@ -524,16 +536,16 @@ def check_day(site: Site, day: dt.date, report: Report, since: int = 0) -> None:
 def advance(days: int, *, seed: int = 0, check: bool = True) -> Report:
     """Drive the loaded demo camp ``days`` days forward; return what was done and checked."""
     if not 1 <= days <= 366:
-        raise CorridorError("advance between 1 and 366 days")
+        raise CorridorError(_("advance between %(least)s and %(most)s days"), code="living.bad_days", least=1, most=366)
     rng = random.Random(seed)
     site = Site.objects.order_by("pk").first()
     if site is None:
-        raise CorridorError("no site: run corridor demo first")
+        raise CorridorError(_("no site: run corridor demo first"), code="living.no_site")
     report = Report()
     serial = [Patient.objects.filter(code__startswith="P-L").count()]
     hands = Hands(seed, report)
     aside = random.Random(f"aside:{seed}")
-    for _ in range(days):
+    for _day in range(days):
         day = clock.today() + dt.timedelta(days=1)
         since = ledger.head()[0]
         report.untimed = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import jsonlimits
 from corridor.errors import Conflict, InvalidInput
@@ -49,7 +50,12 @@ def resolve(name_or_path: str) -> Path:
         return BUILT_IN[name_or_path]
     path = Path(name_or_path)
     if not path.is_file():
-        raise InvalidInput(f"no built-in scenario {name_or_path!r} (known: {', '.join(BUILT_IN)}) and no such file")
+        raise InvalidInput(
+            _("no built-in scenario %(scenario)r (known: %(known)s) and no such file"),
+            code="scenario.unknown",
+            scenario=name_or_path,
+            known=", ".join(BUILT_IN),
+        )
     return path
 
 
@@ -59,17 +65,29 @@ def load(name_or_path: str) -> LoadResult:
     try:
         data = jsonlimits.loads(raw)
     except jsonlimits.TooDeep as exc:
-        raise InvalidInput(f"{path.name} cannot be read: {exc}") from None
+        raise InvalidInput(
+            _("%(file)s cannot be read: %(detail)s"), code="scenario.too_deep", file=path.name, detail=str(exc)
+        ) from None
     except ValueError as exc:  # not JSON, or not UTF-8
-        raise InvalidInput(f"{path.name} is not valid JSON: {exc}") from None
+        raise InvalidInput(
+            _("%(file)s is not valid JSON: %(detail)s"), code="scenario.not_json", file=path.name, detail=str(exc)
+        ) from None
     if not isinstance(data, dict) or data.get("format") != "corridor-scenario/1":
-        raise InvalidInput(f"{path.name}: format must be corridor-scenario/1", "format")
+        raise InvalidInput(
+            _("%(file)s: format must be %(format)s"),
+            "format",
+            code="scenario.unknown_format",
+            file=path.name,
+            format="corridor-scenario/1",
+        )
     try:
         return _load_checked(path, raw, data)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, DataError, ObjectDoesNotExist) as exc:
         # A malformed file: one line saying what is wrong. The transaction has rolled back: nothing is written.
         problem = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
-        raise InvalidInput(f"{path.name}: {problem}") from None
+        raise InvalidInput(
+            _("%(file)s: %(problem)s"), code="scenario.malformed", file=path.name, problem=problem
+        ) from None
 
 
 def _load_checked(path: Path, raw: bytes, data: dict[str, Any]) -> LoadResult:
@@ -78,7 +96,11 @@ def _load_checked(path: Path, raw: bytes, data: dict[str, Any]) -> LoadResult:
     existing = Scenario.objects.filter(name=name).first()
     if existing:
         if existing.checksum != checksum:
-            raise Conflict(f"another version of scenario {name} is already loaded; use a fresh data directory")
+            raise Conflict(
+                _("another version of scenario %(scenario)s is already loaded; use a fresh data directory"),
+                code="scenario.other_version",
+                scenario=name,
+            )
         first = int(existing.loaded_seq)
         return LoadResult(name, False, (_first_seq_of(existing), first), {})
     with transaction.atomic():
@@ -113,7 +135,7 @@ def _evidence(item: dict[str, Any]) -> dict[str, Any]:
 def _at(text: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        raise InvalidInput(f"time {text!r} lacks a UTC offset", "at")
+        raise InvalidInput(_("time %(value)r lacks a UTC offset"), "at", code="scenario.no_utc_offset", value=text)
     return moment
 
 
@@ -187,7 +209,13 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
         try:
             _apply_action(action, sites[action.get("site", site.code)], facilities, referrals, trips, counts)
         except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidInput(f"actions[{index}] ({action.get('action')}): {exc}") from None
+            raise InvalidInput(
+                _("actions[%(index)s] (%(action)s): %(detail)s"),
+                code="scenario.bad_action",
+                index=index,
+                action=action.get("action"),
+                detail=str(exc),
+            ) from None
     return counts
 
 

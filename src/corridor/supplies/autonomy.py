@@ -24,6 +24,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corridor.errors import CoreRefusal
+from corridor.errors import template as _
 from corridor.notices import Notice
 
 # --------------------------------------------------------------------------------------------- units
@@ -60,7 +62,7 @@ _ALIASES: dict[str, str] = {
 }
 
 
-class UnitMismatch(ValueError):
+class UnitMismatch(CoreRefusal):
     """A quantity's unit cannot be turned into the unit its item is kept in."""
 
 
@@ -68,7 +70,7 @@ def normalise_unit(unit: str) -> str:
     """The canonical spelling of ``unit`` (``"L"`` → ``"litres"``); unknown units are only trimmed and lower-cased."""
     text = " ".join(str(unit or "").split()).lower()
     if not text:
-        raise UnitMismatch("a quantity needs a unit (litres, rations, vials…)")
+        raise UnitMismatch(_("a quantity needs a unit (litres, rations, vials…)"), code="unit.missing")
     return _ALIASES.get(text, text)
 
 
@@ -81,8 +83,15 @@ def convert(quantity: float, unit: str, to_unit: str, *, item: str = "the item")
     if a and b and a[0] == b[0]:
         return float(quantity) * a[1] / b[1]
     raise UnitMismatch(
-        f"{item} is kept in {wanted}; {quantity:g} {given} cannot be converted to {wanted} "
-        f"(record it in {wanted}, or convert it first)"
+        _(
+            "%(item)s is kept in %(wanted)s; %(quantity)s %(given)s cannot be converted to %(wanted)s "
+            "(record it in %(wanted)s, or convert it first)"
+        ),
+        code="unit.not_convertible",
+        item=item,
+        wanted=wanted,
+        quantity=int(quantity) if float(quantity).is_integer() else quantity,
+        given=given,
     )
 
 

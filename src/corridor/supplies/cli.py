@@ -11,6 +11,8 @@ from corridor.cli import with_django
 
 
 def _day(value: str | None) -> dt.date:
+    from django.utils.translation import gettext_noop as _
+
     from corridor import clock
     from corridor.errors import InvalidInput
 
@@ -19,7 +21,9 @@ def _day(value: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"write the date as YYYY-MM-DD; got {value!r}", "--today") from None
+        raise InvalidInput(
+            _("write the date as YYYY-MM-DD; got %(value)r"), "--today", code="cli.bad_date", value=value
+        ) from None
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -104,6 +108,8 @@ def status_command(site: str | None, today: str | None, as_json: bool) -> None:
 @with_django
 def month_command(month: str, site: str | None, today: str | None, as_json: bool) -> None:
     """MONTH (YYYY-MM): per item, days of autonomy at the month's end, blockade days, share of deliveries allowed."""
+    from django.utils.translation import gettext_noop as _
+
     from corridor.errors import InvalidInput
     from corridor.supplies import queries
 
@@ -111,7 +117,9 @@ def month_command(month: str, site: str | None, today: str | None, as_json: bool
         year, number = (int(part) for part in month.split("-"))
         dt.date(year, number, 1)
     except ValueError:
-        raise InvalidInput(f"write the month as YYYY-MM; got {month!r}", "MONTH") from None
+        raise InvalidInput(
+            _("write the month as YYYY-MM; got %(value)r"), "MONTH", code="cli.bad_month", value=month
+        ) from None
     chosen = queries.get_site(site)
     rows = queries.month_figures(chosen, year, number, _day(today))
     if as_json:

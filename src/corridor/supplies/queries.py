@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_noop as _
 
 from corridor.errors import InvalidInput
 from corridor.names import name_in
@@ -38,8 +39,10 @@ def only_site() -> Site:
     if len(sites) == 1:
         return sites[0]
     if not sites:
-        raise InvalidInput("no site is registered yet; load a scenario or create a site first", "site")
-    raise InvalidInput("there is more than one site; name one", "site")
+        raise InvalidInput(
+            _("no site is registered yet; load a scenario or create a site first"), "site", code="site.none_yet"
+        )
+    raise InvalidInput(_("there is more than one site; name one"), "site", code="site.name_one")
 
 
 def get_site(code: str | None) -> Site:
@@ -47,7 +50,7 @@ def get_site(code: str | None) -> Site:
         return only_site()
     site = Site.objects.filter(code=code).first()
     if site is None:
-        raise InvalidInput(f"no site {code!r}", "site")
+        raise InvalidInput(_("no site %(site)r"), "site", code="site.unknown", site=code)
     return site
 
 

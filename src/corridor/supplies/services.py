@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock, validate
 from corridor.accounts.roles import Actor, Can, can, require
@@ -42,9 +43,21 @@ _UNSET: Any = object()
 # ------------------------------------------------------------------------------------------- helpers
 
 
+# What a role that may not act is told, by the first capability the act needs.
+_NOT_ALLOWED = {
+    Can.MANAGE_REFERENCE: _("your role may not manage reference"),
+    Can.MANAGE_PATIENTS: _("your role may not manage patients"),
+}
+
+
 def _require_any(by: Actor, *capabilities: Can) -> None:
     if not any(can(by, c) for c in capabilities):
-        raise NotAllowed(f"your role may not {capabilities[0].value.replace('_', ' ')}")
+        raise NotAllowed(_NOT_ALLOWED[capabilities[0]], code="supply.not_allowed")
+
+
+def _g(value: float) -> float | int:
+    """A quantity as ``:g`` wrote it in the English sentence: 2000, not 2000.0."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _text(value: str | None, field: str, *, required: bool = False, max_length: int = 2000) -> str:
@@ -55,9 +68,9 @@ def _number(value: Any, field: str, *, minimum: float | None = 0.0, allow_none: 
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput("must be a number", field)
+        raise InvalidInput(_("must be a number"), field, code="supply.not_a_number")
     if minimum is not None and value < minimum:
-        raise InvalidInput(f"must be {minimum:g} or more", field)
+        raise InvalidInput(_("must be %(least)s or more"), field, code="supply.too_small", least=_g(minimum))
     return float(value)
 
 
@@ -70,7 +83,7 @@ def _in_unit(item: SupplyItem, quantity: float, unit: str, field: str = "unit") 
     try:
         return autonomy.convert(quantity, unit, item.unit, item=item.code)
     except autonomy.UnitMismatch as exc:
-        raise InvalidInput(str(exc), field) from None
+        raise InvalidInput(exc.template, field, code=exc.code, **exc.values) from None
 
 
 def _reported(item: SupplyItem, quantity: float | None, unit: str) -> dict[str, Any]:
@@ -122,22 +135,32 @@ def define_item(
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
     code = (code or "").strip()
     if not _CODE.match(code):
-        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", "code")
+        raise InvalidInput(
+            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
+            "code",
+            code="supply.bad_code",
+            least=1,
+            most=32,
+        )
     name = _text(name, "name", required=True, max_length=200)
     other_names = validate.names(names)
     if category not in ITEMS:
-        raise InvalidInput(f"must be one of {', '.join(ITEMS)}", "category")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "category", code="supply.unknown_category", choices=", ".join(ITEMS)
+        )
     try:
         unit = autonomy.normalise_unit(unit)
     except autonomy.UnitMismatch as exc:
-        raise InvalidInput(str(exc), "unit") from None
+        raise InvalidInput(exc.template, "unit", code=exc.code, **exc.values) from None
     if len(unit) > 32:
-        raise InvalidInput("is longer than 32 characters", "unit")
+        raise InvalidInput(_("is longer than %(limit)s characters"), "unit", code="supply.unit_too_long", limit=32)
     threshold = _number(critical_threshold, "critical_threshold", allow_none=True)
     daily = _number(daily_use_set, "daily_use_set", allow_none=True)
     with transaction.atomic():
         if SupplyItem.objects.filter(site=site, code=code).exists():
-            raise Conflict(f"{site.code} already has an item {code}")
+            raise Conflict(
+                _("%(site)s already has an item %(item)s"), code="supply.item_exists", site=site.code, item=code
+            )
         item = SupplyItem.objects.create(
             site=site,
             code=code,
@@ -200,7 +223,7 @@ def change_item(
         changes["needs_power"] = bool(needs_power)
     changes = {k: v for k, v in changes.items() if getattr(item, k) != v}
     if not changes:
-        raise InvalidInput("nothing to change")
+        raise InvalidInput(_("nothing to change"), code="change.nothing")
     with transaction.atomic():
         for key, value in changes.items():
             setattr(item, key, value)
@@ -217,8 +240,23 @@ def change_item(
 def get_item(site: Site, code: str) -> SupplyItem:
     item = SupplyItem.objects.filter(site=site, code=code).first()
     if item is None:
-        known = ", ".join(SupplyItem.objects.filter(site=site).values_list("code", flat=True)) or "none yet"
-        raise InvalidInput(f"{site.code} has no item {code!r} (items: {known})", "item")
+        known = ", ".join(SupplyItem.objects.filter(site=site).values_list("code", flat=True))
+        if not known:
+            raise InvalidInput(
+                _("%(site)s has no item %(item)r (items: none yet)"),
+                "item",
+                code="supply.unknown_item",
+                site=site.code,
+                item=code,
+            )
+        raise InvalidInput(
+            _("%(site)s has no item %(item)r (items: %(known)s)"),
+            "item",
+            code="supply.unknown_item",
+            site=site.code,
+            item=code,
+            known=known,
+        )
     return item
 
 
@@ -301,7 +339,7 @@ def record_adjustment(
     given = _number(quantity, "quantity", minimum=None)
     assert given is not None
     if given == 0:
-        raise InvalidInput("an adjustment of zero changes nothing", "quantity")
+        raise InvalidInput(_("an adjustment of zero changes nothing"), "quantity", code="adjustment.zero")
     value = _in_unit(item, given, unit)
     reason = _text(reason, "reason", required=True)
     _evidence(source, certainty)
@@ -311,12 +349,26 @@ def record_adjustment(
         # can take is bounded by the count before its day and what came in since, less other adjustments.
         upper = autonomy.stock_on(on, [c for c in counts if c.on < on], movements, daily_use=None)
         if upper is None:
-            raise InvalidInput(f"{item.code} was not counted before {on}; count it before adjusting it", "on")
+            raise InvalidInput(
+                _("%(item)s was not counted before %(on)s; count it before adjusting it"),
+                "on",
+                code="adjustment.not_counted",
+                item=item.code,
+                on=on,
+            )
         if upper + value < -1e-9:
             raise InvalidInput(
-                f"{-value:g} {item.unit} cannot be taken off {item.code}: at most {upper:g} {item.unit} are "
-                f"recorded on {on} (the count before plus what came in since)",
+                _(
+                    "%(quantity)s %(unit)s cannot be taken off %(item)s: at most %(most)s %(unit)s are "
+                    "recorded on %(on)s (the count before plus what came in since)"
+                ),
                 "quantity",
+                code="adjustment.more_than_stock",
+                quantity=_g(-value),
+                unit=item.unit,
+                item=item.code,
+                most=_g(upper),
+                on=on,
             )
         entry = ledger.append(
             "supply.adjusted",
@@ -357,7 +409,9 @@ def _target(site: Site, item: SupplyItem | str) -> tuple[SupplyItem | None, str]
     """A delivery's item and category: a tracked item of the site, or a whole category."""
     if isinstance(item, SupplyItem):
         if item.site_id != site.pk:
-            raise InvalidInput(f"{item.code} is an item of another site", "item")
+            raise InvalidInput(
+                _("%(item)s is an item of another site"), "item", code="supply.other_site", item=item.code
+            )
         return item, item.category
     code = (item or "").strip()
     found = SupplyItem.objects.filter(site=site, code=code).first()
@@ -365,7 +419,13 @@ def _target(site: Site, item: SupplyItem | str) -> tuple[SupplyItem | None, str]
         return found, found.category
     if code in ITEMS:
         return None, code
-    raise InvalidInput(f"must be one of {site.code}'s items or one of {', '.join(ITEMS)}", "item")
+    raise InvalidInput(
+        _("must be one of %(site)s's items or one of %(choices)s"),
+        "item",
+        code="delivery.unknown_item",
+        site=site.code,
+        choices=", ".join(ITEMS),
+    )
 
 
 def _delivery_payload(delivery: Delivery) -> dict[str, Any]:
@@ -391,7 +451,9 @@ def _quantity_for(target: SupplyItem | None, quantity: Any, unit: str) -> tuple[
         return None, (target.unit if target else unit.strip())
     if target is None:
         if not unit.strip():
-            raise InvalidInput("give the unit of the quantity (litres, rations, packs…)", "unit")
+            raise InvalidInput(
+                _("give the unit of the quantity (litres, rations, packs…)"), "unit", code="delivery.no_unit"
+            )
         return given, unit.strip()
     return _in_unit(target, given, unit or target.unit), target.unit
 
@@ -465,34 +527,69 @@ def decide_delivery(
     """
     require(by, Can.RECORD_GATE)
     if status not in (Delivery.Status.ALLOWED, Delivery.Status.PARTLY_ALLOWED, Delivery.Status.BLOCKED):
-        raise InvalidInput("must be allowed, partly_allowed or blocked", "status")
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "status",
+            code="delivery.unknown_decision",
+            choices=", ".join((Delivery.Status.ALLOWED, Delivery.Status.PARTLY_ALLOWED, Delivery.Status.BLOCKED)),
+        )
     on = _day(on)
     if on < delivery.requested_on:
-        raise InvalidInput(f"the delivery was requested on {delivery.requested_on}, after {on}", "on")
+        raise InvalidInput(
+            _("the delivery was requested on %(requested_on)s, after %(on)s"),
+            "on",
+            code="delivery.decided_before_requested",
+            requested_on=delivery.requested_on,
+            on=on,
+        )
     requested = delivery.quantity_requested
     allowed = _number(quantity_allowed, "quantity_allowed", allow_none=True)
     if status == Delivery.Status.BLOCKED:
         if allowed:
-            raise InvalidInput("a blocked delivery lets nothing through; record it as partly allowed", "status")
+            raise InvalidInput(
+                _("a blocked delivery lets nothing through; record it as partly allowed"),
+                "status",
+                code="delivery.blocked_with_quantity",
+            )
         allowed = 0.0
     elif status == Delivery.Status.ALLOWED:
         if allowed is None:
             allowed = requested
         elif requested is not None and allowed < requested:
             raise InvalidInput(
-                f"{allowed:g} of {requested:g} {delivery.unit} is a partly allowed delivery", "quantity_allowed"
+                _("%(allowed)s of %(requested)s %(unit)s is a partly allowed delivery"),
+                "quantity_allowed",
+                code="delivery.partly_allowed",
+                allowed=_g(allowed),
+                requested=_g(requested),
+                unit=delivery.unit,
             )
     else:
         if requested is None or allowed is None:
-            raise InvalidInput("a partly allowed delivery needs the quantity requested and allowed", "quantity_allowed")
+            raise InvalidInput(
+                _("a partly allowed delivery needs the quantity requested and allowed"),
+                "quantity_allowed",
+                code="delivery.partly_without_quantities",
+            )
         if not 0 < allowed < requested:
-            raise InvalidInput(f"must be more than 0 and less than the {requested:g} requested", "quantity_allowed")
+            raise InvalidInput(
+                _("must be more than %(least)s and less than the %(requested)s requested"),
+                "quantity_allowed",
+                code="delivery.bad_part",
+                least=0,
+                requested=_g(requested),
+            )
     _evidence(source, certainty)
     reason = _text(reason, "reason")
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != Delivery.Status.REQUESTED:
-            raise Conflict(f"delivery {delivery.pk} was already recorded as {locked.get_status_display()}")
+            raise Conflict(
+                _("delivery %(delivery)s was already recorded as %(delivery_status)s"),
+                code="delivery.already_decided",
+                delivery=delivery.pk,
+                delivery_status=locked.status,
+            )
         delivery.status, delivery.decided_on = status, on
         delivery.quantity_allowed, delivery.reason = allowed, reason
         entry = ledger.append(
@@ -542,11 +639,19 @@ def record_blocked_delivery(
         and item.strip() not in ITEMS
         and not SupplyItem.objects.filter(site=site, code=item.strip()).exists()
     ):
-        raise InvalidInput(f"must be one of {', '.join(ITEMS)} or one of {site.code}'s items", "item")
+        raise InvalidInput(
+            _("must be one of %(choices)s or one of %(site)s's items"),
+            "item",
+            code="delivery.unknown_item",
+            choices=", ".join(ITEMS),
+            site=site.code,
+        )
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int | float) or quantity < 0):
-        raise InvalidInput("must be a number, zero or more", "quantity")
+        raise InvalidInput(_("must be a number, zero or more"), "quantity", code="delivery.bad_quantity")
     if quantity is not None and not unit.strip():
-        raise InvalidInput("give the unit of the quantity (litres, rations, packs…)", "unit")
+        raise InvalidInput(
+            _("give the unit of the quantity (litres, rations, packs…)"), "unit", code="delivery.no_unit"
+        )
     on = _day(on)
     target, category = _target(site, item)
     amount, unit_text = _quantity_for(target, quantity, unit)
@@ -599,21 +704,36 @@ def add_generator(
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
     code = (code or "").strip()
     if not _CODE.match(code):
-        raise InvalidInput("use 1–32 letters, digits, '.', '_' or '-'", "code")
+        raise InvalidInput(
+            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
+            "code",
+            code="supply.bad_code",
+            least=1,
+            most=32,
+        )
     if fuel.site_id != site.pk:
-        raise InvalidInput(f"{fuel.code} is an item of another site", "fuel")
+        raise InvalidInput(_("%(item)s is an item of another site"), "fuel", code="supply.other_site", item=fuel.code)
     try:
         autonomy.convert(1, "litres", fuel.unit, item=fuel.code)
     except autonomy.UnitMismatch:
         raise InvalidInput(
-            f"a generator's fuel is kept in litres; {fuel.code} is kept in {fuel.unit}", "fuel"
+            _("a generator's fuel is kept in litres; %(item)s is kept in %(unit)s"),
+            "fuel",
+            code="generator.fuel_not_litres",
+            item=fuel.code,
+            unit=fuel.unit,
         ) from None
     rate = _number(litres_per_hour, "litres_per_hour")
     if not rate:
-        raise InvalidInput("must be more than zero", "litres_per_hour")
+        raise InvalidInput(_("must be more than zero"), "litres_per_hour", code="generator.no_burn_rate")
     with transaction.atomic():
         if Generator.objects.filter(site=site, code=code).exists():
-            raise Conflict(f"{site.code} already has a generator {code}")
+            raise Conflict(
+                _("%(site)s already has a generator %(generator)s"),
+                code="generator.exists",
+                site=site.code,
+                generator=code,
+            )
         generator = Generator.objects.create(
             site=site, code=code, fuel=fuel, litres_per_hour=rate, synthetic=bool(synthetic)
         )
@@ -657,20 +777,33 @@ def record_power_day(
     outage = _number(outage_hours, "outage_hours", allow_none=True)
     if hours is None:
         if fuel is None:
-            raise InvalidInput("give the hours the generator ran, or the fuel it used", "hours_run")
+            raise InvalidInput(
+                _("give the hours the generator ran, or the fuel it used"), "hours_run", code="power.no_hours"
+            )
         hours = autonomy.generator_hours(fuel, generator.litres_per_hour)[0]
         assert hours is not None
     if hours > 24:
-        raise InvalidInput("a day has 24 hours", "hours_run")
+        raise InvalidInput(_("a day has %(hours)s hours"), "hours_run", code="power.more_than_a_day", hours=24)
     if outage is None:
         outage = 24.0 - hours
     if hours + outage > 24 + 1e-9:
-        raise InvalidInput(f"{hours:g} hours run and {outage:g} without power make more than a day", "outage_hours")
+        raise InvalidInput(
+            _("%(hours)s hours run and %(outage)s without power make more than a day"),
+            "outage_hours",
+            code="power.more_than_a_day",
+            hours=_g(hours),
+            outage=_g(outage),
+        )
     _evidence(source, certainty)
     note = _text(note, "note")
     with transaction.atomic():
         if PowerDay.objects.filter(generator=generator, on=on).exists():
-            raise Conflict(f"{generator.code}'s hours on {on} are already recorded; correct that entry instead")
+            raise Conflict(
+                _("%(generator)s's hours on %(on)s are already recorded; correct that entry instead"),
+                code="power.already_recorded",
+                generator=generator.code,
+                on=on,
+            )
         entry = ledger.append(
             "power.recorded",
             by=by,
@@ -719,17 +852,38 @@ def record_dependence(
     """A patient's care depends on ``item`` (and so on power too when the item needs power)."""
     _require_any(by, Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
     if need not in Dependence.Need.values:
-        raise InvalidInput(f"must be one of {', '.join(Dependence.Need.values)}", "need")
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "need",
+            code="dependence.unknown_need",
+            choices=", ".join(Dependence.Need.values),
+        )
     if item.site_id != patient.site_id:
-        raise InvalidInput(f"{item.code} is an item of another site than {patient.code}'s", "item")
+        raise InvalidInput(
+            _("%(item)s is an item of another site than %(patient)s's"),
+            "item",
+            code="dependence.other_site",
+            item=item.code,
+            patient=patient.code,
+        )
     since = _day(since or clock.today(), "since")
     daily = _number(daily_quantity, "daily_quantity", allow_none=True)
     _evidence(source, certainty)
     if patient.status in (Patient.Status.DECEASED, Patient.Status.LEFT):
-        raise Conflict(f"{patient.code} is {patient.get_status_display()}")
+        raise Conflict(
+            _("%(patient)s is %(patient_status)s"),
+            code="dependence.patient_gone",
+            patient=patient.code,
+            patient_status=patient.status,
+        )
     with transaction.atomic():
         if Dependence.objects.filter(patient=patient, item=item, until__isnull=True).exists():
-            raise Conflict(f"{patient.code}'s dependence on {item.code} is already recorded")
+            raise Conflict(
+                _("%(patient)s's dependence on %(item)s is already recorded"),
+                code="dependence.exists",
+                patient=patient.code,
+                item=item.code,
+            )
         entry = ledger.append(
             "dependence.recorded",
             by=by,
@@ -757,11 +911,16 @@ def end_dependence(dependence: Dependence, *, on: dt.date, reason: str, by: Acto
     on = _day(on)
     reason = _text(reason, "reason", required=True)
     if on < dependence.since:
-        raise InvalidInput(f"the dependence was recorded from {dependence.since}", "on")
+        raise InvalidInput(
+            _("the dependence was recorded from %(since)s"),
+            "on",
+            code="dependence.ended_before",
+            since=dependence.since,
+        )
     with transaction.atomic():
         locked = Dependence.objects.select_for_update().get(pk=dependence.pk)
         if locked.until is not None:
-            raise Conflict(f"the dependence already ended on {locked.until}")
+            raise Conflict(_("the dependence already ended on %(until)s"), code="dependence.ended", until=locked.until)
         dependence.until = on
         dependence.save(update_fields=["until"])
         ledger.append(
@@ -798,9 +957,9 @@ def record_incident(
     require(by, Can.RECORD_INCIDENTS)
     require_site(by, site)  # only at a site the user works at; another site's is not found
     if not description.strip():
-        raise InvalidInput("describe what happened", "description")
+        raise InvalidInput(_("describe what happened"), "description", code="incident.no_description")
     if not kind.strip() or not resource.strip():
-        raise InvalidInput("give the kind of incident and the resource affected", "kind")
+        raise InvalidInput(_("give the kind of incident and the resource affected"), "kind", code="incident.no_kind")
     on = _day(on)  # an incident is recorded once it has happened, as every other dated event
     with transaction.atomic():
         return ledger.append(
