@@ -269,6 +269,12 @@ def source_label(code: str) -> str:
 
 
 @register.filter
+def recorder(name: str) -> str:
+    """Who recorded an entry: a username as it is; the ledger's ``system`` (scripts, loaders) in words."""
+    return gettext("system") if name == "system" else name
+
+
+@register.filter
 def certainty_label(code: str) -> str:
     from corridor.ledger.catalogue import Certainty
 

@@ -1,0 +1,220 @@
+"""No English left in Persian and Arabic: every page of every route table, crawled (issue #17, item 7).
+
+The crawl is derived from the resolver, not from a hand list: a new route is either opened here as a
+page, in each role that may open it, or named in ``NOT_PAGES`` with why. A Latin-script word on a
+page is a finding unless ``ALLOWED`` says why it is the same in every language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from corridor.supplies.tests.test_pages import ROUTES as SUPPLY_ROUTES
+from corridor.web.tests.conftest import Scene
+from corridor.web.tests.test_permissions import ROUTES as WORKSPACE_ROUTES
+
+LANGUAGES = ("fa", "ar")
+
+# The accounts that see the most: each page is read by every one of these that may open it, because a
+# coordinator's buttons, an admin's account forms and a monitor's gate forms differ on the same page.
+READERS = ("coordinator", "admin", "monitor", "auditor")
+
+# Pages outside the workspace's and the supplies' tables: who may open each (reports, intake and jobs
+# say so in their own tests; tests/test_routes.py names them).
+OTHER_PAGES: dict[str, frozenset[str]] = {
+    "reports:index": frozenset({"coordinator", "monitor", "auditor", "admin"}),
+    "intake:upload": frozenset({"coordinator", "monitor"}),
+    "jobs:progress": frozenset({"auditor"}),  # the job's owner (the scene's export is the auditor's)
+    "jobs:schedule": frozenset({"admin"}),
+}
+
+# Routes that are not pages for people to read, each with why the crawl does not open it.
+NOT_PAGES = {
+    None: "/admin/password_change/ only redirects to the account's own password page (crawled)",
+    "admin": "Django's admin, read-only: its words are Django's own catalogue, not Corridor's",
+    "api": "the JSON API: machine codes and English sentences beside them, by design (docs/api.md)",
+    "login": "signing in: crawled below as a visitor (no route table for the signed-out pages)",
+    "logout": "a POST that signs out; nothing to read",
+    "reports:monthly": "a POST that returns the report: its PDF is read by the PDF test below",
+    "reports:export": "a POST that returns a file; its header row is a stable machine code (test below)",
+    "reports:narrative": "a POST that records a narrative and redirects to the reports page (crawled)",
+    "reports:dossier": "a POST that returns the dossier PDF: read by the PDF test below",
+    "intake:form": "an XLSForm file, in the three languages of its own columns (intake/tests/test_forms.py)",
+    "intake:push": "a POST for ODK Central or KoBo with a source's secret, answered in JSON",
+    "jobs:result": "the job's file (an export or a PDF), read by the tests of what it holds",
+    "web:attachment_image": "a photo's derivative, an image file",
+    "web:attachment_original": "the original file attached, as it was received",
+    "web:outbox_worker": "the service worker's script that sends gate records queued offline",
+}
+
+# Latin-script words the same in every language, each with why. Kept short: an English sentence is a
+# finding to translate, never an entry here.
+ALLOWED = {
+    r"Corridor": "the product's name",
+    r"ODK(?: Central| Collect)?|KoBoToolbox|KoBoCollect|XLSForms?": "names of the field-form tools and format",
+    r"PDF|CSV|HTML|JSON|XLSX|ZIP|HXL|API": "names of file formats and of the API, written so in every language",
+    r"[\w-]+\.(?:xlsx|json|pdf|csv)": "file names: a shipped XLSForm, the evidence.json a dossier embeds",
+    r"docs/[\w-]+\.md": "a page of the documentation, named as it is in the repository",
+    r"[A-Z]{1,5}(?:-[A-Z0-9]+)+": "codes people write and say as written: P-0001, T-12, H-1, CAMP-T, C-0001",
+    r"P[1-4]": "priority classes, codes of the camp's triage (docs/vocabulary.md)",
+    r"[A-Z]\d{2}(?:\.\d{1,2})?": "ICD-10 codes (C50.9, I21.9)",
+    r"(?:coordinator|clinician|monitor|auditor|admin|outsider)": "usernames of the fixture accounts",
+    r"Test Camp|Test Person(?: \w+)?|Oncology|Eyes|Heart": "names the fixtures gave in English only (shown as given)",
+    r"Block 7|diesel|gate phone": "free text and an item's code the fixtures entered, shown as entered",
+    r"[0-9a-f]{12,}": "hashes: Merkle roots, checksums and key fingerprints",
+    r"UTC": "the clock's reference, written so in every language",
+    r"English": "the language switch names each language in itself",
+}
+# Bounded by Latin letters and digits only: "CSVها" (a Persian plural of an allowed name) is allowed.
+ALLOWED_WORDS = re.compile(r"(?<![A-Za-z0-9-])(?:" + "|".join(ALLOWED) + r")(?![A-Za-z0-9-])")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+# Attributes people read or hear: hover titles, empty-field hints, screen readers' names, image text.
+READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+
+class _Readable(HTMLParser):
+    """Each text node and read attribute of a page, skipping scripts, styles and machine blocks."""
+
+    # ``pre`` holds a ledger entry's canonical JSON, its keys machine codes; ``code`` holds what people
+    # type or compare as written (a scheduled item's name, an API token, a hash).
+    SKIP = ("script", "style", "pre", "code")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.skip += 1
+        for name, value in attrs:
+            if name in READ_ATTRIBUTES and value and value.strip():
+                self.found.append(value.strip())
+            if tag == "input" and name == "value" and ("type", "submit") in attrs and value:
+                self.found.append(value.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip and data.strip():
+            self.found.append(" ".join(data.split()))
+
+
+def english_in(html: str) -> list[str]:
+    """The texts of a page that hold a Latin-script word not in ``ALLOWED``."""
+    parser = _Readable()
+    parser.feed(html)
+    return [text for text in parser.found if LATIN_WORD.search(ALLOWED_WORDS.sub("", text))]
+
+
+def _routes(patterns: list[Any], namespace: str | None = None) -> Iterator[tuple[str | None, str | None]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield namespace, pattern.name
+
+
+def _pages() -> dict[str, frozenset[str]]:
+    """Every GET page of every route table: its qualified name -> the readers who may open it."""
+    pages: dict[str, frozenset[str]] = {}
+    for name, (method, who) in WORKSPACE_ROUTES.items():
+        if method == "get":  # "anyone": every reader, and visitors (the sign-in page, below)
+            pages[f"web:{name}"] = frozenset(READERS) if isinstance(who, str) else who
+    pages |= {f"supplies:{n}": who for n, who in SUPPLY_ROUTES.items()}
+    return {n: who for n, who in (pages | OTHER_PAGES).items() if n not in NOT_PAGES}
+
+
+def test_every_route_is_crawled_or_named_with_why_it_is_not_a_page() -> None:
+    crawled = set(_pages())
+    unplaced = set()
+    for namespace, name in _routes(get_resolver().url_patterns):
+        qualified = f"{namespace}:{name}" if namespace else name
+        if qualified not in crawled and namespace not in NOT_PAGES and qualified not in NOT_PAGES:
+            posted = namespace == "web" and WORKSPACE_ROUTES[str(name)][0] == "post"
+            if not posted:  # the workspace's table says which of its routes only record
+                unplaced.add(qualified)
+    assert unplaced == set()
+    assert not set(OTHER_PAGES) & set(NOT_PAGES)
+    assert not {n for n in NOT_PAGES if n and n.startswith("web:")} - {f"web:{n}" for n in WORKSPACE_ROUTES}
+
+
+def test_the_crawl_finds_an_english_sentence_and_lets_codes_and_names_through() -> None:
+    html = (
+        '<p>بیمار <bdi>P-0001</bdi> به H-1 رفت، Corridor</p><input placeholder="Search"><img alt="Chart">'
+        '<select><option>Oncology</option><option>Not yet</option></select><pre>{"trip": 1}</pre>'
+    )
+    assert english_in(html) == ["Search", "Chart", "Not yet"]
+
+
+@pytest.fixture
+def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
+    """The scene, with stock at risk, a blocked delivery, a dependent patient and a job to follow."""
+    from corridor.jobs import services as jobs
+    from corridor.supplies import services as supplies
+
+    diesel = supplies.define_item(
+        site=scene.site, code="diesel", name="Diesel", names={"fa": "گازوئیل", "ar": "ديزل"}, category="diesel",
+        unit="litres", critical_threshold=1500, by=None,
+    )  # fmt: skip
+    day = dt.date(2014, 9, 20)
+    for offset, quantity in ((0, 2000), (7, 1300), (14, 600)):
+        supplies.record_count(item=diesel, on=day + dt.timedelta(days=offset), quantity=quantity, unit="l", by=None)
+    supplies.record_blocked_delivery(
+        site=scene.site, item="diesel", on=day, by=None, source="publication", certainty="unverified"
+    )
+    delivery = supplies.request_delivery(site=scene.site, item=diesel, on=dt.date(2014, 10, 12), by=None)
+    supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
+    job = jobs.submit("export", {"dataset": "trips"}, by=users["auditor"])
+    return {"delivery": delivery.pk, "job": job.pk}
+
+
+def _url(name: str, scene: Scene, world: dict[str, Any]) -> str:
+    namespace, short = name.split(":")
+    if namespace == "web":
+        return reverse(name, kwargs=scene.kwargs(short))
+    if name == "supplies:answer":
+        return reverse(name, args=[world["delivery"]])
+    if namespace == "jobs" and short != "schedule":
+        return reverse(name, args=[world["job"]])
+    return reverse(name)  # a route needing arguments nobody gave fails here, not silently
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_english_is_left_on_any_page_in_persian_and_arabic(
+    language: str, scene: Scene, world: dict[str, Any], client_for: Callable[[str], Client]
+) -> None:
+    findings: list[str] = []
+    opened = 0
+    clients = {}
+    for reader in READERS:
+        clients[reader] = client_for(reader)
+        assert clients[reader].post(reverse("web:set_language"), {"language": language}).status_code == 302
+    for name, who in sorted(_pages().items()):
+        url = _url(name, scene, world)
+        for reader in (r for r in READERS if r in who):
+            response = clients[reader].get(url)
+            assert response.status_code == 200, (url, reader, response.status_code)
+            html = response.content.decode()
+            if "<html" in html:  # not a fragment htmx swaps into a page (a job's progress)
+                assert f'lang="{language}" dir="rtl"' in html, (url, reader)
+            findings += [f"{url} ({reader}): {text}" for text in english_in(html)]
+            opened += 1
+    visitor = Client()
+    visitor.post(reverse("web:set_language"), {"language": language})
+    findings += [
+        f"/accounts/login/ (visitor): {text}" for text in english_in(visitor.get("/accounts/login/").content.decode())
+    ]
+    assert opened > 50  # every table was walked
+    assert not findings, "\n" + "\n".join(sorted(set(findings)))
