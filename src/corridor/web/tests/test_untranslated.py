@@ -8,9 +8,13 @@ page is a finding unless ``ALLOWED`` says why it is the same in every language.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,8 +71,13 @@ ALLOWED = {
     r"P[1-4]": "priority classes, codes of the camp's triage (docs/vocabulary.md)",
     r"[A-Z]\d{2}(?:\.\d{1,2})?": "ICD-10 codes (C50.9, I21.9)",
     r"(?:coordinator|clinician|monitor|auditor|admin|outsider)": "usernames of the fixture accounts",
-    r"Test Camp|Test Person(?: \w+)?|Oncology|Eyes|Heart": "names the fixtures gave in English only (shown as given)",
-    r"Block 7|diesel|gate phone": "free text and an item's code the fixtures entered, shown as entered",
+    r"Test|Camp|Test Person(?: \w+)?|Oncology|Eyes|Heart": "names the fixtures gave in English only (shown as "
+    "given; a PDF's line may break between the camp's two words)",
+    r"Block 7|diesel": "free text and an item's code the workspace's fixtures entered, shown as entered",
+    r"security|doctor away|the ambulance was stopped for four hours|was taken from the queue": "reasons and "
+    "descriptions the reports' fixture entered in English: a report prints what was said as it was said",
+    r"SSA": "WHO's Surveillance System for Attacks on health care, whose classification the reports use",
+    r"[IVX]{1,5}": "ICD-10 chapters, numbered in Roman numerals by WHO in every language",
     r"[0-9a-f]{12,}": "hashes: Merkle roots, checksums and key fingerprints",
     r"UTC": "the clock's reference, written so in every language",
     r"English": "the language switch names each language in itself",
@@ -218,3 +227,44 @@ def test_no_english_is_left_on_any_page_in_persian_and_arabic(
     ]
     assert opened > 50  # every table was walked
     assert not findings, "\n" + "\n".join(sorted(set(findings)))
+
+
+# --- The PDFs: the monthly report and a case dossier, read back as text -------------------------------
+
+POPPLER = shutil.which("pdftotext") is not None
+needs_poppler = pytest.mark.skipif(not POPPLER and not os.environ.get("CI"), reason="poppler-utils is not installed")
+# pdftotext marks right-to-left runs with bidi controls and keeps zero-width non-joiners: neither is a word.
+BIDI = re.compile(r"[\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _pdf_text(content: bytes, tmp_path: Path) -> list[str]:
+    pdf = tmp_path / "read.pdf"
+    pdf.write_bytes(content)
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [line.strip() for line in BIDI.sub("", out).splitlines() if line.strip()]
+
+
+def english_in_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if LATIN_WORD.search(ALLOWED_WORDS.sub("", line))]
+
+
+@pytest.fixture
+def october(camp: Any, settings: Any) -> dict[str, Any]:
+    from corridor.reports.tests import fixtures
+
+    settings.TODAY = fixtures.AS_OF
+    return fixtures.build(camp)
+
+
+@needs_poppler
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_english_is_left_in_the_monthly_report_and_a_case_dossier(
+    language: str, october: dict[str, Any], tmp_path: Path
+) -> None:
+    from corridor.reports import services
+
+    report = services.monthly_report(month="2014-10", language=language, fmt="pdf", by=None)
+    dossier = services.case_dossier(code="P-C", language=language, by=None)
+    findings = [f"report: {t}" for t in english_in_lines(_pdf_text(report.content, tmp_path))]
+    findings += [f"dossier: {t}" for t in english_in_lines(_pdf_text(dossier.content, tmp_path))]
+    assert not findings, "\n" + "\n".join(findings)
