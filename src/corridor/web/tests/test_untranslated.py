@@ -7,7 +7,9 @@ page is a finding unless ``ALLOWED`` says why it is the same in every language.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -268,3 +270,35 @@ def test_no_english_is_left_in_the_monthly_report_and_a_case_dossier(
     findings = [f"report: {t}" for t in english_in_lines(_pdf_text(report.content, tmp_path))]
     findings += [f"dossier: {t}" for t in english_in_lines(_pdf_text(dossier.content, tmp_path))]
     assert not findings, "\n" + "\n".join(findings)
+
+
+# --- The exports: their header rows are for machines -------------------------------------------------
+
+# Why an export's header is not translated: the CSV, HXL and JSON exports are read by partners' scripts
+# and by HDX, which join on the column names (the incidents' are the WHO SSA's own headings, in English
+# in every language); a name that changed with the reader's language would break them. So each column
+# name is a stable code, the same in every language and documented in docs/exports.md; people read the
+# meaning there and in the JSON export's column descriptions. The ledger's export is JSON lines with the
+# entries' own keys, and has no header row at all.
+EXPORTS_DOC = Path(__file__).resolve().parents[4] / "docs" / "exports.md"
+
+
+def test_every_export_header_is_a_stable_machine_code_whatever_the_readers_language(
+    october: dict[str, Any],
+) -> None:
+    from django.utils import translation
+
+    from corridor.reports import exports, services
+
+    documented = EXPORTS_DOC.read_text(encoding="utf-8")
+    headers: dict[str, dict[str, list[str]]] = {}
+    for language in ("en", *LANGUAGES):
+        with translation.override(language):
+            for dataset in exports.DATASETS:
+                produced = services.export(dataset=dataset, fmt="csv", month="2014-10", by=None)
+                headers.setdefault(dataset, {})[language] = next(csv.reader(io.StringIO(produced.content.decode())))
+    for dataset, by_language in headers.items():
+        assert len(by_language["en"]) > 3, dataset
+        assert by_language["fa"] == by_language["ar"] == by_language["en"], dataset
+        undocumented = [name for name in by_language["en"] if f"| `{name}` |" not in documented]
+        assert not undocumented, (dataset, undocumented)
