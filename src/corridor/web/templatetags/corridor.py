@@ -86,8 +86,8 @@ def codes(values: Any) -> SafeString:
 
 @register.filter
 def digits(value: Any) -> str:
-    """Any text (a code, a time) with its digits in the active language's."""
-    return l10n.digits(str(value), get_language())
+    """Any text (a code, a time) with its digits in the active language's; '' for an unknown (None)."""
+    return "" if value is None else l10n.digits(str(value), get_language())
 
 
 def _as_date(value: Any) -> dt.date | None:
