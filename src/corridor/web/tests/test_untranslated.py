@@ -222,6 +222,14 @@ def test_no_english_is_left_on_any_page_in_persian_and_arabic(
                 assert f'lang="{language}" dir="rtl"' in html, (url, reader)
             findings += [f"{url} ({reader}): {text}" for text in english_in(html)]
             opened += 1
+    # The answers to a wrong address and to a page one may not open are pages people read too.
+    missing = clients["coordinator"].get(reverse("web:patient", args=["P-9999"]))
+    outsider = client_for("outsider")
+    outsider.post(reverse("web:set_language"), {"language": language})
+    refused = outsider.get(reverse("web:patients"))
+    assert (missing.status_code, refused.status_code) == (404, 403)
+    findings += [f"404: {text}" for text in english_in(missing.content.decode())]
+    findings += [f"403: {text}" for text in english_in(refused.content.decode())]
     visitor = Client()
     visitor.post(reverse("web:set_language"), {"language": language})
     findings += [
