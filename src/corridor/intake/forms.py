@@ -21,6 +21,14 @@ from corridor import vocabulary
 # (English, Persian, Arabic)
 Labels = tuple[str, str, str]
 LANGUAGES = ("English (en)", "Persian (fa)", "Arabic (ar)")
+
+
+def in_language(labels: Labels, language: str | None) -> str:
+    """The label in ``language`` ("fa-ir" reads Persian), English for any other."""
+    code = (language or "").split("-")[0].lower()
+    return labels[{"fa": 1, "ar": 2}.get(code, 0)]
+
+
 FORM_VERSION = "1"
 # A calculated answer every form carries, so an export names its own form whatever the platform calls it.
 FORM_MARKER = "corridor_form"

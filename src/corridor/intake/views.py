@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from corridor import refusals
 from corridor.accounts.roles import Can, can
 from corridor.errors import InvalidInput, NotAllowed, NotFound
-from corridor.intake.forms import FORMS
+from corridor.intake.forms import FORMS, in_language
 from corridor.intake.readers import MAX_BYTES
 from corridor.intake.services import PLATFORMS, import_export
 from corridor.intake.xlsform import filename, shipped
@@ -44,7 +45,8 @@ def _base() -> str:
 def _page(request: HttpRequest, template: str, context: dict[str, object], status: int = 200) -> HttpResponse:
     from corridor.intake import servers
 
-    forms_list = [(form, filename(form)) for form in FORMS.values()]
+    language = get_language()
+    forms_list = [(form, filename(form), in_language(form.title, language)) for form in FORMS.values()]
     pulls = servers.last_pulls()
     sources = [(source, pulls.get(source.name)) for source in servers.configured()]
     automatic = {"sources": sources, "refusals": servers.open_refusals()}

@@ -12,8 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 UTC = dt.UTC
+
+
+def _local(text: str) -> str:
+    """Digits in the reader's language (the schedule page); the CLI keeps ``describe``'s English."""
+    from django.utils.translation import get_language
+
+    from corridor.web.l10n import digits
+
+    return digits(text, get_language())
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,10 @@ class Every:
 
     def describe(self) -> str:
         return f"every {self.minutes} min"
+
+    def said(self) -> str:
+        n = self.minutes
+        return ngettext("every %(minutes)s min", "every %(minutes)s min", n) % {"minutes": _local(str(n))}
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,9 @@ class Daily:
 
     def describe(self) -> str:
         return f"daily at {self.hour:02d}:{self.minute:02d} UTC"
+
+    def said(self) -> str:
+        return gettext("daily at %(time)s UTC") % {"time": _local(f"{self.hour:02d}:{self.minute:02d}")}
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,12 @@ class Monthly:
     def describe(self) -> str:
         return f"monthly on day {self.day} at {self.hour:02d}:00 UTC"
 
+    def said(self) -> str:
+        return gettext("monthly on day %(day)s at %(time)s UTC") % {
+            "day": _local(str(self.day)),
+            "time": _local(f"{self.hour:02d}:00"),
+        }
+
 
 Rule = Every | Daily | Monthly
 
@@ -71,21 +97,21 @@ class Item:
     rule: Rule
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
+    description: str | Promise = ""  # lazy: translated when the schedule page shows it
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("checkpoint", Every(15), "checkpoint", {"if_due": True}, "sign a checkpoint when one is due"),
-    Item("verify", Daily(2), "verify", {}, "verify the whole ledger"),
+    Item("checkpoint", Every(15), "checkpoint", {"if_due": True}, _("sign a checkpoint when one is due")),
+    Item("verify", Daily(2), "verify", {}, _("verify the whole ledger")),
     Item(
         "verify-attachments",
         Daily(2, 30),
         "verify-attachments",
         {},
-        "check every attached file against its hash (as verify --deep)",
+        _("check every attached file against its hash (as verify --deep)"),
     ),
-    Item("monthly-report", Monthly(1, 3), "report", {"month": "previous"}, "last month's report (PDF)"),
-    Item("supply-alerts", Daily(6), "supply-alerts", {}, "supply items below threshold or short of days"),
+    Item("monthly-report", Monthly(1, 3), "report", {"month": "previous"}, _("last month's report (PDF)")),
+    Item("supply-alerts", Daily(6), "supply-alerts", {}, _("supply items below threshold or short of days")),
 )
 
 
@@ -95,14 +121,20 @@ def items() -> tuple[Item, ...]:
     from django.conf import settings
 
     retention = (
-        (Item("retention-due", Daily(4), "retention-due", {}, "identities past the retention period"),)
+        (Item("retention-due", Daily(4), "retention-due", {}, _("identities past the retention period")),)
         if int(getattr(settings, "RETENTION_YEARS", 0)) > 0
         else ()
     )
 
     every = Every(int(getattr(settings, "INTAKE_PULL_MINUTES", 15)))
     pulls = tuple(
-        Item(f"intake-pull-{source.name}", every, "intake-pull", {"source": source.name}, f"pull {source.label}")
+        Item(
+            f"intake-pull-{source.name}",
+            every,
+            "intake-pull",
+            {"source": source.name},
+            format_lazy(_("pull {source}"), source=source.label),
+        )
         for source in getattr(settings, "INTAKE_SOURCES", [])
         if source.pulled
     )

@@ -38,9 +38,20 @@ class ReportForm(forms.Form):
             self.fields["public"].initial = True
 
 
+# The datasets as people choose them; the file keeps the code (its name and its machine column names).
+DATASET_LABELS = {
+    "referrals": _("Referrals"),
+    "trips": _("Trips"),
+    "incidents": _("Incidents"),
+    "indicators": _("Indicators"),
+}
+
+
 class ExportForm(forms.Form):
-    dataset = forms.ChoiceField(choices=[(d, d) for d in exports.DATASETS], label=_("Data"))
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("hxl", "HXL-tagged CSV"), ("json", "JSON")], label=_("Format"))
+    dataset = forms.ChoiceField(choices=[(d, DATASET_LABELS[d]) for d in exports.DATASETS], label=_("Data"))
+    format = forms.ChoiceField(
+        choices=[("csv", "CSV"), ("hxl", _("CSV with HXL tags")), ("json", "JSON")], label=_("Format")
+    )
     month = forms.RegexField(
         regex=r"^\d{4}-\d{2}$", required=False, label=_("Month"), help_text=_("YYYY-MM; empty for all")
     )

@@ -458,7 +458,7 @@ def _narrative(record: obstruction.Record | None, language: str) -> dict[str, An
 def refusal_rows(refusals: list[obstruction.Refusal], language: str) -> list[dict[str, str]]:
     """Denials and cancellations as the report lists them, hospitals by name, reasons as given."""
     places = place_names(language)
-    redact = privacy.redactor()
+    redact = privacy.redactor(privacy.withheld_in(language))
     return [
         {
             "date": strings.date(dt.date.fromisoformat(r.date), language),
@@ -496,7 +496,7 @@ def incident_rows(incidents: list[obstruction.Incident], language: str) -> list[
     """Incidents as the report lists them: date, place, type, what happened, source, certainty, entries."""
     places = place_names(language)
     units = supply_words.units_in(language)
-    redact = privacy.redactor()
+    redact = privacy.redactor(privacy.withheld_in(language))
     return [
         {
             "date": strings.date(dt.date.fromisoformat(i.date), language) if i.date else "—",

@@ -41,8 +41,18 @@ def identity_values() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def redactor() -> Callable[[str], str]:
-    """A function that replaces every identity value in a text by ``[withheld]``.
+def withheld_in(language: str) -> str:
+    """The mark of a withheld value in ``language``: a report's language, which need not be the request's."""
+    from django.utils import translation
+
+    from corridor.sensitivity import WITHHELD as MARK
+
+    with translation.override(language):
+        return str(MARK)
+
+
+def redactor(mark: str = WITHHELD) -> Callable[[str], str]:
+    """A function that replaces every identity value in a text by ``mark`` (``[withheld]``: exports keep it).
 
     Identity values are matched as whole runs of words, ignoring case and the punctuation between
     them ("Test Person Bravo's" holds "Test Person Bravo"); values longer than twelve words (notes)
@@ -71,7 +81,7 @@ def redactor() -> Callable[[str], str]:
             return text
         short, long = load()
         for value in long:
-            text = re.sub(re.escape(value), WITHHELD, text, flags=re.IGNORECASE)
+            text = re.sub(re.escape(value), mark, text, flags=re.IGNORECASE)
         tokens = list(_WORD.finditer(text))
         spans: list[tuple[int, int]] = []
         i = 0
@@ -84,7 +94,7 @@ def redactor() -> Callable[[str], str]:
             else:
                 i += 1
         for start, end in reversed(spans):
-            text = text[:start] + WITHHELD + text[end:]
+            text = text[:start] + mark + text[end:]
         return text
 
     return redact

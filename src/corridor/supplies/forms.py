@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Site
+from corridor.supplies import wording
 from corridor.supplies.models import Category, Delivery, Generator, SupplyItem
 from corridor.web.forms import show_error
 
@@ -31,7 +33,10 @@ class EvidenceForm(forms.Form):
 
 
 def _items(site: Site, *, categories: bool = False) -> list[tuple[str, str]]:
-    choices = [(i.code, f"{i.name} ({i.unit})") for i in SupplyItem.objects.filter(site=site)]
+    language = get_language()
+    choices = [
+        (i.code, f"{i.name_in(language)} ({wording.unit(i.unit)})") for i in SupplyItem.objects.filter(site=site)
+    ]
     if categories:
         choices += [(value, _("all %(category)s") % {"category": label}) for value, label in Category.choices]
     return choices

@@ -28,6 +28,7 @@ from corridor.register.scoping import visible
 from corridor.supplies import display, forms, queries
 from corridor.supplies import services as supplies
 from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
+from corridor.web import l10n
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -207,11 +208,12 @@ def answer_delivery(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _("The gate's answer to delivery %(n)s is recorded.") % {"n": delivery.pk}
 
-    what = delivery.item.name if delivery.item else delivery.get_category_display()
+    language, day = get_language(), delivery.requested_on  # a title is plain text: no <time> markup
+    what = delivery.item.name_in(language) if delivery.item else delivery.get_category_display()
     title = _("What the gate did with delivery %(n)s (%(what)s, requested %(on)s)") % {
-        "n": delivery.pk,
+        "n": l10n.digits(str(delivery.pk), language),
         "what": what,
-        "on": delivery.requested_on,
+        "on": l10n.solar_hijri(day) if l10n.base(language) == "fa" else l10n.gregorian(day, language),
     }
     return _form_page(request, form, title, _("Record the answer"), call)
 

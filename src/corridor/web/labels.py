@@ -96,6 +96,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "text.viewed": _("withheld text read"),
 }
 
+
 def event_label(type_code: str) -> str:
     label = EVENT_LABELS.get(type_code)
     return str(label) if label is not None else type_code
@@ -218,7 +219,11 @@ def summary(entry: Entry) -> str:
         patients = _codes(x.get("patient", "") for x in trip.get("patients", []))
         return f"{_day(p.get('date'))} · {iso(trip.get('facility', '–'))} · {patients}"
     if kind == "supply.blocked":
-        return f"{p.get('item', '')} · {_day(p.get('date'))}"
+        # A whole category (no item tracked) is a word of the vocabulary; an item's code stays a code.
+        item = str(p.get("item", ""))
+        whole = item == p.get("category", item)
+        what = vocabulary.label("supply_category", item) if whole else iso(item)
+        return f"{what} · {_day(p.get('date'))}"
     if kind in ("entry.corrected", "entry.retracted"):
         return gettext("of entry %(seq)s: %(reason)s") % {
             "seq": l10n.digits(str(entry.corrects), get_language()),

@@ -102,8 +102,8 @@ def codes(values: Any) -> SafeString:
 
 @register.filter
 def digits(value: Any) -> str:
-    """Any text (a code, a time) with its digits in the active language's."""
-    return l10n.digits(str(value), get_language())
+    """Any text (a code, a time) with its digits in the active language's; '' for an unknown (None)."""
+    return "" if value is None else l10n.digits(str(value), get_language())
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -282,6 +282,12 @@ def source_label(code: str) -> str:
         return str(Source(code).label)
     except ValueError:
         return code
+
+
+@register.filter
+def recorder(name: str) -> str:
+    """Who recorded an entry: a username as it is; the ledger's ``system`` (scripts, loaders) in words."""
+    return gettext("system") if name == "system" else name
 
 
 @register.filter
