@@ -216,6 +216,7 @@ def case_dossier(
     ``purpose`` is required, and the view is recorded as an ``identity.viewed`` entry with it.
     """
     from corridor.ledger.evidence import evidence_for, sign_checkpoint_covering
+    from corridor.ledger.exports import redact_evidence
     from corridor.register import services as register
     from corridor.register.models import Patient
     from corridor.reports import dossier
@@ -243,7 +244,9 @@ def case_dossier(
             if found is not None and found.erased:  # said in the dossier's language, with nothing else
                 identity = {"full_name": strings.tr("dossier.erased", language), "contact": ""}
             values["identity"] = identity
-        evidence = evidence_for(cited, sign_if_needed=True, by=by)
+        # The entries attached as evidence are as the maker may read them: a monitor's dossier holds no
+        # clinical text, as the monitor's pages hold none.
+        evidence = redact_evidence(evidence_for(cited, sign_if_needed=True, by=by), by)
         content = monthly.render_pdf(dossier.render_html(values), evidence)
         return _record(
             content,
