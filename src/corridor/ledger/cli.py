@@ -105,7 +105,8 @@ def publish_log(out: Path) -> None:
     """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
 
     Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
-    mirror. See docs/evidence.md.
+    mirror. See docs/evidence.md. Operator only: every entry is published as stored, free text included
+    (docs/privacy.md).
     """
     from corridor.ledger import evidence
 
