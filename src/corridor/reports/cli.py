@@ -49,6 +49,7 @@ def report() -> None:
 @click.option("--site", default="", help="Count one site's records only (its code; default: every site).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @job_options
+@READ_AS
 @with_django
 def monthly(
     month: str,
@@ -59,10 +60,17 @@ def monthly(
     site: str = "",
     as_job: bool = False,
     wait: bool = False,
+    username: str | None = None,
 ) -> None:
-    """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256."""
+    """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256.
+
+    With --as USER it is made as on the reports page: that account's sites, the public edition unless its
+    role may export, and the entries attached as evidence as its role may read them.
+    """
     from corridor.reports import services
 
+    if (as_job or wait) and username is not None:
+        raise UserError("--as makes the report here, as that account: leave out --job and --wait")
     if as_job or wait:
         params = {"month": month, "format": fmt, "language": language, "public": public, "site": site}
         job = submit_or_wait("report", params, wait=wait)
@@ -77,7 +85,7 @@ def monthly(
         language=language,
         fmt=fmt,
         public=public,
-        by=None,
+        by=reader(username),
         site=site,
         deliver=deliver_to(out, binary=fmt == "pdf"),
     )

@@ -140,11 +140,13 @@ def monthly_report(
     indicators = catalogue.compute_all(period, sites=sites)
     options = monthly.ReportOptions(language, public, inline_css=not css_href, css_href=css_href)
     from corridor.ledger.evidence import evidence_for
+    from corridor.ledger.exports import redact_evidence
 
     # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
     narrative = queries.narrative(period, language, sites)
     cited = monthly.cited_entries(indicators) + ([narrative.seq] if narrative else [])
-    evidence = evidence_for(sorted(set(cited)))
+    # The cited entries as the maker may read them: a monitor's edition attaches no gate or outcome note.
+    evidence = redact_evidence(evidence_for(sorted(set(cited))), by)
     html = monthly.render_html(indicators, options, head, when, evidence, narrative)
     content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
     suffix = (f"-{site.strip()}" if site.strip() else "") + ("-public" if public else "")

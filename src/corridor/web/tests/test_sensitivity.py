@@ -336,6 +336,12 @@ def _cli_reads(scene: Scene, role: str, folder: Path) -> dict[str, str]:
         run(f"prove entry {seq}", "prove", "entry", str(seq))
     for dataset in ("referrals", "trips", "incidents"):
         run(f"export {dataset}", "export", dataset, "--format", "json", may_refuse=True)  # export: not a monitor's
+    pdf = folder / "monthly.pdf"
+    run("report monthly", "report", "monthly", "--month", "2014-10", "--public", "--out", str(pdf))
+    attached = folder / "monthly"
+    attached.mkdir()
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(attached), str(pdf)], capture_output=True, check=True)
+    said["report monthly (attachments)"] = "".join(f.read_text(errors="replace") for f in attached.iterdir())
     for code in [p.code for p in scene.patients[:4]]:
         pdf = folder / f"{code}.pdf"
         run(f"dossier {code}", "dossier", code, "--out", str(pdf))
