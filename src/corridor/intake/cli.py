@@ -90,7 +90,10 @@ def forms(out: Path) -> None:
 
 @click.group("intake")
 def intake() -> None:
-    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md)."""
+    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md).
+
+    Operator only, like import: recorded by the system account, the summary says no submission's text.
+    """
 
 
 @intake.command("sources")
