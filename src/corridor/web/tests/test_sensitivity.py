@@ -384,3 +384,24 @@ def test_a_command_run_as_an_account_that_does_not_exist_or_may_not_read_the_led
     assert nobody.exit_code == 2 and "no active account 'nobody'" in nobody.output
     outsider = runner.invoke(cli, ["export", "ledger", "--as", "outsider"])
     assert outsider.exit_code != 0 and not any(m in outsider.output for m in MARKERS.values())
+
+
+@pytest.mark.skipif(not shutil.which("pdfdetach"), reason="needs poppler's pdftotext and pdfdetach")
+def test_a_monitors_dossier_made_on_the_patient_page_attaches_no_clinical_text(
+    marked: Scene, client_for: Callable[[str], Client], tmp_path: Path
+) -> None:
+    evidence.sign_checkpoint(by=None)
+    code = marked.patients[0].code  # whose trip's gate and outcome notes hold markers
+    found = {}
+    for role in ("monitor", "coordinator"):
+        answer = client_for(role).post(reverse("reports:dossier", args=[code]), {"language": "en"})
+        assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf", role
+        pdf = tmp_path / f"{role}.pdf"
+        pdf.write_bytes(b"".join(answer.streaming_content) if answer.streaming else answer.content)  # type: ignore[attr-defined]
+        folder = tmp_path / role
+        folder.mkdir()
+        subprocess.run(["pdfdetach", "-saveall", "-o", str(folder), str(pdf)], capture_output=True, check=True)
+        files = "".join(f.read_text(errors="replace") for f in folder.iterdir())
+        found[role] = {label for label, marker in MARKERS.items() if marker in files}
+    assert found["monitor"] == set()
+    assert {"gate note (web)", "outcome note"} <= found["coordinator"]  # the coordinator's edition is whole
