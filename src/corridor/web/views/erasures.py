@@ -46,7 +46,6 @@ def erasure_list(request: HttpRequest) -> HttpResponse:
         {
             "waiting": mine.filter(state=Erasure.State.REQUESTED).order_by("requested_seq"),
             "decided": mine.exclude(state=Erasure.State.REQUESTED).order_by("-decided_seq")[:50],
-            "cancel_form": forms.ErasureCancelForm(),
         },
     )
 
