@@ -154,3 +154,47 @@ def test_every_payload_key_of_the_demo_ledger_has_a_class() -> None:
     )
     assert unclassed == []
     assert sensitivity.key_class("checkpoint.signed", "note") == PUBLIC
+
+
+# Commands that print or write no clinical or identifying text, whoever runs them: plans and simulations
+# (codes and figures), accounts and tokens, stock, checkpoints and consistency proofs, the public site
+# (aggregates), the XLSForms, the server and the worker.
+PRINT_NO_RECORD_TEXT = {
+    "attach", "check-deploy", "checkpoint", "demo", "import forms", "load-scenario", "migrate", "plan bound",
+    "plan check", "plan replay", "plan solve", "prove consistency", "publish", "report narrative",
+    "rotate-identity-key", "serve", "simulate", "supplies month", "supplies status", "tokens issue",
+    "tokens list", "tokens revoke", "users add", "users deactivate", "users list", "users reactivate",
+    "users reset-password", "users roles", "users sites", "verify", "witness init", "witness serve", "worker",
+    "intake sources",
+}  # fmt: skip
+
+
+def _leaf_commands() -> dict[str, tuple[Any, str]]:
+    """Every sub-command, by its full name, with the help of its own and its groups' docstrings."""
+    import click
+
+    from corridor.cli import cli
+
+    context = click.Context(cli)
+    found: dict[str, tuple[Any, str]] = {}
+
+    def walk(command: Any, path: list[str], helps: str) -> None:
+        helps += command.help or ""
+        if isinstance(command, click.Group):
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name), [*path, name], helps)
+        else:
+            found[" ".join(path)] = (command, helps)
+
+    walk(cli, [], "")
+    return found
+
+
+def test_every_command_that_prints_records_reads_as_an_account_or_says_it_is_the_operators() -> None:
+    unguarded = []
+    for name, (command, helps) in _leaf_commands().items():
+        reads_as = any("--as" in param.opts for param in command.params)
+        if not (reads_as or "Operator only" in helps or name in PRINT_NO_RECORD_TEXT):
+            unguarded.append(name)
+    assert unguarded == []
+    assert not PRINT_NO_RECORD_TEXT - set(_leaf_commands())  # no stale name in the table

@@ -60,6 +60,34 @@ class UserError(click.ClickException):
         click.echo(f"corridor: error: {self.format_message()}", err=True)
 
 
+def reader(username: str | None) -> Any:
+    """The active account a command reads for, by ``--as``; None (the system account) without it.
+
+    What the account's role may not read is withheld from the output exactly as on its pages and in the
+    API (``corridor.sensitivity``), and only its sites' records are there. Without ``--as`` the command
+    runs as the operator's system account, which reads everything: that is for the server's operator
+    only (docs/privacy.md, "Who can see what").
+    """
+    if username is None:
+        return None
+    from django.contrib.auth.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise UserError(f"--as: there is no active account {username!r}")
+    return user
+
+
+READ_AS = click.option(
+    "--as",
+    "username",
+    default=None,
+    metavar="USER",
+    help="Read as this account: its sites only, and the clinical and identifying text its role may not read "
+    "withheld, as on its pages. Without it: the operator's system account, which reads everything.",
+)
+
+
 def setup_django() -> None:
     """Configure Django for a command that needs the database; bad settings become a UserError."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")

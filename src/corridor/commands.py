@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import UserError, migrate_database, with_django
+from corridor.cli import READ_AS, UserError, migrate_database, reader, with_django
 from corridor.files import atomic_open
 
 
@@ -231,19 +231,28 @@ def export() -> None:
     is_flag=True,
     help="Also write OUT.evidence.json: the latest signed checkpoint and its key (see docs/evidence.md).",
 )
+@READ_AS
 @with_django
-def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False) -> None:
-    """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain."""
+def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False, username: str | None = None) -> None:
+    """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain.
+
+    Without --as, every entry whole, free text included (the operator's copy, for re-verifying the chain);
+    with --as USER, that account's sites only and its role's withheld text replaced, as the API gives it.
+    """
+    from corridor.accounts.roles import Can, require
     from corridor.ledger.exports import checkpoint_for_export, write_evidence_sidecar, write_jsonl
 
+    user = reader(username)
+    if user is not None:
+        require(user, Can.READ_LEDGER)
     if with_checkpoint and out is None:
         raise UserError("--with-checkpoint writes a second file beside the export: give --out")
     sidecar = checkpoint_for_export() if with_checkpoint else None
     if out is None:
-        write_jsonl(sys.stdout)
+        write_jsonl(sys.stdout, reader=user)
         return
     with atomic_open(out) as handle:  # never leave a truncated export under the real name
-        count = write_jsonl(handle)
+        count = write_jsonl(handle, reader=user)
     click.echo(f"wrote {count} entries to {out}", err=True)
     if sidecar is not None:
         click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)
@@ -263,11 +272,12 @@ def _dataset_export(dataset: str, help_text: str, *, month_required: bool = Fals
         help="Indicators only: public suppresses counts from 1 to 4; partners does not.",
     )
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+    @READ_AS
     @with_django
-    def command(fmt: str, month: str | None, audience: str, out: Path | None) -> None:
+    def command(fmt: str, month: str | None, audience: str, out: Path | None, username: str | None = None) -> None:
         from corridor.reports.cli import run_export
 
-        run_export(dataset, fmt, month, audience, out)
+        run_export(dataset, fmt, month, audience, out, by=reader(username))
 
     return command
 

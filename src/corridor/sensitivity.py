@@ -199,7 +199,10 @@ EVENT_KEYS: dict[tuple[str, str], Sensitivity] = {
     ("trip.companion_asked", "note"): PSEUDONYMOUS,  # as TripCompanion.answer_note
     ("trip.companion_answered", "note"): PSEUDONYMOUS,
     ("access.break_glass", "reason"): PSEUDONYMOUS,  # as BreakGlass.reason
-    ("erasure.requested", "reason"): PSEUDONYMOUS,  # as Erasure.reason: written for the second admin
+    # Why an identity is to be erased can itself say who or what (a family's request after a death, a
+    # diagnosis): written for the second admin, who reads it on the erasure pages; withheld in the ledger.
+    ("erasure.requested", "reason"): IDENTIFYING,
+    ("erasure.cancelled", "reason"): IDENTIFYING,
     ("access.break_glass_acknowledged", "note"): PSEUDONYMOUS,
 }
 

@@ -13,7 +13,11 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @click.group("import")
 def import_() -> None:
-    """Import field submissions from ODK Central or KoBoToolbox exports (see docs/intake.md)."""
+    """Import field submissions from ODK Central or KoBoToolbox exports (see docs/intake.md).
+
+    Operator only, recorded by the system account; the summary says what was imported, never what a
+    submission said.
+    """
 
 
 def _import(platform: str, file: Path, dry_run: bool) -> None:
@@ -86,7 +90,10 @@ def forms(out: Path) -> None:
 
 @click.group("intake")
 def intake() -> None:
-    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md)."""
+    """Pull field submissions from the configured KoBoToolbox and ODK Central servers (see docs/intake.md).
+
+    Operator only, like import: recorded by the system account, the summary says no submission's text.
+    """
 
 
 @intake.command("sources")

@@ -57,7 +57,10 @@ def _line(job: Any) -> str:
 @click.argument("job_id", required=False, type=int)
 @with_django
 def jobs(limit: int, as_json: bool, show_schedule: bool, run_due: bool, job_id: int | None) -> None:
-    """List background jobs, newest first (or show JOB_ID), or the schedule with --schedule."""
+    """List background jobs, newest first (or show JOB_ID), or the schedule with --schedule.
+
+    Operator only: every site's jobs (their answers name no one; docs/privacy.md).
+    """
     from corridor.jobs import schedule, services
     from corridor.jobs.models import Job
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from corridor.cli import UserError, with_django
+from corridor.cli import READ_AS, UserError, reader, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 from corridor.ledger.catalogue import Certainty, Source
@@ -105,7 +105,8 @@ def publish_log(out: Path) -> None:
     """Write the ledger's Merkle tree as static C2SP tlog-tiles under OUT: checkpoint, tiles, entry bundles.
 
     Serve OUT with any web server; outsiders mirror it and check entries with verifier/corridor_verify.py
-    mirror. See docs/evidence.md.
+    mirror. See docs/evidence.md. Operator only: every entry is published as stored, free text included
+    (docs/privacy.md).
     """
     from corridor.ledger import evidence
 
@@ -138,15 +139,32 @@ def prove() -> None:
     help="Also write the original files attached to the entry into this folder (DIR/ab/abcdef…), unsealed, "
     "for the verifier's --attachments check.",
 )
+@READ_AS
 @with_django
-def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None, attachments_dir: Path | None) -> None:
+def prove_entry(
+    seq: int,
+    checkpoint_file: Path | None,
+    out: Path | None,
+    attachments_dir: Path | None,
+    username: str | None = None,
+) -> None:
     """The inclusion proof of entry SEQ, with the entry and the checkpoint, as JSON (corridor-evidence/1).
 
     The files attached to SEQ as evidence (their attachment.added entries) are proved with it, when the
-    checkpoint covers them.
+    checkpoint covers them. With --as USER: an entry of that account's sites, its text withheld as the
+    API withholds it (the entry then says "redacted" and its proof checks only with the whole entry),
+    and originals only for a role that may open them.
     """
+    from corridor.accounts.roles import Can, require
     from corridor.ledger import attachments, evidence
+    from corridor.ledger.exports import redact_evidence
 
+    user = reader(username)
+    if user is not None:
+        require(user, Can.READ_LEDGER)
+        _visible_entry(seq, user)
+        if attachments_dir is not None:
+            require(user, Can.VIEW_ORIGINALS)
     note = evidence.resolve_checkpoint(str(checkpoint_file)) if checkpoint_file is not None else None
     bundle = evidence.evidence_for([seq], checkpoint=note)
     if bundle["checkpoint"] is None:
@@ -159,7 +177,17 @@ def prove_entry(seq: int, checkpoint_file: Path | None, out: Path | None, attach
     if attachments_dir is not None:
         written = attachments.export_files([seq, *files], attachments_dir)
         click.echo(f"wrote {len(written)} attached files to {attachments_dir}", err=True)
+    if user is not None:
+        bundle = redact_evidence(bundle, user)
     _emit(bundle, out)
+
+
+def _visible_entry(seq: int, user: Any) -> Any:
+    """Entry ``seq`` if it is of ``user``'s sites; otherwise the same answer as for an entry that is not there."""
+    from corridor.ledger.models import Entry
+    from corridor.register.scoping import get_visible
+
+    return get_visible(Entry.objects.all(), user, "ledger entry", seq=seq)
 
 
 @prove.command("consistency")

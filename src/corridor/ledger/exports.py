@@ -10,16 +10,25 @@ from corridor.files import write_atomically
 from corridor.ledger.models import Entry
 
 
-def write_jsonl(handle: IO[str], batch: int = 5000) -> int:
-    """Write every entry as one JSON object a line (hashed fields plus ``hash``); return the count."""
+def write_jsonl(handle: IO[str], batch: int = 5000, *, reader: Any = None) -> int:
+    """Write every entry as one JSON object a line (hashed fields plus ``hash``); return the count.
+
+    With a ``reader`` (an account), only the entries of its sites, each redacted for its role as the API
+    gives them (a redacted record says ``"redacted": true`` and no longer hashes to ``hash``).
+    """
+    from corridor import sensitivity
+    from corridor.register.scoping import visible
+
+    entries = Entry.objects.all() if reader is None else visible(Entry.objects.all(), reader)
     count = 0
     last = 0
     while True:
-        chunk = list(Entry.objects.filter(seq__gt=last).order_by("seq")[:batch])
+        chunk = list(entries.filter(seq__gt=last).order_by("seq")[:batch])
         if not chunk:
             return count
         for entry in chunk:
-            handle.write(json.dumps(entry.as_record(), ensure_ascii=False, sort_keys=True) + "\n")
+            record = entry.as_record() if reader is None else sensitivity.entry_record(entry, reader)
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         count += len(chunk)
         last = chunk[-1].seq
 
@@ -45,3 +54,22 @@ def write_evidence_sidecar(export: Path, bundle: dict[str, Any]) -> Path:
     target = export.with_name(export.name + ".evidence.json")
     write_atomically(target, json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
     return target
+
+
+def redact_evidence(bundle: dict[str, Any], reader: Any) -> dict[str, Any]:
+    """An evidence bundle (``corridor-evidence/1``) with each entry as ``reader`` may read it.
+
+    For a role without read_clinical an entry with withheld text says ``"redacted": true``: its proof then
+    checks only against the whole entry, which such a reader obtains through the audited reading
+    (``text.viewed``). The system account (``None``) and roles that read clinical text get it unchanged.
+    """
+    from corridor import sensitivity
+
+    if sensitivity.may_read_clinical(reader):
+        return bundle
+    items = bundle["entries"]
+    found = {e.seq: e for e in Entry.objects.filter(seq__in=[item["entry"]["seq"] for item in items])}
+    return {
+        **bundle,
+        "entries": [{**item, "entry": sensitivity.entry_record(found[item["entry"]["seq"]], reader)} for item in items],
+    }

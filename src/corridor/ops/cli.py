@@ -14,7 +14,10 @@ from corridor.cli import UserError, with_django
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
 @with_django
 def backup(out: Path) -> None:
-    """Copy the database to FILE while it runs: SQLite's online backup, or pg_dump for PostgreSQL."""
+    """Copy the database to FILE while it runs: SQLite's online backup, or pg_dump for PostgreSQL.
+
+    Operator only: the copy holds everything, free text and sealed attachments included (docs/privacy.md).
+    """
     from django.conf import settings
 
     from corridor.ops.backup import attachments_beside, backup_attachments
@@ -37,7 +40,10 @@ def backup(out: Path) -> None:
 @click.option("--replace", is_flag=True, help="Overwrite a database that already holds records (it is saved first).")
 @with_django
 def restore(file: Path, replace: bool) -> None:
-    """Replace the database with backup FILE (stop the server first). Prints the restored head hash."""
+    """Replace the database with backup FILE (stop the server first). Prints the restored head hash.
+
+    Operator only (docs/privacy.md).
+    """
     from django.db.migrations.executor import MigrationExecutor
 
     from corridor.ledger.services import verify

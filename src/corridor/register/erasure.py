@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock, validate
 from corridor.accounts.roles import Actor, Can, require
@@ -45,7 +46,7 @@ def find_person(code: str, by: Actor = None) -> Any:
         person = for_sites(model.objects.all(), site_ids(by)).filter(code=code).first()
         if person is not None:
             return person
-    raise NotFound(f"no patient or companion with code {code!r}")
+    raise NotFound(_("no patient or companion with code %(person)s"), code="erasure.no_person", person=code)
 
 
 def _kind(person: Any) -> str:
@@ -55,7 +56,9 @@ def _kind(person: Any) -> str:
 def _named_admin(by: Actor) -> str:
     """The username of the admin acting: an erasure is never asked for or confirmed by a script."""
     if by is None or isinstance(by, str) or not getattr(by, "is_authenticated", False):
-        raise NotAllowed("an erasure is asked for and confirmed by two named admins, not by a script")
+        raise NotAllowed(
+            _("an erasure is asked for and confirmed by two named admins, not by a script"), code="erasure.unnamed"
+        )
     require(by, Can.ERASE_IDENTITIES)
     return str(by.get_username())
 
@@ -68,9 +71,15 @@ def request_erasure(person: Any, *, reason: str, by: Actor, retention: bool = Fa
     kind = _kind(person)
     with transaction.atomic():
         if is_erased(person):
-            raise Conflict(f"{person.code}'s identity is already erased")
+            raise Conflict(
+                _("%(person)s's identity is already erased"), code="erasure.already_erased", person=person.code
+            )
         if Erasure.objects.select_for_update().filter(kind=kind, person_id=person.pk, state="requested").exists():
-            raise Conflict(f"an erasure of {person.code} is already waiting for a second admin's confirmation")
+            raise Conflict(
+                _("an erasure of %(person)s is already waiting for a second admin's confirmation"),
+                code="erasure.already_requested",
+                person=person.code,
+            )
         entry = ledger.append(
             "erasure.requested",
             by=by,
@@ -96,7 +105,11 @@ def _open_request(person: Any) -> Erasure:
         .first()
     )
     if found is None:
-        raise Conflict(f"no erasure of {person.code} is waiting for confirmation; one admin asks first")
+        raise Conflict(
+            _("no erasure of %(person)s is waiting for confirmation; one admin asks first"),
+            code="erasure.not_requested",
+            person=person.code,
+        )
     return found
 
 
@@ -107,7 +120,10 @@ def confirm_erasure(person: Any, *, by: Actor) -> Erasure:
     with transaction.atomic():
         request = _open_request(person)
         if request.requested_by == username:
-            raise NotAllowed("the admin who asked for an erasure cannot confirm it: a second admin must")
+            raise NotAllowed(
+                _("the admin who asked for an erasure cannot confirm it: a second admin must"),
+                code="erasure.same_admin",
+            )
         _destroy_data_key(_kind(person), person.pk)
         # The name's keyed digests would still let someone who guesses the name confirm it: gone too.
         NameToken.objects.filter(**{_kind(person): person}).delete()
@@ -143,6 +159,34 @@ def cancel_erasure(person: Any, *, by: Actor, reason: str = "") -> Erasure:
         request.decided_seq = entry.seq
         request.save(update_fields=["state", "decided_by", "decided_seq"])
     return request
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one person stands: erased (when, and the request confirmed), or an erasure waiting, or neither.
+
+    Usernames and ledger entries only: what was erased is never anywhere to be shown.
+    """
+
+    erased_at: dt.datetime | None
+    confirmed: Erasure | None
+    waiting: Erasure | None
+
+
+def standing(person: Any) -> Standing:
+    """``person``'s erasure standing, for the pages that show a patient or a companion."""
+    kind = _kind(person)
+    requests = Erasure.objects.filter(kind=kind, person_id=person.pk)
+    erased_at = (
+        DataKey.objects.filter(kind=kind, person_id=person.pk, erased_at__isnull=False)
+        .values_list("erased_at", flat=True)
+        .first()
+    )
+    return Standing(
+        erased_at=erased_at,
+        confirmed=requests.filter(state=Erasure.State.CONFIRMED).order_by("-decided_seq").first(),
+        waiting=requests.filter(state=Erasure.State.REQUESTED).first(),
+    )
 
 
 def _destroy_data_key(kind: str, person_id: int) -> None:
@@ -205,7 +249,11 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 def retention_years(years: int | None = None) -> int:
     chosen = settings.RETENTION_YEARS if years is None else years
     if not isinstance(chosen, int) or chosen < 1:
-        raise InvalidInput("no retention period is set: set CORRIDOR_RETENTION_YEARS or give --years", "years")
+        raise InvalidInput(
+            _("no retention period is set: set CORRIDOR_RETENTION_YEARS or give --years"),
+            "years",
+            code="retention.no_period",
+        )
     return chosen
 
 

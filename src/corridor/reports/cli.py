@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from corridor.cli import UserError, with_django
+from corridor.cli import READ_AS, UserError, reader, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 
@@ -48,6 +49,7 @@ def report() -> None:
 @click.option("--site", default="", help="Count one site's records only (its code; default: every site).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @job_options
+@READ_AS
 @with_django
 def monthly(
     month: str,
@@ -58,10 +60,17 @@ def monthly(
     site: str = "",
     as_job: bool = False,
     wait: bool = False,
+    username: str | None = None,
 ) -> None:
-    """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256."""
+    """The month's indicators, charts, incidents and methods, recorded in the ledger with the file's SHA-256.
+
+    With --as USER it is made as on the reports page: that account's sites, the public edition unless its
+    role may export, and the entries attached as evidence as its role may read them.
+    """
     from corridor.reports import services
 
+    if (as_job or wait) and username is not None:
+        raise UserError("--as makes the report here, as that account: leave out --job and --wait")
     if as_job or wait:
         params = {"month": month, "format": fmt, "language": language, "public": public, "site": site}
         job = submit_or_wait("report", params, wait=wait)
@@ -76,7 +85,7 @@ def monthly(
         language=language,
         fmt=fmt,
         public=public,
-        by=None,
+        by=reader(username),
         site=site,
         deliver=deliver_to(out, binary=fmt == "pdf"),
     )
@@ -110,7 +119,7 @@ def narrative(month: str, language: str, text: str | None, path: Path | None, au
     click.echo(f"narrative for {month} ({language}) recorded as ledger entry {entry.seq}")
 
 
-def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Path | None) -> None:
+def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Path | None, *, by: Any = None) -> None:
     """One ``corridor export DATASET`` command: produce, record, write, say what was written."""
     from corridor.reports import services
 
@@ -119,7 +128,7 @@ def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Pa
         fmt=fmt,
         month=month,
         audience=audience,
-        by=None,
+        by=by,
         deliver=deliver_to(out, binary=False),
     )
     rows = produced.entry.payload.get("rows")
@@ -134,9 +143,16 @@ def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Pa
 @click.option("--with-identity", is_flag=True, help="Name the person (recorded as an identity view).")
 @click.option("--purpose", default="", help="Why the identity version is needed (required with --with-identity).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@READ_AS
 @with_django
-def dossier(code: str, language: str, with_identity: bool, purpose: str, out: Path | None) -> None:
-    """One patient's case as a PDF for a UN Special Procedures communication, with its evidence attached."""
+def dossier(
+    code: str, language: str, with_identity: bool, purpose: str, out: Path | None, username: str | None = None
+) -> None:
+    """One patient's case as a PDF for a UN Special Procedures communication, with its evidence attached.
+
+    With --as USER it is made as that account makes it on the patient's page (its sites, its role's rights,
+    recorded under its name); without, by the operator's system account.
+    """
     from corridor.reports import services
 
     if out is None and sys.stdout.isatty():
@@ -146,7 +162,7 @@ def dossier(code: str, language: str, with_identity: bool, purpose: str, out: Pa
         language=language,
         with_identity=with_identity,
         purpose=purpose,
-        by=None,
+        by=reader(username),
         deliver=deliver_to(out, binary=True),
     )
     where = str(out) if out else "standard output"

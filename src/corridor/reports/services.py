@@ -149,11 +149,13 @@ def monthly_report(
     indicators = catalogue.compute_all(period, sites=sites)
     options = monthly.ReportOptions(language, public, inline_css=not css_href, css_href=css_href)
     from corridor.ledger.evidence import evidence_for
+    from corridor.ledger.exports import redact_evidence
 
     # The latest signed checkpoint and the inclusion proof of every entry the report cites (docs/evidence.md).
     narrative = queries.narrative(period, language, sites)
     cited = monthly.cited_entries(indicators) + ([narrative.seq] if narrative else [])
-    evidence = evidence_for(sorted(set(cited)))
+    # The cited entries as the maker may read them: a monitor's edition attaches no gate or outcome note.
+    evidence = redact_evidence(evidence_for(sorted(set(cited))), by)
     html = monthly.render_html(indicators, options, head, when, evidence, narrative)
     content = monthly.render_pdf(html, evidence) if fmt == "pdf" else html.encode("utf-8")
     suffix = (f"-{site.strip()}" if site.strip() else "") + ("-public" if public else "")
@@ -231,6 +233,7 @@ def case_dossier(
     ``purpose`` is required, and the view is recorded as an ``identity.viewed`` entry with it.
     """
     from corridor.ledger.evidence import evidence_for, sign_checkpoint_covering
+    from corridor.ledger.exports import redact_evidence
     from corridor.register import services as register
     from corridor.register.models import Patient
     from corridor.reports import dossier
@@ -260,7 +263,9 @@ def case_dossier(
             if found is not None and found.erased:  # said in the dossier's language, with nothing else
                 identity = {"full_name": strings.tr("dossier.erased", language), "contact": ""}
             values["identity"] = identity
-        evidence = evidence_for(cited, sign_if_needed=True, by=by)
+        # The entries attached as evidence are as the maker may read them: a monitor's dossier holds no
+        # clinical text, as the monitor's pages hold none.
+        evidence = redact_evidence(evidence_for(cited, sign_if_needed=True, by=by), by)
         content = monthly.render_pdf(dossier.render_html(values), evidence)
         return _record(
             content,

@@ -321,3 +321,20 @@ class BreakGlassForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded in the ledger, shown to the auditors and on every coordinator's dashboard."),
     )
+
+
+class ErasureRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why must this identity be erased?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the admin who confirms; the ledger keeps it withheld from every other role."),
+    )
+    understood = forms.BooleanField(
+        label=_("I understand: once a second admin confirms, this identity can never be read again."),
+        required=True,
+    )
+
+
+class ErasureCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why cancel?"), max_length=2000, required=False)

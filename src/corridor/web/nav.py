@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem("reports:index", _("Reports"), Can.READ_LEDGER),
     NavItem("web:ledger", _("Ledger"), Can.READ_LEDGER),
     NavItem("web:users", _("Users"), Can.MANAGE_USERS),
+    NavItem("web:erasures", _("Erasures"), Can.ERASE_IDENTITIES),
     NavItem("web:sign_ins", _("Access review"), Can.REVIEW_ACCESS),
     NavItem("admin:index", _("Administration"), Can.MANAGE_USERS),
 ]

@@ -48,6 +48,9 @@ class Scene:
             "referral_create",
             "patient_death",
             "patient_break_glass",
+            "erasure_ask",
+            "erasure_confirm",
+            "erasure_cancel",
         ):
             return {"code": self.patients[0].code}
         if name == "referral_close":

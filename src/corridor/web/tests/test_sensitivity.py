@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from corridor.intake.forms import FORMS
 from corridor.intake.services import import_export
 from corridor.intake.tests.cases import answers, at, make_trip, new_uuid
 from corridor.intake.tests.exports import Submission, kobo_json
+from corridor.ledger import evidence
 from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral
@@ -143,6 +146,7 @@ def marked(scene: Scene, client_for: Callable[[str], Client], tmp_path: Path) ->
     export.write_bytes(kobo_json(FORMS["gate_incident"], [reported]))
     result = CliRunner().invoke(cli, ["import", "kobo", str(export)])
     assert result.exit_code == 0, result.output
+    scene.import_output = result.output  # type: ignore[attr-defined]  # what the operator's import printed
     return scene
 
 
@@ -308,3 +312,96 @@ def test_an_auditor_of_another_site_cannot_read_the_withheld_text_of_this_ones_e
     assert answer.status_code == 404
     assert MARKERS["death circumstances (intake)"] not in answer.content.decode()
     assert not Entry.objects.filter(type="text.viewed").exists()
+
+
+def _cli_reads(scene: Scene, role: str, folder: Path) -> dict[str, str]:
+    """What each command that reads records on someone's behalf prints or writes, run with ``--as ROLE``."""
+    runner = CliRunner()
+    evidence.sign_checkpoint(by=None)  # (the service: `corridor checkpoint` also files it in the data folder)
+    folder.mkdir()
+    said: dict[str, str] = {}
+
+    def run(name: str, *args: str, may_refuse: bool = False) -> None:
+        result = runner.invoke(cli, [*args, "--as", role])
+        refused = may_refuse and result.exit_code == 2 and "your role may not" in result.output
+        assert result.exit_code == 0 or refused, (name, result.output)
+        said[name] = result.output
+
+    run("export ledger", "export", "ledger")
+    run("export ledger --out", "export", "ledger", "--out", str(folder / "ledger.jsonl"))
+    said["export ledger file"] = (folder / "ledger.jsonl").read_text(encoding="utf-8")
+    marked = [e.seq for e in Entry.objects.order_by("seq") if any(m in e.body for m in MARKERS.values())]
+    assert len(marked) >= 5  # the markers are in the ledger: the crawl reads where they are
+    for seq in marked:
+        run(f"prove entry {seq}", "prove", "entry", str(seq))
+    for dataset in ("referrals", "trips", "incidents"):
+        run(f"export {dataset}", "export", dataset, "--format", "json", may_refuse=True)  # export: not a monitor's
+    pdf = folder / "monthly.pdf"
+    run("report monthly", "report", "monthly", "--month", "2014-10", "--public", "--out", str(pdf))
+    attached = folder / "monthly"
+    attached.mkdir()
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(attached), str(pdf)], capture_output=True, check=True)
+    said["report monthly (attachments)"] = "".join(f.read_text(errors="replace") for f in attached.iterdir())
+    for code in [p.code for p in scene.patients[:4]]:
+        pdf = folder / f"{code}.pdf"
+        run(f"dossier {code}", "dossier", code, "--out", str(pdf))
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        attached = folder / code
+        attached.mkdir()
+        subprocess.run(["pdfdetach", "-saveall", "-o", str(attached), str(pdf)], capture_output=True, check=True)
+        files = "".join(f.read_text(encoding="utf-8", errors="replace") for f in sorted(attached.iterdir()))
+        said[f"dossier {code} (text and attachments)"] = text + files
+    return said
+
+
+def _markers_in(said: dict[str, str]) -> dict[str, list[str]]:
+    found = {name: [label for label, marker in MARKERS.items() if marker in text] for name, text in said.items()}
+    return {name: hits for name, hits in found.items() if hits}
+
+
+@pytest.mark.skipif(not shutil.which("pdfdetach"), reason="needs poppler's pdftotext and pdfdetach")
+def test_the_commands_run_as_a_monitor_print_and_write_no_clinical_or_identifying_text(
+    marked: Scene, tmp_path: Path
+) -> None:
+    assert _markers_in(_cli_reads(marked, "monitor", tmp_path / "monitor")) == {}
+    # The operator's import said what it imported, not what the submissions said.
+    assert _markers_in({"import kobo": marked.import_output}) == {}  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not shutil.which("pdfdetach"), reason="needs poppler's pdftotext and pdfdetach")
+def test_the_same_commands_run_as_a_coordinator_hold_every_marker(marked: Scene, tmp_path: Path) -> None:
+    seen = {label for hits in _markers_in(_cli_reads(marked, "coordinator", tmp_path / "c")).values() for label in hits}
+    # Every marker the ledger holds (a diagnosis lives on its referral, which no command prints).
+    in_ledger = {label for label, marker in MARKERS.items() if Entry.objects.filter(body__contains=marker).exists()}
+    assert len(in_ledger) >= 5 and seen == in_ledger
+
+
+def test_a_command_run_as_an_account_that_does_not_exist_or_may_not_read_the_ledger_is_refused(
+    marked: Scene,
+) -> None:
+    runner = CliRunner()
+    nobody = runner.invoke(cli, ["export", "ledger", "--as", "nobody"])
+    assert nobody.exit_code == 2 and "no active account 'nobody'" in nobody.output
+    outsider = runner.invoke(cli, ["export", "ledger", "--as", "outsider"])
+    assert outsider.exit_code != 0 and not any(m in outsider.output for m in MARKERS.values())
+
+
+@pytest.mark.skipif(not shutil.which("pdfdetach"), reason="needs poppler's pdftotext and pdfdetach")
+def test_a_monitors_dossier_made_on_the_patient_page_attaches_no_clinical_text(
+    marked: Scene, client_for: Callable[[str], Client], tmp_path: Path
+) -> None:
+    evidence.sign_checkpoint(by=None)
+    code = marked.patients[0].code  # whose trip's gate and outcome notes hold markers
+    found = {}
+    for role in ("monitor", "coordinator"):
+        answer = client_for(role).post(reverse("reports:dossier", args=[code]), {"language": "en"})
+        assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf", role
+        pdf = tmp_path / f"{role}.pdf"
+        pdf.write_bytes(b"".join(answer.streaming_content) if answer.streaming else answer.content)  # type: ignore[attr-defined]
+        folder = tmp_path / role
+        folder.mkdir()
+        subprocess.run(["pdfdetach", "-saveall", "-o", str(folder), str(pdf)], capture_output=True, check=True)
+        files = "".join(f.read_text(errors="replace") for f in folder.iterdir())
+        found[role] = {label for label, marker in MARKERS.items() if marker in files}
+    assert found["monitor"] == set()
+    assert {"gate note (web)", "outcome note"} <= found["coordinator"]  # the coordinator's edition is whole

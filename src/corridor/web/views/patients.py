@@ -23,7 +23,7 @@ from corridor.accounts import breakglass
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
 from corridor.ledger import services as ledger
-from corridor.register import name_index
+from corridor.register import erasure, name_index
 from corridor.register import services as register
 from corridor.register.crypto import is_erased
 from corridor.register.models import Patient, Referral
@@ -125,6 +125,7 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
             "places": places,
             "timeline": sensitivity.redact_entries(ledger.entries_about(f"patient:{patient.code}"), request.user),
             "death_form": forms.DeathForm(initial={"on": today, "source": "witness"}),
+            "erasure": erasure.standing(patient),
         },
     )
 
