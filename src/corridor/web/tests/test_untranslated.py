@@ -82,6 +82,7 @@ ALLOWED = {
     r"[IVX]{1,5}": "ICD-10 chapters, numbered in Roman numerals by WHO in every language",
     r"[0-9a-f]{12,}": "hashes: Merkle roots, checksums and key fingerprints",
     r"UTC": "the clock's reference, written so in every language",
+    r"CORRIDOR_[A-Z_]+": "settings, named as the operator types them in the environment (docs/deploy.md)",
     r"English": "the language switch names each language in itself",
 }
 # Bounded by Latin letters and digits only: "CSVها" (a Persian plural of an allowed name) is allowed.
