@@ -120,11 +120,13 @@ def context(
                 "waited": strings.tr(
                     "dossier.waited_seen" if seen else "dossier.waited",
                     language,
+                    n=waited,
                     days=strings.number(waited, language),
                 ),
                 "deadline": strings.tr(
                     "dossier.past_deadline" if late > 0 else "dossier.within_deadline",
                     language,
+                    n=abs(late),
                     days=strings.number(abs(late), language),
                 ),
                 "late": late > 0,
