@@ -235,20 +235,22 @@ def context(
         "css": _css(language) if options.inline_css else "",
         "css_href": options.css_href,
         "public": options.public,
-        "t": {key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("report.")},
-        "t_col": {
-            key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
-        },
+        "t": strings.words("report", language),
+        "t_col": strings.words("col", language),
         "site": site_names(indicators.sites, language),
         **issuer(),
-        "period_covered": f"{strings.date(period.start, language)} – {strings.date(period.end, language)}",
+        "period_covered": strings.span(
+            strings.date(period.start, language), strings.date(period.end, language), language
+        ),
         "data_as_of": strings.date(period.as_of, language),
         "narrative": _narrative(narrative, language),
         "refusals": refusal_rows(indicators.details("incidents").get("refusals", []), language),
         "period": strings.month(period.start, language),
         "period_code": period.label,
         "counted_to": strings.tr("report.to", language, date=strings.date(period.as_of, language)),
-        "jalali": f"{strings.jalali(period.start)} – {strings.jalali(period.end)}" if language == "fa" else "",
+        "jalali": strings.span(strings.jalali(period.start), strings.jalali(period.end), "fa")
+        if language == "fa"
+        else "",
         "generated": strings.digits(now.strftime("%Y-%m-%d %H:%M UTC"), language),
         "head_seq": strings.tr("report.entry", language, seq=strings.number(head[0], language)),
         "head_hash": head[1],

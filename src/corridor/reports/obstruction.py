@@ -375,7 +375,7 @@ def sentence(
         item = strings.label("item", incident.item, language) if incident.item else "—"
         quantity = _number(facts.get("quantity"), language)
         unit = str(facts.get("unit") or "")
-        amount = f"{quantity} {(units or {}).get(unit, unit)}".strip() if quantity else ""
+        amount = strings.unit(quantity, (units or {}).get(unit, unit), language) if quantity else ""
         text = strings.tr(
             f"what.{incident.kind}",
             language,

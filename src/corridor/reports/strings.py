@@ -373,6 +373,15 @@ def tr(key: str, language: str, n: int | None = None, **values: object) -> str:
     return text % values if values else text
 
 
+def words(prefix: str, language: str) -> dict[str, str]:
+    """Every message under ``prefix`` ("report", "col") in ``language``, by the rest of its key: a template's words.
+
+    Translated under one switch of language rather than one per word (a report asks for over a hundred).
+    """
+    with translation.override(language):
+        return {key.split(".", 1)[1]: str(text) for key, text in MESSAGES.items() if key.startswith(prefix + ".")}
+
+
 def translate(message: str | Promise, language: str) -> str:
     """A gettext message in ``language``."""
     with translation.override(language):
@@ -407,6 +416,16 @@ def label(kind: str, code: object, language: str) -> str:
     if found:
         return translate(found, language)
     return text
+
+
+def span(low: str, high: str, language: str) -> str:
+    """A range of two dates or numbers, isolated in right-to-left text so that it never reads reversed."""
+    return l10n.span(low, high, language)
+
+
+def unit(amount: str, unit_words: str, language: str) -> str:
+    """An amount and its unit ("12 L"), isolated in right-to-left text so that it keeps its order."""
+    return l10n.quantity(amount, unit_words, language)
 
 
 def join(items: Iterable[str], language: str) -> str:

@@ -18,6 +18,7 @@ SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
 # Between the items of a list: Persian and Arabic write the reversed comma.
 LIST_SEPARATORS = {"fa": "، ", "ar": "، "}
 NO_BREAK = "\u00a0"
+RTL = frozenset({"fa", "ar"})
 # First-strong isolate and its end (FSI, PDI): the text between them is laid out on its own, so a range
 # such as "6.8–7.3" or "12 h" keeps its order inside a right-to-left sentence.
 FSI, PDI = "\u2068", "\u2069"
@@ -107,9 +108,20 @@ def isolate(text: str) -> str:
     return f"{FSI}{text}{PDI}"
 
 
-def span(low: str, high: str) -> str:
-    """A range "low–high", isolated as a whole so that it never reads reversed in right-to-left text."""
-    return isolate(f"{low}–{high}")
+def span(low: str, high: str, language: str | None) -> str:
+    """A range "low–high" (spaced when its ends are words: "1 October – 31 October"), isolated as a whole
+    in Persian and Arabic so that "6.8–7.3" never reads "7.3–6.8" inside right-to-left text."""
+    dash = " – " if any(not c.isdigit() and c not in ".,٫٬" for c in low + high) else "–"
+    text = f"{low}{dash}{high}"
+    return isolate(text) if base(language) in RTL else text
+
+
+def quantity(amount: str, unit: str, language: str | None) -> str:
+    """An amount and its unit ("40 boxes"), isolated in Persian and Arabic so that a unit written in Latin
+    letters stays after its number; the two never part at a line's end there."""
+    if not unit:
+        return amount
+    return isolate(f"{amount}{NO_BREAK}{unit}") if base(language) in RTL else f"{amount} {unit}"
 
 
 def join(items: Iterable[str], language: str | None) -> str:

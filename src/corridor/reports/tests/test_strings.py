@@ -67,3 +67,12 @@ def test_a_date_does_not_break_across_lines_and_is_written_in_the_languages_digi
     assert strings.month(day, "ar") == "أكتوبر\u00a0٢٠١٤"
     assert strings.jalali(day) == "۲۲\u00a0مهر\u00a0۱۳۹۳"
     assert strings.number(12.5, "fa", 1, percent=True) == "۱۲٫۵٪" and strings.number(None, "ar") == "—"
+
+
+def test_a_range_and_a_quantity_are_isolated_in_right_to_left_text_only() -> None:
+    low, high = strings.number(6.8, "ar", 1), strings.number(7.3, "ar", 1)
+    assert strings.span(low, high, "ar") == "\u2068٦٫٨–٧٫٣\u2069"  # read as one run: never "7.3–6.8"
+    assert strings.span("6.8", "7.3", "en") == "6.8–7.3"
+    period = strings.span(strings.jalali(dt.date(2014, 10, 1)), strings.jalali(dt.date(2014, 10, 31)), "fa")
+    assert period == "\u2068۹\u00a0مهر\u00a0۱۳۹۳ – ۹\u00a0آبان\u00a0۱۳۹۳\u2069"
+    assert strings.unit("۴۰", "L", "fa") == "\u2068۴۰\u00a0L\u2069" and strings.unit("40", "boxes", "en") == "40 boxes"
