@@ -157,7 +157,7 @@ MESSAGES: dict[str, Promise] = {
     "report.contact": _("Contact"),
     "report.period_covered": _("Period covered"),
     "report.data_as_of": _("Data as of"),
-    "report.generated_on": _("Generated"),
+    "report.generated_on": pgettext_lazy("of this edition", "Generated"),
     "report.narrative": _("The month in the monitors' words"),
     "report.narrative_by": _("Written by %(by)s on %(date)s; ledger entry %(seq)s."),
     "report.narrative_none": _("No monitor has written a narrative for this month."),
