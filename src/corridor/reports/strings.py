@@ -246,21 +246,6 @@ MESSAGES: dict[str, Promise] = {
     "dossier.c2pa_invalid": _("does not verify"),
     "dossier.c2pa_none": _("none"),
     "dossier.c2pa_unchecked": _("not checked"),
-    "what.permit_denied": _(
-        "The authority denied the permit for a trip to %(place)s carrying %(patients)s patient(s)."
-    ),
-    "what.no_answer": _(
-        "A trip to %(place)s for %(patients)s patient(s), requested on %(requested)s, had no answer by "
-        "the appointment date."
-    ),
-    "what.cancelled_by_authority": _("The authority cancelled a trip to %(place)s carrying %(patients)s patient(s)."),
-    "what.held_at_gate": _(
-        "A trip to %(place)s carrying %(patients)s patient(s) was held at the gate for %(hours)s hours."
-    ),
-    "what.turned_back": _("The gate turned back a trip to %(place)s carrying %(patients)s patient(s)."),
-    "what.arrived_after_closing": _(
-        "A trip carrying %(patients)s patient(s) reached %(place)s after it had closed for the day."
-    ),
     "what.companion_rejected": _("The authority refused the %(role)s of a patient travelling to %(place)s."),
     "what.delivery_blocked": _("A delivery of %(item)s (%(amount)s) was blocked at the gate."),
     "what.delivery_cut": _("Only %(allowed)s of a delivery of %(item)s (%(amount)s) was let through."),
@@ -320,6 +305,38 @@ METHODS: tuple[Promise, ...] = (
 # Messages with a count, in the plural form the language needs for it (Arabic has six, Persian two):
 # ``tr(key, language, n=count, ...)``: ``n`` picks the form; the values fill the placeholders.
 PLURALS: dict[str, Promise] = {
+    "what.permit_denied": ngettext_lazy(
+        "The authority denied the permit for a trip to %(place)s carrying %(patients)s patient.",
+        "The authority denied the permit for a trip to %(place)s carrying %(patients)s patients.",
+        "n",
+    ),
+    "what.no_answer": ngettext_lazy(
+        "A trip to %(place)s for %(patients)s patient, requested on %(requested)s, had no answer by the "
+        "appointment date.",
+        "A trip to %(place)s for %(patients)s patients, requested on %(requested)s, had no answer by the "
+        "appointment date.",
+        "n",
+    ),
+    "what.cancelled_by_authority": ngettext_lazy(
+        "The authority cancelled a trip to %(place)s carrying %(patients)s patient.",
+        "The authority cancelled a trip to %(place)s carrying %(patients)s patients.",
+        "n",
+    ),
+    "what.held_at_gate": ngettext_lazy(
+        "A trip to %(place)s carrying %(patients)s patient was held at the gate for %(hours)s hours.",
+        "A trip to %(place)s carrying %(patients)s patients was held at the gate for %(hours)s hours.",
+        "n",
+    ),
+    "what.turned_back": ngettext_lazy(
+        "The gate turned back a trip to %(place)s carrying %(patients)s patient.",
+        "The gate turned back a trip to %(place)s carrying %(patients)s patients.",
+        "n",
+    ),
+    "what.arrived_after_closing": ngettext_lazy(
+        "A trip carrying %(patients)s patient reached %(place)s after it had closed for the day.",
+        "A trip carrying %(patients)s patients reached %(place)s after it had closed for the day.",
+        "n",
+    ),
     "dossier.waited": ngettext_lazy("%(days)s day so far", "%(days)s days so far", "n"),
     "dossier.waited_seen": ngettext_lazy("seen after %(days)s day", "seen after %(days)s days", "n"),
     "dossier.past_deadline": ngettext_lazy(

@@ -76,3 +76,14 @@ def test_a_range_and_a_quantity_are_isolated_in_right_to_left_text_only() -> Non
     period = strings.span(strings.jalali(dt.date(2014, 10, 1)), strings.jalali(dt.date(2014, 10, 31)), "fa")
     assert period == "\u2068۹\u00a0مهر\u00a0۱۳۹۳ – ۹\u00a0آبان\u00a0۱۳۹۳\u2069"
     assert strings.unit("۴۰", "L", "fa") == "\u2068۴۰\u00a0L\u2069" and strings.unit("40", "boxes", "en") == "40 boxes"
+
+
+def test_a_trip_counts_its_patients_in_the_form_the_number_needs() -> None:
+    def denied(patients: int, language: str) -> str:
+        count = strings.number(patients, language)
+        return strings.tr("what.permit_denied", language, n=patients, place="H-01", patients=count)
+
+    assert denied(1, "en").endswith("carrying 1 patient.") and denied(3, "en").endswith("carrying 3 patients.")
+    assert denied(1, "ar").endswith("تقل مريضًا واحدًا.") and denied(2, "ar").endswith("تقل مريضَين.")
+    assert denied(3, "ar").endswith("تقل ٣ مرضى.") and denied(12, "ar").endswith("تقل ١٢ مريضًا.")
+    assert denied(2, "fa") == "مقامات مجوز سفر ۲ بیمار به H-01 را رد کردند."
