@@ -19,6 +19,7 @@ from django.utils import translation
 from corridor.accounts.roles import Can, Role
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Patient, Referral, Specialty
+from corridor.reports.codes import AgeGroup, AttackType, DiagnosisGroup, ObstructionKind
 from corridor.supplies.models import Category, Delivery, Dependence, StockRecord
 from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 
@@ -43,7 +44,15 @@ CODE_LISTS: dict[str, type[models.Choices]] = {
     "stock_record_kind": StockRecord.Kind,
     "delivery_status": Delivery.Status,
     "dependence_need": Dependence.Need,
+    "obstruction_kind": ObstructionKind,
+    "attack_type": AttackType,
+    "age_group": AgeGroup,
+    "diagnosis_group": DiagnosisGroup,
 }
+
+# The WHO SSA's health-care resources (corridor.reports.codes.Resource) are a code list with words too,
+# but not registered here: their codes ("patients", "facility", "transport") are everyday keys of
+# payloads and tables, so every such literal would read as a copy of the list.
 
 # Lists that are codes without words for a reader (permissions are named by their codes on every
 # screen): registered so that a copy of them is caught too.

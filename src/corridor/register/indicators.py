@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Min
+from django.utils.translation import gettext_lazy as _
 
 from corridor.reports import core, queries, strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
@@ -32,10 +33,10 @@ define_section(
 )
 
 _WORDS = {
-    "col.treated": {"en": "Treatment begun", "fa": "درمان آغازشده", "ar": "بدأ العلاج"},
-    "col.treated_within_deadline": {"en": "Within deadline", "fa": "در مهلت", "ar": "ضمن المهلة"},
-    "col.treated_within_deadline_rate": {"en": "Within deadline %", "fa": "٪ در مهلت", "ar": "% ضمن المهلة"},
-    "col.in_care": {"en": "In care", "fa": "در درمان", "ar": "قيد الرعاية"},
+    "col.treated": _("Treatment begun"),
+    "col.treated_within_deadline": _("Within deadline"),
+    "col.treated_within_deadline_rate": _("Within deadline %"),
+    "col.in_care": _("In care"),
 }
 for _key, _text in _WORDS.items():
     strings.MESSAGES.setdefault(_key, _text)

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import ngettext
+from django.utils.functional import Promise
+from django.utils.translation import ngettext, pgettext_lazy
 
 from corridor.register.models import Facility, PriorityClass, Site
 from corridor.reports import catalogue, charts, core, obstruction, privacy, strings
@@ -37,25 +38,26 @@ _CATEGORY_KINDS = {
     "trips.outcomes": "outcome",
     "deaths.by_diagnosis_group": "diagnosis_group",
 }
-_UNITS: dict[str, dict[str, str]] = {
-    "requests": {"en": "requests", "fa": "درخواست", "ar": "طلب"},
-    "escorts": {"en": "escorts", "fa": "همراه", "ar": "مرافق"},
-    "companions": {"en": "companions", "fa": "همراه", "ar": "مرافق"},
-    "referrals": {"en": "referrals", "fa": "ارجاع", "ar": "إحالة"},
-    "days": {"en": "days", "fa": "روز", "ar": "يوم"},
-    "hours": {"en": "hours", "fa": "ساعت", "ar": "ساعة"},
-    "trips": {"en": "trips", "fa": "سفر", "ar": "رحلة"},
-    "patients": {"en": "patients", "fa": "بیمار", "ar": "مريض"},
-    "incidents": {"en": "incidents", "fa": "رویداد", "ar": "حادث"},
-    "cancellations": {"en": "cancellations", "fa": "لغو", "ar": "إلغاء"},
-    "cancellations per patient": {"en": "cancellations per patient", "fa": "لغو برای هر بیمار", "ar": "إلغاء لكل مريض"},
-    "%": {"en": "", "fa": "", "ar": ""},  # the value already carries its percent sign
+# An indicator's unit as a word beside its value (in the context "unit", as a table's unit column says it).
+_UNITS: dict[str, Promise] = {
+    "requests": pgettext_lazy("unit", "requests"),
+    "escorts": pgettext_lazy("unit", "escorts"),
+    "companions": pgettext_lazy("unit", "companions"),
+    "referrals": pgettext_lazy("unit", "referrals"),
+    "days": pgettext_lazy("unit", "days"),
+    "hours": pgettext_lazy("unit", "hours"),
+    "trips": pgettext_lazy("unit", "trips"),
+    "patients": pgettext_lazy("unit", "patients"),
+    "incidents": pgettext_lazy("unit", "incidents"),
+    "cancellations": pgettext_lazy("unit", "cancellations"),
+    "cancellations per patient": pgettext_lazy("unit", "cancellations per patient"),
 }
-_PRIORITY_NAMES = {
-    "emergency": {"fa": "اورژانسی", "ar": "طارئة"},
-    "urgent": {"fa": "فوری", "ar": "عاجلة"},
-    "soon": {"fa": "زودهنگام", "ar": "قريبة"},
-    "routine": {"fa": "عادی", "ar": "روتينية"},
+# The standard priority classes' names (a camp may name its own, which stay as written).
+_PRIORITY_NAMES: dict[str, Promise] = {
+    "emergency": pgettext_lazy("priority class", "emergency"),
+    "urgent": pgettext_lazy("priority class", "urgent"),
+    "soon": pgettext_lazy("priority class", "soon"),
+    "routine": pgettext_lazy("priority class", "routine"),
 }
 KEY_FIGURES = (
     "requests.total",
@@ -82,10 +84,10 @@ class ReportOptions:
 
 
 def unit(code: str, language: str) -> str:
+    if code == "%":  # the value already carries its percent sign
+        return ""
     words = _UNITS.get(code)
-    if words is None:
-        return code
-    return words.get(language, words["en"])
+    return code if words is None else strings.translate(words, language)
 
 
 def _decimals(unit_code: str, value: Any) -> int:
@@ -233,20 +235,22 @@ def context(
         "css": _css(language) if options.inline_css else "",
         "css_href": options.css_href,
         "public": options.public,
-        "t": {key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("report.")},
-        "t_col": {
-            key.split(".", 1)[1]: strings.tr(key, language) for key in strings.MESSAGES if key.startswith("col.")
-        },
+        "t": strings.words("report", language),
+        "t_col": strings.words("col", language),
         "site": site_names(indicators.sites, language),
         **issuer(),
-        "period_covered": f"{strings.date(period.start, language)} – {strings.date(period.end, language)}",
+        "period_covered": strings.span(
+            strings.date(period.start, language), strings.date(period.end, language), language
+        ),
         "data_as_of": strings.date(period.as_of, language),
         "narrative": _narrative(narrative, language),
         "refusals": refusal_rows(indicators.details("incidents").get("refusals", []), language),
         "period": strings.month(period.start, language),
         "period_code": period.label,
         "counted_to": strings.tr("report.to", language, date=strings.date(period.as_of, language)),
-        "jalali": f"{strings.jalali(period.start)} – {strings.jalali(period.end)}" if language == "fa" else "",
+        "jalali": strings.span(strings.jalali(period.start), strings.jalali(period.end), "fa")
+        if language == "fa"
+        else "",
         "generated": strings.digits(now.strftime("%Y-%m-%d %H:%M UTC"), language),
         "head_seq": strings.tr("report.entry", language, seq=strings.number(head[0], language)),
         "head_hash": head[1],
@@ -258,7 +262,7 @@ def context(
         "deaths": _deaths(indicators, language, options.public),
         "incidents": _incidents(indicators, language),
         "evidence": _evidence(evidence),
-        "methods": strings.METHODS.get(language, strings.METHODS["en"]),
+        "methods": strings.methods(language),
         "priorities": _priorities(language),
     }
 
@@ -319,10 +323,13 @@ def _summary_incidents(indicators: IndicatorSet, language: str) -> list[str]:
         f"{strings.label('kind', kind, language)} {strings.number(n, language)}"
         for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    separator = "، " if language in strings.RTL else ", "
     return [
         strings.tr(
-            "summary.incidents", language, total=strings.number(len(incidents), language), kinds=separator.join(parts)
+            "summary.incidents",
+            language,
+            n=len(incidents),
+            total=strings.number(len(incidents), language),
+            kinds=strings.join(parts, language),
         )
     ]
 
@@ -535,7 +542,8 @@ def _evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def priority_name(p: PriorityClass, language: str) -> str:
     """A priority class's name with its clinical deadline, e.g. ``urgent (14 days)``."""
-    name = _PRIORITY_NAMES.get(p.name, {}).get(language, p.name)
+    known = _PRIORITY_NAMES.get(p.name)
+    name = p.name if known is None or language == "en" else strings.translate(known, language)
     with translation.override(language):
         # The same plural forms as the screens' "N days" (Arabic has six, Persian two).
         days = ngettext("%(n)s day", "%(n)s days", p.deadline_days) % {"n": strings.number(p.deadline_days, language)}

@@ -375,7 +375,7 @@ def sentence(
         item = strings.label("item", incident.item, language) if incident.item else "—"
         quantity = _number(facts.get("quantity"), language)
         unit = str(facts.get("unit") or "")
-        amount = f"{quantity} {(units or {}).get(unit, unit)}".strip() if quantity else ""
+        amount = strings.unit(quantity, (units or {}).get(unit, unit), language) if quantity else ""
         text = strings.tr(
             f"what.{incident.kind}",
             language,
@@ -389,6 +389,7 @@ def sentence(
             language,
             hours=strings.number(facts.get("hours"), language, 1),
             place=place,
+            n=len(incident.patients),
             patients=patients,
         )
     elif incident.kind == "companion_rejected":
@@ -403,11 +404,12 @@ def sentence(
             "what.no_answer",
             language,
             place=place,
+            n=len(incident.patients),
             patients=patients,
             requested=strings.date(dt.date.fromisoformat(str(facts["requested_on"])), language),
         )
     else:
-        text = strings.tr(f"what.{incident.kind}", language, place=place, patients=patients)
+        text = strings.tr(f"what.{incident.kind}", language, n=len(incident.patients), place=place, patients=patients)
     if incident.kind in ("permit_denied", "cancelled_by_authority", "turned_back", "companion_rejected"):
         text += " " + (
             strings.tr("what.reason", language, reason=reason) if reason else strings.tr("what.no_reason", language)

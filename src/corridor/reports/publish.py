@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from corridor.ledger import checkpoints
 from corridor.reports import catalogue, core, exports, monthly, obstruction, queries, strings
 from corridor.reports.core import Column, Table
@@ -42,81 +45,45 @@ td.n, th.n { text-align: end; font-variant-numeric: tabular-nums; } .note { colo
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f6f9; padding: .5rem; direction: ltr; }
 .chart { max-width: 100%; height: auto; }
 """
-WORDS: dict[str, dict[str, str]] = {
-    "title": {
-        "en": "Access to hospital care from {site}: public figures",
-        "fa": "دسترسی به درمان بیمارستانی از {site}: ارقام عمومی",
-        "ar": "الوصول إلى الرعاية في المستشفيات من {site}: أرقام عامة",
-    },
-    "intro": {
-        "en": "Aggregate figures only. Counts from 1 to 4, and any figure that would reveal them, are left "
-        "blank (—) so that nobody can be recognised. Data as of {as_of}.",
-        "fa": "فقط ارقام کلی. شمارهای ۱ تا ۴، و هر رقمی که آن‌ها را آشکار کند، خالی (—) مانده‌اند تا کسی شناسایی "
-        "نشود. داده‌ها تا {as_of}.",
-        "ar": "أرقام إجمالية فقط. الأعداد من ١ إلى ٤، وكل رقم قد يكشفها، تُركت فارغة (—) كي لا يُعرف أحد. البيانات "
-        "حتى {as_of}.",
-    },
-    "monthly": {"en": "Month by month", "fa": "ماه به ماه", "ar": "شهرًا بشهر"},
-    "month": {"en": "Month", "fa": "ماه", "ar": "الشهر"},
-    "timeline": {
-        "en": "Obstruction of care, by month and kind",
-        "fa": "ممانعت از درمان، بر حسب ماه و نوع",
-        "ar": "عرقلة الرعاية، حسب الشهر والنوع",
-    },
-    "total": {"en": "All", "fa": "همه", "ar": "الكل"},
-    "blockade": {
-        "en": "Days each supply was under blockade",
-        "fa": "روزهای محاصرهٔ هر کالا",
-        "ar": "أيام حصار كل إمداد",
-    },
-    "downloads": {"en": "Downloads", "fa": "دریافت داده‌ها", "ar": "تنزيل البيانات"},
-    "verify": {"en": "Checking these figures", "fa": "بررسی این ارقام", "ar": "التحقق من هذه الأرقام"},
-    "verify_text": {
-        "en": "Every figure is computed from an append-only ledger whose entries are chained by SHA-256 and "
-        "signed at intervals. The latest signed checkpoint and the key that checks its signature are below. "
-        "Every file of this site is listed with its SHA-256 in manifest.json, and that manifest is itself "
-        "recorded in the ledger. Partners holding evidence bundles can check them against this checkpoint with "
-        "the standalone verifier published with Corridor.",
-        "fa": "همهٔ ارقام از دفتری افزایشی محاسبه شده‌اند که ثبت‌هایش با SHA-256 به هم زنجیر شده و هر چند گاه امضا "
-        "می‌شود. آخرین نقطهٔ بازبینی امضاشده و کلیدی که امضایش را بررسی می‌کند در زیر آمده است. همهٔ پرونده‌های "
-        "این پایگاه با SHA-256 خود در manifest.json فهرست شده‌اند و خود این فهرست در دفتر ثبت شده است. شرکایی که "
-        "بستهٔ شواهد دارند می‌توانند آن را با برنامهٔ بازبینی مستقلِ منتشرشده با کوریدور در برابر این نقطهٔ "
-        "بازبینی بررسی کنند.",
-        "ar": "كل رقم محسوب من سجل تراكمي قيوده مربوطة ببصمات SHA-256 ويُوقَّع على فترات. وأدناه آخر نقطة تحقق "
-        "موقعة والمفتاح الذي يتحقق من توقيعها. وكل ملف في هذا الموقع مدرج ببصمته SHA-256 في manifest.json، "
-        "وهذا الفهرس نفسه مسجل في السجل. ويمكن للشركاء الذين لديهم حزم أدلة التحقق منها مقابل نقطة التحقق هذه "
-        "بأداة التحقق المستقلة المنشورة مع كوريدور.",
-    },
-    "no_checkpoint": {
-        "en": "No checkpoint has been signed yet.",
-        "fa": "هنوز هیچ نقطهٔ بازبینی امضا نشده است.",
-        "ar": "لم تُوقَّع أي نقطة تحقق بعد.",
-    },
-    "key": {"en": "Verifier key", "fa": "کلید بازبینی", "ar": "مفتاح التحقق"},
-    "history": {
-        "en": "Every checkpoint signed so far, oldest first. Each later one holds every entry of the earlier "
+WORDS: dict[str, Promise] = {
+    "title": _("Access to hospital care from %(site)s: public figures"),
+    "intro": _(
+        "Aggregate figures only. Counts from 1 to 4, and any figure that would reveal them, are left "
+        "blank (—) so that nobody can be recognised. Data as of %(as_of)s."
+    ),
+    "monthly": _("Month by month"),
+    "month": _("Month"),
+    "timeline": _("Obstruction of care, by month and kind"),
+    "total": _("All"),
+    "blockade": _("Days each supply was under blockade"),
+    "downloads": _("Downloads"),
+    "verify": _("Checking these figures"),
+    "verify_text": _(
+        "Every figure is computed from an append-only ledger whose entries are chained by SHA-256 and "
+        "signed at intervals. The latest signed checkpoint and the key that checks its signature are "
+        "below. Every file of this site is listed with its SHA-256 in manifest.json, and that manifest "
+        "is itself recorded in the ledger. Partners holding evidence bundles can check them against "
+        "this checkpoint with the standalone verifier published with Corridor."
+    ),
+    "no_checkpoint": _("No checkpoint has been signed yet."),
+    "key": _("Verifier key"),
+    "history": _(
+        "Every checkpoint signed so far, oldest first. Each later one holds every entry of the earlier "
         "ones unchanged: the issuing organisation can give anyone the proof that one checkpoint extends "
         "another, which the standalone verifier checks, so a ledger rewritten after a checkpoint was "
-        "published would be caught.",
-        "fa": "همهٔ نقطه‌های بازبینی امضاشده تا کنون، از قدیم به جدید. هر نقطهٔ بعدی همهٔ ثبت‌های نقطه‌های پیشین را "
-        "بی‌تغییر در بر دارد: سازمان صادرکننده می‌تواند به هر کس اثبات کند که یک نقطهٔ بازبینی دنبالهٔ نقطهٔ "
-        "دیگری است، و برنامهٔ بازبینی مستقل آن را بررسی می‌کند؛ پس دفتری که پس از انتشار یک نقطهٔ بازبینی "
-        "بازنویسی شود رسوا می‌شود.",
-        "ar": "كل نقاط التحقق الموقعة حتى الآن، من الأقدم إلى الأحدث. وكل نقطة لاحقة تحوي كل قيود النقاط السابقة "
-        "دون تغيير: يمكن للجهة المُصدِرة أن تعطي أي أحد البرهان على أن نقطة تحقق امتداد لأخرى، وتتحقق منه أداة "
-        "التحقق المستقلة، فيُكشف أي سجل أُعيدت كتابته بعد نشر نقطة تحقق.",
-    },
-    "entries": {"en": "Entries", "fa": "شمار ثبت‌ها", "ar": "عدد القيود"},
-    "signed": {"en": "Signed at (UTC)", "fa": "زمان امضا (UTC)", "ar": "وقت التوقيع (UTC)"},
-    "file": {"en": "File", "fa": "پرونده", "ar": "الملف"},
-    "supply": {"en": "Supply", "fa": "کالا", "ar": "الإمداد"},
+        "published would be caught."
+    ),
+    "entries": _("Entries"),
+    "signed": _("Signed at (UTC)"),
+    "file": _("File"),
+    "supply": _("Supply"),
 }
 LANGUAGE_NAMES = {"en": "English", "fa": "فارسی", "ar": "العربية"}
 
 
 def _w(key: str, language: str, **values: Any) -> str:
-    text = WORDS[key].get(language) or WORDS[key]["en"]
-    return text.format(**values) if values else text
+    text = strings.translate(WORDS[key], language)
+    return text % values if values else text
 
 
 def months_back(today: dt.date, count: int) -> list[core.Period]:

@@ -7,6 +7,8 @@ explains the arithmetic behind them.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from corridor.register.models import Site
 from corridor.reports import strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
@@ -28,17 +30,16 @@ define_section(
     translations={"fa": "تدارکات در محاصره", "ar": "الإمدادات تحت الحصار"},
 )
 
-# Words for this section's table headings, in the report's three languages; added only where the report
-# has none of its own.
+# Words for this section's table headings (gettext messages); added only where the report has none of its own.
 _WORDS = {
-    "by.item": {"en": "supply", "fa": "کالا", "ar": "الإمداد"},
-    "col.unit": {"en": "Unit", "fa": "واحد", "ar": "الوحدة"},
-    "col.stock": {"en": "Stock", "fa": "موجودی", "ar": "المخزون"},
-    "col.days_of_autonomy": {"en": "Days of autonomy", "fa": "روزهای خودکفایی", "ar": "أيام الاكتفاء"},
-    "col.run_out": {"en": "Runs out", "fa": "تاریخ اتمام", "ar": "تاريخ النفاد"},
-    "col.blockade_days": {"en": "Blockade days", "fa": "روزهای محاصره", "ar": "أيام الحصار"},
-    "col.answered": {"en": "Deliveries answered", "fa": "محموله‌های پاسخ‌گرفته", "ar": "الشحنات التي تلقت ردًا"},
-    "col.share_allowed": {"en": "Let through %", "fa": "٪ عبورداده‌شده", "ar": "% المسموح بمرورها"},
+    "by.item": _("supply"),
+    "col.unit": _("Unit"),
+    "col.stock": _("Stock"),
+    "col.days_of_autonomy": _("Days of autonomy"),
+    "col.run_out": _("Runs out"),
+    "col.blockade_days": _("Blockade days"),
+    "col.answered": _("Deliveries answered"),
+    "col.share_allowed": _("Let through %"),
 }
 for _key, _text in _WORDS.items():
     strings.MESSAGES.setdefault(_key, _text)

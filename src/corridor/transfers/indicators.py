@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from corridor.reports import core, strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
@@ -33,21 +34,15 @@ define_section(
 )
 
 _WORDS = {
-    "col.asked": {"en": "Asked for", "fa": "درخواست‌شده", "ar": "المطلوبون"},
-    "col.rejected": {"en": "Rejected", "fa": "ردشده", "ar": "المرفوضون"},
-    "col.substituted": {"en": "Substituted", "fa": "جایگزین‌شده", "ar": "المستبدلون"},
-    "col.no_answer": {"en": "No answer", "fa": "بی‌پاسخ", "ar": "دون رد"},
-    "by.role": {"en": "role", "fa": "نقش", "ar": "الدور"},
-    "col.role": {"en": "Role", "fa": "نقش", "ar": "الدور"},
+    "col.asked": _("Asked for"),
+    "col.rejected": _("Rejected"),
+    "col.substituted": _("Substituted"),
+    "col.no_answer": _("No answer"),
+    "by.role": _("role"),
+    "col.role": _("Role"),
 }
 for _key, _text in _WORDS.items():
     strings.MESSAGES.setdefault(_key, _text)
-for _code, _words in {
-    "escort": {"en": "escort", "fa": "همراه", "ar": "مرافق"},
-    "interpreter": {"en": "interpreter", "fa": "مترجم", "ar": "مترجم"},
-    "nurse": {"en": "nurse", "fa": "پرستار", "ar": "ممرض"},
-}.items():
-    strings.LABELS.setdefault("role", {}).setdefault(_code, _words)
 
 COMPANIONS = (
     Indicator(

@@ -124,7 +124,7 @@ def test_a_monitor_writes_the_months_narrative_and_the_report_prints_it_with_who
         assert f"<dt>{label}</dt>" in html
     # Denials and cancellations with the reasons given, hospitals by name.
     assert "Permits denied and trips cancelled, with the reasons given" in html
-    assert "<td>Heart</td><td>permit denied</td><td>the authority</td>" in html and "<td>security</td>" in html
+    assert "<td>Heart</td><td>trip denied</td><td>the authority</td>" in html and "<td>security</td>" in html
     assert "<td>Eyes</td><td>trip cancelled</td><td>the hospital</td>" in html and "<td>doctor away</td>" in html
     assert "no reason given" in html  # T7, cancelled by the authority without a word
 

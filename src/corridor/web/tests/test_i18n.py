@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
+import itertools
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -25,9 +26,7 @@ PACKAGE = Path(__file__).resolve().parents[2]
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("fa", "ar")
 # Files whose strings people read: every app's code and templates (not its tests or migrations).
-SOURCES = sorted(
-    p for p in PACKAGE.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(PACKAGE).parts)
-)
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(PACKAGE).parts))
 TEMPLATES = sorted(PACKAGE.rglob("templates/**/*.html"))
 
 
@@ -36,7 +35,10 @@ def _unescape(text: str) -> str:
 
 
 def read_po(path: Path) -> dict[str, list[str]]:
-    """msgid -> its msgstr forms (one, or one per plural form), skipping the header; fuzzy ones flagged."""
+    """msgid -> its msgstr forms (one, or one per plural form), skipping the header; fuzzy ones flagged.
+
+    A message with a context is keyed as gettext stores it, ``context\x04msgid``.
+    """
     entries: dict[str, list[str]] = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         fields: dict[str, str] = {}
@@ -53,7 +55,8 @@ def read_po(path: Path) -> dict[str, list[str]]:
         if fields.get("msgid"):
             assert "fuzzy" not in fields, f"{path}: fuzzy entry {fields['msgid']!r}"
             forms = [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]
-            entries[fields["msgid"]] = forms
+            key = f"{fields['msgctxt']}\x04{fields['msgid']}" if "msgctxt" in fields else fields["msgid"]
+            entries[key] = forms
     return entries
 
 
@@ -77,10 +80,13 @@ def _python_msgids() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
-            if node.func.id in ("_", "gettext", "gettext_lazy", "ngettext") and node.args:
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found.add(first.value)
+            # The literal arguments it starts with: (msgid) or (singular, plural) or (context, msgid).
+            leading = itertools.takewhile(lambda a: isinstance(a, ast.Constant) and isinstance(a.value, str), node.args)
+            strings = [a.value for a in leading]
+            if node.func.id in ("_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"):
+                found.update(strings[:1])
+            elif node.func.id in ("pgettext", "pgettext_lazy") and len(strings) >= 2:
+                found.add(f"{strings[0]}\x04{strings[1]}")
     return found
 
 
