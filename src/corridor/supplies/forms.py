@@ -132,7 +132,7 @@ class IncidentForm(EvidenceForm):
     description = forms.CharField(
         label=_("What happened"),
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),  # English typed on a Persian page reads right
         help_text=_("Where it happened, who was there, what was seen or heard."),
     )
 
