@@ -70,3 +70,19 @@ def test_no_api_pattern_repeats_a_unicode_class_a_counted_number_of_times() -> N
     counted = re.compile(r"\\w(\{\d*,?\d+\}|[^]]*\]\{\d*,?\d+\})")  # \w{…} or [\w…]{…}
     assert counted.search(r"^[\w.@+\-]{1,150}$") and not counted.search(r"^[\w.@+\-]+$")
     assert not [p for p in patterns if counted.search(p)]
+
+
+def test_every_operation_shares_one_response_class_for_the_error_object() -> None:
+    # django-ninja would make one class per status per operation (about 750 for the errors, 14 MB a process).
+    from corridor.api.core import ERROR_STATUSES
+    from corridor.api.main import api
+
+    operations = [
+        operation
+        for _, router in api._routers
+        for view in router.path_operations.values()
+        for operation in view.operations
+    ]
+    assert len(operations) > 50
+    errors = {id(op.response_models[status]) for op in operations for status in ERROR_STATUSES}
+    assert len(errors) == 1
