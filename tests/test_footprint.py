@@ -25,6 +25,11 @@ HEAVY = (
     "openpyxl",
     "pyxform",
     "lxml",
+    # The project's own: the field-export importers and the report builders, loaded by their first page.
+    "corridor.intake.services",
+    "corridor.intake.readers",
+    "corridor.reports.services",
+    "corridor.reports.monthly",
 )
 
 
