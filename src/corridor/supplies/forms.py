@@ -136,6 +136,13 @@ class IncidentForm(EvidenceForm):
         help_text=_("Where it happened, who was there, what was seen or heard."),
     )
 
+    concerns = forms.CharField(
+        label=_("Patients or trips concerned"),
+        max_length=1000,
+        required=False,
+        help_text=_("Their codes, separated by spaces or commas: P-0042, T-12. Blank: none in particular."),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from corridor.reports import ssa
 
@@ -144,4 +151,4 @@ class IncidentForm(EvidenceForm):
         self.fields["resource"].choices = _ssa_choices(ssa.RESOURCES, "resource")  # type: ignore[attr-defined]
         # Until it is checked, an incident is unverified (the API's default too), never confirmed by default.
         self.fields["certainty"].initial = Certainty.UNVERIFIED
-        self.order_fields(["site", "on", "kind", "resource", "description", "source", "certainty"])
+        self.order_fields(["site", "on", "kind", "resource", "description", "concerns", "source", "certainty"])

@@ -102,6 +102,27 @@ def test_a_description_left_blank_or_a_type_off_the_ssa_list_is_refused(
     assert not Entry.objects.filter(type="incident.recorded").exists()
 
 
+def test_the_patients_and_trips_concerned_become_the_entrys_subjects_and_another_sites_are_refused(
+    camp: Any,
+    users: dict[str, Any],
+    on_day: dt.date,
+    client_for: Callable[[str], Client],
+    make_referral: Callable[..., Any],
+) -> None:
+    patient = make_referral("P-0042").patient
+    other = register.create_site(code="OTHER", name="Other", country="XX", population=10, time_zone="UTC", by=None)
+    change_sites(users["coordinator"], sites=["CAMP-T", "OTHER"], by=None)
+    stranger = register.register_patient(site=other, code="P-0900", registered_on=DAY, by=None)
+    monitor = client_for("monitor")
+    refused = monitor.post(reverse("web:incident_create"), _form(concerns=f"{patient.code}, {stranger.code}"))
+    assert refused.status_code == 422
+    assert "P-0900 is not a patient or a trip of this site." in refused.content.decode()
+    assert not Entry.objects.filter(type="incident.recorded").exists()
+    assert monitor.post(reverse("web:incident_create"), _form(concerns="p-0042 ، P-0042")).status_code == 302
+    entry = Entry.objects.get(type="incident.recorded")
+    assert sorted(entry.subjects) == ["patient:P-0042", "site:CAMP-T"]  # named once, in the ledger's form
+
+
 def test_a_monitor_cannot_record_an_incident_at_a_site_they_do_not_work_at(
     camp: Any, users: dict[str, Any], on_day: dt.date, client_for: Callable[[str], Client]
 ) -> None:

@@ -6,6 +6,8 @@ service checks the rest (the role, the site, a date not in the future) and write
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,14 +19,31 @@ from corridor import clock, sensitivity
 from corridor.accounts.roles import Can, can
 from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
+from corridor.register.models import Site
+from corridor.register.scoping import sites_of_subjects
 from corridor.reports import ssa, strings
 from corridor.supplies import services as supplies
 from corridor.supplies.forms import IncidentForm
 from corridor.web.access import requires
 from corridor.web.forms import show_error
 from corridor.web.views.common import current_site, page, user_sites
+from corridor.web.views.ledger import subject_key
 
 RECENT = 50
+_CONCERNS = re.compile(r"[\s,،]+")  # Persian and Arabic commas too
+
+
+def _concerned(form: IncidentForm, text: str, site: Site) -> list[str]:
+    """The ledger subjects of the patients and trips typed (P-0042, T-12), each one of ``site``'s; a code
+    that is not is put on the field (another site's looks like one that does not exist)."""
+    subjects = []
+    for code in (c for c in _CONCERNS.split(text) if c):
+        subject = subject_key(code)
+        if not subject.startswith(("patient:", "trip:")) or sites_of_subjects([subject]) != {site.pk}:
+            form.add_error("concerns", _("%(code)s is not a patient or a trip of this site.") % {"code": code})
+        elif subject not in subjects:
+            subjects.append(subject)
+    return subjects
 
 
 @requires(Can.READ_LEDGER)
@@ -63,23 +82,28 @@ def incident_create(request: HttpRequest) -> HttpResponse:
     form.fields["site"].choices = [(s.code, str(s)) for s in sites]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            entry = supplies.record_incident(
-                site={s.code: s for s in sites}[data["site"]],  # the form offers only the user's own
-                kind=data["kind"],
-                resource=data["resource"],
-                description=data["description"],
-                on=data["on"],
-                by=request.user,
-                source=data["source"],
-                certainty=data["certainty"],
-            )
-        except CorridorError as exc:
-            show_error(form, exc)
-        else:
-            if can(request.user, Can.ADD_ATTACHMENTS):
-                messages.success(request, _("The incident is recorded. Attach a photo, a recording or a document."))
-                return redirect(reverse("web:ledger_entry", args=[entry.seq]) + f"#attach-{entry.seq}")
+        chosen = {s.code: s for s in sites}[data["site"]]  # the form offers only the user's own
+        subjects = _concerned(form, data["concerns"], chosen)
+        entry = None
+        if not form.errors:
+            try:
+                entry = supplies.record_incident(
+                    site=chosen,
+                    kind=data["kind"],
+                    resource=data["resource"],
+                    description=data["description"],
+                    on=data["on"],
+                    subjects=subjects,
+                    by=request.user,
+                    source=data["source"],
+                    certainty=data["certainty"],
+                )
+            except CorridorError as exc:
+                show_error(form, exc)
+        if entry is not None and can(request.user, Can.ADD_ATTACHMENTS):
+            messages.success(request, _("The incident is recorded. Attach a photo, a recording or a document."))
+            return redirect(reverse("web:ledger_entry", args=[entry.seq]) + f"#attach-{entry.seq}")
+        if entry is not None:
             messages.success(request, _("The incident is recorded."))
             return redirect("web:incidents")
     return page(
