@@ -122,6 +122,16 @@ def demo(port: int, no_serve: bool, advance: int, seed: int) -> None:
             worker.wait(timeout=30)
 
 
+def _prepare_to_serve() -> tuple[list[str], list[str]]:
+    """Migrate, remove what uploads killed mid-way left, and check the ledger's guards: (removed, problems)."""
+    from corridor.ledger.attachments import remove_leftovers
+    from corridor.ledger.guards import database_problems
+
+    migrate_database()
+    removed = remove_leftovers()
+    return removed, database_problems()
+
+
 def _serve(host: str, port: int) -> None:
     from django.core.management import call_command
 
@@ -139,21 +149,21 @@ def _serve(host: str, port: int) -> None:
 @with_django
 def serve(host: str, port: int, production: bool, workers: int | None, threads: int, access_log: bool) -> None:
     """Serve the workspace: the development server, or with --production gunicorn (see docs/cli.md)."""
-    from corridor.ledger.attachments import remove_leftovers
-
-    migrate_database()
-    removed = remove_leftovers()
-    if removed:
-        click.echo(f"removed {len(removed)} temporary file(s) left by uploads killed mid-way")
     if production:
         from django.conf import settings
 
-        from corridor.ledger.guards import database_problems
-        from corridor.ops.production import run
+        from corridor.ops.production import prepared_apart, run
 
+        # gunicorn's workers are forked from this process: the migration loader and the checks run in a
+        # process of their own, so that no worker carries what they leave in memory (docs/evidence.md).
+        removed, problems = prepared_apart(_prepare_to_serve)
+    else:
+        removed, problems = _prepare_to_serve()
+    if removed:
+        click.echo(f"removed {len(removed)} temporary file(s) left by uploads killed mid-way")
+    if production:
         # The ledger's append-only triggers are its first line of defence: a production server does not
         # start on a database where they were dropped, disabled or replaced (docs/deploy.md).
-        problems = database_problems()
         if problems:
             raise UserError(
                 "the ledger is not guarded, so the server will not start: "

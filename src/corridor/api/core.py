@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.operation import Operation
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle, UserRateThrottle
@@ -34,12 +35,31 @@ from corridor.errors import Conflict, CorridorError, InvalidInput, NotAllowed, N
 from corridor.ledger.models import Entry
 from corridor.register.crypto import IdentityKeyError
 
-from .schemas import EntryRef
+from .schemas import EntryRef, ErrorOut
 
 logger = logging.getLogger("corridor.api")
 
 ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 413, 422, 429})
 T = TypeVar("T")
+
+
+# django-ninja wraps each status's schema in a class of its own, for every operation: the eight error
+# statuses of some ninety operations made some 750 identical classes, each with its compiled validator and
+# serializer (about 5 MB in every server process). The wrapper holds nothing of the operation (it only
+# validates and serializes ``{"response": …}``), so one per schema class serves them all.
+_ninja_response_model = Operation._create_response_model
+_response_models: dict[type, Any] = {}
+
+
+def _shared_response_model(self: Operation, response_param: Any) -> Any:
+    if not isinstance(response_param, type):  # list[X], unions…: new objects each time, wrapped as before
+        return _ninja_response_model(self, response_param)
+    if response_param not in _response_models:
+        _response_models[response_param] = _ninja_response_model(self, response_param)
+    return _response_models[response_param]
+
+
+Operation._create_response_model = _shared_response_model  # type: ignore[method-assign]
 
 
 class _RateFromSettings:
@@ -200,8 +220,6 @@ def page_of(queryset: QuerySet[Any] | Iterable[Any], page: Page, convert: Callab
 
 def responses(ok: Any, status: int = 200) -> dict[Any, Any]:
     """The response map of an operation: its success schema and the error object for every refusal."""
-    from .schemas import ErrorOut
-
     return {status: ok, ERROR_STATUSES: ErrorOut}
 
 

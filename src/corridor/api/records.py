@@ -59,7 +59,7 @@ class LedgerQuery(Schema):
     limit: int = Field(100, ge=1, le=500)
     type: str | None = Field(None, pattern=_TYPE, max_length=64)
     subject: str | None = Field(None, pattern=SUBJECT_PATTERN, max_length=100)
-    recorded_by: str | None = Field(None, pattern=r"^[\w.@+\-]{1,150}$")
+    recorded_by: str | None = Field(None, pattern=r"^[\w.@+\-]+$", max_length=150)
     count: bool = False
 
 
@@ -136,7 +136,7 @@ class IdentityViewPage(PageMeta):
 
 class AuditQuery(Schema):
     patient: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
-    viewed_by: str | None = Field(None, pattern=r"^[\w.@+\-]{1,150}$")
+    viewed_by: str | None = Field(None, pattern=r"^[\w.@+\-]+$", max_length=150)
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)
 

@@ -16,16 +16,19 @@ from django.views.decorators.http import require_POST
 from corridor import refusals
 from corridor.accounts.roles import Can, can
 from corridor.errors import InvalidInput, NotAllowed, NotFound
-from corridor.intake.forms import FORMS, in_language
-from corridor.intake.readers import MAX_BYTES
-from corridor.intake.services import PLATFORMS, import_export
-from corridor.intake.xlsform import filename, shipped
+
+# The importers, readers and shipped forms are loaded by the first intake page, not by every server
+# process at start-up (tests/test_footprint.py): most workers never import a field export.
+
+
+def _platforms() -> list[tuple[str, str]]:
+    from corridor.intake.services import PLATFORMS
+
+    return list(PLATFORMS.items())
 
 
 class UploadForm(forms.Form):
-    platform = forms.ChoiceField(
-        label=_("Exported from"), choices=list(PLATFORMS.items()), widget=forms.RadioSelect, initial="kobo"
-    )
+    platform = forms.ChoiceField(label=_("Exported from"), choices=_platforms, widget=forms.RadioSelect, initial="kobo")
     file = forms.FileField(
         label=_("Export file"),
         help_text=_("KoBoToolbox: XLSX, JSON or CSV. ODK Central: the ZIP of CSV files, or one CSV."),
@@ -44,6 +47,8 @@ def _base() -> str:
 
 def _page(request: HttpRequest, template: str, context: dict[str, object], status: int = 200) -> HttpResponse:
     from corridor.intake import servers
+    from corridor.intake.forms import FORMS, in_language
+    from corridor.intake.xlsform import filename
 
     language = get_language()
     forms_list = [(form, filename(form), in_language(form.title, language)) for form in FORMS.values()]
@@ -60,6 +65,9 @@ def _refuse(request: HttpRequest) -> HttpResponse:
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     """GET: the upload form and the forms to download. POST: import, and show the report."""
+    from corridor.intake.readers import MAX_BYTES
+    from corridor.intake.services import import_export
+
     if not can(request.user, Can.RECORD_GATE):
         return _refuse(request)
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -91,6 +99,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def form_file(request: HttpRequest, form_id: str) -> HttpResponse:
     """One of the shipped XLSForms, to upload to KoBoToolbox or ODK Central."""
+    from corridor.intake.forms import FORMS
+    from corridor.intake.xlsform import filename, shipped
+
     if not can(request.user, Can.RECORD_GATE):
         return _refuse(request)
     found = next((form for form in FORMS.values() if form.form_id == form_id), None)

@@ -12,10 +12,12 @@ import io
 import json
 import math
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import puremagic
-from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # The allow list: detected media type -> kind. The kind decides the size limit and what is shown.
 ALLOWED: dict[str, str] = {
@@ -71,6 +73,8 @@ class Derivatives:
 
 
 def _encode(picture: Image.Image, fmt: str) -> bytes:
+    from PIL import Image
+
     # A new image from the pixels alone: nothing of the original's info dict (EXIF, XMP, ICC, comments) follows.
     bare = Image.frombytes(picture.mode, picture.size, picture.tobytes())
     out = io.BytesIO()
@@ -79,6 +83,8 @@ def _encode(picture: Image.Image, fmt: str) -> bytes:
 
 
 def _fit(picture: Image.Image, edge: int) -> Image.Image:
+    from PIL import Image, ImageOps
+
     if max(picture.size) <= edge:
         return picture
     return ImageOps.contain(picture, (edge, edge), Image.Resampling.LANCZOS)
@@ -90,6 +96,9 @@ def derivatives(source: BinaryIO) -> Derivatives:
     The picture is turned upright first (phones record rotation in EXIF, which is then dropped).
     Raises ValueError if the image cannot be decoded.
     """
+    # Pillow is loaded by the first image, not by every server process at start-up (tests/test_footprint.py).
+    from PIL import Image, ImageOps
+
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(source) as opened:

@@ -7,12 +7,15 @@ needed on a small deployment; put a TLS-terminating proxy in front and set ``COR
 from __future__ import annotations
 
 import json
-from typing import Any
+import multiprocessing
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 PERSISTENT_CONNECTION_SECONDS = 300
+T = TypeVar("T")
 
 
 GUNICORN_MESSAGES = {
@@ -95,6 +98,45 @@ def options(host: str, port: int, *, workers: int, threads: int, access_log: boo
         "preload_app": True,
         "forwarded_allow_ips": "127.0.0.1,::1",
     }
+
+
+def prepared_apart(prepare: Callable[[], T]) -> T:
+    """``prepare()`` run in a forked child, its answer (or its exception) handed back through a pipe.
+
+    The master's memory is every worker's from the start (they are forked from it): what Django's
+    migration loader and the start-up checks leave behind (about 5 MB) then counts in each worker's
+    resident memory, and so in an upload's peak. Run apart, it goes with the child.
+    """
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own; none is shared across the fork
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            answer: tuple[bool, Any] = (True, prepare())
+        except BaseException as exc:  # handed to the parent, which raises it as if it had run there
+            answer = (False, exc)
+        finally:
+            connections.close_all()
+        try:
+            sending.send(answer)
+        except Exception as exc:  # an exception that cannot be pickled: its words at least
+            sending.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}; {exc}")))
+
+    process = context.Process(target=child, name="corridor-prepare")
+    process.start()
+    sending.close()
+    try:
+        ok, value = receiving.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(f"preparing the database stopped without an answer (exit code {process.exitcode})") from None
+    process.join()
+    if not ok:
+        raise value
+    return cast(T, value)
 
 
 def run(host: str, port: int, *, workers: int, threads: int, access_log: bool = False, timeout: int = 60) -> None:

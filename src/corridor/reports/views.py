@@ -22,7 +22,7 @@ from corridor.accounts.roles import Can, can
 from corridor.errors import CorridorError
 from corridor.register.models import Site
 from corridor.register.scoping import visible
-from corridor.reports import forms, services
+from corridor.reports import forms
 from corridor.web.access import requires
 
 
@@ -79,6 +79,8 @@ def _attachment(content: bytes, media_type: str, filename: str, inline: bool = F
 @require_POST
 @requires(Can.READ_LEDGER)
 def monthly(request: HttpRequest) -> HttpResponse:
+    from corridor.reports import services  # with the report builders, loaded when a report is asked for
+
     form = forms.ReportForm(
         request.POST, may_see_small_counts=can(request.user, Can.EXPORT), sites=_my_sites(request.user)
     )
@@ -106,6 +108,8 @@ def monthly(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Can.EXPORT)
 def export(request: HttpRequest) -> HttpResponse:
+    from corridor.reports import services
+
     form = forms.ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))
@@ -128,6 +132,8 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Can.RECORD_INCIDENTS)
 def narrative(request: HttpRequest) -> HttpResponse:
+    from corridor.reports import services
+
     form = forms.NarrativeForm(request.POST, sites=_my_sites(request.user))
     if not form.is_valid():
         messages.error(request, _errors(form))
@@ -151,6 +157,8 @@ def narrative(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Can.READ_LEDGER)
 def dossier(request: HttpRequest, code: str) -> HttpResponse:
+    from corridor.reports import services
+
     form = forms.DossierForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))

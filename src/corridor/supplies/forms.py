@@ -114,3 +114,46 @@ class PowerForm(EvidenceForm):
         self.fields["generator"].choices = [  # type: ignore[attr-defined]
             (g.code, g.code) for g in Generator.objects.filter(site=site)
         ]
+
+
+def _ssa_choices(table: dict[str, str], kind: str) -> list[tuple[str, str]]:
+    """The SSA's codes with their words in the reader's language, as the reports write them."""
+    from django.utils.translation import get_language
+
+    from corridor.reports import strings
+
+    language = (get_language() or "en").split("-")[0]
+    return [("", "—")] + [(code, strings.label(kind, code, language)) for code in table]
+
+
+class IncidentForm(EvidenceForm):
+    """An attack on or obstruction of health care, in the WHO SSA's terms. The service takes a day, not a
+    time: none is asked, so none is ever invented. The view gives ``site`` the user's own sites."""
+
+    site = forms.ChoiceField(label=_("Site"))
+    on = forms.DateField(label=_("Date of the incident"), widget=DateInput())
+    kind = forms.ChoiceField(label=_("Type of attack (SSA)"))
+    resource = forms.ChoiceField(label=_("Health-care resource affected (SSA)"))
+    description = forms.CharField(
+        label=_("What happened"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),  # English typed on a Persian page reads right
+        help_text=_("Where it happened, who was there, what was seen or heard."),
+    )
+
+    concerns = forms.CharField(
+        label=_("Patients or trips concerned"),
+        max_length=1000,
+        required=False,
+        help_text=_("Their codes, separated by spaces or commas: P-0042, T-12. Blank: none in particular."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from corridor.reports import ssa
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = _ssa_choices(ssa.ATTACK_TYPES, "attack_type")  # type: ignore[attr-defined]
+        self.fields["resource"].choices = _ssa_choices(ssa.RESOURCES, "resource")  # type: ignore[attr-defined]
+        # Until it is checked, an incident is unverified (the API's default too), never confirmed by default.
+        self.fields["certainty"].initial = Certainty.UNVERIFIED
+        self.order_fields(["site", "on", "kind", "resource", "description", "concerns", "source", "certainty"])

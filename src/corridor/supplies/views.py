@@ -64,6 +64,7 @@ def _may(user: Any) -> dict[str, bool]:
         "count": can(user, Can.MANAGE_TRIPS),
         "gate": can(user, Can.RECORD_GATE),
         "blocked": can(user, Can.RECORD_INCIDENTS),
+        "incidents": can(user, Can.READ_LEDGER),
     }
 
 

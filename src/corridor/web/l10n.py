@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-import jdatetime
 from django.utils import formats, translation
 
 DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"), "ar": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")}
@@ -79,6 +78,8 @@ def month(day: dt.date, language: str | None) -> str:
 
 def solar_hijri(day: dt.date) -> str:
     """The Solar Hijri date in Persian: "۲۲ مهر ۱۳۹۳"."""
+    import jdatetime  # with greenlet, loaded by the first Persian date rather than by every process
+
     j = jdatetime.date.fromgregorian(date=day)
     return digits(f"{j.day} {PERSIAN_MONTHS[j.month - 1]} {j.year}", "fa")
 
@@ -91,6 +92,8 @@ def clock(moment: dt.datetime | dt.time, language: str | None) -> str:
 def short_day(day: dt.date, language: str | None) -> str:
     """A day and month without the year, for chart axes: "18 Jun", "۲۸ خرداد" (Solar Hijri), "١٨ يونيو"."""
     if base(language) == "fa":
+        import jdatetime
+
         j = jdatetime.date.fromgregorian(date=day)
         return digits(f"{j.day} {PERSIAN_MONTHS[j.month - 1]}", "fa")
     with translation.override(base(language)):

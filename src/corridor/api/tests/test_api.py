@@ -411,3 +411,18 @@ def test_a_correction_carrying_text_the_ledger_cannot_store_is_refused_before_an
     response = api_client(tokens["monitor"]).post("/api/ledger/1/corrections", body, content_type="application/json")
     assert _assert_error(response, 422, "invalid_input")["field"] == "changes"
     assert ledger.head() == head
+
+
+@pytest.mark.django_db
+def test_the_ledger_filters_by_a_recorder_named_in_any_script_and_refuses_a_name_over_150_characters(
+    camp: Any, tokens: dict[str, str], api_client: Callable[[str | None], Client]
+) -> None:
+    # The pattern is "[\w.@+-]+" with a length limit rather than "{1,150}", which costs 13 MB per process.
+    ledger.append("incident.recorded", by="ناظر.۲", subjects=[f"site:{camp.code}"], payload={}, source="witness")
+    client = api_client(tokens["monitor"])
+    found = client.get("/api/ledger", {"recorded_by": "ناظر.۲"})
+    assert found.status_code == 200 and [e["recorded_by"] for e in found.json()["items"]] == ["ناظر.۲"]
+    assert client.get("/api/ledger", {"recorded_by": "a" * 150}).status_code == 200
+    assert client.get("/api/ledger", {"recorded_by": "a" * 151}).status_code == 422
+    assert client.get("/api/ledger", {"recorded_by": "a b"}).status_code == 422
+    assert client.get("/api/audit/identity-views", {"viewed_by": "a" * 151}).status_code == 422

@@ -96,3 +96,20 @@ def test_gunicorns_own_refusals_are_the_apis_json_error_object() -> None:
     assert head.startswith(b"HTTP/1.1 414 URI Too Long") and b"Content-Type: application/json" in head
     error = json.loads(body)["error"]
     assert error["status"] == 414 and error["code"] == "uri_too_long" and "x" * 100 not in error["message"]
+
+
+def test_the_preparation_before_serving_runs_in_a_process_of_its_own_and_hands_back_its_answer() -> None:
+    import os
+
+    from corridor.ops.production import prepared_apart
+
+    def where() -> int:
+        return os.getpid()
+
+    assert prepared_apart(where) != os.getpid()  # so the workers forked later do not inherit its memory
+
+    def refuse() -> None:
+        raise ValueError("the ledger is not guarded")
+
+    with pytest.raises(ValueError, match="not guarded"):
+        prepared_apart(refuse)

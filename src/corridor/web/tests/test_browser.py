@@ -765,3 +765,62 @@ def test_an_admin_of_the_camp_and_the_crossing_makes_the_crossings_report_alone_
     text = page.locator("body").inner_text()
     crossing, camp = (NAMES[name]["ar"] for name in ("Demo Crossing", "Demo Camp"))  # the page is in Arabic now
     assert crossing in text and camp not in text
+
+
+def _fits(page: Any, name: str) -> None:
+    """Screenshots of the page at a phone's and a laptop's width (test-artifacts/), none wider than its window."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
+        _shot(page, f"{name}-{width}")
+    page.set_viewport_size(PHONE["viewport"])
+
+
+def test_a_monitor_on_a_phone_records_an_incident_and_attaches_a_photo_whose_thumbnail_shows(
+    browser: Any, start_server: Any
+) -> None:
+    server, _ = start_server()
+    page = _sign_in(browser, server, "monitor", **PHONE)
+    page.goto(f"{server.url}/supplies/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Record an incident").tap()
+    form = page.locator("main form")
+    assert form.locator("input[name=on]").input_value()  # the day is prefilled; there is no time to invent
+    assert form.locator("input[type=time]").count() == 0
+    _fits(page, "incident-form-en")
+    form.locator("select[name=kind]").select_option("obstruction")
+    form.locator("select[name=resource]").select_option("transport")
+    form.locator("textarea[name=description]").fill("The ambulance was stopped at the second checkpoint.")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Record the incident").tap()
+    assert "The incident is recorded." in page.locator(".messages").inner_text()
+    assert re.search(r"/ledger/\d+/#attach-\d+$", page.url), page.url
+    attach = page.locator("details.attach")
+    attach.locator("summary").tap()
+    chooser = attach.locator("input[type=file]")
+    assert chooser.get_attribute("capture") is not None and "image/*" in (chooser.get_attribute("accept") or "")
+    photo = samples.photo_with_metadata(size=(1200, 900))
+    chooser.set_input_files(files=[{"name": "IMG_20141013_0930.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+    with page.expect_navigation():
+        attach.get_by_role("button", name="Attach").tap()
+    assert re.match(r"Attached as entry \d+\.", page.locator(".messages").inner_text())
+    thumbnail = page.locator("main img.thumbnail").first
+    thumbnail.scroll_into_view_if_needed()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumbnail.element_handle()) == 320
+    assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
+    _shot(page, "incident-attached-phone-en")
+    stored = json.loads(_python(ATTACHMENT_STORED, server.data_dir))
+    assert stored["documents"] == "incident.recorded" and stored["by"] == "demo-monitor"
+    assert stored["payload"]["sha256"] == hashlib.sha256(photo).hexdigest()
+
+    page.goto(f"{server.url}/incidents/")
+    assert "The ambulance was stopped at the second checkpoint." in page.locator("main table").inner_text()
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/incidents/new/")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert "ممانعت از ارائهٔ مراقبت" in page.locator("select[name=kind]").inner_text()  # the SSA's words in Persian
+    _fits(page, "incident-form-fa")
+    page.goto(f"{server.url}/incidents/")
+    _fits(page, "incident-list-fa")

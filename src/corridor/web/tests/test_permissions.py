@@ -83,6 +83,9 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "companions": ("get", EVERY_ROLE),
     "companion_create": ("get", COORDINATOR),
     "companion_identity": ("get", CLINICAL),
+    # Incidents (docs/roles.md): every role reads the ledger; coordinators and monitors record them.
+    "incidents": ("get", EVERY_ROLE),
+    "incident_create": ("get", GATE),
     "ledger": ("get", EVERY_ROLE),
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_text": ("get", AUDITOR),  # reads an entry's withheld text, with a purpose, recorded

@@ -86,6 +86,11 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
             if entry.corrects
             else None,
+            # The files that document this entry (an incident's photos, a blocked delivery's refusal).
+            "attached": sensitivity.redact_entries(
+                visible(Entry.objects.filter(attachment__documents=entry.seq), request.user).order_by("seq"),
+                request.user,
+            ),
         },
     )
 
