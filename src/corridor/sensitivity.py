@@ -159,7 +159,7 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     "jobs.Job": _fields(
         public="id kind state progress progress_text progress_said attempts worker task_id schedule link filename "
         "media_type created_at started_at heartbeat_at finished_at error",
-        pseudonymous="owner params answer data content",
+        pseudonymous="owner params answer answer_said data content",
     ),
 }
 

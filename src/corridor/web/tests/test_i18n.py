@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
-import itertools
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -81,8 +80,11 @@ def _python_msgids() -> set[str]:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
             # The literal arguments it starts with: (msgid) or (singular, plural) or (context, msgid).
-            leading = itertools.takewhile(lambda a: isinstance(a, ast.Constant) and isinstance(a.value, str), node.args)
-            strings = [a.value for a in leading]
+            strings: list[str] = []
+            for argument in node.args:
+                if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+                    break
+                strings.append(argument.value)
             if node.func.id in ("_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"):
                 found.update(strings[:1])
             elif node.func.id in ("pgettext", "pgettext_lazy") and len(strings) >= 2:
