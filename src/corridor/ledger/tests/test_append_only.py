@@ -258,6 +258,8 @@ def test_the_fast_check_joins_its_batches_and_finds_a_gap_or_a_changed_hash_in_a
 def test_the_fast_check_finds_a_stored_hash_whose_digits_moved_into_the_next_though_the_hashes_joined_agree(
     ten_entries: list[Entry], no_triggers: None, batch: int
 ) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's varchar(64) refuses the longer hash, so no digit can move across")
     seventh, eighth = ten_entries[6].hash, ten_entries[7].hash
     _sql("UPDATE ledger_entry SET hash = %s WHERE seq = 7", [seventh[:-2]])
     _sql("UPDATE ledger_entry SET hash = %s WHERE seq = 8", [seventh[-2:] + eighth])
