@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import multiprocessing
-import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -349,7 +348,6 @@ def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
     return canonical.Verdict(True, highest, prev)
 
 
-_HEX = operator.methodcaller("hexdigest")
 # One row per batch: the database joins the batch's bodies, hashes and links into three strings, so
 # Python makes three objects per batch instead of four per entry (fetching rows one by one took longer
 # than hashing them). No column is ever NULL in a sound ledger; coalesce keeps a NULL from vanishing
@@ -371,9 +369,10 @@ _RANGE_POSTGRESQL = (
 def _check_range(first: int, last: int, batch: int = 4_000) -> tuple[str, str] | None:
     """Check entries first..last: (prev_hash of the first, hash of the last), or None on any anomaly.
 
-    Each batch arrives as one row of three joined strings and is checked whole in C-level loops: the
-    bodies split on newlines (canonical JSON escapes every newline, so a body holding one is caught by
-    the count) and hashed by ``map``, the hex digests joined with commas and compared with the stored
+    Each batch arrives as one row of three joined strings and is checked whole: the bodies split on
+    newlines (canonical JSON escapes every newline, so a body holding one is caught by the count) and
+    hashed in a list comprehension (``map`` with ``methodcaller("hexdigest")`` took a quarter longer,
+    the method looked up on each call), the hex digests joined with commas and compared with the stored
     hashes joined the same way, and the links compared with the digests shifted by one. Every digest
     is 64 hex digits, so equal joins mean equal hashes one by one: a stored hash that is longer,
     shorter or holds a comma changes the join. Sequence numbers are the primary key, so a batch
@@ -397,7 +396,7 @@ def _check_range(first: int, last: int, batch: int = 4_000) -> tuple[str, str] |
             pieces = bodies.split(b"\n")
             if len(pieces) != count:
                 return None
-            digests = ",".join(map(_HEX, map(sha256, pieces)))
+            digests = ",".join([sha256(piece).hexdigest() for piece in pieces])
             if expected == first:
                 start = prev = links.partition(",")[0]
             if digests != hashes or f"{prev},{digests}"[:-65] != links:
