@@ -41,8 +41,17 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    _print_load("before")
     appends(args.appends, folder)
     verification(args.entries)
+    _print_load("after")
+
+
+def _print_load(when: str) -> None:
+    # On a shared machine the ratios are only comparable between runs under a similar load: a busy
+    # neighbour slows both sides of a ratio, but not always alike, and it takes the second core away.
+    one, five, _ = os.getloadavg()
+    print(f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores")
 
 
 def _payload(i: int) -> dict[str, object]:
