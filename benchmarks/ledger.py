@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import math
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -40,11 +41,14 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    _print_load("before")
-    appends(args.appends, folder)
-    verification(args.entries)
-    _print_load("after")
+    try:
+        call_command("migrate", verbosity=0)
+        _print_load("before")
+        appends(args.appends, folder)
+        verification(args.entries)
+        _print_load("after")
+    finally:
+        shutil.rmtree(folder)  # a million entries take about a gigabyte
 
 
 def _print_load(when: str) -> None:
