@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import math
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -40,9 +41,21 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    appends(args.appends, folder)
-    verification(args.entries)
+    try:
+        call_command("migrate", verbosity=0)
+        _print_load("before")
+        appends(args.appends, folder)
+        verification(args.entries)
+        _print_load("after")
+    finally:
+        shutil.rmtree(folder)  # a million entries take about a gigabyte
+
+
+def _print_load(when: str) -> None:
+    # On a shared machine the ratios are only comparable between runs under a similar load: a busy
+    # neighbour slows both sides of a ratio, but not always alike, and it takes the second core away.
+    one, five, _ = os.getloadavg()
+    print(f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores")
 
 
 def _payload(i: int) -> dict[str, object]:

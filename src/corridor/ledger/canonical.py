@@ -52,7 +52,11 @@ def format_time(moment: dt.datetime) -> str:
     """An aware datetime as the ledger writes it: UTC with microseconds and a Z."""
     if moment.tzinfo is None:
         raise ValueError("ledger times must be timezone-aware")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(dt.UTC)
+    if utc.year < 1000:  # strftime writes such a year without leading zeros; isoformat would pad it
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") in a third less time: every append writes two.
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_time(text: str) -> dt.datetime:

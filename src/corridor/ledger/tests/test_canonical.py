@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,3 +135,16 @@ def test_a_prev_hash_with_anything_after_the_real_hash_is_a_broken_link(
     record["hash"] = canonical.hash_record(record)  # a forger recomputes the entry's own hash
     verdict = canonical.verify_records([*records[:index], record])
     assert (verdict.ok, verdict.bad_seq) == (False, index + 1)
+
+
+@given(st.datetimes(timezones=st.timezones() | st.just(dt.UTC)))
+@settings(max_examples=300, deadline=None)
+def test_ledger_times_are_written_as_strftime_wrote_them_in_every_year_and_zone(moment: dt.datetime) -> None:
+    # format_time takes a faster path than strftime; the bytes it writes into bodies must not change.
+    try:
+        expected = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except OverflowError:  # beyond year 9999 or before year 1 once in UTC: refused alike
+        with pytest.raises(OverflowError):
+            canonical.format_time(moment)
+        return
+    assert canonical.format_time(moment) == expected
