@@ -460,6 +460,11 @@ class EntryOut(Schema):
         description="true when clinical or identifying text is withheld from the caller's role: the record no "
         "longer hashes to `hash` (read it whole with GET /api/ledger/{seq}/text)",
     )
+    revealed: bool = Field(
+        False,
+        description="true when the payload shows texts that the hashed body holds only as commitments (docs/ledger.md, "
+        "Commitments): the record no longer hashes to `hash`; `corridor prove text` gives one text with its salt",
+    )
 
 
 class CorrectionIn(Schema):
@@ -527,9 +532,9 @@ class IncidentIn(Evidence):
     resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
-    subjects: Annotated[
-        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
-    ] = Field(default_factory=list)
+    subjects: Annotated[list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)] = Field(
+        default_factory=list
+    )
     certainty: CertaintyCode = CertaintyCode("unverified")
 
 

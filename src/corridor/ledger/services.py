@@ -14,7 +14,7 @@ import multiprocessing
 import operator
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,11 @@ from django.db import connection, connections, transaction
 
 from corridor import clock
 from corridor.errors import InvalidInput, NotFound
-from corridor.ledger import canonical
+from corridor.ledger import canonical, commitments, sealing
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
+from corridor.sensitivity import OPAQUE as _OPAQUE
+from corridor.sensitivity import RESTRICTED, key_class
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
@@ -74,6 +76,15 @@ def _check_json(value: Any, path: str) -> None:
             _check_json(item, f"{path}[{index}]")
     elif not isinstance(value, str | int | float | bool | type(None)):
         raise InvalidInput(f"cannot be stored in the ledger ({type(value).__name__})", path)
+
+
+def _restricted(event: str) -> Callable[[str], bool]:
+    """Whether a payload key of an ``event`` entry holds clinical or identifying text (to be committed)."""
+
+    def restricted(key: str) -> bool:
+        return key_class(event, key) in RESTRICTED
+
+    return restricted
 
 
 _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
@@ -165,6 +176,9 @@ def append(
         occurred_at = clock.start_of(occurred_on)
         payload = {**payload, "precision": "date"}
     _check_json(payload, "payload")
+    # Clinical and identifying text leaves the hashed body here: the body holds its commitment, and the text
+    # is sealed apart once the entry's number is known (docs/ledger.md, "Commitments").
+    payload, held = commitments.commit(payload, _restricted(type), _OPAQUE)
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
         raise InvalidInput("must include a time zone", "occurred_at")
@@ -208,9 +222,7 @@ def append(
             if subject_list:
                 # One statement for all of an entry's subjects: executemany costs a round per row.
                 rows = ", ".join(["(%s, %s)"] * len(subject_list))
-                cursor.execute(
-                    f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (last_seq + 1, key)]
-                )
+                cursor.execute(f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (last_seq + 1, key)])
                 # Which sites the entry concerns, for scoping reads (never part of the hashed body): looked
                 # up and inserted in one statement, as ``sites_of_subjects`` would find them.
                 from corridor.register.scoping import sites_query
@@ -218,8 +230,12 @@ def append(
                 lookup = sites_query(subject_list)
                 if lookup is not None:
                     cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [last_seq + 1, *lookup[1]])
+            if held:
+                sealing.store(cursor, last_seq + 1, subject_list, held)
     entry = Entry(seq=last_seq + 1, body=body, hash=digest)
     entry.__dict__["_fields"] = fields
+    if held:
+        entry.__dict__["_payload"] = commitments.substitute(fields["payload"], {h.path: h.value for h in held}, None)
     return entry
 
 

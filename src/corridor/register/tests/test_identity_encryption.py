@@ -24,7 +24,6 @@ NAME = "Synthetic Nameperson Qx"
 CONTACT = "Tent 42, Block Qz"
 
 
-
 @pytest.fixture
 def patient(camp: Any) -> Any:
     import datetime as dt

@@ -308,3 +308,19 @@ def test_an_auditor_of_another_site_cannot_read_the_withheld_text_of_this_ones_e
     assert answer.status_code == 404
     assert MARKERS["death circumstances (intake)"] not in answer.content.decode()
     assert not Entry.objects.filter(type="text.viewed").exists()
+
+
+def test_no_marker_is_in_a_ledger_body_nor_in_the_ledger_tables_of_a_dump(marked: Scene) -> None:
+    from corridor.ops.testing import database_text
+
+    # Every marker but the diagnoses (kept on the referral, never in an entry) went into the ledger: a
+    # coordinator reads each one back from the entries' payloads...
+    payloads = str([e.payload for e in Entry.objects.all()])
+    in_ledger = [label for label in MARKERS if not label.startswith("diagnosis")]
+    assert [label for label, marker in MARKERS.items() if marker in payloads] == in_ledger
+    # ...and not one of them is in a hashed body, nor anywhere in the ledger's tables: only commitments are.
+    bodies = "\n".join(Entry.objects.values_list("body", flat=True))
+    assert not [label for label, marker in MARKERS.items() if marker in bodies]
+    ledger_rows = [line for line in database_text().splitlines() if "ledger_" in line]
+    assert any("ledger_sealedtext" in line for line in ledger_rows)
+    assert not [label for label, marker in MARKERS.items() for line in ledger_rows if marker in line]

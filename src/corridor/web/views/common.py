@@ -48,4 +48,3 @@ def page(
         **(context or {}),
     }
     return render(request, template, full, status=status)
-
