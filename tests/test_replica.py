@@ -37,12 +37,8 @@ def _standby_url() -> str:
 
 def _on(settings_dict: dict[str, Any], dbname: str) -> psycopg.Connection[Any]:
     return psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"] or None,
-        dbname=dbname,
-        autocommit=True,
+        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None, dbname=dbname, autocommit=True,
     )
 
 

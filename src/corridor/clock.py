@@ -25,7 +25,9 @@ def today() -> dt.date:
 # The scenario clock as one SQL sub-query, for the ledger's append: it reads the clock in the same
 # statement as the chain's head, under the append lock, instead of two ORM queries per entry (which
 # cost more than the insert itself).
-SCENARIO_TODAY_SQL = "SELECT today FROM register_scenario WHERE today IS NOT NULL ORDER BY loaded_seq DESC LIMIT 1"
+SCENARIO_TODAY_SQL = (
+    "SELECT today FROM register_scenario WHERE today IS NOT NULL ORDER BY loaded_seq DESC LIMIT 1"
+)
 
 
 def today_from(scenario_today: object) -> dt.date:

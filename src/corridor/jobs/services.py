@@ -63,7 +63,9 @@ def _enqueue(job: Job) -> None:
     job.save(update_fields=["task_id"])
 
 
-def report_progress(job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any) -> None:
+def report_progress(
+    job_id: int, fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any
+) -> None:
     """Record how far a running job is (also its sign of life); outside any transaction, so it shows.
     ``text`` is a template with ``values``: kept filled in English and as it is, for the workspace to
     translate. ``data``, when given, is what the job can already show (its result's data replaces it)."""

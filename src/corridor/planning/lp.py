@@ -201,7 +201,9 @@ def relax(a: Arrays, time_limit: float = 60.0) -> Relaxation:
     start = time.monotonic()
     m = build(a)
     if m.nx == 0:  # nobody can be helped by any trip: the cost is fixed
-        return Relaxation(max(0.0, m.const), np.zeros((a.T, a.H)), np.zeros((a.n, a.T)), time.monotonic() - start, True)
+        return Relaxation(
+            max(0.0, m.const), np.zeros((a.T, a.H)), np.zeros((a.n, a.T)), time.monotonic() - start, True
+        )
     h = m.highs
     h.setOptionValue("time_limit", max(0.5, time_limit - (time.monotonic() - start)))
     h.setOptionValue("solver", "ipm")

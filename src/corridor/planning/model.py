@@ -278,7 +278,9 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "default_max_facilities": instance.default_max_facilities,
         "start_weekday": instance.start_weekday,
         "days": days,
-        "facilities": [{"id": f.id, "closed_weekdays": sorted(f.closed_weekdays)} for f in instance.facilities],
+        "facilities": [
+            {"id": f.id, "closed_weekdays": sorted(f.closed_weekdays)} for f in instance.facilities
+        ],
         "patients": [
             {
                 "id": p.id,
@@ -325,7 +327,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     ordered = plan.sorted()
     return {
         "format": PLAN_FORMAT,
-        "trips": [{"day": t.day, "facility": t.facility, "patients": list(t.patients)} for t in ordered.trips],
+        "trips": [
+            {"day": t.day, "facility": t.facility, "patients": list(t.patients)} for t in ordered.trips
+        ],
         "objective": _number(plan.objective),
         "lower_bound": _number(plan.lower_bound),
     }
@@ -417,7 +421,9 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
         spec = instance.days[trip.day]
         facility = by_id.get(trip.facility)
         if facility is None:
-            out.append(Violation("unknown-facility", f"{path}.facility", f"unknown facility {trip.facility!r}"))
+            out.append(
+                Violation("unknown-facility", f"{path}.facility", f"unknown facility {trip.facility!r}")
+            )
             continue
         if spec.closed or spec.capacity <= 0 or spec.max_facilities <= 0:
             out.append(Violation("closed-day", f"{path}.day", f"day {trip.day} is closed"))
@@ -436,7 +442,8 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
                 Violation(
                     "too-many-facilities",
                     f"{path}.facility",
-                    f"day {trip.day} would go to {len(day_facs)} facilities, at most {spec.max_facilities} allowed",
+                    f"day {trip.day} would go to {len(day_facs)} facilities, at most "
+                    f"{spec.max_facilities} allowed",
                 )
             )
         for j, pid in enumerate(trip.patients):
@@ -446,7 +453,9 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
                 out.append(Violation("unknown-patient", ppath, f"unknown patient {pid!r}"))
                 continue
             if pid in where:
-                out.append(Violation("planned-twice", ppath, f"{pid} is already planned on day {where[pid][0]}"))
+                out.append(
+                    Violation("planned-twice", ppath, f"{pid} is already planned on day {where[pid][0]}")
+                )
                 continue
             where[pid] = (trip.day, trip.facility)
             if trip.facility not in patient.facilities:
@@ -461,7 +470,11 @@ def check_plan(instance: Instance, plan: Plan) -> list[Violation]:
                 )
             seats[trip.day] = seats.get(trip.day, 0) + 1
             if seats[trip.day] == spec.capacity + 1:
-                out.append(Violation("over-capacity", ppath, f"day {trip.day} has more than its {spec.capacity} seats"))
+                out.append(
+                    Violation(
+                        "over-capacity", ppath, f"day {trip.day} has more than its {spec.capacity} seats"
+                    )
+                )
     for pid, appt in binding_appointments(instance).items():
         if where.get(pid) != (appt.day, appt.facility):
             out.append(

@@ -103,7 +103,9 @@ def situation(
     for p in instance.patients:
         release = max(p.release, today + 1 if p.id in away else today)
         appt = fixed.get(p.id, p.fixed)
-        facilities = p.facilities if appt is None or appt.facility in p.facilities else (*p.facilities, appt.facility)
+        facilities = (
+            p.facilities if appt is None or appt.facility in p.facilities else (*p.facilities, appt.facility)
+        )
         patients.append(replace(p, release=release, fixed=appt, facilities=facilities))
     return replace(instance, days=tuple(days), patients=tuple(patients))
 
@@ -209,7 +211,9 @@ def plan_today(
     )
 
 
-def _standby(a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: list[Trip], size: int) -> list[str]:
+def _standby(
+    a: Any, plan: Plan, today: int, on_trip: set[str], trips_today: list[Trip], size: int
+) -> list[str]:
     """Waiting patients who could take a freed seat today, most valuable first: the value of a seat
     is how much later (weighted) the patient would otherwise travel."""
     inst = a.instance

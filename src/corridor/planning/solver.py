@@ -134,15 +134,8 @@ def solve_arrays(
     """
     if budget is not None:
         return solve_budgeted(
-            a,
-            budget,
-            progress,
-            workers=workers,
-            lp_bound=lp_bound,
-            start_pattern=start_pattern,
-            focus=focus,
-            lookahead=lookahead,
-            window=window,
+            a, budget, progress, workers=workers, lp_bound=lp_bound, start_pattern=start_pattern,
+            focus=focus, lookahead=lookahead, window=window,
         )
     start = time.monotonic()
     deadline = start + time_limit
@@ -194,7 +187,9 @@ def solve_arrays(
         # A quick dual bound, its day choices tried as starts (Lagrangian heuristic), and a short local
         # search; with a budget of a second or less (daily re-planning) windows are the better use.
         if time_limit > 1.0:
-            dual = solve_dual(a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag)
+            dual = solve_dual(
+                a, min(0.05 * time_limit, 1.5), upper=float(state.cost), iterations=150, lag=lag
+            )
             state.bound = dual.bound
             for p in dual.patterns[-5:]:
                 state.offer(p, "lagrangian")
@@ -287,7 +282,9 @@ def solve_arrays(
     return state.pattern, state.cost, bound, stats
 
 
-def _start(a: Arrays, start_pattern: Pattern | None, lookahead: float) -> tuple[list[tuple[int, str, Pattern]], float]:
+def _start(
+    a: Arrays, start_pattern: Pattern | None, lookahead: float
+) -> tuple[list[tuple[int, str, Pattern]], float]:
     """The constructive starts and their costs: ATC (look-ahead searched) and FIFO, or yesterday's plan."""
     candidates: list[tuple[str, Pattern]] = []
     # Re-planning from yesterday's plan needs no full look-ahead search: the windows matter more.

@@ -23,7 +23,9 @@ from corridor.simulation.model import (
 )
 
 
-def _pairs(values: tuple[str, ...], flag: str, *, bare_ok: bool = True) -> tuple[str | None, list[tuple[str, str]]]:
+def _pairs(
+    values: tuple[str, ...], flag: str, *, bare_ok: bool = True
+) -> tuple[str | None, list[tuple[str, str]]]:
     """Split repeated ``NAME=VALUE`` flags; a single bare VALUE is returned separately."""
     bare: str | None = None
     pairs: list[tuple[str, str]] = []
@@ -101,9 +103,13 @@ def _overrides(base: Scenario, o: dict[str, Any]) -> Scenario:
         else:
             known = {c.name: c for c in classes}
             for name, rate in pairs:
-                known[name] = replace(known.get(name) or default_class(name, 0.0), rate=_float(rate, "--arrival-rate"))
+                known[name] = replace(
+                    known.get(name) or default_class(name, 0.0), rate=_float(rate, "--arrival-rate")
+                )
             classes = tuple(known.values())
-    classes = _apply_per_class(classes, o["deadline"], "--deadline", "deadline_days", _int, bare_means_all=True)
+    classes = _apply_per_class(
+        classes, o["deadline"], "--deadline", "deadline_days", _int, bare_means_all=True
+    )
     classes = _apply_per_class(classes, o["weight"], "--weight", "weight", _float, bare_means_all=False)
     classes = _apply_per_class(
         classes, o["death_hazard"], "--death-hazard", "death_hazard", _float, bare_means_all=True
@@ -117,7 +123,8 @@ def _overrides(base: Scenario, o: dict[str, Any]) -> Scenario:
     # A backlog changed on the command line no longer matches the ledger's ages and specialties.
     classes = tuple(
         c
-        if len(c.initial_ages) in (0, c.initial_backlog) and len(c.initial_specialties) in (0, c.initial_backlog)
+        if len(c.initial_ages) in (0, c.initial_backlog)
+        and len(c.initial_specialties) in (0, c.initial_backlog)
         else replace(c, initial_ages=(), initial_specialties=())
         for c in classes
     )
@@ -168,7 +175,9 @@ def _ledger_events() -> list[dict[str, Any]]:
             for e in entries
         ]
     except DatabaseError as exc:
-        raise UserError(f"cannot read the ledger ({exc}); run 'corridor migrate' or 'corridor demo' first") from None
+        raise UserError(
+            f"cannot read the ledger ({exc}); run 'corridor migrate' or 'corridor demo' first"
+        ) from None
 
 
 class _OneLineErrors(click.Command):
@@ -197,10 +206,14 @@ class _OneLineErrors(click.Command):
 @click.option("--facilities-per-day", type=int, help="F: hospitals a trip may visit.  [default: 1]")
 @click.option("--policy", type=click.Choice(list(POLICIES)), help="Who travels.  [default: priority]")
 @click.option("--days", type=int, help="Days measured, after the warm-up.  [default: 365]")
-@click.option("--warmup-days", type=int, help="Days simulated first and left out of the figures.  [default: 0]")
+@click.option(
+    "--warmup-days", type=int, help="Days simulated first and left out of the figures.  [default: 0]"
+)
 @click.option("--replications", type=int, help="Independent runs.  [default: 1000]")
 @click.option("--seed", type=int, help="Random seed; the same seed gives the same figures.  [default: 2024]")
-@click.option("--initial-backlog", multiple=True, metavar="N|CLASS=N", help="Patients already waiting on day 0.")
+@click.option(
+    "--initial-backlog", multiple=True, metavar="N|CLASS=N", help="Patients already waiting on day 0."
+)
 @click.option("--deadline", multiple=True, metavar="DAYS|CLASS=DAYS", help="Clinical deadline of a class.")
 @click.option("--weight", multiple=True, metavar="CLASS=W", help="Class weight (for the ATC policy).")
 @click.option(
@@ -209,13 +222,23 @@ class _OneLineErrors(click.Command):
     metavar="H|CLASS=H",
     help="Daily probability of dying while waiting; death figures appear only when given.",
 )
-@click.option("--leave-hazard", multiple=True, metavar="H|CLASS=H", help="Daily probability of leaving the list.")
-@click.option("--specialty-mix", multiple=True, metavar="SPECIALTY=SHARE", help="Share of referrals by specialty.")
+@click.option(
+    "--leave-hazard", multiple=True, metavar="H|CLASS=H", help="Daily probability of leaving the list."
+)
+@click.option(
+    "--specialty-mix", multiple=True, metavar="SPECIALTY=SHARE", help="Share of referrals by specialty."
+)
 @click.option("--facility", multiple=True, metavar="SPECIALTY=HOSPITAL", help="Hospital serving a specialty.")
 @click.option("--atc-k", type=float, help="Look-ahead k of the ATC policy.  [default: 2]")
-@click.option("--from-record", is_flag=True, help="Estimate arrivals, trip probability and backlog from the ledger.")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="With --from-record: first day used.")
-@click.option("--with-hazards", is_flag=True, help="With --from-record: also use the recorded death and leaving rates.")
+@click.option(
+    "--from-record", is_flag=True, help="Estimate arrivals, trip probability and backlog from the ledger."
+)
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="With --from-record: first day used."
+)
+@click.option(
+    "--with-hazards", is_flag=True, help="With --from-record: also use the recorded death and leaving rates."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option(
     "--chart",

@@ -106,7 +106,9 @@ def differences(results: Sequence[SimulationResult]) -> list[Difference]:
         for name in names:
             a = base.per_replication[:, base_names.index(name), :]
             b = other.per_replication[:, list(other.classes).index(name), :]
-            waits[name] = paired_ratio_difference(a[:, WAIT_SUM], a[:, TREATED], b[:, WAIT_SUM], b[:, TREATED])
+            waits[name] = paired_ratio_difference(
+                a[:, WAIT_SUM], a[:, TREATED], b[:, WAIT_SUM], b[:, TREATED]
+            )
         a, b = base.per_replication[:, -1, :], other.per_replication[:, -1, :]
         over = {
             d: paired_ratio_difference(a[:, OVER[d]], a[:, TREATED], b[:, OVER[d]], b[:, TREATED])

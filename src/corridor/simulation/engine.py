@@ -405,7 +405,9 @@ def _run_days(
             if hazards:
                 h = _skip_departed(h, end, abandon_day, last, t)
             if limited and s.policy == "atc":
-                cells = _atc_batches(keys, t, h, end, K, F, by_facility, referral_day, abandon_day, cell_class, hazards)
+                cells = _atc_batches(
+                    keys, t, h, end, K, F, by_facility, referral_day, abandon_day, cell_class, hazards
+                )
             elif limited:
                 head_key = np.full((len(rows), C + 1), _INF, dtype=np.int64)
                 waiting = h < end

@@ -96,10 +96,13 @@ class PriorityClass:
         if self.initial_backlog < 0:
             raise ScenarioError(f"{where}: initial backlog must be >= 0, got {self.initial_backlog}")
         if self.initial_ages and len(self.initial_ages) != self.initial_backlog:
-            raise ScenarioError(f"{where}: {len(self.initial_ages)} ages given for a backlog of {self.initial_backlog}")
+            raise ScenarioError(
+                f"{where}: {len(self.initial_ages)} ages given for a backlog of {self.initial_backlog}"
+            )
         if self.initial_specialties and len(self.initial_specialties) != self.initial_backlog:
             raise ScenarioError(
-                f"{where}: {len(self.initial_specialties)} specialties given for a backlog of {self.initial_backlog}"
+                f"{where}: {len(self.initial_specialties)} specialties given for a backlog of "
+                f"{self.initial_backlog}"
             )
         for specialty in self.initial_specialties:
             _check_specialty(specialty, where)

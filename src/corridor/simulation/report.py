@@ -32,7 +32,11 @@ def _pct(e: Estimate | None) -> str:
 def headline(r: SimulationResult) -> list[str]:
     s = r.scenario
     rho = "inf" if math.isinf(s.load) else f"{s.load:.2f}"
-    facilities = f"{s.facilities_per_day} of {len(r.facilities)} hospitals" if len(r.facilities) > 1 else "any hospital"
+    facilities = (
+        f"{s.facilities_per_day} of {len(r.facilities)} hospitals"
+        if len(r.facilities) > 1
+        else "any hospital"
+    )
     lines = [
         f"== {s.name}" + (f": {s.description}" if s.description else ""),
         f"   {s.capacity} patients a day, {s.trip_probability:.0%} of trips happen, {facilities} a day, "
@@ -43,7 +47,8 @@ def headline(r: SimulationResult) -> list[str]:
     if s.load >= 1:
         growth = s.total_rate - s.trip_probability * s.capacity
         lines.append(
-            f"   rho >= 1: the waiting list grows by about {growth:.2f} patients a day, so waits depend on the horizon"
+            f"   rho >= 1: the waiting list grows by about {growth:.2f} patients a day, so waits depend "
+            "on the horizon"
         )
     elif len(r.facilities) > s.facilities_per_day:
         lines.append("   (rho ignores the hospitals-a-day limit, which lowers what a trip can carry)")
@@ -91,7 +96,9 @@ def describe(r: SimulationResult) -> list[str]:
     b = r.backlog
     last = len(b.mean) - 1
     lines = headline(r) + [""] + table(r) + [""]
-    lines.append(f"   waiting just after each trip (mean over the measured days): {_est(r.mean_waiting_after_trip)}")
+    lines.append(
+        f"   waiting just after each trip (mean over the measured days): {_est(r.mean_waiting_after_trip)}"
+    )
     lines.append(
         f"   on the last day: mean {b.mean[last]:.1f} ({b.mean_low[last]:.1f}-{b.mean_high[last]:.1f}); "
         f"95 % of runs between {b.band_low[last]:.0f} and {b.band_high[last]:.0f}"
@@ -112,7 +119,9 @@ def comparison(results: Sequence[SimulationResult], diffs: Sequence[Difference])
     rows.append(["trips that happen (p)", *[f"{r.scenario.trip_probability:.0%}" for r in results]])
     rows.append(["hospitals a day (F)", *[str(r.scenario.facilities_per_day) for r in results]])
     rows.append(["policy", *[r.scenario.policy for r in results]])
-    rows.append(["load rho", *["inf" if math.isinf(r.scenario.load) else f"{r.scenario.load:.2f}" for r in results]])
+    rows.append(
+        ["load rho", *["inf" if math.isinf(r.scenario.load) else f"{r.scenario.load:.2f}" for r in results]]
+    )
     class_names = [n for n in results[0].classes if all(n in r.classes for r in results)]
     for name in class_names:
         rows.append([f"mean wait {name}, days", *[_est(r.classes[name].mean_wait, 2) for r in results]])
@@ -135,10 +144,15 @@ def comparison(results: Sequence[SimulationResult], diffs: Sequence[Difference])
         for diff in diffs:
             lines.append(f"  {diff.name}:")
             lines += [f"    mean wait {k}: {_est(e, 2)} days" for k, e in diff.mean_wait.items()]
-            lines += [f"    P(W>{d}) all: {_est(e, 1, 100.0)} percentage points" for d, e in diff.p_wait_over.items()]
+            lines += [
+                f"    P(W>{d}) all: {_est(e, 1, 100.0)} percentage points"
+                for d, e in diff.p_wait_over.items()
+            ]
             lines.append(f"    waiting after trip: {_est(diff.mean_waiting_after_trip)} patients")
             if diff.deaths is not None:
-                lines.append(f"    deaths while waiting: {_est(diff.deaths)} per {results[0].scenario.days} days")
+                lines.append(
+                    f"    deaths while waiting: {_est(diff.deaths)} per {results[0].scenario.days} days"
+                )
     return lines
 
 

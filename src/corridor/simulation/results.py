@@ -97,7 +97,9 @@ def mean_estimate(x: FloatArray, *, lower: float | None = None) -> Estimate:
     return Estimate(value, low, value + half)
 
 
-def paired_ratio_difference(num_a: FloatArray, den_a: FloatArray, num_b: FloatArray, den_b: FloatArray) -> Estimate:
+def paired_ratio_difference(
+    num_a: FloatArray, den_a: FloatArray, num_b: FloatArray, den_b: FloatArray
+) -> Estimate:
     """(ratio b) - (ratio a) on the same replications: common random numbers make this interval narrow."""
     ta, tb = float(den_a.sum()), float(den_b.sum())
     if ta <= 0 or tb <= 0:
@@ -334,9 +336,9 @@ class Accumulator:
             grown[:, : self.queue_hist.shape[1]] = self.queue_hist
             self.queue_hist = grown
         bins = self.queue_hist.shape[1]
-        self.queue_hist += np.bincount((np.arange(T)[None, :] * bins + total).reshape(-1), minlength=T * bins).reshape(
-            T, bins
-        )
+        self.queue_hist += np.bincount(
+            (np.arange(T)[None, :] * bins + total).reshape(-1), minlength=T * bins
+        ).reshape(T, bins)
 
         self.rows.append(stats.reshape(R, C, N_STATS))
         self.count += R
@@ -360,7 +362,9 @@ class Accumulator:
                 treated_per_replication=float(col[:, TREATED].mean()),
                 mean_wait=ratio_estimate(col[:, WAIT_SUM], col[:, TREATED], bounds=(0.0, math.inf)),
                 percentiles={q: self._percentile(hist[:, k, :], q) for q in PERCENTILES},
-                p_wait_over={d: ratio_estimate(col[:, OVER[d]], col[:, TREATED], bounds=UNIT) for d in WAIT_THRESHOLDS},
+                p_wait_over={
+                    d: ratio_estimate(col[:, OVER[d]], col[:, TREATED], bounds=UNIT) for d in WAIT_THRESHOLDS
+                },
                 p_wait_over_deadline=ratio_estimate(col[:, OVER_DEADLINE], col[:, TREATED], bounds=UNIT),
                 share_missed_deadline=ratio_estimate(col[:, MISSED], col[:, DUE], bounds=UNIT),
                 mean_waiting=mean_estimate(col[:, QUEUE], lower=0.0),

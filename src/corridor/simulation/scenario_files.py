@@ -96,7 +96,9 @@ def load(name_or_path: str) -> Scenario:
             try:
                 import yaml  # only YAML files need it, and it is not a runtime dependency
             except ImportError:
-                raise ScenarioError(f"{path.name}: reading YAML needs PyYAML; write the scenario in TOML") from None
+                raise ScenarioError(
+                    f"{path.name}: reading YAML needs PyYAML; write the scenario in TOML"
+                ) from None
             data = yaml.safe_load(text)
         else:
             data = tomllib.loads(text)
@@ -146,12 +148,16 @@ def from_mapping(data: dict[str, Any], *, source: str = "", default_name: str = 
         where = f"{prefix}classes.{name}"
         base = default_class(str(name), _number(spec["rate"], float, f"{where}.rate"))
         if "deadline_days" not in spec and name not in DEFAULT_CLASSES:
-            raise ScenarioError(f"{where} needs deadline_days (only {', '.join(DEFAULT_CLASSES)} have defaults)")
+            raise ScenarioError(
+                f"{where} needs deadline_days (only {', '.join(DEFAULT_CLASSES)} have defaults)"
+            )
         classes.append(
             PriorityClass(
                 name=str(name),
                 rate=base.rate,
-                deadline_days=_number(spec.get("deadline_days", base.deadline_days), int, f"{where}.deadline_days"),
+                deadline_days=_number(
+                    spec.get("deadline_days", base.deadline_days), int, f"{where}.deadline_days"
+                ),
                 weight=_number(spec.get("weight", base.weight), float, f"{where}.weight"),
                 death_hazard=None
                 if spec.get("death_hazard") is None
@@ -160,7 +166,9 @@ def from_mapping(data: dict[str, Any], *, source: str = "", default_name: str = 
                 if spec.get("leave_hazard") is None
                 else _number(spec["leave_hazard"], float, f"{where}.leave_hazard"),
                 initial_backlog=_number(spec.get("initial_backlog", 0), int, f"{where}.initial_backlog"),
-                specialty_mix=_mix(spec["specialty_mix"], f"{where}.specialty_mix") if "specialty_mix" in spec else (),
+                specialty_mix=_mix(spec["specialty_mix"], f"{where}.specialty_mix")
+                if "specialty_mix" in spec
+                else (),
             )
         )
     settings: dict[str, Any] = {}
@@ -175,7 +183,9 @@ def from_mapping(data: dict[str, Any], *, source: str = "", default_name: str = 
         policy=str(data.get("policy", "priority")),  # type: ignore[arg-type]
         name=str(data.get("name", default_name)),
         description=str(data.get("description", "")),
-        specialty_mix=_mix(data["specialty_mix"], f"{prefix}specialty_mix") if "specialty_mix" in data else (),
+        specialty_mix=_mix(data["specialty_mix"], f"{prefix}specialty_mix")
+        if "specialty_mix" in data
+        else (),
         facilities=tuple((str(k), str(v)) for k, v in facilities.items()),
         source=source,
         stated=frozenset(data),

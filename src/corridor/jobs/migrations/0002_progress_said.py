@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("jobs", "0001_h20_jobs"),
+        ('jobs', '0001_h20_jobs'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="job",
-            name="progress_said",
+            model_name='job',
+            name='progress_said',
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

@@ -41,7 +41,9 @@ def optimum(inst: Instance) -> int:
     """Enumerate every choice of one facility a day; patients are then placed exactly."""
     a = compile_instance(inst)
     base = empty_pattern(a)
-    options = [[int(base[t, 0])] if base[t, 0] >= 0 else [-1, *np.nonzero(a.open[t])[0].tolist()] for t in range(a.T)]
+    options = [
+        [int(base[t, 0])] if base[t, 0] >= 0 else [-1, *np.nonzero(a.open[t])[0].tolist()] for t in range(a.T)
+    ]
     best = None
     for choice in itertools.product(*options):
         pattern = base.copy()

@@ -13,7 +13,9 @@ from corridor.planning.generate import generate_dict
 
 def write_instance(tmp_path: Path) -> Path:
     path = tmp_path / "instance.json"
-    path.write_text(json.dumps(generate_dict(30, horizon=8, facilities=3, seed=2, due_window=(0, 4), fixed=2)))
+    path.write_text(
+        json.dumps(generate_dict(30, horizon=8, facilities=3, seed=2, due_window=(0, 4), fixed=2))
+    )
     return path
 
 

@@ -141,4 +141,6 @@ def test_plans_round_trip_through_their_json_form() -> None:
 
 def test_a_malformed_plan_is_rejected_naming_the_field() -> None:
     with pytest.raises(ValueError, match=r"^trips\[0\]\.patients\[1\]"):
-        load_plan({"format": "corridor-plan/1", "trips": [{"day": 0, "facility": "H1", "patients": ["A", 3]}]})
+        load_plan(
+            {"format": "corridor-plan/1", "trips": [{"day": 0, "facility": "H1", "patients": ["A", 3]}]}
+        )

@@ -50,7 +50,9 @@ SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[Healt
 
 @SETTINGS
 @given(inst=instances, method=st.sampled_from(sorted(METHODS)))
-def test_every_plan_from_every_method_passes_the_checker_and_states_its_true_cost(inst: Instance, method: str) -> None:
+def test_every_plan_from_every_method_passes_the_checker_and_states_its_true_cost(
+    inst: Instance, method: str
+) -> None:
     plan = METHODS[method](inst)
     assert check_plan(inst, plan) == []
     assert plan.objective == objective(inst, plan)
@@ -67,7 +69,9 @@ def test_a_keepable_fixed_appointment_is_kept(inst: Instance, method: str) -> No
 
 @SETTINGS
 @given(inst=instances, day=st.integers(0, 8), cut=st.integers(0, 2), method=st.sampled_from(sorted(METHODS)))
-def test_closing_a_day_or_cutting_capacity_is_never_exceeded(inst: Instance, day: int, cut: int, method: str) -> None:
+def test_closing_a_day_or_cutting_capacity_is_never_exceeded(
+    inst: Instance, day: int, cut: int, method: str
+) -> None:
     day %= inst.horizon_days
     days = list(inst.days)
     days[day] = Day(days[day].capacity, days[day].max_facilities, True)

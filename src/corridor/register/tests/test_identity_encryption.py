@@ -24,6 +24,7 @@ NAME = "Synthetic Nameperson Qx"
 CONTACT = "Tent 42, Block Qz"
 
 
+
 @pytest.fixture
 def patient(camp: Any) -> Any:
     import datetime as dt

@@ -167,7 +167,6 @@ def test_the_site_lookup_compiled_once_finds_a_site_and_patient_added_after_it(c
     )
     second = ledger.append("patient.changed", by=None, subjects=["patient:L-0001"])
     both = ledger.append("patient.changed", by=None, subjects=["patient:L-0001", "patient:C-0901"])
-
     def sites_of(entry: Entry) -> set[int]:
         return set(EntrySite.objects.filter(entry_id=entry.seq).values_list("site_id", flat=True))
 

@@ -28,7 +28,9 @@ def one_class(rate: float, capacity: int, p: float, **kw: object) -> Scenario:
 def agrees(estimate: Estimate, exact: float, *, max_half_width: float) -> None:
     assert estimate.value is not None and estimate.low is not None and estimate.high is not None
     half = (estimate.high - estimate.low) / 2 * WIDEN
-    assert abs(estimate.value - exact) <= half, f"simulated {estimate.value:.4f} ± {half:.4f}, exact {exact:.4f}"
+    assert abs(estimate.value - exact) <= half, (
+        f"simulated {estimate.value:.4f} ± {half:.4f}, exact {exact:.4f}"
+    )
     assert half <= max_half_width, "interval too wide for the check to mean anything"
 
 
@@ -44,7 +46,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rate", "capacity", "p", "warmup", "days"), CASES)
-def test_fifo_means_match_the_bulk_service_queue(rate: float, capacity: int, p: float, warmup: int, days: int) -> None:
+def test_fifo_means_match_the_bulk_service_queue(
+    rate: float, capacity: int, p: float, warmup: int, days: int
+) -> None:
     exact = bulk_service_queue(rate, capacity, p)
     result = simulate(one_class(rate, capacity, p, days=days, warmup_days=warmup, replications=200))
     everyone = result.classes["all"]

@@ -157,7 +157,10 @@ def test_compare_runs_scenarios_on_common_random_numbers(tmp_path: Path) -> None
     assert first["scenario"]["seed"] == second["scenario"]["seed"]
     # Same referrals in both: the same number referred per replication, class by class.
     for name in ("P1", "P2", "P3", "P4"):
-        assert first["classes"][name]["referred_per_replication"] == second["classes"][name]["referred_per_replication"]
+        assert (
+            first["classes"][name]["referred_per_replication"]
+            == second["classes"][name]["referred_per_replication"]
+        )
     diff = data["differences"][0]
     low, high = diff["mean_wait_ci95"]["all"]
     assert high < 0, "12 a day with no cancellations must shorten the mean wait"
@@ -195,7 +198,9 @@ def test_the_shipped_scenarios_load_and_list() -> None:
 
 def test_a_yaml_scenario_file_works_like_toml(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("name: yaml-one\ncapacity: 5\nclasses:\n  P2: {rate: 1.5}\n  X: {rate: 0.5, deadline_days: 3}\n")
+    path.write_text(
+        "name: yaml-one\ncapacity: 5\nclasses:\n  P2: {rate: 1.5}\n  X: {rate: 0.5, deadline_days: 3}\n"
+    )
     s = scenario_files.load(str(path))
     assert s.capacity == 5 and [c.name for c in s.ranked] == ["X", "P2"]
     assert s.ranked[1].deadline_days == 14

@@ -61,7 +61,9 @@ def check_hospitals(plan: Plan, b: Batch, waiting: np.ndarray, served: np.ndarra
     score: dict[int, tuple[float, ...]]
     if s.policy == "atc":
         # Larger is better: the batch value, negated so that smaller is better as for the others.
-        score = {f: (-round(sum(-k[0] for k in sorted(keys)[: s.capacity]), 9),) for f, keys in by_hospital.items()}
+        score = {
+            f: (-round(sum(-k[0] for k in sorted(keys)[: s.capacity]), 9),) for f, keys in by_hospital.items()
+        }
     else:
         score = {f: min(keys) for f, keys in by_hospital.items()}
     cutoff = sorted(score.values())[min(s.facilities_per_day, len(score)) - 1]
@@ -282,7 +284,9 @@ def test_an_initial_backlog_without_specialties_is_spread_by_the_mix_whatever_th
     per_cell = plan.initial.sum(axis=1)
     assert sorted(per_cell.tolist()) == [25, 75]
     # Old and recent referrals both reach both hospitals.
-    assert all(row[: plan.offset // 2].sum() > 0 and row[plan.offset // 2 :].sum() > 0 for row in plan.initial)
+    assert all(
+        row[: plan.offset // 2].sum() > 0 and row[plan.offset // 2 :].sum() > 0 for row in plan.initial
+    )
 
 
 def test_without_trips_the_waiting_list_settles_where_deaths_balance_referrals() -> None:

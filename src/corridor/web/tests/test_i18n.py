@@ -25,7 +25,9 @@ PACKAGE = Path(__file__).resolve().parents[2]
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("fa", "ar")
 # Files whose strings people read: every app's code and templates (not its tests or migrations).
-SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(PACKAGE).parts))
+SOURCES = sorted(
+    p for p in PACKAGE.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(PACKAGE).parts)
+)
 TEMPLATES = sorted(PACKAGE.rglob("templates/**/*.html"))
 
 

@@ -48,3 +48,4 @@ def page(
         **(context or {}),
     }
     return render(request, template, full, status=status)
+
