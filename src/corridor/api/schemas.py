@@ -462,8 +462,9 @@ class EntryOut(Schema):
     )
     revealed: bool = Field(
         False,
-        description="true when the payload shows texts that the hashed body holds only as commitments (docs/ledger.md, "
-        "Commitments): the record no longer hashes to `hash`; `corridor prove text` gives one text with its salt",
+        description="true when the payload shows texts that the hashed body holds only as commitments "
+        "(docs/ledger.md, Commitments): the record no longer hashes to `hash`; `corridor prove text` gives one text "
+        "with its salt",
     )
 
 
@@ -532,9 +533,9 @@ class IncidentIn(Evidence):
     resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
-    subjects: Annotated[list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)] = Field(
-        default_factory=list
-    )
+    subjects: Annotated[
+        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
+    ] = Field(default_factory=list)
     certainty: CertaintyCode = CertaintyCode("unverified")
 
 

@@ -84,9 +84,28 @@ def commit(
     not restricted are kept whole, never walked. Empty values are kept as they are: that nothing was written
     is not sensitive, and a reader must still see it. A payload with nothing to commit is returned itself.
     """
+    if not _holds_text(payload, restricted, opaque):  # most entries: nothing is copied
+        return payload, []
     held: list[Held] = []
     committed = _walk(payload, "", restricted, opaque, held)
-    return (committed, held) if held else (payload, held)
+    return committed, held
+
+
+def _holds_text(value: Any, restricted: Callable[[str], bool], opaque: frozenset[str]) -> bool:
+    if isinstance(value, dict):
+        if not any(map(restricted, value)) and not any(isinstance(v, dict | list) for v in value.values()):
+            return False
+        for key, inner in value.items():
+            if inner in ("", None, {}, []):
+                continue
+            if restricted(key):
+                return True
+            if key not in opaque and isinstance(inner, dict | list) and _holds_text(inner, restricted, opaque):
+                return True
+        return False
+    if isinstance(value, list):
+        return any(_holds_text(item, restricted, opaque) for item in value)
+    return False
 
 
 def _walk(value: Any, path: str, restricted: Callable[[str], bool], opaque: frozenset[str], held: list[Held]) -> Any:

@@ -26,8 +26,7 @@ from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical, commitments, sealing
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
-from corridor.sensitivity import OPAQUE as _OPAQUE
-from corridor.sensitivity import RESTRICTED, key_class
+from corridor.sensitivity import EVENT_KEYS, KEYS, OPAQUE, RESTRICTED, key_class
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
@@ -78,8 +77,15 @@ def _check_json(value: Any, path: str) -> None:
         raise InvalidInput(f"cannot be stored in the ledger ({type(value).__name__})", path)
 
 
+# The keys whose text is committed: clinical or identifying by the class table, or for one event only.
+_RESTRICTED_KEYS = frozenset(key for key, cls in KEYS.items() if cls in RESTRICTED)
+_EVENT_KEYS = frozenset(event for event, _ in EVENT_KEYS)
+
+
 def _restricted(event: str) -> Callable[[str], bool]:
     """Whether a payload key of an ``event`` entry holds clinical or identifying text (to be committed)."""
+    if event not in _EVENT_KEYS:  # most events: a set lookup per key
+        return _RESTRICTED_KEYS.__contains__
 
     def restricted(key: str) -> bool:
         return key_class(event, key) in RESTRICTED
@@ -178,7 +184,7 @@ def append(
     _check_json(payload, "payload")
     # Clinical and identifying text leaves the hashed body here: the body holds its commitment, and the text
     # is sealed apart once the entry's number is known (docs/ledger.md, "Commitments").
-    payload, held = commitments.commit(payload, _restricted(type), _OPAQUE)
+    payload, held = commitments.commit(payload, _restricted(type), OPAQUE)
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
         raise InvalidInput("must include a time zone", "occurred_at")
