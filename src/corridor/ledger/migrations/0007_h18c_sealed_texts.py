@@ -10,18 +10,16 @@ from django.db import migrations, models
 
 
 def _began(apps: Any, schema_editor: Any) -> None:
-    # The ledger's own append (not a historical model): the entry is chained and hashed like any other.
+    # The ledger's own append (not a historical model): the entry is chained and hashed like any other. It
+    # appends only over existing entries, that is on an install whose register tables are already there (the
+    # append reads the scenario clock from them); a new database reads the ledger's table and writes nothing.
     from corridor.ledger.began import record_commitments_began
 
     record_commitments_began()
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("ledger", "0006_h14s_entry_sites"),
-        # The append reads the scenario clock and the subjects' sites from the register's tables.
-        ("register", "0008_h17s_name_tokens"),
-    ]
+    dependencies = [("ledger", "0006_h14s_entry_sites")]
 
     operations = [
         migrations.CreateModel(

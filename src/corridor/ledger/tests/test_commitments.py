@@ -170,3 +170,31 @@ def test_the_entry_saying_where_commitments_began_is_written_once_and_only_over_
     assert began.record_commitments_began() is None
     assert Entry.objects.filter(type=began.TYPE).count() == 1
     assert ledger.verify().ok
+
+
+def test_migrating_an_install_with_entries_records_where_commitments_began_once(tmp_path: Path) -> None:
+    from corridor.ops.testing import corridor, environment, own_database, python
+
+    with own_database(tmp_path) as url:
+        variables = environment(url, tmp_path)
+        # An install as it was before: its ledger without the table of sealed texts, and an entry in it.
+        python(
+            "from django.core.management import call_command\n"
+            "call_command('migrate', verbosity=0)\n"
+            "call_command('migrate', 'ledger', '0006', verbosity=0)\n"
+            "from corridor.ledger import services as ledger\n"
+            "ledger.append('gate.arrived', by='tester', subjects=['trip:7'], payload={'date': '2014-10-11'})\n",
+            variables,
+        )
+        corridor(["migrate"], variables)
+        corridor(["migrate"], variables)
+        found = python(
+            "import json\n"
+            "from corridor.ledger.models import Entry\n"
+            "from corridor.ledger import services as ledger\n"
+            "began = Entry.objects.filter(type='ledger.commitments_began')\n"
+            "print(json.dumps([[e.seq, e.payload] for e in began] + [ledger.verify().ok]))\n",
+            variables,
+        )
+        # Entry 1 was written before, so the marker is entry 2, and the only one after two migrations.
+        assert json.loads(found) == [[2, {"first_entry": 2}], True]
