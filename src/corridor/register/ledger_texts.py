@@ -47,3 +47,23 @@ class RegisterKeeper:
         kind, _, pk = owner.partition(":")
         value = crypto.open_personal(stored, context, int(pk), kind)
         return None if isinstance(value, crypto.Erased) else str(value)
+
+
+def reseal_unowned(ring: crypto.Keyring) -> int:
+    """Seal again under ``ring``'s first key every ledger text about no person that another key sealed.
+
+    Those texts are sealed under the configured identity key itself (a person's texts are under their data
+    key, re-wrapped with it), so a rotation re-seals them before the old key can go. Returns how many.
+    """
+    from django.db import connection
+
+    from corridor.ledger.sealing import context
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, seq, path, sealed FROM ledger_sealedtext WHERE owner = '' ORDER BY id")
+        rows = [row for row in cursor.fetchall() if crypto.split(row[3])[1] != ring.primary]
+        for pk, seq, path, stored in rows:
+            where = context(seq, path)
+            fresh = ring.seal(ring.open(stored, where, seq, _ENTRY), where, seq, _ENTRY)
+            cursor.execute("UPDATE ledger_sealedtext SET sealed = %s WHERE id = %s", [fresh, pk])
+    return len(rows)

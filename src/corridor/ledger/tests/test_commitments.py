@@ -198,3 +198,22 @@ def test_migrating_an_install_with_entries_records_where_commitments_began_once(
         )
         # Entry 1 was written before, so the marker is entry 2, and the only one after two migrations.
         assert json.loads(found) == [[2, {"first_entry": 2}], True]
+
+
+@pytest.mark.django_db
+def test_a_text_about_no_person_is_sealed_again_when_the_identity_key_rotates_and_reads_without_the_old_key(
+    settings: Any,
+) -> None:
+    from corridor import env
+    from corridor.ops import keys
+    from corridor.register import crypto
+
+    entry = _held()
+    old = crypto.key_id(settings.IDENTITY_KEYS[0])
+    assert crypto.key_ids_in_use().get(old, 0) >= 1  # the text counts as a row under the old key
+    new = env.new_identity_key()
+    settings.IDENTITY_KEYS = [new, *settings.IDENTITY_KEYS]
+    keys.reencrypt_identities(by=None)
+    assert old not in crypto.key_ids_in_use()
+    settings.IDENTITY_KEYS = [new]
+    assert Entry.objects.get(seq=entry.seq).payload["note"] == NOTE
