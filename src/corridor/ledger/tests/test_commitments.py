@@ -217,3 +217,23 @@ def test_a_text_about_no_person_is_sealed_again_when_the_identity_key_rotates_an
     assert old not in crypto.key_ids_in_use()
     settings.IDENTITY_KEYS = [new]
     assert Entry.objects.get(seq=entry.seq).payload["note"] == NOTE
+
+
+@pytest.mark.django_db
+def test_a_list_of_entries_shown_to_a_reader_reads_their_texts_in_one_query_and_a_monitor_reads_none(
+    users: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    from corridor.sensitivity import may_read_clinical, redact_entries
+
+    for i in range(6):
+        _held(f"note {i}")
+    coordinator, monitor = users["coordinator"], users["monitor"]
+    may_read_clinical(coordinator), may_read_clinical(monitor)  # the roles are read once per user object
+    entries = list(Entry.objects.filter(type="gate.held").order_by("seq"))
+    with django_assert_max_num_queries(1):
+        notes = [e.payload["note"] for e in redact_entries(entries, coordinator)]
+    assert notes == [f"note {i}" for i in range(6)]
+    again = list(Entry.objects.filter(type="gate.held").order_by("seq"))
+    with django_assert_max_num_queries(0):
+        hidden = redact_entries(again, monitor)
+    assert {e.payload["note"] for e in hidden} == {"[withheld]"}
