@@ -13,6 +13,7 @@ everything it checks is below, and docs/evidence.md explains the formats.
     python3 corridor_verify.py consistency PROOF.json --key KEY
     python3 corridor_verify.py checkpoint FILE --key KEY [--timestamp TSR ...]
     python3 corridor_verify.py mirror DIR-OR-URL --key KEY [--entry N ...]
+    python3 corridor_verify.py text TEXT.json [--key KEY]
 
 ``export``, ``evidence`` and ``checkpoint`` also take a policy: ``--witness WITNESS_KEY`` (repeatable, or a
 file of keys), ``--quorum K`` (how many of them must have co-signed; default all) and ``--tsa-cert PEM``
@@ -53,6 +54,11 @@ mirror
     folder or at an http(s) URL (then only the files needed are fetched): the checkpoint's signature;
     for each ``--entry N``, the entry from its bundle and its inclusion proof computed from the tiles;
     with no ``--entry``, every entry against the tiles and the tiles against the checkpoint's root.
+text
+    One committed text with its salt (``corridor prove text``): the HMAC-SHA-256 of the text under the
+    salt is the commitment the entry's hashed body holds at that key, and the entry matches its hash;
+    with ``--key``, also the entry's inclusion proof against the signed checkpoint given with it. A
+    changed text, salt or entry fails.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -657,6 +664,73 @@ def verify_evidence(bundle: dict[str, Any], key: Key, attachments: str | None = 
     return report
 
 
+def _commitment_at(payload: Any, key: str) -> Any:
+    value = payload
+    for part in key.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return None
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("commitment"), str):
+        return value["commitment"]
+    return None
+
+
+def verify_text(document: dict[str, Any], key: Key | None) -> list[str]:
+    """Check a committed text and its salt against the commitment in its entry (docs/ledger.md, Commitments).
+
+    The commitment is ``hmac-sha256:HEX`` (or ``hmac-sha256+json:HEX`` for a value kept as canonical JSON),
+    HEX being HMAC-SHA-256 keyed with the salt's bytes over the text's UTF-8 bytes.
+    """
+    if document.get("format") != "corridor-text/1":
+        raise Unreadable("not a corridor-text/1 file")
+    text, salt, where, record = document.get("text"), document.get("salt"), document.get("key"), document.get("entry")
+    if (
+        not isinstance(text, str)
+        or not isinstance(salt, str)
+        or not isinstance(where, str)
+        or not isinstance(record, dict)
+    ):
+        raise Unreadable("the file lacks its text, salt, key or entry")
+    seq = record.get("seq")
+    body = body_of(record)
+    if hashlib.sha256(body.encode("utf-8")).hexdigest() != record.get("hash"):
+        raise Failed("entry %s does not match its hash: it was altered" % seq)
+    committed = _commitment_at(record.get("payload"), where)
+    if committed is None:
+        raise Failed("entry %s holds no commitment at %s" % (seq, where))
+    scheme, _, digest = committed.partition(":")
+    if scheme not in ("hmac-sha256", "hmac-sha256+json"):
+        raise Failed("entry %s's commitment at %s is of an unknown scheme %r" % (seq, where, scheme))
+    try:
+        salt_bytes = bytes.fromhex(salt)
+    except ValueError:
+        raise Failed("the salt is not hexadecimal") from None
+    computed = hmac.new(salt_bytes, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(computed, digest):
+        raise Failed(
+            "the text and salt are not what entry %s committed to at %s: one of them was changed" % (seq, where)
+        )
+    report = ["entry %s: unaltered; the text at %s is the one it committed to" % (seq, where)]
+    if key is None:
+        report.append("not checked against a checkpoint (give --key to check the inclusion proof)")
+        return report
+    bundle = document.get("evidence")
+    if not isinstance(bundle, dict):
+        raise Failed("the file has no inclusion proof: no checkpoint covered entry %s when it was made" % seq)
+    items = bundle.get("entries")
+    if (
+        not isinstance(items, list)
+        or len(items) != 1
+        or not isinstance(items[0], dict)
+        or items[0].get("entry") != record
+    ):
+        raise Failed("the inclusion proof is not for this entry")
+    return report + verify_evidence(bundle, key)
+
+
 def verify_consistency_bundle(bundle: dict[str, Any], key: Key) -> list[str]:
     if bundle.get("format") != "corridor-consistency/1":
         raise Unreadable("not a corridor-consistency/1 proof")
@@ -1132,6 +1206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     mirror = commands.add_parser("mirror", help="entries from a mirror of the published tiles")
     mirror.add_argument("folder", help="a copy of what corridor publish-log wrote: a folder, or its http(s) URL")
     mirror.add_argument("--entry", type=int, action="append", default=[], help="an entry number (default: all)")
+    text = commands.add_parser("text", help="a committed text and its salt against its entry")
+    text.add_argument("file")
+    text.add_argument("--key", help="the verifier key, or a file holding it: also check the inclusion proof")
     for sub in (export, evidence, consistency, checkpoint, mirror):
         sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")
     for sub in (export, evidence):
@@ -1144,6 +1221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict = verify_chain(read_jsonl(args.file))
             print(verdict.line())
             return 0 if verdict.ok else 1
+        if args.command == "text":
+            report = verify_text(_read_json(args.file), _load_key(args.key) if args.key else None)
+            for line in report:
+                print(line)
+            print("OK")
+            return 0
         key = _load_key(args.key)
         policy = _policy_from(args) if args.command != "consistency" else Policy([], None, [])
         if args.command == "export":

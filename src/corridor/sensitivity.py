@@ -61,6 +61,8 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
         clinical="body",
     ),
     "ledger.Subject": _fields(pseudonymous="id entry key"),
+    # A committed text and its salt, encrypted under its person's data key (or the identity key).
+    "ledger.SealedText": _fields(public="id seq path", pseudonymous="owner", identifying="sealed"),
     "ledger.EntrySite": _fields(public="id entry site_id"),
     "ledger.TreeNode": _fields(public="node hash"),
     "ledger.Attachment": _fields(
@@ -298,8 +300,10 @@ def _redact_entry(entry: Any, allowed: bool) -> Any:
     if allowed:
         return entry
     fields = dict(entry.fields)
+    # The body's commitments are withheld like the texts they stand for: they are of the same class.
     fields["payload"] = dict(_redacted(entry.type, fields["payload"]))
     entry.__dict__["_fields"] = fields
+    entry.__dict__["_payload"] = fields["payload"]
     entry.__dict__["_redacted"] = fields["payload"] != _parsed(entry)["payload"]
     return entry
 
@@ -307,7 +311,12 @@ def _redact_entry(entry: Any, allowed: bool) -> Any:
 def redact_entries(entries: Iterable[Any], user: Actor) -> list[Any]:
     """Each of ``entries`` redacted for ``user`` (whose roles are read once, not once an entry)."""
     allowed = may_read_clinical(user)
-    return [_redact_entry(e, allowed) for e in entries]
+    found = [_redact_entry(e, allowed) for e in entries]
+    if allowed:
+        from corridor.ledger.models import Entry
+
+        Entry.reveal_all(found)
+    return found
 
 
 def _parsed(entry: Any) -> dict[str, Any]:
@@ -327,6 +336,11 @@ def entry_record(entry: Any, user: Actor) -> dict[str, Any]:
     record: dict[str, Any] = entry.as_record()
     if entry.__dict__.get("_redacted"):
         record["redacted"] = True
+    elif entry.committed:
+        # The hashed body holds commitments in place of the texts; a reader of clinical text is given the
+        # texts, and the record, like a redacted one, no longer hashes to ``hash``.
+        record["payload"] = entry.payload
+        record["revealed"] = True
     return record
 
 

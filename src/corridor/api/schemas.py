@@ -460,6 +460,12 @@ class EntryOut(Schema):
         description="true when clinical or identifying text is withheld from the caller's role: the record no "
         "longer hashes to `hash` (read it whole with GET /api/ledger/{seq}/text)",
     )
+    revealed: bool = Field(
+        False,
+        description="true when the payload shows texts that the hashed body holds only as commitments "
+        "(docs/ledger.md, Commitments): the record no longer hashes to `hash`; `corridor prove text` gives one text "
+        "with its salt",
+    )
 
 
 class CorrectionIn(Schema):

@@ -856,9 +856,7 @@ def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
         return False
     payloads = [e.payload for e in Entry.objects.filter(seq__in=known.seqs).order_by("seq")]
     # Entries that follow from others (a departure with an arrival at the gate) do not carry the submission.
-    recorded = next(
-        (pl["submission"].get("data") for pl in payloads if isinstance(pl, dict) and "submission" in pl), None
-    )
+    recorded = next((pl["submission"].get("data") for pl in payloads if isinstance(pl.get("submission"), dict)), None)
     normal = canonical.canonical_json
     if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
         return False

@@ -70,6 +70,7 @@ EVENT_TYPES: dict[str, str] = {
     "fields can no longer be read anywhere. Records that and when, never what was erased.",
     "erasure.cancelled": "An erasure request was withdrawn before it was confirmed; nothing was erased.",
     "text.viewed": "Someone without the right to read clinical text was shown one entry's withheld text, and why.",
+    "text.proved": "One committed text of an entry was given out with its salt, to prove it to someone (which, why).",
     "referral.created": "A referral to outside care, with specialty, priority, deadline and eligible hospitals.",
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
     "referral.closed": "A referral's episode of care ended: care complete (code treated), died, left or withdrawn.",
@@ -127,6 +128,10 @@ EVENT_TYPES: dict[str, str] = {
     "export.created": "A report or export was generated, with its SHA-256.",
     "report.narrative": "A monitor's narrative for a month's report: the month, its language and the text.",
     "site.published": "The public site was generated: the SHA-256 manifest of every file it holds.",
+    "ledger.commitments_began": (
+        "From this entry on, the hashed bodies hold commitments in place of clinical and identifying text; "
+        "the entries before it still carry their text (docs/ledger.md)."
+    ),
     "checkpoint.signed": (
         "A signed checkpoint of the ledger: tree size, Merkle root, time and chain head; the witnesses that "
         "co-signed it and those that refused or could not be reached (and why), whether the k-of-n policy held, "

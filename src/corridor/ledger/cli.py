@@ -190,6 +190,32 @@ def _visible_entry(seq: int, user: Any) -> Any:
     return get_visible(Entry.objects.all(), user, "ledger entry", seq=seq)
 
 
+@prove.command("text")
+@click.argument("seq", type=click.IntRange(min=1))
+@click.argument("key")
+@click.option("--purpose", required=True, help="Why the text is given out (recorded in the ledger first).")
+@click.option(
+    "--as", "username", required=True, help="The user giving it out: one who reads clinical text, or an auditor."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@with_django
+def prove_text(seq: int, key: str, purpose: str, username: str, out: Path | None) -> None:
+    """One committed text of entry SEQ (KEY: where it is in the payload, such as note) with its salt, as JSON.
+
+    Whoever holds the file can show the text is what the entry recorded: corridor_verify.py text checks the
+    commitment, the entry's hash and, when a checkpoint covers the entry, its inclusion proof. The reading is
+    recorded first (text.proved). See docs/evidence.md.
+    """
+    from django.contrib.auth.models import User
+
+    from corridor.ledger import withheld
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise UserError(f"no active user named {username!r}")
+    _emit(withheld.prove_text(seq, key, by=user, purpose=purpose), out)
+
+
 @prove.command("consistency")
 @click.argument("old")
 @click.argument("new")

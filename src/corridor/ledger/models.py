@@ -15,7 +15,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 
-from corridor.ledger import canonical
+from corridor.ledger import canonical, commitments, sealing
 
 
 class BodyField(models.Func):
@@ -89,8 +89,33 @@ class Entry(models.Model):
 
     @property
     def payload(self) -> dict[str, Any]:
-        value: dict[str, Any] = self.fields["payload"]
-        return value
+        """The payload as it was given: each committed text put back (docs/ledger.md, "Commitments").
+
+        The hashed body holds commitments in their place (``fields["payload"]``); the texts are read from
+        ``ledger_sealedtext`` only for an entry whose body holds one, and read as ``erased`` once the person
+        they concern was erased. Pages show it through ``corridor.sensitivity``, which withholds them.
+        """
+        cached: dict[str, Any] | None = self.__dict__.get("_payload")
+        if cached is None:
+            cached = self.fields["payload"]
+            if commitments.MARK in self.body:
+                cached = sealing.revealed(self.seq, cached, sealing.opened([self.seq])[self.seq])
+            self.__dict__["_payload"] = cached
+        return cached
+
+    @staticmethod
+    def reveal_all(entries: list[Entry]) -> None:
+        """Read the committed texts of many entries at once (one query, not one an entry), for a page or a list."""
+        pending = [e for e in entries if "_payload" not in e.__dict__ and e.committed]
+        if pending:
+            texts = sealing.opened([e.seq for e in pending])
+            for e in pending:
+                e.__dict__["_payload"] = sealing.revealed(e.seq, e.fields["payload"], texts[e.seq])
+
+    @property
+    def committed(self) -> bool:
+        """Whether the hashed body holds a commitment in place of some text."""
+        return commitments.MARK in self.body
 
     @property
     def subjects(self) -> list[str]:
@@ -104,6 +129,28 @@ class Entry(models.Model):
     def as_record(self) -> dict[str, Any]:
         """The entry as exported: every hashed field plus its hash, for an outsider to re-verify."""
         return {**self.fields, "hash": self.hash}
+
+
+class SealedText(models.Model):
+    """One committed text of an entry, with its salt, encrypted; the entry's body holds only its commitment.
+
+    Sealed under the data key of the person the entry concerns (``owner``, such as ``patient:12``), or
+    under the identity key when it concerns no one (``owner`` empty); bound to its entry and path, so a
+    row copied elsewhere does not open. Written in the same transaction as its entry by raw SQL
+    (``corridor.ledger.sealing``); erasing the person makes it unreadable without touching it.
+    """
+
+    # Not a foreign key: the row only makes sense beside its entry, and is never read without it.
+    seq = models.BigIntegerField(help_text="the entry whose body commits to the text")
+    path = models.CharField(max_length=200, help_text="where the text was in the payload (changes.note)")
+    owner = models.CharField(max_length=40, blank=True, help_text="whose data key sealed it; empty: the identity key")
+    sealed = models.TextField(help_text="the text and its salt, encrypted")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seq", "path"], name="ledger_sealed_text_once")]
+
+    def __str__(self) -> str:
+        return f"{self.path} of #{self.seq}"
 
 
 class Subject(models.Model):

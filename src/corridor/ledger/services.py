@@ -13,7 +13,7 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,10 @@ from django.db import connection, connections, transaction
 
 from corridor import clock
 from corridor.errors import InvalidInput, NotFound
-from corridor.ledger import canonical
+from corridor.ledger import canonical, commitments, sealing
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
+from corridor.sensitivity import EVENT_KEYS, KEYS, OPAQUE, RESTRICTED, key_class
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
@@ -73,6 +74,22 @@ def _check_json(value: Any, path: str) -> None:
             _check_json(item, f"{path}[{index}]")
     elif not isinstance(value, str | int | float | bool | type(None)):
         raise InvalidInput(f"cannot be stored in the ledger ({type(value).__name__})", path)
+
+
+# The keys whose text is committed: clinical or identifying by the class table, or for one event only.
+_RESTRICTED_KEYS = frozenset(key for key, cls in KEYS.items() if cls in RESTRICTED)
+_EVENT_KEYS = frozenset(event for event, _ in EVENT_KEYS)
+
+
+def _restricted(event: str) -> Callable[[str], bool]:
+    """Whether a payload key of an ``event`` entry holds clinical or identifying text (to be committed)."""
+    if event not in _EVENT_KEYS:  # most events: a set lookup per key
+        return _RESTRICTED_KEYS.__contains__
+
+    def restricted(key: str) -> bool:
+        return key_class(event, key) in RESTRICTED
+
+    return restricted
 
 
 _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
@@ -164,6 +181,9 @@ def append(
         occurred_at = clock.start_of(occurred_on)
         payload = {**payload, "precision": "date"}
     _check_json(payload, "payload")
+    # Clinical and identifying text leaves the hashed body here: the body holds its commitment, and the text
+    # is sealed apart once the entry's number is known (docs/ledger.md, "Commitments").
+    payload, held = commitments.commit(payload, _restricted(type), OPAQUE)
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
         raise InvalidInput("must include a time zone", "occurred_at")
@@ -215,10 +235,14 @@ def append(
                 lookup = sites_query(subject_list)
                 if lookup is not None:
                     cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [last_seq + 1, *lookup[1]])
+            if held:
+                sealing.store(cursor, last_seq + 1, subject_list, held)
     # Positional arguments in the model's field order (seq, body, hash): Django's keyword path took
     # twice as long, and appends are hot.
     entry = Entry(last_seq + 1, body, digest)
     entry.__dict__["_fields"] = fields
+    if held:
+        entry.__dict__["_payload"] = commitments.substitute(fields["payload"], {h.path: h.value for h in held}, None)
     return entry
 
 

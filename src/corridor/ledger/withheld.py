@@ -10,12 +10,13 @@ from typing import Any
 
 from django.db import transaction
 
-from corridor.accounts.roles import Can, require
-from corridor.errors import InvalidInput, NotFound
+from corridor.accounts.roles import Can, can, require
+from corridor.errors import InvalidInput, NotAllowed, NotFound
+from corridor.ledger import commitments, evidence, sealing
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.scoping import require_entry
-from corridor.sensitivity import is_redacted
+from corridor.sensitivity import is_redacted, may_read_clinical
 
 
 def read_text(seq: int, *, by: ledger.Actor, purpose: str) -> tuple[dict[str, Any], Entry]:
@@ -39,3 +40,52 @@ def read_text(seq: int, *, by: ledger.Actor, purpose: str) -> tuple[dict[str, An
             payload={"entry": seq, "purpose": purpose.strip()},
         )
     return dict(entry.payload), viewed
+
+
+TEXT_FORMAT = "corridor-text/1"
+
+
+def prove_text(seq: int, key: str, *, by: ledger.Actor, purpose: str) -> dict[str, Any]:
+    """A committed text of entry ``seq`` with its salt, for an outsider to check against the entry's commitment.
+
+    ``key`` is where the text is in the payload (``note``, ``changes.note``). Giving a text out is a reading
+    of it: a role that reads clinical text, or an auditor, gives a reason, recorded first (``text.proved``).
+    The answer (format ``corridor-text/1``, docs/evidence.md) holds the text, its salt, the commitment, the
+    entry as hashed and, when a checkpoint covers it, the entry's inclusion proof; ``corridor_verify.py
+    text`` checks it without Corridor.
+    """
+    if not (may_read_clinical(by) or can(by, Can.REVIEW_ACCESS)):
+        raise NotAllowed("only a role that reads clinical text, or an auditor, may give a text out")
+    if not isinstance(purpose, str) or not purpose.strip():
+        raise InvalidInput("say why you give this text out", "purpose")
+    if len(purpose) > 500:
+        raise InvalidInput("at most 500 characters", "purpose")
+    require_entry(by, seq)
+    entry = Entry.objects.filter(seq=seq).first()
+    if entry is None:
+        raise NotFound(f"there is no ledger entry {seq}")
+    committed = commitments.paths(entry.fields["payload"])
+    if key not in committed:
+        named = ", ".join(sorted(committed)) or "none"
+        raise NotFound(f"ledger entry {seq} holds no committed text at {key!r} (it has: {named})")
+    held = sealing.opened([seq])[seq].get(key)
+    if held is None:
+        raise NotFound(f"the text at {key!r} of entry {seq} can no longer be read: the person it concerns was erased")
+    with transaction.atomic():
+        ledger.append(
+            "text.proved",
+            by=by,
+            subjects=entry.subjects,
+            payload={"entry": seq, "key": key, "purpose": purpose.strip()},
+        )
+    bundle = evidence.evidence_for([seq])
+    return {
+        "format": TEXT_FORMAT,
+        "seq": seq,
+        "key": key,
+        "text": held[0],
+        "salt": held[1],
+        "commitment": committed[key],
+        "entry": entry.as_record(),
+        "evidence": bundle if bundle["entries"][0]["inclusion_proof"] is not None else None,
+    }

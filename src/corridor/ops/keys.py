@@ -26,6 +26,7 @@ from corridor.errors import InvalidInput
 from corridor.files import write_atomically
 from corridor.ledger import services as ledger
 from corridor.register.crypto import key_id, key_ids_in_use, keyring
+from corridor.register.ledger_texts import reseal_unowned
 from corridor.register.models import DataKey
 from corridor.register.name_index import rebuild as rebuild_name_index
 
@@ -125,6 +126,8 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
         # The name index is keyed from the identity key too: rebuilt under the new key in the same
         # transaction, or searches by name would stop finding anyone once the old key is dropped.
         rebuild_name_index()
+        # So are the ledger's texts about no person (a person's are under their data key, re-wrapped above).
+        reseal_unowned(ring)
         ledger.append(
             "identity.rekeyed",
             by=by,

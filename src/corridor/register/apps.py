@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class RegisterConfig(AppConfig):
     name = "corridor.register"
     verbose_name = "Register"
+
+    def ready(self) -> None:
+        # The ledger seals entries' texts under people's keys, which only the register holds.
+        from corridor.ledger import sealing
+        from corridor.register.ledger_texts import RegisterKeeper
+
+        sealing.register_keeper(RegisterKeeper())

@@ -391,8 +391,9 @@ def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
 def key_ids_in_use() -> dict[str, int]:
     """How many stored values each configured-key id encrypts (read from the stored values, nothing decrypted).
 
-    Those are the wrapped data keys, plus any identity value still in an older format; values under a
-    person's own data key name that data key, not a configured key, so they are not counted here.
+    Those are the wrapped data keys, the ledger's texts about no person, plus any identity value still in an
+    older format; values under a person's own data key name that data key, not a configured key, so they are
+    not counted here.
     """
     from django.db import connection
 
@@ -418,4 +419,9 @@ def key_ids_in_use() -> dict[str, int]:
                     count(value)
     for wrapped in _data_keys().objects.exclude(wrapped="").values_list("wrapped", flat=True):
         count(wrapped)
+    # Ledger texts about no person are sealed under the configured key itself (corridor.register.ledger_texts).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sealed FROM ledger_sealedtext WHERE owner = ''")
+        for (sealed,) in cursor.fetchall():
+            count(sealed)
     return counts

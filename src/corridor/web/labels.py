@@ -94,6 +94,8 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "attachment.added": _("attachment added"),
     "attachment.viewed": _("attachment original viewed"),
     "text.viewed": _("withheld text read"),
+    "text.proved": _("committed text proved"),
+    "ledger.commitments_began": _("texts committed from here on"),
 }
 
 

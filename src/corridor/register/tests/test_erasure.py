@@ -25,7 +25,6 @@ NOTE = "allergic to marmalade-xq"
 MARKS = (NAME, "Quillfeather", CONTACT, "Zephyr", "marmalade-xq")
 
 
-
 def _stored(patient: Any) -> tuple[str, ...]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -326,3 +325,44 @@ def test_an_erased_person_is_found_by_no_name_search_and_a_rebuilt_index_leaves_
     name_index.rebuild()  # as a key rotation does: the erased name cannot be read, so it is not indexed
     assert not NameToken.objects.filter(patient=patient).exists()
     assert NameToken.objects.filter(patient=neighbour).exists()
+
+
+def test_after_an_erasure_the_persons_committed_ledger_texts_read_erased_everywhere_and_the_dump_holds_none(
+    patient: Patient, admins: tuple[Any, Any], users: dict[str, Any], camp: Any, make_referral: Any, tmp_path: Any,
+    settings: Any,
+) -> None:  # fmt: skip
+    from click.testing import CliRunner
+
+    from corridor.cli import cli
+    from corridor.ledger import evidence, sealing, withheld
+    from corridor.sensitivity import redact_entry
+
+    settings.DATA_DIR = tmp_path
+    referral = make_referral(patient.code)
+    register.close_referral(
+        referral, reason="withdrawn", on=dt.date(2014, 10, 5), note="closing mkEraseNote5561", by=users["coordinator"]
+    )
+    register.view_identity(patient, by=users["coordinator"], purpose="call the family mkErasePurpose5562")
+    marks = ("mkEraseNote5561", "mkErasePurpose5562")
+    texts = [e for e in Entry.objects.filter(subject_rows__key="patient:P-ERASE") if e.committed]
+    assert len(texts) == 2 and all(mark in str([e.payload for e in texts]) for mark in marks)
+    _, note = evidence.sign_checkpoint(by=None)
+    head = ledger.head()
+    bodies = [e.body for e in texts]
+
+    _erase(patient, admins)
+
+    for entry in Entry.objects.filter(seq__in=[e.seq for e in texts]):
+        assert entry.body in bodies  # the hashed bodies did not change
+        shown = redact_entry(entry, users["coordinator"]).payload
+        assert crypto.ERASED in shown.values() and not [m for m in marks if m in str(shown)]
+        assert all(held is None for held in sealing.opened([entry.seq])[entry.seq].values())
+        with pytest.raises(NotFound, match="erased"):
+            withheld.prove_text(entry.seq, "note" if "note" in shown else "purpose", by=users["auditor"], purpose="x")
+    dump = database_text()
+    assert "P-ERASE" in dump and "ledger_sealedtext" in dump.lower()
+    assert not [mark for mark in marks if mark in dump]
+    assert ledger.verify(deep=True).ok
+    assert evidence.inclusion_proofs([e.seq for e in texts], evidence.read_checkpoint(note))
+    assert [e.hash for e in Entry.objects.filter(seq__lte=head[0]).order_by("seq")][-1] == head[1]
+    assert CliRunner().invoke(cli, ["verify"]).exit_code == 0

@@ -9,6 +9,7 @@ must see the markers, or the crawl would prove nothing).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import subprocess
@@ -330,8 +331,11 @@ def _cli_reads(scene: Scene, role: str, folder: Path) -> dict[str, str]:
     run("export ledger", "export", "ledger")
     run("export ledger --out", "export", "ledger", "--out", str(folder / "ledger.jsonl"))
     said["export ledger file"] = (folder / "ledger.jsonl").read_text(encoding="utf-8")
-    marked = [e.seq for e in Entry.objects.order_by("seq") if any(m in e.body for m in MARKERS.values())]
-    assert len(marked) >= 5  # the markers are in the ledger: the crawl reads where they are
+    # The markers are in the ledger (sealed apart from the hashed bodies): the crawl reads where they are.
+    marked = [
+        e.seq for e in Entry.objects.order_by("seq") if any(m in json.dumps(e.payload) for m in MARKERS.values())
+    ]
+    assert len(marked) >= 5
     for seq in marked:
         run(f"prove entry {seq}", "prove", "entry", str(seq))
     for dataset in ("referrals", "trips", "incidents"):
@@ -405,3 +409,19 @@ def test_a_monitors_dossier_made_on_the_patient_page_attaches_no_clinical_text(
         found[role] = {label for label, marker in MARKERS.items() if marker in files}
     assert found["monitor"] == set()
     assert {"gate note (web)", "outcome note"} <= found["coordinator"]  # the coordinator's edition is whole
+
+
+def test_no_marker_is_in_a_ledger_body_nor_in_the_ledger_tables_of_a_dump(marked: Scene) -> None:
+    from corridor.ops.testing import database_text
+
+    # Every marker but the diagnoses (kept on the referral, never in an entry) went into the ledger: a
+    # coordinator reads each one back from the entries' payloads...
+    payloads = str([e.payload for e in Entry.objects.all()])
+    in_ledger = [label for label in MARKERS if not label.startswith("diagnosis")]
+    assert [label for label, marker in MARKERS.items() if marker in payloads] == in_ledger
+    # ...and not one of them is in a hashed body, nor anywhere in the ledger's tables: only commitments are.
+    bodies = "\n".join(Entry.objects.values_list("body", flat=True))
+    assert not [label for label, marker in MARKERS.items() if marker in bodies]
+    ledger_rows = [line for line in database_text().splitlines() if "ledger_" in line]
+    assert any("ledger_sealedtext" in line for line in ledger_rows)
+    assert not [label for label, marker in MARKERS.items() for line in ledger_rows if marker in line]

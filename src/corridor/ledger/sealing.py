@@ -1,0 +1,107 @@
+"""The committed texts of ledger entries, kept apart from the hashed bodies and encrypted.
+
+Each value :func:`corridor.ledger.commitments.commit` takes out of a payload is one row of
+``ledger_sealedtext`` (the entry, the value's path, whose key sealed it, and the ciphertext of the text
+with its salt). The ledger does not know people's keys: the register gives it a :class:`Keeper` at
+start-up (``RegisterConfig.ready``), which seals a text under the data key of the person the entry
+concerns, or under the configured identity key when it concerns no one. Erasing a person destroys
+their data key, and with it every text of theirs kept here; the hashed bodies, their hashes, the
+Merkle tree and the checkpoints never held the text, so none of them changes.
+
+This module reads and writes the table with SQL through the caller's cursor, so ``Entry`` can reveal its
+payload without the models importing this module back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from django.db import connection
+
+from corridor.ledger import commitments
+
+_INSERT = "INSERT INTO ledger_sealedtext (seq, path, owner, sealed) VALUES"
+_SELECT = "SELECT seq, path, owner, sealed FROM ledger_sealedtext WHERE seq IN ({})"
+
+
+class Keeper(Protocol):
+    """Seals and opens the texts of ledger entries (implemented by the register, which holds the keys)."""
+
+    def seal(self, subjects: Sequence[str], context: str, seq: int, plaintext: str) -> tuple[str, str] | None:
+        """(owner, ciphertext) of ``plaintext`` for an entry about ``subjects``; None when the person it
+        concerns was erased (then nothing is kept: the text was given after their key was destroyed)."""
+        ...
+
+    def open(self, owner: str, context: str, seq: int, stored: str) -> str | None:
+        """The plaintext sealed by :meth:`seal`; None once its owner was erased."""
+        ...
+
+
+_keeper: Keeper | None = None
+
+
+def register_keeper(keeper: Keeper) -> None:
+    global _keeper
+    _keeper = keeper
+
+
+def keeper() -> Keeper:
+    if _keeper is None:
+        raise RuntimeError("no keeper of ledger texts is registered (the register app is not installed)")
+    return _keeper
+
+
+def context(seq: int, path: str) -> str:
+    """What a sealed text is bound to: a ciphertext copied to another entry or path does not open there."""
+    return f"ledger.sealedtext|{int(seq)}|{path}"
+
+
+def store(cursor: Any, seq: int, subjects: Sequence[str], held: Sequence[commitments.Held]) -> None:
+    """Seal and insert the texts taken out of entry ``seq`` (inside the append's transaction)."""
+    rows: list[Any] = []
+    for item in held:
+        plaintext = json.dumps({"salt": item.salt.hex(), "text": item.text}, ensure_ascii=False)
+        sealed = keeper().seal(subjects, context(seq, item.path), seq, plaintext)
+        if sealed is not None:
+            rows += [seq, item.path, sealed[0], sealed[1]]
+    if rows:
+        cursor.execute(f"{_INSERT} {', '.join(['(%s, %s, %s, %s)'] * (len(rows) // 4))}", rows)
+
+
+def opened(seqs: Iterable[int]) -> dict[int, dict[str, tuple[str, str] | None]]:
+    """For each entry of ``seqs``, each sealed path's (text, salt hex), or None once it cannot be opened."""
+    wanted = sorted(set(seqs))
+    found: dict[int, dict[str, tuple[str, str] | None]] = {seq: {} for seq in wanted}
+    if not wanted:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT.format(", ".join(["%s"] * len(wanted))), wanted)
+        rows = cursor.fetchall()
+    for seq, path, owner, stored in rows:
+        plaintext = keeper().open(owner, context(seq, path), seq, stored)
+        if plaintext is None:
+            found[seq][path] = None
+            continue
+        held = json.loads(plaintext)
+        found[seq][path] = (str(held["text"]), str(held["salt"]))
+    return found
+
+
+def revealed(seq: int, payload: dict[str, Any], texts: dict[str, tuple[str, str] | None]) -> dict[str, Any]:
+    """``payload`` with its committed values put back from ``texts``; a value that cannot be opened any more
+    (its person erased) reads as the erased marker."""
+    schemes = commitments.paths(payload)
+    values: dict[str, Any] = {}
+    for path, held in texts.items():
+        if held is not None and path in schemes:
+            text = held[0]
+            if not commitments.proves(text, held[1], schemes[path]):
+                # The ciphertext is authenticated, so only someone holding the keys could have put this here.
+                raise ValueError(f"the text kept for entry {seq}'s {path} is not the one its body commits to")
+            values[path] = json.loads(text) if schemes[path].startswith(commitments.JSON_SCHEME + ":") else text
+    return dict(commitments.substitute(payload, values, ERASED))
+
+
+ERASED = "erased"  # as corridor.register.crypto.ERASED: what every reader is shown once the key is gone
