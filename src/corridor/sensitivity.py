@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from corridor.accounts.roles import Actor, Can, can
+from corridor.ledger import commitments
 
 
 class Sensitivity(StrEnum):
@@ -257,21 +258,22 @@ def withheld() -> str:
     return str(WITHHELD)
 
 
-def _redacted(event: str, value: Any) -> Any:
+def _redacted(event: str, value: Any, keep_commitments: bool = False) -> Any:
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, inner in value.items():
             cls = key_class(event, str(key))
             if cls is None or cls in RESTRICTED:
                 # An empty note is shown as empty: that no text was written is not itself sensitive.
-                out[key] = inner if inner in ("", None) else withheld()
+                kept = inner in ("", None) or (keep_commitments and commitments.is_commitment(inner))
+                out[key] = inner if kept else withheld()
             elif key in OPAQUE:
                 out[key] = inner
             else:
-                out[key] = _redacted(event, inner)
+                out[key] = _redacted(event, inner, keep_commitments)
         return out
     if isinstance(value, list):
-        return [_redacted(event, item) for item in value]
+        return [_redacted(event, item, keep_commitments) for item in value]
     return value
 
 
@@ -332,6 +334,13 @@ def entry_record(entry: Any, user: Actor) -> dict[str, Any]:
     A redacted record no longer hashes to ``hash``: ``redacted`` says so, and the full record is for the roles
     that may read clinical text (or through ``text.viewed``).
     """
+    if entry.committed and not may_read_clinical(user):
+        hashed = entry.fields["payload"]
+        # Every text in its body is a commitment, which reveals nothing of it (docs/ledger.md, "Commitments"):
+        # the entry is given whole, so it still hashes to its hash.
+        if _redacted(entry.type, hashed, keep_commitments=True) == hashed:
+            whole: dict[str, Any] = entry.as_record()
+            return whole
     redact_entry(entry, user)
     record: dict[str, Any] = entry.as_record()
     if entry.__dict__.get("_redacted"):

@@ -58,8 +58,16 @@ def context(seq: int, path: str) -> str:
     return f"ledger.sealedtext|{int(seq)}|{path}"
 
 
-def store(cursor: Any, seq: int, subjects: Sequence[str], held: Sequence[commitments.Held]) -> None:
+# Events whose texts must outlive the person they concern: why an erasure was asked for (or withdrawn) is
+# part of the record of the erasure itself, so it is sealed under the identity key, not under the data key
+# the erasure destroys.
+OUTLIVE_THE_PERSON = frozenset({"erasure.requested", "erasure.cancelled"})
+
+
+def store(cursor: Any, seq: int, event: str, subjects: Sequence[str], held: Sequence[commitments.Held]) -> None:
     """Seal and insert the texts taken out of entry ``seq`` (inside the append's transaction)."""
+    if event in OUTLIVE_THE_PERSON:
+        subjects = ()
     rows: list[Any] = []
     for item in held:
         plaintext = json.dumps({"salt": item.salt.hex(), "text": item.text}, ensure_ascii=False)

@@ -236,7 +236,7 @@ def append(
                 if lookup is not None:
                     cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [last_seq + 1, *lookup[1]])
             if held:
-                sealing.store(cursor, last_seq + 1, subject_list, held)
+                sealing.store(cursor, last_seq + 1, type, subject_list, held)
     # Positional arguments in the model's field order (seq, body, hash): Django's keyword path took
     # twice as long, and appends are hot.
     entry = Entry(last_seq + 1, body, digest)

@@ -29,7 +29,7 @@ from corridor.intake.forms import FORMS
 from corridor.intake.services import import_export
 from corridor.intake.tests.cases import answers, at, make_trip, new_uuid
 from corridor.intake.tests.exports import Submission, kobo_json
-from corridor.ledger import evidence
+from corridor.ledger import commitments, evidence
 from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral
@@ -332,9 +332,7 @@ def _cli_reads(scene: Scene, role: str, folder: Path) -> dict[str, str]:
     run("export ledger --out", "export", "ledger", "--out", str(folder / "ledger.jsonl"))
     said["export ledger file"] = (folder / "ledger.jsonl").read_text(encoding="utf-8")
     # The markers are in the ledger (sealed apart from the hashed bodies): the crawl reads where they are.
-    marked = [
-        e.seq for e in Entry.objects.order_by("seq") if any(m in json.dumps(e.payload) for m in MARKERS.values())
-    ]
+    marked = [e.seq for e in Entry.objects.order_by("seq") if any(m in json.dumps(e.payload) for m in MARKERS.values())]
     assert len(marked) >= 5
     for seq in marked:
         run(f"prove entry {seq}", "prove", "entry", str(seq))
@@ -375,8 +373,10 @@ def test_the_commands_run_as_a_monitor_print_and_write_no_clinical_or_identifyin
 @pytest.mark.skipif(not shutil.which("pdfdetach"), reason="needs poppler's pdftotext and pdfdetach")
 def test_the_same_commands_run_as_a_coordinator_hold_every_marker(marked: Scene, tmp_path: Path) -> None:
     seen = {label for hits in _markers_in(_cli_reads(marked, "coordinator", tmp_path / "c")).values() for label in hits}
-    # Every marker the ledger holds (a diagnosis lives on its referral, which no command prints).
-    in_ledger = {label for label, marker in MARKERS.items() if Entry.objects.filter(body__contains=marker).exists()}
+    # Every marker the ledger holds, sealed apart from the bodies (a diagnosis lives on its referral, which no
+    # command prints).
+    payloads = [json.dumps(e.payload) for e in Entry.objects.order_by("seq")]
+    in_ledger = {label for label, marker in MARKERS.items() if any(marker in p for p in payloads)}
     assert len(in_ledger) >= 5 and seen == in_ledger
 
 
@@ -396,7 +396,7 @@ def test_a_monitors_dossier_made_on_the_patient_page_attaches_no_clinical_text(
 ) -> None:
     evidence.sign_checkpoint(by=None)
     code = marked.patients[0].code  # whose trip's gate and outcome notes hold markers
-    found = {}
+    found, attached = {}, {}
     for role in ("monitor", "coordinator"):
         answer = client_for(role).post(reverse("reports:dossier", args=[code]), {"language": "en"})
         assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf", role
@@ -407,8 +407,14 @@ def test_a_monitors_dossier_made_on_the_patient_page_attaches_no_clinical_text(
         subprocess.run(["pdfdetach", "-saveall", "-o", str(folder), str(pdf)], capture_output=True, check=True)
         files = "".join(f.read_text(errors="replace") for f in folder.iterdir())
         found[role] = {label for label, marker in MARKERS.items() if marker in files}
-    assert found["monitor"] == set()
-    assert {"gate note (web)", "outcome note"} <= found["coordinator"]  # the coordinator's edition is whole
+        bundle = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+        attached[role] = [item["entry"] for item in bundle["entries"]]
+    assert found == {"monitor": set(), "coordinator": set()}
+    # The entries it cites hold commitments, not the notes: every reader's edition attaches them whole, so each
+    # still hashes to its hash (the gate and outcome notes' entries among them).
+    assert attached["monitor"] == attached["coordinator"] and not any(e.get("redacted") for e in attached["monitor"])
+    committed = {e["type"] for e in attached["monitor"] if commitments.MARK in json.dumps(e, separators=(",", ":"))}
+    assert {"gate.held", "patient.seen"} <= committed
 
 
 def test_no_marker_is_in_a_ledger_body_nor_in_the_ledger_tables_of_a_dump(marked: Scene) -> None:
