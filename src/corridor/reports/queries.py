@@ -386,6 +386,13 @@ def trips_by_status(period: core.Period) -> dict[str, int]:
     return {status: n for status, n in counts.items() if n}
 
 
+def turned_back(period: core.Period) -> int:
+    """The period's trips sent back at the gate, but for those whose gate.turned_back entry was retracted
+    (a correction cannot undo a turning back: it changes the entry's payload, never its type)."""
+    withdrawn = [trip for trip, was in _corrected(("gate.turned_back",), "at").items() if was is _RETRACTED]
+    return _trips(period).filter(turned_back_at_gate=True).exclude(pk__in=withdrawn).count()
+
+
 def _patient_places(trip_ids: list[int]) -> list[tuple[int, int]]:
     """(trip id, patient id) of every patient place on these trips."""
     out: list[tuple[int, int]] = []

@@ -138,3 +138,17 @@ def test_a_withdrawn_request_leaves_the_trip_and_its_places_uncounted(camp: Any)
     assert _table(after, "trips.by_status").get("requested", 0) == _table(before, "trips.by_status")["requested"] - 1
     assert after.value("requests.total") == before.value("requests.total") - 2
     assert after.value("requests.delayed") == before.value("requests.delayed") - 2
+
+
+def test_the_dashboards_month_card_counts_a_retracted_cancellation_as_the_report_does(camp: Any) -> None:
+    from corridor.web.views.dashboard import month_counts
+
+    made = fixtures.build(camp)
+    before = month_counts(camp, fixtures.AS_OF)
+    assert (before["cancelled"], before["longest_hold"]) == (2, 3.5)  # T3 and T7; T5 held 3.5 hours
+    _retract(_entry(f"trip:{made['trips']['T3'].pk}", "trip.cancelled"))
+    _correct(_entry(f"trip:{made['trips']['T5'].pk}", "gate.released"), hours_held=0.5)
+    after = month_counts(camp, fixtures.AS_OF)
+    assert (after["cancelled"], after["approved"]) == (1, before["approved"] + 1)
+    assert (after["held"], after["longest_hold"]) == (before["held"] - 1, 2.5)
+    assert after["requested"] == before["requested"] == catalogue.compute_all(OCTOBER).value("trips.total")
