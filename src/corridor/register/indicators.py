@@ -148,6 +148,7 @@ def first_treatments(period: Period) -> list[dict[str, Any]]:
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
         rows = _first_treatment_rows().filter(first__gte=period.start, first__lte=period.as_of)
+    rows = queries.with_first_visit_fixes(list(rows), period, TREATMENT)  # outcomes corrected since
     return [
         {
             "referral_date": row["referral__referral_date"],

@@ -239,6 +239,7 @@ def first_visits(period: core.Period) -> list[dict[str, Any]]:
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
         rows = _first_visit_rows().filter(first__gte=period.start, first__lte=period.as_of)
+    rows = with_first_visit_fixes(list(rows), period, SEEN)
     return [
         {
             "referral": row["referral_id"],
@@ -269,34 +270,101 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
             lambda: list(
                 scoped(Referral.objects.all())
                 .annotate(first=Min("trips__trip__date", filter=seen))
-                .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+                .values_list("id", "referral_date", "closed_on", "first", "priority__code", "status")
                 .order_by()
             ),
         )
-        rows = [row for row in rows if since < row[0] <= period.as_of]
+        rows = [row for row in rows if since < row[1] <= period.as_of]
     else:
         rows = (
             scoped(Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of))
             .annotate(first=Min("trips__trip__date", filter=seen & Q(trips__trip__date__lte=period.as_of)))
-            .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+            .values_list("id", "referral_date", "closed_on", "first", "priority__code", "status")
             .order_by()
         )
-    return [
-        (referral_date, closed_on, first if first is not None and first <= period.as_of else None, code, status)
-        for referral_date, closed_on, first, code, status in rows
-    ]
+    fixes = first_visit_fixes(SEEN)
+    out = []
+    for referral, referral_date, closed_on, first, code, status in rows:
+        first = fixes.get(referral, first)  # an outcome corrected or retracted since
+        seen_by = first if first is not None and first <= period.as_of else None
+        out.append((referral_date, closed_on, seen_by, code, status))
+    return out
 
 
 # -------------------------------------------------------------------------------------------- backlog
 
 
-def first_visit_on_or_before(as_of: dt.date) -> Exists:
-    """A referral (the outer row) was first seen at the hospital on or before ``as_of``."""
-    return Exists(
+def first_visit_on_or_before(as_of: dt.date) -> Q:
+    """A referral (the outer row) was first seen at the hospital on or before ``as_of``: as the places'
+    rows say, but for a referral one of whose outcome entries was corrected or retracted, as they stand."""
+    found = Exists(
         TripPassenger.objects.filter(
             referral=OuterRef("pk"), role=PATIENT, removed=False, outcome__in=SEEN, trip__date__lte=as_of
         )
     )
+    fixes = first_visit_fixes(SEEN)
+    if not fixes:
+        return Q(found)
+    seen = sorted(referral for referral, first in fixes.items() if first is not None and first <= as_of)
+    return (Q(found) & ~Q(pk__in=sorted(fixes))) | Q(pk__in=seen)
+
+
+def first_visit_fixes(outcomes: tuple[str, ...]) -> dict[int, dt.date | None]:
+    """Referrals one of whose places' outcome entries was corrected or retracted: referral id -> the
+    date of its first trip with an outcome in ``outcomes`` as they all stand (``None``: there is none).
+
+    A visit counted from the rows (time to care, treatment, the backlog) is replaced by this for those
+    few referrals; two small queries, whatever the size of the register.
+    """
+
+    def read() -> dict[int, dt.date | None]:
+        fixes = _outcome_fixes()
+        if not fixes:
+            return {}
+        places = TripPassenger.objects.filter(role=PATIENT, removed=False, referral__isnull=False)
+        near = places.filter(trip_id__in=sorted({trip for trip, _patient in fixes}))
+        touched = {
+            referral
+            for trip, patient, referral in near.values_list("trip_id", "patient__code", "referral_id")
+            if (trip, patient) in fixes
+        }
+        firsts: dict[int, dt.date | None] = dict.fromkeys(sorted(touched))
+        rows = places.filter(referral_id__in=sorted(touched)).values_list(
+            "referral_id", "trip_id", "patient__code", "outcome", "trip__date"
+        )
+        for referral, trip, patient, outcome, day in rows:
+            known = firsts[referral]
+            if fixes.get((trip, patient), outcome) in outcomes and (known is None or day < known):
+                firsts[referral] = day
+        return firsts
+
+    return once(("first_visit_fixes", outcomes), read)
+
+
+def with_first_visit_fixes(
+    rows: list[dict[str, Any]], period: core.Period, outcomes: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Rows of first visits in ``period`` (``referral_id``, ``referral__…``, ``first``) with the referrals
+    :func:`first_visit_fixes` names taken out and put back as their outcomes stand."""
+    fixes = first_visit_fixes(outcomes)
+    if not fixes:
+        return rows
+    kept = [row for row in rows if row["referral_id"] not in fixes]
+    due = {ref: day for ref, day in fixes.items() if day is not None and period.start <= day <= period.as_of}
+    found = scoped(Referral.objects.filter(pk__in=sorted(due))).values(
+        "id", "referral_date", "due_date", "priority__code"
+    )
+    for row in found:
+        kept.append(
+            {
+                "referral_id": row["id"],
+                "referral__referral_date": row["referral_date"],
+                "referral__due_date": row["due_date"],
+                "referral__priority__code": row["priority__code"],
+                "first": due[row["id"]],
+            }
+        )
+    return kept
 
 
 def open_referrals(as_of: dt.date) -> QuerySet[Referral]:

@@ -152,3 +152,27 @@ def test_the_dashboards_month_card_counts_a_retracted_cancellation_as_the_report
     assert (after["cancelled"], after["approved"]) == (1, before["approved"] + 1)
     assert (after["held"], after["longest_hold"]) == (before["held"] - 1, 2.5)
     assert after["requested"] == before["requested"] == catalogue.compute_all(OCTOBER).value("trips.total")
+
+
+def test_a_visit_corrected_to_not_seen_leaves_time_to_care_and_puts_the_patient_back_on_the_waiting_list(
+    camp: Any,
+) -> None:
+    made = fixtures.build(camp)
+    before = catalogue.compute_all(OCTOBER)
+    assert (before.value("care.seen"), before.value("care.days_median")) == (2, 19)  # A 34 days, G 4 days
+    a = made["patients"]["A"].code
+    _correct(_entry(f"trip:{made['trips']['T1'].pk}", "patient.seen", a), outcome="no_doctor")
+    after = catalogue.compute_all(OCTOBER)
+    assert (after.value("care.seen"), after.value("care.days_median")) == (1, 4)
+    assert after.value("backlog.waiting") == before.value("backlog.waiting") + 1  # A's referral, not seen after all
+    assert after.value("care.km_median_days") != before.value("care.km_median_days")
+
+
+def test_a_retracted_treatment_leaves_the_treated_count(camp: Any) -> None:
+    made = fixtures.build(camp)
+    before = catalogue.compute_all(OCTOBER)
+    g = made["patients"]["G"].code
+    _retract(_entry(f"trip:{made['trips']['T1'].pk}", "patient.seen", g))  # G's procedure
+    after = catalogue.compute_all(OCTOBER)
+    assert after.value("episodes.treated") == before.value("episodes.treated") - 1
+    assert after.value("care.seen") == before.value("care.seen") - 1
