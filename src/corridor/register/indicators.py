@@ -21,7 +21,8 @@ SECTION = "episodes"
 TREATMENT = tuple(str(o) for o in TripPassenger.TREATMENT_OUTCOMES)
 SOURCE = (
     "register_referral (referral_date, due_date, status, closed_on, priority) and transfers_trippassenger "
-    "(outcome; role patient, not removed) with transfers_trip (date)"
+    "(outcome; role patient, not removed) with transfers_trip (date); an outcome whose patient.seen entry was "
+    "corrected or retracted as that entry stands"
 )
 
 define_section(
