@@ -176,3 +176,34 @@ def test_a_retracted_treatment_leaves_the_treated_count(camp: Any) -> None:
     after = catalogue.compute_all(OCTOBER)
     assert after.value("episodes.treated") == before.value("episodes.treated") - 1
     assert after.value("care.seen") == before.value("care.seen") - 1
+
+
+def test_after_corrections_and_retractions_the_indicators_equal_the_slow_recount(camp: Any) -> None:
+    from corridor.reports.tests.recount import recount
+
+    made = fixtures.build(camp)
+    trips, patients = made["trips"], made["patients"]
+    _correct(_entry(f"trip:{trips['T1'].pk}", "patient.seen", patients["A"].code), outcome="no_doctor")
+    _retract(_entry(f"trip:{trips['T1'].pk}", "patient.seen", patients["G"].code))
+    _correct(_entry(f"trip:{trips['T5'].pk}", "patient.not_seen", patients["C"].code), outcome="seen")
+    _correct(_entry(f"patient:{patients['F'].code}", "patient.died"), date="2014-10-15")
+    _retract(_entry(f"trip:{trips['T4'].pk}", "trip.requested"))
+    fast = catalogue.compute_all(OCTOBER)
+    slow = recount(OCTOBER.start, OCTOBER.end, OCTOBER.as_of)
+    codes = [
+        "trips.total",
+        "trips.not_seen",
+        "requests.total",
+        "requests.delayed",
+        "care.seen",
+        "care.days_median",
+        "care.km_median_days",
+        "backlog.waiting",
+        "episodes.treated",
+        "deaths.while_waiting",
+        "deaths.days_waited_median",
+    ]
+    assert {c: fast.value(c) for c in codes} == {c: slow[c] for c in codes}
+    # B and now A not seen; C seen after all (the only first visit left); F waited 35 days to 15 October.
+    seen = (fast.value("trips.not_seen"), fast.value("care.seen"), fast.value("deaths.days_waited_median"))
+    assert seen == (2, 1, 35)
