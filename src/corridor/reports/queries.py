@@ -430,7 +430,7 @@ def _status_fixes() -> dict[int, str | None]:
         return {}
     entries = Entry.objects.filter(type__in=tuple(setting), subject_rows__key__in=[f"trip:{t}" for t in touched])
     latest: dict[int, str | None] = dict.fromkeys(sorted(t for t in touched if t is not None))
-    for record in obstruction.effective(with_corrections(_records(entries.distinct().order_by("seq")))):
+    for record in obstruction.effective(with_corrections(_records(entries.order_by("seq")))):
         trip = _trip_of(record)
         if trip in latest and record.type in setting:
             latest[trip] = setting[record.type]

@@ -207,3 +207,22 @@ def test_after_corrections_and_retractions_the_indicators_equal_the_slow_recount
     # B and now A not seen; C seen after all (the only first visit left); F waited 35 days to 15 October.
     seen = (fast.value("trips.not_seen"), fast.value("care.seen"), fast.value("deaths.days_waited_median"))
     assert seen == (2, 1, 35)
+
+
+def test_a_retracted_turning_back_leaves_the_dashboards_count_and_the_trip_counts_as_departed(camp: Any) -> None:
+    from corridor.transfers import services as transfers
+    from corridor.web.views.dashboard import month_counts
+
+    made = fixtures.build(camp)
+    t4 = made["trips"]["T4"]
+    day = dt.date(2014, 10, 12)
+    transfers.approve_trip(t4, by=None, at=dt.datetime(2014, 10, 11, 6, tzinfo=dt.UTC))
+    transfers.record_gate_arrival(t4, at=dt.datetime(2014, 10, 12, 5, tzinfo=dt.UTC), by=None)
+    transfers.record_turned_back(t4, at=dt.datetime(2014, 10, 12, 6, tzinfo=dt.UTC), by=None)
+    assert t4.date == day and month_counts(camp, fixtures.AS_OF)["turned_back"] == 1
+    before = _table(catalogue.compute_all(OCTOBER), "trips.by_status")
+    _retract(_entry(f"trip:{t4.pk}", "gate.turned_back"))
+    assert month_counts(camp, fixtures.AS_OF)["turned_back"] == 0
+    after = _table(catalogue.compute_all(OCTOBER), "trips.by_status")
+    assert after.get("departed", 0) == before.get("departed", 0) + 1
+    assert after["returned"] == before["returned"] - 1
