@@ -518,14 +518,19 @@ def fixed_entries(events: tuple[str, ...]) -> list[Fixed]:
     was and as it stands after every fix (the ledger's one rule, :func:`obstruction.effective`).
 
     The indicators count from rows, which say what was recorded; these few entries are what a
-    correction changed since. Only the entries some fix names are read (one query on the indexed
-    ``corrects`` column), never every entry of the type, so an indicator pays for the corrections
-    there are, not for the size of the ledger.
+    correction changed since. Only the entries some fix names are read, by their numbers (the fixes
+    found through the type index, then their targets by primary key), never every entry of the type:
+    an indicator pays for the corrections there are, not for the size of the ledger. (A sub-query
+    ``seq IN (…)`` made SQLite walk every entry of the type instead.)
     """
 
     def read() -> list[Fixed]:
-        named = Entry.objects.filter(type__in=(obstruction.CORRECTED, obstruction.RETRACTED)).values("corrects")
-        records = _records(scoped(Entry.objects.filter(type__in=events, seq__in=named)).order_by("seq"))
+        kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+        named = sorted(set(Entry.objects.filter(type__in=kinds).values_list("corrects", flat=True)) - {None})
+        records: list[obstruction.Record] = []
+        for i in range(0, len(named), 500):
+            records += _records(scoped(Entry.objects.filter(seq__in=named[i : i + 500], type__in=events)))
+        records.sort(key=lambda r: r.seq)
         if not records:
             return []
         standing = {r.seq: r for r in obstruction.effective(with_corrections(records))}
