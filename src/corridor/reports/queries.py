@@ -169,11 +169,12 @@ def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
     The first definitive answer is read from the ledger in one sub-query (:func:`answer_subquery`).
     A trip whose trip.requested entry was retracted was never requested: its places are not counted.
     """
+    places = scoped(TripPassenger.objects.filter(role=role, removed=False))
     withdrawn = sorted(trip for trip, status in _status_fixes().items() if status is None)
+    if withdrawn:  # the usual query is left as it was when nothing was withdrawn
+        places = places.exclude(trip_id__in=withdrawn)
     return (
-        scoped(TripPassenger.objects.filter(role=role, removed=False))
-        .filter(_in_period(period, "trip__date"))
-        .exclude(trip_id__in=withdrawn)
+        places.filter(_in_period(period, "trip__date"))
         .annotate(
             said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
             trip_day=Cast("trip__date", output_field=CharField()),
