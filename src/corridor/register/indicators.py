@@ -22,7 +22,8 @@ SECTION = "episodes"
 TREATMENT = tuple(str(o) for o in TripPassenger.TREATMENT_OUTCOMES)
 SOURCE = (
     "register_referral (referral_date, due_date, status, closed_on, priority) and transfers_trippassenger "
-    "(outcome; role patient, not removed) with transfers_trip (date)"
+    "(outcome; role patient, not removed) with transfers_trip (date); an outcome whose patient.seen entry was "
+    "corrected or retracted as that entry stands"
 )
 
 define_section(
@@ -149,6 +150,7 @@ def first_treatments(period: Period) -> list[dict[str, Any]]:
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
         rows = _first_treatment_rows().filter(first__gte=period.start, first__lte=period.as_of)
+    rows = queries.with_first_visit_fixes(list(rows), period, TREATMENT)  # outcomes corrected since
     return [
         {
             "referral_date": row["referral__referral_date"],

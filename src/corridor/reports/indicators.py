@@ -310,7 +310,7 @@ register(*REQUESTS, compute=compute_requests)
 CARE_SOURCE = (
     "register_referral (referral_date, due_date, closed_on, priority) and transfers_trippassenger (outcome "
     "seen, procedure_done, admitted, treatment_started, follow_up or care_complete; not removed) with "
-    "transfers_trip (date)"
+    "transfers_trip (date); an outcome whose patient.seen entry was corrected or retracted as that entry stands"
 )
 KM_DAYS = (7, 14, 30, 60, 90, 180, 365)
 
@@ -671,7 +671,10 @@ register(*BACKLOG, compute=compute_backlog)
 
 # ---------------------------------------------------------------------------------------------- trips
 
-TRIP_SOURCE = "transfers_trip (date, status, cancelled_by, gate and hospital times, facility_closes_at)"
+TRIP_SOURCE = (
+    "transfers_trip (date, status, cancelled_by, gate and hospital times, facility_closes_at); a trip whose "
+    "status entry was retracted under the status its standing entries give"
+)
 TRIPS = (
     Indicator(
         code="trips.total",
@@ -795,7 +798,8 @@ TRIPS = (
         formula="patient places on the period's trips with outcome no_doctor, refused or turned_back",
         unit="patients",
         breakdowns=("outcome",),
-        source="transfers_trippassenger (outcome) with transfers_trip (date)",
+        source="transfers_trippassenger (outcome) with transfers_trip (date); an outcome whose patient.seen or "
+        "patient.not_seen entry was corrected or retracted as that entry stands",
         translations={
             "fa": (
                 "بیمارانی که پزشک ندیدند",
@@ -886,7 +890,7 @@ register(*TRIPS, compute=compute_trips)
 DEATH_SOURCE = (
     "register_referral closed as died (closed_on, referral_date, diagnosis_icd10, specialty, priority), "
     "written by the patient.died service with the patient's waiting referrals; source and certainty from "
-    "the patient.died ledger entry"
+    "the patient.died ledger entry; a corrected death on its corrected date, a retracted one not counted"
 )
 DEATHS = (
     Indicator(

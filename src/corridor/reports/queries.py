@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -149,7 +150,9 @@ def answer_subquery(trip_field: str) -> QuerySet[Any, Any]:
     """The first definitive answer about the outer row's trip, as ``"YYYY-MM-DD trip.approved"``.
 
     A definitive answer is a ``trip.approved`` or ``trip.denied`` entry about the trip that has not
-    been retracted; its date is the UTC date it occurred.
+    been retracted; its date is the UTC date it occurred. A correction cannot change what is read
+    here (it changes an entry's payload, source or certainty, never its type or when it occurred), so
+    leaving retracted answers out is all the ledger's rule asks of it.
     """
     return (
         Entry.objects.filter(type__in=("trip.approved", "trip.denied"), subject_rows__key=_subject("trip", trip_field))
@@ -164,10 +167,14 @@ def requests(period: core.Period, role: str = PATIENT) -> QuerySet[Any, Any]:
     """Every place requested on a trip dated in the month, each annotated with what became of it.
 
     The first definitive answer is read from the ledger in one sub-query (:func:`answer_subquery`).
+    A trip whose trip.requested entry was retracted was never requested: its places are not counted.
     """
+    places = scoped(TripPassenger.objects.filter(role=role, removed=False))
+    withdrawn = sorted(trip for trip, status in _status_fixes().items() if status is None)
+    if withdrawn:  # the usual query is left as it was when nothing was withdrawn
+        places = places.exclude(trip_id__in=withdrawn)
     return (
-        scoped(TripPassenger.objects.filter(role=role, removed=False))
-        .filter(_in_period(period, "trip__date"))
+        places.filter(_in_period(period, "trip__date"))
         .annotate(
             said=Subquery(answer_subquery("trip_id"), output_field=CharField()),
             trip_day=Cast("trip__date", output_field=CharField()),
@@ -233,6 +240,7 @@ def first_visits(period: core.Period) -> list[dict[str, Any]]:
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
         rows = _first_visit_rows().filter(first__gte=period.start, first__lte=period.as_of)
+    rows = with_first_visit_fixes(list(rows), period, SEEN)
     return [
         {
             "referral": row["referral_id"],
@@ -263,34 +271,101 @@ def km_cohort(period: core.Period) -> list[tuple[dt.date, dt.date | None, dt.dat
             lambda: list(
                 scoped(Referral.objects.all())
                 .annotate(first=Min("trips__trip__date", filter=seen))
-                .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+                .values_list("id", "referral_date", "closed_on", "first", "priority__code", "status")
                 .order_by()
             ),
         )
-        rows = [row for row in rows if since < row[0] <= period.as_of]
+        rows = [row for row in rows if since < row[1] <= period.as_of]
     else:
         rows = (
             scoped(Referral.objects.filter(referral_date__gt=since, referral_date__lte=period.as_of))
             .annotate(first=Min("trips__trip__date", filter=seen & Q(trips__trip__date__lte=period.as_of)))
-            .values_list("referral_date", "closed_on", "first", "priority__code", "status")
+            .values_list("id", "referral_date", "closed_on", "first", "priority__code", "status")
             .order_by()
         )
-    return [
-        (referral_date, closed_on, first if first is not None and first <= period.as_of else None, code, status)
-        for referral_date, closed_on, first, code, status in rows
-    ]
+    fixes = first_visit_fixes(SEEN)
+    out = []
+    for referral, referral_date, closed_on, first, code, status in rows:
+        first = fixes.get(referral, first)  # an outcome corrected or retracted since
+        seen_by = first if first is not None and first <= period.as_of else None
+        out.append((referral_date, closed_on, seen_by, code, status))
+    return out
 
 
 # -------------------------------------------------------------------------------------------- backlog
 
 
-def first_visit_on_or_before(as_of: dt.date) -> Exists:
-    """A referral (the outer row) was first seen at the hospital on or before ``as_of``."""
-    return Exists(
+def first_visit_on_or_before(as_of: dt.date) -> Q:
+    """A referral (the outer row) was first seen at the hospital on or before ``as_of``: as the places'
+    rows say, but for a referral one of whose outcome entries was corrected or retracted, as they stand."""
+    found = Exists(
         TripPassenger.objects.filter(
             referral=OuterRef("pk"), role=PATIENT, removed=False, outcome__in=SEEN, trip__date__lte=as_of
         )
     )
+    fixes = first_visit_fixes(SEEN)
+    if not fixes:
+        return Q(found)
+    seen = sorted(referral for referral, first in fixes.items() if first is not None and first <= as_of)
+    return (Q(found) & ~Q(pk__in=sorted(fixes))) | Q(pk__in=seen)
+
+
+def first_visit_fixes(outcomes: tuple[str, ...]) -> dict[int, dt.date | None]:
+    """Referrals one of whose places' outcome entries was corrected or retracted: referral id -> the
+    date of its first trip with an outcome in ``outcomes`` as they all stand (``None``: there is none).
+
+    A visit counted from the rows (time to care, treatment, the backlog) is replaced by this for those
+    few referrals; two small queries, whatever the size of the register.
+    """
+
+    def read() -> dict[int, dt.date | None]:
+        fixes = _outcome_fixes()
+        if not fixes:
+            return {}
+        places = TripPassenger.objects.filter(role=PATIENT, removed=False, referral__isnull=False)
+        near = places.filter(trip_id__in=sorted({trip for trip, _patient in fixes}))
+        touched = {
+            referral
+            for trip, patient, referral in near.values_list("trip_id", "patient__code", "referral_id")
+            if (trip, patient) in fixes
+        }
+        firsts: dict[int, dt.date | None] = dict.fromkeys(sorted(touched))
+        rows = places.filter(referral_id__in=sorted(touched)).values_list(
+            "referral_id", "trip_id", "patient__code", "outcome", "trip__date"
+        )
+        for referral, trip, patient, outcome, day in rows:
+            known = firsts[referral]
+            if fixes.get((trip, patient), outcome) in outcomes and (known is None or day < known):
+                firsts[referral] = day
+        return firsts
+
+    return once(("first_visit_fixes", outcomes), read)
+
+
+def with_first_visit_fixes(
+    rows: list[dict[str, Any]], period: core.Period, outcomes: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Rows of first visits in ``period`` (``referral_id``, ``referral__…``, ``first``) with the referrals
+    :func:`first_visit_fixes` names taken out and put back as their outcomes stand."""
+    fixes = first_visit_fixes(outcomes)
+    if not fixes:
+        return rows
+    kept = [row for row in rows if row["referral_id"] not in fixes]
+    due = {ref: day for ref, day in fixes.items() if day is not None and period.start <= day <= period.as_of}
+    found = scoped(Referral.objects.filter(pk__in=sorted(due))).values(
+        "id", "referral_date", "due_date", "priority__code"
+    )
+    for row in found:
+        kept.append(
+            {
+                "referral_id": row["id"],
+                "referral__referral_date": row["referral_date"],
+                "referral__due_date": row["due_date"],
+                "referral__priority__code": row["priority__code"],
+                "first": due[row["id"]],
+            }
+        )
+    return kept
 
 
 def open_referrals(as_of: dt.date) -> QuerySet[Referral]:
@@ -336,9 +411,55 @@ def _trips(period: core.Period) -> QuerySet[Trip]:
     return scoped(Trip.objects.filter(date__gte=period.start, date__lte=period.as_of))
 
 
+def _status_events() -> dict[str, str]:
+    """Each ledger event that sets a trip's status -> that status (from the state machine's table)."""
+    from corridor.transfers.transitions import TRANSITIONS
+
+    events = {step.event: step.to_state for step in TRANSITIONS.values() if step.to_state is not None}
+    return {"trip.requested": str(Trip.Status.REQUESTED), **events}
+
+
+def _status_fixes() -> dict[int, str | None]:
+    """Trips one of whose status entries was retracted: trip id -> the status as the ledger now stands
+    (the status its latest standing status entry set; ``None`` when its request itself was withdrawn).
+
+    Only a retraction can change a status: a correction changes an entry's payload, never its type.
+    """
+    setting = _status_events()
+    touched = {_trip_of(f.was) for f in fixed_entries(tuple(setting)) if f.now is None} - {None}
+    if not touched:
+        return {}
+    entries = Entry.objects.filter(type__in=tuple(setting), subject_rows__key__in=[f"trip:{t}" for t in touched])
+    latest: dict[int, str | None] = dict.fromkeys(sorted(t for t in touched if t is not None))
+    for record in obstruction.effective(with_corrections(_records(entries.order_by("seq")))):
+        trip = _trip_of(record)
+        if trip in latest and record.type in setting:
+            latest[trip] = setting[record.type]
+    return latest
+
+
 def trips_by_status(period: core.Period) -> dict[str, int]:
+    """The period's trips by status: as their rows say, except a trip one of whose status entries was
+    retracted, which counts under the status its standing entries give (not at all if its request
+    was withdrawn)."""
     rows = _trips(period).values("status").annotate(n=Count("id")).order_by()
-    return {row["status"]: row["n"] for row in rows}
+    counts = {row["status"]: row["n"] for row in rows}
+    fixes = _status_fixes()
+    if fixes:
+        for trip, was in _trips(period).filter(pk__in=sorted(fixes)).values_list("id", "status"):
+            now = fixes[trip]
+            if now != was:
+                counts[was] -= 1
+                if now is not None:
+                    counts[now] = counts.get(now, 0) + 1
+    return {status: n for status, n in counts.items() if n}
+
+
+def turned_back(period: core.Period) -> int:
+    """The period's trips sent back at the gate, but for those whose gate.turned_back entry was retracted
+    (a correction cannot undo a turning back: it changes the entry's payload, never its type)."""
+    withdrawn = [trip for trip, was in _corrected(("gate.turned_back",), "at").items() if was is _RETRACTED]
+    return _trips(period).filter(turned_back_at_gate=True).exclude(pk__in=withdrawn).count()
 
 
 def _patient_places(trip_ids: list[int]) -> list[tuple[int, int]]:
@@ -384,33 +505,70 @@ HOLD_BEGAN = Coalesce("held_since", "gate_arrived_at")
 _RETRACTED = object()
 
 
-def _corrected(event: str, key: str, period: core.Period) -> dict[int, Any]:
-    """Trips whose ``event`` entry was corrected or retracted: trip id -> the entry's ``key`` as it now
-    stands (``_RETRACTED`` when it was retracted), where that changed: the ledger's one rule, as
-    incidents follow it."""
-    raw = ledger_records((event,), period.start, period.as_of)
-    originals = {r.seq: r for r in raw if r.type == event}
-    kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
-    fixed = {r.corrects for r in raw if r.type in kinds and r.corrects is not None}
-    standing = {r.seq: r for r in obstruction.effective(raw)}
-    out: dict[int, Any] = {}
-    for seq in fixed:
-        original = originals.get(seq)
-        if original is None or original.trip is None or not original.trip.isdigit():
+@dataclass(frozen=True)
+class Fixed:
+    """An entry that a correction or retraction names: as it was recorded, and as it now stands
+    (``None``: it was retracted)."""
+
+    was: obstruction.Record
+    now: obstruction.Record | None
+
+
+def fixed_entries(events: tuple[str, ...]) -> list[Fixed]:
+    """Every entry of ``events`` that an ``entry.corrected`` or ``entry.retracted`` entry names, as it
+    was and as it stands after every fix (the ledger's one rule, :func:`obstruction.effective`).
+
+    The indicators count from rows, which say what was recorded; these few entries are what a
+    correction changed since. Only the entries some fix names are read, by their numbers (the fixes
+    found through the type index, then their targets by primary key), never every entry of the type:
+    an indicator pays for the corrections there are, not for the size of the ledger. (A sub-query
+    ``seq IN (…)`` made SQLite walk every entry of the type instead.)
+    """
+
+    def read() -> list[Fixed]:
+        kinds = (obstruction.CORRECTED, obstruction.RETRACTED)
+        named = sorted(set(Entry.objects.filter(type__in=kinds).values_list("corrects", flat=True)) - {None})
+        records: list[obstruction.Record] = []
+        for i in range(0, len(named), 500):
+            records += _records(scoped(Entry.objects.filter(seq__in=named[i : i + 500], type__in=events)))
+        records.sort(key=lambda r: r.seq)
+        if not records:
+            return []
+        standing = {r.seq: r for r in obstruction.effective(with_corrections(records))}
+        return [Fixed(r, standing.get(r.seq)) for r in records]
+
+    return once(("fixed_entries", events), read)
+
+
+def _trip_of(record: obstruction.Record) -> int | None:
+    trip = record.trip
+    return int(trip) if trip is not None and trip.isdigit() else None
+
+
+def _corrected(
+    events: tuple[str, ...], key: str, about: Callable[[obstruction.Record], Any] = _trip_of
+) -> dict[Any, Any]:
+    """What a correction or retraction changed in ``key`` of ``events`` entries: ``about(entry)`` (by
+    default its trip id) -> the entry's ``key`` as it now stands (``_RETRACTED`` when it was
+    retracted), only where that differs from what was recorded. Every indicator reads fixes through
+    here, so each follows the same rule as the incidents."""
+    out: dict[Any, Any] = {}
+    for fix in fixed_entries(events):
+        subject = about(fix.was)
+        if subject is None:
             continue
-        now = standing.get(seq)
-        if now is None:
-            out[int(original.trip)] = _RETRACTED
-        elif now.payload.get(key) != original.payload.get(key):
-            out[int(original.trip)] = now.payload.get(key)
+        if fix.now is None:
+            out[subject] = _RETRACTED
+        elif fix.now.payload.get(key) != fix.was.payload.get(key):
+            out[subject] = fix.now.payload.get(key)
     return out
 
 
-def _hold_fixes(period: core.Period) -> dict[int, float | None]:
+def _hold_fixes() -> dict[int, float | None]:
     """Trips whose gate.released entry was corrected or retracted: trip id -> hours held as the entry now
     stands (None when it was retracted; a corrected value that is no number of hours is left out)."""
     out: dict[int, float | None] = {}
-    for trip, hours in _corrected("gate.released", "hours_held", period).items():
+    for trip, hours in _corrected(("gate.released",), "hours_held").items():
         if hours is _RETRACTED:
             out[trip] = None
         elif isinstance(hours, int | float) and not isinstance(hours, bool) and hours >= 0:
@@ -431,7 +589,7 @@ def holds(period: core.Period) -> list[tuple[int, str, dt.date, float]]:
         .values_list("id", "facility__code", "date", "began", "gate_released_at")
         .order_by("date", "id")
     )
-    fixes = _hold_fixes(period)
+    fixes = _hold_fixes()
     out = []
     for trip, facility, day, began, released in rows:
         if trip in fixes:
@@ -467,12 +625,12 @@ def gate_hold_overall(
     return _summary([hours for *_rest, hours in (holds(period) if found is None else found)])
 
 
-def _arrival_fixes(period: core.Period) -> dict[int, bool | None]:
+def _arrival_fixes() -> dict[int, bool | None]:
     """Trips whose trip.arrived entry was corrected or retracted: trip id -> late as the entry now stands
     (None when it was retracted: the arrival is not counted)."""
     return {
         trip: None if late is _RETRACTED else late is True
-        for trip, late in _corrected("trip.arrived", "late", period).items()
+        for trip, late in _corrected(("trip.arrived",), "late").items()
     }
 
 
@@ -489,7 +647,7 @@ def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
         .annotate(is_late=Case(When(late, then=Value(True)), default=Value(False), output_field=BooleanField()))
         .values_list("id", "facility__code", "is_late")
     )
-    fixes = _arrival_fixes(period)
+    fixes = _arrival_fixes()
     by: dict[str, list[int]] = {}
     for trip, facility, was_late in rows:
         is_late = fixes.get(trip, was_late)  # None: its arrival was retracted
@@ -501,36 +659,102 @@ def late_arrivals(period: core.Period) -> list[dict[str, Any]]:
     return [{"facility": f, "arrived": by[f][0], "late": by[f][1]} for f in sorted(by)]
 
 
+# The entries that record a patient's outcome at the hospital. (A trip turned back at the gate writes
+# "turned_back" on its places with its gate.turned_back entry, which carries no outcome to correct.)
+OUTCOME_EVENTS = ("patient.seen", "patient.not_seen")
+PENDING = str(TripPassenger.Outcome.PENDING)
+
+
+def _place_of(record: obstruction.Record) -> tuple[int, str] | None:
+    trip, patient = _trip_of(record), record.payload.get("patient")
+    return None if trip is None or not isinstance(patient, str) else (trip, patient)
+
+
+def _outcome_fixes() -> dict[tuple[int, str], str]:
+    """Patient places whose outcome entry was corrected or retracted: (trip id, patient code) -> the
+    outcome as it stands: pending when it was retracted (no outcome stands), unknown when the
+    correction names no outcome there is."""
+    known = set(TripPassenger.Outcome.values) - {PENDING}
+    return {
+        place: PENDING if outcome is _RETRACTED else str(outcome) if outcome in known else core.UNKNOWN
+        for place, outcome in _corrected(OUTCOME_EVENTS, "outcome", _place_of).items()
+    }
+
+
 def outcomes(period: core.Period) -> dict[str, int]:
-    """Patient places on the period's trips by outcome at the hospital (pending when none recorded)."""
+    """Patient places on the period's trips by outcome at the hospital (pending when none recorded).
+
+    Counted from the places' rows, then each place whose outcome entry was corrected or retracted is
+    moved to the outcome as it stands (a retracted outcome leaves the place pending).
+    """
     rows = (
         TripPassenger.objects.filter(role=PATIENT, removed=False, trip__in=_trips(period))
         .values("outcome")
         .annotate(n=Count("id"))
         .order_by()
     )
-    return {row["outcome"]: row["n"] for row in rows}
+    counts = {row["outcome"]: row["n"] for row in rows}
+    fixes = _outcome_fixes()
+    if fixes:
+        fixed = TripPassenger.objects.filter(
+            role=PATIENT, removed=False, trip__in=_trips(period), trip_id__in=sorted({t for t, _p in fixes})
+        ).values_list("trip_id", "patient__code", "outcome")
+        for trip, patient, was in fixed:
+            now = fixes.get((trip, patient), was)
+            if now != was:
+                counts[was] -= 1
+                counts[now] = counts.get(now, 0) + 1
+    return {outcome: n for outcome, n in counts.items() if n}
 
 
 # --------------------------------------------------------------------------------------------- deaths
 
 
+def _death_fixes() -> dict[str, obstruction.Record | None]:
+    """Patients whose patient.died entry was corrected or retracted: code -> the entry as it stands
+    (``None``: the death was retracted)."""
+    out: dict[str, obstruction.Record | None] = {}
+    for fix in fixed_entries(("patient.died",)):
+        patient = fix.was.payload.get("patient")
+        if isinstance(patient, str):
+            out[patient] = fix.now
+    return out
+
+
+def _death_day(record: obstruction.Record) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(record.payload.get("date")))
+    except ValueError:
+        return None
+
+
 def deaths(period: core.Period) -> list[dict[str, Any]]:
-    """Referrals closed as "died" in the period (one row each), with the death entry's source and certainty."""
+    """Referrals closed as "died" in the period (one row each), with the death entry's source and certainty.
+
+    As the patient.died entry stands: a retracted death is not counted, and a corrected one counts on
+    its corrected date (the referral closing then, or on its referral date if that was later, as the
+    service closes it) with its corrected source and certainty; a corrected date that is no date
+    leaves the recorded one.
+    """
     died = (
         Entry.objects.filter(type="patient.died", subject_rows__key=_subject("patient", "patient__code"))
         .filter(not_retracted())
         .order_by("-seq")
     )
+    fixes = _death_fixes()
+    closed = Q(closed_on__gte=period.start, closed_on__lte=period.as_of)
+    if fixes:  # a corrected date may bring a death from another month into this one
+        closed |= Q(patient__code__in=sorted(fixes))
     rows = (
         scoped(Referral.objects.filter(status=Referral.Status.DIED))
-        .filter(closed_on__gte=period.start, closed_on__lte=period.as_of)
+        .filter(closed)
         .annotate(
             source=Subquery(died.values("source")[:1], output_field=CharField()),
             certainty=Subquery(died.values("certainty")[:1], output_field=CharField()),
         )
         .values(
             "patient_id",
+            "patient__code",
             "referral_date",
             "closed_on",
             "diagnosis_icd10",
@@ -541,7 +765,22 @@ def deaths(period: core.Period) -> list[dict[str, Any]]:
         )
         .order_by("closed_on", "patient_id", "referral_date")
     )
-    return [dict(row) for row in rows]
+    out: list[dict[str, Any]] = []
+    for found in rows:
+        row: dict[str, Any] = dict(found)
+        code = row.pop("patient__code")
+        if code in fixes:
+            now = fixes[code]
+            if now is None:
+                continue
+            day = _death_day(now)
+            if day is not None:
+                row["closed_on"] = max(day, row["referral_date"])
+            row["source"], row["certainty"] = now.source, now.certainty
+            if not period.start <= row["closed_on"] <= period.as_of:
+                continue
+        out.append(row)
+    return sorted(out, key=lambda r: (r["closed_on"], r["patient_id"], r["referral_date"]))
 
 
 # ------------------------------------------------------------------------------------------ incidents

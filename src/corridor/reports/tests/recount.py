@@ -6,6 +6,7 @@ the textbook product-limit), so the two can only agree if both are right.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import statistics
@@ -87,6 +88,27 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     patients = {p.pk: p for p in Patient.objects.all()}
     referrals = {r.pk: r for r in Referral.objects.select_related("priority")}
     places = list(TripPassenger.objects.all())
+    # Outcomes and requests as their entries stand: a corrected outcome as corrected (unknown when it
+    # names no outcome), a retracted one pending; a trip whose request was retracted was never asked.
+    outcome_types = ("patient.seen", "patient.not_seen")
+    known = set(TripPassenger.Outcome.values) - {"pending"}
+    outcome_said = {
+        (int(b["payload"]["trip"]), b["payload"]["patient"]): b["payload"].get("outcome")
+        for b in standing
+        if b["type"] in outcome_types
+    }
+    unsaid = {
+        (int(b["payload"]["trip"]), b["payload"]["patient"])
+        for b in bodies
+        if b["type"] in outcome_types and b["seq"] in retracted
+    }
+    for place in places:
+        its = (place.trip_id, patients[place.patient_id].code)
+        if its in outcome_said:
+            place.outcome = outcome_said[its] if outcome_said[its] in known else "unknown"
+        elif its in unsaid:
+            place.outcome = "pending"
+    never_asked = {int(b["payload"]["trip"]) for b in bodies if b["type"] == "trip.requested" and b["seq"] in retracted}
 
     def answer(trip_id: int) -> tuple[str | None, dt.date | None]:
         for body in bodies:
@@ -110,7 +132,7 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     escorts: dict[str, int] = defaultdict(int)
     for place in places:
         trip = trips[place.trip_id]
-        if place.removed or trip.status == "proposed" or not start <= trip.date <= end:
+        if place.removed or trip.status == "proposed" or not start <= trip.date <= end or trip.pk in never_asked:
             continue
         kind = request_class(trip)
         if place.role == "escort":
@@ -206,7 +228,9 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     out["episodes.treated_within_deadline_rate"] = 100 * on_time / len(treated_now) if treated_now else None
 
     # Trips.
-    month_trips = [t for t in trips.values() if start <= t.date <= as_of and t.status != "proposed"]
+    month_trips = [
+        t for t in trips.values() if start <= t.date <= as_of and t.status != "proposed" and t.pk not in never_asked
+    ]
     month_ids = {t.pk for t in month_trips}
     out["trips.total"] = len(month_trips)
     cancelled = [t for t in month_trips if t.pk in cancelled_by]
@@ -244,10 +268,21 @@ def recount(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     )
 
     # Deaths.
+    # Deaths as their entries stand: on the corrected date (the referral closing then, or on its referral
+    # date if later), a retracted death not at all.
+    death_on = {b["payload"]["patient"]: b["payload"].get("date") for b in standing if b["type"] == "patient.died"}
+    undone = {b["payload"]["patient"] for b in bodies if b["type"] == "patient.died" and b["seq"] in retracted}
     died: dict[int, int] = {}
     for r in referrals.values():
-        if r.status == "died" and r.closed_on and start <= r.closed_on <= as_of:
-            died[r.patient_id] = max(died.get(r.patient_id, -1), (r.closed_on - r.referral_date).days)
+        code = patients[r.patient_id].code
+        closed = r.closed_on
+        if code in death_on:
+            with contextlib.suppress(ValueError):  # a corrected date that is no date leaves the recorded one
+                closed = max(dt.date.fromisoformat(str(death_on[code])), r.referral_date)
+        elif code in undone:
+            continue
+        if r.status == "died" and closed and start <= closed <= as_of:
+            died[r.patient_id] = max(died.get(r.patient_id, -1), (closed - r.referral_date).days)
     out["deaths.while_waiting"] = len(died)
     out["deaths.days_waited_median"] = float(statistics.median(died.values())) if died else None
 

@@ -90,20 +90,25 @@ def month_days(site: Site | None, today: dt.date) -> list[dict[str, Any]]:
 
 
 def month_counts(site: Site | None, today: dt.date) -> dict[str, Any]:
-    trips = Trip.objects.filter(date__gte=today.replace(day=1), date__lte=today)
-    if site:
-        trips = trips.filter(site=site)
-    counts = trips.aggregate(
-        requested=Count("id"),
-        approved=Count("id", filter=Q(status__in=(Trip.Status.APPROVED, *WENT))),
-        denied=Count("id", filter=Q(status=Trip.Status.DENIED)),
-        cancelled=Count("id", filter=Q(status=Trip.Status.CANCELLED)),
-        turned_back=Count("id", filter=Q(turned_back_at_gate=True)),
-    )
-    held = [t.hours_held for t in trips.exclude(gate_released_at=None).exclude(gate_arrived_at=None)]
-    counts["held"] = sum(1 for h in held if h is not None and h >= HELD_HOURS)
-    counts["longest_hold"] = max((h for h in held if h is not None), default=None)
-    return counts
+    """This month's trips as the monthly report counts them: statuses and holds as their ledger entries
+    stand after corrections and retractions (docs/indicators.md), so the card and the report agree."""
+    from corridor.reports import queries, scope
+    from corridor.reports.core import Period
+
+    period = Period.month(f"{today:%Y-%m}", today)
+    with scope.covering(None if site is None else [site.pk]):
+        statuses = queries.trips_by_status(period)
+        held = [hours for *_rest, hours in queries.holds(period)]
+        turned_back = queries.turned_back(period)
+    return {
+        "requested": sum(statuses.values()),
+        "approved": sum(statuses.get(s, 0) for s in (Trip.Status.APPROVED, *WENT)),
+        "denied": statuses.get(Trip.Status.DENIED, 0),
+        "cancelled": statuses.get(Trip.Status.CANCELLED, 0),
+        "turned_back": turned_back,
+        "held": sum(1 for h in held if h >= HELD_HOURS),
+        "longest_hold": round(max(held), 2) if held else None,
+    }
 
 
 @requires(None)
