@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,13 @@ def test_every_indicator_and_section_reads_in_english_persian_and_arabic() -> No
                 language,
             )
     assert strings.title(catalogue.indicator("requests.total"), "en") == "Requests"
+
+
+def test_the_catalogue_imports_no_django_so_it_translates_nothing_itself() -> None:
+    # Titles are translated at the edge (reports.strings); the registry stays importable without Django.
+    code = "import sys, corridor.reports.catalogue; print(sorted(m for m in sys.modules if m.startswith('django')))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
 
 
 def test_every_export_column_is_documented_with_its_hxl_hashtag() -> None:
