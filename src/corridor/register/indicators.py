@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Min
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from corridor.reports import core, queries, strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
@@ -28,9 +29,8 @@ SOURCE = (
 
 define_section(
     SECTION,
-    "Episodes of care",
+    gettext_noop("Episodes of care"),
     order=25,
-    translations={"fa": "دوره‌های درمان", "ar": "نوبات الرعاية"},
 )
 
 _WORDS = {
@@ -46,89 +46,54 @@ EPISODES = (
     Indicator(
         code="episodes.in_care",
         section=SECTION,
-        title="In care",
-        definition="Referrals seen at least once and still in care at the end of the period, with no visit due.",
+        title=gettext_noop("In care"),
+        definition=gettext_noop(
+            "Referrals seen at least once and still in care at the end of the period, with no visit due."
+        ),
         formula="referrals with referral date ≤ as-of date, not closed by then, first seen on or before it, and not "
         "waiting now for a follow-up visit",
         unit="referrals",
         breakdowns=("priority",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "در حال درمان",
-                "ارجاع‌هایی که دست‌کم یک بار ویزیت شده‌اند و در پایان دوره هنوز در درمان‌اند، بی‌آنکه ویزیتی سررسید باشد.",
-            ),
-            "ar": (
-                "قيد الرعاية",
-                "الإحالات التي عوينت مرة واحدة على الأقل وما زالت قيد الرعاية في نهاية الفترة، دون زيارة مستحقة.",
-            ),
-        },
     ),
     Indicator(
         code="episodes.treated",
         section=SECTION,
-        title="Treatment begun",
-        definition="Referrals whose treatment began in the period: a procedure, the start of a treatment, an "
-        "admission, or care completed at a visit.",
+        title=gettext_noop("Treatment begun"),
+        definition=gettext_noop(
+            "Referrals whose treatment began in the period: a procedure, the start of a treatment, an "
+            "admission, or care completed at a visit."
+        ),
         formula="referrals whose earliest trip date with outcome procedure_done, treatment_started, admitted or "
         "care_complete is in the period",
         unit="referrals",
         breakdowns=("priority",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "آغاز درمان",
-                "ارجاع‌هایی که درمانشان در این دوره آغاز شد: یک عمل، شروع درمان، بستری یا پایان درمان در یک ویزیت.",
-            ),
-            "ar": (
-                "بدء العلاج",
-                "الإحالات التي بدأ علاجها في هذه الفترة: إجراء أو بدء علاج أو إدخال إلى المستشفى "
-                "أو إتمام الرعاية في زيارة.",
-            ),
-        },
     ),
     Indicator(
         code="episodes.treatment_days_median",
         section=SECTION,
-        title="Median days to treatment",
-        definition="Median days from referral to the first visit at which treatment was given or begun, for "
-        "referrals whose treatment began in the period.",
+        title=gettext_noop("Median days to treatment"),
+        definition=gettext_noop(
+            "Median days from referral to the first visit at which treatment was given or begun, for "
+            "referrals whose treatment began in the period."
+        ),
         formula="median of (first treatment visit date − referral date) in days over episodes.treated",
         unit="days",
         breakdowns=("priority",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "میانهٔ روزها تا آغاز درمان",
-                "میانهٔ شمار روزها از ارجاع تا نخستین ویزیتی که در آن درمان انجام یا آغاز شد، "
-                "برای ارجاع‌هایی که درمانشان در این دوره آغاز شد.",
-            ),
-            "ar": (
-                "وسيط الأيام حتى بدء العلاج",
-                "وسيط عدد الأيام من الإحالة حتى أول زيارة قُدِّم فيها العلاج أو بدأ، "
-                "للإحالات التي بدأ علاجها في هذه الفترة.",
-            ),
-        },
     ),
     Indicator(
         code="episodes.treated_within_deadline_rate",
         section=SECTION,
-        title="Treated within the clinical deadline",
-        definition="Share of referrals whose treatment began in the period that began it on or before their due date.",
+        title=gettext_noop("Treated within the clinical deadline"),
+        definition=gettext_noop(
+            "Share of referrals whose treatment began in the period that began it on or before their due date."
+        ),
         formula="100 × (episodes.treated with first treatment visit date ≤ due date) / episodes.treated",
         unit="%",
         breakdowns=("priority",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "درمان در مهلت بالینی",
-                "سهم ارجاع‌هایی که درمانشان در این دوره آغاز شد و تا پایان مهلت بالینی آغاز شد.",
-            ),
-            "ar": (
-                "العلاج ضمن المهلة السريرية",
-                "نسبة الإحالات التي بدأ علاجها في هذه الفترة وكان بدؤه في موعد استحقاقها أو قبله.",
-            ),
-        },
     ),
 )
 

@@ -11,7 +11,7 @@ computes it for a period::
         return Result(values={"supplies.days_of_autonomy": Value(12.5)}, tables=[...])
 
     register(
-        Indicator(code="supplies.days_of_autonomy", section="supplies", title="Days of autonomy", ...),
+        Indicator(code="supplies.days_of_autonomy", section="supplies", title=gettext_noop("Days of autonomy"), ...),
         compute=days_of_autonomy,
     )
 
@@ -30,15 +30,15 @@ from typing import Any
 from corridor.reports import core, scope
 from corridor.reports.core import Period, Table
 
-LANGUAGES = ("en", "fa", "ar")
-
 
 @dataclass(frozen=True)
 class Indicator:
     """One indicator as documented.
 
     ``definition`` is the plain sentence printed beside the number in reports; ``formula`` the exact
-    rule for docs/indicators.md; ``translations`` maps a language code to (title, definition).
+    rule for docs/indicators.md. ``title`` and ``definition`` are in English and are gettext messages
+    (mark them with ``gettext_noop``): :func:`corridor.reports.strings.title` and ``definition`` give
+    them in a report's language. This module stays free of Django, so it does not translate itself.
     """
 
     code: str
@@ -49,13 +49,6 @@ class Indicator:
     unit: str
     breakdowns: tuple[str, ...]
     source: str
-    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-    def title_in(self, language: str) -> str:
-        return self.translations.get(language, (self.title, self.definition))[0]
-
-    def definition_in(self, language: str) -> str:
-        return self.translations.get(language, (self.title, self.definition))[1]
 
 
 @dataclass(frozen=True)
@@ -104,15 +97,15 @@ Compute = Callable[[Period], Result]
 
 @dataclass(frozen=True)
 class Section:
-    """A part of the report: a title and the indicators computed together."""
+    """A part of the report: a title (an English gettext message) and the indicators computed together.
+
+    ``declared`` says ``define_section`` made it, so it stays when its indicators are unregistered.
+    """
 
     code: str
     title: str
     order: int
-    translations: Mapping[str, str] = field(default_factory=dict)
-
-    def title_in(self, language: str) -> str:
-        return self.translations.get(language, self.title)
+    declared: bool = False
 
 
 @dataclass
@@ -127,10 +120,10 @@ _indicators: dict[str, Indicator] = {}
 _registrations: list[_Registration] = []
 
 
-def define_section(code: str, title: str, *, order: int = 100, translations: Mapping[str, str] | None = None) -> None:
+def define_section(code: str, title: str, *, order: int = 100) -> None:
     """Declare a section of the report (optional: ``register`` makes one from the indicator's section)."""
     with _lock:
-        _sections[code] = Section(code, title, order, dict(translations or {}))
+        _sections[code] = Section(code, title, order, declared=True)
 
 
 def register(*indicators: Indicator, compute: Compute) -> None:
@@ -143,9 +136,6 @@ def register(*indicators: Indicator, compute: Compute) -> None:
         for indicator in indicators:
             if indicator.code in _indicators:
                 raise ValueError(f"indicator {indicator.code} is already registered")
-            for language in indicator.translations:
-                if language not in LANGUAGES:
-                    raise ValueError(f"{indicator.code}: unknown language {language!r}")
         for indicator in indicators:
             _indicators[indicator.code] = indicator
             if indicator.section not in _sections:
@@ -160,7 +150,7 @@ def unregister(*codes: str) -> None:
             _indicators.pop(code, None)
         _registrations[:] = [r for r in _registrations if not {i.code for i in r.indicators} & set(codes)]
         used = {i.section for i in _indicators.values()}
-        for code in [c for c in _sections if c not in used and not _sections[c].translations]:
+        for code in [c for c in _sections if c not in used and not _sections[c].declared]:
             del _sections[code]
 
 

@@ -11,6 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from corridor.reports import core, obstruction, queries
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
 from corridor.reports.core import Column, Period, Table
@@ -19,29 +21,25 @@ WHO_BREAKDOWNS = ("age_group", "sex", "specialty", "facility", "priority")
 
 define_section(
     "requests",
-    "Requests to leave for care",
+    gettext_noop("Requests to leave for care"),
     order=10,
-    translations={"fa": "درخواست‌های خروج برای درمان", "ar": "طلبات الخروج للعلاج"},
 )
-define_section("care", "Time to care", order=20, translations={"fa": "زمان تا درمان", "ar": "الوقت حتى العلاج"})
+define_section("care", gettext_noop("Time to care"), order=20)
 define_section(
     "backlog",
-    "The waiting list at the end of the period",
+    gettext_noop("The waiting list at the end of the period"),
     order=30,
-    translations={"fa": "فهرست انتظار در پایان دوره", "ar": "قائمة الانتظار في نهاية الفترة"},
 )
-define_section("trips", "Trips and the gate", order=40, translations={"fa": "سفرها و گذرگاه", "ar": "الرحلات والبوابة"})
+define_section("trips", gettext_noop("Trips and the gate"), order=40)
 define_section(
     "deaths",
-    "Deaths while waiting",
+    gettext_noop("Deaths while waiting"),
     order=50,
-    translations={"fa": "مرگ در انتظار درمان", "ar": "الوفيات أثناء انتظار العلاج"},
 )
 define_section(
     "incidents",
-    "Obstruction incidents",
+    gettext_noop("Obstruction incidents"),
     order=60,
-    translations={"fa": "رویدادهای ممانعت", "ar": "حوادث العرقلة"},
 )
 
 REQUEST_SOURCE = (
@@ -56,180 +54,125 @@ REQUESTS = (
     Indicator(
         code="requests.total",
         section="requests",
-        title="Requests",
-        definition="Trip requests for a patient whose trip date fell in the period, one per patient and trip.",
+        title=gettext_noop("Requests"),
+        definition=gettext_noop(
+            "Trip requests for a patient whose trip date fell in the period, one per patient and trip."
+        ),
         formula="count of patient places on trips dated from the 1st of the month to the as-of date, excluding "
         "trips only proposed and patients taken off the manifest",
         unit="requests",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": (
-                "درخواست‌ها",
-                "درخواست‌های سفر برای بیمارانی که تاریخ سفرشان در این دوره بود؛ یکی برای هر بیمار در هر سفر.",
-            ),
-            "ar": (
-                "الطلبات",
-                "طلبات الرحلات للمرضى الذين وقع تاريخ رحلتهم في هذه الفترة؛ طلب واحد لكل مريض في كل رحلة.",
-            ),
-        },
     ),
     Indicator(
         code="requests.approved",
         section="requests",
-        title="Approved",
-        definition="Requests approved on or before the trip date.",
+        title=gettext_noop("Approved"),
+        definition=gettext_noop("Requests approved on or before the trip date."),
         formula="requests whose first definitive answer is trip.approved, dated (UTC) on or before the trip date",
         unit="requests",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("تأییدشده", "درخواست‌هایی که تا تاریخ سفر تأیید شدند."),
-            "ar": ("الموافق عليها", "الطلبات التي وُوفق عليها في تاريخ الرحلة أو قبله."),
-        },
     ),
     Indicator(
         code="requests.denied",
         section="requests",
-        title="Denied",
-        definition="Requests denied on or before the trip date.",
+        title=gettext_noop("Denied"),
+        definition=gettext_noop("Requests denied on or before the trip date."),
         formula="requests whose first definitive answer is trip.denied, dated (UTC) on or before the trip date",
         unit="requests",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("ردشده", "درخواست‌هایی که تا تاریخ سفر رد شدند."),
-            "ar": ("المرفوضة", "الطلبات التي رُفضت في تاريخ الرحلة أو قبله."),
-        },
     ),
     Indicator(
         code="requests.delayed",
         section="requests",
-        title="Delayed",
-        definition="Requests with no definitive answer (approval or denial) by the trip date.",
+        title=gettext_noop("Delayed"),
+        definition=gettext_noop("Requests with no definitive answer (approval or denial) by the trip date."),
         formula="requests − approved − denied: no answer at all, or the first answer dated after the trip date",
         unit="requests",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("بی‌پاسخ", "درخواست‌هایی که تا تاریخ سفر پاسخ قطعی (تأیید یا رد) نگرفتند."),
-            "ar": ("المتأخرة", "الطلبات التي لم تتلقَّ ردًا نهائيًا (موافقة أو رفضًا) حتى تاريخ الرحلة."),
-        },
     ),
     Indicator(
         code="requests.approval_rate",
         section="requests",
-        title="Approval rate",
-        definition="Approved requests as a share of all requests.",
+        title=gettext_noop("Approval rate"),
+        definition=gettext_noop("Approved requests as a share of all requests."),
         formula="100 × approved / requests",
         unit="%",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("نرخ تأیید", "سهم درخواست‌های تأییدشده از همهٔ درخواست‌ها."),
-            "ar": ("نسبة الموافقة", "نسبة الطلبات الموافق عليها من مجموع الطلبات."),
-        },
     ),
     Indicator(
         code="requests.denial_rate",
         section="requests",
-        title="Denial rate",
-        definition="Denied requests as a share of all requests.",
+        title=gettext_noop("Denial rate"),
+        definition=gettext_noop("Denied requests as a share of all requests."),
         formula="100 × denied / requests",
         unit="%",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("نرخ رد", "سهم درخواست‌های ردشده از همهٔ درخواست‌ها."),
-            "ar": ("نسبة الرفض", "نسبة الطلبات المرفوضة من مجموع الطلبات."),
-        },
     ),
     Indicator(
         code="requests.delay_rate",
         section="requests",
-        title="Delay rate",
-        definition="Requests without a definitive answer by the trip date, as a share of all requests.",
+        title=gettext_noop("Delay rate"),
+        definition=gettext_noop("Requests without a definitive answer by the trip date, as a share of all requests."),
         formula="100 × delayed / requests (approval + denial + delay rates = 100 %)",
         unit="%",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("نرخ بی‌پاسخی", "سهم درخواست‌هایی که تا تاریخ سفر پاسخ قطعی نگرفتند از همهٔ درخواست‌ها."),
-            "ar": ("نسبة التأخير", "نسبة الطلبات التي لم تتلقَّ ردًا نهائيًا حتى تاريخ الرحلة من مجموع الطلبات."),
-        },
     ),
     Indicator(
         code="requests.unsuccessful_rate",
         section="requests",
-        title="Unsuccessful rate",
-        definition="Denied and delayed requests as a share of all requests.",
+        title=gettext_noop("Unsuccessful rate"),
+        definition=gettext_noop("Denied and delayed requests as a share of all requests."),
         formula="100 × (denied + delayed) / requests",
         unit="%",
         breakdowns=WHO_BREAKDOWNS,
         source=REQUEST_SOURCE,
-        translations={
-            "fa": ("نرخ ناموفق", "سهم درخواست‌های ردشده و بی‌پاسخ از همهٔ درخواست‌ها."),
-            "ar": ("نسبة الطلبات غير الناجحة", "نسبة الطلبات المرفوضة والمتأخرة من مجموع الطلبات."),
-        },
     ),
     Indicator(
         code="requests.not_due",
         section="requests",
-        title="Not yet due",
-        definition="Requests for trips dated after the report's as-of date; not counted above.",
+        title=gettext_noop("Not yet due"),
+        definition=gettext_noop("Requests for trips dated after the report's as-of date; not counted above."),
         formula="patient places on trips dated after the as-of date and before the month's end",
         unit="requests",
         breakdowns=(),
         source=REQUEST_SOURCE,
-        translations={
-            "fa": (
-                "هنوز سررسید نشده",
-                "درخواست‌های سفرهایی که تاریخشان پس از تاریخ گزارش است؛ در ارقام بالا شمرده نشده‌اند.",
-            ),
-            "ar": ("لم يحن موعدها", "طلبات لرحلات تاريخها بعد تاريخ التقرير؛ غير محسوبة أعلاه."),
-        },
     ),
     Indicator(
         code="escorts.approved",
         section="requests",
-        title="Escorts approved",
-        definition="Escorts on requested trips whose trip was approved by the trip date.",
+        title=gettext_noop("Escorts approved"),
+        definition=gettext_noop("Escorts on requested trips whose trip was approved by the trip date."),
         formula="escort places (role escort, not removed) on the period's trips classed approved, as for patients",
         unit="escorts",
         breakdowns=(),
         source=REQUEST_SOURCE.replace("role patient", "role escort"),
-        translations={
-            "fa": ("همراهان تأییدشده", "همراهانِ سفرهای درخواستی که سفرشان تا تاریخ سفر تأیید شد."),
-            "ar": ("المرافقون الموافق عليهم", "مرافقون في رحلات مطلوبة وُوفق على رحلتهم حتى تاريخها."),
-        },
     ),
     Indicator(
         code="escorts.denied",
         section="requests",
-        title="Escorts denied",
-        definition="Escorts on requested trips whose trip was denied by the trip date.",
+        title=gettext_noop("Escorts denied"),
+        definition=gettext_noop("Escorts on requested trips whose trip was denied by the trip date."),
         formula="escort places on the period's trips classed denied",
         unit="escorts",
         breakdowns=(),
         source=REQUEST_SOURCE.replace("role patient", "role escort"),
-        translations={
-            "fa": ("همراهان ردشده", "همراهانِ سفرهای درخواستی که سفرشان تا تاریخ سفر رد شد."),
-            "ar": ("المرافقون المرفوضون", "مرافقون في رحلات مطلوبة رُفضت رحلتهم حتى تاريخها."),
-        },
     ),
     Indicator(
         code="escorts.pending",
         section="requests",
-        title="Escorts pending",
-        definition="Escorts with no answer by the trip date, or whose trip is still to come.",
+        title=gettext_noop("Escorts pending"),
+        definition=gettext_noop("Escorts with no answer by the trip date, or whose trip is still to come."),
         formula="escort places on the period's trips classed delayed or not yet due",
         unit="escorts",
         breakdowns=(),
         source=REQUEST_SOURCE.replace("role patient", "role escort"),
-        translations={
-            "fa": ("همراهان در انتظار پاسخ", "همراهانی که تا تاریخ سفر پاسخی نگرفتند یا سفرشان هنوز پیش رو است."),
-            "ar": ("المرافقون قيد الانتظار", "مرافقون لم يتلقوا ردًا حتى تاريخ الرحلة أو لم يحن موعد رحلتهم بعد."),
-        },
     ),
 )
 
@@ -318,130 +261,78 @@ CARE = (
     Indicator(
         code="care.seen",
         section="care",
-        title="Referrals first seen",
-        definition="Referrals whose first completed hospital visit fell in the period.",
+        title=gettext_noop("Referrals first seen"),
+        definition=gettext_noop("Referrals whose first completed hospital visit fell in the period."),
         formula="referrals whose earliest trip date with an outcome in which the patient was seen (seen, "
         "procedure_done, admitted, treatment_started, follow_up, care_complete) is in the period",
         unit="referrals",
         breakdowns=("priority",),
         source=CARE_SOURCE,
-        translations={
-            "fa": ("ارجاع‌های ویزیت‌شده", "ارجاع‌هایی که نخستین ویزیت کاملشان در بیمارستان در این دوره انجام شد."),
-            "ar": ("الإحالات التي تمت معاينتها", "الإحالات التي تمت أول زيارة مكتملة لها في المستشفى خلال هذه الفترة."),
-        },
     ),
     Indicator(
         code="care.days_median",
         section="care",
-        title="Median days to first visit",
-        definition="Median days from referral to the first completed hospital visit, for referrals first seen in "
-        "the period.",
+        title=gettext_noop("Median days to first visit"),
+        definition=gettext_noop(
+            "Median days from referral to the first completed hospital visit, for referrals first seen in the period."
+        ),
         formula="median of (first visit date − referral date) in days over care.seen",
         unit="days",
         breakdowns=("priority",),
         source=CARE_SOURCE,
-        translations={
-            "fa": (
-                "میانهٔ روزها تا نخستین ویزیت",
-                "میانهٔ شمار روزها از ارجاع تا نخستین ویزیت کامل در بیمارستان، "
-                "برای ارجاع‌هایی که در این دوره ویزیت شدند.",
-            ),
-            "ar": (
-                "وسيط الأيام حتى أول زيارة",
-                "وسيط عدد الأيام من الإحالة حتى أول زيارة مكتملة في المستشفى، للإحالات التي عوينت في هذه الفترة.",
-            ),
-        },
     ),
     Indicator(
         code="care.days_p90",
         section="care",
-        title="Days to care, 90th percentile",
-        definition="Nine in ten referrals first seen in the period were seen within this many days.",
+        title=gettext_noop("Days to care, 90th percentile"),
+        definition=gettext_noop("Nine in ten referrals first seen in the period were seen within this many days."),
         formula="90th percentile (linear interpolation, Hyndman–Fan type 7) of the same days",
         unit="days",
         breakdowns=("priority",),
         source=CARE_SOURCE,
-        translations={
-            "fa": (
-                "روزها تا درمان، صدک نودم",
-                "نُه دهم ارجاع‌هایی که در این دوره ویزیت شدند در این شمار روز یا کمتر ویزیت شدند.",
-            ),
-            "ar": (
-                "الأيام حتى العلاج، المئين التسعون",
-                "تسعة أعشار الإحالات التي عوينت في هذه الفترة عوينت خلال هذا العدد من الأيام أو أقل.",
-            ),
-        },
     ),
     Indicator(
         code="care.within_deadline_rate",
         section="care",
-        title="Seen within the clinical deadline",
-        definition="Share of referrals first seen in the period whose visit was on or before their due date.",
+        title=gettext_noop("Seen within the clinical deadline"),
+        definition=gettext_noop(
+            "Share of referrals first seen in the period whose visit was on or before their due date."
+        ),
         formula="100 × (care.seen with first visit date ≤ due date) / care.seen",
         unit="%",
         breakdowns=("priority",),
         source=CARE_SOURCE,
-        translations={
-            "fa": (
-                "ویزیت در مهلت بالینی",
-                "سهم ارجاع‌های ویزیت‌شده در این دوره که ویزیتشان تا پایان مهلت بالینی انجام شد.",
-            ),
-            "ar": (
-                "المعاينة ضمن المهلة السريرية",
-                "نسبة الإحالات التي عوينت في هذه الفترة وكانت معاينتها في موعد استحقاقها أو قبله.",
-            ),
-        },
     ),
     Indicator(
         code="care.seen_within_90_days",
         section="care",
-        title="Seen within 90 days (competing risks)",
-        definition="Share of the referrals made in the twelve months to the as-of date estimated to have been seen "
-        "within 90 days, with death and leaving counted as ending the wait rather than hidden as if they might "
-        "still be seen.",
+        title=gettext_noop("Seen within 90 days (competing risks)"),
+        definition=gettext_noop(
+            "Share of the referrals made in the twelve months to the as-of date estimated to have been seen "
+            "within 90 days, with death and leaving counted as ending the wait rather than hidden as if they might "
+            "still be seen."
+        ),
         formula="Aalen–Johansen cumulative incidence of the first completed visit at 90 days over referrals made in "
         "the 365 days to the as-of date; competing events: closed as died or left (COMPETING_EVENTS); censored at "
         "the as-of date (still waiting) or the closing date (withdrawn, treated without a recorded visit)",
         unit="%",
         breakdowns=(),
         source=CARE_SOURCE,
-        translations={
-            "fa": (
-                "ویزیت‌شده تا ۹۰ روز (خطرهای رقیب)",
-                "سهم برآوردیِ ارجاع‌های دوازده ماه منتهی به تاریخ گزارش که تا ۹۰ روز ویزیت شدند؛ مرگ و رفتن "
-                "پایان انتظار شمرده می‌شوند، نه اینکه پنهان شوند گویی هنوز ممکن است ویزیت شوند.",
-            ),
-            "ar": (
-                "المعاينون خلال ٩٠ يومًا (المخاطر المتنافسة)",
-                "النسبة المقدّرة من إحالات الأشهر الاثني عشر المنتهية بتاريخ التقرير التي عوينت خلال ٩٠ يومًا، "
-                "مع احتساب الوفاة والمغادرة نهايةً للانتظار لا إخفائهما كأن أصحابهما قد يُعاينون بعد.",
-            ),
-        },
     ),
     Indicator(
         code="care.km_median_days",
         section="care",
-        title="Median time to care (Kaplan–Meier)",
-        definition="Days by which half of the referrals made in the twelve months to the as-of date are estimated "
-        "to have been seen, counting those still waiting.",
+        title=gettext_noop("Median time to care (Kaplan–Meier)"),
+        definition=gettext_noop(
+            "Days by which half of the referrals made in the twelve months to the as-of date are estimated "
+            "to have been seen, counting those still waiting."
+        ),
         formula="smallest t with Kaplan–Meier share seen ≥ 50 %, over referrals made in the 365 days to the as-of "
         "date; event = first completed visit; censored at the as-of date (still waiting) or the closing date "
         "(died, left, withdrawn, treated without a recorded visit); scipy.stats.ecdf on CensoredData",
         unit="days",
         breakdowns=("priority",),
         source=CARE_SOURCE,
-        translations={
-            "fa": (
-                "میانهٔ زمان تا درمان (کاپلان–مایر)",
-                "شمار روزهایی که برآورد می‌شود نیمی از ارجاع‌های دوازده ماه منتهی به تاریخ گزارش "
-                "در آن ویزیت شده باشند؛ منتظران نیز به حساب آمده‌اند.",
-            ),
-            "ar": (
-                "الوسيط الزمني حتى العلاج (كابلان–ماير)",
-                "عدد الأيام التي يُقدَّر أن نصف إحالات الأشهر الاثني عشر المنتهية بتاريخ التقرير "
-                "قد عوينت خلالها، مع احتساب من لا يزالون ينتظرون.",
-            ),
-        },
     ),
 )
 
@@ -594,45 +485,33 @@ BACKLOG = (
     Indicator(
         code="backlog.waiting",
         section="backlog",
-        title="Waiting",
-        definition="Referrals waiting for a visit (the first, or a follow-up) at the end of the period.",
+        title=gettext_noop("Waiting"),
+        definition=gettext_noop("Referrals waiting for a visit (the first, or a follow-up) at the end of the period."),
         formula="referrals with referral date ≤ as-of date, not closed by then (closed_on empty or after it), and "
         "waiting for a visit: not first seen by then, or waiting now for a follow-up",
         unit="referrals",
         breakdowns=("priority",),
         source=BACKLOG_SOURCE,
-        translations={
-            "fa": ("در انتظار", "ارجاع‌هایی که در پایان دوره هنوز در انتظار بودند."),
-            "ar": ("قيد الانتظار", "الإحالات التي كانت لا تزال تنتظر في نهاية الفترة."),
-        },
     ),
     Indicator(
         code="backlog.past_deadline",
         section="backlog",
-        title="Past the clinical deadline",
-        definition="Waiting referrals whose due date had passed.",
+        title=gettext_noop("Past the clinical deadline"),
+        definition=gettext_noop("Waiting referrals whose due date had passed."),
         formula="backlog.waiting with due date (a follow-up's own deadline when it waits for one) < as-of date",
         unit="referrals",
         breakdowns=("priority",),
         source=BACKLOG_SOURCE,
-        translations={
-            "fa": ("گذشته از مهلت بالینی", "ارجاع‌های در انتظاری که مهلت بالینی‌شان گذشته بود."),
-            "ar": ("تجاوزت المهلة السريرية", "الإحالات المنتظرة التي انقضى موعد استحقاقها."),
-        },
     ),
     Indicator(
         code="backlog.longest_wait_days",
         section="backlog",
-        title="Longest wait",
-        definition="Days waited so far by the referral that has waited longest.",
+        title=gettext_noop("Longest wait"),
+        definition=gettext_noop("Days waited so far by the referral that has waited longest."),
         formula="as-of date − earliest referral date among backlog.waiting",
         unit="days",
         breakdowns=("priority",),
         source=BACKLOG_SOURCE,
-        translations={
-            "fa": ("طولانی‌ترین انتظار", "شمار روزهایی که قدیمی‌ترین ارجاعِ در انتظار تاکنون منتظر مانده است."),
-            "ar": ("أطول انتظار", "عدد الأيام التي انتظرتها أقدم إحالة منتظرة حتى الآن."),
-        },
     ),
 )
 
@@ -679,71 +558,51 @@ TRIPS = (
     Indicator(
         code="trips.total",
         section="trips",
-        title="Trips",
-        definition="Trips requested for dates in the period, whatever became of them.",
+        title=gettext_noop("Trips"),
+        definition=gettext_noop("Trips requested for dates in the period, whatever became of them."),
         formula="trips dated in the period, excluding those only proposed",
         unit="trips",
         breakdowns=("status",),
         source=TRIP_SOURCE,
-        translations={
-            "fa": ("سفرها", "سفرهایی که برای تاریخ‌های این دوره درخواست شدند، با هر سرانجامی."),
-            "ar": ("الرحلات", "الرحلات المطلوبة لتواريخ في هذه الفترة، أيًّا كان مآلها."),
-        },
     ),
     Indicator(
         code="trips.cancelled",
         section="trips",
-        title="Trips cancelled",
-        definition="Trips cancelled after they were requested.",
+        title=gettext_noop("Trips cancelled"),
+        definition=gettext_noop("Trips cancelled after they were requested."),
         formula="trips dated in the period with a trip.cancelled ledger entry, as it stands after corrections and "
         "retractions",
         unit="trips",
         breakdowns=("cancelled_by",),
         source=TRIP_SOURCE,
-        translations={
-            "fa": ("سفرهای لغوشده", "سفرهایی که پس از درخواست لغو شدند."),
-            "ar": ("الرحلات الملغاة", "الرحلات التي أُلغيت بعد طلبها."),
-        },
     ),
     Indicator(
         code="trips.cancellations_per_patient",
         section="trips",
-        title="Cancellations per affected patient",
-        definition="Patient places on cancelled trips, divided by the number of patients they belonged to.",
+        title=gettext_noop("Cancellations per affected patient"),
+        definition=gettext_noop(
+            "Patient places on cancelled trips, divided by the number of patients they belonged to."
+        ),
         formula="patient places on trips.cancelled / distinct patients among them",
         unit="cancellations per patient",
         breakdowns=(),
         source=TRIP_SOURCE + " and transfers_trippassenger",
-        translations={
-            "fa": (
-                "لغو به ازای هر بیمار آسیب‌دیده",
-                "جاهای بیماران در سفرهای لغوشده، تقسیم بر شمار بیمارانی که این جاها از آنِ آنان بود.",
-            ),
-            "ar": (
-                "الإلغاءات لكل مريض متأثر",
-                "مقاعد المرضى في الرحلات الملغاة مقسومةً على عدد المرضى أصحاب هذه المقاعد.",
-            ),
-        },
     ),
     Indicator(
         code="trips.most_cancellations",
         section="trips",
-        title="Most cancellations for one patient",
-        definition="The largest number of cancelled trips any one patient has had, up to the as-of date.",
+        title=gettext_noop("Most cancellations for one patient"),
+        definition=gettext_noop("The largest number of cancelled trips any one patient has had, up to the as-of date."),
         formula="max over patients of patient places on cancelled trips dated on or before the as-of date",
         unit="cancellations",
         breakdowns=(),
         source=TRIP_SOURCE + " and transfers_trippassenger",
-        translations={
-            "fa": ("بیشترین لغو برای یک بیمار", "بیشترین شمار سفرهای لغوشدهٔ یک بیمار تا تاریخ گزارش."),
-            "ar": ("أكبر عدد من الإلغاءات لمريض واحد", "أكبر عدد من الرحلات الملغاة لمريض واحد حتى تاريخ التقرير."),
-        },
     ),
     Indicator(
         code="trips.hours_held_mean",
         section="trips",
-        title="Mean hours held at the gate",
-        definition="Mean hours between reaching the gate and being let through.",
+        title=gettext_noop("Mean hours held at the gate"),
+        definition=gettext_noop("Mean hours between reaching the gate and being let through."),
         formula=(
             "mean of (gate_released_at − held_since, else gate_arrived_at) in hours over the period's trips "
             "with both times"
@@ -751,62 +610,39 @@ TRIPS = (
         unit="hours",
         breakdowns=("facility",),
         source=TRIP_SOURCE,
-        translations={
-            "fa": ("میانگین ساعت‌های توقف در گذرگاه", "میانگین ساعت‌ها از رسیدن به گذرگاه تا اجازهٔ عبور."),
-            "ar": ("متوسط ساعات الاحتجاز عند البوابة", "متوسط الساعات بين الوصول إلى البوابة والسماح بالعبور."),
-        },
     ),
     Indicator(
         code="trips.hours_held_max",
         section="trips",
-        title="Longest hold at the gate",
-        definition="The most hours any trip was held between reaching the gate and being let through.",
+        title=gettext_noop("Longest hold at the gate"),
+        definition=gettext_noop("The most hours any trip was held between reaching the gate and being let through."),
         formula="max of (gate_released_at − held_since, else gate_arrived_at) in hours over the same trips",
         unit="hours",
         breakdowns=("facility",),
         source=TRIP_SOURCE,
-        translations={
-            "fa": (
-                "طولانی‌ترین توقف در گذرگاه",
-                "بیشترین ساعت‌هایی که یک سفر از رسیدن به گذرگاه تا اجازهٔ عبور متوقف ماند.",
-            ),
-            "ar": (
-                "أطول احتجاز عند البوابة",
-                "أكبر عدد من الساعات احتُجزت فيه رحلة بين الوصول إلى البوابة والسماح بالعبور.",
-            ),
-        },
     ),
     Indicator(
         code="trips.arrived_late",
         section="trips",
-        title="Arrivals after closing time",
-        definition="Trips that reached the hospital after it had closed for the day.",
+        title=gettext_noop("Arrivals after closing time"),
+        definition=gettext_noop("Trips that reached the hospital after it had closed for the day."),
         formula="trips with hospital_arrived_at > facility_closes_at (the facility's closing time on the trip date)",
         unit="trips",
         breakdowns=("facility",),
         source=TRIP_SOURCE,
-        translations={
-            "fa": ("رسیدن پس از ساعت تعطیلی", "سفرهایی که پس از تعطیل شدن بیمارستان در آن روز به بیمارستان رسیدند."),
-            "ar": ("الوصول بعد موعد الإغلاق", "الرحلات التي وصلت إلى المستشفى بعد إغلاقه في ذلك اليوم."),
-        },
     ),
     Indicator(
         code="trips.not_seen",
         section="trips",
-        title="Patients not seen by a doctor",
-        definition="Patients who set out but were not seen: no doctor, refused, or turned back at the gate.",
+        title=gettext_noop("Patients not seen by a doctor"),
+        definition=gettext_noop(
+            "Patients who set out but were not seen: no doctor, refused, or turned back at the gate."
+        ),
         formula="patient places on the period's trips with outcome no_doctor, refused or turned_back",
         unit="patients",
         breakdowns=("outcome",),
         source="transfers_trippassenger (outcome) with transfers_trip (date); an outcome whose patient.seen or "
         "patient.not_seen entry was corrected or retracted as that entry stands",
-        translations={
-            "fa": (
-                "بیمارانی که پزشک ندیدند",
-                "بیمارانی که راهی شدند اما ویزیت نشدند: پزشک نبود، پذیرفته نشدند، یا در گذرگاه بازگردانده شدند.",
-            ),
-            "ar": ("مرضى لم يعاينهم طبيب", "مرضى انطلقوا ولم يُعاينوا: لا طبيب، أو رُفضوا، أو أُعيدوا عند البوابة."),
-        },
     ),
 )
 
@@ -896,36 +732,24 @@ DEATHS = (
     Indicator(
         code="deaths.while_waiting",
         section="deaths",
-        title="Deaths while waiting",
-        definition="Patients who died while at least one of their referrals was waiting.",
+        title=gettext_noop("Deaths while waiting"),
+        definition=gettext_noop("Patients who died while at least one of their referrals was waiting."),
         formula="distinct patients with a referral closed as died, closing date in the period",
         unit="patients",
         breakdowns=("diagnosis_group", "priority"),
         source=DEATH_SOURCE,
-        translations={
-            "fa": ("مرگ در انتظار", "بیمارانی که در حالی درگذشتند که دست‌کم یکی از ارجاع‌هایشان در انتظار بود."),
-            "ar": ("الوفيات أثناء الانتظار", "مرضى تُوفّوا بينما كانت إحدى إحالاتهم على الأقل قيد الانتظار."),
-        },
     ),
     Indicator(
         code="deaths.days_waited_median",
         section="deaths",
-        title="Median days waited by those who died",
-        definition="For each death, the days from the longest-waiting referral to the death; the median of these.",
+        title=gettext_noop("Median days waited by those who died"),
+        definition=gettext_noop(
+            "For each death, the days from the longest-waiting referral to the death; the median of these."
+        ),
         formula="median over deaths.while_waiting of max(closing date − referral date) in days",
         unit="days",
         breakdowns=("diagnosis_group",),
         source=DEATH_SOURCE,
-        translations={
-            "fa": (
-                "میانهٔ روزهای انتظار درگذشتگان",
-                "برای هر مرگ، شمار روزها از قدیمی‌ترین ارجاعِ در انتظار تا مرگ؛ میانهٔ این شمارها.",
-            ),
-            "ar": (
-                "وسيط أيام انتظار المتوفين",
-                "لكل وفاة، عدد الأيام من أقدم إحالة منتظرة حتى الوفاة؛ ووسيط هذه الأعداد.",
-            ),
-        },
     ),
 )
 
@@ -982,11 +806,13 @@ INCIDENTS = (
     Indicator(
         code="incidents.total",
         section="incidents",
-        title="Obstruction incidents",
-        definition="Obstruction of care in the period, in the terms of the WHO Surveillance System for Attacks on "
-        "Health Care: permits denied, requests left unanswered by the appointment date, trips cancelled by the "
-        "authority, holds at the gate over the threshold, trips turned back, arrivals after closing, companions "
-        "refused, deliveries blocked or cut, and incidents recorded.",
+        title=gettext_noop("Obstruction incidents"),
+        definition=gettext_noop(
+            "Obstruction of care in the period, in the terms of the WHO Surveillance System for Attacks on "
+            "Health Care: permits denied, requests left unanswered by the appointment date, trips cancelled by the "
+            "authority, holds at the gate over the threshold, trips turned back, arrivals after closing, companions "
+            "refused, deliveries blocked or cut, and incidents recorded."
+        ),
         formula="incidents derived by the catalogue in corridor.reports.obstruction from the ledger entries dated in "
         "the period (the payload's date), retracted entries left out and corrections applied",
         unit="incidents",
@@ -994,20 +820,6 @@ INCIDENTS = (
         source="ledger entries trip.requested, trip.approved, trip.denied, trip.cancelled, gate.released, "
         "gate.turned_back, trip.arrived, trip.companion_answered, supply.blocked, supply.partly_allowed and "
         "incident.recorded, and the entry.corrected / entry.retracted entries that name them",
-        translations={
-            "fa": (
-                "رویدادهای ممانعت",
-                "ممانعت از درمان در این دوره با اصطلاحات نظام پایش حمله به مراقبت‌های سلامت سازمان جهانی بهداشت: "
-                "مجوزهای ردشده، درخواست‌های بی‌پاسخ تا روز نوبت، سفرهای لغوشده از سوی مقامات، توقف در گذرگاه بیش از "
-                "آستانه، بازگرداندن، رسیدن پس از تعطیلی، رد همراه، محموله‌های متوقف یا کاسته، و رویدادهای ثبت‌شده.",
-            ),
-            "ar": (
-                "حوادث العرقلة",
-                "عرقلة الرعاية في هذه الفترة بمصطلحات نظام ترصد الهجمات على الرعاية الصحية التابع لمنظمة الصحة "
-                "العالمية: تصاريح مرفوضة، وطلبات بلا رد حتى الموعد، ورحلات ألغتها السلطات، واحتجاز عند البوابة فوق "
-                "الحد، وإعادة من البوابة، ووصول بعد الإغلاق، ورفض مرافقين، وشحنات موقوفة أو مقلّصة، وحوادث مسجلة.",
-            ),
-        },
     ),
 )
 

@@ -206,12 +206,12 @@ def context(
         sections.append(
             {
                 "code": section.code,
-                "title": section.title_in(language),
+                "title": strings.title(section, language),
                 "indicators": [
                     {
                         "code": i.code,
-                        "title": i.title_in(language),
-                        "definition": i.definition_in(language),
+                        "title": strings.title(i, language),
+                        "definition": strings.definition(i, language),
                         "value": shown(i.code),
                         "unit": unit(i.unit, language),
                     }
@@ -222,7 +222,7 @@ def context(
         )
     key_figures = [
         {
-            "title": catalogue.indicator(c).title_in(language),
+            "title": strings.title(catalogue.indicator(c), language),
             "value": shown(c),
             "unit": unit(catalogue.indicator(c).unit, language),
         }
@@ -348,7 +348,7 @@ def _charts(indicators: IndicatorSet, language: str, public: bool) -> list[dict[
                 "uri": charts.data_uri(charts.requests_by_month(trend, local)),
                 "caption": strings.tr("chart.requests", language),
                 "legend": [
-                    (key, catalogue.indicator(f"requests.{key}").title_in(language))
+                    (key, strings.title(catalogue.indicator(f"requests.{key}"), language))
                     for key in (core.APPROVED, core.DENIED, core.DELAYED)
                 ],
             }

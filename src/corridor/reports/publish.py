@@ -219,7 +219,7 @@ def _page(
         f"<h2>{e(_w('monthly', language))}</h2><table><thead><tr><th>{e(_w('month', language))}</th>",
     ]
     for code in FIGURES:
-        out.append(f'<th class="n">{e(catalogue.indicator(code).title_in(language))}</th>')
+        out.append(f'<th class="n">{e(strings.title(catalogue.indicator(code), language))}</th>')
     out.append("</tr></thead><tbody>")
     for period, values in public:
         out.append(f"<tr><td>{e(strings.month(period.start, language))}</td>")

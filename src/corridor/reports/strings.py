@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from corridor import vocabulary
-from corridor.reports import codes
+from corridor.reports import catalogue, codes
 from corridor.web import l10n
 
 LANGUAGES = ("en", "fa", "ar")
@@ -403,6 +403,18 @@ def translate(message: str | Promise, language: str) -> str:
     """A gettext message in ``language``."""
     with translation.override(language):
         return str(message)
+
+
+def title(item: catalogue.Indicator | catalogue.Section, language: str) -> str:
+    """An indicator's or a section's title in ``language`` (the catalogue holds it in English, a msgid)."""
+    with translation.override(language):
+        return translation.gettext(item.title)
+
+
+def definition(indicator: catalogue.Indicator, language: str) -> str:
+    """An indicator's definition in ``language``."""
+    with translation.override(language):
+        return translation.gettext(indicator.definition)
 
 
 def methods(language: str) -> list[str]:

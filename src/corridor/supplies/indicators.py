@@ -8,6 +8,7 @@ explains the arithmetic behind them.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from corridor.register.models import Site
 from corridor.reports import strings
@@ -25,9 +26,8 @@ SOURCE = (
 
 define_section(
     SECTION,
-    "Supplies under blockade",
+    gettext_noop("Supplies under blockade"),
     order=55,
-    translations={"fa": "تدارکات در محاصره", "ar": "الإمدادات تحت الحصار"},
 )
 
 # Words for this section's table headings (gettext messages); added only where the report has none of its own.
@@ -47,63 +47,44 @@ for _key, _text in _WORDS.items():
 DAYS_OF_AUTONOMY = Indicator(
     code="supplies.days_of_autonomy",
     section=SECTION,
-    title="Days of autonomy, scarcest supply",
-    definition="How many days the scarcest supply lasts at its expected daily use, on the as-of date; every "
-    "supply in the table.",
+    title=gettext_noop("Days of autonomy, scarcest supply"),
+    definition=gettext_noop(
+        "How many days the scarcest supply lasts at its expected daily use, on the as-of date; every "
+        "supply in the table."
+    ),
     formula="the least, over the supply items, of the stock on the as-of date divided by the expected daily use "
     "(the mean use between counts in the 28 days before, or the daily use set); the stock is the last count plus "
     "what came in since, less the expected use since (docs/blockade.md)",
     unit="days",
     breakdowns=("supply",),
     source=SOURCE,
-    translations={
-        "fa": (
-            "روزهای خودکفایی، کمیاب‌ترین کالا",
-            "کمیاب‌ترین کالا با مصرف روزانهٔ مورد انتظار تا چند روز در تاریخ گزارش دوام می‌آورد؛ هر کالا در جدول.",
-        ),
-        "ar": (
-            "أيام الاكتفاء، أندر الإمدادات",
-            "عدد الأيام التي يكفيها أندر الإمدادات بالاستهلاك اليومي المتوقع في تاريخ التقرير؛ كل إمداد في الجدول.",
-        ),
-    },
 )
 BLOCKADE_DAYS = Indicator(
     code="supplies.blockade_days",
     section=SECTION,
-    title="Blockade days",
-    definition="Days of the period on which deliveries of at least one supply were under blockade; every supply "
-    "in the table.",
+    title=gettext_noop("Blockade days"),
+    definition=gettext_noop(
+        "Days of the period on which deliveries of at least one supply were under blockade; every supply in the table."
+    ),
     formula="count of the days from the 1st to the as-of date inside a blockade period of any supply item: from a "
     "blocked delivery of the item (or of its whole category) to the day before the next delivery allowed in full",
     unit="days",
     breakdowns=("supply",),
     source=SOURCE,
-    translations={
-        "fa": ("روزهای محاصره", "روزهایی از دوره که تحویل دست‌کم یک کالا در محاصره بود؛ هر کالا در جدول."),
-        "ar": ("أيام الحصار", "أيام الفترة التي كانت فيها شحنات إمداد واحد على الأقل تحت الحصار؛ كل إمداد في الجدول."),
-    },
 )
 SHARE_ALLOWED = Indicator(
     code="supplies.share_allowed",
     section=SECTION,
-    title="Deliveries let through",
-    definition="Share of the deliveries requested in the period, and answered, that the gate let through.",
+    title=gettext_noop("Deliveries let through"),
+    definition=gettext_noop(
+        "Share of the deliveries requested in the period, and answered, that the gate let through."
+    ),
     formula="100 × (deliveries allowed + the sum over deliveries partly allowed of the quantity allowed ÷ the "
     "quantity requested) ÷ deliveries allowed, partly allowed or blocked, among those requested from the 1st to the "
     "as-of date; deliveries still awaiting an answer are left out",
     unit="%",
     breakdowns=("supply",),
     source=SOURCE,
-    translations={
-        "fa": (
-            "محموله‌های عبورداده‌شده",
-            "سهم محموله‌هایی که در این دوره درخواست شدند و پاسخ گرفتند و گذرگاه اجازهٔ عبورشان را داد.",
-        ),
-        "ar": (
-            "الشحنات المسموح بمرورها",
-            "نسبة الشحنات المطلوبة في الفترة والتي تلقت ردًا وسمحت البوابة بمرورها.",
-        ),
-    },
 )
 
 

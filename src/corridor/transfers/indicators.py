@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from corridor.reports import core, strings
 from corridor.reports.catalogue import Indicator, Result, Value, define_section, register
@@ -28,9 +29,8 @@ WENT = (Trip.Status.DEPARTED, Trip.Status.RETURNED)
 
 define_section(
     SECTION,
-    "Escorts, interpreters and nurses",
+    gettext_noop("Escorts, interpreters and nurses"),
     order=45,
-    translations={"fa": "همراهان، مترجمان و پرستاران", "ar": "المرافقون والمترجمون والممرضون"},
 )
 
 _WORDS = {
@@ -48,77 +48,47 @@ COMPANIONS = (
     Indicator(
         code="companions.asked",
         section=SECTION,
-        title="Companions asked for",
-        definition="Escorts, interpreters and nurses the camp asked for, per patient, on trips dated in the period.",
+        title=gettext_noop("Companions asked for"),
+        definition=gettext_noop(
+            "Escorts, interpreters and nurses the camp asked for, per patient, on trips dated in the period."
+        ),
         formula="companions asked for on trips dated in the period",
         unit="companions",
         breakdowns=("role",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "همراهان درخواست‌شده",
-                "همراهان، مترجمان و پرستارانی که اردوگاه برای هر بیمار در سفرهای این دوره خواست.",
-            ),
-            "ar": (
-                "المرافقون المطلوبون",
-                "المرافقون والمترجمون والممرضون الذين طلبهم المخيم لكل مريض في رحلات هذه الفترة.",
-            ),
-        },
     ),
     Indicator(
         code="companions.approved_rate",
         section=SECTION,
-        title="Companions approved",
-        definition="Share of the companions asked for that the authority approved as asked.",
+        title=gettext_noop("Companions approved"),
+        definition=gettext_noop("Share of the companions asked for that the authority approved as asked."),
         formula="100 × (companions.asked with answer approved) / companions.asked",
         unit="%",
         breakdowns=("role",),
         source=SOURCE,
-        translations={
-            "fa": ("همراهان تأییدشده", "سهم همراهان درخواست‌شده‌ای که مقامات همان‌گونه که خواسته شد تأیید کردند."),
-            "ar": ("المرافقون الموافق عليهم", "نسبة المرافقين المطلوبين الذين وافقت عليهم السلطات كما طُلبوا."),
-        },
     ),
     Indicator(
         code="companions.interpreter_nurse_refused",
         section=SECTION,
-        title="Interpreters and nurses refused",
-        definition="Interpreters and nurses asked for whom the authority rejected or replaced with its own choice.",
+        title=gettext_noop("Interpreters and nurses refused"),
+        definition=gettext_noop(
+            "Interpreters and nurses asked for whom the authority rejected or replaced with its own choice."
+        ),
         formula="companions.asked with role interpreter or nurse and answer rejected or substituted",
         unit="companions",
         breakdowns=("role",),
         source=SOURCE,
-        translations={
-            "fa": (
-                "مترجمان و پرستاران ردشده",
-                "مترجمان و پرستاران درخواست‌شده‌ای که مقامات رد کردند یا با گزینهٔ خود جایگزین کردند.",
-            ),
-            "ar": (
-                "المترجمون والممرضون المرفوضون",
-                "المترجمون والممرضون المطلوبون الذين رفضتهم السلطات أو استبدلت بهم من اختارته.",
-            ),
-        },
     ),
     Indicator(
         code="companions.trips_without_interpreter",
         section=SECTION,
-        title="Trips without the interpreter needed",
-        definition="Trips that went in the period with an interpreter asked for and none approved.",
+        title=gettext_noop("Trips without the interpreter needed"),
+        definition=gettext_noop("Trips that went in the period with an interpreter asked for and none approved."),
         formula="trips dated in the period with status departed or returned, an interpreter asked for, and no "
         "interpreter approved",
         unit="trips",
         breakdowns=(),
         source=SOURCE,
-        translations={
-            "fa": (
-                "سفرهای بدون مترجم لازم",
-                "سفرهایی که در این دوره رفتند و مترجم خواسته شده بود اما هیچ مترجمی تأیید نشد.",
-            ),
-            "ar": (
-                "رحلات دون المترجم اللازم",
-                "الرحلات التي انطلقت في هذه الفترة وقد طُلب لها مترجم ولم يُوافق على أي مترجم.",
-            ),
-        },
     ),
 )
 
