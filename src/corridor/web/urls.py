@@ -24,6 +24,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("about/", account.about, name="about"),
     path("language/", account.set_language, name="set_language"),
     path("account/password/", account.password_change, name="password_change"),
     path("users/", users.user_list, name="users"),

@@ -28,6 +28,7 @@ BREAK_GLASS = frozenset({"admin", "auditor"})  # may ask to see one identity for
 ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "dashboard": ("get", EVERY_ROLE),
     "set_language": ("post", "anyone"),
+    "about": ("get", "anyone"),
     "password_change": ("get", EVERY_ROLE),
     "users": ("get", ADMIN),
     "user_create": ("get", ADMIN),

@@ -82,6 +82,8 @@ ALLOWED = {
     r"[IVX]{1,5}": "ICD-10 chapters, numbered in Roman numerals by WHO in every language",
     r"[0-9a-f]{12,}": "hashes: Merkle roots, checksums and key fingerprints",
     r"UTC": "the clock's reference, written so in every language",
+    r"locale/(?:fa|ar)/LC_MESSAGES/django\.po|msgid|msgstr": "the translation files and their two keywords, named "
+    "as a translator finds them (the about page says how to correct a translation)",
     r"CORRIDOR_[A-Z_]+": "settings, named as the operator types them in the environment (docs/deploy.md)",
     r"English": "the language switch names each language in itself",
 }

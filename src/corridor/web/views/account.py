@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts import services as accounts
 from corridor.errors import CorridorError, InvalidInput
@@ -81,3 +81,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
         {"form": form, "title": _("Change your password"), "submit": _("Change the password"), "notice": notice},
         status=422 if form.errors else 200,
     )
+
+
+@require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    """What Corridor is, and whose its translations are and how a native speaker corrects them: open to
+    visitors too, since a reader deciding whether to trust a page should not need an account to ask."""
+    return page(request, "corridor/about.html", {})
