@@ -56,11 +56,16 @@ _CODES: dict[str, Callable[[str], str]] = {
 # Values that are codes joined into a list ("witness, document"): Persian and Arabic join them with "،".
 _LISTS = {"choices", "known", "languages", "sites"}
 
+# Values that are numbers naming a record (ledger entry 1204, trip 1187): local digits, never grouped by
+# thousands, or the number read back is not the one to type.
+_IDENTIFIERS = {"seq", "trip", "referral", "job", "token", "grant"}
+
 
 def _worded(key: str, value: Any, language: str | None) -> str:
     if key in _LISTS and isinstance(value, str) and l10n.base(language) in ("fa", "ar"):
         return value.replace(", ", "، ")
-    if key.endswith("year") and isinstance(value, int):  # a year is not grouped by thousands: "۲۰۱۴"
+    # A year or a record's number is not grouped by thousands: "۲۰۱۴".
+    if (key.endswith("year") or key in _IDENTIFIERS) and isinstance(value, int):
         return l10n.digits(str(value), language)
     words = _CODES.get(key)
     if words is not None:

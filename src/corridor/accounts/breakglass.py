@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.models import BreakGlass
 from corridor.accounts.roles import Actor, Can, require
@@ -32,13 +33,13 @@ def open_break_glass(patient: Any, *, reason: str, by: Actor) -> BreakGlass:
     """Open a time-limited grant for ``by`` to see ``patient``'s identity; refused without a reason."""
     require(by, Can.BREAK_GLASS)
     if not isinstance(by, AbstractBaseUser):
-        raise NotAllowed("only a signed-in person can break the glass")
+        raise NotAllowed(_("only a signed-in person can break the glass"), code="break_glass.not_a_person")
     require_site(by, patient.site_id, "patient")  # only at a site the admin or auditor works at
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("say why you must see this identity", "reason")
+        raise InvalidInput(_("say why you must see this identity"), "reason", code="break_glass.no_reason")
     if len(reason) > 500:
-        raise InvalidInput("is longer than 500 characters", "reason")
+        raise InvalidInput(_("is longer than %(limit)s characters"), "reason", code="text.too_long", limit=500)
     now = _now()
     expires = now + dt.timedelta(seconds=int(settings.BREAK_GLASS_SECONDS))
     with transaction.atomic():
@@ -76,11 +77,18 @@ def acknowledge(grant_id: int, *, by: Actor, note: str = "") -> BreakGlass:
         grants = visible(BreakGlass.objects.select_for_update().select_related("user", "patient"), by)
         grant = grants.filter(pk=grant_id).first()
         if grant is None:
-            raise NotFound(f"there is no break-glass access {grant_id}")
+            raise NotFound(_("there is no break-glass access %(grant)s"), code="break_glass.not_found", grant=grant_id)
         if isinstance(by, AbstractBaseUser) and by.pk == grant.user_id:
-            raise NotAllowed("another auditor must acknowledge your own break-glass access")
+            raise NotAllowed(
+                _("another auditor must acknowledge your own break-glass access"), code="break_glass.own_access"
+            )
         if grant.acknowledged_at is not None:
-            raise Conflict(f"break-glass access {grant_id} was already acknowledged by {grant.acknowledged_by}")
+            raise Conflict(
+                _("break-glass access %(grant)s was already acknowledged by %(who)s"),
+                code="break_glass.already_acknowledged",
+                grant=grant_id,
+                who=grant.acknowledged_by,
+            )
         grant.acknowledged_at = _now()
         grant.acknowledged_by = ledger.actor_name(by)
         grant.save(update_fields=["acknowledged_at", "acknowledged_by"])

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from corridor.accounts.role_names import Role
 from corridor.errors import NotAllowed
+from corridor.errors import template as _
 
 
 class Can(StrEnum):
@@ -151,6 +152,35 @@ def can(user: Actor, capability: Can) -> bool:
     return any(capability in ROLE_CAPABILITIES[role] for role in roles_of(user))
 
 
+# What each capability's refusal says: one sentence each, so the reader's language has them all.
+REFUSALS: dict[Can, str] = {
+    Can.MANAGE_PATIENTS: _("your role may not manage patients"),
+    Can.MANAGE_REFERRALS: _("your role may not manage referrals"),
+    Can.MANAGE_TRIPS: _("your role may not manage trips"),
+    Can.RECORD_GATE: _("your role may not record gate"),
+    Can.RECORD_INCIDENTS: _("your role may not record incidents"),
+    Can.SEE_IDENTITIES: _("your role may not see identities"),
+    Can.READ_CLINICAL: _("your role may not read clinical"),
+    Can.CHANGE_RULES: _("your role may not change rules"),
+    Can.MANAGE_REFERENCE: _("your role may not manage reference"),
+    Can.READ_LEDGER: _("your role may not read ledger"),
+    Can.EXPORT: _("your role may not export"),
+    Can.CORRECT_LEDGER: _("your role may not correct ledger"),
+    Can.MANAGE_USERS: _("your role may not manage users"),
+    Can.ERASE_IDENTITIES: _("your role may not erase identities"),
+    Can.BREAK_GLASS: _("your role may not break glass"),
+    Can.REVIEW_ACCESS: _("your role may not review access"),
+    Can.ADD_ATTACHMENTS: _("your role may not add attachments"),
+    Can.VIEW_DERIVATIVES: _("your role may not view derivatives"),
+    Can.VIEW_ORIGINALS: _("your role may not view originals"),
+}
+
+
+def refusal(capability: Can) -> NotAllowed:
+    """The refusal of a role without ``capability`` (code ``role.may_not``, the capability as its value)."""
+    return NotAllowed(REFUSALS[capability], code="role.may_not", capability=capability.value)
+
+
 def require(user: Actor, capability: Can) -> None:
     if not can(user, capability):
-        raise NotAllowed(f"your role may not {capability.value.replace('_', ' ')}")
+        raise refusal(capability)

@@ -14,6 +14,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.models import ApiToken
 from corridor.accounts.roles import Actor, Can, can, roles_of
@@ -37,17 +38,22 @@ def _may_manage(by: Actor, user: AbstractBaseUser) -> bool:
 def issue_token(user: User, *, by: Actor, label: str) -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns (token, secret). The secret is not kept and cannot be shown again."""
     if not _may_manage(by, user):
-        raise NotAllowed("your role may not issue tokens for other users")
+        raise NotAllowed(_("your role may not issue tokens for other users"), code="token.not_yours")
     label = (label or "").strip()
     if not label:
-        raise InvalidInput("say what the token is for", "label")
+        raise InvalidInput(_("say what the token is for"), "label", code="token.no_label")
     if len(label) > 100:
-        raise InvalidInput("is longer than 100 characters", "label")
+        raise InvalidInput(_("is longer than %(limit)s characters"), "label", code="text.too_long", limit=100)
     if not user.is_active:
-        raise Conflict(f"user {user.get_username()} is deactivated")
+        raise Conflict(_("user %(user)s is deactivated"), code="token.user_deactivated", user=user.get_username())
     roles = sorted(role.value for role in roles_of(user))
     if not roles:
-        raise InvalidInput(f"user {user.get_username()} has no role, so a token could do nothing", "user")
+        raise InvalidInput(
+            _("user %(user)s has no role, so a token could do nothing"),
+            "user",
+            code="token.user_without_role",
+            user=user.get_username(),
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -72,11 +78,17 @@ def revoke_token(token_id: int, *, by: Actor, reason: str = "") -> ApiToken:
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
         if token is None:
-            raise NotFound(f"there is no token {token_id}")
+            raise NotFound(_("there is no token %(token)s"), code="token.not_found", token=token_id)
         if not _may_manage(by, token.user):
-            raise NotAllowed("your role may not revoke other users' tokens")
+            raise NotAllowed(_("your role may not revoke other users' tokens"), code="token.not_yours")
         if token.revoked_at is not None:
-            raise Conflict(f"token {token_id} was already revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC")
+            # The moment in UTC to the minute: the reader's language says it with its zone.
+            raise Conflict(
+                _("token %(token)s was already revoked on %(revoked_at)s"),
+                code="token.already_revoked",
+                token=token_id,
+                revoked_at=token.revoked_at.astimezone(dt.UTC).replace(second=0, microsecond=0),
+            )
         token.revoked_at = dt.datetime.now(dt.UTC)
         token.revoked_by = ledger.actor_name(by)
         token.save(update_fields=["revoked_at", "revoked_by"])

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, cast
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_noop as _
 from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -112,7 +113,9 @@ def add_attachment(request: HttpRequest, seq: Seq) -> Any:
     attachments.target(seq)
     files = request.FILES.getlist("file")
     if len(files) != 1:
-        raise InvalidInput("send exactly one file in the multipart field 'file'", "file")
+        raise InvalidInput(
+            _("send exactly one file in the multipart field 'file'"), "file", code="attachment.not_one_file"
+        )
     upload = files[0]
     try:
         entry = attachments.attach(

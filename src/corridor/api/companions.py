@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -128,14 +129,14 @@ def asked_out(asked: TripCompanion) -> dict[str, Any]:
 def _companion(request: HttpRequest, code: str) -> Companion:
     companion = visible(Companion.objects.select_related("site"), user_of(request)).filter(code=code).first()
     if companion is None:
-        raise NotFound(f"no companion with code {code!r}")
+        raise NotFound(_("no companion with code %(companion)r"), code="companion.not_found", companion=code)
     return companion
 
 
 def _trip(request: HttpRequest, trip_id: int) -> Trip:
     trip = visible(Trip.objects.select_related("site", "facility"), user_of(request)).filter(pk=trip_id).first()
     if trip is None:
-        raise NotFound(f"no trip {trip_id}")
+        raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
     return trip
 
 
@@ -179,7 +180,7 @@ def get_companion_identity(request: HttpRequest, code: Code, purpose: Purpose = 
     """A companion's identity fields, for roles that may see them; recorded as ``identity.viewed``."""
     user = reader(request)
     if not allowed(request, Can.SEE_IDENTITIES):
-        raise NotAllowed("your role may not see identities")
+        raise NotAllowed(_("your role may not see identities"), code="identity.not_allowed")
     companion = _companion(request, code)
     identity, entry = recorded(lambda: service.view_companion_identity(companion, by=user, purpose=purpose))
     return {

@@ -18,6 +18,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_noop as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import Swagger
@@ -30,7 +31,7 @@ from pydantic import Field
 from corridor import jsonlimits, refusals
 from corridor.accounts import tokens
 from corridor.accounts.models import ApiToken
-from corridor.accounts.roles import ROLE_CAPABILITIES, Can, Role, roles_of
+from corridor.accounts.roles import ROLE_CAPABILITIES, Can, Role, refusal, roles_of
 from corridor.errors import Conflict, CorridorError, InvalidInput, NotAllowed, NotFound
 from corridor.ledger.models import Entry
 from corridor.register.crypto import IdentityKeyError
@@ -131,9 +132,9 @@ class Requires(TokenAuth):
         roles = roles_of(found.user)
         request.corridor_roles = roles  # type: ignore[attr-defined]
         if not roles:
-            raise NotAllowed("your account has no role, so it may do nothing")
+            raise NotAllowed(_("your account has no role, so it may do nothing"), code="role.none")
         if not any(self.capability in ROLE_CAPABILITIES[role] for role in roles):
-            raise NotAllowed(f"your role may not {self.capability.value.replace('_', ' ')}")
+            raise refusal(self.capability)
         return found
 
 
@@ -166,7 +167,7 @@ def roles_in(request: HttpRequest) -> set[Role]:
 def reader(request: HttpRequest) -> User:
     """The caller, who must hold a role to read anything (pseudonymous data only)."""
     if not roles_in(request):
-        raise NotAllowed("your account has no role, so it may read nothing")
+        raise NotAllowed(_("your account has no role, so it may read nothing"), code="role.none")
     return user_of(request)
 
 
@@ -178,7 +179,7 @@ def acting(request: HttpRequest, capability: Can) -> User:
     """The caller, checked for ``capability`` here as well as in the service it is about to call."""
     user = reader(request)
     if not allowed(request, capability):
-        raise NotAllowed(f"your role may not {capability.value.replace('_', ' ')}")
+        raise refusal(capability)
     return user
 
 

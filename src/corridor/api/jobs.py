@@ -10,6 +10,7 @@ import base64
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -68,7 +69,7 @@ def _job(request: HttpRequest, job_id: int) -> Any:
 
     job = visible_to(reader(request)).filter(pk=job_id).first()
     if job is None:
-        raise NotFound(f"no job {job_id} of yours")
+        raise NotFound(_("no job %(job)s of yours"), code="job.not_found", job=job_id)
     return job
 
 
@@ -99,7 +100,9 @@ def get_job_result(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """The file a job produced (a report, an export, a checkpoint note), base64-encoded."""
     job = _job(request, job_id)
     if job.content is None:
-        raise NotFound(f"job {job_id} has no file" + ("" if job.finished else " yet"))
+        if not job.finished:
+            raise NotFound(_("job %(job)s has no file yet"), code="job.no_file_yet", job=job_id)
+        raise NotFound(_("job %(job)s has no file"), code="job.no_file", job=job_id)
     return {
         "filename": job.filename,
         "media_type": job.media_type,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -105,7 +106,7 @@ def get_entry(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     acting(request, Can.READ_LEDGER)
     entry = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
     if entry is None:
-        raise NotFound(f"there is no ledger entry {seq}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
     return entry_out(entry, user_of(request))
 
 
@@ -116,7 +117,7 @@ def correct_entry(request: HttpRequest, seq: Seq, data: CorrectionIn) -> Status[
     """Correct (or with ``retract``, withdraw) an entry by appending a new one; the original stays."""
     user = acting(request, Can.CORRECT_LEDGER)
     require_entry(user, seq)
-    entry, _ = recorded(
+    entry, _result = recorded(
         lambda: ledger.correct(
             seq,
             by=user,
@@ -177,7 +178,7 @@ def get_withheld_text(request: HttpRequest, seq: Seq, purpose: Purpose = "") -> 
     """An entry's withheld clinical or identifying text, for an auditor: the reading is recorded first, as a
     ``text.viewed`` entry with ``purpose``; other roles see that text as ``[withheld]``."""
     user = acting(request, Can.REVIEW_ACCESS)
-    (payload, _), viewed = recorded(lambda: withheld.read_text(seq, by=user, purpose=purpose))
+    (payload, _result), viewed = recorded(lambda: withheld.read_text(seq, by=user, purpose=purpose))
     entry = Entry.objects.get(seq=seq)
     return {"entry": {**entry.as_record(), "payload": payload}, "viewed": viewed}
 
@@ -196,8 +197,8 @@ def record_incident(request: HttpRequest, data: IncidentIn) -> Status[EntryRef]:
     user = acting(request, Can.RECORD_INCIDENTS)
     site = _my_site(request, data.site)
     if not sites_of_subjects(s for s in data.subjects or () if not s.startswith("site:")) <= {site.pk}:
-        raise NotFound("a subject named is not of this site")
-    _, entry = recorded(
+        raise NotFound(_("a subject named is not of this site"), code="incident.subject_elsewhere")
+    _result, entry = recorded(
         lambda: supplies.record_incident(
             site=site,
             kind=data.kind,

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -52,14 +53,14 @@ router = Router()
 def _site(code: str) -> Site:
     site = Site.objects.filter(code=code).first()
     if site is None:
-        raise NotFound(f"no site with code {code!r}")
+        raise NotFound(_("no site with code %(site)r"), code="site.not_found", site=code)
     return site
 
 
 def _facility(code: str) -> Facility:
     facility = Facility.objects.filter(code=code).first()
     if facility is None:
-        raise NotFound(f"no facility with code {code!r}")
+        raise NotFound(_("no facility with code %(facility)r"), code="facility.not_found", facility=code)
     return facility
 
 
@@ -67,7 +68,7 @@ def _my_site(request: HttpRequest, code: str) -> Site:
     """A site the caller works at: per-site records (patients, rules, trips) are read and written only there."""
     site = visible(Site.objects.all(), user_of(request)).filter(code=code).first()
     if site is None:
-        raise NotFound(f"no site with code {code!r}")
+        raise NotFound(_("no site with code %(site)r"), code="site.not_found", site=code)
     return site
 
 
@@ -76,7 +77,7 @@ def _referral(request: HttpRequest, referral_id: Id) -> Referral:
         visible(Referral.objects.select_related("patient", "priority"), user_of(request)).filter(pk=referral_id).first()
     )
     if referral is None:
-        raise NotFound(f"no referral {referral_id}")
+        raise NotFound(_("no referral %(referral)s"), code="referral.not_found", referral=referral_id)
     return referral
 
 
@@ -215,7 +216,7 @@ def patient_out(patient: Patient) -> dict[str, Any]:
 def _patient(request: HttpRequest, code: str) -> Patient:
     patient = visible(Patient.objects.select_related("site"), user_of(request)).filter(code=code).first()
     if patient is None:
-        raise NotFound(f"no patient with code {code!r}")
+        raise NotFound(_("no patient with code %(patient)r"), code="patient.not_found", patient=code)
     return patient
 
 
@@ -224,7 +225,7 @@ def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[s
     user = reader(request)
     # Admins and auditors only under a break-glass grant for this patient, which the service checks.
     if not allowed(request, Can.SEE_IDENTITIES) and not allowed(request, Can.BREAK_GLASS):
-        raise NotAllowed("your role may not see identities")
+        raise NotAllowed(_("your role may not see identities"), code="identity.not_allowed")
     token = request.auth  # type: ignore[attr-defined]
     identity, entry = recorded(lambda: register.view_identity(patient, by=user, purpose=purpose, via_token=token))
     return {
@@ -316,7 +317,7 @@ def put_identity(request: HttpRequest, code: Code, data: IdentityIn) -> EntryRef
     """Replace a patient's identity fields (the ledger records which changed, never the values)."""
     user = acting(request, Can.MANAGE_PATIENTS)
     patient = _patient(request, code)
-    _, entry = recorded(lambda: register.change_identity(patient, identity=data.dict(), by=user))
+    _result, entry = recorded(lambda: register.change_identity(patient, identity=data.dict(), by=user))
     return entry
 
 
@@ -444,7 +445,7 @@ def close_referral(request: HttpRequest, referral_id: Id, data: ReferralClose) -
     """Take a referral off the waiting list: treated, died, left or withdrawn."""
     user = acting(request, Can.MANAGE_REFERRALS)
     referral = _referral(request, referral_id)
-    _, entry = recorded(lambda: register.close_referral(referral, by=user, **data.dict()))
+    _result, entry = recorded(lambda: register.close_referral(referral, by=user, **data.dict()))
     return {**referral_out(_referral(request, referral.pk), user_of(request)), "entry": entry}
 
 
@@ -500,7 +501,12 @@ def rules_in_force(request: HttpRequest, code: Code, on: Date | None = None) -> 
     day = on or clock.today()
     rules = register.rules_in_force(site, day)
     if rules is None:
-        raise NotFound(f"no access rules are recorded for {site.code} on {day}")
+        raise NotFound(
+            _("no access rules are recorded for %(site)s on %(day)s"),
+            code="rules.none_recorded",
+            site=site.code,
+            day=day,
+        )
     return rules_out(rules)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field, StringConstraints
@@ -87,7 +88,10 @@ def indicator_values(request: HttpRequest, query: Query[IndicatorQuery]) -> dict
 
     user = acting(request, Can.READ_LEDGER)
     if query.audience == "partners" and not allowed(request, Can.EXPORT):
-        raise NotAllowed("your role may not see the partners' figures (unsuppressed small counts)")
+        raise NotAllowed(
+            _("your role may not see the partners' figures (unsuppressed small counts)"),
+            code="report.partners_not_allowed",
+        )
     period = parse_month(query.month)
     computed = catalogue.compute_all(period, sites=site_ids(user))  # the caller's sites' records only
     raw = computed.values()
@@ -208,7 +212,7 @@ def blocked_delivery(request: HttpRequest, data: BlockedIn) -> Status[EntryRef]:
 
     user = acting(request, Can.RECORD_INCIDENTS)
     where = _my_site(request, data.site)
-    _, entry = recorded(
+    _result, entry = recorded(
         lambda: services.record_blocked_delivery(
             site=where,
             item=data.item,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
@@ -67,7 +68,7 @@ def _trips(request: HttpRequest) -> Any:
 def _trip(request: HttpRequest, trip_id: int) -> Trip:
     trip = _trips(request).filter(pk=trip_id).first()
     if trip is None:
-        raise NotFound(f"no trip {trip_id}")
+        raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
     return trip
 
 
@@ -181,7 +182,7 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     )
     missing = sorted(set(data.referrals) - {r.pk for r in referrals})
     if missing:
-        raise InvalidInput(f"no referral {missing[0]}", "referrals")
+        raise InvalidInput(_("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0])
     referrals.sort(key=lambda r: data.referrals.index(r.pk))
     escorts = [(_patient(request, e.escort), _patient(request, e.escorting)) for e in data.escorts]
     trip, entry = recorded(
@@ -203,7 +204,7 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
 def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
     """``at`` when the time of day is known, else ``on`` (the date alone); not both."""
     if data.at is not None and data.on is not None:
-        raise InvalidInput("give the time (at) or the date alone (on), not both", "on")
+        raise InvalidInput(_("give the time (at) or the date alone (on), not both"), "on", code="trip.time_and_date")
     return data.at if data.at is not None else data.on
 
 
@@ -212,8 +213,8 @@ def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[
     # The service reads the trip again under its lock; this copy only needs what the services look at.
     trip = visible(Trip.objects.select_related("site", "facility"), user).filter(pk=trip_id).first()
     if trip is None:
-        raise NotFound(f"no trip {trip_id}")
-    _, entry = recorded(lambda: action(trip, user))
+        raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
+    _result, entry = recorded(lambda: action(trip, user))
     return {**trip_out(_trip(request, trip_id), user_of(request)), "entry": entry}
 
 
@@ -272,7 +273,7 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
     add = list(visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.add))
     missing = sorted(set(data.add) - {r.pk for r in add})
     if missing:
-        raise InvalidInput(f"no referral {missing[0]}", "add")
+        raise InvalidInput(_("no referral %(referral)s"), "add", code="referral.not_found", referral=missing[0])
     remove = [_patient(request, code) for code in data.remove]
     return _step(
         request,
@@ -484,7 +485,9 @@ def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dic
     day = on or clock.today()
     entry = plans.latest_plan(site, day)
     if entry is None:
-        raise NotFound(f"no plan has been proposed for {site.code} on {day}")
+        raise NotFound(
+            _("no plan has been proposed for %(site)s on %(day)s"), code="plan.none_proposed", site=site.code, day=day
+        )
     return plan_out(entry)
 
 
@@ -496,7 +499,7 @@ def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[di
     user = acting(request, Can.MANAGE_TRIPS)
     plan = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
     if plan is None or plan.type != "plan.proposed":
-        raise NotFound(f"ledger entry {seq} is not a plan")
+        raise NotFound(_("ledger entry %(seq)s is not a plan"), code="plan.not_a_plan", seq=seq)
     facility: Facility | None = _facility(data.facility) if data.facility else None
     referrals: list[Referral] | None = None
     if data.referrals is not None:
@@ -505,7 +508,9 @@ def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[di
         )
         missing = sorted(set(data.referrals) - {r.pk for r in referrals})
         if missing:
-            raise InvalidInput(f"no referral {missing[0]}", "referrals")
+            raise InvalidInput(
+                _("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0]
+            )
         referrals.sort(key=lambda r: data.referrals.index(r.pk))  # type: ignore[union-attr]
     trip, entry = recorded(
         lambda: plans.accept_plan(plan, by=user, facility=facility, referrals=referrals, reason=data.reason)

@@ -31,6 +31,7 @@ from typing import IO, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput, NotFound
@@ -49,7 +50,7 @@ def store_dir() -> Path:
 
 def path_for(digest: str) -> Path:
     if not isinstance(digest, str) or not _SHA256.match(digest):
-        raise InvalidInput("not a SHA-256 in lowercase hex", "sha256")
+        raise InvalidInput(_("not a SHA-256 in lowercase hex"), "sha256", code="attachment.bad_hash")
     return store_dir() / digest[:2] / digest
 
 
@@ -88,9 +89,14 @@ def target(seq: int) -> Entry:
     The edges ask before reading an upload, so a wrong number never costs one."""
     found = Entry.objects.filter(seq=seq).first()
     if found is None:
-        raise NotFound(f"there is no ledger entry {seq}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
     if not attachable(found.type):
-        raise InvalidInput(f"a file cannot document a {found.type} entry; attach it to what happened", "entry")
+        raise InvalidInput(
+            _("a file cannot document a %(event)s entry; attach it to what happened"),
+            "entry",
+            code="attachment.not_attachable",
+            event=found.type,
+        )
     return found
 
 
@@ -133,20 +139,36 @@ def _place(temporary: Path, digest: str) -> bool:
     return True
 
 
+# A file over its kind's limit, in one sentence per kind so that each language says the kind in its words.
+_TOO_LARGE = {
+    "image": _("the image is larger than the limit of %(limit)s MB for images (%(setting)s)"),
+    "video": _("the video is larger than the limit of %(limit)s MB for videos (%(setting)s)"),
+    "audio": _("the audio is larger than the limit of %(limit)s MB for audios (%(setting)s)"),
+    "document": _("the document is larger than the limit of %(limit)s MB for documents (%(setting)s)"),
+    "bundle": _("the bundle is larger than the limit of %(limit)s MB for bundles (%(setting)s)"),
+}
+
+
+def _too_large(kind: str, limit: int) -> InvalidInput:
+    return InvalidInput(
+        _TOO_LARGE[kind],
+        "file",
+        code="attachment.too_large",
+        limit=limit // (1024 * 1024),
+        setting=f"CORRIDOR_ATTACHMENT_MAX_MB_{kind.upper()}",
+    )
+
+
 def _seal_stream(source: BinaryIO, out: IO[bytes], head: bytes, limit: int, kind: str) -> tuple[str, int]:
     key_id, keys = _keys()
     sealer = sealed.Sealer(out, key_id, keys[key_id])
     sealer.write(head)
     while chunk := source.read(_CHUNK):
         if sealer.size + len(chunk) > limit:
-            raise InvalidInput(
-                f"the {kind} is larger than the limit of {limit // (1024 * 1024)} MB for {kind}s "
-                f"(CORRIDOR_ATTACHMENT_MAX_MB_{kind.upper()})",
-                "file",
-            )
+            raise _too_large(kind, limit)
         sealer.write(chunk)
     if sealer.size > limit:
-        raise InvalidInput(f"the {kind} is larger than the limit of {limit // (1024 * 1024)} MB for {kind}s", "file")
+        raise _too_large(kind, limit)
     digest = sealer.finish()
     out.flush()
     os.fsync(out.fileno())
@@ -190,7 +212,7 @@ def _plaintext(source: BinaryIO, sealed_path: Path, digest: str) -> Iterator[Bin
         source.seek(0)
         yield source
         return
-    with _incoming() as (copy, _), sealed_path.open("rb") as handle:
+    with _incoming() as (copy, _path), sealed_path.open("rb") as handle:
         for chunk in sealed.open_chunks(handle, _keys()[1], digest):
             copy.write(chunk)
         copy.seek(0)
@@ -219,19 +241,35 @@ def attach(
     require(by, Can.ADD_ATTACHMENTS)
     # Checked before a byte is read, so a bad field never costs an upload.
     if source not in Source.values:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "source",
+            code="evidence.unknown_source",
+            choices=", ".join(Source.values),
+            value=source,
+        )
     if certainty not in Certainty.values:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "certainty",
+            code="evidence.unknown_certainty",
+            choices=", ".join(Certainty.values),
+            value=certainty,
+        )
     if isinstance(subjects, str):
-        raise InvalidInput("give a list of subjects, not one string", "subjects")
+        raise InvalidInput(
+            _("give a list of subjects, not one string"), "subjects", code="attachment.subjects_not_a_list"
+        )
     subject_list = list(subjects)
     if entry is None and not subject_list:
-        raise InvalidInput("say what the file is evidence of: an entry number or subjects", "entry")
+        raise InvalidInput(
+            _("say what the file is evidence of: an entry number or subjects"), "entry", code="attachment.of_nothing"
+        )
     inherited = target(entry).subjects if entry is not None else []
     remove_leftovers()  # a worker killed mid-upload since the server started left these
     if isinstance(file, Path):
         if not file.is_file():
-            raise InvalidInput(f"{file} is not a file", "file")
+            raise InvalidInput(_("%(path)s is not a file"), "file", code="attachment.not_a_file", path=str(file))
         with file.open("rb") as handle:
             return attach(
                 handle,
@@ -245,12 +283,24 @@ def attach(
 
     head = _read_head(file)
     if not head:
-        raise InvalidInput("the file is empty", "file")
+        raise InvalidInput(_("the file is empty"), "file", code="attachment.empty")
     media_type = media.detect(head)
     if media_type not in media.ALLOWED:
         accepted = ", ".join(sorted(media.ALLOWED))
-        found = f"a file of type {media_type}" if media_type else "a file of a type that could not be recognised"
-        raise InvalidInput(f"{found} is not accepted; accepted types: {accepted}", "file")
+        if media_type:
+            raise InvalidInput(
+                _("a file of type %(media_type)s is not accepted; accepted types: %(known)s"),
+                "file",
+                code="attachment.type_refused",
+                media_type=media_type,
+                known=accepted,
+            )
+        raise InvalidInput(
+            _("a file of a type that could not be recognised is not accepted; accepted types: %(known)s"),
+            "file",
+            code="attachment.type_unknown",
+            known=accepted,
+        )
     kind = media.ALLOWED[media_type]
     written: list[Path] = []
     try:
@@ -351,7 +401,8 @@ def _describe(
             try:
                 made = media.derivatives(plain)
             except ValueError as exc:
-                raise InvalidInput(str(exc), "file") from None
+                # The image library's own words: no template, so they stay as it said them.
+                raise InvalidInput(str(exc), "file", code="attachment.image_unreadable") from None
             derivative, thumbnail = store(made.image), store(made.thumbnail)
         return {"c2pa": proof.status, "c2pa_manifest": manifest, "derivative": derivative, "thumbnail": thumbnail}
 
@@ -369,7 +420,7 @@ def _describe(
                 detail = bundle.payload()
                 return {**described, "proofmode": detail.pop("status"), "proofmode_detail": detail}
         except proofmode.Refused as exc:
-            raise InvalidInput(str(exc), "file") from None
+            raise InvalidInput(str(exc), "file", code="attachment.bundle_refused") from None
 
 
 def _accepted_inside(head: bytes) -> str | None:
@@ -388,7 +439,9 @@ def open_stream(digest: str) -> Iterator[bytes]:
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        raise NotFound(f"attachment {digest} is not in the store") from None
+        raise NotFound(
+            _("attachment %(sha256)s is not in the store"), code="attachment.not_stored", sha256=digest
+        ) from None
 
     def chunks() -> Iterator[bytes]:
         with handle:
@@ -399,7 +452,13 @@ def open_stream(digest: str) -> Iterator[bytes]:
             try:
                 yield from sealed.open_chunks(handle, _keys()[1], digest)
             except sealed.SealError as exc:
-                raise InvalidInput(f"attachment {digest} is damaged: {exc}", "sha256") from None
+                raise InvalidInput(
+                    _("attachment %(sha256)s is damaged: %(reason)s"),
+                    "sha256",
+                    code="attachment.damaged",
+                    sha256=digest,
+                    reason=str(exc),
+                ) from None
 
     return chunks()
 
@@ -414,7 +473,12 @@ def _legacy(handle: BinaryIO, digest: str) -> Iterator[bytes]:
         hasher.update(chunk)
         held = chunk
     if hasher.hexdigest() != digest:
-        raise InvalidInput(f"attachment {digest} is damaged: its bytes no longer match its hash", "sha256")
+        raise InvalidInput(
+            _("attachment %(sha256)s is damaged: its bytes no longer match its hash"),
+            "sha256",
+            code="attachment.damaged",
+            sha256=digest,
+        )
     if held is not None:
         yield held
 
@@ -436,7 +500,7 @@ class Shown:
 def attachment_of(seq: int) -> Attachment:
     found = Attachment.objects.filter(added_id=seq).select_related("added").first()
     if found is None:
-        raise NotFound(f"entry {seq} is not an attachment")
+        raise NotFound(_("entry %(seq)s is not an attachment"), code="attachment.not_found", seq=seq)
     return found
 
 
@@ -446,7 +510,9 @@ def view_derivative(seq: int, *, by: ledger.Actor, thumbnail: bool = False) -> S
     found = attachment_of(seq)
     digest = found.thumbnail if thumbnail else found.derivative
     if not digest:
-        raise NotFound(f"attachment {seq} has no image to show: download the original")
+        raise NotFound(
+            _("attachment %(seq)s has no image to show: download the original"), code="attachment.no_image", seq=seq
+        )
     media_type = "image/png" if read_head_is_png(digest) else "image/jpeg"
     return Shown(open_stream(digest), media_type)
 
@@ -465,7 +531,7 @@ def view_original(seq: int, *, by: ledger.Actor, purpose: str | None = None) -> 
     require(by, Can.VIEW_ORIGINALS)
     found = attachment_of(seq)
     if purpose is not None and not isinstance(purpose, str):
-        raise InvalidInput("give the purpose as text", "purpose")
+        raise InvalidInput(_("give the purpose as text"), "purpose", code="attachment.purpose_not_text")
     purpose = validate.text(purpose, "purpose", required=True, max_length=500)
     stream = open_stream(found.sha256)
     viewed = ledger.append(
@@ -494,7 +560,7 @@ def digests_of(payload: dict[str, object]) -> list[str]:
 def check_file(digest: str) -> str | None:
     """None if the stored object is there and holds the bytes with this hash, else "missing" or "damaged"."""
     try:
-        for _ in open_stream(digest):
+        for _chunk in open_stream(digest):
             pass
     except NotFound:
         return "missing"
@@ -557,7 +623,9 @@ def reseal_all() -> int:
             for chunk in open_stream(digest):
                 sealer.write(chunk)
             if sealer.finish() != digest:  # pragma: no cover - open_stream has checked the hash
-                raise InvalidInput(f"attachment {digest} is damaged", "sha256")
+                raise InvalidInput(
+                    _("attachment %(sha256)s is damaged"), "sha256", code="attachment.damaged", sha256=digest
+                )
             out.flush()
             os.fsync(out.fileno())
             os.chmod(temporary, 0o400)

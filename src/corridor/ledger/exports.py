@@ -41,11 +41,14 @@ def checkpoint_for_export() -> dict[str, Any]:
     proof: the verifier rebuilds the Merkle tree from every entry and compares its root with the signed one.
     """
     from corridor.errors import Conflict
+    from corridor.errors import template as _
     from corridor.ledger.evidence import export_evidence
 
     bundle = export_evidence()
     if bundle["checkpoint"] is None:
-        raise Conflict("no checkpoint has been signed yet: run corridor checkpoint first")
+        raise Conflict(
+            _("no checkpoint has been signed yet: run corridor checkpoint first"), code="evidence.no_checkpoint"
+        )
     return bundle
 
 

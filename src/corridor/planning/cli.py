@@ -191,12 +191,13 @@ def replay(entry: int, out: str | None) -> None:
     run again on them and its output compared byte for byte (by hash) with what was recorded.
     """
     from corridor.errors import NotFound
+    from corridor.errors import template as _
     from corridor.ledger.models import Entry
     from corridor.transfers.plans import canonical_json, replay_plan
 
     found = Entry.objects.filter(seq=entry).first()
     if found is None:
-        raise NotFound(f"no ledger entry {entry}")
+        raise NotFound(_("no ledger entry %(seq)s"), code="entry.not_found", seq=entry)
     result = replay_plan(found)
     if out == "-":
         click.echo(canonical_json(result.result).decode())

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from django.apps import apps
 from django.db import connection
 from django.db.models import Exists, F, Model, OuterRef, QuerySet
+from django.utils.translation import gettext_noop as _
 
 from corridor.errors import NotFound
 
@@ -99,12 +100,28 @@ def visible(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
     return for_sites(queryset, site_ids(user))
 
 
+# What a record looked up by its key is called in a refusal: its sentence, its code and its value's name.
+_NAMED: dict[str, tuple[str, str, str]] = {
+    "patient": (_("there is no patient %(patient)s"), "patient.not_found", "patient"),
+    "ledger entry": (_("there is no ledger entry %(seq)s"), "entry.not_found", "seq"),
+}
+
+# A record of a site the user does not work at is refused as if it did not exist, in these words.
+_SUCH: dict[str, tuple[str, str]] = {
+    "site": (_("there is no such site"), "site.not_found"),
+    "patient": (_("there is no such patient"), "patient.not_found"),
+    "trip": (_("there is no such trip"), "trip.not_found"),
+    "companion": (_("there is no such companion"), "companion.not_found"),
+}
+
+
 def get_visible(queryset: QuerySet[M], user: Any, what: str, **lookup: Any) -> M:
     """The one record of ``user``'s sites matching ``lookup``; NotFound (the same answer as for a record
-    that does not exist) otherwise."""
+    that does not exist) otherwise. ``what`` is one of ``_NAMED``."""
     found = visible(queryset, user).filter(**lookup).first()
     if found is None:
-        raise NotFound(f"there is no {what} {next(iter(lookup.values()), '')}".rstrip())
+        template, code, name = _NAMED[what]
+        raise NotFound(template, code=code, **{name: next(iter(lookup.values()), "")})
     return found
 
 
@@ -117,7 +134,8 @@ def may_act_at(user: Any, site: Any) -> bool:
 def require_site(user: Any, site: Any, what: str = "site") -> None:
     """Refuse (NotFound, as if it did not exist) an act of ``user`` on records of a site they do not work at."""
     if not may_act_at(user, site):
-        raise NotFound(f"there is no such {what}")
+        template, code = _SUCH[what]
+        raise NotFound(template, code=code)
 
 
 def entries_for_sites(queryset: QuerySet[Any], sites: Iterable[int] | None) -> QuerySet[Any]:
@@ -152,7 +170,7 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[int | str]] | None:
     """
     by_kind: dict[str, list[str]] = {}
     for subject in subjects:
-        kind, _, ident = subject.partition(":")
+        kind, _sep, ident = subject.partition(":")
         if kind in SUBJECT_SITES:
             by_kind.setdefault(kind, []).append(ident)
     if "site" in by_kind:
@@ -208,4 +226,4 @@ def require_entry(user: Any, seq: int) -> None:
     """Refuse (NotFound) a read of or an attachment to ledger entry ``seq`` that ``user``'s sites may not see."""
     entry = apps.get_model("ledger", "Entry")
     if not visible(entry.objects.filter(seq=seq), user).exists():
-        raise NotFound(f"there is no ledger entry {seq}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)

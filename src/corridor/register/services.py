@@ -943,7 +943,9 @@ def set_access_rules(
                     **choices,
                 )
         except IntegrityError as exc:  # pragma: no cover - guarded by validation above
-            raise Conflict(str(exc)) from None
+            raise Conflict(
+                _("the rules could not be stored: %(reason)s"), code="rules.not_stored", reason=str(exc)
+            ) from None
     return rules
 
 

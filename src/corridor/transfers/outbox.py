@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
@@ -84,7 +85,7 @@ def parse_key(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InvalidInput("must be a UUID", "key") from None
+        raise InvalidInput(_("must be a UUID"), "key", code="tap.key_not_a_uuid") from None
 
 
 def phone_time(value: object, zone: str) -> dt.datetime:
@@ -100,9 +101,9 @@ def phone_time(value: object, zone: str) -> dt.datetime:
         try:
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
-            raise InvalidInput("must be an ISO 8601 date and time", "tapped_at") from None
+            raise InvalidInput(_("must be an ISO 8601 date and time"), "tapped_at", code="tap.not_a_time") from None
     if moment.tzinfo is None:
-        raise InvalidInput("must include a time zone", "tapped_at")
+        raise InvalidInput(_("must include a time zone"), "tapped_at", code="tap.no_time_zone")
     site = moment.astimezone(zoneinfo.ZoneInfo(zone))
     day = clock.today()
     if day == dt.datetime.now(dt.UTC).date() or day == site.date():
@@ -130,7 +131,7 @@ def apply_tap(
     """
     require(by, Can.RECORD_GATE)
     if step not in STEPS:
-        raise InvalidInput(f"must be one of {', '.join(STEPS)}", "step")
+        raise InvalidInput(_("must be one of %(choices)s"), "step", code="tap.unknown_step", choices=", ".join(STEPS))
     clock.check_moment("tapped_at", tapped_at, zone=trip.site.time_zone)
     text_field = TEXTS.get(step)
     kwargs: dict[str, Any] = {text_field: text} if text_field else {}

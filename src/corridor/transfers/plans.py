@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.accounts.roles import Actor, Can, require
@@ -180,7 +181,13 @@ def propose_plan(
     require_site(by, site)  # only at a site the user works at; another site's is not found
     day = day or clock.today()
     if not 7 <= horizon_days <= 366:
-        raise InvalidInput("must be between 7 and 366 days", "horizon_days")
+        raise InvalidInput(
+            _("must be between %(least)s and %(most)s days"),
+            "horizon_days",
+            code="plan.horizon_out_of_range",
+            least=7,
+            most=366,
+        )
     instance, by_id, approved, cancelled_today = build_instance(site, day, horizon_days)
     rules = AccessRuleSet.in_force(site, day)
     arrival_rate, cancel_rate = recent_rates(site, day)
@@ -374,14 +381,24 @@ def replay_plan(plan: Entry) -> Replay:
     instance no longer matches its recorded hash.
     """
     if plan.type != "plan.proposed":
-        raise InvalidInput(f"ledger entry {plan.seq} is not a plan", "plan")
+        raise InvalidInput(_("ledger entry %(seq)s is not a plan"), "plan", code="plan.not_a_plan", seq=plan.seq)
     planner = plan.payload.get("planner") or {}
     if planner.get("mode") != "reproducible":
-        raise InvalidInput(f"ledger entry {plan.seq} was searched against the clock: it cannot be replayed", "plan")
+        raise InvalidInput(
+            _("ledger entry %(seq)s was searched against the clock: it cannot be replayed"),
+            "plan",
+            code="plan.not_reproducible",
+            seq=plan.seq,
+        )
     instance = planner["instance"]
     digest = instance_hash(instance)
     if digest != planner["instance_sha256"]:
-        raise InvalidInput(f"ledger entry {plan.seq}: the stored instance does not match its hash", "plan")
+        raise InvalidInput(
+            _("ledger entry %(seq)s: the stored instance does not match its hash"),
+            "plan",
+            code="plan.instance_tampered",
+            seq=plan.seq,
+        )
     from corridor.planning.budget import Budget
 
     budget = Budget.from_dict(planner["budget"])
@@ -401,12 +418,12 @@ def latest_plan(site: Site, day: dt.date) -> Entry | None:
 
 def _plan_trip(plan: Entry) -> tuple[Site, dt.date, Facility | None, list[Referral]]:
     if plan.type != "plan.proposed":
-        raise InvalidInput(f"ledger entry {plan.seq} is not a plan", "plan")
+        raise InvalidInput(_("ledger entry %(seq)s is not a plan"), "plan", code="plan.not_a_plan", seq=plan.seq)
     payload = plan.payload
     try:
         site = Site.objects.get(code=payload["site"])
     except Site.DoesNotExist:
-        raise NotFound(f"site {payload['site']} no longer exists") from None
+        raise NotFound(_("site %(site)s no longer exists"), code="plan.site_gone", site=payload["site"]) from None
     day = dt.date.fromisoformat(payload["date"])
     trip = payload.get("trip")
     if trip is None:
@@ -419,7 +436,7 @@ def _plan_trip(plan: Entry) -> tuple[Site, dt.date, Facility | None, list[Referr
 
 def check_plan_change(plan: Entry, facility: Facility, referrals: Sequence[Referral]) -> list[InvalidInput]:
     """What the rules in force say about a changed trip, as refusals (empty when it is allowed)."""
-    site, day, _, _ = _plan_trip(plan)
+    site, day, _facility, _referrals = _plan_trip(plan)
     try:
         transfers.check_manifest(site=site, day=day, facility=facility, referrals=referrals)
     except InvalidInput as exc:
@@ -441,12 +458,16 @@ def accept_plan(
     chosen_facility = facility or planned_facility
     chosen = list(referrals) if referrals is not None else planned
     if chosen_facility is None or not chosen:
-        raise InvalidInput("the plan has no trip for that day; choose a hospital and patients", "patients")
+        raise InvalidInput(
+            _("the plan has no trip for that day; choose a hospital and patients"), "patients", code="plan.no_trip"
+        )
     changed = chosen_facility != planned_facility or [r.pk for r in chosen] != [r.pk for r in planned]
     if changed and not reason.strip():
-        raise InvalidInput("say why the trip differs from the plan", "reason")
+        raise InvalidInput(_("say why the trip differs from the plan"), "reason", code="plan.change_without_reason")
     if Trip.objects.filter(site=site, date=day, status__in=PENDING, passengers__referral__in=chosen).exists():
-        raise Conflict("some of these patients already have a trip requested that day")
+        raise Conflict(
+            _("some of these patients already have a trip requested that day"), code="plan.already_requested"
+        )
     with transaction.atomic():
         trip = transfers.request_trip(
             site=site, day=day, facility=chosen_facility, referrals=chosen, plan_seq=plan.seq, by=by

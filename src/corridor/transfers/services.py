@@ -386,7 +386,12 @@ def cancel_trip(
 ) -> Trip:
     """The trip was cancelled before it left (by the authority, the camp, the hospital or other)."""
     if cancelled_by not in CANCELLERS:
-        raise InvalidInput(f"must be one of {', '.join(CANCELLERS)}", "cancelled_by")
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "cancelled_by",
+            code="trip.unknown_canceller",
+            choices=", ".join(CANCELLERS),
+        )
     reason = (reason or "").strip()
     return _transition(
         trip,
@@ -631,7 +636,9 @@ def record_outcome(
     _evidence(source, certainty)
     if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
         choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
-        raise InvalidInput(f"must be one of {', '.join(choices)}", "outcome")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "outcome", code="trip.unknown_outcome", choices=", ".join(choices)
+        )
     episodes.check_follow_up(outcome, follow_up_due, trip.date)
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
 from corridor.errors import InvalidInput
 from corridor.web.models import Preference
@@ -15,12 +16,14 @@ from corridor.web.models import Preference
 
 def set_language(user: Any, language: str) -> Preference:
     """Remember ``language`` (one of settings.LANGUAGES) for ``user``."""
-    codes = [code for code, _ in settings.LANGUAGES]
+    codes = [code for code, _name in settings.LANGUAGES]
     if language not in codes:
-        raise InvalidInput(f"must be one of {', '.join(codes)}", "language")
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "language", code="language.unknown", choices=", ".join(codes)
+        )
     if not user.is_authenticated:
-        raise InvalidInput("sign in to keep a language", "user")
-    preference, _ = Preference.objects.update_or_create(user=user, defaults={"language": language})
+        raise InvalidInput(_("sign in to keep a language"), "user", code="language.not_signed_in")
+    preference, _created = Preference.objects.update_or_create(user=user, defaults={"language": language})
     return preference
 
 

@@ -34,3 +34,38 @@ def test_a_step_out_of_order_is_refused_with_its_code_and_in_the_callers_languag
     assert english["message"] == f"trip {trip.code} is requested; cannot record released at the gate"
     assert arabic["message"].startswith(f"الرحلة {trip.code} «") and "لا يمكن تسجيل" in arabic["message"]
     assert not any(word in arabic["message"] for word in ("requested", "gate.released", "cannot"))
+
+
+def test_a_trip_not_found_is_refused_with_its_code_and_its_number_in_local_digits_ungrouped(
+    tokens: dict[str, str], api_client: Clients
+) -> None:
+    client = api_client(tokens["coordinator"])
+    english = client.get("/api/trips/123456", HTTP_ACCEPT_LANGUAGE="en")
+    persian = client.get("/api/trips/123456", HTTP_ACCEPT_LANGUAGE="fa")
+    assert english.status_code == persian.status_code == 404
+    english_error, persian_error = json.loads(english.content)["error"], json.loads(persian.content)["error"]
+    assert english_error["reason"] == persian_error["reason"] == "trip.not_found"
+    assert english_error["values"] == {"trip": 123456}
+    assert english_error["message"] == "no trip 123456"
+    assert persian_error["message"] == "اعزام ۱۲۳۴۵۶ نیست"
+
+
+def test_a_role_without_the_capability_is_refused_with_the_capability_named_in_arabic(
+    tokens: dict[str, str], api_client: Clients
+) -> None:
+    client = api_client(tokens["monitor"])
+    response = client.post("/api/plans/1/accept", {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ar")
+    assert response.status_code == 403, response.content
+    error = json.loads(response.content)["error"]
+    assert error["reason"] == "role.may_not" and error["values"] == {"capability": "manage_trips"}
+    assert error["message"] == "لا يسمح دورك بإدارة الرحلات"
+    english = client.post("/api/plans/1/accept", {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert json.loads(english.content)["error"]["message"] == "your role may not manage trips"
+
+
+def test_a_job_not_found_is_refused_with_its_code_in_persian(tokens: dict[str, str], api_client: Clients) -> None:
+    response = api_client(tokens["coordinator"]).get("/api/jobs/4321", HTTP_ACCEPT_LANGUAGE="fa")
+    assert response.status_code == 404
+    error = json.loads(response.content)["error"]
+    assert error["reason"] == "job.not_found" and error["values"] == {"job": 4321}
+    assert error["message"] == "کار ۴۳۲۱ از آنِ شما نیست"

@@ -20,7 +20,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -98,7 +98,9 @@ def _entered(item: dict[str, Any], trip: Trip) -> dt.datetime | None:
         day = dt.date.fromisoformat(str(item.get("date") or trip.date.isoformat()))
         at = dt.time.fromisoformat(time)
     except ValueError:
-        raise InvalidInput("must be a date and a time of day", "at") from None
+        raise InvalidInput(
+            gettext_noop("must be a date and a time of day"), "at", code="tap.not_a_time_of_day"
+        ) from None
     return dt.datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(trip.site.time_zone))
 
 

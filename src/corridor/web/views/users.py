@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from corridor import refusals
@@ -182,7 +183,9 @@ def user_token_issue(request: HttpRequest, username: str) -> HttpResponse:
 def user_token_revoke(request: HttpRequest, username: str, token_id: int) -> HttpResponse:
     try:
         if not ApiToken.objects.filter(pk=token_id, user__username=username).exists():
-            raise NotFound(f"{username} has no token {token_id}")
+            raise NotFound(
+                gettext_noop("%(user)s has no token %(token)s"), code="token.not_found", user=username, token=token_id
+            )
         accounts.revoke_token(token_id, by=request.user, reason=request.POST.get("reason", ""))
     except CorridorError as exc:
         messages.error(request, refusals.in_language(exc))
