@@ -19,7 +19,7 @@ from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral
 from corridor.register.scoping import for_sites, require_entry, site_ids, sites_of_subjects, visible
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers.models import Trip
 
 from .core import acting, reader, recorded, requires, responses, user_of
