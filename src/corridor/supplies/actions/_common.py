@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Any
 
 from django.utils.translation import gettext_noop as _
@@ -16,7 +15,6 @@ from corridor.supplies import autonomy
 from corridor.supplies.models import Category, SupplyItem
 
 ITEMS = tuple(Category.values)
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
 
 
 # What a role that may not act is told, by the first capability the act needs.

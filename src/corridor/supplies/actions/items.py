@@ -14,7 +14,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register.models import Site
 from corridor.supplies import autonomy
-from corridor.supplies.actions._common import _CODE, ITEMS, _number, _require_any, _text
+from corridor.supplies.actions._common import ITEMS, _number, _require_any, _text
 from corridor.supplies.models import SupplyItem
 
 _UNSET: Any = object()
@@ -40,7 +40,7 @@ def define_item(
     """
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
     code = (code or "").strip()
-    if not _CODE.match(code):
+    if not validate.CODE.match(code):
         raise InvalidInput(
             _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
             "code",
