@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.files import atomic_open, write_atomically
+from corridor.files import atomic_open, atomic_path, write_atomically
 
 
 def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_partial_file(tmp_path: Path) -> None:
@@ -34,3 +34,26 @@ def test_bytes_and_text_both_take_the_target_s_name_only_when_complete(tmp_path:
     write_atomically(tmp_path / "note.txt", "سلام\n")
     assert (tmp_path / "tile").read_bytes() == b"\x00\x01"
     assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "سلام\n"
+
+
+def test_a_writer_given_a_file_name_writes_an_owner_only_partial_file_that_takes_the_name_only_when_done(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "corridor.backup"
+    (tmp_path / "corridor.backup.partial").write_text("what a killed backup left")
+    with atomic_path(target, permissions=0o600, durable=True) as partial:
+        assert partial.read_text() == "" and stat.S_IMODE(partial.stat().st_mode) & 0o077 == 0
+        assert not target.exists()
+        partial.write_text("the whole database")
+    assert target.read_text() == "the whole database"
+    assert [p.name for p in tmp_path.iterdir()] == ["corridor.backup"]
+
+
+def test_a_writer_given_a_file_name_that_fails_leaves_the_old_file_and_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "corridor.backup"
+    target.write_text("yesterday's backup")
+    with pytest.raises(RuntimeError), atomic_path(target) as partial:
+        partial.write_text("half a database")
+        raise RuntimeError("pg_dump was killed")
+    assert target.read_text() == "yesterday's backup"
+    assert [p.name for p in tmp_path.iterdir()] == ["corridor.backup"]

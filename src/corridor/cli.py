@@ -1,8 +1,9 @@
 """The ``corridor`` command: one entry point, one sub-command per task.
 
-Sub-commands live beside the code they drive (``corridor.planning.cli``, ``corridor.simulation.cli``,
-``corridor.commands``) and are imported only when called, so ``corridor --help`` stays instant even
-though the planner pulls in OR-Tools. Each sub-command's docstring is its ``--help``.
+Sub-commands live beside the code they drive (``corridor.planning.cli``, ``corridor.ledger.cli``,
+``corridor.reports.cli``; the setup commands in ``corridor.commands``) and are imported only when
+called, so ``corridor --help`` stays instant even though the planner pulls in OR-Tools. Each
+sub-command's docstring is its ``--help``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ COMMANDS: dict[str, str] = {
     "migrate": "corridor.commands:migrate",
     "load-scenario": "corridor.commands:load_scenario",
     "users": "corridor.accounts.cli:users",
-    "verify": "corridor.commands:verify",
-    "export": "corridor.commands:export",
+    "verify": "corridor.ledger.cli:verify",
+    "export": "corridor.reports.cli:export",
     "plan": "corridor.planning.cli:plan",
     "simulate": "corridor.simulation.cli:simulate",
     "import": "corridor.intake.cli:import_",

@@ -1,4 +1,8 @@
-"""CLI sub-commands that work on the database. Each parses its arguments, calls services, prints."""
+"""The setup commands: ``migrate``, ``load-scenario``, ``demo`` and ``serve``.
+
+They make a database ready and serve it. The commands that work on records live with their concept
+(``corridor.ledger.cli``: ``verify``, ``export ledger``; ``corridor.reports.cli``: ``export``, ``report``; ...).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,7 @@ from pathlib import Path
 
 import click
 
-from corridor.cli import READ_AS, UserError, migrate_database, reader, with_django
-from corridor.files import atomic_open
+from corridor.cli import UserError, migrate_database, with_django
 
 
 @click.command()
@@ -175,124 +178,3 @@ def serve(host: str, port: int, production: bool, workers: int | None, threads: 
         run(host, port, workers=workers, threads=threads, access_log=access_log)
         return
     _serve(host, port)
-
-
-@click.command()
-@click.option(
-    "--deep",
-    is_flag=True,
-    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
-    "and every attached file against its hash.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    help="Processes hashing in parallel (default: one per core for large ledgers).",
-)
-@click.option(
-    "--checkpoint",
-    "checkpoint_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also hold the chain against this signed checkpoint file (repeatable).",
-)
-@with_django
-def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] = ()) -> None:
-    """Recompute the whole hash chain and hold it against every signed checkpoint (in the database, in the
-    data directory's checkpoints folder, and any given). Exit 0 with the count and head hash, or 1 naming
-    the first bad entry."""
-    from corridor.ledger.guards import database_problems
-    from corridor.ledger.services import verify as verify_ledger
-
-    for path in checkpoint_files:
-        if not path.is_file():
-            raise UserError(f"cannot read {path}: no such file")
-    problems = database_problems()
-    if any(problem == "the table ledger_entry is missing" for problem in problems):
-        raise UserError("this database holds no ledger yet: run corridor migrate")
-    verdict = verify_ledger(deep=deep, workers=workers, checkpoint_files=checkpoint_files)
-    if not verdict.ok:
-        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
-        click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
-    for problem in problems:
-        click.echo(f"UNGUARDED: {problem}", err=True)
-    if deep:
-        from corridor.ledger.attachments import check_store
-
-        damaged = check_store()
-        for problem in damaged:
-            click.echo(f"BROKEN: {problem}", err=True)
-        problems = [*problems, *damaged]
-    if not verdict.ok or problems:
-        sys.exit(1)
-    click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
-
-
-@click.group()
-def export() -> None:
-    """Export records for outsiders."""
-
-
-@export.command("ledger")
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
-@click.option(
-    "--with-checkpoint",
-    is_flag=True,
-    help="Also write OUT.evidence.json: the latest signed checkpoint and its key (see docs/evidence.md).",
-)
-@READ_AS
-@with_django
-def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False, username: str | None = None) -> None:
-    """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain.
-
-    Without --as, every entry whole, free text included (the operator's copy, for re-verifying the chain);
-    with --as USER, that account's sites only and its role's withheld text replaced, as the API gives it.
-    """
-    from corridor.accounts.roles import Can, require
-    from corridor.ledger.exports import checkpoint_for_export, write_evidence_sidecar, write_jsonl
-
-    user = reader(username)
-    if user is not None:
-        require(user, Can.READ_LEDGER)
-    if with_checkpoint and out is None:
-        raise UserError("--with-checkpoint writes a second file beside the export: give --out")
-    sidecar = checkpoint_for_export() if with_checkpoint else None
-    if out is None:
-        write_jsonl(sys.stdout, reader=user)
-        return
-    with atomic_open(out) as handle:  # never leave a truncated export under the real name
-        count = write_jsonl(handle, reader=user)
-    click.echo(f"wrote {count} entries to {out}", err=True)
-    if sidecar is not None:
-        click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)
-
-
-def _dataset_export(dataset: str, help_text: str, *, month_required: bool = False) -> click.Command:
-    """``corridor export DATASET``: pseudonymised CSV, JSON or HXL; see docs/exports.md."""
-
-    @export.command(dataset, help=help_text)
-    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "hxl"]), default="csv", show_default=True)
-    @click.option("--month", required=month_required, help="Only this month, YYYY-MM.")
-    @click.option(
-        "--audience",
-        type=click.Choice(["public", "partners"]),
-        default="public",
-        show_default=True,
-        help="Indicators only: public suppresses counts from 1 to 4; partners does not.",
-    )
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
-    @READ_AS
-    @with_django
-    def command(fmt: str, month: str | None, audience: str, out: Path | None, username: str | None = None) -> None:
-        from corridor.reports.cli import run_export
-
-        run_export(dataset, fmt, month, audience, out, by=reader(username))
-
-    return command
-
-
-export_referrals = _dataset_export("referrals", "Referrals, pseudonymised: codes, age groups, no identity field.")
-export_trips = _dataset_export("trips", "Trips with the gate timeline and the WHO's request outcome.")
-export_incidents = _dataset_export("incidents", "Obstruction incidents in the WHO SSA's public columns.")
-export_indicators = _dataset_export("indicators", "Every indicator and breakdown of a month.", month_required=True)

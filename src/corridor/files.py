@@ -44,11 +44,38 @@ def atomic_open(
         partial.unlink(missing_ok=True)
         raise
     if durable:
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        _sync(path.parent, os.O_RDONLY)
+
+
+@contextmanager
+def atomic_path(path: Path, *, permissions: int = 0o644, durable: bool = False) -> Iterator[Path]:
+    """The partial file's path, for a writer that takes a file name rather than a handle (SQLite's backup,
+    ``pg_dump``); the file takes its name when the block ends, or is removed if the block fails.
+
+    The partial file is created empty first, with ``permissions``, so that the writer never gets the
+    chance to make it readable by others (a database backup holds everything the database does).
+    """
+    partial = partial_path(path)
+    partial.unlink(missing_ok=True)  # what a killed run left: never written into, never renamed
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, permissions))
+    try:
+        yield partial
+        if durable:
+            _sync(partial, os.O_RDONLY)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if durable:
+        _sync(path.parent, os.O_RDONLY)
+
+
+def _sync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_atomically(path: Path, data: str | bytes, *, permissions: int = 0o644, durable: bool = False) -> None:

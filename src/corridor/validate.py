@@ -16,7 +16,11 @@ from corridor.errors import InvalidInput
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.names import LANGUAGES
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
+# A reference code (a site, hospital, item, generator, patient), written once for every reader: this
+# check, the API's schemas and the field forms' XPath constraints (hence the bare trailing ``-``, which
+# Python, the API's validator and XPath all read as itself).
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+CODE = re.compile(CODE_PATTERN)
 
 
 def code(value: str, field: str) -> str:

@@ -20,8 +20,9 @@ from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral
 from corridor.register.scoping import for_sites, require_entry, site_ids, sites_of_subjects, visible
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers.models import Trip
+from corridor.validate import CODE_PATTERN
 
 from .core import acting, reader, recorded, requires, responses, user_of
 from .register import _my_site
@@ -136,7 +137,7 @@ class IdentityViewPage(PageMeta):
 
 
 class AuditQuery(Schema):
-    patient: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$")
+    patient: str | None = Field(None, pattern=CODE_PATTERN)
     viewed_by: str | None = Field(None, pattern=r"^[\w.@+\-]+$", max_length=150)
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)

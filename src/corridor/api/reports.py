@@ -208,12 +208,12 @@ class BlockedIn(Evidence):
 )
 def blocked_delivery(request: HttpRequest, data: BlockedIn) -> Status[EntryRef]:
     """A delivery stopped at the gate: what, how much, and the reason given (if any)."""
-    from corridor.supplies import services
+    from corridor.supplies.actions.deliveries import record_blocked_delivery
 
     user = acting(request, Can.RECORD_INCIDENTS)
     where = _my_site(request, data.site)
     _result, entry = recorded(
-        lambda: services.record_blocked_delivery(
+        lambda: record_blocked_delivery(
             site=where,
             item=data.item,
             on=data.on,

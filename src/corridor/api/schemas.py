@@ -17,13 +17,13 @@ from corridor import vocabulary
 from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.register.models import Referral
 from corridor.transfers.models import TripPassenger
+from corridor.validate import CODE_PATTERN
 
 # --------------------------------------------------------------------------------------------- inputs
 
 # One line of text: no control characters at all. A paragraph may hold tabs and line breaks.
 LINE = r"^[^\x00-\x1f\x7f]*$"
 PARAGRAPH = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$"
 
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, min_length=1, max_length=32)]
 Line = Annotated[str, StringConstraints(pattern=LINE, max_length=200)]

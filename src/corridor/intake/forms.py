@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from corridor import vocabulary
+from corridor.validate import CODE_PATTERN
 
 # (English, Persian, Arabic)
 Labels = tuple[str, str, str]
@@ -33,7 +34,6 @@ FORM_VERSION = "1"
 # A calculated answer every form carries, so an export names its own form whatever the platform calls it.
 FORM_MARKER = "corridor_form"
 TRIP_NUMBER_PATTERN = r"^(T-)?[0-9]{1,12}$"
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 DELIVERY_NUMBER_PATTERN = r"^(D-)?[0-9]{1,12}$"
 
 

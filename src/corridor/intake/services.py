@@ -8,7 +8,7 @@
 3. **Apply** every plan in ONE transaction, holding the ledger's append lock: a submission already
    imported with the same answers is skipped as a duplicate; each other one runs through the services
    (:mod:`corridor.transfers.services`, :func:`corridor.register.services.record_death`,
-   :mod:`corridor.supplies.services`), its raw submission kept in the payload of the entries it writes.
+   :mod:`corridor.supplies.actions`), its raw submission kept in the payload of the entries it writes.
    If any submission is refused, by these checks or by a service, the transaction is rolled back and
    the report names every refusal with its row and field: nothing is written.
 """
@@ -569,8 +569,8 @@ def _delivery(p: Parsed, number: str, where: str, site: Site | None) -> Any:
 
 def _plan_supply_delivery(p: Parsed) -> Plan | None:
     """Each supply on the form is decided through its request when there is one, else recorded as blocked."""
+    from corridor.supplies import actions as supplies
     from corridor.supplies import autonomy
-    from corridor.supplies import services as supplies
     from corridor.supplies.models import Delivery, SupplyItem
 
     source, certainty = _evidence(p)

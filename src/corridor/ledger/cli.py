@@ -1,16 +1,20 @@
-"""``corridor checkpoint`` and ``corridor prove``: thin commands over ``corridor.ledger.evidence``."""
+"""The ledger's commands: ``verify``, ``checkpoint``, ``prove``, ``attach``, ``publish-log`` and ``export ledger``.
+
+Thin commands over ``corridor.ledger.services``, ``corridor.ledger.evidence`` and ``corridor.ledger.exports``.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from corridor.cli import READ_AS, UserError, reader, with_django
-from corridor.files import write_atomically
+from corridor.files import atomic_open, write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
 from corridor.ledger.catalogue import Certainty, Source
 
@@ -269,3 +273,89 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
                 else ""
             )
         )
+
+
+@click.command()
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
+    "and every attached file against its hash.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes hashing in parallel (default: one per core for large ledgers).",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also hold the chain against this signed checkpoint file (repeatable).",
+)
+@with_django
+def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] = ()) -> None:
+    """Recompute the whole hash chain and hold it against every signed checkpoint (in the database, in the
+    data directory's checkpoints folder, and any given). Exit 0 with the count and head hash, or 1 naming
+    the first bad entry."""
+    from corridor.ledger.guards import database_problems
+    from corridor.ledger.services import verify as verify_ledger
+
+    for path in checkpoint_files:
+        if not path.is_file():
+            raise UserError(f"cannot read {path}: no such file")
+    problems = database_problems()
+    if any(problem == "the table ledger_entry is missing" for problem in problems):
+        raise UserError("this database holds no ledger yet: run corridor migrate")
+    verdict = verify_ledger(deep=deep, workers=workers, checkpoint_files=checkpoint_files)
+    if not verdict.ok:
+        where = f"entry {verdict.bad_seq}: " if verdict.bad_seq is not None else ""
+        click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
+    for problem in problems:
+        click.echo(f"UNGUARDED: {problem}", err=True)
+    if deep:
+        from corridor.ledger.attachments import check_store
+
+        damaged = check_store()
+        for problem in damaged:
+            click.echo(f"BROKEN: {problem}", err=True)
+        problems = [*problems, *damaged]
+    if not verdict.ok or problems:
+        sys.exit(1)
+    click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
+
+
+@click.command("ledger")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--with-checkpoint",
+    is_flag=True,
+    help="Also write OUT.evidence.json: the latest signed checkpoint and its key (see docs/evidence.md).",
+)
+@READ_AS
+@with_django
+def export_ledger(fmt: str, out: Path | None, with_checkpoint: bool = False, username: str | None = None) -> None:
+    """Every ledger entry with its hashes, one JSON object a line, so anyone can re-verify the chain.
+
+    Without --as, every entry whole, free text included (the operator's copy, for re-verifying the chain);
+    with --as USER, that account's sites only and its role's withheld text replaced, as the API gives it.
+    """
+    from corridor.accounts.roles import Can, require
+    from corridor.ledger.exports import checkpoint_for_export, write_evidence_sidecar, write_jsonl
+
+    user = reader(username)
+    if user is not None:
+        require(user, Can.READ_LEDGER)
+    if with_checkpoint and out is None:
+        raise UserError("--with-checkpoint writes a second file beside the export: give --out")
+    sidecar = checkpoint_for_export() if with_checkpoint else None
+    if out is None:
+        write_jsonl(sys.stdout, reader=user)
+        return
+    with atomic_open(out) as handle:  # never leave a truncated export under the real name
+        count = write_jsonl(handle, reader=user)
+    click.echo(f"wrote {count} entries to {out}", err=True)
+    if sidecar is not None:
+        click.echo(f"wrote the latest checkpoint to {write_evidence_sidecar(out, sidecar)}", err=True)

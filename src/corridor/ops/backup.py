@@ -30,6 +30,7 @@ from django.db import connection
 from django.utils.translation import gettext_noop as _
 
 from corridor.errors import Conflict, InvalidInput
+from corridor.files import atomic_path
 from corridor.ledger import canonical, guards
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -138,17 +139,9 @@ def backup(out: Path) -> Snapshot:
         raise InvalidInput(
             _("the folder %(path)s does not exist"), "out", code="backup.no_folder", path=str(out.parent)
         )
-    partial = out.with_name(out.name + ".partial")
-    partial.unlink(missing_ok=True)
     # Owner-only from the first byte: a backup holds everything the database does.
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    try:
-        snapshot = _backup_sqlite(partial) if vendor() == "sqlite" else _backup_postgresql(partial)
-        _fsync(partial)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return snapshot
+    with atomic_path(out, permissions=0o600, durable=True) as partial:
+        return _backup_sqlite(partial) if vendor() == "sqlite" else _backup_postgresql(partial)
 
 
 def _backup_sqlite(target: Path) -> Snapshot:

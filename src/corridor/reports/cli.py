@@ -1,4 +1,7 @@
-"""``corridor report``: the monthly report from the command line (exports live under ``corridor export``)."""
+"""``corridor report``, ``dossier``, ``publish`` and ``export``: the reports and the exports from the command line.
+
+``export ledger`` is the ledger's (``corridor.ledger.cli``); the group gathers it with the pseudonymised datasets.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import click
 from corridor.cli import READ_AS, UserError, reader, with_django
 from corridor.files import write_atomically
 from corridor.jobs.cli import job_options, submit_or_wait
+from corridor.ledger.cli import export_ledger
 
 
 def deliver_to(out: Path | None, *, binary: bool) -> Callable[[bytes], None]:
@@ -181,3 +185,40 @@ def publish(out: Path, months: int) -> None:
     entry = services.publish_site(out=out, months=months, by=None)
     click.echo(f"wrote {entry.payload['files']} files and manifest.json to {out}")
     click.echo(f"manifest sha256 {entry.payload['manifest_sha256']}, ledger entry {entry.seq}")
+
+
+@click.group()
+def export() -> None:
+    """Export records for outsiders."""
+
+
+# ``export ledger`` is the ledger's own command; the group gathers it with the datasets.
+export.add_command(export_ledger)
+
+
+def _dataset_export(dataset: str, help_text: str, *, month_required: bool = False) -> click.Command:
+    """``corridor export DATASET``: pseudonymised CSV, JSON or HXL; see docs/exports.md."""
+
+    @export.command(dataset, help=help_text)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json", "hxl"]), default="csv", show_default=True)
+    @click.option("--month", required=month_required, help="Only this month, YYYY-MM.")
+    @click.option(
+        "--audience",
+        type=click.Choice(["public", "partners"]),
+        default="public",
+        show_default=True,
+        help="Indicators only: public suppresses counts from 1 to 4; partners does not.",
+    )
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+    @READ_AS
+    @with_django
+    def command(fmt: str, month: str | None, audience: str, out: Path | None, username: str | None = None) -> None:
+        run_export(dataset, fmt, month, audience, out, by=reader(username))
+
+    return command
+
+
+export_referrals = _dataset_export("referrals", "Referrals, pseudonymised: codes, age groups, no identity field.")
+export_trips = _dataset_export("trips", "Trips with the gate timeline and the WHO's request outcome.")
+export_incidents = _dataset_export("incidents", "Obstruction incidents in the WHO SSA's public columns.")
+export_indicators = _dataset_export("indicators", "Every indicator and breakdown of a month.", month_required=True)

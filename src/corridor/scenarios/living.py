@@ -35,7 +35,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Referral, Scenario, Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies.models import Delivery
 from corridor.transfers import plans
 from corridor.transfers import services as transfers

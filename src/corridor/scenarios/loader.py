@@ -21,7 +21,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Scenario
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies.models import Generator as SupplyGenerator
 from corridor.transfers import companions
 from corridor.transfers import services as transfers

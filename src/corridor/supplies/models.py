@@ -1,6 +1,7 @@
 """Supplies under blockade: items and their stock, deliveries at the gate, generators, and who depends on what.
 
-Nothing here is written except through :mod:`corridor.supplies.services`, which records every change in
+Nothing here is written except through :mod:`corridor.supplies.actions` (one module per
+family of actions), which records every change in
 the ledger in the same transaction. Quantities are kept in their item's unit.
 """
 

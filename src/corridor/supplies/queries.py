@@ -21,8 +21,8 @@ from corridor.names import name_in
 from corridor.notices import Notice
 from corridor.register.models import Patient, Site
 from corridor.supplies import autonomy, wording
+from corridor.supplies.actions.stock import counts_and_movements
 from corridor.supplies.models import Delivery, Dependence, Generator, PowerDay, SupplyItem
-from corridor.supplies.services import counts_and_movements
 
 DEFAULT_ALERT_DAYS = 7
 WINDOW_DAYS = 28

@@ -25,8 +25,8 @@ from corridor.accounts.roles import Can, can, roles_of
 from corridor.errors import CorridorError
 from corridor.register.models import Site
 from corridor.register.scoping import visible
+from corridor.supplies import actions as supplies
 from corridor.supplies import display, forms, queries
-from corridor.supplies import services as supplies
 from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
 from corridor.web import l10n
 

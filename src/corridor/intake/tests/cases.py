@@ -198,7 +198,7 @@ def death(camp: Site, make_referral: Callable[..., Referral]) -> Case:
 
 
 def supply_delivery(camp: Site, make_referral: Callable[..., Referral]) -> Case:
-    from corridor.supplies import services as supplies
+    from corridor.supplies import actions as supplies
 
     insulin = supplies.define_item(
         site=camp, code="insulin", name="Insulin", category="medicine", unit="vials", by=None

@@ -18,7 +18,7 @@ from corridor.names import name_in
 from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Facility, Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers import services as transfers
 
 pytestmark = pytest.mark.django_db

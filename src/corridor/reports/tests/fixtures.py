@@ -29,7 +29,7 @@ from typing import Any
 from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 

@@ -27,7 +27,7 @@ from corridor.reports import catalogue, services
 from corridor.reports.core import Period
 from corridor.scenarios import loader
 from corridor.scenarios.build_demo import NAMES
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 
 ROOT = Path(__file__).resolve().parents[4]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"

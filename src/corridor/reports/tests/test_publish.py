@@ -146,7 +146,7 @@ def test_months_computed_together_for_the_site_equal_each_month_computed_alone(c
 def test_supplies_under_blockade_are_named_in_the_pages_language_never_by_their_code(
     camp: Any, settings: Any, tmp_path: Path
 ) -> None:
-    from corridor.supplies import services as supplies
+    from corridor.supplies import actions as supplies
 
     settings.TODAY = fixtures.AS_OF
     fixtures.build(camp)

@@ -18,7 +18,7 @@ from corridor.register.models import Patient, Referral
 from corridor.reports import catalogue
 from corridor.reports.core import Period
 from corridor.reports.tests.recount import recount
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 

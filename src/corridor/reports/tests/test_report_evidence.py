@@ -16,7 +16,7 @@ from corridor.ledger import evidence
 from corridor.ledger.tests.ledgers import load_verifier
 from corridor.register.models import Site
 from corridor.reports import services
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 
 pytestmark = pytest.mark.django_db
 verifier = load_verifier()

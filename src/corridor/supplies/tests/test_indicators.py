@@ -10,7 +10,7 @@ import pytest
 from corridor.register.models import Site
 from corridor.reports import catalogue
 from corridor.reports.core import Period
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from corridor.ledger.models import Entry
 from corridor.notices import Notice
 from corridor.register import services as register
 from corridor.register.models import Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies import wording
 from corridor.supplies.models import Delivery, StockRecord, SupplyItem
 from corridor.web.tests.test_i18n import _texts

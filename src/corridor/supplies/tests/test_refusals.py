@@ -13,7 +13,7 @@ from django.utils import translation
 from corridor.errors import Conflict, InvalidInput
 from corridor.refusals import in_language
 from corridor.register.models import Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies.models import SupplyItem
 
 pytestmark = pytest.mark.django_db

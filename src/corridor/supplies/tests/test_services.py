@@ -12,7 +12,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import Patient, Site
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies.models import Delivery, Dependence, PowerDay, StockRecord, SupplyItem
 
 pytestmark = pytest.mark.django_db

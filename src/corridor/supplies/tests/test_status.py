@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from corridor.cli import cli
 from corridor.register import services as register
 from corridor.register.models import Site
+from corridor.supplies import actions as supplies
 from corridor.supplies import queries, wording
-from corridor.supplies import services as supplies
 from corridor.supplies.models import SupplyItem
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from corridor.accounts.services import change_sites
 from corridor.ledger.models import Entry
 from corridor.ledger.tests import samples
 from corridor.register import services as register
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import Referral
 from corridor.reports import exports, queries
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.transfers import services as transfers
 from corridor.web.tests.conftest import Scene
 from corridor.web.views.dashboard import waiting_referrals

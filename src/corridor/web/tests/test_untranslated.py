@@ -176,7 +176,7 @@ def test_the_crawl_finds_an_english_sentence_and_lets_codes_and_names_through() 
 def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     """The scene, with stock at risk, a blocked delivery, a dependent patient and a job to follow."""
     from corridor.jobs import services as jobs
-    from corridor.supplies import services as supplies
+    from corridor.supplies import actions as supplies
 
     diesel = supplies.define_item(
         site=scene.site, code="diesel", name="Diesel", names={"fa": "گازوئیل", "ar": "ديزل"}, category="diesel",

@@ -1,6 +1,6 @@
 """Incidents from the workspace: record an attack on or obstruction of health care, and list a site's.
 
-Thin edges over ``corridor.supplies.services.record_incident``: the form checks what a form can, the
+Thin edges over ``corridor.supplies.actions.incidents.record_incident``: the form checks what a form can, the
 service checks the rest (the role, the site, a date not in the future) and writes the entry.
 """
 
@@ -22,7 +22,7 @@ from corridor.ledger.models import Entry
 from corridor.register.models import Site
 from corridor.register.scoping import sites_of_subjects
 from corridor.reports import ssa, strings
-from corridor.supplies import services as supplies
+from corridor.supplies import actions as supplies
 from corridor.supplies.forms import IncidentForm
 from corridor.web.access import requires
 from corridor.web.forms import show_error
