@@ -101,10 +101,11 @@ def month_counts(site: Site | None, today: dt.date) -> dict[str, Any]:
         held = [hours for *_rest, hours in queries.holds(period)]
         turned_back = queries.turned_back(period)
     return {
-        "requested": sum(statuses.values()),
-        "approved": sum(statuses.get(s, 0) for s in (Trip.Status.APPROVED, *WENT)),
-        "denied": statuses.get(Trip.Status.DENIED, 0),
-        "cancelled": statuses.get(Trip.Status.CANCELLED, 0),
+        # Keyed by the statuses' own codes (the template reads month.requested, month.approved, …).
+        Trip.Status.REQUESTED: sum(statuses.values()),
+        Trip.Status.APPROVED: sum(statuses.get(s, 0) for s in (Trip.Status.APPROVED, *WENT)),
+        Trip.Status.DENIED: statuses.get(Trip.Status.DENIED, 0),
+        Trip.Status.CANCELLED: statuses.get(Trip.Status.CANCELLED, 0),
         "turned_back": turned_back,
         "held": sum(1 for h in held if h >= HELD_HOURS),
         "longest_hold": round(max(held), 2) if held else None,
