@@ -425,3 +425,40 @@ def key_ids_in_use() -> dict[str, int]:
         for (sealed,) in cursor.fetchall():
             count(sealed)
     return counts
+
+
+def seal_column(connection: BaseDatabaseWrapper, table: str, column: str, owner: str, context: str) -> None:
+    """Encrypt a column kept in the clear until now under each row's patient's data key (for migrations).
+
+    Plain SQL, as the other identity migrations: the historical model cannot seal. A value already under a
+    data key is left as it is, so the step can be re-run. The text of a patient erased before the column was
+    encrypted is sealed under a key made for it and thrown away at once: it reads "erased" like the rest of
+    their texts, and is out of the clear.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {quote(owner)}, {quote(column)} FROM {quote(table)} ORDER BY id")
+        for pk, person_id, value in cursor.fetchall():
+            if value is None or value.startswith(PERSONAL_PREFIX + "$"):
+                continue
+            try:
+                sealed = seal_personal(value, context, person_id)
+            except PersonErased:
+                nonce = os.urandom(12)
+                data = bound_context(context, person_id).encode("utf-8")
+                body = AESGCM(AESGCM.generate_key(bit_length=256)).encrypt(nonce, value.encode("utf-8"), data)
+                sealed = f"{PERSONAL_PREFIX}${secrets.token_hex(4)}${base64.urlsafe_b64encode(nonce + body).decode()}"
+            cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [sealed, pk])
+
+
+def open_column(connection: BaseDatabaseWrapper, table: str, column: str, owner: str, context: str) -> None:
+    """Undo :func:`seal_column`: each value back in the clear; an erased patient's is left empty (unknown)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {quote(owner)}, {quote(column)} FROM {quote(table)} ORDER BY id")
+        for pk, person_id, value in cursor.fetchall():
+            if value is None or not value.startswith(PERSONAL_PREFIX + "$"):
+                continue
+            plain = open_personal(value, context, person_id)
+            text = "" if isinstance(plain, Erased) else str(plain)
+            cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [text, pk])

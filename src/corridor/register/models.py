@@ -179,7 +179,7 @@ class PatientIdentity(SealedIdentity):
         return f"identity of {self.patient_id}"
 
 
-class Referral(models.Model):
+class Referral(SealedIdentity):
     """One need for care outside, and its episode of care until the care is complete.
 
     ``waiting``: a visit is due (the first one, or a follow-up by ``follow_up_due``); ``in_care``: seen,
@@ -198,7 +198,8 @@ class Referral(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     specialty = models.CharField(max_length=32, choices=Specialty.choices)
     diagnosis_icd10 = models.CharField(max_length=8, blank=True)
-    diagnosis = models.CharField(max_length=200, blank=True)
+    # Clinical text, sealed under the patient's data key like their identity: erasing them makes it unreadable.
+    diagnosis = EncryptedTextField(max_length=200, blank=True)
     priority = models.ForeignKey(PriorityClass, on_delete=models.PROTECT, related_name="referrals")
     referral_date = models.DateField()
     due_date = models.DateField(help_text="referral date plus the priority class's deadline")

@@ -79,7 +79,7 @@ class Trip(models.Model):
         return None
 
 
-class TripPassenger(models.Model):
+class TripPassenger(SealedIdentity):
     """One person on a trip's manifest: a patient (with the referral it serves) or an escort."""
 
     class Role(models.TextChoices):
@@ -118,7 +118,8 @@ class TripPassenger(models.Model):
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.PATIENT)
     escort_for = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     outcome = models.CharField(max_length=24, choices=Outcome.choices, default=Outcome.PENDING)
-    outcome_note = models.TextField(blank=True)
+    # Clinical text, sealed under the patient's data key like their identity: erasing them makes it unreadable.
+    outcome_note = EncryptedTextField(blank=True)
     follow_up_due = models.DateField(null=True, blank=True, help_text="the follow-up deadline asked for at this visit")
     removed = models.BooleanField(default=False, help_text="taken off the manifest before departure")
 

@@ -366,3 +366,33 @@ def test_after_an_erasure_the_persons_committed_ledger_texts_read_erased_everywh
     assert evidence.inclusion_proofs([e.seq for e in texts], evidence.read_checkpoint(note))
     assert [e.hash for e in Entry.objects.filter(seq__lte=head[0]).order_by("seq")][-1] == head[1]
     assert CliRunner().invoke(cli, ["verify"]).exit_code == 0
+
+
+def test_the_migration_seals_a_diagnosis_kept_in_the_clear_and_an_erased_persons_reads_erased(
+    patient: Patient, neighbour: Patient, admins: tuple[Any, Any], make_referral: Any
+) -> None:
+    from corridor.register.models import Referral
+
+    theirs, kept = make_referral(patient.code), make_referral(neighbour.code)
+    _erase(patient, admins)
+    with connection.cursor() as cursor:  # as stored before the column was encrypted
+        for referral, text in ((theirs, "mkOldDiagErased881"), (kept, "mkOldDiagKept882")):
+            cursor.execute("UPDATE register_referral SET diagnosis = %s WHERE id = %s", [text, referral.pk])
+    context = "register.referral.diagnosis"
+
+    def stored() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, diagnosis FROM register_referral WHERE id IN (%s, %s)", [theirs.pk, kept.pk])
+            return dict(cursor.fetchall())
+
+    crypto.seal_column(connection, "register_referral", "diagnosis", "patient_id", context)
+    sealed = stored()
+    crypto.seal_column(connection, "register_referral", "diagnosis", "patient_id", context)
+    assert stored() == sealed  # a re-run leaves sealed values as they are
+
+    dump = database_text()
+    assert "mkOldDiag" not in dump
+    assert Referral.objects.get(pk=kept.pk).diagnosis == "mkOldDiagKept882"
+    assert Referral.objects.get(pk=theirs.pk).diagnosis == crypto.ERASED
+    crypto.open_column(connection, "register_referral", "diagnosis", "patient_id", context)
+    assert stored() == {theirs.pk: "", kept.pk: "mkOldDiagKept882"}  # going back: the erased text stays unknown

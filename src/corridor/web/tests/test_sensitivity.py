@@ -431,3 +431,69 @@ def test_no_marker_is_in_a_ledger_body_nor_in_the_ledger_tables_of_a_dump(marked
     ledger_rows = [line for line in database_text().splitlines() if "ledger_" in line]
     assert any("ledger_sealedtext" in line for line in ledger_rows)
     assert not [label for label, marker in MARKERS.items() for line in ledger_rows if marker in line]
+    # The diagnoses and the outcome note are kept under their patients' data keys: in no table of a dump.
+    dump = database_text()
+    assert not [label for label in ("diagnosis (service)", "diagnosis (API)", "outcome note") if MARKERS[label] in dump]
+
+
+def test_after_an_erasure_no_dump_page_nor_api_answer_holds_the_persons_diagnosis_or_outcome_note(
+    marked: Scene, client_for: Callable[[str], Client]
+) -> None:
+    from corridor.accounts.services import create_user
+    from corridor.ledger import services as ledger
+    from corridor.ops.testing import database_text
+    from corridor.register import erasure
+    from corridor.reports import catalogue
+    from corridor.reports.core import Period
+
+    first, second = marked.patients[0], marked.patients[1]
+    theirs = ("diagnosis (service)", "diagnosis (API)", "outcome note")
+    trip = Trip.objects.get(passengers__patient=first, passengers__outcome="seen")
+    pages = [reverse("web:patient", args=[p.code]) for p in (first, second)] + [reverse("web:trip", args=[trip.pk])]
+    referrals = list(Referral.objects.filter(patient__in=(first, second)))
+    reads = [f"/api/referrals/{r.pk}" for r in referrals] + [f"/api/trips/{trip.pk}"]
+    coordinator = client_for("coordinator")
+    reader = _api(marked.users["coordinator"])
+    # A coordinator reads both texts before the erasure; the database holds them only encrypted.
+    assert sorted({h for hits in _found(coordinator, pages).values() for h in hits} & set(theirs)) == sorted(theirs)
+    assert sorted({h for hits in _found(reader, reads).values() for h in hits} & set(theirs)) == sorted(theirs)
+    assert not [label for label in theirs if MARKERS[label] in database_text()]
+    period = Period.month(marked.trip.date.strftime("%Y-%m"), marked.trip.date)
+    before = [(t.code, t.rows) for t in catalogue.compute_all(period).tables()]
+    second_admin = create_user(
+        username="admin-two", role="admin", password="x", by=None, check_password=False, sites=[marked.site.code]
+    )
+    for person in (first, second):
+        erasure.request_erasure(person, reason="the family asked", by=marked.users["admin"])
+        erasure.confirm_erasure(person, by=second_admin)
+
+    assert not [label for label in theirs if MARKERS[label] in database_text()]
+    assert not _found(coordinator, pages) and not _found(reader, reads)
+    for url in pages:
+        assert "erased" in coordinator.get(url).content.decode()
+    shown = [reader.get(url).json() for url in reads]
+    assert {r["diagnosis"] for r in shown[:-1]} == {"erased"}
+    assert [p["outcome_note"] for p in shown[-1]["passengers"] if p["patient"] == first.code] == ["erased"]
+    assert {r.diagnosis for r in Referral.objects.filter(pk__in=[r.pk for r in referrals])} == {"erased"}
+    assert [(t.code, t.rows) for t in catalogue.compute_all(period).tables()] == before
+    assert ledger.verify(deep=True).ok
+    assert CliRunner().invoke(cli, ["verify"]).exit_code == 0
+
+
+def test_a_rotated_identity_key_keeps_every_diagnosis_and_outcome_note_readable(
+    marked: Scene, client_for: Callable[[str], Client], settings: Any
+) -> None:
+    from corridor import env
+    from corridor.ops import keys
+    from corridor.transfers.models import TripPassenger
+
+    first = marked.patients[0]
+    trip = Trip.objects.get(passengers__patient=first, passengers__outcome="seen")
+    settings.IDENTITY_KEYS = [env.new_identity_key(), *settings.IDENTITY_KEYS]
+    keys.reencrypt_identities(by=None)
+    settings.IDENTITY_KEYS = settings.IDENTITY_KEYS[:1]  # the old key gone: both texts still read
+
+    assert MARKERS["diagnosis (service)"] in {r.diagnosis for r in Referral.objects.filter(patient=first)}
+    assert TripPassenger.objects.get(trip=trip, patient=first).outcome_note == MARKERS["outcome note"]
+    page = client_for("coordinator").get(reverse("web:trip", args=[trip.pk])).content.decode()
+    assert MARKERS["outcome note"] in page
