@@ -87,6 +87,7 @@ def referrals(period: core.Period | None, today: dt.date, sites: Iterable[int] |
     ``period``, one row each."""
     rows_qs = (
         for_sites(Referral.objects.all(), sites)
+        .defer("diagnosis")  # sealed under each patient's key, and not a column of this export: not opened
         .select_related("patient__site", "priority")
         .prefetch_related("eligible_facilities")
     )

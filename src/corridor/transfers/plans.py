@@ -75,6 +75,8 @@ def build_instance(
         Referral.objects.filter(status=Referral.Status.WAITING, patient__site=site)
         .select_related("patient", "priority")
         .prefetch_related("eligible_facilities")
+        # The diagnosis text is sealed under each patient's key and the planner never reads it: not opened.
+        .defer("diagnosis")
         .order_by("referral_date", "pk")
     )
     referrals = [r for r in referrals if r.patient.status not in ("deceased", "left")]
