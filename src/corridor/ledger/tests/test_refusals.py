@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.utils import translation
 
@@ -44,3 +46,27 @@ def test_a_correction_of_an_entry_that_does_not_exist_is_refused_with_its_number
     assert str(error) == "there is no ledger entry 123456"
     assert _said(error, "fa") == "مورد ۱۲۳۴۵۶ در دفتر ثبت نیست"
     assert _said(error, "ar") == "لا يوجد القيد ١٢٣٤٥٦ في السجل"
+
+
+def test_reading_withheld_text_of_an_entry_that_holds_none_is_refused_with_its_number_in_local_digits(
+    users: dict[str, Any],
+) -> None:
+    from corridor.ledger import withheld
+
+    entry = ledger.append(
+        "gate.held",
+        by="coordinator-1",
+        subjects=["trip:7"],
+        payload={"date": "2014-10-11"},
+        source="witness",
+        certainty="confirmed",
+    )
+    with pytest.raises(NotFound) as refused:
+        withheld.read_text(entry.seq, by=users["auditor"], purpose="checking the monthly report")
+    error = refused.value
+    assert error.code == "withheld.nothing_withheld" and error.values == {"seq": entry.seq}
+    assert str(error) == f"ledger entry {entry.seq} holds no withheld text"
+    digits = {"fa": "۰۱۲۳۴۵۶۷۸۹", "ar": "٠١٢٣٤٥٦٧٨٩"}
+    local = {language: str(entry.seq).translate(str.maketrans("0123456789", d)) for language, d in digits.items()}
+    assert _said(error, "fa") == f"مورد {local['fa']} دفتر ثبت متن پنهانی ندارد"
+    assert _said(error, "ar") == f"القيد {local['ar']} في السجل لا يحوي نصًّا محجوبًا"
