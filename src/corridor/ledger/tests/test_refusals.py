@@ -70,3 +70,18 @@ def test_reading_withheld_text_of_an_entry_that_holds_none_is_refused_with_its_n
     local = {language: str(entry.seq).translate(str.maketrans("0123456789", d)) for language, d in digits.items()}
     assert _said(error, "fa") == f"مورد {local['fa']} دفتر ثبت متن پنهانی ندارد"
     assert _said(error, "ar") == f"القيد {local['ar']} في السجل لا يحوي نصًّا محجوبًا"
+
+
+def test_asking_for_a_checkpoint_never_signed_is_refused_with_its_size_in_local_digits() -> None:
+    from corridor.ledger import evidence
+
+    with pytest.raises(NotFound) as refused:
+        evidence.checkpoint_of_size(1250)
+    error = refused.value
+    assert error.code == "evidence.no_checkpoint_of_size" and error.values == {"size": 1250}
+    assert str(error) == "no checkpoint of 1250 entries has been signed"
+    assert "۱" in _said(error, "fa") and "1250" not in _said(error, "fa")
+    assert _said(error, "fa").startswith("هیچ نقطهٔ بازبینی‌ای از ") and _said(error, "fa").endswith(
+        " مورد امضا نشده است"
+    )
+    assert "١" in _said(error, "ar") and _said(error, "ar").startswith("لم تُوقَّع أي نقطة تحقق تشمل ")
