@@ -390,7 +390,12 @@ def inclusion_proofs(seqs: Sequence[int], checkpoint: checkpoints.Checkpoint) ->
     for seq in seqs:
         proof = merkle.inclusion_proof(source, seq - 1, size)
         if not merkle.verify_inclusion(seq - 1, size, found[(0, seq - 1)], proof, checkpoint.root):
-            raise Conflict(f"entry {seq} no longer matches the checkpoint of {size} entries: run corridor verify")
+            raise Conflict(
+                _("entry %(seq)s no longer matches the checkpoint of %(size)s entries: run corridor verify"),
+                code="evidence.entry_changed",
+                seq=seq,
+                size=size,
+            )
         proofs[seq] = proof
     return proofs
 
@@ -466,7 +471,13 @@ def prove_consistency(old_note: str, new_note: str) -> dict[str, Any]:
     """Proof that ``old_note``'s tree is a prefix of ``new_note``'s (format ``corridor-consistency/1``)."""
     old, new = read_checkpoint(old_note), read_checkpoint(new_note)
     if old.size > new.size:
-        raise InvalidInput(f"the old checkpoint covers {old.size} entries, the new one only {new.size}", "old")
+        raise InvalidInput(
+            _("the old checkpoint covers %(old)s entries, the new one only %(new)s"),
+            "old",
+            code="evidence.checkpoints_reversed",
+            old=old.size,
+            new=new.size,
+        )
     proof = merkle.consistency_proof(DatabaseSource(), old.size, new.size)
     if not merkle.verify_consistency(old.size, new.size, old.root, new.root, proof):
         raise Conflict(
@@ -539,7 +550,12 @@ def publish_log(out: Path) -> dict[str, Any]:
             )
             rows = cursor.fetchall()
             if len(rows) != end - start + 1:
-                raise Conflict(f"ledger entries between {start} and {end} are missing; run corridor verify")
+                raise Conflict(
+                    _("ledger entries between %(start)s and %(end)s are missing; run corridor verify"),
+                    code="evidence.entries_missing",
+                    start=start,
+                    end=end,
+                )
             for _seq, body in rows:
                 data = body.encode("utf-8")
                 leaf = sha256(merkle.LEAF_PREFIX + data).digest()
@@ -551,7 +567,11 @@ def publish_log(out: Path) -> dict[str, Any]:
                     writer.write(tiles.tile_path("entries", index), tiles.bundle(pending), immutable=True)
                     pending = []
     if builder.root() != checkpoint.root:
-        raise Conflict(f"the ledger no longer matches the checkpoint of {size} entries: nothing was published")
+        raise Conflict(
+            _("the ledger no longer matches the checkpoint of %(size)s entries: nothing was published"),
+            code="evidence.not_published",
+            size=size,
+        )
     if pending:
         index, width = divmod(len(leaves), tiles.TILE_WIDTH)
         writer.write(tiles.tile_path("entries", index, width), tiles.bundle(pending), immutable=False)
