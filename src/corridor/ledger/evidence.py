@@ -216,8 +216,13 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
         ) from None
     if current != checkpoint.root:
         raise Conflict(
-            f"the ledger no longer matches the checkpoint of {checkpoint.size} entries signed at {checkpoint.time}: "
-            "its history was rewritten; run corridor verify"
+            _(
+                "the ledger no longer matches the checkpoint of %(size)s entries signed at %(time)s: "
+                "its history was rewritten; run corridor verify"
+            ),
+            code="evidence.history_rewritten",
+            size=checkpoint.size,
+            time=checkpoint.time,
         )
     return checkpoint
 
@@ -261,8 +266,13 @@ def sign_checkpoint(
             proof = merkle.consistency_proof(source, before.size, size) if before.size <= size else []
             if not merkle.verify_consistency(before.size, size, before.root, root, proof):
                 raise Conflict(
-                    f"the ledger does not extend the checkpoint of {before.size} entries signed at {before.time}: "
-                    "its history was rewritten; nothing was signed; run corridor verify"
+                    _(
+                        "the ledger does not extend the checkpoint of %(size)s entries signed at %(time)s: "
+                        "its history was rewritten; nothing was signed; run corridor verify"
+                    ),
+                    code="evidence.not_extended",
+                    size=before.size,
+                    time=before.time,
                 )
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         last_recorded = Entry.objects.filter(seq=size).values_list("recorded_at", flat=True).first()
