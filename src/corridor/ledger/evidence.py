@@ -277,7 +277,12 @@ def sign_checkpoint(
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         last_recorded = Entry.objects.filter(seq=size).values_list("recorded_at", flat=True).first()
         if last_recorded and canonical.format_time(moment) < last_recorded:
-            raise Conflict(f"the clock ({canonical.format_time(moment)}) is behind the last entry ({last_recorded})")
+            raise Conflict(
+                _("the clock (%(now)s) is behind the last entry (%(last)s)"),
+                code="evidence.clock_behind",
+                now=canonical.format_time(moment),
+                last=last_recorded,
+            )
         checkpoint = checkpoints.Checkpoint(origin, size, root, canonical.format_time(moment), head_hash)
         note = checkpoints.sign(checkpoint, key)
         payload: dict[str, Any] = {
@@ -510,7 +515,13 @@ def resolve_checkpoint(reference: str) -> str:
     try:
         return Path(reference).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {reference}: {getattr(exc, 'strerror', None) or exc}", "checkpoint") from None
+        raise InvalidInput(
+            _("cannot read %(file)s: %(reason)s"),
+            "checkpoint",
+            code="evidence.unreadable_checkpoint",
+            file=reference,
+            reason=getattr(exc, "strerror", None) or exc,
+        ) from None
 
 
 def export_evidence() -> dict[str, Any]:
