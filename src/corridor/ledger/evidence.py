@@ -21,6 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.errors import Conflict, InvalidInput, NotFound
 from corridor.ledger import canonical, checkpoints, merkle
@@ -101,7 +102,9 @@ def _hash_of_entry(seq: int) -> str:
         cursor.execute("SELECT hash FROM ledger_entry WHERE seq = %s", [seq])
         row = cursor.fetchone()
     if row is None:
-        raise Conflict(f"ledger entry {seq} is missing; run corridor verify")
+        raise Conflict(
+            _("ledger entry %(seq)s is missing; run corridor verify"), code="evidence.entry_missing", seq=seq
+        )
     return str(row[0])
 
 
@@ -119,11 +122,19 @@ def _leaves(start: int, end: int) -> list[bytes]:
             )
             rows = cursor.fetchall()
             if not rows:
-                raise Conflict(f"the ledger is broken at entry {expected}: it is missing; run corridor verify")
+                raise Conflict(
+                    _("the ledger is broken at entry %(seq)s: it is missing; run corridor verify"),
+                    code="evidence.broken_missing",
+                    seq=expected,
+                )
             for seq, body, stored in rows:
                 data = body.encode("utf-8")
                 if seq != expected or sha256(data).hexdigest() != stored or canonical.prev_hash_in(body) != prev:
-                    raise Conflict(f"the ledger is broken at entry {expected}; run corridor verify for details")
+                    raise Conflict(
+                        _("the ledger is broken at entry %(seq)s; run corridor verify for details"),
+                        code="evidence.broken",
+                        seq=expected,
+                    )
                 leaves.append(merkle.leaf_hash(data))
                 prev = stored
                 expected += 1
@@ -178,7 +189,9 @@ def checkpoint_of_size(size: int) -> str:
     for note in checkpoint_notes():
         if checkpoints.parse(note)[0].size == size:
             return note
-    raise NotFound(f"no checkpoint of {size} entries has been signed")
+    raise NotFound(
+        _("no checkpoint of %(size)s entries has been signed"), code="evidence.no_checkpoint_of_size", size=size
+    )
 
 
 def read_checkpoint(note: str) -> checkpoints.Checkpoint:
@@ -188,15 +201,28 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
     except checkpoints.CheckpointError as exc:
         raise InvalidInput(str(exc), "checkpoint") from None
     if checkpoint.size > ledger.head()[0]:
-        raise Conflict(f"the checkpoint covers {checkpoint.size} entries, more than this ledger holds")
+        raise Conflict(
+            _("the checkpoint covers %(size)s entries, more than this ledger holds"),
+            code="evidence.checkpoint_beyond_ledger",
+            size=checkpoint.size,
+        )
     try:
         current = merkle.root(DatabaseSource(), checkpoint.size)
     except KeyError:
-        raise Conflict(f"the stored tree does not reach {checkpoint.size} entries; run corridor verify") from None
+        raise Conflict(
+            _("the stored tree does not reach %(size)s entries; run corridor verify"),
+            code="evidence.tree_short",
+            size=checkpoint.size,
+        ) from None
     if current != checkpoint.root:
         raise Conflict(
-            f"the ledger no longer matches the checkpoint of {checkpoint.size} entries signed at {checkpoint.time}: "
-            "its history was rewritten; run corridor verify"
+            _(
+                "the ledger no longer matches the checkpoint of %(size)s entries signed at %(time)s: "
+                "its history was rewritten; run corridor verify"
+            ),
+            code="evidence.history_rewritten",
+            size=checkpoint.size,
+            time=checkpoint.time,
         )
     return checkpoint
 
@@ -240,13 +266,23 @@ def sign_checkpoint(
             proof = merkle.consistency_proof(source, before.size, size) if before.size <= size else []
             if not merkle.verify_consistency(before.size, size, before.root, root, proof):
                 raise Conflict(
-                    f"the ledger does not extend the checkpoint of {before.size} entries signed at {before.time}: "
-                    "its history was rewritten; nothing was signed; run corridor verify"
+                    _(
+                        "the ledger does not extend the checkpoint of %(size)s entries signed at %(time)s: "
+                        "its history was rewritten; nothing was signed; run corridor verify"
+                    ),
+                    code="evidence.not_extended",
+                    size=before.size,
+                    time=before.time,
                 )
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         last_recorded = Entry.objects.filter(seq=size).values_list("recorded_at", flat=True).first()
         if last_recorded and canonical.format_time(moment) < last_recorded:
-            raise Conflict(f"the clock ({canonical.format_time(moment)}) is behind the last entry ({last_recorded})")
+            raise Conflict(
+                _("the clock (%(now)s) is behind the last entry (%(last)s)"),
+                code="evidence.clock_behind",
+                now=canonical.format_time(moment),
+                last=last_recorded,
+            )
         checkpoint = checkpoints.Checkpoint(origin, size, root, canonical.format_time(moment), head_hash)
         note = checkpoints.sign(checkpoint, key)
         payload: dict[str, Any] = {
@@ -280,7 +316,10 @@ def sign_checkpoint(
         ledger.lock()
         newest = latest_checkpoint()
         if newest is not None and checkpoints.parse(newest)[0].size > size:
-            raise Conflict("a checkpoint of more entries was recorded meanwhile; this one was not recorded")
+            raise Conflict(
+                _("a checkpoint of more entries was recorded meanwhile; this one was not recorded"),
+                code="evidence.checkpoint_overtaken",
+            )
         entry = ledger.append(
             CHECKPOINT_TYPE, by=by, payload=payload, source=Source.SYSTEM, certainty=Certainty.CONFIRMED
         )
@@ -316,7 +355,7 @@ def _entry_records(seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
     found = {entry.seq: entry.as_record() for entry in Entry.objects.filter(seq__in=list(seqs))}
     missing = [seq for seq in seqs if seq not in found]
     if missing:
-        raise NotFound(f"there is no ledger entry {missing[0]}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=missing[0])
     return found
 
 
@@ -324,7 +363,7 @@ def _checked_seqs(seqs: Iterable[int]) -> list[int]:
     result = []
     for seq in seqs:
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-            raise InvalidInput(f"{seq!r} is not an entry number", "seqs")
+            raise InvalidInput(_("%(value)r is not an entry number"), "seqs", code="evidence.not_a_number", value=seq)
         result.append(seq)
     return sorted(set(result))
 
@@ -366,7 +405,12 @@ def inclusion_proofs(seqs: Sequence[int], checkpoint: checkpoints.Checkpoint) ->
     for seq in seqs:
         proof = merkle.inclusion_proof(source, seq - 1, size)
         if not merkle.verify_inclusion(seq - 1, size, found[(0, seq - 1)], proof, checkpoint.root):
-            raise Conflict(f"entry {seq} no longer matches the checkpoint of {size} entries: run corridor verify")
+            raise Conflict(
+                _("entry %(seq)s no longer matches the checkpoint of %(size)s entries: run corridor verify"),
+                code="evidence.entry_changed",
+                seq=seq,
+                size=size,
+            )
         proofs[seq] = proof
     return proofs
 
@@ -442,10 +486,19 @@ def prove_consistency(old_note: str, new_note: str) -> dict[str, Any]:
     """Proof that ``old_note``'s tree is a prefix of ``new_note``'s (format ``corridor-consistency/1``)."""
     old, new = read_checkpoint(old_note), read_checkpoint(new_note)
     if old.size > new.size:
-        raise InvalidInput(f"the old checkpoint covers {old.size} entries, the new one only {new.size}", "old")
+        raise InvalidInput(
+            _("the old checkpoint covers %(old)s entries, the new one only %(new)s"),
+            "old",
+            code="evidence.checkpoints_reversed",
+            old=old.size,
+            new=new.size,
+        )
     proof = merkle.consistency_proof(DatabaseSource(), old.size, new.size)
     if not merkle.verify_consistency(old.size, new.size, old.root, new.root, proof):
-        raise Conflict("the stored tree does not prove these checkpoints consistent; run corridor verify")
+        raise Conflict(
+            _("the stored tree does not prove these checkpoints consistent; run corridor verify"),
+            code="evidence.not_consistent",
+        )
     return {
         "format": CONSISTENCY_FORMAT,
         "old": old_note,
@@ -462,7 +515,13 @@ def resolve_checkpoint(reference: str) -> str:
     try:
         return Path(reference).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {reference}: {getattr(exc, 'strerror', None) or exc}", "checkpoint") from None
+        raise InvalidInput(
+            _("cannot read %(file)s: %(reason)s"),
+            "checkpoint",
+            code="evidence.unreadable_checkpoint",
+            file=reference,
+            reason=getattr(exc, "strerror", None) or exc,
+        ) from None
 
 
 def export_evidence() -> dict[str, Any]:
@@ -493,7 +552,9 @@ def publish_log(out: Path) -> dict[str, Any]:
 
     entry = Entry.objects.filter(type=CHECKPOINT_TYPE).order_by("-seq").first()
     if entry is None:
-        raise Conflict("no checkpoint has been signed yet: run corridor checkpoint first")
+        raise Conflict(
+            _("no checkpoint has been signed yet: run corridor checkpoint first"), code="evidence.no_checkpoint"
+        )
     payload = entry.payload
     checkpoint = checkpoints.parse(str(payload["note"]))[0]
     size = checkpoint.size
@@ -510,8 +571,13 @@ def publish_log(out: Path) -> dict[str, Any]:
             )
             rows = cursor.fetchall()
             if len(rows) != end - start + 1:
-                raise Conflict(f"ledger entries between {start} and {end} are missing; run corridor verify")
-            for _, body in rows:
+                raise Conflict(
+                    _("ledger entries between %(start)s and %(end)s are missing; run corridor verify"),
+                    code="evidence.entries_missing",
+                    start=start,
+                    end=end,
+                )
+            for _seq, body in rows:
                 data = body.encode("utf-8")
                 leaf = sha256(merkle.LEAF_PREFIX + data).digest()
                 leaves.append(leaf)
@@ -522,7 +588,11 @@ def publish_log(out: Path) -> dict[str, Any]:
                     writer.write(tiles.tile_path("entries", index), tiles.bundle(pending), immutable=True)
                     pending = []
     if builder.root() != checkpoint.root:
-        raise Conflict(f"the ledger no longer matches the checkpoint of {size} entries: nothing was published")
+        raise Conflict(
+            _("the ledger no longer matches the checkpoint of %(size)s entries: nothing was published"),
+            code="evidence.not_published",
+            size=size,
+        )
     if pending:
         index, width = divmod(len(leaves), tiles.TILE_WIDTH)
         writer.write(tiles.tile_path("entries", index, width), tiles.bundle(pending), immutable=False)

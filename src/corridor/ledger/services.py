@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, connections, transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.errors import InvalidInput, NotFound
@@ -44,36 +45,38 @@ def actor_name(by: Actor) -> str:
     if isinstance(by, str):
         return by
     if not by.is_authenticated:
-        raise InvalidInput("an anonymous visitor cannot record anything", "recorded_by")
+        raise InvalidInput(_("an anonymous visitor cannot record anything"), "recorded_by", code="ledger.anonymous")
     return by.get_username()
 
 
 def _check_text(value: str, path: str) -> None:
     # PostgreSQL's jsonb (behind the generated columns) refuses NUL, and UTF-8 cannot hold a lone surrogate.
     if "\x00" in value:
-        raise InvalidInput("must not contain a NUL character", path)
+        raise InvalidInput(_("must not contain a NUL character"), path, code="ledger.nul_character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("is not valid text (a lone surrogate)", path) from None
+        raise InvalidInput(_("is not valid text (a lone surrogate)"), path, code="ledger.lone_surrogate") from None
 
 
 def _check_json(value: Any, path: str) -> None:
     if isinstance(value, str):
         _check_text(value, path)
     if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput("must be a finite number", path)
+        raise InvalidInput(_("must be a finite number"), path, code="ledger.not_finite")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidInput("object keys must be text", path)
+                raise InvalidInput(_("object keys must be text"), path, code="ledger.key_not_text")
             _check_text(key, path)
             _check_json(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_json(item, f"{path}[{index}]")
     elif not isinstance(value, str | int | float | bool | type(None)):
-        raise InvalidInput(f"cannot be stored in the ledger ({type(value).__name__})", path)
+        raise InvalidInput(
+            _("cannot be stored in the ledger (%(kind)s)"), path, code="ledger.not_storable", kind=type(value).__name__
+        )
 
 
 # The keys whose text is committed: clinical or identifying by the class table, or for one event only.
@@ -163,21 +166,40 @@ def append(
     event is recorded on the scenario's date with date precision.
     """
     if type not in EVENT_TYPES:
-        raise InvalidInput(f"unknown event type {type!r}; see the catalogue in docs/ledger.md", "type")
+        raise InvalidInput(
+            _("unknown event type %(type)r; see the catalogue in docs/ledger.md"),
+            "type",
+            code="ledger.unknown_type",
+            type=type,
+        )
     if source not in _SOURCES:
-        raise InvalidInput(f"must be one of {', '.join(Source.values)}; got {source!r}", "source")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "source",
+            code="ledger.unknown_source",
+            choices=", ".join(Source.values),
+            value=source,
+        )
     if certainty not in _CERTAINTIES:
-        raise InvalidInput(f"must be one of {', '.join(Certainty.values)}; got {certainty!r}", "certainty")
+        raise InvalidInput(
+            _("must be one of %(choices)s; got %(value)r"),
+            "certainty",
+            code="ledger.unknown_certainty",
+            choices=", ".join(Certainty.values),
+            value=certainty,
+        )
     subject_list = sorted(set(subjects))
     for subject in subject_list:
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
-            raise InvalidInput(f"{subject!r} is not of the form kind:id", "subjects")
+            raise InvalidInput(
+                _("%(subject)r is not of the form kind:id"), "subjects", code="ledger.bad_subject", subject=subject
+            )
     payload = payload or {}
     if not isinstance(payload, dict):
-        raise InvalidInput("must be an object", "payload")
+        raise InvalidInput(_("must be an object"), "payload", code="ledger.payload_not_object")
     if occurred_on is not None:
         if occurred_at is not None:
-            raise InvalidInput("give the moment or the date, not both", "occurred_at")
+            raise InvalidInput(_("give the moment or the date, not both"), "occurred_at", code="ledger.moment_and_date")
         occurred_at = clock.start_of(occurred_on)
         payload = {**payload, "precision": "date"}
     _check_json(payload, "payload")
@@ -186,7 +208,7 @@ def append(
     payload, held = commitments.commit(payload, _restricted(type), OPAQUE)
     recorded_by = actor_name(by)
     if (occurred_at or now or dt.datetime.now(dt.UTC)).tzinfo is None:
-        raise InvalidInput("must include a time zone", "occurred_at")
+        raise InvalidInput(_("must include a time zone"), "occurred_at", code="ledger.naive_time")
 
     fields = {
         "certainty": certainty,
@@ -204,7 +226,9 @@ def append(
     }
     with transaction.atomic():
         if corrects is not None and not Entry.objects.filter(seq=corrects).exists():
-            raise NotFound(f"there is no ledger entry {corrects} to correct")
+            raise NotFound(
+                _("there is no ledger entry %(seq)s to correct"), code="ledger.no_entry_to_correct", seq=corrects
+            )
         # Raw SQL through one cursor: the ORM would re-read the generated columns after the insert,
         # and appends are hot (benchmarks/ledger.py holds them against raw SQLite inserts).
         with connection.cursor() as cursor:
@@ -261,15 +285,15 @@ def correct(
     The original stays as it was; readers follow ``corrects`` links to see what was said later.
     """
     if not reason.strip():
-        raise InvalidInput("say why the entry is corrected", "reason")
+        raise InvalidInput(_("say why the entry is corrected"), "reason", code="ledger.correction_without_reason")
     try:
         original = Entry.objects.get(seq=seq)
     except Entry.DoesNotExist:
-        raise NotFound(f"there is no ledger entry {seq}") from None
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="ledger.no_entry", seq=seq) from None
     payload: dict[str, Any] = {"reason": reason.strip(), "corrected_type": original.type}
     if not retract:
         if not changes:
-            raise InvalidInput("name at least one corrected value", "changes")
+            raise InvalidInput(_("name at least one corrected value"), "changes", code="ledger.no_changes")
         payload["changes"] = changes
     return append(
         "entry.retracted" if retract else "entry.corrected",
@@ -326,7 +350,7 @@ def verify(
         )
     if not verdict.ok or not deep:
         return verdict
-    for seq, body, _ in iter_rows():
+    for seq, body, _sealed in iter_rows():
         problem = _deep_problem(seq, body)
         if problem:
             return canonical.Verdict(False, verdict.count, verdict.head_hash, seq, problem)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Can, can, require
 from corridor.errors import InvalidInput, NotAllowed, NotFound
@@ -23,15 +24,15 @@ def read_text(seq: int, *, by: ledger.Actor, purpose: str) -> tuple[dict[str, An
     """Entry ``seq``'s whole payload, recording who read it and why (``text.viewed``) before it is returned."""
     require(by, Can.REVIEW_ACCESS)
     if not isinstance(purpose, str) or not purpose.strip():
-        raise InvalidInput("say why you read this text", "purpose")
+        raise InvalidInput(_("say why you read this text"), "purpose", code="withheld.read_without_purpose")
     if len(purpose) > 500:
-        raise InvalidInput("at most 500 characters", "purpose")
+        raise InvalidInput(_("at most %(limit)s characters"), "purpose", code="withheld.purpose_too_long", limit=500)
     require_entry(by, seq)
     entry = Entry.objects.filter(seq=seq).first()
     if entry is None:
-        raise NotFound(f"there is no ledger entry {seq}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
     if not is_redacted(entry.payload, entry.type):
-        raise NotFound(f"ledger entry {seq} holds no withheld text")
+        raise NotFound(_("ledger entry %(seq)s holds no withheld text"), code="withheld.nothing_withheld", seq=seq)
     with transaction.atomic():
         viewed = ledger.append(
             "text.viewed",
@@ -55,22 +56,41 @@ def prove_text(seq: int, key: str, *, by: ledger.Actor, purpose: str) -> dict[st
     text`` checks it without Corridor.
     """
     if not (may_read_clinical(by) or can(by, Can.REVIEW_ACCESS)):
-        raise NotAllowed("only a role that reads clinical text, or an auditor, may give a text out")
+        raise NotAllowed(
+            _("only a role that reads clinical text, or an auditor, may give a text out"), code="withheld.may_not_prove"
+        )
     if not isinstance(purpose, str) or not purpose.strip():
-        raise InvalidInput("say why you give this text out", "purpose")
+        raise InvalidInput(_("say why you give this text out"), "purpose", code="withheld.proof_without_purpose")
     if len(purpose) > 500:
-        raise InvalidInput("at most 500 characters", "purpose")
+        raise InvalidInput(_("at most %(limit)s characters"), "purpose", code="withheld.purpose_too_long", limit=500)
     require_entry(by, seq)
     entry = Entry.objects.filter(seq=seq).first()
     if entry is None:
-        raise NotFound(f"there is no ledger entry {seq}")
+        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
     committed = commitments.paths(entry.fields["payload"])
     if key not in committed:
-        named = ", ".join(sorted(committed)) or "none"
-        raise NotFound(f"ledger entry {seq} holds no committed text at {key!r} (it has: {named})")
+        if not committed:
+            raise NotFound(
+                _("ledger entry %(seq)s holds no committed text at %(key)r (it has none)"),
+                code="withheld.no_committed_text",
+                seq=seq,
+                key=key,
+            )
+        raise NotFound(
+            _("ledger entry %(seq)s holds no committed text at %(key)r (it has: %(known)s)"),
+            code="withheld.no_committed_text",
+            seq=seq,
+            key=key,
+            known=", ".join(sorted(committed)),
+        )
     held = sealing.opened([seq])[seq].get(key)
     if held is None:
-        raise NotFound(f"the text at {key!r} of entry {seq} can no longer be read: the person it concerns was erased")
+        raise NotFound(
+            _("the text at %(key)r of entry %(seq)s can no longer be read: the person it concerns was erased"),
+            code="withheld.erased",
+            seq=seq,
+            key=key,
+        )
     with transaction.atomic():
         ledger.append(
             "text.proved",

@@ -69,3 +69,20 @@ def test_a_job_not_found_is_refused_with_its_code_in_persian(tokens: dict[str, s
     error = json.loads(response.content)["error"]
     assert error["reason"] == "job.not_found" and error["values"] == {"job": 4321}
     assert error["message"] == "کار ۴۳۲۱ از آنِ شما نیست"
+
+
+def test_a_correction_through_the_api_of_an_entry_that_does_not_exist_is_refused_in_the_callers_language(
+    tokens: dict[str, str], api_client: Clients
+) -> None:
+    client = api_client(tokens["monitor"])
+    body: dict[str, Any] = {"reason": "the date was misread", "changes": {"day": 3}}
+    url = "/api/ledger/123456/corrections"
+    english = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    persian = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="fa")
+    assert english.status_code == persian.status_code == 404, english.content
+    english_error, persian_error = json.loads(english.content)["error"], json.loads(persian.content)["error"]
+    # The API refuses before the service is reached: the entry is not among those the caller may see.
+    assert english_error["reason"] == persian_error["reason"] == "entry.not_found"
+    assert english_error["values"] == persian_error["values"] == {"seq": 123456}
+    assert english_error["message"] == "there is no ledger entry 123456"
+    assert persian_error["message"] == "مورد ۱۲۳۴۵۶ در دفتر ثبت نیست"
