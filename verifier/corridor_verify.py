@@ -1206,9 +1206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     mirror = commands.add_parser("mirror", help="entries from a mirror of the published tiles")
     mirror.add_argument("folder", help="a copy of what corridor publish-log wrote: a folder, or its http(s) URL")
     mirror.add_argument("--entry", type=int, action="append", default=[], help="an entry number (default: all)")
-    text = commands.add_parser("text", help="a committed text and its salt against its entry")
-    text.add_argument("file")
-    text.add_argument("--key", help="the verifier key, or a file holding it: also check the inclusion proof")
+    text_command = commands.add_parser("text", help="a committed text and its salt against its entry")
+    text_command.add_argument("file")
+    text_command.add_argument("--key", help="the verifier key, or a file holding it: also check the inclusion proof")
     for sub in (export, evidence, consistency, checkpoint, mirror):
         sub.add_argument("--key", required=True, help="the verifier key, or a file holding it")
     for sub in (export, evidence):
