@@ -58,7 +58,7 @@ _LISTS = {"choices", "known", "languages", "sites"}
 
 # Values that are numbers naming a record (ledger entry 1204, trip 1187): local digits, never grouped by
 # thousands, or the number read back is not the one to type.
-_IDENTIFIERS = {"seq", "trip", "referral", "job", "token", "grant"}
+_IDENTIFIERS = {"seq", "trip", "referral", "job", "token", "grant", "delivery", "start", "end"}
 
 
 def _worded(key: str, value: Any, language: str | None) -> str:

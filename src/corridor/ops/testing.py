@@ -79,5 +79,6 @@ def database_text() -> str:
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         for (table,) in cursor.fetchall():
             cursor.execute(f'SELECT t::text FROM "{table}" AS t')
-            lines += [row[0] for row in cursor.fetchall()]
+            # Each row named by its table, as SQLite's dump names it in its INSERT statements.
+            lines += [f"{table}: {row[0]}" for row in cursor.fetchall()]
     return "\n".join(lines)

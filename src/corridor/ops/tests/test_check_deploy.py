@@ -149,6 +149,9 @@ def test_serve_production_refuses_to_start_on_an_unguarded_ledger(
     started: list[str] = []
     monkeypatch.setattr("corridor.ops.production.run", lambda *args, **kwargs: started.append("gunicorn"))
     monkeypatch.setattr("corridor.commands.migrate_database", lambda: None)
+    # Run here, not in a forked child: a child's own connection cannot see this test's uncommitted
+    # transaction on PostgreSQL (the dropped trigger), and closing the test's connection ends the test.
+    monkeypatch.setattr("corridor.ops.production.prepared_apart", lambda prepare: prepare())
     with override_settings(DATA_DIR=data_dir):
         assert CliRunner().invoke(cli, ["serve", "--production"]).exit_code == 0
         assert started == ["gunicorn"]
