@@ -97,33 +97,21 @@ def request_delivery(
     amount, unit_text = _quantity_for(target, quantity, unit)
     _evidence(source, certainty)
     with transaction.atomic():
-        delivery = Delivery.objects.create(
-            site=site,
-            item=target,
-            category=category,
-            requested_on=on,
-            quantity_requested=amount,
-            unit=unit_text,
-            source=source,
-            certainty=certainty,
-            synthetic=bool(synthetic),
-        )
-        entry = ledger.append(
+        delivery, _entry = _asked(
             "supply.requested",
+            site=site,
+            target=target,
+            category=category,
+            on=on,
+            amount=amount,
+            unit_text=unit_text,
+            blocked_for=None,
             by=by,
-            subjects=_delivery_subjects(delivery),
-            payload={
-                **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
-                **_delivery_payload(delivery),
-                "date": on.isoformat(),
-                "quantity": amount,
-            },
             source=source,
             certainty=certainty,
-            occurred_on=on,
+            synthetic=synthetic,
+            extra=extra,
         )
-        delivery.requested_seq = entry.seq
-        delivery.save(update_fields=["requested_seq"])
     return delivery
 
 
@@ -276,37 +264,80 @@ def record_blocked_delivery(
     _evidence(source, certainty)
     reason = _text(reason, "reason")
     with transaction.atomic():
-        delivery = Delivery.objects.create(
-            site=site,
-            item=target,
-            category=category,
-            requested_on=on,
-            quantity_requested=amount,
-            unit=unit_text,
-            status=Delivery.Status.BLOCKED,
-            decided_on=on,
-            quantity_allowed=0.0,
-            reason=reason,
-            source=source,
-            certainty=certainty,
-            synthetic=bool(synthetic),
-        )
-        entry = ledger.append(
+        _delivery, entry = _asked(
             "supply.blocked",
+            site=site,
+            target=target,
+            category=category,
+            on=on,
+            amount=amount,
+            unit_text=unit_text,
+            blocked_for=reason,
             by=by,
-            subjects=_delivery_subjects(delivery),
-            payload={
-                **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
-                **_delivery_payload(delivery),
-                "date": on.isoformat(),
-                "quantity": amount,
-                "quantity_allowed": 0.0,
-                "reason": reason or None,
-            },
             source=source,
             certainty=certainty,
-            occurred_on=on,
+            synthetic=synthetic,
+            extra=extra,
         )
-        delivery.requested_seq = delivery.decided_seq = entry.seq
-        delivery.save(update_fields=["requested_seq", "decided_seq"])
     return entry
+
+
+def _asked(
+    event: str,
+    *,
+    site: Site,
+    target: SupplyItem | None,
+    category: str,
+    on: dt.date,
+    amount: float | None,
+    unit_text: str,
+    blocked_for: str | None,
+    by: Actor,
+    source: str,
+    certainty: str,
+    synthetic: bool,
+    extra: dict[str, Any] | None,
+) -> tuple[Delivery, Entry]:
+    """A delivery asked of the authority and its ledger entry (the caller holds the transaction).
+
+    With ``blocked_for`` (the reason given, perhaps empty) it was stopped the same day it was asked for,
+    and the one entry records both.
+    """
+    blocked = blocked_for is not None
+    decision: dict[str, Any] = (
+        {"status": Delivery.Status.BLOCKED, "decided_on": on, "quantity_allowed": 0.0, "reason": blocked_for}
+        if blocked
+        else {}
+    )
+    delivery = Delivery.objects.create(
+        site=site,
+        item=target,
+        category=category,
+        requested_on=on,
+        quantity_requested=amount,
+        unit=unit_text,
+        source=source,
+        certainty=certainty,
+        synthetic=bool(synthetic),
+        **decision,
+    )
+    entry = ledger.append(
+        event,
+        by=by,
+        subjects=_delivery_subjects(delivery),
+        payload={
+            **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
+            **_delivery_payload(delivery),
+            "date": on.isoformat(),
+            "quantity": amount,
+            **({"quantity_allowed": 0.0, "reason": blocked_for or None} if blocked else {}),
+        },
+        source=source,
+        certainty=certainty,
+        occurred_on=on,
+    )
+    delivery.requested_seq = entry.seq
+    if blocked:
+        delivery.decided_seq = entry.seq
+    delivery.save(update_fields=["requested_seq", "decided_seq"] if blocked else ["requested_seq"])
+    return delivery, entry

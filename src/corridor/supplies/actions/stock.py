@@ -58,35 +58,20 @@ def record_count(
     _evidence(source, certainty)
     note = _text(note, "note")
     with transaction.atomic():
-        entry = ledger.append(
+        return _write(
             "supply.counted",
-            by=by,
-            subjects=[f"site:{item.site.code}", f"supply:{item.code}"],
-            payload={
-                **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
-                "site": item.site.code,
-                "item": item.code,
-                "date": on.isoformat(),
-                "quantity": value,
-                "unit": item.unit,
-                "note": note or None,
-                "synthetic": bool(synthetic),
-                **_reported(item, given, unit),
-            },
-            source=source,
-            certainty=certainty,
-            occurred_on=on,
-        )
-        return StockRecord.objects.create(
+            StockRecord.Kind.COUNT,
             item=item,
             on=on,
-            kind=StockRecord.Kind.COUNT,
-            quantity=value,
-            reason=note,
+            value=value,
+            given=given,
+            unit=unit,
+            text=("note", note),
+            by=by,
             source=source,
             certainty=certainty,
-            synthetic=bool(synthetic),
-            recorded_seq=entry.seq,
+            synthetic=synthetic,
+            extra=extra,
         )
 
 
@@ -143,33 +128,69 @@ def record_adjustment(
                 most=_g(upper),
                 on=on,
             )
-        entry = ledger.append(
+        return _write(
             "supply.adjusted",
-            by=by,
-            subjects=[f"site:{item.site.code}", f"supply:{item.code}"],
-            payload={
-                **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
-                "site": item.site.code,
-                "item": item.code,
-                "date": on.isoformat(),
-                "quantity": value,
-                "unit": item.unit,
-                "reason": reason,
-                "synthetic": bool(synthetic),
-                **_reported(item, given, unit),
-            },
-            source=source,
-            certainty=certainty,
-            occurred_on=on,
-        )
-        return StockRecord.objects.create(
+            StockRecord.Kind.ADJUSTMENT,
             item=item,
             on=on,
-            kind=StockRecord.Kind.ADJUSTMENT,
-            quantity=value,
-            reason=reason,
+            value=value,
+            given=given,
+            unit=unit,
+            text=("reason", reason),
+            by=by,
             source=source,
             certainty=certainty,
-            synthetic=bool(synthetic),
-            recorded_seq=entry.seq,
+            synthetic=synthetic,
+            extra=extra,
         )
+
+
+def _write(
+    event: str,
+    kind: str,
+    *,
+    item: SupplyItem,
+    on: dt.date,
+    value: float,
+    given: float,
+    unit: str,
+    text: tuple[str, str],
+    by: Actor,
+    source: str,
+    certainty: str,
+    synthetic: bool,
+    extra: dict[str, Any] | None,
+) -> StockRecord:
+    """A stock record and its ledger entry (the caller holds the transaction): a count's note or an
+    adjustment's reason goes under its own key, as the event catalogue names it."""
+    key, words = text
+    entry = ledger.append(
+        event,
+        by=by,
+        subjects=[f"site:{item.site.code}", f"supply:{item.code}"],
+        payload={
+            **(extra or {}),  # e.g. the field submission an import recorded this from; never overrides
+            "site": item.site.code,
+            "item": item.code,
+            "date": on.isoformat(),
+            "quantity": value,
+            "unit": item.unit,
+            key: words or None,
+            "synthetic": bool(synthetic),
+            **_reported(item, given, unit),
+        },
+        source=source,
+        certainty=certainty,
+        occurred_on=on,
+    )
+    return StockRecord.objects.create(
+        item=item,
+        on=on,
+        kind=kind,
+        quantity=value,
+        reason=words,
+        source=source,
+        certainty=certainty,
+        synthetic=bool(synthetic),
+        recorded_seq=entry.seq,
+    )
