@@ -11,24 +11,23 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms as django_forms
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from corridor import clock
 from corridor.accounts.roles import Can, can, roles_of
-from corridor.errors import CorridorError
 from corridor.register.models import Site
 from corridor.register.scoping import visible
 from corridor.supplies import actions as supplies
 from corridor.supplies import display, forms, queries
 from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
 from corridor.web import l10n
+from corridor.web.views.common import form_page
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -96,19 +95,23 @@ def status(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, form: django_forms.Form, title: str, submit: str, call: Callable[[dict[str, Any]], str]
+    request: HttpRequest,
+    form: django_forms.Form,
+    title: str,
+    submit: str,
+    call: Callable[[dict[str, Any]], str],
+    then: str | Callable[[], str] | None = None,
 ) -> HttpResponse:
-    """Show ``form``; on a valid POST run ``call`` (a service) and go back to the supplies page."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = call(form.cleaned_data)
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("supplies:status")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "supplies/form.html", {"form": form, "title": title, "submit": submit}, status=status)
+    """A supplies form: the workspace's one form page, back to the supplies page once done."""
+    return form_page(
+        request,
+        form,
+        title=title,
+        submit=submit,
+        call=call,
+        then=then or reverse("supplies:status"),
+        template="supplies/form.html",
+    )
 
 
 def _initial(request: HttpRequest) -> dict[str, Any]:
@@ -243,11 +246,13 @@ def record_blocked(request: HttpRequest) -> HttpResponse:
             return _("The blocked delivery is recorded. Attach a photo of the refusal or a document below.")
         return _("The blocked delivery is recorded.")
 
-    response = _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call)
-    if recorded and can(request.user, Can.ADD_ATTACHMENTS):
-        # Straight to the entry, whose Attach action takes the photo of the refusal while it is at hand.
-        return redirect(reverse("web:ledger_entry", args=[recorded[0]]) + f"#attach-{recorded[0]}")
-    return response
+    def then() -> str:
+        if recorded and can(request.user, Can.ADD_ATTACHMENTS):
+            # Straight to the entry, whose Attach action takes the photo of the refusal while it is at hand.
+            return reverse("web:ledger_entry", args=[recorded[0]]) + f"#attach-{recorded[0]}"
+        return reverse("supplies:status")
+
+    return _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call, then)
 
 
 @requires(Can.MANAGE_TRIPS)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms as django_forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from corridor import clock
+from corridor.errors import CorridorError
 from corridor.register.models import Site
 from corridor.register.scoping import visible
 from corridor.web.access import capabilities
+from corridor.web.forms import show_error
 
 
 def user_sites(request: HttpRequest) -> list[Site]:
@@ -49,3 +54,29 @@ def page(
     }
     return render(request, template, full, status=status)
 
+
+def form_page(
+    request: HttpRequest,
+    form: django_forms.Form,
+    *,
+    title: str,
+    submit: str,
+    call: Callable[[dict[str, Any]], str],
+    then: str | Callable[[], str],
+    back: Any = None,
+    template: str = "corridor/form.html",
+) -> HttpResponse:
+    """The one shape of a form page: show ``form``; on a valid POST run ``call`` (a service, given the
+    cleaned data), say what it returns and go to ``then`` (a URL, or a function that gives one once the
+    call has run). A refusal is put on the form in the reader's language; an invalid form is answered 422.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            said = call(form.cleaned_data)
+        except CorridorError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, said)
+            return redirect(then() if callable(then) else then)
+    context = {"form": form, "title": title, "submit": submit, **({"back": back} if back is not None else {})}
+    return page(request, template, context, status=422 if form.errors else 200)

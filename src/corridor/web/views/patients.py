@@ -15,6 +15,7 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,9 +32,13 @@ from corridor.register.scoping import visible
 from corridor.transfers.models import Companion, TripPassenger
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
-from corridor.web.views.common import current_site, page
+from corridor.web.views.common import current_site, form_page, page
 
 PAGE_SIZE = 50
+
+
+def _back(patient: Patient) -> str:
+    return reverse("web:patient", kwargs={"code": patient.code})
 
 
 @requires(None)
@@ -170,27 +175,19 @@ def patient_edit(request: HttpRequest, code: str) -> HttpResponse:
     patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     initial = {"sex": patient.sex, "birth_year": patient.birth_year, "depends_on_power": patient.depends_on_power}
     form = forms.PatientEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            register.change_patient(
-                patient,
-                by=request.user,
-                sex=data["sex"],
-                birth_year=data["birth_year"],
-                depends_on_power=data["depends_on_power"],
-            )
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("web:patient", code=patient.code)
-    return page(
-        request,
-        "corridor/form.html",
-        {"form": form, "title": _("Change %(code)s") % {"code": patient.code}, "submit": _("Save"), "back": patient},
-        status=422 if form.errors else 200,
-    )
+
+    def call(data: dict[str, Any]) -> str:
+        register.change_patient(
+            patient,
+            by=request.user,
+            sex=data["sex"],
+            birth_year=data["birth_year"],
+            depends_on_power=data["depends_on_power"],
+        )
+        return _("Changes saved.")
+
+    title = _("Change %(code)s") % {"code": patient.code}
+    return form_page(request, form, title=title, submit=_("Save"), call=call, then=_back(patient), back=patient)
 
 
 @requires(None)
@@ -267,68 +264,48 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
 def referral_create(request: HttpRequest, code: str) -> HttpResponse:
     patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     form = forms.ReferralForm(request.POST or None, initial={"referral_date": clock.today()})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            register.create_referral(
-                patient=patient,
-                specialty=data["specialty"],
-                priority=data["priority"],
-                referral_date=data["referral_date"],
-                eligible_facilities=data["eligible_facilities"],
-                diagnosis_icd10=data["diagnosis_icd10"],
-                diagnosis=data["diagnosis"],
-                fit_to_travel_from=data["fit_to_travel_from"],
-                by=request.user,
-                source=data["source"],
-                certainty=data["certainty"],
-            )
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.success(request, _("Referral recorded."))
-            return redirect("web:patient", code=patient.code)
-    return page(
-        request,
-        "corridor/form.html",
-        {"form": form, "title": _("Refer %(code)s") % {"code": patient.code}, "submit": _("Refer"), "back": patient},
-        status=422 if form.errors else 200,
-    )
+
+    def call(data: dict[str, Any]) -> str:
+        register.create_referral(
+            patient=patient,
+            specialty=data["specialty"],
+            priority=data["priority"],
+            referral_date=data["referral_date"],
+            eligible_facilities=data["eligible_facilities"],
+            diagnosis_icd10=data["diagnosis_icd10"],
+            diagnosis=data["diagnosis"],
+            fit_to_travel_from=data["fit_to_travel_from"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("Referral recorded.")
+
+    title = _("Refer %(code)s") % {"code": patient.code}
+    return form_page(request, form, title=title, submit=_("Refer"), call=call, then=_back(patient), back=patient)
 
 
 @requires(Can.MANAGE_REFERRALS)
 def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(visible(Referral.objects.select_related("patient"), request.user), pk=pk)
     form = forms.CloseReferralForm(request.POST or None, initial={"on": clock.today(), "source": "document"})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            register.close_referral(
-                referral,
-                reason=data["reason"],
-                on=data["on"],
-                note=data["note"],
-                by=request.user,
-                source=data["source"],
-                certainty=data["certainty"],
-            )
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.success(request, _("Referral closed."))
-            return redirect("web:patient", code=referral.patient.code)
-    return page(
-        request,
-        "corridor/form.html",
-        {
-            "form": form,
-            "title": _("Close referral %(number)s of %(code)s")
-            % {"number": referral.pk, "code": referral.patient.code},
-            "submit": _("Close the referral"),
-            "back": referral.patient,
-        },
-        status=422 if form.errors else 200,
-    )
+
+    def call(data: dict[str, Any]) -> str:
+        register.close_referral(
+            referral,
+            reason=data["reason"],
+            on=data["on"],
+            note=data["note"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("Referral closed.")
+
+    patient = referral.patient
+    title = _("Close referral %(number)s of %(code)s") % {"number": referral.pk, "code": patient.code}
+    submit = _("Close the referral")
+    return form_page(request, form, title=title, submit=submit, call=call, then=_back(patient), back=patient)
 
 
 @require_POST
@@ -336,31 +313,19 @@ def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_death(request: HttpRequest, code: str) -> HttpResponse:
     patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
     form = forms.DeathForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            register.record_death(
-                patient,
-                on=data["on"],
-                circumstances=data["circumstances"],
-                after_denied_care=data["after_denied_care"],
-                by=request.user,
-                source=data["source"],
-                certainty=data["certainty"],
-            )
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.success(request, _("The death of %(code)s is recorded.") % {"code": patient.code})
-            return redirect("web:patient", code=patient.code)
-    return page(
-        request,
-        "corridor/form.html",
-        {
-            "form": form,
-            "title": _("Record the death of %(code)s") % {"code": patient.code},
-            "submit": _("Record the death"),
-            "back": patient,
-        },
-        status=422,
-    )
+
+    def call(data: dict[str, Any]) -> str:
+        register.record_death(
+            patient,
+            on=data["on"],
+            circumstances=data["circumstances"],
+            after_denied_care=data["after_denied_care"],
+            by=request.user,
+            source=data["source"],
+            certainty=data["certainty"],
+        )
+        return _("The death of %(code)s is recorded.") % {"code": patient.code}
+
+    title = _("Record the death of %(code)s") % {"code": patient.code}
+    submit = _("Record the death")
+    return form_page(request, form, title=title, submit=submit, call=call, then=_back(patient), back=patient)
