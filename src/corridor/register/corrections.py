@@ -38,7 +38,7 @@ RETRACTED_DEATH = "the death (entry {seq}) was retracted"
 CORRECTED_DEATH = "the date of the death (entry {seq}) was corrected"
 
 
-def _standing(entry: Entry) -> Record | None:
+def standing(entry: Entry) -> Record | None:
     """``entry`` as it stands after every correction (``None``: retracted)."""
     records = effective(Record.of(fields) for fields in consequences.with_fixes([entry]))
     return next((r for r in records if r.seq == entry.seq), None)
@@ -125,7 +125,7 @@ def death_fixed(death: Entry, correction: Entry) -> None:
     """Bring the patient and the referrals the death closed in line with the death as it now stands."""
     patient = Patient.objects.select_for_update().get(code=death.fields["payload"]["patient"])
     day = _corrected_date(correction, patient)
-    stands = _standing(death)
+    stands = standing(death)
     closings = _closings(death)
     referrals = Referral.objects.select_for_update().filter(pk__in=sorted(closings), status=Referral.Status.DIED)
     if stands is None:
