@@ -47,6 +47,11 @@ def handled() -> frozenset[str]:
     return frozenset(_handlers)
 
 
+def handler(kind: str) -> Handler | None:
+    """The handler of corrections of ``kind`` entries (``None``: they change no row)."""
+    return _handlers.get(kind)
+
+
 def about(entry: Entry) -> Entry:
     """The entry a fix is ultimately about: a retraction of a correction changes what its target says."""
     while entry.type in (CORRECTED, RETRACTED) and entry.corrects is not None:
