@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from corridor import clock
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.refusals import in_language
 from corridor.register import corrections
 from corridor.register import services as register
 from corridor.register.models import Patient, Referral
@@ -156,3 +158,13 @@ def test_a_death_correction_and_its_consequences_are_one_transaction(
         _fix(death, retract=True)
     assert _rows(patient) == before and ledger.head() == head
     assert not Entry.objects.filter(type="entry.retracted").exists()
+
+
+def test_a_removed_death_date_is_refused_in_persian_and_arabic(make_referral: Callable[..., Referral]) -> None:
+    _patient, _referrals, death = _died(make_referral)
+    with pytest.raises(InvalidInput) as refused:
+        _fix(death, date=None)
+    with translation.override("fa"):
+        assert in_language(refused.value) == "تاریخ مرگ را نمی‌توان حذف کرد؛ اگر مرگ رخ نداده است، آن را پس بگیرید"
+    with translation.override("ar"):
+        assert in_language(refused.value) == "لا يمكن حذف تاريخ الوفاة؛ اسحب الوفاة إن لم تقع"
