@@ -49,13 +49,16 @@ def _not_retracted() -> Any:
 
 
 def _closings(death: Entry) -> dict[int, Entry]:
-    """Referral id -> the ``referral.closed`` entry the death wrote for it, while it stands."""
+    """Referral id -> the ``referral.closed`` entry the death wrote for it, while it stands.
+
+    ``record_death`` appends them right after the death, one a referral, in its transaction (which holds
+    the append lock to the end), so they are the entries that follow it: a later death of the same
+    patient, recorded after this one was retracted, closes the same referrals with entries of its own.
+    """
     ids = [int(w["referral"]) for w in death.fields["payload"].get("waiting_referrals") or []]
     found: dict[int, Entry] = {}
     entries = (
-        Entry.objects.filter(
-            type="referral.closed", seq__gt=death.seq, subject_rows__key__in=[f"referral:{i}" for i in ids]
-        )
+        Entry.objects.filter(type="referral.closed", seq__gt=death.seq, seq__lte=death.seq + len(ids))
         .filter(_not_retracted())
         .order_by("seq")
     )
@@ -65,6 +68,16 @@ def _closings(death: Entry) -> dict[int, Entry]:
         if payload.get("reason") == Referral.Status.DIED and referral in ids and referral not in found:
             found[referral] = entry
     return found
+
+
+def _another_death(patient: Patient, death: Entry) -> bool:
+    """Whether a death of the patient other than ``death`` stands (recorded after it was retracted)."""
+    return (
+        Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}")
+        .exclude(seq=death.seq)
+        .filter(_not_retracted())
+        .exists()
+    )
 
 
 def _status_before(referral: Referral, death: Entry) -> str:
@@ -129,7 +142,7 @@ def death_fixed(death: Entry, correction: Entry) -> None:
     closings = _closings(death)
     referrals = Referral.objects.select_for_update().filter(pk__in=sorted(closings), status=Referral.Status.DIED)
     if stands is None:
-        if patient.status != Patient.Status.DECEASED:
+        if patient.status != Patient.Status.DECEASED or _another_death(patient, death):
             return
         for referral in referrals:
             referral.status = _status_before(referral, death)

@@ -73,6 +73,22 @@ def test_a_retracted_death_brings_the_patient_and_their_referrals_back_and_retra
     assert Patient.objects.get(pk=patient.pk).status == "deceased"
 
 
+def test_a_death_recorded_again_after_a_retraction_stands_whatever_is_said_later_of_the_first(
+    make_referral: Callable[..., Referral],
+) -> None:
+    patient, _referrals, first = _died(make_referral)
+    _fix(first, retract=True)
+    register.record_death(patient, on=dt.date(2014, 9, 25), by=None, source="witness", certainty="confirmed")
+    second = Entry.objects.filter(type="patient.died").latest("seq")
+    closings = list(Entry.objects.filter(type="referral.closed", seq__gt=second.seq))
+    died = [("deceased",), ("died", dt.date(2014, 9, 25)), ("died", dt.date(2014, 9, 25))]
+    assert _rows(patient) == died
+    _fix(first, date="2014-09-10")
+    _fix(first, retract=True)
+    assert _rows(patient) == died
+    assert len(closings) == 2 and not any(_retracted(c.seq) for c in closings)
+
+
 def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
     camp: Any, make_referral: Callable[..., Referral]
 ) -> None:
