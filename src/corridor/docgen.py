@@ -46,6 +46,19 @@ def event_catalogue() -> str:
     return _table(("type", "what it records"), [(f"`{code}`", meaning) for code, meaning in EVENT_TYPES.items()])
 
 
+def correction_handlers() -> str:
+    """The entry types whose corrections change state rows, with the handler that changes them."""
+    from corridor.ledger import consequences
+
+    rows = []
+    for code in sorted(consequences.handled()):
+        handler = consequences.handler(code)
+        assert handler is not None  # every handled type has one
+        said = (handler.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        rows.append((f"`{code}`", f"`{handler.__module__}.{handler.__name__}`", said))
+    return _table(("corrected entry", "handler", "what it does"), rows)
+
+
 def sources() -> str:
     from corridor.ledger.catalogue import SOURCE_MEANINGS
 
@@ -157,6 +170,7 @@ PARTS: dict[tuple[str, str], Callable[[], str]] = {
     ("docs/ledger.md", "sources"): sources,
     ("docs/ledger.md", "certainty"): certainty,
     ("docs/ledger.md", "event catalogue"): event_catalogue,
+    ("docs/ledger.md", "correction handlers"): correction_handlers,
     ("docs/roles.md", "roles"): roles,
     ("docs/roles.md", "capabilities"): capabilities,
     ("docs/indicators.md", "obstruction kinds"): obstruction_kinds,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop as _
 
 from corridor import clock
 from corridor.errors import InvalidInput, NotFound
-from corridor.ledger import canonical, commitments, sealing
+from corridor.ledger import canonical, commitments, consequences, sealing
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
 from corridor.sensitivity import EVENT_KEYS, KEYS, OPAQUE, RESTRICTED, key_class
@@ -282,7 +282,9 @@ def correct(
 ) -> Entry:
     """Record a correction (or, with ``retract``, a retraction) of entry ``seq`` as a new entry.
 
-    The original stays as it was; readers follow ``corrects`` links to see what was said later.
+    The original stays as it was; readers follow ``corrects`` links to see what was said later. The
+    state rows that the original set are brought in line with it as it now stands, in the same
+    transaction (:mod:`corridor.ledger.consequences`): if that is refused, no correction is written.
     """
     if not reason.strip():
         raise InvalidInput(_("say why the entry is corrected"), "reason", code="ledger.correction_without_reason")
@@ -295,15 +297,18 @@ def correct(
         if not changes:
             raise InvalidInput(_("name at least one corrected value"), "changes", code="ledger.no_changes")
         payload["changes"] = changes
-    return append(
-        "entry.retracted" if retract else "entry.corrected",
-        by=by,
-        subjects=original.subjects,
-        payload=payload,
-        source=source,
-        certainty=certainty,
-        corrects=seq,
-    )
+    with transaction.atomic():
+        entry = append(
+            "entry.retracted" if retract else "entry.corrected",
+            by=by,
+            subjects=original.subjects,
+            payload=payload,
+            source=source,
+            certainty=certainty,
+            corrects=seq,
+        )
+        consequences.apply(original, entry)
+    return entry
 
 
 def iter_rows(batch: int = 20_000) -> Iterator[tuple[int, str, str]]:

@@ -11,3 +11,5 @@ class RegisterConfig(AppConfig):
         from corridor.register.ledger_texts import RegisterKeeper
 
         sealing.register_keeper(RegisterKeeper())
+        # A correction of a death changes the patient's and their referrals' rows (ledger.consequences).
+        from corridor.register import corrections  # noqa: F401

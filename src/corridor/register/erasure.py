@@ -17,7 +17,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -32,6 +32,9 @@ from corridor.ledger import services as ledger
 from corridor.register.crypto import is_erased
 from corridor.register.models import DataKey, Erasure, NameToken, Patient
 from corridor.register.scoping import for_sites, require_site, site_ids
+
+if TYPE_CHECKING:
+    from corridor.ledger.models import Entry
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +260,17 @@ def retention_years(years: int | None = None) -> int:
     return chosen
 
 
+def death_day(died: Entry) -> dt.date:
+    """The day of the death ``died`` records, as a correction may since have moved it."""
+    from corridor.register.corrections import standing
+
+    stands = standing(died)
+    try:
+        return validate.date((stands or died).payload.get("date"), "date")
+    except InvalidInput:  # a date an older correction made unreadable: the recorded one
+        return dt.date.fromisoformat(died.occurred_at[:10])
+
+
 def due(*, by: Actor, years: int | None = None, today: dt.date | None = None) -> list[Due]:
     """Patients at ``by``'s sites who left the camp or died ``years`` or more years ago and still have a
     readable identity. The date is that of the recorded death, else the last day any referral closed (else
@@ -289,11 +303,10 @@ def due(*, by: Actor, years: int | None = None, today: dt.date | None = None) ->
             died = (
                 Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}")
                 .order_by("-seq")
-                .values_list("occurred_at", flat=True)
                 .first()
             )
             if died:
-                since = dt.date.fromisoformat(died[:10])
+                since = death_day(died)
         if since <= cutoff:
             found.append(Due(patient.code, patient.site.code, patient.status, since, patient.pk in waiting))
     return found

@@ -413,10 +413,9 @@ def _trips(period: core.Period) -> QuerySet[Trip]:
 
 def _status_events() -> dict[str, str]:
     """Each ledger event that sets a trip's status -> that status (from the state machine's table)."""
-    from corridor.transfers.transitions import TRANSITIONS
+    from corridor.transfers.transitions import STATUS_EVENTS
 
-    events = {step.event: step.to_state for step in TRANSITIONS.values() if step.to_state is not None}
-    return {"trip.requested": str(Trip.Status.REQUESTED), **events}
+    return {event: str(status) for event, status in STATUS_EVENTS.items()}
 
 
 def _status_fixes() -> dict[int, str | None]:

@@ -122,6 +122,13 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
+# Each ledger event that sets a trip's status -> that status: the request, then each step of the table
+# that moves the status. What a trip's status is follows from the latest of these entries that stands.
+STATUS_EVENTS: dict[str, str] = {
+    "trip.requested": S.REQUESTED,
+    **{t.event: t.to_state for t in TRANSITIONS.values() if t.to_state is not None},
+}
+
 
 def refusal(name: str, trip: Trip) -> str | None:
     """Why transition ``name`` cannot be recorded on ``trip`` now (``None`` when it can)."""

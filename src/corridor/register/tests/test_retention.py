@@ -81,6 +81,26 @@ def test_the_schedule_lists_those_who_left_or_died_n_years_ago_and_still_have_an
         erasure.due(by=None)
 
 
+def test_the_schedule_counts_from_a_death_date_as_corrected(register_of_2021: dict[str, Patient]) -> None:
+    from corridor.ledger import services as ledger
+
+    died = Entry.objects.get(type="patient.died", subject_rows__key="patient:P-DIED-NEW")
+    ledger.correct(
+        died.seq,
+        by=None,
+        reason="the burial register",
+        changes={"date": "2015-06-01"},
+        source="document",
+        certainty="confirmed",
+    )
+    found = erasure.due(by=None, years=5)
+    assert [(d.code, d.since) for d in found] == [
+        ("P-DIED-NEW", dt.date(2015, 6, 1)),
+        ("P-DIED-OLD", dt.date(2015, 2, 1)),
+        ("P-LEFT-OLD", dt.date(2015, 3, 1)),
+    ]
+
+
 def test_retention_asks_then_a_second_admin_confirms_through_the_command(
     register_of_2021: dict[str, Patient], admins: tuple[Any, Any]
 ) -> None:

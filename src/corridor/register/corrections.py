@@ -1,0 +1,179 @@
+"""What a correction or retraction of a death changes in the register's rows.
+
+``record_death`` sets the patient deceased and closes their open referrals as "died" on the date of
+death (or the referral's date if later), each with its own ``referral.closed`` entry. When the
+``patient.died`` entry is corrected or retracted, the rows follow the entry as it now stands
+(:mod:`corridor.ledger.consequences`):
+
+- retracted: the patient is alive again, the referrals the death closed are open again as they were
+  before it (no closing date), and the ``referral.closed`` entries the death wrote are retracted in the
+  same transaction, so the ledger no longer says those referrals were closed;
+- a corrected date: the referrals' closing dates move with it, and their ``referral.closed`` entries
+  are corrected to say so. A date in the future, before the patient's year of birth, not a date, or
+  removed is refused with a code, and nothing of the correction is written.
+
+The status a referral had before the death is read from the ledger: the status the last visit before the
+death gave it (``patient.seen``'s ``referral_status``), else waiting. The patient's is the one the
+episodes of care give (:mod:`corridor.register.episodes`): waiting before any visit, then in care while
+a referral is open, care complete when none is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop as _
+
+from corridor import clock, validate
+from corridor.errors import InvalidInput
+from corridor.ledger import consequences
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
+from corridor.register.models import Patient, Referral
+from corridor.reports.obstruction import Record, effective
+
+RETRACTED_DEATH = "the death (entry {seq}) was retracted"
+CORRECTED_DEATH = "the date of the death (entry {seq}) was corrected"
+
+
+def standing(entry: Entry) -> Record | None:
+    """``entry`` as it stands after every correction (``None``: retracted)."""
+    records = effective(Record.of(fields) for fields in consequences.with_fixes([entry]))
+    return next((r for r in records if r.seq == entry.seq), None)
+
+
+def _not_retracted() -> Any:
+    return ~Exists(Entry.objects.filter(type=consequences.RETRACTED, corrects=OuterRef("seq")))
+
+
+def _closings(death: Entry) -> dict[int, Entry]:
+    """Referral id -> the ``referral.closed`` entry the death wrote for it, while it stands.
+
+    ``record_death`` appends them right after the death, one a referral, in its transaction (which holds
+    the append lock to the end), so they are the entries that follow it: a later death of the same
+    patient, recorded after this one was retracted, closes the same referrals with entries of its own.
+    """
+    ids = [int(w["referral"]) for w in death.fields["payload"].get("waiting_referrals") or []]
+    found: dict[int, Entry] = {}
+    entries = (
+        Entry.objects.filter(type="referral.closed", seq__gt=death.seq, seq__lte=death.seq + len(ids))
+        .filter(_not_retracted())
+        .order_by("seq")
+    )
+    for entry in entries:
+        payload = entry.fields["payload"]
+        referral = payload.get("referral")
+        if payload.get("reason") == Referral.Status.DIED and referral in ids and referral not in found:
+            found[referral] = entry
+    return found
+
+
+def _another_death(patient: Patient, death: Entry) -> bool:
+    """Whether a death of the patient other than ``death`` stands (recorded after it was retracted)."""
+    return (
+        Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}")
+        .exclude(seq=death.seq)
+        .filter(_not_retracted())
+        .exists()
+    )
+
+
+def _status_before(referral: Referral, death: Entry) -> str:
+    """The referral's status before the death: as the last standing visit before it left it, else waiting."""
+    visits = (
+        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"referral:{referral.pk}")
+        .filter(_not_retracted())
+        .order_by("-seq")
+    )
+    for visit in visits:
+        status = visit.fields["payload"].get("referral_status")
+        if status in Referral.OPEN:
+            return str(status)
+    return Referral.Status.WAITING
+
+
+def _patient_status(patient: Patient, death: Entry) -> str:
+    """The patient's status by the episodes' rule, from their referrals as they now are."""
+    visited = (
+        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"patient:{patient.code}")
+        .filter(_not_retracted())
+        .exists()
+    )
+    if not visited:
+        return Patient.Status.WAITING
+    still_open = patient.referrals.filter(status__in=Referral.OPEN).exists()
+    return Patient.Status.IN_TREATMENT if still_open else Patient.Status.TREATED
+
+
+def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
+    """The date the correction gives the death, checked; ``None`` when it does not change the date."""
+    changes: dict[str, Any] = correction.fields["payload"].get("changes") or {}
+    if "date" not in changes:
+        return None
+    value = changes["date"]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(
+            _("a death's date cannot be removed; retract the death if it did not happen"),
+            "changes.date",
+            code="patient.death_date_removed",
+        )
+    return clock.check_day(
+        "changes.date",
+        validate.date(value, "changes.date"),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what=_("the patient's year of birth"),
+    )
+
+
+def _evidence(correction: Entry) -> dict[str, Any]:
+    """Who corrected, and on what evidence: the entries written as a consequence say the same."""
+    fields = correction.fields
+    return {"by": fields["recorded_by"], "source": fields["source"], "certainty": fields["certainty"]}
+
+
+@consequences.register("patient.died")
+def death_fixed(death: Entry, correction: Entry) -> None:
+    """Bring the patient and the referrals the death closed in line with the death as it now stands."""
+    patient = Patient.objects.select_for_update().get(code=death.fields["payload"]["patient"])
+    day = _corrected_date(correction, patient)
+    stands = standing(death)
+    closings = _closings(death)
+    referrals = Referral.objects.select_for_update().filter(pk__in=sorted(closings), status=Referral.Status.DIED)
+    if stands is None:
+        if patient.status != Patient.Status.DECEASED or _another_death(patient, death):
+            return
+        for referral in referrals:
+            referral.status = _status_before(referral, death)
+            referral.closed_on = None
+            referral.save(update_fields=["status", "closed_on"])
+            ledger.correct(
+                closings[referral.pk].seq,
+                reason=RETRACTED_DEATH.format(seq=death.seq),
+                changes={},
+                retract=True,
+                **_evidence(correction),
+            )
+        patient.status = _patient_status(patient, death)
+        patient.save(update_fields=["status"])
+        return
+    if day is None:  # another value corrected, or a correction retracted: the date as the entry now says it
+        try:
+            day = validate.date(stands.payload.get("date"), "date")
+        except InvalidInput:
+            return  # a date an older correction made unreadable: the rows keep the recorded one
+    if patient.status != Patient.Status.DECEASED:
+        return
+    for referral in referrals:
+        closed_on = max(day, referral.referral_date)
+        if referral.closed_on == closed_on:
+            continue
+        referral.closed_on = closed_on
+        referral.save(update_fields=["closed_on"])
+        ledger.correct(
+            closings[referral.pk].seq,
+            reason=CORRECTED_DEATH.format(seq=death.seq),
+            changes={"closed_on": closed_on.isoformat()},
+            **_evidence(correction),
+        )
