@@ -424,6 +424,10 @@ def key_ids_in_use() -> dict[str, int]:
         cursor.execute("SELECT sealed FROM ledger_sealedtext WHERE owner = ''")
         for (sealed,) in cursor.fetchall():
             count(sealed)
+        # So are field submissions refused before they named anyone known (corridor.intake.sealing).
+        cursor.execute("SELECT data FROM intake_refusal WHERE owner = ''")
+        for (sealed,) in cursor.fetchall():
+            count(sealed)
     return counts
 
 

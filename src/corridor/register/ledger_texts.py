@@ -20,7 +20,8 @@ _PEOPLE = (("patient", "register", "Patient"), ("companion", "transfers", "Compa
 _ENTRY = "entry"
 
 
-def _person(subjects: Sequence[str]) -> tuple[str, int] | None:
+def person_of_subjects(subjects: Sequence[str]) -> tuple[str, int] | None:
+    """(kind, row id) of the person whose key seals texts about ``subjects``; None for no one in the register."""
     for kind, app, model in _PEOPLE:
         codes = [s.split(":", 1)[1] for s in subjects if s.startswith(kind + ":")]
         if codes:
@@ -32,7 +33,7 @@ def _person(subjects: Sequence[str]) -> tuple[str, int] | None:
 
 class RegisterKeeper:
     def seal(self, subjects: Sequence[str], context: str, seq: int, plaintext: str) -> tuple[str, str] | None:
-        person = _person(subjects)
+        person = person_of_subjects(subjects)
         if person is None:
             return "", crypto.keyring().seal(plaintext, context, seq, _ENTRY)
         kind, pk = person
