@@ -10,6 +10,7 @@ under the configured identity key, bound to the entry. Given to the ledger at st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from django.apps import apps
 
@@ -48,6 +49,17 @@ class RegisterKeeper:
         kind, _, pk = owner.partition(":")
         value = crypto.open_personal(stored, context, int(pk), kind)
         return None if isinstance(value, crypto.Erased) else str(value)
+
+    def erased(self, subjects: Sequence[str]) -> bool:
+        person = person_of_subjects(subjects)
+        if person is None:
+            return False
+        kind, pk = person
+        keys = apps.get_model("register", "DataKey")
+        return bool(keys.objects.filter(kind=kind, person_id=pk, erased_at__isnull=False).exists())
+
+    def reading(self) -> AbstractContextManager[None]:
+        return crypto.preloaded_data_keys()
 
 
 def reseal_unowned(ring: crypto.Keyring) -> int:
