@@ -244,6 +244,7 @@ def show_received(refusal_id: int, *, by: Actor, purpose: str) -> Any:
     """
     from corridor.ledger import services as ledger
     from corridor.register.models import Patient
+    from corridor.register.scoping import require_site
 
     require(by, Can.SEE_IDENTITIES)
     if not isinstance(purpose, str) or not purpose.strip():
@@ -254,8 +255,10 @@ def show_received(refusal_id: int, *, by: Actor, purpose: str) -> Any:
     subjects: list[str] = []
     kind, _sep, pk = row.owner.partition(":")
     if kind == "patient":
-        code = Patient.objects.filter(pk=int(pk)).values_list("code", flat=True).first()
-        subjects = [f"patient:{code}"] if code else []
+        patient = Patient.objects.filter(pk=int(pk)).first()
+        if patient is not None:
+            require_site(by, patient.site_id, "patient")  # never another site's patient's answers
+            subjects = [f"patient:{patient.code}"]
     payload = {"refusal": row.pk, "instance_id": row.instance_id, "purpose": purpose.strip()}
     with transaction.atomic():
         ledger.append("identity.viewed", by=by, subjects=subjects, payload=payload)

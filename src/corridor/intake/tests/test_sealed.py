@@ -14,7 +14,7 @@ from django.test import Client
 
 from corridor.accounts.services import create_user
 from corridor.accounts.tokens import issue_token
-from corridor.errors import InvalidInput, NotAllowed
+from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake import sealing, servers
 from corridor.intake.forms import FORMS
 from corridor.intake.models import ImportedSubmission, Refusal
@@ -185,6 +185,20 @@ def test_a_refused_submission_is_shown_only_to_a_role_that_sees_identities_and_e
     entry = Entry.objects.get(seq=head + 1)
     assert entry.type == "identity.viewed" and entry.recorded_by == users["coordinator"].username
     assert entry.payload["refusal"] == refusal.pk and entry.payload["purpose"] == "correcting the code"
+
+
+def test_a_refused_submission_naming_another_sites_patient_is_not_shown_to_a_coordinator_of_this_one(
+    intake_sources: dict[str, Source], make_referral: Callable[..., Referral], crossing: Any
+) -> None:
+    make_referral("P-305")
+    _push(date_of_death="not a date")
+    refusal = Refusal.objects.get()
+    head = ledger.head()[0]
+
+    with pytest.raises(NotFound):
+        servers.show_received(refusal.pk, by=crossing.users["coordinator"], purpose="checking")
+
+    assert ledger.head()[0] == head
 
 
 def test_a_monitors_intake_page_and_ledger_api_show_the_problems_never_the_submissions_text(
