@@ -201,6 +201,33 @@ def test_a_refused_submission_naming_another_sites_patient_is_not_shown_to_a_coo
     assert ledger.head()[0] == head
 
 
+def test_a_refused_submissions_page_shows_its_text_to_a_coordinator_with_a_purpose_and_refuses_a_monitor(
+    intake_sources: dict[str, Source], users: dict[str, Any]
+) -> None:
+    _push()
+    url = f"/intake/refused/{Refusal.objects.get().pk}/"
+    monitor, coordinator = Client(), Client()
+    monitor.force_login(users["monitor"])
+    coordinator.force_login(users["coordinator"])
+    head = ledger.head()[0]
+
+    refused = monitor.get(url)
+    asked = coordinator.get(url)
+    unexplained = coordinator.post(url, {"purpose": ""})
+
+    assert refused.status_code == 403 and PUSH_MARK not in refused.content.decode()
+    assert url not in monitor.get("/intake/").content.decode()  # no link where it cannot be followed
+    assert url in coordinator.get("/intake/").content.decode()
+    assert asked.status_code == 200 and PUSH_MARK not in asked.content.decode()
+    assert unexplained.status_code == 200 and PUSH_MARK not in unexplained.content.decode()
+    assert ledger.head()[0] == head
+
+    shown = coordinator.post(url, {"purpose": "correcting the patient code"})
+
+    assert PUSH_MARK in shown.content.decode()
+    assert Entry.objects.get(seq=head + 1).type == "identity.viewed"
+
+
 def test_a_monitors_intake_page_and_ledger_api_show_the_problems_never_the_submissions_text(
     intake_sources: dict[str, Source],
     field_state: Callable[[str], Case],
