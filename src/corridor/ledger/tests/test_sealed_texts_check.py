@@ -135,3 +135,22 @@ def test_an_erased_persons_texts_are_counted_apart_not_as_missing_or_altered(cam
     assert found.problems == []
     assert found.erased == 2
     assert _deep().exit_code == 0
+
+
+def test_the_nightly_verification_job_fails_naming_a_damaged_sealed_text() -> None:
+    from corridor.errors import InvalidInput
+    from corridor.jobs import kinds
+
+    def told(fraction: float, text: str, data: dict[str, Any] | None = None, **values: Any) -> None:
+        pass
+
+    entry = _held()
+    finish = kinds.verify({}, None, told)
+    assert finish().data["texts"] == 1
+    SealedText.objects.filter(seq=entry.seq).delete()
+
+    with pytest.raises(InvalidInput) as failed:
+        kinds.verify({}, None, told)
+
+    assert failed.value.code == "job.sealed_texts_damaged"
+    assert f"entry {entry.seq}: the sealed text of note is missing" in str(failed.value)
