@@ -153,16 +153,27 @@ def patient_named(data: Any) -> tuple[str, int] | None:
     return None
 
 
+# The columns sealed under the install's key when they name no known person: (table, column, anchor, context).
+_UNOWNED = (
+    ("intake_importedsubmission", "answers", "instance_id", ANSWERS),
+    ("intake_refusal", "data", "id", RECEIVED),
+)
+
+
 def reseal_unowned(ring: crypto.Keyring) -> int:
-    """Seal again under ``ring``'s first key every refused submission about no known person that another
-    key sealed, so that a rotation can drop the old key (a person's are under their data key). Returns how many."""
+    """Seal again under ``ring``'s first key every submission about no known person that another key sealed
+    (a supply delivery's answers, a refusal naming no one), so that a rotation can drop the old key; a
+    person's are under their data key. Returns how many."""
     from django.db import connection
 
+    count = 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, data FROM intake_refusal WHERE owner = '' AND data != '' ORDER BY id")
-        rows = [(pk, stored) for pk, stored in cursor.fetchall() if crypto.split(stored)[1] != ring.primary]
-        for pk, stored in rows:
-            where = _where(RECEIVED, pk)
-            fresh = ring.seal(ring.open(stored, where, 0, _INSTALL), where, 0, _INSTALL)
-            cursor.execute("UPDATE intake_refusal SET data = %s WHERE id = %s", [fresh, pk])
-    return len(rows)
+        for table, column, anchor, context in _UNOWNED:
+            cursor.execute(f"SELECT id, {anchor}, {column} FROM {table} WHERE owner = '' AND {column} != ''")
+            rows = [row for row in cursor.fetchall() if crypto.split(row[2])[1] != ring.primary]
+            for pk, key, stored in rows:
+                where = _where(context, key)
+                fresh = ring.seal(ring.open(stored, where, 0, _INSTALL), where, 0, _INSTALL)
+                cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [fresh, pk])
+            count += len(rows)
+    return count

@@ -129,7 +129,7 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
         rebuild_name_index()
         # So are the ledger's texts about no person (a person's are under their data key, re-wrapped above).
         reseal_unowned(ring)
-        # And the field submissions refused before they named anyone known (corridor.intake.sealing).
+        # And the field submissions about no one known (corridor.intake.sealing).
         intake_sealing.reseal_unowned(ring)
         ledger.append(
             "identity.rekeyed",

@@ -304,6 +304,11 @@ def test_a_key_rotation_seals_a_refusal_again_and_a_reimport_is_still_known_with
 
     case = _death(field_state)
     _json(case.submissions, monitor)
+    supplies = field_state("supply_delivery")  # about no patient: sealed under the install's key
+    import_export(
+        kobo_json(FORMS["supply_delivery"], supplies.submissions), platform="kobo", filename="s.json", by=monitor
+    )
+    assert ImportedSubmission.objects.filter(owner="").exists()
     _push()
     new = env.new_identity_key()
     settings.IDENTITY_KEYS = [new, *settings.IDENTITY_KEYS]
@@ -314,3 +319,7 @@ def test_a_key_rotation_seals_a_refusal_again_and_a_reimport_is_still_known_with
     settings.IDENTITY_KEYS = [new]  # the old key gone: the refusal still reads, the import is still known
     assert Refusal.objects.get().received()["circumstances"] == PUSH_MARK
     assert [s.status for s in _json(case.submissions, monitor).submissions] == ["duplicate", "duplicate"]
+    again = import_export(
+        kobo_json(FORMS["supply_delivery"], supplies.submissions), platform="kobo", filename="s.json", by=monitor
+    )
+    assert {s.status for s in again.submissions} == {"duplicate"}
