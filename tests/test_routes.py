@@ -31,6 +31,7 @@ ELSEWHERE = {
     "intake:upload": "intake/tests/test_import.py: an import for a user of another site finds nothing of this one",
     "intake:form": "the shipped XLSForms, the same for every site: intake/tests/test_views.py",
     "intake:push": "a source's secret, not an account; checked like an import: intake/tests/test_push.py",
+    "intake:received": "intake/tests/test_sealed.py: another site's patient's refused submission is not shown",
     "jobs:progress": "jobs/tests/test_pages.py::test_a_jobs_progress_and_file_are_shown_to_its_owner_and_admins_only",
     "jobs:result": "jobs/tests/test_pages.py::test_a_jobs_progress_and_file_are_shown_to_its_owner_and_admins_only",
     "jobs:schedule": "install-wide, admins only: jobs/tests/test_pages.py",

@@ -147,14 +147,16 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     "supplies.Dependence": _fields(
         public="id item recorded_seq", pseudonymous="patient need daily_quantity since until"
     ),
-    # Raw field submissions carry their free text (notes, circumstances) as typed.
+    # Raw field submissions carry their free text (notes, circumstances) as typed: kept sealed
+    # (corridor.intake.sealing), under the data key of the patient that ``owner`` names, else the install's.
     "intake.ImportedSubmission": _fields(
         public="id instance_id form seqs platform file_format imported_at",
-        pseudonymous="imported_by",
+        pseudonymous="imported_by owner digests",
         clinical="answers",
     ),
     "intake.Refusal": _fields(
         public="id source way instance_id form problems first_seen_at last_seen_at times settled_at",
+        pseudonymous="owner",
         clinical="data",
     ),
     "web.Preference": _fields(pseudonymous="id user language"),
@@ -178,7 +180,7 @@ KEYS: dict[str, Sensitivity] = _fields(
     "appointment_time plan since reason kind resource status tree_size root_hash files manifest_sha256 rows "
     "format media_type bytes c2pa proofmode proofmode_detail derivative thumbnail entry timestamps language "
     "text month horizon_days standby forecast planner seconds expires_at identity_key key_id count today days "
-    "moved_from moved_to retract corrects tap tapped_at via request retention "
+    "moved_from moved_to retract corrects tap tapped_at via request retention refusal "
     # The planner's proposal: its figures, and sentences it writes itself from codes (never typed text).
     "alternatives arrival_rate assumed booked bound cancel_rate cancelled_today code day days_late decided_by due "
     "explanations extra_cost fixed_appointment gap id kept_trips lower_bound objective planned_day rules sentence "

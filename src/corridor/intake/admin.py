@@ -1,4 +1,4 @@
-"""Refused field submissions in the admin, read-only: what a server sent, for an admin to look into.
+"""Refused field submissions in the admin, read-only: their problems and codes, for an admin to look into.
 
 A refusal is settled only by recording the corrected submission (or leaving it out on the server), never
 by hand here, so that nothing a monitor sent disappears without a trace.
@@ -17,3 +17,6 @@ class RefusalAdmin(ReadOnlyAdmin):
     list_display = ("source", "way", "instance_id", "form", "last_seen_at", "times", "settled_at")
     list_filter = ("source", "way", "form")
     search_fields = ("instance_id",)
+    # Sealed: the stored text shows nothing to anyone; it is read through the audited path
+    # (corridor.intake.servers.show_received), never here.
+    exclude = ("data", "owner")

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop as _
 from corridor import jsonlimits
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput, NotAllowed, NotFound
-from corridor.intake import remote
+from corridor.intake import remote, sealing
 from corridor.intake.models import Refusal
 from corridor.intake.parse import canonical_id
 from corridor.intake.readers import Export, jsonable, kobo_submissions
@@ -197,18 +197,21 @@ def _remember(
         else None
     )
     if row is None:
-        Refusal.objects.create(
+        row = Refusal.objects.create(
             source=chosen.name,
             way=way,
             instance_id=instance_id,
             form=form,
             problems=problems,
-            data=data,
             first_seen_at=now,
             last_seen_at=now,
+            times=0,
         )
-        return
-    row.way, row.form, row.problems, row.data = way, form or row.form, problems, data
+    row.way, row.form, row.problems = way, form or row.form, problems
+    # Sealed, bound to this row: under the data key of a patient its answers name, else the install's key.
+    row.owner, row.data = (
+        ("", "") if data is None else sealing.seal(data, sealing.RECEIVED, row.pk, sealing.patient_named(data))
+    )
     row.last_seen_at, row.times = now, row.times + 1
     row.save()
 
@@ -229,3 +232,34 @@ def last_pulls() -> dict[str, Any]:
 def open_refusals(limit: int = 50) -> list[Refusal]:
     """The refused submissions still waiting for a correction, latest first."""
     return list(Refusal.objects.filter(settled_at__isnull=True)[:limit])
+
+
+def show_received(refusal_id: int, *, by: Actor, purpose: str) -> Any:
+    """A refused submission as it was received, for a role that may see identities, recorded first.
+
+    What a server sent holds what was typed at the gate (names, notes), so it is shown only as an identity
+    is: to a role with ``see_identities``, with a purpose, each showing an ``identity.viewed`` entry naming
+    the refusal (and the patient it names, if any). Answers None when nothing was received, or the erased
+    marker once the patient it named was erased. Everyone else sees the problems and codes only.
+    """
+    from corridor.ledger import services as ledger
+    from corridor.register.models import Patient
+    from corridor.register.scoping import require_site
+
+    require(by, Can.SEE_IDENTITIES)
+    if not isinstance(purpose, str) or not purpose.strip():
+        raise InvalidInput(_("say why you must see this identity"), "purpose", code="intake.purpose_missing")
+    row = Refusal.objects.filter(pk=refusal_id).first()
+    if row is None:
+        raise NotFound(_("no refused submission %(id)s"), code="intake.no_refusal", id=refusal_id)
+    subjects: list[str] = []
+    kind, _sep, pk = row.owner.partition(":")
+    if kind == "patient":
+        patient = Patient.objects.filter(pk=int(pk)).first()
+        if patient is not None:
+            require_site(by, patient.site_id, "patient")  # never another site's patient's answers
+            subjects = [f"patient:{patient.code}"]
+    payload = {"refusal": row.pk, "instance_id": row.instance_id, "purpose": purpose.strip()}
+    with transaction.atomic():
+        ledger.append("identity.viewed", by=by, subjects=subjects, payload=payload)
+    return row.received()

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import CorridorError, InvalidInput
+from corridor.intake import sealing
 from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
 from corridor.intake.models import ImportedSubmission, Refusal
 from corridor.intake.parse import Item, Parsed, Problem, parse_export
@@ -36,6 +37,7 @@ from corridor.intake.readers import Export, read_export
 from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
+from corridor.ledger.models import Subject
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Site
 from corridor.register.scoping import for_sites, site_ids
@@ -906,21 +908,30 @@ def _apply(
                 for step in plan.steps:
                     _run(step, by, extra, p)
                 seqs = tuple(range(before + 1, ledger.head()[0] + 1))
+                # The answers sealed under the data key of the patient the entries are about, so erasing
+                # them shreds these too; compared with a later copy by their HMACs, never in the clear.
+                person = sealing.person_of(Subject.objects.filter(entry_id__in=seqs).values_list("key", flat=True))
+                digests = sealing.digests(plan.answers)
+                rows = []
                 # One row per ID the submission goes by (instanceID, and _uuid when it differs), so that
                 # an export naming it by either is known again.
-                ImportedSubmission.objects.bulk_create(
-                    ImportedSubmission(
-                        instance_id=ident,
-                        form=entry.form,
-                        answers=plan.answers,
-                        seqs=list(seqs),
-                        platform=platform,
-                        file_format=file_format,
-                        imported_at=timezone.now(),
-                        imported_by=recorded_by,
+                for ident in p.ids:
+                    owner, sealed = sealing.seal(plan.answers, sealing.ANSWERS, ident, person)
+                    rows.append(
+                        ImportedSubmission(
+                            instance_id=ident,
+                            form=entry.form,
+                            answers=sealed,
+                            digests=digests,
+                            owner=owner,
+                            seqs=list(seqs),
+                            platform=platform,
+                            file_format=file_format,
+                            imported_at=timezone.now(),
+                            imported_by=recorded_by,
+                        )
                     )
-                    for ident in p.ids
-                )
+                ImportedSubmission.objects.bulk_create(rows)
         except _StepFailed:
             entry.problems = p.problems
             continue
@@ -964,13 +975,14 @@ def _is_duplicate(
     for ident in p.ids:
         earlier = known.get(ident)
         if earlier is not None:
-            answers, seqs, when = earlier.answers, tuple(earlier.seqs), f"ledger entries {_span(tuple(earlier.seqs))}"
+            seqs, when = tuple(earlier.seqs), f"ledger entries {_span(tuple(earlier.seqs))}"
+            changed = _changed_since(earlier, plan.answers)
         elif ident in in_file:
             first, first_plan = in_file[ident]
-            answers, seqs, when = first_plan.answers, first.seqs, f"{first.where} of this file"
+            seqs, when = first.seqs, f"{first.where} of this file"
+            changed = _changed(first_plan.answers, plan.answers)
         else:
             continue
-        changed = _changed(answers, plan.answers)
         if changed:
             p.problem(
                 None,
@@ -982,6 +994,15 @@ def _is_duplicate(
             entry.status, entry.seqs, entry.note = "duplicate", seqs, f"already imported: {when}"
         return True
     return False
+
+
+def _changed_since(earlier: ImportedSubmission, answers: dict[str, Any]) -> list[str]:
+    """Which answers differ from those recorded, by their HMACs; by the sealed answers once the key the HMACs
+    were made with is gone; all of them ("everything") once those cannot be opened either (an erased patient)."""
+    found = sealing.changed(earlier.digests, answers)
+    if found is not None:
+        return found
+    return _changed(earlier.opened_answers(), answers)
 
 
 def _changed(before: Any, after: dict[str, Any]) -> list[str]:

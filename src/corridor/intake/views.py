@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from corridor import refusals
 from corridor.accounts.roles import Can, can
-from corridor.errors import InvalidInput, NotAllowed, NotFound
+from corridor.errors import CorridorError, InvalidInput, NotAllowed, NotFound
 
 # The importers, readers and shipped forms are loaded by the first intake page, not by every server
 # process at start-up (tests/test_footprint.py): most workers never import a field export.
@@ -54,7 +56,11 @@ def _page(request: HttpRequest, template: str, context: dict[str, object], statu
     forms_list = [(form, filename(form), in_language(form.title, language)) for form in FORMS.values()]
     pulls = servers.last_pulls()
     sources = [(source, pulls.get(source.name)) for source in servers.configured()]
-    automatic = {"sources": sources, "refusals": servers.open_refusals()}
+    automatic = {
+        "sources": sources,
+        "refusals": servers.open_refusals(),
+        "may_read_received": can(request.user, Can.SEE_IDENTITIES),
+    }
     return render(request, template, {"base": _base(), "forms": forms_list, **automatic, **context}, status=status)
 
 
@@ -112,6 +118,42 @@ def form_file(request: HttpRequest, form_id: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{filename(found)}"'
     return response
+
+
+class PurposeForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Why do you need to see it?"), max_length=200, help_text=_("Recorded in the ledger with your name.")
+    )
+
+
+@login_required
+def received(request: HttpRequest, refusal_id: int) -> HttpResponse:
+    """GET asks why; POST records the showing (``identity.viewed``) and shows what the server sent.
+
+    A refused submission holds what was typed at the gate, so only a role that sees identities reads it,
+    each time with a purpose; everyone else sees its problems on the intake page."""
+    from corridor.intake import sealing, servers
+    from corridor.intake.models import Refusal
+
+    if not can(request.user, Can.SEE_IDENTITIES):
+        return _page(request, "intake/refused.html", {"identities": True}, status=403)
+    refusal = Refusal.objects.filter(pk=refusal_id).first()
+    if refusal is None:
+        raise Http404("no such refused submission")
+    form = PurposeForm(request.POST or None)
+    shown: str | None = None
+    erased = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            value = servers.show_received(refusal_id, by=request.user, purpose=form.cleaned_data["purpose"])
+        except NotFound:
+            raise Http404("no such refused submission") from None
+        except CorridorError as exc:
+            form.add_error("purpose", refusals.in_language(exc))
+        else:
+            erased = value is sealing.ERASED
+            shown = "—" if value is None or erased else json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    return _page(request, "intake/received.html", {"refusal": refusal, "form": form, "shown": shown, "erased": erased})
 
 
 PUSH_SECRET_HEADER = "X-Corridor-Secret"

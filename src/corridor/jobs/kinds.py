@@ -245,7 +245,25 @@ def verify(params: dict[str, Any], by: Any, progress: Progress) -> Finish:
             seq=verdict.bad_seq,
             problem=verdict.problem,
         )
-    return lambda: Result(verdict.describe(), data={"count": verdict.count, "head": verdict.head_hash})
+    # Each committed text, held to its commitment (as ``corridor verify --deep`` does): one read and one
+    # HMAC per text, named by entry and path, never by what it says.
+    from corridor.ledger.sealing import check_texts
+
+    progress(0.6, _("checking every sealed text against its commitment"))
+    texts = check_texts()
+    if texts.problems:
+        shown = "; ".join(texts.problems[:20]) + (
+            f"; and {len(texts.problems) - 20} more" if len(texts.problems) > 20 else ""
+        )
+        raise InvalidInput(
+            _("%(count)s sealed text(s) missing, altered or moved: %(shown)s"),
+            "ledger",
+            code="job.sealed_texts_damaged",
+            count=len(texts.problems),
+            shown=shown,
+        )
+    data = {"count": verdict.count, "head": verdict.head_hash, "texts": texts.matched, "erased_texts": texts.erased}
+    return lambda: Result(verdict.describe(), data=data)
 
 
 def verify_attachments(params: dict[str, Any], by: Any, progress: Progress) -> Finish:

@@ -279,8 +279,8 @@ def attach(seq: int, files: tuple[Path, ...], source: str, certainty: str) -> No
 @click.option(
     "--deep",
     is_flag=True,
-    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root "
-    "and every attached file against its hash.",
+    help="Also check each body's canonical form, the subject index, each checkpoint's Merkle root, "
+    "every attached file against its hash and every sealed text against its commitment.",
 )
 @click.option(
     "--workers",
@@ -314,16 +314,24 @@ def verify(deep: bool, workers: int | None, checkpoint_files: tuple[Path, ...] =
         click.echo(f"BROKEN: {where}{verdict.problem}", err=True)
     for problem in problems:
         click.echo(f"UNGUARDED: {problem}", err=True)
+    texts = None
     if deep:
         from corridor.ledger.attachments import check_store
+        from corridor.ledger.sealing import check_texts
 
-        damaged = check_store()
+        texts = check_texts()
+        damaged = [*check_store(), *texts.problems]
         for problem in damaged:
             click.echo(f"BROKEN: {problem}", err=True)
         problems = [*problems, *damaged]
     if not verdict.ok or problems:
         sys.exit(1)
     click.echo(f"ok: {verdict.count} entries, head {verdict.head_hash}")
+    if texts is not None:
+        click.echo(
+            f"sealed texts: {texts.matched} match their commitments; "
+            f"{texts.erased} unreadable since their person was erased"
+        )
 
 
 @click.command("ledger")

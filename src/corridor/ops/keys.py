@@ -24,6 +24,7 @@ from corridor import env
 from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput
 from corridor.files import write_atomically
+from corridor.intake import sealing as intake_sealing
 from corridor.ledger import services as ledger
 from corridor.register.crypto import key_id, key_ids_in_use, keyring
 from corridor.register.ledger_texts import reseal_unowned
@@ -128,6 +129,8 @@ def reencrypt_identities(*, by: Any) -> tuple[int, str]:
         rebuild_name_index()
         # So are the ledger's texts about no person (a person's are under their data key, re-wrapped above).
         reseal_unowned(ring)
+        # And the field submissions about no one known (corridor.intake.sealing).
+        intake_sealing.reseal_unowned(ring)
         ledger.append(
             "identity.rekeyed",
             by=by,

@@ -424,6 +424,13 @@ def key_ids_in_use() -> dict[str, int]:
         cursor.execute("SELECT sealed FROM ledger_sealedtext WHERE owner = ''")
         for (sealed,) in cursor.fetchall():
             count(sealed)
+        # So are field submissions about no one known (corridor.intake.sealing).
+        cursor.execute(
+            "SELECT answers FROM intake_importedsubmission WHERE owner = ''"
+            " UNION ALL SELECT data FROM intake_refusal WHERE owner = ''"
+        )
+        for (sealed,) in cursor.fetchall():
+            count(sealed)
     return counts
 
 

@@ -10,6 +10,7 @@ under the configured identity key, bound to the entry. Given to the ledger at st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from django.apps import apps
 
@@ -20,7 +21,8 @@ _PEOPLE = (("patient", "register", "Patient"), ("companion", "transfers", "Compa
 _ENTRY = "entry"
 
 
-def _person(subjects: Sequence[str]) -> tuple[str, int] | None:
+def person_of_subjects(subjects: Sequence[str]) -> tuple[str, int] | None:
+    """(kind, row id) of the person whose key seals texts about ``subjects``; None for no one in the register."""
     for kind, app, model in _PEOPLE:
         codes = [s.split(":", 1)[1] for s in subjects if s.startswith(kind + ":")]
         if codes:
@@ -32,7 +34,7 @@ def _person(subjects: Sequence[str]) -> tuple[str, int] | None:
 
 class RegisterKeeper:
     def seal(self, subjects: Sequence[str], context: str, seq: int, plaintext: str) -> tuple[str, str] | None:
-        person = _person(subjects)
+        person = person_of_subjects(subjects)
         if person is None:
             return "", crypto.keyring().seal(plaintext, context, seq, _ENTRY)
         kind, pk = person
@@ -47,6 +49,17 @@ class RegisterKeeper:
         kind, _, pk = owner.partition(":")
         value = crypto.open_personal(stored, context, int(pk), kind)
         return None if isinstance(value, crypto.Erased) else str(value)
+
+    def erased(self, subjects: Sequence[str]) -> bool:
+        person = person_of_subjects(subjects)
+        if person is None:
+            return False
+        kind, pk = person
+        keys = apps.get_model("register", "DataKey")
+        return bool(keys.objects.filter(kind=kind, person_id=pk, erased_at__isnull=False).exists())
+
+    def reading(self) -> AbstractContextManager[None]:
+        return crypto.preloaded_data_keys()
 
 
 def reseal_unowned(ring: crypto.Keyring) -> int:

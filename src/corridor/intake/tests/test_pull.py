@@ -127,8 +127,8 @@ def test_an_odk_pull_twice_with_one_submission_edited_between_writes_nothing_and
     assert (refusal.source, refusal.way, refusal.form) == ("hospital-odk", "pull", "trip_outcome")
     assert refusal.instance_id == "b2c3d4e5-0103-4f6a-8b9c-000000000203"
     assert "record a correction" in refusal.problems[0]
-    assert refusal.data is not None
-    assert refusal.data["meta"]["deprecatedID"] == "uuid:b2c3d4e5-0003-4f6a-8b9c-000000000203"
+    assert refusal.received() is not None
+    assert refusal.received()["meta"]["deprecatedID"] == "uuid:b2c3d4e5-0003-4f6a-8b9c-000000000203"
 
     servers.pull(intake_sources["odk"])
     refusal.refresh_from_db()

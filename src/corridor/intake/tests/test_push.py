@@ -86,7 +86,7 @@ def test_a_refused_push_is_kept_for_coordinators_and_recorded_once_corrected(
     refusal = Refusal.objects.get()
     assert (refusal.source, refusal.way, refusal.form) == ("deaths-push", "push", "death")
     assert refusal.instance_id == "1e0a7f52-2c41-4d8e-9a1b-000000000305"
-    assert refusal.data is not None and refusal.data["patient_code"] == "P-305"
+    assert refusal.received() is not None and refusal.received()["patient_code"] == "P-305"
     coordinator = Client()
     coordinator.force_login(users["coordinator"])
     page = coordinator.get("/intake/").content.decode()
@@ -119,4 +119,4 @@ def test_a_push_that_is_not_a_submission_of_a_corridor_form_is_kept_not_lost(
     assert response.json()["status"] == "refused"
     refusal = Refusal.objects.get()
     assert problem in refusal.problems[0]
-    assert refusal.data
+    assert refusal.received()

@@ -8,6 +8,7 @@ import pytest
 
 from corridor import clock
 from corridor.errors import Conflict
+from corridor.ledger import sealing
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral, Scenario
@@ -33,6 +34,8 @@ def test_the_demo_loads_once_and_a_second_load_changes_nothing(settings: object)
     assert (Patient.objects.count(), Referral.objects.count(), Trip.objects.count(), Entry.objects.count()) == counts
     assert second.entries == first.entries
     assert ledger.verify().ok
+    texts = sealing.check_texts()  # every committed text of the demo is sealed apart and matches
+    assert texts.problems == [] and texts.matched > 0 and texts.erased == 0
 
     # About 3,000 residents, a few hundred referrals across all classes, 6–8 hospitals.
     waiting = Referral.objects.filter(status="waiting")

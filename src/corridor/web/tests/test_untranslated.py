@@ -38,6 +38,7 @@ READERS = ("coordinator", "admin", "monitor", "auditor")
 OTHER_PAGES: dict[str, frozenset[str]] = {
     "reports:index": frozenset({"coordinator", "monitor", "auditor", "admin"}),
     "intake:upload": frozenset({"coordinator", "monitor"}),
+    "intake:received": frozenset({"coordinator"}),  # a refused submission, asking why before it is shown
     "jobs:progress": frozenset({"auditor"}),  # the job's owner (the scene's export is the auditor's)
     "jobs:schedule": frozenset({"admin"}),
 }
@@ -175,6 +176,9 @@ def test_the_crawl_finds_an_english_sentence_and_lets_codes_and_names_through() 
 @pytest.fixture
 def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     """The scene, with stock at risk, a blocked delivery, a dependent patient and a job to follow."""
+    from django.utils import timezone
+
+    from corridor.intake.models import Refusal
     from corridor.jobs import services as jobs
     from corridor.supplies import actions as supplies
 
@@ -191,7 +195,12 @@ def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     delivery = supplies.request_delivery(site=scene.site, item=diesel, on=dt.date(2014, 10, 12), by=None)
     supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
     job = jobs.submit("export", {"dataset": "trips"}, by=users["auditor"])
-    return {"delivery": delivery.pk, "job": job.pk}
+    # Settled, so the intake page's list (whose problems are the importer's English lines) stays empty.
+    refusal = Refusal.objects.create(
+        source="deaths-push", way="push", instance_id="1e0a7f52-2c41-4d8e-9a1b-000000000305", form="death",
+        problems=[], first_seen_at=timezone.now(), last_seen_at=timezone.now(), settled_at=timezone.now(),
+    )  # fmt: skip
+    return {"delivery": delivery.pk, "job": job.pk, "refusal": refusal.pk}
 
 
 def _url(name: str, scene: Scene, world: dict[str, Any]) -> str:
@@ -202,6 +211,8 @@ def _url(name: str, scene: Scene, world: dict[str, Any]) -> str:
         return reverse(name, args=[world["delivery"]])
     if namespace == "jobs" and short != "schedule":
         return reverse(name, args=[world["job"]])
+    if name == "intake:received":
+        return reverse(name, args=[world["refusal"]])
     return reverse(name)  # a route needing arguments nobody gave fails here, not silently
 
 
