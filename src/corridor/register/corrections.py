@@ -12,8 +12,19 @@ death (or the referral's date if later), each with its own ``referral.closed`` e
   are corrected to say so. A date in the future, before the patient's year of birth, not a date, or
   removed is refused with a code, and nothing of the correction is written.
 
-The status a referral had before the death is read from the ledger: the status the last visit before the
-death gave it (``patient.seen``'s ``referral_status``), else waiting. The patient's is the one the
+A referral's own closing (``referral.closed``, whoever wrote it) is handled the same way:
+
+- retracted: the referral is open again, with no closing date, unless another closing of it stands (the
+  rows then say what that one says); a patient neither dead nor gone is given their status again;
+- a corrected reason or date: the referral's status or closing date moves with it. A reason that does
+  not close a referral, a date in the future, before the referral's, not a date, or removed is refused
+  with a code, and nothing of the correction is written.
+
+A death's retraction retracts its closings through that handler, so the two cannot disagree: a closing
+retracted on its own before the death is no longer the death's to retract.
+
+The status a referral had before a closing is read from the ledger: the status the last standing visit
+before it gave it (``patient.seen``'s ``referral_status``), else waiting. The patient's is the one the
 episodes of care give (:mod:`corridor.register.episodes`): waiting before any visit, then in care while
 a referral is open, care complete when none is.
 """
@@ -34,6 +45,8 @@ from corridor.ledger.models import Entry
 from corridor.register.models import Patient, Referral
 from corridor.reports.obstruction import Record, effective
 
+CLOSED = "referral.closed"
+CLOSING_REASONS = tuple(s for s in Referral.Status.values if s not in Referral.OPEN)
 RETRACTED_DEATH = "the death (entry {seq}) was retracted"
 CORRECTED_DEATH = "the date of the death (entry {seq}) was corrected"
 
@@ -80,10 +93,10 @@ def _another_death(patient: Patient, death: Entry) -> bool:
     )
 
 
-def _status_before(referral: Referral, death: Entry) -> str:
-    """The referral's status before the death: as the last standing visit before it left it, else waiting."""
+def _status_before(referral: Referral, seq: int) -> str:
+    """The referral's status before entry ``seq`` closed it: as the last standing visit before left it, else waiting."""
     visits = (
-        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"referral:{referral.pk}")
+        Entry.objects.filter(type="patient.seen", seq__lt=seq, subject_rows__key=f"referral:{referral.pk}")
         .filter(_not_retracted())
         .order_by("-seq")
     )
@@ -94,10 +107,10 @@ def _status_before(referral: Referral, death: Entry) -> str:
     return Referral.Status.WAITING
 
 
-def _patient_status(patient: Patient, death: Entry) -> str:
-    """The patient's status by the episodes' rule, from their referrals as they now are."""
+def _patient_status(patient: Patient, seq: int) -> str:
+    """The patient's status by the episodes' rule (visits before entry ``seq``), from their referrals now."""
     visited = (
-        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"patient:{patient.code}")
+        Entry.objects.filter(type="patient.seen", seq__lt=seq, subject_rows__key=f"patient:{patient.code}")
         .filter(_not_retracted())
         .exists()
     )
@@ -135,7 +148,10 @@ def _evidence(correction: Entry) -> dict[str, Any]:
 
 @consequences.register("patient.died")
 def death_fixed(death: Entry, correction: Entry) -> None:
-    """Bring the patient and the referrals the death closed in line with the death as it now stands."""
+    """Bring the patient and the referrals the death closed in line with the death as it now stands.
+
+    The referrals' rows follow their closings, which this corrects or retracts (:func:`closing_fixed`).
+    """
     patient = Patient.objects.select_for_update().get(code=death.fields["payload"]["patient"])
     day = _corrected_date(correction, patient)
     stands = standing(death)
@@ -145,9 +161,6 @@ def death_fixed(death: Entry, correction: Entry) -> None:
         if patient.status != Patient.Status.DECEASED or _another_death(patient, death):
             return
         for referral in referrals:
-            referral.status = _status_before(referral, death)
-            referral.closed_on = None
-            referral.save(update_fields=["status", "closed_on"])
             ledger.correct(
                 closings[referral.pk].seq,
                 reason=RETRACTED_DEATH.format(seq=death.seq),
@@ -155,7 +168,7 @@ def death_fixed(death: Entry, correction: Entry) -> None:
                 retract=True,
                 **_evidence(correction),
             )
-        patient.status = _patient_status(patient, death)
+        patient.status = _patient_status(patient, death.seq)
         patient.save(update_fields=["status"])
         return
     if day is None:  # another value corrected, or a correction retracted: the date as the entry now says it
@@ -169,11 +182,69 @@ def death_fixed(death: Entry, correction: Entry) -> None:
         closed_on = max(day, referral.referral_date)
         if referral.closed_on == closed_on:
             continue
-        referral.closed_on = closed_on
-        referral.save(update_fields=["closed_on"])
         ledger.correct(
             closings[referral.pk].seq,
             reason=CORRECTED_DEATH.format(seq=death.seq),
             changes={"closed_on": closed_on.isoformat()},
             **_evidence(correction),
         )
+
+
+def _check_closing(correction: Entry, referral: Referral) -> None:
+    """Refuse a correction that gives the closing a reason that closes nothing, or a date that cannot be."""
+    changes: dict[str, Any] = correction.fields["payload"].get("changes") or {}
+    if "reason" in changes and changes["reason"] not in CLOSING_REASONS:
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "changes.reason",
+            code="referral.unknown_reason",
+            choices=", ".join(CLOSING_REASONS),
+        )
+    if "closed_on" not in changes:
+        return
+    value = changes["closed_on"]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(
+            _("a referral's closing date cannot be removed; retract the closing if the referral is still open"),
+            "changes.closed_on",
+            code="referral.closing_date_removed",
+        )
+    day = clock.check_day("changes.closed_on", validate.date(value, "changes.closed_on"))
+    if day < referral.referral_date:
+        raise InvalidInput(
+            _("cannot be before the referral date"), "changes.closed_on", code="referral.closed_before_referral"
+        )
+
+
+def _standing_closings(referral: Referral) -> list[Record]:
+    """The referral's closings as they stand after every correction, oldest first."""
+    entries = Entry.objects.filter(type=CLOSED, subject_rows__key=f"referral:{referral.pk}")
+    return [r for r in effective(Record.of(f) for f in consequences.with_fixes(entries)) if r.type == CLOSED]
+
+
+@consequences.register(CLOSED)
+def closing_fixed(closing: Entry, correction: Entry) -> None:
+    """Bring the referral in line with its closings as they now stand: as the latest says, else open again."""
+    referral = Referral.objects.select_for_update().get(pk=int(closing.fields["payload"]["referral"]))
+    _check_closing(correction, referral)
+    closings = _standing_closings(referral)
+    if closings:
+        latest = closings[-1]
+        try:
+            closed_on = validate.date(latest.payload.get("closed_on"), "closed_on")
+        except InvalidInput:
+            return  # a date an older correction made unreadable: the rows keep the recorded one
+        reason = latest.payload.get("reason")
+        if reason in CLOSING_REASONS and (referral.status, referral.closed_on) != (reason, closed_on):
+            referral.status, referral.closed_on = str(reason), closed_on
+            referral.save(update_fields=["status", "closed_on"])
+        return
+    if referral.status in Referral.OPEN:
+        return  # open already: nothing was closed (a closing retracted twice)
+    referral.status = _status_before(referral, closing.seq)
+    referral.closed_on = None
+    referral.save(update_fields=["status", "closed_on"])
+    patient = Patient.objects.select_for_update().get(pk=referral.patient_id)
+    if patient.status not in (Patient.Status.DECEASED, Patient.Status.LEFT):
+        patient.status = _patient_status(patient, closing.seq)
+        patient.save(update_fields=["status"])
