@@ -23,10 +23,12 @@ A referral's own closing (``referral.closed``, whoever wrote it) is handled the 
 A death's retraction retracts its closings through that handler, so the two cannot disagree: a closing
 retracted on its own before the death is no longer the death's to retract.
 
-The status a referral had before a closing is read from the ledger: the status the last standing visit
-before it gave it (``patient.seen``'s ``referral_status``), else waiting. The patient's is the one the
-episodes of care give (:mod:`corridor.register.episodes`): waiting before any visit, then in care while
-a referral is open, care complete when none is.
+A visit's outcome corrected or retracted (:mod:`corridor.transfers.corrections`) re-derives the referral
+the same way. The referral's status, follow-up deadline and closing date are those its standing visits
+and closings give by the episodes of care's rule (:func:`corridor.register.episodes.replay`): waiting
+before any visit, then as each visit's outcome (as corrected) moves it, closed by a closing that stands.
+The patient's is the one the episodes give: waiting before any visit at which they were seen, then in
+care while a referral is open, care complete when none is; a patient dead or gone keeps that status.
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ from corridor.errors import InvalidInput
 from corridor.ledger import consequences
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register import episodes
 from corridor.register.models import Patient, Referral
 from corridor.reports.obstruction import Record, effective
 
-CLOSED = "referral.closed"
+CLOSED = episodes.CLOSED
+ABOUT_REFERRAL = (CLOSED, *episodes.VISITS)
 CLOSING_REASONS = tuple(s for s in Referral.Status.values if s not in Referral.OPEN)
 RETRACTED_DEATH = "the death (entry {seq}) was retracted"
 CORRECTED_DEATH = "the date of the death (entry {seq}) was corrected"
@@ -93,31 +97,41 @@ def _another_death(patient: Patient, death: Entry) -> bool:
     )
 
 
-def _status_before(referral: Referral, seq: int) -> str:
-    """The referral's status before entry ``seq`` closed it: as the last standing visit before left it, else waiting."""
-    visits = (
-        Entry.objects.filter(type="patient.seen", seq__lt=seq, subject_rows__key=f"referral:{referral.pk}")
-        .filter(_not_retracted())
-        .order_by("-seq")
-    )
-    for visit in visits:
-        status = visit.fields["payload"].get("referral_status")
-        if status in Referral.OPEN:
-            return str(status)
-    return Referral.Status.WAITING
+def _standing_about(key: str, types: tuple[str, ...]) -> list[Record]:
+    """The entries of ``types`` about subject ``key`` as they stand after every correction, oldest first."""
+    entries = Entry.objects.filter(type__in=types, subject_rows__key=key)
+    return [r for r in effective(Record.of(f) for f in consequences.with_fixes(entries)) if r.type in types]
 
 
-def _patient_status(patient: Patient, seq: int) -> str:
-    """The patient's status by the episodes' rule (visits before entry ``seq``), from their referrals now."""
-    visited = (
-        Entry.objects.filter(type="patient.seen", seq__lt=seq, subject_rows__key=f"patient:{patient.code}")
-        .filter(_not_retracted())
-        .exists()
-    )
-    if not visited:
+def follow_ledger(referral: Referral) -> None:
+    """Give the (locked) referral the status, follow-up deadline and closing date its standing entries give."""
+    state = episodes.replay((r.type, r.payload) for r in _standing_about(f"referral:{referral.pk}", ABOUT_REFERRAL))
+    if (referral.status, referral.follow_up_due, referral.closed_on) != (*_row(state),):
+        referral.status, referral.follow_up_due, referral.closed_on = _row(state)
+        referral.save(update_fields=["status", "follow_up_due", "closed_on"])
+
+
+def _row(state: episodes.Standing) -> tuple[str, dt.date | None, dt.date | None]:
+    return state.status, state.follow_up_due, None if state.status in Referral.OPEN else state.closed_on
+
+
+def _patient_status(patient: Patient) -> str:
+    """The patient's status by the episodes' rule, from their standing visits and their referrals as they now are."""
+    visits = _standing_about(f"patient:{patient.code}", episodes.VISITS)
+    if not any(v.payload.get("outcome") in episodes.SEEN for v in visits):
         return Patient.Status.WAITING
     still_open = patient.referrals.filter(status__in=Referral.OPEN).exists()
     return Patient.Status.IN_TREATMENT if still_open else Patient.Status.TREATED
+
+
+def patient_follows(patient_id: int) -> None:
+    """Give a patient neither dead nor gone the status the episodes give (after their referrals changed)."""
+    patient = Patient.objects.select_for_update().get(pk=patient_id)
+    if patient.status not in (Patient.Status.DECEASED, Patient.Status.LEFT):
+        status = _patient_status(patient)
+        if patient.status != status:
+            patient.status = status
+            patient.save(update_fields=["status"])
 
 
 def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
@@ -140,7 +154,7 @@ def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
     )
 
 
-def _evidence(correction: Entry) -> dict[str, Any]:
+def evidence(correction: Entry) -> dict[str, Any]:
     """Who corrected, and on what evidence: the entries written as a consequence say the same."""
     fields = correction.fields
     return {"by": fields["recorded_by"], "source": fields["source"], "certainty": fields["certainty"]}
@@ -166,9 +180,9 @@ def death_fixed(death: Entry, correction: Entry) -> None:
                 reason=RETRACTED_DEATH.format(seq=death.seq),
                 changes={},
                 retract=True,
-                **_evidence(correction),
+                **evidence(correction),
             )
-        patient.status = _patient_status(patient, death.seq)
+        patient.status = _patient_status(patient)
         patient.save(update_fields=["status"])
         return
     if day is None:  # another value corrected, or a correction retracted: the date as the entry now says it
@@ -186,7 +200,7 @@ def death_fixed(death: Entry, correction: Entry) -> None:
             closings[referral.pk].seq,
             reason=CORRECTED_DEATH.format(seq=death.seq),
             changes={"closed_on": closed_on.isoformat()},
-            **_evidence(correction),
+            **evidence(correction),
         )
 
 
@@ -216,35 +230,12 @@ def _check_closing(correction: Entry, referral: Referral) -> None:
         )
 
 
-def _standing_closings(referral: Referral) -> list[Record]:
-    """The referral's closings as they stand after every correction, oldest first."""
-    entries = Entry.objects.filter(type=CLOSED, subject_rows__key=f"referral:{referral.pk}")
-    return [r for r in effective(Record.of(f) for f in consequences.with_fixes(entries)) if r.type == CLOSED]
-
-
 @consequences.register(CLOSED)
 def closing_fixed(closing: Entry, correction: Entry) -> None:
-    """Bring the referral in line with its closings as they now stand: as the latest says, else open again."""
+    """Bring the referral in line with its standing visits and closings: as the latest closing says, else open again."""
     referral = Referral.objects.select_for_update().get(pk=int(closing.fields["payload"]["referral"]))
     _check_closing(correction, referral)
-    closings = _standing_closings(referral)
-    if closings:
-        latest = closings[-1]
-        try:
-            closed_on = validate.date(latest.payload.get("closed_on"), "closed_on")
-        except InvalidInput:
-            return  # a date an older correction made unreadable: the rows keep the recorded one
-        reason = latest.payload.get("reason")
-        if reason in CLOSING_REASONS and (referral.status, referral.closed_on) != (reason, closed_on):
-            referral.status, referral.closed_on = str(reason), closed_on
-            referral.save(update_fields=["status", "closed_on"])
-        return
-    if referral.status in Referral.OPEN:
-        return  # open already: nothing was closed (a closing retracted twice)
-    referral.status = _status_before(referral, closing.seq)
-    referral.closed_on = None
-    referral.save(update_fields=["status", "closed_on"])
-    patient = Patient.objects.select_for_update().get(pk=referral.patient_id)
-    if patient.status not in (Patient.Status.DECEASED, Patient.Status.LEFT):
-        patient.status = _patient_status(patient, closing.seq)
-        patient.save(update_fields=["status"])
+    was_open = referral.status in Referral.OPEN
+    follow_ledger(referral)
+    if was_open != (referral.status in Referral.OPEN):
+        patient_follows(referral.patient_id)
