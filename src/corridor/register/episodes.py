@@ -141,7 +141,8 @@ class Standing:
     closed_on: dt.date | None
 
 
-def _day(value: Any) -> dt.date | None:
+def day_of(value: Any) -> dt.date | None:
+    """The date an ISO string in a payload names; ``None`` when absent or unreadable (an older correction's)."""
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -161,10 +162,10 @@ def replay(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> Standing:
         if kind == CLOSED:
             reason = payload.get("reason")
             if isinstance(reason, str) and reason and reason not in OPEN:
-                status, closed_on = reason, _day(payload.get("closed_on")) or closed_on
+                status, closed_on = reason, day_of(payload.get("closed_on")) or closed_on
             continue
         if kind in VISITS:
-            step = next_state(status, str(payload.get("outcome")), _day(payload.get("follow_up_due")))
+            step = next_state(status, str(payload.get("outcome")), day_of(payload.get("follow_up_due")))
             if step is not None and not step.closes:
                 status, due = step.status, step.follow_up_due
     return Standing(status, due, closed_on)

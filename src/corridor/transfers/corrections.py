@@ -160,10 +160,9 @@ def outcome_fixed(visit: Entry, correction: Entry) -> None:
     )
     if place is not None:
         outcome = TripPassenger.Outcome.PENDING if stands is None else str(stands.payload.get("outcome"))
-        due = None if stands is None else stands.payload.get("follow_up_due")
         if outcome in TripPassenger.Outcome.values:
             place.outcome = outcome
-            place.follow_up_due = None if due is None or due == "" else validate.date(due, "follow_up_due")
+            place.follow_up_due = None if stands is None else episodes.day_of(stands.payload.get("follow_up_due"))
             place.save(update_fields=["outcome", "follow_up_due"])
     if not payload.get("referral"):
         return
