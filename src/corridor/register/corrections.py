@@ -12,10 +12,23 @@ death (or the referral's date if later), each with its own ``referral.closed`` e
   are corrected to say so. A date in the future, before the patient's year of birth, not a date, or
   removed is refused with a code, and nothing of the correction is written.
 
-The status a referral had before the death is read from the ledger: the status the last visit before the
-death gave it (``patient.seen``'s ``referral_status``), else waiting. The patient's is the one the
-episodes of care give (:mod:`corridor.register.episodes`): waiting before any visit, then in care while
-a referral is open, care complete when none is.
+A referral's own closing (``referral.closed``, whoever wrote it) is handled the same way:
+
+- retracted: the referral is open again, with no closing date, unless another closing of it stands (the
+  rows then say what that one says); a patient neither dead nor gone is given their status again;
+- a corrected reason or date: the referral's status or closing date moves with it. A reason that does
+  not close a referral, a date in the future, before the referral's, not a date, or removed is refused
+  with a code, and nothing of the correction is written.
+
+A death's retraction retracts its closings through that handler, so the two cannot disagree: a closing
+retracted on its own before the death is no longer the death's to retract.
+
+A visit's outcome corrected or retracted (:mod:`corridor.transfers.corrections`) re-derives the referral
+the same way. The referral's status, follow-up deadline and closing date are those its standing visits
+and closings give by the episodes of care's rule (:func:`corridor.register.episodes.replay`): waiting
+before any visit, then as each visit's outcome (as corrected) moves it, closed by a closing that stands.
+The patient's is the one the episodes give: waiting before any visit at which they were seen, then in
+care while a referral is open, care complete when none is; a patient dead or gone keeps that status.
 """
 
 from __future__ import annotations
@@ -31,9 +44,13 @@ from corridor.errors import InvalidInput
 from corridor.ledger import consequences
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register import episodes
 from corridor.register.models import Patient, Referral
 from corridor.reports.obstruction import Record, effective
 
+CLOSED = episodes.CLOSED
+ABOUT_REFERRAL = (CLOSED, *episodes.VISITS)
+CLOSING_REASONS = tuple(s for s in Referral.Status.values if s not in Referral.OPEN)
 RETRACTED_DEATH = "the death (entry {seq}) was retracted"
 CORRECTED_DEATH = "the date of the death (entry {seq}) was corrected"
 
@@ -80,31 +97,41 @@ def _another_death(patient: Patient, death: Entry) -> bool:
     )
 
 
-def _status_before(referral: Referral, death: Entry) -> str:
-    """The referral's status before the death: as the last standing visit before it left it, else waiting."""
-    visits = (
-        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"referral:{referral.pk}")
-        .filter(_not_retracted())
-        .order_by("-seq")
-    )
-    for visit in visits:
-        status = visit.fields["payload"].get("referral_status")
-        if status in Referral.OPEN:
-            return str(status)
-    return Referral.Status.WAITING
+def _standing_about(key: str, types: tuple[str, ...]) -> list[Record]:
+    """The entries of ``types`` about subject ``key`` as they stand after every correction, oldest first."""
+    entries = Entry.objects.filter(type__in=types, subject_rows__key=key)
+    return [r for r in effective(Record.of(f) for f in consequences.with_fixes(entries)) if r.type in types]
 
 
-def _patient_status(patient: Patient, death: Entry) -> str:
-    """The patient's status by the episodes' rule, from their referrals as they now are."""
-    visited = (
-        Entry.objects.filter(type="patient.seen", seq__lt=death.seq, subject_rows__key=f"patient:{patient.code}")
-        .filter(_not_retracted())
-        .exists()
-    )
-    if not visited:
+def follow_ledger(referral: Referral) -> None:
+    """Give the (locked) referral the status, follow-up deadline and closing date its standing entries give."""
+    state = episodes.replay((r.type, r.payload) for r in _standing_about(f"referral:{referral.pk}", ABOUT_REFERRAL))
+    if (referral.status, referral.follow_up_due, referral.closed_on) != (*_row(state),):
+        referral.status, referral.follow_up_due, referral.closed_on = _row(state)
+        referral.save(update_fields=["status", "follow_up_due", "closed_on"])
+
+
+def _row(state: episodes.Standing) -> tuple[str, dt.date | None, dt.date | None]:
+    return state.status, state.follow_up_due, None if state.status in Referral.OPEN else state.closed_on
+
+
+def _patient_status(patient: Patient) -> str:
+    """The patient's status by the episodes' rule, from their standing visits and their referrals as they now are."""
+    visits = _standing_about(f"patient:{patient.code}", episodes.VISITS)
+    if not any(v.payload.get("outcome") in episodes.SEEN for v in visits):
         return Patient.Status.WAITING
     still_open = patient.referrals.filter(status__in=Referral.OPEN).exists()
     return Patient.Status.IN_TREATMENT if still_open else Patient.Status.TREATED
+
+
+def patient_follows(patient_id: int) -> None:
+    """Give a patient neither dead nor gone the status the episodes give (after their referrals changed)."""
+    patient = Patient.objects.select_for_update().get(pk=patient_id)
+    if patient.status not in (Patient.Status.DECEASED, Patient.Status.LEFT):
+        status = _patient_status(patient)
+        if patient.status != status:
+            patient.status = status
+            patient.save(update_fields=["status"])
 
 
 def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
@@ -127,7 +154,7 @@ def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
     )
 
 
-def _evidence(correction: Entry) -> dict[str, Any]:
+def evidence(correction: Entry) -> dict[str, Any]:
     """Who corrected, and on what evidence: the entries written as a consequence say the same."""
     fields = correction.fields
     return {"by": fields["recorded_by"], "source": fields["source"], "certainty": fields["certainty"]}
@@ -135,7 +162,10 @@ def _evidence(correction: Entry) -> dict[str, Any]:
 
 @consequences.register("patient.died")
 def death_fixed(death: Entry, correction: Entry) -> None:
-    """Bring the patient and the referrals the death closed in line with the death as it now stands."""
+    """Bring the patient and the referrals the death closed in line with the death as it now stands.
+
+    The referrals' rows follow their closings, which this corrects or retracts (:func:`closing_fixed`).
+    """
     patient = Patient.objects.select_for_update().get(code=death.fields["payload"]["patient"])
     day = _corrected_date(correction, patient)
     stands = standing(death)
@@ -145,17 +175,14 @@ def death_fixed(death: Entry, correction: Entry) -> None:
         if patient.status != Patient.Status.DECEASED or _another_death(patient, death):
             return
         for referral in referrals:
-            referral.status = _status_before(referral, death)
-            referral.closed_on = None
-            referral.save(update_fields=["status", "closed_on"])
             ledger.correct(
                 closings[referral.pk].seq,
                 reason=RETRACTED_DEATH.format(seq=death.seq),
                 changes={},
                 retract=True,
-                **_evidence(correction),
+                **evidence(correction),
             )
-        patient.status = _patient_status(patient, death)
+        patient.status = _patient_status(patient)
         patient.save(update_fields=["status"])
         return
     if day is None:  # another value corrected, or a correction retracted: the date as the entry now says it
@@ -169,11 +196,46 @@ def death_fixed(death: Entry, correction: Entry) -> None:
         closed_on = max(day, referral.referral_date)
         if referral.closed_on == closed_on:
             continue
-        referral.closed_on = closed_on
-        referral.save(update_fields=["closed_on"])
         ledger.correct(
             closings[referral.pk].seq,
             reason=CORRECTED_DEATH.format(seq=death.seq),
             changes={"closed_on": closed_on.isoformat()},
-            **_evidence(correction),
+            **evidence(correction),
         )
+
+
+def _check_closing(correction: Entry, referral: Referral) -> None:
+    """Refuse a correction that gives the closing a reason that closes nothing, or a date that cannot be."""
+    changes: dict[str, Any] = correction.fields["payload"].get("changes") or {}
+    if "reason" in changes and changes["reason"] not in CLOSING_REASONS:
+        raise InvalidInput(
+            _("must be one of %(choices)s"),
+            "changes.reason",
+            code="referral.unknown_reason",
+            choices=", ".join(CLOSING_REASONS),
+        )
+    if "closed_on" not in changes:
+        return
+    value = changes["closed_on"]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(
+            _("a referral's closing date cannot be removed; retract the closing if the referral is still open"),
+            "changes.closed_on",
+            code="referral.closing_date_removed",
+        )
+    day = clock.check_day("changes.closed_on", validate.date(value, "changes.closed_on"))
+    if day < referral.referral_date:
+        raise InvalidInput(
+            _("cannot be before the referral date"), "changes.closed_on", code="referral.closed_before_referral"
+        )
+
+
+@consequences.register(CLOSED)
+def closing_fixed(closing: Entry, correction: Entry) -> None:
+    """Bring the referral in line with its standing visits and closings: as the latest closing says, else open again."""
+    referral = Referral.objects.select_for_update().get(pk=int(closing.fields["payload"]["referral"]))
+    _check_closing(correction, referral)
+    was_open = referral.status in Referral.OPEN
+    follow_ledger(referral)
+    if was_open != (referral.status in Referral.OPEN):
+        patient_follows(referral.patient_id)

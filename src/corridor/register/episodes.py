@@ -19,7 +19,9 @@ function; :func:`apply_visit` stores its result. The ledger entry is the visit's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
@@ -30,6 +32,7 @@ WAITING, IN_CARE, CARE_COMPLETE = "waiting", "in_care", "treated"
 SEEN = ("seen", "procedure_done", "admitted", "treatment_started", "follow_up", "care_complete")
 NOT_SEEN = ("no_doctor", "refused", "turned_back", "not_seen_other")
 OPEN = (WAITING, IN_CARE)
+CLOSED, VISITS = "referral.closed", ("patient.seen", "patient.not_seen")
 
 
 @dataclass(frozen=True)
@@ -127,3 +130,42 @@ def predicted_status(status: str, outcome: str, follow_up_due: dt.date | None) -
     """The status the referral will have after the visit (for the visit's ledger payload)."""
     step = next_state(status, outcome, follow_up_due)
     return status if step is None else step.status
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A referral as the entries about it that still stand leave it."""
+
+    status: str
+    follow_up_due: dt.date | None
+    closed_on: dt.date | None
+
+
+def day_of(value: Any) -> dt.date | None:
+    """The date an ISO string in a payload names; ``None`` when absent or unreadable (an older correction's)."""
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def replay(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> Standing:
+    """The referral after its standing visits and closings (type, payload as corrected), in ledger order.
+
+    The same rule as :func:`next_state`, folded over the ledger, so a corrected or retracted visit or
+    closing gives the row the ledger now says. A visit that completes care closes nothing by itself: its
+    closing is an entry of its own, and with that closing retracted the referral is where the visits
+    before it left it.
+    """
+    status, due, closed_on = WAITING, None, None
+    for kind, payload in entries:
+        if kind == CLOSED:
+            reason = payload.get("reason")
+            if isinstance(reason, str) and reason and reason not in OPEN:
+                status, closed_on = reason, day_of(payload.get("closed_on")) or closed_on
+            continue
+        if kind in VISITS:
+            step = next_state(status, str(payload.get("outcome")), day_of(payload.get("follow_up_due")))
+            if step is not None and not step.closes:
+                status, due = step.status, step.follow_up_due
+    return Standing(status, due, closed_on)

@@ -36,3 +36,24 @@ def test_a_cancellation_retracted_through_the_api_gives_the_trip_back_its_approv
     shown = client.get(f"/api/trips/{trip.pk}").json()
     assert (shown["status"], shown["status_reason"], shown["cancelled_by"]) == ("approved", "", "")
     assert ledger.verify().ok
+
+
+def test_a_closing_retracted_through_the_api_shows_the_referral_open_again(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], make_referral: Callable[..., Any]
+) -> None:
+    from corridor.register import services as register
+
+    referral = make_referral("P-2")
+    register.close_referral(referral, reason="withdrawn", on=referral.referral_date, by=None)
+    closing = Entry.objects.get(type="referral.closed")
+    client = api_client(tokens["coordinator"])
+    removed = {"reason": "no date was given", "changes": {"closed_on": None}}
+    refused = client.post(f"/api/ledger/{closing.seq}/corrections", removed, content_type="application/json")
+    error = json.loads(refused.content)["error"]
+    assert refused.status_code == 422
+    assert (error["reason"], error["field"]) == ("referral.closing_date_removed", "changes.closed_on")
+    body = {"reason": "withdrawn by mistake", "retract": True}
+    made = client.post(f"/api/ledger/{closing.seq}/corrections", body, content_type="application/json")
+    assert made.status_code == 201
+    shown = client.get(f"/api/referrals/{referral.pk}").json()
+    assert (shown["status"], shown["closed_on"]) == ("waiting", None)

@@ -34,10 +34,13 @@ def _rows() -> list[Any]:
     return out
 
 
-def test_the_register_and_the_transfers_handle_deaths_and_trip_statuses_from_start_up() -> None:
+def test_the_register_and_the_transfers_handle_deaths_closings_outcomes_and_trip_statuses_from_start_up() -> None:
     # No test module imported the handlers: the apps registered them when Django started.
     assert consequences.handled() == {
         "patient.died",
+        "referral.closed",
+        "patient.seen",
+        "patient.not_seen",
         "trip.approved",
         "trip.denied",
         "trip.departed",
