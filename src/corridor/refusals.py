@@ -91,6 +91,12 @@ def phrase(part: Phrase) -> str:
     return said(part.template, part.values, str(part))
 
 
+def worded(values: dict[str, Any]) -> dict[str, str]:
+    """Each value as the active language writes it (local digits, dates in its calendar, codes in words)."""
+    language = get_language()
+    return {k: _worded(k, v, language) for k, v in values.items()}
+
+
 def said(message: str, values: dict[str, Any], english: str) -> str:
     """``message`` (a message id with named values) in the active language; ``english`` when it cannot be."""
     if not values:

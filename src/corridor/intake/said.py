@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as _
 
 from corridor import refusals
@@ -56,19 +57,44 @@ def text(item: Any) -> str:
 
 
 def html(item: Any, beside: Phrase | str | None = None) -> SafeString:
-    """:func:`text` for a page: the field's name (a machine name, as the form's column is) set as code, and
-    the place left out when it is ``beside``'s, the submission the problem is listed under."""
+    """:func:`text` for a page: the field's name (a machine name, as the form's column is) set as code, each
+    value isolated from the sentence's direction (a code such as P-305 never broken across lines), and the
+    place left out when it is ``beside``'s, the submission the problem is listed under."""
     found = problem(item)
     if found is None:
         return format_html("{}", text(item))
     if beside is not None and found.where == beside:
         found = found.here()
-    marker = "\x00field\x00"  # the field's place in the translated sentence, filled with markup below
-    if found.field:
-        shown = Problem(found.where, marker, found.template, found.code, found.values)
-        head, _sep, tail = text(shown).partition(marker)
-        return format_html("{}<code>{}</code>{}", head, found.field, tail)
-    return format_html("{}", text(found))
+    said = _filled(found.template, found.values) or conditional_escape(message(found))
+    where = conditional_escape(place(found.where))
+    field = format_html("<code>{}</code>", found.field) if found.field else ""
+    if where and field:
+        return _filled(WHERE_FIELD, {"where": where, "field": field, "message": said}, worded=False) or format_html(
+            "{}, {}: {}", where, field, said
+        )
+    if where or field:
+        return format_html("{}: {}", where or field, said)
+    return mark_safe(said)
+
+
+def _filled(message: str, values: dict[str, Any], worded: bool = True) -> SafeString | None:
+    """``message`` translated and escaped, each value set in (as the language writes it, isolated); None
+    when the translation lost a value."""
+    sentence = conditional_escape(gettext(message))
+    if not values:
+        return sentence
+    words = refusals.worded(values) if worded else values
+    try:
+        return mark_safe(sentence % {k: _isolated(v) if worded else v for k, v in words.items()})
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _isolated(value: str) -> SafeString:
+    # A code typed in the form (P-305, CAMP-1, 2014-10-12) stays whole on its line.
+    if value and not any(c.isspace() for c in value) and len(value) <= 40:
+        return format_html('<bdi class="code">{}</bdi>', value)
+    return format_html("<bdi>{}</bdi>", value)
 
 
 def as_json(item: Any) -> dict[str, Any]:
