@@ -7,7 +7,9 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from corridor.intake import said
+# corridor.intake.said is imported by each filter, not here: Django imports every tag library when its
+# template engine starts, and the readers and shipped forms load with the first intake page only
+# (tests/test_footprint.py).
 
 register = template.Library()
 
@@ -15,10 +17,14 @@ register = template.Library()
 @register.filter
 def problem(item: Any, beside: Any = None) -> SafeString:
     """``{{ problem|problem:submission.where }}``: the problem, its field as code, its place unless ``beside``."""
+    from corridor.intake import said
+
     return said.html(item, beside)
 
 
 @register.filter
 def place(where: Any) -> str:
     """``{{ submission.where|place }}``: "row 12" in the reader's language."""
+    from corridor.intake import said
+
     return said.text(where)
