@@ -130,7 +130,7 @@ class Parsed:
     replaces: tuple[str, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
     repeats: dict[str, list[Item]] = field(default_factory=dict)
-    excluded: str = ""
+    excluded: Phrase | str = ""  # why the server left it out: a phrase, said in the reader's language
     problems: list[Problem] = field(default_factory=list)
 
     def problem(
@@ -480,8 +480,8 @@ def _identify(parsed: Parsed, values: dict[str, Any]) -> None:
     )
     review = values.get("ReviewState")
     if isinstance(review, str) and review.strip().lower() == "rejected":
-        parsed.excluded = "marked rejected in ODK Central"
+        parsed.excluded = Phrase.of(_("marked rejected in ODK Central"))
     status = values.get("_validation_status")
     uid = status.get("uid", "") if isinstance(status, dict) else status
     if isinstance(uid, str) and _norm(uid) in {"validation_status_not_approved", "not approved"}:
-        parsed.excluded = "marked not approved in KoBoToolbox"
+        parsed.excluded = Phrase.of(_("marked not approved in KoBoToolbox"))

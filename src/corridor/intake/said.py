@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_noop as _
 
 from corridor import refusals
@@ -66,7 +66,7 @@ def html(item: Any, beside: Phrase | str | None = None) -> SafeString:
     if beside is not None and found.where == beside:
         found = found.here()
     said = _filled(found.template, found.values) or conditional_escape(message(found))
-    where = conditional_escape(place(found.where))
+    where = place_html(found.where)
     field = format_html("<code>{}</code>", found.field) if found.field else ""
     if where and field:
         return _filled(WHERE_FIELD, {"where": where, "field": field, "message": said}, worded=False) or format_html(
@@ -77,6 +77,18 @@ def html(item: Any, beside: Phrase | str | None = None) -> SafeString:
     return mark_safe(said)
 
 
+def place_html(where: Phrase | str) -> SafeString:
+    """Where a problem is, for a page: a sheet's, table's or repeat group's name (as the export named it) set
+    as code."""
+    if isinstance(where, Phrase):
+        return _filled(where.template, where.values) or conditional_escape(place(where))
+    return conditional_escape(where)
+
+
+# Values that are names the export gave (a sheet, a CSV file, a repeat group): shown as written, as code.
+_NAMES = {"sheet", "table", "group"}
+
+
 def _filled(message: str, values: dict[str, Any], worded: bool = True) -> SafeString | None:
     """``message`` translated and escaped, each value set in (as the language writes it, isolated); None
     when the translation lost a value."""
@@ -85,12 +97,14 @@ def _filled(message: str, values: dict[str, Any], worded: bool = True) -> SafeSt
         return sentence
     words = refusals.worded(values) if worded else values
     try:
-        return mark_safe(sentence % {k: _isolated(v) if worded else v for k, v in words.items()})
+        return mark_safe(sentence % {k: _isolated(k, v) if worded else v for k, v in words.items()})
     except (KeyError, ValueError, TypeError):
         return None
 
 
-def _isolated(value: str) -> SafeString:
+def _isolated(key: str, value: str) -> SafeString:
+    if key in _NAMES:
+        return format_html("<code>{}</code>", value)
     # A code typed in the form (P-305, CAMP-1, 2014-10-12) stays whole on its line.
     if value and not any(c.isspace() for c in value) and len(value) <= 40:
         return format_html('<bdi class="code">{}</bdi>', value)
@@ -109,3 +123,68 @@ def as_json(item: Any) -> dict[str, Any]:
         "field": found.field,
         "values": found.as_json()["values"],
     }
+
+
+# --- the import report on the page -----------------------------------------------------------------
+
+# What became of each submission (corridor.intake.services.SubmissionReport.status), in words.
+STATUS = {
+    "imported": _("imported"),
+    "ready": _("ready"),
+    "duplicate": _("already imported"),
+    "excluded": _("excluded"),
+    "rejected": _("rejected"),
+}
+COUNTS = (
+    ("imported", _("%(count)s imported")),
+    ("ready", _("%(count)s would be imported")),
+    ("held", _("%(count)s held back")),
+    ("duplicate", _("%(count)s already imported")),
+    ("excluded", _("%(count)s excluded")),
+    ("rejected", _("%(count)s rejected")),
+)
+NOTHING_WRITTEN = _(
+    "%(counts)s: nothing was written; correct or remove the rejected submissions and import the file again"
+)
+CHECKED_ONLY = _("%(counts)s: checked only, nothing was written")
+HEADING = _("export from %(platform)s, %(file)s: %(count)s submissions")
+
+
+def status(code: str) -> str:
+    """A submission's result in the reader's language (its code when it has no word)."""
+    return gettext(STATUS[code]) if code in STATUS else code
+
+
+def heading(report: Any) -> str:
+    """Which export the report is about, in the reader's language."""
+    from corridor.intake.services import PLATFORMS
+
+    values = {
+        "platform": PLATFORMS.get(report.platform, report.platform),
+        "file": report.filename,
+        "count": len(report.submissions),
+    }
+    return refusals.said(HEADING, values, report.heading())
+
+
+def summary(report: Any) -> str:
+    """The report's totals in the reader's language, as :meth:`ImportReport.summary` says them in English."""
+    from corridor.web import l10n
+
+    counted = {status: report.count(status) for status in STATUS}
+    counted["held"] = counted["ready"] if not report.dry_run else 0
+    if not report.dry_run:
+        counted["ready"] = 0
+    shown = ("imported", "duplicate", "excluded", "rejected")  # said even when none; the others only when some
+    parts = [
+        refusals.said(message, {"count": counted[key]}, message)
+        for key, message in COUNTS
+        if key in shown or counted[key]
+    ]
+    comma = "، " if l10n.base(get_language()) in ("fa", "ar") else ", "
+    counts = comma.join(parts)
+    if report.rejected:
+        return refusals.said(NOTHING_WRITTEN, {"counts": counts}, report.summary())
+    if report.dry_run:
+        return refusals.said(CHECKED_ONLY, {"counts": counts}, report.summary())
+    return counts

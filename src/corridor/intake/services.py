@@ -43,6 +43,8 @@ from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
 PLATFORMS = {"odk": "ODK", "kobo": "KoBoToolbox"}
+ALREADY_IMPORTED = _("already imported: %(when)s")
+LEDGER_ENTRIES = _("ledger entries %(entries)s")
 DEFAULT_SOURCE = Source.WITNESS
 
 
@@ -64,7 +66,7 @@ class SubmissionReport:
     status: str
     seqs: tuple[int, ...] = ()
     problems: list[Problem] = field(default_factory=list)
-    note: str = ""
+    note: Phrase | str = ""
 
     def line(self, dry_run: bool = False, say: Callable[[Any], str] = str) -> str:
         """One line for the CLI and the logs: in English, or with its places and problems said by ``say``
@@ -76,9 +78,9 @@ class SubmissionReport:
         if self.status == "ready":
             return f"{head}  " + ("would be imported" if dry_run else "not imported: another submission was rejected")
         if self.status == "duplicate":
-            return f"{head}  {self.note}"
+            return f"{head}  {say(self.note)}"
         if self.status == "excluded":
-            return f"{head}  {self.note}; not imported"
+            return f"{head}  {say(self.note)}; not imported"
         details = "; ".join(say(p) if p.where != self.where else say(p.here()) for p in self.problems)
         return f"{head}  {details}"
 
@@ -1001,7 +1003,7 @@ def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
     if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
         return False
     entry.status, entry.problems, entry.seqs = "duplicate", [], tuple(known.seqs)
-    entry.note = f"already imported: ledger entries {_span(tuple(known.seqs))}"
+    entry.note = Phrase.of(ALREADY_IMPORTED, when=Phrase.of(LEDGER_ENTRIES, entries=_span(tuple(known.seqs))))
     return True
 
 
@@ -1112,7 +1114,7 @@ def _is_duplicate(
         when: Phrase
         if earlier is not None:
             answers, seqs = earlier.answers, tuple(earlier.seqs)
-            when = Phrase.of(_("ledger entries %(entries)s"), entries=_span(seqs))
+            when = Phrase.of(LEDGER_ENTRIES, entries=_span(seqs))
         elif ident in in_file:
             first, first_plan = in_file[ident]
             answers, seqs, when = (
@@ -1137,7 +1139,7 @@ def _is_duplicate(
             )
             entry.problems = p.problems
         else:
-            entry.status, entry.seqs, entry.note = "duplicate", seqs, f"already imported: {when}"
+            entry.status, entry.seqs, entry.note = "duplicate", seqs, Phrase.of(ALREADY_IMPORTED, when=when)
         return True
     return False
 

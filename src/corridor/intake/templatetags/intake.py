@@ -23,8 +23,30 @@ def problem(item: Any, beside: Any = None) -> SafeString:
 
 
 @register.filter
-def place(where: Any) -> str:
-    """``{{ submission.where|place }}``: "row 12" in the reader's language."""
+def place(where: Any) -> SafeString:
+    """``{{ submission.where|place }}``: "row 12" (or a duplicate's note) in the reader's language."""
     from corridor.intake import said
 
-    return said.text(where)
+    return said.place_html(where)
+
+
+@register.filter
+def result(code: str) -> str:
+    """``{{ submission.status|result }}``: imported, already imported, rejected… in the reader's language."""
+    from corridor.intake import said
+
+    return said.status(code)
+
+
+@register.filter
+def report_heading(report: Any) -> str:
+    from corridor.intake import said
+
+    return said.heading(report)
+
+
+@register.filter
+def report_summary(report: Any) -> str:
+    from corridor.intake import said
+
+    return said.summary(report)

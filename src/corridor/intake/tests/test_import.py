@@ -73,7 +73,7 @@ def test_the_same_submission_twice_in_one_file_is_imported_once(
     case = field_state("death")
     report = _json("death", [case.submissions[0], case.submissions[0]], monitor)
     assert [s.status for s in report.submissions] == ["imported", "duplicate"]
-    assert report.submissions[1].note == "already imported: submission 1 of this file"
+    assert str(report.submissions[1].note) == "already imported: submission 1 of this file"
     assert ImportedSubmission.objects.count() == 1
 
 

@@ -254,3 +254,28 @@ def test_an_import_report_says_its_rows_and_problems_in_persian_when_asked(
 def _no_patient(code: str) -> tuple[str, str, dict[str, str]]:
     template = "no patient with code '%(given)s' in the register; check the code (an import never creates patients)"
     return template, "intake.no_patient", {"given": code}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fa", "ar"])
+def test_an_upload_with_a_rejected_submission_is_reported_with_no_english_left(
+    language: str, field_state: Callable[[str], Any], users: dict[str, Any]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from corridor.intake.forms import FORMS
+    from corridor.intake.tests.exports import kobo_xlsx
+    from corridor.web.tests.test_untranslated import english_in
+
+    case = field_state("trip_outcome")
+    case.submissions[0].repeats["patients"][1]["patient_code"] = "P-0000"
+    upload = SimpleUploadedFile("out.xlsx", kobo_xlsx(FORMS["trip_outcome"], case.submissions))
+
+    response = _reader(users["coordinator"], language).post("/intake/", {"platform": "kobo", "file": upload})
+
+    page = response.content.decode()
+    assert response.status_code == 200 and '<bdi class="code">P-0000</bdi>' in page
+    assert "<code>patients</code>" in page  # the sheet's name, as the export gave it
+    nothing_written = {"fa": "چیزی نوشته نشد", "ar": "لم يُكتب شيء"}[language]
+    assert nothing_written in page and "nothing was written" not in page
+    assert english_in(page) == []
