@@ -8,6 +8,7 @@ values are a plain sentence; their code is the class's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -15,6 +16,31 @@ def template(message: str) -> str:
     """Marks an English template for the translators, as Django's ``gettext_noop`` does, for the pure cores
     that import no Django. Import it as ``_`` so the catalogue's extraction finds the message."""
     return message
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Part of a sentence with named values, such as where a problem is in a file ("row %(row)s"): its
+    template is a message id, translated where it is read (``corridor.refusals.phrase``), never joined
+    into English first. ``str()`` is the English, for the logs."""
+
+    template: str
+    items: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, message: str, **values: Any) -> Phrase:
+        return cls(message, tuple(values.items()))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.items)
+
+    def but(self, **values: Any) -> Phrase:
+        """The same phrase with more (or other) values: a table's rows, each with its number."""
+        return Phrase.of(self.template, **{**self.values, **values})
+
+    def __str__(self) -> str:
+        return self.template % self.values if self.items else self.template
 
 
 class CoreRefusal(ValueError):

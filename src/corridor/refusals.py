@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import get_language, gettext
 
-from corridor.errors import CorridorError
+from corridor.errors import CorridorError, Phrase
 from corridor.register.models import Patient, Referral, Specialty
 from corridor.supplies.models import Delivery
 from corridor.transfers.models import Trip, TripCompanion
@@ -24,6 +24,8 @@ from corridor.web import l10n, labels
 def _local(value: Any, language: str | None) -> str:
     if isinstance(value, CorridorError):  # a refusal given as the reason of another: said in the language too
         return in_language(value)
+    if isinstance(value, Phrase):  # a place in a file ("row 12") or another part of the sentence
+        return phrase(value)
     if isinstance(value, dt.datetime):
         # The clock's refusals give moments in UTC: say so, or "05:00" reads as the camp's time.
         zone = " UTC" if value.utcoffset() == dt.timedelta(0) else ""
@@ -58,7 +60,10 @@ _LISTS = {"choices", "known", "languages", "sites"}
 
 # Values that are numbers naming a record (ledger entry 1204, trip 1187): local digits, never grouped by
 # thousands, or the number read back is not the one to type.
-_IDENTIFIERS = {"seq", "trip", "referral", "job", "token", "grant", "delivery", "start", "end"}
+_IDENTIFIERS = {
+    *("seq", "trip", "referral", "job", "token", "grant", "delivery", "start", "end"),
+    *("row", "submission", "item", "header"),  # where a field submission's problem is in its file
+}
 
 
 def _worded(key: str, value: Any, language: str | None) -> str:
@@ -78,13 +83,29 @@ def _worded(key: str, value: Any, language: str | None) -> str:
 
 def in_language(error: CorridorError) -> str:
     """The refusal's sentence in the active language (without the field it concerns)."""
-    if not error.values:
-        return gettext(error.template) if error.template else error.sentence
+    return said(error.template, error.values, error.sentence)
+
+
+def phrase(part: Phrase) -> str:
+    """A part of a sentence (where a problem is: "row 12") in the active language."""
+    return said(part.template, part.values, str(part))
+
+
+def worded(values: dict[str, Any]) -> dict[str, str]:
+    """Each value as the active language writes it (local digits, dates in its calendar, codes in words)."""
+    language = get_language()
+    return {k: _worded(k, v, language) for k, v in values.items()}
+
+
+def said(message: str, values: dict[str, Any], english: str) -> str:
+    """``message`` (a message id with named values) in the active language; ``english`` when it cannot be."""
+    if not values:
+        return gettext(message) if message else english
     language = get_language()
     try:
-        return gettext(error.template) % {k: _worded(k, v, language) for k, v in error.values.items()}
+        return gettext(message) % {k: _worded(k, v, language) for k, v in values.items()}
     except (KeyError, ValueError, TypeError):  # a translation that lost a value: say it in English
-        return error.sentence
+        return english
 
 
 def as_json(error: CorridorError) -> dict[str, Any]:
@@ -100,4 +121,4 @@ def _json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bool | int | float | str) or value is None:
         return value
-    return str(value)  # a label: in the caller's language
+    return str(value)  # a label: in the caller's language; a place in a file: in English

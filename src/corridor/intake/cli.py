@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from corridor.cli import UserError, with_django
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_LANGUAGE = click.option(
+    "--language",
+    type=click.Choice(["en", "fa", "ar"]),
+    default="en",
+    show_default=True,
+    help="The language each submission's problems are said in.",
+)
+
+
+@contextmanager
+def _saying(language: str) -> Iterator[Callable[[Any], str]]:
+    """How places and problems are said: English (as the logs keep them), or in ``language``."""
+    from django.utils import translation
+
+    from corridor.intake import said
+
+    if language == "en":
+        yield str
+        return
+    with translation.override(language):
+        yield said.text
 
 
 @click.group("import")
@@ -20,7 +44,7 @@ def import_() -> None:
     """
 
 
-def _import(platform: str, file: Path, dry_run: bool) -> None:
+def _import(platform: str, file: Path, dry_run: bool, language: str = "en") -> None:
     from corridor.cli import migrate_database
     from corridor.intake.readers import MAX_BYTES
     from corridor.intake.services import import_export
@@ -34,8 +58,9 @@ def _import(platform: str, file: Path, dry_run: bool) -> None:
     migrate_database()
     report = import_export(data, platform=platform, filename=file.name, by=None, dry_run=dry_run)
     click.echo(report.heading())
-    for line in report.lines():
-        click.echo(f"  {line}")
+    with _saying(language) as say:
+        for line in report.lines(say):
+            click.echo(f"  {line}")
     click.echo(report.summary())
     if report.rejected:
         count = len(report.rejected)
@@ -51,19 +76,21 @@ _DRY_RUN = click.option("--dry-run", is_flag=True, help="Check every submission 
 @import_.command("odk")
 @click.argument("file", type=_FILE)
 @_DRY_RUN
+@_LANGUAGE
 @with_django
-def odk(file: Path, dry_run: bool) -> None:
+def odk(file: Path, dry_run: bool, language: str) -> None:
     """Import FILE exported from ODK Central: its ZIP of CSV files, or one CSV table."""
-    _import("odk", file, dry_run)
+    _import("odk", file, dry_run, language)
 
 
 @import_.command("kobo")
 @click.argument("file", type=_FILE)
 @_DRY_RUN
+@_LANGUAGE
 @with_django
-def kobo(file: Path, dry_run: bool) -> None:
+def kobo(file: Path, dry_run: bool, language: str) -> None:
     """Import FILE exported from KoBoToolbox: XLSX, JSON from the API, or CSV."""
-    _import("kobo", file, dry_run)
+    _import("kobo", file, dry_run, language)
 
 
 @import_.command("forms")
@@ -109,10 +136,34 @@ def sources() -> None:
         click.echo(source.describe())
 
 
+@intake.command("refused")
+@_LANGUAGE
+@with_django
+def refused(language: str) -> None:
+    """List the submissions servers sent that could not be recorded and still wait for a correction.
+
+    One line per problem, with its code: source, submission, where, field and why.
+    """
+    from corridor.cli import migrate_database
+    from corridor.intake import said, servers
+
+    migrate_database()
+    waiting = servers.open_refusals(limit=500)
+    if not waiting:
+        click.echo("no refused submission waits for a correction")
+    with _saying(language) as say:
+        for refusal in waiting:
+            click.echo(f"{refusal.source} ({refusal.way})  uuid:{refusal.instance_id or '-'}  {refusal.form or '-'}")
+            for item in refusal.problems:
+                found = said.problem(item)
+                click.echo(f"  {found.code if found else 'intake.refused'}  {say(found or item)}")
+
+
 @intake.command("pull")
 @click.argument("source", required=False)
+@_LANGUAGE
 @with_django
-def pull(source: str | None) -> None:
+def pull(source: str | None, language: str) -> None:
     """Pull every submission of SOURCE (or of every source with a token) and record what is new.
 
     Each source is one import: if any submission is refused, nothing of that source is written and the
@@ -138,8 +189,9 @@ def pull(source: str | None) -> None:
             failed.append(item.name)
             continue
         click.echo(report.heading())
-        for line in report.lines():
-            click.echo(f"  {line}")
+        with _saying(language) as say:
+            for line in report.lines(say):
+                click.echo(f"  {line}")
         click.echo(report.summary())
         if report.rejected:
             failed.append(item.name)

@@ -9,14 +9,15 @@ code or a trip exists is for :mod:`corridor.intake.services` to say.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from corridor.errors import InvalidInput
+from corridor.errors import CoreRefusal, CorridorError, InvalidInput, Phrase
 from corridor.errors import template as _
 from corridor.intake.forms import FORM_MARKER, FORMS, Choice, Field, Form
 from corridor.intake.readers import Export, RawSubmission
@@ -34,25 +35,94 @@ META_NAMES = frozenset((*ID_NAMES, *REPLACED_NAMES, *STATUS_NAMES))
 
 @dataclass(frozen=True)
 class Problem:
-    where: str
+    """Why a submission cannot be recorded, as the services' refusals are: a ``code`` (``intake.…``) for
+    clients, an English ``template`` with named ``values`` that is the message id in the translation
+    catalogues, and ``where`` it is (a phrase such as "row 12", translated too). ``str()`` is the English
+    line the logs keep; :mod:`corridor.intake.said` words it in the reader's language."""
+
+    where: Phrase | str
     field: str | None
-    message: str
+    template: str
+    code: str
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)  # ``field`` is the form's, above
+
+    @property
+    def message(self) -> str:
+        """The problem in English, without where it is."""
+        try:
+            return self.template % self.values if self.values else self.template
+        except (KeyError, ValueError, TypeError):  # a stored template that lost a value
+            return self.template
 
     def __str__(self) -> str:
-        return f"{self.where}, {self.field}: {self.message}" if self.field else f"{self.where}: {self.message}"
+        told = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{self.where}, {told}" if self.field and self.where else f"{self.where}: {told}" if self.where else told
+
+    def here(self) -> Problem:
+        """The problem without its place: said beside the submission it is in."""
+        return replace(self, where="")
+
+    @classmethod
+    def refused(cls, where: Phrase | str, field_name: str | None, refusal: CorridorError) -> Problem:
+        """A service's refusal met while recording a submission, with its own code and values."""
+        return cls(where, field_name, refusal.template, refusal.code, dict(refusal.values))
+
+    def as_json(self) -> dict[str, Any]:
+        """What a refused submission keeps (``Refusal.problems``): plain JSON, read back by :meth:`from_json`."""
+        return {
+            "code": self.code,
+            "template": self.template,
+            "values": {k: _stored(v) for k, v in self.values.items()},
+            "where": _stored(self.where),
+            "field": self.field,
+        }
+
+    @classmethod
+    def from_json(cls, stored: Any) -> Problem | None:
+        """A kept problem; None for one kept before problems had codes (a plain English line)."""
+        if not isinstance(stored, dict) or not isinstance(stored.get("template"), str):
+            return None
+        values = stored.get("values")
+        return cls(
+            _revived(stored.get("where", "")),
+            stored.get("field") if isinstance(stored.get("field"), str) else None,
+            stored["template"],
+            str(stored.get("code") or "intake.refused"),
+            {str(k): _revived(v) for k, v in values.items()} if isinstance(values, dict) else {},
+        )
+
+
+def _stored(value: Any) -> Any:
+    """A value as JSON: a phrase or a refusal as its template and values (so it is translated when read),
+    a date as ISO text, anything else as its text."""
+    if isinstance(value, Phrase | CorridorError):
+        return {"phrase": value.template, "values": {k: _stored(v) for k, v in value.values.items()}}
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _revived(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("phrase"), str):
+        values = value.get("values")
+        items = {str(k): _revived(v) for k, v in values.items()} if isinstance(values, dict) else {}
+        return Phrase.of(value["phrase"], **items)
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
 @dataclass
 class Item:
     """One row of a repeat group (one patient on a trip, one supply in a delivery)."""
 
-    where: str
+    where: Phrase
     values: dict[str, Any]
 
 
 @dataclass
 class Parsed:
-    where: str
+    where: Phrase
     form: Form | None
     instance_id: str
     raw: dict[str, Any]
@@ -60,11 +130,15 @@ class Parsed:
     replaces: tuple[str, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
     repeats: dict[str, list[Item]] = field(default_factory=dict)
-    excluded: str = ""
+    excluded: Phrase | str = ""  # why the server left it out: a phrase, said in the reader's language
     problems: list[Problem] = field(default_factory=list)
 
-    def problem(self, field_name: str | None, message: str, where: str | None = None) -> None:
-        self.problems.append(Problem(where or self.where, field_name, message))
+    def problem(
+        self, field_name: str | None, message: str, *, code: str, where: Phrase | None = None, **values: Any
+    ) -> None:
+        """Record why the submission cannot be recorded: ``message`` is an English template (marked with
+        ``_``), ``code`` names it for clients (``intake.…``), ``values`` fill it."""
+        self.problems.append(Problem(where or self.where, field_name, message, code, values))
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -101,7 +175,7 @@ class _Columns:
         return None
 
     def read(
-        self, cells: dict[str, Any], where: str, parsed: Parsed, choices: dict[str, tuple[Choice, ...]]
+        self, cells: dict[str, Any], where: Phrase, parsed: Parsed, choices: dict[str, tuple[Choice, ...]]
     ) -> dict[str, Any]:
         """The section's answers, typed; unreadable ones are recorded as problems on ``parsed``."""
         answers: dict[str, Any] = {}
@@ -112,7 +186,14 @@ class _Columns:
                 continue
             if name in answers:
                 if _text(answers[name]) != _text(value):
-                    parsed.problem(name, f"columns {origin[name]!r} and {header!r} give different answers", where)
+                    parsed.problem(
+                        name,
+                        _("columns '%(first)s' and '%(second)s' give different answers"),
+                        code="intake.columns_differ",
+                        where=where,
+                        first=origin[name],
+                        second=header,
+                    )
                 continue
             answers[name], origin[name] = value, header
         values: dict[str, Any] = {}
@@ -123,8 +204,8 @@ class _Columns:
                 continue
             try:
                 values[name] = read_value(item, value, choices)
-            except ValueError as exc:
-                parsed.problem(name, str(exc), where)
+            except CoreRefusal as exc:
+                parsed.problem(name, exc.template, code=exc.code, where=where, **exc.values)
         return values
 
 
@@ -148,11 +229,11 @@ def _text(value: Any) -> str:
 
 
 def read_value(item: Field, value: Any, choices: dict[str, tuple[Choice, ...]]) -> Any:
-    """One answer as its field's type; ValueError with a message for the monitor when it cannot be read."""
+    """One answer as its field's type; a coded CoreRefusal (a ValueError) when it cannot be read."""
     if isinstance(value, dict | list | tuple):
-        raise ValueError("is not a single answer")
+        raise CoreRefusal(_("is not a single answer"), code="intake.not_single")
     if isinstance(value, bool):
-        raise ValueError(f"cannot be {str(value).lower()}")
+        raise CoreRefusal(_("cannot be true or false"), code="intake.not_boolean", given=str(value).lower())
     kind = item.value_type
     if kind == "integer":
         return _integer(value)
@@ -164,7 +245,7 @@ def read_value(item: Field, value: Any, choices: dict[str, tuple[Choice, ...]]) 
         return read_datetime(value)
     text = _text(value)
     if len(text) > MAX_TEXT:
-        raise ValueError(f"is longer than {MAX_TEXT} characters")
+        raise CoreRefusal(_("is longer than %(limit)s characters"), code="intake.too_long", limit=MAX_TEXT)
     if kind == "choice":
         options = choices.get(item.list_name or "", ())
         for option in options:
@@ -173,7 +254,12 @@ def read_value(item: Field, value: Any, choices: dict[str, tuple[Choice, ...]]) 
         for option in options:
             if _norm(text) in {_norm(label) for label in option.label}:
                 return option.name
-        raise ValueError(f"must be one of {', '.join(o.name for o in options)}; got {text!r}")
+        raise CoreRefusal(
+            _("must be one of %(choices)s; got '%(given)s'"),
+            code="intake.not_a_choice",
+            choices=", ".join(o.name for o in options),
+            given=text[:60],
+        )
     return text
 
 
@@ -185,9 +271,11 @@ def _integer(value: Any) -> int:
     elif isinstance(value, str) and _INTEGER.match(value.strip()):
         number = int(float(value.strip())) if "." in value else int(value.strip())
     else:
-        raise ValueError(f"must be a whole number; got {_text(value)[:40]!r}")
+        raise CoreRefusal(
+            _("must be a whole number; got '%(given)s'"), code="intake.not_whole", given=_text(value)[:40]
+        )
     if abs(number) > 10**9:
-        raise ValueError("is too large")
+        raise CoreRefusal(_("is too large"), code="intake.too_large")
     return number
 
 
@@ -197,22 +285,28 @@ def _decimal(value: Any) -> float:
     elif isinstance(value, str) and _DECIMAL.match(value.strip()):
         number = float(value.strip())
     else:
-        raise ValueError(f"must be a number written with a decimal point, e.g. 1250.5; got {_text(value)[:40]!r}")
+        raise CoreRefusal(
+            _("must be a number written with a decimal point, e.g. 1250.5; got '%(given)s'"),
+            code="intake.not_decimal",
+            given=_text(value)[:40],
+        )
     if not math.isfinite(number) or abs(number) > 1e12:
-        raise ValueError("must be a number of sensible size")
+        raise CoreRefusal(_("must be a number of sensible size"), code="intake.not_sensible")
     return number
 
 
 def _year_ok(year: int) -> None:
     if not 1900 <= year <= 2200:
-        raise ValueError(f"the year {year} cannot be right")
+        raise CoreRefusal(_("the year %(year)s cannot be right"), code="intake.year", year=year)
 
 
 def read_date(value: Any) -> dt.date:
     """A date: ``2014-10-12``, or a spreadsheet date (whose time must be midnight)."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0, 0):
-            raise ValueError(f"must be a date without a time; got {value.isoformat()}")
+            raise CoreRefusal(
+                _("must be a date without a time; got %(given)s"), code="intake.date_with_time", given=value.isoformat()
+            )
         day = value.date()
     elif isinstance(value, dt.date):
         day = value
@@ -221,7 +315,9 @@ def read_date(value: Any) -> dt.date:
         try:
             day = dt.date.fromisoformat(text) if len(text) == 10 else _midnight(text)
         except ValueError:
-            raise ValueError(f"must be a date written YYYY-MM-DD; got {text[:40]!r}") from None
+            raise CoreRefusal(
+                _("must be a date written YYYY-MM-DD; got '%(given)s'"), code="intake.not_date", given=text[:40]
+            ) from None
     _year_ok(day.year)
     return day
 
@@ -238,7 +334,9 @@ def read_datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
-        raise ValueError(f"needs a time as well as the date; got {value.isoformat()}")
+        raise CoreRefusal(
+            _("needs a time as well as the date; got %(given)s"), code="intake.no_time", given=value.isoformat()
+        )
     else:
         text = _text(value)
         if len(text) > 10 and text[10] == " ":
@@ -248,7 +346,11 @@ def read_datetime(value: Any) -> dt.datetime:
                 raise ValueError(text)
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"must be a date and time such as 2014-10-12T09:30:00+03:00; got {text[:40]!r}") from None
+            raise CoreRefusal(
+                _("must be a date and time such as 2014-10-12T09:30:00+03:00; got '%(given)s'"),
+                code="intake.not_datetime",
+                given=text[:40],
+            ) from None
     _year_ok(moment.year)
     return moment
 
@@ -295,9 +397,17 @@ def parse_submission(submission: RawSubmission) -> Parsed:
     parsed = Parsed(submission.where, form, "", submission.raw())
     if form is None:
         if marker is None:
-            parsed.problem(FORM_MARKER, "missing: this is not a submission of one of Corridor's forms")
+            parsed.problem(
+                FORM_MARKER, _("missing: this is not a submission of one of Corridor's forms"), code="intake.no_form"
+            )
         else:
-            parsed.problem(FORM_MARKER, f"{marker!r} is not one of Corridor's forms ({', '.join(FORMS)})")
+            parsed.problem(
+                FORM_MARKER,
+                _("'%(given)s' is not one of Corridor's forms (%(known)s)"),
+                code="intake.unknown_form",
+                given=marker,
+                known=", ".join(FORMS),
+            )
         return parsed
     top = _Columns(form.fields)
     values = top.read(submission.cells, submission.where, parsed, form.choices)
@@ -306,7 +416,13 @@ def parse_submission(submission: RawSubmission) -> Parsed:
     for table, rows in submission.repeats.items():
         repeat = _repeat_for(form, table)
         if repeat is None:
-            parsed.problem(None, f"the repeat group {table!r} is not part of the {form.key} form")
+            parsed.problem(
+                None,
+                _("the repeat group '%(group)s' is not part of the %(form)s form"),
+                code="intake.unknown_repeat",
+                group=table,
+                form=form.key,
+            )
             continue
         section = _Columns(repeat.children)
         items = parsed.repeats.setdefault(repeat.name, [])
@@ -335,15 +451,23 @@ def _identify(parsed: Parsed, values: dict[str, Any]) -> None:
         if name in values:
             ident = canonical_id(values[name])
             if not _ID.match(ident):
-                parsed.problem(name, f"{_text(values[name])[:60]!r} is not an instance ID")
+                parsed.problem(
+                    name,
+                    _("'%(given)s' is not an instance ID"),
+                    code="intake.bad_instance_id",
+                    given=_text(values[name])[:60],
+                )
                 return
             if ident not in ids:
                 ids.append(ident)
     if not ids:
         parsed.problem(
             "instanceID",
-            "missing: export the submissions with their IDs (meta/instanceID, KEY or _uuid) "
-            "so that importing the same file twice changes nothing",
+            _(
+                "missing: export the submissions with their IDs (meta/instanceID, KEY or _uuid) "
+                "so that importing the same file twice changes nothing"
+            ),
+            code="intake.no_instance_id",
         )
         return
     parsed.instance_id, parsed.aliases = ids[0], tuple(ids[1:])
@@ -356,8 +480,8 @@ def _identify(parsed: Parsed, values: dict[str, Any]) -> None:
     )
     review = values.get("ReviewState")
     if isinstance(review, str) and review.strip().lower() == "rejected":
-        parsed.excluded = "marked rejected in ODK Central"
+        parsed.excluded = Phrase.of(_("marked rejected in ODK Central"))
     status = values.get("_validation_status")
     uid = status.get("uid", "") if isinstance(status, dict) else status
     if isinstance(uid, str) and _norm(uid) in {"validation_status_not_approved", "not approved"}:
-        parsed.excluded = "marked not approved in KoBoToolbox"
+        parsed.excluded = Phrase.of(_("marked not approved in KoBoToolbox"))

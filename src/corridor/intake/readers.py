@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corridor import jsonlimits
-from corridor.errors import InvalidInput
+from corridor.errors import InvalidInput, Phrase
 from corridor.errors import template as _
 
 MAX_BYTES = 20 * 1024 * 1024  # an export of a few thousand submissions is well under a megabyte
@@ -36,6 +36,16 @@ MAX_TABLE_ROWS = 50_000
 MAX_COLUMNS = 1000
 MAX_CELLS = 2_000_000  # across every table of a file: bounds the memory a hostile file can take
 
+# Where a submission or one of its repeat rows is in a file: phrases with values, translated where they are
+# read (corridor.refusals.phrase), never joined into English here.
+ROW = _("row %(row)s")
+SHEET_ROW = _("sheet %(sheet)s row %(row)s")
+TABLE_ROW = _("%(table)s row %(row)s")
+SUBMISSION = _("submission %(submission)s")
+SHEET = _("sheet %(sheet)s")
+REPEAT_ITEM = _("submission %(submission)s, %(group)s %(item)s")
+THE_FILE = Phrase.of(_("the file"))
+
 # Columns that tie a repeat group's rows to their submission: (child column, parent column).
 LINKS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"), ("_submission__uuid", "_uuid"))
 
@@ -44,13 +54,13 @@ LINKS = (("PARENT_KEY", "KEY"), ("_parent_index", "_index"), ("_submission__uuid
 class Row:
     """One row of a table (or one repeat item of a JSON submission): where it is, and its cells."""
 
-    where: str
+    where: Phrase
     cells: dict[str, Any]
 
 
 @dataclass
 class RawSubmission:
-    where: str
+    where: Phrase
     cells: dict[str, Any]
     repeats: dict[str, list[Row]] = field(default_factory=dict)
     original: dict[str, Any] | None = None  # a JSON submission as the API gave it
@@ -87,7 +97,7 @@ def _platform(header: Iterable[str]) -> str | None:
 @dataclass
 class Table:
     name: str
-    where: str  # how a row is named: "row {n}", "sheet patients row {n}"…
+    where: Phrase  # how a row is named, without its number: "row %(row)s", "sheet %(sheet)s row %(row)s"…
     header: list[str]
     rows: list[Row]
 
@@ -132,7 +142,7 @@ def read_export(data: bytes, filename: str = "") -> Export:
     text = _decode(data)
     if text.lstrip().startswith(("{", "[")):
         return read_json(text)
-    return read_csv_text(text, name=filename or "the file")
+    return read_csv_text(text, name=filename or THE_FILE)
 
 
 def _decode(data: bytes) -> str:
@@ -165,7 +175,7 @@ def _delimiter(first_line: str) -> str:
     return best
 
 
-def _csv_table(text: str, *, name: str, where: str) -> Table:
+def _csv_table(text: str, *, name: str | Phrase, where: Phrase) -> Table:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _delimiter(first_line)
     try:
@@ -177,7 +187,7 @@ def _csv_table(text: str, *, name: str, where: str) -> Table:
     return _table(records, name=name, where=where)
 
 
-def _bounded(rows: Iterable[Iterable[Any]], name: str) -> list[list[Any]]:
+def _bounded(rows: Iterable[Iterable[Any]], name: str | Phrase) -> list[list[Any]]:
     """The rows of a table, refused as soon as they are more than an export of Corridor's forms can be."""
     records: list[list[Any]] = []
     cells = 0
@@ -193,13 +203,13 @@ def _bounded(rows: Iterable[Iterable[Any]], name: str) -> list[list[Any]]:
     return records
 
 
-def _too_many_columns(name: str) -> InvalidInput:
+def _too_many_columns(name: str | Phrase) -> InvalidInput:
     return InvalidInput(
         _("%(name)s has more than %(limit)s columns"), code="intake.too_many_columns", name=name, limit=MAX_COLUMNS
     )
 
 
-def _too_many_rows(name: str) -> InvalidInput:
+def _too_many_rows(name: str | Phrase) -> InvalidInput:
     return InvalidInput(
         _("%(name)s has more than %(limit)s rows; export fewer submissions at once"),
         code="intake.too_many_rows",
@@ -214,7 +224,7 @@ def _is_hashtag_row(cells: Iterable[Any]) -> bool:
     return bool(texts) and all(t.startswith("#") for t in texts)
 
 
-def _table(records: list[list[Any]], *, name: str, where: str) -> Table:
+def _table(records: list[list[Any]], *, name: str | Phrase, where: Phrase) -> Table:
     """A table from its rows (header first): blank rows and an HXL hashtag row are left out."""
     numbered = [(n, row) for n, row in enumerate(records, start=1) if any(_filled(c) for c in row)]
     if not numbered:
@@ -241,13 +251,13 @@ def _table(records: list[list[Any]], *, name: str, where: str) -> Table:
             raise InvalidInput(
                 _("%(where)s of %(name)s has more cells than the header row (%(header)s)"),
                 code="intake.more_cells_than_header",
-                where=where.format(n=number),
+                where=where.but(row=number),
                 name=name,
                 header=header_number,
             )
         padded = list(cells[: len(header)]) + [None] * (len(header) - len(cells))
-        rows.append(Row(where.format(n=number), dict(zip(header, padded, strict=True))))
-    return Table(name, where, header, rows)
+        rows.append(Row(where.but(row=number), dict(zip(header, padded, strict=True))))
+    return Table(str(name), where, header, rows)
 
 
 def _filled(cell: Any) -> bool:
@@ -263,8 +273,8 @@ def _header_text(cell: Any, index: int) -> str:
     return text or f"(column {index})"
 
 
-def read_csv_text(text: str, *, name: str = "the file") -> Export:
-    table = _csv_table(text, name=name, where="row {n}")
+def read_csv_text(text: str, *, name: str | Phrase = THE_FILE) -> Export:
+    table = _csv_table(text, name=name, where=Phrase.of(ROW))
     submissions = [RawSubmission(row.where, row.cells) for row in _at_most(table.rows)]
     return Export("csv", "CSV", submissions, _platform(table.header))
 
@@ -318,7 +328,7 @@ def _read_zip(data: bytes) -> Export:
     for member in csv_names:
         label = member.rsplit("/", 1)[-1]
         text = _decode_member(_member(archive, member), label)
-        tables.append(_csv_table(text, name=label, where=f"{label} row {{n}}"))
+        tables.append(_csv_table(text, name=label, where=Phrase.of(TABLE_ROW, table=label)))
     roots = [t for t in tables if not _link_of(t)]
     if len(roots) != 1:
         if not roots:
@@ -343,9 +353,10 @@ def _read_zip(data: bytes) -> Export:
         if table is not root:
             base = table.name.rsplit(".", 1)[0]
             table.name = base.removeprefix(stem + "-") if base.startswith(stem + "-") else base
-    root_rows = [Row(row.where.removeprefix(f"{root.name} "), row.cells) for row in root.rows]
+    # The submissions' own table is "the file" to the reader: its rows are "row 3", not "x.csv row 3".
+    root_rows = [Row(Phrase.of(ROW, row=row.where.values["row"]), row.cells) for row in root.rows]
     children = [t for t in tables if t is not root]
-    submissions = _assemble(Table(root.name, "row {n}", root.header, root_rows), children)
+    submissions = _assemble(Table(root.name, Phrase.of(ROW), root.header, root_rows), children)
     return Export("zip", "ZIP of CSV files", submissions, _platform(root.header))
 
 
@@ -386,11 +397,11 @@ def read_xlsx(data: bytes) -> Export:
                 sheet.reset_dimensions()  # the stored size can claim a million rows; read the cells that exist
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    records = _bounded(sheet.iter_rows(values_only=True), f"sheet {title}")
+                    records = _bounded(sheet.iter_rows(values_only=True), Phrase.of(SHEET, sheet=title))
                 if not any(any(_filled(c) for c in r) for r in records):
                     continue
-                where = "row {n}" if index == 0 else f"sheet {title} row {{n}}"
-                tables.append(_table(records, name=f"sheet {title}", where=where))
+                where = Phrase.of(ROW) if index == 0 else Phrase.of(SHEET_ROW, sheet=title)
+                tables.append(_table(records, name=Phrase.of(SHEET, sheet=title), where=where))
                 tables[-1].name = title
         finally:
             book.close()
@@ -543,7 +554,7 @@ def kobo_submissions(results: list[Any], first: int = 1) -> list[RawSubmission]:
     _check_strings(results)
     submissions = []
     for number, result in enumerate(results, start=first):
-        where = f"submission {number}"
+        where = Phrase.of(SUBMISSION, submission=number)
         if not isinstance(result, dict):
             raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
         cells: dict[str, Any] = {}
@@ -556,7 +567,10 @@ def kobo_submissions(results: list[Any], first: int = 1) -> list[RawSubmission]:
                 and not str(key).startswith("_")
             ):
                 repeats[str(key)] = [
-                    Row(f"{where}, {key} {i}", {str(k): v for k, v in item.items()})
+                    Row(
+                        Phrase.of(REPEAT_ITEM, submission=number, group=str(key), item=i),
+                        {str(k): v for k, v in item.items()},
+                    )
                     for i, item in enumerate(value, start=1)
                 ]
             else:
@@ -576,7 +590,7 @@ def odk_submissions(values: list[Any], first: int = 1) -> list[RawSubmission]:
     _check_strings(values)
     submissions = []
     for number, value in enumerate(values, start=first):
-        where = f"submission {number}"
+        where = Phrase.of(SUBMISSION, submission=number)
         if not isinstance(value, dict):
             raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
         cells: dict[str, Any] = {}
@@ -592,7 +606,7 @@ def odk_submissions(values: list[Any], first: int = 1) -> list[RawSubmission]:
 
 
 def _flatten_odk(
-    node: dict[str, Any], prefix: str, cells: dict[str, Any], repeats: dict[str, list[Row]], where: str
+    node: dict[str, Any], prefix: str, cells: dict[str, Any], repeats: dict[str, list[Row]], where: Phrase
 ) -> None:
     for key, value in node.items():
         key = str(key)
@@ -606,7 +620,7 @@ def _flatten_odk(
             for index, item in enumerate(value, start=1):
                 row: dict[str, Any] = {}
                 _flatten_odk(item, "", row, {}, where)
-                rows.append(Row(f"{where}, {key} {index}", row))
+                rows.append(Row(Phrase.of(REPEAT_ITEM, **where.values, group=key, item=index), row))
         else:
             cells[path] = value
 

@@ -27,10 +27,10 @@ from django.utils.translation import gettext_noop as _
 
 from corridor import jsonlimits
 from corridor.accounts.roles import Actor, Can, require
-from corridor.errors import InvalidInput, NotAllowed, NotFound
+from corridor.errors import InvalidInput, NotAllowed, NotFound, Phrase
 from corridor.intake import remote, sealing
 from corridor.intake.models import Refusal
-from corridor.intake.parse import canonical_id
+from corridor.intake.parse import Problem, canonical_id
 from corridor.intake.readers import Export, jsonable, kobo_submissions
 from corridor.intake.services import ImportReport, apply_export
 from corridor.intake.sources import Source
@@ -105,6 +105,10 @@ def refused_message(report: ImportReport) -> str:
 # ------------------------------------------------------------------------------------------------ push
 
 
+# Where a push's problem is when the body was not a submission at all.
+THE_BODY = Phrase.of(_("the body of the push"))
+
+
 @dataclass
 class PushOutcome:
     """What became of a pushed submission: ``imported``, ``duplicate``, ``excluded`` or ``refused``."""
@@ -112,10 +116,18 @@ class PushOutcome:
     status: str
     instance_id: str = ""
     seqs: tuple[int, ...] = ()
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "id": self.instance_id, "ledger": list(self.seqs), "problems": self.problems}
+        """The answer to the push: each problem with its code, in the request's language (the view's)."""
+        from corridor.intake import said
+
+        return {
+            "status": self.status,
+            "id": self.instance_id,
+            "ledger": list(self.seqs),
+            "problems": [said.as_json(p) for p in self.problems],
+        }
 
 
 def pushing_source(name: str, secret: str | None) -> Source:
@@ -136,22 +148,46 @@ def pushing_source(name: str, secret: str | None) -> Source:
 def receive_push(chosen: Source, body: bytes) -> PushOutcome:
     """Apply one submission KoBoToolbox's REST Service posted for ``chosen`` (JSON), or keep it as refused."""
     if len(body) > MAX_PUSH_BYTES:
-        return _refuse_body(chosen, body, f"the body is larger than {MAX_PUSH_BYTES // (1024 * 1024)} MB")
+        return _refuse_body(
+            chosen,
+            body,
+            Problem(
+                THE_BODY,
+                None,
+                _("the body is larger than %(mb)s MB"),
+                "intake.push_too_large",
+                {"mb": MAX_PUSH_BYTES // (1024 * 1024)},
+            ),
+        )
     try:
         document = jsonlimits.loads(body)
     except ValueError as exc:  # not UTF-8, not JSON, or nested past the limit
-        return _refuse_body(chosen, body, f"the body is not JSON ({str(exc)[:100]}): choose JSON in the REST Service")
+        return _refuse_body(
+            chosen,
+            body,
+            Problem(
+                THE_BODY,
+                None,
+                _("the body is not JSON (%(detail)s): choose JSON in the REST Service"),
+                "intake.push_not_json",
+                {"detail": str(exc)[:100]},  # the parser's own words, as they came
+            ),
+        )
     if not isinstance(document, dict):
-        return _refuse_body(chosen, body, "the body is not one submission (a JSON object)")
+        return _refuse_body(
+            chosen,
+            body,
+            Problem(THE_BODY, None, _("the body is not one submission (a JSON object)"), "intake.push_not_one"),
+        )
     try:
         export = Export("push", "KoBoToolbox REST Service", kobo_submissions([document]), "kobo")
         report = apply_export(export, platform="kobo", name=f"{chosen.name} (push)", by=None, source=chosen.name)
     except InvalidInput as exc:
-        return _refuse_document(chosen, document, [str(exc)])
+        return _refuse_document(chosen, document, [Problem.refused(THE_BODY, exc.field, exc)])
     [entry] = report.submissions
     if entry.status == "rejected":
         _keep_refusals(chosen, "push", report, export)
-        return PushOutcome("refused", entry.instance_id, problems=[entry.line()])
+        return PushOutcome("refused", entry.instance_id, problems=list(entry.problems))
     return PushOutcome(entry.status, entry.instance_id, entry.seqs)
 
 
@@ -163,10 +199,10 @@ def _keep_refusals(chosen: Source, way: str, report: ImportReport, export: Expor
     raw = {sub.where: sub.raw() for sub in export.submissions}
     with transaction.atomic():
         for entry in report.rejected:
-            _remember(chosen, way, entry.instance_id, entry.form, [entry.line()], raw.get(entry.where))
+            _remember(chosen, way, entry.instance_id, entry.form, entry.problems, raw.get(entry.where))
 
 
-def _refuse_document(chosen: Source, document: dict[str, Any], problems: list[str]) -> PushOutcome:
+def _refuse_document(chosen: Source, document: dict[str, Any], problems: list[Problem]) -> PushOutcome:
     ident = ""
     for key in ("meta/instanceID", "_uuid"):
         if isinstance(document.get(key), str):
@@ -178,7 +214,7 @@ def _refuse_document(chosen: Source, document: dict[str, Any], problems: list[st
     return PushOutcome("refused", ident, problems=problems)
 
 
-def _refuse_body(chosen: Source, body: bytes, problem: str) -> PushOutcome:
+def _refuse_body(chosen: Source, body: bytes, problem: Problem) -> PushOutcome:
     text = body[:MAX_KEPT_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     with transaction.atomic():
         _remember(chosen, "push", "", "", [problem], {"body": text})
@@ -186,8 +222,11 @@ def _refuse_body(chosen: Source, body: bytes, problem: str) -> PushOutcome:
 
 
 def _remember(
-    chosen: Source, way: str, instance_id: str, form: str, problems: list[str], data: dict[str, Any] | None
+    chosen: Source, way: str, instance_id: str, form: str, found: list[Problem], data: dict[str, Any] | None
 ) -> None:
+    # Each problem with its code, template and values, said in the reader's language where it is shown
+    # (corridor.intake.said); rows kept before problems had codes hold English lines, shown as they are.
+    problems = [problem.as_json() for problem in found]
     now = timezone.now()
     row = (
         Refusal.objects.select_for_update()

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Actor, Can, require
-from corridor.errors import CorridorError, InvalidInput
+from corridor.errors import CorridorError, InvalidInput, Phrase
 from corridor.intake import sealing
 from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
 from corridor.intake.models import ImportedSubmission, Refusal
@@ -45,6 +45,8 @@ from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
 PLATFORMS = {"odk": "ODK", "kobo": "KoBoToolbox"}
+ALREADY_IMPORTED = _("already imported: %(when)s")
+LEDGER_ENTRIES = _("ledger entries %(entries)s")
 DEFAULT_SOURCE = Source.WITNESS
 
 
@@ -60,29 +62,28 @@ class SubmissionReport:
     server) or ``rejected`` (with every problem: row, field, message).
     """
 
-    where: str
+    where: Phrase
     instance_id: str
     form: str
     status: str
     seqs: tuple[int, ...] = ()
     problems: list[Problem] = field(default_factory=list)
-    note: str = ""
+    note: Phrase | str = ""
 
-    def line(self, dry_run: bool = False) -> str:
+    def line(self, dry_run: bool = False, say: Callable[[Any], str] = str) -> str:
+        """One line for the CLI and the logs: in English, or with its places and problems said by ``say``
+        (``corridor.intake.said.text`` in the active language)."""
         ident = f"uuid:{self.instance_id}" if self.instance_id else "(no instance ID)"
-        head = f"{self.status:<9}  {self.where}  {ident}"
+        head = f"{self.status:<9}  {say(self.where)}  {ident}"
         if self.status == "imported":
             return f"{head}  ledger entries {_span(self.seqs)}"
         if self.status == "ready":
             return f"{head}  " + ("would be imported" if dry_run else "not imported: another submission was rejected")
         if self.status == "duplicate":
-            return f"{head}  {self.note}"
+            return f"{head}  {say(self.note)}"
         if self.status == "excluded":
-            return f"{head}  {self.note}; not imported"
-        details = "; ".join(
-            (f"{p.where}, " if p.where != self.where else "") + (f"{p.field}: " if p.field else "") + p.message
-            for p in self.problems
-        )
+            return f"{head}  {say(self.note)}; not imported"
+        details = "; ".join(say(p) if p.where != self.where else say(p.here()) for p in self.problems)
         return f"{head}  {details}"
 
 
@@ -144,8 +145,8 @@ class ImportReport:
             return f"{text}: checked only, nothing was written"
         return text
 
-    def lines(self) -> list[str]:
-        return [s.line(self.dry_run) for s in self.submissions]
+    def lines(self, say: Callable[[Any], str] = str) -> list[str]:
+        return [s.line(self.dry_run, say) for s in self.submissions]
 
 
 # ---------------------------------------------------------------------------------------------- plans
@@ -156,7 +157,7 @@ class Step:
     """One service call a submission makes, and how the service's field names map onto the form's."""
 
     run: Callable[[Actor, dict[str, Any]], None]
-    where: str
+    where: Phrase
     fields: dict[str, str] = field(default_factory=dict)
 
 
@@ -183,14 +184,21 @@ def _evidence(p: Parsed) -> tuple[str, str]:
     source = p.values.get("source") or DEFAULT_SOURCE
     certainty = p.values.get("certainty") or ""
     if not certainty:
-        p.problem("certainty", "is required: say how sure it is (confirmed, probable, possible or unverified)")
+        p.problem(
+            "certainty",
+            _("is required: say how sure it is (confirmed, probable, possible or unverified)"),
+            code="intake.no_certainty",
+        )
     return str(source), str(certainty)
 
 
-def _required(p: Parsed, name: str, message: str = "is required") -> Any:
+IS_REQUIRED = _("is required")
+
+
+def _required(p: Parsed, name: str, message: str = IS_REQUIRED, code: str = "intake.required") -> Any:
     value = p.values.get(name)
     if value is None:
-        p.problem(name, message)
+        p.problem(name, message, code=code)
     return value
 
 
@@ -220,7 +228,7 @@ def _site(p: Parsed, name: str = "site") -> Site | None:
         return None
     site = _mine(Site.objects.filter(code=code)).first()
     if site is None:
-        p.problem(name, f"no camp with code {code!r} in the register")
+        p.problem(name, _("no camp with code '%(given)s' in the register"), code="intake.no_camp", given=code)
     return site
 
 
@@ -230,40 +238,69 @@ def _trip(p: Parsed) -> Trip | None:
     number = values.get("trip_number")
     if number:
         if not re.match(TRIP_NUMBER_PATTERN, number.upper()):
-            p.problem("trip_number", f"{number!r} is not a trip number such as T-17")
+            p.problem(
+                "trip_number",
+                _("'%(given)s' is not a trip number such as T-17"),
+                code="intake.bad_trip_number",
+                given=number,
+            )
             return None
         pk = int(number.upper().removeprefix("T-"))
         trip = _mine(Trip.objects.select_related("site", "facility").filter(pk=pk)).first()
         if trip is None:
-            p.problem("trip_number", f"no trip T-{pk} in the register")
+            p.problem("trip_number", _("no trip T-%(trip)s in the register"), code="intake.no_trip", trip=pk)
             return None
-        for name, actual, phrase in (
-            ("trip_date", trip.date, "is on"),
-            ("site", trip.site.code, "leaves from"),
-            ("facility", trip.facility.code, "goes to"),
+        for name, actual, message, refusal_code in (
+            ("trip_date", trip.date, _("trip T-%(trip)s is on %(actual)s, not %(given)s"), "intake.trip_other_day"),
+            (
+                "site",
+                trip.site.code,
+                _("trip T-%(trip)s leaves from %(actual)s, not %(given)s"),
+                "intake.trip_other_camp",
+            ),
+            (
+                "facility",
+                trip.facility.code,
+                _("trip T-%(trip)s goes to %(actual)s, not %(given)s"),
+                "intake.trip_other_hospital",
+            ),
         ):
             given = values.get(name)
             if given is not None and given != actual:
-                p.problem(name, f"trip T-{pk} {phrase} {actual}, not {given}")
+                p.problem(name, message, code=refusal_code, trip=pk, actual=actual, given=given)
         return trip
     missing = [name for name in ("site", "trip_date", "facility") if values.get(name) is None]
     for name in missing:
-        p.problem(name, "is required when the trip number is not given")
+        p.problem(name, _("is required when the trip number is not given"), code="intake.required_without_trip")
     site = _site(p)
     code = values.get("facility")
     facility = Facility.objects.filter(code=code).first() if code else None
     if code and facility is None:
-        p.problem("facility", f"no hospital with code {code!r} in the register")
+        p.problem(
+            "facility", _("no hospital with code '%(given)s' in the register"), code="intake.no_hospital", given=code
+        )
     if missing or site is None or facility is None:
         return None
     day = values["trip_date"]
     trips = list(Trip.objects.select_related("site", "facility").filter(site=site, date=day, facility=facility)[:3])
     if not trips:
-        p.problem("trip_date", f"no trip from {site.code} to {facility.code} on {day} in the register")
+        p.problem(
+            "trip_date",
+            _("no trip from %(site)s to %(facility)s on %(day)s in the register"),
+            code="intake.no_trip_that_day",
+            site=site.code,
+            facility=facility.code,
+            day=day,
+        )
         return None
     if len(trips) > 1:
         p.problem(
-            "trip_number", f"there are several trips from {site.code} to {facility.code} on {day}: give the number"
+            "trip_number",
+            _("there are several trips from %(site)s to %(facility)s on %(day)s: give the number"),
+            code="intake.several_trips",
+            site=site.code,
+            facility=facility.code,
+            day=day,
         )
         return None
     return trips[0]
@@ -275,19 +312,28 @@ def _within_trip_day(p: Parsed, name: str, moment: dt.datetime | None, trip: Tri
         return
     local = moment.astimezone(_zone(trip.site)).date()
     if not trip.date <= local <= trip.date + dt.timedelta(days=1):
-        p.problem(name, f"{local} is not the day of trip {trip.code} ({trip.date}) or the day after")
+        p.problem(
+            name,
+            _("%(day)s is not the day of trip %(trip_code)s (%(trip_date)s) or the day after"),
+            code="intake.not_trip_day",
+            day=local,
+            trip_code=trip.code,
+            trip_date=trip.date,
+        )
 
 
-def _patient(p: Parsed, code: str | None, where: str, name: str = "patient_code") -> Patient | None:
+def _patient(p: Parsed, code: str | None, where: Phrase, name: str = "patient_code") -> Patient | None:
     if code is None:
-        p.problem(name, "is required", where)
+        p.problem(name, IS_REQUIRED, code="intake.required", where=where)
         return None
     patient = _mine(Patient.objects.filter(code=code)).first()
     if patient is None:
         p.problem(
             name,
-            f"no patient with code {code!r} in the register; check the code (an import never creates patients)",
-            where,
+            _("no patient with code '%(given)s' in the register; check the code (an import never creates patients)"),
+            code="intake.no_patient",
+            where=where,
+            given=code,
         )
     return patient
 
@@ -299,14 +345,23 @@ def _fresh(pk: int) -> Trip:
 # ------------------------------------------------------------------------------------- gate incident
 
 
+_NEEDS_RELEASE_TIME = {
+    "released": (_("is required when the trip was released"), "intake.no_release_time"),
+    "turned_back": (_("is required when the trip was turned back"), "intake.no_turned_back_time"),
+}
+
+
 def _plan_gate_incident(p: Parsed) -> Plan | None:
     source, certainty = _evidence(p)
     trip = _trip(p)
-    outcome = _required(p, "outcome", "is required: released, held, turned_back or cancelled")
+    outcome = _required(
+        p, "outcome", _("is required: released, held, turned_back or cancelled"), "intake.no_gate_outcome"
+    )
     at_gate_given = _required(p, "time_at_gate")
     released_given = p.values.get("time_released")
     if outcome in ("released", "turned_back") and released_given is None:
-        p.problem("time_released", f"is required when the trip was {outcome.replace('_', ' ')}")
+        message, code = _NEEDS_RELEASE_TIME[outcome]
+        p.problem("time_released", message, code=code)
     reason = p.values.get("reason_given") or ""
     cancelled_by = p.values.get("cancelled_by") or "authority"
     if trip is None or p.problems:
@@ -316,7 +371,9 @@ def _plan_gate_incident(p: Parsed) -> Plan | None:
     released = _aware(released_given, zone) if outcome in ("released", "turned_back") else None
     assert at_gate is not None
     if released is not None and released < at_gate:
-        p.problem("time_released", "is before the time the trip reached the gate")
+        p.problem(
+            "time_released", _("is before the time the trip reached the gate"), code="intake.released_before_gate"
+        )
     if outcome != "cancelled":
         _within_trip_day(p, "time_at_gate", at_gate, trip)
         _within_trip_day(p, "time_released", released, trip)
@@ -410,8 +467,11 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
     if not items:
         p.problem(
             "patients",
-            "no patients listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
-            "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download",
+            _(
+                "no patients listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
+                "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download"
+            ),
+            code="intake.no_patients",
         )
     patients: list[tuple[Item, Patient | None, str | None]] = []
     seen: set[str] = set()
@@ -420,9 +480,15 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
         patient = _patient(p, code, item.where)
         outcome = item.values.get("outcome")
         if outcome is None:
-            p.problem("outcome", "is required", item.where)
+            p.problem("outcome", IS_REQUIRED, code="intake.required", where=item.where)
         if code in seen:
-            p.problem("patient_code", f"{code} is listed twice", item.where)
+            p.problem(
+                "patient_code",
+                _("%(given)s is listed twice"),
+                code="intake.patient_twice",
+                where=item.where,
+                given=code,
+            )
         seen.add(code or "")
         patients.append((item, patient, outcome))
     if trip is None or p.problems:
@@ -433,7 +499,11 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
     _within_trip_day(p, "hospital_arrival", arrival, trip)
     _within_trip_day(p, "time_returned", returned, trip)
     if arrival and returned and returned < arrival:
-        p.problem("time_returned", "is before the time the trip reached the hospital")
+        p.problem(
+            "time_returned",
+            _("is before the time the trip reached the hospital"),
+            code="intake.returned_before_arrival",
+        )
     if p.problems:
         return None
     pk = trip.pk
@@ -522,7 +592,7 @@ def _plan_death(p: Parsed) -> Plan | None:
     source, certainty = _evidence(p)
     patient = _patient(p, p.values.get("patient_code"), p.where)
     day = _required(p, "date_of_death")
-    answer = _required(p, "after_denied_care", "is required: yes or no")
+    answer = _required(p, "after_denied_care", _("is required: yes or no"), "intake.no_yes_or_no")
     circumstances = p.values.get("circumstances") or ""
     if patient is None or p.problems:
         return None
@@ -554,18 +624,38 @@ def _plan_death(p: Parsed) -> Plan | None:
 # ------------------------------------------------------------------------------------ supply delivery
 
 
-def _delivery(p: Parsed, number: str, where: str, site: Site | None) -> Any:
+def _delivery(p: Parsed, number: str, where: Phrase, site: Site | None) -> Any:
     from corridor.supplies.models import Delivery
 
     if not re.match(DELIVERY_NUMBER_PATTERN, number.upper()):
-        p.problem("delivery_number", f"{number!r} is not a delivery number such as D-12", where)
+        p.problem(
+            "delivery_number",
+            _("'%(given)s' is not a delivery number such as D-12"),
+            code="intake.bad_delivery_number",
+            where=where,
+            given=number,
+        )
         return None
     pk = int(number.upper().removeprefix("D-"))
     delivery = _mine(Delivery.objects.select_related("site", "item").filter(pk=pk)).first()
     if delivery is None:
-        p.problem("delivery_number", f"no delivery D-{pk} in the register", where)
+        p.problem(
+            "delivery_number",
+            _("no delivery D-%(delivery)s in the register"),
+            code="intake.no_delivery",
+            where=where,
+            delivery=pk,
+        )
     elif site is not None and delivery.site_id != site.pk:
-        p.problem("delivery_number", f"delivery D-{pk} is for {delivery.site.code}, not {site.code}", where)
+        p.problem(
+            "delivery_number",
+            _("delivery D-%(delivery)s is for %(actual)s, not %(given)s"),
+            code="intake.delivery_other_camp",
+            where=where,
+            delivery=pk,
+            actual=delivery.site.code,
+            given=site.code,
+        )
     return delivery
 
 
@@ -584,8 +674,11 @@ def _plan_supply_delivery(p: Parsed) -> Plan | None:
     if not items:
         p.problem(
             "items",
-            "no supplies listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
-            "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download",
+            _(
+                "no supplies listed. CSV from KoBoToolbox, and ODK Central's table of submissions alone, leave "
+                "repeat groups out: import KoBoToolbox's XLSX or JSON export, or ODK Central's full ZIP download"
+            ),
+            code="intake.no_supplies",
         )
     rows: list[tuple[Item, dict[str, Any], Any, Any]] = []
     for item in items:
@@ -594,30 +687,79 @@ def _plan_supply_delivery(p: Parsed) -> Plan | None:
         quantity, allowed, unit = v.get("quantity"), v.get("quantity_allowed"), v.get("unit") or ""
         for name in ("category", "status"):
             if v.get(name) is None:
-                p.problem(name, "is required", item.where)
+                p.problem(name, IS_REQUIRED, code="intake.required", where=item.where)
         if quantity is not None and not unit:
-            p.problem("unit", "is required with a quantity (litres, kilograms, rations…)", item.where)
+            p.problem(
+                "unit",
+                _("is required with a quantity (litres, kilograms, rations…)"),
+                code="intake.no_unit",
+                where=item.where,
+            )
         if status == "partly_allowed" and allowed is None:
-            p.problem("quantity_allowed", "is required when the delivery was partly let through", item.where)
+            p.problem(
+                "quantity_allowed",
+                _("is required when the delivery was partly let through"),
+                code="intake.no_quantity_allowed",
+                where=item.where,
+            )
         if status == "blocked" and allowed:
             p.problem(
-                "quantity_allowed", "a blocked delivery lets nothing through: choose partly let through", item.where
+                "quantity_allowed",
+                _("a blocked delivery lets nothing through: choose partly let through"),
+                code="intake.blocked_lets_nothing",
+                where=item.where,
             )
         if quantity is not None and allowed is not None and allowed > quantity:
-            p.problem("quantity_allowed", f"is more than the {quantity:g} brought", item.where)
+            p.problem(
+                "quantity_allowed",
+                _("is more than the %(quantity)s brought"),
+                code="intake.more_than_brought",
+                where=item.where,
+                quantity=quantity,
+            )
         stock_item = None
         code = v.get("item_code")
         if code and site is not None:
             stock_item = SupplyItem.objects.filter(site=site, code=code).first()
             if stock_item is None:
-                p.problem("item_code", f"{site.code} has no item {code!r} on its stock list", item.where)
+                p.problem(
+                    "item_code",
+                    _("%(site)s has no item '%(given)s' on its stock list"),
+                    code="intake.no_item",
+                    where=item.where,
+                    site=site.code,
+                    given=code,
+                )
             elif category and stock_item.category != category:
-                p.problem("category", f"{code} is {stock_item.category}, not {category}", item.where)
+                p.problem(
+                    "category",
+                    _("%(item)s is %(actual)s, not %(given)s"),
+                    code="intake.item_other_category",
+                    where=item.where,
+                    item=code,
+                    actual=stock_item.category,
+                    given=category,
+                )
         delivery = _delivery(p, v["delivery_number"], item.where, site) if v.get("delivery_number") else None
         if delivery is not None and stock_item is not None and delivery.item_id not in (None, stock_item.pk):
-            p.problem("delivery_number", f"delivery D-{delivery.pk} is not of {code}", item.where)
+            p.problem(
+                "delivery_number",
+                _("delivery D-%(delivery)s is not of %(item)s"),
+                code="intake.delivery_other_item",
+                where=item.where,
+                delivery=delivery.pk,
+                item=code,
+            )
         elif delivery is not None and category and delivery.category != category:
-            p.problem("delivery_number", f"delivery D-{delivery.pk} is {delivery.category}, not {category}", item.where)
+            p.problem(
+                "delivery_number",
+                _("delivery D-%(delivery)s is %(actual)s, not %(given)s"),
+                code="intake.delivery_other_category",
+                where=item.where,
+                delivery=delivery.pk,
+                actual=delivery.category,
+                given=category,
+            )
         rows.append((item, v, stock_item, delivery))
     if site is None or p.problems:
         return None
@@ -863,7 +1005,7 @@ def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
     if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
         return False
     entry.status, entry.problems, entry.seqs = "duplicate", [], tuple(known.seqs)
-    entry.note = f"already imported: ledger entries {_span(tuple(known.seqs))}"
+    entry.note = Phrase.of(ALREADY_IMPORTED, when=Phrase.of(LEDGER_ENTRIES, entries=_span(tuple(known.seqs))))
     return True
 
 
@@ -885,7 +1027,7 @@ def _apply(
     for entry, plan in plans:
         if plan is None:
             if not entry.problems:
-                entry.problems.append(Problem(entry.where, None, "cannot be imported"))
+                entry.problems.append(Problem(entry.where, None, _("cannot be imported"), "intake.cannot_import"))
             continue
         p = plan.parsed
         if _is_duplicate(entry, plan, known, in_file):
@@ -946,11 +1088,12 @@ def _run(step: Step, by: Actor, extra: dict[str, Any], p: Parsed) -> None:
     try:
         step.run(by, extra)
     except InvalidInput as exc:
+        # The service's own code and values: said in the reader's language as its refusal is elsewhere.
         name = step.fields.get(exc.field or "", exc.field) if exc.field else None
-        p.problem(name, exc.detail, step.where)
+        p.problems.append(Problem.refused(step.where, name, exc))
         raise _StepFailed from None
     except CorridorError as exc:
-        p.problem(None, str(exc), step.where)
+        p.problems.append(Problem.refused(step.where, None, exc))
         raise _StepFailed from None
 
 
@@ -967,31 +1110,45 @@ def _is_duplicate(
             seqs = tuple(known[replaced].seqs)
             p.problem(
                 None,
-                f"this is an edited version of submission uuid:{replaced}, imported as ledger entries "
-                f"{_span(seqs)}: record a correction of those entries instead",
+                _(
+                    "this is an edited version of submission uuid:%(replaced)s, imported as ledger entries "
+                    "%(entries)s: record a correction of those entries instead"
+                ),
+                code="intake.edited",
+                replaced=replaced,
+                entries=_span(seqs),
             )
             entry.problems = p.problems
             return True
     for ident in p.ids:
         earlier = known.get(ident)
+        when: Phrase
         if earlier is not None:
-            seqs, when = tuple(earlier.seqs), f"ledger entries {_span(tuple(earlier.seqs))}"
+            seqs = tuple(earlier.seqs)
+            when = Phrase.of(LEDGER_ENTRIES, entries=_span(seqs))
             changed = _changed_since(earlier, plan.answers)
         elif ident in in_file:
             first, first_plan = in_file[ident]
-            seqs, when = first.seqs, f"{first.where} of this file"
+            seqs = first.seqs
+            when = Phrase.of(_("%(where)s of this file"), where=first.where)
             changed = _changed(first_plan.answers, plan.answers)
         else:
             continue
         if changed:
             p.problem(
                 None,
-                f"submission uuid:{ident} was imported before ({when}) with other answers ({', '.join(changed)}): "
-                "record a correction of those entries instead",
+                _(
+                    "submission uuid:%(ident)s was imported before (%(when)s) with other answers (%(changed)s): "
+                    "record a correction of those entries instead"
+                ),
+                code="intake.imported_with_other_answers",
+                ident=ident,
+                when=when,
+                changed=", ".join(changed),
             )
             entry.problems = p.problems
         else:
-            entry.status, entry.seqs, entry.note = "duplicate", seqs, f"already imported: {when}"
+            entry.status, entry.seqs, entry.note = "duplicate", seqs, Phrase.of(ALREADY_IMPORTED, when=when)
         return True
     return False
 

@@ -172,8 +172,8 @@ def push(request: HttpRequest, source: str) -> HttpResponse:
     try:
         chosen = servers.pushing_source(source, request.headers.get(PUSH_SECRET_HEADER))
     except NotFound as exc:
-        return JsonResponse({"error": str(exc)}, status=404)
+        return JsonResponse({"error": refusals.in_language(exc), "code": exc.code}, status=404)
     except NotAllowed as exc:
-        return JsonResponse({"error": str(exc)}, status=401)
+        return JsonResponse({"error": refusals.in_language(exc), "code": exc.code}, status=401)
     outcome = servers.receive_push(chosen, request.body)
     return JsonResponse(outcome.as_json(), status=201 if outcome.status == "imported" else 200)

@@ -73,7 +73,7 @@ def test_the_same_submission_twice_in_one_file_is_imported_once(
     case = field_state("death")
     report = _json("death", [case.submissions[0], case.submissions[0]], monitor)
     assert [s.status for s in report.submissions] == ["imported", "duplicate"]
-    assert report.submissions[1].note == "already imported: submission 1 of this file"
+    assert str(report.submissions[1].note) == "already imported: submission 1 of this file"
     assert ImportedSubmission.objects.count() == 1
 
 
@@ -156,7 +156,7 @@ def test_a_refusal_by_the_services_is_reported_with_the_forms_row_and_field(
     [problem] = gate_report.rejected[0].problems
     assert problem.field is None and f"trip {requested.code} is requested; cannot record" in problem.message
     [problem] = outcome_report.rejected[0].problems
-    assert (problem.where, problem.field) == ("submission 1, patients 2", "patient_code")
+    assert (str(problem.where), problem.field) == ("submission 1, patients 2", "patient_code")
     assert problem.message == f"P-403 is not a patient on trip {departed.code}"
 
 

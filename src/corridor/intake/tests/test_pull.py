@@ -14,6 +14,7 @@ import pytest
 
 from corridor.intake import remote, servers
 from corridor.intake.models import ImportedSubmission, Refusal
+from corridor.intake.parse import Problem
 from corridor.intake.readers import Export, odk_submissions
 from corridor.intake.services import apply_export
 from corridor.intake.sources import TOKEN_PREFIX, Source
@@ -126,7 +127,7 @@ def test_an_odk_pull_twice_with_one_submission_edited_between_writes_nothing_and
     refusal = Refusal.objects.get()
     assert (refusal.source, refusal.way, refusal.form) == ("hospital-odk", "pull", "trip_outcome")
     assert refusal.instance_id == "b2c3d4e5-0103-4f6a-8b9c-000000000203"
-    assert "record a correction" in refusal.problems[0]
+    assert "record a correction" in str(Problem.from_json(refusal.problems[0]))
     assert refusal.received() is not None
     assert refusal.received()["meta"]["deprecatedID"] == "uuid:b2c3d4e5-0003-4f6a-8b9c-000000000203"
 

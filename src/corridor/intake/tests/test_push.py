@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from corridor.intake.models import ImportedSubmission, Refusal
+from corridor.intake.parse import Problem
 from corridor.intake.sources import Source
 from corridor.intake.tests.conftest import PUSH_SECRET
 from corridor.intake.tests.recorded import RECORDED
@@ -81,7 +82,9 @@ def test_a_refused_push_is_kept_for_coordinators_and_recorded_once_corrected(
 
     assert refused.status_code == 200
     assert refused.json()["status"] == "refused"
-    assert "no patient with code 'P-305'" in refused.json()["problems"][0]
+    [problem] = refused.json()["problems"]
+    assert problem["code"] == "intake.no_patient" and problem["field"] == "patient_code"
+    assert problem["message"].startswith("no patient with code 'P-305'")
     assert ledger.head()[0] == head
     refusal = Refusal.objects.get()
     assert (refusal.source, refusal.way, refusal.form) == ("deaths-push", "push", "death")
@@ -118,5 +121,5 @@ def test_a_push_that_is_not_a_submission_of_a_corridor_form_is_kept_not_lost(
     assert response.status_code == 200
     assert response.json()["status"] == "refused"
     refusal = Refusal.objects.get()
-    assert problem in refusal.problems[0]
+    assert problem in str(Problem.from_json(refusal.problems[0]))
     assert refusal.received()

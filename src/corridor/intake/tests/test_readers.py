@@ -48,7 +48,7 @@ def test_kobo_csv_is_read_with_its_semicolons_and_its_row_of_hashtags() -> None:
     export = read_export(f"{header}\n{hashtags}\n{row}\n".encode(), "gate.csv")
     assert export.format == "csv" and len(export.submissions) == 1
     parsed = parse_export(export)[0]
-    assert parsed.where == "row 3" and not parsed.problems
+    assert str(parsed.where) == "row 3" and not parsed.problems
     assert parsed.values["trip_number"] == "T-7" and parsed.instance_id == UUID
 
 
@@ -159,7 +159,7 @@ def test_an_unreadable_answer_is_a_problem_naming_its_row_and_field(
     answers: dict[str, str], field: str, message: str
 ) -> None:
     parsed = parse_export(read_export(kobo_csv(GATE, [_gate(**answers)])))[0]
-    assert [(p.where, p.field) for p in parsed.problems] == [("row 2", field)]
+    assert [(str(p.where), p.field) for p in parsed.problems] == [("row 2", field)]
     assert message in parsed.problems[0].message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +72,7 @@ def test_a_rejected_upload_shows_row_and_field_and_writes_nothing(
 
     response = _client(users["coordinator"]).post("/intake/", {"platform": "kobo", "file": upload})
 
-    page = response.content.decode()
+    page = re.sub(r"</?(bdi|code)[^>]*>", "", response.content.decode())  # values and names set apart
     assert ledger.head()[0] == head
     assert "nothing was written" in page
     assert "sheet patients row 3, " in page and "no patient with code &#x27;P-0000&#x27;" in page

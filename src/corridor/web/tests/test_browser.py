@@ -824,3 +824,32 @@ def test_a_monitor_on_a_phone_records_an_incident_and_attaches_a_photo_whose_thu
     _fits(page, "incident-form-fa")
     page.goto(f"{server.url}/incidents/")
     _fits(page, "incident-list-fa")
+
+
+REFUSED_PUSH = """
+import json, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from corridor.intake import servers
+from corridor.intake.sources import Source
+from corridor.intake.tests.recorded import RECORDED
+body = json.loads((RECORDED / "kobo/push-death.json").read_bytes())
+del body["certainty"], body["date_of_death"]  # and P-305 is not in the demo's register
+pushing = Source("deaths-push", "kobo", "https://kobo.example.org", "aSynthDeath01", push_secret="synthetic")
+print(servers.receive_push(pushing, json.dumps(body).encode()).status)
+"""
+
+
+def test_a_coordinator_reads_a_refused_field_submission_in_persian_on_a_phone(browser: Any, start_server: Any) -> None:
+    server, status = start_server(REFUSED_PUSH)
+    assert status == "refused"
+    page = _sign_in(browser, server, "coordinator", **PHONE)
+    with page.expect_navigation():
+        page.click("button[name=language][value=fa]")
+    page.goto(f"{server.url}/intake/")
+    refused = page.locator("table.table").last.inner_text()
+    assert "بیماری با کد «P-305» در ثبت نیست" in refused and "فرم ارسالی ۱" in refused
+    assert "no patient" not in refused and "is required" not in refused
+    assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
+    _keep(page, "intake-refusal-fa-390")

@@ -176,9 +176,7 @@ def test_the_crawl_finds_an_english_sentence_and_lets_codes_and_names_through() 
 @pytest.fixture
 def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     """The scene, with stock at risk, a blocked delivery, a dependent patient and a job to follow."""
-    from django.utils import timezone
 
-    from corridor.intake.models import Refusal
     from corridor.jobs import services as jobs
     from corridor.supplies import actions as supplies
 
@@ -195,12 +193,22 @@ def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     delivery = supplies.request_delivery(site=scene.site, item=diesel, on=dt.date(2014, 10, 12), by=None)
     supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
     job = jobs.submit("export", {"dataset": "trips"}, by=users["auditor"])
-    # Settled, so the intake page's list (whose problems are the importer's English lines) stays empty.
-    refusal = Refusal.objects.create(
-        source="deaths-push", way="push", instance_id="1e0a7f52-2c41-4d8e-9a1b-000000000305", form="death",
-        problems=[], first_seen_at=timezone.now(), last_seen_at=timezone.now(), settled_at=timezone.now(),
-    )  # fmt: skip
-    return {"delivery": delivery.pk, "job": job.pk, "refusal": refusal.pk}
+    refusal = _refused_push()
+    return {"delivery": delivery.pk, "job": job.pk, "refusal": refusal}
+
+
+def _refused_push() -> int:
+    """A death pushed by a server about a patient not in the register: the intake page lists its refusal
+    (its number, for the page that reads what the server sent)."""
+    from corridor.intake import servers
+    from corridor.intake.models import Refusal
+    from corridor.intake.sources import Source
+    from corridor.intake.tests.recorded import RECORDED
+
+    pushing = Source("deaths-push", "kobo", "https://kobo.example.org", "aSynthDeath01", push_secret="synthetic")
+    outcome = servers.receive_push(pushing, (RECORDED / "kobo/push-death.json").read_bytes())
+    assert outcome.status == "refused" and [p.code for p in outcome.problems] == ["intake.no_patient"]
+    return Refusal.objects.get(source="deaths-push").pk
 
 
 def _url(name: str, scene: Scene, world: dict[str, Any]) -> str:
@@ -236,6 +244,8 @@ def test_no_english_is_left_on_any_page_in_persian_and_arabic(
                 assert f'lang="{language}" dir="rtl"' in html, (url, reader)
             findings += [f"{url} ({reader}): {text}" for text in english_in(html)]
             opened += 1
+    # The intake page the crawl read lists the world's refused push, its problem said in the language.
+    assert "<code>patient_code</code>" in clients["coordinator"].get(reverse("intake:upload")).content.decode()
     # The answers to a wrong address and to a page one may not open are pages people read too.
     missing = clients["coordinator"].get(reverse("web:patient", args=["P-9999"]))
     outsider = client_for("outsider")
