@@ -1,7 +1,8 @@
 """Load benchmark: concurrent API clients against `corridor serve --production` on 127.0.0.1.
 
     python benchmarks/load.py [--seconds 120] [--clients 50] [--workers 3] [--threads 4] [--think 0.5]
-                              [--write-share 0.2] [--database-url postgres://…]
+                              [--write-share 0.2] [--indicator-share 0] [--identity-share 0]
+                              [--database-url postgres://…]
     python benchmarks/load.py --compare --database-url postgres://…/db --replica-url postgres://…:5433/db \
                               --clients 300 --seconds 120
 
@@ -20,8 +21,17 @@ writes (goal: dashboard p95 at most 150 ms, zero errors). Afterwards it stops th
 type and trip it answered with.
 
 ``--indicator-share`` of the reads ask for a month's indicators (`GET /api/indicators`) instead of the
-dashboard. ``--compare`` runs the same load twice on the same data, one after the other: first against
-one server on the primary alone, then against three `corridor serve --production` processes (each with
+dashboard. ``--identity-share`` of the reads of the clients whose role may see identities (the
+coordinators, half the clients; the monitors never do) open a random bench patient's identity through
+the audited path (`GET /api/patients/{code}/identity` with a purpose, which appends an
+`identity.viewed` entry) and then read that patient's referral with its diagnosis text, sealed under
+the patient's data key (`GET /api/referrals/{id}`). Both are reported apart from the dashboard, and
+an answer with another name or text than the patient's, or a withheld one, counts as an error; after
+the run every identity reading the server answered must have its `identity.viewed` entry in the
+ledger, naming the patient and the client's user. The default share 0 reads no identity.
+
+``--compare`` runs the same load twice on the same data, one after the other: first against one server
+on the primary alone, then against three `corridor serve --production` processes (each with
 ``--workers``), a `corridor worker`, and the replica (``CORRIDOR_DATABASE_REPLICA_URL``), the clients
 spread over the three servers as a load balancer would; each phase gets its own trips to move.
 
@@ -45,11 +55,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRIDOR = [sys.executable, "-c", "from corridor.cli import main; main()"]
+PURPOSE = urllib.parse.quote("load benchmark: a synthetic patient's identity under load")
 STEPS = ("gate-arrived", "gate-released", "hospital-arrived", "returned")
 EXPECTED_TYPE = {
     "gate-arrived": "gate.arrived",
@@ -61,6 +73,7 @@ EXPECTED_TYPE = {
 SETUP = """
 import datetime as dt, json, sys
 from django.db import transaction
+from corridor.accounts.roles import Can, can
 from corridor.accounts.services import create_user
 from corridor.accounts.tokens import issue_token
 from corridor.register import services as register
@@ -74,23 +87,27 @@ with transaction.atomic():
                                         opening_hours=every_day, by=None)
     register.set_access_rules(site=site, effective_from=dt.date(2014, 1, 1), max_patients_per_day=1000,
                               max_facilities_per_day=1, by=None, source="system", certainty="confirmed")
-    trips = []
+    trips, patients = [], []
     for i in range(trips_wanted):
         day = dt.date(2014, 10, 20) + dt.timedelta(days=i // 900)  # the gate's rules allow 1,000 a day
+        # Every bench patient has an identity and a diagnosis text, both sealed under their data key.
         patient = register.register_patient(site=site, code=f"P-B{i:05d}", registered_on=dt.date(2014, 9, 1),
                                             identity={"full_name": f"Synthetic Bench {i:05d}"}, by=None)
         referral = register.create_referral(patient=patient, specialty="oncology", priority="P3",
-                                            referral_date=dt.date(2014, 9, 1), eligible_facilities=[hospital], by=None)
+                                            referral_date=dt.date(2014, 9, 1), eligible_facilities=[hospital],
+                                            diagnosis=f"Synthetic bench diagnosis {i:05d}", by=None)
         trip = transfers.request_trip(site=site, day=day, facility=hospital, referrals=[referral], by=None)
         trips.append([transfers.approve_trip(trip, by=None).pk, day.isoformat()])
-    tokens = []
+        patients.append([patient.code, referral.pk, f"Synthetic Bench {i:05d}", f"Synthetic bench diagnosis {i:05d}"])
+    clients_out = []
     for c in range(clients):
         role = "coordinator" if c % 2 == 0 else "monitor"
         # Each client works at the benchmark site and the demo camp, so every read is scoped to two sites.
         user = create_user(username=f"bench-{c:02d}", role=role, password="x", by=None, check_password=False,
                            sites=["BENCH", "CAMP-1"])
-        tokens.append(issue_token(user, by=None, label="load benchmark")[1])
-print(json.dumps({"trips": trips, "tokens": tokens}))
+        token = issue_token(user, by=None, label="load benchmark")[1]
+        clients_out.append({"token": token, "username": user.username, "identities": can(user, Can.SEE_IDENTITIES)})
+print(json.dumps({"trips": trips, "patients": patients, "clients": clients_out}))
 """
 
 CHECK = """
@@ -103,6 +120,19 @@ missing = [a for a in acknowledged
            if a["seq"] not in rows or rows[a["seq"]][0] != a["hash"] or rows[a["seq"]][1] != a["type"]
            or f"trip:{a['trip']}" not in rows[a["seq"]][2]]
 print(json.dumps({"acknowledged": len(acknowledged), "missing": len(missing), "examples": missing[:3]}))
+"""
+
+# Every identity reading the server answered names an entry: it must be an identity.viewed entry about
+# that patient, recorded by that client's user (the service appends it before the identity is read).
+CHECK_VIEWED = """
+import json, sys
+from corridor.ledger.models import Entry
+answered = json.load(open(sys.argv[1]))
+rows = {e.seq: e for e in Entry.objects.filter(seq__in=[a["seq"] for a in answered])}
+missing = [a for a in answered
+           if a["seq"] not in rows or rows[a["seq"]].type != "identity.viewed"
+           or f"patient:{a['patient']}" not in rows[a["seq"]].subjects or rows[a["seq"]].recorded_by != a["user"]]
+print(json.dumps({"answered": len(answered), "missing": len(missing), "examples": missing[:3]}))
 """
 
 
@@ -169,9 +199,45 @@ class Client:
         raise AssertionError("unreachable")
 
 
+def _get(client: Client, kind: str, path: str, out: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """GET ``path``, append its record to ``out``; the record, or None if the connection failed."""
+    try:
+        status, body, elapsed = client.call("GET", path)
+    except OSError as exc:
+        out.append({"kind": kind, "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
+        return None
+    record: dict[str, Any] = {"kind": kind, "ok": status == 200, "status": status, "ms": elapsed * 1000}
+    if status == 200:
+        record["body"] = body
+    else:
+        record["error"] = body[:200].decode("utf-8", "replace")
+    out.append(record)
+    return record
+
+
+def _read_identity(client: Client, user: str, patient: list[Any], out: list[dict[str, Any]]) -> None:
+    """Open ``patient``'s identity through the audited path, then read their referral's diagnosis text.
+
+    An answer that is not the patient's own name or text (another's, or "[withheld]") is an error: a
+    fast wrong answer must not pass for a fast one.
+    """
+    code, referral, name, diagnosis = patient
+    record = _get(client, "identity", f"/api/patients/{code}/identity?purpose={PURPOSE}", out)
+    if record is not None and record["ok"]:
+        answer = json.loads(record.pop("body"))
+        record["viewed"] = {"seq": answer["viewed_entry"], "patient": code, "user": user}
+        if answer["patient"] != code or answer["full_name"] != name:
+            record.update(ok=False, error=f"identity of {code} answered as {answer['full_name']!r}")
+    record = _get(client, "diagnosis", f"/api/referrals/{referral}", out)
+    if record is not None and record["ok"]:
+        answer = json.loads(record.pop("body"))
+        if answer["patient"] != code or answer["diagnosis"] != diagnosis:
+            record.update(ok=False, error=f"diagnosis of referral {referral} answered as {answer['diagnosis']!r}")
+
+
 def _client_thread(
     port: int | list[int],
-    token: str,
+    who: dict[str, Any],
     trips: list[list[Any]],
     lock: Any,
     deadline: float,
@@ -180,9 +246,13 @@ def _client_thread(
     seed: int,
     out: list[dict[str, Any]],
     indicators: float = 0.0,
+    identities: float = 0.0,
+    patients: list[list[Any]] | None = None,
 ) -> None:
     rng = random.Random(seed)
-    client = Client(port if isinstance(port, int) else port[seed % len(port)], token)
+    client = Client(port if isinstance(port, int) else port[seed % len(port)], who["token"])
+    # Only a role that may see identities opens them; a monitor's reads stay dashboard and indicators.
+    identities = identities if who["identities"] and patients else 0.0
     trip: int | None = None
     day = ""
     step = 0
@@ -218,32 +288,23 @@ def _client_thread(
                 record["error"] = body[:200].decode("utf-8", "replace")
             out.append(record)
             step += 1
+        elif identities and rng.random() < identities:
+            _read_identity(client, who["username"], rng.choice(patients or []), out)
         else:
             kind, path = (
                 ("indicators", "/api/indicators?month=2014-10")
                 if rng.random() < indicators
                 else ("dashboard", "/api/dashboard")
             )
-            try:
-                status, body, elapsed = client.call("GET", path)
-            except OSError as exc:
-                out.append({"kind": kind, "ok": False, "status": 0, "error": str(exc), "ms": 0.0})
-                continue
-            out.append(
-                {
-                    "kind": kind,
-                    "ok": status == 200,
-                    "status": status,
-                    "ms": elapsed * 1000,
-                    **({} if status == 200 else {"error": body[:200].decode("utf-8", "replace")}),
-                }
-            )
+            read = _get(client, kind, path, out)
+            if read is not None:
+                read.pop("body", None)  # the figures keep no answers
         time.sleep(rng.expovariate(1 / think) if think > 0 else 0)
 
 
 def _client_process(
     port: int | list[int],
-    tokens: list[str],
+    clients: list[dict[str, Any]],
     trips: Any,
     deadline: float,
     think: float,
@@ -251,15 +312,30 @@ def _client_process(
     seed: int,
     results: Any,
     indicators: float = 0.0,
+    identities: float = 0.0,
+    patients: list[list[Any]] | None = None,
 ) -> None:
     lock = threading.Lock()
     out: list[dict[str, Any]] = []
     threads = [
         threading.Thread(
             target=_client_thread,
-            args=(port, token, trips, lock, deadline, think, share, seed * 1000 + i, out, indicators),
+            args=(
+                port,
+                who,
+                trips,
+                lock,
+                deadline,
+                think,
+                share,
+                seed * 1000 + i,
+                out,
+                indicators,
+                identities,
+                patients,
+            ),
         )
-        for i, token in enumerate(tokens)
+        for i, who in enumerate(clients)
     ]
     for thread in threads:
         thread.start()
@@ -333,8 +409,9 @@ def _phase(
     env: dict[str, str],
     servers: int,
     with_worker: bool,
-    tokens: list[str],
+    clients_list: list[dict[str, Any]],
     trips_list: list[Any],
+    patients: list[list[Any]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     """Start ``servers`` servers (and a worker), run the clients against them, stop them, return the figures."""
@@ -359,11 +436,23 @@ def _phase(
         trips = manager.list(trips_list)
         results = manager.Queue()
         deadline = time.time() + args.seconds
-        groups = [tokens[i :: args.processes] for i in range(args.processes)]
+        groups = [clients_list[i :: args.processes] for i in range(args.processes)]
         clients = [
             multiprocessing.Process(
                 target=_client_process,
-                args=(ports, group, trips, deadline, args.think, args.write_share, i, results, args.indicator_share),
+                args=(
+                    ports,
+                    group,
+                    trips,
+                    deadline,
+                    args.think,
+                    args.write_share,
+                    i,
+                    results,
+                    args.indicator_share,
+                    args.identity_share,
+                    patients,
+                ),
             )
             for i, group in enumerate(groups)
             if group
@@ -393,6 +482,8 @@ def _phase(
     routes = (
         ("GET /api/dashboard", "dashboard"),
         ("GET /api/indicators", "indicators"),
+        ("GET /api/patients/{code}/identity", "identity"),
+        ("GET /api/referrals/{id} (diagnosis)", "diagnosis"),
         ("POST /api/trips/{id}/{step}", "write"),
     )
     for name, kind in routes:
@@ -402,7 +493,7 @@ def _phase(
         ms = [r["ms"] for r in group if r["ok"]]
         failed = sum(not r["ok"] for r in group)
         print(
-            f"  {name:<28} {len(group):>6} ({failed} errors)  p50 {_percentile(ms, 50):7.1f} ms"
+            f"  {name:<37} {len(group):>6} ({failed} errors)  p50 {_percentile(ms, 50):7.1f} ms"
             f"  p95 {_percentile(ms, 95):7.1f} ms  p99 {_percentile(ms, 99):7.1f} ms"
             f"  max {max(ms, default=float('nan')):7.1f} ms"
         )
@@ -424,18 +515,31 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.5, help="mean pause between a client's requests (s)")
     parser.add_argument("--write-share", type=float, default=0.2)
     parser.add_argument("--indicator-share", type=float, default=0.0, help="share of reads that ask for indicators")
+    parser.add_argument(
+        "--identity-share",
+        type=float,
+        default=0.0,
+        help="share of the reads of clients that may see identities that open one (and read a diagnosis)",
+    )
     parser.add_argument("--processes", type=int, default=5, help="client processes (the clients are split)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (a database of its own); default SQLite")
     parser.add_argument("--replica-url", default=None, help="a streaming replica of --database-url (for --compare)")
     parser.add_argument(
         "--compare", action="store_true", help="one server on the primary, then three servers, a worker and the replica"
     )
-    parser.add_argument("--trips", type=int, default=None,
-                        help="approved trips per phase (default: enough for the offered load at --think)")
+    parser.add_argument(
+        "--trips",
+        type=int,
+        default=None,
+        help="approved trips per phase (default: enough for the offered load at --think)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
     if args.compare and not (args.database_url and args.replica_url):
         parser.error("--compare needs --database-url (the primary) and --replica-url (its streaming replica)")
+    for name in ("write_share", "indicator_share", "identity_share"):
+        if not 0 <= getattr(args, name) <= 1:
+            parser.error(f"--{name.replace('_', '-')} is a share: between 0 and 1")
 
     folder = Path(tempfile.mkdtemp(prefix="corridor-load-"))
     env = {**os.environ, "CORRIDOR_DATA_DIR": str(folder), "CORRIDOR_API_RATE_LIMIT": "6000/minute"}
@@ -460,7 +564,16 @@ def main() -> None:
     outcomes = []
     if args.compare:
         outcomes.append(
-            _phase("one server, the primary alone", env, 1, False, setup["tokens"], setup["trips"][:per_phase], args)
+            _phase(
+                "one server, the primary alone",
+                env,
+                1,
+                False,
+                setup["clients"],
+                setup["trips"][:per_phase],
+                setup["patients"],
+                args,
+            )
         )
         replicated = {**env, "CORRIDOR_DATABASE_REPLICA_URL": args.replica_url}
         outcomes.append(
@@ -469,13 +582,14 @@ def main() -> None:
                 replicated,
                 3,
                 True,
-                setup["tokens"],
+                setup["clients"],
                 setup["trips"][per_phase:],
+                setup["patients"],
                 args,
             )
         )
     else:
-        outcomes.append(_phase("one server", env, 1, False, setup["tokens"], setup["trips"], args))
+        outcomes.append(_phase("one server", env, 1, False, setup["clients"], setup["trips"], setup["patients"], args))
 
     acknowledged = [r["ack"] for o in outcomes for r in o["records"] if r.get("ack")]
     ack_file = folder / "acknowledged.json"
@@ -489,7 +603,20 @@ def main() -> None:
     )
     if check["examples"]:
         print(f"  e.g. {check['examples']}")
-    ok = not any(o["errors"] for o in outcomes) and verify.returncode == 0 and check["missing"] == 0
+    viewed = [r["viewed"] for o in outcomes for r in o["records"] if r.get("viewed")]
+    unrecorded = 0
+    if viewed or args.identity_share:
+        viewed_file = folder / "viewed.json"
+        viewed_file.write_text(json.dumps(viewed))
+        readings = json.loads(_django(CHECK_VIEWED, env, str(viewed_file)))
+        unrecorded = readings["missing"]
+        print(
+            f"identity readings answered: {readings['answered']}; with their identity.viewed entry naming the "
+            f"patient and the reader: {readings['answered'] - unrecorded}; missing: {unrecorded}"
+        )
+        if readings["examples"]:
+            print(f"  e.g. {readings['examples']}")
+    ok = not any(o["errors"] for o in outcomes) and verify.returncode == 0 and check["missing"] == 0 and unrecorded == 0
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     sys.exit(0 if ok else 1)
