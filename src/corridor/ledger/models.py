@@ -49,8 +49,22 @@ def _generated(key: str, field: models.Field[Any, Any]) -> models.GeneratedField
     return models.GeneratedField(expression=BodyField(key, field), output_field=field, db_persist=True)
 
 
+class RowidField(models.BigIntegerField):
+    """A 64-bit primary key that is the table's own rowid on SQLite.
+
+    SQLite makes only an ``integer PRIMARY KEY`` the rowid: a ``bigint PRIMARY KEY`` gets a separate
+    unique index, so every append writes one more b-tree and a range read by ``seq`` walks the index,
+    then the table. Both are 64-bit, so nothing else changes; PostgreSQL keeps ``bigint``.
+    """
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
 class Entry(models.Model):
-    seq = models.BigIntegerField(primary_key=True)
+    seq = RowidField(primary_key=True)
     body = models.TextField(help_text="the canonical JSON that is hashed")
     hash = models.CharField(max_length=64)
     type = _generated("type", models.CharField(max_length=64))
