@@ -853,3 +853,24 @@ def test_a_coordinator_reads_a_refused_field_submission_in_persian_on_a_phone(br
     assert "no patient" not in refused and "is required" not in refused
     assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")[0] <= 390
     _keep(page, "intake-refusal-fa-390")
+
+
+def test_a_coordinator_reads_what_a_refused_submission_said_after_saying_why_in_arabic_and_persian(
+    browser: Any, start_server: Any
+) -> None:
+    server, status = start_server(REFUSED_PUSH)
+    assert status == "refused"
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    for language, read in (("ar", "قراءة النص المحجوب"), ("fa", "خواندن متن پنهان")):
+        with page.expect_navigation():
+            page.click(f"button[name=language][value={language}]")
+        page.goto(f"{server.url}/intake/")
+        with page.expect_navigation():
+            page.click("a[href*='/intake/refused/']")
+        assert "P-305" not in page.inner_text("main")  # nothing shown before a purpose is given
+        page.fill("[name=purpose]", "تحقق من الحقول المرفوضة")
+        with page.expect_navigation():
+            page.click(f"button:has-text('{read}')")
+        shown = page.inner_text("#received")
+        assert "P-305" in shown and "Read the withheld text" not in page.inner_text("body")
+        _keep_at_widths(page, f"intake-received-{language}")
