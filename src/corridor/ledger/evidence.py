@@ -48,7 +48,12 @@ def signing_key() -> Ed25519PrivateKey:
             return checkpoints.load_private_key(path)
         return checkpoints.load_or_create_private_key(path)
     except checkpoints.CheckpointError as exc:
-        raise InvalidInput(str(exc), SIGNING_KEY_VARIABLE) from None
+        raise InvalidInput(
+            _("the checkpoint signing key cannot be used: %(why)s"),
+            SIGNING_KEY_VARIABLE,
+            code="evidence.signing_key_unusable",
+            why=str(exc),  # the key file's own problem, as the reader of keys words it
+        ) from None
 
 
 def verifier_key() -> checkpoints.VerifierKey:
@@ -199,7 +204,9 @@ def read_checkpoint(note: str) -> checkpoints.Checkpoint:
     try:
         checkpoint = checkpoints.verify(note, verifier_key())
     except checkpoints.CheckpointError as exc:
-        raise InvalidInput(str(exc), "checkpoint") from None
+        raise InvalidInput(
+            _("the checkpoint does not verify: %(why)s"), "checkpoint", code="evidence.checkpoint_invalid", why=str(exc)
+        ) from None
     if checkpoint.size > ledger.head()[0]:
         raise Conflict(
             _("the checkpoint covers %(size)s entries, more than this ledger holds"),
