@@ -4,9 +4,11 @@ An admin asks (``erasure.requested``, with a reason); a second admin confirms (`
 or either cancels (``erasure.cancelled``). Confirming destroys the person's data key
 (:mod:`corridor.register.crypto`): their identity fields, and any text encrypted for them with
 ``encrypt_for``, stay in the database as ciphertext nothing can open, and every read answers "erased".
-Nothing else changes: the ledger keeps every entry (it never held identities), so the chain, the
-checkpoints, the proofs and every indicator read the same before and after. The ledger records that and
-when a person was erased, by whom and why, never what was erased.
+Apps that keep texts about the person under another's key shred them in the same transaction
+(:func:`on_confirmed`: a field submission naming several patients). Nothing else changes: the ledger
+keeps every entry (it never held identities), so the chain, the checkpoints, the proofs and every
+indicator read the same before and after. The ledger records that and when a person was erased, by
+whom and why, never what was erased.
 """
 
 from __future__ import annotations
