@@ -128,10 +128,8 @@ def person_of(subjects: Iterable[str]) -> tuple[str, int] | None:
     return person_of_subjects(sorted(subjects))
 
 
-def patient_named(data: Any) -> tuple[str, int] | None:
-    """The known patient a submission's answers name (its ``patient_code``, at any depth), if any."""
-    from corridor.register.models import Patient
-
+def patient_codes(data: Any) -> list[str]:
+    """Every patient code a submission's answers name (a ``patient_code`` at any depth), in their order."""
     codes: list[str] = []
 
     def walk(value: Any) -> None:
@@ -146,7 +144,14 @@ def patient_named(data: Any) -> tuple[str, int] | None:
                 walk(inner)
 
     walk(data)
-    for code in codes:
+    return codes
+
+
+def patient_named(data: Any) -> tuple[str, int] | None:
+    """The first known patient a submission's answers name (its ``patient_code``, at any depth), if any."""
+    from corridor.register.models import Patient
+
+    for code in patient_codes(data):
         pk = Patient.objects.filter(code=code).values_list("pk", flat=True).first()
         if pk is not None:
             return "patient", int(pk)

@@ -4,9 +4,11 @@ An admin asks (``erasure.requested``, with a reason); a second admin confirms (`
 or either cancels (``erasure.cancelled``). Confirming destroys the person's data key
 (:mod:`corridor.register.crypto`): their identity fields, and any text encrypted for them with
 ``encrypt_for``, stay in the database as ciphertext nothing can open, and every read answers "erased".
-Nothing else changes: the ledger keeps every entry (it never held identities), so the chain, the
-checkpoints, the proofs and every indicator read the same before and after. The ledger records that and
-when a person was erased, by whom and why, never what was erased.
+Apps that keep texts about the person under another's key shred them in the same transaction
+(:func:`on_confirmed`: a field submission naming several patients). Nothing else changes: the ledger
+keeps every entry (it never held identities), so the chain, the checkpoints, the proofs and every
+indicator read the same before and after. The ledger records that and when a person was erased, by
+whom and why, never what was erased.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,20 @@ if TYPE_CHECKING:
     from corridor.ledger.models import Entry
 
 log = logging.getLogger(__name__)
+
+# (kind, person row id, person code) -> None: what another app does, in the erasure's transaction, to the
+# texts it keeps about the person outside their data key's reach (a field submission that names several
+# patients, sealed under the first one's key). The register imports none of those apps; they register here.
+Shredder = Callable[[str, int, str], None]
+_shredders: list[Shredder] = []
+
+
+def on_confirmed(shredder: Shredder) -> Shredder:
+    """Have ``shredder`` called whenever an erasure is confirmed, after the person's data key is destroyed."""
+    if shredder not in _shredders:
+        _shredders.append(shredder)
+    return shredder
+
 
 RETENTION_REASON = "retention: left or died {years} or more years ago (CORRIDOR_RETENTION_YEARS)"
 
@@ -130,6 +147,8 @@ def confirm_erasure(person: Any, *, by: Actor) -> Erasure:
         _destroy_data_key(_kind(person), person.pk)
         # The name's keyed digests would still let someone who guesses the name confirm it: gone too.
         NameToken.objects.filter(**{_kind(person): person}).delete()
+        for shred in _shredders:
+            shred(_kind(person), person.pk, person.code)
         entry = ledger.append(
             "erasure.confirmed",
             by=by,

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from django.db import connection
 from django.test import Client
 
 from corridor.accounts.services import create_user
 from corridor.accounts.tokens import issue_token
+from corridor.cli import cli
 from corridor.errors import InvalidInput, NotAllowed, NotFound
 from corridor.intake import sealing, servers
 from corridor.intake.forms import FORMS
@@ -29,10 +31,13 @@ from corridor.ledger.models import Entry
 from corridor.ops.testing import database_text
 from corridor.register import crypto, erasure
 from corridor.register.models import DataKey, Patient, Referral
+from corridor.transfers.models import TripPassenger
 
 pytestmark = pytest.mark.django_db
 MARK = "mkIntakeCircumstance731"
 PUSH_MARK = "mkIntakePushed732"
+SECOND_MARK = "mkSecondPassenger733"
+FIRST_MARK = "mkFirstPassenger734"
 migration = importlib.import_module("corridor.intake.migrations.0003_h18i_sealed_submissions")
 
 
@@ -132,6 +137,96 @@ def test_erasing_the_patient_shreds_their_submissions_and_a_copy_sent_again_is_s
     head = ledger.head()[0]
     assert [s.status for s in _json(case.submissions, monitor).submissions] == ["duplicate", "duplicate"]
     assert ledger.head()[0] == head
+
+
+def _trip_outcome(field_state: Callable[[str], Case]) -> Case:
+    """The hospital's form about a trip with two passengers, P-201 (whose key seals it) and P-202."""
+    case = field_state("trip_outcome")
+    first, second = case.submissions[0].repeats["patients"]
+    first["outcome_note"], second["outcome_note"] = FIRST_MARK, SECOND_MARK
+    return case
+
+
+def _import_trip_outcome(case: Case, by: Any) -> ImportReport:
+    return import_export(kobo_json(FORMS["trip_outcome"], case.submissions), platform="kobo", filename="t.json", by=by)
+
+
+def test_erasing_the_second_passenger_a_trip_outcome_names_shreds_its_answers_sealed_under_the_firsts_key(
+    field_state: Callable[[str], Case], monitor: Any, users: dict[str, Any], camp: Any
+) -> None:
+    case = _trip_outcome(field_state)
+    _import_trip_outcome(case, monitor)
+    trip = ImportedSubmission.objects.get(instance_id=case.submissions[0].uuid)
+    first = Patient.objects.get(code="P-201")
+    assert trip.owner == f"patient:{first.pk}"  # sealed under the first passenger's key, not the second's
+    assert SECOND_MARK in json.dumps(trip.opened_answers())
+
+    _erase("P-202", users, camp)
+
+    trip.refresh_from_db()
+    other = ImportedSubmission.objects.get(instance_id=case.submissions[1].uuid)
+    assert trip.opened_answers() is sealing.ERASED
+    assert trip.answers == ""  # no ciphertext left that any key could open
+    assert trip.owner == f"patient:{Patient.objects.get(code='P-202').pk}"
+    assert "P-203" in json.dumps(other.opened_answers())  # not about them: kept
+    assert SECOND_MARK not in database_text() and FIRST_MARK not in database_text()
+    head = ledger.head()[0]
+    assert [s.status for s in _import_trip_outcome(case, monitor).submissions] == ["duplicate", "duplicate"]
+    assert ledger.head()[0] == head
+    deep = CliRunner().invoke(cli, ["verify", "--deep"])
+    assert deep.exit_code == 0, deep.output
+
+
+def test_erasing_the_second_passenger_leaves_the_first_passengers_own_entries_and_outcome_readable(
+    field_state: Callable[[str], Case], monitor: Any, users: dict[str, Any], camp: Any
+) -> None:
+    case = _trip_outcome(field_state)
+    _import_trip_outcome(case, monitor)
+    seen = Entry.objects.get(type="patient.seen", subject_rows__key="patient:P-201")
+
+    _erase("P-202", users, camp)
+
+    assert Entry.objects.get(seq=seen.seq).payload["note"] == FIRST_MARK
+    assert TripPassenger.objects.get(patient__code="P-201").outcome_note == FIRST_MARK
+    assert Entry.objects.get(type="patient.not_seen").payload["note"] != SECOND_MARK  # theirs: erased
+
+
+def test_a_refused_submission_naming_two_patients_is_shredded_by_the_second_ones_erasure(
+    field_state: Callable[[str], Case],
+    intake_sources: dict[str, Source],
+    users: dict[str, Any],
+    camp: Any,
+) -> None:
+    case = _trip_outcome(field_state)
+    body = json.loads(kobo_json(FORMS["trip_outcome"], case.submissions[:1]))["results"][0]
+    pushed = Client().post(
+        "/intake/push/deaths-push/",
+        data=json.dumps({**body, "trip_number": "T-9999"}),  # no such trip: refused, kept to be corrected
+        content_type="application/json",
+        headers={"X-Corridor-Secret": PUSH_SECRET},
+    )
+    assert pushed.json()["status"] == "refused"
+    refusal = Refusal.objects.get()
+    assert refusal.owner == f"patient:{Patient.objects.get(code='P-201').pk}"
+    assert refusal.received()["patients"][1]["patients/outcome_note"] == SECOND_MARK
+
+    _erase("P-202", users, camp)
+
+    refusal.refresh_from_db()
+    assert refusal.received() is sealing.ERASED
+    assert refusal.data == ""
+    assert refusal.problems[0]["code"] == "intake.no_trip"  # why it was refused is kept
+
+
+def test_erasing_a_patient_no_refused_submission_names_leaves_every_refusal_readable(
+    field_state: Callable[[str], Case], intake_sources: dict[str, Source], users: dict[str, Any], camp: Any
+) -> None:
+    _trip_outcome(field_state)
+    assert _push().json()["status"] == "refused"  # names P-305, not in the register
+
+    _erase("P-202", users, camp)
+
+    assert Refusal.objects.get().received()["circumstances"] == PUSH_MARK
 
 
 def test_a_refused_submission_naming_no_known_patient_is_sealed_under_the_install_key(
