@@ -22,6 +22,7 @@ from corridor.intake.parse import Problem
 # How a problem's place, field and sentence are joined: Persian and Arabic join with their own comma. (A
 # colon alone is the same in the three languages, so it needs no translation.)
 WHERE_FIELD = _("%(where)s, %(field)s: %(message)s")
+WHERE = _("%(where)s: %(message)s")
 
 
 def problem(item: Any) -> Problem | None:
@@ -54,6 +55,18 @@ def text(item: Any) -> str:
     if found.field:
         return f"{found.field}: {said}"
     return said
+
+
+def as_phrase(found: Problem) -> Phrase:
+    """The problem with its place and field as one phrase (a failed pull job keeps its problems so): said
+    in the reader's language where it is read, its English the line :func:`text` gives in English."""
+    sentence = Phrase.of(found.template, **found.values)
+    if found.where and found.field:
+        # Built as the dataclass: "message" is also the name of Phrase.of's template argument.
+        return Phrase(WHERE_FIELD, (("where", found.where), ("field", found.field), ("message", sentence)))
+    if found.where or found.field:
+        return Phrase(WHERE, (("where", found.where or found.field), ("message", sentence)))
+    return sentence
 
 
 def html(item: Any, beside: Phrase | str | None = None) -> SafeString:

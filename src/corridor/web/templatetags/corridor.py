@@ -9,11 +9,12 @@ import zoneinfo
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
 from corridor import vocabulary
+from corridor.errors import Phrase
 from corridor.ledger.canonical import parse_time
 from corridor.web import l10n, labels, nav
 
@@ -83,6 +84,35 @@ def progress_said(job: Any) -> str:
 def answer_said(job: Any) -> str:
     """A finished job's answer in the active language."""
     return _said(job.answer_said, job.answer)
+
+
+@register.filter
+def error_said(job: Any) -> SafeString:
+    """A failed job's error in the active language when the job was refused with a code (a pull's refused
+    submissions each on a line of their own); a crash's English line, for the operator, as it was kept."""
+    from corridor.errors import revived
+    from corridor.refusals import phrase, said
+
+    error = str(job.error or "")
+    stored = job.error_said or {}
+    template, values = str(stored.get("template") or ""), stored.get("values") or {}
+    first = error.split("\n", 1)[0]
+    revive = {k: revived(v) for k, v in values.items()}
+    dates = {k: dt.date.fromisoformat(v) for k, v in revive.items() if isinstance(v, str) and _ISO_DAY.fullmatch(v)}
+    try:
+        english = template % revive if revive else template
+    except (KeyError, ValueError, TypeError):
+        english = None
+    # Said again only while it is the sentence kept in English (a refusal's field comes before it there).
+    if not template or not english or not (first == english or first.endswith(f": {english}")):
+        return format_html("{}", mark_safe("<br>".join(conditional_escape(line) for line in error.splitlines())))
+    sentence = said(template, revive | dates, english)
+    lines = [phrase(line) for line in map(revived, stored.get("lines") or ()) if isinstance(line, Phrase)]
+    if not lines:
+        return format_html("{}", sentence)
+    return format_html(
+        '{}<ul class="errorlist">{}</ul>', sentence, format_html_join("", "<li>{}</li>", ((li,) for li in lines))
+    )
 
 
 @register.filter
