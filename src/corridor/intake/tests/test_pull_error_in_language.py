@@ -73,7 +73,10 @@ def test_a_refused_pulls_error_is_said_in_persian_and_arabic_each_problem_on_its
 
     heading, problem = NO_PATIENT[language]
     assert _text(said).startswith(heading)
-    assert said.count("<li>") == 3 and problem in said
+    assert said.count("<li>") == 3 and problem in _text(said)
+    # The source and each field are machine names, set as code; a patient's code is kept whole on its line.
+    assert said.startswith("<code>gate-kobo</code>") and "<code>patient_code</code>" in said
+    assert '<bdi class="code">P-301</bdi>' in said
     assert "nothing was written" not in said and "no patient" not in said
     assert said in progress
 
@@ -87,7 +90,7 @@ def test_the_intake_page_says_a_failed_pull_and_the_refusal_table_in_the_readers
     page = _reader(users["coordinator"], language).get("/intake/").content.decode()
 
     heading, problem = NO_PATIENT[language]
-    assert heading in _text(page) and problem in page
+    assert heading in _text(page) and problem in _text(page)
     assert "nothing was written" not in page and "no patient with code" not in page
     # The refusal table's last seen and times: the reader's digits, the date kept on one line.
     one = {"fa": "۱", "ar": "١"}[language]

@@ -91,7 +91,6 @@ def error_said(job: Any) -> SafeString:
     """A failed job's error in the active language when the job was refused with a code (a pull's refused
     submissions each on a line of their own); a crash's English line, for the operator, as it was kept."""
     from corridor.errors import revived
-    from corridor.refusals import phrase, said
 
     error = str(job.error or "")
     stored = job.error_said or {}
@@ -106,13 +105,44 @@ def error_said(job: Any) -> SafeString:
     # Said again only while it is the sentence kept in English (a refusal's field comes before it there).
     if not template or not english or not (first == english or first.endswith(f": {english}")):
         return format_html("{}", mark_safe("<br>".join(conditional_escape(line) for line in error.splitlines())))
-    sentence = said(template, revive | dates, english)
-    lines = [phrase(line) for line in map(revived, stored.get("lines") or ()) if isinstance(line, Phrase)]
+    sentence = _phrase_html(Phrase(template, tuple((revive | dates).items())))
+    lines = [_phrase_html(line) for line in map(revived, stored.get("lines") or ()) if isinstance(line, Phrase)]
     if not lines:
-        return format_html("{}", sentence)
+        return sentence
     return format_html(
         '{}<ul class="errorlist">{}</ul>', sentence, format_html_join("", "<li>{}</li>", ((li,) for li in lines))
     )
+
+
+# Values that are machine names (a form's field, an intake source, a sheet): set as code, as typed.
+_MACHINE_NAMES = {"field", "source", "sheet", "table", "group"}
+
+
+def _phrase_html(part: Phrase) -> SafeString:
+    """A phrase in the active language for a page: its template translated and escaped, a machine name set
+    as code, a short code (P-305) kept whole on its line, each value isolated from the sentence's
+    direction; its words without markup when the translation lost a value."""
+    from corridor.refusals import phrase, worded
+
+    sentence = conditional_escape(gettext(part.template))
+    if not part.items:
+        return sentence
+    plain = {k: v for k, v in part.items if not isinstance(v, Phrase)}
+    words = worded(plain)
+    filled: dict[str, Any] = {}
+    for key, value in part.items:
+        if isinstance(value, Phrase):
+            filled[key] = _phrase_html(value)
+        elif key in _MACHINE_NAMES:
+            filled[key] = format_html("<code>{}</code>", value)
+        elif words[key] and not any(c.isspace() for c in words[key]) and len(words[key]) <= 40:
+            filled[key] = format_html('<bdi class="code">{}</bdi>', words[key])
+        else:
+            filled[key] = format_html("<bdi>{}</bdi>", words[key])
+    try:
+        return mark_safe(sentence % filled)  # noqa: S308 - the template and every value escaped
+    except (KeyError, ValueError, TypeError):
+        return conditional_escape(phrase(part))
 
 
 @register.filter
