@@ -75,7 +75,7 @@ def test_a_refused_pulls_error_is_said_in_persian_and_arabic_each_problem_on_its
     assert _text(said).startswith(heading)
     assert said.count("<li>") == 3 and problem in _text(said)
     # The source and each field are machine names, set as code; a patient's code is kept whole on its line.
-    assert said.startswith("<code>gate-kobo</code>") and "<code>patient_code</code>" in said
+    assert said.startswith('<bdi class="code"><code>gate-kobo</code></bdi>') and "<code>patient_code</code>" in said
     assert '<bdi class="code">P-301</bdi>' in said
     assert "nothing was written" not in said and "no patient" not in said
     assert said in progress

@@ -134,7 +134,8 @@ def _phrase_html(part: Phrase) -> SafeString:
         if isinstance(value, Phrase):
             filled[key] = _phrase_html(value)
         elif key in _MACHINE_NAMES:
-            filled[key] = format_html("<code>{}</code>", value)
+            # Kept whole on its line: a narrow screen breaks "gate-kobo" after its hyphen.
+            filled[key] = format_html('<bdi class="code"><code>{}</code></bdi>', value)
         elif words[key] and not any(c.isspace() for c in words[key]) and len(words[key]) <= 40:
             filled[key] = format_html('<bdi class="code">{}</bdi>', words[key])
         else:

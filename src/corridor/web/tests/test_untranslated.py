@@ -272,7 +272,8 @@ def test_no_english_is_left_on_any_page_in_persian_and_arabic(
     intake = clients["coordinator"].get(reverse("intake:upload")).content.decode()
     assert "<code>patient_code</code>" in intake
     # And the scheduled pull that failed, its refused submissions each on a line, said in the language.
-    failed = r'<span class="error"><code>gate-kobo</code>.*?</bdi>[^<]*<ul class="errorlist"><li>'
+    source = r'<bdi class="code"><code>gate-kobo</code></bdi>'
+    failed = rf'<span class="error">{source}.*?</bdi>[^<]*<ul class="errorlist"><li>'
     assert intake.count("P-301") == 2 and re.search(failed, intake)
     # The answers to a wrong address and to a page one may not open are pages people read too.
     missing = clients["coordinator"].get(reverse("web:patient", args=["P-9999"]))
