@@ -881,7 +881,9 @@ def test_a_coordinator_reads_a_failed_pull_and_its_refusals_in_persian_and_arabi
     browser: Any, start_server: Any, monkeypatch: pytest.MonkeyPatch, language: str, said: str
 ) -> None:
     monkeypatch.setenv("CORRIDOR_INTAKE_SOURCES", "gate-kobo kobo https://kobo.example.org aSynthDeath01")
-    monkeypatch.setenv("CORRIDOR_INTAKE_TOKEN_GATE_KOBO", "synthetic")
+    from corridor.intake.sources import TOKEN_PREFIX
+
+    monkeypatch.setenv(f"{TOKEN_PREFIX}GATE_KOBO", "synthetic")
     server, state = start_server(REFUSED_PULL)
     assert state == "failed"
     page = _sign_in(browser, server, "coordinator", **DESKTOP)
