@@ -105,3 +105,23 @@ def test_a_crash_stays_in_english_for_the_operator() -> None:
     with translation.override("fa"):
         assert str(error_said(crashed)) == "internal error: KeyError"
         assert str(error_said(stale)) == "something else"
+
+
+def test_the_api_gives_a_refused_pulls_code_and_its_error_in_the_requests_language(
+    intake_sources: dict[str, Source], recorded_server: RecordedServer
+) -> None:
+    from corridor.api.jobs import _out
+
+    job = _refused_pull(recorded_server)
+
+    with translation.override("ar"):
+        answer = _out(job)
+    assert answer["error"] == job.error  # the English, as the logs keep it
+    assert answer["error_code"] == "intake.pull_refused"
+    lines = answer["error_message"].splitlines()
+    assert lines[0].startswith(NO_PATIENT["ar"][0]) and len(lines) == 4
+    assert NO_PATIENT["ar"][1] in lines[1] and "no patient" not in answer["error_message"]
+    crashed = _out(
+        Job(pk=7, kind="export", state="failed", error="internal error: KeyError", created_at=job.created_at)
+    )
+    assert (crashed["error_code"], crashed["error_message"]) == (None, "internal error: KeyError")

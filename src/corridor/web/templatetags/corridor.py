@@ -90,23 +90,14 @@ def answer_said(job: Any) -> str:
 def error_said(job: Any) -> SafeString:
     """A failed job's error in the active language when the job was refused with a code (a pull's refused
     submissions each on a line of their own); a crash's English line, for the operator, as it was kept."""
-    from corridor.errors import revived
+    from corridor.refusals import kept
 
     error = str(job.error or "")
-    stored = job.error_said or {}
-    template, values = str(stored.get("template") or ""), stored.get("values") or {}
-    first = error.split("\n", 1)[0]
-    revive = {k: revived(v) for k, v in values.items()}
-    dates = {k: dt.date.fromisoformat(v) for k, v in revive.items() if isinstance(v, str) and _ISO_DAY.fullmatch(v)}
-    try:
-        english = template % revive if revive else template
-    except (KeyError, ValueError, TypeError):
-        english = None
-    # Said again only while it is the sentence kept in English (a refusal's field comes before it there).
-    if not template or not english or not (first == english or first.endswith(f": {english}")):
+    found = kept(job.error_said, error)
+    if found is None:
         return format_html("{}", mark_safe("<br>".join(conditional_escape(line) for line in error.splitlines())))
-    sentence = _phrase_html(Phrase(template, tuple((revive | dates).items())))
-    lines = [_phrase_html(line) for line in map(revived, stored.get("lines") or ()) if isinstance(line, Phrase)]
+    sentence = _phrase_html(found[0])
+    lines = [_phrase_html(line) for line in found[1]]
     if not lines:
         return sentence
     return format_html(
