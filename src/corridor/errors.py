@@ -8,6 +8,7 @@ values are a plain sentence; their code is the class's.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,27 @@ class Phrase:
 
     def __str__(self) -> str:
         return self.template % self.values if self.items else self.template
+
+
+def stored(value: Any) -> Any:
+    """A refusal's value as JSON: a phrase or a refusal as its template and values (translated when read
+    back), a date as ISO text, anything else as its text. :func:`revived` reads it back."""
+    if isinstance(value, Phrase | CorridorError):
+        return {"phrase": value.template, "values": {k: stored(v) for k, v in value.values.items()}}
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def revived(value: Any) -> Any:
+    """A value :func:`stored` kept: a phrase again (a date stays its ISO text)."""
+    if isinstance(value, dict) and isinstance(value.get("phrase"), str):
+        values = value.get("values")
+        items = {str(k): revived(v) for k, v in values.items()} if isinstance(values, dict) else {}
+        return Phrase(value["phrase"], tuple(items.items()))
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
 class CoreRefusal(ValueError):

@@ -108,6 +108,41 @@ def said(message: str, values: dict[str, Any], english: str) -> str:
         return english
 
 
+def kept(said_json: dict[str, Any] | None, english: str) -> tuple[Phrase, list[Phrase]] | None:
+    """A refusal kept as JSON (a failed job's: its template, values and lines, ``corridor.errors.stored``)
+    as phrases again: the sentence and its lines. None when there is none, or when it is no longer the
+    English ``english`` keeps (its first line; a refusal's field may come before it there)."""
+    import re
+
+    from corridor.errors import revived
+
+    template, values = str((said_json or {}).get("template") or ""), (said_json or {}).get("values") or {}
+    if not template:
+        return None
+    revive = {str(k): revived(v) for k, v in values.items()}
+    try:
+        sentence = template % revive if revive else template
+    except (KeyError, ValueError, TypeError):
+        return None
+    first = english.split("\n", 1)[0]
+    if not sentence or not (first == sentence or first.endswith(f": {sentence}")):
+        return None
+    # A date was kept as its ISO form (JSON has no dates): read back as one, to be written the local way.
+    day = re.compile(r"\d{4}-\d{2}-\d{2}")
+    dates = {k: dt.date.fromisoformat(v) for k, v in revive.items() if isinstance(v, str) and day.fullmatch(v)}
+    lines = [line for line in map(revived, (said_json or {}).get("lines") or ()) if isinstance(line, Phrase)]
+    return Phrase(template, tuple((revive | dates).items())), lines
+
+
+def kept_text(said_json: dict[str, Any] | None, english: str) -> str:
+    """:func:`kept` in the active language as text, each line on its own; ``english`` as it is otherwise."""
+    found = kept(said_json, english)
+    if found is None:
+        return english
+    sentence, lines = found
+    return "\n".join([phrase(sentence), *(phrase(line) for line in lines)])
+
+
 def as_json(error: CorridorError) -> dict[str, Any]:
     """The refusal's code and values for an API client (dates as ISO text)."""
     return {

@@ -163,7 +163,7 @@ FIELDS: dict[str, dict[str, Sensitivity]] = {
     # A job belongs to its owner and is shown to no one else.
     "jobs.Job": _fields(
         public="id kind state progress progress_text progress_said attempts worker task_id schedule link filename "
-        "media_type created_at started_at heartbeat_at finished_at error",
+        "media_type created_at started_at heartbeat_at finished_at error error_said",
         pseudonymous="owner params answer answer_said data content",
     ),
 }

@@ -46,7 +46,9 @@ class JobOut(Schema):
     link: str
     data: dict[str, Any]
     file: str | None = Field(description="the result file's name; fetch it from /api/jobs/{id}/result")
-    error: str
+    error: str = Field(description="why it failed, in English (each refused submission of a pull on a line)")
+    error_code: str | None = Field(description="the refusal's code when it was refused with one; null otherwise")
+    error_message: str = Field(description="the error in the request's language when it has a code, else as error")
     created_at: str
     started_at: str | None
     finished_at: str | None
@@ -60,8 +62,11 @@ class JobResultOut(Schema):
 
 def _out(job: Any) -> dict[str, Any]:
     from corridor.jobs.services import describe
+    from corridor.refusals import kept_text
 
-    return {**describe(job), "url": f"/api/jobs/{job.pk}"}
+    said = job.error_said or {}
+    error = {"error_code": said.get("code") or None, "error_message": kept_text(said, job.error)}
+    return {**describe(job), **error, "url": f"/api/jobs/{job.pk}"}
 
 
 def _job(request: HttpRequest, job_id: int) -> Any:

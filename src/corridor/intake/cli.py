@@ -17,8 +17,37 @@ _LANGUAGE = click.option(
     type=click.Choice(["en", "fa", "ar"]),
     default="en",
     show_default=True,
-    help="The language each submission's problems are said in.",
+    help="The language the report is said in: its heading, results, places, problems and totals.",
 )
+
+
+def _report(report: Any, language: str) -> None:
+    """The import report: its heading, one line per submission and its totals, in English (as the logs
+    keep them) or in ``language``; then, if a submission was rejected, the error the command exits with."""
+    from django.utils import translation
+
+    from corridor.intake import said
+
+    if language == "en":
+        click.echo(report.heading())
+        for line in report.lines():
+            click.echo(f"  {line}")
+        click.echo(report.summary())
+        return
+    with translation.override(language):
+        click.echo(said.heading(report))
+        for submission in report.submissions:
+            click.echo(f"  {said.line(submission, report.dry_run)}")
+        click.echo(said.summary(report))
+
+
+def _rejected(report: Any, language: str) -> UserError:
+    from django.utils import translation
+
+    from corridor.intake import said
+
+    with translation.override(language):
+        return UserError(said.rejected_of(report))
 
 
 @contextmanager
@@ -57,17 +86,9 @@ def _import(platform: str, file: Path, dry_run: bool, language: str = "en") -> N
         raise UserError(f"cannot read {file}: {exc.strerror}") from None
     migrate_database()
     report = import_export(data, platform=platform, filename=file.name, by=None, dry_run=dry_run)
-    click.echo(report.heading())
-    with _saying(language) as say:
-        for line in report.lines(say):
-            click.echo(f"  {line}")
-    click.echo(report.summary())
+    _report(report, language)
     if report.rejected:
-        count = len(report.rejected)
-        raise UserError(
-            f"{count} of {len(report.submissions)} submission{'s' if len(report.submissions) != 1 else ''} "
-            f"rejected; nothing was written"
-        )
+        raise _rejected(report, language)
 
 
 _DRY_RUN = click.option("--dry-run", is_flag=True, help="Check every submission and write nothing.")
@@ -145,15 +166,17 @@ def refused(language: str) -> None:
     One line per problem, with its code: source, submission, where, field and why.
     """
     from corridor.cli import migrate_database
+    from corridor.errors import Phrase
     from corridor.intake import said, servers
 
     migrate_database()
     waiting = servers.open_refusals(limit=500)
-    if not waiting:
-        click.echo("no refused submission waits for a correction")
     with _saying(language) as say:
+        if not waiting:
+            click.echo(say(Phrase.of(said.NONE_WAITING)))
         for refusal in waiting:
-            click.echo(f"{refusal.source} ({refusal.way})  uuid:{refusal.instance_id or '-'}  {refusal.form or '-'}")
+            way = refusal.way if language == "en" else said.way(refusal.way)
+            click.echo(f"{refusal.source} ({way})  uuid:{refusal.instance_id or '-'}  {refusal.form or '-'}")
             for item in refusal.problems:
                 found = said.problem(item)
                 click.echo(f"  {found.code if found else 'intake.refused'}  {say(found or item)}")
@@ -169,9 +192,12 @@ def pull(source: str | None, language: str) -> None:
     Each source is one import: if any submission is refused, nothing of that source is written and the
     refusals are listed (and kept for the intake page); the command then exits with code 2.
     """
+    from django.utils import translation
+
+    from corridor import refusals
     from corridor.cli import migrate_database
-    from corridor.errors import CorridorError
-    from corridor.intake import servers
+    from corridor.errors import CorridorError, Phrase
+    from corridor.intake import said, servers
 
     migrate_database()
     try:
@@ -185,15 +211,16 @@ def pull(source: str | None, language: str) -> None:
         try:
             report = servers.pull(item, by=None)
         except CorridorError as exc:
-            click.echo(str(exc), err=True)
+            if language == "en":
+                click.echo(str(exc), err=True)
+            else:
+                with translation.override(language):
+                    click.echo(refusals.in_language(exc), err=True)
             failed.append(item.name)
             continue
-        click.echo(report.heading())
-        with _saying(language) as say:
-            for line in report.lines(say):
-                click.echo(f"  {line}")
-        click.echo(report.summary())
+        _report(report, language)
         if report.rejected:
             failed.append(item.name)
     if failed:
-        raise UserError(f"nothing was written from {', '.join(failed)}")
+        with _saying(language) as say:
+            raise UserError(say(Phrase.of(said.NOTHING_FROM, sources=", ".join(failed))))

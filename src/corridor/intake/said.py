@@ -22,6 +22,7 @@ from corridor.intake.parse import Problem
 # How a problem's place, field and sentence are joined: Persian and Arabic join with their own comma. (A
 # colon alone is the same in the three languages, so it needs no translation.)
 WHERE_FIELD = _("%(where)s, %(field)s: %(message)s")
+WHERE = _("%(where)s: %(message)s")
 
 
 def problem(item: Any) -> Problem | None:
@@ -54,6 +55,18 @@ def text(item: Any) -> str:
     if found.field:
         return f"{found.field}: {said}"
     return said
+
+
+def as_phrase(found: Problem) -> Phrase:
+    """The problem with its place and field as one phrase (a failed pull job keeps its problems so): said
+    in the reader's language where it is read, its English the line :func:`text` gives in English."""
+    sentence = Phrase.of(found.template, **found.values)
+    if found.where and found.field:
+        # Built as the dataclass: "message" is also the name of Phrase.of's template argument.
+        return Phrase(WHERE_FIELD, (("where", found.where), ("field", found.field), ("message", sentence)))
+    if found.where or found.field:
+        return Phrase(WHERE, (("where", found.where or found.field), ("message", sentence)))
+    return sentence
 
 
 def html(item: Any, beside: Phrase | str | None = None) -> SafeString:
@@ -188,3 +201,50 @@ def summary(report: Any) -> str:
     if report.dry_run:
         return refusals.said(CHECKED_ONLY, {"counts": counts}, report.summary())
     return counts
+
+
+# --- the import report in the CLI, when a language is asked for ----------------------------------------
+
+NO_INSTANCE_ID = _("(no instance ID)")
+NOT_IMPORTED = _("%(note)s; not imported")
+REJECTED_OF = _("%(count)s of %(total)s submissions rejected; nothing was written")
+NONE_WAITING = _("no refused submission waits for a correction")
+NOTHING_FROM = _("nothing was written from %(sources)s")
+WAYS = {"push": _("pushed by the server"), "pull": _("pulled from the server")}
+
+
+def line(submission: Any, dry_run: bool = False) -> str:
+    """One submission's line of the CLI's report in the reader's language, as
+    :meth:`SubmissionReport.line` says it in English: its result, where it is, its ID, then what became of it."""
+    from corridor.intake.services import _span
+    from corridor.web import l10n
+
+    ident = f"uuid:{submission.instance_id}" if submission.instance_id else gettext(NO_INSTANCE_ID)
+    head = f"{status(submission.status):<9}  {text(submission.where)}  {ident}"
+    if submission.status == "imported":
+        return f"{head}  {gettext('ledger entries')} {l10n.digits(_span(submission.seqs), get_language())}"
+    if submission.status == "ready":
+        if dry_run:
+            return f"{head}  {gettext('would be imported')}"
+        return f"{head}  {gettext('not imported: another submission was rejected')}"
+    if submission.status == "duplicate":
+        return f"{head}  {text(submission.note)}"
+    if submission.status == "excluded":
+        note = text(submission.note)
+        return f"{head}  {refusals.said(NOT_IMPORTED, {'note': note}, f'{note}; not imported')}"
+    semicolon = "؛ " if l10n.base(get_language()) in ("fa", "ar") else "; "
+    return f"{head}  " + semicolon.join(
+        text(p) if p.where != submission.where else text(p.here()) for p in submission.problems
+    )
+
+
+def rejected_of(report: Any) -> str:
+    """Why the CLI exits with an error after a rejected submission, in the reader's language."""
+    count, total = len(report.rejected), len(report.submissions)
+    english = f"{count} of {total} submission{'s' if total != 1 else ''} rejected; nothing was written"
+    return refusals.said(REJECTED_OF, {"count": count, "total": total}, english)
+
+
+def way(code: str) -> str:
+    """How a refused submission came (pushed or pulled), in the reader's language."""
+    return gettext(WAYS[code]) if code in WAYS else code

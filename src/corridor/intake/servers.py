@@ -96,10 +96,26 @@ def pull(
     return report
 
 
-def refused_message(report: ImportReport) -> str:
-    """Why a pull wrote nothing, in one message for the job's error: each refusal on its own line."""
-    lines = [s.line() for s in report.rejected]
-    return f"{report.summary()}\n" + "\n".join(lines)
+PULL_REFUSED = _(
+    "%(source)s: %(count)s rejected; nothing was written. Correct or reject them on the server, "
+    "and the next pull records them"
+)
+PULLED = _("%(source)s: %(imported)s imported, %(duplicate)s already imported, %(excluded)s excluded, 0 rejected")
+
+
+class PullRefused(InvalidInput):
+    """A pull that wrote nothing because a submission was refused: a refusal with a code and values, and
+    each problem of each refused submission as a phrase (``lines``), so the job's error is said in the
+    reader's language; ``str()`` is the English, one problem a line, for the API, the CLI and the logs."""
+
+    def __init__(self, chosen: Source, report: ImportReport) -> None:
+        from corridor.intake import said
+
+        super().__init__(PULL_REFUSED, code="intake.pull_refused", source=chosen.name, count=len(report.rejected))
+        self.lines = [said.as_phrase(problem) for rejected in report.rejected for problem in rejected.problems]
+
+    def __str__(self) -> str:
+        return "\n".join([self.sentence, *(str(line) for line in self.lines)])
 
 
 # ------------------------------------------------------------------------------------------------ push

@@ -53,7 +53,12 @@ class Source:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({KINDS[self.kind]} {self.form})"
+        return f"{self.name} ({self.platform} {self.form})"
+
+    @property
+    def platform(self) -> str:
+        """The server's product, by its own name (KoBoToolbox, ODK Central)."""
+        return KINDS[self.kind]
 
     def describe(self) -> str:
         """What the source does, without its secrets: for ``corridor intake sources`` and the intake page."""

@@ -60,8 +60,17 @@ def _page(request: HttpRequest, template: str, context: dict[str, object], statu
         "sources": sources,
         "refusals": servers.open_refusals(),
         "may_read_received": can(request.user, Can.SEE_IDENTITIES),
+        "zone": _zone(request),
     }
     return render(request, template, {"base": _base(), "forms": forms_list, **automatic, **context}, status=status)
+
+
+def _zone(request: HttpRequest) -> str:
+    """The time zone of the site the reader is working in, as the workspace's pages say times."""
+    from corridor.web.views.common import current_site
+
+    site = current_site(request) if request.user.is_authenticated else None
+    return site.time_zone if site else "UTC"
 
 
 def _refuse(request: HttpRequest) -> HttpResponse:

@@ -358,20 +358,19 @@ def intake_pull(params: dict[str, Any], by: Any, progress: Progress) -> WritesIt
 
     def run(complete: Callable[[Result], None]) -> None:
         def then(report: Any) -> None:
+            counts = {status: report.count(status) for status in ("imported", "duplicate", "excluded")}
             complete(
                 Result(
-                    f"{chosen.name}: {report.summary()}",
+                    servers.PULLED,
                     link="/intake/",
-                    data={
-                        "source": chosen.name,
-                        **{status: report.count(status) for status in ("imported", "duplicate", "excluded")},
-                    },
+                    values={"source": chosen.name, **counts},
+                    data={"source": chosen.name, **counts},
                 )
             )
 
         report = servers.pull(chosen, by=by, progress=progress, then=then)
         if report.rejected:
-            # The import report's own lines (one per refused submission), kept whole, with a code.
-            raise InvalidInput(servers.refused_message(report), code="intake.pull_refused")
+            # Each refused submission's problems kept as phrases, said in the reader's language.
+            raise servers.PullRefused(chosen, report)
 
     return WritesItself(run)

@@ -35,7 +35,10 @@ class Job(models.Model):
     content = models.BinaryField(null=True, blank=True)
     filename = models.CharField(max_length=200, blank=True)
     media_type = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # in English, for the API, the CLI and logs
+    # A refusal's template, values and code (and its lines, such as a pull's refused submissions), so the
+    # workspace says it in the reader's language; empty for a crash, which stays in English for the operator.
+    error_said = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils.functional import Promise
-from django.utils.text import format_lazy
+from django.utils.functional import Promise, lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -115,6 +116,15 @@ ITEMS: tuple[Item, ...] = (
 )
 
 
+def _said_pull(label: str) -> SafeString:
+    # The source's name and form are machine names, set as code inside the translated sentence.
+    return format_html(gettext("pull {source}"), source=format_html("<code>{}</code>", label))
+
+
+# Lazy, so the schedule page says it in its reader's language; safe, so the code stays code.
+_pull_description = lazy(_said_pull, SafeString)
+
+
 def items() -> tuple[Item, ...]:
     """Every scheduled item: the fixed ones, the retention review once a retention period is set, and a
     pull of each field intake source that has a token."""
@@ -133,7 +143,7 @@ def items() -> tuple[Item, ...]:
             every,
             "intake-pull",
             {"source": source.name},
-            format_lazy(_("pull {source}"), source=source.label),
+            _pull_description(source.label),
         )
         for source in getattr(settings, "INTAKE_SOURCES", [])
         if source.pulled

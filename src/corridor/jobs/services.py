@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop as _
 from django_tasks import task
 
 from corridor.accounts.roles import Actor, Can, require
-from corridor.errors import CorridorError, InvalidInput
+from corridor.errors import CorridorError, InvalidInput, stored
 from corridor.jobs import registry
 from corridor.jobs.models import Job
 
@@ -110,7 +110,7 @@ def run(job_id: int) -> str:
                 _succeed(job_id, work())
         return Job.objects.values_list("state", flat=True).get(pk=job_id)
     except CorridorError as exc:
-        _fail(job_id, str(exc))
+        _fail(job_id, str(exc), said=_refusal_said(exc))
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
         _fail(job_id, f"internal error: {type(exc).__name__}")
@@ -132,9 +132,23 @@ def _succeed(job_id: int, result: registry.Result) -> None:
     done.save()
 
 
-def _fail(job_id: int, error: str) -> None:
+def _refusal_said(exc: CorridorError) -> dict[str, Any]:
+    """A refusal as the workspace says it again: its template, values and code, and the phrases of its
+    ``lines`` when it has any (each refused submission of a pull, with its problems)."""
+    said: dict[str, Any] = {
+        "code": exc.code,
+        "template": exc.template,
+        "values": {k: stored(v) for k, v in exc.values.items()},
+    }
+    lines = getattr(exc, "lines", ())
+    if lines:
+        said["lines"] = [stored(line) for line in lines]
+    return said
+
+
+def _fail(job_id: int, error: str, said: dict[str, Any] | None = None) -> None:
     Job.objects.filter(pk=job_id).exclude(state__in=Job.FINISHED).update(
-        state=Job.State.FAILED, error=error, finished_at=_now()
+        state=Job.State.FAILED, error=error, error_said=said or {}, finished_at=_now()
     )
 
 

@@ -223,7 +223,8 @@ def test_the_cli_lists_refused_submissions_with_codes_in_english_or_the_language
     result = CliRunner().invoke(cli, ["intake", "refused", "--language", language])
 
     assert result.exit_code == 0, result.output
-    assert "deaths-push (push)  uuid:1e0a7f52-2c41-4d8e-9a1b-000000000305  death" in result.output
+    way = {None: "push", "fa": "فرستاده\u200cشده از سرور", "ar": "أرسلها الخادم"}[shown]  # how it came, in words
+    assert f"deaths-push ({way})  uuid:1e0a7f52-2c41-4d8e-9a1b-000000000305  death" in result.output
     if shown is None:
         assert "intake.no_patient  submission 1, patient_code: no patient with code 'P-305'" in result.output
     else:

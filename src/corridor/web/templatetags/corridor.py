@@ -9,11 +9,12 @@ import zoneinfo
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
 from corridor import vocabulary
+from corridor.errors import Phrase
 from corridor.ledger.canonical import parse_time
 from corridor.web import l10n, labels, nav
 
@@ -83,6 +84,57 @@ def progress_said(job: Any) -> str:
 def answer_said(job: Any) -> str:
     """A finished job's answer in the active language."""
     return _said(job.answer_said, job.answer)
+
+
+@register.filter
+def error_said(job: Any) -> SafeString:
+    """A failed job's error in the active language when the job was refused with a code (a pull's refused
+    submissions each on a line of their own); a crash's English line, for the operator, as it was kept."""
+    from corridor.refusals import kept
+
+    error = str(job.error or "")
+    found = kept(job.error_said, error)
+    if found is None:
+        return format_html("{}", mark_safe("<br>".join(conditional_escape(line) for line in error.splitlines())))
+    sentence = _phrase_html(found[0])
+    lines = [_phrase_html(line) for line in found[1]]
+    if not lines:
+        return sentence
+    return format_html(
+        '{}<ul class="errorlist">{}</ul>', sentence, format_html_join("", "<li>{}</li>", ((li,) for li in lines))
+    )
+
+
+# Values that are machine names (a form's field, an intake source, a sheet): set as code, as typed.
+_MACHINE_NAMES = {"field", "source", "sheet", "table", "group"}
+
+
+def _phrase_html(part: Phrase) -> SafeString:
+    """A phrase in the active language for a page: its template translated and escaped, a machine name set
+    as code, a short code (P-305) kept whole on its line, each value isolated from the sentence's
+    direction; its words without markup when the translation lost a value."""
+    from corridor.refusals import phrase, worded
+
+    sentence = conditional_escape(gettext(part.template))
+    if not part.items:
+        return sentence
+    plain = {k: v for k, v in part.items if not isinstance(v, Phrase)}
+    words = worded(plain)
+    filled: dict[str, Any] = {}
+    for key, value in part.items:
+        if isinstance(value, Phrase):
+            filled[key] = _phrase_html(value)
+        elif key in _MACHINE_NAMES:
+            # Kept whole on its line: a narrow screen breaks "gate-kobo" after its hyphen.
+            filled[key] = format_html('<bdi class="code"><code>{}</code></bdi>', value)
+        elif words[key] and not any(c.isspace() for c in words[key]) and len(words[key]) <= 40:
+            filled[key] = format_html('<bdi class="code">{}</bdi>', words[key])
+        else:
+            filled[key] = format_html("<bdi>{}</bdi>", words[key])
+    try:
+        return mark_safe(sentence % filled)  # noqa: S308 - the template and every value escaped
+    except (KeyError, ValueError, TypeError):
+        return conditional_escape(phrase(part))
 
 
 @register.filter

@@ -874,3 +874,56 @@ def test_a_coordinator_reads_what_a_refused_submission_said_after_saying_why_in_
         shown = page.inner_text("#received")
         assert "P-305" in shown and "Read the withheld text" not in page.inner_text("body")
         _keep_at_widths(page, f"intake-received-{language}")
+
+
+# A scheduled pull of a KoBoToolbox server whose deaths are of patients not in the demo's register: the
+# job fails, keeping each refusal coded. The server is the recorded one, for this script's run only; the
+# served workspace knows the source by the same name from its environment.
+REFUSED_PULL = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
+import django
+django.setup()
+from django.conf import settings
+from corridor.intake.sources import Source
+from corridor.intake.tests.recorded import RecordedServer, serve_kobo
+from corridor.jobs import services as jobs
+server = RecordedServer().start()
+serve_kobo(server)
+settings.INTAKE_SOURCES = [Source("gate-kobo", "kobo", server.url, "aSynthDeath01", token="synthetic")]
+job = jobs.submit("intake-pull", {"source": "gate-kobo"}, by=None, schedule="intake-pull-gate-kobo")
+print(jobs.run(job.pk))
+server.stop()
+"""
+
+
+@pytest.mark.parametrize(("language", "said"), [("fa", "فرم ارسالی رد شد"), ("ar", "استمارات مرفوضة")])
+def test_a_coordinator_reads_a_failed_pull_and_its_refusals_in_persian_and_arabic_at_both_widths(
+    browser: Any, start_server: Any, monkeypatch: pytest.MonkeyPatch, language: str, said: str
+) -> None:
+    monkeypatch.setenv("CORRIDOR_INTAKE_SOURCES", "gate-kobo kobo https://kobo.example.org aSynthDeath01")
+    from corridor.intake.sources import TOKEN_PREFIX
+
+    monkeypatch.setenv(f"{TOKEN_PREFIX}GATE_KOBO", "synthetic")
+    server, state = start_server(REFUSED_PULL)
+    assert state == "failed"
+    page = _sign_in(browser, server, "coordinator", **DESKTOP)
+    with page.expect_navigation():
+        page.click(f"button[name=language][value={language}]")
+    page.goto(f"{server.url}/intake/")
+    servers = page.locator("main ul").filter(has=page.locator("code", has_text="gate-kobo")).first.inner_text()
+    assert said in servers and "P-301" in servers and "nothing was written" not in servers
+    refused = page.locator("table.table").last
+    assert "P-303" in refused.inner_text() and "no patient" not in refused.inner_text()
+    # A date never breaks across lines, nor a source's name after its hyphen: each is one line high at a
+    # phone's width too (its text's height under one and a half of its lines).
+    page.set_viewport_size(PHONE["viewport"])
+    lines = """nodes => nodes.map(n => {
+        const range = document.createRange(); range.selectNodeContents(n);
+        const style = getComputedStyle(n);
+        const line = parseFloat(style.lineHeight) || 1.3 * parseFloat(style.fontSize);
+        return range.getBoundingClientRect().height / line; })"""
+    dates = refused.locator("td.date").evaluate_all(lines)
+    names = page.locator("main bdi.code").evaluate_all(lines)
+    assert dates and names and max(dates + names) < 1.5, (dates, names)
+    _keep_at_widths(page, f"intake-failed-pull-{language}")

@@ -7,6 +7,7 @@ page is a finding unless ``ALLOWED`` says why it is the same in every language.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -67,6 +68,7 @@ NOT_PAGES = {
 ALLOWED = {
     r"Corridor": "the product's name",
     r"ODK(?: Central| Collect)?|KoBoToolbox|KoBoCollect|XLSForms?": "names of the field-form tools and format",
+    r"REST Services": "KoBoToolbox's feature that pushes submissions, named as its own menu names it",
     r"PDF|CSV|HTML|JSON|XLSX|ZIP|HXL|API": "names of file formats and of the API, written so in every language",
     r"[\w-]+\.(?:xlsx|json|pdf|csv)": "file names: a shipped XLSForm, the evidence.json a dossier embeds",
     r"docs/[\w-]+\.md": "a page of the documentation, named as it is in the repository",
@@ -174,8 +176,9 @@ def test_the_crawl_finds_an_english_sentence_and_lets_codes_and_names_through() 
 
 
 @pytest.fixture
-def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
-    """The scene, with stock at risk, a blocked delivery, a dependent patient and a job to follow."""
+def world(scene: Scene, users: dict[str, Any], settings: Any) -> Iterator[dict[str, Any]]:
+    """The scene, with stock at risk, a blocked delivery, a dependent patient, a job to follow, a refused
+    push and a server whose scheduled pull failed for its refused submissions."""
 
     from corridor.jobs import services as jobs
     from corridor.supplies import actions as supplies
@@ -194,7 +197,28 @@ def world(scene: Scene, users: dict[str, Any]) -> dict[str, Any]:
     supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
     job = jobs.submit("export", {"dataset": "trips"}, by=users["auditor"])
     refusal = _refused_push()
-    return {"delivery": delivery.pk, "job": job.pk, "refusal": refusal}
+    with _refused_pull(settings):
+        yield {"delivery": delivery.pk, "job": job.pk, "refusal": refusal}
+
+
+@contextlib.contextmanager
+def _refused_pull(settings: Any) -> Iterator[None]:
+    """A KoBoToolbox server whose scheduled pull failed: the deaths it reports are of patients not in the
+    register, so the intake page's "Servers" shows the job's coded error with each problem."""
+    from corridor.intake.sources import Source
+    from corridor.intake.tests.recorded import RecordedServer, serve_kobo
+    from corridor.jobs import services as jobs
+    from corridor.jobs.models import Job
+
+    server = RecordedServer().start()
+    try:
+        serve_kobo(server)
+        settings.INTAKE_SOURCES = [Source("gate-kobo", "kobo", server.url, "aSynthDeath01", token="synthetic")]
+        pull = jobs.submit("intake-pull", {"source": "gate-kobo"}, by=None, schedule="intake-pull-gate-kobo")
+        assert jobs.run(pull.pk) == Job.State.FAILED
+        yield
+    finally:
+        server.stop()
 
 
 def _refused_push() -> int:
@@ -245,7 +269,12 @@ def test_no_english_is_left_on_any_page_in_persian_and_arabic(
             findings += [f"{url} ({reader}): {text}" for text in english_in(html)]
             opened += 1
     # The intake page the crawl read lists the world's refused push, its problem said in the language.
-    assert "<code>patient_code</code>" in clients["coordinator"].get(reverse("intake:upload")).content.decode()
+    intake = clients["coordinator"].get(reverse("intake:upload")).content.decode()
+    assert "<code>patient_code</code>" in intake
+    # And the scheduled pull that failed, its refused submissions each on a line, said in the language.
+    source = r'<bdi class="code"><code>gate-kobo</code></bdi>'
+    failed = rf'<span class="error">{source}.*?</bdi>[^<]*<ul class="errorlist"><li>'
+    assert intake.count("P-301") == 2 and re.search(failed, intake)
     # The answers to a wrong address and to a page one may not open are pages people read too.
     missing = clients["coordinator"].get(reverse("web:patient", args=["P-9999"]))
     outsider = client_for("outsider")
