@@ -92,6 +92,11 @@ def _python_msgids() -> set[str]:
     return found
 
 
+def _words(message: str) -> str:
+    """A message without its placeholders (``%(where)s``), whose names are not words to translate."""
+    return re.sub(r"%\(\w+\)[sdf]", "", message)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_string_people_read_is_translated(language: str) -> None:
     catalogue = read_po(LOCALE / language / "LC_MESSAGES" / "django.po")
@@ -101,8 +106,9 @@ def test_every_string_people_read_is_translated(language: str) -> None:
     assert not missing, missing
     empty = sorted(msgid for msgid, forms in catalogue.items() if not all(f.strip() for f in forms))
     assert not empty, empty
-    same = sorted(m for m, forms in catalogue.items() if forms == [m] and re.search(r"[a-z]{3}", m))
-    assert not same, same  # "translated" into itself
+    # "Translated" into itself, though it has words (a message of placeholders and punctuation has none).
+    same = sorted(m for m, forms in catalogue.items() if forms == [m] and re.search(r"[a-z]{3}", _words(m)))
+    assert not same, same
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
