@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop as _
 
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import CorridorError, InvalidInput, Phrase
-from corridor.intake import sealing
+from corridor.intake import portions, sealing
 from corridor.intake.forms import DELIVERY_NUMBER_PATTERN, TRIP_NUMBER_PATTERN
 from corridor.intake.models import ImportedSubmission, Refusal
 from corridor.intake.parse import Item, Parsed, Problem, parse_export
@@ -159,6 +159,9 @@ class Step:
     run: Callable[[Actor, dict[str, Any]], None]
     where: Phrase
     fields: dict[str, str] = field(default_factory=dict)
+    # The patients whose own answers (their repeat item) the entries of this step keep: the one patient an
+    # entry is about, never several (corridor.intake.portions); none for an entry about a trip as a whole.
+    about: tuple[str, ...] = ()
 
 
 @dataclass
@@ -553,6 +556,7 @@ def _plan_trip_outcome(p: Parsed) -> Plan | None:
                     "follow_up_due": "follow_up_due",
                     "at": "hospital_arrival",
                 },
+                about=(patient.code,),
             )
         )
     if returned is not None:
@@ -618,7 +622,8 @@ def _plan_death(p: Parsed) -> Plan | None:
         "source": source,
         "certainty": certainty,
     }
-    return Plan(p, answers, [Step(die, p.where, {"on": "date_of_death", "circumstances": "circumstances"})])
+    fields = {"on": "date_of_death", "circumstances": "circumstances"}
+    return Plan(p, answers, [Step(die, p.where, fields, about=(patient.code,))])
 
 
 # ------------------------------------------------------------------------------------ supply delivery
@@ -998,15 +1003,39 @@ def _recorded_unchanged(entry: SubmissionReport, p: Parsed) -> bool:
     known = ImportedSubmission.objects.filter(instance_id__in=p.ids).first() if p.ids else None
     if known is None or not known.seqs:
         return False
-    payloads = [e.payload for e in Entry.objects.filter(seq__in=known.seqs).order_by("seq")]
-    # Entries that follow from others (a departure with an arrival at the gate) do not carry the submission.
-    recorded = next((pl["submission"].get("data") for pl in payloads if isinstance(pl.get("submission"), dict)), None)
-    normal = canonical.canonical_json
-    if recorded is None or normal({"v": _answers_only(recorded)}) != normal({"v": _answers_only(p.raw)}):
+    entries = list(Entry.objects.filter(seq__in=known.seqs).order_by("seq"))
+    # Entries that follow from others (a departure with an arrival at the gate) do not carry the submission,
+    # and an erased patient's entry reads as erased.
+    copies = [e.payload["submission"] for e in entries if isinstance(e.payload.get("submission"), dict)]
+    if not _same_answers(copies, entries, _answers_only(p.raw)):
         return False
     entry.status, entry.problems, entry.seqs = "duplicate", [], tuple(known.seqs)
     entry.note = Phrase.of(ALREADY_IMPORTED, when=Phrase.of(LEDGER_ENTRIES, entries=_span(tuple(known.seqs))))
     return True
+
+
+def _same_answers(copies: list[dict[str, Any]], entries: list[Any], answers: dict[str, Any]) -> bool:
+    """Whether the copies a submission's entries kept are of ``answers``.
+
+    A copy written before entries kept their own part holds the whole submission. Since, each holds its
+    part (:mod:`corridor.intake.portions`): each is compared with that part of ``answers``, and every patient
+    ``answers`` names must be one the entries are about, so that a passenger added later is not taken for a
+    copy. An erased patient's part cannot be read, so it is not compared.
+    """
+
+    def normal(value: Any) -> str:
+        return canonical.canonical_json({"v": value})
+
+    whole = next((c.get("data") for c in copies if portions.PART not in c), None)
+    if whole is not None:
+        return normal(_answers_only(whole)) == normal(answers)
+    parts = [(c[portions.PART], _answers_only(c.get("data"))) for c in copies]
+    about = {s.split(":", 1)[1] for e in entries for s in e.subjects if s.startswith("patient:")}
+    return (
+        bool(parts)
+        and set(sealing.patient_codes(answers)).issubset(about)
+        and all(normal(data) == normal(portions.portion(answers, part)) for part, data in parts)
+    )
 
 
 def _settle_refusals(report: ImportReport) -> None:
@@ -1035,20 +1064,17 @@ def _apply(
         for ident in p.ids:
             in_file[ident] = (entry, plan)
         before = ledger.head()[0]
-        extra = {
-            "submission": {
-                "id": f"uuid:{p.instance_id}",
-                "form": p.form.key if p.form else "",
-                "via": f"{platform} {file_format}",
-                "data": p.raw,
-            }
+        copy: dict[str, Any] = {
+            "id": f"uuid:{p.instance_id}",
+            "form": p.form.key if p.form else "",
+            "via": f"{platform} {file_format}",
         }
         if source:
-            extra["submission"]["source"] = source
+            copy["source"] = source
         try:
             with transaction.atomic():
                 for step in plan.steps:
-                    _run(step, by, extra, p)
+                    _run(step, by, {"submission": _part(copy, p.raw, step.about)}, p)
                 seqs = tuple(range(before + 1, ledger.head()[0] + 1))
                 # The answers sealed under the data key of the patient the entries are about, so erasing
                 # them shreds these too; compared with a later copy by their HMACs, never in the clear.
@@ -1078,6 +1104,12 @@ def _apply(
             entry.problems = p.problems
             continue
         entry.status, entry.seqs = "imported", seqs
+
+
+def _part(copy: dict[str, Any], raw: dict[str, Any], about: tuple[str, ...]) -> dict[str, Any]:
+    """What one step's entries keep of a submission: its own part of the answers, never another patient's
+    (their texts are sealed under the key of the patient they are about: corridor.intake.portions)."""
+    return {**copy, "data": portions.portion(raw, about), portions.PART: list(about)}
 
 
 class _StepFailed(Exception):

@@ -370,6 +370,31 @@ def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_mo
     assert "several trips" in report.submissions[0].line()
 
 
+def test_a_recorded_submission_with_a_passengers_answer_changed_or_added_is_refused_when_the_register_has_moved_on(
+    intake_sources: dict[str, Source],
+    recorded_server: RecordedServer,
+    trips: None,
+    camp: Site,
+    make_referral: Callable[..., Referral],
+) -> None:
+    serve_odk(recorded_server)
+    servers.pull(intake_sources["odk"])
+    make_trip(camp, [make_referral("P-209")], 4)
+    value = json.loads((RECORDED / "odk/submissions-1.json").read_text(encoding="utf-8"))["value"][0]
+    # Each entry kept only its own part of the answers: the copy sent again is held to every part.
+    noted = json.loads(json.dumps(value))
+    noted["patients"][0]["outcome_note"] = "written later"
+    added = json.loads(json.dumps(value))
+    added["patients"].append({"patient_code": "P-209", "outcome": "seen", "outcome_note": None})
+
+    statuses = []
+    for values in ([value], [noted], [added]):
+        export = Export("odata", "ODK Central OData", odk_submissions(values), "odk")
+        statuses.append(apply_export(export, platform="odk", name="t", by=None).submissions[0].status)
+
+    assert statuses == ["duplicate", "rejected", "rejected"]
+
+
 def test_coordinators_see_each_sources_last_pull_and_why_it_failed_on_the_intake_page(
     intake_sources: dict[str, Source], recorded_server: RecordedServer, users: dict[str, Any]
 ) -> None:

@@ -38,6 +38,7 @@ MARK = "mkIntakeCircumstance731"
 PUSH_MARK = "mkIntakePushed732"
 SECOND_MARK = "mkSecondPassenger733"
 FIRST_MARK = "mkFirstPassenger734"
+TRIP_MARK = "mkTripNote735"
 migration = importlib.import_module("corridor.intake.migrations.0003_h18i_sealed_submissions")
 
 
@@ -189,6 +190,34 @@ def test_erasing_the_second_passenger_leaves_the_first_passengers_own_entries_an
     assert Entry.objects.get(seq=seen.seq).payload["note"] == FIRST_MARK
     assert TripPassenger.objects.get(patient__code="P-201").outcome_note == FIRST_MARK
     assert Entry.objects.get(type="patient.not_seen").payload["note"] != SECOND_MARK  # theirs: erased
+
+
+def test_erasing_the_second_passenger_leaves_no_entry_of_the_trip_outcome_that_reads_their_answers(
+    field_state: Callable[[str], Case], monitor: Any, users: dict[str, Any], camp: Any
+) -> None:
+    case = _trip_outcome(field_state)
+    case.submissions[0].answers["note"] = TRIP_MARK
+    before = ledger.head()[0]
+    _import_trip_outcome(case, monitor)
+    carrying = [e for e in Entry.objects.filter(seq__gt=before).order_by("seq") if "submission" in e.payload]
+    assert {e.type for e in carrying} >= {"trip.arrived", "patient.seen", "patient.not_seen", "trip.returned"}
+    seen = next(e for e in carrying if e.type == "patient.seen" and "patient:P-201" in e.subjects)
+
+    _erase("P-202", users, camp)
+
+    entries = list(Entry.objects.filter(seq__gt=before).order_by("seq"))
+    readable = json.dumps([e.payload for e in entries], ensure_ascii=False)
+    assert SECOND_MARK not in readable  # not in any entry's copy of the submission, whoever's key sealed it
+    assert "P-202" not in json.dumps([e.payload.get("submission") for e in entries if e.seq != seen.seq])
+    own = Entry.objects.get(seq=seen.seq).payload["submission"]
+    assert own["part"] == ["P-201"]
+    assert [item["patients/patient_code"] for item in own["data"]["patients"]] == ["P-201"]
+    assert FIRST_MARK in json.dumps(own) and TRIP_MARK in json.dumps(own)  # theirs, and the trip's
+    arrived = next(e for e in Entry.objects.filter(seq__gt=before, type="trip.arrived"))
+    assert arrived.payload["submission"]["part"] == []  # about the trip: the answers about no one in particular
+    assert TRIP_MARK in json.dumps(arrived.payload) and FIRST_MARK not in json.dumps(arrived.payload)
+    deep = CliRunner().invoke(cli, ["verify", "--deep"])
+    assert deep.exit_code == 0, deep.output
 
 
 def test_a_refused_submission_naming_two_patients_is_shredded_by_the_second_ones_erasure(
