@@ -84,6 +84,7 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.database  # the PostgreSQL pass runs it too: there every append goes the general way
 def test_the_fast_path_writes_what_the_general_one_writes(fresh_database: str, tmp_path: Path) -> None:
     env_vars = environment(fresh_database, tmp_path)
     corridor(["migrate"], env_vars)
