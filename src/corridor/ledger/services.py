@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -490,18 +489,47 @@ def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
             else canonical.Verdict(True, highest, result[1] if highest else canonical.GENESIS_HASH)
         )
     bounds = [(1 + highest * k // count, highest * (k + 1) // count) for k in range(count)]
-    connections.close_all()  # each forked worker opens its own connection
-    context = multiprocessing.get_context("fork")
-    with context.Pool(count - 1) as pool:
-        others = pool.starmap_async(_check_range, bounds[1:])
-        # This process checks the first range meanwhile, rather than wait idle for a worker of its own.
-        results = [_check_range(*bounds[0]), *others.get()]
+    results = _check_in_children(bounds)
     prev = canonical.GENESIS_HASH
     for result in results:
         if result is None or result[0] != prev:
             return None
         prev = result[1]
     return canonical.Verdict(True, highest, prev)
+
+
+def _check_in_children(bounds: list[tuple[int, int]]) -> list[tuple[str, str] | None]:
+    """:func:`_check_range` of each range, the first in this process and each other in a child forked for it.
+
+    A bare fork and a pipe per child rather than a ``multiprocessing`` pool: the pool's start-up, threads
+    and shut-down took as long as hashing tens of thousands of entries. A child that fails answers
+    nothing, which reads as an anomaly: the caller then walks the chain itself and meets the same error.
+    """
+    connections.close_all()  # each child opens its own connection; none may share this one's
+    children = []
+    for first, last in bounds[1:]:
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, answer, and leave without running any of the parent's exit code
+            code = 1
+            try:
+                os.close(reader)
+                with os.fdopen(writer, "w") as answer:
+                    json.dump(_check_range(first, last), answer)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(writer)
+        children.append((pid, reader))
+    # This process checks the first range meanwhile, rather than wait idle for a child of its own.
+    results = [_check_range(*bounds[0])]
+    for pid, reader in children:
+        with os.fdopen(reader) as answer:
+            text = answer.read()
+        os.waitpid(pid, 0)
+        found = json.loads(text) if text else None
+        results.append((str(found[0]), str(found[1])) if found else None)
+    return results
 
 
 # One row per batch: the database joins the batch's bodies, hashes and links into three strings, so

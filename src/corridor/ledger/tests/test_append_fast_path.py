@@ -1,6 +1,7 @@
-"""An append outside any transaction takes SQLite's fast path and writes exactly what the general one writes.
+"""An append outside any transaction takes SQLite's fast path and writes exactly what the general one writes;
+the routine check split across processes says what one process says.
 
-Appends in a test's transaction never take it, so these run in a process and a database of their own.
+Neither runs inside a test's transaction, so these run in a process and a database of their own.
 """
 
 from __future__ import annotations
@@ -73,6 +74,20 @@ assert ledger.head() == before
 correction = ledger.append("entry.corrected", by=None, payload={"reason": "typo"}, corrects=one.seq)
 assert correction.seq == before[0] + 1 and correction.fields["corrects"] == one.seq
 assert ledger.verify(deep=True).ok
+
+# The routine check split across forked children says what one process says; a child that fails answers
+# nothing, and the chain is then walked in this process, to the same verdict.
+alone = ledger._fast_verify(1)
+assert alone is not None and alone.ok
+assert ledger._fast_verify(2) == ledger._fast_verify(3) == alone
+checked = ledger._check_range
+def failing_in_children(first, last, *args):
+    if first > 1:
+        raise RuntimeError("a child fails")
+    return checked(first, last, *args)
+ledger._check_range = failing_in_children
+assert ledger._fast_verify(2) is None
+assert ledger.verify(workers=2) == alone
 print("ok", len(fast))
 """
 
@@ -85,7 +100,7 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.database  # the PostgreSQL pass runs it too: there every append goes the general way
-def test_the_fast_path_writes_what_the_general_one_writes(fresh_database: str, tmp_path: Path) -> None:
+def test_the_fast_paths_write_and_verify_as_the_general_ones(fresh_database: str, tmp_path: Path) -> None:
     env_vars = environment(fresh_database, tmp_path)
     corridor(["migrate"], env_vars)
     assert python(CHECKS, env_vars).startswith("ok")
