@@ -22,7 +22,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-from django.db.models.base import ModelState
 from django.utils.translation import gettext_noop as _
 
 from corridor import clock
@@ -243,7 +242,9 @@ def append(
             seq, body, digest = _write(cursor, db.vendor, fields, payload, subject_list, occurred_at, now, corrects)
             if held:
                 sealing.store(cursor, seq, type, subject_list, held)
-    entry = _new_entry(seq, body, digest)
+    # Positional arguments in the model's field order (seq, body, hash): Django's keyword path took
+    # twice as long, and appends are hot.
+    entry = Entry(seq, body, digest)
     entry.__dict__["_fields"] = fields
     if held:
         entry.__dict__["_payload"] = commitments.substitute(fields["payload"], {h.path: h.value for h in held}, None)
@@ -300,14 +301,16 @@ def _write(
 
 
 def _unwatched_sqlite(db: BaseDatabaseWrapper) -> bool:
-    """Whether an append may take :func:`_append_raw_sqlite`: SQLite, no transaction open, and no one
-    capturing the queries (a debug log, a test counting them, an execute wrapper), as they would miss it."""
+    """Whether an append may take :func:`_append_raw_sqlite`: SQLite, no transaction open (by Django or by
+    hand), and no one capturing the queries (a debug log, a test counting them, an execute wrapper), as
+    they would miss it."""
     return (
         db.vendor == "sqlite"
         and not db.in_atomic_block
         and not db.queries_logged
         and not db.execute_wrappers
-        and db.get_autocommit()
+        and db.get_autocommit()  # opens the connection if need be
+        and not db.connection.in_transaction
     )
 
 
@@ -345,7 +348,7 @@ def _append_raw_sqlite(
 
     The same statements and the same lock (``BEGIN IMMEDIATE`` takes SQLite's single write lock before
     the head is read, as ``transaction.atomic()`` does with Corridor's settings), without Django's
-    transaction and cursor layers, which cost an append three times the CPU of the SQL itself
+    transaction and cursor layers, which took more than a quarter of an append's CPU time
     (benchmarks/ledger.py). Errors are still raised as Django's. Only for an append outside any
     transaction that writes no sealed text: sealing may reach the ORM, whose ``atomic`` would commit
     this transaction half-way.
@@ -362,14 +365,6 @@ def _append_raw_sqlite(
                 raw.rollback()
             raise
     return written
-
-
-def _new_entry(seq: int, body: str, digest: str) -> Entry:
-    """``Entry(seq, body, digest)`` without ``Model.__init__``: its signals and per-field loop took as long
-    as an append's SQL. The result is the same: unsaved state, the generated columns deferred."""
-    entry = Entry.__new__(Entry)
-    entry.__dict__.update(_state=ModelState(), seq=seq, body=body, hash=digest)
-    return entry
 
 
 def correct(
@@ -502,8 +497,8 @@ def _check_in_children(bounds: list[tuple[int, int]]) -> list[tuple[str, str] | 
     """:func:`_check_range` of each range, the first in this process and each other in a child forked for it.
 
     A bare fork and a pipe per child rather than a ``multiprocessing`` pool: the pool's start-up, threads
-    and shut-down took as long as hashing tens of thousands of entries. A child that fails answers
-    nothing, which reads as an anomaly: the caller then walks the chain itself and meets the same error.
+    and shut-down took as long as checking several thousand entries. A child that fails answers nothing,
+    which reads as an anomaly: the caller then walks the chain itself and meets the same error.
     """
     connections.close_all()  # each child opens its own connection; none may share this one's
     children = []
@@ -521,15 +516,20 @@ def _check_in_children(bounds: list[tuple[int, int]]) -> list[tuple[str, str] | 
                 os._exit(code)
         os.close(writer)
         children.append((pid, reader))
-    # This process checks the first range meanwhile, rather than wait idle for a child of its own.
-    results = [_check_range(*bounds[0])]
-    for pid, reader in children:
-        with os.fdopen(reader) as answer:
-            text = answer.read()
-        os.waitpid(pid, 0)
-        found = json.loads(text) if text else None
-        results.append((str(found[0]), str(found[1])) if found else None)
-    return results
+    try:
+        # This process checks the first range meanwhile, rather than wait idle for a child of its own.
+        mine = _check_range(*bounds[0])
+    finally:  # every child is waited for, even when this process's own check failed
+        answers = [_answer_of(pid, reader) for pid, reader in children]
+    return [mine, *answers]
+
+
+def _answer_of(pid: int, reader: int) -> tuple[str, str] | None:
+    with os.fdopen(reader) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    found = json.loads(text) if text else None
+    return (str(found[0]), str(found[1])) if found else None
 
 
 # One row per batch: the database joins the batch's bodies, hashes and links into three strings, so
