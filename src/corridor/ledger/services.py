@@ -7,18 +7,21 @@ records, so a change and its evidence are committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.utils.translation import gettext_noop as _
 
 from corridor import clock
@@ -53,6 +56,8 @@ def _check_text(value: str, path: str) -> None:
     # PostgreSQL's jsonb (behind the generated columns) refuses NUL, and UTF-8 cannot hold a lone surrogate.
     if "\x00" in value:
         raise InvalidInput(_("must not contain a NUL character"), path, code="ledger.nul_character")
+    if value.isascii():  # most text, and it cannot hold a surrogate: no need to encode it
+        return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -60,6 +65,10 @@ def _check_text(value: str, path: str) -> None:
 
 
 def _check_json(value: Any, path: str) -> None:
+    # The common leaves first, by exact type: every value of every payload is checked on each append.
+    kind = type(value)
+    if kind is int or kind is bool or value is None:
+        return
     if isinstance(value, str):
         _check_text(value, path)
     if isinstance(value, float) and not math.isfinite(value):
@@ -99,6 +108,7 @@ _INSERT_ENTRY = "INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)"
 _INSERT_SUBJECTS = "INSERT INTO ledger_subject (entry_id, key) VALUES"
 _INSERT_SITES = "INSERT INTO ledger_entrysite (entry_id, site_id) SELECT DISTINCT %s, site_ref FROM"
 _HEAD = "SELECT seq, hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
+_ENTRY_EXISTS = "SELECT 1 FROM ledger_entry WHERE seq = %s"
 _HEAD_AND_TODAY = (
     "SELECT (SELECT seq FROM ledger_entry ORDER BY seq DESC LIMIT 1),"
     " (SELECT hash FROM ledger_entry ORDER BY seq DESC LIMIT 1),"
@@ -130,13 +140,13 @@ def _lock_head() -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, canonical.GENESIS_HASH)
 
 
-def _lock_head_and_today(cursor: Any) -> tuple[int, str, dt.date]:
+def _lock_head_and_today(cursor: Any, vendor: str) -> tuple[int, str, dt.date]:
     """:func:`_lock_head` and Corridor's date (:func:`corridor.clock.today`) in one statement.
 
     Appends are hot: reading the scenario clock through the ORM took two queries per entry, more
     time than the insert itself. Read here, it is also read under the lock, like ``recorded_at``.
     """
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
     cursor.execute(_HEAD_AND_TODAY)
     seq, digest, scenario_today = cursor.fetchone()
@@ -224,50 +234,137 @@ def append(
         "type": type,
         "v": canonical.FORMAT_VERSION,
     }
-    with transaction.atomic():
-        if corrects is not None and not Entry.objects.filter(seq=corrects).exists():
-            raise NotFound(
-                _("there is no ledger entry %(seq)s to correct"), code="ledger.no_entry_to_correct", seq=corrects
-            )
-        # Raw SQL through one cursor: the ORM would re-read the generated columns after the insert,
-        # and appends are hot (benchmarks/ledger.py holds them against raw SQLite inserts).
-        with connection.cursor() as cursor:
-            last_seq, last_hash, day = _lock_head_and_today(cursor)
-            # The clock is read only once the append lock is held, so recorded_at never goes backwards
-            # along the chain: an entry can then be placed against a signed checkpoint's time
-            # (docs/evidence.md).
-            recorded = now or dt.datetime.now(dt.UTC)
-            if occurred_at is None and now is None and day != recorded.date():
-                # On a scenario clock whose date is not the real one, the real time of day means nothing:
-                # the event is recorded on the scenario's date with date precision.
-                occurred_at = clock.start_of(day)
-                fields["payload"] = {**payload, "precision": "date"}
-            fields["recorded_at"] = canonical.format_time(recorded)
-            fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
-            fields["seq"], fields["prev_hash"] = last_seq + 1, last_hash
-            body = canonical.canonical_json(fields)
-            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-            cursor.execute(_INSERT_ENTRY, [last_seq + 1, body, digest])
-            if subject_list:
-                # One statement for all of an entry's subjects: executemany costs a round per row.
-                rows = ", ".join(["(%s, %s)"] * len(subject_list))
-                cursor.execute(f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (last_seq + 1, key)])
-                # Which sites the entry concerns, for scoping reads (never part of the hashed body): looked
-                # up and inserted in one statement, as ``sites_of_subjects`` would find them.
-                from corridor.register.scoping import sites_query
-
-                lookup = sites_query(subject_list)
-                if lookup is not None:
-                    cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [last_seq + 1, *lookup[1]])
+    db = connections[DEFAULT_DB_ALIAS]
+    if not held and _unwatched_sqlite(db):
+        seq, body, digest = _append_raw_sqlite(db, fields, payload, subject_list, occurred_at, now, corrects)
+    else:
+        with transaction.atomic(), db.cursor() as cursor:
+            seq, body, digest = _write(cursor, db.vendor, fields, payload, subject_list, occurred_at, now, corrects)
             if held:
-                sealing.store(cursor, last_seq + 1, type, subject_list, held)
+                sealing.store(cursor, seq, type, subject_list, held)
     # Positional arguments in the model's field order (seq, body, hash): Django's keyword path took
     # twice as long, and appends are hot.
-    entry = Entry(last_seq + 1, body, digest)
+    entry = Entry(seq, body, digest)
     entry.__dict__["_fields"] = fields
     if held:
         entry.__dict__["_payload"] = commitments.substitute(fields["payload"], {h.path: h.value for h in held}, None)
     return entry
+
+
+def _write(
+    cursor: Any,
+    vendor: str,
+    fields: dict[str, Any],
+    payload: dict[str, Any],
+    subject_list: list[str],
+    occurred_at: dt.datetime | None,
+    now: dt.datetime | None,
+    corrects: int | None,
+) -> tuple[int, str, str]:
+    """Write an entry and its subject and site rows through ``cursor`` (``%s`` placeholders), inside the
+    caller's transaction; return its (seq, body, hash). ``fields`` is completed in place."""
+    if corrects is not None:
+        cursor.execute(_ENTRY_EXISTS, [corrects])
+        if cursor.fetchone() is None:
+            raise NotFound(
+                _("there is no ledger entry %(seq)s to correct"), code="ledger.no_entry_to_correct", seq=corrects
+            )
+    last_seq, last_hash, day = _lock_head_and_today(cursor, vendor)
+    # The clock is read only once the append lock is held, so recorded_at never goes backwards
+    # along the chain: an entry can then be placed against a signed checkpoint's time
+    # (docs/evidence.md).
+    recorded = now or dt.datetime.now(dt.UTC)
+    if occurred_at is None and now is None and day != recorded.date():
+        # On a scenario clock whose date is not the real one, the real time of day means nothing:
+        # the event is recorded on the scenario's date with date precision.
+        occurred_at = clock.start_of(day)
+        fields["payload"] = {**payload, "precision": "date"}
+    seq = last_seq + 1
+    fields["recorded_at"] = canonical.format_time(recorded)
+    fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
+    fields["seq"], fields["prev_hash"] = seq, last_hash
+    body = canonical.canonical_json(fields)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    cursor.execute(_INSERT_ENTRY, [seq, body, digest])
+    if subject_list:
+        # One statement for all of an entry's subjects: executemany costs a round per row.
+        rows = ", ".join(["(%s, %s)"] * len(subject_list))
+        cursor.execute(f"{_INSERT_SUBJECTS} {rows}", [v for key in subject_list for v in (seq, key)])
+        # Which sites the entry concerns, for scoping reads (never part of the hashed body): looked
+        # up and inserted in one statement, as ``sites_of_subjects`` would find them.
+        from corridor.register.scoping import sites_query
+
+        lookup = sites_query(subject_list)
+        if lookup is not None:
+            cursor.execute(f"{_INSERT_SITES} ({lookup[0]}) AS sites", [seq, *lookup[1]])
+    return seq, body, digest
+
+
+def _unwatched_sqlite(db: BaseDatabaseWrapper) -> bool:
+    """Whether an append may take :func:`_append_raw_sqlite`: SQLite, no transaction open (by Django or by
+    hand), and no one capturing the queries (a debug log, a test counting them, an execute wrapper), as
+    they would miss it."""
+    return (
+        db.vendor == "sqlite"
+        and not db.in_atomic_block
+        and not db.queries_logged
+        and not db.execute_wrappers
+        and db.get_autocommit()  # opens the connection if need be
+        and not db.connection.in_transaction
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _qmark(sql: str) -> str:
+    """Django's ``%s`` placeholders as sqlite3's ``?``, converted once per statement text."""
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
+class _QmarkCursor:
+    """A plain sqlite3 cursor that takes the same SQL as a Django cursor (``%s`` placeholders)."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(_qmark(sql), params)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+
+def _append_raw_sqlite(
+    db: BaseDatabaseWrapper,
+    fields: dict[str, Any],
+    payload: dict[str, Any],
+    subject_list: list[str],
+    occurred_at: dt.datetime | None,
+    now: dt.datetime | None,
+    corrects: int | None,
+) -> tuple[int, str, str]:
+    """:func:`_write` in a transaction of its own, through the sqlite3 connection under Django's.
+
+    The same statements and the same lock (``BEGIN IMMEDIATE`` takes SQLite's single write lock before
+    the head is read, as ``transaction.atomic()`` does with Corridor's settings), without Django's
+    transaction and cursor layers, which took more than a quarter of an append's CPU time
+    (benchmarks/ledger.py). Errors are still raised as Django's. Only for an append outside any
+    transaction that writes no sealed text: sealing may reach the ORM, whose ``atomic`` would commit
+    this transaction half-way.
+    """
+    raw = db.connection
+    with db.wrap_database_errors:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            written = _write(_QmarkCursor(cursor), "sqlite", fields, payload, subject_list, occurred_at, now, corrects)
+            cursor.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.rollback()
+            raise
+    return written
 
 
 def correct(
@@ -387,12 +484,7 @@ def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
             else canonical.Verdict(True, highest, result[1] if highest else canonical.GENESIS_HASH)
         )
     bounds = [(1 + highest * k // count, highest * (k + 1) // count) for k in range(count)]
-    connections.close_all()  # each forked worker opens its own connection
-    context = multiprocessing.get_context("fork")
-    with context.Pool(count - 1) as pool:
-        others = pool.starmap_async(_check_range, bounds[1:])
-        # This process checks the first range meanwhile, rather than wait idle for a worker of its own.
-        results = [_check_range(*bounds[0]), *others.get()]
+    results = _check_in_children(bounds)
     prev = canonical.GENESIS_HASH
     for result in results:
         if result is None or result[0] != prev:
@@ -401,16 +493,57 @@ def _fast_verify(workers: int | None = None) -> canonical.Verdict | None:
     return canonical.Verdict(True, highest, prev)
 
 
+def _check_in_children(bounds: list[tuple[int, int]]) -> list[tuple[str, str] | None]:
+    """:func:`_check_range` of each range, the first in this process and each other in a child forked for it.
+
+    A bare fork and a pipe per child rather than a ``multiprocessing`` pool: the pool's start-up, threads
+    and shut-down took as long as checking several thousand entries. A child that fails answers nothing,
+    which reads as an anomaly: the caller then walks the chain itself and meets the same error.
+    """
+    connections.close_all()  # each child opens its own connection; none may share this one's
+    children = []
+    for first, last in bounds[1:]:
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, answer, and leave without running any of the parent's exit code
+            code = 1
+            try:
+                os.close(reader)
+                with os.fdopen(writer, "w") as answer:
+                    json.dump(_check_range(first, last), answer)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(writer)
+        children.append((pid, reader))
+    try:
+        # This process checks the first range meanwhile, rather than wait idle for a child of its own.
+        mine = _check_range(*bounds[0])
+    finally:  # every child is waited for, even when this process's own check failed
+        answers = [_answer_of(pid, reader) for pid, reader in children]
+    return [mine, *answers]
+
+
+def _answer_of(pid: int, reader: int) -> tuple[str, str] | None:
+    with os.fdopen(reader) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    found = json.loads(text) if text else None
+    return (str(found[0]), str(found[1])) if found else None
+
+
 # One row per batch: the database joins the batch's bodies, hashes and links into three strings, so
 # Python makes three objects per batch instead of four per entry (fetching rows one by one took longer
 # than hashing them). No column is ever NULL in a sound ledger; coalesce keeps a NULL from vanishing
-# out of a join unnoticed. SQLite before 3.44 has no ORDER BY inside group_concat: the sub-select's
-# order is kept because a sub-select with ORDER BY under an aggregate is never flattened, and were it
-# not kept the links would not match and the slow walk would take over, so order can only cost time.
+# out of a join unnoticed. SQLite before 3.44 has no ORDER BY inside group_concat, but ``seq`` is the
+# rowid, and a range of rowids is read in rowid order: a sub-select with ORDER BY to make sure of it
+# copied every row into a temporary table first, a third of the whole check. Should rows ever come
+# in another order, the links would not match and the slow walk would take over, so order can only
+# cost time, never a wrong verdict.
 _RANGE_SQLITE = (
     "SELECT count(*), CAST(group_concat(coalesce(body, ''), char(10)) AS BLOB),"
     " group_concat(coalesce(hash, '-'), ','), group_concat(coalesce(prev_hash, '-'), ',')"
-    " FROM (SELECT body, hash, prev_hash FROM ledger_entry WHERE seq >= %s AND seq <= %s ORDER BY seq)"
+    " FROM ledger_entry WHERE seq >= %s AND seq <= %s"
 )
 _RANGE_POSTGRESQL = (
     "SELECT count(*), string_agg(coalesce(body, ''), chr(10) ORDER BY seq),"
@@ -419,7 +552,7 @@ _RANGE_POSTGRESQL = (
 )
 
 
-def _check_range(first: int, last: int, batch: int = 4_000) -> tuple[str, str] | None:
+def _check_range(first: int, last: int, batch: int = 2_000) -> tuple[str, str] | None:
     """Check entries first..last: (prev_hash of the first, hash of the last), or None on any anomaly.
 
     Each batch arrives as one row of three joined strings and is checked whole: the bodies split on
@@ -429,8 +562,8 @@ def _check_range(first: int, last: int, batch: int = 4_000) -> tuple[str, str] |
     hashes joined the same way, and the links compared with the digests shifted by one. Every digest
     is 64 hex digits, so equal joins mean equal hashes one by one: a stored hash that is longer,
     shorter or holds a comma changes the join. Sequence numbers are the primary key, so a batch
-    holding as many rows as its range is wide holds every one of them. A batch of a few thousand
-    entries stays in the processor's cache between the split and the hashing.
+    holding as many rows as its range is wide holds every one of them. A batch of two thousand
+    entries (about a megabyte) stays in the processor's cache between the split and the hashing.
     """
     if last < first:
         return (canonical.GENESIS_HASH, canonical.GENESIS_HASH)
