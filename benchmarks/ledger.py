@@ -3,11 +3,13 @@
     python benchmarks/ledger.py [--appends 3000] [--entries 1000000]
 
 Prints, from one run:
-1. appends per second through ``corridor.ledger.services.append`` (one transaction per entry, as in
-   production) against raw ``sqlite3`` inserts of the same rows with the same durability (one
+1. appends per second through ``corridor.ledger.services.append`` (one transaction per entry, each
+   append a transaction of its own) against raw ``sqlite3`` inserts of the same rows with the same durability (one
    ``BEGIN IMMEDIATE … COMMIT`` per entry, WAL, synchronous=NORMAL). Goal: at least 60 % of raw.
    The same ratio in this process's CPU time is printed beside it: a neighbour's load moves it less,
    and it leaves out the waits both sides share (the WAL's checkpoints write to the disk).
+   The same appends inside a transaction of the caller's (as a service writes a row with its entry)
+   are printed after it, for information: those go through Django's transaction layer.
 2. verification of ``--entries`` entries (``corridor verify``'s code path: read every row from the
    database, hash its body, check its link and sequence number) against hashlib's SHA-256 over the
    same bodies' bytes, one digest per entry, already in memory. Goals: at least 50 % of hashlib's
