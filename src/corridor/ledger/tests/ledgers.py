@@ -101,3 +101,15 @@ def held_at_the_gate(note: str, subjects: tuple[str, ...] = ("trip:7",)) -> Entr
         certainty="probable",
         occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
     )
+
+
+def corrected(
+    entry: Entry, changes: dict[str, Any], *, by: str, reason: str, source: str = "document", retract: bool = False
+) -> Entry:
+    """``entry`` corrected by ``changes`` (or retracted), confirmed, as the correction tests write it.
+
+    ``changes`` is a dict, not keywords, because a correction may change an entry's own ``reason`` or ``certainty``.
+    """
+    return ledger.correct(
+        entry.seq, by=by, reason=reason, changes=changes, source=source, certainty="confirmed", retract=retract
+    )

@@ -13,6 +13,7 @@ from corridor import clock
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
@@ -29,15 +30,7 @@ def _closed(make_referral: Callable[..., Referral], reason: str = "withdrawn") -
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="coordinator",
-        reason="the hospital's register says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
-    )
+    return corrected(entry, changes, by="coordinator", reason="the hospital's register says otherwise", retract=retract)
 
 
 def _row(referral: Referral) -> tuple[Any, ...]:

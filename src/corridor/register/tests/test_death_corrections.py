@@ -13,6 +13,7 @@ from corridor import clock
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import corrections
 from corridor.register import services as register
@@ -32,15 +33,7 @@ def _died(make_referral: Callable[..., Referral]) -> tuple[Patient, list[Referra
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="monitor",
-        reason="the hospital's register says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
-    )
+    return corrected(entry, changes, by="monitor", reason="the hospital's register says otherwise", retract=retract)
 
 
 def _rows(patient: Patient) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ import pytest
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.register import services as register
 from corridor.register.models import Facility, Referral, Site
 from corridor.transfers import corrections
@@ -42,14 +43,8 @@ def _seen(camp: Site, make_referral: Callable[..., Referral], outcome: str, **ex
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="coordinator",
-        reason="the hospital's discharge letter says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
+    return corrected(
+        entry, changes, by="coordinator", reason="the hospital's discharge letter says otherwise", retract=retract
     )
 
 
