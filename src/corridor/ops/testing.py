@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from corridor import env
 
@@ -82,3 +83,40 @@ def database_text() -> str:
             # Each row named by its table, as SQLite's dump names it in its INSERT statements.
             lines += [f"{table}: {row[0]}" for row in cursor.fetchall()]
     return "\n".join(lines)
+
+
+# The browser tests drive Debian's chromium, never a browser of playwright's own download.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require_chromium() -> None:
+    """Skip a browser test where chromium is not installed; fail it in CI, which must run the browser tests."""
+    import pytest
+
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Chromium, launched by playwright, for a browser test (skipped or failed as :func:`require_chromium` says)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -28,19 +28,11 @@ import pytest
 from PIL import Image
 
 from corridor.ledger.tests import samples
+from corridor.ops.testing import chromium, require_chromium
 from corridor.scenarios.build_demo import NAMES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -71,14 +63,6 @@ print(trip.pk)
 """
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-
-
 def _environment(data_dir: Path) -> dict[str, str]:
     environment = {**os.environ, "CORRIDOR_DATA_DIR": str(data_dir)}
     # A database of the test's own, whatever the surrounding run points at.
@@ -99,7 +83,7 @@ def _python(code: str, data_dir: Path) -> str:
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the demo camp and today's proposed plan, built once per run."""
-    _require_chromium()
+    require_chromium()
     data_dir = tmp_path_factory.mktemp("demo")
     corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
     done = subprocess.run(
@@ -190,13 +174,8 @@ def start_server(demo_data: Path, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _sign_in(browser: Any, server: Server, role: str, **context: Any) -> Any:
