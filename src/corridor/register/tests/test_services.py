@@ -171,6 +171,14 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         "source": "witness",
         "certainty": "confirmed",
     }
+    # Each bad call is a good one with one thing wrong.
+    ok_referral: dict[str, Any] = {
+        "patient": patient,
+        "specialty": "oncology",
+        "priority": "P2",
+        "referral_date": dt.date(2014, 1, 1),
+        "by": None,
+    }
     return [
         ("site code", lambda: register.create_site(code="bad code!", name="X", country="XX", by=None), "code"),
         ("site country", lambda: register.create_site(code="S2", name="X", country="Iraqi", by=None), "country"),
@@ -235,52 +243,29 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         ),
         (
             "referral specialty",
-            lambda: register.create_referral(
-                patient=patient, specialty="x", priority="P2", referral_date=dt.date(2014, 1, 1), by=None
-            ),
+            lambda: register.create_referral(**{**ok_referral, "specialty": "x"}),
             "specialty",
         ),
         (
             "referral priority",
-            lambda: register.create_referral(
-                patient=patient, specialty="oncology", priority="P9", referral_date=dt.date(2014, 1, 1), by=None
-            ),
+            lambda: register.create_referral(**{**ok_referral, "priority": "P9"}),
             "priority",
         ),
         (
             "referral icd",
-            lambda: register.create_referral(
-                patient=patient,
-                specialty="oncology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                diagnosis_icd10="cancer",
-                by=None,
-            ),
+            lambda: register.create_referral(**{**ok_referral, "diagnosis_icd10": "cancer"}),
             "diagnosis_icd10",
         ),
         (
             "referral facility",
             lambda: register.create_referral(
-                patient=patient,
-                specialty="ophthalmology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                eligible_facilities=[facility],
-                by=None,
+                **{**ok_referral, "specialty": "ophthalmology", "eligible_facilities": [facility]}
             ),
             "eligible_facilities",
         ),
         (
             "referral source",
-            lambda: register.create_referral(
-                patient=patient,
-                specialty="oncology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                source="rumour",
-                by=None,
-            ),
+            lambda: register.create_referral(**{**ok_referral, "source": "rumour"}),
             "source",
         ),
         (
