@@ -172,6 +172,7 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         "certainty": "confirmed",
     }
     # Each bad call is a good one with one thing wrong.
+    ok_patient: dict[str, Any] = {"site": camp, "code": "P-51", "registered_on": dt.date(2014, 1, 1), "by": None}
     ok_referral: dict[str, Any] = {
         "patient": patient,
         "specialty": "oncology",
@@ -208,37 +209,24 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         ),
         (
             "patient sex",
-            lambda: register.register_patient(
-                site=camp, code="P-51", registered_on=dt.date(2014, 1, 1), sex="z", by=None
-            ),
+            lambda: register.register_patient(**{**ok_patient, "sex": "z"}),
             "sex",
         ),
         (
             "patient birth year",
-            lambda: register.register_patient(
-                site=camp, code="P-51", birth_year=2030, registered_on=dt.date(2014, 1, 1), by=None
-            ),
+            lambda: register.register_patient(**{**ok_patient, "birth_year": 2030}),
             "birth_year",
         ),
         (
             "patient identity",
             lambda: register.register_patient(
-                site=camp,
-                code="P-51",
-                registered_on="2014-01-01",  # type: ignore[arg-type]
-                identity={"full_name": " "},
-                by=None,
+                **{**ok_patient, "registered_on": "2014-01-01", "identity": {"full_name": " "}}
             ),
             "identity.full_name",
         ),
         (
             "patient date",
-            lambda: register.register_patient(
-                site=camp,
-                code="P-51",
-                registered_on="14/1/2014",  # type: ignore[arg-type]
-                by=None,
-            ),
+            lambda: register.register_patient(**{**ok_patient, "registered_on": "14/1/2014"}),
             "registered_on",
         ),
         (
