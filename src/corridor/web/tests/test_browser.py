@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -367,14 +367,20 @@ def _keep(page: Any, name: str) -> Path:
 WIDTHS = (390, 1366)  # a phone and a laptop: the documentation's screenshots are taken at both
 
 
-def _keep_at_widths(page: Any, name: str) -> None:
-    """``name``-390.png and ``name``-1366.png, each checked for content wider than the window."""
+def _at_widths(page: Any, name: str, save: Callable[[Any, str], Path], viewport_after: Any) -> None:
+    """``save`` the page as ``name``-390 and ``name``-1366, each checked for content wider than the window; the
+    window is ``viewport_after`` again afterwards."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
-        _keep(page, f"{name}-{width}")
-    page.set_viewport_size(DESKTOP["viewport"])
+        save(page, f"{name}-{width}")
+    page.set_viewport_size(viewport_after)
+
+
+def _keep_at_widths(page: Any, name: str) -> None:
+    """``name``-390.png and ``name``-1366.png for the documentation, each checked for content wider than the window."""
+    _at_widths(page, name, _keep, DESKTOP["viewport"])
 
 
 def test_a_coordinator_plans_two_days_requests_both_and_sees_a_denial_and_a_rejected_interpreter_on_the_day_strip(
@@ -748,12 +754,7 @@ def test_an_admin_of_the_camp_and_the_crossing_makes_the_crossings_report_alone_
 
 def _fits(page: Any, name: str) -> None:
     """Screenshots of the page at a phone's and a laptop's width (test-artifacts/), none wider than its window."""
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
-        _shot(page, f"{name}-{width}")
-    page.set_viewport_size(PHONE["viewport"])
+    _at_widths(page, name, _shot, PHONE["viewport"])
 
 
 def test_a_monitor_on_a_phone_records_an_incident_and_attaches_a_photo_whose_thumbnail_shows(
