@@ -15,3 +15,12 @@ def own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
     settings.DATA_DIR = tmp_path
     return tmp_path
+
+
+@pytest.fixture
+def witnessed_data_dir(own_data_dir: Path, settings: Any) -> Path:
+    """The data folder for the witnessing tests, in ``corridor/`` (their witnesses keep their folders beside
+    it), and a short wait for a witness, so that one that does not answer fails a test in seconds."""
+    settings.DATA_DIR = own_data_dir / "corridor"
+    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
+    return own_data_dir / "corridor"

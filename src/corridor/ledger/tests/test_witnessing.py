@@ -20,14 +20,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger import witness as service
 from corridor.ledger.tests.tsa import LocalTSA, make_tsa
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path / "corridor"
-    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("witnessed_data_dir")]
 
 
 def _append(count: int) -> None:
