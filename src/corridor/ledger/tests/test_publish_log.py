@@ -124,11 +124,8 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
 
 
 @pytest.mark.django_db
-def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(
-    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
+@pytest.mark.usefixtures("own_data_dir")
+def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(settings: Any) -> None:
     settings.CHECKPOINT_EVERY_ENTRIES, settings.CHECKPOINT_EVERY_HOURS = 5, 24
     runner = CliRunner()
     assert runner.invoke(cli, ["checkpoint", "--if-due"]).output == "no checkpoint due\n"
