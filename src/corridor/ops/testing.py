@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from corridor import env
 
@@ -120,3 +120,22 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+class Install(NamedTuple):
+    """An install of a test's own: its database's URL, its data folder and the environment that names both."""
+
+    url: str
+    data: Path
+    variables: dict[str, str]
+
+
+@contextmanager
+def migrated_install(folder: Path) -> Iterator[Install]:
+    """An install of the test's own in ``folder`` (its data folder ``data``, its own database), migrated."""
+    data = folder / "data"
+    data.mkdir()
+    with own_database(folder) as url:
+        variables = environment(url, data)
+        corridor(["migrate"], variables)
+        yield Install(url, data, variables)
