@@ -20,6 +20,7 @@ from corridor.cli import cli
 from corridor.ledger import evidence, merkle, tiles
 from corridor.ledger import services as ledger
 from corridor.ledger.tests.ledgers import load_verifier
+from corridor.ledger.tests.tampering import append_held
 
 verifier = load_verifier()
 
@@ -77,10 +78,7 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
 ) -> None:
     monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
     settings.DATA_DIR = tmp_path / "corridor"
-    for i in range(600):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i, "note": "غزة"},
-                      source="witness", certainty="probable",
-                      occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+    append_held(600)
     runner = CliRunner()
     assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
     out = tmp_path / "published"
