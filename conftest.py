@@ -52,6 +52,17 @@ def users(db: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
+def admins(users: dict[str, Any], camp: Any) -> tuple[Any, Any]:
+    """Two admins at the camp, ``admin`` and ``admin-two``: an erasure one of them asks for, the other confirms."""
+    from corridor.accounts.services import create_user
+
+    second = create_user(
+        username="admin-two", role="admin", password="x", by=None, check_password=False, sites=[camp.code]
+    )
+    return users["admin"], second
+
+
+@pytest.fixture
 def camp(db: Any) -> Any:
     """A site with default priority classes, three hospitals and rules of 4 patients, 1 hospital a day."""
     from django.contrib.auth.models import User

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,26 @@ import pytest
 from corridor.files import atomic_open, atomic_path, write_atomically
 
 
-def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_partial_file(tmp_path: Path) -> None:
-    target = tmp_path / "export.jsonl"
-    target.write_text("the old export\n")
-    with pytest.raises(RuntimeError), atomic_open(target) as handle:
+def _half_through_a_handle(target: Path) -> None:
+    with atomic_open(target) as handle:
         handle.write("the first half of the new export")
         raise RuntimeError("the disk filled up")
+
+
+def _half_through_a_file_name(target: Path) -> None:
+    with atomic_path(target) as partial:
+        partial.write_text("half a database")
+        raise RuntimeError("pg_dump was killed")
+
+
+@pytest.mark.parametrize("write_half", [_half_through_a_handle, _half_through_a_file_name])
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_partial_file(
+    tmp_path: Path, write_half: Callable[[Path], None]
+) -> None:
+    target = tmp_path / "export.jsonl"
+    target.write_text("the old export\n")
+    with pytest.raises(RuntimeError):
+        write_half(target)
     assert target.read_text() == "the old export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["export.jsonl"]
 
@@ -46,14 +61,4 @@ def test_a_writer_given_a_file_name_writes_an_owner_only_partial_file_that_takes
         assert not target.exists()
         partial.write_text("the whole database")
     assert target.read_text() == "the whole database"
-    assert [p.name for p in tmp_path.iterdir()] == ["corridor.backup"]
-
-
-def test_a_writer_given_a_file_name_that_fails_leaves_the_old_file_and_no_partial_file(tmp_path: Path) -> None:
-    target = tmp_path / "corridor.backup"
-    target.write_text("yesterday's backup")
-    with pytest.raises(RuntimeError), atomic_path(target) as partial:
-        partial.write_text("half a database")
-        raise RuntimeError("pg_dump was killed")
-    assert target.read_text() == "yesterday's backup"
     assert [p.name for p in tmp_path.iterdir()] == ["corridor.backup"]

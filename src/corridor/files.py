@@ -33,18 +33,14 @@ def atomic_open(
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(path)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, permissions)
-    try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
-            yield handle
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    if durable:
-        _sync(path.parent, os.O_RDONLY)
+    with (
+        _put_in_place(partial, path, durable=durable),
+        os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle,
+    ):
+        yield handle
+        handle.flush()
+        if durable:
+            os.fsync(handle.fileno())
 
 
 @contextmanager
@@ -58,10 +54,21 @@ def atomic_path(path: Path, *, permissions: int = 0o644, durable: bool = False) 
     partial = partial_path(path)
     partial.unlink(missing_ok=True)  # what a killed run left: never written into, never renamed
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, permissions))
-    try:
+    with _put_in_place(partial, path, durable=durable):
         yield partial
         if durable:
             _sync(partial, os.O_RDONLY)
+
+
+@contextmanager
+def _put_in_place(partial: Path, path: Path, *, durable: bool) -> Iterator[None]:
+    """When the block ends, rename ``partial`` to ``path``; if the block fails, remove ``partial`` instead.
+
+    Both atomic writers end this way, so a failure can never leave a partial file behind under either.
+    ``durable`` also syncs the folder, without which the rename itself may not survive a crash.
+    """
+    try:
+        yield
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -45,22 +45,18 @@ def text(value: str | None, field: str, *, required: bool, max_length: int) -> s
 
 def evidence(source: str, certainty: str) -> None:
     """A source and a certainty level from the ledger's catalogue (docs/ledger.md)."""
-    if source not in Source.values:
-        raise InvalidInput(
-            _("must be one of %(choices)s; got %(value)r"),
-            "source",
-            code="evidence.unknown_source",
-            choices=", ".join(Source.values),
-            value=source,
-        )
-    if certainty not in Certainty.values:
-        raise InvalidInput(
-            _("must be one of %(choices)s; got %(value)r"),
-            "certainty",
-            code="evidence.unknown_certainty",
-            choices=", ".join(Certainty.values),
-            value=certainty,
-        )
+    for field, value, allowed, code in (
+        ("source", source, Source.values, "evidence.unknown_source"),
+        ("certainty", certainty, Certainty.values, "evidence.unknown_certainty"),
+    ):
+        if value not in allowed:
+            raise InvalidInput(
+                _("must be one of %(choices)s; got %(value)r"),
+                field,
+                code=code,
+                choices=", ".join(allowed),
+                value=value,
+            )
 
 
 def date(value: Any, field: str) -> dt.date:

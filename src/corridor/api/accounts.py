@@ -7,6 +7,7 @@ way (nobody changes their own roles…) and answers with its ledger entry.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.contrib.auth.models import User
@@ -19,7 +20,7 @@ from corridor import vocabulary
 from corridor.accounts import breakglass
 from corridor.accounts import services as accounts
 from corridor.accounts.models import BreakGlass, SignIn
-from corridor.accounts.roles import Can, roles_of
+from corridor.accounts.roles import Actor, Can, roles_of
 from corridor.register.scoping import visible
 
 from .core import Page, acting, page_of, recorded, requires, responses
@@ -156,6 +157,15 @@ def user_out(user: User) -> dict[str, Any]:
     }
 
 
+def _account_changed(request: HttpRequest, username: str, change: Callable[[User, Actor], User]) -> dict[str, Any]:
+    """``change`` made by the caller (who manages users) to ``username``'s account, answered with the account
+    as it now stands and the ledger entry the change wrote."""
+    by = acting(request, Can.MANAGE_USERS)
+    user = accounts.get_user(username)
+    changed, entry = recorded(lambda: change(user, by))
+    return {**user_out(changed), "entry": entry}
+
+
 def grant_out(grant: BreakGlass) -> dict[str, Any]:
     return {
         "id": grant.pk,
@@ -194,10 +204,11 @@ def create_user(request: HttpRequest, data: UserIn) -> Status[dict[str, Any]]:
 )
 def change_roles(request: HttpRequest, username: Username, data: RolesIn) -> dict[str, Any]:
     """Replace a user's roles (``user.roles_changed``); nobody changes their own."""
-    by = acting(request, Can.MANAGE_USERS)
-    user = accounts.get_user(username)
-    user, entry = recorded(lambda: accounts.change_roles(user, roles=list(data.roles), reason=data.reason, by=by))
-    return {**user_out(user), "entry": entry}
+    return _account_changed(
+        request,
+        username,
+        lambda user, by: accounts.change_roles(user, roles=list(data.roles), reason=data.reason, by=by),
+    )
 
 
 @router.put(
@@ -205,10 +216,11 @@ def change_roles(request: HttpRequest, username: Username, data: RolesIn) -> dic
 )
 def change_sites(request: HttpRequest, username: Username, data: SitesIn) -> dict[str, Any]:
     """Replace the sites a user works at (``user.sites_changed``); nobody changes their own."""
-    by = acting(request, Can.MANAGE_USERS)
-    user = accounts.get_user(username)
-    user, entry = recorded(lambda: accounts.change_sites(user, sites=list(data.sites), reason=data.reason, by=by))
-    return {**user_out(user), "entry": entry}
+    return _account_changed(
+        request,
+        username,
+        lambda user, by: accounts.change_sites(user, sites=list(data.sites), reason=data.reason, by=by),
+    )
 
 
 @router.post(
@@ -219,10 +231,9 @@ def change_sites(request: HttpRequest, username: Username, data: SitesIn) -> dic
 )
 def reset_password(request: HttpRequest, username: Username, data: PasswordIn) -> dict[str, Any]:
     """Set another user's password (``user.password_reset``); they must change it at the next sign-in."""
-    by = acting(request, Can.MANAGE_USERS)
-    user = accounts.get_user(username)
-    user, entry = recorded(lambda: accounts.reset_password(user, password=data.password, by=by))
-    return {**user_out(user), "entry": entry}
+    return _account_changed(
+        request, username, lambda user, by: accounts.reset_password(user, password=data.password, by=by)
+    )
 
 
 @router.post(
@@ -230,10 +241,9 @@ def reset_password(request: HttpRequest, username: Username, data: PasswordIn) -
 )
 def deactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict[str, Any]:
     """No sign-in and no token for this account from now on (``user.deactivated``); a reason is required."""
-    by = acting(request, Can.MANAGE_USERS)
-    user = accounts.get_user(username)
-    user, entry = recorded(lambda: accounts.deactivate_user(user, reason=data.reason, by=by))
-    return {**user_out(user), "entry": entry}
+    return _account_changed(
+        request, username, lambda user, by: accounts.deactivate_user(user, reason=data.reason, by=by)
+    )
 
 
 @router.post(
@@ -241,10 +251,9 @@ def deactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict
 )
 def reactivate(request: HttpRequest, username: Username, data: ReasonIn) -> dict[str, Any]:
     """Give a deactivated account its access back (``user.reactivated``)."""
-    by = acting(request, Can.MANAGE_USERS)
-    user = accounts.get_user(username)
-    user, entry = recorded(lambda: accounts.reactivate_user(user, reason=data.reason, by=by))
-    return {**user_out(user), "entry": entry}
+    return _account_changed(
+        request, username, lambda user, by: accounts.reactivate_user(user, reason=data.reason, by=by)
+    )
 
 
 @router.post(

@@ -14,7 +14,7 @@ take their labels from :mod:`corridor.vocabulary` and its translations.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from corridor import vocabulary
 from corridor.validate import CODE_PATTERN
@@ -224,6 +224,15 @@ START_END = (
     Field("end", "end", hxl="#date +end +form"),
 )
 
+SITE_CODE = Field(
+    "text",
+    "site",
+    ("Camp code", "کد اردوگاه", "رمز المخيم"),
+    hxl="#loc +camp +code",
+    required=True,
+    constraint=f"regex(., '{CODE_PATTERN}')",
+)
+
 NO_TRIP_NUMBER = "${trip_number} = ''"
 TRIP_FIELDS = (
     Field(
@@ -240,15 +249,7 @@ TRIP_FIELDS = (
         constraint=f"regex(., '{TRIP_NUMBER_PATTERN}')",
         constraint_message=("Write it like T-17", "به شکل T-17 بنویسید", "اكتبه على شكل T-17"),
     ),
-    Field(
-        "text",
-        "site",
-        ("Camp code", "کد اردوگاه", "رمز المخيم"),
-        hxl="#loc +camp +code",
-        required=True,
-        relevant=NO_TRIP_NUMBER,
-        constraint=f"regex(., '{CODE_PATTERN}')",
-    ),
+    replace(SITE_CODE, relevant=NO_TRIP_NUMBER),
     Field(
         "date",
         "trip_date",
@@ -298,6 +299,19 @@ NOTE = Field(
     hint=NO_NAMES,
     hxl="#description",
     appearance="multiline",
+)
+
+# What the authority said when it refused a trip or a delivery: asked the same way on both forms.
+REASON_GIVEN = Field(
+    "text",
+    "reason_given",
+    (
+        "The reason the authority gave, if any",
+        "دلیلی که مقامات گفتند، اگر گفتند",
+        "السبب الذي قدّمته السلطات، إن قدّمت سبباً",
+    ),
+    hint=NO_NAMES,
+    hxl="#cause +given",
 )
 
 PATIENT_CODE = Field(
@@ -372,17 +386,7 @@ GATE_INCIDENT = Form(
             relevant="${outcome} = 'cancelled'",
             default="authority",
         ),
-        Field(
-            "text",
-            "reason_given",
-            (
-                "The reason the authority gave, if any",
-                "دلیلی که مقامات گفتند، اگر گفتند",
-                "السبب الذي قدّمته السلطات، إن قدّمت سبباً",
-            ),
-            hint=NO_NAMES,
-            hxl="#cause +given",
-        ),
+        REASON_GIVEN,
         Field(
             "integer",
             "witnesses",
@@ -481,14 +485,7 @@ SUPPLY_DELIVERY = Form(
     fields=(
         _marker("supply_delivery"),
         *START_END,
-        Field(
-            "text",
-            "site",
-            ("Camp code", "کد اردوگاه", "رمز المخيم"),
-            hxl="#loc +camp +code",
-            required=True,
-            constraint=f"regex(., '{CODE_PATTERN}')",
-        ),
+        SITE_CODE,
         Field(
             "date",
             "delivery_date",
@@ -575,17 +572,7 @@ SUPPLY_DELIVERY = Form(
                 ),
             ),
         ),
-        Field(
-            "text",
-            "reason_given",
-            (
-                "The reason the authority gave, if any",
-                "دلیلی که مقامات گفتند، اگر گفتند",
-                "السبب الذي قدّمته السلطات، إن قدّمت سبباً",
-            ),
-            hint=NO_NAMES,
-            hxl="#cause +given",
-        ),
+        REASON_GIVEN,
         *EVIDENCE_FIELDS,
         NOTE,
     ),

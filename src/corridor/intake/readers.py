@@ -21,7 +21,7 @@ import io
 import math
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -548,15 +548,22 @@ def read_json(text: str) -> Export:
     return Export("json", "KoBoToolbox JSON", kobo_submissions(_at_most(results)), "kobo")
 
 
+def _json_submissions(items: list[Any], first: int) -> Iterator[tuple[int, Phrase, dict[str, Any]]]:
+    """The submissions of a platform's JSON answer, each with its number (from ``first``) and its place; text
+    no database can keep, or a submission that is not a JSON object, is refused."""
+    _check_strings(items)
+    for number, item in enumerate(items, start=first):
+        where = Phrase.of(SUBMISSION, submission=number)
+        if not isinstance(item, dict):
+            raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
+        yield number, where, item
+
+
 def kobo_submissions(results: list[Any], first: int = 1) -> list[RawSubmission]:
     """Submissions as KoBoToolbox's API (and its REST Services) give them: group paths in the keys, repeat
     groups as lists of objects. ``first`` numbers them, for the report."""
-    _check_strings(results)
     submissions = []
-    for number, result in enumerate(results, start=first):
-        where = Phrase.of(SUBMISSION, submission=number)
-        if not isinstance(result, dict):
-            raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
+    for number, where, result in _json_submissions(results, first):
         cells: dict[str, Any] = {}
         repeats: dict[str, list[Row]] = {}
         for key, value in result.items():
@@ -587,12 +594,8 @@ def odk_submissions(values: list[Any], first: int = 1) -> list[RawSubmission]:
     """Submissions as ODK Central's OData feed gives them (with ``$expand=*``): groups as nested objects,
     repeat groups as lists of objects, ``__id`` the submission's ID (the CSV download's ``KEY``) and
     ``__system`` its metadata. Cells are named by their group path, as in the CSV download."""
-    _check_strings(values)
     submissions = []
-    for number, value in enumerate(values, start=first):
-        where = Phrase.of(SUBMISSION, submission=number)
-        if not isinstance(value, dict):
-            raise InvalidInput(_("%(where)s is not a JSON object"), code="intake.not_an_object", where=where)
+    for _number, where, value in _json_submissions(values, first):
         cells: dict[str, Any] = {}
         repeats: dict[str, list[Row]] = {}
         system = value.get("__system")

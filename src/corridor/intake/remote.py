@@ -19,6 +19,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -144,60 +145,64 @@ def fetch(source: Source, *, timeout: float = TIMEOUT, page_size: int = PAGE_SIZ
 
 
 def _fetch_kobo(source: Source, timeout: float, page_size: int) -> Pulled:
-    url: str | None = (
-        f"{source.url}/api/v2/assets/{quote(source.form)}/data/?{urlencode({'format': 'json', 'limit': page_size})}"
-    )
-    results: list[dict[str, Any]] = []
-    counts: set[int] = set()
-    page = 0
-    while url:
-        page += 1
-        _bounded(source, page, len(results))
-        document = _get(source, url, page, timeout)
+    def read(document: dict[str, Any], page: int, so_far: int) -> _Page:
         items = document.get("results")
         if not isinstance(items, list) or "count" not in document:
             raise PullFailed(f'{source.name}: page {page} is not the data API\'s {{"count", "results"}}')
         count = _count(document.get("count"), "count", source, page)
-        if count is not None:
-            counts.add(count)
-        results.extend(items)
         link = document.get("next")
         if link is not None and not isinstance(link, str):
             raise PullFailed(f'{source.name}: page {page}: "next" is not an address')
-        url = _same_server(source, link, page) if link else None
-    _complete(source, results, counts, page, "_id")
-    return Pulled(source, results, page)
+        return items, count, _same_server(source, link, page) if link else None
+
+    query = urlencode({"format": "json", "limit": page_size})
+    return _pull_pages(source, f"{source.url}/api/v2/assets/{quote(source.form)}/data/?{query}", timeout, read, "_id")
 
 
 def _fetch_odk(source: Source, timeout: float, page_size: int) -> Pulled:
     project, form = source.form.split("/", 1)
     base = f"{source.url}/v1/projects/{project}/forms/{quote(form)}.svc/Submissions"
     query = {"$top": page_size, "$count": "true", "$expand": "*"}
-    url: str | None = f"{base}?{urlencode(query)}"
-    results: list[dict[str, Any]] = []
+
+    def read(document: dict[str, Any], page: int, so_far: int) -> _Page:
+        items = document.get("value")
+        if not isinstance(items, list):
+            raise PullFailed(f'{source.name}: page {page} is not an OData answer {{"value": [...]}}')
+        count = _count(document.get("@odata.count"), "@odata.count", source, page)
+        link = document.get("@odata.nextLink")
+        if link is not None and not isinstance(link, str):
+            raise PullFailed(f"{source.name}: page {page}: @odata.nextLink is not an address")
+        if link:
+            return items, count, _same_server(source, link, page)
+        if count is not None and items and so_far + len(items) < count:  # servers without nextLink
+            return items, count, f"{base}?{urlencode({**query, '$skip': so_far + len(items)})}"
+        return items, count, None
+
+    return _pull_pages(source, f"{base}?{urlencode(query)}", timeout, read, "__id")
+
+
+# A page's submissions, the count the server claims (if it says one) and the next page's address (None at the last).
+_Page = tuple[list[Any], int | None, str | None]
+
+
+def _pull_pages(
+    source: Source, url: str | None, timeout: float, read: Callable[[dict[str, Any], int, int], _Page], key: str
+) -> Pulled:
+    """Every page from ``url`` on, each taken apart by its platform's ``read`` (given the page's document, its
+    number and how many submissions came before it); within the bounds, and adding up (``key`` names a
+    submission's id)."""
+    results: list[Any] = []
     counts: set[int] = set()
     page = 0
     while url:
         page += 1
         _bounded(source, page, len(results))
         document = _get(source, url, page, timeout)
-        items = document.get("value")
-        if not isinstance(items, list):
-            raise PullFailed(f'{source.name}: page {page} is not an OData answer {{"value": [...]}}')
-        count = _count(document.get("@odata.count"), "@odata.count", source, page)
+        items, count, url = read(document, page, len(results))
         if count is not None:
             counts.add(count)
         results.extend(items)
-        link = document.get("@odata.nextLink")
-        if link is not None and not isinstance(link, str):
-            raise PullFailed(f"{source.name}: page {page}: @odata.nextLink is not an address")
-        if link:
-            url = _same_server(source, link, page)
-        elif count is not None and items and len(results) < count:
-            url = f"{base}?{urlencode({**query, '$skip': len(results)})}"  # servers without nextLink
-        else:
-            url = None
-    _complete(source, results, counts, page, "__id")
+    _complete(source, results, counts, page, key)
     return Pulled(source, results, page)
 
 

@@ -167,13 +167,9 @@ def receive_push(chosen: Source, body: bytes) -> PushOutcome:
         return _refuse_body(
             chosen,
             body,
-            Problem(
-                THE_BODY,
-                None,
-                _("the body is larger than %(mb)s MB"),
-                "intake.push_too_large",
-                {"mb": MAX_PUSH_BYTES // (1024 * 1024)},
-            ),
+            _("the body is larger than %(mb)s MB"),
+            "intake.push_too_large",
+            {"mb": MAX_PUSH_BYTES // (1024 * 1024)},
         )
     try:
         document = jsonlimits.loads(body)
@@ -181,19 +177,16 @@ def receive_push(chosen: Source, body: bytes) -> PushOutcome:
         return _refuse_body(
             chosen,
             body,
-            Problem(
-                THE_BODY,
-                None,
-                _("the body is not JSON (%(detail)s): choose JSON in the REST Service"),
-                "intake.push_not_json",
-                {"detail": str(exc)[:100]},  # the parser's own words, as they came
-            ),
+            _("the body is not JSON (%(detail)s): choose JSON in the REST Service"),
+            "intake.push_not_json",
+            {"detail": str(exc)[:100]},  # the parser's own words, as they came
         )
     if not isinstance(document, dict):
         return _refuse_body(
             chosen,
             body,
-            Problem(THE_BODY, None, _("the body is not one submission (a JSON object)"), "intake.push_not_one"),
+            _("the body is not one submission (a JSON object)"),
+            "intake.push_not_one",
         )
     try:
         export = Export("push", "KoBoToolbox REST Service", kobo_submissions([document]), "kobo")
@@ -230,7 +223,11 @@ def _refuse_document(chosen: Source, document: dict[str, Any], problems: list[Pr
     return PushOutcome("refused", ident, problems=problems)
 
 
-def _refuse_body(chosen: Source, body: bytes, problem: Problem) -> PushOutcome:
+def _refuse_body(
+    chosen: Source, body: bytes, template: str, code: str, values: dict[str, Any] | None = None
+) -> PushOutcome:
+    """Keep a push whose body is not one submission as refused (its start kept to show), the problem about the body."""
+    problem = Problem(THE_BODY, None, template, code, values or {})
     text = body[:MAX_KEPT_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     with transaction.atomic():
         _remember(chosen, "push", "", "", [problem], {"body": text})

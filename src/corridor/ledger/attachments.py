@@ -33,11 +33,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop as _
 
+from corridor import validate
 from corridor.accounts.roles import Can, require
 from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import media, proofmode, sealed
 from corridor.ledger import services as ledger
-from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Attachment, Entry
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -240,22 +240,7 @@ def attach(
     """
     require(by, Can.ADD_ATTACHMENTS)
     # Checked before a byte is read, so a bad field never costs an upload.
-    if source not in Source.values:
-        raise InvalidInput(
-            _("must be one of %(choices)s; got %(value)r"),
-            "source",
-            code="evidence.unknown_source",
-            choices=", ".join(Source.values),
-            value=source,
-        )
-    if certainty not in Certainty.values:
-        raise InvalidInput(
-            _("must be one of %(choices)s; got %(value)r"),
-            "certainty",
-            code="evidence.unknown_certainty",
-            choices=", ".join(Certainty.values),
-            value=certainty,
-        )
+    validate.evidence(source, certainty)
     if isinstance(subjects, str):
         raise InvalidInput(
             _("give a list of subjects, not one string"), "subjects", code="attachment.subjects_not_a_list"

@@ -20,17 +20,27 @@ from corridor.register.scoping import require_entry
 from corridor.sensitivity import is_redacted, may_read_clinical
 
 
-def read_text(seq: int, *, by: ledger.Actor, purpose: str) -> tuple[dict[str, Any], Entry]:
-    """Entry ``seq``'s whole payload, recording who read it and why (``text.viewed``) before it is returned."""
-    require(by, Can.REVIEW_ACCESS)
-    if not isinstance(purpose, str) or not purpose.strip():
-        raise InvalidInput(_("say why you read this text"), "purpose", code="withheld.read_without_purpose")
+def _entry_read_for(seq: int, *, by: ledger.Actor, purpose: str) -> Entry:
+    """Entry ``seq``, once a given reason is within bounds and ``by`` may see the entry at all.
+
+    Reading a withheld text and giving a committed text out check the same things after their own
+    "say why" refusal; each of them words that refusal for its act, so that check stays with them.
+    """
     if len(purpose) > 500:
         raise InvalidInput(_("at most %(limit)s characters"), "purpose", code="withheld.purpose_too_long", limit=500)
     require_entry(by, seq)
     entry = Entry.objects.filter(seq=seq).first()
     if entry is None:
         raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
+    return entry
+
+
+def read_text(seq: int, *, by: ledger.Actor, purpose: str) -> tuple[dict[str, Any], Entry]:
+    """Entry ``seq``'s whole payload, recording who read it and why (``text.viewed``) before it is returned."""
+    require(by, Can.REVIEW_ACCESS)
+    if not isinstance(purpose, str) or not purpose.strip():
+        raise InvalidInput(_("say why you read this text"), "purpose", code="withheld.read_without_purpose")
+    entry = _entry_read_for(seq, by=by, purpose=purpose)
     if not is_redacted(entry.payload, entry.type):
         raise NotFound(_("ledger entry %(seq)s holds no withheld text"), code="withheld.nothing_withheld", seq=seq)
     with transaction.atomic():
@@ -61,12 +71,7 @@ def prove_text(seq: int, key: str, *, by: ledger.Actor, purpose: str) -> dict[st
         )
     if not isinstance(purpose, str) or not purpose.strip():
         raise InvalidInput(_("say why you give this text out"), "purpose", code="withheld.proof_without_purpose")
-    if len(purpose) > 500:
-        raise InvalidInput(_("at most %(limit)s characters"), "purpose", code="withheld.purpose_too_long", limit=500)
-    require_entry(by, seq)
-    entry = Entry.objects.filter(seq=seq).first()
-    if entry is None:
-        raise NotFound(_("there is no ledger entry %(seq)s"), code="entry.not_found", seq=seq)
+    entry = _entry_read_for(seq, by=by, purpose=purpose)
     committed = commitments.paths(entry.fields["payload"])
     if key not in committed:
         if not committed:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from corridor import env
 
@@ -82,3 +83,59 @@ def database_text() -> str:
             # Each row named by its table, as SQLite's dump names it in its INSERT statements.
             lines += [f"{table}: {row[0]}" for row in cursor.fetchall()]
     return "\n".join(lines)
+
+
+# The browser tests drive Debian's chromium, never a browser of playwright's own download.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require_chromium() -> None:
+    """Skip a browser test where chromium is not installed; fail it in CI, which must run the browser tests."""
+    import pytest
+
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Chromium, launched by playwright, for a browser test (skipped or failed as :func:`require_chromium` says)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Install(NamedTuple):
+    """An install of a test's own: its database's URL, its data folder and the environment that names both."""
+
+    url: str
+    data: Path
+    variables: dict[str, str]
+
+
+@contextmanager
+def migrated_install(folder: Path) -> Iterator[Install]:
+    """An install of the test's own in ``folder`` (its data folder ``data``, its own database), migrated."""
+    data = folder / "data"
+    data.mkdir()
+    with own_database(folder) as url:
+        variables = environment(url, data)
+        corridor(["migrate"], variables)
+        yield Install(url, data, variables)

@@ -33,14 +33,14 @@ define_section(
     order=25,
 )
 
-_WORDS = {
-    "col.treated": _("Treatment begun"),
-    "col.treated_within_deadline": _("Within deadline"),
-    "col.treated_within_deadline_rate": _("Within deadline %"),
-    "col.in_care": _("In care"),
-}
-for _key, _text in _WORDS.items():
-    strings.MESSAGES.setdefault(_key, _text)
+strings.add_words(
+    {
+        "col.treated": _("Treatment begun"),
+        "col.treated_within_deadline": _("Within deadline"),
+        "col.treated_within_deadline_rate": _("Within deadline %"),
+        "col.in_care": _("In care"),
+    }
+)
 
 EPISODES = (
     Indicator(

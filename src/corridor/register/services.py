@@ -183,15 +183,23 @@ def change_site(
                 _("unknown time zone %(zone)r"), "time_zone", code="site.unknown_time_zone", zone=time_zone
             ) from None
         changes["time_zone"] = time_zone
-    changes = {k: v for k, v in changes.items() if getattr(site, k) != v}
+    _save_changes(site, "site", changes, by=by)
+    return site
+
+
+def _save_changes(record: Site | Facility | Patient, kind: str, changes: dict[str, Any], *, by: Actor) -> None:
+    """Set the fields of ``changes`` that differ from ``record``'s and append ``KIND.changed`` naming them, in
+    one transaction; refuse, writing nothing, when none differs (the entry holds only what changed)."""
+    changes = {k: v for k, v in changes.items() if getattr(record, k) != v}
     if not changes:
         raise InvalidInput(_("nothing to change"), code="change.nothing")
     with transaction.atomic():
         for key, value in changes.items():
-            setattr(site, key, value)
-        site.save(update_fields=list(changes))
-        ledger.append("site.changed", by=by, subjects=[f"site:{site.code}"], payload={"site": site.code, **changes})
-    return site
+            setattr(record, key, value)
+        record.save(update_fields=list(changes))
+        ledger.append(
+            f"{kind}.changed", by=by, subjects=[f"{kind}:{record.code}"], payload={kind: record.code, **changes}
+        )
 
 
 # ----------------------------------------------------------------------------------------- facilities
@@ -293,19 +301,7 @@ def change_facility(
         changes["travel_minutes"] = travel_minutes
     if closed_dates is not None:
         changes["closed_dates"] = sorted({_date(d, "closed_dates").isoformat() for d in closed_dates})
-    changes = {k: v for k, v in changes.items() if getattr(facility, k) != v}
-    if not changes:
-        raise InvalidInput(_("nothing to change"), code="change.nothing")
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(facility, key, value)
-        facility.save(update_fields=list(changes))
-        ledger.append(
-            "facility.changed",
-            by=by,
-            subjects=[f"facility:{facility.code}"],
-            payload={"facility": facility.code, **changes},
-        )
+    _save_changes(facility, "facility", changes, by=by)
     return facility
 
 
@@ -534,19 +530,7 @@ def change_patient(
         changes["birth_year"] = birth_year
     if depends_on_power is not None:
         changes["depends_on_power"] = bool(depends_on_power)
-    changes = {k: v for k, v in changes.items() if getattr(patient, k) != v}
-    if not changes:
-        raise InvalidInput(_("nothing to change"), code="change.nothing")
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(patient, key, value)
-        patient.save(update_fields=list(changes))
-        ledger.append(
-            "patient.changed",
-            by=by,
-            subjects=[f"patient:{patient.code}"],
-            payload={"patient": patient.code, **changes},
-        )
+    _save_changes(patient, "patient", changes, by=by)
     return patient
 
 

@@ -12,6 +12,15 @@ from corridor.reports import exports, strings
 LANGUAGE_NAMES = {"en": "English", "fa": "فارسی", "ar": "العربية"}
 
 
+def _offer_sites(form: forms.Form, sites: list[tuple[str, str]] | None) -> None:
+    """Let a user who works at several sites choose one of them (or all); one who works at one has no choice."""
+    if sites is not None and len(sites) > 1:
+        choice: Any = form.fields["site"]
+        choice.choices = [("", _("All my sites")), *sites]
+    else:
+        del form.fields["site"]
+
+
 class ReportForm(forms.Form):
     month = forms.RegexField(regex=r"^\d{4}-\d{2}$", label=_("Month"), help_text=_("YYYY-MM"))
     language = forms.ChoiceField(
@@ -26,11 +35,7 @@ class ReportForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         # The report counts the user's sites; one who works at several may ask for one of them alone.
-        if sites is not None and len(sites) > 1:
-            choice: Any = self.fields["site"]
-            choice.choices = [("", _("All my sites")), *sites]
-        else:
-            del self.fields["site"]
+        _offer_sites(self, sites)
         if not may_see_small_counts:
             # A role that may not export sees the public edition only, as in the API: the box is ticked
             # and fixed (a disabled field ignores what is posted and keeps its initial value).
@@ -78,11 +83,7 @@ class NarrativeForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A narrative is printed in the reports of the sites it is about: one who works at several may
         # write about one of them (docs/roles.md, "Sites").
-        if sites is not None and len(sites) > 1:
-            choice: Any = self.fields["site"]
-            choice.choices = [("", _("All my sites")), *sites]
-        else:
-            del self.fields["site"]
+        _offer_sites(self, sites)
 
 
 class DossierForm(forms.Form):

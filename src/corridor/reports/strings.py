@@ -12,7 +12,7 @@ that it reads in order inside right-to-left text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.utils import translation
 from django.utils.functional import Promise
@@ -372,6 +372,15 @@ VOCABULARY = {
     "age_group": "age_group",
     "diagnosis_group": "diagnosis_group",
 }
+
+
+def add_words(words: Mapping[str, Promise]) -> None:
+    """Words (gettext messages) for the tables of a section another app adds, by key ("col.stock").
+
+    A word the report already has keeps its own text: one key has one wording, whichever app uses it.
+    """
+    for key, text in words.items():
+        MESSAGES.setdefault(key, text)
 
 
 def tr(key: str, language: str, n: int | None = None, **values: object) -> str:

@@ -20,7 +20,7 @@ from corridor import jsonlimits
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register import services as register
-from corridor.register.models import Facility, Patient, Referral, Scenario
+from corridor.register.models import Facility, Patient, Referral, Scenario, Site
 from corridor.supplies import actions as supplies
 from corridor.supplies.models import Generator as SupplyGenerator
 from corridor.transfers import companions
@@ -139,10 +139,9 @@ def _at(text: str) -> dt.datetime:
     return moment
 
 
-def _apply(data: dict[str, Any]) -> dict[str, int]:
-    register.ensure_priority_classes(by=None)
-    s = data["site"]
-    site = register.create_site(
+def _create_site(s: dict[str, Any]) -> Site:
+    """A site of the scenario: the camp, or a further one beside it."""
+    return register.create_site(
         code=s["code"],
         name=s["name"],
         country=s["country"],
@@ -151,6 +150,18 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
         names=s.get("names"),
         by=None,
     )
+
+
+def _set_rules(site: Site, rules: list[dict[str, Any]]) -> None:
+    """A site's access rules, each with the source and certainty it gives."""
+    for r in rules:
+        fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
+        register.set_access_rules(site=site, by=None, **fields, **_evidence(r))
+
+
+def _apply(data: dict[str, Any]) -> dict[str, int]:
+    register.ensure_priority_classes(by=None)
+    site = _create_site(data["site"])
     for f in data.get("facilities", []):
         register.create_facility(
             code=f["code"],
@@ -162,26 +173,14 @@ def _apply(data: dict[str, Any]) -> dict[str, int]:
             names=f.get("names"),
             by=None,
         )
-    for r in data.get("rules", []):
-        fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
-        register.set_access_rules(site=site, by=None, **fields, **_evidence(r))
+    _set_rules(site, data.get("rules", []))
     # Further sites (a crossing beside the camp), each with its own rules; a patient or an action names
     # its site with "site", and without it belongs to the first.
     sites = {site.code: site}
     for extra in data.get("other_sites", []):
-        other = register.create_site(
-            code=extra["code"],
-            name=extra["name"],
-            country=extra["country"],
-            population=extra.get("population", 0),
-            time_zone=extra.get("time_zone", "UTC"),
-            names=extra.get("names"),
-            by=None,
-        )
+        other = _create_site(extra)
         sites[other.code] = other
-        for r in extra.get("rules", []):
-            fields = {k: v for k, v in r.items() if k not in ("source", "certainty")}
-            register.set_access_rules(site=other, by=None, **fields, **_evidence(r))
+        _set_rules(other, extra.get("rules", []))
     for p in data.get("patients", []):
         register.register_patient(
             site=sites[p.get("site", site.code)],

@@ -31,18 +31,18 @@ define_section(
 )
 
 # Words for this section's table headings (gettext messages); added only where the report has none of its own.
-_WORDS = {
-    "by.item": _("supply"),
-    "col.unit": _("Unit"),
-    "col.stock": _("Stock"),
-    "col.days_of_autonomy": _("Days of autonomy"),
-    "col.run_out": _("Runs out"),
-    "col.blockade_days": _("Blockade days"),
-    "col.answered": _("Deliveries answered"),
-    "col.share_allowed": _("Let through %"),
-}
-for _key, _text in _WORDS.items():
-    strings.MESSAGES.setdefault(_key, _text)
+strings.add_words(
+    {
+        "by.item": _("supply"),
+        "col.unit": _("Unit"),
+        "col.stock": _("Stock"),
+        "col.days_of_autonomy": _("Days of autonomy"),
+        "col.run_out": _("Runs out"),
+        "col.blockade_days": _("Blockade days"),
+        "col.answered": _("Deliveries answered"),
+        "col.share_allowed": _("Let through %"),
+    }
+)
 
 DAYS_OF_AUTONOMY = Indicator(
     code="supplies.days_of_autonomy",

@@ -33,16 +33,16 @@ define_section(
     order=45,
 )
 
-_WORDS = {
-    "col.asked": _("Asked for"),
-    "col.rejected": _("Rejected"),
-    "col.substituted": _("Substituted"),
-    "col.no_answer": _("No answer"),
-    "by.role": _("role"),
-    "col.role": _("Role"),
-}
-for _key, _text in _WORDS.items():
-    strings.MESSAGES.setdefault(_key, _text)
+strings.add_words(
+    {
+        "col.asked": _("Asked for"),
+        "col.rejected": _("Rejected"),
+        "col.substituted": _("Substituted"),
+        "col.no_answer": _("No answer"),
+        "by.role": _("role"),
+        "col.role": _("Role"),
+    }
+)
 
 COMPANIONS = (
     Indicator(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -12,28 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from corridor.ops.testing import CORRIDOR, corridor, environment
+from corridor.ops.testing import CORRIDOR, chromium, corridor, environment, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 def test_the_docs_page_renders_from_local_files_without_breaking_the_csp(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have /usr/bin/chromium for the browser tests")
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
+    require_chromium()
     data = tmp_path / "data"
     data.mkdir()
     variables = environment(f"sqlite:///{tmp_path / 'docs.sqlite3'}", data)
@@ -57,8 +41,7 @@ def test_the_docs_page_renders_from_local_files_without_breaking_the_csp(tmp_pat
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.2)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        with chromium() as browser:
             page = browser.new_page()
             problems: list[str] = []
             outside: list[str] = []
@@ -70,7 +53,6 @@ def test_the_docs_page_renders_from_local_files_without_breaking_the_csp(tmp_pat
             assert "Corridor API" in page.inner_text(".swagger-ui .info .title")
             page.wait_for_selector(".opblock-tag", timeout=30_000)
             assert page.locator(".opblock").count() > 40  # every operation is listed
-            browser.close()
         assert outside == [], outside
         assert [p for p in problems if "Content Security Policy" in p or "Refused" in p] == [], problems
     finally:

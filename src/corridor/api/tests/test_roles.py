@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -210,27 +211,39 @@ def plan_seq(camp: Any, trips: dict[str, Any]) -> int:
     return propose_plan(site=camp, day=dt.date(2014, 10, 15), by=None, horizon_days=7, time_limit=0.5).seq
 
 
-@pytest.mark.parametrize(("method", "template", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_each_role_may_call_exactly_what_its_role_allows(
-    method: str,
-    template: str,
-    body: dict[str, Any] | None,
-    allowed: frozenset[str],
-    tokens: dict[str, str],
-    trips: dict[str, Any],
-    api_client: Callable[[str | None], Client],
-    request: pytest.FixtureRequest,
-) -> None:
-    from corridor.accounts.tokens import issue_token, revoke_token
+@dataclass(frozen=True)
+class Endpoint:
+    """A row of the matrix, its path and body filled in with the records of the scene."""
 
-    revoked, revoked_secret = issue_token(_user("coordinator"), by=None, label="old")
-    revoke_token(revoked.pk, by=None)
+    method: str
+    template: str
+    body: dict[str, Any] | None
+    allowed: frozenset[str]
+    path: str
+    payload: Any
+
+
+@pytest.fixture(params=MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def endpoint(request: pytest.FixtureRequest, trips: dict[str, Any]) -> Endpoint:
+    from corridor.accounts.tokens import issue_token
+
+    method, template, body, allowed = request.param
     ids = {name: t.pk for name, t in trips.items() if hasattr(t, "pk")}
     # A live token to revoke, by its own id (PostgreSQL does not restart ids between tests).
     ids["token"] = issue_token(_user("clinician"), by=None, label="to revoke")[0].pk
     if "plan" in template:  # the planner runs only for the tests that need a plan
         ids["plan"] = request.getfixturevalue("plan_seq")
-    path, payload = _fill(template, ids), _fill(body, ids)
+    return Endpoint(method, template, body, allowed, _fill(template, ids), _fill(body, ids))
+
+
+def test_each_role_may_call_exactly_what_its_role_allows(
+    tokens: dict[str, str], api_client: Callable[[str | None], Client], endpoint: Endpoint
+) -> None:
+    from corridor.accounts.tokens import issue_token, revoke_token
+
+    revoked, revoked_secret = issue_token(_user("coordinator"), by=None, label="old")
+    revoke_token(revoked.pk, by=None)
+    method, path, payload, allowed = endpoint.method, endpoint.path, endpoint.payload, endpoint.allowed
     callers = {**tokens, "revoked": revoked_secret, "nobody": None}
     outcomes = {}
     for caller, secret in callers.items():
@@ -296,17 +309,12 @@ def _names_a_camp_record(template: str, body: dict[str, Any] | None) -> bool:
     return any(mark in text for mark in CAMP_RECORDS)
 
 
-@pytest.mark.parametrize(("method", "template", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
 def test_no_endpoint_shows_or_changes_the_records_of_a_site_the_caller_does_not_work_at(
-    method: str,
-    template: str,
-    body: dict[str, Any] | None,
-    allowed: frozenset[str],
     tokens: dict[str, str],
     trips: dict[str, Any],
     crossing: Any,
     api_client: Callable[[str | None], Client],
-    request: pytest.FixtureRequest,
+    endpoint: Endpoint,
 ) -> None:
     # Endpoint × role × (own site, other site), with records at both. The crossing's callers name the
     # camp's records and must find nothing (404 where a record is named, never its contents); the camp's
@@ -314,11 +322,8 @@ def test_no_endpoint_shows_or_changes_the_records_of_a_site_the_caller_does_not_
     from corridor.accounts.tokens import issue_token
     from corridor.ledger.models import EntrySite
 
-    ids = {name: t.pk for name, t in trips.items() if hasattr(t, "pk")}
-    ids["token"] = issue_token(_user("clinician"), by=None, label="to revoke")[0].pk
-    if "plan" in template:
-        ids["plan"] = request.getfixturevalue("plan_seq")
-    path, payload = _fill(template, ids), _fill(body, ids)
+    method, path, payload, allowed = endpoint.method, endpoint.path, endpoint.payload, endpoint.allowed
+    template, body = endpoint.template, endpoint.body
     names_a_record = _names_a_camp_record(template, body) and "/api/users" not in template
     wrong = {}
     for role in ROLES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,20 @@ def field_state(camp: Site, make_referral: Callable[..., Referral]) -> Callable[
         return CASES[form](camp, make_referral)
 
     return build
+
+
+@pytest.fixture
+def deaths_one_unknown(field_state: Callable[[str], Case], tmp_path: Path) -> Path:
+    """A Kobo export of two death reports, the second naming a patient the register does not hold: an
+    import of it must reject the second and, holding the first back, write nothing."""
+    from corridor.intake.forms import FORMS
+    from corridor.intake.tests.exports import kobo_json
+
+    case = field_state("death")
+    case.submissions[1].answers["patient_code"] = "P-0000"
+    path = tmp_path / "deaths.json"
+    path.write_bytes(kobo_json(FORMS["death"], case.submissions))
+    return path
 
 
 @pytest.fixture

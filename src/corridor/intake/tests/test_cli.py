@@ -37,16 +37,10 @@ def test_import_odk_prints_what_was_imported_and_then_that_it_was_already(
     assert again.output.splitlines()[-1] == "0 imported, 2 already imported, 0 excluded, 0 rejected"
 
 
-def test_a_rejected_submission_exits_2_naming_row_and_field_with_nothing_written(
-    field_state: Callable[[str], Case], tmp_path: Path
-) -> None:
-    case = field_state("death")
-    case.submissions[1].answers["patient_code"] = "P-0000"
-    path = tmp_path / "deaths.json"
-    path.write_bytes(kobo_json(FORMS["death"], case.submissions))
+def test_a_rejected_submission_exits_2_naming_row_and_field_with_nothing_written(deaths_one_unknown: Path) -> None:
     head = ledger.head()[0]
 
-    result = CliRunner().invoke(cli, ["import", "kobo", str(path)])
+    result = CliRunner().invoke(cli, ["import", "kobo", str(deaths_one_unknown)])
 
     assert result.exit_code == 2
     assert ledger.head()[0] == head

@@ -15,7 +15,7 @@ from corridor.cli import cli
 from corridor.intake.forms import FORMS
 from corridor.intake.sources import Source
 from corridor.intake.tests.cases import Case
-from corridor.intake.tests.exports import kobo_json, odk_zip
+from corridor.intake.tests.exports import odk_zip
 from corridor.intake.tests.recorded import RecordedServer, serve_kobo
 
 pytestmark = pytest.mark.django_db
@@ -48,15 +48,9 @@ def test_an_import_in_persian_says_its_heading_results_and_totals_in_persian(
     assert not ENGLISH.search(_persian(first.output + again.output)), first.output + again.output
 
 
-def test_a_rejected_import_in_persian_exits_2_with_its_error_in_persian(
-    field_state: Callable[[str], Case], tmp_path: Path
-) -> None:
-    case = field_state("death")
-    case.submissions[1].answers["patient_code"] = "P-0000"
-    path = tmp_path / "deaths.json"
-    path.write_bytes(kobo_json(FORMS["death"], case.submissions))
+def test_a_rejected_import_in_persian_exits_2_with_its_error_in_persian(deaths_one_unknown: Path) -> None:
 
-    result = CliRunner().invoke(cli, ["import", "kobo", str(path), "--language", "fa"])
+    result = CliRunner().invoke(cli, ["import", "kobo", str(deaths_one_unknown), "--language", "fa"])
 
     assert result.exit_code == 2
     assert "corridor: error: ۱ از ۲ فرم ارسالی رد شد؛ چیزی نوشته نشد" in result.output

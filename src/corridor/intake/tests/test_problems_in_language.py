@@ -233,18 +233,9 @@ def test_the_cli_lists_refused_submissions_with_codes_in_english_or_the_language
 
 
 @pytest.mark.django_db
-def test_an_import_report_says_its_rows_and_problems_in_persian_when_asked(
-    field_state: Callable[[str], Any], tmp_path: Path
-) -> None:
-    from corridor.intake.forms import FORMS
-    from corridor.intake.tests.exports import kobo_json
+def test_an_import_report_says_its_rows_and_problems_in_persian_when_asked(deaths_one_unknown: Path) -> None:
 
-    case = field_state("death")
-    case.submissions[1].answers["patient_code"] = "P-0000"
-    path = tmp_path / "deaths.json"
-    path.write_bytes(kobo_json(FORMS["death"], case.submissions))
-
-    result = CliRunner().invoke(cli, ["import", "kobo", str(path), "--language", "fa"])
+    result = CliRunner().invoke(cli, ["import", "kobo", str(deaths_one_unknown), "--language", "fa"])
 
     assert result.exit_code == 2
     assert "فرم ارسالی ۲" in result.output and "patient_code: بیماری با کد «P-0000» در ثبت نیست" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
 from corridor.ledger import canonical, checkpoints, merkle
+from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -85,3 +88,28 @@ def flip(data: bytes, bit: int) -> bytes:
     changed = bytearray(data)
     changed[bit // 8] ^= 1 << (bit % 8)
     return bytes(changed)
+
+
+def held_at_the_gate(note: str, subjects: tuple[str, ...] = ("trip:7",)) -> Entry:
+    """A ``gate.held`` entry whose note is committed in the ledger and sealed apart, for the sealed-text tests."""
+    return ledger.append(
+        "gate.held",
+        by="tester",
+        subjects=subjects,
+        payload={"note": note, "date": "2014-10-11"},
+        source="witness",
+        certainty="probable",
+        occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
+    )
+
+
+def corrected(
+    entry: Entry, changes: dict[str, Any], *, by: str, reason: str, source: str = "document", retract: bool = False
+) -> Entry:
+    """``entry`` corrected by ``changes`` (or retracted), confirmed, as the correction tests write it.
+
+    ``changes`` is a dict, not keywords, because a correction may change an entry's own ``reason`` or ``certainty``.
+    """
+    return ledger.correct(
+        entry.seq, by=by, reason=reason, changes=changes, source=source, certainty="confirmed", retract=retract
+    )

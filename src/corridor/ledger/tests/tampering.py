@@ -12,9 +12,10 @@ from corridor.ledger import services as ledger
 APPEND_ONLY_TABLES = ("ledger_entry", "ledger_subject", "ledger_treenode")
 
 
-def append_held(count: int) -> None:
-    """``count`` gate holds with non-ASCII text, so a rewrite must get the canonical encoding right."""
-    for i in range(count):
+def append_held(count: int, start: int = 0) -> None:
+    """``count`` gate holds (on trips ``start``…) with non-ASCII text, so a rewrite must get the canonical
+    encoding right."""
+    for i in range(start, start + count):
         ledger.append(
             "gate.held",
             by="tester",

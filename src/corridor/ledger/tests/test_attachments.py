@@ -18,14 +18,8 @@ from corridor.ledger.models import Attachment, Entry
 from corridor.ledger.tests import samples
 from corridor.ledger.tests.ledgers import load_verifier
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_data_dir")]
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n trailer a synthetic denial notice\n"
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
 
 
 def _incident() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -17,30 +16,17 @@ from corridor.errors import NotAllowed, NotFound
 from corridor.ledger import began, commitments, sealing, withheld
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry, SealedText
-from corridor.ledger.tests.ledgers import ROOT
+from corridor.ledger.tests.ledgers import ROOT, held_at_the_gate
 from corridor.register.crypto import IdentityKeyError
 from corridor.sensitivity import RESTRICTED, key_class
 
+pytestmark = pytest.mark.usefixtures("own_data_dir")
 NOTE = "held two hours, mkSealedNote9931"
 VERIFIER = ROOT / "verifier" / "corridor_verify.py"
 
 
-@pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
-
-
 def _held(note: str = NOTE, subjects: tuple[str, ...] = ("trip:7",)) -> Entry:
-    return ledger.append(
-        "gate.held",
-        by="tester",
-        subjects=subjects,
-        payload={"note": note, "date": "2014-10-11"},
-        source="witness",
-        certainty="probable",
-        occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
-    )
+    return held_at_the_gate(note, subjects)
 
 
 def _restricted(key: str) -> bool:

@@ -21,14 +21,8 @@ from corridor.ledger.tests.tampering import append_held as _append
 from corridor.ledger.tests.tampering import drop_triggers as _drop_triggers
 from corridor.ledger.tests.tampering import sql as _sql
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_data_dir")]
 verifier = load_verifier()
-
-
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
 
 
 def _memory_tree() -> merkle.MemoryTree:

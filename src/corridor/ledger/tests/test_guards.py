@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -21,13 +20,7 @@ from corridor.ledger.tests.tampering import append_held as _append
 from corridor.ledger.tests.tampering import drop_triggers as _drop_triggers
 from corridor.ledger.tests.tampering import sql as _sql
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_data_dir")]
 
 
 def rewrite_from(first: int) -> None:

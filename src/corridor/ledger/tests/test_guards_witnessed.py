@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,14 +12,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.tests.test_guards import _append, rewrite_from
 from corridor.ledger.tests.test_witnessing import Running, witnesses  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path / "corridor"
-    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("witnessed_data_dir")]
 
 
 def test_a_witnessed_checkpoint_verifies_and_still_catches_a_rewrite(

@@ -20,6 +20,7 @@ from corridor.cli import cli
 from corridor.ledger import evidence, merkle, tiles
 from corridor.ledger import services as ledger
 from corridor.ledger.tests.ledgers import load_verifier
+from corridor.ledger.tests.tampering import append_held
 
 verifier = load_verifier()
 
@@ -77,10 +78,7 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
 ) -> None:
     monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
     settings.DATA_DIR = tmp_path / "corridor"
-    for i in range(600):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i, "note": "غزة"},
-                      source="witness", certainty="probable",
-                      occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+    append_held(600)
     runner = CliRunner()
     assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
     out = tmp_path / "published"
@@ -124,11 +122,8 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
 
 
 @pytest.mark.django_db
-def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(
-    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
+@pytest.mark.usefixtures("own_data_dir")
+def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(settings: Any) -> None:
     settings.CHECKPOINT_EVERY_ENTRIES, settings.CHECKPOINT_EVERY_HOURS = 5, 24
     runner = CliRunner()
     assert runner.invoke(cli, ["checkpoint", "--if-due"]).output == "no checkpoint due\n"

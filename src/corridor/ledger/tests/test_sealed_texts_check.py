@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,32 +13,18 @@ from click.testing import CliRunner, Result
 from corridor.accounts.services import create_user
 from corridor.cli import cli
 from corridor.ledger import sealing
-from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry, SealedText
+from corridor.ledger.tests.ledgers import held_at_the_gate
 from corridor.register import erasure
 from corridor.register import services as register
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_data_dir")]
 NOTE = "held two hours, mkDeepNote4417"
 OTHER = "let through at once, mkDeepOther4418"
 
 
-@pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path
-
-
 def _held(note: str = NOTE, subjects: tuple[str, ...] = ("trip:7",)) -> Entry:
-    return ledger.append(
-        "gate.held",
-        by="tester",
-        subjects=subjects,
-        payload={"note": note, "date": "2014-10-11"},
-        source="witness",
-        certainty="probable",
-        occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC),
-    )
+    return held_at_the_gate(note, subjects)
 
 
 def _deep() -> Result:

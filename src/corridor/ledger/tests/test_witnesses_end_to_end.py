@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import io
 import os
 import subprocess
@@ -24,10 +23,10 @@ from click.testing import CliRunner
 
 from corridor.cli import cli
 from corridor.ledger import checkpoints, cosignatures, evidence, exports, merkle, witnessing
-from corridor.ledger import services as ledger
 from corridor.ledger import witness as service
 from corridor.ledger.models import Entry
 from corridor.ledger.tests.ledgers import load_verifier
+from corridor.ledger.tests.tampering import append_held as _append
 from corridor.ledger.tests.tsa import LocalTSA, make_tsa
 
 pytestmark = pytest.mark.django_db
@@ -68,12 +67,6 @@ class WitnessProcess:
 def _run_cli(*args: str) -> str:
     done = subprocess.run([*CORRIDOR, *args], capture_output=True, text=True, check=True, timeout=60)
     return done.stdout
-
-
-def _append(count: int, start: int = 0) -> None:
-    for i in range(start, start + count):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
-                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
 
 
 def _verify(*args: str) -> tuple[int, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import socket
 import threading
@@ -16,24 +15,11 @@ import rfc3161_client
 from cryptography import x509
 
 from corridor.ledger import cosignatures, evidence
-from corridor.ledger import services as ledger
 from corridor.ledger import witness as service
+from corridor.ledger.tests.tampering import append_held as _append
 from corridor.ledger.tests.tsa import LocalTSA, make_tsa
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path / "corridor"
-    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
-
-
-def _append(count: int) -> None:
-    for i in range(count):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
-                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("witnessed_data_dir")]
 
 
 class Running:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from corridor.ledger.tests import samples
-from corridor.ops.testing import corridor, environment, own_database, python
+from corridor.ops.testing import corridor, migrated_install, python
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -30,14 +30,10 @@ def _verifier(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 @pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_attached_files_are_proved_backed_up_restored_and_checked_byte_for_byte(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
     photo = samples.photo_with_metadata()
     (tmp_path / "IMG_0001.jpg").write_bytes(photo)
     digest = hashlib.sha256(photo).hexdigest()
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         seq = int(python(SEED, variables).strip())
         attached = corridor(
             ["attach", str(seq), str(tmp_path / "IMG_0001.jpg"), "--source", "media", "--certainty", "confirmed"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.ops.testing import corridor, environment, own_database, python
+from corridor.ops.testing import corridor, migrated_install, python
 
 SEED = """
 import datetime as dt
@@ -37,11 +37,7 @@ def _head(output: str) -> tuple[int, str]:
 @pytest.mark.slow
 @pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_a_restore_brings_back_the_ledger_the_backup_was_taken_at(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         python(SEED.replace("COUNT", "3").replace("START", "1"), variables)
         at_backup = _head(corridor(["verify"], variables).stdout)
         out = tmp_path / "corridor.backup"
@@ -75,11 +71,7 @@ def test_a_restore_brings_back_the_ledger_the_backup_was_taken_at(tmp_path: Path
 @pytest.mark.slow
 @pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_a_file_that_is_not_a_sound_backup_changes_nothing(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         before = _head(corridor(["verify"], variables).stdout)
         junk = tmp_path / "junk.backup"
         junk.write_bytes(b"this is not a database at all\n" * 10)
@@ -154,11 +146,7 @@ with connection.schema_editor() as editor:
 def test_a_backup_without_its_triggers_or_with_a_rewritten_history_is_refused_and_nothing_replaced(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         python(SEED.replace("COUNT", "4").replace("START", "1"), variables)
         corridor(["checkpoint"], variables)
         python(MORE, variables)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.ops.testing import CORRIDOR, corridor, environment, own_database, python
+from corridor.ops.testing import CORRIDOR, corridor, migrated_install, python
 
 COUNTS = (
     "from corridor.register.models import Patient, PatientIdentity, Referral, Scenario, Site\n"
@@ -50,11 +50,7 @@ def _writing(url: str, pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_kill_9_in_the_middle_of_loading_the_demo_camp_leaves_nothing_half_written(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         before_counts = python(COUNTS, variables)
         before_head = corridor(["verify"], variables).stdout
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from corridor.ops.production import options
-from corridor.ops.testing import CORRIDOR, corridor, environment, own_database
+from corridor.ops.testing import CORRIDOR, migrated_install
 
 
 def test_gunicorn_runs_threaded_workers_without_logging_requests_unless_asked() -> None:
@@ -35,14 +35,10 @@ def _get(port: int, path: str) -> http.client.HTTPResponse:
 @pytest.mark.slow
 @pytest.mark.database  # a database of its own: also run in the PostgreSQL pass
 def test_serve_production_answers_the_api_and_static_files_with_security_headers(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with own_database(tmp_path) as url:
-        variables = environment(url, data)
-        corridor(["migrate"], variables)
+    with migrated_install(tmp_path) as (url, data, variables):
         server = subprocess.Popen(
             [*CORRIDOR, "serve", "--production", "--port", str(port), "--workers", "2", "--threads", "2"],
             env=variables,

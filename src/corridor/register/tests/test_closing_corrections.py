@@ -13,9 +13,10 @@ from corridor import clock
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import services as register
-from corridor.register.models import Facility, Patient, Referral, Site
+from corridor.register.models import Patient, Referral, Site
 
 pytestmark = pytest.mark.django_db
 REFERRED_ON, CLOSED_ON = dt.date(2014, 9, 1), dt.date(2014, 9, 20)
@@ -29,15 +30,7 @@ def _closed(make_referral: Callable[..., Referral], reason: str = "withdrawn") -
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="coordinator",
-        reason="the hospital's register says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
-    )
+    return corrected(entry, changes, by="coordinator", reason="the hospital's register says otherwise", retract=retract)
 
 
 def _row(referral: Referral) -> tuple[Any, ...]:
@@ -48,16 +41,9 @@ def _row(referral: Referral) -> tuple[Any, ...]:
 def _seen(camp: Site, referral: Referral, outcome: str) -> None:
     """The referral's patient taken to the hospital on 8 September and seen there with ``outcome``."""
     from corridor.transfers import services as transfers
+    from corridor.transfers.tests.journeys import at_the_hospital
 
-    day, at = dt.date(2014, 9, 8), dt.datetime(2014, 9, 8, 5, tzinfo=dt.UTC)
-    trip = transfers.request_trip(
-        site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=[referral], by=None, at=at
-    )
-    transfers.approve_trip(trip, by=None, at=at)
-    transfers.record_gate_arrival(trip, at=at + dt.timedelta(hours=1), by=None)
-    transfers.record_gate_release(trip, at=at + dt.timedelta(hours=2), by=None)
-    transfers.record_hospital_arrival(trip, at=at + dt.timedelta(hours=3), by=None)
-    transfers.record_outcome(trip, patient=referral.patient, outcome=outcome, by=None)
+    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome=outcome, by=None)
 
 
 def test_a_retracted_closing_reopens_the_referral_waiting_with_no_closing_date(

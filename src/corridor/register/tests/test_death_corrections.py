@@ -13,6 +13,7 @@ from corridor import clock
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import corrections
 from corridor.register import services as register
@@ -32,15 +33,7 @@ def _died(make_referral: Callable[..., Referral]) -> tuple[Patient, list[Referra
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="monitor",
-        reason="the hospital's register says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
-    )
+    return corrected(entry, changes, by="monitor", reason="the hospital's register says otherwise", retract=retract)
 
 
 def _rows(patient: Patient) -> list[tuple[Any, ...]]:
@@ -92,19 +85,11 @@ def test_a_death_recorded_again_after_a_retraction_stands_whatever_is_said_later
 def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
     camp: Any, make_referral: Callable[..., Referral]
 ) -> None:
-    from corridor.register.models import Facility
     from corridor.transfers import services as transfers
+    from corridor.transfers.tests.journeys import at_the_hospital
 
     referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
-    day, at = dt.date(2014, 9, 8), dt.datetime(2014, 9, 8, 5, tzinfo=dt.UTC)
-    trip = transfers.request_trip(
-        site=camp, day=day, facility=Facility.objects.get(code="H-1"), referrals=[referral], by=None, at=at
-    )
-    transfers.approve_trip(trip, by=None, at=at)
-    transfers.record_gate_arrival(trip, at=at + dt.timedelta(hours=1), by=None)
-    transfers.record_gate_release(trip, at=at + dt.timedelta(hours=2), by=None)
-    transfers.record_hospital_arrival(trip, at=at + dt.timedelta(hours=3), by=None)
-    transfers.record_outcome(trip, patient=referral.patient, outcome="admitted", by=None)
+    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
     register.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
     _fix(Entry.objects.get(type="patient.died"), retract=True)
     assert _rows(referral.patient) == [("in_treatment",), ("in_care", None)]

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from corridor.accounts.services import create_user
 from corridor.errors import Conflict, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
@@ -31,14 +30,6 @@ def _stored(patient: Any) -> tuple[str, ...]:
             "SELECT full_name, contact, notes FROM register_patientidentity WHERE patient_id = %s", [patient.pk]
         )
         return tuple(cursor.fetchone())
-
-
-@pytest.fixture
-def admins(users: dict[str, Any], camp: Any) -> tuple[Any, Any]:
-    second = create_user(
-        username="admin-two", role="admin", password="x", by=None, check_password=False, sites=[camp.code]
-    )
-    return users["admin"], second
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from django.test import Client
 from django.utils import translation
 
-from corridor.accounts.services import create_user
 from corridor.cli import cli
 from corridor.errors import InvalidInput
 from corridor.ledger.models import Entry
@@ -22,14 +21,6 @@ from corridor.register.models import Patient, PatientIdentity
 from corridor.web.templatetags.corridor import answer_said
 
 TODAY = dt.date(2021, 6, 1)
-
-
-@pytest.fixture
-def admins(users: dict[str, Any], camp: Any) -> tuple[Any, Any]:
-    second = create_user(
-        username="admin-two", role="admin", password="x", by=None, check_password=False, sites=[camp.code]
-    )
-    return users["admin"], second
 
 
 @pytest.fixture

@@ -201,12 +201,16 @@ def test_an_empty_query_or_purpose_is_refused_before_anything_is_read(
     assert not Entry.objects.filter(type="identity.viewed").exists()
 
 
-def test_a_search_matching_too_many_people_shows_nobody(
-    users: dict[str, Any], camp: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def three_of_a_name(camp: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three people named Mohammad, where a search may show two at the most."""
     monkeypatch.setattr(name_index, "MAX_RESULTS", 2)
     for number in range(3):
         _register(camp, f"P-03{number:02d}", f"Mohammad Person{number}")
+
+
+@pytest.mark.usefixtures("three_of_a_name")
+def test_a_search_matching_too_many_people_shows_nobody(users: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput) as refused:
         name_index.search_by_name(query="Mohammad", purpose="test", by=users["coordinator"])
     assert refused.value.field == "query"
@@ -220,12 +224,10 @@ def test_a_search_matching_too_many_people_shows_nobody(
         ("ar", "يطابق الاسمَ أكثر من ٢ شخصًا؛ أضف كلمة أخرى من الاسم"),
     ],
 )
+@pytest.mark.usefixtures("three_of_a_name")
 def test_too_many_matches_are_refused_in_the_readers_language_with_local_digits(
-    users: dict[str, Any], camp: Site, monkeypatch: pytest.MonkeyPatch, language: str, said: str
+    users: dict[str, Any], language: str, said: str
 ) -> None:
-    monkeypatch.setattr(name_index, "MAX_RESULTS", 2)
-    for number in range(3):
-        _register(camp, f"P-03{number:02d}", f"Mohammad Person{number}")
     with pytest.raises(InvalidInput) as refused:
         name_index.search_by_name(query="Mohammad", purpose="test", by=users["coordinator"])
     assert refused.value.code == "search.too_many" and refused.value.values == {"limit": 2}

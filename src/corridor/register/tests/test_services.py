@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -163,6 +164,7 @@ def test_a_failure_after_the_state_change_leaves_neither_state_nor_entry(
 def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
     patient = register.register_patient(site=camp, code="P-50", registered_on=dt.date(2014, 1, 1), by=None)
     facility = Facility.objects.get(code="H-1")
+    # Most bad calls are a good call with one thing wrong.
     ok_rules: dict[str, Any] = {
         "site": camp,
         "effective_from": dt.date(2014, 1, 1),
@@ -171,6 +173,47 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         "source": "witness",
         "certainty": "confirmed",
     }
+    ok_patient: dict[str, Any] = {"site": camp, "code": "P-51", "registered_on": dt.date(2014, 1, 1), "by": None}
+    ok_referral: dict[str, Any] = {
+        "patient": patient,
+        "specialty": "oncology",
+        "priority": "P2",
+        "referral_date": dt.date(2014, 1, 1),
+        "by": None,
+    }
+    one_wrong: list[tuple[str, Callable[..., object], dict[str, Any], dict[str, Any], str]] = [
+        ("patient sex", register.register_patient, ok_patient, {"sex": "z"}, "sex"),
+        ("patient birth year", register.register_patient, ok_patient, {"birth_year": 2030}, "birth_year"),
+        (
+            "patient identity",
+            register.register_patient,
+            ok_patient,
+            {"registered_on": "2014-01-01", "identity": {"full_name": " "}},
+            "identity.full_name",
+        ),
+        ("patient date", register.register_patient, ok_patient, {"registered_on": "14/1/2014"}, "registered_on"),
+        ("referral specialty", register.create_referral, ok_referral, {"specialty": "x"}, "specialty"),
+        ("referral priority", register.create_referral, ok_referral, {"priority": "P9"}, "priority"),
+        ("referral icd", register.create_referral, ok_referral, {"diagnosis_icd10": "cancer"}, "diagnosis_icd10"),
+        (
+            "referral facility",
+            register.create_referral,
+            ok_referral,
+            {"specialty": "ophthalmology", "eligible_facilities": [facility]},
+            "eligible_facilities",
+        ),
+        ("referral source", register.create_referral, ok_referral, {"source": "rumour"}, "source"),
+        ("rules capacity", register.set_access_rules, ok_rules, {"max_patients_per_day": -1}, "max_patients_per_day"),
+        ("rules weekday", register.set_access_rules, ok_rules, {"allowed_weekdays": [7]}, "allowed_weekdays"),
+        (
+            "rules period",
+            register.set_access_rules,
+            ok_rules,
+            {"effective_until": dt.date(2013, 1, 1)},
+            "effective_until",
+        ),
+        ("rules certainty", register.set_access_rules, ok_rules, {"certainty": "sure"}, "certainty"),
+    ]
     return [
         ("site code", lambda: register.create_site(code="bad code!", name="X", country="XX", by=None), "code"),
         ("site country", lambda: register.create_site(code="S2", name="X", country="Iraqi", by=None), "country"),
@@ -199,107 +242,6 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
             "opening_hours",
         ),
         (
-            "patient sex",
-            lambda: register.register_patient(
-                site=camp, code="P-51", registered_on=dt.date(2014, 1, 1), sex="z", by=None
-            ),
-            "sex",
-        ),
-        (
-            "patient birth year",
-            lambda: register.register_patient(
-                site=camp, code="P-51", birth_year=2030, registered_on=dt.date(2014, 1, 1), by=None
-            ),
-            "birth_year",
-        ),
-        (
-            "patient identity",
-            lambda: register.register_patient(
-                site=camp,
-                code="P-51",
-                registered_on="2014-01-01",  # type: ignore[arg-type]
-                identity={"full_name": " "},
-                by=None,
-            ),
-            "identity.full_name",
-        ),
-        (
-            "patient date",
-            lambda: register.register_patient(
-                site=camp,
-                code="P-51",
-                registered_on="14/1/2014",  # type: ignore[arg-type]
-                by=None,
-            ),
-            "registered_on",
-        ),
-        (
-            "referral specialty",
-            lambda: register.create_referral(
-                patient=patient, specialty="x", priority="P2", referral_date=dt.date(2014, 1, 1), by=None
-            ),
-            "specialty",
-        ),
-        (
-            "referral priority",
-            lambda: register.create_referral(
-                patient=patient, specialty="oncology", priority="P9", referral_date=dt.date(2014, 1, 1), by=None
-            ),
-            "priority",
-        ),
-        (
-            "referral icd",
-            lambda: register.create_referral(
-                patient=patient,
-                specialty="oncology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                diagnosis_icd10="cancer",
-                by=None,
-            ),
-            "diagnosis_icd10",
-        ),
-        (
-            "referral facility",
-            lambda: register.create_referral(
-                patient=patient,
-                specialty="ophthalmology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                eligible_facilities=[facility],
-                by=None,
-            ),
-            "eligible_facilities",
-        ),
-        (
-            "referral source",
-            lambda: register.create_referral(
-                patient=patient,
-                specialty="oncology",
-                priority="P2",
-                referral_date=dt.date(2014, 1, 1),
-                source="rumour",
-                by=None,
-            ),
-            "source",
-        ),
-        (
-            "rules capacity",
-            lambda: register.set_access_rules(**{**ok_rules, "max_patients_per_day": -1}),
-            "max_patients_per_day",
-        ),
-        (
-            "rules weekday",
-            lambda: register.set_access_rules(**{**ok_rules, "allowed_weekdays": [7]}),
-            "allowed_weekdays",
-        ),
-        (
-            "rules period",
-            lambda: register.set_access_rules(**{**ok_rules, "effective_until": dt.date(2013, 1, 1)}),
-            "effective_until",
-        ),
-        ("rules certainty", lambda: register.set_access_rules(**{**ok_rules, "certainty": "sure"}), "certainty"),
-        (
             "death source",
             lambda: register.record_death(patient, on=dt.date(2014, 1, 2), by=None, source="x", certainty="confirmed"),
             "source",
@@ -308,6 +250,10 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
             "priority weight",
             lambda: register.set_priority_class(code="P5", name="x", deadline_days=5, weight=0, rank=5, by=None),
             "weight",
+        ),
+        *(
+            (label, functools.partial(service, **{**good, **wrong}), field)
+            for label, service, good, wrong, field in one_wrong
         ),
     ]
 

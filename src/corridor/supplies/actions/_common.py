@@ -29,6 +29,20 @@ def _require_any(by: Actor, *capabilities: Can) -> None:
         raise NotAllowed(_NOT_ALLOWED[capabilities[0]], code="supply.not_allowed")
 
 
+def _code(value: str | None) -> str:
+    """An item's or a generator's code, stripped; refused unless it is letters, digits, '.', '_' or '-'."""
+    code = (value or "").strip()
+    if not validate.CODE.match(code):
+        raise InvalidInput(
+            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
+            "code",
+            code="supply.bad_code",
+            least=1,
+            most=32,
+        )
+    return code
+
+
 def _g(value: float) -> float | int:
     """A quantity as ``:g`` wrote it in the English sentence: 2000, not 2000.0."""
     return int(value) if float(value).is_integer() else value

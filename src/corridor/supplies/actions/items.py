@@ -14,7 +14,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.register.models import Site
 from corridor.supplies import autonomy
-from corridor.supplies.actions._common import ITEMS, _number, _require_any, _text
+from corridor.supplies.actions._common import ITEMS, _code, _number, _require_any, _text
 from corridor.supplies.models import SupplyItem
 
 _UNSET: Any = object()
@@ -39,15 +39,7 @@ def define_item(
     ``names`` gives its name in Persian and Arabic ({"fa": …, "ar": …}), each optional.
     """
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
-    code = (code or "").strip()
-    if not validate.CODE.match(code):
-        raise InvalidInput(
-            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
-            "code",
-            code="supply.bad_code",
-            least=1,
-            most=32,
-        )
+    code = _code(code)
     name = _text(name, "name", required=True, max_length=200)
     other_names = validate.names(names)
     if category not in ITEMS:

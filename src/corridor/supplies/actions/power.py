@@ -8,14 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_noop as _
 
-from corridor import validate
 from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Site
 from corridor.supplies import autonomy
-from corridor.supplies.actions._common import _day, _g, _number, _require_any, _text
+from corridor.supplies.actions._common import _code, _day, _g, _number, _require_any, _text
 from corridor.supplies.models import Generator, PowerDay, SupplyItem
 from corridor.validate import evidence as _evidence
 
@@ -25,15 +24,7 @@ def add_generator(
 ) -> Generator:
     """A generator burning ``fuel`` (an item kept in litres) at ``litres_per_hour`` at the camp's usual load."""
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
-    code = (code or "").strip()
-    if not validate.CODE.match(code):
-        raise InvalidInput(
-            _("use %(least)s–%(most)s letters, digits, '.', '_' or '-'"),
-            "code",
-            code="supply.bad_code",
-            least=1,
-            most=32,
-        )
+    code = _code(code)
     if fuel.site_id != site.pk:
         raise InvalidInput(_("%(item)s is an item of another site"), "fuel", code="supply.other_site", item=fuel.code)
     try:

@@ -11,45 +11,28 @@ import pytest
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.register import services as register
-from corridor.register.models import Facility, Referral, Site
+from corridor.register.models import Referral, Site
 from corridor.transfers import corrections
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
+from corridor.transfers.tests.journeys import at_the_hospital
 
 pytestmark = pytest.mark.django_db
 VISITED_ON = dt.date(2014, 9, 8)
 
 
-def _trip(camp: Site, referral: Referral) -> Trip:
-    """The referral's patient taken to the hospital on 8 September."""
-    at = dt.datetime.combine(VISITED_ON, dt.time(5), tzinfo=dt.UTC)
-    trip = transfers.request_trip(
-        site=camp, day=VISITED_ON, facility=Facility.objects.get(code="H-1"), referrals=[referral], by=None, at=at
-    )
-    transfers.approve_trip(trip, by=None, at=at)
-    transfers.record_gate_arrival(trip, at=at + dt.timedelta(hours=1), by=None)
-    transfers.record_gate_release(trip, at=at + dt.timedelta(hours=2), by=None)
-    transfers.record_hospital_arrival(trip, at=at + dt.timedelta(hours=3), by=None)
-    return trip
-
-
 def _seen(camp: Site, make_referral: Callable[..., Referral], outcome: str, **extra: Any) -> tuple[Referral, Entry]:
     referral = make_referral("P-9", referral_date=dt.date(2014, 9, 1))
-    trip = _trip(camp, referral)
+    trip = at_the_hospital(camp, referral, VISITED_ON)
     transfers.record_outcome(trip, patient=referral.patient, outcome=outcome, by=None, **extra)
     return referral, Entry.objects.get(type__in=("patient.seen", "patient.not_seen"))
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="coordinator",
-        reason="the hospital's discharge letter says otherwise",
-        changes=changes,
-        source="document",
-        certainty="confirmed",
-        retract=retract,
+    return corrected(
+        entry, changes, by="coordinator", reason="the hospital's discharge letter says otherwise", retract=retract
     )
 
 

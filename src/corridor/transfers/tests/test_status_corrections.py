@@ -12,6 +12,7 @@ from conftest import DAY
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.ledgers import corrected
 from corridor.register.models import Facility, Referral, Site
 from corridor.reports import catalogue
 from corridor.reports.core import Period
@@ -40,14 +41,8 @@ def _entry(trip: Trip, kind: str) -> Entry:
 
 
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
-    return ledger.correct(
-        entry.seq,
-        by="monitor",
-        reason="the driver says otherwise",
-        changes=changes,
-        source="witness",
-        certainty="confirmed",
-        retract=retract,
+    return corrected(
+        entry, changes, by="monitor", reason="the driver says otherwise", source="witness", retract=retract
     )
 
 

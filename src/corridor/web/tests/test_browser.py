@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,19 +28,11 @@ import pytest
 from PIL import Image
 
 from corridor.ledger.tests import samples
+from corridor.ops.testing import chromium, require_chromium
 from corridor.scenarios.build_demo import NAMES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -71,14 +63,6 @@ print(trip.pk)
 """
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-
-
 def _environment(data_dir: Path) -> dict[str, str]:
     environment = {**os.environ, "CORRIDOR_DATA_DIR": str(data_dir)}
     # A database of the test's own, whatever the surrounding run points at.
@@ -99,7 +83,7 @@ def _python(code: str, data_dir: Path) -> str:
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the demo camp and today's proposed plan, built once per run."""
-    _require_chromium()
+    require_chromium()
     data_dir = tmp_path_factory.mktemp("demo")
     corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
     done = subprocess.run(
@@ -190,13 +174,8 @@ def start_server(demo_data: Path, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _sign_in(browser: Any, server: Server, role: str, **context: Any) -> Any:
@@ -388,14 +367,20 @@ def _keep(page: Any, name: str) -> Path:
 WIDTHS = (390, 1366)  # a phone and a laptop: the documentation's screenshots are taken at both
 
 
-def _keep_at_widths(page: Any, name: str) -> None:
-    """``name``-390.png and ``name``-1366.png, each checked for content wider than the window."""
+def _at_widths(page: Any, name: str, save: Callable[[Any, str], Path], viewport_after: Any) -> None:
+    """``save`` the page as ``name``-390 and ``name``-1366, each checked for content wider than the window; the
+    window is ``viewport_after`` again afterwards."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
-        _keep(page, f"{name}-{width}")
-    page.set_viewport_size(DESKTOP["viewport"])
+        save(page, f"{name}-{width}")
+    page.set_viewport_size(viewport_after)
+
+
+def _keep_at_widths(page: Any, name: str) -> None:
+    """``name``-390.png and ``name``-1366.png for the documentation, each checked for content wider than the window."""
+    _at_widths(page, name, _keep, DESKTOP["viewport"])
 
 
 def test_a_coordinator_plans_two_days_requests_both_and_sees_a_denial_and_a_rejected_interpreter_on_the_day_strip(
@@ -769,12 +754,7 @@ def test_an_admin_of_the_camp_and_the_crossing_makes_the_crossings_report_alone_
 
 def _fits(page: Any, name: str) -> None:
     """Screenshots of the page at a phone's and a laptop's width (test-artifacts/), none wider than its window."""
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll <= inner, f"{name} at {width} px is {scroll} px wide"
-        _shot(page, f"{name}-{width}")
-    page.set_viewport_size(PHONE["viewport"])
+    _at_widths(page, name, _shot, PHONE["viewport"])
 
 
 def test_a_monitor_on_a_phone_records_an_incident_and_attaches_a_photo_whose_thumbnail_shows(
