@@ -32,11 +32,11 @@ class Budget:
     seed: int = 0
     dual_iterations: int = 150  # Lagrangian dual at the start (its day choices are tried as plans)
     search_rounds: int = 200  # local-search rounds (each scores up to 12 screened moves)
-    windows: int = 40  # window models solved (screened by their LP from version 2)
+    windows: int = 34  # window models solved (screened by their LP from version 2)
     window_nodes: int = 50  # branch-and-bound nodes per window model
     polish_iterations: int = 1000  # dual iterations aimed at the final plan when no LP bound is known
     stall_sweeps: int = 2  # sweeps of the widest windows without an improvement before stopping early
-    window_width: int = 6  # days in the first windows (version 2; version 1 took the caller's width)
+    window_width: int = 8  # days in the first windows (version 2; version 1 took the caller's width)
     version: int = ALGORITHM  # which search runs; a budget recorded before versions existed is 1
 
     def to_dict(self) -> dict[str, int]:
