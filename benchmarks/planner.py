@@ -175,7 +175,9 @@ def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
 
 
 def reproducible_row(name: str, budget: Budget) -> dict[str, Any]:
-    """The budgeted planner (2 processes: the second solves the strong LP) against the reference.
+    """The budgeted planner against the reference, on two cores: a second process solves the second
+    window of each pair, a third the strong LP at the lowest priority (its bound is shown only if it
+    arrives before the search ends; otherwise the bound is the Lagrangian dual's).
 
     Wall and CPU seconds are both given: on a loaded machine the wall clock says more about the
     neighbours than about the planner, and the plan itself does not depend on either.

@@ -75,8 +75,11 @@ def _worker_relax(time_limit: float) -> tuple[float, bool]:
     return r.bound, r.optimal
 
 
-def _worker_relax_exact() -> tuple[float, bool]:
+def _worker_relax_exact(background: bool = False) -> tuple[float, bool]:
     assert _WORKER_ARRAYS is not None
+    if background:
+        # The windows' cores come first: the plan waits for them, only the bound waits for the LP.
+        os.nice(19)
     r = relax(_WORKER_ARRAYS, math.inf)
     return r.bound, r.optimal
 
@@ -84,6 +87,11 @@ def _worker_relax_exact() -> tuple[float, bool]:
 def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pattern | None:
     assert _WORKER_ARRAYS is not None
     return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
+
+
+def _worker_window_budgeted(pattern: Pattern, free: np.ndarray, nodes: int, seed: int) -> Pattern | None:
+    assert _WORKER_ARRAYS is not None
+    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=True)
 
 
 # A window's MILP is stopped after this long; its incumbent is still used.
@@ -310,7 +318,10 @@ def solve_budgeted(
     The plan depends only on ``a``, ``start_pattern``, ``focus`` and ``budget``. With ``workers`` > 1
     and ``lp_bound`` a helper process solves the strong LP to optimality meanwhile; the bound is
     reported as soon as it is known and stops the search only once the plan is proven optimal, which
-    cannot change the plan (only strictly better plans are ever accepted).
+    cannot change the plan (only strictly better plans are ever accepted). From budget version 2 a
+    second helper solves the second window of each pair, and a bound the LP has not delivered by the
+    end of the search is not waited for (the dual gives one instead): the plan stays the same, only
+    the bound reported with it may be the LP's on one run and the dual's on another.
     """
     start = time.monotonic()
     rng = np.random.default_rng(budget.seed)
@@ -321,16 +332,21 @@ def solve_budgeted(
     state.report(f"start ({name})")
     stats: dict[str, Any] = {"start": name, "atc_lookahead": k, "windows": 0, "budget": budget.to_dict()}
 
+    v2 = budget.version >= 2
     pool: ProcessPoolExecutor | None = None
+    helper: ProcessPoolExecutor | None = None  # version 2: the second window of each pair
     lp_future: Future[tuple[float, bool]] | None = None
     lp_done = False
-    if workers > 1 and lp_bound and (os.cpu_count() or 1) > 1:
+    if workers > 1 and (os.cpu_count() or 1) > 1:
         try:
             ctx = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
-            lp_future = pool.submit(_worker_relax_exact)
+            if lp_bound:
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
+                lp_future = pool.submit(_worker_relax_exact, v2)
+            if v2:
+                helper = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
         except (ValueError, OSError):  # pragma: no cover - platforms without fork
-            pool = None
+            pool = helper = None
 
     def take_lp(wait: bool) -> None:
         nonlocal lp_future, lp_done
@@ -352,10 +368,30 @@ def solve_budgeted(
         if budget.search_rounds > 0:
             ls = local_search(a, lag, state.pattern, math.inf, max_rounds=budget.search_rounds)
             state.offer(ls.pattern, "local search")
+        if v2:
+            window = max(1, budget.window_width)
         widths = [w for w in (window, window + window // 2, 2 * window) if w <= max(window, a.T)]
         level, stalled = 0, 0
         # A count of sweeps, not of seconds, ends the search when the widest windows stop paying.
-        while stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps:
+        while v2 and stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps:
+            before = state.cost
+            sweep = _windows(a.T, widths[level], rng, focus)
+            for first, second in _pairs(sweep):
+                take_lp(wait=False)
+                if stats["windows"] >= budget.windows or state.cost <= state.bound:
+                    break
+                _window_pair(a, state, budget, first, second, helper, stats)
+            # Every sweep widens the windows: on loaded instances the narrow ones stop paying after
+            # a sweep, and the widest find the most (waiting for a sweep without a gain cost twice
+            # the work for the same plan on the 450-patient benchmark).
+            if state.cost >= before and level == len(widths) - 1:
+                stalled += 1
+            else:
+                stalled = 0
+            level = min(level + 1, len(widths) - 1)
+        while (
+            not v2 and stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps
+        ):
             before = state.cost
             for lo, hi in _windows(a.T, widths[level], rng, focus):
                 take_lp(wait=False)
@@ -372,18 +408,71 @@ def solve_budgeted(
                 level = min(level + 1, len(widths) - 1)
             else:
                 stalled = 0
-        take_lp(wait=True)
+        # Version 1 waited for the LP, which on a loaded 450-patient instance takes several times
+        # the search; now a bound not known by the end is left to the dual below (the plan never
+        # depended on it, only the bound reported with it).
+        take_lp(wait=not v2)
         if not lp_done and budget.polish_iterations > 0:
-            more = dual_from_plan(a, state.pattern, math.inf, lag, iterations=budget.polish_iterations)
+            if v2:
+                # Aimed at the final plan's cost but from the usual start: on the loaded 450-patient
+                # instance 1,000 iterations reach 120 this way and under 90 from the plan's own prices.
+                more = solve_dual(a, math.inf, upper=float(state.cost), iterations=budget.polish_iterations, lag=lag)
+            else:
+                more = dual_from_plan(a, state.pattern, math.inf, lag, iterations=budget.polish_iterations)
             state.bound = max(state.bound, more.bound)
     finally:
-        if pool is not None:
-            helpers = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in helpers:
-                proc.terminate()
+        for executor in (pool, helper):
+            if executor is not None:
+                helpers = list((getattr(executor, "_processes", None) or {}).values())
+                executor.shutdown(wait=False, cancel_futures=True)
+                for proc in helpers:
+                    proc.terminate()
     stats["seconds"] = round(time.monotonic() - start, 2)
     return state.pattern, state.cost, min(state.bound, float(state.cost)), stats
+
+
+def _pairs(sweep: list[tuple[int, int]]) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+    """A sweep's windows in pairs half a sweep apart, where they interact least: the two of a pair
+    are solved from the same plan, on two cores when there are two."""
+    half = (len(sweep) + 1) // 2
+    return [(sweep[k], sweep[k + half] if k + half < len(sweep) else None) for k in range(half)]
+
+
+def _window_pair(
+    a: Arrays,
+    state: _State,
+    budget: Budget,
+    first: tuple[int, int],
+    second: tuple[int, int] | None,
+    helper: ProcessPoolExecutor | None,
+    stats: dict[str, Any],
+) -> None:
+    """Solve two windows from the current plan and keep what improves it, the first window's result
+    before the second's. Both start from the same plan whether one core or two solve them, so the
+    plan does not depend on ``helper``: only the seconds do."""
+    base = state.pattern.copy()
+    frees = []
+    for lo, hi in (first, second) if second is not None else (first,):
+        free = np.zeros(a.T, dtype=bool)
+        free[lo:hi] = True
+        frees.append(free)
+    later: Future[Pattern | None] | None = None
+    if helper is not None and len(frees) == 2:
+        later = helper.submit(_worker_window_budgeted, base, frees[1], budget.window_nodes, budget.seed)
+    results = [window_milp(a, base, frees[0], math.inf, nodes=budget.window_nodes, seed=budget.seed, screen=True)]
+    if len(frees) == 2:
+        if later is not None:
+            results.append(later.result())
+        else:
+            results.append(
+                window_milp(a, base, frees[1], math.inf, nodes=budget.window_nodes, seed=budget.seed, screen=True)
+            )
+    stats["windows"] += len(frees)
+    for free, result in zip(frees, results, strict=True):
+        if result is not None:
+            merged = state.pattern.copy()
+            merged[free] = result[free]
+            state.offer(merged, "window")
 
 
 def dual_from_plan(

@@ -401,9 +401,18 @@ def replay_plan(plan: Entry) -> Replay:
             code="plan.instance_tampered",
             seq=plan.seq,
         )
-    from corridor.planning.budget import Budget
+    from corridor.planning.budget import ALGORITHM
 
     budget = Budget.from_dict(planner["budget"])
+    if budget.version > ALGORITHM:
+        # This code does not have that search: a different plan would be no evidence either way.
+        raise InvalidInput(
+            _("ledger entry %(seq)s was planned by a newer planner (search %(version)s): replay it there"),
+            "plan",
+            code="plan.newer_planner",
+            seq=plan.seq,
+            version=budget.version,
+        )
     result = run_planner(instance, planner["inputs"], budget)
     return Replay(plan.seq, digest, planner["result_sha256"], result_hash(result), result)
 

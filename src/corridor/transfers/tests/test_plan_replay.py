@@ -15,7 +15,7 @@ from conftest import DAY
 from corridor.cli import cli
 from corridor.errors import InvalidInput
 from corridor.ledger.models import Entry
-from corridor.planning.budget import Budget
+from corridor.planning.budget import ALGORITHM, Budget
 from corridor.register.models import Referral, Site
 from corridor.transfers import plans
 
@@ -73,6 +73,32 @@ def test_a_replay_refuses_an_instance_that_does_not_match_its_hash(camp: Site, w
     forged.type = entry.type
     with pytest.raises(InvalidInput, match="does not match its hash"):
         plans.replay_plan(forged)
+
+
+def _forged(entry: Entry, budget: dict[str, int]) -> Entry:
+    """The entry as it would read with another recorded budget (the ledger itself is append-only)."""
+    fields = copy.deepcopy(entry.fields)
+    fields["payload"]["planner"]["budget"] = budget
+    forged = Entry(seq=entry.seq, body=json.dumps(fields))
+    forged.type = entry.type
+    return forged
+
+
+def test_an_entry_recorded_before_budgets_had_a_version_replays_with_the_first_search(
+    camp: Site, waiting: list[Referral]
+) -> None:
+    first = Budget(**{**SMALL.to_dict(), "version": 1})
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=first)
+    # What such an entry holds: the budget's fields of that time, no version.
+    old = {k: v for k, v in first.to_dict().items() if k not in ("version", "window_width")}
+    assert plans.replay_plan(_forged(entry, old)).identical
+
+
+def test_a_replay_refuses_an_entry_from_a_newer_planner(camp: Site, waiting: list[Referral]) -> None:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=SMALL)
+    with pytest.raises(InvalidInput, match="newer planner") as refused:
+        plans.replay_plan(_forged(entry, {**SMALL.to_dict(), "version": ALGORITHM + 1}))
+    assert refused.value.code == "plan.newer_planner"
 
 
 def test_a_plan_searched_against_the_clock_says_it_cannot_be_replayed(camp: Site, waiting: list[Referral]) -> None:
