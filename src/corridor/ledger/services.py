@@ -280,8 +280,10 @@ def _write(
         occurred_at = clock.start_of(day)
         fields["payload"] = {**payload, "precision": "date"}
     seq = last_seq + 1
-    fields["recorded_at"] = canonical.format_time(recorded)
-    fields["occurred_at"] = canonical.format_time(occurred_at or clock.now_on(day, recorded))
+    fields["recorded_at"] = stamp = canonical.format_time(recorded)
+    moment = occurred_at or clock.now_on(day, recorded)
+    # Most events happen as they are recorded: the same instant, whose text is already written.
+    fields["occurred_at"] = stamp if moment is recorded else canonical.format_time(moment)
     fields["seq"], fields["prev_hash"] = seq, last_hash
     body = canonical.canonical_json(fields)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()

@@ -177,6 +177,7 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[int | str]] | None:
         by_kind = {"site": by_kind["site"]}
     parts: list[str] = []
     params: list[int | str] = []
+    vendor = connection.vendor  # looked up once: each lookup goes through the connection proxy's local storage
     for kind, idents in by_kind.items():
         ids: list[int | str] = (
             [int(i) for i in dict.fromkeys(idents) if i.isdigit() and int(i) < _BIGGEST_ID]
@@ -184,7 +185,7 @@ def sites_query(subjects: Iterable[str]) -> tuple[str, list[int | str]] | None:
             else list(dict.fromkeys(idents))
         )
         if ids:
-            parts.append(_site_sql(kind, len(ids)))
+            parts.append(_site_sql(vendor, kind, len(ids)))
             params.extend(ids)
     if not parts:
         return None
@@ -201,8 +202,8 @@ _BIGGEST_ID = 2**63
 _SITE_SQL: dict[tuple[str, str, int], str] = {}
 
 
-def _site_sql(kind: str, count: int) -> str:
-    key = (connection.vendor, kind, count)
+def _site_sql(vendor: str, kind: str, count: int) -> str:
+    key = (vendor, kind, count)
     sql = _SITE_SQL.get(key)
     if sql is None:
         label, field = SUBJECT_SITES[kind]
