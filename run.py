@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
 def run_tests(pytest_args: list[str]) -> int:
     """Lint, type-check, then the suite on SQLite, then its database tests on PostgreSQL if configured."""
     python = str(BIN / "python")
+    # The slowest tests of each pass are printed at its end, so a pass that grows shows where it grew.
+    pytest_args = ["--durations=25", *pytest_args]
     with tempfile.TemporaryDirectory(prefix="corridor-test-") as data_dir:
         base = {**os.environ, "CORRIDOR_DATA_DIR": data_dir}
         base.pop("CORRIDOR_DATABASE_URL", None)
