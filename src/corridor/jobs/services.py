@@ -98,7 +98,8 @@ def run(job_id: int) -> str:
         job.attempts += 1
         job.worker = worker_name()
         job.started_at = job.heartbeat_at = now
-        job.progress, job.progress_text = 0.0, "started"
+        job.progress = 0.0
+        _say_progress(job, _("started"))
         job.save()
     try:
         by = job.owner
@@ -122,7 +123,8 @@ def _succeed(job_id: int, result: registry.Result) -> None:
     assert transaction.get_connection().in_atomic_block, "a job completes in the transaction of its work"
     done = Job.objects.select_for_update().get(pk=job_id)
     done.state = Job.State.SUCCEEDED
-    done.progress, done.progress_text = 1.0, "done"
+    done.progress = 1.0
+    _say_progress(done, _("done"))
     done.answer, done.link, done.data = result.sentence, result.link, result.data
     # Stored as JSON: a date is kept as its ISO form, which the workspace reads back as a date.
     values = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in result.values.items()}
@@ -144,6 +146,13 @@ def _refusal_said(exc: CorridorError) -> dict[str, Any]:
     if lines:
         said["lines"] = [stored(line) for line in lines]
     return said
+
+
+def _say_progress(job: Job, text: str, **values: Any) -> None:
+    """Set a job's progress sentence as :func:`report_progress` keeps it: in English, and as its template
+    and values, for the workspace to say in the reader's language."""
+    job.progress_text = (text % values if values else text)[:200]
+    job.progress_said = {"template": text, "values": values}
 
 
 def _fail(job_id: int, error: str, said: dict[str, Any] | None = None) -> None:
@@ -179,12 +188,18 @@ def recover_abandoned(now: dt.datetime | None = None) -> list[Job]:
             _drop_task(job.task_id)
             if job.attempts < ATTEMPTS:
                 job.state = Job.State.QUEUED
-                job.progress, job.progress_text = 0.0, f"queued again: worker {job.worker} stopped mid-way"
+                job.progress = 0.0
+                _say_progress(job, _("queued again: worker %(worker)s stopped mid-way"), worker=job.worker)
                 job.save()
                 _enqueue(job)
             else:
                 job.state = Job.State.FAILED
-                job.error = f"the worker stopped mid-way {job.attempts} times; nothing of it was written"
+                stopped = CorridorError(
+                    _("the worker stopped mid-way %(attempts)s times; nothing of it was written"),
+                    code="job.worker_stopped",
+                    attempts=job.attempts,
+                )
+                job.error, job.error_said = str(stopped), _refusal_said(stopped)
                 job.finished_at = now
                 job.save()
         recovered.append(job)

@@ -63,6 +63,33 @@ def test_a_job_left_running_by_a_dead_worker_is_queued_again_then_failed(users: 
     assert job.state == Job.State.FAILED and "stopped mid-way 2 times" in job.error
 
 
+def test_a_job_a_dead_worker_left_is_said_in_the_readers_language_both_queued_again_and_failed(
+    users: dict[str, Any],
+) -> None:
+    from django.utils import translation
+
+    from corridor.web.templatetags.corridor import error_said, progress_said
+
+    job = services.submit("verify", {}, by=users["auditor"])
+    said = []
+    for attempt in (1, 2):
+        Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, attempts=attempt, worker="nowhere:1")
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=services.STALE_SECONDS + 1)
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=old)
+        services.recover_abandoned()
+        job.refresh_from_db()
+        with translation.override("fa"):
+            said.append(progress_said(job) if attempt == 1 else str(error_said(job)))
+    assert job.progress_text == "queued again: worker nowhere:1 stopped mid-way"
+    assert job.error == "the worker stopped mid-way 2 times; nothing of it was written"
+    assert job.error_said["code"] == "job.worker_stopped"
+    # In Persian: neither the English sentence nor its words, and the worker's name and count kept.
+    assert "queued again" not in said[0] and "nowhere:1" in said[0]
+    assert "stopped mid-way" not in said[1] and "۲" in said[1]
+    with translation.override("ar"):
+        assert "stopped" not in str(error_said(job))
+
+
 def test_every_kind_names_a_function_that_exists() -> None:
     for name in registry.KINDS:
         assert callable(registry.resolve(name))
@@ -95,14 +122,18 @@ def test_a_simulation_job_reports_its_replications_as_progress_and_keeps_the_fig
     assert seen[-1] == (1.0, "20 of 20 replications") and job.data["scenario"]["replications"] == 20
     # As the page saw it just before the end:
     job.progress, job.state, job.progress_text = 1.0, Job.State.RUNNING, "20 of 20 replications"
+    job.progress_said = {"template": "%(done)s of %(total)s replications", "values": {"done": 20, "total": 20}}
     from django.utils import translation
 
     from corridor.web.templatetags.corridor import progress_said
 
     with translation.override("ar"):
         assert progress_said(job) == "٢٠ من ٢٠ تكرارًا"
-    job.progress_text = "queued again: worker w1 stopped mid-way"  # a sentence written without a template
+    job.progress_text = "queued again: worker w1 stopped mid-way"  # a sentence written without its template
     assert progress_said(job) == job.progress_text
+    with translation.override("ar"):  # and the finished job's own sentence, said in the reader's language
+        job.refresh_from_db()
+        assert job.progress_text == "done" and progress_said(job) == "انتهى"
 
 
 def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
