@@ -10,42 +10,31 @@ travel at all and the plan decides who. The same seed always gives the same inst
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from corridor.planning.model import INSTANCE_FORMAT, Instance, load_instance
 
 WEIGHTS = (1, 2, 5, 10)
 
 
-def generate(
-    n: int,
-    *,
-    horizon: int = 90,
-    facilities: int = 12,
-    seed: int = 0,
-    capacity: int = 4,
-    max_facilities: int = 1,
-    due_window: tuple[int, int] = (1, 30),
-    closed_days: int = 0,
-    closed_weekdays: int = 0,
-    fixed: int = 0,
-) -> Instance:
+class Options(TypedDict, total=False):
+    """:func:`generate_dict`'s keyword options (their defaults are there), so :func:`generate` takes them too."""
+
+    horizon: int
+    facilities: int
+    seed: int
+    capacity: int
+    max_facilities: int
+    due_window: tuple[int, int]
+    closed_days: int
+    closed_weekdays: int
+    fixed: int
+
+
+def generate(n: int, **options: Unpack[Options]) -> Instance:
     """A random instance; ``closed_days``, ``closed_weekdays`` and ``fixed`` add the irregularities the
     tests need (that many closed days, facilities with one closed weekday, fixed appointments)."""
-    return load_instance(
-        generate_dict(
-            n,
-            horizon=horizon,
-            facilities=facilities,
-            seed=seed,
-            capacity=capacity,
-            max_facilities=max_facilities,
-            due_window=due_window,
-            closed_days=closed_days,
-            closed_weekdays=closed_weekdays,
-            fixed=fixed,
-        )
-    )
+    return load_instance(generate_dict(n, **options))
 
 
 def generate_dict(

@@ -27,7 +27,7 @@ from corridor.supplies import actions as supplies
 from corridor.supplies import display, forms, queries
 from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
 from corridor.web import l10n
-from corridor.web.views.common import form_page
+from corridor.web.views.common import evidence, form_page
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -139,8 +139,7 @@ def record_count(request: HttpRequest) -> HttpResponse:
             unit=data["unit"] or item.unit,
             note=data["note"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("The count of %(item)s is recorded: %(n)s %(unit)s.") % {
             "item": item.name,
@@ -165,8 +164,7 @@ def record_adjustment(request: HttpRequest) -> HttpResponse:
             unit=data["unit"] or item.unit,
             reason=data["reason"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("The adjustment of %(item)s is recorded.") % {"item": item.name}
 
@@ -186,8 +184,7 @@ def request_delivery(request: HttpRequest) -> HttpResponse:
             quantity=data["quantity"],
             unit=data["unit"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("Delivery %(n)s is recorded as requested.") % {"n": delivery.pk}
 
@@ -207,8 +204,7 @@ def answer_delivery(request: HttpRequest, pk: int) -> HttpResponse:
             quantity_allowed=data["quantity_allowed"],
             reason=data["reason"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("The gate's answer to delivery %(n)s is recorded.") % {"n": delivery.pk}
 
@@ -238,8 +234,7 @@ def record_blocked(request: HttpRequest) -> HttpResponse:
             unit=data["unit"],
             reason=data["reason"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         recorded.append(entry.seq)
         if can(request.user, Can.ADD_ATTACHMENTS):
@@ -270,8 +265,7 @@ def record_power(request: HttpRequest) -> HttpResponse:
             outage_hours=data["outage_hours"],
             note=data["note"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("%(code)s on %(on)s: %(hours)s hours run, %(outage)s without power.") % {
             "code": generator.code,

@@ -81,6 +81,14 @@ def _subjects(trip: Trip) -> list[str]:
     return [f"trip:{trip.pk}", f"facility:{trip.facility.code}", *(f"patient:{c}" for c in codes)]
 
 
+def _may_record(trip: Trip, capability: Can, *, by: Actor, source: str, certainty: str) -> None:
+    """Refuse, in this order, an actor without ``capability``, a trip of a site the actor does not work at (not
+    found), and an unknown source or certainty: what every act on an existing trip asks first."""
+    require(by, capability)
+    require_site(by, trip.site_id, "trip")
+    _evidence(source, certainty)
+
+
 def check_manifest(
     *,
     site: Site,
@@ -282,9 +290,7 @@ def _transition(
     may be a date alone when the time of day is not known: the entry then has date precision.
     """
     step = TRANSITIONS[name]
-    require(by, step.capability)
-    require_site(by, trip.site_id, "trip")
-    _evidence(source, certainty)
+    _may_record(trip, step.capability, by=by, source=source, certainty=certainty)
     with transaction.atomic():
         locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
         why = conflict(name, locked)
@@ -631,9 +637,7 @@ def record_outcome(
     Being seen does not close the referral: it is in care (or waits for the follow-up due by
     ``follow_up_due``) until care is complete; see :mod:`corridor.register.episodes`.
     """
-    require(by, Can.RECORD_GATE)
-    require_site(by, trip.site_id, "trip")
-    _evidence(source, certainty)
+    _may_record(trip, Can.RECORD_GATE, by=by, source=source, certainty=certainty)
     if outcome not in TripPassenger.Outcome.values or outcome == TripPassenger.Outcome.PENDING:
         choices = [o for o in TripPassenger.Outcome.values if o != "pending"]
         raise InvalidInput(
@@ -731,9 +735,7 @@ def record_missed_appointment(
     certainty: str = Certainty.CONFIRMED,
 ) -> Trip:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
-    require(by, Can.RECORD_GATE)
-    require_site(by, trip.site_id, "trip")
-    _evidence(source, certainty)
+    _may_record(trip, Can.RECORD_GATE, by=by, source=source, certainty=certainty)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the appointment was missed"), "reason", code="trip.missed_without_reason")
@@ -809,9 +811,7 @@ def change_manifest(
     certainty: str = Certainty.CONFIRMED,
 ) -> Trip:
     """Swap patients on a trip that has not left yet, with the reason recorded."""
-    require(by, Can.MANAGE_TRIPS)
-    require_site(by, trip.site_id, "trip")
-    _evidence(source, certainty)
+    _may_record(trip, Can.MANAGE_TRIPS, by=by, source=source, certainty=certainty)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the manifest changes"), "reason", code="trip.manifest_without_reason")

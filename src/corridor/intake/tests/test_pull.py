@@ -340,17 +340,24 @@ def test_pulling_an_unknown_source_is_one_line_naming_the_configured_ones(intake
     assert "no intake source 'nowhere'; configured: gate-kobo, hospital-odk, deaths-push" in result.output
 
 
-def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_moved_on(
+@pytest.fixture
+def moved_on(
     intake_sources: dict[str, Source],
     recorded_server: RecordedServer,
     trips: None,
     camp: Site,
     make_referral: Callable[..., Referral],
 ) -> None:
+    """The recorded ODK submissions pulled once, then the register moved on: a second trip to the same hospital
+    the same day, so "camp, date and hospital" no longer names one trip."""
     serve_odk(recorded_server)
     servers.pull(intake_sources["odk"])
-    # A second trip to the same hospital the same day: "camp, date and hospital" no longer names one trip.
     make_trip(camp, [make_referral("P-209")], 4)
+
+
+def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_moved_on(
+    intake_sources: dict[str, Source], moved_on: None
+) -> None:
     head = ledger.head()[0]
 
     again = servers.pull(intake_sources["odk"])
@@ -371,15 +378,8 @@ def test_a_submission_recorded_before_stays_a_duplicate_when_the_register_has_mo
 
 
 def test_a_recorded_submission_with_a_passengers_answer_changed_or_added_is_refused_when_the_register_has_moved_on(
-    intake_sources: dict[str, Source],
-    recorded_server: RecordedServer,
-    trips: None,
-    camp: Site,
-    make_referral: Callable[..., Referral],
+    moved_on: None,
 ) -> None:
-    serve_odk(recorded_server)
-    servers.pull(intake_sources["odk"])
-    make_trip(camp, [make_referral("P-209")], 4)
     value = json.loads((RECORDED / "odk/submissions-1.json").read_text(encoding="utf-8"))["value"][0]
     # Each entry kept only its own part of the answers: the copy sent again is held to every part.
     noted = json.loads(json.dumps(value))

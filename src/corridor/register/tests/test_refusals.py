@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from corridor.errors import CorridorError, NotFound
+from corridor.errors import CorridorError, InvalidInput, NotFound
+from corridor.ledger.models import Entry
 from corridor.refusals import in_language
 from corridor.register import services as register
-from corridor.register.models import Patient
+from corridor.register.models import Facility, Patient
 from corridor.register.scoping import get_visible
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +43,28 @@ def test_a_record_of_another_site_is_refused_as_not_found_with_its_code_in_persi
     error = refused.value
     assert error.code == "patient.not_found" and error.values == {"patient": "X-0001"}
     assert str(error) == "there is no patient X-0001" and _said(error, "ar") == "لا يوجد مريض X-0001"
+
+
+def test_an_unknown_time_zone_and_a_travel_time_beyond_a_day_are_refused_alike_on_creating_and_on_changing(
+    camp: Any,
+) -> None:
+    before = Entry.objects.count()
+    refusals = []
+    for attempt in (
+        lambda: register.create_site(code="S-2", name="Two", country="XX", time_zone="Mars/Olympus", by=None),
+        lambda: register.change_site(camp, time_zone="Mars/Olympus", by=None),
+        lambda: register.create_facility(
+            code="H-9", name="Far", specialties=["oncology"], travel_minutes=1441, by=None
+        ),
+        lambda: register.change_facility(Facility.objects.get(code="H-1"), travel_minutes=-1, by=None),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            attempt()
+        refusals.append((refused.value.code, refused.value.field))
+    assert refusals == [
+        ("site.unknown_time_zone", "time_zone"),
+        ("site.unknown_time_zone", "time_zone"),
+        ("facility.bad_travel_minutes", "travel_minutes"),
+        ("facility.bad_travel_minutes", "travel_minutes"),
+    ]
+    assert Entry.objects.count() == before

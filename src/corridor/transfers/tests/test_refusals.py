@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.utils import translation
 
 from conftest import DAY
 from corridor.errors import CorridorError, InvalidInput
+from corridor.ledger.models import Entry
 from corridor.refusals import in_language
 from corridor.register.models import Facility, Referral, Site
 from corridor.transfers import outbox, plans
@@ -60,3 +62,26 @@ def test_a_phones_tap_with_a_key_that_is_not_a_uuid_is_refused_with_its_code() -
     error = refused.value
     assert error.code == "tap.key_not_a_uuid" and str(error) == "key: must be a UUID"
     assert _said(error, "fa") == "باید یک UUID باشد" and _said(error, "ar") == "يجب أن يكون UUID"
+
+
+def test_every_act_on_a_trip_refuses_a_missing_capability_then_another_sites_trip_then_an_unknown_source(
+    crossing: Any, users: dict[str, Any]
+) -> None:
+    trip, patient = crossing.trip, crossing.patient
+    acts: dict[str, Callable[[Any], Any]] = {
+        "approve": lambda by: transfers.approve_trip(trip, by=by, source="rumour"),
+        "outcome": lambda by: transfers.record_outcome(trip, patient=patient, outcome="seen", by=by, source="rumour"),
+        "missed": lambda by: transfers.record_missed_appointment(
+            trip, patient=patient, reason="late", by=by, source="rumour"
+        ),
+        "manifest": lambda by: transfers.change_manifest(trip, remove=[patient], reason="swap", by=by, source="rumour"),
+    }
+    before = Entry.objects.count()
+    for name, act in acts.items():
+        codes = []
+        for by in (users["outsider"], users["coordinator"], crossing.users["coordinator"]):
+            with pytest.raises(CorridorError) as refused:
+                act(by)
+            codes.append(refused.value.code)
+        assert codes == ["role.may_not", "trip.not_found", "evidence.unknown_source"], name
+    assert Entry.objects.count() == before

@@ -143,13 +143,16 @@ def test_retention_lists_what_is_due_asks_and_a_second_admin_confirms_through_th
     listed = admin.get(reverse("web:retention")).content.decode()
     assert "P-GONE-OLD" in listed and "P-GONE-NEW" not in listed
     assert "Ask for the erasure of 1 identity" in listed
-    admin.post(reverse("web:retention_request"))
+    asked = admin.post(reverse("web:retention_request"))
+    assert asked.status_code == 302 and asked["Location"] == reverse("web:retention")
+    assert _messages(asked) == ["Erasure asked for 1 identity; another admin confirms it."]
     assert Erasure.objects.get().retention is True
     assert "Confirm 1 erasure" not in admin.get(reverse("web:retention")).content.decode()  # not the one who asked
     second = Client()
     second.force_login(second_admin)
     assert "Confirm 1 erasure another admin asked for" in second.get(reverse("web:retention")).content.decode()
-    second.post(reverse("web:retention_confirm"))
+    confirmed = second.post(reverse("web:retention_confirm"))
+    assert confirmed.status_code == 302 and _messages(confirmed) == ["1 identity erased."]
     assert PatientIdentity.objects.get(patient__code="P-GONE-OLD").full_name == crypto.ERASED
     assert PatientIdentity.objects.get(patient__code="P-GONE-NEW").full_name == "Synthetic P-GONE-NEW"
     assert "Nobody is due." in second.get(reverse("web:retention")).content.decode()
@@ -160,3 +163,14 @@ def test_without_a_retention_period_the_page_says_so(
 ) -> None:
     settings.RETENTION_YEARS = 0
     assert "No retention period is set" in client_for("admin").get(reverse("web:retention")).content.decode()
+
+
+def test_asking_for_the_due_erasures_without_a_retention_period_says_why_and_asks_for_nothing(
+    camp: Any, client_for: Callable[[str], Client], settings: Any
+) -> None:
+    settings.RETENTION_YEARS = 0
+    asked = client_for("admin").post(reverse("web:retention_request"))
+    assert asked.status_code == 302 and asked["Location"] == reverse("web:retention")
+    said = _messages(asked)
+    assert len(said) == 1 and "retention" in said[0]
+    assert not Erasure.objects.exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms as django_forms
@@ -53,6 +53,12 @@ def page(
         **(context or {}),
     }
     return render(request, template, full, status=status)
+
+
+def evidence(data: Mapping[str, Any]) -> dict[str, Any]:
+    """How the entry is known (its ``source`` and ``certainty``) as a form's cleaned data gives them, as the
+    keyword arguments every recording service takes."""
+    return {"source": data["source"], "certainty": data["certainty"]}
 
 
 def form_page(

@@ -26,7 +26,7 @@ from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassen
 from corridor.web import companion_forms as forms
 from corridor.web.access import allowed, requires
 from corridor.web.forms import PurposeForm, show_error
-from corridor.web.views.common import current_site, page
+from corridor.web.views.common import current_site, evidence, page
 from corridor.web.views.trips import FOLDED, _trip_context
 
 
@@ -184,8 +184,7 @@ def companion_create(request: HttpRequest) -> HttpResponse:
                     registered_on=data["registered_on"],
                     identity=form.identity(),
                     by=request.user,
-                    source=data["source"],
-                    certainty=data["certainty"],
+                    **evidence(data),
                 )
             except CorridorError as exc:
                 show_error(form, exc)

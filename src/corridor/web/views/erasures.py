@@ -6,6 +6,7 @@ the rules forbid (the admin who asked confirming, another site's person) and wri
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sized
 from typing import Any
 
 from django.conf import settings
@@ -133,38 +134,37 @@ def retention_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@requires(Can.ERASE_IDENTITIES)
-def retention_request(request: HttpRequest) -> HttpResponse:
+def _counted(request: HttpRequest, act: Callable[[], Sized], sentence: Callable[[int], str]) -> HttpResponse:
+    """Run one retention service; say its refusal, or ``sentence`` of how many identities it took (the number in
+    the page's digits), and go back to the retention page."""
     try:
-        asked = erasure.request_due(by=request.user)
+        n = len(act())
     except CorridorError as exc:
         messages.error(request, refusals.in_language(exc))
     else:
-        n = len(asked)
-        messages.success(
-            request,
-            ngettext(
-                "Erasure asked for %(n)s identity; another admin confirms it.",
-                "Erasure asked for %(n)s identities; another admin confirms them.",
-                n,
-            )
-            % {"n": l10n.number(n, get_language())},
-        )
+        messages.success(request, sentence(n) % {"n": l10n.number(n, get_language())})
     return redirect("web:retention")
+
+
+@require_POST
+@requires(Can.ERASE_IDENTITIES)
+def retention_request(request: HttpRequest) -> HttpResponse:
+    return _counted(
+        request,
+        lambda: erasure.request_due(by=request.user),
+        lambda n: ngettext(
+            "Erasure asked for %(n)s identity; another admin confirms it.",
+            "Erasure asked for %(n)s identities; another admin confirms them.",
+            n,
+        ),
+    )
 
 
 @require_POST
 @requires(Can.ERASE_IDENTITIES)
 def retention_confirm(request: HttpRequest) -> HttpResponse:
-    try:
-        done = erasure.confirm_due(by=request.user)
-    except CorridorError as exc:
-        messages.error(request, refusals.in_language(exc))
-    else:
-        n = len(done)
-        messages.success(
-            request,
-            ngettext("%(n)s identity erased.", "%(n)s identities erased.", n) % {"n": l10n.number(n, get_language())},
-        )
-    return redirect("web:retention")
+    return _counted(
+        request,
+        lambda: erasure.confirm_due(by=request.user),
+        lambda n: ngettext("%(n)s identity erased.", "%(n)s identities erased.", n),
+    )

@@ -26,7 +26,7 @@ from corridor.supplies import actions as supplies
 from corridor.supplies.forms import IncidentForm
 from corridor.web.access import requires
 from corridor.web.forms import show_error
-from corridor.web.views.common import current_site, page, user_sites
+from corridor.web.views.common import current_site, evidence, page, user_sites
 from corridor.web.views.ledger import subject_key
 
 RECENT = 50
@@ -95,8 +95,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                     on=data["on"],
                     subjects=subjects,
                     by=request.user,
-                    source=data["source"],
-                    certainty=data["certainty"],
+                    **evidence(data),
                 )
             except CorridorError as exc:
                 show_error(form, exc)

@@ -32,7 +32,7 @@ from corridor.register.scoping import visible
 from corridor.transfers.models import Companion, TripPassenger
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
-from corridor.web.views.common import current_site, form_page, page
+from corridor.web.views.common import current_site, evidence, form_page, page
 
 PAGE_SIZE = 50
 
@@ -154,8 +154,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                     depends_on_power=data["depends_on_power"],
                     identity={"full_name": data["full_name"], "contact": data["contact"], "notes": data["notes"]},
                     by=request.user,
-                    source=data["source"],
-                    certainty=data["certainty"],
+                    **evidence(data),
                 )
             except CorridorError as exc:
                 forms.show_error(form, exc)
@@ -276,8 +275,7 @@ def referral_create(request: HttpRequest, code: str) -> HttpResponse:
             diagnosis=data["diagnosis"],
             fit_to_travel_from=data["fit_to_travel_from"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("Referral recorded.")
 
@@ -297,8 +295,7 @@ def referral_close(request: HttpRequest, pk: int) -> HttpResponse:
             on=data["on"],
             note=data["note"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("Referral closed.")
 
@@ -321,8 +318,7 @@ def patient_death(request: HttpRequest, code: str) -> HttpResponse:
             circumstances=data["circumstances"],
             after_denied_care=data["after_denied_care"],
             by=request.user,
-            source=data["source"],
-            certainty=data["certainty"],
+            **evidence(data),
         )
         return _("The death of %(code)s is recorded.") % {"code": patient.code}
 

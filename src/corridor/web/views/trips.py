@@ -38,7 +38,7 @@ from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
-from corridor.web.views.common import page
+from corridor.web.views.common import evidence, page
 
 # Trips with nothing left to record at the gate: the phone need not keep their pages.
 DONE = (Trip.Status.DENIED, Trip.Status.CANCELLED)
@@ -77,7 +77,7 @@ def _pending(trip: Trip) -> list[str]:
 
 
 def _evidence(form: forms.EvidenceForm) -> dict[str, Any]:
-    return {"source": form.cleaned_data["source"], "certainty": form.cleaned_data["certainty"]}
+    return evidence(form.cleaned_data)
 
 
 def _at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime:

@@ -107,10 +107,9 @@ def _act(
         except CorridorError as exc:
             forms.show_error(form, exc)
         else:
-            if isinstance(result, tuple):  # a new token: its secret is shown once, on this response only
-                messages.success(request, done)
-                return page(request, "corridor/users/detail.html", _detail(request, user, secret=result[1]))
             messages.success(request, done)
+            if isinstance(result, tuple):  # a new token: its secret is shown once, on this response only
+                return page(request, "corridor/users/detail.html", _detail(request, user, secret=result[1]))
             return redirect("web:user", username=username)
     return page(request, "corridor/users/detail.html", _detail(request, user, **{name: form}), status=422)
 
