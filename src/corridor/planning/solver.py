@@ -89,9 +89,11 @@ def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pat
     return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
 
 
-def _worker_window_budgeted(pattern: Pattern, free: np.ndarray, nodes: int, seed: int, screen: bool) -> Pattern | None:
+def _worker_window_budgeted(
+    pattern: Pattern, free: np.ndarray, nodes: int, seed: int, screen: bool, cost: int
+) -> Pattern | None:
     assert _WORKER_ARRAYS is not None
-    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=screen)
+    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
 
 
 # A window's MILP is stopped after this long; its incumbent is still used.
@@ -452,27 +454,34 @@ def _window_group(
         free = np.zeros(a.T, dtype=bool)
         free[lo:hi] = True
         frees.append(free)
-    nodes, seed, screen = budget.window_nodes, budget.seed, search.screen
+    nodes, seed, screen, cost = budget.window_nodes, budget.seed, search.screen, state.cost
     later: Future[Pattern | None] | None = None
     if helper is not None and len(frees) == 2:
-        later = helper.submit(_worker_window_budgeted, base, frees[1], nodes, seed, screen)
-    results = [window_milp(a, base, frees[0], math.inf, nodes=nodes, seed=seed, screen=screen)]
-    if len(frees) == 2:
-        if later is not None:
-            results.append(later.result())
-        else:
-            results.append(window_milp(a, base, frees[1], math.inf, nodes=nodes, seed=seed, screen=screen))
+        later = helper.submit(_worker_window_budgeted, base, frees[1], nodes, seed, screen, cost)
     stats["windows"] += len(frees)
+    first = window_milp(a, base, frees[0], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
     if len(frees) == 1 and not screen:
         # The first search offered a window's own pattern as it came back.
-        if results[0] is not None:
-            state.offer(results[0], "window")
+        if first is not None:
+            state.offer(first, "window")
         return
-    for free, result in zip(frees, results, strict=True):
-        if result is not None:
-            merged = state.pattern.copy()
-            merged[free] = result[free]
-            state.offer(merged, "window")
+    # The first window's result is offered while the second is still being solved: it is offered
+    # first either way, and the second is merged into whatever plan that leaves.
+    _merge(state, frees[0], first)
+    if len(frees) == 2:
+        if later is not None:
+            second = later.result()
+        else:
+            second = window_milp(a, base, frees[1], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
+        _merge(state, frees[1], second)
+
+
+def _merge(state: _State, free: np.ndarray, result: Pattern | None) -> None:
+    """Offer the plan with ``free``'s days taken from a window's ``result``."""
+    if result is not None:
+        merged = state.pattern.copy()
+        merged[free] = result[free]
+        state.offer(merged, "window")
 
 
 def dual_from_plan(
