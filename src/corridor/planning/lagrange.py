@@ -109,7 +109,7 @@ class Lagrangian:
                 ids, sel = picks[h]
                 if len(ids):
                     taken.append(ids[:, t][sel[:, t]])
-        count = np.bincount(np.concatenate(taken), minlength=a.n) if taken else np.zeros(a.n, dtype=np.int64)
+        count = (np.bincount(np.concatenate(taken), minlength=a.n) if taken else np.zeros(a.n)).astype(np.float64)
         grad = 1.0 - count
         grad[~a.active] = 0.0
         return total, grad, value, pattern
