@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from corridor.planning.arrays import Arrays, Pattern, assign, empty_pattern
+from corridor.planning.arrays import Arrays, Assignment, Pattern, assign, empty_pattern
 from corridor.planning.lp import build, pattern_from_columns
 
 
@@ -140,6 +140,7 @@ def window_milp(
     nodes: int | None = None,
     seed: int = 0,
     screen: bool = False,
+    cost: int | None = None,
 ) -> Pattern | None:
     """Re-choose the facilities of ``free_days`` optimally (all patients may move), others held.
 
@@ -150,19 +151,23 @@ def window_milp(
     With ``screen`` the window's LP relaxation is solved first (a tenth of the MILP's time): when its
     bound cannot beat the current plan the MILP is skipped, and when its facility choice is already
     integral it is the answer. On a loaded instance most windows of a sweep end at the LP, which is
-    what pays for more and wider windows within the same work.
+    what pays for more and wider windows within the same work. ``cost``, when the caller knows it, is
+    ``pattern``'s cost: the placement of its patients is then only worked out for the MILP's warm start.
     """
     start = time.monotonic()
     m = build(a, integer=not screen, pattern=pattern, free_days=free_days)
     h = m.highs
-    current = assign(a, pattern)
+    current: Assignment | None = None
+    if cost is None:
+        current = assign(a, pattern)
+        cost = current.cost
     if screen:
         h.setOptionValue("solver", "simplex")
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         # Plans cost whole numbers: an LP value above current - 1 means no better plan here.
-        if math.ceil(m.const + h.getInfo().objective_function_value - 1e-6) >= current.cost:
+        if math.ceil(m.const + h.getInfo().objective_function_value - 1e-6) >= cost:
             return None
         col = np.asarray(h.getSolution().col_value)
         ys = col[m.nx :]
@@ -182,6 +187,8 @@ def window_milp(
         h.setOptionValue("random_seed", seed)
     # Warm start from the current pattern: its y as given, each planned patient at the first chosen
     # facility of their day that accepts them.
+    if current is None:
+        current = assign(a, pattern)
     chosen = np.zeros((a.T, a.H), dtype=bool)
     for k in range(pattern.shape[1]):
         ok = pattern[:, k] >= 0

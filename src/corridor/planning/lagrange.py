@@ -53,6 +53,15 @@ class Lagrangian:
         self.const = float(a.base_cost - fixed_savings(a).sum())
         rank = np.arange(self.kmax)[:, None]
         self.rank_ok = rank < self.free[None, :]  # (kmax, T): rank r is a seat on day t
+        self.columns = np.arange(a.T)[None, :]
+        # What the day loop of evaluate() needs that does not depend on the prices, worked out once:
+        # the days with a choice, how many facilities each takes, its forced facilities in order.
+        self.choosable = self.allowed & ~self.forced
+        self.days = [
+            (t, int(a.maxfac[t]), np.nonzero(self.forced[t])[0])
+            for t in range(a.T)
+            if int(a.maxfac[t]) > 0 and self.allowed[t].any()
+        ]
 
     def evaluate(self, lam: FloatArray) -> tuple[float, FloatArray, FloatArray, Pattern]:
         """Dual value L(lam) (an upper bound on total savings), its subgradient, the (T, H) facility
@@ -62,6 +71,7 @@ class Lagrangian:
         value = np.full((T, a.H), -np.inf)
         picks: list[tuple[IntArray, NDArray[np.bool_]]] = []
         R = self.S - lam[:, None]
+        columns = self.columns
         for h, members in enumerate(self.members):
             if len(members) == 0:
                 value[self.allowed[:, h], h] = 0.0
@@ -73,31 +83,33 @@ class Lagrangian:
                 top = np.argpartition(-V, k - 1, axis=0)[:k]
             else:
                 top = np.broadcast_to(np.arange(len(members))[:, None], (k, T))
-            topv = np.take_along_axis(V, top, axis=0)
+            # Indexing with the day of each column is what take_along_axis does, without its checks.
+            topv = V[top, columns]
             order = np.argsort(-topv, axis=0)
-            top = np.take_along_axis(top, order, axis=0)
-            topv = np.take_along_axis(topv, order, axis=0)
+            top = top[order, columns]
+            topv = topv[order, columns]
             sel = self.rank_ok[:k] & (topv > 0)
             v = np.where(sel, topv, 0.0).sum(axis=0)
             value[:, h] = np.where(self.allowed[:, h], v, -np.inf)
             picks.append((members[top], sel))
         pattern = empty_pattern(a)
-        count = np.zeros(a.n)
         total = float(lam.sum())
-        for t in range(T):
-            m = int(a.maxfac[t])
-            if m <= 0 or not self.allowed[t].any():
-                continue
-            forced = [int(h) for h in np.nonzero(self.forced[t])[0]]
-            rest = [int(h) for h in np.argsort(-value[t]) if self.allowed[t, h] and not self.forced[t, h]]
-            chosen = (forced + rest)[: max(m, len(forced))]
-            for k2, h in enumerate(chosen[: pattern.shape[1]]):
-                pattern[t, k2] = h
-            for h in chosen:
+        # Each day's facilities by value, all days in one sort (each row is sorted as it would be alone).
+        ranked = np.argsort(-value, axis=1)
+        taken: list[IntArray] = []
+        width = pattern.shape[1]
+        for t, m, forced in self.days:
+            row = ranked[t]
+            rest = row[self.choosable[t, row]]
+            chosen = (np.concatenate([forced, rest]) if len(forced) else rest)[: max(m, len(forced))]
+            pattern[t, : min(len(chosen), width)] = chosen[:width]
+            for h in chosen.tolist():
+                # One addition at a time, in this order: the dual's steps depend on the last bit of it.
                 total += max(0.0, float(value[t, h]))
                 ids, sel = picks[h]
                 if len(ids):
-                    np.add.at(count, ids[:, t][sel[:, t]], 1.0)
+                    taken.append(ids[:, t][sel[:, t]])
+        count = (np.bincount(np.concatenate(taken), minlength=a.n) if taken else np.zeros(a.n)).astype(np.float64)
         grad = 1.0 - count
         grad[~a.active] = 0.0
         return total, grad, value, pattern

@@ -89,9 +89,11 @@ def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pat
     return window_milp(_WORKER_ARRAYS, pattern, free, time_limit)
 
 
-def _worker_window_budgeted(pattern: Pattern, free: np.ndarray, nodes: int, seed: int) -> Pattern | None:
+def _worker_window_budgeted(
+    pattern: Pattern, free: np.ndarray, nodes: int, seed: int, screen: bool, cost: int
+) -> Pattern | None:
     assert _WORKER_ARRAYS is not None
-    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=True)
+    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
 
 
 # A window's MILP is stopped after this long; its incumbent is still used.
@@ -332,9 +334,9 @@ def solve_budgeted(
     state.report(f"start ({name})")
     stats: dict[str, Any] = {"start": name, "atc_lookahead": k, "windows": 0, "budget": budget.to_dict()}
 
-    v2 = budget.version >= 2
+    search = SEARCHES[budget.version]
     pool: ProcessPoolExecutor | None = None
-    helper: ProcessPoolExecutor | None = None  # version 2: the second window of each pair
+    helper: ProcessPoolExecutor | None = None  # the second window of each pair, when pairs are solved
     lp_future: Future[tuple[float, bool]] | None = None
     lp_done = False
     if workers > 1 and (os.cpu_count() or 1) > 1:
@@ -342,8 +344,8 @@ def solve_budgeted(
             ctx = multiprocessing.get_context("fork")
             if lp_bound:
                 pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
-                lp_future = pool.submit(_worker_relax_exact, v2)
-            if v2:
+                lp_future = pool.submit(_worker_relax_exact, not search.wait_for_lp)
+            if search.group > 1:
                 helper = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=(a,))
         except (ValueError, OSError):  # pragma: no cover - platforms without fork
             pool = helper = None
@@ -368,57 +370,28 @@ def solve_budgeted(
         if budget.search_rounds > 0:
             ls = local_search(a, lag, state.pattern, math.inf, max_rounds=budget.search_rounds)
             state.offer(ls.pattern, "local search")
-        if v2:
+        if search.own_width:
             window = max(1, budget.window_width)
         widths = [w for w in (window, window + window // 2, 2 * window) if w <= max(window, a.T)]
+        widest = len(widths) - 1
         level, stalled = 0, 0
         # A count of sweeps, not of seconds, ends the search when the widest windows stop paying.
-        while v2 and stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps:
+        while stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps:
             before = state.cost
-            sweep = _windows(a.T, widths[level], rng, focus)
-            for first, second in _pairs(sweep):
+            for group in search.groups(_windows(a.T, widths[level], rng, focus)):
                 take_lp(wait=False)
                 if stats["windows"] >= budget.windows or state.cost <= state.bound:
                     break
-                _window_pair(a, state, budget, first, second, helper, stats)
-            # Every sweep widens the windows: on loaded instances the narrow ones stop paying after
-            # a sweep, and the widest find the most (waiting for a sweep without a gain cost twice
-            # the work for the same plan on the 450-patient benchmark).
-            if state.cost >= before and level == len(widths) - 1:
-                stalled += 1
-            else:
-                stalled = 0
-            level = min(level + 1, len(widths) - 1)
-        while (
-            not v2 and stats["windows"] < budget.windows and state.cost > state.bound and stalled < budget.stall_sweeps
-        ):
-            before = state.cost
-            for lo, hi in _windows(a.T, widths[level], rng, focus):
-                take_lp(wait=False)
-                if stats["windows"] >= budget.windows or state.cost <= state.bound:
-                    break
-                free = np.zeros(a.T, dtype=bool)
-                free[lo:hi] = True
-                result = window_milp(a, state.pattern, free, math.inf, nodes=budget.window_nodes, seed=budget.seed)
-                stats["windows"] += 1
-                if result is not None:
-                    state.offer(result, "window")
-            if state.cost >= before:
-                stalled = stalled + 1 if level == len(widths) - 1 else 0
-                level = min(level + 1, len(widths) - 1)
-            else:
-                stalled = 0
-        # Version 1 waited for the LP, which on a loaded 450-patient instance takes several times
-        # the search; now a bound not known by the end is left to the dual below (the plan never
-        # depended on it, only the bound reported with it).
-        take_lp(wait=not v2)
+                _window_group(a, state, budget, search, group, helper, stats)
+            stalled = stalled + 1 if state.cost >= before and level == widest else 0
+            if search.widen_every_sweep or state.cost >= before:
+                level = min(level + 1, widest)
+        take_lp(wait=search.wait_for_lp)
         if not lp_done and budget.polish_iterations > 0:
-            if v2:
-                # Aimed at the final plan's cost but from the usual start: on the loaded 450-patient
-                # instance 1,000 iterations reach 120 this way and under 90 from the plan's own prices.
-                more = solve_dual(a, math.inf, upper=float(state.cost), iterations=budget.polish_iterations, lag=lag)
-            else:
+            if search.polish_from_plan:
                 more = dual_from_plan(a, state.pattern, math.inf, lag, iterations=budget.polish_iterations)
+            else:
+                more = solve_dual(a, math.inf, upper=float(state.cost), iterations=budget.polish_iterations, lag=lag)
             state.bound = max(state.bound, more.bound)
     finally:
         for executor in (pool, helper):
@@ -431,48 +404,84 @@ def solve_budgeted(
     return state.pattern, state.cost, min(state.bound, float(state.cost)), stats
 
 
-def _pairs(sweep: list[tuple[int, int]]) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    """A sweep's windows in pairs half a sweep apart, where they interact least: the two of a pair
-    are solved from the same plan, on two cores when there are two."""
-    half = (len(sweep) + 1) // 2
-    return [(sweep[k], sweep[k + half] if k + half < len(sweep) else None) for k in range(half)]
+@dataclass(frozen=True)
+class Search:
+    """How a budget version solves a sweep's windows, and what it does around them. A recorded plan
+    replays with its version's search, so an entry here never changes once plans were recorded with it."""
+
+    group: int  # windows solved from the same plan: 1 one after another, 2 in pairs half a sweep apart
+    screen: bool  # each window's LP first (see :func:`window_milp`)
+    own_width: bool  # the first windows are ``Budget.window_width`` days wide, not the caller's width
+    widen_every_sweep: bool  # else only after a sweep without a gain
+    wait_for_lp: bool  # else a bound the LP has not delivered by the end is left to the dual
+    polish_from_plan: bool  # the final dual starts from the plan's prices, else from zero
+
+    def groups(self, sweep: list[tuple[int, int]]) -> list[tuple[tuple[int, int], ...]]:
+        """The sweep's windows in the groups solved together; a pair's two windows lie half a sweep
+        apart, where they interact least."""
+        if self.group == 1:
+            return [(w,) for w in sweep]
+        half = (len(sweep) + 1) // 2
+        return [(sweep[k], sweep[k + half]) if k + half < len(sweep) else (sweep[k],) for k in range(half)]
 
 
-def _window_pair(
+# Version 1 waited for the LP, which on a loaded 450-patient instance takes several times the search.
+# Version 2 widens every sweep: on loaded instances the narrow windows stop paying after a sweep, and
+# the widest find the most (waiting for a sweep without a gain cost twice the work for the same plan
+# on the 450-patient benchmark). Its final dual starts from zero: on that instance 1,000 iterations
+# reach 120 that way and under 90 from the plan's own prices.
+SEARCHES: dict[int, Search] = {
+    1: Search(group=1, screen=False, own_width=False, widen_every_sweep=False, wait_for_lp=True, polish_from_plan=True),
+    2: Search(group=2, screen=True, own_width=True, widen_every_sweep=True, wait_for_lp=False, polish_from_plan=False),
+}
+
+
+def _window_group(
     a: Arrays,
     state: _State,
     budget: Budget,
-    first: tuple[int, int],
-    second: tuple[int, int] | None,
+    search: Search,
+    group: tuple[tuple[int, int], ...],
     helper: ProcessPoolExecutor | None,
     stats: dict[str, Any],
 ) -> None:
-    """Solve two windows from the current plan and keep what improves it, the first window's result
-    before the second's. Both start from the same plan whether one core or two solve them, so the
-    plan does not depend on ``helper``: only the seconds do."""
+    """Solve a group's windows from the current plan and keep what improves it, in the group's order.
+    All start from the same plan whether one core or two solve them, so the plan does not depend on
+    ``helper``: only the seconds do."""
     base = state.pattern.copy()
     frees = []
-    for lo, hi in (first, second) if second is not None else (first,):
+    for lo, hi in group:
         free = np.zeros(a.T, dtype=bool)
         free[lo:hi] = True
         frees.append(free)
+    nodes, seed, screen, cost = budget.window_nodes, budget.seed, search.screen, state.cost
     later: Future[Pattern | None] | None = None
     if helper is not None and len(frees) == 2:
-        later = helper.submit(_worker_window_budgeted, base, frees[1], budget.window_nodes, budget.seed)
-    results = [window_milp(a, base, frees[0], math.inf, nodes=budget.window_nodes, seed=budget.seed, screen=True)]
+        later = helper.submit(_worker_window_budgeted, base, frees[1], nodes, seed, screen, cost)
+    stats["windows"] += len(frees)
+    first = window_milp(a, base, frees[0], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
+    if len(frees) == 1 and not screen:
+        # The first search offered a window's own pattern as it came back.
+        if first is not None:
+            state.offer(first, "window")
+        return
+    # The first window's result is offered while the second is still being solved: it is offered
+    # first either way, and the second is merged into whatever plan that leaves.
+    _merge(state, frees[0], first)
     if len(frees) == 2:
         if later is not None:
-            results.append(later.result())
+            second = later.result()
         else:
-            results.append(
-                window_milp(a, base, frees[1], math.inf, nodes=budget.window_nodes, seed=budget.seed, screen=True)
-            )
-    stats["windows"] += len(frees)
-    for free, result in zip(frees, results, strict=True):
-        if result is not None:
-            merged = state.pattern.copy()
-            merged[free] = result[free]
-            state.offer(merged, "window")
+            second = window_milp(a, base, frees[1], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
+        _merge(state, frees[1], second)
+
+
+def _merge(state: _State, free: np.ndarray, result: Pattern | None) -> None:
+    """Offer the plan with ``free``'s days taken from a window's ``result``."""
+    if result is not None:
+        merged = state.pattern.copy()
+        merged[free] = result[free]
+        state.offer(merged, "window")
 
 
 def dual_from_plan(
