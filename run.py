@@ -79,7 +79,9 @@ def run_tests(pytest_args: list[str]) -> int:
             steps.append(
                 (
                     "database tests on PostgreSQL",
-                    [python, "-m", "pytest", "-m", "database", *pytest_args],
+                    # The browser tests drive the same pages and jobs the PostgreSQL pass already renders and
+                    # runs without a browser; they run once, in the SQLite pass, to keep CI within its time.
+                    [python, "-m", "pytest", "-m", "database and not browser", *pytest_args],
                     # CORRIDOR_TEST_REPLICA_URL, when set, passes through `base` to the replica tests.
                     {**base, "CORRIDOR_DATABASE_URL": postgres},
                 )
