@@ -47,7 +47,8 @@ def main() -> None:
     from corridor.register.models import Site
     from corridor.transfers import plans
 
-    plans.propose_plan(site=Site.objects.order_by("code")[0], by=None, time_limit=2.0)
+    # The page shows a plan; how good it is does not weigh on the bytes, so a quick one.
+    plans.propose_plan(site=Site.objects.order_by("code")[0], by=None, budget=plans.lowered_budget({"windows": 2}))
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username="demo-coordinator"))
     client.post("/language/", {"language": args.language})

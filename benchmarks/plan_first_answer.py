@@ -3,7 +3,7 @@
     python benchmarks/plan_first_answer.py [--runs 5]
 
 In a temporary data directory on SQLite: loads the demo camp, starts `corridor worker` as the demo does,
-then asks for a plan job the way the plan page does (its time limit, the next days of the demo in turn)
+then asks for a plan job the way the plan page does (the recorded budget, the next days of the demo in turn)
 and watches the job's row as the page's progress poll would, every 20 ms. Prints, per run and as the
 median and the worst, the seconds until the worker started the job, until the first answer (the
 dispatch rule's trip, shown while the planner searches; goal: within 2 s of the click), and until the
@@ -45,7 +45,6 @@ def main() -> None:
     from corridor.jobs.models import Job
     from corridor.register.models import Site
     from corridor.scenarios import loader
-    from corridor.web.views.plans import PLAN_SECONDS
 
     call_command("migrate", verbosity=0)
     loader.load("demo-camp")
@@ -66,11 +65,9 @@ def main() -> None:
         for run in range(args.runs):
             day = clock.today() + dt.timedelta(days=1 + run)
             clicked = time.perf_counter()
-            job = services.submit(
-                "plan", {"site": site.code, "date": day.isoformat(), "time_limit": PLAN_SECONDS}, by=coordinator
-            )
+            job = services.submit("plan", {"site": site.code, "date": day.isoformat()}, by=coordinator)
             started = first = done = None
-            while done is None and time.perf_counter() - clicked < 120:
+            while done is None and time.perf_counter() - clicked < 600:
                 row = Job.objects.get(pk=job.pk)
                 now = time.perf_counter() - clicked
                 if started is None and row.state != Job.State.QUEUED:

@@ -11,10 +11,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from corridor import vocabulary
 from corridor.ledger.catalogue import SUBJECT_PATTERN
+from corridor.planning.budget import Budget
 from corridor.register.models import Referral
 from corridor.transfers.models import TripPassenger
 from corridor.validate import CODE_PATTERN
@@ -497,10 +498,33 @@ class IdentityViewOut(Schema):
     purpose: str
 
 
+# Each part of a plan's work budget a caller may lower, up to the recorded default: a quicker plan, still
+# reproducible (its entry records the budget), never a costlier one on a shared server.
+_DEFAULT = Budget()
+
+
+class PlanBudgetIn(Schema):
+    """Less work than the recorded default, part by part; a part left out keeps the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dual_iterations: Annotated[int, Field(ge=0, le=_DEFAULT.dual_iterations)] | None = None
+    search_rounds: Annotated[int, Field(ge=0, le=_DEFAULT.search_rounds)] | None = None
+    windows: Annotated[int, Field(ge=0, le=_DEFAULT.windows)] | None = None
+    window_nodes: Annotated[int, Field(ge=1, le=_DEFAULT.window_nodes)] | None = None
+    polish_iterations: Annotated[int, Field(ge=0, le=_DEFAULT.polish_iterations)] | None = None
+
+
 class PlanProposeIn(Schema):
+    # A field the planner would not use is refused, not dropped: plans are bounded by work, not seconds,
+    # so a ``time_limit`` (accepted and ignored before) gets a 422 that names it.
+    model_config = ConfigDict(extra="forbid")
+
     date: Date | None = Field(None, description="the day to plan (default: today by Corridor's clock)")
     horizon_days: Annotated[int, Field(ge=7, le=366)] = 60
-    time_limit: Annotated[float, Field(ge=0.1, le=30, allow_inf_nan=False)] = 5.0
+    budget: PlanBudgetIn | None = Field(
+        None, description="less planning work than the default, for a quicker plan; recorded with it"
+    )
 
 
 class PlanOut(Schema):

@@ -469,10 +469,9 @@ def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Statu
     """Run the planner for a day and record its proposal (``plan.proposed``)."""
     user = acting(request, Can.MANAGE_TRIPS)
     site = _my_site(request, code)
+    budget = plans.lowered_budget(data.budget.model_dump(exclude_none=True) if data.budget else {})
     entry, ref = recorded(
-        lambda: plans.propose_plan(
-            site=site, day=data.date, by=user, horizon_days=data.horizon_days, time_limit=data.time_limit
-        )
+        lambda: plans.propose_plan(site=site, day=data.date, by=user, horizon_days=data.horizon_days, budget=budget)
     )
     return Status(201, {**plan_out(entry), "entry": ref})
 

@@ -38,9 +38,9 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
 
     site = _site(params, by)
     day = dt.date.fromisoformat(params["date"]) if params.get("date") else None
-    seconds = float(params.get("time_limit", 8.0))
     # The recorded planner is bounded by work, not seconds (the same register gives the same plan on any
-    # machine), so how long it takes depends on the machine: no duration is promised here.
+    # machine), so how long it takes depends on the machine: no duration is promised here, or taken.
+    budget = plans.lowered_budget(params.get("budget") or {})
     progress(0.1, _("planning the day for %(site)s"), site=site.code)
 
     def run(complete: Callable[[Result], None]) -> None:
@@ -58,7 +58,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
             if trip is not None:
                 progress(0.3, _("the planner is looking for a better plan than its first answer"), {"first": trip})
 
-        plans.propose_plan(site=site, day=day, by=by, time_limit=seconds, then=then, first=first)
+        plans.propose_plan(site=site, day=day, by=by, budget=budget, then=then, first=first)
 
     return WritesItself(run)
 

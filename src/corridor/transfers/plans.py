@@ -11,6 +11,7 @@ books nothing: re-planning frees its seats (except on a day that has come, which
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -35,6 +36,33 @@ from corridor.transfers.models import Trip, TripPassenger
 # Recorded plans are searched within this much work, not a number of seconds: the same register gives
 # the same proposal on any machine and under any load, and ``corridor plan replay`` re-derives it.
 RECORDED_BUDGET = Budget()
+# The parts of that budget a caller may lower for a quicker plan (still reproducible: the entry records
+# the budget it ran). None may be raised: a shared server's planning time is everyone's.
+LOWERABLE = ("dual_iterations", "search_rounds", "windows", "window_nodes", "polish_iterations")
+
+
+def lowered_budget(parts: dict[str, Any]) -> Budget:
+    """The recorded budget with some parts lowered; anything else is refused, naming the part."""
+    for name, value in parts.items():
+        if name not in LOWERABLE:
+            raise InvalidInput(
+                _("%(part)s is not a part of the planning budget that can be lowered (%(parts)s)"),
+                "budget",
+                code="plan.budget_unknown_part",
+                part=name,
+                parts=", ".join(LOWERABLE),
+            )
+        least, most = (1 if name == "window_nodes" else 0), getattr(RECORDED_BUDGET, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+            raise InvalidInput(
+                _("must be a whole number from %(least)s to %(most)s"),
+                f"budget.{name}",
+                code="plan.budget_out_of_range",
+                least=least,
+                most=most,
+            )
+    return dataclasses.replace(RECORDED_BUDGET, **parts)
+
 
 PENDING = (Trip.Status.REQUESTED, Trip.Status.APPROVED)
 BOOKED = (Trip.Status.REQUESTED, Trip.Status.APPROVED, Trip.Status.DEPARTED, Trip.Status.RETURNED)

@@ -268,7 +268,7 @@ def test_a_plan_is_proposed_read_and_accepted_through_the_api(
     client = api_client(tokens["coordinator"])
     proposed = client.post(
         "/api/sites/CAMP-T/plans",
-        {"date": "2014-10-13", "horizon_days": 14, "time_limit": 1},
+        {"date": "2014-10-13", "horizon_days": 14},
         content_type="application/json",
     )
     assert proposed.status_code == 201, proposed.content
@@ -281,6 +281,37 @@ def test_a_plan_is_proposed_read_and_accepted_through_the_api(
     trip = _json(accepted)
     assert trip["entry"]["type"] == "trip.requested" and [p["patient"] for p in trip["passengers"]] == ["P-PLAN"]
     assert Entry.objects.get(seq=trip["entry"]["seq"]).payload["plan"] == plan["seq"]
+
+
+def test_a_plan_asked_for_with_less_work_records_that_budget_and_replays_and_a_time_limit_is_refused(
+    tokens: dict[str, str], api_client: Clients, make_referral: Callable[..., Any]
+) -> None:
+    from corridor.transfers import plans
+
+    for n in range(3):
+        make_referral(f"P-QUICK{n}", referral_date=dt.date(2014, 10, 1 + n))
+    client = api_client(tokens["coordinator"])
+
+    def propose(body: dict[str, Any]) -> Any:
+        return client.post("/api/sites/CAMP-T/plans", {"date": "2014-10-13", **body}, content_type="application/json")
+
+    before = Entry.objects.count()
+    # Plans are bounded by work, not seconds: a time limit would be dropped, so it is refused, by name.
+    refused = _assert_error(propose({"time_limit": 1}), 422, "invalid_input")
+    assert refused["field"] == "time_limit"
+    # No part of the budget may be raised above the default, nor a part named that is not one.
+    too_much = _assert_error(propose({"budget": {"windows": plans.RECORDED_BUDGET.windows + 1}}), 422, "invalid_input")
+    assert too_much["field"] == "budget.windows"
+    assert propose({"budget": {"seed": 7}}).status_code == 422
+    assert Entry.objects.count() == before
+
+    quick = propose({"budget": {"windows": 2, "search_rounds": 10}})
+    assert quick.status_code == 201, quick.content
+    entry = Entry.objects.get(seq=_json(quick)["seq"])
+    recorded = entry.payload["planner"]["budget"]
+    assert (recorded["windows"], recorded["search_rounds"]) == (2, 10)
+    assert recorded["dual_iterations"] == plans.RECORDED_BUDGET.dual_iterations
+    assert plans.replay_plan(entry).identical
 
 
 def test_the_docs_page_loads_nothing_from_the_internet(client: Client, db: Any) -> None:

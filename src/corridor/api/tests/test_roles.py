@@ -104,7 +104,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("get", "/api/trips/{requested}/companions", None, EVERYONE),
     ("post", "/api/trips/{requested}/companions", {"companion": "C-NURSE", "for_patient": "P-REQ"}, COORDINATOR),
     ("post", "/api/trips/{requested}/companions/C-INT/answer", {"answer": "rejected"}, COORDINATOR),
-    ("post", "/api/sites/CAMP-T/plans", {"date": "2014-10-13", "horizon_days": 7, "time_limit": 0.5}, COORDINATOR),
+    ("post", "/api/sites/CAMP-T/plans", {"date": "2014-10-13", "horizon_days": 7}, COORDINATOR),
     ("get", "/api/sites/CAMP-T/plans/latest?on=2014-10-15", None, EVERYONE),
     ("post", "/api/plans/{plan}/accept", {}, COORDINATOR),
     ("get", "/api/ledger", None, EVERYONE),
@@ -208,7 +208,7 @@ def plan_seq(camp: Any, trips: dict[str, Any]) -> int:
 
     from corridor.transfers.plans import propose_plan
 
-    return propose_plan(site=camp, day=dt.date(2014, 10, 15), by=None, horizon_days=7, time_limit=0.5).seq
+    return propose_plan(site=camp, day=dt.date(2014, 10, 15), by=None, horizon_days=7).seq
 
 
 @dataclass(frozen=True)

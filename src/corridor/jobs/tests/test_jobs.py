@@ -143,7 +143,7 @@ def test_a_plan_job_whose_completion_fails_leaves_no_plan_behind(
         raise RuntimeError("the job's record could not be written")
 
     monkeypatch.setattr(services, "_succeed", broken)
-    job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
+    job = services.submit("plan", {"site": camp.code}, by=users["coordinator"])
     assert services.run(job.pk) == Job.State.FAILED
     assert not Entry.objects.filter(type="plan.proposed").exists()  # the entry went back with the job's record
 
@@ -170,7 +170,7 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
             shown.append((job.data, page, Entry.objects.filter(type="plan.proposed").count()))
 
     monkeypatch.setattr(services, "report_progress", watch)
-    job = services.submit("plan", {"site": camp.code, "time_limit": 0.5}, by=users["coordinator"])
+    job = services.submit("plan", {"site": camp.code}, by=users["coordinator"])
     assert services.run(job.pk) == Job.State.SUCCEEDED
     [(data, page, plans_then)] = shown
     first = data["first"]

@@ -24,7 +24,8 @@ STATE = (
 )
 SUBMIT = (
     "from corridor.jobs import services\n"
-    "print(services.submit('plan', {'site': 'DEMO', 'time_limit': 6}, by=None).pk)\n"
+    # Less planning work than a coordinator's plan: enough to be killed in the middle of, not minutes.
+    "print(services.submit('plan', {'site': 'DEMO', 'budget': {'windows': 6}}, by=None).pk)\n"
 )
 
 

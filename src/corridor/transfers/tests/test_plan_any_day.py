@@ -32,7 +32,7 @@ def waiting(make_referral: Callable[..., Referral]) -> list[Referral]:
 
 
 def _propose(camp: Site, day: dt.date) -> Any:
-    return plans.propose_plan(site=camp, day=day, by=None, horizon_days=14, time_limit=1)
+    return plans.propose_plan(site=camp, day=day, by=None, horizon_days=14)
 
 
 def _on_trips(status: tuple[str, ...] = plans.BOOKED) -> list[str]:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -108,3 +109,21 @@ def test_a_plan_searched_against_the_clock_says_it_cannot_be_replayed(camp: Site
     assert refused.exit_code != 0 and "searched against the clock" in refused.output
     missing = CliRunner().invoke(cli, ["plan", "replay", "9999"])
     assert missing.exit_code != 0 and "no ledger entry 9999" in missing.output
+
+
+def test_a_budget_is_lowered_part_by_part_and_never_raised_nor_given_a_part_it_does_not_have() -> None:
+    quick = plans.lowered_budget({"windows": 3, "window_nodes": 1})
+    assert (quick.windows, quick.window_nodes) == (3, 1)
+    assert quick.seed == plans.RECORDED_BUDGET.seed and quick.version == plans.RECORDED_BUDGET.version
+    assert plans.lowered_budget({}) == plans.RECORDED_BUDGET
+    refusals: dict[str, dict[str, Any]] = {
+        "budget.windows": {"windows": plans.RECORDED_BUDGET.windows + 1},
+        "budget.window_nodes": {"window_nodes": 0},
+        "budget.search_rounds": {"search_rounds": True},
+        "budget.polish_iterations": {"polish_iterations": 2.5},
+        "budget": {"version": 1},
+    }
+    for field, parts in refusals.items():
+        with pytest.raises(InvalidInput) as refused:
+            plans.lowered_budget(parts)
+        assert refused.value.field == field, parts

@@ -42,7 +42,7 @@ def test_the_instance_follows_the_rules_in_force_and_the_register(camp: Site, wa
 def test_a_proposed_plan_is_recorded_with_todays_trip_standby_and_explanations(
     camp: Site, waiting: list[Referral], users: dict[str, Any]
 ) -> None:
-    entry = plans.propose_plan(site=camp, day=DAY, by=users["coordinator"], horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=users["coordinator"], horizon_days=14)
     assert entry.type == "plan.proposed" and entry.recorded_by == "coordinator"
     payload = entry.payload
     trip = payload["trip"]
@@ -62,7 +62,7 @@ def test_a_proposed_plan_is_recorded_with_todays_trip_standby_and_explanations(
 
 
 def test_accepting_the_plan_requests_its_trip_through_the_services(camp: Site, waiting: list[Referral]) -> None:
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     trip = plans.accept_plan(entry, by=None)
     requested = Entry.objects.filter(type="trip.requested").get()
     assert requested.payload["plan"] == entry.seq
@@ -71,7 +71,7 @@ def test_accepting_the_plan_requests_its_trip_through_the_services(camp: Site, w
 
 
 def test_changing_the_plan_needs_a_reason_and_is_checked_against_the_rules(camp: Site, waiting: list[Referral]) -> None:
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     eyes = Facility.objects.get(code="H-2")
     five = [r for r in waiting if r.specialty == "oncology"][:5]
     too_many = plans.check_plan_change(entry, Facility.objects.get(code="H-1"), five)
@@ -93,10 +93,10 @@ def test_changing_the_plan_needs_a_reason_and_is_checked_against_the_rules(camp:
 
 
 def test_a_cancelled_trip_today_closes_today_in_the_next_plan(camp: Site, waiting: list[Referral]) -> None:
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     trip = plans.accept_plan(entry, by=None)
     transfers.cancel_trip(trip, reason="none given", by=None)
-    again = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    again = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     assert again.payload["cancelled_today"] is True and again.payload["trip"] is None
     tomorrow = [f for f in again.payload["forecast"] if f["planned_date"] == (DAY + dt.timedelta(1)).isoformat()]
     assert tomorrow  # the waiting patients move to the next days
@@ -107,14 +107,14 @@ def test_only_coordinators_may_propose_or_accept_plans(
     camp: Site, waiting: list[Referral], users: dict[str, Any], role: str
 ) -> None:
     with pytest.raises(NotAllowed):
-        plans.propose_plan(site=camp, day=DAY, by=users[role], horizon_days=14, time_limit=1)
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+        plans.propose_plan(site=camp, day=DAY, by=users[role], horizon_days=14)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     with pytest.raises(NotAllowed):
         plans.accept_plan(entry, by=users[role])
 
 
 def test_the_plan_assumes_the_recent_rates_of_referral_and_cancellation(camp: Site, waiting: list[Referral]) -> None:
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     assumed = entry.payload["assumed"]
     # Seven of the eight referrals fall in the last 60 days (P-90 is referred today); no trip yet.
     assert assumed == {"arrival_rate": round(7 / 60, 3), "cancel_rate": 0.0}

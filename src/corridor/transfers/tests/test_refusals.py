@@ -27,7 +27,7 @@ def _said(error: CorridorError, language: str) -> str:
 
 def test_a_plan_horizon_out_of_range_is_refused_with_its_bounds_said_with_local_digits(camp: Site) -> None:
     with pytest.raises(InvalidInput) as refused:
-        plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=400, time_limit=1)
+        plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=400)
     error = refused.value
     assert error.code == "plan.horizon_out_of_range" and error.field == "horizon_days"
     assert error.values == {"least": 7, "most": 366}
@@ -40,7 +40,7 @@ def test_a_plan_changed_without_a_reason_and_a_trip_cancelled_by_nobody_known_ar
     camp: Site, make_referral: Callable[..., Referral]
 ) -> None:
     waiting = [make_referral(f"P-{i}", priority="P2", referral_date=DAY - dt.timedelta(days=10 - i)) for i in range(3)]
-    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, time_limit=1)
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
     with pytest.raises(InvalidInput) as refused:
         plans.accept_plan(entry, by=None, facility=Facility.objects.get(code="H-1"), referrals=waiting[:1])
     error = refused.value

@@ -108,13 +108,8 @@ def today(settings: Any) -> dt.date:
 
 
 @pytest.fixture
-def scene(
-    today: dt.date, camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any], monkeypatch: Any
-) -> Scene:
+def scene(today: dt.date, camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any]) -> Scene:
     """Six waiting oncology patients (some past their deadline), a requested trip and today's plan."""
-    from corridor.web.views import plans as plan_views
-
-    monkeypatch.setattr(plan_views, "PLAN_SECONDS", 1.0)
     referrals = [
         make_referral(f"P-{i:04d}", priority="P2", referral_date=today - dt.timedelta(days=30 - 3 * i))
         for i in range(6)
@@ -126,7 +121,7 @@ def scene(
         referrals=[referrals[5]],
         by=None,
     )
-    plan = plans.propose_plan(site=camp, day=today, by=None, horizon_days=14, time_limit=1)
+    plan = plans.propose_plan(site=camp, day=today, by=None, horizon_days=14)
     return Scene(camp, [r.patient for r in referrals], referrals, trip, plan, users)
 
 

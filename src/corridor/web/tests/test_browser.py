@@ -45,7 +45,7 @@ import django
 django.setup()
 from corridor.register.models import Site
 from corridor.transfers import plans
-plans.propose_plan(site=Site.objects.get(code="CAMP-1"), by=None, time_limit=2.0)
+plans.propose_plan(site=Site.objects.get(code="CAMP-1"), by=None, budget=plans.lowered_budget({"windows": 4}))
 """
 
 ACCEPT_AND_APPROVE = """

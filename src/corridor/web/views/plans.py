@@ -28,10 +28,6 @@ from corridor.web.access import requires
 from corridor.web.views.common import current_site, page
 from corridor.web.views.dashboard import accepted_trip
 
-# Seconds the planner may search when a coordinator asks for a plan; it stops earlier when it proves
-# its plan optimal. Short, because someone is waiting at the screen.
-PLAN_SECONDS = 8.0
-
 
 def _candidates(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The patients a coordinator may put on today's trip: the plan's, then the standby list."""
@@ -127,9 +123,7 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
     from corridor.jobs import services as jobs
 
     try:
-        job = jobs.submit(
-            "plan", {"site": site.code, "date": day.isoformat(), "time_limit": PLAN_SECONDS}, by=request.user
-        )
+        job = jobs.submit("plan", {"site": site.code, "date": day.isoformat()}, by=request.user)
     except CorridorError as exc:
         messages.error(request, refusals.in_language(exc))
         return redirect(_plan_url(site, day))
