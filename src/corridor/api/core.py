@@ -248,6 +248,60 @@ def error_response(
     return response
 
 
+# What the schema's checks find, by pydantic's type of error, in words the catalogues translate; the
+# values come from the check (``le`` of ``Field(le=34)``). A type not here is said in pydantic's English.
+_SCHEMA_WORDS: dict[str, str] = {
+    "missing": _("is required"),
+    "extra_forbidden": _("is not a field this request takes"),
+    "less_than_equal": _("must be at most %(le)s"),
+    "less_than": _("must be less than %(lt)s"),
+    "greater_than_equal": _("must be at least %(ge)s"),
+    "greater_than": _("must be more than %(gt)s"),
+    "string_too_long": _("must be at most %(max_length)s characters long"),
+    "string_too_short": _("must be at least %(min_length)s characters long"),
+    "too_long": _("must hold at most %(max_length)s items"),
+    "too_short": _("must hold at least %(min_length)s items"),
+    "string_pattern_mismatch": _("is not written the way this field is"),
+    "int_parsing": _("must be a whole number"),
+    "int_type": _("must be a whole number"),
+    "int_from_float": _("must be a whole number"),
+    "float_parsing": _("must be a number"),
+    "float_type": _("must be a number"),
+    "finite_number": _("must be a number"),
+    "bool_parsing": _("must be true or false"),
+    "bool_type": _("must be true or false"),
+    "string_type": _("must be text"),
+    "date_parsing": _("must be a date written YYYY-MM-DD"),
+    "date_type": _("must be a date written YYYY-MM-DD"),
+    "date_from_datetime_parsing": _("must be a date written YYYY-MM-DD"),
+    "date_from_datetime_inexact": _("must be a date written YYYY-MM-DD"),
+    "datetime_parsing": _("must be a date and time with its offset from UTC (2014-10-13T08:00:00+03:00)"),
+    "datetime_type": _("must be a date and time with its offset from UTC (2014-10-13T08:00:00+03:00)"),
+    "datetime_from_date_parsing": _("must be a date and time with its offset from UTC (2014-10-13T08:00:00+03:00)"),
+    "literal_error": _("must be one of %(expected)s"),
+    "enum": _("must be one of %(expected)s"),
+    "dict_type": _("must be an object"),
+    "model_type": _("must be an object"),
+    "model_attributes_type": _("must be an object"),
+    "list_type": _("must be a list"),
+}
+
+
+def _schema_words(problem: dict[str, Any]) -> str:
+    """A schema check's finding in the caller's language, or pydantic's English for one not worded here."""
+    template = _SCHEMA_WORDS.get(str(problem.get("type", "")))
+    context = problem.get("ctx") or {}
+    if template is None:
+        return str(problem.get("msg", "invalid input"))
+    try:
+        values: dict[str, Any] = {
+            k: v for k, v in context.items() if isinstance(v, int | float | str) and not isinstance(v, bool)
+        }
+        return refusals.in_language(InvalidInput(template, **values))
+    except (KeyError, TypeError, ValueError):  # a check whose values the template does not name
+        return str(problem.get("msg", "invalid input"))
+
+
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     details = []
     for problem in exc.errors:
@@ -260,7 +314,9 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     # sent and, for a body, the endpoint's own parameter name.
     parts = location[2:] if location[:1] == ["body"] else location[1:]
     field = ".".join(parts) or None
-    message = f"{field}: {first['msg']}" if field else str(first["msg"])
+    # ``message`` in the caller's language; ``details`` keep pydantic's English and type for a client.
+    said = _schema_words(exc.errors[0]) if exc.errors else "invalid input"
+    message = f"{field}: {said}" if field else said
     return error_response(request, 422, "invalid_input", message, field=field, details=details)
 
 

@@ -86,3 +86,39 @@ def test_a_correction_through_the_api_of_an_entry_that_does_not_exist_is_refused
     assert english_error["values"] == persian_error["values"] == {"seq": 123456}
     assert english_error["message"] == "there is no ledger entry 123456"
     assert persian_error["message"] == "مورد ۱۲۳۴۵۶ در دفتر ثبت نیست"
+
+
+def test_what_the_schema_refuses_is_said_in_the_callers_language_with_pydantics_english_kept_in_the_details(
+    tokens: dict[str, str], api_client: Clients
+) -> None:
+    client = api_client(tokens["coordinator"])
+    url = "/api/sites/CAMP-T/plans"
+    said: dict[tuple[str, str], str] = {}
+    for language in ("en", "fa", "ar"):
+        for name, body in (("extra", {"time_limit": 1}), ("at_most", {"budget": {"windows": 99}})):
+            response = client.post(
+                url, {"date": "2014-10-13", **body}, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+            )
+            assert response.status_code == 422, response.content
+            error = json.loads(response.content)["error"]
+            said[language, name] = error["message"]
+            # A client that words it itself still has pydantic's type and English.
+            assert error["details"][0]["type"] in ("extra_forbidden", "less_than_equal")
+            assert error["details"][0]["msg"].isascii()
+    assert said["en", "extra"] == "time_limit: is not a field this request takes"
+    assert said["en", "at_most"] == "budget.windows: must be at most 34"
+    assert said["fa", "at_most"] == "budget.windows: باید حداکثر ۳۴ باشد"
+    assert said["ar", "at_most"] == "budget.windows: يجب ألا يزيد على ٣٤"
+    assert said["fa", "extra"].startswith("time_limit: ") and not said["fa", "extra"].isascii()
+    assert said["ar", "extra"].startswith("time_limit: ") and not said["ar", "extra"].isascii()
+
+
+def test_every_schema_finding_worded_by_the_api_has_persian_and_arabic_words() -> None:
+    from django.utils import translation
+
+    from corridor.api.core import _SCHEMA_WORDS
+
+    for language in ("fa", "ar"):
+        with translation.override(language):
+            untranslated = sorted({t for t in _SCHEMA_WORDS.values() if translation.gettext(t) == t})
+        assert not untranslated, (language, untranslated)
