@@ -40,7 +40,7 @@ def plan_proposal(params: dict[str, Any], by: Any, progress: Progress) -> Writes
     day = dt.date.fromisoformat(params["date"]) if params.get("date") else None
     # The recorded planner is bounded by work, not seconds (the same register gives the same plan on any
     # machine), so how long it takes depends on the machine: no duration is promised here, or taken.
-    budget = plans.lowered_budget(params.get("budget") or {})
+    budget = plans.lowered_budget({} if params.get("budget") is None else params["budget"])
     progress(0.1, _("planning the day for %(site)s"), site=site.code)
 
     def run(complete: Callable[[Result], None]) -> None:

@@ -41,8 +41,11 @@ RECORDED_BUDGET = Budget()
 LOWERABLE = ("dual_iterations", "search_rounds", "windows", "window_nodes", "polish_iterations")
 
 
-def lowered_budget(parts: dict[str, Any]) -> Budget:
-    """The recorded budget with some parts lowered; anything else is refused, naming the part."""
+def lowered_budget(parts: Any) -> Budget:
+    """The recorded budget with some parts lowered; anything else is refused, naming the part (a job's
+    parameters arrive as any JSON, so ``parts`` is checked to be an object too)."""
+    if not isinstance(parts, dict):
+        raise InvalidInput(_("must be an object"), "budget", code="plan.budget_not_an_object")
     for name, value in parts.items():
         if name not in LOWERABLE:
             raise InvalidInput(

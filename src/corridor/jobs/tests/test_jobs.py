@@ -187,6 +187,23 @@ def test_a_plan_job_shows_a_first_answer_before_the_planner_and_records_only_the
     assert Entry.objects.filter(type="plan.proposed").count() == 1
 
 
+def test_a_plan_job_asked_for_more_work_than_the_default_fails_naming_the_part_and_records_no_plan(
+    users: dict[str, Any], camp: Any, make_referral: Any
+) -> None:
+    from corridor.transfers.plans import RECORDED_BUDGET
+
+    make_referral("P-1", priority="P2")
+    for budget in ({"windows": RECORDED_BUDGET.windows + 1}, [["windows", 2]], {"seed": 4}):
+        job = services.submit("plan", {"site": camp.code, "budget": budget}, by=users["coordinator"])
+        assert services.run(job.pk) == Job.State.FAILED, budget
+        job.refresh_from_db()
+        assert job.error.startswith("budget"), job.error
+    assert not Entry.objects.filter(type="plan.proposed").exists()
+    quick = services.submit("plan", {"site": camp.code, "budget": {"windows": 2}}, by=users["coordinator"])
+    assert services.run(quick.pk) == Job.State.SUCCEEDED
+    assert Entry.objects.get(type="plan.proposed").payload["planner"]["budget"]["windows"] == 2
+
+
 def test_a_simulation_job_runs_a_shipped_scenario_never_a_file_of_the_server(
     users: dict[str, Any], tmp_path: Any
 ) -> None:

@@ -127,3 +127,6 @@ def test_a_budget_is_lowered_part_by_part_and_never_raised_nor_given_a_part_it_d
         with pytest.raises(InvalidInput) as refused:
             plans.lowered_budget(parts)
         assert refused.value.field == field, parts
+    # A job's parameters are any JSON: a budget that is not an object is refused, not crashed on.
+    with pytest.raises(InvalidInput, match="must be an object"):
+        plans.lowered_budget([["windows", 2]])
