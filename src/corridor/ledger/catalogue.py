@@ -75,6 +75,10 @@ EVENT_TYPES: dict[str, str] = {
     "referral.changed": "A referral's priority, eligible hospitals or fitness-to-travel date was changed.",
     "referral.closed": "A referral's episode of care ended: care complete (code treated), died, left or withdrawn.",
     "plan.proposed": "The planner proposed a day's trip, a standby list and a forecast.",
+    "plan.lp_bound": (
+        "A recorded plan's strong LP bound, computed after it: the plan's entry, the bound (or why there is "
+        "none), the solver and the instance hash."
+    ),
     "trip.requested": "A trip with its manifest was requested from the authority.",
     "trip.approved": "The authority approved a requested trip.",
     "trip.denied": "The authority denied a requested trip, with the reason given if any.",

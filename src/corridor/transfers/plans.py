@@ -30,6 +30,7 @@ from corridor.ledger.models import Entry
 from corridor.planning.budget import Budget
 from corridor.register.models import AccessRuleSet, Facility, Referral, Site
 from corridor.register.scoping import require_site
+from corridor.transfers import bounds
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 
@@ -326,6 +327,9 @@ def propose_plan(
         subjects += [f"facility:{trip['facility']}", *(f"patient:{by_id[p].patient.code}" for p in trip["patients"])]
     with transaction.atomic():
         entry = ledger.append("plan.proposed", by=by, subjects=subjects, payload=payload)
+        if bounds.wanted(payload):
+            # The strong LP bound follows in the background (issue #19); its task commits with the plan.
+            bounds.enqueue(entry)
         if then is not None:
             then(entry)
         return entry

@@ -35,6 +35,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "referral.changed": _("referral changed"),
     "referral.closed": _("referral closed"),
     "plan.proposed": _("plan proposed"),
+    "plan.lp_bound": _("plan's LP bound"),
     "trip.requested": _("trip requested"),
     "trip.approved": _("trip approved"),
     "trip.denied": _("trip denied"),
@@ -220,6 +221,16 @@ def summary(entry: Entry) -> str:
         trip = p.get("trip") or {}
         patients = _codes(x.get("patient", "") for x in trip.get("patients", []))
         return f"{_day(p.get('date'))} · {iso(trip.get('facility', '–'))} · {patients}"
+    if kind == "plan.lp_bound":
+        if p.get("bound") is None:
+            return gettext("of plan %(seq)s: no bound (%(outcome)s)") % {
+                "seq": l10n.digits(str(p.get("plan")), get_language()),
+                "outcome": BOUND_OUTCOMES.get(str(p.get("outcome")), str(p.get("outcome"))),
+            }
+        return gettext("of plan %(seq)s: %(bound)s") % {
+            "seq": l10n.digits(str(p.get("plan")), get_language()),
+            "bound": l10n.number(p.get("bound"), get_language()),
+        }
     if kind == "supply.blocked":
         # A whole category (no item tracked) is a word of the vocabulary; an item's code stays a code.
         item = str(p.get("item", ""))
@@ -328,6 +339,14 @@ def explanation(item: dict[str, Any], plan_date: dt.date) -> str:
             "gap": n(round(100 * float(item.get("gap") or 0))),
         }
     return str(item.get("sentence", ""))
+
+
+# Why a plan's LP bound entry holds no bound (corridor.transfers.bounds).
+BOUND_OUTCOMES: dict[str, str | Promise] = {
+    "timed_out": _("timed out"),
+    "failed": _("failed"),
+    "refused": _("refused: above the plan's value"),
+}
 
 
 # Keyed by the roles themselves: accounts.roles is read without translations (services check roles), so

@@ -61,6 +61,7 @@ urlpatterns = [
     path("plan/propose/", plans.plan_propose, name="plan_propose"),
     path("plan/accept/", plans.plan_accept, name="plan_accept"),
     path("plan/check/", plans.plan_check, name="plan_check"),
+    path("plan/<int:seq>/bound/", plans.plan_bound, name="plan_bound"),
     path("trips/", trips.trip_list, name="trips"),
     path("trips/<int:pk>/", trips.trip_detail, name="trip"),
     path("trips/outbox/", outbox.outbox_send, name="outbox"),

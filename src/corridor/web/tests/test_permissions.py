@@ -65,6 +65,7 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "plan_propose": ("post", COORDINATOR),
     "plan_accept": ("post", COORDINATOR),
     "plan_check": ("post", COORDINATOR),
+    "plan_bound": ("get", EVERY_ROLE),
     "trips": ("get", EVERY_ROLE),
     "trip": ("get", EVERY_ROLE),
     "trip_approve": ("post", COORDINATOR),

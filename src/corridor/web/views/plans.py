@@ -10,8 +10,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from corridor.errors import CorridorError
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Referral, Site
 from corridor.register.scoping import visible
-from corridor.transfers import plans
+from corridor.transfers import bounds, plans
 from corridor.web import forms, labels
 from corridor.web.access import requires
 from corridor.web.views.common import current_site, page
@@ -104,11 +104,37 @@ def plan(request: HttpRequest) -> HttpResponse:
         payload = entry.payload
         context.update(
             payload=payload,
-            explanations=[labels.explanation(e, day) for e in payload.get("explanations", [])],
+            **_reasons(entry, day),
             form=_change_form(entry),
             candidates=_candidates(payload),
         )
     return page(request, "corridor/plan/plan.html", context)
+
+
+def _reasons(entry: Entry, day: dt.date) -> dict[str, Any]:
+    """The plan's explanations, its bound apart: the bound shown is the strongest recorded so far (the
+    quick dual's, or the LP relaxation's once computed), see :func:`corridor.transfers.bounds.shown`."""
+    said = entry.payload.get("explanations", [])
+    out: dict[str, Any] = {"explanations": [labels.explanation(e, day) for e in said if e.get("code") != "bound"]}
+    if any(e.get("code") == "bound" for e in said):
+        out.update(_bound(entry, day))
+    return out
+
+
+def _bound(entry: Entry, day: dt.date) -> dict[str, Any]:
+    shown = bounds.shown(entry)
+    item = {"code": "bound", "bound": shown.bound, "objective": shown.objective, "gap": round(shown.gap, 4)}
+    return {"bound": shown, "bound_sentence": labels.explanation(item, day)}
+
+
+@requires(None)
+def plan_bound(request: HttpRequest, seq: int) -> HttpResponse:
+    """The plan's bound as a small fragment, polled by the plan page while the LP bound is computed."""
+    entry = visible(Entry.objects.filter(seq=seq, type="plan.proposed"), request.user).first()
+    if entry is None:
+        raise Http404
+    day = dt.date.fromisoformat(entry.payload["date"])
+    return render(request, "corridor/plan/_bound.html", {"entry": entry, **_bound(entry, day)})
 
 
 @require_POST
@@ -181,7 +207,7 @@ def _replan(request: HttpRequest, entry: Entry, form: forms.PlanChangeForm) -> H
             "entry": entry,
             "payload": payload,
             "accepted": accepted_trip(entry),
-            "explanations": [labels.explanation(e, today) for e in payload.get("explanations", [])],
+            **_reasons(entry, today),
             "form": form,
             "candidates": _candidates(payload),
             "open_change": True,

@@ -1,0 +1,134 @@
+"""A recorded plan's strong LP bound is computed after it, in the background, and recorded on its own (#19)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import DAY
+from corridor.ledger.models import Entry
+from corridor.planning import bounds as planning_bounds
+from corridor.planning.budget import Budget
+from corridor.planning.lp import Relaxation
+from corridor.register.models import Referral, Site
+from corridor.transfers import bounds, plans
+
+pytestmark = pytest.mark.django_db
+
+# A short search: its quick dual (3002) stops short of the plan's value (3062), which the LP proves.
+QUICK = Budget(seed=5, dual_iterations=20, search_rounds=20, windows=4, window_nodes=30, polish_iterations=20)
+
+
+@pytest.fixture
+def waiting(make_referral: Callable[..., Referral]) -> list[Referral]:
+    return [
+        make_referral(
+            f"P-{i}",
+            specialty=("oncology", "cardiology")[i % 2],
+            priority=("P1", "P2", "P3")[i % 3],
+            referral_date=DAY - dt.timedelta(days=40 - i),
+        )
+        for i in range(24)
+    ]
+
+
+@pytest.fixture
+def plan(camp: Site, waiting: list[Referral]) -> Entry:
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=QUICK)
+    assert entry.payload["lower_bound"] < entry.payload["objective"]  # the quick bound leaves a gap
+    return entry
+
+
+def _queued_for(seq: int) -> list[Any]:
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path=bounds.prove_plan_bound.module_path, status="READY")
+    return [r for r in rows if r.args_kwargs["args"] == [seq]]
+
+
+def test_recording_a_plan_queues_the_computation_of_its_lp_bound(plan: Entry) -> None:
+    assert len(_queued_for(plan.seq)) == 1
+    assert bounds.recorded(plan) is None  # nothing is recorded before the task runs
+
+
+def test_a_plan_searched_against_the_clock_queues_nothing(camp: Site, waiting: list[Referral]) -> None:
+    timed = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=None, time_limit=0.5)
+    assert _queued_for(timed.seq) == []  # its instance is not in its entry: nobody could recompute a bound
+
+
+def test_the_task_records_the_lp_bound_with_its_solver_and_the_instance_hash(plan: Entry) -> None:
+    assert bounds.prove_plan_bound.call(plan.seq) == "proved"
+    entry = Entry.objects.get(type="plan.lp_bound")
+    p = entry.payload
+    assert p["plan"] == plan.seq and bounds.recorded(plan) == entry
+    assert p["instance_sha256"] == plan.payload["planner"]["instance_sha256"]
+    assert p["solver"].startswith("HiGHS ") and p["outcome"] == "proved"
+    # An auditor recomputes it from the plan's entry alone.
+    planner = plan.payload["planner"]
+    again = planning_bounds.recorded_plan_relaxation(planner["instance"], planner["inputs"])
+    assert again.optimal and p["bound"] == int(again.bound)
+    assert plan.payload["lower_bound"] < p["bound"] <= plan.payload["objective"]
+
+
+def test_a_second_run_of_the_task_records_nothing_new(plan: Entry) -> None:
+    bounds.prove_plan_bound.call(plan.seq)
+    before = Entry.objects.count()
+    assert bounds.prove_plan_bound.call(plan.seq) == "recorded nothing"
+    assert Entry.objects.count() == before
+
+
+def test_the_bound_entry_changes_neither_the_plan_nor_its_replay(plan: Entry) -> None:
+    body = plan.body
+    bounds.prove_plan_bound.call(plan.seq)
+    plan.refresh_from_db()
+    assert plan.body == body
+    assert plans.replay_plan(plan).identical
+
+
+def _lp_says(monkeypatch: Any, bound: float, optimal: bool) -> None:
+    def relaxation(instance: Any, inputs: Any, time_limit: float = 0.0) -> Relaxation:
+        return Relaxation(bound, np.zeros((1, 1)), np.zeros((1, 1)), 0.1, optimal)
+
+    monkeypatch.setattr(planning_bounds, "recorded_plan_relaxation", relaxation)
+
+
+def test_an_lp_bound_above_the_plans_own_value_is_refused_and_never_shown(plan: Entry, monkeypatch: Any) -> None:
+    _lp_says(monkeypatch, plan.payload["objective"] + 1, optimal=True)
+    assert bounds.prove_plan_bound.call(plan.seq) == "refused"
+    entry = Entry.objects.get(type="plan.lp_bound")
+    assert entry.payload["bound"] is None and "above the plan's value" in entry.payload["reason"]
+    shown = bounds.shown(plan)
+    assert (shown.source, shown.state, shown.bound) == ("dual", "refused", int(plan.payload["lower_bound"]))
+
+
+def test_an_lp_that_does_not_finish_leaves_the_dual_bound_and_says_so(plan: Entry, monkeypatch: Any) -> None:
+    _lp_says(monkeypatch, 0.0, optimal=False)
+    assert bounds.prove_plan_bound.call(plan.seq) == "timed_out"
+    shown = bounds.shown(plan)
+    assert (shown.source, shown.state, shown.pending) == ("dual", "timed_out", False)
+
+
+def test_an_lp_that_fails_is_recorded_as_failed(plan: Entry, monkeypatch: Any) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Relaxation:
+        raise MemoryError
+
+    monkeypatch.setattr(planning_bounds, "recorded_plan_relaxation", broken)
+    assert bounds.prove_plan_bound.call(plan.seq) == "failed"
+    assert Entry.objects.get(type="plan.lp_bound").payload["reason"] == "MemoryError"
+
+
+def test_a_weaker_lp_bound_never_replaces_a_stronger_dual(plan: Entry, monkeypatch: Any) -> None:
+    _lp_says(monkeypatch, plan.payload["lower_bound"] - 5, optimal=True)
+    bounds.prove_plan_bound.call(plan.seq)
+    shown = bounds.shown(plan)
+    assert (shown.source, shown.state, shown.bound) == ("dual", "weaker", int(plan.payload["lower_bound"]))
+
+
+def test_a_bound_still_missing_long_after_its_plan_is_no_longer_waited_for(plan: Entry) -> None:
+    assert bounds.shown(plan).pending
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=bounds.WAIT_SECONDS + 1)
+    assert bounds.shown(plan, now=later).state == "not_waited"
