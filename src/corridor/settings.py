@@ -206,7 +206,8 @@ CACHES = {
     "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
 # Background jobs (corridor.jobs): the django-tasks database backend, run by `corridor worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Two queues (corridor.jobs.queues): "default" for what people ask for, "aside" for what may wait behind it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "aside"]}}
 # Attachments (corridor.ledger.attachments): the largest file of each kind, in megabytes. Uploads are
 # spooled to a temporary file inside the store (never held in memory, never written outside it) from
 # the first 64 KB on.

@@ -17,9 +17,8 @@ def loop(
     parent: int | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
-    """Run tasks until stopped; with ``batch``, run what is queued (and due) and return."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
+    """Run tasks until stopped; with ``batch``, run what is queued (and due) on the default queue and
+    return: work set aside (``corridor.jobs.queues``) is left to a worker that keeps running."""
     from corridor.jobs import services
 
     name = services.worker_name()
@@ -30,20 +29,38 @@ def loop(
             say(f"job {job.pk} ({job.kind}): its worker stopped mid-way; now {job.state}")
         for line in _due() if scheduled else []:
             say(line)
-        worker = Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=name,
-            excluded_queue_names=[],
-        )
-        worker.run()
+        serve_once(name, aside=not batch)
         if batch or (parent is not None and os.getppid() != parent):
             return
         time.sleep(interval)
+
+
+def serve_once(name: str, *, aside: bool = True) -> None:
+    """Run every ready task of the default queue, then, if nobody's task is waiting, one set aside.
+
+    One at a time, so that a job asked for meanwhile starts after at most that one; and a task set
+    aside gives way itself as soon as one is (``corridor.planning.aside``).
+    """
+    from corridor.jobs import queues
+
+    _run(name, queues.DEFAULT, max_tasks=None)
+    if aside and not queues.people_waiting():
+        _run(name, queues.ASIDE, max_tasks=1)
+
+
+def _run(name: str, queue: str, *, max_tasks: int | None) -> None:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=[queue],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id=name,
+        excluded_queue_names=[],
+    ).run()
 
 
 def _due() -> list[str]:

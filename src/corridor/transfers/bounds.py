@@ -8,6 +8,10 @@ entry and ``corridor plan replay`` are untouched: the bound is a fact about the 
 
 One entry per plan, whatever the outcome (proved, timed out, failed, or refused because the LP claims
 more than the plan's own value, which would be a bug): a second run of the task records nothing.
+
+The task waits on a queue of its own behind every job people ask for, and the LP runs in a child
+process at the lowest priority that gives way as soon as such a job is queued or the worker is asked
+to stop (``corridor.planning.aside``): the task is then queued again and nothing is recorded yet.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from django.utils.translation import gettext_noop as _
 from django_tasks import task
 
 from corridor.errors import InvalidInput
+from corridor.jobs import queues
 from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
@@ -65,9 +70,12 @@ def prove(plan: Entry, *, time_limit: float = LP_SECONDS) -> Entry | None:
 
     Returns the new entry, or None when one is already recorded or the plan has nothing to prove (searched
     against the clock, so its instance is not in the entry, or its quick bound already equals its value).
-    The LP is solved outside any transaction; only the append holds the write lock.
+    The LP is solved outside any transaction, in a child process (:func:`corridor.planning.aside.relax_aside`);
+    only the append holds the write lock. Raises :class:`corridor.planning.aside.GaveWay`, recording
+    nothing, when the child gave way to someone's job or to a stop signal.
     """
-    from corridor.planning.bounds import recorded_plan_relaxation, solver_name
+    from corridor.planning import aside
+    from corridor.planning.bounds import solver_name
 
     if plan.type != "plan.proposed":
         raise InvalidInput(_("ledger entry %(seq)s is not a plan"), "plan", code="plan.not_a_plan", seq=plan.seq)
@@ -80,7 +88,14 @@ def prove(plan: Entry, *, time_limit: float = LP_SECONDS) -> Entry | None:
     # The plan's entry is hash-chained (``corridor verify`` finds a changed instance); the bound names
     # the instance hash the plan recorded.
     try:
-        relaxation = recorded_plan_relaxation(planner["instance"], planner["inputs"], time_limit)
+        relaxation = aside.relax_aside(
+            planner["instance"], planner["inputs"], time_limit, give_way=queues.people_waiting
+        )
+    except aside.GaveWay:
+        raise
+    except aside.ChildFailed as exc:
+        log.error("LP bound of plan %s failed: %s", plan.seq, exc)
+        outcome, reason = FAILED, str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, and the page says so
         log.exception("LP bound of plan %s failed", plan.seq)
         outcome, reason = FAILED, f"{type(exc).__name__}"
@@ -116,13 +131,22 @@ def prove(plan: Entry, *, time_limit: float = LP_SECONDS) -> Entry | None:
         return ledger.append(EVENT, by=None, subjects=[f"site:{payload['site']}"], payload=body)
 
 
-@task()
+@task(queue_name=queues.ASIDE)
 def prove_plan_bound(seq: int) -> str:
-    """The background task: record plan entry ``seq``'s LP bound (see :func:`prove`). Returns the outcome."""
+    """The background task: record plan entry ``seq``'s LP bound (see :func:`prove`). Returns the outcome,
+    or ``gave way`` when it was queued again for later."""
+    from corridor.planning import aside
+
     plan = Entry.objects.filter(seq=seq, type="plan.proposed").first()
     if plan is None:
         return "missing"
-    entry = prove(plan)
+    try:
+        entry = prove(plan)
+    except aside.GaveWay as stopped:
+        prove_plan_bound.enqueue(seq)
+        if stopped.signum is not None:
+            aside.act_on(stopped.signum)  # the worker stops as it was asked to; the bound waits in the queue
+        return "gave way"
     return "recorded nothing" if entry is None else entry.payload["outcome"]
 
 
@@ -174,8 +198,10 @@ def shown(plan: Entry, now: dt.datetime | None = None) -> Shown:
 
 
 def _task_ended(seq: int) -> bool:
-    """Whether the queue's row of this plan's task ended without recording (a crash, a killed worker)."""
+    """Whether this plan's task ended without recording (a crash, a killed worker) and is not queued or
+    running again (a task that gave way to someone's job is queued again)."""
     from django_tasks_db.models import DBTaskResult
 
-    rows = DBTaskResult.objects.filter(task_path=prove_plan_bound.module_path, status__in=("FAILED", "SUCCESSFUL"))
-    return any(r.args_kwargs.get("args") == [seq] for r in rows.order_by("-pk")[:50])
+    rows = DBTaskResult.objects.filter(task_path=prove_plan_bound.module_path).order_by("-pk")[:50]
+    states = {r.status for r in rows if r.args_kwargs.get("args") == [seq]}
+    return bool(states) and not states & {"READY", "RUNNING"}

@@ -336,9 +336,20 @@ def explanation(item: dict[str, Any], plan_date: dt.date) -> str:
         ) % {
             "bound": n(item["bound"]),
             "objective": n(item["objective"]),
-            "gap": n(round(100 * float(item.get("gap") or 0))),
+            "gap": l10n.number(gap_percent(float(item.get("gap") or 0)), language),
         }
     return str(item.get("sentence", ""))
+
+
+def gap_percent(gap: float) -> float | int:
+    """A plan's gap to its bound in percent, as the plan page says it: whole percent from 10 %, one decimal
+    below, and never 0 when there is a gap (a plan 0.2 % above its bound is not proved optimal)."""
+    percent = 100 * gap
+    if percent <= 0:
+        return 0
+    if percent >= 10:
+        return round(percent)
+    return max(round(percent, 1), 0.1)
 
 
 # Why a plan's LP bound entry holds no bound (corridor.transfers.bounds).

@@ -316,3 +316,16 @@ def test_no_english_is_left_on_the_account_and_access_review_pages(
             if english:
                 leftovers[url] = english
     assert not leftovers, "\n".join(f"{u}: {t}" for u, t in leftovers.items())
+
+
+def test_a_plans_gap_to_its_bound_is_never_said_to_be_zero_when_there_is_one() -> None:
+    def said(bound: int, objective: int, language: str = "en") -> str:
+        item = {"code": "bound", "bound": bound, "objective": objective, "gap": (objective - bound) / objective}
+        with translation.override(language):
+            return labels.explanation(item, dt.date(2014, 10, 14))
+
+    assert "(0.2% above that bound)" in said(21_481, 21_526).replace("\xa0", "")
+    assert "(0.1% above that bound)" in said(99_990, 100_000).replace("\xa0", "")  # 0.01 %, not 0
+    assert "(0% above that bound)" in said(110, 110).replace("\xa0", "")
+    assert "(13% above that bound)" in said(120, 138).replace("\xa0", "")
+    assert "۰٫۲" in said(21_481, 21_526, "fa") and "٠٫٢" in said(21_481, 21_526, "ar")

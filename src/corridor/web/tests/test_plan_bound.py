@@ -61,12 +61,12 @@ def test_the_plan_page_shows_the_dual_bound_first_then_the_lp_bound_once_compute
 def test_a_failed_lp_leaves_the_dual_bound_and_the_page_says_why(
     plan: Entry, client_for: Callable[[str], Client], monkeypatch: Any
 ) -> None:
-    from corridor.planning import bounds as planning_bounds
+    from corridor.planning import aside
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr(planning_bounds, "recorded_plan_relaxation", broken)
+    monkeypatch.setattr(aside, "relax_aside", broken)
     bounds.prove_plan_bound.call(plan.seq)
     page = _page(client_for("coordinator"), plan)
     assert "This bound is the quick dual" in page and "Computing the LP relaxation failed" in page

@@ -123,7 +123,7 @@ def _reasons(entry: Entry, day: dt.date) -> dict[str, Any]:
 
 def _bound(entry: Entry, day: dt.date) -> dict[str, Any]:
     shown = bounds.shown(entry)
-    item = {"code": "bound", "bound": shown.bound, "objective": shown.objective, "gap": round(shown.gap, 4)}
+    item = {"code": "bound", "bound": shown.bound, "objective": shown.objective, "gap": shown.gap}
     return {"bound": shown, "bound_sentence": labels.explanation(item, day)}
 
 
