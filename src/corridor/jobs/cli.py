@@ -20,7 +20,9 @@ from corridor.cli import UserError, with_django
     show_default=True,
     help="Seconds to wait when nothing is queued.",
 )
-@click.option("--batch", is_flag=True, help="Run what is queued (and due on the schedule), then stop; work set aside (LP bounds) is left.")
+@click.option(
+    "--batch", is_flag=True, help="Run what is queued (and due on the schedule), then stop; LP bounds are left queued."
+)
 @click.option("--no-schedule", is_flag=True, help="Run jobs only; leave the schedule to another worker.")
 @click.option("--parent", type=int, hidden=True, help="Stop when this process (corridor demo's server) is gone.")
 @with_django
