@@ -819,15 +819,28 @@ def _records_of(types: tuple[str, ...]) -> list[obstruction.Record]:
 
 def with_corrections(records: list[obstruction.Record]) -> list[obstruction.Record]:
     """``records`` and every correction or retraction naming them (and retractions of those corrections)."""
-    out = list(records)
-    wanted = [r.seq for r in records]
-    for _round in range(2):
+
+    def read(wanted: list[int]) -> list[obstruction.Record]:
         found: list[obstruction.Record] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             found += _records(
                 Entry.objects.filter(type__in=(obstruction.CORRECTED, obstruction.RETRACTED), corrects__in=chunk)
             )
+        return found
+
+    return _fixed(records, read)
+
+
+def _fixed(
+    records: list[obstruction.Record], fixes_of: Callable[[list[int]], list[obstruction.Record]]
+) -> list[obstruction.Record]:
+    """``records``, the fixes ``fixes_of`` gives for them, and the fixes of those fixes that are corrections
+    (a retraction of a correction): the one rule, whether the fixes are read per query or all at once."""
+    out = list(records)
+    wanted = [r.seq for r in records]
+    for _round in range(2):
+        found = fixes_of(wanted)
         out += found
         wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
         if not wanted:
@@ -874,15 +887,7 @@ def _with_fixes(
     records: list[obstruction.Record], fixes: dict[int, list[obstruction.Record]]
 ) -> list[obstruction.Record]:
     """What :func:`with_corrections` gives, from fixes already read: the fixes and the retractions of those."""
-    out = list(records)
-    wanted = [r.seq for r in records]
-    for _round in range(2):
-        found = [fix for seq in wanted for fix in fixes.get(seq, [])]
-        out += found
-        wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
-        if not wanted:
-            break
-    return out
+    return _fixed(records, lambda wanted: [fix for seq in wanted for fix in fixes.get(seq, [])])
 
 
 def obstruction_incidents(
