@@ -224,23 +224,24 @@ def escort_counts(period: core.Period) -> dict[str, int]:
 # --------------------------------------------------------------------------------------- time to care
 
 
-def _first_visit_rows() -> QuerySet[Any, Any]:
+def _first_visit_rows(outcomes: tuple[str, ...]) -> QuerySet[Any, Any]:
     return (
-        scoped(TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False))
+        scoped(TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=outcomes, referral__isnull=False))
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
         .order_by()
     )
 
 
-def first_visits(period: core.Period) -> list[dict[str, Any]]:
-    """Referrals whose first completed hospital visit (seen, procedure done or admitted) is in the period."""
+def first_visits(period: core.Period, outcomes: tuple[str, ...] = SEEN) -> list[dict[str, Any]]:
+    """Referrals whose first hospital visit with one of ``outcomes`` is in the period: by default the first
+    completed visit (seen, procedure done or admitted); the episodes ask for the first treatment."""
     if sharing():  # every referral's first visit read once, each period taking its own
-        rows: Any = once(("first_visits",), lambda: list(_first_visit_rows()))
+        rows: Any = once(("first_visits", outcomes), lambda: list(_first_visit_rows(outcomes)))
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
-        rows = _first_visit_rows().filter(first__gte=period.start, first__lte=period.as_of)
-    rows = with_first_visit_fixes(list(rows), period, SEEN)
+        rows = _first_visit_rows(outcomes).filter(first__gte=period.start, first__lte=period.as_of)
+    rows = with_first_visit_fixes(list(rows), period, outcomes)
     return [
         {
             "referral": row["referral_id"],
