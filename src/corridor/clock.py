@@ -57,10 +57,7 @@ def now(real: dt.datetime | None = None) -> dt.datetime:
     ledger's ``recorded_at`` always stays the real time.
     """
     real = real or dt.datetime.now(dt.UTC)
-    day = today()
-    if day == real.date():
-        return real
-    return dt.datetime.combine(day, real.timetz())
+    return now_on(today(), real)
 
 
 def start_of(day: dt.date) -> dt.datetime:

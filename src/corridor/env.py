@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -247,6 +248,15 @@ def envlist(name: str) -> list[str]:
     return [item for item in raw.replace(",", " ").split() if item]
 
 
+def config_lines(text: str) -> Iterator[str]:
+    """The items of a list configured one a line (or separated by ``;``), where ``#`` starts a comment:
+    each line stripped, the blank ones left out."""
+    for line in text.replace(";", "\n").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            yield line
+
+
 def envwitnesses(name: str) -> list[tuple[str, str]]:
     """Witnesses as ``(URL, witness key)`` pairs, from ``NAME`` or the file named by ``NAME_FILE``.
 
@@ -266,10 +276,7 @@ def envwitnesses(name: str) -> list[tuple[str, str]]:
         except OSError as exc:
             raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
     witnesses: list[tuple[str, str]] = []
-    for line in text.replace(";", "\n").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for line in config_lines(text):
         parts = line.split()
         if len(parts) != 2 or urlsplit(parts[0]).scheme not in ("http", "https") or not urlsplit(parts[0]).netloc:
             raise ConfigError(f"{name}: each witness is 'URL KEY' (an http(s) URL, a witness key); got {line!r}")

@@ -109,3 +109,16 @@ def names(value: Any, field: str = "names", *, max_length: int = 200) -> dict[st
             )
         clean[language] = text(name, f"{field}.{language}", required=True, max_length=max_length)
     return dict(sorted(clean.items()))
+
+
+def name_changes(name: str | None, other_names: Any) -> dict[str, Any]:
+    """A change of a reference row's name and of its names in other languages (all given anew), checked.
+
+    Only what is given (not None) is in it; the service adds its own fields and stores what differs.
+    """
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = text(name, "name", required=True, max_length=200)
+    if other_names is not None:
+        changes["names"] = names(other_names)
+    return changes

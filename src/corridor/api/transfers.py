@@ -72,6 +72,16 @@ def _trip(request: HttpRequest, trip_id: int) -> Trip:
     return trip
 
 
+def _referrals(request: HttpRequest, ids: list[int]) -> list[Referral]:
+    """The referrals ``ids`` of the caller's sites, in the order given; the lowest not found is refused."""
+    referrals = list(visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=ids))
+    missing = sorted(set(ids) - {r.pk for r in referrals})
+    if missing:
+        raise InvalidInput(_("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0])
+    referrals.sort(key=lambda r: ids.index(r.pk))
+    return referrals
+
+
 def trip_out(trip: Trip, user: Any) -> dict[str, Any]:
     return {
         "id": trip.pk,
@@ -177,13 +187,7 @@ def request_trip(request: HttpRequest, data: TripIn) -> Status[dict[str, Any]]:
     user = acting(request, Can.MANAGE_TRIPS)
     site = _my_site(request, data.site)
     facility = _facility(data.facility)
-    referrals = list(
-        visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.referrals)
-    )
-    missing = sorted(set(data.referrals) - {r.pk for r in referrals})
-    if missing:
-        raise InvalidInput(_("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0])
-    referrals.sort(key=lambda r: data.referrals.index(r.pk))
+    referrals = _referrals(request, data.referrals)
     escorts = [(_patient(request, e.escort), _patient(request, e.escorting)) for e in data.escorts]
     trip, entry = recorded(
         lambda: transfers.request_trip(
@@ -500,17 +504,7 @@ def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[di
     if plan is None or plan.type != "plan.proposed":
         raise NotFound(_("ledger entry %(seq)s is not a plan"), code="plan.not_a_plan", seq=seq)
     facility: Facility | None = _facility(data.facility) if data.facility else None
-    referrals: list[Referral] | None = None
-    if data.referrals is not None:
-        referrals = list(
-            visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.referrals)
-        )
-        missing = sorted(set(data.referrals) - {r.pk for r in referrals})
-        if missing:
-            raise InvalidInput(
-                _("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0]
-            )
-        referrals.sort(key=lambda r: data.referrals.index(r.pk))  # type: ignore[union-attr]
+    referrals = _referrals(request, data.referrals) if data.referrals is not None else None
     trip, entry = recorded(
         lambda: plans.accept_plan(plan, by=user, facility=facility, referrals=referrals, reason=data.reason)
     )

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from corridor.errors import CoreRefusal, CorridorError, InvalidInput, Phrase
+from corridor.errors import revived as _revived
+from corridor.errors import stored as _stored
 from corridor.errors import template as _
 from corridor.intake.forms import FORM_MARKER, FORMS, Choice, Field, Form
 from corridor.intake.readers import Export, RawSubmission
@@ -90,26 +92,6 @@ class Problem:
             str(stored.get("code") or "intake.refused"),
             {str(k): _revived(v) for k, v in values.items()} if isinstance(values, dict) else {},
         )
-
-
-def _stored(value: Any) -> Any:
-    """A value as JSON: a phrase or a refusal as its template and values (so it is translated when read),
-    a date as ISO text, anything else as its text."""
-    if isinstance(value, Phrase | CorridorError):
-        return {"phrase": value.template, "values": {k: _stored(v) for k, v in value.values.items()}}
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _revived(value: Any) -> Any:
-    if isinstance(value, dict) and isinstance(value.get("phrase"), str):
-        values = value.get("values")
-        items = {str(k): _revived(v) for k, v in values.items()} if isinstance(values, dict) else {}
-        return Phrase.of(value["phrase"], **items)
-    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
 @dataclass

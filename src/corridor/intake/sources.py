@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from corridor.env import ConfigError, envsecret
+from corridor.env import ConfigError, config_lines, envsecret
 
 KINDS = {"kobo": "KoBoToolbox", "odk": "ODK Central"}
 SOURCES_VARIABLE = "CORRIDOR_INTAKE_SOURCES"
@@ -74,10 +74,7 @@ def parse_sources(text: str, secrets: dict[str, tuple[str | None, str | None]] |
     """The sources written in ``text``, with ``secrets[name] = (token, push_secret)``. Raises ConfigError."""
     secrets = secrets or {}
     sources: list[Source] = []
-    for line in text.replace(";", "\n").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for line in config_lines(text):
         parts = line.split()
         if len(parts) != 4:
             raise ConfigError(f"{SOURCES_VARIABLE}: each source is 'NAME KIND URL FORM'; got {line!r}")

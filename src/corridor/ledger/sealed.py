@@ -105,12 +105,17 @@ def _records(handle: BinaryIO) -> Iterator[bytes]:
         yield body
 
 
-def key_id_of(handle: BinaryIO) -> str:
-    """The id of the key a sealed file needs (the handle is left after the header)."""
+def _read_header(handle: BinaryIO) -> tuple[str, bytes]:
+    """The key id and the salt in a sealed file's header (the handle is left after it); SealError if none."""
     header = handle.read(_HEADER)
     if len(header) != _HEADER or not header.startswith(MAGIC):
         raise SealError("not a sealed file")
-    return header[len(MAGIC) : len(MAGIC) + 8].decode("ascii", "replace")
+    return header[len(MAGIC) : len(MAGIC) + 8].decode("ascii", "replace"), header[len(MAGIC) + 8 :]
+
+
+def key_id_of(handle: BinaryIO) -> str:
+    """The id of the key a sealed file needs (the handle is left after the header)."""
+    return _read_header(handle)[0]
 
 
 def _check_trailer(cipher: AESGCM, record: bytes, digest: str, expected: dict[str, object], handle: BinaryIO) -> None:
@@ -130,14 +135,11 @@ def open_chunks(handle: BinaryIO, keys: Mapping[str, bytes], digest: str) -> Ite
     The last chunk is only yielded once the trailer has been checked, so a caller that consumes the
     iterator to the end has read exactly the bytes whose SHA-256 is ``digest``, or gets SealError.
     """
-    header = handle.read(_HEADER)
-    if len(header) != _HEADER or not header.startswith(MAGIC):
-        raise SealError("not a sealed file")
-    key_id = header[len(MAGIC) : len(MAGIC) + 8].decode("ascii", "replace")
+    key_id, salt = _read_header(handle)
     master = keys.get(key_id)
     if master is None:
         raise SealError(f"the file was sealed with key {key_id}, which is not configured")
-    cipher = _file_cipher(master, header[len(MAGIC) + 8 :])
+    cipher = _file_cipher(master, salt)
     hasher = hashlib.sha256()
     size = 0
     held: bytes | None = None

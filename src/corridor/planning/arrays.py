@@ -76,6 +76,13 @@ class Arrays:
         np.add.at(seats, days, 1)
         return seats
 
+    def fixed_by_facility(self) -> IntArray:
+        """(T, H) how many patients a binding appointment puts on day t at facility h."""
+        counts = np.zeros((self.T, self.H), dtype=np.int64)
+        fixed = np.nonzero(self.fixed_day >= 0)[0]
+        np.add.at(counts, (self.fixed_day[fixed], self.fixed_fac[fixed]), 1)
+        return counts
+
     def forced(self) -> list[set[int]]:
         """Facilities each day must include because of binding appointments."""
         out: list[set[int]] = [set() for _ in range(self.T)]

@@ -42,9 +42,7 @@ def cpsat_pattern(
     """Solve the full model with CP-SAT; returns the best pattern found and CP-SAT's proven bound."""
     T = a.T
     t_idx = np.arange(T)
-    fixed_th = np.zeros((T, a.H), dtype=np.int64)
-    fi = np.nonzero(a.fixed_day >= 0)[0]
-    np.add.at(fixed_th, (a.fixed_day[fi], a.fixed_fac[fi]), 1)
+    fixed_th = a.fixed_by_facility()
     free_cap = a.cap - fixed_th.sum(axis=1)
     allowed = a.open & (a.maxfac > 0)[:, None]
     savings = a.saving_matrix()

@@ -42,9 +42,7 @@ class Lagrangian:
     def __init__(self, a: Arrays) -> None:
         self.a = a
         self.S = a.saving_matrix().astype(np.float64)
-        fixed_th = np.zeros((a.T, a.H), dtype=np.int64)
-        fi = np.nonzero(a.fixed_day >= 0)[0]
-        np.add.at(fixed_th, (a.fixed_day[fi], a.fixed_fac[fi]), 1)
+        fixed_th = a.fixed_by_facility()
         self.free = np.maximum(0, a.cap - fixed_th.sum(axis=1))
         self.forced = fixed_th > 0
         self.allowed = a.open & (a.maxfac > 0)[:, None] & ((self.free > 0)[:, None] | self.forced)

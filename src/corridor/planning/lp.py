@@ -89,9 +89,7 @@ def build(
     others keep the pattern's facilities. ``patients`` restricts which active patients may move."""
     T, H = a.T, a.H
     t_idx = np.arange(T)
-    fixed_th = np.zeros((T, H), dtype=np.int64)
-    fi = np.nonzero(a.fixed_day >= 0)[0]
-    np.add.at(fixed_th, (a.fixed_day[fi], a.fixed_fac[fi]), 1)
+    fixed_th = a.fixed_by_facility()
     free_cap = a.cap - fixed_th.sum(axis=1)
 
     allowed = a.open & (a.maxfac > 0)[:, None]

@@ -147,18 +147,7 @@ def solve_arrays(
     deadline = start + time_limit
     rng = np.random.default_rng(seed)
     lag = Lagrangian(a)
-    candidates: list[tuple[str, Pattern]] = []
-    # Re-planning from yesterday's plan needs no full look-ahead search: the windows matter more.
-    lookaheads = (lookahead,) if start_pattern is not None else LOOKAHEADS
-    atc_pat, _, k = atc_pattern(a, lookaheads)
-    candidates.append(("atc", atc_pat))
-    if start_pattern is None:
-        order = np.argsort(a.release, kind="stable")
-        priority = np.empty(a.n, dtype=np.int64)
-        priority[order] = np.arange(a.n)
-        candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
-    else:
-        candidates.append(("previous", start_pattern))
+    candidates, k = _candidates(a, start_pattern, lookahead)
     timed = time.monotonic()
     costs = [(assign(a, p).cost, name, p) for name, p in candidates]
     # Keep back time for the final placement and for taking the helper down, so the whole call
@@ -286,8 +275,9 @@ def solve_arrays(
     return state.pattern, state.cost, bound, stats
 
 
-def _start(a: Arrays, start_pattern: Pattern | None, lookahead: float) -> tuple[list[tuple[int, str, Pattern]], float]:
-    """The constructive starts and their costs: ATC (look-ahead searched) and FIFO, or yesterday's plan."""
+def _candidates(a: Arrays, start_pattern: Pattern | None, lookahead: float) -> tuple[list[tuple[str, Pattern]], float]:
+    """The constructive starts, named: ATC (look-ahead searched) and FIFO, or yesterday's plan; and the
+    look-ahead ATC used."""
     candidates: list[tuple[str, Pattern]] = []
     # Re-planning from yesterday's plan needs no full look-ahead search: the windows matter more.
     lookaheads = (lookahead,) if start_pattern is not None else LOOKAHEADS
@@ -300,6 +290,12 @@ def _start(a: Arrays, start_pattern: Pattern | None, lookahead: float) -> tuple[
         candidates.append(("fifo", _dispatch(a, priority, 1.0)[0]))
     else:
         candidates.append(("previous", start_pattern))
+    return candidates, k
+
+
+def _start(a: Arrays, start_pattern: Pattern | None, lookahead: float) -> tuple[list[tuple[int, str, Pattern]], float]:
+    """The constructive starts and their costs: ATC (look-ahead searched) and FIFO, or yesterday's plan."""
+    candidates, k = _candidates(a, start_pattern, lookahead)
     return [(assign(a, p).cost, name, p) for name, p in candidates], k
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -98,33 +98,9 @@ EPISODES = (
 )
 
 
-def _first_treatment_rows() -> Any:
-    return (
-        queries.scoped(TripPassenger.objects.filter(role=queries.PATIENT, removed=False, outcome__in=TREATMENT))
-        .filter(referral__isnull=False)
-        .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
-        .annotate(first=Min("trip__date"))
-        .order_by()
-    )
-
-
 def first_treatments(period: Period) -> list[dict[str, Any]]:
     """Referrals whose first treatment visit is in the period: referral date, due date, class, that visit."""
-    if queries.sharing():  # every referral's first treatment read once, each period taking its own
-        rows = queries.once(("first_treatments",), lambda: list(_first_treatment_rows()))
-        rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
-    else:
-        rows = _first_treatment_rows().filter(first__gte=period.start, first__lte=period.as_of)
-    rows = queries.with_first_visit_fixes(list(rows), period, TREATMENT)  # outcomes corrected since
-    return [
-        {
-            "referral_date": row["referral__referral_date"],
-            "due_date": row["referral__due_date"],
-            "priority": row["referral__priority__code"],
-            "first": row["first"],
-        }
-        for row in rows
-    ]
+    return queries.first_visits(period, TREATMENT)
 
 
 def in_care_by_priority(period: Period) -> dict[str, int]:

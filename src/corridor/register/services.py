@@ -185,11 +185,7 @@ def change_site(
     The ledger entry lists the new values of what changed.
     """
     require(by, Can.MANAGE_REFERENCE)
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = _text(name, "name")
-    if names is not None:
-        changes["names"] = validate.names(names)
+    changes = validate.name_changes(name, names)
     if population is not None:
         if not isinstance(population, int) or isinstance(population, bool) or population < 0:
             raise InvalidInput(_("must be a whole number, zero or more"), "population", code="site.bad_population")
@@ -286,11 +282,7 @@ def change_facility(
     The ledger entry lists the new values of what changed.
     """
     require(by, Can.MANAGE_REFERENCE)
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = _text(name, "name")
-    if names is not None:
-        changes["names"] = validate.names(names)
+    changes = validate.name_changes(name, names)
     if specialties is not None:
         changes["specialties"] = _specialties(specialties)
     if opening_hours is not None:

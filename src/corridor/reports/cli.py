@@ -93,8 +93,13 @@ def monthly(
         site=site,
         deliver=deliver_to(out, binary=fmt == "pdf"),
     )
+    _said_written(f"{produced.filename} ({len(produced.content)} bytes)", out, produced)
+
+
+def _said_written(what: str, out: Path | None, produced: Any) -> None:
+    """Say on standard error what was written and where, the file's SHA-256 and the ledger entry recording it."""
     where = str(out) if out else "standard output"
-    click.echo(f"wrote {produced.filename} ({len(produced.content)} bytes) to {where}", err=True)
+    click.echo(f"wrote {what} to {where}", err=True)
     click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
 
 
@@ -135,10 +140,7 @@ def run_export(dataset: str, fmt: str, month: str | None, audience: str, out: Pa
         by=by,
         deliver=deliver_to(out, binary=False),
     )
-    rows = produced.entry.payload.get("rows")
-    where = str(out) if out else "standard output"
-    click.echo(f"wrote {rows} rows of {dataset} to {where}", err=True)
-    click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+    _said_written(f"{produced.entry.payload.get('rows')} rows of {dataset}", out, produced)
 
 
 @click.command()
@@ -169,9 +171,7 @@ def dossier(
         by=reader(username),
         deliver=deliver_to(out, binary=True),
     )
-    where = str(out) if out else "standard output"
-    click.echo(f"wrote {produced.filename} ({len(produced.content)} bytes) to {where}", err=True)
-    click.echo(f"sha256 {produced.sha256}, ledger entry {produced.entry.seq}", err=True)
+    _said_written(f"{produced.filename} ({len(produced.content)} bytes)", out, produced)
 
 
 @click.command()

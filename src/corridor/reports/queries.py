@@ -224,23 +224,24 @@ def escort_counts(period: core.Period) -> dict[str, int]:
 # --------------------------------------------------------------------------------------- time to care
 
 
-def _first_visit_rows() -> QuerySet[Any, Any]:
+def _first_visit_rows(outcomes: tuple[str, ...]) -> QuerySet[Any, Any]:
     return (
-        scoped(TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=SEEN, referral__isnull=False))
+        scoped(TripPassenger.objects.filter(role=PATIENT, removed=False, outcome__in=outcomes, referral__isnull=False))
         .values("referral_id", "referral__referral_date", "referral__due_date", "referral__priority__code")
         .annotate(first=Min("trip__date"))
         .order_by()
     )
 
 
-def first_visits(period: core.Period) -> list[dict[str, Any]]:
-    """Referrals whose first completed hospital visit (seen, procedure done or admitted) is in the period."""
+def first_visits(period: core.Period, outcomes: tuple[str, ...] = SEEN) -> list[dict[str, Any]]:
+    """Referrals whose first hospital visit with one of ``outcomes`` is in the period: by default the first
+    completed visit (seen, procedure done or admitted); the episodes ask for the first treatment."""
     if sharing():  # every referral's first visit read once, each period taking its own
-        rows: Any = once(("first_visits",), lambda: list(_first_visit_rows()))
+        rows: Any = once(("first_visits", outcomes), lambda: list(_first_visit_rows(outcomes)))
         rows = [row for row in rows if period.start <= row["first"] <= period.as_of]
     else:
-        rows = _first_visit_rows().filter(first__gte=period.start, first__lte=period.as_of)
-    rows = with_first_visit_fixes(list(rows), period, SEEN)
+        rows = _first_visit_rows(outcomes).filter(first__gte=period.start, first__lte=period.as_of)
+    rows = with_first_visit_fixes(list(rows), period, outcomes)
     return [
         {
             "referral": row["referral_id"],
@@ -819,15 +820,28 @@ def _records_of(types: tuple[str, ...]) -> list[obstruction.Record]:
 
 def with_corrections(records: list[obstruction.Record]) -> list[obstruction.Record]:
     """``records`` and every correction or retraction naming them (and retractions of those corrections)."""
-    out = list(records)
-    wanted = [r.seq for r in records]
-    for _round in range(2):
+
+    def read(wanted: list[int]) -> list[obstruction.Record]:
         found: list[obstruction.Record] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             found += _records(
                 Entry.objects.filter(type__in=(obstruction.CORRECTED, obstruction.RETRACTED), corrects__in=chunk)
             )
+        return found
+
+    return _fixed(records, read)
+
+
+def _fixed(
+    records: list[obstruction.Record], fixes_of: Callable[[list[int]], list[obstruction.Record]]
+) -> list[obstruction.Record]:
+    """``records``, the fixes ``fixes_of`` gives for them, and the fixes of those fixes that are corrections
+    (a retraction of a correction): the one rule, whether the fixes are read per query or all at once."""
+    out = list(records)
+    wanted = [r.seq for r in records]
+    for _round in range(2):
+        found = fixes_of(wanted)
         out += found
         wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
         if not wanted:
@@ -874,15 +888,7 @@ def _with_fixes(
     records: list[obstruction.Record], fixes: dict[int, list[obstruction.Record]]
 ) -> list[obstruction.Record]:
     """What :func:`with_corrections` gives, from fixes already read: the fixes and the retractions of those."""
-    out = list(records)
-    wanted = [r.seq for r in records]
-    for _round in range(2):
-        found = [fix for seq in wanted for fix in fixes.get(seq, [])]
-        out += found
-        wanted = [r.seq for r in found if r.type == obstruction.CORRECTED]
-        if not wanted:
-            break
-    return out
+    return _fixed(records, lambda wanted: [fix for seq in wanted for fix in fixes.get(seq, [])])
 
 
 def obstruction_incidents(

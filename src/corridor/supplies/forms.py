@@ -9,27 +9,13 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from corridor.ledger.catalogue import Certainty, Source
+from corridor.ledger.catalogue import Certainty
 from corridor.register.models import Site
 from corridor.supplies import wording
 from corridor.supplies.models import Category, Delivery, Generator, SupplyItem
-from corridor.web.forms import show_error
+from corridor.web.forms import DateInput, EvidenceForm, show_error
 
 __all__ = ["show_error"]  # the workspace's one way of showing a refusal, used by the supplies views too
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class EvidenceForm(forms.Form):
-    """Where the information comes from and how sure it is: every record carries both."""
-
-    source = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.WITNESS)
-    certainty = forms.ChoiceField(label=_("Certainty"), choices=Certainty.choices, initial=Certainty.CONFIRMED)
 
 
 def _items(site: Site, *, categories: bool = False) -> list[tuple[str, str]]:

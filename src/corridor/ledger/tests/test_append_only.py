@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -14,6 +13,7 @@ from corridor.errors import InvalidInput, NotFound
 from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.ledger.tests.tampering import sql as _sql
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +51,6 @@ def no_triggers() -> Iterator[None]:
     # DDL is transactional on both databases: the test's rollback restores the triggers.
     _drop_triggers()
     yield
-
-
-def _sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or [])
 
 
 def test_entries_chain_from_the_genesis_hash(ten_entries: list[Entry]) -> None:

@@ -108,11 +108,7 @@ def change_item(
     The unit cannot change: every recorded quantity is in it. Define a new item instead.
     """
     _require_any(by, Can.MANAGE_REFERENCE, Can.MANAGE_TRIPS)
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = _text(name, "name", required=True, max_length=200)
-    if names is not None:
-        changes["names"] = validate.names(names)
+    changes = validate.name_changes(name, names)
     if critical_threshold is not _UNSET:
         changes["critical_threshold"] = _number(critical_threshold, "critical_threshold", allow_none=True)
     if daily_use_set is not _UNSET:
