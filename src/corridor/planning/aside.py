@@ -89,7 +89,7 @@ def relax_aside(
             for stream in (child.stdin, child.stdout):
                 if stream is not None:
                     stream.close()
-        if noted:  # the signal came as the child finished: its answer is kept, the stop still honoured
+        if noted:  # the signal came as the child finished: the stop is honoured, the answer dropped and asked for again
             raise GaveWay(noted[0])
     try:
         found = json.loads(answer)
