@@ -17,6 +17,7 @@ from corridor import vocabulary
 from corridor.ledger.catalogue import SUBJECT_PATTERN
 from corridor.planning.budget import Budget
 from corridor.register.models import Referral
+from corridor.transfers import bounds
 from corridor.transfers.models import TripPassenger
 from corridor.validate import CODE_PATTERN
 
@@ -527,6 +528,23 @@ class PlanProposeIn(Schema):
     )
 
 
+class PlanBoundOut(Schema):
+    """How far the plan can be from the best possible (``corridor.transfers.bounds.Shown``)."""
+
+    value: int = Field(description="no plan for this day's instance can cost less (weighted days late)")
+    gap: float = Field(description="(objective - value) / objective: at most this share could still be saved")
+    source: str = Field(
+        description="; ".join(f"{k}: {v}" for k, v in bounds.SOURCES.items()),
+        json_schema_extra={"enum": list(bounds.SOURCES)},
+    )
+    state: str = Field(
+        description="where the LP bound stands: " + "; ".join(f"{k}: {v}" for k, v in bounds.STATES.items()),
+        json_schema_extra={"enum": list(bounds.STATES)},
+    )
+    lp_entry: int | None = Field(default=None, description="the plan.lp_bound ledger entry, once recorded")
+    lp_bound: int | None = Field(default=None, description="the LP's bound, when it proved one")
+
+
 class PlanOut(Schema):
     seq: int
     hash: str
@@ -540,6 +558,7 @@ class PlanOut(Schema):
     objective: float
     lower_bound: float
     explanations: list[Any]
+    bound: PlanBoundOut
     booked: dict[str, Any] | None = Field(
         default=None, description="what the day already holds: trips, patients, hospitals, and whether it is used up"
     )

@@ -18,7 +18,7 @@ from corridor.errors import InvalidInput, NotFound
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Referral
 from corridor.register.scoping import visible
-from corridor.transfers import plans
+from corridor.transfers import bounds, plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS
@@ -449,6 +449,7 @@ class AcceptedOut(TripOut):
 
 def plan_out(entry: Entry) -> dict[str, Any]:
     payload = entry.payload
+    shown = bounds.shown(entry)
     return {
         "seq": entry.seq,
         "hash": entry.hash,
@@ -462,6 +463,14 @@ def plan_out(entry: Entry) -> dict[str, Any]:
         "objective": payload.get("objective", 0),
         "lower_bound": payload.get("lower_bound", 0),
         "explanations": payload.get("explanations", []),
+        "bound": {
+            "value": shown.bound,
+            "gap": shown.gap,
+            "source": shown.source,
+            "state": shown.state,
+            "lp_entry": shown.lp_entry,
+            "lp_bound": shown.lp_bound,
+        },
         "booked": payload.get("booked"),
     }
 
@@ -494,15 +503,28 @@ def latest_plan(request: HttpRequest, code: Code, on: Date | None = None) -> dic
     return plan_out(entry)
 
 
+@router.get("/plans/{seq}", response=responses(PlanOut), tags=["plans"])
+def plan(request: HttpRequest, seq: Seq) -> dict[str, Any]:
+    """One recorded plan, by its ledger entry: ask again while its ``bound.state`` is ``pending``, as the
+    plan page does, to learn the LP bound computed after it was recorded."""
+    reader(request)
+    return plan_out(_plan(request, seq))
+
+
+def _plan(request: HttpRequest, seq: int) -> Entry:
+    found = visible(Entry.objects.filter(seq=seq, type="plan.proposed"), user_of(request)).first()
+    if found is None:
+        raise NotFound(_("ledger entry %(seq)s is not a plan"), code="plan.not_a_plan", seq=seq)
+    return found
+
+
 @router.post(
     "/plans/{seq}/accept", response=responses(AcceptedOut, 201), tags=["plans"], auth=requires(Can.MANAGE_TRIPS)
 )
 def accept_plan(request: HttpRequest, seq: Seq, data: PlanAcceptIn) -> Status[dict[str, Any]]:
     """Request the plan's trip as proposed, or changed (a different hospital or patients need a reason)."""
     user = acting(request, Can.MANAGE_TRIPS)
-    plan = visible(Entry.objects.filter(seq=seq), user_of(request)).first()
-    if plan is None or plan.type != "plan.proposed":
-        raise NotFound(_("ledger entry %(seq)s is not a plan"), code="plan.not_a_plan", seq=seq)
+    plan = _plan(request, seq)
     facility: Facility | None = _facility(data.facility) if data.facility else None
     referrals = _referrals(request, data.referrals) if data.referrals is not None else None
     trip, entry = recorded(

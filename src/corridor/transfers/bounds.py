@@ -42,6 +42,24 @@ LP_SECONDS = 600.0
 WAIT_SECONDS = LP_SECONDS + 300.0
 
 PROVED, TIMED_OUT, FAILED, REFUSED = "proved", "timed_out", "failed", "refused"
+PENDING, WEAKER, NOT_WAITED, NONE = "pending", "weaker", "not_waited", "none"
+
+# Where a plan's LP bound stands, as the plan page and the API say it (:func:`shown`).
+STATES: dict[str, str] = {
+    PENDING: "being computed; ask again",
+    PROVED: "proved, and stronger than the quick dual",
+    WEAKER: "proved, but no more than the quick dual",
+    TIMED_OUT: "no optimal LP solution within the time limit",
+    FAILED: "computing it failed",
+    REFUSED: "the LP claimed more than the plan's own value, which would be a bug; never shown",
+    NOT_WAITED: "no answer in time: the worker may be down",
+    NONE: "not computed for this plan (searched against the clock, or the quick dual already meets its value)",
+}
+# Which bound is shown: the stronger one, never above the plan's value.
+SOURCES: dict[str, str] = {
+    "dual": "the planner's quick Lagrangian bound, recorded with the plan",
+    "lp": "the strong LP relaxation's, recorded after the plan in its own entry",
+}
 
 
 def wanted(payload: dict[str, Any]) -> bool:
@@ -154,10 +172,8 @@ def prove_plan_bound(seq: int) -> str:
 class Shown:
     """The bound the plan page shows: the stronger of those recorded, never above the plan's value.
 
-    ``source`` is ``dual`` (the planner's quick Lagrangian bound) or ``lp`` (the LP relaxation's, entry
-    ``lp_entry``). ``state`` says where the LP stands: ``pending``, ``proved``, ``weaker`` (proved, but no
-    more than the dual), ``timed_out``, ``failed``, ``refused``, ``not_waited`` (no answer within
-    ``WAIT_SECONDS``), or ``none`` (not computed for this plan)."""
+    ``source`` is one of :data:`SOURCES` (``lp``: the LP relaxation's, entry ``lp_entry``), ``state`` one
+    of :data:`STATES` (``not_waited``: no answer within ``WAIT_SECONDS``)."""
 
     bound: int
     objective: int
@@ -172,7 +188,7 @@ class Shown:
 
     @property
     def pending(self) -> bool:
-        return self.state == "pending"
+        return self.state == PENDING
 
 
 def shown(plan: Entry, now: dt.datetime | None = None) -> Shown:
@@ -186,15 +202,15 @@ def shown(plan: Entry, now: dt.datetime | None = None) -> Shown:
         found = lp.payload.get("bound")
         if outcome == PROVED and found is not None and dual < found <= objective:
             return Shown(found, objective, "lp", PROVED, lp.seq, found)
-        state = "weaker" if outcome == PROVED else outcome
+        state = WEAKER if outcome == PROVED else outcome
         return Shown(dual, objective, "dual", state, lp.seq, found if outcome == PROVED else None)
     if not wanted(payload):
-        return Shown(dual, objective, "dual", "none")
+        return Shown(dual, objective, "dual", NONE)
     now = now or dt.datetime.now(dt.UTC)
     waited = (now - canonical.parse_time(plan.recorded_at)).total_seconds()
     if waited > WAIT_SECONDS or _task_ended(plan.seq):
-        return Shown(dual, objective, "dual", "not_waited")
-    return Shown(dual, objective, "dual", "pending")
+        return Shown(dual, objective, "dual", NOT_WAITED)
+    return Shown(dual, objective, "dual", PENDING)
 
 
 def _task_ended(seq: int) -> bool:

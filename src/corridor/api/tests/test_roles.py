@@ -106,6 +106,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("post", "/api/trips/{requested}/companions/C-INT/answer", {"answer": "rejected"}, COORDINATOR),
     ("post", "/api/sites/CAMP-T/plans", {"date": "2014-10-13", "horizon_days": 7}, COORDINATOR),
     ("get", "/api/sites/CAMP-T/plans/latest?on=2014-10-15", None, EVERYONE),
+    ("get", "/api/plans/{plan}", None, EVERYONE),
     ("post", "/api/plans/{plan}/accept", {}, COORDINATOR),
     ("get", "/api/ledger", None, EVERYONE),
     ("get", "/api/ledger/1", None, EVERYONE),
