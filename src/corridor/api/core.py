@@ -198,6 +198,12 @@ def recorded(action: Callable[[], T]) -> tuple[T, EntryRef]:
     return result, EntryRef(seq=after[0], hash=after[1], type=after[2])
 
 
+def ref(entry: Entry) -> EntryRef:
+    """The reference to an entry a service returned (its type read from the body: an entry just appended
+    has no generated columns loaded)."""
+    return EntryRef(seq=entry.seq, hash=entry.hash, type=entry.fields["type"])
+
+
 def _head() -> tuple[int, str, str] | None:
     return Entry.objects.order_by("-seq").values_list("seq", "hash", "type").first()
 

@@ -23,7 +23,7 @@ from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.transitions import TRANSITIONS
 
-from .core import Page, acting, page_of, reader, recorded, requires, responses, user_of
+from .core import Page, acting, page_of, reader, recorded, ref, requires, responses, user_of
 from .register import _facility, _my_site, _patient
 from .schemas import (
     AnswerIn,
@@ -483,10 +483,11 @@ def propose_plan(request: HttpRequest, code: Code, data: PlanProposeIn) -> Statu
     user = acting(request, Can.MANAGE_TRIPS)
     site = _my_site(request, code)
     budget = plans.lowered_budget(data.budget.model_dump(exclude_none=True) if data.budget else {})
-    entry, ref = recorded(
-        lambda: plans.propose_plan(site=site, day=data.date, by=user, horizon_days=data.horizon_days, budget=budget)
-    )
-    return Status(201, {**plan_out(entry), "entry": ref})
+    # The service returns the entry it wrote: no transaction of the API's around it, which would hold the
+    # ledger's write lock (SQLite's, taken at BEGIN) for the minutes the planner searches, and the worker,
+    # the pages and every other write would wait for it, then fail.
+    entry = plans.propose_plan(site=site, day=data.date, by=user, horizon_days=data.horizon_days, budget=budget)
+    return Status(201, {**plan_out(entry), "entry": ref(entry)})
 
 
 @router.get("/sites/{code}/plans/latest", response=responses(PlanOut), tags=["plans"])

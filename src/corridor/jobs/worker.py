@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 
 def loop(
@@ -25,14 +25,29 @@ def loop(
     say(f"worker {name}: running jobs (Ctrl-C stops)")
     while True:
         close_old_connections()
-        for job in services.recover_abandoned():
-            say(f"job {job.pk} ({job.kind}): its worker stopped mid-way; now {job.state}")
-        for line in _due() if scheduled else []:
-            say(line)
-        serve_once(name, aside=not batch)
+        try:
+            for job in services.recover_abandoned():
+                say(f"job {job.pk} ({job.kind}): its worker stopped mid-way; now {job.state}")
+            for line in _due() if scheduled else []:
+                say(line)
+            serve_once(name, aside=not batch)
+        except (OperationalError, InterfaceError) as exc:
+            # The database did not answer this round: another process held its write lock longer than the
+            # connection waits (SQLite), or the server went away (PostgreSQL). Every step above is a
+            # transaction of its own that wrote nothing when it failed, so the round is simply tried again;
+            # a worker that died here would leave every job, plan bound and scheduled check undone, silently.
+            say(f"worker {name}: the database did not answer ({exc}); trying again")
+            close_old_connections()  # a connection the error left unusable is opened afresh
+            time.sleep(max(interval, RETRY_SECONDS))
+            continue
         if batch or (parent is not None and os.getppid() != parent):
             return
         time.sleep(interval)
+
+
+# The least pause before a round the database refused is tried again, so a lasting fault is said a few
+# times a minute rather than many times a second.
+RETRY_SECONDS = 5.0
 
 
 def serve_once(name: str, *, aside: bool = True) -> None:
