@@ -9,9 +9,9 @@ from typing import Any
 # The search a budget runs. 1: windows of the caller's width, each a MILP, widened only after a
 # sweep without a gain; the LP bound waited for. 2: windows screened by their LP first, solved in
 # pairs (on two cores when there are two), widened every sweep; the LP bound taken only if known by
-# the end, else the dual's. A recorded budget keeps its version, so an old plan replays with the
-# old search.
-ALGORITHM = 2
+# the end, else the dual's. 3: version 2 without HiGHS's restart in each window's MILP. A recorded
+# budget keeps its version, so an old plan replays with the old search.
+ALGORITHM = 3
 
 
 @dataclass(frozen=True)

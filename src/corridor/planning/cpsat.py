@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import highspy
 import numpy as np
@@ -139,6 +140,7 @@ def window_milp(
     seed: int = 0,
     screen: bool = False,
     cost: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Pattern | None:
     """Re-choose the facilities of ``free_days`` optimally (all patients may move), others held.
 
@@ -151,6 +153,7 @@ def window_milp(
     integral it is the answer. On a loaded instance most windows of a sweep end at the LP, which is
     what pays for more and wider windows within the same work. ``cost``, when the caller knows it, is
     ``pattern``'s cost: the placement of its patients is then only worked out for the MILP's warm start.
+    ``options`` are HiGHS options for the MILP (a search version's, :data:`corridor.planning.solver.SEARCHES`).
     """
     start = time.monotonic()
     m = build(a, integer=not screen, pattern=pattern, free_days=free_days)
@@ -183,6 +186,8 @@ def window_milp(
     if nodes is not None:
         h.setOptionValue("mip_max_nodes", max(1, nodes))
         h.setOptionValue("random_seed", seed)
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     # Warm start from the current pattern: its y as given, each planned patient at the first chosen
     # facility of their day that accepts them.
     if current is None:

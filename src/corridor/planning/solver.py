@@ -90,10 +90,26 @@ def _worker_window(pattern: Pattern, free: np.ndarray, time_limit: float) -> Pat
 
 
 def _worker_window_budgeted(
-    pattern: Pattern, free: np.ndarray, nodes: int, seed: int, screen: bool, cost: int
+    pattern: Pattern, free: np.ndarray, nodes: int, seed: int, search: Search, cost: int
 ) -> Pattern | None:
     assert _WORKER_ARRAYS is not None
-    return window_milp(_WORKER_ARRAYS, pattern, free, math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
+    return _budgeted_window(_WORKER_ARRAYS, pattern, free, nodes, seed, search, cost)
+
+
+def _budgeted_window(
+    a: Arrays, pattern: Pattern, free: np.ndarray, nodes: int, seed: int, search: Search, cost: int
+) -> Pattern | None:
+    return window_milp(
+        a,
+        pattern,
+        free,
+        math.inf,
+        nodes=nodes,
+        seed=seed,
+        screen=search.screen,
+        cost=cost,
+        options=dict(search.window_options),
+    )
 
 
 # A window's MILP is stopped after this long; its incumbent is still used.
@@ -411,6 +427,7 @@ class Search:
     widen_every_sweep: bool  # else only after a sweep without a gain
     wait_for_lp: bool  # else a bound the LP has not delivered by the end is left to the dual
     polish_from_plan: bool  # the final dual starts from the plan's prices, else from zero
+    window_options: tuple[tuple[str, bool | int | float], ...] = ()  # HiGHS options of each window's MILP
 
     def groups(self, sweep: list[tuple[int, int]]) -> list[tuple[tuple[int, int], ...]]:
         """The sweep's windows in the groups solved together; a pair's two windows lie half a sweep
@@ -426,9 +443,22 @@ class Search:
 # the widest find the most (waiting for a sweep without a gain cost twice the work for the same plan
 # on the 450-patient benchmark). Its final dual starts from zero: on that instance 1,000 iterations
 # reach 120 that way and under 90 from the plan's own prices.
+# Version 3 is version 2 without HiGHS's restart after the root node's presolve in each window's MILP: a
+# window's model is small and starts from the current plan, and the restart solved the root again for
+# little. On the demo camp's plans the same plans came in about a fifth less CPU time (docs/planning.md).
+# Leaving out RINS and RENS too halved that time but made loaded-450's plan 146 instead of 138.
 SEARCHES: dict[int, Search] = {
     1: Search(group=1, screen=False, own_width=False, widen_every_sweep=False, wait_for_lp=True, polish_from_plan=True),
     2: Search(group=2, screen=True, own_width=True, widen_every_sweep=True, wait_for_lp=False, polish_from_plan=False),
+    3: Search(
+        group=2,
+        screen=True,
+        own_width=True,
+        widen_every_sweep=True,
+        wait_for_lp=False,
+        polish_from_plan=False,
+        window_options=(("mip_allow_restart", False),),
+    ),
 }
 
 
@@ -450,13 +480,13 @@ def _window_group(
         free = np.zeros(a.T, dtype=bool)
         free[lo:hi] = True
         frees.append(free)
-    nodes, seed, screen, cost = budget.window_nodes, budget.seed, search.screen, state.cost
+    nodes, seed, cost = budget.window_nodes, budget.seed, state.cost
     later: Future[Pattern | None] | None = None
     if helper is not None and len(frees) == 2:
-        later = helper.submit(_worker_window_budgeted, base, frees[1], nodes, seed, screen, cost)
+        later = helper.submit(_worker_window_budgeted, base, frees[1], nodes, seed, search, cost)
     stats["windows"] += len(frees)
-    first = window_milp(a, base, frees[0], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
-    if len(frees) == 1 and not screen:
+    first = _budgeted_window(a, base, frees[0], nodes, seed, search, cost)
+    if len(frees) == 1 and not search.screen:
         # The first search offered a window's own pattern as it came back.
         if first is not None:
             state.offer(first, "window")
@@ -465,10 +495,7 @@ def _window_group(
     # first either way, and the second is merged into whatever plan that leaves.
     _merge(state, frees[0], first)
     if len(frees) == 2:
-        if later is not None:
-            second = later.result()
-        else:
-            second = window_milp(a, base, frees[1], math.inf, nodes=nodes, seed=seed, screen=screen, cost=cost)
+        second = later.result() if later is not None else _budgeted_window(a, base, frees[1], nodes, seed, search, cost)
         _merge(state, frees[1], second)
 
 

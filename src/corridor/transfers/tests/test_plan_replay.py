@@ -95,6 +95,41 @@ def test_an_entry_recorded_before_budgets_had_a_version_replays_with_the_first_s
     assert plans.replay_plan(_forged(entry, old)).identical
 
 
+def test_a_plan_recorded_with_the_second_search_replays_with_its_windows_as_they_were_solved_then(
+    camp: Site, make_referral: Callable[..., Referral], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from corridor.planning import cpsat, solver
+
+    # Enough patients for the quick dual to leave a gap, so that windows are searched at all.
+    for i in range(24):
+        make_referral(
+            f"P-{i}",
+            specialty=("oncology", "cardiology")[i % 2],
+            priority=("P1", "P2", "P3")[i % 3],
+            referral_date=DAY - dt.timedelta(days=40 - i),
+        )
+
+    seen: list[tuple[int, dict[str, Any]]] = []
+    solve_window = cpsat.window_milp
+
+    def watched(*args: Any, options: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        seen.append((version, dict(options or {})))
+        return solve_window(*args, options=options, **kwargs)
+
+    monkeypatch.setattr(solver, "window_milp", watched)
+    for version in (2, ALGORITHM):
+        entry = plans.propose_plan(
+            site=camp, day=DAY, by=None, horizon_days=14, budget=Budget(**{**SMALL.to_dict(), "version": version})
+        )
+        assert entry.payload["planner"]["budget"]["version"] == version
+        assert plans.replay_plan(entry).identical
+    # The second search's windows ran HiGHS's defaults; the current one's, its own (no restart).
+    assert {v for v, _ in seen} == {2, ALGORITHM}
+    assert all(options == {} for v, options in seen if v == 2)
+    current = dict(solver.SEARCHES[ALGORITHM].window_options)
+    assert current and all(options == current for v, options in seen if v == ALGORITHM)
+
+
 def test_a_replay_refuses_an_entry_from_a_newer_planner(camp: Site, waiting: list[Referral]) -> None:
     entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=SMALL)
     with pytest.raises(InvalidInput, match="newer planner") as refused:
