@@ -466,6 +466,14 @@ def record_gate_hold(
     _aware(since, "since")
 
     def check(locked: Trip) -> None:
+        if at is not None:
+            # ``since`` is typed by the monitor, ``at`` is when the hold was seen (a phone's tap): both are
+            # evidence, and a hold cannot begin in the future or after someone saw it.
+            check_trip_moment(locked, "since", since)
+            if since > at:
+                raise InvalidInput(
+                    _("the hold cannot begin after it was seen at the gate"), "since", code="trip.hold_after_seen"
+                )
         if locked.gate_arrived_at is not None and since < locked.gate_arrived_at:
             raise InvalidInput(
                 _("the hold cannot begin before the trip reached the gate"), "since", code="trip.hold_before_gate"

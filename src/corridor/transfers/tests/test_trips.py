@@ -212,3 +212,23 @@ def test_roles_are_enforced_by_the_trip_services(
     else:
         with pytest.raises(NotAllowed):
             transfers.record_gate_arrival(trip, at=_at("07:30"), by=user)
+
+
+def test_a_hold_since_a_time_in_the_future_or_after_it_was_seen_is_refused(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    before = Entry.objects.count()
+    # A phone's tap gives the moment it was seen; the monitor types when the hold began.
+    with pytest.raises(InvalidInput, match="in the future") as future:
+        transfers.record_gate_hold(trip, since=_at("08:00", DAY + dt.timedelta(days=9000)), at=_at("08:30"), by=None)
+    assert future.value.field == "since"
+    with pytest.raises(InvalidInput, match="after it was seen") as later:
+        transfers.record_gate_hold(trip, since=_at("09:00"), at=_at("08:30"), by=None)
+    assert later.value.field == "since"
+    trip.refresh_from_db()
+    assert trip.held_since is None and Entry.objects.count() == before
+    transfers.record_gate_hold(trip, since=_at("08:00"), at=_at("08:30"), by=None)
+    trip.refresh_from_db()
+    assert trip.held_since == _at("08:00")
+
