@@ -552,6 +552,10 @@ def record_turned_back(
             raise InvalidInput(
                 _("the trip cannot be sent back before it reached the gate"), "at", code="trip.turned_back_before_gate"
             )
+        if locked.held_since is not None and at < locked.held_since:
+            raise InvalidInput(
+                _("the trip cannot be sent back before the hold began"), "at", code="trip.turned_back_before_hold"
+            )
 
     with transaction.atomic():
         trip = _transition(
@@ -786,7 +790,8 @@ def record_return(
     _aware(at, "at")
 
     def check(locked: Trip) -> None:
-        latest = max((m for m in (locked.gate_released_at, locked.hospital_arrived_at) if m), default=None)
+        steps = (locked.gate_arrived_at, locked.held_since, locked.gate_released_at, locked.hospital_arrived_at)
+        latest = max((m for m in steps if m), default=None)
         if latest is not None and at < latest:
             raise InvalidInput(
                 _("the return cannot be before the last recorded step of the trip"),

@@ -232,3 +232,23 @@ def test_a_hold_since_a_time_in_the_future_or_after_it_was_seen_is_refused(camp:
     trip.refresh_from_db()
     assert trip.held_since == _at("08:00")
 
+
+def test_a_return_or_a_turning_back_before_the_trip_reached_or_was_held_at_the_gate_is_refused(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    with pytest.raises(InvalidInput, match="last recorded step"):
+        transfers.record_return(trip, at=_at("07:00"), by=None)  # never let through, back before it got there
+    transfers.record_gate_hold(trip, since=_at("09:00"), by=None)
+    with pytest.raises(InvalidInput, match="last recorded step"):
+        transfers.record_return(trip, at=_at("08:30"), by=None)
+    with pytest.raises(InvalidInput, match="before the hold began") as early:
+        transfers.record_turned_back(trip, at=_at("08:30"), by=None)
+    assert early.value.field == "at"
+    trip.refresh_from_db()
+    assert (trip.status, trip.returned_at, trip.turned_back_at_gate) == ("departed", None, False)
+    transfers.record_turned_back(trip, at=_at("11:00"), by=None)
+    trip.refresh_from_db()
+    assert trip.status == "returned" and trip.returned_at == _at("11:00")
