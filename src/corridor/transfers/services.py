@@ -692,11 +692,19 @@ def record_outcome(
         if at is not None:
             check_trip_moment(trip, "at", at)
             arrived = trip.hospital_arrived_at
-            if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
+            if arrived is not None and _before(at, arrived, trip):
                 raise InvalidInput(
                     _("the outcome cannot be before the arrival at the hospital"),
                     "at",
                     code="trip.outcome_before_arrival",
+                )
+            # Its arrival at the hospital not known, the patient was still seen after the trip got through.
+            gate = max((m for m in (trip.gate_arrived_at, trip.held_since, trip.gate_released_at) if m), default=None)
+            if arrived is None and gate is not None and _before(at, gate, trip):
+                raise InvalidInput(
+                    _("the outcome cannot be before the trip's last recorded step at the gate"),
+                    "at",
+                    code="trip.outcome_before_gate",
                 )
         referral_status = (
             episodes.predicted_status(place.referral.status, outcome, follow_up_due) if place.referral else None
@@ -735,6 +743,13 @@ def record_outcome(
                 certainty=certainty,
             )
     return place
+
+
+def _before(moment: dt.datetime | dt.date, step: dt.datetime, trip: Trip) -> bool:
+    """Whether ``moment`` (a date alone: that day) is before ``step``, a recorded moment of ``trip``."""
+    if isinstance(moment, dt.datetime):
+        return moment < step
+    return moment < step.astimezone(zoneinfo.ZoneInfo(trip.site.time_zone)).date()
 
 
 def record_missed_appointment(

@@ -252,3 +252,22 @@ def test_a_return_or_a_turning_back_before_the_trip_reached_or_was_held_at_the_g
     transfers.record_turned_back(trip, at=_at("11:00"), by=None)
     trip.refresh_from_db()
     assert trip.status == "returned" and trip.returned_at == _at("11:00")
+
+
+def test_an_outcome_before_the_trip_got_through_the_gate_is_refused_when_its_arrival_at_the_hospital_is_not_known(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    transfers.record_gate_release(trip, at=_at("10:00"), by=None)  # nobody saw it reach the hospital
+    patient = four[0].patient
+    with pytest.raises(InvalidInput, match="last recorded step at the gate") as early:
+        transfers.record_outcome(trip, patient=patient, outcome="seen", at=_at("09:00"), by=None)
+    assert early.value.field == "at"
+    with pytest.raises(InvalidInput, match="last recorded step at the gate"):
+        transfers.record_outcome(trip, patient=patient, outcome="seen", at=DAY - dt.timedelta(days=1), by=None)
+    assert not Entry.objects.filter(type__in=["patient.seen", "patient.not_seen"]).exists()
+    assert trip.passengers.get().outcome == "pending"
+    transfers.record_outcome(trip, patient=patient, outcome="seen", at=_at("11:00"), by=None)
+    assert trip.passengers.get().outcome == "seen"
