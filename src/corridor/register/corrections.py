@@ -9,8 +9,9 @@ death (or the referral's date if later), each with its own ``referral.closed`` e
   before it (no closing date), and the ``referral.closed`` entries the death wrote are retracted in the
   same transaction, so the ledger no longer says those referrals were closed;
 - a corrected date: the referrals' closing dates move with it, and their ``referral.closed`` entries
-  are corrected to say so. A date in the future, before the patient's year of birth, not a date, or
-  removed is refused with a code, and nothing of the correction is written.
+  are corrected to say so. A date in the future, before the patient's year of birth or a day they were
+  seen at a hospital, not a date, or removed is refused with a code, and nothing of the correction is
+  written.
 
 A referral's own closing (``referral.closed``, whoever wrote it) is handled the same way:
 
@@ -46,6 +47,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register import episodes
 from corridor.register.models import Patient, Referral
+from corridor.register.services import check_death_day
 from corridor.reports.obstruction import Record, effective
 
 CLOSED = episodes.CLOSED
@@ -146,12 +148,7 @@ def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
             "changes.date",
             code="patient.death_date_removed",
         )
-    return clock.check_day(
-        "changes.date",
-        validate.date(value, "changes.date"),
-        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what=_("the patient's year of birth"),
-    )
+    return check_death_day(patient, "changes.date", value)
 
 
 def evidence(correction: Entry) -> dict[str, Any]:

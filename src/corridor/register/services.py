@@ -745,6 +745,36 @@ def _close_referral(
     return referral
 
 
+def check_death_day(patient: Patient, field: str, value: object) -> dt.date:
+    """The date of ``patient``'s death as evidence: a date, not in the future, not before their year of
+    birth, and not before a day they were seen at a hospital (as their visits' outcomes now stand)."""
+    from django.db.models import Max
+
+    from corridor.transfers.models import TripPassenger  # the transfers app depends on this one
+
+    on = clock.check_day(
+        field,
+        _date(value, field),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what=_("the patient's year of birth"),
+    )
+    seen = TripPassenger.objects.filter(
+        patient=patient,
+        role=TripPassenger.Role.PATIENT,
+        removed=False,
+        outcome__in=TripPassenger.SEEN_OUTCOMES,
+    ).aggregate(day=Max("trip__date"))["day"]
+    if seen is not None and on < seen:
+        raise InvalidInput(
+            _("%(patient)s was seen at a hospital on %(day)s; the death cannot be before that day"),
+            field,
+            code="patient.death_before_visit",
+            patient=patient.code,
+            day=seen,
+        )
+    return on
+
+
 def record_death(
     patient: Patient,
     *,
@@ -762,12 +792,7 @@ def record_death(
     """
     require(by, Can.RECORD_INCIDENTS)
     require_site(by, patient.site_id, "patient")
-    on = clock.check_day(
-        "on",
-        _date(on, "on"),
-        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what=_("the patient's year of birth"),
-    )
+    on = check_death_day(patient, "on", on)
     _evidence(source, certainty)
     circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
     with transaction.atomic():
