@@ -52,6 +52,18 @@ def _requested_at(trip: Trip) -> dt.datetime | None:
     return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
 
 
+def _departed_at(trip: Trip) -> dt.datetime | None:
+    """When the trip was recorded as leaving the camp (from its latest ``trip.departed`` entry)."""
+    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.departed").order_by("-seq").first()
+    if entry is None:
+        return None
+    return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+# The steps of a trip on its way, each after it left the camp (when its departure was recorded apart).
+AFTER_DEPARTURE = ("gate_arrived", "hospital_arrived", "returned")
+
+
 def check_trip_moment(trip: Trip, field: str, moment: dt.datetime | dt.date) -> dt.datetime | dt.date:
     """A moment of ``trip``'s day as evidence: not in the future, not before the trip was requested.
 
@@ -298,6 +310,15 @@ def _transition(
             raise why
         if occurred_at is not None:
             check_trip_moment(locked, field, occurred_at)
+            if name in AFTER_DEPARTURE and isinstance(occurred_at, dt.datetime):
+                departed = _departed_at(locked)
+                if departed is not None and occurred_at < departed:
+                    raise InvalidInput(
+                        _("cannot be before the trip left the camp (%(departed)s)"),
+                        field,
+                        code="trip.before_departure",
+                        departed=departed.astimezone(dt.UTC),
+                    )
         if check is not None:
             check(locked)
         if name == "gate_arrived" and locked.status == Trip.Status.APPROVED:

@@ -238,9 +238,10 @@ def test_a_return_or_a_turning_back_before_the_trip_reached_or_was_held_at_the_g
 ) -> None:
     trip = _request(camp, four[:1])
     transfers.approve_trip(trip, by=None)
+    transfers.record_departure(trip, at=_at("07:00"), by=None)
     transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
     with pytest.raises(InvalidInput, match="last recorded step"):
-        transfers.record_return(trip, at=_at("07:00"), by=None)  # never let through, back before it got there
+        transfers.record_return(trip, at=_at("07:15"), by=None)  # never let through, back before it got there
     transfers.record_gate_hold(trip, since=_at("09:00"), by=None)
     with pytest.raises(InvalidInput, match="last recorded step"):
         transfers.record_return(trip, at=_at("08:30"), by=None)
@@ -271,3 +272,22 @@ def test_an_outcome_before_the_trip_got_through_the_gate_is_refused_when_its_arr
     assert trip.passengers.get().outcome == "pending"
     transfers.record_outcome(trip, patient=patient, outcome="seen", at=_at("11:00"), by=None)
     assert trip.passengers.get().outcome == "seen"
+
+
+def test_reaching_the_gate_or_the_hospital_or_coming_back_before_the_trip_left_the_camp_is_refused(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_departure(trip, at=_at("09:00"), by=None)
+    before = Entry.objects.count()
+    for record in (transfers.record_gate_arrival, transfers.record_hospital_arrival, transfers.record_return):
+        with pytest.raises(InvalidInput, match="before the trip left the camp") as early:
+            record(trip, at=_at("08:00"), by=None)
+        assert (early.value.code, early.value.field) == ("trip.before_departure", "at")
+    trip.refresh_from_db()
+    assert (trip.gate_arrived_at, trip.hospital_arrived_at, trip.returned_at) == (None, None, None)
+    assert Entry.objects.count() == before
+    transfers.record_gate_arrival(trip, at=_at("09:30"), by=None)
+    trip.refresh_from_db()
+    assert trip.gate_arrived_at == _at("09:30")
