@@ -787,7 +787,17 @@ def record_missed_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the appointment was missed"), "reason", code="trip.missed_without_reason")
-    if not trip.passengers.filter(patient=patient).exists():
+    if trip.date > clock.today():
+        # The entry is dated the trip's day: before that day comes, nothing of it has been missed.
+        raise InvalidInput(
+            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
+            None,
+            code="trip.appointment_to_come",
+            trip=trip.code,
+            day=trip.date,
+            today=clock.today(),
+        )
+    if not trip.passengers.filter(patient=patient, role=TripPassenger.Role.PATIENT, removed=False).exists():
         raise InvalidInput(
             _("%(patient)s is not on trip %(trip)s"),
             "patient",

@@ -291,3 +291,22 @@ def test_reaching_the_gate_or_the_hospital_or_coming_back_before_the_trip_left_t
     transfers.record_gate_arrival(trip, at=_at("09:30"), by=None)
     trip.refresh_from_db()
     assert trip.gate_arrived_at == _at("09:30")
+
+
+def test_a_missed_appointment_on_a_trip_still_to_come_or_of_a_patient_taken_off_it_is_refused(
+    camp: Site, four: list[Referral], settings: Any
+) -> None:
+    trip = _request(camp, four[:2])
+    transfers.change_manifest(trip, remove=[four[1].patient], reason="swapped for a more urgent patient", by=None)
+    before = Entry.objects.count()
+    settings.TODAY = DAY - dt.timedelta(days=1)  # the trip is tomorrow: nothing of it is missed yet
+    with pytest.raises(InvalidInput, match="has not come yet") as early:
+        transfers.record_missed_appointment(trip, patient=four[0].patient, reason="cancelled", by=None)
+    assert early.value.code == "trip.appointment_to_come"
+    settings.TODAY = DAY
+    with pytest.raises(InvalidInput, match="is not on trip"):
+        transfers.record_missed_appointment(trip, patient=four[1].patient, reason="held at the gate", by=None)
+    assert Entry.objects.count() == before
+    transfers.record_missed_appointment(trip, patient=four[0].patient, reason="held at the gate", by=None)
+    missed = Entry.objects.get(type="appointment.missed")
+    assert missed.payload["patient"] == four[0].patient.code and missed.occurred_at.startswith("2014-10-12")
