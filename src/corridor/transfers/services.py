@@ -905,6 +905,13 @@ def change_manifest(
                 patient=referral.patient,
                 defaults={"referral": referral, "removed": False, "role": TripPassenger.Role.PATIENT},
             )
+        if not trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).exists():
+            raise InvalidInput(
+                _("no patient would be left on trip %(trip)s; cancel the trip instead"),
+                "remove",
+                code="trip.manifest_empty",
+                trip=trip.code,
+            )
         ledger.append(
             "trip.manifest_changed",
             by=by,

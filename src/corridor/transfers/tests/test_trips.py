@@ -180,6 +180,17 @@ def test_a_manifest_change_records_the_swap_and_the_reason(
     ]
 
 
+def test_a_manifest_change_that_would_leave_no_patient_on_the_trip_is_refused(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:2])
+    before = Entry.objects.count()
+    with pytest.raises(InvalidInput, match="cancel the trip instead") as emptied:
+        transfers.change_manifest(trip, remove=[r.patient for r in four[:2]], reason="both unwell", by=None)
+    assert (emptied.value.code, emptied.value.field) == ("trip.manifest_empty", "remove")
+    assert trip.passengers.filter(removed=False).count() == 2 and Entry.objects.count() == before
+    transfers.change_manifest(trip, remove=[four[0].patient], add=[four[2]], reason="one unwell", by=None)
+    assert sorted(trip.passengers.filter(removed=False).values_list("patient__code", flat=True)) == ["P-2", "P-3"]
+
+
 @pytest.mark.parametrize(
     "role, may_request, may_record_gate",
     [
