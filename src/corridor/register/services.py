@@ -741,6 +741,15 @@ def _close_referral(
             certainty=certainty,
             occurred_on=on,
         )
+        # A patient who was seen (in care or care complete) is in care while a referral is open, care
+        # complete when none is: the rule a visit applies (episodes), and the ledger's when read again.
+        Patient.objects.filter(
+            pk=referral.patient_id, status__in=(Patient.Status.IN_TREATMENT, Patient.Status.TREATED)
+        ).update(
+            status=Patient.Status.IN_TREATMENT
+            if Referral.objects.filter(patient_id=referral.patient_id, status__in=Referral.OPEN).exists()
+            else Patient.Status.TREATED
+        )
     return referral
 
 

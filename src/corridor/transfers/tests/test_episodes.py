@@ -13,6 +13,7 @@ from conftest import DAY
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger.models import Entry
 from corridor.refusals import in_language
+from corridor.register import corrections
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.reports import catalogue
@@ -94,6 +95,20 @@ def test_care_complete_closes_the_referral(camp: Site, make_referral: Callable[.
     assert (closed.payload["reason"], closed.payload["referral"]) == ("treated", referral.pk)
     with pytest.raises(Conflict, match="already recorded"):
         transfers.record_outcome(trip, patient=referral.patient, outcome="seen", by=None)
+
+
+def test_closing_the_last_open_referral_of_a_patient_in_care_makes_their_care_complete(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    first, second = make_referral("P-1"), make_referral("P-1", specialty="cardiology")
+    trip = _went(camp, [first])
+    transfers.record_outcome(trip, patient=first.patient, outcome="admitted", by=None)
+    register.close_referral(second, reason="withdrawn", on=DAY, by=None)
+    assert _fresh(first).patient.status == "in_treatment"  # the first is still open: in care
+    register.close_referral(first, reason="treated", on=DAY + dt.timedelta(days=3), by=None)
+    assert _fresh(first).patient.status == "treated"
+    # As the ledger's rule gives it when the closing is read again (corrections, docs/ledger.md).
+    assert corrections._patient_status(_fresh(first).patient) == "treated"
 
 
 def test_not_being_seen_leaves_the_referral_waiting(camp: Site, make_referral: Callable[..., Referral]) -> None:
