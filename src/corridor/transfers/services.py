@@ -20,6 +20,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Entry
+from corridor.register import corrections as register_corrections
 from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.register.scoping import require_site
@@ -705,6 +706,16 @@ def record_outcome(
                 patient=patient.code,
                 trip=trip.code,
             )
+        died = _died_on(patient)
+        if died is not None and died < trip.date:
+            raise InvalidInput(
+                _("%(patient)s died on %(day)s, before trip %(trip)s's day"),
+                "patient",
+                code="trip.patient_died_before",
+                patient=patient.code,
+                day=died,
+                trip=trip.code,
+            )
         place.outcome = outcome
         place.outcome_note = (note or "").strip()
         place.follow_up_due = follow_up_due
@@ -764,6 +775,18 @@ def record_outcome(
                 certainty=certainty,
             )
     return place
+
+
+def _died_on(patient: Patient) -> dt.date | None:
+    """The date of ``patient``'s death as its entry now stands (corrected), or ``None`` when not dead."""
+    if not Patient.objects.filter(pk=patient.pk, status=Patient.Status.DECEASED).exists():
+        return None
+    deaths = Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}").order_by("-seq")
+    for death in deaths:
+        record = register_corrections.standing(death)
+        if record is not None:
+            return dt.date.fromisoformat(str(record.payload["date"]))
+    return None
 
 
 def _before(moment: dt.datetime | dt.date, step: dt.datetime, trip: Trip) -> bool:

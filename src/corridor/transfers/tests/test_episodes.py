@@ -111,6 +111,25 @@ def test_closing_the_last_open_referral_of_a_patient_in_care_makes_their_care_co
     assert corrections._patient_status(_fresh(first).patient) == "treated"
 
 
+def test_an_outcome_for_a_patient_recorded_dead_before_the_trips_day_is_refused(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    died, lived = make_referral("P-1"), make_referral("P-2")
+    trip = _went(camp, [died, lived])
+    register.record_death(died.patient, on=DAY - dt.timedelta(days=3), by=None, source="witness", certainty="probable")
+    before = Entry.objects.count()
+    with pytest.raises(InvalidInput, match="died on 2014-10-09") as refused:
+        transfers.record_outcome(trip, patient=died.patient, outcome="seen", by=None)
+    assert (refused.value.code, refused.value.field) == ("trip.patient_died_before", "patient")
+    assert Entry.objects.count() == before and trip.passengers.get(patient=died.patient).outcome == "pending"
+    transfers.record_outcome(trip, patient=lived.patient, outcome="seen", by=None)  # the others' visits go on
+    # A death recorded on the day of the trip itself leaves the visit possible (seen, then died).
+    late = make_referral("P-3")
+    second = _went(camp, [late], DAY + dt.timedelta(days=1))
+    register.record_death(late.patient, on=DAY + dt.timedelta(days=1), by=None, source="witness", certainty="confirmed")
+    transfers.record_outcome(second, patient=late.patient, outcome="admitted", by=None)
+
+
 def test_not_being_seen_leaves_the_referral_waiting(camp: Site, make_referral: Callable[..., Referral]) -> None:
     referral = make_referral("P-1")
     trip = _went(camp, [referral])
