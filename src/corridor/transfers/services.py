@@ -678,6 +678,16 @@ def record_outcome(
             _("must be one of %(choices)s"), "outcome", code="trip.unknown_outcome", choices=", ".join(choices)
         )
     episodes.check_follow_up(outcome, follow_up_due, trip.date)
+    if trip.date > clock.today():
+        # The visit is dated the trip's day (the episode's too): before that day comes, it cannot be told.
+        raise InvalidInput(
+            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
+            None,
+            code="trip.outcome_to_come",
+            trip=trip.code,
+            day=trip.date,
+            today=clock.today(),
+        )
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:

@@ -321,3 +321,21 @@ def test_a_missed_appointment_on_a_trip_still_to_come_or_of_a_patient_taken_off_
     transfers.record_missed_appointment(trip, patient=four[0].patient, reason="held at the gate", by=None)
     missed = Entry.objects.get(type="appointment.missed")
     assert missed.payload["patient"] == four[0].patient.code and missed.occurred_at.startswith("2014-10-12")
+
+
+def test_an_outcome_before_the_trips_day_has_come_is_refused_rather_than_dated_that_day(
+    camp: Site, four: list[Referral], settings: Any
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    settings.TODAY = DAY - dt.timedelta(days=1)  # the trip left the evening before its day
+    evening = _at("18:00", DAY - dt.timedelta(days=1))
+    transfers.record_gate_arrival(trip, at=evening, by=None)
+    transfers.record_gate_release(trip, at=evening + dt.timedelta(hours=1), by=None)
+    with pytest.raises(InvalidInput, match="has not come yet") as early:
+        transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+    assert early.value.code == "trip.outcome_to_come"
+    assert not Entry.objects.filter(type="patient.seen").exists()
+    settings.TODAY = DAY
+    transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+    assert Entry.objects.get(type="patient.seen").occurred_at.startswith("2014-10-12")
