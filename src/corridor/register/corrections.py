@@ -9,16 +9,17 @@ death (or the referral's date if later), each with its own ``referral.closed`` e
   before it (no closing date), and the ``referral.closed`` entries the death wrote are retracted in the
   same transaction, so the ledger no longer says those referrals were closed;
 - a corrected date: the referrals' closing dates move with it, and their ``referral.closed`` entries
-  are corrected to say so. A date in the future, before the patient's year of birth, not a date, or
-  removed is refused with a code, and nothing of the correction is written.
+  are corrected to say so. A date in the future, before the patient's year of birth or a day they were
+  seen at a hospital, not a date, or removed is refused with a code, and nothing of the correction is
+  written.
 
 A referral's own closing (``referral.closed``, whoever wrote it) is handled the same way:
 
 - retracted: the referral is open again, with no closing date, unless another closing of it stands (the
   rows then say what that one says); a patient neither dead nor gone is given their status again;
 - a corrected reason or date: the referral's status or closing date moves with it. A reason that does
-  not close a referral, a date in the future, before the referral's, not a date, or removed is refused
-  with a code, and nothing of the correction is written.
+  not close a referral, a date in the future, before the referral's or a day its patient was seen for
+  it, not a date, or removed is refused with a code, and nothing of the correction is written.
 
 A death's retraction retracts its closings through that handler, so the two cannot disagree: a closing
 retracted on its own before the death is no longer the death's to retract.
@@ -46,6 +47,7 @@ from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.register import episodes
 from corridor.register.models import Patient, Referral
+from corridor.register.services import check_closing_day, check_death_day
 from corridor.reports.obstruction import Record, effective
 
 CLOSED = episodes.CLOSED
@@ -146,12 +148,7 @@ def _corrected_date(correction: Entry, patient: Patient) -> dt.date | None:
             "changes.date",
             code="patient.death_date_removed",
         )
-    return clock.check_day(
-        "changes.date",
-        validate.date(value, "changes.date"),
-        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what=_("the patient's year of birth"),
-    )
+    return check_death_day(patient, "changes.date", value)
 
 
 def evidence(correction: Entry) -> dict[str, Any]:
@@ -224,10 +221,7 @@ def _check_closing(correction: Entry, referral: Referral) -> None:
             code="referral.closing_date_removed",
         )
     day = clock.check_day("changes.closed_on", validate.date(value, "changes.closed_on"))
-    if day < referral.referral_date:
-        raise InvalidInput(
-            _("cannot be before the referral date"), "changes.closed_on", code="referral.closed_before_referral"
-        )
+    check_closing_day(referral, "changes.closed_on", day)
 
 
 @consequences.register(CLOSED)

@@ -722,8 +722,7 @@ def _close_referral(
                 referral=str(referral.pk),
                 referral_status=referral.status,
             )
-        if on < referral.referral_date:
-            raise InvalidInput(_("cannot be before the referral date"), "on", code="referral.closed_before_referral")
+        check_closing_day(referral, "on", on)
         referral.status = reason
         referral.closed_on = on
         referral.save(update_fields=["status", "closed_on"])
@@ -742,7 +741,67 @@ def _close_referral(
             certainty=certainty,
             occurred_on=on,
         )
+        # A patient who was seen (in care or care complete) is in care while a referral is open, care
+        # complete when none is: the rule a visit applies (episodes), and the ledger's when read again.
+        Patient.objects.filter(
+            pk=referral.patient_id, status__in=(Patient.Status.IN_TREATMENT, Patient.Status.TREATED)
+        ).update(
+            status=Patient.Status.IN_TREATMENT
+            if Referral.objects.filter(patient_id=referral.patient_id, status__in=Referral.OPEN).exists()
+            else Patient.Status.TREATED
+        )
     return referral
+
+
+def last_seen_on(*, patient: Patient | None = None, referral: Referral | None = None) -> dt.date | None:
+    """The latest day ``patient`` (or the patient of ``referral``, for it) was seen at a hospital, as the
+    visits' outcomes now stand; ``None`` when never."""
+    from django.db.models import Max
+
+    from corridor.transfers.models import TripPassenger  # the transfers app depends on this one
+
+    visits = TripPassenger.objects.filter(
+        role=TripPassenger.Role.PATIENT, removed=False, outcome__in=TripPassenger.SEEN_OUTCOMES
+    )
+    visits = visits.filter(patient=patient) if patient is not None else visits.filter(referral=referral)
+    day: dt.date | None = visits.aggregate(day=Max("trip__date"))["day"]
+    return day
+
+
+def check_closing_day(referral: Referral, field: str, on: dt.date) -> None:
+    """Refuse a referral's closing date before the referral, or before a day its patient was seen for it."""
+    if on < referral.referral_date:
+        raise InvalidInput(_("cannot be before the referral date"), field, code="referral.closed_before_referral")
+    seen = last_seen_on(referral=referral)
+    if seen is not None and on < seen:
+        raise InvalidInput(
+            _("%(patient)s was seen at a hospital for this referral on %(day)s; it cannot close before that day"),
+            field,
+            code="referral.closed_before_visit",
+            patient=referral.patient.code,
+            day=seen,
+        )
+
+
+def check_death_day(patient: Patient, field: str, value: object) -> dt.date:
+    """The date of ``patient``'s death as evidence: a date, not in the future, not before their year of
+    birth, and not before a day they were seen at a hospital (as their visits' outcomes now stand)."""
+    on = clock.check_day(
+        field,
+        _date(value, field),
+        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
+        what=_("the patient's year of birth"),
+    )
+    seen = last_seen_on(patient=patient)
+    if seen is not None and on < seen:
+        raise InvalidInput(
+            _("%(patient)s was seen at a hospital on %(day)s; the death cannot be before that day"),
+            field,
+            code="patient.death_before_visit",
+            patient=patient.code,
+            day=seen,
+        )
+    return on
 
 
 def record_death(
@@ -762,12 +821,7 @@ def record_death(
     """
     require(by, Can.RECORD_INCIDENTS)
     require_site(by, patient.site_id, "patient")
-    on = clock.check_day(
-        "on",
-        _date(on, "on"),
-        not_before=dt.date(patient.birth_year, 1, 1) if patient.birth_year else None,
-        what=_("the patient's year of birth"),
-    )
+    on = check_death_day(patient, "on", on)
     _evidence(source, certainty)
     circumstances = _text(circumstances, "circumstances", required=False, max_length=5000)
     with transaction.atomic():

@@ -20,6 +20,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.ledger.models import Entry
+from corridor.register import corrections as register_corrections
 from corridor.register import episodes
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.register.scoping import require_site
@@ -50,6 +51,18 @@ def _requested_at(trip: Trip) -> dt.datetime | None:
     if entry is None:
         return None
     return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+def _departed_at(trip: Trip) -> dt.datetime | None:
+    """When the trip was recorded as leaving the camp (from its latest ``trip.departed`` entry)."""
+    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.departed").order_by("-seq").first()
+    if entry is None:
+        return None
+    return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+# The steps of a trip on its way, each after it left the camp (when its departure was recorded apart).
+AFTER_DEPARTURE = ("gate_arrived", "hospital_arrived", "returned")
 
 
 def check_trip_moment(trip: Trip, field: str, moment: dt.datetime | dt.date) -> dt.datetime | dt.date:
@@ -298,6 +311,15 @@ def _transition(
             raise why
         if occurred_at is not None:
             check_trip_moment(locked, field, occurred_at)
+            if name in AFTER_DEPARTURE and isinstance(occurred_at, dt.datetime):
+                departed = _departed_at(locked)
+                if departed is not None and occurred_at < departed:
+                    raise InvalidInput(
+                        _("cannot be before the trip left the camp (%(departed)s)"),
+                        field,
+                        code="trip.before_departure",
+                        departed=departed.astimezone(dt.UTC),
+                    )
         if check is not None:
             check(locked)
         if name == "gate_arrived" and locked.status == Trip.Status.APPROVED:
@@ -466,6 +488,14 @@ def record_gate_hold(
     _aware(since, "since")
 
     def check(locked: Trip) -> None:
+        if at is not None:
+            # ``since`` is typed by the monitor, ``at`` is when the hold was seen (a phone's tap): both are
+            # evidence, and a hold cannot begin in the future or after someone saw it.
+            check_trip_moment(locked, "since", since)
+            if since > at:
+                raise InvalidInput(
+                    _("the hold cannot begin after it was seen at the gate"), "since", code="trip.hold_after_seen"
+                )
         if locked.gate_arrived_at is not None and since < locked.gate_arrived_at:
             raise InvalidInput(
                 _("the hold cannot begin before the trip reached the gate"), "since", code="trip.hold_before_gate"
@@ -543,6 +573,10 @@ def record_turned_back(
         if locked.gate_arrived_at is not None and at < locked.gate_arrived_at:
             raise InvalidInput(
                 _("the trip cannot be sent back before it reached the gate"), "at", code="trip.turned_back_before_gate"
+            )
+        if locked.held_since is not None and at < locked.held_since:
+            raise InvalidInput(
+                _("the trip cannot be sent back before the hold began"), "at", code="trip.turned_back_before_hold"
             )
 
     with transaction.atomic():
@@ -644,6 +678,16 @@ def record_outcome(
             _("must be one of %(choices)s"), "outcome", code="trip.unknown_outcome", choices=", ".join(choices)
         )
     episodes.check_follow_up(outcome, follow_up_due, trip.date)
+    if trip.date > clock.today():
+        # The visit is dated the trip's day (the episode's too): before that day comes, it cannot be told.
+        raise InvalidInput(
+            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
+            None,
+            code="trip.outcome_to_come",
+            trip=trip.code,
+            day=trip.date,
+            today=clock.today(),
+        )
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
@@ -672,6 +716,16 @@ def record_outcome(
                 patient=patient.code,
                 trip=trip.code,
             )
+        died = _died_on(patient)
+        if died is not None and died < trip.date:
+            raise InvalidInput(
+                _("%(patient)s died on %(day)s, before trip %(trip)s's day"),
+                "patient",
+                code="trip.patient_died_before",
+                patient=patient.code,
+                day=died,
+                trip=trip.code,
+            )
         place.outcome = outcome
         place.outcome_note = (note or "").strip()
         place.follow_up_due = follow_up_due
@@ -680,11 +734,19 @@ def record_outcome(
         if at is not None:
             check_trip_moment(trip, "at", at)
             arrived = trip.hospital_arrived_at
-            if arrived is not None and (at < arrived if isinstance(at, dt.datetime) else at < arrived.date()):
+            if arrived is not None and _before(at, arrived, trip):
                 raise InvalidInput(
                     _("the outcome cannot be before the arrival at the hospital"),
                     "at",
                     code="trip.outcome_before_arrival",
+                )
+            # Its arrival at the hospital not known, the patient was still seen after the trip got through.
+            gate = max((m for m in (trip.gate_arrived_at, trip.held_since, trip.gate_released_at) if m), default=None)
+            if arrived is None and gate is not None and _before(at, gate, trip):
+                raise InvalidInput(
+                    _("the outcome cannot be before the trip's last recorded step at the gate"),
+                    "at",
+                    code="trip.outcome_before_gate",
                 )
         referral_status = (
             episodes.predicted_status(place.referral.status, outcome, follow_up_due) if place.referral else None
@@ -725,6 +787,25 @@ def record_outcome(
     return place
 
 
+def _died_on(patient: Patient) -> dt.date | None:
+    """The date of ``patient``'s death as its entry now stands (corrected), or ``None`` when not dead."""
+    if not Patient.objects.filter(pk=patient.pk, status=Patient.Status.DECEASED).exists():
+        return None
+    deaths = Entry.objects.filter(type="patient.died", subject_rows__key=f"patient:{patient.code}").order_by("-seq")
+    for death in deaths:
+        record = register_corrections.standing(death)
+        if record is not None:
+            return dt.date.fromisoformat(str(record.payload["date"]))
+    return None
+
+
+def _before(moment: dt.datetime | dt.date, step: dt.datetime, trip: Trip) -> bool:
+    """Whether ``moment`` (a date alone: that day) is before ``step``, a recorded moment of ``trip``."""
+    if isinstance(moment, dt.datetime):
+        return moment < step
+    return moment < step.astimezone(zoneinfo.ZoneInfo(trip.site.time_zone)).date()
+
+
 def record_missed_appointment(
     trip: Trip,
     *,
@@ -739,7 +820,17 @@ def record_missed_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the appointment was missed"), "reason", code="trip.missed_without_reason")
-    if not trip.passengers.filter(patient=patient).exists():
+    if trip.date > clock.today():
+        # The entry is dated the trip's day: before that day comes, nothing of it has been missed.
+        raise InvalidInput(
+            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
+            None,
+            code="trip.appointment_to_come",
+            trip=trip.code,
+            day=trip.date,
+            today=clock.today(),
+        )
+    if not trip.passengers.filter(patient=patient, role=TripPassenger.Role.PATIENT, removed=False).exists():
         raise InvalidInput(
             _("%(patient)s is not on trip %(trip)s"),
             "patient",
@@ -778,7 +869,8 @@ def record_return(
     _aware(at, "at")
 
     def check(locked: Trip) -> None:
-        latest = max((m for m in (locked.gate_released_at, locked.hospital_arrived_at) if m), default=None)
+        steps = (locked.gate_arrived_at, locked.held_since, locked.gate_released_at, locked.hospital_arrived_at)
+        latest = max((m for m in steps if m), default=None)
         if latest is not None and at < latest:
             raise InvalidInput(
                 _("the return cannot be before the last recorded step of the trip"),
@@ -845,6 +937,13 @@ def change_manifest(
                 trip=trip,
                 patient=referral.patient,
                 defaults={"referral": referral, "removed": False, "role": TripPassenger.Role.PATIENT},
+            )
+        if not trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).exists():
+            raise InvalidInput(
+                _("no patient would be left on trip %(trip)s; cancel the trip instead"),
+                "remove",
+                code="trip.manifest_empty",
+                trip=trip.code,
             )
         ledger.append(
             "trip.manifest_changed",

@@ -80,6 +80,27 @@ def test_a_retracted_care_complete_gives_the_patient_back_their_care_and_the_ref
     assert _row(referral) == ("in_treatment", "waiting", None)
 
 
+def test_a_closing_before_a_day_the_patient_was_seen_for_the_referral_is_refused_and_so_is_a_correction_to_it(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    referral = make_referral("P-6", referral_date=REFERRED_ON)
+    _seen(camp, referral, "admitted")  # seen on 8 September
+    before = ledger.head()
+    with pytest.raises(InvalidInput, match="was seen at a hospital for this referral on 2014-09-08") as refused:
+        register.close_referral(referral, reason="withdrawn", on=dt.date(2014, 9, 3), by=None)
+    assert (refused.value.code, refused.value.field) == ("referral.closed_before_visit", "on")
+    assert _row(referral) == ("in_treatment", "in_care", None) and ledger.head() == before
+    register.close_referral(referral, reason="treated", on=CLOSED_ON, by=None)
+    before, closed = ledger.head(), _row(referral)
+    with pytest.raises(InvalidInput) as corrected_early:
+        _fix(Entry.objects.get(type="referral.closed"), closed_on="2014-09-05")
+    assert (corrected_early.value.code, corrected_early.value.field) == (
+        "referral.closed_before_visit",
+        "changes.closed_on",
+    )
+    assert _row(referral) == closed and closed[1:] == ("treated", CLOSED_ON) and ledger.head() == before
+
+
 def test_a_corrected_closing_date_or_reason_moves_the_referral_and_a_retracted_correction_moves_it_back(
     make_referral: Callable[..., Referral],
 ) -> None:

@@ -95,6 +95,22 @@ def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
     assert _rows(referral.patient) == [("in_treatment",), ("in_care", None)]
 
 
+def test_a_death_date_corrected_to_before_a_visit_at_which_the_patient_was_seen_is_refused(
+    camp: Any, make_referral: Callable[..., Referral]
+) -> None:
+    from corridor.transfers import services as transfers
+    from corridor.transfers.tests.journeys import at_the_hospital
+
+    referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
+    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
+    register.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    before, head = _rows(referral.patient), ledger.head()
+    with pytest.raises(InvalidInput) as refused:
+        _fix(Entry.objects.get(type="patient.died"), date="2014-09-03")  # seen on 8 September
+    assert (refused.value.code, refused.value.field) == ("patient.death_before_visit", "changes.date")
+    assert _rows(referral.patient) == before and ledger.head() == head
+
+
 def test_a_corrected_death_date_moves_the_closing_dates_and_says_so_in_the_ledger(
     make_referral: Callable[..., Referral],
 ) -> None:

@@ -99,6 +99,27 @@ def test_a_death_closes_the_patients_waiting_referrals(make_referral: Callable[.
         register.record_death(patient, on=dt.date(2014, 9, 19), by=None, source="witness", certainty="confirmed")
 
 
+def test_a_death_before_a_day_the_patient_was_seen_at_a_hospital_is_refused(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    from corridor.transfers import services as transfers
+    from corridor.transfers.tests.journeys import at_the_hospital
+
+    referral = make_referral("P-4", referral_date=dt.date(2014, 9, 1))
+    patient = referral.patient
+    trip = at_the_hospital(camp, referral, dt.date(2014, 9, 8))
+    transfers.record_outcome(trip, patient=patient, outcome="seen", by=None)
+    before = ledger.head()[0]
+    with pytest.raises(InvalidInput, match="was seen at a hospital on 2014-09-08") as refused:
+        register.record_death(patient, on=dt.date(2014, 9, 5), by=None, source="witness", certainty="confirmed")
+    assert (refused.value.code, refused.value.field) == ("patient.death_before_visit", "on")
+    patient.refresh_from_db()
+    assert patient.status != "deceased" and ledger.head()[0] == before
+    register.record_death(patient, on=dt.date(2014, 9, 8), by=None, source="witness", certainty="confirmed")
+    patient.refresh_from_db()
+    assert patient.status == "deceased"
+
+
 def test_the_rules_in_force_follow_each_change(camp: Site) -> None:
     register.set_access_rules(
         site=camp,

@@ -13,6 +13,7 @@ from conftest import DAY
 from corridor.errors import Conflict, InvalidInput
 from corridor.ledger.models import Entry
 from corridor.refusals import in_language
+from corridor.register import corrections
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.reports import catalogue
@@ -94,6 +95,39 @@ def test_care_complete_closes_the_referral(camp: Site, make_referral: Callable[.
     assert (closed.payload["reason"], closed.payload["referral"]) == ("treated", referral.pk)
     with pytest.raises(Conflict, match="already recorded"):
         transfers.record_outcome(trip, patient=referral.patient, outcome="seen", by=None)
+
+
+def test_closing_the_last_open_referral_of_a_patient_in_care_makes_their_care_complete(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    first, second = make_referral("P-1"), make_referral("P-1", specialty="cardiology")
+    trip = _went(camp, [first])
+    transfers.record_outcome(trip, patient=first.patient, outcome="admitted", by=None)
+    register.close_referral(second, reason="withdrawn", on=DAY, by=None)
+    assert _fresh(first).patient.status == "in_treatment"  # the first is still open: in care
+    register.close_referral(first, reason="treated", on=DAY + dt.timedelta(days=3), by=None)
+    assert _fresh(first).patient.status == "treated"
+    # As the ledger's rule gives it when the closing is read again (corrections, docs/ledger.md).
+    assert corrections._patient_status(_fresh(first).patient) == "treated"
+
+
+def test_an_outcome_for_a_patient_recorded_dead_before_the_trips_day_is_refused(
+    camp: Site, make_referral: Callable[..., Referral]
+) -> None:
+    died, lived = make_referral("P-1"), make_referral("P-2")
+    trip = _went(camp, [died, lived])
+    register.record_death(died.patient, on=DAY - dt.timedelta(days=3), by=None, source="witness", certainty="probable")
+    before = Entry.objects.count()
+    with pytest.raises(InvalidInput, match="died on 2014-10-09") as refused:
+        transfers.record_outcome(trip, patient=died.patient, outcome="seen", by=None)
+    assert (refused.value.code, refused.value.field) == ("trip.patient_died_before", "patient")
+    assert Entry.objects.count() == before and trip.passengers.get(patient=died.patient).outcome == "pending"
+    transfers.record_outcome(trip, patient=lived.patient, outcome="seen", by=None)  # the others' visits go on
+    # A death recorded on the day of the trip itself leaves the visit possible (seen, then died).
+    late = make_referral("P-3")
+    second = _went(camp, [late], DAY + dt.timedelta(days=1))
+    register.record_death(late.patient, on=DAY + dt.timedelta(days=1), by=None, source="witness", certainty="confirmed")
+    transfers.record_outcome(second, patient=late.patient, outcome="admitted", by=None)
 
 
 def test_not_being_seen_leaves_the_referral_waiting(camp: Site, make_referral: Callable[..., Referral]) -> None:

@@ -180,6 +180,17 @@ def test_a_manifest_change_records_the_swap_and_the_reason(
     ]
 
 
+def test_a_manifest_change_that_would_leave_no_patient_on_the_trip_is_refused(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:2])
+    before = Entry.objects.count()
+    with pytest.raises(InvalidInput, match="cancel the trip instead") as emptied:
+        transfers.change_manifest(trip, remove=[r.patient for r in four[:2]], reason="both unwell", by=None)
+    assert (emptied.value.code, emptied.value.field) == ("trip.manifest_empty", "remove")
+    assert trip.passengers.filter(removed=False).count() == 2 and Entry.objects.count() == before
+    transfers.change_manifest(trip, remove=[four[0].patient], add=[four[2]], reason="one unwell", by=None)
+    assert sorted(trip.passengers.filter(removed=False).values_list("patient__code", flat=True)) == ["P-2", "P-3"]
+
+
 @pytest.mark.parametrize(
     "role, may_request, may_record_gate",
     [
@@ -212,3 +223,119 @@ def test_roles_are_enforced_by_the_trip_services(
     else:
         with pytest.raises(NotAllowed):
             transfers.record_gate_arrival(trip, at=_at("07:30"), by=user)
+
+
+def test_a_hold_since_a_time_in_the_future_or_after_it_was_seen_is_refused(camp: Site, four: list[Referral]) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    before = Entry.objects.count()
+    # A phone's tap gives the moment it was seen; the monitor types when the hold began.
+    with pytest.raises(InvalidInput, match="in the future") as future:
+        transfers.record_gate_hold(trip, since=_at("08:00", DAY + dt.timedelta(days=9000)), at=_at("08:30"), by=None)
+    assert future.value.field == "since"
+    with pytest.raises(InvalidInput, match="after it was seen") as later:
+        transfers.record_gate_hold(trip, since=_at("09:00"), at=_at("08:30"), by=None)
+    assert later.value.field == "since"
+    trip.refresh_from_db()
+    assert trip.held_since is None and Entry.objects.count() == before
+    transfers.record_gate_hold(trip, since=_at("08:00"), at=_at("08:30"), by=None)
+    trip.refresh_from_db()
+    assert trip.held_since == _at("08:00")
+
+
+def test_a_return_or_a_turning_back_before_the_trip_reached_or_was_held_at_the_gate_is_refused(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_departure(trip, at=_at("07:00"), by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    with pytest.raises(InvalidInput, match="last recorded step"):
+        transfers.record_return(trip, at=_at("07:15"), by=None)  # never let through, back before it got there
+    transfers.record_gate_hold(trip, since=_at("09:00"), by=None)
+    with pytest.raises(InvalidInput, match="last recorded step"):
+        transfers.record_return(trip, at=_at("08:30"), by=None)
+    with pytest.raises(InvalidInput, match="before the hold began") as early:
+        transfers.record_turned_back(trip, at=_at("08:30"), by=None)
+    assert early.value.field == "at"
+    trip.refresh_from_db()
+    assert (trip.status, trip.returned_at, trip.turned_back_at_gate) == ("departed", None, False)
+    transfers.record_turned_back(trip, at=_at("11:00"), by=None)
+    trip.refresh_from_db()
+    assert trip.status == "returned" and trip.returned_at == _at("11:00")
+
+
+def test_an_outcome_before_the_trip_got_through_the_gate_is_refused_when_its_arrival_at_the_hospital_is_not_known(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_gate_arrival(trip, at=_at("07:30"), by=None)
+    transfers.record_gate_release(trip, at=_at("10:00"), by=None)  # nobody saw it reach the hospital
+    patient = four[0].patient
+    with pytest.raises(InvalidInput, match="last recorded step at the gate") as early:
+        transfers.record_outcome(trip, patient=patient, outcome="seen", at=_at("09:00"), by=None)
+    assert early.value.field == "at"
+    with pytest.raises(InvalidInput, match="last recorded step at the gate"):
+        transfers.record_outcome(trip, patient=patient, outcome="seen", at=DAY - dt.timedelta(days=1), by=None)
+    assert not Entry.objects.filter(type__in=["patient.seen", "patient.not_seen"]).exists()
+    assert trip.passengers.get().outcome == "pending"
+    transfers.record_outcome(trip, patient=patient, outcome="seen", at=_at("11:00"), by=None)
+    assert trip.passengers.get().outcome == "seen"
+
+
+def test_reaching_the_gate_or_the_hospital_or_coming_back_before_the_trip_left_the_camp_is_refused(
+    camp: Site, four: list[Referral]
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    transfers.record_departure(trip, at=_at("09:00"), by=None)
+    before = Entry.objects.count()
+    for record in (transfers.record_gate_arrival, transfers.record_hospital_arrival, transfers.record_return):
+        with pytest.raises(InvalidInput, match="before the trip left the camp") as early:
+            record(trip, at=_at("08:00"), by=None)
+        assert (early.value.code, early.value.field) == ("trip.before_departure", "at")
+    trip.refresh_from_db()
+    assert (trip.gate_arrived_at, trip.hospital_arrived_at, trip.returned_at) == (None, None, None)
+    assert Entry.objects.count() == before
+    transfers.record_gate_arrival(trip, at=_at("09:30"), by=None)
+    trip.refresh_from_db()
+    assert trip.gate_arrived_at == _at("09:30")
+
+
+def test_a_missed_appointment_on_a_trip_still_to_come_or_of_a_patient_taken_off_it_is_refused(
+    camp: Site, four: list[Referral], settings: Any
+) -> None:
+    trip = _request(camp, four[:2])
+    transfers.change_manifest(trip, remove=[four[1].patient], reason="swapped for a more urgent patient", by=None)
+    before = Entry.objects.count()
+    settings.TODAY = DAY - dt.timedelta(days=1)  # the trip is tomorrow: nothing of it is missed yet
+    with pytest.raises(InvalidInput, match="has not come yet") as early:
+        transfers.record_missed_appointment(trip, patient=four[0].patient, reason="cancelled", by=None)
+    assert early.value.code == "trip.appointment_to_come"
+    settings.TODAY = DAY
+    with pytest.raises(InvalidInput, match="is not on trip"):
+        transfers.record_missed_appointment(trip, patient=four[1].patient, reason="held at the gate", by=None)
+    assert Entry.objects.count() == before
+    transfers.record_missed_appointment(trip, patient=four[0].patient, reason="held at the gate", by=None)
+    missed = Entry.objects.get(type="appointment.missed")
+    assert missed.payload["patient"] == four[0].patient.code and missed.occurred_at.startswith("2014-10-12")
+
+
+def test_an_outcome_before_the_trips_day_has_come_is_refused_rather_than_dated_that_day(
+    camp: Site, four: list[Referral], settings: Any
+) -> None:
+    trip = _request(camp, four[:1])
+    transfers.approve_trip(trip, by=None)
+    settings.TODAY = DAY - dt.timedelta(days=1)  # the trip left the evening before its day
+    evening = _at("18:00", DAY - dt.timedelta(days=1))
+    transfers.record_gate_arrival(trip, at=evening, by=None)
+    transfers.record_gate_release(trip, at=evening + dt.timedelta(hours=1), by=None)
+    with pytest.raises(InvalidInput, match="has not come yet") as early:
+        transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+    assert early.value.code == "trip.outcome_to_come"
+    assert not Entry.objects.filter(type="patient.seen").exists()
+    settings.TODAY = DAY
+    transfers.record_outcome(trip, patient=four[0].patient, outcome="seen", by=None)
+    assert Entry.objects.get(type="patient.seen").occurred_at.startswith("2014-10-12")
