@@ -13,6 +13,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Patient
+from corridor.register.scoping import require_site
 from corridor.supplies.actions._common import _day, _number, _require_any, _text
 from corridor.supplies.models import Dependence, SupplyItem
 from corridor.validate import evidence as _evidence
@@ -31,6 +32,7 @@ def record_dependence(
 ) -> Dependence:
     """A patient's care depends on ``item`` (and so on power too when the item needs power)."""
     _require_any(by, Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
+    require_site(by, patient.site, "patient")  # only at a site the user works at; another site's is not found
     if need not in Dependence.Need.values:
         raise InvalidInput(
             _("must be one of %(choices)s"),
@@ -88,6 +90,7 @@ def record_dependence(
 def end_dependence(dependence: Dependence, *, on: dt.date, reason: str, by: Actor) -> Dependence:
     """A patient no longer depends on the supply (treated, moved to another supply, died, left)."""
     _require_any(by, Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
+    require_site(by, dependence.patient.site, "patient")
     on = _day(on)
     reason = _text(reason, "reason", required=True)
     if on < dependence.since:

@@ -13,6 +13,7 @@ from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
 from corridor.register.models import Site
+from corridor.register.scoping import require_site
 from corridor.supplies import autonomy
 from corridor.supplies.actions._common import _code, _day, _g, _number, _require_any, _text
 from corridor.supplies.models import Generator, PowerDay, SupplyItem
@@ -85,6 +86,7 @@ def record_power_day(
     are the rest of the day.
     """
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, generator.site)  # only at a site the user works at; another site's is not found
     on = _day(on)
     hours = _number(hours_run, "hours_run", allow_none=True)
     fuel = _number(fuel_used, "fuel_used", allow_none=True)

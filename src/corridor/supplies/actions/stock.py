@@ -12,6 +12,7 @@ from corridor.accounts.roles import Actor, Can, require
 from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.register.scoping import require_site
 from corridor.supplies import autonomy
 from corridor.supplies.actions._common import _day, _g, _in_unit, _number, _reported, _text
 from corridor.supplies.models import Delivery, StockRecord, SupplyItem
@@ -51,6 +52,7 @@ def record_count(
 ) -> StockRecord:
     """The stock of ``item`` counted at the close of ``on``. A second count on the same day stands over the first."""
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, item.site)  # only at a site the user works at; another site's is not found
     on = _day(on)
     given = _number(quantity, "quantity")
     assert given is not None
@@ -93,6 +95,7 @@ def record_adjustment(
     Refused when it would take more than the recorded stock (the last count plus what came in since).
     """
     require(by, Can.MANAGE_TRIPS)
+    require_site(by, item.site)
     on = _day(on)
     given = _number(quantity, "quantity", minimum=None)
     assert given is not None

@@ -186,6 +186,35 @@ def test_roles_who_may_record_what(diesel: SupplyItem, users: dict[str, Any]) ->
     assert Entry.objects.filter(type="supply.counted").values_list("recorded_by", flat=True).get() == "coordinator"
 
 
+def test_nobody_records_the_stock_power_or_dependences_of_a_site_they_do_not_work_at(
+    diesel: SupplyItem, crossing: Any
+) -> None:
+    from corridor.errors import NotFound
+
+    generator = supplies.add_generator(site=diesel.site, code="GEN-1", fuel=diesel, litres_per_hour=16, by=None)
+    patient = register.register_patient(site=diesel.site, code="P-9", registered_on=dt.date(2014, 1, 1), by=None)
+    supplies.record_count(item=diesel, on=DAY - dt.timedelta(days=1), quantity=900, unit="L", by=None)
+    dependence = supplies.record_dependence(patient=patient, item=diesel, need="dialysis", since=DAY, by=None)
+    coordinator, clinician = crossing.users["coordinator"], crossing.users["clinician"]
+    before = Entry.objects.count()
+    refused = {
+        "count": lambda: supplies.record_count(item=diesel, on=DAY, quantity=1, unit="L", by=coordinator),
+        "adjustment": lambda: supplies.record_adjustment(
+            item=diesel, on=DAY, quantity=-1, unit="L", reason="spilt", by=coordinator
+        ),
+        "power day": lambda: supplies.record_power_day(generator=generator, on=DAY, hours_run=3, by=coordinator),
+        "dependence": lambda: supplies.record_dependence(
+            patient=patient, item=diesel, need="oxygen", since=DAY, by=clinician
+        ),
+        "end of a dependence": lambda: supplies.end_dependence(dependence, on=DAY, reason="moved", by=clinician),
+    }
+    for what, act in refused.items():
+        with pytest.raises(NotFound):  # as if it did not exist, as everywhere else
+            act()
+        assert Entry.objects.count() == before, what
+    assert Dependence.objects.get().until is None and not PowerDay.objects.exists()
+
+
 def test_a_power_day_derives_hours_from_the_fuel_used(diesel: SupplyItem) -> None:
     generator = supplies.add_generator(site=diesel.site, code="GEN-1", fuel=diesel, litres_per_hour=16, by=None)
     day = supplies.record_power_day(generator=generator, on=DAY, fuel_used=80, by=None)
