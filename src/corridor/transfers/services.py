@@ -930,6 +930,19 @@ def change_manifest(
                     trip=trip.code,
                 )
             removed.append(patient.code)
+        # An escort goes with the patient they escort: one whose patient leaves the trip leaves with them,
+        # said in the same entry, rather than travel alone on a permit asked for someone else.
+        left_behind = list(
+            trip.passengers.filter(
+                role=TripPassenger.Role.ESCORT, removed=False, escort_for__code__in=removed
+            ).select_related("patient")
+        )
+        with_them = []
+        for escort in left_behind:
+            escort.removed = True
+            escort.save(update_fields=["removed"])
+            with_them.append(escort.patient.code)
+        removed += with_them
         if add:
             check_manifest(site=trip.site, day=trip.date, facility=trip.facility, referrals=list(add))
         for referral in add:
@@ -954,6 +967,8 @@ def change_manifest(
                 "added": [r.patient.code for r in add],
                 "removed": removed,
                 "reason": reason,
+                # Only when there were any, as entries written before escorts left with their patient have none.
+                **({"escorts_removed_with_their_patient": with_them} if with_them else {}),
             },
             source=source,
             certainty=certainty,

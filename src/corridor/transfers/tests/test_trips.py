@@ -12,7 +12,7 @@ from conftest import DAY
 from corridor.errors import Conflict, InvalidInput, NotAllowed
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
-from corridor.register.models import Facility, Referral, Site
+from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 
@@ -189,6 +189,20 @@ def test_a_manifest_change_that_would_leave_no_patient_on_the_trip_is_refused(ca
     assert trip.passengers.filter(removed=False).count() == 2 and Entry.objects.count() == before
     transfers.change_manifest(trip, remove=[four[0].patient], add=[four[2]], reason="one unwell", by=None)
     assert sorted(trip.passengers.filter(removed=False).values_list("patient__code", flat=True)) == ["P-2", "P-3"]
+
+
+def test_an_escort_leaves_the_trip_with_the_patient_they_escort_and_the_entry_says_so(
+    camp: Site, four: list[Referral]
+) -> None:
+    escort = Patient.objects.get(code="P-5")
+    trip = _request(camp, four[:2], escorts=[(escort, four[0].patient)])
+    transfers.change_manifest(trip, remove=[four[0].patient], add=[four[2]], reason="unwell", by=None)
+    on_board = trip.passengers.filter(removed=False)
+    assert sorted(on_board.values_list("patient__code", flat=True)) == ["P-2", "P-3"]
+    entry = Entry.objects.filter(type="trip.manifest_changed").get()
+    assert entry.payload["removed"] == ["P-1", "P-5"]
+    assert entry.payload["escorts_removed_with_their_patient"] == ["P-5"]
+    assert "patient:P-5" in entry.subjects
 
 
 @pytest.mark.parametrize(
