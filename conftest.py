@@ -135,6 +135,25 @@ def make_referral(camp: Any) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def long_wait(make_referral: Callable[..., Any]) -> Callable[[dt.date], list[Any]]:
+    """Refer 24 patients (two specialties, three priorities) over the 40 days before a day: enough waiting
+    for a short plan's quick dual to leave a gap, so that windows are searched and an LP bound is wanted."""
+
+    def make(day: dt.date) -> list[Any]:
+        return [
+            make_referral(
+                f"P-{i}",
+                specialty=("oncology", "cardiology")[i % 2],
+                priority=("P1", "P2", "P3")[i % 3],
+                referral_date=day - dt.timedelta(days=40 - i),
+            )
+            for i in range(24)
+        ]
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests create many users and do not test the hasher's strength.

@@ -678,16 +678,8 @@ def record_outcome(
             _("must be one of %(choices)s"), "outcome", code="trip.unknown_outcome", choices=", ".join(choices)
         )
     episodes.check_follow_up(outcome, follow_up_due, trip.date)
-    if trip.date > clock.today():
-        # The visit is dated the trip's day (the episode's too): before that day comes, it cannot be told.
-        raise InvalidInput(
-            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
-            None,
-            code="trip.outcome_to_come",
-            trip=trip.code,
-            day=trip.date,
-            today=clock.today(),
-        )
+    # The visit is dated the trip's day (the episode's too): before that day comes, it cannot be told.
+    _day_has_come(trip, "trip.outcome_to_come")
     with transaction.atomic():
         trip = Trip.objects.select_for_update().get(pk=trip.pk)
         if trip.status not in (Trip.Status.DEPARTED, Trip.Status.RETURNED) or trip.turned_back_at_gate:
@@ -787,6 +779,20 @@ def record_outcome(
     return place
 
 
+def _day_has_come(trip: Trip, code: str) -> None:
+    """Refuse (with ``code``) what is dated ``trip``'s day while that day is still to come."""
+    today = clock.today()
+    if trip.date > today:
+        raise InvalidInput(
+            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
+            None,
+            code=code,
+            trip=trip.code,
+            day=trip.date,
+            today=today,
+        )
+
+
 def _died_on(patient: Patient) -> dt.date | None:
     """The date of ``patient``'s death as its entry now stands (corrected), or ``None`` when not dead."""
     if not Patient.objects.filter(pk=patient.pk, status=Patient.Status.DECEASED).exists():
@@ -820,16 +826,8 @@ def record_missed_appointment(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the appointment was missed"), "reason", code="trip.missed_without_reason")
-    if trip.date > clock.today():
-        # The entry is dated the trip's day: before that day comes, nothing of it has been missed.
-        raise InvalidInput(
-            _("trip %(trip)s is on %(day)s, which has not come yet (Corridor's clock: %(today)s)"),
-            None,
-            code="trip.appointment_to_come",
-            trip=trip.code,
-            day=trip.date,
-            today=clock.today(),
-        )
+    # The entry is dated the trip's day: before that day comes, nothing of it has been missed.
+    _day_has_come(trip, "trip.appointment_to_come")
     if not trip.passengers.filter(patient=patient, role=TripPassenger.Role.PATIENT, removed=False).exists():
         raise InvalidInput(
             _("%(patient)s is not on trip %(trip)s"),

@@ -20,14 +20,8 @@ QUICK = Budget(seed=5, dual_iterations=20, search_rounds=20, windows=4, window_n
 
 
 @pytest.fixture
-def plan(camp: Any, make_referral: Callable[..., Any]) -> Entry:
-    for i in range(24):
-        make_referral(
-            f"P-{i}",
-            specialty=("oncology", "cardiology")[i % 2],
-            priority=("P1", "P2", "P3")[i % 3],
-            referral_date=DAY - dt.timedelta(days=40 - i),
-        )
+def plan(camp: Any, long_wait: Callable[[dt.date], Any]) -> Entry:
+    long_wait(DAY)
     return plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14, budget=QUICK)
 
 

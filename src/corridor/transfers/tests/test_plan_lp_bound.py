@@ -28,16 +28,8 @@ QUICK = Budget(seed=5, dual_iterations=20, search_rounds=20, windows=4, window_n
 
 
 @pytest.fixture
-def waiting(make_referral: Callable[..., Referral]) -> list[Referral]:
-    return [
-        make_referral(
-            f"P-{i}",
-            specialty=("oncology", "cardiology")[i % 2],
-            priority=("P1", "P2", "P3")[i % 3],
-            referral_date=DAY - dt.timedelta(days=40 - i),
-        )
-        for i in range(24)
-    ]
+def waiting(long_wait: Callable[[dt.date], list[Referral]]) -> list[Referral]:
+    return long_wait(DAY)
 
 
 @pytest.fixture

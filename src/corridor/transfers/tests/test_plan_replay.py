@@ -96,18 +96,11 @@ def test_an_entry_recorded_before_budgets_had_a_version_replays_with_the_first_s
 
 
 def test_a_plan_recorded_with_the_second_search_replays_with_its_windows_as_they_were_solved_then(
-    camp: Site, make_referral: Callable[..., Referral], monkeypatch: pytest.MonkeyPatch
+    camp: Site, long_wait: Callable[[dt.date], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from corridor.planning import cpsat, solver
 
-    # Enough patients for the quick dual to leave a gap, so that windows are searched at all.
-    for i in range(24):
-        make_referral(
-            f"P-{i}",
-            specialty=("oncology", "cardiology")[i % 2],
-            priority=("P1", "P2", "P3")[i % 3],
-            referral_date=DAY - dt.timedelta(days=40 - i),
-        )
+    long_wait(DAY)  # enough waiting for the quick dual to leave a gap, so that windows are searched at all
 
     seen: list[tuple[int, dict[str, Any]]] = []
     solve_window = cpsat.window_milp

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from corridor.ledger.models import Entry
 from corridor.planning.budget import Budget
-from corridor.register.models import Referral, Site
+from corridor.register.models import Site
 from corridor.transfers import bounds, plans
 
 # A short search: its quick dual (3002) stops short of the plan's value (3062), which the LP proves.
@@ -20,14 +20,8 @@ QUICK = Budget(seed=5, dual_iterations=20, search_rounds=20, windows=4, window_n
 
 
 @pytest.fixture
-def plan(today: dt.date, camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any]) -> Entry:
-    for i in range(24):
-        make_referral(
-            f"P-{i}",
-            specialty=("oncology", "cardiology")[i % 2],
-            priority=("P1", "P2", "P3")[i % 3],
-            referral_date=today - dt.timedelta(days=40 - i),
-        )
+def plan(today: dt.date, camp: Site, long_wait: Callable[[dt.date], Any], users: dict[str, Any]) -> Entry:
+    long_wait(today)
     return plans.propose_plan(site=camp, day=today, by=None, horizon_days=14, budget=QUICK)
 
 
