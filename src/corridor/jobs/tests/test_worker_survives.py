@@ -26,8 +26,16 @@ def test_a_round_the_database_refuses_is_said_and_tried_again_and_the_work_then_
             raise refusals.pop()
         return ["scheduled verify: job 7"]
 
+    closed: list[int] = []
+
+    def close_old_connections() -> None:
+        # What the loop asks of Django is recorded, not done: closing the test's own connection inside its
+        # transaction would leave PostgreSQL's unusable for the rest of the test.
+        closed.append(len(said))
+
     monkeypatch.setattr(worker, "_due", due)
     monkeypatch.setattr(worker, "serve_once", lambda name, *, aside: served.append(name))
+    monkeypatch.setattr(worker, "close_old_connections", close_old_connections)
     monkeypatch.setattr(worker.time, "sleep", pauses.append)
     said: list[str] = []
     worker.loop(batch=True, interval=0.1, say=said.append)
@@ -36,6 +44,8 @@ def test_a_round_the_database_refuses_is_said_and_tried_again_and_the_work_then_
     assert said[2] == "scheduled verify: job 7"
     assert len(served) == 1  # the round that failed ran nothing; the next ran everything
     assert pauses == [worker.RETRY_SECONDS]
+    # Before each round, and once more after the refusal so that a connection it broke is opened afresh.
+    assert closed == [1, 2, 2]
 
 
 @pytest.mark.django_db
@@ -44,6 +54,7 @@ def test_an_error_that_is_not_the_databases_still_stops_the_worker(monkeypatch: 
         raise KeyError("a bug")
 
     monkeypatch.setattr(worker, "_due", broken)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
     monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
     with pytest.raises(KeyError):
         worker.loop(batch=True, say=lambda line: None)
