@@ -45,20 +45,25 @@ def _aware(moment: dt.datetime, field: str) -> dt.datetime:
     return moment
 
 
-def _requested_at(trip: Trip) -> dt.datetime | None:
-    """When the trip's request was recorded as made (from its ``trip.requested`` entry)."""
-    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.requested").order_by("seq").first()
-    if entry is None:
+def _moment_of(trip: Trip, type: str, order: str, *, hour_known: bool = False) -> dt.datetime | None:
+    """When ``trip``'s step ``type`` was recorded as happening: its first entry (``order="seq"``) or its
+    latest (``"-seq"``); None when there is none. With ``hour_known``, also None for a step known by its
+    date only, whose stored hour is there to sort by and was said by nobody."""
+    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type=type).order_by(order).first()
+    if entry is None or (hour_known and entry.fields["payload"].get("precision") == "date"):
         return None
     return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+
+
+def _requested_at(trip: Trip) -> dt.datetime | None:
+    """When the trip's request was recorded as made (a request known by its date alone is checked with a
+    day's margin, :data:`corridor.clock.REQUEST_MARGIN`)."""
+    return _moment_of(trip, "trip.requested", "seq")
 
 
 def _departed_at(trip: Trip) -> dt.datetime | None:
-    """When the trip was recorded as leaving the camp (from its latest ``trip.departed`` entry)."""
-    entry = Entry.objects.filter(subject_rows__key=f"trip:{trip.pk}", type="trip.departed").order_by("-seq").first()
-    if entry is None:
-        return None
-    return dt.datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+    """When the trip was recorded as leaving the camp (its latest ``trip.departed``), if its hour is known."""
+    return _moment_of(trip, "trip.departed", "-seq", hour_known=True)
 
 
 # The steps of a trip on its way, each after it left the camp (when its departure was recorded apart).
