@@ -692,6 +692,8 @@ def _supplies(seed: int, patients: list[dict[str, Any]], actions: list[dict[str,
                     "generator": GENERATOR["code"],
                     "date": day.isoformat(),
                     "fuel_used": round(diesel_today),
+                    # Only the outage the camp's log gives is recorded: on other days it is not known.
+                    **({"outage_hours": 19} if day == outage_day else {}),
                     "note": "19 hours without power; the clinic's refrigerator off" if day == outage_day else "",
                     **SYNTHETIC,
                 }

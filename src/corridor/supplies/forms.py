@@ -84,14 +84,14 @@ class PowerForm(EvidenceForm):
     on = forms.DateField(label=_("Day"), widget=DateInput())
     hours_run = forms.FloatField(label=_("Hours run"), min_value=0, max_value=24, required=False)
     fuel_used = forms.FloatField(
-        label=_("Fuel used (litres)"), min_value=0, required=False, help_text=_("Gives the hours when they are blank.")
+        label=_("Fuel used (litres)"), min_value=0, required=False, help_text=_("Blank if not measured.")
     )
     outage_hours = forms.FloatField(
         label=_("Hours without power"),
         min_value=0,
         max_value=24,
         required=False,
-        help_text=_("Blank: the rest of the day."),
+        help_text=_("Blank if not known: nothing is assumed."),
     )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 

@@ -126,12 +126,12 @@ class Generator(models.Model):
 
 
 class PowerDay(models.Model):
-    """Hours a generator ran on a day, and the hours the camp was without power."""
+    """Hours a generator ran on a day, and the hours the camp was without power, each as far as it is known."""
 
     generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="days")
     on = models.DateField()
-    hours_run = models.FloatField()
-    outage_hours = models.FloatField()
+    hours_run = models.FloatField(null=True, blank=True, help_text="as recorded; unknown when only fuel was given")
+    outage_hours = models.FloatField(null=True, blank=True, help_text="as recorded; unknown when not given")
     fuel_used = models.FloatField(null=True, blank=True, help_text="litres, when metered")
     note = models.TextField(blank=True)
     source = models.CharField(max_length=32)
@@ -143,7 +143,18 @@ class PowerDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["generator", "on"], name="supplies_power_day_once")]
 
     def __str__(self) -> str:
-        return f"{self.generator_id} {self.on} {self.hours_run:g} h"
+        hours = "?" if self.hours_run is None else f"{self.hours_run:g}"
+        return f"{self.generator_id} {self.on} {hours} h"
+
+    @property
+    def estimated_hours(self) -> float | None:
+        """The hours the fuel used runs the generator at its burn rate, at most 24, when no hours were recorded.
+
+        Shown marked as an estimate: the burn rate is the usual load's, so it is not a figure anybody entered.
+        """
+        if self.hours_run is not None or self.fuel_used is None:
+            return None
+        return min(self.fuel_used / self.generator.litres_per_hour, 24.0)
 
 
 class Dependence(models.Model):

@@ -355,7 +355,10 @@ class PowerStatus:
     hours_per_day: float | None
     outage_hours_per_day: float | None
     recorded_days: int
+    # Hours run a day over the recorded days, with the fuel's estimate for a day known only by its fuel.
     recorded_hours_mean: float | None
+    hours_estimated: bool  # some of those days' hours are estimates from the fuel used
+    outage_days: int  # of the recorded days, those whose hours without power were recorded
     recorded_outage_mean: float | None
 
 
@@ -371,19 +374,24 @@ def power(site: Site, today: dt.date, statuses: Sequence[ItemStatus] | None = No
         share = generator.litres_per_hour / sharing
         daily = fuel.daily_use * share if fuel and fuel.daily_use is not None else None
         hours, outage = autonomy.generator_hours(daily, generator.litres_per_hour)
-        recent = PowerDay.objects.filter(
+        recent = PowerDay.objects.select_related("generator").filter(
             generator=generator, on__gt=today - dt.timedelta(days=WINDOW_DAYS), on__lte=today
         )
-        rows = list(recent.values_list("hours_run", "outage_hours"))
+        days = list(recent)
+        each = [d.hours_run if d.hours_run is not None else d.estimated_hours for d in days]
+        hours_known = [h for h in each if h is not None]
+        outages = [d.outage_hours for d in days if d.outage_hours is not None]
         out.append(
             PowerStatus(
                 generator=generator.code,
                 litres_per_hour=generator.litres_per_hour,
                 hours_per_day=hours,
                 outage_hours_per_day=outage,
-                recorded_days=len(rows),
-                recorded_hours_mean=sum(r[0] for r in rows) / len(rows) if rows else None,
-                recorded_outage_mean=sum(r[1] for r in rows) / len(rows) if rows else None,
+                recorded_days=len(days),
+                recorded_hours_mean=sum(hours_known) / len(hours_known) if hours_known else None,
+                hours_estimated=any(d.estimated_hours is not None for d in days),
+                outage_days=len(outages),
+                recorded_outage_mean=sum(outages) / len(outages) if outages else None,
             )
         )
     return out

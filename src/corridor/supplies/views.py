@@ -267,11 +267,12 @@ def record_power(request: HttpRequest) -> HttpResponse:
             by=request.user,
             **evidence(data),
         )
-        return _("%(code)s on %(on)s: %(hours)s hours run, %(outage)s without power.") % {
+        unknown = _("not recorded")
+        return _("%(code)s on %(on)s: hours run %(hours)s, without power %(outage)s.") % {
             "code": generator.code,
             "on": day.on,
-            "hours": f"{day.hours_run:g}",
-            "outage": f"{day.outage_hours:g}",
+            "hours": unknown if day.hours_run is None else f"{day.hours_run:g}",
+            "outage": unknown if day.outage_hours is None else f"{day.outage_hours:g}",
         }
 
     return _form_page(request, form, _("Record a day of power"), _("Record the day"), call)

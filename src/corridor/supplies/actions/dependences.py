@@ -87,12 +87,24 @@ def record_dependence(
         )
 
 
-def end_dependence(dependence: Dependence, *, on: dt.date, reason: str, by: Actor) -> Dependence:
-    """A patient no longer depends on the supply (treated, moved to another supply, died, left)."""
+def end_dependence(
+    dependence: Dependence,
+    *,
+    on: dt.date,
+    reason: str,
+    by: Actor,
+    source: str = Source.DOCUMENT,
+    certainty: str = Certainty.CONFIRMED,
+) -> Dependence:
+    """A patient no longer depends on the supply (treated, moved to another supply, died, left).
+
+    Who said so and how sure it is are recorded as for its start: an end heard second-hand is not a fact.
+    """
     _require_any(by, Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
     require_site(by, dependence.patient.site, "patient")
     on = _day(on)
     reason = _text(reason, "reason", required=True)
+    _evidence(source, certainty)
     if on < dependence.since:
         raise InvalidInput(
             _("the dependence was recorded from %(since)s"),
@@ -116,6 +128,8 @@ def end_dependence(dependence: Dependence, *, on: dt.date, reason: str, by: Acto
                 "date": on.isoformat(),
                 "reason": reason,
             },
+            source=source,
+            certainty=certainty,
             occurred_on=on,
         )
     return dependence

@@ -80,10 +80,11 @@ def record_power_day(
     certainty: str = Certainty.CONFIRMED,
     extra: dict[str, Any] | None = None,
 ) -> PowerDay:
-    """A generator's hours on one day and the hours the camp was without power.
+    """A generator's hours on one day and the hours the camp was without power, as far as they are known.
 
-    Hours not given are derived from the fuel used at the generator's burn rate; outage hours not given
-    are the rest of the day.
+    Only the figures given are stored: hours not given stay unknown (pages show an estimate from the fuel
+    used, marked as one), and so do outage hours (a generator that ran 5 hours does not tell how long the
+    camp was without power: another source may have supplied it). At least one figure must be given.
     """
     require(by, Can.MANAGE_TRIPS)
     require_site(by, generator.site)  # only at a site the user works at; another site's is not found
@@ -91,18 +92,17 @@ def record_power_day(
     hours = _number(hours_run, "hours_run", allow_none=True)
     fuel = _number(fuel_used, "fuel_used", allow_none=True)
     outage = _number(outage_hours, "outage_hours", allow_none=True)
-    if hours is None:
-        if fuel is None:
-            raise InvalidInput(
-                _("give the hours the generator ran, or the fuel it used"), "hours_run", code="power.no_hours"
-            )
-        hours = autonomy.generator_hours(fuel, generator.litres_per_hour)[0]
-        assert hours is not None
-    if hours > 24:
-        raise InvalidInput(_("a day has %(hours)s hours"), "hours_run", code="power.more_than_a_day", hours=24)
-    if outage is None:
-        outage = 24.0 - hours
-    if hours + outage > 24 + 1e-9:
+    if hours is None and fuel is None and outage is None:
+        raise InvalidInput(
+            _("give the hours the generator ran, the fuel it used or the hours without power"),
+            "hours_run",
+            code="power.no_hours",
+        )
+    # Fuel is not held to the day: the burn rate is the usual load's, and a heavier load burns more.
+    for field, value in (("hours_run", hours), ("outage_hours", outage)):
+        if value is not None and value > 24 + 1e-9:
+            raise InvalidInput(_("a day has %(hours)s hours"), field, code="power.more_than_a_day", hours=24)
+    if hours is not None and outage is not None and hours + outage > 24 + 1e-9:
         raise InvalidInput(
             _("%(hours)s hours run and %(outage)s without power make more than a day"),
             "outage_hours",
@@ -129,8 +129,8 @@ def record_power_day(
                 "site": generator.site.code,
                 "generator": generator.code,
                 "date": on.isoformat(),
-                "hours_run": round(hours, 2),
-                "outage_hours": round(outage, 2),
+                "hours_run": _rounded(hours),
+                "outage_hours": _rounded(outage),
                 "fuel_used": fuel,
                 "note": note or None,
             },
@@ -141,11 +141,15 @@ def record_power_day(
         return PowerDay.objects.create(
             generator=generator,
             on=on,
-            hours_run=round(hours, 2),
-            outage_hours=round(outage, 2),
+            hours_run=_rounded(hours),
+            outage_hours=_rounded(outage),
             fuel_used=fuel,
             note=note,
             source=source,
             certainty=certainty,
             recorded_seq=entry.seq,
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

@@ -13,6 +13,7 @@ from corridor.ledger.models import Entry
 from corridor.register import services as register
 from corridor.register.models import Patient, Site
 from corridor.supplies import actions as supplies
+from corridor.supplies import queries
 from corridor.supplies.models import Delivery, Dependence, PowerDay, StockRecord, SupplyItem
 
 pytestmark = pytest.mark.django_db
@@ -215,23 +216,49 @@ def test_nobody_records_the_stock_power_or_dependences_of_a_site_they_do_not_wor
     assert Dependence.objects.get().until is None and not PowerDay.objects.exists()
 
 
-def test_a_power_day_derives_hours_from_the_fuel_used(diesel: SupplyItem) -> None:
+def test_a_power_day_stores_only_the_figures_given_and_estimates_hours_from_fuel_only_for_display(
+    diesel: SupplyItem,
+) -> None:
     generator = supplies.add_generator(site=diesel.site, code="GEN-1", fuel=diesel, litres_per_hour=16, by=None)
     day = supplies.record_power_day(generator=generator, on=DAY, fuel_used=80, by=None)
-    assert (day.hours_run, day.outage_hours) == (5.0, 19.0)
-    assert Entry.objects.get(seq=day.recorded_seq).payload["outage_hours"] == 19.0
+    # Nobody said how long the generator ran or how long the camp was without power: neither is stored.
+    assert (day.hours_run, day.outage_hours, day.fuel_used) == (None, None, 80.0)
+    payload = Entry.objects.get(seq=day.recorded_seq).payload
+    assert (payload["hours_run"], payload["outage_hours"], payload["fuel_used"]) == (None, None, 80.0)
+    assert day.estimated_hours == 5.0  # shown as an estimate, at the generator's burn rate
+    told = supplies.record_power_day(generator=generator, on=DAY - dt.timedelta(days=2), outage_hours=19, by=None)
+    assert (told.hours_run, told.outage_hours, told.estimated_hours) == (None, 19.0, None)
+    ran = supplies.record_power_day(
+        generator=generator, on=DAY - dt.timedelta(days=3), hours_run=3, fuel_used=80, by=None
+    )
+    assert (ran.hours_run, ran.outage_hours, ran.estimated_hours) == (3.0, None, None)  # the hours given win
     with pytest.raises(Conflict):
         supplies.record_power_day(generator=generator, on=DAY, hours_run=3, by=None)
     with pytest.raises(InvalidInput, match="more than a day"):
         supplies.record_power_day(
             generator=generator, on=DAY - dt.timedelta(days=1), hours_run=20, outage_hours=8, by=None
         )
-    with pytest.raises(InvalidInput, match="hours"):
+    with pytest.raises(InvalidInput, match="a day has 24 hours"):
+        supplies.record_power_day(generator=generator, on=DAY - dt.timedelta(days=1), outage_hours=25, by=None)
+    with pytest.raises(InvalidInput, match="the fuel it used or the hours without power"):
         supplies.record_power_day(generator=generator, on=DAY - dt.timedelta(days=1), by=None)
     food = supplies.define_item(site=diesel.site, code="food", name="Food", category="food", unit="rations", by=None)
     with pytest.raises(InvalidInput, match="kept in litres"):
         supplies.add_generator(site=diesel.site, code="GEN-2", fuel=food, litres_per_hour=16, by=None)
-    assert PowerDay.objects.count() == 1
+    assert PowerDay.objects.count() == 3
+
+
+def test_the_power_summary_averages_what_was_recorded_and_says_where_hours_are_estimated(diesel: SupplyItem) -> None:
+    generator = supplies.add_generator(site=diesel.site, code="GEN-1", fuel=diesel, litres_per_hour=16, by=None)
+    supplies.record_power_day(generator=generator, on=DAY, hours_run=4, outage_hours=20, by=None)
+    (status,) = queries.power(diesel.site, DAY)
+    assert (status.recorded_days, status.recorded_hours_mean, status.hours_estimated) == (1, 4.0, False)
+    assert (status.outage_days, status.recorded_outage_mean) == (1, 20.0)
+    supplies.record_power_day(generator=generator, on=DAY - dt.timedelta(days=1), fuel_used=128, by=None)
+    (status,) = queries.power(diesel.site, DAY)
+    # 4 hours recorded and 8 estimated from 128 litres; the outage only on the day it was given.
+    assert (status.recorded_days, status.recorded_hours_mean, status.hours_estimated) == (2, 6.0, True)
+    assert (status.outage_days, status.recorded_outage_mean) == (1, 20.0)
 
 
 def test_a_dependence_names_the_supply_and_refuses_the_dead(diesel: SupplyItem, users: dict[str, Any]) -> None:
@@ -245,8 +272,14 @@ def test_a_dependence_names_the_supply_and_refuses_the_dead(diesel: SupplyItem, 
         supplies.record_dependence(patient=patient, item=diesel, need="dialysis", since=DAY, by=None)
     with pytest.raises(NotAllowed):
         supplies.record_dependence(patient=patient, item=diesel, need="oxygen", since=DAY, by=users["monitor"])
-    supplies.end_dependence(dep, on=DAY, reason="moved to a hospital outside", by=None)
+    with pytest.raises(InvalidInput):  # an end, like a start, says who told and how sure it is
+        supplies.end_dependence(dep, on=DAY, reason="moved", by=None, source="hearsay", certainty="confirmed")
+    ended = supplies.end_dependence(
+        dep, on=DAY, reason="moved to a hospital outside", by=None, source="witness", certainty="probable"
+    )
     assert Dependence.objects.get().until == DAY
+    entry = Entry.objects.get(type="dependence.ended")
+    assert (entry.source, entry.certainty) == ("witness", "probable") and ended.until == DAY
     with pytest.raises(Conflict):
         supplies.end_dependence(dep, on=DAY, reason="again", by=None)
     register.record_death(patient, on=DAY, circumstances="", by=None, source="witness", certainty="confirmed")
