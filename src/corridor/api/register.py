@@ -18,6 +18,7 @@ from corridor.register import name_index
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
 from corridor.register.scoping import visible
+from corridor.transfers import deaths
 
 from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
 from .schemas import (
@@ -353,7 +354,7 @@ def record_death(request: HttpRequest, code: Code, data: DeathIn) -> Status[dict
     """A death while waiting; the patient's open referrals close as died."""
     user = acting(request, Can.RECORD_INCIDENTS)
     patient = _patient(request, code)
-    patient, entry = recorded(lambda: register.record_death(patient, by=user, **data.dict()))
+    patient, entry = recorded(lambda: deaths.record_death(patient, by=user, **data.dict()))
     return Status(201, {**patient_out(_patient(request, code)), "entry": entry})
 
 

@@ -38,9 +38,9 @@ from corridor.ledger import canonical
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Source
 from corridor.ledger.models import Subject
-from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Site
 from corridor.register.scoping import for_sites, site_ids
+from corridor.transfers import deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -603,7 +603,7 @@ def _plan_death(p: Parsed) -> Plan | None:
     after_denied_care = answer == "yes"
 
     def die(by: Actor, extra: dict[str, Any]) -> None:
-        register.record_death(
+        deaths.record_death(
             patient,
             on=day,
             circumstances=circumstances,

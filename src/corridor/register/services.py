@@ -20,6 +20,7 @@ from corridor.accounts.roles import Actor, Can, can, require
 from corridor.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from corridor.ledger import services as ledger
 from corridor.ledger.catalogue import Certainty, Source
+from corridor.ledger.models import Entry
 from corridor.register.crypto import is_erased
 from corridor.register.models import (
     AccessRuleSet,
@@ -804,7 +805,7 @@ def check_death_day(patient: Patient, field: str, value: object) -> dt.date:
     return on
 
 
-def record_death(
+def record_death_in_register(
     patient: Patient,
     *,
     on: dt.date,
@@ -814,10 +815,13 @@ def record_death(
     circumstances: str = "",
     after_denied_care: bool = False,
     extra: dict[str, Any] | None = None,
-) -> Patient:
-    """Record a death while waiting: the patient's open referrals close as 'died'.
+) -> tuple[Patient, Entry]:
+    """The register's part of a death while waiting: the patient's open referrals close as 'died'.
 
+    Every edge calls :func:`corridor.transfers.deaths.record_death` instead, which also takes the patient
+    off the trips still to leave (the transfers app depends on this one, not the other way round).
     ``extra`` adds keys to the ledger payload (an import's field submission) without overriding any.
+    Returns the patient and the ``patient.died`` entry.
     """
     require(by, Can.RECORD_INCIDENTS)
     require_site(by, patient.site_id, "patient")
@@ -835,7 +839,7 @@ def record_death(
         waiting = list(patient.referrals.filter(status__in=Referral.OPEN).select_related("priority"))
         patient.status = Patient.Status.DECEASED
         patient.save(update_fields=["status"])
-        ledger.append(
+        died = ledger.append(
             "patient.died",
             by=by,
             subjects=[f"patient:{patient.code}", *(f"referral:{r.pk}" for r in waiting)],
@@ -869,7 +873,7 @@ def record_death(
                 source=source,
                 certainty=certainty,
             )
-    return patient
+    return patient, died
 
 
 # --------------------------------------------------------------------------------------- access rules

@@ -37,7 +37,7 @@ from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Patient, Referral, Scenario, Site
 from corridor.supplies import actions as supplies
 from corridor.supplies.models import Delivery
-from corridor.transfers import plans
+from corridor.transfers import deaths, plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Companion, Trip, TripCompanion, TripPassenger
 
@@ -242,7 +242,7 @@ def _live_day(
                 body = {"on": day.isoformat(), "source": "witness", "certainty": "probable"}
                 hands.post("monitor", f"patients/{patient.code}/death", body)
             else:
-                register.record_death(patient, on=day, by=None, source="witness", certainty="probable")
+                deaths.record_death(patient, on=day, by=None, source="witness", certainty="probable")
             report.add("deaths")
     # A delivery asked for and let through in full or in part, or blocked, now and then, drawn from a
     # generator of its own so that the rest of the camp's story does not depend on it (made up, so through

@@ -23,7 +23,7 @@ from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Scenario, Site
 from corridor.supplies import actions as supplies
 from corridor.supplies.models import Generator as SupplyGenerator
-from corridor.transfers import companions
+from corridor.transfers import companions, deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -332,7 +332,7 @@ def _apply_action(
                 **evidence,
             )
     elif kind == "death":
-        register.record_death(
+        deaths.record_death(
             Patient.objects.get(code=action["patient"]),
             on=dt.date.fromisoformat(action["date"]),
             circumstances=action.get("circumstances", ""),

@@ -99,10 +99,17 @@ def _subjects(trip: Trip) -> list[str]:
     return [f"trip:{trip.pk}", f"facility:{trip.facility.code}", *(f"patient:{c}" for c in codes)]
 
 
-def _may_record(trip: Trip, capability: Can, *, by: Actor, source: str, certainty: str) -> None:
+def _may_record(
+    trip: Trip, capability: Can | None, *, by: Actor, source: str, certainty: str
+) -> None:
     """Refuse, in this order, an actor without ``capability``, a trip of a site the actor does not work at (not
-    found), and an unknown source or certainty: what every act on an existing trip asks first."""
-    require(by, capability)
+    found), and an unknown source or certainty: what every act on an existing trip asks first.
+
+    ``capability`` is None only for a consequence of an act already allowed (a death taking the patient
+    off the trips still to leave): the act's own capability was asked for, not this step's.
+    """
+    if capability is not None:
+        require(by, capability)
     require_site(by, trip.site_id, "trip")
     _evidence(source, certainty)
 
@@ -298,6 +305,7 @@ def _transition(
     check: Callable[[Trip], None] | None = None,
     extra: dict[str, Any] | None = None,
     field: str = "at",
+    consequence: bool = False,
 ) -> Trip:
     """Record transition ``name`` of :data:`TRANSITIONS` on ``trip``, or refuse and write nothing.
 
@@ -308,7 +316,7 @@ def _transition(
     may be a date alone when the time of day is not known: the entry then has date precision.
     """
     step = TRANSITIONS[name]
-    _may_record(trip, step.capability, by=by, source=source, certainty=certainty)
+    _may_record(trip, None if consequence else step.capability, by=by, source=source, certainty=certainty)
     with transaction.atomic():
         locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
         why = conflict(name, locked)
@@ -907,6 +915,21 @@ def change_manifest(
 ) -> Trip:
     """Swap patients on a trip that has not left yet, with the reason recorded."""
     _may_record(trip, Can.MANAGE_TRIPS, by=by, source=source, certainty=certainty)
+    return _change_manifest(trip, add=add, remove=remove, reason=reason, by=by, source=source, certainty=certainty)
+
+
+def _change_manifest(
+    trip: Trip,
+    *,
+    add: Sequence[Referral],
+    remove: Sequence[Patient],
+    reason: str,
+    by: Actor,
+    source: str,
+    certainty: str,
+    extra: dict[str, Any] | None = None,
+) -> Trip:
+    """:func:`change_manifest` once the actor may change it (or the change follows from an act they may do)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("say why the manifest changes"), "reason", code="trip.manifest_without_reason")
@@ -966,6 +989,7 @@ def change_manifest(
             by=by,
             subjects=[*_subjects(trip), *(f"patient:{c}" for c in removed)],
             payload={
+                **(extra or {}),
                 "trip": trip.pk,
                 "added": [r.patient.code for r in add],
                 "removed": removed,

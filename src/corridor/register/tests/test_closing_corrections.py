@@ -17,6 +17,7 @@ from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import Patient, Referral, Site
+from corridor.transfers import deaths
 
 pytestmark = pytest.mark.django_db
 REFERRED_ON, CLOSED_ON = dt.date(2014, 9, 1), dt.date(2014, 9, 20)
@@ -154,7 +155,7 @@ def test_a_death_retracted_after_one_of_its_closings_was_retracted_alone_retract
 ) -> None:
     first = make_referral("P-6", referral_date=REFERRED_ON)
     second = make_referral("P-6", specialty="cardiology", referral_date=dt.date(2014, 9, 10))
-    register.record_death(first.patient, on=CLOSED_ON, by=None, source="witness", certainty="probable")
+    deaths.record_death(first.patient, on=CLOSED_ON, by=None, source="witness", certainty="probable")
     death = Entry.objects.get(type="patient.died")
     alone, other = Entry.objects.filter(type="referral.closed").order_by("seq")
     _fix(alone, retract=True)
@@ -171,7 +172,7 @@ def test_a_death_date_corrected_moves_its_closings_through_their_own_corrections
     make_referral: Callable[..., Referral],
 ) -> None:
     referral = make_referral("P-6", referral_date=REFERRED_ON)
-    register.record_death(referral.patient, on=CLOSED_ON, by=None, source="witness", certainty="probable")
+    deaths.record_death(referral.patient, on=CLOSED_ON, by=None, source="witness", certainty="probable")
     closing = Entry.objects.get(type="referral.closed")
     _fix(closing, closed_on="2014-09-15")  # said alone first; the death's date, corrected later, has the last word
     _fix(Entry.objects.get(type="patient.died"), date="2014-09-11")

@@ -16,8 +16,8 @@ from corridor.ledger.models import Entry
 from corridor.ledger.tests.ledgers import corrected
 from corridor.refusals import in_language
 from corridor.register import corrections
-from corridor.register import services as register
 from corridor.register.models import Patient, Referral
+from corridor.transfers import deaths
 
 pytestmark = pytest.mark.django_db
 DIED_ON = dt.date(2014, 9, 18)
@@ -27,7 +27,7 @@ def _died(make_referral: Callable[..., Referral]) -> tuple[Patient, list[Referra
     """P-7 with two referrals (1 and 10 September), dead on 18 September."""
     first = make_referral("P-7", referral_date=dt.date(2014, 9, 1))
     second = make_referral("P-7", specialty="cardiology", referral_date=dt.date(2014, 9, 10))
-    register.record_death(first.patient, on=DIED_ON, by=None, source="witness", certainty="probable")
+    deaths.record_death(first.patient, on=DIED_ON, by=None, source="witness", certainty="probable")
     death = Entry.objects.get(type="patient.died")
     return Patient.objects.get(pk=first.patient.pk), [first, second], death
 
@@ -62,7 +62,7 @@ def test_a_retracted_death_brings_the_patient_and_their_referrals_back_and_retra
     assert ledger.verify().ok
     # Alive again: a new death can be recorded (and a referral made) as for anyone waiting.
     make_referral("P-7", specialty="ophthalmology", referral_date=dt.date(2014, 9, 20))
-    register.record_death(patient, on=dt.date(2014, 9, 25), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(patient, on=dt.date(2014, 9, 25), by=None, source="witness", certainty="confirmed")
     assert Patient.objects.get(pk=patient.pk).status == "deceased"
 
 
@@ -71,7 +71,7 @@ def test_a_death_recorded_again_after_a_retraction_stands_whatever_is_said_later
 ) -> None:
     patient, _referrals, first = _died(make_referral)
     _fix(first, retract=True)
-    register.record_death(patient, on=dt.date(2014, 9, 25), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(patient, on=dt.date(2014, 9, 25), by=None, source="witness", certainty="confirmed")
     second = Entry.objects.filter(type="patient.died").latest("seq")
     closings = list(Entry.objects.filter(type="referral.closed", seq__gt=second.seq))
     died = [("deceased",), ("died", dt.date(2014, 9, 25)), ("died", dt.date(2014, 9, 25))]
@@ -90,7 +90,7 @@ def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
 
     referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
     transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
-    register.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    deaths.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
     _fix(Entry.objects.get(type="patient.died"), retract=True)
     assert _rows(referral.patient) == [("in_treatment",), ("in_care", None)]
 
@@ -103,7 +103,7 @@ def test_a_death_date_corrected_to_before_a_visit_at_which_the_patient_was_seen_
 
     referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
     transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
-    register.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    deaths.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
     before, head = _rows(referral.patient), ledger.head()
     with pytest.raises(InvalidInput) as refused:
         _fix(Entry.objects.get(type="patient.died"), date="2014-09-03")  # seen on 8 September

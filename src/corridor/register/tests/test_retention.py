@@ -18,6 +18,7 @@ from corridor.ledger.models import Entry
 from corridor.register import crypto, erasure
 from corridor.register import services as register
 from corridor.register.models import Patient, PatientIdentity
+from corridor.transfers import deaths
 from corridor.web.templatetags.corridor import answer_said
 
 TODAY = dt.date(2021, 6, 1)
@@ -50,8 +51,8 @@ def register_of_2021(camp: Any, settings: Any) -> dict[str, Patient]:
         register.close_referral(referral, reason="left", on=closed, by=None)
     # No service records a departure from the camp yet (it is known from the closed referral): set it here.
     Patient.objects.filter(code__in=["P-LEFT-OLD", "P-LEFT-NEW", "P-NO-ID"]).update(status=Patient.Status.LEFT)
-    register.record_death(made["P-DIED-OLD"], on=dt.date(2015, 2, 1), by=None, source="witness", certainty="confirmed")
-    register.record_death(made["P-DIED-NEW"], on=dt.date(2019, 1, 1), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(made["P-DIED-OLD"], on=dt.date(2015, 2, 1), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(made["P-DIED-NEW"], on=dt.date(2019, 1, 1), by=None, source="witness", certainty="confirmed")
     return made
 
 

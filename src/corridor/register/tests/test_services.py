@@ -16,6 +16,7 @@ from corridor.ledger.models import Entry
 from corridor.refusals import in_language
 from corridor.register import services as register
 from corridor.register.models import AccessRuleSet, Facility, Patient, PatientIdentity, Referral, Site
+from corridor.transfers import deaths
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def test_a_death_closes_the_patients_waiting_referrals(make_referral: Callable[.
     referral = make_referral("P-4", referral_date=dt.date(2014, 7, 28))
     patient = referral.patient
     before = ledger.head()[0]
-    register.record_death(
+    deaths.record_death(
         patient, on=dt.date(2014, 9, 18), by=None, source="publication", certainty="unverified", after_denied_care=True
     )
     referral.refresh_from_db()
@@ -96,7 +97,7 @@ def test_a_death_closes_the_patients_waiting_referrals(make_referral: Callable[.
     died = Entry.objects.get(seq=before + 1)
     assert died.payload["waiting_referrals"][0]["days_waited"] == 52
     with pytest.raises(Conflict):
-        register.record_death(patient, on=dt.date(2014, 9, 19), by=None, source="witness", certainty="confirmed")
+        deaths.record_death(patient, on=dt.date(2014, 9, 19), by=None, source="witness", certainty="confirmed")
 
 
 def test_a_death_before_a_day_the_patient_was_seen_at_a_hospital_is_refused(
@@ -111,11 +112,11 @@ def test_a_death_before_a_day_the_patient_was_seen_at_a_hospital_is_refused(
     transfers.record_outcome(trip, patient=patient, outcome="seen", by=None)
     before = ledger.head()[0]
     with pytest.raises(InvalidInput, match="was seen at a hospital on 2014-09-08") as refused:
-        register.record_death(patient, on=dt.date(2014, 9, 5), by=None, source="witness", certainty="confirmed")
+        deaths.record_death(patient, on=dt.date(2014, 9, 5), by=None, source="witness", certainty="confirmed")
     assert (refused.value.code, refused.value.field) == ("patient.death_before_visit", "on")
     patient.refresh_from_db()
     assert patient.status != "deceased" and ledger.head()[0] == before
-    register.record_death(patient, on=dt.date(2014, 9, 8), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(patient, on=dt.date(2014, 9, 8), by=None, source="witness", certainty="confirmed")
     patient.refresh_from_db()
     assert patient.status == "deceased"
 
@@ -264,7 +265,7 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
         ),
         (
             "death source",
-            lambda: register.record_death(patient, on=dt.date(2014, 1, 2), by=None, source="x", certainty="confirmed"),
+            lambda: deaths.record_death(patient, on=dt.date(2014, 1, 2), by=None, source="x", certainty="confirmed"),
             "source",
         ),
         (
@@ -363,7 +364,7 @@ def test_a_birth_year_out_of_range_is_refused_in_the_readers_language_with_local
 
 def test_a_referral_for_a_patient_who_died_names_the_status_in_words(make_referral: Callable[..., Referral]) -> None:
     patient = make_referral("P-53").patient
-    register.record_death(patient, on=dt.date(2014, 9, 2), by=None, source="document", certainty="confirmed")
+    deaths.record_death(patient, on=dt.date(2014, 9, 2), by=None, source="document", certainty="confirmed")
     with pytest.raises(Conflict) as caught:
         make_referral("P-53", referral_date=dt.date(2014, 9, 3))
     assert caught.value.code == "referral.patient_gone"

@@ -30,6 +30,7 @@ from corridor.ledger import services as ledger
 from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.supplies import actions as supplies
+from corridor.transfers import deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -147,7 +148,7 @@ def build(site: Site) -> dict[str, Any]:
     # T6: after the as-of date.
     trips["T6"] = ask(d(2014, 10, 25), h1, "D", ahead=6)  # asked on the as-of date, not after it
     # F dies waiting.
-    register.record_death(patients["F"], on=d(2014, 10, 10), source="witness", certainty="probable", by=None)
+    deaths.record_death(patients["F"], on=d(2014, 10, 10), source="witness", certainty="probable", by=None)
     # Incidents.
     supplies.record_blocked_delivery(
         site=site,

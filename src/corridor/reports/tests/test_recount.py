@@ -19,6 +19,7 @@ from corridor.reports import catalogue
 from corridor.reports.core import Period
 from corridor.reports.tests.recount import recount
 from corridor.supplies import actions as supplies
+from corridor.transfers import deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -134,7 +135,7 @@ def _build(camp: Any, plan: dict[str, Any]) -> None:
         if isinstance(item, dict):
             _trip(camp, day, item, patients, escorts)
         elif item < len(patients):
-            _try(register.record_death, patients[item], on=day, source="witness", certainty="probable", by=None)
+            _try(deaths.record_death, patients[item], on=day, source="witness", certainty="probable", by=None)
     for inc in plan["incidents"]:
         day = BASE + dt.timedelta(days=inc["day"])
         if inc["blocked"]:

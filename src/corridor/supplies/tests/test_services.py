@@ -15,6 +15,7 @@ from corridor.register.models import Patient, Site
 from corridor.supplies import actions as supplies
 from corridor.supplies import queries
 from corridor.supplies.models import Delivery, Dependence, PowerDay, StockRecord, SupplyItem
+from corridor.transfers import deaths
 
 pytestmark = pytest.mark.django_db
 
@@ -282,7 +283,7 @@ def test_a_dependence_names_the_supply_and_refuses_the_dead(diesel: SupplyItem, 
     assert (entry.source, entry.certainty) == ("witness", "probable") and ended.until == DAY
     with pytest.raises(Conflict):
         supplies.end_dependence(dep, on=DAY, reason="again", by=None)
-    register.record_death(patient, on=DAY, circumstances="", by=None, source="witness", certainty="confirmed")
+    deaths.record_death(patient, on=DAY, circumstances="", by=None, source="witness", certainty="confirmed")
     patient.refresh_from_db()
     assert patient.status == Patient.Status.DECEASED
     with pytest.raises(Conflict):

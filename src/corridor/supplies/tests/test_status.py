@@ -15,6 +15,7 @@ from corridor.register.models import Site
 from corridor.supplies import actions as supplies
 from corridor.supplies import queries, wording
 from corridor.supplies.models import SupplyItem
+from corridor.transfers import deaths
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_patients_on_power_or_on_a_cold_medicine_are_at_risk_from_the_fuel_run_o
     patient("P-2", depends_on_power=True)  # flagged, nothing recorded: depends on the fuel
     dead = patient("P-3")
     supplies.record_dependence(patient=dead, item=stocked["diesel"], need="dialysis", since=START, by=None)
-    register.record_death(dead, on=dt.date(2014, 8, 30), by=None, **EVIDENCE)
+    deaths.record_death(dead, on=dt.date(2014, 8, 30), by=None, **EVIDENCE)
     patient("P-4")
     risks = {r.patient: r for r in queries.patients_at_risk(site, TODAY)}
     assert set(risks) == {"P-1", "P-2"}

@@ -18,7 +18,7 @@ from corridor.register import services as register
 from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.reports import catalogue
 from corridor.reports.core import Period
-from corridor.transfers import plans
+from corridor.transfers import deaths, plans
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
@@ -56,7 +56,7 @@ def test_a_first_visit_leaves_the_referral_open_in_care(camp: Site, make_referra
     assert (seen.payload["outcome"], seen.payload["referral_status"]) == ("seen", "in_care")
     # Not on the waiting list any more, but still open: a death closes it as died.
     assert referral not in plans.build_instance(camp, DAY + dt.timedelta(days=1), 7)[1].values()
-    register.record_death(
+    deaths.record_death(
         referral.patient, on=DAY + dt.timedelta(days=20), by=None, source="witness", certainty="confirmed"
     )
     assert _fresh(referral).status == "died"
@@ -116,7 +116,7 @@ def test_an_outcome_for_a_patient_recorded_dead_before_the_trips_day_is_refused(
 ) -> None:
     died, lived = make_referral("P-1"), make_referral("P-2")
     trip = _went(camp, [died, lived])
-    register.record_death(died.patient, on=DAY - dt.timedelta(days=3), by=None, source="witness", certainty="probable")
+    deaths.record_death(died.patient, on=DAY - dt.timedelta(days=3), by=None, source="witness", certainty="probable")
     before = Entry.objects.count()
     with pytest.raises(InvalidInput, match="died on 2014-10-09") as refused:
         transfers.record_outcome(trip, patient=died.patient, outcome="seen", by=None)
@@ -126,7 +126,7 @@ def test_an_outcome_for_a_patient_recorded_dead_before_the_trips_day_is_refused(
     # A death recorded on the day of the trip itself leaves the visit possible (seen, then died).
     late = make_referral("P-3")
     second = _went(camp, [late], DAY + dt.timedelta(days=1))
-    register.record_death(late.patient, on=DAY + dt.timedelta(days=1), by=None, source="witness", certainty="confirmed")
+    deaths.record_death(late.patient, on=DAY + dt.timedelta(days=1), by=None, source="witness", certainty="confirmed")
     transfers.record_outcome(second, patient=late.patient, outcome="admitted", by=None)
 
 

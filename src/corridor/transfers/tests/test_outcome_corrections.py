@@ -12,9 +12,8 @@ from corridor.errors import InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.ledger.tests.ledgers import corrected
-from corridor.register import services as register
 from corridor.register.models import Referral, Site
-from corridor.transfers import corrections
+from corridor.transfers import corrections, deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 from corridor.transfers.tests.journeys import at_the_hospital
@@ -163,7 +162,7 @@ def test_a_death_closing_the_referral_after_a_retracted_visit_reopens_it_waiting
 ) -> None:
     referral, visit = _seen(camp, make_referral, "admitted")
     _fix(visit, retract=True)
-    register.record_death(referral.patient, on=dt.date(2014, 9, 20), by=None, source="witness", certainty="probable")
+    deaths.record_death(referral.patient, on=dt.date(2014, 9, 20), by=None, source="witness", certainty="probable")
     _fix(Entry.objects.get(type="patient.died"), retract=True)
     # The visit no longer stands: the referral goes back to waiting, not to the care the visit gave it.
     assert _rows(referral) == ("pending", None, "waiting", None, None, "waiting")

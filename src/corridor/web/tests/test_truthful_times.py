@@ -22,6 +22,7 @@ from corridor.register import services as register
 from corridor.register.models import Referral
 from corridor.reports import exports, queries
 from corridor.supplies import actions as supplies
+from corridor.transfers import deaths
 from corridor.transfers import services as transfers
 from corridor.web.tests.conftest import Scene
 from corridor.web.views.dashboard import waiting_referrals
@@ -83,7 +84,7 @@ def test_every_service_refuses_moments_in_the_future_or_before_what_they_depend_
     )
     _refused(
         "on",
-        lambda: register.record_death(
+        lambda: deaths.record_death(
             patient, on=dt.date(2099, 1, 1), by=None, source="witness", certainty="confirmed"
         ),
     )

@@ -29,6 +29,7 @@ from corridor.register import services as register
 from corridor.register.crypto import is_erased
 from corridor.register.models import Patient, Referral
 from corridor.register.scoping import visible
+from corridor.transfers import deaths
 from corridor.transfers.models import Companion, TripPassenger
 from corridor.web import forms
 from corridor.web.access import allowed, refuse, requires
@@ -312,7 +313,7 @@ def patient_death(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.DeathForm(request.POST)
 
     def call(data: dict[str, Any]) -> str:
-        register.record_death(
+        deaths.record_death(
             patient,
             on=data["on"],
             circumstances=data["circumstances"],

@@ -1,0 +1,99 @@
+"""A death while waiting, in the register and on the trips the patient was to take.
+
+A patient recorded dead does not travel. Left on a trip's manifest, they would be counted as taken to
+hospital once the trip left, and their dossier would show a journey after their death: a record saying
+what nobody said. So the death takes them off every trip that has not left and is dated after the day
+of the death, in the same transaction, each change its own entry pointing to the death's. A trip left
+with no patient is cancelled, by the camp, for that reason. Trips dated on or before the day of death
+are left alone: the date does not tell whether the patient died before the trip left or after it, and
+what happened on that day is for a person to record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from corridor.accounts.roles import Actor
+from corridor.ledger.models import Entry
+from corridor.register import services as register
+from corridor.register.models import Patient
+from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip, TripPassenger
+
+
+def record_death(
+    patient: Patient,
+    *,
+    on: dt.date,
+    by: Actor,
+    source: str,
+    certainty: str,
+    circumstances: str = "",
+    after_denied_care: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Patient:
+    """Record a death while waiting: the open referrals close as 'died' and the patient leaves the trips to come.
+
+    Refused as :func:`corridor.register.services.record_death_in_register` refuses it, writing nothing.
+    The changes to trips are recorded by the same person, with the same source and certainty, whatever
+    their role may otherwise do with trips: they follow from the death, not from a choice.
+    """
+    with transaction.atomic():
+        patient, died = register.record_death_in_register(
+            patient,
+            on=on,
+            by=by,
+            source=source,
+            certainty=certainty,
+            circumstances=circumstances,
+            after_denied_care=after_denied_care,
+            extra=extra,
+        )
+        for trip in trips_to_leave_after(patient, on):
+            _off_trip(trip, patient, died, on, by=by, source=source, certainty=certainty)
+    return patient
+
+
+def trips_to_leave_after(patient: Patient, day: dt.date) -> list[Trip]:
+    """The trips not yet left, dated after ``day``, with ``patient`` on the manifest (as patient or escort)."""
+    on_them = TripPassenger.objects.filter(patient=patient, removed=False).values("trip_id")
+    return list(
+        Trip.objects.filter(
+            pk__in=on_them, date__gt=day, status__in=(Trip.Status.REQUESTED, Trip.Status.APPROVED)
+        ).order_by("date", "pk")
+    )
+
+
+def _off_trip(
+    trip: Trip, patient: Patient, died: Entry, on: dt.date, *, by: Actor, source: str, certainty: str
+) -> None:
+    because = {"because_of": died.seq}
+    # Their escorts leave with them (as with any manifest change), so only another patient keeps the trip going.
+    others = trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).exclude(patient=patient)
+    if others.exists():
+        transfers._change_manifest(
+            trip,
+            add=(),
+            remove=[patient],
+            reason=f"{patient.code} died on {on.isoformat()}",
+            by=by,
+            source=source,
+            certainty=certainty,
+            extra=because,
+        )
+        return
+    transfers._transition(
+        trip,
+        "cancel",
+        by=by,
+        source=source,
+        certainty=certainty,
+        occurred_at=None,
+        extra=because,
+        payload={"reason": f"nobody left on it: {patient.code} died on {on.isoformat()}", "cancelled_by": "camp"},
+        update={"status_reason": f"{patient.code} died on {on.isoformat()}", "cancelled_by": Trip.CancelledBy.CAMP},
+        consequence=True,
+    )
