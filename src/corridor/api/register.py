@@ -20,7 +20,7 @@ from corridor.register.models import AccessRuleSet, Facility, Patient, Referral,
 from corridor.register.scoping import visible
 from corridor.transfers import deaths
 
-from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
+from .core import Page, acting, allowed, page_of, reader, recorded, ref, requires, responses, user_of
 from .schemas import (
     Code,
     Date,
@@ -351,11 +351,11 @@ def change_patient(request: HttpRequest, code: Code, data: PatientChange) -> dic
     auth=requires(Can.RECORD_INCIDENTS),
 )
 def record_death(request: HttpRequest, code: Code, data: DeathIn) -> Status[dict[str, Any]]:
-    """A death while waiting; the patient's open referrals close as died."""
+    """A death while waiting; the patient's open referrals close as died, and they leave every trip still to
+    leave after the day of death (a trip nobody is left on is cancelled). ``entry`` is the death's."""
     user = acting(request, Can.RECORD_INCIDENTS)
-    patient = _patient(request, code)
-    patient, entry = recorded(lambda: deaths.record_death(patient, by=user, **data.dict()))
-    return Status(201, {**patient_out(_patient(request, code)), "entry": entry})
+    death = deaths.record_death(_patient(request, code), by=user, **data.dict())
+    return Status(201, {**patient_out(_patient(request, code)), "entry": ref(death.entry)})
 
 
 # ----------------------------------------------------------------------------------------- referrals

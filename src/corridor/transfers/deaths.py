@@ -12,6 +12,7 @@ what happened on that day is for a person to record.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,16 @@ from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip, TripPassenger
 
 
+@dataclass(frozen=True)
+class Death:
+    """A recorded death: the patient, its ``patient.died`` entry, and the trips it changed."""
+
+    patient: Patient
+    entry: Entry
+    taken_off: list[Trip] = field(default_factory=list)  # trips others still take
+    cancelled: list[Trip] = field(default_factory=list)  # trips nobody was left on
+
+
 def record_death(
     patient: Patient,
     *,
@@ -34,7 +45,7 @@ def record_death(
     circumstances: str = "",
     after_denied_care: bool = False,
     extra: dict[str, Any] | None = None,
-) -> Patient:
+) -> Death:
     """Record a death while waiting: the open referrals close as 'died' and the patient leaves the trips to come.
 
     Refused as :func:`corridor.register.services.record_death_in_register` refuses it, writing nothing.
@@ -52,9 +63,11 @@ def record_death(
             after_denied_care=after_denied_care,
             extra=extra,
         )
+        death = Death(patient, died)
         for trip in trips_to_leave_after(patient, on):
-            _off_trip(trip, patient, died, on, by=by, source=source, certainty=certainty)
-    return patient
+            left = _off_trip(trip, patient, died, on, by=by, source=source, certainty=certainty)
+            (death.taken_off if left else death.cancelled).append(trip)
+    return death
 
 
 def trips_to_leave_after(patient: Patient, day: dt.date) -> list[Trip]:
@@ -69,7 +82,8 @@ def trips_to_leave_after(patient: Patient, day: dt.date) -> list[Trip]:
 
 def _off_trip(
     trip: Trip, patient: Patient, died: Entry, on: dt.date, *, by: Actor, source: str, certainty: str
-) -> None:
+) -> bool:
+    """Take ``patient`` off ``trip`` (True), or cancel it when no other patient is on it (False)."""
     because = {"because_of": died.seq}
     # Their escorts leave with them (as with any manifest change), so only another patient keeps the trip going.
     others = trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).exclude(patient=patient)
@@ -84,7 +98,7 @@ def _off_trip(
             certainty=certainty,
             extra=because,
         )
-        return
+        return True
     transfers._transition(
         trip,
         "cancel",
@@ -97,3 +111,4 @@ def _off_trip(
         update={"status_reason": f"{patient.code} died on {on.isoformat()}", "cancelled_by": Trip.CancelledBy.CAMP},
         consequence=True,
     )
+    return False

@@ -24,6 +24,7 @@ from corridor.reports import exports, queries
 from corridor.supplies import actions as supplies
 from corridor.transfers import deaths
 from corridor.transfers import services as transfers
+from corridor.transfers.models import Trip
 from corridor.web.tests.conftest import Scene
 from corridor.web.views.dashboard import waiting_referrals
 
@@ -264,3 +265,19 @@ def test_a_late_report_is_kept_and_its_entry_says_how_late_it_was_recorded(
     assert "after it happened" not in monitor.get(reverse("web:ledger_entry", args=[on_time.seq])).content.decode()
     monitor.post(reverse("web:set_language"), {"language": "fa"})
     assert "پس از رخ‌دادن ثبت شد" in monitor.get(reverse("web:ledger_entry", args=[late.seq])).content.decode()
+
+
+def test_recording_a_death_in_the_workspace_says_which_trips_it_cancelled_or_changed(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    dying = scene.patients[5]  # alone on the trip requested for tomorrow
+    page = client_for("monitor").post(
+        reverse("web:patient_death", args=[dying.code]),
+        {"on": scene.trip.date - dt.timedelta(days=1), "source": "witness", "certainty": "probable"},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert page.status_code == 200 and f"The death of {dying.code} is recorded." in text
+    assert f"Cancelled, nobody being left on them: {scene.trip.code}." in text
+    scene.trip.refresh_from_db()
+    assert scene.trip.status == Trip.Status.CANCELLED

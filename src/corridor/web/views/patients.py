@@ -313,7 +313,7 @@ def patient_death(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.DeathForm(request.POST)
 
     def call(data: dict[str, Any]) -> str:
-        deaths.record_death(
+        death = deaths.record_death(
             patient,
             on=data["on"],
             circumstances=data["circumstances"],
@@ -321,7 +321,15 @@ def patient_death(request: HttpRequest, code: str) -> HttpResponse:
             by=request.user,
             **evidence(data),
         )
-        return _("The death of %(code)s is recorded.") % {"code": patient.code}
+        said = [_("The death of %(code)s is recorded.") % {"code": patient.code}]
+        if death.taken_off:
+            said.append(_("Taken off trips: %(trips)s.") % {"trips": ", ".join(t.code for t in death.taken_off)})
+        if death.cancelled:
+            said.append(
+                _("Cancelled, nobody being left on them: %(trips)s.")
+                % {"trips": ", ".join(t.code for t in death.cancelled)}
+            )
+        return " ".join(said)
 
     title = _("Record the death of %(code)s") % {"code": patient.code}
     submit = _("Record the death")
