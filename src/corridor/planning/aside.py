@@ -68,6 +68,10 @@ def relax_aside(
     request = json.dumps({"instance": instance, "inputs": inputs, "time_limit": time_limit}).encode()
     command = [sys.executable, "-m", "corridor.planning.aside", str(os.getpid())]
     with _stop_signals_noted() as noted:
+        # Asked before the child starts as well as while it works: a job already waiting never waits
+        # behind an LP, and whether the bound gives way does not hang on how soon the child finishes.
+        if give_way():
+            raise GaveWay(None)
         child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603
         try:
             assert child.stdin is not None and child.stdout is not None
