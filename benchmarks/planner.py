@@ -333,6 +333,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", choices=["offline", "online", "reproducible"])
     parser.add_argument("--windows", type=int, default=Budget().windows, help="window models (reproducible)")
     parser.add_argument("--window-nodes", type=int, default=Budget().window_nodes, help="nodes per window")
+    parser.add_argument("--search", type=int, default=Budget().version, help="search version (reproducible)")
     args = parser.parse_args(argv)
     if args.make_references:
         REFERENCES.mkdir(exist_ok=True)
@@ -343,7 +344,7 @@ def main(argv: list[str]) -> int:
             (REFERENCES / f"{name}.json").write_text(json.dumps(ref, indent=1) + "\n")
         return 0
     if args.only == "reproducible":
-        budget = Budget(windows=args.windows, window_nodes=args.window_nodes)
+        budget = Budget(windows=args.windows, window_nodes=args.window_nodes, version=args.search)
         names = [n for n in args.instances if INSTANCES[n][3]]
         print_reproducible([reproducible_row(n, budget) for n in names], budget)
         return 0

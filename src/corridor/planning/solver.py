@@ -447,6 +447,9 @@ class Search:
 # window's model is small and starts from the current plan, and the restart solved the root again for
 # little. On the demo camp's plans the same plans came in about a fifth less CPU time (docs/planning.md).
 # Leaving out RINS and RENS too halved that time but made loaded-450's plan 146 instead of 138.
+# Pairing windows close in time instead (two windows or a quarter of a sweep apart), so that a pair's two
+# take about as long as each other, saved 5 to 8 % of the wall time on loaded-450 but made its plan 142 and
+# 141: the later days' windows, which cost several times the others, then interact within a pair.
 SEARCHES: dict[int, Search] = {
     1: Search(group=1, screen=False, own_width=False, widen_every_sweep=False, wait_for_lp=True, polish_from_plan=True),
     2: Search(group=2, screen=True, own_width=True, widen_every_sweep=True, wait_for_lp=False, polish_from_plan=False),
