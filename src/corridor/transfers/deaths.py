@@ -84,7 +84,8 @@ def _off_trip(
     trip: Trip, patient: Patient, died: Entry, on: dt.date, *, by: Actor, source: str, certainty: str
 ) -> bool:
     """Take ``patient`` off ``trip`` (True), or cancel it when no other patient is on it (False)."""
-    because = {"because_of": died.seq}
+    # Which death, by its entry and its patient: pages say it in the reader's language from these.
+    because = {"because_of": died.seq, "died": patient.code}
     # Their escorts leave with them (as with any manifest change), so only another patient keeps the trip going.
     others = trip.passengers.filter(role=TripPassenger.Role.PATIENT, removed=False).exclude(patient=patient)
     if others.exists():
@@ -107,8 +108,9 @@ def _off_trip(
         certainty=certainty,
         occurred_at=None,
         extra=because,
-        payload={"reason": f"nobody left on it: {patient.code} died on {on.isoformat()}", "cancelled_by": "camp"},
-        update={"status_reason": f"{patient.code} died on {on.isoformat()}", "cancelled_by": Trip.CancelledBy.CAMP},
+        # No reason was given by anyone: the entry says why through ``because_of`` and ``died``.
+        payload={"reason": None, "cancelled_by": Trip.CancelledBy.CAMP.value},
+        update={"status_reason": "", "cancelled_by": Trip.CancelledBy.CAMP},
         consequence=True,
     )
     return False

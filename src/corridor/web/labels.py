@@ -157,6 +157,14 @@ def _checkpoint(p: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _death(p: dict[str, Any]) -> str:
+    """The death a trip's change followed from (``because_of``, ``died``), in the active language."""
+    return gettext("%(patient)s died (entry %(seq)s)") % {
+        "patient": iso(str(p.get("died") or "")),
+        "seq": l10n.digits(str(p.get("because_of")), get_language()),
+    }
+
+
 def summary(entry: Entry) -> str:
     """One plain sentence about what ``entry`` records, in the active language ('' when the label says it all)."""
     p = entry.payload
@@ -187,7 +195,12 @@ def summary(entry: Entry) -> str:
         parts = [_trip(p)]
         if who:
             parts.append(gettext("by %(who)s") % {"who": who})
-        parts.append(gettext("reason given: %(reason)s") % {"reason": reason} if reason else gettext("no reason given"))
+        if p.get("because_of"):
+            parts.append(gettext("nobody was left on it: %(death)s") % {"death": _death(p)})
+        elif reason:
+            parts.append(gettext("reason given: %(reason)s") % {"reason": reason})
+        else:
+            parts.append(gettext("no reason given"))
         return " · ".join(parts)
     if kind == "gate.held":
         since = str(p.get("since") or "")
@@ -213,7 +226,7 @@ def summary(entry: Entry) -> str:
         return gettext("added: %(added)s; removed: %(removed)s; reason: %(reason)s") % {
             "added": _codes(p.get("added", [])) or "–",
             "removed": _codes(p.get("removed", [])) or "–",
-            "reason": reason or "–",
+            "reason": _death(p) if p.get("because_of") else reason or "–",
         }
     if kind == "patient.died":
         return gettext("on %(date)s") % {"date": _day(p.get("date"))}

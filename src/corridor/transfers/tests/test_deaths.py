@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from conftest import DAY
 from corridor.errors import InvalidInput, NotAllowed
@@ -15,6 +16,7 @@ from corridor.register.models import Facility, Patient, Referral, Site
 from corridor.transfers import deaths
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
+from corridor.web import labels
 
 pytestmark = pytest.mark.django_db
 DIED_ON = DAY - dt.timedelta(days=1)
@@ -59,7 +61,13 @@ def test_a_trip_left_with_no_patient_by_a_death_is_cancelled_by_the_camp_for_tha
     assert (trip.status, trip.cancelled_by) == (Trip.Status.CANCELLED, Trip.CancelledBy.CAMP)
     cancelled = Entry.objects.get(type="trip.cancelled")
     assert cancelled.payload["because_of"] == Entry.objects.get(type="patient.died").seq
-    assert cancelled.payload["cancelled_by"] == "camp" and "P-1 died on" in cancelled.payload["reason"]
+    # Nobody gave a reason: the entry names the death, and pages say it in the reader's language.
+    assert cancelled.payload["cancelled_by"] == "camp" and cancelled.payload["reason"] is None
+    assert cancelled.payload["died"] == "P-1" and trip.status_reason == ""
+    with translation.override("en"):
+        assert "nobody was left on it: P-1 died (entry" in labels.summary(cancelled)
+    with translation.override("fa"):
+        assert "P-1" in labels.summary(cancelled) and "died" not in labels.summary(cancelled)
     assert not Entry.objects.filter(type="trip.manifest_changed").exists()
 
 
