@@ -687,10 +687,44 @@ def close_referral(
     certainty: str = Certainty.CONFIRMED,
     note: str = "",
 ) -> Referral:
-    """End a referral's episode of care: care complete (code ``treated``), died, left or withdrawn."""
+    """End a referral's episode of care: care complete (code ``treated``), died, left or withdrawn.
+
+    Refused while the patient is on a trip for it that has not left and is dated on or after the
+    closing: once the trip left they would be counted as taken to hospital for care already ended.
+    Taking them off the trip, or cancelling it, is the coordinator's act, recorded as such; a death
+    does both itself (:mod:`corridor.transfers.deaths`).
+    """
     require(by, Can.MANAGE_REFERRALS)
     require_site(by, referral.patient.site_id, "patient")
+    _not_on_a_trip_to_come(referral, _date(on, "on"))
     return _close_referral(referral, reason=reason, on=on, by=by, source=source, certainty=certainty, note=note)
+
+
+def _not_on_a_trip_to_come(referral: Referral, on: dt.date) -> None:
+    from corridor.transfers.models import Trip, TripPassenger  # the transfers app depends on this one
+
+    waiting = (
+        TripPassenger.objects.filter(
+            referral=referral,
+            removed=False,
+            trip__date__gte=on,
+            trip__status__in=(Trip.Status.REQUESTED, Trip.Status.APPROVED),
+        )
+        .select_related("trip")
+        .order_by("trip__date", "trip_id")
+        .first()
+    )
+    if waiting is not None:
+        raise Conflict(
+            _(
+                "%(patient)s is on trip %(trip)s on %(day)s for this referral, which has not left; "
+                "take them off it, or cancel it, first"
+            ),
+            code="referral.on_trip_to_come",
+            patient=referral.patient.code,
+            trip=waiting.trip.code,
+            day=waiting.trip.date,
+        )
 
 
 def _close_referral(

@@ -107,3 +107,25 @@ def test_a_refused_death_changes_no_trip(camp: Site, make_referral: Callable[...
         deaths.record_death(first.patient, on=DAY + dt.timedelta(days=9999), by=None, source="witness", certainty="x")
     assert _on_board(trip) == ["P-1", "P-2"] and Entry.objects.count() == before
     assert Patient.objects.get(code="P-1").status != Patient.Status.DECEASED
+
+
+def test_a_referral_is_not_closed_while_its_patient_is_on_a_trip_for_it_still_to_leave(
+    camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any]
+) -> None:
+    from corridor.errors import Conflict
+    from corridor.register import services as register
+
+    first, second = make_referral("P-1"), make_referral("P-2")
+    trip = _request(camp, [first, second], DAY)
+    before = Entry.objects.count()
+    with pytest.raises(Conflict, match=f"P-1 is on trip {trip.code} on {DAY}") as refused:
+        register.close_referral(first, reason="withdrawn", on=DIED_ON, by=users["coordinator"])
+    assert refused.value.code == "referral.on_trip_to_come" and Entry.objects.count() == before
+    # Taken off the trip by the coordinator, as a choice of theirs, the referral may then close.
+    transfers.change_manifest(trip, remove=[first.patient], reason="declined the visit", by=users["coordinator"])
+    register.close_referral(first, reason="withdrawn", on=DIED_ON, by=users["coordinator"])
+    # A trip dated before the closing does not stand in its way: what became of it is for a person to say.
+    third = make_referral("P-3")
+    stale = _request(camp, [third], DIED_ON - dt.timedelta(days=1))
+    register.close_referral(third, reason="withdrawn", on=DIED_ON, by=users["coordinator"])
+    assert stale.passengers.filter(removed=False).count() == 1 and second.status == "waiting"
