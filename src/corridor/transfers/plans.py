@@ -504,6 +504,7 @@ def accept_plan(
     chosen_facility = facility or planned_facility
     chosen = list(referrals) if referrals is not None else planned
     if chosen_facility is None or not chosen:
+        transfers.rules_allowing(site, day)  # a day the rules close says so, rather than "no trip"
         raise InvalidInput(
             _("the plan has no trip for that day; choose a hospital and patients"), "patients", code="plan.no_trip"
         )

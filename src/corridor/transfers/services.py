@@ -114,16 +114,9 @@ def _may_record(
     _evidence(source, certainty)
 
 
-def check_manifest(
-    *,
-    site: Site,
-    day: dt.date,
-    facility: Facility,
-    referrals: Sequence[Referral],
-    escorts: int = 0,
-    exclude_trip: Trip | None = None,
-) -> AccessRuleSet:
-    """Check a proposed manifest against the rules in force; return those rules or raise InvalidInput."""
+def rules_allowing(site: Site, day: dt.date) -> AccessRuleSet:
+    """The access rules in force at ``site`` on ``day``; refused (naming why) when none are recorded or
+    they allow no trip that day."""
     rules = AccessRuleSet.in_force(site, day)
     if rules is None:
         raise InvalidInput(
@@ -137,6 +130,20 @@ def check_manifest(
         raise InvalidInput(
             _("the rules in force do not allow trips on %(day)s"), "date", code="trip.day_not_allowed", day=day
         )
+    return rules
+
+
+def check_manifest(
+    *,
+    site: Site,
+    day: dt.date,
+    facility: Facility,
+    referrals: Sequence[Referral],
+    escorts: int = 0,
+    exclude_trip: Trip | None = None,
+) -> AccessRuleSet:
+    """Check a proposed manifest against the rules in force; return those rules or raise InvalidInput."""
+    rules = rules_allowing(site, day)
     if facility.hours_on(day) is None:
         raise InvalidInput(
             _("%(hospital)s is closed on %(day)s"),

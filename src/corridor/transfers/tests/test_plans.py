@@ -118,3 +118,25 @@ def test_the_plan_assumes_the_recent_rates_of_referral_and_cancellation(camp: Si
     assumed = entry.payload["assumed"]
     # Seven of the eight referrals fall in the last 60 days (P-90 is referred today); no trip yet.
     assert assumed == {"arrival_rate": round(7 / 60, 3), "cancel_rate": 0.0}
+
+
+def test_accepting_a_plan_for_a_day_the_rules_close_names_the_rule_rather_than_a_missing_trip(
+    camp: Site, waiting: list[Referral]
+) -> None:
+    from corridor.register import services as register
+
+    others = [d for d in range(7) if d != DAY.weekday()]  # trips on every weekday but this day's
+    register.set_access_rules(
+        site=camp,
+        effective_from=DAY,
+        max_patients_per_day=4,
+        allowed_weekdays=others,
+        by=None,
+        source="official_statement",
+        certainty="confirmed",
+    )
+    entry = plans.propose_plan(site=camp, day=DAY, by=None, horizon_days=14)
+    assert entry.payload["trip"] is None
+    with pytest.raises(InvalidInput, match="the rules in force do not allow trips on") as refused:
+        plans.accept_plan(entry, by=None)
+    assert (refused.value.code, refused.value.field) == ("trip.day_not_allowed", "date")
