@@ -64,8 +64,9 @@ def record_death(
             extra=extra,
         )
         death = Death(patient, died)
-        for trip in trips_to_leave_after(patient, on):
-            left = _off_trip(trip, patient, died, on, by=by, source=source, certainty=certainty)
+        day = dt.date.fromisoformat(died.fields["payload"]["date"])  # as the register checked and recorded it
+        for trip in trips_to_leave_after(patient, day):
+            left = _off_trip(trip, patient, died, day, by=by, source=source, certainty=certainty)
             (death.taken_off if left else death.cancelled).append(trip)
     return death
 
