@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from corridor.ledger.catalogue import Certainty
 from corridor.register.models import Site
 from corridor.supplies import wording
-from corridor.supplies.models import Category, Delivery, Generator, SupplyItem
+from corridor.supplies.models import Category, Delivery, Dependence, Generator, SupplyItem
 from corridor.web.forms import DateInput, EvidenceForm, show_error
 
 __all__ = ["show_error"]  # the workspace's one way of showing a refusal, used by the supplies views too
@@ -65,6 +65,16 @@ class BlockedForm(_SiteForm):
     quantity = forms.FloatField(label=_("Quantity"), min_value=0, required=False)
     unit = forms.CharField(label=_("Unit"), max_length=32, required=False)
     reason = forms.CharField(label=_("Reason given"), max_length=2000, required=False)
+
+
+class DependenceForm(_SiteForm):
+    patient = forms.CharField(label=_("Patient"), max_length=32, help_text=_("The patient's code, as in the register."))
+    item = forms.ChoiceField(label=_("Item"))
+    need = forms.ChoiceField(label=_("For"), choices=Dependence.Need.choices)
+    since = forms.DateField(label=_("Since"), widget=DateInput())
+    daily_quantity = forms.FloatField(
+        label=_("Quantity a day"), min_value=0, required=False, help_text=_("In the item's unit; blank if not known.")
+    )
 
 
 class AnswerForm(EvidenceForm):

@@ -16,4 +16,5 @@ urlpatterns = [
     path("deliveries/<int:pk>/answer/", views.answer_delivery, name="answer"),
     path("blocked/", views.record_blocked, name="blocked"),
     path("power/", views.record_power, name="power"),
+    path("dependences/new/", views.record_dependence, name="dependence"),
 ]

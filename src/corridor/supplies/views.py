@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from corridor import clock
 from corridor.accounts.roles import Can, can, roles_of
-from corridor.register.models import Site
+from corridor.errors import NotFound
+from corridor.register.models import Patient, Site
 from corridor.register.scoping import visible
 from corridor.supplies import actions as supplies
 from corridor.supplies import display, forms, queries
@@ -64,6 +65,7 @@ def _may(user: Any) -> dict[str, bool]:
         "gate": can(user, Can.RECORD_GATE),
         "blocked": can(user, Can.RECORD_INCIDENTS),
         "incidents": can(user, Can.READ_LEDGER),
+        "dependences": can(user, Can.MANAGE_PATIENTS) or can(user, Can.MANAGE_REFERRALS),
     }
 
 
@@ -248,6 +250,34 @@ def record_blocked(request: HttpRequest) -> HttpResponse:
         return reverse("supplies:status")
 
     return _form_page(request, form, _("Record a delivery blocked at the gate"), _("Record it"), call, then)
+
+
+@requires(Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
+def record_dependence(request: HttpRequest) -> HttpResponse:
+    site = _get_site(request)
+    form = forms.DependenceForm(request.POST or None, site=site, initial={"since": clock.today()})
+
+    def call(data: dict[str, Any]) -> str:
+        code = data["patient"].strip()
+        patient = Patient.objects.filter(site=site, code=code).first()
+        if patient is None:  # another site's patient is answered as one that does not exist
+            raise NotFound(_("no patient with code %(patient)r"), code="patient.not_found", patient=code)
+        item = supplies.get_item(site, data["item"])
+        supplies.record_dependence(
+            patient=patient,
+            item=item,
+            need=data["need"],
+            since=data["since"],
+            daily_quantity=data["daily_quantity"],
+            by=request.user,
+            **evidence(data),
+        )
+        return _("%(patient)s's dependence on %(item)s is recorded.") % {
+            "patient": patient.code,
+            "item": item.name_in(get_language()),
+        }
+
+    return _form_page(request, form, _("Record a patient's dependence on a supply"), _("Record it"), call)
 
 
 @requires(Can.MANAGE_TRIPS)

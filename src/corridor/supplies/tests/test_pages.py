@@ -211,6 +211,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "power": frozenset({"coordinator"}),
     "answer": frozenset({"coordinator", "monitor"}),
     "blocked": frozenset({"coordinator", "monitor"}),
+    "dependence": frozenset({"coordinator", "clinician"}),
 }
 
 
@@ -289,3 +290,27 @@ def test_alerts_and_notes_are_codes_until_a_page_words_them() -> None:
         assert "<bdi>١١</bdi> يومًا" in str(wording.html(Notice.of("supply.few_days_left", days=11)))
     with translation.override("fa"):
         assert str(wording.between(6.8, None)) == "<bdi>۶٫۸</bdi> تا <bdi>∞</bdi>"
+
+
+def test_a_clinician_records_a_dependence_from_the_supplies_page_and_another_sites_patient_is_not_found(
+    stocked: SupplyItem, users: dict[str, Any], crossing: Any
+) -> None:
+    from django.urls import reverse
+
+    from corridor.register import services as register
+    from corridor.supplies.models import Dependence
+
+    camp = stocked.site
+    register.register_patient(site=camp, code="P-50", registered_on=TODAY, by=None)
+    register.register_patient(site=crossing.site, code="P-51", registered_on=TODAY, by=None)
+    client = _client(users["clinician"])
+    url = reverse("supplies:dependence") + f"?site={camp.code}"
+    assert "Record a patient" in _client(users["clinician"]).get(reverse("supplies:status")).content.decode()
+    form = {"patient": "P-51", "item": stocked.code, "need": "dialysis", "since": TODAY, "source": "document"}
+    refused = client.post(url, {**form, "certainty": "confirmed"})
+    assert refused.status_code == 422 and "no patient with code &#x27;P-51&#x27;" in refused.content.decode()
+    done = client.post(url, {**form, "patient": "P-50", "certainty": "probable", "daily_quantity": 2}, follow=True)
+    assert done.status_code == 200 and "dependence on" in done.content.decode()
+    made = Dependence.objects.get(patient__code="P-50")
+    assert (made.patient.code, made.item, made.need, made.daily_quantity) == ("P-50", stocked, "dialysis", 2.0)
+    assert not Dependence.objects.filter(patient__code="P-51").exists()
