@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from corridor.register.models import Named, Patient, Site
+from corridor.supplies import autonomy
 
 
 class Category(models.TextChoices):
@@ -152,9 +153,9 @@ class PowerDay(models.Model):
 
         Shown marked as an estimate: the burn rate is the usual load's, so it is not a figure anybody entered.
         """
-        if self.hours_run is not None or self.fuel_used is None:
+        if self.hours_run is not None:
             return None
-        return min(self.fuel_used / self.generator.litres_per_hour, 24.0)
+        return autonomy.generator_hours(self.fuel_used, self.generator.litres_per_hour)[0]
 
 
 class Dependence(models.Model):
