@@ -263,7 +263,10 @@ def test_a_monitor_records_a_three_hour_gate_hold_on_a_phone(browser: Any, start
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]  # nothing wider than the phone
 
-    def record(action: str, time: str | None = None) -> None:
+    def record(action: str, time: str | None, tapped: str) -> None:
+        # The phone's clock at the tap, on the scenario's day at the camp: a hold prefilled with the arrival
+        # is refused when tapped before it, so the real time of day must not decide the outcome.
+        page.clock.set_fixed_time(f"2014-10-14T{tapped}:00+03:00")
         button = page.locator(f"#action-{action} > summary")
         assert button.bounding_box()["height"] >= 44  # a thumb's worth
         button.tap()
@@ -274,9 +277,9 @@ def test_a_monitor_records_a_three_hour_gate_hold_on_a_phone(browser: Any, start
             form.get_by_role("button", name="Record").tap()
         assert page.locator(".messages").is_visible(), page.locator("main").inner_text()[:500]
 
-    record("gate_arrived", "08:00")
-    record("gate_held")  # since the arrival: prefilled
-    record("gate_released", "11:00")
+    record("gate_arrived", "08:00", tapped="08:05")
+    record("gate_held", None, tapped="08:30")  # since the arrival: prefilled
+    record("gate_released", "11:00", tapped="11:02")
     assert page.locator("#hours-held").inner_text() == "3"
     timeline = page.locator("#trip-timeline").inner_text()
     assert "held at the gate" in timeline and f"T-{trip} held 3 hours" in timeline
@@ -499,7 +502,8 @@ def test_a_monitor_attaches_a_photo_to_a_gate_hold_and_sees_a_metadata_free_thum
     server, trip = start_server(ACCEPT_AND_APPROVE)
     page = _sign_in(browser, server, "monitor", **PHONE)
     page.goto(f"{server.url}/trips/{trip}/")
-    for action, moment in (("gate_arrived", "08:00"), ("gate_held", None)):
+    for action, moment, tapped in (("gate_arrived", "08:00", "08:05"), ("gate_held", None, "08:30")):
+        page.clock.set_fixed_time(f"2014-10-14T{tapped}:00+03:00")  # not the real time of day: see above
         page.locator(f"#action-{action} > summary").tap()
         form = page.locator(f"#action-{action} form")
         if moment:
