@@ -289,9 +289,16 @@ def event_label(type_code: str) -> str:
     return labels.event_label(type_code)
 
 
+# A code in a sentence (P-0583, T-269, CAMP-1, and its isolates in right-to-left text): a narrow phone broke
+# "P-0599" after its hyphen, leaving "P-" at the end of one line and "0599" on the next.
+_CODE_IN_TEXT = re.compile(r"\u2068?(?<![\w-])([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)(?![\w-])\u2069?")
+
+
 @register.filter
-def summary(entry: Any) -> str:
-    return labels.summary(entry)
+def summary(entry: Any) -> SafeString:
+    """The entry's sentence, escaped, each code in it kept whole (``bdi.code``, which isolates it as well)."""
+    text = str(conditional_escape(labels.summary(entry)))
+    return mark_safe(_CODE_IN_TEXT.sub(r'<bdi class="code">\1</bdi>', text))  # noqa: S308 - escaped just above
 
 
 @register.filter

@@ -61,7 +61,8 @@ def test_a_coordinator_records_a_rejected_interpreter_and_sees_it_on_the_trip_pa
     assert entry.source == "official_statement" and entry.occurred_at.startswith("2014-10-12T08:40")
     page = client.get(reverse("web:trip", args=[trip.pk])).content.decode()
     assert 'id="companion-C-0001"' in page and "rejected" in page and "Test Interpreter" not in page
-    assert "C-0001, interpreter for" in page  # the timeline names the person, the role and the patient
+    # The timeline names the person, the role and the patient, each code kept whole on a narrow phone.
+    assert '<bdi class="code">C-0001</bdi>, interpreter for <bdi class="code">' in page
 
 
 def test_a_refused_answer_shows_the_form_again_beside_the_reason(

@@ -75,5 +75,25 @@ def test_each_outcome_line_names_its_patient(scene: Scene, client_for: Callable[
         )
     page = client_for("monitor").get(reverse("web:trip", args=[trip.pk])).content.decode()
     first, second = (r.patient.code for r in scene.referrals[:2])
-    assert re.search(rf"{trip.code}\S* · \S*{first}\S* · seen", page)
-    assert re.search(rf"{trip.code}\S* · \S*{second}\S* · not seen: no doctor", page)
+    code = r'<bdi class="code">{}</bdi>'  # each code kept whole on a narrow phone
+    assert re.search(rf"{code.format(trip.code)} · {code.format(first)} · seen", page)
+    assert re.search(rf"{code.format(trip.code)} · {code.format(second)} · not seen: no doctor", page)
+
+
+def test_a_code_in_a_timeline_sentence_is_kept_whole_and_typed_text_around_it_stays_escaped(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    trip = _yesterdays_trip(scene)
+    # A reason typed by a person: markup in it is text, a code in it is a code.
+    transfers.cancel_trip(trip, reason="<b>P-0001</b> & the escort", by=None, at=trip.date)
+    client = client_for("monitor")
+    for language in ("en", "ar"):
+        client.post(reverse("web:set_language"), {"language": language})
+        page = client.get(reverse("web:trip", args=[trip.pk])).content.decode()
+        assert f'<html lang="{language}"' in page
+        timeline = page[page.index('id="trip-timeline"') :]
+        assert '&lt;b&gt;<bdi class="code">P-0001</bdi>&lt;/b&gt; &amp; the escort' in timeline, language
+        assert "<b>" not in timeline
+        # "P-" at the end of one line and "0001" on the next is what a narrow phone showed without it.
+        assert f'<bdi class="code">{trip.code}</bdi>' in timeline
+        assert "\u2068" not in timeline  # the isolate is the bdi's own, not a second one around it
