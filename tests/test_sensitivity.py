@@ -118,7 +118,7 @@ GUARDED_OUTPUTS = {
     "full_name": "identity reads: see_identities or break-glass, identity.viewed",
     "contact": "identity reads: see_identities or break-glass, identity.viewed",
     "notes": "identity reads (and the access rules' public notes)",
-    "note": "companion answers (pseudonymous) and break-glass acknowledgements",
+    "note": "companion answers (pseudonymous), break-glass acknowledgements, power days (public, as in power.recorded)",
     "data": "a job's result data, shown to its owner only (not a refused field submission's data)",
 }
 

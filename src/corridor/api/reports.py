@@ -1,23 +1,42 @@
-"""Indicators and exports (corridor.reports), and the blockade's supplies (corridor.supplies)."""
+"""Indicators and exports (corridor.reports), and the blockade's supplies (corridor.supplies): their status,
+deliveries blocked at the gate, patients' dependences on a supply, and generators' power days."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
-from corridor import clock
+from corridor import clock, sensitivity
 from corridor.accounts.roles import Can
-from corridor.errors import NotAllowed
-from corridor.register.scoping import require_site, site_ids
+from corridor.errors import NotAllowed, NotFound
+from corridor.register.scoping import require_site, site_ids, visible
+from corridor.supplies import actions as supplies
+from corridor.supplies.models import Dependence, Generator, PowerDay
 
-from .core import acting, allowed, reader, recorded, requires, responses
-from .register import _my_site
-from .schemas import LINE, PARAGRAPH, Code, Date, EntryRef, Evidence, Quantity
+from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
+from .register import _my_site, _patient
+from .schemas import (
+    LINE,
+    PARAGRAPH,
+    Code,
+    Date,
+    DependenceEndIn,
+    DependenceIn,
+    DependenceOut,
+    EntryRef,
+    Evidence,
+    Id,
+    PageMeta,
+    PowerDayIn,
+    PowerDayOut,
+    Quantity,
+)
 
 router = Router()
 
@@ -226,3 +245,164 @@ def blocked_delivery(request: HttpRequest, data: BlockedIn) -> Status[EntryRef]:
         )
     )
     return Status(201, entry)
+
+
+# --------------------------------------------------------------------------------- dependences and power
+
+# The service lets a role that manages patients or referrals record a dependence; a route's guard names one
+# capability, and every role that manages patients manages referrals too (a test holds it), so this one.
+DEPENDENCES = Can.MANAGE_REFERRALS
+
+
+class DependencePage(PageMeta):
+    items: list[DependenceOut]
+
+
+class DependenceWritten(DependenceOut):
+    entry: EntryRef
+
+
+class DependenceFilter(Schema):
+    site: Code | None = Field(None, description="one of the caller's sites (default: all of them)")
+    patient: Code | None = None
+
+
+class PowerDayWritten(PowerDayOut):
+    entry: EntryRef
+
+
+def dependence_out(dependence: Dependence, user: Any) -> dict[str, Any]:
+    """The dependence as ``user`` may see it: its need and quantity by their class in corridor.sensitivity
+    (pseudonymous today, shown to every role as on the supplies page; withheld should that change)."""
+    quantity = sensitivity.field_class("supplies.Dependence", "daily_quantity")
+    return {
+        "id": dependence.pk,
+        "patient": dependence.patient.code,
+        "site": dependence.patient.site.code,
+        "item": dependence.item.code,
+        "need": sensitivity.field_text(dependence, "need", user),
+        "daily_quantity": dependence.daily_quantity if sensitivity.visible(quantity, user) else None,
+        "since": dependence.since,
+        "until": dependence.until,
+        "needs_power": dependence.item.needs_power,
+        "recorded_seq": dependence.recorded_seq,
+    }
+
+
+def power_day_out(day: PowerDay) -> dict[str, Any]:
+    return {
+        "site": day.generator.site.code,
+        "generator": day.generator.code,
+        "on": day.on,
+        "hours_run": day.hours_run,
+        "fuel_used": day.fuel_used,
+        "outage_hours": day.outage_hours,
+        "note": day.note,
+        "source": day.source,
+        "certainty": day.certainty,
+        "recorded_seq": day.recorded_seq,
+    }
+
+
+def _dependences(request: HttpRequest) -> QuerySet[Dependence]:
+    return visible(Dependence.objects.select_related("patient__site", "item"), user_of(request))
+
+
+def _dependence(request: HttpRequest, dependence_id: int) -> Dependence:
+    """A dependence of the caller's sites; another site's is not found, as one that does not exist."""
+    found: Dependence | None = _dependences(request).filter(pk=dependence_id).first()
+    if found is None:
+        raise NotFound(_("no dependence %(dependence)s"), code="dependence.not_found", dependence=dependence_id)
+    return found
+
+
+def _generator(request: HttpRequest, site: str, code: str) -> Generator:
+    where = _my_site(request, site)
+    found = Generator.objects.select_related("site").filter(site=where, code=code).first()
+    if found is None:
+        raise NotFound(_("no generator with code %(generator)r"), code="generator.not_found", generator=code)
+    return found
+
+
+@router.get("/supplies/dependences", response=responses(DependencePage), tags=["incidents and supplies"])
+def list_dependences(request: HttpRequest, page: Query[Page], filters: Query[DependenceFilter]) -> dict[str, Any]:
+    """The dependences not yet ended at the caller's sites, by patient code: who needs which supply, for what."""
+    user = reader(request)
+    dependences = _dependences(request).filter(until__isnull=True).order_by("patient__code", "item__code", "pk")
+    if filters.site:
+        dependences = dependences.filter(patient__site=_my_site(request, filters.site))
+    if filters.patient:
+        dependences = dependences.filter(patient__code=filters.patient)
+    return page_of(dependences, page, lambda d: dependence_out(d, user))
+
+
+@router.post(
+    "/supplies/dependences",
+    response=responses(DependenceWritten, 201),
+    tags=["incidents and supplies"],
+    auth=requires(DEPENDENCES),
+)
+def record_dependence(request: HttpRequest, data: DependenceIn) -> Status[dict[str, Any]]:
+    """A patient's care depends on a supply of their site (dialysis, oxygen, insulin kept cold…); its ``id``
+    ends it later."""
+    user = acting(request, DEPENDENCES)
+    patient = _patient(request, data.patient)
+    item = supplies.get_item(patient.site, data.item)
+    dependence, entry = recorded(
+        lambda: supplies.record_dependence(
+            patient=patient,
+            item=item,
+            need=data.need,
+            since=data.since,
+            daily_quantity=data.daily_quantity,
+            by=user,
+            source=data.source,
+            certainty=data.certainty,
+        )
+    )
+    return Status(201, {**dependence_out(dependence, user), "entry": entry})
+
+
+@router.post(
+    "/supplies/dependences/{dependence_id}/end",
+    response=responses(DependenceWritten),
+    tags=["incidents and supplies"],
+    auth=requires(DEPENDENCES),
+)
+def end_dependence(request: HttpRequest, dependence_id: Id, data: DependenceEndIn) -> dict[str, Any]:
+    """The patient no longer depends on the supply (treated, another supply, died, left), from ``on``."""
+    user = acting(request, DEPENDENCES)
+    dependence = _dependence(request, dependence_id)
+    ended, entry = recorded(
+        lambda: supplies.end_dependence(
+            dependence, on=data.on, reason=data.reason, by=user, source=data.source, certainty=data.certainty
+        )
+    )
+    return {**dependence_out(ended, user), "entry": entry}
+
+
+@router.post(
+    "/supplies/power",
+    response=responses(PowerDayWritten, 201),
+    tags=["incidents and supplies"],
+    auth=requires(Can.MANAGE_TRIPS),
+)
+def record_power_day(request: HttpRequest, data: PowerDayIn) -> Status[dict[str, Any]]:
+    """A generator's hours run, fuel used and hours without power on a day, each only if given (one at
+    least): a figure left out is stored as unknown, never worked out from the others."""
+    user = acting(request, Can.MANAGE_TRIPS)
+    generator = _generator(request, data.site, data.generator)
+    day, entry = recorded(
+        lambda: supplies.record_power_day(
+            generator=generator,
+            on=data.on,
+            hours_run=data.hours_run,
+            fuel_used=data.fuel_used,
+            outage_hours=data.outage_hours,
+            note=data.note,
+            by=user,
+            source=data.source,
+            certainty=data.certainty,
+        )
+    )
+    return Status(201, {**power_day_out(day), "entry": entry})

@@ -49,10 +49,12 @@ if TYPE_CHECKING:
     PatientStatusCode = str
     ReferralStatusCode = str
     TripStatusCode = str
+    NeedCode = str
 else:
     PatientStatusCode = vocabulary.enum("patient_status")
     ReferralStatusCode = vocabulary.enum("referral_status")
     TripStatusCode = vocabulary.enum("trip_status")
+    NeedCode = vocabulary.enum("dependence_need")
     SourceCode = vocabulary.enum("source")
     CertaintyCode = vocabulary.enum("certainty")
     SpecialtyCode = vocabulary.enum("specialty")
@@ -576,10 +578,68 @@ class IncidentIn(Evidence):
     resource: Annotated[str, StringConstraints(pattern=LINE, min_length=1, max_length=100)]
     description: Annotated[str, StringConstraints(pattern=PARAGRAPH, min_length=1, max_length=5000)]
     on: Date
-    subjects: Annotated[
-        list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)
-    ] = Field(default_factory=list)
+    subjects: Annotated[list[Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN)]], Field(max_length=50)] = Field(
+        default_factory=list
+    )
     certainty: CertaintyCode = CertaintyCode("unverified")
+
+
+class DependenceIn(Evidence):
+    patient: Code
+    item: Code = Field(description="one of the patient's site's items")
+    need: NeedCode
+    since: Date | None = Field(None, description="the day the dependence began (default: today by Corridor's clock)")
+    daily_quantity: Quantity | None = Field(None, description="in the item's unit, when known")
+    # As the service: a dependence is usually known from the patient's file.
+    source: SourceCode = SourceCode("document")
+
+
+class DependenceEndIn(Evidence):
+    on: Date
+    reason: Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=2000)]
+    source: SourceCode = SourceCode("document")
+
+
+class DependenceOut(Schema):
+    """A patient's dependence on a supply, under the patient's pseudonymous code."""
+
+    id: int
+    patient: str
+    site: str
+    item: str
+    need: str = Field(description="what the supply is needed for (a code of the dependence_need list)")
+    daily_quantity: float | None = Field(description="in the item's unit; null when not known")
+    since: dt.date
+    until: dt.date | None = Field(description="the day it ended; null while it lasts")
+    needs_power: bool = Field(description="the item needs power, so the patient depends on the site's fuel too")
+    recorded_seq: int
+
+
+class PowerDayIn(Evidence):
+    """A generator's day: any of the three figures, at least one. A figure left out stays unknown."""
+
+    site: Code
+    generator: Code
+    on: Date
+    hours_run: Quantity | None = Field(None, description="hours the generator ran")
+    fuel_used: Quantity | None = Field(None, description="litres it burned, when metered")
+    outage_hours: Quantity | None = Field(None, description="hours the camp was without power")
+    note: Annotated[str, StringConstraints(pattern=PARAGRAPH, max_length=2000)] = ""
+
+
+class PowerDayOut(Schema):
+    """A power day as stored: each figure as given, null when nobody gave it (never worked out from another)."""
+
+    site: str
+    generator: str
+    on: dt.date
+    hours_run: float | None
+    fuel_used: float | None
+    outage_hours: float | None
+    note: str
+    source: str
+    certainty: str
+    recorded_seq: int
 
 
 class CountOut(Schema):

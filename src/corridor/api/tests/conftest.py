@@ -100,3 +100,24 @@ def trips(camp: Any, make_referral: Callable[..., Any]) -> dict[str, Any]:
         "waiting": waiting,
         "facility": facility,
     }
+
+
+@pytest.fixture
+def blockade(camp: Any, trips: dict[str, Any]) -> dict[str, Any]:
+    """The camp's diesel and insulin (kept cold), its generator GEN-1, and P-REQ's dependence on insulin."""
+    from corridor.register.models import Patient
+    from corridor.supplies import actions as supplies
+
+    diesel = supplies.define_item(site=camp, code="diesel", name="Diesel", category="diesel", unit="litres", by=None)
+    insulin = supplies.define_item(
+        site=camp, code="insulin", name="Insulin", category="medicine", unit="vials", needs_power=True, by=None
+    )
+    generator = supplies.add_generator(site=camp, code="GEN-1", fuel=diesel, litres_per_hour=16, by=None)
+    dependence = supplies.record_dependence(
+        patient=Patient.objects.get(code="P-REQ"),
+        item=insulin,
+        need="refrigerated_medicine",
+        since=dt.date(2014, 10, 1),
+        by=None,
+    )
+    return {"diesel": diesel, "insulin": insulin, "generator": generator, "dependence": dependence}

@@ -137,6 +137,25 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         {"site": "CAMP-T", "item": "diesel", "on": "2014-10-12", "source": "witness"},
         GATE,
     ),
+    ("get", "/api/supplies/dependences", None, EVERYONE),
+    (
+        "post",
+        "/api/supplies/dependences",
+        {"patient": "P-WAIT", "item": "insulin", "need": "refrigerated_medicine", "since": "2014-10-01"},
+        REFERRALS,
+    ),
+    (
+        "post",
+        "/api/supplies/dependences/{dependence}/end",
+        {"on": "2014-10-12", "reason": "another insulin"},
+        REFERRALS,
+    ),
+    (
+        "post",
+        "/api/supplies/power",
+        {"site": "CAMP-T", "generator": "GEN-1", "on": "2014-10-12", "fuel_used": 40},
+        COORDINATOR,
+    ),
     ("get", "/api/me", None, EVERYONE | {"outsider"}),
     ("get", "/api/users", None, ADMIN),
     ("post", "/api/users", {"username": "new-one", "roles": ["monitor"], "password": PASSPHRASE}, ADMIN),
@@ -234,6 +253,8 @@ def endpoint(request: pytest.FixtureRequest, trips: dict[str, Any]) -> Endpoint:
     ids["token"] = issue_token(_user("clinician"), by=None, label="to revoke")[0].pk
     if "plan" in template:  # the planner runs only for the tests that need a plan
         ids["plan"] = request.getfixturevalue("plan_seq")
+    if template.startswith(("/api/supplies/dependences", "/api/supplies/power")):  # items, a generator, a dependence
+        ids["dependence"] = request.getfixturevalue("blockade")["dependence"].pk
     return Endpoint(method, template, body, allowed, _fill(template, ids), _fill(body, ids))
 
 
@@ -300,7 +321,17 @@ def _user(name: str) -> Any:
 # Reference data every site reads alike (docs/roles.md, "Sites"): the camp's own row in the site list.
 SITE_REFERENCE = frozenset({"/api/sites/CAMP-T"})
 CAMP_MARKS = ("P-REQ", "P-APP", "P-GATE", "P-ARR", "P-WAIT", "C-INT", "C-NURSE")
-CAMP_RECORDS = ("{requested}", "{approved}", "{at_gate}", "{arrived}", "{waiting}", "{plan}", "CAMP-T", *CAMP_MARKS)
+CAMP_RECORDS = (
+    "{requested}",
+    "{approved}",
+    "{at_gate}",
+    "{arrived}",
+    "{waiting}",
+    "{plan}",
+    "{dependence}",
+    "CAMP-T",
+    *CAMP_MARKS,
+)
 
 
 def _names_a_camp_record(template: str, body: dict[str, Any] | None) -> bool:
