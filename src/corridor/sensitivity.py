@@ -180,7 +180,7 @@ KEYS: dict[str, Sensitivity] = _fields(
     "appointment_time plan since reason kind resource status tree_size root_hash files manifest_sha256 rows "
     "format media_type bytes c2pa proofmode proofmode_detail derivative thumbnail entry timestamps language "
     "text month horizon_days standby forecast planner seconds expires_at identity_key key_id count today days "
-    "moved_from moved_to retract corrects tap tapped_at via request retention refusal "
+    "moved_from moved_to retract corrects because_of tap tapped_at via request retention refusal "
     # The planner's proposal: its figures, and sentences it writes itself from codes (never typed text).
     "alternatives arrival_rate assumed booked bound cancel_rate cancelled_today code day days_late decided_by due "
     "explanations extra_cost fixed_appointment gap id kept_trips lower_bound objective planned_day rules sentence "
@@ -189,7 +189,7 @@ KEYS: dict[str, Sensitivity] = _fields(
     "has_identity registered_on sex birth_year depends_on_power specialty diagnosis_icd10 due_date referral_date "
     "fit_to_travel_from facilities outcome referral_status follow_up_due closed_on need daily_quantity "
     "waiting_referrals days_waited after_denied_care user username roles before after sites token token_issued_by "
-    "label by break_glass_entry grant subjects instance_id form source certainty added removed person",
+    "label by break_glass_entry grant subjects instance_id form source certainty added removed person died",
     # A field submission as the server sent it (its answers, free text included), kept whole in the entry.
     clinical="diagnosis note notes circumstances outcome_note submission",
     identifying="purpose full_name contact",

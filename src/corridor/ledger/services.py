@@ -28,7 +28,7 @@ from django.db.models.signals import post_init, pre_init
 from django.utils.translation import gettext_noop as _
 
 from corridor import clock
-from corridor.errors import InvalidInput, NotFound
+from corridor.errors import Conflict, InvalidInput, NotFound
 from corridor.ledger import canonical, commitments, consequences, sealing
 from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
@@ -432,7 +432,24 @@ def correct(
         if not changes:
             raise InvalidInput(_("name at least one corrected value"), "changes", code="ledger.no_changes")
         payload["changes"] = changes
+    if original.type == consequences.RETRACTED:
+        # By the ledger's rule (corridor.reports.obstruction.effective) a retraction is final: a fix of it
+        # would be an entry that changes nothing anyone reads, yet says something was changed.
+        raise Conflict(
+            _("entry %(seq)s is a retraction, which stands for good: record the entry again if it was right"),
+            code="ledger.retraction_final",
+            seq=seq,
+        )
     with transaction.atomic():
+        _lock_head()  # two people retracting the same entry at once: the second sees the first's retraction
+        earlier = Entry.objects.filter(type=consequences.RETRACTED, corrects=seq).order_by("seq").first()
+        if earlier is not None:
+            raise Conflict(
+                _("entry %(seq)s was retracted by entry %(by)s: nothing of it stands to correct or retract"),
+                code="ledger.already_retracted",
+                seq=seq,
+                by=earlier.seq,
+            )
         entry = append(
             "entry.retracted" if retract else "entry.corrected",
             by=by,

@@ -77,6 +77,17 @@ class DependenceForm(_SiteForm):
     )
 
 
+class EndDependenceForm(EvidenceForm):
+    """The end of one dependence: the service refuses a day after today or before the dependence began."""
+
+    on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        help_text=_("Why the patient no longer needs it: treated, another supply instead, moved away…"),
+    )
+
+
 class AnswerForm(EvidenceForm):
     status = forms.ChoiceField(
         label=_("What the gate did"),

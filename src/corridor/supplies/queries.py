@@ -263,6 +263,14 @@ def power_item(site: Site) -> SupplyItem | None:
 
 
 @dataclass(frozen=True)
+class OpenDependence:
+    """A dependence recorded and not ended: what the supplies page needs to offer its end."""
+
+    pk: int
+    item: str
+
+
+@dataclass(frozen=True)
 class PatientRisk:
     """A patient whose care hangs on supplies, and the first day one of them is projected to run out."""
 
@@ -275,6 +283,8 @@ class PatientRisk:
     level: str
     explicit: bool = True
     items: tuple[str, ...] = field(default=())
+    # Only those recorded with no end: one whose end is already dated cannot be ended again.
+    dependences: tuple[OpenDependence, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -301,10 +311,13 @@ def patients_at_risk(site: Site, today: dt.date, statuses: Sequence[ItemStatus] 
     living = Q(patient__site=site) & ~Q(patient__status__in=[Patient.Status.DECEASED, Patient.Status.LEFT])
     active = Dependence.objects.filter(living, since__lte=today).filter(Q(until__isnull=True) | Q(until__gt=today))
     per_patient: dict[str, tuple[set[str], set[str]]] = {}
-    for dep in active.select_related("patient", "item").order_by("patient__code"):
+    open_ones: dict[str, list[OpenDependence]] = {}
+    for dep in active.select_related("patient", "item").order_by("patient__code", "item__code"):
         needs, items = per_patient.setdefault(dep.patient.code, (set(), set()))
         needs.add(dep.need)
         items.add(dep.item.code)
+        if dep.until is None:
+            open_ones.setdefault(dep.patient.code, []).append(OpenDependence(pk=dep.pk, item=dep.item.code))
         if dep.item.needs_power and fuel is not None:
             items.add(fuel.code)
     implicit: set[str] = set()
@@ -336,6 +349,7 @@ def patients_at_risk(site: Site, today: dt.date, statuses: Sequence[ItemStatus] 
                 blocked_since=min(blocked) if blocked else None,
                 level=level,
                 explicit=code not in implicit,
+                dependences=tuple(open_ones.get(code, ())),
             )
         )
     far = dt.date.max

@@ -17,4 +17,5 @@ urlpatterns = [
     path("blocked/", views.record_blocked, name="blocked"),
     path("power/", views.record_power, name="power"),
     path("dependences/new/", views.record_dependence, name="dependence"),
+    path("dependences/<int:pk>/end/", views.end_dependence, name="end_dependence"),
 ]

@@ -6,6 +6,7 @@ capability the service asks for.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -26,7 +28,7 @@ from corridor.register.models import Patient, Site
 from corridor.register.scoping import visible
 from corridor.supplies import actions as supplies
 from corridor.supplies import display, forms, queries
-from corridor.supplies.models import Delivery, Generator, PowerDay, SupplyItem
+from corridor.supplies.models import Delivery, Dependence, Generator, PowerDay, SupplyItem
 from corridor.web import l10n
 from corridor.web.views.common import evidence, form_page
 
@@ -120,6 +122,17 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
     return {"on": clock.today()}
 
 
+def _plain_day(day: dt.date) -> str:
+    """A day as the reader's language writes it, in plain text for a title (which has no <time> markup)."""
+    language = get_language()
+    return l10n.solar_hijri(day) if l10n.base(language) == "fa" else l10n.gregorian(day, language)
+
+
+def _dependence_words(patient: Patient, item: SupplyItem) -> dict[str, str]:
+    """The patient and the item of a dependence, as its pages' titles and messages name them."""
+    return {"patient": patient.code, "item": item.name_in(get_language())}
+
+
 def _get_site(request: HttpRequest) -> Site:
     site = _site(request)
     if site is None:
@@ -210,12 +223,12 @@ def answer_delivery(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _("The gate's answer to delivery %(n)s is recorded.") % {"n": delivery.pk}
 
-    language, day = get_language(), delivery.requested_on  # a title is plain text: no <time> markup
+    language = get_language()
     what = delivery.item.name_in(language) if delivery.item else delivery.get_category_display()
     title = _("What the gate did with delivery %(n)s (%(what)s, requested %(on)s)") % {
         "n": l10n.digits(str(delivery.pk), language),
         "what": what,
-        "on": l10n.solar_hijri(day) if l10n.base(language) == "fa" else l10n.gregorian(day, language),
+        "on": _plain_day(delivery.requested_on),
     }
     return _form_page(request, form, title, _("Record the answer"), call)
 
@@ -272,12 +285,31 @@ def record_dependence(request: HttpRequest) -> HttpResponse:
             by=request.user,
             **evidence(data),
         )
-        return _("%(patient)s's dependence on %(item)s is recorded.") % {
-            "patient": patient.code,
-            "item": item.name_in(get_language()),
-        }
+        return _("%(patient)s's dependence on %(item)s is recorded.") % _dependence_words(patient, item)
 
     return _form_page(request, form, _("Record a patient's dependence on a supply"), _("Record it"), call)
+
+
+@requires(Can.MANAGE_PATIENTS, Can.MANAGE_REFERRALS)
+def end_dependence(request: HttpRequest, pk: int) -> HttpResponse:
+    # Another site's dependence is answered as one that does not exist, so its number tells nothing; so is
+    # one already ended, which has nothing left to end.
+    open_ones = Dependence.objects.filter(until__isnull=True).select_related("patient__site", "item")
+    dependence = get_object_or_404(visible(open_ones, request.user), pk=pk)
+    patient, item = dependence.patient, dependence.item
+    form = forms.EndDependenceForm(request.POST or None, initial=_initial(request))
+
+    def call(data: dict[str, Any]) -> str:
+        supplies.end_dependence(dependence, on=data["on"], reason=data["reason"], by=request.user, **evidence(data))
+        return _("%(patient)s's dependence on %(item)s is recorded as ended.") % _dependence_words(patient, item)
+
+    title = _("End %(patient)s's dependence on %(item)s (since %(since)s)") % {
+        **_dependence_words(patient, item),
+        "since": _plain_day(dependence.since),
+    }
+    # Back to the dependence's own site: a user of several sites is otherwise shown the first of them.
+    then = reverse("supplies:status") + "?" + urlencode({"site": patient.site.code})
+    return _form_page(request, form, title, _("Record the end"), call, then)
 
 
 @requires(Can.MANAGE_TRIPS)

@@ -115,3 +115,32 @@ def _off_trip(
         consequence=True,
     )
     return False
+
+
+@dataclass(frozen=True)
+class TripChange:
+    """A trip a death changed: the trip, and whether the patient was taken off it or it was cancelled."""
+
+    trip: Trip
+    cancelled: bool
+
+
+def trips_changed_by(death: Entry) -> list[TripChange]:
+    """The trips ``death`` (a ``patient.died`` entry) took its patient off or cancelled, in the order it did.
+
+    Read from the entries that name it (``because_of``), among the trips the patient was ever on. A death
+    retracted later does not change them back: the trips were told, or left, meanwhile, and whether the
+    patient is to travel again is for a coordinator to decide and record.
+    """
+    code = str(death.payload.get("patient") or "")
+    trips = {t.pk: t for t in Trip.objects.filter(passengers__patient__code=code).distinct()}
+    entries = Entry.objects.filter(
+        type__in=("trip.manifest_changed", "trip.cancelled"),
+        seq__gt=death.seq,
+        subject_rows__key__in=[f"trip:{pk}" for pk in trips],
+    ).order_by("seq")
+    return [
+        TripChange(trips[int(e.payload["trip"])], cancelled=e.type == "trip.cancelled")
+        for e in entries.distinct()
+        if e.payload.get("because_of") == death.seq and int(e.payload.get("trip", 0)) in trips
+    ]

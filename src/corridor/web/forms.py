@@ -83,6 +83,15 @@ class IdentityForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class RetractForm(EvidenceForm):
+    reason = forms.CharField(
+        label=_("Why it no longer stands"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The entry stays in the ledger as it was written; a new entry says it no longer stands, and why."),
+    )
+
+
 class PurposeForm(forms.Form):
     purpose = forms.CharField(
         label=_("Why do you need to see it?"),

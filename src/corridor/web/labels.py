@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from corridor import vocabulary
 from corridor.accounts.roles import Role
+from corridor.ledger import consequences
 from corridor.ledger.models import Entry
 from corridor.register.models import Referral, Specialty
 from corridor.transfers.models import Companion, TripCompanion, TripPassenger
@@ -158,11 +159,19 @@ def _checkpoint(p: dict[str, Any]) -> str:
 
 
 def _death(p: dict[str, Any]) -> str:
-    """The death a trip's change followed from (``because_of``, ``died``), in the active language."""
-    return gettext("%(patient)s died (entry %(seq)s)") % {
+    """The death a trip's change followed from (``because_of``, ``died``), in the active language.
+
+    A death since retracted is said to be: the change stays in the record, but the trip's timeline must
+    not go on saying the patient died once nobody holds that any more.
+    """
+    words = {
         "patient": iso(str(p.get("died") or "")),
         "seq": l10n.digits(str(p.get("because_of")), get_language()),
     }
+    # The ledger's rule (corridor.reports.obstruction.effective): an entry a retraction names no longer stands.
+    if Entry.objects.filter(type=consequences.RETRACTED, corrects=p.get("because_of")).exists():
+        return gettext("%(patient)s was recorded dead, since retracted (entry %(seq)s)") % words
+    return gettext("%(patient)s died (entry %(seq)s)") % words
 
 
 def summary(entry: Entry) -> str:

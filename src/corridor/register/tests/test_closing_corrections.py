@@ -10,7 +10,7 @@ import pytest
 from django.utils import translation
 
 from corridor import clock
-from corridor.errors import InvalidInput
+from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.ledger.tests.ledgers import corrected
@@ -120,8 +120,10 @@ def test_a_closing_corrected_after_the_referral_was_closed_again_leaves_the_stan
     referral, first = _closed(make_referral)
     _fix(first, retract=True)
     register.close_referral(referral, reason="treated", on=dt.date(2014, 9, 25), by=None)
-    _fix(first, closed_on="2014-09-05")
-    _fix(first, retract=True)
+    for fix in ({"closed_on": "2014-09-05"}, {"retract": True}):  # the first closing no longer stands
+        with pytest.raises(Conflict) as refused:
+            _fix(first, **fix)
+        assert refused.value.code == "ledger.already_retracted"
     assert _row(referral) == ("waiting", "treated", dt.date(2014, 9, 25))
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import translation
 
 from corridor import clock
-from corridor.errors import InvalidInput
+from corridor.errors import Conflict, InvalidInput
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
 from corridor.ledger.tests.ledgers import corrected
@@ -76,8 +76,11 @@ def test_a_death_recorded_again_after_a_retraction_stands_whatever_is_said_later
     closings = list(Entry.objects.filter(type="referral.closed", seq__gt=second.seq))
     died = [("deceased",), ("died", dt.date(2014, 9, 25)), ("died", dt.date(2014, 9, 25))]
     assert _rows(patient) == died
-    _fix(first, date="2014-09-10")
-    _fix(first, retract=True)
+    # Nothing of the first death stands: correcting or retracting it again is refused, and changes nothing.
+    for fix in ({"date": "2014-09-10"}, {"retract": True}):
+        with pytest.raises(Conflict) as refused:
+            _fix(first, **fix)
+        assert refused.value.code == "ledger.already_retracted"
     assert _rows(patient) == died
     assert len(closings) == 2 and not any(_retracted(c.seq) for c in closings)
 

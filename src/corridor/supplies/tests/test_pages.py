@@ -17,7 +17,7 @@ from corridor.register import services as register
 from corridor.register.models import Site
 from corridor.supplies import actions as supplies
 from corridor.supplies import wording
-from corridor.supplies.models import Delivery, StockRecord, SupplyItem
+from corridor.supplies.models import Delivery, Dependence, StockRecord, SupplyItem
 from corridor.web.tests.test_i18n import _texts
 
 pytestmark = pytest.mark.django_db
@@ -212,7 +212,17 @@ ROUTES: dict[str, frozenset[str]] = {
     "answer": frozenset({"coordinator", "monitor"}),
     "blocked": frozenset({"coordinator", "monitor"}),
     "dependence": frozenset({"coordinator", "clinician"}),
+    "end_dependence": frozenset({"coordinator", "clinician"}),
 }
+
+
+def _args(name: str, delivery: Delivery) -> list[int]:
+    """The record a page's address names: the delivery to answer, the stocked patient's dependence to end."""
+    if name == "answer":
+        return [delivery.pk]
+    if name == "end_dependence":
+        return [Dependence.objects.get(patient__code="P-7").pk]
+    return []
 
 
 def test_every_supplies_page_has_a_row_in_the_table() -> None:
@@ -226,7 +236,7 @@ def test_each_page_opens_for_exactly_the_roles_that_may_use_it(stocked: SupplyIt
 
     delivery = supplies.request_delivery(site=stocked.site, item=stocked, on=TODAY, by=None)
     for name, who in ROUTES.items():
-        url = reverse(f"supplies:{name}", args=[delivery.pk] if name == "answer" else [])
+        url = reverse(f"supplies:{name}", args=_args(name, delivery))
         for visitor, user in users.items():
             status = _client(user).get(url).status_code
             assert status == (200 if visitor in who else 403), (name, visitor, status)
@@ -246,7 +256,7 @@ def test_no_supplies_page_shows_or_changes_the_stock_of_a_site_the_visitor_does_
     before = EntrySite.objects.filter(site_id=stocked.site.pk).count()
     wrong = {}
     for name, who in ROUTES.items():
-        url = reverse(f"supplies:{name}", args=[delivery.pk] if name == "answer" else [])
+        url = reverse(f"supplies:{name}", args=_args(name, delivery))
         for role, user in crossing.users.items():
             client = _client(user)
             shown = client.get(url, {"site": stocked.site.code})
@@ -254,7 +264,7 @@ def test_no_supplies_page_shows_or_changes_the_stock_of_a_site_the_visitor_does_
             for response in (shown, posted):
                 if b"Diesel" in response.content or b"P-7" in response.content:
                     wrong[(name, role)] = "shows the camp's stock"
-            if name == "answer" and role in who and shown.status_code != 404:
+            if name in ("answer", "end_dependence") and role in who and shown.status_code != 404:
                 wrong[(name, role)] = f"answered {shown.status_code}, not 404"
     assert wrong == {}
     assert EntrySite.objects.filter(site_id=stocked.site.pk).count() == before
@@ -314,3 +324,100 @@ def test_a_clinician_records_a_dependence_from_the_supplies_page_and_another_sit
     made = Dependence.objects.get(patient__code="P-50")
     assert (made.patient.code, made.item, made.need, made.daily_quantity) == ("P-50", stocked, "dialysis", 2.0)
     assert not Dependence.objects.filter(patient__code="P-51").exists()
+
+
+def _at_risk(html: str) -> str:
+    start = html.index('id="at-risk"')
+    return html[start : html.index("</section>", start)]
+
+
+def _ending(**changed: Any) -> dict[str, Any]:
+    return {"on": "2014-08-20", "reason": "transplant", "source": "witness", "certainty": "probable", **changed}
+
+
+def test_a_clinician_ends_a_dependence_from_the_at_risk_list_with_one_entry_of_its_day_source_and_certainty(
+    stocked: SupplyItem, users: dict[str, Any]
+) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    url = f"/supplies/dependences/{dependence.pk}/end/"
+    client = _client(users["clinician"])
+    assert f'href="{url}"' in _at_risk(client.get("/supplies/").content.decode())
+    form = client.get(url)
+    assert form.status_code == 200 and form.context["form"]["on"].value() == TODAY  # Corridor's today
+    before = Entry.objects.count()
+    response = client.post(url, _ending())
+    assert response.status_code == 302 and response["Location"] == "/supplies/?site=CAMP-T"
+    assert Entry.objects.count() == before + 1
+    entry = Entry.objects.latest("seq")
+    assert (entry.type, entry.source, entry.certainty, entry.recorded_by) == (
+        "dependence.ended",
+        "witness",
+        "probable",
+        "clinician",
+    )
+    assert entry.payload["date"] == "2014-08-20" and entry.payload["reason"] == "transplant"
+    dependence.refresh_from_db()
+    assert dependence.until == dt.date(2014, 8, 20)
+
+
+def test_a_patient_whose_only_dependence_ended_is_no_longer_at_risk(stocked: SupplyItem, users: dict[str, Any]) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    client = _client(users["coordinator"])
+    assert "P-7" in _at_risk(client.get("/supplies/").content.decode())
+    done = client.post(f"/supplies/dependences/{dependence.pk}/end/", _ending(), follow=True)
+    html = done.content.decode()
+    assert done.status_code == 200 and "P-7&#x27;s dependence on Diesel is recorded as ended." in html
+    assert "P-7" not in _at_risk(html) and "Nobody is recorded as depending on a supply." in _at_risk(html)
+
+
+def test_an_ended_dependence_is_not_found_and_cannot_be_ended_twice(stocked: SupplyItem, users: dict[str, Any]) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    client = _client(users["coordinator"])
+    assert client.post(f"/supplies/dependences/{dependence.pk}/end/", _ending()).status_code == 302
+    before = Entry.objects.count()
+    assert client.get(f"/supplies/dependences/{dependence.pk}/end/").status_code == 404
+    assert client.post(f"/supplies/dependences/{dependence.pk}/end/", _ending(on="2014-08-30")).status_code == 404
+    assert Entry.objects.count() == before
+
+
+def test_a_monitor_or_an_auditor_may_neither_see_nor_use_the_end_of_a_dependence(
+    stocked: SupplyItem, users: dict[str, Any]
+) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    url = f"/supplies/dependences/{dependence.pk}/end/"
+    before = Entry.objects.count()
+    for role in ("monitor", "auditor"):
+        client = _client(users[role])
+        assert url not in client.get("/supplies/").content.decode()
+        assert (client.get(url).status_code, client.post(url, _ending()).status_code) == (403, 403)
+    assert Entry.objects.count() == before
+    assert Dependence.objects.get(pk=dependence.pk).until is None
+
+
+def test_another_sites_dependence_is_answered_as_one_that_does_not_exist(stocked: SupplyItem, crossing: Any) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    missing = max(Dependence.objects.values_list("pk", flat=True)) + 1
+    client = _client(crossing.users["clinician"])
+    before = Entry.objects.count()
+    for pk in (dependence.pk, missing):
+        url = f"/supplies/dependences/{pk}/end/"
+        assert (client.get(url).status_code, client.post(url, _ending()).status_code) == (404, 404)
+    assert Entry.objects.count() == before
+    assert Dependence.objects.get(pk=dependence.pk).until is None
+
+
+@pytest.mark.parametrize(
+    ("day", "said"),
+    [("2014-09-01", "1 Sep 2014 is after today (31 Aug 2014)"), ("2014-05-31", "recorded from 1 Jun 2014")],
+    ids=["after-today", "before-it-began"],
+)
+def test_an_end_after_today_or_before_the_dependence_began_is_refused_beside_the_date_and_writes_nothing(
+    stocked: SupplyItem, users: dict[str, Any], day: str, said: str
+) -> None:
+    dependence = Dependence.objects.get(patient__code="P-7")
+    before = Entry.objects.count()
+    response = _client(users["coordinator"]).post(f"/supplies/dependences/{dependence.pk}/end/", _ending(on=day))
+    assert response.status_code == 422
+    assert said in response.content.decode() and said in str(response.context["form"].errors["on"])
+    assert Entry.objects.count() == before
+    assert Dependence.objects.get(pk=dependence.pk).until is None

@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 
 from conftest import DAY
+from corridor import sensitivity
 from corridor.errors import InvalidInput, NotAllowed
 from corridor.ledger.models import Entry
 from corridor.register.models import Facility, Patient, Referral, Site
@@ -130,3 +131,15 @@ def test_a_referral_is_not_closed_while_its_patient_is_on_a_trip_for_it_still_to
     stale = _request(camp, [third], DIED_ON - dt.timedelta(days=1))
     register.close_referral(third, reason="withdrawn", on=DIED_ON, by=users["coordinator"])
     assert stale.passengers.filter(removed=False).count() == 1 and second.status == "waiting"
+
+
+def test_a_monitor_reads_which_death_changed_a_trip_not_withheld_text(
+    camp: Site, make_referral: Callable[..., Referral], users: dict[str, Any]
+) -> None:
+    first, second = make_referral("P-1"), make_referral("P-2")
+    _request(camp, [first, second], DAY)
+    deaths.record_death(first.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    change = Entry.objects.get(type="trip.manifest_changed")
+    # An entry number and a patient's code: neither is clinical, so a role without read_clinical sees both.
+    shown = sensitivity.redact(change.payload, users["monitor"], change.type)
+    assert shown["because_of"] == Entry.objects.get(type="patient.died").seq and shown["died"] == "P-1"

@@ -57,7 +57,7 @@ class Scene:
             return {"pk": self.referrals[0].pk}
         if name == "trip" or name.startswith("trip_"):
             return {"pk": self.trip.pk}
-        if name in ("ledger_entry", "ledger_text", "attachment_add", "plan_bound"):
+        if name in ("ledger_entry", "ledger_text", "ledger_retract", "attachment_add", "plan_bound"):
             return {"seq": self.plan.seq}
         if name in ("attachment_image", "attachment_original"):
             return {"seq": self.photo().seq}

@@ -63,7 +63,9 @@ def _template_msgids() -> set[str]:
     found: set[str] = set()
     for path in TEMPLATES:
         text = path.read_text(encoding="utf-8")
-        found |= set(re.findall(r'{%\s*translate\s+"([^"]+)"', text))
+        # A word that means different things in different places carries a context, keyed as gettext keys it.
+        for msgid, context in re.findall(r'{%\s*translate\s+"([^"]+)"(?:\s+context\s+"([^"]+)")?', text):
+            found.add(f"{context}\x04{msgid}" if context else msgid)
         found |= set(re.findall(r"{{\s*_\('([^']+)'\)\s*}}", text))
         for tag, body in re.findall(r"{%\s*blocktranslate([^%]*)%}(.*?){%\s*endblocktranslate\s*%}", text, re.DOTALL):
             singular = body.split("{% plural %}")[0]

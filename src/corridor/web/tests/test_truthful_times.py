@@ -85,9 +85,7 @@ def test_every_service_refuses_moments_in_the_future_or_before_what_they_depend_
     )
     _refused(
         "on",
-        lambda: deaths.record_death(
-            patient, on=dt.date(2099, 1, 1), by=None, source="witness", certainty="confirmed"
-        ),
+        lambda: deaths.record_death(patient, on=dt.date(2099, 1, 1), by=None, source="witness", certainty="confirmed"),
     )
     _refused(
         "on",
@@ -281,3 +279,46 @@ def test_recording_a_death_in_the_workspace_says_which_trips_it_cancelled_or_cha
     assert f"Cancelled, nobody being left on them: {scene.trip.code}." in text
     scene.trip.refresh_from_db()
     assert scene.trip.status == Trip.Status.CANCELLED
+
+
+def test_a_coordinator_retracts_a_misrecorded_death_from_its_entry_and_is_told_the_trips_stay_as_they_are(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    dying = scene.patients[5]  # alone on the trip requested for tomorrow
+    death = deaths.record_death(
+        dying, on=scene.trip.date - dt.timedelta(days=1), by=None, source="witness", certainty="probable"
+    )
+    client = client_for("coordinator")
+    entry_page = reverse("web:ledger_entry", args=[death.entry.seq])
+    retract = reverse("web:ledger_retract", args=[death.entry.seq])
+    trip_page = reverse("web:trip", args=[scene.trip.pk])
+    said = f'<bdi class="code">{dying.code}</bdi> died (entry {death.entry.seq})'
+    assert said in client.get(trip_page).content.decode()
+    assert f'href="{retract}"' in client.get(entry_page).content.decode()
+    assert f'href="{retract}"' not in client_for("clinician").get(entry_page).content.decode()  # not theirs to do
+    form = client.get(retract).content.decode()
+    # Said before the retraction too: the coordinator decides knowing the trip will not come back by itself.
+    assert f"The trips the death changed stay as they are: {scene.trip.code} (cancelled)." in form
+
+    head = ledger.head()[0]
+    answer = client.post(
+        retract, {"reason": "another patient's code was typed", "source": "document", "certainty": "confirmed"}
+    )
+    assert answer.status_code == 302 and answer["Location"] == entry_page
+    retraction = Entry.objects.get(seq=head + 1)
+    assert (retraction.type, retraction.corrects, retraction.source) == ("entry.retracted", death.entry.seq, "document")
+    shown = client.get(entry_page).content.decode()
+    assert f"Entry {death.entry.seq} is retracted by entry {retraction.seq}." in shown
+    assert f"{scene.trip.code} (cancelled)." in shown and f'href="{retract}"' not in shown
+    dying.refresh_from_db()
+    scene.trip.refresh_from_db()
+    # The cancellation stays, as it happened; the trip's timeline no longer says the patient died.
+    assert dying.status != "deceased" and scene.trip.status == Trip.Status.CANCELLED
+    text = client.get(trip_page).content.decode()
+    assert said not in text
+    assert f'<bdi class="code">{dying.code}</bdi> was recorded dead, since retracted (entry {death.entry.seq})' in text
+
+    head = ledger.head()[0]  # the retraction, and the retraction of the referral's closing it brought
+    again = client.post(retract, {"reason": "twice", "source": "document", "certainty": "confirmed"})
+    assert again.status_code == 422 and "was retracted by entry" in again.content.decode()
+    assert ledger.head()[0] == head  # nothing more written

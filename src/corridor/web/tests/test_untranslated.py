@@ -194,11 +194,11 @@ def world(scene: Scene, users: dict[str, Any], settings: Any) -> Iterator[dict[s
         site=scene.site, item="diesel", on=day, by=None, source="publication", certainty="unverified"
     )
     delivery = supplies.request_delivery(site=scene.site, item=diesel, on=dt.date(2014, 10, 12), by=None)
-    supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
+    dependence = supplies.record_dependence(patient=scene.patients[0], item=diesel, need="dialysis", since=day, by=None)
     job = jobs.submit("export", {"dataset": "trips"}, by=users["auditor"])
     refusal = _refused_push()
     with _refused_pull(settings):
-        yield {"delivery": delivery.pk, "job": job.pk, "refusal": refusal}
+        yield {"delivery": delivery.pk, "dependence": dependence.pk, "job": job.pk, "refusal": refusal}
 
 
 @contextlib.contextmanager
@@ -241,6 +241,8 @@ def _url(name: str, scene: Scene, world: dict[str, Any]) -> str:
         return reverse(name, kwargs=scene.kwargs(short))
     if name == "supplies:answer":
         return reverse(name, args=[world["delivery"]])
+    if name == "supplies:end_dependence":
+        return reverse(name, args=[world["dependence"]])
     if namespace == "jobs" and short != "schedule":
         return reverse(name, args=[world["job"]])
     if name == "intake:received":
@@ -313,6 +315,8 @@ def test_no_english_is_left_on_the_pages_of_a_month_with_trips_in_every_state(
     urls += [reverse("web:patient", args=[code]) for code in Patient.objects.values_list("code", flat=True)]
     one_of_each_type = {e.type: e.seq for e in Entry.objects.order_by("-seq")}  # the first of each
     urls += [reverse("web:ledger_entry", args=[seq]) for seq in one_of_each_type.values()]
+    # Retracting a death says which trips it changed stay as they are.
+    urls += [reverse("web:ledger_retract", args=[one_of_each_type["patient.died"]])]
     findings = []
     for url in urls:
         response = client.get(url)

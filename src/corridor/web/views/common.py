@@ -70,11 +70,13 @@ def form_page(
     call: Callable[[dict[str, Any]], str],
     then: str | Callable[[], str],
     back: Any = None,
+    notice: str | None = None,
     template: str = "corridor/form.html",
 ) -> HttpResponse:
     """The one shape of a form page: show ``form``; on a valid POST run ``call`` (a service, given the
     cleaned data), say what it returns and go to ``then`` (a URL, or a function that gives one once the
-    call has run). A refusal is put on the form in the reader's language; an invalid form is answered 422.
+    call has run). ``notice`` is said above the form: what the act will not do that the reader may expect.
+    A refusal is put on the form in the reader's language; an invalid form is answered 422.
     """
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,5 +86,7 @@ def form_page(
         else:
             messages.success(request, said)
             return redirect(then() if callable(then) else then)
-    context = {"form": form, "title": title, "submit": submit, **({"back": back} if back is not None else {})}
+    context = {"form": form, "title": title, "submit": submit, "notice": notice}
+    if back is not None:
+        context["back"] = back
     return page(request, template, context, status=422 if form.errors else 200)

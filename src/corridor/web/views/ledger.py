@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from corridor import sensitivity
@@ -18,9 +22,10 @@ from corridor.ledger import services as ledger
 from corridor.ledger import withheld
 from corridor.ledger.models import Entry
 from corridor.register.scoping import visible
-from corridor.web import forms
+from corridor.transfers import deaths
+from corridor.web import forms, l10n, labels
 from corridor.web.access import requires
-from corridor.web.views.common import page
+from corridor.web.views.common import evidence, form_page, page
 
 _KIND = re.compile(r"^[a-z_]+:")
 _PATIENT = re.compile(r"^P-", re.IGNORECASE)
@@ -83,6 +88,8 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "withheld": entry.__dict__.get("_redacted", False),
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
             "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
+            # Offered to retract only while it stands (the ledger refuses a second retraction).
+            "retracted": Entry.objects.filter(type="entry.retracted", corrects=entry.seq).exists(),
             "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
             if entry.corrects
             else None,
@@ -93,6 +100,47 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             ),
         },
     )
+
+
+@requires(Can.CORRECT_LEDGER)
+def ledger_retract(request: HttpRequest, seq: int) -> HttpResponse:
+    """Withdraw an entry by a new one (``entry.retracted``): the original stays, the rows follow the ledger."""
+    entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
+    language = get_language()
+    number = {"seq": l10n.digits(str(seq), language)}
+    # A death retracted leaves the trips it changed as they are: say which, before and after, so the
+    # coordinator can put the patient back on one or ask for another (transfers.deaths.trips_changed_by).
+    changed = deaths.trips_changed_by(entry) if entry.type == "patient.died" else []
+    notice = _trips_left_as_they_are(changed) if changed else None
+
+    def call(data: dict[str, Any]) -> str:
+        retraction = ledger.correct(
+            seq, by=request.user, reason=data["reason"], changes={}, retract=True, **evidence(data)
+        )
+        said = _("Entry %(seq)s is retracted by entry %(by)s.") % {
+            **number,
+            "by": l10n.digits(str(retraction.seq), language),
+        }
+        return f"{said} {notice}" if notice else said
+
+    return form_page(
+        request,
+        forms.RetractForm(request.POST or None),
+        title=_("Retract entry %(seq)s (%(what)s)") % {**number, "what": labels.event_label(entry.type)},
+        submit=_("Retract it"),
+        call=call,
+        then=reverse("web:ledger_entry", args=[seq]),
+        notice=notice,
+    )
+
+
+def _trips_left_as_they_are(changed: list[deaths.TripChange]) -> str:
+    words = [
+        (_("%(trip)s (cancelled)") if change.cancelled else _("%(trip)s (taken off)"))
+        % {"trip": labels.iso(change.trip.code)}
+        for change in changed
+    ]
+    return _("The trips the death changed stay as they are: %(trips)s.") % {"trips": _(", ").join(words)}
 
 
 @requires(Can.REVIEW_ACCESS)
