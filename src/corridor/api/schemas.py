@@ -588,7 +588,8 @@ class DependenceIn(Evidence):
     patient: Code
     item: Code = Field(description="one of the patient's site's items")
     need: NeedCode
-    since: Date | None = Field(None, description="the day the dependence began (default: today by Corridor's clock)")
+    # Required: a day nobody gave, stored as the start, would say the patient depended from then and not before.
+    since: Date = Field(description="the day the dependence began, as the patient's file or the patient says it")
     daily_quantity: Quantity | None = Field(None, description="in the item's unit, when known")
     # As the service: a dependence is usually known from the patient's file.
     source: SourceCode = SourceCode("document")

@@ -183,7 +183,7 @@ def test_a_power_day_sent_twice_is_recorded_once(
 @pytest.mark.parametrize(
     ("role", "path", "body"),
     [
-        ("monitor", "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis"}),
+        ("monitor", "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"}),
         ("admin", "/api/supplies/dependences/{dependence}/end", {"on": "2014-10-12", "reason": "r"}),
         (
             "clinician",
@@ -218,8 +218,8 @@ def test_another_sites_patient_dependence_and_generator_do_not_exist(
     there = api_client(issue_token(crossing.users["coordinator"], by=None, label="test")[1])
     head = ledger.head()
     refusals = [
-        _post(camp, "/api/supplies/dependences", {"patient": "X-0001", "item": "diesel", "need": "dialysis"}),
-        _post(there, "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis"}),
+        _post(camp, "/api/supplies/dependences", {"patient": "X-0001", "item": "diesel", "need": "dialysis", "since": "2014-10-02"}),
+        _post(there, "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"}),
         _post(there, f"/api/supplies/dependences/{blockade['dependence'].pk}/end", {"on": "2014-10-12", "reason": "r"}),
         _post(camp, "/api/supplies/dependences/2147483647/end", {"on": "2014-10-12", "reason": "r"}),
         _post(
@@ -300,3 +300,14 @@ def test_every_role_that_manages_patients_manages_referrals_so_the_routes_guard_
     # The service lets either capability record a dependence; the route's guard names manage_referrals.
     for capabilities in ROLE_CAPABILITIES.values():
         assert Can.MANAGE_PATIENTS not in capabilities or Can.MANAGE_REFERRALS in capabilities
+
+
+def test_a_dependence_without_the_day_it_began_is_refused_rather_than_dated_today(
+    tokens: dict[str, str], api_client: Clients, blockade: dict[str, Any]
+) -> None:
+    head = ledger.head()
+    body = {"patient": "P-WAIT", "item": "insulin", "need": "dialysis"}
+    status, answer = _post(api_client(tokens["coordinator"]), "/api/supplies/dependences", body)
+    assert status == 422, answer
+    assert answer["error"]["field"] == "since", answer
+    assert ledger.head() == head
