@@ -183,7 +183,11 @@ def test_a_power_day_sent_twice_is_recorded_once(
 @pytest.mark.parametrize(
     ("role", "path", "body"),
     [
-        ("monitor", "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"}),
+        (
+            "monitor",
+            "/api/supplies/dependences",
+            {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"},
+        ),
         ("admin", "/api/supplies/dependences/{dependence}/end", {"on": "2014-10-12", "reason": "r"}),
         (
             "clinician",
@@ -218,8 +222,16 @@ def test_another_sites_patient_dependence_and_generator_do_not_exist(
     there = api_client(issue_token(crossing.users["coordinator"], by=None, label="test")[1])
     head = ledger.head()
     refusals = [
-        _post(camp, "/api/supplies/dependences", {"patient": "X-0001", "item": "diesel", "need": "dialysis", "since": "2014-10-02"}),
-        _post(there, "/api/supplies/dependences", {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"}),
+        _post(
+            camp,
+            "/api/supplies/dependences",
+            {"patient": "X-0001", "item": "diesel", "need": "dialysis", "since": "2014-10-02"},
+        ),
+        _post(
+            there,
+            "/api/supplies/dependences",
+            {"patient": "P-WAIT", "item": "insulin", "need": "dialysis", "since": "2014-10-02"},
+        ),
         _post(there, f"/api/supplies/dependences/{blockade['dependence'].pk}/end", {"on": "2014-10-12", "reason": "r"}),
         _post(camp, "/api/supplies/dependences/2147483647/end", {"on": "2014-10-12", "reason": "r"}),
         _post(
