@@ -52,6 +52,12 @@ def handler(kind: str) -> Handler | None:
     return _handlers.get(kind)
 
 
+def retraction_of(seq: object) -> Entry | None:
+    """The entry that retracted entry ``seq``, or None while it stands: by the ledger's rule
+    (``corridor.reports.obstruction.effective``) an entry a retraction names stands no more, for good."""
+    return Entry.objects.filter(type=RETRACTED, corrects=seq).order_by("seq").first()
+
+
 def about(entry: Entry) -> Entry:
     """The entry a fix is ultimately about: a retraction of a correction changes what its target says."""
     while entry.type in (CORRECTED, RETRACTED) and entry.corrects is not None:

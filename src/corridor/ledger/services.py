@@ -442,7 +442,7 @@ def correct(
         )
     with transaction.atomic():
         _lock_head()  # two people retracting the same entry at once: the second sees the first's retraction
-        earlier = Entry.objects.filter(type=consequences.RETRACTED, corrects=seq).order_by("seq").first()
+        earlier = consequences.retraction_of(seq)
         if earlier is not None:
             raise Conflict(
                 _("entry %(seq)s was retracted by entry %(by)s: nothing of it stands to correct or retract"),

@@ -168,8 +168,7 @@ def _death(p: dict[str, Any]) -> str:
         "patient": iso(str(p.get("died") or "")),
         "seq": l10n.digits(str(p.get("because_of")), get_language()),
     }
-    # The ledger's rule (corridor.reports.obstruction.effective): an entry a retraction names no longer stands.
-    if Entry.objects.filter(type=consequences.RETRACTED, corrects=p.get("because_of")).exists():
+    if consequences.retraction_of(p.get("because_of")) is not None:
         return gettext("%(patient)s was recorded dead, since retracted (entry %(seq)s)") % words
     return gettext("%(patient)s died (entry %(seq)s)") % words
 

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from corridor import sensitivity
 from corridor.accounts.roles import Can
 from corridor.errors import CorridorError
+from corridor.ledger import consequences, withheld
 from corridor.ledger import services as ledger
-from corridor.ledger import withheld
 from corridor.ledger.models import Entry
 from corridor.register.scoping import visible
 from corridor.transfers import deaths
@@ -89,7 +89,7 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
             "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
             # Offered to retract only while it stands (the ledger refuses a second retraction).
-            "retracted": Entry.objects.filter(type="entry.retracted", corrects=entry.seq).exists(),
+            "retracted": consequences.retraction_of(entry.seq) is not None,
             "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
             if entry.corrects
             else None,
