@@ -71,6 +71,14 @@ def certainty() -> str:
     return _table(("certainty", "meaning"), [(f"`{code}`", meaning) for code, meaning in CERTAINTY_MEANINGS.items()])
 
 
+def subject_keys() -> str:
+    """The payload keys a correction may not change, by the kind of subject they name."""
+    from corridor.ledger.catalogue import SUBJECT_KEYS
+
+    rows = [(f"`{kind}:…`", ", ".join(f"`{key}`" for key in keys)) for kind, keys in SUBJECT_KEYS.items()]
+    return _table(("the entry is about", "payload keys it cannot correct"), rows)
+
+
 def roles() -> str:
     from corridor.accounts.roles import ROLE_DESCRIPTIONS, Role
 
@@ -171,6 +179,7 @@ PARTS: dict[tuple[str, str], Callable[[], str]] = {
     ("docs/ledger.md", "certainty"): certainty,
     ("docs/ledger.md", "event catalogue"): event_catalogue,
     ("docs/ledger.md", "correction handlers"): correction_handlers,
+    ("docs/ledger.md", "subject keys"): subject_keys,
     ("docs/roles.md", "roles"): roles,
     ("docs/roles.md", "capabilities"): capabilities,
     ("docs/indicators.md", "obstruction kinds"): obstruction_kinds,

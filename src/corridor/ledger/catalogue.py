@@ -13,6 +13,28 @@ from django.utils.translation import gettext_lazy as _
 SUBJECT_PATTERN = r"^[a-z_]+:[A-Za-z0-9._\-@+]{1,90}$"
 
 
+# The payload keys that name each kind of subject an entry is about (``supply:diesel`` is the payload's
+# ``item``, or a generator's ``fuel``). A correction may not change them: the entry's subjects, which
+# the correction repeats and the pages, the planner and the indicators read, would still name the
+# first patient, trip or item while the payload named another. An entry about the wrong one is
+# retracted and recorded again about the right one.
+SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
+    "companion": ("companion",),
+    "delivery": ("delivery",),
+    "export": ("dataset",),
+    "facility": ("facility",),
+    "generator": ("generator",),
+    "patient": ("patient",),
+    "priority": ("priority",),
+    "referral": ("referral",),
+    "scenario": ("scenario",),
+    "site": ("site",),
+    "supply": ("item", "fuel"),
+    "trip": ("trip",),
+    "user": ("username",),
+}
+
+
 class Source(models.TextChoices):
     WITNESS = "witness", _("witness")
     DOCUMENT = "document", _("document")

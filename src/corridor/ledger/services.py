@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop as _
 from corridor import clock
 from corridor.errors import Conflict, InvalidInput, NotFound
 from corridor.ledger import canonical, commitments, consequences, sealing
-from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_PATTERN, Certainty, Source
+from corridor.ledger.catalogue import EVENT_TYPES, SUBJECT_KEYS, SUBJECT_PATTERN, Certainty, Source
 from corridor.ledger.models import Entry, EntrySite, Subject
 from corridor.register import scoping
 from corridor.sensitivity import EVENT_KEYS, KEYS, OPAQUE, RESTRICTED, key_class
@@ -431,6 +431,7 @@ def correct(
     if not retract:
         if not changes:
             raise InvalidInput(_("name at least one corrected value"), "changes", code="ledger.no_changes")
+        _check_changes(original, changes)
         payload["changes"] = changes
     if original.type == consequences.RETRACTED:
         # By the ledger's rule (corridor.reports.obstruction.effective) a retraction is final: a fix of it
@@ -461,6 +462,39 @@ def correct(
         )
         consequences.apply(original, entry)
     return entry
+
+
+def _check_changes(original: Entry, changes: dict[str, Any]) -> None:
+    """Refuse a correction that moves ``original`` to another subject, or gives it an unknown source or certainty.
+
+    By the ledger's rule (``corridor.reports.obstruction.effective``) ``source`` and ``certainty`` in a
+    correction's changes replace the entry's own, so they are held to the catalogue as an append is.
+    """
+    payload = original.fields["payload"]
+    for subject in original.subjects:
+        for key in SUBJECT_KEYS.get(subject.partition(":")[0], ()):
+            if key in changes and key in payload and changes[key] != payload[key]:
+                raise InvalidInput(
+                    _(
+                        "%(key)s names what the entry is about and cannot be corrected: "
+                        "retract the entry and record it again"
+                    ),
+                    f"changes.{key}",
+                    code="ledger.subject_fixed",
+                    key=key,
+                )
+    for key, allowed, choices in (
+        ("source", _SOURCES, Source.values),
+        ("certainty", _CERTAINTIES, Certainty.values),
+    ):
+        if key in changes and changes[key] not in allowed:
+            raise InvalidInput(
+                _("must be one of %(choices)s; got %(value)r"),
+                f"changes.{key}",
+                code=f"ledger.unknown_{key}",
+                choices=", ".join(choices),
+                value=changes[key],
+            )
 
 
 def iter_rows(batch: int = 20_000) -> Iterator[tuple[int, str, str]]:

@@ -70,7 +70,7 @@ def test_a_correction_of_an_entry_type_with_no_handler_changes_no_row(
     before, head = _rows(), ledger.head()[0]
     changed: tuple[tuple[str, dict[str, Any]], ...] = (
         ("patient.changed", {"sex": "f"}),
-        ("trip.requested", {"facility": "H-3"}),
+        ("trip.requested", {"certainty": "probable"}),
     )
     for kind, changes in changed:
         assert kind not in consequences.handled()

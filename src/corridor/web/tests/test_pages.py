@@ -318,8 +318,8 @@ def test_an_entry_shows_its_hash_and_links_both_ways_with_its_correction(
     correction = ledger.correct(
         original.seq,
         by=None,
-        reason="wrong facility",
-        changes={"facility": "H-3"},
+        reason="one source only",
+        changes={"certainty": "probable"},
         source="document",
         certainty="confirmed",
     )
@@ -328,7 +328,7 @@ def test_an_entry_shows_its_hash_and_links_both_ways_with_its_correction(
     assert original.hash in page and original.prev_hash in page
     assert f'href="/ledger/{correction.seq}/"' in page
     corrected = client.get(reverse("web:ledger_entry", args=[correction.seq])).content.decode()
-    assert f'href="/ledger/{original.seq}/"' in corrected and "wrong facility" in corrected
+    assert f'href="/ledger/{original.seq}/"' in corrected and "one source only" in corrected
 
 
 def test_verifying_the_chain_shows_its_head(scene: Scene, client_for: Callable[[str], Client]) -> None:
