@@ -769,6 +769,11 @@ def test_a_monitor_on_a_phone_records_an_incident_and_attaches_a_photo_whose_thu
     server, _ = start_server()
     page = _sign_in(browser, server, "monitor", **PHONE)
     page.goto(f"{server.url}/supplies/")
+    # Each patient at risk is a block of named facts on a phone, not a table a word wide scrolling sideways.
+    at_risk = page.locator("#at-risk table")
+    assert at_risk.locator("tbody tr").count() > 1
+    assert at_risk.evaluate("t => getComputedStyle(t.querySelector('tbody tr')).display") == "block"
+    assert at_risk.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
     with page.expect_navigation():
         page.get_by_role("link", name="Record an incident").tap()
     form = page.locator("main form")
