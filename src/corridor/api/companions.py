@@ -20,11 +20,12 @@ from corridor.accounts.roles import Can
 from corridor.errors import NotAllowed, NotFound
 from corridor.register.scoping import visible
 from corridor.transfers import companions as service
-from corridor.transfers.models import Companion, Trip, TripCompanion
+from corridor.transfers.models import Companion, TripCompanion
 
 from .core import Page, acting, allowed, page_of, reader, recorded, requires, responses, user_of
-from .register import _my_site, _patient
+from .register import _my_site, _patient, identity_fields
 from .schemas import Code, Date, EntryRef, Evidence, Id, IdentityIn, Moment, PageMeta, Paragraph, Purpose, SourceCode
+from .transfers import _trip_alone
 
 router = Router()
 
@@ -133,13 +134,6 @@ def _companion(request: HttpRequest, code: str) -> Companion:
     return companion
 
 
-def _trip(request: HttpRequest, trip_id: int) -> Trip:
-    trip = visible(Trip.objects.select_related("site", "facility"), user_of(request)).filter(pk=trip_id).first()
-    if trip is None:
-        raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
-    return trip
-
-
 @router.get("/companions", response=responses(CompanionPage), tags=["companions"])
 def list_companions(request: HttpRequest, page: Query[Page], site: Code | None = None) -> dict[str, Any]:
     """The roster: pseudonymous codes and roles, never identities."""
@@ -183,21 +177,14 @@ def get_companion_identity(request: HttpRequest, code: Code, purpose: Purpose = 
         raise NotAllowed(_("your role may not see identities"), code="identity.not_allowed")
     companion = _companion(request, code)
     identity, entry = recorded(lambda: service.view_companion_identity(companion, by=user, purpose=purpose))
-    return {
-        "companion": companion.code,
-        "full_name": identity.full_name if identity else None,
-        "contact": identity.contact if identity else None,
-        "notes": identity.notes if identity else None,
-        "erased": bool(identity and identity.erased),
-        "viewed_entry": entry.seq,
-    }
+    return {"companion": companion.code, **identity_fields(identity, entry)}
 
 
 @router.get("/trips/{trip_id}/companions", response=responses(TripCompanionList), tags=["companions"])
 def list_trip_companions(request: HttpRequest, trip_id: Id) -> dict[str, Any]:
     """The companions asked for on a trip, per patient, with the authority's answer about each."""
     reader(request)
-    trip = _trip(request, trip_id)
+    trip = _trip_alone(request, trip_id)
     rows = trip.companions.select_related("companion", "for_patient").order_by("for_patient__code", "role", "id")
     return {"items": [asked_out(a) for a in rows]}
 
@@ -212,7 +199,7 @@ def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict
     """The camp asks for a companion to go with one patient on the trip."""
     user = acting(request, Can.MANAGE_TRIPS)
     trip, companion, patient = (
-        _trip(request, trip_id),
+        _trip_alone(request, trip_id),
         _companion(request, data.companion),
         _patient(request, data.for_patient),
     )
@@ -241,7 +228,7 @@ def ask_companion(request: HttpRequest, trip_id: Id, data: AskIn) -> Status[dict
 def answer_companion(request: HttpRequest, trip_id: Id, code: Code, data: CompanionAnswerIn) -> dict[str, Any]:
     """The authority's answer about one companion: approved, rejected, substituted or no answer."""
     user = acting(request, Can.MANAGE_TRIPS)
-    trip, companion = _trip(request, trip_id), _companion(request, code)
+    trip, companion = _trip_alone(request, trip_id), _companion(request, code)
     asked, entry = recorded(
         lambda: service.record_companion_answer(
             trip,

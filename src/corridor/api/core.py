@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -213,7 +213,17 @@ class Page(Schema):
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
-def page_of(queryset: QuerySet[Any] | Iterable[Any], page: Page, convert: Callable[[Any], Any]) -> dict[str, Any]:
+class Window(Protocol):
+    """Where a page starts and how many items it holds: a :class:`Page`, or a query with limits of its own."""
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+
+def page_of(queryset: QuerySet[Any] | Iterable[Any], page: Window, convert: Callable[[Any], Any]) -> dict[str, Any]:
     """One page of ``queryset``: {items, count, limit, offset}."""
     if isinstance(queryset, QuerySet):
         count = queryset.count()

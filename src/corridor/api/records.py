@@ -24,7 +24,7 @@ from corridor.supplies import actions as supplies
 from corridor.transfers.models import Trip
 from corridor.validate import CODE_PATTERN
 
-from .core import acting, reader, recorded, requires, responses, user_of
+from .core import acting, page_of, reader, recorded, requires, responses, user_of
 from .register import _my_site
 from .schemas import (
     CorrectionIn,
@@ -152,9 +152,9 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
         entries = entries.filter(subject_rows__key=f"patient:{query.patient}")
     if query.viewed_by:
         entries = entries.filter(recorded_by=query.viewed_by)
-    total = entries.count()
-    items = [
-        {
+
+    def out(e: Entry) -> dict[str, Any]:
+        return {
             "seq": e.seq,
             "viewed_at": e.recorded_at,
             "viewed_by": e.recorded_by,
@@ -162,9 +162,8 @@ def identity_views(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, 
             "patients": e.payload.get("patients") or [p for p in [e.payload.get("patient")] if p],
             "purpose": sensitivity.redact(e.payload, user_of(request), e.type).get("purpose", ""),
         }
-        for e in entries[query.offset : query.offset + query.limit]
-    ]
-    return {"items": items, "count": total, "limit": query.limit, "offset": query.offset}
+
+    return page_of(entries, query, out)
 
 
 class WithheldTextOut(Schema):

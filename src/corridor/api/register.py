@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop as _
 from ninja import Field, Query, Router, Schema
@@ -16,9 +17,10 @@ from corridor.errors import NotAllowed, NotFound
 from corridor.ledger.models import Entry
 from corridor.register import name_index
 from corridor.register import services as register
-from corridor.register.models import AccessRuleSet, Facility, Patient, Referral, Site
+from corridor.register.models import AccessRuleSet, Facility, Patient, PatientIdentity, Referral, Site
 from corridor.register.scoping import visible
 from corridor.transfers import deaths
+from corridor.transfers.models import CompanionIdentity
 
 from .core import Page, acting, allowed, page_of, reader, recorded, ref, requires, responses, user_of
 from .schemas import (
@@ -51,8 +53,8 @@ from .schemas import (
 router = Router()
 
 
-def _site(code: str) -> Site:
-    site = Site.objects.filter(code=code).first()
+def _site(code: str, sites: QuerySet[Site] | None = None) -> Site:
+    site = (Site.objects.all() if sites is None else sites).filter(code=code).first()
     if site is None:
         raise NotFound(_("no site with code %(site)r"), code="site.not_found", site=code)
     return site
@@ -67,10 +69,7 @@ def _facility(code: str) -> Facility:
 
 def _my_site(request: HttpRequest, code: str) -> Site:
     """A site the caller works at: per-site records (patients, rules, trips) are read and written only there."""
-    site = visible(Site.objects.all(), user_of(request)).filter(code=code).first()
-    if site is None:
-        raise NotFound(_("no site with code %(site)r"), code="site.not_found", site=code)
-    return site
+    return _site(code, visible(Site.objects.all(), user_of(request)))
 
 
 def _referral(request: HttpRequest, referral_id: Id) -> Referral:
@@ -229,13 +228,18 @@ def identity_out(request: HttpRequest, patient: Patient, purpose: str) -> dict[s
         raise NotAllowed(_("your role may not see identities"), code="identity.not_allowed")
     token = request.auth  # type: ignore[attr-defined]
     identity, entry = recorded(lambda: register.view_identity(patient, by=user, purpose=purpose, via_token=token))
+    return {"patient": patient.code, **identity_fields(identity, entry)}
+
+
+def identity_fields(identity: PatientIdentity | CompanionIdentity | None, viewed: EntryRef) -> dict[str, Any]:
+    """A patient's or a companion's identity as read through the audited service, with the ``identity.viewed``
+    entry that recorded the reading; none at all (no identity kept) reads as empty fields."""
     return {
-        "patient": patient.code,
         "full_name": identity.full_name if identity else None,
         "contact": identity.contact if identity else None,
         "notes": identity.notes if identity else None,
         "erased": bool(identity and identity.erased),
-        "viewed_entry": entry.seq,
+        "viewed_entry": viewed.seq,
     }
 
 

@@ -3,6 +3,7 @@ deliveries blocked at the gate, patients' dependences on a supply, and generator
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
@@ -83,19 +84,7 @@ def indicator_catalogue(request: HttpRequest) -> list[dict[str, Any]]:
     from corridor.reports import catalogue
 
     reader(request)
-    return [
-        {
-            "code": i.code,
-            "section": i.section,
-            "title": i.title,
-            "definition": i.definition,
-            "formula": i.formula,
-            "unit": i.unit,
-            "breakdowns": list(i.breakdowns),
-            "source": i.source,
-        }
-        for i in catalogue.indicators()
-    ]
+    return [{**dataclasses.asdict(i), "breakdowns": list(i.breakdowns)} for i in catalogue.indicators()]
 
 
 @router.get("/indicators", response=responses(IndicatorsOut), tags=["indicators and exports"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema
@@ -50,6 +50,7 @@ from .schemas import (
 )
 
 router = Router()
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _trips(request: HttpRequest) -> Any:
@@ -65,19 +66,33 @@ def _trips(request: HttpRequest) -> Any:
     )
 
 
-def _trip(request: HttpRequest, trip_id: int) -> Trip:
-    trip = _trips(request).filter(pk=trip_id).first()
+def _trip(request: HttpRequest, trip_id: int, trips: QuerySet[Trip] | None = None) -> Trip:
+    """Trip ``trip_id`` among ``trips`` (by default the caller's, with their manifests); another site's is
+    not found, as one that does not exist."""
+    trip = (_trips(request) if trips is None else trips).filter(pk=trip_id).first()
     if trip is None:
         raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
     return trip
 
 
-def _referrals(request: HttpRequest, ids: list[int]) -> list[Referral]:
-    """The referrals ``ids`` of the caller's sites, in the order given; the lowest not found is refused."""
+def _trip_alone(request: HttpRequest, trip_id: int) -> Trip:
+    """The trip with its site and facility, not its manifest: all that the services look at (they read it
+    again under their lock)."""
+    return _trip(request, trip_id, visible(Trip.objects.select_related("site", "facility"), user_of(request)))
+
+
+def _found_referrals(request: HttpRequest, ids: list[int], field: str) -> list[Referral]:
+    """The referrals ``ids`` of the caller's sites; the lowest not found is refused, as ``field``'s."""
     referrals = list(visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=ids))
     missing = sorted(set(ids) - {r.pk for r in referrals})
     if missing:
-        raise InvalidInput(_("no referral %(referral)s"), "referrals", code="referral.not_found", referral=missing[0])
+        raise InvalidInput(_("no referral %(referral)s"), field, code="referral.not_found", referral=missing[0])
+    return referrals
+
+
+def _referrals(request: HttpRequest, ids: list[int]) -> list[Referral]:
+    """The referrals ``ids`` of the caller's sites, in the order given; the lowest not found is refused."""
+    referrals = _found_referrals(request, ids, "referrals")
     referrals.sort(key=lambda r: ids.index(r.pk))
     return referrals
 
@@ -214,10 +229,7 @@ def _when(data: AnswerIn | OutcomeIn) -> dt.datetime | dt.date | None:
 
 def _step(request: HttpRequest, trip_id: int, capability: Can, action: Callable[[Trip, Any], Any]) -> dict[str, Any]:
     user = acting(request, capability)
-    # The service reads the trip again under its lock; this copy only needs what the services look at.
-    trip = visible(Trip.objects.select_related("site", "facility"), user).filter(pk=trip_id).first()
-    if trip is None:
-        raise NotFound(_("no trip %(trip)s"), code="trip.not_found", trip=trip_id)
+    trip = _trip_alone(request, trip_id)
     _result, entry = recorded(lambda: action(trip, user))
     return {**trip_out(_trip(request, trip_id), user_of(request)), "entry": entry}
 
@@ -274,10 +286,7 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
     """Add referrals to or take patients off a trip that has not left, with the reason."""
     acting(request, Can.MANAGE_TRIPS)
     _trip(request, trip_id)  # another site's trip is not found, whatever the body names
-    add = list(visible(Referral.objects.select_related("patient"), user_of(request)).filter(pk__in=data.add))
-    missing = sorted(set(data.add) - {r.pk for r in add})
-    if missing:
-        raise InvalidInput(_("no referral %(referral)s"), "add", code="referral.not_found", referral=missing[0])
+    add = _found_referrals(request, data.add, "add")
     remove = [_patient(request, code) for code in data.remove]
     return _step(
         request,
@@ -288,6 +297,13 @@ def change_manifest(request: HttpRequest, trip_id: Id, data: ManifestIn) -> dict
 
 
 # ------------------------------------------------------------------------------------- gate timeline
+
+
+def _gate_route(path: str, status: int = 200) -> Callable[[F], F]:
+    """A step of the gate timeline: recorded by a role that records the gate, answered with the trip."""
+    return router.post(
+        path, response=responses(TripWritten, status), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
+    )
 
 
 def _moment(name: str, service: Callable[..., Any]) -> Callable[[HttpRequest, int, MomentIn], dict[str, Any]]:
@@ -302,31 +318,19 @@ def _moment(name: str, service: Callable[..., Any]) -> Callable[[HttpRequest, in
     return endpoint
 
 
-@router.post(
-    "/trips/{trip_id}/departed", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
-)
+@_gate_route("/trips/{trip_id}/departed")
 def departed(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip left the camp."""
     return _moment("depart", transfers.record_departure)(request, trip_id, data)
 
 
-@router.post(
-    "/trips/{trip_id}/gate-arrived",
-    response=responses(TripWritten),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/gate-arrived")
 def gate_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the gate (its departure is recorded first if it was not)."""
     return _moment("gate_arrived", transfers.record_gate_arrival)(request, trip_id, data)
 
 
-@router.post(
-    "/trips/{trip_id}/gate-held",
-    response=responses(TripWritten),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/gate-held")
 def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]:
     """A hold at the gate in progress since a time."""
     return _step(
@@ -339,23 +343,13 @@ def gate_held(request: HttpRequest, trip_id: Id, data: HoldIn) -> dict[str, Any]
     )
 
 
-@router.post(
-    "/trips/{trip_id}/gate-released",
-    response=responses(TripWritten),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/gate-released")
 def gate_released(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The gate let the trip through; the hours held since arrival go into the entry."""
     return _moment("gate_released", transfers.record_gate_release)(request, trip_id, data)
 
 
-@router.post(
-    "/trips/{trip_id}/turned-back",
-    response=responses(TripWritten),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/turned-back")
 def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[str, Any]:
     """The gate sent the trip back: every patient on it is recorded as not seen."""
     return _step(
@@ -368,23 +362,13 @@ def turned_back(request: HttpRequest, trip_id: Id, data: TurnedBackIn) -> dict[s
     )
 
 
-@router.post(
-    "/trips/{trip_id}/hospital-arrived",
-    response=responses(TripWritten),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/hospital-arrived")
 def hospital_arrived(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip reached the hospital; late if after the facility closed."""
     return _moment("hospital_arrived", transfers.record_hospital_arrival)(request, trip_id, data)
 
 
-@router.post(
-    "/trips/{trip_id}/outcomes",
-    response=responses(TripWritten, 201),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/outcomes", 201)
 def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[str, Any]]:
     """What happened to one patient at the hospital. Seen leaves the referral open, in care or waiting for
     the follow-up due by ``follow_up_due``; only ``care_complete`` closes it."""
@@ -408,12 +392,7 @@ def outcome(request: HttpRequest, trip_id: Id, data: OutcomeIn) -> Status[dict[s
     return Status(201, written)
 
 
-@router.post(
-    "/trips/{trip_id}/missed-appointments",
-    response=responses(TripWritten, 201),
-    tags=["gate timeline"],
-    auth=requires(Can.RECORD_GATE),
-)
+@_gate_route("/trips/{trip_id}/missed-appointments", 201)
 def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str, Any]]:
     """A patient's appointment was missed because the trip was late, held or cancelled."""
     patient = _patient(request, data.patient)
@@ -428,9 +407,7 @@ def missed(request: HttpRequest, trip_id: Id, data: MissedIn) -> Status[dict[str
     return Status(201, written)
 
 
-@router.post(
-    "/trips/{trip_id}/returned", response=responses(TripWritten), tags=["gate timeline"], auth=requires(Can.RECORD_GATE)
-)
+@_gate_route("/trips/{trip_id}/returned")
 def returned(request: HttpRequest, trip_id: Id, data: MomentIn) -> dict[str, Any]:
     """The trip came back to the camp."""
     return _moment("returned", transfers.record_return)(request, trip_id, data)

@@ -7,12 +7,14 @@ file in the ledger), and hands the file over.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -76,20 +78,28 @@ def _attachment(content: bytes, media_type: str, filename: str, inline: bool = F
     return response
 
 
+def _answer(
+    request: HttpRequest, form: Any, make: Callable[[dict[str, Any]], HttpResponse], back: str = "reports:index"
+) -> HttpResponse:
+    """What ``make`` answers from the form's cleaned data (it calls one service); a form not valid, or the
+    service's refusal, goes back to ``back`` (a URL or its name) with the reason said."""
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect(back)
+    try:
+        return make(form.cleaned_data)
+    except CorridorError as exc:
+        messages.error(request, refusals.in_language(exc))
+        return redirect(back)
+
+
 @require_POST
 @requires(Can.READ_LEDGER)
 def monthly(request: HttpRequest) -> HttpResponse:
     from corridor.reports import services  # with the report builders, loaded when a report is asked for
 
-    form = forms.ReportForm(
-        request.POST, may_see_small_counts=can(request.user, Can.EXPORT), sites=_my_sites(request.user)
-    )
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("reports:index")
-    data = form.cleaned_data
-    html = data["format"] == "html"
-    try:
+    def make(data: dict[str, Any]) -> HttpResponse:
+        html = data["format"] == "html"
         produced = services.monthly_report(
             month=data["month"],
             language=data["language"],
@@ -99,10 +109,12 @@ def monthly(request: HttpRequest) -> HttpResponse:
             by=request.user,
             css_href=static("reports/report.css") if html else "",
         )
-    except CorridorError as exc:
-        messages.error(request, refusals.in_language(exc))
-        return redirect("reports:index")
-    return _attachment(produced.content, produced.media_type, produced.filename, inline=html)
+        return _attachment(produced.content, produced.media_type, produced.filename, inline=html)
+
+    form = forms.ReportForm(
+        request.POST, may_see_small_counts=can(request.user, Can.EXPORT), sites=_my_sites(request.user)
+    )
+    return _answer(request, form, make)
 
 
 @require_POST
@@ -110,12 +122,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     from corridor.reports import services
 
-    form = forms.ExportForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("reports:index")
-    data = form.cleaned_data
-    try:
+    def make(data: dict[str, Any]) -> HttpResponse:
         produced = services.export(
             dataset=data["dataset"],
             fmt=data["format"],
@@ -123,10 +130,9 @@ def export(request: HttpRequest) -> HttpResponse:
             audience=data["audience"],
             by=request.user,
         )
-    except CorridorError as exc:
-        messages.error(request, refusals.in_language(exc))
-        return redirect("reports:index")
-    return _attachment(produced.content, produced.media_type, produced.filename)
+        return _attachment(produced.content, produced.media_type, produced.filename)
+
+    return _answer(request, forms.ExportForm(request.POST), make)
 
 
 @require_POST
@@ -134,12 +140,7 @@ def export(request: HttpRequest) -> HttpResponse:
 def narrative(request: HttpRequest) -> HttpResponse:
     from corridor.reports import services
 
-    form = forms.NarrativeForm(request.POST, sites=_my_sites(request.user))
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("reports:index")
-    data = form.cleaned_data
-    try:
+    def make(data: dict[str, Any]) -> HttpResponse:
         entry = services.write_narrative(
             month=data["month"],
             text=data["text"],
@@ -147,11 +148,10 @@ def narrative(request: HttpRequest) -> HttpResponse:
             site=data.get("site") or "",
             by=request.user,
         )
-    except CorridorError as exc:
-        messages.error(request, refusals.in_language(exc))
+        messages.success(request, _("Narrative recorded as ledger entry %(seq)s.") % {"seq": entry.seq})
         return redirect("reports:index")
-    messages.success(request, _("Narrative recorded as ledger entry %(seq)s.") % {"seq": entry.seq})
-    return redirect("reports:index")
+
+    return _answer(request, forms.NarrativeForm(request.POST, sites=_my_sites(request.user)), make)
 
 
 @require_POST
@@ -159,12 +159,7 @@ def narrative(request: HttpRequest) -> HttpResponse:
 def dossier(request: HttpRequest, code: str) -> HttpResponse:
     from corridor.reports import services
 
-    form = forms.DossierForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("web:patient", code)
-    data = form.cleaned_data
-    try:
+    def make(data: dict[str, Any]) -> HttpResponse:
         produced = services.case_dossier(
             code=code,
             language=data["language"],
@@ -172,7 +167,7 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
             purpose=data["purpose"],
             by=request.user,
         )
-    except CorridorError as exc:
-        messages.error(request, refusals.in_language(exc))
-        return redirect("web:patient", code)
-    return _attachment(produced.content, produced.media_type, produced.filename)
+        return _attachment(produced.content, produced.media_type, produced.filename)
+
+    back = reverse("web:patient", args=[code])
+    return _answer(request, forms.DossierForm(request.POST), make, back)

@@ -3,22 +3,23 @@ the password (changed with the current one; required after someone else reset it
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts import services as accounts
-from corridor.errors import CorridorError, InvalidInput
+from corridor.errors import InvalidInput
 from corridor.web import forms, services
 from corridor.web.access import requires
 from corridor.web.middleware import MUST_CHANGE_KEY, SESSION_KEY
-from corridor.web.views.common import page
+from corridor.web.views.common import form_page, page
 
 
 @require_POST
@@ -53,33 +54,31 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password; after a reset by someone else, says who reset it and when."""
     pending = accounts.must_change_password(request.user)  # type: ignore[arg-type]
-    form = forms.PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            accounts.change_password(
-                request.user,  # type: ignore[arg-type]
-                old_password=data["old_password"],
-                new_password=data["new_password"],
-            )
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
-            request.session.pop(MUST_CHANGE_KEY, None)
-            messages.success(request, _("Password changed."))
-            return redirect("web:dashboard")
+
+    def call(data: dict[str, Any]) -> str:
+        accounts.change_password(
+            request.user,  # type: ignore[arg-type]
+            old_password=data["old_password"],
+            new_password=data["new_password"],
+        )
+        update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+        request.session.pop(MUST_CHANGE_KEY, None)
+        return _("Password changed.")
+
     notice = None
     if pending is not None and pending.reset_at is not None:
         notice = _(
             "Your password was reset by %(who)s on %(when)s UTC. Choose a new one to go on; if you did not ask "
             "for this, tell an auditor."
         ) % {"who": pending.reset_by, "when": f"{pending.reset_at:%Y-%m-%d %H:%M}"}
-    return page(
+    return form_page(
         request,
-        "corridor/form.html",
-        {"form": form, "title": _("Change your password"), "submit": _("Change the password"), "notice": notice},
-        status=422 if form.errors else 200,
+        forms.PasswordChangeForm(request.POST or None),
+        title=_("Change your password"),
+        submit=_("Change the password"),
+        call=call,
+        then=reverse("web:dashboard"),
+        notice=notice,
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,7 +22,7 @@ from corridor.register.models import Patient
 from corridor.register.scoping import visible
 from corridor.web import forms
 from corridor.web.access import requires
-from corridor.web.views.common import page
+from corridor.web.views.common import form_page, page
 
 ACCOUNT_ACTS = (
     "user.created",
@@ -87,23 +90,18 @@ def break_glass_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_break_glass(request: HttpRequest, code: str) -> HttpResponse:
     """An admin or auditor asks, with a reason, to see one identity for a while; then sees the identity page."""
     patient = get_object_or_404(visible(Patient.objects.all(), request.user), code=code)
-    form = forms.BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            breakglass.open_break_glass(patient, reason=form.cleaned_data["reason"], by=request.user)
-        except CorridorError as exc:
-            forms.show_error(form, exc)
-        else:
-            messages.warning(request, _("Break-glass access opened; the coordinators and auditors see it."))
-            return redirect("web:patient_identity", code=patient.code)
-    return page(
+
+    def call(data: dict[str, Any]) -> str:
+        breakglass.open_break_glass(patient, reason=data["reason"], by=request.user)
+        return _("Break-glass access opened; the coordinators and auditors see it.")
+
+    return form_page(
         request,
-        "corridor/form.html",
-        {
-            "form": form,
-            "title": _("Break the glass for %(code)s") % {"code": patient.code},
-            "submit": _("Break the glass"),
-            "back": patient,
-        },
-        status=422 if form.errors else 200,
+        forms.BreakGlassForm(request.POST or None),
+        title=_("Break the glass for %(code)s") % {"code": patient.code},
+        submit=_("Break the glass"),
+        call=call,
+        then=reverse("web:patient_identity", kwargs={"code": patient.code}),
+        back=patient,
+        level=messages.WARNING,
     )

@@ -72,11 +72,13 @@ def form_page(
     back: Any = None,
     notice: str | None = None,
     template: str = "corridor/form.html",
+    level: int = messages.SUCCESS,
 ) -> HttpResponse:
     """The one shape of a form page: show ``form``; on a valid POST run ``call`` (a service, given the
-    cleaned data), say what it returns and go to ``then`` (a URL, or a function that gives one once the
-    call has run). ``notice`` is said above the form: what the act will not do that the reader may expect.
-    A refusal is put on the form in the reader's language; an invalid form is answered 422.
+    cleaned data), say what it returns (a message of ``level``) and go to ``then`` (a URL, or a function
+    that gives one once the call has run). ``notice`` is said above the form: what the act will not do
+    that the reader may expect. A refusal is put on the form in the reader's language; an invalid form
+    is answered 422.
     """
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,7 +86,7 @@ def form_page(
         except CorridorError as exc:
             show_error(form, exc)
         else:
-            messages.success(request, said)
+            messages.add_message(request, level, said)
             return redirect(then() if callable(then) else then)
     context = {"form": form, "title": title, "submit": submit, "notice": notice}
     if back is not None:

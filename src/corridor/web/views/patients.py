@@ -233,31 +233,19 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("web:patient", code=patient.code)
     if request.method == "POST":
         form = forms.IdentityForm(request.POST)
-        if form.is_valid():
-            try:
-                register.change_identity(patient, identity=form.cleaned_data, by=request.user)
-            except CorridorError as exc:
-                forms.show_error(form, exc)
-            else:
-                messages.success(request, _("Identity changed."))
-                return redirect("web:patient", code=patient.code)
     else:
         current = register.view_identity(patient, by=request.user, purpose="edit")
         initial: dict[str, Any] = (
             {"full_name": current.full_name, "contact": current.contact, "notes": current.notes} if current else {}
         )
         form = forms.IdentityForm(initial=initial)
-    return page(
-        request,
-        "corridor/form.html",
-        {
-            "form": form,
-            "title": _("Identity of %(code)s") % {"code": patient.code},
-            "submit": _("Save"),
-            "back": patient,
-        },
-        status=422 if form.errors else 200,
-    )
+
+    def call(data: dict[str, Any]) -> str:
+        register.change_identity(patient, identity=data, by=request.user)
+        return _("Identity changed.")
+
+    title = _("Identity of %(code)s") % {"code": patient.code}
+    return form_page(request, form, title=title, submit=_("Save"), call=call, then=_back(patient), back=patient)
 
 
 @requires(Can.MANAGE_REFERRALS)

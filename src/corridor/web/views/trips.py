@@ -99,6 +99,11 @@ def _outcome_at(form: forms.EvidenceForm, trip: Trip) -> dt.datetime | None:
     return dt.datetime.combine(trip.date, entered, tzinfo=zoneinfo.ZoneInfo(trip.site.time_zone))
 
 
+def _moment(label: Promise, service: Callable[..., Any]) -> Action:
+    """A step that records only when it happened, and how that is known."""
+    return Action(label, forms.MomentForm, lambda t, f, by: service(t, at=_at(f, t), by=by, **_evidence(f)))
+
+
 ACTIONS: dict[str, Action] = {
     "approve": Action(
         _("Approved"),
@@ -115,11 +120,7 @@ ACTIONS: dict[str, Action] = {
         style="stop",
         source=Source.OFFICIAL_STATEMENT,
     ),
-    "gate_arrived": Action(
-        _("At the gate"),
-        forms.MomentForm,
-        lambda t, f, by: transfers.record_gate_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-    ),
+    "gate_arrived": _moment(_("At the gate"), transfers.record_gate_arrival),
     "gate_held": Action(
         _("Held at the gate"),
         forms.HoldForm,
@@ -127,11 +128,7 @@ ACTIONS: dict[str, Action] = {
             t, since=_at(f, t), note=f.cleaned_data["note"], by=by, at=_at(f, t), **_evidence(f)
         ),
     ),
-    "gate_released": Action(
-        _("Released"),
-        forms.MomentForm,
-        lambda t, f, by: transfers.record_gate_release(t, at=_at(f, t), by=by, **_evidence(f)),
-    ),
+    "gate_released": _moment(_("Released"), transfers.record_gate_release),
     "turned_back": Action(
         _("Turned back"),
         forms.ReasonForm,
@@ -140,11 +137,7 @@ ACTIONS: dict[str, Action] = {
         ),
         style="stop",
     ),
-    "hospital_arrived": Action(
-        _("Arrived at the hospital"),
-        forms.MomentForm,
-        lambda t, f, by: transfers.record_hospital_arrival(t, at=_at(f, t), by=by, **_evidence(f)),
-    ),
+    "hospital_arrived": _moment(_("Arrived at the hospital"), transfers.record_hospital_arrival),
     "outcome": Action(
         _("Seen / not seen"),
         forms.OutcomeForm,
@@ -160,11 +153,7 @@ ACTIONS: dict[str, Action] = {
         ),
         extra_shown=lambda t: t.hospital_arrived_at is not None and not t.turned_back_at_gate and bool(_pending(t)),
     ),
-    "returned": Action(
-        _("Back in the camp"),
-        forms.MomentForm,
-        lambda t, f, by: transfers.record_return(t, at=_at(f, t), by=by, **_evidence(f)),
-    ),
+    "returned": _moment(_("Back in the camp"), transfers.record_return),
     "cancel": Action(
         _("Cancelled"),
         forms.CancelForm,
