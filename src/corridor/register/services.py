@@ -364,18 +364,9 @@ def register_patient(
     require_site(by, site)  # only at a site the user works at; another site's is not found
     code = _code(code, "code")
     registered_on = clock.check_day("registered_on", _date(registered_on, "registered_on"))
-    if sex not in SEXES:
-        raise InvalidInput(
-            _("must be one of %(choices)s"), "sex", code="patient.unknown_sex", choices=", ".join(sorted(SEXES))
-        )
-    if birth_year is not None and (not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year):
-        raise InvalidInput(
-            _("must be a year between %(first_year)s and %(last_year)s"),
-            "birth_year",
-            code="patient.bad_birth_year",
-            first_year=1900,
-            last_year=registered_on.year,
-        )
+    _sex(sex)
+    if birth_year is not None:
+        _birth_year(birth_year, registered_on)
     _evidence(source, certainty)
     identity_fields = _identity_fields(identity) if identity else None
     with transaction.atomic():
@@ -411,6 +402,27 @@ def register_patient(
             occurred_on=registered_on,
         )
     return patient
+
+
+def _sex(sex: str) -> str:
+    if sex not in SEXES:
+        raise InvalidInput(
+            _("must be one of %(choices)s"), "sex", code="patient.unknown_sex", choices=", ".join(sorted(SEXES))
+        )
+    return sex
+
+
+def _birth_year(birth_year: int, registered_on: dt.date) -> int:
+    """A birth year from 1900 to the year the patient was registered (nobody is registered before birth)."""
+    if not isinstance(birth_year, int) or not 1900 <= birth_year <= registered_on.year:
+        raise InvalidInput(
+            _("must be a year between %(first_year)s and %(last_year)s"),
+            "birth_year",
+            code="patient.bad_birth_year",
+            first_year=1900,
+            last_year=registered_on.year,
+        )
+    return birth_year
 
 
 def _identity_fields(identity: dict[str, str]) -> dict[str, str]:
@@ -504,21 +516,9 @@ def change_patient(
     require_site(by, patient.site_id, "patient")
     changes: dict[str, Any] = {}
     if sex is not None:
-        if sex not in SEXES:
-            raise InvalidInput(
-                _("must be one of %(choices)s"), "sex", code="patient.unknown_sex", choices=", ".join(sorted(SEXES))
-            )
-        changes["sex"] = sex
+        changes["sex"] = _sex(sex)
     if birth_year is not None:
-        if not isinstance(birth_year, int) or not 1900 <= birth_year <= patient.registered_on.year:
-            raise InvalidInput(
-                _("must be a year between %(first_year)s and %(last_year)s"),
-                "birth_year",
-                code="patient.bad_birth_year",
-                first_year=1900,
-                last_year=patient.registered_on.year,
-            )
-        changes["birth_year"] = birth_year
+        changes["birth_year"] = _birth_year(birth_year, patient.registered_on)
     if depends_on_power is not None:
         changes["depends_on_power"] = bool(depends_on_power)
     _save_changes(patient, "patient", changes, by=by)

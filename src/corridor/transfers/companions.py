@@ -11,6 +11,7 @@ camp may choose a role is read from the rules in force on the trip's date and re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from typing import Any
 
 from django.db import transaction
@@ -131,6 +132,20 @@ def _subjects(trip: Trip, companion: Companion, patient: Patient) -> list[str]:
     return [f"trip:{trip.pk}", f"companion:{companion.code}", f"patient:{patient.code}"]
 
 
+def _locked(trip: Trip, states: Container[str], message: str, code: str, at: dt.datetime | dt.date | None) -> Trip:
+    """``trip`` read again under its row lock (the caller holds the transaction), refused with ``message``
+    and ``code`` unless its status is one of ``states``; ``at``, if given, checked as a moment of its day.
+
+    Asked of the locked row, never the caller's copy, so that a step recorded meanwhile is seen.
+    """
+    locked = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
+    if locked.status not in states:
+        raise Conflict(message, code=code, trip=locked.code, status=locked.status)
+    if at is not None:
+        check_trip_moment(locked, "at", at)
+    return locked
+
+
 def ask_companion(
     trip: Trip,
     *,
@@ -155,16 +170,13 @@ def ask_companion(
         )
     note = register._text(note, "note", required=False, max_length=2000)
     with transaction.atomic():
-        trip = Trip.objects.select_for_update().select_related("site", "facility").get(pk=trip.pk)
-        if trip.status not in ASKABLE:
-            raise Conflict(
-                _("trip %(trip)s is %(status)s; companions are asked for before it leaves"),
-                code="companion.trip_left",
-                trip=trip.code,
-                status=trip.status,
-            )
-        if at is not None:
-            check_trip_moment(trip, "at", at)
+        trip = _locked(
+            trip,
+            ASKABLE,
+            _("trip %(trip)s is %(status)s; companions are asked for before it leaves"),
+            "companion.trip_left",
+            at,
+        )
         if companion.site_id != trip.site_id:
             raise InvalidInput(
                 _("%(companion)s is not on %(site)s's roster"),
@@ -253,16 +265,13 @@ def record_companion_answer(
         )
     note = register._text(note, "note", required=False, max_length=2000)
     with transaction.atomic():
-        trip = Trip.objects.select_for_update().get(pk=trip.pk)
-        if trip.status not in ANSWERABLE:
-            raise Conflict(
-                _("trip %(trip)s is %(status)s; no answer can be recorded"),
-                code="companion.trip_not_answerable",
-                trip=trip.code,
-                status=trip.status,
-            )
-        if at is not None:
-            check_trip_moment(trip, "at", at)
+        trip = _locked(
+            trip,
+            ANSWERABLE,
+            _("trip %(trip)s is %(status)s; no answer can be recorded"),
+            "companion.trip_not_answerable",
+            at,
+        )
         try:
             asked = TripCompanion.objects.select_related("for_patient").get(trip=trip, companion=companion)
         except TripCompanion.DoesNotExist:

@@ -99,9 +99,7 @@ def _subjects(trip: Trip) -> list[str]:
     return [f"trip:{trip.pk}", f"facility:{trip.facility.code}", *(f"patient:{c}" for c in codes)]
 
 
-def _may_record(
-    trip: Trip, capability: Can | None, *, by: Actor, source: str, certainty: str
-) -> None:
+def _may_record(trip: Trip, capability: Can | None, *, by: Actor, source: str, certainty: str) -> None:
     """Refuse, in this order, an actor without ``capability``, a trip of a site the actor does not work at (not
     found), and an unknown source or certainty: what every act on an existing trip asks first.
 
