@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 DAY = dt.date(2014, 10, 12)  # a Sunday
+
+
+def importing_conftest(script: str) -> str:
+    """``script``, for a test to run in a process of its own, able to import this file (its day, its camp)
+    as the tests do: pytest puts this folder on the tests' path, nothing puts it on that process's."""
+    return f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n{script}"
+
+
+def start_together(processes: list[subprocess.Popen[str]]) -> None:
+    """Let processes go at the same moment: each prints "ready" once set up, then waits for a line. Starting
+    them together is what makes their work overlap, which is what a test of their races needs."""
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,6 +84,12 @@ def admins(users: dict[str, Any], camp: Any) -> tuple[Any, Any]:
 @pytest.fixture
 def camp(db: Any) -> Any:
     """A site with default priority classes, three hospitals and rules of 4 patients, 1 hospital a day."""
+    return open_camp()
+
+
+def open_camp() -> Any:
+    """The ``camp`` fixture's site, as a plain function: a test that sets up a database in a process of its
+    own (pytest's fixtures do not reach there) opens the same camp with it."""
     from django.contrib.auth.models import User
 
     from corridor.accounts.services import change_sites, sites_of

@@ -14,7 +14,8 @@ Prints, from one run on SQLite in a temporary data directory:
    authority (OpenSSL's ``ts -reply``) on loopback, each after ``--witnessed-new`` entries: signing,
    three cosignatures with consistency proofs, a time stamp, the entry. Goal: median and p99 <= 1 s;
 6. ``corridor publish-log`` of the whole ledger as static tiles into an empty folder. Goal: <= 60 s.
-The ledger is filled with bulk inserts of valid canonical bodies (as benchmarks/ledger.py does).
+The ledger is filled with bulk inserts of valid canonical bodies (``scratch.fill_ledger``, as in
+benchmarks/ledger.py).
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import hashlib
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from scratch import fill_ledger, scratch_environment, start_django
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,17 +44,8 @@ def main() -> None:
     parser.add_argument("--witnessed", type=int, default=30)
     parser.add_argument("--witnessed-new", type=int, default=100)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="corridor-bench-"))
-    os.environ["CORRIDOR_DATA_DIR"] = str(folder)
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ.pop("CORRIDOR_SIGNING_KEY_FILE", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    folder = scratch_environment(CORRIDOR_SIGNING_KEY_FILE=None)
+    start_django()
     fill(args.entries)
     checkpoints_benchmark(args.rounds, args.new)
     proofs_benchmark(args.proofs)
@@ -63,42 +54,14 @@ def main() -> None:
 
 
 def fill(count: int) -> None:
-    """Bulk-insert entries up to ``count``, with real canonical bodies and hashes."""
-    from django.db import connection, transaction
-
+    """Entries up to ``count``, each a gate release recorded now."""
     from corridor.ledger import canonical
-    from corridor.ledger import services as ledger
 
-    head_seq, prev = ledger.head()
-    sha256 = hashlib.sha256
-    now = canonical.format_time(dt.datetime.now(dt.UTC))
-    fields = {
-        "certainty": "confirmed",
-        "corrects": None,
-        "occurred_at": "2014-10-11T08:30:00.000000Z",
-        "recorded_at": now,
-        "recorded_by": "bench",
-        "source": "witness",
-        "type": "gate.released",
-        "v": 1,
-    }
-    batch: list[tuple[int, str, str]] = []
-    start = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        for seq in range(head_seq + 1, count + 1):
-            payload = {"trip": seq, "date": "2014-10-11", "facility": "H-03", "reason": None, "hours_held": 3.5}
-            body = canonical.canonical_json(
-                {**fields, "seq": seq, "prev_hash": prev, "payload": payload, "subjects": [f"trip:{seq}"]}
-            )
-            prev = sha256(body.encode()).hexdigest()
-            batch.append((seq, body, prev))
-            if len(batch) == 50_000:
-                cursor.executemany("INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)", batch)
-                batch.clear()
-        if batch:
-            cursor.executemany("INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)", batch)
-    if count > head_seq:
-        print(f"filled the ledger to {count:,} entries in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    fill_ledger(
+        count,
+        subjects=lambda seq: [f"trip:{seq}"],
+        recorded_at=canonical.format_time(dt.datetime.now(dt.UTC)),
+    )
 
 
 def _timed(action: Callable[[], object]) -> tuple[float, object]:

@@ -25,11 +25,11 @@ import math
 import os
 import shutil
 import sqlite3
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from scratch import fill_ledger, released, scratch_environment, start_django
 
 
 def main() -> None:
@@ -37,17 +37,9 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=3000)
     parser.add_argument("--entries", type=int, default=1_000_000)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="corridor-bench-"))
-    os.environ["CORRIDOR_DATA_DIR"] = str(folder)
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    folder = scratch_environment()
     try:
-        call_command("migrate", verbosity=0)
+        start_django()
         _print_load("before")
         appends(args.appends, folder)
         verification(args.entries)
@@ -63,16 +55,12 @@ def _print_load(when: str) -> None:
     print(f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores")
 
 
-def _payload(i: int) -> dict[str, object]:
-    return {"trip": i, "date": "2014-10-11", "facility": "H-03", "reason": None, "hours_held": 3.5}
-
-
 def _append(ledger: Any, i: int) -> None:
     ledger.append(
         "gate.released",
         by="bench",
         subjects=[f"trip:{i}", "patient:P-0003"],
-        payload=_payload(i),
+        payload=released(i),
         source="witness",
         certainty="confirmed",
     )
@@ -154,46 +142,14 @@ def appends(count: int, folder: Path, rounds: int = 10) -> float:
 
 
 def verification(count: int, rounds: int = 2) -> None:
-    from django.db import connection, transaction
+    from django.db import connection
 
-    from corridor.ledger import canonical
     from corridor.ledger import services as ledger
 
-    # Fill the ledger quickly but honestly: real canonical bodies and hashes, inserted in bulk.
-    head_seq, prev = ledger.head()
+    fill_ledger(
+        count, subjects=lambda seq: ["patient:P-0003", f"trip:{seq}"], recorded_at="2026-11-23T10:00:00.000000Z"
+    )
     sha256 = hashlib.sha256
-    batch: list[tuple[int, str, str]] = []
-    start = time.perf_counter()
-    fields = {
-        "certainty": "confirmed",
-        "corrects": None,
-        "occurred_at": "2014-10-11T08:30:00.000000Z",
-        "recorded_at": "2026-11-23T10:00:00.000000Z",
-        "recorded_by": "bench",
-        "source": "witness",
-        "type": "gate.released",
-        "v": 1,
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        for seq in range(head_seq + 1, count + 1):
-            body = canonical.canonical_json(
-                {
-                    **fields,
-                    "seq": seq,
-                    "prev_hash": prev,
-                    "payload": _payload(seq),
-                    "subjects": ["patient:P-0003", f"trip:{seq}"],
-                }
-            )
-            prev = sha256(body.encode()).hexdigest()
-            batch.append((seq, body, prev))
-            if len(batch) == 50_000:
-                cursor.executemany("INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)", batch)
-                batch.clear()
-        if batch:
-            cursor.executemany("INSERT INTO ledger_entry (seq, body, hash) VALUES (%s, %s, %s)", batch)
-    print(f"filled the ledger to {count:,} entries in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-
     connection.close()  # verification in parallel forks workers; they open their own connections
     blobs = [body.encode() for _, body, _ in ledger.iter_rows()]
     megabytes = sum(map(len, blobs)) / 1e6

@@ -14,13 +14,10 @@ made, the violations, and the seconds taken.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import scratch_environment, start_django
 
 
 def main() -> None:
@@ -28,20 +25,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="corridor-living-")
-    os.environ["CORRIDOR_DATA_DIR"] = data_dir
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ.pop("CORRIDOR_TODAY", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    scratch_environment("corridor-living-", CORRIDOR_TODAY=None)
+    start_django()
     from corridor.scenarios import living, loader
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     loader.load("demo-camp")
     loaded = time.perf_counter() - started

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from scratch import scratch_environment, start_django
 
 LIMIT = 200 * 1024
 PAGES = ("/", "/plan/", "/trips/", "/patients/", "/ledger/")
@@ -27,19 +27,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--language", default="en", choices=["en", "fa", "ar"])
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="corridor-bench-"))
-    os.environ["CORRIDOR_DATA_DIR"] = str(folder)
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ.pop("CORRIDOR_TODAY", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
+    scratch_environment(CORRIDOR_TODAY=None)
     subprocess.run(
         [sys.executable, "-c", "from corridor.cli import main; main()", "demo", "--no-serve"],
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    import django
-
-    django.setup()
+    start_django(migrate=False)  # the demo has made the tables
     from django.contrib.auth.models import User
     from django.contrib.staticfiles import finders
     from django.test import Client

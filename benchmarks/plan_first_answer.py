@@ -18,27 +18,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import scratch_environment, start_django
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="corridor-first-answer-")
-    os.environ["CORRIDOR_DATA_DIR"] = data_dir
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    scratch_environment("corridor-first-answer-")
+    start_django()
     from corridor import clock
     from corridor.accounts.services import create_user
     from corridor.jobs import services
@@ -46,7 +36,6 @@ def main() -> None:
     from corridor.register.models import Site
     from corridor.scenarios import loader
 
-    call_command("migrate", verbosity=0)
     loader.load("demo-camp")
     site = Site.objects.order_by("pk").first()
     assert site is not None

@@ -24,6 +24,7 @@ import multiprocessing
 import random
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,14 @@ def _ratio(x: float | None, ref: float | None) -> str:
     return f"{x / ref:.3f}"
 
 
+def _print_table(head: tuple[str, ...], rows: Sequence[Sequence[object]]) -> None:
+    """A Markdown table, to paste into the docs."""
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for cells in rows:
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
 def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
     print(f"\nOffline, loaded instances ({seconds:g} s for CP-SAT alone and for the planner, 2 cores)\n")
     head = (
@@ -148,30 +157,31 @@ def print_offline(rows: list[dict[str, Any]], seconds: float) -> None:
         "planner/ATC",
         "gap to bound",
     )
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+    table = []
     for r in rows:
         ref = r.get("reference")
         bound = r["lp_bound"] if r["lp_bound"] is not None else r.get("lagrangian_bound")
         bound_text = f"{bound:g}" + ("" if r["lp_bound"] is not None else " (Lagrangian)")
         gap = (r["planner"] - bound) / r["planner"] if r["planner"] else 0.0
-        cells = (
-            r["instance"],
-            r["n"],
-            r["T"],
-            f"{r['fifo']:g}",
-            f"{r['atc']:g}",
-            f"{r['cpsat']:g}",
-            f"{r['planner']:g}",
-            bound_text,
-            "-" if ref is None else f"{ref:g}",
-            _ratio(r["atc"], ref),
-            _ratio(r["cpsat"], ref),
-            _ratio(r["planner"], ref),
-            _ratio(r["planner"], r["atc"]),
-            f"{gap:.1%}",
+        table.append(
+            (
+                r["instance"],
+                r["n"],
+                r["T"],
+                f"{r['fifo']:g}",
+                f"{r['atc']:g}",
+                f"{r['cpsat']:g}",
+                f"{r['planner']:g}",
+                bound_text,
+                "-" if ref is None else f"{ref:g}",
+                _ratio(r["atc"], ref),
+                _ratio(r["cpsat"], ref),
+                _ratio(r["planner"], ref),
+                _ratio(r["planner"], r["atc"]),
+                f"{gap:.1%}",
+            )
         )
-        print("| " + " | ".join(str(c) for c in cells) + " |")
+    _print_table(head, table)
 
 
 def reproducible_row(name: str, budget: Budget) -> dict[str, Any]:
@@ -222,24 +232,25 @@ def print_reproducible(rows: list[dict[str, Any]], budget: Budget) -> None:
         "gap to bound",
         "bound below reference",
     )
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+    table = []
     for r in rows:
         ref, bound = r.get("reference"), r["bound"] or 0.0
-        cells = (
-            r["instance"],
-            f"{r['planner']:g}",
-            "-" if ref is None else f"{ref:g}",
-            _ratio(r["planner"], ref),
-            f"{bound:g}",
-            "-" if r["lp_seconds"] is None else f"{r['lp_seconds']:g} s",
-            r["seconds"],
-            r["cpu_seconds"],
-            r["windows"],
-            f"{(r['planner'] - bound) / r['planner']:.1%}" if r["planner"] else "0%",
-            "-" if not ref else f"{(ref - bound) / ref:.1%}",
+        table.append(
+            (
+                r["instance"],
+                f"{r['planner']:g}",
+                "-" if ref is None else f"{ref:g}",
+                _ratio(r["planner"], ref),
+                f"{bound:g}",
+                "-" if r["lp_seconds"] is None else f"{r['lp_seconds']:g} s",
+                r["seconds"],
+                r["cpu_seconds"],
+                r["windows"],
+                f"{(r['planner'] - bound) / r['planner']:.1%}" if r["planner"] else "0%",
+                "-" if not ref else f"{(ref - bound) / ref:.1%}",
+            )
         )
-        print("| " + " | ".join(str(c) for c in cells) + " |")
+    _print_table(head, table)
     print(
         "\nThe optimum lies between the bound and the best known plan, so 'bound below reference' is the most"
         "\nthe bound can be below the optimum."

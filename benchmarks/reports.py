@@ -37,8 +37,9 @@ import sys
 import tempfile
 import time
 from collections import deque
-from pathlib import Path
 from typing import Any
+
+from scratch import scratch_environment, start_django
 
 START = dt.date(2010, 1, 1)
 TODAY = dt.date(2014, 10, 14)
@@ -70,17 +71,8 @@ def main() -> None:
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
     if not parts or parts - set(PARTS):
         parser.error(f"--only takes parts among {', '.join(PARTS)}")
-    folder = Path(tempfile.mkdtemp(prefix="corridor-bench-"))
-    os.environ["CORRIDOR_DATA_DIR"] = str(folder)
-    os.environ["CORRIDOR_TODAY"] = TODAY.isoformat()
-    os.environ.pop("CORRIDOR_DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch_environment(CORRIDOR_TODAY=TODAY.isoformat())
+    start_django()
     started = time.perf_counter()
     counts = build(args.patients, args.entries)
     print(

@@ -18,9 +18,16 @@ def own_data_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
-def witnessed_data_dir(own_data_dir: Path, settings: Any) -> Path:
-    """The data folder for the witnessing tests, in ``corridor/`` (their witnesses keep their folders beside
-    it), and a short wait for a witness, so that one that does not answer fails a test in seconds."""
+def nested_data_dir(own_data_dir: Path, settings: Any) -> Path:
+    """The data folder in ``corridor/`` of the test's own folder, so that what the test keeps beside it
+    (a published log, a mirror, witnesses' folders) lies outside the data."""
     settings.DATA_DIR = own_data_dir / "corridor"
-    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
     return own_data_dir / "corridor"
+
+
+@pytest.fixture
+def witnessed_data_dir(nested_data_dir: Path, settings: Any) -> Path:
+    """The data folder for the witnessing tests, and a short wait for a witness, so that one that does not
+    answer fails a test in seconds."""
+    settings.CHECKPOINT_TIMEOUT, settings.CHECKPOINT_RETRIES = 2, 1
+    return nested_data_dir

@@ -6,12 +6,11 @@ Neither runs inside a test's transaction, so these run in a process and a databa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from corridor.ops.testing import corridor, environment, own_database, python
+from corridor.ops.testing import migrated_install, python
 
 CHECKS = """
 import datetime as dt
@@ -92,15 +91,8 @@ print("ok", len(fast))
 """
 
 
-@pytest.fixture
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    with own_database(tmp_path) as url:
-        yield url
-
-
 @pytest.mark.slow
 @pytest.mark.database  # the PostgreSQL pass runs it too: there every append goes the general way
-def test_the_fast_paths_write_and_verify_as_the_general_ones(fresh_database: str, tmp_path: Path) -> None:
-    env_vars = environment(fresh_database, tmp_path)
-    corridor(["migrate"], env_vars)
-    assert python(CHECKS, env_vars).startswith("ok")
+def test_the_fast_paths_write_and_verify_as_the_general_ones(tmp_path: Path) -> None:
+    with migrated_install(tmp_path) as install:
+        assert python(CHECKS, install.variables).startswith("ok")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from corridor.ops.testing import own_database
+from conftest import start_together
+from corridor.ops.testing import CORRIDOR, migrated_install, python
 
 WORKER = """
 import os, sys
@@ -43,64 +42,42 @@ with connection.cursor() as cursor:
 """
 
 
-@pytest.fixture
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    """A database of its own (committed data and processes of their own do not fit in a test transaction)."""
-    with own_database(tmp_path) as url:
-        yield url
-
-
-def _environment(url: str, data_dir: Path) -> dict[str, str]:
-    return {**os.environ, "CORRIDOR_DATABASE_URL": url, "CORRIDOR_DATA_DIR": str(data_dir)}
-
-
 @pytest.mark.slow
-def test_two_processes_appending_1000_entries_each_leave_one_unbroken_chain(
-    fresh_database: str, tmp_path: Path
-) -> None:
-    environment = _environment(fresh_database, tmp_path)
-    corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
-    subprocess.run([*corridor, "migrate"], env=environment, check=True, capture_output=True)
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, name, "1000"],
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("alpha", "beta")
-    ]
-    for worker in workers:
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    for worker in workers:
-        assert worker.wait(timeout=300) == 0
-    result = subprocess.run([*corridor, "verify"], env=environment, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    # 4 default priority classes are recorded by migrate, then the 2,000 appends.
-    assert result.stdout.startswith("ok: 2004 entries"), result.stdout
-    count = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='corridor.settings';"
-            "django.setup(); from corridor.ledger.models import Entry;"
+def test_two_processes_appending_1000_entries_each_leave_one_unbroken_chain(tmp_path: Path) -> None:
+    # A database of its own: committed data and processes of their own do not fit in a test transaction.
+    with migrated_install(tmp_path) as install:
+        environment = install.variables
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, name, "1000"],
+                env=environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("alpha", "beta")
+        ]
+        start_together(workers)
+        for worker in workers:
+            assert worker.wait(timeout=300) == 0
+        result = subprocess.run([*CORRIDOR, "verify"], env=environment, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        # 4 default priority classes are recorded by migrate, then the 2,000 appends.
+        assert result.stdout.startswith("ok: 2004 entries"), result.stdout
+        writers = python(
+            "from corridor.ledger.models import Entry\n"
             "print(Entry.objects.filter(type='incident.recorded').values('recorded_by').distinct().count())",
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert count.stdout.strip() == "2"  # both writers really interleaved into the one chain
+            environment,
+        )
+        assert writers.strip() == "2"  # both writers really interleaved into the one chain
 
-    # The same verdict when the hashing is split across processes, and the same first bad entry.
-    parallel = subprocess.run([*corridor, "verify", "--workers", "3"], env=environment, capture_output=True, text=True)
-    assert (parallel.returncode, parallel.stdout) == (0, result.stdout)
-    subprocess.run([sys.executable, "-c", TAMPER, "1700"], env=environment, check=True)
-    broken = subprocess.run([*corridor, "verify", "--workers", "3"], env=environment, capture_output=True, text=True)
-    assert broken.returncode == 1 and "entry 1700" in broken.stderr, broken.stderr
+        # The same verdict when the hashing is split across processes, and the same first bad entry.
+        parallel = subprocess.run(
+            [*CORRIDOR, "verify", "--workers", "3"], env=environment, capture_output=True, text=True
+        )
+        assert (parallel.returncode, parallel.stdout) == (0, result.stdout)
+        subprocess.run([sys.executable, "-c", TAMPER, "1700"], env=environment, check=True)
+        broken = subprocess.run(
+            [*CORRIDOR, "verify", "--workers", "3"], env=environment, capture_output=True, text=True
+        )
+        assert broken.returncode == 1 and "entry 1700" in broken.stderr, broken.stderr

@@ -50,6 +50,15 @@ class QuietFiles(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _checkpoint_and_publish(out: Path) -> str:
+    """Sign a checkpoint and publish the log into ``out``, as an operator would; what publish-log said."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
+    result = runner.invoke(cli, ["publish-log", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_tile_paths_follow_the_specification() -> None:
     assert tiles.index_path(1234067) == "x001/x234/067"
     assert tiles.index_path(5) == "005" and tiles.index_path(1000) == "x001/000"
@@ -73,18 +82,11 @@ def test_a_tree_of_70000_leaves_has_the_tiles_the_specification_lists(tmp_path: 
 
 
 @pytest.mark.django_db
-def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
-    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path / "corridor"
+@pytest.mark.usefixtures("nested_data_dir")
+def test_an_entry_is_checked_from_a_mirror_of_the_published_log(tmp_path: Path) -> None:
     append_held(600)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
     out = tmp_path / "published"
-    result = runner.invoke(cli, ["publish-log", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "published 600 entries (NOT WITNESSED checkpoint)" in result.output
+    assert "published 600 entries (NOT WITNESSED checkpoint)" in _checkpoint_and_publish(out)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "checkpoint", "tile/0/000", "tile/0/001", "tile/0/002.p/88",
         "tile/1/000.p/2", "tile/entries/000", "tile/entries/001", "tile/entries/002.p/88",
@@ -113,11 +115,8 @@ def test_an_entry_is_checked_from_a_mirror_of_the_published_log(
     assert _verify("mirror", str(mirror), "--key", key)[0] == 1
     assert _verify("mirror", str(out), "--key", key, "--entry", "601")[0] == 1
     # Published again after more entries: full tiles stay, the partial ones and the checkpoint move on.
-    for i in range(200):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
-                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
-    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
-    assert runner.invoke(cli, ["publish-log", "--out", str(out)]).exit_code == 0
+    append_held(200)
+    _checkpoint_and_publish(out)
     assert (out / "tile/0/003.p/33").exists() and _verify("mirror", str(out), "--key", key)[0] == 0
 
 
@@ -143,18 +142,11 @@ def test_a_checkpoint_is_due_after_n_entries_or_a_day_with_something_new(setting
 
 
 @pytest.mark.django_db
-def test_a_mirror_entry_nested_past_the_limit_fails_without_a_traceback(
-    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CORRIDOR_SIGNING_KEY_FILE", raising=False)
-    settings.DATA_DIR = tmp_path / "corridor"
-    for i in range(3):
-        ledger.append("gate.held", by="tester", subjects=[f"trip:{i}"], payload={"i": i}, source="witness",
-                      certainty="probable", occurred_at=dt.datetime(2014, 10, 11, 8, tzinfo=dt.UTC))  # fmt: skip
-    runner = CliRunner()
-    assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
+@pytest.mark.usefixtures("nested_data_dir")
+def test_a_mirror_entry_nested_past_the_limit_fails_without_a_traceback(tmp_path: Path) -> None:
+    append_held(3)
     out = tmp_path / "published"
-    assert runner.invoke(cli, ["publish-log", "--out", str(out)]).exit_code == 0
+    _checkpoint_and_publish(out)
     bundle = next(p for p in (out / "tile" / "entries").rglob("*") if p.is_file())  # 000.p/3
     data, bodies, at = bundle.read_bytes(), [], 0
     while at < len(data):

@@ -17,23 +17,15 @@ from corridor.planning.model import Instance
 from corridor.planning.solver import solve
 
 tiny = st.builds(
-    lambda n, horizon, facilities, seed, capacity, fixed, weekdays: generate(
-        n,
-        horizon=horizon,
-        facilities=facilities,
-        seed=seed,
-        capacity=capacity,
-        due_window=(0, 3),
-        fixed=fixed,
-        closed_weekdays=weekdays,
-    ),
+    generate,
     n=st.integers(1, 14),
     horizon=st.integers(1, 4),
     facilities=st.integers(1, 3),
     seed=st.integers(0, 10**6),
     capacity=st.integers(1, 3),
+    due_window=st.just((0, 3)),
     fixed=st.integers(0, 2),
-    weekdays=st.integers(0, 2),
+    closed_weekdays=st.integers(0, 2),
 )
 
 
@@ -41,9 +33,7 @@ def optimum(inst: Instance) -> int:
     """Enumerate every choice of one facility a day; patients are then placed exactly."""
     a = compile_instance(inst)
     base = empty_pattern(a)
-    options = [
-        [int(base[t, 0])] if base[t, 0] >= 0 else [-1, *np.nonzero(a.open[t])[0].tolist()] for t in range(a.T)
-    ]
+    options = [[int(base[t, 0])] if base[t, 0] >= 0 else [-1, *np.nonzero(a.open[t])[0].tolist()] for t in range(a.T)]
     best = None
     for choice in itertools.product(*options):
         pattern = base.copy()

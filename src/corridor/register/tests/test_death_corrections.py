@@ -32,6 +32,17 @@ def _died(make_referral: Callable[..., Referral]) -> tuple[Patient, list[Referra
     return Patient.objects.get(pk=first.patient.pk), [first, second], death
 
 
+def _admitted_then_died(camp: Any, make_referral: Callable[..., Referral]) -> Referral:
+    """P-8, referred on 1 September, admitted at the hospital on 8 September, dead on 18 September."""
+    from corridor.transfers import services as transfers
+    from corridor.transfers.tests.journeys import at_the_hospital
+
+    referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
+    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
+    deaths.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    return referral
+
+
 def _fix(entry: Entry, *, retract: bool = False, **changes: Any) -> Entry:
     return corrected(entry, changes, by="monitor", reason="the hospital's register says otherwise", retract=retract)
 
@@ -88,12 +99,7 @@ def test_a_death_recorded_again_after_a_retraction_stands_whatever_is_said_later
 def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
     camp: Any, make_referral: Callable[..., Referral]
 ) -> None:
-    from corridor.transfers import services as transfers
-    from corridor.transfers.tests.journeys import at_the_hospital
-
-    referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
-    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
-    deaths.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    referral = _admitted_then_died(camp, make_referral)
     _fix(Entry.objects.get(type="patient.died"), retract=True)
     assert _rows(referral.patient) == [("in_treatment",), ("in_care", None)]
 
@@ -101,12 +107,7 @@ def test_a_retracted_death_after_a_visit_puts_the_referral_back_in_care(
 def test_a_death_date_corrected_to_before_a_visit_at_which_the_patient_was_seen_is_refused(
     camp: Any, make_referral: Callable[..., Referral]
 ) -> None:
-    from corridor.transfers import services as transfers
-    from corridor.transfers.tests.journeys import at_the_hospital
-
-    referral = make_referral("P-8", referral_date=dt.date(2014, 9, 1))
-    transfers.record_outcome(at_the_hospital(camp, referral), patient=referral.patient, outcome="admitted", by=None)
-    deaths.record_death(referral.patient, on=DIED_ON, by=None, source="witness", certainty="confirmed")
+    referral = _admitted_then_died(camp, make_referral)
     before, head = _rows(referral.patient), ledger.head()
     with pytest.raises(InvalidInput) as refused:
         _fix(Entry.objects.get(type="patient.died"), date="2014-09-03")  # seen on 8 September

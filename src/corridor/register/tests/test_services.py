@@ -280,28 +280,17 @@ def _calls(camp: Site) -> list[tuple[str, Callable[[], object], str | None]]:
     ]
 
 
+def _counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Entry, Site, Facility, Patient, Referral, AccessRuleSet))
+
+
 def test_bad_input_to_every_register_service_names_the_field_and_writes_nothing(camp: Site) -> None:
     for label, call, field in _calls(camp):
-        counts = (
-            Entry.objects.count(),
-            Site.objects.count(),
-            Facility.objects.count(),
-            Patient.objects.count(),
-            Referral.objects.count(),
-            AccessRuleSet.objects.count(),
-        )
+        counts = _counts()
         with pytest.raises(InvalidInput) as caught:
             call()
         assert caught.value.field == field, label
-        after = (
-            Entry.objects.count(),
-            Site.objects.count(),
-            Facility.objects.count(),
-            Patient.objects.count(),
-            Referral.objects.count(),
-            AccessRuleSet.objects.count(),
-        )
-        assert after == counts, label
+        assert _counts() == counts, label
 
 
 def test_duplicate_codes_are_refused(camp: Site) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from corridor.ledger import services as ledger
+from corridor.ledger.models import Entry
 from corridor.reports import catalogue, obstruction, queries
 from corridor.reports.core import Period
 from corridor.reports.obstruction import Record
@@ -116,6 +117,15 @@ def test_every_kind_in_the_catalogue_reads_in_three_languages() -> None:
             assert f"what.{kind}" in strings.MESSAGES or f"what.{kind}" in strings.PLURALS
 
 
+# The corrections below are all a witness's, confirmed: what is tested is what the indicators make of them.
+def _correct(entry: Entry, reason: str, changes: dict[str, Any]) -> None:
+    ledger.correct(entry.seq, by=None, reason=reason, changes=changes, source="witness", certainty="confirmed")
+
+
+def _retract(entry: Entry, reason: str) -> None:
+    ledger.correct(entry.seq, by=None, reason=reason, changes={}, source="witness", certainty="confirmed", retract=True)
+
+
 def test_a_corrected_cancellation_changes_the_counts(camp: Any) -> None:
     made = fixtures.build(camp)
     period = Period.month("2014-10", fixtures.AS_OF)
@@ -128,23 +138,14 @@ def test_a_corrected_cancellation_changes_the_counts(camp: Any) -> None:
     # T7 was cancelled by the authority; a witness says the camp cancelled it.
     entry = ledger.entries_about(f"trip:{made['trips']['T7'].pk}")[-1]
     assert entry.type == "trip.cancelled"
-    ledger.correct(
-        entry.seq,
-        by=None,
-        reason="the camp called it off",
-        changes={"cancelled_by": "camp"},
-        source="witness",
-        certainty="confirmed",
-    )
+    _correct(entry, "the camp called it off", {"cancelled_by": "camp"})
     after = catalogue.compute_all(period)
     by = {r[0]: r[1] for r in next(t for t in after.tables() if t.code == "trips.cancelled_by").rows}
     assert by == {"camp": 1, "hospital": 1}
     assert after.value("incidents.total") == before.value("incidents.total") - 1
     # T3's cancellation (by the hospital) is withdrawn altogether.
     entry = ledger.entries_about(f"trip:{made['trips']['T3'].pk}")[-1]
-    ledger.correct(
-        entry.seq, by=None, reason="never happened", changes={}, source="witness", certainty="confirmed", retract=True
-    )
+    _retract(entry, "never happened")
     assert catalogue.compute_all(period).value("trips.cancelled") == 1
     slow = recount(period.start, period.end, period.as_of)
     assert (slow["incidents.total"], slow["trips.cancelled"]) == (after.value("incidents.total"), 1)
@@ -158,28 +159,13 @@ def test_a_corrected_or_retracted_hold_at_the_gate_changes_the_hours_held_as_it_
     before = catalogue.compute_all(period)
     assert before.value("trips.hours_held_max") == 3.5  # T5, held from 07:45 to 11:15
     released = next(e for e in ledger.entries_about(f"trip:{made['trips']['T5'].pk}") if e.type == "gate.released")
-    ledger.correct(
-        released.seq,
-        by=None,
-        reason="the gate log says 1.5 hours",
-        changes={"hours_held": 1.5},
-        source="witness",
-        certainty="confirmed",
-    )
+    _correct(released, "the gate log says 1.5 hours", {"hours_held": 1.5})
     after = catalogue.compute_all(period)
     assert after.value("trips.hours_held_max") == 2.5  # T1's hold is now the longest
     assert after.value("incidents.total") == before.value("incidents.total") - 1  # under the 2-hour threshold
     held = {t: h for t, _f, _d, h in queries.holds(period)}
     assert held[made["trips"]["T5"].pk] == 1.5
-    ledger.correct(
-        released.seq,
-        by=None,
-        reason="no such release",
-        changes={},
-        source="witness",
-        certainty="confirmed",
-        retract=True,
-    )
+    _retract(released, "no such release")
     gone = catalogue.compute_all(period)
     assert made["trips"]["T5"].pk not in {t for t, *_rest in queries.holds(period)}
     by_facility = {r[0]: r[1] for r in next(t for t in gone.tables() if t.code == "trips.gate_by_facility").rows}
@@ -195,26 +181,11 @@ def test_a_late_arrival_corrected_to_on_time_leaves_the_late_count_and_the_incid
     assert late >= 1
     arrived = next(e for e in ledger.entries_about(f"trip:{made['trips']['T5'].pk}") if e.type == "trip.arrived")
     assert arrived.payload["late"] is True
-    ledger.correct(
-        arrived.seq,
-        by=None,
-        reason="it closed later that day",
-        changes={"late": False},
-        source="witness",
-        certainty="confirmed",
-    )
+    _correct(arrived, "it closed later that day", {"late": False})
     after = catalogue.compute_all(period)
     assert after.value("trips.arrived_late") == late - 1
     assert after.value("incidents.total") == before.value("incidents.total") - 1
-    ledger.correct(
-        arrived.seq,
-        by=None,
-        reason="no such arrival",
-        changes={},
-        source="witness",
-        certainty="confirmed",
-        retract=True,
-    )
+    _retract(arrived, "no such arrival")
 
     def arrived_by_hospital(found: catalogue.IndicatorSet) -> int:
         return sum(r[1] for r in next(t for t in found.tables() if t.code == "trips.late_by_facility").rows)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,15 +19,15 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from conftest import DAY, importing_conftest
 from corridor.ledger.models import Entry
-from corridor.ledger.tests.test_concurrent_appends import _environment, fresh_database  # noqa: F401
+from corridor.ops.testing import corridor, migrated_install, python
 from corridor.register.models import Patient
 from corridor.transfers import services as transfers
 from corridor.transfers.models import Trip
 
 # Not a pytest-django test (it brings its own database), so marked by hand for the PostgreSQL pass.
 pytestmark = pytest.mark.database
-DAY = dt.date(2014, 10, 12)
 CAMP_TIME = dt.timezone(dt.timedelta(hours=3))
 
 
@@ -124,24 +122,11 @@ def _both_at_once(step: Callable[[Trip], Any], trip_id: int) -> list[BaseExcepti
 
 def run() -> None:
     """In a process of its own on a migrated database: tap every step twice at once, print what happened."""
+    from conftest import open_camp
     from corridor.register import services as register
     from corridor.register.models import Facility
 
-    site = register.create_site(
-        code="CAMP-T", name="Test Camp", country="XX", population=3000, time_zone="Etc/GMT-3", by=None
-    )
-    every_day = {str(d): ["08:00", "14:00"] for d in range(7)}
-    register.create_facility(code="H-1", name="Oncology", specialties=["oncology"], opening_hours=every_day, by=None)
-    register.set_access_rules(
-        site=site,
-        effective_from=dt.date(2014, 1, 1),
-        max_patients_per_day=4,
-        max_escorts_per_day=2,
-        max_facilities_per_day=1,
-        by=None,
-        source="publication",
-        certainty="unverified",
-    )
+    site = open_camp()
     report = {}
     for i, (name, (prepare, step, event)) in enumerate(STEPS.items()):
         _day[0] = DAY + dt.timedelta(days=i)
@@ -176,27 +161,16 @@ def run() -> None:
     print(json.dumps(report))
 
 
-RUNNER = """
-import os, sys
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
-import django
-django.setup()
-from corridor.transfers.tests import test_double_tap
-test_double_tap.run()
-"""
+RUNNER = importing_conftest("from corridor.transfers.tests import test_double_tap\ntest_double_tap.run()\n")
 
 
-def test_a_double_tap_on_every_gate_step_writes_one_entry(fresh_database: str, tmp_path: Path) -> None:  # noqa: F811
-    environment = _environment(fresh_database, tmp_path)
-    corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
-    subprocess.run([*corridor, "migrate"], env=environment, check=True, capture_output=True)
-    done = subprocess.run([sys.executable, "-c", RUNNER], env=environment, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(report) == set(STEPS)
-    for name, seen in report.items():
-        assert seen["taps"] == 2, (name, seen)
-        assert seen["written"] == 1, (name, seen)
-        assert len(seen["errors"]) == 1 and seen["errors"][0].startswith("Conflict: already recorded"), (name, seen)
-    verified = subprocess.run([*corridor, "verify"], env=environment, capture_output=True, text=True)
-    assert verified.returncode == 0, verified.stderr
+def test_a_double_tap_on_every_gate_step_writes_one_entry(tmp_path: Path) -> None:
+    with migrated_install(tmp_path) as install:
+        report = json.loads(python(RUNNER, install.variables).strip().splitlines()[-1])
+        assert set(report) == set(STEPS)
+        for name, seen in report.items():
+            assert seen["taps"] == 2, (name, seen)
+            assert seen["written"] == 1, (name, seen)
+            errors = seen["errors"]
+            assert len(errors) == 1 and errors[0].startswith("Conflict: already recorded"), (name, seen)
+        corridor(["verify"], install.variables)  # the chain the taps wrote is whole

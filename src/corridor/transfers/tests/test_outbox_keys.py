@@ -16,27 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from corridor.ledger.tests.test_concurrent_appends import _environment, fresh_database  # noqa: F401
+from conftest import importing_conftest, start_together
+from corridor.ops.testing import corridor, migrated_install, python
 
 pytestmark = pytest.mark.database
 
-SET_UP = """
-import datetime as dt, json, os, uuid
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
-import django
-django.setup()
+SET_UP = importing_conftest("""
+import datetime as dt, json, uuid
+from conftest import DAY as day, open_camp
 from corridor.register import services as register
 from corridor.register.models import Facility
 from corridor.transfers import services as transfers
 camp = dt.timezone(dt.timedelta(hours=3))
-day = dt.date(2014, 10, 12)
-site = register.create_site(code="CAMP-T", name="Test Camp", country="XX", population=3000, time_zone="Etc/GMT-3",
-                            by=None)
-every_day = {str(d): ["08:00", "14:00"] for d in range(7)}
-register.create_facility(code="H-1", name="Oncology", specialties=["oncology"], opening_hours=every_day, by=None)
-register.set_access_rules(site=site, effective_from=dt.date(2014, 1, 1), max_patients_per_day=4,
-                          max_escorts_per_day=2, max_facilities_per_day=1, by=None, source="publication",
-                          certainty="unverified")
+site = open_camp()
 patient = register.register_patient(site=site, code="P-1", registered_on=dt.date(2014, 9, 1), sex="f",
                                     birth_year=1970, identity={"full_name": "Test Person"}, by=None)
 referral = register.create_referral(patient=patient, specialty="oncology", priority="P2",
@@ -48,7 +40,7 @@ steps = [("gate_arrived", 8), ("gate_held", 9), ("gate_released", 10), ("hospita
 taps = [{"key": str(uuid.uuid4()), "step": s, "tapped_at": dt.datetime(2014, 10, 12, h, tzinfo=camp).isoformat()}
         for s, h in steps]
 print(json.dumps({"trip": trip.pk, "taps": taps}))
-"""
+""")
 
 SENDER = """
 import datetime as dt, json, os, sys, uuid
@@ -71,61 +63,42 @@ print(json.dumps(results))
 """
 
 COUNT = """
-import json, os
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
-import django
-django.setup()
+import json
 from corridor.ledger.models import Entry
 print(json.dumps([[e.seq, e.type, (e.payload.get("tap") or {}).get("key")] for e in Entry.objects.order_by("seq")]))
 """
 
 
-def test_one_outbox_sent_twice_at_once_by_two_processes_records_each_tap_once(
-    fresh_database: str,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    environment = _environment(fresh_database, tmp_path)
-    corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
-    subprocess.run([*corridor, "migrate"], env=environment, check=True, capture_output=True)
-    made = subprocess.run([sys.executable, "-c", SET_UP], env=environment, capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr[-3000:]
-    plan = made.stdout.strip().splitlines()[-1]
-    senders = [
-        subprocess.Popen(
-            [sys.executable, "-c", SENDER, plan],
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    for sender in senders:
-        assert sender.stdout is not None and sender.stdout.readline().strip() == "ready"
-    for sender in senders:
-        assert sender.stdin is not None
-        sender.stdin.write("go\n")
-        sender.stdin.flush()
-    answers = []
-    for sender in senders:
-        out, err = sender.communicate(timeout=300)
-        assert sender.returncode == 0, err[-3000:]
-        answers.append(json.loads(out.strip().splitlines()[-1]))
+def test_one_outbox_sent_twice_at_once_by_two_processes_records_each_tap_once(tmp_path: Path) -> None:
+    with migrated_install(tmp_path) as install:
+        environment = install.variables
+        plan = python(SET_UP, environment).strip().splitlines()[-1]
+        senders = [
+            subprocess.Popen(
+                [sys.executable, "-c", SENDER, plan],
+                env=environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        start_together(senders)
+        answers = []
+        for sender in senders:
+            out, err = sender.communicate(timeout=300)
+            assert sender.returncode == 0, err[-3000:]
+            answers.append(json.loads(out.strip().splitlines()[-1]))
 
-    keys = [tap["key"] for tap in json.loads(plan)["taps"]]
-    for index, key in enumerate(keys):
-        first, second = answers[0][index], answers[1][index]
-        assert first[0] == second[0] == key
-        assert first[1] == second[1] == "recorded"
-        assert sorted([first[2], second[2]]) == [False, True]  # one applied it, the other found it applied
-        assert first[3] == second[3]  # both answer with the same entries
-    entries = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", COUNT], env=environment, capture_output=True, text=True, check=True
-        ).stdout
-    )
-    tapped = [key for _, _, key in entries if key]
-    assert tapped == keys  # each key once, in the order tapped
-    verified = subprocess.run([*corridor, "verify"], env=environment, capture_output=True, text=True)
-    assert verified.returncode == 0, verified.stderr
+        keys = [tap["key"] for tap in json.loads(plan)["taps"]]
+        for index, key in enumerate(keys):
+            first, second = answers[0][index], answers[1][index]
+            assert first[0] == second[0] == key
+            assert first[1] == second[1] == "recorded"
+            assert sorted([first[2], second[2]]) == [False, True]  # one applied it, the other found it applied
+            assert first[3] == second[3]  # both answer with the same entries
+        entries = json.loads(python(COUNT, environment))
+        tapped = [key for _, _, key in entries if key]
+        assert tapped == keys  # each key once, in the order tapped
+        corridor(["verify"], environment)
