@@ -55,8 +55,9 @@ def correction_handlers() -> str:
         handler = consequences.handler(code)
         assert handler is not None  # every handled type has one
         said = (handler.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        rows.append((f"`{code}`", f"`{handler.__module__}.{handler.__name__}`", said))
-    return _table(("corrected entry", "handler", "what it does"), rows)
+        dates = ", ".join(f"`{key}`" for key in consequences.correctable_dates(code)) or "-"
+        rows.append((f"`{code}`", f"`{handler.__module__}.{handler.__name__}`", said, dates))
+    return _table(("corrected entry", "handler", "what it does", "dates its page corrects"), rows)
 
 
 def sources() -> str:

@@ -27,19 +27,30 @@ CORRECTED, RETRACTED = "entry.corrected", "entry.retracted"
 Handler = Callable[[Entry, Entry], None]
 
 _handlers: dict[str, Handler] = {}
+_dates: dict[str, tuple[str, ...]] = {}
 
 
-def register(*types: str) -> Callable[[Handler], Handler]:
-    """Make the decorated function the handler of corrections and retractions of entries of ``types``."""
+def register(*types: str, dates: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Make the decorated function the handler of corrections and retractions of entries of ``types``.
+
+    ``dates`` are the payload's dates that the handler checks and follows when corrected: the workspace
+    offers to correct those from the entry's page (any other value is corrected through the API).
+    """
 
     def decorate(handler: Handler) -> Handler:
         for kind in types:
             if kind in _handlers and _handlers[kind] is not handler:
                 raise RuntimeError(f"corrections of {kind} already have a handler: {_handlers[kind].__qualname__}")
             _handlers[kind] = handler
+            _dates[kind] = dates
         return handler
 
     return decorate
+
+
+def correctable_dates(kind: str) -> tuple[str, ...]:
+    """The dates of a ``kind`` entry that a page may correct: those its handler checks and follows."""
+    return _dates.get(kind, ())
 
 
 def handled() -> frozenset[str]:

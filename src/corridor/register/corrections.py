@@ -157,7 +157,7 @@ def evidence(correction: Entry) -> dict[str, Any]:
     return {"by": fields["recorded_by"], "source": fields["source"], "certainty": fields["certainty"]}
 
 
-@consequences.register("patient.died")
+@consequences.register("patient.died", dates=("date",))
 def death_fixed(death: Entry, correction: Entry) -> None:
     """Bring the patient and the referrals the death closed in line with the death as it now stands.
 
@@ -224,7 +224,7 @@ def _check_closing(correction: Entry, referral: Referral) -> None:
     check_closing_day(referral, "changes.closed_on", day)
 
 
-@consequences.register(CLOSED)
+@consequences.register(CLOSED, dates=("closed_on",))
 def closing_fixed(closing: Entry, correction: Entry) -> None:
     """Bring the referral in line with its standing visits and closings: as the latest closing says, else open again."""
     referral = Referral.objects.select_for_update().get(pk=int(closing.fields["payload"]["referral"]))

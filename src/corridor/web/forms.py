@@ -92,6 +92,27 @@ class RetractForm(EvidenceForm):
     )
 
 
+# What each date a page may correct (``consequences.correctable_dates``) is called on the form.
+DATE_LABELS = {"date": _("Date of death"), "closed_on": _("Closing date")}
+
+
+class CorrectDatesForm(EvidenceForm):
+    """The dates of an entry as it stands, to be corrected, and why: only the dates that change are sent."""
+
+    reason = forms.CharField(
+        label=_("Why it is corrected"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The entry stays in the ledger as it was written; a new entry gives the corrected date, and why."),
+    )
+
+    def __init__(self, *args: Any, dates: dict[str, dt.date | None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, day in dates.items():
+            self.fields[key] = forms.DateField(label=DATE_LABELS.get(key, key), initial=day, widget=DateInput())
+        self.order_fields([*dates, "reason", "source", "certainty"])
+
+
 class PurposeForm(forms.Form):
     purpose = forms.CharField(
         label=_("Why do you need to see it?"),

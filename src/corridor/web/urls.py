@@ -82,6 +82,7 @@ urlpatterns = [
     path("ledger/<int:seq>/", ledger.ledger_entry, name="ledger_entry"),
     path("ledger/<int:seq>/text/", ledger.ledger_text, name="ledger_text"),
     path("ledger/<int:seq>/retract/", ledger.ledger_retract, name="ledger_retract"),
+    path("ledger/<int:seq>/correct/", ledger.ledger_correct, name="ledger_correct"),
     path("ledger/<int:seq>/attach/", attachments.attachment_add, name="attachment_add"),
     path("attachments/<int:seq>/image/", attachments.attachment_image, name="attachment_image"),
     path("attachments/<int:seq>/original/", attachments.attachment_original, name="attachment_original"),

@@ -59,6 +59,8 @@ class Scene:
             return {"pk": self.trip.pk}
         if name in ("ledger_entry", "ledger_text", "ledger_retract", "attachment_add", "plan_bound"):
             return {"seq": self.plan.seq}
+        if name == "ledger_correct":
+            return {"seq": self.closing().seq}
         if name in ("attachment_image", "attachment_original"):
             return {"seq": self.photo().seq}
         if name == "companion_identity":
@@ -81,6 +83,18 @@ class Scene:
             identity={"full_name": f"{IDENTITY_MARK} C-0001", "contact": "Block 7"},
             by=None,
         )
+
+    def closing(self) -> Entry:
+        """A referral's closing, whose date a page may correct (made on first use)."""
+        from corridor.register import services as register
+
+        existing = Entry.objects.filter(type="referral.closed").order_by("seq").first()
+        if existing is not None:
+            return existing
+        # One whose patient is on no trip still to leave: the register refuses to close the others.
+        referral = next(r for r in self.referrals if not r.patient.trip_places.exists())
+        register.close_referral(referral, reason="withdrawn", on=referral.referral_date, by=None)
+        return Entry.objects.get(type="referral.closed", subject_rows__key=f"referral:{referral.pk}")
 
     def photo(self) -> Entry:
         """A photo attached to the plan's entry (made on first use: only the attachment pages need it)."""

@@ -92,6 +92,7 @@ ROUTES: dict[str, tuple[str, frozenset[str] | str]] = {
     "ledger_entry": ("get", EVERY_ROLE),
     "ledger_text": ("get", AUDITOR),  # reads an entry's withheld text, with a purpose, recorded
     "ledger_retract": ("get", GATE),  # withdraws an entry by a new one (correct_ledger), e.g. a death misrecorded
+    "ledger_correct": ("get", GATE),  # corrects a death's or a closing's date by a new entry (correct_ledger)
     "ledger_verify": ("post", EVERY_ROLE),
     # Attachments (docs/roles.md): attach and see derivatives; originals for the roles that see identities.
     "attachment_add": ("post", frozenset({"coordinator", "clinician", "monitor"})),

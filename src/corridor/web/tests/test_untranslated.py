@@ -317,6 +317,8 @@ def test_no_english_is_left_on_the_pages_of_a_month_with_trips_in_every_state(
     urls += [reverse("web:ledger_entry", args=[seq]) for seq in one_of_each_type.values()]
     # Retracting a death says which trips it changed stay as they are.
     urls += [reverse("web:ledger_retract", args=[one_of_each_type["patient.died"]])]
+    # Its date is corrected from its own form, labelled by the date it corrects.
+    urls += [reverse("web:ledger_correct", args=[one_of_each_type["patient.died"]])]
     findings = []
     for url in urls:
         response = client.get(url)

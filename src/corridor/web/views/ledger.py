@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -21,6 +21,7 @@ from corridor.errors import CorridorError
 from corridor.ledger import consequences, withheld
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
+from corridor.register import corrections
 from corridor.register.scoping import visible
 from corridor.transfers import deaths
 from corridor.web import forms, l10n, labels
@@ -90,6 +91,8 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
             # Offered to retract only while it stands (the ledger refuses a second retraction).
             "retracted": consequences.retraction_of(entry.seq) is not None,
+            # The dates its handler follows, so a page may correct them (a death's, a closing's).
+            "dates_correctable": bool(consequences.correctable_dates(entry.type)),
             "original": visible(Entry.objects.filter(seq=entry.corrects), request.user).first()
             if entry.corrects
             else None,
@@ -132,6 +135,42 @@ def ledger_retract(request: HttpRequest, seq: int) -> HttpResponse:
         then=reverse("web:ledger_entry", args=[seq]),
         notice=notice,
     )
+
+
+@requires(Can.CORRECT_LEDGER)
+def ledger_correct(request: HttpRequest, seq: int) -> HttpResponse:
+    """Correct the dates of an entry by a new one (``entry.corrected``): those its handler checks and follows,
+    so the rows move with the ledger (a death's date moves its referrals' closing dates)."""
+    entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
+    keys = consequences.correctable_dates(entry.type)
+    stands = corrections.standing(entry) if keys else None
+    if stands is None:  # no date a page may correct, or the entry no longer stands: nothing to correct here
+        raise Http404
+    dates = {key: _day(stands.payload.get(key)) for key in keys}
+    language = get_language()
+    number = {"seq": l10n.digits(str(seq), language)}
+
+    def call(data: dict[str, Any]) -> str:
+        # Only the dates that change are sent: the same date again is not a correction (ledger.no_changes).
+        changes = {key: data[key].isoformat() for key in keys if data[key] != dates[key]}
+        fix = ledger.correct(seq, by=request.user, reason=data["reason"], changes=changes, **evidence(data))
+        return _("Entry %(seq)s is corrected by entry %(by)s.") % {**number, "by": l10n.digits(str(fix.seq), language)}
+
+    return form_page(
+        request,
+        forms.CorrectDatesForm(request.POST or None, dates=dates),
+        title=_("Correct entry %(seq)s (%(what)s)") % {**number, "what": labels.event_label(entry.type)},
+        submit=_("Record the correction"),
+        call=call,
+        then=reverse("web:ledger_entry", args=[seq]),
+    )
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _trips_left_as_they_are(changed: list[deaths.TripChange]) -> str:
