@@ -83,12 +83,15 @@ class IdentityForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _why(label: Any, help_text: Any) -> forms.CharField:
+    """Why an entry is retracted or corrected: the reason its fix carries in the ledger."""
+    return forms.CharField(label=label, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), help_text=help_text)
+
+
 class RetractForm(EvidenceForm):
-    reason = forms.CharField(
-        label=_("Why it no longer stands"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The entry stays in the ledger as it was written; a new entry says it no longer stands, and why."),
+    reason = _why(
+        _("Why it no longer stands"),
+        _("The entry stays in the ledger as it was written; a new entry says it no longer stands, and why."),
     )
 
 
@@ -99,11 +102,9 @@ DATE_LABELS = {"date": _("Date of death"), "closed_on": _("Closing date")}
 class CorrectDatesForm(EvidenceForm):
     """The dates of an entry as it stands, to be corrected, and why: only the dates that change are sent."""
 
-    reason = forms.CharField(
-        label=_("Why it is corrected"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The entry stays in the ledger as it was written; a new entry gives the corrected date, and why."),
+    reason = _why(
+        _("Why it is corrected"),
+        _("The entry stays in the ledger as it was written; a new entry gives the corrected date, and why."),
     )
 
     def __init__(self, *args: Any, dates: dict[str, dt.date | None], **kwargs: Any) -> None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
-from corridor.register.models import Referral
+from corridor.register.models import Patient, Referral
 from corridor.transfers import deaths
 from corridor.web.tests.conftest import Scene
 
@@ -20,12 +20,17 @@ pytestmark = pytest.mark.django_db
 EVIDENCE = {"source": "document", "certainty": "confirmed"}
 
 
+def _died(scene: Scene) -> tuple[Patient, dt.date, deaths.Death]:
+    """A patient recorded dead the day before the trip: the patient, the day said and the death."""
+    dying = scene.patients[5]
+    said_day = scene.trip.date - dt.timedelta(days=1)
+    return dying, said_day, deaths.record_death(dying, on=said_day, by=None, source="witness", certainty="probable")
+
+
 def test_a_coordinator_corrects_a_deaths_date_from_its_entry_and_the_referrals_close_on_it(
     scene: Scene, client_for: Callable[[str], Client]
 ) -> None:
-    dying = scene.patients[5]
-    said_day = scene.trip.date - dt.timedelta(days=1)
-    death = deaths.record_death(dying, on=said_day, by=None, source="witness", certainty="probable")
+    dying, said_day, death = _died(scene)
     client = client_for("coordinator")
     entry_page = reverse("web:ledger_entry", args=[death.entry.seq])
     correct = reverse("web:ledger_correct", args=[death.entry.seq])
@@ -47,9 +52,7 @@ def test_a_coordinator_corrects_a_deaths_date_from_its_entry_and_the_referrals_c
 def test_a_date_the_death_cannot_have_or_the_same_date_again_is_refused_on_the_form_and_nothing_is_written(
     scene: Scene, client_for: Callable[[str], Client], today: dt.date
 ) -> None:
-    dying = scene.patients[5]
-    said_day = scene.trip.date - dt.timedelta(days=1)
-    death = deaths.record_death(dying, on=said_day, by=None, source="witness", certainty="probable")
+    _dying, said_day, death = _died(scene)
     client = client_for("monitor")
     correct = reverse("web:ledger_correct", args=[death.entry.seq])
     head = ledger.head()
