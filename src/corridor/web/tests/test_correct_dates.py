@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +18,7 @@ from corridor.web.tests.conftest import Scene
 
 pytestmark = pytest.mark.django_db
 
-EVIDENCE = {"source": "document", "certainty": "confirmed"}
+EVIDENCE: dict[str, Any] = {"source": "document", "certainty": "confirmed"}
 
 
 def _died(scene: Scene) -> tuple[Patient, dt.date, deaths.Death]:
@@ -78,3 +79,31 @@ def test_an_entry_with_no_date_a_page_may_correct_or_one_retracted_has_no_correc
     closing = scene.closing()
     ledger.correct(closing.seq, by=None, reason="never closed", changes={}, retract=True, **EVIDENCE)
     assert client.get(reverse("web:ledger_correct", args=[closing.seq])).status_code == 404
+
+
+def test_an_entrys_page_shows_what_its_corrections_say_now_and_withholds_a_corrected_text_as_the_entrys_own(
+    scene: Scene, client_for: Callable[[str], Client]
+) -> None:
+    _dying, said_day, death = _died(scene)
+    right_day = (said_day - dt.timedelta(days=2)).isoformat()
+    first = ledger.correct(
+        death.entry.seq, by=None, reason="letter", changes={"date": said_day.isoformat()}, **EVIDENCE
+    )
+    second = ledger.correct(
+        death.entry.seq,
+        by=None,
+        reason="letter",
+        changes={"date": right_day, "circumstances": "fever, no doctor"},
+        **EVIDENCE,
+    )
+    entry_page = reverse("web:ledger_entry", args=[death.entry.seq])
+    seen = client_for("clinician").get(entry_page).content.decode()
+    # The latest value of each key, with the correction that gave it; the first correction's date is superseded.
+    assert f'<code class="mono">date</code>: <span class="mono">&quot;{right_day}&quot;</span></bdi>' in seen
+    assert f'href="/ledger/{second.seq}/"' in seen and "fever, no doctor" in seen
+    monitor = client_for("monitor").get(entry_page).content.decode()
+    assert f"&quot;{right_day}&quot;" in monitor and "fever, no doctor" not in monitor
+    ledger.correct(second.seq, by=None, reason="wrong letter", changes={}, retract=True, **EVIDENCE)
+    now = client_for("clinician").get(entry_page).content.decode()
+    assert f'&quot;{said_day.isoformat()}&quot;</span></bdi> (<a href="/ledger/{first.seq}/">' in now
+    assert "fever, no doctor" not in now

@@ -81,6 +81,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
     entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
     sensitivity.redact_entry(entry, request.user)
+    corrections = visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq")
     return page(
         request,
         "corridor/ledger/entry.html",
@@ -88,7 +89,11 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "entry": entry,
             "withheld": entry.__dict__.get("_redacted", False),
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
-            "corrections": visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq"),
+            "corrections": corrections,
+            # What the corrections that stand now say, beside what the entry said when it was recorded.
+            "corrected": _corrected_values(
+                entry, [c for c in corrections if c.type == consequences.CORRECTED], request
+            ),
             # Offered to retract only while it stands (the ledger refuses a second retraction).
             "retracted": consequences.retraction_of(entry.seq) is not None,
             # The dates its handler follows, so a page may correct them (a death's, a closing's).
@@ -103,6 +108,19 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             ),
         },
     )
+
+
+def _corrected_values(entry: Entry, fixes: list[Entry], request: HttpRequest) -> list[tuple[str, str, int]]:
+    """(key, value as JSON, the correction's number) for each value the standing corrections of ``entry`` give,
+    the latest for each key, withheld from the reader as the entry's own values of that key are."""
+    standing = [fix for fix in fixes if consequences.retraction_of(fix.seq) is None]
+    Entry.reveal_all(standing)
+    latest: dict[str, tuple[Any, int]] = {}
+    for fix in standing:
+        for key, value in (fix.payload.get("changes") or {}).items():
+            latest[key] = (value, fix.seq)
+    shown = sensitivity.redact({key: value for key, (value, _seq) in latest.items()}, request.user, entry.type)
+    return [(key, json.dumps(shown[key], ensure_ascii=False), seq) for key, (_value, seq) in sorted(latest.items())]
 
 
 @requires(Can.CORRECT_LEDGER)
