@@ -21,7 +21,7 @@ from corridor.errors import CorridorError
 from corridor.ledger import consequences, withheld
 from corridor.ledger import services as ledger
 from corridor.ledger.models import Entry
-from corridor.register import corrections
+from corridor.register import corrections, episodes
 from corridor.register.scoping import visible
 from corridor.transfers import deaths
 from corridor.web import forms, l10n, labels
@@ -81,7 +81,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
     entry = get_object_or_404(visible(Entry.objects.all(), request.user), seq=seq)
     sensitivity.redact_entry(entry, request.user)
-    corrections = visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq")
+    fixes = visible(Entry.objects.filter(corrects=entry.seq), request.user).order_by("seq")
     return page(
         request,
         "corridor/ledger/entry.html",
@@ -89,10 +89,10 @@ def ledger_entry(request: HttpRequest, seq: int) -> HttpResponse:
             "entry": entry,
             "withheld": entry.__dict__.get("_redacted", False),
             "payload": json.dumps(entry.payload, ensure_ascii=False, indent=2, sort_keys=True),
-            "corrections": corrections,
+            "corrections": fixes,
             # What the corrections that stand now say, beside what the entry said when it was recorded.
             "corrected": _corrected_values(
-                entry, [c for c in corrections if c.type == consequences.CORRECTED], request
+                entry, [fix for fix in fixes if fix.type == consequences.CORRECTED], request
             ),
             # Offered to retract only while it stands (the ledger refuses a second retraction).
             "retracted": consequences.retraction_of(entry.seq) is not None,
@@ -164,7 +164,7 @@ def ledger_correct(request: HttpRequest, seq: int) -> HttpResponse:
     stands = corrections.standing(entry) if keys else None
     if stands is None:  # no date a page may correct, or the entry no longer stands: nothing to correct here
         raise Http404
-    dates = {key: _day(stands.payload.get(key)) for key in keys}
+    dates = {key: episodes.day_of(stands.payload.get(key)) for key in keys}
     language = get_language()
     number = {"seq": l10n.digits(str(seq), language)}
 
@@ -182,13 +182,6 @@ def ledger_correct(request: HttpRequest, seq: int) -> HttpResponse:
         call=call,
         then=reverse("web:ledger_entry", args=[seq]),
     )
-
-
-def _day(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _trips_left_as_they_are(changed: list[deaths.TripChange]) -> str:
